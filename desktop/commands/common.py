@@ -1,0 +1,30 @@
+"""Pieces every subcommand shares: the --store option and opening the store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from desktop import paths, wiring
+from review.db import StoreError
+from review.store import Store
+
+
+def add_store_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", metavar="PATH", default=argparse.SUPPRESS,
+                        help="the store file (default: $VEIL_HOME/veil.db, else the user data folder)")
+
+
+def open_store(args: argparse.Namespace) -> Store:
+    """Open the store named by --store (or the default); exit 2 with a message if it cannot."""
+    path = paths.store_path(getattr(args, "store", None))
+    try:
+        return wiring.open_store(path)
+    except StoreError as exc:
+        print(f"veil: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def fail(message: str, code: int = 2) -> int:
+    print(f"veil: {message}", file=sys.stderr)
+    return code

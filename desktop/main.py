@@ -1,0 +1,43 @@
+"""``veil``: the desktop app with no subcommand, or one of the CLI tools.
+
+Exit codes: 0 success; 1 the command ran and found problems (invalid
+import rows, a broken event chain); 2 bad usage or a store that cannot be
+opened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from desktop import __version__
+from desktop.commands import COMMANDS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="veil",
+        description="Veil: a calm, keyboard-first workstation for trust & safety review. "
+        "With no command, opens the app on the store.",
+    )
+    parser.add_argument("--version", action="version", version=f"veil {__version__}")
+    parser.add_argument("--store", metavar="PATH", help="the store file (default: $VEIL_HOME/veil.db, else the user data folder)")
+    parser.add_argument("--user", metavar="NAME", help="sign in as NAME directly (kiosks and tests)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        command.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from desktop.app import run_gui  # Qt is imported only when the GUI runs
+
+        return run_gui(args)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""Builds the services every front end (GUI or CLI) needs, in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from review.clock import Clock
+from review.store import Store
+
+
+def migration_sets() -> list:
+    """Every domain's migrations after the review set, in dependency order."""
+    return []
+
+
+def open_store(path: Path, clock: Clock | None = None) -> Store:
+    return Store.open(path, clock=clock, migration_sets=migration_sets())

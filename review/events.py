@@ -1,0 +1,68 @@
+"""The append-only, hash-chained event log.
+
+Each row stores the SHA-256 of the row before it (``prev_hash``) and its own
+``hash`` over that link and its content. Editing, deleting or inserting a row
+anywhere breaks the chain from that row on, and :func:`verify_chain` names the
+first row that no longer fits. Triggers refuse UPDATE and DELETE as well;
+the chain is what catches a tamperer who drops the triggers first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+GENESIS = "0" * 64
+
+
+def canonical_json(value: Any) -> str:
+    """Stable JSON (sorted keys, no spaces, UTF-8 kept) for hashing and storage."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def row_hash(prev_hash: str, row_id: int, at: str, actor: str, kind: str, subject: str, payload: str) -> str:
+    material = canonical_json([prev_hash, row_id, at, actor, kind, subject, payload])
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def append(
+    db: sqlite_utils.Database, *, at: str, actor: str, kind: str, subject: str = "", payload: dict | None = None
+) -> int:
+    """Append one event; call inside the write transaction of the change it records."""
+    if not db.conn.in_transaction:
+        raise RuntimeError("events.append must run inside the change's write transaction")
+    last = db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+    row_id, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    body = canonical_json(payload or {})
+    digest = row_hash(prev, row_id, at, actor, kind, subject, body)
+    db.execute(
+        "INSERT INTO events (id, at, actor, kind, subject, payload, prev_hash, hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [row_id, at, actor, kind, subject, body, prev, digest],
+    )
+    return row_id
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    row_id: int
+    reason: str
+
+
+def verify_chain(db: sqlite_utils.Database) -> tuple[int, ChainBreak | None]:
+    """Walk the whole log; return (rows checked, first break or None)."""
+    prev = GENESIS
+    checked = 0
+    cursor = db.execute("SELECT id, at, actor, kind, subject, payload, prev_hash, hash FROM events ORDER BY id")
+    for row_id, at, actor, kind, subject, payload, prev_hash, stored in cursor:
+        if prev_hash != prev:
+            return checked, ChainBreak(row_id, "its prev_hash does not match the row before it (a row was removed or inserted)")
+        if row_hash(prev_hash, row_id, at, actor, kind, subject, payload) != stored:
+            return checked, ChainBreak(row_id, "its content does not match its hash (the row was edited)")
+        prev = stored
+        checked += 1
+    return checked, None

@@ -1,0 +1,130 @@
+"""The review domain's tables, as an ordered set of sqlite-utils migrations.
+
+Rules: a migration, once released, never changes; a new need is a new
+migration appended at the end. ``tests/test_migrations.py`` upgrades a store
+from every older version to prove the chain still works.
+
+Append-only tables (``decisions``, ``events``) are guarded by triggers, so
+even a hand-written ``UPDATE`` is refused: undo is a new revoking row.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+migrations = sqlite_utils.Migrations("review")
+
+ROLES = ("moderator", "auditor", "lead")
+QUEUE_KINDS = ("review", "escalation", "audit", "calibration")
+ITEM_KINDS = ("image", "video", "text", "mixed")
+ITEM_STATES = ("pending", "decided", "removed")
+
+
+def _append_only(db: sqlite_utils.Database, table: str) -> None:
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"""CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table}
+            BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"""
+        )
+
+
+@migrations(name="m001_core")
+def m001_core(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        f"""
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL,
+            roles TEXT NOT NULL,            -- comma-separated subset of {ROLES}
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE queues (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL CHECK (kind IN {QUEUE_KINDS}),
+            description TEXT NOT NULL DEFAULT '',
+            priority INTEGER NOT NULL DEFAULT 0,
+            sla_seconds INTEGER NOT NULL DEFAULT 86400 CHECK (sla_seconds > 0),
+            paused INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
+            escalation_queue_id INTEGER REFERENCES queues(id),
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            external_id TEXT NOT NULL,
+            queue_id INTEGER NOT NULL REFERENCES queues(id),
+            kind TEXT NOT NULL CHECK (kind IN {ITEM_KINDS}),
+            media_path TEXT,
+            media_type TEXT,
+            text TEXT NOT NULL DEFAULT '',
+            metadata TEXT NOT NULL DEFAULT '{{}}',
+            severity TEXT,
+            priority INTEGER NOT NULL DEFAULT 0,
+            content_sha256 TEXT,
+            phash TEXT,
+            received_at TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN {ITEM_STATES}),
+            created_at TEXT NOT NULL,
+            UNIQUE (queue_id, external_id)
+        );
+        CREATE INDEX items_serving ON items (queue_id, state, priority DESC, due_at, received_at, id);
+        CREATE INDEX items_content ON items (content_sha256);
+        CREATE INDEX items_phash ON items (phash);
+        CREATE TABLE leases (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            claimed_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        CREATE INDEX leases_user ON leases (user_id);
+        CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            queue_id INTEGER NOT NULL REFERENCES queues(id),
+            action TEXT NOT NULL,
+            labels TEXT NOT NULL DEFAULT '[]',
+            note TEXT NOT NULL DEFAULT '',
+            shown_at TEXT,
+            decided_at TEXT NOT NULL,
+            handle_ms INTEGER,
+            revealed_ms INTEGER NOT NULL DEFAULT 0,
+            client_version TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT 'review',
+            revokes_id INTEGER REFERENCES decisions(id)
+        );
+        CREATE INDEX decisions_item ON decisions (item_id);
+        CREATE INDEX decisions_user ON decisions (user_id, decided_at);
+        CREATE INDEX decisions_time ON decisions (decided_at);
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '',
+            payload TEXT NOT NULL DEFAULT '{{}}',
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        """
+    )
+    _append_only(db, "decisions")
+    _append_only(db, "events")
+
+
+@migrations(name="m002_settings")
+def m002_settings(db: sqlite_utils.Database) -> None:
+    """Key/value settings: organisation-wide (user_id 0) and per user."""
+    db.executescript(
+        """
+        CREATE TABLE settings (
+            user_id INTEGER NOT NULL DEFAULT 0,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (user_id, key)
+        );
+        """
+    )

@@ -1,0 +1,29 @@
+"""Shared fixtures: offscreen Qt, a fake clock and a fresh store per test."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+from review.clock import FakeClock  # noqa: E402
+from desktop import wiring  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path, monkeypatch):
+    """No test ever touches the real user data folder."""
+    monkeypatch.setenv("VEIL_HOME", str(tmp_path / "veil-home"))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock("2026-01-05T09:00:00.000Z")
+
+
+@pytest.fixture
+def store(tmp_path, clock):
+    with wiring.open_store(tmp_path / "veil.db", clock=clock) as opened:
+        yield opened
