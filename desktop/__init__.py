@@ -4,9 +4,6 @@ The only package that knows where files live and that builds the services
 the others receive.
 """
 
-from importlib import metadata as _metadata
+from review import VERSION as __version__  # one version, read from the package metadata
 
-try:
-    __version__ = _metadata.version("veil")
-except _metadata.PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0+source"
+__all__ = ["__version__"]

@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from desktop import __version__
-from desktop.commands import COMMANDS
+from desktop.commands import discover
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--store", metavar="PATH", help="the store file (default: $VEIL_HOME/veil.db, else the user data folder)")
     parser.add_argument("--user", metavar="NAME", help="sign in as NAME directly (kiosks and tests)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
+    for command in discover():
         command.register(sub)
     return parser
 

@@ -119,6 +119,10 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def reader(self) -> "Store":
+        """A second connection to the same file, for a background thread's reads."""
+        return Store(connect(self.path), self.path, self.clock)
+
     def now(self) -> str:
         return iso(self.clock.now())
 
