@@ -257,6 +257,36 @@ class Store:
         return added
 
 
+    def existing_external_ids(self, queue_id: int, external_ids: Iterable[str]) -> set[str]:
+        """Which of *external_ids* the queue already holds (re-imports add nothing)."""
+        wanted = list(dict.fromkeys(external_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0] for r in self.db.execute(
+                    f"SELECT external_id FROM items WHERE queue_id = ? AND external_id IN ({marks})", [queue_id, *chunk]
+                )
+            )
+        return found
+
+    # ------------------------------------------------------------- settings
+    def setting(self, key: str, default: Any = None, *, user_id: int = 0) -> Any:
+        """A JSON setting: organisation-wide (user_id 0) or one user's."""
+        row = self.db.execute("SELECT value FROM settings WHERE user_id = ? AND key = ?", [user_id, key]).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_setting(self, key: str, value: Any, *, user_id: int = 0, actor: str = SYSTEM_ACTOR) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO settings (user_id, key, value, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                [user_id, key, json.dumps(value), self.now()],
+            )
+            self.log(actor, "setting.changed", f"setting:{user_id}:{key}", {"value": value})
+
+
 _QUEUE_COLUMNS = "id, name, kind, description, priority, sla_seconds, paused, escalation_queue_id"
 
 

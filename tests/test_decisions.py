@@ -1,0 +1,144 @@
+"""Decisions: rules, one transaction, escalation, undo by revoking row, history."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from review import decisions, serving, taxonomy
+
+
+@pytest.fixture
+def policy():
+    return taxonomy.load()
+
+
+@pytest.fixture
+def setup(store):
+    ana = store.add_user("ana", ["moderator"])
+    ben = store.add_user("ben", ["moderator"])
+    store.add_queue("escalations", "escalation")
+    queue = store.add_queue("spam", escalation_queue="escalations")
+    store.add_items([
+        {"external_id": f"x{i}", "queue_id": queue.id, "kind": "text", "text": "buy now", "content_sha256": "same",
+         "received_at": f"2026-01-05T08:0{i}:00.000Z"}
+        for i in range(3)
+    ])
+    return ana, ben, queue
+
+
+def test_a_decision_is_stored_with_times_and_closes_the_item(store, setup, policy, clock):
+    ana, _, _ = setup
+    item = serving.claim_next(store, ana)
+    shown = store.now()
+    clock.advance(12.5)
+    made = decisions.decide(store, policy, ana, item.id, action="remove", labels=["spam"], note="bot",
+                            shown_at=shown, revealed_ms=1500)
+    row = store.db.execute("SELECT action, labels, note, handle_ms, revealed_ms, client_version FROM decisions WHERE id = ?",
+                           [made.id]).fetchone()
+    assert row[:5] == ("remove", '["spam"]', "bot", 12500, 1500)
+    assert row[5].startswith("veil ")
+    assert serving.load_item(store, item.id).state == "decided"
+    assert serving.holder(store, item.id) is None
+
+
+def test_an_unmet_rule_is_refused_with_a_reason_and_nothing_is_written(store, setup, policy):
+    ana, _, _ = setup
+    item = serving.claim_next(store, ana)
+    with pytest.raises(decisions.DecisionError, match="label"):
+        decisions.decide(store, policy, ana, item.id, action="remove")
+    assert store.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 0
+    assert serving.load_item(store, item.id).state == "pending"
+
+
+def test_someone_elses_item_cannot_be_decided(store, setup, policy, clock):
+    ana, ben, _ = setup
+    item = serving.claim_next(store, ana, lease_seconds=60)
+    clock.advance(61)
+    assert serving.claim_next(store, ben).id == item.id
+    with pytest.raises(serving.LeaseLost):
+        decisions.decide(store, policy, ana, item.id, action="no_violation")
+
+
+def test_escalation_moves_the_item_with_its_reason(store, setup, policy):
+    ana, _, _ = setup
+    item = serving.claim_next(store, ana)
+    decisions.decide(store, policy, ana, item.id, action="escalate", note="credible threat?")
+    moved = serving.load_item(store, item.id)
+    assert (moved.queue_name, moved.state) == ("escalations", "pending")
+    lee = store.add_user("lee", ["lead"])
+    assert serving.claim_next(store, lee, ["escalations"]).id == item.id
+
+
+def test_undo_appends_a_revoking_row_and_brings_the_item_back(store, setup, policy, clock):
+    ana, ben, _ = setup
+    item = serving.claim_next(store, ana)
+    made = decisions.decide(store, policy, ana, item.id, action="no_violation")
+    clock.advance(5)
+    assert decisions.undo(store, ana, made.id) == item.id
+    rows = store.db.execute("SELECT id, action, revokes_id FROM decisions ORDER BY id").fetchall()
+    assert rows == [(made.id, "no_violation", None), (made.id + 1, "revoke", made.id)]
+    assert serving.load_item(store, item.id).state == "pending"
+    assert serving.holder(store, item.id)[0] == "ana"
+    assert serving.claim_next(store, ben).id != item.id
+    with pytest.raises(decisions.DecisionError, match="already undone"):
+        decisions.undo(store, ana, made.id)
+
+
+def test_undo_of_an_escalation_returns_it_to_the_original_queue(store, setup, policy):
+    ana, _, queue = setup
+    item = serving.claim_next(store, ana)
+    made = decisions.decide(store, policy, ana, item.id, action="escalate", note="unsure")
+    decisions.undo(store, ana, made.id)
+    assert serving.load_item(store, item.id).queue_id == queue.id
+
+
+def test_undo_is_refused_after_the_window_and_for_others(store, setup, policy, clock):
+    ana, ben, _ = setup
+    item = serving.claim_next(store, ana)
+    made = decisions.decide(store, policy, ana, item.id, action="no_violation")
+    with pytest.raises(decisions.DecisionError, match="Only the person"):
+        decisions.undo(store, ben, made.id)
+    clock.advance(10.5)
+    with pytest.raises(decisions.DecisionError, match="10 s"):
+        decisions.undo(store, ana, made.id)
+
+
+def test_decisions_cannot_be_edited_or_deleted(store, setup, policy):
+    ana, _, _ = setup
+    item = serving.claim_next(store, ana)
+    decisions.decide(store, policy, ana, item.id, action="no_violation")
+    with pytest.raises(sqlite3.IntegrityError):
+        store.db.execute("UPDATE decisions SET action = 'remove'")
+    with pytest.raises(sqlite3.IntegrityError):
+        store.db.execute("DELETE FROM decisions")
+
+
+def test_seen_before_counts_current_decisions_on_the_same_content(store, setup, policy):
+    ana, _, _ = setup
+    first = serving.claim_next(store, ana)
+    decisions.decide(store, policy, ana, first.id, action="remove", labels=["spam"])
+    second = serving.claim_next(store, ana)
+    undone = decisions.decide(store, policy, ana, second.id, action="no_violation")
+    decisions.undo(store, ana, undone.id)
+    third = [i for i in (serving.load_item(store, n) for n in (1, 2, 3)) if i.id not in (first.id, second.id)][0]
+    assert decisions.history(store, third) == {"remove": 1}
+
+
+def test_every_decision_has_its_event(store, setup, policy):
+    ana, _, _ = setup
+    item = serving.claim_next(store, ana)
+    made = decisions.decide(store, policy, ana, item.id, action="remove", labels=["spam"])
+    kind, payload = store.db.execute("SELECT kind, payload FROM events ORDER BY id DESC LIMIT 1").fetchone()
+    assert kind == "decision.made" and json.loads(payload)["decision"] == made.id
+
+
+def test_past_decisions_close_items_without_a_lease(store, setup):
+    item = serving.load_item(store, 1)
+    decisions.record_past_decision(store, item_id=item.id, user="ben", action="remove", labels=["spam"],
+                                   decided_at="2026-01-04T10:00:00Z", handle_ms=30_000, source="demo")
+    row = store.db.execute("SELECT shown_at, decided_at, source FROM decisions").fetchone()
+    assert row == ("2026-01-04T09:59:30.000Z", "2026-01-04T10:00:00.000Z", "demo")
+    assert serving.load_item(store, item.id).state == "decided"
