@@ -128,3 +128,42 @@ def m002_settings(db: sqlite_utils.Database) -> None:
         );
         """
     )
+
+
+@migrations(name="m003_exposure")
+def m003_exposure(db: sqlite_utils.Database) -> None:
+    """What each person was shown, measured by the tool (not self-reported).
+
+    ``exposure`` has one row per item shown per viewing (an item seen again
+    after undo gets a second row); ``reveals`` one row per deliberate
+    unblurring, with its duration. Day is the UTC date, for daily budgets.
+    """
+    db.executescript(
+        """
+        CREATE TABLE exposure (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            session_id TEXT NOT NULL,
+            day TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT NOT NULL,
+            blurred_ms INTEGER NOT NULL,
+            revealed_ms INTEGER NOT NULL,
+            region_ms INTEGER NOT NULL,
+            video_ms INTEGER NOT NULL,
+            severity TEXT,
+            category TEXT
+        );
+        CREATE INDEX exposure_user_day ON exposure (user_id, day);
+        CREATE TABLE reveals (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            started_at TEXT NOT NULL,
+            duration_ms INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('whole', 'region'))
+        );
+        CREATE INDEX reveals_item ON reveals (item_id);
+        """
+    )
