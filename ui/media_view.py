@@ -1,0 +1,202 @@
+"""The veiled image: blurred by default, revealed only by a deliberate act.
+
+Two pictures of the same item arrive ready-made from a worker: the *veiled*
+one (blurred, grayscale, maybe stylised) and the *clear* one. This widget
+only chooses which pixels of which to paint:
+
+- nothing is revealed: the veiled picture;
+- Space held (``set_whole_reveal(True)``): the clear picture;
+- a rectangle dragged with the mouse: the clear picture inside it only.
+
+It never decodes, blurs or scales an image itself beyond the final paint.
+Zoom is a factor on top of "fit to the area"; 1.0 is fit.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+MIN_ZOOM, MAX_ZOOM = 1.0, 6.0
+MIN_REGION_PX = 8  # a click is not a drag
+
+
+class VeiledImage(QWidget):
+    """Paints one item's media; emits ``reveal_changed`` with "whole", "region" or None."""
+
+    reveal_changed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("veiledImage")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(320, 240)
+        self.setMouseTracking(False)
+        self._veiled: QImage | None = None
+        self._clear: QImage | None = None
+        self._message = ""
+        self._whole = False
+        self._region: QRectF | None = None  # in image coordinates (0..1 each axis)
+        self._drag_from: QPoint | None = None
+        self._drag_to: QPoint | None = None
+        self._zoom = 1.0
+
+    # ------------------------------------------------------------- content
+    def show_images(self, veiled: QImage, clear: QImage) -> None:
+        """A new item: everything re-blurs and the zoom returns to fit."""
+        self._veiled, self._clear, self._message = veiled, clear, ""
+        self._reset_view()
+
+    def show_message(self, text: str) -> None:
+        """A calm placeholder instead of media (preparing, hidden, cannot be shown)."""
+        self._veiled = self._clear = None
+        self._message = text
+        self._reset_view()
+
+    def clear(self) -> None:
+        self.show_message("")
+
+    def _reset_view(self) -> None:
+        was = self.reveal_state()
+        self._whole, self._region, self._drag_from, self._zoom = False, None, None, 1.0
+        if was is not None:
+            self.reveal_changed.emit(None)
+        self.update()
+
+    @property
+    def has_image(self) -> bool:
+        return self._veiled is not None
+
+    def message(self) -> str:
+        return self._message
+
+    # --------------------------------------------------------------- reveal
+    def reveal_state(self) -> str | None:
+        if self._whole:
+            return "whole"
+        if self._region is not None:
+            return "region"
+        return None
+
+    def set_whole_reveal(self, on: bool) -> None:
+        if not self.has_image or on == self._whole:
+            return
+        before = self.reveal_state()
+        self._whole = on
+        self._emit_if_changed(before)
+        self.update()
+
+    def reveal_region(self, region: QRectF | None) -> None:
+        """Reveal only *region* (image coordinates, each axis 0..1), or none."""
+        if not self.has_image:
+            return
+        before = self.reveal_state()
+        self._region = region.intersected(QRectF(0, 0, 1, 1)) if region is not None else None
+        if self._region is not None and self._region.isEmpty():
+            self._region = None
+        self._emit_if_changed(before)
+        self.update()
+
+    def reblur(self) -> None:
+        """End every reveal at once (Esc, auto re-blur, item change)."""
+        before = self.reveal_state()
+        self._whole, self._region = False, None
+        self._emit_if_changed(before)
+        self.update()
+
+    def _emit_if_changed(self, before: str | None) -> None:
+        if self.reveal_state() != before:
+            self.reveal_changed.emit(self.reveal_state())
+
+    # ----------------------------------------------------------------- zoom
+    def zoom(self) -> float:
+        return self._zoom
+
+    def set_zoom(self, factor: float) -> None:
+        self._zoom = min(MAX_ZOOM, max(MIN_ZOOM, factor))
+        self.update()
+
+    def zoom_in(self) -> None:
+        self.set_zoom(self._zoom * 1.25)
+
+    def zoom_out(self) -> None:
+        self.set_zoom(self._zoom / 1.25)
+
+    def fit(self) -> None:
+        self.set_zoom(1.0)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.zoom_in() if event.angleDelta().y() > 0 else self.zoom_out()
+            event.accept()
+        else:
+            super().wheelEvent(event)
+
+    # ------------------------------------------------------------- geometry
+    def image_rect(self) -> QRectF:
+        """Where the image is painted: fitted, centred, then zoomed about the centre."""
+        if self._veiled is None:
+            return QRectF()
+        area = QRectF(self.rect()).adjusted(8, 8, -8, -8)
+        w, h = self._veiled.width(), self._veiled.height()
+        scale = min(area.width() / w, area.height() / h) * self._zoom
+        size_w, size_h = w * scale, h * scale
+        return QRectF(area.center().x() - size_w / 2, area.center().y() - size_h / 2, size_w, size_h)
+
+    def _to_image(self, point: QPoint) -> QPointF:
+        rect = self.image_rect()
+        return QPointF((point.x() - rect.x()) / rect.width(), (point.y() - rect.y()) / rect.height())
+
+    # ---------------------------------------------------------------- mouse
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.has_image:
+            self._drag_from = self._drag_to = event.position().toPoint()
+            self.update()
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._drag_from is not None:
+            self._drag_to = event.position().toPoint()
+            self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._drag_from is None or event.button() != Qt.MouseButton.LeftButton:
+            return
+        start, end = self._drag_from, event.position().toPoint()
+        self._drag_from = self._drag_to = None
+        if abs(end.x() - start.x()) >= MIN_REGION_PX and abs(end.y() - start.y()) >= MIN_REGION_PX:
+            a, b = self._to_image(start), self._to_image(end)
+            self.reveal_region(QRectF(a, b).normalized())
+        self.update()
+
+    # ---------------------------------------------------------------- paint
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.fillRect(self.rect(), self.palette().window())
+        if self._veiled is None:
+            painter.setPen(self.palette().placeholderText().color())
+            painter.drawText(self.rect().adjusted(24, 24, -24, -24), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._message)
+            return
+        target = self.image_rect()
+        painter.setClipRect(QRectF(self.rect()))
+        if self._whole:
+            painter.drawImage(target, self._clear)
+        else:
+            painter.drawImage(target, self._veiled)
+            if self._region is not None:
+                self._paint_region(painter, target)
+        if self._drag_from is not None and self._drag_to is not None:
+            painter.setPen(QPen(QColor(200, 200, 200, 180), 1, Qt.PenStyle.DashLine))
+            painter.drawRect(QRect(self._drag_from, self._drag_to).normalized())
+
+    def _paint_region(self, painter: QPainter, target: QRectF) -> None:
+        r = self._region
+        source = QRectF(r.x() * self._clear.width(), r.y() * self._clear.height(),
+                        r.width() * self._clear.width(), r.height() * self._clear.height())
+        dest = QRectF(target.x() + r.x() * target.width(), target.y() + r.y() * target.height(),
+                      r.width() * target.width(), r.height() * target.height())
+        painter.drawImage(dest, self._clear, source)
+        painter.setPen(QPen(QColor(200, 200, 200, 140), 1))
+        painter.drawRect(dest)

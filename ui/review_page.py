@@ -1,0 +1,488 @@
+"""The moderator's page: claim → veiled preview → decision, keyboard first.
+
+The page owns the flow; the store work is the domain's (``review.serving``,
+``review.decisions``, ``review.exposure``) and is quick indexed SQL, while
+everything slow — decoding and blurring — runs on workers through the
+``MediaCache``, which also prepares the likely next item in advance.
+
+Safety rules kept here: media appears only veiled; Space (held) or a
+dragged rectangle reveals; any item change, Esc, or the auto re-blur limit
+ends every reveal; every second on screen goes to the exposure ledger.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSplitter, QStackedWidget,
+    QTextBrowser, QTextEdit, QVBoxLayout, QWidget,
+)
+
+from review import decisions, exposure, serving
+from review.decisions import Decision, DecisionError
+from review.serving import Item, LeaseLost
+from review.store import Store, User
+from review.taxonomy import Taxonomy
+from review.viewing import ViewSettings
+from ui import keymap
+from ui.item_panels import ContextPanel, DecisionPanel, ItemHeader
+from ui.media_loader import MediaCache, Prepared
+from ui.media_view import VeiledImage
+from ui.tasks import TaskRunner
+
+ALL_QUEUES = "All my queues"
+RENEW_EVERY_MS = 60_000
+REBLUR_CHECK_MS = 250
+
+
+@dataclass
+class ReviewServices:
+    """What the page needs, built by the desktop wiring."""
+
+    store: Store
+    taxonomy: Taxonomy
+    user: User
+    view: ViewSettings
+    bindings: list[keymap.Binding]
+    video_factory: Callable[[QWidget], QWidget] | None = None
+
+
+class ReviewPage(QWidget):
+    item_shown = Signal(object)  # Item | None
+    decided = Signal(object)  # Decision
+
+    def __init__(self, services: ReviewServices, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("reviewPage")
+        self.services = services
+        self.store, self.taxonomy, self.user = services.store, services.taxonomy, services.user
+        self.view = services.view
+        self.session_id = uuid.uuid4().hex
+        self.runner = TaskRunner(self, name="review-media")
+        self.cache = MediaCache(self.runner)
+        self.tracker = exposure.ExposureTracker(self.store.clock)
+        self.item: Item | None = None
+        self.shown_at: str | None = None
+        self.last_decision: Decision | None = None
+        self.skipped: list[int] = []
+        self.hidden = False
+        self.escalating = False
+        self._build()
+        self._bind_keys(services.bindings)
+        self.renew_timer = QTimer(self, interval=RENEW_EVERY_MS, timeout=self._renew)
+        self.reblur_timer = QTimer(self, interval=REBLUR_CHECK_MS, timeout=self.check_auto_reblur)
+        QGuiApplication.instance().applicationStateChanged.connect(self._app_state_changed)
+        self._show_idle("Press Enter to start reviewing.")
+
+    # ---------------------------------------------------------------- build
+    def _build(self) -> None:
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        top = QHBoxLayout()
+        self.queue_choice = QComboBox()
+        self.queue_choice.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.queue_choice.addItem(ALL_QUEUES)
+        for queue in serving.servable_queues(self.store, self.user):
+            self.queue_choice.addItem(queue.name)
+        self.queue_choice.activated.connect(lambda _: self.setFocus())
+        self.start_button = QPushButton("Start  (Enter)")
+        self.start_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.start_button.clicked.connect(self.start)
+        self.status = QLabel()
+        self.status.setObjectName("reviewStatus")
+        top.addWidget(QLabel("Queue"))
+        top.addWidget(self.queue_choice)
+        top.addWidget(self.start_button)
+        top.addStretch(1)
+        top.addWidget(self.status)
+
+        self.header = ItemHeader(self.taxonomy)
+        self.image = VeiledImage()
+        self.image.reveal_changed.connect(self._reveal_changed)
+        self.text_view = QTextBrowser()
+        self.text_view.setObjectName("postBody")
+        self.text_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.idle = QLabel()
+        self.idle.setObjectName("idleMessage")
+        self.idle.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.idle.setWordWrap(True)
+        self.media = QStackedWidget()
+        for widget in (self.idle, self.image, self.text_view):
+            self.media.addWidget(widget)
+        self.video = self.services.video_factory(self) if self.services.video_factory else None
+        if self.video is not None:
+            self.media.addWidget(self.video)
+            self.video.playing_changed.connect(self.tracker.set_playing)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.header)
+        left_layout.addWidget(self.media, 1)
+
+        self.context = ContextPanel(self.taxonomy)
+        self.decision = DecisionPanel(self.taxonomy)
+        self.decision.action_clicked.connect(self.act)
+        self.decision.note_done.connect(self._note_done)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.context)
+        side_layout.addWidget(self.decision)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(side)
+        scroll.setMinimumWidth(320)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(scroll)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        self.footer = QLabel()
+        self.footer.setObjectName("reviewFooter")
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.footer)
+
+    def _bind_keys(self, bindings: list[keymap.Binding]) -> None:
+        self.bindings = bindings
+        self.reveal_key = next(QKeySequence(b.key)[0].key() for b in bindings if b.command == "reveal")
+        handlers = {
+            "start": self.start, "skip": self.skip, "note": self.focus_note, "undo": self.undo,
+            "hide": self.escape, "help": self.show_help, "zoom_in": self.image.zoom_in,
+            "zoom_out": self.image.zoom_out, "fit": self.image.fit, "play": self.toggle_play,
+        }
+        for binding in bindings:
+            command = binding.command
+            if command == "reveal":
+                continue
+            if command.startswith("action:"):
+                handler = (lambda a=command.split(":", 1)[1]: self.act(a))
+            elif command.startswith("label:"):
+                handler = (lambda k=command.split(":", 1)[1]: self.toggle_label(k))
+            else:
+                handler = handlers[command]
+            shortcut = QShortcut(QKeySequence(binding.key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(handler)
+
+    # ------------------------------------------------------------ the flow
+    def chosen_queues(self) -> list[str] | None:
+        text = self.queue_choice.currentText()
+        return None if text == ALL_QUEUES else [text]
+
+    def start(self) -> None:
+        """Enter: claim the next item (or leave the note field)."""
+        if self._note_focused():
+            self._note_done()
+            return
+        if self.item is not None:
+            self.say("Decide this item first (the keys are on the right), or press S to skip it.")
+            return
+        self._claim_next()
+
+    def _claim_next(self) -> None:
+        try:
+            item = serving.claim_next(self.store, self.user, self.chosen_queues(), exclude=self.skipped)
+        except Exception as exc:  # the store is busy or gone: say so, keep the page usable
+            self.say(f"Could not get the next item: {exc}")
+            return
+        if item is None:
+            where = self.queue_choice.currentText()
+            self._show_idle(f"Nothing is waiting in {where.lower() if where == ALL_QUEUES else where}.\n"
+                            "Press Enter to check again.")
+            return
+        self._show(item)
+
+    def _show(self, item: Item) -> None:
+        self.item = item
+        self.shown_at = self.store.now()
+        self.tracker.start(item.id, severity=item.severity, category=item.category)
+        self.header.show_item(item)
+        self.context.show_item(item, now=self.store.clock.now(), history=decisions.history(self.store, item))
+        self.decision.reset()
+        self.decision.set_enabled(True)
+        self.escalating = False
+        self._show_media(item)
+        self.renew_timer.start()
+        self.item_shown.emit(item)
+        self._prefetch_next()
+
+    def _show_media(self, item: Item) -> None:
+        self.image.clear()
+        if self.video is not None:
+            self.video.clear()
+        if self.hidden:
+            self.idle.setText("Media hidden. Press Esc to show it (blurred).")
+            self.media.setCurrentWidget(self.idle)
+            return
+        if item.kind == "text" or not item.media_path:
+            self.text_view.setPlainText(item.text)
+            self.media.setCurrentWidget(self.text_view)
+        elif self.video is not None and (item.kind == "video" or item.media_type == "image/gif"):
+            self.media.setCurrentWidget(self.video)
+            self.video.show_video(item.media_path)
+        else:
+            self.media.setCurrentWidget(self.image)
+            self.image.show_message("Preparing the blurred preview…")
+            self.cache.request(item, self.media_box(), self.view, self._media_ready)
+
+    def _media_ready(self, prepared: Prepared) -> None:
+        if self.item is None or prepared.item_id != self.item.id or self.hidden:
+            return
+        if prepared.error:
+            self.image.show_message(f"{prepared.error}\nYou can still decide or escalate this item.")
+        else:
+            self.image.show_images(prepared.veiled, prepared.clear)
+
+    def media_box(self) -> tuple[int, int]:
+        """Decode size: the media area, at least 800×600 so zoom has detail."""
+        size = self.media.size()
+        return max(800, size.width()), max(600, size.height())
+
+    def _prefetch_next(self) -> None:
+        exclude = [*self.skipped, *([self.item.id] if self.item else [])]
+        try:
+            upcoming = serving.peek_next(self.store, self.user, self.chosen_queues(), exclude=exclude)
+        except Exception:  # prefetch is a courtesy; a busy store must not disturb the reviewer
+            return
+        if upcoming is not None and upcoming.kind != "text" and upcoming.media_path and upcoming.kind != "video":
+            self.cache.prefetch(upcoming, self.media_box(), self.view)
+
+    def _leave_item(self) -> None:
+        """The current item leaves the screen: book its exposure, stop its timers."""
+        self.image.reblur()
+        if self.video is not None:
+            self.video.clear()
+        record = self.tracker.finish()
+        if record is not None:
+            exposure.save(self.store, self.user, self.session_id, record)
+        self.item = None
+        self.renew_timer.stop()
+        self.reblur_timer.stop()
+
+    def _show_idle(self, text: str) -> None:
+        self.item = None
+        self.header.show_item(None)
+        self.context.show_item(None, now=self.store.clock.now(), history={})
+        self.decision.reset()
+        self.decision.set_enabled(False)
+        self.image.clear()
+        self.idle.setText(text)
+        self.media.setCurrentWidget(self.idle)
+        self.item_shown.emit(None)
+
+    # ------------------------------------------------------------ deciding
+    def toggle_label(self, key: str) -> None:
+        if self.item is not None:
+            self.decision.toggle_label_key(key)
+
+    def act(self, action_id: str) -> None:
+        if self.item is None:
+            self.say("Press Enter to get an item first.")
+            return
+        action = self.taxonomy.action(action_id)
+        if action.escalates and not self.decision.note.text().strip():
+            self.escalating = True
+            self.decision.note.setPlaceholderText("Why escalate? Type the reason, then Enter (Esc cancels)")
+            self.decision.note.setFocus()
+            self.say("Escalation needs a reason: type it in the note, then press Enter.")
+            return
+        self._commit(action_id)
+
+    def _commit(self, action_id: str) -> None:
+        item = self.item
+        self.tracker.set_reveal(None)  # books a reveal still in progress
+        revealed_ms = self.tracker.record.total_revealed_ms
+        try:
+            made = decisions.decide(
+                self.store, self.taxonomy, self.user, item.id, action=action_id,
+                labels=self.decision.chosen_labels(), note=self.decision.note.text().strip(),
+                shown_at=self.shown_at, revealed_ms=revealed_ms,
+            )
+        except DecisionError as exc:
+            self.say(str(exc))
+            return
+        except LeaseLost as exc:
+            self.say(f"{exc}. Moving on.")
+            self._leave_item()
+            self._claim_next()
+            return
+        self.last_decision = made
+        self.escalating = False
+        self._leave_item()
+        name = self.taxonomy.action(action_id).name
+        self.footer.setText(f"Decided: {name} on {item.external_id} · Ctrl+Z undoes it for 10 s")
+        self.decided.emit(made)
+        self.setFocus()
+        self._claim_next()
+
+    def skip(self) -> None:
+        if self._note_focused() or self.item is None:
+            return
+        skipped = self.item
+        self._leave_item()
+        serving.release(self.store, self.user, skipped.id, reason="skip")
+        self.skipped.append(skipped.id)
+        self.footer.setText(f"Skipped {skipped.external_id}: it is back in its queue for someone else.")
+        self._claim_next()
+
+    def undo(self) -> None:
+        if self._note_focused():
+            return
+        made = self.last_decision
+        if made is None:
+            self.say("Nothing to undo.")
+            return
+        try:
+            item_id = decisions.undo(self.store, self.user, made.id)
+        except DecisionError as exc:
+            self.say(str(exc))
+            return
+        self.last_decision = None
+        if self.item is not None:
+            current = self.item
+            self._leave_item()
+            serving.release(self.store, self.user, current.id, reason="undo")
+        self.footer.setText("Undone: the item is back; decide it again.")
+        self._show(serving.load_item(self.store, item_id))
+
+    # ------------------------------------------------------------- viewing
+    def set_reveal(self, on: bool) -> None:
+        """Space held (True) or released (False)."""
+        if self.item is None or self.hidden:
+            return
+        if self.media.currentWidget() is self.image:
+            self.image.set_whole_reveal(on)
+        elif self.video is not None and self.media.currentWidget() is self.video:
+            self.video.set_revealed(on)
+            self._reveal_changed("whole" if on else None)
+
+    def _reveal_changed(self, kind: str | None) -> None:
+        self.tracker.set_reveal(kind)
+        if kind:
+            self.reblur_timer.start()
+        else:
+            self.reblur_timer.stop()
+
+    def check_auto_reblur(self) -> None:
+        """End a reveal that has run continuously for the configured limit."""
+        if self.tracker.revealed and self.tracker.current_reveal_ms() >= self.view.auto_reblur_s * 1000:
+            self.image.reblur()
+            if self.video is not None:
+                self.video.set_revealed(False)
+            self._reveal_changed(None)
+            self.say(f"Re-blurred after {self.view.auto_reblur_s:g} s. Hold Space again to look.")
+
+    def escape(self) -> None:
+        """Esc: leave the note; otherwise hide all media at once (again: show it blurred)."""
+        if self._note_focused():
+            if self.escalating:
+                self.escalating = False
+                self.decision.note.setPlaceholderText("Note (N) — Enter or Esc to return")
+                self.say("Escalation cancelled.")
+            self.setFocus()
+            return
+        self.hidden = not self.hidden
+        if self.hidden:
+            self.image.reblur()
+            if self.video is not None:
+                self.video.clear()
+            self.image.clear()
+            self.idle.setText("Media hidden. Press Esc to show it (blurred).")
+            self.media.setCurrentWidget(self.idle)
+        elif self.item is not None:
+            self._show_media(self.item)
+
+    def toggle_play(self) -> None:
+        if self.video is not None and self.media.currentWidget() is self.video:
+            self.video.toggle_play()
+
+    def focus_note(self) -> None:
+        if self.item is not None:
+            self.decision.note.setFocus()
+
+    def _note_focused(self) -> bool:
+        return self.decision.note.hasFocus()
+
+    def _note_done(self) -> None:
+        if self.escalating and self.item is not None:
+            action = next(a.id for a in self.taxonomy.actions if a.escalates)
+            self._commit(action)
+        else:
+            self.setFocus()
+
+    def show_help(self) -> None:
+        if not self._note_focused():
+            keymap.CheatSheet(self.bindings, self).exec()
+
+    def say(self, text: str) -> None:
+        self.decision.say(text)
+        self.status.setText(text if self.item is None else "")
+
+    # ------------------------------------------------------------ plumbing
+    def _renew(self) -> None:
+        if self.item is None:
+            return
+        try:
+            serving.renew(self.store, self.user, self.item.id)
+        except LeaseLost as exc:
+            self.say(f"{exc}. Moving on.")
+            self._leave_item()
+            self._claim_next()
+
+    def _app_state_changed(self, state: Qt.ApplicationState) -> None:
+        self._set_active(state == Qt.ApplicationState.ApplicationActive)
+
+    def _set_active(self, active: bool) -> None:
+        window = self.window()
+        visible = self.isVisible() and not window.isMinimized()
+        self.tracker.set_active(active and visible)
+        if not (active and visible):
+            self.image.reblur()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        QGuiApplication.instance().installEventFilter(self)
+        self._set_active(QGuiApplication.applicationState() == Qt.ApplicationState.ApplicationActive)
+        self.setFocus()
+
+    def hideEvent(self, event) -> None:
+        QGuiApplication.instance().removeEventFilter(self)
+        self.image.reblur()
+        self.tracker.set_active(False)
+        super().hideEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Space is a held key (press reveals, release re-blurs); shortcuts cannot see releases."""
+        kind = event.type()
+        if kind == QEvent.Type.WindowStateChange and watched is self.window():
+            self._set_active(QGuiApplication.applicationState() == Qt.ApplicationState.ApplicationActive)
+        if kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and isinstance(event, QKeyEvent):
+            if event.key() == self.reveal_key and not event.isAutoRepeat() and self._owns_focus():
+                self.set_reveal(kind == QEvent.Type.KeyPress)
+                return True
+        return False
+
+    def _owns_focus(self) -> bool:
+        focus = QGuiApplication.focusObject()
+        if isinstance(focus, (QLineEdit, QTextEdit)) and not focus.isReadOnly():
+            return False
+        return focus is self or (isinstance(focus, QWidget) and self.isAncestorOf(focus))
+
+    def close_page(self) -> None:
+        """Sign-out or close: give the item back, book the exposure, forget pictures."""
+        current = self.item
+        self._leave_item()
+        if current is not None:
+            serving.release(self.store, self.user, current.id, reason="closed")
+        self.cache.forget()
+        self.runner.close()
+        QGuiApplication.instance().removeEventFilter(self)
