@@ -15,6 +15,7 @@ from typing import Sequence
 
 from review import VERSION
 from review.clock import iso, parse
+from review.media import phash_distance
 from review.serving import LEASE_SECONDS, Item, ensure_held
 from review.store import Store, User
 from review.taxonomy import Taxonomy
@@ -203,22 +204,43 @@ def undo(store: Store, user: User, decision_id: int, *, window_s: float = UNDO_W
     return item_id
 
 
-def history(store: Store, item: Item) -> dict[str, int]:
+NEAR_DUPLICATE_BITS = 6
+
+
+def history(store: Store, item: Item, *, near_bits: int = NEAR_DUPLICATE_BITS) -> dict[str, int]:
     """Current decisions on the same content elsewhere: {"remove": 3, ...}.
 
-    "The same content" is the same SHA-256 or the same perceptual hash, so a
-    re-upload or a re-encoded copy shows its earlier outcome ("seen before").
+    "The same content" is the same SHA-256, or a perceptual hash within
+    *near_bits* of this one, so a re-upload or a re-encoded, cropped copy
+    shows its earlier outcome ("seen before: removed ×3"). Candidates come
+    from the indexed hash quarters (see schema m004); the distance is exact.
     """
     if not item.content_sha256 and not item.phash:
         return {}
-    rows = store.db.execute(
-        """SELECT d.action, COUNT(*) FROM decisions d JOIN items i ON i.id = d.item_id
-           WHERE i.id != :item AND (i.content_sha256 = :sha OR i.phash = :phash)
-             AND d.revokes_id IS NULL AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.revokes_id = d.id)
-           GROUP BY d.action ORDER BY COUNT(*) DESC""",
-        {"item": item.id, "sha": item.content_sha256, "phash": item.phash},
-    ).fetchall()
-    return {action: count for action, count in rows}
+    same: set[int] = set()
+    if item.content_sha256:
+        same.update(r[0] for r in store.db.execute(
+            "SELECT id FROM items WHERE content_sha256 = ? AND id != ?", [item.content_sha256, item.id]))
+    if item.phash and len(item.phash) == 16:
+        quarters = [item.phash[i : i + 4] for i in (0, 4, 8, 12)]
+        rows = store.db.execute(
+            "SELECT id, phash FROM items WHERE id != ? AND (substr(phash, 1, 4) = ? OR substr(phash, 5, 4) = ?"
+            " OR substr(phash, 9, 4) = ? OR substr(phash, 13, 4) = ?)",
+            [item.id, *quarters],
+        )
+        same.update(i for i, other in rows if phash_distance(item.phash, other) <= near_bits)
+    counts: dict[str, int] = {}
+    for start in range(0, len(same), 500):
+        chunk = sorted(same)[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for action, count in store.db.execute(
+            f"""SELECT d.action, COUNT(*) FROM decisions d WHERE d.item_id IN ({marks})
+                AND d.revokes_id IS NULL AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.revokes_id = d.id)
+                GROUP BY d.action""",
+            chunk,
+        ):
+            counts[action] = counts.get(action, 0) + count
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 def _ms_between(start: str, end: str) -> int:

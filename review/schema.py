@@ -167,3 +167,17 @@ def m003_exposure(db: sqlite_utils.Database) -> None:
         CREATE INDEX reveals_item ON reveals (item_id);
         """
     )
+
+
+@migrations(name="m004_phash_bands")
+def m004_phash_bands(db: sqlite_utils.Database) -> None:
+    """Find near-duplicate images fast: index each quarter of the perceptual hash.
+
+    Two 64-bit hashes within Hamming distance 3 must agree exactly on at
+    least one of their four 16-bit quarters (pigeonhole), so "any quarter
+    equal" is an indexed candidate search; the exact distance is then
+    checked in Python. Most near-duplicates further apart still share a
+    quarter and are found too.
+    """
+    for n, start in enumerate((1, 5, 9, 13), 1):
+        db.execute(f"CREATE INDEX items_phash_band{n} ON items (substr(phash, {start}, 4))")

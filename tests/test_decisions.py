@@ -142,3 +142,21 @@ def test_past_decisions_close_items_without_a_lease(store, setup):
     row = store.db.execute("SELECT shown_at, decided_at, source FROM decisions").fetchone()
     assert row == ("2026-01-04T09:59:30.000Z", "2026-01-04T10:00:00.000Z", "demo")
     assert serving.load_item(store, item.id).state == "decided"
+
+
+def test_seen_before_finds_near_duplicate_images_by_perceptual_hash(store, policy):
+    store.add_user("ana", ["moderator"])
+    queue = store.add_queue("images")
+    base = 0x0123456789ABCDEF
+    rows = [
+        {"external_id": "original", "phash": f"{base:016x}"},
+        {"external_id": "repost", "phash": f"{base ^ 0b1011:016x}"},  # 3 bits apart
+        {"external_id": "different", "phash": f"{base ^ 0xFFFF0000FFFF0000:016x}"},
+    ]
+    store.add_items([{**r, "queue_id": queue.id, "kind": "image", "received_at": f"2026-01-05T08:0{n}:00Z"}
+                     for n, r in enumerate(rows)])
+    decisions.record_past_decision(store, item_id=1, user="ana", action="remove", labels=["spam"],
+                                   decided_at="2026-01-05T08:30:00Z")
+    decisions.record_past_decision(store, item_id=3, user="ana", action="no_violation",
+                                   decided_at="2026-01-05T08:31:00Z")
+    assert decisions.history(store, serving.load_item(store, 2)) == {"remove": 1}
