@@ -52,6 +52,12 @@ class ReviewServices:
     video_factory: Callable[[QWidget], QWidget] | None = None
 
 
+def _moves(item: Item) -> bool:
+    """Video and animated GIF get the storyboard view (a "mixed" item may be either)."""
+    media_type = item.media_type or ""
+    return media_type.startswith("video/") or media_type == "image/gif"
+
+
 class ReviewPage(QWidget):
     item_shown = Signal(object)  # Item | None
     decided = Signal(object)  # Decision
@@ -226,7 +232,7 @@ class ReviewPage(QWidget):
         if item.kind == "text" or not item.media_path:
             self.text_view.setPlainText(item.text)
             self.media.setCurrentWidget(self.text_view)
-        elif self.video is not None and (item.kind == "video" or item.media_type == "image/gif"):
+        elif self.video is not None and _moves(item):
             self.media.setCurrentWidget(self.video)
             self.video.show_video(item.media_path)
         else:
@@ -253,7 +259,7 @@ class ReviewPage(QWidget):
             upcoming = serving.peek_next(self.store, self.user, self.chosen_queues(), exclude=exclude)
         except Exception:  # prefetch is a courtesy; a busy store must not disturb the reviewer
             return
-        if upcoming is not None and upcoming.kind != "text" and upcoming.media_path and upcoming.kind != "video":
+        if upcoming is not None and upcoming.media_path and not _moves(upcoming):
             self.cache.prefetch(upcoming, self.media_box(), self.view)
 
     def _leave_item(self) -> None:
