@@ -49,7 +49,12 @@ def prepare(item: Item, box: Box, view: ViewSettings) -> Prepared:
         clear = preview.apply_view(clear, blur_level=0, grayscale=True)
     veiled = preview.stylise(clear) if view.reduced_detail else clear
     veiled = preview.apply_view(veiled, blur_level=view.blur_level, grayscale=view.grayscale)
-    return Prepared(item.id, to_qimage(veiled), to_qimage(clear))
+    return Prepared(item.id, _paintable(veiled), _paintable(clear))
+
+
+def _paintable(pixels) -> QImage:
+    """A QImage in the raster engine's native format, so painting never converts."""
+    return to_qimage(pixels).convertToFormat(QImage.Format.Format_RGB32)
 
 
 class MediaCache:

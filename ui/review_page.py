@@ -219,7 +219,7 @@ class ReviewPage(QWidget):
         self._show_media(item)
         self.renew_timer.start()
         self.item_shown.emit(item)
-        self._prefetch_next()
+        QTimer.singleShot(0, self._prefetch_next)  # after this item is painted
 
     def _show_media(self, item: Item) -> None:
         self.image.clear()

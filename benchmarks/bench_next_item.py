@@ -1,0 +1,118 @@
+"""From the decision keypress to the next item painted, against the naive way.
+
+Setup: a store of 1,000,000 items (default; ``--items`` to change) where
+the items served first are 12-megapixel JPEGs (4000×3000). The review page
+runs offscreen. For each decision we let the page prepare the next item in
+the background (as it does while a person looks at the current one), then
+time: ``act("no_violation")`` → commit → claim → next item painted
+(``repaint()`` is synchronous, so the paint is inside the measurement).
+
+Baseline, same run, same files: decode at full resolution, blur and
+grayscale at full size, convert and paint — all on the GUI thread.
+
+    .venv/bin/python benchmarks/bench_next_item.py [--items 1000000] [--decisions 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from common import fill_text_items, record, summary_ms  # noqa: E402
+from desktop import wiring  # noqa: E402
+from review import media, preview, serving, synth, taxonomy  # noqa: E402
+from review.clock import iso  # noqa: E402
+from review.viewing import ViewSettings  # noqa: E402
+from ui import keymap  # noqa: E402
+from ui.qimage import to_qimage  # noqa: E402
+from ui.review_page import ReviewPage, ReviewServices  # noqa: E402
+
+
+def wait(app: QApplication, condition, timeout_s: float = 30.0) -> None:
+    deadline = time.perf_counter() + timeout_s
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("condition not met")
+        app.processEvents()
+        time.sleep(0.002)
+
+
+def build_store(root: Path, items: int, decisions: int):
+    store = wiring.open_store(root / "bench.db")
+    store.add_user("ana", ["moderator"])
+    photos = store.add_queue("photos", priority=10)
+    bulk = store.add_queue("bulk", priority=0)
+    files = []
+    for n in range(8):
+        path = synth.make_image(root / f"photo{n}.jpg", seed=n, width=4000, height=3000, caption="SIMULATED GRAPHIC CONTENT",
+                                category="violent_graphic")
+        files.append((path, media.inspect(path)))
+    now = store.clock.now()
+    store.add_items([
+        {"external_id": f"photo-{n}", "queue_id": photos.id, "kind": "image", "media_path": str(files[n % 8][0]),
+         "media_type": "image/jpeg", "content_sha256": files[n % 8][1].sha256, "phash": files[n % 8][1].phash,
+         "received_at": iso(now), "metadata": {"category": "violent_graphic", "description": "12 MP photo"}}
+        for n in range(decisions + 2)
+    ])
+    fill_text_items(store, bulk.id, max(0, items - decisions - 2))
+    return store, [f for f, _ in files]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--decisions", type=int, default=40)
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication([])
+    with tempfile.TemporaryDirectory() as tmp:
+        store, files = build_store(Path(tmp), args.items, args.decisions)
+        policy = taxonomy.load()
+        view = ViewSettings()
+        page = ReviewPage(ReviewServices(store, policy, store.user("ana"), view, keymap.build(policy)))
+        page.resize(1400, 900)
+        page.show()
+        app.processEvents()
+        page.start()
+        wait(app, lambda: page.image.has_image)
+
+        fast = []
+        for _ in range(args.decisions):
+            upcoming = serving.peek_next(store, page.user, exclude=[page.item.id])
+            wait(app, lambda: page.cache.cached(upcoming, page.media_box(), view) is not None)
+            start = time.perf_counter()
+            page.act("no_violation")
+            wait(app, lambda: page.image.has_image)
+            page.image.repaint()
+            fast.append(time.perf_counter() - start)
+
+        naive = []
+        for n in range(min(args.decisions, 5)):  # each one takes seconds
+            start = time.perf_counter()
+            pixels = preview.naive_full_decode(files[n % len(files)], view.blur_level)
+            page.image.show_images(to_qimage(pixels), to_qimage(pixels))
+            page.image.repaint()
+            naive.append(time.perf_counter() - start)
+
+        page.close_page()
+        store.close()
+    fast_summary, naive_summary = summary_ms(fast), summary_ms(naive)
+    record("next_item_12mp", {
+        "store_items": args.items,
+        **fast_summary,
+        "naive_p50_ms": naive_summary["p50_ms"],
+        "naive_p95_ms": naive_summary["p95_ms"],
+        "speedup_p50": round(naive_summary["p50_ms"] / fast_summary["p50_ms"], 1),
+    })
+
+
+if __name__ == "__main__":
+    main()
