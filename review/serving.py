@@ -92,10 +92,17 @@ def servable_queues(store: Store, user: User, names: Sequence[str] | None = None
     return queues
 
 
-def _best_candidate(store: Store, queues: Sequence[Queue], now: str, exclude: Sequence[int] = ()) -> tuple[int, int] | None:
-    """(item id, queue id) of the next unleased pending item, or None."""
+def _best_candidate(
+    store: Store, queues: Sequence[Queue], now: str, exclude: Sequence[int] = (), *, severe: bool = True
+) -> tuple[int, int] | None:
+    """(item id, queue id) of the next unleased pending item, or None.
+
+    With ``severe=False`` items whose severity is ``severe`` are passed over.
+    """
     best_key, best = None, None
     skip = f"AND i.id NOT IN ({','.join(str(int(i)) for i in exclude)})" if exclude else ""
+    if not severe:
+        skip += " AND (i.severity IS NULL OR i.severity != 'severe')"
     for queue in queues:
         row = store.db.execute(
             f"""
@@ -114,9 +121,23 @@ def _best_candidate(store: Store, queues: Sequence[Queue], now: str, exclude: Se
     return best
 
 
-def peek_next(store: Store, user: User, queues: Sequence[str] | None = None, exclude: Sequence[int] = ()) -> Item | None:
+def _pick(store: Store, queues: Sequence[Queue], now: str, exclude: Sequence[int], severe: str) -> tuple[int, int] | None:
+    """Apply the severe rule on top of the serving order."""
+    if severe not in ("allow", "prefer_mild", "never"):
+        raise ValueError(f"unknown severe rule {severe!r}")
+    found = None
+    if severe != "allow":
+        found = _best_candidate(store, queues, now, exclude, severe=False)
+    if found is None and severe != "never":
+        found = _best_candidate(store, queues, now, exclude)
+    return found
+
+
+def peek_next(
+    store: Store, user: User, queues: Sequence[str] | None = None, exclude: Sequence[int] = (), *, severe: str = "allow"
+) -> Item | None:
     """The item a claim would most likely get next, without taking it (for prefetch)."""
-    found = _best_candidate(store, servable_queues(store, user, queues), iso(store.clock.now()), exclude)
+    found = _pick(store, servable_queues(store, user, queues), iso(store.clock.now()), exclude, severe)
     return load_item(store, found[0]) if found else None
 
 
@@ -127,11 +148,15 @@ def claim_next(
     *,
     exclude: Sequence[int] = (),
     lease_seconds: int = LEASE_SECONDS,
+    severe: str = "allow",
 ) -> Item | None:
     """Lease the next item for *user*; None when nothing is waiting.
 
     *exclude* holds items this session skipped, so a skip is not served
-    straight back to the person who skipped it.
+    straight back to the person who skipped it. *severe* is the wellbeing
+    rule for severe items: ``"allow"``, ``"prefer_mild"`` (serve something
+    milder if anything milder waits) or ``"never"`` (the person's daily
+    severe budget is spent).
     """
     candidates = servable_queues(store, user, queues)
     with store.transaction():
@@ -144,7 +169,7 @@ def claim_next(
             item = load_item(store, held[0])
             if item.state == "pending":
                 return item
-        found = _best_candidate(store, candidates, now, exclude)
+        found = _pick(store, candidates, now, exclude, severe)
         if found is None:
             return None
         taken = store.db.execute(

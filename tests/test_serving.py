@@ -154,3 +154,22 @@ def test_two_processes_never_hold_the_same_item(tmp_path):
     a, b = (set(r) for r in results)
     assert not (a & b)
     assert len(a | b) == 300
+
+
+def test_severe_rules_prefer_milder_items_or_refuse_severe_ones(store, team):
+    ana = team[0]
+    queue = store.add_queue("mixed")
+    store.add_items([
+        {"external_id": "gore", "queue_id": queue.id, "kind": "text", "severity": "severe", "received_at": "2026-01-05T07:00:00Z"},
+        {"external_id": "spam", "queue_id": queue.id, "kind": "text", "severity": "low", "received_at": "2026-01-05T08:00:00Z"},
+    ])
+    assert serving.peek_next(store, ana).external_id == "gore"
+    assert serving.peek_next(store, ana, severe="prefer_mild").external_id == "spam"
+    mild = serving.claim_next(store, ana, severe="never")
+    assert mild.external_id == "spam"
+    serving.release(store, ana, mild.id)
+    store.db.execute("UPDATE items SET state = 'decided' WHERE id = ?", [mild.id])
+    assert serving.claim_next(store, ana, severe="never") is None
+    assert serving.claim_next(store, ana, severe="prefer_mild").external_id == "gore"
+    with pytest.raises(ValueError):
+        serving.claim_next(store, ana, severe="sometimes")
