@@ -121,10 +121,17 @@ def _best_candidate(
     return best
 
 
+SEVERE_RULES = ("allow", "prefer_mild", "never")
+
+
+def _check_rule(severe: str) -> None:
+    if severe not in SEVERE_RULES:
+        raise ValueError(f"unknown severe rule {severe!r} (one of {', '.join(SEVERE_RULES)})")
+
+
 def _pick(store: Store, queues: Sequence[Queue], now: str, exclude: Sequence[int], severe: str) -> tuple[int, int] | None:
     """Apply the severe rule on top of the serving order."""
-    if severe not in ("allow", "prefer_mild", "never"):
-        raise ValueError(f"unknown severe rule {severe!r}")
+    _check_rule(severe)
     found = None
     if severe != "allow":
         found = _best_candidate(store, queues, now, exclude, severe=False)
@@ -158,6 +165,7 @@ def claim_next(
     milder if anything milder waits) or ``"never"`` (the person's daily
     severe budget is spent).
     """
+    _check_rule(severe)
     candidates = servable_queues(store, user, queues)
     with store.transaction():
         now_dt = store.clock.now()
