@@ -21,6 +21,17 @@ test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n 2 -m "not bundle"
 	$(BIN)/lint-imports
 
+bench: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run_all.py
+
+$(VENV)/.bundle-installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[test,bundle]"
+	touch $@
+
+bundle: $(VENV)/.bundle-installed
+	$(BIN)/pyinstaller --noconfirm --clean build.spec
+	@du -sh dist/veil
+
 lint: $(STAMP)
 	$(BIN)/lint-imports
 
