@@ -212,3 +212,58 @@ def test_the_next_item_is_prepared_before_it_is_asked_for(qtbot, page):
     qtbot.keyClick(page, Qt.Key.Key_A)
     assert page.item.id == upcoming.id
     assert page.image.has_image  # painted at once, from the cache
+
+
+@pytest.fixture
+def video_page(qtbot, store, tmp_path):
+    from review import synth
+
+    store.add_user("ana", ["moderator"])
+    queue = store.add_queue("videos")
+    good = synth.make_video(tmp_path / "clip.mp4", seed=3, seconds=4, fps=10, width=160, height=120)
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(good.read_bytes()[:300])
+    store.add_items([
+        {"external_id": "clip", "queue_id": queue.id, "kind": "video", "media_type": "video/mp4", "media_path": str(good),
+         "received_at": "2026-01-05T08:00:00.000Z"},
+        {"external_id": "broken", "queue_id": queue.id, "kind": "video", "media_type": "video/mp4",
+         "media_path": str(broken), "received_at": "2026-01-05T08:01:00.000Z"},
+    ])
+    policy = taxonomy.load()
+    widget = ReviewPage(ReviewServices(store, policy, store.user("ana"), ViewSettings(), keymap.build(policy)))
+    qtbot.addWidget(widget)
+    widget.resize(1200, 800)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.activateWindow()
+    qtbot.waitUntil(widget.isActiveWindow)
+    widget.setFocus()
+    yield widget
+    widget.close_page()
+
+
+def test_a_video_shows_a_blurred_storyboard_and_never_autoplays(qtbot, video_page):
+    qtbot.keyClick(video_page, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: video_page.video.mode() == "grid", timeout=10000)
+    assert not video_page.video.is_playing()
+    with qtbot.waitSignal(video_page.video.playing_changed, timeout=10000) as started:
+        qtbot.keyClick(video_page, Qt.Key.Key_P)
+    assert started.args == [True]
+    video_page.store.clock.advance(2)
+    qtbot.keyClick(video_page, Qt.Key.Key_P)
+    qtbot.waitUntil(lambda: not video_page.video.is_playing())
+    qtbot.keyClick(video_page, Qt.Key.Key_A)
+    assert video_page.store.db.execute("SELECT video_ms FROM exposure").fetchone()[0] == 2000
+
+
+def test_a_truncated_video_shows_the_reason_and_can_still_be_decided(qtbot, video_page):
+    video_page.store.db.execute("UPDATE items SET state = 'decided' WHERE external_id = 'clip'")
+    qtbot.keyClick(video_page, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: video_page.video.mode() == "error", timeout=10000)
+    assert "cannot be shown" in video_page.video.message()
+    qtbot.keyClick(video_page, Qt.Key.Key_E)  # this queue has no escalation queue: said, not ignored
+    qtbot.keyClicks(video_page.decision.note, "file is broken")
+    qtbot.keyClick(video_page.decision.note, Qt.Key.Key_Return)
+    assert "no escalation queue" in video_page.decision.message.text()
+    qtbot.keyClick(video_page, Qt.Key.Key_A)
+    assert video_page.store.db.execute("SELECT action FROM decisions").fetchall() == [("no_violation",)]

@@ -1,7 +1,8 @@
 """Keyboard bindings: defaults, a person's overrides, and the cheat sheet.
 
 Commands are strings: ``start``, ``reveal``, ``skip``, ``note``, ``undo``,
-``hide``, ``help``, ``zoom_in``, ``zoom_out``, ``fit``, ``play``,
+``hide``, ``help``, ``zoom_in``, ``zoom_out``, ``fit``, the video commands
+(``play``, ``open_frame``, ``storyboard``, ``back``, ``forward``, ``slower``, ``faster``),
 ``label:<n>`` (n = 1…9) and ``action:<id>`` for each taxonomy action.
 Action keys come from the taxonomy; everything can be re-bound, and a
 binding that would give one key two meanings is refused with a reason.
@@ -27,7 +28,13 @@ FIXED = {  # command: (default key, what it does, group)
     "zoom_in": ("Ctrl+=", "Zoom in", "Viewing"),
     "zoom_out": ("Ctrl+-", "Zoom out", "Viewing"),
     "fit": ("Ctrl+0", "Fit to the area", "Viewing"),
-    "play": ("P", "Play / pause video (muted)", "Viewing"),
+    "play": ("P", "Video: play / pause (always muted)", "Video"),
+    "open_frame": ("O", "Video: open the selected keyframe large", "Video"),
+    "storyboard": ("Backspace", "Video: back to the storyboard", "Video"),
+    "back": ("Left", "Video: back 5 s", "Video"),
+    "forward": ("Right", "Video: forward 5 s", "Video"),
+    "slower": ("[", "Video: slower (1×, 1.5×, 2×)", "Video"),
+    "faster": ("]", "Video: faster", "Video"),
     "help": ("?", "This cheat sheet", "Flow"),
 }
 
@@ -89,7 +96,7 @@ class CheatSheet(QDialog):
         for binding in bindings:
             groups.setdefault(binding.group, []).append(binding)
         rows = []
-        for group in ("Flow", "Decide", "Labels", "Viewing"):
+        for group in ("Flow", "Decide", "Labels", "Viewing", "Video"):
             rows.append(f"<tr><td colspan=2 style='padding-top:10px'><b>{group}</b></td></tr>")
             for b in groups.get(group, []):
                 key = QKeySequence(b.key).toString(QKeySequence.SequenceFormat.NativeText) or b.key

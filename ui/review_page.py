@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Callable
-
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -34,6 +32,7 @@ from ui.item_panels import ContextPanel, DecisionPanel, ItemHeader
 from ui.media_loader import MediaCache, Prepared
 from ui.media_view import VeiledImage
 from ui.tasks import TaskRunner
+from ui.video_view import VideoView
 
 ALL_QUEUES = "All my queues"
 RENEW_EVERY_MS = 60_000
@@ -49,7 +48,6 @@ class ReviewServices:
     user: User
     view: ViewSettings
     bindings: list[keymap.Binding]
-    video_factory: Callable[[QWidget], QWidget] | None = None
 
 
 def _moves(item: Item) -> bool:
@@ -119,10 +117,10 @@ class ReviewPage(QWidget):
         self.media = QStackedWidget()
         for widget in (self.idle, self.image, self.text_view):
             self.media.addWidget(widget)
-        self.video = self.services.video_factory(self) if self.services.video_factory else None
-        if self.video is not None:
-            self.media.addWidget(self.video)
-            self.video.playing_changed.connect(self.tracker.set_playing)
+        self.video = VideoView(runner=self.runner, view=lambda: self.view)
+        self.video.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # every key stays with the page
+        self.video.playing_changed.connect(self.tracker.set_playing)
+        self.media.addWidget(self.video)
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -163,7 +161,11 @@ class ReviewPage(QWidget):
         handlers = {
             "start": self.start, "skip": self.skip, "note": self.focus_note, "undo": self.undo,
             "hide": self.escape, "help": self.show_help, "zoom_in": self.image.zoom_in,
-            "zoom_out": self.image.zoom_out, "fit": self.image.fit, "play": self.toggle_play,
+            "zoom_out": self.image.zoom_out, "fit": self.image.fit,
+            "play": lambda: self._video("toggle_play"), "open_frame": lambda: self._video("open_frame"),
+            "storyboard": lambda: self._video("back_to_grid"), "back": lambda: self._video("skip", -5),
+            "forward": lambda: self._video("skip", 5), "slower": lambda: self._video("slower"),
+            "faster": lambda: self._video("faster"),
         }
         for binding in bindings:
             command = binding.command
@@ -223,8 +225,7 @@ class ReviewPage(QWidget):
 
     def _show_media(self, item: Item) -> None:
         self.image.clear()
-        if self.video is not None:
-            self.video.clear()
+        self.video.clear()
         if self.hidden:
             self.idle.setText("Media hidden. Press Esc to show it (blurred).")
             self.media.setCurrentWidget(self.idle)
@@ -232,7 +233,7 @@ class ReviewPage(QWidget):
         if item.kind == "text" or not item.media_path:
             self.text_view.setPlainText(item.text)
             self.media.setCurrentWidget(self.text_view)
-        elif self.video is not None and _moves(item):
+        elif _moves(item):
             self.media.setCurrentWidget(self.video)
             self.video.show_video(item.media_path)
         else:
@@ -265,8 +266,7 @@ class ReviewPage(QWidget):
     def _leave_item(self) -> None:
         """The current item leaves the screen: book its exposure, stop its timers."""
         self.image.reblur()
-        if self.video is not None:
-            self.video.clear()
+        self.video.clear()
         record = self.tracker.finish()
         if record is not None:
             exposure.save(self.store, self.user, self.session_id, record)
@@ -367,9 +367,9 @@ class ReviewPage(QWidget):
             return
         if self.media.currentWidget() is self.image:
             self.image.set_whole_reveal(on)
-        elif self.video is not None and self.media.currentWidget() is self.video:
-            self.video.set_revealed(on)
-            self._reveal_changed("whole" if on else None)
+        elif self.media.currentWidget() is self.video:
+            self.video.set_revealed(on)  # only a large or playing frame can be revealed
+            self._reveal_changed("whole" if self.video.is_revealing() else None)
 
     def _reveal_changed(self, kind: str | None) -> None:
         self.tracker.set_reveal(kind)
@@ -382,8 +382,7 @@ class ReviewPage(QWidget):
         """End a reveal that has run continuously for the configured limit."""
         if self.tracker.revealed and self.tracker.current_reveal_ms() >= self.view.auto_reblur_s * 1000:
             self.image.reblur()
-            if self.video is not None:
-                self.video.set_revealed(False)
+            self.video.set_revealed(False)
             self._reveal_changed(None)
             self.say(f"Re-blurred after {self.view.auto_reblur_s:g} s. Hold Space again to look.")
 
@@ -399,17 +398,17 @@ class ReviewPage(QWidget):
         self.hidden = not self.hidden
         if self.hidden:
             self.image.reblur()
-            if self.video is not None:
-                self.video.clear()
+            self.video.clear()
             self.image.clear()
             self.idle.setText("Media hidden. Press Esc to show it (blurred).")
             self.media.setCurrentWidget(self.idle)
         elif self.item is not None:
             self._show_media(self.item)
 
-    def toggle_play(self) -> None:
-        if self.video is not None and self.media.currentWidget() is self.video:
-            self.video.toggle_play()
+    def _video(self, method: str, *args) -> None:
+        """Video commands act only while a video (or animated GIF) is on screen."""
+        if self.item is not None and not self.hidden and self.media.currentWidget() is self.video:
+            getattr(self.video, method)(*args)
 
     def focus_note(self) -> None:
         if self.item is not None:
