@@ -1,0 +1,310 @@
+"""The desktop app: ``veil`` with no subcommand ends up in :func:`run_gui`.
+
+Composition only: this module decides where files live (store, ``ui.ini``,
+theme, icon), opens the store, builds the services and hands them to the
+widgets in :mod:`ui`, which never open anything themselves.
+
+First start: when no ``--store`` is given and the default store does not
+exist yet, a demo workspace is built there (in the background, with a
+progress dialog that can be cancelled) so a newcomer sees a working Veil
+at once.  An explicit ``--store`` that does not exist is refused with a
+message instead of silently creating an empty store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sqlite3
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEventLoop, QSettings, Qt
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (
+    QApplication,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QWidget,
+)
+
+import resources
+from desktop import paths, wiring
+from review.db import StoreError
+from review.store import QueueHealth, Store, User
+from ui import theme
+from ui.main_window import MainWindow
+from ui.queue_overview import QueueOverview
+from ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+DEMO_ITEMS = 300
+DEMO_SEED = 7
+
+
+# ------------------------------------------------------------------ entry
+def run_gui(args: argparse.Namespace) -> int:
+    """Open the app on ``args.store`` (signing in as ``args.user`` if given); the exit code."""
+    app = make_app()
+    store_arg = getattr(args, "store", None)
+    path = paths.store_path(store_arg)
+
+    if not path.exists():
+        if store_arg:
+            return _fail(
+                f"There is no Veil store at {path}.\n\n"
+                f"Create a demo one with:  veil demo --store {path}\n"
+                "or start Veil without --store to use your own workspace."
+            )
+        code = build_demo_workspace(path)
+        if code is not None:
+            return code
+
+    try:
+        store = wiring.open_store(path)
+    except (StoreError, sqlite3.Error, OSError) as exc:
+        return _fail(f"Veil could not open the store at {path}.\n\n{exc}")
+
+    settings = ui_settings()
+    window = build_window(store, settings)
+    user = getattr(args, "user", None)
+    if user:
+        try:
+            window.sign_in_as(user)
+        except KeyError:
+            names = ", ".join(u.name for u in store.users()) or "nobody yet"
+            window.deleteLater()
+            store.close()
+            return _fail(f"There is no user named “{user}” in {path.name}.\n\nPeople in this store: {names}.")
+    window.show()
+    window.raise_()
+    window.activateWindow()
+    try:
+        return app.exec()
+    finally:
+        store.close()
+
+
+def make_app() -> QApplication:
+    """The QApplication, named and themed (reused if one exists, as in tests)."""
+    app = QApplication.instance() or QApplication(sys.argv[:1] or ["veil"])
+    app.setOrganizationName(paths.APP_NAME)
+    app.setApplicationName(paths.APP_NAME)
+    app.setDesktopFileName("veil")
+    app.setWindowIcon(QIcon(str(resources.path("icons/veil.svg"))))
+    theme.apply(app, resources.path("theme.qss").read_text(encoding="utf-8"))
+    return app
+
+
+def ui_settings() -> QSettings:
+    """Window geometry and other per-machine UI state: an INI file beside the store."""
+    home = paths.home()
+    home.mkdir(parents=True, exist_ok=True)
+    return QSettings(str(home / "ui.ini"), QSettings.Format.IniFormat)
+
+
+def window_title(store: Store) -> str:
+    title = f"Veil — {store.path.name}"
+    return title + " — Demo" if _is_demo(store) else title
+
+
+def build_window(store: Store, settings: QSettings) -> MainWindow:
+    """The main window over *store*, with every page registered."""
+    # users() is one small indexed query: fine on the GUI thread, and it keeps
+    # the sign-in list current after each sign-out.
+    window = MainWindow(window_title(store), settings, users=store.users)
+    register_pages(window, store)
+    return window
+
+
+# ------------------------------------------------------------------ pages
+def register_pages(window: MainWindow, store: Store, **services: Any) -> None:
+    """Every page of the app, in navigation order (Ctrl+1 is the first).
+
+    This is where the Review (moderators), Audit (auditors) and Lead (leads)
+    pages are added: ``window.register_page(key, title, factory, roles,
+    shortcut)`` with a ``factory(user) -> QWidget`` that builds the page from
+    services made here (never inside ``ui``).  A page with ``close_page()``
+    has it called on sign-out and quit.  A page with ``open_queue(name)``
+    registered under the key ``"review"`` receives the queue chosen on the
+    Queues page.  *services* is room for shared objects (a writer, a media
+    runner) once pages need them.
+    """
+
+    def queues_page(user: User) -> QWidget:
+        page = QueueOverview(queue_health_loader(store), now=store.clock.now)
+        page.queue_chosen.connect(lambda name: open_queue(window, name))
+        return page
+
+    window.register_page("queues", "Queues", queues_page, roles=None)
+
+
+def queue_health_loader(store: Store) -> Callable[[], list[QueueHealth]]:
+    """A load function for a worker thread: its own reader connection per call."""
+
+    def load() -> list[QueueHealth]:
+        reader = store.reader()
+        try:
+            return reader.queue_health()
+        finally:
+            reader.close()
+
+    return load
+
+
+def open_queue(window: MainWindow, name: str) -> None:
+    """Hand the chosen queue to the review page, if this user has one."""
+    page = window.show_page("review") if "review" in window.page_keys() else None
+    opener = getattr(page, "open_queue", None)
+    if callable(opener):
+        opener(name)
+        return
+    if "review" in window.registered_pages():
+        why = "your role does not include reviewing"
+    else:
+        why = "reviewing is not part of this version yet"
+    window.statusBar().showMessage(f"“{name}” was not opened: {why}.", 6000)
+
+
+# ------------------------------------------------------------------- demo
+class DemoCancelled(Exception):
+    pass
+
+
+def build_demo_workspace(path: Path, parent: QWidget | None = None) -> int | None:
+    """Create the demo store at *path*, showing progress; None when it is ready.
+
+    The work runs on a worker thread (the dialog stays responsive and can
+    cancel).  A cancelled or failed build leaves nothing half-made behind.
+    Returns an exit code when Veil should stop instead (0 cancelled, 2 failed).
+    """
+    try:
+        from review.demo import build_demo
+    except ImportError:
+        log.info("review.demo is not available; starting with an empty store")
+        return None
+
+    media = paths.demo_media_dir(path)
+    media_existed = media.exists()
+    cancel = threading.Event()
+
+    def work(progress: Callable[..., None]) -> None:
+        def report(*values: Any) -> None:
+            if cancel.is_set():
+                raise DemoCancelled()
+            progress(*values)
+
+        store = wiring.open_store(path)
+        try:
+            build_demo(store, media, items=DEMO_ITEMS, seed=DEMO_SEED, progress=report)
+        finally:
+            store.close()
+
+    dialog = QProgressDialog("Preparing a demo workspace so you can look around…", "Cancel", 0, 0, parent)
+    dialog.setWindowTitle("Veil — first start")
+    # Not modal: a modal QProgressDialog processes events inside setValue(), which
+    # would re-enter progress delivery; there is no other window to protect yet.
+    dialog.setWindowModality(Qt.WindowModality.NonModal)
+    dialog.setMinimumDuration(0)
+    dialog.setAutoClose(False)
+    dialog.setAutoReset(False)
+    dialog.setMinimumWidth(440)
+    # Enter must not cancel by accident (someone typing ahead to sign in); Esc or the button do.
+    stop = QPushButton("Cancel")
+    stop.setAutoDefault(False)
+    stop.setDefault(False)
+    dialog.setCancelButton(stop)
+    dialog.canceled.connect(cancel.set)
+    dialog.canceled.connect(lambda: dialog.setLabelText("Stopping…"))
+    dialog.rejected.connect(cancel.set)  # Esc hides a QProgressDialog without emitting canceled
+
+    outcome: dict[str, BaseException | None] = {}
+    loop = QEventLoop()
+
+    def finished(error: BaseException | None) -> None:
+        outcome["error"] = error
+        loop.quit()
+
+    runner = TaskRunner(name="demo-builder", max_threads=1)
+    runner.submit(
+        work,
+        on_done=lambda _result: finished(None),
+        on_error=finished,
+        on_progress=lambda *values: _show_progress(dialog, *values),
+    )
+    dialog.show()
+    if "error" not in outcome:
+        loop.exec()
+    runner.close()
+    cancelled = cancel.is_set()
+    dialog.canceled.disconnect()  # closing a QProgressDialog emits canceled() and rejected()
+    dialog.rejected.disconnect()
+    dialog.hide()
+    dialog.deleteLater()
+
+    error = outcome.get("error")
+    if error is None:
+        return None
+    _remove_store_files(path)
+    if not media_existed and media.exists():
+        shutil.rmtree(media, ignore_errors=True)
+    if isinstance(error, DemoCancelled) or cancelled:
+        print("veil: demo workspace not created (cancelled)", file=sys.stderr)
+        return 0
+    log.error("demo build failed", exc_info=(type(error), error, error.__traceback__))
+    return _fail(f"Veil could not prepare the demo workspace at {path}.\n\n{error}")
+
+
+def _show_progress(dialog: QProgressDialog, *values: Any) -> None:
+    """Accepts (done, total), (fraction,), (text,), or (done, total, text)."""
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    texts = [v for v in values if isinstance(v, str)]
+    if len(numbers) >= 2 and numbers[1] > 0:
+        dialog.setMaximum(int(numbers[1]))
+        dialog.setValue(min(int(numbers[0]), int(numbers[1])))
+    elif len(numbers) == 1 and 0 <= numbers[0] <= 1:
+        dialog.setMaximum(100)
+        dialog.setValue(int(numbers[0] * 100))
+    if texts and not dialog.wasCanceled():
+        dialog.setLabelText(texts[0])
+
+
+def _remove_store_files(path: Path) -> None:
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            candidate.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.warning("could not remove %s: %s", candidate, exc)
+
+
+def _is_demo(store: Store) -> bool:
+    try:
+        from review.demo import is_demo
+    except ImportError:
+        return False
+    try:
+        return bool(is_demo(store))
+    except Exception:
+        log.exception("is_demo failed")
+        return False
+
+
+def _fail(message: str) -> int:
+    """Tell the person (dialog) and the terminal (stderr); exit code 2."""
+    print("veil: " + message.replace("\n\n", " ").replace("\n", " "), file=sys.stderr)
+    show_error(message)
+    return 2
+
+
+def show_error(message: str) -> None:
+    """A modal error box (tests replace this function)."""
+    box = QMessageBox(QMessageBox.Icon.Critical, "Veil", message, QMessageBox.StandardButton.Ok)
+    box.exec()

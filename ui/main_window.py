@@ -1,0 +1,373 @@
+"""The main window: sign-in first, then a navigation rail and the pages.
+
+Pages are registered once with :meth:`MainWindow.register_page` (a key, a
+title, a factory taking the signed-in :class:`~review.store.User`, the
+roles that may see it, an optional extra shortcut).  After sign-in the
+rail lists the pages that user may see, in registration order; Ctrl+1…9
+jump to them.  A page widget is created the first time it is shown and
+belongs to that user's session: signing out (Ctrl+Shift+L) or quitting
+calls the page's ``close_page()`` if it has one (release leases, stop
+timers and workers) and destroys it, so the next person starts fresh.
+
+Geometry and state live in the ``QSettings`` the desktop layer passes in.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import (
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSettings,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QPainter
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
+
+from review.store import User
+from ui import theme
+from ui.sign_in import Confirm, SignInPage
+
+log = logging.getLogger(__name__)
+
+__all__ = ["MainWindow", "PageSpec"]
+
+PageFactory = Callable[[User], QWidget]
+UsersSource = Sequence[User] | Callable[[], Iterable[User]]
+
+_KEY_ROLE = Qt.ItemDataRole.UserRole
+_SHORTCUT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    key: str
+    title: str
+    factory: PageFactory
+    roles: frozenset[str]  # empty: everyone
+    shortcut: str | None
+
+    def allows(self, user: User) -> bool:
+        return not self.roles or any(user.has(role) for role in self.roles)
+
+
+class _NavDelegate(QStyledItemDelegate):
+    """Draws each page's shortcut, faint and right-aligned, so keys are learnt by looking."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        super().paint(painter, option, index)
+        shortcut = index.data(_SHORTCUT_ROLE)
+        if not shortcut:
+            return
+        painter.save()
+        painter.setPen(theme.color("faint"))
+        font = painter.font()
+        font.setPointSizeF(max(font.pointSizeF() - 1.5, 8.0))
+        painter.setFont(font)
+        rect = QRect(option.rect).adjusted(0, 0, -12, 0)
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), shortcut)
+        painter.restore()
+
+
+class MainWindow(QMainWindow):
+    """Veil's window.  *users* is a list or a function listing who can sign in
+    (called each time the sign-in page is shown); *confirm* is the sign-in
+    page's passphrase seam (see :mod:`ui.sign_in`)."""
+
+    user_changed = Signal(object)  # User | None
+    page_changed = Signal(str)
+
+    GEOMETRY_KEY = "window/geometry"
+    STATE_KEY = "window/state"
+    DEFAULT_SIZE = (1200, 780)
+
+    def __init__(
+        self,
+        title: str,
+        settings: QSettings,
+        users: UsersSource = (),
+        *,
+        confirm: Confirm | None = None,
+        parent: QWidget | None = None,
+    ):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.settings = settings
+        self._users_source = users
+        self._specs: dict[str, PageSpec] = {}
+        self._user: User | None = None
+        self._pages: dict[str, QWidget] = {}
+        self._page_actions: list[QAction] = []
+
+        # Sign-in page and the workspace share one stack.
+        self.sign_in_page = SignInPage(confirm=confirm)
+        self.sign_in_page.signed_in.connect(self.sign_in)
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setFixedWidth(200)
+        self.nav.setItemDelegate(_NavDelegate(self.nav))
+        self.nav.setAccessibleName("Pages")
+        self.nav.currentItemChanged.connect(self._nav_changed)
+
+        self.pages = QStackedWidget()
+        self.pages.setObjectName("pages")
+
+        self.workspace = QWidget()
+        row = QHBoxLayout(self.workspace)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        row.addWidget(self.pages, 1)
+
+        self.root = QStackedWidget()
+        self.root.addWidget(self.sign_in_page)
+        self.root.addWidget(self.workspace)
+        self.setCentralWidget(self.root)
+
+        self.who = QLabel("")
+        self.who.setObjectName("whoAmI")
+        self.statusBar().addPermanentWidget(self.who)
+        self.statusBar().setSizeGripEnabled(False)
+
+        self._build_actions()
+        self._restore_geometry()
+        self._show_sign_in()
+
+    # ------------------------------------------------------------ pages API
+    def register_page(
+        self,
+        key: str,
+        title: str,
+        factory: PageFactory,
+        roles: Iterable[str] | None = None,
+        shortcut: str | None = None,
+    ) -> None:
+        """Add a page.  *roles* empty or None: every user sees it."""
+        if key in self._specs:
+            raise ValueError(f"a page with key {key!r} is already registered")
+        self._specs[key] = PageSpec(key, title, factory, frozenset(roles or ()), shortcut)
+        if self._user is not None:
+            self._rebuild_navigation()
+
+    def registered_pages(self) -> list[str]:
+        """Every registered page key, whoever may see it."""
+        return list(self._specs)
+
+    def page_keys(self, user: User | None = None) -> list[str]:
+        """Keys of the pages *user* (default: the signed-in user) may see, in order."""
+        user = user or self._user
+        if user is None:
+            return []
+        return [key for key, spec in self._specs.items() if spec.allows(user)]
+
+    def page(self, key: str) -> QWidget | None:
+        """The page widget if it has been created for the current session."""
+        return self._pages.get(key)
+
+    def current_page_key(self) -> str | None:
+        widget = self.pages.currentWidget()
+        for key, page in self._pages.items():
+            if page is widget:
+                return key
+        return None
+
+    def show_page(self, key: str) -> QWidget | None:
+        """Switch to page *key*, creating it on first use; None if not allowed."""
+        if self._user is None or key not in self.page_keys():
+            return None
+        page = self._pages.get(key)
+        if page is None:
+            spec = self._specs[key]
+            try:
+                page = spec.factory(self._user)
+            except Exception as exc:
+                log.exception("could not open page %s", key)
+                self.statusBar().showMessage(f"Could not open {spec.title}: {exc}", 10_000)
+                return None
+            self._pages[key] = page
+            self.pages.addWidget(page)
+        self.pages.setCurrentWidget(page)
+        row = self.page_keys().index(key)
+        self.nav.blockSignals(True)
+        self.nav.setCurrentRow(row)
+        self.nav.item(row).setSelected(True)
+        self.nav.blockSignals(False)
+        page.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.page_changed.emit(key)
+        return page
+
+    # ---------------------------------------------------------- session API
+    @property
+    def current_user(self) -> User | None:
+        return self._user
+
+    def refresh_users(self) -> None:
+        source = self._users_source
+        users = source() if callable(source) else source
+        self.sign_in_page.set_users(list(users))
+
+    def sign_in_as(self, name: str) -> User:
+        """Sign in the user called *name* (``--user``); KeyError if there is none."""
+        self.refresh_users()
+        for user in self.sign_in_page.users():
+            if user.name == name:
+                self.sign_in_page.select(name)
+                self.sign_in(user)
+                return user
+        raise KeyError(f"no user named {name!r}")
+
+    def sign_in(self, user: User) -> None:
+        if self._user is not None:
+            self.sign_out()
+        self._user = user
+        roles = ", ".join(user.roles)
+        self.who.setText(f"{user.display_name}  ·  {roles}")
+        self.who.setToolTip(f"Signed in as {user.name}. Ctrl+Shift+L signs out.")
+        self.sign_out_action.setEnabled(True)
+        self._rebuild_navigation()
+        self.root.setCurrentWidget(self.workspace)
+        self.menuBar().show()
+        self.statusBar().show()
+        self.statusBar().showMessage(f"Welcome, {user.display_name}.", 4000)
+        self.user_changed.emit(user)
+        keys = self.page_keys()
+        if keys:
+            self.show_page(keys[0])
+
+    def sign_out(self) -> None:
+        """Close and destroy this user's pages and return to the sign-in page."""
+        if self._user is None:
+            return
+        self._close_pages()
+        self._user = None
+        self._rebuild_navigation()
+        self._show_sign_in()
+        self.user_changed.emit(None)
+
+    # ------------------------------------------------------------ internals
+    def _build_actions(self) -> None:
+        self.sign_out_action = QAction("Sign out", self)
+        self.sign_out_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        self.sign_out_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.sign_out_action.triggered.connect(self.sign_out)
+
+        self.quit_action = QAction("Quit", self)
+        quit_keys = [QKeySequence("Ctrl+Q")]  # QKeySequence.Quit is empty on some Linux desktops
+        standard = QKeySequence(QKeySequence.StandardKey.Quit)
+        if not standard.isEmpty() and standard != quit_keys[0]:
+            quit_keys.append(standard)
+        self.quit_action.setShortcuts(quit_keys)
+        self.quit_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action.triggered.connect(self.close)
+
+        # On the window itself too, so the keys work while the menu bar is hidden.
+        self.addAction(self.sign_out_action)
+        self.addAction(self.quit_action)
+
+        session = self.menuBar().addMenu("&Session")
+        session.addAction(self.sign_out_action)
+        session.addSeparator()
+        session.addAction(self.quit_action)
+        self.go_menu = self.menuBar().addMenu("&Go")
+
+    def _rebuild_navigation(self) -> None:
+        self.nav.blockSignals(True)
+        self.nav.clear()
+        for action in self._page_actions:
+            self.removeAction(action)
+            action.deleteLater()
+        self._page_actions.clear()
+        self.go_menu.clear()
+        for number, key in enumerate(self.page_keys(), start=1):
+            spec = self._specs[key]
+            keys = []
+            if number <= 9:
+                keys.append(QKeySequence(f"Ctrl+{number}"))
+            if spec.shortcut:
+                keys.append(QKeySequence(spec.shortcut))
+            label = keys[0].toString(QKeySequence.SequenceFormat.NativeText) if keys else ""
+            item = QListWidgetItem(spec.title)
+            item.setData(_KEY_ROLE, key)
+            item.setData(_SHORTCUT_ROLE, label)
+            item.setToolTip(f"{spec.title} ({', '.join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keys)})" if keys else spec.title)
+            self.nav.addItem(item)
+            action = QAction(spec.title, self)
+            action.setShortcuts(keys)
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(lambda _checked=False, k=key: self.show_page(k))
+            self.addAction(action)
+            self.go_menu.addAction(action)
+            self._page_actions.append(action)
+        current = self.current_page_key()
+        if current in self.page_keys():
+            self.nav.setCurrentRow(self.page_keys().index(current))
+        self.nav.blockSignals(False)
+
+    def _nav_changed(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+        if current is not None:
+            self.show_page(current.data(_KEY_ROLE))
+
+    def _close_pages(self) -> None:
+        for key, page in list(self._pages.items()):
+            close = getattr(page, "close_page", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception:
+                    log.exception("page %s failed to close cleanly", key)
+            self.pages.removeWidget(page)
+            page.hide()
+            page.deleteLater()
+        self._pages.clear()
+
+    def _show_sign_in(self) -> None:
+        self.who.setText("")
+        self.sign_out_action.setEnabled(False)
+        self.refresh_users()
+        self.root.setCurrentWidget(self.sign_in_page)
+        self.menuBar().hide()
+        self.statusBar().hide()
+        self.sign_in_page.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _restore_geometry(self) -> None:
+        geometry = self.settings.value(self.GEOMETRY_KEY)
+        if not geometry or not self.restoreGeometry(geometry):
+            self.resize(*self.DEFAULT_SIZE)
+            screen = QGuiApplication.primaryScreen()
+            if screen is not None:
+                area = screen.availableGeometry()
+                width, height = min(self.width(), area.width()), min(self.height(), area.height())
+                self.setGeometry(QStyle.alignedRect(Qt.LayoutDirection.LeftToRight, Qt.AlignmentFlag.AlignCenter,
+                                                    QSize(width, height), area))
+        state = self.settings.value(self.STATE_KEY)
+        if state:
+            self.restoreState(state)
+
+    def save_geometry(self) -> None:
+        self.settings.setValue(self.GEOMETRY_KEY, self.saveGeometry())
+        self.settings.setValue(self.STATE_KEY, self.saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_geometry()
+        self.sign_out()
+        super().closeEvent(event)

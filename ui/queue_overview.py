@@ -1,0 +1,490 @@
+"""Queue overview: every queue's waiting work and SLA state at a glance.
+
+:class:`QueueTableModel` is a plain table model over a list of
+:class:`~review.store.QueueHealth`; :class:`QueueOverview` shows it, loading
+the rows in the background (through :class:`~ui.tasks.TaskRunner`) with a
+``load`` function the desktop layer provides, on show, every 30 seconds
+while visible, and on F5.  Enter or a double-click on a queue emits
+:attr:`QueueOverview.queue_chosen` with the queue's name.
+
+SLA trouble is written in words ("At risk: 4", "Breached: 12"); the amber
+and brick colours only repeat what the words say.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QColor, QKeySequence, QPalette, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from review.clock import UTC, parse
+from review.store import QueueHealth
+from ui import theme
+from ui.tasks import TaskRunner
+
+__all__ = ["COLUMNS", "QueueOverview", "QueueTableModel", "human_age", "sla_text"]
+
+COLUMNS = ("Queue", "Kind", "Waiting", "Oldest", "SLA", "Priority", "Status")
+QUEUE, KIND, WAITING, OLDEST, SLA, PRIORITY, STATUS = range(len(COLUMNS))
+
+LEGEND = (  # one line at the default window size; wraps on narrow windows
+    "Waiting: reports not yet decided  ·  Oldest: the longest wait  ·  "
+    "SLA: our promise to decide in time — At risk: due soon, Breached: late"
+)
+
+_HEADER_TIPS = {
+    QUEUE: "The queue's name; Enter or a double-click opens it",
+    KIND: "Review, escalation (hard cases for leads), audit (QA re-checks) or calibration",
+    WAITING: "Items in the queue that nobody has decided yet",
+    OLDEST: "How long the oldest waiting item has been in the queue",
+    SLA: "Service level: the time within which we promise to decide. "
+    "At risk = due within the last quarter of that time; Breached = already past due",
+    PRIORITY: "Higher numbers are served first when working several queues",
+    STATUS: "Paused queues keep their items but serve none to moderators",
+}
+
+
+def human_age(seconds: float | None) -> str:
+    """A duration as a person says it: "under 1 min", "45 min", "3 h 20 min", "2 d 4 h"."""
+    if seconds is None:
+        return "—"
+    total = int(seconds)
+    if total < 60:
+        return "under 1 min"
+    minutes = total // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def sla_text(health: QueueHealth) -> str:
+    """"OK", "At risk: 4" or "Breached: 12" (breached wins when both)."""
+    if health.breached:
+        return f"Breached: {health.breached}"
+    if health.at_risk:
+        return f"At risk: {health.at_risk}"
+    return "OK"
+
+
+def _age_seconds(health: QueueHealth, now: _dt.datetime) -> float | None:
+    if not health.oldest_received_at:
+        return None
+    return max(0.0, (now - parse(health.oldest_received_at)).total_seconds())
+
+
+class QueueTableModel(QAbstractTableModel):
+    """Read-only table of queue health; ages are computed against ``now``."""
+
+    QueueNameRole = Qt.ItemDataRole.UserRole + 1  # the queue's name, any column
+    SortRole = Qt.ItemDataRole.UserRole + 2  # a sortable raw value
+    SlaStateRole = Qt.ItemDataRole.UserRole + 3  # "ok" | "at risk" | "breached"
+
+    def __init__(self, rows: Sequence[QueueHealth] = (), now: _dt.datetime | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self._rows: list[QueueHealth] = list(rows)
+        self._now = now or _dt.datetime.now(UTC)
+
+    # ------------------------------------------------------------------ API
+    def set_rows(self, rows: Sequence[QueueHealth], now: _dt.datetime) -> None:
+        """Replace the rows.  Same queues in the same order: an in-place update
+        (views keep selection and scroll); otherwise a reset."""
+        rows = list(rows)
+        same_shape = [h.queue.name for h in rows] == [h.queue.name for h in self._rows]
+        if same_shape:
+            self._rows, self._now = rows, now
+            if rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(COLUMNS) - 1))
+        else:
+            self.beginResetModel()
+            self._rows, self._now = rows, now
+            self.endResetModel()
+
+    def rows(self) -> list[QueueHealth]:
+        return list(self._rows)
+
+    def now(self) -> _dt.datetime:
+        return self._now
+
+    def health(self, row: int) -> QueueHealth:
+        return self._rows[row]
+
+    def row_of(self, queue_name: str) -> int:
+        for i, health in enumerate(self._rows):
+            if health.queue.name == queue_name:
+                return i
+        return -1
+
+    # ------------------------------------------------------------ Qt model
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _HEADER_TIPS[section]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _alignment(section)
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.parent().isValid():
+            return None
+        row, column = index.row(), index.column()
+        if not (0 <= row < len(self._rows) and 0 <= column < len(COLUMNS)):
+            return None
+        health = self._rows[row]
+        queue = health.queue
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return self._display(health, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(health, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _alignment(column)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if column == SLA and health.sla_state != "ok":
+                return theme.color("breached" if health.breached else "at_risk")
+            if column == STATUS and queue.paused:
+                return theme.color("muted")
+            return None
+        if role == self.QueueNameRole:
+            return queue.name
+        if role == self.SlaStateRole:
+            return health.sla_state
+        if role == self.SortRole:
+            return self._sort_value(health, column)
+        return None
+
+    # ------------------------------------------------------------ internals
+    def _display(self, health: QueueHealth, column: int) -> str:
+        queue = health.queue
+        if column == QUEUE:
+            return queue.name
+        if column == KIND:
+            return queue.kind.capitalize()
+        if column == WAITING:
+            return f"{health.waiting:,}"
+        if column == OLDEST:
+            return human_age(_age_seconds(health, self._now)) if health.waiting else "—"
+        if column == SLA:
+            return sla_text(health)
+        if column == PRIORITY:
+            return str(queue.priority)
+        return "Paused" if queue.paused else "Active"
+
+    def _tooltip(self, health: QueueHealth, column: int) -> str | None:
+        queue = health.queue
+        if column == QUEUE:
+            return queue.description or queue.name
+        if column == OLDEST and health.oldest_received_at:
+            received = parse(health.oldest_received_at).astimezone()
+            return f"Oldest waiting item received {received:%Y-%m-%d %H:%M}"
+        if column == SLA:
+            limit = human_age(queue.sla_seconds)
+            soon = human_age(queue.sla_seconds / 4)
+            parts = [f"Promise: decide within {limit}."]
+            if health.breached:
+                parts.append(f"{health.breached} waiting past their due time.")
+            if health.at_risk:
+                parts.append(f"{health.at_risk} due within the next {soon}.")
+            if not (health.breached or health.at_risk):
+                parts.append(f"Nothing due within the next {soon}.")
+            return " ".join(parts)
+        if column == STATUS:
+            return "Paused: items wait but are not served" if queue.paused else "Active: items are being served"
+        return None
+
+    def _sort_value(self, health: QueueHealth, column: int) -> Any:
+        queue = health.queue
+        if column == WAITING:
+            return health.waiting
+        if column == OLDEST:
+            return _age_seconds(health, self._now) or 0.0
+        if column == SLA:
+            return (health.breached, health.at_risk)
+        if column == PRIORITY:
+            return queue.priority
+        return self._display(health, column)
+
+
+class _KeepColourDelegate(QStyledItemDelegate):
+    """Keeps the amber/brick SLA colour on a selected row (words stay the same either way)."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        foreground = index.data(Qt.ItemDataRole.ForegroundRole)
+        if isinstance(foreground, QColor):
+            option.palette.setColor(QPalette.ColorRole.HighlightedText, foreground)
+
+
+def _alignment(column: int) -> Qt.AlignmentFlag:
+    horizontal = Qt.AlignmentFlag.AlignRight if column in (WAITING, OLDEST, PRIORITY) else Qt.AlignmentFlag.AlignLeft
+    return horizontal | Qt.AlignmentFlag.AlignVCenter
+
+
+class QueueOverview(QWidget):
+    """The "Queues" page.
+
+    *load* returns the rows; it runs on a worker thread, so it must open its
+    own connection (the desktop passes one using ``Store.reader()``).  *now*
+    gives the time ages are measured against (the store's clock), also
+    called on the worker right after *load*.  A *runner* may be shared; by
+    default the page owns one and closes it in :meth:`close_page`.
+    """
+
+    queue_chosen = Signal(str)
+    refreshed = Signal()  # after each refresh that changed the rows (tests, status)
+    refresh_failed = Signal(str)
+
+    REFRESH_MS = 30_000
+
+    def __init__(
+        self,
+        load: Callable[[], Sequence[QueueHealth]],
+        *,
+        now: Callable[[], _dt.datetime] | None = None,
+        runner: TaskRunner | None = None,
+        refresh_ms: int = REFRESH_MS,
+        parent: QWidget | None = None,
+    ):
+        super().__init__(parent)
+        self.setObjectName("queueOverview")
+        self._load = load
+        self._clock = now or (lambda: _dt.datetime.now(UTC))
+        self._own_runner = runner is None
+        self._runner = runner or TaskRunner(self, max_threads=1, name="queue-overview")
+        self._in_flight = False
+        self._again = False
+        self._closed = False
+        self._loaded_once = False
+        self._updated_at: _dt.datetime | None = None
+
+        self.model = QueueTableModel(parent=self)
+
+        title = QLabel("Queues")
+        title.setObjectName("pageTitle")
+        self.summary = QLabel("")
+        self.summary.setObjectName("hint")
+        self.legend = QLabel(LEGEND)
+        self.legend.setObjectName("legend")
+        self.legend.setWordWrap(True)
+
+        self.table = QTableView()
+        self.table.setObjectName("queueTable")
+        self.table.setModel(self.model)
+        self.table.setItemDelegate(_KeepColourDelegate(self.table))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.setTabKeyNavigation(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(36)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QUEUE, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(80)
+        self.table.doubleClicked.connect(self._choose)
+        self.table.installEventFilter(self)
+        self.table.setAccessibleName("Queues")
+
+        self.empty = QLabel("No queues yet. A lead creates queues; items arrive by import.")
+        self.empty.setObjectName("emptyState")
+        self.empty.hide()
+
+        self.updated = QLabel("Loading…")
+        self.updated.setObjectName("updated")
+        self.keys = QLabel("Enter opens a queue  ·  F5 refreshes")
+        self.keys.setObjectName("hint")
+
+        head = QHBoxLayout()
+        head.addWidget(title)
+        head.addSpacing(16)
+        head.addWidget(self.summary, 0, Qt.AlignmentFlag.AlignBottom)
+        head.addStretch(1)
+        foot = QHBoxLayout()
+        foot.addWidget(self.updated)
+        foot.addStretch(1)
+        foot.addWidget(self.keys)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 22, 28, 14)
+        layout.setSpacing(10)
+        layout.addLayout(head)
+        layout.addWidget(self.legend)
+        layout.addSpacing(4)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty)
+        layout.addLayout(foot)
+        self.setFocusProxy(self.table)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(refresh_ms)
+        self.timer.timeout.connect(self.refresh)
+
+        for sequence in {QKeySequence(Qt.Key.Key_F5), QKeySequence(QKeySequence.StandardKey.Refresh)}:
+            if sequence.isEmpty():
+                continue
+            shortcut = QShortcut(sequence, self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.refresh)
+
+    # ------------------------------------------------------------------ API
+    def refresh(self) -> bool:
+        """Start a background refresh; if one is running, one more follows it.
+
+        Returns True if a load was started now."""
+        if self._closed:
+            return False
+        if self._in_flight:
+            self._again = True
+            return False
+        self._in_flight = True
+        load, clock = self._load, self._clock
+
+        def work() -> tuple[list[QueueHealth], _dt.datetime]:
+            rows = list(load())
+            return rows, clock()
+
+        self._runner.submit(work, on_done=self._loaded, on_error=self._failed, owner=self)
+        return True
+
+    def is_refreshing(self) -> bool:
+        return self._in_flight
+
+    def selected_queue(self) -> str | None:
+        index = self.table.currentIndex()
+        if not index.isValid() or not self.table.selectionModel().isRowSelected(index.row(), QModelIndex()):
+            return None
+        return self.model.data(index, QueueTableModel.QueueNameRole)
+
+    def select_queue(self, name: str) -> bool:
+        row = self.model.row_of(name)
+        if row < 0:
+            return False
+        column = max(self.table.currentIndex().column(), 0)
+        self.table.setCurrentIndex(self.model.index(row, column))
+        self.table.selectRow(row)
+        return True
+
+    def close_page(self) -> None:
+        """Stop refreshing and the background runner (called on sign-out/quit)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.timer.stop()
+        if self._own_runner:
+            self._runner.close()
+
+    # ------------------------------------------------------------ internals
+    def _loaded(self, result: tuple[list[QueueHealth], _dt.datetime]) -> None:
+        rows, now = result
+        self._in_flight = False
+        keep = self.selected_queue() or (None if self._loaded_once else (rows[0].queue.name if rows else None))
+        had_focus = self.table.hasFocus()
+        self.model.set_rows(rows, now)
+        if keep and self.selected_queue() != keep:
+            self.select_queue(keep)
+        if had_focus:
+            self.table.setFocus()
+        self._loaded_once = True
+        self._updated_at = now
+        self.updated.setText(f"Updated {now.astimezone():%H:%M}")
+        self.updated.setToolTip("Refreshes every 30 seconds while this page is open")
+        self._update_summary(rows)
+        self.empty.setVisible(not rows)
+        self.table.setVisible(bool(rows))
+        self.refreshed.emit()
+        self._follow_up()
+
+    def _failed(self, exc: BaseException) -> None:
+        self._in_flight = False
+        reason = str(exc) or type(exc).__name__
+        if self._updated_at is not None:
+            self.updated.setText(f"Could not refresh ({reason}); showing figures from {self._updated_at.astimezone():%H:%M}")
+        else:
+            self.updated.setText(f"Could not load the queues: {reason}")
+        self.refresh_failed.emit(reason)
+        self._follow_up()
+
+    def _follow_up(self) -> None:
+        if self._again and not self._closed:
+            self._again = False
+            self.refresh()
+
+    def _update_summary(self, rows: Sequence[QueueHealth]) -> None:
+        waiting = sum(h.waiting for h in rows)
+        breached = sum(h.breached for h in rows)
+        at_risk = sum(h.at_risk for h in rows)
+        parts = [f"{waiting:,} waiting in {len(rows)} queue{'s' if len(rows) != 1 else ''}"]
+        if breached:
+            parts.append(f"{breached:,} breached")
+        if at_risk:
+            parts.append(f"{at_risk:,} at risk")
+        self.summary.setText("  ·  ".join(parts))
+
+    def _choose(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.queue_chosen.emit(self.model.data(index, QueueTableModel.QueueNameRole))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.table
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
+        ):
+            self._choose(self.table.currentIndex())
+            return True
+        return super().eventFilter(watched, event)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._closed:
+            return
+        self.refresh()
+        self.timer.start()
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self.timer.stop()
