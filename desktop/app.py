@@ -36,10 +36,13 @@ from PySide6.QtWidgets import (
 import resources
 from desktop import paths, wiring
 from review.db import StoreError
+from review import taxonomy, viewing
 from review.store import QueueHealth, Store, User
-from ui import theme
+from review.taxonomy import Taxonomy, TaxonomyError
+from ui import keymap, theme
 from ui.main_window import MainWindow
 from ui.queue_overview import QueueOverview
+from ui.review_page import ReviewPage, ReviewServices
 from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -67,12 +70,16 @@ def run_gui(args: argparse.Namespace) -> int:
             return code
 
     try:
+        policy = taxonomy.load(paths.taxonomy_path())
+    except TaxonomyError as exc:
+        return _fail(f"Veil could not read its policy taxonomy.\n\n{exc}")
+    try:
         store = wiring.open_store(path)
     except (StoreError, sqlite3.Error, OSError) as exc:
         return _fail(f"Veil could not open the store at {path}.\n\n{exc}")
 
     settings = ui_settings()
-    window = build_window(store, settings)
+    window = build_window(store, settings, policy)
     user = getattr(args, "user", None)
     if user:
         try:
@@ -114,17 +121,17 @@ def window_title(store: Store) -> str:
     return title + " — Demo" if _is_demo(store) else title
 
 
-def build_window(store: Store, settings: QSettings) -> MainWindow:
+def build_window(store: Store, settings: QSettings, policy: Taxonomy | None = None) -> MainWindow:
     """The main window over *store*, with every page registered."""
     # users() is one small indexed query: fine on the GUI thread, and it keeps
     # the sign-in list current after each sign-out.
     window = MainWindow(window_title(store), settings, users=store.users)
-    register_pages(window, store)
+    register_pages(window, store, policy or taxonomy.load())
     return window
 
 
 # ------------------------------------------------------------------ pages
-def register_pages(window: MainWindow, store: Store, **services: Any) -> None:
+def register_pages(window: MainWindow, store: Store, policy: Taxonomy) -> None:
     """Every page of the app, in navigation order (Ctrl+1 is the first).
 
     This is where the Review (moderators), Audit (auditors) and Lead (leads)
@@ -133,8 +140,7 @@ def register_pages(window: MainWindow, store: Store, **services: Any) -> None:
     services made here (never inside ``ui``).  A page with ``close_page()``
     has it called on sign-out and quit.  A page with ``open_queue(name)``
     registered under the key ``"review"`` receives the queue chosen on the
-    Queues page.  *services* is room for shared objects (a writer, a media
-    runner) once pages need them.
+    Queues page.
     """
 
     def queues_page(user: User) -> QWidget:
@@ -142,7 +148,30 @@ def register_pages(window: MainWindow, store: Store, **services: Any) -> None:
         page.queue_chosen.connect(lambda name: open_queue(window, name))
         return page
 
+    def review_page(user: User) -> QWidget:
+        return ReviewPage(review_services(store, policy, user))
+
     window.register_page("queues", "Queues", queues_page, roles=None)
+    window.register_page("review", "Review", review_page, roles={"moderator", "lead"})
+
+
+def review_services(store: Store, policy: Taxonomy, user: User) -> ReviewServices:
+    """The review page's services for *user*: their viewing settings and keys.
+
+    A broken personal setting never locks anyone out: it is logged and the
+    safe default (the organisation's floor, the default keys) applies.
+    """
+    try:
+        view = viewing.effective(store, user)
+    except (ValueError, TypeError) as exc:
+        log.warning("personal viewing settings of %s ignored: %s", user.name, exc)
+        view = viewing.organisation(store)
+    try:
+        bindings = keymap.build(policy, store.setting("keys", user_id=user.id))
+    except keymap.KeymapError as exc:
+        log.warning("key settings of %s ignored: %s", user.name, exc)
+        bindings = keymap.build(policy)
+    return ReviewServices(store, policy, user, view, bindings)
 
 
 def queue_health_loader(store: Store) -> Callable[[], list[QueueHealth]]:

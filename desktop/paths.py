@@ -30,5 +30,14 @@ def store_path(explicit: str | os.PathLike | None = None) -> Path:
     return home() / STORE_NAME
 
 
+def taxonomy_path() -> Path | None:
+    """A team's own policy taxonomy, ``$VEIL_HOME/taxonomy.toml``, if they put one there.
+
+    None means the default taxonomy bundled with Veil.
+    """
+    candidate = home() / "taxonomy.toml"
+    return candidate if candidate.exists() else None
+
+
 def demo_media_dir(store: Path) -> Path:
     return store.with_name(store.name + ".media")

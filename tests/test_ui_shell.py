@@ -467,23 +467,27 @@ def test_roles_decide_which_pages_exist(qtbot, filled, settings):
         return QLabel(f"lead tools for {user.display_name}")
 
     window.register_page("lead", "Lead", lead_page, roles={"lead"})
+    filled.add_user("dana", ["auditor"], "Dana Auditor")
+    window.sign_in_as("dana")
+    assert window.page_keys() == ["queues"]  # auditors do not review
+    window.sign_out()
     window.sign_in_as("ana")
-    assert window.page_keys() == ["queues"]
-    assert window.nav.count() == 1
-    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert window.page_keys() == ["queues", "review"]
+    assert window.nav.count() == 2
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     assert window.show_page("lead") is None and made == []
     window.sign_out()
 
     window.sign_in_as("lee")
-    assert window.page_keys() == ["queues", "lead"]
-    assert [window.nav.item(i).text() for i in range(window.nav.count())] == ["Queues", "Lead"]
+    assert window.page_keys() == ["queues", "review", "lead"]
+    assert [window.nav.item(i).text() for i in range(window.nav.count())] == ["Queues", "Review", "Lead"]
     assert made == []  # created lazily
-    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     assert window.current_page_key() == "lead" and made == ["lee"]
-    assert window.nav.currentRow() == 1
+    assert window.nav.currentRow() == 2
     qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
     assert window.current_page_key() == "queues"
-    window.nav.setCurrentRow(1)  # clicking the rail works too
+    window.nav.setCurrentRow(2)  # clicking the rail works too
     assert window.current_page_key() == "lead" and made == ["lee"]
 
 
@@ -495,11 +499,12 @@ def test_sign_out_returns_to_sign_in_and_destroys_pages(qtbot, filled, settings)
         def close_page(self):
             closed.append("released")
 
-    window.register_page("review", "Review", lambda user: LeasingPage("review"), roles={"moderator"}, shortcut="Ctrl+R")
+    window.register_page("leasing", "Leasing", lambda user: LeasingPage("leasing"), roles={"moderator"},
+                         shortcut="Ctrl+R")
     window.sign_in_as("ana")
     queues = window.page("queues")
-    review = window.show_page("review")
-    assert window.page("review") is review
+    leasing = window.show_page("leasing")
+    assert window.page("leasing") is leasing
     qtbot.waitUntil(lambda: queues.model.rowCount() == 3, timeout=WAIT_MS)
     gone = []
     queues.destroyed.connect(lambda: gone.append("queues"))
@@ -513,9 +518,9 @@ def test_sign_out_returns_to_sign_in_and_destroys_pages(qtbot, filled, settings)
     assert window.sign_in_page.current_user().name == "ana"  # the list is ready for the next person
     # a fresh session gets fresh pages
     window.sign_in_as("ana")
-    assert window.page("queues") is not None and window.page("review") is None
+    assert window.page("queues") is not None and window.page("leasing") is None
     qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
-    assert window.current_page_key() == "review"
+    assert window.current_page_key() == "leasing"
 
 
 def test_unknown_user_and_broken_page(qtbot, filled, settings):
@@ -616,29 +621,28 @@ def test_run_gui_signs_in_and_runs(qtbot, filled, errors, monkeypatch, tmp_path)
 
     monkeypatch.setattr(QApplication.instance(), "exec", fake_exec)
     assert desktop_app.run_gui(_args(store=str(filled.path), user="lee")) == 0
-    assert seen == {"title": "Veil — veil.db", "user": "lee", "pages": ["queues"]}
+    assert seen == {"title": "Veil — veil.db", "user": "lee", "pages": ["queues", "review"]}
     assert errors == []
     assert (tmp_path / "veil-home" / "ui.ini").exists()
 
 
 def test_choosing_a_queue_hands_it_to_the_review_page(qtbot, filled, settings):
     window = _window(qtbot, filled, settings)
-    window.sign_in_as("ana")
+    filled.add_user("dana", ["auditor"], "Dana Auditor")
+    window.sign_in_as("dana")
     desktop_app.open_queue(window, "spam")
-    assert "not part of this version yet" in window.statusBar().currentMessage()
+    assert "your role does not include reviewing" in window.statusBar().currentMessage()
+    window.sign_out()
 
-    opened = []
-
-    class Review(QLabel):
-        def open_queue(self, name):
-            opened.append(name)
-
-    window.register_page("review", "Review", lambda user: Review("review"), roles={"moderator"})
+    window.sign_in_as("ana")
     queues = window.page("queues")
     qtbot.waitUntil(lambda: queues.model.rowCount() == 3, timeout=WAIT_MS)
     queues.select_queue("spam")
     qtbot.keyClick(queues.table, Qt.Key.Key_Return)
-    assert opened == ["spam"] and window.current_page_key() == "review"  # geometry saved beside VEIL_HOME
+    review = window.page("review")
+    assert window.current_page_key() == "review"
+    assert review.queue_choice.currentText() == "spam"
+    assert review.item is not None and review.item.queue_name == "spam"
 
 
 def _fake_demo(monkeypatch, build):

@@ -186,6 +186,16 @@ class ReviewPage(QWidget):
         text = self.queue_choice.currentText()
         return None if text == ALL_QUEUES else [text]
 
+    def open_queue(self, name: str) -> None:
+        """Chosen on the Queues page: work that queue, starting now if idle."""
+        index = self.queue_choice.findText(name)
+        if index < 0:
+            self.say(f"“{name}” is not one of the queues you review.")
+            return
+        self.queue_choice.setCurrentIndex(index)
+        if self.item is None:
+            self._claim_next()
+
     def start(self) -> None:
         """Enter: claim the next item (or leave the note field)."""
         if self._note_focused():
