@@ -10,7 +10,9 @@ from review.store import Store
 
 def migration_sets() -> list:
     """Every domain's migrations after the review set, in dependency order."""
-    return []
+    from audit import schema as audit_schema
+
+    return [audit_schema.migrations]
 
 
 def open_store(path: Path, clock: Clock | None = None) -> Store:

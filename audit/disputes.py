@@ -1,0 +1,182 @@
+"""Disputes: a moderator contests an audit; a lead upholds or overturns it.
+
+Nothing is overwritten. The scored audit row stays as the auditor left it;
+a dispute is a ``disputes`` row, its resolution a ``dispute_resolutions``
+row, both append-only. The *final* verdict — what metrics count — comes
+from the ``audit_verdicts`` view: an overturned audit counts as correct,
+with no error type and a score of 100; an upheld or undisputed one counts
+as scored.
+
+Roles: only the moderator who made the decision disputes it, only an
+incorrect verdict can be disputed, once; only a lead resolves, and never a
+dispute about their own decision or their own audit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from audit import roles
+from audit.schema import OUTCOMES
+from review.store import Store, User
+
+
+class DisputeError(ValueError):
+    """A dispute step that cannot be taken; the message says why."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """One audited decision as its moderator sees it (the auditor stays anonymous)."""
+
+    audit_id: int
+    decision_id: int
+    item_id: int
+    queue: str
+    decided_at: str
+    action: str
+    labels: tuple[str, ...]
+    blind_action: str
+    blind_labels: tuple[str, ...]
+    verdict: str  # final: after any overturn
+    error_type: str | None
+    severity: str | None
+    score: float
+    comment: str
+    scored_at: str
+    original_verdict: str
+    dispute_id: int | None
+    dispute: str | None  # None, "open", "upheld", "overturned"
+
+
+@dataclass(frozen=True)
+class Dispute:
+    id: int
+    audit_id: int
+    decision_id: int
+    moderator: str
+    reason: str
+    opened_at: str
+    outcome: str | None
+    lead: str | None
+    note: str | None
+    resolved_at: str | None
+
+    @property
+    def state(self) -> str:
+        return self.outcome or "open"
+
+
+_RESULT_SQL = """
+SELECT v.audit_id, d.id, d.item_id, q.name, d.decided_at, d.action, d.labels, v.blind_action, v.blind_labels,
+       v.final_verdict, v.final_error_type, v.final_severity, v.final_score, v.comment, v.scored_at, v.verdict,
+       v.dispute_id, CASE WHEN v.dispute_id IS NULL THEN NULL ELSE COALESCE(v.dispute_outcome, 'open') END
+FROM audit_verdicts v JOIN decisions d ON d.id = v.decision_id JOIN queues q ON q.id = d.queue_id
+"""
+
+
+def _result(row) -> Result:
+    values = list(row)
+    values[6] = tuple(json.loads(values[6] or "[]"))
+    values[8] = tuple(json.loads(values[8] or "[]"))
+    return Result(*values)
+
+
+def my_results(store: Store, moderator: User | str) -> list[Result]:
+    """The person's own audited decisions with their final results, newest audit first."""
+    user = roles.resolve(store, moderator)
+    return [_result(r) for r in store.db.execute(
+        _RESULT_SQL + " WHERE d.user_id = ? ORDER BY v.scored_at DESC, v.audit_id DESC", [user.id])]
+
+
+def open_dispute(store: Store, moderator: User | str, audit_id: int, reason: str) -> int:
+    """The decision's moderator contests an incorrect verdict, saying why; returns the dispute id."""
+    user = roles.resolve(store, moderator)
+    if not (reason or "").strip():
+        raise DisputeError("say why the verdict is wrong")
+    with store.transaction():
+        row = store.db.execute(
+            "SELECT d.user_id, v.verdict, v.dispute_id FROM audit_verdicts v JOIN decisions d ON d.id = v.decision_id"
+            " WHERE v.audit_id = ?", [audit_id]).fetchone()
+        if row is None:
+            raise KeyError(f"no scored audit with id {audit_id}")
+        if row[0] != user.id:
+            raise PermissionError(f"only the moderator who made the decision can dispute its audit ({user.name} did not)")
+        if row[1] != "incorrect":
+            raise DisputeError("only an incorrect verdict can be disputed")
+        if row[2] is not None:
+            raise DisputeError("this audit has already been disputed")
+        dispute_id = store.db.execute(
+            "INSERT INTO disputes (audit_id, moderator_id, reason, opened_at) VALUES (?, ?, ?, ?)",
+            [audit_id, user.id, reason.strip(), store.now()]).lastrowid
+        store.log(user.name, "dispute.opened", f"audit:{audit_id}", {"dispute": dispute_id, "reason": reason.strip()})
+    return dispute_id
+
+
+def resolve_dispute(store: Store, lead: User | str, dispute_id: int, outcome: str, note: str = "") -> Dispute:
+    """A lead upholds the verdict or overturns it (incorrect → correct, error cleared)."""
+    user = roles.require(store, lead, "lead", to="resolve disputes")
+    if outcome not in OUTCOMES:
+        raise DisputeError(f"the outcome is one of {', '.join(OUTCOMES)} (got {outcome!r})")
+    with store.transaction():
+        row = store.db.execute(
+            "SELECT p.moderator_id, p.audit_id, r.id, a.auditor_id FROM disputes p JOIN audits a ON a.id = p.audit_id"
+            " LEFT JOIN dispute_resolutions r ON r.dispute_id = p.id WHERE p.id = ?", [dispute_id]).fetchone()
+        if row is None:
+            raise KeyError(f"no dispute with id {dispute_id}")
+        if row[0] == user.id:
+            raise PermissionError("nobody resolves a dispute about their own decision; ask another lead")
+        if row[3] == user.id:
+            raise PermissionError("the auditor who scored this audit cannot also judge the dispute; ask another lead")
+        if row[2] is not None:
+            raise DisputeError("this dispute is already resolved")
+        store.db.execute(
+            "INSERT INTO dispute_resolutions (dispute_id, lead_id, outcome, note, resolved_at) VALUES (?, ?, ?, ?, ?)",
+            [dispute_id, user.id, outcome, note or "", store.now()])
+        store.log(user.name, "dispute.resolved", f"audit:{row[1]}",
+                  {"dispute": dispute_id, "outcome": outcome, "note": note or ""})
+    return dispute(store, dispute_id)
+
+
+_DISPUTE_SQL = """
+SELECT p.id, p.audit_id, a.decision_id, m.name, p.reason, p.opened_at, r.outcome, l.name, r.note, r.resolved_at
+FROM disputes p JOIN audits a ON a.id = p.audit_id JOIN users m ON m.id = p.moderator_id
+LEFT JOIN dispute_resolutions r ON r.dispute_id = p.id LEFT JOIN users l ON l.id = r.lead_id
+"""
+
+
+def dispute(store: Store, dispute_id: int) -> Dispute:
+    row = store.db.execute(_DISPUTE_SQL + " WHERE p.id = ?", [dispute_id]).fetchone()
+    if row is None:
+        raise KeyError(f"no dispute with id {dispute_id}")
+    return Dispute(*row)
+
+
+def disputes(store: Store, *, open_only: bool = False) -> list[Dispute]:
+    """Every dispute, oldest first (a lead's list); only unresolved ones with *open_only*."""
+    where = " WHERE r.id IS NULL" if open_only else ""
+    return [Dispute(*r) for r in store.db.execute(_DISPUTE_SQL + where + " ORDER BY p.opened_at, p.id")]
+
+
+def history(store: Store, audit_id: int) -> list[dict]:
+    """Every step of one audit, in order: blind, reveal, score, dispute, resolution."""
+    row = store.db.execute(
+        "SELECT a.blind_at, u.name, a.blind_action, a.blind_labels, a.revealed_at, a.scored_at, a.verdict,"
+        " a.error_type, a.severity, a.score, a.comment FROM audits a JOIN users u ON u.id = a.auditor_id"
+        " WHERE a.id = ?", [audit_id]).fetchone()
+    if row is None:
+        raise KeyError(f"no audit with id {audit_id}")
+    steps = [{"step": "blind", "at": row[0], "by": row[1], "action": row[2], "labels": json.loads(row[3])}]
+    if row[4]:
+        steps.append({"step": "revealed", "at": row[4], "by": row[1]})
+    if row[5]:
+        steps.append({"step": "scored", "at": row[5], "by": row[1], "verdict": row[6], "error_type": row[7],
+                      "severity": row[8], "score": row[9], "comment": row[10]})
+    for d in store.db.execute(_DISPUTE_SQL + " WHERE p.audit_id = ?", [audit_id]).fetchall():
+        item = Dispute(*d)
+        steps.append({"step": "disputed", "at": item.opened_at, "by": item.moderator, "reason": item.reason})
+        if item.outcome:
+            steps.append({"step": "resolved", "at": item.resolved_at, "by": item.lead, "outcome": item.outcome,
+                          "note": item.note})
+    return steps

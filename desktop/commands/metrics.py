@@ -1,0 +1,85 @@
+"""``veil metrics``: QA accuracy and agreement per moderator, queue or label.
+
+The figures come from ``audit.report.build`` (formulas in docs/metrics.md);
+this module only parses options and prints, as a table or as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from desktop.commands.common import add_store_option, fail, open_store
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "metrics", help="QA accuracy (with 95%% interval), agreement and gold results",
+        description="Accuracy of audited decisions (final verdicts, Wilson 95%% interval, n), Cohen's kappa "
+        "between moderator and blind auditor, gold-item accuracy, per moderator, queue or label; "
+        "calibration agreement (Fleiss, Krippendorff). Dates are UTC: YYYY-MM-DD (whole day, inclusive) "
+        "or a full ISO 8601 time; the period is when the decisions were made. Exit 2 on a bad option.",
+    )
+    add_store_option(parser)
+    parser.add_argument("--by", choices=("moderator", "queue", "label"), default="moderator",
+                        help="how to group (default: moderator)")
+    parser.add_argument("--since", metavar="DATE", help="first day or time (inclusive)")
+    parser.add_argument("--until", metavar="DATE", help="last day or time (inclusive)")
+    parser.add_argument("--json", action="store_true", help="print the full report as JSON (schema: docs/metrics.md)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from audit import report
+
+    try:
+        report.date_range(args.since, args.until)
+    except ValueError as exc:
+        return fail(str(exc))
+    with open_store(args) as store:
+        data = report.build(store, by=args.by, since=args.since, until=args.until)
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        print(table(data))
+    return 0
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _ci(ci: list[float] | None) -> str:
+    return "—" if ci is None else f"{100 * ci[0]:.1f}–{100 * ci[1]:.1f}%"
+
+
+def table(data: dict) -> str:
+    """A readable table: one line per group, then overall and calibration."""
+    header = (data["by"], "n", "accuracy", "95% CI", "kappa", "score", "gold n", "gold acc", "disputes")
+    rows = []
+    for group in [*data["groups"], data["overall"]]:
+        rows.append((group["key"], str(group["n"]), _pct(group["accuracy"]), _ci(group["accuracy_ci95"]),
+                     _num(group["cohen_kappa"]), _num(group["mean_score"], 1), str(group["gold"]["n"]),
+                     _pct(group["gold"]["accuracy"]), str(group["disputes"]["opened"])))
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    span = f"{data['since'] or 'start'} … {data['until'] or 'now'}"
+    out = [f"QA metrics by {data['by']}, decisions made {span} (UTC)", line(header),
+           line(["-" * w for w in widths])]
+    out += [line(r) for r in rows[:-1]]
+    out += [line(["-" * w for w in widths]), line(rows[-1])]
+    if data["calibration"]:
+        out += ["", "calibration set  items  raters  answers  Fleiss κ  Krippendorff α"]
+        for c in data["calibration"]:
+            out.append(f"{c['set']:<15}  {c['items']:>5}  {c['raters']:>6}  {c['answers']:>7}  "
+                       f"{_num(c['fleiss_kappa'], 3):>8}  {_num(c['krippendorff_alpha'], 3):>14}")
+    if not data["overall"]["n"] and not data["overall"]["gold"]["n"]:
+        out += ["", "No audited decisions or gold results in this period."]
+    return "\n".join(out)

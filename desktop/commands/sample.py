@@ -1,0 +1,67 @@
+"""``veil sample``: run the sampling plans now and print what they drew."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from desktop.commands.common import add_store_option, fail, open_store
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "sample", help="run the QA sampling plans now and list the decisions drawn",
+        description="Run the active sampling plans (or --plan NAME) now, as a lead, and list each decision "
+        "drawn for audit with its reason and auditor. With --due, run only the plans whose period has not "
+        "been run yet (what the app's schedule does; cron-friendly). Exit 2 on bad usage or an unknown "
+        "lead or plan.",
+    )
+    add_store_option(parser)
+    parser.add_argument("--lead", metavar="NAME",
+                        help="the lead running the plans (default: the store's only lead)")
+    parser.add_argument("--plan", metavar="NAME", action="append",
+                        help="run only this plan (repeatable; also runs an inactive plan)")
+    parser.add_argument("--due", action="store_true", help="run only the plans due in this period (as the schedule)")
+    parser.add_argument("--json", action="store_true", help="print the samples as JSON")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from audit import sampling
+
+    with open_store(args) as store:
+        if args.due:
+            if args.plan:
+                return fail("--due runs every due plan; leave out --plan")
+            results = sampling.run_due_plans(store)
+        else:
+            lead = args.lead or getattr(args, "user", None)
+            if lead is None:
+                leads = [u.name for u in store.users() if u.has("lead")]
+                if len(leads) != 1:
+                    return fail("say which lead runs the plans: --lead NAME"
+                                + (f" (leads: {', '.join(leads)})" if leads else " (this store has no lead)"))
+                lead = leads[0]
+            try:
+                results = sampling.run_plans(store, lead, names=args.plan)
+            except PermissionError as exc:
+                return fail(str(exc))
+            except KeyError as exc:
+                return fail(exc.args[0])
+    if args.json:
+        print(json.dumps([{"plan": r.plan, "by_reason": r.by_reason(),
+                           "samples": [{"sample": s.id, "decision": s.decision_id, "moderator": s.moderator,
+                                        "queue": s.queue, "reason": s.reason, "auditor": s.auditor}
+                                       for s in r.samples]} for r in results], indent=2, ensure_ascii=False))
+        return 0
+    if not results:
+        print("no plan to run" + (" (every active plan already ran this period)" if args.due else ""))
+    for r in results:
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(r.by_reason().items()))
+        unassigned = sum(1 for s in r.samples if s.auditor is None)
+        print(f"plan {r.plan}: {len(r.samples)} sampled" + (f" ({reasons})" if reasons else "")
+              + (f"; {unassigned} unassigned (no eligible auditor)" if unassigned else ""))
+        for s in r.samples:
+            print(f"  sample {s.id}  decision {s.decision_id}  moderator {s.moderator}  queue {s.queue}"
+                  f"  reason {s.reason}  auditor {s.auditor or '—'}")
+    return 0
