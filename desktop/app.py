@@ -21,9 +21,9 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from PySide6.QtCore import QEventLoop, QSettings, Qt
+from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QApplication,
@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 import resources
 from desktop import paths, wiring
 from review.db import StoreError
+from audit import gold, sampling
 from review import taxonomy, viewing
 from review.store import QueueHealth, Store, User
 from review.taxonomy import Taxonomy, TaxonomyError
@@ -46,6 +47,7 @@ from ui.review_page import ReviewPage, ReviewServices
 from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEMO_ITEMS = 300
 DEMO_SEED = 7
@@ -80,6 +82,7 @@ def run_gui(args: argparse.Namespace) -> int:
 
     settings = ui_settings()
     window = build_window(store, settings, policy)
+    start_sampling_schedule(window, store)
     user = getattr(args, "user", None)
     if user:
         try:
@@ -171,20 +174,46 @@ def review_services(store: Store, policy: Taxonomy, user: User) -> ReviewService
     except keymap.KeymapError as exc:
         log.warning("key settings of %s ignored: %s", user.name, exc)
         bindings = keymap.build(policy)
-    return ReviewServices(store, policy, user, view, bindings)
+    return ReviewServices(store, policy, user, view, bindings, after_decision=gold.after_decision)
+
+
+def on_own_connection(store: Store, work: Callable[[Store], T]) -> Callable[[], T]:
+    """*work* wrapped for a worker thread: it gets its own connection each call."""
+
+    def run() -> T:
+        connection = store.second_connection()
+        try:
+            return work(connection)
+        finally:
+            connection.close()
+
+    return run
 
 
 def queue_health_loader(store: Store) -> Callable[[], list[QueueHealth]]:
-    """A load function for a worker thread: its own reader connection per call."""
+    return on_own_connection(store, Store.queue_health)
 
-    def load() -> list[QueueHealth]:
-        reader = store.reader()
-        try:
-            return reader.queue_health()
-        finally:
-            reader.close()
 
-    return load
+SAMPLING_EVERY_MS = 5 * 60 * 1000
+
+
+def start_sampling_schedule(window: MainWindow, store: Store) -> QTimer:
+    """Run the leads' sampling plans that are due, every few minutes, off the GUI thread.
+
+    Each plan runs at most once per period (``run_due_plans`` decides), so
+    several open Veil windows on one store sample nothing twice.
+    """
+    runner = TaskRunner(window, name="sampling")
+    job = on_own_connection(store, sampling.run_due_plans)
+
+    def run() -> None:
+        if runner.pending() == 0:
+            runner.submit(job, on_error=lambda exc: log.warning("scheduled sampling failed: %s", exc))
+
+    timer = QTimer(window, interval=SAMPLING_EVERY_MS, timeout=run)
+    timer.start()
+    QTimer.singleShot(0, run)
+    return timer
 
 
 def open_queue(window: MainWindow, name: str) -> None:

@@ -181,3 +181,55 @@ def m004_phash_bands(db: sqlite_utils.Database) -> None:
     """
     for n, start in enumerate((1, 5, 9, 13), 1):
         db.execute(f"CREATE INDEX items_phash_band{n} ON items (substr(phash, {start}, 4))")
+
+
+@migrations(name="m005_wellbeing")
+def m005_wellbeing(db: sqlite_utils.Database) -> None:
+    """Breaks, budgets and check-ins (``review.wellbeing``).
+
+    ``wellbeing_events`` is the person's ledger of prompts, snoozes, breaks,
+    budget warnings and a lead's overrides, next to (not instead of) the
+    hash-chained ``events`` log; append-only like it. ``wellbeing_lifts``
+    holds a lead's lift of a person's daily severe budget, with the reason
+    (required). ``wellbeing_checkins`` holds the optional 1–5 "how are you"
+    answers: private to the person; leads only ever get aggregates over
+    enough people (``review.wellbeing.team_checkins``).
+    """
+    db.executescript(
+        """
+        CREATE TABLE wellbeing_events (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            at TEXT NOT NULL,
+            day TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('prompted_banner', 'prompted_dialog', 'snoozed', 'break_started',
+                'break_taken', 'break_enforced', 'budget_warning', 'budget_reached', 'budget_lifted',
+                'idle_paused', 'checkin')),
+            details TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX wellbeing_events_user_day ON wellbeing_events (user_id, day);
+        CREATE INDEX wellbeing_events_day ON wellbeing_events (day);
+        CREATE TABLE wellbeing_lifts (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            day TEXT NOT NULL,
+            at TEXT NOT NULL,
+            lead_id INTEGER NOT NULL REFERENCES users(id),
+            extra_ms INTEGER NOT NULL CHECK (extra_ms > 0),
+            reason TEXT NOT NULL CHECK (length(trim(reason)) > 0)
+        );
+        CREATE INDEX wellbeing_lifts_user_day ON wellbeing_lifts (user_id, day);
+        CREATE TABLE wellbeing_checkins (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            at TEXT NOT NULL,
+            day TEXT NOT NULL,
+            score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5)
+        );
+        CREATE INDEX wellbeing_checkins_user ON wellbeing_checkins (user_id, at);
+        CREATE INDEX wellbeing_checkins_day ON wellbeing_checkins (day);
+        CREATE INDEX exposure_day ON exposure (day);
+        """
+    )
+    _append_only(db, "wellbeing_events")
+    _append_only(db, "wellbeing_lifts")

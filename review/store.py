@@ -119,8 +119,12 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def reader(self) -> "Store":
-        """A second connection to the same file, for a background thread's reads."""
+    def second_connection(self) -> "Store":
+        """Another connection to the same file, for a background thread.
+
+        SQLite connections must not be shared across threads at once; a
+        worker gets its own (writes still serialise through the file lock).
+        """
         return Store(connect(self.path), self.path, self.clock)
 
     def now(self) -> str:

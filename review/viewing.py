@@ -68,4 +68,55 @@ def save_organisation(store: Store, lead: User, floor: ViewSettings) -> None:
     store.set_setting(SETTING_KEY, asdict(floor), actor=lead.name)
 
 
-__all__ = ["ViewSettings", "stricter", "effective", "organisation", "save_personal", "save_organisation"]
+# ------------------------------------------------------ per-severity presets
+# A preset is a partial ViewSettings applied on top of what a person would
+# otherwise see, through ``stricter``: it can only add protection. The
+# organisation sets them (a lead); absent a setting these defaults apply.
+SEVERITY_SETTING_KEY = "view.severity"
+PRESET_SEVERITIES = ("low", "medium", "high", "severe")
+DEFAULT_SEVERITY_PRESETS: dict[str, dict[str, Any]] = {
+    "severe": {"blur_level": min(DEFAULT_BLUR_LEVEL + 1, len(BLUR_LEVELS) - 1), "grayscale": True, "auto_reblur_s": 5.0},
+}
+
+
+def _check_presets(presets: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    known = {f.name for f in fields(ViewSettings)}
+    checked: dict[str, dict[str, Any]] = {}
+    for severity, preset in (presets or {}).items():
+        if severity not in PRESET_SEVERITIES:
+            raise ValueError(f"unknown severity {severity!r} (one of {', '.join(PRESET_SEVERITIES)})")
+        unknown = set(preset) - known
+        if unknown:
+            raise ValueError(f"unknown viewing setting(s) for {severity}: {', '.join(sorted(unknown))}")
+        ViewSettings.from_dict(preset)  # refuses bad values
+        checked[severity] = dict(preset)
+    return checked
+
+
+def severity_presets(store: Store) -> dict[str, dict[str, Any]]:
+    """The organisation's per-severity presets (the defaults if a lead set none)."""
+    stored = store.setting(SEVERITY_SETTING_KEY)
+    return _check_presets(stored) if stored is not None else {k: dict(v) for k, v in DEFAULT_SEVERITY_PRESETS.items()}
+
+
+def for_severity(
+    base: ViewSettings, severity: str | None, presets: dict[str, dict[str, Any]] | None = None
+) -> ViewSettings:
+    """What to apply to an item of *severity*: *base*, made stricter by that severity's preset."""
+    presets = DEFAULT_SEVERITY_PRESETS if presets is None else presets
+    preset = presets.get(severity or "")
+    if not preset:
+        return base
+    return stricter(base, ViewSettings.from_dict({**asdict(base), **preset}))
+
+
+def save_severity_presets(store: Store, lead: User, presets: dict[str, dict[str, Any]]) -> None:
+    if not lead.has("lead"):
+        raise PermissionError("only a lead can change the organisation's per-severity viewing presets")
+    store.set_setting(SEVERITY_SETTING_KEY, _check_presets(presets), actor=lead.name)
+
+
+__all__ = [
+    "ViewSettings", "stricter", "effective", "organisation", "save_personal", "save_organisation",
+    "severity_presets", "for_severity", "save_severity_presets", "DEFAULT_SEVERITY_PRESETS",
+]

@@ -267,3 +267,21 @@ def test_a_truncated_video_shows_the_reason_and_can_still_be_decided(qtbot, vide
     assert "no escalation queue" in video_page.decision.message.text()
     qtbot.keyClick(video_page, Qt.Key.Key_A)
     assert video_page.store.db.execute("SELECT action FROM decisions").fetchall() == [("no_violation",)]
+
+
+def test_gold_items_are_scored_after_the_decision_without_a_word_to_the_moderator(qtbot, workspace):
+    from audit import gold
+
+    policy = taxonomy.load()
+    lee = workspace.add_user("lee", ["lead"])
+    gold.add_gold(workspace, lee, 1, "remove", ["violent_graphic"], taxonomy=policy)
+    page = ReviewPage(ReviewServices(workspace, policy, workspace.user("ana"), ViewSettings(), keymap.build(policy),
+                                     after_decision=gold.after_decision))
+    qtbot.addWidget(page)
+    page.start()
+    assert page.item.id == 1
+    page.act("no_violation")
+    correct = workspace.db.execute("SELECT correct FROM gold_results").fetchone()[0]
+    assert correct == 0
+    assert "gold" not in page.footer.text().lower() and "gold" not in page.decision.message.text().lower()
+    page.close_page()

@@ -729,3 +729,17 @@ def test_theme_has_no_pure_black_or_white():
         assert not re.search(glare, rules), glare
     assert not set(theme.COLORS.values()) & {"#ffffff", "#000000"}
     assert Path(desktop_app.resources.path("icons/veil.svg")).exists()
+
+
+def test_due_sampling_plans_run_in_the_background(qtbot, filled, settings, monkeypatch):
+    from audit import sampling
+
+    window = _window(qtbot, filled, settings)
+    ran = []
+    original = sampling.run_due_plans
+    monkeypatch.setattr(sampling, "run_due_plans",
+                        lambda store, *a, **k: ran.append(QThread.currentThread()) or original(store, *a, **k))
+    timer = desktop_app.start_sampling_schedule(window, filled)
+    qtbot.waitUntil(lambda: len(ran) == 1, timeout=WAIT_MS)
+    timer.stop()
+    assert ran[0] is not QThread.currentThread()

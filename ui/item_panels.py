@@ -35,6 +35,11 @@ def _label(text: str = "", *, name: str = "", wrap: bool = True) -> QLabel:
     return label
 
 
+def _plain(text: str) -> str:
+    """Button text shown as written: a lone "&" would become a mnemonic underline."""
+    return text.replace("&", "&&")
+
+
 def sla_clock(item: Item, now: _dt.datetime) -> str:
     left = (parse(item.due_at) - now).total_seconds()
     return f"Due in {human_age(left)}" if left > 0 else f"Overdue by {human_age(-left)}"
@@ -77,9 +82,11 @@ class ItemHeader(QFrame):
             category = self.taxonomy.label(category).name
         except KeyError:
             category = category.replace("_", " ").capitalize() or "Uncategorised"
-        severity = f" · {item.severity} severity" if item.severity else ""
-        self.title.setText(f"{category}{severity} · {item.kind} · {item.queue_name}")
-        self.subtitle.setText(item.description or "No description was given with this report.")
+        severity = f"  ·  {item.severity}" if item.severity else ""
+        self.title.setText(f"{category}{severity}")
+        kind = {"text": "text post", "mixed": "post with media"}.get(item.kind, item.kind)
+        description = item.description or "No description was given with this report."
+        self.subtitle.setText(f"{description}  ·  {kind} in {item.queue_name}")
 
 
 class ContextPanel(QFrame):
@@ -136,17 +143,20 @@ class DecisionPanel(QFrame):
         layout = QVBoxLayout(self)
         layout.addWidget(_label("Policy labels", name="sectionTitle"))
         self.labels: dict[str, QCheckBox] = {}
-        for label in taxonomy.labels:
-            box = QCheckBox(f"{label.key or ' '}  {label.name}")
+        labels = QGridLayout()
+        rows = (len(taxonomy.labels) + 1) // 2
+        for n, label in enumerate(taxonomy.labels):
+            box = QCheckBox(_plain(f"{label.key or ' '}  {label.name}"))
             box.setToolTip(f"{label.description} ({label.severity})")
             box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             self.labels[label.id] = box
-            layout.addWidget(box)
+            labels.addWidget(box, n % rows, n // rows)
+        layout.addLayout(labels)
         layout.addWidget(_label("Decision", name="sectionTitle"))
         grid = QGridLayout()
         self.buttons: dict[str, QPushButton] = {}
         for n, action in enumerate(taxonomy.actions):
-            button = QPushButton(f"{action.key}  {action.name}" if action.key else action.name)
+            button = QPushButton(_plain(f"{action.key}  {action.name}" if action.key else action.name))
             button.setToolTip(action.description)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(lambda _=False, a=action.id: self.action_clicked.emit(a))
@@ -160,7 +170,6 @@ class DecisionPanel(QFrame):
         layout.addWidget(self.note)
         self.message = _label(name="ruleMessage")
         layout.addWidget(self.message)
-        layout.addStretch(1)
 
     def reset(self) -> None:
         for box in self.labels.values():

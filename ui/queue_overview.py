@@ -263,7 +263,7 @@ class QueueOverview(QWidget):
     """The "Queues" page.
 
     *load* returns the rows; it runs on a worker thread, so it must open its
-    own connection (the desktop passes one using ``Store.reader()``).  *now*
+    own connection (the desktop passes one using ``Store.second_connection()``).  *now*
     gives the time ages are measured against (the store's clock), also
     called on the worker right after *load*.  A *runner* may be shared; by
     default the page owns one and closes it in :meth:`close_page`.

@@ -12,7 +12,9 @@ ends every reveal; every second on screen goes to the exposure ledger.
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut
@@ -34,6 +36,8 @@ from ui.media_view import VeiledImage
 from ui.tasks import TaskRunner
 from ui.video_view import VideoView
 
+log = logging.getLogger(__name__)
+
 ALL_QUEUES = "All my queues"
 RENEW_EVERY_MS = 60_000
 REBLUR_CHECK_MS = 250
@@ -48,6 +52,9 @@ class ReviewServices:
     user: User
     view: ViewSettings
     bindings: list[keymap.Binding]
+    # Called with (store, decision) after each stored decision: gold scoring
+    # and anything else that follows a decision without the moderator seeing it.
+    after_decision: Callable[[Store, Decision], object] | None = None
 
 
 def _moves(item: Item) -> bool:
@@ -132,19 +139,20 @@ class ReviewPage(QWidget):
         self.decision = DecisionPanel(self.taxonomy)
         self.decision.action_clicked.connect(self.act)
         self.decision.note_done.connect(self._note_done)
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        side_layout.addWidget(self.context)
-        side_layout.addWidget(self.decision)
-        scroll = QScrollArea()
+        scroll = QScrollArea()  # the context may be long; the decision panel stays in view
         scroll.setWidgetResizable(True)
-        scroll.setWidget(side)
-        scroll.setMinimumWidth(320)
+        scroll.setWidget(self.context)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        side = QWidget()
+        side.setMinimumWidth(430)
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(scroll, 1)
+        side_layout.addWidget(self.decision)
 
         splitter = QSplitter()
         splitter.addWidget(left)
-        splitter.addWidget(scroll)
+        splitter.addWidget(side)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
         self.footer = QLabel()
@@ -333,6 +341,11 @@ class ReviewPage(QWidget):
             return
         self.last_decision = made
         self.escalating = False
+        if self.services.after_decision is not None:
+            try:
+                self.services.after_decision(self.store, made)
+            except Exception:  # the decision is stored; a follow-up failing must not stop the reviewer
+                log.exception("after-decision hook failed for decision %s", made.id)
         self._leave_item()
         name = self.taxonomy.action(action_id).name
         self.footer.setText(f"Decided: {name} on {item.external_id} · Ctrl+Z undoes it for 10 s")
