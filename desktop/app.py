@@ -82,7 +82,6 @@ def run_gui(args: argparse.Namespace) -> int:
 
     settings = ui_settings()
     window = build_window(store, settings, policy)
-    start_sampling_schedule(window, store)
     user = getattr(args, "user", None)
     if user:
         try:
@@ -95,9 +94,11 @@ def run_gui(args: argparse.Namespace) -> int:
     window.show()
     window.raise_()
     window.activateWindow()
+    schedule = start_sampling_schedule(window, store)
     try:
         return app.exec()
     finally:
+        schedule.stop()
         store.close()
 
 

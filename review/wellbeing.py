@@ -274,26 +274,27 @@ class BreakCoach:
         """*ms* milliseconds passed in one state; returns what that changed."""
         out: list[Change] = []
         ms = max(0, int(ms))
-        if self.on_break:
-            used = min(ms, self.break_left_ms)
-            self.break_left_ms -= used
-            ms -= used
-            if self.break_left_ms == 0:
-                out.append(self._finish_break())
-            if ms == 0:
-                return out
-            # the rest of the slice is after the break, in the same state as the whole slice
-        if reviewing:
-            self.away_ms = 0
-            self._natural_noted = False
-            out += self._review(ms, severe)
-        else:
-            out += self._away(ms)
+        while ms > 0:
+            if self.on_break:  # a break counts down whatever happens; it cannot end early
+                used = min(ms, self.break_left_ms)
+                self.break_left_ms -= used
+                ms -= used
+                if self.break_left_ms == 0:
+                    out.append(self._finish_break())
+            elif reviewing:
+                self.away_ms = 0
+                self._natural_noted = False
+                ms = self._review(ms, severe, out)
+            else:
+                out += self._away(ms)
+                ms = 0
         return out
 
-    def _review(self, ms: int, severe: bool) -> list[Change]:
-        """Book review time up to the next threshold at a time, so each fires at its exact point."""
-        out: list[Change] = []
+    def _review(self, ms: int, severe: bool, out: list[Change]) -> int:
+        """Book review time up to the next threshold at a time, so each fires at its exact point.
+
+        Returns the time left over when a break started part-way.
+        """
         while ms > 0 and not self.on_break:
             step = min(ms, self._ms_to_next_threshold(severe)) or ms
             self.since_break_ms += step
@@ -302,7 +303,7 @@ class BreakCoach:
                 self.severe_ms += step
             ms -= step
             out += self._settle()
-        return out
+        return ms
 
     def _ms_to_next_threshold(self, severe: bool) -> int:
         p, far = self.policy, 1 << 62
@@ -402,7 +403,9 @@ class BreakCoach:
     def adjust(self, delta_ms: int, *, severe: bool) -> list[Change]:
         """Correct the booked review time by the tracker's exact figure for an item."""
         if delta_ms >= 0:
-            return self._review(delta_ms, severe) if delta_ms else []
+            out: list[Change] = []
+            self._review(delta_ms, severe, out)  # a correction is review time already spent: none is left over
+            return out
         self.since_break_ms = max(0, self.since_break_ms + delta_ms)
         self.stage_ms = max(0, self.stage_ms + delta_ms)
         if severe:
