@@ -94,11 +94,11 @@ def run_gui(args: argparse.Namespace) -> int:
     window.show()
     window.raise_()
     window.activateWindow()
-    schedule = start_sampling_schedule(window, store)
+    stop_sampling = start_sampling_schedule(window, store)
     try:
         return app.exec()
     finally:
-        schedule.stop()
+        stop_sampling()
         store.close()
 
 
@@ -198,11 +198,12 @@ def queue_health_loader(store: Store) -> Callable[[], list[QueueHealth]]:
 SAMPLING_EVERY_MS = 5 * 60 * 1000
 
 
-def start_sampling_schedule(window: MainWindow, store: Store) -> QTimer:
+def start_sampling_schedule(window: MainWindow, store: Store) -> Callable[[], None]:
     """Run the leads' sampling plans that are due, every few minutes, off the GUI thread.
 
     Each plan runs at most once per period (``run_due_plans`` decides), so
-    several open Veil windows on one store sample nothing twice.
+    several open Veil windows on one store sample nothing twice. Returns
+    the function that stops the schedule.
     """
     runner = TaskRunner(window, name="sampling")
     job = on_own_connection(store, sampling.run_due_plans)
@@ -214,7 +215,12 @@ def start_sampling_schedule(window: MainWindow, store: Store) -> QTimer:
     timer = QTimer(window, interval=SAMPLING_EVERY_MS, timeout=run)
     timer.start()
     QTimer.singleShot(0, run)
-    return timer
+
+    def stop() -> None:
+        timer.stop()
+        runner.close()
+
+    return stop
 
 
 def open_queue(window: MainWindow, name: str) -> None:

@@ -739,7 +739,7 @@ def test_due_sampling_plans_run_in_the_background(qtbot, filled, settings, monke
     original = sampling.run_due_plans
     monkeypatch.setattr(sampling, "run_due_plans",
                         lambda store, *a, **k: ran.append(QThread.currentThread()) or original(store, *a, **k))
-    timer = desktop_app.start_sampling_schedule(window, filled)
+    stop = desktop_app.start_sampling_schedule(window, filled)
     qtbot.waitUntil(lambda: len(ran) == 1, timeout=WAIT_MS)
-    timer.stop()
+    stop()
     assert ran[0] is not QThread.currentThread()

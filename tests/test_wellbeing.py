@@ -176,19 +176,31 @@ def test_being_away_for_a_break_length_counts_as_the_break():
     assert coach.stage == "none" and coach.elapse(10 * MIN, reviewing=False) == []
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(1, 20 * MIN), st.booleans(), st.booleans()), min_size=1, max_size=12),
-       st.integers(1, 7))
-def test_the_coach_is_exact_however_time_is_sliced(script, pieces):
-    whole, sliced = BreakCoach(WellbeingPolicy()), BreakCoach(WellbeingPolicy())
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 40 * MIN), st.booleans(), st.booleans(),
+                          st.sampled_from(["", "snooze", "take", "ack", "boundary"])), min_size=1, max_size=15),
+       st.integers(1, 9), st.integers(0, 2), st.integers(0, 600))
+def test_the_coach_is_exact_however_time_is_sliced(script, pieces, snoozes, grace):
+    """One slice of an hour or many small ones: the same changes, in the same order, and the same state."""
+    policy = WellbeingPolicy(max_snoozes=snoozes, enforce_grace_s=grace)
+    whole, sliced = BreakCoach(policy), BreakCoach(policy)
     a, b = [], []
-    for ms, reviewing, severe in script:
+    for ms, reviewing, severe, action in script:
         a += whole.elapse(ms, reviewing=reviewing, severe=severe)
         cut = [ms * i // pieces for i in range(pieces + 1)]
         for lo, hi in zip(cut, cut[1:]):
             b += sliced.elapse(hi - lo, reviewing=reviewing, severe=severe)
+        for coach, out in ((whole, a), (sliced, b)):
+            if action == "snooze":
+                out += [c for c in [coach.snooze()] if c]
+            elif action == "take":
+                out += [c for c in [coach.take_break()] if c]
+            elif action == "ack":
+                coach.acknowledge()
+            elif action == "boundary":
+                out += coach.item_boundary()
     assert a == b
-    assert (whole.stage, whole.since_break_ms, whole.severe_ms) == (sliced.stage, sliced.since_break_ms, sliced.severe_ms)
+    assert vars(whole) == vars(sliced)
 
 
 # --------------------------------------------------- session and ledger
