@@ -34,10 +34,11 @@ from PySide6.QtWidgets import (
 )
 
 import resources
-from desktop import paths, wiring
+from desktop import demo_workspace, paths, wiring
 from review.db import StoreError
 from audit import gold, sampling
 from review import taxonomy, viewing
+from review.demo import is_demo
 from review.store import QueueHealth, Store, User
 from review.taxonomy import Taxonomy, TaxonomyError
 from ui import keymap, theme
@@ -122,7 +123,7 @@ def ui_settings() -> QSettings:
 
 def window_title(store: Store) -> str:
     title = f"Veil — {store.path.name}"
-    return title + " — Demo" if _is_demo(store) else title
+    return title + " — Demo" if is_demo(store) else title
 
 
 def build_window(store: Store, settings: QSettings, policy: Taxonomy | None = None) -> MainWindow:
@@ -249,12 +250,6 @@ def build_demo_workspace(path: Path, parent: QWidget | None = None) -> int | Non
     cancel).  A cancelled or failed build leaves nothing half-made behind.
     Returns an exit code when Veil should stop instead (0 cancelled, 2 failed).
     """
-    try:
-        from review.demo import build_demo
-    except ImportError:
-        log.info("review.demo is not available; starting with an empty store")
-        return None
-
     media = paths.demo_media_dir(path)
     media_existed = media.exists()
     cancel = threading.Event()
@@ -267,7 +262,7 @@ def build_demo_workspace(path: Path, parent: QWidget | None = None) -> int | Non
 
         store = wiring.open_store(path)
         try:
-            build_demo(store, media, items=DEMO_ITEMS, seed=DEMO_SEED, progress=report)
+            demo_workspace.create(store, media, items=DEMO_ITEMS, seed=DEMO_SEED, progress=report)
         finally:
             store.close()
 
@@ -348,18 +343,6 @@ def _remove_store_files(path: Path) -> None:
             pass
         except OSError as exc:
             log.warning("could not remove %s: %s", candidate, exc)
-
-
-def _is_demo(store: Store) -> bool:
-    try:
-        from review.demo import is_demo
-    except ImportError:
-        return False
-    try:
-        return bool(is_demo(store))
-    except Exception:
-        log.exception("is_demo failed")
-        return False
 
 
 def _fail(message: str) -> int:

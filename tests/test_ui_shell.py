@@ -11,9 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import re
-import sys
 import threading
-import types
 from pathlib import Path
 
 import pytest
@@ -646,10 +644,7 @@ def test_choosing_a_queue_hands_it_to_the_review_page(qtbot, filled, settings):
 
 
 def _fake_demo(monkeypatch, build):
-    module = types.ModuleType("review.demo")
-    module.build_demo = build
-    module.is_demo = lambda store: store.setting("demo", False)
-    monkeypatch.setitem(sys.modules, "review.demo", module)
+    monkeypatch.setattr(desktop_app.demo_workspace, "create", build)
 
 
 def test_first_start_builds_the_demo_in_the_background(qtbot, monkeypatch, errors):
@@ -661,7 +656,7 @@ def test_first_start_builds_the_demo_in_the_background(qtbot, monkeypatch, error
         store.add_user("demo", ["moderator"], "Demo Person")
         for i in range(1, 4):
             progress(i, 3)
-        store.set_setting("demo", True)
+        store.set_setting("workspace.demo", True)
 
     _fake_demo(monkeypatch, build_demo)
     path = desktop_app.paths.store_path(None)

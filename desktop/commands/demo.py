@@ -63,18 +63,20 @@ class _ProgressLine:
 
 
 def run(args: argparse.Namespace) -> int:
-    from review.demo import DemoError, build_demo
+    from desktop.demo_workspace import create
+    from review.demo import DemoError
 
     started = time.perf_counter()
     with open_store(args) as store:
         media_dir = paths.demo_media_dir(store.path.resolve())
         progress = _ProgressLine()
         try:
-            summary = build_demo(store, media_dir, items=args.items, seed=args.seed, progress=progress)
+            summary, qa = create(store, media_dir, items=args.items, seed=args.seed, progress=progress)
         except DemoError as exc:
             progress.finish()
             return fail(str(exc))
         progress.finish()
         seconds = time.perf_counter() - started
         print(summary.line(store.path.resolve(), seconds))
+        print(f"demo QA: {qa.sampled} decisions sampled, {qa.audited} audited, {qa.disputed} disputed")
     return 0

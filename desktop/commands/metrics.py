@@ -14,8 +14,8 @@ from desktop.commands.common import add_store_option, fail, open_store
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "metrics", help="QA accuracy (with 95%% interval), agreement and gold results",
-        description="Accuracy of audited decisions (final verdicts, Wilson 95%% interval, n), Cohen's kappa "
+        "metrics", help="QA accuracy (with 95% interval), agreement and gold results",
+        description="Accuracy of audited decisions (final verdicts, Wilson 95% interval, n), Cohen's kappa "
         "between moderator and blind auditor, gold-item accuracy, per moderator, queue or label; "
         "calibration agreement (Fleiss, Krippendorff). Dates are UTC: YYYY-MM-DD (whole day, inclusive) "
         "or a full ISO 8601 time; the period is when the decisions were made. Exit 2 on a bad option.",
