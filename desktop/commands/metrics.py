@@ -14,7 +14,7 @@ from desktop.commands.common import add_store_option, fail, open_store
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "metrics", help="QA accuracy (with 95% interval), agreement and gold results",
+        "metrics", help="QA accuracy (with 95%% interval), agreement and gold results",
         description="Accuracy of audited decisions (final verdicts, Wilson 95% interval, n), Cohen's kappa "
         "between moderator and blind auditor, gold-item accuracy, per moderator, queue or label; "
         "calibration agreement (Fleiss, Krippendorff). Dates are UTC: YYYY-MM-DD (whole day, inclusive) "
