@@ -1,0 +1,166 @@
+"""How fast the lead dashboard opens on a big store: prints figures, asserts nothing.
+
+    .venv/bin/python benchmarks/bench_dashboard.py [--decisions 1000000] [--runs 5] [--received-index]
+
+Builds a store with *decisions* decided items and their decisions (bulk
+``executemany``, spread over 60 days across 30 moderators and 8 queues,
+handle times log-normal), 20,000 items still waiting, 3 % of decisions
+audited (scored, a few disputed) and today's exposure rows for everyone.
+Then times, over *runs* runs (p50, and the first run on its own):
+
+* ``review.dashboard.compute`` (queues, flow, handle time, throughput, exposure),
+* ``audit.dashboard.figures`` (accuracy with n, open disputes),
+* ``ui.dashboard.render_charts`` (the four chart images, as the page's worker draws them),
+
+each on a fresh connection, as the page's worker does. ``--received-index``
+first adds ``CREATE INDEX items_received ON items (received_at)`` to show
+what that index would change for the hourly "received" count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import math
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from audit import dashboard as audit_dashboard  # noqa: E402
+from common import record, summary_ms  # noqa: E402
+from desktop import wiring  # noqa: E402
+from review import dashboard  # noqa: E402
+from review.clock import iso  # noqa: E402
+from ui.dashboard import DashboardData, render_charts  # noqa: E402
+
+QUEUES = 8
+MODERATORS = 30
+WAITING = 20_000
+DAYS = 60
+AUDITED = 0.03
+CHART_SIZES = {name: (520, 300) for name in ("backlog", "flow", "accuracy", "exposure")}
+
+
+def build(path: Path, decisions: int, seed: int = 1) -> None:
+    rng = random.Random(seed)
+    store = wiring.open_store(path)
+    now = store.clock.now()
+    moderators = [store.add_user(f"mod{n:02d}", ["moderator"]).id for n in range(MODERATORS)]
+    store.add_user("lee", ["lead"])
+    auditor = store.add_user("dana", ["auditor"]).id
+    store.add_queue("escalations", "escalation", sla_seconds=8 * 3600, priority=9)
+    queues = [store.add_queue(f"queue-{n}", sla_seconds=rng.choice([4, 12, 24]) * 3600,
+                              escalation_queue="escalations").id for n in range(QUEUES)]
+    created = iso(now)
+
+    def moment(seconds_ago: float) -> str:
+        return iso(now - _dt.timedelta(seconds=seconds_ago))
+
+    items, rows = [], []
+    for n in range(decisions):
+        decided_ago = rng.uniform(60, DAYS * 86_400)
+        received_ago = decided_ago + rng.uniform(60, 6 * 3600)
+        queue = rng.choice(queues)
+        handle = int(min(300_000, rng.lognormvariate(math.log(18_000), 0.6)))
+        items.append((f"d{n}", queue, "text", "post", moment(received_ago), moment(received_ago - 86_400),
+                      "decided", created))
+        rows.append((n + 1, rng.choice(moderators), queue, "no_violation" if rng.random() < 0.6 else "remove",
+                     moment(decided_ago + handle / 1000), moment(decided_ago), handle, "bench"))
+    for n in range(WAITING):
+        received_ago = rng.uniform(0, 2 * 86_400)
+        items.append((f"w{n}", rng.choice(queues), "text", "post", moment(received_ago),
+                      moment(received_ago - 12 * 3600), "pending", created))
+    start = time.perf_counter()
+    with store.transaction():
+        store.db.conn.executemany(
+            "INSERT INTO items (external_id, queue_id, kind, text, received_at, due_at, state, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", items)
+        store.db.conn.executemany(
+            "INSERT INTO decisions (item_id, user_id, queue_id, action, shown_at, decided_at, handle_ms,"
+            " client_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        sampled = [r for r in rows if rng.random() < AUDITED]
+        store.db.conn.executemany(
+            "INSERT INTO audit_samples (id, decision_id, plan, reason, auditor_id, created_at, state)"
+            " VALUES (?, ?, 'bench', 'rate', ?, ?, 'audited')",
+            [(k + 1, r[0], auditor, created) for k, r in enumerate(sampled)])
+        verdicts = [rng.random() < 0.9 for _ in sampled]
+        store.db.conn.executemany(
+            "INSERT INTO audits (id, sample_id, decision_id, auditor_id, blind_action, blind_at, revealed_at, verdict,"
+            " error_type, severity, score, scored_at) VALUES (?, ?, ?, ?, 'remove', ?, ?, ?, ?, ?, ?, ?)",
+            [(k + 1, k + 1, r[0], auditor, created, created, "correct" if ok else "incorrect",
+              None if ok else "wrong_action", None if ok else "minor", 100.0 if ok else 60.0, created)
+             for k, (r, ok) in enumerate(zip(sampled, verdicts))])
+        wrong = [k + 1 for k, ok in enumerate(verdicts) if not ok]
+        store.db.conn.executemany(
+            "INSERT INTO disputes (audit_id, moderator_id, reason, opened_at) VALUES (?, ?, 'disagree', ?)",
+            [(a, sampled[a - 1][1], created) for a in wrong[:200]])
+        store.db.conn.executemany(
+            "INSERT INTO exposure (user_id, item_id, session_id, day, started_at, ended_at, blurred_ms, revealed_ms,"
+            " region_ms, video_ms, severity) VALUES (?, 1, 's', ?, ?, ?, ?, ?, 0, 0, ?)",
+            [(m, created[:10], created, created, rng.randint(5_000, 60_000), rng.randint(0, 5_000),
+              rng.choice(["low", "medium", "high", "severe"])) for m in moderators for _ in range(300)])
+    store.close()  # no ANALYZE: real stores never run it, so the planner must do without statistics
+    print(f"  (built {decisions:,} decisions, {len(sampled):,} audits in {time.perf_counter() - start:.1f} s)")
+
+
+def timed_runs(path: Path, fn, runs: int) -> list[float]:
+    """Wall time of *fn(store)* on a fresh connection each run (the page's worker does the same)."""
+    samples = []
+    for _ in range(runs):
+        store = wiring.open_store(path)
+        start = time.perf_counter()
+        fn(store)
+        samples.append(time.perf_counter() - start)
+        store.close()
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--decisions", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--received-index", action="store_true")
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication([])  # fonts, for the chart images
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.db"
+        build(path, args.decisions)
+        if args.received_index:
+            store = wiring.open_store(path)
+            store.db.execute("CREATE INDEX items_received ON items (received_at)")
+            store.close()
+        review_runs = timed_runs(path, lambda s: dashboard.compute(s, "lee"), args.runs)
+        audit_runs = timed_runs(path, lambda s: audit_dashboard.figures(s, "lee"), args.runs)
+        store = wiring.open_store(path)
+        data = DashboardData(dashboard.compute(store, "lee"), audit_dashboard.figures(store, "lee"))
+        store.close()
+        chart_runs = [_time(lambda: render_charts(data, CHART_SIZES)) for _ in range(args.runs)]
+        whole = [a + b + c for a, b, c in zip(review_runs, audit_runs, chart_runs)]
+    app.quit()
+    record("dashboard_1m" if not args.received_index else "dashboard_1m_received_index", {
+        "decisions": args.decisions,
+        "review_p50_ms": summary_ms(review_runs)["p50_ms"],
+        "audit_p50_ms": summary_ms(audit_runs)["p50_ms"],
+        "charts_p50_ms": summary_ms(chart_runs)["p50_ms"],
+        "first_open_ms": round(whole[0] * 1000, 1),
+        **summary_ms(whole),
+    })
+
+
+def _time(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""``make bench``: run every benchmark, then print one table of figures.
+
+Each ``bench_*.py`` runs in its own process with its default (full-size)
+settings and merges its figures into ``bench-results.json``; this script
+prints them. Figures are numbers to read, not pass/fail: a slow machine is
+not a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from common import RESULTS  # noqa: E402
+
+
+def main() -> int:
+    RESULTS.unlink(missing_ok=True)
+    failed = []
+    for script in sorted(HERE.glob("bench_*.py")):
+        print(f"== {script.name}", flush=True)
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, str(script)], cwd=HERE.parent,
+                              env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+        print(f"   ({time.perf_counter() - started:.0f} s)")
+        if done.returncode:
+            failed.append(script.name)
+    figures = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    print(f"\nMeasured {figures.pop('date', '?')} on {figures.pop('machine', '?')}\n")
+    for name, values in figures.items():
+        print(f"{name:28} " + "  ".join(f"{k}={v}" for k, v in values.items()))
+    if failed:
+        print(f"\nThese benchmarks did not finish: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
