@@ -471,6 +471,7 @@ class MeterState:
     since_break_ms: int
     break_due: bool
     warning_pct: float = 75
+    on_break: bool = False
 
     @property
     def budget_share(self) -> float:
@@ -486,9 +487,9 @@ class MeterState:
         return "calm"
 
     def text(self) -> str:
+        last = "On a break" if self.on_break else f"Since break {format_duration(self.since_break_ms)}"
         return (f"Revealed today {format_duration(self.revealed_ms)} · "
-                f"Severe {format_duration(self.severe_ms)} / {format_duration(self.severe_budget_ms)} · "
-                f"Since break {format_duration(self.since_break_ms)}")
+                f"Severe {format_duration(self.severe_ms)} / {format_duration(self.severe_budget_ms)} · {last}")
 
 
 @dataclass(frozen=True)
@@ -635,7 +636,7 @@ class WellbeingSession:
         return MeterState(
             revealed_ms=self._revealed_today, severe_ms=self.severe_today_ms(), severe_budget_ms=self.budget_ms(),
             since_break_ms=self.coach.since_break_ms, break_due=self.coach.prompting,
-            warning_pct=self.policy.budget_warning_pct,
+            warning_pct=self.policy.budget_warning_pct, on_break=self.coach.on_break,
         )
 
     # ------------------------------------------------------------- inputs
@@ -968,7 +969,7 @@ class PersonExposure:
         return self.severe_ms / self.severe_budget_ms if self.severe_budget_ms else 0.0
 
 
-def _person_day(store: Store, person: User, day: str, policy: WellbeingPolicy,
+def _person_day(person: User, day: str, policy: WellbeingPolicy,
                 sums: ws.ExposureSums | None, events: list[ws.WellbeingEvent], lifts: list[ws.Lift]) -> PersonExposure:
     kinds = Counter(e.kind for e in events)
     prompted = sum(1 for e in events if e.kind in ("prompted_banner", "prompted_dialog") and e.details.get("episode"))
@@ -1001,7 +1002,7 @@ def team_exposure(store: Store, lead: User | str, day: str | None = None) -> lis
         lifts.setdefault(lift.user_id, []).append(lift)
     people = set(sums) | set(events) | set(lifts)
     return [
-        _person_day(store, user, day, policy, sums.get(user.id), events.get(user.id, []), lifts.get(user.id, []))
+        _person_day(user, day, policy, sums.get(user.id), events.get(user.id, []), lifts.get(user.id, []))
         for user in store.users() if user.id in people
     ]
 
@@ -1015,7 +1016,7 @@ def person_exposure(store: Store, viewer: User | str, person: User | str, day: s
     policy = load_policy(store)
     day = day or store.now()[:10]
     return _person_day(
-        store, subject, day, policy, ws.exposure_sums(store, day, subject.id).get(subject.id),
+        subject, day, policy, ws.exposure_sums(store, day, subject.id).get(subject.id),
         ws.events(store, day=day, user_id=subject.id), ws.lifts(store, day=day, user_id=subject.id),
     )
 

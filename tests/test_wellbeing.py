@@ -325,7 +325,7 @@ def _severe_rows(store, user, item_id, minutes, start="2026-01-05T00:00:00.000Z"
 
 
 def test_daily_budget_warns_at_75_percent_and_stops_severe_items_at_100(store, clock, people, items):
-    lee, ana, _ = people
+    _, ana, _ = people
     policy = WellbeingPolicy(severe_budget_min=30, severe_break_after_min=120, micro_break_after_min=120)
     page = Page(store, clock, ana, policy)
     for n in range(4):
@@ -497,6 +497,7 @@ def test_meter_text():
     state = MeterState(revealed_ms=3 * MIN + 59_000, severe_ms=70 * MIN, severe_budget_ms=240 * MIN,
                        since_break_ms=42 * MIN, break_due=False)
     assert state.text() == "Revealed today 3 min · Severe 1 h 10 / 4 h · Since break 42 min"
+    assert dataclasses.replace(state, on_break=True).text().endswith("Severe 1 h 10 / 4 h · On a break")
     assert [format_duration(m * MIN) for m in (0, 59, 60, 61, 605)] == ["0 min", "59 min", "1 h", "1 h 01", "10 h 05"]
 
 
