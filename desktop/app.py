@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 import sqlite3
 import sys
@@ -37,14 +38,17 @@ import resources
 from desktop import demo_workspace, paths, wiring
 from review.db import StoreError
 from audit import gold, sampling
-from review import taxonomy, viewing
+from review import auth, taxonomy, viewing, wellbeing
 from review.demo import is_demo
+from review.devclock import clock_from_env
 from review.store import QueueHealth, Store, User
 from review.taxonomy import Taxonomy, TaxonomyError
 from ui import keymap, theme
 from ui.main_window import MainWindow
+from ui.passphrase import passphrase_confirm
 from ui.queue_overview import QueueOverview
 from ui.review_page import ReviewPage, ReviewServices
+from ui.wellbeing import WellbeingController, WellbeingWidgets
 from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -77,24 +81,32 @@ def run_gui(args: argparse.Namespace) -> int:
     except TaxonomyError as exc:
         return _fail(f"Veil could not read its policy taxonomy.\n\n{exc}")
     try:
-        store = wiring.open_store(path)
+        store = wiring.open_store(path, clock=clock_from_env())
     except (StoreError, sqlite3.Error, OSError) as exc:
         return _fail(f"Veil could not open the store at {path}.\n\n{exc}")
 
     settings = ui_settings()
     window = build_window(store, settings, policy)
     user = getattr(args, "user", None)
+    ask = False
     if user:
         try:
-            window.sign_in_as(user)
+            ask = not enter_as(window, store, user)
         except KeyError:
             names = ", ".join(u.name for u in store.users()) or "nobody yet"
             window.deleteLater()
             store.close()
             return _fail(f"There is no user named “{user}” in {path.name}.\n\nPeople in this store: {names}.")
+        except PermissionError as exc:
+            window.deleteLater()
+            store.close()
+            return _fail(str(exc))
     window.show()
     window.raise_()
     window.activateWindow()
+    if ask:  # the sign-in page asks for the passphrase; cancelled, it stays open
+        window.sign_in_page.select(user)
+        window.sign_in_page.sign_in_current()
     stop_sampling = start_sampling_schedule(window, store)
     try:
         return app.exec()
@@ -126,11 +138,44 @@ def window_title(store: Store) -> str:
     return title + " — Demo" if is_demo(store) else title
 
 
+PASSPHRASE_ENV = "VEIL_PASSPHRASE"
+
+
+def enter_as(window: MainWindow, store: Store, name: str) -> bool:
+    """Sign in as *name* for ``--user``; False when the passphrase is still to be asked.
+
+    An account with a passphrase is entered only with it: from
+    ``$VEIL_PASSPHRASE`` (read once and removed from the environment, so no
+    child process inherits it), else from the sign-in page's dialog once
+    the window shows. A wrong one is recorded and refused (PermissionError).
+    KeyError for a name the store does not know.
+    """
+    if name not in {u.name for u in store.users()}:
+        raise KeyError(name)
+    if auth.has_passphrase(store, name):
+        phrase = os.environ.pop(PASSPHRASE_ENV, None)
+        if phrase is None:
+            return False
+        if not auth.check_passphrase(store, name, phrase, via="cli"):
+            raise PermissionError(f"The passphrase in {PASSPHRASE_ENV} is not right for “{name}”.")
+    window.sign_in_as(name)
+    return True
+
+
+def sign_in_confirm(store: Store):
+    """The sign-in page's passphrase check: asks only people who have one, hashes on a worker."""
+
+    def check(name: str, phrase: str) -> bool:
+        return on_own_connection(store, lambda own: auth.check_passphrase(own, name, phrase, via="gui"))()
+
+    return passphrase_confirm(lambda name: auth.has_passphrase(store, name), check)
+
+
 def build_window(store: Store, settings: QSettings, policy: Taxonomy | None = None) -> MainWindow:
     """The main window over *store*, with every page registered."""
     # users() is one small indexed query: fine on the GUI thread, and it keeps
     # the sign-in list current after each sign-out.
-    window = MainWindow(window_title(store), settings, users=store.users)
+    window = MainWindow(window_title(store), settings, users=store.users, confirm=sign_in_confirm(store))
     register_pages(window, store, policy or taxonomy.load())
     return window
 
@@ -153,14 +198,74 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy) -> None:
         page.queue_chosen.connect(lambda name: open_queue(window, name))
         return page
 
+    current_wellbeing = attach_wellbeing(window, store)
+
     def review_page(user: User) -> QWidget:
-        return ReviewPage(review_services(store, policy, user))
+        return ReviewPage(review_services(store, policy, user, current_wellbeing()))
+
+    # Audit is for auditors only: audit.audits refuses anyone without the
+    # auditor role, so a pure lead would see nothing but that refusal; leads
+    # judge audits on Disputes (give a lead the auditor role to let them audit).
+    from ui.audit_page import AuditPage
+    from ui.disputes_page import DisputesPage
+    from ui.results_page import ResultsPage
 
     window.register_page("queues", "Queues", queues_page, roles=None)
     window.register_page("review", "Review", review_page, roles={"moderator", "lead"})
+    window.register_page("audit", "Audit", lambda user: AuditPage(audit_services(store, policy, user)),
+                         roles={"auditor"})
+    window.register_page("results", "My results", lambda user: ResultsPage(results_services(store, policy, user)),
+                         roles={"moderator"})
+    window.register_page("disputes", "Disputes",
+                         lambda user: DisputesPage(disputes_services(store, policy, user)), roles={"lead"})
+
+    def dashboard_page(user: User) -> QWidget:
+        from ui.dashboard import DashboardPage, load_dashboard
+
+        return DashboardPage(on_own_connection(store, lambda connection: load_dashboard(connection, user)))
+
+    window.register_page("dashboard", "Dashboard", dashboard_page, roles={"lead"})
+
+    def queue_admin_page(user: User) -> QWidget:
+        from ui.queue_admin import QueueAdminPage
+
+        return QueueAdminPage(store, user, lambda work: on_own_connection(store, work),
+                              labels=[label.id for label in policy.labels])
+
+    window.register_page("queue-admin", "Queues admin", queue_admin_page, roles={"lead"})
 
 
-def review_services(store: Store, policy: Taxonomy, user: User) -> ReviewServices:
+def attach_wellbeing(window: MainWindow, store: Store) -> Callable[[], WellbeingController | None]:
+    """One wellbeing controller per signed-in person, from sign-in to sign-out.
+
+    The meter and the break banner live in the status bar (always in view);
+    the break screen covers the whole window, pages and navigation alike.
+    Returns a function giving the current person's controller.
+    """
+    current: dict[str, tuple[WellbeingController, WellbeingWidgets]] = {}
+
+    def user_changed(user: User | None) -> None:
+        if "setup" in current:
+            controller, widgets = current.pop("setup")
+            controller.close()
+            widgets.close()
+        if user is None:
+            return
+        controller = WellbeingController(store, user, store.clock, wellbeing.load_policy(store), parent=window)
+        widgets = WellbeingWidgets(controller, host=window.centralWidget(), dialog_parent=window)
+        window.statusBar().addWidget(widgets.banner, 1)
+        window.statusBar().addPermanentWidget(widgets.meter)
+        controller.watch_input(QApplication.instance())
+        controller.start()
+        current["setup"] = (controller, widgets)
+
+    window.user_changed.connect(user_changed)
+    return lambda: current["setup"][0] if "setup" in current else None
+
+
+def review_services(
+    store: Store, policy: Taxonomy, user: User, wellbeing_controller: WellbeingController | None = None
+) -> ReviewServices:
     """The review page's services for *user*: their viewing settings and keys.
 
     A broken personal setting never locks anyone out: it is logged and the
@@ -176,7 +281,38 @@ def review_services(store: Store, policy: Taxonomy, user: User) -> ReviewService
     except keymap.KeymapError as exc:
         log.warning("key settings of %s ignored: %s", user.name, exc)
         bindings = keymap.build(policy)
-    return ReviewServices(store, policy, user, view, bindings, after_decision=gold.after_decision)
+    return ReviewServices(store, policy, user, view, bindings, after_decision=gold.after_decision,
+                          wellbeing=wellbeing_controller)
+
+
+def audit_services(store: Store, policy: Taxonomy, user: User):
+    """The audit page's services: the review page's viewing settings and keys, and the work list."""
+    from audit import audits
+    from ui.audit_page import AuditServices
+
+    review = review_services(store, policy, user)
+    return AuditServices(store, policy, user, review.view, review.bindings,
+                         load_work=on_own_connection(store, lambda s: audits.work_list(s, user)))
+
+
+def results_services(store: Store, policy: Taxonomy, user: User):
+    """"My results": the person's audited decisions and one audit's history, each on its own connection."""
+    from audit import disputes
+    from ui.results_page import ResultsServices, load_results
+
+    def history(audit_id: int) -> list[dict]:
+        return on_own_connection(store, lambda s: disputes.history(s, audit_id))()
+
+    return ResultsServices(store, policy, user, load_results=on_own_connection(store, lambda s: load_results(s, user)),
+                           load_history=history)
+
+
+def disputes_services(store: Store, policy: Taxonomy, user: User):
+    """The lead's Disputes page: open disputes with sample counts, and running the plans as this lead."""
+    from ui.disputes_page import DisputesServices, load_board
+
+    return DisputesServices(store, policy, user, load_board=on_own_connection(store, load_board),
+                            run_sampling=on_own_connection(store, lambda s: sampling.run_plans(s, user)))
 
 
 def on_own_connection(store: Store, work: Callable[[Store], T]) -> Callable[[], T]:

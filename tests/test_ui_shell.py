@@ -457,36 +457,51 @@ def test_sign_in_with_the_keyboard_shows_the_queues(qtbot, filled, settings):
 
 
 def test_roles_decide_which_pages_exist(qtbot, filled, settings):
-    window = _window(qtbot, filled, settings)
+    window = MainWindow("Veil", settings, users=filled.users)
+    qtbot.addWidget(window)
+    with qtbot.waitActive(window):
+        window.show()
+        window.activateWindow()
     made = []
 
     def lead_page(user):
         made.append(user.name)
         return QLabel(f"lead tools for {user.display_name}")
 
+    window.register_page("queues", "Queues", lambda user: QLabel("queues"))
     window.register_page("lead", "Lead", lead_page, roles={"lead"})
-    filled.add_user("dana", ["auditor"], "Dana Auditor")
-    window.sign_in_as("dana")
-    assert window.page_keys() == ["queues"]  # auditors do not review
-    window.sign_out()
     window.sign_in_as("ana")
-    assert window.page_keys() == ["queues", "review"]
-    assert window.nav.count() == 2
-    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.page_keys() == ["queues"]
+    assert window.nav.count() == 1
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
     assert window.show_page("lead") is None and made == []
     window.sign_out()
 
     window.sign_in_as("lee")
-    assert window.page_keys() == ["queues", "review", "lead"]
-    assert [window.nav.item(i).text() for i in range(window.nav.count())] == ["Queues", "Review", "Lead"]
+    assert window.page_keys() == ["queues", "lead"]
+    assert [window.nav.item(i).text() for i in range(window.nav.count())] == ["Queues", "Lead"]
     assert made == []  # created lazily
-    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
     assert window.current_page_key() == "lead" and made == ["lee"]
-    assert window.nav.currentRow() == 2
+    assert window.nav.currentRow() == 1
     qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
     assert window.current_page_key() == "queues"
-    window.nav.setCurrentRow(2)  # clicking the rail works too
+    window.nav.setCurrentRow(1)  # clicking the rail works too
     assert window.current_page_key() == "lead" and made == ["lee"]
+
+
+def test_the_app_gives_each_role_its_pages(qtbot, filled, settings):
+    window = _window(qtbot, filled, settings)
+    filled.add_user("dana", ["auditor"], "Dana Auditor")
+    seen = {}
+    for name in ("ana", "dana", "lee"):
+        window.sign_in_as(name)
+        seen[name] = set(window.page_keys())
+        window.sign_out()
+    assert "review" in seen["ana"] and "review" not in seen["dana"]
+    lead_only = seen["lee"] - seen["ana"] - seen["dana"]
+    assert lead_only and not lead_only & seen["ana"]
+    assert all("queues" in keys for keys in seen.values())
 
 
 def test_sign_out_returns_to_sign_in_and_destroys_pages(qtbot, filled, settings):
@@ -619,7 +634,8 @@ def test_run_gui_signs_in_and_runs(qtbot, filled, errors, monkeypatch, tmp_path)
 
     monkeypatch.setattr(QApplication.instance(), "exec", fake_exec)
     assert desktop_app.run_gui(_args(store=str(filled.path), user="lee")) == 0
-    assert seen == {"title": "Veil — veil.db", "user": "lee", "pages": ["queues", "review"]}
+    assert (seen["title"], seen["user"], seen["pages"][0]) == ("Veil — veil.db", "lee", "queues")
+    assert "review" in seen["pages"]
     assert errors == []
     assert (tmp_path / "veil-home" / "ui.ini").exists()
 

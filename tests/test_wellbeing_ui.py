@@ -306,54 +306,10 @@ def test_the_break_screen_lets_quit_and_sign_out_through(qtbot, host):
 
 
 # -------------------------------------------- wired into the review page
-class WiredPage(ReviewPage):
-    """The review page with the wiring the ``ui.wellbeing`` docstring asks for (the integrator's recipe)."""
-
-    def __init__(self, services, controller):
-        self.wellbeing = controller
-        super().__init__(services)
-        controller.enforce_break.connect(lambda *_: self._wellbeing_pause("break", "On a break."))
-        controller.idle_pause.connect(lambda: self._wellbeing_pause("idle", "Paused. Press Enter to continue."))
-        controller.break_over.connect(lambda: self._show_idle("Break over. Press Enter when you are ready."))
-
-    def _claim_next(self):
-        if not self.wellbeing.may_claim():
-            return
-        item = serving.claim_next(self.store, self.user, self.chosen_queues(), exclude=self.skipped,
-                                  severe=self.wellbeing.serving_rule)
-        if item is None:
-            self._show_idle("Nothing is waiting.")
-            return
-        self._show(item)
-
-    def _show(self, item):
-        super()._show(item)
-        self.wellbeing.item_shown(item)
-
-    def _leave_item(self):
-        record = self.tracker.record and self.tracker.finish()
-        if record is not None:
-            from review import exposure
-            exposure.save(self.store, self.user, self.session_id, record)
-        super()._leave_item()
-        self.wellbeing.item_finished(record)
-
-    def _set_active(self, active):
-        super()._set_active(active)
-        self.wellbeing.set_window_active(active and self.isVisible() and not self.window().isMinimized())
-
-    def _wellbeing_pause(self, reason, text):
-        current = self.item
-        self._leave_item()
-        if current is not None:
-            serving.release(self.store, self.user, current.id, reason=reason)
-        self._show_idle(text)
-
-
 def test_an_enforced_break_on_a_decision_claims_nothing_behind_the_screen(qtbot, store, clock, ana, queue_items):
     policy = taxonomy.load()
     controller = WellbeingController(store, ana, clock, WellbeingPolicy(micro_break_after_min=120, severe_in_a_row=50))
-    page = WiredPage(ReviewServices(store, policy, ana, ViewSettings(), keymap.build(policy)), controller)
+    page = ReviewPage(ReviewServices(store, policy, ana, ViewSettings(), keymap.build(policy), wellbeing=controller))
     widgets = WellbeingWidgets(controller, page)
     qtbot.addWidget(page)
     page.resize(1100, 700)

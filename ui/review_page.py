@@ -35,6 +35,7 @@ from ui.media_loader import MediaCache, Prepared
 from ui.media_view import VeiledImage
 from ui.tasks import TaskRunner
 from ui.video_view import VideoView
+from ui.wellbeing import WellbeingController
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ class ReviewServices:
     # Called with (store, decision) after each stored decision: gold scoring
     # and anything else that follows a decision without the moderator seeing it.
     after_decision: Callable[[Store, Decision], object] | None = None
+    # Breaks, budgets and severity-aware serving; None only in focused tests.
+    wellbeing: WellbeingController | None = None
 
 
 def _moves(item: Item) -> bool:
@@ -73,6 +76,7 @@ class ReviewPage(QWidget):
         self.services = services
         self.store, self.taxonomy, self.user = services.store, services.taxonomy, services.user
         self.view = services.view
+        self.wellbeing = services.wellbeing
         self.session_id = uuid.uuid4().hex
         self.runner = TaskRunner(self, name="review-media")
         self.cache = MediaCache(self.runner)
@@ -88,6 +92,11 @@ class ReviewPage(QWidget):
         self.renew_timer = QTimer(self, interval=RENEW_EVERY_MS, timeout=self._renew)
         self.reblur_timer = QTimer(self, interval=REBLUR_CHECK_MS, timeout=self.check_auto_reblur)
         QGuiApplication.instance().applicationStateChanged.connect(self._app_state_changed)
+        if self.wellbeing is not None:
+            self.wellbeing.enforce_break.connect(lambda *_: self._pause("break", "On a break. Nothing is shown."))
+            self.wellbeing.idle_pause.connect(
+                lambda: self._pause("idle", "Paused after 5 minutes without input.\nPress Enter to continue."))
+            self.wellbeing.break_over.connect(lambda: self._show_idle("Break over. Press Enter when you are ready."))
         self._show_idle("Press Enter to start reviewing.")
 
     # ---------------------------------------------------------------- build
@@ -214,9 +223,15 @@ class ReviewPage(QWidget):
             return
         self._claim_next()
 
+    def _severe_rule(self) -> str:
+        return self.wellbeing.serving_rule if self.wellbeing is not None else "allow"
+
     def _claim_next(self) -> None:
+        if self.wellbeing is not None and not self.wellbeing.may_claim():
+            return  # on a break: nothing is served behind the break screen
         try:
-            item = serving.claim_next(self.store, self.user, self.chosen_queues(), exclude=self.skipped)
+            item = serving.claim_next(self.store, self.user, self.chosen_queues(), exclude=self.skipped,
+                                      severe=self._severe_rule())
         except Exception as exc:  # the store is busy or gone: say so, keep the page usable
             self.say(f"Could not get the next item: {exc}")
             return
@@ -231,6 +246,8 @@ class ReviewPage(QWidget):
         self.item = item
         self.shown_at = self.store.now()
         self.tracker.start(item.id, severity=item.severity, category=item.category)
+        if self.wellbeing is not None:
+            self.wellbeing.item_shown(item)
         self.header.show_item(item)
         self.context.show_item(item, now=self.store.clock.now(), history=decisions.history(self.store, item))
         self.decision.reset()
@@ -275,7 +292,8 @@ class ReviewPage(QWidget):
     def _prefetch_next(self) -> None:
         exclude = [*self.skipped, *([self.item.id] if self.item else [])]
         try:
-            upcoming = serving.peek_next(self.store, self.user, self.chosen_queues(), exclude=exclude)
+            upcoming = serving.peek_next(self.store, self.user, self.chosen_queues(), exclude=exclude,
+                                         severe=self._severe_rule())
         except Exception:  # prefetch is a courtesy; a busy store must not disturb the reviewer
             return
         if upcoming is not None and upcoming.media_path and not _moves(upcoming):
@@ -291,6 +309,8 @@ class ReviewPage(QWidget):
         self.item = None
         self.renew_timer.stop()
         self.reblur_timer.stop()
+        if self.wellbeing is not None:
+            self.wellbeing.item_finished(record)  # last: an enforced break may start here
 
     def _show_idle(self, text: str) -> None:
         self.item = None
@@ -364,7 +384,7 @@ class ReviewPage(QWidget):
         self._claim_next()
 
     def undo(self) -> None:
-        if self._note_focused():
+        if self._note_focused() or (self.wellbeing is not None and not self.wellbeing.may_claim()):
             return
         made = self.last_decision
         if made is None:
@@ -455,6 +475,14 @@ class ReviewPage(QWidget):
         self.decision.say(text)
         self.status.setText(text if self.item is None else "")
 
+    def _pause(self, reason: str, text: str) -> None:
+        """A break or an idle pause: book and give back the item, show nothing."""
+        current = self.item
+        if current is not None:
+            self._leave_item()
+            serving.release(self.store, self.user, current.id, reason=reason)
+        self._show_idle(text)
+
     # ------------------------------------------------------------ plumbing
     def _renew(self) -> None:
         if self.item is None:
@@ -473,6 +501,8 @@ class ReviewPage(QWidget):
         window = self.window()
         visible = self.isVisible() and not window.isMinimized()
         self.tracker.set_active(active and visible)
+        if self.wellbeing is not None:
+            self.wellbeing.set_window_active(active and visible)
         if not (active and visible):
             self.image.reblur()
 
