@@ -19,7 +19,7 @@ migrations = sqlite_utils.Migrations("audit")
 
 SAMPLE_REASONS = (
     "rate", "minimum", "boost:new", "boost:fast", "boost:escalation", "boost:reversed",
-    "gold", "calibration", "manual",
+    "gold", "calibration", "manual", "import",
 )
 SAMPLE_STATES = ("open", "audited", "cancelled")
 VERDICTS = ("correct", "incorrect")

@@ -1,26 +1,34 @@
-"""Importing items from a manifest (JSON Lines or CSV) into the review store.
+"""Importing a manifest (JSON Lines or CSV) into the review store.
 
-A manifest is one item a row. The import runs in four small steps, each a
-function below, so a problem is always found before anything is written:
+A manifest is one row a line: items to review and, with the right row
+handlers, past decisions and QA audits from another tool. The import runs in
+small steps, so a problem is always found before anything is written:
 
 1. **parse** — a generator of ``(line_no, row)`` per format; a line that
    cannot be read yields a :class:`BadLine` instead of stopping the import,
    so *every* problem can be reported in one run;
-2. **validate** — each row's fields, checked in one pass with no SQL (queues
-   are looked up once, already-present ids in bulk per queue);
-3. **media** — every referenced file checked in parallel: inside an allowed
-   folder, a regular file, and :func:`review.media.inspect` passes (type
-   sniffed from bytes, pixel cap, decodes);
-4. **commit** — queue creation and all item rows in *one* transaction, with
-   one ``items.imported`` event: a manifest is imported whole or not at all
-   (unless the caller chose ``skip_invalid``, where the good rows go in and
-   the bad ones are handed back with their reasons).
+2. **check** — each row's fields, in one pass with no SQL (queues are looked
+   up once), by the :class:`RowHandler` for the row's ``type``;
+3. **resolve** — each handler, in order, checks its rows against the store
+   and the rows before it (items: already-present ids in bulk per queue,
+   then every referenced media file in parallel — inside an allowed folder,
+   a regular file, and :func:`review.media.inspect` passes; history rows:
+   the item, the decision audited, duplicates, what is already stored);
+4. **commit** — every handler's rows in *one* transaction, in handler order
+   (items first, so a decision on an item of the same file works): a
+   manifest is imported whole or not at all (unless the caller chose
+   ``skip_invalid``, where the good rows go in and the bad ones are handed
+   back with their reasons).
 
-Rows carry a ``type`` field (absent or ``"item"`` means an item row); the
-dispatch table :data:`ROW_TYPES` is where history rows (``decision``,
-``audit``) will plug in later. Nothing here prints or parses arguments: the
-CLI (``veil import``) and any future GUI import dialog share this module and
-report through :class:`ImportResult` and a progress callback.
+Rows carry a ``type`` field (absent or ``"item"`` means an item row). Which
+types an import accepts is the *handlers* argument of :func:`import_manifest`:
+this module has the item handler (:data:`ITEMS`, the default);
+``review.history`` adds past decisions and ``audit.history`` QA audits. The
+review domain never imports the audit domain: the composition root
+(``desktop.commands.import_cmd``) puts the handlers together. Nothing here
+prints or parses arguments: the CLI (``veil import``) and any future GUI
+import dialog share this module and report through :class:`ImportResult`
+and a progress callback.
 """
 
 from __future__ import annotations
@@ -30,11 +38,11 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from review import media
 from review.clock import normalise
@@ -88,12 +96,24 @@ class BadLine:
 
 
 @dataclass
+class RowCounts:
+    """What happened to the rows of one type."""
+
+    rows: int = 0
+    added: int = 0
+    already_present: int = 0
+    rejected: int = 0
+
+
+@dataclass
 class ImportResult:
     """What an import did (or, in a dry run, would do).
 
     ``rows`` = ``added`` + ``already_present`` + ``len(rejected)`` whenever the
     import committed or was a dry run. When it refused (a bad row and no
     ``skip_invalid``), ``committed`` is false and nothing was written.
+    ``added`` and ``already_present`` are totals over every row type;
+    ``counts`` splits them by type (``"item"``, ``"decision"``, ``"audit"``).
     """
 
     file: str
@@ -101,8 +121,11 @@ class ImportResult:
     added: int = 0
     already_present: int = 0
     rejected: list[tuple[Problem, Any]] = field(default_factory=list)
-    queues: list[str] = field(default_factory=list)  # queues holding the accepted rows
+    queues: list[str] = field(default_factory=list)  # queues holding the accepted item rows
     queues_created: list[str] = field(default_factory=list)  # (would be) created by this import
+    counts: dict[str, RowCounts] = field(default_factory=dict)  # row type -> its counts, in handler order
+    users_created: dict[str, list[str]] = field(default_factory=dict)  # (would be) created: name -> roles
+    roles_added: dict[str, list[str]] = field(default_factory=dict)  # existing users: name -> roles (would be) added
     dry_run: bool = False
     committed: bool = False
     seconds: float = 0.0
@@ -114,6 +137,10 @@ class ImportResult:
     @property
     def rows_per_second(self) -> float:
         return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+    def count(self, row_type: str) -> RowCounts:
+        """The counts of one row type (zeros for a type the manifest did not have)."""
+        return self.counts.get(row_type) or RowCounts()
 
 
 # --------------------------------------------------------------------- parse
@@ -284,15 +311,25 @@ class _Item:
 
 
 @dataclass
-class _Context:
-    """Everything row checks need, computed once per import instead of once per row."""
+class ImportContext:
+    """Everything row checks need, computed once per import instead of once per row.
+
+    ``state`` is where a handler keeps what it learns during one import
+    (under its own keys), e.g. the history handlers' item and decision indexes.
+    """
 
     folder: Path
     default_queue: str | None
     queue_ids: dict[str, int]  # existing queues
     create_queues: bool
     default_received_at: str
-    seen: dict[tuple[str, str], int] = field(default_factory=dict)  # (queue, id) -> first line
+    now: str = ""  # the store's clock when the import started (history rows may not be later)
+    seen: dict[tuple[str, str], int] = field(default_factory=dict)  # item rows: (queue, id) -> first line
+    state: dict[str, Any] = field(default_factory=dict)
+    deferred: int = 0  # rows whose checks continue later (media), for progress
+
+    def __post_init__(self) -> None:
+        self.now = self.now or self.default_received_at
 
 
 def _given(row: dict[str, Any], key: str) -> Any:
@@ -301,7 +338,7 @@ def _given(row: dict[str, Any], key: str) -> Any:
     return None if value is None or value == "" else value
 
 
-def check_item(line: int, row: dict[str, Any], ctx: _Context) -> tuple[_Item | None, list[str]]:
+def check_item(line: int, row: dict[str, Any], ctx: ImportContext) -> tuple[_Item | None, list[str]]:
     """Check an item row's fields; return the item (if every field is fine) and the reasons it is not."""
     reasons: list[str] = []
 
@@ -405,27 +442,104 @@ def _integer(value: Any) -> int | None:
     return None
 
 
-def _check_unsupported_type(kind: str) -> Callable[..., tuple[None, list[str]]]:
-    def check(line: int, row: dict[str, Any], ctx: _Context) -> tuple[None, list[str]]:
-        return None, [f"unsupported row type {kind!r} (this version of Veil imports item rows only)"]
-    return check
+# ------------------------------------------------------------------ handlers
+#: line -> (reasons, row as read); a dict so a later problem (media, history) can join a row's field problems.
+_Problems = dict[int, tuple[list[str], Any]]
 
 
-#: Row ``type`` -> checker. History rows (``decision``, ``audit``) will add entries here.
-ROW_TYPES: dict[str, Callable[[int, dict[str, Any], _Context], tuple[_Item | None, list[str]]]] = {
-    "item": check_item,
-}
+@dataclass
+class ImportRun:
+    """One import in progress: what handlers read in :meth:`RowHandler.resolve` and after.
+
+    ``file`` is the manifest as named by the caller (for messages), ``source``
+    its resolved path (for events).
+    """
+
+    store: Store
+    ctx: ImportContext
+    result: ImportResult
+    problems: _Problems
+    file: str
+    source: str
+    actor: str
+    dry_run: bool
+    roots: tuple[Path, ...]
+    max_pixels: int
+    workers: int | None
+    report: Progress
+    rows_by_type: dict[str, int] = field(default_factory=dict)
+    records: dict[str, list[Any]] = field(default_factory=dict)  # row type -> records that passed their checks
+
+    def reject(self, line: int, reason: str, row: Any = None) -> None:
+        """Add a problem to a line (joining any it already has)."""
+        self.problems.setdefault(line, ([], row))[0].append(reason)
+
+    def rejected(self, line: int) -> bool:
+        return line in self.problems
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return self.ctx.state
 
 
-def check_row(line: int, row: dict[str, Any], ctx: _Context) -> tuple[_Item | None, list[str]]:
-    """Dispatch on the row's ``type`` (absent means ``item``)."""
+class RowHandler:
+    """One row type of a manifest: how its rows are checked, resolved and written.
+
+    Subclasses set :attr:`type` (the row's ``"type"`` value) and
+    :attr:`nouns`, and implement :meth:`check` and :meth:`commit`. An import
+    calls, for the handlers in the order given:
+
+    * :meth:`check` for each row of the type (fields only, no SQL);
+    * :meth:`resolve` once with every record that passed (store lookups in
+      bulk, checks across rows; earlier handlers are already resolved);
+    * :meth:`plan` once with the records to add, if the import goes ahead
+      (commit or dry run): fill in what the result should announce;
+    * :meth:`commit` once inside the import's single transaction (earlier
+      handlers have written their rows), unless it is a dry run.
+
+    A record is any object with ``line`` (its manifest line) and ``row``
+    (the row as read, for a rejects file). A handler keeps what it learns
+    during one import in ``run.state`` / ``ctx.state`` (under its own keys),
+    never on itself, so one handler object can serve many imports.
+    """
+
+    type: ClassVar[str] = ""
+    nouns: ClassVar[tuple[str, str]] = ("row", "rows")
+
+    def check(self, line: int, row: dict[str, Any], ctx: ImportContext) -> tuple[Any | None, list[str]]:
+        """The record for a row whose fields are fine, or None and the reasons it is not."""
+        raise NotImplementedError
+
+    def resolve(self, run: ImportRun, records: list[Any]) -> tuple[list[Any], int]:
+        """(records to add, how many are already present); reject lines with ``run.reject``."""
+        return records, 0
+
+    def plan(self, run: ImportRun, records: list[Any]) -> None:
+        """The import goes ahead with *records*: note on ``run.result`` what it (would) create."""
+
+    def commit(self, run: ImportRun, records: list[Any]) -> int:
+        """Write *records* inside the import's transaction; return how many were new."""
+        raise NotImplementedError
+
+    def wants_commit(self, run: ImportRun) -> bool:
+        """Whether :meth:`commit` runs: by default when the manifest had rows of this type."""
+        return run.rows_by_type.get(self.type, 0) > 0
+
+
+def check_row(
+    line: int, row: dict[str, Any], ctx: ImportContext, handlers: dict[str, RowHandler] | None = None,
+) -> tuple[RowHandler | None, Any | None, list[str]]:
+    """Dispatch on the row's ``type`` (absent means ``item``): (handler, record, reasons)."""
+    handlers = handlers if handlers is not None else {h.type: h for h in DEFAULT_HANDLERS}
     kind = row.get("type", "item")
     if kind in (None, ""):
         kind = "item"
-    checker = ROW_TYPES.get(kind) if isinstance(kind, str) else None
-    if checker is None:
-        checker = _check_unsupported_type(str(kind))
-    return checker(line, row, ctx)
+    handler = handlers.get(kind) if isinstance(kind, str) else None
+    if handler is None:
+        accepted = ", ".join(handlers) or "none"
+        return None, None, [f"unsupported row type {kind!r} (this import accepts: {accepted})"]
+    record, reasons = handler.check(line, row, ctx)
+    return handler, record, reasons
 
 
 # --------------------------------------------------------------------- media
@@ -492,7 +606,8 @@ def commit(store: Store, items: list[_Item], new_queues: list[str], *, actor: st
 
     Queue creation is inside the same transaction, so a failed import leaves
     no empty queue behind. A queue another client created meanwhile is used,
-    not created twice.
+    not created twice. Inside a larger transaction (the import's) this is a
+    savepoint of it.
     """
     with store.transaction():
         existing = {q.name for q in store.queues()}
@@ -503,11 +618,56 @@ def commit(store: Store, items: list[_Item], new_queues: list[str], *, actor: st
         return store.add_items([item.store_row(ids[item.queue]) for item in items], actor=actor, source=source)
 
 
+class ItemRows(RowHandler):
+    """Item rows: the fields of :func:`check_item`, media checked in parallel, one ``items.imported`` event."""
+
+    type = "item"
+    nouns = ("item", "items")
+
+    def check(self, line: int, row: dict[str, Any], ctx: ImportContext) -> tuple[_Item | None, list[str]]:
+        item, reasons = check_item(line, row, ctx)
+        ref = row.get("media")
+        if reasons and isinstance(ref, str) and ref:
+            # A rejected row's media is still checked, so one run reports every
+            # problem of the manifest rather than one layer at a time.
+            ctx.state.setdefault("item.rejected_media", {}).setdefault(ctx.folder / ref, []).append((line, ref, None))
+            ctx.deferred += 1
+        elif item is not None and item.media_candidate is not None:
+            ctx.deferred += 1
+        return item, reasons
+
+    def resolve(self, run: ImportRun, records: list[_Item]) -> tuple[list[_Item], int]:
+        ctx = run.ctx
+        present = _already_present(run.store, records, ctx.queue_ids)
+        fresh = [item for item in records if (item.queue, item.external_id) not in present]
+        media_checks: _MediaChecks = ctx.state.pop("item.rejected_media", {})
+        for item in fresh:
+            if item.media_candidate is not None:
+                media_checks.setdefault(item.media_candidate, []).append((item.line, item.media, item))
+        _run_media_checks(media_checks, run.problems, run.roots, max_pixels=run.max_pixels, workers=run.workers,
+                          report=run.report, total=run.result.rows)
+        run.result.queues = sorted({item.queue for item in records if not run.rejected(item.line)})
+        return [item for item in fresh if not run.rejected(item.line)], len(present)
+
+    def plan(self, run: ImportRun, records: list[_Item]) -> None:
+        run.result.queues_created = sorted({item.queue for item in records} - set(run.ctx.queue_ids))
+
+    def commit(self, run: ImportRun, records: list[_Item]) -> int:
+        return commit(run.store, records, run.result.queues_created, actor=run.actor, source=run.source)
+
+    def wants_commit(self, run: ImportRun) -> bool:
+        # Item manifests (and empty ones) always log their one items.imported event;
+        # a history-only manifest does not log an empty one.
+        return run.rows_by_type.get(self.type, 0) > 0 or not any(
+            n for t, n in run.rows_by_type.items() if t != self.type)
+
+
+#: The item handler; with no *handlers* argument an import accepts item rows only.
+ITEMS = ItemRows()
+DEFAULT_HANDLERS: tuple[RowHandler, ...] = (ITEMS,)
+
+
 # -------------------------------------------------------------------- import
-#: line -> (reasons, row as read); a dict so a media problem can join a row's field problems.
-_Problems = dict[int, tuple[list[str], Any]]
-
-
 def import_manifest(
     store: Store,
     manifest: str | os.PathLike[str],
@@ -521,56 +681,78 @@ def import_manifest(
     workers: int | None = None,
     progress: Progress | None = None,
     actor: str = "cli",
+    handlers: Sequence[RowHandler] | None = None,
 ) -> ImportResult:
-    """Check every row of *manifest* and import the items, all or nothing.
+    """Check every row of *manifest* and import it, all or nothing.
 
     With a bad row and no *skip_invalid*, nothing is written and the result
     lists every problem (``committed`` false). With *skip_invalid* the good
     rows are imported and the bad ones returned in ``rejected`` with the row
     as read. *dry_run* checks everything and writes nothing (``added`` is
-    then what would be added). Rows already in their queue are counted, not
-    re-added, and their media is not re-checked: re-importing is cheap.
-    *progress* is called with (rows checked, rows) from this thread.
-    Raises :class:`ManifestError` when the manifest itself cannot be read.
+    then what would be added). Rows already in the store are counted, not
+    re-added (an item's media is then not re-checked): re-importing is cheap.
+    *handlers* are the row types accepted, in commit order (default: item
+    rows only, :data:`DEFAULT_HANDLERS`). *progress* is called with
+    (rows checked, rows) from this thread. Raises :class:`ManifestError`
+    when the manifest itself cannot be read.
     """
     started = time.perf_counter()
+    handlers = tuple(handlers) if handlers is not None else DEFAULT_HANDLERS
+    by_type = {h.type: h for h in handlers}
+    if len(by_type) != len(handlers):
+        raise ValueError("two handlers for the same row type")
     path = Path(manifest)
     name = str(manifest)
     manifest_format(path)
     folder = path.resolve().parent
-    roots = (folder, *(Path(r).resolve() for r in media_roots))
     report = progress or (lambda done, total: None)
     result = ImportResult(file=name, dry_run=dry_run)
 
     parsed = list(read_rows(path))
     result.rows = len(parsed)
     report(0, result.rows)
-    ctx = _Context(
+    ctx = ImportContext(
         folder=folder, default_queue=(default_queue or "").strip() or None, queue_ids={q.name: q.id for q in store.queues()},
         create_queues=create_queues, default_received_at=store.now(),
     )
-    items, problems, media_checks = _validate(parsed, ctx, report)
+    run = ImportRun(
+        store=store, ctx=ctx, result=result, problems={}, file=name, source=str(path.resolve()), actor=actor,
+        dry_run=dry_run, roots=(folder, *(Path(r).resolve() for r in media_roots)), max_pixels=max_pixels,
+        workers=workers, report=report,
+    )
+    line_types = _validate(parsed, run, by_type)
 
-    present = _already_present(store, items, ctx.queue_ids)
-    fresh = [item for item in items if (item.queue, item.external_id) not in present]
-    for item in fresh:
-        if item.media_candidate is not None:
-            media_checks.setdefault(item.media_candidate, []).append((item.line, item.media, item))
-    _run_media_checks(media_checks, problems, roots, max_pixels=max_pixels, workers=workers, report=report, total=result.rows)
+    to_add: dict[str, list[Any]] = {}
+    present: dict[str, int] = {}
+    for handler in handlers:
+        to_add[handler.type], present[handler.type] = handler.resolve(run, run.records.get(handler.type, []))
+    to_add = {t: [r for r in records if not run.rejected(r.line)] for t, records in to_add.items()}
+    report(result.rows, result.rows)
 
-    result.rejected = [(Problem(name, line, "; ".join(reasons)), raw) for line, (reasons, raw) in sorted(problems.items())]
-    to_add = [item for item in fresh if item.line not in problems]
-    result.queues = sorted({item.queue for item in items if item.line not in problems})
-    if problems and not skip_invalid:
+    result.rejected = [(Problem(name, line, "; ".join(reasons)), raw) for line, (reasons, raw) in sorted(run.problems.items())]
+    for handler in handlers:
+        result.counts[handler.type] = RowCounts(rows=run.rows_by_type.get(handler.type, 0))
+    for line in run.problems:
+        if line_types.get(line) in result.counts:
+            result.counts[line_types[line]].rejected += 1
+    if run.problems and not skip_invalid:
         return _finish(result, started)
-    result.already_present = len(present)
-    result.queues_created = sorted({item.queue for item in to_add} - set(ctx.queue_ids))
+    for handler in handlers:
+        result.counts[handler.type].already_present = present[handler.type]
+        handler.plan(run, to_add[handler.type])
     if dry_run:
-        result.added = len(to_add)
+        for handler in handlers:
+            result.counts[handler.type].added = len(to_add[handler.type])
     else:
-        result.added = commit(store, to_add, result.queues_created, actor=actor, source=str(path.resolve()))
-        result.already_present += len(to_add) - result.added  # added meanwhile by another client
+        with store.transaction():
+            for handler in handlers:
+                if to_add[handler.type] or handler.wants_commit(run):
+                    counts = result.counts[handler.type]
+                    counts.added = handler.commit(run, to_add[handler.type])
+                    counts.already_present += len(to_add[handler.type]) - counts.added  # added meanwhile by another client
         result.committed = True
+    result.added = sum(c.added for c in result.counts.values())
+    result.already_present = sum(c.already_present for c in result.counts.values())
     return _finish(result, started)
 
 
@@ -584,35 +766,30 @@ _MediaChecks = dict[Path, list[tuple[int, str, "_Item | None"]]]
 
 
 def _validate(
-    parsed: list[tuple[int, dict[str, Any] | BadLine]], ctx: _Context, report: Progress
-) -> tuple[list[_Item], _Problems, _MediaChecks]:
-    """Check every row's fields; return the good items, the problems, and the media of rejected rows.
+    parsed: list[tuple[int, dict[str, Any] | BadLine]], run: ImportRun, handlers: dict[str, RowHandler]
+) -> dict[int, str]:
+    """Check every row's fields: records go to ``run.records``, problems to ``run.problems``.
 
-    A rejected item row's media is still checked later, so one run reports
-    every problem of the manifest rather than one layer at a time.
+    Returns line -> row type for the rows of an accepted type (to count rejects per type).
     """
-    items: list[_Item] = []
-    problems: _Problems = {}
-    rejected_media: _MediaChecks = {}
-    waiting_for_media = 0  # rows whose media is still to be checked: progress counts them then
+    ctx, report = run.ctx, run.report
+    line_types: dict[int, str] = {}
     total = len(parsed)
     for done, (line, row) in enumerate(parsed, start=1):
         if isinstance(row, BadLine):
-            problems[line] = ([row.reason], row.raw)
-            continue
-        item, reasons = check_row(line, row, ctx)
-        if reasons:
-            problems[line] = (reasons, row)
-            ref = row.get("media") if row.get("type") in (None, "", "item") else None
-            if isinstance(ref, str) and ref:
-                rejected_media.setdefault(ctx.folder / ref, []).append((line, ref, None))
-                waiting_for_media += 1
-        elif item is not None:
-            items.append(item)
-            waiting_for_media += item.media_candidate is not None
+            run.problems[line] = ([row.reason], row.raw)
+        else:
+            handler, record, reasons = check_row(line, row, ctx, handlers)
+            if handler is not None:
+                line_types[line] = handler.type
+                run.rows_by_type[handler.type] = run.rows_by_type.get(handler.type, 0) + 1
+            if reasons:
+                run.problems[line] = (reasons, row)
+            elif record is not None:
+                run.records.setdefault(handler.type, []).append(record)
         if done % _PROGRESS_EVERY == 0:
-            report(done - waiting_for_media, total)
-    return items, problems, rejected_media
+            report(done - ctx.deferred, total)
+    return line_types
 
 
 def _run_media_checks(

@@ -1,9 +1,12 @@
-"""``veil import``: load items from a JSON Lines or CSV manifest into the store.
+"""``veil import``: load items, past decisions and QA audits from a JSON Lines or CSV manifest.
 
-The checking and writing live in :mod:`review.importer`; this module only
+The checking and writing live in :mod:`review.importer` (items),
+:mod:`review.history` (decision rows) and :mod:`audit.history` (audit rows);
+this module composes those row handlers (:func:`row_handlers` — the review
+domain never imports the audit domain, so the composition happens here),
 turns arguments into a call and the result into text and an exit code:
 0 imported (or nothing to do), 1 bad rows and nothing written, 2 the
-manifest or store could not be used at all.
+manifest, taxonomy or store could not be used at all.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import json
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -23,15 +28,32 @@ from review.db import StoreError
 
 if TYPE_CHECKING:
     from review import importer
+    from review.taxonomy import Taxonomy
+
+
+def row_handlers(taxonomy: Taxonomy | Callable[[], Taxonomy] | None = None) -> list[importer.RowHandler]:
+    """Every row type ``veil import`` accepts, in commit order: items, decisions, audits.
+
+    *taxonomy* (a Taxonomy, a loader, or None for the bundled one) checks
+    actions and labels of history rows. A GUI import dialog composes the
+    same list.
+    """
+    from audit.history import AuditRows
+    from review.history import DecisionRows
+    from review.importer import ITEMS
+
+    return [ITEMS, DecisionRows(taxonomy), AuditRows(taxonomy)]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "import",
-        help="import items from a JSON Lines or CSV manifest",
-        description="Check every row of MANIFEST (and every media file it names) and import the items, "
+        help="import items, past decisions and QA audits from a JSON Lines or CSV manifest",
+        description="Check every row of MANIFEST (and every media file it names) and import it, "
         "all or nothing: one bad row means nothing is written and every problem is listed as "
-        "FILE:LINE: reason. Rows already in their queue are skipped, so re-running is safe.",
+        "FILE:LINE: reason. Rows are items unless their \"type\" says \"decision\" (a past decision) or "
+        "\"audit\" (a past QA audit of one); users they name are created with the role they imply. "
+        "Rows already in the store are skipped, so re-running is safe.",
     )
     parser.add_argument("manifest", metavar="MANIFEST", help="a .jsonl/.ndjson (one JSON object a line) or .csv (header row) file")
     add_store_option(parser)
@@ -43,12 +65,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--skip-invalid", metavar="REJECTS.jsonl",
                         help="import the good rows and write each rejected row, with its reason, to REJECTS.jsonl")
     parser.add_argument("--workers", metavar="N", type=int, default=None, help="parallel media checks (default: one per CPU)")
+    parser.add_argument("--taxonomy", metavar="FILE",
+                        help="policy taxonomy to check the actions and labels of decision and audit rows against "
+                        "(default: $VEIL_HOME/taxonomy.toml if there is one, else the bundled taxonomy)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     # Imported here, not at the top: the media decoders load only when importing.
-    from review import importer
+    from review import importer, taxonomy
 
     manifest = Path(args.manifest)
     try:
@@ -60,6 +85,14 @@ def run(args: argparse.Namespace) -> int:
             return fail(f"--media-root {root}: not a folder")
     if args.workers is not None and args.workers < 1:
         return fail("--workers must be at least 1")
+    # The team's taxonomy (or the bundled one) is read only if the manifest has history rows;
+    # one named with --taxonomy is read now, so a problem with it stops before the store is opened.
+    policy: taxonomy.Taxonomy | Callable[[], taxonomy.Taxonomy] = partial(taxonomy.load, paths.taxonomy_path())
+    if args.taxonomy:
+        try:
+            policy = taxonomy.load(args.taxonomy)
+        except taxonomy.TaxonomyError as exc:
+            return fail(f"--taxonomy: {exc}")
 
     rejects: TextIO | None = None
     if args.skip_invalid and not args.dry_run:
@@ -71,15 +104,16 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             return fail(f"cannot write rejects to {rejects_path}: {exc.strerror or exc}")
 
+    handlers = row_handlers(policy)
     bar = ProgressBar(sys.stderr, then="" if args.dry_run else "writing to the store...")
     try:
         with open_store(args) as store:
             result = importer.import_manifest(
                 store, manifest, default_queue=args.queue, create_queues=args.create_queues,
                 media_roots=args.media_root, dry_run=args.dry_run, skip_invalid=bool(args.skip_invalid),
-                workers=args.workers, progress=bar.update, actor=_actor(args),
+                workers=args.workers, progress=bar.update, actor=_actor(args), handlers=handlers,
             )
-    except importer.ManifestError as exc:
+    except (importer.ManifestError, taxonomy.TaxonomyError) as exc:
         bar.clear()
         _discard(rejects)
         return fail(str(exc))
@@ -91,10 +125,11 @@ def run(args: argparse.Namespace) -> int:
         _discard(rejects)
         raise
     bar.clear()
-    return _report(args, result, rejects)
+    return _report(args, result, rejects, nouns={h.type: h.nouns for h in handlers})
 
 
-def _report(args: argparse.Namespace, result: importer.ImportResult, rejects: TextIO | None) -> int:
+def _report(args: argparse.Namespace, result: importer.ImportResult, rejects: TextIO | None, *,
+            nouns: dict[str, tuple[str, str]]) -> int:
     """Problems on stderr, rejects to their file, and always one summary line last on stdout."""
     bad = len(result.rejected)
     refused = bad and not args.skip_invalid
@@ -116,17 +151,40 @@ def _report(args: argparse.Namespace, result: importer.ImportResult, rejects: Te
     if result.queues_created:
         verb = "would create" if args.dry_run else "created"
         print(f"{verb} {_plural(len(result.queues_created), 'queue')}: {', '.join(result.queues_created)}")
+    if result.users_created:
+        verb = "would create" if args.dry_run else "created"
+        print(f"{verb} {_plural(len(result.users_created), 'user')}: {_roles(result.users_created)}")
+    if result.roles_added:
+        verb = "would add" if args.dry_run else "added"
+        print(f"{verb} roles to {_plural(len(result.roles_added), 'existing user')}: {_roles(result.roles_added)}")
     if bad and args.skip_invalid:
         written = "would be written" if args.dry_run else "written"
         print(f"{_plural(bad, 'rejected row')} {written} to {args.skip_invalid}")
-    counts = (f"{_plural(result.added, 'item')} into {_plural(len(result.queues), 'queue')} "
-              f"({result.already_present} already present, {bad} rejected) from {name} {timing}")
+    counts = (f"{_what(result, nouns)} ({result.already_present} already present, {bad} rejected) "
+              f"from {name} {timing}")
     print(f"dry run: would import {counts}; nothing written" if args.dry_run else f"imported {counts}")
     return 0
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+def _what(result: importer.ImportResult, nouns: dict[str, tuple[str, str]]) -> str:
+    """ "2 items into 1 queue", or with history rows "2 items, 5 decisions and 1 audit into 1 queue"."""
+    shown = [t for t, c in result.counts.items() if c.rows] or ["item"]
+    parts = [_plural(result.count(t).added, *nouns.get(t, (t, t + "s"))) for t in shown]
+    text = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+    if "item" in shown:
+        text += f" into {_plural(len(result.queues), 'queue')}"
+    return text
+
+
+def _roles(users: dict[str, list[str]], shown: int = 10) -> str:
+    """ "ana (moderator), bo (auditor)", the first *shown* names, then how many more."""
+    named = [f"{name} ({', '.join(roles)})" for name, roles in sorted(users.items())]
+    more = f" and {len(named) - shown} more" if len(named) > shown else ""
+    return ", ".join(named[:shown]) + more
+
+
+def _plural(count: int, noun: str, nouns: str | None = None) -> str:
+    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
 
 
 def _actor(args: argparse.Namespace) -> str:
