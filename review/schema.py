@@ -233,3 +233,26 @@ def m005_wellbeing(db: sqlite_utils.Database) -> None:
     )
     _append_only(db, "wellbeing_events")
     _append_only(db, "wellbeing_lifts")
+
+
+@migrations(name="m006_passphrases")
+def m006_passphrases(db: sqlite_utils.Database) -> None:
+    """Passphrases (``review.auth``) and merged queues (``review.admin``).
+
+    A passphrase hash lives in its own table, not on ``users``, so the many
+    queries that list people never carry it. ``set_by`` is who set it (the
+    person or a lead). ``queues.merged_into_id`` marks a queue merged into
+    another: it is kept, not deleted, because decisions name the queue they
+    were made in (append-only history) and audit plans name queues.
+    """
+    db.executescript(
+        """
+        CREATE TABLE passphrases (
+            user_id INTEGER PRIMARY KEY REFERENCES users(id),
+            hash TEXT NOT NULL,
+            set_at TEXT NOT NULL,
+            set_by INTEGER NOT NULL REFERENCES users(id)
+        );
+        ALTER TABLE queues ADD COLUMN merged_into_id INTEGER REFERENCES queues(id);
+        """
+    )

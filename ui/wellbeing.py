@@ -617,6 +617,8 @@ class WellbeingWidgets:
         dialog.finished.connect(lambda _=0, d=dialog: self._dialog_done(d))
         self.dialog = dialog
         dialog.open()  # window-modal without a nested event loop: the coach keeps ticking
+        dialog.raise_()
+        dialog.activateWindow()  # keys go to the prompt, not to the page behind it
 
     def _dialog_done(self, dialog: BreakDialog) -> None:
         if self.dialog is dialog:

@@ -1,0 +1,159 @@
+"""Who may do what, and passphrases: checked in the domain, not hidden in the GUI.
+
+Roles. :func:`require` re-reads the acting person's roles from the store on
+every call, so a role removed a minute ago no longer works whatever a
+long-open window still holds; a refusal is a ``PermissionError`` that says
+who lacks what. (``audit.roles`` has the same rule for QA; ``review`` may not
+import ``audit``, so the review domain keeps its own copy here.)
+
+Passphrases. Any account may have one; an account that has one cannot be
+entered without it (sign-in list and ``--user`` alike). Only a salted
+scrypt hash is stored (``scrypt$n$r$p$salt_hex$hash_hex``), compared in
+constant time. Wrong attempts are events, recorded without the attempt and
+with the same words whoever was picked, so a failure tells nobody more than
+the sign-in list already shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from review.store import Store, User
+
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+SALT_BYTES = 16
+HASH_BYTES = 32
+MIN_LENGTH = 8
+SCHEME = "scrypt"
+MAX_MEMORY = 2**28  # bytes scrypt may use (this default needs 16 MiB)
+ANONYMOUS = "anonymous"  # the actor of a failed attempt: nobody was let in
+
+
+# ------------------------------------------------------------------ roles
+def resolve(store: Store, who: User | str) -> User:
+    """The current row for *who*; PermissionError for someone the store does not know."""
+    name = who.name if isinstance(who, User) else str(who)
+    try:
+        return store.user(name)
+    except KeyError:
+        raise PermissionError(f"{name!r} is not a user of this store") from None
+
+
+def require(store: Store, who: User | str, *roles: str, to: str) -> User:
+    """The user, if they hold one of *roles*; else PermissionError ("ana is not a lead: only a lead can …")."""
+    user = resolve(store, who)
+    if not any(user.has(role) for role in roles):
+        wanted = " or ".join(f"an {r}" if r[0] in "aeiou" else f"a {r}" for r in roles)
+        raise PermissionError(f"{user.name} is not {wanted}: only {wanted} can {to}")
+    return user
+
+
+# ------------------------------------------------------------- hashing
+def hash_passphrase(passphrase: str, *, salt: bytes | None = None) -> str:
+    """The storable hash of *passphrase*, with a fresh random salt unless given."""
+    salt = salt if salt is not None else secrets.token_bytes(SALT_BYTES)
+    digest = _scrypt(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, HASH_BYTES)
+    return f"{SCHEME}${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_passphrase(passphrase: str, stored: str) -> bool:
+    """True if *passphrase* matches *stored*; a malformed *stored* never matches.
+
+    The cost parameters are read from *stored*, so hashes made with other
+    parameters (a later, costlier default) still verify.
+    """
+    try:
+        scheme, n, r, p, salt_hex, hash_hex = stored.split("$")
+        n, r, p = int(n), int(r), int(p)
+        salt, expected = bytes.fromhex(salt_hex), bytes.fromhex(hash_hex)
+    except (AttributeError, ValueError):
+        return False
+    if scheme != SCHEME or not expected or 128 * n * r > MAX_MEMORY or p > 16:  # a tampered row's absurd cost
+        return False
+    try:
+        actual = _scrypt(passphrase, salt, n, r, p, len(expected))
+    except ValueError:
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+def _scrypt(passphrase: str, salt: bytes, n: int, r: int, p: int, length: int) -> bytes:
+    return hashlib.scrypt(passphrase.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=length,
+                          maxmem=MAX_MEMORY + 2**20)
+
+
+def passphrase_problem(passphrase: str) -> str | None:
+    """Why *passphrase* cannot be used, in words; None if it can."""
+    if len(passphrase) < MIN_LENGTH:
+        return f"A passphrase needs at least {MIN_LENGTH} characters."
+    if passphrase != passphrase.strip():
+        return "A passphrase cannot start or end with a space."
+    return None
+
+
+# ------------------------------------------------------------ the store
+def has_passphrase(store: Store, name: str) -> bool:
+    """Whether signing in as *name* asks for a passphrase (False for unknown names)."""
+    return store.db.execute(
+        "SELECT 1 FROM passphrases p JOIN users u ON u.id = p.user_id WHERE u.name = ?", [name]
+    ).fetchone() is not None
+
+
+def needs_current(store: Store, who: User | str, name: str) -> bool:
+    """Whether *who* must give *name*'s current passphrase to set a new one.
+
+    Changing your own passphrase takes the old one (an unattended open
+    session cannot lock its owner out); a lead resetting someone else's
+    does not (that is how a forgotten passphrase is replaced).
+    """
+    return resolve(store, who).name == name and has_passphrase(store, name)
+
+
+def set_passphrase(store: Store, who: User | str, name: str, passphrase: str, *, current: str | None = None) -> None:
+    """Set *name*'s passphrase, acting as *who*: the person themself, or a lead.
+
+    ValueError for an unusable passphrase or a wrong *current*;
+    PermissionError for anyone else.
+    """
+    actor = resolve(store, who)
+    if actor.name != name:
+        require(store, actor, "lead", to="set someone else's passphrase")
+    target = resolve(store, name)
+    problem = passphrase_problem(passphrase)
+    if problem:
+        raise ValueError(problem)
+    if needs_current(store, actor, name) and not check_passphrase(store, name, current or "", via="change"):
+        raise ValueError("Your current passphrase is not right.")
+    stored = hash_passphrase(passphrase)
+    with store.transaction():
+        store.db.execute(
+            "INSERT INTO passphrases (user_id, hash, set_at, set_by) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, set_at = excluded.set_at,"
+            " set_by = excluded.set_by",
+            [target.id, stored, store.now(), actor.id],
+        )
+        store.log(actor.name, "auth.passphrase_set", f"user:{name}", {"by_self": actor.name == name})
+
+
+def check_passphrase(store: Store, name: str, passphrase: str, *, via: str = "sign-in") -> bool:
+    """True if *passphrase* lets *name* in; a failure is recorded as an event.
+
+    An unknown *name* or an account without a passphrase fails the same way
+    as a wrong passphrase (same answer, same event), so this check says
+    nothing about who exists. *via* says where the attempt came from
+    ("gui", "cli", "change"). The attempt itself is never stored.
+    """
+    row = store.db.execute(
+        "SELECT p.hash FROM passphrases p JOIN users u ON u.id = p.user_id WHERE u.name = ?", [name]
+    ).fetchone()
+    if row is None:  # the same work as a real check, so timing does not tell either
+        _scrypt(passphrase, bytes(SALT_BYTES), SCRYPT_N, SCRYPT_R, SCRYPT_P, HASH_BYTES)
+        ok = False
+    else:
+        ok = verify_passphrase(passphrase, row[0])
+    if not ok:
+        with store.transaction():
+            store.log(ANONYMOUS, "auth.failed", f"user:{name}", {"via": via})
+    return ok
