@@ -192,7 +192,12 @@ def undo(store: Store, user: User, decision_id: int, *, window_s: float = UNDO_W
             store, item_id=item_id, user_id=user.id, queue_id=queue_id, action="revoke", labels=(), note="undo",
             shown_at=None, decided_at=now, handle_ms=None, revealed_ms=0, source="review", revokes_id=decision_id,
         )
-        store.db.execute("UPDATE items SET state = 'pending', queue_id = ? WHERE id = ?", [queue_id, item_id])
+        # Back to the queue it was decided in, or where that queue was merged since.
+        store.db.execute(
+            "UPDATE items SET state = 'pending',"
+            " queue_id = COALESCE((SELECT merged_into_id FROM queues WHERE id = ?), ?) WHERE id = ?",
+            [queue_id, queue_id, item_id],
+        )
         expires = iso(parse(now) + _dt.timedelta(seconds=lease_seconds))
         store.db.execute(
             "INSERT INTO leases (item_id, user_id, claimed_at, expires_at) VALUES (?, ?, ?, ?)"

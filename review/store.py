@@ -211,7 +211,8 @@ class Store:
         """
         now = self.clock.now()
         result = []
-        for queue in self.queues():
+        merged = {r[0] for r in self.db.execute("SELECT id FROM queues WHERE merged_into_id IS NOT NULL")}
+        for queue in (q for q in self.queues() if q.id not in merged):  # a merged queue holds nothing any more
             soon = now + _dt.timedelta(seconds=queue.sla_seconds / 4)
             waiting, oldest, breached, at_risk = self.db.execute(
                 """

@@ -370,3 +370,19 @@ def test_merges_and_moves_never_lose_or_duplicate_an_item(placed, operations, le
         assert len(homes) == len(before) and all(merged is None for _, merged in homes)  # each in one live queue
         pairs = store.db.execute("SELECT COUNT(*), COUNT(DISTINCT queue_id || '/' || external_id) FROM items").fetchone()
         assert pairs[0] == pairs[1]
+
+
+def test_undo_after_a_merge_reopens_the_item_in_the_merged_queue(store):
+    from review import admin, decisions, serving, taxonomy
+
+    lee = store.add_user("lee-undo", ["lead"])
+    ana = store.add_user("ana-undo", ["moderator"])
+    old = store.add_queue("old-undo")
+    new = store.add_queue("new-undo")
+    store.add_items([{"external_id": "x", "queue_id": old.id, "kind": "text", "received_at": store.now()}])
+    item = serving.claim_next(store, ana, ["old-undo"])
+    made = decisions.decide(store, taxonomy.load(), ana, item.id, action="no_violation")
+    admin.merge(store, lee, "old-undo", "new-undo")
+    decisions.undo(store, ana, made.id)
+    assert serving.load_item(store, item.id).queue_id == new.id
+    assert "old-undo" not in [h.queue.name for h in store.queue_health()]
