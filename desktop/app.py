@@ -212,7 +212,8 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy) -> None:
 
     window.register_page("queues", "Queues", queues_page, roles=None)
     window.register_page("review", "Review", review_page, roles={"moderator", "lead"})
-    window.register_page("audit", "Audit", lambda user: AuditPage(audit_services(store, policy, user)),
+    window.register_page("audit", "Audit",
+                         lambda user: AuditPage(audit_services(store, policy, user, current_wellbeing())),
                          roles={"auditor"})
     window.register_page("results", "My results", lambda user: ResultsPage(results_services(store, policy, user)),
                          roles={"moderator"})
@@ -285,14 +286,15 @@ def review_services(
                           wellbeing=wellbeing_controller)
 
 
-def audit_services(store: Store, policy: Taxonomy, user: User):
-    """The audit page's services: the review page's viewing settings and keys, and the work list."""
+def audit_services(store: Store, policy: Taxonomy, user: User, wellbeing_controller: WellbeingController | None = None):
+    """The audit page's services: the review page's viewing settings, keys and break coach, and the work list."""
     from audit import audits
     from ui.audit_page import AuditServices
 
-    review = review_services(store, policy, user)
+    review = review_services(store, policy, user, wellbeing_controller)
     return AuditServices(store, policy, user, review.view, review.bindings,
-                         load_work=on_own_connection(store, lambda s: audits.work_list(s, user)))
+                         load_work=on_own_connection(store, lambda s: audits.work_list(s, user)),
+                         wellbeing=review.wellbeing)
 
 
 def results_services(store: Store, policy: Taxonomy, user: User):
