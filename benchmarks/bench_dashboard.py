@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from audit import dashboard as audit_dashboard  # noqa: E402
+from audit import dashboard as audit_dashboard, report  # noqa: E402
 from common import record, summary_ms  # noqa: E402
 from desktop import wiring  # noqa: E402
 from review import dashboard  # noqa: E402
@@ -145,6 +145,7 @@ def main() -> None:
         data = DashboardData(dashboard.compute(store, "lee"), audit_dashboard.figures(store, "lee"))
         store.close()
         chart_runs = [_time(lambda: render_charts(data, CHART_SIZES)) for _ in range(args.runs)]
+        metrics_runs = timed_runs(path, report.build, args.runs)  # what `veil metrics` computes
         whole = [a + b + c for a, b, c in zip(review_runs, audit_runs, chart_runs)]
     app.quit()
     record(f"dashboard_{args.decisions}" + ("_received_index" if args.received_index else ""), {
@@ -155,6 +156,7 @@ def main() -> None:
         "first_open_ms": round(whole[0] * 1000, 1),
         **summary_ms(whole),
     })
+    record(f"metrics_{args.decisions}", {"decisions": args.decisions, **summary_ms(metrics_runs)})
 
 
 def _time(fn) -> float:
