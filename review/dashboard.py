@@ -38,7 +38,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Sequence
 
-from review import wellbeing
+from review import auth, wellbeing
 from review.clock import iso
 from review.store import Queue, QueueHealth, Store, User
 
@@ -111,14 +111,7 @@ def handle_time(values: Sequence[int]) -> HandleTime:
 
 def require_lead(store: Store, who: User | str) -> User:
     """The current row for *who* if they are a lead (roles re-read); else PermissionError."""
-    name = who.name if isinstance(who, User) else str(who)
-    try:
-        user = store.user(name)
-    except KeyError:
-        raise PermissionError(f"{name!r} is not a user of this store") from None
-    if not user.has("lead"):
-        raise PermissionError(f"{user.name} is not a lead: only a lead can see the team dashboard")
-    return user
+    return auth.require(store, who, "lead", to="see the team dashboard")
 
 
 def hour_starts(now: _dt.datetime, hours: int = HOURS) -> list[_dt.datetime]:

@@ -51,7 +51,7 @@ from collections import Counter, deque
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Iterable, Literal, NamedTuple, Sequence
 
-from review import wellbeing_store as ws
+from review import auth, wellbeing_store as ws
 from review.clock import Clock, iso, parse
 from review.store import Store, User
 
@@ -183,19 +183,8 @@ def save_policy(store: Store, lead: User | str, policy: WellbeingPolicy) -> Well
 
 
 # ========================================================== roles, helpers
-def _resolve(store: Store, who: User | str) -> User:
-    name = who.name if isinstance(who, User) else str(who)
-    try:
-        return store.user(name)  # re-read: a role removed a minute ago no longer works
-    except KeyError:
-        raise PermissionError(f"{name!r} is not a user of this store") from None
-
-
 def _require_lead(store: Store, who: User | str, to: str) -> User:
-    user = _resolve(store, who)
-    if not user.has("lead"):
-        raise PermissionError(f"{user.name} is not a lead: only a lead can {to}")
-    return user
+    return auth.require(store, who, "lead", to=to)
 
 
 def format_duration(ms: float) -> str:
@@ -876,7 +865,7 @@ def lift_budget(store: Store, lead: User | str, user: User | str, reason: str, m
     unlimited, and a second one needs a second reason.
     """
     who = _require_lead(store, lead, "lift a severe-content budget")
-    person = _resolve(store, user)
+    person = auth.resolve(store, user)
     if not reason or not reason.strip():
         raise ValueError("a lift needs a reason (it is recorded)")
     policy = load_policy(store)
@@ -1009,8 +998,8 @@ def team_exposure(store: Store, lead: User | str, day: str | None = None) -> lis
 
 def person_exposure(store: Store, viewer: User | str, person: User | str, day: str | None = None) -> PersonExposure:
     """One person's figures: only for a lead or the person themself."""
-    who = _resolve(store, viewer)
-    subject = _resolve(store, person)
+    who = auth.resolve(store, viewer)
+    subject = auth.resolve(store, person)
     if who.id != subject.id and not who.has("lead"):
         raise PermissionError(f"{who.name} cannot see {subject.name}'s exposure: only {subject.name} and leads can")
     policy = load_policy(store)
