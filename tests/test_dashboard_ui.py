@@ -139,6 +139,7 @@ def test_refresh_on_f5_and_timer_picks_up_new_work(team, open_page, qtbot):
 def test_slow_figures_never_freeze_the_window(team, open_page, qtbot):
     load = Loader(team)
     page = open_page(load)
+    qtbot.waitUntil(lambda: not page.is_refreshing(), timeout=WAIT_MS)
     load.gate = threading.Event()
     assert page.refresh() is True
     assert page.refresh() is False  # one at a time: a second asks for one more afterwards

@@ -356,7 +356,25 @@ PERSON_COLUMNS = (
            lambda r: short_duration(_seen(r, _revealed)), lambda r: _seen(r, _revealed)),
     Column("Severe time\nvs budget", "Time on severe items today against the daily budget (including any lift)",
            lambda r: budget_text(r.person), lambda r: severe_ms(r.person) / r.person.severe_budget_ms, left=True),
+    Column("Breaks today\nprompted · taken", "Break prompts today, and breaks that ran their full length "
+           "(time away long enough counts too)", lambda r: _breaks_text(r.person.exposure),
+           lambda r: _breaks(r.person.exposure)[0]),
+    Column("Budget\nlifts", "Times a lead lifted this person's severe budget today (each with a recorded reason)",
+           lambda r: str(len(r.person.exposure.overrides)) if r.person.exposure else "0",
+           lambda r: len(r.person.exposure.overrides) if r.person.exposure else 0,
+           tooltip=lambda r: "; ".join(lift.reason for lift in r.person.exposure.overrides) if r.person.exposure else ""),
 )
+
+
+def _breaks(exposure) -> tuple[int, int]:
+    if exposure is None:
+        return 0, 0
+    return exposure.breaks_prompted, exposure.breaks_taken + exposure.breaks_natural
+
+
+def _breaks_text(exposure) -> str:
+    prompted, taken = _breaks(exposure)
+    return f"{prompted} · {taken}"
 
 
 class FigureTableModel(QAbstractTableModel):
