@@ -82,24 +82,24 @@ def main() -> None:
         page.show()
         app.processEvents()
         page.start()
-        wait(app, lambda: page.image.has_image)
+        wait(app, lambda: page.item_view.image.has_image)
 
         fast = []
         for _ in range(args.decisions):
             upcoming = serving.peek_next(store, page.user, exclude=[page.item.id])
-            wait(app, lambda: page.cache.cached(upcoming, page.media_box(), view) is not None)
+            wait(app, lambda: page.item_view.cache.cached(upcoming, page.item_view.media_box(), view) is not None)
             start = time.perf_counter()
             page.act("no_violation")
-            wait(app, lambda: page.image.has_image)
-            page.image.repaint()
+            wait(app, lambda: page.item_view.image.has_image)
+            page.item_view.image.repaint()
             fast.append(time.perf_counter() - start)
 
         naive = []
         for n in range(min(args.decisions, 5)):  # each one takes seconds
             start = time.perf_counter()
             pixels = preview.naive_full_decode(files[n % len(files)], view.blur_level)
-            page.image.show_images(to_qimage(pixels), to_qimage(pixels))
-            page.image.repaint()
+            page.item_view.image.show_images(to_qimage(pixels), to_qimage(pixels))
+            page.item_view.image.repaint()
             naive.append(time.perf_counter() - start)
 
         page.close_page()

@@ -57,7 +57,7 @@ def page(qtbot, workspace):
 
 def _start(qtbot, page):
     qtbot.keyClick(page, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: page.image.has_image)
+    qtbot.waitUntil(lambda: page.item_view.image.has_image)
 
 
 def _sharpness(qimage) -> float:
@@ -70,20 +70,20 @@ def test_enter_claims_and_shows_the_item_blurred(qtbot, page):
     _start(qtbot, page)
     assert page.item.external_id == "img0"
     assert serving.holder(page.store, page.item.id)[0] == "ana"
-    assert page.image.reveal_state() is None
-    assert _sharpness(page.image._veiled) < _sharpness(page.image._clear) / 3
-    assert "Violent & graphic" in page.header.title.text()
-    assert "3 reporters" in page.context.report.text()
+    assert page.item_view.image.reveal_state() is None
+    assert _sharpness(page.item_view.image._veiled) < _sharpness(page.item_view.image._clear) / 3
+    assert "Violent & graphic" in page.item_view.header.title.text()
+    assert "3 reporters" in page.item_view.context.report.text()
 
 
 def test_holding_space_reveals_and_release_reblurs_and_is_measured(qtbot, page):
     clock = page.store.clock
     _start(qtbot, page)
     qtbot.keyPress(page, Qt.Key.Key_Space)
-    assert page.image.reveal_state() == "whole"
+    assert page.item_view.image.reveal_state() == "whole"
     clock.advance(2.5)
     qtbot.keyRelease(page, Qt.Key.Key_Space)
-    assert page.image.reveal_state() is None
+    assert page.item_view.image.reveal_state() is None
     qtbot.keyClick(page, Qt.Key.Key_A)
     revealed = page.store.db.execute("SELECT revealed_ms FROM decisions").fetchone()[0]
     assert revealed == 2500
@@ -92,18 +92,18 @@ def test_holding_space_reveals_and_release_reblurs_and_is_measured(qtbot, page):
 
 def test_dragging_a_rectangle_reveals_only_that_region(qtbot, page):
     _start(qtbot, page)
-    rect = page.image.image_rect()
+    rect = page.item_view.image.image_rect()
     start = QPoint(int(rect.x() + rect.width() * 0.25), int(rect.y() + rect.height() * 0.25))
     end = QPoint(int(rect.x() + rect.width() * 0.5), int(rect.y() + rect.height() * 0.5))
-    qtbot.mousePress(page.image, Qt.MouseButton.LeftButton, pos=start)
-    qtbot.mouseMove(page.image, end)
-    qtbot.mouseRelease(page.image, Qt.MouseButton.LeftButton, pos=end)
-    assert page.image.reveal_state() == "region"
-    region = page.image._region
+    qtbot.mousePress(page.item_view.image, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(page.item_view.image, end)
+    qtbot.mouseRelease(page.item_view.image, Qt.MouseButton.LeftButton, pos=end)
+    assert page.item_view.image.reveal_state() == "region"
+    region = page.item_view.image._region
     assert region.x() == pytest.approx(0.25, abs=0.02) and region.width() == pytest.approx(0.25, abs=0.02)
     qtbot.keyClick(page, Qt.Key.Key_S)  # the item changes: everything re-blurs
-    qtbot.waitUntil(lambda: page.image.has_image)
-    assert page.image.reveal_state() is None
+    qtbot.waitUntil(lambda: page.item_view.image.has_image)
+    assert page.item_view.image.reveal_state() is None
 
 
 def test_label_then_remove_is_stored_and_the_next_item_follows(qtbot, page):
@@ -159,14 +159,14 @@ def test_skip_gives_the_item_back_and_does_not_serve_it_again(qtbot, page):
 def test_escape_hides_everything_at_once(qtbot, page):
     _start(qtbot, page)
     qtbot.keyClick(page, Qt.Key.Key_Escape)
-    assert page.media.currentWidget() is page.idle
-    assert not page.image.has_image
+    assert page.item_view.media.currentWidget() is page.item_view.idle
+    assert not page.item_view.image.has_image
     qtbot.keyPress(page, Qt.Key.Key_Space)  # nothing to reveal while hidden
-    assert page.image.reveal_state() is None
+    assert page.item_view.image.reveal_state() is None
     qtbot.keyRelease(page, Qt.Key.Key_Space)
     qtbot.keyClick(page, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: page.image.has_image)
-    assert page.image.reveal_state() is None
+    qtbot.waitUntil(lambda: page.item_view.image.has_image)
+    assert page.item_view.image.reveal_state() is None
 
 
 def test_a_continuous_reveal_reblurs_by_itself(qtbot, page):
@@ -174,7 +174,7 @@ def test_a_continuous_reveal_reblurs_by_itself(qtbot, page):
     qtbot.keyPress(page, Qt.Key.Key_Space)
     page.store.clock.advance(page.view.auto_reblur_s + 0.1)
     page.check_auto_reblur()
-    assert page.image.reveal_state() is None
+    assert page.item_view.image.reveal_state() is None
     assert "Re-blurred" in page.decision.message.text()
     qtbot.keyRelease(page, Qt.Key.Key_Space)
 
@@ -184,7 +184,7 @@ def test_a_corrupt_image_shows_the_reason_and_can_still_be_decided(qtbot, page, 
     broken.write_bytes(open(page.store.db.execute("SELECT media_path FROM items WHERE external_id='img0'").fetchone()[0], "rb").read()[:400])
     page.store.db.execute("UPDATE items SET media_path = ? WHERE external_id = 'img0'", [str(broken)])
     qtbot.keyClick(page, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: "cannot be shown" in page.image.message())
+    qtbot.waitUntil(lambda: "cannot be shown" in page.item_view.image.message())
     qtbot.keyClick(page, Qt.Key.Key_A)
     assert page.store.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 1
 
@@ -192,7 +192,7 @@ def test_a_corrupt_image_shows_the_reason_and_can_still_be_decided(qtbot, page, 
 def test_an_empty_queue_says_so(qtbot, page):
     page.store.db.execute("UPDATE items SET state = 'decided'")
     qtbot.keyClick(page, Qt.Key.Key_Return)
-    assert "Nothing is waiting" in page.idle.text()
+    assert "Nothing is waiting" in page.item_view.idle.text()
 
 
 def test_exposure_is_booked_when_the_page_closes(qtbot, page):
@@ -208,10 +208,10 @@ def test_exposure_is_booked_when_the_page_closes(qtbot, page):
 def test_the_next_item_is_prepared_before_it_is_asked_for(qtbot, page):
     _start(qtbot, page)
     upcoming = serving.peek_next(page.store, page.user, exclude=[page.item.id])
-    qtbot.waitUntil(lambda: page.cache.cached(upcoming, page.media_box(), page.view) is not None)
+    qtbot.waitUntil(lambda: page.item_view.cache.cached(upcoming, page.item_view.media_box(), page.view) is not None)
     qtbot.keyClick(page, Qt.Key.Key_A)
     assert page.item.id == upcoming.id
-    assert page.image.has_image  # painted at once, from the cache
+    assert page.item_view.image.has_image  # painted at once, from the cache
 
 
 @pytest.fixture
@@ -244,14 +244,14 @@ def video_page(qtbot, store, tmp_path):
 
 def test_a_video_shows_a_blurred_storyboard_and_never_autoplays(qtbot, video_page):
     qtbot.keyClick(video_page, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: video_page.video.mode() == "grid", timeout=10000)
-    assert not video_page.video.is_playing()
-    with qtbot.waitSignal(video_page.video.playing_changed, timeout=10000) as started:
+    qtbot.waitUntil(lambda: video_page.item_view.video_view.mode() == "grid", timeout=10000)
+    assert not video_page.item_view.video_view.is_playing()
+    with qtbot.waitSignal(video_page.item_view.video_view.playing_changed, timeout=10000) as started:
         qtbot.keyClick(video_page, Qt.Key.Key_P)
     assert started.args == [True]
     video_page.store.clock.advance(2)
     qtbot.keyClick(video_page, Qt.Key.Key_P)
-    qtbot.waitUntil(lambda: not video_page.video.is_playing())
+    qtbot.waitUntil(lambda: not video_page.item_view.video_view.is_playing())
     qtbot.keyClick(video_page, Qt.Key.Key_A)
     assert video_page.store.db.execute("SELECT video_ms FROM exposure").fetchone()[0] == 2000
 
@@ -259,8 +259,8 @@ def test_a_video_shows_a_blurred_storyboard_and_never_autoplays(qtbot, video_pag
 def test_a_truncated_video_shows_the_reason_and_can_still_be_decided(qtbot, video_page):
     video_page.store.db.execute("UPDATE items SET state = 'decided' WHERE external_id = 'clip'")
     qtbot.keyClick(video_page, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: video_page.video.mode() == "error", timeout=10000)
-    assert "cannot be shown" in video_page.video.message()
+    qtbot.waitUntil(lambda: video_page.item_view.video_view.mode() == "error", timeout=10000)
+    assert "cannot be shown" in video_page.item_view.video_view.message()
     qtbot.keyClick(video_page, Qt.Key.Key_E)  # this queue has no escalation queue: said, not ignored
     qtbot.keyClicks(video_page.decision.note, "file is broken")
     qtbot.keyClick(video_page.decision.note, Qt.Key.Key_Return)

@@ -91,6 +91,7 @@ class AuditPage(QWidget):
                 lambda: self._pause("Paused after a while without input. Press Enter to continue."))
             self.wellbeing.break_over.connect(
                 lambda: self.message.setText("Break over. Press Enter when you are ready."))
+            self.item_view.active_changed.connect(self.wellbeing.set_window_active)
 
     # ---------------------------------------------------------------- build
     def _build(self) -> None:

@@ -1,8 +1,7 @@
 """One reported item on screen, shown the safe way: header, veiled media, context.
 
-Every page that shows an item (the audit page now; the review page can
-adopt it, see below) shares this widget so the media safety rules live in
-one place:
+Every page that shows an item (the review page and the audit page) shares
+this widget so the media safety rules live in one place:
 
 - media appears only veiled (blurred, grayscale as the person's
   ``ViewSettings`` say), decoded and veiled on workers by ``MediaCache``;
@@ -19,16 +18,11 @@ shortcuts. The reveal key is a *held* key, which shortcuts cannot see
 released, so the view watches it itself while focus is inside
 *key_scope* (the page) and not in a text field.
 
-Adopting it in ``ReviewPage``: replace ``header``/``image``/``text_view``/
-``idle``/``video``/``media``/``context``, the tracker and the re-blur
-timer with one ``ItemView(taxonomy, view, clock, runner=self.runner,
-reveal_key=..., key_scope=self, side=self.decision)``; ``_show`` calls
-``show_item(item, history=decisions.history(...), due=True)``;
-``_leave_item`` saves ``leave()``'s record; ``escape``, ``set_reveal``,
-``_video`` and ``check_auto_reblur`` delegate; prefetch uses
-``view.cache.prefetch`` and the idle text ``view.idle``; the page's own
-event filter and application-state handling go away. ``_commit`` reads
-``view.tracker`` for ``revealed_ms`` as it does now.
+Between items a page puts a message where the media goes
+(:meth:`show_idle`). :attr:`active_changed` reports whether the window is
+in use (active, visible, not minimised) each time that is checked, for a
+page that feeds a break coach. The video widget is :attr:`video_view`;
+:meth:`video` is the command entry point.
 """
 
 from __future__ import annotations
@@ -65,6 +59,7 @@ class ItemView(QWidget):
     """Header and media on the left; context (and the page's *side* widget) on the right."""
 
     said = Signal(str)  # something the person should read (auto re-blur)
+    active_changed = Signal(bool)  # the window is (True) or is not in use; sent on every check
 
     def __init__(
         self,
@@ -76,12 +71,14 @@ class ItemView(QWidget):
         reveal_key: Qt.Key = Qt.Key.Key_Space,
         key_scope: QWidget | None = None,
         side: QWidget | None = None,
+        media_error_hint: str = "You can still decide this item.",
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
         self.setObjectName("itemView")
         self.taxonomy, self.view, self.clock = taxonomy, view, clock
         self.reveal_key = reveal_key
+        self.media_error_hint = media_error_hint  # said under a picture that cannot be shown
         self.key_scope = key_scope or self
         self.cache = MediaCache(runner)
         self.tracker = ExposureTracker(clock)
@@ -102,11 +99,11 @@ class ItemView(QWidget):
         self.idle.setObjectName("idleMessage")
         self.idle.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.idle.setWordWrap(True)
-        self.video = VideoView(runner=runner, view=lambda: self.view)
-        self.video.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # every key stays with the page
-        self.video.playing_changed.connect(self.tracker.set_playing)
+        self.video_view = VideoView(runner=runner, view=lambda: self.view)
+        self.video_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # every key stays with the page
+        self.video_view.playing_changed.connect(self.tracker.set_playing)
         self.media = QStackedWidget()
-        for widget in (self.idle, self.image, self.text_view, self.video):
+        for widget in (self.idle, self.image, self.text_view, self.video_view):
             self.media.addWidget(widget)
 
         left = QWidget()
@@ -158,7 +155,7 @@ class ItemView(QWidget):
 
     def _show_media(self, item: Item) -> None:
         self.image.clear()
-        self.video.clear()
+        self.video_view.clear()
         if self.hidden:
             self.idle.setText(HIDDEN_TEXT)
             self.media.setCurrentWidget(self.idle)
@@ -166,8 +163,8 @@ class ItemView(QWidget):
             self.text_view.setPlainText(item.text)
             self.media.setCurrentWidget(self.text_view)
         elif moves(item):
-            self.media.setCurrentWidget(self.video)
-            self.video.show_video(item.media_path)
+            self.media.setCurrentWidget(self.video_view)
+            self.video_view.show_video(item.media_path)
         else:
             self.media.setCurrentWidget(self.image)
             self.image.show_message("Preparing the blurred preview…")
@@ -177,7 +174,7 @@ class ItemView(QWidget):
         if self.item is None or prepared.item_id != self.item.id or self.hidden:
             return
         if prepared.error:
-            self.image.show_message(f"{prepared.error}\nYou can still decide this item.")
+            self.image.show_message(f"{prepared.error}\n{self.media_error_hint}")
         else:
             self.image.show_images(prepared.veiled, prepared.clear)
 
@@ -186,11 +183,19 @@ class ItemView(QWidget):
         size = self.media.size()
         return max(800, size.width()), max(600, size.height())
 
+    def show_idle(self, text: str) -> None:
+        """No item on screen: an empty header and context, *text* where the media goes."""
+        self.header.show_item(None)
+        self.context.show_item(None, now=self.clock.now(), history={})
+        self.image.clear()
+        self.idle.setText(text)
+        self.media.setCurrentWidget(self.idle)
+
     def leave(self) -> ExposureRecord | None:
         """The item leaves the screen: every reveal ends; returns its exposure to be saved."""
         self.image.reblur()
         self.image.clear()
-        self.video.clear()
+        self.video_view.clear()
         self.reblur_timer.stop()
         record = self.tracker.finish()
         self.item = None
@@ -203,9 +208,9 @@ class ItemView(QWidget):
             return
         if self.media.currentWidget() is self.image:
             self.image.set_whole_reveal(on)
-        elif self.media.currentWidget() is self.video:
-            self.video.set_revealed(on)  # only a large or playing frame can be revealed
-            self._reveal_changed("whole" if self.video.is_revealing() else None)
+        elif self.media.currentWidget() is self.video_view:
+            self.video_view.set_revealed(on)  # only a large or playing frame can be revealed
+            self._reveal_changed("whole" if self.video_view.is_revealing() else None)
 
     def _reveal_changed(self, kind: str | None) -> None:
         self.tracker.set_reveal(kind)
@@ -218,7 +223,7 @@ class ItemView(QWidget):
         """End a reveal that has run continuously for the configured limit."""
         if self.tracker.revealed and self.tracker.current_reveal_ms() >= self.view.auto_reblur_s * 1000:
             self.image.reblur()
-            self.video.set_revealed(False)
+            self.video_view.set_revealed(False)
             self._reveal_changed(None)
             self.said.emit(f"Re-blurred after {self.view.auto_reblur_s:g} s. Hold Space again to look.")
 
@@ -227,7 +232,7 @@ class ItemView(QWidget):
         self.hidden = not self.hidden
         if self.hidden:
             self.image.reblur()
-            self.video.clear()
+            self.video_view.clear()
             self.image.clear()
             self.idle.setText(HIDDEN_TEXT)
             self.media.setCurrentWidget(self.idle)
@@ -236,8 +241,8 @@ class ItemView(QWidget):
 
     def video(self, method: str, *args) -> None:
         """Video commands act only while a video (or animated GIF) is on screen."""
-        if self.item is not None and not self.hidden and self.media.currentWidget() is self.video:
-            getattr(self.video, method)(*args)
+        if self.item is not None and not self.hidden and self.media.currentWidget() is self.video_view:
+            getattr(self.video_view, method)(*args)
 
     # ------------------------------------------------------------ plumbing
     def _app_state_changed(self, state: Qt.ApplicationState) -> None:
@@ -246,6 +251,7 @@ class ItemView(QWidget):
     def _set_active(self, active: bool) -> None:
         visible = self.isVisible() and not self.window().isMinimized()
         self.tracker.set_active(active and visible)
+        self.active_changed.emit(active and visible)
         if not (active and visible):
             self.image.reblur()
 

@@ -3,11 +3,13 @@
 The page owns the flow; the store work is the domain's (``review.serving``,
 ``review.decisions``, ``review.exposure``) and is quick indexed SQL, while
 everything slow — decoding and blurring — runs on workers through the
-``MediaCache``, which also prepares the likely next item in advance.
+item view's ``MediaCache``, which also prepares the likely next item in advance.
 
-Safety rules kept here: media appears only veiled; Space (held) or a
-dragged rectangle reveals; any item change, Esc, or the auto re-blur limit
-ends every reveal; every second on screen goes to the exposure ledger.
+The item itself is shown by :class:`ui.item_view.ItemView`, which keeps the
+media safety rules (the same widget as the audit page's): media appears only
+veiled; Space (held) or a dragged rectangle reveals; any item change, Esc,
+or the auto re-blur limit ends every reveal; every second on screen is
+measured, and the page books it to the exposure ledger when the item leaves.
 """
 
 from __future__ import annotations
@@ -16,12 +18,9 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSplitter, QStackedWidget,
-    QTextBrowser, QTextEdit, QVBoxLayout, QWidget,
-)
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from review import decisions, exposure, serving
 from review.decisions import Decision, DecisionError
@@ -30,18 +29,15 @@ from review.store import Store, User
 from review.taxonomy import Taxonomy
 from review.viewing import ViewSettings
 from ui import keymap
-from ui.item_panels import ContextPanel, DecisionPanel, ItemHeader
-from ui.media_loader import MediaCache, Prepared
-from ui.media_view import VeiledImage
+from ui.item_panels import DecisionPanel
+from ui.item_view import ItemView, moves
 from ui.tasks import TaskRunner
-from ui.video_view import VideoView
 from ui.wellbeing import WellbeingController
 
 log = logging.getLogger(__name__)
 
 ALL_QUEUES = "All my queues"
 RENEW_EVERY_MS = 60_000
-REBLUR_CHECK_MS = 250
 
 
 @dataclass
@@ -60,12 +56,6 @@ class ReviewServices:
     wellbeing: WellbeingController | None = None
 
 
-def _moves(item: Item) -> bool:
-    """Video and animated GIF get the storyboard view (a "mixed" item may be either)."""
-    media_type = item.media_type or ""
-    return media_type.startswith("video/") or media_type == "image/gif"
-
-
 class ReviewPage(QWidget):
     item_shown = Signal(object)  # Item | None
     decided = Signal(object)  # Decision
@@ -79,20 +69,16 @@ class ReviewPage(QWidget):
         self.wellbeing = services.wellbeing
         self.session_id = uuid.uuid4().hex
         self.runner = TaskRunner(self, name="review-media")
-        self.cache = MediaCache(self.runner)
-        self.tracker = exposure.ExposureTracker(self.store.clock)
-        self.item: Item | None = None
         self.shown_at: str | None = None
         self.last_decision: Decision | None = None
         self.skipped: list[int] = []
-        self.hidden = False
         self.escalating = False
+        self.reveal_key = next(QKeySequence(b.key)[0].key() for b in services.bindings if b.command == "reveal")
         self._build()
         self._bind_keys(services.bindings)
         self.renew_timer = QTimer(self, interval=RENEW_EVERY_MS, timeout=self._renew)
-        self.reblur_timer = QTimer(self, interval=REBLUR_CHECK_MS, timeout=self.check_auto_reblur)
-        QGuiApplication.instance().applicationStateChanged.connect(self._app_state_changed)
         if self.wellbeing is not None:
+            self.item_view.active_changed.connect(self.wellbeing.set_window_active)
             self.wellbeing.enforce_break.connect(lambda *_: self._pause("break", "On a break. Nothing is shown."))
             self.wellbeing.idle_pause.connect(
                 lambda: self._pause("idle", "Paused after 5 minutes without input.\nPress Enter to continue."))
@@ -120,69 +106,32 @@ class ReviewPage(QWidget):
         top.addStretch(1)
         top.addWidget(self.status)
 
-        self.header = ItemHeader(self.taxonomy)
-        self.image = VeiledImage()
-        self.image.reveal_changed.connect(self._reveal_changed)
-        self.text_view = QTextBrowser()
-        self.text_view.setObjectName("postBody")
-        self.text_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.idle = QLabel()
-        self.idle.setObjectName("idleMessage")
-        self.idle.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.idle.setWordWrap(True)
-        self.media = QStackedWidget()
-        for widget in (self.idle, self.image, self.text_view):
-            self.media.addWidget(widget)
-        self.video = VideoView(runner=self.runner, view=lambda: self.view)
-        self.video.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # every key stays with the page
-        self.video.playing_changed.connect(self.tracker.set_playing)
-        self.media.addWidget(self.video)
-
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.header)
-        left_layout.addWidget(self.media, 1)
-
-        self.context = ContextPanel(self.taxonomy)
         self.decision = DecisionPanel(self.taxonomy)
         self.decision.action_clicked.connect(self.act)
         self.decision.note_done.connect(self._note_done)
-        scroll = QScrollArea()  # the context may be long; the decision panel stays in view
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.context)
-        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        side = QWidget()
-        side.setMinimumWidth(430)
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(0, 0, 0, 0)
-        side_layout.addWidget(scroll, 1)
-        side_layout.addWidget(self.decision)
-
-        splitter = QSplitter()
-        splitter.addWidget(left)
-        splitter.addWidget(side)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
+        self.item_view = ItemView(self.taxonomy, self.view, self.store.clock, runner=self.runner,
+                                  reveal_key=self.reveal_key, key_scope=self, side=self.decision,
+                                  media_error_hint="You can still decide or escalate this item.")
+        self.item_view.said.connect(self.say)
         self.footer = QLabel()
         self.footer.setObjectName("reviewFooter")
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.item_view, 1)
         layout.addWidget(self.footer)
 
     def _bind_keys(self, bindings: list[keymap.Binding]) -> None:
         self.bindings = bindings
-        self.reveal_key = next(QKeySequence(b.key)[0].key() for b in bindings if b.command == "reveal")
+        view = self.item_view
         handlers = {
             "start": self.start, "skip": self.skip, "note": self.focus_note, "undo": self.undo,
-            "hide": self.escape, "help": self.show_help, "zoom_in": self.image.zoom_in,
-            "zoom_out": self.image.zoom_out, "fit": self.image.fit,
-            "play": lambda: self._video("toggle_play"), "open_frame": lambda: self._video("open_frame"),
-            "storyboard": lambda: self._video("back_to_grid"), "back": lambda: self._video("skip", -5),
-            "forward": lambda: self._video("skip", 5), "slower": lambda: self._video("slower"),
-            "faster": lambda: self._video("faster"),
+            "hide": self.escape, "help": self.show_help, "zoom_in": view.image.zoom_in,
+            "zoom_out": view.image.zoom_out, "fit": view.image.fit,
+            "play": lambda: view.video("toggle_play"), "open_frame": lambda: view.video("open_frame"),
+            "storyboard": lambda: view.video("back_to_grid"), "back": lambda: view.video("skip", -5),
+            "forward": lambda: view.video("skip", 5), "slower": lambda: view.video("slower"),
+            "faster": lambda: view.video("faster"),
         }
         for binding in bindings:
             command = binding.command
@@ -199,6 +148,11 @@ class ReviewPage(QWidget):
             shortcut.activated.connect(handler)
 
     # ------------------------------------------------------------ the flow
+    @property
+    def item(self) -> Item | None:
+        """The item on screen (the item view's), or None."""
+        return self.item_view.item
+
     def chosen_queues(self) -> list[str] | None:
         text = self.queue_choice.currentText()
         return None if text == ALL_QUEUES else [text]
@@ -243,51 +197,16 @@ class ReviewPage(QWidget):
         self._show(item)
 
     def _show(self, item: Item) -> None:
-        self.item = item
         self.shown_at = self.store.now()
-        self.tracker.start(item.id, severity=item.severity, category=item.category)
+        self.item_view.show_item(item, history=decisions.history(self.store, item), due=True)
         if self.wellbeing is not None:
             self.wellbeing.item_shown(item)
-        self.header.show_item(item)
-        self.context.show_item(item, now=self.store.clock.now(), history=decisions.history(self.store, item))
         self.decision.reset()
         self.decision.set_enabled(True)
         self.escalating = False
-        self._show_media(item)
         self.renew_timer.start()
         self.item_shown.emit(item)
         QTimer.singleShot(0, self._prefetch_next)  # after this item is painted
-
-    def _show_media(self, item: Item) -> None:
-        self.image.clear()
-        self.video.clear()
-        if self.hidden:
-            self.idle.setText("Media hidden. Press Esc to show it (blurred).")
-            self.media.setCurrentWidget(self.idle)
-            return
-        if item.kind == "text" or not item.media_path:
-            self.text_view.setPlainText(item.text)
-            self.media.setCurrentWidget(self.text_view)
-        elif _moves(item):
-            self.media.setCurrentWidget(self.video)
-            self.video.show_video(item.media_path)
-        else:
-            self.media.setCurrentWidget(self.image)
-            self.image.show_message("Preparing the blurred preview…")
-            self.cache.request(item, self.media_box(), self.view, self._media_ready)
-
-    def _media_ready(self, prepared: Prepared) -> None:
-        if self.item is None or prepared.item_id != self.item.id or self.hidden:
-            return
-        if prepared.error:
-            self.image.show_message(f"{prepared.error}\nYou can still decide or escalate this item.")
-        else:
-            self.image.show_images(prepared.veiled, prepared.clear)
-
-    def media_box(self) -> tuple[int, int]:
-        """Decode size: the media area, at least 800×600 so zoom has detail."""
-        size = self.media.size()
-        return max(800, size.width()), max(600, size.height())
 
     def _prefetch_next(self) -> None:
         exclude = [*self.skipped, *([self.item.id] if self.item else [])]
@@ -296,31 +215,22 @@ class ReviewPage(QWidget):
                                          severe=self._severe_rule())
         except Exception:  # prefetch is a courtesy; a busy store must not disturb the reviewer
             return
-        if upcoming is not None and upcoming.media_path and not _moves(upcoming):
-            self.cache.prefetch(upcoming, self.media_box(), self.view)
+        if upcoming is not None and upcoming.media_path and not moves(upcoming):
+            self.item_view.cache.prefetch(upcoming, self.item_view.media_box(), self.view)
 
     def _leave_item(self) -> None:
         """The current item leaves the screen: book its exposure, stop its timers."""
-        self.image.reblur()
-        self.video.clear()
-        record = self.tracker.finish()
+        record = self.item_view.leave()
         if record is not None:
             exposure.save(self.store, self.user, self.session_id, record)
-        self.item = None
         self.renew_timer.stop()
-        self.reblur_timer.stop()
         if self.wellbeing is not None:
             self.wellbeing.item_finished(record)  # last: an enforced break may start here
 
     def _show_idle(self, text: str) -> None:
-        self.item = None
-        self.header.show_item(None)
-        self.context.show_item(None, now=self.store.clock.now(), history={})
+        self.item_view.show_idle(text)
         self.decision.reset()
         self.decision.set_enabled(False)
-        self.image.clear()
-        self.idle.setText(text)
-        self.media.setCurrentWidget(self.idle)
         self.item_shown.emit(None)
 
     # ------------------------------------------------------------ deciding
@@ -343,8 +253,9 @@ class ReviewPage(QWidget):
 
     def _commit(self, action_id: str) -> None:
         item = self.item
-        self.tracker.set_reveal(None)  # books a reveal still in progress
-        revealed_ms = self.tracker.record.total_revealed_ms
+        tracker = self.item_view.tracker
+        tracker.set_reveal(None)  # books a reveal still in progress
+        revealed_ms = tracker.record.total_revealed_ms
         try:
             made = decisions.decide(
                 self.store, self.taxonomy, self.user, item.id, action=action_id,
@@ -406,28 +317,11 @@ class ReviewPage(QWidget):
     # ------------------------------------------------------------- viewing
     def set_reveal(self, on: bool) -> None:
         """Space held (True) or released (False)."""
-        if self.item is None or self.hidden:
-            return
-        if self.media.currentWidget() is self.image:
-            self.image.set_whole_reveal(on)
-        elif self.media.currentWidget() is self.video:
-            self.video.set_revealed(on)  # only a large or playing frame can be revealed
-            self._reveal_changed("whole" if self.video.is_revealing() else None)
-
-    def _reveal_changed(self, kind: str | None) -> None:
-        self.tracker.set_reveal(kind)
-        if kind:
-            self.reblur_timer.start()
-        else:
-            self.reblur_timer.stop()
+        self.item_view.set_reveal(on)
 
     def check_auto_reblur(self) -> None:
         """End a reveal that has run continuously for the configured limit."""
-        if self.tracker.revealed and self.tracker.current_reveal_ms() >= self.view.auto_reblur_s * 1000:
-            self.image.reblur()
-            self.video.set_revealed(False)
-            self._reveal_changed(None)
-            self.say(f"Re-blurred after {self.view.auto_reblur_s:g} s. Hold Space again to look.")
+        self.item_view.check_auto_reblur()
 
     def escape(self) -> None:
         """Esc: leave the note; otherwise hide all media at once (again: show it blurred)."""
@@ -438,20 +332,7 @@ class ReviewPage(QWidget):
                 self.say("Escalation cancelled.")
             self.setFocus()
             return
-        self.hidden = not self.hidden
-        if self.hidden:
-            self.image.reblur()
-            self.video.clear()
-            self.image.clear()
-            self.idle.setText("Media hidden. Press Esc to show it (blurred).")
-            self.media.setCurrentWidget(self.idle)
-        elif self.item is not None:
-            self._show_media(self.item)
-
-    def _video(self, method: str, *args) -> None:
-        """Video commands act only while a video (or animated GIF) is on screen."""
-        if self.item is not None and not self.hidden and self.media.currentWidget() is self.video:
-            getattr(self.video, method)(*args)
+        self.item_view.toggle_hidden()
 
     def focus_note(self) -> None:
         if self.item is not None:
@@ -494,46 +375,9 @@ class ReviewPage(QWidget):
             self._leave_item()
             self._claim_next()
 
-    def _app_state_changed(self, state: Qt.ApplicationState) -> None:
-        self._set_active(state == Qt.ApplicationState.ApplicationActive)
-
-    def _set_active(self, active: bool) -> None:
-        window = self.window()
-        visible = self.isVisible() and not window.isMinimized()
-        self.tracker.set_active(active and visible)
-        if self.wellbeing is not None:
-            self.wellbeing.set_window_active(active and visible)
-        if not (active and visible):
-            self.image.reblur()
-
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        QGuiApplication.instance().installEventFilter(self)
-        self._set_active(QGuiApplication.applicationState() == Qt.ApplicationState.ApplicationActive)
         self.setFocus()
-
-    def hideEvent(self, event) -> None:
-        QGuiApplication.instance().removeEventFilter(self)
-        self.image.reblur()
-        self.tracker.set_active(False)
-        super().hideEvent(event)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Space is a held key (press reveals, release re-blurs); shortcuts cannot see releases."""
-        kind = event.type()
-        if kind == QEvent.Type.WindowStateChange and watched is self.window():
-            self._set_active(QGuiApplication.applicationState() == Qt.ApplicationState.ApplicationActive)
-        if kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and isinstance(event, QKeyEvent):
-            if event.key() == self.reveal_key and not event.isAutoRepeat() and self._owns_focus():
-                self.set_reveal(kind == QEvent.Type.KeyPress)
-                return True
-        return False
-
-    def _owns_focus(self) -> bool:
-        focus = QGuiApplication.focusObject()
-        if isinstance(focus, (QLineEdit, QTextEdit)) and not focus.isReadOnly():
-            return False
-        return focus is self or (isinstance(focus, QWidget) and self.isAncestorOf(focus))
 
     def close_page(self) -> None:
         """Sign-out or close: give the item back, book the exposure, forget pictures."""
@@ -541,6 +385,5 @@ class ReviewPage(QWidget):
         self._leave_item()
         if current is not None:
             serving.release(self.store, self.user, current.id, reason="closed")
-        self.cache.forget()
+        self.item_view.close_view()  # nothing is on screen now: forgets pictures, stops watching keys
         self.runner.close()
-        QGuiApplication.instance().removeEventFilter(self)
