@@ -285,3 +285,75 @@ def test_gold_items_are_scored_after_the_decision_without_a_word_to_the_moderato
     assert correct == 0
     assert "gold" not in page.footer.text().lower() and "gold" not in page.decision.message.text().lower()
     page.close_page()
+
+
+# ----------------------------------------------------------- reveal safety (review findings)
+def test_releasing_space_after_focus_moved_still_reblurs(qtbot, page):
+    """Space held, N moves focus to the note: the release lands in the note, and must still re-blur."""
+    _start(qtbot, page)
+    qtbot.keyPress(page, Qt.Key.Key_Space)
+    assert page.item_view.image.reveal_state() == "whole"
+    page.decision.note.setFocus()
+    qtbot.keyRelease(page.decision.note, Qt.Key.Key_Space)
+    assert page.item_view.image.reveal_state() is None
+    assert page.item_view.tracker.revealed is None
+
+
+def test_another_veil_window_taking_focus_ends_the_reveal(qtbot, page):
+    """A dialog of Veil's own (break prompt, cheat sheet) gets the key release: reveal ends when it takes focus."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    _start(qtbot, page)
+    qtbot.keyPress(page, Qt.Key.Key_Space)
+    assert page.item_view.image.reveal_state() == "whole"
+    QCoreApplication.sendEvent(page.window(), QEvent(QEvent.Type.WindowDeactivate))
+    assert page.item_view.image.reveal_state() is None
+
+
+def _revealed_video_frame(qtbot, video_page):
+    view = video_page.item_view.video_view
+    qtbot.keyClick(video_page, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view.mode() == "grid", timeout=10000)
+    with qtbot.waitSignal(view.frame_shown, timeout=10000):
+        qtbot.keyClick(video_page, Qt.Key.Key_O)
+    qtbot.keyPress(video_page, Qt.Key.Key_Space)
+    assert view.is_revealing()
+    assert video_page.item_view.tracker.revealed == "whole"
+    return view
+
+
+def test_a_revealed_video_frame_reblurs_when_the_app_loses_focus(qtbot, video_page):
+    view = _revealed_video_frame(qtbot, video_page)
+    video_page.item_view._app_state_changed(Qt.ApplicationState.ApplicationInactive)  # Alt+Tab, Space still down
+    assert not view.revealed() and not view.is_revealing()
+    assert view.displayed_image() is view._large.veiled
+    assert video_page.item_view.tracker.revealed is None
+    video_page.item_view._app_state_changed(Qt.ApplicationState.ApplicationActive)  # back: still blurred
+    assert view.displayed_image() is view._large.veiled
+    qtbot.keyRelease(video_page, Qt.Key.Key_Space)
+
+
+def test_hiding_a_revealed_video_stops_counting_the_reveal(qtbot, video_page):
+    _revealed_video_frame(qtbot, video_page)
+    video_page.item_view.toggle_hidden()  # Esc
+    assert video_page.item_view.tracker.revealed is None
+    assert not video_page.item_view.reblur_timer.isActive()
+    qtbot.keyRelease(video_page, Qt.Key.Key_Space)
+
+
+def test_a_video_frame_arriving_while_space_is_held_is_counted_and_auto_reblurs(qtbot, video_page):
+    view = video_page.item_view.video_view
+    qtbot.keyClick(video_page, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view.mode() == "grid", timeout=10000)
+    qtbot.keyPress(video_page, Qt.Key.Key_Space)  # held over the storyboard: nothing is clear yet
+    assert video_page.item_view.tracker.revealed is None
+    with qtbot.waitSignal(view.frame_shown, timeout=10000):
+        qtbot.keyClick(video_page, Qt.Key.Key_O)
+    assert view.is_revealing()
+    assert video_page.item_view.tracker.revealed == "whole"  # the ledger sees what the canvas shows
+    assert video_page.item_view.reblur_timer.isActive()
+    video_page.store.clock.advance(video_page.view.auto_reblur_s + 0.1)
+    video_page.item_view.check_auto_reblur()
+    assert not view.is_revealing()
+    qtbot.keyRelease(video_page, Qt.Key.Key_Space)
+

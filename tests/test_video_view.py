@@ -343,6 +343,20 @@ def test_a_new_item_never_starts_revealed(qtbot, make_view, video):
     assert not view.revealed() and not view.is_revealing()
 
 
+def test_hiding_the_view_ends_the_reveal(qtbot, make_view, video):
+    """Nobody holds a key over a hidden widget: shown again, the frame is veiled."""
+    view = _loaded(qtbot, make_view(), video)
+    view.show()
+    qtbot.waitExposed(view)
+    _open_large(qtbot, view)
+    view.set_revealed(True)
+    assert view.is_revealing()
+    view.hide()
+    view.show()
+    assert not view.revealed() and not view.is_revealing()
+    assert view.displayed_image() is view._large.veiled
+
+
 # -------------------------------------------------------------- navigation
 def test_grid_keys_select_open_and_return(qtbot, make_view, video):
     view = _loaded(qtbot, make_view(), video)

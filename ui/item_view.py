@@ -102,6 +102,9 @@ class ItemView(QWidget):
         self.video_view = VideoView(runner=runner, view=lambda: self.view)
         self.video_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # every key stays with the page
         self.video_view.playing_changed.connect(self.tracker.set_playing)
+        # A frame may arrive (still or playing) while the reveal key is held: keep the ledger and
+        # the auto re-blur timer in step with what the canvas actually shows.
+        self.video_view.frame_shown.connect(self._sync_video_reveal)
         self.media = QStackedWidget()
         for widget in (self.idle, self.image, self.text_view, self.video_view):
             self.media.addWidget(widget)
@@ -193,7 +196,7 @@ class ItemView(QWidget):
 
     def leave(self) -> ExposureRecord | None:
         """The item leaves the screen: every reveal ends; returns its exposure to be saved."""
-        self.image.reblur()
+        self.end_reveal()
         self.image.clear()
         self.video_view.clear()
         self.reblur_timer.stop()
@@ -210,20 +213,32 @@ class ItemView(QWidget):
             self.image.set_whole_reveal(on)
         elif self.media.currentWidget() is self.video_view:
             self.video_view.set_revealed(on)  # only a large or playing frame can be revealed
+            self._sync_video_reveal()
+
+    def end_reveal(self) -> None:
+        """End every reveal at once, image and video alike (focus lost, hidden, item leaving)."""
+        self.image.reblur()
+        if self.video_view.revealed():
+            self.video_view.set_revealed(False)
+            if self.media.currentWidget() is self.video_view:
+                self._reveal_changed(None)
+
+    def _sync_video_reveal(self, *_: object) -> None:
+        if self.media.currentWidget() is self.video_view:
             self._reveal_changed("whole" if self.video_view.is_revealing() else None)
 
     def _reveal_changed(self, kind: str | None) -> None:
         self.tracker.set_reveal(kind)
         if kind:
-            self.reblur_timer.start()
+            if not self.reblur_timer.isActive():  # a restart per playing frame would never fire
+                self.reblur_timer.start()
         else:
             self.reblur_timer.stop()
 
     def check_auto_reblur(self) -> None:
         """End a reveal that has run continuously for the configured limit."""
         if self.tracker.revealed and self.tracker.current_reveal_ms() >= self.view.auto_reblur_s * 1000:
-            self.image.reblur()
-            self.video_view.set_revealed(False)
+            self.end_reveal()
             self._reveal_changed(None)
             self.said.emit(f"Re-blurred after {self.view.auto_reblur_s:g} s. Hold Space again to look.")
 
@@ -231,7 +246,7 @@ class ItemView(QWidget):
         """Esc: hide all media at once; again: show it (blurred)."""
         self.hidden = not self.hidden
         if self.hidden:
-            self.image.reblur()
+            self.end_reveal()
             self.video_view.clear()
             self.image.clear()
             self.idle.setText(HIDDEN_TEXT)
@@ -243,6 +258,7 @@ class ItemView(QWidget):
         """Video commands act only while a video (or animated GIF) is on screen."""
         if self.item is not None and not self.hidden and self.media.currentWidget() is self.video_view:
             getattr(self.video_view, method)(*args)
+            self._sync_video_reveal()  # e.g. back to the grid: no revealed frame is on screen any more
 
     # ------------------------------------------------------------ plumbing
     def _app_state_changed(self, state: Qt.ApplicationState) -> None:
@@ -253,7 +269,7 @@ class ItemView(QWidget):
         self.tracker.set_active(active and visible)
         self.active_changed.emit(active and visible)
         if not (active and visible):
-            self.image.reblur()
+            self.end_reveal()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -262,7 +278,7 @@ class ItemView(QWidget):
 
     def hideEvent(self, event) -> None:
         QGuiApplication.instance().removeEventFilter(self)
-        self.image.reblur()
+        self.end_reveal()
         self.tracker.set_active(False)
         super().hideEvent(event)
 
@@ -271,10 +287,19 @@ class ItemView(QWidget):
         kind = event.type()
         if kind == QEvent.Type.WindowStateChange and watched is self.window():
             self._set_active(QGuiApplication.applicationState() == Qt.ApplicationState.ApplicationActive)
+        if kind == QEvent.Type.WindowDeactivate and watched is self.window():
+            # Another window of Veil took the focus (a dialog, the cheat sheet): the reveal key's
+            # release will go there, so the reveal ends now rather than never.
+            self.end_reveal()
         if kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and isinstance(event, QKeyEvent):
-            if event.key() == self.reveal_key and not event.isAutoRepeat() and self._owns_focus():
-                self.set_reveal(kind == QEvent.Type.KeyPress)
-                return True
+            if event.key() == self.reveal_key and not event.isAutoRepeat():
+                if self._owns_focus():
+                    self.set_reveal(kind == QEvent.Type.KeyPress)
+                    return True
+                if kind == QEvent.Type.KeyRelease:
+                    # Focus moved while the key was held (N to the note, a dialog): releasing it
+                    # still ends the held reveal; the key event itself goes on to where the focus is.
+                    self.set_reveal(False)
         return False
 
     def _owns_focus(self) -> bool:

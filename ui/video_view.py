@@ -1104,8 +1104,10 @@ class VideoView(QWidget):
         event.accept()
 
     def hideEvent(self, event) -> None:
-        # Nobody watches a hidden (or minimised) video: stop it, and the ledger with it.
+        # Nobody watches a hidden (or minimised) video: stop it, and the ledger with it. Nobody
+        # holds a key over it either: shown again, it is veiled until the reveal key is pressed anew.
         self.pause()
+        self.set_revealed(False)
         super().hideEvent(event)
 
     def sizeHint(self) -> QSize:
