@@ -7,9 +7,16 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
 
 from review.clock import FakeClock  # noqa: E402
 from desktop import wiring  # noqa: E402
+
+# No per-example deadline (a busy CI machine is not a bug); in CI, fixed
+# examples so a run is reproducible (HYPOTHESIS_PROFILE=ci, set by .ci/run).
+settings.register_profile("veil", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "veil"))
 
 
 @pytest.fixture(autouse=True)
