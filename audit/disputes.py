@@ -159,8 +159,36 @@ def disputes(store: Store, *, open_only: bool = False) -> list[Dispute]:
     return [Dispute(*r) for r in store.db.execute(_DISPUTE_SQL + where + " ORDER BY p.opened_at, p.id")]
 
 
+def history_for(store: Store, viewer: User | str, audit_id: int) -> list[dict]:
+    """One audit's history as *viewer* may see it: :func:`history`, checked in the domain.
+
+    The moderator whose decision was audited sees their own audit with the
+    auditor anonymous (``by`` is None on the auditor's steps; auditors stay
+    anonymous to the people they audit, as in :func:`my_results`); the
+    auditor who did it and leads see it whole. Anyone else gets a
+    PermissionError: nobody reads another moderator's results.
+    """
+    user = roles.resolve(store, viewer)
+    row = store.db.execute(
+        "SELECT d.user_id, a.auditor_id FROM audits a JOIN decisions d ON d.id = a.decision_id WHERE a.id = ?",
+        [audit_id]).fetchone()
+    if row is None:
+        raise KeyError(f"no audit with id {audit_id}")
+    moderator_id, auditor_id = row
+    steps = history(store, audit_id)
+    if user.has("lead") or user.id == auditor_id:
+        return steps
+    if user.id != moderator_id:
+        raise PermissionError(f"{user.name} may see only the audits of their own decisions")
+    return [{**step, "by": None} if step["step"] in ("blind", "revealed", "scored") else step for step in steps]
+
+
 def history(store: Store, audit_id: int) -> list[dict]:
-    """Every step of one audit, in order: blind, reveal, score, dispute, resolution."""
+    """Every step of one audit, in order: blind, reveal, score, dispute, resolution.
+
+    Unchecked and naming the auditor: for a lead's views. A moderator's
+    view goes through :func:`history_for`.
+    """
     row = store.db.execute(
         "SELECT a.blind_at, u.name, a.blind_action, a.blind_labels, a.revealed_at, a.scored_at, a.verdict,"
         " a.error_type, a.severity, a.score, a.comment FROM audits a JOIN users u ON u.id = a.auditor_id"

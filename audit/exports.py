@@ -387,6 +387,18 @@ def require_lead(store: Store, who: User | str) -> User:
     return roles.require(store, who, "lead", to="export audit results")
 
 
+def check_output(store: Store, out: str | os.PathLike) -> None:
+    """ValueError when *out* is the store itself (or its -wal/-shm/-journal file).
+
+    The export is renamed onto *out* when complete: naming the store there
+    would replace the database with a CSV and lose every decision.
+    """
+    target = Path(out).expanduser().resolve()
+    db = Path(store.path).expanduser().resolve()
+    if target in {db, *(db.with_name(db.name + suffix) for suffix in ("-wal", "-shm", "-journal"))}:
+        raise ValueError(f"{out} is the store itself; write the export to another file")
+
+
 def check_filters(store: Store, filters: Filters) -> None:
     """ValueError for a bad date or an unknown queue or moderator (rather than an empty file)."""
     filters.window()
@@ -415,6 +427,7 @@ def export(store: Store, who: User | str, kind: str, fmt: str, out: str | os.Pat
         raise ValueError(f"export one of {', '.join(KINDS)} (got {kind!r}); the report is a PDF")
     if fmt not in FORMATS:
         raise ValueError(f"{kind} export as {', '.join(FORMATS)}; only the report is a PDF")
+    check_output(store, out)
     check_filters(store, filters)
     tables = SOURCES[kind](store, filters)
     if pseudonymise:

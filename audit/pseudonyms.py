@@ -17,9 +17,11 @@ The prefix says the role the column gives the person (``mod-`` in a
 moderator column, ``aud-`` for an auditor); the hex part is the person, so
 one person who both moderates and audits keeps the same hex. Names inside
 free text (notes, comments) are replaced too, as whole words, case
-insensitive, for every user name and display name the store knows; a name
-spelled differently in a note ("Anna" for "ana") is not found, so free
-text is best-effort, not a guarantee.
+insensitive, for every user name and display name the store knows and
+every word of a display name (a surname alone is still a name; a word two
+people share becomes ``[name]``); a name spelled differently in a note
+("Anna" for "ana") is not found, so free text is best-effort, not a
+guarantee.
 """
 
 from __future__ import annotations
@@ -34,20 +36,44 @@ from review.store import Store
 
 SECRET_SETTING = "exports.pseudonym_secret"
 MIN_HEX = 6
+AMBIGUOUS = "[name]"  # a word of several people's display names: nobody's pseudonym fits
 
 
 class Pseudonyms:
     """Maps names to pseudonyms; built by :func:`for_store`."""
 
     def __init__(self, secret: bytes, known: dict[str, list[str]] | None = None):
-        """*known*: each user name with its other spellings (display name), for free-text scrubbing."""
+        """*known*: each user name with its other spellings (display name), for free-text scrubbing.
+
+        Besides each full spelling, every word of a display name ("Alves" of
+        "Ana Alves") is replaced too: a surname alone in a note is still a
+        real name. A word two people share cannot be given one person's
+        pseudonym, so it becomes :data:`AMBIGUOUS`.
+        """
         self._secret = secret
         known = known or {}
         self._digits = _digits_needed(secret, list(known))
-        spellings = {spelling.casefold(): name for name, others in known.items() for spelling in [name, *others]
-                     if spelling.strip()}
+        spellings: dict[str, str | None] = {}  # casefolded spelling -> user name (None: shared by several)
+        for name, others in known.items():
+            for other in others:
+                for word in (other or "").split():
+                    key = word.casefold()
+                    if len(key) > 1 and spellings.get(key, name) != name:
+                        spellings[key] = None
+                    elif len(key) > 1:
+                        spellings[key] = name
+        for name, others in known.items():  # full spellings win over the words of someone's display name
+            for spelling in [name, *others]:
+                if spelling and spelling.strip():
+                    spellings[spelling.casefold()] = name
         self._spelling = spellings
-        ordered = sorted(spellings, key=len, reverse=True)  # "Ana Silva" before "ana"
+        # The pattern holds each spelling as written *and* casefolded: casefolding changes
+        # some letters ("Weiß" -> "weiss", "İ" -> "i̇"), and IGNORECASE does not undo that.
+        forms = {form for name, others in known.items() for spelling in [name, *others]
+                 if spelling and spelling.strip() for form in (spelling, spelling.casefold())}
+        forms |= {form for others in known.values() for other in others for word in (other or "").split()
+                  if len(word.casefold()) > 1 for form in (word, word.casefold())}
+        ordered = sorted(forms, key=len, reverse=True)  # "Ana Silva" before "ana"
         self._pattern = (re.compile(r"(?<!\w)(" + "|".join(re.escape(s) for s in ordered) + r")(?!\w)", re.IGNORECASE)
                          if ordered else None)
 
@@ -62,7 +88,21 @@ class Pseudonyms:
         """*text* with every known name and display name replaced by ``user-…``."""
         if not text or self._pattern is None:
             return text
-        return self._pattern.sub(lambda m: self.name(self._spelling[m.group(0).casefold()]), text)
+        return self._pattern.sub(self._replacement, text)
+
+    def _replacement(self, match: re.Match) -> str:
+        found = match.group(0)
+        for key in (found.casefold(), found.lower()):
+            if key in self._spelling:
+                name = self._spelling[key]
+                return AMBIGUOUS if name is None else self.name(name)
+        # IGNORECASE matched a letter casefolding maps elsewhere ("ipek" for "İpek"):
+        # find the spelling it matched rather than leave a name in the text.
+        for spelling, name in self._spelling.items():
+            if re.fullmatch(re.escape(spelling), found, re.IGNORECASE) or \
+                    re.fullmatch(re.escape(spelling), found.casefold(), re.IGNORECASE):
+                return AMBIGUOUS if name is None else self.name(name)
+        return AMBIGUOUS
 
 
 def _digits_needed(secret: bytes, names: list[str]) -> int:

@@ -81,25 +81,37 @@ def date_range(since: str | None, until: str | None) -> tuple[str | None, str | 
     """
     start = end = None
     if since:
-        start = iso(_bound(since, "since"))
+        start = _canonical(_bound(since, "since"))
     if until:
         moment = _bound(until, "until")
-        end = iso(moment + (_dt.timedelta(days=1) if _DATE.match(until.strip()) else _dt.timedelta(milliseconds=1)))
+        try:
+            end = _canonical(moment + (_dt.timedelta(days=1) if _DATE.match(until.strip()) else _dt.timedelta(milliseconds=1)))
+        except OverflowError:  # the last day Python can represent: nothing lies after it anyway
+            end = None
     if start and end and start >= end:
         raise ValueError(f"--since {since} is after --until {until}")
     return start, end
 
 
+def _canonical(moment: _dt.datetime) -> str:
+    """Veil's UTC text with a four-digit year, so it compares as text with stored times (year 999 too)."""
+    text = iso(moment)
+    year = text.split("-", 1)[0]
+    return f"{int(year):04d}" + text[len(year):]
+
+
 def _bound(text: str, what: str) -> _dt.datetime:
     try:
         return parse(text)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00, which is before year 1 in UTC
+        raise ValueError(f"--{what} {text!r} is outside the dates Veil can represent (years 1 to 9999, UTC)") from None
     except ValueError:
         raise ValueError(f"--{what} {text!r} is not a date (YYYY-MM-DD) or an ISO 8601 time") from None
 
 
 def _echo_end(end: str | None) -> str | None:
     """The inclusive last moment of [start, end), for the report header."""
-    return iso(parse(end) - _dt.timedelta(milliseconds=1)) if end else None
+    return _canonical(parse(end) - _dt.timedelta(milliseconds=1)) if end else None
 
 
 # -------------------------------------------------------------- reading

@@ -139,7 +139,8 @@ def save_plan(
 
     *seed* defaults to a random token, stored with the plan: reproducible
     for whoever holds the store, unpredictable to the people sampled.
-    *starts_at* (default now) keeps a new plan from sampling old history.
+    *starts_at* (default now for a new plan, unchanged for an existing
+    one) keeps a new plan from sampling old history.
     """
     user = roles.require(store, lead, "lead", to="define sampling plans")
     name = (name or "").strip()
@@ -162,10 +163,16 @@ def save_plan(
         if missing or not queues:
             raise PlanError(f"unknown queue(s): {', '.join(missing)}" if missing else "the queue filter is empty")
     now = store.now()
-    starts = iso(parse(starts_at)) if starts_at else now
+    try:
+        given_start = iso(parse(starts_at)) if starts_at else None
+    except (TypeError, ValueError, OverflowError):
+        raise PlanError(f"starts_at must be an ISO 8601 date or time (got {starts_at!r})") from None
     with store.transaction():
-        old = store.db.execute("SELECT seed FROM audit_plans WHERE name = ?", [name]).fetchone()
+        old = store.db.execute("SELECT seed, starts_at FROM audit_plans WHERE name = ?", [name]).fetchone()
         seed = str(seed) if seed is not None else (old[0] if old else secrets.token_hex(8))
+        # Like the seed, the start is kept on edit: moving it to "now" whenever a lead changes
+        # the rate would silently drop today's decisions and yesterday's minimum from the plan.
+        starts = given_start or (old[1] if old else now)
         values = [rate, min_per_moderator_per_day, json.dumps({"by": by}), json.dumps(boosts, sort_keys=True),
                   json.dumps(queues) if queues is not None else None, period, seed, starts, int(bool(active))]
         store.db.execute(

@@ -303,7 +303,7 @@ def results_services(store: Store, policy: Taxonomy, user: User):
     from ui.results_page import ResultsServices, load_results
 
     def history(audit_id: int) -> list[dict]:
-        return on_own_connection(store, lambda s: disputes.history(s, audit_id))()
+        return on_own_connection(store, lambda s: disputes.history_for(s, user, audit_id))()
 
     return ResultsServices(store, policy, user, load_results=on_own_connection(store, lambda s: load_results(s, user)),
                            load_history=history)

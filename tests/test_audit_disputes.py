@@ -136,3 +136,21 @@ def test_dispute_rows_are_append_only(store, team):
                 "UPDATE dispute_resolutions SET outcome = 'overturned'", "DELETE FROM dispute_resolutions"):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             store.db.execute(sql)
+
+
+def test_a_moderator_reads_only_their_own_audit_history_and_never_the_auditor(store, team):
+    """Regression: disputes.history had no viewer check and named the auditor to the moderator."""
+    mine = _audit(store, "ana", "incorrect")
+    theirs = _audit(store, "ben", "incorrect")
+    steps = disputes.history_for(store, "ana", mine)
+    assert [s["step"] for s in steps] == ["blind", "revealed", "scored"]
+    assert all(s["by"] is None for s in steps)  # the auditor stays anonymous
+    assert "dan" not in repr(steps)
+    with pytest.raises(PermissionError):
+        disputes.history_for(store, "ana", theirs)
+    assert disputes.history_for(store, "dan", theirs)[0]["by"] == "dan"  # the auditor who did it
+    assert disputes.history_for(store, "lee", mine)[0]["by"] == "dan"  # a lead
+    with pytest.raises(PermissionError):
+        disputes.history_for(store, "nobody", mine)
+    with pytest.raises(KeyError):
+        disputes.history_for(store, "ana", 999)

@@ -311,3 +311,30 @@ def test_cli_sample_needs_a_lead_when_there_are_several(tmp_path, capsys):
         store.add_user("lou", ["lead"])
     assert main(["sample", "--store", str(path)]) == 2
     assert "--lead" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--until", "9999-12-31"], ["--since", "0001-01-01T00:00:00+01:00"]])
+def test_cli_metrics_dates_at_the_edge_of_the_calendar_do_not_crash(store_file, capsys, argv):
+    """Regression: an OverflowError traceback (exit 1) instead of a figure or a clear message."""
+    code = main(["metrics", "--store", str(store_file), *argv])
+    assert code in (0, 2)
+    if code == 2:
+        assert "veil:" in capsys.readouterr().err
+
+
+def test_a_year_before_1000_still_compares_with_stored_times():
+    start, end = report.date_range("0999-01-01", "9999-12-31")
+    assert start == "0999-01-01T00:00:00.000Z" and start < "2026-01-01T00:00:00.000Z" and end is None
+
+
+@pytest.mark.parametrize("command", [["metrics"], ["sample"], ["verify"],
+                                     ["export", "audits", "--format", "csv", "--out", "OUT", "--user", "lee"]])
+def test_cli_commands_refuse_a_store_that_is_not_there(tmp_path, capsys, command):
+    """Regression: a mistyped --store created an empty store there and reported on it with exit 0."""
+    missing = tmp_path / "typo.db"
+    argv = [str(tmp_path / "out.csv") if a == "OUT" else a for a in command]
+    with pytest.raises(SystemExit) as exit_:
+        main([*argv, "--store", str(missing)])
+    assert exit_.value.code == 2
+    assert "no Veil store" in capsys.readouterr().err
+    assert not missing.exists() and not (tmp_path / "out.csv").exists()

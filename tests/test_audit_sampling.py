@@ -356,3 +356,16 @@ def test_property_nobody_ever_audits_their_own_decision(roles, work, rate, seed)
                 "SELECT COUNT(*) FROM audits a JOIN decisions d ON d.id = a.decision_id WHERE a.auditor_id = d.user_id"
             ).fetchone()[0]
             assert blind == 0
+
+
+def test_editing_a_plan_keeps_its_start_and_a_bad_start_is_a_plan_error(store, team, clock):
+    """Regression: re-saving a plan (say, a new rate) moved starts_at to now, dropping today's decisions."""
+    queue = store.add_queue("spam")
+    plan = sampling.save_plan(store, "lee", "qa", rate=0.1, seed="s", starts_at="2026-01-01")
+    clock.advance(3600)
+    edited = sampling.save_plan(store, "lee", "qa", rate=1.0)
+    assert edited.starts_at == plan.starts_at == "2026-01-01T00:00:00.000Z"
+    ids = _decide(store, queue, [("ana", "2026-01-05T09:30:00.000Z", {})])
+    assert {s.decision_id for s in sampling.run_plans(store, "lee")[0].samples} == set(ids)
+    with pytest.raises(PlanError, match="starts_at"):
+        sampling.save_plan(store, "lee", "other", rate=0.1, starts_at="yesterday")

@@ -12,6 +12,7 @@ import csv
 import datetime as _dt
 import json
 import threading
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -474,3 +475,43 @@ def test_dialog_tells_a_non_lead_why_nothing_was_written(data, qtbot, tmp_path):
     qtbot.waitUntil(lambda: not widget.running(), timeout=10_000)
     assert "not a lead" in widget.status.text()
     assert not list(tmp_path.glob("veil-decisions-*"))
+
+
+# ------------------------------------------------------------ regressions
+@pytest.mark.parametrize("suffix", ["", "-wal"])
+def test_an_export_never_replaces_the_store(data, suffix):
+    """Regression: --out naming the store renamed a CSV over the database and lost everything."""
+    target = Path(str(data.path) + suffix)
+    before = target.read_bytes() if target.exists() else None
+    with pytest.raises(ValueError, match="store itself"):
+        exports.export(data, "lindqvist", "decisions", "csv", target)
+    assert (target.read_bytes() if target.exists() else None) == before
+    assert data.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 5
+
+
+def test_the_cli_refuses_to_export_over_the_store(data, capsys):
+    data.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert main(["export", "decisions", "--format", "csv", "--out", str(data.path), "--store", str(data.path),
+                 "--user", "lindqvist"]) == 2
+    assert "store itself" in capsys.readouterr().err
+    assert data.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 5
+
+
+def test_names_that_casefolding_changes_and_surnames_alone_are_pseudonymised(team, tmp_path):
+    """Regression: the pattern held only casefolded spellings, so "Strauß" (-> "strauss") was never found."""
+    team.add_user("strauss", ["moderator"], "Jürgen Strauß")
+    team.add_user("yilmaz", ["moderator"], "İpek Yılmaz")
+    _audited(team, moderator="strauss", note="Strauß asked İpek Yılmaz", correct=False,
+             comment="see Okonkwo and Jürgen's notes; Alvarez agreed")
+    for fmt in exports.FORMATS:
+        out = tmp_path / f"a.{fmt}"
+        for kind in ("decisions", "audits"):
+            exports.export(team, "lindqvist", kind, fmt, out, pseudonymise=True)
+            raw = out.read_bytes()
+            if fmt == "xlsx":
+                import zipfile
+                with zipfile.ZipFile(out) as book:
+                    raw = b"".join(book.read(name) for name in book.namelist())
+            text = raw.decode("utf-8", "replace").casefold()
+            for name in ("strauß", "strauss", "jürgen", "i̇pek", "yılmaz", "okonkwo", "alvarez"):
+                assert name not in text, (kind, fmt, name)

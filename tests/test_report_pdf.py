@@ -183,3 +183,14 @@ def test_cli_writes_the_report_and_refuses_other_formats(week, tmp_path, capsys)
     assert main(["export", "report", "--out", str(tmp_path / "r2.pdf"), "--store", str(week.path), "--user", "lee",
                  "--moderator", "ana"]) == 2
     assert "whole team" in capsys.readouterr().err
+
+
+def test_the_report_never_replaces_the_store(tmp_path, clock):
+    from desktop import wiring
+    from ui.report_pdf import export_report
+
+    with wiring.open_store(tmp_path / "r.db", clock=clock) as store:
+        store.add_user("lee", ["lead"])
+        with pytest.raises(ValueError):
+            export_report(store, "lee", store.path)
+        assert store.db.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 1

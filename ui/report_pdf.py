@@ -525,6 +525,7 @@ def export_report(store: Store, who: User | str, out: str | os.PathLike, *, sinc
                   cancelled: Callable[[], bool] | None = None) -> ExportResult:
     """A lead writes the report for [since, until] to *out*; logged as ``export.written``."""
     lead = exports.require_lead(store, who)
+    exports.check_output(store, out)
     filters = Filters(since=since, until=until)
     filters.window()
     names = for_store(store, lead.name) if pseudonymise else None

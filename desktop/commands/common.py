@@ -15,9 +15,19 @@ def add_store_option(parser: argparse.ArgumentParser) -> None:
                         help="the store file (default: $VEIL_HOME/veil.db, else the user data folder)")
 
 
-def open_store(args: argparse.Namespace) -> Store:
-    """Open the store named by --store (or the default); exit 2 with a message if it cannot."""
+def open_store(args: argparse.Namespace, *, must_exist: bool = False) -> Store:
+    """Open the store named by --store (or the default); exit 2 with a message if it cannot.
+
+    *must_exist*: for commands that only read or act on an existing store
+    (metrics, sample, verify, export). Opening a path creates a store there,
+    so a mistyped ``--store`` would otherwise report on a new, empty store
+    (and leave it behind) instead of saying the store is not there.
+    """
     path = paths.store_path(getattr(args, "store", None))
+    if must_exist and not path.exists():
+        print(f"veil: there is no Veil store at {path} (create one with: veil demo --store PATH, or veil import)",
+              file=sys.stderr)
+        raise SystemExit(2)
     try:
         return wiring.open_store(path)
     except StoreError as exc:

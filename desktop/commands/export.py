@@ -92,9 +92,10 @@ def run(args: argparse.Namespace) -> int:
     if args.what == "report" and (args.queue or args.moderator):
         return fail("the report covers the whole team; --queue and --moderator filter decisions and audits")
     started = time.perf_counter()
-    with open_store(args) as store:
+    with open_store(args, must_exist=True) as store:
         try:
             filters.window()
+            exports.check_output(store, out)
             exports.check_filters(store, filters)
             lead = exports.require_lead(store, who_exports(args, [u.name for u in store.users() if u.has("lead")]))
         except (ValueError, PermissionError) as exc:

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         report.date_range(args.since, args.until)
     except ValueError as exc:
         return fail(str(exc))
-    with open_store(args) as store:
+    with open_store(args, must_exist=True) as store:
         data = report.build(store, by=args.by, since=args.since, until=args.until)
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from audit import sampling
 
-    with open_store(args) as store:
+    with open_store(args, must_exist=True) as store:
         if args.due:
             if args.plan:
                 return fail("--due runs every due plan; leave out --plan")

@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    with open_store(args) as store:
+    with open_store(args, must_exist=True) as store:
         applied = store.db.execute("SELECT migration_set, name FROM _sqlite_migrations ORDER BY id").fetchall()
         steps = ", ".join(f"{s}/{n}" for s, n in applied)
         print(f"schema: current ({len(applied)} steps: {steps})")
