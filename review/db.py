@@ -63,7 +63,15 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
             db.conn.execute("ROLLBACK")
         raise
     else:
-        db.conn.execute("COMMIT")
+        try:
+            db.conn.execute("COMMIT")
+        except BaseException:
+            # A failed COMMIT (deferred constraint, I/O error) can leave the
+            # transaction open; without this, every later "transaction" would
+            # nest as a savepoint of it and never be committed.
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
 
 
 def backup(db: sqlite_utils.Database, target: Path) -> Path:

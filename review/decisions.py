@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from review import VERSION
-from review.clock import iso, parse
+from review.clock import iso, normalise, parse
 from review.media import phash_distance
-from review.serving import LEASE_SECONDS, Item, ensure_held
+from review.serving import LEASE_SECONDS, Item, LeaseLost, ensure_held
 from review.store import Store, User
 from review.taxonomy import Taxonomy
 
@@ -98,6 +98,7 @@ def record_past_decision(
             note=note, shown_at=shown_at, decided_at=decided_at, handle_ms=handle_ms, revealed_ms=0, source=source,
         )
         store.db.execute("UPDATE items SET state = 'decided' WHERE id = ?", [item_id])
+        store.db.execute("DELETE FROM leases WHERE item_id = ?", [item_id])  # closed: nobody holds it any more
         store.log(user, "decision.recorded", f"item:{item_id}",
                   {"decision": decision_id, "action": action, "labels": list(labels), "source": source})
     return decision_id
@@ -135,11 +136,23 @@ def decide(
     if problem:
         raise DecisionError(problem)
     escalates = taxonomy.action(action).escalates
+    if shown_at is not None:
+        try:
+            shown_at = normalise(shown_at)
+        except (ValueError, TypeError, AttributeError):
+            raise DecisionError(f"shown_at {shown_at!r} is not an ISO 8601 time") from None
     with store.transaction():
         ensure_held(store, user, item_id)
         row = store.db.execute("SELECT queue_id, state FROM items WHERE id = ?", [item_id]).fetchone()
         if row is None or row[1] != "pending":
             raise DecisionError("This item has already been decided")
+        # The lease row (live or lapsed) must still be the user's. Deciding,
+        # escalating and giving an item back delete it, so a second window
+        # showing the same item cannot decide it again, e.g. close an item
+        # the first window just escalated to a lead.
+        lease = store.db.execute("SELECT user_id FROM leases WHERE item_id = ?", [item_id]).fetchone()
+        if lease is None or lease[0] != user.id:
+            raise LeaseLost("You no longer hold this item (it was escalated, decided or given back meanwhile)")
         queue = store.queue_by_id(row[0])
         if escalates and queue.escalation_queue_id is None:
             raise DecisionError(f"The queue {queue.name!r} has no escalation queue; ask a lead to set one")

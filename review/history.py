@@ -389,7 +389,7 @@ class DecisionIndex:
         self._loaded |= set(wanted)
         for chunk in _chunks(sorted(wanted)):
             rows = store.db.execute(
-                # The uncorrelated NOT IN runs once per query (revokes_id has no index).
+                # The uncorrelated NOT IN runs once per query (still fine now that revokes_id is indexed, m007).
                 f"""SELECT d.id, d.item_id, u.name, d.action, d.decided_at,
                            d.id NOT IN (SELECT revokes_id FROM decisions WHERE revokes_id IS NOT NULL)
                     FROM decisions d JOIN users u ON u.id = d.user_id

@@ -1,7 +1,7 @@
 """The review domain's tables, as an ordered set of sqlite-utils migrations.
 
 Rules: a migration, once released, never changes; a new need is a new
-migration appended at the end. ``tests/test_migrations.py`` upgrades a store
+migration appended at the end. ``tests/test_store.py`` (test_upgrade_from_each_older_version…) upgrades a store
 from every older version to prove the chain still works.
 
 Append-only tables (``decisions``, ``events``) are guarded by triggers, so
@@ -256,3 +256,14 @@ def m006_passphrases(db: sqlite_utils.Database) -> None:
         ALTER TABLE queues ADD COLUMN merged_into_id INTEGER REFERENCES queues(id);
         """
     )
+
+
+@migrations(name="m007_decisions_revokes")
+def m007_decisions_revokes(db: sqlite_utils.Database) -> None:
+    """Index ``decisions.revokes_id``.
+
+    "Is this decision revoked?" (``NOT EXISTS (… WHERE r.revokes_id = d.id)``)
+    is asked by undo, "seen before", the lead's label selection and history
+    import; without an index each asking scans every decision.
+    """
+    db.execute("CREATE INDEX IF NOT EXISTS decisions_revokes ON decisions (revokes_id)")

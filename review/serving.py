@@ -166,17 +166,21 @@ def claim_next(
     severe budget is spent).
     """
     _check_rule(severe)
-    candidates = servable_queues(store, user, queues)
     with store.transaction():
+        candidates = servable_queues(store, user, queues)  # read under the write lock: a queue paused now serves nobody
         now_dt = store.clock.now()
         now, expires = iso(now_dt), iso(now_dt + _dt.timedelta(seconds=lease_seconds))
+        # One item at a time: give back what is already held. Only a pending
+        # item counts: a live lease left on a closed item (a history import
+        # closed it) must not hide the pending one the user also holds.
         held = store.db.execute(
-            "SELECT item_id FROM leases WHERE user_id = ? AND expires_at > ?", [user.id, now]
+            "SELECT l.item_id FROM leases l JOIN items i ON i.id = l.item_id"
+            " WHERE l.user_id = ? AND l.expires_at > ? AND i.state = 'pending'"
+            " ORDER BY l.claimed_at, l.item_id LIMIT 1",
+            [user.id, now],
         ).fetchone()
-        if held is not None:  # one item at a time: give back what is already held
-            item = load_item(store, held[0])
-            if item.state == "pending":
-                return item
+        if held is not None:
+            return load_item(store, held[0])
         found = _pick(store, candidates, now, exclude, severe)
         if found is None:
             return None

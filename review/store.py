@@ -16,7 +16,7 @@ from typing import Any, Iterable, Sequence
 import sqlite_utils
 
 from review import events
-from review.clock import Clock, SystemClock, iso, parse
+from review.clock import Clock, SystemClock, iso, normalise, parse
 from review.db import StoreError, backup, connect, write_transaction
 from review.schema import QUEUE_KINDS, ROLES, migrations as review_migrations
 
@@ -238,8 +238,10 @@ class Store:
         sla = {q.id: q.sla_seconds for q in self.queues()}
         prepared = []
         for row in rows:
-            received = row["received_at"]
-            due = row.get("due_at") or iso(parse(received) + _dt.timedelta(seconds=sla[row["queue_id"]]))
+            # Stored times are always canonical: "…08:00:00Z" would sort after
+            # "…08:00:00.500Z" as text and break due/breach comparisons.
+            received = normalise(row["received_at"])
+            due = normalise(row["due_at"]) if row.get("due_at") else iso(parse(received) + _dt.timedelta(seconds=sla[row["queue_id"]]))
             prepared.append(
                 [
                     row["external_id"], row["queue_id"], row["kind"], row.get("media_path"), row.get("media_type"),

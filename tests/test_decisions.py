@@ -160,3 +160,32 @@ def test_seen_before_finds_near_duplicate_images_by_perceptual_hash(store, polic
     decisions.record_past_decision(store, item_id=3, user="ana", action="no_violation",
                                    decided_at="2026-01-05T08:31:00Z")
     assert decisions.history(store, serving.load_item(store, 2)) == {"remove": 1}
+
+
+def test_a_second_window_cannot_decide_an_item_the_first_escalated(store, setup, policy):
+    ana, _, _ = setup
+    item = serving.claim_next(store, ana)
+    decisions.decide(store, policy, ana, item.id, action="escalate", note="credible threat?")
+    with pytest.raises(serving.LeaseLost):
+        decisions.decide(store, policy, ana, item.id, action="no_violation")
+    moved = serving.load_item(store, item.id)
+    assert (moved.queue_name, moved.state) == ("escalations", "pending")
+    assert store.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 1
+
+
+def test_a_past_decision_releases_the_lease_on_the_item_it_closes(store, setup, policy):
+    ana, _, _ = setup
+    item = serving.claim_next(store, ana)
+    decisions.record_past_decision(store, item_id=item.id, user="ben", action="remove", labels=["spam"],
+                                   decided_at="2026-01-04T10:00:00Z")
+    assert store.db.execute("SELECT COUNT(*) FROM leases WHERE item_id = ?", [item.id]).fetchone()[0] == 0
+    assert serving.claim_next(store, ana).id != item.id
+
+
+def test_shown_at_is_stored_canonical(store, setup, policy, clock):
+    ana, _, _ = setup
+    item = serving.claim_next(store, ana)
+    clock.advance(2)
+    made = decisions.decide(store, policy, ana, item.id, action="no_violation", shown_at="2026-01-05T10:00:00+01:00")
+    row = store.db.execute("SELECT shown_at, handle_ms FROM decisions WHERE id = ?", [made.id]).fetchone()
+    assert row == ("2026-01-05T09:00:00.000Z", 2000)

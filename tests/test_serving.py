@@ -173,3 +173,17 @@ def test_severe_rules_prefer_milder_items_or_refuse_severe_ones(store, team):
     assert serving.claim_next(store, ana, severe="prefer_mild").external_id == "gore"
     with pytest.raises(ValueError):
         serving.claim_next(store, ana, severe="sometimes")
+
+
+def test_a_lease_left_on_a_closed_item_does_not_hide_the_held_pending_one(store, team, clock):
+    ana = team[0]
+    queue = store.add_queue("spam")
+    _fill(store, queue, 3)
+    first = serving.claim_next(store, ana)
+    clock.advance(1)
+    second = [i for i in (1, 2, 3) if i != first.id][0]
+    store.db.execute("INSERT INTO leases (item_id, user_id, claimed_at, expires_at) VALUES (?, ?, ?, ?)",
+                     [second, ana.id, store.now(), "2026-01-05T10:00:00.000Z"])
+    store.db.execute("UPDATE items SET state = 'decided' WHERE id = ?", [first.id])  # closed elsewhere
+    assert serving.claim_next(store, ana).id == second  # what ana holds, not a third item
+    assert store.db.execute("SELECT COUNT(*) FROM leases WHERE user_id = ?", [ana.id]).fetchone()[0] == 2

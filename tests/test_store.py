@@ -148,3 +148,43 @@ def test_settings_round_trip_per_scope(store):
     store.set_setting("blur", 4)
     store.set_setting("blur", 6, user_id=7)
     assert (store.setting("blur"), store.setting("blur", user_id=7), store.setting("none", "d")) == (4, 6, "d")
+
+
+# ------------------------------------------------------ review regressions
+def test_a_failed_commit_leaves_no_transaction_open(store):
+    """A COMMIT that fails must roll back; else every later write nests in it and is never committed."""
+    from review.db import write_transaction
+
+    with pytest.raises(sqlite3.IntegrityError):
+        with write_transaction(store.db):
+            store.db.execute("PRAGMA defer_foreign_keys = ON")
+            store.db.execute("INSERT INTO leases (item_id, user_id, claimed_at, expires_at) VALUES (999, 999, 'x', 'y')")
+    assert not store.db.conn.in_transaction
+    store.add_user("ana", ["moderator"])
+    other = Store.open(store.path)
+    try:
+        assert other.user("ana").name == "ana"  # committed, visible to a second connection
+    finally:
+        other.close()
+
+
+def test_item_times_are_stored_canonical_so_breaches_compare_right(store, clock):
+    queue = store.add_queue("spam", sla_seconds=3600)
+    store.add_items([
+        {"external_id": "a", "queue_id": queue.id, "kind": "text", "received_at": "2026-01-05T08:00:00Z"},
+        {"external_id": "b", "queue_id": queue.id, "kind": "text", "received_at": "2026-01-05T09:00:00+01:00",
+         "due_at": "2026-01-05T09:00:00Z"},
+    ])
+    rows = store.db.execute("SELECT received_at, due_at FROM items ORDER BY external_id").fetchall()
+    assert rows == [("2026-01-05T08:00:00.000Z", "2026-01-05T09:00:00.000Z"),
+                    ("2026-01-05T08:00:00.000Z", "2026-01-05T09:00:00.000Z")]
+    clock.advance(0.5)  # 09:00:00.500Z: both are past due
+    (health,) = store.queue_health()
+    assert health.breached == 2
+
+
+def test_revoked_checks_use_an_index(store):
+    plan = " ".join(r[-1] for r in store.db.execute(
+        "EXPLAIN QUERY PLAN SELECT d.id FROM decisions d WHERE d.item_id = 1 AND d.revokes_id IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.revokes_id = d.id)"))
+    assert "decisions_revokes" in plan
