@@ -35,21 +35,26 @@ from PySide6.QtWidgets import (
 )
 
 import resources
+from audit import audits, disputes, gold, sampling
 from desktop import demo_workspace, paths, wiring
-from review.db import StoreError
-from audit import gold, sampling
 from review import auth, taxonomy, viewing, wellbeing
+from review.db import StoreError
 from review.demo import is_demo
 from review.devclock import clock_from_env
 from review.store import QueueHealth, Store, User
 from review.taxonomy import Taxonomy, TaxonomyError
 from ui import keymap, theme
+from ui.audit_page import AuditPage, AuditServices
+from ui.dashboard import DashboardPage, load_dashboard
+from ui.disputes_page import DisputesPage, DisputesServices, load_board
 from ui.main_window import MainWindow
 from ui.passphrase import passphrase_confirm
+from ui.queue_admin import QueueAdminPage
 from ui.queue_overview import QueueOverview
+from ui.results_page import ResultsPage, ResultsServices, load_results
 from ui.review_page import ReviewPage, ReviewServices
-from ui.wellbeing import WellbeingController, WellbeingWidgets
 from ui.tasks import TaskRunner
+from ui.wellbeing import WellbeingController, WellbeingWidgets
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -206,10 +211,6 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy) -> None:
     # Audit is for auditors only: audit.audits refuses anyone without the
     # auditor role, so a pure lead would see nothing but that refusal; leads
     # judge audits on Disputes (give a lead the auditor role to let them audit).
-    from ui.audit_page import AuditPage
-    from ui.disputes_page import DisputesPage
-    from ui.results_page import ResultsPage
-
     window.register_page("queues", "Queues", queues_page, roles=None)
     window.register_page("review", "Review", review_page, roles={"moderator", "lead"})
     window.register_page("audit", "Audit",
@@ -221,15 +222,11 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy) -> None:
                          lambda user: DisputesPage(disputes_services(store, policy, user)), roles={"lead"})
 
     def dashboard_page(user: User) -> QWidget:
-        from ui.dashboard import DashboardPage, load_dashboard
-
         return DashboardPage(on_own_connection(store, lambda connection: load_dashboard(connection, user)))
 
     window.register_page("dashboard", "Dashboard", dashboard_page, roles={"lead"})
 
     def queue_admin_page(user: User) -> QWidget:
-        from ui.queue_admin import QueueAdminPage
-
         return QueueAdminPage(store, user, lambda work: on_own_connection(store, work),
                               labels=[label.id for label in policy.labels])
 
@@ -288,9 +285,6 @@ def review_services(
 
 def audit_services(store: Store, policy: Taxonomy, user: User, wellbeing_controller: WellbeingController | None = None):
     """The audit page's services: the review page's viewing settings, keys and break coach, and the work list."""
-    from audit import audits
-    from ui.audit_page import AuditServices
-
     review = review_services(store, policy, user, wellbeing_controller)
     return AuditServices(store, policy, user, review.view, review.bindings,
                          load_work=on_own_connection(store, lambda s: audits.work_list(s, user)),
@@ -299,9 +293,6 @@ def audit_services(store: Store, policy: Taxonomy, user: User, wellbeing_control
 
 def results_services(store: Store, policy: Taxonomy, user: User):
     """"My results": the person's audited decisions and one audit's history, each on its own connection."""
-    from audit import disputes
-    from ui.results_page import ResultsServices, load_results
-
     def history(audit_id: int) -> list[dict]:
         return on_own_connection(store, lambda s: disputes.history_for(s, user, audit_id))()
 
@@ -311,8 +302,6 @@ def results_services(store: Store, policy: Taxonomy, user: User):
 
 def disputes_services(store: Store, policy: Taxonomy, user: User):
     """The lead's Disputes page: open disputes with sample counts, and running the plans as this lead."""
-    from ui.disputes_page import DisputesServices, load_board
-
     return DisputesServices(store, policy, user, load_board=on_own_connection(store, load_board),
                             run_sampling=on_own_connection(store, lambda s: sampling.run_plans(s, user)))
 
