@@ -44,6 +44,7 @@ from ui.audit_panels import ERROR_KEYS, SEVERITY_KEYS, VERDICT_KEYS, ComparePane
 from ui.item_panels import DecisionPanel
 from ui.item_view import ItemView
 from ui.qa_common import ReadOnlyTable, local_time, score_text, text_label, verdict_words
+from ui.refresh import SingleFlight
 from ui.tasks import TaskRunner
 from ui.wellbeing import WellbeingController
 
@@ -79,7 +80,9 @@ class AuditPage(QWidget):
         self.runner = TaskRunner(self, name="audit")
         self.task: AuditTask | None = None
         self.step = IDLE
-        self._loading = self._again = False
+        self._loads = SingleFlight(services.load_work, self.runner, parent=self)
+        self._loads.loaded.connect(self._work_ready)
+        self._loads.failed.connect(self._work_failed)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._build()
         self._bind_keys(services.bindings)
@@ -228,13 +231,7 @@ class AuditPage(QWidget):
     # ------------------------------------------------------------ work list
     def refresh(self) -> None:
         """Reload the work list in the background (one load at a time)."""
-        if self.runner.closed:
-            return
-        if self._loading:
-            self._again = True
-            return
-        self._loading = True
-        self.runner.submit(self.services.load_work, on_done=self._work_ready, on_error=self._work_failed)
+        self._loads.request()
 
     def _work_ready(self, samples: list[Sample]) -> None:
         mine = sum(1 for s in samples if s.auditor == self.user.name)
@@ -255,18 +252,10 @@ class AuditPage(QWidget):
             self.summary.setText("")
             self.message.setText("Nothing to audit right now. Samples arrive when a lead's sampling plan runs.\n"
                                  "Press Enter to check again.")
-        self._load_done()
         self.work_loaded.emit()
 
     def _work_failed(self, exc: BaseException) -> None:
         self.summary.setText(f"Could not load the work list: {exc}")
-        self._load_done()
-
-    def _load_done(self) -> None:
-        self._loading = False
-        if self._again:
-            self._again = False
-            self.refresh()
 
     # ------------------------------------------------------------ the flow
     def enter(self) -> None:

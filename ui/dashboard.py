@@ -63,6 +63,7 @@ from review.store import Store, User
 from review.wellbeing import format_duration
 from ui import charts, theme
 from ui.queue_overview import human_age, sla_text
+from ui.refresh import SingleFlight, reason
 from ui.tasks import TaskRunner
 
 __all__ = ["DashboardData", "DashboardPage", "load_dashboard", "render_charts"]
@@ -502,7 +503,9 @@ class DashboardPage(QWidget):
         self._own_runner = runner is None
         self._runner = runner or TaskRunner(self, max_threads=1, name="dashboard")
         self._data: DashboardData | None = None
-        self._loading = self._load_again = False
+        self._loads = SingleFlight(load, self._runner, parent=self)
+        self._loads.loaded.connect(self._loaded)
+        self._loads.failed.connect(self._failed)
         self._rendering = self._render_again = False
         self._closed = False
 
@@ -590,15 +593,10 @@ class DashboardPage(QWidget):
         """Load new figures in the background; one more follows if one is running. True if started now."""
         if self._closed:
             return False
-        if self._loading:
-            self._load_again = True
-            return False
-        self._loading = True
-        self._runner.submit(self._load, on_done=self._loaded, on_error=self._failed, owner=self)
-        return True
+        return self._loads.request()
 
     def is_refreshing(self) -> bool:
-        return self._loading
+        return self._loads.busy
 
     def render(self) -> bool:
         """Paint the charts for the figures in hand, at the views' sizes, in the background."""
@@ -635,6 +633,7 @@ class DashboardPage(QWidget):
         if self._closed:
             return
         self._closed = True
+        self._loads.close()
         self.timer.stop()
         self.render_timer.stop()
         if self._own_runner:
@@ -642,7 +641,6 @@ class DashboardPage(QWidget):
 
     # ------------------------------------------------------------ internals
     def _loaded(self, data: DashboardData) -> None:
-        self._loading = False
         keep = self.flow_queue()
         self._data = data
         board, audit = data.board, data.audit
@@ -659,22 +657,14 @@ class DashboardPage(QWidget):
         self.updated.setText(f"Updated {at.astimezone():%H:%M}")
         self.refreshed.emit()
         self.render()
-        self._follow_up()
 
     def _failed(self, exc: BaseException) -> None:
-        self._loading = False
-        reason = str(exc) or type(exc).__name__
+        why = reason(exc)
         if self._data is not None:
-            self.updated.setText(f"Could not refresh ({reason}); figures from {self._data.at.astimezone():%H:%M}")
+            self.updated.setText(f"Could not refresh ({why}); figures from {self._data.at.astimezone():%H:%M}")
         else:
-            self.updated.setText(f"Could not load the dashboard: {reason}")
-        self.refresh_failed.emit(reason)
-        self._follow_up()
-
-    def _follow_up(self) -> None:
-        if self._load_again and not self._closed:
-            self._load_again = False
-            self.refresh()
+            self.updated.setText(f"Could not load the dashboard: {why}")
+        self.refresh_failed.emit(why)
 
     def _rendered(self, images: dict[str, QImage]) -> None:
         self._rendering = False

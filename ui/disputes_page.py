@@ -31,6 +31,7 @@ from review.taxonomy import Taxonomy
 from ui.qa_common import (
     ReadOnlyTable, decision_words, local_day, local_time, score_text, text_label, verdict_words,
 )
+from ui.refresh import SingleFlight
 from ui.tasks import TaskRunner
 
 COLUMNS = ("Opened", "Moderator", "Item", "Auditor's verdict", "Reason")
@@ -108,7 +109,9 @@ class DisputesPage(QWidget):
         self.cases: dict[int, DisputeCase] = {}
         self.outcome: str | None = None  # chosen with U / O, confirmed with Enter in the note
         self._shown: int | None = None  # the dispute in the case panel
-        self._loading = self._again = False
+        self._loads = SingleFlight(services.load_board, self.runner, parent=self)
+        self._loads.loaded.connect(self._loaded)
+        self._loads.failed.connect(self._failed)
         self._build()
 
     def _build(self) -> None:
@@ -195,13 +198,7 @@ class DisputesPage(QWidget):
 
     # ------------------------------------------------------------- loading
     def refresh(self) -> None:
-        if self.runner.closed:
-            return
-        if self._loading:
-            self._again = True
-            return
-        self._loading = True
-        self.runner.submit(self.services.load_board, on_done=self._loaded, on_error=self._failed)
+        self._loads.request()
 
     def _loaded(self, board: Board) -> None:
         self.cases = {c.dispute.id: c for c in board.cases}
@@ -212,7 +209,6 @@ class DisputesPage(QWidget):
         self.summary.setText(f"{count} open dispute{'s' if count != 1 else ''}")
         self.samples.setText(samples_text(board.samples))
         self._selected()
-        self._done()
         self.loaded.emit()
 
     def _cells(self, case: DisputeCase) -> tuple[str, ...]:
@@ -222,13 +218,6 @@ class DisputesPage(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self.summary.setText(f"Could not load the disputes: {exc}")
-        self._done()
-
-    def _done(self) -> None:
-        self._loading = False
-        if self._again:
-            self._again = False
-            self.refresh()
 
     def selected(self) -> DisputeCase | None:
         key = self.table.current_key()

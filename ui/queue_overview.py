@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 from review.clock import UTC, parse
 from review.store import QueueHealth
 from ui import theme
+from ui.refresh import SingleFlight, reason
 from ui.tasks import TaskRunner
 
 __all__ = ["COLUMNS", "QueueOverview", "QueueTableModel", "human_age", "sla_text"]
@@ -290,9 +291,10 @@ class QueueOverview(QWidget):
         self._clock = now or (lambda: _dt.datetime.now(UTC))
         self._own_runner = runner is None
         self._runner = runner or TaskRunner(self, max_threads=1, name="queue-overview")
-        self._in_flight = False
-        self._again = False
         self._closed = False
+        self._loads = SingleFlight(self._fetch(load, self._clock), self._runner, parent=self)
+        self._loads.loaded.connect(self._loaded)
+        self._loads.failed.connect(self._failed)
         self._loaded_once = False
         self._updated_at: _dt.datetime | None = None
 
@@ -376,21 +378,10 @@ class QueueOverview(QWidget):
         Returns True if a load was started now."""
         if self._closed:
             return False
-        if self._in_flight:
-            self._again = True
-            return False
-        self._in_flight = True
-        load, clock = self._load, self._clock
-
-        def work() -> tuple[list[QueueHealth], _dt.datetime]:
-            rows = list(load())
-            return rows, clock()
-
-        self._runner.submit(work, on_done=self._loaded, on_error=self._failed, owner=self)
-        return True
+        return self._loads.request()
 
     def is_refreshing(self) -> bool:
-        return self._in_flight
+        return self._loads.busy
 
     def selected_queue(self) -> str | None:
         index = self.table.currentIndex()
@@ -412,14 +403,23 @@ class QueueOverview(QWidget):
         if self._closed:
             return
         self._closed = True
+        self._loads.close()
         self.timer.stop()
         if self._own_runner:
             self._runner.close()
 
     # ------------------------------------------------------------ internals
+    @staticmethod
+    def _fetch(load: Callable[[], Sequence[QueueHealth]], clock: Callable[[], _dt.datetime]
+               ) -> Callable[[], tuple[list[QueueHealth], _dt.datetime]]:
+        def work() -> tuple[list[QueueHealth], _dt.datetime]:  # on the worker
+            rows = list(load())
+            return rows, clock()
+
+        return work
+
     def _loaded(self, result: tuple[list[QueueHealth], _dt.datetime]) -> None:
         rows, now = result
-        self._in_flight = False
         keep = self.selected_queue() or (None if self._loaded_once else (rows[0].queue.name if rows else None))
         had_focus = self.table.hasFocus()
         self.model.set_rows(rows, now)
@@ -435,22 +435,14 @@ class QueueOverview(QWidget):
         self.empty.setVisible(not rows)
         self.table.setVisible(bool(rows))
         self.refreshed.emit()
-        self._follow_up()
 
     def _failed(self, exc: BaseException) -> None:
-        self._in_flight = False
-        reason = str(exc) or type(exc).__name__
+        why = reason(exc)
         if self._updated_at is not None:
-            self.updated.setText(f"Could not refresh ({reason}); showing figures from {self._updated_at.astimezone():%H:%M}")
+            self.updated.setText(f"Could not refresh ({why}); showing figures from {self._updated_at.astimezone():%H:%M}")
         else:
-            self.updated.setText(f"Could not load the queues: {reason}")
-        self.refresh_failed.emit(reason)
-        self._follow_up()
-
-    def _follow_up(self) -> None:
-        if self._again and not self._closed:
-            self._again = False
-            self.refresh()
+            self.updated.setText(f"Could not load the queues: {why}")
+        self.refresh_failed.emit(why)
 
     def _update_summary(self, rows: Sequence[QueueHealth]) -> None:
         waiting = sum(h.waiting for h in rows)

@@ -29,6 +29,7 @@ from review.taxonomy import Taxonomy
 from ui.qa_common import (
     ReadOnlyTable, decision_words, local_day, local_time, score_text, text_label, verdict_words, words,
 )
+from ui.refresh import SingleFlight
 from ui.tasks import TaskRunner
 
 COLUMNS = ("Audited", "Item", "Your action", "Verdict", "Error type", "Severity", "Score", "Dispute")
@@ -98,7 +99,9 @@ class ResultsPage(QWidget):
         self.store, self.taxonomy, self.user = services.store, services.taxonomy, services.user
         self.runner = TaskRunner(self, name="my-results")
         self.results: dict[int, Result] = {}
-        self._loading = self._again = False
+        self._loads = SingleFlight(services.load_results, self.runner, parent=self)
+        self._loads.loaded.connect(self._loaded)
+        self._loads.failed.connect(self._failed)
         self._build()
 
     def _build(self) -> None:
@@ -168,13 +171,7 @@ class ResultsPage(QWidget):
 
     # ------------------------------------------------------------- loading
     def refresh(self) -> None:
-        if self.runner.closed:
-            return
-        if self._loading:
-            self._again = True
-            return
-        self._loading = True
-        self.runner.submit(self.services.load_results, on_done=self._loaded, on_error=self._failed)
+        self._loads.request()
 
     def _loaded(self, rows: list[ResultRow]) -> None:
         self.results = {row.result.audit_id: row.result for row in rows}
@@ -189,7 +186,6 @@ class ResultsPage(QWidget):
         else:
             self.summary.setText("")
         self._selected()
-        self._done()
         self.loaded.emit()
 
     def _cells(self, row: ResultRow) -> tuple[str, ...]:
@@ -199,13 +195,6 @@ class ResultsPage(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self.summary.setText(f"Could not load your results: {exc}")
-        self._done()
-
-    def _done(self) -> None:
-        self._loading = False
-        if self._again:
-            self._again = False
-            self.refresh()
 
     def selected(self) -> Result | None:
         key = self.table.current_key()

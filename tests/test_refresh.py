@@ -1,0 +1,135 @@
+"""ui.refresh.SingleFlight: one background load at a time, one more queued behind it."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import QObject
+
+from ui.refresh import SingleFlight, reason
+from ui.tasks import TaskRunner
+
+WAIT_MS = 5000
+
+
+class Gated:
+    """A load that blocks until released; counts calls and the most running at once."""
+
+    def __init__(self):
+        self.gate = threading.Event()
+        self.calls = 0
+        self.running = 0
+        self.most = 0
+        self.fail: BaseException | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self):
+        with self._lock:
+            self.calls += 1
+            self.running += 1
+            self.most = max(self.most, self.running)
+            n = self.calls
+        try:
+            assert self.gate.wait(WAIT_MS / 1000)
+            if self.fail is not None:
+                raise self.fail
+            return n
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+@pytest.fixture
+def setup(qapp):
+    owner = QObject()
+    runner = TaskRunner(owner, name="test-refresh")  # several threads: the helper alone keeps it to one
+    load = Gated()
+    flight = SingleFlight(load, runner, parent=owner)
+    got, failed = [], []
+    flight.loaded.connect(got.append)
+    flight.failed.connect(failed.append)
+    yield flight, runner, load, got, failed
+    load.gate.set()
+    runner.close()
+    owner.deleteLater()
+
+
+def test_one_load_at_a_time(setup):
+    flight, runner, load, got, _ = setup
+    assert not flight.busy
+    assert flight.request() is True
+    assert flight.busy
+    assert flight.request() is False
+    assert flight.request() is False
+    load.gate.set()
+    assert runner.wait_idle(WAIT_MS)
+    assert load.most == 1
+    assert got == [1, 2]  # the first load, then the one follow-up
+    assert not flight.busy
+
+
+def test_requests_during_a_load_run_exactly_once_afterwards(setup):
+    flight, runner, load, got, _ = setup
+    flight.request()
+    for _ in range(3):
+        flight.request()  # three asks while busy make one follow-up, not three
+    busy_when_delivered = []
+    flight.loaded.connect(lambda _: busy_when_delivered.append(flight.busy))
+    load.gate.set()
+    assert runner.wait_idle(WAIT_MS)
+    assert load.calls == 2
+    assert got == [1, 2]
+    assert busy_when_delivered == [False, False]  # busy is already False in the slots
+    assert runner.wait_idle(WAIT_MS) and load.calls == 2  # and nothing more after it
+
+
+def test_no_follow_up_without_a_request_during_the_load(setup):
+    flight, runner, load, got, _ = setup
+    load.gate.set()
+    flight.request()
+    assert runner.wait_idle(WAIT_MS)
+    assert got == [1] and load.calls == 1
+    assert flight.request() is True  # free again
+    assert runner.wait_idle(WAIT_MS)
+    assert got == [1, 2]
+
+
+def test_a_failure_is_delivered_and_the_queued_request_still_runs(setup):
+    flight, runner, load, got, failed = setup
+    load.fail = RuntimeError("database is locked")
+    flight.request()
+    flight.request()
+    load.gate.set()
+    assert runner.wait_idle(WAIT_MS)
+    assert got == []
+    assert [str(e) for e in failed] == ["database is locked"] * 2
+    assert all(isinstance(e, RuntimeError) for e in failed)
+    assert not flight.busy
+
+
+def test_nothing_is_delivered_after_close(setup):
+    flight, runner, load, got, failed = setup
+    flight.request()
+    flight.request()  # a follow-up that must not run either
+    flight.close()
+    assert flight.closed
+    load.gate.set()
+    assert runner.wait_idle(WAIT_MS)
+    assert got == [] and failed == []
+    assert load.calls == 1
+    assert flight.request() is False
+    assert runner.pending() == 0
+
+
+def test_nothing_starts_once_the_runner_is_closed(setup):
+    flight, runner, load, got, _ = setup
+    runner.close()
+    assert flight.closed
+    assert flight.request() is False
+    assert load.calls == 0 and got == []
+
+
+def test_reason_names_the_type_when_the_message_is_empty():
+    assert reason(RuntimeError("locked")) == "locked"
+    assert reason(TimeoutError()) == "TimeoutError"
