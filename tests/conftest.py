@@ -34,3 +34,29 @@ def clock() -> FakeClock:
 def store(tmp_path, clock):
     with wiring.open_store(tmp_path / "veil.db", clock=clock) as opened:
         yield opened
+
+
+@pytest.fixture
+def no_leftover_ui_work(qapp):
+    """Like napari: fail a test that leaves a Veil timer running or background work pending.
+
+    GUI test modules opt in with ``pytestmark = pytest.mark.usefixtures("no_leftover_ui_work")``.
+    """
+    from PySide6.QtCore import QCoreApplication, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ui.tasks import TaskRunner
+
+    yield
+    QCoreApplication.sendPostedEvents(None, 0)
+    QApplication.processEvents()
+    direct = Qt.FindChildOption.FindDirectChildrenOnly
+    leftovers = []
+    for widget in QApplication.allWidgets():
+        if not type(widget).__module__.startswith("ui."):
+            continue
+        leftovers += [f"{type(widget).__name__}: timer {t}" for t in widget.findChildren(QTimer, options=direct)
+                      if t.isActive()]
+        leftovers += [f"{type(widget).__name__}: runner with {r.pending()} pending"
+                      for r in widget.findChildren(TaskRunner, options=direct) if r.pending() and not r.closed]
+    assert not leftovers, leftovers

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
-from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit, QTableWidget, QTextBrowser, QWidget
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QTableWidget, QTextBrowser, QWidget
 
 from audit import audits, sampling
 from desktop import app as desktop_app
@@ -19,29 +19,13 @@ from review import decisions, taxonomy
 from ui.audit_page import BLIND, IDLE, SCORE, AuditPage
 from ui.disputes_page import DisputesPage
 from ui.results_page import ResultsPage
-from ui.tasks import TaskRunner
 from ui.wellbeing import WellbeingController
 
 WAIT_MS = 5000
 SECRET_NOTE = "zebra-crossing-note"
 
 
-@pytest.fixture(autouse=True)
-def _no_leftover_timers_or_work(qapp):
-    """Fail a test that leaves a Veil timer running or background work pending."""
-    yield
-    QCoreApplication.sendPostedEvents(None, 0)
-    QApplication.processEvents()
-    leftovers = []
-    for widget in QApplication.allWidgets():
-        if not type(widget).__module__.startswith("ui."):
-            continue
-        direct = Qt.FindChildOption.FindDirectChildrenOnly
-        leftovers += [f"{type(widget).__name__}: timer" for t in widget.findChildren(QTimer, options=direct)
-                      if t.isActive()]
-        leftovers += [f"{type(widget).__name__}: runner" for r in widget.findChildren(TaskRunner, options=direct)
-                      if r.pending() and not r.closed]
-    assert not leftovers, leftovers
+pytestmark = pytest.mark.usefixtures("no_leftover_ui_work")
 
 
 def _image(path):

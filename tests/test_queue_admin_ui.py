@@ -11,7 +11,7 @@ import datetime as _dt
 import json
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop import app as desktop_app
@@ -20,27 +20,12 @@ from review.clock import iso
 from ui.main_window import MainWindow
 from ui.passphrase import WRONG, PassphraseDialog, SetPassphraseDialog
 from ui.queue_admin import ESCALATION, ITEMS, QUEUE, SLA, STATUS, WAITING, ChangeDialog, PreviewDialog, QueueAdminPage
-from ui.tasks import TaskRunner
 
 WAIT_MS = 5000
 PHRASE = "quiet harbour lights"
 
 
-@pytest.fixture(autouse=True)
-def _no_leftover_work(qapp):
-    """Fail a test that leaves a ui timer running or background work pending (as test_ui_shell does)."""
-    yield
-    QCoreApplication.sendPostedEvents(None, 0)
-    QApplication.processEvents()
-    direct = Qt.FindChildOption.FindDirectChildrenOnly
-    leftovers = []
-    for widget in QApplication.allWidgets():
-        if type(widget).__module__.startswith("ui."):
-            leftovers += [f"{type(widget).__name__}: timer" for t in widget.findChildren(QTimer, options=direct)
-                          if t.isActive()]
-            leftovers += [f"{type(widget).__name__}: runner" for r in widget.findChildren(TaskRunner, options=direct)
-                          if r.pending() and not r.closed]
-    assert not leftovers, leftovers
+pytestmark = pytest.mark.usefixtures("no_leftover_ui_work")
 
 
 def _add(store, queue: str, *external_ids: str) -> list[int]:

@@ -39,11 +39,10 @@ def workspace(store, tmp_path):
     return store
 
 
-@pytest.fixture
-def page(qtbot, workspace):
+def _open_page(qtbot, store):
+    """Ana's review page, shown in an active window with the keyboard focus (shortcuts need both)."""
     policy = taxonomy.load()
-    services = ReviewServices(workspace, policy, workspace.user("ana"), ViewSettings(), keymap.build(policy))
-    widget = ReviewPage(services)
+    widget = ReviewPage(ReviewServices(store, policy, store.user("ana"), ViewSettings(), keymap.build(policy)))
     qtbot.addWidget(widget)
     widget.resize(1200, 800)
     widget.show()
@@ -51,6 +50,12 @@ def page(qtbot, workspace):
     widget.activateWindow()
     qtbot.waitUntil(widget.isActiveWindow)
     widget.setFocus()
+    return widget
+
+
+@pytest.fixture
+def page(qtbot, workspace):
+    widget = _open_page(qtbot, workspace)
     yield widget
     widget.close_page()
 
@@ -229,15 +234,7 @@ def video_page(qtbot, store, tmp_path):
         {"external_id": "broken", "queue_id": queue.id, "kind": "video", "media_type": "video/mp4",
          "media_path": str(broken), "received_at": "2026-01-05T08:01:00.000Z"},
     ])
-    policy = taxonomy.load()
-    widget = ReviewPage(ReviewServices(store, policy, store.user("ana"), ViewSettings(), keymap.build(policy)))
-    qtbot.addWidget(widget)
-    widget.resize(1200, 800)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.activateWindow()
-    qtbot.waitUntil(widget.isActiveWindow)
-    widget.setFocus()
+    widget = _open_page(qtbot, store)
     yield widget
     widget.close_page()
 

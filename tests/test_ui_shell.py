@@ -49,24 +49,7 @@ WAIT_MS = 5000
 
 
 # ---------------------------------------------------------------- fixtures
-@pytest.fixture(autouse=True)
-def _no_leftover_timers_or_work(qapp):
-    """Like napari: fail a test that leaves a Veil timer running or work pending."""
-    yield
-    QCoreApplication.sendPostedEvents(None, 0)
-    QApplication.processEvents()
-    leftovers = []
-    for widget in QApplication.allWidgets():
-        if not type(widget).__module__.startswith("ui."):
-            continue
-        direct = Qt.FindChildOption.FindDirectChildrenOnly
-        leftovers += [f"{type(widget).__name__}: timer {t}" for t in widget.findChildren(QTimer, options=direct) if t.isActive()]
-        leftovers += [
-            f"{type(widget).__name__}: runner with {r.pending()} pending"
-            for r in widget.findChildren(TaskRunner, options=direct)
-            if r.pending() and not r.closed
-        ]
-    assert not leftovers, leftovers
+pytestmark = pytest.mark.usefixtures("no_leftover_ui_work")
 
 
 @pytest.fixture
