@@ -37,7 +37,7 @@ from typing import Any
 
 from audit import roles
 from audit.sampling import SAMPLE_SQL, Sample
-from audit.schema import CURRENT, ERROR_TYPES, SEVERITIES, VERDICTS
+from audit.store.schema import CURRENT, ERROR_TYPES, SEVERITIES, VERDICTS
 from review.clock import iso, parse
 from review.serving import Item, load_item
 from review.store import Store, User

@@ -1,6 +1,6 @@
 """The audit side of the lead's dashboard: accuracy with its n, and open disputes.
 
-Accuracy is ``audit.report``'s, figure for figure: final verdicts from the
+Accuracy is ``audit.metrics.assembly``'s, figure for figure: final verdicts from the
 ``audit_verdicts`` view (after disputes), decisions filtered by their own
 time (``decided_at``, the report's period filter) over the last
 :data:`ACCURACY_DAYS` days, k of n turned into a proportion with its Wilson

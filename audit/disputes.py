@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 
 from audit import roles
-from audit.schema import OUTCOMES
+from audit.store.schema import OUTCOMES
 from review.store import Store, User
 
 

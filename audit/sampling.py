@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from audit import roles
-from audit.schema import CURRENT, SAMPLE_REASONS
+from audit.store.schema import CURRENT, SAMPLE_REASONS
 from review.clock import iso, parse
 from review.store import SYSTEM_ACTOR, Store, User
 

@@ -11,7 +11,7 @@ Then times, over *runs* runs (p50, and the first run on its own):
 
 * ``review.dashboard.compute`` (queues, flow, handle time, throughput, exposure),
 * ``audit.dashboard.figures`` (accuracy with n, open disputes),
-* ``ui.dashboard.render_charts`` (the four chart images, as the page's worker draws them),
+* ``ui.pages.dashboard.render_charts`` (the four chart images, as the page's worker draws them),
 
 each on a fresh connection, as the page's worker does. ``--received-index``
 first adds ``CREATE INDEX items_received ON items (received_at)`` to show
@@ -36,12 +36,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from audit import dashboard as audit_dashboard, report  # noqa: E402
+from audit import dashboard as audit_dashboard  # noqa: E402
+from audit.metrics import assembly as report  # noqa: E402
 from common import record, summary_ms  # noqa: E402
 from desktop import wiring  # noqa: E402
 from review import dashboard  # noqa: E402
 from review.clock import iso  # noqa: E402
-from ui.dashboard import DashboardData, render_charts  # noqa: E402
+from ui.pages.dashboard import DashboardData, render_charts  # noqa: E402
 
 QUEUES = 8
 MODERATORS = 30

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import record  # noqa: E402
 from audit import exports  # noqa: E402
-from audit.schema import ERROR_TYPES, SEVERITIES  # noqa: E402
+from audit.store.schema import ERROR_TYPES, SEVERITIES  # noqa: E402
 from desktop import wiring  # noqa: E402
 from review.clock import FakeClock, iso, parse  # noqa: E402
 

@@ -10,7 +10,7 @@
   worker (small images are too quick for threads to matter; large ones
   show the parallel speed-up).
 
-Each figure is the wall time of :func:`review.importer.import_manifest`,
+Each figure is the wall time of :func:`review.imports.manifest.import_manifest`,
 commit included (the CLI adds only argument parsing and printing), and the
 process CPU time beside it: on a busy machine wall time is mostly waiting,
 and the CPU time is the figure to compare.
@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from PIL import Image, ImageDraw
 
 from common import record  # noqa: E402
-from review import importer
+from review.imports import manifest as importer
 from review.store import Store
 
 SEVERITIES = ("low", "medium", "high", "severe")

@@ -20,7 +20,8 @@ import cv2
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import record, summary_ms, timed  # noqa: E402
-from review import preview, synth  # noqa: E402
+from review.media import preview  # noqa: E402
+from desktop.demo import synth  # noqa: E402
 
 BOX = (1280, 960)
 

@@ -29,12 +29,14 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from common import fill_text_items, record, summary_ms  # noqa: E402
 from desktop import wiring  # noqa: E402
-from review import media, preview, serving, synth, taxonomy  # noqa: E402
+from review import media, serving, taxonomy  # noqa: E402
+from review.media import preview  # noqa: E402
+from desktop.demo import synth  # noqa: E402
 from review.clock import iso  # noqa: E402
-from review.viewing import ViewSettings  # noqa: E402
+from review.media.viewing import ViewSettings  # noqa: E402
 from ui import keymap  # noqa: E402
-from ui.qimage import to_qimage  # noqa: E402
-from ui.review_page import ReviewPage, ReviewServices  # noqa: E402
+from ui.item.qimage import to_qimage  # noqa: E402
+from ui.pages.review import ReviewPage, ReviewServices  # noqa: E402
 
 
 def wait(app: QApplication, condition, timeout_s: float = 30.0) -> None:

@@ -36,23 +36,25 @@ from PySide6.QtWidgets import (
 
 import resources
 from audit import audits, disputes, gold, sampling
-from desktop import demo_workspace, paths, wiring
-from review import auth, taxonomy, viewing, wellbeing
-from review.db import StoreError
-from review.demo import is_demo
-from review.devclock import clock_from_env
+from desktop import paths, wiring
+from desktop import demo as demo_workspace
+from review import auth, taxonomy, wellbeing
+from review.media import viewing
+from review.store.connection import StoreError
+from desktop.demo.review_data import is_demo
+from desktop.devclock import clock_from_env
 from review.store import QueueHealth, Store, User
 from review.taxonomy import Taxonomy, TaxonomyError
 from ui import keymap, theme
-from ui.audit_page import AuditPage, AuditServices
-from ui.dashboard import DashboardPage, load_dashboard
-from ui.disputes_page import DisputesPage, DisputesServices, load_board
+from ui.pages.audit import AuditPage, AuditServices
+from ui.pages.dashboard import DashboardPage, load_dashboard
+from ui.pages.disputes import DisputesPage, DisputesServices, load_board
 from ui.main_window import MainWindow
-from ui.passphrase import passphrase_confirm
-from ui.queue_admin import QueueAdminPage
-from ui.queue_overview import QueueOverview
-from ui.results_page import ResultsPage, ResultsServices, load_results
-from ui.review_page import ReviewPage, ReviewServices
+from ui.widgets.passphrase import passphrase_confirm
+from ui.pages.queue_admin import QueueAdminPage
+from ui.pages.queues import QueueOverview
+from ui.pages.results import ResultsPage, ResultsServices, load_results
+from ui.pages.review import ReviewPage, ReviewServices
 from ui.tasks import TaskRunner
 from ui.wellbeing import WellbeingController, WellbeingWidgets
 

@@ -10,7 +10,7 @@ from review.store import Store
 
 def migration_sets() -> list:
     """Every domain's migrations after the review set, in dependency order."""
-    from audit import schema as audit_schema
+    from audit.store import schema as audit_schema
 
     return [audit_schema.migrations]
 

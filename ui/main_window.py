@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 
 from review.store import User
 from ui import theme
-from ui.sign_in import Confirm, SignInPage
+from ui.pages.sign_in import Confirm, SignInPage
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class _NavDelegate(QStyledItemDelegate):
 class MainWindow(QMainWindow):
     """Veil's window.  *users* is a list or a function listing who can sign in
     (called each time the sign-in page is shown); *confirm* is the sign-in
-    page's passphrase seam (see :mod:`ui.sign_in`)."""
+    page's passphrase seam (see :mod:`ui.pages.sign_in`)."""
 
     user_changed = Signal(object)  # User | None
     page_changed = Signal(str)

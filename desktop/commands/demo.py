@@ -63,8 +63,8 @@ class _ProgressLine:
 
 
 def run(args: argparse.Namespace) -> int:
-    from desktop.demo_workspace import create
-    from review.demo import DemoError
+    from desktop.demo import create
+    from desktop.demo.review_data import DemoError
 
     started = time.perf_counter()
     with open_store(args) as store:

@@ -2,7 +2,7 @@
 
 ``decisions``, ``audits`` and ``metrics`` are tables: CSV, JSON Lines or
 XLSX (:mod:`audit.exports`). ``report`` is the PDF report with charts
-(:mod:`ui.report_pdf`), and PDF is only the report. Qt is imported only for
+(:mod:`ui.reports.pdf`), and PDF is only the report. Qt is imported only for
 the report; without a display (a server, cron) it paints offscreen.
 
 Who exports: ``--user`` (or the global ``veil --user``), else ``$VEIL_USER``,
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             if args.what == "report":
                 _gui_app()
-                from ui import report_pdf
+                from ui.reports import pdf as report_pdf
 
                 result = report_pdf.export_report(store, lead, out, since=args.since, until=args.until,
                                                    pseudonymise=args.pseudonymise, progress=progress)

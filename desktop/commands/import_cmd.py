@@ -1,7 +1,7 @@
 """``veil import``: load items, past decisions and QA audits from a JSON Lines or CSV manifest.
 
-The checking and writing live in :mod:`review.importer` (items),
-:mod:`review.history` (decision rows) and :mod:`audit.history` (audit rows);
+The checking and writing live in :mod:`review.imports.manifest` (items),
+:mod:`review.imports.past_decisions` (decision rows) and :mod:`audit.past_audits` (audit rows);
 this module composes those row handlers (:func:`row_handlers` — the review
 domain never imports the audit domain, so the composition happens here),
 turns arguments into a call and the result into text and an exit code:
@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, TextIO
 
 from desktop import paths
 from desktop.commands.common import add_store_option, fail, open_store
-from review.db import StoreError
+from review.store.connection import StoreError
 
 if TYPE_CHECKING:
-    from review import importer
+    from review.imports import manifest as importer
     from review.taxonomy import Taxonomy
 
 
@@ -38,9 +38,9 @@ def row_handlers(taxonomy: Taxonomy | Callable[[], Taxonomy] | None = None) -> l
     actions and labels of history rows. A GUI import dialog composes the
     same list.
     """
-    from audit.history import AuditRows
-    from review.history import DecisionRows
-    from review.importer import ITEMS
+    from audit.past_audits import AuditRows
+    from review.imports.past_decisions import DecisionRows
+    from review.imports.manifest import ITEMS
 
     return [ITEMS, DecisionRows(taxonomy), AuditRows(taxonomy)]
 
@@ -73,7 +73,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here, not at the top: the media decoders load only when importing.
-    from review import importer, taxonomy
+    from review import taxonomy
+    from review.imports import manifest as importer
 
     manifest = Path(args.manifest)
     try:

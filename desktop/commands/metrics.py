@@ -1,6 +1,6 @@
 """``veil metrics``: QA accuracy and agreement per moderator, queue or label.
 
-The figures come from ``audit.report.build`` (formulas in docs/metrics.md);
+The figures come from ``audit.metrics.assembly.build`` (formulas in docs/metrics.md);
 this module only parses options and prints, as a table or as JSON.
 """
 
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from audit import report
+    from audit.metrics import assembly as report
 
     try:
         report.date_range(args.since, args.until)

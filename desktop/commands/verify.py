@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from desktop.commands.common import add_store_option, open_store
-from review import events
+from review.store import events
 
 
 def register(sub: argparse._SubParsersAction) -> None:

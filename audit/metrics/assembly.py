@@ -1,0 +1,229 @@
+"""Metrics assembly: read audits, gold results and calibration answers, call ``audit.metrics``.
+
+This module only gathers inputs and arranges the output of the pure
+functions in ``audit.metrics``; every formula lives there (and in
+``docs/metrics.md``). :func:`build` returns the JSON-able structure that
+``veil metrics --json`` prints and the GUI's dashboards read.
+
+Definitions (per group and overall):
+
+* An *audited decision* is a decision with a scored audit; its verdict is
+  the *final* one (after any dispute, see ``audit.disputes``).
+* The period filter and the weekly trend use the **decision's** time
+  (``decided_at``): "accuracy in week 3" is about work done in week 3,
+  whenever it was audited. Calibration answers use their answer time.
+* ``accuracy`` = correct / n with the Wilson 95 % interval.
+* ``cohen_kappa``, ``confusion`` and ``action_agreement`` compare the
+  moderator's action with the auditor's *blind* action over the same
+  audited decisions (confusion rows: auditor, columns: moderator).
+* ``precision_recall`` per label: the auditor's blind labels are the truth,
+  the moderator's the prediction.
+* ``gold``: share of scored gold decisions that matched the known answer
+  (decisions later undone are left out).
+* Grouping: ``moderator`` = who made the decision; ``queue`` = the queue it
+  was decided in; ``label`` = each label the moderator's *or* the blind
+  decision carries (so one decision can count in several label groups;
+  decisions without any label form the group ``(none)``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from audit import calibration, metrics
+from audit.store.schema import ERROR_TYPES, LIVE
+from review.clock import iso, parse
+from review.store import Store
+
+BY = ("moderator", "queue", "label")
+NO_LABEL = "(none)"
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class Audited:
+    decision_id: int
+    moderator: str
+    queue: str
+    decided_at: str
+    action: str
+    labels: tuple[str, ...]
+    blind_action: str
+    blind_labels: tuple[str, ...]
+    correct: bool  # final verdict
+    score: float
+    error_type: str | None  # final
+    dispute: str | None  # None, "open", "upheld", "overturned"
+
+
+@dataclass(frozen=True)
+class GoldScored:
+    decision_id: int
+    moderator: str
+    queue: str
+    decided_at: str
+    labels: tuple[str, ...]  # given ∪ expected
+    correct: bool
+
+
+# ---------------------------------------------------------------- dates
+def date_range(since: str | None, until: str | None) -> tuple[str | None, str | None]:
+    """[start, end) in canonical UTC text from inclusive bounds.
+
+    A bare date ``YYYY-MM-DD`` means the whole UTC day (``until`` includes
+    it); a full ISO time is inclusive to the millisecond. ValueError names a
+    bad value or a reversed range.
+    """
+    start = end = None
+    if since:
+        start = _canonical(_bound(since, "since"))
+    if until:
+        moment = _bound(until, "until")
+        try:
+            end = _canonical(moment + (_dt.timedelta(days=1) if _DATE.match(until.strip()) else _dt.timedelta(milliseconds=1)))
+        except OverflowError:  # the last day Python can represent: nothing lies after it anyway
+            end = None
+    if start and end and start >= end:
+        raise ValueError(f"--since {since} is after --until {until}")
+    return start, end
+
+
+def _canonical(moment: _dt.datetime) -> str:
+    """Veil's UTC text with a four-digit year, so it compares as text with stored times (year 999 too)."""
+    text = iso(moment)
+    year = text.split("-", 1)[0]
+    return f"{int(year):04d}" + text[len(year):]
+
+
+def _bound(text: str, what: str) -> _dt.datetime:
+    try:
+        return parse(text)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00, which is before year 1 in UTC
+        raise ValueError(f"--{what} {text!r} is outside the dates Veil can represent (years 1 to 9999, UTC)") from None
+    except ValueError:
+        raise ValueError(f"--{what} {text!r} is not a date (YYYY-MM-DD) or an ISO 8601 time") from None
+
+
+def _echo_end(end: str | None) -> str | None:
+    """The inclusive last moment of [start, end), for the report header."""
+    return _canonical(parse(end) - _dt.timedelta(milliseconds=1)) if end else None
+
+
+# -------------------------------------------------------------- reading
+def _in_range(column: str, start: str | None, end: str | None, params: list) -> str:
+    sql = ""
+    if start:
+        sql += f" AND {column} >= ?"
+        params.append(start)
+    if end:
+        sql += f" AND {column} < ?"
+        params.append(end)
+    return sql
+
+
+def audited(store: Store, start: str | None = None, end: str | None = None) -> list[Audited]:
+    params: list = []
+    where = _in_range("d.decided_at", start, end, params)
+    rows = store.db.execute(
+        f"""SELECT d.id, u.name, q.name, d.decided_at, d.action, d.labels, v.blind_action, v.blind_labels,
+                   v.final_verdict, v.final_score, v.final_error_type,
+                   CASE WHEN v.dispute_id IS NULL THEN NULL ELSE COALESCE(v.dispute_outcome, 'open') END
+            FROM audit_verdicts v JOIN decisions d ON d.id = v.decision_id
+            JOIN users u ON u.id = d.user_id JOIN queues q ON q.id = d.queue_id
+            WHERE 1 = 1{where} ORDER BY d.decided_at, d.id""", params)
+    return [Audited(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5] or "[]")), r[6],
+                    tuple(json.loads(r[7] or "[]")), r[8] == "correct", r[9], r[10], r[11]) for r in rows]
+
+
+def gold_scored(store: Store, start: str | None = None, end: str | None = None) -> list[GoldScored]:
+    params: list = []
+    where = _in_range("d.decided_at", start, end, params)
+    rows = store.db.execute(
+        f"""SELECT d.id, u.name, q.name, d.decided_at, d.labels, g.expected, g.correct
+            FROM gold_results g JOIN decisions d ON d.id = g.decision_id
+            JOIN users u ON u.id = d.user_id JOIN queues q ON q.id = d.queue_id
+            WHERE {LIVE}{where} ORDER BY d.decided_at, d.id""", params)
+    result = []
+    for r in rows:
+        labels = set(json.loads(r[4] or "[]")) | set(json.loads(r[5])["labels"])
+        result.append(GoldScored(r[0], r[1], r[2], r[3], tuple(sorted(labels)), bool(r[6])))
+    return result
+
+
+# ------------------------------------------------------------- grouping
+def keys(record: Audited | GoldScored, by: str) -> list[str]:
+    """The groups a record belongs to (several for ``label``)."""
+    if by == "moderator":
+        return [record.moderator]
+    if by == "queue":
+        return [record.queue]
+    labels = set(record.labels) | set(getattr(record, "blind_labels", ()))
+    return sorted(labels) or [NO_LABEL]
+
+
+def _prop(p: metrics.Proportion) -> dict[str, Any]:
+    return {"n": p.n, "correct": p.k, "accuracy": p.value, "accuracy_ci95": list(p.ci95) if p.ci95 else None}
+
+
+def summarise(records: list[Audited], gold: list[GoldScored]) -> dict[str, Any]:
+    """Every figure for one group of audited decisions and gold results."""
+    acc = metrics.accuracy([r.correct for r in records])
+    moderator = [r.action for r in records]
+    blind = [r.blind_action for r in records]
+    labels, matrix = metrics.confusion_matrix(blind, moderator)
+    disputes = Counter(r.dispute for r in records if r.dispute)
+    errors = Counter(r.error_type for r in records if r.error_type)
+    return {
+        **_prop(acc),
+        "mean_score": sum(r.score for r in records) / len(records) if records else None,
+        "cohen_kappa": metrics.cohen_kappa(blind, moderator),
+        "action_agreement": metrics.proportion(sum(a == b for a, b in zip(blind, moderator)), len(records)).value,
+        "confusion": {"rows": "auditor blind action", "columns": "moderator action", "labels": labels,
+                      "matrix": matrix},
+        "precision_recall": [
+            {"label": p.label, "tp": p.tp, "fp": p.fp, "fn": p.fn, "precision": p.precision, "recall": p.recall,
+             "f1": p.f1, "support": p.support}
+            for p in metrics.precision_recall([r.blind_labels for r in records], [r.labels for r in records])
+        ],
+        "errors": {e: errors[e] for e in ERROR_TYPES if errors[e]},
+        "disputes": {"opened": sum(disputes.values()), "open": disputes["open"], "upheld": disputes["upheld"],
+                     "overturned": disputes["overturned"]},
+        "gold": _prop(metrics.accuracy([g.correct for g in gold])),
+        "trend": [{"week": week, **_prop(p)} for week, p in
+                  metrics.weekly_trend((r.decided_at, r.correct) for r in records)],
+    }
+
+
+def build(store: Store, *, by: str = "moderator", since: str | None = None, until: str | None = None) -> dict[str, Any]:
+    """The whole report: ``{"by", "since", "until", "groups": [...], "overall": {...}, "calibration": [...]}``."""
+    if by not in BY:
+        raise ValueError(f"--by is one of {', '.join(BY)} (got {by!r})")
+    start, end = date_range(since, until)
+    records = audited(store, start, end)
+    gold = gold_scored(store, start, end)
+    grouped: dict[str, list[Audited]] = defaultdict(list)
+    grouped_gold: dict[str, list[GoldScored]] = defaultdict(list)
+    for r in records:
+        for key in keys(r, by):
+            grouped[key].append(r)
+    for g in gold:
+        for key in keys(g, by):
+            grouped_gold[key].append(g)
+    groups = [{"key": key, **summarise(grouped.get(key, []), grouped_gold.get(key, []))}
+              for key in sorted(set(grouped) | set(grouped_gold))]
+    return {
+        "by": by,
+        "since": start,
+        "until": _echo_end(end),
+        "generated_at": store.now(),
+        "groups": groups,
+        "overall": {"key": "all", **summarise(records, gold)},
+        "calibration": [calibration.agreement(store, name, start=start, end=end).as_json()
+                        for name in calibration.sets(store)],
+    }
+

@@ -1,0 +1,237 @@
+"""History import: QA audits done in another tool, as rows of an import manifest.
+
+An audit row scores a moderator's decision, as a Veil audit would have::
+
+    {"type": "audit", "item": "post-123", "moderator": "ana", "auditor": "bo",
+     "blind_action": "remove", "blind_labels": ["harassment"], "verdict": "incorrect",
+     "error_type": "wrong_label", "severity": "minor", "audited_at": "2025-11-03T08:00:00Z",
+     "comment": "harassment, not hate", "queue": "spam", "note": "blind note"}
+
+* The decision scored is the moderator's latest decision on the item (not
+  undone) — in the store, or a decision row **earlier** in the same file.
+  ``queue`` is needed only when the item id is in several queues.
+* ``blind_action`` / ``blind_labels`` are the auditor's own decision, made
+  before seeing the moderator's; they must exist in the taxonomy (an action
+  that needs a label has one; the note rule is the moderator's, not the
+  auditor's, as in Veil). ``note`` is the auditor's blind note.
+* ``verdict`` is ``correct`` or ``incorrect``. ``incorrect`` needs an
+  ``error_type`` (missed_violation, over_enforcement, wrong_label,
+  wrong_action, procedural) and a ``severity`` (minor, major, critical);
+  ``correct`` has neither.
+* ``audited_at`` (ISO 8601, not in the future, not before the decision).
+* Nobody audits their own decision: ``auditor`` ≠ ``moderator``.
+* A decision is audited once: a second audit row for it is refused, and so
+  is one for a decision Veil already sampled (unless it is this very audit,
+  imported before: then it is counted as present — re-importing adds nothing).
+
+Each audit becomes what a Veil audit leaves behind: an ``audit_samples`` row
+(plan ``import``, reason :data:`IMPORT_REASON`, state ``audited``) and an
+``audits`` row with the blind decision, the verdict and the rubric score at
+import time (blind, reveal and score all at ``audited_at``), so
+``veil metrics`` counts it. One ``audit.imported`` event per audit and one
+``audits.imported`` per import. Auditors the store does not know are created
+with the ``auditor`` role (an existing user gets the role added).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from audit.audits import rubric
+from audit.store.schema import ERROR_TYPES, SEVERITIES, VERDICTS
+from review.imports import past_decisions as history
+from review.store.connection import StoreError
+from review.imports.past_decisions import ItemRef, KnownDecision, TaxonomySource
+from review.imports.manifest import ImportContext, ImportRun, RowHandler, _given
+
+AUDIT_FIELDS = ("type", "item", "queue", "moderator", "auditor", "blind_action", "blind_labels", "note", "verdict",
+                "error_type", "severity", "comment", "audited_at")
+
+#: The sampling plan name imported audits carry (``audit_samples.plan``).
+IMPORT_PLAN = "import"
+IMPORT_REASON = "import"
+
+
+@dataclass(slots=True)
+class PastAudit:
+    """An audit row whose fields are fine."""
+
+    line: int
+    row: dict[str, Any]
+    external_id: str
+    queue: str | None
+    moderator: str
+    auditor: str
+    blind_action: str
+    blind_labels: tuple[str, ...]
+    blind_note: str
+    verdict: str
+    error_type: str | None
+    severity: str | None
+    comment: str
+    audited_at: str
+    item: ItemRef | None = None
+    decision: KnownDecision | None = None
+
+    def same_as(self, stored: tuple) -> bool:
+        """Whether a stored (auditor, verdict, error type, severity, scored_at) is this audit."""
+        return stored == (self.auditor, self.verdict, self.error_type, self.severity, self.audited_at)
+
+
+class AuditRows(RowHandler):
+    """``{"type": "audit", ...}`` rows: past QA audits (see the module docstring)."""
+
+    type = "audit"
+    nouns = ("audit", "audits")
+
+    def __init__(self, taxonomy: TaxonomySource = None):
+        self.taxonomy = history.resolve_taxonomy(taxonomy)
+
+    # ------------------------------------------------------------- fields
+    def check(self, line: int, row: dict[str, Any], ctx: ImportContext) -> tuple[PastAudit | None, list[str]]:
+        reasons: list[str] = []
+        history.unknown_fields(row, AUDIT_FIELDS, "audit", reasons)
+        ext = history.external_id(row, "item", reasons)
+        queue = history.queue_name(row, ctx, reasons)
+        moderator = history.user_name(row, "moderator", reasons)
+        auditor = history.user_name(row, "auditor", reasons)
+        if moderator is not None and moderator == auditor:
+            reasons.append(f"{auditor!r} is both moderator and auditor: nobody audits their own decisions")
+        blind_action, blind_labels = history.policy(self.taxonomy(), "blind_action", "blind_labels", row, reasons,
+                                                    note=None)
+        blind_note = history.text(row, "note", reasons)
+        verdict, error_type, severity = _verdict(row, reasons)
+        comment = history.text(row, "comment", reasons)
+        audited_at = history.timestamp(row, "audited_at", ctx, reasons)
+        if reasons:
+            return None, reasons
+        return PastAudit(line, row, ext, queue, moderator, auditor, blind_action, blind_labels, blind_note, verdict,
+                         error_type, severity, comment, audited_at), []
+
+    # ------------------------------------------------------------ resolve
+    def resolve(self, run: ImportRun, records: list[PastAudit]) -> tuple[list[PastAudit], int]:
+        shared = history.state(run)
+        shared.items.prefetch((r.external_id, r.queue) for r in records)
+        placed: list[PastAudit] = []
+        for record in records:
+            record.item, reason = shared.items.find(record.external_id, record.queue)
+            if reason:
+                run.reject(record.line, reason, record.row)
+            else:
+                placed.append(record)
+        shared.decisions.load_store(run.store, (r.item for r in placed))
+        found: list[PastAudit] = []
+        for record in placed:
+            record.decision = shared.decisions.find(record.item, record.moderator, record.line)
+            if record.decision is None:
+                run.reject(record.line, shared.decisions.why_missing(run, record.item, record.moderator, record.line),
+                           record.row)
+            elif history.before(record.audited_at, record.decision.decided_at):
+                run.reject(record.line, f"audited_at {record.row.get('audited_at')!r} is before the decision it "
+                                        f"scores was made ({record.decision.decided_at})", record.row)
+            else:
+                found.append(record)
+        stored = _stored_samples(run, [r.decision.store_id for r in found if r.decision.store_id is not None])
+        first: dict[int, PastAudit] = {}  # id(decision) -> first audit row scoring it
+        to_add, present = [], 0
+        for record in found:
+            earlier = first.setdefault(id(record.decision), record)
+            if earlier is not record:
+                what = "duplicate audit" if earlier.row == record.row else "the decision it scores is already audited"
+                run.reject(record.line, f"{what} on line {earlier.line} (a decision is audited once)", record.row)
+                continue
+            sample = stored.get(record.decision.store_id) if record.decision.store_id is not None else None
+            if sample is None:
+                to_add.append(record)
+            elif record.same_as(sample[2:]):
+                present += 1
+            else:
+                run.reject(record.line, _already_sampled(sample), record.row)
+        return to_add, present
+
+    def plan(self, run: ImportRun, records: list[PastAudit]) -> None:
+        history.plan_users(run, ((r.auditor, "auditor") for r in records))
+
+    # ------------------------------------------------------------- commit
+    def commit(self, run: ImportRun, records: list[PastAudit]) -> int:
+        store = run.store
+        for name in dict.fromkeys(r.auditor for r in records):
+            history.ensure_role(store, name, "auditor", actor=run.actor)
+        rules = rubric(store)
+        auditor_ids: dict[str, int] = {}
+        added = 0
+        for record in records:
+            decision_id = record.decision.decision_id
+            if decision_id is None:
+                raise StoreError(f"{run.file}:{record.line}: the decision it scores was not written")
+            again = _stored_samples(run, [decision_id]).get(decision_id)  # sampled meanwhile by another client?
+            if again is not None:
+                if record.same_as(again[2:]):
+                    continue
+                raise StoreError(f"{run.file}:{record.line}: {_already_sampled(again)} (meanwhile)")
+            if record.auditor not in auditor_ids:
+                auditor_ids[record.auditor] = store.user(record.auditor).id
+            auditor_id = auditor_ids[record.auditor]
+            at = record.audited_at
+            sample_id = store.db.execute(
+                "INSERT INTO audit_samples (decision_id, plan, reason, auditor_id, claimed_at, created_at, state)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'audited')",
+                [decision_id, IMPORT_PLAN, IMPORT_REASON, auditor_id, at, at]).lastrowid
+            score = rules.score(record.verdict, record.error_type, record.severity)
+            audit_id = store.db.execute(
+                "INSERT INTO audits (sample_id, decision_id, auditor_id, blind_action, blind_labels, blind_note,"
+                " blind_at, revealed_at, verdict, error_type, severity, comment, score, scored_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [sample_id, decision_id, auditor_id, record.blind_action, json.dumps(list(record.blind_labels)),
+                 record.blind_note, at, at, record.verdict, record.error_type, record.severity, record.comment,
+                 score, at]).lastrowid
+            store.log(run.actor, "audit.imported", f"sample:{sample_id}",
+                      {"audit": audit_id, "decision": decision_id, "auditor": record.auditor,
+                       "verdict": record.verdict, "error_type": record.error_type, "severity": record.severity,
+                       "score": score, "audited_at": at, "source": "import"})
+            added += 1
+        store.log(run.actor, "audits.imported", run.source, {"rows": len(records), "added": added})
+        return added
+
+
+def _verdict(row: dict[str, Any], reasons: list[str]) -> tuple[str | None, str | None, str | None]:
+    """The verdict with its error type and severity, checked together."""
+    verdict = _given(row, "verdict")
+    if verdict is None:
+        reasons.append(f"missing verdict ({' or '.join(VERDICTS)})")
+    else:
+        verdict = history.choice(row, "verdict", VERDICTS, reasons)
+    error_type = history.choice(row, "error_type", ERROR_TYPES, reasons)
+    severity = history.choice(row, "severity", SEVERITIES, reasons)
+    if verdict == "correct":
+        given = [k for k in ("error_type", "severity") if _given(row, k) is not None]
+        if given:
+            reasons.append(f"a correct verdict has no {' or '.join(given)}")
+    elif verdict == "incorrect":
+        for key, allowed in (("error_type", ERROR_TYPES), ("severity", SEVERITIES)):
+            if _given(row, key) is None:
+                reasons.append(f"an incorrect verdict needs {key} ({', '.join(allowed)})")
+    return verdict, error_type, severity
+
+
+def _stored_samples(run: ImportRun, decision_ids: list[int]) -> dict[int, tuple]:
+    """decision id -> (sample id, state, auditor, verdict, error type, severity, scored_at) of its sample."""
+    found: dict[int, tuple] = {}
+    ids = sorted(set(decision_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for row in run.store.db.execute(
+            f"""SELECT s.decision_id, s.id, s.state, u.name, a.verdict, a.error_type, a.severity, a.scored_at
+                FROM audit_samples s LEFT JOIN audits a ON a.sample_id = s.id LEFT JOIN users u ON u.id = a.auditor_id
+                WHERE s.decision_id IN ({','.join('?' * len(chunk))})""", chunk):
+            found[row[0]] = row[1:]
+    return found
+
+
+def _already_sampled(sample: tuple) -> str:
+    sample_id, state, auditor, verdict, *_ = sample
+    if verdict is not None:
+        return f"the decision is already audited in Veil (sample {sample_id}, by {auditor}: {verdict})"
+    return f"the decision is already sampled for QA in Veil (sample {sample_id}, {state})"

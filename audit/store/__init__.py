@@ -1,0 +1,1 @@
+"""The audit domain's tables and their SQL."""

@@ -1,0 +1,195 @@
+"""The audit domain's tables, as an ordered set of sqlite-utils migrations.
+
+Same rules as ``review.store.schema``: a released migration never changes; a new
+need is a new migration at the end. The audit set runs after the review set
+(``desktop.wiring.migration_sets``) because it references review tables
+(``decisions``, ``items``, ``users``); review never references these.
+
+What is history is guarded by triggers, so even a hand-written statement
+cannot rewrite it: a scored audit row is final (a dispute adds rows, it
+never edits the audit), disputes, their resolutions, gold results and
+calibration answers are append-only.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+migrations = sqlite_utils.Migrations("audit")
+
+SAMPLE_REASONS = (
+    "rate", "minimum", "boost:new", "boost:fast", "boost:escalation", "boost:reversed",
+    "gold", "calibration", "manual", "import",
+)
+SAMPLE_STATES = ("open", "audited", "cancelled")
+VERDICTS = ("correct", "incorrect")
+ERROR_TYPES = ("missed_violation", "over_enforcement", "wrong_label", "wrong_action", "procedural")
+SEVERITIES = ("minor", "major", "critical")
+OUTCOMES = ("upheld", "overturned")
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+def _append_only(db: sqlite_utils.Database, table: str) -> None:
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"""CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table}
+            BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"""
+        )
+
+
+@migrations(name="m001_audit")
+def m001_audit(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        f"""
+        CREATE TABLE audit_plans (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            rate REAL NOT NULL CHECK (rate >= 0 AND rate <= 1),
+            min_per_moderator_per_day INTEGER NOT NULL DEFAULT 0 CHECK (min_per_moderator_per_day >= 0),
+            strata TEXT NOT NULL DEFAULT '{{"by": null}}',   -- JSON {{"by": null|"queue"|"action"|"label"}}
+            boosts TEXT NOT NULL DEFAULT '{{}}',              -- JSON, see audit.sampling.BOOST_FIELDS
+            queues TEXT,                                    -- JSON list of queue names; NULL = every queue
+            period TEXT NOT NULL DEFAULT 'day' CHECK (period IN ('day')),
+            seed TEXT NOT NULL,
+            starts_at TEXT NOT NULL,                        -- decisions before this are never sampled
+            active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            last_period TEXT,                               -- period of the last scheduled run
+            last_run_at TEXT,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE audit_samples (
+            id INTEGER PRIMARY KEY,
+            decision_id INTEGER NOT NULL UNIQUE REFERENCES decisions(id),
+            plan TEXT NOT NULL,
+            reason TEXT NOT NULL CHECK (reason IN {_sql_list(SAMPLE_REASONS)}),
+            auditor_id INTEGER REFERENCES users(id),
+            claimed_at TEXT,
+            created_at TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'open' CHECK (state IN {_sql_list(SAMPLE_STATES)})
+        );
+        CREATE INDEX audit_samples_work ON audit_samples (state, auditor_id, created_at);
+        CREATE TABLE audits (
+            id INTEGER PRIMARY KEY,
+            sample_id INTEGER NOT NULL UNIQUE REFERENCES audit_samples(id),
+            decision_id INTEGER NOT NULL REFERENCES decisions(id),
+            auditor_id INTEGER NOT NULL REFERENCES users(id),
+            blind_action TEXT NOT NULL,
+            blind_labels TEXT NOT NULL DEFAULT '[]',
+            blind_note TEXT NOT NULL DEFAULT '',
+            blind_at TEXT NOT NULL,
+            revealed_at TEXT,
+            verdict TEXT CHECK (verdict IN {_sql_list(VERDICTS)}),
+            error_type TEXT CHECK (error_type IN {_sql_list(ERROR_TYPES)}),
+            severity TEXT CHECK (severity IN {_sql_list(SEVERITIES)}),
+            comment TEXT NOT NULL DEFAULT '',
+            score REAL CHECK (score >= 0 AND score <= 100),
+            scored_at TEXT,
+            CHECK ((verdict IS NULL) = (scored_at IS NULL)),
+            CHECK (verdict IS NULL OR revealed_at IS NOT NULL),
+            CHECK (verdict <> 'correct' OR (error_type IS NULL AND severity IS NULL)),
+            CHECK (verdict <> 'incorrect' OR (error_type IS NOT NULL AND severity IS NOT NULL))
+        );
+        CREATE INDEX audits_decision ON audits (decision_id);
+        CREATE TRIGGER audits_no_delete BEFORE DELETE ON audits
+        BEGIN SELECT RAISE(ABORT, 'audits are never deleted'); END;
+        CREATE TRIGGER audits_final BEFORE UPDATE ON audits WHEN OLD.scored_at IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'a scored audit is final; dispute it instead'); END;
+        CREATE TRIGGER audits_blind_fixed BEFORE UPDATE ON audits
+        WHEN NEW.blind_action <> OLD.blind_action OR NEW.blind_labels <> OLD.blind_labels
+             OR NEW.blind_at <> OLD.blind_at OR NEW.auditor_id <> OLD.auditor_id
+        BEGIN SELECT RAISE(ABORT, 'the blind decision cannot be changed'); END;
+        CREATE TABLE audit_rubric (
+            kind TEXT NOT NULL CHECK (kind IN ('error_type', 'severity')),
+            key TEXT NOT NULL,
+            weight REAL NOT NULL CHECK (weight >= 0),
+            updated_by TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (kind, key)
+        );
+        CREATE TABLE disputes (
+            id INTEGER PRIMARY KEY,
+            audit_id INTEGER NOT NULL UNIQUE REFERENCES audits(id),
+            moderator_id INTEGER NOT NULL REFERENCES users(id),
+            reason TEXT NOT NULL,
+            opened_at TEXT NOT NULL
+        );
+        CREATE TABLE dispute_resolutions (
+            id INTEGER PRIMARY KEY,
+            dispute_id INTEGER NOT NULL UNIQUE REFERENCES disputes(id),
+            lead_id INTEGER NOT NULL REFERENCES users(id),
+            outcome TEXT NOT NULL CHECK (outcome IN {_sql_list(OUTCOMES)}),
+            note TEXT NOT NULL DEFAULT '',
+            resolved_at TEXT NOT NULL
+        );
+        CREATE VIEW audit_verdicts AS
+        SELECT a.id AS audit_id, a.sample_id, a.decision_id, a.auditor_id,
+               a.blind_action, a.blind_labels, a.verdict, a.error_type, a.severity, a.score, a.comment, a.scored_at,
+               dp.id AS dispute_id, r.outcome AS dispute_outcome,
+               CASE WHEN r.outcome = 'overturned' THEN 'correct' ELSE a.verdict END AS final_verdict,
+               CASE WHEN r.outcome = 'overturned' THEN NULL ELSE a.error_type END AS final_error_type,
+               CASE WHEN r.outcome = 'overturned' THEN NULL ELSE a.severity END AS final_severity,
+               CASE WHEN r.outcome = 'overturned' THEN 100.0 ELSE a.score END AS final_score
+        FROM audits a
+        LEFT JOIN disputes dp ON dp.audit_id = a.id
+        LEFT JOIN dispute_resolutions r ON r.dispute_id = dp.id
+        WHERE a.scored_at IS NOT NULL;
+        CREATE TABLE gold_items (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id),
+            action TEXT NOT NULL,
+            labels TEXT NOT NULL DEFAULT '[]',
+            source_item_id INTEGER REFERENCES items(id),
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE gold_results (
+            decision_id INTEGER PRIMARY KEY REFERENCES decisions(id),
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            correct INTEGER NOT NULL CHECK (correct IN (0, 1)),
+            action_correct INTEGER NOT NULL CHECK (action_correct IN (0, 1)),
+            labels_correct INTEGER NOT NULL CHECK (labels_correct IN (0, 1)),
+            expected TEXT NOT NULL,                         -- JSON {{"action": ..., "labels": [...]}}
+            scored_at TEXT NOT NULL
+        );
+        CREATE TABLE calibration_sets (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL DEFAULT '',
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE calibration_members (
+            set_id INTEGER NOT NULL REFERENCES calibration_sets(id),
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            PRIMARY KEY (set_id, item_id)
+        );
+        CREATE TABLE calibration_answers (
+            id INTEGER PRIMARY KEY,
+            set_id INTEGER NOT NULL,
+            item_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            action TEXT NOT NULL,
+            labels TEXT NOT NULL DEFAULT '[]',
+            answered_at TEXT NOT NULL,
+            UNIQUE (set_id, item_id, user_id),
+            FOREIGN KEY (set_id, item_id) REFERENCES calibration_members (set_id, item_id)
+        );
+        """
+    )
+    for table in ("disputes", "dispute_resolutions", "gold_results", "calibration_answers"):
+        _append_only(db, table)
+
+
+# An item's current decision: its latest row that neither revokes nor is
+# revoked (the rule of review.decisions). Uncorrelated NOT IN is evaluated
+# once, so this stays linear without an index on revokes_id.
+LIVE = "d.revokes_id IS NULL AND d.id NOT IN (SELECT revokes_id FROM decisions WHERE revokes_id IS NOT NULL)"
+CURRENT = (
+    LIVE + " AND d.id = (SELECT MAX(x.id) FROM decisions x WHERE x.item_id = d.item_id AND x.revokes_id IS NULL"
+    " AND x.id NOT IN (SELECT revokes_id FROM decisions WHERE revokes_id IS NOT NULL))"
+)

@@ -1,0 +1,22 @@
+"""The demo workspace, composed: review's items and people, then audit's QA data.
+
+``veil demo`` and the app's first start both call :func:`create`, so the two
+always build the same workspace.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from desktop.demo.qa_data import DemoQA, seed_qa
+from review import taxonomy
+from desktop.demo.review_data import DemoSummary, build_demo
+from review.store import Store
+
+
+def create(
+    store: Store, media_dir: Path, *, items: int, seed: int, progress: Callable[[int, int], None] | None = None
+) -> tuple[DemoSummary, DemoQA]:
+    summary = build_demo(store, media_dir, items=items, seed=seed, progress=progress)
+    return summary, seed_qa(store, taxonomy.load(), seed=seed)

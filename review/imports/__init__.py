@@ -1,0 +1,1 @@
+"""Importing manifests: new items, and decisions made in another tool."""

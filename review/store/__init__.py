@@ -1,0 +1,315 @@
+"""The review store: users, queues and items, over one SQLite file.
+
+``Store`` is the only door to the review tables for the rest of Veil. Each
+public method that writes is one transaction and appends its event, so the
+log and the data can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import sqlite_utils
+
+from review.store import events
+from review.clock import Clock, SystemClock, iso, normalise, parse
+from review.store.connection import StoreError, backup, connect, write_transaction
+from review.store.schema import QUEUE_KINDS, ROLES, migrations as review_migrations
+
+SYSTEM_ACTOR = "system"
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str
+    display_name: str
+    roles: tuple[str, ...]
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True)
+class Queue:
+    id: int
+    name: str
+    kind: str
+    description: str
+    priority: int
+    sla_seconds: int
+    paused: bool
+    escalation_queue_id: int | None
+
+
+@dataclass(frozen=True)
+class QueueHealth:
+    """What a newcomer needs to see about a queue at a glance."""
+
+    queue: Queue
+    waiting: int
+    oldest_received_at: str | None
+    breached: int  # waiting items already past their due time
+    at_risk: int  # waiting items due within the next quarter of the SLA
+
+    @property
+    def sla_state(self) -> str:
+        if self.breached:
+            return "breached"
+        if self.at_risk:
+            return "at risk"
+        return "ok"
+
+
+class Store:
+    """Open with :meth:`open`; close with :meth:`close` (or use ``with``)."""
+
+    def __init__(self, db: sqlite_utils.Database, path: Path, clock: Clock):
+        self.db = db
+        self.path = path
+        self.clock = clock
+
+    # ----------------------------------------------------------------- life
+    @classmethod
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        clock: Clock | None = None,
+        migration_sets: Sequence[sqlite_utils.Migrations] = (),
+    ) -> "Store":
+        """Open the store, upgrading its schema (after a backup) if needed.
+
+        *migration_sets* are the other domains' migrations (``audit``), run
+        after the review set because they may reference review tables.
+        """
+        path = Path(path)
+        existed = path.exists() and path.stat().st_size > 0
+        db = connect(path)
+        sets = [review_migrations, *migration_sets]
+        try:
+            pending = [m.name for s in sets for m in s.pending(db)]
+            unknown = unknown_migrations(db, sets)
+        except Exception as exc:  # a corrupt or foreign file
+            db.close()
+            raise StoreError(f"{path} is not a Veil store: {exc}") from exc
+        if unknown:
+            db.close()
+            raise StoreError(
+                f"{path} was written by a newer Veil (unknown schema steps: {', '.join(unknown)}); "
+                "upgrade Veil to open it"
+            )
+        if pending and existed and db["_sqlite_migrations"].exists():
+            stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+            backup(db, path.with_name(f"{path.name}.before-upgrade-{stamp}.bak"))
+        for migration_set in sets:
+            migration_set.apply(db)
+        return cls(db, path, clock or SystemClock())
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def second_connection(self) -> "Store":
+        """Another connection to the same file, for a background thread.
+
+        SQLite connections must not be shared across threads at once; a
+        worker gets its own (writes still serialise through the file lock).
+        """
+        return Store(connect(self.path), self.path, self.clock)
+
+    def now(self) -> str:
+        return iso(self.clock.now())
+
+    def transaction(self):
+        return write_transaction(self.db)
+
+    def log(self, actor: str, kind: str, subject: str = "", payload: dict | None = None) -> int:
+        """Append an event; must be called inside :meth:`transaction`."""
+        return events.append(self.db, at=self.now(), actor=actor, kind=kind, subject=subject, payload=payload)
+
+    # ---------------------------------------------------------------- users
+    def add_user(self, name: str, roles: Iterable[str], display_name: str | None = None, *, actor: str = SYSTEM_ACTOR) -> User:
+        roles = tuple(dict.fromkeys(roles))
+        bad = [r for r in roles if r not in ROLES]
+        if not roles or bad:
+            raise ValueError(f"roles must be a non-empty subset of {', '.join(ROLES)} (got {', '.join(roles) or 'none'})")
+        if not name.strip():
+            raise ValueError("a user needs a name")
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO users (name, display_name, roles, created_at) VALUES (?, ?, ?, ?)",
+                [name, display_name or name, ",".join(roles), self.now()],
+            )
+            self.log(actor, "user.created", f"user:{name}", {"roles": list(roles)})
+        return self.user(name)
+
+    def user(self, name: str) -> User:
+        row = self.db.execute("SELECT id, name, display_name, roles FROM users WHERE name = ?", [name]).fetchone()
+        if row is None:
+            raise KeyError(f"no user named {name!r}")
+        return _user(row)
+
+    def users(self) -> list[User]:
+        return [_user(r) for r in self.db.execute("SELECT id, name, display_name, roles FROM users ORDER BY name")]
+
+    # --------------------------------------------------------------- queues
+    def add_queue(
+        self,
+        name: str,
+        kind: str = "review",
+        *,
+        description: str = "",
+        priority: int = 0,
+        sla_seconds: int = 86_400,
+        escalation_queue: str | None = None,
+        actor: str = SYSTEM_ACTOR,
+    ) -> Queue:
+        if kind not in QUEUE_KINDS:
+            raise ValueError(f"queue kind must be one of {', '.join(QUEUE_KINDS)}")
+        if not name.strip():
+            raise ValueError("a queue needs a name")
+        with self.transaction():
+            escalation_id = self.queue(escalation_queue).id if escalation_queue else None
+            self.db.execute(
+                "INSERT INTO queues (name, kind, description, priority, sla_seconds, escalation_queue_id, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [name, kind, description, priority, sla_seconds, escalation_id, self.now()],
+            )
+            self.log(actor, "queue.created", f"queue:{name}", {"kind": kind, "priority": priority, "sla_seconds": sla_seconds})
+        return self.queue(name)
+
+    def queue(self, name: str) -> Queue:
+        row = self.db.execute(f"SELECT {_QUEUE_COLUMNS} FROM queues WHERE name = ?", [name]).fetchone()
+        if row is None:
+            raise KeyError(f"no queue named {name!r}")
+        return _queue(row)
+
+    def queue_by_id(self, queue_id: int) -> Queue:
+        row = self.db.execute(f"SELECT {_QUEUE_COLUMNS} FROM queues WHERE id = ?", [queue_id]).fetchone()
+        if row is None:
+            raise KeyError(f"no queue with id {queue_id}")
+        return _queue(row)
+
+    def queues(self) -> list[Queue]:
+        return [_queue(r) for r in self.db.execute(f"SELECT {_QUEUE_COLUMNS} FROM queues ORDER BY priority DESC, name")]
+
+    def queue_health(self) -> list[QueueHealth]:
+        """Waiting count, oldest item and SLA state of every queue.
+
+        "At risk" means due within the next quarter of the queue's SLA.
+        One indexed query per queue: queues are few, items are many.
+        """
+        now = self.clock.now()
+        result = []
+        merged = {r[0] for r in self.db.execute("SELECT id FROM queues WHERE merged_into_id IS NOT NULL")}
+        for queue in (q for q in self.queues() if q.id not in merged):  # a merged queue holds nothing any more
+            soon = now + _dt.timedelta(seconds=queue.sla_seconds / 4)
+            waiting, oldest, breached, at_risk = self.db.execute(
+                """
+                SELECT COUNT(*), MIN(received_at),
+                       COALESCE(SUM(CASE WHEN due_at <= :now THEN 1 ELSE 0 END), 0),
+                       COALESCE(SUM(CASE WHEN due_at > :now AND due_at <= :soon THEN 1 ELSE 0 END), 0)
+                FROM items WHERE queue_id = :queue AND state = 'pending'
+                """,
+                {"now": iso(now), "soon": iso(soon), "queue": queue.id},
+            ).fetchone()
+            result.append(QueueHealth(queue, waiting, oldest, breached, at_risk))
+        return result
+
+    # ---------------------------------------------------------------- items
+    def add_items(self, rows: Sequence[dict[str, Any]], *, actor: str = SYSTEM_ACTOR, source: str = "") -> int:
+        """Insert item rows in one transaction; rows already present are skipped.
+
+        Each row has ``external_id``, ``queue_id``, ``kind`` and ``received_at``
+        and may have the other item columns; ``due_at`` defaults to received
+        time plus the queue's SLA. Returns how many rows were new.
+        """
+        now = self.now()
+        sla = {q.id: q.sla_seconds for q in self.queues()}
+        prepared = []
+        for row in rows:
+            # Stored times are always canonical: "…08:00:00Z" would sort after
+            # "…08:00:00.500Z" as text and break due/breach comparisons.
+            received = normalise(row["received_at"])
+            due = normalise(row["due_at"]) if row.get("due_at") else iso(parse(received) + _dt.timedelta(seconds=sla[row["queue_id"]]))
+            prepared.append(
+                [
+                    row["external_id"], row["queue_id"], row["kind"], row.get("media_path"), row.get("media_type"),
+                    row.get("text") or "", json.dumps(row.get("metadata") or {}, ensure_ascii=False),
+                    row.get("severity"), int(row.get("priority") or 0), row.get("content_sha256"), row.get("phash"),
+                    received, due, now,
+                ]
+            )
+        with self.transaction():
+            before = self.db.execute("SELECT total_changes()").fetchone()[0]
+            self.db.conn.executemany(
+                "INSERT INTO items (external_id, queue_id, kind, media_path, media_type, text, metadata, severity,"
+                " priority, content_sha256, phash, received_at, due_at, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (queue_id, external_id) DO NOTHING",
+                prepared,
+            )
+            added = self.db.execute("SELECT total_changes()").fetchone()[0] - before
+            self.log(actor, "items.imported", source, {"rows": len(prepared), "added": added})
+        return added
+
+
+    def existing_external_ids(self, queue_id: int, external_ids: Iterable[str]) -> set[str]:
+        """Which of *external_ids* the queue already holds (re-imports add nothing)."""
+        wanted = list(dict.fromkeys(external_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0] for r in self.db.execute(
+                    f"SELECT external_id FROM items WHERE queue_id = ? AND external_id IN ({marks})", [queue_id, *chunk]
+                )
+            )
+        return found
+
+    # ------------------------------------------------------------- settings
+    def setting(self, key: str, default: Any = None, *, user_id: int = 0) -> Any:
+        """A JSON setting: organisation-wide (user_id 0) or one user's."""
+        row = self.db.execute("SELECT value FROM settings WHERE user_id = ? AND key = ?", [user_id, key]).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_setting(self, key: str, value: Any, *, user_id: int = 0, actor: str = SYSTEM_ACTOR) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO settings (user_id, key, value, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                [user_id, key, json.dumps(value), self.now()],
+            )
+            self.log(actor, "setting.changed", f"setting:{user_id}:{key}", {"value": value})
+
+
+_QUEUE_COLUMNS = "id, name, kind, description, priority, sla_seconds, paused, escalation_queue_id"
+
+
+def _user(row: Sequence[Any]) -> User:
+    return User(row[0], row[1], row[2], tuple(r for r in row[3].split(",") if r))
+
+
+def _queue(row: Sequence[Any]) -> Queue:
+    return Queue(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7])
+
+
+def unknown_migrations(db: sqlite_utils.Database, sets: Sequence[sqlite_utils.Migrations]) -> list[str]:
+    """Applied migrations this Veil does not know: the store is from a newer version."""
+    known = {(s.name, m.name) for s in sets for m in s._migrations}
+    names = {s.name for s in sets}
+    if not db["_sqlite_migrations"].exists():
+        return []
+    applied = db.execute("SELECT migration_set, name FROM _sqlite_migrations").fetchall()
+    return [f"{s}/{n}" for s, n in applied if s in names and (s, n) not in known]

@@ -1,0 +1,519 @@
+"""Exports: rows read back in every format, filters, pseudonyms, roles, atomic writes, the CLI and the dialog.
+
+Every test builds its own store (the ``store`` fixture) through the real
+domain functions (decisions, sampling, blind audits, disputes), exports it,
+and reads the file back with the standard readers: ``csv``, ``json`` and
+openpyxl (the reference reader for the XLSX files Veil writes itself).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import json
+import threading
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from audit import audits, disputes, exports, sampling
+from audit.exports import pseudonyms
+from audit.metrics import assembly as report
+from desktop.main import main
+from review import decisions
+
+PEOPLE = {  # distinctive names, so "no real name in the file" is a plain byte search
+    "alvarez": (["moderator"], "Rosa Alvarez"),
+    "okonkwo": (["moderator"], "Emeka Okonkwo"),
+    "fairbank": (["auditor"], "Tess Fairbank"),
+    "lindqvist": (["lead"], "Maja Lindqvist"),
+}
+
+
+@pytest.fixture
+def team(store):
+    for name, (roles, display) in PEOPLE.items():
+        store.add_user(name, roles, display)
+    store.add_queue("spam")
+    store.add_queue("hate")
+    return store
+
+
+def _item(store, queue):
+    n = store.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+    store.add_items([{"external_id": f"ext-{n}", "queue_id": store.queue(queue).id, "kind": "text",
+                      "received_at": "2026-01-01T00:00:00Z", "media_path": f"/media/secret-{n}.jpg"}])
+    return store.db.execute("SELECT MAX(id) FROM items").fetchone()[0]
+
+
+def _audited(store, *, moderator="alvarez", queue="spam", at="2026-01-07T10:00:00Z", correct=True,
+             note="", comment="", labels=("spam", "scam")):
+    decision = decisions.record_past_decision(store, item_id=_item(store, queue), user=moderator, action="remove",
+                                              labels=list(labels), decided_at=at, note=note, handle_ms=4200)
+    sample = sampling.add_sample(store, "lindqvist", decision)
+    audits.start_audit(store, "fairbank", sample.id)
+    audits.submit_blind(store, "fairbank", sample.id, "remove" if correct else "no_violation", list(labels))
+    audits.reveal_original(store, "fairbank", sample.id)
+    if correct:
+        audits.score(store, "fairbank", sample.id, "correct", comment=comment)
+    else:
+        audits.score(store, "fairbank", sample.id, "incorrect", "over_enforcement", "major", comment=comment)
+    return decision
+
+
+@pytest.fixture
+def data(team):
+    """Five audited decisions over two weeks, two queues, two moderators; one disputed."""
+    store = team
+    _audited(store, at="2026-01-05T09:00:00Z", note="checked with okonkwo first")
+    _audited(store, at="2026-01-06T12:30:00.250Z", correct=False, comment="Rosa Alvarez over-removed this")
+    _audited(store, moderator="okonkwo", queue="hate", at="2026-01-08T23:59:59.999Z")
+    _audited(store, moderator="okonkwo", queue="hate", at="2026-01-13T08:00:00Z", correct=False)
+    _audited(store, at="2026-01-14T10:00:00Z", labels=())
+    audit_id = store.db.execute("SELECT id FROM audits ORDER BY id DESC LIMIT 1 OFFSET 1").fetchone()[0]
+    disputes.open_dispute(store, "okonkwo", audit_id, "the post was a scam")
+    return store
+
+
+def _csv(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _jsonl(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+# ------------------------------------------------------------ every format
+def test_decisions_csv_has_a_stable_header_iso_times_and_typed_text(data, tmp_path):
+    out = tmp_path / "decisions.csv"
+    result = exports.export(data, "lindqvist", "decisions", "csv", out)
+    assert result.rows == 5
+    with open(out, newline="", encoding="utf-8") as handle:
+        header = next(csv.reader(handle))
+    assert header == [c.name for c in exports.DECISION_COLUMNS]
+    rows = _csv(out)
+    assert [r["decided_at"] for r in rows] == ["2026-01-05T09:00:00.000Z", "2026-01-06T12:30:00.250Z",
+                                               "2026-01-08T23:59:59.999Z", "2026-01-13T08:00:00.000Z",
+                                               "2026-01-14T10:00:00.000Z"]
+    first = rows[0]
+    assert first["moderator"] == "alvarez" and first["queue"] == "spam" and first["external_id"] == "ext-0"
+    assert first["labels"] == "spam;scam" and rows[4]["labels"] == ""
+    assert first["current"] == "true" and first["revokes_decision_id"] == ""
+    assert first["handle_ms"] == "4200" and first["shown_at"] == "2026-01-05T08:59:55.800Z"
+    assert first["note"] == "checked with okonkwo first"
+
+
+def test_undo_rows_are_history_and_mark_the_revoked_decision(team, tmp_path):
+    decision = decisions.record_past_decision(team, item_id=_item(team, "spam"), user="alvarez", action="remove",
+                                              decided_at="2026-01-05T09:00:00Z")
+    decisions.undo(team, team.user("alvarez"), decision, window_s=1e9)
+    exports.export(team, "lindqvist", "decisions", "jsonl", tmp_path / "d.jsonl")
+    original, revocation = _jsonl(tmp_path / "d.jsonl")
+    assert original["current"] is False and original["revoked_by_decision_id"] == revocation["decision_id"]
+    assert revocation["revokes_decision_id"] == decision and revocation["current"] is False
+
+
+def test_exports_carry_no_media_paths_and_no_item_text(data, tmp_path):
+    for kind in exports.KINDS:
+        for fmt in exports.FORMATS:
+            out = tmp_path / f"{kind}.{fmt}"
+            exports.export(data, "lindqvist", kind, fmt, out)
+            assert b"/media/" not in out.read_bytes()
+            if fmt == "xlsx":
+                book = openpyxl.load_workbook(out)
+                cells = [str(c.value) for s in book.worksheets for row in s.iter_rows() for c in row]
+                assert not any("secret-" in c for c in cells)
+
+
+def test_audits_jsonl_has_typed_values_and_final_verdicts(data, tmp_path):
+    out = tmp_path / "audits.jsonl"
+    exports.export(data, "lindqvist", "audits", "jsonl", out)
+    rows = _jsonl(out)
+    assert len(rows) == 5
+    assert list(rows[0]) == [c.name for c in exports.AUDIT_COLUMNS]
+    wrong = rows[1]
+    assert wrong["labels"] == ["spam", "scam"] and wrong["blind_action"] == "no_violation"
+    assert wrong["verdict"] == "incorrect" and wrong["error_type"] == "over_enforcement"
+    assert wrong["correct"] is False and isinstance(wrong["score"], float)
+    assert rows[0]["correct"] is True and rows[0]["error_type"] is None
+    assert [r["dispute"] for r in rows] == [None, None, None, "open", None]
+    assert rows[3]["final_verdict"] == "incorrect"
+
+
+def test_xlsx_is_typed_with_frozen_bold_header_widths_and_autofilter(data, tmp_path):
+    out = tmp_path / "audits.xlsx"
+    exports.export(data, "lindqvist", "audits", "xlsx", out)
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["Audits"]
+    sheet = book["Audits"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(exports.AUDIT_COLUMNS))}6"
+    header = [c.value for c in sheet[1]]
+    assert header[4] == "decided_at (UTC)" and header[0] == "audit_id"
+    assert all(c.font.b for c in sheet[1])
+    assert sheet.column_dimensions["A"].width == exports.AUDIT_COLUMNS[0].width
+    row = [c for c in sheet[3]]
+    by_name = dict(zip([c.name for c in exports.AUDIT_COLUMNS], row))
+    decided = by_name["decided_at"]
+    assert isinstance(decided.value, _dt.datetime) and decided.is_date
+    assert abs(decided.value - _dt.datetime(2026, 1, 6, 12, 30, 0, 250_000)) < _dt.timedelta(milliseconds=1)
+    assert isinstance(by_name["audit_id"].value, int)
+    assert isinstance(by_name["score"].value, float)
+    assert by_name["correct"].value is False
+    assert by_name["labels"].value == "spam; scam"
+    assert by_name["comment"].value == "Rosa Alvarez over-removed this"
+
+
+def test_xlsx_text_is_never_a_formula_and_control_characters_do_not_break_it(team, tmp_path):
+    _audited(team, note="=HYPERLINK(\"http://x\")\x07 bell")
+    out = tmp_path / "d.xlsx"
+    exports.export(team, "lindqvist", "decisions", "xlsx", out)
+    cell = openpyxl.load_workbook(out)["Decisions"]["L2"]
+    assert cell.data_type == "s" and cell.value == "=HYPERLINK(\"http://x\") bell"
+
+
+def test_metrics_match_the_report_in_every_format(data, tmp_path):
+    built = {by: report.build(data, by=by) for by in report.BY}
+    exports.export(data, "lindqvist", "metrics", "csv", tmp_path / "m.csv")
+    rows = _csv(tmp_path / "m.csv")
+    assert [(r["by"], r["key"]) for r in rows] == (
+        [("all", "all")] + [(by, g["key"]) for by in report.BY for g in built[by]["groups"]]
+        + [("week", w["week"]) for w in built["moderator"]["overall"]["trend"]])
+    overall = built["moderator"]["overall"]
+    assert int(rows[0]["n"]) == overall["n"] == 5
+    assert float(rows[0]["accuracy"]) == pytest.approx(overall["accuracy"])
+    assert float(rows[0]["ci95_low"]) == pytest.approx(overall["accuracy_ci95"][0])
+    assert int(rows[0]["errors_over_enforcement"]) == 2
+    exports.export(data, "lindqvist", "metrics", "xlsx", tmp_path / "m.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "m.xlsx")
+    assert book.sheetnames == ["Overall", "By moderator", "By queue", "By label", "Weekly"]
+    accuracy = book["By moderator"]["E2"]
+    assert accuracy.value == pytest.approx(built["moderator"]["groups"][0]["accuracy"])
+    assert accuracy.number_format == "0.0%"
+    assert [c.value for c in book["Weekly"]["B"][1:]] == ["2026-W02", "2026-W03"]
+
+
+# ----------------------------------------------------------------- filters
+@pytest.mark.parametrize("kind", ["decisions", "audits"])
+def test_filters_select_by_decision_time_queue_and_moderator(data, tmp_path, kind):
+    def ids(**filters):
+        out = tmp_path / f"{kind}.jsonl"
+        exports.export(data, "lindqvist", kind, "jsonl", out, filters=exports.Filters(**filters))
+        return [r["decided_at"][:10] for r in _jsonl(out)]
+
+    assert ids(since="2026-01-06", until="2026-01-08") == ["2026-01-06", "2026-01-08"]
+    assert ids(until="2026-01-08T23:59:59.998Z") == ["2026-01-05", "2026-01-06"]
+    assert ids(queue="hate") == ["2026-01-08", "2026-01-13"]
+    assert ids(moderator="alvarez", since="2026-01-06") == ["2026-01-06", "2026-01-14"]
+    assert ids(queue="hate", moderator="alvarez") == []
+
+
+def test_bad_filters_are_refused_before_anything_is_written(data, tmp_path):
+    out = tmp_path / "x.csv"
+    for filters, words in [(exports.Filters(queue="nope"), "no queue"), (exports.Filters(moderator="nobody"), "no user"),
+                           (exports.Filters(since="2026-02-01", until="2026-01-01"), "after"),
+                           (exports.Filters(since="yesterday"), "not a date")]:
+        with pytest.raises(ValueError, match=words):
+            exports.export(data, "lindqvist", "decisions", "csv", out, filters=filters)
+    with pytest.raises(ValueError, match="whole team"):
+        exports.export(data, "lindqvist", "metrics", "csv", out, filters=exports.Filters(queue="spam"))
+    assert not out.exists()
+
+
+# ---------------------------------------------------------- pseudonymising
+def _real_names(store):
+    return [n for u in store.users() for n in (u.name, u.display_name, *u.display_name.split())]
+
+
+@pytest.mark.parametrize("fmt", exports.FORMATS)
+def test_pseudonymised_files_contain_no_real_name_anywhere(data, tmp_path, fmt):
+    for kind in exports.KINDS:
+        out = tmp_path / f"{kind}.{fmt}"
+        exports.export(data, "lindqvist", kind, fmt, out, pseudonymise=True)
+        raw = out.read_bytes()
+        if fmt == "xlsx":
+            import zipfile
+            with zipfile.ZipFile(out) as book:
+                raw = b"".join(book.read(name) for name in book.namelist())
+        for name in _real_names(data):
+            assert name.casefold().encode() not in raw.lower(), (kind, name)
+
+
+def test_pseudonyms_are_stable_across_runs_and_connections_and_differ_between_stores(data, tmp_path, team_factory):
+    def moderators(store, out):
+        exports.export(store, "lindqvist", "audits", "jsonl", out, pseudonymise=True)
+        return [(r["moderator"], r["auditor"]) for r in _jsonl(out)]
+
+    first = moderators(data, tmp_path / "a.jsonl")
+    other = data.second_connection()
+    try:
+        again = moderators(other, tmp_path / "b.jsonl")
+    finally:
+        other.close()
+    assert first == again
+    assert first[0][0].startswith("mod-") and first[0][1].startswith("aud-") and len(first[0][0]) == 10
+    assert len({m for m, _ in first}) == 2  # two moderators, two pseudonyms
+    names = pseudonyms.for_store(data, "lindqvist")
+    assert first[0][0] == names.name("alvarez", "mod") and first[0][1][4:] == names.name("fairbank")[5:]
+    elsewhere = team_factory("other.db")
+    _audited(elsewhere)
+    assert moderators(elsewhere, tmp_path / "c.jsonl")[0][0] != first[0][0]
+
+
+def test_names_in_free_text_are_replaced_as_whole_words(data, tmp_path):
+    out = tmp_path / "a.jsonl"
+    exports.export(data, "lindqvist", "audits", "jsonl", out, pseudonymise=True)
+    names = pseudonyms.for_store(data, "lindqvist")
+    assert _jsonl(out)[1]["comment"] == f"{names.name('alvarez')} over-removed this"
+    assert names.scrub("Okonkwo's call, not okonkwoish") == f"{names.name('okonkwo')}'s call, not okonkwoish"
+
+
+def test_the_secret_is_created_once_and_never_written_to_the_event_log(team):
+    pseudonyms.for_store(team, "lindqvist")
+    pseudonyms.for_store(team, "lindqvist")
+    secret = team.setting(pseudonyms.SECRET_SETTING)
+    assert len(secret) == 64
+    created = team.db.execute("SELECT COUNT(*) FROM events WHERE kind = 'exports.pseudonym_secret_created'").fetchone()
+    assert created[0] == 1
+    log = " ".join(r[0] for r in team.db.execute("SELECT payload FROM events"))
+    assert secret not in log
+
+
+# ------------------------------------------------------------ roles, events
+@pytest.mark.parametrize("who", ["alvarez", "fairbank", "nobody"])
+def test_only_a_lead_may_export(data, tmp_path, who):
+    with pytest.raises(PermissionError):
+        exports.export(data, who, "decisions", "csv", tmp_path / "x.csv")
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_an_export_is_logged_with_its_filters_and_size(data, tmp_path):
+    exports.export(data, "lindqvist", "audits", "csv", tmp_path / "a.csv",
+                   filters=exports.Filters(queue="spam"), pseudonymise=True)
+    actor, payload = data.db.execute(
+        "SELECT actor, payload FROM events WHERE kind = 'export.written' ORDER BY id DESC").fetchone()
+    assert actor == "lindqvist"
+    assert json.loads(payload) == {"format": "csv", "file": "a.csv", "filters": {"queue": "spam"},
+                                   "pseudonymised": True, "rows": 3}
+
+
+# ---------------------------------------------------------- atomic writing
+@pytest.mark.parametrize("fmt", exports.FORMATS)
+def test_a_cancelled_export_leaves_no_file_and_keeps_the_old_one(data, tmp_path, monkeypatch, fmt):
+    monkeypatch.setattr(exports, "PROGRESS_EVERY", 1)
+    out = tmp_path / f"old.{fmt}"
+    out.write_bytes(b"yesterday's export")
+    seen = []
+    with pytest.raises(exports.ExportCancelled):
+        exports.export(data, "lindqvist", "decisions", fmt, out, progress=lambda d, t: seen.append(d),
+                       cancelled=lambda: len(seen) >= 3)
+    assert len(seen) == 3
+    assert out.read_bytes() == b"yesterday's export"
+    assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
+    assert data.db.execute("SELECT COUNT(*) FROM events WHERE kind = 'export.written'").fetchone()[0] == 0
+
+
+def test_progress_counts_up_to_the_total(data, tmp_path, monkeypatch):
+    monkeypatch.setattr(exports, "PROGRESS_EVERY", 2)
+    seen = []
+    exports.export(data, "lindqvist", "audits", "csv", tmp_path / "a.csv", progress=lambda d, t: seen.append((d, t)))
+    assert seen[0] == (0, 5) and seen[-1] == (5, 5) and (2, 5) in seen
+
+
+# --------------------------------------------------------------------- CLI
+@pytest.fixture
+def team_factory(tmp_path, clock):
+    from desktop import wiring
+
+    opened = []
+
+    def make(name):
+        store = wiring.open_store(tmp_path / name, clock=clock)
+        opened.append(store)
+        for user, (roles, display) in PEOPLE.items():
+            store.add_user(user, roles, display)
+        store.add_queue("spam")
+        return store
+
+    yield make
+    for store in opened:
+        store.close()
+
+
+def _cli(store, *args):
+    return main(["export", *args, "--store", str(store.path)])
+
+
+def test_cli_writes_each_format_and_infers_it_from_the_suffix(data, tmp_path, capsys):
+    assert _cli(data, "audits", "--out", str(tmp_path / "a.xlsx"), "--user", "lindqvist") == 0
+    assert openpyxl.load_workbook(tmp_path / "a.xlsx")["Audits"].max_row == 6
+    assert main(["--user", "lindqvist", "export", "decisions", "--format", "jsonl", "--out", str(tmp_path / "d.txt"),
+                 "--store", str(data.path), "--queue", "hate"]) == 0
+    assert len(_jsonl(tmp_path / "d.txt")) == 2
+    assert "exported decisions (2 rows)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, words", [
+    (["report", "--format", "csv"], "report is a PDF only"),
+    (["audits", "--format", "pdf"], "only the report is a PDF"),
+    (["metrics", "--queue", "spam"], "whole team"),
+    (["audits", "--queue", "nope"], "no queue"),
+    (["audits", "--since", "soon"], "not a date"),
+    (["audits", "--user", "alvarez"], "not a lead"),
+    (["audits", "--user", "ghost"], "not a user"),
+])
+def test_cli_refuses_with_exit_2_and_a_message(data, tmp_path, capsys, args, words):
+    extra = [] if "--user" in args else ["--user", "lindqvist"]
+    assert _cli(data, *args, *extra, "--out", str(tmp_path / "a.csv")) == 2
+    assert words in capsys.readouterr().err
+    assert not (tmp_path / "a.csv").exists()
+
+
+def test_cli_asks_for_a_format_the_suffix_does_not_tell(data, tmp_path, capsys):
+    assert _cli(data, "audits", "--out", str(tmp_path / "a.data"), "--user", "lindqvist") == 2
+    assert "say --format" in capsys.readouterr().err
+
+
+def test_cli_uses_veil_user_or_the_only_lead(data, tmp_path, monkeypatch, capsys):
+    assert _cli(data, "decisions", "--out", str(tmp_path / "a.csv")) == 0  # lindqvist is the only lead
+    data.add_user("second", ["lead"])
+    assert _cli(data, "decisions", "--out", str(tmp_path / "b.csv")) == 2
+    assert "say who exports" in capsys.readouterr().err
+    monkeypatch.setenv("VEIL_USER", "second")
+    assert _cli(data, "decisions", "--out", str(tmp_path / "b.csv")) == 0
+    monkeypatch.setenv("VEIL_USER", "alvarez")
+    assert _cli(data, "decisions", "--out", str(tmp_path / "c.csv")) == 2
+    assert not (tmp_path / "c.csv").exists()
+
+
+def test_cli_refuses_a_missing_folder(data, tmp_path, capsys):
+    assert _cli(data, "decisions", "--out", str(tmp_path / "no" / "a.csv"), "--user", "lindqvist") == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ dialog
+@pytest.fixture
+def dialog(data, qtbot, tmp_path):
+    from ui.reports.export_dialog import ExportDialog
+
+    widget = ExportDialog(data, data.user("lindqvist"), folder=tmp_path)
+    qtbot.addWidget(widget)
+    yield widget
+    widget.reject()
+
+
+def _choose(dialog, what, fmt=None):
+    dialog.what.setCurrentIndex(dialog.what.findData(what))
+    if fmt:
+        dialog.format.setCurrentIndex(dialog.format.findData(fmt))
+
+
+def test_dialog_offers_pdf_for_the_report_only_and_follows_the_suffix(dialog, tmp_path):
+    _choose(dialog, "decisions", "xlsx")
+    assert dialog.path.text().endswith(".xlsx")
+    assert [dialog.format.itemData(i) for i in range(dialog.format.count())] == ["csv", "jsonl", "xlsx"]
+    _choose(dialog, "report")
+    assert [dialog.format.itemData(i) for i in range(dialog.format.count())] == ["pdf"]
+    assert dialog.path.text().endswith(".pdf") and "veil-report-" in dialog.path.text()
+    assert not dialog.queue.isEnabled() and not dialog.moderator.isEnabled()
+
+
+def test_dialog_period_presets_are_utc_days_from_the_store_clock():
+    from ui.reports.export_dialog import period_dates
+
+    today = _dt.date(2026, 1, 15)  # a Thursday
+    assert period_dates("Last 7 days", today) == (_dt.date(2026, 1, 9), today)
+    assert period_dates("Last full week", today) == (_dt.date(2026, 1, 5), _dt.date(2026, 1, 11))
+    assert period_dates("Last full month", today) == (_dt.date(2025, 12, 1), _dt.date(2025, 12, 31))
+    assert period_dates("All time", today) == (None, None)
+
+
+def test_dialog_exports_in_the_background_with_filters(dialog, qtbot, tmp_path):
+    _choose(dialog, "audits", "csv")
+    dialog.period.setCurrentText("All time")
+    dialog.queue.setCurrentIndex(dialog.queue.findData("hate"))
+    dialog.path.setText(str(tmp_path / "hate.csv"))
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: not dialog.running(), timeout=10_000)
+    assert "Exported 2 rows" in dialog.status.text()
+    assert [r["queue"] for r in _csv(tmp_path / "hate.csv")] == ["hate", "hate"]
+
+
+def test_dialog_cancel_leaves_no_partial_file(dialog, qtbot, tmp_path, monkeypatch):
+    gate = threading.Event()
+    real = exports.export
+
+    def held(*args, progress=None, **kwargs):
+        def report(done, total):
+            progress(done, total)
+            if done:
+                gate.wait(10)  # hold the worker mid-file until the test has pressed Cancel
+        return real(*args, progress=report, **kwargs)
+
+    monkeypatch.setattr(exports, "export", held)
+    monkeypatch.setattr(exports, "PROGRESS_EVERY", 1)
+    _choose(dialog, "decisions", "xlsx")
+    dialog.period.setCurrentText("All time")
+    dialog.path.setText(str(tmp_path / "big.xlsx"))
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: dialog.progress.value() >= 1, timeout=10_000)
+    assert dialog.close_button.text() == "Cancel"
+    dialog.close_button.click()
+    gate.set()
+    qtbot.waitUntil(lambda: not dialog.running(), timeout=10_000)
+    assert dialog.status.text() == "Cancelled: nothing was written."
+    assert not (tmp_path / "big.xlsx").exists()
+    assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
+
+
+def test_dialog_tells_a_non_lead_why_nothing_was_written(data, qtbot, tmp_path):
+    from ui.reports.export_dialog import ExportDialog
+
+    widget = ExportDialog(data, data.user("alvarez"), folder=tmp_path)
+    qtbot.addWidget(widget)
+    widget.export_button.click()
+    qtbot.waitUntil(lambda: not widget.running(), timeout=10_000)
+    assert "not a lead" in widget.status.text()
+    assert not list(tmp_path.glob("veil-decisions-*"))
+
+
+# ------------------------------------------------------------ regressions
+@pytest.mark.parametrize("suffix", ["", "-wal"])
+def test_an_export_never_replaces_the_store(data, suffix):
+    """Regression: --out naming the store renamed a CSV over the database and lost everything."""
+    target = Path(str(data.path) + suffix)
+    before = target.read_bytes() if target.exists() else None
+    with pytest.raises(ValueError, match="store itself"):
+        exports.export(data, "lindqvist", "decisions", "csv", target)
+    assert (target.read_bytes() if target.exists() else None) == before
+    assert data.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 5
+
+
+def test_the_cli_refuses_to_export_over_the_store(data, capsys):
+    data.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert main(["export", "decisions", "--format", "csv", "--out", str(data.path), "--store", str(data.path),
+                 "--user", "lindqvist"]) == 2
+    assert "store itself" in capsys.readouterr().err
+    assert data.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 5
+
+
+def test_names_that_casefolding_changes_and_surnames_alone_are_pseudonymised(team, tmp_path):
+    """Regression: the pattern held only casefolded spellings, so "Strauß" (-> "strauss") was never found."""
+    team.add_user("strauss", ["moderator"], "Jürgen Strauß")
+    team.add_user("yilmaz", ["moderator"], "İpek Yılmaz")
+    _audited(team, moderator="strauss", note="Strauß asked İpek Yılmaz", correct=False,
+             comment="see Okonkwo and Jürgen's notes; Alvarez agreed")
+    for fmt in exports.FORMATS:
+        out = tmp_path / f"a.{fmt}"
+        for kind in ("decisions", "audits"):
+            exports.export(team, "lindqvist", kind, fmt, out, pseudonymise=True)
+            raw = out.read_bytes()
+            if fmt == "xlsx":
+                import zipfile
+                with zipfile.ZipFile(out) as book:
+                    raw = b"".join(book.read(name) for name in book.namelist())
+            text = raw.decode("utf-8", "replace").casefold()
+            for name in ("strauß", "strauss", "jürgen", "i̇pek", "yılmaz", "okonkwo", "alvarez"):
+                assert name not in text, (kind, fmt, name)

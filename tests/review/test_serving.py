@@ -1,0 +1,189 @@
+"""Claims and leases: order, one holder per item, expiry, release, two processes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from desktop import wiring
+from review import serving
+
+
+def _fill(store, queue, n, *, received="2026-01-05T08:00:00.000Z", prefix="x", **extra):
+    rows = [
+        {"external_id": f"{prefix}{i}", "queue_id": queue.id, "kind": "text", "text": f"post {i}", "received_at": received, **extra}
+        for i in range(n)
+    ]
+    store.add_items(rows)
+
+
+@pytest.fixture
+def team(store):
+    ana = store.add_user("ana", ["moderator"])
+    ben = store.add_user("ben", ["moderator"])
+    lee = store.add_user("lee", ["lead"])
+    return ana, ben, lee
+
+
+def test_claim_order_is_queue_priority_then_item_priority_then_due_then_arrival(store, team):
+    ana = team[0]
+    low = store.add_queue("low", priority=0, sla_seconds=3600)
+    high = store.add_queue("high", priority=5, sla_seconds=86400)
+    store.add_items([
+        {"external_id": "low-old", "queue_id": low.id, "kind": "text", "received_at": "2026-01-01T00:00:00.000Z"},
+        {"external_id": "high-late", "queue_id": high.id, "kind": "text", "received_at": "2026-01-05T08:00:00.000Z"},
+        {"external_id": "high-early", "queue_id": high.id, "kind": "text", "received_at": "2026-01-05T07:00:00.000Z"},
+        {"external_id": "high-urgent", "queue_id": high.id, "kind": "text", "priority": 3, "received_at": "2026-01-05T08:30:00.000Z"},
+    ])
+    order = []
+    for _ in range(4):
+        item = serving.claim_next(store, ana)
+        order.append(item.external_id)
+        serving.release(store, ana, item.id)
+        store.db.execute("UPDATE items SET state = 'decided' WHERE id = ?", [item.id])
+    assert order == ["high-urgent", "high-early", "high-late", "low-old"]
+    assert serving.claim_next(store, ana) is None
+
+
+def test_a_leased_item_is_not_served_to_anyone_else(store, team):
+    ana, ben, _ = team
+    queue = store.add_queue("spam")
+    _fill(store, queue, 2)
+    first = serving.claim_next(store, ana)
+    second = serving.claim_next(store, ben)
+    assert first.id != second.id
+    assert serving.claim_next(store, ben).id == second.id  # one item at a time: you get yours back
+    assert serving.holder(store, first.id)[0] == "ana"
+
+
+def test_an_expired_lease_puts_the_item_back(store, team, clock):
+    ana, ben, _ = team
+    queue = store.add_queue("spam")
+    _fill(store, queue, 1)
+    item = serving.claim_next(store, ana, lease_seconds=600)
+    clock.advance(599)
+    assert serving.claim_next(store, ben) is None
+    clock.advance(2)
+    assert serving.claim_next(store, ben).id == item.id
+    with pytest.raises(serving.LeaseLost, match="ben is working on this item"):
+        serving.renew(store, ana, item.id)
+
+
+def test_renew_keeps_the_item_while_it_is_open(store, team, clock):
+    ana, ben, _ = team
+    queue = store.add_queue("spam")
+    _fill(store, queue, 1)
+    item = serving.claim_next(store, ana, lease_seconds=600)
+    for _ in range(5):
+        clock.advance(500)
+        serving.renew(store, ana, item.id, lease_seconds=600)
+    assert serving.claim_next(store, ben) is None
+
+
+def test_release_and_skip_exclusion(store, team):
+    ana, ben, _ = team
+    queue = store.add_queue("spam")
+    _fill(store, queue, 2)
+    first = serving.claim_next(store, ana)
+    serving.release(store, ana, first.id, reason="skip")
+    second = serving.claim_next(store, ana, exclude=[first.id])
+    assert second.id != first.id
+    assert serving.claim_next(store, ben).id == first.id
+    assert serving.release_all(store, ana) == 1
+    assert serving.holder(store, second.id) is None
+
+
+def test_peek_does_not_take_the_item(store, team):
+    ana, ben, _ = team
+    queue = store.add_queue("spam")
+    _fill(store, queue, 3)
+    peeked = serving.peek_next(store, ana)
+    assert serving.holder(store, peeked.id) is None
+    assert serving.claim_next(store, ben).id == peeked.id
+    assert serving.peek_next(store, ana).id != peeked.id
+
+
+def test_paused_queues_serve_nobody_and_escalations_only_serve_leads(store, team):
+    ana, _, lee = team
+    escalations = store.add_queue("escalations", "escalation")
+    paused = store.add_queue("paused")
+    store.db.execute("UPDATE queues SET paused = 1 WHERE id = ?", [paused.id])
+    _fill(store, escalations, 1, prefix="e")
+    _fill(store, paused, 1, prefix="p")
+    assert serving.claim_next(store, ana) is None
+    assert serving.claim_next(store, lee).external_id == "e0"
+
+
+CLAIMER = """
+import json, sys
+from desktop import wiring
+from review import serving
+store = wiring.open_store(sys.argv[1])
+user = store.user(sys.argv[2])
+got = []
+while True:
+    item = serving.claim_next(store, user)
+    if item is None:
+        break
+    got.append(item.id)
+    store.db.execute("UPDATE items SET state = 'decided' WHERE id = ?", [item.id])
+print(json.dumps(got))
+"""
+
+
+def test_two_processes_never_hold_the_same_item(tmp_path):
+    path = tmp_path / "shared.db"
+    with wiring.open_store(path) as store:
+        store.add_user("ana", ["moderator"])
+        store.add_user("ben", ["moderator"])
+        queue = store.add_queue("spam")
+        _fill(store, queue, 300)
+    script = tmp_path / "claimer.py"
+    script.write_text(CLAIMER)
+    procs = [
+        subprocess.Popen([sys.executable, str(script), str(path), name], stdout=subprocess.PIPE, text=True,
+                         cwd=Path(__file__).resolve().parents[2])
+        for name in ("ana", "ben")
+    ]
+    results = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    a, b = (set(r) for r in results)
+    assert not (a & b)
+    assert len(a | b) == 300
+
+
+def test_severe_rules_prefer_milder_items_or_refuse_severe_ones(store, team):
+    ana = team[0]
+    queue = store.add_queue("mixed")
+    store.add_items([
+        {"external_id": "gore", "queue_id": queue.id, "kind": "text", "severity": "severe", "received_at": "2026-01-05T07:00:00Z"},
+        {"external_id": "spam", "queue_id": queue.id, "kind": "text", "severity": "low", "received_at": "2026-01-05T08:00:00Z"},
+    ])
+    assert serving.peek_next(store, ana).external_id == "gore"
+    assert serving.peek_next(store, ana, severe="prefer_mild").external_id == "spam"
+    mild = serving.claim_next(store, ana, severe="never")
+    assert mild.external_id == "spam"
+    serving.release(store, ana, mild.id)
+    store.db.execute("UPDATE items SET state = 'decided' WHERE id = ?", [mild.id])
+    assert serving.claim_next(store, ana, severe="never") is None
+    assert serving.claim_next(store, ana, severe="prefer_mild").external_id == "gore"
+    with pytest.raises(ValueError):
+        serving.claim_next(store, ana, severe="sometimes")
+
+
+def test_a_lease_left_on_a_closed_item_does_not_hide_the_held_pending_one(store, team, clock):
+    ana = team[0]
+    queue = store.add_queue("spam")
+    _fill(store, queue, 3)
+    first = serving.claim_next(store, ana)
+    clock.advance(1)
+    second = [i for i in (1, 2, 3) if i != first.id][0]
+    store.db.execute("INSERT INTO leases (item_id, user_id, claimed_at, expires_at) VALUES (?, ?, ?, ?)",
+                     [second, ana.id, store.now(), "2026-01-05T10:00:00.000Z"])
+    store.db.execute("UPDATE items SET state = 'decided' WHERE id = ?", [first.id])  # closed elsewhere
+    assert serving.claim_next(store, ana).id == second  # what ana holds, not a third item
+    assert store.db.execute("SELECT COUNT(*) FROM leases WHERE user_id = ?", [ana.id]).fetchone()[0] == 2

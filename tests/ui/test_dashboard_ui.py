@@ -1,0 +1,222 @@
+"""The lead dashboard page: loads in the background, renders its charts, keeps refreshing.
+
+Offscreen against a real store with a fake clock (2026-01-05 09:00 UTC);
+waits are ``qtbot.waitUntil`` / ``waitSignal``, never sleeps. Every test
+ends with the page's timers stopped and its runner idle or closed.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt, QThread, QTimer
+
+from desktop import app as desktop_app
+from review import decisions
+from review.clock import normalise
+from ui.pages.dashboard import DashboardPage, load_dashboard, render_charts
+from ui.item.qimage import to_array
+from ui.tasks import TaskRunner
+
+WAIT_MS = 5000
+
+
+def _item(store, queue, received_at):
+    q = store.queue(queue)
+    n = store.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+    store.add_items([{"external_id": f"i{n}", "queue_id": q.id, "kind": "text", "text": "a harmless sample",
+                      "received_at": normalise(received_at)}])
+    return store.db.execute("SELECT MAX(id) FROM items").fetchone()[0]
+
+
+@pytest.fixture
+def team(store):
+    """A lead, two moderators, two queues; hate has 2 waiting (one breached), spam 1 waiting and 2 decided."""
+    store.add_user("lee", ["lead"], "Lee Park")
+    store.add_user("ana", ["moderator"], "Ana Silva")
+    store.add_user("ben", ["moderator"], "Ben Okafor")
+    store.add_queue("hate", sla_seconds=4 * 3600, priority=5)
+    store.add_queue("spam")
+    _item(store, "hate", "2026-01-05T03:00:00Z")
+    _item(store, "hate", "2026-01-05T08:30:00Z")
+    _item(store, "spam", "2026-01-05T08:00:00Z")
+    # handle times 12 s and 30 s: median 21 s, p90 28 s
+    for user, at, ms in (("ana", "2026-01-05T07:30:00Z", 12_000), ("ben", "2026-01-05T08:10:00Z", 30_000)):
+        decisions.record_past_decision(store, item_id=_item(store, "spam", "2026-01-05T07:00:00Z"), user=user,
+                                       action="no_violation", decided_at=at, handle_ms=ms)
+    return store
+
+
+class Loader:
+    """``load_dashboard`` on its own connection, as the desktop wires it; counts calls and their threads."""
+
+    def __init__(self, store, lead="lee"):
+        self.store, self.lead = store, lead
+        self.threads: list[QThread] = []
+        self.gate: threading.Event | None = None
+        self.fail: Exception | None = None
+
+    def __call__(self):
+        self.threads.append(QThread.currentThread())
+        if self.gate is not None:
+            self.gate.wait(WAIT_MS / 1000)
+        if self.fail is not None:
+            raise self.fail
+        connection = self.store.second_connection()
+        try:
+            return load_dashboard(connection, self.lead)
+        finally:
+            connection.close()
+
+
+@pytest.fixture
+def open_page(qtbot):
+    pages = []
+
+    def make(load, **kwargs) -> DashboardPage:
+        page = DashboardPage(load, **kwargs)
+        qtbot.addWidget(page)
+        page.resize(1100, 720)
+        pages.append(page)
+        with qtbot.waitSignal(page.charts_rendered, timeout=WAIT_MS), qtbot.waitActive(page):  # F5 needs it
+            page.show()
+            page.activateWindow()
+        return page
+
+    yield make
+    for page in pages:
+        page.close_page()
+        assert not page.timer.isActive() and not page.render_timer.isActive()
+        assert page.findChild(TaskRunner).closed
+
+
+def _cells(model):
+    return [[model.index(r, c).data() for c in range(model.columnCount())] for r in range(model.rowCount())]
+
+
+def _varied(image) -> bool:
+    """A real chart: some ink on the background, not one flat colour."""
+    pixels = to_array(image)
+    return pixels.size > 0 and len(np.unique(pixels.reshape(-1, 3), axis=0)) > 8
+
+
+def test_loads_in_the_background_and_renders_charts(team, open_page):
+    load = Loader(team)
+    page = open_page(load)
+    assert load.threads and all(t is not QThread.currentThread() for t in load.threads)
+    assert page.updated.text() == f"Updated {page.data().at.astimezone():%H:%M}"
+    assert page.summary.text() == "3 waiting  ·  1 breached  ·  0 open escalations  ·  0 open disputes"
+    rows = _cells(page.queue_model)
+    assert [r[:4] for r in rows] == [["hate", "2", "6 h", "Breached: 1"], ["spam", "1", "1 h", "OK"]]
+    assert rows[1][4] == "3 · 2" and rows[1][5] == "21 s · 28 s" and rows[1][6] == "no audits"
+    people = _cells(page.people_model)
+    assert [(r[0], r[1], r[2]) for r in people] == [("Ana Silva", "1", "1"), ("Ben Okafor", "1", "1")]
+    assert people[0][7] == "0 s of 4 h (0%)"
+    for name, view in page.charts.items():
+        assert view.image is not None and _varied(view.image), name
+    flow = page.charts["flow"]  # the visible tab's charts are drawn at their on-screen size
+    ratio = flow.image.devicePixelRatio()
+    assert (round(flow.image.width() / ratio), round(flow.image.height() / ratio)) == flow.logical_size()
+
+
+def test_refresh_on_f5_and_timer_picks_up_new_work(team, open_page, qtbot):
+    load = Loader(team)
+    page = open_page(load)
+    assert page.timer.isActive() and page.timer.interval() == 60_000
+    _item(team, "spam", "2026-01-05T08:59:00Z")
+    with qtbot.waitSignal(page.charts_rendered, timeout=WAIT_MS):
+        qtbot.keyClick(page.queue_table, Qt.Key.Key_F5)
+    assert _cells(page.queue_model)[1][1] == "2"
+    calls = len(load.threads)
+    page.timer.setInterval(10)
+    qtbot.waitUntil(lambda: len(load.threads) >= calls + 2, timeout=WAIT_MS)
+    page.timer.stop()
+    qtbot.waitUntil(lambda: not page.is_refreshing(), timeout=WAIT_MS)
+
+
+def test_slow_figures_never_freeze_the_window(team, open_page, qtbot):
+    load = Loader(team)
+    page = open_page(load)
+    qtbot.waitUntil(lambda: not page.is_refreshing(), timeout=WAIT_MS)
+    load.gate = threading.Event()
+    assert page.refresh() is True
+    assert page.refresh() is False  # one at a time: a second asks for one more afterwards
+    ticks = []
+    timer = QTimer(interval=5, timeout=lambda: ticks.append(1))
+    timer.start()
+    qtbot.waitUntil(lambda: len(ticks) >= 5, timeout=WAIT_MS)  # the GUI thread keeps running meanwhile
+    timer.stop()
+    assert page.is_refreshing()
+    calls = len(load.threads)
+    load.gate.set()
+    qtbot.waitUntil(lambda: len(load.threads) == calls + 1 and not page.is_refreshing(), timeout=WAIT_MS)
+
+
+def test_a_failed_refresh_keeps_the_figures_and_says_so(team, open_page, qtbot):
+    load = Loader(team)
+    page = open_page(load)
+    load.fail = RuntimeError("database is locked")
+    with qtbot.waitSignal(page.refresh_failed, timeout=WAIT_MS):
+        page.refresh()
+    assert page.updated.text().startswith("Could not refresh (database is locked); figures from ")
+    assert page.queue_model.rowCount() == 2
+    load.fail = None
+    with qtbot.waitSignal(page.refreshed, timeout=WAIT_MS):
+        page.refresh()
+    assert page.updated.text().startswith("Updated ")
+
+
+def test_a_non_lead_gets_a_refusal_not_figures(team, qtbot):
+    page = DashboardPage(Loader(team, lead="ana"))
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.refresh_failed, timeout=WAIT_MS):
+        page.show()
+    assert "ana is not a lead" in page.updated.text()
+    assert page.queue_model.rowCount() == 0 and page.data() is None
+    page.close_page()
+
+
+def test_the_flow_chart_follows_the_selected_queue_and_resizes(team, open_page, qtbot):
+    page = open_page(Loader(team))
+    everything = to_array(page.charts["flow"].image)
+    with qtbot.waitSignal(page.charts_rendered, timeout=WAIT_MS):
+        assert page.select_queue("hate")
+    assert page.flow_queue() == "hate"
+    assert not np.array_equal(to_array(page.charts["flow"].image), everything)
+    with qtbot.waitSignal(page.charts_rendered, timeout=WAIT_MS):
+        page.refresh()
+    assert page.flow_queue() == "hate"  # a refresh keeps the selection
+    with qtbot.waitSignal(page.charts_rendered, timeout=WAIT_MS):
+        qtbot.keyClick(page.queue_table, Qt.Key.Key_Escape)
+    assert page.flow_queue() is None
+    assert np.array_equal(to_array(page.charts["flow"].image), everything)
+    with qtbot.waitSignal(page.charts_rendered, timeout=WAIT_MS):
+        page.resize(1300, 820)
+    flow = page.charts["flow"]
+    assert round(flow.image.width() / flow.image.devicePixelRatio()) == flow.width()
+
+
+def test_render_charts_handles_an_empty_store(store, qapp):
+    store.add_user("lee", ["lead"])
+    images = render_charts(load_dashboard(store, "lee"), {"flow": (10, 10)})
+    assert set(images) == {"backlog", "flow", "accuracy", "exposure"}
+    assert all(not image.isNull() for image in images.values())
+    assert images["flow"].width() >= 120  # too small to read: drawn at a sensible size instead
+
+
+def test_only_leads_get_the_page_and_sign_out_closes_it(team, qtbot, tmp_path):
+    window = desktop_app.build_window(team, QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    window.sign_in_as("ana")
+    assert "dashboard" not in window.page_keys()
+    window.sign_out()
+    window.sign_in_as("lee")
+    page = window.show_page("dashboard")
+    assert isinstance(page, DashboardPage)
+    qtbot.waitUntil(lambda: page.data() is not None and all(v.image for v in page.charts.values()), timeout=WAIT_MS)
+    runner = page.findChild(TaskRunner)
+    window.sign_out()
+    assert runner.closed and not page.timer.isActive()

@@ -1,0 +1,198 @@
+"""The PDF report: its figures come from audit.metrics.assembly, the file is a real, readable PDF, and leads only.
+
+The text checks use ``pdftotext`` (poppler-utils) when it is installed;
+the structural checks (header, page objects, trailer) always run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from audit import audits, exports, sampling
+from audit.metrics import assembly as report
+from desktop.main import main
+from review import decisions
+from review.wellbeing import exposure
+from review.wellbeing.exposure import ExposureRecord
+from ui.reports import pdf as report_pdf
+
+PDFTOTEXT = shutil.which("pdftotext")
+
+
+@pytest.fixture
+def team(store):
+    for name, roles, display in [("ana", ["moderator"], "Ana Silva"), ("ben", ["moderator"], "Ben Okafor"),
+                                 ("dana", ["auditor"], "Dana Kim"), ("lee", ["lead"], "Lee Morgan")]:
+        store.add_user(name, roles, display)
+    store.add_queue("Spam & scams", sla_seconds=3600)
+    store.add_queue("Hate", sla_seconds=3600)
+    return store
+
+
+def _decide(store, *, moderator="ana", queue="Spam & scams", at="2026-01-06T10:00:00Z", received="2026-01-01T00:00:00Z"):
+    n = store.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+    store.add_items([{"external_id": f"e{n}", "queue_id": store.queue(queue).id, "kind": "text", "received_at": received}])
+    item = store.db.execute("SELECT MAX(id) FROM items").fetchone()[0]
+    return decisions.record_past_decision(store, item_id=item, user=moderator, action="remove", labels=["spam"],
+                                          decided_at=at)
+
+
+def _audit(store, decision, correct=True):
+    sample = sampling.add_sample(store, "lee", decision)
+    audits.start_audit(store, "dana", sample.id)
+    audits.submit_blind(store, "dana", sample.id, "remove" if correct else "no_violation", ["spam"])
+    audits.reveal_original(store, "dana", sample.id)
+    if correct:
+        audits.score(store, "dana", sample.id, "correct")
+    else:
+        audits.score(store, "dana", sample.id, "incorrect", "missed_violation", "major")
+
+
+@pytest.fixture
+def week(team, qapp):  # the PDF needs a QGuiApplication for its fonts
+    """Week 2 of 2026: 6 audited decisions (4 correct), one unaudited, one undone, one waiting; week 1 for the trend."""
+    store = team
+    for i, (who, queue, correct) in enumerate([("ana", "Spam & scams", True), ("ana", "Spam & scams", False),
+                                               ("ben", "Hate", True), ("ben", "Hate", True),
+                                               ("ben", "Spam & scams", False), ("ana", "Hate", True)]):
+        _audit(store, _decide(store, moderator=who, queue=queue, at=f"2026-01-{5 + i:02d}T10:00:00Z"), correct)
+    _decide(store, at="2026-01-08T11:00:00Z")
+    undone = _decide(store, at="2026-01-05T09:00:00Z")
+    decisions.undo(store, store.user("ana"), undone, window_s=1e9)  # not counted as decided
+    _audit(store, _decide(store, at="2025-12-30T10:00:00Z"))  # the week before: trend only
+    n = store.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+    store.add_items([{"external_id": f"e{n}", "queue_id": store.queue("Hate").id, "kind": "text",
+                      "received_at": "2026-01-05T07:00:00Z"}])  # waiting, past its 1-hour SLA
+    return store
+
+
+def _text(path) -> str:
+    return subprocess.run([PDFTOTEXT, "-layout", str(path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def _pages(path) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?!s)", path.read_bytes()))
+
+
+def test_period_labels_name_weeks_and_months():
+    assert report_pdf.period_label("2026-01-05T00:00:00.000Z", "2026-01-11T23:59:59.999Z") == \
+        "Week 2, 2026 (5 Jan – 11 Jan 2026)"
+    assert report_pdf.period_label("2026-02-01T00:00:00.000Z", "2026-02-28T23:59:59.999Z") == "February 2026"
+    assert report_pdf.period_label("2026-01-03T00:00:00.000Z", "2026-01-20T23:59:59.999Z") == \
+        "3 Jan 2026 – 20 Jan 2026"
+    assert report_pdf.period_label(None, None) == "All time"
+    assert report_pdf.period_label("2026-01-03T00:00:00.000Z", None) == "Since 3 Jan 2026"
+
+
+def test_kappa_words_follow_landis_and_koch():
+    assert [report_pdf.kappa_words(k) for k in (-0.1, 0.1, 0.35, 0.5, 0.7, 0.9, None)] == [
+        "poor agreement", "slight agreement", "fair agreement", "moderate agreement", "substantial agreement",
+        "almost perfect agreement", "no audits"]
+
+
+def test_figures_come_from_the_report_and_count_current_decisions_only(week):
+    figures = exports.report_figures(week, "2026-01-05", "2026-01-11")
+    built = report.build(week, by="moderator", since="2026-01-05", until="2026-01-11")
+    assert figures.overall == built["overall"] and figures.overall["n"] == 6 and figures.overall["correct"] == 4
+    assert figures.by_moderator == built["groups"]
+    assert figures.by_queue == report.build(week, by="queue", since="2026-01-05", until="2026-01-11")["groups"]
+    assert figures.decided == 7 and figures.decided_by_queue == {"Hate": 3, "Spam & scams": 4}
+    assert [w["week"] for w in figures.trend] == ["2026-W01", "2026-W02"]  # the weeks before, for context
+    hate = next(q for q in figures.sla if q["queue"] == "Hate")
+    assert hate["waiting"] == 1 and hate["breached"] == 1
+
+
+def test_exposure_is_team_totals_never_per_person(week):
+    lee, ana = week.user("lee"), week.user("ana")
+    for user, revealed in ((ana, 2000), (lee, 0)):
+        record = ExposureRecord(1, "severe", "spam", "2026-01-06T10:00:00.000Z", "2026-01-06T10:00:10.000Z",
+                                blurred_ms=8000, revealed_ms=revealed)
+        exposure.save(week, user, "s1", record)
+    totals = exports.exposure_totals(week, "2026-01-05T00:00:00.000Z", "2026-01-12T00:00:00.000Z")
+    assert totals["people"] == 2 and totals["items"] == 2 and totals["revealed_ms"] == 2000
+    assert totals["by_severity"] == [{"severity": "severe", "items": 2, "on_screen_ms": 18000, "revealed_ms": 2000}]
+    assert set(totals) == {"people", "items", "person_days", "blurred_ms", "revealed_ms", "region_ms", "video_ms",
+                           "by_severity", "breaks_taken", "breaks_enforced", "snoozes"}  # nothing keyed by person
+    assert exports.exposure_totals(week, "2026-02-01T00:00:00.000Z", None)["items"] == 0
+
+
+def test_the_report_is_a_real_pdf_with_every_section(week, tmp_path):
+    out = tmp_path / "week.pdf"
+    result = report_pdf.export_report(week, "lee", out, since="2026-01-05", until="2026-01-11")
+    data = out.read_bytes()
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+    assert result.rows == _pages(out) >= 2
+    if not PDFTOTEXT:
+        pytest.skip("pdftotext (poppler-utils) is not installed: text not checked")
+    text = _text(out)
+    for words in ("QA report", "Week 2, 2026", "Items decided", "Accuracy by moderator", "Accuracy by queue",
+                  "Error types", "Missed violation", "Weekly trend", "2026-W01", "SLA", "Team exposure",
+                  "Lee Morgan", f"Page 1 of {result.rows}", "Spam & scams"):
+        assert words in text, words
+    overall = report.build(week, since="2026-01-05", until="2026-01-11")["overall"]
+    low, high = overall["accuracy_ci95"]
+    assert f"{100 * overall['accuracy']:.1f}%" in text and f"{100 * low:.1f}–{100 * high:.1f}%" in text
+
+
+@pytest.mark.skipif(not PDFTOTEXT, reason="pdftotext (poppler-utils) is not installed")
+def test_a_pseudonymised_report_names_nobody(week, tmp_path):
+    out = tmp_path / "p.pdf"
+    report_pdf.export_report(week, "lee", out, pseudonymise=True)
+    text = _text(out).casefold()
+    for name in ("ana", "ben", "lee", "silva", "okafor", "morgan"):
+        assert not re.search(rf"\b{name}\b", text), name
+    assert "mod-" in text and "lead-" in text
+
+
+def test_an_empty_period_still_makes_a_report_that_says_so(week, tmp_path):
+    out = tmp_path / "empty.pdf"
+    result = report_pdf.export_report(week, "lee", out, since="2027-03-01", until="2027-03-31")
+    assert result.rows >= 1 and out.read_bytes().startswith(b"%PDF-")
+    if PDFTOTEXT:
+        text = _text(out)
+        assert "March 2027" in text and "No audited decisions in this period" in text
+
+
+def test_only_leads_get_the_report_and_it_is_logged(week, tmp_path):
+    with pytest.raises(PermissionError):
+        report_pdf.export_report(week, "ana", tmp_path / "no.pdf")
+    assert not (tmp_path / "no.pdf").exists()
+    report_pdf.export_report(week, "lee", tmp_path / "yes.pdf", since="2026-01-05")
+    payload = week.db.execute("SELECT payload FROM events WHERE kind = 'export.written'").fetchone()[0]
+    assert json.loads(payload)["pages"] >= 1 and json.loads(payload)["filters"] == {"since": "2026-01-05"}
+
+
+def test_a_cancelled_report_leaves_no_file(week, tmp_path):
+    out = tmp_path / "r.pdf"
+    with pytest.raises(exports.ExportCancelled):
+        report_pdf.export_report(week, "lee", out, cancelled=lambda: True)
+    assert list(tmp_path.glob("*.pdf*")) == [] and not [p for p in tmp_path.iterdir() if "partial" in p.name]
+
+
+def test_cli_writes_the_report_and_refuses_other_formats(week, tmp_path, capsys):
+    out = tmp_path / "cli.pdf"
+    assert main(["export", "report", "--out", str(out), "--store", str(week.path), "--user", "lee",
+                 "--since", "2026-01-05", "--until", "2026-01-11"]) == 0
+    assert "exported report" in capsys.readouterr().out and _pages(out) >= 2
+    assert main(["export", "report", "--format", "xlsx", "--out", str(tmp_path / "r.xlsx"),
+                 "--store", str(week.path), "--user", "lee"]) == 2
+    assert main(["export", "report", "--out", str(tmp_path / "r2.pdf"), "--store", str(week.path), "--user", "lee",
+                 "--moderator", "ana"]) == 2
+    assert "whole team" in capsys.readouterr().err
+
+
+def test_the_report_never_replaces_the_store(tmp_path, clock):
+    from desktop import wiring
+    from ui.reports.pdf import export_report
+
+    with wiring.open_store(tmp_path / "r.db", clock=clock) as store:
+        store.add_user("lee", ["lead"])
+        with pytest.raises(ValueError):
+            export_report(store, "lee", store.path)
+        assert store.db.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 1

@@ -1,0 +1,344 @@
+"""Wellbeing widgets and controller under a fake clock (pytest-qt, no sleeps)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
+
+from review import serving, taxonomy, wellbeing
+from review.media.viewing import ViewSettings
+from review.wellbeing import MeterState, WellbeingPolicy
+from ui import keymap, theme
+from ui.wellbeing.cooldown import BlockGame, CooldownPuzzle
+from ui.pages.review import ReviewPage, ReviewServices
+from ui.wellbeing import BreakBanner, BreakDialog, BreakScreen, ExposureMeter, WellbeingController, WellbeingWidgets
+
+MIN = 60_000
+
+
+@pytest.fixture
+def ana(store):
+    store.add_user("lee", ["lead"])
+    return store.add_user("ana", ["moderator"])
+
+
+@pytest.fixture
+def queue_items(store):
+    queue = store.add_queue("q")
+    rows = [{"external_id": f"{sev}{n}", "queue_id": queue.id, "kind": "text", "severity": sev, "text": f"post {sev} {n}",
+             "received_at": f"2026-01-05T08:{n:02d}:00.000Z", "priority": 1 if sev == "severe" else 0}
+            for sev in ("severe", "low") for n in range(20)]
+    store.add_items(rows)
+    return {sev: [r[0] for r in store.db.execute("SELECT id FROM items WHERE severity = ? ORDER BY id", [sev])]
+            for sev in ("severe", "low")}
+
+
+class Item:
+    def __init__(self, item_id, severity):
+        self.id, self.severity = item_id, severity
+
+
+class Recorder:
+    """Every signal of a controller, in order."""
+
+    NAMES = ("banner", "dialog", "enforce_break", "break_remaining", "break_over", "prompt_cleared", "idle_pause",
+             "meter_changed", "serving_rule_changed")
+
+    def __init__(self, controller):
+        self.seen = []
+        for name in self.NAMES:
+            getattr(controller, name).connect(lambda *args, n=name: self.seen.append((n, args)))
+
+    def names(self, *, skip=("meter_changed", "break_remaining", "serving_rule_changed")):
+        return [n for n, _ in self.seen if n not in skip]
+
+    def last(self, name):
+        return [args for n, args in self.seen if n == name][-1]
+
+
+def run(controller, clock, seconds, step=30, *, active=True):
+    while seconds > 0:
+        dt = min(step, seconds)
+        clock.advance(dt)
+        seconds -= dt
+        if active:
+            controller.activity()
+        controller.tick()
+
+
+@pytest.fixture
+def host(qtbot):
+    widget = QWidget()
+    widget.resize(900, 600)
+    layout = QVBoxLayout(widget)
+    widget.content = QLabel("SIMULATED ITEM CONTENT")
+    layout.addWidget(widget.content)
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+# ------------------------------------------------------------------ meter
+@pytest.mark.parametrize("severe_min, due, level, colour, suffix", [
+    (70, False, "calm", "muted", ""),
+    (180, False, "attention", "at_risk", ""),
+    (10, True, "attention", "at_risk", " · break due"),
+    (240, False, "limit", "breached", " · budget used"),
+])
+def test_meter_text_and_colour_thresholds(qtbot, severe_min, due, level, colour, suffix):
+    meter = ExposureMeter()
+    qtbot.addWidget(meter)
+    meter.set_state(MeterState(3 * MIN, severe_min * MIN, 240 * MIN, 42 * MIN, due))
+    assert meter.level == level and meter.colour() == theme.COLORS[colour]
+    assert theme.COLORS[colour] in meter.label.styleSheet()
+    assert meter.text().startswith("Revealed today 3 min · Severe ") and meter.text().endswith("Since break 42 min" + suffix)
+
+
+def test_meter_follows_the_controller_and_repaints_only_on_visible_change(qtbot, store, clock, ana, queue_items, host):
+    controller = WellbeingController(store, ana, clock)
+    widgets = WellbeingWidgets(controller, host)
+    changes = []
+    controller.meter_changed.connect(changes.append)
+    controller.item_shown(Item(queue_items["severe"][0], "severe"))
+    run(controller, clock, 55 * 60, step=1)
+    assert widgets.meter.text() == "Revealed today 0 min · Severe 55 min / 4 h · Since break 55 min · break due"
+    assert widgets.meter.level == "attention"
+    assert 55 <= len(changes) <= 60  # once a minute (and at the banner), not 3300 times
+    widgets.close()
+
+
+# ---------------------------------------------------------- prompt stages
+def test_prompt_stages_in_order_with_the_snooze_limit(qtbot, store, clock, ana, queue_items, host):
+    controller = WellbeingController(store, ana, clock)
+    widgets = WellbeingWidgets(controller, host)
+    seen = Recorder(controller)
+    controller.item_shown(Item(queue_items["low"][0], "low"))
+    with qtbot.waitSignal(controller.banner, timeout=1000) as banner:
+        run(controller, clock, 50 * 60)
+    assert "Take a 3-minute break" in banner.args[0] and widgets.banner.isVisible()
+    with qtbot.waitSignal(controller.dialog, timeout=1000) as dialog:
+        run(controller, clock, 5 * 60)
+    assert dialog.args[1] == 2 and widgets.dialog.isVisible() and not widgets.banner.isVisible()
+    assert widgets.dialog.second_button.text() == "Snooze 5 min (2 left)"
+    qtbot.mouseClick(widgets.dialog.second_button, Qt.MouseButton.LeftButton)
+    assert controller.stage == "snoozed" and widgets.dialog is None
+    run(controller, clock, 5 * 60)
+    assert widgets.dialog.second_button.text() == "Snooze 5 min (1 left)"
+    assert controller.snooze() is True
+    run(controller, clock, 5 * 60)
+    assert seen.last("dialog")[1] == 0 and widgets.dialog.second_button.text() == "Finish this item first"
+    assert controller.snooze() is False  # third snooze refused
+    qtbot.mouseClick(widgets.dialog.second_button, Qt.MouseButton.LeftButton)
+    assert controller.stage == "last_call" and not controller.may_claim()
+    controller.item_finished(None)
+    assert controller.on_break and widgets.screen.isVisible()
+    assert seen.names() == ["banner", "dialog", "dialog", "dialog", "enforce_break"]
+    assert seen.last("enforce_break") == (180, False)
+    widgets.close()
+
+
+def test_the_enforced_break_covers_the_content_and_cannot_be_dismissed_early(qtbot, store, clock, ana, queue_items, host):
+    fired = []
+    QShortcut(QKeySequence("Return"), host, activated=lambda: fired.append("claim"),
+              context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    controller = WellbeingController(store, ana, clock, WellbeingPolicy(micro_break_after_min=120))
+    widgets = WellbeingWidgets(controller, host)
+    screen = widgets.screen
+    for n in range(12):
+        controller.item_shown(Item(queue_items["severe"][n], "severe"))
+        run(controller, clock, 5 * 60)
+        controller.item_finished(None)
+    assert controller.on_break
+    with qtbot.waitSignal(controller.break_remaining, timeout=1000):
+        run(controller, clock, 1, step=1, active=False)
+    assert screen.isVisible() and screen.geometry() == host.rect()
+    assert screen.countdown.text() == "09:59" and screen.puzzle.isVisible()  # a run of severe items: the cool-down
+    for point in (host.rect().center(), host.content.geometry().center(), QPoint(2, 2)):
+        under = host.childAt(point)
+        assert under is screen or screen.isAncestorOf(under)  # nothing of the page is reachable or visible
+    for key in (Qt.Key.Key_Escape, Qt.Key.Key_Return, Qt.Key.Key_Space):
+        qtbot.keyClick(screen, key)
+    qtbot.mouseClick(screen, Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    assert screen.dismiss() is False and screen.isVisible() and fired == []
+    assert not screen.back_button.isVisible()
+    host.resize(1000, 700)
+    qtbot.waitUntil(lambda: screen.geometry() == host.rect())
+    run(controller, clock, 9 * 60 + 58, step=1, active=False)
+    assert screen.countdown.text() == "00:01" and screen.isVisible()
+    with qtbot.waitSignal(controller.break_over, timeout=1000):
+        run(controller, clock, 1, step=1, active=False)
+    assert screen.back_button.isVisible()
+    with qtbot.waitSignal(screen.back_to_work, timeout=1000):
+        qtbot.mouseClick(screen.back_button, Qt.MouseButton.LeftButton)
+    assert not screen.isVisible() and controller.may_claim()
+    widgets.close()
+
+
+def test_a_break_taken_from_the_banner_offers_a_private_checkin(qtbot, store, clock, ana, queue_items, host):
+    controller = WellbeingController(store, ana, clock)
+    widgets = WellbeingWidgets(controller, host)
+    controller.item_shown(Item(queue_items["low"][0], "low"))
+    run(controller, clock, 50 * 60)
+    with qtbot.waitSignal(controller.enforce_break, timeout=1000) as started:
+        qtbot.mouseClick(widgets.banner.take_button, Qt.MouseButton.LeftButton)
+    assert started.args == [180, False] and not widgets.screen.puzzle.isVisible()
+    qtbot.mouseClick(widgets.screen.checkin_buttons[3], Qt.MouseButton.LeftButton)
+    assert [c.score for c in wellbeing.my_checkins(store, ana)] == [4]
+    assert not widgets.screen.checkin_buttons[0].isEnabled() and "Only you" in widgets.screen.checkin_thanks.text()
+    widgets.close()
+
+
+def test_time_away_clears_a_shown_prompt(qtbot, store, clock, ana, queue_items, host):
+    controller = WellbeingController(store, ana, clock)
+    widgets = WellbeingWidgets(controller, host)
+    controller.item_shown(Item(queue_items["low"][0], "low"))
+    run(controller, clock, 56 * 60)
+    assert widgets.dialog is not None
+    controller.item_finished(None)
+    with qtbot.waitSignal(controller.prompt_cleared, timeout=1000):
+        run(controller, clock, 3 * 60, active=False)
+    assert widgets.dialog is None and controller.stage == "none"
+    widgets.close()
+
+
+def test_dialog_escape_snoozes_while_it_can(qtbot):
+    dialog = BreakDialog("Time for a break", 1)
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.snooze, timeout=1000):
+        dialog.reject()
+    last = BreakDialog("Time for a break", 0)
+    qtbot.addWidget(last)
+    with qtbot.waitSignal(last.acknowledged, timeout=1000):
+        last.reject()
+
+
+def test_banner_later_just_hides(qtbot):
+    banner = BreakBanner()
+    qtbot.addWidget(banner)
+    banner.show_message("50 min of review")
+    with qtbot.waitSignal(banner.later, timeout=1000):
+        qtbot.mouseClick(banner.later_button, Qt.MouseButton.LeftButton)
+    assert not banner.isVisible()
+
+
+# ------------------------------------------------- idle, serving, budget
+def test_idle_five_minutes_pauses(qtbot, store, clock, ana, queue_items):
+    controller = WellbeingController(store, ana, clock)
+    controller.item_shown(Item(queue_items["low"][0], "low"))
+    run(controller, clock, 4 * 60 + 59, step=1, active=False)
+    with qtbot.waitSignal(controller.idle_pause, timeout=1000):
+        run(controller, clock, 1, step=1, active=False)
+
+
+def test_input_anywhere_counts_as_activity(qtbot, store, clock, ana, host):
+    controller = WellbeingController(store, ana, clock)
+    controller.watch_input(QApplication.instance())
+    clock.advance(100)
+    qtbot.keyClick(host, Qt.Key.Key_A)
+    assert controller.session.last_activity == clock.now()
+    controller.close()
+    clock.advance(100)
+    qtbot.keyClick(host, Qt.Key.Key_A)
+    assert controller.session.last_activity != clock.now()
+
+
+def test_k_severe_in_a_row_and_the_budget_change_the_serving_rule(qtbot, store, clock, ana, queue_items):
+    controller = WellbeingController(store, ana, clock, WellbeingPolicy(severe_budget_min=30, severe_break_after_min=120,
+                                                                     micro_break_after_min=120))
+    rules = []
+    controller.serving_rule_changed.connect(rules.append)
+    controller.tick()
+    for n in range(5):
+        controller.item_shown(Item(queue_items["severe"][n], "severe"))
+        run(controller, clock, 60)
+        controller.item_finished(None)
+    assert rules == ["allow", "prefer_mild"]
+    controller.item_shown(Item(queue_items["low"][0], "low"))
+    controller.item_finished(None)
+    controller.item_shown(Item(queue_items["severe"][5], "severe"))
+    with qtbot.waitSignal(controller.banner, timeout=1000) as warned:
+        run(controller, clock, 18 * 60)
+    assert "75 %" in warned.args[0]
+    with qtbot.waitSignal(controller.serving_rule_changed, timeout=1000) as stop:
+        run(controller, clock, 8 * 60)
+    assert stop.args == ["never"] and rules == ["allow", "prefer_mild", "allow", "never"]
+
+
+# ----------------------------------------------------------------- puzzle
+def test_the_puzzle_is_solved_by_a_scripted_key_sequence(qtbot):
+    """A known sequence (I, I, O): three pieces placed with the arrows fill the bottom row, which clears."""
+    puzzle = CooldownPuzzle(BlockGame(pieces=iter("IIOT")), gravity_ms=0)
+    qtbot.addWidget(puzzle)
+    puzzle.show()
+    qtbot.waitExposed(puzzle)
+    puzzle.setFocus()
+    script = [Qt.Key.Key_Left] * 3 + [Qt.Key.Key_Down] * 15  # first bar to the left wall, down to the floor
+    script += [Qt.Key.Key_Right] * 3 + [Qt.Key.Key_Down] * 15  # second bar to the right wall
+    script += [Qt.Key.Key_Left] + [Qt.Key.Key_Down] * 15  # the square into the gap
+    with qtbot.waitSignal(puzzle.lines_cleared, timeout=1000) as cleared:
+        for key in script:
+            qtbot.keyClick(puzzle, key)
+    assert cleared.args == [1] and puzzle.game.lines == 1
+    assert puzzle.game.grid[-1] == [None] * 4 + ["O", "O"] + [None] * 4  # the square's top half remains
+    assert puzzle.game.shape == "T"
+
+
+def test_the_puzzle_turns_and_never_ends(qtbot):
+    game = BlockGame(width=6, height=6, pieces=iter("I" * 40))
+    assert game.rotate() and {x for x, _ in game.cells()} == {game.x + 2}
+    for _ in range(12):
+        game.drop()
+    assert game.resets >= 1 and game.fits(game.cells())
+
+
+def test_the_break_screen_lets_quit_and_sign_out_through(qtbot, host):
+    screen = BreakScreen(host)
+    screen.start(60, cooldown=False)
+    assert screen.isVisible()
+    quits = []
+    QShortcut(QKeySequence("Ctrl+Q"), host, activated=lambda: quits.append(1),
+              context=Qt.ShortcutContext.WindowShortcut)
+    qtbot.keyClick(screen, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert quits == [1]
+
+
+# -------------------------------------------- wired into the review page
+def test_an_enforced_break_on_a_decision_claims_nothing_behind_the_screen(qtbot, store, clock, ana, queue_items):
+    policy = taxonomy.load()
+    controller = WellbeingController(store, ana, clock, WellbeingPolicy(micro_break_after_min=120, severe_in_a_row=50))
+    page = ReviewPage(ReviewServices(store, policy, ana, ViewSettings(), keymap.build(policy), wellbeing=controller))
+    widgets = WellbeingWidgets(controller, page)
+    qtbot.addWidget(page)
+    page.resize(1100, 700)
+    page.show()
+    qtbot.waitExposed(page)
+    page.activateWindow()
+    qtbot.waitUntil(page.isActiveWindow)
+    page.setFocus()
+    action = next(a.id for a in policy.actions if not a.escalates)
+    page.start()
+    for _ in range(12):
+        assert page.item.severity == "severe"
+        run(controller, clock, 5 * 60)
+        page.act(action)
+    assert controller.on_break and widgets.screen.isVisible()
+    assert page.item is None and serving.holder(store, queue_items["severe"][12]) is None
+    held = store.db.execute("SELECT COUNT(*) FROM leases WHERE user_id = ?", [ana.id]).fetchone()[0]
+    assert held == 0
+    # the break screen holds the window's keyboard focus again (the page took it in _commit)
+    qtbot.waitUntil(lambda: widgets.screen.isAncestorOf(page.focusWidget()))
+    page.start()  # Enter during the break: nothing is claimed
+    assert page.item is None
+    run(controller, clock, 10 * 60, step=1, active=False)
+    assert widgets.screen.back_button.isVisible()
+    widgets.screen.dismiss()
+    page.start()
+    assert page.item is not None
+    exposure_rows = store.db.execute("SELECT COUNT(*) FROM exposure WHERE user_id = ?", [ana.id]).fetchone()[0]
+    assert exposure_rows == 12
+    page.close_page()
+    widgets.close()
+    controller.close()

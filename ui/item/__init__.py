@@ -1,0 +1,1 @@
+"""One reported item on screen: header, veiled media and video, context."""

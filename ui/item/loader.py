@@ -1,0 +1,113 @@
+"""Prepares an item's pictures off the GUI thread, and keeps the next one ready.
+
+``prepare`` (run on a worker) decodes at display size, then builds the
+veiled picture (stylised if asked, blurred, grayscale) and the clear one,
+both as ``QImage``. ``MediaCache`` remembers the last few results and the
+jobs in flight, so the item the reviewer is most likely to get next is
+already prepared when they press the key, and a request for an item whose
+job is still running waits for that job rather than starting another.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtGui import QImage
+
+from review.media import preview
+from review.media import MediaError
+from review.serving import Item
+from review.media.viewing import ViewSettings
+from ui.item.qimage import to_qimage
+from ui.tasks import TaskRunner
+
+Box = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    item_id: int
+    veiled: QImage | None = None
+    clear: QImage | None = None
+    error: str | None = None  # why the media cannot be shown; the item can still be decided
+
+
+def prepare(item: Item, box: Box, view: ViewSettings) -> Prepared:
+    """Decode, veil and convert one still image. Runs on a worker thread."""
+    if not item.media_path:
+        return Prepared(item.id, error="This item has no media file")
+    try:
+        clear = preview.decode_for_display(Path(item.media_path), *box)
+    except MediaError as exc:
+        return Prepared(item.id, error=f"This image cannot be shown: {exc}")
+    except OSError as exc:
+        return Prepared(item.id, error=f"This image cannot be shown: {exc.strerror or exc}")
+    if view.grayscale:
+        clear = preview.apply_view(clear, blur_level=0, grayscale=True)
+    veiled = preview.stylise(clear) if view.reduced_detail else clear
+    veiled = preview.apply_view(veiled, blur_level=view.blur_level, grayscale=view.grayscale)
+    return Prepared(item.id, _paintable(veiled), _paintable(clear))
+
+
+def _paintable(pixels) -> QImage:
+    """A QImage in the raster engine's native format, so painting never converts."""
+    return to_qimage(pixels).convertToFormat(QImage.Format.Format_RGB32)
+
+
+class MediaCache:
+    """The last few prepared items, and prepare jobs in flight, keyed by item, size and view."""
+
+    def __init__(self, runner: TaskRunner, *, keep: int = 4):
+        self.runner = runner
+        self.keep = keep
+        self._done: OrderedDict[tuple, Prepared] = OrderedDict()
+        self._waiting: dict[tuple, list[Callable[[Prepared], None]]] = {}
+
+    @staticmethod
+    def _key(item: Item, box: Box, view: ViewSettings) -> tuple:
+        return (item.id, item.media_path, box, view)
+
+    def cached(self, item: Item, box: Box, view: ViewSettings) -> Prepared | None:
+        return self._done.get(self._key(item, box, view))
+
+    def request(self, item: Item, box: Box, view: ViewSettings, on_ready: Callable[[Prepared], None]) -> bool:
+        """Call *on_ready* with the prepared item: now if cached (returns True), else later."""
+        key = self._key(item, box, view)
+        ready = self._done.get(key)
+        if ready is not None:
+            self._done.move_to_end(key)
+            on_ready(ready)
+            return True
+        self._start(key, item, box, view).append(on_ready)
+        return False
+
+    def prefetch(self, item: Item, box: Box, view: ViewSettings) -> None:
+        key = self._key(item, box, view)
+        if key not in self._done:
+            self._start(key, item, box, view)
+
+    def _start(self, key: tuple, item: Item, box: Box, view: ViewSettings) -> list:
+        if key in self._waiting:
+            return self._waiting[key]
+        callbacks: list[Callable[[Prepared], None]] = []
+        self._waiting[key] = callbacks
+
+        def finished(result: Prepared) -> None:
+            self._done[key] = result
+            while len(self._done) > self.keep:
+                self._done.popitem(last=False)
+            for callback in self._waiting.pop(key, []):
+                callback(result)
+
+        def failed(exc: BaseException) -> None:
+            finished(Prepared(item.id, error=f"This image cannot be shown: {exc}"))
+
+        self.runner.submit(prepare, item, box, view, on_done=finished, on_error=failed)
+        return callbacks
+
+    def forget(self) -> None:
+        """Drop every prepared picture (sign-out: nothing stays in memory)."""
+        self._done.clear()

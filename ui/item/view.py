@@ -1,0 +1,317 @@
+"""One reported item on screen, shown the safe way: header, veiled media, context.
+
+Every page that shows an item (the review page and the audit page) shares
+this widget so the media safety rules live in one place:
+
+- media appears only veiled (blurred, grayscale as the person's
+  ``ViewSettings`` say), decoded and veiled on workers by ``MediaCache``;
+- the reveal key (held) or a dragged rectangle reveals; releasing it, Esc
+  (:meth:`toggle_hidden`), the item leaving, the window losing focus or the
+  auto re-blur limit ends every reveal;
+- an ``ExposureTracker`` counts every millisecond on screen; :meth:`leave`
+  hands the finished record to the page, which saves it
+  (``review.wellbeing.exposure.save``) — the view itself never touches the store.
+
+The page owns the flow and the keys; it calls :meth:`set_reveal`,
+:meth:`toggle_hidden`, :meth:`video` and the zoom methods from its
+shortcuts. The reveal key is a *held* key, which shortcuts cannot see
+released, so the view watches it itself while focus is inside
+*key_scope* (the page) and not in a text field.
+
+Between items a page puts a message where the media goes
+(:meth:`show_idle`). :attr:`active_changed` reports whether the window is
+in use (active, visible, not minimised) each time that is checked, for a
+page that feeds a break coach. The video widget is :attr:`video_view`;
+:meth:`video` is the command entry point.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QKeyEvent
+from PySide6.QtWidgets import (
+    QLabel, QLineEdit, QPlainTextEdit, QScrollArea, QSplitter, QStackedWidget, QTextBrowser, QTextEdit,
+    QVBoxLayout, QWidget,
+)
+
+from review.clock import Clock
+from review.wellbeing.exposure import ExposureRecord, ExposureTracker
+from review.serving import Item
+from review.taxonomy import Taxonomy
+from review.media.viewing import ViewSettings
+from ui.pages.review_panels import ContextPanel, ItemHeader
+from ui.item.loader import MediaCache, Prepared
+from ui.item.media import VeiledImage
+from ui.tasks import TaskRunner
+from ui.item.video import VideoView
+
+REBLUR_CHECK_MS = 250
+HIDDEN_TEXT = "Media hidden. Press Esc to show it (blurred)."
+
+
+def moves(item: Item) -> bool:
+    """Video and animated GIF get the storyboard view (a "mixed" item may be either)."""
+    media_type = item.media_type or ""
+    return media_type.startswith("video/") or media_type == "image/gif"
+
+
+class ItemView(QWidget):
+    """Header and media on the left; context (and the page's *side* widget) on the right."""
+
+    said = Signal(str)  # something the person should read (auto re-blur)
+    active_changed = Signal(bool)  # the window is (True) or is not in use; sent on every check
+
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        view: ViewSettings,
+        clock: Clock,
+        *,
+        runner: TaskRunner,
+        reveal_key: Qt.Key = Qt.Key.Key_Space,
+        key_scope: QWidget | None = None,
+        side: QWidget | None = None,
+        media_error_hint: str = "You can still decide this item.",
+        parent: QWidget | None = None,
+    ):
+        super().__init__(parent)
+        self.setObjectName("itemView")
+        self.taxonomy, self.view, self.clock = taxonomy, view, clock
+        self.reveal_key = reveal_key
+        self.media_error_hint = media_error_hint  # said under a picture that cannot be shown
+        self.key_scope = key_scope or self
+        self.cache = MediaCache(runner)
+        self.tracker = ExposureTracker(clock)
+        self.item: Item | None = None
+        self.hidden = False
+        self._build(runner, side)
+        self.reblur_timer = QTimer(self, interval=REBLUR_CHECK_MS, timeout=self.check_auto_reblur)
+        QGuiApplication.instance().applicationStateChanged.connect(self._app_state_changed)
+
+    def _build(self, runner: TaskRunner, side: QWidget | None) -> None:
+        self.header = ItemHeader(self.taxonomy)
+        self.image = VeiledImage()
+        self.image.reveal_changed.connect(self._reveal_changed)
+        self.text_view = QTextBrowser()
+        self.text_view.setObjectName("postBody")
+        self.text_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.idle = QLabel()
+        self.idle.setObjectName("idleMessage")
+        self.idle.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.idle.setWordWrap(True)
+        self.video_view = VideoView(runner=runner, view=lambda: self.view)
+        self.video_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # every key stays with the page
+        self.video_view.playing_changed.connect(self.tracker.set_playing)
+        # A frame may arrive (still or playing) while the reveal key is held: keep the ledger and
+        # the auto re-blur timer in step with what the canvas actually shows.
+        self.video_view.frame_shown.connect(self._sync_video_reveal)
+        self.media = QStackedWidget()
+        for widget in (self.idle, self.image, self.text_view, self.video_view):
+            self.media.addWidget(widget)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.header)
+        left_layout.addWidget(self.media, 1)
+
+        self.context = ContextPanel(self.taxonomy)
+        scroll = QScrollArea()  # the context may be long; the side widget stays in view
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.context)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        right = QWidget()
+        right.setMinimumWidth(430)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(scroll, 1)
+        if side is not None:
+            right_layout.addWidget(side)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+    # ------------------------------------------------------------- showing
+    def show_item(self, item: Item, *, history: dict[str, int] | None = None, due: bool = False) -> None:
+        """Put *item* on screen, veiled, and start measuring.
+
+        *history* ("seen before" counts) and *due* (the SLA clock) are for
+        review; an audit passes neither, because both would hint at the
+        decision being audited.
+        """
+        if self.item is not None:
+            raise RuntimeError("leave() the item on screen before showing another")
+        self.item = item
+        self.tracker.start(item.id, severity=item.severity, category=item.category)
+        self.header.show_item(item)
+        now = self.clock.now()
+        self.context.show_item(item, now=now, history=history or {})
+        self.context.seen.setVisible(history is not None)
+        self.context.sla.setVisible(due)
+        self._show_media(item)
+
+    def _show_media(self, item: Item) -> None:
+        self.image.clear()
+        self.video_view.clear()
+        if self.hidden:
+            self.idle.setText(HIDDEN_TEXT)
+            self.media.setCurrentWidget(self.idle)
+        elif item.kind == "text" or not item.media_path:
+            self.text_view.setPlainText(item.text)
+            self.media.setCurrentWidget(self.text_view)
+        elif moves(item):
+            self.media.setCurrentWidget(self.video_view)
+            self.video_view.show_video(item.media_path)
+        else:
+            self.media.setCurrentWidget(self.image)
+            self.image.show_message("Preparing the blurred preview…")
+            self.cache.request(item, self.media_box(), self.view, self._media_ready)
+
+    def _media_ready(self, prepared: Prepared) -> None:
+        if self.item is None or prepared.item_id != self.item.id or self.hidden:
+            return
+        if prepared.error:
+            self.image.show_message(f"{prepared.error}\n{self.media_error_hint}")
+        else:
+            self.image.show_images(prepared.veiled, prepared.clear)
+
+    def media_box(self) -> tuple[int, int]:
+        """Decode size: the media area, at least 800×600 so zoom has detail."""
+        size = self.media.size()
+        return max(800, size.width()), max(600, size.height())
+
+    def show_idle(self, text: str) -> None:
+        """No item on screen: an empty header and context, *text* where the media goes."""
+        self.header.show_item(None)
+        self.context.show_item(None, now=self.clock.now(), history={})
+        self.image.clear()
+        self.idle.setText(text)
+        self.media.setCurrentWidget(self.idle)
+
+    def leave(self) -> ExposureRecord | None:
+        """The item leaves the screen: every reveal ends; returns its exposure to be saved."""
+        self.end_reveal()
+        self.image.clear()
+        self.video_view.clear()
+        self.reblur_timer.stop()
+        record = self.tracker.finish()
+        self.item = None
+        return record
+
+    # ------------------------------------------------------------- viewing
+    def set_reveal(self, on: bool) -> None:
+        """The reveal key held (True) or released (False)."""
+        if self.item is None or self.hidden:
+            return
+        if self.media.currentWidget() is self.image:
+            self.image.set_whole_reveal(on)
+        elif self.media.currentWidget() is self.video_view:
+            self.video_view.set_revealed(on)  # only a large or playing frame can be revealed
+            self._sync_video_reveal()
+
+    def end_reveal(self) -> None:
+        """End every reveal at once, image and video alike (focus lost, hidden, item leaving)."""
+        self.image.reblur()
+        if self.video_view.revealed():
+            self.video_view.set_revealed(False)
+            if self.media.currentWidget() is self.video_view:
+                self._reveal_changed(None)
+
+    def _sync_video_reveal(self, *_: object) -> None:
+        if self.media.currentWidget() is self.video_view:
+            self._reveal_changed("whole" if self.video_view.is_revealing() else None)
+
+    def _reveal_changed(self, kind: str | None) -> None:
+        self.tracker.set_reveal(kind)
+        if kind:
+            if not self.reblur_timer.isActive():  # a restart per playing frame would never fire
+                self.reblur_timer.start()
+        else:
+            self.reblur_timer.stop()
+
+    def check_auto_reblur(self) -> None:
+        """End a reveal that has run continuously for the configured limit."""
+        if self.tracker.revealed and self.tracker.current_reveal_ms() >= self.view.auto_reblur_s * 1000:
+            self.end_reveal()
+            self._reveal_changed(None)
+            self.said.emit(f"Re-blurred after {self.view.auto_reblur_s:g} s. Hold Space again to look.")
+
+    def toggle_hidden(self) -> None:
+        """Esc: hide all media at once; again: show it (blurred)."""
+        self.hidden = not self.hidden
+        if self.hidden:
+            self.end_reveal()
+            self.video_view.clear()
+            self.image.clear()
+            self.idle.setText(HIDDEN_TEXT)
+            self.media.setCurrentWidget(self.idle)
+        elif self.item is not None:
+            self._show_media(self.item)
+
+    def video(self, method: str, *args) -> None:
+        """Video commands act only while a video (or animated GIF) is on screen."""
+        if self.item is not None and not self.hidden and self.media.currentWidget() is self.video_view:
+            getattr(self.video_view, method)(*args)
+            self._sync_video_reveal()  # e.g. back to the grid: no revealed frame is on screen any more
+
+    # ------------------------------------------------------------ plumbing
+    def _app_state_changed(self, state: Qt.ApplicationState) -> None:
+        self._set_active(state == Qt.ApplicationState.ApplicationActive)
+
+    def _set_active(self, active: bool) -> None:
+        visible = self.isVisible() and not self.window().isMinimized()
+        self.tracker.set_active(active and visible)
+        self.active_changed.emit(active and visible)
+        if not (active and visible):
+            self.end_reveal()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        QGuiApplication.instance().installEventFilter(self)
+        self._set_active(QGuiApplication.applicationState() == Qt.ApplicationState.ApplicationActive)
+
+    def hideEvent(self, event) -> None:
+        QGuiApplication.instance().removeEventFilter(self)
+        self.end_reveal()
+        self.tracker.set_active(False)
+        super().hideEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The reveal key is held (press reveals, release re-blurs); shortcuts cannot see releases."""
+        kind = event.type()
+        if kind == QEvent.Type.WindowStateChange and watched is self.window():
+            self._set_active(QGuiApplication.applicationState() == Qt.ApplicationState.ApplicationActive)
+        if kind == QEvent.Type.WindowDeactivate and watched is self.window():
+            # Another window of Veil took the focus (a dialog, the cheat sheet): the reveal key's
+            # release will go there, so the reveal ends now rather than never.
+            self.end_reveal()
+        if kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and isinstance(event, QKeyEvent):
+            if event.key() == self.reveal_key and not event.isAutoRepeat():
+                if self._owns_focus():
+                    self.set_reveal(kind == QEvent.Type.KeyPress)
+                    return True
+                if kind == QEvent.Type.KeyRelease:
+                    # Focus moved while the key was held (N to the note, a dialog): releasing it
+                    # still ends the held reveal; the key event itself goes on to where the focus is.
+                    self.set_reveal(False)
+        return False
+
+    def _owns_focus(self) -> bool:
+        focus = QGuiApplication.focusObject()
+        if isinstance(focus, (QLineEdit, QTextEdit, QPlainTextEdit)) and not focus.isReadOnly():
+            return False
+        scope = self.key_scope
+        return focus is scope or (isinstance(focus, QWidget) and scope.isAncestorOf(focus))
+
+    def close_view(self) -> ExposureRecord | None:
+        """The page closes: end the item (its exposure is returned) and forget pictures."""
+        record = self.leave()
+        self.cache.forget()
+        QGuiApplication.instance().removeEventFilter(self)
+        return record

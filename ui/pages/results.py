@@ -1,0 +1,266 @@
+"""The moderator's "My results": how QA scored their decisions, and disputes.
+
+Each row is one audited decision with its *final* result (after any
+dispute, ``audit.disputes.my_results``); the auditor stays anonymous here,
+as in the domain. A result judged incorrect can be disputed once, with a
+reason (required): D opens the reason field, Enter sends, Esc cancels.
+The selected result's history (blind decision, score, dispute, the lead's
+resolution) loads in the background.
+
+The accuracy line is ``audit.metrics.accuracy`` with its Wilson 95 %
+interval and sample size, as everywhere else in Veil.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from audit import disputes, metrics
+from audit.disputes import DisputeError, Result
+from review import serving
+from review.store import Store, User
+from review.taxonomy import Taxonomy
+from ui.pages.qa_common import ReadOnlyTable, decision_words, local_day, local_time, score_text, text_label, verdict_words, words
+from ui.refresh import SingleFlight
+from ui.tasks import TaskRunner
+
+COLUMNS = ("Audited", "Item", "Your action", "Verdict", "Error type", "Severity", "Score", "Dispute")
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    result: Result
+    item: str  # the item's external id, as the moderator knows it
+
+
+def load_results(store: Store, user: User) -> list[ResultRow]:
+    """The user's results with item names; runs on a worker, on the connection it is given."""
+    return [ResultRow(r, serving.load_item(store, r.item_id).external_id) for r in disputes.my_results(store, user)]
+
+
+@dataclass
+class ResultsServices:
+    """What the page needs, built by the desktop wiring."""
+
+    store: Store
+    taxonomy: Taxonomy
+    user: User
+    load_results: Callable[[], list[ResultRow]]  # on a worker, with its own connection
+    load_history: Callable[[int], list[dict]]  # audit id -> steps; on a worker, with its own connection
+
+
+def dispute_state(result: Result) -> str:
+    if result.dispute is not None:
+        return result.dispute.capitalize()
+    return "Can dispute" if result.verdict == "incorrect" else "—"
+
+
+def can_dispute(result: Result | None) -> bool:
+    return result is not None and result.verdict == "incorrect" and result.dispute is None
+
+
+def history_lines(steps: list[dict], taxonomy: Taxonomy) -> list[str]:
+    """An audit's steps as the moderator reads them (the auditor is "the auditor")."""
+    lines = []
+    for step in steps:
+        when = local_time(step["at"])
+        kind = step["step"]
+        if kind == "blind":
+            text = f"The auditor decided blind: {decision_words(taxonomy, step['action'], step['labels'])}"
+        elif kind == "revealed":
+            text = "The auditor saw your decision"
+        elif kind == "scored":
+            text = (f"Scored {verdict_words(step['verdict'], step['error_type'], step['severity'])}, "
+                    f"{score_text(step['score'])}" + (f" — “{step['comment']}”" if step["comment"] else ""))
+        elif kind == "disputed":
+            text = f"You disputed: “{step['reason']}”"
+        else:
+            text = f"{step['by']} {step['outcome']} the verdict" + (f" — “{step['note']}”" if step["note"] else "")
+        lines.append(f"{when}  ·  {text}")
+    return lines
+
+
+class ResultsPage(QWidget):
+    loaded = Signal()
+    history_shown = Signal()
+
+    def __init__(self, services: ResultsServices, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("resultsPage")
+        self.services = services
+        self.store, self.taxonomy, self.user = services.store, services.taxonomy, services.user
+        self.runner = TaskRunner(self, name="my-results")
+        self.results: dict[int, Result] = {}
+        self._loads = SingleFlight(services.load_results, self.runner, parent=self)
+        self._loads.loaded.connect(self._loaded)
+        self._loads.failed.connect(self._failed)
+        self._build()
+
+    def _build(self) -> None:
+        title = QLabel("My results")
+        title.setObjectName("pageTitle")
+        self.summary = QLabel("Loading…")
+        self.summary.setObjectName("hint")
+        head = QHBoxLayout()
+        head.addWidget(title)
+        head.addSpacing(16)
+        head.addWidget(self.summary, 0, Qt.AlignmentFlag.AlignBottom)
+        head.addStretch(1)
+
+        self.table = ReadOnlyTable(COLUMNS, "resultsTable", stretch=COLUMNS.index("Your action"))
+        self.table.itemSelectionChanged.connect(self._selected)
+        self.empty = QLabel("None of your decisions has been audited yet. "
+                            "QA re-checks a sample of decisions; results appear here.")
+        self.empty.setObjectName("emptyState")
+        self.empty.setWordWrap(True)
+        self.empty.hide()
+
+        self.detail = text_label("resultDetail")
+        self.history = text_label("historyView")
+
+        self.dispute_button = QPushButton("Dispute…  (D)")
+        self.dispute_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.dispute_button.clicked.connect(self.start_dispute)
+        self.reason = QLineEdit()
+        self.reason.setObjectName("disputeReason")
+        self.reason.setPlaceholderText("Why is the verdict wrong? Enter sends it to a lead, Esc cancels")
+        self.reason.returnPressed.connect(self.send_dispute)
+        self.send_button = QPushButton("Send dispute")
+        self.send_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.send_button.clicked.connect(self.send_dispute)
+        self.form = QFrame()
+        self.form.setObjectName("disputeForm")
+        form_row = QHBoxLayout(self.form)
+        form_row.setContentsMargins(0, 0, 0, 0)
+        form_row.addWidget(self.reason, 1)
+        form_row.addWidget(self.send_button)
+        self.form.hide()
+        self.message = text_label("ruleMessage")
+        actions = QHBoxLayout()
+        actions.addWidget(self.dispute_button, 0, Qt.AlignmentFlag.AlignLeft)
+        actions.addWidget(self.form, 1)
+
+        self.keys = QLabel("↑/↓ choose a result  ·  D disputes an incorrect verdict  ·  F5 refreshes")
+        self.keys.setObjectName("hint")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 22, 28, 14)
+        layout.setSpacing(10)
+        layout.addLayout(head)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.detail)
+        layout.addWidget(self.history)
+        layout.addLayout(actions)
+        layout.addWidget(self.message)
+        layout.addWidget(self.keys)
+        self.setFocusProxy(self.table)
+
+        for key, handler in (("D", self.start_dispute), ("Esc", self.cancel_dispute), ("F5", self.refresh)):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(handler)
+
+    # ------------------------------------------------------------- loading
+    def refresh(self) -> None:
+        self._loads.request()
+
+    def _loaded(self, rows: list[ResultRow]) -> None:
+        self.results = {row.result.audit_id: row.result for row in rows}
+        self.table.set_rows([(self._cells(row), row.result.audit_id) for row in rows])
+        self.table.setVisible(bool(rows))
+        self.empty.setVisible(not rows)
+        share = metrics.accuracy([row.result.verdict == "correct" for row in rows])
+        if share.n:
+            low, high = share.ci95
+            self.summary.setText(f"{share.k} of {share.n} audited decisions correct ({share.value:.0%}; "
+                                 f"95 % interval {low:.0%}–{high:.0%})")
+        else:
+            self.summary.setText("")
+        self._selected()
+        self.loaded.emit()
+
+    def _cells(self, row: ResultRow) -> tuple[str, ...]:
+        r = row.result
+        return (local_day(r.scored_at), row.item, decision_words(self.taxonomy, r.action, r.labels),
+                r.verdict.capitalize(), words(r.error_type), words(r.severity), score_text(r.score), dispute_state(r))
+
+    def _failed(self, exc: BaseException) -> None:
+        self.summary.setText(f"Could not load your results: {exc}")
+
+    def selected(self) -> Result | None:
+        key = self.table.current_key()
+        return self.results.get(key) if key is not None else None
+
+    def _selected(self) -> None:
+        result = self.selected()
+        self.dispute_button.setEnabled(can_dispute(result))
+        if result is None:
+            self.detail.clear()
+            self.history.clear()
+            return
+        self.detail.setText(
+            f"{result.queue} · decided {local_time(result.decided_at)} · "
+            f"you: {decision_words(self.taxonomy, result.action, result.labels)} · "
+            f"the auditor (blind): {decision_words(self.taxonomy, result.blind_action, result.blind_labels)}")
+        audit_id = result.audit_id
+        self.runner.submit(self.services.load_history, audit_id,
+                           on_done=lambda steps: self._show_history(audit_id, steps), on_error=self._history_failed)
+
+    def _show_history(self, audit_id: int, steps: list[dict]) -> None:
+        current = self.selected()
+        if current is None or current.audit_id != audit_id:
+            return  # another result was chosen meanwhile
+        self.history.setText("\n".join(history_lines(steps, self.taxonomy)))
+        self.history_shown.emit()
+
+    def _history_failed(self, exc: BaseException) -> None:
+        self.history.setText(f"Could not load the history: {exc}")
+
+    # ------------------------------------------------------------ disputes
+    def start_dispute(self) -> None:
+        result = self.selected()
+        if not can_dispute(result):
+            self.message.setText("Only an incorrect verdict that is not disputed yet can be disputed."
+                                 if result is not None else "Choose a result first.")
+            return
+        self.message.clear()
+        self.form.show()
+        self.reason.setFocus()
+
+    def cancel_dispute(self) -> None:
+        if self.form.isVisible():
+            self.reason.clear()
+            self.form.hide()
+            self.message.clear()
+            self.table.setFocus()
+
+    def send_dispute(self) -> None:
+        result = self.selected()
+        if result is None:
+            return
+        try:
+            disputes.open_dispute(self.store, self.user, result.audit_id, self.reason.text())
+        except (DisputeError, PermissionError, KeyError, sqlite3.Error) as exc:
+            text = str(exc)
+            self.message.setText(text[:1].upper() + text[1:] + ".")
+            return
+        self.reason.clear()
+        self.form.hide()
+        self.message.setText("Dispute sent: a lead will uphold or overturn the verdict.")
+        self.table.setFocus()
+        self.refresh()
+
+    # ------------------------------------------------------------ plumbing
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refresh()
+
+    def close_page(self) -> None:
+        self.runner.close()

@@ -1,0 +1,195 @@
+"""The review page's side panels: what the item is, and how to decide it.
+
+``ItemHeader`` names the item's category and says in one line what it is,
+before any media appears. ``ContextPanel`` shows the post's text, the
+report, metadata, the SLA clock and "seen before". ``DecisionPanel`` shows
+the taxonomy's labels and actions with their keys, the note, and a message
+line for rules that are not met. None of them touch the store.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox, QFrame, QGridLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget,
+)
+
+from review.clock import parse
+from review.serving import Item
+from review.taxonomy import Taxonomy
+from ui.pages.queues import human_age
+
+_SKIP_METADATA = {"category", "description", "report_reason", "reporter_count"}
+
+
+def _label(text: str = "", *, name: str = "", wrap: bool = True) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(wrap)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if name:
+        label.setObjectName(name)
+    return label
+
+
+def _plain(text: str) -> str:
+    """Button text shown as written: a lone "&" would become a mnemonic underline."""
+    return text.replace("&", "&&")
+
+
+def sla_clock(item: Item, now: _dt.datetime) -> str:
+    left = (parse(item.due_at) - now).total_seconds()
+    return f"Due in {human_age(left)}" if left > 0 else f"Overdue by {human_age(-left)}"
+
+
+def seen_before_text(history: dict[str, int], taxonomy: Taxonomy) -> str:
+    if not history:
+        return "Not seen before"
+    parts = []
+    for action, count in history.items():
+        try:
+            name = taxonomy.action(action).name.lower()
+        except KeyError:
+            name = action
+        parts.append(f"{name} ×{count}")
+    return "Seen before: " + ", ".join(parts)
+
+
+class ItemHeader(QFrame):
+    """Category, severity and a one-line description, shown before any media."""
+
+    def __init__(self, taxonomy: Taxonomy, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.taxonomy = taxonomy
+        self.setObjectName("itemHeader")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        self.title = _label(name="itemCategory")
+        self.subtitle = _label(name="itemDescription")
+        layout.addWidget(self.title)
+        layout.addWidget(self.subtitle)
+
+    def show_item(self, item: Item | None) -> None:
+        if item is None:
+            self.title.setText("")
+            self.subtitle.setText("")
+            return
+        category = item.category or ""
+        try:
+            category = self.taxonomy.label(category).name
+        except KeyError:
+            category = category.replace("_", " ").capitalize() or "Uncategorised"
+        severity = f"  ·  {item.severity}" if item.severity else ""
+        self.title.setText(f"{category}{severity}")
+        kind = {"text": "text post", "mixed": "post with media"}.get(item.kind, item.kind)
+        description = item.description or "No description was given with this report."
+        self.subtitle.setText(f"{description}  ·  {kind} in {item.queue_name}")
+
+
+class ContextPanel(QFrame):
+    """The report's context: text, reason, reporters, metadata, SLA, history."""
+
+    def __init__(self, taxonomy: Taxonomy, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.taxonomy = taxonomy
+        self.setObjectName("contextPanel")
+        layout = QVBoxLayout(self)
+        self.text = _label(name="postText")
+        self.report = _label(name="reportLine")
+        self.sla = _label(name="slaClock")
+        self.seen = _label(name="seenBefore")
+        self.metadata = _label(name="metadata")
+        self.metadata.setTextFormat(Qt.TextFormat.RichText)
+        for widget in (self.text, self.report, self.sla, self.seen, self.metadata):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+
+    def show_item(self, item: Item | None, *, now: _dt.datetime, history: dict[str, int]) -> None:
+        if item is None:
+            for widget in (self.text, self.report, self.sla, self.seen, self.metadata):
+                widget.setText("")
+            return
+        self.text.setText(item.text if item.text and item.kind != "text" else "")
+        self.text.setVisible(bool(self.text.text()))
+        meta: dict[str, Any] = item.metadata
+        reason = meta.get("report_reason") or "No report reason"
+        reporters = meta.get("reporter_count")
+        self.report.setText(f"Reported for: {reason}" + (f" · {reporters} reporters" if reporters else ""))
+        self.update_clock(item, now)
+        self.seen.setText(seen_before_text(history, self.taxonomy))
+        rows = "".join(
+            f"<tr><td style='padding-right:10px;color:#8d939c'>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+            for k, v in meta.items() if k not in _SKIP_METADATA
+        )
+        self.metadata.setText(f"<table>{rows}</table><p style='color:#8d939c'>id {html.escape(item.external_id)}</p>")
+
+    def update_clock(self, item: Item, now: _dt.datetime) -> None:
+        self.sla.setText(sla_clock(item, now))
+
+
+class DecisionPanel(QFrame):
+    """Labels (1–9), actions (letters), the note, and what is wrong if anything."""
+
+    action_clicked = Signal(str)
+    note_done = Signal()
+
+    def __init__(self, taxonomy: Taxonomy, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.taxonomy = taxonomy
+        self.setObjectName("decisionPanel")
+        layout = QVBoxLayout(self)
+        layout.addWidget(_label("Policy labels", name="sectionTitle"))
+        self.labels: dict[str, QCheckBox] = {}
+        labels = QGridLayout()
+        rows = (len(taxonomy.labels) + 1) // 2
+        for n, label in enumerate(taxonomy.labels):
+            box = QCheckBox(_plain(f"{label.key or ' '}  {label.name}"))
+            box.setToolTip(f"{label.description} ({label.severity})")
+            box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            self.labels[label.id] = box
+            labels.addWidget(box, n % rows, n // rows)
+        layout.addLayout(labels)
+        layout.addWidget(_label("Decision", name="sectionTitle"))
+        grid = QGridLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        for n, action in enumerate(taxonomy.actions):
+            button = QPushButton(_plain(f"{action.key}  {action.name}" if action.key else action.name))
+            button.setToolTip(action.description)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(lambda _=False, a=action.id: self.action_clicked.emit(a))
+            self.buttons[action.id] = button
+            grid.addWidget(button, n // 2, n % 2)
+        layout.addLayout(grid)
+        self.note = QLineEdit()
+        self.note.setObjectName("note")
+        self.note.setPlaceholderText("Note (N) — Enter or Esc to return")
+        self.note.returnPressed.connect(self.note_done.emit)
+        layout.addWidget(self.note)
+        self.message = _label(name="ruleMessage")
+        layout.addWidget(self.message)
+
+    def reset(self) -> None:
+        for box in self.labels.values():
+            box.setChecked(False)
+        self.note.clear()
+        self.note.setPlaceholderText("Note (N) — Enter or Esc to return")
+        self.message.clear()
+
+    def toggle_label_key(self, key: str) -> None:
+        for label in self.taxonomy.labels:
+            if label.key == key:
+                box = self.labels[label.id]
+                box.setChecked(not box.isChecked())
+
+    def chosen_labels(self) -> list[str]:
+        return [label_id for label_id, box in self.labels.items() if box.isChecked()]
+
+    def say(self, text: str) -> None:
+        self.message.setText(text)
+
+    def set_enabled(self, enabled: bool) -> None:
+        for widget in (*self.labels.values(), *self.buttons.values(), self.note):
+            widget.setEnabled(enabled)

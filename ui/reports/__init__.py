@@ -1,0 +1,1 @@
+"""What leads take away: the export dialog and the PDF report."""

@@ -1,0 +1,369 @@
+"""The lead's Export dialog: what, format, period, filters, file; runs in the background.
+
+The export itself is :func:`audit.exports.export` (tables) or
+:func:`ui.reports.pdf.export_report` (the PDF), run by a
+:class:`~ui.tasks.TaskRunner` on the worker's own store connection, with
+progress in the dialog. Cancel stops it at the next batch of rows (or
+page); the file is written under a temporary name and renamed only when
+complete, so a cancelled export leaves nothing behind, and an existing file
+of the same name is left as it was.
+
+Closing the dialog while an export runs cancels it and waits for the
+worker to stop.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from audit import exports
+from review.store import Store, User
+from ui.reports import pdf as report_pdf
+from ui.tasks import TaskRunner
+
+__all__ = ["ExportDialog", "PERIODS", "period_dates"]
+
+WHAT = (("Decisions", "decisions"), ("Audits", "audits"), ("Metrics", "metrics"), ("Report (PDF)", "report"))
+TABLE_FORMATS = (("CSV — for machines", "csv"), ("JSON Lines — for machines", "jsonl"),
+                 ("Excel workbook (XLSX) — for people", "xlsx"))
+PDF_FORMAT = (("PDF report with charts", "pdf"),)
+PERIODS = ("Last 7 days", "Last 30 days", "Last full week", "Last full month", "All time", "Custom")
+_FILTERS = {"csv": "CSV (*.csv)", "jsonl": "JSON Lines (*.jsonl)", "xlsx": "Excel workbook (*.xlsx)",
+            "pdf": "PDF (*.pdf)"}
+
+ChooseFile = Callable[[QWidget, str, str], str]  # parent, suggested path, filter -> chosen path or ""
+
+
+def period_dates(period: str, today: _dt.date) -> tuple[_dt.date | None, _dt.date | None]:
+    """Inclusive first and last day of a preset (UTC days); (None, None) is all time."""
+    if period == "Last 7 days":
+        return today - _dt.timedelta(days=6), today
+    if period == "Last 30 days":
+        return today - _dt.timedelta(days=29), today
+    if period == "Last full week":
+        monday = today - _dt.timedelta(days=today.weekday() + 7)
+        return monday, monday + _dt.timedelta(days=6)
+    if period == "Last full month":
+        last = today.replace(day=1) - _dt.timedelta(days=1)
+        return last.replace(day=1), last
+    if period == "All time":
+        return None, None
+    raise ValueError(f"unknown period {period!r}")
+
+
+def _save_dialog(parent: QWidget, suggested: str, file_filter: str) -> str:
+    path, _ = QFileDialog.getSaveFileName(parent, "Export to", suggested, file_filter)
+    return path
+
+
+class ExportDialog(QDialog):
+    """Export as *user* (a lead) from *store*; open with ``open()`` or ``exec()``."""
+
+    def __init__(self, store: Store, user: User, *, folder: str | Path | None = None,
+                 choose_file: ChooseFile | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("exportDialog")
+        self.setWindowTitle("Export")
+        self.setMinimumWidth(660)
+        self._store, self._user = store, user
+        self._choose = choose_file or _save_dialog
+        self._folder = Path(folder) if folder else Path.home()
+        self._cancel = threading.Event()
+        self._runner = TaskRunner(self, max_threads=1, name="export")
+        self.result_: exports.ExportResult | None = None
+
+        self.what = QComboBox()
+        for text, key in WHAT:
+            self.what.addItem(text, key)
+        self.format = QComboBox()
+        self.period = QComboBox()
+        self.period.addItems(PERIODS)
+        self.period.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.since, self.until = QDateEdit(), QDateEdit()
+        for edit in (self.since, self.until):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+        self.queue = QComboBox()
+        self.queue.addItem("All queues", None)
+        for queue in store.queues():
+            self.queue.addItem(queue.name, queue.name)
+        self.moderator = QComboBox()
+        self.moderator.addItem("Everyone", None)
+        for person in store.users():
+            if person.has("moderator") or person.has("lead"):
+                self.moderator.addItem(person.display_name, person.name)
+        self.pseudonymise = QCheckBox("Pseudonymise people's names (e.g. mod-3f9a2c)")
+        self.pseudonymise.setToolTip("Stable across exports from this store. Names inside notes and comments are "
+                                     "replaced where spelled as in Veil.")
+        self.path = QLineEdit()
+        self.path.setAccessibleName("File to write")
+        self.choose = QPushButton("Choose…")
+        self.choose.clicked.connect(self.choose_path)
+
+        dates = QHBoxLayout()
+        dates.addWidget(self.period, 1)
+        dates.addWidget(QLabel("from"))
+        dates.addWidget(self.since)
+        dates.addWidget(QLabel("to"))
+        dates.addWidget(self.until)
+        file_row = QHBoxLayout()
+        file_row.addWidget(self.path, 1)
+        file_row.addWidget(self.choose)
+        self.form = QFormLayout()
+        self.form.addRow("Export", self.what)
+        self.form.addRow("Format", self.format)
+        self.form.addRow("Period", dates)
+        self.form.addRow("Queue", self.queue)
+        self.form.addRow("Moderator", self.moderator)
+        self.form.addRow("", self.pseudonymise)
+        self.form.addRow("File", file_row)
+
+        self.note = QLabel("Exports never contain media or media paths. Days are UTC and select decisions by "
+                           "when they were made. Metrics and the report cover the whole team, broken down by queue "
+                           "and by moderator.")
+        self.note.setObjectName("hint")
+        self.note.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        policy = self.progress.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # the dialog keeps its size when the bar appears
+        self.progress.setSizePolicy(policy)
+        self.progress.hide()
+        self.status = QLabel(" ")
+        self.status.setObjectName("exportStatus")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.export_button = QPushButton("Export")
+        self.export_button.setDefault(True)
+        self.export_button.clicked.connect(self.start)
+        self.close_button = QPushButton("Close")
+        self.close_button.clicked.connect(self._close_or_cancel)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+        buttons.addWidget(self.export_button)
+
+        layout = QVBoxLayout(self)
+        # Word-wrapped labels make Qt size a new window too short; never below what the rows need.
+        layout.setSizeConstraint(QVBoxLayout.SizeConstraint.SetMinimumSize)
+        layout.setContentsMargins(22, 20, 22, 18)
+        layout.setSpacing(12)
+        layout.addLayout(self.form)
+        layout.addWidget(self.note)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+
+        self.what.currentIndexChanged.connect(self._what_changed)
+        self.format.currentIndexChanged.connect(self._format_changed)
+        self.period.currentIndexChanged.connect(self._period_changed)
+        self.period.setCurrentText("Last 30 days")
+        self._what_changed()
+        self._period_changed()
+
+    # ------------------------------------------------------------ choices
+    def kind(self) -> str:
+        return self.what.currentData()
+
+    def file_format(self) -> str:
+        return self.format.currentData()
+
+    def filters(self) -> exports.Filters:
+        since = until = None
+        if self.period.currentText() != "All time":
+            since = self.since.date().toString("yyyy-MM-dd")
+            until = self.until.date().toString("yyyy-MM-dd")
+        tables = self.kind() in ("decisions", "audits")
+        return exports.Filters(since, until, self.queue.currentData() if tables else None,
+                               self.moderator.currentData() if tables else None)
+
+    def _what_changed(self) -> None:
+        kind = self.kind()
+        self.format.blockSignals(True)
+        previous = self.format.currentData()
+        self.format.clear()
+        for text, key in PDF_FORMAT if kind == "report" else TABLE_FORMATS:
+            self.format.addItem(text, key)
+        index = self.format.findData(previous)
+        self.format.setCurrentIndex(max(0, index))
+        self.format.blockSignals(False)
+        self._sync_enabled()
+        self._format_changed()
+
+    def _format_changed(self) -> None:
+        suffix = exports.SUFFIXES[self.file_format()]
+        current = self.path.text().strip()
+        stamp = self._store.clock.now().strftime("%Y-%m-%d")
+        if not current:
+            self.path.setText(str(self._folder / f"veil-{self.kind()}-{stamp}{suffix}"))
+            return
+        path = Path(current)
+        stem = path.stem
+        for kind in ("decisions", "audits", "metrics", "report"):
+            stem = stem.replace(f"veil-{kind}-", f"veil-{self.kind()}-")
+        self.path.setText(str(path.with_name(stem + suffix)))
+
+    def _sync_enabled(self) -> None:
+        """Queue and moderator only narrow decisions and audits; dates are typed only for "Custom"."""
+        narrow = self.kind() in ("decisions", "audits")
+        for combo in (self.queue, self.moderator):
+            self.form.setRowVisible(combo, narrow)
+            combo.setEnabled(narrow)
+        for edit in (self.since, self.until):
+            edit.setEnabled(self.period.currentText() == "Custom")
+
+    def _period_changed(self) -> None:
+        period = self.period.currentText()
+        self._sync_enabled()
+        if period == "Custom":
+            return
+        first, last = period_dates(period, self._store.clock.now().date())
+        if first is not None and last is not None:
+            self.since.setDate(QDate(first.year, first.month, first.day))
+            self.until.setDate(QDate(last.year, last.month, last.day))
+        for edit in (self.since, self.until):
+            edit.setVisible(first is not None)
+
+    def choose_path(self) -> None:
+        chosen = self._choose(self, self.path.text(), _FILTERS[self.file_format()])
+        if chosen:
+            path = Path(chosen)
+            suffix = exports.SUFFIXES[self.file_format()]
+            self.path.setText(str(path if path.suffix.lower() == suffix else path.with_name(path.name + suffix)))
+
+    # ------------------------------------------------------------ running
+    def running(self) -> bool:
+        return self._runner.pending() > 0
+
+    def start(self) -> None:
+        """Check the choices, then export in the background."""
+        if self.running():
+            return
+        path = Path(self.path.text().strip()).expanduser()
+        if not self.path.text().strip():
+            self._say("Choose a file to write.")
+            return
+        if not path.parent.is_dir():
+            self._say(f"The folder {path.parent} does not exist.")
+            return
+        filters = self.filters()
+        try:
+            filters.window()
+        except ValueError as exc:
+            self._say(str(exc).replace("--since", "From").replace("--until", "To"))
+            return
+        self._cancel.clear()
+        self._set_busy(True)
+        self._say(f"Exporting {self.what.currentText().lower()}…")
+        self._runner.submit(
+            self._job, self._store, self._user.name, self.kind(), self.file_format(), path, filters,
+            self.pseudonymise.isChecked(), self._cancel,
+            on_done=self._done, on_error=self._failed, on_progress=self._progressed,
+        )
+
+    @staticmethod
+    def _job(store: Store, who: str, kind: str, fmt: str, path: Path, filters: exports.Filters, pseudonymise: bool,
+             cancel: threading.Event, progress: Callable[[int, int], None]) -> exports.ExportResult:
+        """On the worker: its own connection, then the domain's export."""
+        connection = store.second_connection()
+        try:
+            if kind == "report":
+                return report_pdf.export_report(connection, who, path, since=filters.since, until=filters.until,
+                                                pseudonymise=pseudonymise, progress=progress,
+                                                cancelled=cancel.is_set)
+            return exports.export(connection, who, kind, fmt, path, filters=filters, pseudonymise=pseudonymise,
+                                  progress=progress, cancelled=cancel.is_set)
+        finally:
+            connection.close()
+
+    def cancel(self) -> None:
+        if self.running():
+            self._cancel.set()
+            self._say("Cancelling…")
+
+    def _progressed(self, done: int, total: int) -> None:
+        self.progress.setMaximum(max(1, total))
+        self.progress.setValue(min(done, total))
+
+    def _done(self, result: exports.ExportResult) -> None:
+        self._set_busy(False)
+        self.result_ = result
+        self.progress.setValue(self.progress.maximum())
+        size = f"{result.rows} page{'s' if result.rows != 1 else ''}" if result.format == "pdf" else \
+            f"{result.rows:,} row{'s' if result.rows != 1 else ''}"
+        self._say(f"Exported {size} to {result.path}.")
+
+    def _failed(self, exc: BaseException) -> None:
+        self._set_busy(False)
+        self.progress.hide()
+        if isinstance(exc, exports.ExportCancelled):
+            self._say("Cancelled: nothing was written.")
+        elif isinstance(exc, (PermissionError, ValueError, OSError)):
+            self._say(f"Not exported: {exc}")
+        else:
+            self._say(f"Not exported: something went wrong ({type(exc).__name__}: {exc}).")
+
+    def _set_busy(self, busy: bool) -> None:
+        for i in range(self.form.rowCount()):
+            for role in (QFormLayout.ItemRole.LabelRole, QFormLayout.ItemRole.FieldRole):
+                item = self.form.itemAt(i, role)
+                _enable(item, not busy)
+        if not busy:
+            self._sync_enabled()
+        self.export_button.setEnabled(not busy)
+        self.close_button.setText("Cancel" if busy else "Close")
+        if busy:
+            self.progress.setMaximum(0)  # busy until the first count arrives
+            self.progress.setValue(0)
+            self.progress.show()
+
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
+
+    def _close_or_cancel(self) -> None:
+        if self.running():
+            self.cancel()
+        else:
+            self.reject()
+
+    def reject(self) -> None:
+        """Esc, Close or the window's close button: a running export is cancelled and waited for.
+
+        Its file never appears; the worker stops at its next batch of rows.
+        """
+        if self.running():
+            self._cancel.set()
+            self._runner.wait_idle(30_000)
+        super().reject()
+
+
+def _enable(item, enabled: bool) -> None:
+    """Enable or disable a form cell, whether it holds a widget or a row of them."""
+    if item is None:
+        return
+    if item.widget() is not None:
+        item.widget().setEnabled(enabled)
+    elif item.layout() is not None:
+        layout = item.layout()
+        for i in range(layout.count()):
+            _enable(layout.itemAt(i), enabled)

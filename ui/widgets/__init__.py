@@ -1,0 +1,1 @@
+"""Small widgets several pages share: charts, passphrase dialogs."""
