@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import secrets
 
+from review.errors import NotAllowed
 from review.store import Store, User
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -46,7 +47,7 @@ def require(store: Store, who: User | str, *roles: str, to: str) -> User:
     user = resolve(store, who)
     if not any(user.has(role) for role in roles):
         wanted = " or ".join(f"an {r}" if r[0] in "aeiou" else f"a {r}" for r in roles)
-        raise PermissionError(f"{user.name} is not {wanted}: only {wanted} can {to}")
+        raise NotAllowed(f"{user.name} is not {wanted}: only {wanted} can {to}")
     return user
 
 

@@ -17,11 +17,9 @@ from typing import Iterator
 
 import sqlite_utils
 
+from review.errors import StoreError
+
 BUSY_TIMEOUT_MS = 10_000
-
-
-class StoreError(Exception):
-    """A store problem worth telling the user about in one sentence."""
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:
