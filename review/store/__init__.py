@@ -7,11 +7,13 @@ log and the data can never disagree.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import threading
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import sqlite_utils
 
@@ -72,6 +74,8 @@ class Store:
         self.db = db
         self.path = path
         self.clock = clock
+        self._changed: set[str] = set()
+        self._lock = threading.RLock()
 
     # ----------------------------------------------------------------- life
     @classmethod
@@ -130,11 +134,33 @@ class Store:
     def now(self) -> str:
         return iso(self.clock.now())
 
-    def transaction(self):
-        return write_transaction(self.db)
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """One write transaction; a second thread using this connection waits its turn.
+
+        The app's one writer connection is used by the operations runner's
+        writer and, for the wellbeing clock's few small writes, by the GUI
+        thread: the lock keeps their statements from interleaving.
+        """
+        with self._lock, write_transaction(self.db) as db:
+            yield db
+
+    def mark_changed(self, *kinds: str) -> None:
+        """Note that data of these kinds changed (for writes that append no event)."""
+        self._changed.update(kinds)
+
+    def take_changes(self) -> frozenset[str]:
+        """The kinds of data changed since the last call: ``"queue"`` for ``queue.created`` …
+
+        The operations runner calls it after each write and tells the pages,
+        so they refresh when something they show changed instead of polling.
+        """
+        changed, self._changed = frozenset(self._changed), set()
+        return changed
 
     def log(self, actor: str, kind: str, subject: str = "", payload: dict | None = None) -> int:
         """Append an event; must be called inside :meth:`transaction`."""
+        self._changed.add(kind.split(".", 1)[0])
         return events.append(self.db, at=self.now(), actor=actor, kind=kind, subject=subject, payload=payload)
 
     # ---------------------------------------------------------------- users
