@@ -51,7 +51,7 @@ from PySide6.QtCore import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["TaskRunner"]
+__all__ = ["TaskRunner", "alive"]
 
 _DONE, _ERROR, _PROGRESS = 0, 1, 2
 
@@ -104,13 +104,22 @@ class TaskRunner(QObject):
     deletes the runner, and no callback of that widget ever runs afterwards.
     """
 
-    def __init__(self, parent: QObject | None = None, *, max_threads: int | None = None, name: str = "veil-tasks"):
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        max_threads: int | None = None,
+        name: str = "veil-tasks",
+        keep_threads: bool = False,
+    ):
         super().__init__(parent)
         self.setObjectName(name)
         self._pool = QThreadPool(self)
         self._pool.setObjectName(name)
         if max_threads is not None:
             self._pool.setMaxThreadCount(max(1, max_threads))
+        if keep_threads:  # threads that hold per-thread resources (connections) live until close()
+            self._pool.setExpiryTimeout(-1)
         self._relay = _Relay(self)
         self._relay.message.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._pending: dict[int, _Pending] = {}
@@ -210,7 +219,7 @@ class TaskRunner(QObject):
             return
         if kind == _PROGRESS:
             entry = self._pending.get(task_id)
-            if entry is not None and entry.on_progress is not None and _alive(entry.owner, entry.on_progress):
+            if entry is not None and entry.on_progress is not None and alive(entry.owner, entry.on_progress):
                 entry.on_progress(*payload)
             return
         entry = self._pending.pop(task_id, None)
@@ -221,12 +230,12 @@ class TaskRunner(QObject):
         if kind == _ERROR and callback is None:
             log.error("background task failed", exc_info=(type(payload), payload, payload.__traceback__))
             return
-        if callback is None or not _alive(entry.owner, callback):
+        if callback is None or not alive(entry.owner, callback):
             return
         callback(payload)
 
 
-def _alive(owner: QObject | None, callback: Callable[..., Any]) -> bool:
+def alive(owner: QObject | None, callback: Callable[..., Any]) -> bool:
     """False when the owner, or the QObject a bound-method callback belongs to, was deleted."""
     if owner is not None and not shiboken6.isValid(owner):
         return False

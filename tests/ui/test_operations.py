@@ -1,0 +1,109 @@
+"""The operations runner: reads on readers, writes in order on the writer, changes told to pages."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from review.errors import StoreConflict
+from ui.operations import Operations
+
+
+@pytest.fixture
+def ops(qapp, store):
+    runner = Operations(store, max_threads=3)
+    yield runner
+    runner.close()
+
+
+def test_a_query_runs_off_the_gui_thread_on_a_reader_connection(ops, store, qtbot):
+    store.add_queue("spam")
+    seen = []
+    ops.query(lambda s: (threading.get_ident(), s is store, [q.name for q in s.queues()]), on_done=seen.append)
+    qtbot.waitUntil(lambda: bool(seen))
+    thread, is_writer, names = seen[0]
+    assert thread != threading.get_ident()
+    assert not is_writer
+    assert names == ["spam"]
+
+
+def test_writes_run_one_at_a_time_in_the_order_they_were_asked_for(ops, qtbot):
+    ran, delivered = [], []
+    active = []
+
+    def write(n):
+        def fn(s):
+            active.append(n)
+            assert len(active) == 1, "two writes at once"
+            s.add_queue(f"q{n:02d}")
+            ran.append(n)
+            active.remove(n)
+            return n
+        return fn
+
+    for n in range(20):
+        ops.write(write(n), on_done=delivered.append)
+    qtbot.waitUntil(lambda: len(delivered) == 20)
+    assert ran == list(range(20))
+    assert delivered == list(range(20))
+
+
+def test_a_write_tells_pages_which_kinds_changed(ops, qtbot):
+    with qtbot.waitSignal(ops.changed, timeout=5000) as signal:
+        ops.write(lambda s: s.add_queue("spam"))
+    assert signal.args[0] == frozenset({"queue"})
+
+
+def test_a_read_or_a_write_that_changes_nothing_tells_nothing(ops, qtbot):
+    heard, done = [], []
+    ops.changed.connect(heard.append)
+    ops.query(lambda s: s.queues(), on_done=done.append)
+    ops.write(lambda s: s.users(), on_done=done.append)
+    qtbot.waitUntil(lambda: len(done) == 2)
+    assert heard == []
+
+
+def test_a_failed_write_reaches_on_error_as_veils_error_and_changes_nothing(ops, store, qtbot):
+    store.add_queue("spam")
+    errors, heard = [], []
+    ops.changed.connect(heard.append)
+    ops.write(lambda s: s.add_queue("spam"), on_error=errors.append)  # a second queue of that name
+    qtbot.waitUntil(lambda: bool(errors))
+    assert isinstance(errors[0], StoreConflict)
+    assert heard == []
+    assert [q.name for q in store.queues()] == ["spam"]
+
+
+def test_slow_work_runs_on_the_same_pool_with_progress(ops, qtbot):
+    steps, done = [], []
+
+    def work(x, progress):
+        progress(1)
+        progress(2)
+        return x * 2
+
+    ops.run(work, 21, on_done=done.append, on_progress=steps.append)
+    qtbot.waitUntil(lambda: bool(done))
+    assert done == [42]
+    assert steps == [1, 2]
+
+
+def test_after_close_nothing_is_delivered_and_readers_are_closed(ops, qtbot):
+    done = []
+    ops.query(lambda s: s.queues(), on_done=done.append)
+    assert ops.wait_idle()
+    assert ops._readers  # a reader was opened for the worker
+    ops.close()
+    ops.query(lambda s: s.queues(), on_done=done.append)
+    ops.write(lambda s: s.add_queue("late"), on_done=done.append)
+    assert ops.wait_idle()
+    assert len(done) == 1
+    assert ops._readers == {}
+
+
+def test_writes_asked_for_before_close_all_land(ops, store):
+    for n in range(10):
+        ops.write(lambda s, n=n: s.add_queue(f"q{n}"))
+    ops.close()
+    assert len(store.queues()) == 10
