@@ -32,7 +32,10 @@ bundle: $(VENV)/.bundle-installed
 	$(BIN)/pyinstaller --noconfirm --clean build.spec
 	@du -sh dist/veil
 
+# Style, types (strict for the domain) and the import contracts (layers, driver, OpenCV).
 lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 clean:

@@ -20,12 +20,20 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from audit import metrics, roles
+from audit.store import calibration as calibration_rows
+from audit.store import item_exists
+from review.errors import VeilError
 from review.serving import Item, load_item
 from review.store import Store, User
 
 ANSWER_ROLES = ("moderator", "auditor", "lead")
+
+
+class CalibrationError(VeilError, ValueError):
+    """A calibration step that cannot be taken; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +47,7 @@ class Agreement:
     krippendorff_alpha: float | None
     fleiss_note: str = ""
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"set": self.set, "items": self.items, "rated_items": self.rated_items, "raters": self.raters,
                 "answers": self.answers, "fleiss_kappa": self.fleiss_kappa,
                 "krippendorff_alpha": self.krippendorff_alpha, "fleiss_note": self.fleiss_note}
@@ -49,38 +57,34 @@ def create_set(store: Store, lead: User | str, name: str, item_ids: Sequence[int
     """A new calibration set of existing items; returns its id."""
     user = roles.require(store, lead, "lead", to="create calibration sets")
     if not (name or "").strip():
-        raise ValueError("a calibration set needs a name")
+        raise CalibrationError("a calibration set needs a name")
+    members = list(dict.fromkeys(item_ids))
     with store.transaction():
-        set_id = store.db.execute(
-            "INSERT INTO calibration_sets (name, description, created_by, created_at) VALUES (?, ?, ?, ?)",
-            [name.strip(), description, user.name, store.now()]).lastrowid
-        for item_id in dict.fromkeys(item_ids):
-            if store.db.execute("SELECT 1 FROM items WHERE id = ?", [item_id]).fetchone() is None:
+        set_id = calibration_rows.add_set(store, name.strip(), description, user.name, store.now())
+        for item_id in members:
+            if not item_exists(store, item_id):
                 raise KeyError(f"no item with id {item_id}")
-            store.db.execute("INSERT INTO calibration_members (set_id, item_id) VALUES (?, ?)", [set_id, item_id])
-        store.log(user.name, "calibration.created", f"calibration:{name}", {"items": list(dict.fromkeys(item_ids))})
+            calibration_rows.add_member(store, set_id, item_id)
+        store.log(user.name, "calibration.created", f"calibration:{name}", {"items": members})
     return set_id
 
 
 def _set_id(store: Store, name: str) -> int:
-    row = store.db.execute("SELECT id FROM calibration_sets WHERE name = ?", [name]).fetchone()
-    if row is None:
+    found = calibration_rows.set_id(store, name)
+    if found is None:
         raise KeyError(f"no calibration set named {name!r}")
-    return row[0]
+    return found
 
 
 def sets(store: Store) -> list[str]:
-    return [r[0] for r in store.db.execute("SELECT name FROM calibration_sets ORDER BY created_at, id")]
+    return calibration_rows.set_names(store)
 
 
 def next_item(store: Store, who: User | str, set_name: str) -> Item | None:
     """The next item of the set this person has not answered yet, in set order."""
     user = roles.require(store, who, *ANSWER_ROLES, to="answer calibration items")
-    row = store.db.execute(
-        """SELECT m.item_id FROM calibration_members m WHERE m.set_id = ? AND NOT EXISTS
-           (SELECT 1 FROM calibration_answers a WHERE a.set_id = m.set_id AND a.item_id = m.item_id AND a.user_id = ?)
-           ORDER BY m.item_id LIMIT 1""", [_set_id(store, set_name), user.id]).fetchone()
-    return load_item(store, row[0]) if row else None
+    item_id = calibration_rows.next_unanswered(store, _set_id(store, set_name), user.id)
+    return load_item(store, item_id) if item_id is not None else None
 
 
 def answer(store: Store, who: User | str, set_name: str, item_id: int, action: str,
@@ -90,39 +94,27 @@ def answer(store: Store, who: User | str, set_name: str, item_id: int, action: s
     if isinstance(labels, str):
         raise TypeError("labels must be a sequence of label ids, not one string")
     if not (action or "").strip():
-        raise ValueError("an answer needs an action")
+        raise CalibrationError("an answer needs an action")
+    chosen = sorted(set(labels))
     with store.transaction():
         set_id = _set_id(store, set_name)
-        if store.db.execute("SELECT 1 FROM calibration_members WHERE set_id = ? AND item_id = ?",
-                            [set_id, item_id]).fetchone() is None:
+        if not calibration_rows.is_member(store, set_id, item_id):
             raise KeyError(f"item {item_id} is not in the calibration set {set_name!r}")
-        if store.db.execute("SELECT 1 FROM calibration_answers WHERE set_id = ? AND item_id = ? AND user_id = ?",
-                            [set_id, item_id, user.id]).fetchone():
-            raise ValueError(f"{user.name} already answered item {item_id} of {set_name!r}")
-        store.db.execute(
-            "INSERT INTO calibration_answers (set_id, item_id, user_id, action, labels, answered_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [set_id, item_id, user.id, action, json.dumps(sorted(set(labels))), store.now()])
+        if calibration_rows.has_answered(store, set_id, item_id, user.id):
+            raise CalibrationError(f"{user.name} already answered item {item_id} of {set_name!r}")
+        calibration_rows.add_answer(store, set_id, item_id, user.id, action, json.dumps(chosen), store.now())
         store.log(user.name, "calibration.answered", f"calibration:{set_name}",
-                  {"item": item_id, "action": action, "labels": sorted(set(labels))})
+                  {"item": item_id, "action": action, "labels": chosen})
 
 
 def agreement(store: Store, set_name: str, *, start: str | None = None, end: str | None = None) -> Agreement:
     """Agreement on the chosen action, over answers given in [start, end) when given."""
     set_id = _set_id(store, set_name)
-    members = store.db.execute("SELECT COUNT(*) FROM calibration_members WHERE set_id = ?", [set_id]).fetchone()[0]
-    sql = "SELECT item_id, user_id, action FROM calibration_answers WHERE set_id = ?"
-    params: list = [set_id]
-    if start:
-        sql += " AND answered_at >= ?"
-        params.append(start)
-    if end:
-        sql += " AND answered_at < ?"
-        params.append(end)
+    members = calibration_rows.member_count(store, set_id)
     by_item: dict[int, list[str]] = defaultdict(list)
     raters = set()
     answers = 0
-    for item_id, user_id, action in store.db.execute(sql + " ORDER BY item_id, user_id", params):
+    for item_id, user_id, action in calibration_rows.answers(store, set_id, start, end):
         by_item[item_id].append(action)
         raters.add(user_id)
         answers += 1

@@ -1,14 +1,20 @@
-"""The audit side of the lead's dashboard: accuracy with its n, and open disputes.
+"""The lead's dashboard as one read: review's figures plus accuracy with its n and open disputes.
+
+:func:`load` is the lead service the Dashboard page calls (through the
+operations runner, on a reader connection): one call, one role check, every
+figure the page shows. The review side (backlog, flow, handle time,
+throughput, exposure) is ``review.dashboard``'s; this module adds the audit
+side, which review may not know about (audit reads review, never the
+other way round).
 
 Accuracy is ``audit.metrics.assembly``'s, figure for figure: final verdicts from the
 ``audit_verdicts`` view (after disputes), decisions filtered by their own
 time (``decided_at``, the report's period filter) over the last
 :data:`ACCURACY_DAYS` days, k of n turned into a proportion with its Wilson
 95 % interval by ``audit.metrics``. Only the grouping differs: it is done in
-SQL (``GROUP BY`` moderator and queue) instead of reading every audited
-decision as ``report.audited`` does, because on a 1,000,000-decision store
-that read costs ~200 ms and this ~40 ms (``benchmarks/bench_dashboard.py``);
-``tests/test_dashboard.py`` checks both give the same k and n.
+SQL (:mod:`audit.store.dashboard`) instead of reading every audited
+decision as ``report.audited`` does; ``tests/review/test_dashboard.py``
+checks both give the same k and n.
 
 Open disputes are all unresolved ones, whenever opened: a lead has to
 settle each of them.
@@ -21,8 +27,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from audit import metrics, roles
-from review.clock import iso
+from audit.store import dashboard as dashboard_sql
+from review import dashboard as review_dashboard
+from review.clock import iso, parse
 from review.store import Store, User
+
+__all__ = ["ACCURACY_DAYS", "AuditFigures", "DashboardData", "figures", "load"]
 
 ACCURACY_DAYS = 28
 
@@ -39,6 +49,23 @@ class AuditFigures:
         return sum(self.open_disputes.values())
 
 
+@dataclass(frozen=True)
+class DashboardData:
+    """Every figure of the lead's dashboard, as of one moment of the store clock."""
+
+    board: review_dashboard.Dashboard
+    audit: AuditFigures
+
+    @property
+    def at(self) -> _dt.datetime:
+        return parse(self.board.at)
+
+
+def load(store: Store, lead: User | str) -> DashboardData:
+    """Every figure of the Dashboard page, for *lead*; ``NotAllowed`` for anyone who is not a lead."""
+    return DashboardData(review_dashboard.compute(store, lead), figures(store, lead))
+
+
 def figures(store: Store, lead: User | str, *, days: int = ACCURACY_DAYS) -> AuditFigures:
     """Accuracy per queue and per moderator, and open disputes per queue; leads only."""
     roles.require(store, lead, "lead", to="see the team dashboard")
@@ -47,22 +74,13 @@ def figures(store: Store, lead: User | str, *, days: int = ACCURACY_DAYS) -> Aud
     queues = {q.id: q.name for q in store.queues()}
     tally: dict[str, dict[str, list[int]]] = {"queue": defaultdict(lambda: [0, 0]),
                                               "moderator": defaultdict(lambda: [0, 0])}
-    for user_id, queue_id, correct, n in store.db.execute(
-        "SELECT d.user_id, d.queue_id, SUM(CASE WHEN v.final_verdict = 'correct' THEN 1 ELSE 0 END), COUNT(*)"
-        " FROM audit_verdicts v JOIN decisions d ON d.id = v.decision_id WHERE d.decided_at >= ?"
-        " GROUP BY d.user_id, d.queue_id", [since]
-    ):
-        for group, key in (("queue", queues[queue_id]), ("moderator", users[user_id])):
-            tally[group][key][0] += correct
-            tally[group][key][1] += n
-    open_disputes = dict(store.db.execute(
-        "SELECT q.name, COUNT(*) FROM disputes p JOIN audits a ON a.id = p.audit_id"
-        " JOIN decisions d ON d.id = a.decision_id JOIN queues q ON q.id = d.queue_id"
-        " WHERE NOT EXISTS (SELECT 1 FROM dispute_resolutions r WHERE r.dispute_id = p.id) GROUP BY q.name"
-    ).fetchall())
+    for row in dashboard_sql.accuracy_tallies(store, since):
+        for group, key in (("queue", queues[row.queue_id]), ("moderator", users[row.user_id])):
+            tally[group][key][0] += row.correct
+            tally[group][key][1] += row.n
     return AuditFigures(
         since,
         {k: metrics.proportion(*kn) for k, kn in sorted(tally["queue"].items())},
         {k: metrics.proportion(*kn) for k, kn in sorted(tally["moderator"].items())},
-        open_disputes,
+        dashboard_sql.open_disputes_by_queue(store),
     )

@@ -9,20 +9,24 @@ as scored.
 
 Roles: only the moderator who made the decision disputes it, only an
 incorrect verdict can be disputed, once; only a lead resolves, and never a
-dispute about their own decision or their own audit.
+dispute about their own decision or their own audit. The SQL is
+``audit.store.disputes``.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from audit import roles
+from audit.store import disputes as dispute_rows
 from audit.store.schema import OUTCOMES
+from review.errors import NotAllowed, VeilError
 from review.store import Store, User
 
 
-class DisputeError(ValueError):
+class DisputeError(VeilError, ValueError):
     """A dispute step that cannot be taken; the message says why."""
 
 
@@ -68,15 +72,7 @@ class Dispute:
         return self.outcome or "open"
 
 
-_RESULT_SQL = """
-SELECT v.audit_id, d.id, d.item_id, q.name, d.decided_at, d.action, d.labels, v.blind_action, v.blind_labels,
-       v.final_verdict, v.final_error_type, v.final_severity, v.final_score, v.comment, v.scored_at, v.verdict,
-       v.dispute_id, CASE WHEN v.dispute_id IS NULL THEN NULL ELSE COALESCE(v.dispute_outcome, 'open') END
-FROM audit_verdicts v JOIN decisions d ON d.id = v.decision_id JOIN queues q ON q.id = d.queue_id
-"""
-
-
-def _result(row) -> Result:
+def _result(row: tuple[Any, ...]) -> Result:
     values = list(row)
     values[6] = tuple(json.loads(values[6] or "[]"))
     values[8] = tuple(json.loads(values[8] or "[]"))
@@ -86,8 +82,12 @@ def _result(row) -> Result:
 def my_results(store: Store, moderator: User | str) -> list[Result]:
     """The person's own audited decisions with their final results, newest audit first."""
     user = roles.resolve(store, moderator)
-    return [_result(r) for r in store.db.execute(
-        _RESULT_SQL + " WHERE d.user_id = ? ORDER BY v.scored_at DESC, v.audit_id DESC", [user.id])]
+    return [_result(r) for r in dispute_rows.results_of(store, user.id)]
+
+
+def results_of_audits(store: Store, audit_ids: list[int]) -> dict[int, Result]:
+    """Audit id -> its result, whoever's decision it was: for a lead judging disputes (unchecked)."""
+    return {r.audit_id: r for r in map(_result, dispute_rows.results_of_audits(store, audit_ids))}
 
 
 def open_dispute(store: Store, moderator: User | str, audit_id: int, reason: str) -> int:
@@ -96,20 +96,17 @@ def open_dispute(store: Store, moderator: User | str, audit_id: int, reason: str
     if not (reason or "").strip():
         raise DisputeError("say why the verdict is wrong")
     with store.transaction():
-        row = store.db.execute(
-            "SELECT d.user_id, v.verdict, v.dispute_id FROM audit_verdicts v JOIN decisions d ON d.id = v.decision_id"
-            " WHERE v.audit_id = ?", [audit_id]).fetchone()
+        row = dispute_rows.disputable(store, audit_id)
         if row is None:
             raise KeyError(f"no scored audit with id {audit_id}")
-        if row[0] != user.id:
-            raise PermissionError(f"only the moderator who made the decision can dispute its audit ({user.name} did not)")
-        if row[1] != "incorrect":
+        moderator_id, verdict, earlier = row
+        if moderator_id != user.id:
+            raise NotAllowed(f"only the moderator who made the decision can dispute its audit ({user.name} did not)")
+        if verdict != "incorrect":
             raise DisputeError("only an incorrect verdict can be disputed")
-        if row[2] is not None:
+        if earlier is not None:
             raise DisputeError("this audit has already been disputed")
-        dispute_id = store.db.execute(
-            "INSERT INTO disputes (audit_id, moderator_id, reason, opened_at) VALUES (?, ?, ?, ?)",
-            [audit_id, user.id, reason.strip(), store.now()]).lastrowid
+        dispute_id = dispute_rows.add_dispute(store, audit_id, user.id, reason.strip(), store.now())
         store.log(user.name, "dispute.opened", f"audit:{audit_id}", {"dispute": dispute_id, "reason": reason.strip()})
     return dispute_id
 
@@ -120,34 +117,24 @@ def resolve_dispute(store: Store, lead: User | str, dispute_id: int, outcome: st
     if outcome not in OUTCOMES:
         raise DisputeError(f"the outcome is one of {', '.join(OUTCOMES)} (got {outcome!r})")
     with store.transaction():
-        row = store.db.execute(
-            "SELECT p.moderator_id, p.audit_id, r.id, a.auditor_id FROM disputes p JOIN audits a ON a.id = p.audit_id"
-            " LEFT JOIN dispute_resolutions r ON r.dispute_id = p.id WHERE p.id = ?", [dispute_id]).fetchone()
+        row = dispute_rows.resolvable(store, dispute_id)
         if row is None:
             raise KeyError(f"no dispute with id {dispute_id}")
-        if row[0] == user.id:
-            raise PermissionError("nobody resolves a dispute about their own decision; ask another lead")
-        if row[3] == user.id:
-            raise PermissionError("the auditor who scored this audit cannot also judge the dispute; ask another lead")
-        if row[2] is not None:
+        moderator_id, audit_id, resolution, auditor_id = row
+        if moderator_id == user.id:
+            raise NotAllowed("nobody resolves a dispute about their own decision; ask another lead")
+        if auditor_id == user.id:
+            raise NotAllowed("the auditor who scored this audit cannot also judge the dispute; ask another lead")
+        if resolution is not None:
             raise DisputeError("this dispute is already resolved")
-        store.db.execute(
-            "INSERT INTO dispute_resolutions (dispute_id, lead_id, outcome, note, resolved_at) VALUES (?, ?, ?, ?, ?)",
-            [dispute_id, user.id, outcome, note or "", store.now()])
-        store.log(user.name, "dispute.resolved", f"audit:{row[1]}",
+        dispute_rows.add_resolution(store, dispute_id, user.id, outcome, note or "", store.now())
+        store.log(user.name, "dispute.resolved", f"audit:{audit_id}",
                   {"dispute": dispute_id, "outcome": outcome, "note": note or ""})
     return dispute(store, dispute_id)
 
 
-_DISPUTE_SQL = """
-SELECT p.id, p.audit_id, a.decision_id, m.name, p.reason, p.opened_at, r.outcome, l.name, r.note, r.resolved_at
-FROM disputes p JOIN audits a ON a.id = p.audit_id JOIN users m ON m.id = p.moderator_id
-LEFT JOIN dispute_resolutions r ON r.dispute_id = p.id LEFT JOIN users l ON l.id = r.lead_id
-"""
-
-
 def dispute(store: Store, dispute_id: int) -> Dispute:
-    row = store.db.execute(_DISPUTE_SQL + " WHERE p.id = ?", [dispute_id]).fetchone()
+    row = dispute_rows.dispute(store, dispute_id)
     if row is None:
         raise KeyError(f"no dispute with id {dispute_id}")
     return Dispute(*row)
@@ -155,53 +142,48 @@ def dispute(store: Store, dispute_id: int) -> Dispute:
 
 def disputes(store: Store, *, open_only: bool = False) -> list[Dispute]:
     """Every dispute, oldest first (a lead's list); only unresolved ones with *open_only*."""
-    where = " WHERE r.id IS NULL" if open_only else ""
-    return [Dispute(*r) for r in store.db.execute(_DISPUTE_SQL + where + " ORDER BY p.opened_at, p.id")]
+    return [Dispute(*r) for r in dispute_rows.listing(store, open_only=open_only)]
 
 
-def history_for(store: Store, viewer: User | str, audit_id: int) -> list[dict]:
+def history_for(store: Store, viewer: User | str, audit_id: int) -> list[dict[str, Any]]:
     """One audit's history as *viewer* may see it: :func:`history`, checked in the domain.
 
     The moderator whose decision was audited sees their own audit with the
     auditor anonymous (``by`` is None on the auditor's steps; auditors stay
     anonymous to the people they audit, as in :func:`my_results`); the
     auditor who did it and leads see it whole. Anyone else gets a
-    PermissionError: nobody reads another moderator's results.
+    NotAllowed: nobody reads another moderator's results.
     """
     user = roles.resolve(store, viewer)
-    row = store.db.execute(
-        "SELECT d.user_id, a.auditor_id FROM audits a JOIN decisions d ON d.id = a.decision_id WHERE a.id = ?",
-        [audit_id]).fetchone()
-    if row is None:
+    people = dispute_rows.audit_people(store, audit_id)
+    if people is None:
         raise KeyError(f"no audit with id {audit_id}")
-    moderator_id, auditor_id = row
+    moderator_id, auditor_id = people
     steps = history(store, audit_id)
     if user.has("lead") or user.id == auditor_id:
         return steps
     if user.id != moderator_id:
-        raise PermissionError(f"{user.name} may see only the audits of their own decisions")
+        raise NotAllowed(f"{user.name} may see only the audits of their own decisions")
     return [{**step, "by": None} if step["step"] in ("blind", "revealed", "scored") else step for step in steps]
 
 
-def history(store: Store, audit_id: int) -> list[dict]:
+def history(store: Store, audit_id: int) -> list[dict[str, Any]]:
     """Every step of one audit, in order: blind, reveal, score, dispute, resolution.
 
     Unchecked and naming the auditor: for a lead's views. A moderator's
     view goes through :func:`history_for`.
     """
-    row = store.db.execute(
-        "SELECT a.blind_at, u.name, a.blind_action, a.blind_labels, a.revealed_at, a.scored_at, a.verdict,"
-        " a.error_type, a.severity, a.score, a.comment FROM audits a JOIN users u ON u.id = a.auditor_id"
-        " WHERE a.id = ?", [audit_id]).fetchone()
+    row = dispute_rows.audit_steps(store, audit_id)
     if row is None:
         raise KeyError(f"no audit with id {audit_id}")
-    steps = [{"step": "blind", "at": row[0], "by": row[1], "action": row[2], "labels": json.loads(row[3])}]
+    steps: list[dict[str, Any]] = [
+        {"step": "blind", "at": row[0], "by": row[1], "action": row[2], "labels": json.loads(row[3])}]
     if row[4]:
         steps.append({"step": "revealed", "at": row[4], "by": row[1]})
     if row[5]:
         steps.append({"step": "scored", "at": row[5], "by": row[1], "verdict": row[6], "error_type": row[7],
                       "severity": row[8], "score": row[9], "comment": row[10]})
-    for d in store.db.execute(_DISPUTE_SQL + " WHERE p.audit_id = ?", [audit_id]).fetchall():
+    for d in dispute_rows.of_audit(store, audit_id):
         item = Dispute(*d)
         steps.append({"step": "disputed", "at": item.opened_at, "by": item.moderator, "reason": item.reason})
         if item.outcome:

@@ -40,11 +40,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from audit.audits import rubric
+from audit.store import audits as audit_rows
+from audit.store import samples as sample_rows
 from audit.store.schema import ERROR_TYPES, SEVERITIES, VERDICTS
+from review.errors import StoreError
 from review.imports import past_decisions as history
-from review.store.connection import StoreError
+from review.imports.handlers import ImportContext, ImportRun, RowHandler, _given
 from review.imports.past_decisions import ItemRef, KnownDecision, TaxonomySource
-from review.imports.manifest import ImportContext, ImportRun, RowHandler, _given
 
 AUDIT_FIELDS = ("type", "item", "queue", "moderator", "auditor", "blind_action", "blind_labels", "note", "verdict",
                 "error_type", "severity", "comment", "audited_at")
@@ -75,7 +77,7 @@ class PastAudit:
     item: ItemRef | None = None
     decision: KnownDecision | None = None
 
-    def same_as(self, stored: tuple) -> bool:
+    def same_as(self, stored: tuple[Any, ...]) -> bool:
         """Whether a stored (auditor, verdict, error type, severity, scored_at) is this audit."""
         return stored == (self.auditor, self.verdict, self.error_type, self.severity, self.audited_at)
 
@@ -107,6 +109,9 @@ class AuditRows(RowHandler):
         audited_at = history.timestamp(row, "audited_at", ctx, reasons)
         if reasons:
             return None, reasons
+        # Nothing refused: every field the checks return None for a bad value is set.
+        assert ext is not None and moderator is not None and auditor is not None and blind_action is not None
+        assert blind_labels is not None and verdict is not None and audited_at is not None
         return PastAudit(line, row, ext, queue, moderator, auditor, blind_action, blind_labels, blind_note, verdict,
                          error_type, severity, comment, audited_at), []
 
@@ -114,35 +119,37 @@ class AuditRows(RowHandler):
     def resolve(self, run: ImportRun, records: list[PastAudit]) -> tuple[list[PastAudit], int]:
         shared = history.state(run)
         shared.items.prefetch((r.external_id, r.queue) for r in records)
-        placed: list[PastAudit] = []
+        placed: list[tuple[PastAudit, ItemRef]] = []
         for record in records:
-            record.item, reason = shared.items.find(record.external_id, record.queue)
-            if reason:
-                run.reject(record.line, reason, record.row)
+            item, reason = shared.items.find(record.external_id, record.queue)
+            record.item = item
+            if reason or item is None:
+                run.reject(record.line, reason or "the item was not found", record.row)
             else:
-                placed.append(record)
-        shared.decisions.load_store(run.store, (r.item for r in placed))
-        found: list[PastAudit] = []
-        for record in placed:
-            record.decision = shared.decisions.find(record.item, record.moderator, record.line)
-            if record.decision is None:
-                run.reject(record.line, shared.decisions.why_missing(run, record.item, record.moderator, record.line),
+                placed.append((record, item))
+        shared.decisions.load_store(run.store, (item for _, item in placed))
+        found: list[tuple[PastAudit, KnownDecision]] = []
+        for record, item in placed:
+            decision = record.decision = shared.decisions.find(item, record.moderator, record.line)
+            if decision is None:
+                run.reject(record.line, shared.decisions.why_missing(run, item, record.moderator, record.line),
                            record.row)
-            elif history.before(record.audited_at, record.decision.decided_at):
+            elif history.before(record.audited_at, decision.decided_at):
                 run.reject(record.line, f"audited_at {record.row.get('audited_at')!r} is before the decision it "
-                                        f"scores was made ({record.decision.decided_at})", record.row)
+                                        f"scores was made ({decision.decided_at})", record.row)
             else:
-                found.append(record)
-        stored = _stored_samples(run, [r.decision.store_id for r in found if r.decision.store_id is not None])
+                found.append((record, decision))
+        stored = _stored_samples(run, [d.store_id for _, d in found if d.store_id is not None])
         first: dict[int, PastAudit] = {}  # id(decision) -> first audit row scoring it
-        to_add, present = [], 0
-        for record in found:
-            earlier = first.setdefault(id(record.decision), record)
+        to_add: list[PastAudit] = []
+        present = 0
+        for record, decision in found:
+            earlier = first.setdefault(id(decision), record)
             if earlier is not record:
                 what = "duplicate audit" if earlier.row == record.row else "the decision it scores is already audited"
                 run.reject(record.line, f"{what} on line {earlier.line} (a decision is audited once)", record.row)
                 continue
-            sample = stored.get(record.decision.store_id) if record.decision.store_id is not None else None
+            sample = stored.get(decision.store_id) if decision.store_id is not None else None
             if sample is None:
                 to_add.append(record)
             elif record.same_as(sample[2:]):
@@ -163,6 +170,7 @@ class AuditRows(RowHandler):
         auditor_ids: dict[str, int] = {}
         added = 0
         for record in records:
+            assert record.decision is not None  # resolve() placed every record it kept
             decision_id = record.decision.decision_id
             if decision_id is None:
                 raise StoreError(f"{run.file}:{record.line}: the decision it scores was not written")
@@ -175,18 +183,12 @@ class AuditRows(RowHandler):
                 auditor_ids[record.auditor] = store.user(record.auditor).id
             auditor_id = auditor_ids[record.auditor]
             at = record.audited_at
-            sample_id = store.db.execute(
-                "INSERT INTO audit_samples (decision_id, plan, reason, auditor_id, claimed_at, created_at, state)"
-                " VALUES (?, ?, ?, ?, ?, ?, 'audited')",
-                [decision_id, IMPORT_PLAN, IMPORT_REASON, auditor_id, at, at]).lastrowid
+            sample_id = sample_rows.add(store, decision_id, IMPORT_PLAN, IMPORT_REASON, auditor_id, at,
+                                        claimed_at=at, state="audited")
             score = rules.score(record.verdict, record.error_type, record.severity)
-            audit_id = store.db.execute(
-                "INSERT INTO audits (sample_id, decision_id, auditor_id, blind_action, blind_labels, blind_note,"
-                " blind_at, revealed_at, verdict, error_type, severity, comment, score, scored_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [sample_id, decision_id, auditor_id, record.blind_action, json.dumps(list(record.blind_labels)),
-                 record.blind_note, at, at, record.verdict, record.error_type, record.severity, record.comment,
-                 score, at]).lastrowid
+            audit_id = audit_rows.add_imported(
+                store, sample_id, decision_id, auditor_id, record.blind_action, json.dumps(list(record.blind_labels)),
+                record.blind_note, record.verdict, record.error_type, record.severity, record.comment, score, at)
             store.log(run.actor, "audit.imported", f"sample:{sample_id}",
                       {"audit": audit_id, "decision": decision_id, "auditor": record.auditor,
                        "verdict": record.verdict, "error_type": record.error_type, "severity": record.severity,
@@ -216,21 +218,12 @@ def _verdict(row: dict[str, Any], reasons: list[str]) -> tuple[str | None, str |
     return verdict, error_type, severity
 
 
-def _stored_samples(run: ImportRun, decision_ids: list[int]) -> dict[int, tuple]:
+def _stored_samples(run: ImportRun, decision_ids: list[int]) -> dict[int, tuple[Any, ...]]:
     """decision id -> (sample id, state, auditor, verdict, error type, severity, scored_at) of its sample."""
-    found: dict[int, tuple] = {}
-    ids = sorted(set(decision_ids))
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for row in run.store.db.execute(
-            f"""SELECT s.decision_id, s.id, s.state, u.name, a.verdict, a.error_type, a.severity, a.scored_at
-                FROM audit_samples s LEFT JOIN audits a ON a.sample_id = s.id LEFT JOIN users u ON u.id = a.auditor_id
-                WHERE s.decision_id IN ({','.join('?' * len(chunk))})""", chunk):
-            found[row[0]] = row[1:]
-    return found
+    return sample_rows.for_import(run.store, decision_ids)
 
 
-def _already_sampled(sample: tuple) -> str:
+def _already_sampled(sample: tuple[Any, ...]) -> str:
     sample_id, state, auditor, verdict, *_ = sample
     if verdict is not None:
         return f"the decision is already audited in Veil (sample {sample_id}, by {auditor}: {verdict})"

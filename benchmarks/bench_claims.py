@@ -1,8 +1,10 @@
 """Claim latency at 10k / 100k / 1M items, and decision commit latency.
 
-Each figure is one real user action on a real file: ``claim_next`` (one
-``BEGIN IMMEDIATE`` transaction with the guarded lease upsert) and
-``decide`` + release (one transaction with its event).
+Each figure is one real user action on a real file, through the review
+desk as every front end makes it: ``claim`` (one ``BEGIN IMMEDIATE``
+transaction with the guarded lease upsert, then the seen-before summary)
+and ``decide`` (one transaction with its event, then the after-decision
+hooks — none here).
 
     .venv/bin/python benchmarks/bench_claims.py [--sizes 10000 100000 1000000] [--n 200]
 """
@@ -18,12 +20,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import fill_text_items, record, summary_ms  # noqa: E402
+
 from desktop import wiring  # noqa: E402
-from review import decisions, serving, taxonomy  # noqa: E402
+from review import taxonomy  # noqa: E402
+from review.desk import ReviewDesk  # noqa: E402
 
 
 def measure(size: int, n: int) -> None:
-    policy = taxonomy.load()
+    desk = ReviewDesk(taxonomy.load())
     with tempfile.TemporaryDirectory() as tmp:
         store = wiring.open_store(Path(tmp) / "claims.db")
         ana = store.add_user("ana", ["moderator"])
@@ -33,10 +37,10 @@ def measure(size: int, n: int) -> None:
         claims, commits = [], []
         for _ in range(n):
             start = time.perf_counter()
-            item = serving.claim_next(store, ana)
+            shown = desk.claim(store, ana)
             claims.append(time.perf_counter() - start)
             start = time.perf_counter()
-            decisions.decide(store, policy, ana, item.id, action="no_violation", shown_at=store.now())
+            desk.decide(store, ana, shown.item.id, "no_violation", shown_at=store.now())
             commits.append(time.perf_counter() - start)
         store.close()
     record(f"claim_{size}", summary_ms(claims))

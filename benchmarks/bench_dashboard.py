@@ -34,15 +34,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from common import record, summary_ms  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from audit import dashboard as audit_dashboard  # noqa: E402
 from audit.metrics import assembly as report  # noqa: E402
-from common import record, summary_ms  # noqa: E402
 from desktop import wiring  # noqa: E402
 from review import dashboard  # noqa: E402
 from review.clock import iso  # noqa: E402
-from ui.pages.dashboard import DashboardData, render_charts  # noqa: E402
+from ui.pages.dashboard import render_charts  # noqa: E402
 
 QUEUES = 8
 MODERATORS = 30
@@ -143,7 +143,7 @@ def main() -> None:
         review_runs = timed_runs(path, lambda s: dashboard.compute(s, "lee"), args.runs)
         audit_runs = timed_runs(path, lambda s: audit_dashboard.figures(s, "lee"), args.runs)
         store = wiring.open_store(path)
-        data = DashboardData(dashboard.compute(store, "lee"), audit_dashboard.figures(store, "lee"))
+        data = audit_dashboard.DashboardData(dashboard.compute(store, "lee"), audit_dashboard.figures(store, "lee"))
         store.close()
         chart_runs = [_time(lambda: render_charts(data, CHART_SIZES)) for _ in range(args.runs)]
         metrics_runs = timed_runs(path, report.build, args.runs)  # what `veil metrics` computes

@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import record  # noqa: E402
+
 from audit import exports  # noqa: E402
 from audit.store.schema import ERROR_TYPES, SEVERITIES  # noqa: E402
 from desktop import wiring  # noqa: E402

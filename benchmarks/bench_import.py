@@ -30,9 +30,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import record  # noqa: E402
 from PIL import Image, ImageDraw
 
-from common import record  # noqa: E402
 from review.imports import manifest as importer
 from review.store import Store
 

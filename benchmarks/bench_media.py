@@ -20,8 +20,9 @@ import cv2
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import record, summary_ms, timed  # noqa: E402
-from review.media import preview  # noqa: E402
+
 from desktop.demo import synth  # noqa: E402
+from review.media import frames, preview  # noqa: E402
 
 BOX = (1280, 960)
 
@@ -35,7 +36,7 @@ def naive_still(path: Path) -> None:
 
 
 def fast_storyboard(path: Path) -> None:
-    for frame in preview.storyboard(path, 9):
+    for frame in frames.storyboard(path, 9):
         preview.apply_view(frame.image, blur_level=preview.DEFAULT_BLUR_LEVEL, grayscale=True)
 
 

@@ -2,10 +2,13 @@
 
 Setup: a store of 1,000,000 items (default; ``--items`` to change) where
 the items served first are 12-megapixel JPEGs (4000×3000). The review page
-runs offscreen. For each decision we let the page prepare the next item in
-the background (as it does while a person looks at the current one), then
-time: ``act("no_violation")`` → commit → claim → next item painted
-(``repaint()`` is synchronous, so the paint is inside the measurement).
+runs offscreen, wired as the app wires it (the operations runner, the
+review desk, a wellbeing controller). For each decision we let the page
+prepare the next item in the background (as it does while a person looks
+at the current one), then time: ``act("no_violation")`` → the desk's one
+write (decision, gold hook, next claim) on the writer thread → next item
+painted (``repaint()`` is synchronous, so the paint is inside the
+measurement).
 
 Baseline, same run, same files: decode at full resolution, blur and
 grayscale at full size, convert and paint — all on the GUI thread.
@@ -25,18 +28,27 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import fill_text_items, record, summary_ms  # noqa: E402
+from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from common import fill_text_items, record, summary_ms  # noqa: E402
+from audit import gold  # noqa: E402
 from desktop import wiring  # noqa: E402
-from review import media, serving, taxonomy  # noqa: E402
-from review.media import preview  # noqa: E402
 from desktop.demo import synth  # noqa: E402
+from review import taxonomy  # noqa: E402
 from review.clock import iso  # noqa: E402
+from review.desk import ReviewDesk  # noqa: E402
+from review.media import (
+    intake,  # noqa: E402
+    preview,  # noqa: E402
+)
 from review.media.viewing import ViewSettings  # noqa: E402
+from review.wellbeing.policy import WellbeingPolicy  # noqa: E402
 from ui import keymap  # noqa: E402
 from ui.item.qimage import to_qimage  # noqa: E402
+from ui.operations import Operations  # noqa: E402
 from ui.pages.review import ReviewPage, ReviewServices  # noqa: E402
+from ui.wellbeing.controller import WellbeingController  # noqa: E402
 
 
 def wait(app: QApplication, condition, timeout_s: float = 30.0) -> None:
@@ -48,6 +60,33 @@ def wait(app: QApplication, condition, timeout_s: float = 30.0) -> None:
         time.sleep(0.002)
 
 
+def until_shown(page: ReviewPage, act, condition, timeout_s: float = 30.0) -> None:
+    """Call *act*, then idle in an event loop (as the app's GUI thread does) until *condition* holds.
+
+    The page paints the next item when the desk's write comes back from
+    the writer thread; polling with sleeps would add their granularity to
+    the figure, so the loop wakes on the page's ``item_shown`` instead.
+    """
+    loop = QEventLoop()
+
+    def check(_item: object) -> None:
+        if condition():
+            loop.quit()
+
+    give_up = QTimer(singleShot=True, interval=int(timeout_s * 1000), timeout=loop.quit)
+    page.item_shown.connect(check)
+    give_up.start()
+    try:
+        act()
+        if not condition():
+            loop.exec()
+    finally:
+        give_up.stop()
+        page.item_shown.disconnect(check)
+    if not condition():
+        raise TimeoutError("the next item was not shown")
+
+
 def build_store(root: Path, items: int, decisions: int):
     store = wiring.open_store(root / "bench.db")
     store.add_user("ana", ["moderator"])
@@ -55,9 +94,9 @@ def build_store(root: Path, items: int, decisions: int):
     bulk = store.add_queue("bulk", priority=0)
     files = []
     for n in range(8):
-        path = synth.make_image(root / f"photo{n}.jpg", seed=n, width=4000, height=3000, caption="SIMULATED GRAPHIC CONTENT",
-                                category="violent_graphic")
-        files.append((path, media.inspect(path)))
+        path = synth.make_image(root / f"photo{n}.jpg", seed=n, width=4000, height=3000,
+                                caption="SIMULATED GRAPHIC CONTENT", category="violent_graphic")
+        files.append((path, intake.inspect(path)))
     now = store.clock.now()
     store.add_items([
         {"external_id": f"photo-{n}", "queue_id": photos.id, "kind": "image", "media_path": str(files[n % 8][0]),
@@ -79,20 +118,28 @@ def main() -> None:
         store, files = build_store(Path(tmp), args.items, args.decisions)
         policy = taxonomy.load()
         view = ViewSettings()
-        page = ReviewPage(ReviewServices(store, policy, store.user("ana"), view, keymap.build(policy)))
+        ana = store.user("ana")
+        ops = Operations(store)
+        desk = ReviewDesk(policy, after_decision=(gold.after_decision,))
+        wellbeing = WellbeingController(store, ana, store.clock, WellbeingPolicy())
+        page = ReviewPage(ReviewServices(ops, desk, ana, view, keymap.build(policy), store.clock, wellbeing))
         page.resize(1400, 900)
         page.show()
         app.processEvents()
         page.start()
-        wait(app, lambda: page.item_view.image.has_image)
+        wait(app, lambda: page.item is not None and page.item_view.image.has_image)
 
         fast = []
         for _ in range(args.decisions):
-            upcoming = serving.peek_next(store, page.user, exclude=[page.item.id])
-            wait(app, lambda: page.item_view.cache.cached(upcoming, page.item_view.media_box(), view) is not None)
+            previous = page.item.id
+            ops.wait_idle()  # the page's own reads are done: the store is free to peek here
+            upcoming = desk.peek(store, ana, exclude=[previous])
+            wait(app, lambda upcoming=upcoming: page.item_view.cache.cached(upcoming, page.item_view.media_box(), view)
+                 is not None)
             start = time.perf_counter()
-            page.act("no_violation")
-            wait(app, lambda: page.item_view.image.has_image)
+            until_shown(page, lambda: page.act("no_violation"),
+                        lambda previous=previous: page.item is not None and page.item.id != previous
+                        and page.item_view.image.has_image)
             page.item_view.image.repaint()
             fast.append(time.perf_counter() - start)
 
@@ -105,6 +152,8 @@ def main() -> None:
             naive.append(time.perf_counter() - start)
 
         page.close_page()
+        ops.close()
+        wellbeing.close()
         store.close()
     fast_summary, naive_summary = summary_ms(fast), summary_ms(naive)
     record("next_item_12mp", {

@@ -12,7 +12,6 @@ import platform
 import statistics
 import time
 from pathlib import Path
-from typing import Iterable
 
 RESULTS = Path(os.environ.get("VEIL_BENCH_RESULTS", "bench-results.json"))
 

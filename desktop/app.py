@@ -1,14 +1,15 @@
 """The desktop app: ``veil`` with no subcommand ends up in :func:`run_gui`.
 
 Composition only: this module decides where files live (store, ``ui.ini``,
-theme, icon), opens the store, builds the services and hands them to the
-widgets in :mod:`ui`, which never open anything themselves.
+theme, icon), opens the store, makes the signed-in window's one operations
+runner (:class:`SessionOperations`), builds the services and hands them to
+the widgets in :mod:`ui`, which never open anything themselves.
 
 First start: when no ``--store`` is given and the default store does not
-exist yet, a demo workspace is built there (in the background, with a
-progress dialog that can be cancelled) so a newcomer sees a working Veil
-at once.  An explicit ``--store`` that does not exist is refused with a
-message instead of silently creating an empty store.
+exist yet, :mod:`desktop.first_start` builds a demo workspace there so a
+newcomer sees a working Veil at once.  An explicit ``--store`` that does
+not exist is refused with a message instead of silently creating an empty
+store.
 """
 
 from __future__ import annotations
@@ -16,54 +17,47 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import shutil
-import sqlite3
 import sys
-import threading
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, TypeVar
 
-from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
+from PySide6.QtCore import QObject, QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QApplication,
     QMessageBox,
-    QProgressDialog,
-    QPushButton,
     QWidget,
 )
 
 import resources
-from audit import audits, disputes, gold, sampling
-from desktop import paths, wiring
-from desktop import demo as demo_workspace
-from review import auth, taxonomy, wellbeing
-from review.media import viewing
-from review.store.connection import StoreError
+from audit import dashboard as lead_dashboard
+from audit import gold, sampling
+from audit.desk import AuditDesk
+from desktop import first_start, paths, wiring
 from desktop.demo.review_data import is_demo
 from desktop.devclock import clock_from_env
-from review.store import QueueHealth, Store, User
+from review import auth, settings, taxonomy
+from review.desk import ReviewDesk
+from review.errors import VeilError
+from review.media import viewing
+from review.store import Store, User
 from review.taxonomy import Taxonomy, TaxonomyError
+from review.wellbeing.policy import load_policy
 from ui import keymap, theme
-from ui.pages.audit import AuditPage, AuditServices
-from ui.pages.dashboard import DashboardPage, load_dashboard
-from ui.pages.disputes import DisputesPage, DisputesServices, load_board
 from ui.main_window import MainWindow
-from ui.widgets.passphrase import passphrase_confirm
+from ui.operations import Operations
+from ui.pages.audit import AuditPage, AuditServices
+from ui.pages.dashboard import DashboardPage
+from ui.pages.disputes import DisputesPage, DisputesServices
 from ui.pages.queue_admin import QueueAdminPage
 from ui.pages.queues import QueueOverview
-from ui.pages.results import ResultsPage, ResultsServices, load_results
+from ui.pages.results import ResultsPage, ResultsServices
 from ui.pages.review import ReviewPage, ReviewServices
-from ui.tasks import TaskRunner
-from ui.wellbeing import WellbeingController, WellbeingWidgets
+from ui.pages.sign_in import Confirm
+from ui.wellbeing.controller import WellbeingController
+from ui.wellbeing.widgets import WellbeingWidgets
+from ui.widgets.passphrase import passphrase_confirm
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-DEMO_ITEMS = 300
-DEMO_SEED = 7
-
 
 # ------------------------------------------------------------------ entry
 def run_gui(args: argparse.Namespace) -> int:
@@ -79,9 +73,11 @@ def run_gui(args: argparse.Namespace) -> int:
                 f"Create a demo one with:  veil demo --store {path}\n"
                 "or start Veil without --store to use your own workspace."
             )
-        code = build_demo_workspace(path)
-        if code is not None:
-            return code
+        try:
+            if not first_start.build_demo_workspace(path):
+                return 0  # cancelled: nothing was made, Veil stops quietly
+        except first_start.DemoFailed as exc:
+            return _fail(str(exc))
 
     try:
         policy = taxonomy.load(paths.taxonomy_path())
@@ -89,11 +85,12 @@ def run_gui(args: argparse.Namespace) -> int:
         return _fail(f"Veil could not read its policy taxonomy.\n\n{exc}")
     try:
         store = wiring.open_store(path, clock=clock_from_env())
-    except (StoreError, sqlite3.Error, OSError) as exc:
+    except (VeilError, OSError) as exc:
         return _fail(f"Veil could not open the store at {path}.\n\n{exc}")
 
     settings = ui_settings()
     window = build_window(store, settings, policy)
+    operations = window.findChild(SessionOperations)
     user = getattr(args, "user", None)
     ask = False
     if user:
@@ -101,10 +98,12 @@ def run_gui(args: argparse.Namespace) -> int:
             ask = not enter_as(window, store, user)
         except KeyError:
             names = ", ".join(u.name for u in store.users()) or "nobody yet"
+            operations.close()
             window.deleteLater()
             store.close()
             return _fail(f"There is no user named “{user}” in {path.name}.\n\nPeople in this store: {names}.")
         except PermissionError as exc:
+            operations.close()
             window.deleteLater()
             store.close()
             return _fail(str(exc))
@@ -114,11 +113,12 @@ def run_gui(args: argparse.Namespace) -> int:
     if ask:  # the sign-in page asks for the passphrase; cancelled, it stays open
         window.sign_in_page.select(user)
         window.sign_in_page.sign_in_current()
-    stop_sampling = start_sampling_schedule(window, store)
+    stop_sampling = start_sampling_schedule(window, operations)
     try:
         return app.exec()
     finally:
         stop_sampling()
+        operations.close()  # after the window's pages (closed on quit); nothing runs on the store any more
         store.close()
 
 
@@ -169,46 +169,82 @@ def enter_as(window: MainWindow, store: Store, name: str) -> bool:
     return True
 
 
-def sign_in_confirm(store: Store):
-    """The sign-in page's passphrase check: asks only people who have one, hashes on a worker."""
+def sign_in_confirm(store: Store, operations: SessionOperations) -> Confirm:
+    """The sign-in page's passphrase check: asks only people who have one, hashes as a write through ops."""
 
-    def check(name: str, phrase: str) -> bool:
-        return on_own_connection(store, lambda own: auth.check_passphrase(own, name, phrase, via="gui"))()
+    def check(writer: Store, name: str, phrase: str) -> bool:
+        return auth.check_passphrase(writer, name, phrase, via="gui")
 
-    return passphrase_confirm(lambda name: auth.has_passphrase(store, name), check)
+    # has_passphrase is one small indexed query, like users(): fine on the GUI thread.
+    return passphrase_confirm(lambda name: auth.has_passphrase(store, name), check, operations.current)
+
+
+class SessionOperations(QObject):
+    """The signed-in window's one :class:`~ui.operations.Operations`: made when first needed, closed after.
+
+    Every page of a session gets the same runner (a write on one page
+    refreshes the others through ``changed``); the sign-in check and the
+    sampling schedule use the current one too. It is closed at sign-out and
+    quit, after the pages' ``close_page()`` and the wellbeing controller,
+    so nothing of one person's session is ever delivered into the next.
+    """
+
+    def __init__(self, store: Store, parent: QObject | None = None):
+        super().__init__(parent)
+        self._store = store
+        self._current: Operations | None = None
+
+    def current(self) -> Operations:
+        """The open runner, made now if the last one was closed."""
+        if self._current is None:
+            self._current = Operations(self._store, parent=self)
+        return self._current
+
+    def close(self) -> None:
+        """Close the runner (waiting for running work); the next :meth:`current` makes a new one."""
+        if self._current is not None:
+            ops, self._current = self._current, None
+            ops.close()
+            ops.deleteLater()
 
 
 def build_window(store: Store, settings: QSettings, policy: Taxonomy | None = None) -> MainWindow:
-    """The main window over *store*, with every page registered."""
+    """The main window over *store*, with every page registered and its :class:`SessionOperations`."""
+    operations = SessionOperations(store)
     # users() is one small indexed query: fine on the GUI thread, and it keeps
     # the sign-in list current after each sign-out.
-    window = MainWindow(window_title(store), settings, users=store.users, confirm=sign_in_confirm(store))
-    register_pages(window, store, policy or taxonomy.load())
+    window = MainWindow(window_title(store), settings, users=store.users, confirm=sign_in_confirm(store, operations))
+    operations.setParent(window)
+    register_pages(window, store, policy or taxonomy.load(), operations)
+    # Connected last: at sign-out and quit the runner closes after the pages and the wellbeing controller.
+    window.user_changed.connect(lambda user: operations.close() if user is None else None)
+    window.closed.connect(operations.close)
     return window
 
 
 # ------------------------------------------------------------------ pages
-def register_pages(window: MainWindow, store: Store, policy: Taxonomy) -> None:
+def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operations: SessionOperations) -> None:
     """Every page of the app, in navigation order (Ctrl+1 is the first).
 
     This is where the Review (moderators), Audit (auditors) and Lead (leads)
     pages are added: ``window.register_page(key, title, factory, roles,
     shortcut)`` with a ``factory(user) -> QWidget`` that builds the page from
-    services made here (never inside ``ui``).  A page with ``close_page()``
-    has it called on sign-out and quit.  A page with ``open_queue(name)``
-    registered under the key ``"review"`` receives the queue chosen on the
-    Queues page.
+    services made here (never inside ``ui``).  Every page of a session gets
+    the session's one runner, ``operations.current()``, its only way to the
+    domain.  A page with ``close_page()`` has it called on sign-out and
+    quit.  A page with ``open_queue(name)`` registered under the key
+    ``"review"`` receives the queue chosen on the Queues page.
     """
 
     def queues_page(user: User) -> QWidget:
-        page = QueueOverview(queue_health_loader(store), now=store.clock.now)
+        page = QueueOverview(Store.queue_health, operations.current(), now=store.clock.now)
         page.queue_chosen.connect(lambda name: open_queue(window, name))
         return page
 
     current_wellbeing = attach_wellbeing(window, store)
 
     def review_page(user: User) -> QWidget:
-        return ReviewPage(review_services(store, policy, user, current_wellbeing()))
+        return ReviewPage(review_services(store, policy, user, current_wellbeing(), operations.current()))
 
     # Audit is for auditors only: audit.audits refuses anyone without the
     # auditor role, so a pure lead would see nothing but that refusal; leads
@@ -216,21 +252,23 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy) -> None:
     window.register_page("queues", "Queues", queues_page, roles=None)
     window.register_page("review", "Review", review_page, roles={"moderator", "lead"})
     window.register_page("audit", "Audit",
-                         lambda user: AuditPage(audit_services(store, policy, user, current_wellbeing())),
+                         lambda user: AuditPage(audit_services(store, policy, user, current_wellbeing(),
+                                                               operations.current())),
                          roles={"auditor"})
-    window.register_page("results", "My results", lambda user: ResultsPage(results_services(store, policy, user)),
+    window.register_page("results", "My results",
+                         lambda user: ResultsPage(results_services(policy, user, operations.current())),
                          roles={"moderator"})
     window.register_page("disputes", "Disputes",
-                         lambda user: DisputesPage(disputes_services(store, policy, user)), roles={"lead"})
+                         lambda user: DisputesPage(disputes_services(policy, user, operations.current())),
+                         roles={"lead"})
 
     def dashboard_page(user: User) -> QWidget:
-        return DashboardPage(on_own_connection(store, lambda connection: load_dashboard(connection, user)))
+        return DashboardPage(lambda reader: lead_dashboard.load(reader, user), operations.current())
 
     window.register_page("dashboard", "Dashboard", dashboard_page, roles={"lead"})
 
     def queue_admin_page(user: User) -> QWidget:
-        return QueueAdminPage(store, user, lambda work: on_own_connection(store, work),
-                              labels=[label.id for label in policy.labels])
+        return QueueAdminPage(user, operations.current(), labels=[label.id for label in policy.labels])
 
     window.register_page("queue-admin", "Queues admin", queue_admin_page, roles={"lead"})
 
@@ -251,7 +289,7 @@ def attach_wellbeing(window: MainWindow, store: Store) -> Callable[[], Wellbeing
             widgets.close()
         if user is None:
             return
-        controller = WellbeingController(store, user, store.clock, wellbeing.load_policy(store), parent=window)
+        controller = WellbeingController(store, user, store.clock, load_policy(store), parent=window)
         widgets = WellbeingWidgets(controller, host=window.centralWidget(), dialog_parent=window)
         window.statusBar().addWidget(widgets.banner, 1)
         window.statusBar().addPermanentWidget(widgets.meter)
@@ -264,9 +302,22 @@ def attach_wellbeing(window: MainWindow, store: Store) -> Callable[[], Wellbeing
 
 
 def review_services(
-    store: Store, policy: Taxonomy, user: User, wellbeing_controller: WellbeingController | None = None
+    store: Store, policy: Taxonomy, user: User, wellbeing_controller: WellbeingController | None, ops: Operations
 ) -> ReviewServices:
-    """The review page's services for *user*: their viewing settings and keys.
+    """The review page's services for *user*: the session's runner, the review desk, their viewing settings and keys.
+
+    Every decision made through the desk is gold-scored (``audit.gold``):
+    the hook is the desk's, so no page can forget it.
+    """
+    if wellbeing_controller is None:
+        raise RuntimeError("the review page needs the signed-in person's wellbeing controller")
+    view, bindings = personal_view(store, policy, user)
+    desk = ReviewDesk(policy, after_decision=(gold.after_decision,))
+    return ReviewServices(ops, desk, user, view, bindings, store.clock, wellbeing_controller)
+
+
+def personal_view(store: Store, policy: Taxonomy, user: User) -> tuple[viewing.ViewSettings, list[keymap.Binding]]:
+    """*user*'s viewing settings and keys, for the pages that show items.
 
     A broken personal setting never locks anyone out: it is logged and the
     safe default (the organisation's floor, the default keys) applies.
@@ -277,78 +328,70 @@ def review_services(
         log.warning("personal viewing settings of %s ignored: %s", user.name, exc)
         view = viewing.organisation(store)
     try:
-        bindings = keymap.build(policy, store.setting("keys", user_id=user.id))
+        bindings = keymap.build(policy, settings.read(store, keymap.KEYS, user=user))
     except keymap.KeymapError as exc:
         log.warning("key settings of %s ignored: %s", user.name, exc)
         bindings = keymap.build(policy)
-    return ReviewServices(store, policy, user, view, bindings, after_decision=gold.after_decision,
-                          wellbeing=wellbeing_controller)
+    return view, bindings
 
 
-def audit_services(store: Store, policy: Taxonomy, user: User, wellbeing_controller: WellbeingController | None = None):
-    """The audit page's services: the review page's viewing settings, keys and break coach, and the work list."""
-    review = review_services(store, policy, user, wellbeing_controller)
-    return AuditServices(store, policy, user, review.view, review.bindings,
-                         load_work=on_own_connection(store, lambda s: audits.work_list(s, user)),
-                         wellbeing=review.wellbeing)
+def audit_services(
+    store: Store, policy: Taxonomy, user: User, wellbeing_controller: WellbeingController | None, ops: Operations
+) -> AuditServices:
+    """The audit page's services: the session's runner, the audit desk, the review page's viewing settings,
+    keys and break coach (what an auditor sees counts as what a moderator sees)."""
+    if wellbeing_controller is None:
+        raise RuntimeError("the audit page needs the signed-in person's wellbeing controller")
+    view, bindings = personal_view(store, policy, user)
+    return AuditServices(ops, AuditDesk(policy), user, view, bindings, store.clock, wellbeing_controller)
 
 
-def results_services(store: Store, policy: Taxonomy, user: User):
-    """"My results": the person's audited decisions and one audit's history, each on its own connection."""
-    def history(audit_id: int) -> list[dict]:
-        return on_own_connection(store, lambda s: disputes.history_for(s, user, audit_id))()
-
-    return ResultsServices(store, policy, user, load_results=on_own_connection(store, lambda s: load_results(s, user)),
-                           load_history=history)
+def results_services(policy: Taxonomy, user: User, ops: Operations) -> ResultsServices:
+    """"My results": the session's runner and the audit desk."""
+    return ResultsServices(ops, AuditDesk(policy), user)
 
 
-def disputes_services(store: Store, policy: Taxonomy, user: User):
-    """The lead's Disputes page: open disputes with sample counts, and running the plans as this lead."""
-    return DisputesServices(store, policy, user, load_board=on_own_connection(store, load_board),
-                            run_sampling=on_own_connection(store, lambda s: sampling.run_plans(s, user)))
-
-
-def on_own_connection(store: Store, work: Callable[[Store], T]) -> Callable[[], T]:
-    """*work* wrapped for a worker thread: it gets its own connection each call."""
-
-    def run() -> T:
-        connection = store.second_connection()
-        try:
-            return work(connection)
-        finally:
-            connection.close()
-
-    return run
-
-
-def queue_health_loader(store: Store) -> Callable[[], list[QueueHealth]]:
-    return on_own_connection(store, Store.queue_health)
+def disputes_services(policy: Taxonomy, user: User, ops: Operations) -> DisputesServices:
+    """The lead's Disputes page: the session's runner and the audit desk."""
+    return DisputesServices(ops, AuditDesk(policy), user)
 
 
 SAMPLING_EVERY_MS = 5 * 60 * 1000
 
 
-def start_sampling_schedule(window: MainWindow, store: Store) -> Callable[[], None]:
-    """Run the leads' sampling plans that are due, every few minutes, off the GUI thread.
+def start_sampling_schedule(window: MainWindow, operations: SessionOperations) -> Callable[[], None]:
+    """Run the leads' sampling plans that are due, every few minutes, as a write through the window's runner.
 
     Each plan runs at most once per period (``run_due_plans`` decides), so
-    several open Veil windows on one store sample nothing twice. Returns
-    the function that stops the schedule.
+    several open Veil windows on one store sample nothing twice; a run still
+    going on the current runner is not asked for again. Pages showing
+    audits hear of new samples through ``changed``. Returns the function
+    that stops the schedule.
     """
-    runner = TaskRunner(window, name="sampling")
-    job = on_own_connection(store, sampling.run_due_plans)
+    running_on: list[Operations] = []  # the runner whose run has not answered yet
+
+    def finished(_result: object = None) -> None:
+        running_on.clear()
+
+    def failed(exc: BaseException) -> None:
+        finished()
+        log.warning("scheduled sampling failed: %s", exc)
 
     def run() -> None:
-        if runner.pending() == 0:
-            runner.submit(job, on_error=lambda exc: log.warning("scheduled sampling failed: %s", exc))
+        ops = operations.current()
+        if ops in running_on:
+            return
+        running_on[:] = [ops]
+        ops.write(sampling.run_due_plans, on_done=finished, on_error=failed, owner=timer)
 
     timer = QTimer(window, interval=SAMPLING_EVERY_MS, timeout=run)
+    first = QTimer(window, singleShot=True, interval=0, timeout=run)  # once the event loop runs
     timer.start()
-    QTimer.singleShot(0, run)
+    first.start()
 
     def stop() -> None:
+        first.stop()
         timer.stop()
-        runner.close()
 
     return stop
 
@@ -365,113 +408,6 @@ def open_queue(window: MainWindow, name: str) -> None:
     else:
         why = "reviewing is not part of this version yet"
     window.statusBar().showMessage(f"“{name}” was not opened: {why}.", 6000)
-
-
-# ------------------------------------------------------------------- demo
-class DemoCancelled(Exception):
-    pass
-
-
-def build_demo_workspace(path: Path, parent: QWidget | None = None) -> int | None:
-    """Create the demo store at *path*, showing progress; None when it is ready.
-
-    The work runs on a worker thread (the dialog stays responsive and can
-    cancel).  A cancelled or failed build leaves nothing half-made behind.
-    Returns an exit code when Veil should stop instead (0 cancelled, 2 failed).
-    """
-    media = paths.demo_media_dir(path)
-    media_existed = media.exists()
-    cancel = threading.Event()
-
-    def work(progress: Callable[..., None]) -> None:
-        def report(*values: Any) -> None:
-            if cancel.is_set():
-                raise DemoCancelled()
-            progress(*values)
-
-        store = wiring.open_store(path)
-        try:
-            demo_workspace.create(store, media, items=DEMO_ITEMS, seed=DEMO_SEED, progress=report)
-        finally:
-            store.close()
-
-    dialog = QProgressDialog("Preparing a demo workspace so you can look around…", "Cancel", 0, 0, parent)
-    dialog.setWindowTitle("Veil — first start")
-    # Not modal: a modal QProgressDialog processes events inside setValue(), which
-    # would re-enter progress delivery; there is no other window to protect yet.
-    dialog.setWindowModality(Qt.WindowModality.NonModal)
-    dialog.setMinimumDuration(0)
-    dialog.setAutoClose(False)
-    dialog.setAutoReset(False)
-    dialog.setMinimumWidth(440)
-    # Enter must not cancel by accident (someone typing ahead to sign in); Esc or the button do.
-    stop = QPushButton("Cancel")
-    stop.setAutoDefault(False)
-    stop.setDefault(False)
-    dialog.setCancelButton(stop)
-    dialog.canceled.connect(cancel.set)
-    dialog.canceled.connect(lambda: dialog.setLabelText("Stopping…"))
-    dialog.rejected.connect(cancel.set)  # Esc hides a QProgressDialog without emitting canceled
-
-    outcome: dict[str, BaseException | None] = {}
-    loop = QEventLoop()
-
-    def finished(error: BaseException | None) -> None:
-        outcome["error"] = error
-        loop.quit()
-
-    runner = TaskRunner(name="demo-builder", max_threads=1)
-    runner.submit(
-        work,
-        on_done=lambda _result: finished(None),
-        on_error=finished,
-        on_progress=lambda *values: _show_progress(dialog, *values),
-    )
-    dialog.show()
-    if "error" not in outcome:
-        loop.exec()
-    runner.close()
-    cancelled = cancel.is_set()
-    dialog.canceled.disconnect()  # closing a QProgressDialog emits canceled() and rejected()
-    dialog.rejected.disconnect()
-    dialog.hide()
-    dialog.deleteLater()
-
-    error = outcome.get("error")
-    if error is None:
-        return None
-    _remove_store_files(path)
-    if not media_existed and media.exists():
-        shutil.rmtree(media, ignore_errors=True)
-    if isinstance(error, DemoCancelled) or cancelled:
-        print("veil: demo workspace not created (cancelled)", file=sys.stderr)
-        return 0
-    log.error("demo build failed", exc_info=(type(error), error, error.__traceback__))
-    return _fail(f"Veil could not prepare the demo workspace at {path}.\n\n{error}")
-
-
-def _show_progress(dialog: QProgressDialog, *values: Any) -> None:
-    """Accepts (done, total), (fraction,), (text,), or (done, total, text)."""
-    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    texts = [v for v in values if isinstance(v, str)]
-    if len(numbers) >= 2 and numbers[1] > 0:
-        dialog.setMaximum(int(numbers[1]))
-        dialog.setValue(min(int(numbers[0]), int(numbers[1])))
-    elif len(numbers) == 1 and 0 <= numbers[0] <= 1:
-        dialog.setMaximum(100)
-        dialog.setValue(int(numbers[0] * 100))
-    if texts and not dialog.wasCanceled():
-        dialog.setLabelText(texts[0])
-
-
-def _remove_store_files(path: Path) -> None:
-    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        try:
-            candidate.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            log.warning("could not remove %s: %s", candidate, exc)
 
 
 def _fail(message: str) -> int:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import time
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from review.clock import Clock, SystemClock, parse
 

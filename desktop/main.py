@@ -21,7 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
         "With no command, opens the app on the store.",
     )
     parser.add_argument("--version", action="version", version=f"veil {__version__}")
-    parser.add_argument("--store", metavar="PATH", help="the store file (default: $VEIL_HOME/veil.db, else the user data folder)")
+    parser.add_argument("--store", metavar="PATH",
+                        help="the store file (default: $VEIL_HOME/veil.db, else the user data folder)")
     parser.add_argument("--user", metavar="NAME", help="sign in as NAME directly (kiosks and tests)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in discover():

@@ -1,10 +1,12 @@
 """Queue administration for leads: create, rename, pause, prioritise, merge, move.
 
-Every change here is refused with ``PermissionError`` unless the acting
-person is a lead *now* (re-read from the store), and is one transaction
-with one event, so the log and the queues can never disagree.
+Every change here is refused with ``NotAllowed`` (a ``PermissionError``)
+unless the acting person is a lead *now* (re-read from the store), and is
+one transaction with one event, so the log and the queues can never
+disagree.
 
-Merge and move follow three rules:
+The SQL and the transactions are :mod:`review.store.queue_admin`; this
+module holds the rules and their words. Merge and move follow three rules:
 
 * **Look first.** :func:`preview_merge` / :func:`preview_move` count what
   would move (pending, leased, decided, removed) and find external-id
@@ -33,26 +35,27 @@ the promise made when a report arrived does not change with its queue
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any
 
 from review.auth import require
 from review.clock import normalise
-from review.store import Queue, Store, User
+from review.errors import StoreConflict, VeilError
+from review.store import Queue, Refused, Store, User, queue_admin
 
 #: Kinds of queue that hold items (audit queues hold sampled decisions instead).
 HOLDS_ITEMS = ("review", "escalation", "calibration")
 
 
-class AdminError(ValueError):
+class AdminError(VeilError, ValueError):
     """A change that cannot be made; the message is said on screen as it is."""
 
 
 class CollisionError(AdminError):
     """Items would meet an item with the same external id; nothing was changed."""
 
-    def __init__(self, message: str, preview: "Preview"):
+    def __init__(self, message: str, preview: Preview):
         super().__init__(message)
         self.preview = preview
 
@@ -131,30 +134,26 @@ class Outcome:
 
 # ------------------------------------------------------------------ reading
 def queue_rows(store: Store) -> list[AdminQueue]:
-    """Every queue with its item counts, escalation and merge target (one query)."""
-    names = {q.id: q.name for q in store.queues()}
-    counts = {
-        row[0]: (row[1], row[2])
-        for row in store.db.execute(
-            "SELECT queue_id, COUNT(*), COALESCE(SUM(state = 'pending'), 0) FROM items GROUP BY queue_id"
-        )
-    }
-    merged = dict(store.db.execute("SELECT id, merged_into_id FROM queues WHERE merged_into_id IS NOT NULL"))
+    """Every queue with its item counts, escalation and merge target."""
+    queues = store.queues()
+    names = {q.id: q.name for q in queues}
+    counts = queue_admin.item_counts(store)
+    merged = queue_admin.merged_into(store)
     return [
-        AdminQueue(q, *counts.get(q.id, (0, 0)), names.get(q.escalation_queue_id), names.get(merged.get(q.id)))
-        for q in store.queues()
+        AdminQueue(q, *counts.get(q.id, (0, 0)), _name(names, q.escalation_queue_id), _name(names, merged.get(q.id)))
+        for q in queues
     ]
+
+
+def _name(names: dict[int, str], queue_id: int | None) -> str | None:
+    return names.get(queue_id) if queue_id is not None else None
 
 
 def preview_merge(store: Store, source: str, target: str) -> Preview:
     """What merging *source* into *target* would move; AdminError if it may not happen."""
     src, dst = _merge_pair(store, source, target)
     base = _preview(store, Selection(queues=(src.name,)), dst)
-    reroutes = tuple(
-        r[0] for r in store.db.execute(
-            "SELECT name FROM queues WHERE escalation_queue_id = ? AND id != ? ORDER BY name", [src.id, dst.id]
-        )
-    )
+    reroutes = tuple(queue_admin.escalating_into(store, src.id, besides=dst.id))
     return replace(base, reroutes=reroutes, selection=f"everything in {src.name}")
 
 
@@ -180,56 +179,58 @@ def create_queue(
 ) -> Queue:
     lead = require(store, who, "lead", to="create queues")
     _check_sla(sla_seconds)
-    with store.transaction():
-        name = _new_name(store, name)
-        if escalation_queue:
-            _escalation_target(store, escalation_queue, None)
+    name = _new_name(store, name)
+    if escalation_queue:
+        _escalation_target(store, escalation_queue, None)
+    try:
         return store.add_queue(name, kind, description=description, priority=_int(priority, "priority"),
                                sla_seconds=sla_seconds, escalation_queue=escalation_queue or None, actor=lead.name)
+    except StoreConflict:
+        _new_name(store, name)  # created meanwhile: say so in words
+        raise
 
 
 def rename_queue(store: Store, who: User | str, name: str, new_name: str) -> Queue:
     lead = require(store, who, "lead", to="rename queues")
-    with store.transaction():
-        queue = _active(store, name)
-        new_name = _new_name(store, new_name)
-        store.db.execute("UPDATE queues SET name = ? WHERE id = ?", [new_name, queue.id])
-        store.log(lead.name, "queue.renamed", f"queue:{new_name}", {"from": queue.name, "to": new_name})
+    queue = _active(store, name)
+    new_name = _new_name(store, new_name)
+    try:
+        queue_admin.rename(store, lead.name, queue, new_name)
+    except Refused as refused:
+        raise _said(store, refused, name) from None
     return store.queue(new_name)
 
 
 def set_paused(store: Store, who: User | str, name: str, paused: bool) -> Queue:
     """Pause (items wait, nobody is served) or resume a queue; no event if nothing changes."""
     lead = require(store, who, "lead", to="pause or resume queues")
-    with store.transaction():
-        queue = _active(store, name)
-        if queue.paused != bool(paused):
-            store.db.execute("UPDATE queues SET paused = ? WHERE id = ?", [int(bool(paused)), queue.id])
-            store.log(lead.name, "queue.paused" if paused else "queue.resumed", f"queue:{name}")
+    try:
+        queue_admin.set_paused(store, lead.name, _active(store, name), bool(paused))
+    except Refused as refused:
+        raise _said(store, refused, name) from None
     return store.queue(name)
 
 
 def set_priority(store: Store, who: User | str, name: str, priority: int) -> Queue:
     """Higher priority queues are served first when someone works several."""
-    return _set_column(store, who, name, "priority", _int(priority, "priority"), to="set queue priorities")
+    return _set_number(store, who, name, "priority", _int(priority, "priority"), to="set queue priorities")
 
 
 def set_sla(store: Store, who: User | str, name: str, sla_seconds: int) -> Queue:
     """The time within which items arriving from now on are due; waiting items keep theirs."""
     _check_sla(sla_seconds)
-    return _set_column(store, who, name, "sla_seconds", sla_seconds, to="set queue SLAs")
+    return _set_number(store, who, name, "sla_seconds", sla_seconds, to="set queue SLAs")
 
 
 def set_escalation(store: Store, who: User | str, name: str, escalation_queue: str | None) -> Queue:
     """Where "escalate" sends this queue's hard cases (None: escalation is refused there)."""
     lead = require(store, who, "lead", to="set escalation queues")
-    with store.transaction():
-        queue = _active(store, name)
-        new = _escalation_target(store, escalation_queue, queue).id if escalation_queue else None
-        if new != queue.escalation_queue_id:
-            old = store.queue_by_id(queue.escalation_queue_id).name if queue.escalation_queue_id else None
-            store.db.execute("UPDATE queues SET escalation_queue_id = ? WHERE id = ?", [new, queue.id])
-            store.log(lead.name, "queue.escalation_set", f"queue:{name}", {"from": old, "to": escalation_queue or None})
+    queue = _active(store, name)
+    target = _escalation_target(store, escalation_queue, queue) if escalation_queue else None
+    try:
+        queue_admin.set_escalation(store, lead.name, queue, target)
+    except Refused as refused:
+        raise _said(store, refused, name) from None
     return store.queue(name)
 
 
@@ -237,32 +238,25 @@ def merge(store: Store, who: User | str, source: str, target: str, *, expected: 
     """Move every item of *source* into *target* and mark *source* merged, as one change.
 
     Raises CollisionError (external ids in both queues), ChangedError (the
-    total is no longer *expected*) or AdminError; then nothing has changed.
+    total is no longer *expected*, or changed while merging) or AdminError;
+    then nothing has changed.
     """
     lead = require(store, who, "lead", to="merge queues")
-    with store.transaction():
-        seen = preview_merge(store, source, target)
-        _check_expected(seen, expected)
-        if seen.collisions:
-            raise CollisionError(
-                f"{len(seen.collisions)} item(s) of {source} have the same external id as items already in "
-                f"{target} ({_examples(seen.collisions)}); nothing was merged. Move them to another queue first.",
-                seen,
-            )
-        src, dst = store.queue(source), store.queue(target)
-        moved = [r[0] for r in store.db.execute(
-            "UPDATE items SET queue_id = ? WHERE queue_id = ? RETURNING id", [dst.id, src.id])]
-        store.db.execute(
-            "UPDATE queues SET escalation_queue_id = CASE WHEN id = :dst THEN NULL ELSE :dst END"
-            " WHERE escalation_queue_id = :src",
-            {"src": src.id, "dst": dst.id},
+    seen = preview_merge(store, source, target)
+    _check_expected(seen, expected)
+    if seen.collisions:
+        raise CollisionError(
+            f"{len(seen.collisions)} item(s) of {source} have the same external id as items already in "
+            f"{target} ({_examples(seen.collisions)}); nothing was merged. Move them to another queue first.",
+            seen,
         )
-        store.db.execute("UPDATE queues SET merged_into_id = ? WHERE merged_into_id = ?", [dst.id, src.id])
-        store.db.execute("UPDATE queues SET merged_into_id = ?, paused = 1 WHERE id = ?", [dst.id, src.id])
-        event = store.log(lead.name, "queue.merged", f"queue:{source}", {
-            "into": target, **_counts(seen), "reroutes": list(seen.reroutes), "item_ids": _ranges(moved),
-        })
-    return Outcome(len(moved), (), event)
+    payload = {"into": target, **_counts(seen), "reroutes": list(seen.reroutes)}
+    try:
+        moved, event = queue_admin.merge(store, lead.name, store.queue(source), store.queue(target),
+                                         confirmed=_tally(seen), payload=payload)
+    except Refused:
+        raise _changed(preview_merge(store, source, target), seen) from None
+    return Outcome(moved, (), event)
 
 
 def move(
@@ -281,86 +275,59 @@ def move(
     *expected* is the total the lead confirmed (collisions included).
     """
     lead = require(store, who, "lead", to="move items between queues")
-    with store.transaction():
-        seen = preview_move(store, selection, target)
-        _check_expected(seen, expected)
-        if seen.collisions and not skip_collisions:
-            raise CollisionError(
-                f"{len(seen.collisions)} external id(s) would appear twice in {target} "
-                f"({_examples(seen.collisions)}); nothing was moved.",
-                seen,
-            )
-        dst = store.queue(target)
-        where, params = _where(store, selection, dst)
-        params["dst"] = dst.id
-        params["left"] = json.dumps(list(seen.collisions))
-        moved = [r[0] for r in store.db.execute(
-            f"UPDATE items SET queue_id = :dst WHERE id IN (SELECT i.id FROM items i JOIN queues q ON q.id = i.queue_id"
-            f" WHERE {where} AND i.external_id NOT IN (SELECT value FROM json_each(:left))) RETURNING id",
-            params,
-        )]
-        event = store.log(lead.name, "items.moved", f"queue:{target}", {
-            "selection": selection.describe(), **_counts(seen), "left": list(seen.collisions), "item_ids": _ranges(moved),
-        })
-    return Outcome(len(moved), seen.collisions, event)
+    seen = preview_move(store, selection, target)
+    _check_expected(seen, expected)
+    if seen.collisions and not skip_collisions:
+        raise CollisionError(
+            f"{len(seen.collisions)} external id(s) would appear twice in {target} "
+            f"({_examples(seen.collisions)}); nothing was moved.",
+            seen,
+        )
+    payload = {"selection": selection.describe(), **_counts(seen), "left": list(seen.collisions)}
+    try:
+        moved, event = queue_admin.move(store, lead.name, _criteria(selection), store.queue(target),
+                                        confirmed=_tally(seen), payload=payload)
+    except Refused:
+        raise _changed(preview_move(store, selection, target), seen) from None
+    return Outcome(moved, seen.collisions, event)
 
 
 # ---------------------------------------------------------------- internals
 def _preview(store: Store, selection: Selection, dst: Queue) -> Preview:
-    where, params = _where(store, selection, dst)
-    params["now"] = store.now()
-    total, pending, leased, decided, removed = store.db.execute(
-        f"""SELECT COUNT(*), COALESCE(SUM(i.state = 'pending'), 0),
-                   COALESCE(SUM(i.state = 'pending' AND EXISTS (
-                       SELECT 1 FROM leases l WHERE l.item_id = i.id AND l.expires_at > :now)), 0),
-                   COALESCE(SUM(i.state = 'decided'), 0), COALESCE(SUM(i.state = 'removed'), 0)
-            FROM items i JOIN queues q ON q.id = i.queue_id WHERE {where}""",
-        params,
-    ).fetchone()
-    found = store.db.execute(
-        f"""SELECT i.external_id, COUNT(*) FROM items i JOIN queues q ON q.id = i.queue_id WHERE {where}
-            GROUP BY i.external_id
-            HAVING COUNT(*) > 1 OR EXISTS (SELECT 1 FROM items t WHERE t.queue_id = :dst AND t.external_id = i.external_id)
-            ORDER BY i.external_id""",
-        {**params, "dst": dst.id},
-    ).fetchall()
-    return Preview(dst.name, total, pending, leased, decided, removed, tuple(e for e, _ in found),
-                   sum(n for _, n in found), selection=selection.describe())
+    """Counts and external-id collisions of moving what *selection* matches into *dst*."""
+    counted, _ = queue_admin.tally(store, _criteria(selection), dst.id)
+    return Preview(dst.name, counted.total, counted.pending, counted.leased, counted.decided, counted.removed,
+                   counted.collisions, counted.colliding, selection=selection.describe())
 
 
-def _where(store: Store, selection: Selection, dst: Queue) -> tuple[str, dict[str, Any]]:
-    """The SQL condition (over ``items i JOIN queues q``) for *selection*, never matching *dst*'s items."""
-    clauses = ["i.queue_id != :dst_id"]
-    params: dict[str, Any] = {"dst_id": dst.id}
+def _tally(seen: Preview) -> queue_admin.Tally:
+    """The counts a lead confirmed, as the store recounts them."""
+    return queue_admin.Tally(seen.total, seen.pending, seen.leased, seen.decided, seen.removed, seen.collisions,
+                             seen.colliding)
 
-    def any_of(column: str, key: str, values: Sequence[str]) -> None:
-        clauses.append(f"{column} IN (SELECT value FROM json_each(:{key}))")
-        params[key] = json.dumps(list(values))
 
-    if selection.queues:
-        any_of("q.name", "queues", selection.queues)
-    if selection.states:
-        any_of("i.state", "states", selection.states)
-    if selection.severities:
-        any_of("i.severity", "severities", selection.severities)
-    for key, op in (("received_before", "<"), ("received_after", ">=")):
+def _criteria(selection: Selection) -> queue_admin.Criteria:
+    """The *selection* with canonical times; AdminError for a time that is not one."""
+    times: dict[str, str | None] = {}
+    for key in ("received_before", "received_after"):
         value = getattr(selection, key)
-        if value:
-            try:
-                params[key] = normalise(value)
-            except ValueError:
-                raise AdminError(f"“{value}” is not a date and time (use 2026-01-05 or 2026-01-05T09:00)") from None
-            clauses.append(f"i.received_at {op} :{key}")
-    if selection.label:
-        params["label"] = selection.label
-        clauses.append(
-            """(json_extract(i.metadata, '$.category') = :label OR EXISTS (
-                SELECT 1 FROM decisions d, json_each(d.labels) j
-                WHERE j.value = :label AND d.id = (
-                    SELECT MAX(c.id) FROM decisions c WHERE c.item_id = i.id AND c.revokes_id IS NULL
-                      AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.revokes_id = c.id))))"""
-        )
-    return " AND ".join(clauses), params
+        try:
+            times[key] = normalise(value) if value else None
+        except ValueError:
+            raise AdminError(f"“{value}” is not a date and time (use 2026-01-05 or 2026-01-05T09:00)") from None
+    return queue_admin.Criteria(selection.queues, selection.states, selection.severities,
+                                label=selection.label or None, **times)
+
+
+def _said(store: Store, refused: Refused, name: str) -> Exception:
+    """The words for a change refused because *name* was merged away or a name taken meanwhile."""
+    if refused.reason == "taken":
+        return AdminError(f"There is already a queue named “{refused.detail}”.")
+    try:
+        _active(store, name)
+    except AdminError as merged:
+        return merged
+    return refused
 
 
 def _active(store: Store, name: str) -> Queue:
@@ -369,10 +336,9 @@ def _active(store: Store, name: str) -> Queue:
         queue = store.queue(name)
     except KeyError:
         raise AdminError(f"There is no queue named “{name}”.") from None
-    into = store.db.execute("SELECT m.name FROM queues q JOIN queues m ON m.id = q.merged_into_id WHERE q.id = ?",
-                            [queue.id]).fetchone()
+    into = queue_admin.merged_into_name(store, queue.id)
     if into:
-        raise AdminError(f"“{name}” was merged into “{into[0]}”; change that queue instead.")
+        raise AdminError(f"“{name}” was merged into “{into}”; change that queue instead.")
     return queue
 
 
@@ -406,14 +372,12 @@ def _escalation_target(store: Store, name: str, queue: Queue | None) -> Queue:
     return target
 
 
-def _set_column(store: Store, who: User | str, name: str, column: str, value: int, *, to: str) -> Queue:
+def _set_number(store: Store, who: User | str, name: str, column: str, value: int, *, to: str) -> Queue:
     lead = require(store, who, "lead", to=to)
-    with store.transaction():
-        queue = _active(store, name)
-        old = getattr(queue, column)
-        if old != value:
-            store.db.execute(f"UPDATE queues SET {column} = ? WHERE id = ?", [value, queue.id])
-            store.log(lead.name, f"queue.{column}_set", f"queue:{name}", {"from": old, "to": value})
+    try:
+        queue_admin.set_number(store, lead.name, _active(store, name), column, value)
+    except Refused as refused:
+        raise _said(store, refused, name) from None
     return store.queue(name)
 
 
@@ -421,7 +385,7 @@ def _new_name(store: Store, name: str) -> str:
     name = (name or "").strip()
     if not name:
         raise AdminError("A queue needs a name.")
-    if store.db.execute("SELECT 1 FROM queues WHERE name = ?", [name]).fetchone():
+    if queue_admin.name_taken(store, name):
         raise AdminError(f"There is already a queue named “{name}”.")
     return name
 
@@ -443,6 +407,15 @@ def _check_expected(seen: Preview, expected: int | None) -> None:
                            "Nothing was changed; look again and confirm.")
 
 
+def _changed(now: Preview, confirmed: Preview) -> ChangedError:
+    """A change refused because the items changed between its preview and its transaction."""
+    if now.total != confirmed.total:
+        return ChangedError(f"The numbers changed since you looked: {now.total} items now match, not "
+                            f"{confirmed.total}. Nothing was changed; look again and confirm.")
+    return ChangedError("The items changed since you looked (one was claimed, decided or moved meanwhile). "
+                        "Nothing was changed; look again and confirm.")
+
+
 def _counts(seen: Preview) -> dict[str, int]:
     return {"total": seen.total, "pending": seen.pending, "leased": seen.leased, "decided": seen.decided,
             "removed": seen.removed}
@@ -452,13 +425,3 @@ def _examples(external_ids: Sequence[str], shown: int = 5) -> str:
     more = len(external_ids) - shown
     return ", ".join(external_ids[:shown]) + (f" and {more} more" if more > 0 else "")
 
-
-def _ranges(ids: Sequence[int]) -> list[list[int]]:
-    """[3, 4, 5, 9] → [[3, 5], [9, 9]]: moved ids, compact enough for the event log."""
-    spans: list[list[int]] = []
-    for item_id in sorted(ids):
-        if spans and item_id == spans[-1][1] + 1:
-            spans[-1][1] = item_id
-        else:
-            spans.append([item_id, item_id])
-    return spans

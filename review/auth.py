@@ -2,9 +2,10 @@
 
 Roles. :func:`require` re-reads the acting person's roles from the store on
 every call, so a role removed a minute ago no longer works whatever a
-long-open window still holds; a refusal is a ``PermissionError`` that says
-who lacks what. (``audit.roles`` has the same rule for QA; ``review`` may not
-import ``audit``, so the review domain keeps its own copy here.)
+long-open window still holds; a refusal is :class:`NotAllowed` (a
+``PermissionError``) that says who lacks what. (``audit.roles`` has the
+same rule for QA; ``review`` may not import ``audit``, so the review domain
+keeps its own copy here.)
 
 Passphrases. Any account may have one; an account that has one cannot be
 entered without it (sign-in list and ``--user`` alike). Only a salted
@@ -20,8 +21,8 @@ import hashlib
 import hmac
 import secrets
 
-from review.errors import NotAllowed
-from review.store import Store, User
+from review.errors import NotAllowed, VeilError
+from review.store import Store, User, passphrases
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 SALT_BYTES = 16
@@ -32,18 +33,22 @@ MAX_MEMORY = 2**28  # bytes scrypt may use (this default needs 16 MiB)
 ANONYMOUS = "anonymous"  # the actor of a failed attempt: nobody was let in
 
 
+class PassphraseError(VeilError, ValueError):
+    """A passphrase that cannot be set (too short, or the current one is wrong); said on screen."""
+
+
 # ------------------------------------------------------------------ roles
 def resolve(store: Store, who: User | str) -> User:
-    """The current row for *who*; PermissionError for someone the store does not know."""
+    """The current row for *who*; NotAllowed for someone the store does not know."""
     name = who.name if isinstance(who, User) else str(who)
     try:
         return store.user(name)
     except KeyError:
-        raise PermissionError(f"{name!r} is not a user of this store") from None
+        raise NotAllowed(f"{name!r} is not a user of this store") from None
 
 
 def require(store: Store, who: User | str, *roles: str, to: str) -> User:
-    """The user, if they hold one of *roles*; else PermissionError ("ana is not a lead: only a lead can …")."""
+    """The user, if they hold one of *roles*; else NotAllowed ("ana is not a lead: only a lead can …")."""
     user = resolve(store, who)
     if not any(user.has(role) for role in roles):
         wanted = " or ".join(f"an {r}" if r[0] in "aeiou" else f"a {r}" for r in roles)
@@ -66,8 +71,8 @@ def verify_passphrase(passphrase: str, stored: str) -> bool:
     parameters (a later, costlier default) still verify.
     """
     try:
-        scheme, n, r, p, salt_hex, hash_hex = stored.split("$")
-        n, r, p = int(n), int(r), int(p)
+        scheme, n_text, r_text, p_text, salt_hex, hash_hex = stored.split("$")
+        n, r, p = int(n_text), int(r_text), int(p_text)
         salt, expected = bytes.fromhex(salt_hex), bytes.fromhex(hash_hex)
     except (AttributeError, ValueError):
         return False
@@ -97,9 +102,7 @@ def passphrase_problem(passphrase: str) -> str | None:
 # ------------------------------------------------------------ the store
 def has_passphrase(store: Store, name: str) -> bool:
     """Whether signing in as *name* asks for a passphrase (False for unknown names)."""
-    return store.db.execute(
-        "SELECT 1 FROM passphrases p JOIN users u ON u.id = p.user_id WHERE u.name = ?", [name]
-    ).fetchone() is not None
+    return passphrases.stored_hash(store, name) is not None
 
 
 def needs_current(store: Store, who: User | str, name: str) -> bool:
@@ -115,8 +118,8 @@ def needs_current(store: Store, who: User | str, name: str) -> bool:
 def set_passphrase(store: Store, who: User | str, name: str, passphrase: str, *, current: str | None = None) -> None:
     """Set *name*'s passphrase, acting as *who*: the person themself, or a lead.
 
-    ValueError for an unusable passphrase or a wrong *current*;
-    PermissionError for anyone else.
+    PassphraseError (a ValueError) for an unusable passphrase or a wrong
+    *current*; NotAllowed (a PermissionError) for anyone else.
     """
     actor = resolve(store, who)
     if actor.name != name:
@@ -124,18 +127,10 @@ def set_passphrase(store: Store, who: User | str, name: str, passphrase: str, *,
     target = resolve(store, name)
     problem = passphrase_problem(passphrase)
     if problem:
-        raise ValueError(problem)
+        raise PassphraseError(problem)
     if needs_current(store, actor, name) and not check_passphrase(store, name, current or "", via="change"):
-        raise ValueError("Your current passphrase is not right.")
-    stored = hash_passphrase(passphrase)
-    with store.transaction():
-        store.db.execute(
-            "INSERT INTO passphrases (user_id, hash, set_at, set_by) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, set_at = excluded.set_at,"
-            " set_by = excluded.set_by",
-            [target.id, stored, store.now(), actor.id],
-        )
-        store.log(actor.name, "auth.passphrase_set", f"user:{name}", {"by_self": actor.name == name})
+        raise PassphraseError("Your current passphrase is not right.")
+    passphrases.save(store, target, hash_passphrase(passphrase), by=actor)
 
 
 def check_passphrase(store: Store, name: str, passphrase: str, *, via: str = "sign-in") -> bool:
@@ -146,15 +141,12 @@ def check_passphrase(store: Store, name: str, passphrase: str, *, via: str = "si
     nothing about who exists. *via* says where the attempt came from
     ("gui", "cli", "change"). The attempt itself is never stored.
     """
-    row = store.db.execute(
-        "SELECT p.hash FROM passphrases p JOIN users u ON u.id = p.user_id WHERE u.name = ?", [name]
-    ).fetchone()
-    if row is None:  # the same work as a real check, so timing does not tell either
+    stored = passphrases.stored_hash(store, name)
+    if stored is None:  # the same work as a real check, so timing does not tell either
         _scrypt(passphrase, bytes(SALT_BYTES), SCRYPT_N, SCRYPT_R, SCRYPT_P, HASH_BYTES)
         ok = False
     else:
-        ok = verify_passphrase(passphrase, row[0])
+        ok = verify_passphrase(passphrase, stored)
     if not ok:
-        with store.transaction():
-            store.log(ANONYMOUS, "auth.failed", f"user:{name}", {"via": via})
+        passphrases.note_failure(store, ANONYMOUS, name, via=via)
     return ok

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Protocol
 
-UTC = _dt.timezone.utc
+UTC = _dt.UTC
 
 
 class Clock(Protocol):
@@ -60,3 +60,8 @@ def parse(text: str) -> _dt.datetime:
 def normalise(text: str) -> str:
     """Any accepted ISO 8601 text to Veil's canonical form."""
     return iso(parse(text))
+
+
+def ms_between(start: str, end: str) -> int:
+    """Milliseconds from *start* to *end* (ISO 8601 texts)."""
+    return int((parse(end) - parse(start)).total_seconds() * 1000)

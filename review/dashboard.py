@@ -2,7 +2,7 @@
 
 Qt-free and audit-free: accuracy and open disputes come from
 ``audit.dashboard``; the page puts both together. Only a lead may read
-these figures (``PermissionError`` otherwise): they name people.
+these figures (``NotAllowed``, a ``PermissionError``, otherwise): they name people.
 
 Definitions (every window ends at the store clock's *now*):
 
@@ -19,7 +19,7 @@ Definitions (every window ends at the store clock's *now*):
   Decisions without a measured handle time (imported history) are left out.
 * Throughput: decisions (net of undo) today (the UTC day, as exposure
   budgets count) and over the last :data:`WEEK_DAYS` × 24 h.
-* Exposure: ``review.wellbeing.team_exposure`` — on-screen, revealed and
+* Exposure: ``review.wellbeing.lead_view.team_exposure`` — on-screen, revealed and
   severe time today against the severe budget (the policy's, plus any
   lead's lift), so the dashboard and the person's own meter never disagree.
 
@@ -35,12 +35,14 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
-from review import auth, wellbeing
+from review import auth
 from review.clock import iso
-from review.store import Queue, QueueHealth, Store, User
+from review.store import Queue, QueueHealth, Store, User, activity
+from review.wellbeing.lead_view import PersonExposure, team_exposure
+from review.wellbeing.policy import load_policy
 
 HOURS = 24
 WEEK_DAYS = 7
@@ -73,7 +75,7 @@ class PersonFigures:
     decided_today: int
     decided_week: int
     handle: HandleTime
-    exposure: wellbeing.PersonExposure | None  # None: nothing shown to them today
+    exposure: PersonExposure | None  # None: nothing shown to them today
     severe_budget_ms: int  # today's severe budget, with any lead's lift
 
 
@@ -110,13 +112,13 @@ def handle_time(values: Sequence[int]) -> HandleTime:
 
 
 def require_lead(store: Store, who: User | str) -> User:
-    """The current row for *who* if they are a lead (roles re-read); else PermissionError."""
+    """The current row for *who* if they are a lead (roles re-read); else NotAllowed."""
     return auth.require(store, who, "lead", to="see the team dashboard")
 
 
 def hour_starts(now: _dt.datetime, hours: int = HOURS) -> list[_dt.datetime]:
     """Starts of the last *hours* whole UTC hours, the one in progress last."""
-    current = now.astimezone(_dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+    current = now.astimezone(_dt.UTC).replace(minute=0, second=0, microsecond=0)
     return [current - _dt.timedelta(hours=hours - 1 - n) for n in range(hours)]
 
 
@@ -133,20 +135,12 @@ def compute(store: Store, lead: User | str) -> Dashboard:
     # Times are canonical UTC text (the importer normalises them); a hand-written row that is not
     # lands outside the buckets and is skipped rather than breaking the page.
     received: dict[int, list[int]] = defaultdict(lambda: [0] * HOURS)
-    for queue_id, hour, count in store.db.execute(
-        "SELECT queue_id, substr(received_at, 1, 13), COUNT(*) FROM items"
-        " WHERE received_at >= ? AND received_at <= ? GROUP BY queue_id, substr(received_at, 1, 13)",
-        [iso(starts[0]), now_text],
-    ):
+    for queue_id, hour, count in activity.received_per_hour(store, iso(starts[0]), now_text):
         if hour in keys:
             received[queue_id][keys[hour]] += count
 
     decided: dict[int, list[int]] = defaultdict(lambda: [0] * HOURS)
-    for queue_id, hour, net in store.db.execute(
-        "SELECT queue_id, substr(decided_at, 1, 13), SUM(CASE WHEN revokes_id IS NULL THEN 1 ELSE -1 END)"
-        " FROM decisions WHERE decided_at >= ? AND decided_at <= ? GROUP BY queue_id, substr(decided_at, 1, 13)",
-        [iso(starts[0]), now_text],
-    ):
+    for queue_id, hour, net in activity.decided_per_hour(store, iso(starts[0]), now_text):
         if hour in keys:
             decided[queue_id][keys[hour]] += net
 
@@ -155,11 +149,7 @@ def compute(store: Store, lead: User | str) -> Dashboard:
     week_counts: dict[int, int] = defaultdict(int)
     by_queue: dict[int, list[int]] = defaultdict(list)
     by_user: dict[int, list[int]] = defaultdict(list)
-    for queue_id, user_id, is_today, ms, live in store.db.execute(
-        "SELECT queue_id, user_id, decided_at >= ?, handle_ms, revokes_id IS NULL FROM decisions"
-        " WHERE decided_at >= ? AND decided_at <= ?",
-        [today, week_start, now_text],
-    ):
+    for queue_id, user_id, is_today, ms, live in activity.decisions_between(store, week_start, now_text, today=today):
         sign = 1 if live else -1  # a revocation takes its decision back
         week_counts[user_id] += sign
         if is_today:
@@ -168,8 +158,8 @@ def compute(store: Store, lead: User | str) -> Dashboard:
             by_queue[queue_id].append(ms)
             by_user[user_id].append(ms)
 
-    exposure = {e.name: e for e in wellbeing.team_exposure(store, lead, today)}
-    budget_ms = wellbeing.load_policy(store).budget_ms  # the one place the daily budget is defined
+    exposure = {e.name: e for e in team_exposure(store, lead, today)}
+    budget_ms = load_policy(store).budget_ms  # the one place the daily budget is defined
 
     queues = tuple(
         QueueFigures(h, tuple(received[h.queue.id]), tuple(decided[h.queue.id]), handle_time(by_queue[h.queue.id]))

@@ -9,8 +9,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402
 
-from review.clock import FakeClock  # noqa: E402
 from desktop import wiring  # noqa: E402
+from review.clock import FakeClock  # noqa: E402
 
 # No per-example deadline (a busy CI machine is not a bug); in CI, fixed
 # examples so a run is reproducible (HYPOTHESIS_PROFILE=ci, set by .ci/run).
@@ -36,27 +36,42 @@ def store(tmp_path, clock):
         yield opened
 
 
-@pytest.fixture
-def no_leftover_ui_work(qapp):
-    """Like napari: fail a test that leaves a Veil timer running or background work pending.
+@pytest.fixture(autouse=True)
+def _no_leftover_qt_work(request, monkeypatch):
+    """Like napari's conftest: a Qt test fails if it leaves a timer running or background work behind.
 
-    GUI test modules opt in with ``pytestmark = pytest.mark.usefixtures("no_leftover_ui_work")``.
+    Every test that uses ``qapp`` or ``qtbot`` is checked, automatically:
+    after it (and after its widgets were closed and deleted), no timer it
+    started may still be running, and no task runner it created may still be
+    open with work pending or its threads alive.
     """
-    from PySide6.QtCore import QCoreApplication, Qt, QTimer
-    from PySide6.QtWidgets import QApplication
+    if not {"qapp", "qtbot"} & set(request.fixturenames):
+        yield
+        return
+    import shiboken6
+    from PySide6.QtCore import QCoreApplication, QTimer
 
     from ui.tasks import TaskRunner
 
+    timers: list = []
+    runners: list = []
+    start_timer, make_runner = QTimer.start, TaskRunner.__init__
+
+    def start(timer, *args):
+        timers.append(timer)
+        return start_timer(timer, *args)
+
+    def runner_init(runner, *args, **kwargs):
+        make_runner(runner, *args, **kwargs)
+        runners.append(runner)
+
+    monkeypatch.setattr(QTimer, "start", start)
+    monkeypatch.setattr(TaskRunner, "__init__", runner_init)
     yield
     QCoreApplication.sendPostedEvents(None, 0)
-    QApplication.processEvents()
-    direct = Qt.FindChildOption.FindDirectChildrenOnly
-    leftovers = []
-    for widget in QApplication.allWidgets():
-        if not type(widget).__module__.startswith("ui."):
-            continue
-        leftovers += [f"{type(widget).__name__}: timer {t}" for t in widget.findChildren(QTimer, options=direct)
-                      if t.isActive()]
-        leftovers += [f"{type(widget).__name__}: runner with {r.pending()} pending"
-                      for r in widget.findChildren(TaskRunner, options=direct) if r.pending() and not r.closed]
+    QCoreApplication.processEvents()
+    leftovers = [f"a running {t.interval()} ms timer of {type(t.parent()).__name__}"
+                 for t in timers if shiboken6.isValid(t) and t.isActive()]
+    leftovers += [f"task runner {r.objectName()!r} left open ({r.pending()} pending)"
+                  for r in runners if shiboken6.isValid(r) and not r.closed]
     assert not leftovers, leftovers

@@ -16,7 +16,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
+from review import settings
 from review.taxonomy import Taxonomy
+
+KEYS = settings.declare(
+    "keys", settings.PERSON, dict, {}, changed_by=settings.SELF,
+    describe="A person's own key bindings, {command: key}; a binding giving one key two meanings is refused.",
+)
 
 FIXED = {  # command: (default key, what it does, group)
     "start": ("Return", "Start / next item", "Flow"),

@@ -8,6 +8,9 @@ jump to them.  A page widget is created the first time it is shown and
 belongs to that user's session: signing out (Ctrl+Shift+L) or quitting
 calls the page's ``close_page()`` if it has one (release leases, stop
 timers and workers) and destroys it, so the next person starts fresh.
+:attr:`MainWindow.user_changed` (``None`` at sign-out) and
+:attr:`MainWindow.closed` (on quit) come after the pages are closed, so
+the desktop wiring can close what the pages used (the operations runner).
 
 Geometry and state live in the ``QSettings`` the desktop layer passes in.
 """
@@ -71,7 +74,8 @@ class PageSpec:
 class _NavDelegate(QStyledItemDelegate):
     """Draws each page's shortcut, faint and right-aligned, so keys are learnt by looking."""
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
         super().paint(painter, option, index)
         shortcut = index.data(_SHORTCUT_ROLE)
         if not shortcut:
@@ -91,8 +95,9 @@ class MainWindow(QMainWindow):
     (called each time the sign-in page is shown); *confirm* is the sign-in
     page's passphrase seam (see :mod:`ui.pages.sign_in`)."""
 
-    user_changed = Signal(object)  # User | None
+    user_changed = Signal(object)  # User | None; None after the pages were closed
     page_changed = Signal(str)
+    closed = Signal()  # the window was closed (quit), after its pages
 
     GEOMETRY_KEY = "window/geometry"
     STATE_KEY = "window/state"
@@ -308,7 +313,8 @@ class MainWindow(QMainWindow):
             item = QListWidgetItem(spec.title)
             item.setData(_KEY_ROLE, key)
             item.setData(_SHORTCUT_ROLE, label)
-            item.setToolTip(f"{spec.title} ({', '.join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keys)})" if keys else spec.title)
+            names = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keys)
+            item.setToolTip(f"{spec.title} ({names})" if keys else spec.title)
             self.nav.addItem(item)
             action = QAction(spec.title, self)
             action.setShortcuts(keys)
@@ -371,3 +377,4 @@ class MainWindow(QMainWindow):
         self.save_geometry()
         self.sign_out()
         super().closeEvent(event)
+        self.closed.emit()

@@ -75,10 +75,15 @@ class Operations(QObject):
     def closed(self) -> bool:
         return self._tasks.closed
 
-    def query(self, fn: Callable[[Store], T], *, on_done: Callback = None, on_error: Callback = None,
-              owner: QObject | None = None) -> None:
-        """``fn(reader)`` on a worker with its own reader connection; the result to ``on_done``."""
-        self._tasks.submit(self._read, fn, on_done=on_done, on_error=on_error, owner=owner)
+    def query(self, fn: Callable[..., T], *, on_done: Callback = None, on_error: Callback = None,
+              on_progress: Callable[..., Any] | None = None, owner: QObject | None = None) -> None:
+        """``fn(reader)`` on a worker with its own reader connection; the result to ``on_done``.
+
+        With ``on_progress`` (a long read: an export, a report), ``fn`` is
+        called as ``fn(reader, progress=…)`` and each ``progress(…)`` reaches
+        ``on_progress`` on the GUI thread.
+        """
+        self._tasks.submit(self._read, fn, on_done=on_done, on_error=on_error, on_progress=on_progress, owner=owner)
 
     def write(self, fn: Callable[[Store], T], *, on_done: Callback = None, on_error: Callback = None,
               owner: QObject | None = None) -> None:
@@ -145,8 +150,8 @@ class Operations(QObject):
         return finished
 
     # ------------------------------------------------------------ workers
-    def _read(self, fn: Callable[[Store], T]) -> T:
-        return fn(self._reader())
+    def _read(self, fn: Callable[..., T], **progress: Any) -> T:
+        return fn(self._reader(), **progress)
 
     def _reader(self) -> Store:
         key = threading.get_ident()

@@ -1,14 +1,16 @@
 """One background load at a time, with at most one more queued behind it.
 
 Several pages (the queue overview, the dashboard, my results, disputes, the
-audit work list) refresh their figures the same way: the load runs on a
-:class:`~ui.tasks.TaskRunner` worker, only one load runs at a time, a
-refresh asked for while one is running is remembered and run *once* when it
-ends (a timer tick plus an F5 press make one extra load, not two), and the
-result or the failure comes back on the GUI thread.  They each carried a
-copy of that bookkeeping; :class:`SingleFlight` is the one copy::
+audit work list) refresh their figures the same way: the load is a read
+(``load(store)``) run through the operations runner (:meth:`Operations.query
+<ui.operations.Operations.query>`, on a reader connection), only one load
+runs at a time, a refresh asked for while one is running is remembered and
+run *once* when it ends (a change notification plus an F5 press make one
+extra load, not two), and the result or the failure comes back on the GUI
+thread.  They each carried a copy of that bookkeeping; :class:`SingleFlight`
+is the one copy::
 
-    self._loads = SingleFlight(load_rows, self.runner, parent=self)
+    self._loads = SingleFlight(lambda store: desk.rows(store, user), ops, parent=self)
     self._loads.loaded.connect(self._show_rows)
     self._loads.failed.connect(self._show_problem)
     ...
@@ -26,7 +28,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from ui.tasks import TaskRunner
+from review.store import Store
+from ui.operations import Operations
 
 __all__ = ["SingleFlight", "reason"]
 
@@ -37,12 +40,12 @@ def reason(exc: BaseException) -> str:
 
 
 class SingleFlight(QObject):
-    """Run *load* on *runner*, one at a time; a request made meanwhile runs once afterwards.
+    """Run ``load(reader)`` through *ops*, one at a time; a request made meanwhile runs once afterwards.
 
     :attr:`loaded` carries the load's result, :attr:`failed` the exception it
-    raised; both are emitted on the runner's (GUI) thread with :attr:`busy`
+    raised; both are emitted on the GUI thread with :attr:`busy`
     already False, and the queued request, if any, starts right after the
-    slots return.  After :meth:`close` (or once *runner* is closed) nothing
+    slots return.  After :meth:`close` (or once *ops* is closed) nothing
     starts and nothing more is delivered.  Give the page as *parent*: when it
     is deleted, so is this object, and a late result is dropped.
     """
@@ -50,10 +53,10 @@ class SingleFlight(QObject):
     loaded = Signal(object)
     failed = Signal(object)  # the exception
 
-    def __init__(self, load: Callable[[], Any], runner: TaskRunner, parent: QObject | None = None):
+    def __init__(self, load: Callable[[Store], Any], ops: Operations, parent: QObject | None = None):
         super().__init__(parent)
         self._load = load
-        self._runner = runner
+        self._ops = ops
         self._busy = False
         self._again = False
         self._closed = False
@@ -65,7 +68,7 @@ class SingleFlight(QObject):
 
     @property
     def closed(self) -> bool:
-        return self._closed or self._runner.closed
+        return self._closed or self._ops.closed
 
     def request(self) -> bool:
         """Start a load; if one is running, remember to run one more after it. True if started now."""
@@ -75,7 +78,7 @@ class SingleFlight(QObject):
             self._again = True
             return False
         self._busy = True
-        self._runner.submit(self._load, on_done=self._done, on_error=self._error, owner=self)
+        self._ops.query(self._load, on_done=self._done, on_error=self._error, owner=self)
         return True
 
     def close(self) -> None:

@@ -1,11 +1,12 @@
-"""Background operations whose results land back on the GUI thread.
+"""The thread pool under the operations runner: functions run on workers, results land on the GUI thread.
 
-Like Anki's "operations": the GUI hands a plain function to a
-:class:`TaskRunner`, the function runs on a worker thread (a
-``QThreadPool``), and its result or exception is delivered to a callback on
-the GUI thread, where touching widgets is safe::
+:class:`TaskRunner` is the engine of :class:`ui.operations.Operations`,
+which owns the app's one instance; pages and dialogs never create one
+(they get the window's ``Operations``).  A plain function is handed over,
+it runs on a worker thread (a ``QThreadPool``), and its result or
+exception is delivered to a callback on the GUI thread, where touching
+widgets is safe::
 
-    runner = TaskRunner(parent=self)
     runner.submit(load_rows, store_path, on_done=self.show_rows, on_error=self.show_problem)
 
 Rules the runner keeps, so callers do not have to:

@@ -6,12 +6,11 @@ random per-store secret, the pseudonym is the same in every export from
 this store (so this month's file joins last month's) and cannot be reversed
 by someone who only holds the exported file.
 
-The secret lives in the store's ``settings`` table (organisation-wide, key
-:data:`SECRET_SETTING`): whoever holds the store can re-identify anyone,
-which is fine, the store already names everyone. It is written here with
-its own event that does not carry the value, because ``Store.set_setting``
-copies every value into the append-only event log, where a secret could
-never be removed again.
+The secret is a declared setting (:data:`PSEUDONYM_SECRET`: organisation-wide,
+kept by Veil itself, *secret*): whoever holds the store can re-identify
+anyone, which is fine, the store already names everyone. Being secret, its
+event never carries the value: the append-only event log could never
+forget it again.
 
 The prefix says the role the column gives the person (``mod-`` in a
 moderator column, ``aud-`` for an auditor); the hex part is the person, so
@@ -28,13 +27,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import secrets
 
-from review.store import Store
+from review import settings
+from review.store import SYSTEM_ACTOR, Store
 
 SECRET_SETTING = "exports.pseudonym_secret"
+PSEUDONYM_SECRET = settings.declare(
+    SECRET_SETTING, settings.ORGANISATION, str, None, changed_by=settings.SYSTEM, secret=True,
+    describe="The key of export pseudonyms: the same person has the same pseudonym in every export from this store.")
 MIN_HEX = 6
 AMBIGUOUS = "[name]"  # a word of several people's display names: nobody's pseudonym fits
 
@@ -79,8 +81,9 @@ class Pseudonyms:
 
     def name(self, name: str | None, prefix: str = "user") -> str | None:
         """The pseudonym of *name* (None stays None)."""
-        if name is None:
-            return None
+        return None if name is None else self._pseudonym(name, prefix)
+
+    def _pseudonym(self, name: str, prefix: str = "user") -> str:
         digest = hmac.new(self._secret, name.encode("utf-8"), hashlib.sha256).hexdigest()
         return f"{prefix}-{digest[: self._digits]}"
 
@@ -90,18 +93,18 @@ class Pseudonyms:
             return text
         return self._pattern.sub(self._replacement, text)
 
-    def _replacement(self, match: re.Match) -> str:
+    def _replacement(self, match: re.Match[str]) -> str:
         found = match.group(0)
         for key in (found.casefold(), found.lower()):
             if key in self._spelling:
                 name = self._spelling[key]
-                return AMBIGUOUS if name is None else self.name(name)
+                return AMBIGUOUS if name is None else self._pseudonym(name)
         # IGNORECASE matched a letter casefolding maps elsewhere ("ipek" for "İpek"):
         # find the spelling it matched rather than leave a name in the text.
         for spelling, name in self._spelling.items():
             if re.fullmatch(re.escape(spelling), found, re.IGNORECASE) or \
                     re.fullmatch(re.escape(spelling), found.casefold(), re.IGNORECASE):
-                return AMBIGUOUS if name is None else self.name(name)
+                return AMBIGUOUS if name is None else self._pseudonym(name)
         return AMBIGUOUS
 
 
@@ -115,13 +118,16 @@ def _digits_needed(secret: bytes, names: list[str]) -> int:
 
 
 def for_store(store: Store, actor: str) -> Pseudonyms:
-    """The store's pseudonyms, creating its secret (one transaction, one event) on first use."""
+    """The store's pseudonyms, creating its secret (one transaction) on first use.
+
+    The secret is written by Veil itself (a ``system`` setting whose event
+    carries no value); ``exports.pseudonym_secret_created`` says who first
+    needed it.
+    """
     with store.transaction():
-        row = store.db.execute("SELECT value FROM settings WHERE user_id = 0 AND key = ?", [SECRET_SETTING]).fetchone()
-        if row is None:
-            store.db.execute("INSERT INTO settings (user_id, key, value, updated_at) VALUES (0, ?, ?, ?)",
-                             [SECRET_SETTING, json.dumps(secrets.token_hex(32)), store.now()])
+        secret = settings.read(store, PSEUDONYM_SECRET)
+        if secret is None:
+            secret = settings.write(store, SYSTEM_ACTOR, PSEUDONYM_SECRET, secrets.token_hex(32))
             store.log(actor, "exports.pseudonym_secret_created", f"setting:0:{SECRET_SETTING}")
-    secret = bytes.fromhex(store.setting(SECRET_SETTING))
     known = {u.name: [u.display_name] for u in store.users()}
-    return Pseudonyms(secret, known)
+    return Pseudonyms(bytes.fromhex(secret), known)

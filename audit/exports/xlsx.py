@@ -23,6 +23,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 from xml.sax.saxutils import escape
 
 __all__ = ["KINDS", "Sheet", "write"]
@@ -42,7 +43,7 @@ class Sheet:
     headers: Sequence[str]
     kinds: Sequence[str]  # one of KINDS per column
     widths: Sequence[float]  # in characters
-    rows: Iterable[Sequence]
+    rows: Iterable[Sequence[Any]]
 
 
 def column_letter(index: int) -> str:
@@ -59,7 +60,7 @@ def _text(value: str, ref: str, style: str = "") -> str:
     return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{clean}</t></is></c>'
 
 
-def _cell_writer(kind: str) -> Callable[[object, str], str]:
+def _cell_writer(kind: str) -> Callable[[Any, str], str]:
     """value, cell reference -> the cell's XML ("" for an empty cell)."""
     if kind in ("int", "float"):
         return lambda v, ref: "" if v is None else f'<c r="{ref}"><v>{v!r}</v></c>'
@@ -68,12 +69,12 @@ def _cell_writer(kind: str) -> Callable[[object, str], str]:
     if kind == "bool":
         return lambda v, ref: "" if v is None else f'<c r="{ref}" t="b"><v>{int(bool(v))}</v></c>'
     if kind == "time":
-        def time_cell(v, ref):
+        def time_cell(v: Any, ref: str) -> str:
             if v is None:
                 return ""
             moment = _dt.datetime.fromisoformat(v) if isinstance(v, str) else v
             if moment.tzinfo is not None:  # Excel has no zones: UTC, as the header says
-                moment = moment.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+                moment = moment.astimezone(_dt.UTC).replace(tzinfo=None)
             delta = moment - _EPOCH
             serial = delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
             return f'<c r="{ref}" s="{_TIME}"><v>{serial!r}</v></c>'
@@ -85,7 +86,7 @@ def _cell_writer(kind: str) -> Callable[[object, str], str]:
     raise ValueError(f"unknown column kind {kind!r}; one of {', '.join(KINDS)}")
 
 
-def _sheet_xml(sheet: Sheet, out, on_row: Callable[[], None] | None) -> str:
+def _sheet_xml(sheet: Sheet, out: IO[bytes], on_row: Callable[[], None] | None) -> str:
     """Stream the worksheet part; return the autofilter range (header and every row written)."""
     width = len(sheet.headers)
     if len(sheet.kinds) != width or len(sheet.widths) != width:

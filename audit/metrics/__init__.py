@@ -23,7 +23,7 @@ import math
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 Z95 = 1.959963984540054  # standard normal quantile 0.975 (two-sided 95 %)
 
@@ -52,7 +52,7 @@ class PrecisionRecall:
     support: int
 
 
-def _same_length(a: Sequence, b: Sequence, what: str) -> None:
+def _same_length(a: Sequence[object], b: Sequence[object], what: str) -> None:
     if len(a) != len(b):
         raise ValueError(f"{what}: both sequences need one entry per item ({len(a)} != {len(b)})")
 
@@ -193,9 +193,9 @@ def fleiss_kappa(ratings: Sequence[Sequence[str]]) -> float | None:
     totals: Counter[str] = Counter()
     agreement = []
     for item in ratings:
-        counts = Counter(item)
-        totals.update(counts)
-        agreement.append((sum(c * c for c in counts.values()) - m) / (m * (m - 1)))
+        item_counts = Counter(item)
+        totals.update(item_counts)
+        agreement.append((sum(c * c for c in item_counts.values()) - m) / (m * (m - 1)))
     if len(totals) == 1:
         return 1.0
     p_bar = math.fsum(agreement) / n_items
@@ -244,7 +244,7 @@ def iso_week(timestamp: str) -> str:
     except (TypeError, ValueError):
         raise ValueError(f"not an ISO 8601 timestamp: {timestamp!r}") from None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     year, week, _ = moment.isocalendar()
     return f"{year}-W{week:02d}"
 

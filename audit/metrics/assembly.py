@@ -36,8 +36,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from audit import calibration, metrics
-from audit.store.schema import ERROR_TYPES, LIVE
+from audit.store import reports as report_rows
+from audit.store.schema import ERROR_TYPES
 from review.clock import iso, parse
+from review.errors import VeilError
 from review.store import Store
 
 BY = ("moderator", "queue", "label")
@@ -71,12 +73,16 @@ class GoldScored:
     correct: bool
 
 
+class PeriodError(VeilError, ValueError):
+    """A report period or grouping that cannot be used; the message names the option and why."""
+
+
 # ---------------------------------------------------------------- dates
 def date_range(since: str | None, until: str | None) -> tuple[str | None, str | None]:
     """[start, end) in canonical UTC text from inclusive bounds.
 
     A bare date ``YYYY-MM-DD`` means the whole UTC day (``until`` includes
-    it); a full ISO time is inclusive to the millisecond. ValueError names a
+    it); a full ISO time is inclusive to the millisecond. PeriodError names a
     bad value or a reversed range.
     """
     start = end = None
@@ -85,11 +91,12 @@ def date_range(since: str | None, until: str | None) -> tuple[str | None, str | 
     if until:
         moment = _bound(until, "until")
         try:
-            end = _canonical(moment + (_dt.timedelta(days=1) if _DATE.match(until.strip()) else _dt.timedelta(milliseconds=1)))
+            step = _dt.timedelta(days=1) if _DATE.match(until.strip()) else _dt.timedelta(milliseconds=1)
+            end = _canonical(moment + step)
         except OverflowError:  # the last day Python can represent: nothing lies after it anyway
             end = None
     if start and end and start >= end:
-        raise ValueError(f"--since {since} is after --until {until}")
+        raise PeriodError(f"--since {since} is after --until {until}")
     return start, end
 
 
@@ -104,9 +111,9 @@ def _bound(text: str, what: str) -> _dt.datetime:
     try:
         return parse(text)
     except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00, which is before year 1 in UTC
-        raise ValueError(f"--{what} {text!r} is outside the dates Veil can represent (years 1 to 9999, UTC)") from None
+        raise PeriodError(f"--{what} {text!r} is outside the dates Veil can represent (years 1 to 9999, UTC)") from None
     except ValueError:
-        raise ValueError(f"--{what} {text!r} is not a date (YYYY-MM-DD) or an ISO 8601 time") from None
+        raise PeriodError(f"--{what} {text!r} is not a date (YYYY-MM-DD) or an ISO 8601 time") from None
 
 
 def _echo_end(end: str | None) -> str | None:
@@ -115,41 +122,15 @@ def _echo_end(end: str | None) -> str | None:
 
 
 # -------------------------------------------------------------- reading
-def _in_range(column: str, start: str | None, end: str | None, params: list) -> str:
-    sql = ""
-    if start:
-        sql += f" AND {column} >= ?"
-        params.append(start)
-    if end:
-        sql += f" AND {column} < ?"
-        params.append(end)
-    return sql
-
-
 def audited(store: Store, start: str | None = None, end: str | None = None) -> list[Audited]:
-    params: list = []
-    where = _in_range("d.decided_at", start, end, params)
-    rows = store.db.execute(
-        f"""SELECT d.id, u.name, q.name, d.decided_at, d.action, d.labels, v.blind_action, v.blind_labels,
-                   v.final_verdict, v.final_score, v.final_error_type,
-                   CASE WHEN v.dispute_id IS NULL THEN NULL ELSE COALESCE(v.dispute_outcome, 'open') END
-            FROM audit_verdicts v JOIN decisions d ON d.id = v.decision_id
-            JOIN users u ON u.id = d.user_id JOIN queues q ON q.id = d.queue_id
-            WHERE 1 = 1{where} ORDER BY d.decided_at, d.id""", params)
     return [Audited(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5] or "[]")), r[6],
-                    tuple(json.loads(r[7] or "[]")), r[8] == "correct", r[9], r[10], r[11]) for r in rows]
+                    tuple(json.loads(r[7] or "[]")), r[8] == "correct", r[9], r[10], r[11])
+            for r in report_rows.audited(store, start, end)]
 
 
 def gold_scored(store: Store, start: str | None = None, end: str | None = None) -> list[GoldScored]:
-    params: list = []
-    where = _in_range("d.decided_at", start, end, params)
-    rows = store.db.execute(
-        f"""SELECT d.id, u.name, q.name, d.decided_at, d.labels, g.expected, g.correct
-            FROM gold_results g JOIN decisions d ON d.id = g.decision_id
-            JOIN users u ON u.id = d.user_id JOIN queues q ON q.id = d.queue_id
-            WHERE {LIVE}{where} ORDER BY d.decided_at, d.id""", params)
     result = []
-    for r in rows:
+    for r in report_rows.gold_scored(store, start, end):
         labels = set(json.loads(r[4] or "[]")) | set(json.loads(r[5])["labels"])
         result.append(GoldScored(r[0], r[1], r[2], r[3], tuple(sorted(labels)), bool(r[6])))
     return result
@@ -202,7 +183,7 @@ def summarise(records: list[Audited], gold: list[GoldScored]) -> dict[str, Any]:
 def build(store: Store, *, by: str = "moderator", since: str | None = None, until: str | None = None) -> dict[str, Any]:
     """The whole report: ``{"by", "since", "until", "groups": [...], "overall": {...}, "calibration": [...]}``."""
     if by not in BY:
-        raise ValueError(f"--by is one of {', '.join(BY)} (got {by!r})")
+        raise PeriodError(f"--by is one of {', '.join(BY)} (got {by!r})")
     start, end = date_range(since, until)
     records = audited(store, start, end)
     gold = gold_scored(store, start, end)

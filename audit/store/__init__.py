@@ -1,1 +1,46 @@
-"""The audit domain's tables and their SQL."""
+"""The audit domain's tables and their SQL: the only audit modules that talk to the database.
+
+Each module holds the statements of one part of QA (``samples``, ``plans``,
+``audits``, ``gold``, ``calibration``, ``disputes``, and the reads behind
+``metrics`` and ``exports``), written in the SQL that SQLite and PostgreSQL
+share: ``RETURNING id`` for new rows, bound lists (``IN (?, ?, …)``) rather
+than JSON table functions. The domain modules above keep the rules, the
+role checks and the events, and call these functions inside their
+transaction. The few helpers here are the ones every store module needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from review.store import Store
+
+#: Bound values per statement when a list of ids is sent: far below every driver's limit.
+CHUNK = 500
+
+
+def chunks(values: Sequence[Any]) -> Iterator[list[Any]]:
+    """*values* in slices of :data:`CHUNK`, for ``IN (…)`` lists of bound values."""
+    for start in range(0, len(values), CHUNK):
+        yield list(values[start : start + CHUNK])
+
+
+def marks(values: Sequence[Any]) -> str:
+    """``?, ?, ?`` for a bound list of ``len(values)`` values."""
+    return ", ".join("?" * len(values))
+
+
+def insert_returning_id(store: Store, sql: str, params: Sequence[Any]) -> int:
+    """Run an ``INSERT … RETURNING id`` and give the new row's id.
+
+    The row is fetched to the end so the statement is finished before the
+    transaction commits (a half-read ``RETURNING`` would hold it open).
+    """
+    rows = store.db.execute(sql, list(params)).fetchall()
+    return int(rows[0][0])
+
+
+def item_exists(store: Store, item_id: int) -> bool:
+    """Whether the review store holds the item (gold and calibration sets point at existing items)."""
+    return store.db.execute("SELECT 1 FROM items WHERE id = ?", [item_id]).fetchone() is not None

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from desktop import paths, wiring
-from review.store.connection import StoreError
+from review.errors import StoreError
 from review.store import Store
 
 

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from desktop.commands.common import add_store_option, fail, open_store
+from review.errors import VeilError
 
 TABLES = ("decisions", "audits", "metrics")
 WHAT = (*TABLES, "report")
@@ -111,9 +112,12 @@ def run(args: argparse.Namespace) -> int:
             else:
                 result = exports.export(store, lead, args.what, fmt, out, filters=filters,
                                         pseudonymise=args.pseudonymise, progress=progress)
-        except ValueError as exc:
+        except ValueError as exc:  # refused before writing: a bad kind, format or filter (ExportError)
             progress.clear()
             return fail(str(exc))
+        except VeilError as exc:  # the store failed half-way (busy, unavailable): no file was left
+            progress.clear()
+            return fail(f"{exc}; {out} was not written", 1)
         except KeyboardInterrupt:
             progress.clear()
             return fail(f"interrupted; {out} was not written", 1)

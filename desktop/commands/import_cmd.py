@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from desktop import paths
 from desktop.commands.common import add_store_option, fail, open_store
-from review.store.connection import StoreError
+from review.errors import VeilError
 
 if TYPE_CHECKING:
     from review.imports import manifest as importer
@@ -39,8 +38,8 @@ def row_handlers(taxonomy: Taxonomy | Callable[[], Taxonomy] | None = None) -> l
     same list.
     """
     from audit.past_audits import AuditRows
-    from review.imports.past_decisions import DecisionRows
-    from review.imports.manifest import ITEMS
+    from review.imports.decision_rows import DecisionRows
+    from review.imports.items import ITEMS
 
     return [ITEMS, DecisionRows(taxonomy), AuditRows(taxonomy)]
 
@@ -55,16 +54,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         "\"audit\" (a past QA audit of one); users they name are created with the role they imply. "
         "Rows already in the store are skipped, so re-running is safe.",
     )
-    parser.add_argument("manifest", metavar="MANIFEST", help="a .jsonl/.ndjson (one JSON object a line) or .csv (header row) file")
+    parser.add_argument("manifest", metavar="MANIFEST",
+                        help="a .jsonl/.ndjson (one JSON object a line) or .csv (header row) file")
     add_store_option(parser)
     parser.add_argument("--queue", metavar="NAME", help="queue for rows that do not name one")
-    parser.add_argument("--create-queues", action="store_true", help="create queues the manifest names that do not exist yet (kind 'review')")
+    parser.add_argument("--create-queues", action="store_true",
+                        help="create queues the manifest names that do not exist yet (kind 'review')")
     parser.add_argument("--media-root", metavar="DIR", action="append", default=[],
                         help="another folder media may live in (besides the manifest's folder); repeatable")
-    parser.add_argument("--dry-run", action="store_true", help="check everything and say what would happen; write nothing")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="check everything and say what would happen; write nothing")
     parser.add_argument("--skip-invalid", metavar="REJECTS.jsonl",
                         help="import the good rows and write each rejected row, with its reason, to REJECTS.jsonl")
-    parser.add_argument("--workers", metavar="N", type=int, default=None, help="parallel media checks (default: one per CPU)")
+    parser.add_argument("--workers", metavar="N", type=int, default=None,
+                        help="parallel media checks (default: one per CPU)")
     parser.add_argument("--taxonomy", metavar="FILE",
                         help="policy taxonomy to check the actions and labels of decision and audit rows against "
                         "(default: $VEIL_HOME/taxonomy.toml if there is one, else the bundled taxonomy)")
@@ -118,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         bar.clear()
         _discard(rejects)
         return fail(str(exc))
-    except (StoreError, sqlite3.Error) as exc:
+    except VeilError as exc:
         bar.clear()
         _discard(rejects)
         return fail(f"import failed, nothing was written: {exc}")

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         report.date_range(args.since, args.until)
-    except ValueError as exc:
+    except report.PeriodError as exc:
         return fail(str(exc))
     with open_store(args, must_exist=True) as store:
         data = report.build(store, by=args.by, since=args.since, until=args.until)

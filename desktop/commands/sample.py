@@ -6,6 +6,7 @@ import argparse
 import json
 
 from desktop.commands.common import add_store_option, fail, open_store
+from review.errors import VeilError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,9 +45,9 @@ def run(args: argparse.Namespace) -> int:
                 lead = leads[0]
             try:
                 results = sampling.run_plans(store, lead, names=args.plan)
-            except PermissionError as exc:
+            except VeilError as exc:  # not a lead
                 return fail(str(exc))
-            except KeyError as exc:
+            except KeyError as exc:  # no such lead or plan
                 return fail(exc.args[0])
     if args.json:
         print(json.dumps([{"plan": r.plan, "by_reason": r.by_reason(),

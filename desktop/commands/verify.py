@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from desktop.commands.common import add_store_option, open_store
-from review.store import events
+from review.store import applied_migrations, events
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     with open_store(args, must_exist=True) as store:
-        applied = store.db.execute("SELECT migration_set, name FROM _sqlite_migrations ORDER BY id").fetchall()
+        applied = applied_migrations(store.db)
         steps = ", ".join(f"{s}/{n}" for s, n in applied)
         print(f"schema: current ({len(applied)} steps: {steps})")
         checked, broken = events.verify_chain(store.db)

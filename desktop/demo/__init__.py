@@ -6,12 +6,12 @@ always build the same workspace.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from desktop.demo.qa_data import DemoQA, seed_qa
-from review import taxonomy
 from desktop.demo.review_data import DemoSummary, build_demo
+from review import taxonomy
 from review.store import Store
 
 

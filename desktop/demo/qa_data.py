@@ -2,9 +2,9 @@
 
 Runs after ``desktop.demo.review_data.build_demo`` (the composition root calls both;
 review never imports audit). It adds the lead's daily sampling plan, runs
-it, and has the demo auditor audit most samples through the real domain
-functions — blind decision, reveal, score — so the demo exercises exactly
-the code a real audit does. A few samples stay open for the auditor to try,
+it, and has the demo auditor audit most samples through the audit desk
+the app uses — blind decision, reveal, score — so the demo exercises
+exactly the code a real audit does. A few samples stay open for the auditor to try,
 and one incorrect verdict is disputed, waiting for the lead.
 """
 
@@ -15,7 +15,9 @@ import json
 import random
 from dataclasses import dataclass
 
-from audit import audits, disputes, sampling
+from audit import audits, plans, sampling
+from audit.desk import AuditDesk
+from audit.store import samples as sample_rows
 from review.clock import iso
 from review.store import Store
 from review.taxonomy import Taxonomy
@@ -63,26 +65,25 @@ def seed_qa(store: Store, policy: Taxonomy, *, seed: int = 7) -> DemoQA:
     """Plan, sample and audit the demo's past decisions (deterministic per seed)."""
     rng = random.Random(f"{seed}:qa")
     starts = iso(store.clock.now() - _dt.timedelta(days=7))
-    sampling.save_plan(store, LEAD, PLAN, rate=0.2, min_per_moderator_per_day=2, seed=f"demo-{seed}",
-                       boosts={"fast": {"seconds": 8, "rate": 0.5}}, starts_at=starts)
+    plans.save_plan(store, LEAD, PLAN, rate=0.2, min_per_moderator_per_day=2, seed=f"demo-{seed}",
+                    boosts={"fast": {"seconds": 8, "rate": 0.5}}, starts_at=starts)
     sampling.run_plans(store, LEAD, names=[PLAN])
+    desk, auditor = AuditDesk(policy), store.user(AUDITOR)
     audited = disputed = 0
     samples = sampling.samples(store, plan=PLAN)
     for sample in samples:
         if rng.random() < OPEN_SHARE:
             continue
-        audits.start_audit(store, AUDITOR, sample.id)
-        row = store.db.execute("SELECT action, labels FROM decisions WHERE id = ?", [sample.decision_id]).fetchone()
-        labels = tuple(json.loads(row[1]))
-        action, blind_labels = _blind_choice(row[0], labels, policy, rng)
-        audit_id = audits.submit_blind(store, AUDITOR, sample.id, action, blind_labels, taxonomy=policy)
-        original = audits.reveal_original(store, AUDITOR, sample.id)
+        desk.open_sample(store, auditor, sample.id)
+        decided_action, decided_labels = sample_rows.decided(store, sample.decision_id)
+        action, blind_labels = _blind_choice(decided_action, tuple(json.loads(decided_labels)), policy, rng)
+        original = desk.submit_blind(store, auditor, sample.id, action, blind_labels).original
         verdict, error_type, severity = _verdict(original)
-        audits.score(store, AUDITOR, sample.id, verdict, error_type, severity,
-                     comment="" if verdict == "correct" else "Demo audit: see the policy note for this label.")
+        scored = desk.score(store, auditor, sample.id, verdict, error_type, severity,
+                            comment="" if verdict == "correct" else "Demo audit: see the policy note for this label.")
         audited += 1
         if verdict == "incorrect" and not disputed:
-            disputes.open_dispute(store, original.moderator, audit_id,
-                                  "The reporter's context was missing; I read it as satire.")
+            desk.dispute(store, store.user(original.moderator), scored.audit_id,
+                         "The reporter's context was missing; I read it as satire.")
             disputed += 1
     return DemoQA(len(samples), audited, disputed)

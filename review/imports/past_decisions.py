@@ -1,60 +1,36 @@
-"""History import: decisions made in another tool, as rows of an import manifest.
+"""What history rows (past decisions, past QA audits) share: field checks, finding items and decisions, users.
 
-A team moving to Veil brings its past decisions (and, through
-``audit.past_audits``, its QA results) so queues, "seen before" hints and QA
-metrics start from its real history. A decision row::
-
-    {"type": "decision", "item": "post-123", "queue": "spam", "moderator": "ana",
-     "action": "remove", "labels": ["hate_speech"], "decided_at": "2025-11-02T10:15:00Z",
-     "note": "slur in caption", "handle_ms": 5400}
-
-``item`` is the item's external id: the item must be in the store or be an
-item row of the same manifest (item rows are written first). ``queue`` may
-be left out when the id is in one queue only (or ``--queue`` is given).
-``action`` and ``labels`` must exist in the policy taxonomy and meet its
-rules (an action that needs a label has one; one that needs a note has
-one), like a decision made in Veil. ``labels`` is a JSON list, or in CSV a
-comma-separated cell. ``decided_at`` is ISO 8601 (no zone means UTC) and
-not in the future. Unknown fields are refused, so a misspelt ``lables``
-never silently drops the labels.
-
-Idempotent: a decision with the same item, moderator, action and
-``decided_at`` as one already stored is counted as present, not added again.
-Decisions are appended in file order through
-:func:`review.decisions.record_past_decision` (source ``import``, one
-``decision.recorded`` event each), plus one ``decisions.imported`` event.
-
-Users named by history rows that the store does not know are created with
-the role the row implies (``moderator`` here, ``auditor`` for audit rows);
-an existing user lacking it gets it added (``user.roles_changed`` event).
-
-This module also holds what history handlers of other domains share: the
-field checks, :class:`ItemIndex` (finding the item a row names),
+History rows bring a team's past from another tool: decision rows
+(:mod:`review.imports.decision_rows`) and, through ``audit.past_audits``,
+audit rows. They share the field checks here (so a misspelt field or a bad
+timestamp reads the same in both), :class:`ItemIndex` (finding the item a
+row names, in the store or among the manifest's item rows),
 :class:`DecisionIndex` (finding the decision an audit row scores) and the
-user planning; ``audit.past_audits`` builds on them, never the other way round.
+user planning (users a row names are created with the role it implies; an
+existing user lacking it gets it added). ``audit.past_audits`` builds on
+them, never the other way round; their SQL is :mod:`review.store.imports`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from review import taxonomy as taxonomy_module
 from review.clock import normalise, parse
-from review.store.connection import StoreError
-from review.decisions import record_past_decision
-from review.imports.manifest import ImportContext, ImportRun, RowHandler, _given, _integer, _json_type
-from review.store.schema import ROLES
+from review.errors import StoreError
+from review.imports.handlers import ImportContext, ImportRun, _given, as_integer, json_type
 from review.store import Store
+from review.store import imports as import_store
+from review.store.schema import ROLES
 from review.taxonomy import Taxonomy
 
-DECISION_FIELDS = ("type", "item", "queue", "moderator", "action", "labels", "decided_at", "note", "handle_ms")
+if TYPE_CHECKING:
+    from review.imports.decision_rows import PastDecision
 
 #: Where the shared per-import state lives in ``ctx.state``.
 STATE_KEY = "history"
-
-_CHUNK = 500
 
 TaxonomySource = Taxonomy | Callable[[], Taxonomy] | None
 
@@ -75,7 +51,7 @@ def external_id(row: dict[str, Any], key: str, reasons: list[str]) -> str | None
         reasons.append(f"missing {key} (the item's id)")
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        reasons.append(f"{key} must be a string or a number, not {_json_type(value)}")
+        reasons.append(f"{key} must be a string or a number, not {json_type(value)}")
         return None
     value = str(value)
     if not value.strip():
@@ -132,7 +108,7 @@ def milliseconds(row: dict[str, Any], key: str, reasons: list[str]) -> int | Non
     value = _given(row, key)
     if value is None:
         return None
-    number = _integer(value)
+    number = as_integer(value)
     if number is None or number < 0:
         reasons.append(f"{key} {value!r} is not a whole number of milliseconds (0 or more)")
         return None
@@ -146,7 +122,7 @@ def timestamp(row: dict[str, Any], key: str, ctx: ImportContext, reasons: list[s
         reasons.append(f"missing {key} (an ISO 8601 time)")
         return None
     if not isinstance(value, str):
-        reasons.append(f"{key} must be an ISO 8601 time (a string), not {_json_type(value)}")
+        reasons.append(f"{key} must be an ISO 8601 time (a string), not {json_type(value)}")
         return None
     try:
         moment = normalise(value)
@@ -268,25 +244,17 @@ class ItemIndex:
                 anywhere.add(ext)
             elif (queue, ext) not in self._in_queue:
                 by_queue.setdefault(queue, set()).add(ext)
-        db = self.run.store.db
-        queue_ids = {q.name: q.id for q in self.run.store.queues()}
+        store = self.run.store
+        queue_ids = {q.name: q.id for q in store.queues()}
         for queue, ids in by_queue.items():
             self._in_queue.update((queue, ext) for ext in ids)
             if queue not in queue_ids:
                 continue
-            for chunk in _chunks(sorted(ids)):
-                for item_id, ext in db.execute(
-                    f"SELECT id, external_id FROM items WHERE queue_id = ? AND external_id IN ({_marks(chunk)})",
-                    [queue_ids[queue], *chunk],
-                ):
-                    self.in_store.setdefault(ext, {})[queue] = item_id
-        self._everywhere |= anywhere
-        for chunk in _chunks(sorted(anywhere)):
-            for item_id, ext, queue in db.execute(
-                f"SELECT i.id, i.external_id, q.name FROM items i JOIN queues q ON q.id = i.queue_id"
-                f" WHERE i.external_id IN ({_marks(chunk)})", chunk,
-            ):
+            for ext, item_id in import_store.item_ids_in_queue(store, queue_ids[queue], ids).items():
                 self.in_store.setdefault(ext, {})[queue] = item_id
+        self._everywhere |= anywhere
+        for item_id, ext, queue in import_store.items_in_any_queue(store, anywhere):
+            self.in_store.setdefault(ext, {})[queue] = item_id
 
     def find(self, ext: str, queue: str | None) -> tuple[ItemRef | None, str | None]:
         """(the item, None) or (None, why it cannot be used); call :meth:`prefetch` first."""
@@ -321,11 +289,7 @@ class ItemIndex:
             if ref.item_id is None:
                 missing.setdefault(ref.queue, set()).add(ref.external_id)
         for queue, ids in missing.items():
-            found: dict[str, int] = {}
-            for chunk in _chunks(sorted(ids)):
-                found.update((ext, item_id) for item_id, ext in store.db.execute(
-                    f"SELECT i.id, i.external_id FROM items i JOIN queues q ON q.id = i.queue_id"
-                    f" WHERE q.name = ? AND i.external_id IN ({_marks(chunk)})", [queue, *chunk]))
+            found = import_store.item_ids_in_queue_named(store, queue, ids)
             for ext in ids:
                 if ext not in found:
                     raise StoreError(f"item {ext!r} in queue {queue!r} was not written")
@@ -333,23 +297,6 @@ class ItemIndex:
 
 
 # --------------------------------------------------------------- decisions
-@dataclass(slots=True)
-class PastDecision:
-    """A decision row whose fields are fine."""
-
-    line: int
-    row: dict[str, Any]
-    external_id: str
-    queue: str | None
-    moderator: str
-    action: str
-    labels: tuple[str, ...]
-    decided_at: str
-    note: str
-    handle_ms: int | None
-    item: ItemRef | None = None
-    decision_id: int | None = None  # the stored decision: already present, or once written
-
 
 @dataclass(eq=False)
 class KnownDecision:
@@ -387,17 +334,10 @@ class DecisionIndex:
         """Read the stored decisions (not undo rows) of these items, in bulk."""
         wanted = {ref.item_id: ref for ref in refs if ref.item_id is not None and ref.item_id not in self._loaded}
         self._loaded |= set(wanted)
-        for chunk in _chunks(sorted(wanted)):
-            rows = store.db.execute(
-                # The uncorrelated NOT IN runs once per query (still fine now that revokes_id is indexed, m007).
-                f"""SELECT d.id, d.item_id, u.name, d.action, d.decided_at,
-                           d.id NOT IN (SELECT revokes_id FROM decisions WHERE revokes_id IS NOT NULL)
-                    FROM decisions d JOIN users u ON u.id = d.user_id
-                    WHERE d.revokes_id IS NULL AND d.item_id IN ({_marks(chunk)}) ORDER BY d.id""", chunk)
-            for decision_id, item_id, moderator, action, decided_at, live in rows:
-                known = KnownDecision(0, decision_id, bool(live), decided_at)
-                self.by_key.setdefault((wanted[item_id].key, moderator), []).append(known)
-                self.identity[(item_id, moderator, action, decided_at)] = known
+        for decision_id, item_id, moderator, action, decided_at, live in import_store.decisions_on(store, wanted):
+            known = KnownDecision(0, decision_id, live, decided_at)
+            self.by_key.setdefault((wanted[item_id].key, moderator), []).append(known)
+            self.identity[(item_id, moderator, action, decided_at)] = known
 
     def stored(self, record: PastDecision) -> KnownDecision | None:
         """The stored decision identical to *record* (same item, moderator, action and time), if any."""
@@ -405,9 +345,9 @@ class DecisionIndex:
             return None
         return self.identity.get((record.item.item_id, record.moderator, record.action, record.decided_at))
 
-    def add(self, record: PastDecision) -> None:
-        """A decision row of this file that will be written."""
-        self.by_key.setdefault((record.item.key, record.moderator), []).append(
+    def add(self, record: PastDecision, item: ItemRef) -> None:
+        """A decision row of this file (about *item*) that will be written."""
+        self.by_key.setdefault((item.key, record.moderator), []).append(
             KnownDecision(record.line, None, True, record.decided_at, record))
 
     def find(self, item: ItemRef, moderator: str, before_line: int) -> KnownDecision | None:
@@ -423,7 +363,8 @@ class DecisionIndex:
                     "a decision row must come before the audit that scores it")
         for bad_line, (_, raw) in sorted(run.problems.items()):
             if (bad_line < line and isinstance(raw, dict) and raw.get("type") == "decision"
-                    and str(raw.get("item")) == item.external_id and str(raw.get("moderator", "")).strip() == moderator):
+                    and str(raw.get("item")) == item.external_id
+                    and str(raw.get("moderator", "")).strip() == moderator):
                 return f"the decision it scores (line {bad_line}) has problems"
         others = sorted({m for (key, m), known in self.by_key.items()
                          if key == item.key and m != moderator and any(k.position < line for k in known)})
@@ -455,23 +396,20 @@ class UserPlan:
 def ensure_role(store: Store, name: str, role: str, *, actor: str) -> str | None:
     """Create *name* with *role*, or add the role if missing; "created", "role added" or None.
 
-    Inside the caller's transaction; each change logs its event
+    Called inside the import's transaction (the commit of a history handler); each change logs its event
     (``user.created`` / ``user.roles_changed``).
     """
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
-    with store.transaction():
-        row = store.db.execute("SELECT roles FROM users WHERE name = ?", [name]).fetchone()
-        if row is None:
-            store.add_user(name, [role], actor=actor)
-            return "created"
-        held = [r for r in row[0].split(",") if r]
-        if role in held:
-            return None
-        roles = [r for r in ROLES if r in held or r == role] + [r for r in held if r not in ROLES]
-        store.db.execute("UPDATE users SET roles = ? WHERE name = ?", [",".join(roles), name])
-        store.log(actor, "user.roles_changed", f"user:{name}", {"added": [role], "roles": roles})
-        return "role added"
+    held = import_store.user_roles(store, name)
+    if held is None:
+        store.add_user(name, [role], actor=actor)
+        return "created"
+    if role in held:
+        return None
+    roles = [r for r in ROLES if r in held or r == role] + [r for r in held if r not in ROLES]
+    import_store.change_roles(store, name, roles, added=role, actor=actor)
+    return "role added"
 
 
 # ------------------------------------------------------------------- state
@@ -502,103 +440,6 @@ def plan_users(run: ImportRun, needs: Iterable[tuple[str, str]]) -> None:
     run.result.roles_added = plan.added
 
 
-# ----------------------------------------------------------------- handler
-class DecisionRows(RowHandler):
-    """``{"type": "decision", ...}`` rows: past decisions (see the module docstring)."""
-
-    type = "decision"
-    nouns = ("decision", "decisions")
-
-    def __init__(self, taxonomy: TaxonomySource = None):
-        self.taxonomy = resolve_taxonomy(taxonomy)
-
-    def check(self, line: int, row: dict[str, Any], ctx: ImportContext) -> tuple[PastDecision | None, list[str]]:
-        reasons: list[str] = []
-        unknown_fields(row, DECISION_FIELDS, "decision", reasons)
-        ext = external_id(row, "item", reasons)
-        queue = queue_name(row, ctx, reasons)
-        moderator = user_name(row, "moderator", reasons)
-        note = text(row, "note", reasons)
-        action, labels = policy(self.taxonomy(), "action", "labels", row, reasons, note=note)
-        decided_at = timestamp(row, "decided_at", ctx, reasons)
-        handle_ms = milliseconds(row, "handle_ms", reasons)
-        if reasons:
-            return None, reasons
-        return PastDecision(line, row, ext, queue, moderator, action, labels, decided_at, note, handle_ms), []
-
-    def resolve(self, run: ImportRun, records: list[PastDecision]) -> tuple[list[PastDecision], int]:
-        history = state(run)
-        history.items.prefetch((r.external_id, r.queue) for r in records)
-        placed = []
-        for record in records:
-            record.item, reason = history.items.find(record.external_id, record.queue)
-            if reason:
-                run.reject(record.line, reason, record.row)
-            else:
-                placed.append(record)
-        history.decisions.load_store(run.store, (r.item for r in placed))
-        first: dict[tuple, int] = {}
-        to_add, present = [], 0
-        for record in placed:
-            key = (record.item.key, record.moderator, record.action, record.decided_at)
-            seen = first.setdefault(key, record.line)
-            if seen != record.line:
-                run.reject(record.line, f"duplicate decision: line {seen} has the same item, moderator, action "
-                                        "and decided_at", record.row)
-                continue
-            stored = history.decisions.stored(record)
-            if stored is not None:
-                stored.position = record.line  # the audit rows after this line see it, as on the first import
-                record.decision_id = stored.store_id
-                present += 1
-            else:
-                history.decisions.add(record)
-                to_add.append(record)
-        return to_add, present
-
-    def plan(self, run: ImportRun, records: list[PastDecision]) -> None:
-        plan_users(run, ((r.moderator, "moderator") for r in records))
-
-    def commit(self, run: ImportRun, records: list[PastDecision]) -> int:
-        store = run.store
-        for name in dict.fromkeys(r.moderator for r in records):
-            ensure_role(store, name, "moderator", actor=run.actor)
-        state(run).items.fill_ids(store, (r.item for r in records))
-        added = 0
-        for record in records:
-            again = store.db.execute(  # written meanwhile by another client?
-                """SELECT d.id FROM decisions d JOIN users u ON u.id = d.user_id WHERE d.item_id = ? AND u.name = ?
-                   AND d.action = ? AND d.decided_at = ? AND d.revokes_id IS NULL ORDER BY d.id DESC LIMIT 1""",
-                [record.item.item_id, record.moderator, record.action, record.decided_at]).fetchone()
-            if again is not None:
-                record.decision_id = again[0]
-                continue
-            record.decision_id = record_past_decision(
-                store, item_id=record.item.item_id, user=record.moderator, action=record.action,
-                labels=record.labels, decided_at=record.decided_at, note=record.note, handle_ms=record.handle_ms,
-                source="import",
-            )
-            added += 1
-        store.log(run.actor, "decisions.imported", run.source, {"rows": len(records), "added": added})
-        return added
-
-
-# ------------------------------------------------------------------- util
-def _chunks(values: list, size: int = _CHUNK) -> Iterable[list]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def _marks(chunk: list) -> str:
-    return ",".join("?" * len(chunk))
-
-
 def before(a: str, b: str) -> bool:
     """Whether canonical time *a* is earlier than *b*."""
     return parse(a) < parse(b)
-
-
-__all__ = [
-    "DECISION_FIELDS", "DecisionIndex", "DecisionRows", "HistoryState", "ItemIndex", "ItemRef", "KnownDecision",
-    "PastDecision", "UserPlan", "before", "ensure_role", "plan_users", "state",
-]

@@ -12,9 +12,9 @@ choice here: *decode once, at display size, then blur the small image*.
 * Blur strength is a fraction of the *displayed* width, so a level means the
   same thing on a thumbnail and on a full-screen view. The default is well
   above CSS ``blur(8px)`` at 1000 px (the floor the design asks for).
-* Video: a storyboard seeks to a handful of evenly spaced positions and
-  reads one frame at each; it never walks the whole file. Frames come back
-  unblurred and small; the caller applies :func:`apply_view`.
+* Videos show their middle frame, read through the one safe opener
+  (:func:`review.media.video.open_video`); storyboards and playback frames
+  are :mod:`review.media.frames`' job.
 * Everything raises :class:`review.media.MediaError` for files that cannot be
   shown, with the same one-line reasons as the importer.
 """
@@ -22,16 +22,17 @@ choice here: *decode once, at display size, then blur the small image*.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from review import media
 from review.media import MediaError
+from review.media.identify import VIDEO_MIMES, identify
+from review.media.images import DECODE_ERRORS, describe_error, open_image, oriented_size, to_rgb_array
+from review.media.limits import DEFAULT_MAX_PIXELS, require_strict_pillow
+from review.media.video import VideoClip, open_video
 
 BLUR_LEVELS: tuple[float, ...] = (0.0, 0.004, 0.008, 0.012, 0.02, 0.03, 0.045)
 """Gaussian sigma as a fraction of the displayed width, by level (0 = off).
@@ -68,12 +69,28 @@ def fit_size(width: int, height: int, max_w: int, max_h: int) -> tuple[int, int]
     )
 
 
-def _fit(rgb: np.ndarray, max_w: int, max_h: int) -> np.ndarray:
+def fit_to_box(rgb: np.ndarray, max_w: int, max_h: int) -> np.ndarray:
     height, width = rgb.shape[:2]
     target = fit_size(width, height, max_w, max_h)
     if target == (width, height):
         return np.ascontiguousarray(rgb)
     return cv2.resize(rgb, target, interpolation=cv2.INTER_AREA)
+
+
+def read_fitted(clip: VideoClip, max_w: int, max_h: int) -> np.ndarray | None:
+    """The clip's next frame fitted inside the box, or None at the end (or a damaged frame)."""
+    frame = clip.read()
+    return None if frame is None else fit_to_box(frame, max_w, max_h)
+
+
+def frame_at_index(clip: VideoClip, index: int, max_w: int, max_h: int) -> np.ndarray:
+    """The frame at ``index``, fitted, or the first one if a damaged file fails there."""
+    for candidate in dict.fromkeys((index, 0)):
+        clip.seek(candidate)
+        frame = read_fitted(clip, max_w, max_h)
+        if frame is not None:
+            return frame
+    raise MediaError("video has no frames")
 
 
 # ------------------------------------------------------------------- images
@@ -82,7 +99,7 @@ def decode_for_display(
     max_w: int,
     max_h: int,
     *,
-    max_pixels: int = media.DEFAULT_MAX_PIXELS,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> np.ndarray:
     """RGB uint8 (HxWx3) fitted inside ``max_w`` x ``max_h``, never upscaled.
 
@@ -92,14 +109,14 @@ def decode_for_display(
     """
     path = Path(path)
     fit_size(1, 1, max_w, max_h)  # validate the box before touching the file
-    mime = media.identify(path)
-    if mime in media.VIDEO_MIMES:
-        with _open_video(path, mime, max_pixels) as video:
-            return video.frame_at_index(video.frame_count // 2, max_w, max_h)
-    media.require_strict_pillow()
-    with media.open_image(path, mime, max_pixels=max_pixels) as image:
+    mime = identify(path)
+    if mime in VIDEO_MIMES:
+        with open_video(path, mime, max_pixels=max_pixels) as clip:
+            return frame_at_index(clip, clip.frame_count // 2, max_w, max_h)
+    require_strict_pillow()
+    with open_image(path, mime, max_pixels=max_pixels) as image:
         try:
-            width, height = media.oriented_size(image)
+            width, height = oriented_size(image)
             if image.format in ("JPEG", "MPO"):
                 # draft() works in stored orientation: ask for the fitted size
                 # rotated back if EXIF will turn the picture by 90 degrees.
@@ -108,12 +125,12 @@ def decode_for_display(
                 image.draft("RGB", stored)
             image.load()
             upright = ImageOps.exif_transpose(image)
-            rgb = media.to_rgb_array(upright)
+            rgb = to_rgb_array(upright)
         except Image.DecompressionBombError:
             raise MediaError(f"image is over the pixel cap ({image.size[0]}x{image.size[1]})") from None
-        except media.DECODE_ERRORS as exc:
-            raise MediaError(f"truncated or corrupt image: {media.describe_error(exc)}") from None
-    return _fit(rgb, max_w, max_h)
+        except DECODE_ERRORS as exc:
+            raise MediaError(f"truncated or corrupt image: {describe_error(exc)}") from None
+    return fit_to_box(rgb, max_w, max_h)
 
 
 # --------------------------------------------------------------------- view
@@ -178,7 +195,8 @@ def stylise(image: np.ndarray) -> np.ndarray:
     rgb = _as_rgb(image)
     height, width = rgb.shape[:2]
     work_w, work_h = fit_size(width, height, _STYLISE_WORK_SIDE, _STYLISE_WORK_SIDE)
-    work = cv2.resize(rgb, (work_w, work_h), interpolation=cv2.INTER_AREA) if (work_w, work_h) != (width, height) else rgb
+    shrink = (work_w, work_h) != (width, height)
+    work = cv2.resize(rgb, (work_w, work_h), interpolation=cv2.INTER_AREA) if shrink else rgb
     if min(work_w, work_h) < 3:
         out = cv2.GaussianBlur(work, (0, 0), 2.0)
     else:
@@ -186,230 +204,6 @@ def stylise(image: np.ndarray) -> np.ndarray:
     if (work_w, work_h) != (width, height):
         out = cv2.resize(out, (width, height), interpolation=cv2.INTER_LINEAR)
     return out
-
-
-# ------------------------------------------------------------------- frames
-@dataclass(frozen=True, eq=False)  # eq=False: comparing arrays has no single truth value
-class Frame:
-    index: int
-    time_s: float
-    image: np.ndarray  # RGB uint8, unblurred, small
-
-
-def _spaced(total: int, count: int) -> list[int]:
-    """``count`` evenly spaced indices in ``range(total)``, starting at 0."""
-    if total <= 0 or count <= 0:
-        return []
-    if count >= total:
-        return list(range(total))
-    return [i * total // count for i in range(count)]
-
-
-class _Video:
-    """One open cv2 capture with its size checked; a context manager."""
-
-    def __init__(self, capture: cv2.VideoCapture, frame_count: int, fps: float):
-        self.capture = capture
-        self.frame_count = frame_count
-        self.fps = fps
-
-    def __enter__(self) -> _Video:  # noqa: PYI034 - private, never subclassed
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.capture.release()
-
-    def time_of(self, index: int) -> float:
-        return index / self.fps if self.fps > 0 else 0.0
-
-    def read(self, max_w: int, max_h: int) -> np.ndarray | None:
-        try:
-            ok, frame = self.capture.read()
-        except cv2.error:
-            return None
-        if not ok or frame is None:
-            return None
-        return _fit(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), max_w, max_h)
-
-    def seek_read(self, index: int, max_w: int, max_h: int) -> np.ndarray | None:
-        self.capture.set(cv2.CAP_PROP_POS_FRAMES, index)
-        return self.read(max_w, max_h)
-
-    def frame_at_index(self, index: int, max_w: int, max_h: int) -> np.ndarray:
-        """The frame at ``index``, or the first one if a damaged file fails there."""
-        for candidate in dict.fromkeys((index, 0)):
-            frame = self.seek_read(candidate, max_w, max_h)
-            if frame is not None:
-                return frame
-        raise MediaError("video has no frames")
-
-
-def _open_video(path: Path, mime: str, max_pixels: int) -> _Video:
-    capture = cv2.VideoCapture(os.fspath(path), cv2.CAP_FFMPEG)
-    try:
-        if not capture.isOpened():
-            raise MediaError(f"cannot open video: no decoder could read this {mime} file")
-        width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
-        height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        if width * height > max_pixels:
-            raise media.over_cap("video", width, height, max_pixels)
-        frames = max(1, int(capture.get(cv2.CAP_PROP_FRAME_COUNT)))
-        fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
-    except BaseException:
-        capture.release()
-        raise
-    return _Video(capture, frames, fps if fps > 0 else 0.0)
-
-
-def _animation_frames(
-    image: Image.Image, wanted: set[int] | None, max_w: int, max_h: int, start_s: float = 0.0
-) -> Iterator[Frame]:
-    """Walk an animation in order (each frame builds on the last), yielding
-    the wanted indices (all if None) from ``start_s`` on."""
-    elapsed = 0.0
-    last = max(wanted) if wanted else image.n_frames - 1
-    for index in range(image.n_frames):
-        if index > last:
-            break
-        image.seek(index)
-        if (wanted is None or index in wanted) and elapsed + media.frame_delay_s(image.info) > start_s:
-            rgb = media.to_rgb_array(ImageOps.exif_transpose(image))
-            yield Frame(index, elapsed, _fit(rgb, max_w, max_h))
-        elapsed += media.frame_delay_s(image.info)
-
-
-def _open_frames_image(path: Path, mime: str, max_pixels: int) -> Image.Image:
-    """Open an image for frame work: size, strictness and animation checked."""
-    media.require_strict_pillow()
-    image = media.open_image(path, mime, max_pixels=max_pixels)
-    try:
-        if media.is_animated(image):
-            media.check_animation(image, max_pixels)
-    except BaseException:
-        image.close()
-        raise
-    return image
-
-
-def storyboard(
-    path: Path,
-    count: int = 9,
-    max_w: int = 320,
-    max_h: int = 180,
-    *,
-    max_pixels: int = media.DEFAULT_MAX_PIXELS,
-) -> list[Frame]:
-    """Up to ``count`` small, unblurred frames at evenly spaced positions.
-
-    Video: one seek and one read per frame, never a walk through the file.
-    Animated images: the first frame and evenly spaced ones after it (GIF
-    frames are deltas, so earlier frames are decoded but not kept). A still
-    image gives one frame. Frames whose seek fails near a damaged end are
-    skipped; if none can be read the video is reported as having no frames.
-    """
-    path = Path(path)
-    if count < 1:
-        raise ValueError("storyboard needs at least one frame")
-    fit_size(1, 1, max_w, max_h)
-    mime = media.identify(path)
-    if mime in media.VIDEO_MIMES:
-        frames: list[Frame] = []
-        with _open_video(path, mime, max_pixels) as video:
-            for index in _spaced(video.frame_count, count):
-                image = video.seek_read(index, max_w, max_h)
-                if image is not None:
-                    frames.append(Frame(index, video.time_of(index), image))
-        if not frames:
-            raise MediaError("video has no frames")
-        return frames
-    try:
-        with _open_frames_image(path, mime, max_pixels) as image:
-            if not media.is_animated(image):
-                return [Frame(0, 0.0, decode_for_display(path, max_w, max_h, max_pixels=max_pixels))]
-            wanted = set(_spaced(image.n_frames, count))
-            return list(_animation_frames(image, wanted, max_w, max_h))
-    except MediaError:
-        raise
-    except media.DECODE_ERRORS as exc:
-        raise MediaError(f"truncated or corrupt image: {media.describe_error(exc)}") from None
-
-
-def video_frame_at(
-    path: Path,
-    time_s: float,
-    max_w: int,
-    max_h: int,
-    *,
-    max_pixels: int = media.DEFAULT_MAX_PIXELS,
-) -> np.ndarray:
-    """The frame showing at ``time_s`` (clamped to the clip), fitted, unblurred.
-
-    Works for videos and animated images; a still image is itself at any time.
-    """
-    path = Path(path)
-    fit_size(1, 1, max_w, max_h)
-    time_s = max(0.0, float(time_s))
-    mime = media.identify(path)
-    if mime in media.VIDEO_MIMES:
-        with _open_video(path, mime, max_pixels) as video:
-            index = round(time_s * video.fps) if video.fps > 0 else 0
-            return video.frame_at_index(min(index, video.frame_count - 1), max_w, max_h)
-    try:
-        with _open_frames_image(path, mime, max_pixels) as image:
-            if media.is_animated(image):
-                elapsed = 0.0
-                for index in range(image.n_frames):
-                    image.seek(index)
-                    elapsed += media.frame_delay_s(image.info)
-                    if elapsed > time_s or index == image.n_frames - 1:
-                        rgb = media.to_rgb_array(ImageOps.exif_transpose(image))
-                        return _fit(rgb, max_w, max_h)
-    except MediaError:
-        raise
-    except media.DECODE_ERRORS as exc:
-        raise MediaError(f"truncated or corrupt image: {media.describe_error(exc)}") from None
-    return decode_for_display(path, max_w, max_h, max_pixels=max_pixels)
-
-
-def iter_frames(
-    path: Path,
-    max_w: int,
-    max_h: int,
-    *,
-    start_s: float = 0.0,
-    max_pixels: int = media.DEFAULT_MAX_PIXELS,
-) -> Iterator[Frame]:
-    """Frames in play order from ``start_s``, for playback on request.
-
-    One decoder stays open while the caller iterates (in its worker); each
-    frame comes back small and unblurred, like the storyboard's. A still
-    image yields itself once. Close the generator to stop early.
-    """
-    path = Path(path)
-    fit_size(1, 1, max_w, max_h)
-    start_s = max(0.0, float(start_s))
-    mime = media.identify(path)
-    if mime in media.VIDEO_MIMES:
-        with _open_video(path, mime, max_pixels) as video:
-            index = round(start_s * video.fps) if video.fps > 0 else 0
-            if index >= video.frame_count:
-                return
-            if index:
-                video.capture.set(cv2.CAP_PROP_POS_FRAMES, index)
-            while (image := video.read(max_w, max_h)) is not None:
-                yield Frame(index, video.time_of(index), image)
-                index += 1
-        return
-    try:
-        with _open_frames_image(path, mime, max_pixels) as image:
-            if not media.is_animated(image):
-                yield Frame(0, 0.0, decode_for_display(path, max_w, max_h, max_pixels=max_pixels))
-                return
-            yield from _animation_frames(image, None, max_w, max_h, start_s)
-    except MediaError:
-        raise
-    except media.DECODE_ERRORS as exc:
-        raise MediaError(f"truncated or corrupt image: {media.describe_error(exc)}") from None
 
 
 # ---------------------------------------------------------------- baseline
@@ -429,4 +223,4 @@ def naive_full_decode(
     if sigma > 0:
         rgb = cv2.GaussianBlur(rgb, (0, 0), sigma)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    return _fit(cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB), max_w, max_h)
+    return fit_to_box(cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB), max_w, max_h)

@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from review import settings
 from review.media.preview import BLUR_LEVELS, DEFAULT_BLUR_LEVEL
 from review.store import Store, User
-
-SETTING_KEY = "view"
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,7 @@ class ViewSettings:
             raise ValueError("auto re-blur must be a positive number of seconds")
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "ViewSettings":
+    def from_dict(cls, data: dict[str, Any] | None) -> ViewSettings:
         """Build from stored JSON, ignoring unknown keys and rejecting bad values."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in (data or {}).items() if k in known})
@@ -46,36 +45,52 @@ def stricter(floor: ViewSettings, wish: ViewSettings) -> ViewSettings:
     )
 
 
+def _valid(data: dict[str, Any]) -> dict[str, Any]:
+    ViewSettings.from_dict(data)  # refuses bad values
+    return data
+
+
+ORGANISATION_VIEW = settings.declare(
+    "view", settings.ORGANISATION, dict, {}, changed_by="lead", check=_valid,
+    describe=(
+        "The organisation's viewing floor (blur level, grey, reduced detail, auto re-blur): nobody sees less veiled."
+    ),
+)
+PERSONAL_VIEW = settings.declare(
+    "view", settings.PERSON, dict, {}, changed_by=settings.SELF, check=_valid,
+    describe="A person's own viewing wishes; only the parts stricter than the organisation's floor apply.",
+)
+
+
 def organisation(store: Store) -> ViewSettings:
-    return ViewSettings.from_dict(store.setting(SETTING_KEY))
+    return ViewSettings.from_dict(settings.read(store, ORGANISATION_VIEW))
 
 
 def effective(store: Store, user: User) -> ViewSettings:
     floor = organisation(store)
-    personal = store.setting(SETTING_KEY, user_id=user.id)
-    return stricter(floor, ViewSettings.from_dict({**asdict(floor), **(personal or {})}))
+    personal = settings.read(store, PERSONAL_VIEW, user=user)
+    return stricter(floor, ViewSettings.from_dict({**asdict(floor), **personal}))
 
 
 def save_personal(store: Store, user: User, wish: ViewSettings) -> ViewSettings:
     """Store a person's preference (as given) and return what will apply."""
-    store.set_setting(SETTING_KEY, asdict(wish), user_id=user.id, actor=user.name)
+    settings.write(store, user, PERSONAL_VIEW, asdict(wish))
     return effective(store, user)
 
 
 def save_organisation(store: Store, lead: User, floor: ViewSettings) -> None:
-    if not lead.has("lead"):
-        raise PermissionError("only a lead can change the organisation's viewing settings")
-    store.set_setting(SETTING_KEY, asdict(floor), actor=lead.name)
+    settings.write(store, lead, ORGANISATION_VIEW, asdict(floor))
 
 
 # ------------------------------------------------------ per-severity presets
 # A preset is a partial ViewSettings applied on top of what a person would
 # otherwise see, through ``stricter``: it can only add protection. The
 # organisation sets them (a lead); absent a setting these defaults apply.
-SEVERITY_SETTING_KEY = "view.severity"
 PRESET_SEVERITIES = ("low", "medium", "high", "severe")
 DEFAULT_SEVERITY_PRESETS: dict[str, dict[str, Any]] = {
-    "severe": {"blur_level": min(DEFAULT_BLUR_LEVEL + 1, len(BLUR_LEVELS) - 1), "grayscale": True, "auto_reblur_s": 5.0},
+    "severe": {
+        "blur_level": min(DEFAULT_BLUR_LEVEL + 1, len(BLUR_LEVELS) - 1), "grayscale": True, "auto_reblur_s": 5.0,
+    },
 }
 
 
@@ -93,9 +108,15 @@ def _check_presets(presets: dict[str, dict[str, Any]]) -> dict[str, dict[str, An
     return checked
 
 
+SEVERITY_PRESETS = settings.declare(
+    "view.severity", settings.ORGANISATION, dict, None, changed_by="lead", check=_check_presets,
+    describe="Stricter viewing per item severity (e.g. severe: more blur, grey, a shorter reveal).",
+)
+
+
 def severity_presets(store: Store) -> dict[str, dict[str, Any]]:
     """The organisation's per-severity presets (the defaults if a lead set none)."""
-    stored = store.setting(SEVERITY_SETTING_KEY)
+    stored = settings.read(store, SEVERITY_PRESETS)
     return _check_presets(stored) if stored is not None else {k: dict(v) for k, v in DEFAULT_SEVERITY_PRESETS.items()}
 
 
@@ -111,9 +132,7 @@ def for_severity(
 
 
 def save_severity_presets(store: Store, lead: User, presets: dict[str, dict[str, Any]]) -> None:
-    if not lead.has("lead"):
-        raise PermissionError("only a lead can change the organisation's per-severity viewing presets")
-    store.set_setting(SEVERITY_SETTING_KEY, _check_presets(presets), actor=lead.name)
+    settings.write(store, lead, SEVERITY_PRESETS, presets)
 
 
 __all__ = [

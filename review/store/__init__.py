@@ -1,28 +1,53 @@
-"""The review store: users, queues and items, over one SQLite file.
+"""The review store: the connection, users, queues, items and settings, over one SQLite file.
 
-``Store`` is the only door to the review tables for the rest of Veil. Each
-public method that writes is one transaction and appends its event, so the
-log and the data can never disagree.
+``Store`` is the door to the review tables for the rest of Veil. Each of
+its public methods that writes is one transaction and appends its event, so
+the log and the data can never disagree; ``store.transaction()`` lets a
+desk make several store calls one change.
+
+The SQL of the review domain lives in this package only, in the dialect
+SQLite and PostgreSQL share, one module per kind of row: :mod:`.items`,
+:mod:`.leases`, :mod:`.decisions`, :mod:`.queue_admin`, :mod:`.passphrases`,
+:mod:`.activity` (dashboard counts), :mod:`.wellbeing`, :mod:`.events` (the
+hash-chained log), :mod:`.schema` (migrations) and :mod:`.connection`
+(opening, transactions, and the driver's errors turned into Veil's).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import threading
 import json
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 import sqlite_utils
 
-from review.store import events
 from review.clock import Clock, SystemClock, iso, normalise, parse
-from review.store.connection import StoreError, backup, connect, write_transaction
-from review.store.schema import QUEUE_KINDS, ROLES, migrations as review_migrations
+from review.errors import StoreConflict, StoreUnavailable
+from review.store import events
+from review.store.connection import backup, connect, driver_errors, write_transaction
+from review.store.schema import QUEUE_KINDS, ROLES
+from review.store.schema import migrations as review_migrations
 
 SYSTEM_ACTOR = "system"
+
+
+class Refused(StoreConflict):
+    """A guarded write found the rows not as it requires, and wrote nothing.
+
+    ``reason`` names the guard that failed (``"held"``, ``"decided"`` …) and
+    ``detail`` what the caller needs to say why (a holder's name, a queue's
+    name); the domain turns it into its own error, in its own words.
+    """
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -85,7 +110,7 @@ class Store:
         *,
         clock: Clock | None = None,
         migration_sets: Sequence[sqlite_utils.Migrations] = (),
-    ) -> "Store":
+    ) -> Store:
         """Open the store, upgrading its schema (after a backup) if needed.
 
         *migration_sets* are the other domains' migrations (``audit``), run
@@ -96,34 +121,35 @@ class Store:
         db = connect(path)
         sets = [review_migrations, *migration_sets]
         try:
-            pending = [m.name for s in sets for m in s.pending(db)]
-            unknown = unknown_migrations(db, sets)
-        except Exception as exc:  # a corrupt or foreign file
+            with driver_errors(f"{path} is not a Veil store"):
+                pending = [m.name for s in sets for m in s.pending(db)]
+                unknown = unknown_migrations(db, sets)
+            if unknown:
+                raise StoreUnavailable(
+                    f"{path} was written by a newer Veil (unknown schema steps: {', '.join(unknown)}); "
+                    "upgrade Veil to open it"
+                )
+            with driver_errors(f"{path} could not be upgraded"):
+                if pending and existed and db["_sqlite_migrations"].exists():
+                    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S")
+                    backup(db, path.with_name(f"{path.name}.before-upgrade-{stamp}.bak"))
+                for migration_set in sets:
+                    migration_set.apply(db)
+        except BaseException:
             db.close()
-            raise StoreError(f"{path} is not a Veil store: {exc}") from exc
-        if unknown:
-            db.close()
-            raise StoreError(
-                f"{path} was written by a newer Veil (unknown schema steps: {', '.join(unknown)}); "
-                "upgrade Veil to open it"
-            )
-        if pending and existed and db["_sqlite_migrations"].exists():
-            stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
-            backup(db, path.with_name(f"{path.name}.before-upgrade-{stamp}.bak"))
-        for migration_set in sets:
-            migration_set.apply(db)
+            raise
         return cls(db, path, clock or SystemClock())
 
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def second_connection(self) -> "Store":
+    def second_connection(self) -> Store:
         """Another connection to the same file, for a background thread.
 
         SQLite connections must not be shared across threads at once; a
@@ -158,17 +184,21 @@ class Store:
         changed, self._changed = frozenset(self._changed), set()
         return changed
 
-    def log(self, actor: str, kind: str, subject: str = "", payload: dict | None = None) -> int:
+    def log(self, actor: str, kind: str, subject: str = "", payload: dict[str, Any] | None = None) -> int:
         """Append an event; must be called inside :meth:`transaction`."""
         self._changed.add(kind.split(".", 1)[0])
         return events.append(self.db, at=self.now(), actor=actor, kind=kind, subject=subject, payload=payload)
 
     # ---------------------------------------------------------------- users
-    def add_user(self, name: str, roles: Iterable[str], display_name: str | None = None, *, actor: str = SYSTEM_ACTOR) -> User:
+    def add_user(
+        self, name: str, roles: Iterable[str], display_name: str | None = None, *, actor: str = SYSTEM_ACTOR
+    ) -> User:
         roles = tuple(dict.fromkeys(roles))
         bad = [r for r in roles if r not in ROLES]
         if not roles or bad:
-            raise ValueError(f"roles must be a non-empty subset of {', '.join(ROLES)} (got {', '.join(roles) or 'none'})")
+            raise ValueError(
+                f"roles must be a non-empty subset of {', '.join(ROLES)} (got {', '.join(roles) or 'none'})"
+            )
         if not name.strip():
             raise ValueError("a user needs a name")
         with self.transaction():
@@ -211,7 +241,8 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [name, kind, description, priority, sla_seconds, escalation_id, self.now()],
             )
-            self.log(actor, "queue.created", f"queue:{name}", {"kind": kind, "priority": priority, "sla_seconds": sla_seconds})
+            self.log(actor, "queue.created", f"queue:{name}",
+                     {"kind": kind, "priority": priority, "sla_seconds": sla_seconds})
         return self.queue(name)
 
     def queue(self, name: str) -> Queue:
@@ -267,7 +298,8 @@ class Store:
             # Stored times are always canonical: "…08:00:00Z" would sort after
             # "…08:00:00.500Z" as text and break due/breach comparisons.
             received = normalise(row["received_at"])
-            due = normalise(row["due_at"]) if row.get("due_at") else iso(parse(received) + _dt.timedelta(seconds=sla[row["queue_id"]]))
+            due = (normalise(row["due_at"]) if row.get("due_at")
+                   else iso(parse(received) + _dt.timedelta(seconds=sla[row["queue_id"]])))
             prepared.append(
                 [
                     row["external_id"], row["queue_id"], row["kind"], row.get("media_path"), row.get("media_type"),
@@ -277,15 +309,14 @@ class Store:
                 ]
             )
         with self.transaction():
-            before = self.db.execute("SELECT total_changes()").fetchone()[0]
-            self.db.conn.executemany(
+            # rowcount sums the rows each execution inserted; a skipped row inserts none.
+            added = self.db.conn.executemany(
                 "INSERT INTO items (external_id, queue_id, kind, media_path, media_type, text, metadata, severity,"
                 " priority, content_sha256, phash, received_at, due_at, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (queue_id, external_id) DO NOTHING",
                 prepared,
-            )
-            added = self.db.execute("SELECT total_changes()").fetchone()[0] - before
+            ).rowcount if prepared else 0
             self.log(actor, "items.imported", source, {"rows": len(prepared), "added": added})
         return added
 
@@ -310,14 +341,19 @@ class Store:
         row = self.db.execute("SELECT value FROM settings WHERE user_id = ? AND key = ?", [user_id, key]).fetchone()
         return json.loads(row[0]) if row else default
 
-    def set_setting(self, key: str, value: Any, *, user_id: int = 0, actor: str = SYSTEM_ACTOR) -> None:
+    def set_setting(
+        self, key: str, value: Any, *, user_id: int = 0, actor: str = SYSTEM_ACTOR, secret: bool = False
+    ) -> None:
+        """Store a setting and log its old and new value (neither, for a *secret* one)."""
         with self.transaction():
+            old = self.setting(key, user_id=user_id)
             self.db.execute(
                 "INSERT INTO settings (user_id, key, value, updated_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
                 [user_id, key, json.dumps(value), self.now()],
             )
-            self.log(actor, "setting.changed", f"setting:{user_id}:{key}", {"value": value})
+            payload = {"secret": True} if secret else {"old": old, "value": value}
+            self.log(actor, "setting.changed", f"setting:{user_id}:{key}", payload)
 
 
 _QUEUE_COLUMNS = "id, name, kind, description, priority, sla_seconds, paused, escalation_queue_id"
@@ -335,7 +371,11 @@ def unknown_migrations(db: sqlite_utils.Database, sets: Sequence[sqlite_utils.Mi
     """Applied migrations this Veil does not know: the store is from a newer version."""
     known = {(s.name, m.name) for s in sets for m in s._migrations}
     names = {s.name for s in sets}
+    return [f"{s}/{n}" for s, n in applied_migrations(db) if s in names and (s, n) not in known]
+
+
+def applied_migrations(db: sqlite_utils.Database) -> list[tuple[str, str]]:
+    """(migration set, name) of every schema step applied to the store, oldest first."""
     if not db["_sqlite_migrations"].exists():
         return []
-    applied = db.execute("SELECT migration_set, name FROM _sqlite_migrations").fetchall()
-    return [f"{s}/{n}" for s, n in applied if s in names and (s, n) not in known]
+    return [(r[0], r[1]) for r in db.execute("SELECT migration_set, name FROM _sqlite_migrations ORDER BY id")]

@@ -30,7 +30,13 @@ def row_hash(prev_hash: str, row_id: int, at: str, actor: str, kind: str, subjec
 
 
 def append(
-    db: sqlite_utils.Database, *, at: str, actor: str, kind: str, subject: str = "", payload: dict | None = None
+    db: sqlite_utils.Database,
+    *,
+    at: str,
+    actor: str,
+    kind: str,
+    subject: str = "",
+    payload: dict[str, Any] | None = None,
 ) -> int:
     """Append one event; call inside the write transaction of the change it records."""
     if not db.conn.in_transaction:
@@ -60,7 +66,9 @@ def verify_chain(db: sqlite_utils.Database) -> tuple[int, ChainBreak | None]:
     cursor = db.execute("SELECT id, at, actor, kind, subject, payload, prev_hash, hash FROM events ORDER BY id")
     for row_id, at, actor, kind, subject, payload, prev_hash, stored in cursor:
         if prev_hash != prev:
-            return checked, ChainBreak(row_id, "its prev_hash does not match the row before it (a row was removed or inserted)")
+            return checked, ChainBreak(
+                row_id, "its prev_hash does not match the row before it (a row was removed or inserted)"
+            )
         if row_hash(prev_hash, row_id, at, actor, kind, subject, payload) != stored:
             return checked, ChainBreak(row_id, "its content does not match its hash (the row was edited)")
         prev = stored

@@ -193,7 +193,7 @@ def m005_wellbeing(db: sqlite_utils.Database) -> None:
     holds a lead's lift of a person's daily severe budget, with the reason
     (required). ``wellbeing_checkins`` holds the optional 1–5 "how are you"
     answers: private to the person; leads only ever get aggregates over
-    enough people (``review.wellbeing.team_checkins``).
+    enough people (``review.wellbeing.checkins.team_checkins``).
     """
     db.executescript(
         """

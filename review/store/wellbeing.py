@@ -2,16 +2,22 @@
 
 Plain standard SQL only (no JSON functions): ``details`` is decoded in
 Python, so the same queries run on PostgreSQL later. Every write is one
-transaction that also appends its hash-chained ``events`` row.
+transaction; each appends its hash-chained ``events`` row, except the
+exposure rows (one per item shown, far too many for the log), which note
+their change with ``store.mark_changed("wellbeing")`` instead.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from review.store import Store, User
+
+if TYPE_CHECKING:  # the tracker's record; the store never needs it at run time
+    from review.wellbeing.exposure import ExposureRecord
 
 EVENT_KINDS = (
     "prompted_banner", "prompted_dialog", "snoozed", "break_started", "break_taken", "break_enforced",
@@ -71,7 +77,9 @@ class ExposureSums:
 
 
 # ---------------------------------------------------------------- events
-def add_event(store: Store, user: User, kind: str, details: dict[str, Any] | None = None, *, actor: str | None = None) -> None:
+def add_event(
+    store: Store, user: User, kind: str, details: dict[str, Any] | None = None, *, actor: str | None = None
+) -> None:
     """One row in ``wellbeing_events`` and its ``events`` entry, in one transaction."""
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown wellbeing event {kind!r}")
@@ -85,7 +93,10 @@ def add_event(store: Store, user: User, kind: str, details: dict[str, Any] | Non
         store.log(actor or user.name, f"wellbeing.{kind}", f"user:{user.name}", details)
 
 
-def events(store: Store, *, day: str, user_id: int | None = None, kinds: Iterable[str] | None = None) -> list[WellbeingEvent]:
+def events(
+    store: Store, *, day: str, user_id: int | None = None, kinds: Iterable[str] | None = None
+) -> list[WellbeingEvent]:
+    """A day's wellbeing events, in time order; only *user_id*'s and only *kinds* when given."""
     sql = "SELECT user_id, at, day, kind, details FROM wellbeing_events WHERE day = ?"
     params: list[Any] = [day]
     if user_id is not None:
@@ -138,7 +149,8 @@ def add_checkin(store: Store, user: User, score: int) -> None:
     at = store.now()
     with store.transaction():
         store.db.execute(
-            "INSERT INTO wellbeing_checkins (user_id, at, day, score) VALUES (?, ?, ?, ?)", [user.id, at, at[:10], score]
+            "INSERT INTO wellbeing_checkins (user_id, at, day, score) VALUES (?, ?, ?, ?)",
+            [user.id, at, at[:10], score],
         )
         store.db.execute(
             "INSERT INTO wellbeing_events (user_id, at, day, kind, details) VALUES (?, ?, ?, 'checkin', '{}')",
@@ -164,6 +176,23 @@ def checkin_scores(store: Store, first_day: str, last_day: str) -> list[tuple[in
 
 
 # --------------------------------------------------------------- exposure
+def add_exposure(store: Store, user: User, session_id: str, record: ExposureRecord) -> None:
+    """One item's exposure row and its reveals, in one transaction (no event: see the module docstring)."""
+    with store.transaction():
+        store.db.execute(
+            "INSERT INTO exposure (user_id, item_id, session_id, day, started_at, ended_at, blurred_ms, revealed_ms,"
+            " region_ms, video_ms, severity, category) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [user.id, record.item_id, session_id, record.started_at[:10], record.started_at, record.ended_at,
+             record.blurred_ms, record.revealed_ms, record.region_ms, record.video_ms, record.severity,
+             record.category],
+        )
+        store.db.conn.executemany(
+            "INSERT INTO reveals (user_id, item_id, started_at, duration_ms, kind) VALUES (?, ?, ?, ?, ?)",
+            [[user.id, record.item_id, r.started_at, r.duration_ms, r.kind] for r in record.reveals],
+        )
+    store.mark_changed("wellbeing")
+
+
 def exposure_rows(store: Store, user_id: int, day: str) -> list[ExposureRow]:
     """One person's exposure rows of the day, in time order (to resume the coach's counters)."""
     rows = store.db.execute(

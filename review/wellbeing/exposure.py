@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from review.clock import Clock, iso
-from review.store import Store, User
 
 RevealKind = Literal["whole", "region"]
 
@@ -126,28 +125,3 @@ class ExposureTracker:
         if record is not None:
             record.ended_at = iso(self.clock.now())
         return record
-
-
-def save(store: Store, user: User, session_id: str, record: ExposureRecord) -> None:
-    """Write one item's exposure and its reveals, in one transaction."""
-    with store.transaction():
-        store.db.execute(
-            "INSERT INTO exposure (user_id, item_id, session_id, day, started_at, ended_at, blurred_ms, revealed_ms,"
-            " region_ms, video_ms, severity, category) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [user.id, record.item_id, session_id, record.started_at[:10], record.started_at, record.ended_at,
-             record.blurred_ms, record.revealed_ms, record.region_ms, record.video_ms, record.severity, record.category],
-        )
-        store.db.conn.executemany(
-            "INSERT INTO reveals (user_id, item_id, started_at, duration_ms, kind) VALUES (?, ?, ?, ?, ?)",
-            [[user.id, record.item_id, r.started_at, r.duration_ms, r.kind] for r in record.reveals],
-        )
-
-
-def today_totals(store: Store, user: User) -> dict[str, int]:
-    """Today's (UTC) sums for the meter: blurred, revealed, region, video ms and items."""
-    row = store.db.execute(
-        "SELECT COUNT(*), COALESCE(SUM(blurred_ms), 0), COALESCE(SUM(revealed_ms), 0), COALESCE(SUM(region_ms), 0),"
-        " COALESCE(SUM(video_ms), 0) FROM exposure WHERE user_id = ? AND day = ?",
-        [user.id, store.now()[:10]],
-    ).fetchone()
-    return dict(zip(("items", "blurred_ms", "revealed_ms", "region_ms", "video_ms"), row))

@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 
 from audit import audits, disputes, sampling
-from audit.metrics import assembly as report
 from audit.disputes import DisputeError
+from audit.metrics import assembly as report
 from review import decisions
 
 
@@ -23,7 +23,8 @@ def _audit(store, moderator, verdict, *, auditor="dan", error=("over_enforcement
     """One audited decision; returns the audit id."""
     queue = store.queue("spam") if any(q.name == "spam" for q in store.queues()) else store.add_queue("spam")
     n = store.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
-    store.add_items([{"external_id": f"i{n}", "queue_id": queue.id, "kind": "text", "received_at": "2026-01-01T00:00:00Z"}])
+    store.add_items([{"external_id": f"i{n}", "queue_id": queue.id, "kind": "text",
+                      "received_at": "2026-01-01T00:00:00Z"}])
     item_id = store.db.execute("SELECT MAX(id) FROM items").fetchone()[0]
     decision_id = decisions.record_past_decision(store, item_id=item_id, user=moderator, action="remove",
                                                  labels=["harassment"], decided_at="2026-01-02T10:00:00Z")

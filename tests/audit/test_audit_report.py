@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from audit import audits, calibration, gold, metrics, sampling
+from audit import audits, calibration, gold, metrics, plans, sampling
 from audit.metrics import assembly as report
 from desktop import wiring
 from desktop.main import main
@@ -148,7 +148,8 @@ def test_an_empty_store_reports_undefined_not_zero(store, team):
     built = report.build(store)
     assert built["groups"] == []
     overall = built["overall"]
-    assert (overall["n"], overall["accuracy"], overall["accuracy_ci95"], overall["cohen_kappa"]) == (0, None, None, None)
+    assert (overall["n"], overall["accuracy"], overall["accuracy_ci95"], overall["cohen_kappa"]) == (
+        0, None, None, None)
     assert overall["mean_score"] is None and overall["trend"] == []
 
 
@@ -158,7 +159,10 @@ def test_since_and_until_select_decision_times_inclusively(store, team):
     _audit(store, at="2026-01-05T00:00:00.000Z")
     _audit(store, at="2026-01-06T23:59:59.999Z", correct=False)
     _audit(store, at="2026-01-07T00:00:00.000Z")
-    n = lambda **kw: report.build(store, **kw)["overall"]["n"]
+
+    def n(**kw):
+        return report.build(store, **kw)["overall"]["n"]
+
     assert n(since="2026-01-05", until="2026-01-06") == 2
     assert n(since="2026-01-05T00:00:00.001Z") == 2
     assert n(until="2026-01-05T00:00:00Z") == 2
@@ -262,7 +266,8 @@ def test_cli_metrics_table(store_file, capsys):
     assert main(["metrics", "--store", str(store_file)]) == 0
     out = capsys.readouterr().out
     assert "QA metrics by moderator" in out and "95% CI" in out
-    lines = {line.split()[0]: line for line in out.splitlines() if line.split() and line.split()[0] in ("ana", "ben", "all")}
+    lines = {line.split()[0]: line for line in out.splitlines()
+             if line.split() and line.split()[0] in ("ana", "ben", "all")}
     assert "0.0%" in lines["ana"] and "100.0%" in lines["ben"] and "66.7%" in lines["all"]
     assert main(["metrics", "--store", str(store_file), "--until", "2026-01-01"]) == 0
     assert "No audited decisions" in capsys.readouterr().out
@@ -289,7 +294,7 @@ def test_cli_sample(tmp_path, capsys):
         for _ in range(10):
             decisions.record_past_decision(store, item_id=_item(store), user="ana", action="remove",
                                            labels=["harassment"], decided_at="2026-01-19T10:00:00Z")
-        sampling.save_plan(store, "lee", "all", rate=1.0, seed="s", starts_at="2026-01-01")
+        plans.save_plan(store, "lee", "all", rate=1.0, seed="s", starts_at="2026-01-01")
     assert main(["sample", "--store", str(path), "--plan", "nope"]) == 2
     assert "no sampling plan" in capsys.readouterr().err
     assert main(["sample", "--store", str(path), "--lead", "ana"]) == 2

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.stats import binom
 
-from audit import audits, sampling
-from audit.sampling import PlanError
+from audit import audits, plans, sampling
+from audit.plans import PlanError
 from desktop import wiring
 from review import decisions, serving, taxonomy
 from review.clock import FakeClock
@@ -27,7 +27,8 @@ def _decide(store, queue, specs):
     start = store.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
     store.add_items([{"external_id": f"i{start + n}", "queue_id": queue.id, "kind": "text",
                       "received_at": "2026-01-01T00:00:00Z"} for n in range(len(specs))])
-    items = [r[0] for r in store.db.execute("SELECT id FROM items WHERE queue_id = ? ORDER BY id", [queue.id])][-len(specs):]
+    rows = store.db.execute("SELECT id FROM items WHERE queue_id = ? ORDER BY id", [queue.id])
+    items = [r[0] for r in rows][-len(specs):]
     ids = []
     with store.transaction():
         for item_id, (user, at, extra) in zip(items, specs):
@@ -56,7 +57,7 @@ def test_rate_is_within_the_binomial_band_for_every_seed(store, team):
     low, high = binom.ppf(0.0005, 4000, 0.05), binom.ppf(0.9995, 4000, 0.05)
     counts = []
     for seed in range(8):
-        plan = sampling.save_plan(store, "lee", "qa", rate=0.05, seed=str(seed), starts_at="2026-01-01")
+        plan = plans.save_plan(store, "lee", "qa", rate=0.05, seed=str(seed), starts_at="2026-01-01")
         chosen = sampling.choose(store, plan, FakeClock("2026-01-06T00:00:00Z").now())
         assert set(chosen.values()) == {"rate"}
         assert low <= len(chosen) <= high, (seed, len(chosen))
@@ -69,7 +70,7 @@ def test_rate_is_within_the_binomial_band_for_every_seed(store, team):
 def test_a_run_stores_the_sample_and_a_second_run_draws_nothing_more(store, team):
     queue = store.add_queue("spam")
     _decide(store, queue, [("ana", _days(n), {}) for n in range(400)])
-    sampling.save_plan(store, "lee", "qa", rate=0.1, seed="s", starts_at="2026-01-01")
+    plans.save_plan(store, "lee", "qa", rate=0.1, seed="s", starts_at="2026-01-01")
     first = sampling.run_plans(store, "lee")
     assert len(first[0].samples) == len(_sampled(store)) > 0
     assert all(s.state == "open" and s.plan == "qa" for s in first[0].samples)
@@ -82,7 +83,7 @@ def test_strata_give_each_stratum_its_share_exactly(store, team):
     big, small = store.add_queue("big"), store.add_queue("small")
     _decide(store, big, [("ana", _days(n), {}) for n in range(1000)])
     _decide(store, small, [("ben", _days(n), {}) for n in range(25)])
-    sampling.save_plan(store, "lee", "qa", rate=0.1, strata={"by": "queue"}, seed="s", starts_at="2026-01-01")
+    plans.save_plan(store, "lee", "qa", rate=0.1, strata={"by": "queue"}, seed="s", starts_at="2026-01-01")
     result = sampling.run_plans(store, "lee")[0]
     per_queue = Counter(s.queue for s in result.samples)
     assert per_queue == {"big": 100, "small": 3}  # round(0.1 × 25) = 3: a small queue is never skipped by chance
@@ -101,7 +102,7 @@ def test_strata_by_action_and_label(store, team, by, expected):
     queue = store.add_queue("spam")
     _decide(store, queue, [("ana", _days(n), {}) for n in range(200)])
     _decide(store, queue, [("ana", _days(n), {"action": "no_violation", "labels": []}) for n in range(50)])
-    sampling.save_plan(store, "lee", "qa", rate=0.1, strata=by, seed="s", starts_at="2026-01-01")
+    plans.save_plan(store, "lee", "qa", rate=0.1, strata=by, seed="s", starts_at="2026-01-01")
     result = sampling.run_plans(store, "lee")[0]
     rows = dict(store.db.execute("SELECT id, action FROM decisions").fetchall())
     key = (lambda s: rows[s.decision_id]) if by == "action" else \
@@ -114,20 +115,21 @@ def test_daily_minimum_per_moderator_tops_up_completed_days_only(store, team):
     queue = store.add_queue("spam")
     _decide(store, queue, [("ana", _days(n, 1), {}) for n in range(5)] + [("ana", _days(0, 2), {})]
             + [("ben", _days(n, 1), {}) for n in range(3)] + [("ben", _days(n, 3), {}) for n in range(4)])
-    sampling.save_plan(store, "lee", "qa", rate=0.0, min_per_moderator_per_day=2, seed="s", starts_at="2026-01-01")
+    plans.save_plan(store, "lee", "qa", rate=0.0, min_per_moderator_per_day=2, seed="s", starts_at="2026-01-01")
     result = sampling.run_plans(store, "lee", now="2026-01-03T12:00:00Z")[0]
     per_day = Counter((s.moderator, _decided(store, s.decision_id)[:10]) for s in result.samples)
     assert per_day == {("ana", "2026-01-01"): 2, ("ana", "2026-01-02"): 1, ("ben", "2026-01-01"): 2}
     assert {s.reason for s in result.samples} == {"minimum"}
     # the next day, Jan 3 is complete and gets its two
     result = sampling.run_plans(store, "lee", now="2026-01-04T00:00:01Z")[0]
-    assert Counter((s.moderator, _decided(store, s.decision_id)[:10]) for s in result.samples) == {("ben", "2026-01-03"): 2}
+    days = Counter((s.moderator, _decided(store, s.decision_id)[:10]) for s in result.samples)
+    assert days == {("ben", "2026-01-03"): 2}
 
 
 def test_the_minimum_counts_what_the_rate_already_drew(store, team):
     queue = store.add_queue("spam")
     _decide(store, queue, [("ana", _days(n, 1), {}) for n in range(60)])
-    sampling.save_plan(store, "lee", "qa", rate=0.5, min_per_moderator_per_day=3, seed="s", starts_at="2026-01-01")
+    plans.save_plan(store, "lee", "qa", rate=0.5, min_per_moderator_per_day=3, seed="s", starts_at="2026-01-01")
     result = sampling.run_plans(store, "lee", now="2026-01-02T00:00:00Z")[0]
     assert "minimum" not in result.by_reason() and len(result.samples) > 3
 
@@ -140,7 +142,7 @@ def _decided(store, decision_id):
 def test_new_moderators_first_decisions_are_boosted(store, team):
     queue = store.add_queue("spam")
     ids = _decide(store, queue, [("ana", _days(n), {}) for n in range(30)] + [("ben", _days(n), {}) for n in range(30)])
-    sampling.save_plan(store, "lee", "qa", rate=0.0, boosts={"new": {"first": 10, "rate": 1.0}}, seed="s",
+    plans.save_plan(store, "lee", "qa", rate=0.0, boosts={"new": {"first": 10, "rate": 1.0}}, seed="s",
                        starts_at="2026-01-01")
     result = sampling.run_plans(store, "lee")[0]
     assert sorted(s.decision_id for s in result.samples) == ids[:10] + ids[30:40]
@@ -151,7 +153,7 @@ def test_fast_decisions_are_boosted_to_their_rate(store, team):
     queue = store.add_queue("spam")
     fast = _decide(store, queue, [("ana", _days(n), {"handle_ms": 1500}) for n in range(2000)])
     _decide(store, queue, [("ana", _days(n), {"handle_ms": 20_000}) for n in range(2000)])
-    sampling.save_plan(store, "lee", "qa", rate=0.05, boosts={"fast": {"seconds": 3, "rate": 0.5}}, seed="s",
+    plans.save_plan(store, "lee", "qa", rate=0.05, boosts={"fast": {"seconds": 3, "rate": 0.5}}, seed="s",
                        starts_at="2026-01-01")
     result = sampling.run_plans(store, "lee")[0]
     drawn_fast = [s for s in result.samples if s.decision_id in set(fast)]
@@ -174,7 +176,7 @@ def test_escalations_and_reversed_decisions_are_boosted(store, team, clock):
     first = decisions.decide(store, policy, team["ben"], item.id, action="no_violation")
     decisions.undo(store, team["ben"], first.id)
     second = decisions.decide(store, policy, team["ben"], item.id, action="remove", labels=["harassment"])
-    sampling.save_plan(store, "lee", "qa", rate=0.0, seed="s", starts_at="2026-01-01",
+    plans.save_plan(store, "lee", "qa", rate=0.0, seed="s", starts_at="2026-01-01",
                        boosts={"escalation": {"rate": 1.0}, "reversed": {"rate": 1.0}})
     result = sampling.run_plans(store, "lee")[0]
     assert {s.decision_id: s.reason for s in result.samples} == {
@@ -187,14 +189,14 @@ def test_plan_validation_and_roles(store, team):
                 {"rate": 0.1, "strata": "colour"}, {"rate": 0.1, "boosts": {"slow": {"rate": 1}}},
                 {"rate": 0.1, "boosts": {"fast": {"rate": 0.5}}}, {"rate": 0.1, "queues": ["nope"]}):
         with pytest.raises(PlanError):
-            sampling.save_plan(store, "lee", "qa", **bad)
+            plans.save_plan(store, "lee", "qa", **bad)
     with pytest.raises(PermissionError, match="lead"):
-        sampling.save_plan(store, "ana", "qa", rate=0.1)
+        plans.save_plan(store, "ana", "qa", rate=0.1)
     with pytest.raises(PermissionError, match="lead"):
         sampling.run_plans(store, "cat")
-    plan = sampling.save_plan(store, "lee", "qa", rate=0.1, queues=["spam"])
+    plan = plans.save_plan(store, "lee", "qa", rate=0.1, queues=["spam"])
     assert plan.queues == ("spam",) and len(plan.seed) == 16  # a random seed, stored
-    assert sampling.save_plan(store, "lee", "qa", rate=0.2).seed == plan.seed  # kept on edit
+    assert plans.save_plan(store, "lee", "qa", rate=0.2).seed == plan.seed  # kept on edit
 
 
 # ---------------------------------------------------------- reproducibility
@@ -204,7 +206,7 @@ def _store_with(tmp_path: Path, name: str, n: int):
     queue = store.add_queue("spam")
     _decide(store, queue, [(("ana", "ben")[k % 2], _days(k, 1 + k % 5), {"handle_ms": 1000 * (k % 30)})
                            for k in range(n)])
-    sampling.save_plan(store, "lee", "qa", rate=0.07, min_per_moderator_per_day=1, seed="fixed",
+    plans.save_plan(store, "lee", "qa", rate=0.07, min_per_moderator_per_day=1, seed="fixed",
                        starts_at="2026-01-01", boosts={"fast": {"seconds": 4, "rate": 0.3}})
     return store
 
@@ -214,8 +216,8 @@ def test_same_seed_and_data_give_the_same_sample(tmp_path):
         sampling.run_plans(a, "lee")
         sampling.run_plans(b, "lee")
         assert _sampled(a) == _sampled(b) and len(_sampled(a)) > 50
-        sampling.save_plan(b, "lee", "other", rate=0.07, seed="another", starts_at="2026-01-01")
-        plan = sampling.plan(b, "other")
+        plans.save_plan(b, "lee", "other", rate=0.07, seed="another", starts_at="2026-01-01")
+        plan = plans.plan(b, "other")
         assert set(sampling.choose(b, plan, b.clock.now())) != set(_sampled(a))
 
 
@@ -231,7 +233,10 @@ def test_new_data_does_not_reshuffle_earlier_choices(tmp_path):
         assert {k: after[k] for k in before} == before  # nothing earlier dropped or relabelled
         # rate and boost picks depend only on each decision: identical to sampling everything at once
         sampling.run_plans(whole, "lee")
-        rate_picks = lambda s: {k for k, v in _sampled(s).items() if v != "minimum"}
+
+        def rate_picks(s):
+            return {k for k, v in _sampled(s).items() if v != "minimum"}
+
         assert rate_picks(grown) == rate_picks(whole)
 
 
@@ -251,7 +256,7 @@ def test_only_current_decisions_of_closed_items_not_gold_are_sampled(store, team
     undone_item = serving.claim_next(store, team["ben"], ["spam"])
     undone = decisions.decide(store, policy, team["ben"], undone_item.id, action="no_violation")
     decisions.undo(store, team["ben"], undone.id)
-    sampling.save_plan(store, "lee", "qa", rate=1.0, seed="s", starts_at="2026-01-01")
+    plans.save_plan(store, "lee", "qa", rate=1.0, seed="s", starts_at="2026-01-01")
     drawn = set(_sampled(store)) | {s.decision_id for s in sampling.run_plans(store, "lee")[0].samples}
     assert drawn == set(ids[1:])  # not the gold item, the pending escalation, the undone decision
     assert escalated.id not in drawn and undone.id not in drawn
@@ -262,7 +267,7 @@ def test_queue_filter_and_start_time(store, team):
     in_spam = _decide(store, spam, [("ana", _days(n, 3), {}) for n in range(5)])
     _decide(store, spam, [("ana", _days(n, 1), {}) for n in range(5)])
     _decide(store, hate, [("ana", _days(n, 3), {}) for n in range(5)])
-    sampling.save_plan(store, "lee", "qa", rate=1.0, seed="s", starts_at="2026-01-02", queues=["spam"])
+    plans.save_plan(store, "lee", "qa", rate=1.0, seed="s", starts_at="2026-01-02", queues=["spam"])
     assert {s.decision_id for s in sampling.run_plans(store, "lee")[0].samples} == set(in_spam)
 
 
@@ -270,17 +275,18 @@ def test_queue_filter_and_start_time(store, team):
 def test_due_plans_run_once_per_period(store, team, clock):
     queue = store.add_queue("spam")
     _decide(store, queue, [("ana", _days(n, 4), {}) for n in range(100)])
-    sampling.save_plan(store, "lee", "daily", rate=0.2, seed="s", starts_at="2026-01-01")
-    sampling.save_plan(store, "lee", "off", rate=1.0, seed="s", starts_at="2026-01-01", active=False)
+    plans.save_plan(store, "lee", "daily", rate=0.2, seed="s", starts_at="2026-01-01")
+    plans.save_plan(store, "lee", "off", rate=1.0, seed="s", starts_at="2026-01-01", active=False)
     assert [r.plan for r in sampling.run_due_plans(store, "2026-01-05T10:00:00Z")] == ["daily"]
     assert sampling.run_due_plans(store, "2026-01-05T23:59:00Z") == []
     _decide(store, queue, [("ana", _days(n, 5, 12), {}) for n in range(100)])
     assert sampling.run_due_plans(store, "2026-01-05T23:59:59Z") == []
     later = sampling.run_due_plans(store, "2026-01-06T00:01:00Z")
     assert [r.plan for r in later] == ["daily"] and later[0].samples
-    assert sampling.plan(store, "daily").last_period == "2026-01-06"
+    assert plans.plan(store, "daily").last_period == "2026-01-06"
     assert all(s.plan == "daily" for s in sampling.samples(store))
-    assert store.db.execute("SELECT DISTINCT actor FROM events WHERE kind = 'audit.sampled'").fetchall() == [("system",)]
+    actors = store.db.execute("SELECT DISTINCT actor FROM events WHERE kind = 'audit.sampled'").fetchall()
+    assert actors == [("system",)]
 
 
 # ---------------------------------------------------------- assignment
@@ -288,7 +294,7 @@ def test_assignment_balances_auditors_and_never_the_moderator(store):
     _team(store, ana=["moderator", "auditor"], ben=["moderator", "auditor"], cat=["auditor"], lee=["lead"])
     queue = store.add_queue("spam")
     _decide(store, queue, [(("ana", "ben")[n % 2], _days(n), {}) for n in range(60)])
-    sampling.save_plan(store, "lee", "qa", rate=1.0, seed="s", starts_at="2026-01-01")
+    plans.save_plan(store, "lee", "qa", rate=1.0, seed="s", starts_at="2026-01-01")
     result = sampling.run_plans(store, "lee")[0]
     assert all(s.auditor and s.auditor != s.moderator for s in result.samples)
     assert max(Counter(s.auditor for s in result.samples).values()) == 20
@@ -298,7 +304,7 @@ def test_the_only_auditor_never_gets_their_own_decisions(store):
     _team(store, ana=["moderator", "auditor"], ben=["moderator"], lee=["lead"])
     queue = store.add_queue("spam")
     _decide(store, queue, [(("ana", "ben")[n % 2], _days(n), {}) for n in range(10)])
-    sampling.save_plan(store, "lee", "qa", rate=1.0, seed="s", starts_at="2026-01-01")
+    plans.save_plan(store, "lee", "qa", rate=1.0, seed="s", starts_at="2026-01-01")
     result = sampling.run_plans(store, "lee")[0]
     assert {(s.moderator, s.auditor) for s in result.samples} == {("ana", None), ("ben", "ana")}
     worked = []
@@ -330,7 +336,7 @@ def test_property_nobody_ever_audits_their_own_decision(roles, work, rate, seed)
             queue = store.add_queue("spam")
             _decide(store, queue, [(people[who % len(people)].name, _days(n, 1 + day), {})
                                    for n, (who, day) in enumerate(work)])
-            sampling.save_plan(store, lead, "qa", rate=rate, min_per_moderator_per_day=1, seed=str(seed),
+            plans.save_plan(store, lead, "qa", rate=rate, min_per_moderator_per_day=1, seed=str(seed),
                                starts_at="2026-01-01")
             sampling.run_plans(store, lead)
             auditors = [p for p in people if p.has("auditor")]
@@ -361,11 +367,11 @@ def test_property_nobody_ever_audits_their_own_decision(roles, work, rate, seed)
 def test_editing_a_plan_keeps_its_start_and_a_bad_start_is_a_plan_error(store, team, clock):
     """Regression: re-saving a plan (say, a new rate) moved starts_at to now, dropping today's decisions."""
     queue = store.add_queue("spam")
-    plan = sampling.save_plan(store, "lee", "qa", rate=0.1, seed="s", starts_at="2026-01-01")
+    plan = plans.save_plan(store, "lee", "qa", rate=0.1, seed="s", starts_at="2026-01-01")
     clock.advance(3600)
-    edited = sampling.save_plan(store, "lee", "qa", rate=1.0)
+    edited = plans.save_plan(store, "lee", "qa", rate=1.0)
     assert edited.starts_at == plan.starts_at == "2026-01-01T00:00:00.000Z"
     ids = _decide(store, queue, [("ana", "2026-01-05T09:30:00.000Z", {})])
     assert {s.decision_id for s in sampling.run_plans(store, "lee")[0].samples} == set(ids)
     with pytest.raises(PlanError, match="starts_at"):
-        sampling.save_plan(store, "lee", "other", rate=0.1, starts_at="yesterday")
+        plans.save_plan(store, "lee", "other", rate=0.1, starts_at="yesterday")

@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 
 from audit import audits, disputes, exports, sampling
-from audit.exports import pseudonyms
+from audit.exports import pseudonyms, tables
 from audit.metrics import assembly as report
 from desktop.main import main
 from review import decisions
@@ -92,7 +92,7 @@ def test_decisions_csv_has_a_stable_header_iso_times_and_typed_text(data, tmp_pa
     assert result.rows == 5
     with open(out, newline="", encoding="utf-8") as handle:
         header = next(csv.reader(handle))
-    assert header == [c.name for c in exports.DECISION_COLUMNS]
+    assert header == [c.name for c in tables.DECISION_COLUMNS]
     rows = _csv(out)
     assert [r["decided_at"] for r in rows] == ["2026-01-05T09:00:00.000Z", "2026-01-06T12:30:00.250Z",
                                                "2026-01-08T23:59:59.999Z", "2026-01-13T08:00:00.000Z",
@@ -132,7 +132,7 @@ def test_audits_jsonl_has_typed_values_and_final_verdicts(data, tmp_path):
     exports.export(data, "lindqvist", "audits", "jsonl", out)
     rows = _jsonl(out)
     assert len(rows) == 5
-    assert list(rows[0]) == [c.name for c in exports.AUDIT_COLUMNS]
+    assert list(rows[0]) == [c.name for c in tables.AUDIT_COLUMNS]
     wrong = rows[1]
     assert wrong["labels"] == ["spam", "scam"] and wrong["blind_action"] == "no_violation"
     assert wrong["verdict"] == "incorrect" and wrong["error_type"] == "over_enforcement"
@@ -149,13 +149,13 @@ def test_xlsx_is_typed_with_frozen_bold_header_widths_and_autofilter(data, tmp_p
     assert book.sheetnames == ["Audits"]
     sheet = book["Audits"]
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(exports.AUDIT_COLUMNS))}6"
+    assert sheet.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(tables.AUDIT_COLUMNS))}6"
     header = [c.value for c in sheet[1]]
     assert header[4] == "decided_at (UTC)" and header[0] == "audit_id"
     assert all(c.font.b for c in sheet[1])
-    assert sheet.column_dimensions["A"].width == exports.AUDIT_COLUMNS[0].width
+    assert sheet.column_dimensions["A"].width == tables.AUDIT_COLUMNS[0].width
     row = [c for c in sheet[3]]
-    by_name = dict(zip([c.name for c in exports.AUDIT_COLUMNS], row))
+    by_name = dict(zip([c.name for c in tables.AUDIT_COLUMNS], row))
     decided = by_name["decided_at"]
     assert isinstance(decided.value, _dt.datetime) and decided.is_date
     assert abs(decided.value - _dt.datetime(2026, 1, 6, 12, 30, 0, 250_000)) < _dt.timedelta(milliseconds=1)
@@ -212,7 +212,8 @@ def test_filters_select_by_decision_time_queue_and_moderator(data, tmp_path, kin
 
 def test_bad_filters_are_refused_before_anything_is_written(data, tmp_path):
     out = tmp_path / "x.csv"
-    for filters, words in [(exports.Filters(queue="nope"), "no queue"), (exports.Filters(moderator="nobody"), "no user"),
+    for filters, words in [(exports.Filters(queue="nope"), "no queue"),
+                           (exports.Filters(moderator="nobody"), "no user"),
                            (exports.Filters(since="2026-02-01", until="2026-01-01"), "after"),
                            (exports.Filters(since="yesterday"), "not a date")]:
         with pytest.raises(ValueError, match=words):
@@ -395,10 +396,20 @@ def test_cli_refuses_a_missing_folder(data, tmp_path, capsys):
 
 # ------------------------------------------------------------------ dialog
 @pytest.fixture
-def dialog(data, qtbot, tmp_path):
+def ops(data):
+    """The session's one runner, as the desktop wiring gives the dialog."""
+    from ui.operations import Operations
+
+    runner = Operations(data)
+    yield runner
+    runner.close()
+
+
+@pytest.fixture
+def dialog(data, ops, qtbot, tmp_path):
     from ui.reports.export_dialog import ExportDialog
 
-    widget = ExportDialog(data, data.user("lindqvist"), folder=tmp_path)
+    widget = ExportDialog(data.user("lindqvist"), ops, now=data.clock.now, folder=tmp_path)
     qtbot.addWidget(widget)
     yield widget
     widget.reject()
@@ -433,6 +444,7 @@ def test_dialog_period_presets_are_utc_days_from_the_store_clock():
 def test_dialog_exports_in_the_background_with_filters(dialog, qtbot, tmp_path):
     _choose(dialog, "audits", "csv")
     dialog.period.setCurrentText("All time")
+    qtbot.waitUntil(lambda: dialog.queue.findData("hate") >= 0, timeout=10_000)  # the queues load in the background
     dialog.queue.setCurrentIndex(dialog.queue.findData("hate"))
     dialog.path.setText(str(tmp_path / "hate.csv"))
     dialog.export_button.click()
@@ -468,10 +480,10 @@ def test_dialog_cancel_leaves_no_partial_file(dialog, qtbot, tmp_path, monkeypat
     assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
 
 
-def test_dialog_tells_a_non_lead_why_nothing_was_written(data, qtbot, tmp_path):
+def test_dialog_tells_a_non_lead_why_nothing_was_written(data, ops, qtbot, tmp_path):
     from ui.reports.export_dialog import ExportDialog
 
-    widget = ExportDialog(data, data.user("alvarez"), folder=tmp_path)
+    widget = ExportDialog(data.user("alvarez"), ops, now=data.clock.now, folder=tmp_path)
     qtbot.addWidget(widget)
     widget.export_button.click()
     qtbot.waitUntil(lambda: not widget.running(), timeout=10_000)

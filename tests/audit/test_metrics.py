@@ -13,7 +13,7 @@ import math
 import subprocess
 import sys
 import warnings
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import krippendorff
@@ -21,9 +21,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sklearn.metrics import cohen_kappa_score
+from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
-from sklearn.metrics import precision_recall_fscore_support
 from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 from statsmodels.stats.proportion import proportion_confint
@@ -310,14 +309,18 @@ def test_krippendorff_matches_reference(units):
         assert close(got, ref)
 
 
+def _noisy(rng, truth: str) -> str:
+    """*truth* four times in five, else a random label."""
+    return truth if rng.random() < 0.8 else str(rng.choice(LABELS))
+
+
 def test_krippendorff_seeded_large():
     rng = np.random.default_rng(11)
     for _ in range(10):
         units = []
         for _ in range(500):
             truth = str(rng.choice(LABELS))
-            noisy = lambda: truth if rng.random() < 0.8 else str(rng.choice(LABELS))  # noqa: E731
-            units.append([None if rng.random() < 0.3 else noisy() for _ in range(5)])
+            units.append([None if rng.random() < 0.3 else _noisy(rng, truth) for _ in range(5)])
         assert close(krippendorff_alpha_nominal(units), reference_alpha(units))
 
 
@@ -375,7 +378,7 @@ def test_weekly_trend_edges():
 
 @fuzz
 @given(st.lists(st.tuples(
-    st.datetimes(datetime(2019, 1, 1), datetime(2027, 12, 31), timezones=st.just(timezone.utc)),
+    st.datetimes(datetime(2019, 1, 1), datetime(2027, 12, 31), timezones=st.just(UTC)),
     st.booleans(),
 ), max_size=60))
 def test_weekly_trend_counts_everything(rows):
@@ -388,7 +391,7 @@ def test_weekly_trend_counts_everything(rows):
         mon = datetime.fromisocalendar(int(w1[:4]), int(w1[6:]), 1) + timedelta(weeks=1)
         assert iso_week(mon.isoformat()) == w2
     for week, p in trend:
-        expected = [ok for moment, ok in rows if "%d-W%02d" % moment.isocalendar()[:2] == week]
+        expected = [ok for moment, ok in rows if "{}-W{:02d}".format(*moment.isocalendar()[:2]) == week]
         assert (p.k, p.n) == (sum(expected), len(expected))
 
 

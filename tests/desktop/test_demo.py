@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 
 from desktop import wiring
-from desktop.main import main
-from review import media
+from desktop.demo import posts
 from desktop.demo import review_data as demo
-from review.store import events
-from desktop.demo import synth
+from desktop.demo.plan import Planner, pool_of
+from desktop.demo.team import MINOR_SAFETY
+from desktop.main import main
 from review.clock import FakeClock, parse
+from review.media import intake
+from review.store import events
 
 START = "2026-01-05T09:00:00.000Z"
 ITEMS = 40
@@ -83,7 +85,7 @@ def test_queues_look_like_a_trust_and_safety_team(built):
     escalation_ids = {q.id for q in by_kind["escalation"]}
     assert all(q.escalation_queue_id in escalation_ids for q in by_kind["review"])
     top = max(queues, key=lambda q: q.priority)
-    assert top.name == demo.MINOR_SAFETY and top.kind == "escalation"
+    assert top.name == MINOR_SAFETY and top.kind == "escalation"
     graphic = store.queue("Violent & graphic")
     assert graphic.sla_seconds < store.queue("Spam & scams").sla_seconds
 
@@ -108,15 +110,15 @@ def test_item_mix(built):
     images = sum(r[0] in ("image", "mixed") for r in rows)
     assert 0.3 * ITEMS <= images <= 0.55 * ITEMS
     texts = [r[2] for r in rows if r[0] == "text"]
-    assert any(synth.has_arabic(t) for t in texts)
-    assert any(synth.has_cjk(t) for t in texts)
-    assert any(synth.has_emoji(t) for t in texts)
+    assert any(posts.has_arabic(t) for t in texts)
+    assert any(posts.has_cjk(t) for t in texts)
+    assert any(posts.has_emoji(t) for t in texts)
 
 
 def test_metadata_and_severity_follow_the_taxonomy(built):
     store, _, _ = built
     severities = demo.label_severities()
-    for kind, metadata, severity, media_type in store.db.execute(
+    for _kind, metadata, severity, media_type in store.db.execute(
         "SELECT kind, metadata, severity, media_type FROM items"
     ):
         meta = json.loads(metadata)
@@ -174,7 +176,7 @@ def test_every_media_file_is_valid_and_matches_its_row(built):
     for path, mime, sha, phash in rows:
         path = Path(path)
         assert path.is_absolute() and path.parent == summary.media_dir
-        info = media.inspect(path)
+        info = intake.inspect(path)
         assert (info.mime, info.sha256, info.phash) == (mime, sha, phash)
 
 
@@ -221,8 +223,8 @@ def test_same_seed_same_workspace_other_seed_another(built, tmp_path):
 
 def test_twelve_megapixel_photos_only_in_larger_demos():
     def big(items: int) -> int:
-        planned = demo._Planner(items, 7).plan()
-        return sum(m.width * m.height == 12_000_000 for m in demo._pool_of(planned))
+        planned = Planner(items, 7).plan()
+        return sum(m.width * m.height == 12_000_000 for m in pool_of(planned))
 
     assert big(ITEMS) == 0
     assert big(200) == 2
@@ -274,9 +276,9 @@ def test_cli_rejects_a_bad_item_count(tmp_path, capsys):
 
 
 def test_the_composed_demo_has_qa_data_from_the_first_minute(tmp_path, clock):
-    from desktop import wiring
-    from desktop import demo as demo_workspace
     from audit.metrics import assembly as report
+    from desktop import demo as demo_workspace
+    from desktop import wiring
 
     with wiring.open_store(tmp_path / "qa.db", clock=clock) as store:
         summary, qa = demo_workspace.create(store, tmp_path / "media", items=60, seed=3)

@@ -62,3 +62,78 @@ def test_the_checker_sees_a_violation(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("from PySide6.QtCore import QObject\nimport desktop.paths\n")
     assert _imports(bad) == {"PySide6", "desktop"}
+
+
+# ------------------------------------------------------------ the house
+STORE_PACKAGES = ("review/store/", "audit/store/")
+DOMAIN = ("review/", "audit/")
+SQL_CALLS = {"execute", "executemany", "executescript"}
+TRANSACTION_CALLS = {"transaction", "write_transaction", "atomic"}
+SOURCE = [p for pkg in ("desktop", "ui", "review", "audit") for p in sorted((ROOT / pkg).rglob("*.py"))]
+
+
+def _receiver_is_db(node: ast.Attribute) -> bool:
+    value = node.value
+    return (isinstance(value, ast.Attribute) and value.attr in {"db", "conn"}) or (
+        isinstance(value, ast.Name) and value.id in {"db", "conn", "connection", "cursor"})
+
+
+def _calls(path: Path) -> list[str]:
+    """SQL (``x.execute(…)``, ``db.query(…)``, ``db["table"]``) and transactions opened in *path*."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            name = node.func.attr
+            if name in SQL_CALLS or name in TRANSACTION_CALLS or (name == "query" and _receiver_is_db(node.func)):
+                found.append(f"{node.lineno}: .{name}()")
+        elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "db":
+            found.append(f"{node.lineno}: .db[…]")
+    return sorted(found, key=lambda call: int(call.split(":")[0]))
+
+
+def _where(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def test_sql_runs_only_in_the_store_packages():
+    """The store packages hold every statement; the rest of Veil calls them."""
+    offenders = {
+        _where(path): [c for c in _calls(path) if not c.endswith(tuple(f".{t}()" for t in TRANSACTION_CALLS))]
+        for path in SOURCE if not _where(path).startswith(STORE_PACKAGES)
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_transactions_are_opened_by_the_domain_never_by_the_ui_or_the_desktop():
+    """A desk owns its transaction (one user action, one transaction); pages and commands call desks."""
+    offenders = {
+        _where(path): [c for c in _calls(path) if c.endswith(tuple(f".{t}()" for t in TRANSACTION_CALLS))]
+        for path in SOURCE if not _where(path).startswith(DOMAIN)
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_checker_sees_a_query_and_a_transaction_but_not_a_runner_query(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("with store.transaction():\n    store.db.execute('DELETE FROM items')\nstore.db['items']\n"
+                   "ops.query(load)\nstore.db.query('SELECT 1')\n")
+    assert [call.split(": ")[1] for call in _calls(bad)] == [".transaction()", ".execute()", ".db[…]", ".query()"]
+
+
+def test_no_module_is_over_500_lines_and_each_says_its_job():
+    texts = {str(p.relative_to(ROOT)): p.read_text(encoding="utf-8") for p in SOURCE}
+    too_long = {name: n for name, text in texts.items() if (n := len(text.splitlines())) > 500}
+    silent = [name for name, text in texts.items() if not ast.get_docstring(ast.parse(text))]
+    assert too_long == {}
+    assert silent == []
+
+
+def test_the_ui_creates_one_thread_pool():
+    creators = {
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "ui").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", getattr(node.func, "attr", None)) in {"TaskRunner", "QThreadPool"}
+    }
+    assert creators == {"ui/operations.py", "ui/tasks.py"}

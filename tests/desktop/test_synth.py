@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from review import media
-from desktop.demo import synth
+from desktop.demo import posts, synth
+from review.media import fingerprint, intake
 
 
 def _sha(path) -> str:
@@ -24,7 +24,7 @@ def test_still_images_are_valid_and_deterministic(tmp_path, suffix, mime):
                          category="spam")
     c = synth.make_image(tmp_path / f"c{suffix}", seed=4, width=320, height=240, caption="SIMULATED SPAM",
                          category="spam")
-    info = media.inspect(a)
+    info = intake.inspect(a)
     assert (info.kind, info.mime, info.width, info.height) == ("image", mime, 320, 240)
     assert _sha(a) == _sha(b)
     assert _sha(a) != _sha(c)
@@ -35,7 +35,7 @@ def test_twelve_megapixel_jpeg_is_quick(tmp_path):
     path = synth.make_image(tmp_path / "big.jpg", seed=1, width=4000, height=3000,
                             caption="SIMULATED GRAPHIC CONTENT", category="violent_graphic")
     elapsed = time.perf_counter() - started
-    info = media.inspect(path)
+    info = intake.inspect(path)
     assert (info.mime, info.width, info.height) == ("image/jpeg", 4000, 3000)
     # About 0.2 s on one core; the bound only catches an accidental per-pixel Python loop.
     assert elapsed < 15
@@ -48,7 +48,7 @@ def test_every_category_has_a_theme_and_captions(tmp_path):
             assert caption.startswith("SIMULATED")
         path = synth.make_image(tmp_path / f"{category}.jpg", seed=n, width=200, height=150,
                                 caption=caption, category=category)
-        assert media.inspect(path).width == 200
+        assert intake.inspect(path).width == 200
 
 
 def test_near_duplicate_has_new_bytes_but_a_close_perceptual_hash(tmp_path):
@@ -57,18 +57,18 @@ def test_near_duplicate_has_new_bytes_but_a_close_perceptual_hash(tmp_path):
     other = synth.make_image(tmp_path / "x.jpg", seed=12, width=800, height=600,
                              caption="SIMULATED HATE MEME", category="hate_speech")
     dup = synth.make_near_duplicate(original, tmp_path / "d.jpg", seed=5)
-    a, d, x = media.inspect(original), media.inspect(dup), media.inspect(other)
+    a, d, x = intake.inspect(original), intake.inspect(dup), intake.inspect(other)
     assert a.sha256 != d.sha256
     assert (d.width, d.height) != (a.width, a.height)
-    assert media.phash_distance(a.phash, d.phash) <= 10
-    assert media.phash_distance(a.phash, x.phash) > media.phash_distance(a.phash, d.phash)
+    assert fingerprint.phash_distance(a.phash, d.phash) <= 10
+    assert fingerprint.phash_distance(a.phash, x.phash) > fingerprint.phash_distance(a.phash, d.phash)
     again = synth.make_near_duplicate(original, tmp_path / "d2.jpg", seed=5)
     assert _sha(again) == _sha(dup)
 
 
 def test_animated_gif(tmp_path):
     path = synth.make_gif(tmp_path / "a.gif", seed=2, frames=9, caption="SIMULATED SPAM", category="spam")
-    info = media.inspect(path)
+    info = intake.inspect(path)
     assert (info.kind, info.mime, info.frame_count) == ("image", "image/gif", 9)
     assert info.duration_s == pytest.approx(0.9)
     assert _sha(path) == _sha(synth.make_gif(tmp_path / "b.gif", seed=2, frames=9, caption="SIMULATED SPAM",
@@ -82,42 +82,42 @@ def test_video_is_a_valid_deterministic_mp4(tmp_path):
                          category="violent_graphic")
     c = synth.make_video(tmp_path / "c.mp4", seed=6, seconds=6, fps=10, caption="SIMULATED GRAPHIC CONTENT",
                          category="violent_graphic")
-    info = media.inspect(a)
+    info = intake.inspect(a)
     assert (info.kind, info.mime, info.width, info.height, info.frame_count) == ("video", "video/mp4", 320, 240, 60)
     assert info.duration_s == pytest.approx(6.0, abs=0.2)
     assert _sha(a) == _sha(b) != _sha(c)
 
 
 def test_portrait_video(tmp_path):
-    info = media.inspect(synth.make_video(tmp_path / "p.mp4", seed=1, seconds=5, width=240, height=320))
+    info = intake.inspect(synth.make_video(tmp_path / "p.mp4", seed=1, seconds=5, width=240, height=320))
     assert (info.width, info.height) == (240, 320)
 
 
 def test_text_in_every_language_is_marked_simulated():
     rng = random.Random(1)
-    for language in synth.LANGUAGES:
+    for language in posts.LANGUAGES:
         for category in synth.CAPTIONS:
             for violating in (True, False):
-                text = synth.post_text(category, language, violating, rng)
-                marker = synth.MARKER["en" if language == "emoji" else language]
+                text = posts.post_text(category, language, violating, rng)
+                marker = posts.MARKER["en" if language == "emoji" else language]
                 assert text.startswith(marker), text
                 assert "{" not in text and "}" not in text, text  # every placeholder filled
 
 
 def test_text_scripts():
     rng = random.Random(2)
-    assert synth.has_arabic(synth.post_text("harassment", "ar", True, rng))
-    assert synth.has_cjk(synth.post_text("spam", "zh", True, rng))
-    assert synth.has_cjk(synth.post_text("spam", "ja", False, rng))
-    assert synth.has_emoji(synth.post_text("spam", "emoji", True, rng))
-    latin = synth.post_text("spam", "en", True, random.Random(3))
-    assert not synth.has_arabic(latin) and not synth.has_cjk(latin)
+    assert posts.has_arabic(posts.post_text("harassment", "ar", True, rng))
+    assert posts.has_cjk(posts.post_text("spam", "zh", True, rng))
+    assert posts.has_cjk(posts.post_text("spam", "ja", False, rng))
+    assert posts.has_emoji(posts.post_text("spam", "emoji", True, rng))
+    latin = posts.post_text("spam", "en", True, random.Random(3))
+    assert not posts.has_arabic(latin) and not posts.has_cjk(latin)
 
 
 def test_text_is_deterministic_and_links_are_reserved_names():
-    first = [synth.post_text("scam_fraud", "en", True, random.Random(9)) for _ in range(3)]
+    first = [posts.post_text("scam_fraud", "en", True, random.Random(9)) for _ in range(3)]
     assert len(set(first)) == 1
-    texts = [synth.post_text("spam", "en", True, random.Random(n)) for n in range(30)]
+    texts = [posts.post_text("spam", "en", True, random.Random(n)) for n in range(30)]
     for text in texts:
         for word in text.split():
             if "/" in word and "." in word:
@@ -126,10 +126,10 @@ def test_text_is_deterministic_and_links_are_reserved_names():
 
 def test_unknown_language_is_refused():
     with pytest.raises(ValueError, match="unknown language"):
-        synth.post_text("spam", "xx", True, random.Random(0))
+        posts.post_text("spam", "xx", True, random.Random(0))
 
 
 def test_listing_has_title_and_description():
-    title, description = synth.listing(True, random.Random(0))
+    title, description = posts.listing(True, random.Random(0))
     assert title.startswith("[simulated listing]")
-    assert description.startswith(synth.MARKER["en"])
+    assert description.startswith(posts.MARKER["en"])

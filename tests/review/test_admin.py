@@ -16,6 +16,7 @@ from desktop import wiring
 from review import admin, decisions, serving, taxonomy
 from review.admin import AdminError, ChangedError, CollisionError, Selection
 from review.clock import FakeClock, iso
+from review.store import Refused, queue_admin
 
 
 def _add(store, queue: str, *external_ids: str, hours_ago: float = 1, severity=None, category=None) -> list[int]:
@@ -37,7 +38,8 @@ def _decide(store, item_id: int, labels=("spam",), action="remove") -> int:
 
 def _events(store, kind: str | None = None) -> list[tuple]:
     sql = "SELECT actor, kind, subject, payload FROM events"
-    rows = store.db.execute(sql + (" WHERE kind = ?" if kind else "") + " ORDER BY id", [kind] if kind else []).fetchall()
+    sql += (" WHERE kind = ?" if kind else "") + " ORDER BY id"
+    rows = store.db.execute(sql, [kind] if kind else []).fetchall()
     return [(a, k, s, json.loads(p)) for a, k, s, p in rows]
 
 
@@ -288,6 +290,40 @@ def test_a_revoked_decision_label_no_longer_matches(team, clock):
     assert admin.preview_move(team, Selection(label="scam_fraud"), "fraud").total == 0
 
 
+def test_a_label_matches_only_the_category_or_a_current_decision_label_exactly(team):
+    """The label is looked for in JSON text first; only an exact category or label counts."""
+    team.add_queue("fraud")
+    q = team.queue("spam")
+    team.add_items([
+        {"external_id": e, "queue_id": q.id, "kind": "text", "received_at": team.now(), "metadata": metadata}
+        for e, metadata in (("elsewhere", {"note": "scam_fraud"}), ("longer", {"category": "scam_fraud_x"}),
+                            ("accented", {"category": "fraude_é"}), ("exact", {"category": "scam_fraud"}))
+    ])
+    ids = dict(team.db.execute("SELECT external_id, id FROM items"))
+    _decide(team, ids["elsewhere"], labels=["spam", "fraude_é"])
+    assert admin.preview_move(team, Selection(label="scam_fraud"), "fraud").total == 1
+    assert admin.preview_move(team, Selection(label="fraude_é"), "fraud").total == 2  # metadata and decision
+    outcome = admin.move(team, "lee", Selection(label="fraude_é"), "fraud")
+    assert outcome.moved == 2 and {i for i, n in _where_items(team).items() if n == "fraud"} == {
+        ids["elsewhere"], ids["accented"]}
+
+
+def test_a_change_recounts_in_its_transaction_and_refuses_what_was_not_confirmed(team):
+    """Between a lead's look and the change, a claim changes the numbers: the change is refused, nothing moves."""
+    _add(team, "spam", "a", "b")
+    fraud = team.add_queue("fraud")
+    criteria = queue_admin.Criteria(queues=("spam",))
+    confirmed, _ = queue_admin.tally(team, criteria, fraud.id)
+    serving.claim_next(team, team.user("ana"), ["spam"])
+    for change in (lambda: queue_admin.move(team, "lee", criteria, fraud, confirmed=confirmed, payload={}),
+                   lambda: queue_admin.merge(team, "lee", team.queue("spam"), fraud, confirmed=confirmed, payload={})):
+        with pytest.raises(Refused, match="changed"):
+            change()
+    assert set(_where_items(team).values()) == {"spam"} and _events(team, "items.moved") == []
+    assert queue_admin.move(team, "lee", criteria, fraud, confirmed=queue_admin.tally(team, criteria, fraud.id)[0],
+                            payload={})[0] == 2
+
+
 def test_move_carries_leased_items_and_skips_collisions_only_when_asked(team):
     ids = _add(team, "spam", "held", "dup", "free")
     _add(team, "scams", "dup")
@@ -304,7 +340,8 @@ def test_move_carries_leased_items_and_skips_collisions_only_when_asked(team):
     assert (where[ids[0]], where[ids[1]], where[ids[2]]) == ("scams", "spam", "scams")
     assert serving.holder(team, ids[0])[0] == "ana"
     [(_, _, _, payload)] = _events(team, "items.moved")
-    assert payload["left"] == ["dup"] and payload["leased"] == 1 and payload["item_ids"] == [[ids[0], ids[0]], [ids[2], ids[2]]]
+    assert payload["left"] == ["dup"] and payload["leased"] == 1
+    assert payload["item_ids"] == [[ids[0], ids[0]], [ids[2], ids[2]]]
 
 
 def test_items_from_two_queues_with_one_external_id_collide_with_each_other(team):
@@ -368,7 +405,8 @@ def test_merges_and_moves_never_lose_or_duplicate_an_item(placed, operations, le
         homes = store.db.execute(
             "SELECT i.id, q.merged_into_id FROM items i LEFT JOIN queues q ON q.id = i.queue_id").fetchall()
         assert len(homes) == len(before) and all(merged is None for _, merged in homes)  # each in one live queue
-        pairs = store.db.execute("SELECT COUNT(*), COUNT(DISTINCT queue_id || '/' || external_id) FROM items").fetchone()
+        pairs = store.db.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT queue_id || '/' || external_id) FROM items").fetchone()
         assert pairs[0] == pairs[1]
 
 

@@ -13,11 +13,13 @@ import random
 import numpy as np
 import pytest
 
-from audit import audits, dashboard as audit_dashboard, disputes, metrics, sampling
+from audit import audits, disputes, metrics, sampling
+from audit import dashboard as audit_dashboard
 from audit.metrics import assembly as report
-from review import dashboard, decisions, serving, taxonomy, wellbeing
-from review.wellbeing import exposure
+from review import dashboard, decisions, serving, taxonomy
 from review.clock import normalise
+from review.store import wellbeing as wellbeing_store
+from review.wellbeing.budget import lift_budget
 from review.wellbeing.exposure import ExposureRecord
 
 
@@ -138,13 +140,13 @@ def test_exposure_against_the_budget(world):
     record = ExposureRecord(item_id=1, severity="severe", category="violent_graphic",
                             started_at="2026-01-05T09:00:00.000Z", ended_at="2026-01-05T09:01:06.000Z",
                             blurred_ms=60_000, revealed_ms=5_000, region_ms=1_000)
-    exposure.save(world, world.user("ana"), "s1", record)
+    wellbeing_store.add_exposure(world, world.user("ana"), "s1", record)
     board = dashboard.compute(world, "lee")
     seen = _person(board, "ana").exposure
     assert (seen.revealed_ms + seen.region_ms, seen.severe_ms, seen.severe_budget_ms) == (6_000, 66_000, 3_600_000)
     assert _person(board, "ana").severe_budget_ms == 3_600_000
     assert _person(board, "ben").exposure is None and _person(board, "ben").severe_budget_ms == 3_600_000
-    wellbeing.lift_budget(world, "lee", "ben", "a backlog of severe reports", minutes=30)
+    lift_budget(world, "lee", "ben", "a backlog of severe reports", minutes=30)
     assert _person(dashboard.compute(world, "lee"), "ben").severe_budget_ms == 5_400_000
 
 

@@ -36,8 +36,9 @@ def test_a_decision_is_stored_with_times_and_closes_the_item(store, setup, polic
     clock.advance(12.5)
     made = decisions.decide(store, policy, ana, item.id, action="remove", labels=["spam"], note="bot",
                             shown_at=shown, revealed_ms=1500)
-    row = store.db.execute("SELECT action, labels, note, handle_ms, revealed_ms, client_version FROM decisions WHERE id = ?",
-                           [made.id]).fetchone()
+    row = store.db.execute(
+        "SELECT action, labels, note, handle_ms, revealed_ms, client_version FROM decisions WHERE id = ?",
+        [made.id]).fetchone()
     assert row[:5] == ("remove", '["spam"]', "bot", 12500, 1500)
     assert row[5].startswith("veil ")
     assert serving.load_item(store, item.id).state == "decided"
@@ -124,7 +125,7 @@ def test_seen_before_counts_current_decisions_on_the_same_content(store, setup, 
     undone = decisions.decide(store, policy, ana, second.id, action="no_violation")
     decisions.undo(store, ana, undone.id)
     third = [i for i in (serving.load_item(store, n) for n in (1, 2, 3)) if i.id not in (first.id, second.id)][0]
-    assert decisions.history(store, third) == {"remove": 1}
+    assert decisions.seen_before(store, third) == {"remove": 1}
 
 
 def test_every_decision_has_its_event(store, setup, policy):
@@ -159,7 +160,7 @@ def test_seen_before_finds_near_duplicate_images_by_perceptual_hash(store, polic
                                    decided_at="2026-01-05T08:30:00Z")
     decisions.record_past_decision(store, item_id=3, user="ana", action="no_violation",
                                    decided_at="2026-01-05T08:31:00Z")
-    assert decisions.history(store, serving.load_item(store, 2)) == {"remove": 1}
+    assert decisions.seen_before(store, serving.load_item(store, 2)) == {"remove": 1}
 
 
 def test_a_second_window_cannot_decide_an_item_the_first_escalated(store, setup, policy):

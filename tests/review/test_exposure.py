@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from review.wellbeing import exposure
 from review.clock import FakeClock
 from review.media.viewing import ViewSettings, effective, save_organisation, save_personal, stricter
+from review.store import wellbeing as wellbeing_store
+from review.wellbeing import exposure
 
 
 def test_scripted_show_reveal_minimise_restore_sums_exactly():
@@ -53,7 +55,8 @@ def test_starting_twice_without_finishing_is_a_bug():
         tracker.start(2)
 
 
-@given(st.lists(st.tuples(st.sampled_from(["whole", "region", None, "away", "back"]), st.integers(0, 10_000)), max_size=30))
+@given(st.lists(st.tuples(st.sampled_from(["whole", "region", None, "away", "back"]), st.integers(0, 10_000)),
+                max_size=30))
 def test_the_parts_always_add_up_to_the_active_time(script):
     clock = FakeClock()
     tracker = exposure.ExposureTracker(clock)
@@ -83,8 +86,8 @@ def test_exposure_rows_are_saved_with_their_reveals(store, clock):
     tracker.start(1, severity="low")
     tracker.set_reveal("whole")
     clock.advance(2)
-    exposure.save(store, ana, "session-1", tracker.finish())
-    assert exposure.today_totals(store, ana)["revealed_ms"] == 2000
+    wellbeing_store.add_exposure(store, ana, "session-1", tracker.finish())
+    assert wellbeing_store.exposure_sums(store, store.now()[:10], ana.id)[ana.id].revealed_ms == 2000
     assert store.db.execute("SELECT duration_ms, kind FROM reveals").fetchall() == [(2000, "whole")]
 
 
@@ -92,7 +95,8 @@ def test_personal_settings_may_be_stricter_never_weaker(store):
     lee = store.add_user("lee", ["lead"])
     ana = store.add_user("ana", ["moderator"])
     save_organisation(store, lee, ViewSettings(blur_level=4, grayscale=True, auto_reblur_s=10))
-    applied = save_personal(store, ana, ViewSettings(blur_level=1, grayscale=False, reduced_detail=True, auto_reblur_s=60))
+    applied = save_personal(
+        store, ana, ViewSettings(blur_level=1, grayscale=False, reduced_detail=True, auto_reblur_s=60))
     assert applied == ViewSettings(blur_level=4, grayscale=True, reduced_detail=True, auto_reblur_s=10)
     applied = save_personal(store, ana, ViewSettings(blur_level=6, auto_reblur_s=5))
     assert (applied.blur_level, applied.auto_reblur_s) == (6, 5)

@@ -24,9 +24,10 @@ from PIL import Image, ImageDraw
 
 from desktop.commands.import_cmd import ProgressBar
 from desktop.main import main
-from review import media
-from review.imports import manifest as importer
 from review.clock import FakeClock
+from review.imports import manifest as importer
+from review.imports.handlers import ImportResult, Problem
+from review.media import intake
 from review.store import Store
 
 
@@ -106,12 +107,12 @@ def snapshot(store: Store):
     )
 
 
-def run(store, manifest, **options) -> importer.ImportResult:
+def run(store, manifest, **options) -> ImportResult:
     options.setdefault("create_queues", True)
     return importer.import_manifest(store, manifest, **options)
 
 
-def only_problem(result: importer.ImportResult) -> importer.Problem:
+def only_problem(result: ImportResult) -> Problem:
     assert len(result.rejected) == 1, result.problems
     return result.problems[0]
 
@@ -221,7 +222,8 @@ def test_created_queues_are_review_queues(store, drop):
 
 
 def test_same_id_in_two_queues_is_two_items(store, drop):
-    manifest = write_jsonl(drop / "m.jsonl", [{"id": "1", "queue": "a", "text": "x"}, {"id": "1", "queue": "b", "text": "x"}])
+    manifest = write_jsonl(drop / "m.jsonl", [{"id": "1", "queue": "a", "text": "x"},
+                                              {"id": "1", "queue": "b", "text": "x"}])
     assert run(store, manifest).added == 2
 
 
@@ -239,8 +241,8 @@ def test_one_event_per_import_names_manifest_and_actor(store, drop):
 def test_a_file_used_by_many_rows_is_checked_once(store, drop, monkeypatch):
     png(drop / "a.png")
     calls = []
-    real = media.inspect
-    monkeypatch.setattr(media, "inspect", lambda path, **kw: calls.append(path) or real(path, **kw))
+    real = intake.inspect
+    monkeypatch.setattr(intake, "inspect", lambda path, **kw: calls.append(path) or real(path, **kw))
     manifest = write_jsonl(drop / "m.jsonl", [{"id": str(i), "queue": "q", "media": "a.png"} for i in range(20)])
     assert run(store, manifest).added == 20
     assert len(calls) == 1
@@ -328,13 +330,17 @@ BAD_ROWS = [
     pytest.param({"id": {"a": 1}, "queue": "q", "text": "x"}, "id must be", id="object-id"),
     pytest.param({"id": "1", "text": "x"}, "no queue", id="no-queue"),
     pytest.param({"id": "1", "queue": "nope", "text": "x"}, "queue 'nope' does not exist", id="unknown-queue"),
-    pytest.param({"id": "1", "queue": "q", "text": "x", "severity": "catastrophic"}, "severity 'catastrophic'", id="bad-severity"),
-    pytest.param({"id": "1", "queue": "q", "text": "x", "received_at": "yesterday"}, "received_at 'yesterday'", id="bad-timestamp"),
-    pytest.param({"id": "1", "queue": "q", "text": "x", "received_at": "2026-02-30"}, "not an ISO 8601", id="impossible-date"),
+    pytest.param({"id": "1", "queue": "q", "text": "x", "severity": "catastrophic"}, "severity 'catastrophic'",
+                 id="bad-severity"),
+    pytest.param({"id": "1", "queue": "q", "text": "x", "received_at": "yesterday"}, "received_at 'yesterday'",
+                 id="bad-timestamp"),
+    pytest.param({"id": "1", "queue": "q", "text": "x", "received_at": "2026-02-30"}, "not an ISO 8601",
+                 id="impossible-date"),
     pytest.param({"id": "1", "queue": "q", "text": "x", "priority": "high"}, "priority 'high'", id="bad-priority"),
     pytest.param({"id": "1", "queue": "q", "text": 5}, "text must be a string", id="text-not-string"),
     pytest.param({"id": "1", "queue": "q"}, "neither media nor text", id="nothing-to-review"),
-    pytest.param({"id": "1", "queue": "q", "text": "x", "type": "decision"}, "unsupported row type 'decision'", id="history-row"),
+    pytest.param({"id": "1", "queue": "q", "text": "x", "type": "decision"}, "unsupported row type 'decision'",
+                 id="history-row"),
 ]
 
 
@@ -375,7 +381,8 @@ def test_csv_header_repeating_a_column_stops_the_import(store, drop):
 
 
 def test_a_row_with_several_problems_lists_them_all(store, drop):
-    manifest = write_jsonl(drop / "m.jsonl", [{"id": "1", "queue": "q", "text": "x", "severity": "bad", "received_at": "never"}])
+    manifest = write_jsonl(drop / "m.jsonl",
+                           [{"id": "1", "queue": "q", "text": "x", "severity": "bad", "received_at": "never"}])
     reason = only_problem(run(store, manifest)).reason
     assert "severity" in reason and "received_at" in reason
 
@@ -399,7 +406,8 @@ def test_encoding_problems(store, drop):
         run(store, latin)
 
 
-@pytest.mark.parametrize("name, fragment", [("absent.jsonl", "not found"), ("m.txt", "unsupported"), ("dir.csv", "not a file")])
+@pytest.mark.parametrize("name, fragment",
+                         [("absent.jsonl", "not found"), ("m.txt", "unsupported"), ("dir.csv", "not a file")])
 def test_unusable_manifest_raises(store, drop, name, fragment):
     (drop / "m.txt").write_text("{}")
     (drop / "dir.csv").mkdir()
@@ -413,7 +421,8 @@ def test_one_bad_row_means_nothing_is_written_and_every_problem_is_reported(stor
     png(drop / "a.png")
     (drop / "fake.jpg").write_text("words")
     rows = [{"id": str(i), "queue": "new-queue" if i % 2 else "existing", "text": f"t{i}"} for i in range(50)]
-    rows += [{"id": "img", "queue": "new-queue", "media": "a.png"}, {"id": "fake", "queue": "existing", "media": "fake.jpg"},
+    rows += [{"id": "img", "queue": "new-queue", "media": "a.png"},
+             {"id": "fake", "queue": "existing", "media": "fake.jpg"},
              "{oops", {"id": "s", "queue": "existing", "text": "x", "severity": "nah"}]
     manifest = write_jsonl(drop / "m.jsonl", rows)
     before = snapshot(store)
@@ -461,7 +470,8 @@ def test_dry_run_writes_nothing_but_says_what_would_happen(store, drop):
 
 def test_reimport_adds_nothing(store, drop):
     png(drop / "a.png")
-    manifest = write_jsonl(drop / "m.jsonl", [{"id": "1", "queue": "q", "text": "a"}, {"id": "2", "queue": "q", "media": "a.png"}])
+    manifest = write_jsonl(drop / "m.jsonl", [{"id": "1", "queue": "q", "text": "a"},
+                                              {"id": "2", "queue": "q", "media": "a.png"}])
     first = run(store, manifest)
     count = len(items(store))
     second = run(store, manifest)
@@ -474,7 +484,7 @@ def test_reimport_does_not_recheck_media_of_present_rows(store, drop, monkeypatc
     png(drop / "a.png")
     manifest = write_jsonl(drop / "m.jsonl", [{"id": "1", "queue": "q", "media": "a.png"}])
     run(store, manifest)
-    monkeypatch.setattr(media, "inspect", lambda *a, **k: pytest.fail("media re-checked"))
+    monkeypatch.setattr(intake, "inspect", lambda *a, **k: pytest.fail("media re-checked"))
     assert run(store, manifest).already_present == 1
 
 
@@ -547,14 +557,16 @@ def test_cli_dry_run_writes_nothing(capsys, drop, tmp_path):
     manifest = write_jsonl(drop / "m.jsonl", [{"id": "1", "queue": "q", "text": "x"}])
     code, out, _ = cli(capsys, "import", manifest, "--store", db, "--create-queues", "--dry-run")
     assert code == 0
-    assert "would create 1 queue: q" in out and out.splitlines()[-1].startswith("dry run: would import 1 item into 1 queue")
+    assert "would create 1 queue: q" in out
+    assert out.splitlines()[-1].startswith("dry run: would import 1 item into 1 queue")
     with open_store(db) as store:
         assert snapshot(store)[:2] == (0, [])
 
 
 def test_cli_unusable_manifest_exits_2(capsys, drop, tmp_path):
     (drop / "m.xml").write_text("<x/>")
-    for target, fragment in [(drop / "absent.jsonl", "manifest not found"), (drop / "m.xml", "unsupported manifest type")]:
+    for target, fragment in [(drop / "absent.jsonl", "manifest not found"),
+                             (drop / "m.xml", "unsupported manifest type")]:
         code, _, err = cli(capsys, "import", target, "--store", tmp_path / "s.db")
         assert code == 2 and fragment in err
     assert not (tmp_path / "s.db").exists()  # a typo never creates a store
@@ -569,7 +581,8 @@ def test_cli_bad_media_root_or_rejects_path_exits_2(capsys, drop, tmp_path):
     (tmp_path / "s.db").write_bytes(b"precious")
     code, _, err = cli(capsys, "import", manifest, "--store", tmp_path / "s.db", "--skip-invalid", tmp_path / "s.db")
     assert code == 2 and (tmp_path / "s.db").read_bytes() == b"precious"
-    code, _, err = cli(capsys, "import", manifest, "--store", tmp_path / "s.db", "--skip-invalid", tmp_path / "no" / "dir" / "r.jsonl")
+    code, _, err = cli(capsys, "import", manifest, "--store", tmp_path / "s.db",
+                       "--skip-invalid", tmp_path / "no" / "dir" / "r.jsonl")
     assert code == 2 and "cannot write rejects" in err
 
 

@@ -19,10 +19,12 @@ from audit.past_audits import IMPORT_PLAN, IMPORT_REASON
 from desktop import wiring
 from desktop.commands.import_cmd import row_handlers
 from desktop.main import main
-from review.store import events
-from review.imports import manifest as importer
 from review.clock import FakeClock
-from review.decisions import _insert, record_past_decision
+from review.decisions import record_past_decision
+from review.imports import manifest as importer
+from review.imports.handlers import ImportResult, Problem
+from review.store import events
+from review.store.decisions import append as _insert
 
 T0 = "2025-11-02T10:00:00Z"
 
@@ -57,13 +59,13 @@ def wrong(ext, error_type="wrong_label", severity="minor", **more):
     return audit(ext, verdict="incorrect", error_type=error_type, severity=severity, **more)
 
 
-def run(store, manifest, **options) -> importer.ImportResult:
+def run(store, manifest, **options) -> ImportResult:
     options.setdefault("create_queues", True)
     options.setdefault("handlers", row_handlers())
     return importer.import_manifest(store, manifest, **options)
 
 
-def only_problem(result: importer.ImportResult) -> importer.Problem:
+def only_problem(result: ImportResult) -> Problem:
     assert len(result.rejected) == 1, result.problems
     return result.problems[0]
 
@@ -205,7 +207,8 @@ def test_existing_users_get_the_missing_role(store, drop):
     assert roles(store) == {"ana": ("auditor",), "bo": ("moderator", "auditor"), "lee": ("moderator", "lead")}
     changed = store.db.execute("SELECT actor, subject, payload FROM events WHERE kind = 'user.roles_changed'"
                                " ORDER BY id").fetchall()
-    assert [(s, json.loads(p)["added"]) for _, s, p in changed] == [("user:lee", ["moderator"]), ("user:bo", ["auditor"])]
+    assert [(s, json.loads(p)["added"]) for _, s, p in changed] == [
+        ("user:lee", ["moderator"]), ("user:bo", ["auditor"])]
     assert events.verify_chain(store.db)[1] is None
 
 
@@ -295,7 +298,8 @@ BAD = [
     _case([decision("p2", labels=["harassment", "gore"])], "unknown label 'gore' in labels", id="unknown-label"),
     _case([decision("p2", labels=[])], "action 'remove' needs at least one label", id="label-required"),
     _case([decision("p2", action="escalate", labels=())], "needs a note saying why", id="note-required"),
-    _case([{**decision("p2"), "labels": "harassment;spam"}], "unknown label 'harassment;spam'", id="labels-bad-separator"),
+    _case([{**decision("p2"), "labels": "harassment;spam"}], "unknown label 'harassment;spam'",
+          id="labels-bad-separator"),
     _case([decision("p2", labels=[1, 2])], "labels must be a list of label ids", id="labels-not-strings"),
     _case([decision("p2", at="yesterday")], "decided_at 'yesterday' is not an ISO 8601 time", id="bad-decided-at"),
     _case([decision("p2", at="2025-02-30")], "is not an ISO 8601 time", id="impossible-date"),
@@ -311,7 +315,7 @@ BAD = [
     _case([decision("p2", queue="other")], "no item 'p2' in queue 'other'", id="no-item-in-queue"),
     _case([decision("twin")], "item 'twin' is in several queues (other, spam): add \"queue\"", id="ambiguous-item"),
     _case([decision("p1", at="2025-11-01T09:00:00Z", labels=["spam"]), decision("p1", at="2025-11-01T09:00:00Z")],
-                 "duplicate decision: line 2 has the same item, moderator, action and decided_at", id="duplicate-decision"),
+          "duplicate decision: line 2 has the same item, moderator, action and decided_at", id="duplicate-decision"),
     _case([audit("p2")], "no decision by 'ana' on item 'p2' in queue 'spam' to audit", id="audit-without-decision"),
     _case([audit("p1", moderator="cy")], "(it was decided by: ana)", id="audit-wrong-moderator"),
     _case([audit("p2"), decision("p2")], "the decision by 'ana' on item 'p2' in queue 'spam' is on line 3: "

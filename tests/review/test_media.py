@@ -21,8 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFile
 
-from review import media
-from review.media import MediaError
+from review.media import MediaError, fingerprint, identify, intake, video
 
 
 # ---------------------------------------------------------------- fixtures
@@ -82,7 +81,7 @@ def bomb_png(path: Path, width: int, height: int) -> Path:
 
 def reason(path: Path, **kwargs) -> str:
     with pytest.raises(MediaError) as caught:
-        media.inspect(path, **kwargs)
+        intake.inspect(path, **kwargs)
     assert caught.value.reason == str(caught.value)
     return caught.value.reason
 
@@ -142,8 +141,8 @@ def test_text_starting_with_bm_is_not_a_bitmap(tmp_path):
 def test_png_bytes_named_mp4_are_sniffed_as_png(tmp_path):
     path = tmp_path / "clip.mp4"
     scene().save(path, format="PNG")
-    assert media.sniff(path) == "image/png"
-    info = media.inspect(path)
+    assert identify.sniff(path) == "image/png"
+    info = intake.inspect(path)
     assert (info.kind, info.mime, info.width, info.height) == ("image", "image/png", 320, 240)
 
 
@@ -182,7 +181,7 @@ def test_garbage_after_an_mp4_header_is_refused(tmp_path):
     path = tmp_path / "garbage.mp4"
     rng = np.random.default_rng(7)
     path.write_bytes(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + rng.bytes(4096))
-    assert media.sniff(path) == "video/mp4"
+    assert identify.sniff(path) == "video/mp4"
     message = reason(path)
     assert message.startswith("cannot open video") or message == "video has no frames"
 
@@ -196,7 +195,7 @@ def test_decompression_bomb_is_refused_from_the_header(tmp_path):
 def test_pixel_cap_boundary_is_inclusive(tmp_path):
     path = tmp_path / "square.png"
     scene(1000, 1000).save(path)
-    assert media.inspect(path, max_pixels=1_000_000).width == 1000
+    assert intake.inspect(path, max_pixels=1_000_000).width == 1000
     assert reason(path, max_pixels=999_999) == "image is 1000x1000 (1.0 MP), over the 1.0 MP cap"
 
 
@@ -208,7 +207,7 @@ def test_our_cap_not_pillows_global_decides(tmp_path, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        info = media.inspect(path)
+        info = intake.inspect(path)
     assert (info.width, info.height) == (200, 100)
     assert Image.MAX_IMAGE_PIXELS == 1000
 
@@ -216,6 +215,22 @@ def test_our_cap_not_pillows_global_decides(tmp_path, monkeypatch):
 def test_video_over_the_cap_is_refused(tmp_path):
     path = write_video(tmp_path / "v.mp4", size=(64, 48))
     assert reason(path, max_pixels=64 * 48 - 1) == "video is 64x48 (3,072 pixels), over the 3,071 pixels cap"
+
+
+def test_the_shared_video_opener_refuses_a_video_over_the_pixel_cap(tmp_path):
+    path = write_video(tmp_path / "clip.mp4")
+    with pytest.raises(MediaError, match=r"video is 64x48 \(3,072 pixels\), over the 3,071 pixels cap"):
+        video.open_video(path, max_pixels=64 * 48 - 1)
+    with video.open_video(path, max_pixels=64 * 48) as clip:  # the cap is inclusive
+        assert (clip.width, clip.height, clip.frame_count) == (64, 48, 30)
+        assert clip.duration_s == pytest.approx(3.0)
+
+
+def test_the_shared_video_opener_refuses_what_is_not_a_video(tmp_path):
+    path = tmp_path / "still.png"
+    Image.new("RGB", (8, 8)).save(path)
+    with pytest.raises(MediaError, match=r"not a video \(image/png\)"):
+        video.open_video(path)
 
 
 def test_animation_with_too_many_pixels_in_all_is_refused(tmp_path):
@@ -237,7 +252,7 @@ def test_truncation_tolerance_switched_on_elsewhere_is_a_loud_error(tmp_path, mo
     scene().save(path)
     monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
     with pytest.raises(RuntimeError, match="LOAD_TRUNCATED_IMAGES"):
-        media.inspect(path)
+        intake.inspect(path)
 
 
 def test_importing_the_app_leaves_truncated_images_refused():
@@ -281,8 +296,8 @@ def test_good_images_of_each_format(tmp_path, fmt, mime, mode):
     else:
         picture = picture.convert(mode)
     picture.save(path, format=fmt)
-    info = media.inspect(path)
-    assert info == media.MediaInfo(
+    info = intake.inspect(path)
+    assert info == intake.MediaInfo(
         kind="image",
         mime=mime,
         width=300,
@@ -300,7 +315,7 @@ def test_exif_rotated_jpeg_reports_displayed_size(tmp_path):
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 degrees clockwise to display
     scene(400, 200).save(path, exif=exif)
-    info = media.inspect(path)
+    info = intake.inspect(path)
     assert (info.width, info.height) == (200, 400)
 
 
@@ -316,7 +331,7 @@ def test_exif_rotated_jpeg_reports_displayed_size(tmp_path):
 )
 def test_good_videos(tmp_path, suffix, fourcc, mime):
     path = write_video(tmp_path / f"clip.{suffix}", fourcc, frames=30, fps=10.0, size=(64, 48))
-    info = media.inspect(path)
+    info = intake.inspect(path)
     assert (info.kind, info.mime, info.width, info.height) == ("video", mime, 64, 48)
     assert info.frame_count == 30
     assert info.duration_s == pytest.approx(3.0, abs=0.15)
@@ -334,14 +349,14 @@ def test_video_hash_is_of_the_middle_frame(tmp_path):
             break
         frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
     capture.release()
-    info = media.inspect(path)
-    assert media.phash_distance(info.phash, media.perceptual_hash(frames[15])) <= 2
-    assert media.phash_distance(info.phash, media.perceptual_hash(frames[2])) > 2
+    info = intake.inspect(path)
+    assert fingerprint.phash_distance(info.phash, fingerprint.perceptual_hash(frames[15])) <= 2
+    assert fingerprint.phash_distance(info.phash, fingerprint.perceptual_hash(frames[2])) > 2
 
 
 def test_animated_gif(tmp_path):
     path = write_gif(tmp_path / "anim.gif", frames=12, duration_ms=50)
-    info = media.inspect(path)
+    info = intake.inspect(path)
     assert (info.kind, info.mime, info.width, info.height) == ("image", "image/gif", 60, 40)
     assert info.frame_count == 12
     assert info.duration_s == pytest.approx(0.6)
@@ -349,7 +364,7 @@ def test_animated_gif(tmp_path):
 
 def test_gif_zero_delays_count_as_browsers_show_them(tmp_path):
     path = write_gif(tmp_path / "fast.gif", frames=5, duration_ms=0)
-    assert media.inspect(path).duration_s == pytest.approx(0.5)
+    assert intake.inspect(path).duration_s == pytest.approx(0.5)
 
 
 # --------------------------------------------------------------- sniffing
@@ -379,7 +394,7 @@ def test_gif_zero_delays_count_as_browsers_show_them(tmp_path):
 def test_sniff_reads_magic_bytes(tmp_path, head, mime):
     path = tmp_path / "x.txt"
     path.write_bytes(head + b"\x00" * 32)
-    assert media.sniff(path) == mime
+    assert identify.sniff(path) == mime
 
 
 # ---------------------------------------------------------------- hashing
@@ -387,44 +402,45 @@ def test_sha256_streams_large_files(tmp_path):
     data = np.random.default_rng(1).bytes(3 * 1024 * 1024 + 17)
     path = tmp_path / "blob.bin"
     path.write_bytes(data)
-    assert media.sha256_file(path) == hashlib.sha256(data).hexdigest()
+    assert fingerprint.sha256_file(path) == hashlib.sha256(data).hexdigest()
 
 
 def test_phash_identical_images_distance_zero(tmp_path):
     a = np.asarray(scene(seed=3))
-    assert media.phash_distance(media.perceptual_hash(a), media.perceptual_hash(a.copy())) == 0
+    assert fingerprint.phash_distance(fingerprint.perceptual_hash(a), fingerprint.perceptual_hash(a.copy())) == 0
 
 
 def test_phash_survives_reencoding_and_resizing(tmp_path):
     original = scene(640, 480, seed=3)
     reencoded = tmp_path / "small.jpg"
     original.resize((320, 240), Image.LANCZOS).save(reencoded, quality=55)
-    a = media.perceptual_hash(np.asarray(original))
-    b = media.inspect(reencoded).phash
-    assert media.phash_distance(a, b) <= 8
+    a = fingerprint.perceptual_hash(np.asarray(original))
+    b = intake.inspect(reencoded).phash
+    assert fingerprint.phash_distance(a, b) <= 8
 
 
 def test_phash_tells_different_images_apart():
-    hashes = [media.perceptual_hash(np.asarray(scene(seed=s, word=w))) for s, w in [(1, "ONE"), (2, "TWO"), (5, "SIX")]]
+    hashes = [fingerprint.perceptual_hash(np.asarray(scene(seed=s, word=w)))
+              for s, w in [(1, "ONE"), (2, "TWO"), (5, "SIX")]]
     gradient = np.repeat(np.linspace(0, 255, 320, dtype=np.uint8)[None, :], 240, axis=0)
     checker = (np.indices((240, 320)).sum(axis=0) // 40 % 2 * 255).astype(np.uint8)
-    hashes += [media.perceptual_hash(gradient), media.perceptual_hash(checker)]
+    hashes += [fingerprint.perceptual_hash(gradient), fingerprint.perceptual_hash(checker)]
     for i in range(len(hashes)):
         for j in range(i + 1, len(hashes)):
-            assert media.phash_distance(hashes[i], hashes[j]) >= 16, (i, j)
+            assert fingerprint.phash_distance(hashes[i], hashes[j]) >= 16, (i, j)
 
 
 def test_phash_of_gray_and_rgb_versions_agree():
     rgb = np.asarray(scene(seed=4))
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    assert media.phash_distance(media.perceptual_hash(rgb), media.perceptual_hash(gray)) == 0
+    assert fingerprint.phash_distance(fingerprint.perceptual_hash(rgb), fingerprint.perceptual_hash(gray)) == 0
 
 
 def test_phash_rejects_non_images():
     with pytest.raises(ValueError):
-        media.perceptual_hash(np.zeros((0, 5), np.uint8))
+        fingerprint.perceptual_hash(np.zeros((0, 5), np.uint8))
     with pytest.raises(ValueError):
-        media.phash_distance("abc", "0" * 16)
+        fingerprint.phash_distance("abc", "0" * 16)
 
 
 hex64 = st.integers(min_value=0, max_value=2**64 - 1).map(lambda v: f"{v:016x}")
@@ -432,15 +448,15 @@ hex64 = st.integers(min_value=0, max_value=2**64 - 1).map(lambda v: f"{v:016x}")
 
 @given(hex64, hex64, hex64)
 def test_phash_distance_is_a_metric(a, b, c):
-    assert media.phash_distance(a, a) == 0
-    assert media.phash_distance(a, b) == media.phash_distance(b, a)
-    assert 0 <= media.phash_distance(a, b) <= 64
-    assert media.phash_distance(a, c) <= media.phash_distance(a, b) + media.phash_distance(b, c)
+    assert fingerprint.phash_distance(a, a) == 0
+    assert fingerprint.phash_distance(a, b) == fingerprint.phash_distance(b, a)
+    assert 0 <= fingerprint.phash_distance(a, b) <= 64
+    assert fingerprint.phash_distance(a, c) <= fingerprint.phash_distance(a, b) + fingerprint.phash_distance(b, c)
 
 
 @given(st.integers(0, 2**64 - 1), st.integers(0, 63))
 def test_flipping_one_bit_is_distance_one(value, bit):
-    assert media.phash_distance(f"{value:016x}", f"{value ^ (1 << bit):016x}") == 1
+    assert fingerprint.phash_distance(f"{value:016x}", f"{value ^ (1 << bit):016x}") == 1
 
 
 # ------------------------------------------------------------- threading
@@ -458,7 +474,7 @@ def test_inspect_is_safe_from_a_thread_pool(tmp_path):
 
     def outcome(path):
         try:
-            return media.inspect(path)
+            return intake.inspect(path)
         except MediaError as exc:
             return exc.reason
 
@@ -483,7 +499,7 @@ def test_large_jpeg_is_validated_without_a_full_size_decode(tmp_path, monkeypatc
         return original_load(self)
 
     monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", spy, raising=False)
-    info = media.inspect(path)
+    info = intake.inspect(path)
     assert (info.width, info.height) == (4000, 3000)
     assert decoded_sizes and max(w * h for w, h in decoded_sizes) <= 500 * 375
 

@@ -18,9 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFile, JpegImagePlugin
 
-from review.media import preview
-from review.media import MediaError
-from review.media.preview import BLUR_LEVELS, DEFAULT_BLUR_LEVEL, Frame
+from review.media import MediaError, preview, video
+from review.media.frames import Frame, iter_frames, storyboard, video_frame_at
+from review.media.preview import BLUR_LEVELS, DEFAULT_BLUR_LEVEL
 
 
 # ---------------------------------------------------------------- fixtures
@@ -87,6 +87,11 @@ def laplacian_variance(image: np.ndarray) -> float:
     return float(cv2.Laplacian(gray.astype(np.float64), cv2.CV_64F).var())
 
 
+def broad_strokes(image: np.ndarray) -> np.ndarray:
+    """A 10x8 thumbnail in ints: where the colours are, without the detail."""
+    return cv2.resize(image, (10, 8), interpolation=cv2.INTER_AREA).astype(int)
+
+
 @pytest.fixture
 def detailed() -> np.ndarray:
     return np.asarray(scene(1000, 750, seed=2)).copy()
@@ -135,8 +140,7 @@ def test_default_blur_removes_fine_detail(detailed):
     assert out.shape == detailed.shape and out.dtype == np.uint8
     assert laplacian_variance(out) < 0.01 * laplacian_variance(detailed)
     # still the same picture in broad strokes: colours where they were
-    small = lambda a: cv2.resize(a, (10, 8), interpolation=cv2.INTER_AREA).astype(int)
-    assert np.abs(small(out) - small(detailed)).mean() < 25
+    assert np.abs(broad_strokes(out) - broad_strokes(detailed)).mean() < 25
 
 
 @pytest.mark.parametrize("level", range(1, len(BLUR_LEVELS)))
@@ -193,8 +197,7 @@ def test_stylise_reduces_detail(detailed):
     out = preview.stylise(detailed)
     assert out.shape == detailed.shape and out.dtype == np.uint8
     assert laplacian_variance(out) < 0.5 * laplacian_variance(detailed)
-    small = lambda a: cv2.resize(a, (10, 8), interpolation=cv2.INTER_AREA).astype(int)
-    assert np.abs(small(out) - small(detailed)).mean() < 40
+    assert np.abs(broad_strokes(out) - broad_strokes(detailed)).mean() < 40
 
 
 # ------------------------------------------------------------- fitting
@@ -316,7 +319,7 @@ def test_decode_for_display_refuses_truncated_and_bombs(tmp_path):
     with pytest.raises(MediaError, match="over the 100 MP cap"):
         preview.decode_for_display(bomb, 640, 480)
     with pytest.raises(MediaError, match="over the 100 MP cap"):
-        preview.storyboard(bomb)
+        storyboard(bomb)
     with pytest.raises(MediaError, match=r"over the 0\.5 MP cap"):
         preview.decode_for_display(good, 640, 480, max_pixels=479_999)
 
@@ -361,8 +364,8 @@ _RealCapture = cv2.VideoCapture
 def test_video_storyboard_seeks_instead_of_decoding_everything(tmp_path, monkeypatch):
     path = write_video(tmp_path / "clip.mp4", frames=60, fps=10.0, size=(96, 64))
     CountingCapture.reads = 0
-    monkeypatch.setattr(preview.cv2, "VideoCapture", CountingCapture)
-    board = preview.storyboard(path, count=9, max_w=48, max_h=48)
+    monkeypatch.setattr(video.cv2, "VideoCapture", CountingCapture)
+    board = storyboard(path, count=9, max_w=48, max_h=48)
     assert CountingCapture.reads <= 9  # of 60 frames
     assert len(board) == 9
     assert all(isinstance(f, Frame) for f in board)
@@ -385,19 +388,19 @@ def test_storyboard_frames_are_not_blurred(tmp_path):
     for _ in range(10):
         writer.write(stripes)
     writer.release()
-    frame = preview.storyboard(path, count=1, max_w=64, max_h=48)[0].image
+    frame = storyboard(path, count=1, max_w=64, max_h=48)[0].image
     assert laplacian_variance(frame) > 0.5 * laplacian_variance(stripes)
 
 
 def test_storyboard_of_a_short_video_returns_every_frame(tmp_path):
     path = write_video(tmp_path / "short.mp4", frames=4)
-    board = preview.storyboard(path, count=9)
+    board = storyboard(path, count=9)
     assert [f.index for f in board] == [0, 1, 2, 3]
 
 
 def test_gif_storyboard(tmp_path):
     path = write_gif(tmp_path / "anim.gif", frames=20, duration_ms=50)
-    board = preview.storyboard(path, count=9, max_w=30, max_h=30)
+    board = storyboard(path, count=9, max_w=30, max_h=30)
     assert len(board) == 9
     indices = [f.index for f in board]
     assert indices[0] == 0 and indices == sorted(set(indices))
@@ -410,7 +413,7 @@ def test_gif_storyboard(tmp_path):
 def test_still_image_storyboard_is_one_frame(tmp_path):
     path = tmp_path / "still.webp"
     scene(640, 360).save(path)
-    board = preview.storyboard(path, count=9)
+    board = storyboard(path, count=9)
     assert len(board) == 1 and board[0].image.shape == (180, 320, 3)
 
 
@@ -419,27 +422,27 @@ def test_storyboard_of_a_broken_video_is_a_media_error(tmp_path):
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(good.read_bytes()[:200])
     with pytest.raises(MediaError, match="^cannot open video"):
-        preview.storyboard(cut)
+        storyboard(cut)
 
 
 # ------------------------------------------------------- frames on demand
 def test_video_frame_at_a_time(tmp_path):
     path = write_video(tmp_path / "clip.mkv", frames=60, fps=10.0)
     reference = decoded_frames(path)
-    assert same_frame(preview.video_frame_at(path, 2.0, 96, 64), reference[20])
-    assert same_frame(preview.video_frame_at(path, 99.0, 96, 64), reference[59])  # clamped
-    assert same_frame(preview.video_frame_at(path, -3.0, 96, 64), reference[0])
+    assert same_frame(video_frame_at(path, 2.0, 96, 64), reference[20])
+    assert same_frame(video_frame_at(path, 99.0, 96, 64), reference[59])  # clamped
+    assert same_frame(video_frame_at(path, -3.0, 96, 64), reference[0])
 
 
 def test_gif_frame_at_a_time(tmp_path):
     path = write_gif(tmp_path / "anim.gif", frames=20, duration_ms=50)
-    assert abs(preview.video_frame_at(path, 0.27, 60, 40).mean() - 8 * 5) <= 1
-    assert abs(preview.video_frame_at(path, 50.0, 60, 40).mean() - 8 * 19) <= 1
+    assert abs(video_frame_at(path, 0.27, 60, 40).mean() - 8 * 5) <= 1
+    assert abs(video_frame_at(path, 50.0, 60, 40).mean() - 8 * 19) <= 1
 
 
 def test_iter_frames_plays_a_video_from_a_start_time(tmp_path):
     path = write_video(tmp_path / "clip.mp4", frames=30, fps=10.0)
-    frames = list(preview.iter_frames(path, 48, 48, start_s=1.0))
+    frames = list(iter_frames(path, 48, 48, start_s=1.0))
     assert [f.index for f in frames] == list(range(10, 30))
     assert [f.time_s for f in frames] == pytest.approx([i / 10 for i in range(10, 30)])
     reference = decoded_frames(path)
@@ -448,7 +451,7 @@ def test_iter_frames_plays_a_video_from_a_start_time(tmp_path):
 
 def test_iter_frames_plays_a_gif(tmp_path):
     path = write_gif(tmp_path / "anim.gif", frames=6, duration_ms=100)
-    frames = list(preview.iter_frames(path, 60, 40, start_s=0.25))
+    frames = list(iter_frames(path, 60, 40, start_s=0.25))
     assert [f.index for f in frames] == [2, 3, 4, 5]
     assert [f.time_s for f in frames] == pytest.approx([0.2, 0.3, 0.4, 0.5])
 

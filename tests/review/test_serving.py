@@ -15,7 +15,8 @@ from review import serving
 
 def _fill(store, queue, n, *, received="2026-01-05T08:00:00.000Z", prefix="x", **extra):
     rows = [
-        {"external_id": f"{prefix}{i}", "queue_id": queue.id, "kind": "text", "text": f"post {i}", "received_at": received, **extra}
+        {"external_id": f"{prefix}{i}", "queue_id": queue.id, "kind": "text", "text": f"post {i}",
+         "received_at": received, **extra}
         for i in range(n)
     ]
     store.add_items(rows)
@@ -37,7 +38,8 @@ def test_claim_order_is_queue_priority_then_item_priority_then_due_then_arrival(
         {"external_id": "low-old", "queue_id": low.id, "kind": "text", "received_at": "2026-01-01T00:00:00.000Z"},
         {"external_id": "high-late", "queue_id": high.id, "kind": "text", "received_at": "2026-01-05T08:00:00.000Z"},
         {"external_id": "high-early", "queue_id": high.id, "kind": "text", "received_at": "2026-01-05T07:00:00.000Z"},
-        {"external_id": "high-urgent", "queue_id": high.id, "kind": "text", "priority": 3, "received_at": "2026-01-05T08:30:00.000Z"},
+        {"external_id": "high-urgent", "queue_id": high.id, "kind": "text", "priority": 3,
+         "received_at": "2026-01-05T08:30:00.000Z"},
     ])
     order = []
     for _ in range(4):
@@ -93,8 +95,11 @@ def test_release_and_skip_exclusion(store, team):
     second = serving.claim_next(store, ana, exclude=[first.id])
     assert second.id != first.id
     assert serving.claim_next(store, ben).id == first.id
-    assert serving.release_all(store, ana) == 1
+    serving.release(store, ana, second.id, reason="signed out")
     assert serving.holder(store, second.id) is None
+    assert store.db.execute("SELECT COUNT(*) FROM events WHERE kind = 'item.released'").fetchone()[0] == 2
+    serving.release(store, ana, second.id)  # nothing held any more: no event
+    assert store.db.execute("SELECT COUNT(*) FROM events WHERE kind = 'item.released'").fetchone()[0] == 2
 
 
 def test_peek_does_not_take_the_item(store, team):
@@ -160,8 +165,10 @@ def test_severe_rules_prefer_milder_items_or_refuse_severe_ones(store, team):
     ana = team[0]
     queue = store.add_queue("mixed")
     store.add_items([
-        {"external_id": "gore", "queue_id": queue.id, "kind": "text", "severity": "severe", "received_at": "2026-01-05T07:00:00Z"},
-        {"external_id": "spam", "queue_id": queue.id, "kind": "text", "severity": "low", "received_at": "2026-01-05T08:00:00Z"},
+        {"external_id": "gore", "queue_id": queue.id, "kind": "text", "severity": "severe",
+         "received_at": "2026-01-05T07:00:00Z"},
+        {"external_id": "spam", "queue_id": queue.id, "kind": "text", "severity": "low",
+         "received_at": "2026-01-05T08:00:00Z"},
     ])
     assert serving.peek_next(store, ana).external_id == "gore"
     assert serving.peek_next(store, ana, severe="prefer_mild").external_id == "spam"

@@ -9,10 +9,10 @@ import sqlite_utils
 
 from desktop import wiring
 from desktop.main import main
-from review.store import events
-from review.store.connection import StoreError, connect
+from review.errors import StoreBusy, StoreConflict, StoreError, StoreUnavailable
+from review.store import Store, events
+from review.store.connection import connect
 from review.store.schema import migrations as review_migrations
-from review.store import Store
 
 
 def test_fresh_store_has_every_table_and_pragma(store):
@@ -53,8 +53,24 @@ def test_store_from_a_newer_veil_is_refused(tmp_path):
 def test_a_file_that_is_not_a_store_gets_a_clear_error(tmp_path):
     path = tmp_path / "notes.db"
     path.write_bytes(b"this is not sqlite at all" * 100)
-    with pytest.raises(StoreError, match="not a Veil store"):
+    with pytest.raises(StoreUnavailable, match="not a Veil store") as refused:
         Store.open(path)
+    assert isinstance(refused.value.__cause__, sqlite3.DatabaseError)
+
+
+def test_a_writer_held_too_long_is_store_busy(store):
+    """Another writer holding the lock past the busy timeout is StoreBusy, not the driver's error."""
+    other = Store.open(store.path)
+    try:
+        other.db.execute("PRAGMA busy_timeout = 20")
+        with store.transaction():
+            store.add_queue("held")
+            with pytest.raises(StoreBusy) as refused:
+                other.add_queue("waits")
+        assert isinstance(refused.value.__cause__, sqlite3.OperationalError)
+        other.add_queue("waits")  # the lock is free again: trying again works
+    finally:
+        other.close()
 
 
 def test_decisions_and_events_refuse_update_and_delete(store):
@@ -70,8 +86,9 @@ def test_a_failed_action_rolls_back_data_and_event_together(store):
     with pytest.raises(ValueError):
         store.add_user("ana", ["astronaut"])
     store.add_queue("spam")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(StoreConflict) as refused:
         store.add_queue("spam")
+    assert isinstance(refused.value.__cause__, sqlite3.IntegrityError)
     assert [q.name for q in store.queues()] == ["spam"]
     assert store.db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == before + 1
 
@@ -155,10 +172,11 @@ def test_a_failed_commit_leaves_no_transaction_open(store):
     """A COMMIT that fails must roll back; else every later write nests in it and is never committed."""
     from review.store.connection import write_transaction
 
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(StoreConflict):
         with write_transaction(store.db):
             store.db.execute("PRAGMA defer_foreign_keys = ON")
-            store.db.execute("INSERT INTO leases (item_id, user_id, claimed_at, expires_at) VALUES (999, 999, 'x', 'y')")
+            store.db.execute(
+                "INSERT INTO leases (item_id, user_id, claimed_at, expires_at) VALUES (999, 999, 'x', 'y')")
     assert not store.db.conn.in_transaction
     store.add_user("ana", ["moderator"])
     other = Store.open(store.path)

@@ -6,17 +6,25 @@ import dataclasses
 import json
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from review import serving, wellbeing
-from review.store import events
-from review.wellbeing import exposure
-from review.media import viewing
-from review.store import wellbeing as wellbeing_store
-from review.clock import FakeClock
 from desktop.devclock import ScaledClock, clock_from_env
+from review import serving
+from review.clock import FakeClock
+from review.media import viewing
 from review.media.viewing import ViewSettings
-from review.wellbeing import BreakCoach, MeterState, WellbeingPolicy, WellbeingSession, format_duration
+from review.store import events
+from review.store import wellbeing as wellbeing_store
+from review.wellbeing import exposure
+from review.wellbeing.budget import lift_budget, serving_rule
+from review.wellbeing.checkins import my_checkins, record_checkin, team_checkins
+from review.wellbeing.coach import BreakCoach
+from review.wellbeing.durations import format_duration
+from review.wellbeing.lead_view import person_exposure, team_exposure
+from review.wellbeing.meter import MeterState
+from review.wellbeing.policy import WellbeingPolicy, load_policy, save_policy
+from review.wellbeing.session import Notice, WellbeingSession
 
 MIN = 60_000
 
@@ -51,7 +59,7 @@ class Page:
         self.store, self.clock, self.user = store, clock, user
         self.tracker = exposure.ExposureTracker(clock)
         self.session = WellbeingSession(store, user, policy)
-        self.notices: list[wellbeing.Notice] = []
+        self.notices: list[Notice] = []
 
     def show(self, item_id, severity):
         self.tracker.start(item_id, severity=severity)
@@ -70,9 +78,7 @@ class Page:
 
     def finish(self):
         record = self.tracker.finish()
-        if record is not None:
-            exposure.save(self.store, self.user, "s1", record)
-        self.notices += self.session.item_finished(record)
+        self.notices += self.session.item_left(record)
         return record
 
     def item(self, item_id, severity, seconds, step=30):
@@ -91,8 +97,10 @@ def ledger(store, user):
 # ------------------------------------------------------------------- policy
 def test_policy_defaults_are_the_documented_ones():
     p = WellbeingPolicy()
-    assert (p.micro_break_after_min, p.micro_break_min, p.banner_to_dialog_min, p.snooze_min, p.max_snoozes) == (50, 3, 5, 5, 2)
-    assert (p.severe_break_after_min, p.severe_break_min, p.severe_budget_min, p.budget_warning_pct) == (60, 10, 240, 75)
+    assert (p.micro_break_after_min, p.micro_break_min, p.banner_to_dialog_min, p.snooze_min,
+            p.max_snoozes) == (50, 3, 5, 5, 2)
+    assert (p.severe_break_after_min, p.severe_break_min, p.severe_budget_min,
+            p.budget_warning_pct) == (60, 10, 240, 75)
     assert (p.severe_in_a_row, p.idle_pause_min, p.checkin_min_people) == (5, 5, 5)
 
 
@@ -108,13 +116,13 @@ def test_policy_refuses_values_outside_the_allowed_ranges(bad):
 
 def test_a_lead_sets_the_policy_others_cannot(store, people):
     lee, ana, _ = people
-    assert wellbeing.load_policy(store) == WellbeingPolicy()
-    wellbeing.save_policy(store, lee, WellbeingPolicy(micro_break_min=5, severe_budget_min=180))
-    assert wellbeing.load_policy(store).severe_budget_min == 180
+    assert load_policy(store) == WellbeingPolicy()
+    save_policy(store, lee, WellbeingPolicy(micro_break_min=5, severe_budget_min=180))
+    assert load_policy(store).severe_budget_min == 180
     with pytest.raises(PermissionError, match="ana is not a lead"):
-        wellbeing.save_policy(store, ana, WellbeingPolicy())
+        save_policy(store, ana, WellbeingPolicy())
     store.set_setting("wellbeing", {"micro_break_min": 4, "from_a_newer_veil": 1})
-    assert wellbeing.load_policy(store).micro_break_min == 4
+    assert load_policy(store).micro_break_min == 4
 
 
 # -------------------------------------------------------------- the coach
@@ -225,8 +233,9 @@ def test_the_ledger_and_the_coach_agree_to_the_millisecond(store, clock, people,
     page.finish()
     page.item(items["severe"][1], "severe", 33.5, step=7)
     on_screen, severe, revealed = store.db.execute(
-        "SELECT SUM(blurred_ms + revealed_ms + region_ms), SUM(CASE WHEN severity = 'severe' THEN blurred_ms + revealed_ms"
-        " + region_ms ELSE 0 END), SUM(revealed_ms + region_ms) FROM exposure WHERE user_id = ?", [ana.id]).fetchone()
+        "SELECT SUM(blurred_ms + revealed_ms + region_ms),"
+        " SUM(CASE WHEN severity = 'severe' THEN blurred_ms + revealed_ms + region_ms ELSE 0 END),"
+        " SUM(revealed_ms + region_ms) FROM exposure WHERE user_id = ?", [ana.id]).fetchone()
     assert (on_screen, severe, revealed) == (160_500, 128_500, 12_000)
     assert page.session.coach.since_break_ms == on_screen
     assert page.session.coach.severe_ms == severe == page.session.severe_today_ms()
@@ -253,7 +262,7 @@ def test_each_prompt_stage_is_an_event_and_in_the_hash_chained_log(store, clock,
     page.session.acknowledge()
     assert page.session.may_claim() is False
     page.finish()
-    assert page.notices[-1] == wellbeing.Notice("enforce_break", seconds=180, cooldown=False)
+    assert page.notices[-1] == Notice("enforce_break", seconds=180, cooldown=False)
     assert page.session.on_break and page.session.break_remaining_s() == 180
     page.work(170, step=10, active=False)
     assert page.session.on_break and page.session.break_remaining_s() == 10
@@ -292,7 +301,7 @@ def test_severe_hour_dialog_comes_at_once_and_the_break_at_the_next_item(store, 
     dialog = page.notices[-1]
     assert dialog.kind == "dialog" and dialog.snoozes_left == 0 and "10-minute break is due" in dialog.text
     page.finish()
-    assert page.notices[-1] == wellbeing.Notice("enforce_break", seconds=600, cooldown=True)
+    assert page.notices[-1] == Notice("enforce_break", seconds=600, cooldown=True)
 
 
 def test_the_enforced_break_starts_on_a_tick_when_no_item_is_in_hand(store, clock, people, items):
@@ -302,8 +311,32 @@ def test_the_enforced_break_starts_on_a_tick_when_no_item_is_in_hand(store, cloc
     page.work(55 * 60)
     assert page.kinds() == ["banner", "dialog"]
     page.tracker.finish()
-    page.session.item_finished(None)  # the page forgot the record: the coach's own count stands
+    page.session.item_left(None)  # the page forgot the record: the coach's own count stands
     assert page.session.on_break
+
+
+def test_item_left_books_the_exposure_row_before_the_break_it_starts(store, clock, people, items):
+    _, ana, _ = people
+    page = Page(store, clock, ana, WellbeingPolicy(max_snoozes=0, enforce_grace_s=600))
+    page.show(items["low"][0], "low")
+    page.work(50 * 60)
+    page.tracker.set_reveal("region")
+    page.work(5 * 60)
+    page.tracker.set_reveal(None)
+    store.take_changes()
+    record = page.tracker.finish()
+    notices = page.session.item_left(record)
+    assert [n.kind for n in notices] == ["enforce_break"] and page.session.on_break
+    assert "wellbeing" in store.take_changes()
+    row = store.db.execute("SELECT item_id, session_id, blurred_ms, region_ms, severity FROM exposure"
+                           " WHERE user_id = ?", [ana.id]).fetchone()
+    assert row == (items["low"][0], page.session.session_id, 50 * MIN, 5 * MIN, "low")
+    assert store.db.execute("SELECT kind, duration_ms FROM reveals WHERE user_id = ?", [ana.id]).fetchall() == [
+        ("region", 5 * MIN)]
+    assert [e.at for e in wellbeing_store.events(store, day=store.now()[:10], user_id=ana.id)
+            if e.kind == "break_enforced"] == [record.ended_at]
+    assert page.session.item_left(None) == []  # nothing in hand: nothing booked, nothing shown
+    assert store.db.execute("SELECT COUNT(*) FROM exposure").fetchone()[0] == 1
 
 
 def test_a_restart_does_not_reset_a_due_break(store, clock, people, items):
@@ -344,7 +377,7 @@ def test_daily_budget_warns_at_75_percent_and_stops_severe_items_at_100(store, c
     assert page.kinds() == ["banner", "banner"] and "used up" in page.notices[-1].text
     assert page.session.serving_rule == "never" and page.session.meter().level == "limit"
     page.finish()
-    assert wellbeing.serving_rule(store, ana, [], policy) == "never"
+    assert serving_rule(store, ana, [], policy) == "never"
     assert serving.claim_next(store, ana, severe="never").severity == "low"
     assert [k for k, _ in ledger(store, ana)] == ["budget_warning", "budget_reached"]
 
@@ -352,16 +385,16 @@ def test_daily_budget_warns_at_75_percent_and_stops_severe_items_at_100(store, c
 def test_a_lead_lifts_the_budget_with_a_recorded_reason_a_moderator_cannot(store, clock, people, items):
     lee, ana, bo = people
     _severe_rows(store, ana, items["severe"][0], 240)
-    assert wellbeing.serving_rule(store, ana, []) == "never"
+    assert serving_rule(store, ana, []) == "never"
     with pytest.raises(PermissionError, match="bo is not a lead"):
-        wellbeing.lift_budget(store, bo, ana, "I say so")
+        lift_budget(store, bo, ana, "I say so")
     with pytest.raises(ValueError, match="reason"):
-        wellbeing.lift_budget(store, lee, ana, "   ")
+        lift_budget(store, lee, ana, "   ")
     with pytest.raises(ValueError):
-        wellbeing.lift_budget(store, lee, ana, "urgent", minutes=1000)
-    budget = wellbeing.lift_budget(store, lee, ana, "Incident 4411: only Ana is trained for this queue", minutes=30)
+        lift_budget(store, lee, ana, "urgent", minutes=1000)
+    budget = lift_budget(store, lee, ana, "Incident 4411: only Ana is trained for this queue", minutes=30)
     assert (budget.budget_ms, budget.level) == (270 * MIN, "warning")
-    assert wellbeing.serving_rule(store, ana, []) == "allow"
+    assert serving_rule(store, ana, []) == "allow"
     [(kind, details)] = ledger(store, ana)
     assert kind == "budget_lifted" and details["by"] == "lee" and details["reason"].startswith("Incident 4411")
     event = store.db.execute("SELECT actor, subject FROM events WHERE kind = 'wellbeing.budget_lifted'").fetchone()
@@ -374,7 +407,7 @@ def test_a_running_session_sees_a_lift_and_warns_against_the_new_budget(store, c
     page = Page(store, clock, ana)
     page.work(1)
     assert page.session.serving_rule == "never" and page.kinds() == ["banner", "banner"]
-    wellbeing.lift_budget(store, lee, ana, "backlog after outage")  # +60 min: 240 of 300 is 80 %
+    lift_budget(store, lee, ana, "backlog after outage")  # +60 min: 240 of 300 is 80 %
     page.work(30)
     assert page.session.serving_rule == "allow"
     assert page.kinds()[-1] == "banner" and "4 h of today's 5 h" in page.notices[-1].text
@@ -398,7 +431,7 @@ def test_five_severe_in_a_row_prefers_a_milder_item(store, clock, people, items)
     assert page.session.serving_rule == "allow"
     page.item(items["severe"][4], "severe", 20)
     assert page.session.serving_rule == "prefer_mild"
-    assert wellbeing.serving_rule(store, ana, ["low"] + ["severe"] * 5) == "prefer_mild"
+    assert serving_rule(store, ana, ["low"] + ["severe"] * 5) == "prefer_mild"
     item = serving.claim_next(store, ana, severe=page.session.serving_rule)
     assert item.severity == "low"  # severe items have the higher priority, yet a milder one is served
     page.item(item.id, "low", 20)
@@ -427,28 +460,29 @@ def test_five_idle_minutes_pause_the_session(store, clock, people, items):
 def test_checkins_are_private_and_leads_see_aggregates_over_five_people_only(store, clock, people):
     lee, ana, bo = people
     with pytest.raises(ValueError):
-        wellbeing.record_checkin(store, ana, 6)
+        record_checkin(store, ana, 6)
     with pytest.raises(ValueError):
-        wellbeing.record_checkin(store, ana, True)
-    wellbeing.record_checkin(store, ana, 2)
+        record_checkin(store, ana, True)
+    record_checkin(store, ana, 2)
     clock.advance(60)
-    wellbeing.record_checkin(store, ana, 4)
-    wellbeing.record_checkin(store, bo, 5)
-    assert [c.score for c in wellbeing.my_checkins(store, ana)] == [2, 4]
-    assert [c.score for c in wellbeing.my_checkins(store, bo)] == [5]
+    record_checkin(store, ana, 4)
+    record_checkin(store, bo, 5)
+    assert [c.score for c in my_checkins(store, ana)] == [2, 4]
+    assert [c.score for c in my_checkins(store, bo)] == [5]
     for person in [store.add_user(f"m{n}", ["moderator"]) for n in range(2)]:
-        wellbeing.record_checkin(store, person, 3)
-    shown = wellbeing.team_checkins(store, lead=lee)
+        record_checkin(store, person, 3)
+    shown = team_checkins(store, lead=lee)
     assert shown.aggregate is None and shown.reason.startswith("only 4 people") and "at least 5" in shown.reason
     with pytest.raises(PermissionError):
-        wellbeing.team_checkins(store, ana)
-    wellbeing.record_checkin(store, store.add_user("m9", ["moderator"]), 1)
-    aggregate, reason = wellbeing.team_checkins(store, lee)
+        team_checkins(store, ana)
+    record_checkin(store, store.add_user("m9", ["moderator"]), 1)
+    aggregate, reason = team_checkins(store, lee)
     assert reason == "" and (aggregate.people, aggregate.responses) == (5, 6)
     assert aggregate.mean == round((2 + 4 + 5 + 3 + 3 + 1) / 6, 2)
     assert aggregate.distribution == {1: 1, 2: 1, 3: 2, 4: 1, 5: 1}
     # nothing outside wellbeing_checkins holds a score
-    payloads = [json.loads(r[0]) for r in store.db.execute("SELECT payload FROM events WHERE kind = 'wellbeing.checkin'")]
+    payloads = [json.loads(r[0])
+                for r in store.db.execute("SELECT payload FROM events WHERE kind = 'wellbeing.checkin'")]
     assert payloads == [{}] * 6
     assert {r[0] for r in store.db.execute("SELECT details FROM wellbeing_events WHERE kind = 'checkin'")} == {"{}"}
 
@@ -456,10 +490,10 @@ def test_checkins_are_private_and_leads_see_aggregates_over_five_people_only(sto
 def test_old_checkins_fall_out_of_the_window(store, clock, people):
     lee, *_ = people
     for n in range(5):
-        wellbeing.record_checkin(store, store.add_user(f"p{n}", ["moderator"]), 3)
-    assert wellbeing.team_checkins(store, lee, days=7).aggregate.people == 5
+        record_checkin(store, store.add_user(f"p{n}", ["moderator"]), 3)
+    assert team_checkins(store, lee, days=7).aggregate.people == 5
     clock.advance(7 * 86400)
-    assert wellbeing.team_checkins(store, lee, days=7).aggregate is None
+    assert team_checkins(store, lee, days=7).aggregate is None
 
 
 # ------------------------------------------------------------ lead view
@@ -474,17 +508,17 @@ def test_individual_figures_only_for_leads_and_the_person(store, clock, people, 
     page.session.take_break()
     page.finish()
     page.work(3 * 60, active=False)
-    wellbeing.lift_budget(store, lee, ana, "calibration day")
-    mine = wellbeing.person_exposure(store, ana, ana)
-    assert mine == wellbeing.person_exposure(store, lee, "ana")
+    lift_budget(store, lee, ana, "calibration day")
+    mine = person_exposure(store, ana, ana)
+    assert mine == person_exposure(store, lee, "ana")
     assert (mine.items, mine.region_ms, mine.blurred_ms, mine.severe_ms) == (1, 50 * MIN, 4 * MIN, 54 * MIN)
     assert (mine.breaks_prompted, mine.breaks_taken, mine.breaks_enforced) == (1, 1, 0)
     assert mine.severe_budget_ms == 300 * MIN and mine.overrides[0].reason == "calibration day"
     with pytest.raises(PermissionError, match="bo cannot see ana's exposure"):
-        wellbeing.person_exposure(store, bo, ana)
+        person_exposure(store, bo, ana)
     with pytest.raises(PermissionError):
-        wellbeing.team_exposure(store, bo)
-    team = wellbeing.team_exposure(store, lee)
+        team_exposure(store, bo)
+    team = team_exposure(store, lee)
     assert [p.name for p in team] == ["ana"] and team[0] == mine
 
 

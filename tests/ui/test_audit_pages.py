@@ -13,19 +13,20 @@ from PIL import Image, ImageDraw
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QTableWidget, QTextBrowser, QWidget
 
-from audit import audits, sampling
+from audit import audits, plans, sampling
+from audit.desk import AuditDesk
 from desktop import app as desktop_app
 from review import decisions, taxonomy
+from ui.operations import Operations
 from ui.pages.audit import BLIND, IDLE, SCORE, AuditPage
 from ui.pages.disputes import DisputesPage
 from ui.pages.results import ResultsPage
-from ui.wellbeing import WellbeingController
+from ui.wellbeing.controller import WellbeingController
 
 WAIT_MS = 5000
 SECRET_NOTE = "zebra-crossing-note"
 
 
-pytestmark = pytest.mark.usefixtures("no_leftover_ui_work")
 
 
 def _image(path):
@@ -68,6 +69,23 @@ def qa(store, tmp_path):
     return store
 
 
+@pytest.fixture
+def ops(qa):
+    """The session's one runner, as the desktop wiring gives every page."""
+    runner = Operations(qa)
+    yield runner
+    runner.close()
+
+
+def _coached(qa, name):
+    """The person's wellbeing controller: the audit page books every item's exposure through it."""
+    return WellbeingController(qa, qa.user(name), qa.clock)
+
+
+def _audit_page(qa, policy, ops, coach):
+    return AuditPage(desktop_app.audit_services(qa, policy, coach.user, coach, ops))
+
+
 def _show(qtbot, widget):
     qtbot.addWidget(widget)
     widget.resize(1300, 850)
@@ -79,11 +97,13 @@ def _show(qtbot, widget):
 
 
 @pytest.fixture
-def audit_page(qtbot, qa, policy):
-    page = _show(qtbot, AuditPage(desktop_app.audit_services(qa, policy, qa.user("dana"))))
+def audit_page(qtbot, qa, policy, ops):
+    coach = _coached(qa, "dana")
+    page = _show(qtbot, _audit_page(qa, policy, ops, coach))
     qtbot.waitUntil(lambda: page.work.rowCount() == 2, timeout=WAIT_MS)
     yield page
     page.close_page()
+    coach.close()
 
 
 def _texts(root: QWidget, skip: QWidget | None = None) -> str:
@@ -113,6 +133,7 @@ def _sharpness(qimage) -> float:
 
 def _take(qtbot, page):
     qtbot.keyClick(page, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.step != IDLE, timeout=WAIT_MS)  # the desk's write came back
     view = page.item_view
     qtbot.waitUntil(lambda: view.image.has_image or view.media.currentWidget() is not view.image, timeout=WAIT_MS)
 
@@ -124,7 +145,7 @@ def _audit_row(store):
 
 # ------------------------------------------------------------------ audit
 def test_the_blind_audit_by_keys_from_enter_to_score(qtbot, audit_page):
-    page, store = audit_page, audit_page.store
+    page, store = audit_page, audit_page.ops.store
     _take(qtbot, page)
     assert page.step == BLIND
     view = page.item_view
@@ -138,7 +159,7 @@ def test_the_blind_audit_by_keys_from_enter_to_score(qtbot, audit_page):
 
     qtbot.keyClick(page, Qt.Key.Key_1)  # harassment
     qtbot.keyClick(page, Qt.Key.Key_R)  # remove
-    assert page.step == SCORE
+    qtbot.waitUntil(lambda: page.step == SCORE, timeout=WAIT_MS)
     assert _audit_row(store)[:2] == ("remove", '["harassment"]')
     assert page.compare.blind.text() == "Remove · Harassment & bullying"
     assert page.compare.original.text() == "Label only · Hate speech"
@@ -154,7 +175,7 @@ def test_the_blind_audit_by_keys_from_enter_to_score(qtbot, audit_page):
     qtbot.keyClicks(page.form.comment, "label only is too mild here")
     qtbot.keyClick(page.form.comment, Qt.Key.Key_Return)
 
-    assert page.step == IDLE
+    qtbot.waitUntil(lambda: page.step == IDLE, timeout=WAIT_MS)
     assert _audit_row(store)[3:] == ("incorrect", "wrong_action", "major", "label only is too mild here", 70.0)
     assert "scored 70 / 100" in page.result.text() and "wrong action, major" in page.result.text()
     blurred, revealed = store.db.execute("SELECT blurred_ms, revealed_ms FROM exposure WHERE user_id = ?",
@@ -166,7 +187,7 @@ def test_the_blind_audit_by_keys_from_enter_to_score(qtbot, audit_page):
 
 
 def test_nothing_shows_the_original_before_the_blind_step(qtbot, audit_page):
-    page, store = audit_page, audit_page.store
+    page, store = audit_page, audit_page.ops.store
     secrets = ("zed", "Quinlan", SECRET_NOTE, "Label only")
     # Neither the work list nor the item (nor its "seen before" or SLA lines) gives the decision away.
     assert not [s for s in secrets if s.lower() in _texts(page, skip=page.decision).lower()]
@@ -177,6 +198,7 @@ def test_nothing_shows_the_original_before_the_blind_step(qtbot, audit_page):
     assert page.item_view.context.seen.isHidden() and page.item_view.context.sla.isHidden()
     assert store.db.execute("SELECT COUNT(*) FROM audits").fetchone()[0] == 0
     qtbot.keyClick(page, Qt.Key.Key_A)  # no violation
+    qtbot.waitUntil(lambda: page.step == SCORE, timeout=WAIT_MS)
     assert "zed" in _texts(page).lower()  # now, and only now, the original is there
 
 
@@ -186,9 +208,11 @@ def test_scoring_says_what_is_missing_and_correct_disables_the_error_fields(qtbo
     qtbot.keyClick(page, Qt.Key.Key_Return)  # nothing decided yet
     assert "Decide first" in page.decision.message.text() and page.step == BLIND
     qtbot.keyClick(page, Qt.Key.Key_R)  # remove needs a label: the taxonomy's rule, said
+    qtbot.waitUntil(lambda: not page.busy, timeout=WAIT_MS)  # the desk refused it
     assert "label" in page.decision.message.text() and page.step == BLIND
     qtbot.keyClick(page, Qt.Key.Key_2)
     qtbot.keyClick(page, Qt.Key.Key_L)  # label only · hate speech: the same as the moderator
+    qtbot.waitUntil(lambda: page.step == SCORE, timeout=WAIT_MS)
     assert page.compare.agreement.text().startswith("Agree")
     qtbot.keyClick(page, Qt.Key.Key_Return)
     assert page.form.message.text() == "Choose a verdict first: C correct or I incorrect."
@@ -198,40 +222,48 @@ def test_scoring_says_what_is_missing_and_correct_disables_the_error_fields(qtbo
     qtbot.keyClick(page, Qt.Key.Key_1)
     qtbot.keyClick(page, Qt.Key.Key_Return)
     assert "needs a severity" in page.form.message.text()
-    assert page.store.db.execute("SELECT verdict FROM audits").fetchone()[0] is None
+    assert page.ops.store.db.execute("SELECT verdict FROM audits").fetchone()[0] is None
     qtbot.keyClick(page, Qt.Key.Key_C)
     assert not any(b.isEnabled() or b.isChecked() for b in [*page.form.errors.values(), *page.form.severities.values()])
     qtbot.keyClick(page, Qt.Key.Key_9)  # severity keys do nothing for a correct verdict
     assert not page.form.severities["critical"].isChecked()
     qtbot.keyClick(page, Qt.Key.Key_Return)
-    assert _audit_row(page.store)[3:6] == ("correct", None, None)
+    qtbot.waitUntil(lambda: page.step == IDLE, timeout=WAIT_MS)
+    assert _audit_row(page.ops.store)[3:6] == ("correct", None, None)
     assert "scored 100 / 100 — Correct" in page.result.text()
 
 
-def test_an_auditor_never_audits_their_own_decision(qtbot, qa, policy):
+def test_an_auditor_never_audits_their_own_decision(qtbot, qa, policy, ops):
     decision_id = decisions.record_past_decision(qa, item_id=3, user="ben", action="no_violation",
                                                  decided_at="2026-01-04T10:00:00Z")
     own = sampling.add_sample(qa, "lee", decision_id).id  # in the shared pool
-    page = AuditPage(desktop_app.audit_services(qa, policy, qa.user("ben")))
+    coach = _coached(qa, "ben")
+    page = _audit_page(qa, policy, ops, coach)
     with qtbot.waitSignal(page.work_loaded, timeout=WAIT_MS):
         _show(qtbot, page)
     assert page.work.rowCount() == 0  # zed's samples are Dana's; Ben's own is never offered to him
+    page.message.clear()
     qtbot.keyClick(page, Qt.Key.Key_Return)
-    assert page.step == IDLE and "Nothing to audit" in page.message.text()
+    qtbot.waitUntil(lambda: "Nothing to audit" in page.message.text(), timeout=WAIT_MS)
+    assert page.step == IDLE
     page.open_sample(own)  # asked for by id all the same: the domain refuses, the page says why
-    assert page.step == IDLE and "nobody audits their own decisions" in page.message.text()
+    qtbot.waitUntil(lambda: "nobody audits their own decisions" in page.message.text(), timeout=WAIT_MS)
+    assert page.step == IDLE
     page.close_page()
+    coach.close()
 
 
-def test_a_started_audit_resumes_at_the_score_step(qtbot, qa, policy):
+def test_a_started_audit_resumes_at_the_score_step(qtbot, qa, policy, ops):
     first = audits.next_sample(qa, "dana")
     audits.start_audit(qa, "dana", first.id)
     audits.submit_blind(qa, "dana", first.id, "no_violation", [])
-    page = _show(qtbot, AuditPage(desktop_app.audit_services(qa, policy, qa.user("dana"))))
+    coach = _coached(qa, "dana")
+    page = _show(qtbot, _audit_page(qa, policy, ops, coach))
     _take(qtbot, page)
     assert page.step == SCORE and page.task.sample_id == first.id
     assert page.compare.blind.text() == "No violation · no label"
     page.close_page()
+    coach.close()
     assert qa.db.execute("SELECT COUNT(*) FROM exposure").fetchone()[0] == 1
 
 
@@ -256,16 +288,16 @@ def test_a_long_reveal_reblurs_by_itself_during_an_audit(qtbot, audit_page):
     qtbot.waitUntil(lambda: view.image.has_image, timeout=WAIT_MS)
     qtbot.keyPress(page, Qt.Key.Key_Space)
     assert view.reblur_timer.isActive()
-    page.store.clock.advance(view.view.auto_reblur_s + 0.1)
+    page.services.clock.advance(view.view.auto_reblur_s + 0.1)
     view.check_auto_reblur()
     assert view.image.reveal_state() is None and not view.reblur_timer.isActive()
     assert "Re-blurred" in page.decision.message.text()
     qtbot.keyRelease(page, Qt.Key.Key_Space)
 
 
-def test_a_break_stops_the_audit_and_the_sample_comes_back_after(qtbot, qa, policy):
-    coach = WellbeingController(qa, qa.user("dana"), qa.clock)
-    page = _show(qtbot, AuditPage(desktop_app.audit_services(qa, policy, qa.user("dana"), coach)))
+def test_a_break_stops_the_audit_and_the_sample_comes_back_after(qtbot, qa, policy, ops):
+    coach = _coached(qa, "dana")
+    page = _show(qtbot, _audit_page(qa, policy, ops, coach))
     _take(qtbot, page)
     sample_id = page.task.sample_id
     qa.clock.advance(3)
@@ -301,9 +333,9 @@ def _scored(store, verdict="incorrect"):
 
 
 @pytest.fixture
-def results_page(qtbot, qa, policy):
+def results_page(qtbot, qa, policy, ops):
     _scored(qa)
-    page = _show(qtbot, ResultsPage(desktop_app.results_services(qa, policy, qa.user("zed"))))
+    page = _show(qtbot, ResultsPage(desktop_app.results_services(policy, qa.user("zed"), ops)))
     qtbot.waitUntil(lambda: page.table.rowCount() == 2, timeout=WAIT_MS)
     yield page
     page.close_page()
@@ -330,7 +362,7 @@ def test_my_results_list_the_final_results_with_an_honest_summary(qtbot, results
 
 
 def test_a_moderator_disputes_with_a_reason_and_sees_the_history(qtbot, results_page):
-    page, store = results_page, results_page.store
+    page, store = results_page, results_page.ops.store
     _select(qtbot, page, "post-image")
     qtbot.waitUntil(lambda: "Scored Incorrect — over enforcement, minor" in page.history.text(), timeout=WAIT_MS)
     assert "The auditor decided blind: Remove · Hate speech" in page.history.text()
@@ -338,10 +370,11 @@ def test_a_moderator_disputes_with_a_reason_and_sees_the_history(qtbot, results_
     qtbot.keyClick(page.table, Qt.Key.Key_D)
     assert page.reason.hasFocus()
     qtbot.keyClick(page.reason, Qt.Key.Key_Return)  # no reason yet
-    assert page.message.text() == "Say why the verdict is wrong."
+    qtbot.waitUntil(lambda: page.message.text() == "Say why the verdict is wrong.", timeout=WAIT_MS)
     assert store.db.execute("SELECT COUNT(*) FROM disputes").fetchone()[0] == 0
     qtbot.keyClicks(page.reason, "the picture only quotes the slur to condemn it")
     qtbot.keyClick(page.reason, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.message.text().startswith("Dispute sent"), timeout=WAIT_MS)
     reason = store.db.execute("SELECT reason FROM disputes").fetchone()[0]
     assert reason == "the picture only quotes the slur to condemn it"
     qtbot.waitUntil(lambda: {c[1]: c[-1] for c in page.table.texts()}.get("post-image") == "Open", timeout=WAIT_MS)
@@ -359,8 +392,8 @@ def disputed(qa):
     return qa
 
 
-def test_a_lead_overturns_and_the_moderator_sees_it_correct(qtbot, disputed, policy):
-    lead = _show(qtbot, DisputesPage(desktop_app.disputes_services(disputed, policy, disputed.user("lee"))))
+def test_a_lead_overturns_and_the_moderator_sees_it_correct(qtbot, disputed, policy, ops):
+    lead = _show(qtbot, DisputesPage(desktop_app.disputes_services(policy, disputed.user("lee"), ops)))
     qtbot.waitUntil(lambda: lead.table.rowCount() == 1, timeout=WAIT_MS)
     assert lead.table.texts()[0][1:] == ["zed", "post-image", "Incorrect — over enforcement, minor",
                                         "it quotes the slur to condemn it"]
@@ -377,12 +410,13 @@ def test_a_lead_overturns_and_the_moderator_sees_it_correct(qtbot, disputed, pol
     assert "Write a short note first" in lead.message.text()
     qtbot.keyClicks(lead.note, "counter-speech is allowed")
     qtbot.keyClick(lead.note, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "overturned" in lead.message.text(), timeout=WAIT_MS)
     assert disputed.db.execute("SELECT outcome, note FROM dispute_resolutions").fetchone() == (
         "overturned", "counter-speech is allowed")
     qtbot.waitUntil(lambda: lead.table.rowCount() == 0 and lead.empty.isVisibleTo(lead), timeout=WAIT_MS)
     lead.close_page()
 
-    mine = _show(qtbot, ResultsPage(desktop_app.results_services(disputed, policy, disputed.user("zed"))))
+    mine = _show(qtbot, ResultsPage(desktop_app.results_services(policy, disputed.user("zed"), ops)))
     qtbot.waitUntil(lambda: mine.table.rowCount() == 2, timeout=WAIT_MS)
     row = next(c for c in mine.table.texts() if c[1] == "post-image")
     assert row[3:] == ["Correct", "—", "—", "100 / 100", "Overturned"]
@@ -393,30 +427,43 @@ def test_a_lead_overturns_and_the_moderator_sees_it_correct(qtbot, disputed, pol
     mine.close_page()
 
 
-def test_the_auditor_of_a_disputed_audit_cannot_judge_it(qtbot, disputed, policy):
+def test_the_auditor_of_a_disputed_audit_cannot_judge_it(qtbot, disputed, policy, ops):
     disputed.db.execute("UPDATE users SET roles = 'auditor,lead' WHERE name = 'dana'")
-    page = _show(qtbot, DisputesPage(desktop_app.disputes_services(disputed, policy, disputed.user("dana"))))
+    page = _show(qtbot, DisputesPage(desktop_app.disputes_services(policy, disputed.user("dana"), ops)))
     qtbot.waitUntil(lambda: page.table.rowCount() == 1, timeout=WAIT_MS)
     page.table.setFocus()
     qtbot.keyClick(page.table, Qt.Key.Key_U)
     qtbot.keyClicks(page.note, "fine as scored")
     qtbot.keyClick(page.note, Qt.Key.Key_Return)
-    assert "cannot also judge the dispute" in page.message.text()
+    qtbot.waitUntil(lambda: "cannot also judge the dispute" in page.message.text(), timeout=WAIT_MS)
     assert disputed.db.execute("SELECT COUNT(*) FROM dispute_resolutions").fetchone()[0] == 0
     qtbot.keyClick(page.note, Qt.Key.Key_Escape)
     assert page.outcome is None and page.note.text() == ""
     page.close_page()
 
 
-def test_run_sampling_now_draws_in_a_worker_and_says_how_many(qtbot, qa, policy):
+def test_the_disputes_board_hears_of_a_new_dispute_without_a_refresh(qtbot, qa, policy, ops):
+    """A write anywhere in the session (here: a moderator's dispute) reaches the lead's board via ``changed``."""
+    _scored(qa)
+    lead = _show(qtbot, DisputesPage(desktop_app.disputes_services(policy, qa.user("lee"), ops)))
+    qtbot.waitUntil(lambda: lead.summary.text() == "0 open disputes", timeout=WAIT_MS)
+    audit_id = qa.db.execute("SELECT id FROM audits WHERE verdict = 'incorrect'").fetchone()[0]
+    desk, zed = AuditDesk(policy), qa.user("zed")
+    ops.write(lambda store: desk.dispute(store, zed, audit_id, "it quotes the slur to condemn it"))
+    qtbot.waitUntil(lambda: lead.table.rowCount() == 1, timeout=WAIT_MS)
+    assert lead.summary.text() == "1 open dispute"
+    lead.close_page()
+
+
+def test_run_sampling_now_draws_in_a_worker_and_says_how_many(qtbot, qa, policy, ops):
     queue = qa.queue("community")
     qa.add_items([{"external_id": f"new-{n}", "queue_id": queue.id, "kind": "text", "text": "harmless",
                    "received_at": "2026-01-05T08:00:00Z"} for n in range(3)])
     for n in range(4, 7):
         decisions.record_past_decision(qa, item_id=n, user="zed", action="no_violation",
                                        decided_at="2026-01-05T08:30:00Z")
-    sampling.save_plan(qa, "lee", "everything", rate=1.0, starts_at="2026-01-05T00:00:00Z")
-    page = _show(qtbot, DisputesPage(desktop_app.disputes_services(qa, policy, qa.user("lee"))))
+    plans.save_plan(qa, "lee", "everything", rate=1.0, starts_at="2026-01-05T00:00:00Z")
+    page = _show(qtbot, DisputesPage(desktop_app.disputes_services(policy, qa.user("lee"), ops)))
     qtbot.waitUntil(lambda: page.samples.text().startswith("Audit samples: 2 open"), timeout=WAIT_MS)
     with qtbot.waitSignal(page.sampled, timeout=WAIT_MS) as ran:
         page.sample_button.click()

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QColor
 
-from ui.widgets import charts
 from ui.item.qimage import to_array
+from ui.widgets import charts
+from ui.widgets.charts import ink
 
 
 def _ink(image, color: str, tolerance: int = 6) -> np.ndarray:
@@ -47,7 +48,7 @@ def test_each_chart_renders_at_the_asked_size_and_is_not_blank(qapp, light):
         charts.stacked_hbar_chart("SLA", ["q1", "q2"], {"Breached": [1, 0], "On time": [4, 2]},
                                   colors={"Breached": "breached"}, size=(700, 240), light=light),
     ]
-    background = (charts.LIGHT if light else charts.DARK).background
+    background = (ink.LIGHT if light else ink.DARK).background
     for image, size in zip(images, [(640, 300), (500, 260), (420, 200), (700, 240)]):
         assert (image.width(), image.height()) == size
         drawn = ~_ink(image, background, tolerance=0)
@@ -62,7 +63,7 @@ def test_light_charts_are_on_white_paper(qapp):
 
 def test_bars_are_proportional_to_their_values_from_zero(qapp):
     image = charts.bar_chart("Counts", ["a", "b", "c"], [10.0, 20.0, 40.0], size=(800, 400))
-    heights = _bar_heights(image, charts.DARK.series[0])
+    heights = _bar_heights(image, ink.DARK.series[0])
     assert len(heights) == 3
     assert heights[1] / heights[0] == pytest.approx(2, rel=0.06)
     assert heights[2] / heights[0] == pytest.approx(4, rel=0.06)
@@ -70,36 +71,36 @@ def test_bars_are_proportional_to_their_values_from_zero(qapp):
 
 def test_a_missing_value_draws_no_bar(qapp):
     image = charts.bar_chart("Accuracy", ["a", "b", "c"], [50.0, None, 80.0], unit="%")
-    assert len(_bar_heights(image, charts.DARK.series[0])) == 2
+    assert len(_bar_heights(image, ink.DARK.series[0])) == 2
 
 
 def test_error_bars_add_ink_above_the_bar(qapp):
     plain = charts.bar_chart("x", ["a"], [50.0], unit="%")
     whiskers = charts.bar_chart("x", ["a"], [50.0], intervals=[(30.0, 70.0)], unit="%")
-    text = QColor(charts.DARK.text).name()
+    text = QColor(ink.DARK.text).name()
     assert _ink(whiskers, text).sum() > _ink(plain, text).sum()
 
 
 def test_stacked_segments_use_the_named_colours(qapp):
     image = charts.stacked_hbar_chart("SLA", ["q"], {"Breached": [2], "At risk": [3], "On time": [5]},
                                       colors={"Breached": "breached", "At risk": "at_risk", "On time": "faint"})
-    assert _ink(image, charts.DARK.named["breached"]).sum() > 100
-    assert _ink(image, charts.DARK.named["at_risk"]).sum() > 100
+    assert _ink(image, ink.DARK.named["breached"]).sum() > 100
+    assert _ink(image, ink.DARK.named["at_risk"]).sum() > 100
     light = charts.stacked_hbar_chart("SLA", ["q"], {"Breached": [2]}, colors={"Breached": "breached"}, light=True)
-    assert _ink(light, charts.LIGHT.named["breached"]).sum() > 100
+    assert _ink(light, ink.LIGHT.named["breached"]).sum() > 100
 
 
 def test_empty_data_says_so_instead_of_failing(qapp):
     for image in (charts.bar_chart("x", [], []), charts.line_chart("x", [], {}),
                   charts.hbar_chart("x", ["a"], [None]), charts.bar_chart("x", ["a", "b"], [None, None])):
         assert image.width() == 800 and image.height() == 360
-        assert _bar_heights(image, charts.DARK.series[0]) == []
+        assert _bar_heights(image, ink.DARK.series[0]) == []
 
 
 def test_line_series_and_bands_paint_in_their_colours(qapp):
     image = charts.line_chart("Trend", ["W1", "W2", "W3", "W4"], {"acc": [80.0, 85.0, None, 90.0]},
                               bands={"acc": [(70, 88), (78, 90), None, (85, 94)]}, unit="%")
-    assert _ink(image, charts.DARK.series[0]).sum() > 200
+    assert _ink(image, ink.DARK.series[0]).sum() > 200
 
 
 @pytest.mark.parametrize("call", [
@@ -117,13 +118,13 @@ def test_mismatched_input_is_refused_with_a_message(qapp, call):
 
 
 def test_percent_axis_stops_at_100_and_ticks_print_exactly():
-    assert charts._ticks(0, 98.5, "%")[-1] == 100
-    assert charts._ticks(0, 140, "")[-1] >= 140
-    ticks = charts._ticks(85, 97, "%")
-    assert charts._tick_decimals(ticks) == (0 if all(float(t).is_integer() for t in ticks) else 1)
-    assert charts._fmt(92.345, "%") == "92.3%"
-    assert charts._fmt(1200, "") == "1,200"
-    assert charts._fmt(12.5, "min") == "12.5 min"
+    assert ink.axis_ticks(0, 98.5, "%")[-1] == 100
+    assert ink.axis_ticks(0, 140, "")[-1] >= 140
+    ticks = ink.axis_ticks(85, 97, "%")
+    assert ink.tick_decimals(ticks) == (0 if all(float(t).is_integer() for t in ticks) else 1)
+    assert ink.fmt(92.345, "%") == "92.3%"
+    assert ink.fmt(1200, "") == "1,200"
+    assert ink.fmt(12.5, "min") == "12.5 min"
 
 
 def test_charts_render_on_a_worker_thread(qapp):

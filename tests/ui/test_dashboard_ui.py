@@ -1,8 +1,8 @@
-"""The lead dashboard page: loads in the background, renders its charts, keeps refreshing.
+"""The lead dashboard page: loads through the operations runner, renders its charts, keeps current.
 
 Offscreen against a real store with a fake clock (2026-01-05 09:00 UTC);
 waits are ``qtbot.waitUntil`` / ``waitSignal``, never sleeps. Every test
-ends with the page's timers stopped and its runner idle or closed.
+ends with the page's timers stopped and the runner idle or closed.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt, QThread, QTimer
 
+from audit import dashboard as lead_dashboard
 from desktop import app as desktop_app
-from review import decisions
+from review import admin, decisions
 from review.clock import normalise
-from ui.pages.dashboard import DashboardPage, load_dashboard, render_charts
 from ui.item.qimage import to_array
+from ui.operations import Operations
+from ui.pages.dashboard import DashboardPage, render_charts
 from ui.tasks import TaskRunner
 
 WAIT_MS = 5000
@@ -50,33 +52,38 @@ def team(store):
 
 
 class Loader:
-    """``load_dashboard`` on its own connection, as the desktop wires it; counts calls and their threads."""
+    """``audit.dashboard.load`` on the runner's reader, as the desktop wires it; counts calls, threads, stores."""
 
     def __init__(self, store, lead="lee"):
         self.store, self.lead = store, lead
         self.threads: list[QThread] = []
+        self.readers: list = []
         self.gate: threading.Event | None = None
         self.fail: Exception | None = None
 
-    def __call__(self):
+    def __call__(self, reader):
         self.threads.append(QThread.currentThread())
+        self.readers.append(reader)
         if self.gate is not None:
             self.gate.wait(WAIT_MS / 1000)
         if self.fail is not None:
             raise self.fail
-        connection = self.store.second_connection()
-        try:
-            return load_dashboard(connection, self.lead)
-        finally:
-            connection.close()
+        return lead_dashboard.load(reader, self.lead)
 
 
 @pytest.fixture
-def open_page(qtbot):
+def ops(team):
+    runner = Operations(team)
+    yield runner
+    runner.close()
+
+
+@pytest.fixture
+def open_page(qtbot, ops):
     pages = []
 
     def make(load, **kwargs) -> DashboardPage:
-        page = DashboardPage(load, **kwargs)
+        page = DashboardPage(load, ops, **kwargs)
         qtbot.addWidget(page)
         page.resize(1100, 720)
         pages.append(page)
@@ -89,7 +96,8 @@ def open_page(qtbot):
     for page in pages:
         page.close_page()
         assert not page.timer.isActive() and not page.render_timer.isActive()
-        assert page.findChild(TaskRunner).closed
+        assert page.findChild(TaskRunner) is None  # the window's one runner does the work, not a page-local one
+    assert ops.wait_idle(WAIT_MS)
 
 
 def _cells(model):
@@ -106,6 +114,7 @@ def test_loads_in_the_background_and_renders_charts(team, open_page):
     load = Loader(team)
     page = open_page(load)
     assert load.threads and all(t is not QThread.currentThread() for t in load.threads)
+    assert all(reader is not team for reader in load.readers)  # a reader connection, never the writer
     assert page.updated.text() == f"Updated {page.data().at.astimezone():%H:%M}"
     assert page.summary.text() == "3 waiting  ·  1 breached  ·  0 open escalations  ·  0 open disputes"
     rows = _cells(page.queue_model)
@@ -124,7 +133,7 @@ def test_loads_in_the_background_and_renders_charts(team, open_page):
 def test_refresh_on_f5_and_timer_picks_up_new_work(team, open_page, qtbot):
     load = Loader(team)
     page = open_page(load)
-    assert page.timer.isActive() and page.timer.interval() == 60_000
+    assert page.timer.isActive() and page.timer.interval() == 5 * 60_000  # only for other processes' changes
     _item(team, "spam", "2026-01-05T08:59:00Z")
     with qtbot.waitSignal(page.charts_rendered, timeout=WAIT_MS):
         qtbot.keyClick(page.queue_table, Qt.Key.Key_F5)
@@ -168,8 +177,23 @@ def test_a_failed_refresh_keeps_the_figures_and_says_so(team, open_page, qtbot):
     assert page.updated.text().startswith("Updated ")
 
 
-def test_a_non_lead_gets_a_refusal_not_figures(team, qtbot):
-    page = DashboardPage(Loader(team, lead="ana"))
+def test_a_write_through_the_runner_refreshes_the_page_without_its_timer(team, ops, open_page, qtbot):
+    load = Loader(team)
+    page = open_page(load)
+    page.timer.stop()  # only the change notification can refresh it now
+    qtbot.waitUntil(lambda: not page.is_refreshing(), timeout=WAIT_MS)
+    calls = len(load.threads)
+    with qtbot.waitSignal(page.refreshed, timeout=WAIT_MS):
+        ops.write(lambda store: admin.create_queue(store, "lee", "scams"))
+    assert len(load.threads) == calls + 1
+    assert sorted(r[0] for r in _cells(page.queue_model)) == ["hate", "scams", "spam"]
+    ops.write(lambda store: store.mark_changed("setting"))  # a change the page does not show: no load
+    assert ops.wait_idle(WAIT_MS)
+    assert len(load.threads) == calls + 1 and not page.is_refreshing()
+
+
+def test_a_non_lead_gets_a_refusal_not_figures(team, ops, qtbot):
+    page = DashboardPage(Loader(team, lead="ana"), ops)
     qtbot.addWidget(page)
     with qtbot.waitSignal(page.refresh_failed, timeout=WAIT_MS):
         page.show()
@@ -200,7 +224,7 @@ def test_the_flow_chart_follows_the_selected_queue_and_resizes(team, open_page, 
 
 def test_render_charts_handles_an_empty_store(store, qapp):
     store.add_user("lee", ["lead"])
-    images = render_charts(load_dashboard(store, "lee"), {"flow": (10, 10)})
+    images = render_charts(lead_dashboard.load(store, "lee"), {"flow": (10, 10)})
     assert set(images) == {"backlog", "flow", "accuracy", "exposure"}
     assert all(not image.isNull() for image in images.values())
     assert images["flow"].width() >= 120  # too small to read: drawn at a sensible size instead
@@ -217,6 +241,6 @@ def test_only_leads_get_the_page_and_sign_out_closes_it(team, qtbot, tmp_path):
     page = window.show_page("dashboard")
     assert isinstance(page, DashboardPage)
     qtbot.waitUntil(lambda: page.data() is not None and all(v.image for v in page.charts.values()), timeout=WAIT_MS)
-    runner = page.findChild(TaskRunner)
+    runner = window.findChild(desktop_app.SessionOperations).current()  # the session's one runner, the page's too
     window.sign_out()
     assert runner.closed and not page.timer.isActive()

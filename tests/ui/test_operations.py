@@ -107,3 +107,18 @@ def test_writes_asked_for_before_close_all_land(ops, store):
         ops.write(lambda s, n=n: s.add_queue(f"q{n}"))
     ops.close()
     assert len(store.queues()) == 10
+
+
+def test_a_long_read_reports_progress_from_its_reader(ops, store, qtbot):
+    store.add_queue("spam")
+    steps, done = [], []
+
+    def export(reader, progress):
+        for n, queue in enumerate(reader.queues(), 1):
+            progress(n, queue.name)
+        return "written"
+
+    ops.query(export, on_done=done.append, on_progress=lambda *step: steps.append(step))
+    qtbot.waitUntil(lambda: bool(done))
+    assert steps == [(1, "spam")]
+    assert done == ["written"]

@@ -1,7 +1,9 @@
 """The lead's Queues admin page and the passphrase dialogs, offscreen against a real store.
 
 Every change is looked at before it happens (the dialog shows the domain's
-preview), then made on a worker; waits are ``waitUntil`` / ``waitSignal``.
+preview), then written through the operations runner, whose change
+notification reloads the pages that show it; waits are ``waitUntil`` /
+``waitSignal``.
 """
 
 from __future__ import annotations
@@ -17,15 +19,19 @@ from PySide6.QtWidgets import QApplication
 from desktop import app as desktop_app
 from review import auth, decisions, serving
 from review.clock import iso
+from review.store import Store
 from ui.main_window import MainWindow
+from ui.operations import Operations
+from ui.pages.queue_admin import QueueAdminPage
+from ui.pages.queue_admin_dialogs import ChangeDialog, PreviewDialog
+from ui.pages.queue_admin_table import ESCALATION, ITEMS, QUEUE, SLA, STATUS, WAITING
+from ui.pages.queues import QueueOverview
 from ui.widgets.passphrase import WRONG, PassphraseDialog, SetPassphraseDialog
-from ui.pages.queue_admin import ESCALATION, ITEMS, QUEUE, SLA, STATUS, WAITING, ChangeDialog, PreviewDialog, QueueAdminPage
 
 WAIT_MS = 5000
 PHRASE = "quiet harbour lights"
 
 
-pytestmark = pytest.mark.usefixtures("no_leftover_ui_work")
 
 
 def _add(store, queue: str, *external_ids: str) -> list[int]:
@@ -47,9 +53,15 @@ def team(store):
     return store
 
 
-def _open_page(qtbot, store, who: str) -> QueueAdminPage:
-    page = QueueAdminPage(store, store.user(who), lambda work: desktop_app.on_own_connection(store, work),
-                          labels=["spam", "scam_fraud"])
+@pytest.fixture
+def ops(team):
+    runner = Operations(team)
+    yield runner
+    runner.close()
+
+
+def _open_page(qtbot, store, who: str, ops: Operations) -> QueueAdminPage:
+    page = QueueAdminPage(store.user(who), ops, labels=["spam", "scam_fraud"])
     qtbot.addWidget(page)
     page.resize(1100, 600)
     with qtbot.waitSignal(page.refreshed, timeout=WAIT_MS):
@@ -58,10 +70,11 @@ def _open_page(qtbot, store, who: str) -> QueueAdminPage:
 
 
 @pytest.fixture
-def page(qtbot, team):
-    opened = _open_page(qtbot, team, "lee")
+def page(qtbot, team, ops):
+    opened = _open_page(qtbot, team, "lee", ops)
     yield opened
     opened.close_page()
+    assert ops.wait_idle(WAIT_MS)
 
 
 def _reload(qtbot, page) -> None:
@@ -200,8 +213,8 @@ def test_refusals_are_shown_in_words_and_the_dialog_stays(qtbot, page, team):
     assert page.status.text() == "Renamed “spam” to “junk mail”." and page.model.row_of("junk mail") >= 0
 
 
-def test_the_domain_refuses_someone_who_is_no_longer_a_lead(qtbot, team):
-    page = _open_page(qtbot, team, "ana")  # as if the lead role had been taken away while the page was open
+def test_the_domain_refuses_someone_who_is_no_longer_a_lead(qtbot, team, ops):
+    page = _open_page(qtbot, team, "ana", ops)  # as if the lead role had been taken away while the page was open
     page.select_queue("spam")
     dialog = page.priority()
     dialog.ok.click()
@@ -213,8 +226,11 @@ def test_the_domain_refuses_someone_who_is_no_longer_a_lead(qtbot, team):
 
 
 def test_a_lead_sets_someones_passphrase_from_the_page(qtbot, page, team):
+    qtbot.waitUntil(lambda: page.person.findData("ana") >= 0, timeout=WAIT_MS)  # the people list is a read too
     page.person.setCurrentIndex(page.person.findData("ana"))
-    dialog = page.set_passphrase()
+    assert page.set_passphrase()
+    qtbot.waitUntil(lambda: page.findChild(SetPassphraseDialog) is not None, timeout=WAIT_MS)
+    dialog = page.findChild(SetPassphraseDialog)
     assert dialog.current is None  # a lead replaces another person's without knowing it
     dialog.new.setText(PHRASE)
     dialog.repeat.setText(PHRASE + "!")
@@ -286,8 +302,8 @@ def test_a_cancelled_passphrase_keeps_the_sign_in_page_and_others_walk_in(qtbot,
     assert page.sign_in_current() and window.current_user.name == "ana"
 
 
-def test_the_dialog_says_the_same_words_for_any_wrong_passphrase(qtbot):
-    dialog = PassphraseDialog("Lee Park", lambda phrase: False)
+def test_the_dialog_says_the_same_words_for_any_wrong_passphrase(qtbot, ops):
+    dialog = PassphraseDialog("Lee Park", lambda store, phrase: False, ops)
     qtbot.addWidget(dialog)
     dialog.field.setText("nope")
     with qtbot.waitSignal(dialog.checked, timeout=WAIT_MS):
@@ -296,13 +312,15 @@ def test_the_dialog_says_the_same_words_for_any_wrong_passphrase(qtbot):
     dialog.reject()
 
 
-def test_changing_your_own_passphrase_asks_for_the_current_one(qtbot, team):
+def test_changing_your_own_passphrase_asks_for_the_current_one(qtbot, team, ops):
     auth.set_passphrase(team, "ana", "ana", PHRASE)
+    stores: list[Store] = []
 
-    def save(current, new):
-        auth.set_passphrase(team.second_connection(), "ana", "ana", new, current=current)
+    def save(store, current, new):
+        stores.append(store)
+        auth.set_passphrase(store, "ana", "ana", new, current=current)
 
-    dialog = SetPassphraseDialog("Ana Silva", save, needs_current=True)
+    dialog = SetPassphraseDialog("Ana Silva", save, ops, needs_current=True)
     qtbot.addWidget(dialog)
     dialog.open()
     dialog.current.setText("not it at all")
@@ -314,6 +332,7 @@ def test_changing_your_own_passphrase_asks_for_the_current_one(qtbot, team):
     with qtbot.waitSignal(dialog.saved, timeout=WAIT_MS):
         dialog.ok.click()
     assert auth.check_passphrase(team, "ana", "a brand new phrase")
+    assert stores and all(store is team for store in stores)  # a write: on the window's one writer
 
 
 # ------------------------------------------------------------ --user NAME
@@ -380,7 +399,8 @@ def test_pause_says_what_waits_and_the_button_turns_to_resume(qtbot, page, team)
     _reload(qtbot, page)
     page.select_queue("spam")
     dialog = page.toggle_pause()
-    assert dialog.summary.text().startswith("Pause “spam”? Its 2 waiting items stay in the queue and are served to nobody")
+    assert dialog.summary.text().startswith(
+        "Pause “spam”? Its 2 waiting items stay in the queue and are served to nobody")
     assert not team.queue("spam").paused  # nothing yet
     with qtbot.waitSignal(page.refreshed, timeout=WAIT_MS):
         dialog.ok.click()
@@ -394,3 +414,19 @@ def test_a_queue_without_a_partner_of_its_kind_says_so(qtbot, page):
     assert dialog.error.text() == "There is no other escalation queue to merge “escalations” into."
     assert not dialog.ok.isEnabled()
     dialog.reject()
+
+
+def test_a_queue_created_here_shows_on_the_queue_overview_without_its_timer(qtbot, page, team, ops):
+    overview = QueueOverview(Store.queue_health, ops, now=team.clock.now)
+    qtbot.addWidget(overview)
+    with qtbot.waitSignal(overview.refreshed, timeout=WAIT_MS):
+        overview.show()
+    overview.timer.stop()  # only the runner's change notification can refresh it now
+    assert overview.model.row_of("fraud") < 0
+    dialog = page.new_queue()
+    dialog.fields["Name"].setText("fraud")
+    with qtbot.waitSignal(overview.refreshed, timeout=WAIT_MS), qtbot.waitSignal(page.refreshed, timeout=WAIT_MS):
+        dialog.ok.click()
+    assert overview.model.row_of("fraud") >= 0 and page.model.row_of("fraud") >= 0
+    assert page.status.text() == "Created the queue “fraud”."
+    overview.close_page()

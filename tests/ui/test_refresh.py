@@ -1,4 +1,4 @@
-"""ui.refresh.SingleFlight: one background load at a time, one more queued behind it."""
+"""ui.refresh.SingleFlight: one background load at a time (a read through the operations runner), one more queued."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import threading
 import pytest
 from PySide6.QtCore import QObject
 
+from ui.operations import Operations
 from ui.refresh import SingleFlight, reason
-from ui.tasks import TaskRunner
 
 WAIT_MS = 5000
 
 
 class Gated:
-    """A load that blocks until released; counts calls and the most running at once."""
+    """A load that blocks until released; counts calls, the most running at once, and the stores it got."""
 
     def __init__(self):
         self.gate = threading.Event()
@@ -22,10 +22,12 @@ class Gated:
         self.running = 0
         self.most = 0
         self.fail: BaseException | None = None
+        self.stores = []
         self._lock = threading.Lock()
 
-    def __call__(self):
+    def __call__(self, store):
         with self._lock:
+            self.stores.append(store)
             self.calls += 1
             self.running += 1
             self.most = max(self.most, self.running)
@@ -41,9 +43,9 @@ class Gated:
 
 
 @pytest.fixture
-def setup(qapp):
+def setup(qapp, store):
     owner = QObject()
-    runner = TaskRunner(owner, name="test-refresh")  # several threads: the helper alone keeps it to one
+    runner = Operations(store, parent=owner)  # several threads: the helper alone keeps it to one
     load = Gated()
     flight = SingleFlight(load, runner, parent=owner)
     got, failed = [], []
@@ -53,6 +55,15 @@ def setup(qapp):
     load.gate.set()
     runner.close()
     owner.deleteLater()
+
+
+def test_the_load_reads_on_a_reader_connection_not_the_writer(setup, store):
+    flight, runner, load, got, _ = setup
+    load.gate.set()
+    flight.request()
+    assert runner.wait_idle(WAIT_MS)
+    assert got == [1]
+    assert load.stores[0] is not store and load.stores[0].path == store.path
 
 
 def test_one_load_at_a_time(setup):

@@ -17,7 +17,7 @@ from audit import audits, exports, sampling
 from audit.metrics import assembly as report
 from desktop.main import main
 from review import decisions
-from review.wellbeing import exposure
+from review.store import wellbeing as wellbeing_store
 from review.wellbeing.exposure import ExposureRecord
 from ui.reports import pdf as report_pdf
 
@@ -34,9 +34,11 @@ def team(store):
     return store
 
 
-def _decide(store, *, moderator="ana", queue="Spam & scams", at="2026-01-06T10:00:00Z", received="2026-01-01T00:00:00Z"):
+def _decide(store, *, moderator="ana", queue="Spam & scams", at="2026-01-06T10:00:00Z",
+            received="2026-01-01T00:00:00Z"):
     n = store.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
-    store.add_items([{"external_id": f"e{n}", "queue_id": store.queue(queue).id, "kind": "text", "received_at": received}])
+    store.add_items([{"external_id": f"e{n}", "queue_id": store.queue(queue).id, "kind": "text",
+                      "received_at": received}])
     item = store.db.execute("SELECT MAX(id) FROM items").fetchone()[0]
     return decisions.record_past_decision(store, item_id=item, user=moderator, action="remove", labels=["spam"],
                                           decided_at=at)
@@ -113,7 +115,7 @@ def test_exposure_is_team_totals_never_per_person(week):
     for user, revealed in ((ana, 2000), (lee, 0)):
         record = ExposureRecord(1, "severe", "spam", "2026-01-06T10:00:00.000Z", "2026-01-06T10:00:10.000Z",
                                 blurred_ms=8000, revealed_ms=revealed)
-        exposure.save(week, user, "s1", record)
+        wellbeing_store.add_exposure(week, user, "s1", record)
     totals = exports.exposure_totals(week, "2026-01-05T00:00:00.000Z", "2026-01-12T00:00:00.000Z")
     assert totals["people"] == 2 and totals["items"] == 2 and totals["revealed_ms"] == 2000
     assert totals["by_severity"] == [{"severity": "severe", "items": 2, "on_screen_ms": 18000, "revealed_ms": 2000}]

@@ -1,4 +1,8 @@
-"""The review page, driven by the keyboard as a moderator would."""
+"""The review page, driven by the keyboard as a moderator would.
+
+Every key is a desk call through the operations runner, so a test waits
+(``qtbot.waitUntil``) for what the key leads to before it looks.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,13 @@ from PIL import Image, ImageDraw
 from PySide6.QtCore import QPoint, Qt
 
 from review import serving, taxonomy
+from review.desk import ReviewDesk
 from review.media.viewing import ViewSettings
+from review.wellbeing.policy import WellbeingPolicy
 from ui import keymap
+from ui.operations import Operations
 from ui.pages.review import ReviewPage, ReviewServices
+from ui.wellbeing.controller import WellbeingController
 
 
 def _image(path, colour):
@@ -39,10 +47,25 @@ def workspace(store, tmp_path):
     return store
 
 
+def _services(store, *, after_decision=()):
+    """What the desktop wiring gives the page: the runner, the desk, Ana's settings and break coach."""
+    policy = taxonomy.load()
+    ana = store.user("ana")
+    return ReviewServices(Operations(store), ReviewDesk(policy, after_decision=after_decision), ana, ViewSettings(),
+                          keymap.build(policy), store.clock, WellbeingController(store, ana, store.clock,
+                                                                                  WellbeingPolicy()))
+
+
+def _close(page):
+    """Close the page, then let its last writes land and stop the runner (as sign-out does)."""
+    page.close_page()
+    page.ops.close()
+    page.wellbeing.close()
+
+
 def _open_page(qtbot, store):
     """Ana's review page, shown in an active window with the keyboard focus (shortcuts need both)."""
-    policy = taxonomy.load()
-    widget = ReviewPage(ReviewServices(store, policy, store.user("ana"), ViewSettings(), keymap.build(policy)))
+    widget = ReviewPage(_services(store))
     qtbot.addWidget(widget)
     widget.resize(1200, 800)
     widget.show()
@@ -57,7 +80,7 @@ def _open_page(qtbot, store):
 def page(qtbot, workspace):
     widget = _open_page(qtbot, workspace)
     yield widget
-    widget.close_page()
+    _close(widget)
 
 
 def _start(qtbot, page):
@@ -65,16 +88,33 @@ def _start(qtbot, page):
     qtbot.waitUntil(lambda: page.item_view.image.has_image)
 
 
+def _settled(qtbot, page):
+    """Every write and read the page asked for has landed (the store may be read now)."""
+    qtbot.waitUntil(lambda: not page.busy and page.ops.pending() == 0)
+
+
+def _decided(qtbot, page):
+    """A decision key was pressed: wait until it is stored and what followed it is on screen."""
+    qtbot.waitUntil(lambda: page.last_decision is not None)
+    _settled(qtbot, page)
+
+
+def _moved_on(qtbot, page, first):
+    """Wait until another item than *first* is on screen."""
+    qtbot.waitUntil(lambda: page.item is not None and page.item.id != first.id)
+
+
 def _sharpness(qimage) -> float:
     image = qimage.convertToFormat(qimage.Format.Format_Grayscale8)
-    array = np.array(image.constBits(), dtype=np.uint8).reshape(image.height(), image.bytesPerLine())[:, : image.width()]
+    rows = np.array(image.constBits(), dtype=np.uint8).reshape(image.height(), image.bytesPerLine())
+    array = rows[:, : image.width()]
     return float(np.abs(np.diff(array.astype(int), axis=1)).mean())
 
 
 def test_enter_claims_and_shows_the_item_blurred(qtbot, page):
     _start(qtbot, page)
     assert page.item.external_id == "img0"
-    assert serving.holder(page.store, page.item.id)[0] == "ana"
+    assert serving.holder(page.ops.store, page.item.id)[0] == "ana"
     assert page.item_view.image.reveal_state() is None
     assert _sharpness(page.item_view.image._veiled) < _sharpness(page.item_view.image._clear) / 3
     assert "Violent & graphic" in page.item_view.header.title.text()
@@ -82,7 +122,7 @@ def test_enter_claims_and_shows_the_item_blurred(qtbot, page):
 
 
 def test_holding_space_reveals_and_release_reblurs_and_is_measured(qtbot, page):
-    clock = page.store.clock
+    clock = page.clock
     _start(qtbot, page)
     qtbot.keyPress(page, Qt.Key.Key_Space)
     assert page.item_view.image.reveal_state() == "whole"
@@ -90,9 +130,10 @@ def test_holding_space_reveals_and_release_reblurs_and_is_measured(qtbot, page):
     qtbot.keyRelease(page, Qt.Key.Key_Space)
     assert page.item_view.image.reveal_state() is None
     qtbot.keyClick(page, Qt.Key.Key_A)
-    revealed = page.store.db.execute("SELECT revealed_ms FROM decisions").fetchone()[0]
+    _decided(qtbot, page)
+    revealed = page.ops.store.db.execute("SELECT revealed_ms FROM decisions").fetchone()[0]
     assert revealed == 2500
-    assert page.store.db.execute("SELECT duration_ms, kind FROM reveals").fetchall() == [(2500, "whole")]
+    assert page.ops.store.db.execute("SELECT duration_ms, kind FROM reveals").fetchall() == [(2500, "whole")]
 
 
 def test_dragging_a_rectangle_reveals_only_that_region(qtbot, page):
@@ -106,7 +147,9 @@ def test_dragging_a_rectangle_reveals_only_that_region(qtbot, page):
     assert page.item_view.image.reveal_state() == "region"
     region = page.item_view.image._region
     assert region.x() == pytest.approx(0.25, abs=0.02) and region.width() == pytest.approx(0.25, abs=0.02)
+    first = page.item
     qtbot.keyClick(page, Qt.Key.Key_S)  # the item changes: everything re-blurs
+    _moved_on(qtbot, page, first)
     qtbot.waitUntil(lambda: page.item_view.image.has_image)
     assert page.item_view.image.reveal_state() is None
 
@@ -116,7 +159,9 @@ def test_label_then_remove_is_stored_and_the_next_item_follows(qtbot, page):
     first = page.item
     qtbot.keyClick(page, Qt.Key.Key_3)
     qtbot.keyClick(page, Qt.Key.Key_R)
-    action, labels = page.store.db.execute("SELECT action, labels FROM decisions").fetchone()
+    _moved_on(qtbot, page, first)
+    _settled(qtbot, page)
+    action, labels = page.ops.store.db.execute("SELECT action, labels FROM decisions").fetchone()
     assert (action, labels) == ("remove", '["violent_graphic"]')
     assert page.item is not None and page.item.id != first.id
 
@@ -124,8 +169,9 @@ def test_label_then_remove_is_stored_and_the_next_item_follows(qtbot, page):
 def test_remove_without_a_label_says_why_and_stores_nothing(qtbot, page):
     _start(qtbot, page)
     qtbot.keyClick(page, Qt.Key.Key_R)
-    assert "label" in page.decision.message.text()
-    assert page.store.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 0
+    qtbot.waitUntil(lambda: "label" in page.decision.message.text())
+    _settled(qtbot, page)
+    assert page.ops.store.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 0
     assert page.item.external_id == "img0"
 
 
@@ -135,10 +181,14 @@ def test_undo_brings_the_item_back(qtbot, page):
     qtbot.keyClick(page, Qt.Key.Key_A)
     qtbot.waitUntil(lambda: page.item is not None and page.item.id != first.id)
     second = page.item
+    _settled(qtbot, page)
     qtbot.keyClick(page, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: page.item is not None and page.item.id == first.id)
+    _settled(qtbot, page)
     assert page.item.id == first.id
-    assert serving.holder(page.store, second.id) is None
-    assert page.store.db.execute("SELECT action, revokes_id FROM decisions ORDER BY id").fetchall()[-1][0] == "revoke"
+    assert serving.holder(page.ops.store, second.id) is None
+    rows = page.ops.store.db.execute("SELECT action, revokes_id FROM decisions ORDER BY id").fetchall()
+    assert rows[-1][0] == "revoke"
 
 
 def test_escalate_asks_for_a_reason_then_moves_the_item(qtbot, page):
@@ -148,17 +198,20 @@ def test_escalate_asks_for_a_reason_then_moves_the_item(qtbot, page):
     assert page.decision.note.hasFocus()
     qtbot.keyClicks(page.decision.note, "possible real threat")
     qtbot.keyClick(page.decision.note, Qt.Key.Key_Return)
-    moved = serving.load_item(page.store, item.id)
+    _decided(qtbot, page)
+    moved = serving.load_item(page.ops.store, item.id)
     assert moved.queue_name == "escalations"
-    assert page.store.db.execute("SELECT note FROM decisions").fetchone()[0] == "possible real threat"
+    assert page.ops.store.db.execute("SELECT note FROM decisions").fetchone()[0] == "possible real threat"
 
 
 def test_skip_gives_the_item_back_and_does_not_serve_it_again(qtbot, page):
     _start(qtbot, page)
     first = page.item
     qtbot.keyClick(page, Qt.Key.Key_S)
+    _moved_on(qtbot, page, first)
+    _settled(qtbot, page)
     assert page.item.id != first.id
-    assert serving.holder(page.store, first.id) is None
+    assert serving.holder(page.ops.store, first.id) is None
 
 
 def test_escape_hides_everything_at_once(qtbot, page):
@@ -177,7 +230,7 @@ def test_escape_hides_everything_at_once(qtbot, page):
 def test_a_continuous_reveal_reblurs_by_itself(qtbot, page):
     _start(qtbot, page)
     qtbot.keyPress(page, Qt.Key.Key_Space)
-    page.store.clock.advance(page.view.auto_reblur_s + 0.1)
+    page.clock.advance(page.view.auto_reblur_s + 0.1)
     page.check_auto_reblur()
     assert page.item_view.image.reveal_state() is None
     assert "Re-blurred" in page.decision.message.text()
@@ -186,35 +239,42 @@ def test_a_continuous_reveal_reblurs_by_itself(qtbot, page):
 
 def test_a_corrupt_image_shows_the_reason_and_can_still_be_decided(qtbot, page, tmp_path):
     broken = tmp_path / "broken.jpg"
-    broken.write_bytes(open(page.store.db.execute("SELECT media_path FROM items WHERE external_id='img0'").fetchone()[0], "rb").read()[:400])
-    page.store.db.execute("UPDATE items SET media_path = ? WHERE external_id = 'img0'", [str(broken)])
+    store = page.ops.store
+    original = store.db.execute("SELECT media_path FROM items WHERE external_id='img0'").fetchone()[0]
+    broken.write_bytes(open(original, "rb").read()[:400])
+    store.db.execute("UPDATE items SET media_path = ? WHERE external_id = 'img0'", [str(broken)])
     qtbot.keyClick(page, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "cannot be shown" in page.item_view.image.message())
     qtbot.keyClick(page, Qt.Key.Key_A)
-    assert page.store.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 1
+    _decided(qtbot, page)
+    assert store.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 1
 
 
 def test_an_empty_queue_says_so(qtbot, page):
-    page.store.db.execute("UPDATE items SET state = 'decided'")
+    page.ops.store.db.execute("UPDATE items SET state = 'decided'")
     qtbot.keyClick(page, Qt.Key.Key_Return)
-    assert "Nothing is waiting" in page.item_view.idle.text()
+    qtbot.waitUntil(lambda: "Nothing is waiting" in page.item_view.idle.text())
 
 
 def test_exposure_is_booked_when_the_page_closes(qtbot, page):
     _start(qtbot, page)
-    page.store.clock.advance(4)
+    _settled(qtbot, page)
+    page.clock.advance(4)
     item = page.item
     page.close_page()
-    blurred = page.store.db.execute("SELECT blurred_ms FROM exposure WHERE item_id = ?", [item.id]).fetchone()[0]
+    _settled(qtbot, page)
+    blurred = page.ops.store.db.execute("SELECT blurred_ms FROM exposure WHERE item_id = ?", [item.id]).fetchone()[0]
     assert blurred == 4000
-    assert serving.holder(page.store, item.id) is None
+    assert serving.holder(page.ops.store, item.id) is None
 
 
 def test_the_next_item_is_prepared_before_it_is_asked_for(qtbot, page):
     _start(qtbot, page)
-    upcoming = serving.peek_next(page.store, page.user, exclude=[page.item.id])
+    first = page.item
+    upcoming = serving.peek_next(page.ops.store, page.user, exclude=[page.item.id])
     qtbot.waitUntil(lambda: page.item_view.cache.cached(upcoming, page.item_view.media_box(), page.view) is not None)
     qtbot.keyClick(page, Qt.Key.Key_A)
+    _moved_on(qtbot, page, first)
     assert page.item.id == upcoming.id
     assert page.item_view.image.has_image  # painted at once, from the cache
 
@@ -229,14 +289,15 @@ def video_page(qtbot, store, tmp_path):
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(good.read_bytes()[:300])
     store.add_items([
-        {"external_id": "clip", "queue_id": queue.id, "kind": "video", "media_type": "video/mp4", "media_path": str(good),
+        {"external_id": "clip", "queue_id": queue.id, "kind": "video", "media_type": "video/mp4",
+         "media_path": str(good),
          "received_at": "2026-01-05T08:00:00.000Z"},
         {"external_id": "broken", "queue_id": queue.id, "kind": "video", "media_type": "video/mp4",
          "media_path": str(broken), "received_at": "2026-01-05T08:01:00.000Z"},
     ])
     widget = _open_page(qtbot, store)
     yield widget
-    widget.close_page()
+    _close(widget)
 
 
 def test_a_video_shows_a_blurred_storyboard_and_never_autoplays(qtbot, video_page):
@@ -246,24 +307,26 @@ def test_a_video_shows_a_blurred_storyboard_and_never_autoplays(qtbot, video_pag
     with qtbot.waitSignal(video_page.item_view.video_view.playing_changed, timeout=10000) as started:
         qtbot.keyClick(video_page, Qt.Key.Key_P)
     assert started.args == [True]
-    video_page.store.clock.advance(2)
+    video_page.clock.advance(2)
     qtbot.keyClick(video_page, Qt.Key.Key_P)
     qtbot.waitUntil(lambda: not video_page.item_view.video_view.is_playing())
     qtbot.keyClick(video_page, Qt.Key.Key_A)
-    assert video_page.store.db.execute("SELECT video_ms FROM exposure").fetchone()[0] == 2000
+    _decided(qtbot, video_page)
+    assert video_page.ops.store.db.execute("SELECT video_ms FROM exposure").fetchone()[0] == 2000
 
 
 def test_a_truncated_video_shows_the_reason_and_can_still_be_decided(qtbot, video_page):
-    video_page.store.db.execute("UPDATE items SET state = 'decided' WHERE external_id = 'clip'")
+    video_page.ops.store.db.execute("UPDATE items SET state = 'decided' WHERE external_id = 'clip'")
     qtbot.keyClick(video_page, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: video_page.item_view.video_view.mode() == "error", timeout=10000)
     assert "cannot be shown" in video_page.item_view.video_view.message()
     qtbot.keyClick(video_page, Qt.Key.Key_E)  # this queue has no escalation queue: said, not ignored
     qtbot.keyClicks(video_page.decision.note, "file is broken")
     qtbot.keyClick(video_page.decision.note, Qt.Key.Key_Return)
-    assert "no escalation queue" in video_page.decision.message.text()
+    qtbot.waitUntil(lambda: "no escalation queue" in video_page.decision.message.text())
     qtbot.keyClick(video_page, Qt.Key.Key_A)
-    assert video_page.store.db.execute("SELECT action FROM decisions").fetchall() == [("no_violation",)]
+    _decided(qtbot, video_page)
+    assert video_page.ops.store.db.execute("SELECT action FROM decisions").fetchall() == [("no_violation",)]
 
 
 def test_gold_items_are_scored_after_the_decision_without_a_word_to_the_moderator(qtbot, workspace):
@@ -272,16 +335,17 @@ def test_gold_items_are_scored_after_the_decision_without_a_word_to_the_moderato
     policy = taxonomy.load()
     lee = workspace.add_user("lee", ["lead"])
     gold.add_gold(workspace, lee, 1, "remove", ["violent_graphic"], taxonomy=policy)
-    page = ReviewPage(ReviewServices(workspace, policy, workspace.user("ana"), ViewSettings(), keymap.build(policy),
-                                     after_decision=gold.after_decision))
+    page = ReviewPage(_services(workspace, after_decision=(gold.after_decision,)))
     qtbot.addWidget(page)
     page.start()
+    qtbot.waitUntil(lambda: page.item is not None)
     assert page.item.id == 1
     page.act("no_violation")
+    _decided(qtbot, page)
     correct = workspace.db.execute("SELECT correct FROM gold_results").fetchone()[0]
     assert correct == 0
     assert "gold" not in page.footer.text().lower() and "gold" not in page.decision.message.text().lower()
-    page.close_page()
+    _close(page)
 
 
 # ----------------------------------------------------------- reveal safety (review findings)
@@ -349,8 +413,31 @@ def test_a_video_frame_arriving_while_space_is_held_is_counted_and_auto_reblurs(
     assert view.is_revealing()
     assert video_page.item_view.tracker.revealed == "whole"  # the ledger sees what the canvas shows
     assert video_page.item_view.reblur_timer.isActive()
-    video_page.store.clock.advance(video_page.view.auto_reblur_s + 0.1)
+    video_page.clock.advance(video_page.view.auto_reblur_s + 0.1)
     video_page.item_view.check_auto_reblur()
     assert not view.is_revealing()
     qtbot.keyRelease(video_page, Qt.Key.Key_Space)
 
+
+
+def test_a_second_decision_key_while_the_first_is_on_its_way_is_ignored(qtbot, page):
+    _start(qtbot, page)
+    first = page.item
+    page.act("no_violation")
+    page.act("no_violation")  # no event loop in between: the first write has not come back
+    _decided(qtbot, page)
+    _moved_on(qtbot, page, first)
+    rows = page.ops.store.db.execute("SELECT item_id FROM decisions").fetchall()
+    assert rows == [(first.id,)]
+    assert serving.holder(page.ops.store, page.item.id)[0] == "ana"
+
+
+def test_closing_while_a_decision_is_on_its_way_leaves_nothing_held(qtbot, page):
+    _start(qtbot, page)
+    first = page.item
+    page.act("no_violation")  # stored, and the next item claimed, on the writer
+    page.close_page()  # before the answer came back
+    page.ops.close()  # sign-out: the writes land, nothing more is delivered
+    store = page.ops.store
+    assert store.db.execute("SELECT item_id FROM decisions").fetchall() == [(first.id,)]
+    assert store.db.execute("SELECT COUNT(*) FROM leases").fetchone()[0] == 0

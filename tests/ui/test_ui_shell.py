@@ -27,18 +27,30 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import app as desktop_app
+from desktop import first_start
 from review.clock import iso
 from review.store import Queue, QueueHealth
 from ui import theme
 from ui.main_window import MainWindow
-from ui.pages.queues import COLUMNS, OLDEST, QUEUE, SLA, STATUS, WAITING, QueueOverview, QueueTableModel, human_age, sla_text
+from ui.operations import Operations
+from ui.pages.queues import (
+    COLUMNS,
+    OLDEST,
+    QUEUE,
+    SLA,
+    STATUS,
+    WAITING,
+    QueueOverview,
+    QueueTableModel,
+    human_age,
+    sla_text,
+)
 from ui.tasks import TaskRunner
 
 WAIT_MS = 5000
 
 
 # ---------------------------------------------------------------- fixtures
-pytestmark = pytest.mark.usefixtures("no_leftover_ui_work")
 
 
 @pytest.fixture
@@ -81,7 +93,8 @@ def filled(store):
     return store
 
 
-def _health(name: str, waiting: int = 0, *, breached: int = 0, at_risk: int = 0, oldest: str | None = None, paused=False, qid=1):
+def _health(name: str, waiting: int = 0, *, breached: int = 0, at_risk: int = 0, oldest: str | None = None,
+            paused=False, qid=1):
     queue = Queue(qid, name, "review", "", 0, 86_400, paused, None)
     return QueueHealth(queue, waiting, oldest, breached, at_risk)
 
@@ -286,7 +299,7 @@ class _Rows:
         self.calls = 0
         self.fail: Exception | None = None
 
-    def __call__(self):
+    def __call__(self, _reader):
         self.calls += 1
         if self.fail:
             raise self.fail
@@ -296,17 +309,24 @@ class _Rows:
 NOW = _dt.datetime(2026, 1, 5, 9, 0, tzinfo=_dt.UTC)
 
 
-def _overview(qtbot, load) -> QueueOverview:
-    page = QueueOverview(load, now=lambda: NOW)
+@pytest.fixture
+def ops(store):
+    runner = Operations(store)
+    yield runner
+    runner.close()
+
+
+def _overview(qtbot, load, ops) -> QueueOverview:
+    page = QueueOverview(load, ops, now=lambda: NOW)
     qtbot.addWidget(page)
     with qtbot.waitSignal(page.refreshed, timeout=WAIT_MS):
         page.show()
     return page
 
 
-def test_overview_loads_on_show_and_explains_itself(qtbot):
+def test_overview_loads_on_show_and_explains_itself(qtbot, ops):
     load = _Rows([_health("a", 2, qid=1, oldest="2026-01-05T08:00:00.000Z"), _health("b", 0, qid=2)])
-    page = _overview(qtbot, load)
+    page = _overview(qtbot, load, ops)
     assert load.calls == 1
     assert _table(page.model)[0][:5] == ["a", "Review", "2", "1 h", "OK"]
     assert page.updated.text() == f"Updated {NOW.astimezone():%H:%M}"
@@ -314,14 +334,14 @@ def test_overview_loads_on_show_and_explains_itself(qtbot):
     assert "SLA" in page.legend.text()
     assert page.summary.text() == "2 waiting in 2 queues"
     assert page.selected_queue() == "a"  # first queue ready for Enter
-    assert page.timer.isActive() and page.timer.interval() == 30_000
+    assert page.timer.isActive() and page.timer.interval() == 5 * 60_000  # only for other processes' changes
     page.close_page()
     assert not page.timer.isActive()
 
 
-def test_refresh_keeps_selection(qtbot):
+def test_refresh_keeps_selection(qtbot, ops):
     load = _Rows([_health("a", 1, qid=1), _health("b", 2, qid=2), _health("c", 3, qid=3)])
-    page = _overview(qtbot, load)
+    page = _overview(qtbot, load, ops)
     page.select_queue("b")
     # same queues, new counts: updated in place
     load.rows = [_health("a", 5, qid=1), _health("b", 6, breached=1, qid=2), _health("c", 7, qid=3)]
@@ -339,9 +359,9 @@ def test_refresh_keeps_selection(qtbot):
     page.close_page()
 
 
-def test_refresh_on_timer_and_one_at_a_time(qtbot):
+def test_refresh_on_timer_and_one_at_a_time(qtbot, ops):
     load = _Rows([_health("a", 1)])
-    page = _overview(qtbot, load)
+    page = _overview(qtbot, load, ops)
     page.timer.setInterval(10)
     qtbot.waitUntil(lambda: load.calls >= 3, timeout=WAIT_MS)
     page.timer.stop()
@@ -354,9 +374,9 @@ def test_refresh_on_timer_and_one_at_a_time(qtbot):
     page.close_page()
 
 
-def test_refresh_failure_keeps_figures_and_says_so(qtbot):
+def test_refresh_failure_keeps_figures_and_says_so(qtbot, ops):
     load = _Rows([_health("a", 1)])
-    page = _overview(qtbot, load)
+    page = _overview(qtbot, load, ops)
     load.fail = RuntimeError("database is locked")
     with qtbot.waitSignal(page.refresh_failed, timeout=WAIT_MS):
         page.refresh()
@@ -365,8 +385,8 @@ def test_refresh_failure_keeps_figures_and_says_so(qtbot):
     page.close_page()
 
 
-def test_enter_and_double_click_choose_a_queue(qtbot):
-    page = _overview(qtbot, _Rows([_health("a", 1, qid=1), _health("b", 1, qid=2)]))
+def test_enter_and_double_click_choose_a_queue(qtbot, ops):
+    page = _overview(qtbot, _Rows([_health("a", 1, qid=1), _health("b", 1, qid=2)]), ops)
     page.select_queue("b")
     with qtbot.waitSignal(page.queue_chosen, timeout=WAIT_MS) as chosen:
         qtbot.keyClick(page.table, Qt.Key.Key_Return)
@@ -379,8 +399,28 @@ def test_enter_and_double_click_choose_a_queue(qtbot):
     page.close_page()
 
 
-def test_overview_timer_stops_when_hidden(qtbot):
-    page = _overview(qtbot, _Rows([]))
+def test_overview_hears_changes_only_while_shown_and_refreshes_on_show(qtbot, ops):
+    load = _Rows([_health("a", 1)])
+    page = _overview(qtbot, load, ops)
+    page.timer.stop()  # only a change notification can refresh it now
+    with qtbot.waitSignal(page.refreshed, timeout=WAIT_MS):
+        ops.write(lambda store: store.mark_changed("decision"))
+    assert load.calls == 2
+    ops.write(lambda store: store.mark_changed("setting"))  # nothing the page shows
+    assert ops.wait_idle(WAIT_MS) and load.calls == 2
+    page.hide()
+    ops.write(lambda store: store.mark_changed("item"))  # hidden: no load now ...
+    assert ops.wait_idle(WAIT_MS) and load.calls == 2
+    with qtbot.waitSignal(page.refreshed, timeout=WAIT_MS):
+        page.show()  # ... but on the next show
+    assert load.calls == 3
+    page.close_page()
+    ops.write(lambda store: store.mark_changed("queue"))  # closed: nothing more
+    assert ops.wait_idle(WAIT_MS) and load.calls == 3
+
+
+def test_overview_timer_stops_when_hidden(qtbot, ops):
+    page = _overview(qtbot, _Rows([]), ops)
     assert page.empty.isVisible() and not page.table.isVisible()
     page.hide()
     assert not page.timer.isActive()
@@ -627,12 +667,13 @@ def test_choosing_a_queue_hands_it_to_the_review_page(qtbot, filled, settings):
     qtbot.keyClick(queues.table, Qt.Key.Key_Return)
     review = window.page("review")
     assert window.current_page_key() == "review"
+    qtbot.waitUntil(lambda: review.item is not None, timeout=WAIT_MS)  # the queue list, then the claim, arrive
     assert review.queue_choice.currentText() == "spam"
     assert review.item is not None and review.item.queue_name == "spam"
 
 
 def _fake_demo(monkeypatch, build):
-    monkeypatch.setattr(desktop_app.demo_workspace, "create", build)
+    monkeypatch.setattr(first_start.demo_workspace, "create", build)
 
 
 def test_first_start_builds_the_demo_in_the_background(qtbot, monkeypatch, errors):
@@ -648,7 +689,7 @@ def test_first_start_builds_the_demo_in_the_background(qtbot, monkeypatch, error
 
     _fake_demo(monkeypatch, build_demo)
     path = desktop_app.paths.store_path(None)
-    assert desktop_app.build_demo_workspace(path) is None
+    assert first_start.build_demo_workspace(path) is True
     assert threads and threads[0] is not QApplication.instance().thread()
     store = desktop_app.wiring.open_store(path)
     try:
@@ -688,7 +729,7 @@ def test_cancelled_demo_leaves_nothing_behind(qtbot, monkeypatch, errors):
     _fake_demo(monkeypatch, build_demo)
     path = desktop_app.paths.store_path(None)
     QTimer.singleShot(0, enter_then_cancel)
-    assert desktop_app.build_demo_workspace(path) == 0
+    assert first_start.build_demo_workspace(path) is False
     assert not path.exists()
     assert not desktop_app.paths.demo_media_dir(path).exists()
     assert errors == []
@@ -700,7 +741,7 @@ def test_failed_demo_is_reported(qtbot, monkeypatch, errors):
 
     _fake_demo(monkeypatch, build_demo)
     path = desktop_app.paths.store_path(None)
-    assert desktop_app.build_demo_workspace(path) == 2
+    assert desktop_app.run_gui(_args()) == 2  # the first start fails: said in a box and on stderr
     assert "disk full" in errors[0]
     assert not path.exists()
 
@@ -722,7 +763,9 @@ def test_due_sampling_plans_run_in_the_background(qtbot, filled, settings, monke
     original = sampling.run_due_plans
     monkeypatch.setattr(sampling, "run_due_plans",
                         lambda store, *a, **k: ran.append(QThread.currentThread()) or original(store, *a, **k))
-    stop = desktop_app.start_sampling_schedule(window, filled)
+    operations = window.findChild(desktop_app.SessionOperations)
+    stop = desktop_app.start_sampling_schedule(window, operations)
     qtbot.waitUntil(lambda: len(ran) == 1, timeout=WAIT_MS)
     stop()
     assert ran[0] is not QThread.currentThread()
+    assert operations.current().wait_idle(WAIT_MS)

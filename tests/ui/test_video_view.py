@@ -19,10 +19,12 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from review.media import preview
+from review.media import frames, preview
 from ui.item.qimage import to_array, to_qimage
+from ui.item.video.frames import ViewState, format_time
+from ui.item.video.playback import SPEEDS
+from ui.item.video.widget import VideoView
 from ui.tasks import TaskRunner
-from ui.item.video import SPEEDS, VideoView, ViewState, format_time
 
 FPS = 10
 SECONDS = 6
@@ -54,16 +56,16 @@ def video(tmp_path) -> Path:
 
 @pytest.fixture
 def gif(tmp_path) -> Path:
-    frames = []
+    pictures = []
     for i in range(12):
         image = Image.new("RGB", SIZE, (30, 50, 70))
         draw = ImageDraw.Draw(image)
         draw.rectangle((10 + 5 * i, 20, 60 + 5 * i, 70), fill=(220, 180, 40))
         draw.ellipse((100, 60, 140, 100), fill=(200, 60, 60))
         draw.text((10, 100), f"GIF {i}", fill=(255, 255, 255))
-        frames.append(image)
+        pictures.append(image)
     path = tmp_path / "anim.gif"
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=100, loop=0)
     return path
 
 
@@ -85,7 +87,7 @@ def make_view(qtbot, runner):
     made = []
 
     def make(view: ViewState | None = None) -> VideoView:
-        widget = VideoView(runner, view or ViewState(blur_level=preview.DEFAULT_BLUR_LEVEL, grayscale=False))
+        widget = VideoView(runner.submit, view or ViewState(blur_level=preview.DEFAULT_BLUR_LEVEL, grayscale=False))
         qtbot.addWidget(widget)
         widget.resize(640, 420)
         made.append(widget)
@@ -135,7 +137,7 @@ def test_storyboard_shows_nine_blurred_thumbnails_with_timestamps(qtbot, make_vi
     assert ready.args == [9]
     assert view.mode() == "grid"
 
-    raw = preview.storyboard(video, 9)
+    raw = frames.storyboard(video, 9)
     assert view.thumbnail_times() == [format_time(f.time_s) for f in raw]
     assert view.thumbnail_times()[:4] == ["0:00", "0:00", "0:01", "0:02"]
     for shown, frame in zip(view.thumbnail_images(), raw):
@@ -175,7 +177,7 @@ def test_show_video_never_autoplays(qtbot, make_view, runner, video):
     QCoreApplication.processEvents()
     assert not view.is_playing()
     assert True not in changes
-    assert view._playback.thread is None  # no decoder was even started
+    assert view._player.playback.thread is None  # no decoder was even started
     assert not view._timer.isActive()
 
 
@@ -189,10 +191,10 @@ def test_play_emits_blurred_frames_and_pause_stops(qtbot, make_view, video):
         qtbot.keyClick(view, Qt.Key.Key_P)
     assert started.args == [True]
     assert view.is_playing() and view.mode() == "frame"
-    assert view._playback.thread.isRunning()
+    assert view._player.playback.thread.isRunning()
     qtbot.waitUntil(lambda: len(shown) >= 4, timeout=10000)
     assert shown == sorted(shown) and shown[-1] > shown[0]
-    raw = preview.video_frame_at(video, shown[-1], 1920, 1080)
+    raw = frames.video_frame_at(video, shown[-1], 1920, 1080)
     assert _sharpness(view.displayed_image()) < 0.05 * _sharpness(raw)
     assert view.position() > 0
 
@@ -201,7 +203,7 @@ def test_play_emits_blurred_frames_and_pause_stops(qtbot, make_view, video):
     assert stopped.args == [False]
     assert changes == [True, False]
     assert not view.is_playing() and not view._timer.isActive()
-    qtbot.waitUntil(lambda: view._awaiting is None, timeout=5000)  # the last request answered
+    qtbot.waitUntil(lambda: view._player.awaiting is None, timeout=5000)  # the last request answered
     count, position = len(shown), view.position()
     QCoreApplication.processEvents()
     assert len(shown) == count and view.position() == position
@@ -225,7 +227,7 @@ def test_speed_changes_the_frame_interval(qtbot, make_view, video):
     assert view.speed() == 1.5 and view._timer.interval() == 67
     qtbot.keyClick(view, Qt.Key.Key_BracketRight)
     assert view.speed() == 2.0 and view._timer.interval() == 50
-    assert view._speed_button.text() == "2×"
+    assert view._controls.speed_button.text() == "2×"
     qtbot.keyClick(view, Qt.Key.Key_BracketRight)  # 2x is the top
     assert view.speed() == SPEEDS[-1] == 2.0
     qtbot.keyClick(view, Qt.Key.Key_BracketLeft)
@@ -244,7 +246,7 @@ def test_playing_to_the_end_stops_and_a_second_play_restarts(qtbot, make_view, v
         pass
     assert stopped.args == [False]
     assert view.position() == pytest.approx(SECONDS)
-    assert view._position_label.text() == "0:06 / 0:06"
+    assert view._controls.position_label.text() == "0:06 / 0:06"
     shown = []
     view.frame_shown.connect(shown.append)
     view.play()
@@ -261,7 +263,7 @@ def test_skip_moves_five_seconds_clamped_to_the_clip(qtbot, make_view, runner, v
     qtbot.keyClick(view, Qt.Key.Key_L)  # from the grid: opens the large view at +5 s
     assert view.mode() == "frame"
     assert view.position() == pytest.approx(5.0)
-    assert view._position_label.text() == "0:05 / 0:06"
+    assert view._controls.position_label.text() == "0:05 / 0:06"
     for key, expected in ((Qt.Key.Key_Right, 6.0), (Qt.Key.Key_J, 1.0), (Qt.Key.Key_Left, 0.0), (Qt.Key.Key_L, 5.0)):
         qtbot.keyClick(view, key)
         assert view.position() == pytest.approx(expected)
@@ -292,7 +294,7 @@ def test_reveal_shows_the_unblurred_frame_and_release_reblurs(qtbot, make_view, 
     with qtbot.waitSignal(view.frame_shown, timeout=10000) as shown:
         qtbot.keyClick(view, Qt.Key.Key_Return)
     time_s = shown.args[0]
-    raw = preview.video_frame_at(video, time_s, *view._large_box())
+    raw = frames.video_frame_at(video, time_s, *view._large_box())
     veiled = view.displayed_image()
     assert _sharpness(veiled) < 0.05 * _sharpness(raw)
     assert not view.is_revealing()
@@ -324,7 +326,7 @@ def test_reveal_while_playing_and_release(qtbot, make_view, video):
     view.set_revealed(True)
     qtbot.waitUntil(lambda: len(shown) >= 2, timeout=10000)
     assert view.is_revealing()
-    raw = preview.video_frame_at(video, shown[-1], *view._large_box())
+    raw = frames.video_frame_at(video, shown[-1], *view._large_box())
     assert _sharpness(view.displayed_image()) > 0.5 * _sharpness(raw)
     view.set_revealed(False)
     assert not view.is_revealing()
@@ -375,12 +377,12 @@ def test_grid_keys_select_open_and_return(qtbot, make_view, video):
     qtbot.keyClick(view, Qt.Key.Key_Escape)
     view.select(1)
     qtbot.keyClick(view, Qt.Key.Key_L)  # from the grid, a skip starts at the selected keyframe
-    assert view.position() == pytest.approx(preview.storyboard(video, 9)[1].time_s + 5)
+    assert view.position() == pytest.approx(frames.storyboard(video, 9)[1].time_s + 5)
     qtbot.keyClick(view, Qt.Key.Key_Escape)
     view.select(7)
     with qtbot.waitSignal(view.frame_shown, timeout=10000):
         qtbot.keyClick(view, Qt.Key.Key_Return)
-    assert view.position() == pytest.approx(preview.storyboard(video, 9)[7].time_s)
+    assert view.position() == pytest.approx(frames.storyboard(video, 9)[7].time_s)
     qtbot.keyClick(view, Qt.Key.Key_Escape)
     assert view.mode() == "grid" and view.displayed_image() is None
     assert view.selected_index() == 7
@@ -393,11 +395,11 @@ def test_mouse_click_selects_and_double_click_opens(qtbot, make_view, video):
     view = _loaded(qtbot, make_view(), video)
     view.show()
     qtbot.waitExposed(view)
-    thumb = view._thumbs[5]
+    thumb = view._grid.thumbs[5]
     qtbot.mouseClick(thumb, Qt.MouseButton.LeftButton)
     assert view.selected_index() == 5
     with qtbot.waitSignal(view.frame_shown, timeout=10000):
-        qtbot.mouseDClick(view._thumbs[3], Qt.MouseButton.LeftButton)
+        qtbot.mouseDClick(view._grid.thumbs[3], Qt.MouseButton.LeftButton)
     assert view.mode() == "frame" and view.selected_index() == 3
 
 
@@ -406,7 +408,7 @@ def test_space_and_unused_keys_reach_the_page(qtbot, runner, video):
     qtbot.addWidget(page)
     seen = []
     page.keyPressEvent = lambda event: seen.append(event.key())
-    view = VideoView(runner, ViewState(), page)
+    view = VideoView(runner.submit, ViewState(), page)
     QVBoxLayout(page).addWidget(view)
     _loaded(qtbot, view, video)
     for key in (Qt.Key.Key_Space, Qt.Key.Key_1, Qt.Key.Key_A, Qt.Key.Key_Escape):
@@ -422,7 +424,7 @@ def test_our_keys_beat_page_shortcuts_only_while_they_apply(qtbot, runner, video
     fired = []
     for key in ("K", "A"):
         QShortcut(QKeySequence(key), page).activated.connect(lambda key=key: fired.append(key))
-    view = VideoView(runner, ViewState(), page)
+    view = VideoView(runner.submit, ViewState(), page)
     QVBoxLayout(page).addWidget(view)
     page.show()
     qtbot.waitExposed(page)
@@ -440,14 +442,14 @@ def test_our_keys_beat_page_shortcuts_only_while_they_apply(qtbot, runner, video
 
 def test_controls_say_muted_and_show_keys(qtbot, make_view, video):
     view = _loaded(qtbot, make_view(), video)
-    assert view._muted.text() == "Muted" and "sound" in view._muted.toolTip()
-    assert "(P)" in view._play_button.toolTip()
-    assert "J" in view._back_button.toolTip() and "L" in view._forward_button.toolTip()
-    assert "]" in view._speed_button.toolTip() and "[" in view._speed_button.toolTip()
-    assert "Esc" in view._grid_button.toolTip()
-    assert view._position_label.text() == "0:00 / 0:06"
+    assert view._controls.muted.text() == "Muted" and "sound" in view._controls.muted.toolTip()
+    assert "(P)" in view._controls.play_button.toolTip()
+    assert "J" in view._controls.back_button.toolTip() and "L" in view._controls.forward_button.toolTip()
+    assert "]" in view._controls.speed_button.toolTip() and "[" in view._controls.speed_button.toolTip()
+    assert "Esc" in view._controls.grid_button.toolTip()
+    assert view._controls.position_label.text() == "0:00 / 0:06"
     view.play()
-    assert view._play_button.text() == "Pause" and "K" in view._play_button.toolTip()
+    assert view._controls.play_button.text() == "Pause" and "K" in view._controls.play_button.toolTip()
     view.pause()
 
 
@@ -510,7 +512,7 @@ def test_animated_gif_storyboard_and_playback(qtbot, make_view, gif):
     view = _loaded(qtbot, make_view(), gif)
     assert view.thumbnail_count() == 9
     assert view.duration() == pytest.approx(1.2)
-    raw = preview.storyboard(gif, 9)
+    raw = frames.storyboard(gif, 9)
     for shown, frame in zip(view.thumbnail_images(), raw):
         assert _sharpness(shown) < 0.05 * _sharpness(frame.image)
     shown = []
@@ -525,19 +527,19 @@ def test_animated_gif_storyboard_and_playback(qtbot, make_view, gif):
 
 # --------------------------------------------------------------- shutdown
 def test_clear_leaves_no_running_thread_or_timer(qtbot, runner, video):
-    view = _loaded(qtbot, VideoView(runner, ViewState()), video)  # not qtbot's: deleted here
+    view = _loaded(qtbot, VideoView(runner.submit, ViewState()), video)  # not qtbot's: deleted here
     shown = []
     view.frame_shown.connect(shown.append)
     view.play()
     qtbot.waitUntil(lambda: len(shown) >= 2, timeout=10000)
-    thread = view._playback.thread
+    thread = view._player.playback.thread
     assert thread.isRunning()
     with qtbot.waitSignal(view.playing_changed, timeout=1000) as stopped:
         view.clear()
     assert stopped.args == [False]
     assert not thread.isRunning() and thread.isFinished()
     assert not view._timer.isActive()
-    assert view._playback.thread is None and view._playback.decoder is None
+    assert view._player.playback.thread is None and view._player.playback.decoder is None
     assert view.mode() == "empty" and view.thumbnail_count() == 0 and view.displayed_image() is None
     assert runner.wait_idle()
     assert runner._pool.activeThreadCount() == 0
@@ -550,13 +552,13 @@ def test_clear_leaves_no_running_thread_or_timer(qtbot, runner, video):
 
 
 def test_deleting_a_playing_view_joins_its_thread(qtbot, runner, video):
-    view = VideoView(runner, ViewState())
+    view = VideoView(runner.submit, ViewState())
     _loaded(qtbot, view, video)
     shown = []
     view.frame_shown.connect(shown.append)
     view.play()
     qtbot.waitUntil(lambda: bool(shown), timeout=10000)
-    thread = view._playback.thread
+    thread = view._player.playback.thread
     timer = view._timer
     assert thread.isRunning()
     shiboken6.delete(view)  # no clear(): the destroyed hook must stop the thread

@@ -7,13 +7,22 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
-from review import serving, taxonomy, wellbeing
+from review import serving, taxonomy
+from review.desk import ReviewDesk
 from review.media.viewing import ViewSettings
-from review.wellbeing import MeterState, WellbeingPolicy
+from review.wellbeing.checkins import my_checkins
+from review.wellbeing.exposure import ExposureTracker
+from review.wellbeing.meter import MeterState
+from review.wellbeing.policy import WellbeingPolicy
 from ui import keymap, theme
-from ui.wellbeing.cooldown import BlockGame, CooldownPuzzle
+from ui.operations import Operations
 from ui.pages.review import ReviewPage, ReviewServices
-from ui.wellbeing import BreakBanner, BreakDialog, BreakScreen, ExposureMeter, WellbeingController, WellbeingWidgets
+from ui.wellbeing.break_screen import BreakScreen
+from ui.wellbeing.controller import WellbeingController
+from ui.wellbeing.cooldown import BlockGame, CooldownPuzzle
+from ui.wellbeing.meter import ExposureMeter
+from ui.wellbeing.prompts import BreakBanner, BreakDialog
+from ui.wellbeing.widgets import WellbeingWidgets
 
 MIN = 60_000
 
@@ -27,7 +36,8 @@ def ana(store):
 @pytest.fixture
 def queue_items(store):
     queue = store.add_queue("q")
-    rows = [{"external_id": f"{sev}{n}", "queue_id": queue.id, "kind": "text", "severity": sev, "text": f"post {sev} {n}",
+    rows = [{"external_id": f"{sev}{n}", "queue_id": queue.id, "kind": "text", "severity": sev,
+             "text": f"post {sev} {n}",
              "received_at": f"2026-01-05T08:{n:02d}:00.000Z", "priority": 1 if sev == "severe" else 0}
             for sev in ("severe", "low") for n in range(20)]
     store.add_items(rows)
@@ -94,7 +104,8 @@ def test_meter_text_and_colour_thresholds(qtbot, severe_min, due, level, colour,
     meter.set_state(MeterState(3 * MIN, severe_min * MIN, 240 * MIN, 42 * MIN, due))
     assert meter.level == level and meter.colour() == theme.COLORS[colour]
     assert theme.COLORS[colour] in meter.label.styleSheet()
-    assert meter.text().startswith("Revealed today 3 min · Severe ") and meter.text().endswith("Since break 42 min" + suffix)
+    assert meter.text().startswith("Revealed today 3 min · Severe ")
+    assert meter.text().endswith("Since break 42 min" + suffix)
 
 
 def test_meter_follows_the_controller_and_repaints_only_on_visible_change(qtbot, store, clock, ana, queue_items, host):
@@ -133,14 +144,15 @@ def test_prompt_stages_in_order_with_the_snooze_limit(qtbot, store, clock, ana, 
     assert controller.snooze() is False  # third snooze refused
     qtbot.mouseClick(widgets.dialog.second_button, Qt.MouseButton.LeftButton)
     assert controller.stage == "last_call" and not controller.may_claim()
-    controller.item_finished(None)
+    controller.item_left(None)
     assert controller.on_break and widgets.screen.isVisible()
     assert seen.names() == ["banner", "dialog", "dialog", "dialog", "enforce_break"]
     assert seen.last("enforce_break") == (180, False)
     widgets.close()
 
 
-def test_the_enforced_break_covers_the_content_and_cannot_be_dismissed_early(qtbot, store, clock, ana, queue_items, host):
+def test_the_enforced_break_covers_the_content_and_cannot_be_dismissed_early(
+        qtbot, store, clock, ana, queue_items, host):
     fired = []
     QShortcut(QKeySequence("Return"), host, activated=lambda: fired.append("claim"),
               context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -150,7 +162,7 @@ def test_the_enforced_break_covers_the_content_and_cannot_be_dismissed_early(qtb
     for n in range(12):
         controller.item_shown(Item(queue_items["severe"][n], "severe"))
         run(controller, clock, 5 * 60)
-        controller.item_finished(None)
+        controller.item_left(None)
     assert controller.on_break
     with qtbot.waitSignal(controller.break_remaining, timeout=1000):
         run(controller, clock, 1, step=1, active=False)
@@ -186,7 +198,7 @@ def test_a_break_taken_from_the_banner_offers_a_private_checkin(qtbot, store, cl
         qtbot.mouseClick(widgets.banner.take_button, Qt.MouseButton.LeftButton)
     assert started.args == [180, False] and not widgets.screen.puzzle.isVisible()
     qtbot.mouseClick(widgets.screen.checkin_buttons[3], Qt.MouseButton.LeftButton)
-    assert [c.score for c in wellbeing.my_checkins(store, ana)] == [4]
+    assert [c.score for c in my_checkins(store, ana)] == [4]
     assert not widgets.screen.checkin_buttons[0].isEnabled() and "Only you" in widgets.screen.checkin_thanks.text()
     widgets.close()
 
@@ -197,10 +209,29 @@ def test_time_away_clears_a_shown_prompt(qtbot, store, clock, ana, queue_items, 
     controller.item_shown(Item(queue_items["low"][0], "low"))
     run(controller, clock, 56 * 60)
     assert widgets.dialog is not None
-    controller.item_finished(None)
+    controller.item_left(None)
     with qtbot.waitSignal(controller.prompt_cleared, timeout=1000):
         run(controller, clock, 3 * 60, active=False)
     assert widgets.dialog is None and controller.stage == "none"
+    widgets.close()
+
+
+def test_item_left_books_the_item_and_starts_the_break_it_was_waiting_for(qtbot, store, clock, ana, queue_items, host):
+    controller = WellbeingController(store, ana, clock, WellbeingPolicy(max_snoozes=0, enforce_grace_s=600))
+    widgets = WellbeingWidgets(controller, host)
+    seen = Recorder(controller)
+    tracker = ExposureTracker(clock)
+    tracker.start(queue_items["low"][0], severity="low")
+    controller.item_shown(Item(queue_items["low"][0], "low"))
+    run(controller, clock, 55 * 60)
+    assert seen.names() == ["banner", "dialog"] and not controller.on_break
+    with qtbot.waitSignal(controller.enforce_break, timeout=1000):
+        controller.item_left(tracker.finish())
+    assert widgets.screen.isVisible()
+    rows = store.db.execute("SELECT item_id, blurred_ms FROM exposure WHERE user_id = ?", [ana.id]).fetchall()
+    assert rows == [(queue_items["low"][0], 55 * MIN)]
+    controller.item_left(None)  # nothing in hand: nothing booked, nothing shown
+    assert seen.names() == ["banner", "dialog", "enforce_break"]
     widgets.close()
 
 
@@ -246,18 +277,18 @@ def test_input_anywhere_counts_as_activity(qtbot, store, clock, ana, host):
 
 
 def test_k_severe_in_a_row_and_the_budget_change_the_serving_rule(qtbot, store, clock, ana, queue_items):
-    controller = WellbeingController(store, ana, clock, WellbeingPolicy(severe_budget_min=30, severe_break_after_min=120,
-                                                                     micro_break_after_min=120))
+    policy = WellbeingPolicy(severe_budget_min=30, severe_break_after_min=120, micro_break_after_min=120)
+    controller = WellbeingController(store, ana, clock, policy)
     rules = []
     controller.serving_rule_changed.connect(rules.append)
     controller.tick()
     for n in range(5):
         controller.item_shown(Item(queue_items["severe"][n], "severe"))
         run(controller, clock, 60)
-        controller.item_finished(None)
+        controller.item_left(None)
     assert rules == ["allow", "prefer_mild"]
     controller.item_shown(Item(queue_items["low"][0], "low"))
-    controller.item_finished(None)
+    controller.item_left(None)
     controller.item_shown(Item(queue_items["severe"][5], "severe"))
     with qtbot.waitSignal(controller.banner, timeout=1000) as warned:
         run(controller, clock, 18 * 60)
@@ -309,7 +340,9 @@ def test_the_break_screen_lets_quit_and_sign_out_through(qtbot, host):
 def test_an_enforced_break_on_a_decision_claims_nothing_behind_the_screen(qtbot, store, clock, ana, queue_items):
     policy = taxonomy.load()
     controller = WellbeingController(store, ana, clock, WellbeingPolicy(micro_break_after_min=120, severe_in_a_row=50))
-    page = ReviewPage(ReviewServices(store, policy, ana, ViewSettings(), keymap.build(policy), wellbeing=controller))
+    ops = Operations(store)
+    page = ReviewPage(ReviewServices(ops, ReviewDesk(policy), ana, ViewSettings(), keymap.build(policy), clock,
+                                     controller))
     widgets = WellbeingWidgets(controller, page)
     qtbot.addWidget(page)
     page.resize(1100, 700)
@@ -320,10 +353,13 @@ def test_an_enforced_break_on_a_decision_claims_nothing_behind_the_screen(qtbot,
     page.setFocus()
     action = next(a.id for a in policy.actions if not a.escalates)
     page.start()
+    qtbot.waitUntil(lambda: page.item is not None)
     for _ in range(12):
         assert page.item.severity == "severe"
         run(controller, clock, 5 * 60)
         page.act(action)
+        qtbot.waitUntil(lambda: not page.busy)  # stored, and the next item (or the break) is on screen
+    qtbot.waitUntil(lambda: ops.pending() == 0)  # the item claimed with the last decision has gone back
     assert controller.on_break and widgets.screen.isVisible()
     assert page.item is None and serving.holder(store, queue_items["severe"][12]) is None
     held = store.db.execute("SELECT COUNT(*) FROM leases WHERE user_id = ?", [ana.id]).fetchone()[0]
@@ -336,9 +372,11 @@ def test_an_enforced_break_on_a_decision_claims_nothing_behind_the_screen(qtbot,
     assert widgets.screen.back_button.isVisible()
     widgets.screen.dismiss()
     page.start()
+    qtbot.waitUntil(lambda: page.item is not None)
     assert page.item is not None
     exposure_rows = store.db.execute("SELECT COUNT(*) FROM exposure WHERE user_id = ?", [ana.id]).fetchone()[0]
     assert exposure_rows == 12
     page.close_page()
+    ops.close()
     widgets.close()
     controller.close()

@@ -6,25 +6,29 @@ both as ``QImage``. ``MediaCache`` remembers the last few results and the
 jobs in flight, so the item the reviewer is most likely to get next is
 already prepared when they press the key, and a request for an item whose
 job is still running waits for that job rather than starting another.
+The jobs run through the app's one pool (``Operations.run``, handed in by
+the page); the cache never makes a pool of its own.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QImage
 
-from review.media import preview
-from review.media import MediaError
-from review.serving import Item
+from review.media import MediaError, preview
 from review.media.viewing import ViewSettings
+from review.serving import Item
 from ui.item.qimage import to_qimage
-from ui.tasks import TaskRunner
 
 Box = tuple[int, int]
+RunInBackground = Callable[..., Any]
+"""``run(fn, *args, on_done=, on_error=, owner=)``: ``Operations.run`` (or ``TaskRunner.submit``)."""
 
 
 @dataclass(frozen=True)
@@ -60,8 +64,9 @@ def _paintable(pixels) -> QImage:
 class MediaCache:
     """The last few prepared items, and prepare jobs in flight, keyed by item, size and view."""
 
-    def __init__(self, runner: TaskRunner, *, keep: int = 4):
-        self.runner = runner
+    def __init__(self, run: RunInBackground, *, owner: QObject | None = None, keep: int = 4):
+        self.run = run
+        self.owner = owner  # once it is deleted, results in flight are dropped
         self.keep = keep
         self._done: OrderedDict[tuple, Prepared] = OrderedDict()
         self._waiting: dict[tuple, list[Callable[[Prepared], None]]] = {}
@@ -96,18 +101,22 @@ class MediaCache:
         self._waiting[key] = callbacks
 
         def finished(result: Prepared) -> None:
+            waiting = self._waiting.pop(key, None)
+            if waiting is None:  # forgotten meanwhile (sign-out): keep no picture
+                return
             self._done[key] = result
             while len(self._done) > self.keep:
                 self._done.popitem(last=False)
-            for callback in self._waiting.pop(key, []):
+            for callback in waiting:
                 callback(result)
 
         def failed(exc: BaseException) -> None:
             finished(Prepared(item.id, error=f"This image cannot be shown: {exc}"))
 
-        self.runner.submit(prepare, item, box, view, on_done=finished, on_error=failed)
+        self.run(prepare, item, box, view, on_done=finished, on_error=failed, owner=self.owner)
         return callbacks
 
     def forget(self) -> None:
-        """Drop every prepared picture (sign-out: nothing stays in memory)."""
+        """Drop every prepared picture, and those still being prepared (sign-out: nothing stays in memory)."""
         self._done.clear()
+        self._waiting.clear()

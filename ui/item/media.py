@@ -177,7 +177,8 @@ class VeiledImage(QWidget):
         painter.fillRect(self.rect(), self.palette().window())
         if self._veiled is None:
             painter.setPen(self.palette().placeholderText().color())
-            painter.drawText(self.rect().adjusted(24, 24, -24, -24), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._message)
+            painter.drawText(self.rect().adjusted(24, 24, -24, -24),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._message)
             return
         target = self.image_rect()
         painter.setClipRect(QRectF(self.rect()))

@@ -4,13 +4,14 @@ Every page that shows an item (the review page and the audit page) shares
 this widget so the media safety rules live in one place:
 
 - media appears only veiled (blurred, grayscale as the person's
-  ``ViewSettings`` say), decoded and veiled on workers by ``MediaCache``;
+  ``ViewSettings`` say), decoded and veiled on workers by ``MediaCache``
+  (through the *run* function the page hands in: the app's one pool);
 - the reveal key (held) or a dragged rectangle reveals; releasing it, Esc
   (:meth:`toggle_hidden`), the item leaving, the window losing focus or the
   auto re-blur limit ends every reveal;
 - an ``ExposureTracker`` counts every millisecond on screen; :meth:`leave`
-  hands the finished record to the page, which saves it
-  (``review.wellbeing.exposure.save``) — the view itself never touches the store.
+  hands the finished record to the page, which passes it to the wellbeing
+  controller's ``item_left`` — the view itself never touches the store.
 
 The page owns the flow and the keys; it calls :meth:`set_reveal`,
 :meth:`toggle_hidden`, :meth:`video` and the zoom methods from its
@@ -30,20 +31,27 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
-    QLabel, QLineEdit, QPlainTextEdit, QScrollArea, QSplitter, QStackedWidget, QTextBrowser, QTextEdit,
-    QVBoxLayout, QWidget,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QTextBrowser,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
 )
 
 from review.clock import Clock
-from review.wellbeing.exposure import ExposureRecord, ExposureTracker
+from review.media.viewing import ViewSettings
 from review.serving import Item
 from review.taxonomy import Taxonomy
-from review.media.viewing import ViewSettings
-from ui.pages.review_panels import ContextPanel, ItemHeader
-from ui.item.loader import MediaCache, Prepared
+from review.wellbeing.exposure import ExposureRecord, ExposureTracker
+from ui.item.loader import MediaCache, Prepared, RunInBackground
 from ui.item.media import VeiledImage
-from ui.tasks import TaskRunner
-from ui.item.video import VideoView
+from ui.item.video.widget import VideoView
+from ui.pages.review_panels import ContextPanel, ItemHeader
 
 REBLUR_CHECK_MS = 250
 HIDDEN_TEXT = "Media hidden. Press Esc to show it (blurred)."
@@ -67,7 +75,7 @@ class ItemView(QWidget):
         view: ViewSettings,
         clock: Clock,
         *,
-        runner: TaskRunner,
+        run: RunInBackground,
         reveal_key: Qt.Key = Qt.Key.Key_Space,
         key_scope: QWidget | None = None,
         side: QWidget | None = None,
@@ -80,15 +88,15 @@ class ItemView(QWidget):
         self.reveal_key = reveal_key
         self.media_error_hint = media_error_hint  # said under a picture that cannot be shown
         self.key_scope = key_scope or self
-        self.cache = MediaCache(runner)
+        self.cache = MediaCache(run, owner=self)
         self.tracker = ExposureTracker(clock)
         self.item: Item | None = None
         self.hidden = False
-        self._build(runner, side)
+        self._build(run, side)
         self.reblur_timer = QTimer(self, interval=REBLUR_CHECK_MS, timeout=self.check_auto_reblur)
         QGuiApplication.instance().applicationStateChanged.connect(self._app_state_changed)
 
-    def _build(self, runner: TaskRunner, side: QWidget | None) -> None:
+    def _build(self, run: RunInBackground, side: QWidget | None) -> None:
         self.header = ItemHeader(self.taxonomy)
         self.image = VeiledImage()
         self.image.reveal_changed.connect(self._reveal_changed)
@@ -99,7 +107,7 @@ class ItemView(QWidget):
         self.idle.setObjectName("idleMessage")
         self.idle.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.idle.setWordWrap(True)
-        self.video_view = VideoView(runner=runner, view=lambda: self.view)
+        self.video_view = VideoView(run, view=lambda: self.view)
         self.video_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # every key stays with the page
         self.video_view.playing_changed.connect(self.tracker.set_playing)
         # A frame may arrive (still or playing) while the reveal key is held: keep the ledger and

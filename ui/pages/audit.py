@@ -1,10 +1,13 @@
 """The auditor's page: decide blind, then see the moderator's decision, then score it.
 
-Order is the domain's (``audit.audits``): the item arrives through
-``start_audit`` with nothing about the decision; the page asks for the
-original (``reveal_original``) only in the same transaction that stores the
-auditor's blind decision, so no widget can hold it earlier. The moderator
-stays hidden in the work list too (``work_list`` rows are blinded).
+Each key is one call on the audit desk (``audit.desk.AuditDesk``) through
+the operations runner, and the page paints what comes back. Order is the
+domain's: the item arrives (``take_next``/``open_sample``) with nothing
+about the decision; the original comes back only from ``submit_blind``,
+the write that stores the auditor's blind decision, so no widget can hold
+it earlier. The moderator stays hidden in the work list too (its rows are
+blinded). While a write is in flight the page ignores further step keys,
+and the work list reloads when audits change (``ops.changed``).
 
 Keys are the review keys, so an auditor's hands already know them:
 
@@ -15,57 +18,55 @@ Keys are the review keys, so an auditor's hands already know them:
   severity (only for incorrect), N the comment, Enter submits.
 
 The item is shown by :class:`ui.item.view.ItemView` with exactly the
-review page's media safety, and its exposure is booked when it leaves (to
-the ledger and the break coach); a break takes the item off the screen and
-the sample, still claimed, comes back first afterwards.
+review page's media safety, and when it leaves its exposure goes to the
+wellbeing controller's ``item_left`` (the ledger and the break coach in one
+call); a break takes the item off the screen and the sample, still
+claimed, comes back first afterwards.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QFocusEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from audit import audits
-from audit.audits import AuditError, AuditTask, Original
+from audit.audits import AuditTask, Scored
+from audit.desk import AuditDesk, Opened, Reveal
 from audit.sampling import Sample
-from review.wellbeing import exposure
-from review.wellbeing.exposure import ExposureRecord
-from review.store import Store, User
-from review.taxonomy import Taxonomy
+from review.clock import Clock
 from review.media.viewing import ViewSettings
+from review.store import User
 from ui import keymap
-from ui.pages.audit_panels import ERROR_KEYS, SEVERITY_KEYS, VERDICT_KEYS, ComparePanel, ScoreForm, mark
-from ui.pages.review_panels import DecisionPanel
 from ui.item.view import ItemView
+from ui.operations import Operations
+from ui.pages.audit_panels import ERROR_KEYS, SEVERITY_KEYS, VERDICT_KEYS, ComparePanel, ScoreForm, mark
 from ui.pages.qa_common import ReadOnlyTable, local_time, score_text, text_label, verdict_words
+from ui.pages.review_panels import DecisionPanel
 from ui.refresh import SingleFlight
-from ui.tasks import TaskRunner
-from ui.wellbeing import WellbeingController
+from ui.wellbeing.controller import WellbeingController
 
 IDLE, BLIND, SCORE = "idle", "blind", "score"
 NOT_HERE = {"skip", "undo"}  # review keys with no meaning in an audit (a blind decision is final)
 WORK_COLUMNS = ("Sample", "Queue", "Plan", "Drawn", "For")
+SHOWN_KINDS = {"audit", "decision"}  # changes that may change the work list
 
 
 @dataclass
 class AuditServices:
     """What the page needs, built by the desktop wiring."""
 
-    store: Store
-    taxonomy: Taxonomy
+    ops: Operations
+    desk: AuditDesk
     user: User
     view: ViewSettings
     bindings: list[keymap.Binding]
-    load_work: Callable[[], list[Sample]]  # the auditor's work list; runs on a worker with its own connection
-    # The person's break coach and exposure meter (ui.wellbeing.WellbeingController), shared with review:
-    # what an auditor sees counts the same, and a break stops audits as it stops review.
-    wellbeing: WellbeingController | None = None
+    clock: Clock  # times the exposure, like the store's
+    # The person's break coach and exposure meter, shared with review: what an
+    # auditor sees counts the same, and a break stops audits as it stops review.
+    wellbeing: WellbeingController
 
 
 class AuditPage(QWidget):
@@ -75,26 +76,27 @@ class AuditPage(QWidget):
         super().__init__(parent)
         self.setObjectName("auditPage")
         self.services = services
-        self.store, self.taxonomy, self.user = services.store, services.taxonomy, services.user
-        self.session_id = uuid.uuid4().hex
-        self.runner = TaskRunner(self, name="audit")
+        self.ops, self.desk, self.user = services.ops, services.desk, services.user
+        self.taxonomy = services.desk.taxonomy
+        self.wellbeing = services.wellbeing
         self.task: AuditTask | None = None
         self.step = IDLE
-        self._loads = SingleFlight(services.load_work, self.runner, parent=self)
+        self.busy = False  # a step's write is in flight: step keys wait for it
+        self.closed = False
+        user, desk = self.user, self.desk
+        self._loads = SingleFlight(lambda reader: desk.work_list(reader, user), self.ops, parent=self)
         self._loads.loaded.connect(self._work_ready)
         self._loads.failed.connect(self._work_failed)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._build()
         self._bind_keys(services.bindings)
         self._set_step(IDLE)
-        self.wellbeing = services.wellbeing
-        if self.wellbeing is not None:
-            self.wellbeing.enforce_break.connect(lambda *_: self._pause("On a break. Nothing is shown."))
-            self.wellbeing.idle_pause.connect(
-                lambda: self._pause("Paused after a while without input. Press Enter to continue."))
-            self.wellbeing.break_over.connect(
-                lambda: self.message.setText("Break over. Press Enter when you are ready."))
-            self.item_view.active_changed.connect(self.wellbeing.set_window_active)
+        self.wellbeing.enforce_break.connect(lambda *_: self._pause("On a break. Nothing is shown."))
+        self.wellbeing.idle_pause.connect(
+            lambda: self._pause("Paused after a while without input. Press Enter to continue."))
+        self.wellbeing.break_over.connect(lambda: self.message.setText("Break over. Press Enter when you are ready."))
+        self.item_view.active_changed.connect(self.wellbeing.set_window_active)
+        self.ops.changed.connect(self._data_changed)
 
     # ---------------------------------------------------------------- build
     def _build(self) -> None:
@@ -142,7 +144,7 @@ class AuditPage(QWidget):
         side_layout.addWidget(self.score_side)
 
         reveal_key = next(QKeySequence(b.key)[0].key() for b in self.services.bindings if b.command == "reveal")
-        self.item_view = ItemView(self.taxonomy, self.services.view, self.store.clock, runner=self.runner,
+        self.item_view = ItemView(self.taxonomy, self.services.view, self.services.clock, run=self.ops.run,
                                   reveal_key=reveal_key, key_scope=self, side=side)
         self.item_view.said.connect(self.say)
 
@@ -233,6 +235,11 @@ class AuditPage(QWidget):
         """Reload the work list in the background (one load at a time)."""
         self._loads.request()
 
+    def _data_changed(self, kinds: frozenset[str]) -> None:
+        """A write changed audits or decisions: the work list may have changed (shown between items only)."""
+        if kinds & SHOWN_KINDS and self.step == IDLE and self.isVisible():
+            self.refresh()
+
     def _work_ready(self, samples: list[Sample]) -> None:
         mine = sum(1 for s in samples if s.auditor == self.user.name)
         rows = []
@@ -270,121 +277,129 @@ class AuditPage(QWidget):
             self.submit_score()
 
     def take_next(self) -> None:
-        """Claim and open the next sample: one transaction."""
-        if not self._may_open():
+        """Claim and open the next sample: one desk call."""
+        if self.busy or not self._may_open():
             return
-        try:
-            with self.store.transaction():
-                sample = audits.next_sample(self.store, self.user)
-                task = audits.start_audit(self.store, self.user, sample.id) if sample else None
-        except (AuditError, PermissionError, KeyError, sqlite3.Error) as exc:
-            self.message.setText(f"Could not take the next sample: {exc}")
-            return
-        if task is None:
+        user = self.user
+        self.busy = True
+        self.ops.write(lambda store: self.desk.take_next(store, user), on_done=self._taken,
+                       on_error=lambda exc: self._open_failed(f"Could not take the next sample: {exc}"), owner=self)
+
+    def _taken(self, opened: Opened | None) -> None:
+        if opened is None:
+            self.busy = False
             self.message.setText("Nothing to audit right now. Press Enter to check again.")
             self.refresh()
             return
-        self._open(task)
+        self._open(opened)
 
-    def open_sample(self, sample_id: int) -> None:
+    def open_sample(self, sample_id: int | None) -> None:
         """Open one chosen sample; the domain refuses someone else's or one's own decision."""
-        if self.step != IDLE or not self._may_open():
+        if sample_id is None or self.step != IDLE or self.busy or not self._may_open():
             return
-        try:
-            task = audits.start_audit(self.store, self.user, sample_id)
-        except (AuditError, PermissionError, KeyError, sqlite3.Error) as exc:
-            self.message.setText(str(exc))
-            return
-        self._open(task)
+        user = self.user
+        self.busy = True
+        self.ops.write(lambda store: self.desk.open_sample(store, user, sample_id), on_done=self._open,
+                       on_error=lambda exc: self._open_failed(str(exc)), owner=self)
+
+    def _open_failed(self, text: str) -> None:
+        self.busy = False
+        self.message.setText(text)
 
     def _may_open(self) -> bool:
-        if self.wellbeing is not None and not self.wellbeing.may_claim():
+        if not self.wellbeing.may_claim():
             self.message.setText("A break comes first: nothing opens until it is over.")
             return False
         return True
 
-    def _open(self, task: AuditTask) -> None:
+    def _open(self, opened: Opened) -> None:
+        self.busy = False
+        if self.closed or self.step != IDLE:
+            return  # signed out, or paused, meanwhile: the sample stays claimed and comes back first
+        if not self.wellbeing.may_claim():
+            self.message.setText("A break comes first: nothing opens until it is over.")
+            return
+        task = opened.task
         self.task = task
         self.result.hide()
         self.message.clear()
         self.decision.reset()
         self.compare.show_original(None)
         self.item_view.show_item(task.item)
-        if self.wellbeing is not None:
-            self.wellbeing.item_shown(task.item)
-        if not task.blind_done:
+        self.wellbeing.item_shown(task.item)
+        if opened.reveal is None:
             self._set_step(BLIND)
             self.setFocus()
             return
-        try:  # resumed after a restart: the blind step is stored, so the original may be seen
-            original = audits.reveal_original(self.store, self.user, task.sample_id)
-        except (AuditError, PermissionError, sqlite3.Error) as exc:
-            self._leave()
-            self._set_step(IDLE)
-            self.message.setText(str(exc))
-            return
-        self._show_original(original)
+        self._show_reveal(opened.reveal)
 
     def act(self, action_id: str) -> None:
-        """An action key in the blind step: store the blind decision and show the original (one transaction)."""
-        if self.step != BLIND:
+        """An action key in the blind step: store the blind decision and see the original (one desk call)."""
+        if self.step != BLIND or self.busy or self.task is None:
             return
-        sample_id = self.task.sample_id
-        try:
-            with self.store.transaction():
-                audits.submit_blind(self.store, self.user, sample_id, action_id, self.decision.chosen_labels(),
-                                    self.decision.note.text().strip(), taxonomy=self.taxonomy)
-                original = audits.reveal_original(self.store, self.user, sample_id)
-        except (AuditError, PermissionError, sqlite3.Error) as exc:
-            self.decision.say(str(exc))
-            return
-        self._show_original(original)
+        user, sample_id = self.user, self.task.sample_id
+        labels, note = self.decision.chosen_labels(), self.decision.note.text().strip()
+        self.busy = True
+        self.ops.write(lambda store: self.desk.submit_blind(store, user, sample_id, action_id, labels, note),
+                       on_done=lambda reveal: self._blind_stored(sample_id, reveal),
+                       on_error=lambda exc: self._step_failed(self.decision.say, exc), owner=self)
 
-    def _show_original(self, original: Original) -> None:
-        self.compare.show_original(original)
-        self.form.reset(audits.rubric(self.store))
+    def _blind_stored(self, sample_id: int, reveal: Reveal) -> None:
+        self.busy = False
+        if self.task is not None and self.task.sample_id == sample_id and self.step == BLIND:
+            self._show_reveal(reveal)
+
+    def _step_failed(self, say: Callable[[str], None], exc: BaseException) -> None:
+        self.busy = False
+        say(str(exc))
+
+    def _show_reveal(self, reveal: Reveal) -> None:
+        self.compare.show_original(reveal.original)
+        self.form.reset(reveal.rubric)
         self._set_step(SCORE)
         self.setFocus()
 
     def submit_score(self) -> None:
-        if self.step != SCORE:
+        if self.step != SCORE or self.busy or self.task is None:
             return
         problem = self.form.problem()
         if problem:
             self.form.say(problem)
             return
         verdict, error_type, severity, comment = self.form.values()
-        try:
-            scored = audits.score(self.store, self.user, self.task.sample_id, verdict, error_type, severity, comment)
-        except (AuditError, PermissionError, sqlite3.Error) as exc:
-            self.form.say(str(exc))
-            return
-        self._leave()
+        assert verdict is not None  # problem() says so otherwise
+        user, sample_id = self.user, self.task.sample_id
+        self.busy = True
+        self.ops.write(lambda store: self.desk.score(store, user, sample_id, verdict, error_type, severity, comment),
+                       on_done=self._scored, on_error=lambda exc: self._step_failed(self.form.say, exc), owner=self)
+
+    def _scored(self, scored: Scored) -> None:
+        self.busy = False
+        if self.task is not None and self.task.sample_id == scored.sample_id:
+            self._set_step(IDLE)
+            self._leave()
         self.result.show()
         self.result.setText(f"Sample {scored.sample_id} scored {score_text(scored.score)} — "
                             f"{verdict_words(scored.verdict, scored.error_type, scored.severity)}. "
                             "Enter takes the next sample.")
         self.footer.setText(f"Scored sample {scored.sample_id}.")
-        self._set_step(IDLE)
         self.setFocus()
-        self.refresh()
 
     def _leave(self) -> None:
-        """The item leaves the screen; its exposure goes to the ledger (and to the break coach)."""
-        self._book(self.item_view.leave())
+        """The item leaves the screen; its exposure goes to the ledger and the break coach in one call."""
+        record = self.item_view.leave()
         self.task = None
-
-    def _book(self, record: ExposureRecord | None) -> None:
-        if record is not None:
-            exposure.save(self.store, self.user, self.session_id, record)
-        if self.wellbeing is not None:
-            self.wellbeing.item_finished(record)  # last: an enforced break may start here
+        self.wellbeing.item_left(record)  # last: an enforced break may start here
 
     def _pause(self, text: str) -> None:
-        """A break or an idle pause: the item leaves the screen; its sample stays claimed and comes back first."""
+        """A break or an idle pause: the item leaves the screen; its sample stays claimed and comes back first.
+
+        The step is idle before the item leaves: leaving may start an enforced
+        break, which pauses again and must find nothing left to leave.
+        """
         if self.step != IDLE:
-            self._leave()
             self._set_step(IDLE)
+            self._leave()
         self.message.setText(text)
 
     # ----------------------------------------------------------- other keys
@@ -412,22 +427,24 @@ class AuditPage(QWidget):
         (self.form if self.step == SCORE else self.decision).say(text)
 
     # ------------------------------------------------------------ plumbing
-    def showEvent(self, event) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self.step == IDLE:
             self.refresh()
 
-    def focusInEvent(self, event) -> None:
+    def focusInEvent(self, event: QFocusEvent) -> None:
         super().focusInEvent(event)
         if self.step == IDLE and self.work.isVisible():
             self.work.setFocus()
 
     def close_page(self) -> None:
-        """Sign-out or close: book the exposure, forget pictures, stop workers.
+        """Sign-out or close: book the exposure, forget pictures, start no more loads.
 
         A sample left half-way stays claimed by this auditor and comes back
         first next time (or lapses to another auditor after the claim time).
         """
-        self._book(self.item_view.close_view())
+        self.closed = True
+        self._loads.close()
+        record = self.item_view.close_view()
         self.task = None
-        self.runner.close()
+        self.wellbeing.item_left(record)

@@ -4,84 +4,55 @@ Each open dispute shows what a fair judgement needs side by side: the
 auditor's blind decision, the moderator's decision, the auditor's verdict
 and the moderator's reason. U (uphold) or O (overturn) picks the outcome
 and opens the note — required, since both people will read why — and
-Enter resolves it (``audit.disputes.resolve_dispute``); the domain refuses
-a lead who made the decision or scored the audit, and the page says so.
+Enter resolves it (the audit desk's ``resolve``); the domain refuses a lead
+who made the decision or scored the audit, and the page says so.
 
 Below, one line sums up the audit samples, and "Run sampling now" runs the
-active plans (``audit.sampling.run_plans``) on a worker.
+active plans (the desk's ``run_sampling``). Every call goes through the
+operations runner; the board reloads when disputes or audits change.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from audit import disputes, sampling
-from audit.disputes import Dispute, DisputeError, Result
+from audit.desk import AuditDesk, Board, DisputeCase
+from audit.disputes import Dispute
 from audit.sampling import RunResult
-from review import serving
-from review.store import Store, User
-from review.taxonomy import Taxonomy
-from ui.pages.qa_common import ReadOnlyTable, decision_words, local_day, local_time, score_text, text_label, verdict_words
+from review.store import User
+from ui.operations import Operations
+from ui.pages.qa_common import (
+    ReadOnlyTable,
+    decision_words,
+    local_day,
+    local_time,
+    score_text,
+    text_label,
+    verdict_words,
+)
 from ui.refresh import SingleFlight
-from ui.tasks import TaskRunner
 
 COLUMNS = ("Opened", "Moderator", "Item", "Auditor's verdict", "Reason")
 OUTCOME_WORDS = {"upheld": "Uphold", "overturned": "Overturn"}
 NOTE_HINT = "U or O first, then a note saying why"
-
-
-@dataclass(frozen=True)
-class DisputeCase:
-    """One open dispute with everything needed to judge it."""
-
-    dispute: Dispute
-    result: Result  # the decision, the blind decision and the verdict as scored
-    auditor: str
-    item: str  # the item's external id
-
-
-@dataclass(frozen=True)
-class Board:
-    cases: list[DisputeCase]
-    samples: Counter  # sample state -> count, plus "unassigned" (open, no auditor yet)
-
-
-def load_board(store: Store) -> Board:
-    """Open disputes and the sample counts; runs on a worker, on the connection it is given."""
-    open_disputes = disputes.disputes(store, open_only=True)
-    results: dict[int, Result] = {}
-    for moderator in {d.moderator for d in open_disputes}:
-        results.update((r.audit_id, r) for r in disputes.my_results(store, moderator))
-    cases = []
-    for d in open_disputes:
-        result = results[d.audit_id]
-        auditor = disputes.history(store, d.audit_id)[0]["by"]
-        cases.append(DisputeCase(d, result, auditor, serving.load_item(store, result.item_id).external_id))
-    all_samples = sampling.samples(store)
-    counts = Counter(s.state for s in all_samples)
-    counts["unassigned"] = sum(1 for s in all_samples if s.state == "open" and s.auditor is None)
-    return Board(cases, counts)
+SHOWN_KINDS = {"dispute", "audit"}  # changes that may change the board
 
 
 @dataclass
 class DisputesServices:
     """What the page needs, built by the desktop wiring."""
 
-    store: Store
-    taxonomy: Taxonomy
+    ops: Operations
+    desk: AuditDesk
     user: User
-    load_board: Callable[[], Board]  # on a worker, with its own connection
-    run_sampling: Callable[[], list[RunResult]]  # the lead runs the active plans; on a worker
 
 
-def samples_text(counts: Counter) -> str:
+def samples_text(counts: Counter[str]) -> str:
     return (f"Audit samples: {counts['open']} open ({counts['unassigned']} not assigned yet) · "
             f"{counts['audited']} audited · {counts['cancelled']} cancelled")
 
@@ -102,15 +73,17 @@ class DisputesPage(QWidget):
         super().__init__(parent)
         self.setObjectName("disputesPage")
         self.services = services
-        self.store, self.taxonomy, self.user = services.store, services.taxonomy, services.user
-        self.runner = TaskRunner(self, name="disputes")
+        self.ops, self.desk, self.user = services.ops, services.desk, services.user
+        self.taxonomy = services.desk.taxonomy
         self.cases: dict[int, DisputeCase] = {}
         self.outcome: str | None = None  # chosen with U / O, confirmed with Enter in the note
         self._shown: int | None = None  # the dispute in the case panel
-        self._loads = SingleFlight(services.load_board, self.runner, parent=self)
+        user, desk = self.user, self.desk
+        self._loads = SingleFlight(lambda reader: desk.disputes_board(reader, user), self.ops, parent=self)
         self._loads.loaded.connect(self._loaded)
         self._loads.failed.connect(self._failed)
         self._build()
+        self.ops.changed.connect(self._data_changed)
 
     def _build(self) -> None:
         title = QLabel("Disputes")
@@ -198,6 +171,10 @@ class DisputesPage(QWidget):
     def refresh(self) -> None:
         self._loads.request()
 
+    def _data_changed(self, kinds: frozenset[str]) -> None:
+        if kinds & SHOWN_KINDS and self.isVisible():
+            self.refresh()
+
     def _loaded(self, board: Board) -> None:
         self.cases = {c.dispute.id: c for c in board.cases}
         self.table.set_rows([(self._cells(c), c.dispute.id) for c in board.cases])
@@ -265,16 +242,17 @@ class DisputesPage(QWidget):
         if not note:
             self.message.setText("Write a short note first: the moderator and the auditor will read why.")
             return
-        try:
-            resolved = disputes.resolve_dispute(self.store, self.user, case.dispute.id, self.outcome, note)
-        except (DisputeError, PermissionError, KeyError, sqlite3.Error) as exc:
-            self.message.setText(str(exc))
-            return
+        user, dispute_id, outcome = self.user, case.dispute.id, self.outcome
+        self.ops.write(lambda store: self.desk.resolve(store, user, dispute_id, outcome, note),
+                       on_done=lambda resolved: self._resolved(case, resolved),
+                       on_error=lambda exc: self.message.setText(str(exc)), owner=self)
+
+    def _resolved(self, case: DisputeCase, resolved: Dispute) -> None:
+        """Resolved; the board reloads on the ``dispute`` change."""
         self._reset_choice()
         self.message.setText(f"Dispute {resolved.id} {resolved.outcome}: {case.dispute.moderator} sees it in "
                              "My results.")
         self.table.setFocus()
-        self.refresh()
 
     def cancel(self) -> None:
         if self.outcome is not None or self.note.hasFocus():
@@ -291,11 +269,13 @@ class DisputesPage(QWidget):
     def run_sampling(self) -> None:
         self.sample_button.setEnabled(False)
         self.sample_result.setText("Sampling…")
-        self.runner.submit(self.services.run_sampling, on_done=self._sampling_done, on_error=self._sampling_failed)
+        user = self.user
+        self.ops.write(lambda store: self.desk.run_sampling(store, user), on_done=self._sampling_done,
+                       on_error=self._sampling_failed, owner=self)
 
     def _sampling_done(self, results: list[RunResult]) -> None:
+        """Drawn; the sample counts reload on the ``audit`` change."""
         self._sampling_finished(sampling_text(results))
-        self.refresh()
 
     def _sampling_failed(self, exc: BaseException) -> None:
         self._sampling_finished(f"Sampling failed: {exc}")
@@ -306,9 +286,9 @@ class DisputesPage(QWidget):
         self.sampled.emit(text)
 
     # ------------------------------------------------------------ plumbing
-    def showEvent(self, event) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.refresh()
 
     def close_page(self) -> None:
-        self.runner.close()
+        self._loads.close()

@@ -9,6 +9,7 @@ read-only table: whole-row selection, keyboard navigation, no editing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QWidget
 

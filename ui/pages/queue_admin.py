@@ -1,32 +1,32 @@
 """The lead's "Queues admin" page: create, rename, pause, prioritise, merge, move.
 
-Every change goes through a small dialog that says what will happen before
-anything does; for a merge or a move the numbers come from
-``review.admin.preview_merge`` / ``preview_move`` (waiting, being worked
-on, decided, collisions), and the button carries the count it will move.
-The change runs on a worker with its own store connection and passes the
-confirmed total on, so the domain refuses if the numbers changed in
-between. "Leads only" is the domain's rule (``PermissionError``); refusals
-are shown in the domain's words, in the dialog, which stays open.
+Every change goes through a small dialog (:mod:`ui.pages.queue_admin_dialogs`)
+that says what will happen before anything does; for a merge or a move the
+numbers come from ``review.admin.preview_merge`` / ``preview_move``
+(waiting, being worked on, decided, collisions), and the button carries the
+count it will move. The change is one ``review.admin`` call written through
+the operations runner and passes the confirmed total on, so the domain
+refuses if the numbers changed in between. "Leads only" is the domain's
+rule (``NotAllowed``); refusals are shown in the domain's words, in the
+dialog, which stays open. The table reloads when a write changed queues or
+items (``ops.changed``), whichever page or window made it.
 
 Keys: Alt + the underlined letter of each button, F2 renames, F5 reloads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
     QCompleter,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -40,275 +40,41 @@ from PySide6.QtWidgets import (
 
 from review import admin, auth
 from review.admin import AdminQueue, Preview, Selection
-from review.store.schema import QUEUE_KINDS
 from review.store import Store, User
+from review.store.schema import QUEUE_KINDS
 from review.taxonomy import SEVERITIES
-from ui import theme
+from ui.operations import Operations
+from ui.pages.queue_admin_dialogs import ChangeDialog, PreviewDialog, SlaEdit, Work, in_words
+from ui.pages.queue_admin_table import QueueAdminModel
+from ui.pages.queues import QUEUE_CHANGES, human_age
+from ui.refresh import SingleFlight
 from ui.widgets.passphrase import SetPassphraseDialog
-from ui.pages.queues import human_age
-from ui.tasks import TaskRunner
 
-T = TypeVar("T")
-Work = Callable[[Store], Any]
-OnOwn = Callable[[Callable[[Store], T]], Callable[[], T]]
-
-COLUMNS = ("Queue", "Kind", "Items", "Waiting", "Priority", "SLA", "Escalates to", "Status")
-QUEUE, KIND, ITEMS, WAITING, PRIORITY, SLA, ESCALATION, STATUS = range(len(COLUMNS))
-SLA_UNITS = (("minutes", 60), ("hours", 3600), ("days", 86_400))
+#: Change kinds (``ops.changed``) that alter the people list (the table follows ``QUEUE_CHANGES``).
+PEOPLE_CHANGES = frozenset({"user"})
 ANY_QUEUE = "Every queue"
 NO_ESCALATION = "No escalation queue"
-
-
-def status_text(row: AdminQueue) -> str:
-    if row.merged_into:
-        return f"Merged into {row.merged_into}"
-    return "Paused" if row.queue.paused else "Active"
-
-
-def preview_text(preview: Preview, verb: str) -> str:
-    """A preview in words: what moves, who is affected, what collides."""
-    total = preview.total
-    removed = f", {preview.removed:,} removed" if preview.removed else ""
-    lines = [f"{verb} {total:,} item{'s' if total != 1 else ''} into “{preview.target}”: "
-             f"{preview.pending:,} waiting, {preview.decided:,} decided{removed}."]
-    if preview.leased:
-        lines.append(f"{preview.leased:,} of the waiting items are being worked on right now: they move with "
-                     "their reviewer, whose decision still counts.")
-    if preview.decided:
-        lines.append("Decisions keep the queue they were made in.")
-    if preview.reroutes:
-        lines.append(f"Escalations from {', '.join(preview.reroutes)} will go to “{preview.target}”.")
-    if preview.collisions:
-        shown = ", ".join(preview.collisions[:5]) + (" …" if len(preview.collisions) > 5 else "")
-        lines.append(f"{len(preview.collisions):,} external id(s) would appear twice in “{preview.target}”: {shown}")
-    return "\n".join(lines)
-
-
-def _words(exc: BaseException) -> str:
-    """The domain speaks to people (AdminError, PermissionError); anything else is unexpected."""
-    if isinstance(exc, (ValueError, PermissionError)):
-        return str(exc)
-    return f"That did not work: {exc or type(exc).__name__}"
-
-
-class QueueAdminModel(QAbstractTableModel):
-    """Read-only table of :class:`~review.admin.AdminQueue` rows."""
-
-    QueueNameRole = Qt.ItemDataRole.UserRole + 1
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self._rows: list[AdminQueue] = []
-
-    def set_rows(self, rows: Sequence[AdminQueue]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rows(self) -> list[AdminQueue]:
-        return list(self._rows)
-
-    def row_of(self, name: str) -> int:
-        return next((i for i, r in enumerate(self._rows) if r.queue.name == name), -1)
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.ToolTipRole):
-            return self._display(row, column)  # the tooltip repeats a cell a narrow window cuts short
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            right = column in (ITEMS, WAITING, PRIORITY)
-            return (Qt.AlignmentFlag.AlignRight if right else Qt.AlignmentFlag.AlignLeft) | Qt.AlignmentFlag.AlignVCenter
-        if role == Qt.ItemDataRole.ForegroundRole and (row.merged_into or row.queue.paused):
-            return theme.color("faint" if row.merged_into else "muted")
-        if role == self.QueueNameRole:
-            return row.queue.name
-        return None
-
-    @staticmethod
-    def _display(row: AdminQueue, column: int) -> str:
-        queue = row.queue
-        return (
-            queue.name, queue.kind.capitalize(), f"{row.items:,}", f"{row.waiting:,}", str(queue.priority),
-            human_age(queue.sla_seconds), row.escalation or "—", status_text(row),
-        )[column]
-
-
-class ChangeDialog(QDialog):
-    """One change: inputs, what it will do (in words), and a button that does it.
-
-    *work()* returns the function to run on a worker (``fn(store)``), or None
-    after saying why not with :meth:`say`; *describe()* the summary, redrawn
-    on :meth:`update_summary`; *done(result)* the words the page shows after.
-    *work()* runs on the GUI thread and reads every input there (the
-    returned function takes them as default arguments): widgets are never
-    touched from the worker.
-    """
-
-    def __init__(self, page: "QueueAdminPage", title: str, ok_text: str, *, work: Callable[[], Work | None],
-                 describe: Callable[[], str], done: Callable[[Any], str]):
-        super().__init__(page)
-        self.setObjectName("changeDialog")
-        self.setWindowTitle(title)
-        self.setMinimumWidth(520)
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.page, self._work, self._describe, self._done = page, work, describe, done
-        self.form = QFormLayout()
-        self.fields: dict[str, QWidget] = {}  # the inputs by their label
-        self.summary = QLabel("")
-        self.summary.setObjectName("changeSummary")
-        self.summary.setWordWrap(True)
-        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error = QLabel("")
-        self.error.setObjectName("formError")
-        self.error.setWordWrap(True)
-        self.buttons = QDialogButtonBox()
-        self.ok = self.buttons.addButton(ok_text, QDialogButtonBox.ButtonRole.AcceptRole)
-        self.buttons.addButton("Cancel", QDialogButtonBox.ButtonRole.RejectRole)  # no red icon: colour means SLA trouble
-        self.ok.setDefault(True)
-        self.buttons.accepted.connect(self.apply)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(self.form)
-        layout.addSpacing(6)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
-
-    def say(self, problem: str) -> None:
-        self.error.setText(problem)
-
-    def update_summary(self, *_args: Any) -> None:
-        self.summary.setText(self._describe())
-        self.error.setText("")
-
-    def apply(self) -> None:
-        work = self._work()
-        if work is None:
-            return
-        self.ok.setEnabled(False)
-        self.error.setText("Working…")
-        self.page.run(work, on_done=self._succeeded, on_error=self._failed, owner=self)
-
-    def _succeeded(self, result: Any) -> None:
-        self.page.changed_to(self._done(result))
-        self.accept()
-
-    def _failed(self, exc: BaseException) -> None:
-        self.ok.setEnabled(True)
-        self.say(_words(exc))
-
-
-class PreviewDialog(ChangeDialog):
-    """A merge or move: the numbers are counted (on a worker) whenever an input changes.
-
-    *preview()* returns ``(work, asked)``: the counting function and what
-    it counts (the inputs as they were); *change(preview, asked)* the
-    function that makes exactly that change. The button is enabled only
-    for the latest, allowed count and names it; the count's total goes to
-    the change as ``expected``, so the domain refuses if it is stale.
-    """
-
-    def __init__(self, page: "QueueAdminPage", title: str, verb: str, *,
-                 preview: Callable[[], tuple[Work, Any] | None], change: Callable[[Preview, Any], Work],
-                 done: Callable[[Any], str], choose: str, may_skip: bool = False):
-        super().__init__(page, title, verb, work=self._change_work, describe=lambda: choose, done=done)
-        self.verb, self._preview_work, self._change = verb, preview, change
-        self.preview: Preview | None = None
-        self._asked: Any = None
-        self._question = 0
-        self.skip = QCheckBox("Leave the colliding items where they are and move the others")
-        self.skip.setVisible(False)
-        self.skip.setEnabled(may_skip)
-        self.skip.toggled.connect(self._enable)
-        self.layout().insertWidget(self.layout().indexOf(self.error), self.skip)
-        self.ok.setEnabled(False)
-
-    def recount(self, *_args: Any) -> None:
-        """Ask for fresh numbers; only the answer to the latest question counts."""
-        self.preview = None
-        self._question += 1
-        question = self._question
-        self._enable()
-        self.error.setText("")
-        asked = self._preview_work()
-        if asked is None:
-            self.update_summary()  # what to choose first
-            return
-        work, what = asked
-        self.summary.setText("Counting…")
-        self.page.run(work, on_done=lambda p: self._counted(question, p, what),
-                      on_error=lambda e: self._not_counted(question, e), owner=self)
-
-    def _counted(self, question: int, preview: Preview, asked: Any) -> None:
-        if question != self._question:
-            return
-        self.preview, self._asked = preview, asked
-        self.summary.setText(preview_text(preview, self.verb))
-        self.skip.setVisible(bool(preview.collisions) and self.skip.isEnabled())
-        if preview.collisions and not self.skip.isEnabled():
-            self.say("Nothing can be merged while items collide: move those items to another queue first.")
-        self._enable()
-
-    def _not_counted(self, question: int, exc: BaseException) -> None:
-        if question == self._question:
-            self.summary.setText("")
-            self.say(_words(exc))
-
-    def _enable(self, *_args: Any) -> None:
-        p = self.preview
-        if p is None:
-            self.ok.setEnabled(False)
-            self.ok.setText(self.verb)
-            return
-        skipping = bool(p.collisions) and self.skip.isChecked()
-        moving = p.total - p.colliding if skipping else p.total
-        self.ok.setEnabled(not p.collisions or skipping)
-        self.ok.setText(f"{self.verb} {moving:,} item{'s' if moving != 1 else ''}")
-
-    def _change_work(self) -> Work | None:
-        return self._change(self.preview, self._asked) if self.preview is not None else None
-
-    def _failed(self, exc: BaseException) -> None:
-        super()._failed(exc)
-        if isinstance(exc, admin.ChangedError):
-            message = self.error.text()
-            self.recount()
-            self.say(message)
 
 
 class QueueAdminPage(QWidget):
     """The "Queues admin" page for *lead*.
 
-    *store* is for quick reads on the GUI thread (people, passphrase
-    status); *on_own(work)* wraps ``work(store)`` to run on a worker with
-    its own connection (``desktop.app.on_own_connection``). *labels*
-    offers completions for the label filter.
+    Every read and change goes through *ops* (the window's operations
+    runner); the dialogs use it too. *labels* offers completions for the
+    label filter.
     """
 
     refreshed = Signal()
     changed = Signal(str)  # after each change, in words
 
-    def __init__(self, store: Store, lead: User, on_own: OnOwn, *, labels: Sequence[str] = (),
-                 parent: QWidget | None = None):
+    def __init__(self, lead: User, ops: Operations, *, labels: Sequence[str] = (), parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("queueAdmin")
-        self.store, self.lead, self._on_own, self._labels = store, lead, on_own, list(labels)
-        self.runner = TaskRunner(self, max_threads=1, name="queue-admin")
+        self.lead, self.ops, self._labels = lead, ops, list(labels)
         self._closed = False
+        self._loads = SingleFlight(admin.queue_rows, ops, parent=self)
+        self._loads.loaded.connect(self._loaded)
+        self._loads.failed.connect(self._load_failed)
         self.model = QueueAdminModel(self)
 
         title = QLabel("Queues admin")
@@ -382,18 +148,16 @@ class QueueAdminPage(QWidget):
             shortcut.activated.connect(slot)
         self.table.selectionModel().selectionChanged.connect(self._enable)
         self.table.doubleClicked.connect(lambda _index: self.rename())
-        self._fill_people()
         self._enable()
+        ops.changed.connect(self._data_changed)
+        self._fill_people()
 
     # ------------------------------------------------------------------ API
-    def run(self, work: Work, *, on_done: Callable[[Any], Any], on_error: Callable[[BaseException], Any],
-            owner: QWidget | None = None) -> None:
-        """Run ``work(store)`` on the worker, with its own connection."""
-        self.runner.submit(self._on_own(work), on_done=on_done, on_error=on_error, owner=owner or self)
-
-    def refresh(self) -> None:
-        if not self._closed:
-            self.run(admin.queue_rows, on_done=self._loaded, on_error=self._load_failed)
+    def refresh(self) -> bool:
+        """Reload the table in the background; one more follows if one is running. True if started now."""
+        if self._closed:
+            return False
+        return self._loads.request()
 
     def selected(self) -> AdminQueue | None:
         rows = self.table.selectionModel().selectedRows()
@@ -406,14 +170,17 @@ class QueueAdminPage(QWidget):
         return row >= 0
 
     def changed_to(self, words: str) -> None:
-        """A change was made: say so and reload."""
+        """A change was made: say so (the table reloads on the change notification that follows)."""
         self.status.setText(words)
         self.changed.emit(words)
-        self.refresh()
 
     def close_page(self) -> None:
+        """Load nothing more and drop results still on their way (sign-out, quit)."""
+        if self._closed:
+            return
         self._closed = True
-        self.runner.close()
+        self._loads.close()
+        self.ops.changed.disconnect(self._data_changed)
 
     # -------------------------------------------------------------- changes
     def new_queue(self) -> ChangeDialog:
@@ -448,7 +215,7 @@ class QueueAdminPage(QWidget):
         name.selectAll()
         dialog = ChangeDialog(
             self, "Rename queue", "Rename",
-            work=lambda: (lambda s, new=name.text(): admin.rename_queue(s, self.lead, old, new)),
+            work=lambda: partial(admin.rename_queue, who=self.lead, name=old, new_name=name.text()),
             describe=lambda: f"“{old}” will be called “{name.text().strip()}”. Its items, history and settings stay.",
             done=lambda q: f"Renamed “{old}” to “{q.name}”.",
         )
@@ -478,7 +245,7 @@ class QueueAdminPage(QWidget):
         box = self._priority_box(old)
         dialog = ChangeDialog(
             self, "Queue priority", "Set priority",
-            work=lambda: (lambda s, value=box.value(): admin.set_priority(s, self.lead, name, value)),
+            work=lambda: partial(admin.set_priority, who=self.lead, name=name, priority=box.value()),
             describe=lambda: f"Priority of “{name}”: {old} → {box.value()}. "
                              "Queues with higher numbers are served first to people who work several.",
             done=lambda q: f"“{name}” now has priority {q.priority}.",
@@ -494,7 +261,7 @@ class QueueAdminPage(QWidget):
         edit = SlaEdit(old)
         dialog = ChangeDialog(
             self, "Queue SLA", "Set SLA",
-            work=lambda: (lambda s, value=edit.seconds(): admin.set_sla(s, self.lead, name, value)),
+            work=lambda: partial(admin.set_sla, who=self.lead, name=name, sla_seconds=edit.seconds()),
             describe=lambda: f"SLA of “{name}”: {human_age(old)} → {human_age(edit.seconds())}. Items already "
                              "waiting keep the due time they were given; new arrivals get the new one.",
             done=lambda q: f"“{name}” now has an SLA of {human_age(q.sla_seconds)}.",
@@ -510,7 +277,7 @@ class QueueAdminPage(QWidget):
         box = self._escalation_box(row.escalation, name)
         dialog = ChangeDialog(
             self, "Escalation queue", "Set",
-            work=lambda: (lambda s, to=box.currentData(): admin.set_escalation(s, self.lead, name, to)),
+            work=lambda: partial(admin.set_escalation, who=self.lead, name=name, escalation_queue=box.currentData()),
             describe=lambda: (f"“Escalate” in “{name}” will send the item to “{box.currentData()}”, for a lead."
                               if box.currentData() else f"“Escalate” will be refused in “{name}”."),
             done=lambda _q: f"Escalation of “{name}” set.",
@@ -598,20 +365,27 @@ class QueueAdminPage(QWidget):
         dialog.recount()
         return self._open(dialog, source)
 
-    def set_passphrase(self) -> SetPassphraseDialog | None:
-        name = self.person.currentData()
+    def set_passphrase(self) -> bool:
+        """Open the passphrase dialog for the chosen person once it is known whether theirs must be given.
+
+        False when nobody is chosen; the dialog opens when the read answers.
+        """
+        name, shown = self.person.currentData(), self.person.currentText()
         if not name:
-            return None
+            return False
         lead = self.lead.name
 
-        def save(current: str | None, new: str) -> None:
-            self._on_own(lambda s: auth.set_passphrase(s, lead, name, new, current=current))()
+        def save(store: Store, current: str | None, new: str) -> None:
+            auth.set_passphrase(store, lead, name, new, current=current)
 
-        dialog = SetPassphraseDialog(self.person.currentText(), save,
-                                     needs_current=auth.needs_current(self.store, self.lead, name), parent=self)
-        dialog.saved.connect(lambda: self.changed_to(f"Passphrase set for {name}."))
-        dialog.open()
-        return dialog
+        def ask(needs_current: bool) -> None:
+            dialog = SetPassphraseDialog(shown, save, self.ops, needs_current=needs_current, parent=self)
+            dialog.saved.connect(lambda: self.changed_to(f"Passphrase set for {name}."))
+            dialog.open()
+
+        self.ops.query(lambda store: auth.needs_current(store, lead, name), on_done=ask,
+                       on_error=lambda exc: self.status.setText(in_words(exc)), owner=self)
+        return True
 
     # ------------------------------------------------------------ internals
     def _loaded(self, rows: list[AdminQueue]) -> None:
@@ -625,7 +399,14 @@ class QueueAdminPage(QWidget):
         self.refreshed.emit()
 
     def _load_failed(self, exc: BaseException) -> None:
-        self.status.setText(f"Could not load the queues: {_words(exc)}")
+        self.status.setText(f"Could not load the queues: {in_words(exc)}")
+
+    def _data_changed(self, kinds: frozenset[str]) -> None:
+        """A write changed something: reload what it touched (the table on its next show if hidden)."""
+        if kinds & QUEUE_CHANGES and self.isVisible():
+            self.refresh()
+        if kinds & PEOPLE_CHANGES:
+            self._fill_people()
 
     def _need_selected(self) -> AdminQueue | None:
         row = self.selected()
@@ -681,10 +462,14 @@ class QueueAdminPage(QWidget):
         return dialog
 
     def _fill_people(self) -> None:
+        self.ops.query(Store.users, on_done=self._show_people, owner=self)
+
+    def _show_people(self, people: list[User]) -> None:
+        keep = self.person.currentData() or self.lead.name
         self.person.clear()
-        for user in self.store.users():
+        for user in people:
             self.person.addItem(f"{user.display_name} ({user.name})", user.name)
-        self.person.setCurrentIndex(max(self.person.findData(self.lead.name), 0))
+        self.person.setCurrentIndex(max(self.person.findData(keep), 0))
 
     def _enable(self, *_args: Any) -> None:
         row = self.selected()
@@ -696,31 +481,3 @@ class QueueAdminPage(QWidget):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self.refresh()
-
-
-class SlaEdit(QWidget):
-    """An SLA as a number and a unit (minutes, hours, days)."""
-
-    changed = Signal()
-
-    def __init__(self, seconds: int, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.amount = QSpinBox()
-        self.amount.setRange(1, 9999)
-        self.unit = QComboBox()
-        for text, size in SLA_UNITS:
-            self.unit.addItem(text, size)
-        size = next((s for _, s in reversed(SLA_UNITS) if seconds % s == 0), 60)
-        self.unit.setCurrentIndex(self.unit.findData(size))
-        self.amount.setValue(max(1, seconds // size))
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.amount)
-        layout.addWidget(self.unit)
-        layout.addStretch(1)
-        self.amount.valueChanged.connect(self.changed)
-        self.unit.currentIndexChanged.connect(self.changed)
-        self.setFocusProxy(self.amount)
-
-    def seconds(self) -> int:
-        return self.amount.value() * self.unit.currentData()

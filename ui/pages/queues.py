@@ -2,10 +2,13 @@
 
 :class:`QueueTableModel` is a plain table model over a list of
 :class:`~review.store.QueueHealth`; :class:`QueueOverview` shows it, loading
-the rows in the background (through :class:`~ui.tasks.TaskRunner`) with a
-``load`` function the desktop layer provides, on show, every 30 seconds
-while visible, and on F5.  Enter or a double-click on a queue emits
-:attr:`QueueOverview.queue_chosen` with the queue's name.
+the rows through the operations runner (a read on a reader connection) with
+a ``load(store)`` function the desktop layer provides: on show, on F5, and
+whenever a write in this window changed items, decisions or queues
+(``ops.changed``), so a decision or a new queue shows at once without
+polling.  A slow timer (every 5 minutes while visible) only picks up what
+*other* Veil processes on the same store changed.  Enter or a double-click
+on a queue emits :attr:`QueueOverview.queue_chosen` with the queue's name.
 
 SLA trouble is written in words ("At risk: 4", "Breached: 12"); the amber
 and brick colours only repeat what the words say.
@@ -41,12 +44,15 @@ from PySide6.QtWidgets import (
 )
 
 from review.clock import UTC, parse
-from review.store import QueueHealth
+from review.store import QueueHealth, Store
 from ui import theme
+from ui.operations import Operations
 from ui.refresh import SingleFlight, reason
-from ui.tasks import TaskRunner
 
-__all__ = ["COLUMNS", "QueueOverview", "QueueTableModel", "human_age", "sla_text"]
+__all__ = ["COLUMNS", "QUEUE_CHANGES", "QueueOverview", "QueueTableModel", "human_age", "sla_text"]
+
+#: Change kinds (``ops.changed``) that can move a queue's figures: a write of one of them refreshes the page.
+QUEUE_CHANGES = frozenset({"item", "items", "decision", "decisions", "queue", "audit", "gold"})
 
 COLUMNS = ("Queue", "Kind", "Waiting", "Oldest", "SLA", "Priority", "Status")
 QUEUE, KIND, WAITING, OLDEST, SLA, PRIORITY, STATUS = range(len(COLUMNS))
@@ -107,7 +113,8 @@ class QueueTableModel(QAbstractTableModel):
     SortRole = Qt.ItemDataRole.UserRole + 2  # a sortable raw value
     SlaStateRole = Qt.ItemDataRole.UserRole + 3  # "ok" | "at risk" | "breached"
 
-    def __init__(self, rows: Sequence[QueueHealth] = (), now: _dt.datetime | None = None, parent: QObject | None = None):
+    def __init__(self, rows: Sequence[QueueHealth] = (), now: _dt.datetime | None = None,
+                 parent: QObject | None = None):
         super().__init__(parent)
         self._rows: list[QueueHealth] = list(rows)
         self._now = now or _dt.datetime.now(UTC)
@@ -263,36 +270,32 @@ def _alignment(column: int) -> Qt.AlignmentFlag:
 class QueueOverview(QWidget):
     """The "Queues" page.
 
-    *load* returns the rows; it runs on a worker thread, so it must open its
-    own connection (the desktop passes one using ``Store.second_connection()``).  *now*
-    gives the time ages are measured against (the store's clock), also
-    called on the worker right after *load*.  A *runner* may be shared; by
-    default the page owns one and closes it in :meth:`close_page`.
+    *load(store)* returns the rows; it runs through *ops* on a reader
+    connection.  *now* gives the time ages are measured against (the
+    store's clock), also called on the worker right after *load*.
     """
 
     queue_chosen = Signal(str)
     refreshed = Signal()  # after each refresh that changed the rows (tests, status)
     refresh_failed = Signal(str)
 
-    REFRESH_MS = 30_000
+    REFRESH_MS = 5 * 60_000  # only for other processes' changes: this window's come through ops.changed
 
     def __init__(
         self,
-        load: Callable[[], Sequence[QueueHealth]],
+        load: Callable[[Store], Sequence[QueueHealth]],
+        ops: Operations,
         *,
         now: Callable[[], _dt.datetime] | None = None,
-        runner: TaskRunner | None = None,
         refresh_ms: int = REFRESH_MS,
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
         self.setObjectName("queueOverview")
-        self._load = load
+        self._ops = ops
         self._clock = now or (lambda: _dt.datetime.now(UTC))
-        self._own_runner = runner is None
-        self._runner = runner or TaskRunner(self, max_threads=1, name="queue-overview")
         self._closed = False
-        self._loads = SingleFlight(self._fetch(load, self._clock), self._runner, parent=self)
+        self._loads = SingleFlight(self._fetch(load, self._clock), ops, parent=self)
         self._loads.loaded.connect(self._loaded)
         self._loads.failed.connect(self._failed)
         self._loaded_once = False
@@ -370,6 +373,7 @@ class QueueOverview(QWidget):
             shortcut = QShortcut(sequence, self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(self.refresh)
+        ops.changed.connect(self._changed)
 
     # ------------------------------------------------------------------ API
     def refresh(self) -> bool:
@@ -399,24 +403,28 @@ class QueueOverview(QWidget):
         return True
 
     def close_page(self) -> None:
-        """Stop refreshing and the background runner (called on sign-out/quit)."""
+        """Stop refreshing and drop rows still on their way (called on sign-out/quit)."""
         if self._closed:
             return
         self._closed = True
         self._loads.close()
+        self._ops.changed.disconnect(self._changed)
         self.timer.stop()
-        if self._own_runner:
-            self._runner.close()
 
     # ------------------------------------------------------------ internals
     @staticmethod
-    def _fetch(load: Callable[[], Sequence[QueueHealth]], clock: Callable[[], _dt.datetime]
-               ) -> Callable[[], tuple[list[QueueHealth], _dt.datetime]]:
-        def work() -> tuple[list[QueueHealth], _dt.datetime]:  # on the worker
-            rows = list(load())
+    def _fetch(load: Callable[[Store], Sequence[QueueHealth]], clock: Callable[[], _dt.datetime]
+               ) -> Callable[[Store], tuple[list[QueueHealth], _dt.datetime]]:
+        def work(store: Store) -> tuple[list[QueueHealth], _dt.datetime]:  # on the worker
+            rows = list(load(store))
             return rows, clock()
 
         return work
+
+    def _changed(self, kinds: frozenset[str]) -> None:
+        """A write in this window changed something: refresh now if it moves the figures (on show otherwise)."""
+        if kinds & QUEUE_CHANGES and self.isVisible():
+            self.refresh()
 
     def _loaded(self, result: tuple[list[QueueHealth], _dt.datetime]) -> None:
         rows, now = result
@@ -430,7 +438,7 @@ class QueueOverview(QWidget):
         self._loaded_once = True
         self._updated_at = now
         self.updated.setText(f"Updated {now.astimezone():%H:%M}")
-        self.updated.setToolTip("Refreshes every 30 seconds while this page is open")
+        self.updated.setToolTip("Refreshes when queues or items change; F5 refreshes now")
         self._update_summary(rows)
         self.empty.setVisible(not rows)
         self.table.setVisible(bool(rows))
@@ -439,7 +447,8 @@ class QueueOverview(QWidget):
     def _failed(self, exc: BaseException) -> None:
         why = reason(exc)
         if self._updated_at is not None:
-            self.updated.setText(f"Could not refresh ({why}); showing figures from {self._updated_at.astimezone():%H:%M}")
+            since = f"{self._updated_at.astimezone():%H:%M}"
+            self.updated.setText(f"Could not refresh ({why}); showing figures from {since}")
         else:
             self.updated.setText(f"Could not load the queues: {why}")
         self.refresh_failed.emit(why)

@@ -1,11 +1,12 @@
 """The moderator's "My results": how QA scored their decisions, and disputes.
 
 Each row is one audited decision with its *final* result (after any
-dispute, ``audit.disputes.my_results``); the auditor stays anonymous here,
-as in the domain. A result judged incorrect can be disputed once, with a
-reason (required): D opens the reason field, Enter sends, Esc cancels.
-The selected result's history (blind decision, score, dispute, the lead's
-resolution) loads in the background.
+dispute, the audit desk's ``my_results``); the auditor stays anonymous
+here, as in the domain. A result judged incorrect can be disputed once,
+with a reason (required): D opens the reason field, Enter sends (one desk
+call through the operations runner), Esc cancels. The selected result's
+history (blind decision, score, dispute, the lead's resolution) loads in
+the background, and the list reloads when audits or disputes change.
 
 The accuracy line is ``audit.metrics.accuracy`` with its Wilson 95 %
 interval and sample size, as everywhere else in Veil.
@@ -13,46 +14,42 @@ interval and sample size, as everywhere else in Veil.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from audit import disputes, metrics
-from audit.disputes import DisputeError, Result
-from review import serving
-from review.store import Store, User
+from audit import metrics
+from audit.desk import AuditDesk, ResultRow
+from audit.disputes import Result
+from review.store import User
 from review.taxonomy import Taxonomy
-from ui.pages.qa_common import ReadOnlyTable, decision_words, local_day, local_time, score_text, text_label, verdict_words, words
+from ui.operations import Operations
+from ui.pages.qa_common import (
+    ReadOnlyTable,
+    decision_words,
+    local_day,
+    local_time,
+    score_text,
+    text_label,
+    verdict_words,
+    words,
+)
 from ui.refresh import SingleFlight
-from ui.tasks import TaskRunner
 
 COLUMNS = ("Audited", "Item", "Your action", "Verdict", "Error type", "Severity", "Score", "Dispute")
-
-
-@dataclass(frozen=True)
-class ResultRow:
-    result: Result
-    item: str  # the item's external id, as the moderator knows it
-
-
-def load_results(store: Store, user: User) -> list[ResultRow]:
-    """The user's results with item names; runs on a worker, on the connection it is given."""
-    return [ResultRow(r, serving.load_item(store, r.item_id).external_id) for r in disputes.my_results(store, user)]
+SHOWN_KINDS = {"audit", "dispute"}  # changes that may change the person's results
 
 
 @dataclass
 class ResultsServices:
     """What the page needs, built by the desktop wiring."""
 
-    store: Store
-    taxonomy: Taxonomy
+    ops: Operations
+    desk: AuditDesk
     user: User
-    load_results: Callable[[], list[ResultRow]]  # on a worker, with its own connection
-    load_history: Callable[[int], list[dict]]  # audit id -> steps; on a worker, with its own connection
 
 
 def dispute_state(result: Result) -> str:
@@ -65,7 +62,7 @@ def can_dispute(result: Result | None) -> bool:
     return result is not None and result.verdict == "incorrect" and result.dispute is None
 
 
-def history_lines(steps: list[dict], taxonomy: Taxonomy) -> list[str]:
+def history_lines(steps: list[dict[str, Any]], taxonomy: Taxonomy) -> list[str]:
     """An audit's steps as the moderator reads them (the auditor is "the auditor")."""
     lines = []
     for step in steps:
@@ -94,13 +91,15 @@ class ResultsPage(QWidget):
         super().__init__(parent)
         self.setObjectName("resultsPage")
         self.services = services
-        self.store, self.taxonomy, self.user = services.store, services.taxonomy, services.user
-        self.runner = TaskRunner(self, name="my-results")
+        self.ops, self.desk, self.user = services.ops, services.desk, services.user
+        self.taxonomy = services.desk.taxonomy
         self.results: dict[int, Result] = {}
-        self._loads = SingleFlight(services.load_results, self.runner, parent=self)
+        user, desk = self.user, self.desk
+        self._loads = SingleFlight(lambda reader: desk.my_results(reader, user), self.ops, parent=self)
         self._loads.loaded.connect(self._loaded)
         self._loads.failed.connect(self._failed)
         self._build()
+        self.ops.changed.connect(self._data_changed)
 
     def _build(self) -> None:
         title = QLabel("My results")
@@ -171,6 +170,10 @@ class ResultsPage(QWidget):
     def refresh(self) -> None:
         self._loads.request()
 
+    def _data_changed(self, kinds: frozenset[str]) -> None:
+        if kinds & SHOWN_KINDS and self.isVisible():
+            self.refresh()
+
     def _loaded(self, rows: list[ResultRow]) -> None:
         self.results = {row.result.audit_id: row.result for row in rows}
         self.table.set_rows([(self._cells(row), row.result.audit_id) for row in rows])
@@ -209,11 +212,12 @@ class ResultsPage(QWidget):
             f"{result.queue} · decided {local_time(result.decided_at)} · "
             f"you: {decision_words(self.taxonomy, result.action, result.labels)} · "
             f"the auditor (blind): {decision_words(self.taxonomy, result.blind_action, result.blind_labels)}")
-        audit_id = result.audit_id
-        self.runner.submit(self.services.load_history, audit_id,
-                           on_done=lambda steps: self._show_history(audit_id, steps), on_error=self._history_failed)
+        audit_id, user = result.audit_id, self.user
+        self.ops.query(lambda reader: self.desk.result_history(reader, user, audit_id),
+                       on_done=lambda steps: self._show_history(audit_id, steps), on_error=self._history_failed,
+                       owner=self)
 
-    def _show_history(self, audit_id: int, steps: list[dict]) -> None:
+    def _show_history(self, audit_id: int, steps: list[dict[str, Any]]) -> None:
         current = self.selected()
         if current is None or current.audit_id != audit_id:
             return  # another result was chosen meanwhile
@@ -245,22 +249,25 @@ class ResultsPage(QWidget):
         result = self.selected()
         if result is None:
             return
-        try:
-            disputes.open_dispute(self.store, self.user, result.audit_id, self.reason.text())
-        except (DisputeError, PermissionError, KeyError, sqlite3.Error) as exc:
-            text = str(exc)
-            self.message.setText(text[:1].upper() + text[1:] + ".")
-            return
+        user, audit_id, reason = self.user, result.audit_id, self.reason.text()
+        self.ops.write(lambda store: self.desk.dispute(store, user, audit_id, reason), on_done=self._dispute_sent,
+                       on_error=self._dispute_refused, owner=self)
+
+    def _dispute_sent(self, _dispute_id: int) -> None:
+        """Sent; the list and the history reload on the ``dispute`` change."""
         self.reason.clear()
         self.form.hide()
         self.message.setText("Dispute sent: a lead will uphold or overturn the verdict.")
         self.table.setFocus()
-        self.refresh()
+
+    def _dispute_refused(self, exc: BaseException) -> None:
+        text = str(exc)
+        self.message.setText(text[:1].upper() + text[1:] + ".")
 
     # ------------------------------------------------------------ plumbing
-    def showEvent(self, event) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.refresh()
 
     def close_page(self) -> None:
-        self.runner.close()
+        self._loads.close()

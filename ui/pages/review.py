@@ -1,39 +1,44 @@
 """The moderator's page: claim → veiled preview → decision, keyboard first.
 
-The page owns the flow; the store work is the domain's (``review.serving``,
-``review.decisions``, ``review.wellbeing.exposure``) and is quick indexed SQL, while
-everything slow — decoding and blurring — runs on workers through the
-item view's ``MediaCache``, which also prepares the likely next item in advance.
+Each key is one call on the review desk (``review.desk.ReviewDesk``) through
+the operations runner: a decision is stored, gold-scored and followed by
+the next claim in one write off the GUI thread, and the page paints what
+comes back. While such a write is in flight the page ignores further
+decision keys, so one item is never decided twice. Everything slow —
+decoding and blurring — runs on the same pool through the item view's
+``MediaCache``, which also prepares the likely next item in advance.
 
 The item itself is shown by :class:`ui.item.view.ItemView`, which keeps the
 media safety rules (the same widget as the audit page's): media appears only
 veiled; Space (held) or a dragged rectangle reveals; any item change, Esc,
 or the auto re-blur limit ends every reveal; every second on screen is
-measured, and the page books it to the exposure ledger when the item leaves.
+measured, and when the item leaves the page hands that record to the
+wellbeing controller (``item_left``), which books it and may start a break.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from review import decisions, serving
-from review.wellbeing import exposure
-from review.decisions import Decision, DecisionError
-from review.serving import Item, LeaseLost
-from review.store import Store, User
-from review.taxonomy import Taxonomy
+from review.clock import Clock, iso
+from review.decisions import Decision
+from review.desk import Claim, Claimed, ReviewDesk, Shown
 from review.media.viewing import ViewSettings
+from review.serving import Item, LeaseLost
+from review.store import Queue, User
 from ui import keymap
-from ui.pages.review_panels import DecisionPanel
 from ui.item.view import ItemView, moves
-from ui.tasks import TaskRunner
-from ui.wellbeing import WellbeingController
+from ui.operations import Operations
+from ui.pages.review_panels import DecisionPanel
+from ui.wellbeing.controller import WellbeingController
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +50,14 @@ RENEW_EVERY_MS = 60_000
 class ReviewServices:
     """What the page needs, built by the desktop wiring."""
 
-    store: Store
-    taxonomy: Taxonomy
+    ops: Operations
+    desk: ReviewDesk  # the workflow, with its after-decision hooks (gold scoring)
     user: User
     view: ViewSettings
     bindings: list[keymap.Binding]
-    # Called with (store, decision) after each stored decision: gold scoring
-    # and anything else that follows a decision without the moderator seeing it.
-    after_decision: Callable[[Store, Decision], object] | None = None
-    # Breaks, budgets and severity-aware serving; None only in focused tests.
-    wellbeing: WellbeingController | None = None
+    clock: Clock  # times the exposure and the SLA clock, like the store's
+    # Books each item's exposure and coaches breaks, budgets and severity-aware serving.
+    wellbeing: WellbeingController
 
 
 class ReviewPage(QWidget):
@@ -65,25 +68,28 @@ class ReviewPage(QWidget):
         super().__init__(parent)
         self.setObjectName("reviewPage")
         self.services = services
-        self.store, self.taxonomy, self.user = services.store, services.taxonomy, services.user
-        self.view = services.view
-        self.wellbeing = services.wellbeing
-        self.session_id = uuid.uuid4().hex
-        self.runner = TaskRunner(self, name="review-media")
+        self.ops, self.desk, self.user = services.ops, services.desk, services.user
+        self.taxonomy = services.desk.taxonomy
+        self.view, self.clock, self.wellbeing = services.view, services.clock, services.wellbeing
         self.shown_at: str | None = None
         self.last_decision: Decision | None = None
         self.skipped: list[int] = []
         self.escalating = False
+        self.busy = False  # a write for the item on screen is in flight: decision keys wait for it
+        self.closed = False
+        self._queue_wanted: str | None = None  # asked for before the queue list arrived
+        self._queues_loaded = False
         self.reveal_key = next(QKeySequence(b.key)[0].key() for b in services.bindings if b.command == "reveal")
         self._build()
         self._bind_keys(services.bindings)
         self.renew_timer = QTimer(self, interval=RENEW_EVERY_MS, timeout=self._renew)
-        if self.wellbeing is not None:
-            self.item_view.active_changed.connect(self.wellbeing.set_window_active)
-            self.wellbeing.enforce_break.connect(lambda *_: self._pause("break", "On a break. Nothing is shown."))
-            self.wellbeing.idle_pause.connect(
-                lambda: self._pause("idle", "Paused after 5 minutes without input.\nPress Enter to continue."))
-            self.wellbeing.break_over.connect(lambda: self._show_idle("Break over. Press Enter when you are ready."))
+        self.item_view.active_changed.connect(self.wellbeing.set_window_active)
+        self.wellbeing.enforce_break.connect(lambda *_: self._pause("break", "On a break. Nothing is shown."))
+        self.wellbeing.idle_pause.connect(
+            lambda: self._pause("idle", "Paused after 5 minutes without input.\nPress Enter to continue."))
+        self.wellbeing.break_over.connect(lambda: self._show_idle("Break over. Press Enter when you are ready."))
+        self.ops.changed.connect(self._data_changed)
+        self._load_queues()
         self._show_idle("Press Enter to start reviewing.")
 
     # ---------------------------------------------------------------- build
@@ -93,8 +99,6 @@ class ReviewPage(QWidget):
         self.queue_choice = QComboBox()
         self.queue_choice.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.queue_choice.addItem(ALL_QUEUES)
-        for queue in serving.servable_queues(self.store, self.user):
-            self.queue_choice.addItem(queue.name)
         self.queue_choice.activated.connect(lambda _: self.setFocus())
         self.start_button = QPushButton("Start  (Enter)")
         self.start_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -110,7 +114,7 @@ class ReviewPage(QWidget):
         self.decision = DecisionPanel(self.taxonomy)
         self.decision.action_clicked.connect(self.act)
         self.decision.note_done.connect(self._note_done)
-        self.item_view = ItemView(self.taxonomy, self.view, self.store.clock, runner=self.runner,
+        self.item_view = ItemView(self.taxonomy, self.view, self.clock, run=self.ops.run,
                                   reveal_key=self.reveal_key, key_scope=self, side=self.decision,
                                   media_error_hint="You can still decide or escalate this item.")
         self.item_view.said.connect(self.say)
@@ -125,7 +129,7 @@ class ReviewPage(QWidget):
     def _bind_keys(self, bindings: list[keymap.Binding]) -> None:
         self.bindings = bindings
         view = self.item_view
-        handlers = {
+        handlers: dict[str, Callable[[], Any]] = {
             "start": self.start, "skip": self.skip, "note": self.focus_note, "undo": self.undo,
             "hide": self.escape, "help": self.show_help, "zoom_in": view.image.zoom_in,
             "zoom_out": view.image.zoom_out, "fit": view.image.fit,
@@ -139,14 +143,36 @@ class ReviewPage(QWidget):
             if command == "reveal":
                 continue
             if command.startswith("action:"):
-                handler = (lambda a=command.split(":", 1)[1]: self.act(a))
+                handler: Callable[[], Any] = partial(self.act, command.split(":", 1)[1])
             elif command.startswith("label:"):
-                handler = (lambda k=command.split(":", 1)[1]: self.toggle_label(k))
+                handler = partial(self.toggle_label, command.split(":", 1)[1])
             else:
                 handler = handlers[command]
             shortcut = QShortcut(QKeySequence(binding.key), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(handler)
+
+    # --------------------------------------------------------------- queues
+    def _load_queues(self) -> None:
+        user = self.user
+        self.ops.query(lambda store: self.desk.servable_queues(store, user), on_done=self._fill_queues,
+                       on_error=lambda exc: self.say(f"Could not list your queues: {exc}"), owner=self)
+
+    def _fill_queues(self, queues: list[Queue]) -> None:
+        chosen = self.queue_choice.currentText()
+        self.queue_choice.clear()
+        self.queue_choice.addItem(ALL_QUEUES)
+        for queue in queues:
+            self.queue_choice.addItem(queue.name)
+        self.queue_choice.setCurrentIndex(max(0, self.queue_choice.findText(chosen)))
+        self._queues_loaded = True
+        wanted, self._queue_wanted = self._queue_wanted, None
+        if wanted is not None:
+            self.open_queue(wanted)
+
+    def _data_changed(self, kinds: frozenset[str]) -> None:
+        if "queue" in kinds and not self.closed:  # paused, added or renamed: the list follows
+            self._load_queues()
 
     # ------------------------------------------------------------ the flow
     @property
@@ -160,12 +186,15 @@ class ReviewPage(QWidget):
 
     def open_queue(self, name: str) -> None:
         """Chosen on the Queues page: work that queue, starting now if idle."""
+        if not self._queues_loaded:
+            self._queue_wanted = name
+            return
         index = self.queue_choice.findText(name)
         if index < 0:
             self.say(f"“{name}” is not one of the queues you review.")
             return
         self.queue_choice.setCurrentIndex(index)
-        if self.item is None:
+        if self.item is None and not self.busy:
             self._claim_next()
 
     def start(self) -> None:
@@ -173,60 +202,92 @@ class ReviewPage(QWidget):
         if self._note_focused():
             self._note_done()
             return
+        if self.busy:
+            return
         if self.item is not None:
             self.say("Decide this item first (the keys are on the right), or press S to skip it.")
             return
         self._claim_next()
 
-    def _severe_rule(self) -> str:
-        return self.wellbeing.serving_rule if self.wellbeing is not None else "allow"
+    def _next_claim(self, *also_exclude: int) -> Claim | None:
+        """What the next claim asks for; None while the break coach serves nothing (on a break)."""
+        if not self.wellbeing.may_claim():
+            return None
+        return Claim(self.chosen_queues(), [*self.skipped, *also_exclude], self.wellbeing.serving_rule)
 
     def _claim_next(self) -> None:
-        if self.wellbeing is not None and not self.wellbeing.may_claim():
+        then = self._next_claim()
+        if then is None or self.closed:
             return  # on a break: nothing is served behind the break screen
-        try:
-            item = serving.claim_next(self.store, self.user, self.chosen_queues(), exclude=self.skipped,
-                                      severe=self._severe_rule())
-        except Exception as exc:  # the store is busy or gone: say so, keep the page usable
-            self.say(f"Could not get the next item: {exc}")
+        user = self.user
+        self.busy = True
+        self.ops.write(lambda store: self.desk.claim(store, user, then.queues, then.exclude, then.severe),
+                       on_done=self._arrived, on_error=self._claim_failed, owner=self)
+
+    def _claim_failed(self, exc: BaseException) -> None:
+        self.busy = False  # the store is busy or gone: say so, keep the page usable
+        self.say(f"Could not get the next item: {exc}")
+
+    def _follow(self, claimed: Claimed | None) -> None:
+        """Paint the claim that followed a decision or a skip (None: none was asked for)."""
+        if claimed is None:
             return
-        if item is None:
+        if claimed.error is not None:
+            self.say(f"Could not get the next item: {claimed.error}")
+            return
+        self._arrived(claimed.shown)
+
+    def _arrived(self, shown: Shown | None) -> None:
+        """A claimed (or undone) item is here: show it, unless the page closed or a break began meanwhile."""
+        self.busy = False
+        if shown is None:
             where = self.queue_choice.currentText()
             self._show_idle(f"Nothing is waiting in {where.lower() if where == ALL_QUEUES else where}.\n"
                             "Press Enter to check again.")
             return
-        self._show(item)
+        if self.closed or not self.wellbeing.may_claim():
+            self._give_back(shown.item, "closed" if self.closed else "break")
+            return
+        self._show(shown)
 
-    def _show(self, item: Item) -> None:
-        self.shown_at = self.store.now()
-        self.item_view.show_item(item, history=decisions.history(self.store, item), due=True)
-        if self.wellbeing is not None:
-            self.wellbeing.item_shown(item)
+    def _show(self, shown: Shown) -> None:
+        item = shown.item
+        self.shown_at = iso(self.clock.now())
+        self.item_view.show_item(item, history=shown.seen_before, due=True)
+        self.wellbeing.item_shown(item)
         self.decision.reset()
         self.decision.set_enabled(True)
         self.escalating = False
         self.renew_timer.start()
         self.item_shown.emit(item)
-        QTimer.singleShot(0, self._prefetch_next)  # after this item is painted
+        QTimer.singleShot(0, self, self._prefetch_next)  # after this item is painted
 
     def _prefetch_next(self) -> None:
-        exclude = [*self.skipped, *([self.item.id] if self.item else [])]
-        try:
-            upcoming = serving.peek_next(self.store, self.user, self.chosen_queues(), exclude=exclude,
-                                         severe=self._severe_rule())
-        except Exception:  # prefetch is a courtesy; a busy store must not disturb the reviewer
+        then = self._next_claim(*([self.item.id] if self.item else []))
+        if then is None:
             return
-        if upcoming is not None and upcoming.media_path and not moves(upcoming):
+        user = self.user
+        self.ops.query(lambda store: self.desk.peek(store, user, then.queues, then.exclude, then.severe),
+                       on_done=self._prefetch, on_error=self._prefetch_failed, owner=self)
+
+    def _prefetch(self, upcoming: Item | None) -> None:
+        if upcoming is not None and upcoming.media_path and not moves(upcoming) and not self.closed:
             self.item_view.cache.prefetch(upcoming, self.item_view.media_box(), self.view)
 
+    @staticmethod
+    def _prefetch_failed(exc: BaseException) -> None:
+        log.debug("prefetch skipped: %s", exc)  # a courtesy; a busy store must not disturb the reviewer
+
     def _leave_item(self) -> None:
-        """The current item leaves the screen: book its exposure, stop its timers."""
+        """The current item leaves the screen: its exposure goes to the wellbeing controller, its timers stop."""
         record = self.item_view.leave()
-        if record is not None:
-            exposure.save(self.store, self.user, self.session_id, record)
         self.renew_timer.stop()
-        if self.wellbeing is not None:
-            self.wellbeing.item_finished(record)  # last: an enforced break may start here
+        self.wellbeing.item_left(record)  # last: an enforced break may start here
+
+    def _give_back(self, item: Item, reason: str) -> None:
+        user = self.user
+        self.ops.write(lambda store: self.desk.release(store, user, item.id, reason),
+                       on_error=lambda exc: log.warning("could not give back item %s: %s", item.id, exc))
 
     def _show_idle(self, text: str) -> None:
         self.item_view.show_idle(text)
@@ -236,10 +297,12 @@ class ReviewPage(QWidget):
 
     # ------------------------------------------------------------ deciding
     def toggle_label(self, key: str) -> None:
-        if self.item is not None:
+        if self.item is not None and not self.busy:
             self.decision.toggle_label_key(key)
 
     def act(self, action_id: str) -> None:
+        if self.busy:
+            return  # the last key's write is still on its way
         if self.item is None:
             self.say("Press Enter to get an item first.")
             return
@@ -253,67 +316,82 @@ class ReviewPage(QWidget):
         self._commit(action_id)
 
     def _commit(self, action_id: str) -> None:
-        item = self.item
+        if self.busy or self.item is None:
+            return
+        item, user, shown_at = self.item, self.user, self.shown_at
         tracker = self.item_view.tracker
         tracker.set_reveal(None)  # books a reveal still in progress
         revealed_ms = tracker.record.total_revealed_ms
-        try:
-            made = decisions.decide(
-                self.store, self.taxonomy, self.user, item.id, action=action_id,
-                labels=self.decision.chosen_labels(), note=self.decision.note.text().strip(),
-                shown_at=self.shown_at, revealed_ms=revealed_ms,
-            )
-        except DecisionError as exc:
-            self.say(str(exc))
-            return
-        except LeaseLost as exc:
+        labels, note = self.decision.chosen_labels(), self.decision.note.text().strip()
+        then = self._next_claim()
+        self.busy = True
+        self.ops.write(
+            lambda store: self.desk.decide(store, user, item.id, action_id, labels, note, shown_at, revealed_ms,
+                                           then_claim=then),
+            on_done=lambda result: self._decided(item, result), on_error=self._decide_failed, owner=self)
+
+    def _decided(self, item: Item, result: tuple[Decision, Claimed | None]) -> None:
+        made, claimed = result
+        self.busy = False
+        self.last_decision = made
+        self.escalating = False
+        if self.item is not None and self.item.id == item.id:  # not already gone to a break or a close
+            self._leave_item()
+        name = self.taxonomy.action(made.action).name
+        self.footer.setText(f"Decided: {name} on {item.external_id} · Ctrl+Z undoes it for 10 s")
+        self.decided.emit(made)
+        self.setFocus()
+        self._follow(claimed)
+
+    def _decide_failed(self, exc: BaseException) -> None:
+        self.busy = False
+        if isinstance(exc, LeaseLost):
             self.say(f"{exc}. Moving on.")
             self._leave_item()
             self._claim_next()
             return
-        self.last_decision = made
-        self.escalating = False
-        if self.services.after_decision is not None:
-            try:
-                self.services.after_decision(self.store, made)
-            except Exception:  # the decision is stored; a follow-up failing must not stop the reviewer
-                log.exception("after-decision hook failed for decision %s", made.id)
-        self._leave_item()
-        name = self.taxonomy.action(action_id).name
-        self.footer.setText(f"Decided: {name} on {item.external_id} · Ctrl+Z undoes it for 10 s")
-        self.decided.emit(made)
-        self.setFocus()
-        self._claim_next()
+        self.say(str(exc))
+
+    def _write_failed(self, exc: BaseException) -> None:
+        self.busy = False
+        self.say(str(exc))
 
     def skip(self) -> None:
-        if self._note_focused() or self.item is None:
+        if self._note_focused() or self.item is None or self.busy:
             return
-        skipped = self.item
-        self._leave_item()
-        serving.release(self.store, self.user, skipped.id, reason="skip")
+        skipped, user = self.item, self.user
+        then = self._next_claim(skipped.id)
+        self.busy = True
+        self.ops.write(lambda store: self.desk.skip(store, user, skipped.id, then_claim=then),
+                       on_done=lambda claimed: self._skipped(skipped, claimed), on_error=self._write_failed,
+                       owner=self)
+
+    def _skipped(self, skipped: Item, claimed: Claimed | None) -> None:
+        self.busy = False
         self.skipped.append(skipped.id)
+        if self.item is not None and self.item.id == skipped.id:
+            self._leave_item()
         self.footer.setText(f"Skipped {skipped.external_id}: it is back in its queue for someone else.")
-        self._claim_next()
+        self._follow(claimed)
 
     def undo(self) -> None:
-        if self._note_focused() or (self.wellbeing is not None and not self.wellbeing.may_claim()):
+        if self._note_focused() or not self.wellbeing.may_claim() or self.busy:
             return
         made = self.last_decision
         if made is None:
             self.say("Nothing to undo.")
             return
-        try:
-            item_id = decisions.undo(self.store, self.user, made.id)
-        except DecisionError as exc:
-            self.say(str(exc))
-            return
+        user, on_screen = self.user, (self.item.id if self.item is not None else None)
+        self.busy = True
+        self.ops.write(lambda store: self.desk.undo(store, user, made.id, give_back=on_screen),
+                       on_done=self._undone, on_error=self._write_failed, owner=self)
+
+    def _undone(self, shown: Shown) -> None:
         self.last_decision = None
         if self.item is not None:
-            current = self.item
             self._leave_item()
-            serving.release(self.store, self.user, current.id, reason="undo")
         self.footer.setText("Undone: the item is back; decide it again.")
-        self._show(serving.load_item(self.store, item_id))
+        self._arrived(shown)
 
     # ------------------------------------------------------------- viewing
     def set_reveal(self, on: bool) -> None:
@@ -362,29 +440,42 @@ class ReviewPage(QWidget):
         current = self.item
         if current is not None:
             self._leave_item()
-            serving.release(self.store, self.user, current.id, reason=reason)
+            self._give_back(current, reason)
         self._show_idle(text)
 
     # ------------------------------------------------------------ plumbing
     def _renew(self) -> None:
-        if self.item is None:
+        if self.item is None or self.busy:
             return
-        try:
-            serving.renew(self.store, self.user, self.item.id)
-        except LeaseLost as exc:
-            self.say(f"{exc}. Moving on.")
-            self._leave_item()
-            self._claim_next()
+        item, user = self.item, self.user
+        self.ops.write(lambda store: self.desk.renew(store, user, item.id),
+                       on_error=lambda exc: self._renew_failed(item, exc), owner=self)
 
-    def showEvent(self, event) -> None:
+    def _renew_failed(self, item: Item, exc: BaseException) -> None:
+        if not isinstance(exc, LeaseLost):
+            log.warning("could not renew the hold on item %s: %s", item.id, exc)  # the next renewal tries again
+            return
+        if self.item is None or self.item.id != item.id or self.busy:
+            return  # that item has left meanwhile
+        self.say(f"{exc}. Moving on.")
+        self._leave_item()
+        self._claim_next()
+
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.setFocus()
 
     def close_page(self) -> None:
-        """Sign-out or close: give the item back, book the exposure, forget pictures."""
-        current = self.item
+        """Sign-out or close: give the item back, book the exposure, forget pictures.
+
+        The give-back is a write, after any still on its way: it also gives
+        back an item a claim in flight took, whose answer will never be
+        delivered (the runner closes after the page and lets writes land).
+        """
+        self.closed = True
+        if self.item is not None or self.busy:
+            user = self.user
+            self.ops.write(lambda store: self.desk.release_held(store, user, "closed"),
+                           on_error=lambda exc: log.warning("could not give back the held item: %s", exc))
         self._leave_item()
-        if current is not None:
-            serving.release(self.store, self.user, current.id, reason="closed")
         self.item_view.close_view()  # nothing is on screen now: forgets pictures, stops watching keys
-        self.runner.close()

@@ -15,7 +15,14 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QFrame, QGridLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget,
+    QCheckBox,
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from review.clock import parse
@@ -121,7 +128,8 @@ class ContextPanel(QFrame):
         self.update_clock(item, now)
         self.seen.setText(seen_before_text(history, self.taxonomy))
         rows = "".join(
-            f"<tr><td style='padding-right:10px;color:#8d939c'>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+            f"<tr><td style='padding-right:10px;color:#8d939c'>{html.escape(str(k))}</td>"
+            f"<td>{html.escape(str(v))}</td></tr>"
             for k, v in meta.items() if k not in _SKIP_METADATA
         )
         self.metadata.setText(f"<table>{rows}</table><p style='color:#8d939c'>id {html.escape(item.external_id)}</p>")

@@ -3,10 +3,13 @@
 Keyboard first: the list has focus, arrow keys (or typing a name's first
 letters) move, Enter signs in; a double-click does too.
 
-Passphrases come later.  The seam is ``confirm``: a callable given the
-picked :class:`~review.store.User` and this page, returning True to let the
-user in (a later version asks for a passphrase there, on the GUI thread,
-with a dialog or an inline field).  By default everyone picked is let in.
+The page itself never touches the store.  The seam is ``confirm``: a
+callable given the picked :class:`~review.store.User` and this page,
+returning True to let the user in.  The desktop wiring gives one that asks
+people who have a passphrase for it
+(:func:`ui.widgets.passphrase.passphrase_confirm`, checked as a write
+through the window's operations runner).  By default everyone picked is
+let in.
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
 """The lead's Export dialog: what, format, period, filters, file; runs in the background.
 
 The export itself is :func:`audit.exports.export` (tables) or
-:func:`ui.reports.pdf.export_report` (the PDF), run by a
-:class:`~ui.tasks.TaskRunner` on the worker's own store connection, with
-progress in the dialog. Cancel stops it at the next batch of rows (or
-page); the file is written under a temporary name and renamed only when
-complete, so a cancelled export leaves nothing behind, and an existing file
-of the same name is left as it was.
+:func:`ui.reports.pdf.export_report` (the PDF), run as slow work on the
+window's operations runner (``ops.query`` with progress: a long read on a
+reader connection), with progress in the dialog. The queues and people
+offered as filters are a read through the same runner. Cancel stops it at
+the next batch of rows (or page); the file is written under a temporary
+name and renamed only when complete, so a cancelled export leaves nothing
+behind, and an existing file of the same name is left as it was.
 
 Closing the dialog while an export runs cancels it and waits for the
 worker to stop.
@@ -17,9 +18,10 @@ from __future__ import annotations
 import datetime as _dt
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, QEventLoop, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -37,9 +39,10 @@ from PySide6.QtWidgets import (
 )
 
 from audit import exports
-from review.store import Store, User
+from review.errors import VeilError
+from review.store import Queue, Store, User
+from ui.operations import Operations
 from ui.reports import pdf as report_pdf
-from ui.tasks import TaskRunner
 
 __all__ = ["ExportDialog", "PERIODS", "period_dates"]
 
@@ -76,20 +79,34 @@ def _save_dialog(parent: QWidget, suggested: str, file_filter: str) -> str:
     return path
 
 
-class ExportDialog(QDialog):
-    """Export as *user* (a lead) from *store*; open with ``open()`` or ``exec()``."""
+def _choices(store: Store) -> tuple[list[Queue], list[User]]:
+    """The queues and people the filters offer (a read, off the GUI thread)."""
+    return store.queues(), store.users()
 
-    def __init__(self, store: Store, user: User, *, folder: str | Path | None = None,
-                 choose_file: ChooseFile | None = None, parent: QWidget | None = None):
+
+class ExportDialog(QDialog):
+    """Export as *user* (a lead) through *ops*; open with ``open()`` or ``exec()``.
+
+    *now* is the store's clock (the period presets are its UTC days).
+    :attr:`choices_loaded` tells when the queue and moderator filters are
+    filled; :attr:`ended` when an export finished, failed or was cancelled.
+    """
+
+    choices_loaded = Signal()
+    ended = Signal()
+
+    def __init__(self, user: User, ops: Operations, *, now: Callable[[], _dt.datetime],
+                 folder: str | Path | None = None, choose_file: ChooseFile | None = None,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("exportDialog")
         self.setWindowTitle("Export")
         self.setMinimumWidth(660)
-        self._store, self._user = store, user
+        self._user, self._ops, self._now = user, ops, now
         self._choose = choose_file or _save_dialog
         self._folder = Path(folder) if folder else Path.home()
         self._cancel = threading.Event()
-        self._runner = TaskRunner(self, max_threads=1, name="export")
+        self._running = False
         self.result_: exports.ExportResult | None = None
 
         self.what = QComboBox()
@@ -105,13 +122,8 @@ class ExportDialog(QDialog):
             edit.setDisplayFormat("yyyy-MM-dd")
         self.queue = QComboBox()
         self.queue.addItem("All queues", None)
-        for queue in store.queues():
-            self.queue.addItem(queue.name, queue.name)
         self.moderator = QComboBox()
         self.moderator.addItem("Everyone", None)
-        for person in store.users():
-            if person.has("moderator") or person.has("lead"):
-                self.moderator.addItem(person.display_name, person.name)
         self.pseudonymise = QCheckBox("Pseudonymise people's names (e.g. mod-3f9a2c)")
         self.pseudonymise.setToolTip("Stable across exports from this store. Names inside notes and comments are "
                                      "replaced where spelled as in Veil.")
@@ -180,6 +192,19 @@ class ExportDialog(QDialog):
         self.period.setCurrentText("Last 30 days")
         self._what_changed()
         self._period_changed()
+        ops.query(_choices, on_done=self._fill_choices, on_error=self._choices_failed, owner=self)
+
+    def _fill_choices(self, choices: tuple[list[Queue], list[User]]) -> None:
+        queues, people = choices
+        for queue in queues:
+            self.queue.addItem(queue.name, queue.name)
+        for person in people:
+            if person.has("moderator") or person.has("lead"):
+                self.moderator.addItem(person.display_name, person.name)
+        self.choices_loaded.emit()
+
+    def _choices_failed(self, exc: BaseException) -> None:
+        self._say(f"The queues and people to filter by could not be read: {exc}")
 
     # ------------------------------------------------------------ choices
     def kind(self) -> str:
@@ -213,7 +238,7 @@ class ExportDialog(QDialog):
     def _format_changed(self) -> None:
         suffix = exports.SUFFIXES[self.file_format()]
         current = self.path.text().strip()
-        stamp = self._store.clock.now().strftime("%Y-%m-%d")
+        stamp = self._now().strftime("%Y-%m-%d")
         if not current:
             self.path.setText(str(self._folder / f"veil-{self.kind()}-{stamp}{suffix}"))
             return
@@ -237,7 +262,7 @@ class ExportDialog(QDialog):
         self._sync_enabled()
         if period == "Custom":
             return
-        first, last = period_dates(period, self._store.clock.now().date())
+        first, last = period_dates(period, self._now().date())
         if first is not None and last is not None:
             self.since.setDate(QDate(first.year, first.month, first.day))
             self.until.setDate(QDate(last.year, last.month, last.day))
@@ -253,7 +278,8 @@ class ExportDialog(QDialog):
 
     # ------------------------------------------------------------ running
     def running(self) -> bool:
-        return self._runner.pending() > 0
+        """Whether an export is under way (one whose runner was closed never answers: not running)."""
+        return self._running and not self._ops.closed
 
     def start(self) -> None:
         """Check the choices, then export in the background."""
@@ -273,28 +299,23 @@ class ExportDialog(QDialog):
             self._say(str(exc).replace("--since", "From").replace("--until", "To"))
             return
         self._cancel.clear()
+        self._running = True
         self._set_busy(True)
         self._say(f"Exporting {self.what.currentText().lower()}…")
-        self._runner.submit(
-            self._job, self._store, self._user.name, self.kind(), self.file_format(), path, filters,
-            self.pseudonymise.isChecked(), self._cancel,
-            on_done=self._done, on_error=self._failed, on_progress=self._progressed,
-        )
+        job = partial(self._job, who=self._user.name, kind=self.kind(), fmt=self.file_format(), path=path,
+                      filters=filters, pseudonymise=self.pseudonymise.isChecked(), cancel=self._cancel)
+        self._ops.query(job, on_done=self._done, on_error=self._failed, on_progress=self._progressed, owner=self)
 
     @staticmethod
-    def _job(store: Store, who: str, kind: str, fmt: str, path: Path, filters: exports.Filters, pseudonymise: bool,
-             cancel: threading.Event, progress: Callable[[int, int], None]) -> exports.ExportResult:
-        """On the worker: its own connection, then the domain's export."""
-        connection = store.second_connection()
-        try:
-            if kind == "report":
-                return report_pdf.export_report(connection, who, path, since=filters.since, until=filters.until,
-                                                pseudonymise=pseudonymise, progress=progress,
-                                                cancelled=cancel.is_set)
-            return exports.export(connection, who, kind, fmt, path, filters=filters, pseudonymise=pseudonymise,
-                                  progress=progress, cancelled=cancel.is_set)
-        finally:
-            connection.close()
+    def _job(reader: Store, *, who: str, kind: str, fmt: str, path: Path, filters: exports.Filters,
+             pseudonymise: bool, cancel: threading.Event, progress: Callable[[int, int], None]
+             ) -> exports.ExportResult:
+        """On the worker: the domain's export on the reader connection the runner gives."""
+        if kind == "report":
+            return report_pdf.export_report(reader, who, path, since=filters.since, until=filters.until,
+                                            pseudonymise=pseudonymise, progress=progress, cancelled=cancel.is_set)
+        return exports.export(reader, who, kind, fmt, path, filters=filters, pseudonymise=pseudonymise,
+                              progress=progress, cancelled=cancel.is_set)
 
     def cancel(self) -> None:
         if self.running():
@@ -306,22 +327,26 @@ class ExportDialog(QDialog):
         self.progress.setValue(min(done, total))
 
     def _done(self, result: exports.ExportResult) -> None:
+        self._running = False
         self._set_busy(False)
         self.result_ = result
         self.progress.setValue(self.progress.maximum())
         size = f"{result.rows} page{'s' if result.rows != 1 else ''}" if result.format == "pdf" else \
             f"{result.rows:,} row{'s' if result.rows != 1 else ''}"
         self._say(f"Exported {size} to {result.path}.")
+        self.ended.emit()
 
     def _failed(self, exc: BaseException) -> None:
+        self._running = False
         self._set_busy(False)
         self.progress.hide()
         if isinstance(exc, exports.ExportCancelled):
             self._say("Cancelled: nothing was written.")
-        elif isinstance(exc, (PermissionError, ValueError, OSError)):
+        elif isinstance(exc, (VeilError, PermissionError, ValueError, OSError)):
             self._say(f"Not exported: {exc}")
         else:
             self._say(f"Not exported: something went wrong ({type(exc).__name__}: {exc}).")
+        self.ended.emit()
 
     def _set_busy(self, busy: bool) -> None:
         for i in range(self.form.rowCount()):
@@ -353,7 +378,10 @@ class ExportDialog(QDialog):
         """
         if self.running():
             self._cancel.set()
-            self._runner.wait_idle(30_000)
+            waiting = QEventLoop()
+            self.ended.connect(waiting.quit)
+            QTimer.singleShot(30_000, waiting, waiting.quit)  # a worker stuck in the file system: give up
+            waiting.exec()
         super().reject()
 
 

@@ -21,10 +21,11 @@ import random
 from collections.abc import Iterable, Iterator
 
 from PySide6.QtCore import QEvent, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPen
+from PySide6.QtGui import QColor, QHideEvent, QKeyEvent, QPainter, QPaintEvent, QPen, QShowEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ui import theme
+
 
 # Each shape as its four rotations, cells as (column, row) inside a 4x4 box.
 def _rotations(cells: Iterable[tuple[int, int]], size: int) -> list[frozenset[tuple[int, int]]]:
@@ -65,7 +66,9 @@ def bag(seed: int | None = None) -> Iterator[str]:
 class BlockGame:
     """The falling-block board: no score to beat, no game over."""
 
-    def __init__(self, width: int = 10, height: int = 16, pieces: Iterable[str] | None = None, *, seed: int | None = None):
+    def __init__(
+        self, width: int = 10, height: int = 16, pieces: Iterable[str] | None = None, *, seed: int | None = None
+    ) -> None:
         if width < 4 or height < 4:
             raise ValueError("the board needs at least 4x4 cells")
         self.width, self.height = width, height
@@ -197,17 +200,17 @@ class CooldownPuzzle(QWidget):
         self.update()
 
     # ------------------------------------------------------------ timers
-    def showEvent(self, event) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self.gravity.interval() > 0:
             self.gravity.start()
 
-    def hideEvent(self, event) -> None:
+    def hideEvent(self, event: QHideEvent) -> None:
         self.gravity.stop()
         super().hideEvent(event)
 
     # ---------------------------------------------------------- painting
-    def paintEvent(self, event) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         game = self.game
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)

@@ -1,9 +1,11 @@
 """Passphrase dialogs: asking for one at sign-in, and setting one.
 
-scrypt is deliberately slow (tens of milliseconds), so both dialogs hash on
-a worker through :class:`~ui.tasks.TaskRunner` and stay responsive. They
-receive plain functions from the desktop wiring (``check(passphrase) ->
-bool``, ``save(current, new)``) and never touch the store themselves.
+scrypt is deliberately slow (tens of milliseconds), so both dialogs hash
+off the GUI thread and stay responsive: each check or save is one write
+through the window's operations runner (a failed check is recorded as an
+event). They receive the domain call from the desktop wiring or the page
+(``check(store, passphrase) -> bool``, ``save(store, current, new)``) and
+hand it to the runner, which gives it the store.
 
 A wrong passphrase gets the same words whoever was picked; the domain
 records the attempt (``review.auth.check_passphrase``).
@@ -25,9 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from review.auth import passphrase_problem
-from review.store import User
+from review.errors import VeilError
+from review.store import Store, User
+from ui.operations import Operations
 from ui.pages.sign_in import Confirm
-from ui.tasks import TaskRunner
 
 WRONG = "That passphrase is not right. Try again."
 
@@ -41,13 +44,17 @@ def _secret_field(name: str) -> QLineEdit:
 
 
 class _WorkingDialog(QDialog):
-    """A dialog whose OK runs one function on a worker; the inputs wait meanwhile."""
+    """A dialog whose OK makes one write through *ops*; the inputs wait meanwhile.
 
-    def __init__(self, title: str, ok_text: str, parent: QWidget | None):
+    Once the dialog is done (accepted or cancelled) a late answer is dropped.
+    """
+
+    def __init__(self, title: str, ok_text: str, ops: Operations, parent: QWidget | None):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setMinimumWidth(420)
-        self.runner = TaskRunner(self, max_threads=1, name="passphrase")
+        self.ops = ops
+        self._finished = False
         self.message = QLabel("")
         self.message.setObjectName("formError")
         self.message.setWordWrap(True)
@@ -76,17 +83,18 @@ class _WorkingDialog(QDialog):
         self.message.setText(text)
 
     def done(self, result: int) -> None:
-        self.runner.close()
+        self._finished = True
         super().done(result)
 
 
 class PassphraseDialog(_WorkingDialog):
-    """Asks *who* for their passphrase; accepted once *check* says yes."""
+    """Asks *who* for their passphrase; accepted once ``check(store, passphrase)`` says yes."""
 
     checked = Signal(bool)
 
-    def __init__(self, who: str, check: Callable[[str], bool], parent: QWidget | None = None):
-        super().__init__("Passphrase", "Sign in", parent)
+    def __init__(self, who: str, check: Callable[[Store, str], bool], ops: Operations,
+                 parent: QWidget | None = None):
+        super().__init__("Passphrase", "Sign in", ops, parent)
         self._check = check
         self.intro.setText(f"{who} is protected by a passphrase.")
         self.field = _secret_field("passphraseField")
@@ -99,9 +107,12 @@ class PassphraseDialog(_WorkingDialog):
             self.message.setText("Type the passphrase, then press Enter.")
             return
         self._busy(True, "Checking…")
-        self.runner.submit(self._check, phrase, on_done=self._checked, on_error=self._failed)
+        self.ops.write(lambda store: self._check(store, phrase), on_done=self._checked, on_error=self._failed,
+                       owner=self)
 
     def _checked(self, ok: bool) -> None:
+        if self._finished:  # an answer after Cancel concerns nobody
+            return
         if ok:
             self.checked.emit(True)
             self.accept()
@@ -112,30 +123,35 @@ class PassphraseDialog(_WorkingDialog):
         self.checked.emit(False)
 
     def _failed(self, exc: BaseException) -> None:
+        if self._finished:  # an answer after Cancel concerns nobody
+            return
         self._busy(False, f"The passphrase could not be checked: {exc}")
         self.checked.emit(False)
 
 
-def ask_passphrase(who: str, check: Callable[[str], bool], parent: QWidget | None = None) -> bool:
+def ask_passphrase(who: str, check: Callable[[Store, str], bool], ops: Operations,
+                   parent: QWidget | None = None) -> bool:
     """Show :class:`PassphraseDialog` modally; True once the right passphrase was given."""
-    dialog = PassphraseDialog(who, check, parent)
+    dialog = PassphraseDialog(who, check, ops, parent)
     try:
         return dialog.exec() == QDialog.DialogCode.Accepted
     finally:
         dialog.deleteLater()
 
 
-def passphrase_confirm(protected: Callable[[str], bool], check: Callable[[str, str], bool]) -> Confirm:
+def passphrase_confirm(protected: Callable[[str], bool], check: Callable[[Store, str, str], bool],
+                       ops: Callable[[], Operations]) -> Confirm:
     """The sign-in page's ``confirm``: ask only people who have a passphrase.
 
     *protected(name)* says whether *name* has one (a quick query);
-    *check(name, passphrase)* verifies it (slow: it runs on a worker).
+    *check(store, name, passphrase)* verifies it (slow: a write through
+    the window's operations runner, which *ops()* gives).
     """
 
     def confirm(user: User, page: QWidget) -> bool:
         if not protected(user.name):
             return True
-        return ask_passphrase(user.display_name, lambda phrase: check(user.name, phrase), page)
+        return ask_passphrase(user.display_name, lambda store, phrase: check(store, user.name, phrase), ops(), page)
 
     return confirm
 
@@ -143,15 +159,16 @@ def passphrase_confirm(protected: Callable[[str], bool], check: Callable[[str, s
 class SetPassphraseDialog(_WorkingDialog):
     """Sets *who*'s passphrase: new one twice, and the current one if *needs_current*.
 
-    *save(current, new)* stores it (``review.auth.set_passphrase``) and
-    raises ValueError or PermissionError with words, shown here.
+    *save(store, current, new)* stores it (``review.auth.set_passphrase``),
+    as a write through *ops*, and raises a Veil error, ValueError or
+    PermissionError with words, shown here.
     """
 
     saved = Signal()
 
-    def __init__(self, who: str, save: Callable[[str | None, str], object], *, needs_current: bool,
-                 parent: QWidget | None = None):
-        super().__init__("Set passphrase", "Set passphrase", parent)
+    def __init__(self, who: str, save: Callable[[Store, str | None, str], object], ops: Operations, *,
+                 needs_current: bool, parent: QWidget | None = None):
+        super().__init__("Set passphrase", "Set passphrase", ops, parent)
         self._save = save
         self.intro.setText(f"A passphrase for {who}. Signing in as {who} will ask for it.")
         self.current = _secret_field("currentPassphrase") if needs_current else None
@@ -173,11 +190,17 @@ class SetPassphraseDialog(_WorkingDialog):
             return
         current = self.current.text() if self.current is not None else None
         self._busy(True, "Saving…")
-        self.runner.submit(self._save, current, new, on_done=self._done, on_error=self._failed)
+        self.ops.write(lambda store: self._save(store, current, new), on_done=self._done, on_error=self._failed,
+                       owner=self)
 
     def _done(self, _result: object) -> None:
+        if self._finished:  # an answer after Cancel concerns nobody
+            return
         self.saved.emit()
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
-        self._busy(False, str(exc) if isinstance(exc, (ValueError, PermissionError)) else f"Not saved: {exc}")
+        if self._finished:  # an answer after Cancel concerns nobody
+            return
+        words = isinstance(exc, (VeilError, ValueError, PermissionError))
+        self._busy(False, str(exc) if words else f"Not saved: {exc}")

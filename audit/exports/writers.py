@@ -1,0 +1,61 @@
+"""Writing export tables as CSV, JSON Lines or XLSX, one function per format.
+
+Each writer takes the tables, the (temporary) path and a ``tick`` called
+once per row, which is where progress is reported and cancel honoured
+(``audit.exports.write`` owns both, and the atomic rename).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from audit.exports import xlsx
+from audit.exports.tables import Table
+
+Tick = Callable[[], None]
+
+
+def write_csv(tables: Sequence[Table], path: Path, tick: Tick) -> None:
+    """Lists as ``a;b``, booleans as ``true``/``false``; None is an empty cell (the csv module's own rule)."""
+    columns = tables[0].columns
+    lists = [i for i, c in enumerate(columns) if c.type == "list"]
+    bools = [i for i, c in enumerate(columns) if c.type == "bool"]
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([c.name for c in columns])
+        for table in tables:
+            for row in table.rows:
+                cells = list(row)
+                for i in lists:
+                    cells[i] = ";".join(cells[i] or ())
+                for i in bools:
+                    if cells[i] is not None:
+                        cells[i] = "true" if cells[i] else "false"
+                writer.writerow(cells)
+                tick()
+
+
+def write_jsonl(tables: Sequence[Table], path: Path, tick: Tick) -> None:
+    names = [c.name for c in tables[0].columns]
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        for table in tables:
+            for row in table.rows:
+                handle.write(json.dumps(dict(zip(names, row)), ensure_ascii=False))
+                handle.write("\n")
+                tick()
+
+
+def write_xlsx(tables: Sequence[Table], path: Path, tick: Tick) -> None:
+    xlsx.write(path, [
+        xlsx.Sheet(t.title, [f"{c.name} (UTC)" if c.type == "time" else c.name for c in t.columns],
+                   [c.type for c in t.columns], [c.width for c in t.columns], t.rows)
+        for t in tables
+    ], on_row=tick)
+
+
+WRITERS: dict[str, Callable[[Sequence[Table], Path, Tick], None]] = {
+    "csv": write_csv, "jsonl": write_jsonl, "xlsx": write_xlsx,
+}

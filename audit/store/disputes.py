@@ -1,0 +1,102 @@
+"""SQL of disputes and their resolutions, and of audit results as the ``audit_verdicts`` view gives them.
+
+Rows come back in the column order of the domain's dataclasses
+(``audit.disputes.Result`` and ``Dispute``); labels stay JSON text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audit.store import chunks, insert_returning_id, marks
+from review.store import Store
+
+Row = tuple[Any, ...]
+
+_RESULT_SQL = """
+SELECT v.audit_id, d.id, d.item_id, q.name, d.decided_at, d.action, d.labels, v.blind_action, v.blind_labels,
+       v.final_verdict, v.final_error_type, v.final_severity, v.final_score, v.comment, v.scored_at, v.verdict,
+       v.dispute_id, CASE WHEN v.dispute_id IS NULL THEN NULL ELSE COALESCE(v.dispute_outcome, 'open') END
+FROM audit_verdicts v JOIN decisions d ON d.id = v.decision_id JOIN queues q ON q.id = d.queue_id
+"""
+
+_DISPUTE_SQL = """
+SELECT p.id, p.audit_id, a.decision_id, m.name, p.reason, p.opened_at, r.outcome, l.name, r.note, r.resolved_at
+FROM disputes p JOIN audits a ON a.id = p.audit_id JOIN users m ON m.id = p.moderator_id
+LEFT JOIN dispute_resolutions r ON r.dispute_id = p.id LEFT JOIN users l ON l.id = r.lead_id
+"""
+
+
+def results_of(store: Store, moderator_id: int) -> list[Row]:
+    """The moderator's scored audits with final verdicts, newest audit first."""
+    return store.db.execute(_RESULT_SQL + " WHERE d.user_id = ? ORDER BY v.scored_at DESC, v.audit_id DESC",
+                            [moderator_id]).fetchall()
+
+
+def results_of_audits(store: Store, audit_ids: list[int]) -> list[Row]:
+    """The results of these audits (any moderator's), for a lead judging their disputes."""
+    found: list[Row] = []
+    for chunk in chunks(audit_ids):
+        found += store.db.execute(_RESULT_SQL + f" WHERE v.audit_id IN ({marks(chunk)})", chunk).fetchall()
+    return found
+
+
+def disputable(store: Store, audit_id: int) -> tuple[int, str, int | None] | None:
+    """(moderator id, verdict as scored, dispute id) of a scored audit; None when there is none."""
+    row = store.db.execute(
+        "SELECT d.user_id, v.verdict, v.dispute_id FROM audit_verdicts v JOIN decisions d ON d.id = v.decision_id"
+        " WHERE v.audit_id = ?", [audit_id]).fetchone()
+    return (row[0], row[1], row[2]) if row else None
+
+
+def add_dispute(store: Store, audit_id: int, moderator_id: int, reason: str, at: str) -> int:
+    return insert_returning_id(
+        store, "INSERT INTO disputes (audit_id, moderator_id, reason, opened_at) VALUES (?, ?, ?, ?) RETURNING id",
+        [audit_id, moderator_id, reason, at])
+
+
+def resolvable(store: Store, dispute_id: int) -> tuple[int, int, int | None, int] | None:
+    """(moderator id, audit id, resolution id, auditor id) of a dispute; None when there is none."""
+    row = store.db.execute(
+        "SELECT p.moderator_id, p.audit_id, r.id, a.auditor_id FROM disputes p JOIN audits a ON a.id = p.audit_id"
+        " LEFT JOIN dispute_resolutions r ON r.dispute_id = p.id WHERE p.id = ?", [dispute_id]).fetchone()
+    return (row[0], row[1], row[2], row[3]) if row else None
+
+
+def add_resolution(store: Store, dispute_id: int, lead_id: int, outcome: str, note: str, at: str) -> None:
+    store.db.execute(
+        "INSERT INTO dispute_resolutions (dispute_id, lead_id, outcome, note, resolved_at) VALUES (?, ?, ?, ?, ?)",
+        [dispute_id, lead_id, outcome, note, at])
+
+
+def dispute(store: Store, dispute_id: int) -> Row | None:
+    row = store.db.execute(_DISPUTE_SQL + " WHERE p.id = ?", [dispute_id]).fetchone()
+    return tuple(row) if row else None
+
+
+def listing(store: Store, *, open_only: bool = False) -> list[Row]:
+    """Every dispute (or the unresolved ones), oldest first."""
+    where = " WHERE r.id IS NULL" if open_only else ""
+    return store.db.execute(_DISPUTE_SQL + where + " ORDER BY p.opened_at, p.id").fetchall()
+
+
+def of_audit(store: Store, audit_id: int) -> list[Row]:
+    return store.db.execute(_DISPUTE_SQL + " WHERE p.audit_id = ?", [audit_id]).fetchall()
+
+
+def audit_people(store: Store, audit_id: int) -> tuple[int, int] | None:
+    """(moderator id, auditor id) of an audit; None when there is none."""
+    row = store.db.execute(
+        "SELECT d.user_id, a.auditor_id FROM audits a JOIN decisions d ON d.id = a.decision_id WHERE a.id = ?",
+        [audit_id]).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def audit_steps(store: Store, audit_id: int) -> Row | None:
+    """(blind at, auditor, blind action, blind labels JSON, revealed at, scored at, verdict, error type, severity,
+    score, comment) of an audit."""
+    row = store.db.execute(
+        "SELECT a.blind_at, u.name, a.blind_action, a.blind_labels, a.revealed_at, a.scored_at, a.verdict,"
+        " a.error_type, a.severity, a.score, a.comment FROM audits a JOIN users u ON u.id = a.auditor_id"
+        " WHERE a.id = ?", [audit_id]).fetchone()
+    return tuple(row) if row else None

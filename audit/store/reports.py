@@ -1,0 +1,142 @@
+"""The reads behind QA's figures and exports: audited decisions, gold results, export rows, team exposure.
+
+Periods are ``[start, end)`` in Veil's canonical UTC text (either bound may
+be missing), applied to when the *decision* was made; ``audit.metrics``
+and ``audit.exports`` decide them. Export rows stream: each function
+returns the row count and an iterator read as the file is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from audit.store.schema import CURRENT, LIVE
+from review.store import Store
+
+Row = tuple[Any, ...]
+
+
+def _between(column: str, start: str | None, end: str | None, params: list[Any]) -> list[str]:
+    """SQL conditions for start <= column < end (either bound may be missing)."""
+    clauses = []
+    for sql, value in ((f"{column} >= ?", start), (f"{column} < ?", end)):
+        if value:
+            clauses.append(sql)
+            params.append(value)
+    return clauses
+
+
+def _where(start: str | None, end: str | None, params: list[Any], *equal: tuple[str, str | None]) -> str:
+    clauses = _between("d.decided_at", start, end, params)
+    for column, value in equal:
+        if value:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    return " AND ".join(clauses) or "1 = 1"
+
+
+# ---------------------------------------------------------------- metrics
+def audited(store: Store, start: str | None, end: str | None) -> list[Row]:
+    """Scored audits with final verdicts: (decision id, moderator, queue, decided at, action, labels JSON,
+    blind action, blind labels JSON, final verdict, final score, final error type, dispute state)."""
+    params: list[Any] = []
+    where = _where(start, end, params)
+    return store.db.execute(
+        f"""SELECT d.id, u.name, q.name, d.decided_at, d.action, d.labels, v.blind_action, v.blind_labels,
+                   v.final_verdict, v.final_score, v.final_error_type,
+                   CASE WHEN v.dispute_id IS NULL THEN NULL ELSE COALESCE(v.dispute_outcome, 'open') END
+            FROM audit_verdicts v JOIN decisions d ON d.id = v.decision_id
+            JOIN users u ON u.id = d.user_id JOIN queues q ON q.id = d.queue_id
+            WHERE {where} ORDER BY d.decided_at, d.id""", params).fetchall()
+
+
+def gold_scored(store: Store, start: str | None, end: str | None) -> list[Row]:
+    """Gold results of decisions not undone: (decision id, moderator, queue, decided at, labels JSON,
+    expected JSON, correct)."""
+    params: list[Any] = []
+    where = _where(start, end, params)
+    return store.db.execute(
+        f"""SELECT d.id, u.name, q.name, d.decided_at, d.labels, g.expected, g.correct
+            FROM gold_results g JOIN decisions d ON d.id = g.decision_id
+            JOIN users u ON u.id = d.user_id JOIN queues q ON q.id = d.queue_id
+            WHERE {LIVE} AND {where} ORDER BY d.decided_at, d.id""", params).fetchall()
+
+
+def decided_by_queue(store: Store, start: str | None, end: str | None) -> dict[str, int]:
+    """Queue name -> items with a current decision made in the period."""
+    params: list[Any] = []
+    where = _where(start, end, params)
+    return dict(store.db.execute(
+        f"SELECT q.name, COUNT(DISTINCT d.item_id) FROM decisions d JOIN queues q ON q.id = d.queue_id"
+        f" WHERE {CURRENT} AND {where} GROUP BY q.name ORDER BY q.name", params).fetchall())
+
+
+# ---------------------------------------------------------------- exports
+def _stream(store: Store, select: str, body: str, params: list[Any]) -> tuple[int, Iterator[Row]]:
+    """Count, then the rows oldest decision first (the cursor is read as the writer goes)."""
+    count = int(store.db.execute(f"SELECT COUNT(*) {body}", params).fetchone()[0])
+    cursor = store.db.execute(f"SELECT {select} {body} ORDER BY d.decided_at, d.id", params)
+    return count, (tuple(row) for row in cursor)
+
+
+def decision_rows(store: Store, start: str | None, end: str | None, queue: str | None,
+                  moderator: str | None) -> tuple[int, Iterator[Row]]:
+    """Every decision row, undo rows too: (id, decided at, shown at, queue, item id, external id, item kind,
+    severity, moderator, action, labels JSON, note, handle ms, revealed ms, source, revokes id, revoked by)."""
+    params: list[Any] = []
+    where = _where(start, end, params, ("q.name", queue), ("u.name", moderator))
+    body = (
+        "FROM decisions d JOIN users u ON u.id = d.user_id JOIN queues q ON q.id = d.queue_id"
+        " JOIN items i ON i.id = d.item_id"
+        " LEFT JOIN (SELECT revokes_id, MAX(id) AS revoked_by FROM decisions WHERE revokes_id IS NOT NULL"
+        " GROUP BY revokes_id) r ON r.revokes_id = d.id"
+        f" WHERE {where}"
+    )
+    return _stream(store, "d.id, d.decided_at, d.shown_at, q.name, i.id, i.external_id, i.kind, i.severity, u.name,"
+                          " d.action, d.labels, d.note, d.handle_ms, d.revealed_ms, d.source, d.revokes_id,"
+                          " r.revoked_by", body, params)
+
+
+def audit_rows(store: Store, start: str | None, end: str | None, queue: str | None,
+               moderator: str | None) -> tuple[int, Iterator[Row]]:
+    """Every scored audit: (audit id, sample id, sample reason, decision id, decided at, queue, external id,
+    moderator, action, labels JSON, auditor, blind action, blind labels JSON, verdict, error type, severity,
+    score, comment, scored at, dispute state, final verdict, final error type, final severity, final score)."""
+    params: list[Any] = []
+    where = _where(start, end, params, ("q.name", queue), ("mu.name", moderator))
+    body = (
+        "FROM audit_verdicts v JOIN decisions d ON d.id = v.decision_id JOIN audit_samples s ON s.id = v.sample_id"
+        " JOIN users mu ON mu.id = d.user_id JOIN users au ON au.id = v.auditor_id"
+        " JOIN queues q ON q.id = d.queue_id JOIN items i ON i.id = d.item_id"
+        f" WHERE {where}"
+    )
+    return _stream(store, "v.audit_id, v.sample_id, s.reason, d.id, d.decided_at, q.name, i.external_id, mu.name,"
+                          " d.action, d.labels, au.name, v.blind_action, v.blind_labels, v.verdict, v.error_type,"
+                          " v.severity, v.score, v.comment, v.scored_at,"
+                          " CASE WHEN v.dispute_id IS NULL THEN NULL ELSE COALESCE(v.dispute_outcome, 'open') END,"
+                          " v.final_verdict, v.final_error_type, v.final_severity, v.final_score", body, params)
+
+
+def exposure_sums(store: Store, start: str | None, end: str | None) -> tuple[Row, list[Row], dict[str, int]]:
+    """The team's exposure in [start, end) by when it started, never per person.
+
+    (people, items, person-days, blurred ms, revealed ms, region ms, video ms); per severity (severity,
+    items, on-screen ms, revealed ms), most on screen first; break event kind -> count.
+    """
+    params: list[Any] = []
+    where = "".join(f" AND {c}" for c in _between("started_at", start, end, params))
+    totals = tuple(store.db.execute(
+        "SELECT COUNT(DISTINCT user_id), COUNT(*), COUNT(DISTINCT user_id || ':' || day), COALESCE(SUM(blurred_ms), 0),"
+        " COALESCE(SUM(revealed_ms), 0), COALESCE(SUM(region_ms), 0), COALESCE(SUM(video_ms), 0)"
+        f" FROM exposure WHERE 1 = 1{where}", params).fetchone())
+    severity = store.db.execute(
+        "SELECT COALESCE(severity, 'unknown'), COUNT(*), COALESCE(SUM(blurred_ms + revealed_ms + region_ms), 0),"
+        f" COALESCE(SUM(revealed_ms + region_ms), 0) FROM exposure WHERE 1 = 1{where}"
+        " GROUP BY 1 ORDER BY 3 DESC", params).fetchall()
+    event_params: list[Any] = []
+    event_where = "".join(f" AND {c}" for c in _between("at", start, end, event_params))
+    breaks = dict(store.db.execute(
+        f"SELECT kind, COUNT(*) FROM wellbeing_events WHERE kind IN ('break_taken', 'break_enforced', 'snoozed')"
+        f"{event_where} GROUP BY kind", event_params).fetchall())
+    return totals, [tuple(r) for r in severity], breaks

@@ -1,0 +1,183 @@
+"""SQL of ``audit_samples``: the decisions sent to QA, who holds them, and their state.
+
+Rows come back as tuples in :data:`SAMPLE_COLUMNS` order (the domain's
+``audit.sampling.Sample`` takes them as they are). A sample is *free to
+take* when nobody holds it, or its claim is older than the given ``stale``
+time and its blind step has not started (``audit.audits`` decides how old
+is stale).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from audit.store import chunks, insert_returning_id, marks
+from audit.store.schema import CURRENT
+from review.store import Store
+
+SampleRow = tuple[Any, ...]
+
+#: id, decision id, plan, reason, auditor, claimed at, created at, state, moderator, queue.
+SAMPLE_COLUMNS = """
+SELECT s.id, s.decision_id, s.plan, s.reason, a.name, s.claimed_at, s.created_at, s.state, m.name, q.name
+FROM audit_samples s
+JOIN decisions d ON d.id = s.decision_id
+JOIN users m ON m.id = d.user_id
+JOIN queues q ON q.id = d.queue_id
+LEFT JOIN users a ON a.id = s.auditor_id
+"""
+
+# The sample (alias s) may be taken over: nobody on it, or a lapsed claim before the blind step.
+_FREE = ("(s.auditor_id IS NULL OR (s.claimed_at IS NOT NULL AND s.claimed_at < :stale"
+         " AND NOT EXISTS (SELECT 1 FROM audits a WHERE a.sample_id = s.id)))")
+
+
+def workable(store: Store, auditor_id: int, stale: str) -> list[SampleRow]:
+    """Open samples the auditor may work, theirs first, never on their own decisions."""
+    return store.db.execute(
+        SAMPLE_COLUMNS + f""" WHERE s.state = 'open' AND d.user_id <> :me AND (s.auditor_id = :me OR {_FREE})
+            ORDER BY CASE WHEN s.auditor_id = :me THEN 0 ELSE 1 END, s.created_at, s.id""",
+        {"me": auditor_id, "stale": stale}).fetchall()
+
+
+def next_workable(store: Store, auditor_id: int, stale: str) -> tuple[int, int] | None:
+    """(sample id, decision id) the auditor should take next; None when there is none.
+
+    Order: one they started, then ones assigned to them, then the pool, then lapsed claims; oldest first.
+    """
+    row = store.db.execute(
+        f"""SELECT s.id, s.decision_id FROM audit_samples s JOIN decisions d ON d.id = s.decision_id
+            WHERE s.state = 'open' AND d.user_id <> :me AND (s.auditor_id = :me OR {_FREE})
+            ORDER BY CASE WHEN s.auditor_id = :me AND s.claimed_at IS NOT NULL THEN 0
+                          WHEN s.auditor_id = :me THEN 1 WHEN s.auditor_id IS NULL THEN 2 ELSE 3 END,
+                     s.created_at, s.id LIMIT 1""",
+        {"me": auditor_id, "stale": stale}).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def startable(store: Store, sample_id: int, auditor_id: int, stale: str) -> tuple[int, str, int, int | None] | None:
+    """(decision id, plan, item id, blind auditor id or None) when the auditor may open the sample."""
+    row = store.db.execute(
+        f"""SELECT s.decision_id, s.plan, d.item_id, (SELECT a.auditor_id FROM audits a WHERE a.sample_id = s.id)
+            FROM audit_samples s JOIN decisions d ON d.id = s.decision_id
+            WHERE s.id = :sample AND (s.auditor_id = :me OR {_FREE})""",
+        {"sample": sample_id, "me": auditor_id, "stale": stale}).fetchone()
+    return (row[0], row[1], row[2], row[3]) if row else None
+
+
+def sample(store: Store, sample_id: int) -> SampleRow | None:
+    row = store.db.execute(SAMPLE_COLUMNS + " WHERE s.id = ?", [sample_id]).fetchone()
+    return tuple(row) if row else None
+
+
+def standing(store: Store, sample_id: int) -> tuple[int, str, bool] | None:
+    """(moderator id, state, blind step done) of a sample; None if there is none."""
+    row = store.db.execute(
+        """SELECT d.user_id, s.state, EXISTS (SELECT 1 FROM audits a WHERE a.sample_id = s.id)
+           FROM audit_samples s JOIN decisions d ON d.id = s.decision_id WHERE s.id = ?""", [sample_id]).fetchone()
+    return (row[0], row[1], bool(row[2])) if row else None
+
+
+def holder(store: Store, sample_id: int) -> tuple[int | None, str | None, int]:
+    """(auditor id, auditor name, decision id) of a sample that exists."""
+    row = store.db.execute(
+        "SELECT s.auditor_id, u.name, s.decision_id FROM audit_samples s LEFT JOIN users u ON u.id = s.auditor_id"
+        " WHERE s.id = ?", [sample_id]).fetchone()
+    return row[0], row[1], row[2]
+
+
+def is_current(store: Store, decision_id: int) -> bool:
+    """Whether the decision is still its item's current one (not undone, not superseded)."""
+    return store.db.execute(f"SELECT 1 FROM decisions d WHERE d.id = ? AND {CURRENT}", [decision_id]).fetchone() \
+        is not None
+
+
+def claim(store: Store, sample_id: int, auditor_id: int, at: str) -> None:
+    store.db.execute("UPDATE audit_samples SET auditor_id = ?, claimed_at = ? WHERE id = ?",
+                     [auditor_id, at, sample_id])
+
+
+def assign(store: Store, sample_id: int, auditor_id: int | None) -> None:
+    """Give the sample to an auditor (or the pool, None), with no claim yet."""
+    store.db.execute("UPDATE audit_samples SET auditor_id = ?, claimed_at = NULL WHERE id = ?", [auditor_id, sample_id])
+
+
+def set_state(store: Store, sample_id: int, state: str) -> None:
+    store.db.execute("UPDATE audit_samples SET state = ? WHERE id = ?", [state, sample_id])
+
+
+def add(store: Store, decision_id: int, plan: str, reason: str, auditor_id: int | None, created_at: str, *,
+        claimed_at: str | None = None, state: str = "open") -> int:
+    """A new sample; its id."""
+    return insert_returning_id(
+        store, "INSERT INTO audit_samples (decision_id, plan, reason, auditor_id, claimed_at, created_at, state)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        [decision_id, plan, reason, auditor_id, claimed_at, created_at, state])
+
+
+def for_decisions(store: Store, decision_ids: Sequence[int]) -> list[SampleRow]:
+    """The samples of these decisions, by sample id."""
+    found: list[SampleRow] = []
+    for chunk in chunks(decision_ids):
+        found += store.db.execute(SAMPLE_COLUMNS + f" WHERE s.decision_id IN ({marks(chunk)}) ORDER BY s.id",
+                                  chunk).fetchall()
+    return found
+
+
+def listing(store: Store, *, state: str | None = None, plan: str | None = None) -> list[SampleRow]:
+    """Every sample, oldest first, optionally of one state or plan."""
+    where, params = [], []
+    for column, value in (("s.state", state), ("s.plan", plan)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    sql = SAMPLE_COLUMNS + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY s.id"
+    return store.db.execute(sql, params).fetchall()
+
+
+def open_load(store: Store) -> dict[int, int]:
+    """Auditor id -> how many open samples they hold."""
+    return dict(store.db.execute(
+        "SELECT auditor_id, COUNT(*) FROM audit_samples WHERE state = 'open' AND auditor_id IS NOT NULL"
+        " GROUP BY auditor_id").fetchall())
+
+
+def is_sampled(store: Store, decision_id: int) -> bool:
+    return store.db.execute("SELECT 1 FROM audit_samples WHERE decision_id = ?", [decision_id]).fetchone() is not None
+
+
+def decision_maker(store: Store, decision_id: int) -> int | None:
+    """The user id of a decision that is not an undo row; None when there is none."""
+    row = store.db.execute("SELECT user_id FROM decisions WHERE id = ? AND revokes_id IS NULL",
+                           [decision_id]).fetchone()
+    return row[0] if row else None
+
+
+def decision_makers(store: Store, decision_ids: Sequence[int]) -> dict[int, int]:
+    """Decision id -> the user id who made it."""
+    found: dict[int, int] = {}
+    for chunk in chunks(decision_ids):
+        found.update(store.db.execute(f"SELECT id, user_id FROM decisions WHERE id IN ({marks(chunk)})",
+                                      chunk).fetchall())
+    return found
+
+
+def decided(store: Store, decision_id: int) -> tuple[str, str]:
+    """(action, labels JSON) of a decision: what a demo auditor bases their blind choice on."""
+    row = store.db.execute("SELECT action, labels FROM decisions WHERE id = ?", [decision_id]).fetchone()
+    if row is None:
+        raise KeyError(f"no decision with id {decision_id}")
+    return row[0], row[1]
+
+
+def for_import(store: Store, decision_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
+    """Decision id -> (sample id, state, auditor, verdict, error type, severity, scored_at) of its sample."""
+    found: dict[int, tuple[Any, ...]] = {}
+    for chunk in chunks(sorted(set(decision_ids))):
+        for row in store.db.execute(
+            f"""SELECT s.decision_id, s.id, s.state, u.name, a.verdict, a.error_type, a.severity, a.scored_at
+                FROM audit_samples s LEFT JOIN audits a ON a.sample_id = s.id LEFT JOIN users u ON u.id = a.auditor_id
+                WHERE s.decision_id IN ({marks(chunk)})""", chunk):
+            found[row[0]] = tuple(row[1:])
+    return found

@@ -1,0 +1,211 @@
+"""The contract between an import and its row types: what a handler is given, what it reports.
+
+An import (:func:`review.imports.manifest.import_manifest`) hands each
+:class:`RowHandler` the rows of its type and an :class:`ImportRun`; the
+handler checks fields, resolves against the store, and writes inside the
+import's one transaction. :class:`ImportResult` is what every front end
+(``veil import``, a future GUI dialog) reports from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from review.store import Store
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason one manifest line cannot be imported."""
+
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+@dataclass
+class RowCounts:
+    """What happened to the rows of one type."""
+
+    rows: int = 0
+    added: int = 0
+    already_present: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, in a dry run, would do).
+
+    ``rows`` = ``added`` + ``already_present`` + ``len(rejected)`` whenever the
+    import committed or was a dry run. When it refused (a bad row and no
+    ``skip_invalid``), ``committed`` is false and nothing was written.
+    ``added`` and ``already_present`` are totals over every row type;
+    ``counts`` splits them by type (``"item"``, ``"decision"``, ``"audit"``).
+    """
+
+    file: str
+    rows: int = 0
+    added: int = 0
+    already_present: int = 0
+    rejected: list[tuple[Problem, Any]] = field(default_factory=list)
+    queues: list[str] = field(default_factory=list)  # queues holding the accepted item rows
+    queues_created: list[str] = field(default_factory=list)  # (would be) created by this import
+    counts: dict[str, RowCounts] = field(default_factory=dict)  # row type -> its counts, in handler order
+    users_created: dict[str, list[str]] = field(default_factory=dict)  # (would be) created: name -> roles
+    roles_added: dict[str, list[str]] = field(default_factory=dict)  # existing users: name -> roles (would be) added
+    dry_run: bool = False
+    committed: bool = False
+    seconds: float = 0.0
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [problem for problem, _ in self.rejected]
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+    def count(self, row_type: str) -> RowCounts:
+        """The counts of one row type (zeros for a type the manifest did not have)."""
+        return self.counts.get(row_type) or RowCounts()
+
+
+@dataclass
+class ImportContext:
+    """Everything row checks need, computed once per import instead of once per row.
+
+    ``state`` is where a handler keeps what it learns during one import
+    (under its own keys), e.g. the history handlers' item and decision indexes.
+    """
+
+    folder: Path
+    default_queue: str | None
+    queue_ids: dict[str, int]  # existing queues
+    create_queues: bool
+    default_received_at: str
+    now: str = ""  # the store's clock when the import started (history rows may not be later)
+    seen: dict[tuple[str, str], int] = field(default_factory=dict)  # item rows: (queue, id) -> first line
+    state: dict[str, Any] = field(default_factory=dict)
+    deferred: int = 0  # rows whose checks continue later (media), for progress
+
+    def __post_init__(self) -> None:
+        self.now = self.now or self.default_received_at
+
+
+def _given(row: dict[str, Any], key: str) -> Any:
+    """A field's value, or None when absent, null or empty (CSV leaves no other way to say "not given")."""
+    value = row.get(key)
+    return None if value is None or value == "" else value
+
+
+def json_type(value: Any) -> str:
+    """How a JSON value that is not what a field wants reads in a problem: "an array", "null" …"""
+    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
+
+
+def as_integer(value: Any) -> int | None:
+    """An int from an int, an integral float or a numeric string; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+#: line -> (reasons, row as read); a dict so a later problem (media, history) can join a row's field problems.
+Problems = dict[int, tuple[list[str], Any]]
+
+
+@dataclass
+class ImportRun:
+    """One import in progress: what handlers read in :meth:`RowHandler.resolve` and after.
+
+    ``file`` is the manifest as named by the caller (for messages), ``source``
+    its resolved path (for events).
+    """
+
+    store: Store
+    ctx: ImportContext
+    result: ImportResult
+    problems: Problems
+    file: str
+    source: str
+    actor: str
+    dry_run: bool
+    roots: tuple[Path, ...]
+    max_pixels: int
+    workers: int | None
+    report: Progress
+    rows_by_type: dict[str, int] = field(default_factory=dict)
+    records: dict[str, list[Any]] = field(default_factory=dict)  # row type -> records that passed their checks
+
+    def reject(self, line: int, reason: str, row: Any = None) -> None:
+        """Add a problem to a line (joining any it already has)."""
+        self.problems.setdefault(line, ([], row))[0].append(reason)
+
+    def rejected(self, line: int) -> bool:
+        return line in self.problems
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return self.ctx.state
+
+
+class RowHandler:
+    """One row type of a manifest: how its rows are checked, resolved and written.
+
+    Subclasses set :attr:`type` (the row's ``"type"`` value) and
+    :attr:`nouns`, and implement :meth:`check` and :meth:`commit`. An import
+    calls, for the handlers in the order given:
+
+    * :meth:`check` for each row of the type (fields only, no SQL);
+    * :meth:`resolve` once with every record that passed (store lookups in
+      bulk, checks across rows; earlier handlers are already resolved);
+    * :meth:`plan` once with the records to add, if the import goes ahead
+      (commit or dry run): fill in what the result should announce;
+    * :meth:`commit` once inside the import's single transaction (earlier
+      handlers have written their rows), unless it is a dry run.
+
+    A record is any object with ``line`` (its manifest line) and ``row``
+    (the row as read, for a rejects file). A handler keeps what it learns
+    during one import in ``run.state`` / ``ctx.state`` (under its own keys),
+    never on itself, so one handler object can serve many imports.
+    """
+
+    type: ClassVar[str] = ""
+    nouns: ClassVar[tuple[str, str]] = ("row", "rows")
+
+    def check(self, line: int, row: dict[str, Any], ctx: ImportContext) -> tuple[Any | None, list[str]]:
+        """The record for a row whose fields are fine, or None and the reasons it is not."""
+        raise NotImplementedError
+
+    def resolve(self, run: ImportRun, records: list[Any]) -> tuple[list[Any], int]:
+        """(records to add, how many are already present); reject lines with ``run.reject``."""
+        return records, 0
+
+    def plan(self, run: ImportRun, records: list[Any]) -> None:
+        """The import goes ahead with *records*: note on ``run.result`` what it (would) create."""
+
+    def commit(self, run: ImportRun, records: list[Any]) -> int:
+        """Write *records* inside the import's transaction; return how many were new."""
+        raise NotImplementedError
+
+    def wants_commit(self, run: ImportRun) -> bool:
+        """Whether :meth:`commit` runs: by default when the manifest had rows of this type."""
+        return run.rows_by_type.get(self.type, 0) > 0

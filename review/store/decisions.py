@@ -1,0 +1,218 @@
+"""Decision rows: recording, revoking and counting decisions, each write one transaction with its event.
+
+Rows are never updated or deleted (triggers refuse it); undo appends a row
+whose ``revokes_id`` names the decision it takes back. "Current" means a
+row that neither revokes nor has been revoked (``decisions_revokes`` index).
+A decision closes its item (or, escalated, moves it) and ends its lease in
+the same transaction. Guards that fail raise :class:`~review.store.Refused`
+before anything is written; ``review.decisions`` words them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from review import VERSION
+from review.clock import iso, ms_between, parse
+from review.store import Queue, Refused, items, leases
+
+if TYPE_CHECKING:
+    from review.store import Store, User
+
+CLIENT_VERSION = f"veil {VERSION}"  # written on every row, so a bad release's decisions can be found
+_CHUNK = 500  # bound values per statement, well under every driver's limit
+
+
+def append(
+    store: Store,
+    *,
+    item_id: int,
+    user_id: int,
+    queue_id: int,
+    action: str,
+    labels: Sequence[str],
+    note: str,
+    shown_at: str | None,
+    decided_at: str,
+    handle_ms: int | None,
+    revealed_ms: int,
+    source: str,
+    revokes_id: int | None = None,
+) -> int:
+    """Append one decision row; its id."""
+    row = store.db.execute(
+        "INSERT INTO decisions (item_id, user_id, queue_id, action, labels, note, shown_at, decided_at,"
+        " handle_ms, revealed_ms, client_version, source, revokes_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        [item_id, user_id, queue_id, action, json.dumps(list(labels)), note, shown_at, decided_at,
+         handle_ms, revealed_ms, CLIENT_VERSION, source, revokes_id],
+    ).fetchone()
+    return int(row[0])
+
+
+@dataclass(frozen=True)
+class Made:
+    """A decision just stored: its id, the queue it was made in, when, and its handle time."""
+
+    id: int
+    queue: Queue
+    decided_at: str
+    handle_ms: int | None
+
+
+def record(
+    store: Store,
+    user: User,
+    item_id: int,
+    *,
+    action: str,
+    labels: Sequence[str],
+    note: str,
+    shown_at: str | None,
+    revealed_ms: int,
+    escalate: bool,
+) -> Made:
+    """Store *user*'s decision on an item they hold, in one transaction.
+
+    Refused ``"held"`` (detail: the holder) if someone else holds a live
+    lease; ``"decided"`` if the item is not pending; ``"not_held"`` if the
+    lease row (live or lapsed) is no longer the user's (the item was
+    escalated, decided or given back meanwhile); ``"no_escalation"``
+    (detail: the queue) if *escalate* and the queue has no escalation queue.
+    An escalated item moves, still pending, to the escalation queue.
+    """
+    with store.transaction():
+        now = store.now()
+        holder = leases.live_holder(store, item_id, now)
+        if holder is not None and holder[0] != user.id:
+            raise Refused("held", holder[1])
+        found = items.queue_and_state(store, item_id)
+        if found is None or found[1] != "pending":
+            raise Refused("decided")
+        if leases.owner(store, item_id) != user.id:
+            raise Refused("not_held")
+        queue = store.queue_by_id(found[0])
+        if escalate and queue.escalation_queue_id is None:
+            raise Refused("no_escalation", queue.name)
+        handle_ms = ms_between(shown_at, now) if shown_at else None
+        decision_id = append(
+            store, item_id=item_id, user_id=user.id, queue_id=queue.id, action=action, labels=labels, note=note,
+            shown_at=shown_at, decided_at=now, handle_ms=handle_ms, revealed_ms=revealed_ms, source="review",
+        )
+        if escalate and queue.escalation_queue_id is not None:
+            items.move_to(store, item_id, queue.escalation_queue_id)
+        else:
+            items.close(store, item_id)
+        leases.drop(store, item_id)
+        store.log(user.name, "decision.made", f"item:{item_id}",
+                  {"decision": decision_id, "action": action, "labels": list(labels), "queue": queue.name})
+    return Made(decision_id, queue, now, handle_ms)
+
+
+def record_past(
+    store: Store,
+    user: User,
+    item_id: int,
+    *,
+    action: str,
+    labels: Sequence[str],
+    decided_at: str,
+    note: str,
+    handle_ms: int | None,
+    source: str,
+) -> int:
+    """Store a decision made earlier, elsewhere, in one transaction; its id.
+
+    No lease is involved; the item is closed like any decided item (and a
+    lease left on it ends). Refused ``"no_item"`` if there is no such item.
+    """
+    shown_at = iso(parse(decided_at) - _dt.timedelta(milliseconds=handle_ms)) if handle_ms is not None else None
+    with store.transaction():
+        found = items.queue_and_state(store, item_id)
+        if found is None:
+            raise Refused("no_item")
+        decision_id = append(
+            store, item_id=item_id, user_id=user.id, queue_id=found[0], action=action, labels=labels, note=note,
+            shown_at=shown_at, decided_at=decided_at, handle_ms=handle_ms, revealed_ms=0, source=source,
+        )
+        items.close(store, item_id)
+        leases.drop(store, item_id)  # closed: nobody holds it any more
+        store.log(user.name, "decision.recorded", f"item:{item_id}",
+                  {"decision": decision_id, "action": action, "labels": list(labels), "source": source})
+    return decision_id
+
+
+def revoke(store: Store, user: User, decision_id: int, *, window_ms: float, lease_seconds: int) -> int:
+    """Revoke *user*'s own decision within *window_ms* and lease its item back to them; the item id.
+
+    Appends a revoking row, reopens the item in the queue it was decided in
+    (or the one that queue was merged into since) and leases it to the user,
+    in one transaction. Refused ``"no_decision"``, ``"not_owner"``,
+    ``"superseded"`` (already undone or decided again), ``"too_late"`` or
+    ``"taken"`` (someone else holds the item now).
+    """
+    with store.transaction():
+        row = revocable(store, decision_id)
+        if row is None:
+            raise Refused("no_decision")
+        item_id, owner_id, queue_id, decided_at = row
+        if owner_id != user.id:
+            raise Refused("not_owner")
+        if current_id(store, item_id) != decision_id:
+            raise Refused("superseded")
+        now = store.now()
+        if ms_between(decided_at, now) > window_ms:
+            raise Refused("too_late")
+        holder = leases.live_holder(store, item_id, now)
+        if holder is not None and holder[0] != user.id:
+            raise Refused("taken", holder[1])
+        revoke_id = append(
+            store, item_id=item_id, user_id=user.id, queue_id=queue_id, action="revoke", labels=(), note="undo",
+            shown_at=None, decided_at=now, handle_ms=None, revealed_ms=0, source="review", revokes_id=decision_id,
+        )
+        items.reopen(store, item_id, queue_id)
+        leases.grant(store, item_id, user.id, now, iso(parse(now) + _dt.timedelta(seconds=lease_seconds)))
+        store.log(user.name, "decision.revoked", f"item:{item_id}", {"decision": decision_id, "revocation": revoke_id})
+    return item_id
+
+
+def current_id(store: Store, item_id: int) -> int | None:
+    """The id of the item's current decision, or None."""
+    row = store.db.execute(
+        """SELECT d.id FROM decisions d
+           WHERE d.item_id = ? AND d.revokes_id IS NULL
+             AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.revokes_id = d.id)
+           ORDER BY d.id DESC LIMIT 1""",
+        [item_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def revocable(store: Store, decision_id: int) -> tuple[int, int, int, str] | None:
+    """(item id, user id, queue id, decided_at) of a decision that is not itself a revocation."""
+    row = store.db.execute(
+        "SELECT item_id, user_id, queue_id, decided_at FROM decisions WHERE id = ? AND revokes_id IS NULL",
+        [decision_id],
+    ).fetchone()
+    return (row[0], row[1], row[2], row[3]) if row else None
+
+
+def current_action_counts(store: Store, item_ids: Iterable[int]) -> dict[str, int]:
+    """How many of these items' current decisions took each action: {"remove": 3, ...}."""
+    ids = sorted(set(item_ids))
+    counts: dict[str, int] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for action, count in store.db.execute(
+            f"""SELECT d.action, COUNT(*) FROM decisions d WHERE d.item_id IN ({marks})
+                AND d.revokes_id IS NULL AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.revokes_id = d.id)
+                GROUP BY d.action""",
+            chunk,
+        ):
+            counts[action] = counts.get(action, 0) + count
+    return counts

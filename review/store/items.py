@@ -1,0 +1,73 @@
+"""Item rows: reading one, closing, escalating and reopening it, and finding copies of its content."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from review.store import Store
+
+#: The columns ``review.serving.Item`` is built from, in its field order.
+_ITEM_SELECT = """
+SELECT i.id, i.external_id, i.queue_id, q.name, i.kind, i.media_path, i.media_type, i.text, i.metadata,
+       i.severity, i.priority, i.content_sha256, i.phash, i.received_at, i.due_at, i.state
+FROM items i JOIN queues q ON q.id = i.queue_id
+"""
+
+
+def item_row(store: Store, item_id: int) -> Sequence[Any] | None:
+    """The item's columns with its queue's name (``metadata`` still JSON text), or None."""
+    row: Sequence[Any] | None = store.db.execute(_ITEM_SELECT + " WHERE i.id = ?", [item_id]).fetchone()
+    return row
+
+
+def queue_and_state(store: Store, item_id: int) -> tuple[int, str] | None:
+    """(queue id, state) of the item, or None if there is no such item."""
+    row = store.db.execute("SELECT queue_id, state FROM items WHERE id = ?", [item_id]).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def close(store: Store, item_id: int) -> None:
+    """Mark the item decided: it leaves its queue."""
+    store.db.execute("UPDATE items SET state = 'decided' WHERE id = ?", [item_id])
+
+
+def move_to(store: Store, item_id: int, queue_id: int) -> None:
+    """Put the item, still pending, in another queue (escalation)."""
+    store.db.execute("UPDATE items SET queue_id = ? WHERE id = ?", [queue_id, item_id])
+
+
+def reopen(store: Store, item_id: int, queue_id: int) -> None:
+    """Make the item pending again in *queue_id*, or in the queue that one was merged into since."""
+    store.db.execute(
+        "UPDATE items SET state = 'pending',"
+        " queue_id = COALESCE((SELECT merged_into_id FROM queues WHERE id = ?), ?) WHERE id = ?",
+        [queue_id, queue_id, item_id],
+    )
+
+
+def same_sha256(store: Store, item_id: int, content_sha256: str) -> set[int]:
+    """Other items with exactly this content."""
+    return {r[0] for r in store.db.execute(
+        "SELECT id FROM items WHERE content_sha256 = ? AND id != ?", [content_sha256, item_id])}
+
+
+def phash_neighbours(store: Store, item_id: int, phash: str) -> list[tuple[int, str]]:
+    """(id, phash) of other items sharing at least one 16-bit quarter of the 64-bit *phash*.
+
+    The candidates of a near-duplicate search, from the indexed quarters
+    (schema m004); the caller checks the exact distance.
+    """
+    quarters = [phash[i : i + 4] for i in (0, 4, 8, 12)]
+    rows = store.db.execute(
+        "SELECT id, phash FROM items WHERE id != ? AND (substr(phash, 1, 4) = ? OR substr(phash, 5, 4) = ?"
+        " OR substr(phash, 9, 4) = ? OR substr(phash, 13, 4) = ?)",
+        [item_id, *quarters],
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+def ids_by_external_id(store: Store) -> dict[str, int]:
+    """Every item's id by its external id (for a store whose external ids are unique across queues)."""
+    return {r[0]: r[1] for r in store.db.execute("SELECT external_id, id FROM items")}

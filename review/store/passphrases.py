@@ -1,0 +1,38 @@
+"""Stored passphrase hashes: reading a person's, setting it, and noting failed attempts.
+
+The hash lives in its own table (schema m006), never on ``users``, so the
+many queries that list people never carry it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from review.store import Store, User
+
+
+def stored_hash(store: Store, name: str) -> str | None:
+    """The stored hash of the user called *name*; None if they have none (or do not exist)."""
+    row = store.db.execute(
+        "SELECT p.hash FROM passphrases p JOIN users u ON u.id = p.user_id WHERE u.name = ?", [name]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def save(store: Store, target: User, stored: str, *, by: User) -> None:
+    """Set (or replace) *target*'s hash, noting when and by whom, with its event, in one transaction."""
+    with store.transaction():
+        store.db.execute(
+            "INSERT INTO passphrases (user_id, hash, set_at, set_by) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, set_at = excluded.set_at,"
+            " set_by = excluded.set_by",
+            [target.id, stored, store.now(), by.id],
+        )
+        store.log(by.name, "auth.passphrase_set", f"user:{target.name}", {"by_self": by.id == target.id})
+
+
+def note_failure(store: Store, actor: str, name: str, *, via: str) -> None:
+    """Record a failed attempt to enter as *name* (never the attempt itself), in one transaction."""
+    with store.transaction():
+        store.log(actor, "auth.failed", f"user:{name}", {"via": via})

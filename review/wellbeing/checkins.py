@@ -1,0 +1,71 @@
+"""Check-ins: the optional one-tap "how are you", private to each person; leads see only a pooled figure.
+
+The score is stored only in ``wellbeing_checkins``; the logs record that a
+check-in happened, never its answer. A lead's view pools the last days and
+shows nothing at all below ``checkin_min_people`` different people (never
+fewer than five), because an average over two people points at someone.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections import Counter
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from review import auth
+from review.store import Store, User
+from review.store import wellbeing as ws
+from review.wellbeing.durations import day_of
+from review.wellbeing.policy import MIN_CHECKIN_PEOPLE, WellbeingError, WellbeingPolicy, load_policy
+
+
+def record_checkin(store: Store, user: User, score: int) -> None:
+    """The optional one-tap "how are you" (1 = rough … 5 = fine), private to *user*."""
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise WellbeingError("a check-in is a whole number from 1 to 5")
+    ws.add_checkin(store, user, score)
+
+
+def my_checkins(store: Store, user: User) -> list[ws.Checkin]:
+    """The person's own answers (the UI passes only the signed-in person)."""
+    return ws.checkins(store, user.id)
+
+
+@dataclass(frozen=True)
+class CheckinAggregate:
+    first_day: str
+    last_day: str
+    people: int
+    responses: int
+    mean: float
+    distribution: dict[int, int]  # score -> how many answers
+
+
+class TeamCheckins(NamedTuple):
+    aggregate: CheckinAggregate | None
+    reason: str  # why nothing is shown ("" when the aggregate is there)
+
+
+def team_checkins(store: Store, lead: User | str, days: int = 7, policy: WellbeingPolicy | None = None) -> TeamCheckins:
+    """Check-ins of the last *days* days, pooled; only over at least five different people."""
+    auth.require(store, lead, "lead", to="see the team's check-ins")
+    policy = policy or load_policy(store)
+    if days < 1:
+        raise WellbeingError("days must be at least 1")
+    today = store.clock.now()
+    last = day_of(today)
+    first = day_of(today - _dt.timedelta(days=days - 1))
+    answers = ws.checkin_scores(store, first, last)
+    people = len({who for who, _ in answers})
+    needed = max(MIN_CHECKIN_PEOPLE, policy.checkin_min_people)
+    if people < needed:
+        return TeamCheckins(None, f"only {people} {'person has' if people == 1 else 'people have'} checked in since "
+                                  f"{first}; at least {needed} are needed so that no one's answers can be singled out")
+    scores = [score for _, score in answers]
+    counts = Counter(scores)
+    return TeamCheckins(
+        CheckinAggregate(first, last, people, len(scores), round(sum(scores) / len(scores), 2),
+                         {s: counts.get(s, 0) for s in range(1, 6)}),
+        "",
+    )

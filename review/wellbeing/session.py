@@ -1,0 +1,321 @@
+"""One person's wellbeing session: books time from the clock, feeds the coach, keeps the budget, and records every step.
+
+The session is the wellbeing desk: the Qt controller (``ui.wellbeing``)
+calls it on every tick, input and item boundary and shows the
+:class:`Notice` records it returns. It resumes its counters from today's
+ledger (``resume``), keeps the day's severe-time budget and the run of
+severe items (K in a row → ``"prefer_mild"``), detects idleness, books each
+item's exposure row when the item leaves (:meth:`WellbeingSession.item_left`),
+and writes every prompt, snooze, break, enforcement, warning and pause to
+``wellbeing_events`` and the hash-chained ``events`` log.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import uuid
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from review.clock import Clock
+from review.store import Store, User
+from review.store import wellbeing as ws
+from review.wellbeing.budget import (
+    LEVEL_RANK,
+    SEVERE,
+    BudgetLevel,
+    ServingRule,
+    budget_level_for,
+    budget_notice,
+    trailing_severe,
+)
+from review.wellbeing.checkins import record_checkin
+from review.wellbeing.coach import BreakCoach, Change, Stage
+from review.wellbeing.durations import MINUTE_MS, day_of, elapsed_ms, format_duration
+from review.wellbeing.exposure import ExposureRecord
+from review.wellbeing.meter import MeterState
+from review.wellbeing.policy import WellbeingPolicy, load_policy
+from review.wellbeing.resume import resume
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the person should be shown; ``ui.wellbeing`` maps each kind to a signal.
+
+    kinds: ``banner`` (text), ``dialog`` (text, snoozes_left), ``enforce_break``
+    (seconds, cooldown; every break start, chosen or enforced), ``break_over``,
+    ``clear_prompt`` (a natural break made a shown prompt moot), ``idle_pause``.
+    """
+
+    kind: str
+    text: str = ""
+    snoozes_left: int = 0
+    seconds: int = 0
+    cooldown: bool = False
+
+
+class WellbeingSession:
+    """One person's wellbeing state over a working session (see the module docstring).
+
+    Call :meth:`update` often (every second); call :meth:`item_shown` /
+    :meth:`item_left` around each item and :meth:`activity` on input.
+    Each returns the notices to show, in order.
+    """
+
+    LIFT_REFRESH_S = 30
+
+    def __init__(self, store: Store, user: User, policy: WellbeingPolicy | None = None, *, clock: Clock | None = None):
+        self.store, self.user = store, user
+        self.session_id = uuid.uuid4().hex  # ties this sign-in's exposure rows together
+        self.clock = clock or store.clock
+        self.policy = policy or load_policy(store)
+        now = self.clock.now()
+        self._mark = now
+        self.day = day_of(now)
+        resumed = resume(store, user, self.policy, now)
+        self.coach = BreakCoach(self.policy, since_break_ms=resumed.since_break_ms, severe_ms=resumed.severe_ms,
+                                severe_items=resumed.severe_items)
+        self.recent: deque[str | None] = deque(resumed.recent[-50:], maxlen=50)
+        self._severe_today = resumed.severe_today_ms
+        self._revealed_today = resumed.revealed_today_ms
+        self._lifted = ws.lifted_ms(store, user.id, self.day)
+        self._lifts_checked = now
+        self._noted: BudgetLevel = self._noted_level_from_ledger()
+        self.item_severity: str | None = None
+        self.item_open = False
+        self._item_day = self.day
+        self._item_live_ms = 0
+        self.window_active = True
+        self.paused = False
+        self.last_activity = now
+
+    # ------------------------------------------------------------ queries
+    @property
+    def stage(self) -> Stage:
+        return self.coach.stage
+
+    @property
+    def on_break(self) -> bool:
+        return self.coach.on_break
+
+    def may_claim(self) -> bool:
+        """False while a break runs or is committed to start at the next item boundary."""
+        return not self.coach.on_break and not self._committed()
+
+    def _committed(self) -> bool:
+        return self.coach.stage in ("dialog", "last_call") and self.coach.snoozes_left == 0
+
+    def break_remaining_s(self) -> int:
+        return math.ceil(self.coach.break_left_ms / 1000) if self.coach.on_break else 0
+
+    def severe_today_ms(self) -> int:
+        live_severe = self.item_open and self.item_severity == SEVERE and self._item_day == self.day
+        live = self._item_live_ms if live_severe else 0
+        return self._severe_today + live
+
+    def budget_ms(self) -> int:
+        return self.policy.budget_ms + self._lifted
+
+    def budget_level(self) -> BudgetLevel:
+        return budget_level_for(self.severe_today_ms(), self.budget_ms(), self.policy.budget_warning_pct)
+
+    @property
+    def serving_rule(self) -> ServingRule:
+        if self.budget_level() == "reached":
+            return "never"
+        if trailing_severe(self.recent) >= self.policy.severe_in_a_row:
+            return "prefer_mild"
+        return "allow"
+
+    def meter(self) -> MeterState:
+        return MeterState(
+            revealed_ms=self._revealed_today, severe_ms=self.severe_today_ms(), severe_budget_ms=self.budget_ms(),
+            since_break_ms=self.coach.since_break_ms, break_due=self.coach.prompting,
+            warning_pct=self.policy.budget_warning_pct, on_break=self.coach.on_break,
+        )
+
+    # ------------------------------------------------------------- inputs
+    def update(self) -> list[Notice]:
+        """Book the time since the last call and apply whatever is due."""
+        now = self.clock.now()
+        notices = self._book(now)
+        self._roll_day(now)
+        if (now - self._lifts_checked).total_seconds() >= self.LIFT_REFRESH_S:
+            self.refresh_lifts()
+        if self._committed() and not self.item_open:  # no item in hand: this is the boundary
+            notices += self._apply(self.coach.item_boundary())
+        notices += self._check_idle(now)
+        notices += self._check_budget()
+        return notices
+
+    def item_shown(self, severity: str | None) -> list[Notice]:
+        notices = self._book(self.clock.now())
+        self.item_open, self.item_severity = True, severity
+        self._item_day, self._item_live_ms = self.day, 0
+        self.last_activity, self.paused = self.clock.now(), False
+        return notices
+
+    def item_left(self, record: ExposureRecord | None) -> list[Notice]:
+        """The item left the screen: book its exposure row, then feed the coach.
+
+        *record* is the tracker's (exact figures; None when no item was
+        measured, and then the coach's own count stands). The row is written
+        first because a restart's :func:`resume` rebuilds the counters from
+        the same ledger, and an enforced break may start at this boundary:
+        the item must be booked before it.
+        """
+        if record is not None:
+            ws.add_exposure(self.store, self.user, self.session_id, record)
+        notices = self._book(self.clock.now())
+        severity = record.severity if record is not None else self.item_severity
+        severe = severity == SEVERE
+        live = self._item_live_ms if self.item_open else 0
+        if record is not None:
+            exact = record.blurred_ms + record.revealed_ms + record.region_ms
+            notices += self._apply(self.coach.adjust(exact - live, severe=severe))
+            if record.started_at[:10] == self.day:
+                self._revealed_today += record.revealed_ms + record.region_ms
+                if severe:
+                    self._severe_today += exact
+        elif severe and self._item_day == self.day:
+            self._severe_today += live
+        if record is not None or self.item_open:
+            self.coach.note_item(severe)
+            self.recent.append(severity)
+        self.item_open, self.item_severity, self._item_live_ms = False, None, 0
+        notices += self._apply(self.coach.item_boundary())
+        notices += self._check_budget()
+        return notices
+
+    def activity(self) -> list[Notice]:
+        """Any input. Cheap: called on every key press and mouse move."""
+        now = self.clock.now()
+        notices = self._book(now) if self.paused else []
+        self.last_activity, self.paused = now, False
+        return notices
+
+    def set_window_active(self, active: bool) -> list[Notice]:
+        notices = self._book(self.clock.now())
+        self.window_active = active
+        return notices
+
+    def take_break(self) -> list[Notice]:
+        notices = self._book(self.clock.now())
+        return notices + self._apply([c for c in [self.coach.take_break()] if c])
+
+    def snooze(self) -> tuple[bool, list[Notice]]:
+        """(accepted, notices); refused when no dialog is showing or no snoozes are left."""
+        notices = self._book(self.clock.now())
+        change = self.coach.snooze()
+        return change is not None, notices + (self._apply([change]) if change else [])
+
+    def acknowledge(self) -> None:
+        self.coach.acknowledge()
+
+    def check_in(self, score: int) -> None:
+        record_checkin(self.store, self.user, score)
+
+    def refresh_lifts(self) -> None:
+        """Re-read a lead's lifts (another process may have written one).
+
+        A new lift restarts the warnings: against the larger budget the
+        person may be at the warning share again, and is told so.
+        """
+        self._lifts_checked = self.clock.now()
+        lifted = ws.lifted_ms(self.store, self.user.id, self.day)
+        if lifted != self._lifted:
+            self._lifted = lifted
+            self._noted = "ok"
+
+    # ----------------------------------------------------------- internals
+    def _book(self, now: _dt.datetime) -> list[Notice]:
+        elapsed = elapsed_ms(self._mark, now)
+        self._mark = max(self._mark, now)
+        if not elapsed:
+            return []
+        reviewing = self.item_open and self.window_active and not self.paused
+        if reviewing:
+            self._item_live_ms += elapsed
+        return self._apply(self.coach.elapse(elapsed, reviewing=reviewing, severe=self.item_severity == SEVERE))
+
+    def _roll_day(self, now: _dt.datetime) -> None:
+        day = day_of(now)
+        if day == self.day:
+            return
+        self.day = day
+        sums = ws.exposure_sums(self.store, day, self.user.id).get(self.user.id)
+        self._severe_today = sums.severe_ms if sums else 0
+        self._revealed_today = (sums.revealed_ms + sums.region_ms) if sums else 0
+        self._lifted = ws.lifted_ms(self.store, self.user.id, day)
+        self._noted = "ok"
+
+    def _check_idle(self, now: _dt.datetime) -> list[Notice]:
+        if not self.item_open or self.paused or self.coach.on_break:
+            return []
+        if elapsed_ms(self.last_activity, now) < self.policy.idle_ms:
+            return []
+        self.paused = True
+        ws.add_event(self.store, self.user, "idle_paused", {"idle_ms": elapsed_ms(self.last_activity, now)})
+        return [Notice("idle_pause", f"Paused after {format_duration(self.policy.idle_ms)} without input. "
+                                     "The item went back to its queue; press Enter to continue.")]
+
+    def _check_budget(self) -> list[Notice]:
+        level = self.budget_level()
+        notices: list[Notice] = []
+        used, budget = self.severe_today_ms(), self.budget_ms()
+        steps: tuple[BudgetLevel, ...] = ("warning", "reached")
+        for step in steps:
+            if LEVEL_RANK[level] >= LEVEL_RANK[step] > LEVEL_RANK[self._noted]:
+                ws.add_event(self.store, self.user, f"budget_{step}", {"used_ms": used, "budget_ms": budget})
+                notices.append(Notice("banner", budget_notice(step, used, budget, self.policy)))
+        if LEVEL_RANK[level] > LEVEL_RANK[self._noted]:
+            self._noted = level
+        return notices
+
+    def _noted_level_from_ledger(self) -> BudgetLevel:
+        """The last budget level the person was told of today (a restart does not repeat a warning)."""
+        level_of: dict[str, BudgetLevel] = {"budget_warning": "warning", "budget_reached": "reached",
+                                            "budget_lifted": "ok"}
+        noted: BudgetLevel = "ok"
+        for event in ws.events(self.store, day=self.day, user_id=self.user.id, kinds=list(level_of)):
+            noted = level_of[event.kind]
+        return noted
+
+    def _apply(self, changes: Sequence[Change]) -> list[Notice]:
+        """Record each change (ledger + event log) and say what to show."""
+        notices = []
+        for change in changes:
+            ws.add_event(self.store, self.user, change.kind, change.details)
+            notice = self._notice(change)
+            if change.kind == "break_taken":
+                self.recent.clear()  # after a break, a run of severe items starts again
+            if notice is not None:
+                notices.append(notice)
+        return notices
+
+    def _notice(self, change: Change) -> Notice | None:
+        p, d = self.policy, change.details
+        if change.kind == "prompted_banner":
+            return Notice("banner", f"{format_duration(d['review_ms'])} of review since your last break. "
+                                    f"Take a {p.micro_break_min:g}-minute break when you reach a good point.")
+        if change.kind == "prompted_dialog":
+            left = int(d["snoozes_left"])
+            if d["reason"] == SEVERE:
+                text = (f"You have had {format_duration(d['severe_ms'])} of severe content since your last long break. "
+                        f"A {p.severe_break_min:g}-minute break is due.")
+            else:
+                text = (f"Time for a {p.micro_break_min:g}-minute break: {format_duration(d['review_ms'])} of review "
+                        "since the last one. Stand up, look at something far away, stretch.")
+            if left == 0:
+                grace = f" (in {format_duration(p.grace_ms)} at the latest)" if p.grace_ms >= MINUTE_MS else ""
+                text += f" It starts when you finish this item{grace}."
+            return Notice("dialog", text, snoozes_left=left)
+        if change.kind in ("break_started", "break_enforced"):
+            return Notice("enforce_break", seconds=round(self.coach.break_ms / 1000), cooldown=bool(d["cooldown"]))
+        if change.kind == "break_taken":
+            if d.get("natural"):
+                return Notice("clear_prompt") if d.get("prompted") else None
+            return Notice("break_over", "Break over. Welcome back.")
+        return None

@@ -1,0 +1,498 @@
+"""VideoView: the widget that shows one video or animation as a storyboard, a large frame, or muted playback.
+
+The package docstring (:mod:`ui.item.video`) tells what a reviewer sees,
+which thread does what, and the keys. This module turns keys, clicks and
+worker answers into what is on screen; reading frames is
+:mod:`ui.item.video.frames`' job and the playback thread
+:mod:`ui.item.video.playback`'s.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QImage, QKeyEvent
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+
+from ui.item.loader import RunInBackground
+from ui.item.video.frames import (
+    Board,
+    Shot,
+    ViewSource,
+    ViewState,
+    load_board,
+    load_still,
+    rerender,
+    view_values,
+)
+from ui.item.video.keys import SKIP_SECONDS, key_action
+from ui.item.video.parts import Canvas, ControlBar, StoryboardGrid, large_box
+from ui.item.video.playback import SPEEDS, PlaybackClock, Player
+
+log = logging.getLogger(__name__)
+
+__all__ = ["VideoView"]
+
+STORYBOARD_COUNT = 9
+
+_EMPTY, _LOADING, _ERROR, _GRID, _FRAME = "empty", "loading", "error", "grid", "frame"
+
+
+class VideoView(QWidget):
+    """Storyboard, large frame and on-request muted playback of one video or animation.
+
+    ``run`` runs the storyboard and still frames off the GUI thread
+    (``run(fn, *args, on_done=, on_error=)``: the page's
+    ``TaskRunner.submit`` or ``Operations.run``; the view never makes a pool
+    of its own).  ``view`` is a :class:`ViewState` or a callable returning
+    the page's current one; it is read on the GUI thread whenever something
+    is rendered.  Call :meth:`refresh_view` after the page changes it.
+    """
+
+    playing_changed = Signal(bool)
+    """True when playback starts, False when it stops for any reason (ledger: video play time)."""
+    error = Signal(str)
+    """The file cannot be shown; the reason, as also shown in the placeholder."""
+    storyboard_ready = Signal(int)
+    """The blurred grid is on screen, with this many keyframes."""
+    frame_shown = Signal(float)
+    """A new large frame (still or playing) is on screen; its time in seconds."""
+    position_changed = Signal(float)
+
+    def __init__(self, run: RunInBackground, view: ViewSource | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._run = run
+        self._view: ViewSource = view if view is not None else ViewState()
+        self.setObjectName("videoView")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+        self._mode = _EMPTY
+        self._path: str | None = None
+        self._token = 0  # bumps on show/clear: stale worker results are dropped
+        self._still_token = 0
+        self._view_token = 0
+        self._duration = 0.0
+        self._fps = 0.0
+        self._position = 0.0
+        self._large: Shot | None = None  # the frame on the canvas, both renderings
+        self._revealed = False
+
+        self._playing = False
+        self._clock = PlaybackClock()
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._tick)
+        self._player = Player(self.is_playing, self)
+        self._player.frame.connect(self._on_decoded)
+        self._player.ended.connect(self._finish)
+        self._player.failed.connect(self._on_decoder_failed)
+        # Join the playback thread even if the widget is deleted without clear().
+        self.destroyed.connect(self._player.playback.shutdown)
+
+        self._build()
+        self._show_mode(_EMPTY)
+
+    # ----------------------------------------------------------------- layout
+    def _build(self) -> None:
+        self._message = QLabel()
+        self._message.setObjectName("emptyState")
+        self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._message.setWordWrap(True)
+        self._message.setTextFormat(Qt.TextFormat.PlainText)
+
+        self._grid = StoryboardGrid()
+        self._grid.clicked.connect(self._on_thumb_clicked)
+        self._grid.activated.connect(self._on_thumb_activated)
+
+        self._canvas = Canvas()
+
+        self._stack = QStackedWidget()
+        self._stack.setObjectName("videoStack")
+        for page in (self._message, self._grid, self._canvas):
+            self._stack.addWidget(page)
+
+        self._controls = ControlBar()
+        self._controls.grid_button.clicked.connect(self.back_to_grid)
+        self._controls.play_button.clicked.connect(self.toggle_play)
+        self._controls.back_button.clicked.connect(lambda: self.skip(-SKIP_SECONDS))
+        self._controls.forward_button.clicked.connect(lambda: self.skip(SKIP_SECONDS))
+        self._controls.speed_button.clicked.connect(self._cycle_speed)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._stack, 1)
+        layout.addWidget(self._controls)
+
+    def _show_mode(self, mode: str) -> None:
+        self._mode = mode
+        page = {_EMPTY: self._message, _LOADING: self._message, _ERROR: self._message,
+                _GRID: self._grid, _FRAME: self._canvas}[mode]
+        self._stack.setCurrentWidget(page)
+        self._controls.setVisible(mode in (_GRID, _FRAME))
+        self._update_controls()
+
+    def _update_controls(self) -> None:
+        self._controls.show_state(
+            playable=self._mode in (_GRID, _FRAME) and self._duration > 0, in_frame=self._mode == _FRAME,
+            playing=self._playing, speed=self.speed(), position=self._position, duration=self._duration,
+        )
+
+    # ---------------------------------------------------------------- queries
+    def mode(self) -> str:
+        """``"empty"``, ``"loading"``, ``"error"``, ``"grid"`` or ``"frame"``."""
+        return self._mode
+
+    def path(self) -> str | None:
+        return self._path
+
+    def is_playing(self) -> bool:
+        return self._playing
+
+    def duration(self) -> float:
+        return self._duration
+
+    def position(self) -> float:
+        """Seconds: the playing clock while playing, else the frame on screen (or asked for)."""
+        return self._clock.position(self._duration) if self._playing else self._position
+
+    def speed(self) -> float:
+        return self._clock.speed
+
+    def frame_interval_ms(self) -> int:
+        """The playback tick: one frame period at the current speed."""
+        return self._clock.interval_ms(self._fps)
+
+    def selected_index(self) -> int:
+        return self._grid.selected
+
+    def thumbnail_count(self) -> int:
+        return len(self._grid.thumbs)
+
+    def thumbnail_images(self) -> list[QImage]:
+        """What the grid paints (always blurred)."""
+        return [thumb.image() for thumb in self._grid.thumbs]
+
+    def thumbnail_times(self) -> list[str]:
+        return [thumb.time_text for thumb in self._grid.thumbs]
+
+    def displayed_image(self) -> QImage | None:
+        """What the large view paints now (None outside the large view)."""
+        return self._canvas.image() if self._mode == _FRAME else None
+
+    def is_revealing(self) -> bool:
+        """True while an unblurred frame is actually on screen (for the exposure ledger)."""
+        return (
+            self._mode == _FRAME
+            and self._revealed
+            and self._large is not None
+            and self._canvas.image() is self._large.revealed
+        )
+
+    def message(self) -> str:
+        return self._message.text()
+
+    def note(self) -> str:
+        return self._controls.note.text()
+
+    # --------------------------------------------------------------- loading
+    def show_video(self, path: str | os.PathLike, count: int = STORYBOARD_COUNT) -> None:
+        """Start preparing ``path``'s storyboard; never starts playback."""
+        self.clear()
+        self._path = os.fspath(path)
+        self._message.setText("Preparing storyboard…")
+        self._show_mode(_LOADING)
+        self._run(
+            load_board, self._token, self._path, count, view_values(self._view),
+            on_done=self._on_board, on_error=self._on_task_error, owner=self,
+        )
+
+    def _on_board(self, board: Board) -> None:
+        if board.token != self._token:
+            return
+        if board.error is not None:
+            self._show_error(board.error)
+            return
+        self._duration = board.duration_s
+        self._fps = board.fps
+        self._position = 0.0
+        self._grid.fill(board.shots)
+        self._show_mode(_GRID)
+        self.storyboard_ready.emit(len(self._grid.thumbs))
+
+    def _on_task_error(self, exc: BaseException) -> None:
+        # The worker functions catch their own errors; this is a programming error.
+        log.error("video view task failed", exc_info=(type(exc), exc, exc.__traceback__))
+
+    def _show_error(self, reason: str) -> None:
+        self._message.setText(
+            f"This video cannot be shown: {reason}\n\nYou can still decide or escalate this item."
+        )
+        self._show_mode(_ERROR)
+        self.error.emit(reason)
+
+    def clear(self) -> None:
+        """Stop playback, join the playback thread, drop every frame; show nothing."""
+        self._stop_playing()
+        self._player.stop()
+        self._token += 1
+        self._still_token += 1
+        self._view_token += 1
+        self._grid.clear()
+        self._large = None
+        self._canvas.set_image(None)
+        self._path = None
+        self._duration = self._fps = self._position = 0.0
+        self._clock.speed_index = 0
+        self._revealed = False  # a new item never starts revealed
+        self._controls.note.clear()
+        self._message.clear()
+        self._show_mode(_EMPTY)
+
+    # ------------------------------------------------------------ grid & frame
+    def select(self, index: int) -> None:
+        self._grid.select(index)
+
+    def _on_thumb_clicked(self, index: int) -> None:
+        self.select(index)
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+
+    def _on_thumb_activated(self, index: int) -> None:
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        self.open_frame(index)
+
+    def open_frame(self, index: int | None = None) -> None:
+        """Show keyframe ``index`` (default: the selected one) large, blurred."""
+        if not self._grid.shots:
+            return
+        self.select(self._grid.selected if index is None else index)
+        shot = self._grid.selected_shot()
+        self._enter_frame(shot.time_s, placeholder=shot.veiled)
+
+    def _enter_frame(self, time_s: float, placeholder: QImage | None = None, *, still: bool = True) -> None:
+        if self._mode != _FRAME or placeholder is not None:
+            # Until the large frame arrives, the (blurred) thumbnail stands in.
+            self._large = None
+            self._canvas.set_image(placeholder)
+        self._show_mode(_FRAME)
+        self._set_position(time_s)
+        if still:
+            self._request_still(time_s)
+
+    def back_to_grid(self) -> None:
+        """Pause and return to the storyboard; the large frame is dropped from memory."""
+        if self._mode != _FRAME:
+            return
+        self.pause()
+        self._still_token += 1
+        self._large = None
+        self._canvas.set_image(None)
+        if self._grid.shots:
+            self.select(self._grid.nearest(self._position))
+        self._show_mode(_GRID)
+
+    def _large_box(self) -> tuple[int, int]:
+        """The large frame's size in device pixels: the view's, within sane bounds."""
+        return large_box(self._stack.width(), self._stack.height(), self.devicePixelRatioF())
+
+    def _request_still(self, time_s: float) -> None:
+        self._still_token += 1
+        self._run(
+            load_still, self._still_token, self._path, time_s, self._large_box(), view_values(self._view),
+            on_done=self._on_still, on_error=self._on_task_error, owner=self,
+        )
+
+    def _on_still(self, result) -> None:
+        token, shot, reason = result
+        if token != self._still_token or self._mode != _FRAME or self._playing:
+            return
+        if shot is None:
+            self._controls.note.setText(f"This frame cannot be shown: {reason}")
+            return
+        self._controls.note.clear()
+        self._show_shot(shot)
+
+    def _show_shot(self, shot: Shot) -> None:
+        self._large = shot
+        self._paint_large()
+        self.frame_shown.emit(shot.time_s)
+
+    def _paint_large(self) -> None:
+        shot = self._large
+        if shot is None:
+            return
+        show_revealed = self._revealed and shot.revealed is not None
+        self._canvas.set_image(shot.revealed if show_revealed else shot.veiled)
+
+    # ---------------------------------------------------------------- reveal
+    def set_revealed(self, revealed: bool) -> None:
+        """While True, the large / playing frame is shown unblurred; False re-veils at once."""
+        self._revealed = bool(revealed)
+        if self._mode == _FRAME:
+            self._paint_large()
+
+    def revealed(self) -> bool:
+        return self._revealed
+
+    def set_view(self, view: ViewSource) -> None:
+        self._view = view
+        self.refresh_view()
+
+    def refresh_view(self) -> None:
+        """Re-veil the thumbnails and the large frame with the view's current values (in a worker)."""
+        if not self._grid.shots:
+            return
+        self._view_token += 1
+        large = self._large if not self._playing else None
+        if large is None and self._mode == _FRAME and not self._playing:
+            self._request_still(self._position)  # the one on its way has the old view
+        self._run(
+            rerender, self._view_token, self._grid.shots, large, view_values(self._view),
+            on_done=self._on_rerendered, on_error=self._on_task_error, owner=self,
+        )
+
+    def _on_rerendered(self, result) -> None:
+        token, thumbs, large = result
+        if token != self._view_token or not self._grid.thumbs:
+            return
+        self._grid.set_images(thumbs)
+        current = self._large
+        if large is not None and current is not None and not self._playing and self._mode == _FRAME \
+                and large.time_s == current.time_s:
+            self._large = large
+            self._paint_large()
+
+    # -------------------------------------------------------------- playback
+    def play(self) -> None:
+        """Start muted playback (from the selected keyframe in the grid). Only ever on request."""
+        if self._playing or self._mode not in (_GRID, _FRAME) or self._duration <= 0 or not self._path:
+            return
+        if self._mode == _GRID:
+            shot = self._grid.selected_shot()
+            self._enter_frame(shot.time_s, placeholder=shot.veiled, still=False)
+        start = self._position if self._position < self._duration - 1e-3 else 0.0
+        self._still_token += 1  # a still on its way would only flicker
+        self._player.start(self._path, self._large_box())
+        self._set_position(start)
+        self._clock.start_at(start)
+        self._playing = True
+        self._player.restart_requests()
+        self._controls.note.clear()
+        self._timer.start(self.frame_interval_ms())
+        self._update_controls()
+        self.playing_changed.emit(True)
+        self._tick()
+
+    def pause(self) -> None:
+        """Stop at the frame on screen; the decoder stays open for a quick resume."""
+        if not self._playing:
+            return
+        self._stop_playing()
+        if self._large is not None:
+            self._set_position(self._large.time_s)
+
+    def toggle_play(self) -> None:
+        if self._playing:
+            self.pause()
+        else:
+            self.play()
+
+    def set_speed(self, speed: float) -> None:
+        index = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - speed))
+        self._clock.change_speed(index, self._duration, running=self._playing)
+        if self._playing:
+            self._timer.setInterval(self.frame_interval_ms())
+        self._update_controls()
+
+    def faster(self) -> None:
+        self.set_speed(SPEEDS[min(len(SPEEDS) - 1, self._clock.speed_index + 1)])
+
+    def slower(self) -> None:
+        self.set_speed(SPEEDS[max(0, self._clock.speed_index - 1)])
+
+    def _cycle_speed(self) -> None:
+        self.set_speed(SPEEDS[(self._clock.speed_index + 1) % len(SPEEDS)])
+
+    def skip(self, seconds: float) -> None:
+        """Move by ``seconds``, clamped to [0, duration]; opens the large view if needed."""
+        if self._mode not in (_GRID, _FRAME) or self._duration <= 0:
+            return
+        # In the grid, the selected keyframe is where the reviewer is.
+        base = self._grid.selected_shot().time_s if self._mode == _GRID and self._grid.shots else self.position()
+        target = max(0.0, min(self._duration, base + seconds))
+        if self._playing:
+            self._clock.start_at(target)
+            self._player.restart_requests()
+            self._set_position(target)
+            self._tick()
+        elif self._mode == _GRID:
+            self._enter_frame(target, placeholder=self._grid.shots[self._grid.nearest(target)].veiled)
+        else:
+            self._enter_frame(target)
+
+    def _set_position(self, seconds: float) -> None:
+        self._position = seconds
+        self._update_controls()
+        self.position_changed.emit(seconds)
+
+    def _tick(self) -> None:
+        if not self._playing:
+            return
+        now = self._clock.position(self._duration)
+        if now >= self._duration:
+            self._finish()
+            return
+        self._player.ask(now, view_values(self._view))
+
+    def _on_decoded(self, shot: Shot | None) -> None:
+        if shot is None or self._mode != _FRAME:
+            return
+        self._show_shot(shot)
+        self._position = shot.time_s
+        self._update_controls()
+        self.position_changed.emit(shot.time_s)
+
+    def _on_decoder_failed(self, reason: str) -> None:
+        self.pause()
+        self._player.stop()
+        self._controls.note.setText(f"Playback stopped: {reason}")
+
+    def _finish(self) -> None:
+        """Reached the end: stop, position at the end; P plays again from the start."""
+        self._stop_playing()
+        self._set_position(self._duration)
+
+    def _stop_playing(self) -> None:
+        self._timer.stop()
+        if self._playing:
+            self._playing = False
+            self._update_controls()
+            self.playing_changed.emit(False)
+
+    # ------------------------------------------------------------------- keys
+    def event(self, event: QEvent) -> bool:
+        # Our keys win over page-wide shortcuts while we have focus.
+        if event.type() == QEvent.Type.ShortcutOverride and key_action(self, event) is not None:
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        action = key_action(self, event)
+        if action is None:
+            event.ignore()  # Space (reveal), number keys, letters: the page's
+            return
+        action()
+        event.accept()
+
+    def hideEvent(self, event) -> None:
+        # Nobody watches a hidden (or minimised) video: stop it, and the ledger with it. Nobody
+        # holds a key over it either: shown again, it is veiled until the reveal key is pressed anew.
+        self.pause()
+        self.set_revealed(False)
+        super().hideEvent(event)
+
+    def sizeHint(self) -> QSize:
+        return QSize(640, 420)

@@ -1,0 +1,322 @@
+"""The dashboard's tables: every figure in words and numbers, and the words the charts share.
+
+The Dashboard page (:mod:`ui.pages.dashboard`) shows two tables, queues and
+people; each column is one :class:`Column` (title, tooltip, the text of a
+cell, its sort key, its colour), so a figure is described once. The word
+helpers (handle time "8.4 s", accuracy "93% (n=40)", severe time against
+the budget) are also used by the charts' captions.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+
+from audit.metrics import Proportion
+from review import dashboard
+from review.clock import parse
+from review.dashboard import HandleTime, PersonFigures, QueueFigures
+from review.wellbeing.durations import format_duration
+from ui import theme
+from ui.pages.queues import human_age, sla_text
+
+__all__ = [
+    "PERSON_COLUMNS", "QUEUE_COLUMNS", "Column", "FigureTableModel", "PersonRow", "QueueRow", "figure_table",
+    "hour_labels", "severe_ms",
+]
+
+
+# ------------------------------------------------------------------ words
+def seconds_text(ms: float | None) -> str:
+    """A handle time: "8.4 s", "42 s", "1 min 05 s"; "—" when unknown."""
+    if ms is None:
+        return "—"
+    seconds = ms / 1000
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+def handle_text(handle: HandleTime) -> str:
+    return "—" if not handle.n else f"{seconds_text(handle.median_ms)} · {seconds_text(handle.p90_ms)}"
+
+
+def handle_tip(handle: HandleTime) -> str:
+    if not handle.n:
+        return f"No decisions with a measured handle time in the last {dashboard.WEEK_DAYS} days"
+    return (f"Median {seconds_text(handle.median_ms)}, 90th percentile {seconds_text(handle.p90_ms)}; "
+            f"n = {handle.n:,} decisions in the last {dashboard.WEEK_DAYS} days")
+
+
+def accuracy_text(p: Proportion | None) -> str:
+    """"93% (n=40)" (the tooltip has the interval); "no audits" when nothing was audited."""
+    if p is None or not p.n:
+        return "no audits"
+    return f"{p.value * 100:.0f}% (n={p.n:,})"
+
+
+def accuracy_tip(p: Proportion | None, since: str) -> str:
+    day = parse(since).astimezone().strftime("%Y-%m-%d")
+    if p is None or not p.n:
+        return f"No audited decisions since {day}"
+    low, high = p.ci95
+    return (f"{p.k:,} of {p.n:,} audited decisions correct (final verdicts, after disputes) since {day}; "
+            f"Wilson 95 % interval {low * 100:.1f}–{high * 100:.1f}%")
+
+
+def short_duration(ms: int) -> str:
+    """Exposure: seconds under a minute (a reveal is often short), else the meter's wording."""
+    return f"{ms // 1000} s" if ms < 60_000 else format_duration(ms)
+
+
+def severe_ms(person: PersonFigures) -> int:
+    return person.exposure.severe_ms if person.exposure else 0
+
+
+def budget_text(person: PersonFigures) -> str:
+    """"1 h 10 of 4 h (29%)": severe time today against the day's budget."""
+    used, budget = severe_ms(person), person.severe_budget_ms
+    return f"{short_duration(used)} of {format_duration(budget)} ({used / budget * 100:.0f}%)"
+
+
+def hour_labels(hours: Sequence[str]) -> list[str]:
+    """Bucket starts as the lead's local clock hour ("09"); minutes too where the zone is not whole-hour."""
+    local = [parse(h).astimezone() for h in hours]
+    return [f"{t:%H}" if t.minute == 0 else f"{t:%H:%M}" for t in local]
+
+
+
+# ----------------------------------------------------------------- tables
+@dataclass(frozen=True)
+class Column:
+    title: str
+    tip: str
+    text: Callable[[Any], str]
+    sort: Callable[[Any], Any]
+    tooltip: Callable[[Any], str | None] = lambda row: None
+    color: Callable[[Any], str | None] = lambda row: None
+    left: bool = False
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    figures: QueueFigures
+    accuracy: Proportion | None
+    disputes: int
+    at: _dt.datetime
+    since: str
+
+    @property
+    def key(self) -> str:
+        return self.figures.queue.name
+
+    def oldest_s(self) -> float:
+        oldest = self.figures.health.oldest_received_at
+        return max(0.0, (self.at - parse(oldest)).total_seconds()) if oldest else 0.0
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    person: PersonFigures
+    accuracy: Proportion | None
+    since: str
+
+    @property
+    def key(self) -> str:
+        return self.person.user.name
+
+
+def _sla_color(row: QueueRow) -> str | None:
+    health = row.figures.health
+    return "breached" if health.breached else "at_risk" if health.at_risk else None
+
+
+def _accuracy_sort(p: Proportion | None) -> float:
+    return p.value if p is not None and p.n else -1.0
+
+
+QUEUE_COLUMNS = (
+    Column("Queue", "The queue's name (hover for its description)", lambda r: r.key, lambda r: r.key.casefold(),
+           tooltip=lambda r: f"{r.figures.queue.kind.capitalize()} queue. {r.figures.queue.description}".strip(),
+           left=True),
+    Column("Waiting", "Items nobody has decided yet", lambda r: f"{r.figures.health.waiting:,}",
+           lambda r: r.figures.health.waiting),
+    Column("Oldest", "How long the oldest waiting item has waited",
+           lambda r: human_age(r.oldest_s()) if r.figures.health.waiting else "—", QueueRow.oldest_s),
+    Column("SLA", "Breached: past due · At risk: due within the last quarter of the SLA",
+           lambda r: sla_text(r.figures.health), lambda r: (r.figures.health.breached, r.figures.health.at_risk),
+           color=_sla_color, left=True),
+    Column("24 h\nin · out", "Items received · decisions made (net of undo) in the last 24 hours; "
+           "an escalated item counts as received in its escalation queue",
+           lambda r: f"{sum(r.figures.received):,} · {sum(r.figures.decided):,}",
+           lambda r: sum(r.figures.received) - sum(r.figures.decided)),
+    Column("Handle time\nmedian · p90", f"Handle time over the last {dashboard.WEEK_DAYS} days",
+           lambda r: handle_text(r.figures.handle), lambda r: r.figures.handle.median_ms or -1.0,
+           tooltip=lambda r: handle_tip(r.figures.handle)),
+    Column("Accuracy", "Share of audited decisions judged correct, with n",
+           lambda r: accuracy_text(r.accuracy), lambda r: _accuracy_sort(r.accuracy),
+           tooltip=lambda r: accuracy_tip(r.accuracy, r.since)),
+    Column("Disputes", "Open disputes about audits of this queue's decisions, for a lead to resolve",
+           lambda r: f"{r.disputes:,}", lambda r: r.disputes),
+)
+
+
+def _seen(row: PersonRow, what: Callable[[Any], int]) -> int:
+    return what(row.person.exposure) if row.person.exposure else 0
+
+
+def _on_screen(e) -> int:
+    return e.blurred_ms + e.revealed_ms + e.region_ms
+
+
+def _revealed(e) -> int:
+    return e.revealed_ms + e.region_ms
+
+
+PERSON_COLUMNS = (
+    Column("Person", "Everyone who reviews, or decided in the last 7 days", lambda r: r.person.user.display_name,
+           lambda r: r.person.user.display_name.casefold(), tooltip=lambda r: ", ".join(r.person.user.roles),
+           left=True),
+    Column("Today", "Decisions today (UTC day), net of undo", lambda r: f"{r.person.decided_today:,}",
+           lambda r: r.person.decided_today),
+    Column("Last\n7 days", "Decisions in the last 7 days, net of undo", lambda r: f"{r.person.decided_week:,}",
+           lambda r: r.person.decided_week),
+    Column("Handle time\nmedian · p90", f"Handle time over the last {dashboard.WEEK_DAYS} days",
+           lambda r: handle_text(r.person.handle), lambda r: r.person.handle.median_ms or -1.0,
+           tooltip=lambda r: handle_tip(r.person.handle)),
+    Column("Accuracy", "Share of their audited decisions judged correct, with n",
+           lambda r: accuracy_text(r.accuracy), lambda r: _accuracy_sort(r.accuracy),
+           tooltip=lambda r: accuracy_tip(r.accuracy, r.since)),
+    Column("On screen\ntoday", "Time items were on their screen today, blurred or revealed",
+           lambda r: short_duration(_seen(r, _on_screen)), lambda r: _seen(r, _on_screen)),
+    Column("Revealed\ntoday", "Time they chose to unblur (whole item or a region) today",
+           lambda r: short_duration(_seen(r, _revealed)), lambda r: _seen(r, _revealed)),
+    Column("Severe time\nvs budget", "Time on severe items today against the daily budget (including any lift)",
+           lambda r: budget_text(r.person), lambda r: severe_ms(r.person) / r.person.severe_budget_ms, left=True),
+    Column("Breaks today\nprompted · taken", "Break prompts today, and breaks that ran their full length "
+           "(time away long enough counts too)", lambda r: _breaks_text(r.person.exposure),
+           lambda r: _breaks(r.person.exposure)[0]),
+    Column("Budget\nlifts", "Times a lead lifted this person's severe budget today (each with a recorded reason)",
+           lambda r: str(len(r.person.exposure.overrides)) if r.person.exposure else "0",
+           lambda r: len(r.person.exposure.overrides) if r.person.exposure else 0,
+           tooltip=lambda r: "; ".join(lift.reason for lift in r.person.exposure.overrides)
+           if r.person.exposure else ""),
+)
+
+
+def _breaks(exposure) -> tuple[int, int]:
+    if exposure is None:
+        return 0, 0
+    return exposure.breaks_prompted, exposure.breaks_taken + exposure.breaks_natural
+
+
+def _breaks_text(exposure) -> str:
+    prompted, taken = _breaks(exposure)
+    return f"{prompted} · {taken}"
+
+
+class FigureTableModel(QAbstractTableModel):
+    """Read-only rows under a fixed set of :class:`Column` definitions."""
+
+    SortRole = Qt.ItemDataRole.UserRole + 1
+    KeyRole = Qt.ItemDataRole.UserRole + 2
+
+    def __init__(self, columns: Sequence[Column], parent: QObject | None = None):
+        super().__init__(parent)
+        self.columns = tuple(columns)
+        self._rows: list[Any] = []
+
+    def set_rows(self, rows: Sequence[Any]) -> None:
+        """Same keys in the same order: updated in place (selection stays); otherwise a reset."""
+        rows = list(rows)
+        if [r.key for r in rows] == [r.key for r in self._rows]:
+            self._rows = rows
+            if rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(self.columns) - 1))
+            return
+        self.beginResetModel()
+        self._rows = rows
+        self.endResetModel()
+
+    def rows(self) -> list[Any]:
+        return list(self._rows)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
+            return None
+        column = self.columns[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.title
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return column.tip
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _alignment(column)
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
+            return None
+        row, column = self._rows[index.row()], self.columns[index.column()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return column.text(row)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return column.tooltip(row)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _alignment(column)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            name = column.color(row)
+            return theme.color(name) if name else None
+        if role == self.SortRole:
+            return column.sort(row)
+        if role == self.KeyRole:
+            return row.key
+        return None
+
+
+def _alignment(column: Column) -> Qt.AlignmentFlag:
+    side = Qt.AlignmentFlag.AlignLeft if column.left else Qt.AlignmentFlag.AlignRight
+    return side | Qt.AlignmentFlag.AlignVCenter
+
+
+def figure_table(model: FigureTableModel, name: str, accessible: str) -> QTableView:
+    proxy = QSortFilterProxyModel(model)
+    proxy.setSourceModel(model)
+    proxy.setSortRole(FigureTableModel.SortRole)
+    view = QTableView()
+    view.setObjectName(name)
+    view.setModel(proxy)
+    view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the loader's order until a click
+    view.setSortingEnabled(True)
+    # A click on a header sorts (again: reverses); no arrow, whose reserved room would squeeze the names out.
+    view.horizontalHeader().setSortIndicatorShown(False)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.setShowGrid(False)
+    view.setWordWrap(False)
+    view.setTabKeyNavigation(False)
+    view.verticalHeader().hide()
+    view.verticalHeader().setDefaultSectionSize(32)
+    header = view.horizontalHeader()
+    header.setHighlightSections(False)
+    # Every column as wide as its contents, names included; the spare width goes to the last column,
+    # and a window too narrow for all of them scrolls sideways rather than cutting names short.
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    view.setAccessibleName(accessible)
+    return view

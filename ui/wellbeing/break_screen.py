@@ -1,0 +1,179 @@
+"""The break screen: covers everything while a break counts down, with the cool-down puzzle and the private check-in."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from ui import theme
+from ui.wellbeing.cooldown import BlockGame, CooldownPuzzle
+
+
+class BreakScreen(QWidget):
+    """Covers everything in its host while a break runs; cannot be dismissed before the countdown ends.
+
+    Shows the time left (mm:ss), a short suggestion, the cool-down puzzle
+    after a run of severe items, and the optional one-tap check-in (1–5,
+    private). When the countdown ends, "Back to work" appears.
+    """
+
+    back_to_work = Signal()
+    checked_in = Signal(int)
+
+    # Window-level keys that still work on a break: quit and sign out are the person's right.
+    PASSTHROUGH = (QKeySequence("Ctrl+Q"), QKeySequence("Ctrl+Shift+L"))
+
+    def __init__(self, host: QWidget) -> None:
+        super().__init__(host)
+        self.setObjectName("breakScreen")
+        self.host = host
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setAutoFillBackground(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.finished = False
+        self.remaining = 0
+
+        self.title = QLabel("Break")
+        self.title.setObjectName("breakTitle")
+        self.title.setStyleSheet(f"font-size: 18pt; color: {theme.COLORS['text']};")
+        self.countdown = QLabel("00:00")
+        self.countdown.setObjectName("breakCountdown")
+        self.countdown.setStyleSheet(f"font-size: 30pt; font-weight: 300; color: {theme.COLORS['accent_text']};")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet(f"color: {theme.COLORS['muted']};")
+        for label in (self.title, self.countdown, self.message):
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        self.puzzle_caption = QLabel("If you like: a calm puzzle. ← → move, ↑ turns, ↓ drops.")
+        self.puzzle_caption.setStyleSheet(f"color: {theme.COLORS['muted']};")
+        self.puzzle_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.puzzle = CooldownPuzzle()
+
+        self.checkin_label = QLabel("How are you right now?  1 = rough · 5 = fine  (optional, only you see it)")
+        self.checkin_label.setStyleSheet(f"color: {theme.COLORS['muted']};")
+        self.checkin_buttons: list[QPushButton] = []
+        checkin_row = QHBoxLayout()
+        checkin_row.addStretch(1)
+        for score in range(1, 6):
+            button = QPushButton(str(score))
+            button.setMinimumWidth(44)
+            button.clicked.connect(lambda _=False, s=score: self._check_in(s))
+            self.checkin_buttons.append(button)
+            checkin_row.addWidget(button)
+        checkin_row.addStretch(1)
+        self.checkin_thanks = QLabel("")
+        self.checkin_thanks.setStyleSheet(f"color: {theme.COLORS['muted']};")
+        self.checkin_thanks.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        self.back_button = QPushButton("Back to work")
+        self.back_button.clicked.connect(self.dismiss)
+        self.back_button.hide()
+
+        column = QVBoxLayout()
+        column.addStretch(1)
+        column.addWidget(self.title)
+        column.addWidget(self.countdown)
+        column.addWidget(self.message)
+        column.addSpacing(12)
+        column.addWidget(self.puzzle_caption)
+        column.addWidget(self.puzzle, 0, Qt.AlignmentFlag.AlignHCenter)
+        column.addSpacing(12)
+        column.addWidget(self.checkin_label, 0, Qt.AlignmentFlag.AlignHCenter)
+        column.addLayout(checkin_row)
+        column.addWidget(self.checkin_thanks)
+        column.addSpacing(8)
+        column.addWidget(self.back_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        column.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.addStretch(1)
+        layout.addLayout(column, 3)
+        layout.addStretch(1)
+        host.installEventFilter(self)
+        self.hide()
+
+    # --------------------------------------------------------- lifecycle
+    def start(self, seconds: int, cooldown: bool) -> None:
+        """Cover the host and count down *seconds*; the puzzle only if *cooldown*."""
+        self.finished = False
+        self.back_button.hide()
+        self.title.setText("Break")
+        self.message.setText(
+            "Step away from the screen if you can: stand up, look at something far away, breathe out slowly."
+            if not cooldown else
+            "You have seen a run of severe items. Look away, breathe out slowly — "
+            "or, if you like, play a few calm blocks below."
+        )
+        self.puzzle_caption.setVisible(cooldown)
+        self.puzzle.setVisible(cooldown)
+        if cooldown:
+            self.puzzle.new_game(BlockGame())
+        for button in self.checkin_buttons:
+            button.setEnabled(True)
+        self.checkin_thanks.setText("")
+        self.set_remaining(seconds)
+        self.setGeometry(self.host.rect())
+        self.show()
+        self.raise_()
+        target = self.puzzle if cooldown else self
+        target.setFocus()
+        # The page may take focus back on its way out of the call that started the break
+        # (``_commit`` ends with ``setFocus()``): take it again once that call has returned.
+        QTimer.singleShot(0, self, lambda: self.isVisible() and not self.finished and target.setFocus())
+
+    def set_remaining(self, seconds: int) -> None:
+        self.remaining = max(0, int(seconds))
+        minutes, secs = divmod(self.remaining, 60)
+        self.countdown.setText(f"{minutes:02d}:{secs:02d}")
+
+    def finish(self) -> None:
+        """The countdown is over: offer the way back."""
+        self.finished = True
+        self.set_remaining(0)
+        self.title.setText("Break over")
+        self.back_button.show()
+        self.back_button.setFocus()
+
+    def dismiss(self) -> bool:
+        """Leave the screen; refused (False) while the countdown runs."""
+        if not self.finished:
+            return False
+        self.puzzle.gravity.stop()
+        self.hide()
+        self.back_to_work.emit()
+        return True
+
+    def _check_in(self, score: int) -> None:
+        for button in self.checkin_buttons:
+            button.setEnabled(False)
+        self.checkin_thanks.setText("Thank you. Only you can see your answers.")
+        self.checked_in.emit(score)
+
+    # ------------------------------------------------------------ events
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.host and event.type() == QEvent.Type.Resize and self.isVisible():
+            self.setGeometry(self.host.rect())
+        return False
+
+    def event(self, event: QEvent) -> bool:
+        # While the screen is up, no page shortcut fires (Enter would claim an item, Space reveal, …).
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            pressed = QKeySequence(event.keyCombination())
+            if not any(pressed.matches(k) == QKeySequence.SequenceMatch.ExactMatch for k in self.PASSTHROUGH):
+                event.accept()
+                return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.finished:
+            self.dismiss()
+        event.accept()  # Esc and everything else: nothing happens, and nothing reaches the page
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        event.accept()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), theme.color("window"))  # opaque: nothing of the page shows through
+        painter.end()

@@ -1,0 +1,188 @@
+"""The wellbeing controller: one person's ``WellbeingSession`` on a 1 s timer, its notices turned into signals."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+
+from review.clock import Clock
+from review.serving import Item
+from review.store import Store, User
+from review.wellbeing.exposure import ExposureRecord
+from review.wellbeing.meter import MeterState
+from review.wellbeing.policy import WellbeingPolicy, load_policy
+from review.wellbeing.session import Notice, WellbeingSession
+
+
+class _ActivityFilter(QObject):
+    KINDS = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel}
+
+    def __init__(self, controller: WellbeingController) -> None:
+        super().__init__(controller)
+        self.controller = controller
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in self.KINDS:
+            self.controller.activity()
+        return False
+
+
+class WellbeingController(QObject):
+    """The Qt face of :class:`review.wellbeing.session.WellbeingSession` for one person (see ``ui.wellbeing``)."""
+
+    banner = Signal(str)
+    dialog = Signal(str, int)
+    enforce_break = Signal(int, bool)
+    break_remaining = Signal(int)
+    break_over = Signal()
+    prompt_cleared = Signal()
+    idle_pause = Signal()
+    meter_changed = Signal(object)  # MeterState
+    serving_rule_changed = Signal(str)
+
+    def __init__(
+        self,
+        store: Store,
+        user: User,
+        clock: Clock | None = None,
+        policy: WellbeingPolicy | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store, self.user = store, user
+        self.clock = clock or store.clock
+        self.policy = policy or load_policy(store)
+        self.session = WellbeingSession(store, user, self.policy, clock=self.clock)
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self.tick)
+        self._filter: _ActivityFilter | None = None
+        self._watched: QObject | None = None
+        self._meter: MeterState | None = None
+        self._rule: str | None = None
+        self._remaining: int | None = None
+
+    # ------------------------------------------------------------ queries
+    @property
+    def serving_rule(self) -> str:
+        return self.session.serving_rule
+
+    @property
+    def meter(self) -> MeterState:
+        return self.session.meter()
+
+    @property
+    def stage(self) -> str:
+        return self.session.stage
+
+    @property
+    def on_break(self) -> bool:
+        return self.session.on_break
+
+    def may_claim(self) -> bool:
+        return self.session.may_claim()
+
+    # ------------------------------------------------------------- inputs
+    def tick(self) -> None:
+        """Call every second (or :meth:`start` the built-in timer)."""
+        self._emit(self.session.update())
+
+    def item_shown(self, item: Item | None) -> None:
+        """An item is on screen; None (a page's "no item") is ignored."""
+        if item is None:
+            return
+        self._emit(self.session.item_shown(item.severity))
+
+    def item_left(self, record: ExposureRecord | None) -> None:
+        """The item left the screen: book its exposure (*record*, None if none was measured) and show what follows.
+
+        Call it last when an item leaves: an enforced break may start inside it.
+        """
+        if record is None and not self.session.item_open:
+            return
+        self._emit(self.session.item_left(record))
+
+    def activity(self) -> None:
+        notices = self.session.activity()
+        if notices:
+            self._emit(notices)
+
+    def set_window_active(self, active: bool) -> None:
+        self._emit(self.session.set_window_active(active))
+
+    def take_break(self) -> None:
+        self._emit(self.session.take_break())
+
+    def snooze(self) -> bool:
+        """Snooze the dialog; False (refused) when none is showing or no snoozes are left."""
+        accepted, notices = self.session.snooze()
+        self._emit(notices)
+        return accepted
+
+    def acknowledge(self) -> None:
+        self.session.acknowledge()
+
+    def check_in(self, score: int) -> None:
+        self.session.check_in(score)
+
+    # ------------------------------------------------------------- timers
+    def start(self, interval_ms: int = 1000) -> None:
+        self._timer.setInterval(interval_ms)
+        self._timer.start()
+        self.tick()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def watch_input(self, target: QObject) -> None:
+        """Treat every key press, click, mouse move and wheel on *target* (the application) as activity."""
+        self.unwatch_input()
+        self._filter = _ActivityFilter(self)
+        self._watched = target
+        target.installEventFilter(self._filter)
+
+    def unwatch_input(self) -> None:
+        if self._filter is not None and self._watched is not None:
+            self._watched.removeEventFilter(self._filter)
+            self._filter.deleteLater()
+        self._filter = self._watched = None
+
+    def close(self) -> None:
+        """Sign-out or quit: stop the timer and the input filter (the ledger is already written)."""
+        self.stop()
+        self.unwatch_input()
+
+    # ----------------------------------------------------------- signals
+    def _emit(self, notices: list[Notice]) -> None:
+        for notice in notices:
+            if notice.kind == "banner":
+                self.banner.emit(notice.text)
+            elif notice.kind == "dialog":
+                self.dialog.emit(notice.text, notice.snoozes_left)
+            elif notice.kind == "enforce_break":
+                self._remaining = notice.seconds
+                self.enforce_break.emit(notice.seconds, notice.cooldown)
+            elif notice.kind == "break_over":
+                self._remaining = None
+                self.break_over.emit()
+            elif notice.kind == "clear_prompt":
+                self.prompt_cleared.emit()
+            elif notice.kind == "idle_pause":
+                self.idle_pause.emit()
+        if self.session.on_break:
+            remaining = self.session.break_remaining_s()
+            if remaining != self._remaining:
+                self._remaining = remaining
+                self.break_remaining.emit(remaining)
+        meter = self.session.meter()
+        if self._meter is None or _shown(meter) != _shown(self._meter):
+            self._meter = meter
+            self.meter_changed.emit(meter)
+        rule = self.session.serving_rule
+        if rule != self._rule:
+            self._rule = rule
+            self.serving_rule_changed.emit(rule)
+
+
+def _shown(state: MeterState) -> tuple[str, str, bool]:
+    """What a person would see change (minutes, level), so the meter is not repainted every second."""
+    return state.text(), state.level, state.break_due

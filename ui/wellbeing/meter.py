@@ -1,0 +1,57 @@
+"""The exposure meter: today's revealed and severe time and the time since the last break, small and calm."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+from review.wellbeing.meter import MeterState
+from review.wellbeing.policy import WellbeingPolicy
+from ui import theme
+
+LEVEL_COLOURS = {"calm": "muted", "attention": "at_risk", "limit": "breached"}
+
+
+class ExposureMeter(QWidget):
+    """"Revealed today 3 min · Severe 1 h 10 / 4 h · Since break 42 min", small and calm.
+
+    Neutral grey until a threshold: desaturated amber at the budget's
+    warning share or when a break is due, desaturated brick at 100 %. The
+    colour always comes with words ("break due", "budget used"), never alone.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("exposureMeter")
+        self.label = QLabel(self)
+        self.label.setObjectName("exposureMeterText")
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 0, 8, 0)
+        layout.addWidget(self.label)
+        self.setToolTip(
+            "Time on screen today, counted only while Veil is in front.\n"
+            "Revealed: time anything was unblurred. Severe: time on severe items, against today's budget.\n"
+            "Since break: review time since your last break."
+        )
+        self.state: MeterState | None = None
+        self.level = "calm"
+        self.set_state(MeterState(0, 0, WellbeingPolicy().budget_ms, 0, False))
+
+    def set_state(self, state: MeterState) -> None:
+        self.state = state
+        self.level = state.level
+        words = state.text()
+        if state.level == "limit":
+            words += " · budget used"
+        elif state.break_due:
+            words += " · break due"
+        self.label.setText(words)
+        self.setAccessibleName(words)
+        self.label.setStyleSheet(f"color: {self.colour()};")
+
+    def colour(self) -> str:
+        return theme.COLORS[LEVEL_COLOURS[self.level]]
+
+    def text(self) -> str:
+        return self.label.text()
