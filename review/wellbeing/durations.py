@@ -24,6 +24,12 @@ def format_duration(ms: float) -> str:
     return f"{hours} h" if rest == 0 else f"{hours} h {rest:02d}"
 
 
+def short_duration(ms: float) -> str:
+    """Exposure as the dashboard and the report show it: seconds under a minute (a reveal is
+    often short, and "0 min" would hide it), else :func:`format_duration`."""
+    return f"{int(ms // 1000)} s" if ms < MINUTE_MS else format_duration(ms)
+
+
 def day_of(moment: _dt.datetime) -> str:
     """The UTC day of *moment*, as the ledger stores it ("2026-01-05")."""
     return iso(moment)[:10]

@@ -47,6 +47,7 @@ from ui.pages.qa_common import ReadOnlyTable, local_time, score_text, text_label
 from ui.pages.review_panels import DecisionPanel
 from ui.refresh import SingleFlight
 from ui.wellbeing.controller import WellbeingController
+from ui.widgets.lists import page_title
 
 IDLE, BLIND, SCORE = "idle", "blind", "score"
 NOT_HERE = {"skip", "undo"}  # review keys with no meaning in an audit (a blind decision is final)
@@ -100,8 +101,7 @@ class AuditPage(QWidget):
 
     # ---------------------------------------------------------------- build
     def _build(self) -> None:
-        title = QLabel("Audit")
-        title.setObjectName("pageTitle")
+        title = page_title("Audit")
         self.step_blind = QLabel("1  Decide blind")
         self.step_score = QLabel("2  Compare and score")
         for label in (self.step_blind, self.step_score):

@@ -52,6 +52,7 @@ from ui.pages.dashboard_tables import (
 from ui.pages.queues import QUEUE_CHANGES
 from ui.refresh import SingleFlight, reason
 from ui.widgets import charts
+from ui.widgets.lists import page_title
 
 __all__ = ["SHOWN_CHANGES", "DashboardPage", "render_charts"]
 
@@ -192,8 +193,7 @@ class DashboardPage(QWidget):
         self._rendering = self._render_again = False
         self._closed = False
 
-        title = QLabel("Dashboard")
-        title.setObjectName("pageTitle")
+        title = page_title("Dashboard")
         self.summary = QLabel("")
         self.summary.setObjectName("dashboardSummary")
         self.summary.setWordWrap(True)  # wraps on a narrow window instead of widening it

@@ -15,15 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtWidgets import QTableView
 
 from audit.metrics import Proportion
 from review import dashboard
 from review.clock import parse
 from review.dashboard import HandleTime, PersonFigures, QueueFigures
-from review.wellbeing.durations import format_duration
+from review.wellbeing.durations import format_duration, short_duration
 from ui import theme
 from ui.pages.queues import human_age, sla_text
+from ui.widgets.lists import read_only_rows
 
 __all__ = [
     "PERSON_COLUMNS", "QUEUE_COLUMNS", "Column", "FigureTableModel", "PersonRow", "QueueRow", "figure_table",
@@ -70,11 +71,6 @@ def accuracy_tip(p: Proportion | None, since: str) -> str:
     low, high = p.ci95
     return (f"{p.k:,} of {p.n:,} audited decisions correct (final verdicts, after disputes) since {day}; "
             f"Wilson 95 % interval {low * 100:.1f}–{high * 100:.1f}%")
-
-
-def short_duration(ms: int) -> str:
-    """Exposure: seconds under a minute (a reveal is often short), else the meter's wording."""
-    return f"{ms // 1000} s" if ms < 60_000 else format_duration(ms)
 
 
 def severe_ms(person: PersonFigures) -> int:
@@ -297,26 +293,14 @@ def figure_table(model: FigureTableModel, name: str, accessible: str) -> QTableV
     proxy.setSourceModel(model)
     proxy.setSortRole(FigureTableModel.SortRole)
     view = QTableView()
-    view.setObjectName(name)
     view.setModel(proxy)
-    view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the loader's order until a click
+    header = read_only_rows(view, name, row_height=32)
+    header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the loader's order until a click
     view.setSortingEnabled(True)
     # A click on a header sorts (again: reverses); no arrow, whose reserved room would squeeze the names out.
-    view.horizontalHeader().setSortIndicatorShown(False)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.setShowGrid(False)
-    view.setWordWrap(False)
-    view.setTabKeyNavigation(False)
-    view.verticalHeader().hide()
-    view.verticalHeader().setDefaultSectionSize(32)
-    header = view.horizontalHeader()
-    header.setHighlightSections(False)
-    # Every column as wide as its contents, names included; the spare width goes to the last column,
-    # and a window too narrow for all of them scrolls sideways rather than cutting names short.
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSortIndicatorShown(False)
+    # The spare width goes to the last column, and a window too narrow for all of them
+    # scrolls sideways rather than cutting names short.
     header.setStretchLastSection(True)
     view.setAccessibleName(accessible)
     return view

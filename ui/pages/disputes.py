@@ -36,6 +36,7 @@ from ui.pages.qa_common import (
     verdict_words,
 )
 from ui.refresh import SingleFlight
+from ui.widgets.lists import page_title
 
 COLUMNS = ("Opened", "Moderator", "Item", "Auditor's verdict", "Reason")
 OUTCOME_WORDS = {"upheld": "Uphold", "overturned": "Overturn"}
@@ -86,8 +87,7 @@ class DisputesPage(QWidget):
         self.ops.changed.connect(self._data_changed)
 
     def _build(self) -> None:
-        title = QLabel("Disputes")
-        title.setObjectName("pageTitle")
+        title = page_title("Disputes")
         self.summary = QLabel("Loading…")
         self.summary.setObjectName("hint")
         head = QHBoxLayout()

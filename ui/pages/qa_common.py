@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QWidget
 
 from review.clock import parse
 from review.taxonomy import Taxonomy
+from ui.widgets.lists import read_only_rows
 
 _KEY = Qt.ItemDataRole.UserRole
 
@@ -82,21 +83,9 @@ class ReadOnlyTable(QTableWidget):
     def __init__(self, columns: Sequence[str], name: str, *, stretch: int, parent: QWidget | None = None):
         """*stretch* is the column that takes the spare width (and elides), so every column stays in view."""
         super().__init__(0, len(columns), parent)
-        self.setObjectName(name)
         self.setHorizontalHeaderLabels(list(columns))
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setAlternatingRowColors(True)
-        self.setShowGrid(False)
-        self.setWordWrap(False)
-        self.setTabKeyNavigation(False)
-        self.verticalHeader().hide()
-        self.verticalHeader().setDefaultSectionSize(34)
-        header = self.horizontalHeader()
-        header.setHighlightSections(False)
+        header = read_only_rows(self, name)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
 
     def set_rows(self, rows: Sequence[tuple[Sequence[str], int]]) -> None:

@@ -23,12 +23,10 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QCompleter,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -48,6 +46,7 @@ from ui.pages.queue_admin_dialogs import ChangeDialog, PreviewDialog, SlaEdit, W
 from ui.pages.queue_admin_table import QueueAdminModel
 from ui.pages.queues import QUEUE_CHANGES, human_age
 from ui.refresh import SingleFlight
+from ui.widgets.lists import page_title, read_only_rows
 from ui.widgets.passphrase import SetPassphraseDialog
 
 #: Change kinds (``ops.changed``) that alter the people list (the table follows ``QUEUE_CHANGES``).
@@ -77,24 +76,12 @@ class QueueAdminPage(QWidget):
         self._loads.failed.connect(self._load_failed)
         self.model = QueueAdminModel(self)
 
-        title = QLabel("Queues admin")
-        title.setObjectName("pageTitle")
+        title = page_title("Queues admin")
         self.explain = QLabel("Each change shows what it will do before it happens and is recorded in the event log.")
         self.explain.setObjectName("hint")
         self.table = QTableView()
-        self.table.setObjectName("queueAdminTable")
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setTabKeyNavigation(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(34)
-        header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # names are never cut short
+        header = read_only_rows(self.table, "queueAdminTable")
         header.setStretchLastSection(True)
         self.table.setAccessibleName("Queues")
 

@@ -32,7 +32,6 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -48,6 +47,7 @@ from review.store import QueueHealth, Store
 from ui import theme
 from ui.operations import Operations
 from ui.refresh import SingleFlight, reason
+from ui.widgets.lists import page_title, read_only_rows
 
 __all__ = ["COLUMNS", "QUEUE_CHANGES", "QueueOverview", "QueueTableModel", "human_age", "sla_text"]
 
@@ -303,8 +303,7 @@ class QueueOverview(QWidget):
 
         self.model = QueueTableModel(parent=self)
 
-        title = QLabel("Queues")
-        title.setObjectName("pageTitle")
+        title = page_title("Queues")
         self.summary = QLabel("")
         self.summary.setObjectName("hint")
         self.legend = QLabel(LEGEND)
@@ -312,21 +311,9 @@ class QueueOverview(QWidget):
         self.legend.setWordWrap(True)
 
         self.table = QTableView()
-        self.table.setObjectName("queueTable")
         self.table.setModel(self.model)
         self.table.setItemDelegate(_KeepColourDelegate(self.table))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.setTabKeyNavigation(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(36)
-        header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header = read_only_rows(self.table, "queueTable", row_height=36)
         header.setSectionResizeMode(QUEUE, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(80)
         self.table.doubleClicked.connect(self._choose)

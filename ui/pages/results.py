@@ -38,6 +38,7 @@ from ui.pages.qa_common import (
     words,
 )
 from ui.refresh import SingleFlight
+from ui.widgets.lists import page_title
 
 COLUMNS = ("Audited", "Item", "Your action", "Verdict", "Error type", "Severity", "Score", "Dispute")
 SHOWN_KINDS = {"audit", "dispute"}  # changes that may change the person's results
@@ -102,8 +103,7 @@ class ResultsPage(QWidget):
         self.ops.changed.connect(self._data_changed)
 
     def _build(self) -> None:
-        title = QLabel("My results")
-        title.setObjectName("pageTitle")
+        title = page_title("My results")
         self.summary = QLabel("Loading…")
         self.summary.setObjectName("hint")
         head = QHBoxLayout()

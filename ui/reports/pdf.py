@@ -43,7 +43,7 @@ from audit.exports.pseudonyms import for_store
 from review.clock import parse
 from review.store import Store, User
 from review.taxonomy import SEVERITIES
-from review.wellbeing.durations import format_duration
+from review.wellbeing.durations import short_duration
 from ui.reports.pdf_layout import (
     INK,
     Column,
@@ -112,11 +112,6 @@ def kappa_words(kappa: float | None) -> str:
     return "almost perfect agreement"
 
 
-def _duration(ms: float) -> str:
-    """Seconds under a minute (a 30 s reveal is not "0 min"), else the app's calm minutes and hours."""
-    return f"{round(ms / 1000)} s" if ms < 60_000 else format_duration(ms)
-
-
 def _when(iso_text: str) -> str:
     moment = parse(iso_text)
     return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
@@ -163,7 +158,7 @@ def _summary(flow: Flow, figures: ReportFigures) -> None:
          else "no gold items decided"),
         ("SLA breached now", f"{breached:,}", f"{at_risk:,} at risk of {waiting:,} waiting, at generation time"),
         ("Items viewed", f"{ex['items']:,}",
-         f"{_duration(on_screen)} on screen, {_pct(revealed / on_screen)} revealed" if on_screen
+         f"{short_duration(on_screen)} on screen, {_pct(revealed / on_screen)} revealed" if on_screen
          else "no exposure recorded"),
     ])
 
@@ -252,15 +247,15 @@ def _exposure_section(flow: Flow, figures: ReportFigures) -> None:
         return
     per_day = on_screen / ex["person_days"] if ex["person_days"] else 0
     tiles(flow, [
-        ("Time on screen", _duration(on_screen), f"{_duration(per_day)} per person per working day"),
+        ("Time on screen", short_duration(on_screen), f"{short_duration(per_day)} per person per working day"),
         ("Revealed", _pct(revealed / on_screen if on_screen else None),
-         f"{_duration(revealed)} unblurred by a deliberate reveal"),
-        ("Video played", _duration(ex["video_ms"]), "blurred or revealed, always muted at start"),
+         f"{short_duration(revealed)} unblurred by a deliberate reveal"),
+        ("Video played", short_duration(ex["video_ms"]), "blurred or revealed, always muted at start"),
         ("Breaks", f"{ex['breaks_taken']:,}", f"{ex['breaks_enforced']} enforced, {ex['snoozes']} snoozes"),
     ])
     table(flow, [Column("Severity", 2.4, right=False), Column("Items", 1), Column("On screen", 1.4),
                  Column("Revealed", 1.4), Column("Revealed share", 1.6)],
-          [[s["severity"], f"{s['items']:,}", _duration(s["on_screen_ms"]), _duration(s["revealed_ms"]),
+          [[s["severity"], f"{s['items']:,}", short_duration(s["on_screen_ms"]), short_duration(s["revealed_ms"]),
             _pct(s["revealed_ms"] / s["on_screen_ms"] if s["on_screen_ms"] else None)]
             for s in sorted(ex["by_severity"], key=lambda s: SEVERITY_ORDER.get(s["severity"], len(SEVERITY_ORDER)))],
            empty="")
