@@ -12,7 +12,9 @@ one call on a desk and hands it here::
   report never blocks a decision.
 - **Writes** (:meth:`write`) run one at a time, in the order they were
   asked for, on the process's one writer connection (the store the app
-  opened): two keys pressed quickly are two transactions in key order.
+  opened), on one writer thread that waits for them: two keys pressed
+  quickly are two transactions in key order, and a decision never queues
+  behind a slow report on the pool.
 - **Slow work** (:meth:`run`) — decoding, blurring, hashing, exporting —
   shares the same pool.
 - Results and errors land on the GUI thread (``on_done``/``on_error``);
@@ -33,11 +35,12 @@ GUI thread; the desktop wiring passes it to every page.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEvent, QEventLoop, QObject, Qt, Signal, Slot
 
 from review.store import Store
 from ui.tasks import TaskRunner, alive
@@ -50,8 +53,14 @@ T = TypeVar("T")
 Callback = Callable[[Any], Any] | None
 
 
+class _WriteRelay(QObject):
+    """Carries a write's outcome from the writer thread to the GUI thread, in order."""
+
+    finished = Signal(int, bool, object)  # write number, failed, (result, changes) or the exception
+
+
 class Operations(QObject):
-    """Run desk calls and slow work on one pool; tell pages what changed."""
+    """Run desk calls and slow work off the GUI thread; tell pages what changed."""
 
     changed = Signal(object)  # frozenset[str]: the kinds of data a write changed
 
@@ -61,19 +70,19 @@ class Operations(QObject):
         self._tasks = TaskRunner(self, max_threads=max_threads, name="veil-operations", keep_threads=True)
         self._readers: dict[int, Store] = {}
         self._readers_lock = threading.Lock()
-        # Writes are numbered as they are asked for and run strictly in that
-        # order: the pool starts jobs first-in first-out, and each waits for
-        # its turn, so a later write never overtakes an earlier one.
-        self._turn = threading.Condition()
-        self._next_ticket = 0
-        self._serving = 0
-        self._arrived: dict[int, Callable[[], None]] = {}  # GUI thread only
-        self._next_delivery = 0
+        self._writes: queue.SimpleQueue[tuple[int, Callable[[Store], Any]] | None] = queue.SimpleQueue()
+        self._waiting: dict[int, tuple[Callback, Callback, QObject | None]] = {}  # GUI thread only
+        self._numbers = 0
+        self._closed = False
+        self._relay = _WriteRelay(self)
+        self._relay.finished.connect(self._write_finished, Qt.ConnectionType.QueuedConnection)
+        self._writer = threading.Thread(target=self._write_loop, name="veil-writer", daemon=True)
+        self._writer.start()
 
     # ------------------------------------------------------------------ API
     @property
     def closed(self) -> bool:
-        return self._tasks.closed
+        return self._closed
 
     def query(self, fn: Callable[..., T], *, on_done: Callback = None, on_error: Callback = None,
               on_progress: Callable[..., Any] | None = None, owner: QObject | None = None) -> None:
@@ -88,34 +97,13 @@ class Operations(QObject):
     def write(self, fn: Callable[[Store], T], *, on_done: Callback = None, on_error: Callback = None,
               owner: QObject | None = None) -> None:
         """``fn(writer)`` after every earlier write; then ``on_done``, then :attr:`changed`."""
-        ticket = self._next_ticket
-        self._next_ticket += 1
-
-        def done(outcome: tuple[Any, frozenset[str]]) -> None:
-            result, changes = outcome
-            if on_done is not None and alive(owner, on_done):
-                on_done(result)
-            if changes:
-                self.changed.emit(changes)
-
-        def failed(exc: BaseException) -> None:
-            if on_error is None:
-                log.error("write failed", exc_info=(type(exc), exc, exc.__traceback__))
-            elif alive(owner, on_error):
-                on_error(exc)
-
-        self._tasks.submit(
-            self._write, fn, ticket,
-            on_done=lambda outcome: self._deliver_in_order(ticket, lambda: done(outcome)),
-            on_error=lambda exc: self._deliver_in_order(ticket, lambda: failed(exc)),
-        )
-
-    def _deliver_in_order(self, ticket: int, deliver: Callable[[], None]) -> None:
-        """Results of writes reach the page in the order the writes were asked for."""
-        self._arrived[ticket] = deliver
-        while self._next_delivery in self._arrived:
-            self._arrived.pop(self._next_delivery)()
-            self._next_delivery += 1
+        if self._closed:
+            log.debug("write %r asked of a closed runner; ignored", fn)
+            return
+        number = self._numbers
+        self._numbers += 1
+        self._waiting[number] = (on_done, on_error, owner)
+        self._writes.put((number, fn))
 
     def run(self, fn: Callable[..., T], *args: Any, on_done: Callback = None, on_error: Callback = None,
             on_progress: Callable[..., Any] | None = None, owner: QObject | None = None) -> None:
@@ -124,11 +112,17 @@ class Operations(QObject):
 
     def pending(self) -> int:
         """How many calls have not had their result delivered yet."""
-        return self._tasks.pending()
+        return self._tasks.pending() + len(self._waiting)
 
     def wait_idle(self, timeout_ms: int = 5000) -> bool:
         """Wait until every call has finished and its callbacks ran (tests, shutdown)."""
-        return self._tasks.wait_idle(timeout_ms)
+        clock = QElapsedTimer()
+        clock.start()
+        while self._waiting and clock.elapsed() < timeout_ms:
+            QCoreApplication.sendPostedEvents(self._relay, QEvent.Type.MetaCall)
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        left = max(0, timeout_ms - clock.elapsed())
+        return self._tasks.wait_idle(left) and not self._waiting
 
     def close(self, timeout_ms: int = 5000) -> bool:
         """Let every write asked for land, deliver nothing more, close the reader connections.
@@ -138,11 +132,13 @@ class Operations(QObject):
         are. The writer store is the caller's: the app closes it after the
         window.
         """
-        with self._turn:
-            self._turn.wait_for(lambda: self._serving >= self._next_ticket, timeout=timeout_ms / 1000)
-            self._serving = self._next_ticket  # after a time-out, nothing waits for its turn forever
-            self._turn.notify_all()
-        finished = self._tasks.close(timeout_ms)
+        if self._closed:
+            return True
+        self._closed = True
+        self._writes.put(None)  # after every write already asked for
+        self._writer.join(timeout_ms / 1000)
+        self._waiting.clear()
+        finished = self._tasks.close(timeout_ms) and not self._writer.is_alive()
         with self._readers_lock:
             readers, self._readers = list(self._readers.values()), {}
         for reader in readers:
@@ -161,19 +157,31 @@ class Operations(QObject):
                 reader = self._readers[key] = self.store.second_connection()
         return reader
 
-    def _write(self, fn: Callable[[Store], T], ticket: int) -> tuple[T, frozenset[str]]:
-        with self._turn:
-            self._turn.wait_for(lambda: self._serving >= ticket)
-        try:
-            if self._tasks.closed:
-                raise RuntimeError("the operations runner was closed before this write ran")
+    def _write_loop(self) -> None:  # on the writer thread
+        while (job := self._writes.get()) is not None:
+            number, fn = job
             try:
                 result = fn(self.store)
-            except BaseException:
+            except BaseException as exc:  # noqa: BLE001 - delivered to on_error, never swallowed
                 self.store.take_changes()  # rolled back: nothing changed
-                raise
-            return result, self.store.take_changes()
-        finally:
-            with self._turn:
-                self._serving = max(self._serving, ticket + 1)
-                self._turn.notify_all()
+                self._relay.finished.emit(number, True, exc)
+            else:
+                self._relay.finished.emit(number, False, (result, self.store.take_changes()))
+
+    @Slot(int, bool, object)
+    def _write_finished(self, number: int, failed: bool, outcome: Any) -> None:  # on the GUI thread
+        entry = self._waiting.pop(number, None)
+        if entry is None or self._closed:
+            return
+        on_done, on_error, owner = entry
+        if failed:
+            if on_error is None:
+                log.error("write failed", exc_info=(type(outcome), outcome, outcome.__traceback__))
+            elif alive(owner, on_error):
+                on_error(outcome)
+            return
+        result, changes = outcome
+        if on_done is not None and alive(owner, on_done):
+            on_done(result)
+        if changes:
+            self.changed.emit(changes)
