@@ -88,8 +88,8 @@ def run_gui(args: argparse.Namespace) -> int:
     except (VeilError, OSError) as exc:
         return _fail(f"Veil could not open the store at {path}.\n\n{exc}")
 
-    settings = ui_settings()
-    window = build_window(store, settings, policy)
+    ui_state = ui_settings()
+    window = build_window(store, ui_state, policy)
     operations = window.findChild(SessionOperations)
     user = getattr(args, "user", None)
     ask = False
@@ -208,12 +208,12 @@ class SessionOperations(QObject):
             ops.deleteLater()
 
 
-def build_window(store: Store, settings: QSettings, policy: Taxonomy | None = None) -> MainWindow:
+def build_window(store: Store, ui_state: QSettings, policy: Taxonomy | None = None) -> MainWindow:
     """The main window over *store*, with every page registered and its :class:`SessionOperations`."""
     operations = SessionOperations(store)
     # users() is one small indexed query: fine on the GUI thread, and it keeps
     # the sign-in list current after each sign-out.
-    window = MainWindow(window_title(store), settings, users=store.users, confirm=sign_in_confirm(store, operations))
+    window = MainWindow(window_title(store), ui_state, users=store.users, confirm=sign_in_confirm(store, operations))
     operations.setParent(window)
     register_pages(window, store, policy or taxonomy.load(), operations)
     # Connected last: at sign-out and quit the runner closes after the pages and the wellbeing controller.

@@ -98,6 +98,8 @@ class ReviewPage(QWidget):
         top = QHBoxLayout()
         self.queue_choice = QComboBox()
         self.queue_choice.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        # Filled when the queue list arrives (after the first show): grow to fit the names then.
+        self.queue_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.queue_choice.addItem(ALL_QUEUES)
         self.queue_choice.activated.connect(lambda _: self.setFocus())
         self.start_button = QPushButton("Start  (Enter)")
