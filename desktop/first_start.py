@@ -32,11 +32,11 @@ DEMO_ITEMS = 300
 DEMO_SEED = 7
 
 
-class DemoCancelled(Exception):
+class DemoCancelled(VeilError):
     """Raised inside the build when the person cancelled, to stop it at the next progress step."""
 
 
-class DemoFailed(Exception):
+class DemoFailed(VeilError):
     """The demo workspace could not be built; the message says why, for the person."""
 
 

@@ -17,6 +17,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 from review import settings
+from review.errors import VeilError
 from review.taxonomy import Taxonomy
 
 KEYS = settings.declare(
@@ -53,7 +54,7 @@ class Binding:
     group: str
 
 
-class KeymapError(ValueError):
+class KeymapError(VeilError, ValueError):
     pass
 
 

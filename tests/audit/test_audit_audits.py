@@ -6,6 +6,7 @@ import dataclasses
 import sqlite3
 
 import pytest
+from builders import people, text_item, text_items
 
 from audit import audits, gold, sampling
 from audit.audits import AuditError, BlindStepError
@@ -14,9 +15,7 @@ from review import decisions, serving, taxonomy
 
 @pytest.fixture
 def team(store):
-    return {name: store.add_user(name, roles) for name, roles in {
-        "ana": ["moderator"], "ben": ["moderator", "auditor"], "cat": ["auditor"], "dan": ["auditor"],
-        "lee": ["lead"]}.items()}
+    return people(store, ana="moderator", ben=["moderator", "auditor"], cat="auditor", dan="auditor", lee="lead")
 
 
 @pytest.fixture
@@ -25,10 +24,8 @@ def queue(store):
 
 
 def _decisions(store, queue, users, action="remove", labels=("harassment",)):
-    start = store.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
-    store.add_items([{"external_id": f"i{start + n}", "queue_id": queue.id, "kind": "text", "text": f"post {n}",
-                      "received_at": "2026-01-01T00:00:00Z"} for n in range(len(users))])
-    items = [r[0] for r in store.db.execute("SELECT id FROM items ORDER BY id")][-len(users):]
+    """One past decision by each of *users*, on items "post 0", "post 1", … (the text the auditor is shown)."""
+    items = text_items(store, queue, len(users), text=[f"post {n}" for n in range(len(users))])
     return [decisions.record_past_decision(store, item_id=i, user=u, action=action, labels=list(labels),
                                            decided_at="2026-01-02T10:00:00Z", handle_ms=4000)
             for i, u in zip(items, users)]
@@ -216,7 +213,7 @@ def test_work_list_order_and_claims_that_lapse(store, team, queue, clock):
 
 def test_a_sample_whose_decision_was_undone_is_cancelled(store, team, queue, clock):
     policy = taxonomy.load()
-    store.add_items([{"external_id": "x", "queue_id": queue.id, "kind": "text", "received_at": "2026-01-05T08:00:00Z"}])
+    text_item(store, queue, external_id="x", received_at="2026-01-05T08:00:00Z")
     item = serving.claim_next(store, team["ana"])
     made = decisions.decide(store, policy, team["ana"], item.id, action="no_violation")
     sample = sampling.add_sample(store, "lee", made.id)
@@ -245,8 +242,8 @@ def test_a_lead_cancels_and_reassigns(store, team, queue):
 def review(store, team, queue):
     escalations = store.add_queue("escalations", "escalation")
     store.db.execute("UPDATE queues SET escalation_queue_id = ? WHERE id = ?", [escalations.id, queue.id])
-    store.add_items([{"external_id": f"g{n}", "queue_id": queue.id, "kind": "text", "text": "gold",
-                      "received_at": f"2026-01-05T08:0{n}:00Z"} for n in range(4)])
+    for n in range(4):
+        text_item(store, queue, external_id=f"g{n}", text="gold", received_at=f"2026-01-05T08:0{n}:00Z")
     return taxonomy.load()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from builders import decided_item, people, text_items
 
 from audit import audits, gold, plans, sampling
 from audit.desk import AuditDesk
@@ -24,17 +25,14 @@ def desk(policy):
 
 @pytest.fixture
 def team(store):
-    people = {"ana": ["moderator"], "cat": ["auditor"], "lee": ["lead"], "max": ["lead"]}
-    return {name: store.add_user(name, roles) for name, roles in people.items()}
+    return people(store, ana="moderator", cat="auditor", lee="lead", max="lead")
 
 
 @pytest.fixture
 def sampled(store, team):
     """Two of ana's decisions, sampled for cat."""
     queue = store.add_queue("spam")
-    store.add_items([{"external_id": f"post-{n}", "queue_id": queue.id, "kind": "text", "text": f"post {n}",
-                      "received_at": "2026-01-01T00:00:00Z"} for n in range(2)])
-    for item_id in (1, 2):
+    for item_id in text_items(store, queue, ["post-0", "post-1"], text=["post 0", "post 1"]):
         decision_id = decisions.record_past_decision(store, item_id=item_id, user="ana", action="label_only",
                                                      labels=["hate_speech"], note="ana's note",
                                                      decided_at="2026-01-02T10:00:00Z", handle_ms=4000)
@@ -123,10 +121,8 @@ def test_results_disputes_and_their_resolution(store, sampled, team, desk):
 
 
 def test_run_sampling_now_is_a_leads_call(store, sampled, team, desk):
-    store.add_items([{"external_id": "new", "queue_id": store.queue("spam").id, "kind": "text",
-                      "received_at": "2026-01-05T08:00:00Z"}])
-    decisions.record_past_decision(store, item_id=3, user="ana", action="no_violation",
-                                   decided_at="2026-01-05T08:30:00Z")
+    decided_item(store, "spam", "ana", external_id="new", received_at="2026-01-05T08:00:00Z",
+                 decided_at="2026-01-05T08:30:00Z")
     plans.save_plan(store, "lee", "all", rate=1.0, starts_at="2026-01-05T00:00:00Z")
     with pytest.raises(NotAllowed):
         desk.run_sampling(store, team["cat"])
@@ -137,9 +133,7 @@ def test_run_sampling_now_is_a_leads_call(store, sampled, team, desk):
 def test_the_gold_hook_joins_the_decisions_transaction(store, team, policy):
     """The review desk calls ``gold.after_decision`` inside the decision's write: one commit, or none."""
     queue = store.add_queue("spam")
-    store.add_items([{"external_id": f"g{n}", "queue_id": queue.id, "kind": "text",
-                      "received_at": "2026-01-01T00:00:00Z"} for n in range(2)])
-    for item_id in (1, 2):
+    for item_id in text_items(store, queue, ["g0", "g1"]):
         gold.add_gold(store, "lee", item_id, "remove", ["harassment"])
     ana = team["ana"]
     with store.transaction():

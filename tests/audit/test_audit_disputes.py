@@ -5,36 +5,28 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from builders import audited, decided_item, people
 
-from audit import audits, disputes, sampling
+from audit import disputes
 from audit.disputes import DisputeError
 from audit.metrics import assembly as report
-from review import decisions
 
 
 @pytest.fixture
 def team(store):
-    return {name: store.add_user(name, roles) for name, roles in {
-        "ana": ["moderator"], "ben": ["moderator", "lead"], "cat": ["auditor", "lead"], "dan": ["auditor"],
-        "lee": ["lead"]}.items()}
+    return people(store, ana="moderator", ben=["moderator", "lead"], cat=["auditor", "lead"], dan="auditor",
+                  lee="lead")
 
 
 def _audit(store, moderator, verdict, *, auditor="dan", error=("over_enforcement", "major"), blind="no_violation"):
     """One audited decision; returns the audit id."""
     queue = store.queue("spam") if any(q.name == "spam" for q in store.queues()) else store.add_queue("spam")
-    n = store.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
-    store.add_items([{"external_id": f"i{n}", "queue_id": queue.id, "kind": "text",
-                      "received_at": "2026-01-01T00:00:00Z"}])
-    item_id = store.db.execute("SELECT MAX(id) FROM items").fetchone()[0]
-    decision_id = decisions.record_past_decision(store, item_id=item_id, user=moderator, action="remove",
-                                                 labels=["harassment"], decided_at="2026-01-02T10:00:00Z")
-    sample = sampling.add_sample(store, "lee", decision_id)
-    audits.start_audit(store, auditor, sample.id)
-    audits.submit_blind(store, auditor, sample.id, blind, [] if blind == "no_violation" else ["harassment"])
-    audits.reveal_original(store, auditor, sample.id)
-    if verdict == "correct":
-        return audits.score(store, auditor, sample.id, "correct").audit_id
-    return audits.score(store, auditor, sample.id, "incorrect", *error, "not abuse").audit_id
+    decision_id = decided_item(store, queue, moderator, action="remove", labels=["harassment"],
+                               decided_at="2026-01-02T10:00:00Z")
+    correct = verdict == "correct"
+    return audited(store, decision_id, lead="lee", auditor=auditor, blind_action=blind,
+                   blind_labels=[] if blind == "no_violation" else ["harassment"], verdict=verdict,
+                   error=None if correct else error, comment="" if correct else "not abuse")
 
 
 def test_a_moderator_sees_only_their_own_results(store, team):

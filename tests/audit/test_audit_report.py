@@ -11,8 +11,9 @@ import json
 import random
 
 import pytest
+from builders import audited, decided_item, people, text_item, text_items
 
-from audit import audits, calibration, gold, metrics, plans, sampling
+from audit import calibration, gold, metrics, plans
 from audit.metrics import assembly as report
 from desktop import wiring
 from desktop.main import main
@@ -25,32 +26,17 @@ LABELS = ("harassment", "hate_speech", "spam")
 
 @pytest.fixture
 def team(store):
-    for name, roles in {"ana": ["moderator"], "ben": ["moderator"], "eve": ["moderator"], "cat": ["auditor"],
-                        "dan": ["auditor"], "lee": ["lead"]}.items():
-        store.add_user(name, roles)
+    people(store, ana="moderator", ben="moderator", eve="moderator", cat="auditor", dan="auditor", lee="lead")
     store.add_queue("spam")
     store.add_queue("hate")
 
 
-def _item(store, queue="spam"):
-    q = store.queue(queue)
-    n = store.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
-    store.add_items([{"external_id": f"i{n}", "queue_id": q.id, "kind": "text", "received_at": "2026-01-01T00:00:00Z"}])
-    return store.db.execute("SELECT MAX(id) FROM items").fetchone()[0]
-
-
 def _audit(store, *, moderator="ana", queue="spam", action="remove", labels=("harassment",), blind="remove",
            blind_labels=("harassment",), correct=True, at="2026-01-07T10:00:00Z", auditor="cat"):
-    decision_id = decisions.record_past_decision(store, item_id=_item(store, queue), user=moderator, action=action,
-                                                 labels=list(labels), decided_at=at)
-    sample = sampling.add_sample(store, "lee", decision_id)
-    audits.start_audit(store, auditor, sample.id)
-    audits.submit_blind(store, auditor, sample.id, blind, list(blind_labels))
-    audits.reveal_original(store, auditor, sample.id)
-    if correct:
-        audits.score(store, auditor, sample.id, "correct")
-    else:
-        audits.score(store, auditor, sample.id, "incorrect", "wrong_action", "minor")
+    """One decision audited by *auditor* for lee; this module's grading: incorrect is a minor wrong action."""
+    decision_id = decided_item(store, queue, moderator, action=action, labels=labels, decided_at=at)
+    audited(store, decision_id, lead="lee", auditor=auditor, blind_action=blind, blind_labels=blind_labels,
+            verdict="correct" if correct else "incorrect", error=None if correct else ("wrong_action", "minor"))
     return decision_id
 
 
@@ -178,9 +164,7 @@ def test_gold_accuracy_per_group_and_undone_decisions_left_out(store, team, cloc
     from review import serving
 
     policy = taxonomy.load()
-    queue = store.queue("spam")
-    store.add_items([{"external_id": f"g{n}", "queue_id": queue.id, "kind": "text",
-                      "received_at": "2026-01-05T08:00:00Z"} for n in range(4)])
+    text_items(store, "spam", [f"g{n}" for n in range(4)], received_at="2026-01-05T08:00:00Z")
     for item_id, in store.db.execute("SELECT id FROM items").fetchall():
         gold.add_gold(store, "lee", item_id, "remove", ["harassment"])
     users = {u.name: u for u in store.users()}
@@ -207,7 +191,7 @@ def test_gold_accuracy_per_group_and_undone_decisions_left_out(store, team, cloc
 
 # ------------------------------------------------------------ calibration
 def test_calibration_agreement_equals_the_metric_functions(store, team):
-    items = [_item(store) for _ in range(5)]
+    items = [text_item(store, "spam") for _ in range(5)]
     calibration.create_set(store, "lee", "jan", items)
     answers = {"ana": ["remove", "remove", "no_violation", "remove", "age_restrict"],
                "ben": ["remove", "no_violation", "no_violation", "remove", "age_restrict"],
@@ -234,7 +218,7 @@ def test_calibration_agreement_equals_the_metric_functions(store, team):
     with pytest.raises(PermissionError):
         calibration.create_set(store, "ana", "feb", items)
     with pytest.raises(KeyError):
-        calibration.answer(store, "ana", "jan", _item(store), "remove")
+        calibration.answer(store, "ana", "jan", text_item(store, "spam"), "remove")
 
 
 # -------------------------------------------------------------------- CLI
@@ -242,8 +226,7 @@ def test_calibration_agreement_equals_the_metric_functions(store, team):
 def store_file(tmp_path):
     path = tmp_path / "cli.db"
     with wiring.open_store(path, clock=FakeClock("2026-01-20T09:00:00Z")) as store:
-        for name, roles in {"ana": ["moderator"], "ben": ["moderator"], "cat": ["auditor"], "lee": ["lead"]}.items():
-            store.add_user(name, roles)
+        people(store, ana="moderator", ben="moderator", cat="auditor", lee="lead")
         store.add_queue("spam")
         store.add_queue("hate")
         _audit(store, correct=False)
@@ -288,12 +271,11 @@ def test_cli_metrics_unknown_grouping_is_a_usage_error(store_file):
 def test_cli_sample(tmp_path, capsys):
     path = tmp_path / "s.db"
     with wiring.open_store(path, clock=FakeClock("2026-01-20T09:00:00Z")) as store:
-        for name, roles in {"ana": ["moderator"], "cat": ["auditor"], "lee": ["lead"]}.items():
-            store.add_user(name, roles)
+        people(store, ana="moderator", cat="auditor", lee="lead")
         store.add_queue("spam")
         for _ in range(10):
-            decisions.record_past_decision(store, item_id=_item(store), user="ana", action="remove",
-                                           labels=["harassment"], decided_at="2026-01-19T10:00:00Z")
+            decided_item(store, "spam", "ana", action="remove", labels=["harassment"],
+                         decided_at="2026-01-19T10:00:00Z")
         plans.save_plan(store, "lee", "all", rate=1.0, seed="s", starts_at="2026-01-01")
     assert main(["sample", "--store", str(path), "--plan", "nope"]) == 2
     assert "no sampling plan" in capsys.readouterr().err

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from builders import people, text_items
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.stats import binom
@@ -18,17 +19,12 @@ from review import decisions, serving, taxonomy
 from review.clock import FakeClock
 
 
-def _team(store, **people):
-    return {name: store.add_user(name, roles) for name, roles in people.items()}
-
-
 def _decide(store, queue, specs):
-    """specs: (user, decided_at, extra) tuples; one item per decision; returns decision ids."""
-    start = store.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
-    store.add_items([{"external_id": f"i{start + n}", "queue_id": queue.id, "kind": "text",
-                      "received_at": "2026-01-01T00:00:00Z"} for n in range(len(specs))])
-    rows = store.db.execute("SELECT id FROM items WHERE queue_id = ? ORDER BY id", [queue.id])
-    items = [r[0] for r in rows][-len(specs):]
+    """specs: (user, decided_at, extra) tuples; one item per decision; returns decision ids.
+
+    Thousands at a time, so the items go in with one insert and the decisions in one transaction.
+    """
+    items = text_items(store, queue, len(specs))
     ids = []
     with store.transaction():
         for item_id, (user, at, extra) in zip(items, specs):
@@ -43,7 +39,7 @@ def _days(n, day=1, hour=10):
 
 @pytest.fixture
 def team(store):
-    return _team(store, ana=["moderator"], ben=["moderator"], cat=["auditor"], lee=["lead"])
+    return people(store, ana="moderator", ben="moderator", cat="auditor", lee="lead")
 
 
 def _sampled(store):
@@ -202,7 +198,7 @@ def test_plan_validation_and_roles(store, team):
 # ---------------------------------------------------------- reproducibility
 def _store_with(tmp_path: Path, name: str, n: int):
     store = wiring.open_store(tmp_path / name, clock=FakeClock("2026-01-10T00:00:00Z"))
-    _team(store, ana=["moderator"], ben=["moderator"], cat=["auditor"], lee=["lead"])
+    people(store, ana="moderator", ben="moderator", cat="auditor", lee="lead")
     queue = store.add_queue("spam")
     _decide(store, queue, [(("ana", "ben")[k % 2], _days(k, 1 + k % 5), {"handle_ms": 1000 * (k % 30)})
                            for k in range(n)])
@@ -291,7 +287,7 @@ def test_due_plans_run_once_per_period(store, team, clock):
 
 # ---------------------------------------------------------- assignment
 def test_assignment_balances_auditors_and_never_the_moderator(store):
-    _team(store, ana=["moderator", "auditor"], ben=["moderator", "auditor"], cat=["auditor"], lee=["lead"])
+    people(store, ana=["moderator", "auditor"], ben=["moderator", "auditor"], cat=["auditor"], lee=["lead"])
     queue = store.add_queue("spam")
     _decide(store, queue, [(("ana", "ben")[n % 2], _days(n), {}) for n in range(60)])
     plans.save_plan(store, "lee", "qa", rate=1.0, seed="s", starts_at="2026-01-01")
@@ -301,7 +297,7 @@ def test_assignment_balances_auditors_and_never_the_moderator(store):
 
 
 def test_the_only_auditor_never_gets_their_own_decisions(store):
-    _team(store, ana=["moderator", "auditor"], ben=["moderator"], lee=["lead"])
+    people(store, ana=["moderator", "auditor"], ben=["moderator"], lee=["lead"])
     queue = store.add_queue("spam")
     _decide(store, queue, [(("ana", "ben")[n % 2], _days(n), {}) for n in range(10)])
     plans.save_plan(store, "lee", "qa", rate=1.0, seed="s", starts_at="2026-01-01")

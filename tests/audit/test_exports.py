@@ -16,8 +16,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from builders import audited, decided_item, people
 
-from audit import audits, disputes, exports, sampling
+from audit import disputes, exports
 from audit.exports import pseudonyms, tables
 from audit.metrics import assembly as report
 from desktop.main import main
@@ -29,36 +30,25 @@ PEOPLE = {  # distinctive names, so "no real name in the file" is a plain byte s
     "fairbank": (["auditor"], "Tess Fairbank"),
     "lindqvist": (["lead"], "Maja Lindqvist"),
 }
+SECRET_MEDIA = "/media/secret-photo.jpg"  # no export may carry a media path
 
 
 @pytest.fixture
 def team(store):
-    for name, (roles, display) in PEOPLE.items():
-        store.add_user(name, roles, display)
+    people(store, **PEOPLE)
     store.add_queue("spam")
     store.add_queue("hate")
     return store
 
 
-def _item(store, queue):
-    n = store.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
-    store.add_items([{"external_id": f"ext-{n}", "queue_id": store.queue(queue).id, "kind": "text",
-                      "received_at": "2026-01-01T00:00:00Z", "media_path": f"/media/secret-{n}.jpg"}])
-    return store.db.execute("SELECT MAX(id) FROM items").fetchone()[0]
-
-
 def _audited(store, *, moderator="alvarez", queue="spam", at="2026-01-07T10:00:00Z", correct=True,
              note="", comment="", labels=("spam", "scam")):
-    decision = decisions.record_past_decision(store, item_id=_item(store, queue), user=moderator, action="remove",
-                                              labels=list(labels), decided_at=at, note=note, handle_ms=4200)
-    sample = sampling.add_sample(store, "lindqvist", decision)
-    audits.start_audit(store, "fairbank", sample.id)
-    audits.submit_blind(store, "fairbank", sample.id, "remove" if correct else "no_violation", list(labels))
-    audits.reveal_original(store, "fairbank", sample.id)
-    if correct:
-        audits.score(store, "fairbank", sample.id, "correct", comment=comment)
-    else:
-        audits.score(store, "fairbank", sample.id, "incorrect", "over_enforcement", "major", comment=comment)
+    """A removal audited by fairbank for lindqvist; its item has a media path no export may carry."""
+    decision = decided_item(store, queue, moderator, action="remove", labels=labels, decided_at=at, note=note,
+                            handle_ms=4200, media_path=SECRET_MEDIA)
+    audited(store, decision, lead="lindqvist", auditor="fairbank", blind_action="remove" if correct else "no_violation",
+            blind_labels=labels, verdict="correct" if correct else "incorrect",
+            error=None if correct else ("over_enforcement", "major"), comment=comment)
     return decision
 
 
@@ -98,7 +88,7 @@ def test_decisions_csv_has_a_stable_header_iso_times_and_typed_text(data, tmp_pa
                                                "2026-01-08T23:59:59.999Z", "2026-01-13T08:00:00.000Z",
                                                "2026-01-14T10:00:00.000Z"]
     first = rows[0]
-    assert first["moderator"] == "alvarez" and first["queue"] == "spam" and first["external_id"] == "ext-0"
+    assert first["moderator"] == "alvarez" and first["queue"] == "spam" and first["external_id"] == "i0"
     assert first["labels"] == "spam;scam" and rows[4]["labels"] == ""
     assert first["current"] == "true" and first["revokes_decision_id"] == ""
     assert first["handle_ms"] == "4200" and first["shown_at"] == "2026-01-05T08:59:55.800Z"
@@ -106,8 +96,8 @@ def test_decisions_csv_has_a_stable_header_iso_times_and_typed_text(data, tmp_pa
 
 
 def test_undo_rows_are_history_and_mark_the_revoked_decision(team, tmp_path):
-    decision = decisions.record_past_decision(team, item_id=_item(team, "spam"), user="alvarez", action="remove",
-                                              decided_at="2026-01-05T09:00:00Z")
+    decision = decided_item(team, "spam", "alvarez", action="remove", decided_at="2026-01-05T09:00:00Z",
+                            media_path=SECRET_MEDIA)
     decisions.undo(team, team.user("alvarez"), decision, window_s=1e9)
     exports.export(team, "lindqvist", "decisions", "jsonl", tmp_path / "d.jsonl")
     original, revocation = _jsonl(tmp_path / "d.jsonl")
@@ -333,8 +323,7 @@ def team_factory(tmp_path, clock):
     def make(name):
         store = wiring.open_store(tmp_path / name, clock=clock)
         opened.append(store)
-        for user, (roles, display) in PEOPLE.items():
-            store.add_user(user, roles, display)
+        people(store, **PEOPLE)
         store.add_queue("spam")
         return store
 

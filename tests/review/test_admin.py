@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import collections
 import datetime as _dt
-import json
 import tempfile
 from pathlib import Path
 
 import pytest
+from builders import ago, events, people, text_items
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,27 +20,14 @@ from review.store import Refused, queue_admin
 
 
 def _add(store, queue: str, *external_ids: str, hours_ago: float = 1, severity=None, category=None) -> list[int]:
-    q = store.queue(queue)
-    received = iso(store.clock.now() - _dt.timedelta(hours=hours_ago))
-    store.add_items([
-        {"external_id": e, "queue_id": q.id, "kind": "text", "text": "a harmless sample", "received_at": received,
-         "severity": severity, "metadata": {"category": category} if category else {}}
-        for e in external_ids
-    ])
-    return [store.db.execute("SELECT id FROM items WHERE queue_id = ? AND external_id = ?", [q.id, e]).fetchone()[0]
-            for e in external_ids]
+    """Harmless items with the two things admin selections filter on: a severity and a metadata category."""
+    return text_items(store, queue, external_ids, received_at=ago(store, hours_ago), text="a harmless sample",
+                      severity=severity, metadata={"category": category} if category else {})
 
 
 def _decide(store, item_id: int, labels=("spam",), action="remove") -> int:
     return decisions.record_past_decision(store, item_id=item_id, user="ana", action=action, labels=list(labels),
                                           decided_at=store.now())
-
-
-def _events(store, kind: str | None = None) -> list[tuple]:
-    sql = "SELECT actor, kind, subject, payload FROM events"
-    sql += (" WHERE kind = ?" if kind else "") + " ORDER BY id"
-    rows = store.db.execute(sql, [kind] if kind else []).fetchall()
-    return [(a, k, s, json.loads(p)) for a, k, s, p in rows]
 
 
 def _where_items(store) -> dict[int, str]:
@@ -50,8 +37,7 @@ def _where_items(store) -> dict[int, str]:
 @pytest.fixture
 def team(store):
     """ana moderates, lee leads; spam and scams escalate to escalations."""
-    store.add_user("ana", ["moderator"])
-    store.add_user("lee", ["lead", "moderator"])
+    people(store, ana="moderator", lee=["lead", "moderator"])
     store.add_queue("escalations", "escalation", priority=9)
     store.add_queue("spam", priority=3, sla_seconds=3600, escalation_queue="escalations")
     store.add_queue("scams", priority=1, escalation_queue="escalations")
@@ -74,14 +60,14 @@ CHANGES = {
 @pytest.mark.parametrize("change", sorted(CHANGES))
 def test_only_a_lead_may_change_queues(team, change):
     _add(team, "spam", "s1")
-    before = (_events(team), team.queues(), _where_items(team))
+    before = (events(team), team.queues(), _where_items(team))
     with pytest.raises(PermissionError, match="ana is not a lead: only a lead can"):
         CHANGES[change](team, "ana")
     with pytest.raises(PermissionError, match="not a user of this store"):
         CHANGES[change](team, "mallory")
-    assert (_events(team), team.queues(), _where_items(team)) == before
+    assert (events(team), team.queues(), _where_items(team)) == before
     CHANGES[change](team, "lee")  # the same call works for a lead
-    assert len(_events(team)) == len(before[0]) + 1  # one change, one event
+    assert len(events(team)) == len(before[0]) + 1  # one change, one event
 
 
 # ----------------------------------------------------------- simple edits
@@ -98,7 +84,7 @@ def test_create_rename_pause_priority_sla_escalation_each_log_one_event(team):
     admin.set_paused(team, "lee", "fraud & scams", False)
     queue = team.queue("fraud & scams")
     assert (queue.priority, queue.sla_seconds, queue.paused, queue.escalation_queue_id) == (8, 1800, False, None)
-    logged = [(k, s, p) for a, k, s, p in _events(team) if a == "lee"]
+    logged = [(k, s, p) for a, k, s, p in events(team) if a == "lee"]
     assert logged == [
         ("queue.created", "queue:fraud", {"kind": "review", "priority": 4, "sla_seconds": 7200}),
         ("queue.renamed", "queue:fraud & scams", {"from": "fraud", "to": "fraud & scams"}),
@@ -122,10 +108,10 @@ def test_create_rename_pause_priority_sla_escalation_each_log_one_event(team):
     (lambda s: admin.set_escalation(s, "lee", "escalations", "escalations"), "cannot escalate into itself"),
 ])
 def test_bad_edits_are_refused_in_words_and_change_nothing(team, call, words):
-    before = (_events(team), team.queues())
+    before = (events(team), team.queues())
     with pytest.raises(AdminError, match=words):
         call(team)
-    assert (_events(team), team.queues()) == before
+    assert (events(team), team.queues()) == before
 
 
 def test_a_paused_queue_serves_nobody_and_keeps_its_items(team):
@@ -152,12 +138,12 @@ def test_merge_preview_counts_every_state_and_changes_nothing(team):
     leased, _pending, decided = _add(team, "spam", "l", "p", "d")
     _decide(team, decided)
     assert serving.claim_next(team, team.user("ana"), ["spam"]).id == leased
-    events_before = _events(team)
+    events_before = events(team)
     preview = admin.preview_merge(team, "spam", "scams")
     assert (preview.target, preview.total, preview.pending, preview.leased, preview.decided, preview.removed) == (
         "scams", 3, 2, 1, 1, 0)
     assert preview.collisions == () and preview.selection == "everything in spam"
-    assert _events(team) == events_before and set(_where_items(team).values()) == {"spam"}
+    assert events(team) == events_before and set(_where_items(team).values()) == {"spam"}
 
 
 def test_merge_moves_everything_keeps_history_and_marks_the_source(team, clock):
@@ -175,7 +161,7 @@ def test_merge_moves_everything_keeps_history_and_marks_the_source(team, clock):
     assert rows["spam"].merged_into == "scams" and rows["spam"].queue.paused and rows["spam"].items == 0
     assert rows["scams"].items == 4 and rows["scams"].waiting == 3
     assert "spam" not in [q.name for q in serving.servable_queues(team, team.user("lee"))]
-    [(actor, kind, subject, payload)] = _events(team, "queue.merged")
+    [(actor, kind, subject, payload)] = events(team, "queue.merged")
     assert (actor, subject) == ("lee", "queue:spam")
     assert payload == {"into": "scams", "total": 3, "pending": 2, "leased": 0, "decided": 1, "removed": 0,
                        "reroutes": [], "item_ids": [[ids[0], ids[2]]]}
@@ -206,7 +192,7 @@ def test_escalations_of_a_merged_escalation_queue_follow_it(team):
     assert preview.reroutes == ("scams",)
     admin.merge(team, "lee", "minor safety", "escalations")
     assert team.queue("scams").escalation_queue_id == team.queue("escalations").id
-    [(_, _, _, payload)] = _events(team, "queue.merged")
+    [(_, _, _, payload)] = events(team, "queue.merged")
     assert payload["reroutes"] == ["scams"]
 
 
@@ -215,11 +201,11 @@ def test_merge_collisions_are_reported_before_anything_happens(team):
     _add(team, "scams", "dup1", "dup2")
     preview = admin.preview_merge(team, "spam", "scams")
     assert preview.collisions == ("dup1", "dup2") and preview.total == 3
-    before = (_events(team), _where_items(team), team.queues())
+    before = (events(team), _where_items(team), team.queues())
     with pytest.raises(CollisionError, match="2 item.* same external id .*dup1, dup2.*nothing was merged") as caught:
         admin.merge(team, "lee", "spam", "scams")
     assert caught.value.preview.collisions == ("dup1", "dup2")
-    assert (_events(team), _where_items(team), team.queues()) == before
+    assert (events(team), _where_items(team), team.queues()) == before
 
 
 @pytest.mark.parametrize("source, target, words", [
@@ -240,7 +226,7 @@ def test_a_change_refuses_when_the_confirmed_numbers_are_stale(team):
     _add(team, "spam", "late arrival")
     with pytest.raises(ChangedError, match="3 items now match, not 2"):
         admin.merge(team, "lee", "spam", "scams", expected=confirmed)
-    assert set(_where_items(team).values()) == {"spam"} and _events(team, "queue.merged") == []
+    assert set(_where_items(team).values()) == {"spam"} and events(team, "queue.merged") == []
     with pytest.raises(ChangedError):
         admin.move(team, "lee", Selection(queues=("spam",)), "scams", expected=confirmed)
 
@@ -275,7 +261,7 @@ def test_move_takes_exactly_the_matching_items(mixed, selection, moved):
     assert outcome.moved == len(moved)
     where = _where_items(team)
     assert {name for name, item in ids.items() if where[item] == "fraud"} == moved
-    [(_, _, subject, payload)] = _events(team, "items.moved")
+    [(_, _, subject, payload)] = events(team, "items.moved")
     assert subject == "queue:fraud" and payload["total"] == len(moved) and payload["selection"] == selection.describe()
 
 
@@ -319,7 +305,7 @@ def test_a_change_recounts_in_its_transaction_and_refuses_what_was_not_confirmed
                    lambda: queue_admin.merge(team, "lee", team.queue("spam"), fraud, confirmed=confirmed, payload={})):
         with pytest.raises(Refused, match="changed"):
             change()
-    assert set(_where_items(team).values()) == {"spam"} and _events(team, "items.moved") == []
+    assert set(_where_items(team).values()) == {"spam"} and events(team, "items.moved") == []
     assert queue_admin.move(team, "lee", criteria, fraud, confirmed=queue_admin.tally(team, criteria, fraud.id)[0],
                             payload={})[0] == 2
 
@@ -333,13 +319,13 @@ def test_move_carries_leased_items_and_skips_collisions_only_when_asked(team):
     assert (preview.total, preview.leased, preview.collisions, preview.colliding) == (3, 1, ("dup",), 1)
     with pytest.raises(CollisionError, match="1 external id.*dup.*nothing was moved"):
         admin.move(team, "lee", Selection(queues=("spam",)), "scams")
-    assert set(_where_items(team).values()) == {"spam", "scams"} and _events(team, "items.moved") == []
+    assert set(_where_items(team).values()) == {"spam", "scams"} and events(team, "items.moved") == []
     outcome = admin.move(team, "lee", Selection(queues=("spam",)), "scams", expected=3, skip_collisions=True)
     assert (outcome.moved, outcome.left) == (2, ("dup",))
     where = _where_items(team)
     assert (where[ids[0]], where[ids[1]], where[ids[2]]) == ("scams", "spam", "scams")
     assert serving.holder(team, ids[0])[0] == "ana"
-    [(_, _, _, payload)] = _events(team, "items.moved")
+    [(_, _, _, payload)] = events(team, "items.moved")
     assert payload["left"] == ["dup"] and payload["leased"] == 1
     assert payload["item_ids"] == [[ids[0], ids[0]], [ids[2], ids[2]]]
 

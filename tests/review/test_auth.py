@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import json
 
+import builders
 import pytest
+from builders import events
 
 from review import auth
 
@@ -14,15 +15,8 @@ PHRASE = "correct horse battery"
 
 @pytest.fixture
 def people(store):
-    store.add_user("ana", ["moderator"])
-    store.add_user("ben", ["moderator"])
-    store.add_user("lee", ["lead"])
+    builders.people(store, ana="moderator", ben="moderator", lee="lead")
     return store
-
-
-def _events(store, kind):
-    return [(a, s, json.loads(p)) for a, s, p in
-            store.db.execute("SELECT actor, subject, payload FROM events WHERE kind = ? ORDER BY id", [kind])]
 
 
 # ---------------------------------------------------------------- hashing
@@ -73,7 +67,7 @@ def test_a_person_sets_their_own_and_only_the_hash_is_stored(people):
     assert set_by == people.user("ana").id
     dump = "\n".join(people.db.conn.iterdump())
     assert PHRASE not in dump  # not in events, not anywhere
-    assert _events(people, "auth.passphrase_set") == [("ana", "user:ana", {"by_self": True})]
+    assert events(people, "auth.passphrase_set") == [("ana", "auth.passphrase_set", "user:ana", {"by_self": True})]
 
 
 def test_changing_your_own_takes_the_current_one(people):
@@ -97,20 +91,20 @@ def test_a_lead_sets_anyones_a_moderator_only_their_own(people):
         auth.set_passphrase(people, "lee", "zoe", PHRASE)
     with pytest.raises(ValueError, match="at least 8"):
         auth.set_passphrase(people, "lee", "ben", "short")
-    assert [s for _, s, _ in _events(people, "auth.passphrase_set")] == ["user:ben", "user:ben"]
-    assert _events(people, "auth.passphrase_set")[0] == ("lee", "user:ben", {"by_self": False})
+    assert [e.subject for e in events(people, "auth.passphrase_set")] == ["user:ben", "user:ben"]
+    assert events(people, "auth.passphrase_set")[0] == ("lee", "auth.passphrase_set", "user:ben", {"by_self": False})
 
 
 def test_wrong_attempts_are_events_that_say_nothing_about_who_exists(people):
     auth.set_passphrase(people, "lee", "lee", PHRASE)
     assert auth.check_passphrase(people, "lee", PHRASE, via="gui")
-    assert _events(people, "auth.failed") == []
+    assert events(people, "auth.failed") == []
     assert not auth.check_passphrase(people, "lee", "guess", via="gui")
     assert not auth.check_passphrase(people, "ben", "guess", via="cli")  # no passphrase: fails the same way
     assert not auth.check_passphrase(people, "zoe", "guess", via="cli")  # nobody: fails the same way
-    assert _events(people, "auth.failed") == [
-        ("anonymous", "user:lee", {"via": "gui"}),
-        ("anonymous", "user:ben", {"via": "cli"}),
-        ("anonymous", "user:zoe", {"via": "cli"}),
+    assert events(people, "auth.failed") == [
+        ("anonymous", "auth.failed", "user:lee", {"via": "gui"}),
+        ("anonymous", "auth.failed", "user:ben", {"via": "cli"}),
+        ("anonymous", "auth.failed", "user:zoe", {"via": "cli"}),
     ]
     assert "guess" not in "\n".join(people.db.conn.iterdump())

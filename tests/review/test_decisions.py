@@ -15,20 +15,6 @@ def policy():
     return taxonomy.load()
 
 
-@pytest.fixture
-def setup(store):
-    ana = store.add_user("ana", ["moderator"])
-    ben = store.add_user("ben", ["moderator"])
-    store.add_queue("escalations", "escalation")
-    queue = store.add_queue("spam", escalation_queue="escalations")
-    store.add_items([
-        {"external_id": f"x{i}", "queue_id": queue.id, "kind": "text", "text": "buy now", "content_sha256": "same",
-         "received_at": f"2026-01-05T08:0{i}:00.000Z"}
-        for i in range(3)
-    ])
-    return ana, ben, queue
-
-
 def test_a_decision_is_stored_with_times_and_closes_the_item(store, setup, policy, clock):
     ana, _, _ = setup
     item = serving.claim_next(store, ana)

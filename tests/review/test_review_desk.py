@@ -14,22 +14,8 @@ def policy():
     return taxonomy.load()
 
 
-@pytest.fixture
-def setup(store):
-    ana = store.add_user("ana", ["moderator"])
-    ben = store.add_user("ben", ["moderator"])
-    store.add_queue("escalations", "escalation")
-    queue = store.add_queue("spam", escalation_queue="escalations")
-    store.add_items([
-        {"external_id": f"x{i}", "queue_id": queue.id, "kind": "text", "text": "buy now", "content_sha256": "same",
-         "received_at": f"2026-01-05T08:0{i}:00.000Z"}
-        for i in range(3)
-    ])
-    return ana, ben
-
-
 def test_claim_gives_the_item_and_what_it_was_seen_as_before(store, setup, policy):
-    ana, ben = setup
+    ana, ben, _ = setup
     desk = ReviewDesk(policy)
     first = desk.claim(store, ben)
     desk.decide(store, ben, first.item.id, "remove", ["spam"])
@@ -40,7 +26,7 @@ def test_claim_gives_the_item_and_what_it_was_seen_as_before(store, setup, polic
 
 
 def test_decide_stores_the_decision_and_claims_the_next_item_in_one_call(store, setup, policy):
-    ana, _ = setup
+    ana, _, _ = setup
     desk = ReviewDesk(policy)
     first = desk.claim(store, ana)
     made, claimed = desk.decide(store, ana, first.item.id, "no_violation", shown_at=store.now(), revealed_ms=250,
@@ -53,7 +39,7 @@ def test_decide_stores_the_decision_and_claims_the_next_item_in_one_call(store, 
 
 
 def test_decide_without_then_claim_claims_nothing(store, setup, policy):
-    ana, _ = setup
+    ana, _, _ = setup
     desk = ReviewDesk(policy)
     first = desk.claim(store, ana)
     _, claimed = desk.decide(store, ana, first.item.id, "no_violation")
@@ -62,7 +48,7 @@ def test_decide_without_then_claim_claims_nothing(store, setup, policy):
 
 
 def test_the_hook_runs_for_a_decision_made_through_the_desk(store, setup, policy):
-    ana, _ = setup
+    ana, _, _ = setup
     seen = []
     desk = ReviewDesk(policy, after_decision=(lambda s, d: seen.append((s, d.id)),))
     first = desk.claim(store, ana)
@@ -73,7 +59,7 @@ def test_the_hook_runs_for_a_decision_made_through_the_desk(store, setup, policy
 def test_gold_is_scored_for_a_decision_made_without_any_page(store, setup, policy):
     from audit import gold
 
-    ana, _ = setup
+    ana, _, _ = setup
     lee = store.add_user("lee", ["lead"])
     gold.add_gold(store, lee, 1, "remove", ["spam"], taxonomy=policy)
     desk = ReviewDesk(policy, after_decision=(gold.after_decision,))
@@ -84,7 +70,7 @@ def test_gold_is_scored_for_a_decision_made_without_any_page(store, setup, polic
 
 
 def test_a_failing_hook_keeps_the_decision_and_the_later_hooks_still_run(store, setup, policy, caplog):
-    ana, _ = setup
+    ana, _, _ = setup
     later = []
 
     def broken(_store, _decision):
@@ -100,7 +86,7 @@ def test_a_failing_hook_keeps_the_decision_and_the_later_hooks_still_run(store, 
 
 
 def test_a_refused_decision_runs_no_hook_and_claims_nothing(store, setup, policy):
-    ana, _ = setup
+    ana, _, _ = setup
     seen = []
     desk = ReviewDesk(policy, after_decision=(lambda s, d: seen.append(d),))
     first = desk.claim(store, ana)
@@ -112,7 +98,7 @@ def test_a_refused_decision_runs_no_hook_and_claims_nothing(store, setup, policy
 
 
 def test_a_failing_follow_up_claim_returns_the_stored_decision_and_why(store, setup, policy):
-    ana, _ = setup
+    ana, _, _ = setup
     desk = ReviewDesk(policy)
     first = desk.claim(store, ana)
     made, claimed = desk.decide(store, ana, first.item.id, "no_violation", then_claim=Claim(severe="sometimes"))
@@ -121,7 +107,7 @@ def test_a_failing_follow_up_claim_returns_the_stored_decision_and_why(store, se
 
 
 def test_a_lost_lease_is_raised_and_nothing_is_stored(store, setup, policy, clock):
-    ana, ben = setup
+    ana, ben, _ = setup
     desk = ReviewDesk(policy)
     first = desk.claim(store, ana)
     clock.advance(serving.LEASE_SECONDS + 1)
@@ -134,7 +120,7 @@ def test_a_lost_lease_is_raised_and_nothing_is_stored(store, setup, policy, cloc
 
 
 def test_skip_gives_the_item_back_and_claims_another(store, setup, policy):
-    ana, _ = setup
+    ana, _, _ = setup
     desk = ReviewDesk(policy)
     first = desk.claim(store, ana)
     claimed = desk.skip(store, ana, first.item.id, then_claim=Claim(exclude=[first.item.id]))
@@ -146,7 +132,7 @@ def test_skip_gives_the_item_back_and_claims_another(store, setup, policy):
 
 
 def test_undo_brings_the_item_back_and_gives_back_the_one_on_screen(store, setup, policy):
-    ana, _ = setup
+    ana, _, _ = setup
     desk = ReviewDesk(policy)
     first = desk.claim(store, ana)
     made, claimed = desk.decide(store, ana, first.item.id, "no_violation", then_claim=Claim())
@@ -158,7 +144,7 @@ def test_undo_brings_the_item_back_and_gives_back_the_one_on_screen(store, setup
 
 
 def test_a_refused_undo_keeps_the_item_on_screen_held(store, setup, policy, clock):
-    ana, _ = setup
+    ana, _, _ = setup
     desk = ReviewDesk(policy)
     first = desk.claim(store, ana)
     made, claimed = desk.decide(store, ana, first.item.id, "no_violation", then_claim=Claim())
@@ -169,7 +155,7 @@ def test_a_refused_undo_keeps_the_item_on_screen_held(store, setup, policy, cloc
 
 
 def test_peek_renew_release_and_servable_queues(store, setup, policy):
-    ana, _ = setup
+    ana, _, _ = setup
     desk = ReviewDesk(policy)
     assert [q.name for q in desk.servable_queues(store, ana)] == ["spam"]
     upcoming = desk.peek(store, ana)
@@ -182,7 +168,7 @@ def test_peek_renew_release_and_servable_queues(store, setup, policy):
 
 
 def test_release_held_gives_back_whatever_the_person_holds(store, setup, policy):
-    ana, _ = setup
+    ana, _, _ = setup
     desk = ReviewDesk(policy)
     desk.release_held(store, ana, "closed")  # nothing held: nothing happens
     first = desk.claim(store, ana)

@@ -8,26 +8,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from builders import people, text_items
 
 from desktop import wiring
 from review import serving
 
-
-def _fill(store, queue, n, *, received="2026-01-05T08:00:00.000Z", prefix="x", **extra):
-    rows = [
-        {"external_id": f"{prefix}{i}", "queue_id": queue.id, "kind": "text", "text": f"post {i}",
-         "received_at": received, **extra}
-        for i in range(n)
-    ]
-    store.add_items(rows)
+RECEIVED = "2026-01-05T08:00:00.000Z"  # an hour before the test clock: waiting, within any SLA here
 
 
 @pytest.fixture
 def team(store):
-    ana = store.add_user("ana", ["moderator"])
-    ben = store.add_user("ben", ["moderator"])
-    lee = store.add_user("lee", ["lead"])
-    return ana, ben, lee
+    return tuple(people(store, ana="moderator", ben="moderator", lee="lead").values())
 
 
 def test_claim_order_is_queue_priority_then_item_priority_then_due_then_arrival(store, team):
@@ -54,7 +45,7 @@ def test_claim_order_is_queue_priority_then_item_priority_then_due_then_arrival(
 def test_a_leased_item_is_not_served_to_anyone_else(store, team):
     ana, ben, _ = team
     queue = store.add_queue("spam")
-    _fill(store, queue, 2)
+    text_items(store, queue, 2, received_at=RECEIVED)
     first = serving.claim_next(store, ana)
     second = serving.claim_next(store, ben)
     assert first.id != second.id
@@ -65,7 +56,7 @@ def test_a_leased_item_is_not_served_to_anyone_else(store, team):
 def test_an_expired_lease_puts_the_item_back(store, team, clock):
     ana, ben, _ = team
     queue = store.add_queue("spam")
-    _fill(store, queue, 1)
+    text_items(store, queue, 1, received_at=RECEIVED)
     item = serving.claim_next(store, ana, lease_seconds=600)
     clock.advance(599)
     assert serving.claim_next(store, ben) is None
@@ -78,7 +69,7 @@ def test_an_expired_lease_puts_the_item_back(store, team, clock):
 def test_renew_keeps_the_item_while_it_is_open(store, team, clock):
     ana, ben, _ = team
     queue = store.add_queue("spam")
-    _fill(store, queue, 1)
+    text_items(store, queue, 1, received_at=RECEIVED)
     item = serving.claim_next(store, ana, lease_seconds=600)
     for _ in range(5):
         clock.advance(500)
@@ -89,7 +80,7 @@ def test_renew_keeps_the_item_while_it_is_open(store, team, clock):
 def test_release_and_skip_exclusion(store, team):
     ana, ben, _ = team
     queue = store.add_queue("spam")
-    _fill(store, queue, 2)
+    text_items(store, queue, 2, received_at=RECEIVED)
     first = serving.claim_next(store, ana)
     serving.release(store, ana, first.id, reason="skip")
     second = serving.claim_next(store, ana, exclude=[first.id])
@@ -105,7 +96,7 @@ def test_release_and_skip_exclusion(store, team):
 def test_peek_does_not_take_the_item(store, team):
     ana, ben, _ = team
     queue = store.add_queue("spam")
-    _fill(store, queue, 3)
+    text_items(store, queue, 3, received_at=RECEIVED)
     peeked = serving.peek_next(store, ana)
     assert serving.holder(store, peeked.id) is None
     assert serving.claim_next(store, ben).id == peeked.id
@@ -117,8 +108,8 @@ def test_paused_queues_serve_nobody_and_escalations_only_serve_leads(store, team
     escalations = store.add_queue("escalations", "escalation")
     paused = store.add_queue("paused")
     store.db.execute("UPDATE queues SET paused = 1 WHERE id = ?", [paused.id])
-    _fill(store, escalations, 1, prefix="e")
-    _fill(store, paused, 1, prefix="p")
+    text_items(store, escalations, ["e0"], received_at=RECEIVED)
+    text_items(store, paused, ["p0"], received_at=RECEIVED)
     assert serving.claim_next(store, ana) is None
     assert serving.claim_next(store, lee).external_id == "e0"
 
@@ -143,10 +134,9 @@ print(json.dumps(got))
 def test_two_processes_never_hold_the_same_item(tmp_path):
     path = tmp_path / "shared.db"
     with wiring.open_store(path) as store:
-        store.add_user("ana", ["moderator"])
-        store.add_user("ben", ["moderator"])
+        people(store, ana="moderator", ben="moderator")
         queue = store.add_queue("spam")
-        _fill(store, queue, 300)
+        text_items(store, queue, 300, received_at=RECEIVED)
     script = tmp_path / "claimer.py"
     script.write_text(CLAIMER)
     procs = [
@@ -185,7 +175,7 @@ def test_severe_rules_prefer_milder_items_or_refuse_severe_ones(store, team):
 def test_a_lease_left_on_a_closed_item_does_not_hide_the_held_pending_one(store, team, clock):
     ana = team[0]
     queue = store.add_queue("spam")
-    _fill(store, queue, 3)
+    text_items(store, queue, 3, received_at=RECEIVED)
     first = serving.claim_next(store, ana)
     clock.advance(1)
     second = [i for i in (1, 2, 3) if i != first.id][0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import builders
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -32,10 +33,7 @@ MIN = 60_000
 # ------------------------------------------------------------------ helpers
 @pytest.fixture
 def people(store):
-    lee = store.add_user("lee", ["lead"])
-    ana = store.add_user("ana", ["moderator"])
-    bo = store.add_user("bo", ["moderator"])
-    return lee, ana, bo
+    return tuple(builders.people(store, lee="lead", ana="moderator", bo="moderator").values())
 
 
 @pytest.fixture

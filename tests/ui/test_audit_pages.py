@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from builders import people, text_items
 from PIL import Image, ImageDraw
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QTableWidget, QTextBrowser, QWidget
@@ -46,10 +47,8 @@ def policy():
 @pytest.fixture
 def qa(store, tmp_path):
     """Zed (moderator) decided two items, both sampled for Dana (auditor). Lee leads; Ben moderates and audits."""
-    store.add_user("zed", ["moderator"], "Zed Quinlan")
-    store.add_user("dana", ["auditor"], "Dana Kim")
-    store.add_user("lee", ["lead"], "Lee Morgan")
-    store.add_user("ben", ["moderator", "auditor"], "Ben Okafor")
+    people(store, zed=(["moderator"], "Zed Quinlan"), dana=(["auditor"], "Dana Kim"), lee=(["lead"], "Lee Morgan"),
+           ben=(["moderator", "auditor"], "Ben Okafor"))
     queue = store.add_queue("community")
     store.add_items([
         {"external_id": "post-image", "queue_id": queue.id, "kind": "image", "media_type": "image/jpeg",
@@ -456,11 +455,9 @@ def test_the_disputes_board_hears_of_a_new_dispute_without_a_refresh(qtbot, qa, 
 
 
 def test_run_sampling_now_draws_in_a_worker_and_says_how_many(qtbot, qa, policy, ops):
-    queue = qa.queue("community")
-    qa.add_items([{"external_id": f"new-{n}", "queue_id": queue.id, "kind": "text", "text": "harmless",
-                   "received_at": "2026-01-05T08:00:00Z"} for n in range(3)])
-    for n in range(4, 7):
-        decisions.record_past_decision(qa, item_id=n, user="zed", action="no_violation",
+    for item_id in text_items(qa, "community", ["new-0", "new-1", "new-2"], text="harmless",
+                              received_at="2026-01-05T08:00:00Z"):
+        decisions.record_past_decision(qa, item_id=item_id, user="zed", action="no_violation",
                                        decided_at="2026-01-05T08:30:00Z")
     plans.save_plan(qa, "lee", "everything", rate=1.0, starts_at="2026-01-05T00:00:00Z")
     page = _show(qtbot, DisputesPage(desktop_app.disputes_services(policy, qa.user("lee"), ops)))

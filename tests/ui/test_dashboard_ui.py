@@ -11,43 +11,34 @@ import threading
 
 import numpy as np
 import pytest
+from builders import decided_item, people, text_item
 from PySide6.QtCore import QSettings, Qt, QThread, QTimer
 
 from audit import dashboard as lead_dashboard
 from desktop import app as desktop_app
-from review import admin, decisions
-from review.clock import normalise
+from review import admin
 from ui.item.qimage import to_array
 from ui.operations import Operations
 from ui.pages.dashboard import DashboardPage, render_charts
 from ui.tasks import TaskRunner
 
 WAIT_MS = 5000
-
-
-def _item(store, queue, received_at):
-    q = store.queue(queue)
-    n = store.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
-    store.add_items([{"external_id": f"i{n}", "queue_id": q.id, "kind": "text", "text": "a harmless sample",
-                      "received_at": normalise(received_at)}])
-    return store.db.execute("SELECT MAX(id) FROM items").fetchone()[0]
+HARMLESS = "a harmless sample"
 
 
 @pytest.fixture
 def team(store):
     """A lead, two moderators, two queues; hate has 2 waiting (one breached), spam 1 waiting and 2 decided."""
-    store.add_user("lee", ["lead"], "Lee Park")
-    store.add_user("ana", ["moderator"], "Ana Silva")
-    store.add_user("ben", ["moderator"], "Ben Okafor")
+    people(store, lee=(["lead"], "Lee Park"), ana=(["moderator"], "Ana Silva"), ben=(["moderator"], "Ben Okafor"))
     store.add_queue("hate", sla_seconds=4 * 3600, priority=5)
     store.add_queue("spam")
-    _item(store, "hate", "2026-01-05T03:00:00Z")
-    _item(store, "hate", "2026-01-05T08:30:00Z")
-    _item(store, "spam", "2026-01-05T08:00:00Z")
+    text_item(store, "hate", received_at="2026-01-05T03:00:00Z", text=HARMLESS)
+    text_item(store, "hate", received_at="2026-01-05T08:30:00Z", text=HARMLESS)
+    text_item(store, "spam", received_at="2026-01-05T08:00:00Z", text=HARMLESS)
     # handle times 12 s and 30 s: median 21 s, p90 28 s
     for user, at, ms in (("ana", "2026-01-05T07:30:00Z", 12_000), ("ben", "2026-01-05T08:10:00Z", 30_000)):
-        decisions.record_past_decision(store, item_id=_item(store, "spam", "2026-01-05T07:00:00Z"), user=user,
-                                       action="no_violation", decided_at=at, handle_ms=ms)
+        decided_item(store, "spam", user, received_at="2026-01-05T07:00:00Z", decided_at=at, handle_ms=ms,
+                     text=HARMLESS)
     return store
 
 
@@ -134,7 +125,7 @@ def test_refresh_on_f5_and_timer_picks_up_new_work(team, open_page, qtbot):
     load = Loader(team)
     page = open_page(load)
     assert page.timer.isActive() and page.timer.interval() == 5 * 60_000  # only for other processes' changes
-    _item(team, "spam", "2026-01-05T08:59:00Z")
+    text_item(team, "spam", received_at="2026-01-05T08:59:00Z", text=HARMLESS)
     with qtbot.waitSignal(page.charts_rendered, timeout=WAIT_MS):
         qtbot.keyClick(page.queue_table, Qt.Key.Key_F5)
     assert _cells(page.queue_model)[1][1] == "2"

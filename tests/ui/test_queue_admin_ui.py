@@ -9,16 +9,14 @@ notification reloads the pages that show it; waits are ``waitUntil`` /
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
-import json
 
 import pytest
+from builders import ago, events, people, text_items
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop import app as desktop_app
 from review import auth, decisions, serving
-from review.clock import iso
 from review.store import Store
 from ui.main_window import MainWindow
 from ui.operations import Operations
@@ -35,18 +33,13 @@ PHRASE = "quiet harbour lights"
 
 
 def _add(store, queue: str, *external_ids: str) -> list[int]:
-    q = store.queue(queue)
-    received = iso(store.clock.now() - _dt.timedelta(hours=1))
-    store.add_items([{"external_id": e, "queue_id": q.id, "kind": "text", "text": "a harmless sample",
-                      "received_at": received} for e in external_ids])
-    return [store.db.execute("SELECT id FROM items WHERE queue_id = ? AND external_id = ?", [q.id, e]).fetchone()[0]
-            for e in external_ids]
+    """Harmless items an hour old, named by their external ids (what the preview lists and collides on)."""
+    return text_items(store, queue, external_ids, received_at=ago(store, 1), text="a harmless sample")
 
 
 @pytest.fixture
 def team(store):
-    store.add_user("ana", ["moderator"], "Ana Silva")
-    store.add_user("lee", ["lead", "moderator"], "Lee Park")
+    people(store, ana=(["moderator"], "Ana Silva"), lee=(["lead", "moderator"], "Lee Park"))
     store.add_queue("escalations", "escalation", priority=9)
     store.add_queue("spam", priority=3, sla_seconds=3600, escalation_queue="escalations")
     store.add_queue("scams", priority=1, escalation_queue="escalations")
@@ -85,10 +78,6 @@ def _reload(qtbot, page) -> None:
 def _cells(page, name: str) -> list[str]:
     row = page.model.row_of(name)
     return [page.model.index(row, c).data() for c in range(page.model.columnCount())]
-
-
-def _events(store, kind: str) -> list[dict]:
-    return [json.loads(p) for (p,) in store.db.execute("SELECT payload FROM events WHERE kind = ? ORDER BY id", [kind])]
 
 
 def _choose(dialog, field: str, queue: str) -> None:
@@ -132,14 +121,14 @@ def test_a_merge_shows_its_numbers_and_changes_nothing_until_confirmed(qtbot, pa
     assert "1 of the waiting items are being worked on right now: they move with their reviewer" in text
     assert "Decisions keep the queue they were made in." in text
     assert dialog.ok.text() == "Merge 3 items" and dialog.ok.isEnabled()
-    assert _events(team, "queue.merged") == [] and serving.load_item(team, leased).queue_name == "spam"
+    assert events(team, "queue.merged") == [] and serving.load_item(team, leased).queue_name == "spam"
 
     with qtbot.waitSignal(page.refreshed, timeout=WAIT_MS):
         dialog.ok.click()
     assert page.status.text().startswith("Merged “spam” into “scams”: 3 items moved")
     assert _cells(page, "spam")[STATUS] == "Merged into scams" and _cells(page, "scams")[ITEMS] == "3"
     assert serving.load_item(team, leased).queue_name == "scams" and serving.holder(team, leased)[0] == "ana"
-    assert _events(team, "queue.merged")[0]["total"] == 3
+    assert events(team, "queue.merged")[0].payload["total"] == 3
     page.select_queue("spam")
     assert not page.buttons["merge"].isEnabled()  # merged queues are history
 
@@ -169,10 +158,10 @@ def test_numbers_that_changed_after_the_preview_are_counted_again(qtbot, page, t
     _add(team, "spam", "late arrival")
     dialog.ok.click()
     qtbot.waitUntil(lambda: dialog.ok.text() == "Merge 3 items", timeout=WAIT_MS)
-    assert "3 items now match, not 2" in dialog.error.text() and _events(team, "queue.merged") == []
+    assert "3 items now match, not 2" in dialog.error.text() and events(team, "queue.merged") == []
     with qtbot.waitSignal(page.changed, timeout=WAIT_MS):
         dialog.ok.click()
-    assert _events(team, "queue.merged")[0]["total"] == 3
+    assert events(team, "queue.merged")[0].payload["total"] == 3
 
 
 def test_move_items_by_filter_may_leave_collisions_where_they_are(qtbot, page, team):
@@ -191,7 +180,7 @@ def test_move_items_by_filter_may_leave_collisions_where_they_are(qtbot, page, t
     with qtbot.waitSignal(page.changed, timeout=WAIT_MS) as said:
         dialog.ok.click()
     assert said.args[0] == "Moved 2 items to “scams”; 1 colliding items were left where they were."
-    moved = _events(team, "items.moved")[0]
+    moved = events(team, "items.moved")[0].payload
     assert moved["left"] == ["twin"] and moved["total"] == 3
 
 
@@ -287,7 +276,7 @@ def test_signing_in_as_a_protected_lead_takes_the_passphrase(qtbot, window, team
     results = _answer(qtbot, "wrong guess", PHRASE)
     assert page.sign_in_current()
     assert results == [False, True] and window.current_user.name == "lee"
-    assert _events(team, "auth.failed") == [{"via": "gui"}]
+    assert [e.payload for e in events(team, "auth.failed")] == [{"via": "gui"}]
     assert "Queues admin" in [window.nav.item(i).text() for i in range(window.nav.count())]
 
 
@@ -372,7 +361,7 @@ def test_user_option_refuses_a_protected_lead_with_a_wrong_passphrase(team, erro
     code, seen = _run(team, monkeypatch, "lee")
     assert code == 2 and seen == {}
     assert errors == ["The passphrase in VEIL_PASSPHRASE is not right for “lee”."]
-    assert _events(team, "auth.failed") == [{"via": "cli"}]
+    assert [e.payload for e in events(team, "auth.failed")] == [{"via": "cli"}]
 
 
 def test_user_option_with_the_right_passphrase_signs_in(team, errors, monkeypatch):

@@ -12,8 +12,9 @@ import shutil
 import subprocess
 
 import pytest
+from builders import audited, decided_item, people, text_item
 
-from audit import audits, exports, sampling
+from audit import exports
 from audit.metrics import assembly as report
 from desktop.main import main
 from review import decisions
@@ -26,33 +27,23 @@ PDFTOTEXT = shutil.which("pdftotext")
 
 @pytest.fixture
 def team(store):
-    for name, roles, display in [("ana", ["moderator"], "Ana Silva"), ("ben", ["moderator"], "Ben Okafor"),
-                                 ("dana", ["auditor"], "Dana Kim"), ("lee", ["lead"], "Lee Morgan")]:
-        store.add_user(name, roles, display)
+    people(store, ana=(["moderator"], "Ana Silva"), ben=(["moderator"], "Ben Okafor"), dana=(["auditor"], "Dana Kim"),
+           lee=(["lead"], "Lee Morgan"))
     store.add_queue("Spam & scams", sla_seconds=3600)
     store.add_queue("Hate", sla_seconds=3600)
     return store
 
 
-def _decide(store, *, moderator="ana", queue="Spam & scams", at="2026-01-06T10:00:00Z",
-            received="2026-01-01T00:00:00Z"):
-    n = store.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
-    store.add_items([{"external_id": f"e{n}", "queue_id": store.queue(queue).id, "kind": "text",
-                      "received_at": received}])
-    item = store.db.execute("SELECT MAX(id) FROM items").fetchone()[0]
-    return decisions.record_past_decision(store, item_id=item, user=moderator, action="remove", labels=["spam"],
-                                          decided_at=at)
+def _decide(store, *, moderator="ana", queue="Spam & scams", at="2026-01-06T10:00:00Z"):
+    """A spam removal, this module's one kind of decision."""
+    return decided_item(store, queue, moderator, action="remove", labels=["spam"], decided_at=at)
 
 
 def _audit(store, decision, correct=True):
-    sample = sampling.add_sample(store, "lee", decision)
-    audits.start_audit(store, "dana", sample.id)
-    audits.submit_blind(store, "dana", sample.id, "remove" if correct else "no_violation", ["spam"])
-    audits.reveal_original(store, "dana", sample.id)
-    if correct:
-        audits.score(store, "dana", sample.id, "correct")
-    else:
-        audits.score(store, "dana", sample.id, "incorrect", "missed_violation", "major")
+    """dana audits for lee; this module's incorrect is a major missed violation."""
+    audited(store, decision, lead="lee", auditor="dana", blind_action="remove" if correct else "no_violation",
+            blind_labels=["spam"], verdict="correct" if correct else "incorrect",
+            error=None if correct else ("missed_violation", "major"))
 
 
 @pytest.fixture
@@ -67,9 +58,7 @@ def week(team, qapp):  # the PDF needs a QGuiApplication for its fonts
     undone = _decide(store, at="2026-01-05T09:00:00Z")
     decisions.undo(store, store.user("ana"), undone, window_s=1e9)  # not counted as decided
     _audit(store, _decide(store, at="2025-12-30T10:00:00Z"))  # the week before: trend only
-    n = store.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
-    store.add_items([{"external_id": f"e{n}", "queue_id": store.queue("Hate").id, "kind": "text",
-                      "received_at": "2026-01-05T07:00:00Z"}])  # waiting, past its 1-hour SLA
+    text_item(store, "Hate", received_at="2026-01-05T07:00:00Z")  # waiting, past its 1-hour SLA
     return store
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import shiboken6
+from builders import ago, people, text_item, text_items
 from PySide6.QtCore import QCoreApplication, QObject, QSettings, Qt, QThread, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -28,7 +29,6 @@ from PySide6.QtWidgets import (
 
 from desktop import app as desktop_app
 from desktop import first_start
-from review.clock import iso
 from review.store import Queue, QueueHealth
 from ui import theme
 from ui.main_window import MainWindow
@@ -58,22 +58,6 @@ def settings(tmp_path) -> QSettings:
     return QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
 
 
-def _items(store, queue: str, *hours_ago: float, prefix: str = "") -> None:
-    q = store.queue(queue)
-    now = store.clock.now()
-    rows = [
-        {
-            "external_id": f"{prefix or queue}-{i}",
-            "queue_id": q.id,
-            "kind": "text",
-            "text": "a harmless sample",
-            "received_at": iso(now - _dt.timedelta(hours=h)),
-        }
-        for i, h in enumerate(hours_ago)
-    ]
-    store.add_items(rows)
-
-
 @pytest.fixture
 def filled(store):
     """Two people, three queues; the clock stands at 2026-01-05 09:00 UTC.
@@ -83,13 +67,13 @@ def filled(store):
     - spam (SLA 24 h): three items an hour old, all fine.
     - escalations: empty.
     """
-    store.add_user("ana", ["moderator"], "Ana Silva")
-    store.add_user("lee", ["lead", "moderator"], "Lee Park")
+    people(store, ana=(["moderator"], "Ana Silva"), lee=(["lead", "moderator"], "Lee Park"))
     store.add_queue("escalations", kind="escalation", priority=9)
     store.add_queue("hate-speech", priority=5, sla_seconds=4 * 3600, description="Slurs and dehumanising speech")
     store.add_queue("spam", sla_seconds=86_400)
-    _items(store, "hate-speech", 6, 5, 3.5, 0.5)
-    _items(store, "spam", 1, 1, 1)
+    for age in (6, 5, 3.5, 0.5):
+        text_item(store, "hate-speech", received_at=ago(store, age), text="a harmless sample")
+    text_items(store, "spam", 3, received_at=ago(store, 1), text="a harmless sample")
     return store
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from builders import people
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
@@ -29,8 +30,7 @@ MIN = 60_000
 
 @pytest.fixture
 def ana(store):
-    store.add_user("lee", ["lead"])
-    return store.add_user("ana", ["moderator"])
+    return people(store, lee="lead", ana="moderator")["ana"]
 
 
 @pytest.fixture

@@ -1,0 +1,121 @@
+"""Shared test builders: people, text items, past decisions, finished audits and the event log, built one way.
+
+Test modules import these (``from builders import people, text_item``)
+instead of each carrying its own copy. Every builder goes through the
+public store and domain calls (``add_user``, ``add_items``,
+``record_past_decision``, the blind audit steps), so what a test builds is
+what the product would have stored; a module keeps a private helper only
+for what is specific to it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from audit import audits, sampling
+from review import decisions
+from review.clock import iso
+from review.store import Queue, Store, User
+
+RECEIVED_AT = "2026-01-01T00:00:00Z"  # before every test clock, so a built item is never "new"
+
+
+class Event(NamedTuple):
+    """One row of the event log, payload decoded; compares equal to a plain 4-tuple."""
+
+    actor: str
+    kind: str
+    subject: str
+    payload: Any
+
+
+def people(store: Store, /, **who: str | Sequence[str] | tuple[Sequence[str], str]) -> dict[str, User]:
+    """Add users in the order given and return them by name.
+
+    Each keyword is a user name; its value is a role, a list of roles, or a
+    ``(roles, display name)`` pair: ``people(store, ana=["moderator"],
+    lee=(["lead"], "Lee Park"))``.
+    """
+    added = {}
+    for name, spec in who.items():
+        display: str | None = None
+        if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], str) and not isinstance(spec[0], str):
+            spec, display = spec
+        roles = [spec] if isinstance(spec, str) else list(spec)
+        added[name] = store.add_user(name, roles, display)
+    return added
+
+
+def ago(store: Store, hours: float) -> str:
+    """The ISO time *hours* before the store's clock (a received_at for "an item this old")."""
+    return iso(store.clock.now() - _dt.timedelta(hours=hours))
+
+
+def text_items(store: Store, queue: str | Queue, ids: int | Sequence[str], *, received_at: str = RECEIVED_AT,
+               text: str | Sequence[str] | None = None, **columns: Any) -> list[int]:
+    """Insert text items into *queue* in one ``add_items`` call; return their ids in the order given.
+
+    *ids* is the external ids to use, or a count: then they are ``i<n>``,
+    numbered on from the items already stored (``i0``, ``i1``, … across
+    all queues), so repeated calls never collide. *text* is one text for
+    every item or one per item; *columns* are further item columns
+    (``severity``, ``metadata``, ``media_path``, …), the same for every item.
+    """
+    target = store.queue(queue) if isinstance(queue, str) else queue
+    if isinstance(ids, int):
+        stored = store.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+        ids = [f"i{stored + k}" for k in range(ids)]
+    texts = [text] * len(ids) if text is None or isinstance(text, str) else list(text)
+    rows = [{"external_id": external_id, "queue_id": target.id, "kind": "text", "received_at": received_at,
+             **({} if body is None else {"text": body}), **columns} for external_id, body in zip(ids, texts)]
+    store.add_items(rows)
+    by_external_id = dict(store.db.execute("SELECT external_id, id FROM items WHERE queue_id = ?", [target.id]))
+    return [by_external_id[external_id] for external_id in ids]
+
+
+def text_item(store: Store, queue: str | Queue, *, external_id: str | None = None, received_at: str = RECEIVED_AT,
+              text: str | None = None, **columns: Any) -> int:
+    """Insert one text item into *queue* and return its id (external id ``i<n>`` unless given)."""
+    return text_items(store, queue, 1 if external_id is None else [external_id], received_at=received_at,
+                      text=text, **columns)[0]
+
+
+def decided_item(store: Store, queue: str | Queue, user: str, *, decided_at: str, action: str = "no_violation",
+                 labels: Sequence[str] = (), note: str = "", handle_ms: int | None = None,
+                 received_at: str = RECEIVED_AT, **columns: Any) -> int:
+    """Insert one text item and record *user*'s past decision on it; return the decision id.
+
+    The decision goes through ``review.decisions.record_past_decision`` (as
+    a history import would), so the item is closed like any decided item.
+    *columns* go to the item (``text``, ``external_id``, ``media_path``, …).
+    """
+    item_id = text_item(store, queue, received_at=received_at, **columns)
+    return decisions.record_past_decision(store, item_id=item_id, user=user, action=action, labels=list(labels),
+                                          decided_at=decided_at, note=note, handle_ms=handle_ms)
+
+
+def audited(store: Store, decision_id: int, *, lead: str, auditor: str, blind_action: str,
+            blind_labels: Sequence[str] = (), verdict: str = "correct", error: tuple[str, str] | None = None,
+            comment: str = "") -> int:
+    """Sample *decision_id* (chosen by *lead*) and take it through a whole blind audit; return the audit id.
+
+    *auditor* starts, answers blind (*blind_action*, *blind_labels*), sees
+    the original and scores *verdict*; an ``"incorrect"`` verdict needs
+    *error* = (error type, severity).
+    """
+    sample = sampling.add_sample(store, lead, decision_id)
+    audits.start_audit(store, auditor, sample.id)
+    audits.submit_blind(store, auditor, sample.id, blind_action, list(blind_labels))
+    audits.reveal_original(store, auditor, sample.id)
+    error_type, severity = error or (None, None)
+    return audits.score(store, auditor, sample.id, verdict, error_type, severity, comment=comment).audit_id
+
+
+def events(store: Store, kind: str | None = None) -> list[Event]:
+    """The event log, oldest first, optionally only one *kind* (``"queue.merged"``)."""
+    sql = "SELECT actor, kind, subject, payload FROM events" + (" WHERE kind = ?" if kind else "") + " ORDER BY id"
+    return [Event(actor, k, subject, json.loads(payload))
+            for actor, k, subject, payload in store.db.execute(sql, [kind] if kind else [])]
