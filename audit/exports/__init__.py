@@ -193,12 +193,13 @@ def check_filters(store: Store, filters: Filters) -> None:
 
 def export(store: Store, who: User | str, kind: str, fmt: str, out: str | os.PathLike[str], *,
            filters: Filters = Filters(), pseudonymise: bool = False, progress: Progress | None = None,
-           cancelled: Cancelled | None = None) -> ExportResult:
+           cancelled: Cancelled | None = None, record: bool = True) -> ExportResult:
     """A lead exports *kind* (decisions, audits, metrics) as *fmt* to *out*; logged as ``export.written``.
 
     NotAllowed for anyone but a lead, ExportError (a ValueError) for a bad
     kind, format or filter, ExportCancelled when *cancelled* turned true (no
-    file left).
+    file left). With ``record=False`` the caller logs it (:func:`log_export`)
+    on its writer: the GUI exports on a reader connection, which never writes.
     """
     lead = require_lead(store, who)
     if kind not in KINDS:
@@ -214,15 +215,17 @@ def export(store: Store, who: User | str, kind: str, fmt: str, out: str | os.Pat
     if pseudonymise:
         tables = _tables.pseudonymised(tables, _pseudonyms.for_store(store, lead.name))
     rows = write(tables, fmt, out, progress=progress, cancelled=cancelled)
-    log_export(store, lead, kind, fmt, out, filters, pseudonymise, rows=rows)
+    if record:
+        log_export(store, lead, kind, fmt, out, filters, pseudonymise, rows=rows)
     return ExportResult(Path(out), rows, fmt)
 
 
-def log_export(store: Store, lead: User, kind: str, fmt: str, out: str | os.PathLike[str], filters: Filters,
+def log_export(store: Store, lead: User | str, kind: str, fmt: str, out: str | os.PathLike[str], filters: Filters,
                pseudonymise: bool, **counts: int) -> None:
     """The export's event: what, which filters, to which file name, and its size (rows or pages)."""
+    name = require_lead(store, lead).name
     with store.transaction():
-        store.log(lead.name, "export.written", f"export:{kind}",
+        store.log(name, "export.written", f"export:{kind}",
                   {"format": fmt, "file": Path(out).name, "filters": filters.as_json(), "pseudonymised": pseudonymise,
                    **counts})
 

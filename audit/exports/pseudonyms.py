@@ -117,17 +117,26 @@ def _digits_needed(secret: bytes, names: list[str]) -> int:
     return digits
 
 
-def for_store(store: Store, actor: str) -> Pseudonyms:
-    """The store's pseudonyms, creating its secret (one transaction) on first use.
+def ensure_secret(store: Store, actor: str) -> str:
+    """The store's pseudonym secret, creating it (one transaction) on first use.
 
     The secret is written by Veil itself (a ``system`` setting whose event
     carries no value); ``exports.pseudonym_secret_created`` says who first
-    needed it.
+    needed it. A write: the GUI runs it on the writer before a pseudonymised
+    export reads on a reader.
     """
+    secret = settings.read(store, PSEUDONYM_SECRET)
+    if secret is not None:
+        return str(secret)
     with store.transaction():
-        secret = settings.read(store, PSEUDONYM_SECRET)
+        secret = settings.read(store, PSEUDONYM_SECRET)  # another writer may have been first
         if secret is None:
             secret = settings.write(store, SYSTEM_ACTOR, PSEUDONYM_SECRET, secrets.token_hex(32))
             store.log(actor, "exports.pseudonym_secret_created", f"setting:0:{SECRET_SETTING}")
+    return str(secret)
+
+
+def for_store(store: Store, actor: str) -> Pseudonyms:
+    """The store's pseudonyms (the secret is created on first use, see :func:`ensure_secret`)."""
     known = {u.name: [u.display_name] for u in store.users()}
-    return Pseudonyms(bytes.fromhex(secret), known)
+    return Pseudonyms(bytes.fromhex(ensure_secret(store, actor)), known)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from builders import audited, decided_item, people
+from builders import audited, decided_item, events, people
 
 from audit import disputes, exports
 from audit.exports import pseudonyms, tables
@@ -440,6 +440,39 @@ def test_dialog_exports_in_the_background_with_filters(dialog, qtbot, tmp_path):
     qtbot.waitUntil(lambda: not dialog.running(), timeout=10_000)
     assert "Exported 2 rows" in dialog.status.text()
     assert [r["queue"] for r in _csv(tmp_path / "hate.csv")] == ["hate", "hate"]
+
+
+def test_dialog_export_writes_only_through_the_writer(data, qtbot, tmp_path, monkeypatch):
+    """The file is read on a reader connection; the secret and the export's event go through the writer."""
+    from ui.operations import Operations
+    from ui.reports.export_dialog import ExportDialog
+
+    opened = data.second_connection
+
+    def read_only():
+        reader = opened()
+
+        def refuse():
+            raise AssertionError("a reader connection opened a write transaction")
+
+        reader.transaction = refuse
+        return reader
+
+    monkeypatch.setattr(data, "second_connection", read_only)
+    runner = Operations(data)
+    dialog = ExportDialog(data.user("lindqvist"), runner, now=data.clock.now, folder=tmp_path)
+    qtbot.addWidget(dialog)
+    _choose(dialog, "audits", "csv")
+    dialog.period.setCurrentText("All time")
+    dialog.pseudonymise.setChecked(True)
+    dialog.path.setText(str(tmp_path / "pseudonymised.csv"))
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: not dialog.running(), timeout=10_000)
+    assert dialog.status.text().startswith("Exported"), dialog.status.text()
+    assert [e.kind for e in events(data) if e.kind.startswith(("export", "setting"))] == [
+        "setting.changed", "exports.pseudonym_secret_created", "export.written"]
+    dialog.reject()
+    runner.close()
 
 
 def test_dialog_cancel_leaves_no_partial_file(dialog, qtbot, tmp_path, monkeypatch):

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from audit import exports
+from audit.exports import pseudonyms
 from review.errors import VeilError
 from review.store import Queue, Store, User
 from ui.operations import Operations
@@ -302,9 +303,24 @@ class ExportDialog(QDialog):
         self._running = True
         self._set_busy(True)
         self._say(f"Exporting {self.what.currentText().lower()}…")
-        job = partial(self._job, who=self._user.name, kind=self.kind(), fmt=self.file_format(), path=path,
-                      filters=filters, pseudonymise=self.pseudonymise.isChecked(), cancel=self._cancel)
-        self._ops.query(job, on_done=self._done, on_error=self._failed, on_progress=self._progressed, owner=self)
+        who, kind, fmt, pseudonymise = self._user.name, self.kind(), self.file_format(), self.pseudonymise.isChecked()
+        job = partial(self._job, who=who, kind=kind, fmt=fmt, path=path, filters=filters,
+                      pseudonymise=pseudonymise, cancel=self._cancel)
+
+        def export(_: object = None) -> None:  # the file, on a reader connection, with progress
+            self._ops.query(job, on_done=record, on_error=self._failed, on_progress=self._progressed, owner=self)
+
+        def record(result: exports.ExportResult) -> None:  # its event, on the writer
+            size = {"pages" if kind == "report" else "rows": result.rows}
+            self._ops.write(
+                lambda store: exports.log_export(store, who, kind, fmt, path, filters, pseudonymise, **size),
+                on_done=lambda _: self._done(result), on_error=self._failed, owner=self)
+
+        if pseudonymise:  # the store's secret may not exist yet: creating it is a write
+            self._ops.write(lambda store: pseudonyms.ensure_secret(store, who), on_done=export,
+                            on_error=self._failed, owner=self)
+        else:
+            export()
 
     @staticmethod
     def _job(reader: Store, *, who: str, kind: str, fmt: str, path: Path, filters: exports.Filters,
@@ -313,9 +329,10 @@ class ExportDialog(QDialog):
         """On the worker: the domain's export on the reader connection the runner gives."""
         if kind == "report":
             return report_pdf.export_report(reader, who, path, since=filters.since, until=filters.until,
-                                            pseudonymise=pseudonymise, progress=progress, cancelled=cancel.is_set)
+                                            pseudonymise=pseudonymise, progress=progress, cancelled=cancel.is_set,
+                                            record=False)
         return exports.export(reader, who, kind, fmt, path, filters=filters, pseudonymise=pseudonymise,
-                              progress=progress, cancelled=cancel.is_set)
+                              progress=progress, cancelled=cancel.is_set, record=False)
 
     def cancel(self) -> None:
         if self.running():

@@ -306,8 +306,9 @@ def write_report(figures: ReportFigures, out: str | os.PathLike, *, store_name: 
 def export_report(store: Store, who: User | str, out: str | os.PathLike, *, since: str | None = None,
                   until: str | None = None, pseudonymise: bool = False,
                   progress: Callable[[int, int], None] | None = None,
-                  cancelled: Callable[[], bool] | None = None) -> ExportResult:
-    """A lead writes the report for [since, until] to *out*; logged as ``export.written``."""
+                  cancelled: Callable[[], bool] | None = None, record: bool = True) -> ExportResult:
+    """A lead writes the report for [since, until] to *out*; logged as ``export.written``
+    (by the caller, on its writer, with ``record=False``: see :func:`audit.exports.export`)."""
     lead = exports.require_lead(store, who)
     exports.check_output(store, out)
     filters = Filters(since=since, until=until)
@@ -317,5 +318,6 @@ def export_report(store: Store, who: User | str, out: str | os.PathLike, *, sinc
     author = names.name(lead.name, "lead") if names else lead.display_name
     pages = write_report(figures, out, store_name=Path(store.path).name, author=author,
                          progress=progress, cancelled=cancelled)
-    exports.log_export(store, lead, "report", "pdf", out, filters, pseudonymise, pages=pages)
+    if record:
+        exports.log_export(store, lead, "report", "pdf", out, filters, pseudonymise, pages=pages)
     return ExportResult(Path(out), pages, "pdf")
