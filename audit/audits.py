@@ -7,8 +7,9 @@ show the moderator's (``BlindStepError`` before); :func:`score` needs the
 reveal. The blind decision cannot be changed once stored (a trigger
 refuses it), and a scored audit is final (a dispute adds rows instead).
 Nobody audits their own decision (``NotAllowed``), whatever the
-assignment says. Every step is one transaction with its event; the SQL
-is ``audit.store.samples`` and ``audit.store.audits``.
+assignment says. Every step is one guarded write of ``audit.store.samples``
+or ``audit.store.audits`` (one transaction with its event); this module
+checks the role and words the store's refusals.
 
 Work list and claims: a sample assigned to an auditor by the sampler is
 theirs; an unassigned one goes to whichever eligible auditor asks first
@@ -29,7 +30,6 @@ score 100 (see ``audit_verdicts``).
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import math
 from collections.abc import Sequence
@@ -41,10 +41,9 @@ from audit.sampling import Sample
 from audit.store import audits as audit_rows
 from audit.store import samples as sample_rows
 from audit.store.schema import ERROR_TYPES, SEVERITIES, VERDICTS
-from review.clock import iso, parse
 from review.errors import NotAllowed, VeilError
 from review.serving import Item, load_item
-from review.store import Store, User
+from review.store import Refused, Store, User
 
 CLAIM_SECONDS = 2 * 3600
 
@@ -145,27 +144,19 @@ def set_rubric(store: Store, lead: User | str, weights: dict[str, dict[str, floa
             rows.append((kind, key, float(value)))
     if not rows:
         raise AuditError("no rubric weights given")
-    now = store.now()
-    with store.transaction():
-        for kind, key, value in rows:
-            audit_rows.set_rubric_weight(store, kind, key, value, user.name, now)
-        store.log(user.name, "audit.rubric_changed", "rubric", {"weights": [list(r) for r in rows]})
+    audit_rows.set_rubric_weights(store, user.name, rows)
     return rubric(store)
 
 
 # ------------------------------------------------------------- work list
-def _stale(now: str) -> str:
-    """Claims made before this time have lapsed (unless the blind step started)."""
-    return iso(parse(now) - _dt.timedelta(seconds=CLAIM_SECONDS))
-
-
 def work_list(store: Store, auditor: User | str) -> list[Sample]:
     """Open samples this auditor may work: theirs first, then the shared pool; never their own decisions.
 
     Rows are blinded (no moderator, no reason); leads use ``sampling.samples``.
     """
     user = roles.require(store, auditor, "auditor", to="audit")
-    return [Sample(*r).blinded() for r in sample_rows.workable(store, user.id, _stale(store.now()))]
+    return [Sample(*r).blinded() for r in sample_rows.workable(
+        store, user.id, sample_rows.stale_before(store.now(), CLAIM_SECONDS))]
 
 
 def next_sample(store: Store, auditor: User | str) -> Sample | None:
@@ -176,51 +167,32 @@ def next_sample(store: Store, auditor: User | str) -> Sample | None:
     whose decision was undone since it was drawn is cancelled on the way.
     """
     user = roles.require(store, auditor, "auditor", to="audit")
-    with store.transaction():
-        now = store.now()
-        while True:
-            found = sample_rows.next_workable(store, user.id, _stale(now))
-            if found is None:
-                return None
-            sample_id, decision_id = found
-            if not sample_rows.is_current(store, decision_id):
-                _cancel(store, sample_id, user.name, "the decision was undone after it was sampled")
-                continue
-            sample_rows.claim(store, sample_id, user.id, now)
-            store.log(user.name, "audit.claimed", f"sample:{sample_id}", {"decision": decision_id})
-            return _sample(store, sample_id).blinded()
+    sample_id = sample_rows.claim_next(store, user, CLAIM_SECONDS)
+    return _sample(store, sample_id).blinded() if sample_id is not None else None
 
 
 def assign_sample(store: Store, lead: User | str, sample_id: int, auditor: User | str | None) -> Sample:
     """A lead moves an open sample to another auditor, or back to the pool (None)."""
     user = roles.require(store, lead, "lead", to="assign audit samples")
-    with store.transaction():
-        moderator_id, state, has_audit = _standing(store, sample_id)
-        if state != "open" or has_audit:
-            raise AuditError("only an open sample whose blind step has not started can be reassigned")
-        target = None
-        if auditor is not None:
-            target = roles.require(store, auditor, "auditor", to="audit")
-            if target.id == moderator_id:
-                raise NotAllowed(f"{target.name} made this decision and cannot audit it")
-        sample_rows.assign(store, sample_id, target.id if target else None)
-        store.log(user.name, "audit.assigned", f"sample:{sample_id}", {"auditor": target.name if target else None})
+    target = roles.require(store, auditor, "auditor", to="audit") if auditor is not None else None
+    try:
+        sample_rows.reassign(store, user.name, sample_id, target)
+    except Refused as refused:
+        if refused.reason == "started":
+            raise AuditError("only an open sample whose blind step has not started can be reassigned") from None
+        if refused.reason == "own" and target is not None:
+            raise NotAllowed(f"{target.name} made this decision and cannot audit it") from None
+        raise _said(refused, user, sample_id) from None
     return _sample(store, sample_id)
 
 
 def cancel_sample(store: Store, lead: User | str, sample_id: int, reason: str = "") -> None:
     """A lead withdraws an open sample (it stays in the history as cancelled)."""
     user = roles.require(store, lead, "lead", to="cancel audit samples")
-    with store.transaction():
-        _, state, _ = _standing(store, sample_id)
-        if state != "open":
-            raise AuditError(f"this sample is already {state}")
-        _cancel(store, sample_id, user.name, reason)
-
-
-def _cancel(store: Store, sample_id: int, actor: str, reason: str) -> None:
-    sample_rows.set_state(store, sample_id, "cancelled")
-    store.log(actor, "audit.cancelled", f"sample:{sample_id}", {"reason": reason})
+    try:
+        sample_rows.withdraw(store, user.name, sample_id, reason)
+    except Refused as refused:
+        raise _said(refused, user, sample_id) from None
 
 
 def _sample(store: Store, sample_id: int) -> Sample:
@@ -230,39 +202,43 @@ def _sample(store: Store, sample_id: int) -> Sample:
     return Sample(*row)
 
 
-def _standing(store: Store, sample_id: int) -> tuple[int, str, bool]:
-    """(moderator id, state, blind step done) of a sample; KeyError if there is none."""
-    found = sample_rows.standing(store, sample_id)
-    if found is None:
-        raise KeyError(f"no audit sample with id {sample_id}")
-    return found
-
-
-def _not_own(user: User, moderator_id: int) -> None:
-    if user.id == moderator_id:
-        raise NotAllowed(f"{user.name} made this decision; nobody audits their own decisions")
+def _said(refused: Refused, user: User, sample_id: int) -> Exception:
+    """The words for a step the store refused (its guards are in ``audit.store.samples`` / ``.audits``)."""
+    match refused.reason:
+        case "no_sample":
+            return KeyError(f"no audit sample with id {sample_id}")
+        case "own":
+            return NotAllowed(f"{user.name} made this decision; nobody audits their own decisions")
+        case "closed":
+            return AuditError(f"this sample is already {refused.detail}")
+        case "held":
+            return NotAllowed(f"this sample is assigned to {refused.detail}; ask a lead to reassign it")
+        case "undone":
+            return AuditError("the decision was undone after it was sampled; skip this sample")
+        case "blind_done":
+            return AuditError("the blind decision for this sample is already stored")
+        case "not_claimed":
+            return BlindStepError("start the audit first (it claims the sample for you)")
+        case "not_blind":
+            return BlindStepError("decide blind first: the moderator's decision is shown only after your own")
+        case "other_auditor":
+            return NotAllowed("another auditor is auditing this sample")
+        case "not_revealed":
+            return BlindStepError("see the moderator's decision before scoring it")
+        case "scored":
+            return AuditError("this audit is already scored; the moderator may dispute it")
+    return refused
 
 
 # ----------------------------------------------------------------- steps
 def start_audit(store: Store, auditor: User | str, sample_id: int) -> AuditTask:
     """Open a sample for its blind step: claims it if free; returns the item and not the decision."""
     user = roles.require(store, auditor, "auditor", to="audit")
-    with store.transaction():
-        moderator_id, state, _ = _standing(store, sample_id)
-        _not_own(user, moderator_id)
-        if state != "open":
-            raise AuditError(f"this sample is already {state}")
-        now = store.now()
-        found = sample_rows.startable(store, sample_id, user.id, _stale(now))
-        if found is None:
-            _, holder, _ = sample_rows.holder(store, sample_id)
-            raise NotAllowed(f"this sample is assigned to {holder}; ask a lead to reassign it")
-        decision_id, plan, item_id, blind_by = found
-        if blind_by is None and not sample_rows.is_current(store, decision_id):
-            raise AuditError("the decision was undone after it was sampled; skip this sample")
-        sample_rows.claim(store, sample_id, user.id, now)
-        store.log(user.name, "audit.started", f"sample:{sample_id}", {"item": item_id})
-    return AuditTask(sample_id, plan, load_item(store, item_id), blind_by is not None)
+    try:
+        plan, item_id, blind_done = sample_rows.start(store, user, sample_id, CLAIM_SECONDS)
+    except Refused as refused:
+        raise _said(refused, user, sample_id) from None
+    return AuditTask(sample_id, plan, load_item(store, item_id), blind_done)
 
 
 def submit_blind(store: Store, auditor: User | str, sample_id: int, action: str, labels: Sequence[str] = (),
@@ -284,47 +260,21 @@ def submit_blind(store: Store, auditor: User | str, sample_id: int, action: str,
         problem = taxonomy.check(action, chosen, note or "-")
         if problem:
             raise AuditError(problem)
-    with store.transaction():
-        moderator_id, state, done = _standing(store, sample_id)
-        _not_own(user, moderator_id)
-        if done:
-            raise AuditError("the blind decision for this sample is already stored")
-        if state != "open":
-            raise AuditError(f"this sample is already {state}")
-        holder, _, decision_id = sample_rows.holder(store, sample_id)
-        if holder != user.id:
-            raise BlindStepError("start the audit first (it claims the sample for you)")
-        audit_id = audit_rows.add_blind(store, sample_id, decision_id, user.id, action, json.dumps(chosen),
-                                        note or "", store.now())
-        store.log(user.name, "audit.blind", f"sample:{sample_id}",
-                  {"audit": audit_id, "action": action, "labels": chosen})
-    return audit_id
-
-
-def _own_audit(store: Store, user: User, sample_id: int) -> tuple[int, str | None, str | None, str, tuple[str, ...]]:
-    """(audit id, revealed_at, scored_at, blind action, blind labels) of the user's audit of the sample."""
-    row = audit_rows.of_sample(store, sample_id)
-    if row is None:
-        _standing(store, sample_id)  # KeyError for an unknown sample
-        raise BlindStepError("decide blind first: the moderator's decision is shown only after your own")
-    audit_id, auditor_id, revealed_at, scored_at, blind_action, blind_labels = row
-    if auditor_id != user.id:
-        raise NotAllowed("another auditor is auditing this sample")
-    return audit_id, revealed_at, scored_at, blind_action, tuple(json.loads(blind_labels))
+    try:
+        return audit_rows.decide_blind(store, user, sample_id, action, chosen, note or "")
+    except Refused as refused:
+        raise _said(refused, user, sample_id) from None
 
 
 def reveal_original(store: Store, auditor: User | str, sample_id: int) -> Original:
     """The moderator's decision beside the auditor's blind one; BlindStepError before the blind step."""
     user = roles.require(store, auditor, "auditor", to="audit")
-    with store.transaction():
-        moderator_id, _, _ = _standing(store, sample_id)
-        _not_own(user, moderator_id)
-        audit_id, revealed_at, _, blind_action, blind_labels = _own_audit(store, user, sample_id)
-        if revealed_at is None:
-            audit_rows.reveal(store, audit_id, store.now())
-        store.log(user.name, "audit.revealed", f"sample:{sample_id}", {"audit": audit_id})
-        decision_id, moderator, queue, action, labels_json, note, decided_at, handle_ms = \
-            audit_rows.original(store, sample_id)
+    try:
+        blind_action, blind_labels_json, shown = audit_rows.reveal_to(store, user, sample_id)
+    except Refused as refused:
+        raise _said(refused, user, sample_id) from None
+    decision_id, moderator, queue, action, labels_json, note, decided_at, handle_ms = shown
+    blind_labels = tuple(json.loads(blind_labels_json))
     labels = tuple(json.loads(labels_json or "[]"))
     agrees = action == blind_action and set(labels) == set(blind_labels)
     return Original(sample_id, decision_id, moderator, queue, action, labels, note, decided_at, handle_ms,
@@ -350,18 +300,10 @@ def score(store: Store, auditor: User | str, sample_id: int, verdict: str, error
     """Score the moderator's decision after the reveal; the audit is then final."""
     user = roles.require(store, auditor, "auditor", to="audit")
     validate_score(verdict, error_type, severity)
-    with store.transaction():
-        moderator_id, _, _ = _standing(store, sample_id)
-        _not_own(user, moderator_id)
-        audit_id, revealed_at, scored_at, _, _ = _own_audit(store, user, sample_id)
-        if revealed_at is None:
-            raise BlindStepError("see the moderator's decision before scoring it")
-        if scored_at is not None:
-            raise AuditError("this audit is already scored; the moderator may dispute it")
-        value = rubric(store).score(verdict, error_type, severity)
-        audit_rows.record_score(store, audit_id, verdict, error_type, severity, comment or "", value, store.now())
-        sample_rows.set_state(store, sample_id, "audited")
-        store.log(user.name, "audit.scored", f"sample:{sample_id}",
-                  {"audit": audit_id, "verdict": verdict, "error_type": error_type, "severity": severity,
-                   "score": value})
+    try:
+        audit_id, value = audit_rows.score_once(
+            store, user, sample_id, verdict, error_type, severity, comment or "",
+            lambda: rubric(store).score(verdict, error_type, severity))
+    except Refused as refused:
+        raise _said(refused, user, sample_id) from None
     return Scored(audit_id, sample_id, verdict, error_type, severity, value)

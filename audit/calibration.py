@@ -16,7 +16,6 @@ Answers are append-only: a reviewer's first answer is their answer.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,10 +23,9 @@ from typing import Any
 
 from audit import metrics, roles
 from audit.store import calibration as calibration_rows
-from audit.store import item_exists
 from review.errors import VeilError
 from review.serving import Item, load_item
-from review.store import Store, User
+from review.store import Refused, Store, User
 
 ANSWER_ROLES = ("moderator", "auditor", "lead")
 
@@ -59,20 +57,20 @@ def create_set(store: Store, lead: User | str, name: str, item_ids: Sequence[int
     if not (name or "").strip():
         raise CalibrationError("a calibration set needs a name")
     members = list(dict.fromkeys(item_ids))
-    with store.transaction():
-        set_id = calibration_rows.add_set(store, name.strip(), description, user.name, store.now())
-        for item_id in members:
-            if not item_exists(store, item_id):
-                raise KeyError(f"no item with id {item_id}")
-            calibration_rows.add_member(store, set_id, item_id)
-        store.log(user.name, "calibration.created", f"calibration:{name}", {"items": members})
-    return set_id
+    try:
+        return calibration_rows.create_set(store, user.name, name.strip(), description, members)
+    except Refused as refused:
+        raise KeyError(f"no item with id {refused.detail}") from None
+
+
+def _no_set(name: str) -> KeyError:
+    return KeyError(f"no calibration set named {name!r}")
 
 
 def _set_id(store: Store, name: str) -> int:
     found = calibration_rows.set_id(store, name)
     if found is None:
-        raise KeyError(f"no calibration set named {name!r}")
+        raise _no_set(name)
     return found
 
 
@@ -96,15 +94,16 @@ def answer(store: Store, who: User | str, set_name: str, item_id: int, action: s
     if not (action or "").strip():
         raise CalibrationError("an answer needs an action")
     chosen = sorted(set(labels))
-    with store.transaction():
-        set_id = _set_id(store, set_name)
-        if not calibration_rows.is_member(store, set_id, item_id):
-            raise KeyError(f"item {item_id} is not in the calibration set {set_name!r}")
-        if calibration_rows.has_answered(store, set_id, item_id, user.id):
-            raise CalibrationError(f"{user.name} already answered item {item_id} of {set_name!r}")
-        calibration_rows.add_answer(store, set_id, item_id, user.id, action, json.dumps(chosen), store.now())
-        store.log(user.name, "calibration.answered", f"calibration:{set_name}",
-                  {"item": item_id, "action": action, "labels": chosen})
+    try:
+        calibration_rows.record_answer(store, user, set_name, item_id, action, chosen)
+    except Refused as refused:
+        if refused.reason == "no_set":
+            raise _no_set(set_name) from None
+        if refused.reason == "not_member":
+            raise KeyError(f"item {item_id} is not in the calibration set {set_name!r}") from None
+        if refused.reason == "answered":
+            raise CalibrationError(f"{user.name} already answered item {item_id} of {set_name!r}") from None
+        raise
 
 
 def agreement(store: Store, set_name: str, *, start: str | None = None, end: str | None = None) -> Agreement:

@@ -1,13 +1,14 @@
 """The audit desk: QA work — audit, results, disputes, sampling — one call per key.
 
 Every front end (the desktop pages, a CLI, a test) does QA through this
-desk, so a step means the same whoever takes it: each write is one call
-that opens the one transaction, in which the domain functions it chains
-(``audit.audits``, ``audit.disputes``, ``audit.sampling``) check the role
-and append their events as savepoints of it. The operations runner hands
-the desk the right connection: the writer for a write, a reader for a
-read. What comes back is everything the screen paints, so a page never
-chains calls or opens a transaction itself.
+desk, so a step means the same whoever takes it: each write is one call.
+A call that chains domain steps (``audit.audits``) asks the store package
+for one unit of work (``audit.store.atomically``), in which each step checks
+the role and makes its guarded write as a savepoint, so a refusal halfway
+leaves nothing behind. The operations runner hands the desk the right
+connection: the writer for a write, a reader for a read. What comes back is
+everything the screen paints, so a page never chains calls or opens a
+transaction itself.
 
 The blind rule lives in the calls too: :meth:`AuditDesk.take_next` and
 :meth:`AuditDesk.open_sample` give the item and nothing of the decision
@@ -27,6 +28,7 @@ from audit import audits, disputes, roles, sampling
 from audit.audits import AuditTask, Original, Rubric, Scored
 from audit.disputes import Dispute, Result
 from audit.sampling import RunResult, Sample
+from audit.store import atomically
 from review import serving
 from review.store import Store, User
 from review.taxonomy import Taxonomy
@@ -88,14 +90,15 @@ class AuditDesk:
 
     def take_next(self, store: Store, auditor: User) -> Opened | None:
         """Claim the auditor's next sample and open it; None when there is nothing to audit."""
-        with store.transaction():
+        def claim_and_open() -> Opened | None:
             sample = audits.next_sample(store, auditor)
             return self._open(store, auditor, sample.id) if sample is not None else None
 
+        return atomically(store, claim_and_open)
+
     def open_sample(self, store: Store, auditor: User, sample_id: int) -> Opened:
         """Open one chosen sample; refused for someone else's sample or the auditor's own decision."""
-        with store.transaction():
-            return self._open(store, auditor, sample_id)
+        return atomically(store, lambda: self._open(store, auditor, sample_id))
 
     def _open(self, store: Store, auditor: User, sample_id: int) -> Opened:
         task = audits.start_audit(store, auditor, sample_id)
@@ -107,9 +110,11 @@ class AuditDesk:
     def submit_blind(self, store: Store, auditor: User, sample_id: int, action: str, labels: Sequence[str] = (),
                      note: str = "") -> Reveal:
         """Store the blind decision and reveal the moderator's, in one transaction."""
-        with store.transaction():
+        def decide_and_reveal() -> Reveal:
             audits.submit_blind(store, auditor, sample_id, action, labels, note, taxonomy=self.taxonomy)
             return Reveal(audits.reveal_original(store, auditor, sample_id), audits.rubric(store))
+
+        return atomically(store, decide_and_reveal)
 
     def score(self, store: Store, auditor: User, sample_id: int, verdict: str, error_type: str | None = None,
               severity: str | None = None, comment: str = "") -> Scored:

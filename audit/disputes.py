@@ -9,8 +9,9 @@ as scored.
 
 Roles: only the moderator who made the decision disputes it, only an
 incorrect verdict can be disputed, once; only a lead resolves, and never a
-dispute about their own decision or their own audit. The SQL is
-``audit.store.disputes``.
+dispute about their own decision or their own audit. The SQL, and the
+guarded writes that enforce these rules in one transaction each, are
+``audit.store.disputes``; this module words their refusals.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from audit import roles
 from audit.store import disputes as dispute_rows
 from audit.store.schema import OUTCOMES
 from review.errors import NotAllowed, VeilError
-from review.store import Store, User
+from review.store import Refused, Store, User
 
 
 class DisputeError(VeilError, ValueError):
@@ -95,20 +96,20 @@ def open_dispute(store: Store, moderator: User | str, audit_id: int, reason: str
     user = roles.resolve(store, moderator)
     if not (reason or "").strip():
         raise DisputeError("say why the verdict is wrong")
-    with store.transaction():
-        row = dispute_rows.disputable(store, audit_id)
-        if row is None:
-            raise KeyError(f"no scored audit with id {audit_id}")
-        moderator_id, verdict, earlier = row
-        if moderator_id != user.id:
-            raise NotAllowed(f"only the moderator who made the decision can dispute its audit ({user.name} did not)")
-        if verdict != "incorrect":
-            raise DisputeError("only an incorrect verdict can be disputed")
-        if earlier is not None:
-            raise DisputeError("this audit has already been disputed")
-        dispute_id = dispute_rows.add_dispute(store, audit_id, user.id, reason.strip(), store.now())
-        store.log(user.name, "dispute.opened", f"audit:{audit_id}", {"dispute": dispute_id, "reason": reason.strip()})
-    return dispute_id
+    try:
+        return dispute_rows.open_once(store, user, audit_id, reason.strip())
+    except Refused as refused:
+        match refused.reason:
+            case "no_audit":
+                raise KeyError(f"no scored audit with id {audit_id}") from None
+            case "not_moderator":
+                raise NotAllowed(
+                    f"only the moderator who made the decision can dispute its audit ({user.name} did not)") from None
+            case "not_incorrect":
+                raise DisputeError("only an incorrect verdict can be disputed") from None
+            case "disputed":
+                raise DisputeError("this audit has already been disputed") from None
+        raise
 
 
 def resolve_dispute(store: Store, lead: User | str, dispute_id: int, outcome: str, note: str = "") -> Dispute:
@@ -116,20 +117,20 @@ def resolve_dispute(store: Store, lead: User | str, dispute_id: int, outcome: st
     user = roles.require(store, lead, "lead", to="resolve disputes")
     if outcome not in OUTCOMES:
         raise DisputeError(f"the outcome is one of {', '.join(OUTCOMES)} (got {outcome!r})")
-    with store.transaction():
-        row = dispute_rows.resolvable(store, dispute_id)
-        if row is None:
-            raise KeyError(f"no dispute with id {dispute_id}")
-        moderator_id, audit_id, resolution, auditor_id = row
-        if moderator_id == user.id:
-            raise NotAllowed("nobody resolves a dispute about their own decision; ask another lead")
-        if auditor_id == user.id:
-            raise NotAllowed("the auditor who scored this audit cannot also judge the dispute; ask another lead")
-        if resolution is not None:
-            raise DisputeError("this dispute is already resolved")
-        dispute_rows.add_resolution(store, dispute_id, user.id, outcome, note or "", store.now())
-        store.log(user.name, "dispute.resolved", f"audit:{audit_id}",
-                  {"dispute": dispute_id, "outcome": outcome, "note": note or ""})
+    try:
+        dispute_rows.resolve_once(store, user, dispute_id, outcome, note or "")
+    except Refused as refused:
+        match refused.reason:
+            case "no_dispute":
+                raise KeyError(f"no dispute with id {dispute_id}") from None
+            case "own_decision":
+                raise NotAllowed("nobody resolves a dispute about their own decision; ask another lead") from None
+            case "own_audit":
+                raise NotAllowed(
+                    "the auditor who scored this audit cannot also judge the dispute; ask another lead") from None
+            case "resolved":
+                raise DisputeError("this dispute is already resolved") from None
+        raise
     return dispute(store, dispute_id)
 
 

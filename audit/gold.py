@@ -23,16 +23,14 @@ event log, and to leads through ``veil metrics``.
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from audit import roles
 from audit.store import gold as gold_rows
-from audit.store import item_exists
 from review.errors import VeilError
-from review.store import Store, User
+from review.store import Refused, Store, User
 
 
 class GoldError(VeilError, ValueError):
@@ -62,12 +60,10 @@ def add_gold(store: Store, lead: User | str, item_id: int, action: str, labels: 
         problem = taxonomy.check(action, expected, "-")  # an answer key has no note
         if problem:
             raise GoldError(problem)
-    with store.transaction():
-        if not item_exists(store, item_id):
-            raise KeyError(f"no item with id {item_id}")
-        gold_rows.define(store, item_id, action, json.dumps(expected), source_item_id, user.name, store.now(),
-                         replace=True)
-        store.log(user.name, "gold.defined", f"item:{item_id}", {"action": action, "labels": expected})
+    try:
+        gold_rows.mark(store, user.name, item_id, action, expected, source_item_id)
+    except Refused:
+        raise KeyError(f"no item with id {item_id}") from None
 
 
 def plant_gold(store: Store, lead: User | str, gold_item_id: int, queue: str, copies: int = 1) -> list[int]:
@@ -78,27 +74,10 @@ def plant_gold(store: Store, lead: User | str, gold_item_id: int, queue: str, co
     """
     user = roles.require(store, lead, "lead", to="plant gold items")
     target = store.queue(queue)
-    with store.transaction():
-        answer = gold_rows.answer(store, gold_item_id)
-        if answer is None:
-            raise KeyError(f"item {gold_item_id} is not a gold item")
-        kind, media_path, media_type, text, metadata, severity, priority, sha256, phash = \
-            gold_rows.item_fields(store, gold_item_id)
-        now = store.now()
-        new_ids = []
-        for _ in range(copies):
-            external = secrets.token_hex(8)
-            store.add_items([{
-                "external_id": external, "queue_id": target.id, "kind": kind, "media_path": media_path,
-                "media_type": media_type, "text": text, "metadata": json.loads(metadata or "{}"),
-                "severity": severity, "priority": priority, "content_sha256": sha256, "phash": phash,
-                "received_at": now,
-            }], actor=user.name, source="gold")
-            item_id = gold_rows.item_id(store, target.id, external)
-            gold_rows.define(store, item_id, answer[0], answer[1], gold_item_id, user.name, now, replace=False)
-            new_ids.append(item_id)
-        store.log(user.name, "gold.planted", f"item:{gold_item_id}", {"queue": queue, "items": new_ids})
-    return new_ids
+    try:
+        return gold_rows.plant(store, user.name, gold_item_id, target.id, queue, copies)
+    except Refused:
+        raise KeyError(f"item {gold_item_id} is not a gold item") from None
 
 
 def is_gold(store: Store, item_id: int) -> bool:
@@ -113,23 +92,8 @@ def score_gold(store: Store, decision_id: int) -> GoldResult | None:
     the stored result. Inside a caller's transaction (the decision's own)
     the scoring joins it; on its own it is one transaction.
     """
-    with store.transaction():
-        row = gold_rows.to_score(store, decision_id)
-        if row is None or row[6] is not None:
-            return None
-        stored = _stored(store, decision_id)
-        if stored is not None:
-            return stored
-        _, item_id, user_id, user, action, labels, _, item_state, expected_action, expected_labels, latest = row
-        if item_state != "decided" or latest != decision_id:
-            return None
-        expected = json.loads(expected_labels or "[]")
-        action_ok, labels_ok = action == expected_action, set(json.loads(labels or "[]")) == set(expected)
-        gold_rows.add_result(store, decision_id, item_id, user_id, action_ok, labels_ok,
-                             json.dumps({"action": expected_action, "labels": expected}), store.now())
-        store.log("system", "gold.scored", f"decision:{decision_id}",
-                  {"user": user, "correct": action_ok and labels_ok})
-        return _stored(store, decision_id)
+    row = gold_rows.score_once(store, decision_id)
+    return _result(row) if row is not None else None
 
 
 def after_decision(store: Store, decision: Any) -> GoldResult | None:
@@ -146,10 +110,7 @@ def after_decision(store: Store, decision: Any) -> GoldResult | None:
     return score_gold(store, decision_id)
 
 
-def _stored(store: Store, decision_id: int) -> GoldResult | None:
-    row = gold_rows.result(store, decision_id)
-    if row is None:
-        return None
+def _result(row: tuple[Any, ...]) -> GoldResult:
     expected = json.loads(row[6])
     return GoldResult(row[0], row[1], row[2], bool(row[3]), bool(row[4]), bool(row[5]),
                       expected["action"], tuple(expected["labels"]))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -68,7 +67,7 @@ def save_plan(
     active: bool = True,
     period: str = "day",
 ) -> Plan:
-    """Create or replace the plan *name* (a lead's action, one transaction).
+    """Create or replace the plan *name* (a lead's action, one transaction: ``plan_rows.save_with_event``).
 
     *seed* defaults to a random token, stored with the plan: reproducible
     for whoever holds the store, unpredictable to the people sampled.
@@ -96,27 +95,19 @@ def save_plan(
         missing = [q for q in chosen_queues if q not in known]
         if missing or not chosen_queues:
             raise PlanError(f"unknown queue(s): {', '.join(missing)}" if missing else "the queue filter is empty")
-    now = store.now()
     try:
         given_start = iso(parse(starts_at)) if starts_at else None
     except (TypeError, ValueError, OverflowError):
         raise PlanError(f"starts_at must be an ISO 8601 date or time (got {starts_at!r})") from None
-    with store.transaction():
-        old = plan_rows.seed_and_start(store, name)
-        kept_seed = str(seed) if seed is not None else (old[0] if old else secrets.token_hex(8))
-        # Like the seed, the start is kept on edit: moving it to "now" whenever a lead changes
-        # the rate would silently drop today's decisions and yesterday's minimum from the plan.
-        starts = given_start or (old[1] if old else now)
-        plan_rows.save(store, name, {
+    plan_rows.save_with_event(
+        store, user.name, name, {
             "rate": rate, "min_per_moderator_per_day": min_per_moderator_per_day, "strata": json.dumps({"by": by}),
             "boosts": json.dumps(clean_boosts, sort_keys=True),
             "queues": json.dumps(chosen_queues) if chosen_queues is not None else None, "period": period,
-            "seed": kept_seed, "starts_at": starts, "active": int(bool(active)),
-        }, user.name, now)
-        store.log(user.name, "audit.plan_saved", f"plan:{name}",
-                  {"rate": rate, "min_per_moderator_per_day": min_per_moderator_per_day, "strata": by,
-                   "boosts": clean_boosts, "queues": chosen_queues, "starts_at": starts, "active": bool(active),
-                   "new": old is None})
+            "active": int(bool(active)),
+        }, str(seed) if seed is not None else None, given_start,
+        {"rate": rate, "min_per_moderator_per_day": min_per_moderator_per_day, "strata": by,
+         "boosts": clean_boosts, "queues": chosen_queues, "active": bool(active)})
     return plan(store, name)
 
 

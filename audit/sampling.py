@@ -51,12 +51,13 @@ from dataclasses import dataclass, field
 
 from audit import roles
 from audit.plans import BOOST_FIELDS, Plan, period_key, plan, plans
+from audit.store import atomically
 from audit.store import plans as plan_rows
 from audit.store import samples as sample_rows
 from audit.store.schema import SAMPLE_REASONS
 from review.clock import iso, parse
 from review.errors import NotAllowed, VeilError
-from review.store import SYSTEM_ACTOR, Store, User
+from review.store import SYSTEM_ACTOR, Refused, Store, User
 
 NO_LABEL = "(none)"
 
@@ -101,9 +102,12 @@ def run_plans(store: Store, lead: User | str, *, now: str | _dt.datetime | None 
     """Run the active plans (or the named ones, active or not) now, as *lead* asked; one transaction."""
     user = roles.require(store, lead, "lead", to="run sampling plans")
     moment = _moment(store, now)
-    with store.transaction():
+
+    def run_chosen() -> list[RunResult]:
         chosen = [plan(store, n) for n in names] if names is not None else plans(store, active_only=True)
         return [_run(store, p, moment, user.name) for p in chosen]
+
+    return atomically(store, run_chosen)
 
 
 def run_due_plans(store: Store, now: str | _dt.datetime | None = None) -> list[RunResult]:
@@ -113,15 +117,18 @@ def run_due_plans(store: Store, now: str | _dt.datetime | None = None) -> list[R
     the run share one write transaction, so a period is run exactly once.
     """
     moment = _moment(store, now)
-    results = []
-    with store.transaction():
+
+    def run_due() -> list[RunResult]:
+        results = []
         for p in plans(store, active_only=True):
             key = period_key(moment, p.period)
             if p.last_period == key:
                 continue
             results.append(_run(store, p, moment, SYSTEM_ACTOR))
             plan_rows.ran_period(store, p.id, key)
-    return results
+        return results
+
+    return atomically(store, run_due)
 
 
 def _moment(store: Store, now: str | _dt.datetime | None) -> _dt.datetime:
@@ -249,20 +256,17 @@ def add_sample(store: Store, lead: User | str, decision_id: int, *, reason: str 
     user = roles.require(store, lead, "lead", to="add audit samples")
     if reason not in SAMPLE_REASONS:
         raise SamplingError(f"reason must be one of {', '.join(SAMPLE_REASONS)}")
-    with store.transaction():
-        moderator_id = sample_rows.decision_maker(store, decision_id)
-        if moderator_id is None:
-            raise KeyError(f"no decision with id {decision_id}")
-        if sample_rows.is_sampled(store, decision_id):
-            raise SamplingError(f"decision {decision_id} is already sampled")
-        auditor_id = None
-        if auditor is not None:
-            chosen = roles.require(store, auditor, "auditor", to="audit")
-            if chosen.id == moderator_id:
-                raise NotAllowed(f"{chosen.name} made this decision and cannot audit it")
-            auditor_id = chosen.id
-        sample_rows.add(store, decision_id, "manual", reason, auditor_id, store.now())
-        store.log(user.name, "audit.sampled", f"decision:{decision_id}", {"reason": reason, "plan": "manual"})
+    chosen = roles.require(store, auditor, "auditor", to="audit") if auditor is not None else None
+    try:
+        sample_rows.send_to_qa(store, user.name, decision_id, reason, chosen.id if chosen else None)
+    except Refused as refused:
+        if refused.reason == "no_decision":
+            raise KeyError(f"no decision with id {decision_id}") from None
+        if refused.reason == "sampled":
+            raise SamplingError(f"decision {decision_id} is already sampled") from None
+        if refused.reason == "own" and chosen is not None:
+            raise NotAllowed(f"{chosen.name} made this decision and cannot audit it") from None
+        raise
     return samples_for(store, [decision_id])[0]
 
 

@@ -224,10 +224,8 @@ def log_export(store: Store, lead: User | str, kind: str, fmt: str, out: str | o
                pseudonymise: bool, **counts: int) -> None:
     """The export's event: what, which filters, to which file name, and its size (rows or pages)."""
     name = require_lead(store, lead).name
-    with store.transaction():
-        store.log(name, "export.written", f"export:{kind}",
-                  {"format": fmt, "file": Path(out).name, "filters": filters.as_json(), "pseudonymised": pseudonymise,
-                   **counts})
+    report_rows.log_export(store, name, kind, {"format": fmt, "file": Path(out).name, "filters": filters.as_json(),
+                                               "pseudonymised": pseudonymise, **counts})
 
 
 # ------------------------------------------------------- the report's figures

@@ -30,6 +30,7 @@ import hmac
 import re
 import secrets
 
+from audit.store import atomically
 from review import settings
 from review.store import SYSTEM_ACTOR, Store
 
@@ -128,12 +129,16 @@ def ensure_secret(store: Store, actor: str) -> str:
     secret = settings.read(store, PSEUDONYM_SECRET)
     if secret is not None:
         return str(secret)
-    with store.transaction():
-        secret = settings.read(store, PSEUDONYM_SECRET)  # another writer may have been first
-        if secret is None:
-            secret = settings.write(store, SYSTEM_ACTOR, PSEUDONYM_SECRET, secrets.token_hex(32))
+
+    def create_once() -> str:
+        created = settings.read(store, PSEUDONYM_SECRET)  # another writer may have been first
+        if created is None:
+            created = settings.write(store, SYSTEM_ACTOR, PSEUDONYM_SECRET, secrets.token_hex(32))
             store.log(actor, "exports.pseudonym_secret_created", f"setting:0:{SECRET_SETTING}")
-    return str(secret)
+        return str(created)
+
+    # Two steps of review.settings (its checks included) as one unit: re-read, then write if still missing.
+    return atomically(store, create_once)
 
 
 def for_store(store: Store, actor: str) -> Pseudonyms:

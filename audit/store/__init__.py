@@ -5,16 +5,22 @@ Each module holds the statements of one part of QA (``samples``, ``plans``,
 ``metrics`` and ``exports``), written in the SQL that SQLite and PostgreSQL
 share: ``RETURNING id`` for new rows, bound lists (``IN (?, ?, …)``) rather
 than JSON table functions. The domain modules above keep the rules, the
-role checks and the events, and call these functions inside their
-transaction. The few helpers here are the ones every store module needs.
+role checks and the wording of errors. Every audit transaction is opened
+in this package: a guarded write is one function of its module (it re-reads
+what it must, raises :class:`review.store.Refused` when a guard fails, writes
+and logs its event), and a desk that chains several domain steps runs them
+through :func:`atomically`. The few helpers here are the ones every store
+module needs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from review.store import Store
+
+T = TypeVar("T")
 
 #: Bound values per statement when a list of ids is sent: far below every driver's limit.
 CHUNK = 500
@@ -44,3 +50,15 @@ def insert_returning_id(store: Store, sql: str, params: Sequence[Any]) -> int:
 def item_exists(store: Store, item_id: int) -> bool:
     """Whether the review store holds the item (gold and calibration sets point at existing items)."""
     return store.db.execute("SELECT 1 FROM items WHERE id = ?", [item_id]).fetchone() is not None
+
+
+def atomically(store: Store, work: Callable[[], T]) -> T:
+    """Run *work* (a desk's chain of domain steps) as one write transaction; its result.
+
+    Why one door: the steps' own guarded writes become savepoints of this
+    transaction, so a refusal halfway leaves nothing behind; and it is the
+    one place where team mode (PostgreSQL) will retry a unit of work that
+    failed on a serialization conflict.
+    """
+    with store.transaction():
+        return work()

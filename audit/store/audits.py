@@ -2,15 +2,22 @@
 
 The ``audits`` row is written in steps (blind, revealed, scored) and the
 schema's triggers keep a stored blind decision and a scored audit as they
-are; these functions only carry the values.
+are. Each step is one guarded write here (:func:`decide_blind`,
+:func:`reveal_to`, :func:`score_once`, :func:`set_rubric_weights`): one
+transaction that re-reads the sample, raises :class:`~review.store.Refused`
+when the step is out of order, writes and logs its event; ``audit.audits``
+words the refusals.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from audit.store import insert_returning_id
-from review.store import Store
+from audit.store import samples as sample_rows
+from review.store import Refused, Store, User
 
 
 def rubric_weights(store: Store) -> list[tuple[str, str, float]]:
@@ -74,3 +81,88 @@ def add_imported(store: Store, sample_id: int, decision_id: int, auditor_id: int
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         [sample_id, decision_id, auditor_id, blind_action, blind_labels_json, blind_note, at, at, verdict,
          error_type, severity, comment, score, at])
+
+
+# ------------------------------------------------------- guarded writes
+def set_rubric_weights(store: Store, actor: str, weights: Sequence[tuple[str, str, float]]) -> None:
+    """Store (kind, key, weight) rows and the ``audit.rubric_changed`` event, in one transaction."""
+    now = store.now()
+    with store.transaction():
+        for kind, key, value in weights:
+            set_rubric_weight(store, kind, key, value, actor, now)
+        store.log(actor, "audit.rubric_changed", "rubric", {"weights": [list(r) for r in weights]})
+
+
+def decide_blind(store: Store, auditor: User, sample_id: int, action: str, labels: list[str], note: str) -> int:
+    """Store the auditor's blind decision with its event, in one transaction; the audit id.
+
+    Refused as ``samples.not_own``, ``"blind_done"`` (already stored),
+    ``"closed"`` (detail: the sample's state) or ``"not_claimed"`` (the
+    auditor has not started it).
+    """
+    with store.transaction():
+        state, done = sample_rows.not_own(store, sample_id, auditor.id)
+        if done:
+            raise Refused("blind_done")
+        if state != "open":
+            raise Refused("closed", state)
+        held_by, _, decision_id = sample_rows.holder(store, sample_id)
+        if held_by != auditor.id:
+            raise Refused("not_claimed")
+        audit_id = add_blind(store, sample_id, decision_id, auditor.id, action, json.dumps(labels), note, store.now())
+        store.log(auditor.name, "audit.blind", f"sample:{sample_id}",
+                  {"audit": audit_id, "action": action, "labels": labels})
+    return audit_id
+
+
+def _own_audit(store: Store, auditor_id: int, sample_id: int) -> tuple[int, str | None, str | None, str, str]:
+    """(audit id, revealed_at, scored_at, blind action, blind labels JSON) of the auditor's audit.
+
+    Refused ``"not_blind"`` before the blind step, ``"other_auditor"`` when it is someone else's.
+    """
+    row = of_sample(store, sample_id)
+    if row is None:
+        raise Refused("not_blind")
+    audit_id, owner_id, revealed_at, scored_at, blind_action, blind_labels = row
+    if owner_id != auditor_id:
+        raise Refused("other_auditor")
+    return audit_id, revealed_at, scored_at, blind_action, blind_labels
+
+
+def reveal_to(store: Store, auditor: User, sample_id: int) -> tuple[str, str, tuple[Any, ...]]:
+    """Mark the audit revealed (first time) and log it, in one transaction.
+
+    Returns (blind action, blind labels JSON, :func:`original`). Refused as
+    ``samples.not_own`` or ``_own_audit``.
+    """
+    with store.transaction():
+        sample_rows.not_own(store, sample_id, auditor.id)
+        audit_id, revealed_at, _, blind_action, blind_labels = _own_audit(store, auditor.id, sample_id)
+        if revealed_at is None:
+            reveal(store, audit_id, store.now())
+        store.log(auditor.name, "audit.revealed", f"sample:{sample_id}", {"audit": audit_id})
+        return blind_action, blind_labels, original(store, sample_id)
+
+
+def score_once(store: Store, auditor: User, sample_id: int, verdict: str, error_type: str | None,
+               severity: str | None, comment: str, points: Callable[[], float]) -> tuple[int, float]:
+    """Score a revealed audit and close its sample, with the event, in one transaction; (audit id, score).
+
+    *points* gives the rubric's score, read inside the transaction. Refused
+    as ``samples.not_own`` or ``_own_audit``, ``"not_revealed"`` or
+    ``"scored"`` (already final).
+    """
+    with store.transaction():
+        sample_rows.not_own(store, sample_id, auditor.id)
+        audit_id, revealed_at, scored_at, _, _ = _own_audit(store, auditor.id, sample_id)
+        if revealed_at is None:
+            raise Refused("not_revealed")
+        if scored_at is not None:
+            raise Refused("scored")
+        value = points()
+        record_score(store, audit_id, verdict, error_type, severity, comment, value, store.now())
+        sample_rows.set_state(store, sample_id, "audited")
+        store.log(auditor.name, "audit.scored", f"sample:{sample_id}",
+                  {"audit": audit_id, "verdict": verdict, "error_type": error_type, "severity": severity,
+                   "score": value})
+    return audit_id, value

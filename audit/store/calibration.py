@@ -1,9 +1,17 @@
-"""SQL of calibration sets: their members and each reviewer's one answer per item."""
+"""SQL of calibration sets: their members and each reviewer's one answer per item.
+
+:func:`create_set` and :func:`record_answer` are the guarded writes (one
+transaction with its event, :class:`~review.store.Refused` when a guard
+fails); ``audit.calibration`` words the refusals.
+"""
 
 from __future__ import annotations
 
-from audit.store import insert_returning_id
-from review.store import Store
+import json
+from collections.abc import Sequence
+
+from audit.store import insert_returning_id, item_exists
+from review.store import Refused, Store, User
 
 
 def add_set(store: Store, name: str, description: str, by: str, at: str) -> int:
@@ -65,3 +73,37 @@ def answers(store: Store, set_id: int, start: str | None, end: str | None) -> li
         sql += " AND answered_at < ?"
         params.append(end)
     return [(r[0], r[1], r[2]) for r in store.db.execute(sql + " ORDER BY item_id, user_id", params)]
+
+
+# ------------------------------------------------------- guarded writes
+def create_set(store: Store, actor: str, name: str, description: str, item_ids: Sequence[int]) -> int:
+    """A new set of existing items with its event, in one transaction; its id.
+
+    Refused ``"no_item"`` (detail: the id) when an item does not exist.
+    """
+    with store.transaction():
+        new_id = add_set(store, name, description, actor, store.now())
+        for item_id in item_ids:
+            if not item_exists(store, item_id):
+                raise Refused("no_item", str(item_id))
+            add_member(store, new_id, item_id)
+        store.log(actor, "calibration.created", f"calibration:{name}", {"items": list(item_ids)})
+    return new_id
+
+
+def record_answer(store: Store, who: User, set_name: str, item_id: int, action: str, labels: list[str]) -> None:
+    """Store a person's one answer for an item of the set, with its event, in one transaction.
+
+    Refused ``"no_set"``, ``"not_member"`` or ``"answered"`` (they already did).
+    """
+    with store.transaction():
+        found = set_id(store, set_name)
+        if found is None:
+            raise Refused("no_set")
+        if not is_member(store, found, item_id):
+            raise Refused("not_member")
+        if has_answered(store, found, item_id, who.id):
+            raise Refused("answered")
+        add_answer(store, found, item_id, who.id, action, json.dumps(labels), store.now())
+        store.log(who.name, "calibration.answered", f"calibration:{set_name}",
+                  {"item": item_id, "action": action, "labels": labels})

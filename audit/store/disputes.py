@@ -2,6 +2,9 @@
 
 Rows come back in the column order of the domain's dataclasses
 (``audit.disputes.Result`` and ``Dispute``); labels stay JSON text.
+:func:`open_once` and :func:`resolve_once` are the guarded writes (one
+transaction with its event, :class:`~review.store.Refused` when a guard
+fails); ``audit.disputes`` words the refusals.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from audit.store import chunks, insert_returning_id, marks
-from review.store import Store
+from review.store import Refused, Store, User
 
 Row = tuple[Any, ...]
 
@@ -100,3 +103,48 @@ def audit_steps(store: Store, audit_id: int) -> Row | None:
         " a.error_type, a.severity, a.score, a.comment FROM audits a JOIN users u ON u.id = a.auditor_id"
         " WHERE a.id = ?", [audit_id]).fetchone()
     return tuple(row) if row else None
+
+
+# ------------------------------------------------------- guarded writes
+def open_once(store: Store, moderator: User, audit_id: int, reason: str) -> int:
+    """The moderator's dispute of an incorrect verdict, with its event, in one transaction; its id.
+
+    Refused ``"no_audit"`` (no scored audit), ``"not_moderator"`` (someone
+    else made the decision), ``"not_incorrect"`` or ``"disputed"`` (once only).
+    """
+    with store.transaction():
+        row = disputable(store, audit_id)
+        if row is None:
+            raise Refused("no_audit")
+        moderator_id, verdict, earlier = row
+        if moderator_id != moderator.id:
+            raise Refused("not_moderator")
+        if verdict != "incorrect":
+            raise Refused("not_incorrect")
+        if earlier is not None:
+            raise Refused("disputed")
+        dispute_id = add_dispute(store, audit_id, moderator.id, reason, store.now())
+        store.log(moderator.name, "dispute.opened", f"audit:{audit_id}", {"dispute": dispute_id, "reason": reason})
+    return dispute_id
+
+
+def resolve_once(store: Store, lead: User, dispute_id: int, outcome: str, note: str) -> None:
+    """The lead's resolution of a dispute, with its event, in one transaction.
+
+    Refused ``"no_dispute"``, ``"own_decision"`` / ``"own_audit"`` (the lead
+    made the decision or scored it) or ``"resolved"`` (already).
+    """
+    with store.transaction():
+        row = resolvable(store, dispute_id)
+        if row is None:
+            raise Refused("no_dispute")
+        moderator_id, audit_id, resolution, auditor_id = row
+        if moderator_id == lead.id:
+            raise Refused("own_decision")
+        if auditor_id == lead.id:
+            raise Refused("own_audit")
+        if resolution is not None:
+            raise Refused("resolved")
+        add_resolution(store, dispute_id, lead.id, outcome, note, store.now())
+        store.log(lead.name, "dispute.resolved", f"audit:{audit_id}",
+                  {"dispute": dispute_id, "outcome": outcome, "note": note})

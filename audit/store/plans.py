@@ -4,11 +4,13 @@ Plan rows come back as tuples in :data:`PLAN_COLUMNS` order; JSON columns
 (strata, boosts, queues) stay text, the domain (``audit.sampling``) reads
 them. The window is every current decision of a decided item in the
 plan's queues and time span, minus gold items, with what is already
-sampled.
+sampled. :func:`save_with_event` is a plan's one transaction when a lead
+saves it.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -94,3 +96,24 @@ def first_decisions(store: Store, user_ids: Iterable[int], first: int) -> set[in
             "SELECT id FROM decisions WHERE user_id = ? AND revokes_id IS NULL ORDER BY decided_at, id LIMIT ?",
             [user_id, first]))
     return ids
+
+
+# -------------------------------------------------------- guarded write
+def save_with_event(store: Store, actor: str, name: str, values: dict[str, Any], seed: str | None,
+                    starts_at: str | None, event: dict[str, Any]) -> None:
+    """Create or replace the plan *name* and log ``audit.plan_saved`` with *event*, in one transaction.
+
+    *values* are the settable columns but the seed and the start. An edited
+    plan keeps its seed and start unless given (moving the start to "now"
+    whenever a lead changes the rate would silently drop today's decisions
+    and yesterday's minimum); a new one gets a random seed (reproducible for
+    whoever holds the store, unpredictable to the people sampled) and starts
+    now. The event adds the start and whether the plan is new.
+    """
+    now = store.now()
+    with store.transaction():
+        old = seed_and_start(store, name)
+        kept_seed = seed if seed is not None else (old[0] if old else secrets.token_hex(8))
+        starts = starts_at or (old[1] if old else now)
+        save(store, name, {**values, "seed": kept_seed, "starts_at": starts}, actor, now)
+        store.log(actor, "audit.plan_saved", f"plan:{name}", {**event, "starts_at": starts, "new": old is None})

@@ -3,7 +3,8 @@
 Periods are ``[start, end)`` in Veil's canonical UTC text (either bound may
 be missing), applied to when the *decision* was made; ``audit.metrics``
 and ``audit.exports`` decide them. Export rows stream: each function
-returns the row count and an iterator read as the file is written.
+returns the row count and an iterator read as the file is written. The
+one write is :func:`log_export`, the event that says a file was written.
 """
 
 from __future__ import annotations
@@ -140,3 +141,9 @@ def exposure_sums(store: Store, start: str | None, end: str | None) -> tuple[Row
         f"SELECT kind, COUNT(*) FROM wellbeing_events WHERE kind IN ('break_taken', 'break_enforced', 'snoozed')"
         f"{event_where} GROUP BY kind", event_params).fetchall())
     return totals, [tuple(r) for r in severity], breaks
+
+
+def log_export(store: Store, actor: str, kind: str, details: dict[str, Any]) -> None:
+    """Log ``export.written`` for an export of *kind* (its format, file, filters, size), in one transaction."""
+    with store.transaction():
+        store.log(actor, "export.written", f"export:{kind}", details)

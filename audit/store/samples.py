@@ -4,17 +4,22 @@ Rows come back as tuples in :data:`SAMPLE_COLUMNS` order (the domain's
 ``audit.sampling.Sample`` takes them as they are). A sample is *free to
 take* when nobody holds it, or its claim is older than the given ``stale``
 time and its blind step has not started (``audit.audits`` decides how old
-is stale).
+is stale). The guarded writes (:func:`send_to_qa`, :func:`claim_next`,
+:func:`reassign`, :func:`withdraw`, :func:`start`) are each one transaction
+with its event; a failed guard raises :class:`~review.store.Refused` and
+``audit.sampling`` / ``audit.audits`` word it.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Sequence
 from typing import Any
 
 from audit.store import chunks, insert_returning_id, marks
 from audit.store.schema import CURRENT
-from review.store import Store
+from review.clock import iso, parse
+from review.store import Refused, Store, User
 
 SampleRow = tuple[Any, ...]
 
@@ -181,3 +186,121 @@ def for_import(store: Store, decision_ids: Sequence[int]) -> dict[int, tuple[Any
                 WHERE s.decision_id IN ({marks(chunk)})""", chunk):
             found[row[0]] = tuple(row[1:])
     return found
+
+
+# ------------------------------------------------------- guarded writes
+def stale_before(now: str, claim_seconds: int) -> str:
+    """Claims made before this time have lapsed (unless the blind step started)."""
+    return iso(parse(now) - _dt.timedelta(seconds=claim_seconds))
+
+
+def send_to_qa(store: Store, actor: str, decision_id: int, reason: str, auditor_id: int | None) -> None:
+    """A sample added by hand (plan ``manual``), with its event, in one transaction.
+
+    Refused ``"no_decision"`` (no such decision, or an undo row),
+    ``"sampled"`` (it already is) or ``"own"`` (*auditor_id* made it).
+    """
+    with store.transaction():
+        moderator_id = decision_maker(store, decision_id)
+        if moderator_id is None:
+            raise Refused("no_decision")
+        if is_sampled(store, decision_id):
+            raise Refused("sampled")
+        if auditor_id is not None and auditor_id == moderator_id:
+            raise Refused("own")
+        add(store, decision_id, "manual", reason, auditor_id, store.now())
+        store.log(actor, "audit.sampled", f"decision:{decision_id}", {"reason": reason, "plan": "manual"})
+
+
+def claim_next(store: Store, auditor: User, claim_seconds: int) -> int | None:
+    """Claim the auditor's next sample (:func:`next_workable`) in one transaction; its id, None if none.
+
+    A sample whose decision was undone since it was drawn is cancelled on the way.
+    """
+    with store.transaction():
+        now = store.now()
+        while True:
+            found = next_workable(store, auditor.id, stale_before(now, claim_seconds))
+            if found is None:
+                return None
+            sample_id, decision_id = found
+            if not is_current(store, decision_id):
+                cancel(store, sample_id, auditor.name, "the decision was undone after it was sampled")
+                continue
+            claim(store, sample_id, auditor.id, now)
+            store.log(auditor.name, "audit.claimed", f"sample:{sample_id}", {"decision": decision_id})
+            return sample_id
+
+
+def cancel(store: Store, sample_id: int, actor: str, reason: str) -> None:
+    """Mark the sample cancelled, with its event (inside the caller's transaction)."""
+    set_state(store, sample_id, "cancelled")
+    store.log(actor, "audit.cancelled", f"sample:{sample_id}", {"reason": reason})
+
+
+def reassign(store: Store, actor: str, sample_id: int, auditor: User | None) -> None:
+    """Give an open, unstarted sample to *auditor* (None: the pool), with its event, in one transaction.
+
+    Refused ``"no_sample"``, ``"started"`` (not open, or its blind step is
+    stored) or ``"own"`` (the auditor made the decision).
+    """
+    with store.transaction():
+        found = standing(store, sample_id)
+        if found is None:
+            raise Refused("no_sample")
+        moderator_id, state, has_audit = found
+        if state != "open" or has_audit:
+            raise Refused("started")
+        if auditor is not None and auditor.id == moderator_id:
+            raise Refused("own")
+        assign(store, sample_id, auditor.id if auditor else None)
+        store.log(actor, "audit.assigned", f"sample:{sample_id}", {"auditor": auditor.name if auditor else None})
+
+
+def withdraw(store: Store, actor: str, sample_id: int, reason: str) -> None:
+    """Cancel an open sample, in one transaction. Refused ``"no_sample"`` or ``"closed"`` (detail: its state)."""
+    with store.transaction():
+        found = standing(store, sample_id)
+        if found is None:
+            raise Refused("no_sample")
+        if found[1] != "open":
+            raise Refused("closed", found[1])
+        cancel(store, sample_id, actor, reason)
+
+
+def not_own(store: Store, sample_id: int, auditor_id: int) -> tuple[str, bool]:
+    """(state, blind step done) of a sample the auditor may audit.
+
+    Refused ``"no_sample"``, or ``"own"`` when the auditor made its decision.
+    """
+    found = standing(store, sample_id)
+    if found is None:
+        raise Refused("no_sample")
+    moderator_id, state, done = found
+    if moderator_id == auditor_id:
+        raise Refused("own")
+    return state, done
+
+
+def start(store: Store, auditor: User, sample_id: int, claim_seconds: int) -> tuple[str, int, bool]:
+    """Claim a sample for its blind step, with its event, in one transaction; (plan, item id, blind step done).
+
+    Refused as :func:`not_own`, ``"closed"`` (detail: its state), ``"held"``
+    (detail: who holds it) or ``"undone"`` (the decision was undone since it
+    was sampled and the blind step has not started).
+    """
+    with store.transaction():
+        state, _ = not_own(store, sample_id, auditor.id)
+        if state != "open":
+            raise Refused("closed", state)
+        now = store.now()
+        found = startable(store, sample_id, auditor.id, stale_before(now, claim_seconds))
+        if found is None:
+            _, held_by, _ = holder(store, sample_id)
+            raise Refused("held", str(held_by))
+        decision_id, plan, item_id, blind_by = found
+        if blind_by is None and not is_current(store, decision_id):
+            raise Refused("undone")
+        claim(store, sample_id, auditor.id, now)
+        store.log(auditor.name, "audit.started", f"sample:{sample_id}", {"item": item_id})
+    return plan, item_id, blind_by is not None

@@ -10,7 +10,12 @@ from builders import people, text_item, text_items
 
 from audit import audits, gold, sampling
 from audit.audits import AuditError, BlindStepError
+from audit.store import atomically
+from audit.store import audits as audit_rows
+from audit.store import samples as sample_rows
 from review import decisions, serving, taxonomy
+from review.errors import NotAllowed, StoreConflict
+from review.store import Refused
 
 
 @pytest.fixture
@@ -209,6 +214,34 @@ def test_work_list_order_and_claims_that_lapse(store, team, queue, clock):
     # dan never started the blind step: the claim lapsed and cat may take it over
     task = audits.start_audit(store, "cat", a.id)
     assert task.sample_id == a.id and sampling.samples(store)[0].auditor == "cat"
+
+
+def test_the_store_refuses_a_claimed_sample_and_a_score_before_the_blind_step_writing_nothing(store, team, sample):
+    """The guards live in the store's one transaction; the domain only words what it refused."""
+    audits.start_audit(store, "cat", sample.id)
+    events = store.db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    with pytest.raises(Refused) as held:
+        sample_rows.start(store, team["dan"], sample.id, audits.CLAIM_SECONDS)
+    assert (held.value.reason, held.value.detail) == ("held", "cat")
+    assert isinstance(held.value, StoreConflict)
+    with pytest.raises(Refused, match="not_blind"):
+        audit_rows.score_once(store, team["cat"], sample.id, "correct", None, None, "", lambda: 100.0)
+    with pytest.raises(NotAllowed, match="assigned to cat"):  # the domain's words for the same refusal
+        audits.start_audit(store, "dan", sample.id)
+    assert store.db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == events
+    assert store.db.execute("SELECT COUNT(*) FROM audits").fetchone()[0] == 0
+    assert sampling.samples(store)[0].auditor == "cat"
+
+
+def test_a_refusal_inside_a_unit_of_work_takes_back_its_earlier_steps(store, team, sample):
+    def start_then_decide_as_someone_else():
+        audits.start_audit(store, "cat", sample.id)
+        audits.submit_blind(store, "dan", sample.id, "remove", ["harassment"])
+
+    with pytest.raises(BlindStepError, match="start the audit first"):
+        atomically(store, start_then_decide_as_someone_else)
+    assert sampling.samples(store)[0].auditor is None  # cat's claim went with the refused step
+    assert not store.db.execute("SELECT 1 FROM events WHERE kind = 'audit.started'").fetchall()
 
 
 def test_a_sample_whose_decision_was_undone_is_cancelled(store, team, queue, clock):
