@@ -119,3 +119,16 @@ def events(store: Store, kind: str | None = None) -> list[Event]:
     sql = "SELECT actor, kind, subject, payload FROM events" + (" WHERE kind = ?" if kind else "") + " ORDER BY id"
     return [Event(actor, k, subject, json.loads(payload))
             for actor, k, subject, payload in store.db.execute(sql, [kind] if kind else [])]
+
+
+# ------------------------------------------------------------ script checks (generated texts)
+def has_arabic(text: str) -> bool:
+    return any("\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" for ch in text)
+
+
+def has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" or "\u3040" <= ch <= "\u30ff" for ch in text)
+
+
+def has_emoji(text: str) -> bool:
+    return any("\U0001f300" <= ch <= "\U0001faff" or "\u2600" <= ch <= "\u27bf" for ch in text)

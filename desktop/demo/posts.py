@@ -233,16 +233,3 @@ def listing(violating: bool, rng: random.Random) -> tuple[str, str]:
     """A marketplace listing ``(title, description)`` in English, clearly simulated."""
     title, description = rng.choice(_LISTINGS[0] if violating else _LISTINGS[1])
     return f"[simulated listing] {title}", f"{MARKER['en']} {description}"
-
-
-# ------------------------------------------------------------ script checks
-def has_arabic(text: str) -> bool:
-    return any("\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" for ch in text)
-
-
-def has_cjk(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" or "\u3040" <= ch <= "\u30ff" for ch in text)
-
-
-def has_emoji(text: str) -> bool:
-    return any("\U0001f300" <= ch <= "\U0001faff" or "\u2600" <= ch <= "\u27bf" for ch in text)

@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from builders import has_arabic, has_cjk, has_emoji
 
 from desktop import wiring
-from desktop.demo import posts
 from desktop.demo import review_data as demo
 from desktop.demo.plan import Planner, pool_of
 from desktop.demo.team import MINOR_SAFETY
@@ -110,9 +110,9 @@ def test_item_mix(built):
     images = sum(r[0] in ("image", "mixed") for r in rows)
     assert 0.3 * ITEMS <= images <= 0.55 * ITEMS
     texts = [r[2] for r in rows if r[0] == "text"]
-    assert any(posts.has_arabic(t) for t in texts)
-    assert any(posts.has_cjk(t) for t in texts)
-    assert any(posts.has_emoji(t) for t in texts)
+    assert any(has_arabic(t) for t in texts)
+    assert any(has_cjk(t) for t in texts)
+    assert any(has_emoji(t) for t in texts)
 
 
 def test_metadata_and_severity_follow_the_taxonomy(built):

@@ -7,6 +7,7 @@ import random
 import time
 
 import pytest
+from builders import has_arabic, has_cjk, has_emoji
 
 from desktop.demo import posts, synth
 from review.media import fingerprint, intake
@@ -106,12 +107,12 @@ def test_text_in_every_language_is_marked_simulated():
 
 def test_text_scripts():
     rng = random.Random(2)
-    assert posts.has_arabic(posts.post_text("harassment", "ar", True, rng))
-    assert posts.has_cjk(posts.post_text("spam", "zh", True, rng))
-    assert posts.has_cjk(posts.post_text("spam", "ja", False, rng))
-    assert posts.has_emoji(posts.post_text("spam", "emoji", True, rng))
+    assert has_arabic(posts.post_text("harassment", "ar", True, rng))
+    assert has_cjk(posts.post_text("spam", "zh", True, rng))
+    assert has_cjk(posts.post_text("spam", "ja", False, rng))
+    assert has_emoji(posts.post_text("spam", "emoji", True, rng))
     latin = posts.post_text("spam", "en", True, random.Random(3))
-    assert not posts.has_arabic(latin) and not posts.has_cjk(latin)
+    assert not has_arabic(latin) and not has_cjk(latin)
 
 
 def test_text_is_deterministic_and_links_are_reserved_names():

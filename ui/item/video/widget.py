@@ -336,10 +336,6 @@ class VideoView(QWidget):
     def revealed(self) -> bool:
         return self._revealed
 
-    def set_view(self, view: ViewSource) -> None:
-        self._view = view
-        self.refresh_view()
-
     def refresh_view(self) -> None:
         """Re-veil the thumbnails and the large frame with the view's current values (in a worker)."""
         if not self._grid.shots:
