@@ -127,23 +127,29 @@ class Operations(QObject):
     def close(self, timeout_ms: int = 5000) -> bool:
         """Let every write asked for land, deliver nothing more, close the reader connections.
 
-        A write is a person's action (a decision, a score): it is never
-        dropped because a window closed. Reads and slow work not started yet
-        are. The writer store is the caller's: the app closes it after the
-        window.
+        A write is a person's action (a decision, a score, giving an item
+        back): it is never dropped because a window closed, so this waits
+        for the writer however long it takes — each write is bounded by the
+        store's busy timeout. Reads and slow work not started yet are
+        dropped; a read still running after *timeout_ms* keeps its reader
+        connection (closing it under the read would crash), and False says
+        so. The writer store is the caller's: the app closes it afterwards,
+        safely, since the writer thread has ended.
         """
         if self._closed:
             return True
         self._closed = True
         self._writes.put(None)  # after every write already asked for
-        self._writer.join(timeout_ms / 1000)
+        self._writer.join()
         self._waiting.clear()
-        finished = self._tasks.close(timeout_ms) and not self._writer.is_alive()
+        if not self._tasks.close(timeout_ms):
+            log.warning("a background read outlived closing; its connection is left to the process's end")
+            return False
         with self._readers_lock:
             readers, self._readers = list(self._readers.values()), {}
         for reader in readers:
             reader.close()
-        return finished
+        return True
 
     # ------------------------------------------------------------ workers
     def _read(self, fn: Callable[..., T], **progress: Any) -> T:
@@ -161,12 +167,15 @@ class Operations(QObject):
         while (job := self._writes.get()) is not None:
             number, fn = job
             try:
-                result = fn(self.store)
+                outcome: Any = (fn(self.store), self.store.take_changes())
+                failed = False
             except BaseException as exc:  # noqa: BLE001 - delivered to on_error, never swallowed
                 self.store.take_changes()  # rolled back: nothing changed
-                self._relay.finished.emit(number, True, exc)
-            else:
-                self._relay.finished.emit(number, False, (result, self.store.take_changes()))
+                outcome, failed = exc, True
+            try:
+                self._relay.finished.emit(number, failed, outcome)
+            except RuntimeError:  # the window is gone: the write stands, nobody is left to tell
+                log.debug("result of write %s not delivered: the runner was deleted", number)
 
     @Slot(int, bool, object)
     def _write_finished(self, number: int, failed: bool, outcome: Any) -> None:  # on the GUI thread
@@ -181,7 +190,9 @@ class Operations(QObject):
                 on_error(outcome)
             return
         result, changes = outcome
-        if on_done is not None and alive(owner, on_done):
-            on_done(result)
-        if changes:
-            self.changed.emit(changes)
+        try:
+            if on_done is not None and alive(owner, on_done):
+                on_done(result)
+        finally:  # a page's failing callback must not hide the change from the others
+            if changes:
+                self.changed.emit(changes)

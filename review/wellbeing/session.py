@@ -13,6 +13,7 @@ and writes every prompt, snooze, break, enforcement, warning and pause to
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 import math
 import uuid
 from collections import deque
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from review.clock import Clock
+from review.errors import StoreError
 from review.store import Store, User
 from review.store import wellbeing as ws
 from review.wellbeing.budget import (
@@ -38,6 +40,8 @@ from review.wellbeing.exposure import ExposureRecord
 from review.wellbeing.meter import MeterState
 from review.wellbeing.policy import WellbeingPolicy, load_policy
 from review.wellbeing.resume import resume
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -164,11 +168,19 @@ class WellbeingSession:
         measured, and then the coach's own count stands). The row is written
         first because a restart's :func:`resume` rebuilds the counters from
         the same ledger, and an enforced break may start at this boundary:
-        the item must be booked before it.
+        the item must be booked before it. A store that cannot take the row
+        (busy, gone) never costs the person their break: the coach still
+        counts the item, and a banner says the row was not saved.
         """
+        unsaved: list[Notice] = []
         if record is not None:
-            ws.add_exposure(self.store, self.user, self.session_id, record)
-        notices = self._book(self.clock.now())
+            try:
+                ws.add_exposure(self.store, self.user, self.session_id, record)
+            except StoreError as exc:
+                log.warning("exposure of item %s not saved: %s", record.item_id, exc)
+                unsaved = [Notice("banner", f"This item's exposure could not be saved ({exc}); "
+                                            "your breaks still count it.")]
+        notices = unsaved + self._book(self.clock.now())
         severity = record.severity if record is not None else self.item_severity
         severe = severity == SEVERE
         live = self._item_live_ms if self.item_open else 0

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from desktop.devclock import ScaledClock, clock_from_env
 from review import serving
 from review.clock import FakeClock
+from review.errors import StoreBusy
 from review.media import viewing
 from review.media.viewing import ViewSettings
 from review.store import events
@@ -335,6 +336,23 @@ def test_item_left_books_the_exposure_row_before_the_break_it_starts(store, cloc
             if e.kind == "break_enforced"] == [record.ended_at]
     assert page.session.item_left(None) == []  # nothing in hand: nothing booked, nothing shown
     assert store.db.execute("SELECT COUNT(*) FROM exposure").fetchone()[0] == 1
+
+
+def test_a_busy_store_never_costs_the_break_it_was_booking(store, clock, people, items, monkeypatch):
+    """The exposure row cannot be written: the coach still counts the item, and a banner says so."""
+    _, ana, _ = people
+    page = Page(store, clock, ana, WellbeingPolicy(max_snoozes=0, enforce_grace_s=600))
+    page.show(items["low"][0], "low")
+    page.work(55 * 60)
+
+    def busy(*_args, **_kwargs):
+        raise StoreBusy("another program is writing to the store")
+
+    monkeypatch.setattr(wellbeing_store, "add_exposure", busy)
+    notices = page.session.item_left(page.tracker.finish())
+    assert [n.kind for n in notices] == ["banner", "enforce_break"] and page.session.on_break
+    assert "could not be saved (another program is writing to the store)" in notices[0].text
+    assert store.db.execute("SELECT COUNT(*) FROM exposure").fetchone()[0] == 0
 
 
 def test_a_restart_does_not_reset_a_due_break(store, clock, people, items):

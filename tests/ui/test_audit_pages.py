@@ -490,3 +490,29 @@ def test_each_role_sees_its_qa_page(qtbot, qa, policy, tmp_path):
     qtbot.waitUntil(lambda: window.page("audit").work.rowCount() == 2, timeout=WAIT_MS)
     assert [window.nav.item(i).text() for i in range(window.nav.count())][1] == "Audit"
     window.sign_out()
+
+
+def test_a_second_enter_while_a_resolution_is_on_its_way_sends_nothing(qtbot, disputed, policy, ops):
+    lead = _show(qtbot, DisputesPage(desktop_app.disputes_services(policy, disputed.user("lee"), ops)))
+    qtbot.waitUntil(lambda: lead.table.rowCount() == 1, timeout=WAIT_MS)
+    lead.table.setFocus()
+    qtbot.keyClick(lead.table, Qt.Key.Key_O)
+    qtbot.keyClicks(lead.note, "counter-speech is allowed")
+    qtbot.keyClick(lead.note, Qt.Key.Key_Return)
+    qtbot.keyClick(lead.note, Qt.Key.Key_Return)
+    assert ops.wait_idle()
+    assert "overturned" in lead.message.text() and "already" not in lead.message.text()
+    assert disputed.db.execute("SELECT COUNT(*) FROM dispute_resolutions").fetchone()[0] == 1
+    lead.close_page()
+
+
+def test_a_second_enter_while_a_dispute_is_on_its_way_sends_nothing(qtbot, results_page):
+    page, store = results_page, results_page.ops.store
+    _select(qtbot, page, "post-image")
+    qtbot.keyClick(page.table, Qt.Key.Key_D)
+    qtbot.keyClicks(page.reason, "the picture only quotes the slur to condemn it")
+    qtbot.keyClick(page.reason, Qt.Key.Key_Return)
+    qtbot.keyClick(page.reason, Qt.Key.Key_Return)
+    assert page.ops.wait_idle()
+    assert page.message.text().startswith("Dispute sent")
+    assert store.db.execute("SELECT COUNT(*) FROM disputes").fetchone()[0] == 1

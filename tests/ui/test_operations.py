@@ -122,3 +122,35 @@ def test_a_long_read_reports_progress_from_its_reader(ops, store, qtbot):
     qtbot.waitUntil(lambda: bool(done))
     assert steps == [(1, "spam")]
     assert done == ["written"]
+
+
+def test_close_waits_for_a_write_held_up_longer_than_its_timeout(ops, store):
+    """A decision waiting for another program's lock still lands: close never drops or cuts a write."""
+    released = threading.Event()
+    threading.Timer(0.3, released.set).start()  # the other program lets go later than close's timeout
+
+    def held_decision(s):
+        assert released.wait(10)
+        s.add_queue("landed")
+
+    ops.write(held_decision)
+    ops.write(lambda s: s.add_queue("after it"))
+    assert ops.close(timeout_ms=10)
+    assert [q.name for q in store.queues()] == ["after it", "landed"]
+
+
+def test_a_read_outliving_close_keeps_its_connection(ops, qtbot):
+    """Closing a reader under a running read would crash: close says False and leaves it open."""
+    go, finished, seen = threading.Event(), threading.Event(), []
+
+    def slow_report(reader):
+        assert go.wait(10)
+        seen.append([q.name for q in reader.queues()])  # the connection is still open
+        finished.set()
+
+    ops.query(slow_report)
+    qtbot.waitUntil(lambda: bool(ops._readers))
+    assert ops.close(timeout_ms=10) is False
+    go.set()
+    assert finished.wait(10)
+    assert seen == [[]]

@@ -441,3 +441,49 @@ def test_closing_while_a_decision_is_on_its_way_leaves_nothing_held(qtbot, page)
     store = page.ops.store
     assert store.db.execute("SELECT item_id FROM decisions").fetchall() == [(first.id,)]
     assert store.db.execute("SELECT COUNT(*) FROM leases").fetchone()[0] == 0
+
+
+def test_a_refused_decision_ends_the_reveal_it_interrupted(qtbot, page):
+    """R without a label is refused and the item stays: the region revealed before it is veiled again."""
+    _start(qtbot, page)
+    rect = page.item_view.image.image_rect()
+    start = QPoint(int(rect.x() + rect.width() * 0.25), int(rect.y() + rect.height() * 0.25))
+    end = QPoint(int(rect.x() + rect.width() * 0.5), int(rect.y() + rect.height() * 0.5))
+    qtbot.mousePress(page.item_view.image, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(page.item_view.image, end)
+    qtbot.mouseRelease(page.item_view.image, Qt.MouseButton.LeftButton, pos=end)
+    assert page.item_view.image.reveal_state() == "region"
+    qtbot.keyClick(page, Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: "label" in page.decision.message.text())
+    _settled(qtbot, page)
+    assert page.item is not None
+    assert page.item_view.image.reveal_state() is None
+    assert page.item_view.tracker.revealed is None
+    assert page.item_view.tracker.record.region_ms >= 0 and page.item_view.tracker.record.reveals
+
+
+def test_undo_keeps_working_when_the_store_is_too_busy_to_book_exposure(qtbot, page, monkeypatch):
+    """The exposure booking after an undo meets a busy store: the item still comes back, the keys still work."""
+    from review.errors import StoreBusy
+    from review.store import wellbeing as wellbeing_store
+
+    _start(qtbot, page)
+    page.act("no_violation")
+    _decided(qtbot, page)
+    book = wellbeing_store.add_exposure
+    calls = []
+
+    def busy_once(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            raise StoreBusy("another program is writing to the store")
+        return book(*args, **kwargs)
+
+    monkeypatch.setattr(wellbeing_store, "add_exposure", busy_once)
+    undone = page.last_decision.item_id
+    page.undo()
+    qtbot.waitUntil(lambda: page.item is not None and page.item.id == undone)
+    _settled(qtbot, page)
+    assert not page.busy
+    page.act("no_violation")
+    qtbot.waitUntil(lambda: page.last_decision is not None and page.last_decision.item_id == undone)

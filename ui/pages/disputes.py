@@ -79,6 +79,7 @@ class DisputesPage(QWidget):
         self.cases: dict[int, DisputeCase] = {}
         self.outcome: str | None = None  # chosen with U / O, confirmed with Enter in the note
         self._shown: int | None = None  # the dispute in the case panel
+        self.sending = False  # a resolution is on its way to the store
         user, desk = self.user, self.desk
         self._loads = SingleFlight(lambda reader: desk.disputes_board(reader, user), self.ops, parent=self)
         self._loads.loaded.connect(self._loaded)
@@ -234,6 +235,8 @@ class DisputesPage(QWidget):
         self.note.setFocus()
 
     def confirm(self) -> None:
+        if self.sending:
+            return  # a second Enter while the first is on its way
         case = self.selected()
         if case is None or self.outcome is None:
             self.message.setText("Press U to uphold or O to overturn first.")
@@ -243,12 +246,18 @@ class DisputesPage(QWidget):
             self.message.setText("Write a short note first: the moderator and the auditor will read why.")
             return
         user, dispute_id, outcome = self.user, case.dispute.id, self.outcome
+        self.sending = True
         self.ops.write(lambda store: self.desk.resolve(store, user, dispute_id, outcome, note),
                        on_done=lambda resolved: self._resolved(case, resolved),
-                       on_error=lambda exc: self.message.setText(str(exc)), owner=self)
+                       on_error=self._refused, owner=self)
+
+    def _refused(self, exc: BaseException) -> None:
+        self.sending = False
+        self.message.setText(str(exc))
 
     def _resolved(self, case: DisputeCase, resolved: Dispute) -> None:
         """Resolved; the board reloads on the ``dispute`` change."""
+        self.sending = False
         self._reset_choice()
         self.message.setText(f"Dispute {resolved.id} {resolved.outcome}: {case.dispute.moderator} sees it in "
                              "My results.")

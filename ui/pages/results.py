@@ -95,6 +95,7 @@ class ResultsPage(QWidget):
         self.ops, self.desk, self.user = services.ops, services.desk, services.user
         self.taxonomy = services.desk.taxonomy
         self.results: dict[int, Result] = {}
+        self.sending = False  # a dispute is on its way to the store
         user, desk = self.user, self.desk
         self._loads = SingleFlight(lambda reader: desk.my_results(reader, user), self.ops, parent=self)
         self._loads.loaded.connect(self._loaded)
@@ -247,20 +248,23 @@ class ResultsPage(QWidget):
 
     def send_dispute(self) -> None:
         result = self.selected()
-        if result is None:
-            return
+        if result is None or self.sending:
+            return  # nothing chosen, or a second Enter while the first is on its way
         user, audit_id, reason = self.user, result.audit_id, self.reason.text()
+        self.sending = True
         self.ops.write(lambda store: self.desk.dispute(store, user, audit_id, reason), on_done=self._dispute_sent,
                        on_error=self._dispute_refused, owner=self)
 
     def _dispute_sent(self, _dispute_id: int) -> None:
         """Sent; the list and the history reload on the ``dispute`` change."""
+        self.sending = False
         self.reason.clear()
         self.form.hide()
         self.message.setText("Dispute sent: a lead will uphold or overturn the verdict.")
         self.table.setFocus()
 
     def _dispute_refused(self, exc: BaseException) -> None:
+        self.sending = False
         text = str(exc)
         self.message.setText(text[:1].upper() + text[1:] + ".")
 

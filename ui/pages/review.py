@@ -321,8 +321,9 @@ class ReviewPage(QWidget):
         if self.busy or self.item is None:
             return
         item, user, shown_at = self.item, self.user, self.shown_at
+        self.item_view.end_reveal()  # the decision ends every reveal (and books it), refused or not
         tracker = self.item_view.tracker
-        tracker.set_reveal(None)  # books a reveal still in progress
+        tracker.set_reveal(None)
         revealed_ms = tracker.record.total_revealed_ms
         labels, note = self.decision.chosen_labels(), self.decision.note.text().strip()
         then = self._next_claim()
@@ -389,6 +390,7 @@ class ReviewPage(QWidget):
                        on_done=self._undone, on_error=self._write_failed, owner=self)
 
     def _undone(self, shown: Shown) -> None:
+        self.busy = False  # first: whatever fails below, the keys keep working
         self.last_decision = None
         if self.item is not None:
             self._leave_item()
