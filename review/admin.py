@@ -185,6 +185,8 @@ def create_queue(
     try:
         return store.add_queue(name, kind, description=description, priority=_int(priority, "priority"),
                                sla_seconds=sla_seconds, escalation_queue=escalation_queue or None, actor=lead.name)
+    except Refused as refused:
+        raise _said(store, refused, name) from None
     except StoreConflict:
         _new_name(store, name)  # created meanwhile: say so in words
         raise
@@ -323,6 +325,8 @@ def _said(store: Store, refused: Refused, name: str) -> Exception:
     """The words for a change refused because *name* was merged away or a name taken meanwhile."""
     if refused.reason == "taken":
         return AdminError(f"There is already a queue named “{refused.detail}”.")
+    if refused.reason == "target_merged":
+        name = refused.detail  # the escalation queue, merged away meanwhile: say where it went
     try:
         _active(store, name)
     except AdminError as merged:

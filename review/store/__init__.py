@@ -236,6 +236,10 @@ class Store:
             raise ValueError("a queue needs a name")
         with self.transaction():
             escalation_id = self.queue(escalation_queue).id if escalation_queue else None
+            if escalation_id is not None and self.db.execute(
+                "SELECT 1 FROM queues WHERE id = ? AND merged_into_id IS NOT NULL", [escalation_id]
+            ).fetchone():
+                raise Refused("target_merged", str(escalation_queue))  # merged away since the caller checked
             self.db.execute(
                 "INSERT INTO queues (name, kind, description, priority, sla_seconds, escalation_queue_id, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -192,6 +192,8 @@ def set_escalation(store: Store, actor: str, queue: Queue, escalation: Queue | N
     """Point the queue's escalations at *escalation* (None: none); the event names both; none if unchanged."""
     new = escalation.id if escalation else None
     with store.transaction():
+        if escalation is not None and merged_into_name(store, escalation.id):
+            raise Refused("target_merged", escalation.name)  # merged away since the caller checked
         old = store.db.execute(
             "SELECT e.name, e.id FROM queues q LEFT JOIN queues e ON e.id = q.escalation_queue_id WHERE q.id = ?",
             [queue.id],

@@ -410,3 +410,34 @@ def test_undo_after_a_merge_reopens_the_item_in_the_merged_queue(store):
     decisions.undo(store, ana, made.id)
     assert serving.load_item(store, item.id).queue_id == new.id
     assert "old-undo" not in [h.queue.name for h in store.queue_health()]
+
+
+# ------------------------------------------- races with a merge of the escalation queue
+def _merged_meanwhile(store, monkeypatch):
+    """The escalation queue passes the lead's check, then another lead merges it away before the write."""
+    store.add_queue("lead escalations", "escalation", priority=8)
+    checked = admin._escalation_target
+
+    def check_then_merge(store_, name, queue):
+        target = checked(store_, name, queue)
+        admin.merge(store_, "lee", "escalations", "lead escalations")
+        return target
+
+    monkeypatch.setattr(admin, "_escalation_target", check_then_merge)
+
+
+def test_an_escalation_queue_merged_meanwhile_is_refused_not_stored(team, monkeypatch):
+    _merged_meanwhile(team, monkeypatch)
+    admin.set_escalation(team, "lee", "scams", None)
+    with pytest.raises(AdminError, match="“escalations” was merged into “lead escalations”"):
+        admin.set_escalation(team, "lee", "scams", "escalations")
+    assert team.queue("scams").escalation_queue_id is None
+    with pytest.raises(Refused, match="target_merged"):
+        queue_admin.set_escalation(team, "lee", team.queue("scams"), team.queue("escalations"))
+
+
+def test_a_new_queue_never_escalates_into_a_queue_merged_meanwhile(team, monkeypatch):
+    _merged_meanwhile(team, monkeypatch)
+    with pytest.raises(AdminError, match="“escalations” was merged into “lead escalations”"):
+        admin.create_queue(team, "lee", "fraud", escalation_queue="escalations")
+    assert "fraud" not in [q.name for q in team.queues()]
