@@ -186,7 +186,9 @@ class TaskRunner(QObject):
         """Stop: drop queued work, wait for running work, deliver nothing more.
 
         Safe to call twice.  Returns False if running work did not finish
-        within *timeout_ms* (its result will be dropped when it does).
+        within *timeout_ms* (its result will be dropped when it does).  A job
+        still running keeps its Python object until it ends: freeing the
+        ``QRunnable`` under a running thread would crash the process later.
         """
         with self._lock:
             if self._closed:
@@ -194,8 +196,8 @@ class TaskRunner(QObject):
             self._closed = True
         self._pool.clear()  # tasks not started yet never start
         finished = self._pool.waitForDone(QDeadlineTimer(max(0, timeout_ms)))
-        self._pending.clear()
         if finished:
+            self._pending.clear()
             # Let idle worker threads end now rather than at their expiry.
             self._pool.setExpiryTimeout(0)
             self._pool.waitForDone(QDeadlineTimer(100))
