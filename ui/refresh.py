@@ -10,11 +10,16 @@ extra load, not two), and the result or the failure comes back on the GUI
 thread.  They each carried a copy of that bookkeeping; :class:`SingleFlight`
 is the one copy::
 
-    self._loads = SingleFlight(lambda store: desk.rows(store, user), ops, parent=self)
+    self._loads = SingleFlight(lambda store: desk.rows(store, user), ops, parent=self,
+                               reload_on={"audit", "dispute"}, when=self.isVisible)
     self._loads.loaded.connect(self._show_rows)
     self._loads.failed.connect(self._show_problem)
     ...
     self._loads.request()
+
+With *reload_on*, a write in this window that changed one of those kinds
+(``Operations.changed``) starts a load by itself, while *when* holds (the
+page is shown; a hidden page loads on its next show instead).
 
 What the page does with the result (keeping the old figures on a failure,
 saying "Could not refresh (reason); figures from HH:MM", emitting its own
@@ -23,7 +28,7 @@ signals) stays on the page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -53,13 +58,18 @@ class SingleFlight(QObject):
     loaded = Signal(object)
     failed = Signal(object)  # the exception
 
-    def __init__(self, load: Callable[[Store], Any], ops: Operations, parent: QObject | None = None):
+    def __init__(self, load: Callable[[Store], Any], ops: Operations, parent: QObject | None = None, *,
+                 reload_on: Iterable[str] = (), when: Callable[[], bool] | None = None):
         super().__init__(parent)
         self._load = load
         self._ops = ops
         self._busy = False
         self._again = False
         self._closed = False
+        self._reload_on = frozenset(reload_on)
+        self._when = when
+        if self._reload_on:
+            ops.changed.connect(self._changed)
 
     @property
     def busy(self) -> bool:
@@ -83,8 +93,14 @@ class SingleFlight(QObject):
 
     def close(self) -> None:
         """Start nothing more and drop the result of a load still running."""
+        if self._reload_on and not self._closed:
+            self._ops.changed.disconnect(self._changed)
         self._closed = True
         self._again = False
+
+    def _changed(self, kinds: frozenset[str]) -> None:
+        if kinds & self._reload_on and (self._when is None or self._when()):
+            self.request()
 
     def _done(self, result: Any) -> None:
         self._busy = False

@@ -144,3 +144,26 @@ def test_nothing_starts_once_the_runner_is_closed(setup):
 def test_reason_names_the_type_when_the_message_is_empty():
     assert reason(RuntimeError("locked")) == "locked"
     assert reason(TimeoutError()) == "TimeoutError"
+
+
+def test_a_change_of_a_shown_kind_reloads_while_wanted_and_never_after_close(qapp, store, qtbot):
+    owner = QObject()
+    runner = Operations(store, parent=owner)
+    load = Gated()
+    load.gate.set()
+    shown = [True]
+    flight = SingleFlight(load, runner, parent=owner, reload_on={"queue"}, when=lambda: shown[0])
+    results = []
+    flight.loaded.connect(results.append)
+    with qtbot.waitSignal(flight.loaded, timeout=WAIT_MS):
+        runner.write(lambda s: s.add_queue("spam"))  # a "queue" change: reloads
+    runner.write(lambda s: s.mark_changed("setting"))  # a kind it does not show: nothing
+    shown[0] = False
+    runner.write(lambda s: s.add_queue("scams"))  # shown, but not wanted now (a hidden page): nothing
+    assert runner.wait_idle(WAIT_MS)
+    flight.close()
+    shown[0] = True
+    runner.write(lambda s: s.add_queue("hate"))  # closed: nothing
+    assert runner.wait_idle(WAIT_MS)
+    assert results == [1] and load.calls == 1
+    runner.close()

@@ -85,7 +85,9 @@ class AuditPage(QWidget):
         self.busy = False  # a step's write is in flight: step keys wait for it
         self.closed = False
         user, desk = self.user, self.desk
-        self._loads = SingleFlight(lambda reader: desk.work_list(reader, user), self.ops, parent=self)
+        # A write that changed audits or decisions may change the work list (reloaded between items only).
+        self._loads = SingleFlight(lambda reader: desk.work_list(reader, user), self.ops, parent=self,
+                                   reload_on=SHOWN_KINDS, when=lambda: self.step == IDLE and self.isVisible())
         self._loads.loaded.connect(self._work_ready)
         self._loads.failed.connect(self._work_failed)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -97,7 +99,6 @@ class AuditPage(QWidget):
             lambda: self._pause("Paused after a while without input. Press Enter to continue."))
         self.wellbeing.break_over.connect(lambda: self.message.setText("Break over. Press Enter when you are ready."))
         self.item_view.active_changed.connect(self.wellbeing.set_window_active)
-        self.ops.changed.connect(self._data_changed)
 
     # ---------------------------------------------------------------- build
     def _build(self) -> None:
@@ -234,11 +235,6 @@ class AuditPage(QWidget):
     def refresh(self) -> None:
         """Reload the work list in the background (one load at a time)."""
         self._loads.request()
-
-    def _data_changed(self, kinds: frozenset[str]) -> None:
-        """A write changed audits or decisions: the work list may have changed (shown between items only)."""
-        if kinds & SHOWN_KINDS and self.step == IDLE and self.isVisible():
-            self.refresh()
 
     def _work_ready(self, samples: list[Sample]) -> None:
         mine = sum(1 for s in samples if s.auditor == self.user.name)

@@ -187,7 +187,8 @@ class DashboardPage(QWidget):
         self.setObjectName("dashboardPage")
         self._ops = ops
         self._data: DashboardData | None = None
-        self._loads = SingleFlight(load, ops, parent=self)
+        # A write in this window that changed what the page shows refreshes it now (on show if hidden).
+        self._loads = SingleFlight(load, ops, parent=self, reload_on=SHOWN_CHANGES, when=self.isVisible)
         self._loads.loaded.connect(self._loaded)
         self._loads.failed.connect(self._failed)
         self._rendering = self._render_again = False
@@ -251,7 +252,6 @@ class DashboardPage(QWidget):
                 shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
                 shortcut.activated.connect(self.refresh)
         self.queue_table.installEventFilter(self)
-        ops.changed.connect(self._changed)
 
     def _tab(self, names: tuple[str, str], table: QTableView, hint: str) -> QWidget:
         page = QWidget()
@@ -318,16 +318,10 @@ class DashboardPage(QWidget):
             return
         self._closed = True
         self._loads.close()
-        self._ops.changed.disconnect(self._changed)
         self.timer.stop()
         self.render_timer.stop()
 
     # ------------------------------------------------------------ internals
-    def _changed(self, kinds: frozenset[str]) -> None:
-        """A write in this window changed something: refresh now if the page shows it (on show otherwise)."""
-        if kinds & SHOWN_CHANGES and self.isVisible():
-            self.refresh()
-
     def _loaded(self, data: DashboardData) -> None:
         keep = self.flow_queue()
         self._data = data

@@ -81,11 +81,11 @@ class DisputesPage(QWidget):
         self._shown: int | None = None  # the dispute in the case panel
         self.sending = False  # a resolution is on its way to the store
         user, desk = self.user, self.desk
-        self._loads = SingleFlight(lambda reader: desk.disputes_board(reader, user), self.ops, parent=self)
+        self._loads = SingleFlight(lambda reader: desk.disputes_board(reader, user), self.ops, parent=self,
+                                   reload_on=SHOWN_KINDS, when=self.isVisible)
         self._loads.loaded.connect(self._loaded)
         self._loads.failed.connect(self._failed)
         self._build()
-        self.ops.changed.connect(self._data_changed)
 
     def _build(self) -> None:
         title = page_title("Disputes")
@@ -171,10 +171,6 @@ class DisputesPage(QWidget):
     # ------------------------------------------------------------- loading
     def refresh(self) -> None:
         self._loads.request()
-
-    def _data_changed(self, kinds: frozenset[str]) -> None:
-        if kinds & SHOWN_KINDS and self.isVisible():
-            self.refresh()
 
     def _loaded(self, board: Board) -> None:
         self.cases = {c.dispute.id: c for c in board.cases}

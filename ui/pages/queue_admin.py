@@ -71,7 +71,7 @@ class QueueAdminPage(QWidget):
         self.setObjectName("queueAdmin")
         self.lead, self.ops, self._labels = lead, ops, list(labels)
         self._closed = False
-        self._loads = SingleFlight(admin.queue_rows, ops, parent=self)
+        self._loads = SingleFlight(admin.queue_rows, ops, parent=self, reload_on=QUEUE_CHANGES, when=self.isVisible)
         self._loads.loaded.connect(self._loaded)
         self._loads.failed.connect(self._load_failed)
         self.model = QueueAdminModel(self)
@@ -389,9 +389,7 @@ class QueueAdminPage(QWidget):
         self.status.setText(f"Could not load the queues: {in_words(exc)}")
 
     def _data_changed(self, kinds: frozenset[str]) -> None:
-        """A write changed something: reload what it touched (the table on its next show if hidden)."""
-        if kinds & QUEUE_CHANGES and self.isVisible():
-            self.refresh()
+        """A write changed the people: the lists of who may work a queue follow (the table reloads by itself)."""
         if kinds & PEOPLE_CHANGES:
             self._fill_people()
 

@@ -295,7 +295,9 @@ class QueueOverview(QWidget):
         self._ops = ops
         self._clock = now or (lambda: _dt.datetime.now(UTC))
         self._closed = False
-        self._loads = SingleFlight(self._fetch(load, self._clock), ops, parent=self)
+        # A write in this window that moves the figures refreshes them now (on show if hidden).
+        self._loads = SingleFlight(self._fetch(load, self._clock), ops, parent=self,
+                                   reload_on=QUEUE_CHANGES, when=self.isVisible)
         self._loads.loaded.connect(self._loaded)
         self._loads.failed.connect(self._failed)
         self._loaded_once = False
@@ -360,7 +362,6 @@ class QueueOverview(QWidget):
             shortcut = QShortcut(sequence, self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(self.refresh)
-        ops.changed.connect(self._changed)
 
     # ------------------------------------------------------------------ API
     def refresh(self) -> bool:
@@ -395,7 +396,6 @@ class QueueOverview(QWidget):
             return
         self._closed = True
         self._loads.close()
-        self._ops.changed.disconnect(self._changed)
         self.timer.stop()
 
     # ------------------------------------------------------------ internals
@@ -407,11 +407,6 @@ class QueueOverview(QWidget):
             return rows, clock()
 
         return work
-
-    def _changed(self, kinds: frozenset[str]) -> None:
-        """A write in this window changed something: refresh now if it moves the figures (on show otherwise)."""
-        if kinds & QUEUE_CHANGES and self.isVisible():
-            self.refresh()
 
     def _loaded(self, result: tuple[list[QueueHealth], _dt.datetime]) -> None:
         rows, now = result

@@ -97,11 +97,11 @@ class ResultsPage(QWidget):
         self.results: dict[int, Result] = {}
         self.sending = False  # a dispute is on its way to the store
         user, desk = self.user, self.desk
-        self._loads = SingleFlight(lambda reader: desk.my_results(reader, user), self.ops, parent=self)
+        self._loads = SingleFlight(lambda reader: desk.my_results(reader, user), self.ops, parent=self,
+                                   reload_on=SHOWN_KINDS, when=self.isVisible)
         self._loads.loaded.connect(self._loaded)
         self._loads.failed.connect(self._failed)
         self._build()
-        self.ops.changed.connect(self._data_changed)
 
     def _build(self) -> None:
         title = page_title("My results")
@@ -170,10 +170,6 @@ class ResultsPage(QWidget):
     # ------------------------------------------------------------- loading
     def refresh(self) -> None:
         self._loads.request()
-
-    def _data_changed(self, kinds: frozenset[str]) -> None:
-        if kinds & SHOWN_KINDS and self.isVisible():
-            self.refresh()
 
     def _loaded(self, rows: list[ResultRow]) -> None:
         self.results = {row.result.audit_id: row.result for row in rows}
