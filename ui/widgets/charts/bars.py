@@ -14,7 +14,18 @@ from dataclasses import dataclass
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter
 
-from ui.widgets.charts.ink import NO_DATA, Ink, Interval, Palette, axis_ticks, check_size, error_bar, fmt, tick_decimals
+from ui.widgets.charts.ink import (
+    NO_DATA,
+    Ink,
+    Interval,
+    Palette,
+    axis_ticks,
+    check_size,
+    error_bar,
+    fmt,
+    tick_decimals,
+    value_axis,
+)
 
 
 @dataclass(frozen=True)
@@ -37,15 +48,8 @@ class BarChart:
             ink.no_data(top)
             return
         highs = present + [iv[1] for iv in (self.intervals or []) if iv]
-        ticks = axis_ticks(0.0, max(0.0, *highs), self.unit)
-        decimals = tick_decimals(ticks)
-        labels = [fmt(t, self.unit, decimals) for t in ticks]
-        label_h = ink.metrics(ink.label_font).height()
-        value_h = ink.metrics(ink.value_font).height()
-        left = rect.left() + ink.pad + max(ink.width(t, ink.label_font) for t in labels) + 8 * ink.s
-        right = rect.right() - ink.pad
-        bottom = rect.bottom() - ink.pad - label_h - 6 * ink.s
-        plot_top = top + value_h + 4 * ink.s
+        ticks, labels, label_h, value_h, left, right, bottom, plot_top = value_axis(
+            ink, top, 0.0, max(0.0, *highs), self.unit)
 
         def y_at(v: float) -> float:
             return bottom - (v - ticks[0]) / (ticks[-1] - ticks[0]) * (bottom - plot_top)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
@@ -101,6 +101,36 @@ def tick_decimals(ticks: list[float]) -> int:
         if all(abs(round(t, decimals) - t) < 1e-9 for t in ticks):
             return decimals
     return 3
+
+
+class ValueAxis(NamedTuple):
+    """A vertical value axis and the plot area right of it, as the bar and line charts lay them out."""
+
+    ticks: list[float]
+    labels: list[str]  # the ticks, printed
+    label_h: float
+    value_h: float
+    left: float  # the plot area: right of the tick labels, above the category labels, below the values
+    right: float
+    bottom: float
+    top: float
+
+
+def value_axis(ink: Ink, top: float, low: float, high: float, unit: str) -> ValueAxis:
+    """Ticks from *low* to *high* and the plot area they leave below *top* (the title's bottom)."""
+    ticks = axis_ticks(low, high, unit)
+    decimals = tick_decimals(ticks)
+    labels = [fmt(t, unit, decimals) for t in ticks]
+    label_h = ink.metrics(ink.label_font).height()
+    value_h = ink.metrics(ink.value_font).height()
+    rect = ink.rect
+    return ValueAxis(
+        ticks, labels, label_h, value_h,
+        left=rect.left() + ink.pad + max(ink.width(t, ink.label_font) for t in labels) + 8 * ink.s,
+        right=rect.right() - ink.pad,
+        bottom=rect.bottom() - ink.pad - label_h - 6 * ink.s,
+        top=top + value_h + 4 * ink.s,
+    )
 
 
 def check_size(name: str, values: Sequence | None, size: int) -> None:

@@ -19,12 +19,11 @@ from ui.widgets.charts.ink import (
     Ink,
     Interval,
     Palette,
-    axis_ticks,
     check_size,
     error_bar,
     fmt,
     runs,
-    tick_decimals,
+    value_axis,
 )
 
 
@@ -60,15 +59,7 @@ class LineChart:
         high = max(values + [iv[1] for iv in bands])
         if low >= 0 and low <= high / 2:
             low = 0.0
-        ticks = axis_ticks(low, high, self.unit)
-        decimals = tick_decimals(ticks)
-        labels = [fmt(t, self.unit, decimals) for t in ticks]
-        label_h = ink.metrics(ink.label_font).height()
-        value_h = ink.metrics(ink.value_font).height()
-        left = rect.left() + ink.pad + max(ink.width(t, ink.label_font) for t in labels) + 8 * ink.s
-        right = rect.right() - ink.pad
-        bottom = rect.bottom() - ink.pad - label_h - 6 * ink.s
-        plot_top = top + value_h + 4 * ink.s
+        ticks, labels, label_h, value_h, left, right, bottom, plot_top = value_axis(ink, top, low, high, self.unit)
         inset = 24 * ink.s
         count = len(self.x_labels)
         spacing = (right - left - 2 * inset) / (count - 1) if count > 1 else 0.0
