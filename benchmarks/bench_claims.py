@@ -40,7 +40,7 @@ def measure(size: int, n: int) -> None:
             shown = desk.claim(store, ana)
             claims.append(time.perf_counter() - start)
             start = time.perf_counter()
-            desk.decide(store, ana, shown.item.id, "no_violation", shown_at=store.now())
+            desk.decide(store, ana, shown.item.id, "no_violation", shown_at=store.now(), claim=shown.claim)
             commits.append(time.perf_counter() - start)
         store.close()
     record(f"claim_{size}", summary_ms(claims))

@@ -6,11 +6,20 @@ not a bug). Each writes its figures to ``bench-results.json`` as well.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
+import multiprocessing
 import os
 import platform
+import queue
 import statistics
+import sys
 import time
+from collections import Counter
+from collections.abc import Mapping
+from multiprocessing import forkserver
+from multiprocessing.context import BaseContext
 from pathlib import Path
 
 RESULTS = Path(os.environ.get("VEIL_BENCH_RESULTS", "bench-results.json"))
@@ -59,3 +68,150 @@ def timed(fn, repeat: int) -> list[float]:
     return samples
 
 
+# ------------------------------------------------------------ many processes on one store
+# The multi-process benchmarks (bench_claim_race, bench_kill_workers) run on the code
+# on the path, so the same script measures the code before a change
+# (PYTHONPATH=<worktree of the old code>) and after it.
+
+
+def code_under_test() -> str:
+    """Which Veil the workers run: the folder the review package came from."""
+    import review
+
+    return str(Path(review.__file__).resolve().parent.parent)
+
+
+def worker_processes(module: str) -> BaseContext:
+    """Processes forked from a clean server that imported the workers' modules once, from the parent's path.
+
+    *module* is where the worker function lives. Restarting a killed worker
+    then costs milliseconds, not an interpreter's start; nothing is forked
+    from the parent, which may run threads (pytest, Qt). The server is
+    started with the parent's ``sys.path`` and without the current folder in
+    front of it, so its workers run the same Veil as the parent (Python
+    3.11's forkserver would otherwise import from the folder it was started
+    in, and cannot preload ``__main__``, hence the modules named here).
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["desktop.wiring", "review.desk", "review.taxonomy", module])
+    saved = {name: os.environ.get(name) for name in ("PYTHONPATH", "PYTHONSAFEPATH")}
+    os.environ.update(PYTHONPATH=os.pathsep.join(p for p in sys.path if p), PYTHONSAFEPATH="1")
+    try:
+        forkserver.ensure_running()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return context
+
+
+def gather(results, workers: list) -> list:
+    """One result from each worker process, from the *results* queue.
+
+    A worker that dies without sending its result ends the benchmark (its
+    traceback is printed above) instead of leaving it waiting forever.
+    """
+    got: list = []
+    while len(got) < len(workers):
+        try:
+            got.append(results.get(timeout=1))
+        except queue.Empty:
+            failed = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
+            if failed:
+                raise SystemExit(f"{len(failed)} worker process(es) failed (exit codes {failed})") from None
+    return got
+
+
+def short_leases(seconds: float) -> None:
+    """Make every lease the review desk takes or renews last *seconds* of real time.
+
+    The clock stays real; only the length changes, on whichever serving
+    functions take a ``lease_seconds`` (the code before and after the
+    lease-claim change name different ones).
+    """
+    from review import serving
+
+    serving.LEASE_SECONDS = seconds
+    for function in vars(serving).values():
+        defaults = getattr(function, "__kwdefaults__", None)
+        if defaults and "lease_seconds" in defaults:
+            defaults["lease_seconds"] = seconds
+
+
+def claim_of(shown: object) -> dict[str, int]:
+    """The claim to pass to decide/renew/release: ``{"claim": id}``, or ``{}`` on a desk without claim ids."""
+    return {"claim": shown.claim} if _desk_names_claims() else {}
+
+
+@functools.cache
+def _desk_names_claims() -> bool:
+    """Whether the review desk under test takes a claim id (``decide(..., *, claim)``; issue 11) or not (before)."""
+    from review.desk import ReviewDesk
+
+    return "claim" in inspect.signature(ReviewDesk.decide).parameters
+
+
+def decision_report(store, reported: Mapping[int, int], escalate: str) -> dict[str, int]:
+    """What the store holds against what the workers said they committed.
+
+    *reported* maps each decision id a worker was told is stored to its
+    item. ``lost``: reported but not stored (or stored for another item).
+    ``duplicated``: items with two current closing decisions (or two current
+    escalations), decision events without their row and rows without their
+    event. ``bad_items``: an item neither pending nor decided, decided without
+    a current closing decision, or pending with one.
+    """
+    db = store.db
+    rows = {d: (item, action) for d, item, action in db.execute("SELECT id, item_id, action FROM decisions")}
+    lost = sum(1 for d, item in reported.items() if rows.get(d, (None,))[0] != item)
+    current = list(db.execute(
+        "SELECT d.item_id, d.action FROM decisions d WHERE d.revokes_id IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.revokes_id = d.id)"))
+    closing = Counter(item for item, action in current if action != escalate)
+    escalated = Counter(item for item, action in current if action == escalate)
+    twice = {item for item, n in closing.items() if n > 1} | {item for item, n in escalated.items() if n > 1}
+    logged: set[int] = set()
+    for kind, payload in db.execute(
+        "SELECT kind, payload FROM events WHERE kind IN ('decision.made', 'decision.recorded', 'decision.revoked')"
+    ):
+        body = json.loads(payload)
+        logged.add(body["revocation"] if kind == "decision.revoked" else body["decision"])
+    states = dict(db.execute("SELECT id, state FROM items"))
+    bad_items = sum(
+        1 for item, state in states.items()
+        if state not in ("pending", "decided") or (state == "decided") != (closing[item] > 0)
+    )
+    return {"lost": lost, "duplicated": len(twice) + len(logged - rows.keys()) + len(rows.keys() - logged),
+            "bad_items": bad_items}
+
+
+def verify_report(store) -> dict[str, object]:
+    """``veil verify``'s checks on the store: the event chain, SQLite's own check, and the whole-store
+    check where the code has one; ``verified`` is True when all of them pass."""
+    from review.store import events
+
+    checked, broken = events.verify_chain(store.db)
+    sqlite_says = store.db.execute("PRAGMA integrity_check").fetchone()[0]
+    whole = store_check(store)
+    return {
+        "chain": f"BROKEN at event {broken.row_id}" if broken else f"intact ({checked} events)",
+        "sqlite_integrity": sqlite_says, "store_check": whole,
+        "verified": broken is None and sqlite_says == "ok" and whole in ("ok", "none in this code"),
+    }
+
+
+def store_check(store) -> str:
+    """``veil verify``'s whole-store check (``review.store.integrity``), where the code under test has one:
+    "ok", or how many problems and the first of them."""
+    try:
+        from review.store import integrity
+    except ImportError:  # the code before issue 11 checks only the chain
+        return "none in this code"
+    from desktop import wiring
+    from review import taxonomy
+
+    escalating = {action.id for action in taxonomy.load().actions if action.escalates}
+    report = integrity.check(store.db, wiring.schema_sets(), escalating=escalating)
+    return "ok" if report.ok else f"{len(report.problems)} problems, first: {report.problems[0]}"

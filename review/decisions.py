@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from review.auth import require
 from review.clock import normalise
 from review.errors import VeilError
 from review.media.fingerprint import phash_distance
-from review.serving import LEASE_SECONDS, Item, LeaseLost, lease_lost
+from review.serving import LEASE_SECONDS, REVIEWERS, Item, Lease, claim_refused, load_item, worked_kinds
 from review.store import Refused, Store, User, items
 from review.store import decisions as decision_rows
 from review.taxonomy import Taxonomy
@@ -77,18 +78,27 @@ def decide(
     user: User,
     item_id: int,
     *,
+    claim: int,
     action: str,
     labels: Sequence[str] = (),
     note: str = "",
     shown_at: str | None = None,
     revealed_ms: int = 0,
 ) -> Decision:
-    """Record *user*'s decision on a claimed item, in one transaction.
+    """Record *user*'s decision on the item their *claim* holds, in one transaction.
 
-    Raises DecisionError (rule not met, item gone) or LeaseLost (someone
-    else holds the item). ``escalate`` moves the item to its queue's
-    escalation queue, still pending, for a lead to decide.
+    Deciding needs the caller's own claim, still holding the item, pending,
+    in a queue they may work now (review queues: moderators and leads;
+    escalation queues: leads alone). A lapsed claim nobody touched counts:
+    the decision resumes it, and ``item.lease_resumed`` is logged with it
+    in the same transaction, so the history says the hold had lapsed.
+
+    Raises NotAllowed (the role), LeaseLost (the claim ended: decided,
+    escalated or given back elsewhere, or taken again) or DecisionError (a
+    rule not met). ``escalate`` moves the item to its queue's escalation
+    queue, still pending, for a lead to decide.
     """
+    user = require(store, user, *REVIEWERS, to="decide items")
     problem = taxonomy.check(action, labels, note)
     if problem:
         raise DecisionError(problem)
@@ -99,22 +109,14 @@ def decide(
             raise DecisionError(f"shown_at {shown_at!r} is not an ISO 8601 time") from None
     try:
         made = decision_rows.record(
-            store, user, item_id, action=action, labels=labels, note=note, shown_at=shown_at,
-            revealed_ms=int(revealed_ms), escalate=taxonomy.action(action).escalates,
+            store, user, item_id, claim=claim, kinds=worked_kinds(user), action=action, labels=labels, note=note,
+            shown_at=shown_at, revealed_ms=int(revealed_ms), escalate=taxonomy.action(action).escalates,
         )
     except Refused as refused:
-        if refused.reason == "held":
-            raise lease_lost(refused.detail) from None
-        # The lease row (live or lapsed) must still be the user's: deciding, escalating
-        # and giving an item back delete it, so a second window showing the same item
-        # cannot decide it again, e.g. close an item the first window just escalated.
-        if refused.reason == "not_held":
-            raise LeaseLost(
-                "You no longer hold this item (it was escalated, decided or given back meanwhile)") from None
         if refused.reason == "no_escalation":
             raise DecisionError(
                 f"The queue {refused.detail!r} has no escalation queue; ask a lead to set one") from None
-        raise DecisionError("This item has already been decided") from None
+        raise claim_refused(store, user, refused) from None
     return Decision(made.id, item_id, user.name, made.queue.id, action, tuple(labels), note, made.decided_at,
                     made.handle_ms, int(revealed_ms), "review")
 
@@ -129,20 +131,23 @@ _UNDO_REFUSALS = {
 
 def undo(
     store: Store, user: User, decision_id: int, *, window_s: float = UNDO_WINDOW_S, lease_seconds: int = LEASE_SECONDS
-) -> int:
-    """Revoke the user's own recent decision and hand the item back to them.
+) -> Lease:
+    """Revoke the user's own recent decision and hand the item back to them, under a new claim.
 
     Appends a revoking row (nothing is deleted), reopens the item in the
-    queue it was decided in, and leases it to the user again. Returns the
-    item id.
+    queue it was decided in, and leases it to the user again (its
+    ``item.claimed`` event is the new claim).
     """
+    user = require(store, user, *REVIEWERS, to="undo decisions")
     try:
-        return decision_rows.revoke(store, user, decision_id, window_ms=window_s * 1000, lease_seconds=lease_seconds)
+        item_id, claim = decision_rows.revoke(store, user, decision_id, window_ms=window_s * 1000,
+                                              lease_seconds=lease_seconds)
     except Refused as refused:
         if refused.reason == "too_late":
             raise DecisionError(
                 f"Undo is possible for {window_s:.0f} s after a decision; ask a lead to change it now") from None
         raise DecisionError(_UNDO_REFUSALS[refused.reason]) from None
+    return Lease(load_item(store, item_id), claim)
 
 
 NEAR_DUPLICATE_BITS = 6

@@ -9,6 +9,14 @@ in the domain functions the desk calls (``review.serving``,
 ``review.decisions``); the desk only puts them in the workflow's order and
 returns everything the screen paints.
 
+Every item comes with its claim (``Shown.claim``, see ``review.serving``):
+the front end hands it back with every renewal, decision, skip and
+give-back, so a window acts only on the items it was given. A desk belongs
+to one front end (one window): it remembers the claims it handed out and
+that have not ended through it, so :meth:`ReviewDesk.release_held` on
+sign-out or close gives back exactly this window's items — including one a
+claim still on its way took — and never another window's.
+
 A follow-up claim (after a decision or a skip) that fails does not undo
 what came before it: the stored decision is returned together with why no
 next item came (``Claimed.error``), so the screen can say both.
@@ -16,16 +24,17 @@ next item came (``Claimed.error``), so the screen can say both.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from review import decisions, serving
-from review.clock import iso
 from review.decisions import Decision
 from review.errors import VeilError
-from review.serving import Item
-from review.store import Queue, Store, User, leases
+from review.serving import Item, Lease, LeaseLost
+from review.store import Queue, Store, User
 from review.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -35,10 +44,11 @@ AfterDecision = Callable[[Store, Decision], object]
 
 @dataclass(frozen=True)
 class Shown:
-    """An item to put on screen and its seen-before summary (``{"remove": 3}``)."""
+    """An item to put on screen, the claim it is held under, and its seen-before summary (``{"remove": 3}``)."""
 
     item: Item
     seen_before: dict[str, int]
+    claim: int
 
 
 @dataclass(frozen=True)
@@ -59,13 +69,17 @@ class Claimed:
 
 
 class ReviewDesk:
-    """The review workflow over a store the caller hands in (the runner's connection)."""
+    """One front end's review workflow over a store the caller hands in (the runner's connection)."""
 
     def __init__(self, taxonomy: Taxonomy, *, after_decision: Sequence[AfterDecision] = ()) -> None:
         self.taxonomy = taxonomy
         # Run after every stored decision, in order; they follow the decision without the
         # moderator seeing them (gold scoring), so none of them may undo or block it.
         self.after_decision = tuple(after_decision)
+        # The claims this desk handed out and that have not ended through it: claim -> (user id, item id).
+        # Written by the desk's calls, which a front end makes on one writer thread, and read by release_held.
+        self._held: dict[int, tuple[int, int]] = {}
+        self._held_lock = threading.Lock()
 
     # ------------------------------------------------------------ serving
     def servable_queues(self, store: Store, user: User) -> list[Queue]:
@@ -76,9 +90,13 @@ class ReviewDesk:
         self, store: Store, user: User, queues: Sequence[str] | None = None, exclude: Sequence[int] = (),
         severe: str = "allow",
     ) -> Shown | None:
-        """Lease the next item for *user* and say what it was seen as before; None when nothing waits."""
-        item = serving.claim_next(store, user, queues, exclude=exclude, severe=severe)
-        return self._shown(store, item) if item is not None else None
+        """Lease a new item for *user* and say what it was seen as before; None when nothing waits.
+
+        Every call takes another item (a second window of the same person
+        gets a different one). NotAllowed for someone who works no queue.
+        """
+        lease = serving.claim_next(store, user, queues, exclude=exclude, severe=severe)
+        return self._shown(store, user, lease) if lease is not None else None
 
     def peek(
         self, store: Store, user: User, queues: Sequence[str] | None = None, exclude: Sequence[int] = (),
@@ -87,27 +105,37 @@ class ReviewDesk:
         """The item a claim would most likely give next, without taking it (to prepare its pictures)."""
         return serving.peek_next(store, user, queues, exclude, severe=severe)
 
-    def renew(self, store: Store, user: User, item_id: int) -> str:
-        """Extend *user*'s lease on the open item; raises ``LeaseLost`` if someone else took it."""
-        return serving.renew(store, user, item_id)
+    def renew(self, store: Store, user: User, item_id: int, *, claim: int) -> str:
+        """Extend *claim*'s lease on the open item; the new expiry.
 
-    def release(self, store: Store, user: User, item_id: int, reason: str) -> None:
-        """Give the item back to its queue (a break, a pause)."""
-        serving.release(store, user, item_id, reason=reason)
+        ``LeaseLost`` once the claim ended (decided, escalated or given back
+        in another window, or taken again after a lapse); a lapsed lease
+        nobody touched is resumed, with its event.
+        """
+        with self._ends_if_lost(claim):
+            return serving.renew(store, user, item_id, claim=claim)
+
+    def release(self, store: Store, user: User, item_id: int, reason: str, *, claim: int) -> None:
+        """Give the item back to its queue (a break, a pause), if *claim* still holds it."""
+        serving.release(store, user, item_id, claim=claim, reason=reason)
+        self._forget(claim)
 
     def release_held(self, store: Store, user: User, reason: str) -> None:
-        """Give back the item *user* holds, whichever it is (sign-out, close).
+        """Give back every item this desk claimed for *user* and still holds (sign-out, close).
 
-        A person holds one item at a time: the one on screen, or the one a
-        claim still on its way took — a front end closing cannot know which.
+        The one on screen, or one a claim still on its way took — a front
+        end closing cannot know which — but never another window's.
         """
-        held = leases.held_pending(store, user.id, iso(store.clock.now()))
-        if held is not None:
-            serving.release(store, user, held, reason=reason)
+        with self._held_lock:
+            mine = [(claim, item_id) for claim, (user_id, item_id) in self._held.items() if user_id == user.id]
+        for claim, item_id in mine:
+            self.release(store, user, item_id, reason, claim=claim)
 
-    def skip(self, store: Store, user: User, item_id: int, *, then_claim: Claim | None = None) -> Claimed | None:
+    def skip(
+        self, store: Store, user: User, item_id: int, *, claim: int, then_claim: Claim | None = None
+    ) -> Claimed | None:
         """Give the item back for someone else, then claim the next one if asked (*then_claim* excludes it)."""
-        serving.release(store, user, item_id, reason="skip")
+        self.release(store, user, item_id, "skip", claim=claim)
         return self._follow_up(store, user, then_claim) if then_claim is not None else None
 
     # ----------------------------------------------------------- deciding
@@ -122,17 +150,22 @@ class ReviewDesk:
         shown_at: str | None = None,
         revealed_ms: int = 0,
         *,
+        claim: int,
         then_claim: Claim | None = None,
     ) -> tuple[Decision, Claimed | None]:
-        """Store the decision, run the after-decision hooks, then claim the next item if asked.
+        """Store the decision on the item *claim* holds, run the after-decision hooks, then claim the next if asked.
 
-        Raises ``DecisionError`` (a rule not met) or ``LeaseLost`` before
-        anything is stored. A hook that fails is logged and leaves the
-        decision standing; a follow-up claim that fails comes back in
-        ``Claimed.error``.
+        Raises ``NotAllowed`` (the role, the queue), ``LeaseLost`` (the
+        claim ended) or ``DecisionError`` (a rule not met) before anything
+        is stored; a lapsed claim nobody touched is resumed by the decision
+        (see ``review.decisions.decide``). A hook that fails is logged and
+        leaves the decision standing; a follow-up claim that fails comes
+        back in ``Claimed.error``.
         """
-        made = decisions.decide(store, self.taxonomy, user, item_id, action=action, labels=labels, note=note,
-                                shown_at=shown_at, revealed_ms=revealed_ms)
+        with self._ends_if_lost(claim):
+            made = decisions.decide(store, self.taxonomy, user, item_id, claim=claim, action=action, labels=labels,
+                                    note=note, shown_at=shown_at, revealed_ms=revealed_ms)
+        self._forget(claim)
         for hook in self.after_decision:
             try:
                 hook(store, made)
@@ -140,16 +173,18 @@ class ReviewDesk:
                 log.exception("after-decision hook %r failed for decision %s", hook, made.id)
         return made, (self._follow_up(store, user, then_claim) if then_claim is not None else None)
 
-    def undo(self, store: Store, user: User, decision_id: int, *, give_back: int | None = None) -> Shown:
-        """Revoke *user*'s recent decision and hand its item back to them, to decide again.
+    def undo(self, store: Store, user: User, decision_id: int, *, give_back: Shown | None = None) -> Shown:
+        """Revoke *user*'s recent decision and hand its item back to them under a new claim, to decide again.
 
-        *give_back* is the item on screen meanwhile: once the undo is
-        stored it returns to its queue (nothing changes if the undo is refused).
+        *give_back* is the item on screen meanwhile (as this desk gave it):
+        once the undo is stored it returns to its queue (nothing changes if
+        the undo is refused).
         """
-        item_id = decisions.undo(store, user, decision_id)
+        lease = decisions.undo(store, user, decision_id)
+        shown = self._shown(store, user, lease)
         if give_back is not None:
-            serving.release(store, user, give_back, reason="undo")
-        return self._shown(store, serving.load_item(store, item_id))
+            self.release(store, user, give_back.item.id, "undo", claim=give_back.claim)
+        return shown
 
     # ------------------------------------------------------------ helpers
     def _follow_up(self, store: Store, user: User, then: Claim) -> Claimed:
@@ -159,6 +194,20 @@ class ReviewDesk:
             log.warning("claim after a stored change failed: %s", exc, exc_info=not isinstance(exc, VeilError))
             return Claimed(None, exc)
 
-    @staticmethod
-    def _shown(store: Store, item: Item) -> Shown:
-        return Shown(item, decisions.seen_before(store, item))
+    def _shown(self, store: Store, user: User, lease: Lease) -> Shown:
+        with self._held_lock:
+            self._held[lease.claim] = (user.id, lease.item.id)
+        return Shown(lease.item, decisions.seen_before(store, lease.item), lease.claim)
+
+    def _forget(self, claim: int) -> None:
+        with self._held_lock:
+            self._held.pop(claim, None)
+
+    @contextlib.contextmanager
+    def _ends_if_lost(self, claim: int) -> Iterator[None]:
+        """A claim found lost has ended: there is nothing left to give back for it."""
+        try:
+            yield
+        except LeaseLost:
+            self._forget(claim)
+            raise

@@ -1,12 +1,37 @@
-"""Serving items to reviewers: claims, leases, renewal, release.
+"""Serving items to reviewers: claims, leases, renewal, release — and who may work which queue.
 
 A claim is one ``BEGIN IMMEDIATE`` transaction: find the best unleased
-pending item, then take it with an upsert that only succeeds over a missing
-or expired lease (``INSERT … ON CONFLICT … DO UPDATE … WHERE expired
-RETURNING``). The immediate write lock means two processes can never both
-see the same item as free; the guarded upsert means that even if they could,
-only one would get it. An expired lease simply stops counting, so a killed
-client's item returns to the queue by itself.
+pending item, log its ``item.claimed`` event, then take it with an upsert
+that only succeeds over a missing or expired lease (``INSERT … ON CONFLICT
+… DO UPDATE … WHERE expired RETURNING``). The immediate write lock means
+two processes can never both see the same item as free; the guarded upsert
+means that even if they could, only one would get it.
+
+**A claim has an identity**: the id of its ``item.claimed`` event, kept on
+the lease row. Renewing, deciding and giving back name the claim, and act
+only while the lease row still carries it and the item is still pending
+in a queue the person may work now. So a window whose item was escalated,
+decided or given back — in another window, by a lead, or after its lease
+lapsed and someone took the item — can neither bring the lease back nor
+decide: it is told (``LeaseLost``) and moves on.
+
+**Every claim takes a new item.** The same person in two windows gets two
+different items; nothing is ever "given back to you" by a claim. A window
+that crashed or was killed simply stops renewing: its lease lapses and the
+item returns to its queue for anyone, that person included (then under a
+new claim, which ends the old one).
+
+**A lapsed lease nobody touched is resumed**, not lost: the reviewer was
+slow (a sleeping laptop), not wrong. Renewing it, or deciding on it,
+resumes the claim and logs ``item.lease_resumed`` with how long it had
+lapsed, in the same transaction. A renewal within a live lease logs
+nothing: it comes every minute an item is open, and the claim's own event
+already says who held the item from when.
+
+**Who works what** (:data:`WORKED_BY`): review queues are worked by
+moderators and leads, escalation queues by leads alone; roles are re-read
+from the store on every claim, renewal and decision. Paused queues serve
+nobody, but a claim taken before the pause may still be decided.
 
 Order: queue priority, then item priority, then due time, then arrival.
 Each queue's best candidate comes from the ``items_serving`` index, so a
@@ -23,15 +48,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from review.auth import require
 from review.clock import iso
-from review.errors import VeilError
+from review.errors import NotAllowed, VeilError
 from review.store import Queue, Refused, Store, User, items, leases
 
 LEASE_SECONDS = 600
 
+#: Who works each kind of queue: the roles that may claim, renew and decide its items.
+WORKED_BY = {"review": ("moderator", "lead"), "escalation": ("lead",)}
+REVIEWERS = ("moderator", "lead")  # everyone who works some kind of queue
+
 
 class LeaseLost(VeilError):
-    """The user no longer holds the item (expired and taken by someone else)."""
+    """The claim no longer holds the item (decided, escalated, given back, or taken again); the page moves on."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +98,14 @@ def _item(row: Sequence[Any]) -> Item:
     return Item(*values)
 
 
+@dataclass(frozen=True)
+class Lease:
+    """An item served to one person under one claim (the id of the ``item.claimed`` event that took it)."""
+
+    item: Item
+    claim: int
+
+
 def load_item(store: Store, item_id: int) -> Item:
     row = items.item_row(store, item_id)
     if row is None:
@@ -75,18 +113,18 @@ def load_item(store: Store, item_id: int) -> Item:
     return _item(row)
 
 
-def _kinds(user: User) -> set[str]:
-    """Moderators work review queues; leads also work escalation queues."""
-    return {"review"} | ({"escalation"} if user.has("lead") else set())
+def worked_kinds(user: User) -> set[str]:
+    """The kinds of queue *user* works, by their roles (:data:`WORKED_BY`)."""
+    return {kind for kind, roles in WORKED_BY.items() if any(user.has(role) for role in roles)}
 
 
 def servable_queues(store: Store, user: User, names: Sequence[str] | None = None) -> list[Queue]:
     """The queues *user* may be served from: the named ones, else all of theirs.
 
-    Moderators work review queues; leads also work escalation queues.
-    Paused queues serve nobody.
+    Moderators work review queues; leads also work escalation queues;
+    anyone else none. Paused queues serve nobody.
     """
-    return leases.serving_queues(store, _kinds(user), names)
+    return leases.serving_queues(store, worked_kinds(user), names)
 
 
 SEVERE_RULES = ("allow", "prefer_mild", "never")
@@ -116,19 +154,21 @@ def claim_next(
     exclude: Sequence[int] = (),
     lease_seconds: int = LEASE_SECONDS,
     severe: str = "allow",
-) -> Item | None:
-    """Lease the next item for *user*; None when nothing is waiting.
+) -> Lease | None:
+    """Lease the next item for *user* under a new claim; None when nothing is waiting.
 
-    One item at a time: an item the user already holds comes back instead.
-    *exclude* holds items this session skipped, so a skip is not served
-    straight back to the person who skipped it. *severe* is the wellbeing
-    rule for severe items: ``"allow"``, ``"prefer_mild"`` (serve something
-    milder if anything milder waits) or ``"never"`` (the person's daily
-    severe budget is spent).
+    Every call takes another item (see the module's docstring). *exclude*
+    holds items this session skipped, so a skip is not served straight
+    back to the person who skipped it. *severe* is the wellbeing rule for
+    severe items: ``"allow"``, ``"prefer_mild"`` (serve something milder if
+    anything milder waits) or ``"never"`` (the person's daily severe budget
+    is spent). NotAllowed for someone who works no queue (an auditor).
     """
-    found = leases.claim(store, user, kinds=_kinds(user), names=queues, passes=_passes(severe), exclude=exclude,
+    user = require(store, user, *REVIEWERS, to="review items")
+    passes = _passes(severe)
+    found = leases.claim(store, user, kinds=worked_kinds(user), names=queues, passes=passes, exclude=exclude,
                          lease_seconds=lease_seconds)
-    return load_item(store, found) if found is not None else None
+    return Lease(load_item(store, found[0]), found[1]) if found is not None else None
 
 
 def holder(store: Store, item_id: int) -> tuple[str, str] | None:
@@ -137,23 +177,41 @@ def holder(store: Store, item_id: int) -> tuple[str, str] | None:
     return (row[1], row[2]) if row else None
 
 
-def renew(store: Store, user: User, item_id: int, *, lease_seconds: int = LEASE_SECONDS) -> str:
-    """Extend the user's lease while the item stays open; returns the new expiry.
+def renew(store: Store, user: User, item_id: int, *, claim: int, lease_seconds: int = LEASE_SECONDS) -> str:
+    """Extend *claim*'s lease while the item stays open; returns the new expiry.
 
-    LeaseLost if someone else holds it now. A lapsed lease that nobody else
-    took is still good: the reviewer was slow, not wrong.
+    LeaseLost once the claim ended (the item was decided, escalated or
+    given back, or taken again after a lapse — by anyone, the same person
+    in another window too); NotAllowed if the item now sits in a queue the
+    person may not work. A lapsed lease nobody touched is resumed, with
+    its event.
     """
+    user = require(store, user, *REVIEWERS, to="review items")
     try:
-        return leases.renew(store, user, item_id, lease_seconds=lease_seconds)
+        return leases.renew(store, user, item_id, claim=claim, kinds=worked_kinds(user), lease_seconds=lease_seconds)
     except Refused as refused:
-        raise lease_lost(refused.detail) from None
+        raise claim_refused(store, user, refused) from None
 
 
-def lease_lost(holder_name: str) -> LeaseLost:
-    """The error for an item *holder_name* took over after the user's hold expired."""
-    return LeaseLost(f"{holder_name} is working on this item now (your hold on it expired)")
+def claim_refused(store: Store, user: User, refused: Refused) -> VeilError:
+    """The words for a claim that no longer holds its item (:func:`review.store.leases.hold`'s refusals)."""
+    if refused.reason == "held":
+        return LeaseLost(f"{refused.detail} is working on this item now (your hold on it lapsed)")
+    if refused.reason == "other_window":
+        return LeaseLost("You have this item open in another window now; it stays there")
+    if refused.reason == "queue_kind":
+        kind = store.queue(refused.detail).kind
+        if kind in WORKED_BY:
+            wanted = " or ".join(f"a {role}" for role in WORKED_BY[kind])
+            return NotAllowed(f"{user.name} is not {wanted}: only {wanted} can decide {kind}s "
+                              f"(this item is in “{refused.detail}” now)")
+        return NotAllowed(f"“{refused.detail}” is a {kind} queue: its items are not reviewed here")
+    if refused.reason == "decided":
+        return LeaseLost("This item was decided meanwhile")
+    return LeaseLost("This item was decided, escalated or given back in another window "
+                     "(or by someone else after your hold lapsed)")
 
 
-def release(store: Store, user: User, item_id: int, *, reason: str = "released") -> None:
-    """Give the item back to its queue (skip, sign-out, close)."""
-    leases.release(store, user, item_id, reason=reason)
+def release(store: Store, user: User, item_id: int, *, claim: int, reason: str = "released") -> bool:
+    """Give the item back to its queue (skip, break, sign-out, close) if *claim* still holds it; True if so."""
+    return leases.release(store, user, item_id, claim=claim, reason=reason)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -69,6 +69,8 @@ def record(
     user: User,
     item_id: int,
     *,
+    claim: int,
+    kinds: Collection[str],
     action: str,
     labels: Sequence[str],
     note: str,
@@ -76,26 +78,18 @@ def record(
     revealed_ms: int,
     escalate: bool,
 ) -> Made:
-    """Store *user*'s decision on an item they hold, in one transaction.
+    """Store *user*'s decision on the item *claim* holds, in one transaction.
 
-    Refused ``"held"`` (detail: the holder) if someone else holds a live
-    lease; ``"decided"`` if the item is not pending; ``"not_held"`` if the
-    lease row (live or lapsed) is no longer the user's (the item was
-    escalated, decided or given back meanwhile); ``"no_escalation"``
-    (detail: the queue) if *escalate* and the queue has no escalation queue.
-    An escalated item moves, still pending, to the escalation queue.
+    Refused as :func:`review.store.leases.hold` says (the claim must still
+    hold the item, pending, in a queue of one of *kinds*; a lapsed claim
+    nobody touched is resumed, with its event, before the decision), or
+    ``"no_escalation"`` (detail: the queue) if *escalate* and the queue has
+    no escalation queue. An escalated item moves, still pending, to the
+    escalation queue.
     """
     with store.transaction():
         now = store.now()
-        holder = leases.live_holder(store, item_id, now)
-        if holder is not None and holder[0] != user.id:
-            raise Refused("held", holder[1])
-        found = items.queue_and_state(store, item_id)
-        if found is None or found[1] != "pending":
-            raise Refused("decided")
-        if leases.owner(store, item_id) != user.id:
-            raise Refused("not_held")
-        queue = store.queue_by_id(found[0])
+        queue = leases.hold(store, user, item_id, claim=claim, kinds=kinds, now=now)
         if escalate and queue.escalation_queue_id is None:
             raise Refused("no_escalation", queue.name)
         handle_ms = ms_between(shown_at, now) if shown_at else None
@@ -109,7 +103,8 @@ def record(
             items.close(store, item_id)
         leases.drop(store, item_id)
         store.log(user.name, "decision.made", f"item:{item_id}",
-                  {"decision": decision_id, "action": action, "labels": list(labels), "queue": queue.name})
+                  {"decision": decision_id, "action": action, "labels": list(labels), "queue": queue.name,
+                   "escalated": escalate})
     return Made(decision_id, queue, now, handle_ms)
 
 
@@ -142,16 +137,17 @@ def record_past(
         items.close(store, item_id)
         leases.drop(store, item_id)  # closed: nobody holds it any more
         store.log(user.name, "decision.recorded", f"item:{item_id}",
-                  {"decision": decision_id, "action": action, "labels": list(labels), "source": source})
+                  {"decision": decision_id, "action": action, "labels": list(labels), "source": source,
+                   "queue": store.queue_by_id(found[0]).name})
     return decision_id
 
 
-def revoke(store: Store, user: User, decision_id: int, *, window_ms: float, lease_seconds: int) -> int:
-    """Revoke *user*'s own decision within *window_ms* and lease its item back to them; the item id.
+def revoke(store: Store, user: User, decision_id: int, *, window_ms: float, lease_seconds: int) -> tuple[int, int]:
+    """Revoke *user*'s own decision within *window_ms* and lease its item back to them; (item id, claim).
 
     Appends a revoking row, reopens the item in the queue it was decided in
-    (or the one that queue was merged into since) and leases it to the user,
-    in one transaction. Refused ``"no_decision"``, ``"not_owner"``,
+    (or the one that queue was merged into since) and leases it to the user
+    under a new claim (its ``item.claimed`` event), in one transaction. Refused ``"no_decision"``, ``"not_owner"``,
     ``"superseded"`` (already undone or decided again), ``"too_late"`` or
     ``"taken"`` (someone else holds the item now).
     """
@@ -175,9 +171,11 @@ def revoke(store: Store, user: User, decision_id: int, *, window_ms: float, leas
             shown_at=None, decided_at=now, handle_ms=None, revealed_ms=0, source="review", revokes_id=decision_id,
         )
         items.reopen(store, item_id, queue_id)
-        leases.grant(store, item_id, user.id, now, iso(parse(now) + _dt.timedelta(seconds=lease_seconds)))
         store.log(user.name, "decision.revoked", f"item:{item_id}", {"decision": decision_id, "revocation": revoke_id})
-    return item_id
+        expires = iso(parse(now) + _dt.timedelta(seconds=lease_seconds))
+        claim = store.log(user.name, "item.claimed", f"item:{item_id}", {"expires_at": expires, "undo": decision_id})
+        leases.grant(store, item_id, user.id, claim, now, expires)
+    return item_id, claim
 
 
 def current_id(store: Store, item_id: int) -> int | None:

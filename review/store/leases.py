@@ -1,5 +1,11 @@
 """Leases: claiming, renewing and giving back items, each one transaction, and who holds what until when.
 
+Every lease row carries its **claim** (``claim_id``): the id of the
+``item.claimed`` event that took it. Renewing, deciding and giving back
+name the claim and act only while the row still carries it, so a window
+whose item was escalated, decided, given back or taken again (after a
+lapse, by anyone — the same person in another window too) acts on nothing.
+
 Times are Veil's canonical UTC text (``review.clock.iso``), so "still live"
 is a plain text comparison that the ``leases`` and ``items_serving``
 indexes answer.
@@ -11,8 +17,8 @@ import datetime as _dt
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
-from review.clock import iso
-from review.store import Refused
+from review.clock import iso, ms_between
+from review.store import Refused, items
 
 if TYPE_CHECKING:
     from review.store import Queue, Store, User
@@ -28,48 +34,90 @@ def claim(
     passes: Sequence[bool],
     exclude: Sequence[int],
     lease_seconds: int,
-) -> int | None:
-    """Lease the next item to *user*, in one transaction; its id, or None when nothing waits.
+) -> tuple[int, int] | None:
+    """Lease the next item to *user*, in one transaction; (item id, claim), or None when nothing waits.
 
-    One item at a time: an item the user already holds (pending) comes back
-    instead. The queues are read under the write lock, so a queue paused a
-    moment ago serves nobody; *kinds*, *names* and *passes* are as for
-    :func:`serving_queues` and :func:`next_free`.
+    Every claim takes a new item: an item the user holds already (in
+    another window) is not served again. The queues are read under the
+    write lock, so a queue paused a moment ago serves nobody; *kinds*,
+    *names* and *passes* are as for :func:`serving_queues` and :func:`next_free`.
+    """
+    try:
+        with store.transaction():
+            now_dt = store.clock.now()
+            now, expires = iso(now_dt), iso(now_dt + _dt.timedelta(seconds=lease_seconds))
+            found = next_free(store, serving_queues(store, kinds, names), now, exclude, passes)
+            if found is None:
+                return None
+            claim_id = store.log(user.name, "item.claimed", f"item:{found}", {"expires_at": expires})
+            if not take(store, found, user.id, claim_id, now, expires):
+                raise Refused("taken")  # undoes the event with the transaction
+    except Refused:
+        return None
+    return found, claim_id
+
+
+def renew(store: Store, user: User, item_id: int, *, claim: int, kinds: Collection[str], lease_seconds: int) -> str:
+    """Extend the lease of *claim*, in one transaction; the new expiry.
+
+    Refused as :func:`hold` says. Within a live lease nothing is logged (a
+    renewal comes every minute an item is open); a lapsed one is resumed
+    with its event.
     """
     with store.transaction():
         now_dt = store.clock.now()
         now, expires = iso(now_dt), iso(now_dt + _dt.timedelta(seconds=lease_seconds))
-        held = held_pending(store, user.id, now)
-        if held is not None:
-            return held
-        found = next_free(store, serving_queues(store, kinds, names), now, exclude, passes)
-        if found is None or not take(store, found, user.id, now, expires):
-            return None
-        store.log(user.name, "item.claimed", f"item:{found}", {"expires_at": expires})
-    return found
-
-
-def renew(store: Store, user: User, item_id: int, *, lease_seconds: int) -> str:
-    """Extend *user*'s lease on the item, in one transaction; the new expiry.
-
-    Refused ``"held"`` (detail: the holder's name) if someone else holds a
-    live lease on it. A lapsed lease nobody else took is renewed.
-    """
-    with store.transaction():
-        now_dt = store.clock.now()
-        now, expires = iso(now_dt), iso(now_dt + _dt.timedelta(seconds=lease_seconds))
-        holder = live_holder(store, item_id, now)
-        if holder is not None and holder[0] != user.id:
-            raise Refused("held", holder[1])
-        extend(store, item_id, user.id, now, expires)
+        hold(store, user, item_id, claim=claim, kinds=kinds, now=now)
+        store.db.execute("UPDATE leases SET expires_at = ? WHERE item_id = ? AND claim_id = ?",
+                         [expires, item_id, claim])
     return expires
 
 
-def release(store: Store, user: User, item_id: int, *, reason: str) -> None:
-    """Give *user*'s item back to its queue, with its event; nothing happens if they do not hold it."""
+def release(store: Store, user: User, item_id: int, *, claim: int, reason: str) -> bool:
+    """Give the item back to its queue if *claim* still holds it, with its event; True if it did.
+
+    A claim that ended meanwhile (decided, escalated, given back, taken
+    again) gives back nothing and logs nothing.
+    """
     with store.transaction():
-        if give_back(store, item_id, user.id):
-            store.log(user.name, "item.released", f"item:{item_id}", {"reason": reason})
+        if give_back(store, item_id, user.id, claim):
+            store.log(user.name, "item.released", f"item:{item_id}", {"reason": reason, "claim": claim})
+            return True
+    return False
+
+
+def hold(store: Store, user: User, item_id: int, *, claim: int, kinds: Collection[str], now: str) -> Queue:
+    """Check, inside the caller's transaction, that *claim* still holds the item for *user*; the item's queue.
+
+    Refused ``"held"`` (detail: the holder's name) if someone else holds a
+    live lease on it; ``"other_window"`` if the user holds it under another
+    claim; ``"not_held"`` if no lease carries the claim any more (the item
+    was decided, escalated or given back, or taken again after a lapse);
+    ``"decided"`` if the item is not pending; ``"queue_kind"`` (detail: the
+    queue's name) if it sits in a queue whose kind is not in *kinds* (the
+    kinds the user may work now). A lapsed lease that still carries the
+    claim — nobody took the item since — is the user's again: an
+    ``item.lease_resumed`` event says how long it had lapsed.
+    """
+    row = store.db.execute(
+        "SELECT l.claim_id, l.user_id, u.name, l.expires_at FROM leases l JOIN users u ON u.id = l.user_id"
+        " WHERE l.item_id = ?",
+        [item_id],
+    ).fetchone()
+    if row is None or row[0] != claim or row[1] != user.id:
+        if row is not None and row[3] > now:
+            raise Refused("other_window") if row[1] == user.id else Refused("held", row[2])
+        raise Refused("not_held")
+    found = items.queue_and_state(store, item_id)
+    if found is None or found[1] != "pending":
+        raise Refused("decided")
+    queue = store.queue_by_id(found[0])
+    if queue.kind not in kinds:
+        raise Refused("queue_kind", queue.name)
+    if row[3] <= now:
+        store.log(user.name, "item.lease_resumed", f"item:{item_id}",
+                  {"claim": claim, "lapsed_ms": ms_between(row[3], now)})
+    return queue
 
 
 # ----------------------------------------------------------------- reading
@@ -103,21 +151,6 @@ def next_free(
     return None
 
 
-def held_pending(store: Store, user_id: int, now: str) -> int | None:
-    """The pending item *user_id* holds a live lease on (the earliest claimed), or None.
-
-    Only a pending item counts: a live lease left on a closed item (a
-    history import closed it) must not hide the pending one also held.
-    """
-    row = store.db.execute(
-        "SELECT l.item_id FROM leases l JOIN items i ON i.id = l.item_id"
-        " WHERE l.user_id = ? AND l.expires_at > ? AND i.state = 'pending'"
-        " ORDER BY l.claimed_at, l.item_id LIMIT 1",
-        [user_id, now],
-    ).fetchone()
-    return row[0] if row else None
-
-
 def best_unleased(
     store: Store, queue_id: int, now: str, exclude: Sequence[int] = (), *, severe: bool = True
 ) -> tuple[int, int, str, str] | None:
@@ -141,41 +174,33 @@ def best_unleased(
     return (row[0], row[1], row[2], row[3]) if row else None
 
 
-def take(store: Store, item_id: int, user_id: int, now: str, expires: str) -> bool:
-    """Lease the item to *user_id* unless someone holds a live lease on it; True if taken.
+def take(store: Store, item_id: int, user_id: int, claim: int, now: str, expires: str) -> bool:
+    """Lease the item to *user_id* under *claim* unless someone holds a live lease on it; True if taken.
 
     The upsert only overwrites an expired lease, so even two writers that
-    both saw the item free cannot both get it.
+    both saw the item free cannot both get it; overwriting also ends the
+    lapsed claim it replaces.
     """
     taken = store.db.execute(
         """
-        INSERT INTO leases (item_id, user_id, claimed_at, expires_at) VALUES (?, ?, ?, ?)
+        INSERT INTO leases (item_id, user_id, claimed_at, expires_at, claim_id) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT (item_id) DO UPDATE SET user_id = excluded.user_id, claimed_at = excluded.claimed_at,
-            expires_at = excluded.expires_at
+            expires_at = excluded.expires_at, claim_id = excluded.claim_id
         WHERE leases.expires_at <= excluded.claimed_at
         RETURNING item_id
         """,
-        [item_id, user_id, now, expires],
+        [item_id, user_id, now, expires, claim],
     ).fetchone()
     return taken is not None
 
 
-def grant(store: Store, item_id: int, user_id: int, now: str, expires: str) -> None:
-    """Lease the item to *user_id* whatever lease it had (undo hands an item back)."""
+def grant(store: Store, item_id: int, user_id: int, claim: int, now: str, expires: str) -> None:
+    """Lease the item to *user_id* under *claim* whatever lease it had (undo hands an item back)."""
     store.db.execute(
-        "INSERT INTO leases (item_id, user_id, claimed_at, expires_at) VALUES (?, ?, ?, ?)"
+        "INSERT INTO leases (item_id, user_id, claimed_at, expires_at, claim_id) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (item_id) DO UPDATE SET user_id = excluded.user_id, claimed_at = excluded.claimed_at,"
-        " expires_at = excluded.expires_at",
-        [item_id, user_id, now, expires],
-    )
-
-
-def extend(store: Store, item_id: int, user_id: int, now: str, expires: str) -> None:
-    """Move the lease's expiry to *expires*, keeping when it was claimed (renewal)."""
-    store.db.execute(
-        "INSERT INTO leases (item_id, user_id, claimed_at, expires_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (item_id) DO UPDATE SET user_id = excluded.user_id, expires_at = excluded.expires_at",
-        [item_id, user_id, now, expires],
+        " expires_at = excluded.expires_at, claim_id = excluded.claim_id",
+        [item_id, user_id, now, expires, claim],
     )
 
 
@@ -189,21 +214,15 @@ def live_holder(store: Store, item_id: int, now: str) -> tuple[int, str, str] | 
     return (row[0], row[1], row[2]) if row else None
 
 
-def owner(store: Store, item_id: int) -> int | None:
-    """The user id on the item's lease row, live or lapsed; None if there is none."""
-    row = store.db.execute("SELECT user_id FROM leases WHERE item_id = ?", [item_id]).fetchone()
-    return row[0] if row else None
-
-
 def drop(store: Store, item_id: int) -> None:
     """Remove whatever lease the item has (it was decided or escalated)."""
     store.db.execute("DELETE FROM leases WHERE item_id = ?", [item_id])
 
 
-def give_back(store: Store, item_id: int, user_id: int) -> bool:
-    """Remove *user_id*'s lease on the item; True if they had one."""
+def give_back(store: Store, item_id: int, user_id: int, claim: int) -> bool:
+    """Remove the item's lease if *claim* of *user_id* still holds it; True if it did."""
     gone = store.db.execute(
-        "DELETE FROM leases WHERE item_id = ? AND user_id = ? RETURNING item_id", [item_id, user_id]
+        "DELETE FROM leases WHERE item_id = ? AND user_id = ? AND claim_id = ? RETURNING item_id",
+        [item_id, user_id, claim],
     ).fetchall()
     return bool(gone)
-

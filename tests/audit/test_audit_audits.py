@@ -247,8 +247,8 @@ def test_a_refusal_inside_a_unit_of_work_takes_back_its_earlier_steps(store, tea
 def test_a_sample_whose_decision_was_undone_is_cancelled(store, team, queue, clock):
     policy = taxonomy.load()
     text_item(store, queue, external_id="x", received_at="2026-01-05T08:00:00Z")
-    item = serving.claim_next(store, team["ana"])
-    made = decisions.decide(store, policy, team["ana"], item.id, action="no_violation")
+    lease = serving.claim_next(store, team["ana"])
+    made = decisions.decide(store, policy, team["ana"], lease.item.id, claim=lease.claim, action="no_violation")
     sample = sampling.add_sample(store, "lee", made.id)
     decisions.undo(store, team["ana"], made.id)
     with pytest.raises(AuditError, match="undone"):
@@ -281,8 +281,8 @@ def review(store, team, queue):
 
 
 def _decide_next(store, policy, user, **decision):
-    item = serving.claim_next(store, user)
-    return decisions.decide(store, policy, user, item.id, **decision)
+    lease = serving.claim_next(store, user)
+    return decisions.decide(store, policy, user, lease.item.id, claim=lease.claim, **decision)
 
 
 def test_gold_decisions_are_scored_automatically(store, team, review):
@@ -309,7 +309,8 @@ def test_gold_escalations_are_scored_when_the_item_is_closed(store, team, review
     gold.add_gold(store, "lee", item_id, "remove", ["harassment"])
     escalated = _decide_next(store, review, team["ana"], action="escalate", note="unsure")
     assert gold.after_decision(store, escalated) is None
-    closed = decisions.decide(store, review, team["lee"], serving.claim_next(store, team["lee"], ["escalations"]).id,
+    lease = serving.claim_next(store, team["lee"], ["escalations"])
+    closed = decisions.decide(store, review, team["lee"], lease.item.id, claim=lease.claim,
                               action="remove", labels=["harassment"])
     assert gold.after_decision(store, closed.id).user == "lee"
 

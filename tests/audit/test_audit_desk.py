@@ -137,8 +137,9 @@ def test_the_gold_hook_joins_the_decisions_transaction(store, team, policy):
         gold.add_gold(store, "lee", item_id, "remove", ["harassment"])
     ana = team["ana"]
     with store.transaction():
-        item = serving.claim_next(store, ana)
-        made = decisions.decide(store, policy, ana, item.id, action="remove", labels=["harassment"])
+        lease = serving.claim_next(store, ana)
+        made = decisions.decide(store, policy, ana, lease.item.id, claim=lease.claim, action="remove",
+                                labels=["harassment"])
         assert gold.after_decision(store, made).correct
     assert store.db.execute("SELECT COUNT(*) FROM gold_results").fetchone()[0] == 1
 
@@ -146,8 +147,8 @@ def test_the_gold_hook_joins_the_decisions_transaction(store, team, policy):
         pass
 
     with pytest.raises(Crash), store.transaction():
-        item = serving.claim_next(store, ana)
-        made = decisions.decide(store, policy, ana, item.id, action="no_violation")
+        lease = serving.claim_next(store, ana)
+        made = decisions.decide(store, policy, ana, lease.item.id, claim=lease.claim, action="no_violation")
         assert not gold.after_decision(store, made).correct
         raise Crash()  # the decision's write fails after the hook: neither row stays
     assert store.db.execute("SELECT COUNT(*) FROM gold_results").fetchone()[0] == 1

@@ -121,7 +121,7 @@ def test_a_paused_queue_serves_nobody_and_keeps_its_items(team):
     admin.set_paused(team, "lee", "scams", True)
     assert serving.claim_next(team, ana) is None
     admin.set_paused(team, "lee", "spam", False)
-    assert serving.claim_next(team, ana).external_id == "s1"
+    assert serving.claim_next(team, ana).item.external_id == "s1"
 
 
 def test_a_new_sla_applies_to_new_arrivals_waiting_items_keep_their_due_time(team):
@@ -137,7 +137,7 @@ def test_a_new_sla_applies_to_new_arrivals_waiting_items_keep_their_due_time(tea
 def test_merge_preview_counts_every_state_and_changes_nothing(team):
     leased, _pending, decided = _add(team, "spam", "l", "p", "d")
     _decide(team, decided)
-    assert serving.claim_next(team, team.user("ana"), ["spam"]).id == leased
+    assert serving.claim_next(team, team.user("ana"), ["spam"]).item.id == leased
     events_before = events(team)
     preview = admin.preview_merge(team, "spam", "scams")
     assert (preview.target, preview.total, preview.pending, preview.leased, preview.decided, preview.removed) == (
@@ -175,12 +175,13 @@ def test_a_leased_item_moves_with_its_lease_and_the_decision_still_lands(team, c
     [item_id] = _add(team, "spam", "held")
     ana = team.user("ana")
     policy = taxonomy.load()
-    assert serving.claim_next(team, ana, ["spam"]).id == item_id
+    lease = serving.claim_next(team, ana, ["spam"])
+    assert lease.item.id == item_id
     admin.merge(team, "lee", "spam", "scams")
     assert serving.holder(team, item_id)[0] == "ana"  # nobody else can take it
     assert serving.claim_next(team, team.user("lee"), ["scams"]) is None
-    serving.renew(team, ana, item_id)
-    made = decisions.decide(team, policy, ana, item_id, action="remove", labels=["spam"])
+    serving.renew(team, ana, item_id, claim=lease.claim)
+    made = decisions.decide(team, policy, ana, item_id, claim=lease.claim, action="remove", labels=["spam"])
     assert made.queue_id == team.queue("scams").id  # decided where the item now is
     assert serving.load_item(team, item_id).state == "decided"
 
@@ -269,8 +270,9 @@ def test_a_revoked_decision_label_no_longer_matches(team, clock):
     ana = team.user("ana")
     [item_id] = _add(team, "spam", "x")
     team.add_queue("fraud")
-    serving.claim_next(team, ana)
-    made = decisions.decide(team, taxonomy.load(), ana, item_id, action="remove", labels=["scam_fraud"])
+    lease = serving.claim_next(team, ana)
+    made = decisions.decide(team, taxonomy.load(), ana, item_id, claim=lease.claim, action="remove",
+                            labels=["scam_fraud"])
     assert admin.preview_move(team, Selection(label="scam_fraud"), "fraud").total == 1
     decisions.undo(team, ana, made.id)
     assert admin.preview_move(team, Selection(label="scam_fraud"), "fraud").total == 0
@@ -314,7 +316,7 @@ def test_move_carries_leased_items_and_skips_collisions_only_when_asked(team):
     ids = _add(team, "spam", "held", "dup", "free")
     _add(team, "scams", "dup")
     ana = team.user("ana")
-    assert serving.claim_next(team, ana, ["spam"]).id == ids[0]
+    assert serving.claim_next(team, ana, ["spam"]).item.id == ids[0]
     preview = admin.preview_move(team, Selection(queues=("spam",)), "scams")
     assert (preview.total, preview.leased, preview.collisions, preview.colliding) == (3, 1, ("dup",), 1)
     with pytest.raises(CollisionError, match="1 external id.*dup.*nothing was moved"):
@@ -404,11 +406,11 @@ def test_undo_after_a_merge_reopens_the_item_in_the_merged_queue(store):
     old = store.add_queue("old-undo")
     new = store.add_queue("new-undo")
     store.add_items([{"external_id": "x", "queue_id": old.id, "kind": "text", "received_at": store.now()}])
-    item = serving.claim_next(store, ana, ["old-undo"])
-    made = decisions.decide(store, taxonomy.load(), ana, item.id, action="no_violation")
+    lease = serving.claim_next(store, ana, ["old-undo"])
+    made = decisions.decide(store, taxonomy.load(), ana, lease.item.id, claim=lease.claim, action="no_violation")
     admin.merge(store, lee, "old-undo", "new-undo")
     decisions.undo(store, ana, made.id)
-    assert serving.load_item(store, item.id).queue_id == new.id
+    assert serving.load_item(store, lease.item.id).queue_id == new.id
     assert "old-undo" not in [h.queue.name for h in store.queue_health()]
 
 

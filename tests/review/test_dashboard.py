@@ -55,8 +55,8 @@ def world(store, clock):
     _decided(store, "spam", "ben", "2026-01-05T09:15:00Z", "2026-01-05T09:20:00Z")  # imported: no handle time
     # ana decides the old spam item live at 09:40 and undoes it: nets to nothing, the item waits again
     ana = store.user("ana")
-    item = serving.claim_next(store, ana, ["spam"])
-    made = decisions.decide(store, taxonomy.load(), ana, item.id, action="no_violation")
+    lease = serving.claim_next(store, ana, ["spam"])
+    made = decisions.decide(store, taxonomy.load(), ana, lease.item.id, claim=lease.claim, action="no_violation")
     decisions.undo(store, ana, made.id)
     return store
 
@@ -191,6 +191,6 @@ def test_accuracy_with_n_and_open_disputes(world):
     assert found.since == "2025-12-08T09:40:00.000Z"
     # the same k and n as the QA report over the same period
     for by, figures in (("moderator", found.by_moderator), ("queue", found.by_queue)):
-        built = report.build(world, by=by, since=found.since)
+        built = report.build(world, "lee", by=by, since=found.since)
         assert {g["key"]: (g["correct"], g["n"]) for g in built["groups"]} == {
             k: (p.k, p.n) for k, p in figures.items()}

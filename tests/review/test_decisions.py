@@ -15,12 +15,19 @@ def policy():
     return taxonomy.load()
 
 
+def _claim(store, user, *args, **kwargs):
+    """(item, claim) of a new claim, for the decision that names it."""
+    lease = serving.claim_next(store, user, *args, **kwargs)
+    return lease.item, lease.claim
+
+
 def test_a_decision_is_stored_with_times_and_closes_the_item(store, setup, policy, clock):
     ana, _, _ = setup
-    item = serving.claim_next(store, ana)
+    item, item_claim = _claim(store, ana)
     shown = store.now()
     clock.advance(12.5)
-    made = decisions.decide(store, policy, ana, item.id, action="remove", labels=["spam"], note="bot",
+    made = decisions.decide(store, policy, ana, item.id, claim=item_claim, action="remove", labels=["spam"],
+                            note="bot",
                             shown_at=shown, revealed_ms=1500)
     row = store.db.execute(
         "SELECT action, labels, note, handle_ms, revealed_ms, client_version FROM decisions WHERE id = ?",
@@ -33,59 +40,59 @@ def test_a_decision_is_stored_with_times_and_closes_the_item(store, setup, polic
 
 def test_an_unmet_rule_is_refused_with_a_reason_and_nothing_is_written(store, setup, policy):
     ana, _, _ = setup
-    item = serving.claim_next(store, ana)
+    item, item_claim = _claim(store, ana)
     with pytest.raises(decisions.DecisionError, match="label"):
-        decisions.decide(store, policy, ana, item.id, action="remove")
+        decisions.decide(store, policy, ana, item.id, claim=item_claim, action="remove")
     assert store.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 0
     assert serving.load_item(store, item.id).state == "pending"
 
 
 def test_someone_elses_item_cannot_be_decided(store, setup, policy, clock):
     ana, ben, _ = setup
-    item = serving.claim_next(store, ana, lease_seconds=60)
+    item, item_claim = _claim(store, ana, lease_seconds=60)
     clock.advance(61)
-    assert serving.claim_next(store, ben).id == item.id
+    assert serving.claim_next(store, ben).item.id == item.id
     with pytest.raises(serving.LeaseLost):
-        decisions.decide(store, policy, ana, item.id, action="no_violation")
+        decisions.decide(store, policy, ana, item.id, claim=item_claim, action="no_violation")
 
 
 def test_escalation_moves_the_item_with_its_reason(store, setup, policy):
     ana, _, _ = setup
-    item = serving.claim_next(store, ana)
-    decisions.decide(store, policy, ana, item.id, action="escalate", note="credible threat?")
+    item, item_claim = _claim(store, ana)
+    decisions.decide(store, policy, ana, item.id, claim=item_claim, action="escalate", note="credible threat?")
     moved = serving.load_item(store, item.id)
     assert (moved.queue_name, moved.state) == ("escalations", "pending")
     lee = store.add_user("lee", ["lead"])
-    assert serving.claim_next(store, lee, ["escalations"]).id == item.id
+    assert serving.claim_next(store, lee, ["escalations"]).item.id == item.id
 
 
 def test_undo_appends_a_revoking_row_and_brings_the_item_back(store, setup, policy, clock):
     ana, ben, _ = setup
-    item = serving.claim_next(store, ana)
-    made = decisions.decide(store, policy, ana, item.id, action="no_violation")
+    item, item_claim = _claim(store, ana)
+    made = decisions.decide(store, policy, ana, item.id, claim=item_claim, action="no_violation")
     clock.advance(5)
-    assert decisions.undo(store, ana, made.id) == item.id
+    assert decisions.undo(store, ana, made.id).item.id == item.id
     rows = store.db.execute("SELECT id, action, revokes_id FROM decisions ORDER BY id").fetchall()
     assert rows == [(made.id, "no_violation", None), (made.id + 1, "revoke", made.id)]
     assert serving.load_item(store, item.id).state == "pending"
     assert serving.holder(store, item.id)[0] == "ana"
-    assert serving.claim_next(store, ben).id != item.id
+    assert serving.claim_next(store, ben).item.id != item.id
     with pytest.raises(decisions.DecisionError, match="already undone"):
         decisions.undo(store, ana, made.id)
 
 
 def test_undo_of_an_escalation_returns_it_to_the_original_queue(store, setup, policy):
     ana, _, queue = setup
-    item = serving.claim_next(store, ana)
-    made = decisions.decide(store, policy, ana, item.id, action="escalate", note="unsure")
+    item, item_claim = _claim(store, ana)
+    made = decisions.decide(store, policy, ana, item.id, claim=item_claim, action="escalate", note="unsure")
     decisions.undo(store, ana, made.id)
     assert serving.load_item(store, item.id).queue_id == queue.id
 
 
 def test_undo_is_refused_after_the_window_and_for_others(store, setup, policy, clock):
     ana, ben, _ = setup
-    item = serving.claim_next(store, ana)
-    made = decisions.decide(store, policy, ana, item.id, action="no_violation")
+    item, item_claim = _claim(store, ana)
+    made = decisions.decide(store, policy, ana, item.id, claim=item_claim, action="no_violation")
     with pytest.raises(decisions.DecisionError, match="Only the person"):
         decisions.undo(store, ben, made.id)
     clock.advance(10.5)
@@ -95,8 +102,8 @@ def test_undo_is_refused_after_the_window_and_for_others(store, setup, policy, c
 
 def test_decisions_cannot_be_edited_or_deleted(store, setup, policy):
     ana, _, _ = setup
-    item = serving.claim_next(store, ana)
-    decisions.decide(store, policy, ana, item.id, action="no_violation")
+    item, item_claim = _claim(store, ana)
+    decisions.decide(store, policy, ana, item.id, claim=item_claim, action="no_violation")
     with pytest.raises(sqlite3.IntegrityError):
         store.db.execute("UPDATE decisions SET action = 'remove'")
     with pytest.raises(sqlite3.IntegrityError):
@@ -105,10 +112,10 @@ def test_decisions_cannot_be_edited_or_deleted(store, setup, policy):
 
 def test_seen_before_counts_current_decisions_on_the_same_content(store, setup, policy):
     ana, _, _ = setup
-    first = serving.claim_next(store, ana)
-    decisions.decide(store, policy, ana, first.id, action="remove", labels=["spam"])
-    second = serving.claim_next(store, ana)
-    undone = decisions.decide(store, policy, ana, second.id, action="no_violation")
+    first, first_claim = _claim(store, ana)
+    decisions.decide(store, policy, ana, first.id, claim=first_claim, action="remove", labels=["spam"])
+    second, second_claim = _claim(store, ana)
+    undone = decisions.decide(store, policy, ana, second.id, claim=second_claim, action="no_violation")
     decisions.undo(store, ana, undone.id)
     third = [i for i in (serving.load_item(store, n) for n in (1, 2, 3)) if i.id not in (first.id, second.id)][0]
     assert decisions.seen_before(store, third) == {"remove": 1}
@@ -116,8 +123,8 @@ def test_seen_before_counts_current_decisions_on_the_same_content(store, setup, 
 
 def test_every_decision_has_its_event(store, setup, policy):
     ana, _, _ = setup
-    item = serving.claim_next(store, ana)
-    made = decisions.decide(store, policy, ana, item.id, action="remove", labels=["spam"])
+    item, item_claim = _claim(store, ana)
+    made = decisions.decide(store, policy, ana, item.id, claim=item_claim, action="remove", labels=["spam"])
     kind, payload = store.db.execute("SELECT kind, payload FROM events ORDER BY id DESC LIMIT 1").fetchone()
     assert kind == "decision.made" and json.loads(payload)["decision"] == made.id
 
@@ -151,10 +158,10 @@ def test_seen_before_finds_near_duplicate_images_by_perceptual_hash(store, polic
 
 def test_a_second_window_cannot_decide_an_item_the_first_escalated(store, setup, policy):
     ana, _, _ = setup
-    item = serving.claim_next(store, ana)
-    decisions.decide(store, policy, ana, item.id, action="escalate", note="credible threat?")
+    item, item_claim = _claim(store, ana)
+    decisions.decide(store, policy, ana, item.id, claim=item_claim, action="escalate", note="credible threat?")
     with pytest.raises(serving.LeaseLost):
-        decisions.decide(store, policy, ana, item.id, action="no_violation")
+        decisions.decide(store, policy, ana, item.id, claim=item_claim, action="no_violation")
     moved = serving.load_item(store, item.id)
     assert (moved.queue_name, moved.state) == ("escalations", "pending")
     assert store.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 1
@@ -162,17 +169,18 @@ def test_a_second_window_cannot_decide_an_item_the_first_escalated(store, setup,
 
 def test_a_past_decision_releases_the_lease_on_the_item_it_closes(store, setup, policy):
     ana, _, _ = setup
-    item = serving.claim_next(store, ana)
+    item, item_claim = _claim(store, ana)
     decisions.record_past_decision(store, item_id=item.id, user="ben", action="remove", labels=["spam"],
                                    decided_at="2026-01-04T10:00:00Z")
     assert store.db.execute("SELECT COUNT(*) FROM leases WHERE item_id = ?", [item.id]).fetchone()[0] == 0
-    assert serving.claim_next(store, ana).id != item.id
+    assert serving.claim_next(store, ana).item.id != item.id
 
 
 def test_shown_at_is_stored_canonical(store, setup, policy, clock):
     ana, _, _ = setup
-    item = serving.claim_next(store, ana)
+    item, item_claim = _claim(store, ana)
     clock.advance(2)
-    made = decisions.decide(store, policy, ana, item.id, action="no_violation", shown_at="2026-01-05T10:00:00+01:00")
+    made = decisions.decide(store, policy, ana, item.id, claim=item_claim, action="no_violation",
+                            shown_at="2026-01-05T10:00:00+01:00")
     row = store.db.execute("SELECT shown_at, handle_ms FROM decisions WHERE id = ?", [made.id]).fetchone()
     assert row == ("2026-01-05T09:00:00.000Z", 2000)

@@ -34,10 +34,10 @@ def test_claim_order_is_queue_priority_then_item_priority_then_due_then_arrival(
     ])
     order = []
     for _ in range(4):
-        item = serving.claim_next(store, ana)
-        order.append(item.external_id)
-        serving.release(store, ana, item.id)
-        store.db.execute("UPDATE items SET state = 'decided' WHERE id = ?", [item.id])
+        lease = serving.claim_next(store, ana)
+        order.append(lease.item.external_id)
+        serving.release(store, ana, lease.item.id, claim=lease.claim)
+        store.db.execute("UPDATE items SET state = 'decided' WHERE id = ?", [lease.item.id])
     assert order == ["high-urgent", "high-early", "high-late", "low-old"]
     assert serving.claim_next(store, ana) is None
 
@@ -46,10 +46,10 @@ def test_a_leased_item_is_not_served_to_anyone_else(store, team):
     ana, ben, _ = team
     queue = store.add_queue("spam")
     text_items(store, queue, 2, received_at=RECEIVED)
-    first = serving.claim_next(store, ana)
-    second = serving.claim_next(store, ben)
+    first = serving.claim_next(store, ana).item
+    second = serving.claim_next(store, ben).item
     assert first.id != second.id
-    assert serving.claim_next(store, ben).id == second.id  # one item at a time: you get yours back
+    assert serving.claim_next(store, ben) is None  # every claim takes another item: none is left
     assert serving.holder(store, first.id)[0] == "ana"
 
 
@@ -57,23 +57,23 @@ def test_an_expired_lease_puts_the_item_back(store, team, clock):
     ana, ben, _ = team
     queue = store.add_queue("spam")
     text_items(store, queue, 1, received_at=RECEIVED)
-    item = serving.claim_next(store, ana, lease_seconds=600)
+    lease = serving.claim_next(store, ana, lease_seconds=600)
     clock.advance(599)
     assert serving.claim_next(store, ben) is None
     clock.advance(2)
-    assert serving.claim_next(store, ben).id == item.id
+    assert serving.claim_next(store, ben).item.id == lease.item.id
     with pytest.raises(serving.LeaseLost, match="ben is working on this item"):
-        serving.renew(store, ana, item.id)
+        serving.renew(store, ana, lease.item.id, claim=lease.claim)
 
 
 def test_renew_keeps_the_item_while_it_is_open(store, team, clock):
     ana, ben, _ = team
     queue = store.add_queue("spam")
     text_items(store, queue, 1, received_at=RECEIVED)
-    item = serving.claim_next(store, ana, lease_seconds=600)
+    lease = serving.claim_next(store, ana, lease_seconds=600)
     for _ in range(5):
         clock.advance(500)
-        serving.renew(store, ana, item.id, lease_seconds=600)
+        serving.renew(store, ana, lease.item.id, claim=lease.claim, lease_seconds=600)
     assert serving.claim_next(store, ben) is None
 
 
@@ -82,14 +82,14 @@ def test_release_and_skip_exclusion(store, team):
     queue = store.add_queue("spam")
     text_items(store, queue, 2, received_at=RECEIVED)
     first = serving.claim_next(store, ana)
-    serving.release(store, ana, first.id, reason="skip")
-    second = serving.claim_next(store, ana, exclude=[first.id])
-    assert second.id != first.id
-    assert serving.claim_next(store, ben).id == first.id
-    serving.release(store, ana, second.id, reason="signed out")
-    assert serving.holder(store, second.id) is None
+    serving.release(store, ana, first.item.id, claim=first.claim, reason="skip")
+    second = serving.claim_next(store, ana, exclude=[first.item.id])
+    assert second.item.id != first.item.id
+    assert serving.claim_next(store, ben).item.id == first.item.id
+    serving.release(store, ana, second.item.id, claim=second.claim, reason="signed out")
+    assert serving.holder(store, second.item.id) is None
     assert store.db.execute("SELECT COUNT(*) FROM events WHERE kind = 'item.released'").fetchone()[0] == 2
-    serving.release(store, ana, second.id)  # nothing held any more: no event
+    serving.release(store, ana, second.item.id, claim=second.claim)  # nothing held any more: no event
     assert store.db.execute("SELECT COUNT(*) FROM events WHERE kind = 'item.released'").fetchone()[0] == 2
 
 
@@ -99,7 +99,7 @@ def test_peek_does_not_take_the_item(store, team):
     text_items(store, queue, 3, received_at=RECEIVED)
     peeked = serving.peek_next(store, ana)
     assert serving.holder(store, peeked.id) is None
-    assert serving.claim_next(store, ben).id == peeked.id
+    assert serving.claim_next(store, ben).item.id == peeked.id
     assert serving.peek_next(store, ana).id != peeked.id
 
 
@@ -111,7 +111,7 @@ def test_paused_queues_serve_nobody_and_escalations_only_serve_leads(store, team
     text_items(store, escalations, ["e0"], received_at=RECEIVED)
     text_items(store, paused, ["p0"], received_at=RECEIVED)
     assert serving.claim_next(store, ana) is None
-    assert serving.claim_next(store, lee).external_id == "e0"
+    assert serving.claim_next(store, lee).item.external_id == "e0"
 
 
 CLAIMER = """
@@ -122,11 +122,11 @@ store = wiring.open_store(sys.argv[1])
 user = store.user(sys.argv[2])
 got = []
 while True:
-    item = serving.claim_next(store, user)
-    if item is None:
+    lease = serving.claim_next(store, user)
+    if lease is None:
         break
-    got.append(item.id)
-    store.db.execute("UPDATE items SET state = 'decided' WHERE id = ?", [item.id])
+    got.append(lease.item.id)
+    store.db.execute("UPDATE items SET state = 'decided' WHERE id = ?", [lease.item.id])
 print(json.dumps(got))
 """
 
@@ -163,24 +163,24 @@ def test_severe_rules_prefer_milder_items_or_refuse_severe_ones(store, team):
     assert serving.peek_next(store, ana).external_id == "gore"
     assert serving.peek_next(store, ana, severe="prefer_mild").external_id == "spam"
     mild = serving.claim_next(store, ana, severe="never")
-    assert mild.external_id == "spam"
-    serving.release(store, ana, mild.id)
-    store.db.execute("UPDATE items SET state = 'decided' WHERE id = ?", [mild.id])
+    assert mild.item.external_id == "spam"
+    serving.release(store, ana, mild.item.id, claim=mild.claim)
+    store.db.execute("UPDATE items SET state = 'decided' WHERE id = ?", [mild.item.id])
     assert serving.claim_next(store, ana, severe="never") is None
-    assert serving.claim_next(store, ana, severe="prefer_mild").external_id == "gore"
+    assert serving.claim_next(store, ana, severe="prefer_mild").item.external_id == "gore"
     with pytest.raises(ValueError):
         serving.claim_next(store, ana, severe="sometimes")
 
 
-def test_a_lease_left_on_a_closed_item_does_not_hide_the_held_pending_one(store, team, clock):
+def test_a_lease_from_before_claims_matches_no_claim_and_simply_lapses(store, team, clock):
+    """A lease row written before m008 has no claim: nobody can renew or decide it; it lapses like any."""
     ana = team[0]
     queue = store.add_queue("spam")
-    text_items(store, queue, 3, received_at=RECEIVED)
-    first = serving.claim_next(store, ana)
-    clock.advance(1)
-    second = [i for i in (1, 2, 3) if i != first.id][0]
+    [old] = text_items(store, queue, 1, received_at=RECEIVED)
     store.db.execute("INSERT INTO leases (item_id, user_id, claimed_at, expires_at) VALUES (?, ?, ?, ?)",
-                     [second, ana.id, store.now(), "2026-01-05T10:00:00.000Z"])
-    store.db.execute("UPDATE items SET state = 'decided' WHERE id = ?", [first.id])  # closed elsewhere
-    assert serving.claim_next(store, ana).id == second  # what ana holds, not a third item
-    assert store.db.execute("SELECT COUNT(*) FROM leases WHERE user_id = ?", [ana.id]).fetchone()[0] == 2
+                     [old, ana.id, store.now(), "2026-01-05T09:05:00.000Z"])
+    assert serving.claim_next(store, ana) is None  # still live: held, even from ana's new window
+    clock.advance(301)
+    lease = serving.claim_next(store, ana)
+    assert lease.item.id == old
+    assert serving.renew(store, ana, old, claim=lease.claim) > store.now()

@@ -104,7 +104,7 @@ def test_a_merge_shows_its_numbers_and_changes_nothing_until_confirmed(qtbot, pa
     leased, _, decided = _add(team, "spam", "l", "p", "d")
     decisions.record_past_decision(team, item_id=decided, user="ana", action="remove", labels=["spam"],
                                    decided_at=team.now())
-    assert serving.claim_next(team, team.user("ana"), ["spam"]).id == leased
+    assert serving.claim_next(team, team.user("ana"), ["spam"]).item.id == leased
     _reload(qtbot, page)
     page.select_queue("spam")
     with qtbot.waitActive(page):  # Alt+M needs an active window

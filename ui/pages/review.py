@@ -4,7 +4,11 @@ Each key is one call on the review desk (``review.desk.ReviewDesk``) through
 the operations runner: a decision is stored, gold-scored and followed by
 the next claim in one write off the GUI thread, and the page paints what
 comes back. While such a write is in flight the page ignores further
-decision keys, so one item is never decided twice. Everything slow —
+decision keys, so one item is never decided twice. Every item arrives with
+its claim (``Shown.claim``) and every call for it names that claim, so a
+window acts only on its own item: when the item was escalated, decided or
+given back in another window (or taken after a lapsed hold), the desk says
+``LeaseLost``, and the page says so calmly and shows the next item. Everything slow —
 decoding and blurring — runs on the same pool through the item view's
 ``MediaCache``, which also prepares the likely next item in advance.
 
@@ -31,6 +35,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 from review.clock import Clock, iso
 from review.decisions import Decision
 from review.desk import Claim, Claimed, ReviewDesk, Shown
+from review.errors import NotAllowed
 from review.media.viewing import ViewSettings
 from review.serving import Item, LeaseLost
 from review.store import Queue, User
@@ -72,6 +77,7 @@ class ReviewPage(QWidget):
         self.taxonomy = services.desk.taxonomy
         self.view, self.clock, self.wellbeing = services.view, services.clock, services.wellbeing
         self.shown_at: str | None = None
+        self.shown: Shown | None = None  # the item on screen with its claim, which every call for it names
         self.last_decision: Decision | None = None
         self.skipped: list[int] = []
         self.escalating = False
@@ -248,12 +254,13 @@ class ReviewPage(QWidget):
                             "Press Enter to check again.")
             return
         if self.closed or not self.wellbeing.may_claim():
-            self._give_back(shown.item, "closed" if self.closed else "break")
+            self._give_back(shown, "closed" if self.closed else "break")
             return
         self._show(shown)
 
     def _show(self, shown: Shown) -> None:
         item = shown.item
+        self.shown = shown
         self.shown_at = iso(self.clock.now())
         self.item_view.show_item(item, history=shown.seen_before, due=True)
         self.wellbeing.item_shown(item)
@@ -283,12 +290,13 @@ class ReviewPage(QWidget):
     def _leave_item(self) -> None:
         """The current item leaves the screen: its exposure goes to the wellbeing controller, its timers stop."""
         record = self.item_view.leave()
+        self.shown = None
         self.renew_timer.stop()
         self.wellbeing.item_left(record)  # last: an enforced break may start here
 
-    def _give_back(self, item: Item, reason: str) -> None:
-        user = self.user
-        self.ops.write(lambda store: self.desk.release(store, user, item.id, reason),
+    def _give_back(self, shown: Shown, reason: str) -> None:
+        user, item = self.user, shown.item
+        self.ops.write(lambda store: self.desk.release(store, user, item.id, reason, claim=shown.claim),
                        on_error=lambda exc: log.warning("could not give back item %s: %s", item.id, exc))
 
     def _show_idle(self, text: str) -> None:
@@ -318,9 +326,9 @@ class ReviewPage(QWidget):
         self._commit(action_id)
 
     def _commit(self, action_id: str) -> None:
-        if self.busy or self.item is None:
+        if self.busy or self.shown is None:
             return
-        item, user, shown_at = self.item, self.user, self.shown_at
+        item, claim, user, shown_at = self.shown.item, self.shown.claim, self.user, self.shown_at
         self.item_view.end_reveal()  # the decision ends every reveal (and books it), refused or not
         tracker = self.item_view.tracker
         tracker.set_reveal(None)
@@ -330,7 +338,7 @@ class ReviewPage(QWidget):
         self.busy = True
         self.ops.write(
             lambda store: self.desk.decide(store, user, item.id, action_id, labels, note, shown_at, revealed_ms,
-                                           then_claim=then),
+                                           claim=claim, then_claim=then),
             on_done=lambda result: self._decided(item, result), on_error=self._decide_failed, owner=self)
 
     def _decided(self, item: Item, result: tuple[Decision, Claimed | None]) -> None:
@@ -349,23 +357,28 @@ class ReviewPage(QWidget):
     def _decide_failed(self, exc: BaseException) -> None:
         self.busy = False
         if isinstance(exc, LeaseLost):
-            self.say(f"{exc}. Moving on.")
-            self._leave_item()
-            self._claim_next()
+            self._move_on(exc)
             return
         self.say(str(exc))
+
+    def _move_on(self, lost: Exception) -> None:
+        """The item on screen is no longer this window's: say so calmly (in the footer, which the next
+        item leaves in place) and show the next one."""
+        self.footer.setText(f"{lost}; here is the next one.")
+        self._leave_item()
+        self._claim_next()
 
     def _write_failed(self, exc: BaseException) -> None:
         self.busy = False
         self.say(str(exc))
 
     def skip(self) -> None:
-        if self._note_focused() or self.item is None or self.busy:
+        if self._note_focused() or self.shown is None or self.busy:
             return
-        skipped, user = self.item, self.user
+        skipped, claim, user = self.shown.item, self.shown.claim, self.user
         then = self._next_claim(skipped.id)
         self.busy = True
-        self.ops.write(lambda store: self.desk.skip(store, user, skipped.id, then_claim=then),
+        self.ops.write(lambda store: self.desk.skip(store, user, skipped.id, claim=claim, then_claim=then),
                        on_done=lambda claimed: self._skipped(skipped, claimed), on_error=self._write_failed,
                        owner=self)
 
@@ -384,7 +397,7 @@ class ReviewPage(QWidget):
         if made is None:
             self.say("Nothing to undo.")
             return
-        user, on_screen = self.user, (self.item.id if self.item is not None else None)
+        user, on_screen = self.user, self.shown
         self.busy = True
         self.ops.write(lambda store: self.desk.undo(store, user, made.id, give_back=on_screen),
                        on_done=self._undone, on_error=self._write_failed, owner=self)
@@ -441,7 +454,7 @@ class ReviewPage(QWidget):
 
     def _pause(self, reason: str, text: str) -> None:
         """A break or an idle pause: book and give back the item, show nothing."""
-        current = self.item
+        current = self.shown
         if current is not None:
             self._leave_item()
             self._give_back(current, reason)
@@ -449,21 +462,19 @@ class ReviewPage(QWidget):
 
     # ------------------------------------------------------------ plumbing
     def _renew(self) -> None:
-        if self.item is None or self.busy:
+        if self.shown is None or self.busy:
             return
-        item, user = self.item, self.user
-        self.ops.write(lambda store: self.desk.renew(store, user, item.id),
-                       on_error=lambda exc: self._renew_failed(item, exc), owner=self)
+        shown, user = self.shown, self.user
+        self.ops.write(lambda store: self.desk.renew(store, user, shown.item.id, claim=shown.claim),
+                       on_error=lambda exc: self._renew_failed(shown, exc), owner=self)
 
-    def _renew_failed(self, item: Item, exc: BaseException) -> None:
-        if not isinstance(exc, LeaseLost):
-            log.warning("could not renew the hold on item %s: %s", item.id, exc)  # the next renewal tries again
+    def _renew_failed(self, shown: Shown, exc: BaseException) -> None:
+        if not isinstance(exc, LeaseLost | NotAllowed):
+            log.warning("could not renew the hold on item %s: %s", shown.item.id, exc)  # the next one tries again
             return
-        if self.item is None or self.item.id != item.id or self.busy:
+        if self.shown is None or self.shown.claim != shown.claim or self.busy:
             return  # that item has left meanwhile
-        self.say(f"{exc}. Moving on.")
-        self._leave_item()
-        self._claim_next()
+        self._move_on(exc)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
