@@ -15,5 +15,12 @@ def migration_sets() -> list:
     return [audit_schema.migrations]
 
 
+def schema_sets() -> list:
+    """Every domain's migrations, review's first: what a current store's schema is made of (``veil verify``)."""
+    from review.store.schema import migrations as review_migrations
+
+    return [review_migrations, *migration_sets()]
+
+
 def open_store(path: Path, clock: Clock | None = None) -> Store:
     return Store.open(path, clock=clock, migration_sets=migration_sets())

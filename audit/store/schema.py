@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from review.store.schema import refuse_replace
+
 migrations = sqlite_utils.Migrations("audit")
 
 SAMPLE_REASONS = (
@@ -183,6 +185,18 @@ def m001_audit(db: sqlite_utils.Database) -> None:
     )
     for table in ("disputes", "dispute_resolutions", "gold_results", "calibration_answers"):
         _append_only(db, table)
+
+
+@migrations(name="m002_append_only_guards")
+def m002_append_only_guards(db: sqlite_utils.Database) -> None:
+    """Refuse ``INSERT OR REPLACE`` (and UPSERT) on the audit history, like review's m009.
+
+    A REPLACE deletes the row it conflicts with without firing its DELETE
+    trigger (recursive triggers are off by default), so a scored audit, a
+    dispute or its resolution could be swapped for another in one statement.
+    """
+    for table in ("audits", "disputes", "dispute_resolutions", "gold_results", "calibration_answers"):
+        refuse_replace(db, table)
 
 
 # An item's current decision: its latest row that neither revokes nor is

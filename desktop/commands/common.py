@@ -7,7 +7,7 @@ import sys
 
 from desktop import paths, wiring
 from review.errors import StoreError
-from review.store import Store
+from review.store import Store, probe
 
 
 def add_store_option(parser: argparse.ArgumentParser) -> None:
@@ -21,12 +21,18 @@ def open_store(args: argparse.Namespace, *, must_exist: bool = False) -> Store:
     *must_exist*: for commands that only read or act on an existing store
     (metrics, sample, verify, export). Opening a path creates a store there,
     so a mistyped ``--store`` would otherwise report on a new, empty store
-    (and leave it behind) instead of saying the store is not there.
+    (and leave it behind) instead of saying the store is not there; and an
+    existing file that is not a Veil store (another program's SQLite file,
+    an empty file, a text file) would get Veil's tables added to it. Such a
+    file is recognised without writing to it and refused, unchanged.
     """
     path = paths.store_path(getattr(args, "store", None))
     if must_exist and not path.exists():
         print(f"veil: there is no Veil store at {path} (create one with: veil demo --store PATH, or veil import)",
               file=sys.stderr)
+        raise SystemExit(2)
+    if must_exist and not probe.is_veil_store(path):
+        print(f"veil: {path} is not a Veil store", file=sys.stderr)
         raise SystemExit(2)
     try:
         return wiring.open_store(path)

@@ -1,29 +1,85 @@
-"""``veil verify``: prove the store's schema is current and its history unedited."""
+"""``veil verify``: prove what the store file alone can prove, and check anchors kept elsewhere.
+
+What each check proves and what only an anchor can: docs/verify.md.
+Exit 0: no problem and every ``--expect`` anchor holds; 1: problems (each
+named); 2: nothing could be checked (no store, not a Veil store, a bad
+option, an unreadable taxonomy).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 
-from desktop.commands.common import add_store_option, open_store
-from review.store import applied_migrations, events
+from desktop import paths, wiring
+from desktop.commands.common import add_store_option, fail, open_store
+from review.store import applied_migrations, integrity
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("verify", help="check the schema version and the event log's hash chain",
-                            description="Check the schema version and the event log's hash chain; "
-                            "name the first row that breaks it. Exit 1 if broken.")
+    parser = sub.add_parser(
+        "verify", help="prove the store's history is intact and agrees with its rows",
+        description="Check the SQLite file, the schema and its append-only triggers, the event log's hash chain, "
+        "and that decisions, item states, users and roles agree with the events; name every problem. "
+        "A forger with write access can recompute all of that consistently: keep the printed head "
+        "(N:HASH) elsewhere and check it later with --expect. Exit 1 on any problem, 2 if nothing could be "
+        "checked. See docs/verify.md.")
     add_store_option(parser)
+    parser.add_argument("--json", action="store_true",
+                        help='print {"events": N, "head": HASH, "ok": …, "problems": […], …} instead of text')
+    parser.add_argument("--expect", metavar="N:HEAD", action="append", type=_anchor, default=[],
+                        help="fail unless event N still carries hash HEAD (an anchor from an earlier verify, "
+                        "export or report; later events are fine); repeatable")
     parser.set_defaults(run=run)
 
 
+def _anchor(text: str) -> tuple[int, str]:
+    try:
+        return integrity.parse_anchor(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def run(args: argparse.Namespace) -> int:
+    from review import taxonomy
+
+    try:  # which action escalates (an escalated item stays pending) is the team's policy
+        policy = taxonomy.load(paths.taxonomy_path())
+    except taxonomy.TaxonomyError as exc:
+        return fail(f"cannot check item states without the policy taxonomy: {exc}")
+    escalating = {action.id for action in policy.actions if action.escalates}
     with open_store(args, must_exist=True) as store:
-        applied = applied_migrations(store.db)
-        steps = ", ".join(f"{s}/{n}" for s, n in applied)
-        print(f"schema: current ({len(applied)} steps: {steps})")
-        checked, broken = events.verify_chain(store.db)
-        if broken:
-            print(f"events: BROKEN at row {broken.row_id}: {broken.reason} ({checked} rows before it are intact)")
-            return 1
-        print(f"events: intact ({checked} rows, hash chain verified)")
-        return 0
+        report = integrity.check(store.db, wiring.schema_sets(), escalating=escalating)
+        anchors = [(n, digest, integrity.anchor_problem(store.db, n, digest)) for n, digest in args.expect]
+        steps = [f"{s}/{n}" for s, n in applied_migrations(store.db)]
+        path = store.path
+    problems = [*report.problems, *(problem for _, _, problem in anchors if problem)]
+    if args.json:
+        json.dump({"store": str(path), "events": report.head.events, "head": report.head.hash, "ok": not problems,
+                   "problems": problems, "schema": steps,
+                   "anchors": [{"events": n, "head": digest, "ok": problem is None} for n, digest, problem in anchors]},
+                  sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    else:
+        _print_text(report, steps, anchors, problems)
+    return 1 if problems else 0
+
+
+def _print_text(report: integrity.Report, steps: list[str], anchors: list[tuple[int, str, str | None]],
+                problems: list[str]) -> None:
+    print(f"schema: current ({len(steps)} steps: {', '.join(steps)})")
+    if report.first_break is None:
+        print(f"events: intact ({report.events_checked} rows, hash chain verified)")
+    else:
+        before, broken = report.first_break
+        print(f"events: BROKEN at row {broken.row_id}: {broken.reason} ({before} rows before it are intact)")
+    print(f"head: {report.head.events}:{report.head.hash}  (an anchor: kept elsewhere, --expect proves it later)")
+    for n, digest, problem in anchors:
+        print(f"anchor {n}:{digest}: " + ("holds" if problem is None else "BROKEN"))
+    if problems:
+        print(f"problems ({len(problems)}):")
+        for problem in problems:
+            print(f"  - {problem}")
+    else:
+        print("problems: none")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,25 @@ def append(
 
 
 @dataclass(frozen=True)
+class Head:
+    """The log's last event: its number and hash (an anchor a report or a person can keep)."""
+
+    events: int
+    hash: str
+
+
+def head(db: sqlite_utils.Database) -> Head:
+    """The last event's id and hash (0 and the genesis hash for an empty log).
+
+    Whoever keeps this pair can later prove, with ``veil verify --expect
+    N:HASH``, that nothing up to event N was rewritten, truncated or
+    recomputed: the hash of event N covers every event before it.
+    """
+    last = db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+    return Head(int(last[0]), str(last[1])) if last else Head(0, GENESIS)
+
+
+@dataclass(frozen=True)
 class ChainBreak:
     row_id: int
     reason: str
@@ -61,16 +81,26 @@ class ChainBreak:
 
 def verify_chain(db: sqlite_utils.Database) -> tuple[int, ChainBreak | None]:
     """Walk the whole log; return (rows checked, first break or None)."""
+    for checked, broken in chain_breaks(db):
+        return checked, broken
+    return int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0]), None
+
+
+def chain_breaks(db: sqlite_utils.Database) -> Iterator[tuple[int, ChainBreak]]:
+    """Every row that does not fit the chain, with how many rows came before it, streaming the log once.
+
+    After a break the walk goes on from the row's stored hash, so each
+    edited, removed or inserted row is named, not only the first.
+    """
     prev = GENESIS
-    checked = 0
+    position = 0
     cursor = db.execute("SELECT id, at, actor, kind, subject, payload, prev_hash, hash FROM events ORDER BY id")
     for row_id, at, actor, kind, subject, payload, prev_hash, stored in cursor:
         if prev_hash != prev:
-            return checked, ChainBreak(
+            yield position, ChainBreak(
                 row_id, "its prev_hash does not match the row before it (a row was removed or inserted)"
             )
-        if row_hash(prev_hash, row_id, at, actor, kind, subject, payload) != stored:
-            return checked, ChainBreak(row_id, "its content does not match its hash (the row was edited)")
+        elif row_hash(prev_hash, row_id, at, actor, kind, subject, payload) != stored:
+            yield position, ChainBreak(row_id, "its content does not match its hash (the row was edited)")
         prev = stored
-        checked += 1
-    return checked, None
+        position += 1

@@ -28,6 +28,26 @@ def _append_only(db: sqlite_utils.Database, table: str) -> None:
         )
 
 
+def refuse_replace(db: sqlite_utils.Database, table: str) -> None:
+    """A trigger that refuses to insert a row whose primary key or any UNIQUE key is taken.
+
+    Aborting before the insert stops ``INSERT OR REPLACE``, ``REPLACE`` and
+    an UPSERT alike; a plain insert of a new row costs one indexed look-up
+    per key. The keys are read from the table itself, so none is forgotten.
+    """
+    keys = [[r[1] for r in sorted(db.execute(f"PRAGMA table_info({table})"), key=lambda r: r[5]) if r[5]]]
+    for index in db.execute(f"PRAGMA index_list({table})").fetchall():
+        if index[2]:  # unique
+            keys.append([r[2] for r in db.execute(f"PRAGMA index_info({index[1]})")])
+    taken = " OR ".join(
+        f"EXISTS (SELECT 1 FROM {table} WHERE {' AND '.join(f'{c} = NEW.{c}' for c in key)})" for key in keys if key
+    )
+    db.execute(
+        f"""CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} WHEN {taken}
+        BEGIN SELECT RAISE(ABORT, '{table} is append-only: a row with this key exists'); END"""
+    )
+
+
 @migrations(name="m001_core")
 def m001_core(db: sqlite_utils.Database) -> None:
     db.executescript(
@@ -267,3 +287,32 @@ def m007_decisions_revokes(db: sqlite_utils.Database) -> None:
     import; without an index each asking scans every decision.
     """
     db.execute("CREATE INDEX IF NOT EXISTS decisions_revokes ON decisions (revokes_id)")
+
+
+@migrations(name="m008_lease_claims")
+def m008_lease_claims(db: sqlite_utils.Database) -> None:
+    """``leases.claim_id``: which claim holds the item (the id of the ``item.claimed`` event that took it).
+
+    A renewal, a decision or a give-back names its claim and acts only if
+    the lease row still carries it: a window whose item was escalated,
+    decided, given back or taken again (by anyone, the same person in
+    another window too) can no longer bring the lease back. Leases written
+    before this step have none, match no claim, and simply lapse.
+    """
+    db.execute("ALTER TABLE leases ADD COLUMN claim_id INTEGER")
+
+
+@migrations(name="m009_append_only_guards")
+def m009_append_only_guards(db: sqlite_utils.Database) -> None:
+    """Refuse ``INSERT OR REPLACE`` (and UPSERT) on the append-only tables.
+
+    ``REPLACE`` deletes the row it conflicts with, and SQLite fires no
+    DELETE trigger for that unless the connection turned
+    ``recursive_triggers`` on (sqlite-utils does; the ``sqlite3`` shell
+    does not): one statement could rewrite a decision or an event with
+    every trigger in place. A BEFORE INSERT trigger that aborts when a row
+    with the same key exists closes that path.
+    """
+    for table in ("decisions", "events", "wellbeing_events", "wellbeing_lifts"):
+        refuse_replace(db, table)
+

@@ -1,0 +1,222 @@
+"""Do the rows agree with the history? Decisions, item states, users and roles against the event log.
+
+Every write appends its event in the same transaction (``Store.log``), so
+in an untouched store each row can be derived from, or matched with, an
+event. A row changed behind Veil's back (a trigger dropped, a column
+flipped, a row deleted or inserted) no longer matches, and the chain
+check cannot see that: the events were never touched. These checks can:
+
+- every decision row has exactly one event that made it — ``decision.made``
+  (:func:`review.store.decisions.record`), ``decision.recorded``
+  (``record_past``: imports, the demo) or ``decision.revoked`` (undo, the
+  row it appends) — with the same item, actor, action, labels, queue,
+  source and revoked decision; and no such event lacks its row;
+- an item's state is what its latest decision row made it (see
+  :func:`item_problems`);
+- every user and their roles are what the ``user.*`` events in
+  :data:`ROLE_EVENTS` say;
+- an empty log holds no decisions, users or items.
+
+The big comparisons run in SQL; Python only words the rows that differ.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Iterator, Mapping
+from typing import Any
+
+import sqlite_utils
+
+#: The events that give a user their roles: kind → the roles the user holds after it.
+#: A new ``user.*`` event that changes roles is one line here.
+ROLE_EVENTS: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
+    "user.created": lambda payload: list(payload["roles"]),
+    "user.roles_changed": lambda payload: list(payload["roles"]),
+}
+
+DECISION_EVENTS = ("decision.made", "decision.recorded", "decision.revoked")
+
+# Each decision event and the decision row it accounts for: a revocation's event names the
+# revoked decision as "decision" and the row it appended as "revocation". MATERIALIZED: the
+# joins below look rows up by row_id, and SQLite indexes a materialised CTE for that.
+_DECISION_EVENTS = """
+WITH ev AS MATERIALIZED (
+    SELECT id AS event_id, kind, actor, subject, CASE WHEN json_valid(payload) THEN payload ELSE '{}' END AS payload,
+           CASE WHEN NOT json_valid(payload) THEN NULL
+                WHEN kind = 'decision.revoked' THEN json_extract(payload, '$.revocation')
+                ELSE json_extract(payload, '$.decision') END AS row_id
+    FROM events WHERE kind IN ('decision.made', 'decision.recorded', 'decision.revoked'))
+"""
+
+
+def checks(db: sqlite_utils.Database, *, escalating: Collection[str]) -> list[Iterator[str]]:
+    """Every comparison of rows with the log, each a stream of sentences (the caller bounds how many it keeps)."""
+    return [decision_problems(db), event_problems(db), item_problems(db, escalating), user_problems(db),
+            empty_log_problems(db)]
+
+
+# ---------------------------------------------------------------- decisions
+def decision_problems(db: sqlite_utils.Database) -> Iterator[str]:
+    """Decision rows without their event, or unlike it.
+
+    SQL keeps only the rows where some field may differ; each is then
+    compared in Python, field by field, to name what differs (labels as
+    lists, a queue under the name it had when the event was written).
+    Both queries walk the events once and find decisions by primary key.
+    """
+    for row_id, item_id, action, user in db.execute(_DECISION_EVENTS + """
+            SELECT d.id, d.item_id, d.action, u.name FROM decisions d LEFT JOIN users u ON u.id = d.user_id
+            WHERE d.id NOT IN (SELECT row_id FROM ev WHERE row_id IS NOT NULL) ORDER BY d.id"""):
+        yield f"decision {row_id} (item {item_id}, {action} by {user}) has no event: written behind Veil's back"
+    renames = _queue_renames(db)
+    rows = db.execute(_DECISION_EVENTS + """
+        SELECT d.id, d.item_id, u.name, d.action, d.labels, q.name, d.source, d.revokes_id,
+               ev.event_id, ev.kind, ev.actor, ev.subject, ev.payload
+        FROM ev JOIN (SELECT *, CASE WHEN json_valid(labels) THEN json(labels) END AS labels_json FROM decisions) d
+            ON d.id = ev.row_id
+        LEFT JOIN users u ON u.id = d.user_id LEFT JOIN queues q ON q.id = d.queue_id
+        WHERE ev.actor IS NOT u.name OR ev.subject IS NOT 'item:' || d.item_id
+           OR CASE ev.kind
+                WHEN 'decision.revoked' THEN d.revokes_id IS NOT json_extract(ev.payload, '$.decision')
+                    OR d.action IS NOT 'revoke' OR d.labels_json IS NOT '[]'
+                ELSE d.revokes_id IS NOT NULL OR d.action IS NOT json_extract(ev.payload, '$.action')
+                    OR d.labels_json IS NOT json_extract(ev.payload, '$.labels')
+                    OR q.name IS NOT COALESCE(json_extract(ev.payload, '$.queue'), q.name)
+                    OR d.source IS NOT CASE ev.kind WHEN 'decision.made' THEN 'review'
+                                                    ELSE json_extract(ev.payload, '$.source') END
+              END
+        ORDER BY d.id, ev.event_id""")
+    for (row_id, item_id, user, action, labels, queue, source, revokes, event_id, kind, actor, subject,
+         payload) in rows:
+        what = f"decision {row_id} (item {item_id}, {action} by {user})"
+        stored = {"item": f"item:{item_id}", "actor": user, "action": action, "labels": _json(labels),
+                  "revokes": revokes}
+        said = {"item": subject, "actor": actor}
+        body = json.loads(payload)
+        if kind == "decision.revoked":
+            said.update(action="revoke", labels=[], revokes=body.get("decision"))
+        else:
+            said.update(action=body.get("action"), labels=body.get("labels"), revokes=None,
+                        source="review" if kind == "decision.made" else body.get("source"))
+            stored["source"] = source
+            if "queue" in body:  # a decision.recorded event names its queue only since schema step m009
+                stored["queue"] = queue
+                said["queue"] = _renamed(body["queue"], event_id, renames)
+        differ = [f"{field} is {stored[field]!r} but the event says {said[field]!r}"
+                  for field in stored if stored[field] != said[field]]
+        if differ:
+            yield f"{what} disagrees with its event {event_id} ({kind}): " + "; ".join(differ)
+
+
+def event_problems(db: sqlite_utils.Database) -> Iterator[str]:
+    """Decision events whose row is missing, and rows claimed by more than one event."""
+    for event_id, kind, row_id in db.execute(_DECISION_EVENTS + """
+            SELECT ev.event_id, ev.kind, ev.row_id FROM ev LEFT JOIN decisions d ON d.id = ev.row_id
+            WHERE d.id IS NULL ORDER BY ev.event_id"""):
+        if row_id is None:
+            yield f"event {event_id} ({kind}) does not name its decision"
+        else:
+            yield f"event {event_id} ({kind}) recorded decision {row_id}, which is no longer in the store"
+    for row_id, ids in db.execute(_DECISION_EVENTS + """
+            SELECT row_id, group_concat(event_id, ', ') FROM ev WHERE row_id IS NOT NULL
+            GROUP BY row_id HAVING COUNT(*) > 1 ORDER BY row_id"""):
+        yield f"decision {row_id} is claimed by several events ({ids}): one of them was forged"
+
+
+def _queue_renames(db: sqlite_utils.Database) -> list[tuple[int, str, str]]:
+    """(event id, from, to) of every queue rename, oldest first (renames are few)."""
+    return [(r[0], r[1], r[2]) for r in db.execute(
+        "SELECT id, json_extract(payload, '$.from'), json_extract(payload, '$.to') FROM events"
+        " WHERE kind = 'queue.renamed' AND json_valid(payload) ORDER BY id")]
+
+
+def _renamed(name: object, since: int, renames: list[tuple[int, str, str]]) -> object:
+    """The name that the queue called *name* at event *since* has now."""
+    for event_id, old, new in renames:
+        if event_id > since and old == name:
+            name = new
+    return name
+
+
+def _json(text: str | None) -> Any:
+    try:
+        return json.loads(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+# -------------------------------------------------------------------- items
+def item_problems(db: sqlite_utils.Database, escalating: Collection[str]) -> Iterator[str]:
+    """Items whose state is not what their latest decision row made it.
+
+    The rule of :mod:`review.store.decisions`, whose every write sets the
+    state: no decision → ``pending``; a revocation (undo reopens the item)
+    → ``pending``; a decision made in review (``source`` ``review``) that
+    escalated moves the item, still ``pending``, to the escalation queue
+    (its ``decision.made`` event says whether it escalated; events older
+    than that field fall back to *escalating*, the taxonomy's escalating
+    actions); any other decision (made in review, recorded from
+    history) → ``decided``. Queue moves and merges never change a state.
+    """
+    rows = db.execute("""
+        WITH made AS MATERIALIZED (
+            SELECT json_extract(payload, '$.decision') AS row_id, json_extract(payload, '$.escalated') AS escalated
+            FROM events WHERE kind = 'decision.made' AND json_valid(payload))
+        SELECT * FROM (
+            SELECT i.id, i.external_id, i.state, d.id, d.action, d.revokes_id, u.name,
+                   CASE WHEN d.id IS NULL THEN 'none' WHEN d.revokes_id IS NOT NULL THEN 'revocation'
+                        WHEN d.source = 'review'
+                             AND COALESCE(made.escalated, d.action IN (SELECT value FROM json_each(:escalating)))
+                        THEN 'escalation' ELSE 'decision' END AS latest
+            FROM items i
+            LEFT JOIN decisions d ON d.id = (SELECT MAX(x.id) FROM decisions x WHERE x.item_id = i.id)
+            LEFT JOIN made ON made.row_id = d.id
+            LEFT JOIN users u ON u.id = d.user_id)
+        WHERE state IS NOT CASE WHEN latest = 'decision' THEN 'decided' ELSE 'pending' END
+        ORDER BY 1""", {"escalating": json.dumps(sorted(escalating))})
+    for item_id, external_id, state, decision_id, action, revokes, user, latest in rows:
+        what = f"item {item_id} ({external_id}) is {state}"
+        if latest == "none":
+            yield f"{what}, but it has no decision"
+        elif latest == "revocation":
+            yield f"{what}, but its latest decision row {decision_id} revoked decision {revokes} (undo reopens it)"
+        elif latest == "escalation":
+            yield f"{what}, but its latest decision {decision_id} ({action} by {user}) sent it, pending, to a lead"
+        else:
+            yield f"{what}, but its latest decision {decision_id} ({action} by {user}) closed it"
+
+
+# -------------------------------------------------------------------- users
+def user_problems(db: sqlite_utils.Database) -> Iterator[str]:
+    """Users without the event that created them, events' users not in the table, roles unlike the events'."""
+    marks = ", ".join("?" * len(ROLE_EVENTS))
+    derived: dict[str, tuple[list[str], int]] = {}
+    for event_id, kind, subject, payload in db.execute(
+            f"SELECT id, kind, subject, payload FROM events WHERE kind IN ({marks}) ORDER BY id", list(ROLE_EVENTS)):
+        name = subject.removeprefix("user:")
+        try:
+            derived[name] = (ROLE_EVENTS[kind](json.loads(payload)), event_id)
+        except (ValueError, KeyError, TypeError):
+            yield f"event {event_id} ({kind}) does not say which roles {name!r} holds"
+    stored = {name: [r for r in roles.split(",") if r] for name, roles in db.execute("SELECT name, roles FROM users")}
+    for name in sorted(stored.keys() - derived.keys()):
+        yield f"user {name!r} ({', '.join(stored[name])}) has no user.created event: added behind Veil's back"
+    for name in sorted(derived.keys() - stored.keys()):
+        yield f"user {name!r}, created by the events (last: event {derived[name][1]}), is not in the users table"
+    for name in sorted(stored.keys() & derived.keys()):
+        roles, event_id = derived[name]
+        if set(stored[name]) != set(roles):
+            yield (f"user {name!r} holds the roles {', '.join(sorted(stored[name])) or 'none'}, but the events "
+                   f"(last: event {event_id}) give {', '.join(sorted(roles)) or 'none'}")
+
+
+def empty_log_problems(db: sqlite_utils.Database) -> Iterator[str]:
+    """An empty log in a store that holds rows: every event (and maybe more) was deleted."""
+    if db.execute("SELECT 1 FROM events LIMIT 1").fetchone() is not None:
+        return
+    counts = db.execute("SELECT (SELECT COUNT(*) FROM decisions), (SELECT COUNT(*) FROM users),"
+                        " (SELECT COUNT(*) FROM items)").fetchone()
+    held = [f"{n} {noun}" for n, noun in zip(counts, ("decisions", "users", "items")) if n]
+    if held:
+        yield f"the event log is empty, yet the store holds {', '.join(held)}: the log was deleted"
