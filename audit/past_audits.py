@@ -29,8 +29,10 @@ Each audit becomes what a Veil audit leaves behind: an ``audit_samples`` row
 ``audits`` row with the blind decision, the verdict and the rubric score at
 import time (blind, reveal and score all at ``audited_at``), so
 ``veil metrics`` counts it. One ``audit.imported`` event per audit and one
-``audits.imported`` per import. Auditors the store does not know are created
-with the ``auditor`` role (an existing user gets the role added).
+``audits.imported`` per import. Only a lead imports audits (an audit row
+scores a colleague; the check is the handler's own, inside the import's
+transaction). Auditors the store does not know are created with the
+``auditor`` role (an existing user gets the role added).
 """
 
 from __future__ import annotations
@@ -163,9 +165,10 @@ class AuditRows(RowHandler):
 
     # ------------------------------------------------------------- commit
     def commit(self, run: ImportRun, records: list[PastAudit]) -> int:
+        lead = run.acting_lead(to="import past audits")
         store = run.store
         for name in dict.fromkeys(r.auditor for r in records):
-            history.ensure_role(store, name, "auditor", actor=run.actor)
+            history.ensure_role(store, name, "auditor", actor=lead.name)
         rules = rubric(store)
         auditor_ids: dict[str, int] = {}
         added = 0
@@ -189,12 +192,12 @@ class AuditRows(RowHandler):
             audit_id = audit_rows.add_imported(
                 store, sample_id, decision_id, auditor_id, record.blind_action, json.dumps(list(record.blind_labels)),
                 record.blind_note, record.verdict, record.error_type, record.severity, record.comment, score, at)
-            store.log(run.actor, "audit.imported", f"sample:{sample_id}",
+            store.log(lead.name, "audit.imported", f"sample:{sample_id}",
                       {"audit": audit_id, "decision": decision_id, "auditor": record.auditor,
                        "verdict": record.verdict, "error_type": record.error_type, "severity": record.severity,
                        "score": score, "audited_at": at, "source": "import"})
             added += 1
-        store.log(run.actor, "audits.imported", run.source, {"rows": len(records), "added": added})
+        store.log(lead.name, "audits.imported", run.source, {"rows": len(records), "added": added})
         return added
 
 

@@ -86,7 +86,7 @@ def write_images(folder: Path, count: int, size: tuple[int, int] = (320, 240)) -
 def run(label: str, store_path: Path, manifest: Path, **options) -> importer.ImportResult:
     with Store.open(store_path) as store:
         started, cpu = time.perf_counter(), time.process_time()
-        result = importer.import_manifest(store, manifest, create_queues=True, **options)
+        result = importer.import_manifest(store, manifest, create_queues=True, actor="bench", **options)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     rate = result.rows / seconds if seconds else 0
     print(f"{label:<44} {result.rows:>7} rows  {seconds:6.2f} s wall  {cpu:6.2f} s CPU  {rate:8.0f} rows/s"

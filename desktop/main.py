@@ -1,8 +1,8 @@
 """``veil``: the desktop app with no subcommand, or one of the CLI tools.
 
 Exit codes: 0 success; 1 the command ran and found problems (invalid
-import rows, a broken event chain); 2 bad usage or a store that cannot be
-opened.
+import rows, a broken event chain); 2 bad usage, a store that cannot be
+opened, or a person who is not signed in or may not do what was asked.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import sys
 
 from desktop import __version__
 from desktop.commands import discover
+from desktop.commands.common import fail
+from review.errors import NotAllowed
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"veil {__version__}")
     parser.add_argument("--store", metavar="PATH",
                         help="the store file (default: $VEIL_HOME/veil.db, else the user data folder)")
-    parser.add_argument("--user", metavar="NAME", help="sign in as NAME directly (kiosks and tests)")
+    parser.add_argument("--user", metavar="NAME",
+                        help="sign in as NAME directly (kiosks and tests); a command acts as NAME, else as $VEIL_USER")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in discover():
         command.register(sub)
@@ -37,7 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         from desktop.app import run_gui  # Qt is imported only when the GUI runs
 
         return run_gui(args)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except NotAllowed as exc:  # not signed in, or not allowed: said, never a traceback (desktop.commands.signin)
+        return fail(str(exc))
 
 
 if __name__ == "__main__":

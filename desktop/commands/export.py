@@ -5,8 +5,8 @@ XLSX (:mod:`audit.exports`). ``report`` is the PDF report with charts
 (:mod:`ui.reports.pdf`), and PDF is only the report. Qt is imported only for
 the report; without a display (a server, cron) it paints offscreen.
 
-Who exports: ``--user`` (or the global ``veil --user``), else ``$VEIL_USER``,
-else the store's only lead. Anyone but a lead is refused.
+Who exports: the signed-in person (:mod:`desktop.commands.signin`), who
+must be a lead; nobody named is refused, never guessed.
 
 Exit codes: 0 written; 1 the export started but did not finish (interrupted,
 disk full, cannot write) and no file was left; 2 refused before anything was
@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from desktop.commands.common import add_store_option, fail, open_store
+from desktop.commands.signin import add_user_option, signed_in
 from review.errors import VeilError
 
 TABLES = ("decisions", "audits", "metrics")
@@ -43,8 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=FORMATS, help="file format (default: from the suffix of --out)")
     parser.add_argument("--out", required=True, metavar="FILE", help="the file to write (replaced if it exists)")
     add_store_option(parser)
-    parser.add_argument("--user", metavar="NAME", default=argparse.SUPPRESS,
-                        help="the lead exporting (default: $VEIL_USER, else the store's only lead)")
+    add_user_option(parser, who="the lead exporting")
     parser.add_argument("--since", metavar="DATE", help="first day or time (inclusive)")
     parser.add_argument("--until", metavar="DATE", help="last day or time (inclusive)")
     parser.add_argument("--queue", metavar="NAME", help="only decisions made in this queue (decisions, audits)")
@@ -68,17 +68,6 @@ def resolve_format(what: str, fmt: str | None, out: str) -> str:
     return fmt
 
 
-def who_exports(args: argparse.Namespace, leads: list[str]) -> str:
-    """--user, else $VEIL_USER, else the only lead; ValueError when that is ambiguous."""
-    name = getattr(args, "user", None) or os.environ.get("VEIL_USER")
-    if name:
-        return name
-    if len(leads) == 1:
-        return leads[0]
-    listed = f" (leads: {', '.join(leads)})" if leads else " (this store has no lead)"
-    raise ValueError("say who exports: --user NAME or VEIL_USER" + listed)
-
-
 def run(args: argparse.Namespace) -> int:
     from audit import exports
 
@@ -94,12 +83,12 @@ def run(args: argparse.Namespace) -> int:
         return fail("the report covers the whole team; --queue and --moderator filter decisions and audits")
     started = time.perf_counter()
     with open_store(args, must_exist=True) as store:
+        lead = signed_in(store, args, roles=("lead",), to="export audit results")
         try:
             filters.window()
             exports.check_output(store, out)
             exports.check_filters(store, filters)
-            lead = exports.require_lead(store, who_exports(args, [u.name for u in store.users() if u.has("lead")]))
-        except (ValueError, PermissionError) as exc:
+        except ValueError as exc:
             return fail(str(exc))
         progress = ProgressLine(sys.stderr, "pages" if args.what == "report" else "rows")
         try:

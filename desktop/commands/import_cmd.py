@@ -6,13 +6,19 @@ this module composes those row handlers (:func:`row_handlers` — the review
 domain never imports the audit domain, so the composition happens here),
 turns arguments into a call and the result into text and an exit code:
 0 imported (or nothing to do), 1 bad rows and nothing written, 2 the
-manifest, taxonomy or store could not be used at all.
+manifest, taxonomy or store could not be used at all, or the person may not
+import.
+
+Importing is a lead's (items, decisions and audits alike, and with them new
+people, roles and queues): the importer is the signed-in lead
+(:mod:`desktop.commands.signin`) and every event names them. Into a store
+with nobody in it yet (a new one), the named person founds it and becomes
+its first lead with the import.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 import time
@@ -23,7 +29,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from desktop import paths
 from desktop.commands.common import add_store_option, fail, open_store
-from review.errors import VeilError
+from desktop.commands.signin import add_user_option, named, signed_in
+from review.errors import NotAllowed, VeilError
 
 if TYPE_CHECKING:
     from review.imports import manifest as importer
@@ -52,11 +59,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "all or nothing: one bad row means nothing is written and every problem is listed as "
         "FILE:LINE: reason. Rows are items unless their \"type\" says \"decision\" (a past decision) or "
         "\"audit\" (a past QA audit of one); users they name are created with the role they imply. "
-        "Rows already in the store are skipped, so re-running is safe.",
+        "Rows already in the store are skipped, so re-running is safe. Only a lead imports; into a new store, "
+        "the person named becomes its first lead.",
     )
     parser.add_argument("manifest", metavar="MANIFEST",
                         help="a .jsonl/.ndjson (one JSON object a line) or .csv (header row) file")
     add_store_option(parser)
+    add_user_option(parser, who="the lead importing")
     parser.add_argument("--queue", metavar="NAME", help="queue for rows that do not name one")
     parser.add_argument("--create-queues", action="store_true",
                         help="create queues the manifest names that do not exist yet (kind 'review')")
@@ -98,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         except taxonomy.TaxonomyError as exc:
             return fail(f"--taxonomy: {exc}")
 
+    name = named(args)  # before the store is opened: a new one is not left behind for nobody
     rejects: TextIO | None = None
     if args.skip_invalid and not args.dry_run:
         rejects_path = Path(args.skip_invalid)
@@ -112,11 +122,17 @@ def run(args: argparse.Namespace) -> int:
     bar = ProgressBar(sys.stderr, then="" if args.dry_run else "writing to the store...")
     try:
         with open_store(args) as store:
+            # Nobody to sign in as in a store with nobody in it: the import founds it (review.imports.manifest).
+            actor = signed_in(store, args, roles=("lead",), to="import manifests") if store.users() else name
             result = importer.import_manifest(
                 store, manifest, default_queue=args.queue, create_queues=args.create_queues,
                 media_roots=args.media_root, dry_run=args.dry_run, skip_invalid=bool(args.skip_invalid),
-                workers=args.workers, progress=bar.update, actor=_actor(args), handlers=handlers,
+                workers=args.workers, progress=bar.update, actor=actor, handlers=handlers,
             )
+    except NotAllowed as exc:  # not signed in, or not a lead: refused before anything was written
+        bar.clear()
+        _discard(rejects)
+        return fail(str(exc))
     except (importer.ManifestError, taxonomy.TaxonomyError) as exc:
         bar.clear()
         _discard(rejects)
@@ -152,6 +168,9 @@ def _report(args: argparse.Namespace, result: importer.ImportResult, rejects: Te
         print(f"{'dry run: ' if args.dry_run else ''}{what} {name}: {bad} of {result.rows} rows have problems "
               f"(listed on stderr); fix them, or pass --skip-invalid REJECTS.jsonl to import the rest; {timing}")
         return 1
+    if result.founder:
+        print(f"{result.founder} {'would be' if args.dry_run else 'is'} this store's first lead "
+              "(the store had nobody in it)")
     if result.queues_created:
         verb = "would create" if args.dry_run else "created"
         print(f"{verb} {_plural(len(result.queues_created), 'queue')}: {', '.join(result.queues_created)}")
@@ -189,16 +208,6 @@ def _roles(users: dict[str, list[str]], shown: int = 10) -> str:
 
 def _plural(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
-
-
-def _actor(args: argparse.Namespace) -> str:
-    """Who the event log names: the signed-in --user, else the OS account, else 'cli'."""
-    if getattr(args, "user", None):
-        return args.user
-    try:
-        return getpass.getuser() or "cli"
-    except (OSError, KeyError, ImportError):  # no login name (containers, services)
-        return "cli"
 
 
 def _discard(handle: TextIO | None) -> None:

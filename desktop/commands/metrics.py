@@ -1,6 +1,7 @@
 """``veil metrics``: QA accuracy and agreement per moderator, queue or label.
 
-The figures come from ``audit.metrics.assembly.build`` (formulas in docs/metrics.md);
+The figures come from ``audit.metrics.assembly.build`` (formulas in docs/metrics.md)
+as the signed-in person may see them (a moderator: their own results only);
 this module only parses options and prints, as a table or as JSON.
 """
 
@@ -10,6 +11,7 @@ import argparse
 import json
 
 from desktop.commands.common import add_store_option, fail, open_store
+from desktop.commands.signin import add_user_option, signed_in
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,9 +20,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Accuracy of audited decisions (final verdicts, Wilson 95% interval, n), Cohen's kappa "
         "between moderator and blind auditor, gold-item accuracy, per moderator, queue or label; "
         "calibration agreement (Fleiss, Krippendorff). Dates are UTC: YYYY-MM-DD (whole day, inclusive) "
-        "or a full ISO 8601 time; the period is when the decisions were made. Exit 2 on a bad option.",
+        "or a full ISO 8601 time; the period is when the decisions were made. A moderator sees only their "
+        "own results. Exit 2 on a bad option or when not signed in.",
     )
     add_store_option(parser)
+    add_user_option(parser)
     parser.add_argument("--by", choices=("moderator", "queue", "label"), default="moderator",
                         help="how to group (default: moderator)")
     parser.add_argument("--since", metavar="DATE", help="first day or time (inclusive)")
@@ -37,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     except report.PeriodError as exc:
         return fail(str(exc))
     with open_store(args, must_exist=True) as store:
-        data = report.build(store, by=args.by, since=args.since, until=args.until)
+        viewer = signed_in(store, args)
+        data = report.build(store, viewer, by=args.by, since=args.since, until=args.until)
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
     else:

@@ -1,4 +1,4 @@
-"""``veil sample``: run the sampling plans now and print what they drew."""
+"""``veil sample``: run the sampling plans now, as the signed-in lead, and print what they drew."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 
 from desktop.commands.common import add_store_option, fail, open_store
+from desktop.commands.signin import add_user_option, signed_in
 from review.errors import VeilError
 
 
@@ -14,12 +15,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "sample", help="run the QA sampling plans now and list the decisions drawn",
         description="Run the active sampling plans (or --plan NAME) now, as a lead, and list each decision "
         "drawn for audit with its reason and auditor. With --due, run only the plans whose period has not "
-        "been run yet (what the app's schedule does; cron-friendly). Exit 2 on bad usage or an unknown "
-        "lead or plan.",
+        "been run yet (what the app's schedule does; cron-friendly). Exit 2 on bad usage, an unknown plan, "
+        "or when not signed in as a lead.",
     )
     add_store_option(parser)
-    parser.add_argument("--lead", metavar="NAME",
-                        help="the lead running the plans (default: the store's only lead)")
+    add_user_option(parser, "--lead", who="the lead running the plans")
     parser.add_argument("--plan", metavar="NAME", action="append",
                         help="run only this plan (repeatable; also runs an inactive plan)")
     parser.add_argument("--due", action="store_true", help="run only the plans due in this period (as the schedule)")
@@ -30,25 +30,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from audit import sampling
 
+    if args.due and args.plan:
+        return fail("--due runs every due plan; leave out --plan")
     with open_store(args, must_exist=True) as store:
-        if args.due:
-            if args.plan:
-                return fail("--due runs every due plan; leave out --plan")
-            results = sampling.run_due_plans(store)
-        else:
-            lead = args.lead or getattr(args, "user", None)
-            if lead is None:
-                leads = [u.name for u in store.users() if u.has("lead")]
-                if len(leads) != 1:
-                    return fail("say which lead runs the plans: --lead NAME"
-                                + (f" (leads: {', '.join(leads)})" if leads else " (this store has no lead)"))
-                lead = leads[0]
-            try:
+        lead = signed_in(store, args, roles=("lead",), to="run sampling plans")
+        try:
+            if args.due:
+                results = sampling.run_due_plans(store, lead)
+            else:
                 results = sampling.run_plans(store, lead, names=args.plan)
-            except VeilError as exc:  # not a lead
-                return fail(str(exc))
-            except KeyError as exc:  # no such lead or plan
-                return fail(exc.args[0])
+        except VeilError as exc:  # the lead lost the role meanwhile, the store is busy
+            return fail(str(exc))
+        except KeyError as exc:  # no such plan
+            return fail(exc.args[0])
     if args.json:
         print(json.dumps([{"plan": r.plan, "by_reason": r.by_reason(),
                            "samples": [{"sample": s.id, "decision": s.decision_id, "moderator": s.moderator,

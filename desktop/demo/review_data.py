@@ -136,7 +136,7 @@ def build_demo(
     _refuse_if_not_empty(store)
     severities = label_severities()
     media_dir = Path(media_dir).resolve()
-    media_dir.mkdir(parents=True, exist_ok=True)
+    media_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only, like the store it belongs to
 
     planned = Planner(items, seed).plan()
     rng = random.Random(f"{seed}:rows")

@@ -24,9 +24,11 @@ Decisions are appended in file order through
 :func:`review.decisions.record_past_decision` (source ``import``, one
 ``decision.recorded`` event each), plus one ``decisions.imported`` event.
 
-Users named by history rows that the store does not know are created with
-the role the row implies (``moderator`` here, ``auditor`` for audit rows);
-an existing user lacking it gets it added (``user.roles_changed`` event).
+Only a lead imports (:meth:`~review.imports.handlers.ImportRun.acting_lead`):
+a decision row closes an item in someone's name. Users named by history
+rows that the store does not know are created with the role the row
+implies (``moderator`` here, ``auditor`` for audit rows); an existing user
+lacking it gets it added (``user.roles_changed`` event).
 
 What history rows share (field checks, finding items, users) is
 :mod:`review.imports.past_decisions`.
@@ -126,9 +128,10 @@ class DecisionRows(RowHandler):
         history.plan_users(run, ((r.moderator, "moderator") for r in records))
 
     def commit(self, run: ImportRun, records: list[PastDecision]) -> int:
+        lead = run.acting_lead(to="import past decisions")
         store = run.store
         for name in dict.fromkeys(r.moderator for r in records):
-            history.ensure_role(store, name, "moderator", actor=run.actor)
+            history.ensure_role(store, name, "moderator", actor=lead.name)
         history.state(run).items.fill_ids(store, (r.item for r in records if r.item is not None))
         added = 0
         for record in records:
@@ -146,5 +149,5 @@ class DecisionRows(RowHandler):
                 source="import",
             )
             added += 1
-        store.log(run.actor, "decisions.imported", run.source, {"rows": len(records), "added": added})
+        store.log(lead.name, "decisions.imported", run.source, {"rows": len(records), "added": added})
         return added

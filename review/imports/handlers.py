@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from review.store import Store
+from review.auth import require
+from review.store import Store, User
 
 Progress = Callable[[int, int], None]
 
@@ -62,6 +63,7 @@ class ImportResult:
     counts: dict[str, RowCounts] = field(default_factory=dict)  # row type -> its counts, in handler order
     users_created: dict[str, list[str]] = field(default_factory=dict)  # (would be) created: name -> roles
     roles_added: dict[str, list[str]] = field(default_factory=dict)  # existing users: name -> roles (would be) added
+    founder: str | None = None  # the importer, who becomes (would become) the first lead of a store with nobody in it
     dry_run: bool = False
     committed: bool = False
     seconds: float = 0.0
@@ -137,7 +139,8 @@ class ImportRun:
     """One import in progress: what handlers read in :meth:`RowHandler.resolve` and after.
 
     ``file`` is the manifest as named by the caller (for messages), ``source``
-    its resolved path (for events).
+    its resolved path (for events), ``actor`` the importing lead's name (every
+    event of the import names them).
     """
 
     store: Store
@@ -162,6 +165,10 @@ class ImportRun:
     def rejected(self, line: int) -> bool:
         return line in self.problems
 
+    def acting_lead(self, *, to: str) -> User:
+        """The importer, re-read from the store: a lead, else NotAllowed (nothing is written)."""
+        return require(self.store, self.actor, "lead", to=to)
+
     @property
     def state(self) -> dict[str, Any]:
         return self.ctx.state
@@ -180,7 +187,8 @@ class RowHandler:
     * :meth:`plan` once with the records to add, if the import goes ahead
       (commit or dry run): fill in what the result should announce;
     * :meth:`commit` once inside the import's single transaction (earlier
-      handlers have written their rows), unless it is a dry run.
+      handlers have written their rows), unless it is a dry run; it first
+      checks the importer with :meth:`ImportRun.acting_lead`.
 
     A record is any object with ``line`` (its manifest line) and ``row``
     (the row as read, for a rejects file). A handler keeps what it learns
@@ -203,7 +211,7 @@ class RowHandler:
         """The import goes ahead with *records*: note on ``run.result`` what it (would) create."""
 
     def commit(self, run: ImportRun, records: list[Any]) -> int:
-        """Write *records* inside the import's transaction; return how many were new."""
+        """Write *records* inside the import's transaction, as ``run.acting_lead``; return how many were new."""
         raise NotImplementedError
 
     def wants_commit(self, run: ImportRun) -> bool:

@@ -214,13 +214,6 @@ def check_all_media(
         for future in as_completed(futures):
             yield futures[future], future.result()
 
-def commit(store: Store, items: list[_Item], new_queues: list[str], *, actor: str, source: str) -> int:
-    """Create the new queues and insert the items in one transaction; return rows added (see the store)."""
-    return import_store.add_items_creating_queues(
-        store, [(item.queue, item.store_row) for item in items], new_queues,
-        queue_kind=CREATED_QUEUE_KIND, actor=actor, source=source,
-    )
-
 
 class ItemRows(RowHandler):
     """Item rows: the fields of :func:`check_item`, media checked in parallel, one ``items.imported`` event."""
@@ -257,7 +250,12 @@ class ItemRows(RowHandler):
         run.result.queues_created = sorted({item.queue for item in records} - set(run.ctx.queue_ids))
 
     def commit(self, run: ImportRun, records: list[_Item]) -> int:
-        return commit(run.store, records, run.result.queues_created, actor=run.actor, source=run.source)
+        """Create the new queues and insert the items (a lead's, like creating a queue); return rows added."""
+        lead = run.acting_lead(to="import items or create queues")
+        return import_store.add_items_creating_queues(
+            run.store, [(item.queue, item.store_row) for item in records], run.result.queues_created,
+            queue_kind=CREATED_QUEUE_KIND, actor=lead.name, source=run.source,
+        )
 
     def wants_commit(self, run: ImportRun) -> bool:
         # Item manifests (and empty ones) always log their one items.imported event;

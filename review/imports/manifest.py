@@ -30,6 +30,13 @@ prints or parses arguments: the CLI (``veil import``) and any future GUI
 import dialog share this module and report through :class:`ImportResult`
 and a progress callback.
 
+Importing is a lead's work, whatever the rows: :func:`import_manifest`
+takes the acting person and refuses anyone else (``NotAllowed``) before
+reading a line, dry runs included, and every handler re-checks before it
+writes. The one exception is a store with nobody in it yet: its first
+import founds it, and the importer becomes its first lead in the same
+transaction (a refused import leaves nobody behind).
+
 This module reads the file and runs the steps in order; the handler
 contract is :mod:`review.imports.handlers`, item rows
 :mod:`review.imports.items`.
@@ -46,7 +53,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from review.errors import VeilError
+from review.auth import require
+from review.errors import NotAllowed, VeilError
 from review.imports.handlers import (
     ImportContext,
     ImportResult,
@@ -59,7 +67,7 @@ from review.imports.handlers import (
 )
 from review.imports.items import ITEMS
 from review.media.limits import DEFAULT_MAX_PIXELS
-from review.store import Store
+from review.store import Refused, Store, User
 from review.store import imports as import_store
 
 #: Manifest file suffix -> format name.
@@ -251,10 +259,14 @@ def import_manifest(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     workers: int | None = None,
     progress: Progress | None = None,
-    actor: str = "cli",
+    actor: User | str,
     handlers: Sequence[RowHandler] | None = None,
 ) -> ImportResult:
-    """Check every row of *manifest* and import it, all or nothing.
+    """Check every row of *manifest* and import it as *actor*, all or nothing.
+
+    *actor* must be a lead (NotAllowed otherwise, before anything is read),
+    unless the store has nobody in it yet: then *actor* founds it and
+    becomes its first lead with the import (``result.founder``).
 
     With a bad row and no *skip_invalid*, nothing is written and the result
     lists every problem (``committed`` false). With *skip_invalid* the good
@@ -268,6 +280,7 @@ def import_manifest(
     when the manifest itself cannot be read.
     """
     started = time.perf_counter()
+    importer, founding = _importer(store, actor)
     handlers = tuple(handlers) if handlers is not None else DEFAULT_HANDLERS
     by_type = {h.type: h for h in handlers}
     if len(by_type) != len(handlers):
@@ -277,7 +290,7 @@ def import_manifest(
     manifest_format(path)
     folder = path.resolve().parent
     report = progress or (lambda done, total: None)
-    result = ImportResult(file=name, dry_run=dry_run)
+    result = ImportResult(file=name, dry_run=dry_run, founder=importer if founding else None)
 
     parsed = list(read_rows(path))
     result.rows = len(parsed)
@@ -287,7 +300,7 @@ def import_manifest(
         queue_ids={q.name: q.id for q in store.queues()}, create_queues=create_queues, default_received_at=store.now(),
     )
     run = ImportRun(
-        store=store, ctx=ctx, result=result, problems={}, file=name, source=str(path.resolve()), actor=actor,
+        store=store, ctx=ctx, result=result, problems={}, file=name, source=str(path.resolve()), actor=importer,
         dry_run=dry_run, roots=(folder, *(Path(r).resolve() for r in media_roots)), max_pixels=max_pixels,
         workers=workers, report=report,
     )
@@ -324,6 +337,16 @@ def import_manifest(
     return _finish(result, started)
 
 
+def _importer(store: Store, actor: User | str) -> tuple[str, bool]:
+    """(the importer's name, whether they found the store): a lead, or anyone into a store with nobody in it."""
+    name = (actor.name if isinstance(actor, User) else str(actor)).strip()
+    if store.users():
+        return require(store, name, "lead", to="import manifests").name, False
+    if not name:
+        raise NotAllowed("say who imports: a store with nobody in it yet is founded by its first importer")
+    return name, True
+
+
 def _finish(result: ImportResult, started: float) -> ImportResult:
     result.seconds = time.perf_counter() - started
     return result
@@ -357,7 +380,13 @@ def _validate(
 
 
 def _commit(run: ImportRun, handlers: Sequence[RowHandler], to_add: dict[str, list[Any]]) -> None:
-    """Every handler's rows, in handler order (inside the import's one transaction)."""
+    """The founder (if any), then every handler's rows, in handler order (inside the import's one transaction)."""
+    if run.result.founder is not None:
+        try:
+            run.store.add_first_lead(run.result.founder)
+        except Refused:
+            raise NotAllowed(f"{run.result.founder} cannot found this store: someone else did meanwhile; "
+                             "import as one of its leads") from None
     for handler in handlers:
         if to_add[handler.type] or handler.wants_commit(run):
             counts = run.result.counts[handler.type]

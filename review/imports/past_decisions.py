@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from review import taxonomy as taxonomy_module
+from review.auth import require
 from review.clock import normalise, parse
 from review.errors import StoreError
 from review.imports.handlers import ImportContext, ImportRun, _given, as_integer, json_type
@@ -375,10 +376,15 @@ class DecisionIndex:
 
 # ------------------------------------------------------------------- users
 class UserPlan:
-    """Which users history rows need created, or need a role added to."""
+    """Which users history rows need created, or need a role added to.
 
-    def __init__(self, store: Store):
+    *founder*: the importer who founds a store with nobody in it (already a lead by the time rows are written).
+    """
+
+    def __init__(self, store: Store, founder: str | None = None):
         self.roles = {u.name: set(u.roles) for u in store.users()}
+        if founder is not None:
+            self.roles.setdefault(founder, {"lead"})
         self.created: dict[str, list[str]] = {}
         self.added: dict[str, list[str]] = {}
 
@@ -397,10 +403,12 @@ def ensure_role(store: Store, name: str, role: str, *, actor: str) -> str | None
     """Create *name* with *role*, or add the role if missing; "created", "role added" or None.
 
     Called inside the import's transaction (the commit of a history handler); each change logs its event
-    (``user.created`` / ``user.roles_changed``).
+    (``user.created`` / ``user.roles_changed``). Creating people and granting roles is a lead's: *actor*
+    is checked here too, not only by the import that calls this (NotAllowed).
     """
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
+    require(store, actor, "lead", to="create people or grant roles")
     held = import_store.user_roles(store, name)
     if held is None:
         store.add_user(name, [role], actor=actor)
@@ -427,7 +435,8 @@ def state(run: ImportRun) -> HistoryState:
     """The history state of this import, made on first use."""
     found = run.state.get(STATE_KEY)
     if found is None:
-        found = run.state[STATE_KEY] = HistoryState(ItemIndex(run), DecisionIndex(), UserPlan(run.store))
+        found = run.state[STATE_KEY] = HistoryState(ItemIndex(run), DecisionIndex(),
+                                                     UserPlan(run.store, run.result.founder))
     return found
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
+import logging
+import stat
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -28,12 +30,13 @@ import sqlite_utils
 
 from review.clock import Clock, SystemClock, iso, normalise, parse
 from review.errors import StoreConflict, StoreUnavailable
-from review.store import events
+from review.store import events, probe
 from review.store.connection import backup, connect, driver_errors, write_transaction
 from review.store.schema import QUEUE_KINDS, ROLES
 from review.store.schema import migrations as review_migrations
 
 SYSTEM_ACTOR = "system"
+log = logging.getLogger(__name__)
 
 
 class Refused(StoreConflict):
@@ -118,7 +121,11 @@ class Store:
         """
         path = Path(path)
         existed = path.exists() and path.stat().st_size > 0
+        if existed and not probe.is_veil_store(path):  # never add Veil's tables to another program's file
+            raise StoreUnavailable(f"{path} is not a Veil store; Veil leaves other files unchanged")
         db = connect(path)
+        if existed:
+            _say_if_others_can_read(path)
         sets = [review_migrations, *migration_sets]
         try:
             with driver_errors(f"{path} is not a Veil store"):
@@ -208,6 +215,17 @@ class Store:
             )
             self.log(actor, "user.created", f"user:{name}", {"roles": list(roles)})
         return self.user(name)
+
+    def add_first_lead(self, name: str) -> User:
+        """Make *name* the lead of a store with nobody in it yet (the person founding it), in one transaction.
+
+        :class:`Refused` ``"founded"`` when someone is already there: from then on only a lead adds
+        people. The event names the founder as its own actor: there is nobody else it could name.
+        """
+        with self.transaction():
+            if self.db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None:
+                raise Refused("founded", name)
+            return self.add_user(name, ["lead"], actor=name)
 
     def user(self, name: str) -> User:
         row = self.db.execute("SELECT id, name, display_name, roles FROM users WHERE name = ?", [name]).fetchone()
@@ -369,6 +387,15 @@ def _user(row: Sequence[Any]) -> User:
 
 def _queue(row: Sequence[Any]) -> Queue:
     return Queue(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7])
+
+
+def _say_if_others_can_read(path: Path) -> None:
+    """Warn (never chmod: its owner may share it with a group on purpose) when others can read or write the store."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    open_to = " and ".join(what for what, bits in (("readable", 0o044), ("writable", 0o022)) if mode & bits)
+    if open_to:
+        log.warning("%s is %s by other accounts on this computer (mode %04o): it holds every decision and the "
+                    "passphrase hashes; if it is not shared on purpose, run: chmod 600 %s", path, open_to, mode, path)
 
 
 def unknown_migrations(db: sqlite_utils.Database, sets: Sequence[sqlite_utils.Migrations]) -> list[str]:

@@ -10,11 +10,20 @@ second one wait its turn instead of failing.
 Whatever the driver raises while connecting or inside a write transaction
 leaves this module as one of Veil's own errors (:func:`driver_errors`), so
 nothing above the store packages knows which database it talks to.
+
+A store holds every decision, the passphrase hashes and the pseudonym
+secret, so what Veil creates is its owner's alone, whatever the umask: the
+store file and its backups 0600 (SQLite gives the -wal and -shm files the
+mode of the store file), the folders it makes for them 0700. A file that
+was already there keeps the permissions its owner gave it (a team may
+share one with a group on purpose); ``Store.open`` says when others can
+read it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +34,8 @@ from review.errors import StoreBusy, StoreConflict, StoreUnavailable
 
 BUSY_TIMEOUT_MS = 10_000
 _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
 
 
 @contextlib.contextmanager
@@ -65,12 +76,46 @@ def _message(what: str, exc: BaseException, advice: str = "") -> str:
     return f"{text} ({advice})" if advice else text
 
 
+def private_folder(folder: Path) -> None:
+    """Create *folder* and its missing parents owner-only (0700) whatever the umask; existing ones stay as they are."""
+    missing = []
+    for level in (folder, *folder.parents):
+        if level.exists():
+            break
+        missing.append(level)
+    for level in reversed(missing):
+        try:
+            level.mkdir(mode=PRIVATE_FOLDER)
+        except FileExistsError:
+            continue  # made meanwhile by another process, which made it as it wanted
+        os.chmod(level, PRIVATE_FOLDER)  # the umask can only take bits away; the owner needs all three
+
+
+def private_file(path: Path) -> bool:
+    """Create *path* empty and owner-only (0600) whatever the umask; False when it was already there (untouched)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    except FileExistsError:
+        return False
+    os.chmod(path, PRIVATE_FILE)
+    return True
+
+
 def connect(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating if needed) the store at *path* with Veil's pragmas."""
+    """Open (creating if needed, owner-only) the store at *path* with Veil's pragmas.
+
+    An empty file there (``touch``) is made a store now, so it is made as private as a new one.
+    """
     path = Path(path)
     if path.exists() and not path.is_file():
         raise StoreUnavailable(f"{path} is not a file")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        private_folder(path.parent)
+        if not private_file(path) and path.stat().st_size == 0:
+            with contextlib.suppress(PermissionError):  # someone else's empty file: theirs; Store.open says so
+                os.chmod(path, PRIVATE_FILE)
+    except OSError as exc:  # a read-only or missing place: said like any store that cannot be opened
+        raise StoreUnavailable(f"cannot create the store at {path}: {exc.strerror or exc}") from exc
     with driver_errors(f"{path} is not a Veil store"):
         conn = sqlite3.connect(
             str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
@@ -121,8 +166,10 @@ def _in_transaction(db: sqlite_utils.Database) -> bool:
 
 
 def backup(db: sqlite_utils.Database, target: Path) -> Path:
-    """Copy the live store to *target* with SQLite's online backup API."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Copy the live store to *target* (owner-only, like a new store) with SQLite's online backup API."""
+    private_folder(target.parent)
+    if not private_file(target):
+        os.chmod(target, PRIVATE_FILE)  # replaced whole by the copy: nobody else may read it either
     with contextlib.closing(sqlite3.connect(str(target))) as dest:
         db.conn.backup(dest)
     return target

@@ -48,9 +48,10 @@ def test_console_script_runs_without_qt_for_subcommands(tmp_path):
         "import sys; from desktop import wiring; from desktop.main import main; "
         f"s = wiring.open_store({store!r}); s.add_user('lee', ['lead']); s.close(); "
         f"assert main(['verify', '--store', {store!r}]) == 0; "
-        f"assert main(['metrics', '--store', {store!r}]) == 0; "
-        f"assert main(['sample', '--store', {store!r}]) == 0; "
-        f"assert main(['export', 'audits', '--out', {out!r}, '--store', {store!r}, '--pseudonymise']) == 0; "
+        f"assert main(['--user', 'lee', 'metrics', '--store', {store!r}]) == 0; "
+        f"assert main(['--user', 'lee', 'sample', '--store', {store!r}]) == 0; "
+        f"assert main(['--user', 'lee', 'export', 'audits', '--out', {out!r}, '--store', {store!r}, '--pseudonymise'])"
+        " == 0; "
         "assert not any(m.startswith(('PySide6', 'shiboken6')) for m in sys.modules), 'Qt imported'"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -283,7 +283,7 @@ def test_the_composed_demo_has_qa_data_from_the_first_minute(tmp_path, clock):
     with wiring.open_store(tmp_path / "qa.db", clock=clock) as store:
         summary, qa = demo_workspace.create(store, tmp_path / "media", items=60, seed=3)
         assert qa.sampled > 0 and 0 < qa.audited <= qa.sampled and qa.disputed <= 1
-        built = report.build(store)
+        built = report.build(store, "lee")
         assert built["overall"]["n"] == qa.audited
         assert store.db.execute("SELECT COUNT(*) FROM audit_samples WHERE state = 'open'").fetchone()[0] == \
             qa.sampled - qa.audited

@@ -107,8 +107,26 @@ def snapshot(store: Store):
     )
 
 
+IMPORTER = "lead1"  # the lead every import in this module is made by (importing is a lead's)
+
+
+@pytest.fixture(autouse=True)
+def _signed_in_as_the_importer(monkeypatch):
+    """``veil import`` here runs as the importing lead, named the way cron would name them."""
+    monkeypatch.setenv("VEIL_USER", IMPORTER)
+    monkeypatch.delenv("VEIL_PASSPHRASE", raising=False)
+
+
+@pytest.fixture
+def store(store):
+    """The shared fresh store, with the importing lead in it."""
+    store.add_user(IMPORTER, ["lead"])
+    return store
+
+
 def run(store, manifest, **options) -> ImportResult:
     options.setdefault("create_queues", True)
+    options.setdefault("actor", IMPORTER)
     return importer.import_manifest(store, manifest, **options)
 
 
@@ -230,6 +248,7 @@ def test_same_id_in_two_queues_is_two_items(store, drop):
 def test_one_event_per_import_names_manifest_and_actor(store, drop):
     manifest = write_jsonl(drop / "m.jsonl", [{"id": str(i), "queue": "q", "text": "t"} for i in range(5)])
     before = store.db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    store.add_user("lead7", ["lead"])
     run(store, manifest, actor="lead7")
     events = store.db.execute("SELECT actor, kind, subject, payload FROM events WHERE id > ?", [before]).fetchall()
     imported = [e for e in events if e[1] == "items.imported"]
@@ -646,7 +665,8 @@ def test_property_exactly_the_valid_rows_land(shared_media, kinds, skip):
         manifest = write_jsonl(folder / "m.jsonl", [_row(k, i, shared_media) for i, k in enumerate(kinds)])
         with Store.open(folder / "s.db", clock=FakeClock()) as store:
             store.add_queue("q")
-            result = importer.import_manifest(store, manifest, skip_invalid=skip, media_roots=[shared_media], workers=2)
+            result = importer.import_manifest(store, manifest, skip_invalid=skip, media_roots=[shared_media], workers=2,
+                                              actor=IMPORTER)
             valid = {f"r{i}" for i, k in enumerate(kinds) if k in VALID}
             bad_lines = [i + 1 for i, k in enumerate(kinds) if k not in VALID]
             assert result.rows == len(kinds)

@@ -59,8 +59,26 @@ def wrong(ext, error_type="wrong_label", severity="minor", **more):
     return audit(ext, verdict="incorrect", error_type=error_type, severity=severity, **more)
 
 
+IMPORTER = "lead1"  # the lead every import in this module is made by (importing is a lead's)
+
+
+@pytest.fixture(autouse=True)
+def _signed_in_as_the_importer(monkeypatch):
+    """``veil import`` here runs as the importing lead, named the way cron would name them."""
+    monkeypatch.setenv("VEIL_USER", IMPORTER)
+    monkeypatch.delenv("VEIL_PASSPHRASE", raising=False)
+
+
+@pytest.fixture
+def store(store):
+    """The shared fresh store, with the importing lead in it."""
+    store.add_user(IMPORTER, ["lead"])
+    return store
+
+
 def run(store, manifest, **options) -> ImportResult:
     options.setdefault("create_queues", True)
+    options.setdefault("actor", IMPORTER)
     options.setdefault("handlers", row_handlers())
     return importer.import_manifest(store, manifest, **options)
 
@@ -144,7 +162,7 @@ def test_items_decisions_and_audits_from_one_file(store, drop):
         "item": (2, 2), "decision": (2, 2), "audit": (2, 2)}
     assert result.users_created == {"ana": ["moderator"], "cy": ["moderator"], "bo": ["auditor"]}
     assert result.roles_added == {}
-    assert roles(store) == {"ana": ("moderator",), "bo": ("auditor",), "cy": ("moderator",)}
+    assert roles(store) == {"ana": ("moderator",), "bo": ("auditor",), "cy": ("moderator",), IMPORTER: ("lead",)}
 
     got = decisions(store)
     assert [(d["item"], d["moderator"], d["action"], json.loads(d["labels"])) for d in got] == [
@@ -168,7 +186,7 @@ def test_items_decisions_and_audits_from_one_file(store, drop):
 
     kinds = [k for (k,) in store.db.execute("SELECT kind FROM events ORDER BY id")]
     assert kinds.count("decision.recorded") == 2 and kinds.count("audit.imported") == 2
-    assert kinds.count("user.created") == 3
+    assert kinds.count("user.created") == 1 + 3  # the importing lead (the fixture's), then the three the file names
     assert {"items.imported", "decisions.imported", "audits.imported"} <= set(kinds)
     assert events.verify_chain(store.db)[1] is None
 
@@ -204,7 +222,8 @@ def test_existing_users_get_the_missing_role(store, drop):
     assert result.committed and result.rejected == []
     assert result.roles_added == {"lee": ["moderator"], "bo": ["auditor"]}
     assert result.users_created == {"ana": ["auditor"]}
-    assert roles(store) == {"ana": ("auditor",), "bo": ("moderator", "auditor"), "lee": ("moderator", "lead")}
+    assert roles(store) == {"ana": ("auditor",), "bo": ("moderator", "auditor"), "lee": ("moderator", "lead"),
+                            IMPORTER: ("lead",)}
     changed = store.db.execute("SELECT actor, subject, payload FROM events WHERE kind = 'user.roles_changed'"
                                " ORDER BY id").fetchall()
     assert [(s, json.loads(p)["added"]) for _, s, p in changed] == [
@@ -219,7 +238,7 @@ def test_a_moderator_who_is_also_an_auditor_gets_both_roles(store, drop):
     ])
     result = run(store, manifest)
     assert result.users_created == {"ana": ["moderator", "auditor"], "bo": ["moderator", "auditor"]}
-    assert roles(store) == {"ana": ("moderator", "auditor"), "bo": ("moderator", "auditor")}
+    assert roles(store) == {"ana": ("moderator", "auditor"), "bo": ("moderator", "auditor"), IMPORTER: ("lead",)}
 
 
 def test_csv_history_rows_with_comma_separated_labels(store, drop):
@@ -423,7 +442,7 @@ def test_skip_invalid_imports_the_rest_and_rejects_what_depends_on_a_bad_row(sto
     assert result.rejected[1][1] == decision("p2")  # the row as read, for the rejects file
     assert [(d["item"], d["moderator"]) for d in decisions(store)] == [("p1", "ana")]
     assert [a["item"] for a in audit_rows(store)] == ["p1"]
-    assert roles(store) == {"ana": ("moderator",), "bo": ("auditor",)}  # cy's only row was rejected
+    assert roles(store) == {"ana": ("moderator",), "bo": ("auditor",), IMPORTER: ("lead",)}  # cy's row was rejected
     assert {t: (c.added, c.rejected) for t, c in result.counts.items()} == {
         "item": (1, 1), "decision": (1, 2), "audit": (1, 1)}
     assert result.rows == result.added + result.already_present + len(result.rejected)
@@ -470,7 +489,7 @@ def test_a_decision_already_stored_is_matched_on_item_moderator_action_and_time(
 
 def test_without_history_handlers_history_rows_are_refused(store, drop):
     manifest = write_jsonl(drop / "m.jsonl", [item("p1"), decision("p1")])
-    result = importer.import_manifest(store, manifest, create_queues=True)
+    result = importer.import_manifest(store, manifest, create_queues=True, actor=IMPORTER)
     assert only_problem(result).reason == "unsupported row type 'decision' (this import accepts: item)"
 
 
@@ -491,9 +510,9 @@ def test_an_imported_audit_counts_like_one_done_in_veil(tmp_path, drop):
         audits.reveal_original(audited, "bo", sample.id)
         audits.score(audited, "bo", sample.id, "incorrect", "wrong_action", "major")
         for by in ("moderator", "queue", "label"):
-            left, right = report.build(imported, by=by), report.build(audited, by=by)
+            left, right = report.build(imported, "bo", by=by), report.build(audited, "bo", by=by)
             assert left["groups"] == right["groups"] and left["overall"] == right["overall"]
-        assert report.build(imported)["overall"]["mean_score"] == 70.0
+        assert report.build(imported, "bo")["overall"]["mean_score"] == 70.0
 
 
 # -------------------------------------------------------------------- CLI

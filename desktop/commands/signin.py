@@ -1,0 +1,95 @@
+"""Who a ``veil`` command acts as: a named person, signed in as the GUI signs them in.
+
+Every command but ``demo`` (which fills a store that must be empty) and
+``verify`` acts as somebody, and the event log names them, so the command
+line must not be a way round the sign-in page. The person is ``--user``
+(``veil --user NAME …`` or the command's own ``--user``), else
+``$VEIL_USER``; a name the store does not know is refused, never written
+as an actor. An account with a passphrase is entered only with it:
+``$VEIL_PASSPHRASE`` (read once and removed from the environment, as the
+GUI's ``--user`` does, so no child process inherits it), else a prompt when
+stdin is a terminal, else refused (cron must say it). A wrong one is
+refused and logged (``auth.failed``, via ``cli``) by
+:func:`review.auth.check_passphrase`. Then the role: :func:`review.auth.require`.
+
+A refusal is :class:`SignInRefused` (a ``NotAllowed``); ``desktop.main``
+turns it into exit 2 and its message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+from review import auth
+from review.errors import NotAllowed
+from review.store import Store, User
+
+USER_ENV = "VEIL_USER"
+PASSPHRASE_ENV = "VEIL_PASSPHRASE"
+_COMMAND_USER = "command_user"  # where a command's own --user lands, apart from the global one
+
+
+class SignInRefused(NotAllowed):
+    """Nobody named, an unknown name, no or a wrong passphrase, or not the role the command needs."""
+
+
+def add_user_option(parser: argparse.ArgumentParser, *aliases: str, who: str = "who you are") -> None:
+    """The command's own ``--user NAME`` (same as ``veil --user NAME``), plus *aliases* such as ``--lead``."""
+    parser.add_argument("--user", *aliases, dest=_COMMAND_USER, metavar="NAME", default=argparse.SUPPRESS,
+                        help=f"{who} (default: veil --user, else ${USER_ENV}; ${PASSPHRASE_ENV} or a prompt "
+                        "when the account has a passphrase)")
+
+
+def named(args: argparse.Namespace) -> str:
+    """The name the person gave: ``--user`` (global or the command's), else ``$VEIL_USER``.
+
+    Checked before the store is opened, so a command that would create a
+    store leaves none behind when nobody said who they are.
+    """
+    global_name = getattr(args, "user", None)
+    own_name = getattr(args, _COMMAND_USER, None)
+    if global_name and own_name and global_name != own_name:
+        raise SignInRefused(f"--user {global_name} and --user {own_name} name two people; say one")
+    name = (own_name or global_name or os.environ.get(USER_ENV) or "").strip()
+    if not name:
+        raise SignInRefused(f"say who you are: --user NAME or {USER_ENV}")
+    return name
+
+
+def signed_in(store: Store, args: argparse.Namespace, *, roles: tuple[str, ...] = (), to: str = "") -> User:
+    """The person the command acts as, signed in and holding one of *roles* (any role when empty).
+
+    *to* completes the refusal ("ana is not a lead: only a lead can *to*").
+    """
+    name = named(args)
+    phrase = os.environ.pop(PASSPHRASE_ENV, None)  # read once, whoever signs in: no child process inherits it
+    try:
+        user = auth.resolve(store, name)
+    except NotAllowed as exc:
+        raise SignInRefused(str(exc)) from None
+    if auth.has_passphrase(store, user.name):
+        _check_passphrase(store, user.name, phrase)
+    if roles:
+        try:
+            user = auth.require(store, user, *roles, to=to)
+        except NotAllowed as exc:
+            raise SignInRefused(str(exc)) from None
+    return user
+
+
+def _check_passphrase(store: Store, name: str, phrase: str | None) -> None:
+    """*phrase* is what $VEIL_PASSPHRASE held; without it, asked for on a terminal, else refused."""
+    where = f"in {PASSPHRASE_ENV} " if phrase is not None else ""
+    if phrase is None:
+        if not sys.stdin.isatty():
+            raise SignInRefused(f"{name} has a passphrase: set {PASSPHRASE_ENV}, or run the command in a terminal "
+                                "to be asked for it")
+        try:
+            phrase = getpass.getpass(f"Passphrase for {name}: ")
+        except (EOFError, KeyboardInterrupt):
+            raise SignInRefused(f"no passphrase given for {name}") from None
+    if not auth.check_passphrase(store, name, phrase, via="cli"):
+        raise SignInRefused(f"the passphrase {where}is not right for {name}")

@@ -1,0 +1,86 @@
+"""Issue 11, doors: a store Veil creates, its -wal/-shm, its backups and its media are its owner's alone.
+
+Today they are created 0644/0755 and any local account reads every
+decision, the scrypt hashes and the pseudonym secret. Whatever the umask,
+what Veil creates is 0600 (files) and 0700 (folders); a store that was
+already there is not re-permissioned behind its owner's back, but Veil
+says when others can read it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from desktop import wiring
+from desktop.main import main
+from review.store import Store
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.fixture(params=[0o000, 0o022], ids=["umask-000", "umask-022"])
+def umask(request):
+    old = os.umask(request.param)
+    yield request.param
+    os.umask(old)
+
+
+def test_a_new_store_and_its_wal_and_shm_are_owner_only(tmp_path, umask):
+    path = tmp_path / "new" / "deeper" / "veil.db"
+    with wiring.open_store(path) as store:
+        store.add_user("lee", ["lead"])
+        assert mode(path) == 0o600
+        assert mode(Path(f"{path}-wal")) == 0o600 and mode(Path(f"{path}-shm")) == 0o600
+    assert mode(tmp_path / "new") == 0o700 and mode(tmp_path / "new" / "deeper") == 0o700
+
+
+def test_an_empty_file_made_into_a_store_is_owner_only(tmp_path, umask):
+    path = tmp_path / "touched.db"
+    path.touch(mode=0o644)
+    os.chmod(path, 0o644)
+    with wiring.open_store(path):
+        pass
+    assert mode(path) == 0o600
+
+
+def test_the_backup_before_an_upgrade_is_owner_only(tmp_path, umask, monkeypatch):
+    path = tmp_path / "old.db"
+    with Store.open(path):  # the review tables only: the audit steps are still to come
+        pass
+    os.chmod(path, 0o640)  # its owner shares it with a group on purpose
+    with wiring.open_store(path):
+        pass
+    [backup] = tmp_path.glob("old.db.before-upgrade-*.bak")
+    assert mode(backup) == 0o600
+    assert mode(path) == 0o640  # an existing store keeps the permissions its owner gave it
+
+
+def test_an_existing_store_others_can_read_is_left_alone_but_named(tmp_path, caplog):
+    path = tmp_path / "shared.db"
+    with wiring.open_store(path):
+        pass
+    os.chmod(path, 0o644)
+    with caplog.at_level(logging.WARNING), wiring.open_store(path):
+        pass
+    assert mode(path) == 0o644
+    assert any("readable by other" in r.getMessage() and str(path) in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    os.chmod(path, 0o600)
+    with caplog.at_level(logging.WARNING), wiring.open_store(path):
+        pass
+    assert not [r for r in caplog.records if "readable by other" in r.getMessage()]
+
+
+def test_the_demo_media_folder_is_owner_only(tmp_path, umask, capsys):
+    path = tmp_path / "d.db"
+    assert main(["demo", "--store", str(path), "--items", "3"]) == 0
+    assert mode(path) == 0o600
+    assert mode(tmp_path / "d.db.media") == 0o700
+
