@@ -13,7 +13,7 @@ time (``decided_at``, the report's period filter) over the last
 :data:`ACCURACY_DAYS` days, k of n turned into a proportion with its Wilson
 95 % interval by ``audit.metrics``. Only the grouping differs: it is done in
 SQL (:mod:`audit.store.dashboard`) instead of reading every audited
-decision as ``report.audited`` does; ``tests/review/test_dashboard.py``
+decision as ``assembly.build`` does; ``tests/review/test_dashboard.py``
 checks both give the same k and n.
 
 Open disputes are all unresolved ones, whenever opened: a lead has to

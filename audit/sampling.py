@@ -2,7 +2,10 @@
 
 A lead defines plans (``audit.plans.save_plan``); :func:`run_plans` runs
 them when a lead asks and :func:`run_due_plans` on a schedule (the app calls
-it every few minutes; each active plan runs at most once per period).
+it every few minutes as the signed-in lead, and not at all while no lead is
+signed in; each active plan runs at most once per period). Both need a
+lead: drawing samples decides whose work is looked at, so it is a lead's
+act, whatever the front end, and the ``audit.sampled`` event names them.
 
 Why per-decision hashing: each decision gets its own uniform number
 ``u = random.Random(f"{seed}:{plan}:{decision_id}").random()``. Whether a
@@ -57,7 +60,7 @@ from audit.store import samples as sample_rows
 from audit.store.schema import SAMPLE_REASONS
 from review.clock import iso, parse
 from review.errors import NotAllowed, VeilError
-from review.store import SYSTEM_ACTOR, Refused, Store, User
+from review.store import Refused, Store, User
 
 NO_LABEL = "(none)"
 
@@ -110,12 +113,14 @@ def run_plans(store: Store, lead: User | str, *, now: str | _dt.datetime | None 
     return atomically(store, run_chosen)
 
 
-def run_due_plans(store: Store, now: str | _dt.datetime | None = None) -> list[RunResult]:
-    """The scheduled run: every active plan not yet run in the current period, once.
+def run_due_plans(store: Store, lead: User | str, *, now: str | _dt.datetime | None = None) -> list[RunResult]:
+    """The scheduled run, as *lead*: every active plan not yet run in the current period, once.
 
     Safe to call every few minutes from any number of clients: the check and
     the run share one write transaction, so a period is run exactly once.
+    NotAllowed for anyone but a lead (nothing is drawn then).
     """
+    user = roles.require(store, lead, "lead", to="run sampling plans")
     moment = _moment(store, now)
 
     def run_due() -> list[RunResult]:
@@ -124,7 +129,7 @@ def run_due_plans(store: Store, now: str | _dt.datetime | None = None) -> list[R
             key = period_key(moment, p.period)
             if p.last_period == key:
                 continue
-            results.append(_run(store, p, moment, SYSTEM_ACTOR))
+            results.append(_run(store, p, moment, user.name))
             plan_rows.ran_period(store, p.id, key)
         return results
 

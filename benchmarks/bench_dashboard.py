@@ -146,7 +146,7 @@ def main() -> None:
         data = audit_dashboard.DashboardData(dashboard.compute(store, "lee"), audit_dashboard.figures(store, "lee"))
         store.close()
         chart_runs = [_time(lambda: render_charts(data, CHART_SIZES)) for _ in range(args.runs)]
-        metrics_runs = timed_runs(path, report.build, args.runs)  # what `veil metrics` computes
+        metrics_runs = timed_runs(path, lambda s: report.build(s, "lee"), args.runs)  # what `veil metrics` computes
         whole = [a + b + c for a, b, c in zip(review_runs, audit_runs, chart_runs)]
     app.quit()
     record(f"dashboard_{args.decisions}" + ("_received_index" if args.received_index else ""), {

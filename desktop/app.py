@@ -362,6 +362,9 @@ SAMPLING_EVERY_MS = 5 * 60 * 1000
 def start_sampling_schedule(window: MainWindow, operations: SessionOperations) -> Callable[[], None]:
     """Run the leads' sampling plans that are due, every few minutes, as a write through the window's runner.
 
+    It runs as the signed-in lead, and not at all while nobody or a non-lead
+    is signed in (sampling is a lead's act, ``run_due_plans`` checks it); a
+    lead's sign-in runs it at once.
     Each plan runs at most once per period (``run_due_plans`` decides), so
     several open Veil windows on one store sample nothing twice; a run still
     going on the current runner is not asked for again. Pages showing
@@ -378,18 +381,28 @@ def start_sampling_schedule(window: MainWindow, operations: SessionOperations) -
         log.warning("scheduled sampling failed: %s", exc)
 
     def run() -> None:
+        lead = window.current_user
+        if lead is None or not lead.has("lead"):
+            return
         ops = operations.current()
         if ops in running_on:
             return
         running_on[:] = [ops]
-        ops.write(sampling.run_due_plans, on_done=finished, on_error=failed, owner=timer)
+        ops.write(lambda writer: sampling.run_due_plans(writer, lead), on_done=finished, on_error=failed, owner=timer)
 
     timer = QTimer(window, interval=SAMPLING_EVERY_MS, timeout=run)
     first = QTimer(window, singleShot=True, interval=0, timeout=run)  # once the event loop runs
     timer.start()
     first.start()
 
+    def signed_in(user: User | None) -> None:  # a lead who signs in later is not kept waiting a whole period
+        if user is not None and user.has("lead"):
+            first.start()
+
+    window.user_changed.connect(signed_in)
+
     def stop() -> None:
+        window.user_changed.disconnect(signed_in)
         first.stop()
         timer.stop()
 

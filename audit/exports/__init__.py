@@ -35,6 +35,15 @@ subset as "all".
 
 ``--pseudonymise`` (:mod:`audit.exports.pseudonyms`) replaces every person column
 and known names in free-text columns (notes, comments).
+
+Anchors: every export and report is read inside one snapshot of the store
+(``audit.store.reports.snapshot``) and records the head of the event log
+that snapshot saw — event N and its hash — so a lead who kept the file can
+later prove with ``veil verify --expect N:HASH`` that nothing up to it was
+rewritten. The ``export.written`` event carries it for every format
+(``head_events``, ``head_hash``); an XLSX file also holds it in its
+document properties and the PDF report prints it. CSV and JSON Lines hold
+rows only (their columns never change), so for them the event is the record.
 """
 
 from __future__ import annotations
@@ -58,6 +67,7 @@ from audit.store import reports as report_rows
 from review.clock import iso, parse
 from review.errors import VeilError
 from review.store import Store, User
+from review.store.events import Head
 
 KINDS = ("decisions", "audits", "metrics")
 FORMATS = ("csv", "jsonl", "xlsx")
@@ -95,8 +105,9 @@ class Filters:
 @dataclass(frozen=True)
 class ExportResult:
     path: Path
-    rows: int
+    rows: int  # data rows, or pages of a PDF
     format: str
+    head: Head  # the event log's head the file was made from (its anchor)
 
 
 # ----------------------------------------------------------------- writing
@@ -139,13 +150,14 @@ class _Ticker:
             self.progress(self.done, self.total)
 
 
-def write(tables: Sequence[Table], fmt: str, out: str | os.PathLike[str], *, progress: Progress | None = None,
-          cancelled: Cancelled | None = None) -> int:
+def write(tables: Sequence[Table], fmt: str, out: str | os.PathLike[str], *, head: Head,
+          progress: Progress | None = None, cancelled: Cancelled | None = None) -> int:
     """Write *tables* to *out* in *fmt* (atomically); return the number of data rows.
 
     CSV and JSON Lines hold one table: several tables with the same columns
     (the metrics breakdowns) are written one after another, told apart by
-    their ``by`` column. XLSX gets one sheet per table.
+    their ``by`` column. XLSX gets one sheet per table and *head* (the
+    anchor) in its document properties.
     """
     if fmt not in FORMATS:
         raise ExportError(f"format must be one of {', '.join(FORMATS)} (got {fmt!r})")
@@ -154,7 +166,7 @@ def write(tables: Sequence[Table], fmt: str, out: str | os.PathLike[str], *, pro
     ticker = _Ticker(sum(t.count for t in tables), progress, cancelled)
     ticker.check()
     with atomic_output(out) as temp:
-        writers.WRITERS[fmt](tables, temp, ticker.tick)
+        writers.WRITERS[fmt](tables, temp, ticker.tick, head)
         ticker.check()
     return ticker.done
 
@@ -198,8 +210,10 @@ def export(store: Store, who: User | str, kind: str, fmt: str, out: str | os.Pat
 
     NotAllowed for anyone but a lead, ExportError (a ValueError) for a bad
     kind, format or filter, ExportCancelled when *cancelled* turned true (no
-    file left). With ``record=False`` the caller logs it (:func:`log_export`)
-    on its writer: the GUI exports on a reader connection, which never writes.
+    file left). With ``record=False`` the caller logs it (:func:`log_export`,
+    with the result's ``head``) on its writer: the GUI exports on a reader
+    connection, which never writes. The rows are read and written inside one
+    snapshot, whose head the result and the event carry.
     """
     lead = require_lead(store, who)
     if kind not in KINDS:
@@ -211,21 +225,24 @@ def export(store: Store, who: User | str, kind: str, fmt: str, out: str | os.Pat
     if kind == "metrics" and (filters.queue or filters.moderator):
         raise ExportError("metrics cover the whole team and are already broken down by queue and by moderator; "
                           "--queue and --moderator filter decisions and audits exports")
-    tables = _tables.SOURCES[kind](store, filters)
-    if pseudonymise:
-        tables = _tables.pseudonymised(tables, _pseudonyms.for_store(store, lead.name))
-    rows = write(tables, fmt, out, progress=progress, cancelled=cancelled)
+    names = _pseudonyms.for_store(store, lead.name) if pseudonymise else None  # may write the secret: first
+    with report_rows.snapshot(store) as head:
+        tables = _tables.SOURCES[kind](store, lead, filters)
+        if names is not None:
+            tables = _tables.pseudonymised(tables, names)
+        rows = write(tables, fmt, out, head=head, progress=progress, cancelled=cancelled)
     if record:
-        log_export(store, lead, kind, fmt, out, filters, pseudonymise, rows=rows)
-    return ExportResult(Path(out), rows, fmt)
+        log_export(store, lead, kind, fmt, out, filters, pseudonymise, head=head, rows=rows)
+    return ExportResult(Path(out), rows, fmt, head)
 
 
 def log_export(store: Store, lead: User | str, kind: str, fmt: str, out: str | os.PathLike[str], filters: Filters,
-               pseudonymise: bool, **counts: int) -> None:
-    """The export's event: what, which filters, to which file name, and its size (rows or pages)."""
+               pseudonymise: bool, *, head: Head, **counts: int) -> None:
+    """The export's event: what, which filters, to which file name, its size (rows or pages) and its anchor."""
     name = require_lead(store, lead).name
     report_rows.log_export(store, name, kind, {"format": fmt, "file": Path(out).name, "filters": filters.as_json(),
-                                               "pseudonymised": pseudonymise, **counts})
+                                               "pseudonymised": pseudonymise, **counts,
+                                               "head_events": head.events, "head_hash": head.hash})
 
 
 # ------------------------------------------------------- the report's figures
@@ -236,6 +253,7 @@ TREND_WEEKS = 8
 class ReportFigures:
     """Everything the PDF report shows, computed by ``audit.metrics.assembly`` / ``audit.metrics`` and the store."""
 
+    head: Head  # the event log's head every figure was read at (the report prints it)
     since: str | None
     until: str | None
     generated_at: str
@@ -249,38 +267,44 @@ class ReportFigures:
     decided_by_queue: dict[str, int]
 
 
-def report_figures(store: Store, since: str | None, until: str | None,
+def report_figures(store: Store, lead: User | str, since: str | None, until: str | None,
                    names: _pseudonyms.Pseudonyms | None = None) -> ReportFigures:
-    """The figures of a week's or a month's report; moderators pseudonymised if *names* is given."""
+    """The figures of a week's or a month's report, for *lead* (NotAllowed for anyone else), all read in one
+    snapshot whose head they carry; moderators pseudonymised if *names* is given."""
+    lead = require_lead(store, lead)
     start, end = report.date_range(since, until)
-    by_moderator = report.build(store, by="moderator", since=since, until=until)
-    by_queue = report.build(store, by="queue", since=since, until=until)
-    trend_end = parse(end) if end else store.clock.now()
-    trend_start = trend_end - _dt.timedelta(weeks=TREND_WEEKS)
-    if start and parse(start) < trend_start:
-        trend_start = parse(start)
-    trend = report.build(store, since=iso(trend_start), until=iso(trend_end - _dt.timedelta(milliseconds=1)))
+    with report_rows.snapshot(store) as head:
+        by_moderator = report.build(store, lead, by="moderator", since=since, until=until)
+        by_queue = report.build(store, lead, by="queue", since=since, until=until)
+        trend_end = parse(end) if end else store.clock.now()
+        trend_start = trend_end - _dt.timedelta(weeks=TREND_WEEKS)
+        if start and parse(start) < trend_start:
+            trend_start = parse(start)
+        trend = report.build(store, lead, since=iso(trend_start),
+                             until=iso(trend_end - _dt.timedelta(milliseconds=1)))
+        decided_by_queue = report_rows.decided_by_queue(store, start, end)
+        sla = [{"queue": h.queue.name, "kind": h.queue.kind, "waiting": h.waiting, "breached": h.breached,
+                "at_risk": h.at_risk} for h in store.queue_health()]
+        exposure = exposure_totals(store, lead, start, end)
     moderators = by_moderator["groups"]
     if names is not None:
         moderators = [{**g, "key": names.name(g["key"], "mod")} for g in moderators]
-    decided_by_queue = report_rows.decided_by_queue(store, start, end)
     return ReportFigures(
-        since=by_moderator["since"], until=by_moderator["until"], generated_at=store.now(),
+        head=head, since=by_moderator["since"], until=by_moderator["until"], generated_at=store.now(),
         decided=sum(decided_by_queue.values()), overall=by_moderator["overall"], by_moderator=moderators,
-        by_queue=by_queue["groups"], trend=trend["overall"]["trend"],
-        sla=[{"queue": h.queue.name, "kind": h.queue.kind, "waiting": h.waiting, "breached": h.breached,
-              "at_risk": h.at_risk} for h in store.queue_health()],
-        exposure=exposure_totals(store, start, end), decided_by_queue=decided_by_queue,
+        by_queue=by_queue["groups"], trend=trend["overall"]["trend"], sla=sla, exposure=exposure,
+        decided_by_queue=decided_by_queue,
     )
 
 
-def exposure_totals(store: Store, start: str | None, end: str | None) -> dict[str, Any]:
-    """The team's exposure in [start, end): totals and per-severity, never per person.
+def exposure_totals(store: Store, lead: User | str, start: str | None, end: str | None) -> dict[str, Any]:
+    """The team's exposure in [start, end), for *lead*: totals and per-severity, never per person.
 
     ``people`` is how many different people it sums over; the report says
     it next to the figures, so a total over one person is not mistaken for
     a team average.
     """
+    require_lead(store, lead)
     totals, severity, breaks = report_rows.exposure_sums(store, start, end)
     people, items, person_days, blurred_ms, revealed_ms, region_ms, video_ms = totals
     return {

@@ -13,8 +13,13 @@ event never carries the value: the append-only event log could never
 forget it again.
 
 The prefix says the role the column gives the person (``mod-`` in a
-moderator column, ``aud-`` for an auditor); the hex part is the person, so
-one person who both moderates and audits keeps the same hex. Names inside
+moderator column, ``aud-`` for an auditor, ``lead-`` for a report's author,
+``user-`` in free text), and the hex part is keyed with that role too:
+HMAC(secret, role + name). One person who both moderates and audits is
+two unrelated pseudonyms, so a file cannot be used to link their work in
+one role to their work in the other (an auditor's severity towards
+colleagues, say, to their own accuracy); each pseudonym is still the same
+in every export from the store. Names inside
 free text (notes, comments) are replaced too, as whole words, case
 insensitive, for every user name and display name the store knows and
 every word of a display name (a surname alone is still a name; a word two
@@ -39,6 +44,7 @@ PSEUDONYM_SECRET = settings.declare(
     SECRET_SETTING, settings.ORGANISATION, str, None, changed_by=settings.SYSTEM, secret=True,
     describe="The key of export pseudonyms: the same person has the same pseudonym in every export from this store.")
 MIN_HEX = 6
+ROLES = ("mod", "aud", "lead", "user")  # the prefixes exports use; each has its own unique hex per person
 AMBIGUOUS = "[name]"  # a word of several people's display names: nobody's pseudonym fits
 
 
@@ -55,7 +61,7 @@ class Pseudonyms:
         """
         self._secret = secret
         known = known or {}
-        self._digits = _digits_needed(secret, list(known))
+        self._digits = max(_digits_needed(secret, role, list(known)) for role in ROLES)
         spellings: dict[str, str | None] = {}  # casefolded spelling -> user name (None: shared by several)
         for name, others in known.items():
             for other in others:
@@ -81,12 +87,11 @@ class Pseudonyms:
                          if ordered else None)
 
     def name(self, name: str | None, prefix: str = "user") -> str | None:
-        """The pseudonym of *name* (None stays None)."""
+        """The pseudonym of *name* in the role *prefix* (None stays None)."""
         return None if name is None else self._pseudonym(name, prefix)
 
     def _pseudonym(self, name: str, prefix: str = "user") -> str:
-        digest = hmac.new(self._secret, name.encode("utf-8"), hashlib.sha256).hexdigest()
-        return f"{prefix}-{digest[: self._digits]}"
+        return f"{prefix}-{_digest(self._secret, prefix, name)[: self._digits]}"
 
     def scrub(self, text: str | None) -> str | None:
         """*text* with every known name and display name replaced by ``user-…``."""
@@ -109,9 +114,14 @@ class Pseudonyms:
         return AMBIGUOUS
 
 
-def _digits_needed(secret: bytes, names: list[str]) -> int:
-    """Six hex digits, more only if two of the store's people would collide."""
-    digests = [hmac.new(secret, n.encode("utf-8"), hashlib.sha256).hexdigest() for n in names]
+def _digest(secret: bytes, role: str, name: str) -> str:
+    """HMAC-SHA-256 of (role, name); the unit separator keeps ("mod", "x") apart from ("mo", "dx")."""
+    return hmac.new(secret, f"{role}\x1f{name}".encode(), hashlib.sha256).hexdigest()
+
+
+def _digits_needed(secret: bytes, role: str, names: list[str]) -> int:
+    """Six hex digits, more only if two of the store's people would collide in *role*."""
+    digests = [_digest(secret, role, n) for n in names]
     digits = MIN_HEX
     while len({d[:digits] for d in digests}) < len(digests):
         digits += 2

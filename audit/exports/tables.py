@@ -4,6 +4,8 @@
 files). Media, media paths and item text are never columns: the item's
 ``external_id`` is the key back to the source system. Person columns and
 free-text columns are marked so :func:`pseudonymised` can replace names.
+Each table is built for a lead only (NotAllowed otherwise): they name
+everyone's work, whichever front end asks for them.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from audit import roles
 from audit.exports import pseudonyms as _pseudonyms
 from audit.metrics import assembly as report
 from audit.store import reports as report_rows
 from audit.store.schema import ERROR_TYPES
-from review.store import Store
+from review.store import Store, User
 
 if TYPE_CHECKING:
     from audit.exports import Filters
@@ -83,8 +86,13 @@ def _labels(text: str | None) -> list[str]:
     return list(json.loads(text or "[]"))
 
 
-def decisions(store: Store, filters: Filters) -> list[Table]:
+def _lead(store: Store, who: User | str) -> User:
+    return roles.require(store, who, "lead", to="export audit results")
+
+
+def decisions(store: Store, lead: User | str, filters: Filters) -> list[Table]:
     """Every decision row (undo rows too: the table is append-only history), oldest first."""
+    _lead(store, lead)
     count, rows = report_rows.decision_rows(store, *filters.window(), filters.queue, filters.moderator)
 
     def convert(row: Row) -> Row:
@@ -93,8 +101,9 @@ def decisions(store: Store, filters: Filters) -> list[Table]:
     return [Table("Decisions", DECISION_COLUMNS, count, (convert(row) for row in rows))]
 
 
-def audits(store: Store, filters: Filters) -> list[Table]:
+def audits(store: Store, lead: User | str, filters: Filters) -> list[Table]:
     """Every scored audit with its final (after-dispute) verdict, by decision time."""
+    _lead(store, lead)
     count, rows = report_rows.audit_rows(store, *filters.window(), filters.queue, filters.moderator)
 
     def convert(row: Row) -> Row:
@@ -103,12 +112,13 @@ def audits(store: Store, filters: Filters) -> list[Table]:
     return [Table("Audits", AUDIT_COLUMNS, count, (convert(row) for row in rows))]
 
 
-def metrics(store: Store, filters: Filters) -> list[Table]:
+def metrics(store: Store, lead: User | str, filters: Filters) -> list[Table]:
     """``audit.metrics.assembly.build`` flattened: overall, by moderator, by queue, by label, weekly.
 
     Team-wide by nature: the export refuses queue and moderator filters before it gets here.
     """
-    built = {by: report.build(store, by=by, since=filters.since, until=filters.until) for by in report.BY}
+    who = _lead(store, lead)
+    built = {by: report.build(store, who, by=by, since=filters.since, until=filters.until) for by in report.BY}
     overall = built["moderator"]["overall"]
     tables = [("Overall", [_metric_row("all", overall)])]
     tables += [(f"By {by}", [_metric_row(by, group) for group in built[by]["groups"]]) for by in report.BY]
@@ -129,7 +139,7 @@ def _metric_row(by: str, group: dict[str, Any]) -> Row:
     )
 
 
-SOURCES: dict[str, Callable[[Store, Filters], list[Table]]] = {
+SOURCES: dict[str, Callable[[Store, User | str, Filters], list[Table]]] = {
     "decisions": decisions, "audits": audits, "metrics": metrics,
 }
 

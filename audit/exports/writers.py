@@ -1,8 +1,11 @@
 """Writing export tables as CSV, JSON Lines or XLSX, one function per format.
 
-Each writer takes the tables, the (temporary) path and a ``tick`` called
+Each writer takes the tables, the (temporary) path, a ``tick`` called
 once per row, which is where progress is reported and cancel honoured
-(``audit.exports.write`` owns both, and the atomic rename).
+(``audit.exports.write`` owns both, and the atomic rename), and the head of
+the event log the rows were read at. Only XLSX has a place for that anchor
+(its document properties); CSV and JSON Lines are rows and nothing else, so
+their anchor is the ``export.written`` event.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from pathlib import Path
 
 from audit.exports import xlsx
 from audit.exports.tables import Table
+from review.store.events import Head
 
 Tick = Callable[[], None]
 
 
-def write_csv(tables: Sequence[Table], path: Path, tick: Tick) -> None:
+def write_csv(tables: Sequence[Table], path: Path, tick: Tick, _head: Head) -> None:
     """Lists as ``a;b``, booleans as ``true``/``false``; None is an empty cell (the csv module's own rule)."""
     columns = tables[0].columns
     lists = [i for i, c in enumerate(columns) if c.type == "list"]
@@ -38,7 +42,7 @@ def write_csv(tables: Sequence[Table], path: Path, tick: Tick) -> None:
                 tick()
 
 
-def write_jsonl(tables: Sequence[Table], path: Path, tick: Tick) -> None:
+def write_jsonl(tables: Sequence[Table], path: Path, tick: Tick, _head: Head) -> None:
     names = [c.name for c in tables[0].columns]
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         for table in tables:
@@ -48,14 +52,23 @@ def write_jsonl(tables: Sequence[Table], path: Path, tick: Tick) -> None:
                 tick()
 
 
-def write_xlsx(tables: Sequence[Table], path: Path, tick: Tick) -> None:
+def write_xlsx(tables: Sequence[Table], path: Path, tick: Tick, head: Head) -> None:
+    """The anchor goes in the document properties (custom ``veil_head_events``/``veil_head_hash`` and the
+    description a person sees under File ▸ Info), never in a sheet a machine reads as data."""
     xlsx.write(path, [
         xlsx.Sheet(t.title, [f"{c.name} (UTC)" if c.type == "time" else c.name for c in t.columns],
                    [c.type for c in t.columns], [c.width for c in t.columns], t.rows)
         for t in tables
-    ], on_row=tick)
+    ], on_row=tick, properties={"veil_head_events": head.events, "veil_head_hash": head.hash},
+        description=anchor_words(head))
 
 
-WRITERS: dict[str, Callable[[Sequence[Table], Path, Tick], None]] = {
+def anchor_words(head: Head) -> str:
+    """How a file says what it was made from, and how to check it (the PDF report prints the same words)."""
+    return (f"Made from event {head.events}, hash {head.hash[:16]}… "
+            f"(check with: veil verify --expect {head.events}:{head.hash})")
+
+
+WRITERS: dict[str, Callable[[Sequence[Table], Path, Tick, Head], None]] = {
     "csv": write_csv, "jsonl": write_jsonl, "xlsx": write_xlsx,
 }

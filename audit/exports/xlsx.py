@@ -12,7 +12,10 @@ worksheet per :class:`Sheet`, strings inline (``t="inlineStr"``: always
 text, never a formula, so a note starting with "=" stays a note), numbers
 as numbers, times as Excel serial date-times with a date-time format,
 shares (0–1) as percentages, booleans as booleans, a bold frozen header,
-column widths and an autofilter over the written rows.
+column widths and an autofilter over the written rows; optionally a
+description and custom document properties (``docProps/``), where a file
+says what it was made from without adding a sheet that machines would
+read as data.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -129,8 +132,13 @@ def sheet_title(title: str, taken: set[str]) -> str:
     return candidate
 
 
-def write(path: str | Path, sheets: Sequence[Sheet], on_row: Callable[[], None] | None = None) -> None:
-    """Write *sheets* to the workbook at *path*; *on_row* is called after each data row (progress, cancel)."""
+def write(path: str | Path, sheets: Sequence[Sheet], on_row: Callable[[], None] | None = None, *,
+          properties: Mapping[str, int | str] | None = None, description: str = "") -> None:
+    """Write *sheets* to the workbook at *path*; *on_row* is called after each data row (progress, cancel).
+
+    *properties* become custom document properties (whole numbers as numbers),
+    *description* the document's description (File ▸ Info in Excel).
+    """
     if not sheets:
         raise ValueError("a workbook needs at least one sheet")
     taken: set[str] = set()
@@ -138,6 +146,8 @@ def write(path: str | Path, sheets: Sequence[Sheet], on_row: Callable[[], None] 
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=5) as book:
         book.writestr("[Content_Types].xml", _content_types(len(sheets)))
         book.writestr("_rels/.rels", _ROOT_RELS)
+        book.writestr("docProps/core.xml", _core(description))
+        book.writestr("docProps/custom.xml", _custom(properties or {}))
         book.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets)))
         book.writestr("xl/styles.xml", _STYLES)
         areas = []
@@ -149,11 +159,46 @@ def write(path: str | Path, sheets: Sequence[Sheet], on_row: Callable[[], None] 
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006"
+_PACKAGE = "http://schemas.openxmlformats.org/package/2006"
 _ROOT_RELS = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    f'<Relationships xmlns="{_PACKAGE}/relationships">'
+    f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/>'
+    f'<Relationship Id="rId2" Type="{_PACKAGE}/relationships/metadata/core-properties" Target="docProps/core.xml"/>'
+    f'<Relationship Id="rId3" Type="{_REL}/custom-properties" Target="docProps/custom.xml"/></Relationships>'
 )
+_CUSTOM_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"  # the one format id of user-defined properties
+
+
+def _core(description: str) -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<cp:coreProperties xmlns:cp="{_PACKAGE}/metadata/core-properties"'
+        ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/"'
+        ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        f'<dc:creator>Veil</dc:creator><dc:description>{escape(_ILLEGAL.sub("", description))}</dc:description>'
+        '</cp:coreProperties>'
+    )
+
+
+def _custom(properties: Mapping[str, int | str]) -> str:
+    """Custom properties; an int that fits 32 bits is a number (``vt:i4``), anything else text."""
+    items = []
+    for pid, (name, value) in enumerate(properties.items(), 2):  # pids start at 2 (the standard's rule)
+        if isinstance(value, int) and -(2**31) <= value < 2**31:
+            typed = f"<vt:i4>{value}</vt:i4>"
+        else:
+            typed = f"<vt:lpwstr>{escape(_ILLEGAL.sub('', str(value)))}</vt:lpwstr>"
+        items.append(f'<property fmtid="{_CUSTOM_FMTID}" pid="{pid}" name="{escape(name, {chr(34): "&quot;"})}">'
+                     f"{typed}</property>")
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Properties xmlns="{_OFFICE}/custom-properties"'
+        f' xmlns:vt="{_OFFICE}/docPropsVTypes">{"".join(items)}</Properties>'
+    )
+
+
 _STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     f'<styleSheet xmlns="{_MAIN}">'
@@ -190,6 +235,10 @@ def _content_types(sheets: int) -> str:
         ' ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
         '<Override PartName="/xl/styles.xml"'
         ' ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        '<Override PartName="/docProps/core.xml"'
+        ' ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+        '<Override PartName="/docProps/custom.xml"'
+        ' ContentType="application/vnd.openxmlformats-officedocument.custom-properties+xml"/>'
         f'{overrides}</Types>'
     )
 

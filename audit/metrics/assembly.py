@@ -24,6 +24,12 @@ Definitions (per group and overall):
   was decided in; ``label`` = each label the moderator's *or* the blind
   decision carries (so one decision can count in several label groups;
   decisions without any label form the group ``(none)``).
+
+Who sees what (checked here, so every front end gets the same answer):
+leads and auditors see the team; anyone else — a moderator — sees only
+their own results: every group and the overall figures are computed over
+their own decisions alone, and calibration agreement, which pools
+everyone's answers, is left out. Nobody else is named in what they get.
 """
 
 from __future__ import annotations
@@ -35,14 +41,15 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from audit import calibration, metrics
+from audit import calibration, metrics, roles
 from audit.store import reports as report_rows
 from audit.store.schema import ERROR_TYPES
 from review.clock import iso, parse
 from review.errors import VeilError
-from review.store import Store
+from review.store import Store, User
 
 BY = ("moderator", "queue", "label")
+TEAM_ROLES = ("lead", "auditor")  # who sees everyone's results
 NO_LABEL = "(none)"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -122,15 +129,15 @@ def _echo_end(end: str | None) -> str | None:
 
 
 # -------------------------------------------------------------- reading
-def audited(store: Store, start: str | None = None, end: str | None = None) -> list[Audited]:
+def _audited(store: Store, start: str | None, end: str | None, moderator: str | None) -> list[Audited]:
     return [Audited(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5] or "[]")), r[6],
                     tuple(json.loads(r[7] or "[]")), r[8] == "correct", r[9], r[10], r[11])
-            for r in report_rows.audited(store, start, end)]
+            for r in report_rows.audited(store, start, end, moderator)]
 
 
-def gold_scored(store: Store, start: str | None = None, end: str | None = None) -> list[GoldScored]:
+def _gold_scored(store: Store, start: str | None, end: str | None, moderator: str | None) -> list[GoldScored]:
     result = []
-    for r in report_rows.gold_scored(store, start, end):
+    for r in report_rows.gold_scored(store, start, end, moderator):
         labels = set(json.loads(r[4] or "[]")) | set(json.loads(r[5])["labels"])
         result.append(GoldScored(r[0], r[1], r[2], r[3], tuple(sorted(labels)), bool(r[6])))
     return result
@@ -180,13 +187,23 @@ def summarise(records: list[Audited], gold: list[GoldScored]) -> dict[str, Any]:
     }
 
 
-def build(store: Store, *, by: str = "moderator", since: str | None = None, until: str | None = None) -> dict[str, Any]:
-    """The whole report: ``{"by", "since", "until", "groups": [...], "overall": {...}, "calibration": [...]}``."""
+def build(store: Store, viewer: User | str, *, by: str = "moderator", since: str | None = None,
+          until: str | None = None) -> dict[str, Any]:
+    """The whole report as *viewer* may see it:
+    ``{"by", "scope", "since", "until", "groups": [...], "overall": {...}, "calibration": [...]}``.
+
+    ``scope`` is ``"team"`` for leads and auditors, ``"own"`` for anyone else
+    (their own decisions only, no calibration; see the module docstring).
+    NotAllowed for a viewer the store does not know.
+    """
+    who = roles.resolve(store, viewer)
     if by not in BY:
         raise PeriodError(f"--by is one of {', '.join(BY)} (got {by!r})")
     start, end = date_range(since, until)
-    records = audited(store, start, end)
-    gold = gold_scored(store, start, end)
+    team = any(who.has(role) for role in TEAM_ROLES)
+    only = None if team else who.name
+    records = _audited(store, start, end, only)
+    gold = _gold_scored(store, start, end, only)
     grouped: dict[str, list[Audited]] = defaultdict(list)
     grouped_gold: dict[str, list[GoldScored]] = defaultdict(list)
     for r in records:
@@ -199,12 +216,13 @@ def build(store: Store, *, by: str = "moderator", since: str | None = None, unti
               for key in sorted(set(grouped) | set(grouped_gold))]
     return {
         "by": by,
+        "scope": "team" if team else "own",
         "since": start,
         "until": _echo_end(end),
         "generated_at": store.now(),
         "groups": groups,
         "overall": {"key": "all", **summarise(records, gold)},
         "calibration": [calibration.agreement(store, name, start=start, end=end).as_json()
-                        for name in calibration.sets(store)],
+                        for name in calibration.sets(store)] if team else [],
     }
 

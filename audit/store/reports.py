@@ -5,17 +5,52 @@ be missing), applied to when the *decision* was made; ``audit.metrics``
 and ``audit.exports`` decide them. Export rows stream: each function
 returns the row count and an iterator read as the file is written. The
 one write is :func:`log_export`, the event that says a file was written.
+
+:func:`snapshot` is the anchor of an export or report: every read inside
+it sees the store as it was at the head it yields (one read transaction),
+so "made from event N" names exactly the history the file's rows came from.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
 from audit.store.schema import CURRENT, LIVE
 from review.store import Store
+from review.store.connection import driver_errors
+from review.store.events import Head, head
 
 Row = tuple[Any, ...]
+
+
+@contextlib.contextmanager
+def snapshot(store: Store) -> Iterator[Head]:
+    """One read snapshot of the store; yields the event log's head as of that snapshot.
+
+    A deferred transaction whose first read (the head) fixes what every
+    later read inside sees (SQLite's WAL snapshot), however many writers
+    commit meanwhile; it writes nothing and ends with the block. Inside a
+    transaction already open on this connection, that transaction is the
+    snapshot. Nothing may write inside the block (a pseudonym secret is
+    created before it).
+    """
+    with driver_errors():
+        if _in_transaction(store):
+            yield head(store.db)
+            return
+        store.db.conn.execute("BEGIN DEFERRED")
+        try:
+            yield head(store.db)
+        finally:
+            if _in_transaction(store):
+                store.db.conn.execute("COMMIT")
+
+
+def _in_transaction(store: Store) -> bool:
+    """Asked afresh each time: a statement that failed may have ended the transaction."""
+    return bool(store.db.conn.in_transaction)
 
 
 def _between(column: str, start: str | None, end: str | None, params: list[Any]) -> list[str]:
@@ -38,11 +73,12 @@ def _where(start: str | None, end: str | None, params: list[Any], *equal: tuple[
 
 
 # ---------------------------------------------------------------- metrics
-def audited(store: Store, start: str | None, end: str | None) -> list[Row]:
-    """Scored audits with final verdicts: (decision id, moderator, queue, decided at, action, labels JSON,
-    blind action, blind labels JSON, final verdict, final score, final error type, dispute state)."""
+def audited(store: Store, start: str | None, end: str | None, moderator: str | None = None) -> list[Row]:
+    """Scored audits with final verdicts (only *moderator*'s decisions when given): (decision id, moderator,
+    queue, decided at, action, labels JSON, blind action, blind labels JSON, final verdict, final score,
+    final error type, dispute state)."""
     params: list[Any] = []
-    where = _where(start, end, params)
+    where = _where(start, end, params, ("u.name", moderator))
     return store.db.execute(
         f"""SELECT d.id, u.name, q.name, d.decided_at, d.action, d.labels, v.blind_action, v.blind_labels,
                    v.final_verdict, v.final_score, v.final_error_type,
@@ -52,11 +88,11 @@ def audited(store: Store, start: str | None, end: str | None) -> list[Row]:
             WHERE {where} ORDER BY d.decided_at, d.id""", params).fetchall()
 
 
-def gold_scored(store: Store, start: str | None, end: str | None) -> list[Row]:
-    """Gold results of decisions not undone: (decision id, moderator, queue, decided at, labels JSON,
-    expected JSON, correct)."""
+def gold_scored(store: Store, start: str | None, end: str | None, moderator: str | None = None) -> list[Row]:
+    """Gold results of decisions not undone (only *moderator*'s when given): (decision id, moderator, queue,
+    decided at, labels JSON, expected JSON, correct)."""
     params: list[Any] = []
-    where = _where(start, end, params)
+    where = _where(start, end, params, ("u.name", moderator))
     return store.db.execute(
         f"""SELECT d.id, u.name, q.name, d.decided_at, d.labels, g.expected, g.correct
             FROM gold_results g JOIN decisions d ON d.id = g.decision_id

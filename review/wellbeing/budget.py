@@ -18,6 +18,7 @@ from review import auth
 from review.store import Store, User
 from review.store import wellbeing as ws
 from review.wellbeing.durations import MINUTE_MS, format_duration
+from review.wellbeing.lead_view import exposure_subject
 from review.wellbeing.policy import LIMITS, WellbeingError, WellbeingPolicy, load_policy
 
 SEVERE = "severe"
@@ -64,12 +65,18 @@ class Budget:
     level: BudgetLevel
 
 
-def budget_status(store: Store, user: User, policy: WellbeingPolicy | None = None, day: str | None = None) -> Budget:
-    """Today's (or *day*'s) severe time against the budget, from the ledger."""
+def budget_status(store: Store, viewer: User | str, person: User | str, policy: WellbeingPolicy | None = None,
+                  day: str | None = None) -> Budget:
+    """*person*'s severe time today (or on *day*) against the budget, from the ledger, as *viewer* asks.
+
+    Severe minutes are exposure figures: readable by the person and by leads
+    (their duty of care, as on the dashboard), NotAllowed for anyone else.
+    """
+    subject = exposure_subject(store, viewer, person)
     policy = policy or load_policy(store)
     day = day or store.now()[:10]
-    used = ws.severe_ms(store, user.id, day)
-    lifted = ws.lifted_ms(store, user.id, day)
+    used = ws.severe_ms(store, subject.id, day)
+    lifted = ws.lifted_ms(store, subject.id, day)
     budget = policy.budget_ms + lifted
     return Budget(used, budget, lifted, budget_level_for(used, budget, policy.budget_warning_pct))
 
@@ -85,7 +92,7 @@ def serving_rule(
     *recent_severities* are the severities of the person's latest items, oldest first.
     """
     policy = policy or load_policy(store)
-    if budget_status(store, user, policy).level == "reached":
+    if budget_status(store, user, user, policy).level == "reached":
         return "never"
     if trailing_severe(recent_severities) >= policy.severe_in_a_row:
         return "prefer_mild"
@@ -109,4 +116,4 @@ def lift_budget(store: Store, lead: User | str, user: User | str, reason: str, m
     if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not low <= minutes <= high:
         raise WellbeingError(f"a lift is between {low:g} and {high:g} minutes")
     ws.add_lift(store, who, person, store.now()[:10], round(minutes * MINUTE_MS), reason.strip())
-    return budget_status(store, person, policy)
+    return budget_status(store, who, person, policy)

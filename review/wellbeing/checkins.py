@@ -1,9 +1,13 @@
 """Check-ins: the optional one-tap "how are you", private to each person; leads see only a pooled figure.
 
 The score is stored only in ``wellbeing_checkins``; the logs record that a
-check-in happened, never its answer. A lead's view pools the last days and
-shows nothing at all below ``checkin_min_people`` different people (never
-fewer than five), because an average over two people points at someone.
+check-in happened, never its answer. Each reader takes the asking person
+and checks it here, whatever the front end: a person's answers are theirs
+alone (a lead included: :func:`checkins_of`). A lead's view pools the last
+days and shows nothing at all below ``checkin_min_people`` different people
+(never fewer than five), because an average over two people points at
+someone; below that it says only that there are not enough people, not how
+many answered (a count of two is a figure about two people too).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from review import auth
+from review.errors import NotAllowed
 from review.store import Store, User
 from review.store import wellbeing as ws
 from review.wellbeing.durations import day_of
@@ -27,9 +32,12 @@ def record_checkin(store: Store, user: User, score: int) -> None:
     ws.add_checkin(store, user, score)
 
 
-def my_checkins(store: Store, user: User) -> list[ws.Checkin]:
-    """The person's own answers (the UI passes only the signed-in person)."""
-    return ws.checkins(store, user.id)
+def checkins_of(store: Store, viewer: User | str, person: User | str) -> list[ws.Checkin]:
+    """*person*'s answers, for *person* alone; NotAllowed for anyone else, a lead too."""
+    who, subject = auth.resolve(store, viewer), auth.resolve(store, person)
+    if who.id != subject.id:
+        raise NotAllowed(f"{who.name} cannot see {subject.name}'s check-ins: only {subject.name} can")
+    return ws.checkins(store, subject.id)
 
 
 @dataclass(frozen=True)
@@ -60,8 +68,8 @@ def team_checkins(store: Store, lead: User | str, days: int = 7, policy: Wellbei
     people = len({who for who, _ in answers})
     needed = max(MIN_CHECKIN_PEOPLE, policy.checkin_min_people)
     if people < needed:
-        return TeamCheckins(None, f"only {people} {'person has' if people == 1 else 'people have'} checked in since "
-                                  f"{first}; at least {needed} are needed so that no one's answers can be singled out")
+        return TeamCheckins(None, f"not enough people to show: check-ins since {first} are shown once at least "
+                                  f"{needed} people have answered, so that no one's answers can be singled out")
     scores = [score for _, score in answers]
     counts = Counter(scores)
     return TeamCheckins(

@@ -84,12 +84,22 @@ def team_exposure(store: Store, lead: User | str, day: str | None = None) -> lis
     ]
 
 
-def person_exposure(store: Store, viewer: User | str, person: User | str, day: str | None = None) -> PersonExposure:
-    """One person's figures: only for a lead or the person themself."""
+def exposure_subject(store: Store, viewer: User | str, person: User | str) -> User:
+    """*person*'s current row if *viewer* may read their exposure (themself or a lead); else NotAllowed.
+
+    The one rule for every reader of someone's exposure figures (this view,
+    the severe budget), so a front end cannot ask round it.
+    """
     who = auth.resolve(store, viewer)
     subject = auth.resolve(store, person)
     if who.id != subject.id and not who.has("lead"):
         raise NotAllowed(f"{who.name} cannot see {subject.name}'s exposure: only {subject.name} and leads can")
+    return subject
+
+
+def person_exposure(store: Store, viewer: User | str, person: User | str, day: str | None = None) -> PersonExposure:
+    """One person's figures: only for a lead or the person themself."""
+    subject = exposure_subject(store, viewer, person)
     policy = load_policy(store)
     day = day or store.now()[:10]
     return _person_day(

@@ -76,10 +76,10 @@ def test_an_overturn_raises_accuracy_in_the_metrics(store, team):
     wrong = _audit(store, "ana", "incorrect")
     _audit(store, "ana", "correct", blind="remove")
     _audit(store, "ana", "incorrect", error=("wrong_label", "minor"))
-    before = report.build(store)["groups"][0]
+    before = report.build(store, "lee")["groups"][0]
     assert (before["n"], before["correct"], before["errors"]) == (3, 1, {"over_enforcement": 1, "wrong_label": 1})
     disputes.resolve_dispute(store, "lee", disputes.open_dispute(store, "ana", wrong, "context"), "overturned")
-    after = report.build(store)["groups"][0]
+    after = report.build(store, "lee")["groups"][0]
     assert (after["n"], after["correct"]) == (3, 2)
     assert after["accuracy"] > before["accuracy"]
     assert after["errors"] == {"wrong_label": 1}

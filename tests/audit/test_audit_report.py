@@ -84,7 +84,7 @@ def _actual(group):
 @pytest.mark.parametrize("by", ["moderator", "queue", "label"])
 def test_group_values_equal_the_metric_functions(store, team, by):
     rows = _random_audits(store)
-    built = report.build(store, by=by)
+    built = report.build(store, "lee", by=by)
 
     def keys(r):
         if by == "label":
@@ -101,13 +101,13 @@ def test_group_values_equal_the_metric_functions(store, team, by):
 def test_label_groups_hold_each_label_either_side_used(store, team):
     _audit(store, labels=("harassment",), blind_labels=("hate_speech",), correct=False)
     _audit(store, action="no_violation", labels=(), blind="no_violation", blind_labels=())
-    groups = {g["key"]: g["n"] for g in report.build(store, by="label")["groups"]}
+    groups = {g["key"]: g["n"] for g in report.build(store, "lee", by="label")["groups"]}
     assert groups == {"harassment": 1, "hate_speech": 1, "(none)": 1}
 
 
 def test_json_schema(store, team):
     _random_audits(store, n=12)
-    built = json.loads(json.dumps(report.build(store, by="queue", since="2026-01-01", until="2026-01-31")))
+    built = json.loads(json.dumps(report.build(store, "lee", by="queue", since="2026-01-01", until="2026-01-31")))
     assert set(built) >= {"by", "since", "until", "groups", "overall", "calibration"}
     assert (built["by"], built["since"], built["until"]) == (
         "queue", "2026-01-01T00:00:00.000Z", "2026-01-31T23:59:59.999Z")
@@ -131,7 +131,7 @@ def test_json_schema(store, team):
 
 
 def test_an_empty_store_reports_undefined_not_zero(store, team):
-    built = report.build(store)
+    built = report.build(store, "lee")
     assert built["groups"] == []
     overall = built["overall"]
     assert (overall["n"], overall["accuracy"], overall["accuracy_ci95"], overall["cohen_kappa"]) == (
@@ -147,7 +147,7 @@ def test_since_and_until_select_decision_times_inclusively(store, team):
     _audit(store, at="2026-01-07T00:00:00.000Z")
 
     def n(**kw):
-        return report.build(store, **kw)["overall"]["n"]
+        return report.build(store, "lee", **kw)["overall"]["n"]
 
     assert n(since="2026-01-05", until="2026-01-06") == 2
     assert n(since="2026-01-05T00:00:00.001Z") == 2
@@ -170,23 +170,25 @@ def test_gold_accuracy_per_group_and_undone_decisions_left_out(store, team, cloc
     users = {u.name: u for u in store.users()}
 
     def decide(who, **kw):
-        made = decisions.decide(store, policy, users[who], serving.claim_next(store, users[who]).id, **kw)
+        lease = serving.claim_next(store, users[who])
+        made = decisions.decide(store, policy, users[who], lease.item.id, claim=lease.claim, **kw)
         gold.after_decision(store, made)
         return made
 
     decide("ana", action="remove", labels=["harassment"])
     decide("ana", action="no_violation")
     undone = decide("ben", action="no_violation")
-    decisions.undo(store, users["ben"], undone.id)
+    back = decisions.undo(store, users["ben"], undone.id)
+    serving.release(store, users["ben"], back.item.id, claim=back.claim)  # to the queue: a claim takes a new item
     decide("ben", action="remove", labels=["harassment"])
     decide("ben", action="remove", labels=["harassment"])
-    groups = {g["key"]: g["gold"] for g in report.build(store)["groups"]}
+    groups = {g["key"]: g["gold"] for g in report.build(store, "lee")["groups"]}
     assert groups["ana"]["n"] == 2 and groups["ana"]["correct"] == 1
     assert groups["ben"]["n"] == 2 and groups["ben"]["correct"] == 2  # the undone miss does not count
     assert groups["ana"]["accuracy_ci95"] == list(metrics.wilson_interval(1, 2))
-    by_label = {g["key"]: g["gold"]["n"] for g in report.build(store, by="label")["groups"]}
+    by_label = {g["key"]: g["gold"]["n"] for g in report.build(store, "lee", by="label")["groups"]}
     assert by_label == {"harassment": 4}  # expected labels count too
-    assert report.build(store)["overall"]["gold"]["n"] == 4
+    assert report.build(store, "lee")["overall"]["gold"]["n"] == 4
 
 
 # ------------------------------------------------------------ calibration
@@ -202,7 +204,7 @@ def test_calibration_agreement_equals_the_metric_functions(store, team):
             calibration.answer(store, who, "jan", item_id, action, ["harassment"] if action != "no_violation" else [])
         assert calibration.next_item(store, who, "jan") is None
     ratings = [[answers[w][i] for w in sorted(answers)] for i in range(5)]
-    result = report.build(store)["calibration"][0]
+    result = report.build(store, "lee")["calibration"][0]
     assert (result["set"], result["items"], result["rated_items"], result["raters"], result["answers"]) == (
         "jan", 5, 5, 3, 15)
     assert result["fleiss_kappa"] == pytest.approx(metrics.fleiss_kappa(ratings))
@@ -236,35 +238,36 @@ def store_file(tmp_path):
 
 
 def test_cli_metrics_json_is_the_report(store_file, capsys):
-    assert main(["metrics", "--store", str(store_file), "--by", "queue", "--since", "2026-01-01", "--json"]) == 0
+    assert main(["--user", "lee", "metrics", "--store", str(store_file), "--by", "queue", "--since", "2026-01-01",
+                 "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     with wiring.open_store(store_file) as store:
-        expected = json.loads(json.dumps(report.build(store, by="queue", since="2026-01-01")))
+        expected = json.loads(json.dumps(report.build(store, "lee", by="queue", since="2026-01-01")))
     printed.pop("generated_at"), expected.pop("generated_at")
     assert printed == expected
     assert [(g["key"], g["n"]) for g in printed["groups"]] == [("hate", 1), ("spam", 2)]
 
 
 def test_cli_metrics_table(store_file, capsys):
-    assert main(["metrics", "--store", str(store_file)]) == 0
+    assert main(["--user", "lee", "metrics", "--store", str(store_file)]) == 0
     out = capsys.readouterr().out
     assert "QA metrics by moderator" in out and "95% CI" in out
     lines = {line.split()[0]: line for line in out.splitlines()
              if line.split() and line.split()[0] in ("ana", "ben", "all")}
     assert "0.0%" in lines["ana"] and "100.0%" in lines["ben"] and "66.7%" in lines["all"]
-    assert main(["metrics", "--store", str(store_file), "--until", "2026-01-01"]) == 0
+    assert main(["--user", "lee", "metrics", "--store", str(store_file), "--until", "2026-01-01"]) == 0
     assert "No audited decisions" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("argv", [["--since", "yesterday"], ["--since", "2026-02-01", "--until", "2026-01-01"]])
 def test_cli_metrics_bad_dates_exit_2(store_file, capsys, argv):
-    assert main(["metrics", "--store", str(store_file), *argv]) == 2
+    assert main(["--user", "lee", "metrics", "--store", str(store_file), *argv]) == 2
     assert "veil:" in capsys.readouterr().err
 
 
 def test_cli_metrics_unknown_grouping_is_a_usage_error(store_file):
     with pytest.raises(SystemExit) as exit_:
-        main(["metrics", "--store", str(store_file), "--by", "colour"])
+        main(["--user", "lee", "metrics", "--store", str(store_file), "--by", "colour"])
     assert exit_.value.code == 2
 
 
@@ -277,18 +280,20 @@ def test_cli_sample(tmp_path, capsys):
             decided_item(store, "spam", "ana", action="remove", labels=["harassment"],
                          decided_at="2026-01-19T10:00:00Z")
         plans.save_plan(store, "lee", "all", rate=1.0, seed="s", starts_at="2026-01-01")
-    assert main(["sample", "--store", str(path), "--plan", "nope"]) == 2
+    assert main(["sample", "--lead", "lee", "--store", str(path), "--plan", "nope"]) == 2
     assert "no sampling plan" in capsys.readouterr().err
     assert main(["sample", "--store", str(path), "--lead", "ana"]) == 2
     assert "not a lead" in capsys.readouterr().err
-    assert main(["sample", "--store", str(path)]) == 0  # the only lead runs it
+    assert main(["sample", "--store", str(path)]) == 2  # nobody named: not "the only lead" any more
+    assert "say who you are" in capsys.readouterr().err
+    assert main(["sample", "--lead", "lee", "--store", str(path)]) == 0
     out = capsys.readouterr().out
     assert "plan all: 10 sampled (rate 10)" in out and out.count("auditor cat") == 10
-    assert main(["sample", "--store", str(path), "--json"]) == 0
+    assert main(["--user", "lee", "sample", "--store", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == [{"plan": "all", "by_reason": {}, "samples": []}]
-    assert main(["sample", "--store", str(path), "--due"]) == 0
+    assert main(["sample", "--user", "lee", "--store", str(path), "--due"]) == 0
     assert "plan all: 0 sampled" in capsys.readouterr().out
-    assert main(["sample", "--store", str(path), "--due"]) == 0
+    assert main(["sample", "--lead", "lee", "--store", str(path), "--due"]) == 0
     assert "already ran this period" in capsys.readouterr().out
 
 
@@ -298,13 +303,13 @@ def test_cli_sample_needs_a_lead_when_there_are_several(tmp_path, capsys):
         store.add_user("lee", ["lead"])
         store.add_user("lou", ["lead"])
     assert main(["sample", "--store", str(path)]) == 2
-    assert "--lead" in capsys.readouterr().err
+    assert "--user NAME" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv", [["--until", "9999-12-31"], ["--since", "0001-01-01T00:00:00+01:00"]])
 def test_cli_metrics_dates_at_the_edge_of_the_calendar_do_not_crash(store_file, capsys, argv):
     """Regression: an OverflowError traceback (exit 1) instead of a figure or a clear message."""
-    code = main(["metrics", "--store", str(store_file), *argv])
+    code = main(["--user", "lee", "metrics", "--store", str(store_file), *argv])
     assert code in (0, 2)
     if code == 2:
         assert "veil:" in capsys.readouterr().err

@@ -168,10 +168,11 @@ def test_escalations_and_reversed_decisions_are_boosted(store, team, clock):
     _decide(store, queue, [("ana", _days(n), {}) for n in range(20)])
     store.add_items([{"external_id": "undo-me", "queue_id": queue.id, "kind": "text",
                       "received_at": "2026-01-05T08:00:00Z"}])
-    item = serving.claim_next(store, team["ben"], ["spam"])
-    first = decisions.decide(store, policy, team["ben"], item.id, action="no_violation")
-    decisions.undo(store, team["ben"], first.id)
-    second = decisions.decide(store, policy, team["ben"], item.id, action="remove", labels=["harassment"])
+    lease = serving.claim_next(store, team["ben"], ["spam"])
+    first = decisions.decide(store, policy, team["ben"], lease.item.id, claim=lease.claim, action="no_violation")
+    back = decisions.undo(store, team["ben"], first.id)
+    second = decisions.decide(store, policy, team["ben"], back.item.id, claim=back.claim, action="remove",
+                              labels=["harassment"])
     plans.save_plan(store, "lee", "qa", rate=0.0, seed="s", starts_at="2026-01-01",
                        boosts={"escalation": {"rate": 1.0}, "reversed": {"rate": 1.0}})
     result = sampling.run_plans(store, "lee")[0]
@@ -248,9 +249,11 @@ def test_only_current_decisions_of_closed_items_not_gold_are_sampled(store, team
     store.add_items([{"external_id": f"live{n}", "queue_id": queue.id, "kind": "text",
                       "received_at": "2026-01-05T08:00:00Z"} for n in range(2)])
     escalated_item = serving.claim_next(store, team["ben"], ["spam"])
-    escalated = decisions.decide(store, policy, team["ben"], escalated_item.id, action="escalate", note="hard")
+    escalated = decisions.decide(store, policy, team["ben"], escalated_item.item.id, claim=escalated_item.claim,
+                                 action="escalate", note="hard")
     undone_item = serving.claim_next(store, team["ben"], ["spam"])
-    undone = decisions.decide(store, policy, team["ben"], undone_item.id, action="no_violation")
+    undone = decisions.decide(store, policy, team["ben"], undone_item.item.id, claim=undone_item.claim,
+                              action="no_violation")
     decisions.undo(store, team["ben"], undone.id)
     plans.save_plan(store, "lee", "qa", rate=1.0, seed="s", starts_at="2026-01-01")
     drawn = set(_sampled(store)) | {s.decision_id for s in sampling.run_plans(store, "lee")[0].samples}
@@ -273,16 +276,26 @@ def test_due_plans_run_once_per_period(store, team, clock):
     _decide(store, queue, [("ana", _days(n, 4), {}) for n in range(100)])
     plans.save_plan(store, "lee", "daily", rate=0.2, seed="s", starts_at="2026-01-01")
     plans.save_plan(store, "lee", "off", rate=1.0, seed="s", starts_at="2026-01-01", active=False)
-    assert [r.plan for r in sampling.run_due_plans(store, "2026-01-05T10:00:00Z")] == ["daily"]
-    assert sampling.run_due_plans(store, "2026-01-05T23:59:00Z") == []
+    assert [r.plan for r in sampling.run_due_plans(store, "lee", now="2026-01-05T10:00:00Z")] == ["daily"]
+    assert sampling.run_due_plans(store, "lee", now="2026-01-05T23:59:00Z") == []
     _decide(store, queue, [("ana", _days(n, 5, 12), {}) for n in range(100)])
-    assert sampling.run_due_plans(store, "2026-01-05T23:59:59Z") == []
-    later = sampling.run_due_plans(store, "2026-01-06T00:01:00Z")
+    assert sampling.run_due_plans(store, "lee", now="2026-01-05T23:59:59Z") == []
+    later = sampling.run_due_plans(store, "lee", now="2026-01-06T00:01:00Z")
     assert [r.plan for r in later] == ["daily"] and later[0].samples
     assert plans.plan(store, "daily").last_period == "2026-01-06"
     assert all(s.plan == "daily" for s in sampling.samples(store))
     actors = store.db.execute("SELECT DISTINCT actor FROM events WHERE kind = 'audit.sampled'").fetchall()
-    assert actors == [("system",)]
+    assert actors == [("lee",)]  # the signed-in lead the schedule runs as
+
+
+@pytest.mark.parametrize("who", ["ana", "cat", "mallory"])
+def test_due_plans_run_only_for_a_lead(store, team, who):
+    queue = store.add_queue("spam")
+    _decide(store, queue, [("ana", _days(n, 4), {}) for n in range(20)])
+    plans.save_plan(store, "lee", "daily", rate=1.0, seed="s", starts_at="2026-01-01")
+    with pytest.raises(PermissionError):
+        sampling.run_due_plans(store, who, now="2026-01-05T10:00:00Z")
+    assert sampling.samples(store) == [] and plans.plan(store, "daily").last_period is None
 
 
 # ---------------------------------------------------------- assignment

@@ -165,7 +165,7 @@ def test_xlsx_text_is_never_a_formula_and_control_characters_do_not_break_it(tea
 
 
 def test_metrics_match_the_report_in_every_format(data, tmp_path):
-    built = {by: report.build(data, by=by) for by in report.BY}
+    built = {by: report.build(data, "lindqvist", by=by) for by in report.BY}
     exports.export(data, "lindqvist", "metrics", "csv", tmp_path / "m.csv")
     rows = _csv(tmp_path / "m.csv")
     assert [(r["by"], r["key"]) for r in rows] == (
@@ -247,7 +247,7 @@ def test_pseudonyms_are_stable_across_runs_and_connections_and_differ_between_st
     assert first[0][0].startswith("mod-") and first[0][1].startswith("aud-") and len(first[0][0]) == 10
     assert len({m for m, _ in first}) == 2  # two moderators, two pseudonyms
     names = pseudonyms.for_store(data, "lindqvist")
-    assert first[0][0] == names.name("alvarez", "mod") and first[0][1][4:] == names.name("fairbank")[5:]
+    assert first[0][0] == names.name("alvarez", "mod") and first[0][1] == names.name("fairbank", "aud")
     elsewhere = team_factory("other.db")
     _audited(elsewhere)
     assert moderators(elsewhere, tmp_path / "c.jsonl")[0][0] != first[0][0]
@@ -280,14 +280,76 @@ def test_only_a_lead_may_export(data, tmp_path, who):
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_an_export_is_logged_with_its_filters_and_size(data, tmp_path):
-    exports.export(data, "lindqvist", "audits", "csv", tmp_path / "a.csv",
-                   filters=exports.Filters(queue="spam"), pseudonymise=True)
+def test_an_export_is_logged_with_its_filters_size_and_anchor(data, tmp_path):
+    pseudonyms.for_store(data, "lindqvist")  # the secret's events come before the export
+    last_id, last_hash = data.db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+    result = exports.export(data, "lindqvist", "audits", "csv", tmp_path / "a.csv",
+                            filters=exports.Filters(queue="spam"), pseudonymise=True)
     actor, payload = data.db.execute(
         "SELECT actor, payload FROM events WHERE kind = 'export.written' ORDER BY id DESC").fetchone()
     assert actor == "lindqvist"
     assert json.loads(payload) == {"format": "csv", "file": "a.csv", "filters": {"queue": "spam"},
-                                   "pseudonymised": True, "rows": 3}
+                                   "pseudonymised": True, "rows": 3, "head_events": last_id, "head_hash": last_hash}
+    assert (result.head.events, result.head.hash) == (last_id, last_hash)
+    assert _csv(tmp_path / "a.csv")[0].keys() == {c.name for c in tables.AUDIT_COLUMNS}  # the columns stay as they were
+
+
+@pytest.mark.parametrize("fmt", exports.FORMATS)
+def test_the_anchor_is_read_in_the_same_snapshot_as_the_rows(data, tmp_path, monkeypatch, fmt):
+    """A decision written by another connection while the export reads is in neither the rows nor the anchor."""
+    real = tables.SOURCES["decisions"]
+    other = data.second_connection()
+
+    def meanwhile(*args, **kwargs):
+        decided_item(other, "spam", "alvarez", decided_at="2026-01-09T10:00:00Z")
+        return real(*args, **kwargs)
+
+    monkeypatch.setitem(tables.SOURCES, "decisions", meanwhile)
+    try:
+        before = data.db.execute("SELECT MAX(id) FROM events").fetchone()[0]
+        result = exports.export(data, "lindqvist", "decisions", fmt, tmp_path / f"d.{fmt}")
+    finally:
+        other.close()
+    assert result.head.events == before and result.rows == 5
+    payload = json.loads(data.db.execute(
+        "SELECT payload FROM events WHERE kind = 'export.written' ORDER BY id DESC").fetchone()[0])
+    assert payload["head_events"] == before
+
+
+def test_an_xlsx_export_carries_its_anchor_in_the_document_properties(data, tmp_path):
+    result = exports.export(data, "lindqvist", "audits", "xlsx", tmp_path / "a.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "a.xlsx")
+    props = {p.name: p.value for p in book.custom_doc_props.props}
+    assert props == {"veil_head_events": result.head.events, "veil_head_hash": result.head.hash}
+    assert f"veil verify --expect {result.head.events}:{result.head.hash}" in book.properties.description
+    assert book.sheetnames == ["Audits"]  # the anchor adds no sheet
+
+
+def test_one_person_in_two_roles_is_not_linkable_in_one_export(data, tmp_path):
+    people(data, varga=(["moderator", "auditor"], "Ilona Varga"))
+    own = decided_item(data, "spam", "varga", action="remove", labels=["spam"], decided_at="2026-01-09T10:00:00Z")
+    audited(data, own, lead="lindqvist", auditor="fairbank", blind_action="remove", blind_labels=["spam"])
+    theirs = decided_item(data, "spam", "alvarez", action="remove", labels=["spam"], decided_at="2026-01-09T11:00:00Z")
+    audited(data, theirs, lead="lindqvist", auditor="varga", blind_action="remove", blind_labels=["spam"])
+
+    def export(out):
+        exports.export(data, "lindqvist", "audits", "jsonl", out, pseudonymise=True)
+        rows = _jsonl(out)
+        return rows[-2]["moderator"], rows[-1]["auditor"]
+
+    as_moderator, as_auditor = export(tmp_path / "a.jsonl")
+    assert as_moderator.startswith("mod-") and as_auditor.startswith("aud-")
+    assert as_moderator[4:] != as_auditor[4:]  # today "mod-9b5eb4" and "aud-9b5eb4": the same person
+    assert export(tmp_path / "b.jsonl") == (as_moderator, as_auditor)  # stable across exports
+    names = pseudonyms.for_store(data, "lindqvist")
+    hexes = {names.name("varga", role).split("-", 1)[1] for role in ("mod", "aud", "lead", "user")}
+    assert len(hexes) == 4
+
+
+def test_building_any_export_needs_a_lead(data):
+    for source in tables.SOURCES.values():
+        with pytest.raises(PermissionError):
+            source(data, "alvarez", exports.Filters())
 
 
 # ---------------------------------------------------------- atomic writing
@@ -366,11 +428,13 @@ def test_cli_asks_for_a_format_the_suffix_does_not_tell(data, tmp_path, capsys):
     assert "say --format" in capsys.readouterr().err
 
 
-def test_cli_uses_veil_user_or_the_only_lead(data, tmp_path, monkeypatch, capsys):
-    assert _cli(data, "decisions", "--out", str(tmp_path / "a.csv")) == 0  # lindqvist is the only lead
+def test_cli_uses_veil_user_and_never_guesses_the_lead(data, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("VEIL_USER", raising=False)
+    assert _cli(data, "decisions", "--out", str(tmp_path / "a.csv")) == 2  # lindqvist is the only lead: not enough
+    assert "say who you are" in capsys.readouterr().err and not (tmp_path / "a.csv").exists()
     data.add_user("second", ["lead"])
     assert _cli(data, "decisions", "--out", str(tmp_path / "b.csv")) == 2
-    assert "say who exports" in capsys.readouterr().err
+    assert "say who you are" in capsys.readouterr().err
     monkeypatch.setenv("VEIL_USER", "second")
     assert _cli(data, "decisions", "--out", str(tmp_path / "b.csv")) == 0
     monkeypatch.setenv("VEIL_USER", "alvarez")
@@ -430,7 +494,7 @@ def test_dialog_period_presets_are_utc_days_from_the_store_clock():
     assert period_dates("All time", today) == (None, None)
 
 
-def test_dialog_exports_in_the_background_with_filters(dialog, qtbot, tmp_path):
+def test_dialog_exports_in_the_background_with_filters(data, dialog, qtbot, tmp_path):
     _choose(dialog, "audits", "csv")
     dialog.period.setCurrentText("All time")
     qtbot.waitUntil(lambda: dialog.queue.findData("hate") >= 0, timeout=10_000)  # the queues load in the background
@@ -440,6 +504,11 @@ def test_dialog_exports_in_the_background_with_filters(dialog, qtbot, tmp_path):
     qtbot.waitUntil(lambda: not dialog.running(), timeout=10_000)
     assert "Exported 2 rows" in dialog.status.text()
     assert [r["queue"] for r in _csv(tmp_path / "hate.csv")] == ["hate", "hate"]
+    head = dialog.result_.head
+    assert f"veil verify --expect {head.events}:{head.hash}" in dialog.status.text()  # the anchor, to keep
+    payload = json.loads(data.db.execute(
+        "SELECT payload FROM events WHERE kind = 'export.written' ORDER BY id DESC").fetchone()[0])
+    assert (payload["head_events"], payload["head_hash"]) == (head.events, head.hash)
 
 
 def test_dialog_export_writes_only_through_the_writer(data, qtbot, tmp_path, monkeypatch):
@@ -551,3 +620,14 @@ def test_names_that_casefolding_changes_and_surnames_alone_are_pseudonymised(tea
             text = raw.decode("utf-8", "replace").casefold()
             for name in ("strauß", "strauss", "jürgen", "i̇pek", "yılmaz", "okonkwo", "alvarez"):
                 assert name not in text, (kind, fmt, name)
+
+
+def test_the_anchor_an_export_records_is_what_veil_verify_expects(data, tmp_path, capsys):
+    """The pair a lead keeps from an export is the one ``veil verify --expect`` checks later."""
+    result = exports.export(data, "lindqvist", "decisions", "csv", tmp_path / "d.csv")
+    decided_item(data, "spam", "alvarez", decided_at="2026-01-20T10:00:00Z")  # growth after the anchor is fine
+    anchor = f"{result.head.events}:{result.head.hash}"
+    assert main(["verify", "--store", str(data.path), "--expect", anchor]) == 0
+    forged = f"{result.head.events}:{'0' * 64}"
+    assert main(["verify", "--store", str(data.path), "--expect", forged]) == 1
+    capsys.readouterr()

@@ -88,11 +88,11 @@ def test_kappa_words_follow_landis_and_koch():
 
 
 def test_figures_come_from_the_report_and_count_current_decisions_only(week):
-    figures = exports.report_figures(week, "2026-01-05", "2026-01-11")
-    built = report.build(week, by="moderator", since="2026-01-05", until="2026-01-11")
+    figures = exports.report_figures(week, "lee", "2026-01-05", "2026-01-11")
+    built = report.build(week, "lee", by="moderator", since="2026-01-05", until="2026-01-11")
     assert figures.overall == built["overall"] and figures.overall["n"] == 6 and figures.overall["correct"] == 4
     assert figures.by_moderator == built["groups"]
-    assert figures.by_queue == report.build(week, by="queue", since="2026-01-05", until="2026-01-11")["groups"]
+    assert figures.by_queue == report.build(week, "lee", by="queue", since="2026-01-05", until="2026-01-11")["groups"]
     assert figures.decided == 7 and figures.decided_by_queue == {"Hate": 3, "Spam & scams": 4}
     assert [w["week"] for w in figures.trend] == ["2026-W01", "2026-W02"]  # the weeks before, for context
     hate = next(q for q in figures.sla if q["queue"] == "Hate")
@@ -105,12 +105,12 @@ def test_exposure_is_team_totals_never_per_person(week):
         record = ExposureRecord(1, "severe", "spam", "2026-01-06T10:00:00.000Z", "2026-01-06T10:00:10.000Z",
                                 blurred_ms=8000, revealed_ms=revealed)
         wellbeing_store.add_exposure(week, user, "s1", record)
-    totals = exports.exposure_totals(week, "2026-01-05T00:00:00.000Z", "2026-01-12T00:00:00.000Z")
+    totals = exports.exposure_totals(week, "lee", "2026-01-05T00:00:00.000Z", "2026-01-12T00:00:00.000Z")
     assert totals["people"] == 2 and totals["items"] == 2 and totals["revealed_ms"] == 2000
     assert totals["by_severity"] == [{"severity": "severe", "items": 2, "on_screen_ms": 18000, "revealed_ms": 2000}]
     assert set(totals) == {"people", "items", "person_days", "blurred_ms", "revealed_ms", "region_ms", "video_ms",
                            "by_severity", "breaks_taken", "breaks_enforced", "snoozes"}  # nothing keyed by person
-    assert exports.exposure_totals(week, "2026-02-01T00:00:00.000Z", None)["items"] == 0
+    assert exports.exposure_totals(week, "lee", "2026-02-01T00:00:00.000Z", None)["items"] == 0
 
 
 def test_the_report_is_a_real_pdf_with_every_section(week, tmp_path):
@@ -126,7 +126,7 @@ def test_the_report_is_a_real_pdf_with_every_section(week, tmp_path):
                   "Error types", "Missed violation", "Weekly trend", "2026-W01", "SLA", "Team exposure",
                   "Lee Morgan", f"Page 1 of {result.rows}", "Spam & scams"):
         assert words in text, words
-    overall = report.build(week, since="2026-01-05", until="2026-01-11")["overall"]
+    overall = report.build(week, "lee", since="2026-01-05", until="2026-01-11")["overall"]
     low, high = overall["accuracy_ci95"]
     assert f"{100 * overall['accuracy']:.1f}%" in text and f"{100 * low:.1f}–{100 * high:.1f}%" in text
 
@@ -157,6 +157,33 @@ def test_only_leads_get_the_report_and_it_is_logged(week, tmp_path):
     report_pdf.export_report(week, "lee", tmp_path / "yes.pdf", since="2026-01-05")
     payload = week.db.execute("SELECT payload FROM events WHERE kind = 'export.written'").fetchone()[0]
     assert json.loads(payload)["pages"] >= 1 and json.loads(payload)["filters"] == {"since": "2026-01-05"}
+
+
+@pytest.mark.parametrize("who", ["ana", "dana", "mallory"])
+def test_the_report_figures_are_built_for_a_lead_only(week, who):
+    with pytest.raises(PermissionError):
+        exports.report_figures(week, who, "2026-01-05", "2026-01-11")
+    with pytest.raises(PermissionError):
+        exports.exposure_totals(week, who, None, None)
+
+
+def test_the_report_prints_the_head_it_was_made_from(week, tmp_path, monkeypatch):
+    drawn = []
+    real = report_pdf.draw_text
+    monkeypatch.setattr(report_pdf, "draw_text", lambda p, rect, text, *a, **k: drawn.append(text) or real(
+        p, rect, text, *a, **k))
+    last_id, last_hash = week.db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+    out = tmp_path / "anchored.pdf"
+    result = report_pdf.export_report(week, "lee", out, since="2026-01-05", until="2026-01-11")
+    assert (result.head.events, result.head.hash) == (last_id, last_hash)
+    line = (f"Made from event {last_id}, hash {last_hash[:16]}… "
+            f"(check with: veil verify --expect {last_id}:{last_hash})")
+    assert any(line in text for text in drawn), drawn[:3]
+    payload = json.loads(week.db.execute(
+        "SELECT payload FROM events WHERE kind = 'export.written' ORDER BY id DESC").fetchone()[0])
+    assert (payload["head_events"], payload["head_hash"]) == (last_id, last_hash)
+    if PDFTOTEXT:
+        assert last_hash in _text(out).replace("\n", "")
 
 
 def test_a_cancelled_report_leaves_no_file(week, tmp_path):

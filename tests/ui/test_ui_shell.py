@@ -743,6 +743,7 @@ def test_due_sampling_plans_run_in_the_background(qtbot, filled, settings, monke
     from audit import sampling
 
     window = _window(qtbot, filled, settings)
+    window.sign_in_as("lee")  # the schedule samples as the signed-in lead (issue 11)
     ran = []
     original = sampling.run_due_plans
     monkeypatch.setattr(sampling, "run_due_plans",

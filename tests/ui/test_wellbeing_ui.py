@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 from review import serving, taxonomy
 from review.desk import ReviewDesk
 from review.media.viewing import ViewSettings
-from review.wellbeing.checkins import my_checkins
+from review.wellbeing.checkins import checkins_of
 from review.wellbeing.exposure import ExposureTracker
 from review.wellbeing.meter import MeterState
 from review.wellbeing.policy import WellbeingPolicy
@@ -198,7 +198,7 @@ def test_a_break_taken_from_the_banner_offers_a_private_checkin(qtbot, store, cl
         qtbot.mouseClick(widgets.banner.take_button, Qt.MouseButton.LeftButton)
     assert started.args == [180, False] and not widgets.screen.puzzle.isVisible()
     qtbot.mouseClick(widgets.screen.checkin_buttons[3], Qt.MouseButton.LeftButton)
-    assert [c.score for c in my_checkins(store, ana)] == [4]
+    assert [c.score for c in checkins_of(store, ana, ana)] == [4]
     assert not widgets.screen.checkin_buttons[0].isEnabled() and "Only you" in widgets.screen.checkin_thanks.text()
     widgets.close()
 

@@ -310,10 +310,11 @@ class ExportDialog(QDialog):
         def export(_: object = None) -> None:  # the file, on a reader connection, with progress
             self._ops.query(job, on_done=record, on_error=self._failed, on_progress=self._progressed, owner=self)
 
-        def record(result: exports.ExportResult) -> None:  # its event, on the writer
+        def record(result: exports.ExportResult) -> None:  # its event, with the head it was read at, on the writer
             size = {"pages" if kind == "report" else "rows": result.rows}
             self._ops.write(
-                lambda store: exports.log_export(store, who, kind, fmt, path, filters, pseudonymise, **size),
+                lambda store: exports.log_export(store, who, kind, fmt, path, filters, pseudonymise,
+                                                 head=result.head, **size),
                 on_done=lambda _: self._done(result), on_error=self._failed, owner=self)
 
         if pseudonymise:  # the store's secret may not exist yet: creating it is a write
@@ -350,7 +351,9 @@ class ExportDialog(QDialog):
         self.progress.setValue(self.progress.maximum())
         size = f"{result.rows} page{'s' if result.rows != 1 else ''}" if result.format == "pdf" else \
             f"{result.rows:,} row{'s' if result.rows != 1 else ''}"
-        self._say(f"Exported {size} to {result.path}.")
+        head = result.head  # said here too: a CSV or JSON Lines file cannot carry it itself
+        self._say(f"Exported {size} to {result.path}. Made from event {head.events}; to check later that nothing "
+                  f"before it was rewritten: veil verify --expect {head.events}:{head.hash}")
         self.ended.emit()
 
     def _failed(self, exc: BaseException) -> None:

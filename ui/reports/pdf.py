@@ -22,6 +22,11 @@ report is a lead's action and a lead may see individuals in Veil: a PDF
 leaves Veil (slides, e-mail), and one person's exposure figures are theirs
 and their lead's, not a meeting's.
 
+Under the title, in small type, the report names the head of the event log
+its figures were read at ("Made from event N, hash …", with the full
+``veil verify --expect N:HASH`` command): whoever keeps the PDF can later
+prove that nothing up to that event was rewritten.
+
 Laying the pages out is :mod:`ui.reports.pdf_layout`; this module says what
 the report holds and writes it.
 """
@@ -40,6 +45,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QPainter
 from audit import exports
 from audit.exports import ExportCancelled, ExportResult, Filters, ReportFigures
 from audit.exports.pseudonyms import for_store
+from audit.exports.writers import anchor_words
 from review.clock import parse
 from review.store import Store, User
 from review.taxonomy import SEVERITIES
@@ -124,15 +130,19 @@ def _title(flow: Flow, figures: ReportFigures, store_name: str, author: str) -> 
             "they were made (UTC). Accuracy is the share of audited decisions whose final verdict (after disputes) "
             "is correct, with its Wilson 95% interval and n; formulas in docs/metrics.md.")
     meta_h = flow.text_height(meta, flow.small)
+    anchor = anchor_words(figures.head)
+    anchor_h = flow.text_height(anchor, flow.small)
 
     def paint(p: QPainter, y: float) -> None:
         p.fillRect(QRectF(0, y, flow.mm(14), flow.mm(1.2)), QColor(INK["accent"]))
         y += flow.mm(3)
         draw_text(p, QRectF(0, y, flow.width, title_h), "QA report", flow.title)
         draw_text(p, QRectF(0, y + title_h, flow.width, sub_h), period, flow.subtitle, INK["muted"])
-        draw_text(p, QRectF(0, y + title_h + sub_h + flow.mm(2), flow.width, meta_h), meta, flow.small, INK["muted"])
+        y += title_h + sub_h + flow.mm(2)
+        draw_text(p, QRectF(0, y, flow.width, meta_h), meta, flow.small, INK["muted"])
+        draw_text(p, QRectF(0, y + meta_h + flow.mm(1), flow.width, anchor_h), anchor, flow.small, INK["muted"])
 
-    flow.place(flow.mm(3) + title_h + sub_h + flow.mm(2) + meta_h, paint, flow.mm(6))
+    flow.place(flow.mm(3) + title_h + sub_h + flow.mm(2) + meta_h + flow.mm(1) + anchor_h, paint, flow.mm(6))
 
 
 def _summary(flow: Flow, figures: ReportFigures) -> None:
@@ -314,10 +324,10 @@ def export_report(store: Store, who: User | str, out: str | os.PathLike, *, sinc
     filters = Filters(since=since, until=until)
     filters.window()
     names = for_store(store, lead.name) if pseudonymise else None
-    figures = exports.report_figures(store, since, until, names)
+    figures = exports.report_figures(store, lead, since, until, names)
     author = names.name(lead.name, "lead") if names else lead.display_name
     pages = write_report(figures, out, store_name=Path(store.path).name, author=author,
                          progress=progress, cancelled=cancelled)
     if record:
-        exports.log_export(store, lead, "report", "pdf", out, filters, pseudonymise, pages=pages)
-    return ExportResult(Path(out), pages, "pdf")
+        exports.log_export(store, lead, "report", "pdf", out, filters, pseudonymise, head=figures.head, pages=pages)
+    return ExportResult(Path(out), pages, "pdf", figures.head)
