@@ -70,6 +70,7 @@ def resolve_format(what: str, fmt: str | None, out: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from audit import exports
+    from audit.exports.writers import anchor_words
 
     try:
         fmt = resolve_format(args.what, args.format, args.out)
@@ -119,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
         f"{result.rows:,} {'row' if result.rows == 1 else 'rows'}"
     note = ", names pseudonymised" if args.pseudonymise else ""
     print(f"exported {args.what} ({size}{note}) to {out} as {fmt.upper()} in {seconds:.1f} s")
+    print(anchor_words(result.head))  # keep it: it proves later that the history behind the file stands
     return 0
 
 

@@ -23,6 +23,7 @@ from audit.exports import pseudonyms, tables
 from audit.metrics import assembly as report
 from desktop.main import main
 from review import decisions
+from review.store import events as event_log
 
 PEOPLE = {  # distinctive names, so "no real name in the file" is a plain byte search
     "alvarez": (["moderator"], "Rosa Alvarez"),
@@ -631,3 +632,10 @@ def test_the_anchor_an_export_records_is_what_veil_verify_expects(data, tmp_path
     forged = f"{result.head.events}:{'0' * 64}"
     assert main(["verify", "--store", str(data.path), "--expect", forged]) == 1
     capsys.readouterr()
+
+
+def test_the_cli_says_the_anchor_to_keep(data, tmp_path, capsys):
+    """CSV and JSON Lines have no place for the anchor, so the command prints it for the lead to keep."""
+    head = event_log.head(data.db)  # the export's own export.written event comes after its anchor
+    assert _cli(data, "decisions", "--out", str(tmp_path / "d.csv"), "--user", "lindqvist") == 0
+    assert f"veil verify --expect {head.events}:{head.hash}" in capsys.readouterr().out
