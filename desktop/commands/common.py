@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from desktop import paths, wiring
 from review.errors import StoreError
@@ -26,19 +27,25 @@ def open_store(args: argparse.Namespace, *, must_exist: bool = False) -> Store:
     an empty file, a text file) would get Veil's tables added to it. Such a
     file is recognised without writing to it and refused, unchanged.
     """
-    path = paths.store_path(getattr(args, "store", None))
-    if must_exist and not path.exists():
-        print(f"veil: there is no Veil store at {path} (create one with: veil demo --store PATH, or veil import)",
-              file=sys.stderr)
-        raise SystemExit(2)
-    if must_exist and not probe.is_veil_store(path):
-        print(f"veil: {path} is not a Veil store", file=sys.stderr)
-        raise SystemExit(2)
+    path = existing_store_path(args) if must_exist else paths.store_path(getattr(args, "store", None))
     try:
         return wiring.open_store(path)
     except StoreError as exc:
         print(f"veil: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
+
+
+def existing_store_path(args: argparse.Namespace) -> Path:
+    """The path of the existing Veil store named by --store (or the default); exit 2 with a message if it is not one."""
+    path = paths.store_path(getattr(args, "store", None))
+    if not path.exists():
+        print(f"veil: there is no Veil store at {path} (create one with: veil demo --store PATH, or veil import)",
+              file=sys.stderr)
+        raise SystemExit(2)
+    if not probe.is_veil_store(path):
+        print(f"veil: {path} is not a Veil store", file=sys.stderr)
+        raise SystemExit(2)
+    return path
 
 
 def fail(message: str, code: int = 2) -> int:

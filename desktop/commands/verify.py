@@ -9,12 +9,13 @@ option, an unreadable taxonomy).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 
 from desktop import paths, wiring
-from desktop.commands.common import add_store_option, fail, open_store
-from review.store import applied_migrations, integrity
+from desktop.commands.common import add_store_option, existing_store_path, fail
+from review.store import applied_migrations, integrity, probe
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,11 +50,13 @@ def run(args: argparse.Namespace) -> int:
     except taxonomy.TaxonomyError as exc:
         return fail(f"cannot check item states without the policy taxonomy: {exc}")
     escalating = {action.id for action in policy.actions if action.escalates}
-    with open_store(args, must_exist=True) as store:
-        report = integrity.check(store.db, wiring.schema_sets(), escalating=escalating)
-        anchors = [(n, digest, integrity.anchor_problem(store.db, n, digest)) for n, digest in args.expect]
-        steps = [f"{s}/{n}" for s, n in applied_migrations(store.db)]
-        path = store.path
+    path = existing_store_path(args)
+    # Read-only and never migrated: the report is on the file as it is, and opening it as a
+    # store would first upgrade it (re-creating a trigger or a schema step a tamperer removed).
+    with contextlib.closing(probe.open_read_only(path)) as db:
+        report = integrity.check(db, wiring.schema_sets(), escalating=escalating)
+        anchors = [(n, digest, integrity.anchor_problem(db, n, digest, report)) for n, digest in args.expect]
+        steps = [f"{s}/{n}" for s, n in applied_migrations(db)]
     problems = [*report.problems, *(problem for _, _, problem in anchors if problem)]
     if args.json:
         json.dump({"store": str(path), "events": report.head.events, "head": report.head.hash, "ok": not problems,
@@ -68,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_text(report: integrity.Report, steps: list[str], anchors: list[tuple[int, str, str | None]],
                 problems: list[str]) -> None:
-    print(f"schema: current ({len(steps)} steps: {', '.join(steps)})")
+    state = "current" if report.schema_problems == 0 else f"NOT as Veil makes it ({report.schema_problems} problems)"
+    print(f"schema: {state} ({len(steps)} steps: {', '.join(steps)})")
     if report.first_break is None:
         print(f"events: intact ({report.events_checked} rows, hash chain verified)")
     else:

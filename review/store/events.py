@@ -100,6 +100,9 @@ def chain_breaks(db: sqlite_utils.Database) -> Iterator[tuple[int, ChainBreak]]:
             yield position, ChainBreak(
                 row_id, "its prev_hash does not match the row before it (a row was removed or inserted)"
             )
+        elif not all(isinstance(v, str) for v in (at, actor, kind, subject, payload)):
+            yield position, ChainBreak(row_id, "it holds a value that is not text (the row was written behind "
+                                               "Veil's back)")
         elif row_hash(prev_hash, row_id, at, actor, kind, subject, payload) != stored:
             yield position, ChainBreak(row_id, "its content does not match its hash (the row was edited)")
         prev = stored

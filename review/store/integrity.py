@@ -39,13 +39,15 @@ class Report:
 
     ``events_checked`` is how many events the chain walk read; ``first_break``
     the first row that does not fit the chain, with how many rows before it
-    do (None: the chain is intact).
+    do (None: the chain is intact); ``schema_problems`` how many of the
+    problems are about the schema (steps, tables, triggers).
     """
 
     head: events.Head
     problems: tuple[str, ...]
     events_checked: int
     first_break: tuple[int, events.ChainBreak] | None
+    schema_problems: int = 0
 
     @property
     def ok(self) -> bool:
@@ -69,11 +71,12 @@ def check(
                 first_break.append((position, broken))
             yield f"event {broken.row_id} breaks the hash chain: {broken.reason}"
 
-    problems = [*limited(file_problems(db)), *schema_problems(db, migration_sets), *limited(chain())]
+    schema = schema_problems(db, migration_sets)
+    problems = [*limited(file_problems(db)), *schema, *limited(chain())]
     for comparison in reconcile.checks(db, escalating=escalating):
         problems += limited(comparison)
     checked = int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
-    return Report(events.head(db), tuple(problems), checked, first_break[0] if first_break else None)
+    return Report(events.head(db), tuple(problems), checked, first_break[0] if first_break else None, len(schema))
 
 
 def limited(sentences: Iterator[str] | Sequence[str], limit: int = LIMIT) -> list[str]:
@@ -156,14 +159,19 @@ def parse_anchor(text: str) -> tuple[int, str]:
     return int(number), digest.lower()
 
 
-def anchor_problem(db: sqlite_utils.Database, number: int, digest: str) -> str | None:
+def anchor_problem(db: sqlite_utils.Database, number: int, digest: str, report: Report) -> str | None:
     """Why event *number* no longer carries *digest* (None: it does; later events may follow).
 
     The hash of event N covers every event before it, so a match proves
     events 1…N are as they were when the anchor was taken — provided the
-    chain itself checks out, which :func:`check` reports separately.
+    chain up to N checks out: an event before N edited without recomputing
+    keeps N's hash, so a break at or before N (from *report*, the
+    :func:`check` of the same file) fails the anchor too.
     """
     anchor = f"{number}:{digest}"
+    if report.first_break is not None and report.first_break[1].row_id <= number:
+        return (f"anchor {anchor}: event {report.first_break[1].row_id}, before it, breaks the hash chain: "
+                "the history the anchor covers was edited")
     if number == 0:
         return None if digest == events.GENESIS else f"anchor {anchor}: event 0 can only carry the genesis hash"
     row = db.execute("SELECT hash FROM events WHERE id = ?", [number]).fetchone()

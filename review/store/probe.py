@@ -15,6 +15,8 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
+import sqlite_utils
+
 _HEADER = b"SQLite format 3\x00"
 _FIRST_STEP = ("review", "m001_core")  # every Veil store has applied it
 
@@ -29,7 +31,23 @@ def is_veil_store(path: Path) -> bool:
         return False
     if _has_first_step(path, "mode=ro&immutable=1"):
         return True
-    return path.with_name(path.name + "-wal").exists() and _has_first_step(path, "mode=ro")
+    return _in_use(path) and _has_first_step(path, "mode=ro")
+
+
+def open_read_only(path: Path) -> sqlite_utils.Database:
+    """The store at *path* opened so that nothing can write to it: no migration, no lock file left behind.
+
+    For ``veil verify``, which must report on the file as it is (opening
+    it as a store would first upgrade it, and could re-create what a
+    tamperer removed). A store in use is read through its ``-wal`` log.
+    """
+    mode = "mode=ro" if _in_use(path) else "mode=ro&immutable=1"
+    return sqlite_utils.Database(sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True))
+
+
+def _in_use(path: Path) -> bool:
+    """A ``-wal`` file beside the store: another connection may hold its newest pages there."""
+    return path.with_name(path.name + "-wal").exists()
 
 
 def _has_first_step(path: Path, mode: str) -> bool:

@@ -10,7 +10,9 @@ check cannot see that: the events were never touched. These checks can:
   (:func:`review.store.decisions.record`), ``decision.recorded``
   (``record_past``: imports, the demo) or ``decision.revoked`` (undo, the
   row it appends) — with the same item, actor, action, labels, queue,
-  source and revoked decision; and no such event lacks its row;
+  source and revoked decision, and, where the event records them
+  (:func:`review.store.decisions.facts`), the same times and note digest;
+  and no such event lacks its row;
 - an item's state is what its latest decision row made it (see
   :func:`item_problems`);
 - every user and their roles are what the ``user.*`` events in
@@ -22,11 +24,14 @@ The big comparisons run in SQL; Python only words the rows that differ.
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 import sqlite_utils
+
+from review.store.decisions import note_digest
 
 #: The events that give a user their roles: kind → the roles the user holds after it.
 #: A new ``user.*`` event that changes roles is one line here.
@@ -36,6 +41,7 @@ ROLE_EVENTS: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
 }
 
 DECISION_EVENTS = ("decision.made", "decision.recorded", "decision.revoked")
+FACTS = ("decided_at", "handle_ms", "shown_at", "revealed_ms", "note_sha256")  # review.store.decisions.facts
 
 # Each decision event and the decision row it accounts for: a revocation's event names the
 # revoked decision as "decision" and the row it appended as "revocation". MATERIALIZED: the
@@ -70,8 +76,10 @@ def decision_problems(db: sqlite_utils.Database) -> Iterator[str]:
             WHERE d.id NOT IN (SELECT row_id FROM ev WHERE row_id IS NOT NULL) ORDER BY d.id"""):
         yield f"decision {row_id} (item {item_id}, {action} by {user}) has no event: written behind Veil's back"
     renames = _queue_renames(db)
+    db.conn.create_function("veil_note_digest", 1, _note_digest, deterministic=True)
     rows = db.execute(_DECISION_EVENTS + """
         SELECT d.id, d.item_id, u.name, d.action, d.labels, q.name, d.source, d.revokes_id,
+               d.decided_at, d.handle_ms, d.shown_at, d.revealed_ms, d.note,
                ev.event_id, ev.kind, ev.actor, ev.subject, ev.payload
         FROM ev JOIN (SELECT *, CASE WHEN json_valid(labels) THEN json(labels) END AS labels_json FROM decisions) d
             ON d.id = ev.row_id
@@ -86,9 +94,15 @@ def decision_problems(db: sqlite_utils.Database) -> Iterator[str]:
                     OR d.source IS NOT CASE ev.kind WHEN 'decision.made' THEN 'review'
                                                     ELSE json_extract(ev.payload, '$.source') END
               END
+           OR (json_type(ev.payload, '$.decided_at') IS NOT NULL  -- events that record the facts (since m009)
+               AND (d.decided_at IS NOT json_extract(ev.payload, '$.decided_at')
+                    OR d.handle_ms IS NOT json_extract(ev.payload, '$.handle_ms')
+                    OR d.shown_at IS NOT json_extract(ev.payload, '$.shown_at')
+                    OR d.revealed_ms IS NOT json_extract(ev.payload, '$.revealed_ms')
+                    OR veil_note_digest(d.note) IS NOT json_extract(ev.payload, '$.note_sha256')))
         ORDER BY d.id, ev.event_id""")
-    for (row_id, item_id, user, action, labels, queue, source, revokes, event_id, kind, actor, subject,
-         payload) in rows:
+    for (row_id, item_id, user, action, labels, queue, source, revokes, decided_at, handle_ms, shown_at,
+         revealed_ms, note, event_id, kind, actor, subject, payload) in rows:
         what = f"decision {row_id} (item {item_id}, {action} by {user})"
         stored = {"item": f"item:{item_id}", "actor": user, "action": action, "labels": _json(labels),
                   "revokes": revokes}
@@ -103,6 +117,10 @@ def decision_problems(db: sqlite_utils.Database) -> Iterator[str]:
             if "queue" in body:  # a decision.recorded event names its queue only since schema step m009
                 stored["queue"] = queue
                 said["queue"] = _renamed(body["queue"], event_id, renames)
+        if "decided_at" in body:  # when, how long and what note: recorded since schema step m009
+            stored.update(decided_at=decided_at, handle_ms=handle_ms, shown_at=shown_at, revealed_ms=revealed_ms,
+                          note_sha256=_note_digest(note))
+            said.update({field: body.get(field) for field in FACTS})
         differ = [f"{field} is {stored[field]!r} but the event says {said[field]!r}"
                   for field in stored if stored[field] != said[field]]
         if differ:
@@ -124,19 +142,33 @@ def event_problems(db: sqlite_utils.Database) -> Iterator[str]:
         yield f"decision {row_id} is claimed by several events ({ids}): one of them was forged"
 
 
-def _queue_renames(db: sqlite_utils.Database) -> list[tuple[int, str, str]]:
-    """(event id, from, to) of every queue rename, oldest first (renames are few)."""
-    return [(r[0], r[1], r[2]) for r in db.execute(
-        "SELECT id, json_extract(payload, '$.from'), json_extract(payload, '$.to') FROM events"
-        " WHERE kind = 'queue.renamed' AND json_valid(payload) ORDER BY id")]
+def _queue_renames(db: sqlite_utils.Database) -> dict[object, list[tuple[int, object]]]:
+    """Each old queue name → the (event id, new name) of its renames, oldest first."""
+    renames: dict[object, list[tuple[int, object]]] = {}
+    for event_id, old, new in db.execute(
+            "SELECT id, json_extract(payload, '$.from'), json_extract(payload, '$.to') FROM events"
+            " WHERE kind = 'queue.renamed' AND json_valid(payload) ORDER BY id"):
+        renames.setdefault(old, []).append((event_id, new))
+    return renames
 
 
-def _renamed(name: object, since: int, renames: list[tuple[int, str, str]]) -> object:
-    """The name that the queue called *name* at event *since* has now."""
-    for event_id, old, new in renames:
-        if event_id > since and old == name:
-            name = new
-    return name
+def _renamed(name: object, since: int, renames: dict[object, list[tuple[int, object]]]) -> object:
+    """The name that the queue called *name* at event *since* has now.
+
+    Each step finds the name's first rename after *since* by bisection, so
+    the cost is the chain's length, not the number of renames in the log.
+    """
+    while True:
+        steps = renames.get(name, [])
+        at = bisect.bisect_right(steps, since, key=lambda step: step[0])
+        if at == len(steps):
+            return name
+        since, name = steps[at]
+
+
+def _note_digest(note: object) -> str | None:
+    """The note's digest as the event records it; a note that is not text (written behind Veil's back) has none."""
+    return note_digest(note) if isinstance(note, str) else None
 
 
 def _json(text: str | None) -> Any:
@@ -169,9 +201,11 @@ def item_problems(db: sqlite_utils.Database, escalating: Collection[str]) -> Ite
                         WHEN d.source = 'review'
                              AND COALESCE(made.escalated, d.action IN (SELECT value FROM json_each(:escalating)))
                         THEN 'escalation' ELSE 'decision' END AS latest
-            FROM items i
-            LEFT JOIN decisions d ON d.id = (SELECT MAX(x.id) FROM decisions x WHERE x.item_id = i.id)
-            LEFT JOIN made ON made.row_id = d.id
+            FROM (SELECT id, external_id, state, (SELECT MAX(x.id) FROM decisions x WHERE x.item_id = items.id)
+                         AS latest_id FROM items) i
+            LEFT JOIN decisions d ON d.id = i.latest_id
+            -- joined on latest_id, not d.id: only then does SQLite index the CTE for the join
+            LEFT JOIN made ON made.row_id = i.latest_id
             LEFT JOIN users u ON u.id = d.user_id)
         WHERE state IS NOT CASE WHEN latest = 'decision' THEN 'decided' ELSE 'pending' END
         ORDER BY 1""", {"escalating": json.dumps(sorted(escalating))})
@@ -193,7 +227,8 @@ def user_problems(db: sqlite_utils.Database) -> Iterator[str]:
     marks = ", ".join("?" * len(ROLE_EVENTS))
     derived: dict[str, tuple[list[str], int]] = {}
     for event_id, kind, subject, payload in db.execute(
-            f"SELECT id, kind, subject, payload FROM events WHERE kind IN ({marks}) ORDER BY id", list(ROLE_EVENTS)):
+            f"SELECT id, kind, CAST(subject AS TEXT), CAST(payload AS TEXT) FROM events WHERE kind IN ({marks})"
+            " ORDER BY id", list(ROLE_EVENTS)):
         name = subject.removeprefix("user:")
         try:
             derived[name] = (ROLE_EVENTS[kind](json.loads(payload)), event_id)

@@ -66,6 +66,32 @@ def test_text_output_names_the_problems(store_file, capsys):
     out = capsys.readouterr().out
     assert "BROKEN at row 1" in out and "trigger events_no_update is missing" in out
     assert "problems (2):" in out
+    assert "schema: NOT as Veil makes it (1 problems)" in out
+
+
+def test_verify_reports_the_file_as_it_is_and_never_upgrades_it(store_file, capsys):
+    """Opening as a store would re-create a removed schema step and its triggers, then call the file intact."""
+    guards = ("decisions_no_replace", "events_no_replace", "wellbeing_events_no_replace", "wellbeing_lifts_no_replace")
+    _tamper(store_file, "DELETE FROM _sqlite_migrations WHERE name = 'm009_append_only_guards'", restore=False)
+    for trigger in guards:
+        _tamper(store_file, f"DROP TRIGGER {trigger}", restore=False)
+    before = hashlib.sha256(store_file.read_bytes()).hexdigest()
+    code, report = verify(capsys, store_file)
+    assert code == 1
+    assert "schema step review/m009_append_only_guards was never applied" in report["problems"]
+    assert all(any(f"trigger {t} is missing" in p for p in report["problems"]) for t in guards)
+    assert hashlib.sha256(store_file.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in store_file.parent.iterdir()) == ["v.db"]  # no backup, -wal or -shm left
+
+
+def test_an_anchor_after_an_edited_event_does_not_hold(store_file, capsys):
+    """Editing event 1 without recomputing leaves event 2's hash as it was: the anchor still fails."""
+    _, first = verify(capsys, store_file)
+    _tamper(store_file, "UPDATE events SET actor = 'mallory' WHERE id = 1", "events_no_update")
+    code, report = verify(capsys, store_file, "--expect", f"{first['events']}:{first['head']}")
+    assert code == 1
+    assert report["anchors"] == [{"events": first["events"], "head": first["head"], "ok": False}]
+    assert any("before it, breaks the hash chain" in p for p in report["problems"])
 
 
 def test_an_anchor_holds_through_growth(store_file, capsys):

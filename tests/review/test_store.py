@@ -126,7 +126,7 @@ def test_a_deleted_event_breaks_the_chain_at_the_next_row(store):
 
 def test_verify_cli_reports_intact_and_broken(tmp_path, capsys):
     path = tmp_path / "v.db"
-    with Store.open(path) as s:
+    with wiring.open_store(path) as s:  # both domains' schema, as every Veil front end opens it
         s.add_queue("a")
         s.add_queue("b")
     assert main(["verify", "--store", str(path)]) == 0

@@ -113,6 +113,23 @@ def test_flipped_decisions_behind_a_dropped_and_recreated_trigger_are_named(hist
     assert "decision.made" in problems[0] and "decision.recorded" in problems[1]
 
 
+@pytest.mark.parametrize("column, value", [
+    ("decided_at", "'2020-01-01T00:00:00.000Z'"), ("handle_ms", "1"), ("shown_at", "'2020-01-01T00:00:00.000Z'"),
+    ("revealed_ms", "99"), ("note", "'forged'"),
+])
+def test_back_dated_or_edited_decisions_are_named(history, column, value):
+    """When, how long and what note feed handle time and SLA figures: each is checked against its event."""
+    changed = history.db.execute(f"SELECT COUNT(*) FROM decisions WHERE {column} IS NOT {value}").fetchone()[0]
+    trigger = _sql(history, "decisions_no_update")
+    with tamper(history, "decisions_no_update") as conn:
+        conn.execute(f"UPDATE decisions SET {column} = {value}")
+        conn.execute(trigger)
+    problems = check(history).problems
+    field = "note_sha256" if column == "note" else column
+    assert changed and len(problems) == changed, problems
+    assert all("disagrees with its event" in p and f"{field} is" in p for p in problems), problems
+
+
 def test_decisions_moved_to_another_queue_are_named(history):
     """Per-queue metrics count a decision in its queue: moving rows changes them without a trace in the log."""
     trigger = _sql(history, "decisions_no_update")
@@ -235,7 +252,7 @@ def test_a_recomputed_chain_passes_alone_and_fails_against_an_anchor(history):
             prev = digest
         conn.execute(trigger)
     assert check(history).ok
-    problem = integrity.anchor_problem(history.db, anchor.events, anchor.hash)
+    problem = integrity.anchor_problem(history.db, anchor.events, anchor.hash, check(history))
     assert problem is not None and "rewritten" in problem and f"event {anchor.events} now carries" in problem
 
 
@@ -249,13 +266,13 @@ def test_an_edited_event_without_recomputing_is_named_with_every_break(history):
 
 def test_anchors_hold_through_growth_and_name_truncation(history):
     anchor = events.head(history.db)
-    assert integrity.anchor_problem(history.db, anchor.events, anchor.hash) is None
+    assert integrity.anchor_problem(history.db, anchor.events, anchor.hash, check(history)) is None
     history.add_queue("later")  # growth after the anchor is fine
-    assert integrity.anchor_problem(history.db, anchor.events, anchor.hash) is None
-    assert integrity.anchor_problem(history.db, 0, events.GENESIS) is None
+    assert integrity.anchor_problem(history.db, anchor.events, anchor.hash, check(history)) is None
+    assert integrity.anchor_problem(history.db, 0, events.GENESIS, check(history)) is None
     with tamper(history, "events_no_delete") as conn:
         conn.execute("DELETE FROM events WHERE id >= ?", [anchor.events])
-    problem = integrity.anchor_problem(history.db, anchor.events, anchor.hash)
+    problem = integrity.anchor_problem(history.db, anchor.events, anchor.hash, check(history))
     assert "truncated" in problem and f"ends at event {anchor.events - 1}" in problem
 
 
@@ -263,7 +280,8 @@ def test_an_anchor_on_a_deleted_event_names_it(history):
     third = history.db.execute("SELECT hash FROM events WHERE id = 3").fetchone()[0]
     with tamper(history, "events_no_delete") as conn:
         conn.execute("DELETE FROM events WHERE id = 3")
-    assert integrity.anchor_problem(history.db, 3, third) == f"anchor 3:{third}: event 3 is missing from the log"
+    problem = integrity.anchor_problem(history.db, 3, third, check(history))
+    assert problem == f"anchor 3:{third}: event 3 is missing from the log"
 
 
 @pytest.mark.parametrize("text", ["12", "x:" + "0" * 64, "3:abc", "3:" + "g" * 64, ""])
@@ -280,3 +298,14 @@ def test_many_problems_are_bounded_and_counted(history):
     problems = check(history).problems
     assert len(problems) == integrity.LIMIT + 1
     assert problems[-1] == "… and 5 more like the above"
+
+
+def test_values_of_the_wrong_type_are_named_not_a_crash(history):
+    """A hostile row (a BLOB where Veil writes text) is a problem in the report, never a traceback."""
+    with tamper(history) as conn:
+        conn.execute("INSERT INTO events (id, at, actor, kind, subject, payload, prev_hash, hash)"
+                     " SELECT id + 1, 'x', 'mallory', 'user.created', x'41', x'7b7d', hash, 'h' FROM events"
+                     " ORDER BY id DESC LIMIT 1")
+    problems = check(history).problems
+    assert any("not text" in p for p in problems), problems
+    assert any("does not say which roles" in p for p in problems), problems
