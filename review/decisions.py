@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from review.auth import require
 from review.clock import normalise
-from review.errors import VeilError
+from review.errors import NotAllowed, VeilError
 from review.media.fingerprint import phash_distance
-from review.serving import LEASE_SECONDS, REVIEWERS, Item, Lease, claim_refused, load_item, worked_kinds
+from review.serving import LEASE_SECONDS, REVIEWERS, WORKED_BY, Item, Lease, claim_refused, load_item
 from review.store import Refused, Store, User, items
 from review.store import decisions as decision_rows
 from review.taxonomy import Taxonomy
@@ -109,7 +109,7 @@ def decide(
             raise DecisionError(f"shown_at {shown_at!r} is not an ISO 8601 time") from None
     try:
         made = decision_rows.record(
-            store, user, item_id, claim=claim, kinds=worked_kinds(user), action=action, labels=labels, note=note,
+            store, user, item_id, claim=claim, worked_by=WORKED_BY, action=action, labels=labels, note=note,
             shown_at=shown_at, revealed_ms=int(revealed_ms), escalate=taxonomy.action(action).escalates,
         )
     except Refused as refused:
@@ -136,13 +136,19 @@ def undo(
 
     Appends a revoking row (nothing is deleted), reopens the item in the
     queue it was decided in, and leases it to the user again (its
-    ``item.claimed`` event is the new claim).
+    ``item.claimed`` event is the new claim). NotAllowed when that queue is
+    one the person may not work now (a lead who lost the role since
+    deciding an escalation; a queue merged meanwhile into one of another
+    kind): undo hands out no lease a claim could not.
     """
     user = require(store, user, *REVIEWERS, to="undo decisions")
     try:
-        item_id, claim = decision_rows.revoke(store, user, decision_id, window_ms=window_s * 1000,
-                                              lease_seconds=lease_seconds)
+        item_id, claim = decision_rows.revoke(store, user, decision_id, worked_by=WORKED_BY,
+                                              window_ms=window_s * 1000, lease_seconds=lease_seconds)
     except Refused as refused:
+        if refused.reason == "not_worked":
+            raise NotAllowed(f"The decision stands: undoing it would reopen the item in “{refused.detail}”, "
+                             f"a queue {user.name} may not work now") from None
         if refused.reason == "too_late":
             raise DecisionError(
                 f"Undo is possible for {window_s:.0f} s after a decision; ask a lead to change it now") from None

@@ -29,8 +29,11 @@ nothing: it comes every minute an item is open, and the claim's own event
 already says who held the item from when.
 
 **Who works what** (:data:`WORKED_BY`): review queues are worked by
-moderators and leads, escalation queues by leads alone; roles are re-read
-from the store on every claim, renewal and decision. Paused queues serve
+moderators and leads, escalation queues by leads alone. This module is the
+one place that knows the rule; the store's transactions receive it and
+re-read the person's roles under the write lock on every claim, renewal,
+decision and undo, so a role removed after the first check (``require``,
+which gives the words) still stops the write. Paused queues serve
 nobody, but a claim taken before the pause may still be decided.
 
 Order: queue priority, then item priority, then due time, then arrival.
@@ -115,7 +118,7 @@ def load_item(store: Store, item_id: int) -> Item:
 
 def worked_kinds(user: User) -> set[str]:
     """The kinds of queue *user* works, by their roles (:data:`WORKED_BY`)."""
-    return {kind for kind, roles in WORKED_BY.items() if any(user.has(role) for role in roles)}
+    return leases.worked_kinds(user, WORKED_BY)
 
 
 def servable_queues(store: Store, user: User, names: Sequence[str] | None = None) -> list[Queue]:
@@ -162,12 +165,17 @@ def claim_next(
     back to the person who skipped it. *severe* is the wellbeing rule for
     severe items: ``"allow"``, ``"prefer_mild"`` (serve something milder if
     anything milder waits) or ``"never"`` (the person's daily severe budget
-    is spent). NotAllowed for someone who works no queue (an auditor).
+    is spent). NotAllowed for someone who works no queue (an auditor), also
+    when their last such role went just before the claim.
     """
     user = require(store, user, *REVIEWERS, to="review items")
     passes = _passes(severe)
-    found = leases.claim(store, user, kinds=worked_kinds(user), names=queues, passes=passes, exclude=exclude,
-                         lease_seconds=lease_seconds)
+    try:
+        found = leases.claim(store, user, worked_by=WORKED_BY, names=queues, passes=passes, exclude=exclude,
+                             lease_seconds=lease_seconds)
+    except Refused:  # "works_no_queue": the roles re-read under the write lock work none
+        wanted = _one_of(REVIEWERS)
+        raise NotAllowed(f"{user.name} is not {wanted}: only {wanted} can review items") from None
     return Lease(load_item(store, found[0]), found[1]) if found is not None else None
 
 
@@ -188,7 +196,7 @@ def renew(store: Store, user: User, item_id: int, *, claim: int, lease_seconds: 
     """
     user = require(store, user, *REVIEWERS, to="review items")
     try:
-        return leases.renew(store, user, item_id, claim=claim, kinds=worked_kinds(user), lease_seconds=lease_seconds)
+        return leases.renew(store, user, item_id, claim=claim, worked_by=WORKED_BY, lease_seconds=lease_seconds)
     except Refused as refused:
         raise claim_refused(store, user, refused) from None
 
@@ -202,7 +210,7 @@ def claim_refused(store: Store, user: User, refused: Refused) -> VeilError:
     if refused.reason == "queue_kind":
         kind = store.queue(refused.detail).kind
         if kind in WORKED_BY:
-            wanted = " or ".join(f"a {role}" for role in WORKED_BY[kind])
+            wanted = _one_of(WORKED_BY[kind])
             return NotAllowed(f"{user.name} is not {wanted}: only {wanted} can decide {kind}s "
                               f"(this item is in “{refused.detail}” now)")
         return NotAllowed(f"“{refused.detail}” is a {kind} queue: its items are not reviewed here")
@@ -210,6 +218,11 @@ def claim_refused(store: Store, user: User, refused: Refused) -> VeilError:
         return LeaseLost("This item was decided meanwhile")
     return LeaseLost("This item was decided, escalated or given back in another window "
                      "(or by someone else after your hold lapsed)")
+
+
+def _one_of(roles: Sequence[str]) -> str:
+    """Whoever holds one of *roles*, in words: "a moderator or a lead"."""
+    return " or ".join(f"a {role}" for role in roles)
 
 
 def release(store: Store, user: User, item_id: int, *, claim: int, reason: str = "released") -> bool:

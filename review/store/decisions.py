@@ -5,14 +5,15 @@ whose ``revokes_id`` names the decision it takes back. "Current" means a
 row that neither revokes nor has been revoked (``decisions_revokes`` index).
 A decision closes its item (or, escalated, moves it) and ends its lease in
 the same transaction. Guards that fail raise :class:`~review.store.Refused`
-before anything is written; ``review.decisions`` words them.
+and leave nothing written; ``review.decisions`` words them.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -70,7 +71,7 @@ def record(
     item_id: int,
     *,
     claim: int,
-    kinds: Collection[str],
+    worked_by: Mapping[str, Collection[str]],
     action: str,
     labels: Sequence[str],
     note: str,
@@ -81,7 +82,8 @@ def record(
     """Store *user*'s decision on the item *claim* holds, in one transaction.
 
     Refused as :func:`review.store.leases.hold` says (the claim must still
-    hold the item, pending, in a queue of one of *kinds*; a lapsed claim
+    hold the item, pending, in a queue the user may work now by *worked_by*
+    — queue kind → roles, their roles re-read here; a lapsed claim
     nobody touched is resumed, with its event, before the decision), or
     ``"no_escalation"`` (detail: the queue) if *escalate* and the queue has
     no escalation queue. An escalated item moves, still pending, to the
@@ -89,7 +91,7 @@ def record(
     """
     with store.transaction():
         now = store.now()
-        queue = leases.hold(store, user, item_id, claim=claim, kinds=kinds, now=now)
+        queue = leases.hold(store, user, item_id, claim=claim, worked_by=worked_by, now=now)
         if escalate and queue.escalation_queue_id is None:
             raise Refused("no_escalation", queue.name)
         handle_ms = ms_between(shown_at, now) if shown_at else None
@@ -104,7 +106,7 @@ def record(
         leases.drop(store, item_id)
         store.log(user.name, "decision.made", f"item:{item_id}",
                   {"decision": decision_id, "action": action, "labels": list(labels), "queue": queue.name,
-                   "escalated": escalate})
+                   "escalated": escalate, **facts(now, handle_ms, shown_at, revealed_ms, note)})
     return Made(decision_id, queue, now, handle_ms)
 
 
@@ -138,18 +140,26 @@ def record_past(
         leases.drop(store, item_id)  # closed: nobody holds it any more
         store.log(user.name, "decision.recorded", f"item:{item_id}",
                   {"decision": decision_id, "action": action, "labels": list(labels), "source": source,
-                   "queue": store.queue_by_id(found[0]).name})
+                   "queue": store.queue_by_id(found[0]).name, **facts(decided_at, handle_ms, shown_at, 0, note)})
     return decision_id
 
 
-def revoke(store: Store, user: User, decision_id: int, *, window_ms: float, lease_seconds: int) -> tuple[int, int]:
+def revoke(
+    store: Store, user: User, decision_id: int, *, worked_by: Mapping[str, Collection[str]], window_ms: float,
+    lease_seconds: int,
+) -> tuple[int, int]:
     """Revoke *user*'s own decision within *window_ms* and lease its item back to them; (item id, claim).
 
     Appends a revoking row, reopens the item in the queue it was decided in
     (or the one that queue was merged into since) and leases it to the user
-    under a new claim (its ``item.claimed`` event), in one transaction. Refused ``"no_decision"``, ``"not_owner"``,
-    ``"superseded"`` (already undone or decided again), ``"too_late"`` or
-    ``"taken"`` (someone else holds the item now).
+    under a new claim (its ``item.claimed`` event), in one transaction.
+    Refused ``"no_decision"``, ``"not_owner"``, ``"superseded"`` (already
+    undone or decided again), ``"too_late"``, ``"taken"`` (someone else
+    holds the item now) or ``"not_worked"`` (detail: the queue's name) when
+    the item would reopen in a queue the user may not work now (by
+    *worked_by*, their roles re-read here): a lead who lost the role since
+    deciding an escalation, a queue merged meanwhile into one of another
+    kind. The lease undo hands out must not be one no claim could give.
     """
     with store.transaction():
         row = revocable(store, decision_id)
@@ -166,16 +176,39 @@ def revoke(store: Store, user: User, decision_id: int, *, window_ms: float, leas
         holder = leases.live_holder(store, item_id, now)
         if holder is not None and holder[0] != user.id:
             raise Refused("taken", holder[1])
+        items.reopen(store, item_id, queue_id)
+        found = items.queue_and_state(store, item_id)
+        assert found is not None  # a decision's item exists (foreign key)
+        reopened = store.queue_by_id(found[0])
+        if reopened.kind not in leases.kinds_worked_now(store, user, worked_by):
+            raise Refused("not_worked", reopened.name)  # the transaction undoes the reopening
         revoke_id = append(
             store, item_id=item_id, user_id=user.id, queue_id=queue_id, action="revoke", labels=(), note="undo",
             shown_at=None, decided_at=now, handle_ms=None, revealed_ms=0, source="review", revokes_id=decision_id,
         )
-        items.reopen(store, item_id, queue_id)
-        store.log(user.name, "decision.revoked", f"item:{item_id}", {"decision": decision_id, "revocation": revoke_id})
+        store.log(user.name, "decision.revoked", f"item:{item_id}",
+                  {"decision": decision_id, "revocation": revoke_id, **facts(now, None, None, 0, "undo")})
         expires = iso(parse(now) + _dt.timedelta(seconds=lease_seconds))
         claim = store.log(user.name, "item.claimed", f"item:{item_id}", {"expires_at": expires, "undo": decision_id})
         leases.grant(store, item_id, user.id, claim, now, expires)
     return item_id, claim
+
+
+def facts(
+    decided_at: str, handle_ms: int | None, shown_at: str | None, revealed_ms: int, note: str
+) -> dict[str, object]:
+    """The rest of a decision row, as its event records it, so ``verify`` can tell a back-dated or edited row.
+
+    Times feed handle-time and SLA figures, so they are kept as written;
+    the note only as its SHA-256: the log is append-only and a note may
+    quote the content, so the note itself stays in the row alone.
+    """
+    return {"decided_at": decided_at, "handle_ms": handle_ms, "shown_at": shown_at, "revealed_ms": revealed_ms,
+            "note_sha256": note_digest(note)}
+
+
+def note_digest(note: str) -> str:
+    return hashlib.sha256(note.encode("utf-8")).hexdigest()
 
 
 def current_id(store: Store, item_id: int) -> int | None:

@@ -6,6 +6,12 @@ name the claim and act only while the row still carries it, so a window
 whose item was escalated, decided, given back or taken again (after a
 lapse, by anyone — the same person in another window too) acts on nothing.
 
+**Roles are read under the write lock.** Who may work which kind of queue
+is the serving layer's rule (``review.serving.WORKED_BY``, queue kind →
+roles), handed in as *worked_by*; every write here re-reads the person's
+roles inside its transaction (:func:`kinds_worked_now`), so a role removed
+after any check made before the lock was taken stops the write.
+
 Times are Veil's canonical UTC text (``review.clock.iso``), so "still live"
 is a plain text comparison that the ``leases`` and ``items_serving``
 indexes answer.
@@ -14,7 +20,7 @@ indexes answer.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from review.clock import iso, ms_between
@@ -29,7 +35,7 @@ def claim(
     store: Store,
     user: User,
     *,
-    kinds: Collection[str],
+    worked_by: Mapping[str, Collection[str]],
     names: Sequence[str] | None,
     passes: Sequence[bool],
     exclude: Sequence[int],
@@ -38,26 +44,35 @@ def claim(
     """Lease the next item to *user*, in one transaction; (item id, claim), or None when nothing waits.
 
     Every claim takes a new item: an item the user holds already (in
-    another window) is not served again. The queues are read under the
-    write lock, so a queue paused a moment ago serves nobody; *kinds*,
-    *names* and *passes* are as for :func:`serving_queues` and :func:`next_free`.
+    another window) is not served again. The queues and the user's roles
+    are read under the write lock, so a queue paused a moment ago serves
+    nobody, and Refused ``"works_no_queue"`` if the user's roles now work
+    no kind of queue (see :func:`kinds_worked_now`); *names* and *passes*
+    are as for :func:`serving_queues` and :func:`next_free`.
     """
     try:
         with store.transaction():
             now_dt = store.clock.now()
             now, expires = iso(now_dt), iso(now_dt + _dt.timedelta(seconds=lease_seconds))
+            kinds = kinds_worked_now(store, user, worked_by)
+            if not kinds:
+                raise Refused("works_no_queue")
             found = next_free(store, serving_queues(store, kinds, names), now, exclude, passes)
             if found is None:
                 return None
             claim_id = store.log(user.name, "item.claimed", f"item:{found}", {"expires_at": expires})
             if not take(store, found, user.id, claim_id, now, expires):
                 raise Refused("taken")  # undoes the event with the transaction
-    except Refused:
+    except Refused as refused:
+        if refused.reason != "taken":
+            raise
         return None
     return found, claim_id
 
 
-def renew(store: Store, user: User, item_id: int, *, claim: int, kinds: Collection[str], lease_seconds: int) -> str:
+def renew(
+    store: Store, user: User, item_id: int, *, claim: int, worked_by: Mapping[str, Collection[str]], lease_seconds: int
+) -> str:
     """Extend the lease of *claim*, in one transaction; the new expiry.
 
     Refused as :func:`hold` says. Within a live lease nothing is logged (a
@@ -67,7 +82,7 @@ def renew(store: Store, user: User, item_id: int, *, claim: int, kinds: Collecti
     with store.transaction():
         now_dt = store.clock.now()
         now, expires = iso(now_dt), iso(now_dt + _dt.timedelta(seconds=lease_seconds))
-        hold(store, user, item_id, claim=claim, kinds=kinds, now=now)
+        hold(store, user, item_id, claim=claim, worked_by=worked_by, now=now)
         store.db.execute("UPDATE leases SET expires_at = ? WHERE item_id = ? AND claim_id = ?",
                          [expires, item_id, claim])
     return expires
@@ -86,7 +101,9 @@ def release(store: Store, user: User, item_id: int, *, claim: int, reason: str) 
     return False
 
 
-def hold(store: Store, user: User, item_id: int, *, claim: int, kinds: Collection[str], now: str) -> Queue:
+def hold(
+    store: Store, user: User, item_id: int, *, claim: int, worked_by: Mapping[str, Collection[str]], now: str
+) -> Queue:
     """Check, inside the caller's transaction, that *claim* still holds the item for *user*; the item's queue.
 
     Refused ``"held"`` (detail: the holder's name) if someone else holds a
@@ -94,10 +111,10 @@ def hold(store: Store, user: User, item_id: int, *, claim: int, kinds: Collectio
     claim; ``"not_held"`` if no lease carries the claim any more (the item
     was decided, escalated or given back, or taken again after a lapse);
     ``"decided"`` if the item is not pending; ``"queue_kind"`` (detail: the
-    queue's name) if it sits in a queue whose kind is not in *kinds* (the
-    kinds the user may work now). A lapsed lease that still carries the
-    claim — nobody took the item since — is the user's again: an
-    ``item.lease_resumed`` event says how long it had lapsed.
+    queue's name) if it sits in a queue of a kind the user may not work now
+    (their roles re-read here, against *worked_by*). A lapsed lease that
+    still carries the claim — nobody took the item since — is the user's
+    again: an ``item.lease_resumed`` event says how long it had lapsed.
     """
     row = store.db.execute(
         "SELECT l.claim_id, l.user_id, u.name, l.expires_at FROM leases l JOIN users u ON u.id = l.user_id"
@@ -112,7 +129,7 @@ def hold(store: Store, user: User, item_id: int, *, claim: int, kinds: Collectio
     if found is None or found[1] != "pending":
         raise Refused("decided")
     queue = store.queue_by_id(found[0])
-    if queue.kind not in kinds:
+    if queue.kind not in kinds_worked_now(store, user, worked_by):
         raise Refused("queue_kind", queue.name)
     if row[3] <= now:
         store.log(user.name, "item.lease_resumed", f"item:{item_id}",
@@ -121,6 +138,20 @@ def hold(store: Store, user: User, item_id: int, *, claim: int, kinds: Collectio
 
 
 # ----------------------------------------------------------------- reading
+def worked_kinds(user: User, worked_by: Mapping[str, Collection[str]]) -> set[str]:
+    """The kinds of queue *user* works by the roles on this row: those *worked_by* gives to one of them."""
+    return {kind for kind, roles in worked_by.items() if any(user.has(role) for role in roles)}
+
+
+def kinds_worked_now(store: Store, user: User, worked_by: Mapping[str, Collection[str]]) -> set[str]:
+    """The kinds of queue *user* works now: their roles re-read, inside the caller's transaction.
+
+    A role removed since the caller last read the user's row (a check made
+    before the write lock was taken) counts.
+    """
+    return worked_kinds(store.user(user.name), worked_by)
+
+
 def serving_queues(store: Store, kinds: Collection[str], names: Sequence[str] | None = None) -> list[Queue]:
     """Unpaused queues of these *kinds*, only the *names* given if any."""
     queues = [q for q in store.queues() if not q.paused and q.kind in kinds]

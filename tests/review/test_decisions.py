@@ -6,8 +6,10 @@ import json
 import sqlite3
 
 import pytest
+from builders import events
 
 from review import decisions, serving, taxonomy
+from review.errors import NotAllowed
 
 
 @pytest.fixture
@@ -184,3 +186,40 @@ def test_shown_at_is_stored_canonical(store, setup, policy, clock):
                             shown_at="2026-01-05T10:00:00+01:00")
     row = store.db.execute("SELECT shown_at, handle_ms FROM decisions WHERE id = ?", [made.id]).fetchone()
     assert row == ("2026-01-05T09:00:00.000Z", 2000)
+
+
+def _nothing_undone(store, item_id, made_id):
+    """The refused undo left the decision standing, the item closed and nobody holding it."""
+    assert decisions.decision_rows.current_id(store, item_id) == made_id
+    assert store.db.execute("SELECT COUNT(*) FROM decisions WHERE revokes_id IS NOT NULL").fetchone()[0] == 0
+    assert serving.load_item(store, item_id).state == "decided"
+    assert serving.holder(store, item_id) is None
+
+
+def test_undo_is_refused_when_the_item_would_reopen_in_a_queue_the_person_no_longer_works(store, setup, policy):
+    """A lead decides an escalation, loses the lead role, and undoes: the item must not come back to them."""
+    ana, _, _ = setup
+    lee = store.add_user("lee", ["lead", "moderator"])
+    item, item_claim = _claim(store, ana)
+    decisions.decide(store, policy, ana, item.id, claim=item_claim, action="escalate", note="unsure")
+    item, item_claim = _claim(store, lee, ["escalations"])
+    made = decisions.decide(store, policy, lee, item.id, claim=item_claim, action="remove", labels=["spam"])
+    store.db.execute("UPDATE users SET roles = 'moderator' WHERE id = ?", [lee.id])
+    with pytest.raises(NotAllowed, match="decision stands.*“escalations”"):
+        decisions.undo(store, lee, made.id)
+    _nothing_undone(store, item.id, made.id)
+
+
+def test_undo_is_refused_when_the_queue_was_merged_meanwhile_into_one_of_another_kind(store, setup, policy):
+    ana, _, _ = setup
+    item, item_claim = _claim(store, ana)
+    made = decisions.decide(store, policy, ana, item.id, claim=item_claim, action="no_violation")
+    # However the queue came to be merged into one of another kind (the domain's merge refuses it today;
+    # an older store, or the store-level merge, need not), the decided item would now reopen in "escalations".
+    store.db.execute("UPDATE queues SET merged_into_id = ?, paused = 1 WHERE name = 'spam'",
+                     [store.queue("escalations").id])
+    with pytest.raises(NotAllowed, match="decision stands.*“escalations”"):
+        decisions.undo(store, ana, made.id)
+    _nothing_undone(store, item.id, made.id)
+    assert [e.kind for e in events(store) if e.subject == f"item:{item.id}"] == [
+        "item.claimed", "decision.made"]

@@ -300,3 +300,60 @@ def test_a_paused_queues_items_cannot_be_taken_through_renew_and_decide(store, s
     store.db.execute("UPDATE queues SET paused = 1 WHERE id = ?", [spam.id])
     made, _ = desk.decide(store, ana, shown.item.id, "no_violation", claim=shown.claim)
     assert made.queue_id == spam.id
+
+
+@pytest.fixture
+def roles_change_at_the_lock(store, monkeypatch):
+    """``change(name, roles)``: another connection (a lead elsewhere) sets *name*'s roles the moment the next
+    write transaction on *store* begins — after every check made before it, before anything it writes."""
+    other = store.second_connection()
+    begin = store.transaction
+
+    def change(name, roles):
+        def transaction():
+            monkeypatch.setattr(store, "transaction", begin)  # once
+            other.db.execute("UPDATE users SET roles = ? WHERE name = ?", [roles, name])
+            return begin()
+
+        monkeypatch.setattr(store, "transaction", transaction)
+
+    yield change
+    other.close()
+
+
+@pytest.mark.parametrize("step", ["claim", "renew", "decide"])
+def test_a_role_removed_after_the_check_but_before_the_write_stops_the_write(
+        store, setup, windows, roles_change_at_the_lock, step):
+    """Roles are read under the write lock: a check made a moment before it proves nothing."""
+    ana, _, _ = setup
+    desk = windows[0]
+    shown = desk.claim(store, ana)
+    claimed = len(events(store, "item.claimed"))
+    roles_change_at_the_lock("ana", "auditor")
+    with pytest.raises(NotAllowed, match="ana is not a moderator or a lead"):
+        if step == "claim":
+            desk.claim(store, ana)
+        elif step == "renew":
+            desk.renew(store, ana, shown.item.id, claim=shown.claim)
+        else:
+            desk.decide(store, ana, shown.item.id, "no_violation", claim=shown.claim)
+    assert store.user("ana").roles == ("auditor",)  # the change did land, before the write
+    assert len(events(store, "item.claimed")) == claimed
+    assert store.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 0
+    assert serving.load_item(store, shown.item.id).state == "pending"
+
+
+def test_a_lead_demoted_before_the_write_lock_cannot_decide_an_escalation(store, setup, windows,
+                                                                          roles_change_at_the_lock):
+    ana, _, _ = setup
+    lee = people(store, lee="lead")["lee"]
+    one, two = windows
+    shown = one.claim(store, ana)
+    one.decide(store, ana, shown.item.id, "escalate", note="threat?", claim=shown.claim)
+    escalated = two.claim(store, lee, ["escalations"])
+    roles_change_at_the_lock("lee", "moderator")
+    with pytest.raises(NotAllowed, match="only a lead can decide escalations"):
+        two.decide(store, lee, escalated.item.id, "remove", ["spam"], claim=escalated.claim)
+    moved = serving.load_item(store, shown.item.id)
+    assert (moved.queue_name, moved.state) == ("escalations", "pending")
+    assert store.db.execute("SELECT action FROM decisions").fetchall() == [("escalate",)]

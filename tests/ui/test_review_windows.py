@@ -5,15 +5,18 @@ store connection, as two Veil windows (or two processes) would have. The
 issue's finding: window 1 escalates an item window 2 still shows; window
 2's renew timer must not bring the lease back, and its next key must not
 close the escalation. A window told its item is gone says so calmly, shows
-the next item and keeps taking decision keys.
+the next item and keeps taking decision keys. A window whose item a lead
+moved into a queue it may not work gives the item back before it moves on.
 """
 
 from __future__ import annotations
 
 import pytest
+from builders import events
 from PySide6.QtCore import Qt
 
-from review import serving, taxonomy
+from review import admin, serving, taxonomy
+from review.admin import Selection
 from review.desk import ReviewDesk
 from review.media.viewing import ViewSettings
 from review.wellbeing.policy import WellbeingPolicy
@@ -171,3 +174,32 @@ def test_skip_and_close_give_back_with_an_event_each(qtbot, windows):
     assert [(s, '"skip"' in p or '"closed"' in p) for s, p in rows] == [
         (f"item:{skipped.id}", True), (f"item:{shown.id}", True)]
     assert store.db.execute("SELECT COUNT(*) FROM leases").fetchone()[0] == 0
+
+
+@pytest.fixture
+def window(qtbot, workspace):
+    """One review window (ana's)."""
+    page = _page(qtbot, workspace)
+    yield page
+    page.close_page()
+    page.ops.close()
+    page.wellbeing.close()
+
+
+def test_a_window_whose_item_a_lead_moved_out_of_its_reach_gives_it_back(qtbot, workspace, window):
+    """Renewing is refused (NotAllowed: an escalation queue is a lead's): the item goes back at once, with
+    its event, instead of staying held for the rest of the lease."""
+    workspace.add_user("lee", ["lead"])
+    page = window
+    _enter(qtbot, page)
+    item, claim = page.item, page.shown.claim
+    with workspace.second_connection() as elsewhere:  # a lead, in another Veil
+        admin.move(elsewhere, "lee", Selection(queues=("spam",), states=("pending",)), "escalations")
+    page.renew_timer.timeout.emit()
+    qtbot.waitUntil(lambda: "next one" in page.footer.text())
+    _settled(qtbot, page)
+    assert "only a lead" in page.footer.text()
+    assert page.item is None  # nothing this moderator may work is waiting
+    assert serving.holder(workspace, item.id) is None
+    assert [(e.actor, e.subject, e.payload) for e in events(workspace, "item.released")] == [
+        ("ana", f"item:{item.id}", {"reason": "not_allowed", "claim": claim})]

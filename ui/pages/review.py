@@ -474,6 +474,8 @@ class ReviewPage(QWidget):
             return
         if self.shown is None or self.shown.claim != shown.claim or self.busy:
             return  # that item has left meanwhile
+        if isinstance(exc, NotAllowed):  # held still, where this person may not work: give back now, not in 10 min
+            self._give_back(shown, "not_allowed")
         self._move_on(exc)
 
     def showEvent(self, event: QShowEvent) -> None:
