@@ -41,9 +41,16 @@ Anchors: every export and report is read inside one snapshot of the store
 that snapshot saw — event N and its hash — so a lead who kept the file can
 later prove with ``veil verify --expect N:HASH`` that nothing up to it was
 rewritten. The ``export.written`` event carries it for every format
-(``head_events``, ``head_hash``); an XLSX file also holds it in its
-document properties and the PDF report prints it. CSV and JSON Lines hold
-rows only (their columns never change), so for them the event is the record.
+(``head_events``, ``head_hash``), but the event lives in the very store the
+anchor is meant to prove, so every file carries it too: an XLSX file in its
+document properties, the PDF report on its pages, and CSV and JSON Lines —
+rows only, their columns never change — in an anchor file beside them,
+``FILE.anchor`` (:func:`anchor_file`): the line ``N:HASH`` that ``veil verify
+--expect`` takes, and a comment with that command. It is written like the
+export (0600, under a temporary name) and only once the export is complete:
+a failed export leaves the old pair, or none, never a new file with an old
+anchor. XLSX and PDF get no anchor file: theirs is inside, where it cannot
+be separated from the rows, and a second copy could only disagree with it.
 """
 
 from __future__ import annotations
@@ -71,6 +78,7 @@ from review.store.events import Head
 
 KINDS = ("decisions", "audits", "metrics")
 FORMATS = ("csv", "jsonl", "xlsx")
+ANCHORED_BESIDE = ("csv", "jsonl")  # the formats with no place inside for their anchor (FILE.anchor holds it)
 SUFFIXES = {"csv": ".csv", "jsonl": ".jsonl", "xlsx": ".xlsx", "pdf": ".pdf"}
 PROGRESS_EVERY = 2_000  # rows between progress reports and cancel checks
 
@@ -165,10 +173,21 @@ def write(tables: Sequence[Table], fmt: str, out: str | os.PathLike[str], *, hea
         raise ExportError(f"{fmt} holds one table; these tables have different columns")
     ticker = _Ticker(sum(t.count for t in tables), progress, cancelled)
     ticker.check()
-    with atomic_output(out) as temp:
+    with contextlib.ExitStack() as outputs:
+        # Renamed into place in reverse order of entry: the export first, then its anchor file.
+        anchor_temp = outputs.enter_context(atomic_output(anchor_file(out))) if fmt in ANCHORED_BESIDE else None
+        temp = outputs.enter_context(atomic_output(out))
         writers.WRITERS[fmt](tables, temp, ticker.tick, head)
         ticker.check()
+        if anchor_temp is not None:  # only once the export is complete
+            anchor_temp.write_text(writers.anchor_lines(head), encoding="utf-8")
     return ticker.done
+
+
+def anchor_file(out: str | os.PathLike[str]) -> Path:
+    """Where the anchor of a CSV or JSON Lines export *out* goes: ``FILE.anchor`` beside it."""
+    target = Path(out)
+    return target.with_name(target.name + ".anchor")
 
 
 # ------------------------------------------------------------- the action
@@ -177,15 +196,16 @@ def require_lead(store: Store, who: User | str) -> User:
 
 
 def check_output(store: Store, out: str | os.PathLike[str]) -> None:
-    """ExportError when *out* is the store itself (or its -wal/-shm/-journal file).
+    """ExportError when *out*, or its anchor file, is the store itself (or its -wal/-shm/-journal file).
 
     The export is renamed onto *out* when complete: naming the store there
     would replace the database with a CSV and lose every decision.
     """
-    target = Path(out).expanduser().resolve()
     db = Path(store.path).expanduser().resolve()
-    if target in {db, *(db.with_name(db.name + suffix) for suffix in ("-wal", "-shm", "-journal"))}:
-        raise ExportError(f"{out} is the store itself; write the export to another file")
+    store_files = {db, *(db.with_name(db.name + suffix) for suffix in ("-wal", "-shm", "-journal"))}
+    for target in (out, anchor_file(out)):  # the anchor file is renamed into place as well
+        if Path(target).expanduser().resolve() in store_files:
+            raise ExportError(f"{target} is the store itself; write the export to another file")
 
 
 def check_filters(store: Store, filters: Filters) -> None:

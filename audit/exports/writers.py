@@ -5,7 +5,7 @@ once per row, which is where progress is reported and cancel honoured
 (``audit.exports.write`` owns both, and the atomic rename), and the head of
 the event log the rows were read at. Only XLSX has a place for that anchor
 (its document properties); CSV and JSON Lines are rows and nothing else, so
-their anchor is the ``export.written`` event.
+``audit.exports.write`` puts theirs in a file beside them (:func:`anchor_lines`).
 """
 
 from __future__ import annotations
@@ -67,6 +67,12 @@ def anchor_words(head: Head) -> str:
     """How a file says what it was made from, and how to check it (the PDF report prints the same words)."""
     return (f"Made from event {head.events}, hash {head.hash[:16]}… "
             f"(check with: veil verify --expect {head.events}:{head.hash})")
+
+
+def anchor_lines(head: Head) -> str:
+    """The text of an anchor file: ``N:HASH`` first (what ``--expect`` takes), then how to check it."""
+    pair = f"{head.events}:{head.hash}"
+    return f"{pair}\n# the event log's head this export was made from; check with: veil verify --expect {pair}\n"
 
 
 WRITERS: dict[str, Callable[[Sequence[Table], Path, Tick, Head], None]] = {

@@ -11,15 +11,18 @@ import.
 
 Importing is a lead's (items, decisions and audits alike, and with them new
 people, roles and queues): the importer is the signed-in lead
-(:mod:`desktop.commands.signin`) and every event names them. Into a store
-with nobody in it yet (a new one), the named person founds it and becomes
-its first lead with the import.
+(:mod:`desktop.commands.signin`) and every event names them. Into a truly
+empty store (a new one: no people, queues, items or events), the named
+person founds it and becomes its first lead with the import; a store that
+holds work but nobody is refused (its first lead is created by whoever
+owns the file).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -59,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "all or nothing: one bad row means nothing is written and every problem is listed as "
         "FILE:LINE: reason. Rows are items unless their \"type\" says \"decision\" (a past decision) or "
         "\"audit\" (a past QA audit of one); users they name are created with the role they imply. "
-        "Rows already in the store are skipped, so re-running is safe. Only a lead imports; into a new store, "
+        "Rows already in the store are skipped, so re-running is safe. Only a lead imports; into a new, empty store, "
         "the person named becomes its first lead.",
     )
     parser.add_argument("manifest", metavar="MANIFEST",
@@ -114,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         if rejects_path.resolve() in (manifest.resolve(), paths.store_path(getattr(args, "store", None)).resolve()):
             return fail("--skip-invalid must name a new file, not the manifest or the store")
         try:  # opened before anything is written: an unwritable path must not cost an import
-            rejects = open(rejects_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in _report or _discard
+            rejects = _private_text_file(rejects_path)
         except OSError as exc:
             return fail(f"cannot write rejects to {rejects_path}: {exc.strerror or exc}")
 
@@ -122,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
     bar = ProgressBar(sys.stderr, then="" if args.dry_run else "writing to the store...")
     try:
         with open_store(args) as store:
-            # Nobody to sign in as in a store with nobody in it: the import founds it (review.imports.manifest).
+            # Nobody to sign in as in a store with nobody in it: the import founds it if it is truly empty,
+            # and refuses, saying what to do, if it holds work (review.imports.manifest).
             actor = signed_in(store, args, roles=("lead",), to="import manifests") if store.users() else name
             result = importer.import_manifest(
                 store, manifest, default_queue=args.queue, create_queues=args.create_queues,
@@ -208,6 +212,23 @@ def _roles(users: dict[str, list[str]], shown: int = 10) -> str:
 
 def _plural(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
+
+
+def _private_text_file(path: Path) -> TextIO:
+    """*path* emptied (or created) for writing, owner-only whatever the umask: rejected rows are people's reports.
+
+    Like an export, what Veil writes there is its own output, so a file already there is made 0600 too
+    (before it is emptied: a file Veil may not re-permission is refused untouched). A symlink is refused
+    (``O_NOFOLLOW``), so the rows never land in a file the link points at.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.ftruncate(fd, 0)
+        return open(fd, "w", encoding="utf-8")  # noqa: SIM115 - closed in _report or _discard
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _discard(handle: TextIO | None) -> None:

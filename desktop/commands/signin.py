@@ -4,8 +4,9 @@ Every command but ``demo`` (which fills a store that must be empty) and
 ``verify`` acts as somebody, and the event log names them, so the command
 line must not be a way round the sign-in page. The person is ``--user``
 (``veil --user NAME …`` or the command's own ``--user``), else
-``$VEIL_USER``; a name the store does not know is refused, never written
-as an actor. An account with a passphrase is entered only with it:
+``$VEIL_USER``; a name the store does not know, or one Veil writes as an
+actor of its own (``system``, ``anonymous``, ``cli``), is refused, never
+written as an actor. An account with a passphrase is entered only with it:
 ``$VEIL_PASSPHRASE`` (read once and removed from the environment, as the
 GUI's ``--user`` does, so no child process inherits it), else a prompt when
 stdin is a terminal, else refused (cron must say it). A wrong one is
@@ -25,7 +26,7 @@ import sys
 
 from review import auth
 from review.errors import NotAllowed
-from review.store import Store, User
+from review.store import Store, User, reserved_name
 
 USER_ENV = "VEIL_USER"
 PASSPHRASE_ENV = "VEIL_PASSPHRASE"
@@ -56,6 +57,8 @@ def named(args: argparse.Namespace) -> str:
     name = (own_name or global_name or os.environ.get(USER_ENV) or "").strip()
     if not name:
         raise SignInRefused(f"say who you are: --user NAME or {USER_ENV}")
+    if (why := reserved_name(name)) is not None:  # Veil's own actors are nobody to sign in as, or found a store as
+        raise SignInRefused(why)
     return name
 
 

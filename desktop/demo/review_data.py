@@ -36,8 +36,10 @@ build leaves the store empty.
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 import os
 import random
+import stat
 import time
 import tomllib
 from collections.abc import Callable
@@ -57,6 +59,7 @@ from review.media import intake
 from review.store import SYSTEM_ACTOR, Store
 from review.store import imports as bulk
 from review.store import items as item_ids
+from review.store.connection import PRIVATE_FILE, private_folder
 
 DEMO = settings.declare(
     "workspace.demo", settings.ORGANISATION, bool, False, changed_by=settings.SYSTEM,
@@ -68,6 +71,7 @@ DEMO_INFO = settings.declare(
 )
 
 Progress = Callable[[int, int], None]
+log = logging.getLogger(__name__)
 
 class DemoError(VeilError, ValueError):
     """The demo cannot be built here (the store already holds a workspace)."""
@@ -136,7 +140,7 @@ def build_demo(
     _refuse_if_not_empty(store)
     severities = label_severities()
     media_dir = Path(media_dir).resolve()
-    media_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only, like the store it belongs to
+    _media_folder(media_dir)
 
     planned = Planner(items, seed).plan()
     rng = random.Random(f"{seed}:rows")
@@ -158,8 +162,8 @@ def build_demo(
     workers = max(2, min(8, (os.cpu_count() or 2) * 2))
     if progress:
         progress(0, total)
-    _run_parallel(lambda m: generate(m, media_dir), originals, workers, tick)
-    _run_parallel(lambda m: generate(m, media_dir), variants, workers, tick)
+    _run_parallel(lambda m: _private(generate(m, media_dir)), originals, workers, tick)
+    _run_parallel(lambda m: _private(generate(m, media_dir)), variants, workers, tick)
     infos = _run_parallel(lambda m: intake.inspect(media_dir / m.name), pool, workers, tick)
     for m, info in zip(pool, infos):
         m.info = info
@@ -184,6 +188,30 @@ def build_demo(
         media_files=len(pool), media_bytes=sum((media_dir / m.name).stat().st_size for m in pool),
         media_dir=media_dir, kinds=kinds, seconds=time.perf_counter() - started,
     )
+
+
+def _media_folder(folder: Path) -> None:
+    """Create *folder* (and missing parents) owner-only, like the store it belongs to; leave one that was there.
+
+    A folder Veil did not make is its owner's, who may share it on purpose (the rule the store file
+    follows, ``review.store.connection``); the files Veil writes into it are private anyway
+    (:func:`_private`), so an open folder shows at most their synthetic names. Veil says so once.
+    """
+    if not folder.exists():
+        private_folder(folder)
+        return
+    mode = stat.S_IMODE(folder.stat().st_mode)
+    if mode & 0o077:
+        log.warning("%s is readable by other accounts on this computer (mode %04o); the demo media Veil writes "
+                    "into it are its owner's alone, and if the folder is not shared on purpose, run: chmod 700 %s",
+                    folder, mode, folder)
+
+
+def _private(media: Path) -> Path:
+    """Make a media file Veil just wrote its owner's alone: the image libraries create files with the umask,
+    and a file of the same name from an earlier build keeps its old mode when it is rewritten."""
+    os.chmod(media, PRIVATE_FILE)
+    return media
 
 
 def _refuse_if_not_empty(store: Store) -> None:

@@ -33,9 +33,11 @@ and a progress callback.
 Importing is a lead's work, whatever the rows: :func:`import_manifest`
 takes the acting person and refuses anyone else (``NotAllowed``) before
 reading a line, dry runs included, and every handler re-checks before it
-writes. The one exception is a store with nobody in it yet: its first
-import founds it, and the importer becomes its first lead in the same
-transaction (a refused import leaves nobody behind).
+writes. The one exception is a truly empty store (no people, queues, items
+or events): its first import founds it, and the importer becomes its first
+lead in the same transaction (a refused import leaves nobody behind). A
+store with work in it but nobody (an items-only import of an older Veil) is
+refused: whoever writes to it first must not become the lead of that work.
 
 This module reads the file and runs the steps in order; the handler
 contract is :mod:`review.imports.handlers`, item rows
@@ -67,7 +69,7 @@ from review.imports.handlers import (
 )
 from review.imports.items import ITEMS
 from review.media.limits import DEFAULT_MAX_PIXELS
-from review.store import Refused, Store, User
+from review.store import Refused, Store, User, reserved_name
 from review.store import imports as import_store
 
 #: Manifest file suffix -> format name.
@@ -265,8 +267,8 @@ def import_manifest(
     """Check every row of *manifest* and import it as *actor*, all or nothing.
 
     *actor* must be a lead (NotAllowed otherwise, before anything is read),
-    unless the store has nobody in it yet: then *actor* founds it and
-    becomes its first lead with the import (``result.founder``).
+    unless the store is truly empty: then *actor* founds it and becomes its
+    first lead with the import (``result.founder``).
 
     With a bad row and no *skip_invalid*, nothing is written and the result
     lists every problem (``committed`` false). With *skip_invalid* the good
@@ -338,13 +340,29 @@ def import_manifest(
 
 
 def _importer(store: Store, actor: User | str) -> tuple[str, bool]:
-    """(the importer's name, whether they found the store): a lead, or anyone into a store with nobody in it."""
+    """(the importer's name, whether they found the store): a lead, or anyone into a truly empty store.
+
+    Checked again where the founder is written (``Store.add_first_lead``, under the write lock).
+    """
     name = (actor.name if isinstance(actor, User) else str(actor)).strip()
-    if store.users():
+    held = store.holds()
+    if "users" in held:
         return require(store, name, "lead", to="import manifests").name, False
+    if held:
+        raise NotAllowed(_not_founded(store, ", ".join(held)))
     if not name:
-        raise NotAllowed("say who imports: a store with nobody in it yet is founded by its first importer")
+        raise NotAllowed("say who imports: a store with nothing in it yet is founded by its first importer")
+    if (why := reserved_name(name)) is not None:
+        raise NotAllowed(why)
     return name, True
+
+
+def _not_founded(store: Store, held: str) -> str:
+    """The refusal for a store with work in it but nobody (an items-only import of an older Veil, say)."""
+    what = held.rsplit(", ", 1)
+    return (f"{store.path} has nobody in it but already holds {' and '.join(what)}: an import makes its importer "
+            "the first lead only of an empty store, so that writing to a file is not a way to take over its work. "
+            "Its first lead must be created by whoever owns this file; then import as that lead")
 
 
 def _finish(result: ImportResult, started: float) -> ImportResult:
@@ -384,7 +402,9 @@ def _commit(run: ImportRun, handlers: Sequence[RowHandler], to_add: dict[str, li
     if run.result.founder is not None:
         try:
             run.store.add_first_lead(run.result.founder)
-        except Refused:
+        except Refused as refused:
+            if refused.reason == "not_empty":  # filled by another client since the import began
+                raise NotAllowed(_not_founded(run.store, refused.detail)) from None
             raise NotAllowed(f"{run.result.founder} cannot found this store: someone else did meanwhile; "
                              "import as one of its leads") from None
     for handler in handlers:

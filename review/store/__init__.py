@@ -29,14 +29,30 @@ from typing import Any
 import sqlite_utils
 
 from review.clock import Clock, SystemClock, iso, normalise, parse
-from review.errors import StoreConflict, StoreUnavailable
+from review.errors import StoreConflict, StoreUnavailable, VeilError
 from review.store import events, probe
 from review.store.connection import backup, connect, driver_errors, write_transaction
 from review.store.schema import QUEUE_KINDS, ROLES
 from review.store.schema import migrations as review_migrations
 
 SYSTEM_ACTOR = "system"
+#: The actors Veil itself writes into the log, which no account may be named (compared stripped and casefolded):
+#: Veil's own changes, a failed sign-in (``review.auth.ANONYMOUS``), and the command line of older Veils.
+#: A person called "system" could write the settings only Veil keeps, and pass their events off as Veil's.
+RESERVED_NAMES = frozenset({SYSTEM_ACTOR, "anonymous", "cli"})
 log = logging.getLogger(__name__)
+
+
+class ReservedName(VeilError, ValueError):
+    """A new account would carry a name Veil writes as an actor of its own (:data:`RESERVED_NAMES`)."""
+
+
+def reserved_name(name: str) -> str | None:
+    """Why *name* cannot be a person's (a :class:`ReservedName` message), or None when it can."""
+    if name.strip().casefold() not in RESERVED_NAMES:
+        return None
+    return (f"{name.strip()!r} is a name Veil keeps for itself in the event log "
+            f"({', '.join(sorted(RESERVED_NAMES))}); a person needs another name")
 
 
 class Refused(StoreConflict):
@@ -208,6 +224,8 @@ class Store:
             )
         if not name.strip():
             raise ValueError("a user needs a name")
+        if (why := reserved_name(name)) is not None:
+            raise ReservedName(why)
         with self.transaction():
             self.db.execute(
                 "INSERT INTO users (name, display_name, roles, created_at) VALUES (?, ?, ?, ?)",
@@ -217,15 +235,26 @@ class Store:
         return self.user(name)
 
     def add_first_lead(self, name: str) -> User:
-        """Make *name* the lead of a store with nobody in it yet (the person founding it), in one transaction.
+        """Make *name* the lead of a truly empty store (the person founding it), in one transaction.
 
-        :class:`Refused` ``"founded"`` when someone is already there: from then on only a lead adds
-        people. The event names the founder as its own actor: there is nobody else it could name.
+        :class:`Refused` ``"founded"`` when someone is already there (from then on only a lead adds
+        people), ``"not_empty"`` when nobody is but queues, items or events are (``detail`` says which):
+        such a store holds somebody's work, and whoever writes to it first must not become its lead.
+        Checked under the write lock, so nothing can arrive between the check and the founding. The
+        event names the founder as its own actor: there is nobody else it could name.
         """
         with self.transaction():
-            if self.db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None:
+            held = self.holds()
+            if "users" in held:
                 raise Refused("founded", name)
+            if held:
+                raise Refused("not_empty", ", ".join(held))
             return self.add_user(name, ["lead"], actor=name)
+
+    def holds(self) -> tuple[str, ...]:
+        """Which of users, queues, items and events the store has any rows of (one EXISTS each: cheap at any size)."""
+        return tuple(table for table in ("users", "queues", "items", "events")
+                     if self.db.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0])
 
     def user(self, name: str) -> User:
         row = self.db.execute("SELECT id, name, display_name, roles FROM users WHERE name = ?", [name]).fetchone()

@@ -166,10 +166,20 @@ def _in_transaction(db: sqlite_utils.Database) -> bool:
 
 
 def backup(db: sqlite_utils.Database, target: Path) -> Path:
-    """Copy the live store to *target* (owner-only, like a new store) with SQLite's online backup API."""
-    private_folder(target.parent)
-    if not private_file(target):
-        os.chmod(target, PRIVATE_FILE)  # replaced whole by the copy: nobody else may read it either
+    """Copy the live store to a new file *target* (owner-only, like a new store) with SQLite's online backup API.
+
+    *target* is created exclusively (``O_EXCL``, which also refuses a symlink, dangling or not): a file
+    already there is refused untouched (:class:`StoreUnavailable`), so a backup never overwrites, or
+    re-permissions, a file someone else put there, nor writes through a link to one.
+    """
+    try:
+        private_folder(target.parent)
+        created = private_file(target)
+    except OSError as exc:
+        raise StoreUnavailable(f"cannot create the backup {target}: {exc.strerror or exc}") from exc
+    if not created:
+        raise StoreUnavailable(f"cannot back up the store to {target}: a file is already there (a backup is only "
+                               "written to a new file; move that one away and try again)")
     with contextlib.closing(sqlite3.connect(str(target))) as dest:
         db.conn.backup(dest)
     return target

@@ -8,6 +8,12 @@ days and shows nothing at all below ``checkin_min_people`` different people
 (never fewer than five), because an average over two people points at
 someone; below that it says only that there are not enough people, not how
 many answered (a count of two is a figure about two people too).
+
+A pool must not be taken apart by the one who reads it either. The viewer's
+own answers are left out (they know them, so "five people" with the lead
+among them are four others), and only completed days are pooled, never
+today: a pool shown in the morning is the pool shown all day, so watching it
+move as each answer arrives cannot tell who answered what.
 """
 
 from __future__ import annotations
@@ -56,20 +62,21 @@ class TeamCheckins(NamedTuple):
 
 
 def team_checkins(store: Store, lead: User | str, days: int = 7, policy: WellbeingPolicy | None = None) -> TeamCheckins:
-    """Check-ins of the last *days* days, pooled; only over at least five different people."""
-    auth.require(store, lead, "lead", to="see the team's check-ins")
+    """Check-ins of the *days* completed days before today, pooled over at least five people other than *lead*."""
+    viewer = auth.require(store, lead, "lead", to="see the team's check-ins")
     policy = policy or load_policy(store)
     if days < 1:
         raise WellbeingError("days must be at least 1")
-    today = store.clock.now()
-    last = day_of(today)
-    first = day_of(today - _dt.timedelta(days=days - 1))
-    answers = ws.checkin_scores(store, first, last)
+    yesterday = store.clock.now() - _dt.timedelta(days=1)
+    last = day_of(yesterday)
+    first = day_of(yesterday - _dt.timedelta(days=days - 1))
+    answers = [(who, score) for who, score in ws.checkin_scores(store, first, last) if who != viewer.id]
     people = len({who for who, _ in answers})
     needed = max(MIN_CHECKIN_PEOPLE, policy.checkin_min_people)
     if people < needed:
-        return TeamCheckins(None, f"not enough people to show: check-ins since {first} are shown once at least "
-                                  f"{needed} people have answered, so that no one's answers can be singled out")
+        return TeamCheckins(None, f"not enough people to show: check-ins from {first} to {last} are shown once at "
+                                  f"least {needed} people besides you have answered, so that no one's answers can "
+                                  "be singled out; today's answers join the pool tomorrow")
     scores = [score for _, score in answers]
     counts = Counter(scores)
     return TeamCheckins(

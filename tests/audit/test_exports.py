@@ -507,6 +507,7 @@ def test_dialog_exports_in_the_background_with_filters(data, dialog, qtbot, tmp_
     assert [r["queue"] for r in _csv(tmp_path / "hate.csv")] == ["hate", "hate"]
     head = dialog.result_.head
     assert f"veil verify --expect {head.events}:{head.hash}" in dialog.status.text()  # the anchor, to keep
+    assert (tmp_path / "hate.csv.anchor").read_text().splitlines()[0] == f"{head.events}:{head.hash}"  # and beside it
     payload = json.loads(data.db.execute(
         "SELECT payload FROM events WHERE kind = 'export.written' ORDER BY id DESC").fetchone()[0])
     assert (payload["head_events"], payload["head_hash"]) == (head.events, head.hash)
@@ -582,6 +583,66 @@ def test_dialog_tells_a_non_lead_why_nothing_was_written(data, ops, qtbot, tmp_p
     assert "not a lead" in widget.status.text()
     assert not list(tmp_path.glob("veil-decisions-*"))
 
+
+# ------------------------------------------------------------ anchor files
+def _mode(path):
+    import stat
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_csv_or_jsonl_export_carries_its_anchor_in_a_file_beside_it(data, tmp_path, capsys, fmt):
+    """Today only the event (inside the store being proved) and the CLI's stdout say what the rows were read at."""
+    out = tmp_path / f"d.{fmt}"
+    result = exports.export(data, "lindqvist", "decisions", fmt, out)
+    anchor = tmp_path / f"d.{fmt}.anchor"
+    first, comment = anchor.read_text(encoding="utf-8").splitlines()
+    assert first == f"{result.head.events}:{result.head.hash}"
+    assert comment.startswith("#") and f"veil verify --expect {first}" in comment
+    assert _mode(anchor) == 0o600 and _mode(out) == 0o600
+    assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
+    decided_item(data, "spam", "alvarez", decided_at="2026-01-20T10:00:00Z")
+    assert main(["verify", "--store", str(data.path), "--expect", first]) == 0  # what a lead keeps is what verify takes
+    capsys.readouterr()
+
+
+def test_an_xlsx_export_keeps_its_anchor_inside_and_writes_no_anchor_file(data, tmp_path):
+    exports.export(data, "lindqvist", "decisions", "xlsx", tmp_path / "d.xlsx")
+    assert (tmp_path / "d.xlsx").exists() and not list(tmp_path.glob("*.anchor"))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_failed_export_writes_no_anchor_and_keeps_the_old_pair(data, tmp_path, monkeypatch, fmt):
+    out = tmp_path / f"d.{fmt}"
+    exports.export(data, "lindqvist", "decisions", fmt, out)
+    old = out.read_bytes(), (tmp_path / f"d.{fmt}.anchor").read_bytes()
+    decided_item(data, "spam", "alvarez", decided_at="2026-01-20T10:00:00Z")  # a new head: a new anchor would differ
+    monkeypatch.setattr(exports, "PROGRESS_EVERY", 1)
+    with pytest.raises(exports.ExportCancelled):
+        exports.export(data, "lindqvist", "decisions", fmt, out, cancelled=lambda: True)
+    assert (out.read_bytes(), (tmp_path / f"d.{fmt}.anchor").read_bytes()) == old
+    fresh = tmp_path / f"new.{fmt}"
+
+    def broken(tables, path, tick, head):
+        path.write_text("half")
+        raise OSError("disk full")
+
+    monkeypatch.setitem(exports.writers.WRITERS, fmt, broken)
+    with pytest.raises(OSError):
+        exports.export(data, "lindqvist", "decisions", fmt, fresh)
+    assert not fresh.exists() and not (tmp_path / f"new.{fmt}.anchor").exists()
+    assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
+
+
+def test_the_anchor_file_never_replaces_the_store(tmp_path):
+    """The anchor file is renamed onto FILE.anchor: a store of that name would be lost, like one named FILE."""
+    from desktop import wiring
+
+    with wiring.open_store(tmp_path / "d.csv.anchor") as store:
+        people(store, lee="lead")
+        with pytest.raises(ValueError, match="store itself"):
+            exports.export(store, "lee", "decisions", "csv", tmp_path / "d.csv")
+    assert not (tmp_path / "d.csv").exists()
 
 # ------------------------------------------------------------ regressions
 @pytest.mark.parametrize("suffix", ["", "-wal"])

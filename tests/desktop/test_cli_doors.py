@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
-from builders import audited, decided_item, events, people
+from builders import audited, decided_item, events, people, text_item
 
 from audit import plans
 from desktop import wiring
@@ -253,3 +253,50 @@ def test_the_first_import_into_a_new_store_makes_the_importer_its_lead(tmp_path,
     assert actors(store) == {"lee"}
     code, _, err = cli(capsys, "--user", "mallory", "import", manifest, "--store", store)
     assert code == 2 and "'mallory' is not a user" in err
+
+
+def test_a_store_with_items_but_nobody_in_it_is_not_founded_by_an_import(tmp_path, capsys):
+    """Today the first ``veil import`` into a store an older Veil filled with items makes its importer the lead."""
+    store = tmp_path / "legacy.db"
+    with wiring.open_store(store) as legacy:
+        text_item(legacy, legacy.add_queue("spam"), external_id="old-1")
+    before = _state(store)
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text(json.dumps({"id": "n1", "queue": "spam", "text": "words"}) + "\n")
+    for dry in ([], ["--dry-run"]):
+        code, out, err = cli(capsys, "--user", "mallory", "import", manifest, "--store", store, *dry)
+        assert code == 2, out
+        assert "nobody in it" in err and "whoever owns" in err and "first lead" in err
+    assert _state(store) == before
+
+
+@pytest.mark.parametrize("name", ["system", "anonymous", "cli"])
+def test_a_name_veil_keeps_for_itself_cannot_sign_in_or_found_a_store(tmp_path, capsys, name):
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text(json.dumps({"id": "n1", "queue": "q", "text": "words"}) + "\n")
+    store = tmp_path / "new.db"
+    code, _, err = cli(capsys, "--user", name, "import", manifest, "--create-queues", "--store", store)
+    assert code == 2 and "keeps for itself" in err and not store.exists()
+
+
+def test_the_rejects_file_is_its_owners_alone(team, tmp_path, capsys):
+    """Today --skip-invalid creates the rejects file with the umask (0644): rows of other people's reports."""
+    import os
+    import stat
+
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text(json.dumps({"id": "n1", "queue": "spam", "text": "words"}) + "\n"
+                        + json.dumps({"id": "n2", "queue": "spam"}) + "\n")
+    rejects = tmp_path / "rejects.jsonl"
+    old = os.umask(0o022)
+    try:
+        code, out, err = cli(capsys, "--user", "lou", "import", manifest, "--skip-invalid", rejects, "--store", team)
+    finally:
+        os.umask(old)
+    assert code == 0, err
+    assert stat.S_IMODE(rejects.stat().st_mode) == 0o600
+    assert json.loads(rejects.read_text())["line"] == 2
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(tmp_path / "elsewhere.jsonl")
+    code, _, err = cli(capsys, "--user", "lou", "import", manifest, "--skip-invalid", link, "--store", team)
+    assert code == 2 and "cannot write rejects" in err and not (tmp_path / "elsewhere.jsonl").exists()

@@ -664,6 +664,7 @@ def test_property_exactly_the_valid_rows_land(shared_media, kinds, skip):
         folder = Path(tmp)
         manifest = write_jsonl(folder / "m.jsonl", [_row(k, i, shared_media) for i, k in enumerate(kinds)])
         with Store.open(folder / "s.db", clock=FakeClock()) as store:
+            store.add_user(IMPORTER, ["lead"])  # a store that holds a queue is founded by no import
             store.add_queue("q")
             result = importer.import_manifest(store, manifest, skip_invalid=skip, media_roots=[shared_media], workers=2,
                                               actor=IMPORTER)

@@ -2,9 +2,10 @@
 
 ``import_manifest`` and every row handler's write take the acting person and
 check the role themselves (items, decisions, audits; creating people,
-granting roles and creating queues come with them). A store with nobody in
-it yet is founded by its first import: the importer becomes its first lead,
-in the same transaction.
+granting roles and creating queues come with them). A truly empty store is
+founded by its first import: the importer becomes its first lead, in the
+same transaction; a store with work in it but nobody is not. Names Veil
+writes as actors of its own never become accounts.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import json
 from pathlib import Path
 
 import pytest
-from builders import events, people
+from builders import events, people, text_item
 
 from desktop.commands.import_cmd import row_handlers
+from review import auth
 from review.errors import NotAllowed
 from review.imports import manifest as importer
 from review.imports import past_decisions as history
+from review.store import RESERVED_NAMES, SYSTEM_ACTOR, Refused, ReservedName
 from review.store import imports as import_store
 
 
@@ -106,3 +109,76 @@ def test_the_first_import_founds_a_store_with_nobody_in_it(store, tmp_path):
     assert events(store, "user.created")[0] == ("lee", "user.created", "user:lee", {"roles": ["lead"]})
     with pytest.raises(NotAllowed):  # founded now: the next import needs a lead
         importer.import_manifest(store, manifest, actor="mallory", handlers=row_handlers())
+
+
+# ---------------------------------------------- founding only an empty store
+def legacy(store):
+    """A store an items-only import of an older Veil filled: queues, items and events, but nobody in it."""
+    text_item(store, store.add_queue("spam"), external_id="old-1")
+    return store
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_store_with_work_but_nobody_in_it_cannot_be_taken_over_by_an_import(store, tmp_path, dry_run):
+    """Today the first importer of such a store becomes its lead, with every item, decision and event in it."""
+    legacy(store)
+    before = state(store)
+    manifest = write_jsonl(tmp_path / "m.jsonl", ROWS)
+    with pytest.raises(NotAllowed, match="whoever owns") as refused:
+        importer.import_manifest(store, manifest, actor="mallory", create_queues=True, dry_run=dry_run,
+                                 handlers=row_handlers())
+    assert "queues, items and events" in str(refused.value)
+    assert state(store) == before
+
+
+@pytest.mark.parametrize("holds", ["queue", "event"])
+def test_add_first_lead_founds_only_a_truly_empty_store(store, holds):
+    if holds == "queue":
+        store.add_queue("spam")
+    else:
+        store.set_setting("anything", 1)  # an event and nothing else
+    before = state(store)
+    with pytest.raises(Refused) as refused:
+        store.add_first_lead("mallory")
+    assert refused.value.reason == "not_empty" and state(store) == before
+
+
+def test_founding_is_checked_again_inside_the_import_transaction(store, tmp_path):
+    """Empty when the import starts, filled by another client before it commits: nobody is made its lead."""
+    manifest = write_jsonl(tmp_path / "m.jsonl", ROWS[:1])
+    other = store.second_connection()
+
+    def meanwhile(done, total):
+        if not other.queues():
+            other.add_queue("theirs")
+
+    try:
+        with pytest.raises(NotAllowed, match="whoever owns"):
+            importer.import_manifest(store, manifest, actor="mallory", create_queues=True, progress=meanwhile)
+    finally:
+        other.close()
+    assert store.users() == [] and [q.name for q in store.queues()] == ["theirs"]
+
+
+# ------------------------------------------------------------ reserved names
+@pytest.mark.parametrize("name", ["system", "anonymous", "cli", " System "])
+def test_names_veil_writes_as_actors_never_become_accounts(store, name):
+    """Today ``add_user("system", ["lead"])`` works: that account may then write Veil's own settings."""
+    with pytest.raises(ReservedName, match="keeps for itself"):
+        store.add_user(name, ["lead"])
+    with pytest.raises(ValueError):  # ReservedName is also a ValueError, like add_user's other refusals
+        store.add_user(name, ["moderator"])
+    assert store.users() == [] and events(store) == []
+    assert auth.ANONYMOUS in RESERVED_NAMES and SYSTEM_ACTOR in RESERVED_NAMES
+
+
+def test_an_import_cannot_create_a_reserved_name(team, tmp_path):
+    before = state(team)
+    manifest = write_jsonl(tmp_path / "m.jsonl", [ROWS[0], {**ROWS[1], "moderator": "system"}])
+    with pytest.raises(ReservedName, match="'system'"):
+        importer.import_manifest(team, manifest, actor="lee", create_queues=True, handlers=row_handlers())
+    assert state(team) == before
+    fresh = write_jsonl(tmp_path / "f.jsonl", ROWS[:1])
+    for name in ("system", "cli"):
+        with pytest.raises(NotAllowed):
+            importer.import_manifest(team, fresh, actor=name, create_queues=True)

@@ -84,3 +84,54 @@ def test_the_demo_media_folder_is_owner_only(tmp_path, umask, capsys):
     assert mode(path) == 0o600
     assert mode(tmp_path / "d.db.media") == 0o700
 
+
+
+def test_demo_media_files_are_owner_only_and_a_folder_veil_makes_is_too(tmp_path, umask, capsys):
+    """Today the media files are 0644 and the folders above a new media folder follow the umask."""
+    from desktop.demo.review_data import build_demo
+
+    with wiring.open_store(tmp_path / "d.db") as store:
+        media = tmp_path / "made" / "by" / "veil"
+        build_demo(store, media, items=20)
+    files = list(media.iterdir())
+    assert files and {mode(p) for p in files} == {0o600}
+    assert {mode(media), mode(tmp_path / "made" / "by"), mode(tmp_path / "made")} == {0o700}
+
+
+def test_a_media_folder_that_was_there_keeps_its_mode_but_its_files_are_private(tmp_path, caplog):
+    """A folder Veil did not make is its owner's (it may be shared on purpose): Veil names it, and locks its files."""
+    from desktop.demo.review_data import build_demo
+
+    media = tmp_path / "theirs"
+    media.mkdir()
+    os.chmod(media, 0o755)
+    with wiring.open_store(tmp_path / "d.db") as store, caplog.at_level(logging.WARNING):
+        build_demo(store, media, items=20)
+    assert mode(media) == 0o755
+    assert {mode(p) for p in media.iterdir()} == {0o600}
+    assert any("readable by other" in r.getMessage() and str(media) in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("there", ["file", "symlink", "dangling symlink"])
+def test_a_backup_is_written_only_to_a_new_file(tmp_path, there):
+    """Today backup() chmods and overwrites whatever is at the target, following a symlink to another file."""
+    from review.errors import StoreUnavailable
+    from review.store.connection import backup
+
+    victim = tmp_path / "victim.txt"
+    target = tmp_path / "veil.db.bak"
+    if there == "file":
+        target.write_text("someone's file")
+        os.chmod(target, 0o644)
+    else:
+        if there == "symlink":
+            victim.write_text("someone's file")
+            os.chmod(victim, 0o644)
+        target.symlink_to(victim)
+    with wiring.open_store(tmp_path / "veil.db") as store, pytest.raises(StoreUnavailable, match="already"):
+        backup(store.db, target)
+    kept = victim if there != "file" else target
+    if there == "dangling symlink":
+        assert not victim.exists()
+    else:
+        assert kept.read_text() == "someone's file" and mode(kept) == 0o644

@@ -488,12 +488,14 @@ def test_checkins_are_private_and_leads_see_aggregates_over_five_people_only(sto
     assert [c.score for c in checkins_of(store, bo, bo)] == [5]
     for person in [store.add_user(f"m{n}", ["moderator"]) for n in range(2)]:
         record_checkin(store, person, 3)
+    clock.advance(86400)  # a lead sees completed days only
     shown = team_checkins(store, lead=lee)
     assert shown.aggregate is None and shown.reason.startswith("not enough people to show")
     assert "at least 5" in shown.reason and not re.search(r"\b4\b", shown.reason)  # not how many answered
     with pytest.raises(PermissionError):
         team_checkins(store, ana)
     record_checkin(store, store.add_user("m9", ["moderator"]), 1)
+    clock.advance(86400)
     aggregate, reason = team_checkins(store, lee)
     assert reason == "" and (aggregate.people, aggregate.responses) == (5, 6)
     assert aggregate.mean == round((2 + 4 + 5 + 3 + 3 + 1) / 6, 2)
@@ -509,8 +511,11 @@ def test_old_checkins_fall_out_of_the_window(store, clock, people):
     lee, *_ = people
     for n in range(5):
         record_checkin(store, store.add_user(f"p{n}", ["moderator"]), 3)
+    clock.advance(86400)  # today's answers join the pool tomorrow
     assert team_checkins(store, lee, days=7).aggregate.people == 5
-    clock.advance(7 * 86400)
+    clock.advance(6 * 86400)
+    assert team_checkins(store, lee, days=7).aggregate.people == 5
+    clock.advance(86400)
     assert team_checkins(store, lee, days=7).aggregate is None
 
 

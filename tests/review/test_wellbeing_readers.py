@@ -59,3 +59,38 @@ def test_severe_time_against_the_budget_is_the_persons_and_their_leads(store, te
     for other in ("bo", "dana", "mallory"):
         with pytest.raises(PermissionError):
             budget_status(store, other, "ana")
+
+
+DAY = 86_400
+
+
+def test_the_viewing_lead_is_not_one_of_the_five(store, clock, team):
+    """Today lee plus four others make "five people": lee knows their own answer, so the rest are four."""
+    others = builders.people(store, cy="moderator", di="moderator")
+    for user in (team["lee"], team["ana"], team["bo"], team["dana"], others["cy"]):
+        record_checkin(store, user, 3)
+    clock.advance(DAY)
+    assert team_checkins(store, "lee").aggregate is None
+    record_checkin(store, others["di"], 5)  # today's: not pooled yet
+    assert team_checkins(store, "lee").aggregate is None
+    clock.advance(DAY)
+    shown = team_checkins(store, "lee").aggregate
+    assert shown is not None and (shown.people, shown.responses) == (5, 5)  # lee's own answer is left out
+    assert shown.distribution == {1: 0, 2: 0, 3: 4, 4: 0, 5: 1}
+
+
+def test_a_pool_is_of_completed_days_only_so_it_stands_still_during_the_day(store, clock, team):
+    """Today each new answer changes the shown distribution by one: who answered what can be read off it."""
+    crowd = [*builders.people(store, **{f"m{n}": "moderator" for n in range(5)}).values()]
+    for user in crowd:
+        record_checkin(store, user, 4)
+    assert team_checkins(store, "lee").aggregate is None  # all of today's: none pooled yet
+    clock.advance(DAY)
+    before = team_checkins(store, "lee")
+    assert before.aggregate is not None and before.aggregate.last_day == "2026-01-05"
+    for score, user in zip((1, 2, 5), (team["ana"], team["bo"], crowd[0])):
+        record_checkin(store, user, score)
+        assert team_checkins(store, "lee") == before  # an answer today moves nothing the lead sees today
+    clock.advance(DAY)
+    after = team_checkins(store, "lee").aggregate
+    assert after is not None and after.responses == 8 and after.first_day == "2025-12-31"
