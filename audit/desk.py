@@ -32,6 +32,7 @@ from audit.store import atomically
 from review import serving
 from review.store import Store, User
 from review.taxonomy import Taxonomy
+from review.wellbeing.breaks import refuse_during_break
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class AuditDesk:
         return atomically(store, lambda: self._open(store, auditor, sample_id))
 
     def _open(self, store: Store, auditor: User, sample_id: int) -> Opened:
+        refuse_during_break(store, auditor)  # an audit shows an item: a break holds here as in review
         task = audits.start_audit(store, auditor, sample_id)
         if not task.blind_done:
             return Opened(task, None)

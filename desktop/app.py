@@ -20,10 +20,11 @@ import os
 import sys
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QSettings, QTimer
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QApplication,
+    QMenu,
     QMessageBox,
     QWidget,
 )
@@ -276,8 +277,9 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operation
 def attach_wellbeing(window: MainWindow, store: Store) -> Callable[[], WellbeingController | None]:
     """One wellbeing controller per signed-in person, from sign-in to sign-out.
 
-    The meter and the break banner live in the status bar (always in view);
-    the break screen covers the whole window, pages and navigation alike.
+    The meter lives in the status bar (always in view), the break banner in
+    a row of its own just above it; the break screen covers the whole
+    window, pages and navigation alike.
     Returns a function giving the current person's controller.
     """
     current: dict[str, tuple[WellbeingController, WellbeingWidgets]] = {}
@@ -287,11 +289,15 @@ def attach_wellbeing(window: MainWindow, store: Store) -> Callable[[], Wellbeing
             controller, widgets = current.pop("setup")
             controller.close()
             widgets.close()
+            controller.deleteLater()
         if user is None:
             return
         controller = WellbeingController(store, user, store.clock, load_policy(store), parent=window)
         widgets = WellbeingWidgets(controller, host=window.centralWidget(), dialog_parent=window)
-        window.statusBar().addWidget(widgets.banner, 1)
+        window.addToolBar(Qt.ToolBarArea.BottomToolBarArea, widgets.banner)  # a row of its own, full width
+        window.addAction(widgets.take_break_action)  # Ctrl+B on any page; gone with the controller at sign-out
+        session_menu = next(o for o in window.sign_out_action.associatedObjects() if isinstance(o, QMenu))
+        session_menu.insertAction(window.sign_out_action, widgets.take_break_action)
         window.statusBar().addPermanentWidget(widgets.meter)
         controller.watch_input(QApplication.instance())
         controller.start()

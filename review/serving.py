@@ -55,6 +55,7 @@ from review.auth import require
 from review.clock import iso
 from review.errors import NotAllowed, VeilError
 from review.store import Queue, Refused, Store, User, items, leases
+from review.wellbeing.breaks import refuse_during_break
 
 LEASE_SECONDS = 600
 
@@ -166,9 +167,12 @@ def claim_next(
     severe items: ``"allow"``, ``"prefer_mild"`` (serve something milder if
     anything milder waits) or ``"never"`` (the person's daily severe budget
     is spent). NotAllowed for someone who works no queue (an auditor), also
-    when their last such role went just before the claim.
+    when their last such role went just before the claim; ``OnBreak`` (with
+    the time left) while the person's break runs, whichever window, process
+    or front end asks (``review.wellbeing.breaks``).
     """
     user = require(store, user, *REVIEWERS, to="review items")
+    refuse_during_break(store, user)
     passes = _passes(severe)
     try:
         found = leases.claim(store, user, worked_by=WORKED_BY, names=queues, passes=passes, exclude=exclude,

@@ -316,3 +316,31 @@ def m009_append_only_guards(db: sqlite_utils.Database) -> None:
     for table in ("decisions", "events", "wellbeing_events", "wellbeing_lifts"):
         refuse_replace(db, table)
 
+
+
+@migrations(name="m010_wellbeing_breaks")
+def m010_wellbeing_breaks(db: sqlite_utils.Database) -> None:
+    """``wellbeing_breaks``: each countdown break as a fact — whose, when it began, when it is served.
+
+    A break in progress must hold whatever the front end does: signing out,
+    restarting or opening a second window. The claim refuses a person whose
+    break has not ended (``review.wellbeing.breaks``), and every window of
+    that person shows the break with the time left. Append-only, like the
+    ledger its ``break_started`` / ``break_enforced`` rows sit in.
+    """
+    db.executescript(
+        """
+        CREATE TABLE wellbeing_breaks (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            started_at TEXT NOT NULL,
+            ends_at TEXT NOT NULL CHECK (ends_at >= started_at),
+            reason TEXT NOT NULL CHECK (reason IN ('micro', 'severe')),
+            enforced INTEGER NOT NULL CHECK (enforced IN (0, 1)),
+            cooldown INTEGER NOT NULL CHECK (cooldown IN (0, 1))
+        );
+        CREATE INDEX wellbeing_breaks_user_end ON wellbeing_breaks (user_id, ends_at);
+        """
+    )
+    _append_only(db, "wellbeing_breaks")
+    refuse_replace(db, "wellbeing_breaks")

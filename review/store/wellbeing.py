@@ -1,4 +1,4 @@
-"""SQL for the wellbeing tables (``m005_wellbeing``), kept apart from the logic.
+"""SQL for the wellbeing tables (``m005_wellbeing``, ``m010_wellbeing_breaks``), kept apart from the logic.
 
 Plain standard SQL only (no JSON functions): ``details`` is decoded in
 Python, so the same queries run on PostgreSQL later. Every write is one
@@ -36,6 +36,19 @@ class WellbeingEvent:
     day: str
     kind: str
     details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StoredBreak:
+    """A countdown break as stored: it holds from ``started_at`` until ``ends_at``, whatever the front end does."""
+
+    id: int
+    user_id: int
+    started_at: str
+    ends_at: str
+    reason: str  # "micro" | "severe"
+    enforced: bool
+    cooldown: bool
 
 
 @dataclass(frozen=True)
@@ -83,14 +96,21 @@ def add_event(
     """One row in ``wellbeing_events`` and its ``events`` entry, in one transaction."""
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown wellbeing event {kind!r}")
-    details = dict(details or {})
     at = store.now()
     with store.transaction():
-        store.db.execute(
-            "INSERT INTO wellbeing_events (user_id, at, day, kind, details) VALUES (?, ?, ?, ?, ?)",
-            [user.id, at, at[:10], kind, json.dumps(details, sort_keys=True)],
-        )
-        store.log(actor or user.name, f"wellbeing.{kind}", f"user:{user.name}", details)
+        _insert_event(store, user, kind, details, at, actor)
+
+
+def _insert_event(
+    store: Store, user: User, kind: str, details: dict[str, Any] | None, at: str, actor: str | None = None
+) -> None:
+    """The ledger row and its log entry, inside the caller's transaction."""
+    details = dict(details or {})
+    store.db.execute(
+        "INSERT INTO wellbeing_events (user_id, at, day, kind, details) VALUES (?, ?, ?, ?, ?)",
+        [user.id, at, at[:10], kind, json.dumps(details, sort_keys=True)],
+    )
+    store.log(actor or user.name, f"wellbeing.{kind}", f"user:{user.name}", details)
 
 
 def events(
@@ -108,6 +128,68 @@ def events(
         params.extend(wanted)
     rows = store.db.execute(sql + " ORDER BY at, id", params).fetchall()
     return [WellbeingEvent(r[0], r[1], r[2], r[3], json.loads(r[4] or "{}")) for r in rows]
+
+
+# ----------------------------------------------------------------- breaks
+_BREAK = "SELECT id, user_id, started_at, ends_at, reason, enforced, cooldown FROM wellbeing_breaks"
+
+
+def _break(row: Any) -> StoredBreak:
+    return StoredBreak(row[0], row[1], row[2], row[3], row[4], bool(row[5]), bool(row[6]))
+
+
+def start_break(
+    store: Store, user: User, kind: str, details: dict[str, Any], *, started_at: str, ends_at: str, reason: str,
+    cooldown: bool,
+) -> StoredBreak:
+    """A break begins: its row, its ``break_started``/``break_enforced`` ledger row and event, in one transaction.
+
+    It runs from *started_at* (the coach's moment, which may be a little
+    before now) and is served at *ends_at*; until then a claim by *user* is
+    refused and every window of theirs shows it.
+    """
+    if kind not in ("break_started", "break_enforced"):
+        raise ValueError(f"{kind!r} does not start a break")
+    at = store.now()
+    with store.transaction():
+        row = store.db.execute(
+            "INSERT INTO wellbeing_breaks (user_id, started_at, ends_at, reason, enforced, cooldown)"
+            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            [user.id, started_at, ends_at, reason, int(kind == "break_enforced"), int(cooldown)],
+        ).fetchone()
+        _insert_event(store, user, kind, {**details, "ends_at": ends_at}, at)
+    return StoredBreak(row[0], user.id, started_at, ends_at, reason, kind == "break_enforced", cooldown)
+
+
+def running_break(store: Store, user_id: int, now: str) -> StoredBreak | None:
+    """*user_id*'s break that is not served at *now* (the one ending last), if any."""
+    row = store.db.execute(_BREAK + " WHERE user_id = ? AND ends_at > ? ORDER BY ends_at DESC, id DESC LIMIT 1",
+                           [user_id, now]).fetchone()
+    return _break(row) if row else None
+
+
+def last_break(store: Store, user_id: int) -> StoredBreak | None:
+    """*user_id*'s most recent break, served or not."""
+    row = store.db.execute(_BREAK + " WHERE user_id = ? ORDER BY ends_at DESC, id DESC LIMIT 1", [user_id]).fetchone()
+    return _break(row) if row else None
+
+
+def add_break_taken(store: Store, user: User, served: StoredBreak, details: dict[str, Any]) -> bool:
+    """Record that *served* ran its length (``break_taken``), once: False if a window already did.
+
+    Each window of the person counts the same stored break down; the first
+    to see it end writes the row, in a transaction that checks for it.
+    """
+    at = store.now()
+    with store.transaction():
+        done = store.db.execute(
+            "SELECT 1 FROM wellbeing_events WHERE user_id = ? AND day >= ? AND kind = 'break_taken' AND at >= ?"
+            " LIMIT 1", [user.id, served.started_at[:10], served.started_at],
+        ).fetchone()
+        if done:
+            return False
+        _insert_event(store, user, "break_taken", {**details, "ended_at": served.ends_at}, at)
+    return True
 
 
 # ----------------------------------------------------------------- lifts

@@ -14,8 +14,9 @@ with ``Change`` records, which the session writes to the ledger::
 A countdown break cannot end early. Being away (no item on screen, window
 inactive, or idle-paused) for a break's length counts as that break
 ("natural" break). Taking a break resets the counters it covers: any break
-resets the review time; a break as long as the severe break (10 min) also
-resets the severe time and the run of severe items.
+resets the review time and the count of severe items (which brings the
+cool-down puzzle); a break as long as the severe break (10 min) also resets
+the severe time.
 """
 
 from __future__ import annotations
@@ -142,9 +143,9 @@ class BreakCoach:
         """Away long enough: that was a break. One event per away stretch."""
         clears = self.reason == "micro" or long  # a severe prompt needs the long break
         prompted = self.prompting and clears
-        self.since_break_ms = 0
+        self.since_break_ms = self.severe_items = 0
         if long:
-            self.severe_ms = self.severe_items = 0
+            self.severe_ms = 0
         if clears:
             self._reset_stage()
         # "minutes" is the break this away time amounts to (not the time away so far,
@@ -235,6 +236,21 @@ class BreakCoach:
             return None
         return self._start_break(enforced=False, why="chosen")
 
+    def resume_break(self, *, reason: str, enforced: bool, length_ms: int, left_ms: int, cooldown: bool) -> None:
+        """Be on a break that began elsewhere (before a restart, in another window): *left_ms* of *length_ms* to go.
+
+        No change is returned: the break's start is already in the ledger.
+        """
+        self.reason, self.stage = reason, ("enforced" if enforced else "break")
+        self.break_ms, self.break_left_ms = length_ms, max(0, min(left_ms, length_ms))
+        self.break_cooldown, self.snoozes_left, self.stage_ms = cooldown, 0, 0
+
+    def restore_prompt(self, *, reason: str, stage: Stage, snoozes_left: int) -> None:
+        """Take up a prompt shown before a restart or sign-out, with the snoozes it had left (none come back)."""
+        self.reason, self.stage, self.stage_ms = reason, stage, 0
+        self.snoozes_left = max(0, min(snoozes_left, self.policy.max_snoozes if reason == "micro"
+                                       else self.policy.severe_snoozes))
+
     def _start_break(self, *, enforced: bool, why: str) -> Change:
         p = self.policy
         length = p.severe_break_ms if self.reason == "severe" else p.micro_break_ms
@@ -245,15 +261,16 @@ class BreakCoach:
         self.stage_ms = 0
         kind = "break_enforced" if enforced else "break_started"
         return Change(kind, {"reason": self.reason, "minutes": length / MINUTE_MS, "cooldown": self.break_cooldown,
-                             "why": why, "review_ms": self.since_break_ms, "severe_ms": self.severe_ms})
+                             "why": why, "review_ms": self.since_break_ms, "severe_ms": self.severe_ms,
+                             "severe_items": self.severe_items})
 
     def _finish_break(self) -> Change:
         long = self.break_ms >= self.policy.severe_break_ms
         change = Change("break_taken", {"reason": self.reason, "minutes": self.break_ms / MINUTE_MS,
                                         "enforced": self.stage == "enforced", "natural": False, "long": long})
-        self.since_break_ms = 0
+        self.since_break_ms = self.severe_items = 0
         if long:
-            self.severe_ms = self.severe_items = 0
+            self.severe_ms = 0
         self.away_ms = 0
         self._natural_noted = True  # the break itself is this away stretch's break
         self._reset_stage()

@@ -9,7 +9,7 @@ window exposes nobody.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from review.clock import Clock, iso
@@ -40,6 +40,15 @@ class ExposureRecord:
     @property
     def total_revealed_ms(self) -> int:
         return self.revealed_ms + self.region_ms
+
+    def unveiled(self) -> ExposureRecord:
+        """This record for an item that has no veil (a text post): all of its time was time shown whole.
+
+        The tracker books the time of an item without a reveal as blurred;
+        text is never blurred, so booking it so would make a day of reading
+        look like a day behind the veil.
+        """
+        return replace(self, blurred_ms=0, revealed_ms=self.revealed_ms + self.blurred_ms)
 
 
 class ExposureTracker:

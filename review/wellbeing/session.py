@@ -8,6 +8,12 @@ severe items (K in a row → ``"prefer_mild"``), detects idleness, books each
 item's exposure row when the item leaves (:meth:`WellbeingSession.item_left`),
 and writes every prompt, snooze, break, enforcement, warning and pause to
 ``wellbeing_events`` and the hash-chained ``events`` log.
+
+A break is a fact in the store (``wellbeing_breaks``), not a state of this
+object: a session that starts while the person's break runs (after a
+sign-out, a restart, or in a second window) takes it up with the time left,
+and a running session joins a break another window started; a prompt that
+was showing comes back with the snoozes it had left.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from review.clock import Clock
+from review.clock import Clock, iso, parse
 from review.errors import StoreError
 from review.store import Store, User
 from review.store import wellbeing as ws
@@ -39,7 +45,7 @@ from review.wellbeing.durations import MINUTE_MS, day_of, elapsed_ms, format_dur
 from review.wellbeing.exposure import ExposureRecord
 from review.wellbeing.meter import MeterState
 from review.wellbeing.policy import WellbeingPolicy, load_policy
-from review.wellbeing.resume import resume
+from review.wellbeing.resume import OpenPrompt, resume
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +55,8 @@ class Notice:
     """Something the person should be shown; ``ui.wellbeing`` maps each kind to a signal.
 
     kinds: ``banner`` (text), ``dialog`` (text, snoozes_left), ``enforce_break``
-    (seconds, cooldown; every break start, chosen or enforced), ``break_over``,
+    (seconds, cooldown, text: what the break screen says; every break start,
+    chosen or enforced, and a break taken up again), ``break_over``,
     ``clear_prompt`` (a natural break made a shown prompt moot), ``idle_pause``.
     """
 
@@ -58,6 +65,22 @@ class Notice:
     snoozes_left: int = 0
     seconds: int = 0
     cooldown: bool = False
+
+
+def break_words(reason: str, cooldown: bool, severe_ms: int | None = None, severe_items: int | None = None) -> str:
+    """What the break screen says: why this break, in true words, and the puzzle only when it is offered.
+
+    A routine break says nothing of severe content; a break taken up again
+    after a sign-in (*severe_ms* and *severe_items* unknown) says no number.
+    """
+    puzzle = " — or, if you like, play a few calm blocks below." if cooldown else "."
+    if reason == SEVERE:
+        spent = f"{format_duration(severe_ms)} of severe content" if severe_ms else "Time on severe content"
+        return f"{spent} since your last long break. Look away from the screen and breathe out slowly{puzzle}"
+    if cooldown:
+        seen = f"{severe_items} severe item{'s' if severe_items != 1 else ''}" if severe_items else "Severe items"
+        return f"{seen} since your last break. Look away from the screen and breathe out slowly{puzzle}"
+    return "Step away from the screen if you can: stand up, look at something far away, breathe out slowly."
 
 
 class WellbeingSession:
@@ -78,6 +101,9 @@ class WellbeingSession:
         now = self.clock.now()
         self._mark = now
         self.day = day_of(now)
+        self._break: ws.StoredBreak | None = None  # the stored break the coach is counting down
+        self._ended_break: int | None = None  # the last stored break this session saw end
+        self._record_break_served_away(now)  # before resuming: the counters start after it
         resumed = resume(store, user, self.policy, now)
         self.coach = BreakCoach(self.policy, since_break_ms=resumed.since_break_ms, severe_ms=resumed.severe_ms,
                                 severe_items=resumed.severe_items)
@@ -88,12 +114,14 @@ class WellbeingSession:
         self._lifts_checked = now
         self._noted: BudgetLevel = self._noted_level_from_ledger()
         self.item_severity: str | None = None
+        self.item_veiled = True
         self.item_open = False
         self._item_day = self.day
         self._item_live_ms = 0
         self.window_active = True
         self.paused = False
         self.last_activity = now
+        self._opening = self._take_up(resumed.prompt, now)  # given out by the first update()
 
     # ------------------------------------------------------------ queries
     @property
@@ -144,7 +172,9 @@ class WellbeingSession:
     def update(self) -> list[Notice]:
         """Book the time since the last call and apply whatever is due."""
         now = self.clock.now()
-        notices = self._book(now)
+        notices, self._opening = self._opening, []
+        notices += self._book(now)
+        notices += self._join_running_break(now)
         self._roll_day(now)
         if (now - self._lifts_checked).total_seconds() >= self.LIFT_REFRESH_S:
             self.refresh_lifts()
@@ -154,9 +184,10 @@ class WellbeingSession:
         notices += self._check_budget()
         return notices
 
-    def item_shown(self, severity: str | None) -> list[Notice]:
+    def item_shown(self, severity: str | None, *, veiled: bool = True) -> list[Notice]:
+        """An item is on screen; *veiled* False for one shown as it is (text: its time is booked as shown)."""
         notices = self._book(self.clock.now())
-        self.item_open, self.item_severity = True, severity
+        self.item_open, self.item_severity, self.item_veiled = True, severity, veiled
         self._item_day, self._item_live_ms = self.day, 0
         self.last_activity, self.paused = self.clock.now(), False
         return notices
@@ -173,6 +204,8 @@ class WellbeingSession:
         counts the item, and a banner says the row was not saved.
         """
         unsaved: list[Notice] = []
+        if record is not None and not self.item_veiled:
+            record = record.unveiled()
         if record is not None:
             try:
                 ws.add_exposure(self.store, self.user, self.session_id, record)
@@ -196,7 +229,7 @@ class WellbeingSession:
         if record is not None or self.item_open:
             self.coach.note_item(severe)
             self.recent.append(severity)
-        self.item_open, self.item_severity, self._item_live_ms = False, None, 0
+        self.item_open, self.item_severity, self.item_veiled, self._item_live_ms = False, None, True, 0
         notices += self._apply(self.coach.item_boundary())
         notices += self._check_budget()
         return notices
@@ -240,6 +273,72 @@ class WellbeingSession:
         if lifted != self._lifted:
             self._lifted = lifted
             self._noted = "ok"
+
+    # ------------------------------------------------------ stored breaks
+    def _take_up(self, prompt: OpenPrompt | None, now: _dt.datetime) -> list[Notice]:
+        """At the start: the break that still runs, else the prompt that was showing (its snoozes as they were)."""
+        running = ws.running_break(self.store, self.user.id, iso(now))
+        if running is not None:
+            return self._join(running, now)
+        if prompt is None:
+            return []
+        stage: Stage = "snoozed" if prompt.stage == "snoozed" else "banner" if prompt.stage == "banner" else "dialog"
+        self.coach.restore_prompt(reason=prompt.reason, stage=stage, snoozes_left=prompt.snoozes_left)
+        if stage == "snoozed" or self._committed():  # nothing to show; a committed break starts at the first update
+            return []
+        notice = self._notice(Change(prompt.kind, {**prompt.details, "snoozes_left": self.coach.snoozes_left}))
+        return [notice] if notice is not None else []
+
+    def _join_running_break(self, now: _dt.datetime) -> list[Notice]:
+        """A break another window (or process) of this person started: be on it too, with the time it has left."""
+        if self.coach.on_break:
+            return []
+        running = ws.running_break(self.store, self.user.id, iso(now))
+        if running is None or running.id == self._ended_break:
+            return []
+        return self._join(running, now)
+
+    def _join(self, stored: ws.StoredBreak, now: _dt.datetime) -> list[Notice]:
+        length = elapsed_ms(parse(stored.started_at), parse(stored.ends_at))
+        left = elapsed_ms(now, parse(stored.ends_at))
+        self.coach.resume_break(reason=stored.reason, enforced=stored.enforced, length_ms=length, left_ms=left,
+                                cooldown=stored.cooldown)
+        self._break = stored
+        return [Notice("enforce_break", break_words(stored.reason, stored.cooldown), seconds=math.ceil(left / 1000),
+                       cooldown=stored.cooldown)]
+
+    def _record_break_served_away(self, now: _dt.datetime) -> None:
+        """The last break ended while nobody was signed in: it was served, so record it as taken (once)."""
+        last = ws.last_break(self.store, self.user.id)
+        if last is None or last.ends_at > iso(now):
+            return
+        length = elapsed_ms(parse(last.started_at), parse(last.ends_at))
+        ws.add_break_taken(self.store, self.user, last, {
+            "reason": last.reason, "minutes": length / MINUTE_MS, "enforced": last.enforced, "natural": False,
+            "long": length >= self.policy.severe_break_ms, "away": True,
+        })
+        self._ended_break = last.id
+
+    def _begin_break(self, change: Change) -> None:
+        """The coach started a break: store it as the coach counts it, ending when its countdown will.
+
+        The coach may have begun it part-way through the time just booked
+        (a threshold inside a tick), so it began a little before now.
+        """
+        length = round(float(change.details["minutes"]) * MINUTE_MS)
+        left = self.coach.break_left_ms if self.coach.on_break else 0
+        ends = self.clock.now() + _dt.timedelta(milliseconds=left)
+        began = ends - _dt.timedelta(milliseconds=length)
+        self._break = ws.start_break(self.store, self.user, change.kind, change.details, started_at=iso(began),
+                                     ends_at=iso(ends), reason=str(change.details["reason"]),
+                                     cooldown=bool(change.details["cooldown"]))
+
+    def _end_break(self, change: Change) -> None:
+        """The countdown is over: ``break_taken``, written once however many windows counted it down."""
+        ended, self._break = self._break, None
+        if ended is not None:  # always, through the coach: every countdown was begun or joined here
+            self._ended_break = ended.id
+            ws.add_break_taken(self.store, self.user, ended, change.details)
 
     # ----------------------------------------------------------- internals
     def _book(self, now: _dt.datetime) -> list[Notice]:
@@ -299,7 +398,12 @@ class WellbeingSession:
         """Record each change (ledger + event log) and say what to show."""
         notices = []
         for change in changes:
-            ws.add_event(self.store, self.user, change.kind, change.details)
+            if change.kind in ("break_started", "break_enforced"):
+                self._begin_break(change)
+            elif change.kind == "break_taken" and not change.details.get("natural"):
+                self._end_break(change)
+            else:
+                ws.add_event(self.store, self.user, change.kind, change.details)
             notice = self._notice(change)
             if change.kind == "break_taken":
                 self.recent.clear()  # after a break, a run of severe items starts again
@@ -325,7 +429,9 @@ class WellbeingSession:
                 text += f" It starts when you finish this item{grace}."
             return Notice("dialog", text, snoozes_left=left)
         if change.kind in ("break_started", "break_enforced"):
-            return Notice("enforce_break", seconds=round(self.coach.break_ms / 1000), cooldown=bool(d["cooldown"]))
+            cooldown = bool(d["cooldown"])
+            return Notice("enforce_break", break_words(d["reason"], cooldown, d["severe_ms"], d["severe_items"]),
+                          seconds=round(self.coach.break_ms / 1000), cooldown=cooldown)
         if change.kind == "break_taken":
             if d.get("natural"):
                 return Notice("clear_prompt") if d.get("prompted") else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 
 import pytest
 from builders import decided_item, people, text_items
@@ -10,7 +11,10 @@ from builders import decided_item, people, text_items
 from audit import audits, gold, plans, sampling
 from audit.desk import AuditDesk
 from review import decisions, serving, taxonomy
+from review.clock import iso
 from review.errors import NotAllowed, VeilError
+from review.store import wellbeing as ws
+from review.wellbeing.breaks import OnBreak
 
 
 @pytest.fixture
@@ -57,6 +61,16 @@ def test_take_next_claims_and_opens_in_one_call_and_shows_no_decision(store, sam
     assert _kinds(store, before) == ["audit.claimed", "audit.started"]
     assert store.take_changes() >= {"audit"}
     assert desk.take_next(store, team["cat"]).task.sample_id == opened.task.sample_id  # the started one first
+
+
+def test_an_auditor_on_a_break_is_shown_no_sample_until_it_is_served(store, sampled, team, desk, clock):
+    """A break holds in the audit domain too: an audit shows an item, which is exposure."""
+    ws.start_break(store, team["cat"], "break_enforced", {}, started_at=store.now(),
+                   ends_at=iso(clock.now() + datetime.timedelta(minutes=1)), reason="micro", cooldown=False)
+    with pytest.raises(OnBreak, match="on a break"):
+        desk.take_next(store, team["cat"])
+    clock.advance(61)
+    assert desk.take_next(store, team["cat"]) is not None
 
 
 def test_submit_blind_stores_it_and_reveals_the_original_with_the_rubric(store, sampled, team, desk):

@@ -262,7 +262,8 @@ def test_each_prompt_stage_is_an_event_and_in_the_hash_chained_log(store, clock,
     page.session.acknowledge()
     assert page.session.may_claim() is False
     page.finish()
-    assert page.notices[-1] == Notice("enforce_break", seconds=180, cooldown=False)
+    assert page.notices[-1] == Notice("enforce_break", "Step away from the screen if you can: stand up, look at "
+                                      "something far away, breathe out slowly.", seconds=180, cooldown=False)
     assert page.session.on_break and page.session.break_remaining_s() == 180
     page.work(170, step=10, active=False)
     assert page.session.on_break and page.session.break_remaining_s() == 10
@@ -301,7 +302,9 @@ def test_severe_hour_dialog_comes_at_once_and_the_break_at_the_next_item(store, 
     dialog = page.notices[-1]
     assert dialog.kind == "dialog" and dialog.snoozes_left == 0 and "10-minute break is due" in dialog.text
     page.finish()
-    assert page.notices[-1] == Notice("enforce_break", seconds=600, cooldown=True)
+    assert page.notices[-1] == Notice("enforce_break", "1 h 01 of severe content since your last long break. Look away "
+                                      "from the screen and breathe out slowly — or, if you like, play a few calm "
+                                      "blocks below.", seconds=600, cooldown=True)
 
 
 def test_the_enforced_break_starts_on_a_tick_when_no_item_is_in_hand(store, clock, people, items):

@@ -46,8 +46,8 @@ def queue_items(store):
 
 
 class Item:
-    def __init__(self, item_id, severity):
-        self.id, self.severity = item_id, severity
+    def __init__(self, item_id, severity, kind="image"):
+        self.id, self.severity, self.kind = item_id, severity, kind
 
 
 class Recorder:
@@ -133,21 +133,22 @@ def test_prompt_stages_in_order_with_the_snooze_limit(qtbot, store, clock, ana, 
     with qtbot.waitSignal(controller.dialog, timeout=1000) as dialog:
         run(controller, clock, 5 * 60)
     assert dialog.args[1] == 2 and widgets.dialog.isVisible() and not widgets.banner.isVisible()
-    assert widgets.dialog.second_button.text() == "Snooze 5 min (2 left)"
+    assert widgets.dialog.second_button.text() == "Snooze 5 min (2 left) · Esc"
     qtbot.mouseClick(widgets.dialog.second_button, Qt.MouseButton.LeftButton)
     assert controller.stage == "snoozed" and widgets.dialog is None
     run(controller, clock, 5 * 60)
-    assert widgets.dialog.second_button.text() == "Snooze 5 min (1 left)"
+    assert widgets.dialog.second_button.text() == "Snooze 5 min (1 left) · Esc"
     assert controller.snooze() is True
     run(controller, clock, 5 * 60)
-    assert seen.last("dialog")[1] == 0 and widgets.dialog.second_button.text() == "Finish this item first"
+    assert seen.last("dialog")[1] == 0 and widgets.dialog.second_button.text() == "Finish this item first · Esc"
     assert controller.snooze() is False  # third snooze refused
     qtbot.mouseClick(widgets.dialog.second_button, Qt.MouseButton.LeftButton)
     assert controller.stage == "last_call" and not controller.may_claim()
     controller.item_left(None)
     assert controller.on_break and widgets.screen.isVisible()
     assert seen.names() == ["banner", "dialog", "dialog", "dialog", "enforce_break"]
-    assert seen.last("enforce_break") == (180, False)
+    assert seen.last("enforce_break") == (180, False, "Step away from the screen if you can: stand up, look at "
+                                                      "something far away, breathe out slowly.")
     widgets.close()
 
 
@@ -196,7 +197,8 @@ def test_a_break_taken_from_the_banner_offers_a_private_checkin(qtbot, store, cl
     run(controller, clock, 50 * 60)
     with qtbot.waitSignal(controller.enforce_break, timeout=1000) as started:
         qtbot.mouseClick(widgets.banner.take_button, Qt.MouseButton.LeftButton)
-    assert started.args == [180, False] and not widgets.screen.puzzle.isVisible()
+    assert started.args[:2] == [180, False] and not widgets.screen.puzzle.isVisible()
+    assert "severe" not in started.args[2] and widgets.screen.message.text() == started.args[2]
     qtbot.mouseClick(widgets.screen.checkin_buttons[3], Qt.MouseButton.LeftButton)
     assert [c.score for c in checkins_of(store, ana, ana)] == [4]
     assert not widgets.screen.checkin_buttons[0].isEnabled() and "Only you" in widgets.screen.checkin_thanks.text()
@@ -327,7 +329,7 @@ def test_the_puzzle_turns_and_never_ends(qtbot):
 
 def test_the_break_screen_lets_quit_and_sign_out_through(qtbot, host):
     screen = BreakScreen(host)
-    screen.start(60, cooldown=False)
+    screen.start(60, cooldown=False, text="A break.")
     assert screen.isVisible()
     quits = []
     QShortcut(QKeySequence("Ctrl+Q"), host, activated=lambda: quits.append(1),

@@ -14,6 +14,8 @@ Desktop wiring (``desktop.app.attach_wellbeing``), once per sign-in::
     controller = WellbeingController(store, user, store.clock, load_policy(store), parent=window)
     widgets = WellbeingWidgets(controller, host=window.centralWidget(), dialog_parent=window)
     window.statusBar().addPermanentWidget(widgets.meter)   # always visible, small
+    window.addToolBar(Qt.ToolBarArea.BottomToolBarArea, widgets.banner)  # a row of its own
+    window.addAction(widgets.take_break_action)            # Ctrl+B, and in the Session menu
     controller.watch_input(QGuiApplication.instance())     # any key/mouse input = activity (idle detection)
     controller.start()                                     # a 1 s QTimer calling tick()
     # on sign-out / close: controller.close(); widgets.close()
@@ -36,8 +38,9 @@ A page that shows items (review, audit), given the controller:
 
 Signals (all emitted synchronously from the call that caused them):
 ``banner(str)``, ``dialog(str, snoozes_left)``, ``enforce_break(seconds,
-cooldown)`` — every break start, chosen or enforced; a break cannot end
-early — ``break_remaining(seconds)``, ``break_over()``, ``prompt_cleared()``
+cooldown, text)`` — every break start, chosen or enforced, and a stored break
+taken up again (after a sign-in, or begun in another window); a break cannot
+end early — ``break_remaining(seconds)``, ``break_over()``, ``prompt_cleared()``
 (time away already counted as the break), ``idle_pause()``,
 ``meter_changed(MeterState)`` and ``serving_rule_changed(str)`` (only on change).
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QMouseEvent, QPainter, QPaintEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ui import theme
 from ui.wellbeing.cooldown import BlockGame, CooldownPuzzle
@@ -13,9 +13,9 @@ from ui.wellbeing.cooldown import BlockGame, CooldownPuzzle
 class BreakScreen(QWidget):
     """Covers everything in its host while a break runs; cannot be dismissed before the countdown ends.
 
-    Shows the time left (mm:ss), a short suggestion, the cool-down puzzle
-    after a run of severe items, and the optional one-tap check-in (1–5,
-    private). When the countdown ends, "Back to work" appears.
+    Shows the time left (mm:ss), why this break (the session's words), the
+    cool-down puzzle after severe items, and the optional check-in (1–5 by
+    key or click, private). When the countdown ends, "Back to work" appears.
     """
 
     back_to_work = Signal()
@@ -51,7 +51,8 @@ class BreakScreen(QWidget):
         self.puzzle_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.puzzle = CooldownPuzzle()
 
-        self.checkin_label = QLabel("How are you right now?  1 = rough · 5 = fine  (optional, only you see it)")
+        self.checkin_label = QLabel("How are you right now?  Press or click 1 = rough … 5 = fine"
+                                    "  (optional, only you see it)")
         self.checkin_label.setStyleSheet(f"color: {theme.COLORS['muted']};")
         self.checkin_buttons: list[QPushButton] = []
         checkin_row = QHBoxLayout()
@@ -91,20 +92,19 @@ class BreakScreen(QWidget):
         layout.addLayout(column, 3)
         layout.addStretch(1)
         host.installEventFilter(self)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._keep_focus)
         self.hide()
 
     # --------------------------------------------------------- lifecycle
-    def start(self, seconds: int, cooldown: bool) -> None:
-        """Cover the host and count down *seconds*; the puzzle only if *cooldown*."""
+    def start(self, seconds: int, cooldown: bool, text: str) -> None:
+        """Cover the host and count down *seconds*, saying *text* (the session's words for this break);
+        the puzzle only if *cooldown*."""
         self.finished = False
         self.back_button.hide()
         self.title.setText("Break")
-        self.message.setText(
-            "Step away from the screen if you can: stand up, look at something far away, breathe out slowly."
-            if not cooldown else
-            "You have seen a run of severe items. Look away, breathe out slowly — "
-            "or, if you like, play a few calm blocks below."
-        )
+        self.message.setText(text)
         self.puzzle_caption.setVisible(cooldown)
         self.puzzle.setVisible(cooldown)
         if cooldown:
@@ -116,11 +116,32 @@ class BreakScreen(QWidget):
         self.setGeometry(self.host.rect())
         self.show()
         self.raise_()
-        target = self.puzzle if cooldown else self
-        target.setFocus()
+        self._focus_target().setFocus()
         # The page may take focus back on its way out of the call that started the break
         # (``_commit`` ends with ``setFocus()``): take it again once that call has returned.
-        QTimer.singleShot(0, self, lambda: self.isVisible() and not self.finished and target.setFocus())
+        QTimer.singleShot(0, self, lambda: self.isVisible() and not self.finished and self._focus_target().setFocus())
+
+    def _focus_target(self) -> QWidget:
+        return self.puzzle if self.puzzle.isVisibleTo(self) else self
+
+    def _keep_focus(self, _old: QWidget | None, new: QWidget | None) -> None:
+        """While the countdown runs, no widget of the window behind the screen gets the keys.
+
+        A page built or shown after the break began (a sign-in during a
+        break) takes focus; its shortcuts (Enter claims) must not fire.
+        """
+        if (new is None or not self.isVisible() or self.finished or new is self or self.isAncestorOf(new)
+                or new.window() is not self.window()):
+            return
+        self._focus_target().setFocus()
+
+    def release(self) -> None:
+        """Sign-out: stop the puzzle and stop watching the host and the application's focus."""
+        self.puzzle.gravity.stop()
+        self.host.removeEventFilter(self)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.disconnect(self._keep_focus)
 
     def set_remaining(self, seconds: int) -> None:
         self.remaining = max(0, int(seconds))
@@ -165,9 +186,15 @@ class BreakScreen(QWidget):
                 return True
         return super().event(event)
 
+    CHECKIN_KEYS = {Qt.Key.Key_1: 1, Qt.Key.Key_2: 2, Qt.Key.Key_3: 3, Qt.Key.Key_4: 4, Qt.Key.Key_5: 5}
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.finished:
+        key = Qt.Key(event.key())
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.finished:
             self.dismiss()
+        elif (key in self.CHECKIN_KEYS and self.checkin_buttons[0].isEnabled()
+              and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier):
+            self._check_in(self.CHECKIN_KEYS[key])  # keyboard first: the bare digit is the answer, once (not Ctrl+2)
         event.accept()  # Esc and everything else: nothing happens, and nothing reaches the page
 
     def mousePressEvent(self, event: QMouseEvent) -> None:

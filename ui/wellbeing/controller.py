@@ -31,7 +31,7 @@ class WellbeingController(QObject):
 
     banner = Signal(str)
     dialog = Signal(str, int)
-    enforce_break = Signal(int, bool)
+    enforce_break = Signal(int, bool, str)  # seconds, cool-down puzzle offered, what the break screen says
     break_remaining = Signal(int)
     break_over = Signal()
     prompt_cleared = Signal()
@@ -87,10 +87,10 @@ class WellbeingController(QObject):
         self._emit(self.session.update())
 
     def item_shown(self, item: Item | None) -> None:
-        """An item is on screen; None (a page's "no item") is ignored."""
+        """An item is on screen; None (a page's "no item") is ignored. Text is not veiled: its time is shown time."""
         if item is None:
             return
-        self._emit(self.session.item_shown(item.severity))
+        self._emit(self.session.item_shown(item.severity, veiled=item.kind != "text"))
 
     def item_left(self, record: ExposureRecord | None) -> None:
         """The item left the screen: book its exposure (*record*, None if none was measured) and show what follows.
@@ -160,7 +160,7 @@ class WellbeingController(QObject):
                 self.dialog.emit(notice.text, notice.snoozes_left)
             elif notice.kind == "enforce_break":
                 self._remaining = notice.seconds
-                self.enforce_break.emit(notice.seconds, notice.cooldown)
+                self.enforce_break.emit(notice.seconds, notice.cooldown, notice.text)
             elif notice.kind == "break_over":
                 self._remaining = None
                 self.break_over.emit()

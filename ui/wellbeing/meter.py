@@ -31,8 +31,9 @@ class ExposureMeter(QWidget):
         layout.addWidget(self.label)
         self.setToolTip(
             "Time on screen today, counted only while Veil is in front.\n"
-            "Revealed: time anything was unblurred. Severe: time on severe items, against today's budget.\n"
-            "Since break: review time since your last break."
+            "Revealed: time anything was shown unveiled (media you revealed, and text, which is never veiled).\n"
+            "Severe: time severe items were on screen, blurred or not, against today's budget.\n"
+            "Since break: review time since your last break. Ctrl+B takes a break now."
         )
         self.state: MeterState | None = None
         self.level = "calm"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
 from ui.wellbeing.break_screen import BreakScreen
@@ -13,9 +15,12 @@ from ui.wellbeing.prompts import BreakBanner, BreakDialog
 class WellbeingWidgets:
     """Builds the meter, banner, dialog and break screen and connects them to a controller.
 
-    The caller places ``meter`` (status bar) and ``banner`` (top of the review
-    page); the break screen covers *host*.
+    The caller places ``meter`` (status bar), ``banner`` (a tool bar: a row of
+    its own) and ``take_break_action`` (a menu and the window: Ctrl+B takes a
+    break now, whatever page is showing); the break screen covers *host*.
     """
+
+    TAKE_BREAK_KEY = "Ctrl+B"
 
     def __init__(self, controller: WellbeingController, host: QWidget, dialog_parent: QWidget | None = None) -> None:
         self.controller = controller
@@ -32,6 +37,12 @@ class WellbeingWidgets:
         controller.break_over.connect(self.screen.finish)
         controller.prompt_cleared.connect(self._clear_prompts)
         self.banner.take_break.connect(controller.take_break)
+        # A break on one's own, any time: the coach starts the one that is due (the long one if severe time is).
+        self.take_break_action = QAction("Take a break now", controller)
+        self.take_break_action.setShortcut(QKeySequence(self.TAKE_BREAK_KEY))
+        self.take_break_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.take_break_action.setToolTip("Start a break now; it counts down and cannot be cut short")
+        self.take_break_action.triggered.connect(controller.take_break)
         self.screen.checked_in.connect(controller.check_in)
         self.meter.set_state(controller.meter)
 
@@ -53,9 +64,9 @@ class WellbeingWidgets:
             self.dialog = None
         dialog.deleteLater()
 
-    def _break_started(self, seconds: int, cooldown: bool) -> None:
+    def _break_started(self, seconds: int, cooldown: bool, text: str) -> None:
         self._clear_prompts()
-        self.screen.start(seconds, cooldown)
+        self.screen.start(seconds, cooldown, text)
 
     def _clear_prompts(self) -> None:
         self.banner.hide()
@@ -70,8 +81,7 @@ class WellbeingWidgets:
     def close(self) -> None:
         """Sign-out: close the dialog and remove the widgets (the next person gets new ones)."""
         self._close_dialog()
-        self.screen.puzzle.gravity.stop()
-        self.screen.host.removeEventFilter(self.screen)
+        self.screen.release()
         for widget in (self.screen, self.banner, self.meter):
             widget.hide()
             widget.deleteLater()
