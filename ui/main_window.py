@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
+    QByteArray,
     QModelIndex,
     QPersistentModelIndex,
     QRect,
@@ -354,9 +355,28 @@ class MainWindow(QMainWindow):
         self.statusBar().hide()
         self.sign_in_page.setFocus(Qt.FocusReason.OtherFocusReason)
 
+    def _saved_bytes(self, key: str) -> QByteArray | None:
+        """The bytes saved under *key*, or None (with a warning) when ``ui.ini`` holds something else.
+
+        ``ui.ini`` is a text file anyone can edit or damage; whatever it holds
+        (a word, a list, a rectangle, bytes that are no geometry) must never
+        stop the window from opening.
+        """
+        value = self.settings.value(key)
+        if value is None or value == "":
+            return None
+        if isinstance(value, (QByteArray, bytes, bytearray)):
+            return QByteArray(value)
+        log.warning("%s: %s is not a saved window layout (%s), ignored", self.settings.fileName(), key,
+                    type(value).__name__)
+        return None
+
     def _restore_geometry(self) -> None:
-        geometry = self.settings.value(self.GEOMETRY_KEY)
-        if not geometry or not self.restoreGeometry(geometry):
+        geometry = self._saved_bytes(self.GEOMETRY_KEY)
+        restored = geometry is not None and self.restoreGeometry(geometry)
+        if geometry is not None and not restored:
+            log.warning("%s: %s could not be restored, ignored", self.settings.fileName(), self.GEOMETRY_KEY)
+        if not restored:
             self.resize(*self.DEFAULT_SIZE)
             screen = QGuiApplication.primaryScreen()
             if screen is not None:
@@ -364,9 +384,9 @@ class MainWindow(QMainWindow):
                 width, height = min(self.width(), area.width()), min(self.height(), area.height())
                 self.setGeometry(QStyle.alignedRect(Qt.LayoutDirection.LeftToRight, Qt.AlignmentFlag.AlignCenter,
                                                     QSize(width, height), area))
-        state = self.settings.value(self.STATE_KEY)
-        if state:
-            self.restoreState(state)
+        state = self._saved_bytes(self.STATE_KEY)
+        if state is not None and not self.restoreState(state):
+            log.warning("%s: %s could not be restored, ignored", self.settings.fileName(), self.STATE_KEY)
 
     def save_geometry(self) -> None:
         self.settings.setValue(self.GEOMETRY_KEY, self.saveGeometry())

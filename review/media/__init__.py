@@ -3,8 +3,9 @@
 One module per job:
 
 * :mod:`review.media.identify` — what a file really is (magic numbers, never the name);
-* :mod:`review.media.limits` — the pixel, frame and duration caps every decoder honours;
-* :mod:`review.media.images` — opening images through Pillow with our cap, not Pillow's;
+* :mod:`review.media.limits` — the pixel, frame and duration caps and the decode memory budget every decoder honours;
+* :mod:`review.media.images` — opening images through Pillow with our cap, not Pillow's, and decoding them shrunk;
+* :mod:`review.media.jpeg` — whether a JPEG's data can hold the size its header claims;
 * :mod:`review.media.video` — the one safe way to open a video (:func:`~review.media.video.open_video`);
 * :mod:`review.media.fingerprint` — content and perceptual hashes;
 * :mod:`review.media.intake` — the importer's check of one file (:func:`~review.media.intake.inspect`);

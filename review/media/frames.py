@@ -17,18 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from review.media import MediaError
 from review.media.identify import VIDEO_MIMES, identify
 from review.media.images import (
     DECODE_ERRORS,
+    decode_fitted,
     describe_error,
     frame_count,
     frame_delay_s,
     is_animated,
     open_image,
-    to_rgb_array,
 )
 from review.media.limits import DEFAULT_MAX_PIXELS, check_animation, require_strict_pillow
 from review.media.preview import decode_for_display, fit_size, fit_to_box, frame_at_index, read_fitted
@@ -64,8 +64,7 @@ def _animation_frames(
             break
         image.seek(index)
         if (wanted is None or index in wanted) and elapsed + frame_delay_s(image.info) > start_s:
-            rgb = to_rgb_array(ImageOps.exif_transpose(image))
-            yield Frame(index, elapsed, fit_to_box(rgb, max_w, max_h))
+            yield Frame(index, elapsed, fit_to_box(decode_fitted(image, max_w, max_h), max_w, max_h))
         elapsed += frame_delay_s(image.info)
 
 
@@ -155,8 +154,7 @@ def video_frame_at(
                     image.seek(index)
                     elapsed += frame_delay_s(image.info)
                     if elapsed > time_s or index == count - 1:
-                        rgb = to_rgb_array(ImageOps.exif_transpose(image))
-                        return fit_to_box(rgb, max_w, max_h)
+                        return fit_to_box(decode_fitted(image, max_w, max_h), max_w, max_h)
     except MediaError:
         raise
     except DECODE_ERRORS as exc:

@@ -7,12 +7,17 @@ perceptual hashes) or raises :class:`~review.media.MediaError` with one short
 sentence a moderator or lead can act on. Nothing here crashes on bad input,
 and nothing here ever shows a pixel: it only decodes to prove the file is whole.
 
-* **Validation is a real decode.** Images are fully loaded, with Pillow's
-  ``LOAD_TRUNCATED_IMAGES`` required to be off, so a truncated JPEG or PNG is
-  refused here instead of showing grey bars to a reviewer later. JPEGs are
-  decoded through ``draft()`` at 1/8 scale: libjpeg still walks every
-  entropy-coded byte (so truncation is caught) but skips most of the
-  inverse DCT, which keeps a 12-megapixel photo well under a second.
+* **Validation is a real decode, in bounded memory.** Images are fully
+  loaded, with Pillow's ``LOAD_TRUNCATED_IMAGES`` required to be off, so a
+  truncated JPEG or PNG is refused here instead of showing grey bars to a
+  reviewer later. Decoding goes through
+  :func:`review.media.images.decode_fitted`: JPEGs through ``draft()`` at
+  up to 1/8 scale (libjpeg still walks every entropy-coded byte, so
+  truncation is caught, but skips most of the inverse DCT); other formats
+  whole, within the process's decode memory budget, then shrunk band by
+  band. However many import workers run, 100 MP PNGs and TIFFs are decoded
+  one or two at a time, and a file that alone would need more than
+  :data:`~review.media.limits.MAX_DECODE_BYTES` is refused.
   ``DecompressionBombError`` raised deeper inside Pillow (GIF frames) is
   still caught and reported as over the cap.
 * **Videos open through** :func:`review.media.video.open_video`, the one
@@ -24,23 +29,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageFile, ImageOps
+from PIL import Image, ImageFile
 
 from review.media import MediaError
 from review.media.fingerprint import perceptual_hash, sha256_file
 from review.media.identify import IMAGE_MIMES, identify
 from review.media.images import (
     DECODE_ERRORS,
+    decode_fitted,
+    decoding,
     describe_error,
     frame_count,
     frame_delay_s,
     is_animated,
     open_image,
     oriented_size,
-    to_rgb_array,
 )
+from review.media.jpeg import check_data_fills_frame
 from review.media.limits import DEFAULT_MAX_PIXELS, check_animation, over_cap, require_strict_pillow
 from review.media.video import open_video
+
+_HASH_SIDE = 128
+"""Images are decoded for checking and hashing at about this size (the hash itself is 32x32)."""
 
 
 @dataclass(frozen=True)
@@ -86,12 +96,11 @@ def _inspect_image(path: Path, mime: str, max_pixels: int) -> _Found:
         try:
             if is_animated(image):
                 return ("image", width, height, *_walk_animation(image, max_pixels))
+            # Reduced decode: every byte is still read and checked.
+            small = decode_fitted(image, _HASH_SIDE, _HASH_SIDE, draft_mode="L")
             if image.format in ("JPEG", "MPO"):
-                # 1/8-scale decode: every byte is still read and checked.
-                image.draft("L", (32, 32))
-            image.load()
-            small = ImageOps.exif_transpose(image)
-            return "image", width, height, 1, None, perceptual_hash(to_rgb_array(small))
+                check_data_fills_frame(path)  # libjpeg greys out missing data without an error
+            return "image", width, height, 1, None, perceptual_hash(small)
         except MediaError:
             raise
         except Image.DecompressionBombError:
@@ -107,12 +116,13 @@ def _walk_animation(image: ImageFile.ImageFile, max_pixels: int) -> tuple[int, f
     middle = frames // 2
     duration = 0.0
     phash = None
-    for index in range(frames):
-        image.seek(index)
-        image.load()
-        duration += frame_delay_s(image.info)
-        if index == middle:
-            phash = perceptual_hash(to_rgb_array(ImageOps.exif_transpose(image)))
+    with decoding(image):
+        for index in range(frames):
+            image.seek(index)
+            image.load()
+            duration += frame_delay_s(image.info)
+            if index == middle:
+                phash = perceptual_hash(decode_fitted(image, _HASH_SIDE, _HASH_SIDE))
     return frames, duration, phash
 
 

@@ -3,10 +3,17 @@
 Every decoder in :mod:`review.media` checks sizes against these *before*
 decoding: an image's header size, an animation's total pixels, a video's
 frame size, frame count and duration. A file over a cap is refused with a
-:class:`~review.media.MediaError` that says by how much.
+:class:`~review.media.MediaError` that says by how much. Memory has a cap
+too: what one image may need to decode, and what all the decodes of one
+process may hold at once (:data:`DECODE_MEMORY`), whatever the number of
+worker threads.
 """
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from PIL import Image, ImageFile
 
@@ -22,6 +29,67 @@ GIF frames are deltas on the previous frame, so reading any frame means
 decoding every frame before it; a small GIF with a huge frame count is the
 animated form of a decompression bomb.
 """
+
+
+MAX_DECODE_BYTES: int = 768 * 2**20
+"""Most memory one image may need to be decoded for checking or showing.
+
+Formats without a reduced decode (PNG, TIFF, WebP, GIF) are decoded whole
+before they are shrunk: 100 MP of RGB is 400 MB in Pillow, plus the
+decoder's buffers. A file whose estimate is over this is refused, so one
+file can never take the process over its memory.
+"""
+
+DECODE_MEMORY_BUDGET: int = 768 * 2**20
+"""Memory all the decodes of one process may hold at once (see :data:`DECODE_MEMORY`).
+
+With the interpreter, Qt or the import's own rows (100-200 MB), a process
+decoding hostile images stays under 1 GB however many workers it runs.
+"""
+
+
+class MemoryBudget:
+    """Bytes shared by the threads of one process; a reservation waits until its bytes are free.
+
+    Worker pools are sized by cores (``--workers``, the review prefetch), not
+    by memory; this is what keeps eight 100 MP PNGs from being decoded at
+    once. A reservation never waits for itself: one larger than the whole
+    budget (possible only below :data:`MAX_DECODE_BYTES`) runs alone, and a
+    thread that already holds a reservation (an animation's frames) gets the
+    nested ones for free.
+    """
+
+    def __init__(self, total: int):
+        self.total = total
+        self.used = 0
+        self._free = threading.Condition()
+        self._held = threading.local()
+
+    @contextmanager
+    def reserve(self, nbytes: int) -> Iterator[None]:
+        if getattr(self._held, "depth", 0):
+            self._held.depth += 1
+            try:
+                yield
+            finally:
+                self._held.depth -= 1
+            return
+        nbytes = max(0, nbytes)
+        with self._free:
+            self._free.wait_for(lambda: self.used == 0 or self.used + nbytes <= self.total)
+            self.used += nbytes
+        self._held.depth = 1
+        try:
+            yield
+        finally:
+            self._held.depth = 0
+            with self._free:
+                self.used -= nbytes
+                self._free.notify_all()
+
+
+DECODE_MEMORY = MemoryBudget(DECODE_MEMORY_BUDGET)
+"""The one decode budget of this process: every full-size image decode in :mod:`review.media` reserves from it."""
 
 
 MAX_VIDEO_FRAMES: int = 10_000_000

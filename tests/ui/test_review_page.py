@@ -272,7 +272,8 @@ def test_the_next_item_is_prepared_before_it_is_asked_for(qtbot, page):
     _start(qtbot, page)
     first = page.item
     upcoming = serving.peek_next(page.ops.store, page.user, exclude=[page.item.id])
-    qtbot.waitUntil(lambda: page.item_view.cache.cached(upcoming, page.item_view.media_box(), page.view) is not None)
+    qtbot.waitUntil(lambda: page.item_view.cache.cached(upcoming, page.item_view.media_box(),
+                                                                page.item_view.view_for(upcoming)) is not None)
     qtbot.keyClick(page, Qt.Key.Key_A)
     _moved_on(qtbot, page, first)
     assert page.item.id == upcoming.id

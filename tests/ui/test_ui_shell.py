@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import shiboken6
 from builders import ago, people, text_item, text_items
-from PySide6.QtCore import QCoreApplication, QObject, QSettings, Qt, QThread, QTimer
+from PySide6.QtCore import QByteArray, QCoreApplication, QObject, QSettings, Qt, QThread, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
@@ -573,6 +573,38 @@ def test_window_without_saved_geometry_gets_a_sensible_size(qtbot, settings):
     assert (window.width(), window.height()) == (min(default_w, area.width()), min(default_h, area.height()))
     assert area.contains(window.geometry().center())
     assert window.sign_in_page.empty.isVisibleTo(window.sign_in_page)  # no users: says what to do
+
+
+@pytest.mark.parametrize(
+    ("saved", "warned"),
+    [
+        ("geometry=hello\nstate=hello", True),
+        ("geometry=1\nstate=2", True),
+        ("geometry=a, b\nstate=c, d", True),
+        ("geometry=@Rect(1 2 3 4)\nstate=@Size(5 6)", True),
+        ("geometry=@ByteArray(not a geometry)\nstate=@ByteArray(not a state)", True),
+        ("geometry=@Variant(\\0\\0\\0\\x7f)\nstate=@Invalid()", False),  # Qt reads nothing (and says so)
+        ("geometry=\nstate=", False),
+    ],
+)
+def test_the_window_opens_whatever_ui_ini_holds(qtbot, filled, tmp_path, saved, warned, caplog):
+    path = tmp_path / "ui.ini"
+    path.write_text(f"[window]\n{saved}\n", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="ui.main_window"):
+        window = _window(qtbot, filled, QSettings(str(path), QSettings.Format.IniFormat))
+    area = QGuiApplication.primaryScreen().availableGeometry()
+    default_w, default_h = MainWindow.DEFAULT_SIZE
+    assert (window.width(), window.height()) == (min(default_w, area.width()), min(default_h, area.height()))
+    assert window.root.currentWidget() is window.sign_in_page
+    assert ("ui.ini" in caplog.text and "ignored" in caplog.text) == warned
+    window.sign_in_as("ana")  # the window works, and quitting writes a good layout back
+    window.close()
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="ui.main_window"):
+        again = MainWindow("Veil", QSettings(str(path), QSettings.Format.IniFormat))
+    qtbot.addWidget(again)
+    assert isinstance(again.settings.value(MainWindow.GEOMETRY_KEY), QByteArray)
+    assert caplog.text == ""
 
 
 # -------------------------------------------------------- desktop wiring

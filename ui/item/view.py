@@ -4,11 +4,15 @@ Every page that shows an item (the review page and the audit page) shares
 this widget so the media safety rules live in one place:
 
 - media appears only veiled (blurred, grayscale as the person's
-  ``ViewSettings`` say), decoded and veiled on workers by ``MediaCache``
-  (through the *run* function the page hands in: the app's one pool);
+  ``ViewSettings`` say, made stricter for the item's severity by the
+  organisation's presets: :meth:`view_for`), decoded and veiled on workers
+  by ``MediaCache`` (through the *run* function the page hands in: the
+  app's one pool);
 - the reveal key (held) or a dragged rectangle reveals; releasing it, Esc
   (:meth:`toggle_hidden`), the item leaving, the window losing focus or the
-  auto re-blur limit ends every reveal;
+  auto re-blur limit ends every reveal. A held key's reveal is measured from
+  its first press, auto-repeat included (``ui.item.hold.RevealHold``), so
+  holding the key never keeps an item clear past the limit;
 - an ``ExposureTracker`` counts every millisecond on screen; :meth:`leave`
   hands the finished record to the page, which passes it to the wellbeing
   controller's ``item_left`` — the view itself never touches the store.
@@ -19,6 +23,10 @@ shortcuts. The reveal key is a *held* key, which shortcuts cannot see
 released, so the view watches it itself while focus is inside
 *key_scope* (the page) and not in a text field.
 
+The page hands in the organisation's severity presets when it has read
+them (:meth:`set_severity_presets`); until then Veil's default presets
+apply, and an item already on screen is veiled again if its settings change.
+
 Between items a page puts a message where the media goes
 (:meth:`show_idle`). :attr:`active_changed` reports whether the window is
 in use (active, visible, not minimised) each time that is checked, for a
@@ -27,6 +35,8 @@ page that feeds a break coach. The video widget is :attr:`video_view`;
 """
 
 from __future__ import annotations
+
+import logging
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeyEvent
@@ -44,14 +54,19 @@ from PySide6.QtWidgets import (
 )
 
 from review.clock import Clock
+from review.media import viewing
 from review.media.viewing import ViewSettings
 from review.serving import Item
 from review.taxonomy import Taxonomy
 from review.wellbeing.exposure import ExposureRecord, ExposureTracker
+from ui.item.hold import RevealHold
 from ui.item.loader import MediaCache, Prepared, RunInBackground
 from ui.item.media import VeiledImage
 from ui.item.video.widget import VideoView
+from ui.operations import Operations
 from ui.pages.review_panels import ContextPanel, ItemHeader
+
+log = logging.getLogger(__name__)
 
 REBLUR_CHECK_MS = 250
 HIDDEN_TEXT = "Media hidden. Press Esc to show it (blurred)."
@@ -85,11 +100,14 @@ class ItemView(QWidget):
         super().__init__(parent)
         self.setObjectName("itemView")
         self.taxonomy, self.view, self.clock = taxonomy, view, clock
+        self.presets: dict[str, dict[str, object]] | None = None  # None: Veil's default severity presets
+        self.shown_view = view  # what applies to the item on screen: view_for(item)
         self.reveal_key = reveal_key
         self.media_error_hint = media_error_hint  # said under a picture that cannot be shown
         self.key_scope = key_scope or self
         self.cache = MediaCache(run, owner=self)
         self.tracker = ExposureTracker(clock)
+        self.hold = RevealHold(clock)
         self.item: Item | None = None
         self.hidden = False
         self._build(run, side)
@@ -107,7 +125,7 @@ class ItemView(QWidget):
         self.idle.setObjectName("idleMessage")
         self.idle.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.idle.setWordWrap(True)
-        self.video_view = VideoView(run, view=lambda: self.view)
+        self.video_view = VideoView(run, view=lambda: self.shown_view)
         self.video_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # every key stays with the page
         self.video_view.playing_changed.connect(self.tracker.set_playing)
         # A frame may arrive (still or playing) while the reveal key is held: keep the ledger and
@@ -156,6 +174,7 @@ class ItemView(QWidget):
         if self.item is not None:
             raise RuntimeError("leave() the item on screen before showing another")
         self.item = item
+        self.shown_view = self.view_for(item)
         self.tracker.start(item.id, severity=item.severity, category=item.category)
         self.header.show_item(item)
         now = self.clock.now()
@@ -179,7 +198,7 @@ class ItemView(QWidget):
         else:
             self.media.setCurrentWidget(self.image)
             self.image.show_message("Preparing the blurred preview…")
-            self.cache.request(item, self.media_box(), self.view, self._media_ready)
+            self.cache.request(item, self.media_box(), self.shown_view, self._media_ready)
 
     def _media_ready(self, prepared: Prepared) -> None:
         if self.item is None or prepared.item_id != self.item.id or self.hidden:
@@ -188,6 +207,26 @@ class ItemView(QWidget):
             self.image.show_message(f"{prepared.error}\n{self.media_error_hint}")
         else:
             self.image.show_images(prepared.veiled, prepared.clear)
+
+    def view_for(self, item: Item) -> ViewSettings:
+        """The settings *item* is shown with: the person's, made stricter by its severity's preset."""
+        return viewing.for_severity(self.view, item.severity, self.presets)
+
+    def read_severity_presets(self, ops: Operations) -> None:
+        """Read the organisation's presets on a reader; they apply when they arrive (Veil's defaults until then)."""
+        ops.query(viewing.severity_presets, on_done=self.set_severity_presets, owner=self,
+                  on_error=lambda exc: log.warning("severity presets not read; Veil's defaults apply: %s", exc))
+
+    def set_severity_presets(self, presets: dict[str, dict[str, object]]) -> None:
+        """The organisation's presets arrived (``review.media.viewing.severity_presets``)."""
+        self.presets = presets
+        if self.item is None or self.view_for(self.item) == self.shown_view:
+            return
+        self.end_reveal()
+        self.shown_view = self.view_for(self.item)
+        self.video_view.refresh_view()
+        if not self.hidden and self.media.currentWidget() is self.image:
+            self._show_media(self.item)
 
     def media_box(self) -> tuple[int, int]:
         """Decode size: the media area, at least 800×600 so zoom has detail."""
@@ -224,7 +263,11 @@ class ItemView(QWidget):
             self._sync_video_reveal()
 
     def end_reveal(self) -> None:
-        """End every reveal at once, image and video alike (focus lost, hidden, item leaving)."""
+        """End every reveal at once, image and video alike (focus lost, hidden, item leaving).
+
+        A reveal key still held reveals nothing more: it must be let go first.
+        """
+        self.hold.spend()
         self.image.reblur()
         if self.video_view.revealed():
             self.video_view.set_revealed(False)
@@ -244,11 +287,12 @@ class ItemView(QWidget):
             self.reblur_timer.stop()
 
     def check_auto_reblur(self) -> None:
-        """End a reveal that has run continuously for the configured limit."""
-        if self.tracker.revealed and self.tracker.current_reveal_ms() >= self.view.auto_reblur_s * 1000:
+        """End a reveal that has run continuously for the configured limit (a held key's: since its first press)."""
+        limit_ms = self.shown_view.auto_reblur_s * 1000
+        if self.tracker.revealed and max(self.tracker.current_reveal_ms(), self.hold.held_ms()) >= limit_ms:
             self.end_reveal()
             self._reveal_changed(None)
-            self.said.emit(f"Re-blurred after {self.view.auto_reblur_s:g} s. Hold Space again to look.")
+            self.said.emit(f"Re-blurred after {self.shown_view.auto_reblur_s:g} s. Hold Space again to look.")
 
     def toggle_hidden(self) -> None:
         """Esc: hide all media at once; again: show it (blurred)."""
@@ -300,15 +344,27 @@ class ItemView(QWidget):
             # release will go there, so the reveal ends now rather than never.
             self.end_reveal()
         if kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and isinstance(event, QKeyEvent):
-            if event.key() == self.reveal_key and not event.isAutoRepeat():
-                if self._owns_focus():
-                    self.set_reveal(kind == QEvent.Type.KeyPress)
-                    return True
-                if kind == QEvent.Type.KeyRelease:
-                    # Focus moved while the key was held (N to the note, a dialog): releasing it
-                    # still ends the held reveal; the key event itself goes on to where the focus is.
-                    self.set_reveal(False)
+            if event.key() == self.reveal_key:
+                return self._reveal_key(kind == QEvent.Type.KeyPress, repeat=event.isAutoRepeat())
         return False
+
+    def _reveal_key(self, down: bool, *, repeat: bool) -> bool:
+        """The reveal key went down or up; True if the event is used up here."""
+        owned = self._owns_focus()
+        if repeat:  # the key is still held: neither a new press nor a release
+            return owned
+        if not down:
+            self.hold.release()
+            # Also when focus moved while the key was held (N to the note, a dialog): releasing it
+            # still ends the held reveal; the key event itself goes on to where the focus is.
+            self.set_reveal(False)
+            return owned
+        if owned:
+            may_reveal = self.hold.press()
+            self.set_reveal(may_reveal)
+            if may_reveal:
+                self.check_auto_reblur()  # a press continuing a hold at its limit reveals nothing
+        return owned
 
     def _owns_focus(self) -> bool:
         focus = QGuiApplication.focusObject()

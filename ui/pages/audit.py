@@ -148,6 +148,7 @@ class AuditPage(QWidget):
         self.item_view = ItemView(self.taxonomy, self.services.view, self.services.clock, run=self.ops.run,
                                   reveal_key=reveal_key, key_scope=self, side=side)
         self.item_view.said.connect(self.say)
+        self.item_view.read_severity_presets(self.ops)  # the blind view is as strict as review
 
         self.stack = QStackedWidget()
         self.stack.addWidget(self._build_work_panel())
