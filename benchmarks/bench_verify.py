@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import fill_text_items, record  # noqa: E402
+from common import VEIL, fill_text_items, record, run_python  # noqa: E402
 
 from desktop import wiring  # noqa: E402
 from review import decisions, taxonomy  # noqa: E402
@@ -74,12 +72,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "verify.db"
         build(path, args.decisions)
-        start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "desktop.main", "verify", "--store", str(path), "--json"],
-                              capture_output=True, text=True, check=False)
-        seconds = time.perf_counter() - start
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        report = json.loads(done.stdout)
+        _, said, _, seconds, peak_mb = run_python(VEIL, "verify", "--store", str(path), "--json",
+                                                  cwd=Path(__file__).resolve().parent.parent)
+        report = json.loads(said)
         record("verify", {"decisions": args.decisions, "events": report["events"], "seconds": round(seconds, 2),
                           "peak_rss_mb": round(peak_mb), "ok": report["ok"], "size_mb":
                           round(path.stat().st_size / 2**20)})

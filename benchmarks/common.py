@@ -59,6 +59,37 @@ def record(name: str, figures: dict) -> None:
     RESULTS.write_text(json.dumps(data, indent=2) + "\n")
 
 
+# A child says its own high-water mark (VmHWM) as it exits. Not ru_maxrss: at exec Linux keeps the
+# forking process's peak as the child's, so a benchmark that built a big store first would be measured.
+_SAY_PEAK = ("import atexit, sys; atexit.register(lambda: print('VmHWM', open('/proc/self/status').read()"
+             ".split('VmHWM:')[1].split()[0], file=sys.__stderr__))\n")
+
+
+def run_python(code: str, *args: str, cwd: str | Path | None = None) -> tuple[int, str, str, float, float]:
+    """``python -c code *args`` in a child: (exit code, stdout, stderr, wall seconds, peak RSS in MB).
+
+    stdout and stderr go through files, not pipes (a refused import may say a lot). Run from
+    *cwd* so "-c" finds the code measured first on the path.
+    """
+    import subprocess
+    import tempfile
+
+    started = time.perf_counter()
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as out, tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+        child = subprocess.run([sys.executable, "-c", _SAY_PEAK + code, *args], cwd=cwd, stdout=out, stderr=err,
+                               check=False)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        said, complaints = out.read(), err.read()
+    peaks = [line.split()[1] for line in complaints.splitlines() if line.startswith("VmHWM ")]
+    kept = "\n".join(line for line in complaints.splitlines() if not line.startswith("VmHWM "))
+    return child.returncode, said, kept, seconds, int(peaks[-1]) / 1024 if peaks else float("nan")
+
+
+VEIL = "import sys; from desktop.main import main; sys.exit(main())"  # run_python(VEIL, "verify", …) is `veil verify …`
+
+
 def timed(fn, repeat: int) -> list[float]:
     samples = []
     for _ in range(repeat):

@@ -31,3 +31,8 @@ class StoreConflict(StoreError):
 
 class StoreUnavailable(StoreError):
     """The store cannot be read or written at all: missing, corrupt, read-only, disk full."""
+
+
+class StoreFull(StoreUnavailable):
+    """The disk holding the store has no room left: the write was rolled back whole; once space is freed, it can be
+    made again (a page keeps the person's decision on screen for that)."""

@@ -20,6 +20,13 @@ one call on a desk and hands it here::
 - Results and errors land on the GUI thread (``on_done``/``on_error``);
   errors are Veil's own (``review.errors.VeilError``), the store having
   turned the driver's into them.
+- A write that finds the store busy past its busy timeout (another
+  program — a lead's import — holds SQLite's write lock) is tried again,
+  with a growing pause, for up to :data:`BUSY_RETRY_S`: a moderator's
+  decision waits for the import's chunk to end instead of failing. It is
+  tried again only when none of it was committed (``Store.commits``), so a
+  call is never run twice; past the bound its ``StoreBusy`` says how long
+  the store stayed busy, and the page keeps the decision on screen.
 - After every write that changed something, :attr:`changed` carries the
   kinds that changed (``"decision"``, ``"queue"``, ``"audit"`` …, from the
   events the write appended), so pages refresh what they show instead of
@@ -37,11 +44,13 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEvent, QEventLoop, QObject, Qt, Signal, Slot
 
+from review.errors import StoreBusy
 from review.store import Store
 from ui.tasks import TaskRunner, alive
 
@@ -50,6 +59,9 @@ __all__ = ["Operations"]
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+#: How long a write is tried again while another program holds the store (each try waits the busy timeout too).
+BUSY_RETRY_S = 60.0
+_FIRST_PAUSE_S, _LONGEST_PAUSE_S = 0.05, 2.0
 Callback = Callable[[Any], Any] | None
 
 
@@ -64,9 +76,11 @@ class Operations(QObject):
 
     changed = Signal(object)  # frozenset[str]: the kinds of data a write changed
 
-    def __init__(self, store: Store, *, parent: QObject | None = None, max_threads: int | None = None):
+    def __init__(self, store: Store, *, parent: QObject | None = None, max_threads: int | None = None,
+                 busy_retry_s: float = BUSY_RETRY_S):
         super().__init__(parent)
         self.store = store
+        self.busy_retry_s = busy_retry_s
         self._tasks = TaskRunner(self, max_threads=max_threads, name="veil-operations", keep_threads=True)
         self._readers: dict[int, Store] = {}
         self._readers_lock = threading.Lock()
@@ -130,7 +144,7 @@ class Operations(QObject):
         A write is a person's action (a decision, a score, giving an item
         back): it is never dropped because a window closed, so this waits
         for the writer however long it takes — each write is bounded by the
-        store's busy timeout. Reads and slow work not started yet are
+        store's busy timeout and :attr:`busy_retry_s`. Reads and slow work not started yet are
         dropped; a read still running after *timeout_ms* keeps its reader
         connection (closing it under the read would crash), and False says
         so. The writer store is the caller's: the app closes it afterwards,
@@ -167,7 +181,7 @@ class Operations(QObject):
         while (job := self._writes.get()) is not None:
             number, fn = job
             try:
-                outcome: Any = (fn(self.store), self.store.take_changes())
+                outcome: Any = (self._attempt(fn), self.store.take_changes())
                 failed = False
             except BaseException as exc:  # noqa: BLE001 - delivered to on_error, never swallowed
                 self.store.take_changes()  # rolled back: nothing changed
@@ -176,6 +190,24 @@ class Operations(QObject):
                 self._relay.finished.emit(number, failed, outcome)
             except RuntimeError:  # the window is gone: the write stands, nobody is left to tell
                 log.debug("result of write %s not delivered: the runner was deleted", number)
+
+    def _attempt(self, fn: Callable[[Store], T]) -> T:  # on the writer thread
+        """``fn(writer)``, run again after a pause while the store is busy and none of it was committed."""
+        started, pause = time.monotonic(), _FIRST_PAUSE_S
+        while True:
+            commits = self.store.commits
+            try:
+                return fn(self.store)
+            except StoreBusy as exc:
+                waited = time.monotonic() - started
+                if self.store.commits != commits:
+                    raise  # part of it is stored: running it again could act twice; said as it is
+                if waited + pause > self.busy_retry_s:
+                    raise StoreBusy(f"the store stayed busy for {waited:.0f} s: another program (an import, "
+                                    "another Veil) is writing to it; try again in a moment") from exc
+                log.info("store busy; trying the write again in %.2f s", pause)
+                time.sleep(pause)
+                pause = min(pause * 2, _LONGEST_PAUSE_S)
 
     @Slot(int, bool, object)
     def _write_finished(self, number: int, failed: bool, outcome: Any) -> None:  # on the GUI thread

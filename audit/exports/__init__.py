@@ -4,8 +4,10 @@ Exporting is a lead's action (:func:`export` checks the role and logs an
 ``export.written`` event). What the tables hold is :mod:`audit.exports.tables`;
 how each format is written is :mod:`audit.exports.writers`. Rows are
 streamed from one query per table into the writer, so 100,000 rows never sit in memory at once, and the file is
-written under a temporary name and renamed at the end (:func:`atomic_output`):
-a cancelled or failed export leaves no file, not even a partial one.
+written under a temporary name (:class:`Staged`): a cancelled or failed export leaves no file, not even a partial
+one. An export exists only if its event does: the file is complete under its temporary name, the
+``export.written`` event is appended, and only then is it renamed into place — when the event cannot be written
+(a read-only store, another program holding the lock) the file is removed and the export fails as a whole.
 
 Formats:
 
@@ -49,7 +51,8 @@ rows only, their columns never change — in an anchor file beside them,
 --expect`` takes, and a comment with that command. It is written like the
 export (0600, under a temporary name) and only once the export is complete:
 a failed export leaves the old pair, or none, never a new file with an old
-anchor. XLSX and PDF get no anchor file: theirs is inside, where it cannot
+anchor; the anchor file is renamed into place after the export, both after the event.
+XLSX and PDF get no anchor file: theirs is inside, where it cannot
 be separated from the rows, and a second copy could only disagree with it.
 """
 
@@ -116,27 +119,57 @@ class ExportResult:
     rows: int  # data rows, or pages of a PDF
     format: str
     head: Head  # the event log's head the file was made from (its anchor)
+    #: With ``record=False``, the files still under their temporary names: the caller appends the event, then
+    #: ``staged.publish()`` (or ``staged.discard()`` when the event fails). None once published.
+    staged: Staged | None = None
 
 
 # ----------------------------------------------------------------- writing
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """A temporary path beside *path*, renamed onto it only if the block succeeds.
+class Staged:
+    """An export's files under temporary names beside their real ones, waiting for the export's event.
 
-    On any exception (cancel included) the temporary file is removed and
-    *path* is left as it was: a half-written export never exists under its
-    real name. The file is created readable by its owner only (``mkstemp``'s
-    0600), since an export holds named people's work.
+    :meth:`publish` renames them into place, the export before its anchor file; :meth:`discard` removes them,
+    leaving any older files of those names as they were. Each is created readable by its owner only
+    (``mkstemp``'s 0600), since an export holds named people's work.
     """
-    target = Path(path)
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-    os.close(handle)
-    temp_path = Path(temp)
+
+    def __init__(self, out: str | os.PathLike[str], *, anchored: bool = False):
+        self._moves: list[tuple[Path, Path]] = []  # (temporary, real), in the order they are renamed
+        try:
+            self.path = self._temporary(Path(out))
+            self.anchor = self._temporary(anchor_file(out)) if anchored else None
+        except BaseException:
+            self.discard()
+            raise
+
+    def _temporary(self, target: Path) -> Path:
+        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+        os.close(handle)
+        self._moves.append((Path(temp), target))
+        return Path(temp)
+
+    def publish(self) -> None:
+        """Rename every file into place (once its event is stored)."""
+        moves, self._moves = self._moves, []
+        for temp, target in moves:
+            os.replace(temp, target)
+
+    def discard(self) -> None:
+        """Remove every file not published yet (the export failed, or its event could not be written)."""
+        moves, self._moves = self._moves, []
+        for temp, _ in moves:
+            temp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def staging(out: str | os.PathLike[str], *, anchored: bool = False) -> Iterator[Staged]:
+    """:class:`Staged` files for *out*, discarded if the block fails; the block publishes them."""
+    files = Staged(out, anchored=anchored)
     try:
-        yield temp_path
-        os.replace(temp_path, target)
-    finally:
-        temp_path.unlink(missing_ok=True)
+        yield files
+    except BaseException:
+        files.discard()
+        raise
 
 
 class _Ticker:
@@ -158,9 +191,9 @@ class _Ticker:
             self.progress(self.done, self.total)
 
 
-def write(tables: Sequence[Table], fmt: str, out: str | os.PathLike[str], *, head: Head,
+def write(tables: Sequence[Table], fmt: str, files: Staged, *, head: Head,
           progress: Progress | None = None, cancelled: Cancelled | None = None) -> int:
-    """Write *tables* to *out* in *fmt* (atomically); return the number of data rows.
+    """Write *tables* in *fmt* to the staged *files* (and the anchor to their anchor file); the number of data rows.
 
     CSV and JSON Lines hold one table: several tables with the same columns
     (the metrics breakdowns) are written one after another, told apart by
@@ -173,14 +206,10 @@ def write(tables: Sequence[Table], fmt: str, out: str | os.PathLike[str], *, hea
         raise ExportError(f"{fmt} holds one table; these tables have different columns")
     ticker = _Ticker(sum(t.count for t in tables), progress, cancelled)
     ticker.check()
-    with contextlib.ExitStack() as outputs:
-        # Renamed into place in reverse order of entry: the export first, then its anchor file.
-        anchor_temp = outputs.enter_context(atomic_output(anchor_file(out))) if fmt in ANCHORED_BESIDE else None
-        temp = outputs.enter_context(atomic_output(out))
-        writers.WRITERS[fmt](tables, temp, ticker.tick, head)
-        ticker.check()
-        if anchor_temp is not None:  # only once the export is complete
-            anchor_temp.write_text(writers.anchor_lines(head), encoding="utf-8")
+    writers.WRITERS[fmt](tables, files.path, ticker.tick, head)
+    ticker.check()
+    if files.anchor is not None:  # only once the export is complete
+        files.anchor.write_text(writers.anchor_lines(head), encoding="utf-8")
     return ticker.done
 
 
@@ -230,8 +259,10 @@ def export(store: Store, who: User | str, kind: str, fmt: str, out: str | os.Pat
 
     NotAllowed for anyone but a lead, ExportError (a ValueError) for a bad
     kind, format or filter, ExportCancelled when *cancelled* turned true (no
-    file left). With ``record=False`` the caller logs it (:func:`log_export`,
-    with the result's ``head``) on its writer: the GUI exports on a reader
+    file left). The file appears only once its event is stored. With
+    ``record=False`` the caller logs it (:func:`log_export`, with the
+    result's ``head``) on its writer, then publishes ``result.staged`` (or
+    discards it if the event fails): the GUI exports on a reader
     connection, which never writes. The rows are read and written inside one
     snapshot, whose head the result and the event carry.
     """
@@ -246,13 +277,16 @@ def export(store: Store, who: User | str, kind: str, fmt: str, out: str | os.Pat
         raise ExportError("metrics cover the whole team and are already broken down by queue and by moderator; "
                           "--queue and --moderator filter decisions and audits exports")
     names = _pseudonyms.for_store(store, lead.name) if pseudonymise else None  # may write the secret: first
-    with report_rows.snapshot(store) as head:
-        tables = _tables.SOURCES[kind](store, lead, filters)
-        if names is not None:
-            tables = _tables.pseudonymised(tables, names)
-        rows = write(tables, fmt, out, head=head, progress=progress, cancelled=cancelled)
-    if record:
+    with staging(out, anchored=fmt in ANCHORED_BESIDE) as files:
+        with report_rows.snapshot(store) as head:
+            tables = _tables.SOURCES[kind](store, lead, filters)
+            if names is not None:
+                tables = _tables.pseudonymised(tables, names)
+            rows = write(tables, fmt, files, head=head, progress=progress, cancelled=cancelled)
+        if not record:
+            return ExportResult(Path(out), rows, fmt, head, files)
         log_export(store, lead, kind, fmt, out, filters, pseudonymise, head=head, rows=rows)
+        files.publish()
     return ExportResult(Path(out), rows, fmt, head)
 
 

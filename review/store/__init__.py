@@ -31,7 +31,7 @@ import sqlite_utils
 from review.clock import Clock, SystemClock, iso, normalise, parse
 from review.errors import StoreConflict, StoreUnavailable, VeilError
 from review.store import events, probe
-from review.store.connection import backup, connect, driver_errors, write_transaction
+from review.store.connection import backup, connect, driver_errors, missing_log, opening, write_transaction
 from review.store.schema import QUEUE_KINDS, ROLES
 from review.store.schema import migrations as review_migrations
 
@@ -120,6 +120,7 @@ class Store:
         self.clock = clock
         self._changed: set[str] = set()
         self._lock = threading.RLock()
+        self.commits = 0  # transactions committed here (any thread): a busy write is retried only if none of it was
 
     # ----------------------------------------------------------------- life
     @classmethod
@@ -138,13 +139,14 @@ class Store:
         path = Path(path)
         existed = path.exists() and path.stat().st_size > 0
         if existed and not probe.is_veil_store(path):  # never add Veil's tables to another program's file
-            raise StoreUnavailable(f"{path} is not a Veil store; Veil leaves other files unchanged")
+            raise StoreUnavailable(missing_log(path) or f"{path} is not a Veil store; Veil leaves other files "
+                                   "unchanged")
         db = connect(path)
         if existed:
             _say_if_others_can_read(path)
         sets = [review_migrations, *migration_sets]
         try:
-            with driver_errors(f"{path} is not a Veil store"):
+            with opening(path):
                 pending = [m.name for s in sets for m in s.pending(db)]
                 unknown = unknown_migrations(db, sets)
             if unknown:
@@ -191,8 +193,12 @@ class Store:
         writer and, for the wellbeing clock's few small writes, by the GUI
         thread: the lock keeps their statements from interleaving.
         """
-        with self._lock, write_transaction(self.db) as db:
-            yield db
+        with self._lock:
+            outermost = not self.db.conn.in_transaction
+            with write_transaction(self.db) as db:
+                yield db
+            if outermost:
+                self.commits += 1
 
     def mark_changed(self, *kinds: str) -> None:
         """Note that data of these kinds changed (for writes that append no event)."""

@@ -9,7 +9,11 @@ second one wait its turn instead of failing.
 
 Whatever the driver raises while connecting or inside a write transaction
 leaves this module as one of Veil's own errors (:func:`driver_errors`), so
-nothing above the store packages knows which database it talks to.
+nothing above the store packages knows which database it talks to, in words
+that say what to do: a full disk is :class:`~review.errors.StoreFull`, and a
+store that cannot be opened says why — a folder it cannot write, a file it
+may not read, a deleted ``-wal`` log (:func:`why_unopenable`) — instead of
+SQLite's symptom ("unable to open database file", "disk I/O error").
 
 A store holds every decision, the passphrase hashes and the pseudonym
 secret, so what Veil creates is its owner's alone, whatever the umask: the
@@ -30,10 +34,13 @@ from pathlib import Path
 
 import sqlite_utils
 
-from review.errors import StoreBusy, StoreConflict, StoreUnavailable
+from review.errors import StoreBusy, StoreConflict, StoreFull, StoreUnavailable
 
 BUSY_TIMEOUT_MS = 10_000
 _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+FULL_ADVICE = "the disk holding the store is full; free some space, then try again"
+READ_ONLY_ADVICE = ("the store or its folder is read-only for your account: nothing was saved; ask for write "
+                    "permission, or work on a copy of your own")
 PRIVATE_FILE = 0o600
 PRIVATE_FOLDER = 0o700
 
@@ -42,9 +49,10 @@ PRIVATE_FOLDER = 0o700
 def driver_errors(what: str = "") -> Iterator[None]:
     """Re-raise the driver's errors as Veil's, with the original as ``__cause__``.
 
-    Busy or locked → :class:`StoreBusy` (trying again may work); a broken
-    constraint or trigger → :class:`StoreConflict`; any other database
-    error (corrupt, not a database, disk I/O, read-only) →
+    Busy or locked → :class:`StoreBusy` (trying again may work); a full
+    disk → :class:`StoreFull` (trying again after freeing space works); a
+    broken constraint or trigger → :class:`StoreConflict`; any other
+    database error (corrupt, not a database, disk I/O, read-only) →
     :class:`StoreUnavailable`. A ``ProgrammingError`` is a bug in Veil's
     SQL, not a state of the store, and passes unchanged. *what* prefixes the
     message ("… is not a Veil store").
@@ -58,17 +66,34 @@ def driver_errors(what: str = "") -> Iterator[None]:
     except sqlite3.OperationalError as exc:
         if _is_busy(exc):
             raise StoreBusy(_message(what, exc, "another program is writing to the store; try again")) from exc
+        if _is_full(exc):
+            raise StoreFull(f"{what}: {FULL_ADVICE}" if what else FULL_ADVICE) from exc
+        if _primary_code(exc) == sqlite3.SQLITE_READONLY:
+            raise StoreUnavailable(_message(what, exc, READ_ONLY_ADVICE)) from exc
         raise StoreUnavailable(_message(what, exc)) from exc
     except sqlite3.DatabaseError as exc:
+        if _is_full(exc):
+            raise StoreFull(f"{what}: {FULL_ADVICE}" if what else FULL_ADVICE) from exc
         raise StoreUnavailable(_message(what, exc)) from exc
 
 
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
+def _is_busy(exc: sqlite3.DatabaseError) -> bool:
+    code = _primary_code(exc)
     if code is not None:
-        return code & 0xFF in _BUSY_CODES  # extended codes keep the primary code in the low byte
+        return code in _BUSY_CODES
     text = str(exc).lower()
     return "locked" in text or "busy" in text
+
+
+def _is_full(exc: sqlite3.DatabaseError) -> bool:
+    code = _primary_code(exc)
+    return code == sqlite3.SQLITE_FULL if code is not None else "disk is full" in str(exc).lower()
+
+
+def _primary_code(exc: sqlite3.DatabaseError) -> int | None:
+    """SQLite's primary result code of *exc* (extended codes keep it in the low byte); None if the driver gave none."""
+    code: int | None = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
 
 
 def _message(what: str, exc: BaseException, advice: str = "") -> str:
@@ -101,6 +126,57 @@ def private_file(path: Path) -> bool:
     return True
 
 
+def why_unopenable(path: Path) -> str | None:
+    """What is really wrong with the place of the store at *path*, and what to do, when the driver cannot open
+    or use it; None when the place looks right (the driver's own words then stand).
+
+    SQLite names only the symptom ("unable to open database file", "disk I/O error"): a store in WAL mode needs
+    to create ``-wal`` and ``-shm`` files beside itself, so a folder it cannot write fails like a missing file,
+    and a ``-wal`` log deleted under a running Veil (its ``-shm`` index still counting on it) fails as I/O.
+    """
+    folder, wal, shm = path.parent, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+    if not folder.is_dir():
+        return f"cannot open {path}: the folder {folder} does not exist (check the path, or create the folder)"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return (f"cannot open {path}: your account cannot write in its folder {folder}, where the store keeps its "
+                f"{wal.name} and {shm.name} files; give your account write permission on {folder}, or copy the "
+                "store to a folder you can write, and try again")
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        return (f"cannot open {path}: your account may not read and write it; ask its owner for read and write "
+                "permission, or open a copy of your own")
+    return missing_log(path)
+
+
+def missing_log(path: Path) -> str | None:
+    """What to do when the store's ``-wal`` log is gone while its ``-shm`` index remains; None when it is not.
+
+    The index outlives the log only if the log was deleted or moved under a connection (a clean close removes
+    both): the newest changes went with it, and the file alone looks empty or broken.
+    """
+    wal, shm = path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+    if not shm.exists() or (wal.exists() and wal.stat().st_size > 0):
+        return None
+    return (f"cannot open {path}: its write-ahead log {wal.name}, which holds the newest changes, is missing "
+            "(deleted or moved while the store was open); close every Veil using this store and put the file "
+            "back, or restore the store from a backup. Veil changes nothing until then")
+
+
+@contextlib.contextmanager
+def opening(path: Path) -> Iterator[None]:
+    """:func:`driver_errors` for opening the store at *path*: an open that fails says what is really wrong
+    (:func:`why_unopenable`), else that the file is not a Veil store."""
+    try:
+        with driver_errors(f"{path} is not a Veil store"):
+            yield
+    except (StoreBusy, StoreConflict):
+        raise
+    except StoreUnavailable as exc:
+        why = why_unopenable(path)
+        if why is None:
+            raise
+        raise StoreUnavailable(why) from exc.__cause__
+
+
 def connect(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed, owner-only) the store at *path* with Veil's pragmas.
 
@@ -116,7 +192,7 @@ def connect(path: str | Path) -> sqlite_utils.Database:
                 os.chmod(path, PRIVATE_FILE)
     except OSError as exc:  # a read-only or missing place: said like any store that cannot be opened
         raise StoreUnavailable(f"cannot create the store at {path}: {exc.strerror or exc}") from exc
-    with driver_errors(f"{path} is not a Veil store"):
+    with opening(path):
         conn = sqlite3.connect(
             str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
         )

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 from review.clock import Clock, iso
 from review.decisions import Decision
 from review.desk import Claim, Claimed, ReviewDesk, Shown
-from review.errors import NotAllowed
+from review.errors import NotAllowed, StoreError
 from review.media.viewing import ViewSettings
 from review.serving import Item, LeaseLost
 from review.store import Queue, User
@@ -126,6 +126,7 @@ class ReviewPage(QWidget):
                                   reveal_key=self.reveal_key, key_scope=self, side=self.decision,
                                   media_error_hint="You can still decide or escalate this item.")
         self.item_view.said.connect(self.say)
+        self.item_view.read_severity_presets(self.ops)  # escalations too: a lead works them on this page
         self.footer = QLabel()
         self.footer.setObjectName("reviewFooter")
 
@@ -281,7 +282,7 @@ class ReviewPage(QWidget):
 
     def _prefetch(self, upcoming: Item | None) -> None:
         if upcoming is not None and upcoming.media_path and not moves(upcoming) and not self.closed:
-            self.item_view.cache.prefetch(upcoming, self.item_view.media_box(), self.view)
+            self.item_view.cache.prefetch(upcoming, self.item_view.media_box(), self.item_view.view_for(upcoming))
 
     @staticmethod
     def _prefetch_failed(exc: BaseException) -> None:
@@ -359,7 +360,8 @@ class ReviewPage(QWidget):
         if isinstance(exc, LeaseLost):
             self._move_on(exc)
             return
-        self.say(str(exc))
+        self.say(f"Not saved: {exc}. Your decision is still here: press its key again."
+                 if isinstance(exc, StoreError) else str(exc))  # a store fault: the same key retries, nothing lost
 
     def _move_on(self, lost: Exception) -> None:
         """The item on screen is no longer this window's: say so calmly (in the footer, which the next

@@ -6,8 +6,10 @@ window's operations runner (``ops.query`` with progress: a long read on a
 reader connection), with progress in the dialog. The queues and people
 offered as filters are a read through the same runner. Cancel stops it at
 the next batch of rows (or page); the file is written under a temporary
-name and renamed only when complete, so a cancelled export leaves nothing
-behind, and an existing file of the same name is left as it was.
+name and renamed only when complete and its ``export.written`` event is
+stored (on the writer), so a cancelled export, or one whose event cannot
+be written, leaves nothing behind, and an existing file of the same name
+is left as it was.
 
 Closing the dialog while an export runs cancels it and waits for the
 worker to stop.
@@ -312,10 +314,19 @@ class ExportDialog(QDialog):
 
         def record(result: exports.ExportResult) -> None:  # its event, with the head it was read at, on the writer
             size = {"pages" if kind == "report" else "rows": result.rows}
-            self._ops.write(
-                lambda store: exports.log_export(store, who, kind, fmt, path, filters, pseudonymise,
-                                                 head=result.head, **size),
-                on_done=lambda _: self._done(result), on_error=self._failed, owner=self)
+            staged = result.staged
+            assert staged is not None  # exported with record=False: still under its temporary name
+
+            def log_then_publish(store: Store) -> None:  # the file appears only once its event is stored
+                try:
+                    exports.log_export(store, who, kind, fmt, path, filters, pseudonymise, head=result.head, **size)
+                except BaseException:
+                    staged.discard()
+                    raise
+                staged.publish()
+
+            self._ops.write(log_then_publish, on_done=lambda _: self._done(result), on_error=self._failed,
+                            owner=self)
 
         if pseudonymise:  # the store's secret may not exist yet: creating it is a write
             self._ops.write(lambda store: pseudonyms.ensure_secret(store, who), on_done=export,

@@ -274,7 +274,7 @@ def _exposure_section(flow: Flow, figures: ReportFigures) -> None:
 def write_report(figures: ReportFigures, out: str | os.PathLike, *, store_name: str, author: str,
                  progress: Callable[[int, int], None] | None = None,
                  cancelled: Callable[[], bool] | None = None) -> int:
-    """Write the report PDF to *out* (atomically); return the page count.
+    """Write the report PDF to *out* (a staged temporary file: :func:`export_report`); return the page count.
 
     Needs a ``QGuiApplication`` (fonts); safe on a worker thread. Raises
     :class:`~audit.exports.ExportCancelled` when *cancelled* turns true.
@@ -282,34 +282,33 @@ def write_report(figures: ReportFigures, out: str | os.PathLike, *, store_name: 
     if QGuiApplication.instance() is None:  # Qt would abort the process on the first font
         raise RuntimeError("write_report needs a QGuiApplication (for fonts); create one first")
     period = period_label(figures.since, figures.until)
-    with exports.atomic_output(out) as temp:
-        writer = a4_writer(str(temp), f"Veil QA report — {period}")
-        flow = Flow(writer)
-        _title(flow, figures, store_name, author)
-        _summary(flow, figures)
-        _accuracy_section(flow, "Accuracy by moderator", "moderator", figures.by_moderator)
-        _accuracy_section(flow, "Accuracy by queue", "queue", figures.by_queue)
-        _errors_section(flow, figures)
-        _trend_section(flow, figures)
-        _sla_section(flow, figures)
-        _exposure_section(flow, figures)
-        painter = QPainter()
-        if not painter.begin(writer):
-            raise OSError(f"cannot write a PDF at {out}")
-        try:
-            for number, blocks in enumerate(flow.pages, 1):
-                if cancelled is not None and cancelled():
-                    raise ExportCancelled()
-                if number > 1:
-                    writer.newPage()
-                painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
-                for y, paint in blocks:
-                    paint(painter, y)
-                footer(painter, flow, number, len(flow.pages), period)
-                if progress is not None:
-                    progress(number, len(flow.pages))
-        finally:
-            painter.end()
+    writer = a4_writer(str(out), f"Veil QA report — {period}")
+    flow = Flow(writer)
+    _title(flow, figures, store_name, author)
+    _summary(flow, figures)
+    _accuracy_section(flow, "Accuracy by moderator", "moderator", figures.by_moderator)
+    _accuracy_section(flow, "Accuracy by queue", "queue", figures.by_queue)
+    _errors_section(flow, figures)
+    _trend_section(flow, figures)
+    _sla_section(flow, figures)
+    _exposure_section(flow, figures)
+    painter = QPainter()
+    if not painter.begin(writer):
+        raise OSError(f"cannot write a PDF at {out}")
+    try:
+        for number, blocks in enumerate(flow.pages, 1):
+            if cancelled is not None and cancelled():
+                raise ExportCancelled()
+            if number > 1:
+                writer.newPage()
+            painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+            for y, paint in blocks:
+                paint(painter, y)
+            footer(painter, flow, number, len(flow.pages), period)
+            if progress is not None:
+                progress(number, len(flow.pages))
+    finally:
+        painter.end()
     return len(flow.pages)
 
 
@@ -318,7 +317,8 @@ def export_report(store: Store, who: User | str, out: str | os.PathLike, *, sinc
                   progress: Callable[[int, int], None] | None = None,
                   cancelled: Callable[[], bool] | None = None, record: bool = True) -> ExportResult:
     """A lead writes the report for [since, until] to *out*; logged as ``export.written``
-    (by the caller, on its writer, with ``record=False``: see :func:`audit.exports.export`)."""
+    (by the caller, on its writer, with ``record=False``: see :func:`audit.exports.export`). The file appears
+    only once its event is stored."""
     lead = exports.require_lead(store, who)
     exports.check_output(store, out)
     filters = Filters(since=since, until=until)
@@ -326,8 +326,11 @@ def export_report(store: Store, who: User | str, out: str | os.PathLike, *, sinc
     names = for_store(store, lead.name) if pseudonymise else None
     figures = exports.report_figures(store, lead, since, until, names)
     author = names.name(lead.name, "lead") if names else lead.display_name
-    pages = write_report(figures, out, store_name=Path(store.path).name, author=author,
-                         progress=progress, cancelled=cancelled)
-    if record:
+    with exports.staging(out) as files:  # the report appears only once its event is stored
+        pages = write_report(figures, files.path, store_name=Path(store.path).name, author=author,
+                             progress=progress, cancelled=cancelled)
+        if not record:
+            return ExportResult(Path(out), pages, "pdf", figures.head, files)
         exports.log_export(store, lead, "report", "pdf", out, filters, pseudonymise, head=figures.head, pages=pages)
+        files.publish()
     return ExportResult(Path(out), pages, "pdf", figures.head)
