@@ -1,6 +1,13 @@
 """How fast ``veil import`` is: prints figures, asserts nothing.
 
-    .venv/bin/python benchmarks/bench_import.py [--rows 100000] [--images 200]
+    .venv/bin/python benchmarks/bench_import.py [--rows 100000] [--images 200] [--memory-rows 1000000]
+
+* the whole ``veil import`` process on ``--memory-rows`` text rows
+  (1,000,000 by default; 0 skips it) into a fresh store: its wall time and
+  its peak resident memory (the child's ``ru_maxrss``), the figure that
+  must not grow with the number of rows. ``PYTHONPATH=<a checkout of the
+  old code>`` measures another Veil the same way (the child imports from
+  the first folder on the path);
 
 * 100,000 text-only rows from JSON Lines and from CSV, each into a fresh
   store (target: under 10 s on a 2-core machine);
@@ -22,9 +29,11 @@ import argparse
 import csv
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -39,9 +48,10 @@ from review.store import Store
 SEVERITIES = ("low", "medium", "high", "severe")
 
 
-def text_rows(count: int) -> list[dict]:
-    return [
-        {
+def text_rows(count: int) -> Iterator[dict]:
+    """*count* text rows, made one at a time (a million of them need not sit in the benchmark's memory)."""
+    for i in range(count):
+        yield {
             "id": f"post-{i}",
             "queue": f"queue-{i % 3}",
             "text": f"reported comment number {i}: lorem ipsum dolor sit amet",
@@ -51,18 +61,16 @@ def text_rows(count: int) -> list[dict]:
             "reporter": f"user{i % 977}",
             "reason": "spam" if i % 2 else "harassment",
         }
-        for i in range(count)
-    ]
 
 
-def write_jsonl(path: Path, rows: list[dict]) -> None:
+def write_jsonl(path: Path, rows: Iterator[dict] | list[dict]) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         handle.writelines(json.dumps(row) + "\n" for row in rows)
 
 
-def write_csv(path: Path, rows: list[dict]) -> None:
+def write_csv(path: Path, rows: Iterator[dict]) -> None:
     with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(handle, fieldnames=list(next(text_rows(1))))
         writer.writeheader()
         writer.writerows(rows)
 
@@ -94,18 +102,65 @@ def run(label: str, store_path: Path, manifest: Path, **options) -> importer.Imp
     return result
 
 
+def whole_import(label: str, store_path: Path, manifest: Path) -> dict:
+    """``veil import`` in a child process: wall and CPU time, and the child's peak RSS (``ru_maxrss``, KiB on Linux).
+
+    The CPU time is the figure to compare on a shared machine (wall time there is mostly waiting).
+    """
+    command = [sys.executable, "-c", "import sys; from desktop.main import main; sys.exit(main())",
+               "import", str(manifest), "--store", str(store_path), "--user", "bench", "--create-queues"]
+    started = time.perf_counter()
+    output = store_path.with_suffix(".out")
+    with open(output, "w+", encoding="utf-8") as said:  # a file, not a pipe: a refused import may say a lot
+        # Started in the folder of the code measured: "-c" puts the current folder first on the path.
+        child = subprocess.Popen(command, cwd=code_under_test(), stdout=said, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        said.seek(0)
+        last = said.read().strip().splitlines()[-1:] or [""]
+    peak_mb = usage.ru_maxrss / 1024
+    cpu = usage.ru_utime + usage.ru_stime
+    print(f"{label:<44} {seconds:6.1f} s wall  {cpu:6.1f} s CPU  {peak_mb:7.0f} MB peak RSS"
+          f"  exit {os.waitstatus_to_exitcode(status)}")
+    print(f"    {last[0]}")
+    return {"seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1), "peak_rss_mb": round(peak_mb)}
+
+
+def memory(rows: int) -> None:
+    """Peak memory and time of a whole ``veil import`` of *rows* text rows (JSONL and CSV) into fresh stores."""
+    with tempfile.TemporaryDirectory(prefix="veil-bench-memory-") as tmp:
+        folder = Path(tmp)
+        write_jsonl(folder / "text.jsonl", text_rows(rows))
+        write_csv(folder / "text.csv", text_rows(rows))
+        figures = {"rows": rows, "code": code_under_test()}
+        figures["jsonl"] = whole_import(f"veil import, {rows:,} JSONL text rows", folder / "j.db",
+                                        folder / "text.jsonl")
+        figures["csv"] = whole_import(f"veil import, {rows:,} CSV text rows", folder / "c.db", folder / "text.csv")
+        record("import_memory", figures)
+
+
+def code_under_test() -> str:
+    """Which Veil the child runs: the first folder on PYTHONPATH, else this checkout."""
+    return (os.environ.get("PYTHONPATH") or "").split(os.pathsep)[0] or str(Path(__file__).resolve().parents[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--images", type=int, default=200)
+    parser.add_argument("--memory-rows", type=int, default=1_000_000,
+                        help="text rows for the whole-process memory figure (0: skip it)")
     args = parser.parse_args()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load:.1f}")
+    if args.memory_rows:
+        memory(args.memory_rows)
+    if not args.rows:
+        return
     with tempfile.TemporaryDirectory(prefix="veil-bench-") as tmp:
         folder = Path(tmp)
-        rows = text_rows(args.rows)
-        write_jsonl(folder / "text.jsonl", rows)
-        write_csv(folder / "text.csv", rows)
+        write_jsonl(folder / "text.jsonl", text_rows(args.rows))
+        write_csv(folder / "text.csv", text_rows(args.rows))
         started = time.perf_counter()
         run("text-only JSONL, fresh store", folder / "a.db", folder / "text.jsonl")
         record("import_text_jsonl", {"rows": args.rows, "seconds": round(time.perf_counter() - started, 2),

@@ -6,6 +6,14 @@ once per row, which is where progress is reported and cancel honoured
 the event log the rows were read at. Only XLSX has a place for that anchor
 (its document properties); CSV and JSON Lines are rows and nothing else, so
 ``audit.exports.write`` puts theirs in a file beside them (:func:`anchor_lines`).
+
+CSV is opened by spreadsheets, which run a cell starting with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return as a formula: a queue name or a
+note such as ``=HYPERLINK(…)`` would become a live link or worse in a
+lead's spreadsheet. Such text cells are written with a leading single
+quote (the OWASP "CSV injection" rule, :func:`neutralised`); numbers stay
+numbers. XLSX needs none of it: its text cells are inline strings, never
+formulas (``audit.exports.xlsx``).
 """
 
 from __future__ import annotations
@@ -21,15 +29,29 @@ from review.store.events import Head
 
 Tick = Callable[[], None]
 
+#: What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(cell: object) -> object:
+    """A text cell a spreadsheet would run as a formula, prefixed with ``'`` (shown as text); anything else as it is.
+
+    Only text is touched: a negative number in a number column (``-3``) is a number, not a formula.
+    """
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
 
 def write_csv(tables: Sequence[Table], path: Path, tick: Tick, _head: Head) -> None:
-    """Lists as ``a;b``, booleans as ``true``/``false``; None is an empty cell (the csv module's own rule)."""
+    """Lists as ``a;b``, booleans as ``true``/``false``; None is an empty cell (the csv module's own rule);
+    text that would run as a formula is :func:`neutralised`."""
     columns = tables[0].columns
     lists = [i for i, c in enumerate(columns) if c.type == "list"]
     bools = [i for i, c in enumerate(columns) if c.type == "bool"]
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow([c.name for c in columns])
+        writer.writerow([neutralised(c.name) for c in columns])
         for table in tables:
             for row in table.rows:
                 cells = list(row)
@@ -38,7 +60,7 @@ def write_csv(tables: Sequence[Table], path: Path, tick: Tick, _head: Head) -> N
                 for i in bools:
                     if cells[i] is not None:
                         cells[i] = "true" if cells[i] else "false"
-                writer.writerow(cells)
+                writer.writerow([neutralised(cell) for cell in cells])
                 tick()
 
 

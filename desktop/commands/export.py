@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from desktop.commands.common import add_store_option, fail, open_store
+from desktop.commands.common import add_store_option, fail, open_store, shown
 from desktop.commands.signin import add_user_option, signed_in
 from review.errors import VeilError
 
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     size = f"{result.rows} page{'s' if result.rows != 1 else ''}" if args.what == "report" else \
         f"{result.rows:,} {'row' if result.rows == 1 else 'rows'}"
     note = ", names pseudonymised" if args.pseudonymise else ""
-    print(f"exported {args.what} ({size}{note}) to {out} as {fmt.upper()} in {seconds:.1f} s")
+    print(f"exported {args.what} ({size}{note}) to {shown(out)} as {fmt.upper()} in {seconds:.1f} s")
     print(anchor_words(result.head))  # keep it: it proves later that the history behind the file stands
     return 0
 

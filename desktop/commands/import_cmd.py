@@ -6,8 +6,10 @@ this module composes those row handlers (:func:`row_handlers` — the review
 domain never imports the audit domain, so the composition happens here),
 turns arguments into a call and the result into text and an exit code:
 0 imported (or nothing to do), 1 bad rows and nothing written, 2 the
-manifest, taxonomy or store could not be used at all, or the person may not
-import.
+manifest, taxonomy or store could not be used at all, the person may not
+import, or an item import stopped half-way (the message says how many rows
+were written; running it again adds the rest). Names and paths it prints
+are made safe for the terminal (:func:`desktop.commands.common.shown`).
 
 Importing is a lead's (items, decisions and audits alike, and with them new
 people, roles and queues): the importer is the signed-in lead
@@ -31,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from desktop import paths
-from desktop.commands.common import add_store_option, fail, open_store
+from desktop.commands.common import add_store_option, fail, open_store, shown
 from desktop.commands.signin import add_user_option, named, signed_in
 from review.errors import NotAllowed, VeilError
 
@@ -141,6 +143,10 @@ def run(args: argparse.Namespace) -> int:
         bar.clear()
         _discard(rejects)
         return fail(str(exc))
+    except importer.ImportStopped as exc:  # an item manifest is written in chunks: say how far it got
+        bar.clear()
+        _discard(rejects)
+        return fail(f"import of {args.manifest} {exc}")
     except VeilError as exc:
         bar.clear()
         _discard(rejects)
@@ -159,25 +165,26 @@ def _report(args: argparse.Namespace, result: importer.ImportResult, rejects: Te
     refused = bad and not args.skip_invalid
     if refused or (args.dry_run and bad):
         for problem in result.problems:
-            print(problem, file=sys.stderr)
+            print(shown(problem), file=sys.stderr)
     if rejects is not None:
         with rejects:
             for problem, row in result.rejected:
                 record = {"file": problem.file, "line": problem.line, "reason": problem.reason, "row": row}
                 rejects.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
     timing = f"in {result.seconds:.1f} s ({result.rows_per_second:.0f} rows/s)"
-    name = args.manifest
+    name = shown(args.manifest)
     if refused:
         what = "checked" if args.dry_run else "imported nothing from"
         print(f"{'dry run: ' if args.dry_run else ''}{what} {name}: {bad} of {result.rows} rows have problems "
               f"(listed on stderr); fix them, or pass --skip-invalid REJECTS.jsonl to import the rest; {timing}")
         return 1
     if result.founder:
-        print(f"{result.founder} {'would be' if args.dry_run else 'is'} this store's first lead "
+        print(f"{shown(result.founder)} {'would be' if args.dry_run else 'is'} this store's first lead "
               "(the store had nobody in it)")
     if result.queues_created:
         verb = "would create" if args.dry_run else "created"
-        print(f"{verb} {_plural(len(result.queues_created), 'queue')}: {', '.join(result.queues_created)}")
+        created = ", ".join(shown(queue) for queue in result.queues_created)
+        print(f"{verb} {_plural(len(result.queues_created), 'queue')}: {created}")
     if result.users_created:
         verb = "would create" if args.dry_run else "created"
         print(f"{verb} {_plural(len(result.users_created), 'user')}: {_roles(result.users_created)}")
@@ -186,7 +193,7 @@ def _report(args: argparse.Namespace, result: importer.ImportResult, rejects: Te
         print(f"{verb} roles to {_plural(len(result.roles_added), 'existing user')}: {_roles(result.roles_added)}")
     if bad and args.skip_invalid:
         written = "would be written" if args.dry_run else "written"
-        print(f"{_plural(bad, 'rejected row')} {written} to {args.skip_invalid}")
+        print(f"{_plural(bad, 'rejected row')} {written} to {shown(args.skip_invalid)}")
     counts = (f"{_what(result, nouns)} ({result.already_present} already present, {bad} rejected) "
               f"from {name} {timing}")
     print(f"dry run: would import {counts}; nothing written" if args.dry_run else f"imported {counts}")
@@ -195,19 +202,19 @@ def _report(args: argparse.Namespace, result: importer.ImportResult, rejects: Te
 
 def _what(result: importer.ImportResult, nouns: dict[str, tuple[str, str]]) -> str:
     """ "2 items into 1 queue", or with history rows "2 items, 5 decisions and 1 audit into 1 queue"."""
-    shown = [t for t, c in result.counts.items() if c.rows] or ["item"]
-    parts = [_plural(result.count(t).added, *nouns.get(t, (t, t + "s"))) for t in shown]
+    kinds = [t for t, c in result.counts.items() if c.rows] or ["item"]
+    parts = [_plural(result.count(t).added, *nouns.get(t, (t, t + "s"))) for t in kinds]
     text = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
-    if "item" in shown:
+    if "item" in kinds:
         text += f" into {_plural(len(result.queues), 'queue')}"
     return text
 
 
-def _roles(users: dict[str, list[str]], shown: int = 10) -> str:
-    """ "ana (moderator), bo (auditor)", the first *shown* names, then how many more."""
-    named = [f"{name} ({', '.join(roles)})" for name, roles in sorted(users.items())]
-    more = f" and {len(named) - shown} more" if len(named) > shown else ""
-    return ", ".join(named[:shown]) + more
+def _roles(users: dict[str, list[str]], at_most: int = 10) -> str:
+    """ "ana (moderator), bo (auditor)", the first *at_most* names, then how many more."""
+    named = [f"{shown(name)} ({', '.join(roles)})" for name, roles in sorted(users.items())]
+    more = f" and {len(named) - at_most} more" if len(named) > at_most else ""
+    return ", ".join(named[:at_most]) + more
 
 
 def _plural(count: int, noun: str, nouns: str | None = None) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from desktop.commands.common import add_store_option, fail, open_store
+from desktop.commands.common import add_store_option, fail, open_store, shown
 from desktop.commands.signin import add_user_option, signed_in
 
 
@@ -67,7 +67,7 @@ def table(data: dict) -> str:
     header = (data["by"], "n", "accuracy", "95% CI", "kappa", "score", "gold n", "gold acc", "disputes")
     rows = []
     for group in [*data["groups"], data["overall"]]:
-        rows.append((group["key"], str(group["n"]), _pct(group["accuracy"]), _ci(group["accuracy_ci95"]),
+        rows.append((shown(group["key"]), str(group["n"]), _pct(group["accuracy"]), _ci(group["accuracy_ci95"]),
                      _num(group["cohen_kappa"]), _num(group["mean_score"], 1), str(group["gold"]["n"]),
                      _pct(group["gold"]["accuracy"]), str(group["disputes"]["opened"])))
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
@@ -83,7 +83,7 @@ def table(data: dict) -> str:
     if data["calibration"]:
         out += ["", "calibration set  items  raters  answers  Fleiss κ  Krippendorff α"]
         for c in data["calibration"]:
-            out.append(f"{c['set']:<15}  {c['items']:>5}  {c['raters']:>6}  {c['answers']:>7}  "
+            out.append(f"{shown(c['set']):<15}  {c['items']:>5}  {c['raters']:>6}  {c['answers']:>7}  "
                        f"{_num(c['fleiss_kappa'], 3):>8}  {_num(c['krippendorff_alpha'], 3):>14}")
     if not data["overall"]["n"] and not data["overall"]["gold"]["n"]:
         out += ["", "No audited decisions or gold results in this period."]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from desktop.commands.common import add_store_option, fail, open_store
+from desktop.commands.common import add_store_option, fail, open_store, shown
 from desktop.commands.signin import add_user_option, signed_in
 from review.errors import VeilError
 
@@ -54,9 +54,9 @@ def run(args: argparse.Namespace) -> int:
     for r in results:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(r.by_reason().items()))
         unassigned = sum(1 for s in r.samples if s.auditor is None)
-        print(f"plan {r.plan}: {len(r.samples)} sampled" + (f" ({reasons})" if reasons else "")
+        print(f"plan {shown(r.plan)}: {len(r.samples)} sampled" + (f" ({reasons})" if reasons else "")
               + (f"; {unassigned} unassigned (no eligible auditor)" if unassigned else ""))
         for s in r.samples:
-            print(f"  sample {s.id}  decision {s.decision_id}  moderator {s.moderator}  queue {s.queue}"
-                  f"  reason {s.reason}  auditor {s.auditor or '—'}")
+            print(f"  sample {s.id}  decision {s.decision_id}  moderator {shown(s.moderator)}  queue {shown(s.queue)}"
+                  f"  reason {s.reason}  auditor {shown(s.auditor or '—')}")
     return 0

@@ -14,7 +14,7 @@ import json
 import sys
 
 from desktop import paths, wiring
-from desktop.commands.common import add_store_option, existing_store_path, fail
+from desktop.commands.common import add_store_option, existing_store_path, fail, shown
 from review.store import applied_migrations, integrity, probe
 
 
@@ -77,13 +77,13 @@ def _print_text(report: integrity.Report, steps: list[str], anchors: list[tuple[
         print(f"events: intact ({report.events_checked} rows, hash chain verified)")
     else:
         before, broken = report.first_break
-        print(f"events: BROKEN at row {broken.row_id}: {broken.reason} ({before} rows before it are intact)")
+        print(f"events: BROKEN at row {broken.row_id}: {shown(broken.reason)} ({before} rows before it are intact)")
     print(f"head: {report.head.events}:{report.head.hash}  (an anchor: kept elsewhere, --expect proves it later)")
     for n, digest, problem in anchors:
         print(f"anchor {n}:{digest}: " + ("holds" if problem is None else "BROKEN"))
     if problems:
         print(f"problems ({len(problems)}):")
         for problem in problems:
-            print(f"  - {problem}")
+            print(f"  - {shown(problem)}")
     else:
         print("problems: none")

@@ -9,13 +9,16 @@ import's one transaction. :class:`ImportResult` is what every front end
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import re
+from collections.abc import Callable, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from review.auth import require
 from review.store import Store, User
+from review.store.imports import Scratch
 
 Progress = Callable[[int, int], None]
 
@@ -87,6 +90,8 @@ class ImportContext:
 
     ``state`` is where a handler keeps what it learns during one import
     (under its own keys), e.g. the history handlers' item and decision indexes.
+    ``seen`` is the import's scratch file: every item row's (id, queue) and
+    first line, and the item rows waiting to be written (on disk, not in memory).
     """
 
     folder: Path
@@ -94,13 +99,71 @@ class ImportContext:
     queue_ids: dict[str, int]  # existing queues
     create_queues: bool
     default_received_at: str
+    seen: Scratch
     now: str = ""  # the store's clock when the import started (history rows may not be later)
-    seen: dict[tuple[str, str], int] = field(default_factory=dict)  # item rows: (queue, id) -> first line
     state: dict[str, Any] = field(default_factory=dict)
     deferred: int = 0  # rows whose checks continue later (media), for progress
 
     def __post_init__(self) -> None:
         self.now = self.now or self.default_received_at
+
+
+# ------------------------------------------------------------------ limits
+# What one manifest value may be. A value past these is refused with its FILE:LINE, never stored: a 50 MB text
+# used to import, then freeze the review page for 27 s at 2.3 GB when it was served.
+
+#: Longest external id: platforms' ids are numbers, UUIDs or at worst URLs; 256 covers them all.
+MAX_ID_CHARS = 256
+#: Longest queue or person name: shown in lists, menus and the status bar.
+MAX_NAME_CHARS = 100
+#: Longest text of a post, note or comment. The longest posts of the large platforms are ~63,000 characters
+#: (Facebook), 40,000 (Reddit), 25,000 (X, subscribers); 100,000 keeps every one of them whole.
+MAX_TEXT_CHARS = 100_000
+#: Largest item metadata (the row's other fields, as JSON): report reasons, categories, counts — not documents.
+MAX_METADATA_CHARS = 100_000
+#: Item priorities a queue orders by: a few levels in practice; this leaves room and keeps them 64-bit.
+MAX_PRIORITY = 1_000_000
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def first_control_character(value: str) -> str | None:
+    """The first control character of *value* (U+0000–U+001F, U+007F–U+009F) as "U+0000", or None."""
+    found = _CONTROL.search(value)
+    return None if found is None else f"U+{ord(found.group()):04X}"
+
+
+def metadata_size(metadata: dict[str, Any]) -> int:
+    """How long *metadata* is as JSON, or a bound under :data:`MAX_METADATA_CHARS` that proves it fits.
+
+    Most rows carry a few short strings: JSON escapes a character into at most 6, so their length bounds the
+    text without encoding it (a million rows need not be encoded twice).
+    """
+    if all(isinstance(v, str) for v in metadata.values()):
+        bound = 2 + 6 * sum(len(k) + len(v) + 2 for k, v in metadata.items())
+        if bound <= MAX_METADATA_CHARS:
+            return bound
+    return len(json.dumps(metadata, ensure_ascii=False))
+
+
+def name_problem(key: str, value: str, limit: int) -> str | None:
+    """Why an id or a name cannot be used (too long, a control character such as NUL in it), or None."""
+    if len(value) > limit:
+        return f"{key} is {len(value):,} characters long (at most {limit:,})"
+    if (code := first_control_character(value)) is not None:
+        return f"{key} contains a control character ({code}); ids and names are printable text"
+    return None
+
+
+def text_problem(key: str, value: str) -> str | None:
+    """Why a text cannot be stored (too long to review, or a NUL that other tools cut it at), or None."""
+    if len(value) > MAX_TEXT_CHARS:
+        return (f"{key} is {len(value):,} characters long (at most {MAX_TEXT_CHARS:,}; "
+                "cut it, or attach the full document as media)")
+    if "\0" in value:
+        return f"{key} contains a NUL character (U+0000)"
+    return None
 
 
 def _given(row: dict[str, Any], key: str) -> Any:
@@ -156,7 +219,11 @@ class ImportRun:
     workers: int | None
     report: Progress
     rows_by_type: dict[str, int] = field(default_factory=dict)
-    records: dict[str, list[Any]] = field(default_factory=dict)  # row type -> records that passed their checks
+    records: dict[str, list[Any]] = field(default_factory=dict)  # row type -> records kept by RowHandler.keep
+    checked: int = 0  # rows read so far (for progress)
+    total: int = 0  # rows in the manifest (counted before checking, for progress)
+    chunked: bool = False  # written in several transactions (an item manifest), not one (with history rows)
+    written: int = 0  # item rows written so far (said when a chunked import stops half-way)
 
     def reject(self, line: int, reason: str, row: Any = None) -> None:
         """Add a problem to a line (joining any it already has)."""
@@ -181,14 +248,20 @@ class RowHandler:
     :attr:`nouns`, and implement :meth:`check` and :meth:`commit`. An import
     calls, for the handlers in the order given:
 
-    * :meth:`check` for each row of the type (fields only, no SQL);
-    * :meth:`resolve` once with every record that passed (store lookups in
-      bulk, checks across rows; earlier handlers are already resolved);
+    * :meth:`check` for each row of the type (fields only, no SQL), as the
+      manifest is read, then :meth:`keep` with each record that passed (by
+      default kept in ``run.records``; item rows resolve and park them on
+      disk a chunk at a time, so memory does not grow with the manifest);
+    * :meth:`resolve` once with the kept records (store lookups in bulk,
+      checks across rows; earlier handlers are already resolved); it returns
+      the records to add, a sized collection, every rejection made;
     * :meth:`plan` once with the records to add, if the import goes ahead
       (commit or dry run): fill in what the result should announce;
-    * :meth:`commit` once inside the import's single transaction (earlier
-      handlers have written their rows), unless it is a dry run; it first
-      checks the importer with :meth:`ImportRun.acting_lead`.
+    * :meth:`commit` once (earlier handlers have written their rows), unless
+      it is a dry run; it first checks the importer with
+      :meth:`ImportRun.acting_lead`. With history rows every commit is
+      inside the import's one transaction; an item-only manifest is written
+      in chunks (``run.chunked``), each its own transaction.
 
     A record is any object with ``line`` (its manifest line) and ``row``
     (the row as read, for a rejects file). A handler keeps what it learns
@@ -203,14 +276,18 @@ class RowHandler:
         """The record for a row whose fields are fine, or None and the reasons it is not."""
         raise NotImplementedError
 
-    def resolve(self, run: ImportRun, records: list[Any]) -> tuple[list[Any], int]:
+    def keep(self, run: ImportRun, record: Any) -> None:
+        """A record that passed :meth:`check`, handed over as the manifest is read."""
+        run.records.setdefault(self.type, []).append(record)
+
+    def resolve(self, run: ImportRun, records: list[Any]) -> tuple[Sized, int]:
         """(records to add, how many are already present); reject lines with ``run.reject``."""
         return records, 0
 
-    def plan(self, run: ImportRun, records: list[Any]) -> None:
+    def plan(self, run: ImportRun, records: Any) -> None:
         """The import goes ahead with *records*: note on ``run.result`` what it (would) create."""
 
-    def commit(self, run: ImportRun, records: list[Any]) -> int:
+    def commit(self, run: ImportRun, records: Any) -> int:
         """Write *records* inside the import's transaction, as ``run.acting_lead``; return how many were new."""
         raise NotImplementedError
 

@@ -9,24 +9,31 @@ found in bulk per queue and skipped (re-importing is cheap).
 
 from __future__ import annotations
 
+import datetime as _dt
+import functools
 import hashlib
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from review.clock import normalise
+from review.clock import iso, normalise, parse
 from review.imports.handlers import (
+    MAX_ID_CHARS,
+    MAX_METADATA_CHARS,
+    MAX_NAME_CHARS,
+    MAX_PRIORITY,
     ImportContext,
     ImportRun,
-    Problems,
-    Progress,
     RowHandler,
     _given,
     as_integer,
     json_type,
+    metadata_size,
+    name_problem,
+    text_problem,
 )
 from review.media import MediaError, intake
 from review.store import Store
@@ -61,9 +68,10 @@ class _Item:
     content_sha256: str | None = None
     phash: str | None = None
 
-    def store_row(self, queue_id: int) -> dict[str, Any]:
+    def store_row(self) -> dict[str, Any]:
+        """The row to write, but for its ``queue_id`` (known once the queue exists)."""
         return {
-            "external_id": self.external_id, "queue_id": queue_id, "kind": self.kind,
+            "external_id": self.external_id, "kind": self.kind,
             "media_path": self.media_path, "media_type": self.media_type, "text": self.text,
             "metadata": self.metadata, "severity": self.severity, "priority": self.priority,
             "content_sha256": self.content_sha256, "phash": self.phash, "received_at": self.received_at,
@@ -85,6 +93,9 @@ def check_item(line: int, row: dict[str, Any], ctx: ImportContext) -> tuple[_Ite
         if not external_id.strip():
             reasons.append("id is blank")
             external_id = None
+        elif (why := name_problem("id", external_id, MAX_ID_CHARS)) is not None:
+            reasons.append(why)
+            external_id = None
 
     queue = _given(row, "queue")
     if queue is None:
@@ -96,12 +107,14 @@ def check_item(line: int, row: dict[str, Any], ctx: ImportContext) -> tuple[_Ite
         queue = None
     else:
         queue = queue.strip()  # "spam " in a CSV cell means the queue "spam"
+        if (why := name_problem("queue", queue, MAX_NAME_CHARS)) is not None:
+            reasons.append(why)
+            queue = None
     if queue is not None and queue not in ctx.queue_ids and not ctx.create_queues:
         reasons.append(f"queue {queue!r} does not exist (create it first, or pass --create-queues)")
 
     if external_id is not None and queue is not None:
-        key = (queue, external_id)
-        first = ctx.seen.setdefault(key, line)
+        first = ctx.seen.first_line(external_id, queue, line)
         if first != line:
             reasons.append(f"duplicate id {external_id!r} in queue {queue!r} (first on line {first})")
 
@@ -111,6 +124,9 @@ def check_item(line: int, row: dict[str, Any], ctx: ImportContext) -> tuple[_Ite
     elif not isinstance(text, str):
         reasons.append("text must be a string")
         text = ""
+    elif (why := text_problem("text", text)) is not None:
+        reasons.append(why)
+        text = "(refused)"  # not blank: "nothing to review" would be a second, wrong reason
 
     media_ref = _given(row, "media")
     if media_ref is not None and not isinstance(media_ref, str):
@@ -134,6 +150,9 @@ def check_item(line: int, row: dict[str, Any], ctx: ImportContext) -> tuple[_Ite
             received = normalise(received)
         except (ValueError, TypeError, AttributeError, OverflowError):
             reasons.append(f"received_at {received!r} is not an ISO 8601 time")
+        else:
+            if (why := _received_problem(received, ctx.now)) is not None:
+                reasons.append(f"received_at {row.get('received_at')!r} {why}")
 
     priority = _given(row, "priority")
     if priority is None:
@@ -142,13 +161,20 @@ def check_item(line: int, row: dict[str, Any], ctx: ImportContext) -> tuple[_Ite
         priority = as_integer(priority)
         if priority is None:
             reasons.append(f"priority {row.get('priority')!r} is not a whole number")
+        elif abs(priority) > MAX_PRIORITY:
+            reasons.append(f"priority {row.get('priority')!r} is out of range "
+                           f"(-{MAX_PRIORITY:,} to {MAX_PRIORITY:,})")
+
+    metadata = {k: v for k, v in row.items() if k not in ITEM_FIELDS}
+    if metadata and (size := metadata_size(metadata)) > MAX_METADATA_CHARS:
+        reasons.append(f"the other fields (item metadata) are {size:,} characters of JSON "
+                       f"(at most {MAX_METADATA_CHARS:,})")
 
     if reasons:
         return None, reasons
     item = _Item(
         line=line, row=row, queue=queue, external_id=external_id, text=text, severity=severity,
-        received_at=received, priority=priority,
-        metadata={k: v for k, v in row.items() if k not in ITEM_FIELDS},
+        received_at=received, priority=priority, metadata=metadata,
     )
     if media_ref is None:
         item.content_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -156,6 +182,29 @@ def check_item(line: int, row: dict[str, Any], ctx: ImportContext) -> tuple[_Ite
         item.media = media_ref
         item.media_candidate = ctx.folder / media_ref  # an absolute media_ref replaces the folder
     return item, []
+
+
+#: The earliest arrival an item may have: older dates are typos (or "0001-01-01" placeholders).
+EARLIEST_RECEIVED = "1970-01-01T00:00:00.000Z"
+#: How far ahead of the store's clock an arrival may be (another machine's clock): a day.
+RECEIVED_AHEAD = _dt.timedelta(days=1)
+
+
+def _received_problem(received: str, now: str) -> str | None:
+    """Why a (canonical) arrival time cannot be an item's, or None: "9999-12-31" has no due time, for one.
+
+    Canonical times compare as text, so a row costs two string comparisons.
+    """
+    if received < EARLIEST_RECEIVED:
+        return "is before 1970"
+    if received > _latest_received(now):
+        return f"is in the future (the store's clock says {now})"
+    return None
+
+
+@functools.lru_cache(maxsize=4)
+def _latest_received(now: str) -> str:
+    return iso(parse(now) + RECEIVED_AHEAD)
 
 
 @dataclass(frozen=True)
@@ -189,15 +238,6 @@ def check_media(candidate: Path, roots: tuple[Path, ...], max_pixels: int) -> _M
         return f"could not be checked ({type(exc).__name__}: {exc})"
 
 
-def _apply_media(item: _Item, result: _MediaOk) -> None:
-    info = result.info
-    item.media_path = str(result.path)
-    item.media_type = info.mime
-    item.kind = "mixed" if item.text.strip() else info.kind
-    item.content_sha256 = info.sha256
-    item.phash = None if info.phash is None else str(info.phash)
-
-
 def check_all_media(
     candidates: Iterable[Path], roots: tuple[Path, ...], *, max_pixels: int, workers: int | None
 ) -> Iterator[tuple[Path, _MediaOk | str]]:
@@ -216,7 +256,15 @@ def check_all_media(
 
 
 class ItemRows(RowHandler):
-    """Item rows: the fields of :func:`check_item`, media checked in parallel, one ``items.imported`` event."""
+    """Item rows: the fields of :func:`check_item`, media checked in parallel, written in chunks.
+
+    Streamed: rows are resolved a chunk at a time while the manifest is read
+    (:meth:`keep`: already present? media fine?) and the ones to add wait in
+    the import's scratch file (:class:`review.store.imports.Scratch`), so
+    memory holds one chunk, never the manifest. They are written in chunks
+    of ``WRITE_CHUNK_ROWS``, one transaction and one ``items.imported``
+    event each (one for a small manifest).
+    """
 
     type = "item"
     nouns = ("item", "items")
@@ -227,38 +275,52 @@ class ItemRows(RowHandler):
         if reasons and isinstance(ref, str) and ref:
             # A rejected row's media is still checked, so one run reports every
             # problem of the manifest rather than one layer at a time.
-            ctx.state.setdefault("item.rejected_media", {}).setdefault(ctx.folder / ref, []).append((line, ref, None))
+            _buffer(ctx).rejected_media.append((line, ref))
             ctx.deferred += 1
         elif item is not None and item.media_candidate is not None:
             ctx.deferred += 1
         return item, reasons
 
-    def resolve(self, run: ImportRun, records: list[_Item]) -> tuple[list[_Item], int]:
-        ctx = run.ctx
-        present = _already_present(run.store, records, ctx.queue_ids)
-        fresh = [item for item in records if (item.queue, item.external_id) not in present]
-        media_checks: _MediaChecks = ctx.state.pop("item.rejected_media", {})
-        for item in fresh:
-            if item.media_candidate is not None and item.media is not None:  # check_item sets both or neither
-                media_checks.setdefault(item.media_candidate, []).append((item.line, item.media, item))
-        _run_media_checks(media_checks, run.problems, run.roots, max_pixels=run.max_pixels, workers=run.workers,
-                          report=run.report, total=run.result.rows)
-        run.result.queues = sorted({item.queue for item in records if not run.rejected(item.line)})
-        return [item for item in fresh if not run.rejected(item.line)], len(present)
+    def keep(self, run: ImportRun, record: _Item) -> None:
+        buffer = _buffer(run.ctx)
+        buffer.items.append(record)
+        buffer.size += len(record.text) + len(record.row)
+        if len(buffer.items) + len(buffer.rejected_media) >= CHECK_CHUNK_ROWS or buffer.size >= CHECK_CHUNK_CHARS:
+            _resolve_chunk(run, buffer)
 
-    def plan(self, run: ImportRun, records: list[_Item]) -> None:
-        run.result.queues_created = sorted({item.queue for item in records} - set(run.ctx.queue_ids))
+    def resolve(self, run: ImportRun, records: list[_Item]) -> tuple[_Pending, int]:
+        buffer = _buffer(run.ctx)
+        for record in records:  # none when the import fed them to keep(); a caller may hand them here instead
+            buffer.items.append(record)
+        _resolve_chunk(run, buffer)
+        run.result.queues = sorted(buffer.queues)
+        return _Pending(run.ctx.seen, buffer.to_add, frozenset(buffer.queues_added)), buffer.present
 
-    def commit(self, run: ImportRun, records: list[_Item]) -> int:
-        """Create the new queues and insert the items (a lead's, like creating a queue); return rows added."""
+    def plan(self, run: ImportRun, records: _Pending) -> None:
+        run.result.queues_created = sorted(records.queues - set(run.ctx.queue_ids))
+
+    def commit(self, run: ImportRun, records: _Pending) -> int:
+        """Create the new queues and insert the items, chunk by chunk (a lead's, like creating a queue).
+
+        Each chunk re-checks the importer inside its transaction. Between
+        chunks of an import that is not one transaction (``run.chunked``)
+        the write lock is left free a moment (``import_store.yield_writer``).
+        """
         lead = run.acting_lead(to="import items or create queues")
-        return import_store.add_items_creating_queues(
-            run.store, [(item.queue, item.store_row) for item in records], run.result.queues_created,
-            queue_kind=CREATED_QUEUE_KIND, actor=lead.name, source=run.source,
-        )
+        added = written = 0
+        for number, chunk in enumerate(records.chunks() if records else [[]]):
+            if number and run.chunked:
+                import_store.yield_writer()
+            added += import_store.add_items_creating_queues(
+                run.store, chunk, run.result.queues_created, queue_kind=CREATED_QUEUE_KIND, actor=lead.name,
+                source=run.source, guard=lambda: run.acting_lead(to="import items or create queues"),
+            )
+            written += len(chunk)
+            run.written = written
+        return added
 
     def wants_commit(self, run: ImportRun) -> bool:
-        # Item manifests (and empty ones) always log their one items.imported event;
+        # Item manifests (and empty ones) always log their items.imported event;
         # a history-only manifest does not log an empty one.
         return run.rows_by_type.get(self.type, 0) > 0 or not any(
             n for t, n in run.rows_by_type.items() if t != self.type)
@@ -267,27 +329,112 @@ class ItemRows(RowHandler):
 #: The item handler; with no *handlers* argument an import accepts item rows only.
 ITEMS = ItemRows()
 
+#: Rows resolved together while the manifest is read (store look-ups in bulk, media checks in parallel) …
+CHECK_CHUNK_ROWS = 2_000
+#: … or fewer, when their text adds up to this many characters (a chunk of long posts stays small in memory).
+CHECK_CHUNK_CHARS = 4_000_000
+
+
+@dataclass
+class _Buffer:
+    """The item rows read but not yet resolved (one chunk), and what resolving the earlier ones found."""
+
+    items: list[_Item] = field(default_factory=list)
+    rejected_media: list[tuple[int, str]] = field(default_factory=list)  # (line, media as written) of refused rows
+    size: int = 0
+    present: int = 0
+    to_add: int = 0
+    queues: set[str] = field(default_factory=set)  # queues of the accepted rows (present ones too)
+    queues_added: set[str] = field(default_factory=set)  # queues of the rows to add
+
+
+def _buffer(ctx: ImportContext) -> _Buffer:
+    found = ctx.state.get("item.buffer")
+    if found is None:
+        found = ctx.state["item.buffer"] = _Buffer()
+    return found
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """The item rows to add: how many, their queues, and (in chunks, from the scratch file) the rows."""
+
+    scratch: import_store.Scratch
+    count: int
+    queues: frozenset[str]
+
+    def __len__(self) -> int:
+        return self.count
+
+    def chunks(self) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+        return self.scratch.kept()
+
+
+def _resolve_chunk(run: ImportRun, buffer: _Buffer) -> None:
+    """Resolve the buffered rows: skip those already stored, check media (each file once per import), keep the rest."""
+    ctx = run.ctx
+    present = _already_present(run.store, buffer.items, ctx.queue_ids)
+    fresh = [item for item in buffer.items if (item.queue, item.external_id) not in present]
+    ctx.deferred -= sum(1 for item in buffer.items if item.media_candidate is not None) - sum(
+        1 for item in fresh if item.media_candidate is not None)  # present: its media is not checked again
+    checks: _MediaChecks = {}
+    for line, ref in buffer.rejected_media:
+        checks.setdefault(ctx.folder / ref, []).append((line, ref, None))
+    for item in fresh:
+        if item.media_candidate is not None and item.media is not None:  # check_item sets both or neither
+            checks.setdefault(item.media_candidate, []).append((item.line, item.media, item))
+    _run_media_checks(checks, run, ctx.seen)
+    kept = [item for item in fresh if not run.rejected(item.line)]
+    ctx.seen.keep((item.line, item.queue, item.store_row()) for item in kept)
+    buffer.present += len(present)
+    buffer.to_add += len(kept)
+    buffer.queues.update(item.queue for item in buffer.items if not run.rejected(item.line))
+    buffer.queues_added.update(item.queue for item in kept)
+    buffer.items, buffer.rejected_media, buffer.size = [], [], 0
+
 
 #: media file -> rows naming it: (line, media as written, the item, or None for an already rejected row)
 _MediaChecks = dict[Path, list[tuple[int, str, "_Item | None"]]]
 
 
-def _run_media_checks(
-    checks: _MediaChecks, problems: Problems, roots: tuple[Path, ...], *,
-    max_pixels: int, workers: int | None, report: Progress, total: int,
-) -> None:
-    """Check each distinct file once (in parallel); fill in items, or add a problem to each row naming a bad file."""
-    done = total - sum(len(rows) for rows in checks.values())
-    report(done, total)
-    for candidate, outcome in check_all_media(checks, roots, max_pixels=max_pixels, workers=workers):
-        for line, ref, item in checks[candidate]:
-            if isinstance(outcome, str):
-                reason = f"media {ref!r}: {outcome}"
-                problems.setdefault(line, ([], item.row if item else None))[0].append(reason)
-            elif item is not None:
-                _apply_media(item, outcome)
-        done += len(checks[candidate])
-        report(done, total)
+def _run_media_checks(checks: _MediaChecks, run: ImportRun, scratch: import_store.Scratch) -> None:
+    """Check each distinct file once per import (in parallel); fill in items, or reject each row naming a bad file.
+
+    What a file gave is remembered in the scratch file, so rows of a later chunk naming it are not checked again.
+    """
+    ctx = run.ctx
+    unchecked: list[Path] = []
+    for candidate, rows in checks.items():
+        known = scratch.media_outcome(str(candidate))
+        if known is None:
+            unchecked.append(candidate)
+        else:
+            _apply_outcome(run, rows, known)
+    for candidate, outcome in check_all_media(unchecked, run.roots, max_pixels=run.max_pixels, workers=run.workers):
+        facts = outcome if isinstance(outcome, str) else _facts(outcome)
+        scratch.remember_media(str(candidate), facts)
+        _apply_outcome(run, checks[candidate], facts)
+        run.report(run.checked - ctx.deferred, run.total)
+    run.report(run.checked - ctx.deferred, run.total)
+
+
+def _facts(result: _MediaOk) -> dict[str, Any]:
+    info = result.info
+    return {"path": str(result.path), "mime": info.mime, "kind": info.kind, "sha256": info.sha256,
+            "phash": None if info.phash is None else str(info.phash)}
+
+
+def _apply_outcome(run: ImportRun, rows: list[tuple[int, str, _Item | None]], facts: str | dict[str, Any]) -> None:
+    for line, ref, item in rows:
+        run.ctx.deferred -= 1
+        if isinstance(facts, str):
+            run.reject(line, f"media {ref!r}: {facts}", item.row if item else None)
+        elif item is not None:
+            item.media_path = facts["path"]
+            item.media_type = facts["mime"]
+            item.kind = "mixed" if item.text.strip() else facts["kind"]
+            item.content_sha256 = facts["sha256"]
+            item.phash = facts["phash"]
 
 
 def _already_present(store: Store, items: list[_Item], queue_ids: dict[str, int]) -> set[tuple[str, str]]:

@@ -4,21 +4,42 @@ A manifest is one row a line: items to review and, with the right row
 handlers, past decisions and QA audits from another tool. The import runs in
 small steps, so a problem is always found before anything is written:
 
-1. **parse** — a generator of ``(line_no, row)`` per format; a line that
-   cannot be read yields a :class:`BadLine` instead of stopping the import,
-   so *every* problem can be reported in one run;
-2. **check** — each row's fields, in one pass with no SQL (queues are looked
-   up once), by the :class:`RowHandler` for the row's ``type``;
+1. **parse** — a generator of ``(line_no, row)`` per format
+   (:mod:`review.imports.reading`); a line that cannot be read yields a
+   :class:`BadLine` instead of stopping the import, so *every* problem can
+   be reported in one run;
+2. **check** — each row's fields as it is read, with no SQL (queues are
+   looked up once), by the :class:`RowHandler` for the row's ``type``;
+   every value has a limit (text, ids, names, priorities, times: see
+   :mod:`review.imports.handlers`), and a value past it is a problem of its
+   line, never an exception;
 3. **resolve** — each handler, in order, checks its rows against the store
    and the rows before it (items: already-present ids in bulk per queue,
    then every referenced media file in parallel — inside an allowed folder,
    a regular file, and :func:`review.media.intake.inspect` passes; history rows:
    the item, the decision audited, duplicates, what is already stored);
-4. **commit** — every handler's rows in *one* transaction, in handler order
-   (items first, so a decision on an item of the same file works): a
-   manifest is imported whole or not at all (unless the caller chose
-   ``skip_invalid``, where the good rows go in and the bad ones are handed
-   back with their reasons).
+4. **commit** — every handler's rows in handler order (items first, so a
+   decision on an item of the same file works), unless a row had a problem
+   (or the caller chose ``skip_invalid``, where the good rows go in and the
+   bad ones are handed back with their reasons).
+
+Memory does not grow with the manifest: rows are checked as they are read,
+and item rows — resolved a chunk at a time during the check — wait in the
+import's scratch file on disk (``review.store.imports.Scratch``), which also
+finds duplicate ids. (History rows are kept in memory: each audit row is
+checked against the decision rows before it.)
+
+How the commit is cut was a choice between holding the write lock and
+holding the rows. A manifest of item rows only is written in chunks, one
+short transaction each, with the lock left free between them: a lead's
+500,000-row import used to make moderators' decisions fail after the 10 s
+busy timeout. It stays all-or-nothing *in effect*: every row was checked
+before the first chunk, so only the machine can stop it half-way (disk
+full, the store gone, the lead's role removed meanwhile), and then
+:class:`ImportStopped` says how many rows were written, each chunk whole,
+and running the same import again adds the rest (present rows are
+skipped). A manifest with history rows is one transaction, as before:
+decisions and audits only make sense with their items.
 
 Rows carry a ``type`` field (absent or ``"item"`` means an item row). Which
 types an import accepts is the *handlers* argument of :func:`import_manifest`:
@@ -39,19 +60,16 @@ lead in the same transaction (a refused import leaves nobody behind). A
 store with work in it but nobody (an items-only import of an older Veil) is
 refused: whoever writes to it first must not become the lead of that work.
 
-This module reads the file and runs the steps in order; the handler
-contract is :mod:`review.imports.handlers`, item rows
-:mod:`review.imports.items`.
+This module runs the steps in order; reading the file is
+:mod:`review.imports.reading`, the handler contract
+:mod:`review.imports.handlers`, item rows :mod:`review.imports.items`.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence, Sized
 from pathlib import Path
 from typing import Any
 
@@ -65,166 +83,13 @@ from review.imports.handlers import (
     Progress,
     RowCounts,
     RowHandler,
-    json_type,
 )
 from review.imports.items import ITEMS
+from review.imports.reading import BadLine, count_rows, manifest_format, read_rows
+from review.imports.reading import ManifestError as ManifestError  # raised by import_manifest: callers catch it here
 from review.media.limits import DEFAULT_MAX_PIXELS
 from review.store import Refused, Store, User, reserved_name
 from review.store import imports as import_store
-
-#: Manifest file suffix -> format name.
-FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
-
-
-class ManifestError(VeilError):
-    """The manifest as a whole cannot be read (missing, unreadable, unknown format).
-
-    Row-level problems are never raised: they are collected as problems of their line.
-    """
-
-
-@dataclass(frozen=True)
-class BadLine:
-    """What a parser yields for a line it cannot turn into a row.
-
-    ``raw`` is what was read (text of a JSON line, cells of a CSV record), so
-    a rejects file keeps enough to fix the line by hand.
-    """
-
-    reason: str
-    raw: Any = None
-
-
-def manifest_format(path: Path) -> str:
-    """The format of *path* from its suffix, or :class:`ManifestError` if it cannot be imported.
-
-    Checked before the store is opened, so a typo never creates an empty store.
-    """
-    path = Path(path)
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        known = ", ".join(sorted(FORMATS))
-        raise ManifestError(f"{path}: unsupported manifest type {path.suffix or '(no extension)'!r} (use {known})")
-    if not path.exists():
-        raise ManifestError(f"{path}: manifest not found")
-    if not path.is_file():
-        raise ManifestError(f"{path}: not a file")
-    if not os.access(path, os.R_OK):
-        raise ManifestError(f"{path}: cannot read the manifest (permission denied)")
-    return fmt
-
-
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | BadLine]]:
-    """Yield ``(line_no, row)`` for every non-blank row of the manifest, in order."""
-    parser = _PARSERS[manifest_format(path)]
-    try:
-        yield from parser(Path(path))
-    except OSError as exc:
-        raise ManifestError(f"{path}: cannot read the manifest: {exc.strerror or exc}") from exc
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-# One decoder, built once: NaN/Infinity would be stored as metadata no other tool can read.
-_JSON = json.JSONDecoder(parse_constant=_reject_constant)
-
-
-def parse_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | BadLine]]:
-    """JSON Lines: one object a line, blank lines ignored.
-
-    Read as bytes and decoded line by line so a stray non-UTF-8 line is one
-    bad line, not an unreadable file; ``\\u2028`` inside strings stays data.
-    """
-    with open(path, "rb") as handle:
-        for line_no, raw in enumerate(handle, start=1):
-            if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                yield line_no, BadLine("line is not UTF-8 text", raw.decode("utf-8", "replace"))
-                continue
-            if not text.strip():
-                continue
-            try:
-                row = _JSON.decode(text)
-            except ValueError as exc:
-                yield line_no, BadLine(f"malformed JSON: {_json_reason(exc)}", text.rstrip("\r\n"))
-                continue
-            if not isinstance(row, dict):
-                yield line_no, BadLine(f"line is not a JSON object (got {json_type(row)})", row)
-                continue
-            yield line_no, row
-
-
-def _json_reason(exc: ValueError) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} (column {exc.colno})"
-    return str(exc)
-
-
-def parse_csv(path: Path) -> Iterator[tuple[int, dict[str, Any] | BadLine]]:
-    """CSV with a header row; empty cells are omitted, so they read as "not given".
-
-    Line numbers are physical lines where the record starts (a quoted cell
-    may span lines), which is what an editor shows.
-    """
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        header: list[str] | None = None
-        last_line = 0
-        while True:
-            start = last_line + 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except UnicodeDecodeError as exc:  # decoded in chunks, so find the line for the message
-                raise ManifestError(f"{path}:{_first_non_utf8_line(path)}: the manifest is not UTF-8 text") from exc
-            except csv.Error as exc:
-                last_line = reader.line_num
-                yield start, BadLine(f"bad CSV row: {exc}")
-                continue
-            last_line = reader.line_num
-            if not cells or all(not c.strip() for c in cells):
-                continue
-            if header is None:
-                header = _csv_header(path, start, cells)
-                continue
-            if len(cells) != len(header):
-                yield start, BadLine(f"bad CSV row: {len(cells)} fields, but the header has {len(header)}", cells)
-                continue
-            yield start, {name: cell for name, cell in zip(header, cells) if cell != ""}
-
-
-def _first_non_utf8_line(path: Path) -> int:
-    with open(path, "rb") as handle:
-        for line_no, raw in enumerate(handle, start=1):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError:
-                return line_no
-    return 0
-
-
-def _csv_header(path: Path, line: int, cells: list[str]) -> list[str]:
-    """Column names, trimmed; a repeated name would silently lose data, so it stops the import."""
-    names = [c.strip() or f"column_{i}" for i, c in enumerate(cells, start=1)]
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise ManifestError(f"{path}:{line}: the CSV header repeats column {name!r}")
-        seen.add(name)
-    return names
-
-
-_PARSERS: dict[str, Callable[[Path], Iterator[tuple[int, dict[str, Any] | BadLine]]]] = {
-    "jsonl": parse_jsonl,
-    "csv": parse_csv,
-}
-
 
 #: How often (in rows) the cheap validation loop reports progress.
 _PROGRESS_EVERY = 2_000
@@ -279,7 +144,8 @@ def import_manifest(
     *handlers* are the row types accepted, in commit order (default: item
     rows only, :data:`DEFAULT_HANDLERS`). *progress* is called with
     (rows checked, rows) from this thread. Raises :class:`ManifestError`
-    when the manifest itself cannot be read.
+    when the manifest itself cannot be read, and :class:`ImportStopped`
+    when an item manifest's chunked write stopped after some chunks.
     """
     started = time.perf_counter()
     importer, founding = _importer(store, actor)
@@ -294,49 +160,73 @@ def import_manifest(
     report = progress or (lambda done, total: None)
     result = ImportResult(file=name, dry_run=dry_run, founder=importer if founding else None)
 
-    parsed = list(read_rows(path))
-    result.rows = len(parsed)
-    report(0, result.rows)
-    ctx = ImportContext(
-        folder=folder, default_queue=(default_queue or "").strip() or None,
-        queue_ids={q.name: q.id for q in store.queues()}, create_queues=create_queues, default_received_at=store.now(),
-    )
-    run = ImportRun(
-        store=store, ctx=ctx, result=result, problems={}, file=name, source=str(path.resolve()), actor=importer,
-        dry_run=dry_run, roots=(folder, *(Path(r).resolve() for r in media_roots)), max_pixels=max_pixels,
-        workers=workers, report=report,
-    )
-    line_types = _validate(parsed, run, by_type)
+    scratch = import_store.Scratch()
+    try:
+        ctx = ImportContext(
+            folder=folder, default_queue=(default_queue or "").strip() or None,
+            queue_ids={q.name: q.id for q in store.queues()}, create_queues=create_queues,
+            default_received_at=store.now(), seen=scratch,
+        )
+        run = ImportRun(
+            store=store, ctx=ctx, result=result, problems={}, file=name, source=str(path.resolve()), actor=importer,
+            dry_run=dry_run, roots=(folder, *(Path(r).resolve() for r in media_roots)), max_pixels=max_pixels,
+            workers=workers, report=report, total=count_rows(path),
+        )
+        report(0, run.total)
+        _validate(run, by_type)
+        result.rows = run.checked
 
-    to_add: dict[str, list[Any]] = {}
-    present: dict[str, int] = {}
-    for handler in handlers:
-        to_add[handler.type], present[handler.type] = handler.resolve(run, run.records.get(handler.type, []))
-    to_add = {t: [r for r in records if not run.rejected(r.line)] for t, records in to_add.items()}
-    report(result.rows, result.rows)
-
-    result.rejected = [
-        (Problem(name, line, "; ".join(reasons)), raw) for line, (reasons, raw) in sorted(run.problems.items())
-    ]
-    for handler in handlers:
-        result.counts[handler.type] = RowCounts(rows=run.rows_by_type.get(handler.type, 0))
-    for line in run.problems:
-        if line_types.get(line) in result.counts:
-            result.counts[line_types[line]].rejected += 1
-    if run.problems and not skip_invalid:
-        return _finish(result, started)
-    for handler in handlers:
-        result.counts[handler.type].already_present = present[handler.type]
-        handler.plan(run, to_add[handler.type])
-    if dry_run:
+        to_add: dict[str, Sized] = {}
+        present: dict[str, int] = {}
         for handler in handlers:
-            result.counts[handler.type].added = len(to_add[handler.type])
-    else:
-        import_store.all_or_nothing(store, lambda: _commit(run, handlers, to_add))
-        result.committed = True
+            to_add[handler.type], present[handler.type] = handler.resolve(run, run.records.get(handler.type, []))
+        report(result.rows, result.rows)
+
+        result.rejected = [
+            (Problem(name, line, "; ".join(reasons)), raw) for line, (reasons, raw) in sorted(run.problems.items())
+        ]
+        for handler in handlers:
+            result.counts[handler.type] = RowCounts(rows=run.rows_by_type.get(handler.type, 0))
+        for _, raw in run.problems.values():
+            kind = _row_type(raw)
+            if kind in result.counts:
+                result.counts[kind].rejected += 1
+        if run.problems and not skip_invalid:
+            return _finish(result, started)
+        for handler in handlers:
+            result.counts[handler.type].already_present = present[handler.type]
+            handler.plan(run, to_add[handler.type])
+        if dry_run:
+            for handler in handlers:
+                result.counts[handler.type].added = len(to_add[handler.type])
+        else:
+            run.chunked = all(h.type == ITEMS.type for h in handlers if to_add[h.type] or h.wants_commit(run))
+            if run.chunked:
+                _commit_in_chunks(run, handlers, to_add)
+            else:
+                import_store.all_or_nothing(store, lambda: _commit(run, handlers, to_add))
+            result.committed = True
+    finally:
+        scratch.close()
     result.added = sum(c.added for c in result.counts.values())
     result.already_present = sum(c.already_present for c in result.counts.values())
     return _finish(result, started)
+
+
+class ImportStopped(VeilError):
+    """A chunked import stopped after writing some of its rows (disk full, store gone, role removed meanwhile).
+
+    What was written are checked rows, each chunk whole; running the same
+    import again adds the rest (rows already present are skipped).
+    """
+
+
+def _row_type(raw: Any) -> str | None:
+    """The row type a problem's row has (as :func:`check_row` dispatches), None for a line that was no row."""
+    if not isinstance(raw, dict):
+        return None
+    kind = raw.get("type", "item")
+    return "item" if kind in (None, "") else kind if isinstance(kind, str) else None
 
 
 def _importer(store: Store, actor: User | str) -> tuple[str, bool]:
@@ -370,45 +260,64 @@ def _finish(result: ImportResult, started: float) -> ImportResult:
     return result
 
 
-def _validate(
-    parsed: list[tuple[int, dict[str, Any] | BadLine]], run: ImportRun, handlers: dict[str, RowHandler]
-) -> dict[int, str]:
-    """Check every row's fields: records go to ``run.records``, problems to ``run.problems``.
+def _validate(run: ImportRun, handlers: dict[str, RowHandler]) -> None:
+    """Read the manifest, checking each row's fields as it comes: records to their handler, problems to the run.
 
-    Returns line -> row type for the rows of an accepted type (to count rejects per type).
+    Nothing here keeps a row: a handler's :meth:`~RowHandler.keep` decides
+    (item rows are resolved and parked on disk a chunk at a time).
     """
-    ctx, report = run.ctx, run.report
-    line_types: dict[int, str] = {}
-    total = len(parsed)
-    for done, (line, row) in enumerate(parsed, start=1):
+    ctx = run.ctx
+    for line, row in read_rows(Path(run.file)):
+        run.checked += 1
         if isinstance(row, BadLine):
             run.problems[line] = ([row.reason], row.raw)
         else:
             handler, record, reasons = check_row(line, row, ctx, handlers)
             if handler is not None:
-                line_types[line] = handler.type
                 run.rows_by_type[handler.type] = run.rows_by_type.get(handler.type, 0) + 1
             if reasons:
                 run.problems[line] = (reasons, row)
             elif handler is not None and record is not None:  # no reasons: check_row found a handler
-                run.records.setdefault(handler.type, []).append(record)
-        if done % _PROGRESS_EVERY == 0:
-            report(done - ctx.deferred, total)
-    return line_types
+                handler.keep(run, record)
+        if run.checked % _PROGRESS_EVERY == 0:
+            run.report(run.checked - ctx.deferred, max(run.total, run.checked))
 
 
-def _commit(run: ImportRun, handlers: Sequence[RowHandler], to_add: dict[str, list[Any]]) -> None:
+def _found(run: ImportRun) -> None:
+    """Make the importer the first lead of the empty store they import into (checked again under the write lock)."""
+    if run.result.founder is None:
+        return
+    try:
+        run.store.add_first_lead(run.result.founder)
+    except Refused as refused:
+        if refused.reason == "not_empty":  # filled by another client since the import began
+            raise NotAllowed(_not_founded(run.store, refused.detail)) from None
+        raise NotAllowed(f"{run.result.founder} cannot found this store: someone else did meanwhile; "
+                         "import as one of its leads") from None
+
+
+def _commit(run: ImportRun, handlers: Sequence[RowHandler], to_add: dict[str, Sized]) -> None:
     """The founder (if any), then every handler's rows, in handler order (inside the import's one transaction)."""
-    if run.result.founder is not None:
-        try:
-            run.store.add_first_lead(run.result.founder)
-        except Refused as refused:
-            if refused.reason == "not_empty":  # filled by another client since the import began
-                raise NotAllowed(_not_founded(run.store, refused.detail)) from None
-            raise NotAllowed(f"{run.result.founder} cannot found this store: someone else did meanwhile; "
-                             "import as one of its leads") from None
+    _found(run)
     for handler in handlers:
         if to_add[handler.type] or handler.wants_commit(run):
             counts = run.result.counts[handler.type]
             counts.added = handler.commit(run, to_add[handler.type])
             counts.already_present += len(to_add[handler.type]) - counts.added  # added meanwhile by another client
+
+
+def _commit_in_chunks(run: ImportRun, handlers: Sequence[RowHandler], to_add: dict[str, Sized]) -> None:
+    """An item-only manifest: the founder, then the items, one transaction each chunk (everything was checked first).
+
+    A chunk that fails rolls back alone; the ones before it stay (checked
+    rows, whole chunks) and the error says how far it got: running the same
+    import again adds the rest.
+    """
+    try:
+        _commit(run, handlers, to_add)
+    except VeilError as exc:
+        if not run.written:
+            raise
+        total = sum(len(to_add[h.type]) for h in handlers)
+        raise ImportStopped(f"stopped after writing {run.written} of {total} rows: {exc}; the rows written are "
+                            "checked rows, and running the same import again adds the rest") from exc

@@ -21,7 +21,17 @@ from review import taxonomy as taxonomy_module
 from review.auth import require
 from review.clock import normalise, parse
 from review.errors import StoreError
-from review.imports.handlers import ImportContext, ImportRun, _given, as_integer, json_type
+from review.imports.handlers import (
+    MAX_ID_CHARS,
+    MAX_NAME_CHARS,
+    ImportContext,
+    ImportRun,
+    _given,
+    as_integer,
+    json_type,
+    name_problem,
+    text_problem,
+)
 from review.store import Store
 from review.store import imports as import_store
 from review.store.schema import ROLES
@@ -34,6 +44,9 @@ if TYPE_CHECKING:
 STATE_KEY = "history"
 
 TaxonomySource = Taxonomy | Callable[[], Taxonomy] | None
+
+#: The longest time a past decision may have taken: a day (longer is a unit mistake, seconds for ms, say).
+MAX_HANDLE_MS = 86_400_000
 
 
 # ------------------------------------------------------------------ fields
@@ -58,6 +71,9 @@ def external_id(row: dict[str, Any], key: str, reasons: list[str]) -> str | None
     if not value.strip():
         reasons.append(f"{key} is blank")
         return None
+    if (why := name_problem(key, value, MAX_ID_CHARS)) is not None:
+        reasons.append(why)
+        return None
     return value
 
 
@@ -68,6 +84,9 @@ def queue_name(row: dict[str, Any], ctx: ImportContext, reasons: list[str]) -> s
         return ctx.default_queue
     if not isinstance(value, str) or not value.strip():
         reasons.append("queue must be a non-empty string")
+        return None
+    if (why := name_problem("queue", value.strip(), MAX_NAME_CHARS)) is not None:
+        reasons.append(why)
         return None
     return value.strip()
 
@@ -80,6 +99,9 @@ def user_name(row: dict[str, Any], key: str, reasons: list[str]) -> str | None:
     if not isinstance(value, str) or not value.strip():
         reasons.append(f"{key} must be a user name (a non-empty string)")
         return None
+    if (why := name_problem(key, value.strip(), MAX_NAME_CHARS)) is not None:
+        reasons.append(why)
+        return None
     return value.strip()
 
 
@@ -89,6 +111,9 @@ def text(row: dict[str, Any], key: str, reasons: list[str]) -> str:
         return ""
     if not isinstance(value, str):
         reasons.append(f"{key} must be a string")
+        return ""
+    if (why := text_problem(key, value)) is not None:
+        reasons.append(why)
         return ""
     return value
 
@@ -110,8 +135,8 @@ def milliseconds(row: dict[str, Any], key: str, reasons: list[str]) -> int | Non
     if value is None:
         return None
     number = as_integer(value)
-    if number is None or number < 0:
-        reasons.append(f"{key} {value!r} is not a whole number of milliseconds (0 or more)")
+    if number is None or not 0 <= number <= MAX_HANDLE_MS:
+        reasons.append(f"{key} {value!r} is not a whole number of milliseconds from 0 to {MAX_HANDLE_MS:,} (a day)")
         return None
     return number
 
@@ -221,15 +246,14 @@ class ItemIndex:
     """Finds the item a history row names, among the store's items and the manifest's item rows.
 
     Store look-ups are in bulk (:meth:`prefetch`): by queue where the row
-    names one (indexed), by id across queues where it does not.
+    names one (indexed), by id across queues where it does not; the
+    manifest's item rows are looked up by id in the import's scratch file.
     """
 
     def __init__(self, run: ImportRun):
         self.run = run
         self.in_store: dict[str, dict[str, int]] = {}  # external id -> {queue: item id}
-        self.in_file: dict[str, dict[str, int]] = {}  # external id -> {queue: line}
-        for (queue, ext), line in run.ctx.seen.items():
-            self.in_file.setdefault(ext, {})[queue] = line
+        self.in_file: dict[str, dict[str, int]] = {}  # external id -> {queue: line}, for the ids prefetched
         self._everywhere: set[str] = set()  # ids looked up in every queue
         self._in_queue: set[tuple[str, str]] = set()  # (queue, id) looked up
         self._refs: dict[tuple[str, str], ItemRef] = {}
@@ -238,6 +262,9 @@ class ItemIndex:
         """Look up (external id, queue or None) pairs in the store, in bulk."""
         by_queue: dict[str, set[str]] = {}
         anywhere: set[str] = set()
+        wanted = list(wanted)
+        for ext, filed_in, line in self.run.ctx.seen.lines_of({ext for ext, _ in wanted} - set(self.in_file)):
+            self.in_file.setdefault(ext, {})[filed_in] = line
         for ext, queue in wanted:
             if ext in self._everywhere:
                 continue

@@ -40,14 +40,58 @@ _LABEL_FIELDS: dict[str, tuple[type, bool]] = {
 _TOP_FIELDS = ("version", "actions", "labels")
 
 
+#: Deepest nesting of arrays and inline tables: a taxonomy needs two levels. A file nested 3,000 levels used to
+#: end the TOML parser (and the app's start) in a RecursionError instead of this error's dialog.
+MAX_NESTING = 32
+
+
 def validate(text: str, source: str) -> Taxonomy:
     """Parse and check taxonomy TOML; raise :class:`TaxonomyError` with every problem."""
+    if (line := too_deep(text)) is not None:
+        raise TaxonomyError(source, line, f"arrays and tables nested more than {MAX_NESTING} levels deep")
     try:
         data = tomllib.loads(text)
+        return _Validator(data, Layout(text)).run(source)
     except tomllib.TOMLDecodeError as exc:
         line, reason = syntax_problem(text, str(exc))
         raise TaxonomyError(source, line, reason) from None
-    return _Validator(data, Layout(text)).run(source)
+    except RecursionError:  # nesting the bracket count cannot see (dotted keys): said, never a traceback
+        raise TaxonomyError(source, 1, "nested too deeply to read") from None
+
+
+def too_deep(text: str) -> int | None:
+    """The line where arrays and inline tables first nest deeper than :data:`MAX_NESTING`, or None.
+
+    Counted before parsing (the parser recurses), skipping strings and comments.
+    """
+    if text.count("[") + text.count("{") <= MAX_NESTING:  # every real taxonomy: counted at C speed
+        return None
+    depth, line, at, end = 0, 1, 0, len(text)
+    while at < end:
+        char = text[at]
+        if char == "\n":
+            line += 1
+        elif char == "#":
+            at = text.find("\n", at)
+            if at < 0:
+                return None
+            continue
+        elif char in "\"'":
+            quote = char * 3 if text.startswith(char * 3, at) else char
+            close = at + len(quote)
+            while close < end and not text.startswith(quote, close) and (len(quote) == 3 or text[close] != "\n"):
+                close += 2 if char == '"' and text[close] == "\\" else 1
+            line += text.count("\n", at, close)
+            at = close + len(quote)
+            continue
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return line
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        at += 1
+    return None
 
 
 class _Validator:

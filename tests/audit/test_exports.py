@@ -165,6 +165,49 @@ def test_xlsx_text_is_never_a_formula_and_control_characters_do_not_break_it(tea
     assert cell.data_type == "s" and cell.value == "=HYPERLINK(\"http://x\") bell"
 
 
+FORMULAS = ["=HYPERLINK(\"http://x\",\"click\")", "+SUM(1,2)", "-2+3+cmd|' /C calc'!A0", "@SUM(1)",
+            "\tTAB=1", "\rCR=1"]
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text(team, tmp_path):
+    """OWASP CSV injection: text starting with = + - @ tab or CR gets a leading single quote, in every column."""
+    team.add_queue("=queue()")
+    for i, formula in enumerate(FORMULAS):
+        decided_item(team, "=queue()", "alvarez", action="remove", labels=["spam"], note=formula,
+                     decided_at=f"2026-01-05T09:0{i}:00Z", external_id=f"@id-{i}", handle_ms=1500)
+    out = tmp_path / "d.csv"
+    exports.export(team, "lindqvist", "decisions", "csv", out)
+    rows = _csv(out)
+    assert [r["note"] for r in rows] == ["'" + f for f in FORMULAS]
+    assert {r["queue"] for r in rows} == {"'=queue()"}
+    assert [r["external_id"] for r in rows] == [f"'@id-{i}" for i in range(len(FORMULAS))]
+    assert {r["handle_ms"] for r in rows} == {"1500"}  # numbers stay numbers
+    exports.export(team, "lindqvist", "decisions", "jsonl", tmp_path / "d.jsonl")  # not a spreadsheet format
+    assert [r["note"] for r in _jsonl(tmp_path / "d.jsonl")] == FORMULAS
+
+
+def test_only_text_is_neutralised_and_numbers_stay_numbers():
+    from audit.exports.writers import neutralised
+
+    assert neutralised(-3) == -3 and neutralised(-0.5) == -0.5 and neutralised(None) is None
+    assert neutralised("-3") == "'-3" and neutralised("a=b") == "a=b" and neutralised("") == ""
+
+
+def test_xlsx_writes_formula_text_as_strings_never_formulas(team, tmp_path):
+    team.add_queue("=queue()")
+    for i, formula in enumerate(FORMULAS[:4]):
+        decided_item(team, "=queue()", "alvarez", action="remove", labels=["spam"], note=formula,
+                     decided_at=f"2026-01-05T09:0{i}:00Z", handle_ms=1500)
+    out = tmp_path / "d.xlsx"
+    exports.export(team, "lindqvist", "decisions", "xlsx", out)
+    sheet = openpyxl.load_workbook(out)["Decisions"]
+    header = [c.value for c in sheet[1]]
+    notes = [row[header.index("note")] for row in sheet.iter_rows(min_row=2)]
+    queues = [row[header.index("queue")] for row in sheet.iter_rows(min_row=2)]
+    assert [c.value for c in notes] == FORMULAS[:4] and {c.data_type for c in notes + queues} == {"s"}
+    assert [c.data_type for c in (row[header.index("handle_ms")] for row in sheet.iter_rows(min_row=2))] == ["n"] * 4
+
+
 def test_metrics_match_the_report_in_every_format(data, tmp_path):
     built = {by: report.build(data, "lindqvist", by=by) for by in report.BY}
     exports.export(data, "lindqvist", "metrics", "csv", tmp_path / "m.csv")

@@ -327,6 +327,17 @@ def test_the_puzzle_turns_and_never_ends(qtbot):
     assert game.resets >= 1 and game.fits(game.cells())
 
 
+def test_a_break_begun_before_the_window_is_shown_covers_all_of_it(qtbot):
+    """At sign-in a running break starts while the window is still hidden; it must cover the window once shown."""
+    window = QWidget()
+    qtbot.addWidget(window)
+    screen = BreakScreen(window)
+    screen.start(60, cooldown=False, text="A break.")
+    window.resize(1280, 720)
+    window.show()
+    qtbot.waitUntil(lambda: screen.geometry() == window.rect())
+
+
 def test_the_break_screen_lets_quit_and_sign_out_through(qtbot, host):
     screen = BreakScreen(host)
     screen.start(60, cooldown=False, text="A break.")

@@ -173,7 +173,9 @@ class BreakScreen(QWidget):
 
     # ------------------------------------------------------------ events
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.host and event.type() == QEvent.Type.Resize and self.isVisible():
+        # isHidden, not isVisible: a break taken up at sign-in starts while the window is still
+        # hidden, and must follow the window's size once it is shown.
+        if watched is self.host and event.type() == QEvent.Type.Resize and not self.isHidden():
             self.setGeometry(self.host.rect())
         return False
 
