@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench bundle lint clean
+.PHONY: run test ocr bench bundle lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/veil
 
-test: $(STAMP)
+# The blur test reads veiled demo images with an OCR engine (tests/ui/test_item_words.py):
+# Debian's tesseract-ocr, installed here when it is missing (with sudo unless root).
+ocr:
+	@command -v tesseract >/dev/null || { SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q tesseract-ocr; }
+
+test: $(STAMP) ocr
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n 2 -m "not bundle"
 	$(BIN)/lint-imports
 
