@@ -1,6 +1,7 @@
 """How fast ``veil import`` is: prints figures, asserts nothing.
 
     .venv/bin/python benchmarks/bench_import.py [--rows 100000] [--images 200] [--memory-rows 1000000]
+        [--bad-rows 0]
 
 * the whole ``veil import`` process on ``--memory-rows`` text rows
   (1,000,000 by default; 0 skips it) into a fresh store: its wall time and
@@ -8,6 +9,11 @@
   must not grow with the number of rows. ``PYTHONPATH=<a checkout of the
   old code>`` measures another Veil the same way (the child imports from
   the first folder on the path);
+* with ``--bad-rows N``, the same for a manifest of N rows that all have a
+  problem (a priority out of range), refused and then with
+  ``--skip-invalid``: the problems must not grow the import's memory either
+  (the first ones are listed, the rest counted, every one streamed to the
+  rejects file);
 
 * 100,000 text-only rows from JSON Lines and from CSV, each into a fresh
   store (target: under 10 s on a 2-core machine);
@@ -98,17 +104,17 @@ def run(label: str, store_path: Path, manifest: Path, **options) -> importer.Imp
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     rate = result.rows / seconds if seconds else 0
     print(f"{label:<44} {result.rows:>7} rows  {seconds:6.2f} s wall  {cpu:6.2f} s CPU  {rate:8.0f} rows/s"
-          f"  (added {result.added}, present {result.already_present}, rejected {len(result.rejected)})")
+          f"  (added {result.added}, present {result.already_present}, rejected {result.rejected_rows})")
     return result
 
 
-def whole_import(label: str, store_path: Path, manifest: Path) -> dict:
+def whole_import(label: str, store_path: Path, manifest: Path, *options: str) -> dict:
     """``veil import`` in a child process: wall and CPU time, and the child's peak RSS (``ru_maxrss``, KiB on Linux).
 
     The CPU time is the figure to compare on a shared machine (wall time there is mostly waiting).
     """
     command = [sys.executable, "-c", "import sys; from desktop.main import main; sys.exit(main())",
-               "import", str(manifest), "--store", str(store_path), "--user", "bench", "--create-queues"]
+               "import", str(manifest), "--store", str(store_path), "--user", "bench", "--create-queues", *options]
     started = time.perf_counter()
     output = store_path.with_suffix(".out")
     with open(output, "w+", encoding="utf-8") as said:  # a file, not a pipe: a refused import may say a lot
@@ -139,6 +145,19 @@ def memory(rows: int) -> None:
         record("import_memory", figures)
 
 
+def bad_rows(rows: int) -> None:
+    """Peak memory of a whole ``veil import`` of *rows* rows that all have a problem: refused, then skipped."""
+    with tempfile.TemporaryDirectory(prefix="veil-bench-bad-") as tmp:
+        folder = Path(tmp)
+        write_jsonl(folder / "bad.jsonl", ({**row, "priority": 1e30} for row in text_rows(rows)))
+        figures = {"rows": rows, "code": code_under_test()}
+        figures["refused"] = whole_import(f"veil import, {rows:,} bad rows, refused", folder / "r.db",
+                                          folder / "bad.jsonl")
+        figures["skip_invalid"] = whole_import(f"veil import, {rows:,} bad rows, --skip-invalid", folder / "s.db",
+                                               folder / "bad.jsonl", "--skip-invalid", str(folder / "rejects.jsonl"))
+        record("import_bad_rows", figures)
+
+
 def code_under_test() -> str:
     """Which Veil the child runs: the first folder on PYTHONPATH, else this checkout."""
     return (os.environ.get("PYTHONPATH") or "").split(os.pathsep)[0] or str(Path(__file__).resolve().parents[1])
@@ -150,11 +169,15 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--memory-rows", type=int, default=1_000_000,
                         help="text rows for the whole-process memory figure (0: skip it)")
+    parser.add_argument("--bad-rows", type=int, default=0,
+                        help="rows with a problem each, for the memory figure of a refused import (0: skip it)")
     args = parser.parse_args()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load:.1f}")
     if args.memory_rows:
         memory(args.memory_rows)
+    if args.bad_rows:
+        bad_rows(args.bad_rows)
     if not args.rows:
         return
     with tempfile.TemporaryDirectory(prefix="veil-bench-") as tmp:

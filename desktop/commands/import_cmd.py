@@ -134,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
                 store, manifest, default_queue=args.queue, create_queues=args.create_queues,
                 media_roots=args.media_root, dry_run=args.dry_run, skip_invalid=bool(args.skip_invalid),
                 workers=args.workers, progress=bar.update, actor=actor, handlers=handlers,
+                on_rejected=None if rejects is None else partial(_write_reject, rejects),
             )
     except NotAllowed as exc:  # not signed in, or not a lead: refused before anything was written
         bar.clear()
@@ -160,17 +161,19 @@ def run(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace, result: importer.ImportResult, rejects: TextIO | None, *,
             nouns: dict[str, tuple[str, str]]) -> int:
-    """Problems on stderr, rejects to their file, and always one summary line last on stdout."""
-    bad = len(result.rejected)
+    """Problems on stderr (the first ones the result keeps, then how many more), and one summary line on stdout.
+
+    The rejects file was written as the import went (:func:`_write_reject`); here it is closed.
+    """
+    bad = result.rejected_rows
     refused = bad and not args.skip_invalid
     if refused or (args.dry_run and bad):
         for problem in result.problems:
             print(shown(problem), file=sys.stderr)
+        if result.more_rejected:
+            print(f"… and {result.more_rejected:,} more rows with problems", file=sys.stderr)
     if rejects is not None:
-        with rejects:
-            for problem, row in result.rejected:
-                record = {"file": problem.file, "line": problem.line, "reason": problem.reason, "row": row}
-                rejects.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        rejects.close()
     timing = f"in {result.seconds:.1f} s ({result.rows_per_second:.0f} rows/s)"
     name = shown(args.manifest)
     if refused:
@@ -198,6 +201,12 @@ def _report(args: argparse.Namespace, result: importer.ImportResult, rejects: Te
               f"from {name} {timing}")
     print(f"dry run: would import {counts}; nothing written" if args.dry_run else f"imported {counts}")
     return 0
+
+
+def _write_reject(rejects: TextIO, problem: importer.Problem, row: object) -> None:
+    """One rejected row, with its reason, as a line of the rejects file (every one: the file is streamed)."""
+    record = {"file": problem.file, "line": problem.line, "reason": problem.reason, "row": row}
+    rejects.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
 
 
 def _what(result: importer.ImportResult, nouns: dict[str, tuple[str, str]]) -> str:

@@ -45,13 +45,21 @@ class RowCounts:
     rejected: int = 0
 
 
+#: Rejected rows an import result keeps (with their rows as read) for its report; the rest are counted.
+MAX_PROBLEMS_KEPT = 1_000
+
+
 @dataclass
 class ImportResult:
     """What an import did (or, in a dry run, would do).
 
-    ``rows`` = ``added`` + ``already_present`` + ``len(rejected)`` whenever the
-    import committed or was a dry run. When it refused (a bad row and no
-    ``skip_invalid``), ``committed`` is false and nothing was written.
+    ``rows`` = ``added`` + ``already_present`` + ``rejected_rows`` whenever the
+    import committed or was a dry run. ``rejected`` holds the first
+    :data:`MAX_PROBLEMS_KEPT` rejected rows (line order) with the row as read;
+    ``more_rejected`` counts the rest, so a file of a million bad rows does not
+    hold them all in memory (``import_manifest(on_rejected=…)`` sees every
+    one). When it refused (a bad row and no ``skip_invalid``), ``committed``
+    is false and nothing was written.
     ``added`` and ``already_present`` are totals over every row type;
     ``counts`` splits them by type (``"item"``, ``"decision"``, ``"audit"``).
     """
@@ -60,7 +68,8 @@ class ImportResult:
     rows: int = 0
     added: int = 0
     already_present: int = 0
-    rejected: list[tuple[Problem, Any]] = field(default_factory=list)
+    rejected: list[tuple[Problem, Any]] = field(default_factory=list)  # the first MAX_PROBLEMS_KEPT
+    more_rejected: int = 0  # rejected rows past those
     queues: list[str] = field(default_factory=list)  # queues holding the accepted item rows
     queues_created: list[str] = field(default_factory=list)  # (would be) created by this import
     counts: dict[str, RowCounts] = field(default_factory=dict)  # row type -> its counts, in handler order
@@ -74,6 +83,11 @@ class ImportResult:
     @property
     def problems(self) -> list[Problem]:
         return [problem for problem, _ in self.rejected]
+
+    @property
+    def rejected_rows(self) -> int:
+        """Every rejected row, kept in ``rejected`` or not."""
+        return len(self.rejected) + self.more_rejected
 
     @property
     def rows_per_second(self) -> float:
@@ -193,8 +207,12 @@ def as_integer(value: Any) -> int | None:
     return None
 
 
-#: line -> (reasons, row as read); a dict so a later problem (media, history) can join a row's field problems.
-Problems = dict[int, tuple[list[str], Any]]
+def row_type(raw: Any) -> str | None:
+    """The row type a problem's row has (as the import dispatches it), None for a line that was no row."""
+    if not isinstance(raw, dict):
+        return None
+    kind = raw.get("type", "item")
+    return "item" if kind in (None, "") else kind if isinstance(kind, str) else None
 
 
 @dataclass
@@ -203,13 +221,13 @@ class ImportRun:
 
     ``file`` is the manifest as named by the caller (for messages), ``source``
     its resolved path (for events), ``actor`` the importing lead's name (every
-    event of the import names them).
+    event of the import names them). Problems go to the import's scratch file
+    (:meth:`reject`), not to memory: a file of bad rows may be any size.
     """
 
     store: Store
     ctx: ImportContext
     result: ImportResult
-    problems: Problems
     file: str
     source: str
     actor: str
@@ -226,11 +244,15 @@ class ImportRun:
     written: int = 0  # item rows written so far (said when a chunked import stops half-way)
 
     def reject(self, line: int, reason: str, row: Any = None) -> None:
-        """Add a problem to a line (joining any it already has)."""
-        self.problems.setdefault(line, ([], row))[0].append(reason)
+        """Add a problem to a line (joining any it already has; the row is the one given first)."""
+        self.ctx.seen.add_problem(line, row_type(row), reason, row)
 
     def rejected(self, line: int) -> bool:
-        return line in self.problems
+        return self.ctx.seen.has_problem(line)
+
+    @property
+    def any_rejected(self) -> bool:
+        return self.ctx.seen.any_problems
 
     def acting_lead(self, *, to: str) -> User:
         """The importer, re-read from the store: a lead, else NotAllowed (nothing is written)."""

@@ -26,8 +26,11 @@ small steps, so a problem is always found before anything is written:
 Memory does not grow with the manifest: rows are checked as they are read,
 and item rows — resolved a chunk at a time during the check — wait in the
 import's scratch file on disk (``review.store.imports.Scratch``), which also
-finds duplicate ids. (History rows are kept in memory: each audit row is
-checked against the decision rows before it.)
+finds duplicate ids, and every line's problems with its row (a file of a
+million bad rows reports the first :data:`MAX_PROBLEMS_KEPT` and counts the
+rest; *on_rejected* streams them all to a rejects file). (History rows are
+kept in memory: each audit row is checked against the decision rows before
+it.)
 
 How the commit is cut was a choice between holding the write lock and
 holding the rows. A manifest of item rows only is written in chunks, one
@@ -69,13 +72,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Sequence, Sized
+from collections.abc import Callable, Iterable, Sequence, Sized
 from pathlib import Path
 from typing import Any
 
 from review.auth import require
 from review.errors import NotAllowed, VeilError
 from review.imports.handlers import (
+    MAX_PROBLEMS_KEPT,
     ImportContext,
     ImportResult,
     ImportRun,
@@ -128,6 +132,7 @@ def import_manifest(
     progress: Progress | None = None,
     actor: User | str,
     handlers: Sequence[RowHandler] | None = None,
+    on_rejected: Callable[[Problem, Any], None] | None = None,
 ) -> ImportResult:
     """Check every row of *manifest* and import it as *actor*, all or nothing.
 
@@ -143,9 +148,14 @@ def import_manifest(
     re-added (an item's media is then not re-checked): re-importing is cheap.
     *handlers* are the row types accepted, in commit order (default: item
     rows only, :data:`DEFAULT_HANDLERS`). *progress* is called with
-    (rows checked, rows) from this thread. Raises :class:`ManifestError`
-    when the manifest itself cannot be read, and :class:`ImportStopped`
-    when an item manifest's chunked write stopped after some chunks.
+    (rows checked, rows) from this thread. *on_rejected* is called with
+    every rejected row (its problem, the row as read), in line order, once
+    every row is checked and before anything is written: a rejects file is
+    streamed from the import's scratch file however many rows are bad, while
+    ``result.rejected`` keeps only the first :data:`MAX_PROBLEMS_KEPT`.
+    Raises :class:`ManifestError` when the manifest itself cannot be read,
+    and :class:`ImportStopped` when an item manifest's chunked write stopped
+    after some chunks.
     """
     started = time.perf_counter()
     importer, founding = _importer(store, actor)
@@ -168,7 +178,7 @@ def import_manifest(
             default_received_at=store.now(), seen=scratch,
         )
         run = ImportRun(
-            store=store, ctx=ctx, result=result, problems={}, file=name, source=str(path.resolve()), actor=importer,
+            store=store, ctx=ctx, result=result, file=name, source=str(path.resolve()), actor=importer,
             dry_run=dry_run, roots=(folder, *(Path(r).resolve() for r in media_roots)), max_pixels=max_pixels,
             workers=workers, report=report, total=count_rows(path),
         )
@@ -182,16 +192,19 @@ def import_manifest(
             to_add[handler.type], present[handler.type] = handler.resolve(run, run.records.get(handler.type, []))
         report(result.rows, result.rows)
 
-        result.rejected = [
-            (Problem(name, line, "; ".join(reasons)), raw) for line, (reasons, raw) in sorted(run.problems.items())
-        ]
+        result.rejected = [(Problem(name, line, reasons), raw)
+                           for line, reasons, raw in scratch.problems(MAX_PROBLEMS_KEPT)]
         for handler in handlers:
             result.counts[handler.type] = RowCounts(rows=run.rows_by_type.get(handler.type, 0))
-        for _, raw in run.problems.values():
-            kind = _row_type(raw)
+        rejected_by_type = scratch.problem_counts() if run.any_rejected else {}
+        result.more_rejected = sum(rejected_by_type.values()) - len(result.rejected)
+        for kind, rejected in rejected_by_type.items():
             if kind in result.counts:
-                result.counts[kind].rejected += 1
-        if run.problems and not skip_invalid:
+                result.counts[kind].rejected = rejected
+        if on_rejected is not None and run.any_rejected:
+            for line, reasons, raw in scratch.problems():
+                on_rejected(Problem(name, line, reasons), raw)
+        if run.any_rejected and not skip_invalid:
             return _finish(result, started)
         for handler in handlers:
             result.counts[handler.type].already_present = present[handler.type]
@@ -219,14 +232,6 @@ class ImportStopped(VeilError):
     What was written are checked rows, each chunk whole; running the same
     import again adds the rest (rows already present are skipped).
     """
-
-
-def _row_type(raw: Any) -> str | None:
-    """The row type a problem's row has (as :func:`check_row` dispatches), None for a line that was no row."""
-    if not isinstance(raw, dict):
-        return None
-    kind = raw.get("type", "item")
-    return "item" if kind in (None, "") else kind if isinstance(kind, str) else None
 
 
 def _importer(store: Store, actor: User | str) -> tuple[str, bool]:
@@ -270,13 +275,13 @@ def _validate(run: ImportRun, handlers: dict[str, RowHandler]) -> None:
     for line, row in read_rows(Path(run.file)):
         run.checked += 1
         if isinstance(row, BadLine):
-            run.problems[line] = ([row.reason], row.raw)
+            run.reject(line, row.reason, row.raw)
         else:
             handler, record, reasons = check_row(line, row, ctx, handlers)
             if handler is not None:
                 run.rows_by_type[handler.type] = run.rows_by_type.get(handler.type, 0) + 1
             if reasons:
-                run.problems[line] = (reasons, row)
+                run.reject(line, "; ".join(reasons), row)
             elif handler is not None and record is not None:  # no reasons: check_row found a handler
                 handler.keep(run, record)
         if run.checked % _PROGRESS_EVERY == 0:

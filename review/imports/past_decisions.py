@@ -389,9 +389,8 @@ class DecisionIndex:
         if later:
             return (f"the decision by {moderator!r} on item {item} is on line {later[0]}: "
                     "a decision row must come before the audit that scores it")
-        for bad_line, (_, raw) in sorted(run.problems.items()):
-            if (bad_line < line and isinstance(raw, dict) and raw.get("type") == "decision"
-                    and str(raw.get("item")) == item.external_id
+        for bad_line, raw in run.ctx.seen.problem_rows("decision", before=line):
+            if (isinstance(raw, dict) and str(raw.get("item")) == item.external_id
                     and str(raw.get("moderator", "")).strip() == moderator):
                 return f"the decision it scores (line {bad_line}) has problems"
         others = sorted({m for (key, m), known in self.by_key.items()

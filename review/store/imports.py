@@ -69,7 +69,7 @@ def yield_writer() -> None:
 
 
 class Scratch:
-    """An import's own throw-away SQLite file: the manifest's item keys, the rows to write, media checked.
+    """An import's own throw-away SQLite file: the manifest's item keys, the rows to write, media checked, problems.
 
     In a private temporary folder (0700, removed by :meth:`close`), with no
     journal and no syncing (nothing in it outlives the import), and a page
@@ -77,7 +77,9 @@ class Scratch:
     memory is this cache plus one chunk of rows. One table holds every item
     row's (id, queue) and line, so a duplicate is found in the file without
     keeping a million keys in a dict; another, appended in manifest order,
-    the rows to write. Nothing here touches the store.
+    the rows to write; a third every line's problems with its row as read
+    (a million bad rows are a million rows on disk, not in memory). Nothing
+    here touches the store.
     """
 
     CACHE_KIB = 16_384
@@ -92,6 +94,9 @@ class Scratch:
                         " UNIQUE (external_id, queue))")
         self.db.execute("CREATE TABLE rows (line INTEGER PRIMARY KEY, queue TEXT NOT NULL, body BLOB NOT NULL)")
         self.db.execute("CREATE TABLE media (path TEXT PRIMARY KEY, outcome TEXT NOT NULL)")
+        self.db.execute("CREATE TABLE problems (line INTEGER PRIMARY KEY, kind TEXT, reasons TEXT NOT NULL,"
+                        " row BLOB NOT NULL)")
+        self.any_problems = False  # no look-up per row while the manifest has no problem (the usual case)
         self.db.execute("BEGIN")  # one transaction for the whole import, never committed: the file is thrown away
 
     def close(self) -> None:
@@ -135,6 +140,36 @@ class Scratch:
                 chunk, size = [], 0
         if chunk:
             yield chunk
+
+    def add_problem(self, line: int, kind: str | None, reason: str, row: Any) -> None:
+        """One reason *line* (a row of type *kind*, None if it was no row) cannot be imported.
+
+        Joined to the reasons the line already has; the row kept is the one given first.
+        """
+        self.db.execute("INSERT INTO problems (line, kind, reasons, row) VALUES (?, ?, ?, ?)"
+                        " ON CONFLICT (line) DO UPDATE SET reasons = reasons || '; ' || excluded.reasons",
+                        [line, kind, reason, marshal.dumps(row)])
+        self.any_problems = True
+
+    def has_problem(self, line: int) -> bool:
+        found = self.any_problems and self.db.execute("SELECT 1 FROM problems WHERE line = ?", [line]).fetchone()
+        return bool(found)
+
+    def problem_counts(self) -> dict[str | None, int]:
+        """Lines with problems, by row type (None: lines that were no row)."""
+        return dict(self.db.execute("SELECT kind, COUNT(*) FROM problems GROUP BY kind"))
+
+    def problems(self, limit: int = -1) -> Iterator[tuple[int, str, Any]]:
+        """(line, reasons, row as read) of the lines with problems, in line order; the first *limit* (-1: all)."""
+        for line, reasons, body in self.db.execute("SELECT line, reasons, row FROM problems ORDER BY line LIMIT ?",
+                                                   [limit]):
+            yield line, reasons, marshal.loads(body)
+
+    def problem_rows(self, kind: str, before: int) -> Iterator[tuple[int, Any]]:
+        """(line, row as read) of the rows of type *kind* with problems on lines before *before*, in line order."""
+        for line, body in self.db.execute("SELECT line, row FROM problems WHERE kind = ? AND line < ? ORDER BY line",
+                                          [kind, before]):
+            yield line, marshal.loads(body)
 
     def media_outcome(self, path: str) -> Any:
         """What checking the file at *path* found earlier in this import (JSON), or None if it was not checked."""

@@ -292,3 +292,68 @@ def test_the_cli_says_how_far_a_stopped_import_got(capsys, tmp_path, monkeypatch
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     assert "stopped after writing 100 of 250 rows: database or disk is full" in err and "again" in err
+
+
+# ------------------------------------------------------- many bad rows: the first ones kept, the rest counted
+def bad_manifest(path: Path, bad_rows: int, *, text_chars: int = 40, good: int = 1) -> Path:
+    """*good* good rows, then *bad_rows* rows with an out-of-range priority (each a problem of its line)."""
+    with open(path, "w", encoding="utf-8") as handle:
+        for i in range(good):
+            handle.write(json.dumps({"id": f"ok-{i}", "queue": "q", "text": "fine"}) + "\n")
+        for i in range(bad_rows):
+            bad = {"id": f"bad-{i}", "queue": "q", "text": "x" * text_chars, "priority": 1e30}
+            handle.write(json.dumps(bad) + "\n")
+    return path
+
+
+def test_a_file_of_bad_rows_keeps_the_first_problems_and_counts_the_rest(store, tmp_path):
+    manifest = bad_manifest(tmp_path / "m.jsonl", importer.MAX_PROBLEMS_KEPT + 500)
+    seen: list[tuple[int, object]] = []
+    result = run(store, manifest, skip_invalid=True, on_rejected=lambda problem, raw: seen.append((problem.line, raw)))
+    assert result.committed and result.added == 1
+    assert [p.line for p in result.problems] == list(range(2, importer.MAX_PROBLEMS_KEPT + 2))
+    assert result.more_rejected == 500 and result.rejected_rows == importer.MAX_PROBLEMS_KEPT + 500
+    assert result.count("item").rejected == importer.MAX_PROBLEMS_KEPT + 500
+    assert result.rows == result.added + result.already_present + result.rejected_rows
+    assert [line for line, _ in seen] == list(range(2, importer.MAX_PROBLEMS_KEPT + 502))  # every one, in order
+    assert seen[-1][1]["id"] == f"bad-{importer.MAX_PROBLEMS_KEPT + 499}"
+
+
+def peak_memory_of_refused_import(store: Store, manifest: Path) -> int:
+    tracemalloc.start()
+    try:
+        result = run(store, manifest)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert not result.committed
+    return peak
+
+
+def test_the_problems_of_a_file_of_bad_rows_are_not_held_in_memory(store, tmp_path):
+    """Bad rows of 2,000 characters: four times the rows, about the same peak (the first problems, not all)."""
+    small = peak_memory_of_refused_import(store, bad_manifest(tmp_path / "small.jsonl", 4_000, text_chars=2_000))
+    large = peak_memory_of_refused_import(store, bad_manifest(tmp_path / "large.jsonl", 16_000, text_chars=2_000))
+    assert large < 1.3 * small, f"peak {small / 1e6:.0f} MB for 4,000 bad rows, {large / 1e6:.0f} MB for 16,000"
+
+
+def test_the_cli_lists_the_first_problems_says_how_many_more_and_rejects_them_all(capsys, tmp_path, monkeypatch):
+    from desktop.main import main
+
+    monkeypatch.setenv("VEIL_USER", LEAD)
+    monkeypatch.setattr(importer, "MAX_PROBLEMS_KEPT", 10)
+    manifest = bad_manifest(tmp_path / "m.jsonl", 25)
+    store_path = str(tmp_path / "s.db")
+    assert main(["import", str(manifest), "--store", store_path, "--create-queues"]) == 1
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert [line.split(": ", 1)[0] for line in lines[:-1]] == [f"{manifest}:{n}" for n in range(2, 12)]
+    assert lines[-1] == "… and 15 more rows with problems"
+    assert "25 of 26 rows have problems" in out
+    rejects = tmp_path / "rejects.jsonl"
+    assert main(["import", str(manifest), "--store", store_path, "--create-queues", "--skip-invalid",
+                 str(rejects)]) == 0
+    out, _ = capsys.readouterr()
+    written = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert [r["line"] for r in written] == list(range(2, 27)) and written[0]["row"]["id"] == "bad-0"
+    assert "25 rejected rows written to" in out and "25 rejected" in out
