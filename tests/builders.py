@@ -32,6 +32,9 @@ class Event(NamedTuple):
     payload: Any
 
 
+
+IMPORTER = "lead1"  # the lead the import tests import as (tests/review/importing/conftest.py)
+
 def people(store: Store, /, **who: str | Sequence[str] | tuple[Sequence[str], str]) -> dict[str, User]:
     """Add users in the order given and return them by name.
 

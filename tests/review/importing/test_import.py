@@ -18,6 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from builders import IMPORTER
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
@@ -105,23 +106,6 @@ def snapshot(store: Store):
         [q.name for q in store.queues()],
         store.db.execute("SELECT COUNT(*), MAX(hash) FROM events").fetchone(),
     )
-
-
-IMPORTER = "lead1"  # the lead every import in this module is made by (importing is a lead's)
-
-
-@pytest.fixture(autouse=True)
-def _signed_in_as_the_importer(monkeypatch):
-    """``veil import`` here runs as the importing lead, named the way cron would name them."""
-    monkeypatch.setenv("VEIL_USER", IMPORTER)
-    monkeypatch.delenv("VEIL_PASSPHRASE", raising=False)
-
-
-@pytest.fixture
-def store(store):
-    """The shared fresh store, with the importing lead in it."""
-    store.add_user(IMPORTER, ["lead"])
-    return store
 
 
 def run(store, manifest, **options) -> ImportResult:

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+from builders import IMPORTER
 
 from audit import audits, sampling
 from audit.metrics import assembly as report
@@ -57,23 +58,6 @@ def audit(ext, moderator="ana", auditor="bo", verdict="correct", at="2025-11-03T
 
 def wrong(ext, error_type="wrong_label", severity="minor", **more):
     return audit(ext, verdict="incorrect", error_type=error_type, severity=severity, **more)
-
-
-IMPORTER = "lead1"  # the lead every import in this module is made by (importing is a lead's)
-
-
-@pytest.fixture(autouse=True)
-def _signed_in_as_the_importer(monkeypatch):
-    """``veil import`` here runs as the importing lead, named the way cron would name them."""
-    monkeypatch.setenv("VEIL_USER", IMPORTER)
-    monkeypatch.delenv("VEIL_PASSPHRASE", raising=False)
-
-
-@pytest.fixture
-def store(store):
-    """The shared fresh store, with the importing lead in it."""
-    store.add_user(IMPORTER, ["lead"])
-    return store
 
 
 def run(store, manifest, **options) -> ImportResult:
