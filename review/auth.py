@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 
 from review.errors import NotAllowed, VeilError
 from review.store import Store, User, passphrases
@@ -47,11 +48,16 @@ def resolve(store: Store, who: User | str) -> User:
         raise NotAllowed(f"{name!r} is not a user of this store") from None
 
 
+def one_of(roles: Sequence[str]) -> str:
+    """Whoever holds one of *roles*, in words: "a moderator or a lead", "an auditor"."""
+    return " or ".join(f"an {r}" if r[0] in "aeiou" else f"a {r}" for r in roles)
+
+
 def require(store: Store, who: User | str, *roles: str, to: str) -> User:
     """The user, if they hold one of *roles*; else NotAllowed ("ana is not a lead: only a lead can …")."""
     user = resolve(store, who)
     if not any(user.has(role) for role in roles):
-        wanted = " or ".join(f"an {r}" if r[0] in "aeiou" else f"a {r}" for r in roles)
+        wanted = one_of(roles)
         raise NotAllowed(f"{user.name} is not {wanted}: only {wanted} can {to}")
     return user
 

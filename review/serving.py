@@ -51,7 +51,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from review.auth import require
+from review.auth import one_of, require
 from review.clock import iso
 from review.errors import NotAllowed, VeilError
 from review.store import Queue, Refused, Store, User, items, leases
@@ -178,7 +178,7 @@ def claim_next(
         found = leases.claim(store, user, worked_by=WORKED_BY, names=queues, passes=passes, exclude=exclude,
                              lease_seconds=lease_seconds)
     except Refused:  # "works_no_queue": the roles re-read under the write lock work none
-        wanted = _one_of(REVIEWERS)
+        wanted = one_of(REVIEWERS)
         raise NotAllowed(f"{user.name} is not {wanted}: only {wanted} can review items") from None
     return Lease(load_item(store, found[0]), found[1]) if found is not None else None
 
@@ -214,7 +214,7 @@ def claim_refused(store: Store, user: User, refused: Refused) -> VeilError:
     if refused.reason == "queue_kind":
         kind = store.queue(refused.detail).kind
         if kind in WORKED_BY:
-            wanted = _one_of(WORKED_BY[kind])
+            wanted = one_of(WORKED_BY[kind])
             return NotAllowed(f"{user.name} is not {wanted}: only {wanted} can decide {kind}s "
                               f"(this item is in “{refused.detail}” now)")
         return NotAllowed(f"“{refused.detail}” is a {kind} queue: its items are not reviewed here")
@@ -222,11 +222,6 @@ def claim_refused(store: Store, user: User, refused: Refused) -> VeilError:
         return LeaseLost("This item was decided meanwhile")
     return LeaseLost("This item was decided, escalated or given back in another window "
                      "(or by someone else after your hold lapsed)")
-
-
-def _one_of(roles: Sequence[str]) -> str:
-    """Whoever holds one of *roles*, in words: "a moderator or a lead"."""
-    return " or ".join(f"a {role}" for role in roles)
 
 
 def release(store: Store, user: User, item_id: int, *, claim: int, reason: str = "released") -> bool:
