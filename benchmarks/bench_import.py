@@ -1,7 +1,7 @@
 """How fast ``veil import`` is: prints figures, asserts nothing.
 
     .venv/bin/python benchmarks/bench_import.py [--rows 100000] [--images 200] [--memory-rows 1000000]
-        [--bad-rows 0]
+        [--bad-rows 0] [--history-rows 0] [--history-audits -1]
 
 * the whole ``veil import`` process on ``--memory-rows`` text rows
   (1,000,000 by default; 0 skips it) into a fresh store: its wall time and
@@ -14,6 +14,12 @@
   ``--skip-invalid``: the problems must not grow the import's memory either
   (the first ones are listed, the rest counted, every one streamed to the
   rejects file);
+* with ``--history-rows N``, the same for a manifest of N text items, a
+  past decision on each (``"type": "decision"``) and ``--history-audits``
+  past QA audits of those decisions (a quarter of N by default): rows/s
+  and peak memory, which must not grow with the history rows either (they
+  wait in the import's scratch file, then are written in chunks inside the
+  one transaction a manifest with history rows is);
 
 * 100,000 text-only rows from JSON Lines and from CSV, each into a fresh
   store (target: under 10 s on a 2-core machine);
@@ -158,6 +164,38 @@ def bad_rows(rows: int) -> None:
         record("import_bad_rows", figures)
 
 
+def history_rows(count: int, audits: int) -> Iterator[dict]:
+    """*count* items, then a past decision on each (ten moderators), then *audits* audits of the first decisions."""
+    yield from ({"id": row["id"], "queue": row["queue"], "text": row["text"]} for row in text_rows(count))
+    for i in range(count):
+        yield {"type": "decision", "item": f"post-{i}", "queue": f"queue-{i % 3}", "moderator": f"mod{i % 10}",
+               "action": "remove" if i % 2 else "no_violation", "labels": ["spam"] if i % 2 else [],
+               "decided_at": f"2025-06-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z", "handle_ms": 1000 + i % 9000}
+    for i in range(min(audits, count)):
+        yield {"type": "audit", "item": f"post-{i}", "queue": f"queue-{i % 3}", "moderator": f"mod{i % 10}",
+               "auditor": f"auditor{i % 3}", "blind_action": "remove", "blind_labels": ["spam"],
+               "verdict": "incorrect" if i % 2 == 0 else "correct",
+               **({"error_type": "over_enforcement", "severity": "minor"} if i % 2 == 0 else {}),
+               "audited_at": f"2025-07-{1 + i % 28:02d}T{i % 24:02d}:00:00Z"}
+
+
+def history(count: int, audits: int) -> None:
+    """Rows/s and peak memory of a whole ``veil import`` of *count* items, a decision on each and *audits* audits."""
+    audits = count // 4 if audits < 0 else audits
+    with tempfile.TemporaryDirectory(prefix="veil-bench-history-") as tmp:
+        folder = Path(tmp)
+        write_jsonl(folder / "history.jsonl", history_rows(count, audits))
+        rows = 2 * count + min(audits, count)
+        figures = {"items": count, "decisions": count, "audits": min(audits, count), "code": code_under_test()}
+        figures |= whole_import(f"veil import, {count:,} items + {count:,} decisions + {min(audits, count):,} audits",
+                                folder / "h.db", folder / "history.jsonl")
+        figures["rows_per_second"] = round(rows / figures["seconds"]) if figures["seconds"] else 0
+        figures["rows_per_cpu_second"] = round(rows / figures["cpu_seconds"]) if figures["cpu_seconds"] else 0
+        print(f"    {figures['rows_per_second']:,} rows/s ({figures['rows_per_cpu_second']:,} per CPU second), "
+              f"{figures['peak_rss_mb']} MB peak")
+        record("import_history", figures)
+
+
 def code_under_test() -> str:
     """Which Veil the child runs: the first folder on PYTHONPATH, else this checkout."""
     return (os.environ.get("PYTHONPATH") or "").split(os.pathsep)[0] or str(Path(__file__).resolve().parents[1])
@@ -171,6 +209,10 @@ def main() -> None:
                         help="text rows for the whole-process memory figure (0: skip it)")
     parser.add_argument("--bad-rows", type=int, default=0,
                         help="rows with a problem each, for the memory figure of a refused import (0: skip it)")
+    parser.add_argument("--history-rows", type=int, default=0,
+                        help="items with a past decision each, for the history import figure (0: skip it)")
+    parser.add_argument("--history-audits", type=int, default=-1,
+                        help="past audits of those decisions (default: a quarter of --history-rows)")
     args = parser.parse_args()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load:.1f}")
@@ -178,6 +220,8 @@ def main() -> None:
         memory(args.memory_rows)
     if args.bad_rows:
         bad_rows(args.bad_rows)
+    if args.history_rows:
+        history(args.history_rows, args.history_audits)
     if not args.rows:
         return
     with tempfile.TemporaryDirectory(prefix="veil-bench-") as tmp:

@@ -30,8 +30,10 @@ rows that the store does not know are created with the role the row
 implies (``moderator`` here, ``auditor`` for audit rows); an existing user
 lacking it gets it added (``user.roles_changed`` event).
 
-What history rows share (field checks, finding items, users) is
-:mod:`review.imports.past_decisions`.
+What history rows share is :mod:`review.imports.history_fields` (field
+checks) and :mod:`review.imports.past_decisions` (finding items, decisions
+and users; keeping the rows in the import's scratch file, so a history of
+any length is resolved and written a chunk at a time).
 """
 
 from __future__ import annotations
@@ -41,10 +43,10 @@ from typing import Any
 
 from review.decisions import record_past_decision
 from review.errors import StoreError
+from review.imports import history_fields as checks
 from review.imports import past_decisions as history
 from review.imports.handlers import ImportContext, ImportRun, RowHandler
-from review.imports.past_decisions import ItemRef, TaxonomySource
-from review.store import imports as import_store
+from review.imports.past_decisions import ItemRef, Pending
 
 DECISION_FIELDS = ("type", "item", "queue", "moderator", "action", "labels", "decided_at", "note", "handle_ms")
 
@@ -64,7 +66,17 @@ class PastDecision:
     note: str
     handle_ms: int | None
     item: ItemRef | None = None
-    decision_id: int | None = None  # the stored decision: already present, or once written
+
+    def fields(self) -> tuple[Any, ...]:
+        """As kept in the import's scratch file (:meth:`of` again)."""
+        return (self.row, self.external_id, self.queue, self.moderator, self.action, self.labels, self.decided_at,
+                self.note, self.handle_ms, None if self.item is None else self.item.fields())
+
+    @classmethod
+    def of(cls, line: int, fields: tuple[Any, ...]) -> PastDecision:
+        row, ext, queue, moderator, action, labels, decided_at, note, handle_ms, item = fields
+        return cls(line, row, ext, queue, moderator, action, tuple(labels), decided_at, note, handle_ms,
+                   None if item is None else ItemRef(*item))
 
 
 class DecisionRows(RowHandler):
@@ -73,81 +85,82 @@ class DecisionRows(RowHandler):
     type = "decision"
     nouns = ("decision", "decisions")
 
-    def __init__(self, taxonomy: TaxonomySource = None):
-        self.taxonomy = history.resolve_taxonomy(taxonomy)
+    def __init__(self, taxonomy: checks.TaxonomySource = None):
+        self.taxonomy = checks.resolve_taxonomy(taxonomy)
 
     def check(self, line: int, row: dict[str, Any], ctx: ImportContext) -> tuple[PastDecision | None, list[str]]:
         reasons: list[str] = []
-        history.unknown_fields(row, DECISION_FIELDS, "decision", reasons)
-        ext = history.external_id(row, "item", reasons)
-        queue = history.queue_name(row, ctx, reasons)
-        moderator = history.user_name(row, "moderator", reasons)
-        note = history.text(row, "note", reasons)
-        action, labels = history.policy(self.taxonomy(), "action", "labels", row, reasons, note=note)
-        decided_at = history.timestamp(row, "decided_at", ctx, reasons)
-        handle_ms = history.milliseconds(row, "handle_ms", reasons)
+        checks.unknown_fields(row, DECISION_FIELDS, "decision", reasons)
+        ext = checks.external_id(row, "item", reasons)
+        queue = checks.queue_name(row, ctx, reasons)
+        moderator = checks.user_name(row, "moderator", reasons)
+        note = checks.text(row, "note", reasons)
+        action, labels = checks.policy(self.taxonomy(), "action", "labels", row, reasons, note=note)
+        decided_at = checks.timestamp(row, "decided_at", ctx, reasons)
+        handle_ms = checks.milliseconds(row, "handle_ms", reasons)
         if reasons:
             return None, reasons
         if ext is None or moderator is None or action is None or labels is None or decided_at is None:
             raise AssertionError(f"line {line}: a field check refused a value without giving a reason")
         return PastDecision(line, row, ext, queue, moderator, action, labels, decided_at, note, handle_ms), []
 
-    def resolve(self, run: ImportRun, records: list[PastDecision]) -> tuple[list[PastDecision], int]:
-        shared = history.state(run)
-        shared.items.prefetch((r.external_id, r.queue) for r in records)
-        placed: list[tuple[PastDecision, ItemRef]] = []
-        for record in records:
-            item, reason = shared.items.find(record.external_id, record.queue)
-            record.item = item
-            if reason or item is None:
-                run.reject(record.line, reason or "the item was not found", record.row)
-            else:
-                placed.append((record, item))
-        shared.decisions.load_store(run.store, (item for _, item in placed))
-        first: dict[tuple[tuple[str, str], str, str, str], int] = {}  # (item, moderator, action, at) -> line
-        to_add: list[PastDecision] = []
+    def keep(self, run: ImportRun, record: PastDecision) -> None:
+        history.keep(run, self.type, record)
+
+    def resolve(self, run: ImportRun, records: list[PastDecision]) -> tuple[Pending[PastDecision], int]:
+        """A chunk at a time from the scratch file (*records* is empty: :meth:`keep` put them there)."""
+        scratch = run.ctx.seen
         present = 0
-        for record, item in placed:
-            key = (item.key, record.moderator, record.action, record.decided_at)
-            seen = first.setdefault(key, record.line)
-            if seen != record.line:
-                run.reject(record.line, f"duplicate decision: line {seen} has the same item, moderator, action "
-                                        "and decided_at", record.row)
-                continue
-            stored = shared.decisions.stored(record)
-            if stored is not None:
-                stored.position = record.line  # the audit rows after this line see it, as on the first import
-                record.decision_id = stored.store_id
-                present += 1
-            else:
-                shared.decisions.add(record, item)
-                to_add.append(record)
-        return to_add, present
+        for chunk in scratch.history(self.type):
+            placed = history.place(run, [PastDecision.of(line, fields) for line, fields in chunk])
+            stored = history.know_stored_decisions(run, (item for _, item in placed))
+            to_write: list[tuple[int, str, tuple[Any, ...]]] = []
+            for record, item in placed:
+                key = (item.queue, item.external_id, record.moderator, record.action, record.decided_at)
+                seen = scratch.first_of(self.type, key, record.line)
+                if seen != record.line:
+                    run.reject(record.line, f"duplicate decision: line {seen} has the same item, moderator, action "
+                                            "and decided_at", record.row)
+                    continue
+                stored_id = None if item.item_id is None else stored.get(
+                    (item.item_id, record.moderator, record.action, record.decided_at))
+                if stored_id is not None:  # the audit rows after this line see it, as on the first import
+                    scratch.move_known(stored_id, record.line)
+                    present += 1
+                else:
+                    scratch.know_row(item.queue, item.external_id, record.moderator, record.line, record.decided_at)
+                    to_write.append((record.line, record.moderator, record.fields()))
+            scratch.to_write(self.type, to_write)
+        return history.pending(run, self.type, PastDecision.of), present
 
-    def plan(self, run: ImportRun, records: list[PastDecision]) -> None:
-        history.plan_users(run, ((r.moderator, "moderator") for r in records))
+    def plan(self, run: ImportRun, records: Pending[PastDecision]) -> None:
+        history.plan_users(run, records.names(), "moderator")
 
-    def commit(self, run: ImportRun, records: list[PastDecision]) -> int:
+    def commit(self, run: ImportRun, records: Pending[PastDecision]) -> int:
         lead = run.acting_lead(to="import past decisions")
         store = run.store
-        for name in dict.fromkeys(r.moderator for r in records):
+        for name in records.names():
             history.ensure_role(store, name, "moderator", actor=lead.name)
-        history.state(run).items.fill_ids(store, (r.item for r in records if r.item is not None))
         added = 0
-        for record in records:
-            item_id = record.item.item_id if record.item is not None else None
-            if item_id is None:  # resolve() placed every record it kept; fill_ids() wrote their ids
-                raise StoreError(f"{run.file}:{record.line}: the item it decides on was not written")
-            again = import_store.same_decision(  # written meanwhile by another client?
-                store, item_id, record.moderator, record.action, record.decided_at)
-            if again is not None:
-                record.decision_id = again
-                continue
-            record.decision_id = record_past_decision(
-                store, item_id=item_id, user=record.moderator, action=record.action,
-                labels=record.labels, decided_at=record.decided_at, note=record.note, handle_ms=record.handle_ms,
-                source="import",
-            )
-            added += 1
+        for chunk in records.chunks():
+            history.fill_item_ids(store, (r.item for r in chunk if r.item is not None))
+            meanwhile = history.stored_identities(  # written meanwhile by another client?
+                store, (r.item.item_id for r in chunk if r.item is not None and r.item.item_id is not None))
+            written: list[tuple[int, int]] = []
+            for record in chunk:
+                item_id = record.item.item_id if record.item is not None else None
+                if item_id is None:  # resolve() placed every record it kept; fill_item_ids() wrote their ids
+                    raise StoreError(f"{run.file}:{record.line}: the item it decides on was not written")
+                again = meanwhile.get((item_id, record.moderator, record.action, record.decided_at))
+                if again is not None:
+                    written.append((record.line, again))
+                    continue
+                written.append((record.line, record_past_decision(
+                    store, item_id=item_id, user=record.moderator, action=record.action,
+                    labels=record.labels, decided_at=record.decided_at, note=record.note, handle_ms=record.handle_ms,
+                    source="import",
+                )))
+                added += 1
+            run.ctx.seen.set_written(written)
         store.log(lead.name, "decisions.imported", run.source, {"rows": len(records), "added": added})
         return added

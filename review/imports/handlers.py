@@ -45,7 +45,7 @@ class RowCounts:
     rejected: int = 0
 
 
-#: Rejected rows an import result keeps (with their rows as read) for its report; the rest are counted.
+#: Rejected rows an import result keeps (their problem and an excerpt of the row) for its report; the rest are counted.
 MAX_PROBLEMS_KEPT = 1_000
 
 
@@ -55,11 +55,14 @@ class ImportResult:
 
     ``rows`` = ``added`` + ``already_present`` + ``rejected_rows`` whenever the
     import committed or was a dry run. ``rejected`` holds the first
-    :data:`MAX_PROBLEMS_KEPT` rejected rows (line order) with the row as read;
-    ``more_rejected`` counts the rest, so a file of a million bad rows does not
-    hold them all in memory (``import_manifest(on_rejected=…)`` sees every
-    one). When it refused (a bad row and no ``skip_invalid``), ``committed``
-    is false and nothing was written.
+    :data:`MAX_PROBLEMS_KEPT` rejected rows (line order): each problem, its
+    reason cut at ``MAX_REASON_CHARS``, and the start of the row as read
+    (``MAX_EXCERPT_CHARS``, :mod:`review.store.imports`), what a report
+    lists, never the row (a line may be 4 MiB); ``more_rejected`` counts the
+    rest, so a file of a million bad rows does not hold them in memory
+    (``import_manifest(on_rejected=…)`` sees every one, whole). When it
+    refused (a bad row and no ``skip_invalid``), ``committed`` is false and
+    nothing was written.
     ``added`` and ``already_present`` are totals over every row type;
     ``counts`` splits them by type (``"item"``, ``"decision"``, ``"audit"``).
     """
@@ -68,7 +71,7 @@ class ImportResult:
     rows: int = 0
     added: int = 0
     already_present: int = 0
-    rejected: list[tuple[Problem, Any]] = field(default_factory=list)  # the first MAX_PROBLEMS_KEPT
+    rejected: list[tuple[Problem, str]] = field(default_factory=list)  # the first MAX_PROBLEMS_KEPT, row excerpts
     more_rejected: int = 0  # rejected rows past those
     queues: list[str] = field(default_factory=list)  # queues holding the accepted item rows
     queues_created: list[str] = field(default_factory=list)  # (would be) created by this import
@@ -103,9 +106,10 @@ class ImportContext:
     """Everything row checks need, computed once per import instead of once per row.
 
     ``state`` is where a handler keeps what it learns during one import
-    (under its own keys), e.g. the history handlers' item and decision indexes.
+    (under its own keys), e.g. the users the history rows need.
     ``seen`` is the import's scratch file: every item row's (id, queue) and
-    first line, and the item rows waiting to be written (on disk, not in memory).
+    first line, the rows waiting to be written and what matching history rows
+    needs (on disk, not in memory).
     """
 
     folder: Path
@@ -273,10 +277,14 @@ class RowHandler:
     * :meth:`check` for each row of the type (fields only, no SQL), as the
       manifest is read, then :meth:`keep` with each record that passed (by
       default kept in ``run.records``; item rows resolve and park them on
-      disk a chunk at a time, so memory does not grow with the manifest);
-    * :meth:`resolve` once with the kept records (store lookups in bulk,
-      checks across rows; earlier handlers are already resolved); it returns
-      the records to add, a sized collection, every rejection made;
+      disk a chunk at a time, history rows park them on disk as they come,
+      so memory does not grow with the manifest);
+    * :meth:`resolve` once with the records kept in ``run.records`` (empty
+      for a handler that keeps them on disk: it reads them back from there):
+      store lookups in bulk, checks across rows (earlier handlers are
+      already resolved); it returns the records to add, a sized collection
+      (a handler writing from disk returns one that reads them back in
+      chunks), every rejection made;
     * :meth:`plan` once with the records to add, if the import goes ahead
       (commit or dry run): fill in what the result should announce;
     * :meth:`commit` once (earlier handlers have written their rows), unless

@@ -28,9 +28,9 @@ and item rows — resolved a chunk at a time during the check — wait in the
 import's scratch file on disk (``review.store.imports.Scratch``), which also
 finds duplicate ids, and every line's problems with its row (a file of a
 million bad rows reports the first :data:`MAX_PROBLEMS_KEPT` and counts the
-rest; *on_rejected* streams them all to a rejects file). (History rows are
-kept in memory: each audit row is checked against the decision rows before
-it.)
+rest; *on_rejected* streams them all to a rejects file). History rows wait
+there too, and are matched a chunk at a time against indexes in that file
+(the decisions each audit row may score).
 
 How the commit is cut was a choice between holding the write lock and
 holding the rows. A manifest of item rows only is written in chunks, one
@@ -193,7 +193,7 @@ def import_manifest(
         report(result.rows, result.rows)
 
         result.rejected = [(Problem(name, line, reasons), raw)
-                           for line, reasons, raw in scratch.problems(MAX_PROBLEMS_KEPT)]
+                           for line, reasons, raw in scratch.first_problems(MAX_PROBLEMS_KEPT)]
         for handler in handlers:
             result.counts[handler.type] = RowCounts(rows=run.rows_by_type.get(handler.type, 0))
         rejected_by_type = scratch.problem_counts() if run.any_rejected else {}

@@ -6,12 +6,14 @@ takes a list and binds it in chunks (``IN (?, ?, …)``, at most
 the dialect SQLite and PostgreSQL share. :func:`all_or_nothing` is one
 transaction for a manifest with history rows (every row type's rows in it).
 
-An item manifest is not held in memory: its checked rows wait on disk in a
-:class:`Scratch` file (memory stays flat whatever the number of rows), and
-are written in chunks of :data:`WRITE_CHUNK_ROWS`, one short transaction
-each with :func:`yield_writer` between them, so a moderator's decision
-waits for one chunk, never for the whole import (10 s of busy timeout used
-to run out behind a 500,000-row import).
+No manifest is held in memory: its checked rows wait on disk in a
+:class:`Scratch` file (memory stays flat whatever the number of rows). An
+item manifest's rows are written in chunks of :data:`WRITE_CHUNK_ROWS`, one
+short transaction each with :func:`yield_writer` between them, so a
+moderator's decision waits for one chunk, never for the whole import (10 s
+of busy timeout used to run out behind a 500,000-row import). History rows
+(past decisions and audits) are matched against indexes in the same file
+and read back from it in chunks too, inside their one transaction.
 """
 
 from __future__ import annotations
@@ -78,8 +80,12 @@ class Scratch:
     row's (id, queue) and line, so a duplicate is found in the file without
     keeping a million keys in a dict; another, appended in manifest order,
     the rows to write; a third every line's problems with its row as read
-    (a million bad rows are a million rows on disk, not in memory). Nothing
-    here touches the store.
+    (a million bad rows are a million rows on disk, not in memory). History
+    rows (past decisions and audits) wait here too, with what matching them
+    needs: the first line of each key that must not repeat, and the
+    decisions an audit row may score, indexed by (item, moderator, line), so
+    a history import's memory is a chunk of rows too. Nothing here touches
+    the store.
     """
 
     CACHE_KIB = 16_384
@@ -95,7 +101,21 @@ class Scratch:
         self.db.execute("CREATE TABLE rows (line INTEGER PRIMARY KEY, queue TEXT NOT NULL, body BLOB NOT NULL)")
         self.db.execute("CREATE TABLE media (path TEXT PRIMARY KEY, outcome TEXT NOT NULL)")
         self.db.execute("CREATE TABLE problems (line INTEGER PRIMARY KEY, kind TEXT, reasons TEXT NOT NULL,"
-                        " row BLOB NOT NULL)")
+                        " row BLOB NOT NULL, item TEXT)")
+        self.db.execute("CREATE INDEX problems_item ON problems (kind, item, line)")
+        # History rows: as checked, then (resolved) to write, with the decision each became; the first line of each
+        # key a row type must not repeat; and the decisions an audit row may score (stored, or rows of this file).
+        self.db.execute("CREATE TABLE history (line INTEGER PRIMARY KEY, kind TEXT NOT NULL, body BLOB NOT NULL)")
+        self.db.execute("CREATE INDEX history_kind ON history (kind, line)")
+        self.db.execute("CREATE TABLE to_write (line INTEGER PRIMARY KEY, kind TEXT NOT NULL, who TEXT NOT NULL,"
+                        " body BLOB NOT NULL, written_id INTEGER)")
+        self.db.execute("CREATE INDEX to_write_kind ON to_write (kind, line)")
+        self.db.execute("CREATE TABLE firsts (kind TEXT NOT NULL, key TEXT NOT NULL, line INTEGER NOT NULL,"
+                        " PRIMARY KEY (kind, key)) WITHOUT ROWID")
+        self.db.execute("CREATE TABLE known (id INTEGER PRIMARY KEY, queue TEXT NOT NULL, external_id TEXT NOT NULL,"
+                        " moderator TEXT NOT NULL, position INTEGER NOT NULL, store_id INTEGER UNIQUE,"
+                        " live INTEGER NOT NULL, decided_at TEXT NOT NULL)")
+        self.db.execute("CREATE INDEX known_key ON known (queue, external_id, moderator, position)")
         self.any_problems = False  # no look-up per row while the manifest has no problem (the usual case)
         self.db.execute("BEGIN")  # one transaction for the whole import, never committed: the file is thrown away
 
@@ -130,25 +150,38 @@ class Scratch:
     def kept(self) -> Iterator[list[tuple[str, dict[str, Any]]]]:
         """The kept rows as (queue, row), in manifest order, in chunks of :data:`WRITE_CHUNK_ROWS` or
         :data:`WRITE_CHUNK_BYTES`, whichever comes first."""
-        chunk: list[tuple[str, dict[str, Any]]] = []
-        size = 0
-        for queue, body in self.db.execute("SELECT queue, body FROM rows ORDER BY line"):
-            chunk.append((queue, marshal.loads(body)))
-            size += len(body)
-            if len(chunk) >= WRITE_CHUNK_ROWS or size >= WRITE_CHUNK_BYTES:
-                yield chunk
-                chunk, size = [], 0
-        if chunk:
+        for chunk in self._paged("rows", "queue", ""):
+            yield [(queue, row) for _, queue, row in chunk]
+
+    def _paged(self, table: str, column: str, where: str, *params: Any) -> Iterator[list[tuple[int, Any, Any]]]:
+        """(line, *column*, body decoded) of *table*'s rows (matching *where*), in line order, in chunks as
+        :meth:`kept`. Each chunk is its own query, so the caller may write to the file between chunks."""
+        after = 0
+        while True:
+            chunk: list[tuple[int, Any, Any]] = []
+            size = 0
+            for line, value, body in self.db.execute(
+                    f"SELECT line, {column}, body FROM {table} WHERE line > ? {where} ORDER BY line LIMIT ?",
+                    [after, *params, WRITE_CHUNK_ROWS]):
+                chunk.append((line, value, marshal.loads(body)))
+                size += len(body)
+                if size >= WRITE_CHUNK_BYTES:
+                    break
+            if not chunk:
+                return
+            after = chunk[-1][0]
             yield chunk
 
     def add_problem(self, line: int, kind: str | None, reason: str, row: Any) -> None:
         """One reason *line* (a row of type *kind*, None if it was no row) cannot be imported.
 
-        Joined to the reasons the line already has; the row kept is the one given first.
+        Joined to the reasons the line already has; the row kept is the one given first. The item a history
+        row names (its ``item`` field) is indexed, for :meth:`problem_rows`.
         """
-        self.db.execute("INSERT INTO problems (line, kind, reasons, row) VALUES (?, ?, ?, ?)"
+        item = row.get("item") if isinstance(row, dict) else None
+        self.db.execute("INSERT INTO problems (line, kind, reasons, row, item) VALUES (?, ?, ?, ?, ?)"
                         " ON CONFLICT (line) DO UPDATE SET reasons = reasons || '; ' || excluded.reasons",
-                        [line, kind, reason, marshal.dumps(row)])
+                        [line, kind, reason, marshal.dumps(row), None if item is None else str(item)])
         self.any_problems = True
 
     def has_problem(self, line: int) -> bool:
@@ -159,16 +192,24 @@ class Scratch:
         """Lines with problems, by row type (None: lines that were no row)."""
         return dict(self.db.execute("SELECT kind, COUNT(*) FROM problems GROUP BY kind"))
 
-    def problems(self, limit: int = -1) -> Iterator[tuple[int, str, Any]]:
-        """(line, reasons, row as read) of the lines with problems, in line order; the first *limit* (-1: all)."""
-        for line, reasons, body in self.db.execute("SELECT line, reasons, row FROM problems ORDER BY line LIMIT ?",
-                                                   [limit]):
+    def problems(self) -> Iterator[tuple[int, str, Any]]:
+        """(line, reasons, row as read) of every line with problems, in line order (for a rejects file)."""
+        for line, reasons, body in self.db.execute("SELECT line, reasons, row FROM problems ORDER BY line"):
             yield line, reasons, marshal.loads(body)
 
-    def problem_rows(self, kind: str, before: int) -> Iterator[tuple[int, Any]]:
-        """(line, row as read) of the rows of type *kind* with problems on lines before *before*, in line order."""
-        for line, body in self.db.execute("SELECT line, row FROM problems WHERE kind = ? AND line < ? ORDER BY line",
-                                          [kind, before]):
+    def first_problems(self, limit: int) -> Iterator[tuple[int, str, str]]:
+        """(line, reasons, excerpt of the row) of the first *limit* lines with problems, each at most
+        :data:`MAX_REASON_CHARS` and :data:`MAX_EXCERPT_CHARS` long: what a report lists, whatever the rows
+        (a line may be 4 MiB, and a reason may quote a value of it)."""
+        for line, reasons, body in self.db.execute("SELECT line, reasons, row FROM problems ORDER BY line LIMIT ?",
+                                                   [limit]):
+            yield line, cut(reasons, MAX_REASON_CHARS), excerpt(marshal.loads(body))
+
+    def problem_rows(self, kind: str, item: str, before: int) -> Iterator[tuple[int, Any]]:
+        """(line, row as read) of the rows of type *kind* naming *item* (their ``item`` field, as text) with
+        problems on lines before *before*, in line order."""
+        for line, body in self.db.execute("SELECT line, row FROM problems WHERE kind = ? AND item = ? AND line < ?"
+                                          " ORDER BY line", [kind, item, before]):
             yield line, marshal.loads(body)
 
     def media_outcome(self, path: str) -> Any:
@@ -178,6 +219,112 @@ class Scratch:
 
     def remember_media(self, path: str, outcome: Any) -> None:
         self.db.execute("INSERT OR REPLACE INTO media (path, outcome) VALUES (?, ?)", [path, json.dumps(outcome)])
+
+    # ------------------------------------------------------------ history rows
+    def keep_history(self, kind: str, line: int, record: tuple[Any, ...]) -> None:
+        """A checked history row of type *kind* (its fields, JSON values), until it is resolved."""
+        self.db.execute("INSERT INTO history (line, kind, body) VALUES (?, ?, ?)", [line, kind, marshal.dumps(record)])
+
+    def history(self, kind: str) -> Iterator[list[tuple[int, Any]]]:
+        """(line, record) of the checked rows of type *kind*, in line order, in chunks as :meth:`kept`."""
+        for chunk in self._paged("history", "kind", "AND kind = ?", kind):
+            yield [(line, record) for line, _, record in chunk]
+
+    def history_record(self, line: int) -> Any:
+        """The checked history row on *line*, or None."""
+        row = self.db.execute("SELECT body FROM history WHERE line = ?", [line]).fetchone()
+        return None if row is None else marshal.loads(row[0])
+
+    def first_of(self, kind: str, key: Sequence[Any], line: int) -> int:
+        """The first line with this *key* among rows of type *kind*: *line* itself when it is the first."""
+        text = json.dumps(list(key), ensure_ascii=False)
+        if self.db.execute("INSERT INTO firsts (kind, key, line) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                           [kind, text, line]).rowcount:
+            return line
+        return int(self.db.execute("SELECT line FROM firsts WHERE kind = ? AND key = ?", [kind, text]).fetchone()[0])
+
+    def to_write(self, kind: str, rows: Iterable[tuple[int, str, tuple[Any, ...]]]) -> None:
+        """Resolved history rows of type *kind* to write: (line, the user it names, record)."""
+        self.db.executemany("INSERT INTO to_write (line, kind, who, body) VALUES (?, ?, ?, ?)",
+                            ((line, kind, who, marshal.dumps(record)) for line, who, record in rows))
+
+    def count_to_write(self, kind: str) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM to_write WHERE kind = ?", [kind]).fetchone()[0])
+
+    def names_to_write(self, kind: str) -> list[str]:
+        """The users the rows of type *kind* to write name, in the order they first appear."""
+        return [who for (who,) in self.db.execute(
+            "SELECT who FROM to_write WHERE kind = ? GROUP BY who ORDER BY MIN(line)", [kind])]
+
+    def writing(self, kind: str) -> Iterator[list[tuple[int, Any]]]:
+        """(line, record) of the rows of type *kind* to write, in line order, in chunks as :meth:`kept`."""
+        for chunk in self._paged("to_write", "kind", "AND kind = ?", kind):
+            yield [(line, record) for line, _, record in chunk]
+
+    def set_written(self, written: Iterable[tuple[int, int]]) -> None:
+        """(line, id) of history rows written (or found written): the decision a row became."""
+        self.db.executemany("UPDATE to_write SET written_id = ? WHERE line = ?", ((i, line) for line, i in written))
+
+    def written_id(self, line: int) -> int | None:
+        row = self.db.execute("SELECT written_id FROM to_write WHERE line = ?", [line]).fetchone()
+        return None if row is None else row[0]
+
+    # ------------------------------------------------- decisions audits may score
+    def know_stored(self, decisions: Iterable[tuple[str, str, str, int, bool, str]]) -> None:
+        """Stored decisions (queue, external id, moderator, decision id, live, decided_at), before this file;
+        one already known keeps what it was given (its position)."""
+        self.db.executemany(
+            "INSERT INTO known (queue, external_id, moderator, position, store_id, live, decided_at)"
+            " VALUES (?, ?, ?, 0, ?, ?, ?) ON CONFLICT (store_id) DO NOTHING", decisions)
+
+    def know_row(self, queue: str, external_id: str, moderator: str, line: int, decided_at: str) -> None:
+        """A decision row of this file, on *line*, that will be written."""
+        self.db.execute("INSERT INTO known (queue, external_id, moderator, position, store_id, live, decided_at)"
+                        " VALUES (?, ?, ?, ?, NULL, 1, ?)", [queue, external_id, moderator, line, decided_at])
+
+    def move_known(self, store_id: int, line: int) -> None:
+        """A stored decision a decision row on *line* names (already present): it counts from that line."""
+        self.db.execute("UPDATE known SET position = ? WHERE store_id = ?", [line, store_id])
+
+    def latest_known(self, queue: str, external_id: str, moderator: str,
+                     before: int) -> tuple[int, int | None, int, str] | None:
+        """(known id, stored decision id or None, position, decided_at) of the moderator's latest live decision on
+        the item before line *before* (the latest position; among stored ones, the latest id)."""
+        row = self.db.execute(
+            "SELECT id, store_id, position, decided_at FROM known WHERE queue = ? AND external_id = ?"
+            " AND moderator = ? AND position < ? AND live ORDER BY position DESC, COALESCE(store_id, 0) DESC LIMIT 1",
+            [queue, external_id, moderator, before]).fetchone()
+        return None if row is None else (row[0], row[1], row[2], row[3])
+
+    def known_from(self, queue: str, external_id: str, moderator: str, line: int) -> int | None:
+        """The first position at or after *line* of a decision by *moderator* on the item, or None."""
+        row = self.db.execute("SELECT MIN(position) FROM known WHERE queue = ? AND external_id = ? AND moderator = ?"
+                              " AND position >= ?", [queue, external_id, moderator, line]).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def known_moderators(self, queue: str, external_id: str, before: int, but: str) -> list[str]:
+        """Who but *but* has a decision on the item before line *before*, by name."""
+        return [m for (m,) in self.db.execute(
+            "SELECT DISTINCT moderator FROM known WHERE queue = ? AND external_id = ? AND position < ?"
+            " AND moderator <> ? ORDER BY moderator", [queue, external_id, before, but])]
+
+
+#: Longest reason an import result keeps for its report (the rejects file has them whole).
+MAX_REASON_CHARS = 1_000
+#: Longest excerpt of a rejected row an import result keeps (the rejects file has the rows whole).
+MAX_EXCERPT_CHARS = 200
+
+
+def cut(text: str, limit: int) -> str:
+    """*text*, or its first *limit* characters and "…"."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def excerpt(raw: Any) -> str:
+    """The start of a row as read: a line's text as it is, a row as JSON, at most :data:`MAX_EXCERPT_CHARS`."""
+    if isinstance(raw, str):
+        return cut(raw, MAX_EXCERPT_CHARS)
+    return cut(json.dumps(raw, ensure_ascii=False, default=str), MAX_EXCERPT_CHARS)
 
 
 # ------------------------------------------------------------------ items
@@ -248,23 +395,15 @@ def decisions_on(store: Store, item_ids: Iterable[int]) -> list[tuple[int, int, 
     found: list[tuple[int, int, str, str, str, bool]] = []
     for chunk in _chunks(item_ids):
         rows = store.db.execute(
-            # The uncorrelated NOT IN runs once per query (still fine now that revokes_id is indexed, m007).
+            # Correlated, so each row is one look-up in the revokes_id index (m007), not a scan of every undo row
+            # per query: an import calls this once per chunk of a history of any length.
             f"""SELECT d.id, d.item_id, u.name, d.action, d.decided_at,
-                       d.id NOT IN (SELECT revokes_id FROM decisions WHERE revokes_id IS NOT NULL)
+                       NOT EXISTS (SELECT 1 FROM decisions r WHERE r.revokes_id = d.id)
                 FROM decisions d JOIN users u ON u.id = d.user_id
                 WHERE d.revokes_id IS NULL AND d.item_id IN ({_marks(chunk)}) ORDER BY d.id""", chunk)
         found.extend((d, i, m, a, at, bool(live)) for d, i, m, a, at, live in rows)
     found.sort(key=lambda row: row[0])
     return found
-
-
-def same_decision(store: Store, item_id: int, moderator: str, action: str, decided_at: str) -> int | None:
-    """The id of the latest decision with exactly these facts (written meanwhile by another client?), or None."""
-    row = store.db.execute(
-        """SELECT d.id FROM decisions d JOIN users u ON u.id = d.user_id WHERE d.item_id = ? AND u.name = ?
-           AND d.action = ? AND d.decided_at = ? AND d.revokes_id IS NULL ORDER BY d.id DESC LIMIT 1""",
-        [item_id, moderator, action, decided_at]).fetchone()
-    return row[0] if row is not None else None
 
 
 # ------------------------------------------------------------------ users

@@ -448,10 +448,10 @@ def test_skip_invalid_imports_the_rest_and_returns_rejects(store, drop):
     result = run(store, manifest, skip_invalid=True)
     assert result.committed and result.added == 2 and len(result.rejected) == 3
     assert set(items(store)) == {"1", "4"}
-    assert [(p.line, row) for p, row in result.rejected] == [
-        (2, {"id": "2", "queue": "q", "text": "bad", "severity": "nah"}),
+    assert [(p.line, excerpt) for p, excerpt in result.rejected] == [  # the start of each row, for the report
+        (2, json.dumps({"id": "2", "queue": "q", "text": "bad", "severity": "nah"})),
         (3, "not json"),
-        (4, {"id": "3", "queue": "only-bad", "media": "missing.png"}),
+        (4, json.dumps({"id": "3", "queue": "only-bad", "media": "missing.png"})),
     ]
     assert result.queues_created == ["q"]  # a queue whose every row was rejected is not created
     with pytest.raises(KeyError):

@@ -25,6 +25,7 @@ from review.decisions import record_past_decision
 from review.imports import manifest as importer
 from review.imports.handlers import ImportResult, Problem
 from review.store import events
+from review.store import imports as import_store
 from review.store.decisions import append as _insert
 
 T0 = "2025-11-02T10:00:00Z"
@@ -112,6 +113,13 @@ def roles(store) -> dict[str, tuple[str, ...]]:
     return {u.name: u.roles for u in store.users()}
 
 
+@pytest.fixture(params=["in one chunk", "a row a chunk"])
+def chunked(request, monkeypatch) -> None:
+    """History rows are resolved and written in chunks (from the import's scratch file): one, or a row each."""
+    if request.param == "a row a chunk":
+        monkeypatch.setattr(import_store, "WRITE_CHUNK_ROWS", 1)
+
+
 @pytest.fixture
 def drop(tmp_path) -> Path:
     folder = tmp_path / "drop"
@@ -131,7 +139,7 @@ def seeded(store, drop):
 
 
 # ------------------------------------------------------------ valid forms
-def test_items_decisions_and_audits_from_one_file(store, drop):
+def test_items_decisions_and_audits_from_one_file(store, drop, chunked):
     manifest = write_jsonl(drop / "h.jsonl", [
         decision("p1", queue="spam", note="slur", handle_ms=5400),  # before its item row: items are written first
         item("p1"), item("p2"),
@@ -195,7 +203,7 @@ def test_the_default_queue_applies_to_history_rows(seeded, drop):
     assert result.committed and decisions(seeded)[-1]["queue"] == "other"
 
 
-def test_existing_users_get_the_missing_role(store, drop):
+def test_existing_users_get_the_missing_role(store, drop, chunked):
     store.add_user("lee", ["lead"])
     store.add_user("bo", ["moderator"])
     manifest = write_jsonl(drop / "h.jsonl", [
@@ -246,7 +254,7 @@ def test_csv_history_rows_with_comma_separated_labels(store, drop):
     assert scored["severity"] == "major" and scored["score"] == 80.0
 
 
-def test_the_audit_scores_the_moderators_latest_decision_before_it(store, drop):
+def test_the_audit_scores_the_moderators_latest_decision_before_it(store, drop, chunked):
     manifest = write_jsonl(drop / "h.jsonl", [
         item("p1"),
         decision("p1", action="no_violation", labels=(), at="2025-11-01T10:00:00Z"),
@@ -355,7 +363,7 @@ BAD = [
 
 
 @pytest.mark.parametrize("case", BAD)
-def test_each_invalid_row_is_named_with_its_line_and_nothing_is_written(seeded, drop, case):
+def test_each_invalid_row_is_named_with_its_line_and_nothing_is_written(seeded, drop, case, chunked):
     rows, fragment, *line = case
     manifest = write_jsonl(drop / "m.jsonl", [item("fine"), *rows])
     before = snapshot(seeded)
@@ -411,7 +419,7 @@ def test_one_bad_row_among_many_writes_nothing(store, drop):
     assert result.users_created == {} and result.count("decision").rejected == 0 and result.count("audit").rejected == 1
 
 
-def test_skip_invalid_imports_the_rest_and_rejects_what_depends_on_a_bad_row(store, drop):
+def test_skip_invalid_imports_the_rest_and_rejects_what_depends_on_a_bad_row(store, drop, chunked):
     manifest = write_jsonl(drop / "m.jsonl", [
         item("p1"), {"id": "p2", "queue": "spam"},  # p2 has nothing to review
         decision("p1"), decision("p2"),  # line 4 depends on the bad item
@@ -423,7 +431,7 @@ def test_skip_invalid_imports_the_rest_and_rejects_what_depends_on_a_bad_row(sto
     assert [p.line for p in result.problems] == [2, 4, 6, 7]
     assert "its row (line 2) has problems" in result.problems[1].reason
     assert "its row (line 2) has problems" in result.problems[2].reason
-    assert result.rejected[1][1] == decision("p2")  # the row as read, for the rejects file
+    assert result.rejected[1][1] == json.dumps(decision("p2"))  # the start of the row as read, for the report
     assert [(d["item"], d["moderator"]) for d in decisions(store)] == [("p1", "ana")]
     assert [a["item"] for a in audit_rows(store)] == ["p1"]
     assert roles(store) == {"ana": ("moderator",), "bo": ("auditor",), IMPORTER: ("lead",)}  # cy's row was rejected
@@ -443,7 +451,7 @@ def test_dry_run_says_what_would_happen_and_writes_nothing(store, drop):
     assert result.queues_created == ["spam"]
 
 
-def test_reimporting_the_same_file_adds_nothing(store, drop):
+def test_reimporting_the_same_file_adds_nothing(store, drop, chunked):
     manifest = write_jsonl(drop / "m.jsonl", [
         item("p1"), item("p2"), decision("p1"), decision("p2", moderator="cy", action="no_violation", labels=()),
         wrong("p1"), audit("p2", moderator="cy", blind_action="no_violation", blind_labels=()),
