@@ -23,6 +23,7 @@ from typing import Any
 from audit import roles
 from audit.store import disputes as dispute_rows
 from audit.store.schema import OUTCOMES
+from review.auth import active_person
 from review.errors import NotAllowed, VeilError
 from review.store import Refused, Store, User
 
@@ -92,8 +93,12 @@ def results_of_audits(store: Store, audit_ids: list[int]) -> dict[int, Result]:
 
 
 def open_dispute(store: Store, moderator: User | str, audit_id: int, reason: str) -> int:
-    """The decision's moderator contests an incorrect verdict, saying why; returns the dispute id."""
-    user = roles.resolve(store, moderator)
+    """The decision's moderator contests an incorrect verdict, saying why; returns the dispute id.
+
+    Refused for a deactivated moderator (:func:`review.auth.active_person`): a lead would be asked to judge
+    a dispute from someone who no longer works here and cannot read the answer.
+    """
+    user = active_person(store, moderator)
     if not (reason or "").strip():
         raise DisputeError("say why the verdict is wrong")
     try:

@@ -23,7 +23,7 @@ import secrets
 from collections.abc import Sequence
 
 from review.errors import NotAllowed, VeilError
-from review.store import Store, User, passphrases
+from review.store import Refused, Store, User, passphrases
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 SALT_BYTES = 16
@@ -53,13 +53,49 @@ def one_of(roles: Sequence[str]) -> str:
     return " or ".join(f"an {r}" if r[0] in "aeiou" else f"a {r}" for r in roles)
 
 
-def require(store: Store, who: User | str, *roles: str, to: str) -> User:
-    """The user, if they hold one of *roles*; else NotAllowed ("ana is not a lead: only a lead can …")."""
+def active_person(store: Store, who: User | str) -> User:
+    """The current row for *who*, if they are active; NotAllowed for a deactivated person or a stranger.
+
+    For what anybody may do for themself, whatever their roles (their own
+    passphrase, check-ins, disputes): a deactivated person (``review.people``)
+    does none of it, from a window they opened before or a script with
+    their name.
+    """
     user = resolve(store, who)
+    if not user.active:
+        raise NotAllowed(f"{user.name} is deactivated: a lead can reactivate them (People page, or "
+                         "veil users reactivate)")
+    return user
+
+
+def require(store: Store, who: User | str, *roles: str, to: str) -> User:
+    """The user, if they are active and hold one of *roles*; else NotAllowed ("ana is not a lead: only a lead can …").
+
+    A deactivated person holds their roles on paper only
+    (:func:`active_person`): an assignment to them is refused here too.
+    """
+    user = active_person(store, who)
     if not any(user.has(role) for role in roles):
         wanted = one_of(roles)
         raise NotAllowed(f"{user.name} is not {wanted}: only {wanted} can {to}")
     return user
+
+
+def sign_in_refusal(store: Store, name: str) -> str | None:
+    """Why *name* may not sign in now, in words (a deactivated person); None when they may.
+
+    Asked before any passphrase, by every way in (``--user``, the sign-in
+    list, the command line), from the row as it is now: a list shown
+    before a lead deactivated someone still names them.
+    """
+    try:
+        user = store.user(name)
+    except KeyError:
+        return None  # the caller says what an unknown name means where it is
+    if user.active:
+        return None
+    return (f"{name} is deactivated and cannot sign in. A lead can reactivate them "
+            f"(People page, or: veil users reactivate {name}).")
 
 
 # ------------------------------------------------------------- hashing
@@ -115,28 +151,61 @@ def needs_current(store: Store, who: User | str, name: str) -> bool:
     """Whether *who* must give *name*'s current passphrase to set a new one.
 
     Changing your own passphrase takes the old one (an unattended open
-    session cannot lock its owner out); a lead resetting someone else's
-    does not (that is how a forgotten passphrase is replaced).
+    session cannot lock its owner out); a lead resetting a moderator's or
+    an auditor's does not (that is how a forgotten passphrase is replaced;
+    another lead's is refused, :func:`set_passphrase`).
     """
     return resolve(store, who).name == name and has_passphrase(store, name)
 
 
 def set_passphrase(store: Store, who: User | str, name: str, passphrase: str, *, current: str | None = None) -> None:
-    """Set *name*'s passphrase, acting as *who*: the person themself, or a lead.
+    """Set *name*'s passphrase, acting as *who*: the person themself, or a lead for someone who is not a lead.
 
+    A lead's passphrase is theirs alone to change (with the current one):
+    a lead who could reset another lead's could then sign in as them.
     PassphraseError (a ValueError) for an unusable passphrase or a wrong
-    *current*; NotAllowed (a PermissionError) for anyone else.
+    *current*; NotAllowed (a PermissionError) for anyone else. The actor's
+    lead role and the target's are checked again under the write lock
+    (:func:`review.store.passphrases.save`).
     """
-    actor = resolve(store, who)
+    actor = active_person(store, who)
+    target = resolve(store, name)
     if actor.name != name:
         require(store, actor, "lead", to="set someone else's passphrase")
-    target = resolve(store, name)
+    if (refusal := passphrase_refusal(store, actor, name)) is not None:
+        raise NotAllowed(refusal)
     problem = passphrase_problem(passphrase)
     if problem:
         raise PassphraseError(problem)
     if needs_current(store, actor, name) and not check_passphrase(store, name, current or "", via="change"):
         raise PassphraseError("Your current passphrase is not right.")
-    passphrases.save(store, target, hash_passphrase(passphrase), by=actor)
+    try:
+        passphrases.save(store, target, hash_passphrase(passphrase), by=actor)
+    except Refused as refused:
+        if refused.reason == "other_lead":
+            raise NotAllowed(_other_lead(target)) from None
+        if refused.reason == "inactive":
+            active_person(store, actor)  # says it in its words
+        raise NotAllowed(f"{actor.name} is not a lead any more: only a lead can set someone else's "
+                         "passphrase") from None
+
+
+def passphrase_refusal(store: Store, who: User | str, name: str) -> str | None:
+    """Why *who* may not set *name*'s passphrase even as a lead, in words; None when nothing stands in the way.
+
+    Another lead's passphrase is theirs alone: a lead who could reset it
+    could then sign in as them and act in their name. Asked by the People
+    page before it opens the dialog, and by :func:`set_passphrase`.
+    """
+    target = resolve(store, name)
+    if resolve(store, who).name != name and target.has("lead"):
+        return _other_lead(target)
+    return None
+
+
+def _other_lead(target: User) -> str:
+    return (f"{target.name} is a lead: only {target.name} can change their passphrase (with the current one), "
+            "so no lead can sign in as another")
 
 
 def check_passphrase(store: Store, name: str, passphrase: str, *, via: str = "sign-in") -> bool:
@@ -145,8 +214,12 @@ def check_passphrase(store: Store, name: str, passphrase: str, *, via: str = "si
     An unknown *name* or an account without a passphrase fails the same way
     as a wrong passphrase (same answer, same event), so this check says
     nothing about who exists. *via* says where the attempt came from
-    ("gui", "cli", "change"). The attempt itself is never stored.
+    ("gui", "cli", "change"). The attempt itself is never stored. A
+    deactivated person is refused (NotAllowed, :func:`sign_in_refusal`'s
+    words) before any hashing: no passphrase lets them in.
     """
+    if (refusal := sign_in_refusal(store, name)) is not None:
+        raise NotAllowed(refusal)
     stored = passphrases.stored_hash(store, name)
     if stored is None:  # the same work as a real check, so timing does not tell either
         _scrypt(passphrase, bytes(SALT_BYTES), SCRYPT_N, SCRYPT_R, SCRYPT_P, HASH_BYTES)

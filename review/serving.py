@@ -33,8 +33,10 @@ moderators and leads, escalation queues by leads alone. This module is the
 one place that knows the rule; the store's transactions receive it and
 re-read the person's roles under the write lock on every claim, renewal,
 decision and undo, so a role removed after the first check (``require``,
-which gives the words) still stops the write. Paused queues serve
-nobody, but a claim taken before the pause may still be decided.
+which gives the words) still stops the write. A lead may narrow it per
+person (``review.people.set_queues``: only these queues) and deactivate a
+person (served nothing); both are re-read under the same lock. Paused
+queues serve nobody, but a claim taken before the pause may still be decided.
 
 Order: queue priority, then item priority, then due time, then arrival.
 Each queue's best candidate comes from the ``items_serving`` index, so a
@@ -55,6 +57,7 @@ from review.auth import one_of, require
 from review.clock import iso
 from review.errors import NotAllowed, VeilError
 from review.store import Queue, Refused, Store, User, items, leases
+from review.store.people import allowed_queue_ids, queue_name
 from review.wellbeing.breaks import refuse_during_break
 
 LEASE_SECONDS = 600
@@ -126,9 +129,49 @@ def servable_queues(store: Store, user: User, names: Sequence[str] | None = None
     """The queues *user* may be served from: the named ones, else all of theirs.
 
     Moderators work review queues; leads also work escalation queues;
-    anyone else none. Paused queues serve nobody.
+    anyone else none; a queue limit a lead set narrows that, and a
+    deactivated person works none. Paused queues serve nobody. NotAllowed,
+    saying which queues they may work, when *names* holds one outside
+    their limit.
     """
-    return leases.serving_queues(store, worked_kinds(user), names)
+    current = store.user(user.name)
+    if not current.active:
+        return []
+    try:
+        return leases.serving_queues(store, worked_kinds(current), names, allowed_queue_ids(store, current))
+    except Refused as refused:
+        raise claim_refused(store, current, refused) from None
+
+
+def why_not_served(store: Store, user: User, name: str) -> str | None:
+    """Why *user* is not served from the queue *name*, in words; None when they are.
+
+    The review page asks it when it is told to open a queue that is not
+    among :func:`servable_queues` (the Queues page lists every queue): it says
+    which rule keeps the person out — deactivated, the queue's kind, a
+    lead's queue limit, a pause — rather than only that it is not theirs.
+    """
+    current = store.user(user.name)
+    if not current.active:
+        return f"{current.name} is deactivated: a lead can reactivate them"
+    if current.limit_unreadable:
+        return ("A lead's limit on your queues cannot be read, so you are served nothing: ask a lead to set your "
+                "queues again (People page)")
+    try:
+        queue = store.queue(name)
+    except KeyError:
+        return f"There is no queue called “{name}”"
+    if queue.kind not in worked_kinds(current):
+        workers = WORKED_BY.get(queue.kind)
+        return (f"“{name}” is worked by {one_of(workers)} only" if workers
+                else f"“{name}” is {one_of([queue.kind])} queue: its items are not reviewed here")
+    allowed = allowed_queue_ids(store, current)
+    if allowed is not None and queue.id not in allowed:
+        limit = ", ".join(f"“{queue_name(store, q)}”" for q in current.queue_ids)
+        return f"A lead limited you to {limit}: ask a lead to add “{name}” (People page)"
+    if queue.paused:
+        return f"“{name}” is paused: it serves nobody until a lead resumes it"
+    return None
 
 
 SEVERE_RULES = ("allow", "prefer_mild", "never")
@@ -177,8 +220,10 @@ def claim_next(
     try:
         found = leases.claim(store, user, worked_by=WORKED_BY, names=queues, passes=passes, exclude=exclude,
                              lease_seconds=lease_seconds)
-    except Refused:  # "works_no_queue": the roles re-read under the write lock work none
-        wanted = one_of(REVIEWERS)
+    except Refused as refused:
+        if refused.reason in ("inactive", "queue_not_allowed"):  # deactivated, or limited, under the write lock
+            raise claim_refused(store, user, refused) from None
+        wanted = one_of(REVIEWERS)  # "works_no_queue": the roles re-read under the write lock work none
         raise NotAllowed(f"{user.name} is not {wanted}: only {wanted} can review items") from None
     return Lease(load_item(store, found[0]), found[1]) if found is not None else None
 
@@ -220,6 +265,12 @@ def claim_refused(store: Store, user: User, refused: Refused) -> VeilError:
         return NotAllowed(f"“{refused.detail}” is a {kind} queue: its items are not reviewed here")
     if refused.reason == "decided":
         return LeaseLost("This item was decided meanwhile")
+    if refused.reason == "inactive":
+        return NotAllowed(f"{user.name} is deactivated: a lead can reactivate them")
+    if refused.reason == "queue_not_allowed":
+        limit = ", ".join(f"“{queue_name(store, q)}”" for q in store.user(user.name).queue_ids)
+        return NotAllowed(f"{user.name} does not work “{refused.detail}”: a lead limited {user.name} to {limit} "
+                          "(People page)")
     return LeaseLost("This item was decided, escalated or given back in another window "
                      "(or by someone else after your hold lapsed)")
 

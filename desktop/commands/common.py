@@ -1,15 +1,21 @@
-"""Pieces every subcommand shares: the --store option, opening the store, and printing names safely."""
+"""Pieces every subcommand shares: the --store option, opening the store, printing names safely, and a lead's
+command groups (one action each, signed in as a lead)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
+import unicodedata
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from desktop import paths, wiring
-from review.errors import StoreError
-from review.store import Store, probe
+from desktop.commands.signin import add_user_option, signed_in
+from review.errors import StoreError, VeilError
+from review.store import Store, User, probe
 from review.store.connection import missing_log
 
 
@@ -68,7 +74,43 @@ def shown(text: object) -> str:
 
     Names come from manifests, imports and other people: one holding
     ``\\x1b[2J`` would clear the lead's screen. Each unsafe character is
-    printed as its Python escape (``\\x1b``, ``\\u202e``), so it is seen, not run;
+    printed as its Python escape (``\\x1b``, ``\\u202e``, ``\\u200b``: controls and invisible
+    format characters), so it is seen, not run;
     every other character, emoji and every script included, is left alone.
     """
-    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+    # Format characters (U+200B ZERO WIDTH SPACE, U+2060 WORD JOINER, U+FEFF …) show as nothing, so a name
+    # holding one passes for another; they are escaped as the controls are. The joiners U+200C and U+200D stay:
+    # emoji sequences and Persian or Indic words are built with them.
+    return "".join(char.encode("unicode_escape").decode("ascii")
+                   if _UNSAFE.match(char) or (unicodedata.category(char) == "Cf" and char not in "\u200c\u200d")
+                   else char for char in str(text))
+
+
+def add_action(actions: argparse._SubParsersAction, name: str, help_text: str,
+               run: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+    """One action of a lead's command group (``veil plans add …``), with its own --store and --lead/--user (so
+    they may follow the action's name); *run* is called with the parsed arguments."""
+    parser = actions.add_parser(name, help=help_text, description=help_text + " Lead only; exit 2 on bad usage "
+                                "or a refusal.")
+    add_store_option(parser)
+    add_user_option(parser, "--lead", who="the lead")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def as_lead(args: argparse.Namespace, to: str, work: Callable[[Store, User], int]) -> int:
+    """Run *work(store, lead)* on the existing store, signed in as a lead (the domain checks the role again);
+    Veil's refusals and unknown names (KeyError) exit 2 with their words."""
+    with open_store(args, must_exist=True) as store:
+        lead = signed_in(store, args, roles=("lead",), to=to)
+        try:
+            return work(store, lead)
+        except VeilError as exc:
+            return fail(str(exc))
+        except KeyError as exc:
+            return fail(str(exc.args[0]))
+
+
+def print_json(value: Any) -> None:
+    """*value* as indented JSON, non-ASCII kept (names in every script)."""
+    print(json.dumps(value, indent=2, ensure_ascii=False))

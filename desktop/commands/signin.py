@@ -11,7 +11,10 @@ written as an actor. An account with a passphrase is entered only with it:
 GUI's ``--user`` does, so no child process inherits it), else a prompt when
 stdin is a terminal, else refused (cron must say it). A wrong one is
 refused and logged (``auth.failed``, via ``cli``) by
-:func:`review.auth.check_passphrase`. Then the role: :func:`review.auth.require`.
+:func:`review.auth.check_passphrase`. A deactivated person (``veil users
+deactivate``) is refused before any passphrase, in the app's words
+(:func:`review.auth.sign_in_refusal`). Then the role:
+:func:`review.auth.require`.
 
 A refusal is :class:`SignInRefused` (a ``NotAllowed``); ``desktop.main``
 turns it into exit 2 and its message.
@@ -73,6 +76,8 @@ def signed_in(store: Store, args: argparse.Namespace, *, roles: tuple[str, ...] 
         user = auth.resolve(store, name)
     except NotAllowed as exc:
         raise SignInRefused(str(exc)) from None
+    if (refusal := auth.sign_in_refusal(store, user.name)) is not None:  # before any passphrase is asked
+        raise SignInRefused(refusal)
     if auth.has_passphrase(store, user.name):
         _check_passphrase(store, user.name, phrase)
     if roles:

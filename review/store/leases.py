@@ -9,8 +9,9 @@ lapse, by anyone — the same person in another window too) acts on nothing.
 **Roles are read under the write lock.** Who may work which kind of queue
 is the serving layer's rule (``review.serving.WORKED_BY``, queue kind →
 roles), handed in as *worked_by*; every write here re-reads the person's
-roles inside its transaction (:func:`kinds_worked_now`), so a role removed
-after any check made before the lock was taken stops the write.
+row inside its transaction (:func:`kinds_worked_now`), so a role removed,
+a deactivation or a narrower queue limit (``review.people``) made after
+any check before the lock was taken stops the write.
 
 Times are Veil's canonical UTC text (``review.clock.iso``), so "still live"
 is a plain text comparison that the ``leases`` and ``items_serving``
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from review.clock import iso, ms_between
 from review.store import Refused, items
+from review.store import people as people_rows
 
 if TYPE_CHECKING:
     from review.store import Queue, Store, User
@@ -46,18 +48,24 @@ def claim(
     Every claim takes a new item: an item the user holds already (in
     another window) is not served again. The queues and the user's roles
     are read under the write lock, so a queue paused a moment ago serves
-    nobody, and Refused ``"works_no_queue"`` if the user's roles now work
-    no kind of queue (see :func:`kinds_worked_now`); *names* and *passes*
-    are as for :func:`serving_queues` and :func:`next_free`.
+    nobody; Refused ``"inactive"`` for a person deactivated meanwhile,
+    ``"works_no_queue"`` if the user's roles now work no kind of queue (see
+    :func:`kinds_worked_now`), ``"queue_not_allowed"`` (detail: the queue)
+    when *names* asks for a queue outside the user's queue limit; *names*
+    and *passes* are as for :func:`serving_queues` and :func:`next_free`.
     """
     try:
         with store.transaction():
             now_dt = store.clock.now()
             now, expires = iso(now_dt), iso(now_dt + _dt.timedelta(seconds=lease_seconds))
-            kinds = kinds_worked_now(store, user, worked_by)
+            current = store.user(user.name)
+            if not current.active:
+                raise Refused("inactive", user.name)
+            kinds = worked_kinds(current, worked_by)
             if not kinds:
                 raise Refused("works_no_queue")
-            found = next_free(store, serving_queues(store, kinds, names), now, exclude, passes)
+            allowed = people_rows.allowed_queue_ids(store, current)
+            found = next_free(store, serving_queues(store, kinds, names, allowed), now, exclude, passes)
             if found is None:
                 return None
             claim_id = store.log(user.name, "item.claimed", f"item:{found}", {"expires_at": expires})
@@ -110,9 +118,11 @@ def hold(
     live lease on it; ``"other_window"`` if the user holds it under another
     claim; ``"not_held"`` if no lease carries the claim any more (the item
     was decided, escalated or given back, or taken again after a lapse);
-    ``"decided"`` if the item is not pending; ``"queue_kind"`` (detail: the
-    queue's name) if it sits in a queue of a kind the user may not work now
-    (their roles re-read here, against *worked_by*). A lapsed lease that
+    ``"decided"`` if the item is not pending; ``"inactive"`` if the user
+    was deactivated; ``"queue_kind"`` (detail: the queue's name) if it sits
+    in a queue of a kind the user may not work now (their roles re-read
+    here, against *worked_by*); ``"queue_not_allowed"`` (detail: the
+    queue's name) if it sits outside their queue limit. A lapsed lease that
     still carries the claim — nobody took the item since — is the user's
     again: an ``item.lease_resumed`` event says how long it had lapsed.
     """
@@ -129,8 +139,14 @@ def hold(
     if found is None or found[1] != "pending":
         raise Refused("decided")
     queue = store.queue_by_id(found[0])
-    if queue.kind not in kinds_worked_now(store, user, worked_by):
+    current = store.user(user.name)
+    if not current.active:
+        raise Refused("inactive", user.name)
+    if queue.kind not in worked_kinds(current, worked_by):
         raise Refused("queue_kind", queue.name)
+    allowed = people_rows.allowed_queue_ids(store, current)
+    if allowed is not None and queue.id not in allowed:
+        raise Refused("queue_not_allowed", queue.name)
     if row[3] <= now:
         store.log(user.name, "item.lease_resumed", f"item:{item_id}",
                   {"claim": claim, "lapsed_ms": ms_between(row[3], now)})
@@ -144,20 +160,32 @@ def worked_kinds(user: User, worked_by: Mapping[str, Collection[str]]) -> set[st
 
 
 def kinds_worked_now(store: Store, user: User, worked_by: Mapping[str, Collection[str]]) -> set[str]:
-    """The kinds of queue *user* works now: their roles re-read, inside the caller's transaction.
+    """The kinds of queue *user* works now: their row re-read, inside the caller's transaction.
 
     A role removed since the caller last read the user's row (a check made
-    before the write lock was taken) counts.
+    before the write lock was taken) counts; a deactivated person works none.
     """
-    return worked_kinds(store.user(user.name), worked_by)
+    current = store.user(user.name)
+    return worked_kinds(current, worked_by) if current.active else set()
 
 
-def serving_queues(store: Store, kinds: Collection[str], names: Sequence[str] | None = None) -> list[Queue]:
-    """Unpaused queues of these *kinds*, only the *names* given if any."""
+def serving_queues(store: Store, kinds: Collection[str], names: Sequence[str] | None = None,
+                   allowed: Collection[int] | None = None) -> list[Queue]:
+    """Unpaused queues of these *kinds*, within *allowed* (queue ids; None: any), only the *names* given if any.
+
+    Refused ``"queue_not_allowed"`` (detail: its name) when *names* holds a
+    queue of these kinds outside *allowed*: asking for it by name is not
+    the same as having nothing to do.
+    """
     queues = [q for q in store.queues() if not q.paused and q.kind in kinds]
     if names:
         wanted = set(names)
         queues = [q for q in queues if q.name in wanted]
+    if allowed is not None:
+        refused = [q.name for q in queues if q.id not in allowed]
+        if names and refused:
+            raise Refused("queue_not_allowed", refused[0])
+        queues = [q for q in queues if q.id in allowed]
     return queues
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from review.store import Refused
+
 if TYPE_CHECKING:
     from review.store import Store, User
 
@@ -21,8 +23,24 @@ def stored_hash(store: Store, name: str) -> str | None:
 
 
 def save(store: Store, target: User, stored: str, *, by: User) -> None:
-    """Set (or replace) *target*'s hash, noting when and by whom, with its event, in one transaction."""
+    """Set (or replace) *target*'s hash, noting when and by whom, with its event, in one transaction.
+
+    *by*'s right is re-read under the write lock, as :mod:`review.store.people`
+    does (a role removed after the domain's first check still stops the
+    write): Refused ``"inactive"`` when *by* was deactivated, and, for
+    someone else's passphrase, ``"not_lead"`` when *by* is no active lead
+    now and ``"other_lead"`` when *target* is a lead now (a lead's
+    passphrase is theirs alone).
+    """
     with store.transaction():
+        actor = store.user(by.name)
+        if not actor.active:
+            raise Refused("inactive", by.name)
+        if actor.id != target.id:
+            if not actor.has("lead"):
+                raise Refused("not_lead", by.name)
+            if store.user(target.name).has("lead"):
+                raise Refused("other_lead", target.name)
         store.db.execute(
             "INSERT INTO passphrases (user_id, hash, set_at, set_by) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, set_at = excluded.set_at,"

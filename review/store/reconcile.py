@@ -15,8 +15,9 @@ check cannot see that: the events were never touched. These checks can:
   and no such event lacks its row;
 - an item's state is what its latest decision row made it (see
   :func:`item_problems`);
-- every user and their roles are what the ``user.*`` events in
-  :data:`ROLE_EVENTS` say;
+- every user, their roles, whether they are active and the queues they
+  are limited to are what the ``user.*`` events in :data:`ROLE_EVENTS`,
+  :data:`ACTIVE_EVENTS` and :data:`QUEUE_EVENTS` say;
 - an empty log holds no decisions, users or items.
 
 The big comparisons run in SQL; Python only words the rows that differ.
@@ -31,13 +32,26 @@ from typing import Any
 
 import sqlite_utils
 
+from review.store import read_queue_ids
 from review.store.decisions import note_digest
+from review.store.reconcile_escalations import escalation_problems
 
 #: The events that give a user their roles: kind → the roles the user holds after it.
 #: A new ``user.*`` event that changes roles is one line here.
 ROLE_EVENTS: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
     "user.created": lambda payload: list(payload["roles"]),
     "user.roles_changed": lambda payload: list(payload["roles"]),
+}
+#: The events that make a user active or not (``review.people``): kind → active after it.
+ACTIVE_EVENTS: dict[str, Callable[[Mapping[str, Any]], bool]] = {
+    "user.created": lambda payload: True,
+    "user.deactivated": lambda payload: False,
+    "user.reactivated": lambda payload: True,
+}
+#: The events that set the queues a user is limited to: kind → the queue ids after it (empty: no limit).
+QUEUE_EVENTS: dict[str, Callable[[Mapping[str, Any]], list[int]]] = {
+    "user.created": lambda payload: [],
+    "user.queues_changed": lambda payload: [int(q) for q in payload["queues"]],
 }
 
 DECISION_EVENTS = ("decision.made", "decision.recorded", "decision.revoked")
@@ -59,7 +73,7 @@ WITH ev AS MATERIALIZED (
 def checks(db: sqlite_utils.Database, *, escalating: Collection[str]) -> list[Iterator[str]]:
     """Every comparison of rows with the log, each a stream of sentences (the caller bounds how many it keeps)."""
     return [decision_problems(db), event_problems(db), item_problems(db, escalating), user_problems(db),
-            empty_log_problems(db)]
+            iter(escalation_problems(db)), empty_log_problems(db)]
 
 
 # ---------------------------------------------------------------- decisions
@@ -224,16 +238,12 @@ def item_problems(db: sqlite_utils.Database, escalating: Collection[str]) -> Ite
 # -------------------------------------------------------------------- users
 def user_problems(db: sqlite_utils.Database) -> Iterator[str]:
     """Users without the event that created them, events' users not in the table, roles unlike the events'."""
-    marks = ", ".join("?" * len(ROLE_EVENTS))
     derived: dict[str, tuple[list[str], int]] = {}
-    for event_id, kind, subject, payload in db.execute(
-            f"SELECT id, kind, CAST(subject AS TEXT), CAST(payload AS TEXT) FROM events WHERE kind IN ({marks})"
-            " ORDER BY id", list(ROLE_EVENTS)):
-        name = subject.removeprefix("user:")
-        try:
-            derived[name] = (ROLE_EVENTS[kind](json.loads(payload)), event_id)
-        except (ValueError, KeyError, TypeError):
+    for name, event_id, kind, roles in _user_events(db, ROLE_EVENTS):
+        if roles is None:
             yield f"event {event_id} ({kind}) does not say which roles {name!r} holds"
+        else:
+            derived[name] = (roles, event_id)
     stored = {name: [r for r in roles.split(",") if r] for name, roles in db.execute("SELECT name, roles FROM users")}
     for name in sorted(stored.keys() - derived.keys()):
         yield f"user {name!r} ({', '.join(stored[name])}) has no user.created event: added behind Veil's back"
@@ -244,6 +254,48 @@ def user_problems(db: sqlite_utils.Database) -> Iterator[str]:
         if set(stored[name]) != set(roles):
             yield (f"user {name!r} holds the roles {', '.join(sorted(stored[name])) or 'none'}, but the events "
                    f"(last: event {event_id}) give {', '.join(sorted(roles)) or 'none'}")
+    yield from _people_problems(db)
+
+
+def _people_problems(db: sqlite_utils.Database) -> Iterator[str]:
+    """Users active or not, or limited to queues, unlike their events (stores from schema step m011 on)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(users)")}
+    if not {"active", "queue_ids"} <= columns:
+        return  # an older schema: the schema check says so
+    active = {name: (bool(value), event_id) for name, event_id, _, value in _user_events(db, ACTIVE_EVENTS)}
+    queues: dict[str, tuple[list[int], int]] = {}
+    for name, event_id, kind, ids in _user_events(db, QUEUE_EVENTS):
+        if ids is None:
+            yield f"event {event_id} ({kind}) does not say which queues {name!r} may work"
+        else:
+            queues[name] = (ids, event_id)
+    for name, is_active, queue_ids in db.execute("SELECT name, active, queue_ids FROM users ORDER BY name"):
+        if name in active and bool(is_active) != active[name][0]:
+            yield (f"user {name!r} is {'active' if is_active else 'deactivated'}, but the events "
+                   f"(last: event {active[name][1]}) make them {'active' if active[name][0] else 'deactivated'}")
+        stored = read_queue_ids(queue_ids)  # the raw text, read as Veil writes it: anything else is said
+        if stored is None:
+            yield (f"user {name!r} is limited to queues Veil cannot read ({queue_ids!r}): they are served nothing "
+                   "until a lead sets their queues again"
+                   + (f"; the events (last: event {queues[name][1]}) give {sorted(queues[name][0]) or 'none'}"
+                      if name in queues else ""))
+        elif name in queues and sorted(stored) != sorted(queues[name][0]):
+            yield (f"user {name!r} is limited to the queues {sorted(stored) or 'none'}, but the events "
+                   f"(last: event {queues[name][1]}) give {sorted(queues[name][0]) or 'none'}")
+
+
+def _user_events(db: sqlite_utils.Database, readers: Mapping[str, Callable[[Mapping[str, Any]], Any]]
+                 ) -> Iterator[tuple[str, int, str, Any]]:
+    """(user name, event id, kind, what *readers* make of its payload — None when it cannot) of each such event."""
+    marks = ", ".join("?" * len(readers))
+    for event_id, kind, subject, payload in db.execute(
+            f"SELECT id, kind, CAST(subject AS TEXT), CAST(payload AS TEXT) FROM events WHERE kind IN ({marks})"
+            " ORDER BY id", list(readers)):
+        try:
+            value = readers[kind](json.loads(payload))
+        except (ValueError, KeyError, TypeError):
+            value = None
+        yield subject.removeprefix("user:"), event_id, kind, value
 
 
 def empty_log_problems(db: sqlite_utils.Database) -> Iterator[str]:

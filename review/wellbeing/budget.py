@@ -104,10 +104,12 @@ def lift_budget(store: Store, lead: User | str, user: User | str, reason: str, m
 
     Recorded in ``wellbeing_lifts``, as a ``budget_lifted`` wellbeing event
     and in the event log, under the lead's name. Bounded: a lift is never
-    unlimited, and a second one needs a second reason.
+    unlimited, and a second one needs a second reason. Refused for a
+    deactivated person: they are served nothing, and a lift recorded for
+    them would stand in the dashboard as if they worked on.
     """
     who = auth.require(store, lead, "lead", to="lift a severe-content budget")
-    person = auth.resolve(store, user)
+    person = auth.active_person(store, user)
     if not reason or not reason.strip():
         raise WellbeingError("a lift needs a reason (it is recorded)")
     policy = load_policy(store)

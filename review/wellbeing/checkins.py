@@ -32,7 +32,8 @@ from review.wellbeing.policy import MIN_CHECKIN_PEOPLE, WellbeingError, Wellbein
 
 
 def record_checkin(store: Store, user: User, score: int) -> None:
-    """The optional one-tap "how are you" (1 = rough … 5 = fine), private to *user*."""
+    """The optional one-tap "how are you" (1 = rough … 5 = fine), private to *user*; not from a deactivated person."""
+    user = auth.active_person(store, user)
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         raise WellbeingError("a check-in is a whole number from 1 to 5")
     ws.add_checkin(store, user, score)
@@ -40,7 +41,7 @@ def record_checkin(store: Store, user: User, score: int) -> None:
 
 def checkins_of(store: Store, viewer: User | str, person: User | str) -> list[ws.Checkin]:
     """*person*'s answers, for *person* alone; NotAllowed for anyone else, a lead too."""
-    who, subject = auth.resolve(store, viewer), auth.resolve(store, person)
+    who, subject = auth.active_person(store, viewer), auth.resolve(store, person)
     if who.id != subject.id:
         raise NotAllowed(f"{who.name} cannot see {subject.name}'s check-ins: only {subject.name} can")
     return ws.checkins(store, subject.id)

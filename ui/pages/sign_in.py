@@ -1,7 +1,10 @@
 """The sign-in page: pick who you are, press Enter.
 
 Keyboard first: the list has focus, arrow keys (or typing a name's first
-letters) move, Enter signs in; a double-click does too.
+letters) move, Enter signs in; a double-click does too. Deactivated people
+(``review.people``) are not listed: they cannot sign in until a lead
+reactivates them; one deactivated after the list was read is refused by
+``confirm``, which says why (:meth:`SignInPage.refuse`).
 
 The page itself never touches the store.  The seam is ``confirm``: a
 callable given the picked :class:`~review.store.User` and this page,
@@ -24,7 +27,9 @@ from review.store import User
 Confirm = Callable[[User, QWidget], bool]
 
 _USER_ROLE = Qt.ItemDataRole.UserRole
-
+NOBODY = ("No one can sign in yet: this store has no people in it.\n"
+          "Ask a lead to add you (People page, or veil users add), or start Veil without --store to try the "
+          "demo workspace.")
 
 def user_label(user: User) -> str:
     """"Ana Silva — moderator, lead": how a person is listed everywhere."""
@@ -58,20 +63,22 @@ class SignInPage(QWidget):
 
         self.hint = QLabel(
             "↑ ↓ to choose, Enter to sign in. You will see the queues you can work on; "
-            "nothing is opened until you pick one."
+            "nothing is opened until you pick one. Not listed? Ask a lead to add you."
         )
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
 
-        self.empty = QLabel(
-            "No one can sign in yet: this store has no people in it.\n"
-            "Ask a lead to add you, or start Veil without --store to try the demo workspace."
-        )
+        self.refusal = QLabel("")  # why the person just picked was not let in (see refuse())
+        self.refusal.setObjectName("formError")
+        self.refusal.setWordWrap(True)
+        self.refusal.hide()
+
+        self.empty = QLabel(NOBODY)
         self.empty.setObjectName("emptyState")
         self.empty.setWordWrap(True)
         self.empty.hide()
 
-        column = QWidget()
+        column = self._column = QWidget()
         column.setFixedWidth(500)
         inner = QVBoxLayout(column)
         inner.setContentsMargins(0, 0, 0, 0)
@@ -81,6 +88,7 @@ class SignInPage(QWidget):
         inner.addSpacing(28)
         inner.addWidget(self.prompt)
         inner.addWidget(self.list)
+        inner.addWidget(self.refusal)
         inner.addWidget(self.empty)
         inner.addSpacing(8)
         inner.addWidget(self.hint)
@@ -95,10 +103,11 @@ class SignInPage(QWidget):
 
     # ------------------------------------------------------------------ API
     def set_users(self, users: Iterable[User]) -> None:
-        """Replace the list, keeping the current person selected if still there."""
+        """Replace the list with the active people, keeping the current person selected if still there."""
+        self.refusal.hide()
         keep = self.current_user()
         self.list.clear()
-        for user in users:
+        for user in (u for u in users if u.active):
             item = QListWidgetItem(user_label(user))
             item.setData(_USER_ROLE, user)
             item.setToolTip(f"Sign in as {user.name}")
@@ -135,12 +144,24 @@ class SignInPage(QWidget):
     def _fit_height(self) -> None:
         """Grow with the list up to ten rows, then scroll (measured after styling)."""
         count = self.list.count()
-        if not count:
-            return
-        self.list.ensurePolished()
-        rows = sum(self.list.sizeHintForRow(i) for i in range(min(count, 10)))
-        margins = self.list.contentsMargins()
-        self.list.setFixedHeight(rows + margins.top() + margins.bottom() + 2)
+        if count:
+            self.list.ensurePolished()
+            rows = sum(self.list.sizeHintForRow(i) for i in range(min(count, 10)))
+            margins = self.list.contentsMargins()
+            self.list.setFixedHeight(rows + margins.top() + margins.bottom() + 2)
+        # The centred column would otherwise get only its minimum height, and its wrapped labels (the hint, a
+        # refusal) would be drawn over the list: ask for the height its width needs.
+        self._column.setMinimumHeight(self._column.heightForWidth(self._column.width()))
+
+    def refuse(self, name: str, why: str) -> None:
+        """Say *why* *name* was not let in, and take them off the list (deactivated since it was read)."""
+        current = self.current_user()
+        self.set_users([u for u in self.users() if u.name != name])
+        if current is not None and current.name != name:
+            self.select(current.name)
+        self.refusal.setText(why)
+        self.refusal.show()
+        self._fit_height()
 
     def sign_in_current(self) -> bool:
         """Sign in the highlighted person (after ``confirm``); True if signed in."""

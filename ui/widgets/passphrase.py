@@ -30,7 +30,7 @@ from review.auth import passphrase_problem
 from review.errors import VeilError
 from review.store import Store, User
 from ui.operations import Operations
-from ui.pages.sign_in import Confirm
+from ui.pages.sign_in import Confirm, SignInPage
 
 WRONG = "That passphrase is not right. Try again."
 
@@ -125,7 +125,9 @@ class PassphraseDialog(_WorkingDialog):
     def _failed(self, exc: BaseException) -> None:
         if self._finished:  # an answer after Cancel concerns nobody
             return
-        self._busy(False, f"The passphrase could not be checked: {exc}")
+        # a Veil refusal (deactivated meanwhile) is said as it is; anything else was a failure to check
+        self._busy(False, str(exc) if isinstance(exc, (VeilError, PermissionError))
+                   else f"The passphrase could not be checked: {exc}")
         self.checked.emit(False)
 
 
@@ -140,15 +142,23 @@ def ask_passphrase(who: str, check: Callable[[Store, str], bool], ops: Operation
 
 
 def passphrase_confirm(protected: Callable[[str], bool], check: Callable[[Store, str, str], bool],
-                       ops: Callable[[], Operations]) -> Confirm:
-    """The sign-in page's ``confirm``: ask only people who have a passphrase.
+                       ops: Callable[[], Operations], *, refusal: Callable[[str], str | None]) -> Confirm:
+    """The sign-in page's ``confirm``: refuse whoever may no longer sign in, ask only people who have a passphrase.
 
-    *protected(name)* says whether *name* has one (a quick query);
-    *check(store, name, passphrase)* verifies it (slow: a write through
-    the window's operations runner, which *ops()* gives).
+    *refusal(name)* says why *name* may not sign in now (deactivated since
+    the list was read), or None — a quick query, asked first, so nobody
+    types a passphrase that could not let them in; the page says it and
+    drops them from its list. *protected(name)* says whether *name* has a
+    passphrase (a quick query); *check(store, name, passphrase)* verifies
+    it (slow: a write through the window's operations runner, which
+    *ops()* gives).
     """
 
     def confirm(user: User, page: QWidget) -> bool:
+        if (why := refusal(user.name)) is not None:
+            if isinstance(page, SignInPage):
+                page.refuse(user.name, why)
+            return False
         if not protected(user.name):
             return True
         return ask_passphrase(user.display_name, lambda store, phrase: check(store, user.name, phrase), ops(), page)
