@@ -28,7 +28,7 @@ module holds the rules and their words. Merge and move follow three rules:
 A merged queue is kept, marked ``merged_into`` and paused, never deleted:
 decisions are append-only and name the queue they were made in, and that
 history must still read correctly. Queues that escalated into it now
-escalate into the queue it was merged into. Items keep their due times:
+escalate into the queue it was merged into (every route, the default too). Items keep their due times:
 the promise made when a report arrived does not change with its queue
 (nor with a new SLA, which applies to items arriving from then on).
 """
@@ -43,6 +43,7 @@ from review.auth import require
 from review.clock import normalise
 from review.errors import StoreConflict, VeilError
 from review.store import Queue, Refused, Store, User, queue_admin
+from review.store import escalations as escalation_rows
 
 #: Kinds of queue that hold items (audit queues hold sampled decisions instead).
 HOLDS_ITEMS = ("review", "escalation", "calibration")
@@ -71,8 +72,9 @@ class AdminQueue:
     queue: Queue
     items: int  # every item in the queue, whatever its state
     waiting: int  # pending items
-    escalation: str | None  # the escalation queue's name
+    escalation: str | None  # the default escalation queue's name
     merged_into: str | None
+    routes: tuple[str, ...] = ()  # every escalation queue it may escalate to, the default first
 
 
 @dataclass(frozen=True)
@@ -139,8 +141,10 @@ def queue_rows(store: Store) -> list[AdminQueue]:
     names = {q.id: q.name for q in queues}
     counts = queue_admin.item_counts(store)
     merged = queue_admin.merged_into(store)
+    routes = escalation_rows.route_names(store)
     return [
-        AdminQueue(q, *counts.get(q.id, (0, 0)), _name(names, q.escalation_queue_id), _name(names, merged.get(q.id)))
+        AdminQueue(q, *counts.get(q.id, (0, 0)), _name(names, q.escalation_queue_id), _name(names, merged.get(q.id)),
+                   tuple(routes.get(q.id, ())))
         for q in queues
     ]
 
@@ -181,6 +185,7 @@ def create_queue(
     _check_sla(sla_seconds)
     name = _new_name(store, name)
     if escalation_queue:
+        _check_escalates(kind, name)
         _escalation_target(store, escalation_queue, None)
     try:
         return store.add_queue(name, kind, description=description, priority=_int(priority, "priority"),
@@ -224,13 +229,16 @@ def set_sla(store: Store, who: User | str, name: str, sla_seconds: int) -> Queue
     return _set_number(store, who, name, "sla_seconds", sla_seconds, to="set queue SLAs")
 
 
-def set_escalation(store: Store, who: User | str, name: str, escalation_queue: str | None) -> Queue:
-    """Where "escalate" sends this queue's hard cases (None: escalation is refused there)."""
+def set_escalation(store: Store, who: User | str, name: str, escalation_queues: Sequence[str]) -> Queue:
+    """The escalation queues "escalate" in this queue may send a hard case to, the first the default
+    (taken when the moderator does not choose); none: escalation is refused there."""
     lead = require(store, who, "lead", to="set escalation queues")
     queue = _active(store, name)
-    target = _escalation_target(store, escalation_queue, queue) if escalation_queue else None
+    _check_escalates(queue.kind, name)
+    wanted = list(dict.fromkeys(n for n in escalation_queues if n))
+    targets = [_escalation_target(store, target, queue) for target in wanted]
     try:
-        queue_admin.set_escalation(store, lead.name, queue, target)
+        queue_admin.set_escalation(store, lead.name, queue, targets)
     except Refused as refused:
         raise _said(store, refused, name) from None
     return store.queue(name)
@@ -374,6 +382,14 @@ def _escalation_target(store: Store, name: str, queue: Queue | None) -> Queue:
         raise AdminError(f"“{name}” is a {target.kind} queue; hard cases go to an escalation queue, "
                          "which only leads are served from.")
     return target
+
+
+def _check_escalates(kind: str, name: str) -> None:
+    """Only a review queue escalates: a chain of escalation queues would hide the first escalation's path."""
+    if kind != "review":
+        article = "an" if kind[:1] in ("a", "e", "i", "o", "u") else "a"
+        raise AdminError(f"“{name}” is {article} {kind} queue: only a review queue escalates (an escalation goes "
+                         "from moderators to leads, once).")
 
 
 def _set_number(store: Store, who: User | str, name: str, column: str, value: int, *, to: str) -> Queue:

@@ -31,6 +31,13 @@ class DecisionError(VeilError):
     """A decision that cannot be stored; the message is said on screen."""
 
 
+class RouteGone(DecisionError):
+    """The escalation queue chosen is not one the item's queue escalates to any more (a lead changed its
+    routes since the item was shown); ``routes`` are the ones it offers now, read by the desk."""
+
+    routes: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Decision:
     id: int
@@ -44,6 +51,7 @@ class Decision:
     handle_ms: int | None
     revealed_ms: int
     source: str
+    escalated_to: str | None = None  # the escalation queue it was sent to, if it escalated
 
 
 def record_past_decision(
@@ -84,6 +92,7 @@ def decide(
     note: str = "",
     shown_at: str | None = None,
     revealed_ms: int = 0,
+    escalate_to: str | None = None,
 ) -> Decision:
     """Record *user*'s decision on the item their *claim* holds, in one transaction.
 
@@ -95,11 +104,16 @@ def decide(
 
     Raises NotAllowed (the role), LeaseLost (the claim ended: decided,
     escalated or given back elsewhere, or taken again) or DecisionError (a
-    rule not met). ``escalate`` moves the item to its queue's escalation
-    queue, still pending, for a lead to decide.
+    rule not met). ``escalate`` moves the item, still pending, to
+    *escalate_to* — one of the escalation queues its queue allows (None:
+    the first, its default) — with that queue's due time, for a lead to
+    decide; it needs a reason (the note), whatever the taxonomy says.
     """
     user = require(store, user, *REVIEWERS, to="decide items")
     problem = taxonomy.check(action, labels, note)
+    escalates = taxonomy.action(action).escalates
+    if not problem and escalates and not note.strip():
+        problem = "Escalating needs a reason: say in the note why a lead should decide"
     if problem:
         raise DecisionError(problem)
     if shown_at is not None:
@@ -110,15 +124,19 @@ def decide(
     try:
         made = decision_rows.record(
             store, user, item_id, claim=claim, worked_by=WORKED_BY, action=action, labels=labels, note=note,
-            shown_at=shown_at, revealed_ms=int(revealed_ms), escalate=taxonomy.action(action).escalates,
+            shown_at=shown_at, revealed_ms=int(revealed_ms), escalate=escalates, escalate_to=escalate_to,
         )
     except Refused as refused:
         if refused.reason == "no_escalation":
-            raise DecisionError(
+            raise RouteGone(
                 f"The queue {refused.detail!r} has no escalation queue; ask a lead to set one") from None
+        if refused.reason == "no_route":
+            raise RouteGone(f"This queue does not escalate to “{refused.detail}” any more; press the escalate "
+                            "key again to choose among the escalation queues it offers now") from None
         raise claim_refused(store, user, refused) from None
     return Decision(made.id, item_id, user.name, made.queue.id, action, tuple(labels), note, made.decided_at,
-                    made.handle_ms, int(revealed_ms), "review")
+                    made.handle_ms, int(revealed_ms), "review",
+                    made.escalated_to.name if made.escalated_to is not None else None)
 
 
 _UNDO_REFUSALS = {

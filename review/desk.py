@@ -1,4 +1,4 @@
-"""The review desk: the moderator's workflow — claim, decide, undo, skip — one call per key.
+"""The review desk: the reviewer's workflow — claim, decide, undo, skip, and a lead's escalations — one call per key.
 
 Every front end (the desktop page, a CLI, a test) reviews through this
 desk, so what must happen with a decision happens whoever made it: the
@@ -30,10 +30,10 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from review import decisions, serving
+from review import decisions, escalations, serving
 from review.decisions import Decision
 from review.errors import VeilError
-from review.serving import Item, Lease, LeaseLost
+from review.serving import Item, Lease, LeaseLost, load_item
 from review.store import Queue, Store, User
 from review.taxonomy import Taxonomy
 
@@ -44,11 +44,20 @@ AfterDecision = Callable[[Store, Decision], object]
 
 @dataclass(frozen=True)
 class Shown:
-    """An item to put on screen, the claim it is held under, and its seen-before summary (``{"remove": 3}``)."""
+    """An item to put on screen, the claim it is held under, and what the reviewer needs with it.
+
+    ``seen_before`` sums the same content's decisions (``{"remove": 3}``);
+    ``routes`` are the escalation queues "escalate" may send it to (the
+    default first; none: escalation is refused there); ``escalation`` is
+    its latest escalation — who sent it up, why, from where, and for an
+    item a lead sent back, the lead's note.
+    """
 
     item: Item
     seen_before: dict[str, int]
     claim: int
+    routes: tuple[str, ...] = ()
+    escalation: escalations.Facts | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +161,7 @@ class ReviewDesk:
         *,
         claim: int,
         then_claim: Claim | None = None,
+        escalate_to: str | None = None,
     ) -> tuple[Decision, Claimed | None]:
         """Store the decision on the item *claim* holds, run the after-decision hooks, then claim the next if asked.
 
@@ -160,11 +170,18 @@ class ReviewDesk:
         is stored; a lapsed claim nobody touched is resumed by the decision
         (see ``review.decisions.decide``). A hook that fails is logged and
         leaves the decision standing; a follow-up claim that fails comes
-        back in ``Claimed.error``.
+        back in ``Claimed.error``. *escalate_to* is the escalation queue an
+        escalation goes to (one of ``Shown.routes``; None: the default);
+        ``RouteGone`` carries the routes now when it is not one any more.
         """
         with self._ends_if_lost(claim):
-            made = decisions.decide(store, self.taxonomy, user, item_id, claim=claim, action=action, labels=labels,
-                                    note=note, shown_at=shown_at, revealed_ms=revealed_ms)
+            try:
+                made = decisions.decide(store, self.taxonomy, user, item_id, claim=claim, action=action,
+                                        labels=labels, note=note, shown_at=shown_at, revealed_ms=revealed_ms,
+                                        escalate_to=escalate_to)
+            except decisions.RouteGone as gone:  # the routes changed since the item was shown: say the new ones
+                gone.routes = self._routes(store, load_item(store, item_id).queue_id)
+                raise
         self._forget(claim)
         for hook in self.after_decision:
             try:
@@ -186,6 +203,25 @@ class ReviewDesk:
             self.release(store, user, give_back.item.id, "undo", claim=give_back.claim)
         return shown
 
+    # ------------------------------------------------------- escalations
+    def take(self, store: Store, user: User, item_id: int) -> Shown:
+        """A lead opens one escalation from the workbench: that item, under a new claim, decided like any other."""
+        return self._shown(store, user, escalations.take(store, user, item_id))
+
+    def send_back(self, store: Store, user: User, item_id: int, note: str, *, claim: int | None = None) -> str:
+        """Return an escalation to its moderators' queue with *note* (``review.escalations.send_back``)."""
+        back = escalations.send_back(store, user, item_id, note, claim=claim)
+        if claim is not None:
+            self._forget(claim)
+        return back
+
+    def move(self, store: Store, user: User, item_id: int, to: str, *, claim: int | None = None) -> str:
+        """Move an escalation to another escalation queue (``review.escalations.move``); its new due time."""
+        due = escalations.move(store, user, item_id, to, claim=claim)
+        if claim is not None:
+            self._forget(claim)
+        return due
+
     # ------------------------------------------------------------ helpers
     def _follow_up(self, store: Store, user: User, then: Claim) -> Claimed:
         try:
@@ -197,7 +233,13 @@ class ReviewDesk:
     def _shown(self, store: Store, user: User, lease: Lease) -> Shown:
         with self._held_lock:
             self._held[lease.claim] = (user.id, lease.item.id)
-        return Shown(lease.item, decisions.seen_before(store, lease.item), lease.claim)
+        item = lease.item
+        return Shown(item, decisions.seen_before(store, item), lease.claim, self._routes(store, item.queue_id),
+                     escalations.latest(store, item.id))
+
+    @staticmethod
+    def _routes(store: Store, queue_id: int) -> tuple[str, ...]:
+        return tuple(q.name for q in escalations.routes(store, store.queue_by_id(queue_id)))
 
     def _forget(self, claim: int) -> None:
         with self._held_lock:

@@ -3,7 +3,8 @@
 Each row carries what a T&S tool shows next to a report: category, a
 one-line description, the report reason and reporter count, the surface,
 the author's account age and strikes, listing title and price for
-marketplace items, and the escalation note for escalated ones.
+marketplace items. Nothing about escalations: those are facts of the
+store (``review.escalations``), written by ``review_data``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import random
 
 from desktop.demo import posts
 from desktop.demo.plan import PlannedItem
-from desktop.demo.team import CATEGORY_QUEUE, DEMO_QUEUES, MODERATORS
+from desktop.demo.team import DEMO_QUEUES
 from review.clock import iso
 
 _PHRASE = {"harassment": "harassment", "hate_speech": "hate speech", "violent_graphic": "graphic violence",
@@ -39,13 +40,6 @@ _SURFACES = {
     "video": ("video post", "story", "live stream clip"),
     "listing": ("listing",),
 }
-
-_ESCALATION_NOTES = ("Unsure whether this is satire; needs a lead call.",
-                     "Public figure involved; newsworthiness question.",
-                     "Same account keeps reappearing; consider account-level action.",
-                     "Reporter says it is a credible threat; please review context.",
-                     "Possible coordinated campaign; several near-identical reports.")
-
 
 def item_rows(
     planned: list[PlannedItem], rng: random.Random, now: _dt.datetime, severities: dict[str, str]
@@ -111,9 +105,6 @@ def _row(item: PlannedItem, rng: random.Random, severities: dict[str, str]) -> d
                         price=f"{rng.randint(9, 499)}.{rng.choice(('00', '50', '99'))}", currency=currency,
                         seller=f"shop_{rng.randint(100, 999)}")
         metadata["price_display"] = f"{symbol}{metadata['price']}"
-    if item.escalated:
-        metadata.update(escalated_by=rng.choice(MODERATORS), escalation_note=rng.choice(_ESCALATION_NOTES),
-                        escalated_from=CATEGORY_QUEUE[category])
     priority = 0
     if source == "trusted flagger" or reporters >= 12:
         priority = 1

@@ -51,15 +51,17 @@ from pathlib import Path
 from desktop.demo.item_rows import item_rows
 from desktop.demo.past_decisions import past_decision
 from desktop.demo.plan import PlannedItem, Planner, generate, pool_of
-from desktop.demo.team import DEMO_QUEUES, DEMO_USERS, LEAD_ESCALATIONS
-from review import settings
+from desktop.demo.team import CATEGORY_QUEUE, DEMO_QUEUES, DEMO_USERS, LEAD_ESCALATIONS, MINOR_SAFETY, MODERATORS
+from review import escalations, settings
+from review.clock import iso
 from review.decisions import record_past_decision
 from review.errors import VeilError
 from review.media import intake
-from review.store import SYSTEM_ACTOR, Store
+from review.store import SYSTEM_ACTOR, Store, queue_admin
 from review.store import imports as bulk
 from review.store import items as item_ids
 from review.store.connection import PRIVATE_FILE, private_folder
+from review.taxonomy.stored import organisation
 
 DEMO = settings.declare(
     "workspace.demo", settings.ORGANISATION, bool, False, changed_by=settings.SYSTEM,
@@ -222,10 +224,36 @@ def _refuse_if_not_empty(store: Store) -> None:
             "a demo is built only into an empty store - choose a new --store path"
         )
 
+_ESCALATION_NOTES = ("Unsure whether this is satire; needs a lead call.",
+                     "Public figure involved; newsworthiness question.",
+                     "Same account keeps reappearing; consider account-level action.",
+                     "Reporter says it is a credible threat; please review context.",
+                     "Possible coordinated campaign; several near-identical reports.")
+
+
+def _waiting_escalations(planned: list[PlannedItem], rows: list[dict],
+                         now: _dt.datetime) -> list[tuple[str, dict[str, str]]]:
+    """The undecided escalated items, made real escalations: each row arrives in the moderators' queue of
+    its category and is escalated from there (by a moderator, with a note, both picked by its number) a
+    quarter of its wait after it arrived, to the lead escalations or, one in four, to minor safety."""
+    waiting = []
+    for item, row in zip(planned, rows):
+        if not item.escalated or item.decided or item.received_at is None:
+            continue
+        row["queue_name"] = CATEGORY_QUEUE[row["metadata"]["category"]]
+        escalated_at = item.received_at + (now - item.received_at) / 4
+        waiting.append((row["external_id"], {
+            "user": MODERATORS[item.index % len(MODERATORS)],
+            "reason": _ESCALATION_NOTES[item.index % len(_ESCALATION_NOTES)], "escalated_at": iso(escalated_at),
+            "escalate_to": MINOR_SAFETY if item.index % 4 == 0 else LEAD_ESCALATIONS}))
+    return waiting
+
+
 def _write(store: Store, planned: list[PlannedItem], rows: list[dict], rng: random.Random, now: _dt.datetime,
            *, seed: int, media_dir: Path) -> int:
     """Users, queues, items, past decisions and the demo flag: one transaction."""
     decisions = [(item, past_decision(item, rng, now)) for item in planned if item.decided]
+    waiting = _waiting_escalations(planned, rows, now)
 
     def write() -> None:
         _refuse_if_not_empty(store)  # again, under the write lock
@@ -234,11 +262,17 @@ def _write(store: Store, planned: list[PlannedItem], rows: list[dict], rng: rand
         for q in DEMO_QUEUES:
             store.add_queue(q.name, q.kind, description=q.description, priority=q.priority,
                             sla_seconds=q.sla_seconds, escalation_queue=LEAD_ESCALATIONS if q.escalates else None)
+            if q.escalates:  # a moderator may also send a case to the minor-safety leads
+                queue_admin.set_escalation(store, SYSTEM_ACTOR, store.queue(q.name),
+                                           [store.queue(LEAD_ESCALATIONS), store.queue(MINOR_SAFETY)])
         queue_ids = {q.name: q.id for q in store.queues()}
         for row in rows:
             row["queue_id"] = queue_ids[row.pop("queue_name")]
         store.add_items(rows, source="veil demo")
         ids = item_ids.ids_by_external_id(store)
+        policy = organisation(store)  # the taxonomy this store's desks decide under
+        for external_id, escalation in waiting:
+            escalations.record_past_escalation(store, policy, item_id=ids[external_id], **escalation)
         for item, d in decisions:
             record_past_decision(store, item_id=ids[f"demo-{item.index + 1:05d}"], user=d["user"],
                                  action=d["action"], labels=d["labels"], decided_at=d["decided_at"],

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 from review import VERSION
 from review.clock import iso, ms_between, parse
 from review.store import Queue, Refused, items, leases
+from review.store import escalations as escalation_rows
+from review.store import people as people_rows
 
 if TYPE_CHECKING:
     from review.store import Store, User
@@ -57,12 +59,13 @@ def append(
 
 @dataclass(frozen=True)
 class Made:
-    """A decision just stored: its id, the queue it was made in, when, and its handle time."""
+    """A decision just stored: its id, the queue it was made in, when, its handle time, where it escalated to."""
 
     id: int
     queue: Queue
     decided_at: str
     handle_ms: int | None
+    escalated_to: Queue | None = None
 
 
 def record(
@@ -78,36 +81,84 @@ def record(
     shown_at: str | None,
     revealed_ms: int,
     escalate: bool,
+    escalate_to: str | None = None,
 ) -> Made:
     """Store *user*'s decision on the item *claim* holds, in one transaction.
 
     Refused as :func:`review.store.leases.hold` says (the claim must still
     hold the item, pending, in a queue the user may work now by *worked_by*
     — queue kind → roles, their roles re-read here; a lapsed claim
-    nobody touched is resumed, with its event, before the decision), or
-    ``"no_escalation"`` (detail: the queue) if *escalate* and the queue has
-    no escalation queue. An escalated item moves, still pending, to the
-    escalation queue.
+    nobody touched is resumed, with its event, before the decision), or, if
+    *escalate*, ``"no_escalation"`` (detail: the queue) when the queue has
+    no escalation queue and ``"no_route"`` (detail: *escalate_to*) when
+    *escalate_to* is not one of its routes. An escalated item moves, still
+    pending, to *escalate_to* (None: the queue's default route) with that
+    queue's due time, and its escalation row is written
+    (:func:`review.store.escalations.escalate`); any other decision closes
+    the item and ends the escalation it was waiting in, if any.
     """
     with store.transaction():
         now = store.now()
         queue = leases.hold(store, user, item_id, claim=claim, worked_by=worked_by, now=now)
-        if escalate and queue.escalation_queue_id is None:
-            raise Refused("no_escalation", queue.name)
+        target = _route(store, queue, escalate_to) if escalate else None
         handle_ms = ms_between(shown_at, now) if shown_at else None
         decision_id = append(
             store, item_id=item_id, user_id=user.id, queue_id=queue.id, action=action, labels=labels, note=note,
             shown_at=shown_at, decided_at=now, handle_ms=handle_ms, revealed_ms=revealed_ms, source="review",
         )
-        if escalate and queue.escalation_queue_id is not None:
-            items.move_to(store, item_id, queue.escalation_queue_id)
+        ended = escalation_rows.close_open(store, item_id, queue, user, now, decision_id)
+        where: dict[str, object] = {"ended_escalation": ended} if ended is not None else {}
+        if target is not None:
+            escalation, due = escalation_rows.escalate(store, item_id, decision_id, target, now)
+            where = {**where, "escalated_to": target.name, "escalated_to_id": target.id, "escalation": escalation,
+                     "due_at": due}
         else:
             items.close(store, item_id)
         leases.drop(store, item_id)
         store.log(user.name, "decision.made", f"item:{item_id}",
                   {"decision": decision_id, "action": action, "labels": list(labels), "queue": queue.name,
-                   "escalated": escalate, **facts(now, handle_ms, shown_at, revealed_ms, note)})
-    return Made(decision_id, queue, now, handle_ms)
+                   "escalated": escalate, **where, **facts(now, handle_ms, shown_at, revealed_ms, note)})
+    return Made(decision_id, queue, now, handle_ms, target)
+
+
+def record_past_escalation(store: Store, user: User, item_id: int, *, action: str, escalate_to: str, reason: str,
+                           escalated_at: str) -> int:
+    """Store an escalation made earlier (the demo's), as if made in review at *escalated_at*; its decision id.
+
+    One transaction, the row and event of :func:`record` (``decision.made``, ``escalated``, ``past``) with
+    no claim and no handle time. Refused ``"no_item"`` unless the item waits in a review queue, or as
+    :func:`record` refuses an escalation.
+    """
+    with store.transaction():
+        found = items.queue_and_state(store, item_id)
+        if found is None or found[1] != "pending":
+            raise Refused("no_item")
+        queue = store.queue_by_id(found[0])
+        target = _route(store, queue, escalate_to)
+        decision_id = append(
+            store, item_id=item_id, user_id=user.id, queue_id=queue.id, action=action, labels=(), note=reason,
+            shown_at=None, decided_at=escalated_at, handle_ms=None, revealed_ms=0, source="review",
+        )
+        escalation, due = escalation_rows.escalate(store, item_id, decision_id, target, escalated_at)
+        store.log(user.name, "decision.made", f"item:{item_id}",
+                  {"decision": decision_id, "action": action, "labels": [], "queue": queue.name,
+                   "escalated": True, "escalated_to": target.name, "escalated_to_id": target.id,
+                   "escalation": escalation, "due_at": due,
+                   "past": True, **facts(escalated_at, None, None, 0, reason)})
+    return decision_id
+
+
+def _route(store: Store, queue: Queue, escalate_to: str | None) -> Queue:
+    """The escalation queue an escalation from *queue* goes to: *escalate_to*, or the default route."""
+    allowed = escalation_rows.routes(store, queue)
+    if not allowed:
+        raise Refused("no_escalation", queue.name)
+    if escalate_to is None:
+        return allowed[0]
+    chosen = next((q for q in allowed if q.name == escalate_to), None)
+    if chosen is None:
+        raise Refused("no_route", escalate_to)
+    return chosen
 
 
 def record_past(
@@ -157,9 +208,10 @@ def revoke(
     undone or decided again), ``"too_late"``, ``"taken"`` (someone else
     holds the item now) or ``"not_worked"`` (detail: the queue's name) when
     the item would reopen in a queue the user may not work now (by
-    *worked_by*, their roles re-read here): a lead who lost the role since
-    deciding an escalation, a queue merged meanwhile into one of another
-    kind. The lease undo hands out must not be one no claim could give.
+    *worked_by*, their roles re-read here, or by a lead's queue limit): a
+    lead who lost the role since deciding an escalation, a queue merged
+    meanwhile into one of another kind, a moderator limited since to other
+    queues. The lease undo hands out must not be one no claim could give.
     """
     with store.transaction():
         row = revocable(store, decision_id)
@@ -180,14 +232,18 @@ def revoke(
         found = items.queue_and_state(store, item_id)
         assert found is not None  # a decision's item exists (foreign key)
         reopened = store.queue_by_id(found[0])
-        if reopened.kind not in leases.kinds_worked_now(store, user, worked_by):
+        allowed = people_rows.allowed_queue_ids(store, store.user(user.name))  # a lead's limit, as a claim has it
+        if reopened.kind not in leases.kinds_worked_now(store, user, worked_by) or (
+                allowed is not None and reopened.id not in allowed):
             raise Refused("not_worked", reopened.name)  # the transaction undoes the reopening
         revoke_id = append(
             store, item_id=item_id, user_id=user.id, queue_id=queue_id, action="revoke", labels=(), note="undo",
             shown_at=None, decided_at=now, handle_ms=None, revealed_ms=0, source="review", revokes_id=decision_id,
         )
+        escalation = escalation_rows.revoked(store, user, decision_id, now)  # which escalation it undid, reopened
         store.log(user.name, "decision.revoked", f"item:{item_id}",
-                  {"decision": decision_id, "revocation": revoke_id, **facts(now, None, None, 0, "undo")})
+                  {"decision": decision_id, "revocation": revoke_id,
+                   **escalation, **facts(now, None, None, 0, "undo")})
         expires = iso(parse(now) + _dt.timedelta(seconds=lease_seconds))
         claim = store.log(user.name, "item.claimed", f"item:{item_id}", {"expires_at": expires, "undo": decision_id})
         leases.grant(store, item_id, user.id, claim, now, expires)

@@ -33,9 +33,9 @@ def close(store: Store, item_id: int) -> None:
     store.db.execute("UPDATE items SET state = 'decided' WHERE id = ?", [item_id])
 
 
-def move_to(store: Store, item_id: int, queue_id: int) -> None:
-    """Put the item, still pending, in another queue (escalation)."""
-    store.db.execute("UPDATE items SET queue_id = ? WHERE id = ?", [queue_id, item_id])
+def move_to(store: Store, item_id: int, queue_id: int, *, due_at: str) -> None:
+    """Put the item, still pending, in another queue (an escalation, a lead's move) with that queue's due time."""
+    store.db.execute("UPDATE items SET queue_id = ?, due_at = ? WHERE id = ?", [queue_id, due_at, item_id])
 
 
 def reopen(store: Store, item_id: int, queue_id: int) -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from review.store import Refused
+from review.store import escalations as escalation_rows
 
 if TYPE_CHECKING:
     from review.store import Queue, Store
@@ -97,9 +98,11 @@ def name_taken(store: Store, name: str) -> bool:
 
 
 def escalating_into(store: Store, queue_id: int, *, besides: int) -> list[str]:
-    """Names of the queues (other than *besides*) whose escalations go to *queue_id*."""
+    """Names of the queues (other than *besides*) that may escalate to *queue_id*."""
     return [r[0] for r in store.db.execute(
-        "SELECT name FROM queues WHERE escalation_queue_id = ? AND id != ? ORDER BY name", [queue_id, besides])]
+        "SELECT name FROM queues WHERE id != ? AND (escalation_queue_id = ? OR id IN"
+        " (SELECT queue_id FROM escalation_routes WHERE escalation_queue_id = ?)) ORDER BY name",
+        [besides, queue_id, queue_id])]
 
 
 def tally(store: Store, criteria: Criteria, target_id: int) -> tuple[Tally, list[SelectedItem]]:
@@ -188,20 +191,16 @@ def set_number(store: Store, actor: str, queue: Queue, column: str, value: int) 
             store.log(actor, f"queue.{column}_set", f"queue:{queue.name}", {"from": old, "to": value})
 
 
-def set_escalation(store: Store, actor: str, queue: Queue, escalation: Queue | None) -> None:
-    """Point the queue's escalations at *escalation* (None: none); the event names both; none if unchanged."""
-    new = escalation.id if escalation else None
+def set_escalation(store: Store, actor: str, queue: Queue, targets: Sequence[Queue]) -> None:
+    """Make *targets* the escalation queues the queue may escalate to (the first its default; none: escalation
+    is refused there); the event names the old and new lists; none if unchanged."""
     with store.transaction():
-        if escalation is not None and merged_into_name(store, escalation.id):
-            raise Refused("target_merged", escalation.name)  # merged away since the caller checked
-        old = store.db.execute(
-            "SELECT e.name, e.id FROM queues q LEFT JOIN queues e ON e.id = q.escalation_queue_id WHERE q.id = ?",
-            [queue.id],
-        ).fetchone()
-        if old[1] != new:
-            _update_active(store, "UPDATE queues SET escalation_queue_id = ?", [new], queue)
+        if merged_into_name(store, queue.id):
+            raise Refused("merged")
+        changed = escalation_rows.set_routes(store, queue, targets)
+        if changed is not None:
             store.log(actor, "queue.escalation_set", f"queue:{queue.name}",
-                      {"from": old[0], "to": escalation.name if escalation else None})
+                      {"from": changed[0], "to": changed[1], "queue_id": queue.id, "to_ids": [t.id for t in targets]})
 
 
 def merge(store: Store, actor: str, source: Queue, target: Queue, *, confirmed: Tally,
@@ -218,11 +217,7 @@ def merge(store: Store, actor: str, source: Queue, target: Queue, *, confirmed: 
             raise Refused("changed")
         moved = [r[0] for r in store.db.execute(
             "UPDATE items SET queue_id = ? WHERE queue_id = ? RETURNING id", [target.id, source.id])]
-        store.db.execute(
-            "UPDATE queues SET escalation_queue_id = CASE WHEN id = :dst THEN NULL ELSE :dst END"
-            " WHERE escalation_queue_id = :src",
-            {"src": source.id, "dst": target.id},
-        )
+        escalation_rows.reroute(store, source.id, target.id)
         store.db.execute("UPDATE queues SET merged_into_id = ? WHERE merged_into_id = ?", [target.id, source.id])
         store.db.execute("UPDATE queues SET merged_into_id = ?, paused = 1 WHERE id = ?", [target.id, source.id])
         event = store.log(actor, "queue.merged", f"queue:{source.name}", {**payload, "item_ids": _ranges(moved)})
@@ -234,7 +229,9 @@ def move(store: Store, actor: str, criteria: Criteria, target: Queue, *, confirm
     """Move the selected items into *target*, leaving those whose external id collides.
 
     One transaction, refused ``"changed"`` unless the recount is *confirmed*.
-    Returns (items moved, event id); the event carries *payload* and the moved ids.
+    Returns (items moved, event id); the event carries *payload* and the moved ids,
+    and ``escalations_closed`` when items left the escalation queues for *target*:
+    their open escalations end ``moved_out`` (no moderator decides an escalation).
     """
     with store.transaction():
         counted, selected = tally(store, criteria, target.id)
@@ -248,7 +245,9 @@ def move(store: Store, actor: str, criteria: Criteria, target: Queue, *, confirm
             moved.extend(r[0] for r in store.db.execute(
                 f"UPDATE items SET queue_id = ? WHERE id IN ({','.join('?' * len(chunk))}) RETURNING id",
                 [target.id, *chunk]))
-        event = store.log(actor, "items.moved", f"queue:{target.name}", {**payload, "item_ids": _ranges(moved)})
+        ended = escalation_rows.close_moved_out(store, moved, target, store.user(actor), store.now())
+        event = store.log(actor, "items.moved", f"queue:{target.name}",
+                          {**payload, "item_ids": _ranges(moved), **({"escalations_closed": ended} if ended else {})})
     return len(moved), event
 
 

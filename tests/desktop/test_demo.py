@@ -13,8 +13,9 @@ from builders import has_arabic, has_cjk, has_emoji
 from desktop import wiring
 from desktop.demo import review_data as demo
 from desktop.demo.plan import Planner, pool_of
-from desktop.demo.team import MINOR_SAFETY
+from desktop.demo.team import LEAD_ESCALATIONS, MINOR_SAFETY
 from desktop.main import main
+from review import escalations
 from review.clock import FakeClock, parse
 from review.media import intake
 from review.store import events
@@ -142,11 +143,23 @@ def test_received_times_spread_over_the_last_three_days(built):
     assert priorities.count(0) > len(priorities) / 2
 
 
+def test_escalations_wait_with_who_why_and_where_from(built):
+    """Escalated items are escalations a lead can work: sent up from a review queue, with a reason."""
+    store, _, _ = built
+    review_queues = [q for q in store.queues() if q.kind == "review"]
+    assert all([r.name for r in escalations.routes(store, q)] == [LEAD_ESCALATIONS, MINOR_SAFETY]
+               for q in review_queues)
+    waiting = [w for w in escalations.waiting(store, "lee") if w.escalation is not None]
+    assert waiting and all(w.escalation.reason and w.escalation.origin in {q.name for q in review_queues}
+                           for w in waiting)
+
+
 def test_past_decisions(built):
     store, summary, _ = built
     rows = store.db.execute(
         "SELECT i.state, i.received_at, d.decided_at, d.handle_ms, d.action, d.labels, u.roles, d.source, u.name"
         " FROM decisions d JOIN items i ON i.id = d.item_id JOIN users u ON u.id = d.user_id"
+        " WHERE d.id NOT IN (SELECT decision_id FROM escalations)"  # escalations wait: test_escalations_wait
     ).fetchall()
     assert summary.decided == len(rows)
     assert 0.2 * ITEMS <= len(rows) <= 0.4 * ITEMS

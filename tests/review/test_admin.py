@@ -51,7 +51,7 @@ CHANGES = {
     "pause": lambda s, who: admin.set_paused(s, who, "spam", True),
     "priority": lambda s, who: admin.set_priority(s, who, "spam", 7),
     "sla": lambda s, who: admin.set_sla(s, who, "spam", 600),
-    "escalation": lambda s, who: admin.set_escalation(s, who, "spam", None),
+    "escalation": lambda s, who: admin.set_escalation(s, who, "spam", []),
     "merge": lambda s, who: admin.merge(s, who, "spam", "scams"),
     "move": lambda s, who: admin.move(s, who, Selection(queues=("spam",)), "scams"),
 }
@@ -80,7 +80,7 @@ def test_create_rename_pause_priority_sla_escalation_each_log_one_event(team):
     admin.set_paused(team, "lee", "fraud & scams", True)  # already paused: nothing to record
     admin.set_priority(team, "lee", "fraud & scams", 8)
     admin.set_sla(team, "lee", "fraud & scams", 1800)
-    admin.set_escalation(team, "lee", "fraud & scams", None)
+    admin.set_escalation(team, "lee", "fraud & scams", [])
     admin.set_paused(team, "lee", "fraud & scams", False)
     queue = team.queue("fraud & scams")
     assert (queue.priority, queue.sla_seconds, queue.paused, queue.escalation_queue_id) == (8, 1800, False, None)
@@ -91,7 +91,8 @@ def test_create_rename_pause_priority_sla_escalation_each_log_one_event(team):
         ("queue.paused", "queue:fraud & scams", {}),
         ("queue.priority_set", "queue:fraud & scams", {"from": 4, "to": 8}),
         ("queue.sla_seconds_set", "queue:fraud & scams", {"from": 7200, "to": 1800}),
-        ("queue.escalation_set", "queue:fraud & scams", {"from": "escalations", "to": None}),
+        ("queue.escalation_set", "queue:fraud & scams",
+         {"from": ["escalations"], "to": [], "queue_id": queue.id, "to_ids": []}),
         ("queue.resumed", "queue:fraud & scams", {}),
     ]
 
@@ -105,7 +106,8 @@ def test_create_rename_pause_priority_sla_escalation_each_log_one_event(team):
     (lambda s: admin.rename_queue(s, "lee", "nope", "x"), "no queue named “nope”"),
     (lambda s: admin.set_priority(s, "lee", "spam", "high"), "whole number"),
     (lambda s: admin.set_sla(s, "lee", "spam", -5), "longer than zero"),
-    (lambda s: admin.set_escalation(s, "lee", "escalations", "escalations"), "cannot escalate into itself"),
+    (lambda s: admin.set_escalation(s, "lee", "spam", ["spam"]), "cannot escalate into itself"),
+    (lambda s: admin.set_escalation(s, "lee", "escalations", ["escalations"]), "only a review queue escalates"),
 ])
 def test_bad_edits_are_refused_in_words_and_change_nothing(team, call, words):
     before = (events(team), team.queues())
@@ -188,7 +190,7 @@ def test_a_leased_item_moves_with_its_lease_and_the_decision_still_lands(team, c
 
 def test_escalations_of_a_merged_escalation_queue_follow_it(team):
     team.add_queue("minor safety", "escalation")
-    admin.set_escalation(team, "lee", "scams", "minor safety")
+    admin.set_escalation(team, "lee", "scams", ["minor safety"])
     preview = admin.preview_merge(team, "minor safety", "escalations")
     assert preview.reroutes == ("scams",)
     admin.merge(team, "lee", "minor safety", "escalations")
@@ -430,12 +432,12 @@ def _merged_meanwhile(store, monkeypatch):
 
 def test_an_escalation_queue_merged_meanwhile_is_refused_not_stored(team, monkeypatch):
     _merged_meanwhile(team, monkeypatch)
-    admin.set_escalation(team, "lee", "scams", None)
+    admin.set_escalation(team, "lee", "scams", [])
     with pytest.raises(AdminError, match="“escalations” was merged into “lead escalations”"):
-        admin.set_escalation(team, "lee", "scams", "escalations")
+        admin.set_escalation(team, "lee", "scams", ["escalations"])
     assert team.queue("scams").escalation_queue_id is None
     with pytest.raises(Refused, match="target_merged"):
-        queue_admin.set_escalation(team, "lee", team.queue("scams"), team.queue("escalations"))
+        queue_admin.set_escalation(team, "lee", team.queue("scams"), [team.queue("escalations")])
 
 
 def test_a_new_queue_never_escalates_into_a_queue_merged_meanwhile(team, monkeypatch):

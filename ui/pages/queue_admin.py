@@ -42,7 +42,7 @@ from review.store import Store, User
 from review.store.schema import QUEUE_KINDS
 from review.taxonomy import SEVERITIES
 from ui.operations import Operations
-from ui.pages.queue_admin_dialogs import ChangeDialog, PreviewDialog, SlaEdit, Work, in_words
+from ui.pages.queue_admin_dialogs import ChangeDialog, PreviewDialog, RoutesEdit, SlaEdit, Work, in_words
 from ui.pages.queue_admin_table import QueueAdminModel
 from ui.pages.queues import QUEUE_CHANGES, human_age
 from ui.refresh import SingleFlight
@@ -174,15 +174,16 @@ class QueueAdminPage(QWidget):
         name, kind = QLineEdit(), QComboBox()
         kind.addItems(list(QUEUE_KINDS))
         priority, sla, escalation = self._priority_box(0), SlaEdit(86_400), self._escalation_box(None, None)
+        kind.currentTextChanged.connect(lambda chosen: escalation.setEnabled(chosen == "review"))
 
         def work() -> Work | None:
-            chosen = escalation.currentData()
+            chosen = escalation.currentData() if escalation.isEnabled() else None
             args = dict(kind=kind.currentText(), priority=priority.value(), sla_seconds=sla.seconds(),
                         escalation_queue=chosen)
             return lambda s: admin.create_queue(s, self.lead, name.text(), **args)
 
         def describe() -> str:
-            where = escalation.currentData()
+            where = escalation.currentData() if escalation.isEnabled() else None
             return (f"Creates the {kind.currentText()} queue “{name.text().strip() or '…'}”, priority "
                     f"{priority.value()}, SLA {human_age(sla.seconds())}"
                     + (f", escalating to “{where}”." if where else ", with no escalation queue."))
@@ -257,20 +258,28 @@ class QueueAdminPage(QWidget):
         return self._open(dialog, edit.amount)
 
     def escalation(self) -> ChangeDialog | None:
+        """The escalation queues "escalate" in the selected queue offers, and its default."""
         row = self._need_selected()
         if row is None:
             return None
-        name = row.queue.name
-        box = self._escalation_box(row.escalation, name)
+        name, old = row.queue.name, row.routes
+        edit = RoutesEdit([r.queue.name for r in self._active(kinds={"escalation"}) if r.queue.name != name], old)
+
+        def describe() -> str:
+            new = edit.routes()
+            if not new:
+                return f"“Escalate” will be refused in “{name}”."
+            offered = f"“{new[0]}” (the default)" + "".join(f", “{n}”" for n in new[1:])
+            return (f"“Escalate” in “{name}” will offer {offered}, for a lead."
+                    + (" The moderator picks one with a digit." if len(new) > 1 else ""))
+
         dialog = ChangeDialog(
-            self, "Escalation queue", "Set",
-            work=lambda: partial(admin.set_escalation, who=self.lead, name=name, escalation_queue=box.currentData()),
-            describe=lambda: (f"“Escalate” in “{name}” will send the item to “{box.currentData()}”, for a lead."
-                              if box.currentData() else f"“Escalate” will be refused in “{name}”."),
-            done=lambda _q: f"Escalation of “{name}” set.",
+            self, "Escalation queues", "Set",
+            work=lambda: partial(admin.set_escalation, who=self.lead, name=name, escalation_queues=edit.routes()),
+            describe=describe, done=lambda _q: f"Escalation of “{name}” set: {', '.join(edit.routes()) or 'none'}.",
         )
-        self._rows(dialog, ("Escalates to", box))
-        return self._open(dialog, box)
+        self._rows(dialog, ("Escalates to", edit))
+        return self._open(dialog, edit)
 
     def merge(self) -> PreviewDialog | None:
         row = self._need_selected()
@@ -461,6 +470,7 @@ class QueueAdminPage(QWidget):
         usable = row is not None and not row.merged_into
         for key in ("rename", "pause", "priority", "sla", "escalation", "merge"):
             self.buttons[key].setEnabled(usable)
+        self.buttons["escalation"].setEnabled(usable and row.queue.kind == "review")  # only review queues escalate
         self.buttons["pause"].setText("Res&ume…" if usable and row.queue.paused else "&Pause…")
 
     def showEvent(self, event) -> None:

@@ -4,7 +4,8 @@
 will do, and the button that does it: the change is one desk call
 (``review.admin``), a write through the operations runner, and a refusal
 is shown in the domain's words in the dialog, which stays open.
-:class:`PreviewDialog` (a merge or a move) counts what would move with a
+:class:`RoutesEdit` picks the escalation queues a queue may escalate to
+and its default. :class:`PreviewDialog` (a merge or a move) counts what would move with a
 read whenever an input changes, and passes the confirmed total on so the
 domain refuses if the numbers changed in between.
 """
@@ -23,6 +24,8 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -36,7 +39,8 @@ from review.store import Store
 if TYPE_CHECKING:  # the page builds the dialogs; they only call back into it
     from ui.pages.queue_admin import QueueAdminPage
 
-__all__ = ["SLA_UNITS", "ChangeDialog", "PreviewDialog", "SlaEdit", "Work", "in_words", "preview_text"]
+__all__ = ["SLA_UNITS", "ChangeDialog", "PreviewDialog", "RoutesEdit", "SlaEdit", "Work", "in_words",
+           "preview_text"]
 
 Work = Callable[[Store], Any]
 SLA_UNITS = (("minutes", 60), ("hours", 3600), ("days", 86_400))
@@ -210,6 +214,54 @@ class PreviewDialog(ChangeDialog):
             message = self.error.text()
             self.recount()
             self.say(message)
+
+
+class RoutesEdit(QWidget):
+    """Which escalation queues a queue may escalate to (ticked, Space ticks) and which is the default."""
+
+    changed = Signal()
+
+    def __init__(self, queues: list[str], routes: tuple[str, ...], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.queues = QListWidget()
+        self.queues.setAccessibleName("Escalation queues allowed")
+        for name in queues:
+            entry = QListWidgetItem(name)
+            entry.setFlags(entry.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            entry.setCheckState(Qt.CheckState.Checked if name in routes else Qt.CheckState.Unchecked)
+            self.queues.addItem(entry)
+        self.queues.setMaximumHeight(24 * max(3, len(queues)) + 8)
+        self.default = QComboBox()
+        self.default.setAccessibleName("Default escalation queue")
+        self._fill_default(routes[0] if routes else None)
+        self.queues.itemChanged.connect(lambda _entry: self._fill_default(self.default.currentText()))
+        self.default.currentIndexChanged.connect(self.changed)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.queues)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Default (Enter on the review page)"))
+        row.addWidget(self.default, 1)
+        layout.addLayout(row)
+        self.setFocusProxy(self.queues)
+
+    def routes(self) -> list[str]:
+        """The ticked queues, the default first, then the others in the list's order."""
+        ticked = [self.queues.item(n).text() for n in range(self.queues.count())
+                  if self.queues.item(n).checkState() == Qt.CheckState.Checked]
+        first = self.default.currentText()
+        return [first, *(name for name in ticked if name != first)] if first in ticked else ticked
+
+    def _fill_default(self, keep: str | None) -> None:
+        ticked = [self.queues.item(n).text() for n in range(self.queues.count())
+                  if self.queues.item(n).checkState() == Qt.CheckState.Checked]
+        self.default.blockSignals(True)
+        self.default.clear()
+        self.default.addItems(ticked)
+        self.default.setCurrentIndex(max(self.default.findText(keep or ""), 0))
+        self.default.setEnabled(bool(ticked))
+        self.default.blockSignals(False)
+        self.changed.emit()
 
 
 class SlaEdit(QWidget):

@@ -84,5 +84,5 @@ class QueueAdminModel(QAbstractTableModel):
         queue = row.queue
         return (
             queue.name, queue.kind.capitalize(), f"{row.items:,}", f"{row.waiting:,}", str(queue.priority),
-            human_age(queue.sla_seconds), row.escalation or "—", status_text(row),
+            human_age(queue.sla_seconds), " · ".join(row.routes) or "—", status_text(row),
         )[column]

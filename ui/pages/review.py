@@ -10,7 +10,9 @@ window acts only on its own item: when the item was escalated, decided or
 given back in another window (or taken after a lapsed hold), the desk says
 ``LeaseLost``, and the page says so calmly and shows the next item. Everything slow —
 decoding and blurring — runs on the same pool through the item view's
-``MediaCache``, which also prepares the likely next item in advance.
+``MediaCache``, which also prepares the likely next item in advance. The
+escalate key runs :class:`ui.pages.escalate_chooser.EscalationFlow`: which
+escalation queue (a digit, when the item's queue allows several), then why.
 
 The item itself is shown by :class:`ui.item.view.ItemView`, which keeps the
 media safety rules (the same widget as the audit page's): media appears only
@@ -37,11 +39,12 @@ from review.decisions import Decision
 from review.desk import Claim, Claimed, ReviewDesk, Shown
 from review.errors import NotAllowed, StoreError
 from review.media.viewing import ViewSettings
-from review.serving import Item, LeaseLost
+from review.serving import Item, LeaseLost, why_not_served
 from review.store import Queue, User
 from ui import keymap
 from ui.item.view import ItemView, moves
 from ui.operations import Operations
+from ui.pages.escalate_chooser import EscalationFlow
 from ui.pages.review_panels import DecisionPanel
 from ui.wellbeing.controller import WellbeingController
 
@@ -80,7 +83,6 @@ class ReviewPage(QWidget):
         self.shown: Shown | None = None  # the item on screen with its claim, which every call for it names
         self.last_decision: Decision | None = None
         self.skipped: list[int] = []
-        self.escalating = False
         self.busy = False  # a write for the item on screen is in flight: decision keys wait for it
         self.closed = False
         self._queue_wanted: str | None = None  # asked for before the queue list arrived
@@ -122,6 +124,9 @@ class ReviewPage(QWidget):
         self.decision = DecisionPanel(self.taxonomy)
         self.decision.action_clicked.connect(self.act)
         self.decision.note_done.connect(self._note_done)
+        escalate = self.taxonomy.escalation
+        self.escalation = EscalationFlow(self.decision, escalate.id if escalate else None, commit=self._commit,
+                                         say=self.say, refocus=self.setFocus)
         self.item_view = ItemView(self.taxonomy, self.view, self.clock, run=self.ops.run,
                                   reveal_key=self.reveal_key, key_scope=self, side=self.decision,
                                   media_error_hint="You can still decide or escalate this item.")
@@ -136,7 +141,7 @@ class ReviewPage(QWidget):
         layout.addWidget(self.footer)
 
     def _bind_keys(self, bindings: list[keymap.Binding]) -> None:
-        self.bindings = bindings
+        self.bindings = [b for b in bindings if b.command not in keymap.ESCALATION_COMMANDS]
         view = self.item_view
         handlers: dict[str, Callable[[], Any]] = {
             "start": self.start, "skip": self.skip, "note": self.focus_note, "undo": self.undo,
@@ -147,7 +152,7 @@ class ReviewPage(QWidget):
             "forward": lambda: view.video("skip", 5), "slower": lambda: view.video("slower"),
             "faster": lambda: view.video("faster"),
         }
-        for binding in bindings:
+        for binding in self.bindings:
             command = binding.command
             if command == "reveal":
                 continue
@@ -199,8 +204,11 @@ class ReviewPage(QWidget):
             self._queue_wanted = name
             return
         index = self.queue_choice.findText(name)
-        if index < 0:
-            self.say(f"“{name}” is not one of the queues you review.")
+        if index < 0:  # the domain says which rule keeps this person out (a lead's limit, the queue's kind …)
+            user = self.user
+            self.ops.query(lambda store: why_not_served(store, user, name),
+                           on_done=lambda why: self.say(f"{why or f'“{name}” is not one of the queues you review'}."),
+                           owner=self)
             return
         self.queue_choice.setCurrentIndex(index)
         if self.item is None and not self.busy:
@@ -264,10 +272,11 @@ class ReviewPage(QWidget):
         self.shown = shown
         self.shown_at = iso(self.clock.now())
         self.item_view.show_item(item, history=shown.seen_before, due=True)
+        self.item_view.context.show_escalation(shown.escalation, self.clock.now())
         self.wellbeing.item_shown(item)
         self.decision.reset()
         self.decision.set_enabled(True)
-        self.escalating = False
+        self.escalation.reset()
         self.renew_timer.start()
         self.item_shown.emit(item)
         QTimer.singleShot(0, self, self._prefetch_next)  # after this item is painted
@@ -317,16 +326,12 @@ class ReviewPage(QWidget):
         if self.item is None:
             self.say("Press Enter to get an item first.")
             return
-        action = self.taxonomy.action(action_id)
-        if action.escalates and not self.decision.note.text().strip():
-            self.escalating = True
-            self.decision.note.setPlaceholderText("Why escalate? Type the reason, then Enter (Esc cancels)")
-            self.decision.note.setFocus()
-            self.say("Escalation needs a reason: type it in the note, then press Enter.")
+        if self.taxonomy.action(action_id).escalates and self.shown is not None:
+            self.escalation.start(self.shown.routes)  # the queue (if several), the reason, then _commit
             return
         self._commit(action_id)
 
-    def _commit(self, action_id: str) -> None:
+    def _commit(self, action_id: str, escalate_to: str | None = None) -> None:
         if self.busy or self.shown is None:
             return
         item, claim, user, shown_at = self.shown.item, self.shown.claim, self.user, self.shown_at
@@ -339,14 +344,14 @@ class ReviewPage(QWidget):
         self.busy = True
         self.ops.write(
             lambda store: self.desk.decide(store, user, item.id, action_id, labels, note, shown_at, revealed_ms,
-                                           claim=claim, then_claim=then),
+                                           claim=claim, then_claim=then, escalate_to=escalate_to),
             on_done=lambda result: self._decided(item, result), on_error=self._decide_failed, owner=self)
 
     def _decided(self, item: Item, result: tuple[Decision, Claimed | None]) -> None:
         made, claimed = result
         self.busy = False
         self.last_decision = made
-        self.escalating = False
+        self.escalation.reset()
         if self.item is not None and self.item.id == item.id:  # not already gone to a break or a close
             self._leave_item()
         name = self.taxonomy.action(made.action).name
@@ -357,6 +362,7 @@ class ReviewPage(QWidget):
 
     def _decide_failed(self, exc: BaseException) -> None:
         self.busy = False
+        self.shown = self.escalation.refused(self.shown, exc)  # a route gone meanwhile: the ones offered now
         if isinstance(exc, LeaseLost):
             self._move_on(exc)
             return
@@ -424,11 +430,7 @@ class ReviewPage(QWidget):
     def escape(self) -> None:
         """Esc: leave the note; otherwise hide all media at once (again: show it blurred)."""
         if self._note_focused():
-            if self.escalating:
-                self.escalating = False
-                self.decision.note.setPlaceholderText("Note (N) — Enter or Esc to return")
-                self.say("Escalation cancelled.")
-            self.setFocus()
+            self.escalation.cancel()
             return
         self.item_view.toggle_hidden()
 
@@ -440,10 +442,7 @@ class ReviewPage(QWidget):
         return self.decision.note.hasFocus()
 
     def _note_done(self) -> None:
-        if self.escalating and self.item is not None:
-            action = next(a.id for a in self.taxonomy.actions if a.escalates)
-            self._commit(action)
-        else:
+        if self.item is None or not self.escalation.note_done():
             self.setFocus()
 
     def show_help(self) -> None:

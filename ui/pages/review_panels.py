@@ -2,9 +2,11 @@
 
 ``ItemHeader`` names the item's category and says in one line what it is,
 before any media appears. ``ContextPanel`` shows the post's text, the
-report, metadata, the SLA clock and "seen before". ``DecisionPanel`` shows
-the taxonomy's labels and actions with their keys, the note, and a message
-line for rules that are not met. None of them touch the store.
+report, metadata, the SLA clock, "seen before" and, for an escalated or
+sent-back item, who escalated it, why and from where (and the lead's
+note). ``DecisionPanel`` shows the taxonomy's labels and actions with their
+keys, the escalation queue chooser, the note, and a message line for rules
+that are not met. None of them touch the store.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from review.clock import parse
+from review.escalations import Facts
 from review.serving import Item
 from review.taxonomy import Taxonomy
+from ui.pages.escalate_chooser import NOTE_HINT, RouteChooser
 from ui.pages.queues import human_age
 
 _SKIP_METADATA = {"category", "description", "report_reason", "reporter_count"}
@@ -65,6 +69,17 @@ def seen_before_text(history: dict[str, int], taxonomy: Taxonomy) -> str:
     return "Seen before: " + ", ".join(parts)
 
 
+def escalation_text(facts: Facts | None, now: _dt.datetime) -> str:
+    """Who sent the item up, why and from where (and a lead's note if it came back); "" when nothing is open."""
+    if facts is None or facts.outcome not in (None, "sent_back"):
+        return ""
+    ago = human_age((now - parse(facts.escalated_at)).total_seconds())
+    sent = f"Escalated by {facts.escalated_by} from “{facts.origin}” {ago} ago: “{facts.reason}”"
+    if facts.outcome == "sent_back":
+        return f"Sent back by {facts.closed_by}: “{facts.outcome_note}”\n({sent})"
+    return sent
+
+
 class ItemHeader(QFrame):
     """Category, severity and a one-line description, shown before any media."""
 
@@ -93,7 +108,7 @@ class ItemHeader(QFrame):
         self.title.setText(f"{category}{severity}")
         kind = {"text": "text post", "mixed": "post with media"}.get(item.kind, item.kind)
         description = item.description or "No description was given with this report."
-        self.subtitle.setText(f"{description}  ·  {kind} in {item.queue_name}")
+        self.subtitle.setText(f"{description}  ·  {kind}" + (f" in {item.queue_name}" if item.queue_name else ""))
 
 
 class ContextPanel(QFrame):
@@ -108,13 +123,21 @@ class ContextPanel(QFrame):
         self.report = _label(name="reportLine")
         self.sla = _label(name="slaClock")
         self.seen = _label(name="seenBefore")
+        self.escalation = _label(name="escalationFacts")
+        self.escalation.setVisible(False)
         self.metadata = _label(name="metadata")
         self.metadata.setTextFormat(Qt.TextFormat.RichText)
-        for widget in (self.text, self.report, self.sla, self.seen, self.metadata):
+        for widget in (self.escalation, self.text, self.report, self.sla, self.seen, self.metadata):
             layout.addWidget(widget)
         layout.addStretch(1)
 
+    def show_escalation(self, facts: Facts | None, now: _dt.datetime) -> None:
+        """The item's escalation, if one is open or it was sent back (``review.escalations.latest``)."""
+        self.escalation.setText(escalation_text(facts, now))
+        self.escalation.setVisible(bool(self.escalation.text()))
+
     def show_item(self, item: Item | None, *, now: _dt.datetime, history: dict[str, int]) -> None:
+        self.show_escalation(None, now)  # the page adds it for the item it shows
         if item is None:
             for widget in (self.text, self.report, self.sla, self.seen, self.metadata):
                 widget.setText("")
@@ -171,9 +194,11 @@ class DecisionPanel(QFrame):
             self.buttons[action.id] = button
             grid.addWidget(button, n // 2, n % 2)
         layout.addLayout(grid)
+        self.chooser = RouteChooser()
+        layout.addWidget(self.chooser)
         self.note = QLineEdit()
         self.note.setObjectName("note")
-        self.note.setPlaceholderText("Note (N) — Enter or Esc to return")
+        self.note.setPlaceholderText(NOTE_HINT)
         self.note.returnPressed.connect(self.note_done.emit)
         layout.addWidget(self.note)
         self.message = _label(name="ruleMessage")
@@ -183,7 +208,8 @@ class DecisionPanel(QFrame):
         for box in self.labels.values():
             box.setChecked(False)
         self.note.clear()
-        self.note.setPlaceholderText("Note (N) — Enter or Esc to return")
+        self.note.setPlaceholderText(NOTE_HINT)
+        self.chooser.close_choice()
         self.message.clear()
 
     def toggle_label_key(self, key: str) -> None:
