@@ -30,8 +30,10 @@ score 100 (see ``audit_verdicts``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,8 +42,10 @@ from audit import roles
 from audit.sampling import Sample
 from audit.store import audits as audit_rows
 from audit.store import samples as sample_rows
+from audit.store.samples import SampleRow
 from audit.store.schema import ERROR_TYPES, SEVERITIES, VERDICTS
-from review.errors import NotAllowed, VeilError
+from review import settings
+from review.errors import NotAllowed, StoreConflict, VeilError
 from review.serving import Item, load_item
 from review.store import Refused, Store, User
 
@@ -55,6 +59,9 @@ DEFAULT_ERROR_WEIGHTS = {
     "procedural": 10.0,
 }
 DEFAULT_SEVERITY_MULTIPLIERS = {"minor": 0.5, "major": 1.0, "critical": 2.0}
+MAX_WEIGHT = 100.0  # a weight above 100 scores 0 at any multiplier of 1 or more: nothing more to say
+MAX_MULTIPLIER = 10.0
+RUBRIC_DECIMALS = 2  # what the rubric form's spin boxes show
 
 
 class AuditError(VeilError, ValueError):
@@ -67,7 +74,10 @@ class BlindStepError(AuditError):
 
 @dataclass(frozen=True)
 class AuditTask:
-    """What the auditor may see before deciding: the item, never the decision."""
+    """What the auditor may see before deciding: the item, never the decision.
+
+    *plan* is '' until the blind step is stored: a plan's name ("escalation check") may hint at the path.
+    """
 
     sample_id: int
     plan: str
@@ -83,6 +93,7 @@ class Original:
     decision_id: int
     moderator: str
     queue: str
+    plan: str  # the plan that drew the sample, held back until now
     action: str
     labels: tuple[str, ...]
     note: str
@@ -115,6 +126,10 @@ class Rubric:
         assert error_type is not None and severity is not None  # validate_score's rule
         return max(0.0, 100.0 - self.error_types[error_type] * self.severity[severity])
 
+    def as_dict(self) -> dict[str, dict[str, float]]:
+        """The parts as :func:`set_rubric` takes them (and the ``audit.rubric_changed`` event keeps them)."""
+        return {"error_types": dict(self.error_types), "severity": dict(self.severity)}
+
 
 # ---------------------------------------------------------------- rubric
 def rubric(store: Store) -> Rubric:
@@ -124,38 +139,68 @@ def rubric(store: Store) -> Rubric:
     return Rubric(weights["error_type"], weights["severity"])
 
 
-def set_rubric(store: Store, lead: User | str, weights: dict[str, dict[str, float]]) -> Rubric:
+def set_rubric(store: Store, lead: User | str, weights: dict[str, dict[str, float]], *,
+               expected: dict[str, dict[str, float]] | None = None) -> Rubric:
     """Change rubric weights: ``{"error_types": {type: weight}, "severity": {level: multiplier}}``.
 
-    Either part may be partial; anything not named keeps its value.
+    Either part may be partial; anything not named keeps its value. The one
+    ``audit.rubric_changed`` event holds the whole rubric before and after;
+    weights that change nothing log nothing. *expected* is the rubric the
+    writer started from (:meth:`Rubric.as_dict`): if another lead changed
+    it since, StoreConflict says who and when, and nothing is written.
+    Weights are 0…:data:`MAX_WEIGHT`, multipliers 0…:data:`MAX_MULTIPLIER`,
+    each with at most :data:`RUBRIC_DECIMALS` decimals (the form's spin
+    boxes show exactly these, so a stored value is shown as it is).
     """
     user = roles.require(store, lead, "lead", to="change the audit rubric")
-    allowed = {"error_types": ("error_type", ERROR_TYPES), "severity": ("severity", SEVERITIES)}
+    allowed = {"error_types": ("error_type", ERROR_TYPES, MAX_WEIGHT),
+               "severity": ("severity", SEVERITIES, MAX_MULTIPLIER)}
     rows = []
     for part, values in (weights or {}).items():
         if part not in allowed:
             raise AuditError(f"rubric parts are 'error_types' and 'severity' (got {part!r})")
-        kind, keys = allowed[part]
+        kind, keys, top = allowed[part]
+        if not isinstance(values, dict):
+            raise AuditError(f"the rubric's {part!r} is {{name: number}}, not {values!r}")
         for key, value in values.items():
             if key not in keys:
                 raise AuditError(f"unknown {kind.replace('_', ' ')} {key!r} (one of: {', '.join(keys)})")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise AuditError(f"the weight of {key!r} must be a number ≥ 0 (got {value!r})")
+            if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+                    or not 0 <= value <= top or round(value, RUBRIC_DECIMALS) != value):
+                raise AuditError(f"the weight of {key!r} must be a number from 0 to {top:g} with at most "
+                                 f"{RUBRIC_DECIMALS} decimals (got {value!r})")
             rows.append((kind, key, float(value)))
     if not rows:
         raise AuditError("no rubric weights given")
-    audit_rows.set_rubric_weights(store, user.name, rows)
+
+    def merged(old: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        new = {part: dict(values) for part, values in old.items()}
+        for kind, key, value in rows:
+            new["error_types" if kind == "error_type" else "severity"][key] = value
+        return new
+
+    try:
+        audit_rows.set_rubric_weights(store, user.name, rows, lambda: rubric(store).as_dict(), merged, expected)
+    except Refused:
+        raise StoreConflict(f"the audit rubric was changed {settings.changed_by(last_rubric_change(store))} since "
+                            "you read it; nothing was saved: read it again and make your change there") from None
     return rubric(store)
+
+
+def last_rubric_change(store: Store) -> settings.Change | None:
+    """Who changed the rubric last and when (from its rows: no scan of the event log); None: the defaults."""
+    last = audit_rows.last_rubric_change(store)
+    return settings.Change(*last) if last else None
 
 
 # ------------------------------------------------------------- work list
 def work_list(store: Store, auditor: User | str) -> list[Sample]:
     """Open samples this auditor may work: theirs first, then the shared pool; never their own decisions.
 
-    Rows are blinded (no moderator, no reason); leads use ``sampling.samples``.
+    Rows are blind (:func:`_blind`); leads use ``sampling.samples``.
     """
     user = roles.require(store, auditor, "auditor", to="audit")
-    return [Sample(*r).blinded() for r in sample_rows.workable(
+    return [_blind(r) for r in sample_rows.workable(
         store, user.id, sample_rows.stale_before(store.now(), CLAIM_SECONDS))]
 
 
@@ -168,7 +213,22 @@ def next_sample(store: Store, auditor: User | str) -> Sample | None:
     """
     user = roles.require(store, auditor, "auditor", to="audit")
     sample_id = sample_rows.claim_next(store, user, CLAIM_SECONDS)
-    return _sample(store, sample_id).blinded() if sample_id is not None else None
+    if sample_id is None:
+        return None
+    row = sample_rows.blind_sample(store, sample_id)
+    assert row is not None  # just claimed, in this transaction
+    return _blind(row)
+
+
+def _blind(row: SampleRow) -> Sample:
+    """A sample as an auditor's list may show it (``audit.store.samples.BLIND_COLUMNS``).
+
+    No plan (''), reason or moderator: who decided, and why or by which plan it was drawn
+    ("boost:reversed", "escalation check"), would bias the blind step; the queue is the one the blind
+    step names, never the escalation queue.
+    """
+    sample_id, decision_id, auditor, claimed_at, created_at, state, queue = row
+    return Sample(sample_id, decision_id, "", None, auditor, claimed_at, created_at, state, None, queue)
 
 
 def assign_sample(store: Store, lead: User | str, sample_id: int, auditor: User | str | None) -> Sample:
@@ -232,13 +292,51 @@ def _said(refused: Refused, user: User, sample_id: int) -> Exception:
 
 # ----------------------------------------------------------------- steps
 def start_audit(store: Store, auditor: User | str, sample_id: int) -> AuditTask:
-    """Open a sample for its blind step: claims it if free; returns the item and not the decision."""
+    """Open a sample for its blind step: claims it if free; returns the item (:func:`blind_item`), not the decision.
+
+    The plan stays '' until the blind step is stored (a resumed sample has it).
+    """
     user = roles.require(store, auditor, "auditor", to="audit")
     try:
         plan, item_id, blind_done = sample_rows.start(store, user, sample_id, CLAIM_SECONDS)
     except Refused as refused:
         raise _said(refused, user, sample_id) from None
-    return AuditTask(sample_id, plan, load_item(store, item_id), blind_done)
+    _, _, decision_id = sample_rows.holder(store, sample_id)
+    return AuditTask(sample_id, plan if blind_done else "", blind_item(
+        load_item(store, item_id), sample_rows.first_decided_queue(store, decision_id)), blind_done)
+
+
+#: Words of metadata keys that tell what happened to an item after it was reported — its path and its
+#: decision. Imports and the demo carry such keys (``escalated_by``, ``escalation_note``,
+#: ``escalated_from``, ``decided_by``); a key any of whose words starts with one of these stays out of
+#: the blind item. Broad on purpose: a report detail lost costs less than a hint given.
+PATH_WORDS = ("escalat", "decid", "decision", "note", "moderat", "reviewer", "reviewed", "handled", "action",
+              "verdict", "outcome", "resol", "label", "queue", "rout", "assign", "audit", "appeal", "overturn",
+              "enforc", "sampl", "dispute")
+_KEY_WORDS = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _tells_the_path(key: str) -> bool:
+    """Whether a metadata key names something of the item's path or decision (:data:`PATH_WORDS`)."""
+    return any(word.lower().startswith(PATH_WORDS) for word in _KEY_WORDS.split(key) if word)
+
+
+def blind_item(item: Item, first_queue: tuple[int | None, str]) -> Item:
+    """The item as the blind step may see it: nothing of what happened to it since it was reported.
+
+    An escalated item now sits, still pending, in the escalation queue with
+    that queue's due time; a moved one sits elsewhere. Shown as it is, its
+    header would say "text post in Lead escalations" and give the decision's
+    path away. So the blind item is the item as it arrived: the queue it was
+    first decided in (*first_queue*, ``audit.store.samples.first_decided_queue``;
+    ``(None, '')``: none can be named, queue id 0 and no name), state
+    ``pending``, no due time of its own (its received time stands in), and
+    no metadata key that tells the path or the decision (:data:`PATH_WORDS`).
+    """
+    queue_id, queue_name = first_queue
+    metadata = {key: value for key, value in item.metadata.items() if not _tells_the_path(key)}
+    return dataclasses.replace(item, queue_id=queue_id or 0, queue_name=queue_name, state="pending",
+                               due_at=item.received_at, metadata=metadata)
 
 
 def submit_blind(store: Store, auditor: User | str, sample_id: int, action: str, labels: Sequence[str] = (),
@@ -277,8 +375,8 @@ def reveal_original(store: Store, auditor: User | str, sample_id: int) -> Origin
     blind_labels = tuple(json.loads(blind_labels_json))
     labels = tuple(json.loads(labels_json or "[]"))
     agrees = action == blind_action and set(labels) == set(blind_labels)
-    return Original(sample_id, decision_id, moderator, queue, action, labels, note, decided_at, handle_ms,
-                    blind_action, blind_labels, agrees)
+    return Original(sample_id, decision_id, moderator, queue, sample_rows.plan_of(store, sample_id), action, labels,
+                    note, decided_at, handle_ms, blind_action, blind_labels, agrees)
 
 
 def validate_score(verdict: str, error_type: str | None, severity: str | None) -> None:

@@ -4,24 +4,54 @@ Commands are strings: ``start``, ``reveal``, ``skip``, ``note``, ``undo``,
 ``hide``, ``help``, ``zoom_in``, ``zoom_out``, ``fit``, the video commands
 (``play``, ``open_frame``, ``storyboard``, ``back``, ``forward``, ``slower``, ``faster``),
 ``label:<n>`` (n = 1…9) and ``action:<id>`` for each taxonomy action.
-Action keys come from the taxonomy; everything can be re-bound, and a
-binding that would give one key two meanings is refused with a reason.
+Action keys come from the taxonomy; everything can be re-bound except the
+two keys that keep media safe (Space holds to see, Esc hides everything),
+and a binding that would give one key two meanings — two commands, or a
+command and a key the window keeps (:data:`RESERVED`: Ctrl+1…9, Ctrl+B,
+Ctrl+E, Ctrl+Shift+L, Ctrl+Q, Ctrl+,) — is refused with a message naming both.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QKeyCombination, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 from review import settings
 from review.errors import VeilError
+from review.store import Store
 from review.taxonomy import Taxonomy
+from ui.wellbeing.widgets import WellbeingWidgets
+
+MY_SETTINGS_KEY = "Ctrl+,"  # the usual Preferences key: "My settings" wherever it falls in the page list
+RESERVED = {  # key: what the window does with it, on every page; no command may take it
+    **{f"Ctrl+{n}": f"switching to page {n}" for n in range(1, 10)},
+    MY_SETTINGS_KEY: "opening My settings",
+    WellbeingWidgets.TAKE_BREAK_KEY: "taking a break",
+    "Ctrl+E": "exporting",
+    "Ctrl+Shift+L": "signing out",
+    "Ctrl+Q": "quitting Veil",
+}
+SAFETY = ("reveal", "hide")  # Space to see and Esc to hide work the same for everyone, everywhere
+
+
+def _check_overrides(overrides: dict[str, str]) -> dict[str, str]:
+    """The stored form: {command: key}, single keys, none reserved; the full clash check is :func:`build`'s."""
+    for command, key in overrides.items():
+        if not isinstance(command, str) or not isinstance(key, str):
+            raise KeymapError("key settings are {command: key}, both text")
+        if command in SAFETY:
+            raise KeymapError(f"{FIXED[command][1]!r} always stays on {FIXED[command][0]}, for everyone")
+        held = RESERVED.get(normalise(key))
+        if held is not None:
+            raise KeymapError(f"{normalise(key)} is kept for {held}; it cannot also be {command!r}")
+    return {command: normalise(key) for command, key in overrides.items()}
+
 
 KEYS = settings.declare(
-    "keys", settings.PERSON, dict, {}, changed_by=settings.SELF,
+    "keys", settings.PERSON, dict, {}, changed_by=settings.SELF, check=_check_overrides,
     describe="A person's own key bindings, {command: key}; a binding giving one key two meanings is refused.",
 )
 
@@ -43,7 +73,11 @@ FIXED = {  # command: (default key, what it does, group)
     "slower": ("[", "Video: slower (1×, 1.5×, 2×)", "Video"),
     "faster": ("]", "Video: faster", "Video"),
     "help": ("?", "This cheat sheet", "Flow"),
+    "send_back": ("B", "Escalations: send back to its queue with a note", "Escalations"),
+    "move": ("M", "Escalations: move to another escalation queue", "Escalations"),
+    "refresh": ("F5", "Escalations: reload the list", "Escalations"),
 }
+ESCALATION_COMMANDS = ("send_back", "move", "refresh")  # the lead's workbench only; other pages leave them out
 
 
 @dataclass(frozen=True)
@@ -67,11 +101,27 @@ def default_bindings(taxonomy: Taxonomy) -> list[Binding]:
 
 
 def normalise(key: str) -> str:
+    """*key* as Qt writes it ("Ctrl+Shift+L"); Shift is dropped on a symbol ("Shift+?" is "?").
+
+    A symbol is typed with Shift or without it depending on the keyboard
+    layout, and Qt reports the symbol itself: "Shift+?" and "?" are one key
+    press, so keeping Shift would let one press carry two meanings.
+    """
     sequence = QKeySequence(key)
     text = sequence.toString(QKeySequence.SequenceFormat.PortableText)
     if not text or sequence.count() != 1:
         raise KeymapError(f"{key!r} is not a single key")
+    combination = sequence[0]
+    code = combination.key().value
+    shift = Qt.KeyboardModifier.ShiftModifier
+    if combination.keyboardModifiers() & shift and code < 0x110000 and _is_symbol(chr(code)):
+        unshifted = QKeySequence(QKeyCombination(combination.keyboardModifiers() & ~shift, combination.key()))
+        return unshifted.toString(QKeySequence.SequenceFormat.PortableText)
     return text
+
+
+def _is_symbol(char: str) -> bool:
+    return char.isprintable() and not char.isalnum() and not char.isspace()
 
 
 def build(taxonomy: Taxonomy, overrides: dict[str, str] | None = None) -> list[Binding]:
@@ -82,13 +132,54 @@ def build(taxonomy: Taxonomy, overrides: dict[str, str] | None = None) -> list[B
             raise KeymapError(f"unknown command {command!r} in key settings")
         old = bindings[command]
         bindings[command] = Binding(command, key, old.text, old.group)
-    seen: dict[str, str] = {}
+    _check_overrides(overrides or {})
+    seen: dict[str, Binding] = {}
     for binding in bindings.values():
         key = normalise(binding.key)
         if key in seen:
-            raise KeymapError(f"{key} is bound to both {seen[key]!r} and {binding.command!r}")
-        seen[key] = binding.command
+            raise KeymapError(f"{key} is bound to both {seen[key].text!r} and {binding.text!r}")
+        seen[key] = binding
     return list(bindings.values())
+
+
+def usable(taxonomy: Taxonomy, overrides: dict[str, str] | None) -> tuple[list[Binding], list[str]]:
+    """The bindings with every override that still fits *taxonomy*, and why each other one was left out.
+
+    A lead's new taxonomy can take a key someone had re-bound, or drop the
+    action it was for: only those overrides are left out (the rest still
+    apply), and the reasons are said to the person. Overrides are tried
+    until none more fits, so the order they were stored in does not matter.
+    """
+    kept: dict[str, str] = {}
+    pending = dict(overrides or {})
+    progress = True
+    while pending and progress:
+        progress = False
+        for command, key in list(pending.items()):
+            try:
+                build(taxonomy, {**kept, command: key})
+            except KeymapError:
+                continue
+            kept[command] = pending.pop(command)
+            progress = True
+    left_out = []
+    for command, key in pending.items():
+        try:
+            build(taxonomy, {**kept, command: key})
+        except KeymapError as exc:
+            left_out.append(str(exc))
+    return build(taxonomy, kept), left_out
+
+
+def clashes(store: Store, taxonomy: Taxonomy) -> dict[str, list[str]]:
+    """``{person: [reason, …]}`` for each active person whose own keys would not all fit *taxonomy*."""
+    found = {}
+    for person in store.users():
+        overrides = settings.read(store, KEYS, user=person) if person.active else None
+        left_out = usable(taxonomy, overrides)[1] if overrides else []
+        if left_out:
+            found[person.name] = left_out
+    return found
 
 
 class CheatSheet(QDialog):
@@ -103,7 +194,7 @@ class CheatSheet(QDialog):
         for binding in bindings:
             groups.setdefault(binding.group, []).append(binding)
         rows = []
-        for group in ("Flow", "Decide", "Labels", "Viewing", "Video"):
+        for group in ("Flow", "Decide", "Labels", "Viewing", "Video", "Escalations"):
             rows.append(f"<tr><td colspan=2 style='padding-top:10px'><b>{group}</b></td></tr>")
             for b in groups.get(group, []):
                 key = QKeySequence(b.key).toString(QKeySequence.SequenceFormat.NativeText) or b.key

@@ -19,6 +19,8 @@ from audit.store import insert_returning_id
 from audit.store import samples as sample_rows
 from review.store import Refused, Store, User
 
+RUBRIC_SUBJECT = "rubric"  # the subject of every ``audit.rubric_changed`` event
+
 
 def rubric_weights(store: Store) -> list[tuple[str, str, float]]:
     """(kind, key, weight) of every weight a lead changed."""
@@ -84,13 +86,38 @@ def add_imported(store: Store, sample_id: int, decision_id: int, auditor_id: int
 
 
 # ------------------------------------------------------- guarded writes
-def set_rubric_weights(store: Store, actor: str, weights: Sequence[tuple[str, str, float]]) -> None:
-    """Store (kind, key, weight) rows and the ``audit.rubric_changed`` event, in one transaction."""
+def set_rubric_weights(store: Store, actor: str, weights: Sequence[tuple[str, str, float]],
+                       whole: Callable[[], dict[str, dict[str, float]]],
+                       merged: Callable[[dict[str, dict[str, float]]], dict[str, dict[str, float]]],
+                       expected: dict[str, dict[str, float]] | None = None) -> bool:
+    """Store (kind, key, weight) rows and the ``audit.rubric_changed`` event, in one transaction; False if unchanged.
+
+    *whole* gives the complete rubric (defaults included), read inside the
+    transaction, so the one event holds the old and the new rubric as they
+    really were; *merged* is what the rows make of it. Refused as
+    ``"changed"`` if the rubric is no longer
+    *expected* (the rubric the writer started from); nothing is written
+    when the rows change nothing.
+    """
     now = store.now()
     with store.transaction():
+        old = whole()
+        if expected is not None and old != expected:
+            raise Refused("changed")
+        if merged(old) == old:
+            return False
         for kind, key, value in weights:
             set_rubric_weight(store, kind, key, value, actor, now)
-        store.log(actor, "audit.rubric_changed", "rubric", {"weights": [list(r) for r in weights]})
+        store.log(actor, "audit.rubric_changed", RUBRIC_SUBJECT,
+                  {"weights": [list(r) for r in weights], "old": old, "value": whole()})
+        return True
+
+
+def last_rubric_change(store: Store) -> tuple[str, str] | None:
+    """(who, when) of the latest rubric change, from the rows it wrote; None if the defaults were never changed."""
+    row = store.db.execute(
+        "SELECT updated_by, updated_at FROM audit_rubric ORDER BY updated_at DESC LIMIT 1").fetchone()
+    return (row[0], row[1]) if row else None
 
 
 def decide_blind(store: Store, auditor: User, sample_id: int, action: str, labels: list[str], note: str) -> int:

@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     # Imported here, not at the top: the media decoders load only when importing.
     from review import taxonomy
     from review.imports import manifest as importer
+    from review.taxonomy import stored
 
     manifest = Path(args.manifest)
     try:
@@ -103,9 +104,10 @@ def run(args: argparse.Namespace) -> int:
             return fail(f"--media-root {root}: not a folder")
     if args.workers is not None and args.workers < 1:
         return fail("--workers must be at least 1")
-    # The team's taxonomy (or the bundled one) is read only if the manifest has history rows;
-    # one named with --taxonomy is read now, so a problem with it stops before the store is opened.
-    policy: taxonomy.Taxonomy | Callable[[], taxonomy.Taxonomy] = partial(taxonomy.load, paths.taxonomy_path())
+    # The organisation's taxonomy (stored, else the team's file, else the bundled one) is read only if the
+    # manifest has history rows; one named with --taxonomy is read now, so a problem with it stops before
+    # the store is opened.
+    policy: taxonomy.Taxonomy | None = None
     if args.taxonomy:
         try:
             policy = taxonomy.load(args.taxonomy)
@@ -123,10 +125,10 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             return fail(f"cannot write rejects to {rejects_path}: {exc.strerror or exc}")
 
-    handlers = row_handlers(policy)
     bar = ProgressBar(sys.stderr, then="" if args.dry_run else "writing to the store...")
     try:
         with open_store(args) as store:
+            handlers = row_handlers(policy or partial(stored.organisation, store, paths.taxonomy_path()))
             # Nobody to sign in as in a store with nobody in it: the import founds it if it is truly empty,
             # and refuses, saying what to do, if it holds work (review.imports.manifest).
             actor = signed_in(store, args, roles=("lead",), to="import manifests") if store.users() else name

@@ -44,16 +44,19 @@ def _anchor(text: str) -> tuple[int, str]:
 
 def run(args: argparse.Namespace) -> int:
     from review import taxonomy
+    from review.clock import SystemClock
+    from review.store import Store
+    from review.taxonomy import stored
 
-    try:  # which action escalates (an escalated item stays pending) is the team's policy
-        policy = taxonomy.load(paths.taxonomy_path())
-    except taxonomy.TaxonomyError as exc:
-        return fail(f"cannot check item states without the policy taxonomy: {exc}")
-    escalating = {action.id for action in policy.actions if action.escalates}
     path = existing_store_path(args)
     # Read-only and never migrated: the report is on the file as it is, and opening it as a
     # store would first upgrade it (re-creating a trigger or a schema step a tamperer removed).
     with contextlib.closing(probe.open_read_only(path)) as db:
+        try:  # which action escalates (an escalated item stays pending) is the organisation's policy
+            policy = stored.organisation(Store(db, path, SystemClock()), paths.taxonomy_path())
+        except taxonomy.TaxonomyError as exc:
+            return fail(f"cannot check item states without the policy taxonomy: {exc}")
+        escalating = {action.id for action in policy.actions if action.escalates}
         report = integrity.check(db, wiring.schema_sets(), escalating=escalating)
         anchors = [(n, digest, integrity.anchor_problem(db, n, digest, report)) for n, digest in args.expect]
         steps = [f"{s}/{n}" for s, n in applied_migrations(db)]

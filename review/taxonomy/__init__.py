@@ -15,12 +15,15 @@ problems are collected, not just the first, so a lead fixes them in one go.
 Stdlib only, no Qt: the whole review domain runs without a display.
 
 The model and the two ways in (:func:`load`, :func:`loads`) are here;
+the organisation's taxonomy kept in the store is :mod:`review.taxonomy.stored`;
 checking a parsed file is :mod:`review.taxonomy.validation`, finding lines
 in its text :mod:`review.taxonomy.layout`.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +34,8 @@ from review.errors import VeilError
 SEVERITIES = ("low", "medium", "high", "severe")  # ordered, least harmful first
 
 LABEL_KEYS = tuple("123456789")  # labels take these keys in file order
+
+MAX_BYTES = 512 * 1024  # a policy of a few hundred labels is a few tens of kB; more is a wrong file
 
 
 # ------------------------------------------------------------------ errors
@@ -192,21 +197,40 @@ def load(path: Path | str | None = None) -> Taxonomy:
         import resources  # data package, not code: no layering concern
 
         path = resources.path("taxonomy.toml")
+    return loads(read_text(path), source=str(path))
+
+
+def read_text(path: Path | str) -> str:
+    """The text of a taxonomy file, without checking it; TaxonomyError if it cannot be read as UTF-8.
+
+    Only a regular file of at most :data:`MAX_BYTES` is read, and never more
+    than that: a chosen video, ``/dev/zero`` or a pipe (opened without
+    waiting for a writer) is refused at once instead of filling the memory
+    or blocking the thread that reads it.
+    """
     path = Path(path)
     source = str(path)
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as file:
+            status = os.fstat(file.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                raise TaxonomyError(source, None, "not a regular file; choose the taxonomy's .toml file")
+            if status.st_size > MAX_BYTES:
+                raise TaxonomyError(source, None, f"larger than {MAX_BYTES // 1024} kB; is it the right file?")
+            data = file.read(MAX_BYTES + 1)
     except OSError as exc:
         reason = f"cannot read the taxonomy: {exc.strerror or exc}"
         raise TaxonomyError(source, None, reason) from None
+    if len(data) > MAX_BYTES:  # it grew after fstat
+        raise TaxonomyError(source, None, f"larger than {MAX_BYTES // 1024} kB; is it the right file?")
     try:
-        text = data.decode("utf-8-sig")  # tolerate the BOM some editors add
+        return data.decode("utf-8-sig")  # tolerate the BOM some editors add
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise TaxonomyError(
             source, line, "not UTF-8 text; save the file as UTF-8"
         ) from None
-    return loads(text, source=source)
 
 
 def loads(text: str, source: str = "<string>") -> Taxonomy:

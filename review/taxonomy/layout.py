@@ -78,6 +78,12 @@ class Layout:
                 self._start(header["name"], False, number)
             elif key := _KEY_LINE.match(line):
                 self.tables[-1].keys.setdefault(_unquote(key["key"]), number)
+        # Each [[kind]] table by position, indexed once: every field's line is then one lookup,
+        # so checking a file is linear in its size (a scan per lookup made a 600 kB file take seconds).
+        self._arrays: dict[str, list[_Table]] = {}
+        for table in self.tables:
+            if table.is_array and len(table.name) == 1:
+                self._arrays.setdefault(table.name[0], []).append(table)
 
     def _start(self, raw_name: str, is_array: bool, number: int) -> None:
         name = tuple(_unquote(part) for part in raw_name.split("."))
@@ -130,7 +136,7 @@ class Layout:
 
     def table(self, kind: str, index: int) -> _Table | None:
         """The index-th ``[[kind]]`` table, if it was written with a header."""
-        tables = [t for t in self.tables if t.name == (kind,) and t.is_array]
+        tables = self._arrays.get(kind, [])
         return tables[index] if index < len(tables) else None
 
     def line(self, kind: str, index: int, key: str | None = None) -> int:

@@ -43,7 +43,12 @@ LIMITS: dict[str, tuple[float, float, str]] = {
     "lift_default_min": (5, 240, "minutes a lead's lift adds to the daily severe budget"),
     "checkin_min_people": (MIN_CHECKIN_PEOPLE, 100, "people needed before check-ins are shown to a lead"),
 }
-_INTEGERS = {"max_snoozes", "severe_snoozes", "severe_in_a_row", "cooldown_after_severe_items", "checkin_min_people"}
+WHOLE_NUMBERS = {  # counts, not durations: a whole number or refused
+    "max_snoozes", "severe_snoozes", "severe_in_a_row", "cooldown_after_severe_items", "checkin_min_people",
+}
+# Decimals each rule may have: whole counts and percentages, durations to a tenth. The settings form's spin
+# boxes show exactly these, so any stored policy is shown as it is (and a form is clean once read).
+DECIMALS: dict[str, int] = {name: 0 if name in WHOLE_NUMBERS or name.endswith("_pct") else 1 for name in LIMITS}
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,10 @@ class WellbeingPolicy:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise WellbeingError(f"{name} ({what}) must be a number, not {value!r}")
-            if name in _INTEGERS and value != int(value):
+            if DECIMALS[name] == 0 and value != int(value):
                 raise WellbeingError(f"{name} ({what}) must be a whole number, not {value!r}")
+            if round(value, DECIMALS[name]) != value:
+                raise WellbeingError(f"{name} ({what}) may have at most {DECIMALS[name]} decimal, not {value!r}")
             if not low <= value <= high:
                 raise WellbeingError(f"{name} ({what}) must be between {low:g} and {high:g}, not {value:g}")
         if self.micro_break_min > self.severe_break_min:

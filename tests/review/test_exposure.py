@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from review.clock import FakeClock
 from review.media.viewing import ViewSettings, effective, save_organisation, save_personal, stricter
+from review.settings import SettingError
 from review.store import wellbeing as wellbeing_store
 from review.wellbeing import exposure
 
@@ -94,10 +95,13 @@ def test_exposure_rows_are_saved_with_their_reveals(store, clock):
 def test_personal_settings_may_be_stricter_never_weaker(store):
     lee = store.add_user("lee", ["lead"])
     ana = store.add_user("ana", ["moderator"])
+    save_organisation(store, lee, ViewSettings(blur_level=0, grayscale=False, auto_reblur_s=60))
+    save_personal(store, ana, ViewSettings(blur_level=1, grayscale=False, reduced_detail=True, auto_reblur_s=60))
     save_organisation(store, lee, ViewSettings(blur_level=4, grayscale=True, auto_reblur_s=10))
-    applied = save_personal(
-        store, ana, ViewSettings(blur_level=1, grayscale=False, reduced_detail=True, auto_reblur_s=60))
-    assert applied == ViewSettings(blur_level=4, grayscale=True, reduced_detail=True, auto_reblur_s=10)
+    # a wish stored before the lead raised the floor is raised to it, field by field
+    assert effective(store, ana) == ViewSettings(blur_level=4, grayscale=True, reduced_detail=True, auto_reblur_s=10)
+    with pytest.raises(SettingError, match="never weaker: blur level 1 is below the organisation's 4"):
+        save_personal(store, ana, ViewSettings(blur_level=1, grayscale=False, reduced_detail=True, auto_reblur_s=60))
     applied = save_personal(store, ana, ViewSettings(blur_level=6, auto_reblur_s=5))
     assert (applied.blur_level, applied.auto_reblur_s) == (6, 5)
     with pytest.raises(PermissionError):

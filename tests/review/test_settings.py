@@ -103,9 +103,11 @@ def test_the_registry_lists_every_setting_the_product_uses():
         and node.func.attr in {"setting", "set_setting"}
     )
     assert callers == []
-    import audit.exports.pseudonyms  # noqa: F401  (modules declare their settings when imported)
+    import audit.exports  # noqa: F401  (modules declare their settings when imported)
+    import audit.exports.pseudonyms  # noqa: F401
     import desktop.demo.review_data  # noqa: F401
     import review.media.viewing  # noqa: F401
+    import review.taxonomy.stored  # noqa: F401
     import review.wellbeing.policy  # noqa: F401
     import ui.keymap  # noqa: F401
 
@@ -113,5 +115,6 @@ def test_the_registry_lists_every_setting_the_product_uses():
     assert keys == {
         ("organisation", "view"), ("person", "view"), ("organisation", "view.severity"),
         ("organisation", "wellbeing"), ("person", "keys"), ("organisation", "exports.pseudonym_secret"),
-        ("organisation", "workspace.demo"), ("organisation", "workspace.demo.info"),
+        ("organisation", "workspace.demo"), ("organisation", "workspace.demo.info"), ("organisation", "taxonomy"),
+        ("organisation", "report.accuracy_target"),
     }

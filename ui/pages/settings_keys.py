@@ -1,0 +1,82 @@
+"""The key bindings form: every command and its key, re-bound with a conflict check as keys are pressed.
+
+A key that would mean two things — two commands, or a command and a key
+the window keeps (``ui.keymap.RESERVED``: page switching, break, export,
+sign-out, quit) — is refused at once, with both named
+(``ui.keymap.build``), and Save stays off until it is fixed. Space (hold
+to see) and Esc (hide everything) are the same for everyone and are not
+offered. Only the keys that differ from the defaults are stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QKeySequenceEdit, QPushButton, QWidget
+
+from review.store import Store
+from review.taxonomy import Taxonomy
+from ui import keymap
+from ui.operations import Operations
+from ui.pages.settings_forms import SettingForm
+
+GROUPS = ("Flow", "Decide", "Labels", "Viewing", "Video")
+
+
+class KeysForm(SettingForm):
+    """Each command's key under the taxonomy *policy*; the value is ``{command: key}`` for the changed ones."""
+
+    def __init__(self, ops: Operations, write: Callable[[Store, Any, Any], Any], policy: Taxonomy,
+                 parent: QWidget | None = None):
+        super().__init__(
+            "Key bindings",
+            "Click a key and press the new one. Space (hold to see) and Esc (hide everything) stay the same for "
+            "everyone. New keys apply from your next sign-in.", ops, write, parent)
+        self.policy = policy
+        self.defaults = {b.command: b for b in keymap.default_bindings(policy)}
+        self.edits: dict[str, QKeySequenceEdit] = {}
+        ordered = sorted(self.defaults.values(), key=lambda b: GROUPS.index(b.group) if b.group in GROUPS else 9)
+        shown = [b for b in ordered if b.command not in keymap.SAFETY]
+        half = (len(shown) + 1) // 2
+        for index, binding in enumerate(shown):
+            edit = QKeySequenceEdit()
+            edit.setMaximumSequenceLength(1)
+            edit.setClearButtonEnabled(False)
+            edit.setAccessibleName(f"Key for {binding.text}")
+            edit.keySequenceChanged.connect(self.edited)
+            self.add_row(index % half, binding.text, edit, column=index // half)
+            self.edits[binding.command] = edit
+        self.defaults_button = QPushButton("Default keys")
+        self.defaults_button.clicked.connect(self.use_defaults)
+        self.fields.addWidget(self.defaults_button, half, 0)
+        self.fields.setColumnStretch(4, 1)
+
+    def show_value(self, value: dict[str, str]) -> None:
+        for command, edit in self.edits.items():
+            edit.setKeySequence(QKeySequence(value.get(command, self.defaults[command].key)))
+
+    def value(self) -> dict[str, str]:
+        chosen = {}
+        for command, edit in self.edits.items():
+            typed = edit.keySequence().toString(QKeySequence.SequenceFormat.PortableText)
+            key = keymap.normalise(typed) if typed else ""  # as stored ("Shift+?" is "?"), so a saved form is clean
+            if key and key != keymap.normalise(self.defaults[command].key):
+                chosen[command] = key
+        return chosen
+
+    def problem(self, value: dict[str, str]) -> str | None:
+        empty = [self.defaults[c].text for c, e in self.edits.items() if e.keySequence().isEmpty()]
+        if empty:
+            return f"“{empty[0]}” has no key; press one, or choose Default keys."
+        try:
+            keymap.build(self.policy, value)
+        except keymap.KeymapError as exc:
+            return f"{exc}. Choose another key."
+        return None
+
+    def use_defaults(self) -> None:
+        self.show_value({})
+        self.edited()
+
