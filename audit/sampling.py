@@ -1,6 +1,7 @@
 """Sampling: which decisions go to QA, drawn reproducibly by the leads' plans.
 
-A lead defines plans (``audit.plans.save_plan``); :func:`run_plans` runs
+A lead defines plans (``audit.plans.create_plan``) and looks at what one
+would draw before it does (:func:`preview_plan`); :func:`run_plans` runs
 them when a lead asks and :func:`run_due_plans` on a schedule (the app calls
 it every few minutes as the signed-in lead, and not at all while no lead is
 signed in; each active plan runs at most once per period). Both need a
@@ -37,8 +38,8 @@ not on gold items — those are scored automatically):
 
 A decision is sampled at most once (``audit_samples.decision_id`` is
 unique). Each new sample is assigned to the auditor with the fewest open
-samples who is not the decision's moderator, or left unassigned (claimable
-by any other auditor) when nobody else is an auditor.
+samples who is not the decision's moderator and is not deactivated, or left
+unassigned (claimable by any other auditor) when nobody else is an auditor.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from audit import roles
-from audit.plans import BOOST_FIELDS, Plan, period_key, plan, plans
+from audit.plans import BOOST_FIELDS, Plan, PlanError, period_key, plan, plans
 from audit.store import atomically
 from audit.store import plans as plan_rows
 from audit.store import samples as sample_rows
@@ -102,12 +103,20 @@ class RunResult:
 # -------------------------------------------------------------- running
 def run_plans(store: Store, lead: User | str, *, now: str | _dt.datetime | None = None,
               names: Iterable[str] | None = None) -> list[RunResult]:
-    """Run the active plans (or the named ones, active or not) now, as *lead* asked; one transaction."""
+    """Run the active plans (or the named ones) now, as *lead* asked; one transaction.
+
+    A paused plan is refused by name too (PlanError, nothing drawn): pausing
+    promises it draws nothing until a lead resumes it.
+    """
     user = roles.require(store, lead, "lead", to="run sampling plans")
     moment = _moment(store, now)
 
     def run_chosen() -> list[RunResult]:
         chosen = [plan(store, n) for n in names] if names is not None else plans(store, active_only=True)
+        paused = [p.name for p in chosen if not p.active]
+        if paused:
+            raise PlanError(f"{', '.join(map(repr, paused))} {'is' if len(paused) == 1 else 'are'} paused and draw"
+                            f"{'s' if len(paused) == 1 else ''} nothing until resumed")
         return [_run(store, p, moment, user.name) for p in chosen]
 
     return atomically(store, run_chosen)
@@ -170,7 +179,7 @@ def draw(seed: str, plan_name: str, decision_id: int) -> float:
 
 def _window(store: Store, p: Plan, now: str) -> list[_Row]:
     result = []
-    for r in plan_rows.window(store, p.starts_at, now, p.queues):
+    for r in plan_rows.window(store, p.starts_at, now, p.queue_ids()):
         row = _Row(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6] or "[]"), r[7], r[8], bool(r[9]), r[10], r[11])
         row.u = draw(p.seed, p.name, row.id)
         result.append(row)
@@ -187,6 +196,11 @@ def _stratum(row: _Row, by: str) -> str:
 
 def choose(store: Store, p: Plan, now: _dt.datetime) -> dict[int, str]:
     """{decision id: reason} this plan would sample now; reads only, writes nothing."""
+    return _choose(store, p, now)[1]
+
+
+def _choose(store: Store, p: Plan, now: _dt.datetime) -> tuple[list[_Row], dict[int, str]]:
+    """The plan's window and {decision id: reason} of what it would draw from it now."""
     rows = _window(store, p, iso(now))
     free = [r for r in rows if r.sampled_reason is None]
     picked: dict[int, str] = {}
@@ -231,7 +245,7 @@ def choose(store: Store, p: Plan, now: _dt.datetime) -> dict[int, str]:
             undrawn = sorted((r for r in members if r.sampled_reason is None and r.id not in picked),
                              key=lambda r: (r.u, r.id))
             picked.update((r.id, "minimum") for r in undrawn[: max(0, p.min_per_moderator_per_day - have)])
-    return picked
+    return rows, picked
 
 
 def _run(store: Store, p: Plan, now: _dt.datetime, actor: str) -> RunResult:
@@ -239,7 +253,7 @@ def _run(store: Store, p: Plan, now: _dt.datetime, actor: str) -> RunResult:
     created = iso(now)
     ids = sorted(picked)
     moderators = sample_rows.decision_makers(store, ids)
-    auditors = [u for u in store.users() if u.has("auditor")]
+    auditors = [u for u in store.users() if u.has("auditor") and u.active]  # nobody deactivated gets work
     load = Counter(sample_rows.open_load(store))
     for decision_id in ids:
         eligible = [a for a in auditors if a.id != moderators[decision_id]]
@@ -253,6 +267,40 @@ def _run(store: Store, p: Plan, now: _dt.datetime, actor: str) -> RunResult:
               {"sampled": len(ids), "by_reason": result.by_reason(), "decisions": ids,
                "unassigned": sum(1 for s in result.samples if s.auditor is None)})
     return result
+
+
+@dataclass(frozen=True)
+class PlanPreview:
+    """What running a plan now would draw, counted without drawing it (no sample, no event)."""
+
+    plan: str
+    at: str
+    active: bool
+    queues: str  # the plan's queues in words ("every queue", "spam (queue gone)")
+    unsampled: int  # decisions in its window not sampled yet
+    drawn: int
+    by_reason: dict[str, int]
+    by_queue: dict[str, int]
+    by_moderator: dict[str, int]
+
+    def as_json(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+
+def preview_plan(store: Store, lead: User | str, name: str, *, now: str | _dt.datetime | None = None) -> PlanPreview:
+    """A dry run of the plan *name* as of *now*: how many decisions it would draw, why, from which queues and
+    moderators. Reads only: a lead checks a plan before it draws. A paused plan is counted over its window
+    as it stands (what its settings would draw); resuming it would start its window afresh."""
+    roles.require(store, lead, "lead", to="preview sampling plans")
+    moment = _moment(store, now)
+    p = plan(store, name)
+    rows, picked = _choose(store, p, moment)
+    drawn = [r for r in rows if r.id in picked]
+    return PlanPreview(p.name, iso(moment), p.active, p.queue_words(),
+                       sum(1 for r in rows if r.sampled_reason is None), len(drawn),
+                       dict(Counter(picked.values()).most_common()),
+                       dict(Counter(r.queue for r in drawn).most_common()),
+                       dict(Counter(r.user for r in drawn).most_common()))
 
 
 def add_sample(store: Store, lead: User | str, decision_id: int, *, reason: str = "manual",

@@ -13,6 +13,8 @@ calibration answers are append-only.
 
 from __future__ import annotations
 
+import json
+
 import sqlite_utils
 
 from review.store.schema import refuse_replace
@@ -207,3 +209,90 @@ CURRENT = (
     LIVE + " AND d.id = (SELECT MAX(x.id) FROM decisions x WHERE x.item_id = d.item_id AND x.revokes_id IS NULL"
     " AND x.id NOT IN (SELECT revokes_id FROM decisions WHERE revokes_id IS NOT NULL))"
 )
+
+
+@migrations(name="m003_qa_setup")
+def m003_qa_setup(db: sqlite_utils.Database) -> None:
+    """Plans name queues by id; gold items get an explanation and retirement; calibration sets people and a close.
+
+    A plan held queue *names*, so renaming a queue silently switched the
+    plan off. ``audit_plan_queues`` holds the queue ids instead (no rows:
+    every queue); sampling follows ``queues.merged_into_id``, so a merge
+    takes the plan to the surviving queue. Each stored name is the queue so
+    named when the plan was last saved (its ``audit.plan_saved`` event, else
+    its ``updated_at``), followed through the ``queue.renamed`` events
+    since (a plan a rename had already switched off works again); a name
+    that matches no queue is kept as ``gone_name``, shown to leads as
+    "queue gone" and sampling nothing, rather than silently dropped or
+    widened to every queue. A stored empty list (``[]``, which sampled
+    nothing) becomes the gone name ``''``, still sampling nothing.
+
+    A retired gold item (``retired_at``) is no longer planted or scored;
+    its answer and results stay. A calibration set may name the people who
+    answer it (``calibration_people``; none: anyone who reviews) and is
+    closed to answers once ``closed_at`` is set.
+    """
+    db.executescript(
+        """
+        CREATE TABLE audit_plan_queues (
+            plan_id INTEGER NOT NULL REFERENCES audit_plans(id),
+            queue_id INTEGER REFERENCES queues(id),
+            gone_name TEXT,                                 -- a name that matched no queue when plans moved to ids
+            CHECK ((queue_id IS NULL) <> (gone_name IS NULL)),
+            UNIQUE (plan_id, queue_id),
+            UNIQUE (plan_id, gone_name)
+        );
+        ALTER TABLE gold_items ADD COLUMN explanation TEXT NOT NULL DEFAULT '';
+        ALTER TABLE gold_items ADD COLUMN retired_at TEXT;
+        ALTER TABLE gold_items ADD COLUMN retired_by TEXT;
+        ALTER TABLE calibration_sets ADD COLUMN closed_at TEXT;
+        ALTER TABLE calibration_sets ADD COLUMN closed_by TEXT;
+        CREATE TABLE calibration_people (
+            set_id INTEGER NOT NULL REFERENCES calibration_sets(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            PRIMARY KEY (set_id, user_id)
+        );
+        """
+    )
+    ids = {name: queue_id for queue_id, name in db.execute("SELECT id, name FROM queues")}
+    renames = [(event_id, at, json.loads(payload)) for event_id, at, payload in db.execute(
+        "SELECT id, at, payload FROM events WHERE kind = 'queue.renamed' ORDER BY id")]
+    for plan_id, plan_name, names, updated_at in db.execute(
+            "SELECT id, name, queues, updated_at FROM audit_plans WHERE queues IS NOT NULL").fetchall():
+        saved = db.execute("SELECT MAX(id) FROM events WHERE kind = 'audit.plan_saved' AND subject = ?",
+                           [f"plan:{plan_name}"]).fetchone()[0]
+        later = [renamed for event_id, at, renamed in renames
+                 if (event_id > saved if saved is not None else at > updated_at)]
+        held = dict.fromkeys(_queue_now(queue, ids, later) for queue in json.loads(names))
+        for queue_id, gone_name in held or [(None, "")]:  # '[]' sampled nothing, and still does
+            db.execute("INSERT INTO audit_plan_queues (plan_id, queue_id, gone_name) VALUES (?, ?, ?)",
+                       [plan_id, queue_id, gone_name])
+    db.execute("ALTER TABLE audit_plans DROP COLUMN queues")
+
+
+def _queue_now(name: str, ids: dict[str, int], later: list[dict[str, str]]) -> tuple[int | None, str | None]:
+    """(queue id, None) of the queue a plan named *name* when it was saved, or (None, name) when none matches.
+
+    The name is followed through the renames made after the save, in
+    order (*later*): only those, because a rename before it freed the name
+    for the queue the plan did mean, and a later one may hand the name to
+    another queue (the queue then named so is not the plan's).
+    """
+    current = name
+    for renamed in later:
+        if renamed.get("from") == current:
+            current = renamed.get("to", current)
+    found = ids.get(current)
+    return (found, None) if found is not None else (None, name)
+
+
+
+@migrations(name="m004_audits_by_auditor")
+def m004_audits_by_auditor(db: sqlite_utils.Database) -> None:
+    """An index for each auditor's audits by when they were scored.
+
+    The dashboard's QA auditors tab, My results and ``veil metrics --by
+    auditor`` count an auditor's audits over a period on every refresh;
+    without it each count scans every audit and sorts them.
+    """
+    db.execute("CREATE INDEX audits_by_auditor ON audits (auditor_id, scored_at)")

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_store_option(parser)
     add_user_option(parser, "--lead", who="the lead running the plans")
     parser.add_argument("--plan", metavar="NAME", action="append",
-                        help="run only this plan (repeatable; also runs an inactive plan)")
+                        help="run only this plan (repeatable; a paused plan is refused)")
     parser.add_argument("--due", action="store_true", help="run only the plans due in this period (as the schedule)")
     parser.add_argument("--json", action="store_true", help="print the samples as JSON")
     parser.set_defaults(run=run)

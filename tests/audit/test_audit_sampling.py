@@ -192,7 +192,7 @@ def test_plan_validation_and_roles(store, team):
     with pytest.raises(PermissionError, match="lead"):
         sampling.run_plans(store, "cat")
     plan = plans.save_plan(store, "lee", "qa", rate=0.1, queues=["spam"])
-    assert plan.queues == ("spam",) and len(plan.seed) == 16  # a random seed, stored
+    assert [q.name for q in plan.queues] == ["spam"] and len(plan.seed) == 16  # a random seed, stored
     assert plans.save_plan(store, "lee", "qa", rate=0.2).seed == plan.seed  # kept on edit
 
 
