@@ -19,6 +19,7 @@ stores the auditor's own.
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,10 +27,14 @@ from typing import Any
 
 from audit import audits, disputes, roles, sampling
 from audit.audits import AuditTask, Original, Rubric, Scored
+from audit.dashboard import ACCURACY_DAYS
 from audit.disputes import Dispute, Result
+from audit.metrics.auditors import AuditorWork
+from audit.metrics.auditors import work as auditor_work
 from audit.sampling import RunResult, Sample
 from audit.store import atomically
 from review import serving
+from review.clock import iso
 from review.store import Store, User
 from review.taxonomy import Taxonomy
 from review.wellbeing.breaks import refuse_during_break
@@ -57,6 +62,16 @@ class ResultRow:
 
     result: Result
     item: str
+
+
+@dataclass(frozen=True)
+class MyResults:
+    """"My results" for anyone QA touches: their audited decisions, and, for an auditor, their own audit work."""
+
+    rows: list[ResultRow]
+    today: AuditorWork | None  # None: they do not audit (and never did)
+    recent: AuditorWork | None  # over the dashboard's ACCURACY_DAYS days, the figures a lead sees
+    days: int = ACCURACY_DAYS
 
 
 @dataclass(frozen=True)
@@ -132,6 +147,19 @@ class AuditDesk:
         """The person's audited decisions with their final results and item names (a read)."""
         return [ResultRow(r, serving.load_item(store, r.item_id).external_id)
                 for r in disputes.my_results(store, moderator)]
+
+    def my_page(self, store: Store, person: User) -> MyResults:
+        """Everything of "My results" in one read: the person's results and, if they audit, their own work."""
+        rows = self.my_results(store, person)
+        if not person.has("auditor"):
+            return MyResults(rows, None, None)  # no audit work to count: no query for it
+        now = store.clock.now()
+        today = iso(now.replace(hour=0, minute=0, second=0, microsecond=0))
+        since = iso(now - _dt.timedelta(days=ACCURACY_DAYS))
+        # Their own row only (own=True), even for a lead who also audits; one filtered count per period.
+        [done_today] = auditor_work(store, person, today, None, own=True)
+        [recent] = auditor_work(store, person, since, None, own=True)
+        return MyResults(rows, done_today, recent)
 
     def result_history(self, store: Store, viewer: User, audit_id: int) -> list[dict[str, Any]]:
         """One audit's steps as *viewer* may see them (the auditor anonymous to the moderator; a read)."""

@@ -23,13 +23,23 @@ Definitions (per group and overall):
 * Grouping: ``moderator`` = who made the decision; ``queue`` = the queue it
   was decided in; ``label`` = each label the moderator's *or* the blind
   decision carries (so one decision can count in several label groups;
-  decisions without any label form the group ``(none)``).
+  decisions without any label form the group ``(none)``); ``auditor`` = who
+  scored its audit (gold results have no auditor and are left out), and the
+  report then carries ``auditors``: each auditor's work in the period
+  (``audit.metrics.auditors``: audits, per day, time per audit, share judged
+  wrong, share overturned on dispute), counted by when the audits were scored.
 
 Who sees what (checked here, so every front end gets the same answer):
-leads and auditors see the team; anyone else — a moderator — sees only
-their own results: every group and the overall figures are computed over
-their own decisions alone, and calibration agreement, which pools
-everyone's answers, is left out. Nobody else is named in what they get.
+a lead sees the team (``scope`` "team"). An auditor who is not a lead sees
+the audits they scored themselves, whatever the grouping (``scope``
+"audited", no gold results): were their figures the team's, the team's n
+less their own would be the other auditor's, and so on for every figure.
+Anyone else — a moderator — sees only their own results (``scope``
+"own"): every group and the overall figures are computed over their own
+decisions alone, and calibration agreement, which pools everyone's
+answers, is left out (auditors keep it). Grouped by auditor, a
+non-lead sees the audits they scored (a moderator who never audited:
+nothing), so no auditor is ever named to the moderators they audited.
 """
 
 from __future__ import annotations
@@ -42,14 +52,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from audit import calibration, metrics, roles
+from audit.metrics import auditors
+from audit.store import dashboard as dashboard_sql
 from audit.store import reports as report_rows
 from audit.store.schema import ERROR_TYPES
 from review.clock import iso, parse
 from review.errors import VeilError
 from review.store import Store, User
 
-BY = ("moderator", "queue", "label")
-TEAM_ROLES = ("lead", "auditor")  # who sees everyone's results
+BY = ("moderator", "queue", "label", "auditor")
 NO_LABEL = "(none)"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -144,8 +155,14 @@ def _gold_scored(store: Store, start: str | None, end: str | None, moderator: st
 
 
 # ------------------------------------------------------------- grouping
-def keys(record: Audited | GoldScored, by: str) -> list[str]:
-    """The groups a record belongs to (several for ``label``)."""
+def keys(record: Audited | GoldScored, by: str, auditor_of: dict[int, str] | None = None) -> list[str]:
+    """The groups a record belongs to (several for ``label``; none for a gold result by ``auditor``).
+
+    *auditor_of* (decision id -> auditor) is needed for ``auditor``.
+    """
+    if by == "auditor":
+        found = (auditor_of or {}).get(record.decision_id) if isinstance(record, Audited) else None
+        return [found] if found else []
     if by == "moderator":
         return [record.moderator]
     if by == "queue":
@@ -192,37 +209,47 @@ def build(store: Store, viewer: User | str, *, by: str = "moderator", since: str
     """The whole report as *viewer* may see it:
     ``{"by", "scope", "since", "until", "groups": [...], "overall": {...}, "calibration": [...]}``.
 
-    ``scope`` is ``"team"`` for leads and auditors, ``"own"`` for anyone else
-    (their own decisions only, no calibration; see the module docstring).
+    ``scope`` is ``"team"`` for leads, ``"audited"`` for other auditors (the audits they scored) and
+    ``"own"`` for anyone else (their own decisions only, no calibration; see the module docstring).
     NotAllowed for a viewer the store does not know.
     """
     who = roles.resolve(store, viewer)
     if by not in BY:
         raise PeriodError(f"--by is one of {', '.join(BY)} (got {by!r})")
     start, end = date_range(since, until)
-    team = any(who.has(role) for role in TEAM_ROLES)
-    only = None if team else who.name
-    records = _audited(store, start, end, only)
-    gold = _gold_scored(store, start, end, only)
+    team = who.has("lead")
+    scorer = not team and (by == "auditor" or who.has("auditor"))  # sees the audits they scored, nothing more
+    auditor_of = (dashboard_sql.auditors_of_decisions(store, start, end, None if team else who.id)
+                  if by == "auditor" or scorer else None)
+    if scorer:  # never the auditors of their own decisions, nor the other auditors' figures by subtraction
+        records = [r for r in _audited(store, start, end, None) if r.decision_id in (auditor_of or {})]
+        gold: list[GoldScored] = []
+    else:
+        only = None if team else who.name
+        records = _audited(store, start, end, only)
+        gold = _gold_scored(store, start, end, only)
     grouped: dict[str, list[Audited]] = defaultdict(list)
     grouped_gold: dict[str, list[GoldScored]] = defaultdict(list)
     for r in records:
-        for key in keys(r, by):
+        for key in keys(r, by, auditor_of):
             grouped[key].append(r)
     for g in gold:
-        for key in keys(g, by):
+        for key in keys(g, by, auditor_of):
             grouped_gold[key].append(g)
     groups = [{"key": key, **summarise(grouped.get(key, []), grouped_gold.get(key, []))}
               for key in sorted(set(grouped) | set(grouped_gold))]
-    return {
+    report = {
         "by": by,
-        "scope": "team" if team else "own",
+        "scope": "team" if team else "audited" if scorer else "own",
         "since": start,
         "until": _echo_end(end),
         "generated_at": store.now(),
         "groups": groups,
         "overall": {"key": "all", **summarise(records, gold)},
         "calibration": [calibration.agreement(store, name, start=start, end=end).as_json()
-                        for name in calibration.sets(store)] if team else [],
+                        for name in calibration.sets(store)] if team or who.has("auditor") else [],
     }
+    if by == "auditor":
+        report["auditors"] = auditors.work_json(auditors.work(store, who, start, end))
+    return report
 

@@ -1,14 +1,23 @@
-"""SQL behind the audit side of the lead's dashboard: accuracy tallies and open disputes.
+"""SQL behind the audit side of the lead's dashboard and the Queues page: accuracy, disputes, QA work.
 
-Two grouped reads, in the SQL SQLite and PostgreSQL share. The grouping is
-done here rather than in Python because on a 1,000,000-decision store
-reading every audited decision costs ~200 ms and this ~40 ms
+Grouped reads, in the SQL SQLite and PostgreSQL share. Accuracy is grouped
+here rather than in Python because on a 1,000,000-decision store reading
+every audited decision costs ~200 ms and this ~40 ms
 (``benchmarks/bench_dashboard.py``).
+
+QA's own work lives in audit tables, not in items, so review's queue
+health cannot see it: :func:`sample_backlog` and :func:`calibration_backlog`
+count what waits in the audit and calibration queues, and
+:func:`auditor_tallies` and :func:`audit_times` are each auditor's work
+(``audit.metrics.auditors``), counted in SQL with the period and the
+auditor in the WHERE.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from review.store import Store
 
@@ -41,3 +50,141 @@ def open_disputes_by_queue(store: Store) -> dict[str, int]:
         " WHERE NOT EXISTS (SELECT 1 FROM dispute_resolutions r WHERE r.dispute_id = p.id) GROUP BY q.name"
     ).fetchall()
     return {str(name): int(count) for name, count in rows}
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Open QA work in one queue, counted like review's waiting items (``review.store.QueueHealth``)."""
+
+    waiting: int
+    oldest: str | None  # when the oldest of it arrived
+    breached: int  # past arrival + the queue's SLA
+    at_risk: int  # due within the next quarter of the SLA
+
+
+def sample_backlog(store: Store, breached_before: str, at_risk_before: str) -> Backlog:
+    """Open samples (drawn, not yet scored or cancelled): how many, the oldest, and how many are late.
+
+    A sample is due its audit queue's SLA after it was drawn: drawn before
+    *breached_before* it is past due, before *at_risk_before* due soon.
+    """
+    waiting, oldest, breached, at_risk = store.db.execute(
+        """SELECT COUNT(*), MIN(created_at),
+                  COALESCE(SUM(CASE WHEN created_at <= :late THEN 1 ELSE 0 END), 0),
+                  COALESCE(SUM(CASE WHEN created_at > :late AND created_at <= :soon THEN 1 ELSE 0 END), 0)
+           FROM audit_samples WHERE state = 'open'""",
+        {"late": breached_before, "soon": at_risk_before}).fetchone()
+    return Backlog(int(waiting), oldest, int(breached), int(at_risk))
+
+
+def calibration_backlog(store: Store, breached_before: str, at_risk_before: str, answer_roles: Sequence[str]
+                        ) -> Backlog:
+    """Calibration answers still owed on the open sets, counted like :func:`sample_backlog`.
+
+    A set is answered by the active people it names, or, naming nobody, by
+    every active person with one of *answer_roles*; each owes an answer per
+    member item (wherever the item sits: sets take items from review
+    queues), less the answers they gave. A deactivated person owes nothing
+    and their answers pay nobody's debt. Closed sets owe nothing. A set's
+    answers are due from when it was made.
+    """
+    has_role = " OR ".join("(',' || u.roles || ',') LIKE ?" for _ in answer_roles) or "0 = 1"
+    waiting, oldest, breached, at_risk = store.db.execute(
+        f"""WITH open_sets AS (SELECT id, created_at FROM calibration_sets WHERE closed_at IS NULL),
+                 answerers AS (
+                     SELECT p.set_id, p.user_id FROM open_sets s JOIN calibration_people p ON p.set_id = s.id
+                     JOIN users u ON u.id = p.user_id WHERE u.active = 1
+                     UNION ALL
+                     SELECT s.id, u.id FROM open_sets s JOIN users u ON u.active = 1 AND ({has_role})
+                     WHERE NOT EXISTS (SELECT 1 FROM calibration_people p WHERE p.set_id = s.id)),
+                 owed AS (
+                     SELECT s.created_at,
+                            (SELECT COUNT(*) FROM answerers w WHERE w.set_id = s.id)
+                            * (SELECT COUNT(*) FROM calibration_members m WHERE m.set_id = s.id)
+                            - (SELECT COUNT(*) FROM calibration_answers a JOIN answerers w
+                               ON w.set_id = a.set_id AND w.user_id = a.user_id WHERE a.set_id = s.id) AS n
+                     FROM open_sets s)
+            SELECT COALESCE(SUM(n), 0), MIN(created_at),
+                   COALESCE(SUM(CASE WHEN created_at <= ? THEN n ELSE 0 END), 0),
+                   COALESCE(SUM(CASE WHEN created_at > ? AND created_at <= ? THEN n ELSE 0 END), 0)
+            FROM owed WHERE n > 0""",
+        [*(f"%,{role},%" for role in answer_roles), breached_before, breached_before, at_risk_before]).fetchone()
+    return Backlog(int(waiting), oldest, int(breached), int(at_risk))
+
+
+@dataclass(frozen=True)
+class AuditorTally:
+    """One auditor's audits scored in a period, counted: their own verdicts and the fate of the disputes."""
+
+    auditor: str
+    audits: int
+    judged_wrong: int  # scored incorrect (their own verdict, before any dispute)
+    first_scored_at: str
+    disputes_opened: int
+    disputes_open: int
+    disputes_upheld: int
+    disputes_overturned: int
+
+
+def _scored_in(start: str | None, end: str | None, auditor_id: int | None) -> tuple[str, list[Any]]:
+    """The WHERE of audits (alias a) scored in [start, end), only *auditor_id*'s when given."""
+    clauses, params = ["a.scored_at IS NOT NULL"], []
+    for sql, value in (("a.scored_at >= ?", start), ("a.scored_at < ?", end), ("a.auditor_id = ?", auditor_id)):
+        if value is not None:
+            clauses.append(sql)
+            params.append(value)
+    return " AND ".join(clauses), params
+
+
+def auditor_tallies(store: Store, start: str | None, end: str | None, auditor_id: int | None = None
+                    ) -> list[AuditorTally]:
+    """Per auditor, their audits scored in [start, end) (either bound may be missing), counted in SQL."""
+    where, params = _scored_in(start, end, auditor_id)
+    rows = store.db.execute(
+        f"""SELECT u.name, COUNT(*), SUM(CASE WHEN a.verdict = 'incorrect' THEN 1 ELSE 0 END), MIN(a.scored_at),
+                   COUNT(p.id), SUM(CASE WHEN p.id IS NOT NULL AND r.outcome IS NULL THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN r.outcome = 'upheld' THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN r.outcome = 'overturned' THEN 1 ELSE 0 END)
+            FROM audits a JOIN users u ON u.id = a.auditor_id
+            LEFT JOIN disputes p ON p.audit_id = a.id LEFT JOIN dispute_resolutions r ON r.dispute_id = p.id
+            WHERE {where} GROUP BY u.name""", params).fetchall()
+    return [AuditorTally(str(name), int(audits), int(wrong), str(first), int(opened), int(still_open), int(upheld),
+                         int(overturned))
+            for name, audits, wrong, first, opened, still_open, upheld, overturned in rows]
+
+
+def audit_times(store: Store, start: str | None, end: str | None, auditor_id: int | None = None
+                ) -> list[tuple[str, str, str]]:
+    """(auditor, opened at, scored at) of the audits scored in [start, end) that were opened in Veil.
+
+    Opened is the sample's last claim; imported audits have none and are left out. The minutes are
+    worked out by the caller: time arithmetic is not SQL that SQLite and PostgreSQL share.
+    """
+    where, params = _scored_in(start, end, auditor_id)
+    return [(str(name), str(opened), str(scored)) for name, opened, scored in store.db.execute(
+        f"""SELECT u.name, s.claimed_at, a.scored_at FROM audits a JOIN users u ON u.id = a.auditor_id
+            JOIN audit_samples s ON s.id = a.sample_id
+            WHERE {where} AND s.claimed_at IS NOT NULL AND s.claimed_at <= a.scored_at""", params)]
+
+
+def auditors_of_decisions(store: Store, start: str | None, end: str | None, auditor_id: int | None = None
+                          ) -> dict[int, str]:
+    """Decision id -> the name of the auditor who scored its audit, for decisions made in [start, end).
+
+    Only *auditor_id*'s audits when given. The decision's time, as the metrics report groups by it.
+    """
+    clauses, params = ["a.scored_at IS NOT NULL"], []
+    for sql, value in (("d.decided_at >= ?", start), ("d.decided_at < ?", end), ("a.auditor_id = ?", auditor_id)):
+        if value is not None:
+            clauses.append(sql)
+            params.append(value)
+    return {int(decision_id): str(name) for decision_id, name in store.db.execute(
+        "SELECT a.decision_id, u.name FROM audits a JOIN users u ON u.id = a.auditor_id"
+        f" JOIN decisions d ON d.id = a.decision_id WHERE {' AND '.join(clauses)}", params)}
+
+
+def open_samples_held(store: Store) -> dict[str, int]:
+    """Auditor name -> open samples assigned to or claimed by them."""
+    return {str(name): int(count) for name, count in store.db.execute(
+        "SELECT u.name, COUNT(*) FROM audit_samples s JOIN users u ON u.id = s.auditor_id"
+        " WHERE s.state = 'open' GROUP BY u.name")}

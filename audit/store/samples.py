@@ -23,7 +23,19 @@ from review.store import Refused, Store, User
 
 SampleRow = tuple[Any, ...]
 
-#: id, decision id, plan, reason, auditor, claimed at, created at, state, moderator, queue.
+#: The id of the queue the blind step names for decision ``d``'s item: the queue its first decision row
+#: was made in (whoever made it). An escalated item's later decisions are made in the escalation queue,
+#: and the item itself now sits there; naming either would give the escalation away. When that first
+#: decision was itself made in an escalation queue (imported history, the demo), the item's
+#: ``escalated_from`` metadata names the review queue it came from, if one of that name exists; else NULL
+#: (no queue is named). The one definition for the work list and :func:`first_decided_queue`.
+BLIND_QUEUE_ID = """(SELECT CASE WHEN fq.kind <> 'escalation' THEN fq.id ELSE
+        (SELECT oq.id FROM items oi JOIN queues oq ON oq.name = json_extract(oi.metadata, '$.escalated_from')
+         WHERE oi.id = fd.item_id AND oq.kind = 'review') END
+    FROM decisions fd JOIN queues fq ON fq.id = fd.queue_id WHERE fd.item_id = d.item_id ORDER BY fd.id LIMIT 1)"""
+
+
+#: id, decision id, plan, reason, auditor, claimed at, created at, state, moderator, queue (decided in).
 SAMPLE_COLUMNS = """
 SELECT s.id, s.decision_id, s.plan, s.reason, a.name, s.claimed_at, s.created_at, s.state, m.name, q.name
 FROM audit_samples s
@@ -33,15 +45,30 @@ JOIN queues q ON q.id = d.queue_id
 LEFT JOIN users a ON a.id = s.auditor_id
 """
 
+#: What an auditor's list may say of a sample, blind: id, decision id, auditor, claimed at, created at,
+#: state, and the queue the blind step names ('' when none, :data:`BLIND_QUEUE_ID`). No plan, no reason,
+#: no moderator: each may hint at the decision or its path.
+BLIND_COLUMNS = f"""
+SELECT s.id, s.decision_id, a.name, s.claimed_at, s.created_at, s.state, COALESCE(bq.name, '')
+FROM audit_samples s
+JOIN decisions d ON d.id = s.decision_id
+LEFT JOIN queues bq ON bq.id = {BLIND_QUEUE_ID}
+LEFT JOIN users a ON a.id = s.auditor_id
+"""
+
 # The sample (alias s) may be taken over: nobody on it, or a lapsed claim before the blind step.
 _FREE = ("(s.auditor_id IS NULL OR (s.claimed_at IS NOT NULL AND s.claimed_at < :stale"
          " AND NOT EXISTS (SELECT 1 FROM audits a WHERE a.sample_id = s.id)))")
 
 
 def workable(store: Store, auditor_id: int, stale: str) -> list[SampleRow]:
-    """Open samples the auditor may work, theirs first, never on their own decisions."""
+    """Open samples the auditor may work, theirs first, never on their own decisions, as :data:`BLIND_COLUMNS`.
+
+    An auditor's list must not say "Lead escalations", nor name the plan or the moderator.
+    """
     return store.db.execute(
-        SAMPLE_COLUMNS + f""" WHERE s.state = 'open' AND d.user_id <> :me AND (s.auditor_id = :me OR {_FREE})
+        BLIND_COLUMNS
+        + f""" WHERE s.state = 'open' AND d.user_id <> :me AND (s.auditor_id = :me OR {_FREE})
             ORDER BY CASE WHEN s.auditor_id = :me THEN 0 ELSE 1 END, s.created_at, s.id""",
         {"me": auditor_id, "stale": stale}).fetchall()
 
@@ -69,6 +96,31 @@ def startable(store: Store, sample_id: int, auditor_id: int, stale: str) -> tupl
             WHERE s.id = :sample AND (s.auditor_id = :me OR {_FREE})""",
         {"sample": sample_id, "me": auditor_id, "stale": stale}).fetchone()
     return (row[0], row[1], row[2], row[3]) if row else None
+
+
+def first_decided_queue(store: Store, decision_id: int) -> tuple[int | None, str]:
+    """(id, name) of the queue the blind step names for the decision's item (:data:`BLIND_QUEUE_ID`);
+    (None, '') when there is none to name."""
+    row = store.db.execute(
+        f"SELECT bq.id, COALESCE(bq.name, '') FROM decisions d LEFT JOIN queues bq ON bq.id = {BLIND_QUEUE_ID}"
+        " WHERE d.id = ?", [decision_id]).fetchone()
+    if row is None:
+        raise KeyError(f"no decision with id {decision_id}")
+    return row[0], row[1]
+
+
+def blind_sample(store: Store, sample_id: int) -> SampleRow | None:
+    """One sample as :data:`BLIND_COLUMNS`."""
+    row = store.db.execute(BLIND_COLUMNS + " WHERE s.id = ?", [sample_id]).fetchone()
+    return tuple(row) if row else None
+
+
+def plan_of(store: Store, sample_id: int) -> str:
+    """The plan that drew the sample, for the reveal."""
+    row = store.db.execute("SELECT plan FROM audit_samples WHERE id = ?", [sample_id]).fetchone()
+    if row is None:
+        raise KeyError(f"no audit sample with id {sample_id}")
+    return str(row[0])
 
 
 def sample(store: Store, sample_id: int) -> SampleRow | None:

@@ -1,8 +1,10 @@
-"""``veil metrics``: QA accuracy and agreement per moderator, queue or label.
+"""``veil metrics``: QA accuracy and agreement per moderator, queue, label or auditor.
 
 The figures come from ``audit.metrics.assembly.build`` (formulas in docs/metrics.md)
-as the signed-in person may see them (a moderator: their own results only);
-this module only parses options and prints, as a table or as JSON.
+as the signed-in person may see them (a moderator: their own results only;
+by auditor, anyone but a lead: the audits they scored themselves); this
+module only parses options and prints, as a table or as JSON. By auditor,
+a second table is each auditor's work (``audit.metrics.auditors``).
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Accuracy of audited decisions (final verdicts, Wilson 95% interval, n), Cohen's kappa "
         "between moderator and blind auditor, gold-item accuracy, per moderator, queue or label; "
         "calibration agreement (Fleiss, Krippendorff). Dates are UTC: YYYY-MM-DD (whole day, inclusive) "
-        "or a full ISO 8601 time; the period is when the decisions were made. A moderator sees only their "
-        "own results. Exit 2 on a bad option or when not signed in.",
+        "or a full ISO 8601 time; the period is when the decisions were made (auditors' work: when the audits "
+        "were scored). A moderator sees only their own results, an auditor grouping by auditor only their own "
+        "audits. Exit 2 on a bad option or when not signed in.",
     )
     add_store_option(parser)
     add_user_option(parser)
-    parser.add_argument("--by", choices=("moderator", "queue", "label"), default="moderator",
-                        help="how to group (default: moderator)")
+    parser.add_argument("--by", choices=("moderator", "queue", "label", "auditor"), default="moderator",
+                        help="how to group (default: moderator); auditor adds each auditor's throughput, "
+                        "time per audit and overturn rates")
     parser.add_argument("--since", metavar="DATE", help="first day or time (inclusive)")
     parser.add_argument("--until", metavar="DATE", help="last day or time (inclusive)")
     parser.add_argument("--json", action="store_true", help="print the full report as JSON (schema: docs/metrics.md)")
@@ -85,6 +89,29 @@ def table(data: dict) -> str:
         for c in data["calibration"]:
             out.append(f"{shown(c['set']):<15}  {c['items']:>5}  {c['raters']:>6}  {c['answers']:>7}  "
                        f"{_num(c['fleiss_kappa'], 3):>8}  {_num(c['krippendorff_alpha'], 3):>14}")
+    if "auditors" in data:
+        out += ["", *auditor_table(data["auditors"])]
     if not data["overall"]["n"] and not data["overall"]["gold"]["n"]:
         out += ["", "No audited decisions or gold results in this period."]
     return "\n".join(out)
+
+
+def _share(figure: dict) -> str:
+    """"22.2% (2 of 9)": a rate with its k and n, so a small n is seen."""
+    return f"{_pct(figure['rate'])} ({figure['k']} of {figure['n']})" if figure["n"] else "—"
+
+
+def auditor_table(rows: list[dict]) -> list[str]:
+    """Each auditor's work: audits and per day, median minutes per audit, judged wrong, overturned on dispute."""
+    if not rows:
+        return ["No auditors' work in this period."]
+    header = ("auditor", "audits", "per day", "min/audit", "judged wrong", "overturned", "disputes", "holding")
+    cells = [(shown(r["auditor"]), str(r["audits"]), f"{r['per_day']:.1f}", _num(r["minutes_median"], 1),
+              _share(r["judged_wrong"]), _share(r["overturned"]),
+              f"{r['disputes']['opened']} ({r['disputes']['upheld']} upheld, {r['disputes']['overturned']} overturned)",
+              str(r["holding"])) for r in rows]
+    widths = [max(len(c[i]) for c in [header, *cells]) for i in range(len(header))]
+    return ["Auditors' work (audits scored in the period; judged wrong = scored incorrect; "
+            "overturned = share of the disputes a lead resolved in which they overturned the verdict)",
+            *("  ".join(c.ljust(w) if i in (0, 6) else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths)))
+              .rstrip() for line in [header, *cells])]

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QTableWidget, 
 from audit import audits, plans, sampling
 from audit.desk import AuditDesk
 from desktop import app as desktop_app
+from desktop import pages as desktop_pages
 from review import decisions, taxonomy
 from ui.operations import Operations
 from ui.pages.audit import BLIND, IDLE, SCORE, AuditPage
@@ -82,7 +83,7 @@ def _coached(qa, name):
 
 
 def _audit_page(qa, policy, ops, coach):
-    return AuditPage(desktop_app.audit_services(qa, policy, coach.user, coach, ops))
+    return AuditPage(desktop_pages.audit_services(qa, policy, coach.user, coach, ops))
 
 
 def _show(qtbot, widget):
@@ -334,7 +335,7 @@ def _scored(store, verdict="incorrect"):
 @pytest.fixture
 def results_page(qtbot, qa, policy, ops):
     _scored(qa)
-    page = _show(qtbot, ResultsPage(desktop_app.results_services(policy, qa.user("zed"), ops)))
+    page = _show(qtbot, ResultsPage(desktop_pages.results_services(policy, qa.user("zed"), ops)))
     qtbot.waitUntil(lambda: page.table.rowCount() == 2, timeout=WAIT_MS)
     yield page
     page.close_page()
@@ -392,7 +393,7 @@ def disputed(qa):
 
 
 def test_a_lead_overturns_and_the_moderator_sees_it_correct(qtbot, disputed, policy, ops):
-    lead = _show(qtbot, DisputesPage(desktop_app.disputes_services(policy, disputed.user("lee"), ops)))
+    lead = _show(qtbot, DisputesPage(desktop_pages.disputes_services(policy, disputed.user("lee"), ops)))
     qtbot.waitUntil(lambda: lead.table.rowCount() == 1, timeout=WAIT_MS)
     assert lead.table.texts()[0][1:] == ["zed", "post-image", "Incorrect — over enforcement, minor",
                                         "it quotes the slur to condemn it"]
@@ -415,7 +416,7 @@ def test_a_lead_overturns_and_the_moderator_sees_it_correct(qtbot, disputed, pol
     qtbot.waitUntil(lambda: lead.table.rowCount() == 0 and lead.empty.isVisibleTo(lead), timeout=WAIT_MS)
     lead.close_page()
 
-    mine = _show(qtbot, ResultsPage(desktop_app.results_services(policy, disputed.user("zed"), ops)))
+    mine = _show(qtbot, ResultsPage(desktop_pages.results_services(policy, disputed.user("zed"), ops)))
     qtbot.waitUntil(lambda: mine.table.rowCount() == 2, timeout=WAIT_MS)
     row = next(c for c in mine.table.texts() if c[1] == "post-image")
     assert row[3:] == ["Correct", "—", "—", "100 / 100", "Overturned"]
@@ -428,7 +429,7 @@ def test_a_lead_overturns_and_the_moderator_sees_it_correct(qtbot, disputed, pol
 
 def test_the_auditor_of_a_disputed_audit_cannot_judge_it(qtbot, disputed, policy, ops):
     disputed.db.execute("UPDATE users SET roles = 'auditor,lead' WHERE name = 'dana'")
-    page = _show(qtbot, DisputesPage(desktop_app.disputes_services(policy, disputed.user("dana"), ops)))
+    page = _show(qtbot, DisputesPage(desktop_pages.disputes_services(policy, disputed.user("dana"), ops)))
     qtbot.waitUntil(lambda: page.table.rowCount() == 1, timeout=WAIT_MS)
     page.table.setFocus()
     qtbot.keyClick(page.table, Qt.Key.Key_U)
@@ -444,7 +445,7 @@ def test_the_auditor_of_a_disputed_audit_cannot_judge_it(qtbot, disputed, policy
 def test_the_disputes_board_hears_of_a_new_dispute_without_a_refresh(qtbot, qa, policy, ops):
     """A write anywhere in the session (here: a moderator's dispute) reaches the lead's board via ``changed``."""
     _scored(qa)
-    lead = _show(qtbot, DisputesPage(desktop_app.disputes_services(policy, qa.user("lee"), ops)))
+    lead = _show(qtbot, DisputesPage(desktop_pages.disputes_services(policy, qa.user("lee"), ops)))
     qtbot.waitUntil(lambda: lead.summary.text() == "0 open disputes", timeout=WAIT_MS)
     audit_id = qa.db.execute("SELECT id FROM audits WHERE verdict = 'incorrect'").fetchone()[0]
     desk, zed = AuditDesk(policy), qa.user("zed")
@@ -460,7 +461,7 @@ def test_run_sampling_now_draws_in_a_worker_and_says_how_many(qtbot, qa, policy,
         decisions.record_past_decision(qa, item_id=item_id, user="zed", action="no_violation",
                                        decided_at="2026-01-05T08:30:00Z")
     plans.save_plan(qa, "lee", "everything", rate=1.0, starts_at="2026-01-05T00:00:00Z")
-    page = _show(qtbot, DisputesPage(desktop_app.disputes_services(policy, qa.user("lee"), ops)))
+    page = _show(qtbot, DisputesPage(desktop_pages.disputes_services(policy, qa.user("lee"), ops)))
     qtbot.waitUntil(lambda: page.samples.text().startswith("Audit samples: 2 open"), timeout=WAIT_MS)
     with qtbot.waitSignal(page.sampled, timeout=WAIT_MS) as ran:
         page.sample_button.click()
@@ -478,9 +479,10 @@ def test_each_role_sees_its_qa_page(qtbot, qa, policy, tmp_path):
         window.sign_in_as(name)
         seen[name] = window.page_keys()
         window.sign_out()
-    assert "audit" in seen["dana"] and not {"results", "disputes"} & set(seen["dana"])
+    # Issue 13: "My results" is for everyone QA touches — leads are audited, auditors see their own work.
+    assert {"audit", "results"} <= set(seen["dana"]) and "disputes" not in seen["dana"]
     assert "results" in seen["zed"] and not {"audit", "disputes"} & set(seen["zed"])
-    assert "disputes" in seen["lee"] and not {"audit", "results"} & set(seen["lee"])
+    assert {"disputes", "results"} <= set(seen["lee"]) and "audit" not in seen["lee"]
     window.sign_in_as("dana")
     with qtbot.waitActive(window):
         window.show()
@@ -493,7 +495,7 @@ def test_each_role_sees_its_qa_page(qtbot, qa, policy, tmp_path):
 
 
 def test_a_second_enter_while_a_resolution_is_on_its_way_sends_nothing(qtbot, disputed, policy, ops):
-    lead = _show(qtbot, DisputesPage(desktop_app.disputes_services(policy, disputed.user("lee"), ops)))
+    lead = _show(qtbot, DisputesPage(desktop_pages.disputes_services(policy, disputed.user("lee"), ops)))
     qtbot.waitUntil(lambda: lead.table.rowCount() == 1, timeout=WAIT_MS)
     lead.table.setFocus()
     qtbot.keyClick(lead.table, Qt.Key.Key_O)

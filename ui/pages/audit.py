@@ -6,7 +6,10 @@ domain's: the item arrives (``take_next``/``open_sample``) with nothing
 about the decision; the original comes back only from ``submit_blind``,
 the write that stores the auditor's blind decision, so no widget can hold
 it earlier. The moderator stays hidden in the work list too (its rows are
-blinded). While a write is in flight the page ignores further step keys,
+blinded), and neither the list nor the blind step shows the decision's
+path: the queue is the one the item was first decided in (never the
+escalation queue it sits in now), and the plan's name waits for the reveal.
+While a write is in flight the page ignores further step keys,
 and the work list reloads when audits change (``ops.changed``).
 
 Keys are the review keys, so an auditor's hands already know them:
@@ -50,8 +53,10 @@ from ui.wellbeing.controller import WellbeingController
 from ui.widgets.lists import page_title
 
 IDLE, BLIND, SCORE = "idle", "blind", "score"
-NOT_HERE = {"skip", "undo"}  # review keys with no meaning in an audit (a blind decision is final)
-WORK_COLUMNS = ("Sample", "Queue", "Plan", "Drawn", "For")
+# Review keys with no meaning in an audit (a blind decision is final), and the lead's workbench keys.
+NOT_HERE = {"skip", "undo", *keymap.ESCALATION_COMMANDS}
+# No plan and no reason: a plan's name ("manual", "escalation check") may hint at the decision's path.
+WORK_COLUMNS = ("Sample", "Queue", "Drawn", "For")
 SHOWN_KINDS = {"audit", "decision"}  # changes that may change the work list
 
 
@@ -230,7 +235,7 @@ class AuditPage(QWidget):
             self.status.setText("")
         else:
             self.stack.setCurrentWidget(self.item_view)
-            self.status.setText(f"Sample {self.task.sample_id} · plan {self.task.plan}")
+            self.status.setText(f"Sample {self.task.sample_id}")  # the plan waits for the reveal (_show_reveal)
 
     # ------------------------------------------------------------ work list
     def refresh(self) -> None:
@@ -245,7 +250,7 @@ class AuditPage(QWidget):
                 who = "shared pool" if s.auditor is None else "lapsed claim"
             else:
                 who = "you (started)" if s.claimed_at else "you"
-            rows.append(((str(s.id), s.queue, s.plan, local_time(s.created_at), who), s.id))
+            rows.append(((str(s.id), s.queue or "—", local_time(s.created_at), who), s.id))
         self.work.set_rows(rows)
         self.work.setVisible(bool(samples))
         if samples:
@@ -354,6 +359,7 @@ class AuditPage(QWidget):
         self.compare.show_original(reveal.original)
         self.form.reset(reveal.rubric)
         self._set_step(SCORE)
+        self.status.setText(f"Sample {reveal.original.sample_id} · plan {reveal.original.plan}")
         self.setFocus()
 
     def submit_score(self) -> None:

@@ -1,8 +1,10 @@
 """The dashboard's tables: every figure in words and numbers, and the words the charts share.
 
-The Dashboard page (:mod:`ui.pages.dashboard`) shows two tables, queues and
-people; each column is one :class:`Column` (title, tooltip, the text of a
-cell, its sort key, its colour), so a figure is described once. The word
+The Dashboard page (:mod:`ui.pages.dashboard`) shows three tables, queues,
+people and QA auditors (:class:`AuditorTab`, their throughput, time per
+audit and overturn rates); each column is one :class:`Column` (title,
+tooltip, the text of a cell, its sort key, its colour), so a figure is
+described once. The word
 helpers (handle time "8.4 s", accuracy "93% (n=40)", severe time against
 the budget) are also used by the charts' captions.
 """
@@ -15,9 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
-from PySide6.QtWidgets import QTableView
+from PySide6.QtWidgets import QLabel, QTableView, QVBoxLayout, QWidget
 
 from audit.metrics import Proportion
+from audit.metrics.auditors import AuditorWork
 from review import dashboard
 from review.clock import parse
 from review.dashboard import HandleTime, PersonFigures, QueueFigures
@@ -27,7 +30,8 @@ from ui.pages.queues import human_age, sla_text
 from ui.widgets.lists import read_only_rows
 
 __all__ = [
-    "PERSON_COLUMNS", "QUEUE_COLUMNS", "Column", "FigureTableModel", "PersonRow", "QueueRow", "figure_table",
+    "AUDITOR_COLUMNS", "PERSON_COLUMNS", "QUEUE_COLUMNS", "AuditorRow", "AuditorTab", "Column", "FigureTableModel",
+    "PersonRow", "QueueRow", "figure_table",
     "hour_labels", "severe_ms",
 ]
 
@@ -304,3 +308,84 @@ def figure_table(model: FigureTableModel, name: str, accessible: str) -> QTableV
     header.setStretchLastSection(True)
     view.setAccessibleName(accessible)
     return view
+
+
+# ------------------------------------------------------------ QA auditors
+@dataclass(frozen=True)
+class AuditorRow:
+    work: AuditorWork
+    days: int  # the period, for the tooltips
+
+    @property
+    def key(self) -> str:
+        return self.work.auditor
+
+
+def share_text(p: Proportion) -> str:
+    """"22% (2 of 9)"; "—" when there is nothing to share out."""
+    return "—" if p.value is None else f"{p.value * 100:.0f}% ({p.k:,} of {p.n:,})"
+
+
+def _disputes_text(row: AuditorRow) -> str:
+    w = row.work
+    return f"{w.disputes_opened} · {w.disputes_upheld} · {w.overturned.k}" if w.disputes_opened else "none"
+
+
+AUDITOR_COLUMNS = (
+    Column("Auditor", "Everyone with the auditor role, and anyone who scored audits in the period",
+           lambda r: r.work.display_name, lambda r: r.work.display_name.casefold(), left=True),
+    Column("Audits", "Audits scored in the period (by when they were scored)", lambda r: f"{r.work.audits:,}",
+           lambda r: r.work.audits, tooltip=lambda r: f"{r.work.audits:,} audits scored in the last {r.days} days"),
+    Column("Per day", "Audits per day over the period", lambda r: f"{r.work.per_day:.1f}", lambda r: r.work.per_day),
+    Column("Time per\naudit", "Median time from opening a sample to its score",
+           lambda r: "—" if r.work.minutes_median is None else f"{r.work.minutes_median:.1f} min",
+           lambda r: r.work.minutes_median if r.work.minutes_median is not None else -1.0,
+           tooltip=lambda r: f"Median over {r.work.timed:,} audits opened in Veil (imported ones have no time)"),
+    Column("Judged\nwrong", "Share of their audits scored incorrect: how often they overturned the decision",
+           lambda r: share_text(r.work.judged_wrong), lambda r: r.work.judged_wrong.value or 0.0),
+    Column("Overturned\non dispute", "Of the disputes about their verdicts that a lead resolved, the share the "
+           "lead overturned", lambda r: share_text(r.work.overturned), lambda r: r.work.overturned.value or 0.0),
+    Column("Disputes\nopened · upheld · overturned", "Disputes about their verdicts; open ones are still "
+           "with a lead", _disputes_text, lambda r: r.work.disputes_opened,
+           tooltip=lambda r: f"{r.work.disputes_open} still open" if r.work.disputes_open else None),
+    Column("Holding", "Open samples assigned to or claimed by them now", lambda r: f"{r.work.holding:,}",
+           lambda r: r.work.holding),
+)
+
+
+class AuditorTab(QWidget):
+    """The dashboard's "QA auditors" tab: one row per auditor, following the page's figures.
+
+    It reads the figures the page already loaded (``DashboardData.audit.auditors``,
+    ``audit.metrics.auditors``) each time the page says it refreshed, so it
+    adds no load of its own.
+    """
+
+    def __init__(self, page: Any, days: int):
+        """*page*: the Dashboard page (its ``refreshed`` signal and ``data()``); *days*: the figures' period."""
+        super().__init__(page)
+        self._page, self._days = page, days
+        self.model = FigureTableModel(AUDITOR_COLUMNS, self)
+        self.table = figure_table(self.model, "dashboardAuditors", "QA auditors")
+        self.empty = QLabel("Nobody has the auditor role, and nobody scored audits in the period.")
+        self.empty.setObjectName("emptyState")
+        self.empty.hide()
+        note = QLabel(f"Audits scored in the last {days} days  ·  Judged wrong: scored incorrect  ·  "
+                      "Overturned: of the disputes a lead resolved, the share overturned")
+        note.setObjectName("hint")
+        note.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 12, 0, 0)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty)
+        layout.addWidget(note)
+        page.refreshed.connect(self.show_figures)
+
+    def show_figures(self) -> None:
+        data = self._page.data()
+        if data is None:
+            return
+        rows = [AuditorRow(work, self._days) for work in data.audit.auditors]
+        self.model.set_rows(rows)
+        self.table.setVisible(bool(rows))
+        self.empty.setVisible(not rows)

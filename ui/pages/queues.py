@@ -8,7 +8,10 @@ whenever a write in this window changed items, decisions or queues
 (``ops.changed``), so a decision or a new queue shows at once without
 polling.  A slow timer (every 5 minutes while visible) only picks up what
 *other* Veil processes on the same store changed.  Enter or a double-click
-on a queue emits :attr:`QueueOverview.queue_chosen` with the queue's name.
+on a queue emits :attr:`QueueOverview.queue_chosen` with the queue's name;
+on an audit or calibration queue (QA's work, not reports: the desktop's
+loader, ``audit.dashboard.queue_health``, counts open samples and answers
+still to give, and the page says "17 samples") :attr:`QueueOverview.qa_queue_chosen`.
 
 SLA trouble is written in words ("At risk: 4", "Breached: 12"); the amber
 and brick colours only repeat what the words say.
@@ -49,10 +52,11 @@ from ui.operations import Operations
 from ui.refresh import SingleFlight, reason
 from ui.widgets.lists import page_title, read_only_rows
 
-__all__ = ["COLUMNS", "QUEUE_CHANGES", "QueueOverview", "QueueTableModel", "human_age", "sla_text"]
+__all__ = ["COLUMNS", "QA_KINDS", "QA_WORK_PLACE", "QUEUE_CHANGES", "QueueOverview", "QueueTableModel", "human_age",
+           "sla_text", "waiting_text"]
 
 #: Change kinds (``ops.changed``) that can move a queue's figures: a write of one of them refreshes the page.
-QUEUE_CHANGES = frozenset({"item", "items", "decision", "decisions", "queue", "audit", "gold"})
+QUEUE_CHANGES = frozenset({"item", "items", "decision", "decisions", "queue", "audit", "gold", "calibration"})
 
 COLUMNS = ("Queue", "Kind", "Waiting", "Oldest", "SLA", "Priority", "Status")
 QUEUE, KIND, WAITING, OLDEST, SLA, PRIORITY, STATUS = range(len(COLUMNS))
@@ -61,6 +65,14 @@ LEGEND = (  # one line at the default window size; wraps on narrow windows
     "Waiting: reports not yet decided  ·  Oldest: the longest wait  ·  "
     "SLA: our promise to decide in time — At risk: due soon, Breached: late"
 )
+
+#: Queue kinds whose waiting work is QA's (samples, calibration answers), and where that work is done.
+QA_WORK_PLACE = {"audit": "auditors work it on the Audit page", "calibration": "answers are not given from here"}
+QA_KINDS = frozenset(QA_WORK_PLACE)
+_WAITING_WORDS = {"audit": ("sample", "samples"), "calibration": ("answer", "answers")}
+_WAITING_TIPS = {"audit": "Sampled decisions not yet audited, each due the SLA after it was drawn (Audit page)",
+                 "calibration": "Answers still to give: each item of the sets in this queue, once per person "
+                                "who may answer; due the SLA after the set was made"}
 
 _HEADER_TIPS = {
     QUEUE: "The queue's name; Enter or a double-click opens it",
@@ -98,6 +110,12 @@ def sla_text(health: QueueHealth) -> str:
     if health.at_risk:
         return f"At risk: {health.at_risk}"
     return "OK"
+
+
+def waiting_text(health: QueueHealth) -> str:
+    """"1,204" for a review queue; "17 samples" / "1 answer" for a QA queue, whose work is not items."""
+    words = _WAITING_WORDS.get(health.queue.kind, ("", ""))
+    return f"{health.waiting:,} {words[health.waiting != 1]}".rstrip()
 
 
 def _age_seconds(health: QueueHealth, now: _dt.datetime) -> float | None:
@@ -208,7 +226,7 @@ class QueueTableModel(QAbstractTableModel):
         if column == KIND:
             return queue.kind.capitalize()
         if column == WAITING:
-            return f"{health.waiting:,}"
+            return waiting_text(health)
         if column == OLDEST:
             return human_age(_age_seconds(health, self._now)) if health.waiting else "—"
         if column == SLA:
@@ -221,9 +239,12 @@ class QueueTableModel(QAbstractTableModel):
         queue = health.queue
         if column == QUEUE:
             return queue.description or queue.name
+        if column == WAITING:
+            return _WAITING_TIPS.get(queue.kind)
         if column == OLDEST and health.oldest_received_at:
             received = parse(health.oldest_received_at).astimezone()
-            return f"Oldest waiting item received {received:%Y-%m-%d %H:%M}"
+            what = {"audit": "sample drawn", "calibration": "set made"}.get(queue.kind, "item received")
+            return f"Oldest waiting {what} {received:%Y-%m-%d %H:%M}"
         if column == SLA:
             limit = human_age(queue.sla_seconds)
             soon = human_age(queue.sla_seconds / 4)
@@ -275,7 +296,8 @@ class QueueOverview(QWidget):
     store's clock), also called on the worker right after *load*.
     """
 
-    queue_chosen = Signal(str)
+    queue_chosen = Signal(str)  # a review or escalation queue's name
+    qa_queue_chosen = Signal(str, str)  # an audit or calibration queue's name and kind
     refreshed = Signal()  # after each refresh that changed the rows (tests, status)
     refresh_failed = Signal(str)
 
@@ -436,19 +458,24 @@ class QueueOverview(QWidget):
         self.refresh_failed.emit(why)
 
     def _update_summary(self, rows: Sequence[QueueHealth]) -> None:
-        waiting = sum(h.waiting for h in rows)
-        breached = sum(h.breached for h in rows)
-        at_risk = sum(h.at_risk for h in rows)
-        parts = [f"{waiting:,} waiting in {len(rows)} queue{'s' if len(rows) != 1 else ''}"]
-        if breached:
-            parts.append(f"{breached:,} breached")
-        if at_risk:
-            parts.append(f"{at_risk:,} at risk")
+        reports = [h for h in rows if h.queue.kind not in QA_KINDS]  # QA's samples and answers are not reports
+        plural = "s" if len(reports) != 1 else ""
+        parts = [f"{sum(h.waiting for h in reports):,} waiting in {len(reports)} queue{plural}"]
+        samples = sum(h.waiting for h in rows if h.queue.kind == "audit")
+        for count, words in ((sum(h.breached for h in reports), "breached"), (sum(h.at_risk for h in reports),
+                             "at risk"), (samples, "sample to audit" if samples == 1 else "samples to audit")):
+            if count:
+                parts.append(f"{count:,} {words}")
         self.summary.setText("  ·  ".join(parts))
 
     def _choose(self, index: QModelIndex) -> None:
-        if index.isValid():
-            self.queue_chosen.emit(self.model.data(index, QueueTableModel.QueueNameRole))
+        if not index.isValid():
+            return
+        queue = self.model.health(index.row()).queue
+        if queue.kind in QA_KINDS:
+            self.qa_queue_chosen.emit(queue.name, queue.kind)
+        else:
+            self.queue_chosen.emit(queue.name)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (

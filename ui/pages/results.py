@@ -1,8 +1,14 @@
-"""The moderator's "My results": how QA scored their decisions, and disputes.
+""""My results" for everyone QA touches: how QA scored their decisions, their disputes, their own audits.
+
+Moderators and leads (whose escalation decisions are audited too) see their
+audited decisions; an auditor also sees their own audit work on top —
+audits today and over the dashboard's days, per day, time per audit, how
+often they judged a decision wrong and how often a lead overturned them —
+the same figures the lead's dashboard shows (``audit.metrics.auditors``).
+Everything comes from one desk read, ``AuditDesk.my_page``.
 
 Each row is one audited decision with its *final* result (after any
-dispute, the audit desk's ``my_results``); the auditor stays anonymous
-here, as in the domain. A result judged incorrect can be disputed once,
+dispute); the auditor stays anonymous here, as in the domain. A result judged incorrect can be disputed once,
 with a reason (required): D opens the reason field, Enter sends (one desk
 call through the operations runner), Esc cancels. The selected result's
 history (blind decision, score, dispute, the lead's resolution) loads in
@@ -22,8 +28,9 @@ from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from audit import metrics
-from audit.desk import AuditDesk, ResultRow
+from audit.desk import AuditDesk, MyResults, ResultRow
 from audit.disputes import Result
+from audit.metrics.auditors import AuditorWork
 from review.store import User
 from review.taxonomy import Taxonomy
 from ui.operations import Operations
@@ -63,6 +70,40 @@ def can_dispute(result: Result | None) -> bool:
     return result is not None and result.verdict == "incorrect" and result.dispute is None
 
 
+def work_text(today: AuditorWork | None, recent: AuditorWork | None, days: int) -> str:
+    """The auditor's own work in one paragraph; "" for someone who does not audit."""
+    if today is None and recent is None:
+        return ""
+    done_today = today.audits if today is not None else 0
+    parts = [f"Your audits: {done_today} today"]
+    if recent is not None:
+        parts.append(f"{recent.audits} in the last {days} days ({recent.per_day:.1f} a day)")
+        if recent.minutes_median is not None:
+            parts.append(f"median {recent.minutes_median:.1f} min per audit")
+        if recent.audits:
+            wrong, overturned = recent.judged_wrong, recent.overturned
+            parts.append(f"judged wrong {wrong.k} of {wrong.n} ({wrong.value:.0%})")
+            parts.append(f"overturned by a lead in {overturned.k} of {overturned.n} resolved disputes")
+        if recent.holding:
+            parts.append(f"{recent.holding} open sample{'s' if recent.holding != 1 else ''} waiting for you")
+    return "  ·  ".join(parts) + "."
+
+
+def decides(user: User) -> bool:
+    """Whether QA audits this person's decisions: moderators, and leads deciding escalations."""
+    return user.has("moderator") or user.has("lead")
+
+
+def empty_text(user: User) -> str:
+    """What an empty list means for this person: nothing audited yet, or nothing of theirs to audit."""
+    if not decides(user):
+        return ("QA audits the decisions of moderators and leads; as an auditor you decide none, "
+                "so this list stays empty. Your own audit work is counted above.")
+    escalations = " (escalations you decide included)" if user.has("lead") else ""
+    return (f"None of your decisions has been audited yet. QA re-checks a sample of decisions{escalations}; "
+            "results appear here.")
+
+
 def history_lines(steps: list[dict[str, Any]], taxonomy: Taxonomy) -> list[str]:
     """An audit's steps as the moderator reads them (the auditor is "the auditor")."""
     lines = []
@@ -97,7 +138,7 @@ class ResultsPage(QWidget):
         self.results: dict[int, Result] = {}
         self.sending = False  # a dispute is on its way to the store
         user, desk = self.user, self.desk
-        self._loads = SingleFlight(lambda reader: desk.my_results(reader, user), self.ops, parent=self,
+        self._loads = SingleFlight(lambda reader: desk.my_page(reader, user), self.ops, parent=self,
                                    reload_on=SHOWN_KINDS, when=self.isVisible)
         self._loads.loaded.connect(self._loaded)
         self._loads.failed.connect(self._failed)
@@ -113,10 +154,11 @@ class ResultsPage(QWidget):
         head.addWidget(self.summary, 0, Qt.AlignmentFlag.AlignBottom)
         head.addStretch(1)
 
+        self.work = text_label("auditorWork")
+        self.work.hide()  # until the person's audit work is there to show
         self.table = ReadOnlyTable(COLUMNS, "resultsTable", stretch=COLUMNS.index("Your action"))
         self.table.itemSelectionChanged.connect(self._selected)
-        self.empty = QLabel("None of your decisions has been audited yet. "
-                            "QA re-checks a sample of decisions; results appear here.")
+        self.empty = QLabel(empty_text(self.user))
         self.empty.setObjectName("emptyState")
         self.empty.setWordWrap(True)
         self.empty.hide()
@@ -153,6 +195,7 @@ class ResultsPage(QWidget):
         layout.setContentsMargins(28, 22, 28, 14)
         layout.setSpacing(10)
         layout.addLayout(head)
+        layout.addWidget(self.work)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty)
         layout.addWidget(self.detail)
@@ -161,6 +204,11 @@ class ResultsPage(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.keys)
         self.setFocusProxy(self.table)
+        if not decides(self.user):  # an auditor only: no decisions of theirs to choose, read or dispute
+            for widget in (self.dispute_button, self.detail, self.history):
+                widget.hide()
+            self.keys.setText("F5 refreshes")
+            layout.insertStretch(layout.indexOf(self.empty) + 1, 1)  # the hidden list's room goes below
 
         for key, handler in (("D", self.start_dispute), ("Esc", self.cancel_dispute), ("F5", self.refresh)):
             shortcut = QShortcut(QKeySequence(key), self)
@@ -171,7 +219,10 @@ class ResultsPage(QWidget):
     def refresh(self) -> None:
         self._loads.request()
 
-    def _loaded(self, rows: list[ResultRow]) -> None:
+    def _loaded(self, page: MyResults) -> None:
+        rows = page.rows
+        self.work.setText(work_text(page.today, page.recent, page.days))
+        self.work.setVisible(bool(self.work.text()))
         self.results = {row.result.audit_id: row.result for row in rows}
         self.table.set_rows([(self._cells(row), row.result.audit_id) for row in rows])
         self.table.setVisible(bool(rows))
