@@ -289,11 +289,22 @@ class MainWindow(QMainWindow):
         self.addAction(self.sign_out_action)
         self.addAction(self.quit_action)
 
-        session = self.menuBar().addMenu("&Session")
-        session.addAction(self.sign_out_action)
-        session.addSeparator()
-        session.addAction(self.quit_action)
+        self.session_menu = self.menuBar().addMenu("&Session")
+        self.session_menu.addAction(self.sign_out_action)
+        self.session_menu.addSeparator()
+        self.session_menu.addAction(self.quit_action)
         self.go_menu = self.menuBar().addMenu("&Go")
+
+    def add_session_action(self, action: QAction) -> None:
+        """Put *action* in the Session menu (above Sign out) and on the window, so its keys work while the menu
+        bar is hidden. For what one signed-in person may do (Export, Take a break): whoever adds it removes it
+        at sign-out with :meth:`remove_session_action`."""
+        self.session_menu.insertAction(self.sign_out_action, action)
+        self.addAction(action)
+
+    def remove_session_action(self, action: QAction) -> None:
+        self.session_menu.removeAction(action)
+        self.removeAction(action)
 
     def _rebuild_navigation(self) -> None:
         self.nav.blockSignals(True)

@@ -11,16 +11,22 @@ one. An export exists only if its event does: the file is complete under its tem
 
 Formats:
 
-* **CSV** and **JSON Lines** are for machines: UTF-8 (no BOM), one header
-  row (CSV), a stable column order (:data:`COLUMNS` order never changes
-  within a version), times as Veil's canonical ISO 8601 UTC text
-  (``2026-01-05T09:00:00.000Z``), lists (labels) as ``;``-separated text in
-  CSV and as arrays in JSON, booleans as ``true``/``false``, nothing as an
-  empty cell / ``null``.
-* **XLSX** is for people: a sheet per table, numbers as numbers, times as
-  real Excel date-times in UTC (Excel has no time zones; the header says
-  "UTC"), shares as percentages, a bold frozen header row, column widths
-  and an autofilter (:mod:`audit.exports.xlsx`, a streaming writer).
+* **JSON Lines** is for machines: UTF-8, one object per row keyed by the
+  columns' machine names (stable within a version; new columns are only
+  added), times as Veil's canonical ISO 8601 UTC text
+  (``2026-01-05T09:00:00.000Z``), lists as arrays, durations in ms as
+  stored, nothing as ``null``.
+* **CSV** and **XLSX** are for people (a lead opens them in a spreadsheet):
+  both open with what the file is (:mod:`audit.exports.about`: period,
+  filters, generated-at, pseudonymised or not, the event log's head and the
+  ``veil verify`` command), headers are words with units, durations are
+  seconds, shares per cent, kappa two decimals. CSV: UTF-8 (no BOM), that
+  block as label/value rows and an empty row before the header, times as
+  ISO text, lists ``;``-separated, booleans ``true``/``false``. XLSX: an
+  "About" sheet, then a sheet per table, numbers as numbers, times as real
+  Excel date-times in UTC (the header says "UTC"), a bold frozen header row,
+  column widths, an autofilter, landscape printing with the header row on
+  every page (:mod:`audit.exports.xlsx`, a streaming writer).
 
 What is never exported: media and media paths, and item text. The export
 leaves Veil, where nothing blurs; a path invites opening the file outside
@@ -44,16 +50,19 @@ that snapshot saw — event N and its hash — so a lead who kept the file can
 later prove with ``veil verify --expect N:HASH`` that nothing up to it was
 rewritten. The ``export.written`` event carries it for every format
 (``head_events``, ``head_hash``), but the event lives in the very store the
-anchor is meant to prove, so every file carries it too: an XLSX file in its
-document properties, the PDF report on its pages, and CSV and JSON Lines —
-rows only, their columns never change — in an anchor file beside them,
+anchor is meant to prove, so every file carries it too: an XLSX file on its
+About sheet and in its document properties, a CSV in its header block, the
+PDF report on its first page, and CSV and JSON Lines also in an anchor file beside them,
 ``FILE.anchor`` (:func:`anchor_file`): the line ``N:HASH`` that ``veil verify
---expect`` takes, and a comment with that command. It is written like the
+--expect`` takes, and a comment with that command (``veil verify --store YOUR-STORE --expect N:HASH``,
+:func:`audit.exports.about.verify_command`: never the store's own file name). It is written like the
 export (0600, under a temporary name) and only once the export is complete:
 a failed export leaves the old pair, or none, never a new file with an old
 anchor; the anchor file is renamed into place after the export, both after the event.
 XLSX and PDF get no anchor file: theirs is inside, where it cannot
 be separated from the rows, and a second copy could only disagree with it.
+(The CSV keeps its anchor file as well: ``veil verify --expect`` and scripts
+read it there, whatever the header block says.)
 """
 
 from __future__ import annotations
@@ -71,9 +80,11 @@ from audit import roles
 from audit.exports import pseudonyms as _pseudonyms
 from audit.exports import tables as _tables
 from audit.exports import writers
+from audit.exports.about import About, inclusive_end
 from audit.exports.tables import Table
 from audit.metrics import assembly as report
 from audit.store import reports as report_rows
+from review import settings
 from review.clock import iso, parse
 from review.errors import VeilError
 from review.store import Store, User
@@ -111,6 +122,12 @@ class Filters:
 
     def as_json(self) -> dict[str, str]:
         return {k: v for k, v in asdict(self).items() if v}
+
+    def narrowing(self, names: _pseudonyms.Pseudonyms | None = None) -> dict[str, str]:
+        """The filters other than the period (queue, moderator), as a file states them: with *names*, the
+        moderator by their pseudonym, as the rows name them (a pseudonymised file never names who it is about)."""
+        moderator = names.name(self.moderator, "mod") if names is not None and self.moderator else self.moderator
+        return {k: v for k, v in (("queue", self.queue), ("moderator", moderator)) if v}
 
 
 @dataclass(frozen=True)
@@ -191,14 +208,14 @@ class _Ticker:
             self.progress(self.done, self.total)
 
 
-def write(tables: Sequence[Table], fmt: str, files: Staged, *, head: Head,
+def write(tables: Sequence[Table], fmt: str, files: Staged, *, about: About,
           progress: Progress | None = None, cancelled: Cancelled | None = None) -> int:
     """Write *tables* in *fmt* to the staged *files* (and the anchor to their anchor file); the number of data rows.
 
     CSV and JSON Lines hold one table: several tables with the same columns
     (the metrics breakdowns) are written one after another, told apart by
-    their ``by`` column. XLSX gets one sheet per table and *head* (the
-    anchor) in its document properties.
+    their ``by`` column. XLSX gets one sheet per table after its About sheet,
+    and the anchor (``about.head``) in its document properties.
     """
     if fmt not in FORMATS:
         raise ExportError(f"format must be one of {', '.join(FORMATS)} (got {fmt!r})")
@@ -206,10 +223,10 @@ def write(tables: Sequence[Table], fmt: str, files: Staged, *, head: Head,
         raise ExportError(f"{fmt} holds one table; these tables have different columns")
     ticker = _Ticker(sum(t.count for t in tables), progress, cancelled)
     ticker.check()
-    writers.WRITERS[fmt](tables, files.path, ticker.tick, head)
+    writers.WRITERS[fmt](tables, files.path, ticker.tick, about)
     ticker.check()
     if files.anchor is not None:  # only once the export is complete
-        files.anchor.write_text(writers.anchor_lines(head), encoding="utf-8")
+        files.anchor.write_text(writers.anchor_lines(about.head), encoding="utf-8")
     return ticker.done
 
 
@@ -282,7 +299,9 @@ def export(store: Store, who: User | str, kind: str, fmt: str, out: str | os.Pat
             tables = _tables.SOURCES[kind](store, lead, filters)
             if names is not None:
                 tables = _tables.pseudonymised(tables, names)
-            rows = write(tables, fmt, files, head=head, progress=progress, cancelled=cancelled)
+            start, end = filters.window()
+            about = About(kind, start, inclusive_end(end), filters.narrowing(names), store.now(), pseudonymise, head)
+            rows = write(tables, fmt, files, about=about, progress=progress, cancelled=cancelled)
         if not record:
             return ExportResult(Path(out), rows, fmt, head, files)
         log_export(store, lead, kind, fmt, out, filters, pseudonymise, head=head, rows=rows)
@@ -300,25 +319,80 @@ def log_export(store: Store, lead: User | str, kind: str, fmt: str, out: str | o
 
 
 # ------------------------------------------------------- the report's figures
-TREND_WEEKS = 8
+TREND_WEEKS = 8  # a period shorter than this is shown in the context of the weeks before it
+
+
+def _target(value: float) -> float:
+    if not 0 < value <= 1:
+        raise ValueError("the accuracy target is a share between 0 and 1 (0.9 is 90%)")
+    return value
+
+
+ACCURACY_TARGET = settings.declare(
+    "report.accuracy_target", settings.ORGANISATION, float, 0.9, changed_by="lead", check=_target,
+    describe="The accuracy the report flags people and queues against: below it is marked, and "
+             "'clearly below' when even the upper end of the Wilson 95% interval is under it.")
 
 
 @dataclass(frozen=True)
 class ReportFigures:
-    """Everything the PDF report shows, computed by ``audit.metrics.assembly`` / ``audit.metrics`` and the store."""
+    """Everything the PDF report shows, computed by ``audit.metrics.assembly`` / ``audit.metrics`` and the store.
+
+    Every figure is about the period: nothing here is "now" except ``generated_at``.
+    """
 
     head: Head  # the event log's head every figure was read at (the report prints it)
     since: str | None
     until: str | None
     generated_at: str
-    decided: int  # items with a current decision made in the period
     overall: dict[str, Any]
     by_moderator: list[dict[str, Any]]
     by_queue: list[dict[str, Any]]
-    trend: list[dict[str, Any]]  # weekly, the TREND_WEEKS weeks up to the period's end
-    sla: list[dict[str, Any]]  # per queue, now
+    trend: list[dict[str, Any]]  # whole ISO weeks over the period's data (and the weeks before a short period)
+    trend_notes: dict[str, str]  # week -> "before the period" / "partly before the period" (its Monday is)
+    sla: list[dict[str, Any]]  # per queue: items answered in the period, how many by their due time, breaches
     exposure: dict[str, Any]  # team totals only
-    decided_by_queue: dict[str, int]
+    accuracy_target: float  # ACCURACY_TARGET, as set when the report was made
+
+    @property
+    def within_sla(self) -> tuple[int, int]:
+        """(answered by their due time, answered) over every queue in the period (``sla_by_queue`` says what
+        answers a queue: an escalation answers its origin queue, a lead's decision the escalation queue)."""
+        return sum(q["within"] for q in self.sla), sum(q["decided"] for q in self.sla)
+
+
+def trend_window(start: str | None, end: str | None) -> tuple[str | None, str | None]:
+    """[start, end) of the weekly trend: whole ISO weeks, so from a Monday; for a period shorter than
+    TREND_WEEKS, from the Monday TREND_WEEKS before its end, for context.
+
+    A week begun before the period holds days from before it; :func:`trend_notes` marks it rather than
+    showing it as the period's. An open bound stays open, so an all-time report's trend spans its data (the
+    weeks from the first to the last audited decision), wherever they lie, not the weeks before today.
+    """
+    if not start:
+        return start, end
+    begin = parse(start)
+    if end and parse(end) - begin < _dt.timedelta(weeks=TREND_WEEKS):
+        begin = parse(end) - _dt.timedelta(weeks=TREND_WEEKS)
+    midnight = begin.replace(hour=0, minute=0, second=0, microsecond=0)
+    return iso(midnight - _dt.timedelta(days=midnight.weekday())), end
+
+
+def trend_notes(weeks: Sequence[str], start: str | None) -> dict[str, str]:
+    """The trend's weeks that begin before *start*: "before the period", or "partly before the period" for the
+    week *start* falls in after its Monday (its figures mix days from before the period with the period's)."""
+    if not start:
+        return {}
+    begins = parse(start)
+    notes = {}
+    for week in weeks:
+        year, number = week.split("-W")
+        monday = _dt.datetime.combine(_dt.date.fromisocalendar(int(year), int(number), 1), _dt.time(),
+                                      tzinfo=_dt.UTC)
+        if monday < begins:
+            notes[week] = ("before the period" if monday + _dt.timedelta(weeks=1) <= begins
+                           else "partly before the period")
+    return notes
 
 
 def report_figures(store: Store, lead: User | str, since: str | None, until: str | None,
@@ -330,24 +404,22 @@ def report_figures(store: Store, lead: User | str, since: str | None, until: str
     with report_rows.snapshot(store) as head:
         by_moderator = report.build(store, lead, by="moderator", since=since, until=until)
         by_queue = report.build(store, lead, by="queue", since=since, until=until)
-        trend_end = parse(end) if end else store.clock.now()
-        trend_start = trend_end - _dt.timedelta(weeks=TREND_WEEKS)
-        if start and parse(start) < trend_start:
-            trend_start = parse(start)
-        trend = report.build(store, lead, since=iso(trend_start),
-                             until=iso(trend_end - _dt.timedelta(milliseconds=1)))
-        decided_by_queue = report_rows.decided_by_queue(store, start, end)
-        sla = [{"queue": h.queue.name, "kind": h.queue.kind, "waiting": h.waiting, "breached": h.breached,
-                "at_risk": h.at_risk} for h in store.queue_health()]
+        trend_start, trend_end = trend_window(start, end)
+        trend = (by_moderator["overall"]["trend"] if (trend_start, trend_end) == (start, end) else
+                 report.build(store, lead, since=trend_start, until=inclusive_end(trend_end))["overall"]["trend"])
+        sla = [{"queue": name, "decided": decided, "within": within, "breached": decided - within,
+                "share": within / decided if decided else None}
+               for name, decided, within in report_rows.sla_by_queue(store, start, end)]
         exposure = exposure_totals(store, lead, start, end)
+        target = settings.read(store, ACCURACY_TARGET)
     moderators = by_moderator["groups"]
     if names is not None:
         moderators = [{**g, "key": names.name(g["key"], "mod")} for g in moderators]
     return ReportFigures(
         head=head, since=by_moderator["since"], until=by_moderator["until"], generated_at=store.now(),
-        decided=sum(decided_by_queue.values()), overall=by_moderator["overall"], by_moderator=moderators,
-        by_queue=by_queue["groups"], trend=trend["overall"]["trend"], sla=sla, exposure=exposure,
-        decided_by_queue=decided_by_queue,
+        overall=by_moderator["overall"], by_moderator=moderators, by_queue=by_queue["groups"], trend=trend,
+        trend_notes=trend_notes([w["week"] for w in trend], start), sla=sla, exposure=exposure,
+        accuracy_target=target,
     )
 
 

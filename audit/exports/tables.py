@@ -30,10 +30,13 @@ Row = tuple[Any, ...]
 
 @dataclass(frozen=True)
 class Column:
-    """One exported column. *type*: int, float, share (0–1), text, time, list, bool.
+    """One exported column. *type*: int, float, ratio (a coefficient such as kappa), share (0–1), ms (a duration
+    in milliseconds), text, time, list, bool.
 
-    *person* is the pseudonym prefix of a column that names a person; *free_text*
-    marks notes and comments, whose names are scrubbed when pseudonymising.
+    *name* is the machine name (JSON Lines keys, stable within a version); *title* the words a person reads in
+    CSV and XLSX headers, with the unit those formats use (durations in seconds there, shares in per cent).
+    *person* is the pseudonym prefix of a column that names a person; *free_text* marks notes and comments,
+    whose names are scrubbed when pseudonymising.
     """
 
     name: str
@@ -41,6 +44,14 @@ class Column:
     width: int = 14
     person: str | None = None
     free_text: bool = False
+    title: str = ""
+
+    @property
+    def heading(self) -> str:
+        """The header a person reads: the title (or the name in words) and its unit."""
+        words = self.title or self.name.replace("_", " ").capitalize()
+        unit = {"time": " (UTC)", "ms": " (s)", "share": " (%)"}.get(self.type, "")
+        return words + unit
 
 
 @dataclass
@@ -53,31 +64,51 @@ class Table:
     rows: Iterable[Row]
 
 
+def _c(name: str, type_: str, width: int, title: str, **marks: Any) -> Column:
+    return Column(name, type_, width, title=title, **marks)
+
+
 DECISION_COLUMNS = (
-    Column("decision_id", "int", 11), Column("decided_at", "time", 20), Column("shown_at", "time", 20),
-    Column("queue", "text", 20), Column("item_id", "int", 9), Column("external_id", "text", 16),
-    Column("item_kind", "text", 9), Column("severity", "text", 9), Column("moderator", "text", 14, person="mod"),
-    Column("action", "text", 14), Column("labels", "list", 22), Column("note", "text", 30, free_text=True),
-    Column("handle_ms", "int", 10), Column("revealed_ms", "int", 11), Column("source", "text", 9),
-    Column("revokes_decision_id", "int", 11), Column("revoked_by_decision_id", "int", 11), Column("current", "bool", 9),
+    _c("decision_id", "int", 11, "Decision"), _c("decided_at", "time", 20, "Decided at"),
+    _c("shown_at", "time", 20, "Shown at"), _c("received_at", "time", 20, "Received at"),
+    _c("due_at", "time", 20, "Due at"), _c("queue", "text", 20, "Queue"), _c("item_id", "int", 9, "Item"),
+    _c("external_id", "text", 16, "External id"), _c("item_kind", "text", 9, "Item kind"),
+    _c("severity", "text", 9, "Severity"), _c("moderator", "text", 14, "Moderator", person="mod"),
+    _c("action", "text", 14, "Action"), _c("labels", "list", 22, "Labels"),
+    _c("note", "text", 30, "Note", free_text=True), _c("handle_ms", "ms", 12, "Handle time"),
+    _c("revealed_ms", "ms", 12, "Revealed"), _c("source", "text", 9, "Source"),
+    _c("revokes_decision_id", "int", 11, "Undoes decision"),
+    _c("revoked_by_decision_id", "int", 11, "Undone by decision"), _c("current", "bool", 9, "Current"),
 )
 AUDIT_COLUMNS = (
-    Column("audit_id", "int", 9), Column("sample_id", "int", 9), Column("sample_reason", "text", 14),
-    Column("decision_id", "int", 11), Column("decided_at", "time", 20), Column("queue", "text", 20),
-    Column("external_id", "text", 16), Column("moderator", "text", 14, person="mod"),
-    Column("action", "text", 14), Column("labels", "list", 22), Column("auditor", "text", 14, person="aud"),
-    Column("blind_action", "text", 14), Column("blind_labels", "list", 22), Column("verdict", "text", 10),
-    Column("error_type", "text", 17), Column("severity", "text", 9), Column("score", "float", 7),
-    Column("comment", "text", 30, free_text=True), Column("scored_at", "time", 20), Column("dispute", "text", 10),
-    Column("final_verdict", "text", 12), Column("final_error_type", "text", 17), Column("final_severity", "text", 12),
-    Column("final_score", "float", 10), Column("correct", "bool", 9),
+    _c("audit_id", "int", 9, "Audit"), _c("sample_id", "int", 9, "Sample"),
+    _c("sample_reason", "text", 14, "Sampled because"), _c("decision_id", "int", 11, "Decision"),
+    _c("decided_at", "time", 20, "Decided at"), _c("queue", "text", 20, "Queue"),
+    _c("external_id", "text", 16, "External id"), _c("moderator", "text", 14, "Moderator", person="mod"),
+    _c("action", "text", 14, "Action"), _c("labels", "list", 22, "Labels"),
+    _c("auditor", "text", 14, "Auditor", person="aud"), _c("blind_action", "text", 14, "Blind action"),
+    _c("blind_labels", "list", 22, "Blind labels"), _c("verdict", "text", 10, "Verdict"),
+    _c("error_type", "text", 17, "Error type"), _c("severity", "text", 9, "Severity"),
+    _c("score", "float", 7, "Score"), _c("comment", "text", 30, "Comment", free_text=True),
+    _c("scored_at", "time", 20, "Scored at"), _c("dispute", "text", 12, "Dispute resolution"),
+    _c("dispute_reason", "text", 30, "Dispute reason", free_text=True),
+    _c("resolution_note", "text", 30, "Resolution note", free_text=True),
+    _c("resolved_by", "text", 14, "Resolved by", person="lead"), _c("resolved_at", "time", 20, "Resolved at"),
+    _c("final_verdict", "text", 12, "Final verdict"), _c("final_error_type", "text", 17, "Final error type"),
+    _c("final_severity", "text", 12, "Final severity"), _c("final_score", "float", 10, "Final score"),
+    _c("correct", "bool", 9, "Correct"),
 )
+ERROR_WORDS = {"missed_violation": "missed violation", "over_enforcement": "over-enforcement",
+               "wrong_label": "wrong label", "wrong_action": "wrong action", "procedural": "procedural"}
 METRIC_COLUMNS = (
-    Column("by", "text", 10), Column("key", "text", 22), Column("n", "int", 7), Column("correct", "int", 8),
-    Column("accuracy", "share", 10), Column("ci95_low", "share", 10), Column("ci95_high", "share", 10),
-    Column("cohen_kappa", "float", 11), Column("action_agreement", "share", 11), Column("mean_score", "float", 10),
-    Column("gold_n", "int", 8), Column("gold_accuracy", "share", 12), Column("disputes_opened", "int", 10),
-    Column("disputes_overturned", "int", 10), *(Column(f"errors_{e}", "int", 12) for e in ERROR_TYPES),
+    _c("by", "text", 10, "Breakdown"), _c("key", "text", 22, "Group"), _c("n", "int", 9, "Audited"),
+    _c("correct", "int", 8, "Correct"), _c("accuracy", "share", 11, "Accuracy"),
+    _c("ci95_low", "share", 11, "95% CI low"), _c("ci95_high", "share", 11, "95% CI high"),
+    _c("cohen_kappa", "ratio", 11, "Cohen's kappa"), _c("action_agreement", "share", 12, "Action agreement"),
+    _c("mean_score", "float", 10, "Mean score"), _c("gold_n", "int", 8, "Gold n"),
+    _c("gold_accuracy", "share", 12, "Gold accuracy"), _c("disputes_opened", "int", 10, "Disputes opened"),
+    _c("disputes_overturned", "int", 11, "Disputes overturned"),
+    *(_c(f"errors_{e}", "int", 12, f"Errors: {ERROR_WORDS.get(e, e)}") for e in ERROR_TYPES),
 )
 COLUMNS = {"decisions": DECISION_COLUMNS, "audits": AUDIT_COLUMNS, "metrics": METRIC_COLUMNS}
 
@@ -96,7 +127,7 @@ def decisions(store: Store, lead: User | str, filters: Filters) -> list[Table]:
     count, rows = report_rows.decision_rows(store, *filters.window(), filters.queue, filters.moderator)
 
     def convert(row: Row) -> Row:
-        return (*row[:10], _labels(row[10]), *row[11:], row[15] is None and row[16] is None)
+        return (*row[:12], _labels(row[12]), *row[13:], row[17] is None and row[18] is None)
 
     return [Table("Decisions", DECISION_COLUMNS, count, (convert(row) for row in rows))]
 
@@ -107,7 +138,7 @@ def audits(store: Store, lead: User | str, filters: Filters) -> list[Table]:
     count, rows = report_rows.audit_rows(store, *filters.window(), filters.queue, filters.moderator)
 
     def convert(row: Row) -> Row:
-        return (*row[:9], _labels(row[9]), row[10], row[11], _labels(row[12]), *row[13:], row[20] == "correct")
+        return (*row[:9], _labels(row[9]), row[10], row[11], _labels(row[12]), *row[13:], row[24] == "correct")
 
     return [Table("Audits", AUDIT_COLUMNS, count, (convert(row) for row in rows))]
 
@@ -144,6 +175,10 @@ SOURCES: dict[str, Callable[[Store, User | str, Filters], list[Table]]] = {
 }
 
 
+#: Metrics breakdowns whose groups are people, and the pseudonym prefix of each.
+PERSON_BREAKDOWNS = {"moderator": "mod", "auditor": "aud"}
+
+
 def pseudonymised(tables: list[Table], names: _pseudonyms.Pseudonyms) -> list[Table]:
     """The same tables with person columns and names in free text replaced."""
     result = []
@@ -152,8 +187,8 @@ def pseudonymised(tables: list[Table], names: _pseudonyms.Pseudonyms) -> list[Ta
         free = [i for i, c in enumerate(table.columns) if c.free_text]
         rows: Iterable[Row]
         if table.columns is METRIC_COLUMNS:  # small; re-sorted so the order does not follow the real names
-            rows = sorted(((r[0], names.name(r[1], "mod") if r[0] == "moderator" else r[1], *r[2:])
-                           for r in table.rows), key=lambda r: r[1] if r[0] == "moderator" else "")
+            rows = sorted(((r[0], names.name(r[1], PERSON_BREAKDOWNS[r[0]]) if r[0] in PERSON_BREAKDOWNS else r[1],
+                            *r[2:]) for r in table.rows), key=lambda r: r[1] if r[0] in PERSON_BREAKDOWNS else "")
         else:
             rows = (_replace(r, person, free, names) for r in table.rows)
         result.append(Table(table.title, table.columns, table.count, rows))

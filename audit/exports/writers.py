@@ -2,10 +2,24 @@
 
 Each writer takes the tables, the (temporary) path, a ``tick`` called
 once per row, which is where progress is reported and cancel honoured
-(``audit.exports.write`` owns both, and the atomic rename), and the head of
-the event log the rows were read at. Only XLSX has a place for that anchor
-(its document properties); CSV and JSON Lines are rows and nothing else, so
-``audit.exports.write`` puts theirs in a file beside them (:func:`anchor_lines`).
+(``audit.exports.write`` owns both, and the atomic rename), and what the
+file says about itself (:class:`audit.exports.about.About`: period,
+filters, generated-at, pseudonymised, the event log's head).
+
+Who reads which format decides its shape:
+
+* **JSON Lines is for machines**: rows only, keys are the columns' machine
+  names (stable within a version), durations in milliseconds as stored.
+  Its anchor goes in ``FILE.anchor`` beside it (:func:`anchor_lines`).
+* **CSV and XLSX are for people** (a lead opens them in a spreadsheet and
+  forwards them): they open with the :class:`~audit.exports.about.About`
+  block (a header block of label/value rows then an empty row in CSV, an
+  "About" sheet first in XLSX), headers are words with their unit
+  (``Column.heading``: "Handle time (s)", "Decided at (UTC)"), durations are
+  seconds, shares per cent (CSV; XLSX keeps the fraction with a per-cent
+  format), kappa two decimals. The CSV still gets ``FILE.anchor`` beside it
+  for ``veil verify --expect``; the XLSX keeps its anchor in the document
+  properties too.
 
 CSV is opened by spreadsheets, which run a cell starting with ``=``, ``+``,
 ``-``, ``@``, a tab or a carriage return as a formula: a queue name or a
@@ -20,11 +34,13 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from audit.exports import xlsx
-from audit.exports.tables import Table
+from audit.exports.about import About, verify_command
+from audit.exports.tables import Column, Table
 from review.store.events import Head
 
 Tick = Callable[[], None]
@@ -43,28 +59,56 @@ def neutralised(cell: object) -> object:
     return cell
 
 
-def write_csv(tables: Sequence[Table], path: Path, tick: Tick, _head: Head) -> None:
-    """Lists as ``a;b``, booleans as ``true``/``false``; None is an empty cell (the csv module's own rule);
-    text that would run as a formula is :func:`neutralised`."""
-    columns = tables[0].columns
-    lists = [i for i, c in enumerate(columns) if c.type == "list"]
-    bools = [i for i, c in enumerate(columns) if c.type == "bool"]
+def for_people(column: Column) -> Callable[[Any], Any] | None:
+    """How a stored value of *column* is shown to a person (CSV, XLSX): ms as seconds; None: as it is."""
+    if column.type == "ms":
+        return lambda v: None if v is None else round(v / 1000, 1)
+    return None
+
+
+def _csv_cell(column: Column) -> Callable[[Any], Any] | None:
+    """A value as a CSV cell: lists ``a;b``, booleans ``true``/``false``, shares per cent, kappa 2 decimals;
+    None when the value is written as it is."""
+    if column.type == "list":
+        return lambda v: ";".join(v or ())
+    if column.type == "bool":
+        return lambda v: v if v is None else ("true" if v else "false")
+    if column.type == "share":
+        return lambda v: None if v is None else round(100 * v, 1)
+    if column.type == "ratio":
+        return lambda v: None if v is None else f"{v:.2f}"
+    return for_people(column)
+
+
+def shown(table: Table, cell: Callable[[Column], Callable[[Any], Any] | None]) -> Iterator[Sequence[Any]]:
+    """*table*'s rows with each column's values converted by ``cell(column)`` (None: left as they are)."""
+    converted = [(i, f) for i, f in enumerate(cell(c) for c in table.columns) if f is not None]
+    if not converted:
+        yield from table.rows
+        return
+    for row in table.rows:
+        cells = list(row)
+        for i, convert in converted:
+            cells[i] = convert(cells[i])
+        yield cells
+
+
+def write_csv(tables: Sequence[Table], path: Path, tick: Tick, about: About) -> None:
+    """The About block, an empty row, the headings in words, then the rows; None is an empty cell (the csv
+    module's own rule); text that would run as a formula is :func:`neutralised`."""
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow([neutralised(c.name) for c in columns])
+        for label, value in about.lines():
+            writer.writerow([neutralised(label), neutralised(value)])
+        writer.writerow([])
+        writer.writerow([neutralised(c.heading) for c in tables[0].columns])
         for table in tables:
-            for row in table.rows:
-                cells = list(row)
-                for i in lists:
-                    cells[i] = ";".join(cells[i] or ())
-                for i in bools:
-                    if cells[i] is not None:
-                        cells[i] = "true" if cells[i] else "false"
+            for cells in shown(table, _csv_cell):
                 writer.writerow([neutralised(cell) for cell in cells])
                 tick()
 
 
-def write_jsonl(tables: Sequence[Table], path: Path, tick: Tick, _head: Head) -> None:
+def write_jsonl(tables: Sequence[Table], path: Path, tick: Tick, _about: About) -> None:
     names = [c.name for c in tables[0].columns]
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         for table in tables:
@@ -74,29 +118,37 @@ def write_jsonl(tables: Sequence[Table], path: Path, tick: Tick, _head: Head) ->
                 tick()
 
 
-def write_xlsx(tables: Sequence[Table], path: Path, tick: Tick, head: Head) -> None:
-    """The anchor goes in the document properties (custom ``veil_head_events``/``veil_head_hash`` and the
-    description a person sees under File ▸ Info), never in a sheet a machine reads as data."""
-    xlsx.write(path, [
-        xlsx.Sheet(t.title, [f"{c.name} (UTC)" if c.type == "time" else c.name for c in t.columns],
-                   [c.type for c in t.columns], [c.width for c in t.columns], t.rows)
-        for t in tables
-    ], on_row=tick, properties={"veil_head_events": head.events, "veil_head_hash": head.hash},
-        description=anchor_words(head))
+_XLSX_KIND = {"ms": "seconds"}
+
+
+def write_xlsx(tables: Sequence[Table], path: Path, tick: Tick, about: About) -> None:
+    """An "About" sheet first, then one sheet per table with word headings, landscape, printing its header row
+    on every page. The anchor also goes in the document properties (custom ``veil_head_events``/
+    ``veil_head_hash`` and the description under File ▸ Info)."""
+    head = about.head
+    lines = about.lines()
+    print_header = f"{lines[0][1]} · {about.period}"
+    sheets = [xlsx.Sheet("About", [lines[0][0], lines[0][1]], ["text", "text"], [18, 110], lines[1:],
+                         data=False, print_header=print_header)]
+    sheets += [xlsx.Sheet(t.title, [c.heading for c in t.columns], [_XLSX_KIND.get(c.type, c.type) for c in t.columns],
+                          [max(c.width, min(len(c.heading) + 2, 24)) for c in t.columns], shown(t, for_people),
+                          print_header=print_header)
+               for t in tables]
+    xlsx.write(path, sheets, on_row=tick, properties={"veil_head_events": head.events, "veil_head_hash": head.hash},
+               description=anchor_words(head))
 
 
 def anchor_words(head: Head) -> str:
     """How a file says what it was made from, and how to check it (the PDF report prints the same words)."""
-    return (f"Made from event {head.events}, hash {head.hash[:16]}… "
-            f"(check with: veil verify --expect {head.events}:{head.hash})")
+    return f"Made from event {head.events}, hash {head.hash[:16]}… (check with: {verify_command(head)})"
 
 
 def anchor_lines(head: Head) -> str:
     """The text of an anchor file: ``N:HASH`` first (what ``--expect`` takes), then how to check it."""
-    pair = f"{head.events}:{head.hash}"
-    return f"{pair}\n# the event log's head this export was made from; check with: veil verify --expect {pair}\n"
+    return f"{head.events}:{head.hash}\n# the event log's head this export was made from; check with: " \
+           f"{verify_command(head)}\n"
 
 
-WRITERS: dict[str, Callable[[Sequence[Table], Path, Tick, Head], None]] = {
+WRITERS: dict[str, Callable[[Sequence[Table], Path, Tick, About], None]] = {
     "csv": write_csv, "jsonl": write_jsonl, "xlsx": write_xlsx,
 }

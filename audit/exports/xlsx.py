@@ -1,4 +1,4 @@
-"""A small streaming XLSX writer: typed cells, frozen header, column widths, autofilter.
+"""A small streaming XLSX writer: typed cells, frozen header, column widths, autofilter, print setup.
 
 Why not openpyxl's ``write_only`` mode: it spends 14–20 µs of Python per
 cell (a ``Cell`` object, style lookup, an XML element per value), so the
@@ -12,7 +12,11 @@ worksheet per :class:`Sheet`, strings inline (``t="inlineStr"``: always
 text, never a formula, so a note starting with "=" stays a note), numbers
 as numbers, times as Excel serial date-times with a date-time format,
 shares (0–1) as percentages, booleans as booleans, a bold frozen header,
-column widths and an autofilter over the written rows; optionally a
+column widths and an autofilter over the written rows; print setup
+(landscape, fitted to the page width, the header row repeated on every
+printed page, the sheet and *print_header* at the top, page numbers at the
+bottom), durations in seconds (``0.0``) and ratios such as kappa to two
+decimals (``0.00``); optionally a
 description and custom document properties (``docProps/``), where a file
 says what it was made from without adding a sheet that machines would
 read as data.
@@ -21,9 +25,10 @@ read as data.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -31,13 +36,17 @@ from xml.sax.saxutils import escape
 
 __all__ = ["KINDS", "Sheet", "write"]
 
-KINDS = ("int", "float", "share", "text", "time", "list", "bool")
+KINDS = ("int", "float", "share", "ratio", "seconds", "text", "time", "list", "bool")
 TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 SHARE_FORMAT = "0.0%"
+RATIO_FORMAT = "0.00"
+SECONDS_FORMAT = "0.0"
+MAX_ROWS = 1_048_576  # Excel's rows per sheet, the header row included: a longer sheet makes a book it cannot open
 _EPOCH = _dt.datetime(1899, 12, 30)  # Excel's 1900 date system, day 0
 _MAX_TEXT = 32_767  # Excel's limit for one cell
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0
-_HEADER, _TIME, _SHARE = 1, 2, 3  # cellXfs indexes in _STYLES
+_HEADER, _TIME, _SHARE, _RATIO, _SECONDS = 1, 2, 3, 4, 5  # cellXfs indexes in _STYLES
+_STYLED = {"share": _SHARE, "ratio": _RATIO, "seconds": _SECONDS}
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,8 @@ class Sheet:
     kinds: Sequence[str]  # one of KINDS per column
     widths: Sequence[float]  # in characters
     rows: Iterable[Sequence[Any]]
+    data: bool = True  # rows counted by on_row, under an autofilter; False for a sheet of notes ("About")
+    print_header: str = ""  # printed at the top right of every page (what and which period)
 
 
 def column_letter(index: int) -> str:
@@ -67,8 +78,9 @@ def _cell_writer(kind: str) -> Callable[[Any, str], str]:
     """value, cell reference -> the cell's XML ("" for an empty cell)."""
     if kind in ("int", "float"):
         return lambda v, ref: "" if v is None else f'<c r="{ref}"><v>{v!r}</v></c>'
-    if kind == "share":
-        return lambda v, ref: "" if v is None else f'<c r="{ref}" s="{_SHARE}"><v>{v!r}</v></c>'
+    if kind in _STYLED:
+        style = _STYLED[kind]
+        return lambda v, ref: "" if v is None else f'<c r="{ref}" s="{style}"><v>{v!r}</v></c>'
     if kind == "bool":
         return lambda v, ref: "" if v is None else f'<c r="{ref}" t="b"><v>{int(bool(v))}</v></c>'
     if kind == "time":
@@ -89,8 +101,11 @@ def _cell_writer(kind: str) -> Callable[[Any, str], str]:
     raise ValueError(f"unknown column kind {kind!r}; one of {', '.join(KINDS)}")
 
 
-def _sheet_xml(sheet: Sheet, out: IO[bytes], on_row: Callable[[], None] | None) -> str:
-    """Stream the worksheet part; return the autofilter range (header and every row written)."""
+def _sheet_xml(sheet: Sheet, rows: Iterator[Sequence[Any]], out: IO[bytes],
+               on_row: Callable[[], None] | None) -> str | None:
+    """Stream a worksheet part of *sheet* with the next *rows*, for a data sheet at most MAX_ROWS - 1 of them (the
+    rest are left in the iterator); return the autofilter range (header and every row written), None for a sheet
+    that is not data (a few lines of notes, never split)."""
     width = len(sheet.headers)
     if len(sheet.kinds) != width or len(sheet.widths) != width:
         raise ValueError(f"sheet {sheet.title!r}: headers, kinds and widths need one entry per column")
@@ -101,24 +116,30 @@ def _sheet_xml(sheet: Sheet, out: IO[bytes], on_row: Callable[[], None] | None) 
     out.write(
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
         '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft"'
         ' state="frozen"/><selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
         f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData><row r="1">{header}</row>'.encode()
     )
     number, batch = 1, []
-    for row in sheet.rows:
+    for row in itertools.islice(rows, MAX_ROWS - 1) if sheet.data else rows:
         number += 1
         cells = "".join(w(v, f"{letter}{number}") for w, v, letter in zip(writers, row, letters))
         batch.append(f'<row r="{number}">{cells}</row>')
         if len(batch) == 500:
             out.write("".join(batch).encode())
             batch.clear()
-        if on_row is not None:
+        if on_row is not None and sheet.data:
             on_row()
     out.write("".join(batch).encode())
     area = f"A1:{letters[-1]}{number}"
-    out.write(f'</sheetData><autoFilter ref="{area}"/></worksheet>'.encode())
-    return area
+    top = escape(f"&L&A&R{sheet.print_header.replace('&', '&&')}")
+    out.write(f'</sheetData>{f"<autoFilter ref={chr(34)}{area}{chr(34)}/>" if sheet.data else ""}'
+              '<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+              '<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+              f'<headerFooter><oddHeader>{top}</oddHeader><oddFooter>&amp;RPage &amp;P of &amp;N</oddFooter>'
+              '</headerFooter></worksheet>'.encode())
+    return area if sheet.data else None
 
 
 def sheet_title(title: str, taken: set[str]) -> str:
@@ -136,25 +157,36 @@ def write(path: str | Path, sheets: Sequence[Sheet], on_row: Callable[[], None] 
           properties: Mapping[str, int | str] | None = None, description: str = "") -> None:
     """Write *sheets* to the workbook at *path*; *on_row* is called after each data row (progress, cancel).
 
+    A sheet with more rows than Excel holds (:data:`MAX_ROWS`, its header included) goes on in further
+    sheets, "Decisions (2)", "Decisions (3)", each with the header row, filter and print setup of the first:
+    a person opens every part, and a sheet past the limit would make a workbook Excel refuses whole. How many
+    sheets there are is known only once the rows have streamed, so the parts that list them are written last.
     *properties* become custom document properties (whole numbers as numbers),
     *description* the document's description (File ▸ Info in Excel).
     """
     if not sheets:
         raise ValueError("a workbook needs at least one sheet")
     taken: set[str] = set()
-    titles = [sheet_title(s.title, taken) for s in sheets]
+    titles: list[str] = []
+    areas: list[str | None] = []
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=5) as book:
-        book.writestr("[Content_Types].xml", _content_types(len(sheets)))
         book.writestr("_rels/.rels", _ROOT_RELS)
         book.writestr("docProps/core.xml", _core(description))
         book.writestr("docProps/custom.xml", _custom(properties or {}))
-        book.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets)))
         book.writestr("xl/styles.xml", _STYLES)
-        areas = []
-        for n, sheet in enumerate(sheets, 1):
-            with book.open(f"xl/worksheets/sheet{n}.xml", "w", force_zip64=True) as out:
-                areas.append(_sheet_xml(sheet, out, on_row))
-        book.writestr("xl/workbook.xml", _workbook(titles, areas))  # last: the filter ranges are known now
+        for sheet in sheets:
+            rows, part = iter(sheet.rows), 1
+            while True:
+                titles.append(sheet_title(sheet.title if part == 1 else f"{sheet.title} ({part})", taken))
+                with book.open(f"xl/worksheets/sheet{len(titles)}.xml", "w", force_zip64=True) as out:
+                    areas.append(_sheet_xml(sheet, rows, out, on_row))
+                following = next(rows, None) if sheet.data else None
+                if following is None:
+                    break
+                rows, part = itertools.chain([following], rows), part + 1
+        book.writestr("[Content_Types].xml", _content_types(len(titles)))
+        book.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(titles)))
+        book.writestr("xl/workbook.xml", _workbook(titles, areas))
 
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -202,8 +234,9 @@ def _custom(properties: Mapping[str, int | str]) -> str:
 _STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     f'<styleSheet xmlns="{_MAIN}">'
-    f'<numFmts count="2"><numFmt numFmtId="164" formatCode="{TIME_FORMAT}"/>'
-    f'<numFmt numFmtId="165" formatCode="{SHARE_FORMAT}"/></numFmts>'
+    f'<numFmts count="4"><numFmt numFmtId="164" formatCode="{TIME_FORMAT}"/>'
+    f'<numFmt numFmtId="165" formatCode="{SHARE_FORMAT}"/><numFmt numFmtId="166" formatCode="{RATIO_FORMAT}"/>'
+    f'<numFmt numFmtId="167" formatCode="{SECONDS_FORMAT}"/></numFmts>'
     '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
     '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
     '<fills count="3"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
@@ -211,10 +244,12 @@ _STYLES = (
     '</fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<cellXfs count="6"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="167" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     '</styleSheet>'
 )
@@ -243,13 +278,17 @@ def _content_types(sheets: int) -> str:
     )
 
 
-def _workbook(titles: Sequence[str], areas: Sequence[str]) -> str:
-    """The sheet list, and the hidden filter ranges Excel expects beside each autofilter."""
+def _workbook(titles: Sequence[str], areas: Sequence[str | None]) -> str:
+    """The sheet list, the hidden filter ranges Excel expects beside each autofilter, and each sheet's print
+    titles (its header row, repeated on every printed page)."""
     sheets = "".join(f'<sheet name="{escape(t, {chr(34): "&quot;"})}" sheetId="{n}" r:id="rId{n}"/>'
                      for n, t in enumerate(titles, 1))
     filters = "".join(
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
-        f"{escape(_quoted(t))}!{_absolute(area)}</definedName>" for i, (t, area) in enumerate(zip(titles, areas)))
+        f"{escape(_quoted(t))}!{_absolute(area)}</definedName>" for i, (t, area) in enumerate(zip(titles, areas))
+        if area)
+    filters += "".join(f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">{escape(_quoted(t))}!$1:$1'
+                       "</definedName>" for i, t in enumerate(titles))
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>{sheets}</sheets>'

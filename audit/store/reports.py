@@ -24,6 +24,17 @@ from review.store.events import Head, head
 
 Row = tuple[Any, ...]
 
+#: The due time the item had when decision ``d`` was made. An item's due time changes when it is escalated (to
+#: the escalation queue's; a lead's move between escalation queues changes it again while it waits there), and
+#: each escalation keeps the due time just before it (``escalations.due_before``, restored if it is sent back or
+#: undone), so: the due time before the first escalation made by ``d`` or after it, else the item's due time
+#: now. An escalating decision gets the due time the item had in its origin queue.
+DUE_THEN = ("COALESCE((SELECT e.due_before FROM escalations e WHERE e.item_id = d.item_id AND e.decision_id >= d.id"
+            " ORDER BY e.decision_id LIMIT 1), i.due_at)")
+
+#: A dispute's state as the exports say it: none, open, or how it was resolved.
+DISPUTE_STATE = "CASE WHEN v.dispute_id IS NULL THEN NULL ELSE COALESCE(v.dispute_outcome, 'open') END"
+
 
 @contextlib.contextmanager
 def snapshot(store: Store) -> Iterator[Head]:
@@ -81,8 +92,7 @@ def audited(store: Store, start: str | None, end: str | None, moderator: str | N
     where = _where(start, end, params, ("u.name", moderator))
     return store.db.execute(
         f"""SELECT d.id, u.name, q.name, d.decided_at, d.action, d.labels, v.blind_action, v.blind_labels,
-                   v.final_verdict, v.final_score, v.final_error_type,
-                   CASE WHEN v.dispute_id IS NULL THEN NULL ELSE COALESCE(v.dispute_outcome, 'open') END
+                   v.final_verdict, v.final_score, v.final_error_type, {DISPUTE_STATE}
             FROM audit_verdicts v JOIN decisions d ON d.id = v.decision_id
             JOIN users u ON u.id = d.user_id JOIN queues q ON q.id = d.queue_id
             WHERE {where} ORDER BY d.decided_at, d.id""", params).fetchall()
@@ -100,13 +110,28 @@ def gold_scored(store: Store, start: str | None, end: str | None, moderator: str
             WHERE {LIVE} AND {where} ORDER BY d.decided_at, d.id""", params).fetchall()
 
 
-def decided_by_queue(store: Store, start: str | None, end: str | None) -> dict[str, int]:
-    """Queue name -> items with a current decision made in the period."""
+def sla_by_queue(store: Store, start: str | None, end: str | None) -> list[Row]:
+    """Per queue, the items it answered in the period: (queue, answered, answered by their due time), by name.
+
+    A queue answers an item with the decision that closed it (the item's current decision, the item no longer
+    pending), against the due time the item had in that queue; or, for the queue an item was escalated from,
+    with the escalation itself, against the due time the item had there before it (:data:`DUE_THEN`). So an
+    item escalated late and still waiting counts as a breach of its origin queue, never as "within" by the
+    escalation queue's later due time, and the escalation queue answers it when a lead decides it. An
+    escalation a lead sent back, or moved out into a review queue, was no answer (a review queue still owes
+    one); an undone one is gone (the
+    undo revokes it). These are the SLAs the team was asked to meet in that period, not today's queues.
+    """
     params: list[Any] = []
     where = _where(start, end, params)
-    return dict(store.db.execute(
-        f"SELECT q.name, COUNT(DISTINCT d.item_id) FROM decisions d JOIN queues q ON q.id = d.queue_id"
-        f" WHERE {CURRENT} AND {where} GROUP BY q.name ORDER BY q.name", params).fetchall())
+    answered = (f"(({CURRENT} AND i.state <> 'pending' AND NOT EXISTS (SELECT 1 FROM escalations x"
+                " WHERE x.decision_id = d.id)) OR (" + LIVE + " AND EXISTS (SELECT 1 FROM escalations x"
+                " WHERE x.decision_id = d.id AND COALESCE(x.outcome, '') NOT IN ('sent_back', 'moved_out'))))")
+    return [tuple(r) for r in store.db.execute(
+        "SELECT q.name, COUNT(DISTINCT d.item_id), COUNT(DISTINCT CASE WHEN d.decided_at <= due THEN d.item_id END)"
+        f" FROM (SELECT d.*, {DUE_THEN} AS due FROM decisions d JOIN items i ON i.id = d.item_id"
+        f" WHERE {answered} AND {where}) d JOIN queues q ON q.id = d.queue_id GROUP BY q.name ORDER BY q.name",
+        params).fetchall()]
 
 
 # ---------------------------------------------------------------- exports
@@ -119,8 +144,10 @@ def _stream(store: Store, select: str, body: str, params: list[Any]) -> tuple[in
 
 def decision_rows(store: Store, start: str | None, end: str | None, queue: str | None,
                   moderator: str | None) -> tuple[int, Iterator[Row]]:
-    """Every decision row, undo rows too: (id, decided at, shown at, queue, item id, external id, item kind,
-    severity, moderator, action, labels JSON, note, handle ms, revealed ms, source, revokes id, revoked by)."""
+    """Every decision row, undo rows too: (id, decided at, shown at, item received at, item due at, queue,
+    item id, external id, item kind, severity, moderator, action, labels JSON, note, handle ms, revealed ms,
+    source, revokes id, revoked by). The due time is the one the item had when that decision was made
+    (:data:`DUE_THEN`): an escalation's is its origin queue's, a lead's decision after it the escalation queue's."""
     params: list[Any] = []
     where = _where(start, end, params, ("q.name", queue), ("u.name", moderator))
     body = (
@@ -130,7 +157,8 @@ def decision_rows(store: Store, start: str | None, end: str | None, queue: str |
         " GROUP BY revokes_id) r ON r.revokes_id = d.id"
         f" WHERE {where}"
     )
-    return _stream(store, "d.id, d.decided_at, d.shown_at, q.name, i.id, i.external_id, i.kind, i.severity, u.name,"
+    return _stream(store, f"d.id, d.decided_at, d.shown_at, i.received_at, {DUE_THEN}, q.name, i.id, i.external_id,"
+                          " i.kind, i.severity, u.name,"
                           " d.action, d.labels, d.note, d.handle_ms, d.revealed_ms, d.source, d.revokes_id,"
                           " r.revoked_by", body, params)
 
@@ -139,19 +167,23 @@ def audit_rows(store: Store, start: str | None, end: str | None, queue: str | No
                moderator: str | None) -> tuple[int, Iterator[Row]]:
     """Every scored audit: (audit id, sample id, sample reason, decision id, decided at, queue, external id,
     moderator, action, labels JSON, auditor, blind action, blind labels JSON, verdict, error type, severity,
-    score, comment, scored at, dispute state, final verdict, final error type, final severity, final score)."""
+    score, comment, scored at, dispute state, dispute reason, resolution note, resolver, resolved at, final
+    verdict, final error type, final severity, final score)."""
     params: list[Any] = []
     where = _where(start, end, params, ("q.name", queue), ("mu.name", moderator))
     body = (
         "FROM audit_verdicts v JOIN decisions d ON d.id = v.decision_id JOIN audit_samples s ON s.id = v.sample_id"
         " JOIN users mu ON mu.id = d.user_id JOIN users au ON au.id = v.auditor_id"
         " JOIN queues q ON q.id = d.queue_id JOIN items i ON i.id = d.item_id"
+        # the view says whether and how a dispute ended; what it does not carry is its reason, note and resolver
+        " LEFT JOIN disputes dp ON dp.id = v.dispute_id LEFT JOIN dispute_resolutions r ON r.dispute_id = v.dispute_id"
+        " LEFT JOIN users ru ON ru.id = r.lead_id"
         f" WHERE {where}"
     )
     return _stream(store, "v.audit_id, v.sample_id, s.reason, d.id, d.decided_at, q.name, i.external_id, mu.name,"
                           " d.action, d.labels, au.name, v.blind_action, v.blind_labels, v.verdict, v.error_type,"
-                          " v.severity, v.score, v.comment, v.scored_at,"
-                          " CASE WHEN v.dispute_id IS NULL THEN NULL ELSE COALESCE(v.dispute_outcome, 'open') END,"
+                          f" v.severity, v.score, v.comment, v.scored_at, {DISPUTE_STATE},"
+                          " dp.reason, r.note, ru.name, r.resolved_at,"
                           " v.final_verdict, v.final_error_type, v.final_severity, v.final_score", body, params)
 
 

@@ -67,9 +67,19 @@ def data(team):
     return store
 
 
-def _csv(path):
+def _csv_parts(path):
+    """(the About block as {label: value}, the headings, the rows) of a CSV export."""
     with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+        lines = list(csv.reader(handle))
+    blank = lines.index([])
+    return dict(lines[:blank]), lines[blank + 1], lines[blank + 2:]
+
+
+def _csv(path):
+    """The rows of a CSV export keyed by machine name (the file's headings are words: Column.heading)."""
+    _, headings, rows = _csv_parts(path)
+    names = {c.heading: c.name for columns in tables.COLUMNS.values() for c in columns}
+    return [dict(zip([names[h] for h in headings], row)) for row in rows]
 
 
 def _jsonl(path):
@@ -81,9 +91,8 @@ def test_decisions_csv_has_a_stable_header_iso_times_and_typed_text(data, tmp_pa
     out = tmp_path / "decisions.csv"
     result = exports.export(data, "lindqvist", "decisions", "csv", out)
     assert result.rows == 5
-    with open(out, newline="", encoding="utf-8") as handle:
-        header = next(csv.reader(handle))
-    assert header == [c.name for c in tables.DECISION_COLUMNS]
+    _, header, _ = _csv_parts(out)
+    assert header == [c.heading for c in tables.DECISION_COLUMNS]
     rows = _csv(out)
     assert [r["decided_at"] for r in rows] == ["2026-01-05T09:00:00.000Z", "2026-01-06T12:30:00.250Z",
                                                "2026-01-08T23:59:59.999Z", "2026-01-13T08:00:00.000Z",
@@ -92,7 +101,7 @@ def test_decisions_csv_has_a_stable_header_iso_times_and_typed_text(data, tmp_pa
     assert first["moderator"] == "alvarez" and first["queue"] == "spam" and first["external_id"] == "i0"
     assert first["labels"] == "spam;scam" and rows[4]["labels"] == ""
     assert first["current"] == "true" and first["revokes_decision_id"] == ""
-    assert first["handle_ms"] == "4200" and first["shown_at"] == "2026-01-05T08:59:55.800Z"
+    assert first["handle_ms"] == "4.2" and first["shown_at"] == "2026-01-05T08:59:55.800Z"  # seconds for people
     assert first["note"] == "checked with okonkwo first"
 
 
@@ -137,12 +146,12 @@ def test_xlsx_is_typed_with_frozen_bold_header_widths_and_autofilter(data, tmp_p
     out = tmp_path / "audits.xlsx"
     exports.export(data, "lindqvist", "audits", "xlsx", out)
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["Audits"]
+    assert book.sheetnames == ["About", "Audits"]
     sheet = book["Audits"]
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(tables.AUDIT_COLUMNS))}6"
     header = [c.value for c in sheet[1]]
-    assert header[4] == "decided_at (UTC)" and header[0] == "audit_id"
+    assert header[4] == "Decided at (UTC)" and header[0] == "Audit"
     assert all(c.font.b for c in sheet[1])
     assert sheet.column_dimensions["A"].width == tables.AUDIT_COLUMNS[0].width
     row = [c for c in sheet[3]]
@@ -161,7 +170,7 @@ def test_xlsx_text_is_never_a_formula_and_control_characters_do_not_break_it(tea
     _audited(team, note="=HYPERLINK(\"http://x\")\x07 bell")
     out = tmp_path / "d.xlsx"
     exports.export(team, "lindqvist", "decisions", "xlsx", out)
-    cell = openpyxl.load_workbook(out)["Decisions"]["L2"]
+    cell = openpyxl.load_workbook(out)["Decisions"]["N2"]
     assert cell.data_type == "s" and cell.value == "=HYPERLINK(\"http://x\") bell"
 
 
@@ -181,7 +190,7 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text(team, tmp_path):
     assert [r["note"] for r in rows] == ["'" + f for f in FORMULAS]
     assert {r["queue"] for r in rows} == {"'=queue()"}
     assert [r["external_id"] for r in rows] == [f"'@id-{i}" for i in range(len(FORMULAS))]
-    assert {r["handle_ms"] for r in rows} == {"1500"}  # numbers stay numbers
+    assert {r["handle_ms"] for r in rows} == {"1.5"}  # numbers stay numbers (seconds, for people)
     exports.export(team, "lindqvist", "decisions", "jsonl", tmp_path / "d.jsonl")  # not a spreadsheet format
     assert [r["note"] for r in _jsonl(tmp_path / "d.jsonl")] == FORMULAS
 
@@ -202,10 +211,11 @@ def test_xlsx_writes_formula_text_as_strings_never_formulas(team, tmp_path):
     exports.export(team, "lindqvist", "decisions", "xlsx", out)
     sheet = openpyxl.load_workbook(out)["Decisions"]
     header = [c.value for c in sheet[1]]
-    notes = [row[header.index("note")] for row in sheet.iter_rows(min_row=2)]
-    queues = [row[header.index("queue")] for row in sheet.iter_rows(min_row=2)]
+    notes = [row[header.index("Note")] for row in sheet.iter_rows(min_row=2)]
+    queues = [row[header.index("Queue")] for row in sheet.iter_rows(min_row=2)]
     assert [c.value for c in notes] == FORMULAS[:4] and {c.data_type for c in notes + queues} == {"s"}
-    assert [c.data_type for c in (row[header.index("handle_ms")] for row in sheet.iter_rows(min_row=2))] == ["n"] * 4
+    handle = header.index("Handle time (s)")
+    assert [c.data_type for c in (row[handle] for row in sheet.iter_rows(min_row=2))] == ["n"] * 4
 
 
 def test_metrics_match_the_report_in_every_format(data, tmp_path):
@@ -217,12 +227,13 @@ def test_metrics_match_the_report_in_every_format(data, tmp_path):
         + [("week", w["week"]) for w in built["moderator"]["overall"]["trend"]])
     overall = built["moderator"]["overall"]
     assert int(rows[0]["n"]) == overall["n"] == 5
-    assert float(rows[0]["accuracy"]) == pytest.approx(overall["accuracy"])
-    assert float(rows[0]["ci95_low"]) == pytest.approx(overall["accuracy_ci95"][0])
+    assert float(rows[0]["accuracy"]) == pytest.approx(100 * overall["accuracy"], abs=0.05)  # per cent in CSV
+    assert float(rows[0]["ci95_low"]) == pytest.approx(100 * overall["accuracy_ci95"][0], abs=0.05)
     assert int(rows[0]["errors_over_enforcement"]) == 2
     exports.export(data, "lindqvist", "metrics", "xlsx", tmp_path / "m.xlsx")
     book = openpyxl.load_workbook(tmp_path / "m.xlsx")
-    assert book.sheetnames == ["Overall", "By moderator", "By queue", "By label", "Weekly"]
+    assert book.sheetnames[:4] == ["About", "Overall", "By moderator", "By queue"]
+    assert book.sheetnames == ["About", "Overall", *(f"By {by}" for by in report.BY), "Weekly"]
     accuracy = book["By moderator"]["E2"]
     assert accuracy.value == pytest.approx(built["moderator"]["groups"][0]["accuracy"])
     assert accuracy.number_format == "0.0%"
@@ -365,8 +376,11 @@ def test_an_xlsx_export_carries_its_anchor_in_the_document_properties(data, tmp_
     book = openpyxl.load_workbook(tmp_path / "a.xlsx")
     props = {p.name: p.value for p in book.custom_doc_props.props}
     assert props == {"veil_head_events": result.head.events, "veil_head_hash": result.head.hash}
-    assert f"veil verify --expect {result.head.events}:{result.head.hash}" in book.properties.description
-    assert book.sheetnames == ["Audits"]  # the anchor adds no sheet
+    command = f"veil verify --store YOUR-STORE --expect {result.head.events}:{result.head.hash}"
+    assert command in book.properties.description
+    assert book.sheetnames == ["About", "Audits"]  # the About sheet says it in words too
+    about = {row[0].value: row[1].value for row in book["About"].iter_rows()}
+    assert about["Check with"] == command
 
 
 def test_one_person_in_two_roles_is_not_linkable_in_one_export(data, tmp_path):
@@ -521,7 +535,7 @@ def _choose(dialog, what, fmt=None):
 def test_dialog_offers_pdf_for_the_report_only_and_follows_the_suffix(dialog, tmp_path):
     _choose(dialog, "decisions", "xlsx")
     assert dialog.path.text().endswith(".xlsx")
-    assert [dialog.format.itemData(i) for i in range(dialog.format.count())] == ["csv", "jsonl", "xlsx"]
+    assert [dialog.format.itemData(i) for i in range(dialog.format.count())] == ["xlsx", "csv", "jsonl"]
     _choose(dialog, "report")
     assert [dialog.format.itemData(i) for i in range(dialog.format.count())] == ["pdf"]
     assert dialog.path.text().endswith(".pdf") and "veil-report-" in dialog.path.text()
@@ -533,8 +547,8 @@ def test_dialog_period_presets_are_utc_days_from_the_store_clock():
 
     today = _dt.date(2026, 1, 15)  # a Thursday
     assert period_dates("Last 7 days", today) == (_dt.date(2026, 1, 9), today)
-    assert period_dates("Last full week", today) == (_dt.date(2026, 1, 5), _dt.date(2026, 1, 11))
-    assert period_dates("Last full month", today) == (_dt.date(2025, 12, 1), _dt.date(2025, 12, 31))
+    assert period_dates("Last week", today) == (_dt.date(2026, 1, 5), _dt.date(2026, 1, 11))
+    assert period_dates("Last month", today) == (_dt.date(2025, 12, 1), _dt.date(2025, 12, 31))
     assert period_dates("All time", today) == (None, None)
 
 
@@ -549,7 +563,7 @@ def test_dialog_exports_in_the_background_with_filters(data, dialog, qtbot, tmp_
     assert "Exported 2 rows" in dialog.status.text()
     assert [r["queue"] for r in _csv(tmp_path / "hate.csv")] == ["hate", "hate"]
     head = dialog.result_.head
-    assert f"veil verify --expect {head.events}:{head.hash}" in dialog.status.text()  # the anchor, to keep
+    assert f"veil verify --store YOUR-STORE --expect {head.events}:{head.hash}" in dialog.status.text()  # to keep
     assert (tmp_path / "hate.csv.anchor").read_text().splitlines()[0] == f"{head.events}:{head.hash}"  # and beside it
     payload = json.loads(data.db.execute(
         "SELECT payload FROM events WHERE kind = 'export.written' ORDER BY id DESC").fetchone()[0])
@@ -641,7 +655,7 @@ def test_a_csv_or_jsonl_export_carries_its_anchor_in_a_file_beside_it(data, tmp_
     anchor = tmp_path / f"d.{fmt}.anchor"
     first, comment = anchor.read_text(encoding="utf-8").splitlines()
     assert first == f"{result.head.events}:{result.head.hash}"
-    assert comment.startswith("#") and f"veil verify --expect {first}" in comment
+    assert comment.startswith("#") and f"veil verify --store YOUR-STORE --expect {first}" in comment
     assert _mode(anchor) == 0o600 and _mode(out) == 0o600
     assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
     decided_item(data, "spam", "alvarez", decided_at="2026-01-20T10:00:00Z")
@@ -742,4 +756,4 @@ def test_the_cli_says_the_anchor_to_keep(data, tmp_path, capsys):
     """CSV and JSON Lines have no place for the anchor, so the command prints it for the lead to keep."""
     head = event_log.head(data.db)  # the export's own export.written event comes after its anchor
     assert _cli(data, "decisions", "--out", str(tmp_path / "d.csv"), "--user", "lindqvist") == 0
-    assert f"veil verify --expect {head.events}:{head.hash}" in capsys.readouterr().out
+    assert f"veil verify --store YOUR-STORE --expect {head.events}:{head.hash}" in capsys.readouterr().out

@@ -133,3 +133,47 @@ def test_charts_render_on_a_worker_thread(qapp):
     with ThreadPoolExecutor(max_workers=1) as pool:
         image = pool.submit(charts.hbar_chart, "x", ["a", "b"], [1.0, 2.0], size=(300, 200)).result()
     assert (image.width(), image.height()) == (300, 200)
+
+
+# ------------------------------------------------ issue 13: legible type, axis titles
+def test_type_stays_legible_on_a_small_dashboard_tile(qapp):
+    """Dashboard charts were ~9 px at 100 %: the type scaled down with a small tile."""
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QImage, QPainter
+
+    image = QImage(560, 280, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        fonts = ink.Ink(painter, QRectF(0, 0, 560, 280), ink.DARK)
+        assert fonts.label_font.pixelSize() >= 11 and fonts.value_font.pixelSize() >= 11
+        assert fonts.title_font.pixelSize() >= 13
+    finally:
+        painter.end()
+
+
+def test_a_high_dpi_chart_is_painted_in_logical_pixels(qapp):
+    image = charts.render(charts.bars.HBarChart("t", ["a"], [3.0]), (400, 200), ratio=2.0)
+    assert (image.width(), image.height(), image.devicePixelRatio()) == (800, 400, 2.0)
+
+
+@pytest.mark.parametrize("chart", [
+    charts.bars.BarChart("t", ["a", "b"], [1.0, 2.0], x_title="queue", y_title="items"),
+    charts.lines.LineChart("t", ["09", "10"], {"s": [1.0, 2.0]}, x_title="hour", y_title="items per hour"),
+    charts.bars.HBarChart("t", ["a", "b"], [1.0, 2.0], axis="items waiting"),
+    charts.bars.StackedHBarChart("t", ["a"], {"x": [1.0]}, axis="minutes"),
+])
+def test_axis_titles_are_drawn(qapp, chart, monkeypatch):
+    drawn = []
+    real = ink.Ink.text
+    monkeypatch.setattr(ink.Ink, "text", lambda self, rect, text, *a: drawn.append(text) or real(self, rect, text, *a))
+    charts.render(chart, light=True)
+    titles = [getattr(chart, f) for f in ("x_title", "y_title", "axis") if getattr(chart, f, "")]
+    assert titles and all(title in drawn for title in titles)
+
+
+def test_a_target_line_crosses_every_row(qapp):
+    chart = charts.bars.HBarChart("t", ["a", "b", "c"], [50.0, 80.0, 95.0], unit="%", target=90.0)
+    marked = _ink(charts.render(chart, light=True), ink.LIGHT.named["breached"], tolerance=30)
+    plain = _ink(charts.render(charts.bars.HBarChart("t", ["a", "b", "c"], [50.0, 80.0, 95.0], unit="%"), light=True),
+                 ink.LIGHT.named["breached"], tolerance=30)
+    assert marked.sum() > plain.sum() + 50

@@ -235,3 +235,36 @@ def test_only_leads_get_the_page_and_sign_out_closes_it(team, qtbot, tmp_path):
     runner = window.findChild(desktop_app.SessionOperations).current()  # the session's one runner, the page's too
     window.sign_out()
     assert runner.closed and not page.timer.isActive()
+
+
+# --------------------------------------- issue 13: axis titles, units, severe used against budget
+def _person(store, name, used_min, budget_min):
+    from review.dashboard import HandleTime, PersonFigures
+    from review.wellbeing.lead_view import PersonExposure
+
+    user = store.user(name)
+    exposure = PersonExposure(name, user.display_name, "2026-01-05", 3, 0, 0, 0, 0, used_min * 60_000, 1,
+                              budget_min * 60_000, 0, 0, 0, 0, 0, 0, ())
+    return PersonFigures(user, 0, 0, HandleTime(0, None, None), exposure, budget_min * 60_000)
+
+
+def test_every_dashboard_chart_names_its_axis_and_unit(team, qapp):
+    from ui.pages.dashboard import chart_specs
+
+    specs = chart_specs(lead_dashboard.load(team, "lee"))
+    assert specs["backlog"].axis == "items waiting now"
+    assert specs["flow"].x_title.startswith("hour") and specs["flow"].y_title == "items per hour"
+    assert "%" in specs["accuracy"].unit and specs["accuracy"].axis
+    assert specs["exposure"].unit == "min" and "minutes" in specs["exposure"].axis
+    assert specs["backlog"].counts and specs["flow"].counts  # items: whole-number ticks, never 0.25 of an item
+
+
+def test_the_severe_chart_shows_what_each_person_used_of_their_budget(team, qapp):
+    """"Severe content today" showed five identical 240-min bars: the budget, whatever each person used."""
+    from ui.pages.dashboard import budget_chart
+
+    chart = budget_chart([_person(team, "ana", 12, 240), _person(team, "ben", 200, 240), _person(team, "lee", 0, 300)])
+    assert chart.labels == ["Ben Okafor", "Ana Silva", "Lee Park"]  # most of their budget used first
+    assert list(chart.series["Used"]) == [200, 12, 0] and list(chart.series["Left"]) == [40, 228, 300]
+    assert [label.split(" of ")[1] for label in chart.value_labels] == ["4 h (83%)", "4 h (5%)", "5 h (0%)"]
+    assert len(set(chart.value_labels)) == 3

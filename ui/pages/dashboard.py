@@ -42,19 +42,23 @@ from ui.operations import Operations
 from ui.pages.dashboard_tables import (
     PERSON_COLUMNS,
     QUEUE_COLUMNS,
+    AuditorTab,
     FigureTableModel,
     PersonRow,
     QueueRow,
+    budget_text,
     figure_table,
     hour_labels,
     severe_ms,
 )
-from ui.pages.queues import QUEUE_CHANGES
+from ui.pages.queues import QA_KINDS, QUEUE_CHANGES
 from ui.refresh import SingleFlight, reason
 from ui.widgets import charts
+from ui.widgets.charts.bars import HBarChart, StackedHBarChart
+from ui.widgets.charts.lines import LineChart
 from ui.widgets.lists import page_title
 
-__all__ = ["SHOWN_CHANGES", "DashboardPage", "render_charts"]
+__all__ = ["SHOWN_CHANGES", "DashboardPage", "budget_chart", "chart_specs", "render_charts"]
 
 #: Change kinds (``ops.changed``) whose data the dashboard shows: a write of one of them refreshes it.
 SHOWN_CHANGES = QUEUE_CHANGES | {"audits", "dispute", "wellbeing", "user"}
@@ -68,57 +72,69 @@ def _on_time(q: QueueFigures) -> int:
     return max(0, q.health.waiting - q.health.breached - q.health.at_risk)
 
 
-def render_charts(data: DashboardData, sizes: dict[str, tuple[int, int]], ratio: float = 1.0,
-                  flow_queue: str | None = None) -> dict[str, QImage]:
-    """The four chart images at *sizes* (logical pixels) × *ratio*; safe on a worker thread."""
+def chart_specs(data: DashboardData, flow_queue: str | None = None) -> dict[str, charts.Painted]:
+    """The four charts as descriptions (what they show, their axis titles and units), before any painting."""
     board = data.board
-
-    def size(name: str) -> tuple[int, int]:
-        width, height = sizes.get(name, _FALLBACK_SIZE)
-        if width < 120 or height < 80:
-            width, height = _FALLBACK_SIZE
-        return max(1, round(width * ratio)), max(1, round(height * ratio))
-
     queues = list(board.queues)
     flow = [q for q in queues if q.queue.name == flow_queue] or queues
     where = flow_queue if flow_queue and len(flow) == 1 else "all queues"
     names = {p.user.name: p.user.display_name for p in board.people}
     graded = sorted(data.audit.by_moderator.items(), key=lambda pair: names.get(pair[0], pair[0]).casefold())
-    images = {
-        "backlog": charts.stacked_hbar_chart(
+    return {
+        "backlog": StackedHBarChart(
             "Waiting by queue", [q.queue.name for q in queues],
             {"Breached": [q.health.breached for q in queues], "At risk": [q.health.at_risk for q in queues],
              "On time": [_on_time(q) for q in queues]},
-            colors={"Breached": "breached", "At risk": "at_risk", "On time": "accent"}, size=size("backlog")),
-        "flow": charts.line_chart(
+            {"Breached": "breached", "At risk": "at_risk", "On time": "accent"}, axis="items waiting now",
+            counts=True),
+        "flow": LineChart(
             f"Flow per hour — {where}", hour_labels(board.hours),
             {"Received": [sum(q.received[h] for q in flow) for h in range(len(board.hours))],
              "Decided": [sum(q.decided[h] for q in flow) for h in range(len(board.hours))]},
-            size=size("flow")),
-        "accuracy": charts.hbar_chart(
+            x_title="hour starting (your local time), last 24 hours", y_title="items per hour", counts=True),
+        "accuracy": HBarChart(
             f"Accuracy by moderator, last {ACCURACY_DAYS} days (95 % interval)",
             [f"{names.get(name, name)} (n={p.n})" for name, p in graded],
             [p.value * 100 if p.n else None for _, p in graded],
-            intervals=[(p.ci95[0] * 100, p.ci95[1] * 100) if p.ci95 else None for _, p in graded],
-            unit="%", size=size("accuracy")),
-        "exposure": _budget_chart(board.people, size("exposure")),
+            [(p.ci95[0] * 100, p.ci95[1] * 100) if p.ci95 else None for _, p in graded],
+            unit="%", axis="share of audited decisions correct (final verdicts)"),
+        "exposure": budget_chart(board.people),
     }
-    for image in images.values():
-        image.setDevicePixelRatio(ratio)
-    return images
 
 
-def _budget_chart(people: Sequence[PersonFigures], size: tuple[int, int]) -> QImage:
-    """One bar per person as long as their severe budget, filled by today's use (and any overrun)."""
-    used = [severe_ms(p) / 60_000 for p in people]
-    budget = [p.severe_budget_ms / 60_000 for p in people]
+def render_charts(data: DashboardData, sizes: dict[str, tuple[int, int]], ratio: float = 1.0,
+                  flow_queue: str | None = None) -> dict[str, QImage]:
+    """The four chart images at *sizes* (logical pixels) × *ratio*; safe on a worker thread."""
+
+    def size(name: str) -> tuple[int, int]:
+        width, height = sizes.get(name, _FALLBACK_SIZE)
+        if width < 120 or height < 80:
+            width, height = _FALLBACK_SIZE
+        return max(1, width), max(1, height)
+
+    return {name: charts.render(chart, size(name), ratio=ratio)
+            for name, chart in chart_specs(data, flow_queue).items()}
+
+
+def budget_chart(people: Sequence[PersonFigures]) -> StackedHBarChart:
+    """Severe time today against each person's own budget (with any lead's lift), most of it used first.
+
+    Each bar is as long as that person's budget and filled by what they used (and any overrun); its words
+    say "used of budget (share)", never the budget alone, so five people who used 2, 40 and 0 minutes
+    of 240 read as three different days, not five identical 240-minute bars.
+    """
+    ordered = sorted(people, key=lambda p: (-severe_ms(p) / max(1, p.severe_budget_ms), p.user.display_name))
+    used = [severe_ms(p) / 60_000 for p in ordered]
+    budget = [p.severe_budget_ms / 60_000 for p in ordered]
     series = {"Used": [min(u, b) for u, b in zip(used, budget)],
               "Left": [max(0.0, b - u) for u, b in zip(used, budget)]}
     if any(u > b for u, b in zip(used, budget)):
         series["Over"] = [max(0.0, u - b) for u, b in zip(used, budget)]
-    return charts.stacked_hbar_chart(
-        "Severe content today within the daily budget", [p.user.display_name for p in people], series,
-        colors={"Used": "accent", "Left": "#4a4f56", "Over": "breached"}, unit="min", size=size)
+    return StackedHBarChart(
+        "Severe time today vs budget", [p.user.display_name for p in ordered], series,
+        {"Used": "accent", "Left": "#4a4f56", "Over": "breached"}, unit="min",
+        axis="minutes on severe items (bar: the day's budget)",
+        value_labels=[budget_text(p) for p in ordered])
 
 
 class ChartView(QWidget):
@@ -228,6 +244,8 @@ class DashboardPage(QWidget):
         self.tabs.addTab(self._tab(("accuracy", "exposure"), self.people_table,
                                    "Accuracy counts final verdicts (after disputes)  ·  "
                                    "Exposure and throughput days are UTC days"), "People")
+        self.auditors_tab = AuditorTab(self, ACCURACY_DAYS)  # QA auditors' work, from the figures this page loads
+        self.tabs.addTab(self.auditors_tab, "QA auditors")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(28, 22, 28, 14)
@@ -379,7 +397,7 @@ class DashboardPage(QWidget):
 
     @staticmethod
     def _summary(data: DashboardData) -> str:
-        queues = data.board.queues
+        queues = [q for q in data.board.queues if q.queue.kind not in QA_KINDS]  # samples are not reports
         waiting = sum(q.health.waiting for q in queues)
         parts = [f"{waiting:,} waiting"]
         breached = sum(q.health.breached for q in queues)

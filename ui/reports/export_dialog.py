@@ -13,6 +13,9 @@ is left as it was.
 
 Closing the dialog while an export runs cancels it and waits for the
 worker to stop.
+
+:func:`attach_export_action` puts it in the window's Session menu
+(Export…, Ctrl+E) for a signed-in lead.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ import threading
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, QEventLoop, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -42,18 +47,24 @@ from PySide6.QtWidgets import (
 
 from audit import exports
 from audit.exports import pseudonyms
+from audit.exports.about import verify_command
 from review.errors import VeilError
 from review.store import Queue, Store, User
 from ui.operations import Operations
 from ui.reports import pdf as report_pdf
 
-__all__ = ["ExportDialog", "PERIODS", "period_dates"]
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+
+__all__ = ["PERIODS", "ExportDialog", "attach_export_action", "period_dates"]
 
 WHAT = (("Decisions", "decisions"), ("Audits", "audits"), ("Metrics", "metrics"), ("Report (PDF)", "report"))
-TABLE_FORMATS = (("CSV — for machines", "csv"), ("JSON Lines — for machines", "jsonl"),
-                 ("Excel workbook (XLSX) — for people", "xlsx"))
+TABLE_FORMATS = (("Excel workbook (XLSX) — for people", "xlsx"),
+                 ("CSV — for spreadsheets, headed by its period", "csv"), ("JSON Lines — for machines", "jsonl"))
 PDF_FORMAT = (("PDF report with charts", "pdf"),)
-PERIODS = ("Last 7 days", "Last 30 days", "Last full week", "Last full month", "All time", "Custom")
+#: "Last week" is the last whole ISO week (Monday to Sunday) before today, "Last month" the last whole calendar
+#: month: what a weekly or monthly report is about (a report's title then says "Week 49, 2026" or "November 2026").
+PERIODS = ("Last week", "Last month", "Last 7 days", "Last 30 days", "All time", "Custom")
 _FILTERS = {"csv": "CSV (*.csv)", "jsonl": "JSON Lines (*.jsonl)", "xlsx": "Excel workbook (*.xlsx)",
             "pdf": "PDF (*.pdf)"}
 
@@ -66,10 +77,10 @@ def period_dates(period: str, today: _dt.date) -> tuple[_dt.date | None, _dt.dat
         return today - _dt.timedelta(days=6), today
     if period == "Last 30 days":
         return today - _dt.timedelta(days=29), today
-    if period == "Last full week":
+    if period == "Last week":
         monday = today - _dt.timedelta(days=today.weekday() + 7)
         return monday, monday + _dt.timedelta(days=6)
-    if period == "Last full month":
+    if period == "Last month":
         last = today.replace(day=1) - _dt.timedelta(days=1)
         return last.replace(day=1), last
     if period == "All time":
@@ -90,7 +101,8 @@ def _choices(store: Store) -> tuple[list[Queue], list[User]]:
 class ExportDialog(QDialog):
     """Export as *user* (a lead) through *ops*; open with ``open()`` or ``exec()``.
 
-    *now* is the store's clock (the period presets are its UTC days).
+    *now* is the store's clock (the period presets are its UTC days); *period* the preset it opens with
+    (Session ▸ Export opens on "Last week").
     :attr:`choices_loaded` tells when the queue and moderator filters are
     filled; :attr:`ended` when an export finished, failed or was cancelled.
     """
@@ -100,7 +112,7 @@ class ExportDialog(QDialog):
 
     def __init__(self, user: User, ops: Operations, *, now: Callable[[], _dt.datetime],
                  folder: str | Path | None = None, choose_file: ChooseFile | None = None,
-                 parent: QWidget | None = None):
+                 period: str = "Last 30 days", parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("exportDialog")
         self.setWindowTitle("Export")
@@ -192,7 +204,7 @@ class ExportDialog(QDialog):
         self.what.currentIndexChanged.connect(self._what_changed)
         self.format.currentIndexChanged.connect(self._format_changed)
         self.period.currentIndexChanged.connect(self._period_changed)
-        self.period.setCurrentText("Last 30 days")
+        self.period.setCurrentText(period)
         self._what_changed()
         self._period_changed()
         ops.query(_choices, on_done=self._fill_choices, on_error=self._choices_failed, owner=self)
@@ -364,7 +376,7 @@ class ExportDialog(QDialog):
             f"{result.rows:,} row{'s' if result.rows != 1 else ''}"
         head = result.head  # said here too: a CSV or JSON Lines file cannot carry it itself
         self._say(f"Exported {size} to {result.path}. Made from event {head.events}; to check later that nothing "
-                  f"before it was rewritten: veil verify --expect {head.events}:{head.hash}")
+                  f"before it was rewritten: {verify_command(head)}")
         self.ended.emit()
 
     def _failed(self, exc: BaseException) -> None:
@@ -426,3 +438,46 @@ def _enable(item, enabled: bool) -> None:
         layout = item.layout()
         for i in range(layout.count()):
             _enable(layout.itemAt(i), enabled)
+
+
+def attach_export_action(window: MainWindow, ops: Callable[[], Operations], now: Callable[[], _dt.datetime]) -> None:
+    """Session ▸ Export… (Ctrl+E) for a signed-in lead: this dialog on "Last week", on the session's runner *ops()*.
+
+    Only leads get the action (exports are a lead's; the domain refuses anyone else all the same). One dialog
+    at a time: Ctrl+E again brings it forward. Sign-out removes the action and closes the dialog (a running
+    export is cancelled and leaves no file). Connected before the desktop closes the session's runner.
+    """
+    current: dict[str, Any] = {}
+
+    def open_dialog() -> None:
+        dialog = current.get("dialog")
+        if dialog is not None:
+            dialog.raise_()
+            dialog.activateWindow()
+            return
+        dialog = ExportDialog(current["user"], ops(), now=now, period="Last week", parent=window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.destroyed.connect(lambda: current.pop("dialog", None))
+        current["dialog"] = dialog
+        dialog.open()
+
+    def user_changed(user: User | None) -> None:
+        dialog = current.pop("dialog", None)
+        if dialog is not None:
+            dialog.reject()
+        action = current.pop("action", None)
+        if action is not None:
+            window.remove_session_action(action)
+            action.deleteLater()
+        if user is None or not user.has("lead"):
+            return
+        action = QAction("Export…", window)
+        action.setObjectName("exportAction")
+        action.setShortcut(QKeySequence("Ctrl+E"))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setToolTip("Export decisions, audits, metrics or the PDF report (Ctrl+E)")
+        action.triggered.connect(open_dialog)
+        window.add_session_action(action)
+        current.update(user=user, action=action)
+
+    window.user_changed.connect(user_changed)

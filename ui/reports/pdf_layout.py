@@ -21,8 +21,9 @@ from ui.widgets.charts.ink import LIGHT, Painted
 DPI = 300
 MARGINS_MM = QMarginsF(18, 16, 18, 16)
 INK = {"text": "#23272d", "muted": "#5b626b", "rule": "#d9dde2", "zebra": "#f4f6f8", "tile": "#f1f4f7",
-       "accent": LIGHT.named["accent"]}
+       "accent": LIGHT.named["accent"], "warn": LIGHT.named["breached"]}
 CHART_LOGICAL_WIDTH = 800  # charts are painted at this width, then scaled to the page width
+SHORT_TABLE = 12  # rows: a table this short is never split across pages
 CHART_TEXT_SCALE = 1.15  # ~8.5 pt chart labels next to 9.5 pt body text
 
 Paint = Callable[[QPainter, float], None]
@@ -72,6 +73,8 @@ class Flow:
         font = QFont(family)
         font.setPointSizeF(points)
         font.setBold(bold)
+        for ligature in ("liga", "clig"):  # "ff" in a hash must stay two letters for a reader to copy it
+            font.setFeature(QFont.Tag(ligature), 0)
         return TextStyle(font, QFontMetricsF(font, self.writer))
 
     def space(self) -> float:
@@ -153,12 +156,15 @@ def row_height(flow: Flow) -> float:
 
 
 def together(flow: Flow, chart_mm: float, rows: int) -> float:
-    """Height a heading should keep with it: its chart and a short table (or a long one's first rows)."""
-    return flow.mm(chart_mm + 3) + row_height(flow) * (min(rows, 12) + 1)
+    """Height a heading should keep with it: its chart and the first rows of its table (the rest flows on:
+    keeping a whole table with its heading left most of page 1 empty)."""
+    return flow.mm(chart_mm + 3) + row_height(flow) * (min(rows, 3) + 1)
 
 
-def table(flow: Flow, columns: Sequence[Column], rows: Sequence[Sequence[str]], *, empty: str) -> None:
-    """A table with a bold header, zebra rows and the header repeated on each new page."""
+def table(flow: Flow, columns: Sequence[Column], rows: Sequence[Sequence[str]], *, empty: str,
+          marked: Sequence[bool] = ()) -> None:
+    """A table with a bold header, zebra rows and the header repeated on each new page; a *marked* row gets
+    a bar in the warning ink at its left edge (below a target), besides the words that say so."""
     if not rows:
         paragraph(flow, empty, flow.body)
         return
@@ -184,20 +190,24 @@ def table(flow: Flow, columns: Sequence[Column], rows: Sequence[Sequence[str]], 
         p.setPen(QPen(QColor(INK["text"]), flow.mm(0.25)))
         p.drawLine(0, round(y + row_h), round(flow.width), round(y + row_h))
 
-    def row(values: Sequence[str], zebra: bool) -> Paint:
+    def row(values: Sequence[str], zebra: bool, mark: bool) -> Paint:
         def paint(p: QPainter, y: float) -> None:
             if zebra:
                 p.fillRect(QRectF(0, y, flow.width, row_h), QColor(INK["zebra"]))
+            if mark:
+                p.fillRect(QRectF(0, y, flow.mm(0.9), row_h), QColor(INK["warn"]))
             cells(p, y, values, flow.body)
         return paint
 
-    flow.keep(row_h * min(len(rows) + 1, 4))
+    # A short table stays whole (two rows alone on a last page read as a different table); a long one starts
+    # wherever four rows fit and repeats its header on each page.
+    flow.keep(row_h * (len(rows) + 1 if len(rows) <= SHORT_TABLE else 4))
     flow.place(row_h, header)
     for i, values in enumerate(rows):
         if row_h > flow.space():
             flow.new_page()
             flow.place(row_h, header)
-        flow.place(row_h, row(values, i % 2 == 1))
+        flow.place(row_h, row(values, i % 2 == 1, i < len(marked) and marked[i]))
     flow.y += flow.mm(4)
 
 
@@ -220,11 +230,22 @@ def tiles(flow: Flow, tiles: Sequence[tuple[str, str, str]]) -> None:
             draw_text(p, QRectF(x + flow.mm(3.5), top, inner, flow.small.metrics.height()), label, flow.small_bold,
                       INK["muted"])
             top += flow.small.metrics.height() + flow.mm(1)
-            draw_text(p, QRectF(x + flow.mm(3.5), top, inner, flow.big.metrics.height()), value, flow.big)
+            draw_text(p, QRectF(x + flow.mm(3.5), top, inner, flow.big.metrics.height()), value,
+                      fitted(flow, flow.big, value, inner))
             top += flow.big.metrics.height()
             draw_text(p, QRectF(x + flow.mm(3.5), top, inner, detail_h), detail, flow.small, INK["muted"])
 
     flow.place(height, paint, gap)
+
+
+def fitted(flow: Flow, kind: TextStyle, text: str, width: float) -> TextStyle:
+    """*kind*, made smaller until *text* fits *width* on one line: a figure is never cut ("20,0…")."""
+    wide = kind.metrics.horizontalAdvance(text)
+    if wide <= width:
+        return kind
+    font = QFont(kind.font)
+    font.setPointSizeF(kind.font.pointSizeF() * width / wide * 0.97)
+    return TextStyle(font, QFontMetricsF(font, flow.writer))
 
 
 def footer(painter: QPainter, flow: Flow, page: int, pages: int, period: str) -> None:

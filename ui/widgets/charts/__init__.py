@@ -26,7 +26,13 @@ are shown as given plus ``unit`` (pass percentages as 0–100 with
 ``light=True`` paints on white with darker inks, for print and slides; the
 default is the app's dark palette (:data:`ui.theme.COLORS`). Painting a
 ``QImage`` is safe on a worker thread (a ``QGuiApplication`` must exist, for
-fonts).
+fonts). *size* is in logical pixels and *ratio* the screen's device pixel
+ratio: the image has size × ratio pixels and is painted in logical
+coordinates, so type is never smaller than ``ink.MIN_LABEL_PX`` (11 px) at
+100 % on any screen.
+
+Axis titles: ``x_title``/``y_title`` (bar and line charts) and ``axis``
+(horizontal bars) say what the numbers count and in which unit.
 
 One module per job: :mod:`~ui.widgets.charts.ink` (palettes, numbers and
 the scaled pens and fonts every chart paints with),
@@ -43,16 +49,18 @@ from ui.widgets.charts.bars import BarChart, HBarChart, StackedHBarChart
 from ui.widgets.charts.ink import BASE_SIZE, DARK, LIGHT, Interval, Painted
 from ui.widgets.charts.lines import LineChart
 
-__all__ = ["bar_chart", "hbar_chart", "line_chart", "render", "stacked_hbar_chart"]
+__all__ = ["Painted", "bar_chart", "hbar_chart", "line_chart", "render", "stacked_hbar_chart"]
 
 
-def render(chart: Painted, size: tuple[int, int] = BASE_SIZE, light: bool = False) -> QImage:
-    """*chart* painted on a new ``QImage`` of *size* (dark palette, or white when *light*)."""
+def render(chart: Painted, size: tuple[int, int] = BASE_SIZE, light: bool = False, ratio: float = 1.0) -> QImage:
+    """*chart* painted on a new ``QImage`` of *size* logical pixels × *ratio* (dark palette, or white when *light*)."""
     width, height = size
     if width < 1 or height < 1:
         raise ValueError(f"a chart needs a positive size, got {width}x{height}")
     palette = LIGHT if light else DARK
-    image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
+    image = QImage(max(1, round(width * ratio)), max(1, round(height * ratio)),
+                   QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(ratio)
     image.fill(QColor(palette.background))
     painter = QPainter(image)
     try:

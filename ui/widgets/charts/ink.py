@@ -53,6 +53,9 @@ LIGHT = Palette(
 _BASE_W, _BASE_H = 800, 360  # the size the type scale is designed at
 _MIN_H = 240  # flatter than this (at the base width) and the type shrinks with the height
 BASE_SIZE = (_BASE_W, _BASE_H)
+#: The smallest type a chart uses, in logical pixels (at 100 % scaling): a dashboard tile shrinks its chart,
+#: never its words below what a person reads at arm's length.
+MIN_LABEL_PX, MIN_TITLE_PX = 11, 13
 
 
 class Painted(Protocol):
@@ -70,20 +73,23 @@ def fmt(value: float, unit: str, decimals: int | None = None) -> str:
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
-def _nice_step(span: float, count: int) -> float:
+def _nice_step(span: float, count: int, whole: bool = False) -> float:
     raw = span / max(1, count)
+    if whole and raw <= 1:
+        return 1.0
     magnitude = 10 ** math.floor(math.log10(raw))
-    for factor in (1, 2, 2.5, 5, 10):
+    for factor in ((1, 2, 5, 10) if whole else (1, 2, 2.5, 5, 10)):
         if raw <= factor * magnitude:
             return factor * magnitude
     return 10 * magnitude
 
 
-def axis_ticks(low: float, high: float, unit: str, count: int = 5) -> list[float]:
-    """Round tick values covering [low, high]; a "%" axis stops at 100."""
+def axis_ticks(low: float, high: float, unit: str, count: int = 5, whole: bool = False) -> list[float]:
+    """Round tick values covering [low, high]; a "%" axis stops at 100. *whole*: an axis of counts, whose ticks
+    are whole numbers (half an item is no tick a reader can use)."""
     if high <= low:
         high = low + (1 if low == 0 else abs(low) * 0.1)
-    step = _nice_step(high - low, count)
+    step = _nice_step(high - low, count, whole)
     start = math.floor(low / step) * step
     stop = math.ceil(high / step - 1e-9) * step
     if unit == "%" and high <= 100:
@@ -116,9 +122,12 @@ class ValueAxis(NamedTuple):
     top: float
 
 
-def value_axis(ink: Ink, top: float, low: float, high: float, unit: str) -> ValueAxis:
-    """Ticks from *low* to *high* and the plot area they leave below *top* (the title's bottom)."""
-    ticks = axis_ticks(low, high, unit)
+def value_axis(ink: Ink, top: float, low: float, high: float, unit: str, x_title: str = "",
+               y_title: str = "", whole: bool = False) -> ValueAxis:
+    """Ticks from *low* to *high* (whole numbers if *whole*: counts) and the plot area they leave below *top*
+    (the title's bottom), with room for the axis titles (*x_title* under the category labels, *y_title* turned
+    along the left edge)."""
+    ticks = axis_ticks(low, high, unit, whole=whole)
     decimals = tick_decimals(ticks)
     labels = [fmt(t, unit, decimals) for t in ticks]
     label_h = ink.metrics(ink.label_font).height()
@@ -126,9 +135,10 @@ def value_axis(ink: Ink, top: float, low: float, high: float, unit: str) -> Valu
     rect = ink.rect
     return ValueAxis(
         ticks, labels, label_h, value_h,
-        left=rect.left() + ink.pad + max(ink.width(t, ink.label_font) for t in labels) + 8 * ink.s,
+        left=rect.left() + ink.pad + ink.axis_title_h(y_title) + max(ink.width(t, ink.label_font) for t in labels)
+        + 8 * ink.s,
         right=rect.right() - ink.pad,
-        bottom=rect.bottom() - ink.pad - label_h - 6 * ink.s,
+        bottom=rect.bottom() - ink.pad - label_h - 6 * ink.s - ink.axis_title_h(x_title),
         top=top + value_h + 4 * ink.s,
     )
 
@@ -146,13 +156,13 @@ class Ink:
         # Width sets the scale; only a chart much flatter than the design shrinks its type further.
         self.s = max(0.75, min(rect.width() / _BASE_W, rect.height() / _MIN_H)) * text_scale
         self.pad = 16 * self.s
-        self.title_font = self._font(16, bold=True)
-        self.label_font = self._font(12)
-        self.value_font = self._font(11.5, bold=True)
+        self.title_font = self._font(16, MIN_TITLE_PX, bold=True)
+        self.label_font = self._font(12, MIN_LABEL_PX)
+        self.value_font = self._font(11.5, MIN_LABEL_PX, bold=True)
 
-    def _font(self, px: float, bold: bool = False) -> QFont:
+    def _font(self, px: float, least: int, bold: bool = False) -> QFont:
         font = QFont()
-        font.setPixelSize(max(1, round(px * self.s)))
+        font.setPixelSize(max(least, round(px * self.s)))
         font.setBold(bold)
         return font
 
@@ -200,6 +210,29 @@ class Ink:
             self.p.fillRect(QRectF(x, top + (height - swatch) / 2, swatch, swatch), color)
             x -= gap
         return self.rect.right() - self.pad - x
+
+    def axis_title_h(self, title: str) -> float:
+        """Room an axis title takes (0 without one)."""
+        return self.metrics(self.label_font).height() + 4 * self.s if title else 0.0
+
+    def axis_title(self, title: str, left: float, right: float, y: float) -> None:
+        """A horizontal axis's title, centred under [left, right] at *y*."""
+        if title:
+            self.text(QRectF(left, y, right - left, self.metrics(self.label_font).height()),
+                      self.elide(title, self.label_font, right - left), self.label_font, self.pal.muted,
+                      Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+
+    def side_title(self, title: str, top: float, bottom: float) -> None:
+        """A vertical axis's title, turned a quarter left, along the chart's left edge between *top* and *bottom*."""
+        if not title:
+            return
+        height = self.metrics(self.label_font).height()
+        self.p.save()
+        self.p.translate(self.rect.left() + self.pad * 0.5, bottom)
+        self.p.rotate(-90)
+        self.text(QRectF(0, 0, bottom - top, height), self.elide(title, self.label_font, bottom - top),
+                  self.label_font, self.pal.muted, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.p.restore()
 
     def no_data(self, top: float, message: str = "No data for this period") -> None:
         area = QRectF(self.rect.left(), top, self.rect.width(), self.rect.bottom() - top - self.pad)

@@ -36,6 +36,9 @@ class LineChart:
     series: dict[str, Sequence[float | None]]
     bands: dict[str, Sequence[Interval | None]] | None = None
     unit: str = ""
+    x_title: str = ""  # under the x labels ("hour, UTC")
+    y_title: str = ""  # along the value axis ("items per hour")
+    counts: bool = False  # the values are counts: whole-number ticks
 
     def __post_init__(self) -> None:
         for name, values in self.series.items():
@@ -59,7 +62,10 @@ class LineChart:
         high = max(values + [iv[1] for iv in bands])
         if low >= 0 and low <= high / 2:
             low = 0.0
-        ticks, labels, label_h, value_h, left, right, bottom, plot_top = value_axis(ink, top, low, high, self.unit)
+        ticks, labels, label_h, value_h, left, right, bottom, plot_top = value_axis(
+            ink, top, low, high, self.unit, self.x_title, self.y_title, self.counts)
+        ink.axis_title(self.x_title, left, right, bottom + label_h + 10 * ink.s)
+        ink.side_title(self.y_title, plot_top, bottom)
         inset = 24 * ink.s
         count = len(self.x_labels)
         spacing = (right - left - 2 * inset) / (count - 1) if count > 1 else 0.0

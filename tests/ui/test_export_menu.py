@@ -1,0 +1,55 @@
+"""Session ▸ Export… (Ctrl+E) opens the export dialog for leads, on last week (issue 13 §3).
+
+The dialog existed, but nothing opened it: a lead could export only from the
+command line. Offscreen, against the real window built by the desktop.
+"""
+
+from __future__ import annotations
+
+import pytest
+from builders import people
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QKeySequence
+
+from desktop import app as desktop_app
+from ui.reports.export_dialog import ExportDialog
+
+WAIT_MS = 5000
+
+
+@pytest.fixture
+def window(store, qtbot, tmp_path):
+    people(store, lee=(["lead"], "Lee Park"), ana=(["moderator"], "Ana Silva"))
+    built = desktop_app.build_window(store, QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(built)
+    built.show()
+    yield built
+    built.sign_out()  # nothing when nobody is signed in
+
+
+def _export_actions(window):
+    return [a for a in window.session_menu.actions() if a.objectName() == "exportAction"]
+
+
+def test_a_lead_exports_from_the_session_menu_with_ctrl_e(window, qtbot):
+    window.sign_in_as("lee")
+    (action,) = _export_actions(window)
+    assert action.text() == "Export…" and action.shortcut() == QKeySequence("Ctrl+E")
+    assert action in window.actions()  # works while the menu bar is hidden
+    action.trigger()
+    dialog = window.findChild(ExportDialog)
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.period.currentText() == "Last week"
+    assert dialog.period.findText("Last month") >= 0
+    qtbot.waitUntil(lambda: dialog.moderator.count() > 1, timeout=WAIT_MS)  # its filters load through the runner
+    action.trigger()  # again: the same dialog comes forward, no second one
+    assert len(window.findChildren(ExportDialog)) == 1
+    window.sign_out()  # the dialog goes with the session
+    qtbot.waitUntil(lambda: not window.findChildren(ExportDialog), timeout=WAIT_MS)
+    assert _export_actions(window) == []
+
+
+def test_a_moderator_has_no_export(window):
+    window.sign_in_as("ana")
+    assert _export_actions(window) == []
+    assert not any(a.shortcut() == QKeySequence("Ctrl+E") for a in window.actions())
