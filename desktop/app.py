@@ -1,9 +1,11 @@
 """The desktop app: ``veil`` with no subcommand ends up in :func:`run_gui`.
 
 Composition only: this module decides where files live (store, ``ui.ini``,
-theme, icon), opens the store, makes the signed-in window's one operations
-runner (:class:`SessionOperations`), builds the services and hands them to
-the widgets in :mod:`ui`, which never open anything themselves.
+theme, icon), opens the store, signs the person in, makes the signed-in
+window's one operations runner (:class:`SessionOperations`) and runs the
+leads' sampling schedule; :mod:`desktop.pages` builds each page's services
+and hands them to the widgets in :mod:`ui`, which never open anything
+themselves.
 
 First start: when no ``--store`` is given and the default store does not
 exist yet, :mod:`desktop.first_start` builds a demo workspace there so a
@@ -20,42 +22,28 @@ import os
 import sys
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer
+from PySide6.QtCore import QObject, QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QApplication,
-    QMenu,
     QMessageBox,
-    QWidget,
 )
 
 import resources
-from audit import dashboard as lead_dashboard
-from audit import gold, sampling
-from audit.desk import AuditDesk
-from desktop import first_start, paths, wiring
+from audit import sampling
+from desktop import first_start, pages, paths, wiring
 from desktop.demo.review_data import is_demo
 from desktop.devclock import clock_from_env
-from review import auth, settings, taxonomy
-from review.desk import ReviewDesk
+from review import auth, taxonomy
 from review.errors import VeilError
-from review.media import viewing
 from review.store import Store, User
 from review.taxonomy import Taxonomy, TaxonomyError
-from review.wellbeing.policy import load_policy
-from ui import keymap, theme
+from review.taxonomy import stored as stored_taxonomy
+from ui import theme
 from ui.main_window import MainWindow
 from ui.operations import Operations
-from ui.pages.audit import AuditPage, AuditServices
-from ui.pages.dashboard import DashboardPage
-from ui.pages.disputes import DisputesPage, DisputesServices
-from ui.pages.queue_admin import QueueAdminPage
-from ui.pages.queues import QueueOverview
-from ui.pages.results import ResultsPage, ResultsServices
-from ui.pages.review import ReviewPage, ReviewServices
 from ui.pages.sign_in import Confirm
-from ui.wellbeing.controller import WellbeingController
-from ui.wellbeing.widgets import WellbeingWidgets
+from ui.reports.export_dialog import attach_export_action
 from ui.widgets.passphrase import passphrase_confirm
 
 log = logging.getLogger(__name__)
@@ -81,13 +69,15 @@ def run_gui(args: argparse.Namespace) -> int:
             return _fail(str(exc))
 
     try:
-        policy = taxonomy.load(paths.taxonomy_path())
-    except TaxonomyError as exc:
-        return _fail(f"Veil could not read its policy taxonomy.\n\n{exc}")
-    try:
         store = wiring.open_store(path, clock=clock_from_env())
     except (VeilError, OSError) as exc:
         return _fail(f"Veil could not open the store at {path}.\n\n{exc}")
+    try:  # the organisation's (chosen on Settings, kept in the store), else the team's file, else the bundled one
+        policy = stored_taxonomy.organisation(store, paths.taxonomy_path())
+    except TaxonomyError as exc:
+        store.close()
+        return _fail(f"Veil could not read its policy taxonomy.\n\n{exc}\n\n"
+                     "A lead can choose another with: veil settings set taxonomy --file PATH")
 
     ui_state = ui_settings()
     window = build_window(store, ui_state, policy)
@@ -155,11 +145,13 @@ def enter_as(window: MainWindow, store: Store, name: str) -> bool:
     An account with a passphrase is entered only with it: from
     ``$VEIL_PASSPHRASE`` (read once and removed from the environment, so no
     child process inherits it), else from the sign-in page's dialog once
-    the window shows. A wrong one is recorded and refused (PermissionError).
-    KeyError for a name the store does not know.
+    the window shows. A wrong one is recorded and refused (PermissionError),
+    as is a deactivated person. KeyError for a name the store does not know.
     """
     if name not in {u.name for u in store.users()}:
         raise KeyError(name)
+    if (refusal := auth.sign_in_refusal(store, name)) is not None:
+        raise PermissionError(refusal)
     if auth.has_passphrase(store, name):
         phrase = os.environ.pop(PASSPHRASE_ENV, None)
         if phrase is None:
@@ -171,13 +163,15 @@ def enter_as(window: MainWindow, store: Store, name: str) -> bool:
 
 
 def sign_in_confirm(store: Store, operations: SessionOperations) -> Confirm:
-    """The sign-in page's passphrase check: asks only people who have one, hashes as a write through ops."""
+    """The sign-in page's check: a person deactivated since the list was read is refused (before any
+    passphrase); people who have a passphrase are asked for it, hashed as a write through ops."""
 
     def check(writer: Store, name: str, phrase: str) -> bool:
         return auth.check_passphrase(writer, name, phrase, via="gui")
 
-    # has_passphrase is one small indexed query, like users(): fine on the GUI thread.
-    return passphrase_confirm(lambda name: auth.has_passphrase(store, name), check, operations.current)
+    # sign_in_refusal and has_passphrase are one small indexed query each, like users(): fine on the GUI thread.
+    return passphrase_confirm(lambda name: auth.has_passphrase(store, name), check, operations.current,
+                              refusal=lambda name: auth.sign_in_refusal(store, name))
 
 
 class SessionOperations(QObject):
@@ -216,150 +210,12 @@ def build_window(store: Store, ui_state: QSettings, policy: Taxonomy | None = No
     # the sign-in list current after each sign-out.
     window = MainWindow(window_title(store), ui_state, users=store.users, confirm=sign_in_confirm(store, operations))
     operations.setParent(window)
-    register_pages(window, store, policy or taxonomy.load(), operations)
+    pages.register_pages(window, store, policy or taxonomy.load(), operations)
+    attach_export_action(window, operations.current, store.clock.now)  # Session ▸ Export… for leads
     # Connected last: at sign-out and quit the runner closes after the pages and the wellbeing controller.
     window.user_changed.connect(lambda user: operations.close() if user is None else None)
     window.closed.connect(operations.close)
     return window
-
-
-# ------------------------------------------------------------------ pages
-def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operations: SessionOperations) -> None:
-    """Every page of the app, in navigation order (Ctrl+1 is the first).
-
-    This is where the Review (moderators), Audit (auditors) and Lead (leads)
-    pages are added: ``window.register_page(key, title, factory, roles,
-    shortcut)`` with a ``factory(user) -> QWidget`` that builds the page from
-    services made here (never inside ``ui``).  Every page of a session gets
-    the session's one runner, ``operations.current()``, its only way to the
-    domain.  A page with ``close_page()`` has it called on sign-out and
-    quit.  A page with ``open_queue(name)`` registered under the key
-    ``"review"`` receives the queue chosen on the Queues page.
-    """
-
-    def queues_page(user: User) -> QWidget:
-        page = QueueOverview(Store.queue_health, operations.current(), now=store.clock.now)
-        page.queue_chosen.connect(lambda name: open_queue(window, name))
-        return page
-
-    current_wellbeing = attach_wellbeing(window, store)
-
-    def review_page(user: User) -> QWidget:
-        return ReviewPage(review_services(store, policy, user, current_wellbeing(), operations.current()))
-
-    # Audit is for auditors only: audit.audits refuses anyone without the
-    # auditor role, so a pure lead would see nothing but that refusal; leads
-    # judge audits on Disputes (give a lead the auditor role to let them audit).
-    window.register_page("queues", "Queues", queues_page, roles=None)
-    window.register_page("review", "Review", review_page, roles={"moderator", "lead"})
-    window.register_page("audit", "Audit",
-                         lambda user: AuditPage(audit_services(store, policy, user, current_wellbeing(),
-                                                               operations.current())),
-                         roles={"auditor"})
-    window.register_page("results", "My results",
-                         lambda user: ResultsPage(results_services(policy, user, operations.current())),
-                         roles={"moderator"})
-    window.register_page("disputes", "Disputes",
-                         lambda user: DisputesPage(disputes_services(policy, user, operations.current())),
-                         roles={"lead"})
-
-    def dashboard_page(user: User) -> QWidget:
-        return DashboardPage(lambda reader: lead_dashboard.load(reader, user), operations.current())
-
-    window.register_page("dashboard", "Dashboard", dashboard_page, roles={"lead"})
-
-    def queue_admin_page(user: User) -> QWidget:
-        return QueueAdminPage(user, operations.current(), labels=[label.id for label in policy.labels])
-
-    window.register_page("queue-admin", "Queues admin", queue_admin_page, roles={"lead"})
-
-
-def attach_wellbeing(window: MainWindow, store: Store) -> Callable[[], WellbeingController | None]:
-    """One wellbeing controller per signed-in person, from sign-in to sign-out.
-
-    The meter lives in the status bar (always in view), the break banner in
-    a row of its own just above it; the break screen covers the whole
-    window, pages and navigation alike.
-    Returns a function giving the current person's controller.
-    """
-    current: dict[str, tuple[WellbeingController, WellbeingWidgets]] = {}
-
-    def user_changed(user: User | None) -> None:
-        if "setup" in current:
-            controller, widgets = current.pop("setup")
-            controller.close()
-            widgets.close()
-            controller.deleteLater()
-        if user is None:
-            return
-        controller = WellbeingController(store, user, store.clock, load_policy(store), parent=window)
-        widgets = WellbeingWidgets(controller, host=window.centralWidget(), dialog_parent=window)
-        window.addToolBar(Qt.ToolBarArea.BottomToolBarArea, widgets.banner)  # a row of its own, full width
-        window.addAction(widgets.take_break_action)  # Ctrl+B on any page; gone with the controller at sign-out
-        session_menu = next(o for o in window.sign_out_action.associatedObjects() if isinstance(o, QMenu))
-        session_menu.insertAction(window.sign_out_action, widgets.take_break_action)
-        window.statusBar().addPermanentWidget(widgets.meter)
-        controller.watch_input(QApplication.instance())
-        controller.start()
-        current["setup"] = (controller, widgets)
-
-    window.user_changed.connect(user_changed)
-    return lambda: current["setup"][0] if "setup" in current else None
-
-
-def review_services(
-    store: Store, policy: Taxonomy, user: User, wellbeing_controller: WellbeingController | None, ops: Operations
-) -> ReviewServices:
-    """The review page's services for *user*: the session's runner, the review desk, their viewing settings and keys.
-
-    Every decision made through the desk is gold-scored (``audit.gold``):
-    the hook is the desk's, so no page can forget it.
-    """
-    if wellbeing_controller is None:
-        raise RuntimeError("the review page needs the signed-in person's wellbeing controller")
-    view, bindings = personal_view(store, policy, user)
-    desk = ReviewDesk(policy, after_decision=(gold.after_decision,))
-    return ReviewServices(ops, desk, user, view, bindings, store.clock, wellbeing_controller)
-
-
-def personal_view(store: Store, policy: Taxonomy, user: User) -> tuple[viewing.ViewSettings, list[keymap.Binding]]:
-    """*user*'s viewing settings and keys, for the pages that show items.
-
-    A broken personal setting never locks anyone out: it is logged and the
-    safe default (the organisation's floor, the default keys) applies.
-    """
-    try:
-        view = viewing.effective(store, user)
-    except (ValueError, TypeError) as exc:
-        log.warning("personal viewing settings of %s ignored: %s", user.name, exc)
-        view = viewing.organisation(store)
-    try:
-        bindings = keymap.build(policy, settings.read(store, keymap.KEYS, user=user))
-    except keymap.KeymapError as exc:
-        log.warning("key settings of %s ignored: %s", user.name, exc)
-        bindings = keymap.build(policy)
-    return view, bindings
-
-
-def audit_services(
-    store: Store, policy: Taxonomy, user: User, wellbeing_controller: WellbeingController | None, ops: Operations
-) -> AuditServices:
-    """The audit page's services: the session's runner, the audit desk, the review page's viewing settings,
-    keys and break coach (what an auditor sees counts as what a moderator sees)."""
-    if wellbeing_controller is None:
-        raise RuntimeError("the audit page needs the signed-in person's wellbeing controller")
-    view, bindings = personal_view(store, policy, user)
-    return AuditServices(ops, AuditDesk(policy), user, view, bindings, store.clock, wellbeing_controller)
-
-
-def results_services(policy: Taxonomy, user: User, ops: Operations) -> ResultsServices:
-    """"My results": the session's runner and the audit desk."""
-    return ResultsServices(ops, AuditDesk(policy), user)
-
-
-def disputes_services(policy: Taxonomy, user: User, ops: Operations) -> DisputesServices:
-    """The lead's Disputes page: the session's runner and the audit desk."""
-    return DisputesServices(ops, AuditDesk(policy), user)
 
 
 SAMPLING_EVERY_MS = 5 * 60 * 1000
@@ -413,20 +269,6 @@ def start_sampling_schedule(window: MainWindow, operations: SessionOperations) -
         timer.stop()
 
     return stop
-
-
-def open_queue(window: MainWindow, name: str) -> None:
-    """Hand the chosen queue to the review page, if this user has one."""
-    page = window.show_page("review") if "review" in window.page_keys() else None
-    opener = getattr(page, "open_queue", None)
-    if callable(opener):
-        opener(name)
-        return
-    if "review" in window.registered_pages():
-        why = "your role does not include reviewing"
-    else:
-        why = "reviewing is not part of this version yet"
-    window.statusBar().showMessage(f"“{name}” was not opened: {why}.", 6000)
 
 
 def _fail(message: str) -> int:

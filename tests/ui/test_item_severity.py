@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 from PySide6.QtCore import Qt
 
 from audit import sampling
-from desktop import app as desktop_app
+from desktop import pages as desktop_pages
 from review import decisions, taxonomy
 from review.media import viewing
 from review.media.viewing import ViewSettings
@@ -66,7 +66,7 @@ def ops(store):
 
 def _review_page(qtbot, store, policy, ops, name):
     coach = WellbeingController(store, store.user(name), store.clock)
-    page = ReviewPage(desktop_app.review_services(store, policy, store.user(name), coach, ops))
+    page = ReviewPage(desktop_pages.review_services(store, policy, store.user(name), coach, ops))
     _show(qtbot, page)
     return page, coach
 
@@ -178,7 +178,7 @@ def test_the_auditors_blind_view_shows_a_severe_item_stricter(qtbot, store, poli
                                                  decided_at="2026-01-05T08:30:00Z", handle_ms=4000)
     sampling.add_sample(store, "lee", decision_id, auditor="dana")
     coach = WellbeingController(store, store.user("dana"), store.clock)
-    page = AuditPage(desktop_app.audit_services(store, policy, store.user("dana"), coach, ops))
+    page = AuditPage(desktop_pages.audit_services(store, policy, store.user("dana"), coach, ops))
     _show(qtbot, page)
     qtbot.waitUntil(lambda: page.work.rowCount() == 1, timeout=WAIT_MS)
     qtbot.keyClick(page, Qt.Key.Key_Return)

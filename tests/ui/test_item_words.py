@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 import cv2
 import pytest
 
-from desktop import app as desktop_app
+from desktop import pages as desktop_pages
 from desktop.demo import synth
 from review import taxonomy
 from review.media.preview import DEFAULT_BLUR_LEVEL
@@ -80,7 +80,7 @@ def _media_boxes(qtbot, store) -> list[tuple[int, int]]:
     store.add_user("ana", ["moderator"])
     ops = Operations(store)
     coach = WellbeingController(store, store.user("ana"), store.clock)
-    page = ReviewPage(desktop_app.review_services(store, taxonomy.load(), store.user("ana"), coach, ops))
+    page = ReviewPage(desktop_pages.review_services(store, taxonomy.load(), store.user("ana"), coach, ops))
     qtbot.addWidget(page)
     page.show()
     boxes = []

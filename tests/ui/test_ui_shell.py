@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from desktop import app as desktop_app
 from desktop import first_start
+from desktop import pages as desktop_pages
 from review.store import Queue, QueueHealth
 from ui import theme
 from ui.main_window import MainWindow
@@ -672,7 +673,7 @@ def test_choosing_a_queue_hands_it_to_the_review_page(qtbot, filled, settings):
     window = _window(qtbot, filled, settings)
     filled.add_user("dana", ["auditor"], "Dana Auditor")
     window.sign_in_as("dana")
-    desktop_app.open_queue(window, "spam")
+    desktop_pages.open_queue(window, "spam")
     assert "your role does not include reviewing" in window.statusBar().currentMessage()
     window.sign_out()
 

@@ -1,0 +1,243 @@
+"""Every page of the app, registered with its roles, and the services each is built from.
+
+The composition of the signed-in window (:mod:`desktop.app` makes the
+window and its one operations runner, then calls :func:`register_pages`):
+which page each role sees, in which order, and which desk, viewing
+settings, keys and wellbeing controller each page receives. Pages in
+:mod:`ui` never build their own services.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QWidget
+
+from audit import dashboard as lead_dashboard
+from audit import gold
+from audit.desk import AuditDesk
+from review import settings
+from review.desk import ReviewDesk
+from review.media import viewing
+from review.store import Store, User
+from review.taxonomy import Taxonomy
+from review.wellbeing.policy import load_policy
+from ui import keymap
+from ui.main_window import MainWindow
+from ui.operations import Operations
+from ui.pages.audit import AuditPage, AuditServices
+from ui.pages.dashboard import DashboardPage
+from ui.pages.disputes import DisputesPage, DisputesServices
+from ui.pages.escalations import EscalationsPage, EscalationsServices
+from ui.pages.people import PeoplePage
+from ui.pages.qa_setup import QaSetupPage
+from ui.pages.queue_admin import QueueAdminPage
+from ui.pages.queues import QA_WORK_PLACE, QueueOverview
+from ui.pages.results import ResultsPage, ResultsServices
+from ui.pages.review import ReviewPage, ReviewServices
+from ui.pages.settings_org import OrganisationSettingsPage
+from ui.pages.settings_personal import PersonalSettingsPage
+from ui.wellbeing.controller import WellbeingController
+from ui.wellbeing.widgets import WellbeingWidgets
+
+if TYPE_CHECKING:
+    from desktop.app import SessionOperations
+
+log = logging.getLogger(__name__)
+
+
+def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operations: SessionOperations) -> None:
+    """Every page of the app, in navigation order (Ctrl+1 is the first).
+
+    This is where the Review (moderators), Audit (auditors) and Lead (leads)
+    pages are added: ``window.register_page(key, title, factory, roles,
+    shortcut)`` with a ``factory(user) -> QWidget`` that builds the page from
+    services made here (never inside ``ui``).  Every page of a session gets
+    the session's one runner, ``operations.current()``, its only way to the
+    domain.  A page with ``close_page()`` has it called on sign-out and
+    quit.  A page with ``open_queue(name)`` registered under the key
+    ``"review"`` receives the queue chosen on the Queues page.
+    """
+
+    def queues_page(user: User) -> QWidget:
+        # Review's queue health with QA's backlog (samples, calibration answers); an audit queue opens Audit.
+        page = QueueOverview(lead_dashboard.queue_health, operations.current(), now=store.clock.now)
+        page.queue_chosen.connect(lambda name: open_queue(window, name))
+        page.qa_queue_chosen.connect(open_qa_queue)
+        return page
+
+    def open_qa_queue(name: str, kind: str) -> None:
+        """An auditor's audit queue opens the Audit page; anything else says where that work is done."""
+        if kind == "audit" and window.show_page("audit") is not None:
+            return
+        window.statusBar().showMessage(f"“{name}” was not opened: {QA_WORK_PLACE[kind]}.", 6000)
+
+    current_wellbeing = attach_wellbeing(window, store)
+
+    def review_page(user: User) -> QWidget:
+        return ReviewPage(review_services(store, policy, user, current_wellbeing(), operations.current()))
+
+    # Audit is for auditors only: audit.audits refuses anyone without the
+    # auditor role, so a pure lead would see nothing but that refusal; leads
+    # judge audits on Disputes (give a lead the auditor role to let them audit).
+    window.register_page("queues", "Queues", queues_page, roles=None)
+    window.register_page("review", "Review", review_page, roles={"moderator", "lead"})
+    window.register_page("audit", "Audit",
+                         lambda user: AuditPage(audit_services(store, policy, user, current_wellbeing(),
+                                                               operations.current())),
+                         roles={"auditor"})
+    # Everyone QA touches: moderators, leads (their escalation decisions are audited), auditors (their own work).
+    window.register_page("results", "My results",
+                         lambda user: ResultsPage(results_services(policy, user, operations.current())),
+                         roles={"moderator", "lead", "auditor"})
+    window.register_page("escalations", "Escalations",
+                         lambda user: EscalationsPage(escalations_services(store, policy, user, current_wellbeing(),
+                                                                           operations.current())),
+                         roles={"lead"})
+    window.register_page("disputes", "Disputes",
+                         lambda user: DisputesPage(disputes_services(policy, user, operations.current())),
+                         roles={"lead"})
+
+    def dashboard_page(user: User) -> QWidget:
+        return DashboardPage(lambda reader: lead_dashboard.load(reader, user), operations.current())
+
+    window.register_page("dashboard", "Dashboard", dashboard_page, roles={"lead"})
+
+    def queue_admin_page(user: User) -> QWidget:
+        return QueueAdminPage(user, operations.current(), labels=[label.id for label in policy.labels])
+
+    window.register_page("queue-admin", "Queues admin", queue_admin_page, roles={"lead"})
+    window.register_page("people", "People", lambda user: PeoplePage(user, operations.current()), roles={"lead"})
+    window.register_page("qa-setup", "QA setup", lambda user: QaSetupPage(user, operations.current(), policy),
+                         roles={"lead"})
+    window.register_page("settings", "Settings",
+                         lambda user: OrganisationSettingsPage(user, operations.current(), policy), roles={"lead"})
+    window.register_page("my-settings", "My settings", lambda user: PersonalSettingsPage(
+        user, operations.current(), policy, apply_view=lambda view: apply_personal_view(window, view)),
+        roles=None, shortcut=keymap.MY_SETTINGS_KEY)
+    window.user_changed.connect(lambda user: user is not None and say_keys_left_out(window, store, policy, user))
+
+
+def attach_wellbeing(window: MainWindow, store: Store) -> Callable[[], WellbeingController | None]:
+    """One wellbeing controller per signed-in person, from sign-in to sign-out.
+
+    The meter lives in the status bar (always in view), the break banner in
+    a row of its own just above it; the break screen covers the whole
+    window, pages and navigation alike.
+    Returns a function giving the current person's controller.
+    """
+    current: dict[str, tuple[WellbeingController, WellbeingWidgets]] = {}
+
+    def user_changed(user: User | None) -> None:
+        if "setup" in current:
+            controller, widgets = current.pop("setup")
+            window.remove_session_action(widgets.take_break_action)
+            controller.close()
+            widgets.close()
+            controller.deleteLater()
+        if user is None:
+            return
+        controller = WellbeingController(store, user, store.clock, load_policy(store), parent=window)
+        widgets = WellbeingWidgets(controller, host=window.centralWidget(), dialog_parent=window)
+        window.addToolBar(Qt.ToolBarArea.BottomToolBarArea, widgets.banner)  # a row of its own, full width
+        window.add_session_action(widgets.take_break_action)  # Ctrl+B on any page; gone with the controller
+        window.statusBar().addPermanentWidget(widgets.meter)
+        controller.watch_input(QApplication.instance())
+        controller.start()
+        current["setup"] = (controller, widgets)
+
+    window.user_changed.connect(user_changed)
+    return lambda: current["setup"][0] if "setup" in current else None
+
+
+def review_services(
+    store: Store, policy: Taxonomy, user: User, wellbeing_controller: WellbeingController | None, ops: Operations
+) -> ReviewServices:
+    """The review page's services for *user*: the session's runner, the review desk, their viewing settings and keys.
+
+    Every decision made through the desk is gold-scored (``audit.gold``):
+    the hook is the desk's, so no page can forget it.
+    """
+    if wellbeing_controller is None:
+        raise RuntimeError("the review page needs the signed-in person's wellbeing controller")
+    view, bindings = personal_view(store, policy, user)
+    desk = ReviewDesk(policy, after_decision=(gold.after_decision,))
+    return ReviewServices(ops, desk, user, view, bindings, store.clock, wellbeing_controller)
+
+
+def personal_view(store: Store, policy: Taxonomy, user: User) -> tuple[viewing.ViewSettings, list[keymap.Binding]]:
+    """*user*'s viewing settings and keys, for the pages that show items.
+
+    A broken personal setting never locks anyone out: it is logged and the
+    safe default (the organisation's floor) applies; a key that no longer
+    fits the taxonomy is left out alone (:func:`say_keys_left_out` tells them).
+    """
+    try:
+        view = viewing.effective(store, user)
+    except (ValueError, TypeError) as exc:
+        log.warning("personal viewing settings of %s ignored: %s", user.name, exc)
+        view = viewing.organisation(store)
+    return view, keymap.usable(policy, settings.read(store, keymap.KEYS, user=user))[0]
+
+
+def say_keys_left_out(window: MainWindow, store: Store, policy: Taxonomy, user: User) -> None:
+    """At sign-in, tell *user* that some of their own keys no longer fit the taxonomy (My settings says which)."""
+    left_out = keymap.usable(policy, settings.read(store, keymap.KEYS, user=user))[1]
+    if left_out:
+        log.warning("keys of %s left out: %s", user.name, "; ".join(left_out))
+        window.statusBar().showMessage(f"{len(left_out)} of your keys no longer fit the taxonomy: see My settings "
+                                       f"({keymap.MY_SETTINGS_KEY}).", 20_000)
+
+
+def apply_personal_view(window: MainWindow, view: viewing.ViewSettings) -> None:
+    """A view saved on "My settings" reaches the pages showing items already open: their next item uses it."""
+    for key in ("review", "audit", "escalations"):
+        item_view = getattr(window.page(key), "item_view", None)
+        if item_view is not None:
+            item_view.view = view
+
+
+def audit_services(
+    store: Store, policy: Taxonomy, user: User, wellbeing_controller: WellbeingController | None, ops: Operations
+) -> AuditServices:
+    """The audit page's services: the session's runner, the audit desk, the review page's viewing settings,
+    keys and break coach (what an auditor sees counts as what a moderator sees)."""
+    if wellbeing_controller is None:
+        raise RuntimeError("the audit page needs the signed-in person's wellbeing controller")
+    view, bindings = personal_view(store, policy, user)
+    return AuditServices(ops, AuditDesk(policy), user, view, bindings, store.clock, wellbeing_controller)
+
+
+def escalations_services(
+    store: Store, policy: Taxonomy, user: User, wellbeing_controller: WellbeingController | None, ops: Operations
+) -> EscalationsServices:
+    """The lead's Escalations page: the review page's services (its desk decides the escalations)."""
+    review = review_services(store, policy, user, wellbeing_controller, ops)
+    return EscalationsServices(ops, review.desk, user, review.view, review.bindings, store.clock, review.wellbeing)
+
+
+def results_services(policy: Taxonomy, user: User, ops: Operations) -> ResultsServices:
+    """"My results": the session's runner and the audit desk."""
+    return ResultsServices(ops, AuditDesk(policy), user)
+
+
+def disputes_services(policy: Taxonomy, user: User, ops: Operations) -> DisputesServices:
+    """The lead's Disputes page: the session's runner and the audit desk."""
+    return DisputesServices(ops, AuditDesk(policy), user)
+
+
+def open_queue(window: MainWindow, name: str) -> None:
+    """Hand the chosen queue to the review page, if this user has one."""
+    page = window.show_page("review") if "review" in window.page_keys() else None
+    opener = getattr(page, "open_queue", None)
+    if callable(opener):
+        opener(name)
+        return
+    if "review" in window.registered_pages():
+        why = "your role does not include reviewing"
+    else:
+        why = "reviewing is not part of this version yet"
+    window.statusBar().showMessage(f"“{name}” was not opened: {why}.", 6000)
