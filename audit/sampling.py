@@ -282,9 +282,26 @@ class PlanPreview:
     by_reason: dict[str, int]
     by_queue: dict[str, int]
     by_moderator: dict[str, int]
+    decisions: tuple[PreviewedDecision, ...] = ()  # what it would draw, oldest first (at most PREVIEW_LISTED)
+    why_none: tuple[str, ...] = ()  # when it would draw nothing: why, in words
 
     def as_json(self) -> dict[str, object]:
         return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class PreviewedDecision:
+    """One decision a plan's preview would draw (a lead's view: the moderator is named)."""
+
+    id: int
+    queue: str
+    moderator: str
+    decided_at: str
+    reason: str  # rate, boost:…, minimum
+
+
+#: The preview lists this many of the decisions it would draw (the counts cover all of them).
+PREVIEW_LISTED = 200
 
 
 def preview_plan(store: Store, lead: User | str, name: str, *, now: str | _dt.datetime | None = None) -> PlanPreview:
@@ -300,7 +317,41 @@ def preview_plan(store: Store, lead: User | str, name: str, *, now: str | _dt.da
                        sum(1 for r in rows if r.sampled_reason is None), len(drawn),
                        dict(Counter(picked.values()).most_common()),
                        dict(Counter(r.queue for r in drawn).most_common()),
-                       dict(Counter(r.user for r in drawn).most_common()))
+                       dict(Counter(r.user for r in drawn).most_common()),
+                       tuple(PreviewedDecision(r.id, r.queue, r.user, r.decided_at, picked[r.id])
+                             for r in sorted(drawn, key=lambda r: (r.decided_at, r.id))[:PREVIEW_LISTED]),
+                       () if drawn else _why_none(store, p, rows, moment))
+
+
+def _why_none(store: Store, p: Plan, rows: list[_Row], moment: _dt.datetime) -> tuple[str, ...]:
+    """Why the plan would draw nothing now, each reason that applies, in words (a lead wondering at "0 of 17")."""
+    sampled = sum(1 for r in rows if r.sampled_reason is not None)
+    free = len(rows) - sampled
+    since = p.starts_at[:16].replace("T", " ")
+    if not rows:
+        before = len(plan_rows.window(store, "", p.starts_at, p.queue_ids()))
+        if before:
+            return (f"All {before:,} decisions in its queues were made before the plan started ({since} UTC): a "
+                    "plan draws only from decisions made after it starts.",)
+        return (f"Nothing has been decided in its queues ({p.queue_words()}) since it started ({since} UTC).",)
+    reasons = []
+    if sampled:
+        reasons.append(f"{sampled:,} of the {len(rows):,} decisions since it started are sampled already (by this "
+                       "or another plan, or by hand).")
+    if free:
+        reasons.append(f"Each of the {free:,} not yet sampled has a fixed {p.rate:.0%} chance, drawn once: none of "
+                       "them came up (the same decisions come up on every run)." if p.strata is None else
+                       f"Its {p.rate:.0%} of each {p.strata} group, rounded, is met already or rounds to none of "
+                       f"the {free:,} not yet sampled.")
+        if p.min_per_moderator_per_day:
+            today = period_key(moment)
+            if all(r.day >= today for r in rows if r.sampled_reason is None):
+                reasons.append("The daily minimum counts completed days only: today's decisions are topped up "
+                               "tomorrow.")
+            else:
+                reasons.append(f"Every moderator's completed days already have their minimum of "
+                               f"{p.min_per_moderator_per_day} sampled.")
+    return tuple(reasons)
 
 
 def add_sample(store: Store, lead: User | str, decision_id: int, *, reason: str = "manual",

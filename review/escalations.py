@@ -18,10 +18,12 @@ event (``item.claimed``, ``escalation.sent_back``, ``escalation.moved``).
 
 from __future__ import annotations
 
+import datetime as _dt
+
 from review.auth import require
-from review.clock import normalise
+from review.clock import iso, normalise, parse
 from review.errors import NotAllowed, VeilError
-from review.serving import LEASE_SECONDS, WORKED_BY, Lease, load_item
+from review.serving import LEASE_SECONDS, WORKED_BY, Lease, load_item, refuse_unplanned
 from review.store import Queue, Refused, Store, User, queue_admin
 from review.store import decisions as decision_rows
 from review.store import escalations as rows
@@ -29,8 +31,8 @@ from review.store.escalations import Facts, Waiting
 from review.taxonomy import Taxonomy
 from review.wellbeing.breaks import refuse_during_break
 
-__all__ = ["EscalationError", "Facts", "Waiting", "escalation_queues", "latest", "move", "record_past_escalation",
-           "routes", "send_back", "take", "waiting"]
+__all__ = ["EscalationError", "Facts", "Waiting", "due_if_moved", "escalation_queues", "latest", "move",
+           "record_past_escalation", "routes", "send_back", "take", "waiting"]
 
 
 class EscalationError(VeilError):
@@ -72,7 +74,8 @@ def take(store: Store, who: User | str, item_id: int, *, lease_seconds: int = LE
     lead = require(store, who, "lead", to="work escalations")
     refuse_during_break(store, lead)
     try:
-        claim = rows.take(store, lead, item_id, worked_by=WORKED_BY, lease_seconds=lease_seconds)
+        claim = rows.take(store, lead, item_id, worked_by=WORKED_BY, lease_seconds=lease_seconds,
+                          screen=refuse_unplanned(store, lead))
     except Refused as refused:
         raise _said(lead, refused) from None
     return Lease(load_item(store, item_id), claim)
@@ -81,8 +84,9 @@ def take(store: Store, who: User | str, item_id: int, *, lease_seconds: int = LE
 def send_back(store: Store, who: User | str, item_id: int, note: str, *, claim: int | None = None) -> str:
     """Return the escalation to the queue it came from, with *note* for the moderator; that queue's name.
 
-    The item gets back the due time it had before it was escalated; the
-    next moderator it is served to reads the note. *claim*: the lead's own
+    The item gets back the due time it had before it was escalated and goes
+    to the front of that queue (its priority raised above every waiting
+    item's there), so the next moderator served from it reads the note soon. *claim*: the lead's own
     claim if they have it open (any other live claim refuses).
     """
     lead = require(store, who, "lead", to="send escalations back")
@@ -93,6 +97,12 @@ def send_back(store: Store, who: User | str, item_id: int, note: str, *, claim: 
         return rows.send_back(store, lead, item_id, note, claim=claim, worked_by=WORKED_BY)
     except Refused as refused:
         raise _said(lead, refused) from None
+
+
+def due_if_moved(since: str, target: Queue) -> str:
+    """The due time an escalation waiting since *since* (escalated, or received if it arrived directly) gets in
+    *target*: what :func:`move` stores, so a lead sees before moving whether it would arrive breached."""
+    return iso(parse(since) + _dt.timedelta(seconds=target.sla_seconds))
 
 
 def move(store: Store, who: User | str, item_id: int, to: str, *, claim: int | None = None) -> str:

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QKeyCombination, Qt
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from review import settings
 from review.errors import VeilError
@@ -183,7 +183,11 @@ def clashes(store: Store, taxonomy: Taxonomy) -> dict[str, list[str]]:
 
 
 class CheatSheet(QDialog):
-    """Every key on one calm page, grouped; closes with Esc or ?."""
+    """Every key on one calm page, grouped; closes with Esc or ?.
+
+    The list scrolls (arrows, Page Up/Down) inside a dialog never taller than the screen: with every label and
+    video key it is longer than a 720-pixel screen, whose top and bottom it used to cut off.
+    """
 
     def __init__(self, bindings: list[Binding], parent: QWidget | None = None):
         super().__init__(parent)
@@ -201,7 +205,17 @@ class CheatSheet(QDialog):
                 rows.append(f"<tr><td style='padding-right:18px'><code>{key}</code></td><td>{b.text}</td></tr>")
         table = QLabel("<table>" + "".join(rows) + "</table>")
         table.setTextFormat(Qt.TextFormat.RichText)
-        layout.addWidget(table)
+        self.area = QScrollArea()
+        self.area.setWidget(table)
+        self.area.setWidgetResizable(True)
+        self.area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout.addWidget(self.area, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        screen = (parent.screen() if parent is not None else QGuiApplication.primaryScreen()).availableGeometry()
+        self.setMaximumHeight(screen.height() - 40)  # room for a title bar
+        self.resize(table.sizeHint().width() + 60,
+                    min(table.sizeHint().height() + buttons.sizeHint().height() + 60, screen.height() - 40))
+        self.area.setFocus()

@@ -31,6 +31,7 @@ COLORS: dict[str, str] = {
     "accent": "#7c9ab4",       # muted slate blue: focus, selection, the one accent
     "accent_soft": "#33475a",  # selection background
     "accent_text": "#e3e8ed",
+    "focus": "#a9cbeb",        # the focus ring: light enough to find at a glance on the dark ground
     "at_risk": "#c8a466",      # desaturated amber
     "breached": "#c78172",     # desaturated brick
 }
@@ -57,7 +58,9 @@ def palette() -> QPalette:
         QPalette.ColorRole.BrightText: c("accent_text"),
         QPalette.ColorRole.ToolTipBase: c("raised"),
         QPalette.ColorRole.ToolTipText: c("text"),
-        QPalette.ColorRole.Highlight: c("accent_soft"),
+        # Fusion draws the focus ring of combo boxes, spin boxes and check boxes in Highlight (a shade darker);
+        # selections are coloured by the stylesheet (selection-background-color, ::item:selected) instead.
+        QPalette.ColorRole.Highlight: c("focus"),
         QPalette.ColorRole.HighlightedText: c("accent_text"),
         QPalette.ColorRole.Link: c("accent"),
         QPalette.ColorRole.LinkVisited: c("accent"),

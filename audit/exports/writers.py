@@ -93,12 +93,23 @@ def shown(table: Table, cell: Callable[[Column], Callable[[Any], Any] | None]) -
         yield cells
 
 
+def empty_words(table: Table) -> str:
+    """What a person reads instead of rows when *table* has none ("No decisions in this period.")."""
+    return f"No {table.title.lower()} in this period."
+
+
 def write_csv(tables: Sequence[Table], path: Path, tick: Tick, about: About) -> None:
     """The About block, an empty row, the headings in words, then the rows; None is an empty cell (the csv
-    module's own rule); text that would run as a formula is :func:`neutralised`."""
+    module's own rule); text that would run as a formula is :func:`neutralised`.
+
+    No rows: the About block says so in a last "Rows" line, and the heading row stays, alone: a spreadsheet or a
+    program reading the table below the blank row finds its columns and no data, never a stray sentence."""
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        for label, value in about.lines():
+        lines = about.lines()
+        if not any(t.count for t in tables):
+            lines.append(("Rows", "none: " + empty_words(tables[0])))
+        for label, value in lines:
             writer.writerow([neutralised(label), neutralised(value)])
         writer.writerow([])
         writer.writerow([neutralised(c.heading) for c in tables[0].columns])
@@ -132,7 +143,7 @@ def write_xlsx(tables: Sequence[Table], path: Path, tick: Tick, about: About) ->
                          data=False, print_header=print_header)]
     sheets += [xlsx.Sheet(t.title, [c.heading for c in t.columns], [_XLSX_KIND.get(c.type, c.type) for c in t.columns],
                           [max(c.width, min(len(c.heading) + 2, 24)) for c in t.columns], shown(t, for_people),
-                          print_header=print_header)
+                          print_header=print_header, empty=empty_words(t))
                for t in tables]
     xlsx.write(path, sheets, on_row=tick, properties={"veil_head_events": head.events, "veil_head_hash": head.hash},
                description=anchor_words(head))

@@ -58,6 +58,7 @@ class Sheet:
     rows: Iterable[Sequence[Any]]
     data: bool = True  # rows counted by on_row, under an autofilter; False for a sheet of notes ("About")
     print_header: str = ""  # printed at the top right of every page (what and which period)
+    empty: str = ""  # a data sheet without rows says this under its header (outside its filter range)
 
 
 def column_letter(index: int) -> str:
@@ -131,6 +132,8 @@ def _sheet_xml(sheet: Sheet, rows: Iterator[Sequence[Any]], out: IO[bytes],
             batch.clear()
         if on_row is not None and sheet.data:
             on_row()
+    if number == 1 and sheet.empty:
+        batch.append(f'<row r="2">{_text(sheet.empty, "A2")}</row>')
     out.write("".join(batch).encode())
     area = f"A1:{letters[-1]}{number}"
     top = escape(f"&L&A&R{sheet.print_header.replace('&', '&&')}")

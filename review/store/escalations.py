@@ -186,18 +186,21 @@ def close_moved_out(store: Store, item_ids: Sequence[int], target: Queue, user: 
 
 # ------------------------------------------------------------ a lead's writes
 def take(store: Store, user: User, item_id: int, *, worked_by: Mapping[str, Collection[str]],
-         lease_seconds: int) -> int:
+         lease_seconds: int, screen: leases.Veto) -> int:
     """Lease this item (waiting in an escalation queue) to *user* under a new claim; the claim.
 
     One transaction. Refused ``"decided"`` (not pending any more), ``"not_escalated"`` (detail: the
     queue; it is not in an escalation queue now), as :func:`_may_work` refuses (the user re-read
-    here), or ``"held"`` (detail: the holder) when someone holds a live lease on it.
+    here), or ``"held"`` (detail: the holder) when someone holds a live lease on it. *screen* (the
+    serving layer's roster and rotation rules, as a claim has them) raises, under the same lock,
+    where they keep *user* off the queue.
     """
     with store.transaction():
         now_dt = store.clock.now()
         now, expires = iso(now_dt), iso(now_dt + _dt.timedelta(seconds=lease_seconds))
         queue = _waiting_queue(store, item_id)
         _may_work(store, user, queue, worked_by)
+        screen(queue, now_dt)
         holder = leases.live_holder(store, item_id, now)
         if holder is not None:
             raise Refused("held", holder[1])
@@ -211,8 +214,11 @@ def send_back(store: Store, user: User, item_id: int, note: str, *, claim: int |
               worked_by: Mapping[str, Collection[str]]) -> str:
     """Return the item to the queue it was escalated from, with the lead's *note*; that queue's name.
 
-    One transaction: the item goes back, pending, with the due time it had before it was escalated;
-    the escalation ends ``sent_back``; any lease on it ends. Refused as :func:`take` says (a lease
+    One transaction: the item goes back, pending, with the due time it had before it was escalated, and
+    in front of its queue: its priority is raised above every other waiting item's there (serving orders a
+    queue by item priority first), so the next moderator served from that queue reads the lead's note. The
+    raised priority stays (it matters only while the item waits); the event keeps the old and the new one.
+    The escalation ends ``sent_back``; any lease on it ends. Refused as :func:`take` says (a lease
     counts unless it is *claim*'s, held by *user*), or ``"no_escalation"`` when no moderator
     escalated it (it arrived in the escalation queue directly). The event keeps the note's digest.
     """
@@ -228,7 +234,12 @@ def send_back(store: Store, user: User, item_id: int, note: str, *, claim: int |
             raise Refused("no_escalation", queue.name)
         escalation, origin_id, due_before = row
         items.reopen(store, item_id, origin_id)  # or where that queue was merged into since
-        store.db.execute("UPDATE items SET due_at = ? WHERE id = ?", [due_before, item_id])
+        back_id, was = store.db.execute("SELECT queue_id, priority FROM items WHERE id = ?", [item_id]).fetchone()
+        ahead = store.db.execute(
+            "SELECT MAX(priority) FROM items WHERE queue_id = ? AND state = 'pending' AND id != ?",
+            [back_id, item_id]).fetchone()[0]
+        priority = was if ahead is None or ahead < was else ahead + 1
+        store.db.execute("UPDATE items SET due_at = ?, priority = ? WHERE id = ?", [due_before, priority, item_id])
         _close(store, escalation, user, now, "sent_back", note=note)
         leases.drop(store, item_id)
         found = items.queue_and_state(store, item_id)
@@ -236,7 +247,8 @@ def send_back(store: Store, user: User, item_id: int, note: str, *, claim: int |
         back = store.queue_by_id(found[0])
         store.log(user.name, "escalation.sent_back", f"item:{item_id}",
                   {"escalation": escalation, "from": queue.name, "to": back.name, "due_at": due_before,
-                   "claim": claim, "note_sha256": decision_rows.note_digest(note)})
+                   "claim": claim, "note_sha256": decision_rows.note_digest(note),
+                   "priority": {"old": was, "new": priority}})
         store.mark_changed("item")  # the Queues page, the dashboard and queue admin count it elsewhere now
     return back.name
 

@@ -213,3 +213,24 @@ def test_the_error_words_are_one_table():
     from ui.reports import pdf as report_pdf
 
     assert not hasattr(report_pdf, "ERROR_NAMES") and set(tables.ERROR_WORDS) == set(ERROR_TYPES)
+
+
+def test_an_empty_period_says_so_and_keeps_the_headings(disputed, tmp_path):
+    """Walkthrough of issue 13: a 0-row sheet was a bare header. The sheet says "No decisions in this period." under
+    its header (outside the filter range); the CSV keeps its heading row alone and says so in its About block."""
+    quiet = exports.Filters(since="2025-11-01", until="2025-11-30")
+    book = tmp_path / "november.xlsx"
+    exports.export(disputed, "lindqvist", "decisions", "xlsx", book, filters=quiet)
+    sheet = openpyxl.load_workbook(book)["Decisions"]
+    assert sheet["A2"].value == "No decisions in this period."
+    assert sheet.auto_filter.ref.endswith("1")  # the header row only
+    text = tmp_path / "november.csv"
+    exports.export(disputed, "lindqvist", "decisions", "csv", text, filters=quiet)
+    lines = _lines(text)
+    blank = lines.index([])
+    assert ["Rows", "none: No decisions in this period."] in lines[:blank]
+    assert lines[blank + 1][0] and lines[blank + 2:] == []  # the heading row, alone
+    full = tmp_path / "january.csv"
+    exports.export(disputed, "lindqvist", "decisions", "csv", full,
+                   filters=exports.Filters(since="2026-01-05", until="2026-01-11"))
+    assert not any(line[:1] == ["Rows"] for line in _lines(full))

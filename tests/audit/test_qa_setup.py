@@ -219,6 +219,29 @@ def test_preview_counts_what_a_run_would_draw_and_draws_nothing(team):
     assert sampling.preview_plan(team, "lee", "qa").drawn == 0
 
 
+def test_preview_lists_what_it_would_draw_and_says_why_it_would_draw_none(team):
+    """Walkthrough of issue 13: the preview gave a count only, and "0 of 17" with no reason."""
+    plans.create_plan(team, "lee", "qa", rate=1.0, queues=["spam"], starts_at="2026-01-03", seed="s")
+    assert sampling.preview_plan(team, "lee", "qa").why_none[0].startswith("Nothing has been decided in its queues")
+    early = decided_item(team, "spam", "ana", decided_at="2026-01-02T10:00:00.000Z")
+    [why] = sampling.preview_plan(team, "lee", "qa").why_none
+    assert why.startswith("All 1 decisions in its queues were made before the plan started (2026-01-03 00:00 UTC)")
+    first = decided_item(team, "spam", "ben", decided_at="2026-01-04T09:00:00.000Z")
+    second = decided_item(team, "spam", "ana", decided_at="2026-01-04T08:00:00.000Z")
+    seen = sampling.preview_plan(team, "lee", "qa")
+    assert [(d.id, d.queue, d.moderator, d.decided_at, d.reason) for d in seen.decisions] == [
+        (second, "spam", "ana", "2026-01-04T08:00:00.000Z", "rate"),
+        (first, "spam", "ben", "2026-01-04T09:00:00.000Z", "rate")]
+    assert seen.why_none == () and early not in {d.id for d in seen.decisions}
+    _drawn(team, "qa")
+    again = sampling.preview_plan(team, "lee", "qa")
+    assert (again.drawn, again.decisions) == (0, ())
+    assert again.why_none[0].startswith("2 of the 2 decisions since it started are sampled already")
+    plans.create_plan(team, "lee", "rare", rate=0.0001, queues=["abuse"], starts_at="2026-01-03", seed="s")
+    decided_item(team, "abuse", "ana", decided_at="2026-01-04T08:00:00.000Z")
+    assert "fixed 0% chance" in sampling.preview_plan(team, "lee", "rare").why_none[0]
+
+
 def test_a_plan_draws_neither_pending_items_nor_decisions_made_before_it_starts(team):
     plans.create_plan(team, "lee", "qa", rate=1.0, starts_at="2026-01-03")
     decided_item(team, "spam", "ana", decided_at="2026-01-02T23:59:59.999Z")  # the day before it starts

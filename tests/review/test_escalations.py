@@ -270,3 +270,20 @@ def test_a_past_escalation_is_recorded_like_one_made_in_review(store, floor, pol
     assert (waiting.since, waiting.due_at, waiting.escalation.reason) == (
         "2026-01-05T08:30:00.000Z", "2026-01-05T09:30:00.000Z", "under 13?")
     _verify(store)
+
+
+def test_a_sent_back_item_goes_to_the_front_of_its_queue(store, floor, policy, clock):
+    """Walkthrough of issue 13: a sent-back item went back behind everything waiting (priority, then due time), so
+    nobody read the lead's note for hours. It now outranks every waiting item there; the event says so."""
+    desk = ReviewDesk(policy)
+    escalated, _ = _escalate(store, desk, floor["ana"])
+    urgent = text_item(store, "spam", external_id="p2", received_at="2026-01-05T07:00:00.000Z", priority=5)
+    clock.advance(60)
+    desk.send_back(store, floor["lee"], escalated.item.id, "adult, 34: decide on the spam policy")
+    [event] = events(store, "escalation.sent_back")
+    assert event.payload["priority"] == {"old": 0, "new": 6}
+    assert set(event.payload) == {"escalation", "from", "to", "due_at", "claim", "note_sha256", "priority"}
+    shown = desk.claim(store, floor["ana"])
+    assert shown.item.id == escalated.item.id and shown.item.id != urgent
+    assert shown.item.due_at == escalated.item.due_at  # its due time is the one it had, as before
+    _verify(store)

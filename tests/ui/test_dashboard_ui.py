@@ -268,3 +268,14 @@ def test_the_severe_chart_shows_what_each_person_used_of_their_budget(team, qapp
     assert list(chart.series["Used"]) == [200, 12, 0] and list(chart.series["Left"]) == [40, 228, 300]
     assert [label.split(" of ")[1] for label in chart.value_labels] == ["4 h (83%)", "4 h (5%)", "5 h (0%)"]
     assert len(set(chart.value_labels)) == 3
+
+
+def test_time_per_audit_is_a_dash_when_not_measured():
+    """Walkthrough of issue 13: the QA auditors tab said "Time per audit 0.0 min" for audits with no time."""
+    from types import SimpleNamespace
+
+    from ui.pages.dashboard_tables import AUDITOR_COLUMNS
+
+    column = next(c for c in AUDITOR_COLUMNS if c.title == "Time per\naudit")
+    texts = [column.text(SimpleNamespace(work=SimpleNamespace(minutes_median=m))) for m in (None, 0.0, 2.46)]
+    assert texts == ["—", "—", "2.5 min"]

@@ -378,3 +378,58 @@ def test_the_workbench_keys_are_re_bindable_and_a_clash_is_refused():
         keymap.build(policy, {"note": "B"})
     bindings = {b.command: b.key for b in keymap.build(policy, {"send_back": "Ctrl+Shift+B"})}
     assert bindings["send_back"] == "Ctrl+Shift+B"
+
+
+def test_the_move_chooser_says_where_the_escalation_would_arrive_breached(qtbot, floor, workbench):
+    """Walkthrough of issue 13: moving into a 1 h queue breached the escalation at once ("2 h 44 min over")
+    without a word before."""
+    _escalate_as_ana(floor)
+    floor.clock.advance(2 * 3600 + 44 * 60)
+    _listed(qtbot, workbench, 1)
+    workbench.table.setFocus()
+    qtbot.keyClick(workbench.table, Qt.Key.Key_M)
+    assert "1  minor safety  — arrives 1 h 44 min over its SLA" in workbench.bar.chooser.lines.text()
+    qtbot.keyClick(workbench.bar.chooser, Qt.Key.Key_Escape)
+
+
+def test_the_list_has_the_focus_when_shown_and_after_a_send_back(qtbot, floor, workbench):
+    """Walkthrough of issue 13: arrows did nothing on Escalations until Tab or Alt+Q, and after a send-back the
+    focus fell to the side list (Down switched page)."""
+    _escalate_as_ana(floor)
+    _escalate_as_ana(floor)
+    _listed(qtbot, workbench, 2)
+    workbench.setFocus()  # what the window does when it shows a page
+    assert workbench.table.hasFocus()
+    qtbot.keyClick(workbench.table, Qt.Key.Key_B)
+    assert workbench.bar.note.hasFocus()
+    qtbot.keyClicks(workbench.bar.note, "adult: decide on spam")
+    qtbot.keyClick(workbench.bar.note, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: workbench.status.text().startswith("Sent back"))
+    _settled(qtbot, workbench)
+    assert workbench.table.hasFocus()
+
+
+def test_the_window_stays_within_1280_by_720_with_the_hand_over_bar_open(qtbot, floor, tmp_path):
+    """Walkthrough of issue 13: the send-back note row and the move list grew the window past 720 px, pushing
+    the key hints and the status bar off screen, and it never shrank back."""
+    window = desktop_app.build_window(floor, QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.resize(1280, 720)
+    window.show()
+    window.sign_in_as("lee")
+    _escalate_as_ana(floor)
+    page = window.show_page("escalations")
+    _listed(qtbot, page, 1)
+    page.open_selected()
+    qtbot.waitUntil(lambda: page.shown is not None)
+    closed = window.minimumSizeHint()
+    page.send_back()
+    assert page.bar.isVisible() and window.minimumSizeHint() == closed  # the bar lies over the item
+    page.escape()
+    page.move()
+    assert page.bar.chooser.isVisible() and window.minimumSizeHint() == closed
+    page.escape()
+    page.put_back()
+    _settled(qtbot, page)
+    assert closed.width() <= 1280 and closed.height() <= 720
+    window.sign_out()

@@ -53,3 +53,31 @@ def test_a_moderator_has_no_export(window):
     window.sign_in_as("ana")
     assert _export_actions(window) == []
     assert not any(a.shortcut() == QKeySequence("Ctrl+E") for a in window.actions())
+
+
+def test_the_file_starts_in_documents_or_home_and_then_where_the_last_export_went(window, qtbot, tmp_path,
+                                                                                  monkeypatch):
+    """Walkthrough of issue 13: the default file was in the working directory's /root/…; now Documents (or home),
+    then the folder of the last export on this machine."""
+    from ui.reports import export_dialog
+
+    monkeypatch.setattr(export_dialog.Path, "home", lambda: tmp_path / "home")
+    (tmp_path / "home").mkdir()
+    window.sign_in_as("lee")
+    _export_actions(window)[0].trigger()
+    dialog = window.findChild(ExportDialog)
+    first = export_dialog.Path(dialog.path.text()).parent
+    assert first == export_dialog.default_folder()
+    assert not dialog.choose.autoDefault() and dialog.export_button.text() == "&Export"
+    elsewhere = tmp_path / "reports"
+    elsewhere.mkdir()
+    dialog.path.setText(str(elsewhere / "week.csv"))
+    dialog.format.setCurrentIndex(dialog.format.findData("csv"))
+    with qtbot.waitSignal(dialog.ended, timeout=WAIT_MS):
+        dialog.start()
+    assert (elsewhere / "week.csv").exists()
+    dialog.reject()
+    qtbot.waitUntil(lambda: not window.findChildren(ExportDialog), timeout=WAIT_MS)
+    _export_actions(window)[0].trigger()
+    again = window.findChild(ExportDialog)
+    assert export_dialog.Path(again.path.text()).parent == elsewhere

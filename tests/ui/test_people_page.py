@@ -154,6 +154,9 @@ def test_a_lead_sets_someone_elses_passphrase_without_theirs(qtbot, team, page):
     dialog = dialog_of(qtbot, page, SetPassphraseDialog)
     assert dialog.current is None  # a lead resetting a forgotten one
     dialog.new.setText(PHRASE)
+    dialog.repeat.setText(PHRASE + "!")
+    dialog.ok.click()
+    assert dialog.message.text() == "The two new passphrases differ."
     dialog.repeat.setText(PHRASE)
     apply(qtbot, page, dialog)
     assert row(page, "ben")[PASSPHRASE] == "Set"
@@ -182,6 +185,33 @@ def test_a_lift_needs_a_reason_and_shows_in_the_dashboards_budget_lifts_column(q
     ana = next(r for r in range(model.rowCount()) if model.index(r, 0).data() == "Ana Silva")
     assert model.index(ana, lifts).data() == "1"
     assert model.index(ana, lifts).data(Qt.ItemDataRole.ToolTipRole) == "training day"
+    dashboard.close_page()
+
+
+def test_a_lift_and_its_reason_are_read_without_a_mouse(qtbot, team, ops, page):
+    """Walkthrough of issue 13: the dashboard's lift count sat in a far column with its reason in a tooltip only.
+    The severe column says "(1 lift)", the table takes the focus, and People says the reason for the selection."""
+    from review.wellbeing import budget
+
+    budget.lift_budget(team, "lee", "ana", "training day", minutes=30)
+    page.refresh()
+    qtbot.waitUntil(lambda: row(page, "ana")[LIFTS] == "1", timeout=WAIT_MS)
+    page.select_person("ben")
+    assert page.details.text().endswith("no budget lift today.")
+    page.select_person("ana")
+    qtbot.waitUntil(lambda: "training day" in page.details.text(), timeout=WAIT_MS)
+    assert page.details.text().startswith("Ana Silva's budget lifted today: +30 min by lee at ")
+
+    dashboard = DashboardPage(lambda reader: lead_dashboard.load(reader, "lee"), ops)
+    qtbot.addWidget(dashboard)
+    with qtbot.waitSignal(dashboard.charts_rendered, timeout=WAIT_MS):
+        dashboard.show()
+    model = dashboard.people_model
+    severe = next(c for c in range(model.columnCount())
+                  if model.headerData(c, Qt.Orientation.Horizontal) == "Severe time\nvs budget")
+    ana = next(r for r in range(model.rowCount()) if model.index(r, 0).data() == "Ana Silva")
+    assert model.index(ana, severe).data().endswith(" (1 lift)")
+    assert dashboard.people_table.focusPolicy() == Qt.FocusPolicy.StrongFocus
     dashboard.close_page()
 
 

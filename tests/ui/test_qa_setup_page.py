@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from builders import decided_item, events, people, text_item
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QLineEdit
 
 from audit import calibration, gold, plans
 from review import admin, taxonomy
@@ -169,3 +170,72 @@ def test_reopening_a_gold_item_keeps_its_answer_labels_and_why(qtbot, team, page
     [kept] = gold.gold_items(team, "lee")
     assert (kept.action, kept.labels, kept.explanation) == ("remove", ("spam",), "Sells followers.")
     assert len(events(team, "gold.defined")) == logged
+
+
+def test_enter_in_the_gold_dialog_after_tabbing_past_find_marks_gold(qtbot, team, page):
+    """Walkthrough of issue 13: "Find" was a default button, so Enter after tabbing past it ran Find again, reset
+    the labels and saved nothing."""
+    text_item(team, "spam", external_id="post-9", text="buy followers")
+    page.tabs.setCurrentWidget(page.gold)
+    tab = page.gold
+    dialog = tab.mark()
+    dialog.activateWindow()
+    dialog.fields["Item"].setText("post-9")
+    find = dialog.fields[""]
+    find.click()
+    qtbot.waitUntil(lambda: "post-9" in dialog.fields["Found"].text(), timeout=WAIT_MS)
+    find.setFocus()
+    dialog.fields["Why"].setFocus()
+    dialog.fields["Why"].setText("A harmless ad.")
+    assert not find.autoDefault() and not find.isDefault()
+    with qtbot.waitSignal(tab.refreshed, timeout=WAIT_MS):
+        qtbot.keyClick(dialog.fields["Why"], Qt.Key.Key_Return)
+    assert [g.explanation for g in gold.gold_items(team, "lee")] == ["A harmless ad."]
+
+
+def test_the_plan_preview_lists_the_decisions_and_says_why_none(qtbot, team, page):
+    """Walkthrough of issue 13: the preview said only "would draw 0 of 17", never which decisions or why none."""
+    plans.create_plan(team, "lee", "Spam check", rate=1.0, queues=["spam"], starts_at="2026-01-03", seed="s")
+    decided_item(team, "spam", "ana", decided_at="2026-01-02T10:00:00.000Z")
+    tab = page.plans
+    with qtbot.waitSignal(tab.refreshed, timeout=WAIT_MS):
+        tab.refresh()
+    tab.table.selectRow(0)
+    window = tab.preview()
+    qtbot.waitUntil(lambda: "Why none:" in window.text.text(), timeout=WAIT_MS)
+    assert "made before the plan started" in window.text.text() and not window.table.isVisible()
+    window.close()
+    made = decided_item(team, "spam", "ben", decided_at="2026-01-04T09:00:00.000Z")
+    window = tab.preview()
+    qtbot.waitUntil(lambda: window.table.rowCount() == 1, timeout=WAIT_MS)
+    assert window.table.texts()[0][:3] == [str(made), "spam", "ben"] and window.table.texts()[0][4] == "rate"
+    window.close()
+
+
+def test_the_gold_dialog_picks_from_a_queue_s_recent_items(qtbot, team, page):
+    """Walkthrough of issue 13: marking an item gold needed its id from outside the app. The dialog lists a
+    queue's newest items (a snippet for text posts only, never media), filters them, and a pick finds it."""
+    team.add_queue("images")
+    text_item(team, "spam", external_id="post-9", text="buy followers now")
+    text_item(team, "spam", external_id="post-10", text="lovely weather")
+    page.tabs.setCurrentWidget(page.gold)
+    tab = page.gold
+    dialog = tab.mark()
+    chooser = dialog.fields["Or pick"].findChild(QComboBox)
+    qtbot.waitUntil(lambda: chooser.findData("spam") > 0, timeout=WAIT_MS)
+    chooser.setCurrentIndex(chooser.findData("spam"))
+    recent = dialog.fields["Recent"]
+    qtbot.waitUntil(lambda: recent.count() == 2, timeout=WAIT_MS)
+    assert recent.item(1).text() == "post-9 · spam · text, pending — buy followers now"
+    dialog.fields["Or pick"].findChild(QLineEdit).setText("FOLLOW")
+    assert [recent.item(i).isHidden() for i in range(2)] == [True, False]
+    recent.setCurrentRow(1)
+    qtbot.waitUntil(lambda: "post-9" in dialog.fields["Found"].text(), timeout=WAIT_MS)
+    dialog.fields["Why"].setText("Sells followers.")
+    _apply(qtbot, tab, dialog)
+    assert [g.external_id for g in gold.gold_items(team, "lee")] == ["post-9"]
+    tab.table.selectRow(0)
+    planting = tab.plant()
+    qtbot.waitUntil(lambda: planting.fields["Queue"].count() > 1, timeout=WAIT_MS)
+    assert planting.fields["Queue"].currentData() == "spam"  # its own queue first
+    planting.reject()

@@ -87,6 +87,12 @@ def budget_text(person: PersonFigures) -> str:
     return f"{short_duration(used)} of {format_duration(budget)} ({used / budget * 100:.0f}%)"
 
 
+def severe_text(person: PersonFigures) -> str:
+    """The budget column's words with today's lifts in them ("… (1 lift)"): read without a mouse or a far column."""
+    lifts = len(person.exposure.overrides) if person.exposure else 0
+    return budget_text(person) + (f" ({lifts} lift{'s' if lifts != 1 else ''})" if lifts else "")
+
+
 def hour_labels(hours: Sequence[str]) -> list[str]:
     """Bucket starts as the lead's local clock hour ("09"); minutes too where the zone is not whole-hour."""
     local = [parse(h).astimezone() for h in hours]
@@ -200,7 +206,9 @@ PERSON_COLUMNS = (
     Column("Revealed\ntoday", "Time they chose to unblur (whole item or a region) today",
            lambda r: short_duration(_seen(r, _revealed)), lambda r: _seen(r, _revealed)),
     Column("Severe time\nvs budget", "Time on severe items today against the daily budget (including any lift)",
-           lambda r: budget_text(r.person), lambda r: severe_ms(r.person) / r.person.severe_budget_ms, left=True),
+           lambda r: severe_text(r.person), lambda r: severe_ms(r.person) / r.person.severe_budget_ms, left=True,
+           tooltip=lambda r: "Lifted today: " + "; ".join(lift.reason for lift in r.person.exposure.overrides)
+           if r.person.exposure and r.person.exposure.overrides else None),
     Column("Breaks today\nprompted · taken", "Break prompts today, and breaks that ran their full length "
            "(time away long enough counts too)", lambda r: _breaks_text(r.person.exposure),
            lambda r: _breaks(r.person.exposure)[0]),
@@ -307,6 +315,7 @@ def figure_table(model: FigureTableModel, name: str, accessible: str) -> QTableV
     # scrolls sideways rather than cutting names short.
     header.setStretchLastSection(True)
     view.setAccessibleName(accessible)
+    view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # arrows move along the rows and scroll to far columns
     return view
 
 
@@ -337,9 +346,10 @@ AUDITOR_COLUMNS = (
     Column("Audits", "Audits scored in the period (by when they were scored)", lambda r: f"{r.work.audits:,}",
            lambda r: r.work.audits, tooltip=lambda r: f"{r.work.audits:,} audits scored in the last {r.days} days"),
     Column("Per day", "Audits per day over the period", lambda r: f"{r.work.per_day:.1f}", lambda r: r.work.per_day),
+    # No time (imported audits, or opened and scored in the same instant) is "—", never "0.0 min".
     Column("Time per\naudit", "Median time from opening a sample to its score",
-           lambda r: "—" if r.work.minutes_median is None else f"{r.work.minutes_median:.1f} min",
-           lambda r: r.work.minutes_median if r.work.minutes_median is not None else -1.0,
+           lambda r: f"{r.work.minutes_median:.1f} min" if r.work.minutes_median else "—",
+           lambda r: r.work.minutes_median or -1.0,
            tooltip=lambda r: f"Median over {r.work.timed:,} audits opened in Veil (imported ones have no time)"),
     Column("Judged\nwrong", "Share of their audits scored incorrect: how often they overturned the decision",
            lambda r: share_text(r.work.judged_wrong), lambda r: r.work.judged_wrong.value or 0.0),

@@ -56,12 +56,15 @@ class RouteChooser(QFrame):
         self.routes: list[str] = []
         self.marked = 0  # the route Enter takes
         self._first = ""
+        self._notes: list[str] = []
         self.setVisible(False)
 
     def offer(self, routes: Sequence[str], title: str = "Escalate to which queue?",
-              first: str = "default") -> None:
-        """Show every one of *routes* (a digit for each of the first nine), the first marked, and take the keys."""
+              first: str = "default", notes: Sequence[str] = ()) -> None:
+        """Show every one of *routes* (a digit for each of the first nine), each with its note from *notes* if
+        any ("arrives 2 h over"), the first marked, and take the keys."""
         self.routes, self.marked, self._first = list(routes), 0, first
+        self._notes = list(notes)
         self.title.setText(title)
         self._paint()
         self.setVisible(True)
@@ -69,7 +72,9 @@ class RouteChooser(QFrame):
 
     def _paint(self) -> None:
         lines = [(_MARK if n == self.marked + 1 else " " * len(_MARK)) + (f"{n}  " if n <= 9 else "   ") + name
-                 + (f"  ({self._first})" if n == 1 and self._first else "") for n, name in enumerate(self.routes, 1)]
+                 + (f"  ({self._first})" if n == 1 and self._first else "")
+                 + (f"  — {self._notes[n - 1]}" if n <= len(self._notes) and self._notes[n - 1] else "")
+                 for n, name in enumerate(self.routes, 1)]
         more = "↑↓ mark the rest · " if len(self.routes) > 9 else "↑↓ mark · "
         self.lines.setText("\n".join(lines) + f"\nDigit picks · {more}Enter takes the marked one · Esc cancels")
 

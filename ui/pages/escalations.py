@@ -44,11 +44,11 @@ from review.errors import NotAllowed
 from review.escalations import Waiting
 from review.media.viewing import ViewSettings
 from review.serving import LeaseLost
-from review.store import User
+from review.store import Queue, User
 from ui import keymap, theme
 from ui.item.view import ItemView
 from ui.operations import Operations
-from ui.pages.escalations_panels import COLUMNS, WAITING, WHY, HandOverBar, breached, row_cells, side_panel
+from ui.pages.escalations_panels import COLUMNS, WAITING, WHY, HandOverBar, breached, overlaid, row_cells, side_panel
 from ui.pages.qa_common import ReadOnlyTable
 from ui.pages.review_panels import DecisionPanel
 from ui.refresh import SingleFlight, reason
@@ -88,7 +88,7 @@ class EscalationsPage(QWidget):
         self.ops, self.desk, self.user = services.ops, services.desk, services.user
         self.taxonomy, self.clock, self.wellbeing = services.desk.taxonomy, services.clock, services.wellbeing
         self.rows: list[Waiting] = []
-        self.queues: list[str] = []  # the active escalation queues, where M may move to
+        self.queues: list[Queue] = []  # the active escalation queues, where M may move to
         self.shown: Shown | None = None
         self.shown_at: str | None = None
         self.last_decision: Decision | None = None
@@ -97,7 +97,7 @@ class EscalationsPage(QWidget):
         user = self.user
         self._loads = SingleFlight(
             lambda reader: (escalations.waiting(reader, user),
-                            [q.name for q in escalations.escalation_queues(reader, user)]),
+                            escalations.escalation_queues(reader, user)),
             self.ops, parent=self, reload_on=CHANGES, when=self.isVisible)
         self._loads.loaded.connect(self._loaded)
         self._loads.failed.connect(lambda exc: self.say(f"Could not load the escalations: {reason(exc)}"))
@@ -153,10 +153,10 @@ class EscalationsPage(QWidget):
         layout.setContentsMargins(20, 14, 20, 10)
         layout.addWidget(page_title("Escalations"))
         layout.addLayout(top)
-        layout.addWidget(self.stack, 1)
-        layout.addWidget(self.bar)
+        layout.addLayout(overlaid(self.stack, self.bar), 1)  # the bar never grows the window
         layout.addWidget(self.status)
         layout.addWidget(self.keys)
+        self.setFocusProxy(self.table)  # the list takes the arrows whenever the page is focused, item or not shown
 
     def _bind_keys(self, bindings: list[keymap.Binding]) -> None:
         self.bindings = bindings
@@ -193,15 +193,15 @@ class EscalationsPage(QWidget):
     def refresh(self) -> bool:
         return False if self.closed else self._loads.request()
 
-    def _loaded(self, result: tuple[list[Waiting], list[str]]) -> None:
+    def _loaded(self, result: tuple[list[Waiting], list[Queue]]) -> None:
         self.rows, self.queues = result
         keep = self.queue_filter.currentData()
         counts = Counter(r.queue for r in self.rows)
         self.queue_filter.blockSignals(True)
         self.queue_filter.clear()
         self.queue_filter.addItem(f"{ALL_QUEUES} ({len(self.rows)})", None)
-        for name in self.queues:
-            self.queue_filter.addItem(f"{name} ({counts[name]})", name)
+        for queue in self.queues:
+            self.queue_filter.addItem(f"{queue.name} ({counts[queue.name]})", queue.name)
         self.queue_filter.setCurrentIndex(max(self.queue_filter.findData(keep), 0))
         self.queue_filter.blockSignals(False)
         self._show_rows()
@@ -281,6 +281,7 @@ class EscalationsPage(QWidget):
         self.decision.set_enabled(True)
         self.keys.setText(ITEM_KEYS.format_map(self.key_of))
         self.renew_timer.start()
+        self.setFocusProxy(None)  # the item's keys are the page's own
         self.setFocus()
 
     def _leave_item(self) -> None:
@@ -295,7 +296,8 @@ class EscalationsPage(QWidget):
         self.keys.setText(LIST_KEYS.format_map(self.key_of))
         self.wellbeing.item_left(record)  # last: an enforced break may start here
         self.refresh()
-        self.table.setFocus()
+        self.setFocusProxy(self.table)
+        self.setFocus()
 
     def _give_back(self, shown: Shown, why: str) -> None:
         user, item_id = self.user, shown.item.id
@@ -357,16 +359,17 @@ class EscalationsPage(QWidget):
         self.say("Undone: the escalation is open again; decide it again.")
 
     # ------------------------------------------------------ hand over: B, M
-    def _target(self) -> tuple[int, int | None, str, str | None] | None:
-        """(item id, claim, its queue, the queue it came from) of the open item, else of the selected row."""
+    def _target(self) -> tuple[int, int | None, str, str | None, str] | None:
+        """(item id, claim, its queue, its origin, since when a lead's SLA counts) of the open item, else the row's."""
         if self.shown is not None:
-            facts = self.shown.escalation
-            origin = facts.origin if facts is not None and facts.outcome is None else None
-            return self.shown.item.id, self.shown.claim, self.shown.item.queue_name, origin
+            facts, item = self.shown.escalation, self.shown.item
+            open_facts = facts if facts is not None and facts.outcome is None else None
+            return (item.id, self.shown.claim, item.queue_name, open_facts.origin if open_facts else None,
+                    open_facts.escalated_at if open_facts else item.received_at)
         row = self.selected()
         if row is None:
             return None
-        return row.item_id, None, row.queue, row.escalation.origin if row.escalation else None
+        return row.item_id, None, row.queue, row.escalation.origin if row.escalation else None, row.since
 
     def send_back(self) -> None:
         target = self._target()
@@ -382,17 +385,17 @@ class EscalationsPage(QWidget):
         target = self._target()
         if self.busy or target is None or self.decision.note.hasFocus():
             return
-        others = [q for q in self.queues if q != target[2]]
+        others = [q for q in self.queues if q.name != target[2]]
         if not others:
             self.say("There is no other escalation queue to move it to.")
             return
-        self.bar.offer(others)
+        self.bar.offer(others, target[4], self.clock.now())
 
     def _send_back(self, note: str) -> None:
         target = self._target()
         if target is None or self.busy:
             return
-        item_id, claim, _, _ = target
+        item_id, claim = target[:2]
         user = self.user
         self.busy = True
         self.ops.write(lambda store: self.desk.send_back(store, user, item_id, note, claim=claim),
@@ -403,7 +406,7 @@ class EscalationsPage(QWidget):
         target = self._target()
         if target is None or self.busy:
             return
-        item_id, claim, _, _ = target
+        item_id, claim = target[:2]
         user = self.user
         self.busy = True
         self.ops.write(lambda store: self.desk.move(store, user, item_id, name, claim=claim),
@@ -414,6 +417,7 @@ class EscalationsPage(QWidget):
         self.busy = False
         self.bar.close_bar()
         self._leave_item()
+        self.setFocus()  # the note field hid: focus the list (or the item), never the side list
         self._said(words)
 
     def _cancel_bar(self) -> None:
@@ -474,7 +478,7 @@ class EscalationsPage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.refresh()
-        (self.table if self.shown is None else self).setFocus()
+        self.setFocus()
 
     def close_page(self) -> None:
         """Sign-out or close: give back the open item, book its exposure, load nothing more."""

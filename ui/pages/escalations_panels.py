@@ -6,7 +6,8 @@ who sent it up from which queue, and why; the page filters by queue). :class:`Ha
 line under the list or the item where a lead writes the note that goes
 back with a send-back (Enter sends; the page's Esc cancels) or picks the escalation
 queue to move it to (:class:`~ui.pages.escalate_chooser.RouteChooser`: a
-digit picks). None of them touch the store.
+digit picks; each queue says whether the escalation would arrive there
+already past its SLA). None of them touch the store.
 """
 
 from __future__ import annotations
@@ -15,16 +16,34 @@ import datetime as _dt
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
+from review import escalations
 from review.clock import parse
 from review.escalations import Waiting
+from review.store import Queue
 from ui.pages.escalate_chooser import RouteChooser
 from ui.pages.queues import human_age
 
 COLUMNS = ("Waiting", "Item", "Sent up by", "Why")
 WAITING, ITEM, BY, WHY = range(len(COLUMNS))
 KIND_WORDS = {"mixed": "post with media"}
+
+
+def arrival_words(due_at: str, now: _dt.datetime) -> str:
+    """How a moved escalation would arrive: "arrives 2 h 44 min over its SLA" or "due in 40 min there"."""
+    left = (parse(due_at) - now).total_seconds()
+    return f"arrives {human_age(-left)} over its SLA" if left <= 0 else f"due in {human_age(left)} there"
 
 
 def breached(row: Waiting, now: _dt.datetime) -> bool:
@@ -68,6 +87,18 @@ def side_panel(decision: QWidget, send_back: Callable[[], None], move: Callable[
     return side
 
 
+def overlaid(area: QWidget, bar: QWidget) -> QGridLayout:
+    """*bar* laid over the bottom of *area*, not under it: opening it (a note row, a list of queues) takes no height
+    from the window, whose minimum would otherwise grow past a 720-pixel screen and push the key hints and the
+    status bar off it."""
+    layout = QGridLayout()
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(area, 0, 0)
+    layout.addWidget(bar, 0, 0, Qt.AlignmentFlag.AlignBottom)
+    bar.raise_()
+    return layout
+
+
 class HandOverBar(QFrame):
     """Send back (a note for the moderator, Enter sends) or move (a digit picks the queue); hidden when idle."""
 
@@ -77,6 +108,8 @@ class HandOverBar(QFrame):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("handOverBar")
+        self.setAutoFillBackground(True)  # it lies over the list or the item
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.prompt = QLabel()
         self.note = QLineEdit()
         self.note.setObjectName("sendBackNote")
@@ -91,7 +124,7 @@ class HandOverBar(QFrame):
         self.note_row = QWidget()
         self.note_row.setLayout(row)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(10, 8, 10, 8)
         layout.addWidget(self.note_row)
         layout.addWidget(self.chooser)
         self.close_bar()
@@ -104,10 +137,12 @@ class HandOverBar(QFrame):
         self.setVisible(True)
         self.note.setFocus()
 
-    def offer(self, queues: list[str]) -> None:
+    def offer(self, queues: list[Queue], since: str, now: _dt.datetime) -> None:
+        """The queues to move to, each saying when the escalation (waiting since *since*) would be due there."""
         self.note_row.setVisible(False)
         self.setVisible(True)
-        self.chooser.offer(queues, title="Move to which escalation queue?", first="")
+        self.chooser.offer([q.name for q in queues], title="Move to which escalation queue?", first="",
+                           notes=[arrival_words(escalations.due_if_moved(since, q), now) for q in queues])
 
     def is_open(self) -> bool:
         return self.isVisible()

@@ -27,11 +27,13 @@ from review import auth, people
 from review.people import Person
 from review.store import Store, User
 from review.store.schema import ROLES
+from review.wellbeing import lead_view
 from review.wellbeing.durations import format_duration
 from review.wellbeing.policy import load_policy
 from ui import theme
 from ui.operations import Operations
 from ui.pages import people_dialogs
+from ui.pages.qa_common import local_time
 from ui.pages.queue_admin_dialogs import in_words
 from ui.refresh import SingleFlight
 from ui.widgets.lists import page_title, read_only_rows
@@ -159,6 +161,12 @@ class PeoplePage(QWidget):
             self.buttons[key] = button
         bar.addStretch(1)
 
+        # Today's lifts of the selected person, with their reasons: readable from the keyboard, no tooltip.
+        self.details = QLabel("")
+        self.details.setObjectName("personDetails")
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._details_asked = 0  # only the answer about the latest selection is shown
         self.status = QLabel("Loading…")
         self.status.setObjectName("updated")
         self.status.setWordWrap(True)
@@ -174,6 +182,7 @@ class PeoplePage(QWidget):
         layout.addWidget(title)
         layout.addWidget(explain)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.details)
         layout.addLayout(bar)
         layout.addLayout(foot)
         self.setFocusProxy(self.table)
@@ -295,6 +304,27 @@ class PeoplePage(QWidget):
             self.buttons[key].setEnabled(person is not None)
         active = person is None or person.user.active
         self.buttons["active"].setText("&Deactivate…" if active else "Reac&tivate…")
+        self._show_details(person)
+
+    def _show_details(self, person: Person | None) -> None:
+        """Say the selected person's lifts today with their reasons (read when they have any)."""
+        self._details_asked += 1
+        asked = self._details_asked
+        if person is None or not person.lifts:
+            self.details.setText(f"{person.user.display_name}: no budget lift today." if person else "")
+            return
+        lead, name = self.lead.name, person.name
+
+        def said(team: list[lead_view.PersonExposure]) -> None:
+            if asked != self._details_asked:
+                return
+            lifts = next((p.overrides for p in team if p.name == name), ())
+            self.details.setText(f"{person.user.display_name}'s budget lifted today: " + "; ".join(
+                f"+{format_duration(lift.extra_ms)} by {lift.lead} at {local_time(lift.at)} — {lift.reason}"
+                for lift in lifts))
+
+        self.ops.query(lambda reader: lead_view.team_exposure(reader, lead), on_done=said,
+                       on_error=lambda exc: self.details.setText(in_words(exc)), owner=self)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

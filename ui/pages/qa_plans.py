@@ -33,11 +33,12 @@ from audit import plans, sampling
 from audit.plans import Plan
 from review.store import User
 from ui.operations import Operations
-from ui.pages.qa_common import local_time
+from ui.pages.qa_common import ReadOnlyTable, local_time
 from ui.pages.qa_tab import SetupTab
 from ui.pages.queue_admin_dialogs import ChangeDialog, in_words
 
 COLUMNS = ("Plan", "Status", "Rate", "Daily minimum", "Strata", "Boosts", "Queues", "Last run")
+PREVIEW_COLUMNS = ("Decision", "Queue", "Moderator", "Decided", "Why")
 STRATA = (("None", None), ("By queue", "queue"), ("By action", "action"), ("By first label", "label"))
 #: Each boost: its words and the extra field it needs (the rate is always asked).
 BOOSTS = {"new": ("New moderators' first", "first"), "fast": ("Decisions faster than (s)", "seconds"),
@@ -264,16 +265,24 @@ class PreviewWindow(QDialog):
         super().__init__(parent)
         self.setObjectName("planPreview")
         self.setWindowTitle(f"Preview “{plan}”")
-        self.setMinimumWidth(480)
+        self.setMinimumWidth(640)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.text = QLabel("Counting what it would draw…")
         self.text.setObjectName("changeSummary")
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The decisions it would draw, so a lead sees which (and checks one) before a run draws them.
+        self.table = ReadOnlyTable(PREVIEW_COLUMNS, "planPreviewTable", stretch=1)
+        self.table.setAccessibleName("Decisions it would draw")
+        self.table.setVisible(False)
+        self.more = QLabel("")
+        self.more.setObjectName("hint")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.more)
         layout.addWidget(buttons)
 
     def show_preview(self, seen: sampling.PlanPreview) -> None:
@@ -286,8 +295,14 @@ class PreviewWindow(QDialog):
                               ("From moderators", seen.by_moderator)):
             if counts:
                 lines.append(f"{title}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+        lines += [f"Why none: {why}" for why in seen.why_none]
         lines.append("Nothing has been drawn.")
         self.text.setText("\n".join(lines))
+        self.table.set_rows([([str(d.id), d.queue, d.moderator, local_time(d.decided_at), d.reason], d.id)
+                             for d in seen.decisions])
+        self.table.setVisible(bool(seen.decisions))
+        if len(seen.decisions) < seen.drawn:
+            self.more.setText(f"The first {len(seen.decisions):,} of {seen.drawn:,} are listed.")
 
     def say(self, words: str) -> None:
         self.text.setText(words)

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QPushButton, QTabBar, QTabWidget, QVBoxLayout, QWidget
 
 from review.store import Store, User
 from ui.operations import Operations
@@ -37,6 +37,7 @@ class SetupTab(QWidget):
         self.setObjectName(name)
         self.lead, self.ops = lead, ops
         self._closed = False
+        self._watched: QTabBar | None = None  # the page's tab bar: its focus passes to the shown tab's table
         self.rows: dict[int, Any] = {}  # by key (the table's row keys)
         self._loads = SingleFlight(load, ops, parent=self, reload_on=reload_on, when=self.isVisible)
         self._loads.loaded.connect(self._loaded)
@@ -81,6 +82,7 @@ class SetupTab(QWidget):
     def changed_to(self, words: str) -> None:
         """A change was made (a dialog says so): show it; the table reloads on the change notification."""
         self.status.setText(words)
+        self.table.setFocus()  # the window's focus once the dialog closes: arrows move along the rows again
         self.changed.emit(words)
 
     def close_page(self) -> None:
@@ -134,3 +136,19 @@ class SetupTab(QWidget):
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         self.refresh()
+        tabs = self.parentWidget().parentWidget() if self.parentWidget() is not None else None
+        if isinstance(tabs, QTabWidget) and tabs.tabBar() is not self._watched:
+            self._watched = tabs.tabBar()
+            self._watched.installEventFilter(self)
+        self._take_focus()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._watched and event.type() == QEvent.Type.FocusIn:
+            QTimer.singleShot(0, self, self._take_focus)  # not after this tab is gone
+        return False
+
+    def _take_focus(self) -> None:
+        """The tab bar has the focus (the window showed the page, or a tab was chosen): the table takes it, so Up
+        and Down move along the rows at once; focus anywhere else is left where the person put it."""
+        if self.isVisible() and self._watched is not None and QApplication.focusWidget() is self._watched:
+            self.table.setFocus()

@@ -36,9 +36,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from review import admin, auth
+from review import admin
 from review.admin import AdminQueue, Preview, Selection
-from review.store import Store, User
+from review.store import User
 from review.store.schema import QUEUE_KINDS
 from review.taxonomy import SEVERITIES
 from ui.operations import Operations
@@ -47,10 +47,7 @@ from ui.pages.queue_admin_table import QueueAdminModel
 from ui.pages.queues import QUEUE_CHANGES, human_age
 from ui.refresh import SingleFlight
 from ui.widgets.lists import page_title, read_only_rows
-from ui.widgets.passphrase import SetPassphraseDialog
 
-#: Change kinds (``ops.changed``) that alter the people list (the table follows ``QUEUE_CHANGES``).
-PEOPLE_CHANGES = frozenset({"user"})
 ANY_QUEUE = "Every queue"
 NO_ESCALATION = "No escalation queue"
 
@@ -99,16 +96,6 @@ class QueueAdminPage(QWidget):
             self.buttons[key] = button
         bar.addStretch(1)
 
-        self.person = QComboBox()
-        self.person.setAccessibleName("Person")
-        self.buttons["passphrase"] = QPushButton("Set p&assphrase…")
-        self.buttons["passphrase"].clicked.connect(self.set_passphrase)
-        people = QHBoxLayout()
-        people.addWidget(QLabel("Passphrase for"))
-        people.addWidget(self.person)
-        people.addWidget(self.buttons["passphrase"])
-        people.addStretch(1)
-
         self.status = QLabel("Loading…")
         self.status.setObjectName("updated")
         self.status.setWordWrap(True)
@@ -125,7 +112,6 @@ class QueueAdminPage(QWidget):
         layout.addWidget(self.explain)
         layout.addWidget(self.table, 1)
         layout.addLayout(bar)
-        layout.addLayout(people)
         layout.addLayout(foot)
         self.setFocusProxy(self.table)
 
@@ -136,8 +122,6 @@ class QueueAdminPage(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._enable)
         self.table.doubleClicked.connect(lambda _index: self.rename())
         self._enable()
-        ops.changed.connect(self._data_changed)
-        self._fill_people()
 
     # ------------------------------------------------------------------ API
     def refresh(self) -> bool:
@@ -167,7 +151,6 @@ class QueueAdminPage(QWidget):
             return
         self._closed = True
         self._loads.close()
-        self.ops.changed.disconnect(self._data_changed)
 
     # -------------------------------------------------------------- changes
     def new_queue(self) -> ChangeDialog:
@@ -361,28 +344,6 @@ class QueueAdminPage(QWidget):
         dialog.recount()
         return self._open(dialog, source)
 
-    def set_passphrase(self) -> bool:
-        """Open the passphrase dialog for the chosen person once it is known whether theirs must be given.
-
-        False when nobody is chosen; the dialog opens when the read answers.
-        """
-        name, shown = self.person.currentData(), self.person.currentText()
-        if not name:
-            return False
-        lead = self.lead.name
-
-        def save(store: Store, current: str | None, new: str) -> None:
-            auth.set_passphrase(store, lead, name, new, current=current)
-
-        def ask(needs_current: bool) -> None:
-            dialog = SetPassphraseDialog(shown, save, self.ops, needs_current=needs_current, parent=self)
-            dialog.saved.connect(lambda: self.changed_to(f"Passphrase set for {name}."))
-            dialog.open()
-
-        self.ops.query(lambda store: auth.needs_current(store, lead, name), on_done=ask,
-                       on_error=lambda exc: self.status.setText(in_words(exc)), owner=self)
-        return True
-
     # ------------------------------------------------------------ internals
     def _loaded(self, rows: list[AdminQueue]) -> None:
         keep = self.selected()
@@ -396,11 +357,6 @@ class QueueAdminPage(QWidget):
 
     def _load_failed(self, exc: BaseException) -> None:
         self.status.setText(f"Could not load the queues: {in_words(exc)}")
-
-    def _data_changed(self, kinds: frozenset[str]) -> None:
-        """A write changed the people: the lists of who may work a queue follow (the table reloads by itself)."""
-        if kinds & PEOPLE_CHANGES:
-            self._fill_people()
 
     def _need_selected(self) -> AdminQueue | None:
         row = self.selected()
@@ -454,16 +410,6 @@ class QueueAdminPage(QWidget):
         dialog.open()
         focus.setFocus()
         return dialog
-
-    def _fill_people(self) -> None:
-        self.ops.query(Store.users, on_done=self._show_people, owner=self)
-
-    def _show_people(self, people: list[User]) -> None:
-        keep = self.person.currentData() or self.lead.name
-        self.person.clear()
-        for user in people:
-            self.person.addItem(f"{user.display_name} ({user.name})", user.name)
-        self.person.setCurrentIndex(max(self.person.findData(keep), 0))
 
     def _enable(self, *_args: Any) -> None:
         row = self.selected()

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -113,6 +114,17 @@ class ChangeDialog(QDialog):
         layout.addWidget(self.summary)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
+
+    def showEvent(self, event: Any) -> None:
+        """Enter always means the change: a helper button (Find, Choose…) would otherwise become the default once
+        tabbed past, and Enter would re-run it and save nothing."""
+        own = set(self.buttons.buttons())  # Cancel keeps Enter when it has the focus
+        for button in self.findChildren(QPushButton):
+            if button not in own:
+                button.setAutoDefault(False)
+                button.setDefault(False)
+        self.ok.setDefault(True)
+        super().showEvent(event)
 
     def say(self, problem: str) -> None:
         self.error.setText(problem)

@@ -32,8 +32,8 @@ class KeysForm(SettingForm):
                  parent: QWidget | None = None):
         super().__init__(
             "Key bindings",
-            "Click a key and press the new one. Space (hold to see) and Esc (hide everything) stay the same for "
-            "everyone. New keys apply from your next sign-in.", ops, write, parent)
+            "Press the new key in a command's box (Tab moves between them). Space (hold to see) and Esc (hide "
+            "everything) stay the same for everyone. New keys apply from your next sign-in.", ops, write, parent)
         self.policy = policy
         self.defaults = {b.command: b for b in keymap.default_bindings(policy)}
         self.edits: dict[str, QKeySequenceEdit] = {}

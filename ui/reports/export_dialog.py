@@ -27,7 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDate, QEventLoop, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QEventLoop, QSettings, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -88,6 +88,16 @@ def period_dates(period: str, today: _dt.date) -> tuple[_dt.date | None, _dt.dat
     raise ValueError(f"unknown period {period!r}")
 
 
+#: Where the last export went, per machine (the window's ``QSettings``): the next one starts there.
+FOLDER_KEY = "export/folder"
+
+
+def default_folder() -> Path:
+    """The user's Documents folder when there is one, else their home: never the working directory."""
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(documents) if documents and Path(documents).is_dir() else Path.home()
+
+
 def _save_dialog(parent: QWidget, suggested: str, file_filter: str) -> str:
     path, _ = QFileDialog.getSaveFileName(parent, "Export to", suggested, file_filter)
     return path
@@ -112,14 +122,16 @@ class ExportDialog(QDialog):
 
     def __init__(self, user: User, ops: Operations, *, now: Callable[[], _dt.datetime],
                  folder: str | Path | None = None, choose_file: ChooseFile | None = None,
-                 period: str = "Last 30 days", parent: QWidget | None = None):
+                 period: str = "Last 30 days", remember: QSettings | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("exportDialog")
         self.setWindowTitle("Export")
         self.setMinimumWidth(660)
         self._user, self._ops, self._now = user, ops, now
         self._choose = choose_file or _save_dialog
-        self._folder = Path(folder) if folder else Path.home()
+        self._remember = remember
+        last = str(remember.value(FOLDER_KEY) or "") if remember is not None else ""  # gone since: the default
+        self._folder = Path(folder) if folder else Path(last) if last and Path(last).is_dir() else default_folder()
         self._cancel = threading.Event()
         self._running = False
         self.result_: exports.ExportResult | None = None
@@ -144,7 +156,8 @@ class ExportDialog(QDialog):
                                      "replaced where spelled as in Veil.")
         self.path = QLineEdit()
         self.path.setAccessibleName("File to write")
-        self.choose = QPushButton("Choose…")
+        self.choose = QPushButton("C&hoose…")
+        self.choose.setAutoDefault(False)  # Enter in the dialog exports; it never reopens the file chooser
         self.choose.clicked.connect(self.choose_path)
 
         dates = QHBoxLayout()
@@ -180,10 +193,11 @@ class ExportDialog(QDialog):
         self.status.setObjectName("exportStatus")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.export_button = QPushButton("Export")
+        self.export_button = QPushButton("&Export")
         self.export_button.setDefault(True)
         self.export_button.clicked.connect(self.start)
         self.close_button = QPushButton("Close")
+        self.close_button.setAutoDefault(False)
         self.close_button.clicked.connect(self._close_or_cancel)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -374,6 +388,8 @@ class ExportDialog(QDialog):
         self.progress.setValue(self.progress.maximum())
         size = f"{result.rows} page{'s' if result.rows != 1 else ''}" if result.format == "pdf" else \
             f"{result.rows:,} row{'s' if result.rows != 1 else ''}"
+        if self._remember is not None:
+            self._remember.setValue(FOLDER_KEY, str(Path(result.path).parent))
         head = result.head  # said here too: a CSV or JSON Lines file cannot carry it itself
         self._say(f"Exported {size} to {result.path}. Made from event {head.events}; to check later that nothing "
                   f"before it was rewritten: {verify_command(head)}")
@@ -455,7 +471,8 @@ def attach_export_action(window: MainWindow, ops: Callable[[], Operations], now:
             dialog.raise_()
             dialog.activateWindow()
             return
-        dialog = ExportDialog(current["user"], ops(), now=now, period="Last week", parent=window)
+        dialog = ExportDialog(current["user"], ops(), now=now, period="Last week", remember=window.settings,
+                              parent=window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         dialog.destroyed.connect(lambda: current.pop("dialog", None))
         current["dialog"] = dialog
