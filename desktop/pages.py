@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from audit import dashboard as lead_dashboard
 from audit import gold
+from audit.compliance.statements import statement_preview
 from audit.desk import AuditDesk
 from review import settings
 from review.desk import ReviewDesk
@@ -29,6 +30,7 @@ from ui import keymap
 from ui.main_window import MainWindow
 from ui.operations import Operations
 from ui.pages.audit import AuditPage, AuditServices
+from ui.pages.capacity import CapacityPage
 from ui.pages.dashboard import DashboardPage
 from ui.pages.disputes import DisputesPage, DisputesServices
 from ui.pages.escalations import EscalationsPage, EscalationsServices
@@ -38,8 +40,10 @@ from ui.pages.queue_admin import QueueAdminPage
 from ui.pages.queues import QA_WORK_PLACE, QueueOverview
 from ui.pages.results import ResultsPage, ResultsServices
 from ui.pages.review import ReviewPage, ReviewServices
+from ui.pages.roster import RosterPage
 from ui.pages.settings_org import OrganisationSettingsPage
 from ui.pages.settings_personal import PersonalSettingsPage
+from ui.pages.statements import StatementsPage
 from ui.wellbeing.controller import WellbeingController
 from ui.wellbeing.widgets import WellbeingWidgets
 
@@ -102,7 +106,7 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operation
                          roles={"lead"})
 
     def dashboard_page(user: User) -> QWidget:
-        return DashboardPage(lambda reader: lead_dashboard.load(reader, user), operations.current())
+        return DashboardPage(lambda reader: lead_dashboard.load(reader, user), operations.current(), lead=user)
 
     window.register_page("dashboard", "Dashboard", dashboard_page, roles={"lead"})
 
@@ -112,6 +116,10 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operation
     window.register_page("queue-admin", "Queues admin", queue_admin_page, roles={"lead"})
     window.register_page("people", "People", lambda user: PeoplePage(user, operations.current()), roles={"lead"})
     window.register_page("qa-setup", "QA setup", lambda user: QaSetupPage(user, operations.current(), policy),
+                         roles={"lead"})
+    window.register_page("capacity", "Capacity", lambda user: CapacityPage(user, operations.current()), roles={"lead"})
+    window.register_page("roster", "Roster", lambda user: RosterPage(user, operations.current()), roles={"lead"})
+    window.register_page("statements", "Statements", lambda user: StatementsPage(user, operations.current()),
                          roles={"lead"})
     window.register_page("settings", "Settings",
                          lambda user: OrganisationSettingsPage(user, operations.current(), policy), roles={"lead"})
@@ -159,13 +167,15 @@ def review_services(
     """The review page's services for *user*: the session's runner, the review desk, their viewing settings and keys.
 
     Every decision made through the desk is gold-scored (``audit.gold``):
-    the hook is the desk's, so no page can forget it.
+    the hook is the desk's, so no page can forget it. The statement of
+    reasons a restricting decision sends (``audit.compliance``) is shown
+    before it is committed.
     """
     if wellbeing_controller is None:
         raise RuntimeError("the review page needs the signed-in person's wellbeing controller")
     view, bindings = personal_view(store, policy, user)
     desk = ReviewDesk(policy, after_decision=(gold.after_decision,))
-    return ReviewServices(ops, desk, user, view, bindings, store.clock, wellbeing_controller)
+    return ReviewServices(ops, desk, user, view, bindings, store.clock, wellbeing_controller, statement_preview)
 
 
 def personal_view(store: Store, policy: Taxonomy, user: User) -> tuple[viewing.ViewSettings, list[keymap.Binding]]:

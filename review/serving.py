@@ -38,6 +38,16 @@ person (``review.people.set_queues``: only these queues) and deactivate a
 person (served nothing); both are re-read under the same lock. Paused
 queues serve nobody, but a claim taken before the pause may still be decided.
 
+**The roster and the rotation rules** (``review.planning``): during one of
+their shifts a person is served only that shift's queues, and a severe
+queue whose rotation rule the person has met today is skipped; both are
+checked before the claim and again under its write lock. Outside every
+shift, serving is as it was without a roster.
+
+**A complaint** (``review.complaints``) is never served to the person who
+made the decision it is against: those items are read under the claim's
+write lock (``review.store.complaints.claiming``) and left out.
+
 Order: queue priority, then item priority, then due time, then arrival.
 Each queue's best candidate comes from the ``items_serving`` index, so a
 claim costs a few index probes however large the store is.
@@ -49,14 +59,17 @@ refusal means; the transactions and their SQL are :mod:`review.store.leases`.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from review.auth import one_of, require
 from review.clock import iso
 from review.errors import NotAllowed, VeilError
+from review.planning import rotation
 from review.store import Queue, Refused, Store, User, items, leases
+from review.store import complaints as complaint_rows
 from review.store.people import allowed_queue_ids, queue_name
 from review.wellbeing.breaks import refuse_during_break
 
@@ -137,10 +150,50 @@ def servable_queues(store: Store, user: User, names: Sequence[str] | None = None
     current = store.user(user.name)
     if not current.active:
         return []
+    kinds, allowed = worked_kinds(current), allowed_queue_ids(store, current)
     try:
-        return leases.serving_queues(store, worked_kinds(current), names, allowed_queue_ids(store, current))
+        queues = leases.serving_queues(store, kinds, names, allowed)
     except Refused as refused:
         raise claim_refused(store, current, refused) from None
+    every = queues if names is None else leases.serving_queues(store, kinds, None, allowed)
+    return planned(store, current)(queues, store.clock.now(), every)
+
+
+def planned(store: Store, user: User) -> Callable[[list[Queue], datetime, list[Queue]], list[Queue]]:
+    """The queues of a list that the roster and the rotation rules let *user* work at a time.
+
+    Called with the queues asked for and every queue the person could work
+    (a shift whose queues serve nothing of those is set aside). Serving
+    asks it before a claim and the claim's transaction asks it again under
+    the write lock (``leases.claim``'s *screen*): one read of the roster
+    and the rules each time (``rotation.plan``); a queue it drops is one
+    :func:`why_not_served` explains.
+    """
+    return lambda queues, now, every: rotation.plan(store, user, now).screen(queues, every)
+
+
+def refusal(store: Store, user: User) -> Callable[[Queue, datetime], str | None]:
+    """Why the roster or a rotation rule keeps *user* off a queue at a time, in words; None when neither does."""
+    def refused(queue: Queue, now: datetime) -> str | None:
+        current = store.user(user.name)
+        found = rotation.plan(store, current, now)
+        if found.shift is None:
+            return found.refusal(queue)
+        return found.refusal(queue, leases.serving_queues(store, worked_kinds(current), None,
+                                                          allowed_queue_ids(store, current)))
+    return refused
+
+
+def refuse_unplanned(store: Store, user: User) -> Callable[[Queue, datetime], None]:
+    """For writes that lease an item without a claim (an escalation taken, a decision undone): raises
+    NotAllowed, inside their transaction, where the roster or a rotation rule keeps *user* off the queue."""
+    words = refusal(store, user)
+
+    def refuse(queue: Queue, now: datetime) -> None:
+        refused = words(queue, now)
+        if refused is not None:
+            raise NotAllowed(refused)
+    return refuse
 
 
 def why_not_served(store: Store, user: User, name: str) -> str | None:
@@ -149,7 +202,8 @@ def why_not_served(store: Store, user: User, name: str) -> str | None:
     The review page asks it when it is told to open a queue that is not
     among :func:`servable_queues` (the Queues page lists every queue): it says
     which rule keeps the person out — deactivated, the queue's kind, a
-    lead's queue limit, a pause — rather than only that it is not theirs.
+    lead's queue limit, a pause, their shift, a rotation rule — rather than
+    only that it is not theirs.
     """
     current = store.user(user.name)
     if not current.active:
@@ -171,7 +225,7 @@ def why_not_served(store: Store, user: User, name: str) -> str | None:
         return f"A lead limited you to {limit}: ask a lead to add “{name}” (People page)"
     if queue.paused:
         return f"“{name}” is paused: it serves nobody until a lead resumes it"
-    return None
+    return refusal(store, current)(queue, store.clock.now())
 
 
 SEVERE_RULES = ("allow", "prefer_mild", "never")
@@ -188,8 +242,8 @@ def peek_next(
     store: Store, user: User, queues: Sequence[str] | None = None, exclude: Sequence[int] = (), *, severe: str = "allow"
 ) -> Item | None:
     """The item a claim would most likely get next, without taking it (for prefetch)."""
-    found = leases.next_free(store, servable_queues(store, user, queues), iso(store.clock.now()), exclude,
-                             _passes(severe))
+    found = leases.next_free(store, servable_queues(store, user, queues), iso(store.clock.now()),
+                             [*exclude, *complaint_rows.own_complaints(store, user.id)], _passes(severe))
     return load_item(store, found) if found is not None else None
 
 
@@ -218,8 +272,9 @@ def claim_next(
     refuse_during_break(store, user)
     passes = _passes(severe)
     try:
-        found = leases.claim(store, user, worked_by=WORKED_BY, names=queues, passes=passes, exclude=exclude,
-                             lease_seconds=lease_seconds)
+        found = complaint_rows.claiming(store, user, lambda own: leases.claim(  # never a complaint against oneself
+            store, user, worked_by=WORKED_BY, names=queues, passes=passes, exclude=[*exclude, *own],
+            lease_seconds=lease_seconds, screen=planned(store, user)))
     except Refused as refused:
         if refused.reason in ("inactive", "queue_not_allowed"):  # deactivated, or limited, under the write lock
             raise claim_refused(store, user, refused) from None

@@ -34,6 +34,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--since", metavar="DATE", help="first day or time (inclusive)")
     parser.add_argument("--until", metavar="DATE", help="last day or time (inclusive)")
     parser.add_argument("--json", action="store_true", help="print the full report as JSON (schema: docs/metrics.md)")
+    parser.add_argument("--targets", action="store_true", help="throughput, accuracy and timeliness against their "
+                        "targets per person and queue, and cost per decision (docs/operations.md); a moderator: "
+                        "their own row")
+    parser.add_argument("--transparency", action="store_true", help="DSA transparency counts of the period: notices, "
+                        "actions by type, ground and category, automated share, time to act, complaints, statements "
+                        "(docs/statements.md); a lead's")
     parser.set_defaults(run=run)
 
 
@@ -44,6 +50,14 @@ def run(args: argparse.Namespace) -> int:
         report.date_range(args.since, args.until)
     except report.PeriodError as exc:
         return fail(str(exc))
+    if args.transparency:
+        from desktop.commands.metrics_transparency import run_transparency
+
+        return run_transparency(args)
+    if args.targets:
+        from desktop.commands.metrics_targets import run_targets
+
+        return run_targets(args)
     with open_store(args, must_exist=True) as store:
         viewer = signed_in(store, args)
         data = report.build(store, viewer, by=args.by, since=args.since, until=args.until)

@@ -120,7 +120,7 @@ def _person(store: Store, me: User, name: str | None) -> User | None:
 def _entries(person: User | None) -> list[Entry]:
     from review import settings
 
-    _declare_all(person)
+    declare_all(personal=person is not None)
     scope = settings.PERSON if person is not None else settings.ORGANISATION
     entries = [_declared(s) for s in settings.declared() if s.scope == scope]
     if person is None:
@@ -133,15 +133,24 @@ def _entries(person: User | None) -> list[Entry]:
     return sorted(entries, key=lambda e: e.key)
 
 
-def _declare_all(person: User | None) -> None:
-    """Import the modules that declare settings (a setting exists once its module is imported)."""
+def declare_all(*, personal: bool) -> None:
+    """Import every module that declares settings (a setting exists once its module is imported).
+
+    The one list of them: ``tests/review/test_settings.py`` checks it names every setting the product has.
+    """
+    import audit.compliance.mapping  # noqa: F401
+    import audit.costs  # noqa: F401
+    import audit.exports  # noqa: F401
     import audit.exports.pseudonyms  # noqa: F401
+    import audit.targets  # noqa: F401
     import desktop.demo.review_data  # noqa: F401
     import review.media.viewing  # noqa: F401
+    import review.planning.forecast  # noqa: F401
+    import review.planning.rotation  # noqa: F401
     import review.taxonomy.stored  # noqa: F401
     import review.wellbeing.policy  # noqa: F401
 
-    if person is not None:
+    if personal:
         import ui.keymap  # noqa: F401  (Qt's key parser; only for personal settings)
 
 

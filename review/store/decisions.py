@@ -197,7 +197,7 @@ def record_past(
 
 def revoke(
     store: Store, user: User, decision_id: int, *, worked_by: Mapping[str, Collection[str]], window_ms: float,
-    lease_seconds: int,
+    lease_seconds: int, screen: leases.Veto,
 ) -> tuple[int, int]:
     """Revoke *user*'s own decision within *window_ms* and lease its item back to them; (item id, claim).
 
@@ -236,6 +236,7 @@ def revoke(
         if reopened.kind not in leases.kinds_worked_now(store, user, worked_by) or (
                 allowed is not None and reopened.id not in allowed):
             raise Refused("not_worked", reopened.name)  # the transaction undoes the reopening
+        screen(reopened, parse(now))  # the roster and the rotation rules, as a claim has them
         revoke_id = append(
             store, item_id=item_id, user_id=user.id, queue_id=queue_id, action="revoke", labels=(), note="undo",
             shown_at=None, decided_at=now, handle_ms=None, revealed_ms=0, source="review", revokes_id=decision_id,

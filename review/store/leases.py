@@ -21,7 +21,7 @@ indexes answer.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from review.clock import iso, ms_between
@@ -30,6 +30,10 @@ from review.store import people as people_rows
 
 if TYPE_CHECKING:
     from review.store import Queue, Store, User
+
+#: What a write that leases an item without a claim (an escalation taken, a decision undone) calls under its
+#: lock: the serving layer's roster and rotation rules, raising where they keep the person off the queue.
+Veto = Callable[["Queue", _dt.datetime], None]
 
 
 # ------------------------------------------------------------------ writes
@@ -42,6 +46,7 @@ def claim(
     passes: Sequence[bool],
     exclude: Sequence[int],
     lease_seconds: int,
+    screen: Callable[[list[Queue], _dt.datetime, list[Queue]], list[Queue]] | None = None,
 ) -> tuple[int, int] | None:
     """Lease the next item to *user*, in one transaction; (item id, claim), or None when nothing waits.
 
@@ -53,6 +58,9 @@ def claim(
     :func:`kinds_worked_now`), ``"queue_not_allowed"`` (detail: the queue)
     when *names* asks for a queue outside the user's queue limit; *names*
     and *passes* are as for :func:`serving_queues` and :func:`next_free`.
+    *screen* (the serving layer's roster and rotation rules) narrows the
+    queues under the same lock, so a rule met a moment ago holds; it is
+    given every queue the person could work too (when *names* narrows them).
     """
     try:
         with store.transaction():
@@ -65,7 +73,11 @@ def claim(
             if not kinds:
                 raise Refused("works_no_queue")
             allowed = people_rows.allowed_queue_ids(store, current)
-            found = next_free(store, serving_queues(store, kinds, names, allowed), now, exclude, passes)
+            queues = serving_queues(store, kinds, names, allowed)
+            if screen is not None:
+                queues = screen(queues, now_dt, queues if names is None else serving_queues(store, kinds, None,
+                                                                                            allowed))
+            found = next_free(store, queues, now, exclude, passes)
             if found is None:
                 return None
             claim_id = store.log(user.name, "item.claimed", f"item:{found}", {"expires_at": expires})

@@ -139,14 +139,9 @@ def allowed_queue_ids(store: Store, user: User) -> set[int] | None:
         return set()
     if not user.queue_ids:
         return None
-    merged = _merged_into(store)
-    allowed: set[int] = set()
-    for queue_id in user.queue_ids:
-        step: int | None = queue_id
-        while step is not None and step not in allowed:
-            allowed.add(step)
-            step = merged.get(step)
-    return allowed
+    from review.store.queue_admin import followed_ids  # a cycle at module level, as _merged_into says
+
+    return followed_ids(user.queue_ids, _merged_into(store))
 
 
 def limit_now(store: Store, user: User) -> list[int]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -83,6 +83,22 @@ def merged_into(store: Store) -> dict[int, int]:
     """{merged queue id: id of the queue it was merged into}."""
     rows = store.db.execute("SELECT id, merged_into_id FROM queues WHERE merged_into_id IS NOT NULL")
     return {r[0]: r[1] for r in rows}
+
+
+def followed_ids(queue_ids: Iterable[int], merged: Mapping[int, int]) -> set[int]:
+    """Each of *queue_ids* and every queue it was merged into since, along *merged* (:func:`merged_into`).
+
+    What a queue limit, a shift or a severe flag names stays true of the
+    queue holding those items now, however many merges ago; a loop in the
+    map (a hand-edited store) ends the walk rather than hanging it.
+    """
+    followed: set[int] = set()
+    for queue_id in queue_ids:
+        step: int | None = queue_id
+        while step is not None and step not in followed:
+            followed.add(step)
+            step = merged.get(step)
+    return followed
 
 
 def merged_into_name(store: Store, queue_id: int) -> str | None:

@@ -34,7 +34,9 @@ import sqlite_utils
 
 from review.store import read_queue_ids
 from review.store.decisions import note_digest
+from review.store.reconcile_dsa import complaint_problems
 from review.store.reconcile_escalations import escalation_problems
+from review.store.reconcile_roster import roster_problems
 
 #: The events that give a user their roles: kind → the roles the user holds after it.
 #: A new ``user.*`` event that changes roles is one line here.
@@ -73,7 +75,7 @@ WITH ev AS MATERIALIZED (
 def checks(db: sqlite_utils.Database, *, escalating: Collection[str]) -> list[Iterator[str]]:
     """Every comparison of rows with the log, each a stream of sentences (the caller bounds how many it keeps)."""
     return [decision_problems(db), event_problems(db), item_problems(db, escalating), user_problems(db),
-            iter(escalation_problems(db)), empty_log_problems(db)]
+            iter(escalation_problems(db)), complaint_problems(db), empty_log_problems(db), iter(roster_problems(db))]
 
 
 # ---------------------------------------------------------------- decisions

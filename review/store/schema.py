@@ -442,3 +442,39 @@ def m012_escalations(db: sqlite_utils.Database) -> None:
     )
     refuse_replace(db, "escalations")  # before the partial index below, which is unique among open rows only
     db.execute("CREATE UNIQUE INDEX escalations_one_open ON escalations (item_id) WHERE closed_at IS NULL")
+
+
+@migrations(name="m013_roster")
+def m013_roster(db: sqlite_utils.Database) -> None:
+    """Shifts: who works when on a UTC day, and which queues (by id, so a rename keeps them).
+
+    A shift lies within one day (``starts`` < ``ends``, ``HH:MM``; a night
+    shift is two rows); one person's shifts on a day never overlap (the
+    domain checks it inside the write's transaction). Rotation rules are an
+    organisation setting, not a table (``review.planning.rotation``).
+    """
+    db.executescript(
+        """
+        CREATE TABLE shifts (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            day TEXT NOT NULL CHECK (length(day) = 10),
+            starts TEXT NOT NULL CHECK (length(starts) = 5),
+            ends TEXT NOT NULL CHECK (length(ends) = 5),
+            queue_ids TEXT NOT NULL CHECK (queue_ids != ''),
+            created_at TEXT NOT NULL,
+            CHECK (starts < ends)
+        );
+        CREATE INDEX shifts_day ON shifts (day, user_id, starts);
+        CREATE INDEX shifts_user ON shifts (user_id, day);
+        """
+    )
+
+
+@migrations(name="m014_complaints")
+def m014_complaints(db: sqlite_utils.Database) -> None:
+    """``complaints`` (DSA Art. 20) and the trigger that writes one with its item: :mod:`review.store.complaint_schema`
+    holds this step's statements (never changed once released, like every step here)."""
+    from review.store import complaint_schema  # a module of its own keeps this file under 500 lines
+
+    complaint_schema.m014(db)

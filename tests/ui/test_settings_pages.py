@@ -325,3 +325,23 @@ def test_shift_on_a_symbol_is_the_symbol_so_it_cannot_sit_beside_it(team):
         keymap.build(taxonomy.load(), {"skip": "Shift+?"})
     with pytest.raises(settings.SettingError, match="Ctrl\\+, is kept for opening My settings"):
         settings.write(team, team.user("ana"), keymap.KEYS, {"skip": "Ctrl+Shift+,"})
+
+
+def test_ctrl_tab_moves_between_the_settings_tabs_from_a_field(qtbot, org_page):
+    """Walkthrough of issue 13: Ctrl+Tab changed tabs on the Dashboard and QA setup but not on Settings."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    with qtbot.waitActive(org_page):
+        org_page.activateWindow()
+    org_page.setFocus()
+    qtbot.waitUntil(lambda: org_page.isAncestorOf(QApplication.focusWidget()), timeout=WAIT_MS)
+    field = next(w for w in org_page.forms["view"].findChildren(QWidget)
+                 if w.focusPolicy() & Qt.FocusPolicy.TabFocus and w.isVisible() and w.isEnabled())
+    field.setFocus()
+    assert org_page.tabs.currentIndex() == 0
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+    assert org_page.tabs.currentIndex() == 1
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Backtab,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert org_page.tabs.currentIndex() == 0

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableView, QTabWidget, QVBox
 
 from audit.dashboard import ACCURACY_DAYS, DashboardData
 from review.dashboard import PersonFigures, QueueFigures
-from review.store import Store
+from review.store import Store, User
 from ui import theme
 from ui.operations import Operations
 from ui.pages.dashboard_tables import (
@@ -51,6 +51,7 @@ from ui.pages.dashboard_tables import (
     hour_labels,
     severe_ms,
 )
+from ui.pages.dashboard_targets import TargetsTab
 from ui.pages.queues import QA_KINDS, QUEUE_CHANGES
 from ui.refresh import SingleFlight, reason
 from ui.widgets import charts
@@ -197,7 +198,7 @@ class DashboardPage(QWidget):
     REFRESH_MS = 5 * 60_000  # only for other processes' changes: this window's come through ops.changed
     RENDER_DELAY_MS = 120  # let a window resize settle before painting charts again
 
-    def __init__(self, load: Callable[[Store], DashboardData], ops: Operations, *,
+    def __init__(self, load: Callable[[Store], DashboardData], ops: Operations, *, lead: User | None = None,
                  refresh_ms: int = REFRESH_MS, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("dashboardPage")
@@ -246,6 +247,9 @@ class DashboardPage(QWidget):
                                    "Exposure and throughput days are UTC days"), "People")
         self.auditors_tab = AuditorTab(self, ACCURACY_DAYS)  # QA auditors' work, from the figures this page loads
         self.tabs.addTab(self.auditors_tab, "QA auditors")
+        if lead is not None:  # targets and cost per unit (ui.pages.dashboard_targets), read for this lead
+            self.targets_tab = TargetsTab(lead, ops, self)
+            self.tabs.addTab(self.targets_tab, "Targets")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(28, 22, 28, 14)

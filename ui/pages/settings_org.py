@@ -7,7 +7,8 @@ new value. "Leads only" is the domain's rule (``review.settings`` and
 ``audit.audits.set_rubric``): a refusal is shown in its words. The page
 reloads when a setting or the rubric changed, from whichever window.
 
-Keys: Ctrl+PgDown / Ctrl+PgUp move between tabs, F5 reloads.
+Keys: Ctrl+Tab / Ctrl+Shift+Tab (or Ctrl+PgDown / Ctrl+PgUp) move between tabs, as on the Dashboard and
+QA setup, wherever the focus is on the page (a form's field would otherwise keep them); F5 reloads.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from review.wellbeing import policy as wellbeing_policy
 from ui.operations import Operations
 from ui.pages.settings_forms import SettingForm
 from ui.pages.settings_rules import RubricForm, WellbeingForm
+from ui.pages.settings_targets import TargetsTab
 from ui.pages.settings_taxonomy import TaxonomyForm
 from ui.pages.settings_taxonomy import kept as kept_taxonomy
 from ui.pages.settings_viewing import PresetsForm, ViewForm
@@ -106,6 +108,8 @@ class OrganisationSettingsPage(QWidget):
         for title, keys in (("Viewing", ("view", "presets")), ("Wellbeing", ("wellbeing",)),
                             ("Audit rubric", ("rubric",)), ("Taxonomy", ("taxonomy",))):
             self.tabs.addTab(self._scrolled([self.forms[k] for k in keys]), title)
+        self.targets_tab = TargetsTab(lead, ops)  # reads its own two settings (ui.pages.settings_targets)
+        self.tabs.addTab(self.targets_tab, "Targets")
         for form in self.forms.values():
             form.saved.connect(self._saved)
             form.reverted.connect(self.refresh)
@@ -124,6 +128,12 @@ class OrganisationSettingsPage(QWidget):
         reload = QShortcut(QKeySequence(Qt.Key.Key_F5), self)
         reload.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         reload.activated.connect(self.refresh)
+        for keys, step in (("Ctrl+Tab", 1), ("Ctrl+Shift+Tab", -1)):
+            switch = QShortcut(QKeySequence(keys), self)
+            switch.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            switch.activated.connect(lambda step=step: self.tabs.setCurrentIndex(
+                (self.tabs.currentIndex() + step) % self.tabs.count()))
+        self.setFocusProxy(self.tabs)
         ops.changed.connect(self._data_changed)
         self.refresh()
 

@@ -1,0 +1,210 @@
+"""Rotation rules and the roster as serving honours them: refused queues skipped, said, re-checked under the lock."""
+
+from __future__ import annotations
+
+import pytest
+from builders import decided_item, events, people, text_item, text_items
+
+from review import admin, decisions, escalations, serving, settings, taxonomy
+from review.clock import iso
+from review.errors import NotAllowed, StoreConflict
+from review.planning import roster, rotation
+
+HOUR_MS = 3_600_000
+
+
+@pytest.fixture
+def floor(store):
+    team = people(store, ana="moderator", ben="moderator", lee="lead")
+    gore = store.add_queue("gore", priority=5)  # the most urgent queue: served first when allowed
+    spam = store.add_queue("spam")
+    text_items(store, gore, 3)
+    text_items(store, spam, 3)
+    return team
+
+
+def _severe(store, *names, minutes=120, days=3):
+    rotation.set_rules(store, "lee", severe_queues=list(names), max_minutes=minutes, max_days=days)
+
+
+def test_without_rules_or_roster_serving_is_unchanged(store, floor):
+    assert serving.claim_next(store, floor["ana"]).item.queue_name == "gore"
+    assert [q.name for q in serving.servable_queues(store, floor["ana"])] == ["gore", "spam"]
+
+
+def test_serving_refuses_a_severe_queue_after_two_hours_today(store, floor):
+    _severe(store, "gore")
+    decided_item(store, "gore", "ana", decided_at="2026-01-05T07:00:00.000Z", handle_ms=HOUR_MS)
+    assert serving.claim_next(store, floor["ana"]).item.queue_name == "gore"  # one hour: still allowed
+    decided_item(store, "gore", "ana", decided_at="2026-01-05T08:00:00.000Z", handle_ms=HOUR_MS)
+    lease = serving.claim_next(store, floor["ana"])
+    assert lease.item.queue_name == "spam"
+    assert [q.name for q in serving.servable_queues(store, floor["ana"])] == ["spam"]
+    assert "spent 120 min on severe queues today" in serving.why_not_served(store, floor["ana"], "gore")
+    assert serving.claim_next(store, floor["ben"]).item.queue_name == "gore"  # ben's day is his own
+    assert serving.claim_next(store, floor["ana"], ["gore"]) is None  # asked by name: nothing, and the page says why
+
+
+def test_yesterdays_time_does_not_count_but_days_in_a_row_do(store, floor):
+    _severe(store, "gore", days=3)
+    for day in ("02", "03", "04"):
+        decided_item(store, "gore", "ana", decided_at=f"2026-01-{day}T10:00:00.000Z", handle_ms=3 * HOUR_MS)
+    assert "3 days in a row" in rotation.serving_refusal(store, floor["ana"], store.queue("gore"),
+                                                         store.clock.now())
+    assert serving.claim_next(store, floor["ana"]).item.queue_name == "spam"
+    _severe(store, "gore", minutes=120, days=None)  # the days rule off: yesterday's three hours do not count today
+    assert serving.claim_next(store, floor["ana"]).item.queue_name == "gore"
+
+
+def test_a_gap_day_breaks_the_run(store, floor):
+    _severe(store, "gore", days=2)
+    decided_item(store, "gore", "ana", decided_at="2026-01-02T10:00:00.000Z", handle_ms=1000)
+    decided_item(store, "gore", "ana", decided_at="2026-01-04T10:00:00.000Z", handle_ms=1000)
+    assert rotation.plan(store, floor["ana"], store.clock.now()).work()[1] == 1
+    assert rotation.serving_refusal(store, floor["ana"], store.queue("gore"), store.clock.now()) is None
+
+
+def test_rules_are_a_lead_setting_with_old_and_new_and_a_conflict_check(store, floor):
+    before = rotation.rules(store)
+    _severe(store, "gore", minutes=90)
+    changed = [e for e in events(store, "setting.changed") if e.subject.endswith(":rotation")]
+    assert changed and changed[-1].payload["value"]["max_severe_minutes_per_day"] == 90
+    with pytest.raises(StoreConflict):
+        rotation.set_rules(store, "lee", severe_queues=[], max_minutes=60, max_days=None, expected=before)
+    with pytest.raises(settings.SettingError, match="whole number"):
+        rotation.set_rules(store, "lee", severe_queues=[], max_minutes=0, max_days=None)
+    with pytest.raises(Exception, match="only a lead"):
+        rotation.set_rules(store, "ana", severe_queues=[], max_minutes=60, max_days=None)
+
+
+def test_a_roster_limits_queues_during_a_shift_and_not_outside_it(store, floor, clock):
+    roster.add_shift(store, "lee", "ana", "2026-01-05", "08:00", "10:00", ["spam"])
+    assert [q.name for q in serving.servable_queues(store, floor["ana"])] == ["spam"]
+    assert serving.claim_next(store, floor["ana"]).item.queue_name == "spam"
+    assert "Your shift until 10:00 UTC is on “spam”" in serving.why_not_served(store, floor["ana"], "gore")
+    assert serving.claim_next(store, floor["ben"]).item.queue_name == "gore"  # no shift: served as before
+    clock.advance(3600)  # 10:00: the shift is over, serving is as without a roster
+    assert serving.why_not_served(store, floor["ana"], "gore") is None
+    assert serving.claim_next(store, floor["ana"]).item.queue_name == "gore"
+
+
+def test_the_rule_is_rechecked_inside_the_claims_transaction(store, floor, monkeypatch):
+    """A rule met between the page's look and the claim holds: the claim asks again under the write lock."""
+    _severe(store, "gore")
+    assert [q.name for q in serving.servable_queues(store, floor["ana"])] == ["gore", "spam"]  # what the page saw
+    asked_in_transaction = []
+    real = rotation.plan
+
+    def spy(store_, user, now):
+        asked_in_transaction.append(store_.db.conn.in_transaction)
+        return real(store_, user, now)
+
+    monkeypatch.setattr(rotation, "plan", spy)
+    other = store.second_connection()
+    try:  # another process records ana's two hours after the page looked
+        decided_item(other, "gore", "ana", decided_at="2026-01-05T08:30:00.000Z", handle_ms=2 * HOUR_MS)
+    finally:
+        other.close()
+    assert serving.claim_next(store, floor["ana"]).item.queue_name == "spam"
+    assert asked_in_transaction and all(asked_in_transaction)
+
+
+def test_the_roster_warns_about_shifts_that_break_a_rule(store, floor):
+    _severe(store, "gore", minutes=120, days=2)
+    long_one = roster.add_shift(store, "lee", "ana", "2026-01-05", "08:00", "12:00", ["gore"])
+    mixed = roster.add_shift(store, "lee", "ben", "2026-01-05", "08:00", "12:00", ["gore", "spam"])
+    for day in ("06", "07"):
+        roster.add_shift(store, "lee", "ben", f"2026-01-{day}", "08:00", "09:00", ["gore"])
+    planned = [s.row for s in roster.shifts(store, "lee", "2026-01-05", "2026-01-07")]
+    warnings = rotation.shift_warnings(store, planned)
+    assert warnings[long_one.id] == ["4 h 00 on severe queues only; the rule allows 120 min a day"]
+    assert mixed.id not in warnings
+    third = next(s for s in planned if s.person == "ben" and s.day == "2026-01-07")
+    assert warnings[third.id] == ["a severe queue 3 days in a row; the rule allows 2"]
+    milder = roster.add_shift(store, "lee", "ben", "2026-01-07", "10:00", "11:00", ["spam"])
+    assert milder.id not in rotation.shift_warnings(store, [milder.row])  # the milder queue the rule asks for
+
+
+# ------------------------------------------------ review findings (each failed before its fix)
+def test_a_night_shift_counts_its_severe_minutes_across_midnight(store, floor, clock):
+    """Finding 1: the limit reset at UTC midnight, so a 22:00–06:00 shift got 120 min before it and 120 after."""
+    _severe(store, "gore")
+    roster.add_shift(store, "lee", "ana", "2026-01-05", "22:00", "24:00", ["gore", "spam"])
+    roster.add_shift(store, "lee", "ana", "2026-01-06", "00:00", "06:00", ["gore", "spam"])
+    decided_item(store, "gore", "ana", decided_at="2026-01-05T23:50:00.000Z", handle_ms=2 * HOUR_MS)
+    clock.advance(15.5 * 3600)  # 2026-01-06 00:30, the same shift
+    assert serving.claim_next(store, floor["ana"]).item.queue_name == "spam"
+    assert "spent 120 min on severe queues" in serving.why_not_served(store, floor["ana"], "gore")
+
+
+def test_three_nights_in_a_row_are_three_days_not_four(store, floor, clock):
+    """Finding 1: days in a row counted UTC dates, so the third night, past midnight, read as a fourth day."""
+    _severe(store, "gore", minutes=None, days=3)
+    for night in ("2026-01-05T23:00", "2026-01-06T01:00", "2026-01-06T23:00", "2026-01-07T01:00",
+                  "2026-01-07T23:00"):
+        decided_item(store, "gore", "ana", decided_at=f"{night}:00.000Z", handle_ms=60_000)
+    clock.advance(63.5 * 3600)  # 2026-01-08 00:30, inside the third night
+    assert rotation.serving_refusal(store, floor["ana"], store.queue("gore"), clock.now()) is None
+    clock.advance(21 * 3600)  # 21:30, a fourth night would start: now the rule holds
+    assert "3 days in a row" in rotation.serving_refusal(store, floor["ana"], store.queue("gore"), clock.now())
+
+
+def test_a_shift_whose_queues_serve_nothing_does_not_lock_the_person_out(store, floor):
+    """Finding 2: a shift on a paused queue left nothing servable while other queues held items."""
+    roster.add_shift(store, "lee", "ana", "2026-01-05", "08:00", "10:00", ["gore"])
+    admin.set_paused(store, "lee", "gore", True)
+    assert [q.name for q in serving.servable_queues(store, floor["ana"])] == ["spam"]
+    assert serving.claim_next(store, floor["ana"]).item.queue_name == "spam"
+
+
+def test_a_severe_only_shift_past_its_limit_serves_a_milder_queue(store, floor):
+    """Finding 2: "then a milder queue" — the rotation rule still applies outside the shift's queues."""
+    _severe(store, "gore")
+    roster.add_shift(store, "lee", "ana", "2026-01-05", "08:00", "10:00", ["gore"])
+    decided_item(store, "gore", "ana", decided_at="2026-01-05T08:30:00.000Z", handle_ms=2 * HOUR_MS)
+    assert serving.claim_next(store, floor["ana"]).item.queue_name == "spam"
+    assert "you are served outside your shift" in serving.why_not_served(store, floor["ana"], "gore")
+
+
+def test_a_claim_without_roster_or_rules_costs_at_most_two_more_statements(store, floor, monkeypatch):
+    """Finding 4: every queue asked the roster and the rules again (28 statements per claim became 52)."""
+    for n in range(6):
+        text_items(store, store.add_queue(f"q{n}"), 1)
+
+    def statements() -> int:
+        seen: list[str] = []
+        store.db.conn.set_trace_callback(seen.append)
+        try:
+            serving.claim_next(store, floor["ben"])
+        finally:
+            store.db.conn.set_trace_callback(None)
+        return len(seen)
+
+    planned = statements()
+    monkeypatch.setattr(serving, "planned", lambda store_, user: lambda queues, now, every: queues)
+    assert planned <= statements() + 2
+
+
+def test_taking_a_severe_escalation_honours_the_rotation_rule(store, floor):
+    """Finding 5: the escalation workbench leased items without asking the roster or the rules."""
+    store.add_queue("threats", "escalation")
+    _severe(store, "threats")
+    waiting = text_item(store, "threats")
+    decided_item(store, "threats", "lee", decided_at="2026-01-05T08:30:00.000Z", handle_ms=2 * HOUR_MS)
+    with pytest.raises(NotAllowed, match="spent 120 min on severe queues"):
+        escalations.take(store, "lee", waiting)
+    assert not events(store, "item.claimed")
+
+
+def test_undo_does_not_reopen_a_severe_item_past_the_rule(store, floor, clock):
+    """Finding 5: undo's reopening claim leased a severe item the rule no longer allowed."""
+    _severe(store, "gore")
+    decided_item(store, "gore", "ana", decided_at="2026-01-05T08:00:00.000Z", handle_ms=HOUR_MS)
+    lease = serving.claim_next(store, floor["ana"])
+    assert lease.item.queue_name == "gore"
+    shown_at = iso(clock.now())
+    clock.advance(3600)  # an hour on it: two hours on severe queues today
+    made = decisions.decide(store, taxonomy.load(), floor["ana"], lease.item.id, claim=lease.claim,
+                            action="no_violation", shown_at=shown_at)
+    with pytest.raises(NotAllowed, match="spent 120 min on severe queues"):
+        decisions.undo(store, floor["ana"], made.id)
