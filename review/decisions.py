@@ -19,8 +19,9 @@ from review.auth import require
 from review.clock import normalise
 from review.errors import NotAllowed, VeilError
 from review.media.fingerprint import phash_distance
-from review.serving import LEASE_SECONDS, REVIEWERS, WORKED_BY, Item, Lease, claim_refused, load_item
+from review.serving import LEASE_SECONDS, REVIEWERS, WORKED_BY, Item, Lease, claim_refused, load_item, refuse_unplanned
 from review.store import Refused, Store, User, items
+from review.store import complaints as complaint_rows
 from review.store import decisions as decision_rows
 from review.taxonomy import Taxonomy
 
@@ -108,8 +109,15 @@ def decide(
     *escalate_to* — one of the escalation queues its queue allows (None:
     the first, its default) — with that queue's due time, for a lead to
     decide; it needs a reason (the note), whatever the taxonomy says.
+    A complaint is refused either way (DecisionError): deciding it here
+    would close it with no outcome, and escalating it would let the
+    person complained of take it from the lead queue; it ends with
+    :func:`review.complaints.resolve`.
     """
     user = require(store, user, *REVIEWERS, to="decide items")
+    if complaint_rows.against(store, item_id) is not None:  # an item is a complaint from its insert on, for good
+        raise DecisionError("This item is a complaint: end it with Uphold or Reverse, which record the outcome "
+                            "(a complaint is not decided as an ordinary item, nor escalated)")
     problem = taxonomy.check(action, labels, note)
     escalates = taxonomy.action(action).escalates
     if not problem and escalates and not note.strip():
@@ -157,12 +165,19 @@ def undo(
     ``item.claimed`` event is the new claim). NotAllowed when that queue is
     one the person may not work now (a lead who lost the role since
     deciding an escalation; a queue merged meanwhile into one of another
-    kind): undo hands out no lease a claim could not.
+    kind): undo hands out no lease a claim could not. DecisionError for a
+    complaint's resolution or reversal: undoing either would leave the
+    complaint's row naming a revoked decision (its ending is final).
     """
     user = require(store, user, *REVIEWERS, to="undo decisions")
+    ended = complaint_rows.ended_by(store, decision_id)  # set with the decision, in its transaction: never later
+    if ended is not None:
+        raise DecisionError(f"This decision is a complaint's {ended}: a complaint's ending is final; a lead can "
+                            "correct the item with a new decision")
     try:
         item_id, claim = decision_rows.revoke(store, user, decision_id, worked_by=WORKED_BY,
-                                              window_ms=window_s * 1000, lease_seconds=lease_seconds)
+                                              window_ms=window_s * 1000, lease_seconds=lease_seconds,
+                                              screen=refuse_unplanned(store, user))
     except Refused as refused:
         if refused.reason == "not_worked":
             raise NotAllowed(f"The decision stands: undoing it would reopen the item in “{refused.detail}”, "

@@ -30,7 +30,8 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from review import decisions, escalations, serving
+from review import complaints, decisions, escalations, serving
+from review.complaints import Against, Ended
 from review.decisions import Decision
 from review.errors import VeilError
 from review.serving import Item, Lease, LeaseLost, load_item
@@ -50,7 +51,9 @@ class Shown:
     ``routes`` are the escalation queues "escalate" may send it to (the
     default first; none: escalation is refused there); ``escalation`` is
     its latest escalation — who sent it up, why, from where, and for an
-    item a lead sent back, the lead's note.
+    item a lead sent back, the lead's note. ``complaint`` is what the item
+    complains of when it is a complaint (ended with :meth:`ReviewDesk.resolve`,
+    not decided), None for an ordinary item.
     """
 
     item: Item
@@ -58,6 +61,7 @@ class Shown:
     claim: int
     routes: tuple[str, ...] = ()
     escalation: escalations.Facts | None = None
+    complaint: Against | None = None
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,16 @@ class ReviewDesk:
             self.release(store, user, give_back.item.id, "undo", claim=give_back.claim)
         return shown
 
+    def resolve(self, store: Store, user: User, item_id: int, *, claim: int, outcome: str, note: str,
+                action: str | None = None, labels: Sequence[str] = (), shown_at: str | None = None,
+                then_claim: Claim | None = None) -> tuple[Ended, Claimed | None]:
+        """End the complaint *claim* holds, upheld or reversed (``review.complaints.resolve``), then claim the next."""
+        with self._ends_if_lost(claim):
+            ended = complaints.resolve(store, self.taxonomy, user, item_id, claim=claim, outcome=outcome, note=note,
+                                       action=action, labels=labels, shown_at=shown_at)
+        self._forget(claim)
+        return ended, (self._follow_up(store, user, then_claim) if then_claim is not None else None)
+
     # ------------------------------------------------------- escalations
     def take(self, store: Store, user: User, item_id: int) -> Shown:
         """A lead opens one escalation from the workbench: that item, under a new claim, decided like any other."""
@@ -235,7 +249,7 @@ class ReviewDesk:
             self._held[lease.claim] = (user.id, lease.item.id)
         item = lease.item
         return Shown(item, decisions.seen_before(store, item), lease.claim, self._routes(store, item.queue_id),
-                     escalations.latest(store, item.id))
+                     escalations.latest(store, item.id), complaints.against(store, item.id))
 
     @staticmethod
     def _routes(store: Store, queue_id: int) -> tuple[str, ...]:

@@ -296,3 +296,35 @@ def m004_audits_by_auditor(db: sqlite_utils.Database) -> None:
     without it each count scans every audit and sorts them.
     """
     db.execute("CREATE INDEX audits_by_auditor ON audits (auditor_id, scored_at)")
+
+
+# m005 (targets and cost per unit, if not settings) goes here
+
+
+@migrations(name="m006_dsa_statements")
+def m006_dsa_statements(db: sqlite_utils.Database) -> None:
+    """``dsa_statements``: each decision's DSA statement of reasons, once exported, and its submission.
+
+    One row per decision (``decision_id`` UNIQUE) and per platform id
+    (``puid`` UNIQUE, what the Transparency Database keeps unique), so a
+    second export of a period adds nothing and a statement is never sent
+    under two ids. ``statement`` is the JSON exactly as written to
+    ``export_file``; ``accepted_at``, ``db_uuid`` (the uuid the database
+    gave it) and ``last_error`` are the submission's (``veil statements
+    submit``).
+    """
+    db.executescript(
+        """
+        CREATE TABLE dsa_statements (
+            id INTEGER PRIMARY KEY,
+            decision_id INTEGER NOT NULL UNIQUE REFERENCES decisions(id),
+            puid TEXT NOT NULL UNIQUE,
+            statement TEXT NOT NULL,
+            exported_at TEXT NOT NULL,
+            export_file TEXT NOT NULL,
+            accepted_at TEXT,
+            db_uuid TEXT,
+            last_error TEXT
+        );
+        """
+    )

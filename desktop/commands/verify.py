@@ -13,6 +13,7 @@ import contextlib
 import json
 import sys
 
+from audit.store import reconcile_dsa
 from desktop import paths, wiring
 from desktop.commands.common import add_store_option, existing_store_path, fail, shown
 from review.store import applied_migrations, integrity, probe
@@ -60,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
         report = integrity.check(db, wiring.schema_sets(), escalating=escalating)
         anchors = [(n, digest, integrity.anchor_problem(db, n, digest, report)) for n, digest in args.expect]
         steps = [f"{s}/{n}" for s, n in applied_migrations(db)]
-    problems = [*report.problems, *(problem for _, _, problem in anchors if problem)]
+        statements = integrity.limited(reconcile_dsa.statement_problems(db))  # audit's rows review cannot read
+    problems = [*report.problems, *statements, *(problem for _, _, problem in anchors if problem)]
     if args.json:
         json.dump({"store": str(path), "events": report.head.events, "head": report.head.hash, "ok": not problems,
                    "problems": problems, "schema": steps,

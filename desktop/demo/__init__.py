@@ -1,4 +1,4 @@
-"""The demo workspace, composed: review's items and people, then audit's QA data.
+"""The demo workspace, composed: review's items and people, then audit's QA data and statement mapping.
 
 ``veil demo`` and the app's first start both call :func:`create`, so the two
 always build the same workspace.
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from desktop.demo.qa_data import DemoQA, seed_qa
 from desktop.demo.review_data import DemoSummary, build_demo
+from desktop.demo.statements import install as install_statements
 from review import taxonomy
 from review.store import Store
 
@@ -19,4 +20,6 @@ def create(
     store: Store, media_dir: Path, *, items: int, seed: int, progress: Callable[[int, int], None] | None = None
 ) -> tuple[DemoSummary, DemoQA]:
     summary = build_demo(store, media_dir, items=items, seed=seed, progress=progress)
-    return summary, seed_qa(store, taxonomy.load(), seed=seed)
+    qa = seed_qa(store, taxonomy.load(), seed=seed)
+    install_statements(store)  # a newcomer sees statements of reasons at once (issue 21)
+    return summary, qa

@@ -4,7 +4,9 @@ An item row becomes a review item in a queue. Its media must lie inside an
 allowed folder and pass :func:`review.media.intake.inspect`; each distinct
 file is checked once, on a thread pool, and a rejected row's media is still
 checked so one run reports every problem. Rows already in the store are
-found in bulk per queue and skipped (re-importing is cheap).
+found in bulk per queue and skipped (re-importing is cheap). A row with
+``complaint_of`` is a complaint against that item's decision
+(:mod:`review.imports.complaints`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from review.clock import iso, normalise, parse
+from review.imports import complaints
 from review.imports.handlers import (
     MAX_ID_CHARS,
     MAX_METADATA_CHARS,
@@ -166,6 +169,13 @@ def check_item(line: int, row: dict[str, Any], ctx: ImportContext) -> tuple[_Ite
                            f"(-{MAX_PRIORITY:,} to {MAX_PRIORITY:,})")
 
     metadata = {k: v for k, v in row.items() if k not in ITEM_FIELDS}
+    complaint_of, why = complaints.checked(row)  # a complaint (Art. 20): kept in metadata, where the store reads it
+    if why is not None:
+        reasons.append(why)
+    elif complaint_of is not None:
+        metadata[complaints.FIELD] = complaint_of
+    else:
+        metadata.pop(complaints.FIELD, None)  # blank: an ordinary item
     if metadata and (size := metadata_size(metadata)) > MAX_METADATA_CHARS:
         reasons.append(f"the other fields (item metadata) are {size:,} characters of JSON "
                        f"(at most {MAX_METADATA_CHARS:,})")
@@ -375,6 +385,10 @@ def _resolve_chunk(run: ImportRun, buffer: _Buffer) -> None:
     ctx = run.ctx
     present = _already_present(run.store, buffer.items, ctx.queue_ids)
     fresh = [item for item in buffer.items if (item.queue, item.external_id) not in present]
+    complaining = {i.line: i for i in fresh if complaints.FIELD in i.metadata}
+    for line, why in complaints.problems(run.store, [(i.line, i.external_id, i.metadata[complaints.FIELD])
+                                                     for i in complaining.values()]):
+        run.reject(line, why, complaining[line].row)
     ctx.deferred -= sum(1 for item in buffer.items if item.media_candidate is not None) - sum(
         1 for item in fresh if item.media_candidate is not None)  # present: its media is not checked again
     checks: _MediaChecks = {}

@@ -13,6 +13,10 @@ decoding and blurring — runs on the same pool through the item view's
 ``MediaCache``, which also prepares the likely next item in advance. The
 escalate key runs :class:`ui.pages.escalate_chooser.EscalationFlow`: which
 escalation queue (a digit, when the item's queue allows several), then why.
+A complaint (DSA Art. 20) is ended, not decided: upheld (U) or reversed (V
+and the new action's key) through :class:`ui.pages.review_complaint.ComplaintFlow`.
+Before a restricting decision, :class:`ui.pages.review_statement.StatementBox`
+shows the statement of reasons the person would receive (DSA Art. 17).
 
 The item itself is shown by :class:`ui.item.view.ItemView`, which keeps the
 media safety rules (the same widget as the audit page's): media appears only
@@ -27,30 +31,32 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
-from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QKeySequence, QShowEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from review.clock import Clock, iso
+from review.complaints import Ended
 from review.decisions import Decision
 from review.desk import Claim, Claimed, ReviewDesk, Shown
 from review.errors import NotAllowed, StoreError
 from review.media.viewing import ViewSettings
-from review.serving import Item, LeaseLost, why_not_served
-from review.store import Queue, User
+from review.serving import Item, LeaseLost
+from review.store import User
 from ui import keymap
 from ui.item.view import ItemView, moves
 from ui.operations import Operations
 from ui.pages.escalate_chooser import EscalationFlow
+from ui.pages.review_complaint import NO_UNDO, ComplaintFlow
+from ui.pages.review_keys import bind_keys
 from ui.pages.review_panels import DecisionPanel
+from ui.pages.review_queues import ALL_QUEUES, QueuePicker
+from ui.pages.review_statement import StatementBox, StatementPreview
 from ui.wellbeing.controller import WellbeingController
 
 log = logging.getLogger(__name__)
 
-ALL_QUEUES = "All my queues"
 RENEW_EVERY_MS = 60_000
 
 
@@ -66,6 +72,8 @@ class ReviewServices:
     clock: Clock  # times the exposure and the SLA clock, like the store's
     # Books each item's exposure and coaches breaks, budgets and severity-aware serving.
     wellbeing: WellbeingController
+    # The Art. 17 text for a decision before it is committed (audit.compliance); None: no box.
+    statement_preview: StatementPreview | None = None
 
 
 class ReviewPage(QWidget):
@@ -83,13 +91,12 @@ class ReviewPage(QWidget):
         self.shown: Shown | None = None  # the item on screen with its claim, which every call for it names
         self.last_decision: Decision | None = None
         self.skipped: list[int] = []
+        self.ended_complaint = False  # the last write ended a complaint: there is nothing to undo
         self.busy = False  # a write for the item on screen is in flight: decision keys wait for it
         self.closed = False
-        self._queue_wanted: str | None = None  # asked for before the queue list arrived
-        self._queues_loaded = False
         self.reveal_key = next(QKeySequence(b.key)[0].key() for b in services.bindings if b.command == "reveal")
         self._build()
-        self._bind_keys(services.bindings)
+        self.bindings = bind_keys(self, services.bindings)
         self.renew_timer = QTimer(self, interval=RENEW_EVERY_MS, timeout=self._renew)
         self.item_view.active_changed.connect(self.wellbeing.set_window_active)
         self.wellbeing.enforce_break.connect(lambda *_: self._pause("break", "On a break. Nothing is shown."))
@@ -97,18 +104,14 @@ class ReviewPage(QWidget):
             lambda: self._pause("idle", "Paused after 5 minutes without input.\nPress Enter to continue."))
         self.wellbeing.break_over.connect(lambda: self._show_idle("Break over. Press Enter when you are ready."))
         self.ops.changed.connect(self._data_changed)
-        self._load_queues()
+        self.queue_choice.load()
         self._show_idle("Press Enter to start reviewing.")
 
     # ---------------------------------------------------------------- build
     def _build(self) -> None:
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         top = QHBoxLayout()
-        self.queue_choice = QComboBox()
-        self.queue_choice.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        # Filled when the queue list arrives (after the first show): grow to fit the names then.
-        self.queue_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.queue_choice.addItem(ALL_QUEUES)
+        self.queue_choice = QueuePicker(self.ops, self.desk, self.user, say=self.say, on_selected=self._claim_if_idle)
         self.queue_choice.activated.connect(lambda _: self.setFocus())
         self.start_button = QPushButton("Start  (Enter)")
         self.start_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -127,10 +130,15 @@ class ReviewPage(QWidget):
         escalate = self.taxonomy.escalation
         self.escalation = EscalationFlow(self.decision, escalate.id if escalate else None, commit=self._commit,
                                          say=self.say, refocus=self.setFocus)
+        preview = self.services.statement_preview
+        self.statement = (StatementBox(self.decision, self.ops, self.user, preview, on_labels=self._follow_statement)
+                          if preview is not None else None)
         self.item_view = ItemView(self.taxonomy, self.view, self.clock, run=self.ops.run,
                                   reveal_key=self.reveal_key, key_scope=self, side=self.decision,
                                   media_error_hint="You can still decide or escalate this item.")
         self.item_view.said.connect(self.say)
+        self.complaint = ComplaintFlow(self.decision, self.item_view.header, end=self._end_complaint, say=self.say,
+                                       refocus=self.setFocus)
         self.item_view.read_severity_presets(self.ops)  # escalations too: a lead works them on this page
         self.footer = QLabel()
         self.footer.setObjectName("reviewFooter")
@@ -140,53 +148,9 @@ class ReviewPage(QWidget):
         layout.addWidget(self.item_view, 1)
         layout.addWidget(self.footer)
 
-    def _bind_keys(self, bindings: list[keymap.Binding]) -> None:
-        self.bindings = [b for b in bindings if b.command not in keymap.ESCALATION_COMMANDS]
-        view = self.item_view
-        handlers: dict[str, Callable[[], Any]] = {
-            "start": self.start, "skip": self.skip, "note": self.focus_note, "undo": self.undo,
-            "hide": self.escape, "help": self.show_help, "zoom_in": view.image.zoom_in,
-            "zoom_out": view.image.zoom_out, "fit": view.image.fit,
-            "play": lambda: view.video("toggle_play"), "open_frame": lambda: view.video("open_frame"),
-            "storyboard": lambda: view.video("back_to_grid"), "back": lambda: view.video("skip", -5),
-            "forward": lambda: view.video("skip", 5), "slower": lambda: view.video("slower"),
-            "faster": lambda: view.video("faster"),
-        }
-        for binding in self.bindings:
-            command = binding.command
-            if command == "reveal":
-                continue
-            if command.startswith("action:"):
-                handler: Callable[[], Any] = partial(self.act, command.split(":", 1)[1])
-            elif command.startswith("label:"):
-                handler = partial(self.toggle_label, command.split(":", 1)[1])
-            else:
-                handler = handlers[command]
-            shortcut = QShortcut(QKeySequence(binding.key), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(handler)
-
-    # --------------------------------------------------------------- queues
-    def _load_queues(self) -> None:
-        user = self.user
-        self.ops.query(lambda store: self.desk.servable_queues(store, user), on_done=self._fill_queues,
-                       on_error=lambda exc: self.say(f"Could not list your queues: {exc}"), owner=self)
-
-    def _fill_queues(self, queues: list[Queue]) -> None:
-        chosen = self.queue_choice.currentText()
-        self.queue_choice.clear()
-        self.queue_choice.addItem(ALL_QUEUES)
-        for queue in queues:
-            self.queue_choice.addItem(queue.name)
-        self.queue_choice.setCurrentIndex(max(0, self.queue_choice.findText(chosen)))
-        self._queues_loaded = True
-        wanted, self._queue_wanted = self._queue_wanted, None
-        if wanted is not None:
-            self.open_queue(wanted)
-
     def _data_changed(self, kinds: frozenset[str]) -> None:
         if "queue" in kinds and not self.closed:  # paused, added or renamed: the list follows
-            self._load_queues()
+            self.queue_choice.load()
 
     # ------------------------------------------------------------ the flow
     @property
@@ -194,23 +158,11 @@ class ReviewPage(QWidget):
         """The item on screen (the item view's), or None."""
         return self.item_view.item
 
-    def chosen_queues(self) -> list[str] | None:
-        text = self.queue_choice.currentText()
-        return None if text == ALL_QUEUES else [text]
-
     def open_queue(self, name: str) -> None:
         """Chosen on the Queues page: work that queue, starting now if idle."""
-        if not self._queues_loaded:
-            self._queue_wanted = name
-            return
-        index = self.queue_choice.findText(name)
-        if index < 0:  # the domain says which rule keeps this person out (a lead's limit, the queue's kind …)
-            user = self.user
-            self.ops.query(lambda store: why_not_served(store, user, name),
-                           on_done=lambda why: self.say(f"{why or f'“{name}” is not one of the queues you review'}."),
-                           owner=self)
-            return
-        self.queue_choice.setCurrentIndex(index)
+        self.queue_choice.select(name)
+
+    def _claim_if_idle(self) -> None:
         if self.item is None and not self.busy:
             self._claim_next()
 
@@ -230,7 +182,7 @@ class ReviewPage(QWidget):
         """What the next claim asks for; None while the break coach serves nothing (on a break)."""
         if not self.wellbeing.may_claim():
             return None
-        return Claim(self.chosen_queues(), [*self.skipped, *also_exclude], self.wellbeing.serving_rule)
+        return Claim(self.queue_choice.chosen(), [*self.skipped, *also_exclude], self.wellbeing.serving_rule)
 
     def _claim_next(self) -> None:
         then = self._next_claim()
@@ -277,6 +229,8 @@ class ReviewPage(QWidget):
         self.decision.reset()
         self.decision.set_enabled(True)
         self.escalation.reset()
+        self.complaint.show(shown.complaint, self.clock.now())
+        self._follow_statement()
         self.renew_timer.start()
         self.item_shown.emit(item)
         QTimer.singleShot(0, self, self._prefetch_next)  # after this item is painted
@@ -313,6 +267,8 @@ class ReviewPage(QWidget):
         self.item_view.show_idle(text)
         self.decision.reset()
         self.decision.set_enabled(False)
+        self.complaint.show(None, self.clock.now())
+        self._follow_statement()
         self.item_shown.emit(None)
 
     # ------------------------------------------------------------ deciding
@@ -325,6 +281,10 @@ class ReviewPage(QWidget):
             return  # the last key's write is still on its way
         if self.item is None:
             self.say("Press Enter to get an item first.")
+            return
+        if self.shown is not None and self.shown.complaint is not None:
+            self.complaint.action(action_id)  # a complaint is ended (U, V), never decided like an item
+            self._follow_statement()
             return
         if self.taxonomy.action(action_id).escalates and self.shown is not None:
             self.escalation.start(self.shown.routes)  # the queue (if several), the reason, then _commit
@@ -350,7 +310,7 @@ class ReviewPage(QWidget):
     def _decided(self, item: Item, result: tuple[Decision, Claimed | None]) -> None:
         made, claimed = result
         self.busy = False
-        self.last_decision = made
+        self.last_decision, self.ended_complaint = made, False
         self.escalation.reset()
         if self.item is not None and self.item.id == item.id:  # not already gone to a break or a close
             self._leave_item()
@@ -359,6 +319,42 @@ class ReviewPage(QWidget):
         self.decided.emit(made)
         self.setFocus()
         self._follow(claimed)
+
+    def complaint_key(self, key: Callable[[], None]) -> None:
+        """U or V: for the complaint on screen, unless a write is on its way or the note has the keys."""
+        if self.item is not None and not self.busy and not self._note_focused():
+            key()
+            self._follow_statement()  # after V: what the reversal would send
+
+    def _follow_statement(self) -> None:
+        """The statement box follows the item and its labels (a complaint: only a reversal's, after V)."""
+        if self.statement is not None:
+            flow = self.complaint
+            target = flow.statement_target(self.shown.item.id) if self.shown else None
+            self.statement.follow(target, self.decision.chosen_labels(), reversal=flow.reversal_action)
+
+    def _end_complaint(self, outcome: str, action: str | None) -> None:
+        if self.busy or self.shown is None:
+            return
+        item, claim, user, shown_at = self.shown.item, self.shown.claim, self.user, self.shown_at
+        self.item_view.end_reveal()
+        labels, note, then = self.decision.chosen_labels(), self.decision.note.text().strip(), self._next_claim()
+        self.busy = True
+        self.ops.write(
+            lambda store: self.desk.resolve(store, user, item.id, claim=claim, outcome=outcome, note=note,
+                                            action=action, labels=labels, shown_at=shown_at, then_claim=then),
+            on_done=lambda result: self._complaint_ended(item, outcome, result), on_error=self._decide_failed,
+            owner=self)
+
+    def _complaint_ended(self, item: Item, outcome: str, result: tuple[Ended, Claimed | None]) -> None:
+        self.busy = False
+        self.last_decision, self.ended_complaint = None, True
+        if self.item is not None and self.item.id == item.id:
+            self._leave_item()
+        what = "the decision stands" if outcome == "upheld" else "a new decision replaces it"
+        self.footer.setText(f"Complaint {item.external_id} {outcome}: {what}. {NO_UNDO}")
+        self.setFocus()
+        self._follow(result[1])
 
     def _decide_failed(self, exc: BaseException) -> None:
         self.busy = False
@@ -403,7 +399,7 @@ class ReviewPage(QWidget):
             return
         made = self.last_decision
         if made is None:
-            self.say("Nothing to undo.")
+            self.say(NO_UNDO if self.ended_complaint else "Nothing to undo.")
             return
         user, on_screen = self.user, self.shown
         self.busy = True
@@ -413,6 +409,7 @@ class ReviewPage(QWidget):
     def _undone(self, shown: Shown) -> None:
         self.busy = False  # first: whatever fails below, the keys keep working
         self.last_decision = None
+        self.ended_complaint = False
         if self.item is not None:
             self._leave_item()
         self.footer.setText("Undone: the item is back; decide it again.")
@@ -430,7 +427,9 @@ class ReviewPage(QWidget):
     def escape(self) -> None:
         """Esc: leave the note; otherwise hide all media at once (again: show it blurred)."""
         if self._note_focused():
+            self.complaint.cancel()
             self.escalation.cancel()
+            self._follow_statement()  # a reversal dropped: its statement goes too
             return
         self.item_view.toggle_hidden()
 
@@ -442,7 +441,7 @@ class ReviewPage(QWidget):
         return self.decision.note.hasFocus()
 
     def _note_done(self) -> None:
-        if self.item is None or not self.escalation.note_done():
+        if self.item is None or not (self.complaint.note_done() or self.escalation.note_done()):
             self.setFocus()
 
     def show_help(self) -> None:
@@ -496,4 +495,5 @@ class ReviewPage(QWidget):
             self.ops.write(lambda store: self.desk.release_held(store, user, "closed"),
                            on_error=lambda exc: log.warning("could not give back the held item: %s", exc))
         self._leave_item()
+        self._follow_statement()  # nothing on screen: the statement box stops asking
         self.item_view.close_view()  # nothing is on screen now: forgets pictures, stops watching keys

@@ -99,6 +99,11 @@ class ItemHeader(QFrame):
             self.title.setText("")
             self.subtitle.setText("")
             return
+        if item.metadata.get("complaint_of"):  # not a report: the review page adds what it is against
+            self.title.setText(f"Complaint against the decision on {item.metadata['complaint_of']}")
+            where = f"  ·  in {item.queue_name}" if item.queue_name else ""
+            self.subtitle.setText(f"What the person says is below.{where}")
+            return
         category = item.category or ""
         try:
             category = self.taxonomy.label(category).name

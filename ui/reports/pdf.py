@@ -60,6 +60,7 @@ from audit.exports.about import period_label, when
 from audit.exports.pseudonyms import for_store
 from audit.exports.tables import ERROR_WORDS
 from audit.exports.writers import anchor_words
+from audit.targets import TargetsReport
 from review.store import Store, User
 from review.taxonomy import SEVERITIES
 from review.wellbeing.durations import short_duration
@@ -78,6 +79,8 @@ from ui.reports.pdf_layout import (
     tiles,
     together,
 )
+from ui.reports.pdf_targets import report_targets, targets_section
+from ui.reports.pdf_transparency import report_transparency, transparency_section
 from ui.widgets.charts.bars import HBarChart, StackedHBarChart
 from ui.widgets.charts.lines import LineChart
 
@@ -356,7 +359,8 @@ def _exposure_section(flow: Flow, figures: ReportFigures) -> None:
 # ------------------------------------------------------------------- API
 def write_report(figures: ReportFigures, out: str | os.PathLike, *, author: str, pseudonymised: bool = False,
                  progress: Callable[[int, int], None] | None = None,
-                 cancelled: Callable[[], bool] | None = None) -> int:
+                 cancelled: Callable[[], bool] | None = None, targets: TargetsReport | None = None,
+                 transparency: dict[str, Any] | None = None) -> int:
     """Write the report PDF to *out* (a staged temporary file: :func:`export_report`); return the page count.
 
     Needs a ``QGuiApplication`` (fonts); safe on a worker thread. Raises
@@ -374,6 +378,10 @@ def write_report(figures: ReportFigures, out: str | os.PathLike, *, author: str,
     _queue_section(flow, figures)
     _errors_section(flow, figures)
     _exposure_section(flow, figures)
+    if targets is not None:  # ui.reports.pdf_targets: each person and queue against targets, cost per decision
+        targets_section(flow, targets)
+    if transparency is not None:  # ui.reports.pdf_transparency: the DSA counts of the period
+        transparency_section(flow, transparency)
     _people_section(flow, figures)  # last: with 50 people it runs over pages, and nothing waits behind it
     painter = QPainter()
     if not painter.begin(writer):
@@ -408,10 +416,12 @@ def export_report(store: Store, who: User | str, out: str | os.PathLike, *, sinc
     filters.window()
     names = for_store(store, lead.name) if pseudonymise else None
     figures = exports.report_figures(store, lead, since, until, names)
+    targets = report_targets(store, lead, since, until, names)
     author = names.name(lead.name, "lead") if names else lead.display_name
     with exports.staging(out) as files:  # the report appears only once its event is stored
         pages = write_report(figures, files.path, author=author or lead.name, pseudonymised=pseudonymise,
-                             progress=progress, cancelled=cancelled)
+                             progress=progress, cancelled=cancelled, targets=targets,
+                             transparency=report_transparency(store, lead, since, until))
         if not record:
             return ExportResult(Path(out), pages, "pdf", figures.head, files)
         exports.log_export(store, lead, "report", "pdf", out, filters, pseudonymise, head=figures.head, pages=pages)

@@ -1,0 +1,116 @@
+"""Issue 21 §1, §2, §5: the lead's Statements page offscreen — edit the mapping, preview, see a period's refusals."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from builders import decided_item, events, people
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import QComboBox, QLineEdit
+
+from audit.compliance import mapping
+from desktop.demo.statements import DEMO_MAPPING
+from ui.operations import Operations
+from ui.pages.statements import StatementsPage
+
+WAIT_MS = 5000
+
+
+@pytest.fixture
+def team(store):
+    people(store, ana="moderator", lee="lead")
+    store.add_queue("posts")
+    value = json.loads(json.dumps(DEMO_MAPPING))
+    del value["labels"]["spam"]
+    mapping.save(store, "lee", value)
+    decided_item(store, "posts", "ana", decided_at="2026-01-04T10:00:00.000Z", action="remove", labels=["spam"],
+                 metadata={"source": "user report"})
+    decided_item(store, "posts", "ana", decided_at="2026-01-04T11:00:00.000Z", action="remove",
+                 labels=["harassment"], metadata={"source": "classifier"})
+    return store
+
+
+@pytest.fixture
+def ops(team):
+    runner = Operations(team)
+    yield runner
+    runner.close()
+
+
+@pytest.fixture
+def page(qtbot, team, ops):
+    opened = StatementsPage(team.user("lee"), ops)
+    qtbot.addWidget(opened)
+    opened.resize(1280, 720)
+    opened.show()
+    qtbot.waitUntil(lambda: opened.view is not None, timeout=WAIT_MS)
+    yield opened
+    opened.close_page()
+    assert ops.wait_idle(WAIT_MS)
+
+
+def _entry(page, words):
+    rows = [page.entries.item(i).text() for i in range(page.entries.count())]
+    return next(i for i, text in enumerate(rows) if text.startswith(words)), rows
+
+
+def test_the_period_check_names_the_entry_and_opens_it(qtbot, page):
+    row, rows = _entry(page, "Label · Spam")
+    assert rows[row].endswith("not mapped")
+    page.start.setDate(QDate(2026, 1, 1))
+    page.end.setDate(QDate(2026, 1, 5))
+    page.tabs.setCurrentIndex(2)  # opening the tab checks the period
+    qtbot.waitUntil(lambda: page.refused.rowCount() > 0, timeout=WAIT_MS)
+    assert "1 it would refuse" in page.period_summary.text()
+    assert {r[4] for r in page.refused.texts()} == {"labels.spam"}
+    page.refused.selectRow(0)
+    page.open_refused_entry()
+    assert page.tabs.currentIndex() == 0 and page.entries.currentItem().text().startswith("Label · Spam")
+
+
+def test_a_lead_maps_a_label_with_the_databases_values_and_saves_it(qtbot, team, page):
+    row, _ = _entry(page, "Label · Spam")
+    page.entries.setCurrentRow(row)
+    editors = page.form.editors
+    category = editors["category"]
+    assert isinstance(category, QComboBox) and category.findData("STATEMENT_CATEGORY_SCAMS_AND_FRAUD") >= 0
+    category.setCurrentIndex(category.findData("STATEMENT_CATEGORY_SCAMS_AND_FRAUD"))
+    editors["decision_ground"].setCurrentIndex(editors["decision_ground"].findData(
+        "DECISION_GROUND_INCOMPATIBLE_CONTENT"))
+    assert not page.save_button.isEnabled() and "labels.spam.ground: is required" in page.problems.text()
+    for name, text in (("ground", "Terms §9"), ("facts", "The {content} broke {label}."),
+                       ("explanation", "{label} is not allowed by {ground}.")):
+        editor = editors[name]
+        if isinstance(editor, QLineEdit):
+            editor.setText(text)
+            editor.textEdited.emit(text)
+        else:
+            editor.setPlainText(text)
+    assert page.save_button.isEnabled(), page.problems.text()
+    with qtbot.waitSignal(page.ops.changed, timeout=WAIT_MS):
+        page.save()
+    qtbot.waitUntil(lambda: page.problems.text() == "Saved.", timeout=WAIT_MS)
+    stored = mapping.current(team)["labels"]["spam"]
+    assert stored["category"] == "STATEMENT_CATEGORY_SCAMS_AND_FRAUD" and stored["ground"] == "Terms §9"
+    assert events(team, "setting.changed")[-1].actor == "lee"
+
+
+def test_the_preview_shows_the_statement_and_the_persons_text(qtbot, page):
+    index = next(i for i in range(page.decisions.count()) if "harassment" in page.decisions.itemText(i))
+    page.decisions.setCurrentIndex(index)
+    qtbot.waitUntil(lambda: "Statement of reasons" in page.user_text.toPlainText(), timeout=WAIT_MS)
+    statement = json.loads(page.statement_box.toPlainText())
+    assert statement["category"] == "STATEMENT_CATEGORY_CYBER_VIOLENCE" and statement["automated_detection"] == "Yes"
+    assert "Removal of content" in page.user_text.toPlainText() and "ana" not in page.user_text.toPlainText()
+    assert page.preview_problems.text() == "The database would accept it."
+
+
+def test_the_page_is_a_leads(qtbot, team, ops):
+    opened = StatementsPage(team.user("ana"), ops)
+    qtbot.addWidget(opened)
+    opened.show()
+    qtbot.waitUntil(lambda: "only a lead" in opened.status.text(), timeout=WAIT_MS)
+    assert opened.entries.count() == 0
+    opened.close_page()
+    assert ops.wait_idle(WAIT_MS)
