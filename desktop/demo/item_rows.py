@@ -14,7 +14,7 @@ import random
 
 from desktop.demo import posts
 from desktop.demo.plan import PlannedItem
-from desktop.demo.team import DEMO_QUEUES
+from desktop.demo.team import DEMO_QUEUES, LEAD_ESCALATIONS, MINOR_SAFETY
 from review.clock import iso
 
 _PHRASE = {"harassment": "harassment", "hate_speech": "hate speech", "violent_graphic": "graphic violence",
@@ -41,10 +41,22 @@ _SURFACES = {
     "listing": ("listing",),
 }
 
+#: How far back the decided items reach: five weeks, so last week's and last month's exports have data.
+HISTORY_SECONDS = 35 * 24 * 3600
+#: Decided items an escalation queue gets at least (a lead's calls give it a handle time to plan with).
+ESCALATION_DECISIONS = 2
+#: Those lead decisions are recent: the forecast measures handle time over the last week.
+RECENT_SECONDS = 5 * 24 * 3600
+
+
 def item_rows(
     planned: list[PlannedItem], rng: random.Random, now: _dt.datetime, severities: dict[str, str]
 ) -> list[dict]:
-    """Item rows (without media fields) and received times; marks which items get past decisions."""
+    """Item rows (without media fields) and received times; marks which items get past decisions.
+
+    Decided items arrived over the last five weeks, most in recent days (``age ** 2``); waiting ones
+    within their queue's SLA or so. Each escalation queue has a few recent lead decisions.
+    """
     sla = {q.name: q.sla_seconds for q in DEMO_QUEUES}
     # About 30 % decided, older items more likely: weighted sampling without replacement.
     target = round(len(planned) * 0.3)
@@ -52,16 +64,36 @@ def item_rows(
     keys = sorted(range(len(planned)), key=lambda n: rng.random() ** (1 / (0.3 + ages[n])), reverse=True)
     for n in keys[:target]:
         planned[n].decided = True
+    recent = _escalation_decisions(planned)
     rows = []
     for item, age in zip(planned, ages):
-        if item.decided:
-            seconds = 1800 + age * (72 * 3600 - 1800)
+        if item.index in recent:
+            seconds = 1800 + age * (RECENT_SECONDS - 1800)
+        elif item.decided:
+            seconds = 1800 + age ** 2 * (HISTORY_SECONDS - 1800)
         else:
             seconds = 60 + sla[item.queue] * 1.2 * (age ** 1.3)
             seconds = min(seconds, 72 * 3600)
         item.received_at = now - _dt.timedelta(seconds=round(seconds, 3))
         rows.append(_row(item, rng, severities))
     return rows
+
+
+def _escalation_decisions(planned: list[PlannedItem]) -> set[int]:
+    """Make sure each escalation queue has ESCALATION_DECISIONS decided items; the indexes of those to keep recent.
+
+    Moderators escalated them and the lead decided: decided items the plan left in a review queue are
+    moved up (picked by their number, so no random draw shifts), minor-safety ones from its own category.
+    """
+    recent: set[int] = set()
+    for queue in (LEAD_ESCALATIONS, MINOR_SAFETY):
+        there = [item for item in planned if item.decided and item.queue == queue]
+        movable = [item for item in planned if item.decided and item.queue not in (LEAD_ESCALATIONS, MINOR_SAFETY)]
+        for item in movable[::7][:max(0, ESCALATION_DECISIONS - len(there))]:
+            item.queue, item.escalated = queue, True
+            there.append(item)
+        recent.update(item.index for item in there[:ESCALATION_DECISIONS])
+    return recent
 
 
 def _row(item: PlannedItem, rng: random.Random, severities: dict[str, str]) -> dict:

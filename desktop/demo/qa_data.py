@@ -4,8 +4,10 @@ Runs after ``desktop.demo.review_data.build_demo`` (the composition root calls b
 review never imports audit). It adds the lead's daily sampling plan, runs
 it, and has the demo auditor audit most samples through the audit desk
 the app uses — blind decision, reveal, score — so the demo exercises
-exactly the code a real audit does. A few samples stay open for the auditor to try,
-and one incorrect verdict is disputed, waiting for the lead.
+exactly the code a real audit does. The plan reaches back over the demo's
+five weeks of decisions, so every week's report has audits. A few samples
+stay open for the auditor to try; a few incorrect verdicts are disputed:
+the lead has resolved the older ones, the latest waits for the lead.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ AUDITOR = "dana"
 LEAD = "lee"
 OPEN_SHARE = 0.25  # samples left for the auditor to work in the app
 AUDITOR_AGREES = 0.85
+HISTORY_DAYS = 35  # as far back as the demo's decisions reach (desktop.demo.item_rows.HISTORY_SECONDS)
+DISPUTES = 3
 
 
 @dataclass(frozen=True)
@@ -64,12 +68,13 @@ def _verdict(original: audits.Original) -> tuple[str, str | None, str | None]:
 def seed_qa(store: Store, policy: Taxonomy, *, seed: int = 7) -> DemoQA:
     """Plan, sample and audit the demo's past decisions (deterministic per seed)."""
     rng = random.Random(f"{seed}:qa")
-    starts = iso(store.clock.now() - _dt.timedelta(days=7))
+    starts = iso(store.clock.now() - _dt.timedelta(days=HISTORY_DAYS))
     plans.save_plan(store, LEAD, PLAN, rate=0.2, min_per_moderator_per_day=2, seed=f"demo-{seed}",
                     boosts={"fast": {"seconds": 8, "rate": 0.5}}, starts_at=starts)
     sampling.run_plans(store, LEAD, names=[PLAN])
     desk, auditor = AuditDesk(policy), store.user(AUDITOR)
-    audited = disputed = 0
+    audited = 0
+    disputes: list[int] = []
     samples = sampling.samples(store, plan=PLAN)
     for sample in samples:
         if rng.random() < OPEN_SHARE:
@@ -82,8 +87,11 @@ def seed_qa(store: Store, policy: Taxonomy, *, seed: int = 7) -> DemoQA:
         scored = desk.score(store, auditor, sample.id, verdict, error_type, severity,
                             comment="" if verdict == "correct" else "Demo audit: see the policy note for this label.")
         audited += 1
-        if verdict == "incorrect" and not disputed:
-            desk.dispute(store, store.user(original.moderator), scored.audit_id,
-                         "The reporter's context was missing; I read it as satire.")
-            disputed += 1
-    return DemoQA(len(samples), audited, disputed)
+        if verdict == "incorrect" and original.moderator != LEAD and len(disputes) < DISPUTES:  # a lead resolves
+            disputes.append(desk.dispute(store, store.user(original.moderator), scored.audit_id,
+                                         "The reporter's context was missing; I read it as satire."))
+    lead = store.user(LEAD)
+    for number, dispute_id in enumerate(disputes[:-1]):  # the last one waits for the lead
+        outcome = "upheld" if number % 2 == 0 else "overturned"
+        desk.resolve(store, lead, dispute_id, outcome, "Checked the context with the moderator.")
+    return DemoQA(len(samples), audited, len(disputes))

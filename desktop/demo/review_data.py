@@ -15,8 +15,13 @@
   (category, one-line description, report reason, reporter count, surface,
   listing title and price for marketplace items);
 * past decisions for about 30 % of them, spread across the moderators and
-  the last three days, with realistic handle times and a realistic share
-  of mistakes (so audits, accuracy and agreement have data at once).
+  the last five weeks (most in recent days, so last week's and last
+  month's exports have data), with realistic handle times, what each
+  decider saw (wellbeing exposure) and a realistic share of mistakes (so
+  audits, accuracy and agreement have data at once); each escalation
+  queue has a few recent lead decisions (a handle time to plan with);
+* a roster for today and the coming days and one rotation rule
+  (:mod:`desktop.demo.roster`), so the Roster page shows coverage.
 
 All media is synthetic and harmless (see :mod:`desktop.demo.synth`). Media files
 form a *pool*: several items point at the same file (re-reports) or at a
@@ -49,8 +54,9 @@ from importlib import resources
 from pathlib import Path
 
 from desktop.demo.item_rows import item_rows
-from desktop.demo.past_decisions import past_decision
+from desktop.demo.past_decisions import exposure_of, past_decision
 from desktop.demo.plan import PlannedItem, Planner, generate, pool_of
+from desktop.demo.roster import plan_roster
 from desktop.demo.team import CATEGORY_QUEUE, DEMO_QUEUES, DEMO_USERS, LEAD_ESCALATIONS, MINOR_SAFETY, MODERATORS
 from review import escalations, settings
 from review.clock import iso
@@ -60,6 +66,7 @@ from review.media import intake
 from review.store import SYSTEM_ACTOR, Store, queue_admin
 from review.store import imports as bulk
 from review.store import items as item_ids
+from review.store import wellbeing as exposure_rows
 from review.store.connection import PRIVATE_FILE, private_folder
 from review.taxonomy.stored import organisation
 
@@ -251,7 +258,7 @@ def _waiting_escalations(planned: list[PlannedItem], rows: list[dict],
 
 def _write(store: Store, planned: list[PlannedItem], rows: list[dict], rng: random.Random, now: _dt.datetime,
            *, seed: int, media_dir: Path) -> int:
-    """Users, queues, items, past decisions and the demo flag: one transaction."""
+    """Users, queues, items, past decisions, their exposure, the roster and the demo flag: one transaction."""
     decisions = [(item, past_decision(item, rng, now)) for item in planned if item.decided]
     waiting = _waiting_escalations(planned, rows, now)
 
@@ -273,10 +280,15 @@ def _write(store: Store, planned: list[PlannedItem], rows: list[dict], rng: rand
         policy = organisation(store)  # the taxonomy this store's desks decide under
         for external_id, escalation in waiting:
             escalations.record_past_escalation(store, policy, item_id=ids[external_id], **escalation)
+        severity = {row["external_id"]: row["severity"] for row in rows}
         for item, d in decisions:
-            record_past_decision(store, item_id=ids[f"demo-{item.index + 1:05d}"], user=d["user"],
+            external_id = f"demo-{item.index + 1:05d}"
+            record_past_decision(store, item_id=ids[external_id], user=d["user"],
                                  action=d["action"], labels=d["labels"], decided_at=d["decided_at"],
                                  note=d["note"], handle_ms=d["handle_ms"], source="demo")
+            exposure_rows.add_exposure(store, store.user(d["user"]), "demo",
+                                       exposure_of(item, d, ids[external_id], severity[external_id]))
+        plan_roster(store, now)
         settings.write(store, SYSTEM_ACTOR, DEMO, True)
         settings.write(store, SYSTEM_ACTOR, DEMO_INFO, {"seed": seed, "items": len(rows), "media_dir": str(media_dir)})
 

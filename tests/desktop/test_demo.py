@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from builders import events as logged
 from builders import has_arabic, has_cjk, has_emoji
 
 from desktop import wiring
@@ -133,12 +134,18 @@ def test_metadata_and_severity_follow_the_taxonomy(built):
             assert meta["width"] > 0 and meta["height"] > 0
 
 
-def test_received_times_spread_over_the_last_three_days(built):
+def test_waiting_items_arrived_in_the_last_three_days_decided_ones_over_five_weeks(built):
     store, _, _ = built
     now = parse(START)
-    received = [parse(r[0]) for r in store.db.execute("SELECT received_at FROM items")]
+    received = [parse(r[0]) for r in store.db.execute("SELECT received_at FROM items WHERE state = 'pending'")]
     assert all(now - _dt.timedelta(days=3, hours=1) <= t <= now for t in received)
     assert max(received) - min(received) > _dt.timedelta(days=1)
+    decided = [parse(r[0]) for r in store.db.execute("SELECT received_at FROM items WHERE state = 'decided'")]
+    assert all(now - _dt.timedelta(days=35) <= t <= now for t in decided)
+    assert min(decided) < now - _dt.timedelta(days=14)  # last week's and last month's exports have data
+    last_week = sum(t >= now - _dt.timedelta(days=7) for t in decided)
+    fifth_week = sum(t < now - _dt.timedelta(days=28) for t in decided)
+    assert last_week > fifth_week  # weighted to recent days
     priorities = [r[0] for r in store.db.execute("SELECT priority FROM items")]
     assert priorities.count(0) > len(priorities) / 2
 
@@ -168,7 +175,7 @@ def test_past_decisions(built):
     for state, received, decided, handle_ms, action, labels_json, roles, source, _ in rows:
         assert state == "decided"
         assert parse(received) < parse(decided) <= now
-        assert now - parse(decided) <= _dt.timedelta(days=3)
+        assert now - parse(decided) <= _dt.timedelta(days=35)
         assert 5_000 <= handle_ms <= 90_000
         assert "moderator" in roles or "lead" in roles
         assert action in {"no_violation", "remove", "age_restrict", "label_only"}
@@ -295,8 +302,72 @@ def test_the_composed_demo_has_qa_data_from_the_first_minute(tmp_path, clock):
 
     with wiring.open_store(tmp_path / "qa.db", clock=clock) as store:
         summary, qa = demo_workspace.create(store, tmp_path / "media", items=60, seed=3)
-        assert qa.sampled > 0 and 0 < qa.audited <= qa.sampled and qa.disputed <= 1
+        assert qa.sampled > 0 and 0 < qa.audited <= qa.sampled and qa.disputed <= 3
         built = report.build(store, "lee")
         assert built["overall"]["n"] == qa.audited
         assert store.db.execute("SELECT COUNT(*) FROM audit_samples WHERE state = 'open'").fetchone()[0] == \
             qa.sampled - qa.audited
+
+
+# ------------------------------------------------------- a working floor (history, roster, rules)
+@pytest.fixture(scope="module")
+def composed(tmp_path_factory):
+    from desktop import demo as demo_workspace
+
+    folder = tmp_path_factory.mktemp("composed")
+    store = wiring.open_store(folder / "veil.db", clock=FakeClock(START))  # a Monday: last week is 29 Dec–4 Jan
+    demo_workspace.create(store, folder / "media", items=60, seed=7)
+    yield store
+    store.close()
+
+
+@pytest.mark.parametrize(("since", "until"), [("2025-12-29", "2026-01-04"), ("2025-12-01", "2025-12-31")],
+                         ids=["last week", "last month"])
+def test_last_weeks_and_last_months_report_has_figures_on_every_page(composed, since, until):
+    from audit import exports
+
+    figures = exports.report_figures(composed, "lee", since, until)
+    assert figures.within_sla[1] > 0  # items decided in the period
+    assert figures.overall["n"] > 0  # audited
+    assert figures.by_moderator and figures.by_queue and figures.sla
+    assert [w for w in figures.trend if w["week"] not in figures.trend_notes]  # the period's own weeks
+    assert figures.exposure["items"] > 0 and figures.exposure["by_severity"]
+
+
+def test_disputes_the_lead_resolved_all_but_the_latest_which_waits(composed):
+    from audit.desk import AuditDesk
+    from review import taxonomy
+
+    opened, resolved = logged(composed, "dispute.opened"), logged(composed, "dispute.resolved")
+    assert opened and len(resolved) == len(opened) - 1 and all(e.actor == "lee" for e in resolved)
+    assert len(AuditDesk(taxonomy.load()).disputes_board(composed, composed.user("lee")).cases) == 1
+
+
+def test_the_demo_has_a_roster_and_a_rotation_rule_nobody_breaks(composed):
+    from review.planning import roster, rotation
+
+    today = parse(START).date()
+    week = roster.shifts(composed, "lee", today.isoformat(), (today + _dt.timedelta(days=6)).isoformat())
+    assert {s.person for s in week} == {"ana", "ben", "chidi", "lee"}
+    assert {s.day for s in week} == {(today + _dt.timedelta(days=n)).isoformat() for n in range(7)}
+    rules = rotation.rules(composed)
+    assert rules.severe_queue_ids == (composed.queue("Violent & graphic").id,)
+    assert (rules.max_minutes, rules.max_days) == (120, 3)
+    assert rotation.shift_warnings(composed, [s.row for s in week]) == {}
+    covered = roster.coverage(composed, "lee", today.isoformat())
+    forecast_hours = [(q, h) for q, _ in covered.queues for h in range(24) if covered.need[q][h]]
+    assert covered.gaps() and len(covered.gaps()) < len(forecast_hours)  # some gaps, not every hour red
+
+
+def test_escalation_queues_have_a_handle_time_to_plan_with(composed):
+    from review.planning import forecast
+
+    by_queue = {f.queue: f for f in forecast.forecast(composed, "lee")}
+    for queue in (LEAD_ESCALATIONS, MINOR_SAFETY):
+        assert by_queue[queue].handle_seconds_mean is not None
+        assert by_queue[queue].people_needed is not None
+
+
+def test_the_composed_demo_verifies_clean(composed, capsys):
+    assert main(["verify", "--store", str(composed.path)]) == 0
+    assert "problems: none" in capsys.readouterr().out
