@@ -3,6 +3,8 @@
 Commands are strings: ``start``, ``reveal``, ``skip``, ``note``, ``undo``,
 ``hide``, ``help``, ``zoom_in``, ``zoom_out``, ``fit``, the video commands
 (``play``, ``open_frame``, ``storyboard``, ``back``, ``forward``, ``slower``, ``faster``),
+the escalation workbench's (``send_back``, ``move``, ``refresh``), the
+complaint keys (``uphold``, ``reverse``; the review page only),
 ``label:<n>`` (n = 1…9) and ``action:<id>`` for each taxonomy action.
 Action keys come from the taxonomy; everything can be re-bound except the
 two keys that keep media safe (Space holds to see, Esc hides everything),
@@ -76,8 +78,11 @@ FIXED = {  # command: (default key, what it does, group)
     "send_back": ("B", "Escalations: send back to its queue with a note", "Escalations"),
     "move": ("M", "Escalations: move to another escalation queue", "Escalations"),
     "refresh": ("F5", "Escalations: reload the list", "Escalations"),
+    "uphold": ("U", "Complaints: uphold the decision complained of (reason in the note)", "Complaints"),
+    "reverse": ("V", "Complaints: reverse it, then the new action's key", "Complaints"),
 }
 ESCALATION_COMMANDS = ("send_back", "move", "refresh")  # the lead's workbench only; other pages leave them out
+COMPLAINT_COMMANDS = ("uphold", "reverse")  # the review page only, where complaints are ended
 
 
 @dataclass(frozen=True)
@@ -198,7 +203,9 @@ class CheatSheet(QDialog):
         for binding in bindings:
             groups.setdefault(binding.group, []).append(binding)
         rows = []
-        for group in ("Flow", "Decide", "Labels", "Viewing", "Video", "Escalations"):
+        for group in ("Flow", "Decide", "Labels", "Viewing", "Video", "Escalations", "Complaints"):
+            if group not in groups:  # another page's keys (the workbench's, the complaints'): no empty heading
+                continue
             rows.append(f"<tr><td colspan=2 style='padding-top:10px'><b>{group}</b></td></tr>")
             for b in groups.get(group, []):
                 key = QKeySequence(b.key).toString(QKeySequence.SequenceFormat.NativeText) or b.key

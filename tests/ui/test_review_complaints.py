@@ -7,15 +7,19 @@ through the operations runner, so every step waits for what it leads to.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from builders import decided_item, events, people
 from PySide6.QtCore import Qt
-from test_review_statement import close, open_page
+from test_review_statement import close, open_page, services
 
 from audit.compliance import mapping
 from desktop.demo import statements as demo_statements
+from review import taxonomy
 from review.imports.manifest import import_manifest
+from ui import keymap
+from ui.pages.review import ReviewPage
 from ui.pages.review_complaint import NO_UNDO
 
 ORIGINAL_NOTE = "ana thinks this account is a troll farm"
@@ -125,3 +129,61 @@ def test_the_statement_a_reversal_would_send_is_shown_after_v_and_only_then(qtbo
     _reason(qtbot, ben, "A label is enough here")
     qtbot.waitUntil(lambda: len(events(floor, "complaint.reversed")) == 1)
     assert floor.db.execute("SELECT action FROM decisions ORDER BY id DESC LIMIT 1").fetchone()[0] == "label_only"
+
+
+def _page_with_keys(qtbot, store, name, overrides):
+    """The review page as *name* signs in with their own *overrides* ({command: key})."""
+    own = replace(services(store, name), bindings=keymap.build(taxonomy.load(), overrides))
+    page = ReviewPage(own)
+    qtbot.addWidget(page)
+    page.resize(1280, 720)
+    page.show()
+    qtbot.waitExposed(page)
+    page.activateWindow()
+    qtbot.waitUntil(page.isActiveWindow)
+    page.setFocus()
+    return page
+
+
+def test_the_cheat_sheet_lists_the_complaint_keys_after_the_escalation_ones(qtbot, ben):
+    """U and V were bound outside the keymap: the "?" sheet never named them."""
+    assert {b.command: b.key for b in ben.bindings}.items() >= {"uphold": "U", "reverse": "V"}.items()
+    sheet = keymap.CheatSheet(keymap.build(taxonomy.load()))
+    qtbot.addWidget(sheet)
+    text = sheet.area.widget().text()
+    assert "<code>U</code></td><td>Complaints: uphold" in text and "<code>V</code></td><td>Complaints: reverse" in text
+    assert text.index("<b>Escalations</b>") < text.index("<b>Complaints</b>")
+    on_the_page = keymap.CheatSheet(ben.bindings)
+    qtbot.addWidget(on_the_page)
+    assert "<b>Complaints</b>" in on_the_page.area.widget().text()
+    assert "send back" not in on_the_page.area.widget().text()  # the workbench's keys stay on the workbench
+    assert "<b>Escalations</b>" not in on_the_page.area.widget().text()  # nor an empty heading for them
+
+
+def test_a_person_s_own_uphold_key_ends_the_complaint_and_the_hints_name_it(qtbot, floor):
+    """U and V could not be re-bound, and the hints named the fixed letters whatever a person's keys were."""
+    page = _page_with_keys(qtbot, floor, "ben", {"uphold": "Ctrl+U", "reverse": "Ctrl+Shift+V", "note": "Ctrl+N"})
+    try:
+        qtbot.keyClick(page, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: page.item is not None)
+        line = page.item_view.header.subtitle.text()
+        assert "Ctrl+U upholds" in line and "Ctrl+Shift+V + action key reverses" in line and "(Ctrl+N)" in line
+        assert "U upholds ·" not in line.replace("Ctrl+U", "")
+        qtbot.keyClick(page, Qt.Key.Key_R)
+        assert "Ctrl+U upholds" in page.decision.message.text()
+        qtbot.keyClick(page, Qt.Key.Key_U)  # no longer the uphold key: nothing starts
+        assert page.complaint.pending is None and not page.decision.note.hasFocus()
+        qtbot.keyClick(page, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier)
+        _reason(qtbot, page, "The removal stands")
+        qtbot.waitUntil(lambda: len(events(floor, "complaint.upheld")) == 1)
+        qtbot.waitUntil(lambda: not page.busy)
+    finally:
+        close(page)
+
+
+def test_a_binding_that_takes_a_complaint_key_is_refused_naming_both():
+    """Before, {"note": "U"} was accepted and U silently stopped upholding on the review page."""
+    with pytest.raises(keymap.KeymapError, match="U is bound to both 'Write a note.*'Complaints: uphold"):
+        keymap.build(taxonomy.load(), {"note": "U"})
+    with pytest.raises(keymap.KeymapError, match="V is bound to both"):
+        keymap.build(taxonomy.load(), {"skip": "V"})

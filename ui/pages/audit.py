@@ -53,8 +53,8 @@ from ui.wellbeing.controller import WellbeingController
 from ui.widgets.lists import page_title
 
 IDLE, BLIND, SCORE = "idle", "blind", "score"
-# Review keys with no meaning in an audit (a blind decision is final), and the lead's workbench keys.
-NOT_HERE = {"skip", "undo", *keymap.ESCALATION_COMMANDS}
+# Review keys with no meaning in an audit (a blind decision is final), the workbench's and the complaint keys.
+NOT_HERE = {"skip", "undo", *keymap.ESCALATION_COMMANDS, *keymap.COMPLAINT_COMMANDS}
 # No plan and no reason: a plan's name ("manual", "escalation check") may hint at the decision's path.
 WORK_COLUMNS = ("Sample", "Queue", "Drawn", "For")
 SHOWN_KINDS = {"audit", "decision"}  # changes that may change the work list

@@ -159,8 +159,8 @@ class EscalationsPage(QWidget):
         self.setFocusProxy(self.table)  # the list takes the arrows whenever the page is focused, item or not shown
 
     def _bind_keys(self, bindings: list[keymap.Binding]) -> None:
-        self.bindings = bindings
-        self.key_of = {b.command: b.key for b in bindings}  # the hints name each person's own keys
+        self.bindings = [b for b in bindings if b.command not in keymap.COMPLAINT_COMMANDS]  # ended on review only
+        self.key_of = {b.command: b.key for b in self.bindings}  # the hints name each person's own keys
         self.keys.setText(LIST_KEYS.format_map(self.key_of))
         view = self.item_view
         handlers: dict[str, Callable[[], Any]] = {
@@ -174,7 +174,7 @@ class EscalationsPage(QWidget):
             "refresh": self.refresh,
         }
         keys: list[tuple[str, Callable[[], Any]]] = []
-        for binding in bindings:
+        for binding in self.bindings:
             command = binding.command
             if command == "reveal":
                 continue

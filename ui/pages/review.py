@@ -13,7 +13,7 @@ decoding and blurring — runs on the same pool through the item view's
 ``MediaCache``, which also prepares the likely next item in advance. The
 escalate key runs :class:`ui.pages.escalate_chooser.EscalationFlow`: which
 escalation queue (a digit, when the item's queue allows several), then why.
-A complaint (DSA Art. 20) is ended, not decided: upheld (U) or reversed (V
+A complaint (DSA Art. 20) is ended, not decided: upheld (uphold, U) or reversed (reverse, V
 and the new action's key) through :class:`ui.pages.review_complaint.ComplaintFlow`.
 Before a restricting decision, :class:`ui.pages.review_statement.StatementBox`
 shows the statement of reasons the person would receive (DSA Art. 17).

@@ -1,10 +1,9 @@
 """The review page's keys: each binding (the person's own over the defaults) to what it does on the page.
 
 Kept apart from the page so the page holds the flow and this holds the
-map from keys to its calls. The complaint keys (U upholds, V reverses,
-``ui.pages.review_complaint``) are not keymap commands: they are bound
-only where none of the person's bindings already uses the letter, so a
-key someone chose for themselves keeps its meaning.
+map from keys to its calls. The complaint keys (uphold, reverse:
+``ui.pages.review_complaint``) are commands like the others, re-bindable
+and on the cheat sheet; the escalation workbench's are left out.
 """
 
 from __future__ import annotations
@@ -17,14 +16,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 
 from ui import keymap
-from ui.pages.review_complaint import REVERSE_KEY, UPHOLD_KEY
 
 if TYPE_CHECKING:
     from ui.pages.review import ReviewPage
 
 
 def bind_keys(page: ReviewPage, bindings: list[keymap.Binding]) -> list[keymap.Binding]:
-    """Put *bindings* (less the escalation workbench's) and the complaint keys on *page*; the bindings used."""
+    """Put *bindings* (less the escalation workbench's) on *page*, whose hints name them; the bindings used."""
     used = [b for b in bindings if b.command not in keymap.ESCALATION_COMMANDS]
     view = page.item_view
     handlers: dict[str, Callable[[], Any]] = {
@@ -34,12 +32,10 @@ def bind_keys(page: ReviewPage, bindings: list[keymap.Binding]) -> list[keymap.B
         "play": lambda: view.video("toggle_play"), "open_frame": lambda: view.video("open_frame"),
         "storyboard": lambda: view.video("back_to_grid"), "back": lambda: view.video("skip", -5),
         "forward": lambda: view.video("skip", 5), "slower": lambda: view.video("slower"),
-        "faster": lambda: view.video("faster"),
+        "faster": lambda: view.video("faster"), "uphold": partial(page.complaint_key, page.complaint.uphold),
+        "reverse": partial(page.complaint_key, page.complaint.reverse),
     }
-    taken = {keymap.normalise(b.key) for b in used}
-    for key, ends in ((UPHOLD_KEY, page.complaint.uphold), (REVERSE_KEY, page.complaint.reverse)):
-        if key not in taken:
-            _shortcut(page, key, partial(page.complaint_key, ends))
+    page.complaint.use_keys(used)
     for binding in used:
         command = binding.command
         if command == "reveal":

@@ -22,7 +22,7 @@ from ui import keymap
 from ui.operations import Operations
 from ui.pages.settings_forms import SettingForm
 
-GROUPS = ("Flow", "Decide", "Labels", "Viewing", "Video")
+GROUPS = ("Flow", "Decide", "Labels", "Viewing", "Video", "Escalations", "Complaints")
 
 
 class KeysForm(SettingForm):
