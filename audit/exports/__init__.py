@@ -1,4 +1,5 @@
-"""Exporting: a lead's export of decisions, audits or metrics to a file, and the figures of the PDF report.
+"""Exporting: a lead's export of decisions, audits, metrics or transparency counts to a file, and the figures of
+the PDF report.
 
 Exporting is a lead's action (:func:`export` checks the role and logs an
 ``export.written`` event). What the tables hold is :mod:`audit.exports.tables`;
@@ -39,7 +40,9 @@ and metrics alike, so an audits export and the metrics of the same period
 agree. ``queue`` and ``moderator`` narrow decisions and audits; metrics are
 already broken down by queue and by moderator, and their overall figures
 are the team's, so they refuse those two filters rather than mislabel a
-subset as "all".
+subset as "all". The transparency counts (``audit.compliance.transparency``,
+DSA Art. 15 and 24) are the team's too, and count each figure by its own
+moment (a notice when received, an action when taken): the About block says so.
 
 ``--pseudonymise`` (:mod:`audit.exports.pseudonyms`) replaces every person column
 and known names in free-text columns (notes, comments).
@@ -80,7 +83,7 @@ from audit import roles
 from audit.exports import pseudonyms as _pseudonyms
 from audit.exports import tables as _tables
 from audit.exports import writers
-from audit.exports.about import About, inclusive_end
+from audit.exports.about import NAMES_NOBODY, About, inclusive_end
 from audit.exports.tables import Table
 from audit.metrics import assembly as report
 from audit.store import reports as report_rows
@@ -90,7 +93,8 @@ from review.errors import VeilError
 from review.store import Store, User
 from review.store.events import Head
 
-KINDS = ("decisions", "audits", "metrics")
+KINDS = ("decisions", "audits", "metrics", "transparency")
+TEAM_WIDE = ("metrics", "transparency")  # kinds that cover the whole team: no queue or moderator filter
 FORMATS = ("csv", "jsonl", "xlsx")
 ANCHORED_BESIDE = ("csv", "jsonl")  # the formats with no place inside for their anchor (FILE.anchor holds it)
 SUFFIXES = {"csv": ".csv", "jsonl": ".jsonl", "xlsx": ".xlsx", "pdf": ".pdf"}
@@ -272,7 +276,8 @@ def check_filters(store: Store, filters: Filters) -> None:
 def export(store: Store, who: User | str, kind: str, fmt: str, out: str | os.PathLike[str], *,
            filters: Filters = Filters(), pseudonymise: bool = False, progress: Progress | None = None,
            cancelled: Cancelled | None = None, record: bool = True) -> ExportResult:
-    """A lead exports *kind* (decisions, audits, metrics) as *fmt* to *out*; logged as ``export.written``.
+    """A lead exports *kind* (decisions, audits, metrics, transparency) as *fmt* to *out*; logged as
+    ``export.written``.
 
     NotAllowed for anyone but a lead, ExportError (a ValueError) for a bad
     kind, format or filter, ExportCancelled when *cancelled* turned true (no
@@ -290,10 +295,11 @@ def export(store: Store, who: User | str, kind: str, fmt: str, out: str | os.Pat
         raise ExportError(f"{kind} export as {', '.join(FORMATS)}; only the report is a PDF")
     check_output(store, out)
     check_filters(store, filters)
-    if kind == "metrics" and (filters.queue or filters.moderator):
-        raise ExportError("metrics cover the whole team and are already broken down by queue and by moderator; "
+    if kind in TEAM_WIDE and (filters.queue or filters.moderator):
+        raise ExportError(f"{kind} cover the whole team (metrics are broken down by queue and by moderator); "
                           "--queue and --moderator filter decisions and audits exports")
-    names = _pseudonyms.for_store(store, lead.name) if pseudonymise else None  # may write the secret: first
+    names = (_pseudonyms.for_store(store, lead.name)  # may write the secret: first
+             if pseudonymise and kind not in NAMES_NOBODY else None)
     with staging(out, anchored=fmt in ANCHORED_BESIDE) as files:
         with report_rows.snapshot(store) as head:
             tables = _tables.SOURCES[kind](store, lead, filters)

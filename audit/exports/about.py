@@ -20,7 +20,11 @@ from dataclasses import dataclass
 from review.clock import iso, parse
 from review.store.events import Head
 
-WHAT = {"decisions": "Decisions", "audits": "Audits", "metrics": "Metrics", "report": "QA report"}
+WHAT = {"decisions": "Decisions", "audits": "Audits", "metrics": "Metrics", "report": "QA report",
+        "transparency": "Transparency counts (DSA)"}
+#: How each kind's period selects what it counts (said after the period).
+COUNTED_BY = {"transparency": "notices and complaints counted by when they were received, actions by when they "
+                              "were taken, statements by when they were exported or accepted"}
 
 
 def period_label(since: str | None, until: str | None) -> str:
@@ -55,6 +59,9 @@ def when(iso_text: str) -> str:
     return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
+#: The kinds with nothing personal in them: nothing to pseudonymise.
+NAMES_NOBODY = ("transparency",)
+
 #: What a file says in place of the store in its ``veil verify`` command: the store's own file name would tell a
 #: reader of the file nothing it needs and may name a machine or a person, and without ``--store`` the command
 #: checks no store at all.
@@ -82,18 +89,23 @@ class About:
     def period(self) -> str:
         return period_label(self.since, self.until)
 
+    def _pseudonymised(self) -> str:
+        if self.kind in NAMES_NOBODY:
+            return "not needed: these counts name nobody"
+        return ("yes: people are named by stable pseudonyms (mod-…, aud-…, lead-…)" if self.pseudonymised
+                else "no: people are named")
+
     def lines(self) -> list[tuple[str, str]]:
         """(label, value) pairs, in reading order: the header block of a CSV and the About sheet of a workbook."""
         narrowed = ", ".join(f"{key} {value}" for key, value in sorted(self.filters.items()))
         bounds = " to ".join(b for b in (self.since, self.until) if b) if (self.since or self.until) else ""
         return [
             ("Veil export", WHAT.get(self.kind, self.kind)),
-            ("Period", f"{self.period}{f' ({bounds}, UTC)' if bounds else ''}; decisions counted by when they "
-                       "were made"),
+            ("Period", f"{self.period}{f' ({bounds}, UTC)' if bounds else ''}; "
+                       f"{COUNTED_BY.get(self.kind, 'decisions counted by when they were made')}"),
             ("Filters", narrowed or "none (every queue, everyone)"),
             ("Generated", when(self.generated_at)),
-            ("Pseudonymised", "yes: people are named by stable pseudonyms (mod-…, aud-…, lead-…)"
-             if self.pseudonymised else "no: people are named"),
+            ("Pseudonymised", self._pseudonymised()),
             ("Made from event", f"{self.head.events}, hash {self.head.hash}"),
             ("Check with", verify_command(self.head)),
         ]

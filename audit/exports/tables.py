@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from audit import roles
+from audit.compliance import transparency
 from audit.exports import pseudonyms as _pseudonyms
+from audit.exports import transparency_rows
 from audit.metrics import assembly as report
 from audit.store import reports as report_rows
 from audit.store.schema import ERROR_TYPES
@@ -31,12 +33,13 @@ Row = tuple[Any, ...]
 @dataclass(frozen=True)
 class Column:
     """One exported column. *type*: int, float, ratio (a coefficient such as kappa), share (0–1), ms (a duration
-    in milliseconds), text, time, list, bool.
+    in milliseconds), hours (a duration in hours, shown to one decimal), text, time, list, bool.
 
     *name* is the machine name (JSON Lines keys, stable within a version); *title* the words a person reads in
     CSV and XLSX headers, with the unit those formats use (durations in seconds there, shares in per cent).
     *person* is the pseudonym prefix of a column that names a person; *free_text* marks notes and comments,
-    whose names are scrubbed when pseudonymising.
+    whose names are scrubbed when pseudonymising. *words* turns a machine value (kept in JSON Lines) into the
+    words CSV and XLSX show.
     """
 
     name: str
@@ -45,12 +48,13 @@ class Column:
     person: str | None = None
     free_text: bool = False
     title: str = ""
+    words: Callable[[Any], Any] | None = None
 
     @property
     def heading(self) -> str:
         """The header a person reads: the title (or the name in words) and its unit."""
         words = self.title or self.name.replace("_", " ").capitalize()
-        unit = {"time": " (UTC)", "ms": " (s)", "share": " (%)"}.get(self.type, "")
+        unit = {"time": " (UTC)", "ms": " (s)", "hours": " (hours)", "share": " (%)"}.get(self.type, "")
         return words + unit
 
 
@@ -110,7 +114,15 @@ METRIC_COLUMNS = (
     _c("disputes_overturned", "int", 11, "Disputes overturned"),
     *(_c(f"errors_{e}", "int", 12, f"Errors: {ERROR_WORDS.get(e, e)}") for e in ERROR_TYPES),
 )
-COLUMNS = {"decisions": DECISION_COLUMNS, "audits": AUDIT_COLUMNS, "metrics": METRIC_COLUMNS}
+#: "Broken down", not "Breakdown": a heading names one column across every kind (metrics' ``by`` is "Breakdown").
+TRANSPARENCY_COLUMNS = (
+    _c("section", "text", 26, "Section", words=transparency_rows.section_words),
+    _c("breakdown", "text", 30, "Broken down", words=transparency_rows.breakdown_words),
+    _c("key", "text", 44, "Key", words=transparency_rows.key_words), _c("count", "int", 9, "Count"),
+    _c("median_hours", "hours", 10, "Median"), _c("share", "share", 9, "Share"),
+)
+COLUMNS = {"decisions": DECISION_COLUMNS, "audits": AUDIT_COLUMNS, "metrics": METRIC_COLUMNS,
+           "transparency": TRANSPARENCY_COLUMNS}
 
 
 def _labels(text: str | None) -> list[str]:
@@ -170,8 +182,17 @@ def _metric_row(by: str, group: dict[str, Any]) -> Row:
     )
 
 
+def transparency_counts(store: Store, lead: User | str, filters: Filters) -> list[Table]:
+    """``audit.compliance.transparency.counts`` for the period, a row per figure (:mod:`transparency_rows`).
+
+    Team-wide, like metrics: the export refuses queue and moderator filters before it gets here.
+    """
+    rows = list(transparency_rows.rows(transparency.counts(store, lead, since=filters.since, until=filters.until)))
+    return [Table("Transparency", TRANSPARENCY_COLUMNS, len(rows), rows)]
+
+
 SOURCES: dict[str, Callable[[Store, User | str, Filters], list[Table]]] = {
-    "decisions": decisions, "audits": audits, "metrics": metrics,
+    "decisions": decisions, "audits": audits, "metrics": metrics, "transparency": transparency_counts,
 }
 
 

@@ -60,9 +60,14 @@ def neutralised(cell: object) -> object:
 
 
 def for_people(column: Column) -> Callable[[Any], Any] | None:
-    """How a stored value of *column* is shown to a person (CSV, XLSX): ms as seconds; None: as it is."""
+    """How a stored value of *column* is shown to a person (CSV, XLSX): its words, ms as seconds, hours to one
+    decimal; None: as it is."""
+    if column.words is not None:
+        return column.words
     if column.type == "ms":
         return lambda v: None if v is None else round(v / 1000, 1)
+    if column.type == "hours":
+        return lambda v: None if v is None else round(v, 1)
     return None
 
 
@@ -129,7 +134,7 @@ def write_jsonl(tables: Sequence[Table], path: Path, tick: Tick, _about: About) 
                 tick()
 
 
-_XLSX_KIND = {"ms": "seconds"}
+_XLSX_KIND = {"ms": "seconds", "hours": "seconds"}  # "seconds" is xlsx's one-decimal number format
 
 
 def write_xlsx(tables: Sequence[Table], path: Path, tick: Tick, about: About) -> None:

@@ -1,8 +1,8 @@
 """``veil export``: a lead's exports from the command line (cron-friendly).
 
-``decisions``, ``audits`` and ``metrics`` are tables: CSV, JSON Lines or
-XLSX (:mod:`audit.exports`). ``report`` is the PDF report with charts
-(:mod:`ui.reports.pdf`), and PDF is only the report. Qt is imported only for
+``decisions``, ``audits``, ``metrics`` and ``transparency`` (the DSA
+transparency counts) are tables: CSV, JSON Lines or XLSX (:mod:`audit.exports`).
+``report`` is the PDF report with charts (:mod:`ui.reports.pdf`), and PDF is only the report. Qt is imported only for
 the report; without a display (a server, cron) it paints offscreen.
 
 Who exports: the signed-in person (:mod:`desktop.commands.signin`), who
@@ -25,7 +25,7 @@ from desktop.commands.common import add_store_option, fail, open_store, shown
 from desktop.commands.signin import add_user_option, signed_in
 from review.errors import VeilError
 
-TABLES = ("decisions", "audits", "metrics")
+TABLES = ("decisions", "audits", "metrics", "transparency")
 WHAT = (*TABLES, "report")
 FORMATS = ("csv", "jsonl", "xlsx", "pdf")
 _SUFFIX_FORMAT = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx", ".pdf": "pdf"}
@@ -33,8 +33,10 @@ _SUFFIX_FORMAT = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx":
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "export", help="export decisions, audits or metrics (CSV, JSON Lines, XLSX) or the PDF report (leads)",
-        description="Export as a lead. decisions, audits and metrics are tables: --format csv, jsonl or xlsx. "
+        "export", help="export decisions, audits, metrics or transparency counts (CSV, JSON Lines, XLSX) or the PDF "
+        "report (leads)",
+        description="Export as a lead. decisions, audits, metrics and transparency (the DSA transparency counts: "
+        "notices, actions, automated means, complaints, statements) are tables: --format csv, jsonl or xlsx. "
         "report is the PDF report with charts and is --format pdf only. Dates are UTC: YYYY-MM-DD (whole day, "
         "inclusive) or an ISO 8601 time, and select by when the decision was made. --queue and --moderator "
         "narrow decisions and audits. Exports never contain media or media paths. The file is written under a "
@@ -61,8 +63,8 @@ def resolve_format(what: str, fmt: str | None, out: str) -> str:
     if fmt is None:
         raise ValueError(f"say --format ({', '.join(FORMATS)}): the suffix of {out} does not tell")
     if what == "report" and fmt != "pdf":
-        raise ValueError("the report is a PDF only: use --format pdf (decisions, audits and metrics export as "
-                         "csv, jsonl or xlsx)")
+        raise ValueError("the report is a PDF only: use --format pdf (decisions, audits, metrics and transparency "
+                         "export as csv, jsonl or xlsx)")
     if what != "report" and fmt == "pdf":
         raise ValueError(f"only the report is a PDF: export {what} as csv, jsonl or xlsx")
     return fmt

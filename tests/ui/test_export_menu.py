@@ -81,3 +81,32 @@ def test_the_file_starts_in_documents_or_home_and_then_where_the_last_export_wen
     _export_actions(window)[0].trigger()
     again = window.findChild(ExportDialog)
     assert export_dialog.Path(again.path.text()).parent == elsewhere
+
+
+def test_a_lead_exports_the_transparency_counts_from_the_dialog(window, store, qtbot, tmp_path):
+    """Issue 21 §7: the transparency counts are one of the dialog's exports, as a table in words with its About
+    block; they name nobody, so there is nothing to pseudonymise."""
+    import csv
+
+    from audit.compliance import transparency
+
+    window.sign_in_as("lee")
+    _export_actions(window)[0].trigger()
+    dialog = window.findChild(ExportDialog)
+    dialog.what.setCurrentIndex(dialog.what.findData("transparency"))
+    assert [dialog.format.itemData(i) for i in range(dialog.format.count())] == ["xlsx", "csv", "jsonl"]
+    assert not dialog.pseudonymise.isEnabled()
+    assert not dialog.queue.isEnabled() and not dialog.moderator.isEnabled()
+    dialog.format.setCurrentIndex(dialog.format.findData("csv"))
+    assert "veil-transparency-" in dialog.path.text()
+    dialog.period.setCurrentText("All time")
+    out = tmp_path / "counts.csv"
+    dialog.path.setText(str(out))
+    with qtbot.waitSignal(dialog.ended, timeout=WAIT_MS):
+        dialog.start()
+    assert out.exists(), dialog.status.text()
+    lines = list(csv.reader(out.open(encoding="utf-8", newline="")))
+    assert dict(lines[:lines.index([])])["Veil export"] == "Transparency counts (DSA)"
+    rows = lines[lines.index([]) + 2:]
+    total = transparency.counts(store, "lee")["notices"]["total"]
+    assert ["Notices", "total", "all", str(total), "", ""] in rows

@@ -1,4 +1,5 @@
-"""The lead's Export dialog: what, format, period, filters, file; runs in the background.
+"""The lead's Export dialog: what (decisions, audits, metrics, transparency counts, the PDF report), format,
+period, filters, file; runs in the background.
 
 The export itself is :func:`audit.exports.export` (tables) or
 :func:`ui.reports.pdf.export_report` (the PDF), run as slow work on the
@@ -47,45 +48,27 @@ from PySide6.QtWidgets import (
 
 from audit import exports
 from audit.exports import pseudonyms
-from audit.exports.about import verify_command
+from audit.exports.about import NAMES_NOBODY, verify_command
 from review.errors import VeilError
 from review.store import Queue, Store, User
 from ui.operations import Operations
 from ui.reports import pdf as report_pdf
+from ui.reports.export_periods import PERIODS, period_dates
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
 
-__all__ = ["PERIODS", "ExportDialog", "attach_export_action", "period_dates"]
+__all__ = ["ExportDialog", "attach_export_action"]
 
-WHAT = (("Decisions", "decisions"), ("Audits", "audits"), ("Metrics", "metrics"), ("Report (PDF)", "report"))
+WHAT = (("Decisions", "decisions"), ("Audits", "audits"), ("Metrics", "metrics"),
+        ("Transparency counts (DSA)", "transparency"), ("Report (PDF)", "report"))
 TABLE_FORMATS = (("Excel workbook (XLSX) — for people", "xlsx"),
                  ("CSV — for spreadsheets, headed by its period", "csv"), ("JSON Lines — for machines", "jsonl"))
 PDF_FORMAT = (("PDF report with charts", "pdf"),)
-#: "Last week" is the last whole ISO week (Monday to Sunday) before today, "Last month" the last whole calendar
-#: month: what a weekly or monthly report is about (a report's title then says "Week 49, 2026" or "November 2026").
-PERIODS = ("Last week", "Last month", "Last 7 days", "Last 30 days", "All time", "Custom")
 _FILTERS = {"csv": "CSV (*.csv)", "jsonl": "JSON Lines (*.jsonl)", "xlsx": "Excel workbook (*.xlsx)",
             "pdf": "PDF (*.pdf)"}
 
 ChooseFile = Callable[[QWidget, str, str], str]  # parent, suggested path, filter -> chosen path or ""
-
-
-def period_dates(period: str, today: _dt.date) -> tuple[_dt.date | None, _dt.date | None]:
-    """Inclusive first and last day of a preset (UTC days); (None, None) is all time."""
-    if period == "Last 7 days":
-        return today - _dt.timedelta(days=6), today
-    if period == "Last 30 days":
-        return today - _dt.timedelta(days=29), today
-    if period == "Last week":
-        monday = today - _dt.timedelta(days=today.weekday() + 7)
-        return monday, monday + _dt.timedelta(days=6)
-    if period == "Last month":
-        last = today.replace(day=1) - _dt.timedelta(days=1)
-        return last.replace(day=1), last
-    if period == "All time":
-        return None, None
-    raise ValueError(f"unknown period {period!r}")
 
 
 #: Where the last export went, per machine (the window's ``QSettings``): the next one starts there.
@@ -179,8 +162,8 @@ class ExportDialog(QDialog):
         self.form.addRow("File", file_row)
 
         self.note = QLabel("Exports never contain media or media paths. Days are UTC and select decisions by "
-                           "when they were made. Metrics and the report cover the whole team, broken down by queue "
-                           "and by moderator.")
+                           "when they were made. Metrics, transparency counts and the report cover the whole team "
+                           "(the transparency counts take notices by when they were received).")
         self.note.setObjectName("hint")
         self.note.setWordWrap(True)
         self.progress = QProgressBar()
@@ -273,13 +256,15 @@ class ExportDialog(QDialog):
             return
         path = Path(current)
         stem = path.stem
-        for kind in ("decisions", "audits", "metrics", "report"):
+        for _, kind in WHAT:
             stem = stem.replace(f"veil-{kind}-", f"veil-{self.kind()}-")
         self.path.setText(str(path.with_name(stem + suffix)))
 
     def _sync_enabled(self) -> None:
-        """Queue and moderator only narrow decisions and audits; dates are typed only for "Custom"."""
+        """Queue and moderator only narrow decisions and audits; counts that name nobody have nothing to
+        pseudonymise; dates are typed only for "Custom"."""
         narrow = self.kind() in ("decisions", "audits")
+        self.pseudonymise.setEnabled(self.kind() not in NAMES_NOBODY)
         for combo in (self.queue, self.moderator):
             self.form.setRowVisible(combo, narrow)
             combo.setEnabled(narrow)
@@ -492,7 +477,7 @@ def attach_export_action(window: MainWindow, ops: Callable[[], Operations], now:
         action.setObjectName("exportAction")
         action.setShortcut(QKeySequence("Ctrl+E"))
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.setToolTip("Export decisions, audits, metrics or the PDF report (Ctrl+E)")
+        action.setToolTip("Export decisions, audits, metrics, transparency counts or the PDF report (Ctrl+E)")
         action.triggered.connect(open_dialog)
         window.add_session_action(action)
         current.update(user=user, action=action)
