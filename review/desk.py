@@ -30,7 +30,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from review import complaints, decisions, escalations, serving
+from review import accounts, complaints, decisions, escalations, serving
 from review.complaints import Against, Ended
 from review.decisions import Decision
 from review.errors import VeilError
@@ -53,7 +53,9 @@ class Shown:
     its latest escalation — who sent it up, why, from where, and for an
     item a lead sent back, the lead's note. ``complaint`` is what the item
     complains of when it is a complaint (ended with :meth:`ReviewDesk.resolve`,
-    not decided), None for an ordinary item.
+    not decided), None for an ordinary item. ``account`` is what the team
+    knows about the content's author (``review.accounts``), None when the
+    row named none.
     """
 
     item: Item
@@ -62,6 +64,7 @@ class Shown:
     routes: tuple[str, ...] = ()
     escalation: escalations.Facts | None = None
     complaint: Against | None = None
+    account: accounts.Account | None = None
 
 
 @dataclass(frozen=True)
@@ -249,7 +252,8 @@ class ReviewDesk:
             self._held[lease.claim] = (user.id, lease.item.id)
         item = lease.item
         return Shown(item, decisions.seen_before(store, item), lease.claim, self._routes(store, item.queue_id),
-                     escalations.latest(store, item.id), complaints.against(store, item.id))
+                     escalations.latest(store, item.id), complaints.against(store, item.id),
+                     accounts.for_item(store, user, item))
 
     @staticmethod
     def _routes(store: Store, queue_id: int) -> tuple[str, ...]:

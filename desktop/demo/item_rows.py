@@ -123,7 +123,7 @@ def _row(item: PlannedItem, rng: random.Random, severities: dict[str, str]) -> d
         "source": source,
         "surface": surface,
         "language": item.language if item.kind == "text" else "en",
-        "author": f"user_{rng.randint(10000, 99999)}",
+        "author": _author(rng),
         "account_age_days": int(rng.expovariate(1 / 300)) + 1,
         "prior_strikes": rng.choices((0, 1, 2, 3), weights=(70, 18, 8, 4))[0],
         "demo": True,
@@ -153,3 +153,12 @@ def _row(item: PlannedItem, rng: random.Random, severities: dict[str, str]) -> d
         "received_at": iso(item.received_at),
         "queue_name": item.queue,
     }
+
+
+# A third of the posts come from a few repeat accounts, so the review page's account history
+# (issue 14: "an author with history") shows on the demo; the rest are one-off accounts.
+REPEAT_AUTHORS = tuple(f"user_{n}" for n in (10412, 23377, 31908, 48815, 52260, 67143, 79521, 88034))
+
+
+def _author(rng: random.Random) -> str:
+    return rng.choice(REPEAT_AUTHORS) if rng.random() < 0.35 else f"user_{rng.randint(10000, 99999)}"

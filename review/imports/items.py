@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from review import accounts
 from review.clock import iso, normalise, parse
 from review.imports import complaints
 from review.imports.handlers import (
@@ -168,7 +169,7 @@ def check_item(line: int, row: dict[str, Any], ctx: ImportContext) -> tuple[_Ite
             reasons.append(f"priority {row.get('priority')!r} is out of range "
                            f"(-{MAX_PRIORITY:,} to {MAX_PRIORITY:,})")
 
-    metadata = {k: v for k, v in row.items() if k not in ITEM_FIELDS}
+    metadata = accounts.named({k: v for k, v in row.items() if k not in ITEM_FIELDS})
     complaint_of, why = complaints.checked(row)  # a complaint (Art. 20): kept in metadata, where the store reads it
     if why is not None:
         reasons.append(why)

@@ -478,3 +478,12 @@ def m014_complaints(db: sqlite_utils.Database) -> None:
     from review.store import complaint_schema  # a module of its own keeps this file under 500 lines
 
     complaint_schema.m014(db)
+
+
+
+@migrations(name="m015_account_notes")
+def m015_account_notes(db: sqlite_utils.Database) -> None:
+    """Team notes about an account and the index on the items' author: :func:`review.store.accounts.m015`."""
+    from review.store import accounts  # its own module keeps this file under 500 lines
+
+    accounts.m015(db)

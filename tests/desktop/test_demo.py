@@ -161,6 +161,19 @@ def test_escalations_wait_with_who_why_and_where_from(built):
                            for w in waiting)
 
 
+def test_some_authors_have_history_a_moderator_sees_beside_their_next_post(built):
+    """Issue 14's account context needs repeat authors: a waiting post whose author has a decided one."""
+    from review import accounts
+    from review.serving import load_item
+
+    store, _, _ = built
+    ana = store.user("ana")
+    waiting = [load_item(store, row[0]) for row in store.db.execute(
+        "SELECT id FROM items WHERE state = 'pending' ORDER BY id")]
+    with_history = [a for a in (accounts.for_item(store, ana, i) for i in waiting) if a and a.actions()]
+    assert with_history
+
+
 def test_past_decisions(built):
     store, summary, _ = built
     rows = store.db.execute(

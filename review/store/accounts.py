@@ -1,0 +1,99 @@
+"""Account rows: an author's items with their current decisions, and the team's notes about the account.
+
+An account is the ``author`` a manifest row names (kept in the item's
+metadata); the index m015 adds on ``$.author`` keeps these reads cheap on
+a large store. Notes are append-only: a note is corrected by a new one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import sqlite_utils
+
+if TYPE_CHECKING:
+    from review.store import Store, User
+
+# json_valid first: one malformed row (written by an old version, by hand) must not stop the migration or a read.
+_AUTHOR = "(CASE WHEN json_valid(metadata) THEN json_extract(metadata, '$.author') END)"
+
+#: An author's items; the condition is the index's expression, so SQLite reads them through ``items_author``.
+AUTHOR_ITEMS = f"""SELECT i.id, i.external_id, q.name, q.kind, i.state, i.received_at
+FROM items i JOIN queues q ON q.id = i.queue_id
+WHERE {_AUTHOR.replace('metadata', 'i.metadata')} = ? ORDER BY i.received_at, i.id"""
+
+
+def m015(db: sqlite_utils.Database) -> None:
+    """The schema step: ``account_notes`` (append-only) and the partial index on the items' author."""
+    db.executescript(
+        f"""
+        CREATE TABLE account_notes (
+            id INTEGER PRIMARY KEY,
+            author TEXT NOT NULL CHECK (author != ''),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            body TEXT NOT NULL CHECK (body != ''),
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX account_notes_author ON account_notes (author, id);
+        CREATE INDEX items_author ON items ({_AUTHOR}) WHERE {_AUTHOR} IS NOT NULL;
+        """
+    )
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(f"""CREATE TRIGGER account_notes_no_{verb.lower()} BEFORE {verb} ON account_notes
+            BEGIN SELECT RAISE(ABORT, 'account notes are append-only'); END""")
+
+
+def author_items(store: Store, author: str) -> list[tuple[int, str, str, str, str, str]]:
+    """(item id, external id, queue name, queue kind, state, received at) of every item by *author*, oldest first."""
+    rows = store.db.execute(AUTHOR_ITEMS, [author]).fetchall()
+    return [tuple(row) for row in rows]
+
+
+def current_decisions(store: Store, item_ids: Sequence[int]) -> dict[int, tuple[str, list[str], str]]:
+    """{item id: (action, labels, decided at)} of each item's standing decision (neither revoked nor a revocation)."""
+    if not item_ids:
+        return {}
+    marks = ",".join("?" * len(item_ids))
+    rows = store.db.execute(
+        f"""SELECT d.item_id, d.action, d.labels, d.decided_at FROM decisions d
+        WHERE d.item_id IN ({marks}) AND d.revokes_id IS NULL
+          AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.revokes_id = d.id)
+        ORDER BY d.id""",
+        list(item_ids),
+    ).fetchall()
+    found: dict[int, tuple[str, list[str], str]] = {}
+    for item_id, action, labels, decided_at in rows:  # the latest wins
+        found[item_id] = (action, _labels(labels), decided_at)
+    return found
+
+
+def _labels(text: str) -> list[str]:
+    try:
+        value: Any = json.loads(text)
+    except ValueError:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def notes(store: Store, author: str) -> list[tuple[str, str, str]]:
+    """(body, who wrote it, when) of the team's notes about *author*, oldest first."""
+    rows = store.db.execute(
+        """SELECT n.body, u.name, n.created_at FROM account_notes n JOIN users u ON u.id = n.user_id
+        WHERE n.author = ? ORDER BY n.id""",
+        [author],
+    ).fetchall()
+    return [tuple(row) for row in rows]
+
+
+def add_note(store: Store, author: str, user: User, body: str) -> str:
+    """Keep the note and its ``account.note`` event in one transaction; when it was written."""
+    with store.transaction():
+        at = store.now()
+        cursor = store.db.execute(
+            "INSERT INTO account_notes (author, user_id, body, created_at) VALUES (?, ?, ?, ?)",
+            [author, user.id, body, at],
+        )
+        store.log(user.name, "account.note", author, {"note": cursor.lastrowid, "body": body})
+    return at

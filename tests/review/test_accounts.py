@@ -1,0 +1,109 @@
+"""Accounts: an author's other items, the decisions that stand on them, and the team's notes across items."""
+
+from __future__ import annotations
+
+import pytest
+
+from review import accounts, taxonomy
+from review.desk import ReviewDesk
+from review.errors import NotAllowed
+from review.imports import manifest as importer
+from review.serving import load_item
+from review.store import accounts as account_rows
+from tests.builders import decided_item, events, text_item, text_items
+
+BY_MALLORY = {"metadata": {"author": "mallory", "category": "spam"}}
+
+
+@pytest.fixture
+def history(store):
+    """ana (moderator), ben (moderator), lee (lead); mallory has two decided items, one open and one escalated."""
+    store.add_user("ana", ["moderator"])
+    store.add_user("ben", ["moderator"])
+    store.add_user("lee", ["lead"])
+    store.add_queue("escalations", "escalation")
+    store.add_queue("spam", escalation_queue="escalations")
+    decided_item(store, "spam", "ben", decided_at="2026-01-04T08:00:00.000Z", action="remove", labels=["spam"],
+                 external_id="old1", **BY_MALLORY)
+    decided_item(store, "spam", "ben", decided_at="2026-01-04T09:00:00.000Z", action="no_violation",
+                 external_id="old2", **BY_MALLORY)
+    text_item(store, "escalations", external_id="up1", **BY_MALLORY)
+    [now] = text_items(store, "spam", ["now"], **BY_MALLORY)
+    text_item(store, "spam", external_id="someone-else", received_at="2026-01-02T00:00:00.000Z",
+              metadata={"author": "trent"})
+    return load_item(store, now)
+
+
+def test_an_author_with_history_shows_counts_and_the_policy_applied(store, history):
+    account = accounts.for_item(store, store.user("ana"), history)
+    assert account is not None and account.author == "mallory"
+    assert [(i.external_id, i.action, i.labels) for i in account.items] == [
+        ("old1", "remove", ("spam",)), ("old2", "no_violation", ())]
+    assert account.actions() == {"remove": 1, "no_violation": 1}
+    assert account.open == 0
+    assert account.elsewhere == 1  # the escalation queue's item: a moderator does not work it, it is only counted
+
+
+def test_a_lead_sees_the_escalated_item_as_open(store, history):
+    account = accounts.for_item(store, store.user("lee"), history)
+    assert account is not None
+    assert account.elsewhere == 0 and account.open == 1
+    assert [i.external_id for i in account.items if i.action is None] == ["up1"]
+
+
+def test_an_item_without_an_author_has_no_account(store, history):
+    store.add_items([{"external_id": "anon", "queue_id": store.queue("spam").id, "kind": "text",
+                      "received_at": "2026-01-05T08:00:00.000Z"}])
+    anon = load_item(store, store.db.execute("SELECT id FROM items WHERE external_id = 'anon'").fetchone()[0])
+    assert accounts.for_item(store, store.user("ana"), anon) is None
+
+
+def test_a_team_note_reaches_the_authors_next_item_with_who_and_when(store, history):
+    accounts.add_note(store, "ben", "mallory", "Sells followers; check the link first.")
+    desk = ReviewDesk(taxonomy.load())
+    shown = desk.claim(store, store.user("ana"), ["spam"])
+    assert shown is not None and shown.item.external_id == "now"
+    assert shown.account is not None
+    [note] = shown.account.notes
+    assert (note.body, note.by, note.at) == ("Sells followers; check the link first.", "ben", store.now())
+    [event] = events(store, "account.note")
+    assert (event.actor, event.subject) == ("ben", "mallory")
+
+
+def test_notes_are_refused_when_empty_or_from_an_auditor(store, history):
+    store.add_user("dana", ["auditor"])
+    with pytest.raises(accounts.NoteRefused):
+        accounts.add_note(store, "ana", "mallory", "   ")
+    with pytest.raises(NotAllowed):
+        accounts.add_note(store, "dana", "mallory", "a note")
+    assert events(store, "account.note") == []
+
+
+def test_the_authors_items_are_read_through_the_index(store, history):
+    plan = store.db.execute("EXPLAIN QUERY PLAN " + account_rows.AUTHOR_ITEMS, ["mallory"]).fetchall()
+    assert any("items_author" in str(row) for row in plan)
+
+
+def test_a_malformed_metadata_row_does_not_stop_the_read(store, history):
+    store.db.execute("UPDATE items SET metadata = '{not json' WHERE external_id = 'old2'")
+    account = accounts.for_item(store, store.user("ana"), history)
+    assert [i.external_id for i in account.items] == ["old1"]
+
+
+def test_the_account_never_names_who_decided(store, history):
+    account = accounts.for_item(store, store.user("ana"), history)
+    assert "ben" not in repr(account.items)
+
+
+def test_an_imported_author_is_text_so_a_number_and_its_digits_are_one_account(store, tmp_path):
+    store.add_user("ana", ["moderator"])
+    store.add_user("lee", ["lead"])
+    path = tmp_path / "m.jsonl"
+    path.write_text('{"id": "a", "queue": "spam", "text": "x", "author": 12345, "reporter": " "}\n'
+                    '{"id": "b", "queue": "spam", "text": "y", "author": "12345 "}\n')
+    importer.import_manifest(store, path, create_queues=True, actor="lee")
+    ids = dict(store.db.execute("SELECT external_id, id FROM items"))
+    account = accounts.for_item(store, store.user("ana"), load_item(store, ids["b"]))
+    assert account is not None and account.author == "12345"
+    assert [i.external_id for i in account.items] == ["a"]
+    assert "reporter" not in load_item(store, ids["a"]).metadata  # blank: dropped
