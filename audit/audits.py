@@ -393,6 +393,24 @@ def validate_score(verdict: str, error_type: str | None, severity: str | None) -
         raise AuditError(f"an incorrect decision needs a severity: {', '.join(SEVERITIES)}")
 
 
+def contradiction(original: Original, error_type: str | None) -> str | None:
+    """Why *error_type* contradicts the decisions side by side in *original*, with what to do instead; None when
+    it fits.
+
+    The auditor's blind decision is their own reading of the item: calling
+    the moderator's labels (or action) wrong when the blind ones are the
+    same is a slip of the key, and a wrong error type skews the error
+    figures. The score form refuses it before anything is stored.
+    """
+    if error_type == "wrong_label" and set(original.blind_labels) == set(original.labels):
+        return ("“Wrong label” contradicts your blind decision: you chose the same labels. "
+                "Choose the error that fits (1–5), or C correct.")
+    if error_type == "wrong_action" and original.blind_action == original.action:
+        return ("“Wrong action” contradicts your blind decision: you chose the same action. "
+                "Choose the error that fits (1–5), or C correct.")
+    return None
+
+
 def score(store: Store, auditor: User | str, sample_id: int, verdict: str, error_type: str | None = None,
           severity: str | None = None, comment: str = "") -> Scored:
     """Score the moderator's decision after the reveal; the audit is then final."""

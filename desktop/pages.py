@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -20,10 +21,11 @@ from audit import dashboard as lead_dashboard
 from audit import gold
 from audit.compliance.statements import statement_preview
 from audit.desk import AuditDesk
-from review import settings
+from review import serving, settings
 from review.desk import ReviewDesk
 from review.media import viewing
-from review.store import Store, User
+from review.store import QueueHealth, Store, User
+from review.store.people import allowed_queue_ids
 from review.taxonomy import Taxonomy
 from review.wellbeing.policy import load_policy
 from ui import keymap
@@ -37,7 +39,7 @@ from ui.pages.escalations import EscalationsPage, EscalationsServices
 from ui.pages.people import PeoplePage
 from ui.pages.qa_setup import QaSetupPage
 from ui.pages.queue_admin import QueueAdminPage
-from ui.pages.queues import QA_WORK_PLACE, QueueOverview
+from ui.pages.queues import QA_KINDS, QA_WORK_PLACE, QueueOverview
 from ui.pages.results import ResultsPage, ResultsServices
 from ui.pages.review import ReviewPage, ReviewServices
 from ui.pages.roster import RosterPage
@@ -51,6 +53,24 @@ if TYPE_CHECKING:
     from desktop.app import SessionOperations
 
 log = logging.getLogger(__name__)
+
+
+def offered_queue_health(store: Store, *, user: User) -> list[QueueHealth]:
+    """The Queues page's rows for *user*: the queues they may work, so the page is where their work starts.
+
+    A lead sees every queue (they oversee the floor); anyone else the kinds
+    their roles work (``review.serving.worked_kinds``: moderators review
+    queues), within a lead's limit on their queues, and an auditor the QA
+    queues. Opening any other would only say it is not theirs.
+    """
+    rows = lead_dashboard.queue_health(store)
+    current = store.user(user.name)
+    if current.has("lead"):
+        return rows
+    kinds = serving.worked_kinds(current) | (set(QA_KINDS) if current.has("auditor") else set())
+    allowed = allowed_queue_ids(store, current)
+    return [health for health in rows if health.queue.kind in kinds
+            and (allowed is None or health.queue.kind in QA_KINDS or health.queue.id in allowed)]
 
 
 def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operations: SessionOperations) -> None:
@@ -68,7 +88,7 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operation
 
     def queues_page(user: User) -> QWidget:
         # Review's queue health with QA's backlog (samples, calibration answers); an audit queue opens Audit.
-        page = QueueOverview(lead_dashboard.queue_health, operations.current(), now=store.clock.now)
+        page = QueueOverview(partial(offered_queue_health, user=user), operations.current(), now=store.clock.now)
         page.queue_chosen.connect(lambda name: open_queue(window, name))
         page.qa_queue_chosen.connect(open_qa_queue)
         return page

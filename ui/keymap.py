@@ -15,10 +15,11 @@ Ctrl+E, Ctrl+Shift+L, Ctrl+Q, Ctrl+,) — is refused with a message naming both.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 from PySide6.QtCore import QKeyCombination, Qt
-from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from review import settings
@@ -36,6 +37,15 @@ RESERVED = {  # key: what the window does with it, on every page; no command may
     "Ctrl+Shift+L": "signing out",
     "Ctrl+Q": "quitting Veil",
 }
+#: Keys the cheat sheet names beside the bindings: the window's own (:data:`RESERVED`), the lists' reload and the
+#: mouse's reveal, which no binding carries. Written as the README names them.
+WINDOW_KEYS = (
+    ("Ctrl+1…9", "Go to the page at that place in the list"),
+    *((key, f"{what[0].upper()}{what[1:]}") for key, what in RESERVED.items() if not key[-1].isdigit()),
+    ("F5", "Reload a list (queues, escalations, roster, QA setup, settings …)"),
+)
+MOUSE_KEYS = (("Drag a rectangle", "Reveal only that region (Viewing)"),)
+_README_NAMES = {"Return": "Enter", "Escape": "Esc"}  # Qt's names for the keys the README calls otherwise
 SAFETY = ("reveal", "hide")  # Space to see and Esc to hide work the same for everyone, everywhere
 
 
@@ -187,8 +197,14 @@ def clashes(store: Store, taxonomy: Taxonomy) -> dict[str, list[str]]:
     return found
 
 
+def shown_key(key: str) -> str:
+    """*key* as the README and the hints write it ("Enter", not Qt's "Return")."""
+    native = QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText) or key
+    return "+".join(_README_NAMES.get(part, part) for part in native.split("+")) if native != "+" else native
+
+
 class CheatSheet(QDialog):
-    """Every key on one calm page, grouped; closes with Esc or ?.
+    """Every key on one calm page, grouped; closes with Esc or ? (the key that opened it: ? toggles it).
 
     The list scrolls (arrows, Page Up/Down) inside a dialog never taller than the screen: with every label and
     video key it is longer than a 720-pixel screen, whose top and bottom it used to cut off.
@@ -203,13 +219,18 @@ class CheatSheet(QDialog):
         for binding in bindings:
             groups.setdefault(binding.group, []).append(binding)
         rows = []
-        for group in ("Flow", "Decide", "Labels", "Viewing", "Video", "Escalations", "Complaints"):
-            if group not in groups:  # another page's keys (the workbench's, the complaints'): no empty heading
+        named = {group: [(shown_key(b.key), b.text) for b in found] for group, found in groups.items()}
+        if "Viewing" in named:
+            named["Viewing"] += MOUSE_KEYS
+        named["Window (every page)"] = list(WINDOW_KEYS)
+        for group in ("Flow", "Decide", "Labels", "Viewing", "Video", "Escalations", "Complaints",
+                      "Window (every page)"):
+            if group not in named:  # another page's keys (the workbench's, the complaints'): no empty heading
                 continue
             rows.append(f"<tr><td colspan=2 style='padding-top:10px'><b>{group}</b></td></tr>")
-            for b in groups.get(group, []):
-                key = QKeySequence(b.key).toString(QKeySequence.SequenceFormat.NativeText) or b.key
-                rows.append(f"<tr><td style='padding-right:18px'><code>{key}</code></td><td>{b.text}</td></tr>")
+            for key, text in named[group]:
+                rows.append(f"<tr><td style='padding-right:18px'><code>{html.escape(key, quote=False)}</code></td>"
+                            f"<td>{html.escape(text, quote=False)}</td></tr>")
         table = QLabel("<table>" + "".join(rows) + "</table>")
         table.setTextFormat(Qt.TextFormat.RichText)
         self.area = QScrollArea()
@@ -226,3 +247,16 @@ class CheatSheet(QDialog):
         self.resize(table.sizeHint().width() + 60,
                     min(table.sizeHint().height() + buttons.sizeHint().height() + 60, screen.height() - 40))
         self.area.setFocus()
+        self.toggle_key = next((normalise(b.key) for b in bindings if b.command == "help"), "?")
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """The key that opened the sheet closes it again (as Esc does)."""
+        pressed = QKeySequence(event.keyCombination()).toString(QKeySequence.SequenceFormat.PortableText)
+        try:
+            key = normalise(pressed) if pressed else ""
+        except KeymapError:  # a lone modifier and the like: not the help key
+            key = ""
+        if self.toggle_key in (event.text(), key):
+            self.accept()
+            return
+        super().keyPressEvent(event)

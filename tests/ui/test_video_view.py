@@ -138,8 +138,8 @@ def test_storyboard_shows_nine_blurred_thumbnails_with_timestamps(qtbot, make_vi
     assert view.mode() == "grid"
 
     raw = frames.storyboard(video, 9)
-    assert view.thumbnail_times() == [format_time(f.time_s) for f in raw]
-    assert view.thumbnail_times()[:4] == ["0:00", "0:00", "0:01", "0:02"]
+    assert view.thumbnail_times() == [format_time(f.time_s, tenths=True) for f in raw]
+    assert view.thumbnail_times()[:4] == ["0:00.0", "0:00.6", "0:01.3", "0:02.0"]  # two within a second: tenths
     for shown, frame in zip(view.thumbnail_images(), raw):
         assert (shown.width(), shown.height()) == (frame.image.shape[1], frame.image.shape[0])
         assert _sharpness(shown) < 0.05 * _sharpness(frame.image)

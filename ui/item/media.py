@@ -9,7 +9,10 @@ only chooses which pixels of which to paint:
 - a rectangle dragged with the mouse: the clear picture inside it only.
 
 It never decodes, blurs or scales an image itself beyond the final paint.
-Zoom is a factor on top of "fit to the area"; 1.0 is fit.
+Zoom is a factor on top of "fit to the area"; 1.0 is fit. Zoomed in, the
+picture pans (:meth:`VeiledImage.pan_by`: the page's arrow keys, or a drag
+with the right or middle button — the left one reveals), never past its
+edges; a revealed region moves with it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 MIN_ZOOM, MAX_ZOOM = 1.0, 6.0
 MIN_REGION_PX = 8  # a click is not a drag
+PAN_BUTTONS = (Qt.MouseButton.RightButton, Qt.MouseButton.MiddleButton)  # the left button reveals a region
 
 
 class VeiledImage(QWidget):
@@ -41,6 +45,8 @@ class VeiledImage(QWidget):
         self._drag_from: QPoint | None = None
         self._drag_to: QPoint | None = None
         self._zoom = 1.0
+        self._pan = QPointF()  # the zoomed picture's shift from centred, in pixels
+        self._pan_from: QPointF | None = None  # where a pan drag is now
 
     # ------------------------------------------------------------- content
     def show_images(self, veiled: QImage, clear: QImage) -> None:
@@ -60,6 +66,7 @@ class VeiledImage(QWidget):
     def _reset_view(self) -> None:
         was = self.reveal_state()
         self._whole, self._region, self._drag_from, self._zoom = False, None, None, 1.0
+        self._pan, self._pan_from = QPointF(), None
         if was is not None:
             self.reveal_changed.emit(None)
         self.update()
@@ -115,7 +122,24 @@ class VeiledImage(QWidget):
 
     def set_zoom(self, factor: float) -> None:
         self._zoom = min(MAX_ZOOM, max(MIN_ZOOM, factor))
+        self._pan = self._clamped(self._pan)
         self.update()
+
+    def pan_by(self, dx: float, dy: float) -> bool:
+        """Move the zoomed picture by (dx, dy) pixels, kept covering the area; False at fit (nothing to pan)."""
+        if self._zoom <= MIN_ZOOM or self._veiled is None:
+            return False
+        self._pan = self._clamped(self._pan + QPointF(dx, dy))
+        self.update()
+        return True
+
+    def _clamped(self, pan: QPointF) -> QPointF:
+        """*pan* limited so no edge of the zoomed picture comes inside the area it overflows."""
+        centred = self._centred_rect()
+        area = self._area()
+        room_x = max(0.0, (centred.width() - area.width()) / 2)
+        room_y = max(0.0, (centred.height() - area.height()) / 2)
+        return QPointF(min(room_x, max(-room_x, pan.x())), min(room_y, max(-room_y, pan.y())))
 
     def zoom_in(self) -> None:
         self.set_zoom(self._zoom * 1.25)
@@ -135,10 +159,16 @@ class VeiledImage(QWidget):
 
     # ------------------------------------------------------------- geometry
     def image_rect(self) -> QRectF:
-        """Where the image is painted: fitted, centred, then zoomed about the centre."""
+        """Where the image is painted: fitted, centred, zoomed about the centre, then panned."""
+        return self._centred_rect().translated(self._clamped(self._pan))  # clamped again: the area may have shrunk
+
+    def _area(self) -> QRectF:
+        return QRectF(self.rect()).adjusted(8, 8, -8, -8)
+
+    def _centred_rect(self) -> QRectF:
         if self._veiled is None:
             return QRectF()
-        area = QRectF(self.rect()).adjusted(8, 8, -8, -8)
+        area = self._area()
         w, h = self._veiled.width(), self._veiled.height()
         scale = min(area.width() / w, area.height() / h) * self._zoom
         size_w, size_h = w * scale, h * scale
@@ -150,17 +180,24 @@ class VeiledImage(QWidget):
 
     # ---------------------------------------------------------------- mouse
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton and self.has_image:
+        if event.button() in PAN_BUTTONS and self._zoom > MIN_ZOOM and self.has_image:
+            self._pan_from = event.position()
+        elif event.button() == Qt.MouseButton.LeftButton and self.has_image:
             self._drag_from = self._drag_to = event.position().toPoint()
             self.update()
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            moved, self._pan_from = event.position() - self._pan_from, event.position()
+            self.pan_by(moved.x(), moved.y())
         if self._drag_from is not None:
             self._drag_to = event.position().toPoint()
             self.update()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() in PAN_BUTTONS:
+            self._pan_from = None
         if self._drag_from is None or event.button() != Qt.MouseButton.LeftButton:
             return
         start, end = self._drag_from, event.position().toPoint()

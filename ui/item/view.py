@@ -120,6 +120,7 @@ class ItemView(QWidget):
         self.image.reveal_changed.connect(self._reveal_changed)
         self.text_view = QTextBrowser()
         self.text_view.setObjectName("postBody")
+        self.text_view.setAccessibleName("Post text")
         self.text_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.idle = QLabel()
         self.idle.setObjectName("idleMessage")
@@ -132,6 +133,7 @@ class ItemView(QWidget):
         # the auto re-blur timer in step with what the canvas actually shows.
         self.video_view.frame_shown.connect(self._sync_video_reveal)
         self.media = QStackedWidget()
+        self.media.setAccessibleName("Media")
         for widget in (self.idle, self.image, self.text_view, self.video_view):
             self.media.addWidget(widget)
 
@@ -186,6 +188,7 @@ class ItemView(QWidget):
     def _show_media(self, item: Item) -> None:
         self.image.clear()
         self.video_view.clear()
+        self.describe_media(None, item)
         if self.hidden:
             self.idle.setText(HIDDEN_TEXT)
             self.media.setCurrentWidget(self.idle)
@@ -280,11 +283,25 @@ class ItemView(QWidget):
 
     def _reveal_changed(self, kind: str | None) -> None:
         self.tracker.set_reveal(kind)
+        self.describe_media(kind)
         if kind:
             if not self.reblur_timer.isActive():  # a restart per playing frame would never fire
                 self.reblur_timer.start()
         else:
             self.reblur_timer.stop()
+
+    def describe_media(self, reveal: str | None, item: Item | None = None) -> None:
+        """Say in the media area's accessible description whether it is hidden, blurred or revealed: a screen
+        reader user learns what is on screen without seeing it (issue 14 §3)."""
+        item = item or self.item
+        if self.hidden:
+            state = "Media hidden"
+        elif item is None or item.kind == "text" or not item.media_path:
+            state = "Text only, no media"
+        else:
+            state = {"whole": "Media revealed", "region": "Media partly revealed"}.get(reveal or "", "Media blurred")
+        for widget in (self.media, self.image, self.video_view):
+            widget.setAccessibleDescription(state)
 
     def check_auto_reblur(self) -> None:
         """End a reveal that has run continuously for the configured limit (a held key's: since its first press)."""
@@ -303,6 +320,7 @@ class ItemView(QWidget):
             self.image.clear()
             self.idle.setText(HIDDEN_TEXT)
             self.media.setCurrentWidget(self.idle)
+            self.describe_media(None)
         elif self.item is not None:
             self._show_media(self.item)
 

@@ -133,7 +133,7 @@ class AuditPage(QWidget):
                                                        "decision is shown only after yours is stored."))
         blind_layout.addWidget(self.decision)
         self.compare = ComparePanel(self.taxonomy)
-        self.form = ScoreForm()
+        self.form = ScoreForm(self.compare)
         self.form.submit_button.clicked.connect(self.submit_score)
         self.form.comment.returnPressed.connect(self.submit_score)
         self.score_side = QWidget()
@@ -174,6 +174,7 @@ class AuditPage(QWidget):
         self.result.hide()  # until a score is there to show
         self.summary = text_label("hint")
         self.work = ReadOnlyTable(WORK_COLUMNS, "auditWorkList", stretch=WORK_COLUMNS.index("For"))
+        self.work.setAccessibleName("Audits to do")
         self.work.doubleClicked.connect(lambda _index: self.open_sample(self.work.current_key()))
         self.message = text_label("idleMessage")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from audit.audits import Original, Rubric
+from audit.audits import Original, Rubric, contradiction
 from audit.store.schema import ERROR_TYPES, SEVERITIES
 from review.taxonomy import Taxonomy
 from ui.pages.qa_common import decision_words, local_time, score_text, text_label, words
@@ -49,6 +49,7 @@ class ComparePanel(QFrame):
         super().__init__(parent)
         self.taxonomy = taxonomy
         self.setObjectName("comparePanel")
+        self.shown: Original | None = None  # the decisions side by side, which the score form checks against
         grid = QGridLayout(self)
         grid.addWidget(text_label("sectionTitle", "Your blind decision"), 0, 0)
         grid.addWidget(text_label("sectionTitle", "Moderator's decision"), 0, 1)
@@ -64,6 +65,7 @@ class ComparePanel(QFrame):
         grid.setColumnStretch(1, 1)
 
     def show_original(self, original: Original | None) -> None:
+        self.shown = original
         if original is None:
             for label in (self.blind, self.original, self.agreement, self.details):
                 label.clear()
@@ -87,9 +89,11 @@ class ComparePanel(QFrame):
 class ScoreForm(QFrame):
     """Verdict, error type, severity and comment; says what is missing."""
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, compare: ComparePanel | None = None, parent: QWidget | None = None):
+        """*compare* shows the decisions the verdict is about: a verdict contradicting them is refused."""
         super().__init__(parent)
         self.setObjectName("scoreForm")
+        self.compare = compare
         self.rubric: Rubric | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(text_label("sectionTitle", "Verdict on the moderator's decision"))
@@ -100,6 +104,7 @@ class ScoreForm(QFrame):
         self.severities = self._choices(layout, SEVERITY_KEYS, columns=3)
         self.comment = QLineEdit()
         self.comment.setObjectName("note")
+        self.comment.setAccessibleName("Comment for the moderator")
         self.comment.setPlaceholderText("Comment for the moderator (N)")
         self.submit_button = QPushButton("Submit  (Enter)")
         self.submit_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -109,6 +114,11 @@ class ScoreForm(QFrame):
         layout.addLayout(row)
         self.preview = text_label("scorePreview")
         self.message = text_label("ruleMessage")
+        # Their room is kept while empty: a score or a refusal appearing must not push the buttons about.
+        line = self.message.fontMetrics().lineSpacing()
+        self.preview.setFixedHeight(line + 4)
+        self.message.setFixedHeight(3 * line + 4)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.preview)
         layout.addWidget(self.message)
 
@@ -170,7 +180,8 @@ class ScoreForm(QFrame):
             return "An incorrect decision needs an error type: press 1–5."
         if verdict == "incorrect" and severity is None:
             return "An incorrect decision needs a severity: 7 minor, 8 major, 9 critical."
-        return None
+        shown = self.compare.shown if self.compare is not None else None
+        return contradiction(shown, error_type) if shown is not None else None
 
     def say(self, text: str) -> None:
         self.message.setText(text)

@@ -116,8 +116,7 @@ class ReviewPage(QWidget):
         self.start_button = QPushButton("Start  (Enter)")
         self.start_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.start_button.clicked.connect(self.start)
-        self.status = QLabel()
-        self.status.setObjectName("reviewStatus")
+        self.status = QLabel(objectName="reviewStatus")
         top.addWidget(QLabel("Queue"))
         top.addWidget(self.queue_choice)
         top.addWidget(self.start_button)
@@ -140,8 +139,7 @@ class ReviewPage(QWidget):
         self.complaint = ComplaintFlow(self.decision, self.item_view.header, end=self._end_complaint, say=self.say,
                                        refocus=self.setFocus)
         self.item_view.read_severity_presets(self.ops)  # escalations too: a lead works them on this page
-        self.footer = QLabel()
-        self.footer.setObjectName("reviewFooter")
+        self.footer = QLabel(objectName="reviewFooter")
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -224,9 +222,10 @@ class ReviewPage(QWidget):
         self.shown = shown
         self.shown_at = iso(self.clock.now())
         self.item_view.show_item(item, history=shown.seen_before, due=True)
-        self.item_view.context.show_escalation(shown.escalation, self.clock.now())
+        self.item_view.context.show_shown(shown, self.clock.now(), self.ops, self.user)  # escalation, account
         self.wellbeing.item_shown(item)
         self.decision.reset()
+        self.status.clear()  # what was said while nothing was shown ("Press Enter …") is over now
         self.decision.set_enabled(True)
         self.escalation.reset()
         self.complaint.show(shown.complaint, self.clock.now())
@@ -241,15 +240,12 @@ class ReviewPage(QWidget):
             return
         user = self.user
         self.ops.query(lambda store: self.desk.peek(store, user, then.queues, then.exclude, then.severe),
-                       on_done=self._prefetch, on_error=self._prefetch_failed, owner=self)
+                       on_done=self._prefetch, owner=self,  # a courtesy: a busy store must not disturb the reviewer
+                       on_error=lambda exc: log.debug("prefetch skipped: %s", exc))
 
     def _prefetch(self, upcoming: Item | None) -> None:
         if upcoming is not None and upcoming.media_path and not moves(upcoming) and not self.closed:
             self.item_view.cache.prefetch(upcoming, self.item_view.media_box(), self.item_view.view_for(upcoming))
-
-    @staticmethod
-    def _prefetch_failed(exc: BaseException) -> None:
-        log.debug("prefetch skipped: %s", exc)  # a courtesy; a busy store must not disturb the reviewer
 
     def _leave_item(self) -> None:
         """The current item leaves the screen: its exposure goes to the wellbeing controller, its timers stop."""
@@ -404,9 +400,9 @@ class ReviewPage(QWidget):
         user, on_screen = self.user, self.shown
         self.busy = True
         self.ops.write(lambda store: self.desk.undo(store, user, made.id, give_back=on_screen),
-                       on_done=self._undone, on_error=self._write_failed, owner=self)
+                       on_done=lambda shown: self._undone(shown, made), on_error=self._write_failed, owner=self)
 
-    def _undone(self, shown: Shown) -> None:
+    def _undone(self, shown: Shown, made: Decision) -> None:
         self.busy = False  # first: whatever fails below, the keys keep working
         self.last_decision = None
         self.ended_complaint = False
@@ -414,6 +410,10 @@ class ReviewPage(QWidget):
             self._leave_item()
         self.footer.setText("Undone: the item is back; decide it again.")
         self._arrived(shown)
+        if self.shown is shown:  # on screen (not given back to a break or a close): as it was decided, to change
+            self.decision.note.setText(made.note)
+            for label_id in set(made.labels) & self.decision.labels.keys():
+                self.decision.labels[label_id].setChecked(True)
 
     # ------------------------------------------------------------- viewing
     def set_reveal(self, on: bool) -> None:

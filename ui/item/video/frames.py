@@ -43,8 +43,10 @@ def view_values(view: ViewSource) -> ViewValues:
     return int(state.blur_level), bool(state.grayscale)
 
 
-def format_time(seconds: float) -> str:
-    """``0:04``, ``12:30``, ``1:02:03`` — whole seconds, rounded down."""
+def format_time(seconds: float, *, tenths: bool = False) -> str:
+    """``0:04``, ``12:30``, ``1:02:03`` — whole seconds, rounded down; with *tenths*, under a minute, ``0:00.4``."""
+    if tenths and seconds < 60:
+        return f"0:{math.floor(max(0.0, seconds) * 10 + 1e-6) / 10:04.1f}"
     total = max(0, math.floor(seconds + 1e-6))
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 SKIP_SECONDS = 5.0
 """How far ←/→ (large view), J/L and the ∓5 s buttons move."""
-_GRID_COLUMNS = 3
+GRID_COLUMNS = 3  # the storyboard's 3×3 grid: ↑ ↓ move by a row
 
 
 def _allowed(event: QKeyEvent) -> bool:
@@ -49,8 +49,8 @@ def key_action(view: VideoView, event: QKeyEvent) -> Callable[[], None] | None:
         Qt.Key.Key_L: (playable, forward),
         Qt.Key.Key_Left: (grid or (frame and playable), (lambda: view.select(selected - 1)) if grid else back),
         Qt.Key.Key_Right: (grid or (frame and playable), (lambda: view.select(selected + 1)) if grid else forward),
-        Qt.Key.Key_Up: (grid, lambda: view.select(selected - _GRID_COLUMNS)),
-        Qt.Key.Key_Down: (grid, lambda: view.select(selected + _GRID_COLUMNS)),
+        Qt.Key.Key_Up: (grid, lambda: view.select(selected - GRID_COLUMNS)),
+        Qt.Key.Key_Down: (grid, lambda: view.select(selected + GRID_COLUMNS)),
         Qt.Key.Key_Return: (grid, view.open_frame),
         Qt.Key.Key_Enter: (grid, view.open_frame),
         Qt.Key.Key_Escape: (frame, view.back_to_grid),

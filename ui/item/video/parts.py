@@ -45,10 +45,10 @@ class Thumb(QWidget):
     clicked = Signal(int)
     activated = Signal(int)
 
-    def __init__(self, index: int, shot: Shot, parent: QWidget | None = None):
+    def __init__(self, index: int, shot: Shot, *, tenths: bool = False, parent: QWidget | None = None):
         super().__init__(parent)
         self.index = index
-        self.time_text = format_time(shot.time_s)
+        self.time_text = format_time(shot.time_s, tenths=tenths)
         self._image = shot.veiled
         self._selected = False
         self.setObjectName("videoThumb")
@@ -225,8 +225,11 @@ class StoryboardGrid(QWidget):
     def fill(self, shots: tuple[Shot, ...]) -> None:
         """One thumbnail per shot; the first is selected."""
         self.shots = shots
+        # A short clip's keyframes (a GIF's above all) fall within the same second: tenths tell them apart.
+        whole = [format_time(shot.time_s) for shot in shots]
+        tenths = len(set(whole)) < len(whole)
         for index, shot in enumerate(shots):
-            thumb = Thumb(index, shot)
+            thumb = Thumb(index, shot, tenths=tenths)
             thumb.clicked.connect(self.clicked)
             thumb.activated.connect(self.activated)
             self._layout.addWidget(thumb, index // self.COLUMNS, index % self.COLUMNS)
