@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test ocr bench bundle lint clean
+.PHONY: run test ocr emoji-font bench bundle lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,13 @@ ocr:
 	@command -v tesseract >/dev/null || { SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
 		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q tesseract-ocr; }
 
-test: $(STAMP) ocr
+# Emoji in posts need a colour emoji font (tests/ui/test_accessibility.py draws one): Debian's
+# fonts-noto-color-emoji, a system dependency like tesseract, installed here when it is missing.
+emoji-font:
+	@fc-list | grep -qi "emoji" || { SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q fonts-noto-color-emoji; }
+
+test: $(STAMP) ocr emoji-font
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n 2 -m "not bundle"
 	$(BIN)/lint-imports
 

@@ -21,8 +21,9 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, QTimer
+from PySide6.QtCore import QObject, QSettings, QTimer, QUrl
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QApplication,
@@ -31,7 +32,7 @@ from PySide6.QtWidgets import (
 
 import resources
 from audit import sampling
-from desktop import first_start, pages, paths, wiring
+from desktop import __version__, first_start, pages, paths, wiring
 from desktop.demo.review_data import is_demo
 from desktop.devclock import clock_from_env
 from review import auth, taxonomy
@@ -40,7 +41,7 @@ from review.store import Store, User
 from review.taxonomy import Taxonomy, TaxonomyError
 from review.taxonomy import stored as stored_taxonomy
 from ui import theme
-from ui.main_window import MainWindow
+from ui.main_window import AboutFacts, MainWindow
 from ui.operations import Operations
 from ui.pages.sign_in import Confirm
 from ui.reports.export_dialog import attach_export_action
@@ -120,7 +121,10 @@ def make_app() -> QApplication:
     app.setApplicationName(paths.APP_NAME)
     app.setDesktopFileName("veil")
     app.setWindowIcon(QIcon(str(resources.path("icons/veil.svg"))))
-    theme.apply(app, resources.path("theme.qss").read_text(encoding="utf-8"))
+    theme.apply(app, resources.path("theme.qss").read_text(encoding="utf-8"))  # puts the emoji font first
+    if theme.emoji_family() is None:  # a system font (README): Veil runs without it, but emoji are empty boxes
+        log.warning("no emoji font installed: emoji show as empty boxes (Debian/Ubuntu: apt-get install "
+                    "fonts-noto-color-emoji)")
     return app
 
 
@@ -210,12 +214,22 @@ def build_window(store: Store, ui_state: QSettings, policy: Taxonomy | None = No
     # the sign-in list current after each sign-out.
     window = MainWindow(window_title(store), ui_state, users=store.users, confirm=sign_in_confirm(store, operations))
     operations.setParent(window)
-    pages.register_pages(window, store, policy or taxonomy.load(), operations)
+    policy = policy or taxonomy.load()
+    pages.register_pages(window, store, policy, operations)
+    window.set_help(AboutFacts(__version__, str(store.path), policy.version),
+                    shortcuts=lambda user: pages.personal_view(store, policy, user)[1], guide=user_guide())
     attach_export_action(window, operations.current, store.clock.now)  # Session ▸ Export… for leads
     # Connected last: at sign-out and quit the runner closes after the pages and the wellbeing controller.
     window.user_changed.connect(lambda user: operations.close() if user is None else None)
     window.closed.connect(operations.close)
     return window
+
+
+def user_guide() -> QUrl | None:
+    """The README beside the source, opened in the person's browser or viewer; None in a bundle (which has
+    none): Help then shows its short built-in guide."""
+    readme = Path(__file__).resolve().parent.parent / "README.md"
+    return QUrl.fromLocalFile(str(readme)) if readme.is_file() else None
 
 
 SAMPLING_EVERY_MS = 5 * 60 * 1000

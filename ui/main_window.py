@@ -13,6 +13,9 @@ timers and workers) and destroys it, so the next person starts fresh.
 the desktop wiring can close what the pages used (the operations runner).
 
 Geometry and state live in the ``QSettings`` the desktop layer passes in.
+The Help menu (F1: the keys; the user guide; About) shows what the desktop
+layer hands over with :meth:`MainWindow.set_help`: ui reads no package
+metadata, paths or settings of its own.
 """
 
 from __future__ import annotations
@@ -29,15 +32,18 @@ from PySide6.QtCore import (
     QSettings,
     QSize,
     Qt,
+    QUrl,
     Signal,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QPainter
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import (
+    QDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMessageBox,
     QStackedWidget,
     QStyle,
     QStyledItemDelegate,
@@ -46,18 +52,35 @@ from PySide6.QtWidgets import (
 )
 
 from review.store import User
-from ui import theme
+from ui import keymap, theme
 from ui.pages.sign_in import Confirm, SignInPage
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MainWindow", "PageSpec"]
+__all__ = ["AboutFacts", "MainWindow", "PageSpec"]
 
 PageFactory = Callable[[User], QWidget]
 UsersSource = Sequence[User] | Callable[[], Iterable[User]]
 
 _KEY_ROLE = Qt.ItemDataRole.UserRole
 _SHORTCUT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+@dataclass(frozen=True)
+class AboutFacts:
+    """What Help ▸ About says: the desktop layer knows the version, the store and the policy in force."""
+
+    version: str
+    store: str
+    taxonomy_version: int
+
+
+BUILT_IN_GUIDE = (
+    "<p><b>Start</b>: sign in, choose a queue on <i>Queues</i> and press Enter: the first item is ready.</p>"
+    "<p><b>Decide</b>: one key per action, label keys before it; Enter confirms, Ctrl+Z undoes the last one.</p>"
+    "<p><b>See safely</b>: media is blurred; hold Space to look, drag a rectangle to reveal a part, Esc hides "
+    "every picture.</p><p><b>Every key</b>: F1 (or ? on the review page) shows them all.</p>"
+)
 
 
 @dataclass(frozen=True)
@@ -121,6 +144,9 @@ class MainWindow(QMainWindow):
         self._user: User | None = None
         self._pages: dict[str, QWidget] = {}
         self._page_actions: list[QAction] = []
+        self._about: AboutFacts | None = None
+        self._shortcuts: Callable[[User], list[keymap.Binding]] | None = None
+        self._guide: QUrl | None = None
 
         # Sign-in page and the workspace share one stack.
         self.sign_in_page = SignInPage(confirm=confirm)
@@ -294,6 +320,53 @@ class MainWindow(QMainWindow):
         self.session_menu.addSeparator()
         self.session_menu.addAction(self.quit_action)
         self.go_menu = self.menuBar().addMenu("&Go")
+
+        self.help_menu = self.menuBar().addMenu("&Help")
+        self.shortcuts_action = self.help_menu.addAction("&Keyboard shortcuts", self.show_shortcuts)
+        self.shortcuts_action.setShortcut(QKeySequence(Qt.Key.Key_F1))
+        self.shortcuts_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.addAction(self.shortcuts_action)
+        self.guide_action = self.help_menu.addAction("&User guide", self.show_guide)
+        self.help_menu.addSeparator()
+        self.about_action = self.help_menu.addAction("&About Veil", self.show_about)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+
+    # ----------------------------------------------------------------- help
+    def set_help(self, about: AboutFacts, shortcuts: Callable[[User], list[keymap.Binding]],
+                 guide: QUrl | None = None) -> None:
+        """What Help shows: *about*, each person's own keys (*shortcuts*) and the user guide's address
+        (None: a short guide built in, as in a bundle that carries no README)."""
+        self._about, self._shortcuts, self._guide = about, shortcuts, guide
+
+    def show_shortcuts(self) -> None:
+        """F1: the signed-in person's keys on the cheat sheet (before sign-in, the window's keys)."""
+        bindings = self._shortcuts(self._user) if self._shortcuts and self._user else []
+        self._open_help(keymap.CheatSheet(bindings, self))
+
+    def show_guide(self) -> None:
+        if self._guide is not None and QDesktopServices.openUrl(self._guide):
+            return
+        self._open_help(self._message("User guide", BUILT_IN_GUIDE))
+
+    def show_about(self) -> None:
+        facts = self._about
+        text = "<p><b>Veil</b>: calm, keyboard-first review for trust &amp; safety teams.</p>"
+        if facts is not None:
+            text += (f"<p>Version {facts.version}<br>Store: {facts.store}<br>"
+                     f"Policy taxonomy: version {facts.taxonomy_version}</p>")
+        self._open_help(self._message("About Veil", text))
+
+    def _message(self, title: str, text: str) -> QMessageBox:
+        box = QMessageBox(QMessageBox.Icon.NoIcon, title, text, QMessageBox.StandardButton.Close, self)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return box
+
+    @staticmethod
+    def _open_help(dialog: QDialog) -> None:
+        """Open *dialog* modal to the window without a nested event loop (timers and work go on); closed, it goes."""
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def add_session_action(self, action: QAction) -> None:
         """Put *action* in the Session menu (above Sign out) and on the window, so its keys work while the menu

@@ -14,10 +14,11 @@ words ("At risk: 4"), never as colour alone.
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import QApplication
 
-# Greys run from the deepest surface to the brightest text; none is pure black or white.
+# Greys run from the deepest surface to the brightest text; none is pure black or white. Every text colour
+# reads at 4.5:1 or more on every ground (WCAG 1.4.3; tests/ui/test_contrast.py), faint and disabled included.
 COLORS: dict[str, str] = {
     "sunken": "#1a1c1f",     # navigation rail, status bar
     "window": "#202226",     # page background
@@ -26,17 +27,22 @@ COLORS: dict[str, str] = {
     "raised": "#2e3237",     # buttons, headers
     "border": "#383c42",
     "text": "#d3d6da",
-    "muted": "#9aa0a8",
-    "faint": "#707780",
-    "accent": "#7c9ab4",       # muted slate blue: focus, selection, the one accent
-    "accent_soft": "#33475a",  # selection background
+    "muted": "#a8aeb5",
+    "faint": "#9ca2a9",
+    "accent": "#819eb7",       # muted slate blue: focus, selection, the one accent
+    "accent_soft": "#2f4254",  # selection background
     "accent_text": "#e3e8ed",
     "focus": "#a9cbeb",        # the focus ring: light enough to find at a glance on the dark ground
-    "at_risk": "#c8a466",      # desaturated amber
-    "breached": "#c78172",     # desaturated brick
+    "at_risk": "#caa86d",      # desaturated amber
+    "breached": "#d5a196",     # desaturated brick
 }
 
 BASE_POINT_SIZE = 10.5
+
+# Colour emoji fonts, best first: Linux (Debian's fonts-noto-color-emoji), macOS, Windows, then the others fontconfig
+# may offer. Without one, a post written in emoji is a row of empty boxes (issue 14 §3).
+EMOJI_FAMILIES = ("Noto Color Emoji", "Apple Color Emoji", "Segoe UI Emoji", "Twemoji", "JoyPixels",
+                  "EmojiOne Color", "Symbola")
 
 
 def color(name: str) -> QColor:
@@ -79,8 +85,23 @@ def palette() -> QPalette:
     return p
 
 
+def emoji_family() -> str | None:
+    """The installed emoji font Veil falls back to for emoji (None: there is none)."""
+    installed = set(QFontDatabase.families())
+    return next((family for family in EMOJI_FAMILIES if family in installed), None)
+
+
+def use_emoji_font() -> str | None:
+    """Put the installed emoji font first for emoji, ahead of any text font's few monochrome emoji-like
+    symbols; the family, or None when there is none (emoji are then empty boxes)."""
+    family = emoji_family()
+    if family is not None:
+        QFontDatabase.setApplicationEmojiFontFamilies([family])
+    return family
+
+
 def apply(app: QApplication, qss: str | None = None) -> None:
-    """Style *app*: Fusion, the dark palette, a readable base font and *qss*.
+    """Style *app*: Fusion, the dark palette, a readable base font, the emoji fallback and *qss*.
 
     *qss* is the stylesheet text; the desktop layer reads it from
     ``resources/theme.qss``.  Without it, the bundled file is read here (the
@@ -96,4 +117,5 @@ def apply(app: QApplication, qss: str | None = None) -> None:
     if font.pointSizeF() < BASE_POINT_SIZE:
         font.setPointSizeF(BASE_POINT_SIZE)
     app.setFont(font)
+    use_emoji_font()
     app.setStyleSheet(qss)

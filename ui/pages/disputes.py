@@ -98,6 +98,7 @@ class DisputesPage(QWidget):
         head.addStretch(1)
 
         self.table = ReadOnlyTable(COLUMNS, "disputesTable", stretch=COLUMNS.index("Reason"))
+        self.table.setAccessibleName("Disputes")
         self.table.itemSelectionChanged.connect(self._selected)
         self.empty = QLabel("No open disputes. When a moderator contests a verdict, it appears here.")
         self.empty.setObjectName("emptyState")
@@ -125,6 +126,7 @@ class DisputesPage(QWidget):
         self.overturn_button = QPushButton("O  Overturn: the decision was correct")
         self.note = QLineEdit()
         self.note.setObjectName("note")
+        self.note.setAccessibleName("Note")
         self.note.setPlaceholderText(NOTE_HINT)
         self.note.returnPressed.connect(self.confirm)
         self.message = text_label("ruleMessage")

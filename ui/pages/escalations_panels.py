@@ -113,6 +113,7 @@ class HandOverBar(QFrame):
         self.prompt = QLabel()
         self.note = QLineEdit()
         self.note.setObjectName("sendBackNote")
+        self.note.setAccessibleName("Send-back note")
         self.note.setPlaceholderText("What should the moderator do? Enter sends it back, Esc cancels")
         self.note.returnPressed.connect(lambda: self.send.emit(self.note.text()))
         self.chooser = RouteChooser()

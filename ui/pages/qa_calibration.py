@@ -38,6 +38,7 @@ class CalibrationTab(SetupTab):
                          load=lambda reader: calibration.set_list(reader, lead), reload_on={"calibration"},
                          hint="A calibration set gives the same items to several people and measures how far "
                               "they agree. A closed set takes no more answers.")
+        self.table.setAccessibleName("Calibration sets")
         self.add_button("new", "&New set…", self.new_set)
         self.add_button("close", "C&lose set…", self.close_set)
         self.bar.addStretch(1)

@@ -47,6 +47,7 @@ class GoldTab(SetupTab):
                          load=lambda reader: gold.gold_items(reader, lead), reload_on={"gold", "item", "decision"},
                          hint="Gold items have a known answer. Their copies go into queues unmarked and each "
                               "decision on one is scored; a retired item is no longer planted or scored.")
+        self.table.setAccessibleName("Gold items")
         self.policy = policy
         self.add_button("add", "&Mark item gold…", self.mark)
         self.add_button("plant", "P&lant copies…", self.plant)

@@ -64,6 +64,7 @@ class PlansTab(SetupTab):
                          reload_on={"audit", "queue"},
                          hint="Plans draw decisions for blind audit. Queues are kept by identity: a renamed or "
                               "merged queue stays in its plans. Preview shows what a plan would draw now.")
+        self.table.setAccessibleName("Sampling plans")
         self.queue_choices: list[tuple[int, str]] = []  # (id, name) of the queues not merged away
         self.add_button("new", "&New plan…", self.new_plan)
         self.add_button("edit", "&Edit…", self.edit_plan)

@@ -157,6 +157,7 @@ class ResultsPage(QWidget):
         self.work = text_label("auditorWork")
         self.work.hide()  # until the person's audit work is there to show
         self.table = ReadOnlyTable(COLUMNS, "resultsTable", stretch=COLUMNS.index("Your action"))
+        self.table.setAccessibleName("My results")
         self.table.itemSelectionChanged.connect(self._selected)
         self.empty = QLabel(empty_text(self.user))
         self.empty.setObjectName("emptyState")
@@ -171,6 +172,7 @@ class ResultsPage(QWidget):
         self.dispute_button.clicked.connect(self.start_dispute)
         self.reason = QLineEdit()
         self.reason.setObjectName("disputeReason")
+        self.reason.setAccessibleName("Dispute reason")
         self.reason.setPlaceholderText("Why is the verdict wrong? Enter sends it to a lead, Esc cancels")
         self.reason.returnPressed.connect(self.send_dispute)
         self.send_button = QPushButton("Send dispute")

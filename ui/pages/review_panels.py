@@ -4,18 +4,21 @@
 before any media appears. ``ContextPanel`` shows the post's text, the
 report, metadata, the SLA clock, "seen before" and, for an escalated or
 sent-back item, who escalated it, why and from where (and the lead's
-note). ``DecisionPanel`` shows the taxonomy's labels and actions with their
-keys, the escalation queue chooser, the note, and a message line for rules
-that are not met. None of them touch the store.
+note), and the author's account (``ui.pages.review_context``). Metadata is
+said in words and units. ``DecisionPanel`` shows the taxonomy's labels and
+actions with their keys, the chosen labels' policy text and the actions'
+rules, the escalation queue chooser, the note, and a message line for
+rules that are not met. None of them touch the store.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -31,10 +34,23 @@ from review.clock import parse
 from review.escalations import Facts
 from review.serving import Item
 from review.taxonomy import Taxonomy
+from ui.operations import Operations
 from ui.pages.escalate_chooser import NOTE_HINT, RouteChooser
 from ui.pages.queues import human_age
+from ui.pages.review_context import (
+    POLICY_KEY,
+    AccountSection,
+    OneLine,
+    PolicyDialog,
+    action_rule,
+    metadata_rows,
+    policy_text,
+    reporters_text,
+)
 
-_SKIP_METADATA = {"category", "description", "report_reason", "reporter_count"}
+if TYPE_CHECKING:
+    from review.desk import Shown
+    from review.store import User
 
 
 def _label(text: str = "", *, name: str = "", wrap: bool = True) -> QLabel:
@@ -117,7 +133,7 @@ class ItemHeader(QFrame):
 
 
 class ContextPanel(QFrame):
-    """The report's context: text, reason, reporters, metadata, SLA, history."""
+    """The report's context: text, reason, reporters, the author's account, metadata, SLA, history."""
 
     def __init__(self, taxonomy: Taxonomy, parent: QWidget | None = None):
         super().__init__(parent)
@@ -130,9 +146,10 @@ class ContextPanel(QFrame):
         self.seen = _label(name="seenBefore")
         self.escalation = _label(name="escalationFacts")
         self.escalation.setVisible(False)
+        self.account = AccountSection(taxonomy)
         self.metadata = _label(name="metadata")
         self.metadata.setTextFormat(Qt.TextFormat.RichText)
-        for widget in (self.escalation, self.text, self.report, self.sla, self.seen, self.metadata):
+        for widget in (self.escalation, self.text, self.report, self.account, self.sla, self.seen, self.metadata):
             layout.addWidget(widget)
         layout.addStretch(1)
 
@@ -141,8 +158,14 @@ class ContextPanel(QFrame):
         self.escalation.setText(escalation_text(facts, now))
         self.escalation.setVisible(bool(self.escalation.text()))
 
+    def show_shown(self, shown: Shown, now: _dt.datetime, ops: Operations, user: User) -> None:
+        """What the desk gave with the item on the review page: its escalation and its author's account."""
+        self.show_escalation(shown.escalation, now)
+        self.account.show_account(shown.account, now, item=shown.item, ops=ops, user=user)
+
     def show_item(self, item: Item | None, *, now: _dt.datetime, history: dict[str, int]) -> None:
-        self.show_escalation(None, now)  # the page adds it for the item it shows
+        self.show_escalation(None, now)  # the page adds it and the account for the item it shows
+        self.account.show_account(None, now)
         if item is None:
             for widget in (self.text, self.report, self.sla, self.seen, self.metadata):
                 widget.setText("")
@@ -152,13 +175,13 @@ class ContextPanel(QFrame):
         meta: dict[str, Any] = item.metadata
         reason = meta.get("report_reason") or "No report reason"
         reporters = meta.get("reporter_count")
-        self.report.setText(f"Reported for: {reason}" + (f" · {reporters} reporters" if reporters else ""))
+        self.report.setText(f"Reported for: {reason}" + (f" · {reporters_text(reporters)}" if reporters else ""))
         self.update_clock(item, now)
         self.seen.setText(seen_before_text(history, self.taxonomy))
         rows = "".join(
-            f"<tr><td style='padding-right:10px;color:#8d939c'>{html.escape(str(k))}</td>"
-            f"<td>{html.escape(str(v))}</td></tr>"
-            for k, v in meta.items() if k not in _SKIP_METADATA
+            f"<tr><td style='padding-right:10px;color:#8d939c'>{html.escape(name)}</td>"
+            f"<td>{html.escape(value)}</td></tr>"
+            for name, value in metadata_rows(meta)
         )
         self.metadata.setText(f"<table>{rows}</table><p style='color:#8d939c'>id {html.escape(item.external_id)}</p>")
 
@@ -167,7 +190,7 @@ class ContextPanel(QFrame):
 
 
 class DecisionPanel(QFrame):
-    """Labels (1–9), actions (letters), the note, and what is wrong if anything."""
+    """Labels (1–9), their policy, actions (letters), the note, and what is wrong if anything."""
 
     action_clicked = Signal(str)
     note_done = Signal()
@@ -185,15 +208,20 @@ class DecisionPanel(QFrame):
             box = QCheckBox(_plain(f"{label.key or ' '}  {label.name}"))
             box.setToolTip(f"{label.description} ({label.severity})")
             box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            box.toggled.connect(self._show_policy)
             self.labels[label.id] = box
             labels.addWidget(box, n % rows, n // rows)
         layout.addLayout(labels)
+        self.policy = OneLine("policyLine")  # one line, always: toggling a label never moves the keys below
+        layout.addWidget(self.policy)
+        QShortcut(QKeySequence(POLICY_KEY), self, self.show_policy_text).setContext(
+            Qt.ShortcutContext.WindowShortcut)
         layout.addWidget(_label("Decision", name="sectionTitle"))
         grid = QGridLayout()
         self.buttons: dict[str, QPushButton] = {}
         for n, action in enumerate(taxonomy.actions):
             button = QPushButton(_plain(f"{action.key}  {action.name}" if action.key else action.name))
-            button.setToolTip(action.description)
+            button.setToolTip(action_rule(action))
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(lambda _=False, a=action.id: self.action_clicked.emit(a))
             self.buttons[action.id] = button
@@ -203,11 +231,30 @@ class DecisionPanel(QFrame):
         layout.addWidget(self.chooser)
         self.note = QLineEdit()
         self.note.setObjectName("note")
+        self.note.setAccessibleName("Note")
         self.note.setPlaceholderText(NOTE_HINT)
         self.note.returnPressed.connect(self.note_done.emit)
         layout.addWidget(self.note)
         self.message = _label(name="ruleMessage")
+        # Room for three lines, kept when empty: a message appearing must not move the keys above it.
+        self.message.setFixedHeight(3 * self.message.fontMetrics().lineSpacing() + 4)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.message)
+        self._show_policy()
+
+    def _show_policy(self) -> None:
+        """The chosen labels' descriptions, the last chosen first (the full text on hover and Ctrl+P)."""
+        chosen = policy_text(self.taxonomy, self.chosen_labels())
+        self.policy.setText(chosen or f"{POLICY_KEY}: the policy text of every label and action")
+        self.policy.setToolTip(chosen)
+        self.policy.setAccessibleName(chosen or "No policy label chosen")
+        self.policy.update()
+
+    def show_policy_text(self) -> PolicyDialog:
+        """Ctrl+P: the full policy text of the chosen labels (every label when none is chosen)."""
+        dialog = PolicyDialog(self.taxonomy, self.chosen_labels(), self.window())
+        dialog.open()
+        return dialog
 
     def reset(self) -> None:
         for box in self.labels.values():

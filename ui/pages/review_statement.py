@@ -57,6 +57,7 @@ class StatementBox(QFrame):
         self.refusal.setStyleSheet("color: #e07b53;")
         self.text = QPlainTextEdit()
         self.text.setObjectName("statementText")
+        self.text.setAccessibleName("Statement of reasons")
         self.text.setReadOnly(True)
         self.text.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the page keeps the keys
         self.text.setMaximumHeight(72)  # a few lines, scrolled: the item's context keeps its room above

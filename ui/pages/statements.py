@@ -127,8 +127,10 @@ class StatementsPage(QWidget):
         self.decisions.currentIndexChanged.connect(lambda *_: self.show_preview())
         self.statement_box = QPlainTextEdit(readOnly=True)
         self.statement_box.setObjectName("previewStatement")
+        self.statement_box.setAccessibleName("Statement preview")
         self.user_text = QPlainTextEdit(readOnly=True)
         self.user_text.setObjectName("previewUserText")
+        self.user_text.setAccessibleName("What the user reads")
         self.preview_problems = text_label("previewProblems")
         split = QSplitter()
         for title, box in (("The statement (database JSON)", self.statement_box),
@@ -162,6 +164,7 @@ class StatementsPage(QWidget):
         self.period_summary = text_label("periodSummary", "Choose a period and check it.")
         self.refused = ReadOnlyTable(("Decision", "Item", "Field", "Reason", "Fix entry"), "refusedStatements",
                                      stretch=3)
+        self.refused.setAccessibleName("Refused statements")
         self.refused.cellDoubleClicked.connect(lambda *_: self.open_refused_entry())
         QShortcut(QKeySequence(Qt.Key.Key_Return), self.refused, self.open_refused_entry,
                   context=Qt.ShortcutContext.WidgetShortcut)
