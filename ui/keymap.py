@@ -10,7 +10,7 @@ Action keys come from the taxonomy; everything can be re-bound except the
 two keys that keep media safe (Space holds to see, Esc hides everything),
 and a binding that would give one key two meanings — two commands, or a
 command and a key the window keeps (:data:`RESERVED`: Ctrl+1…9, Ctrl+B,
-Ctrl+E, Ctrl+Shift+L, Ctrl+Q, Ctrl+,) — is refused with a message naming both.
+Ctrl+E, Ctrl+Shift+L, Ctrl+Q, Ctrl+,, F1) — is refused with a message naming both.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ RESERVED = {  # key: what the window does with it, on every page; no command may
     "Ctrl+E": "exporting",
     "Ctrl+Shift+L": "signing out",
     "Ctrl+Q": "quitting Veil",
+    "F1": "showing every key (Help)",
 }
 #: Keys the cheat sheet names beside the bindings: the window's own (:data:`RESERVED`), the lists' reload and the
 #: mouse's reveal, which no binding carries. Written as the README names them.

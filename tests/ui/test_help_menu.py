@@ -71,3 +71,12 @@ def test_without_a_readme_or_a_browser_the_guide_is_built_in(window, monkeypatch
     box = _shown(window, QMessageBox)[0]
     assert box.windowTitle() == "User guide" and "hold Space" in box.text()
     box.close()
+
+
+def test_f1_is_the_windows_so_no_personal_binding_can_take_it():
+    """F1 opens the shortcuts on every page: a command bound to it would make it mean two things."""
+    from review import taxonomy
+    from ui import keymap
+
+    with pytest.raises(keymap.KeymapError, match="F1 is kept for showing every key"):
+        keymap.build(taxonomy.load(), {"skip": "F1"})
