@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test ocr emoji-font bench bundle lint clean
+.PHONY: run test ocr emoji-font postgres-server bench bundle lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,18 @@ emoji-font:
 	@fc-list | grep -qi "emoji" || { SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
 		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q fonts-noto-color-emoji; }
 
-test: $(STAMP) ocr emoji-font
+# The domain tests run on PostgreSQL too (tests/postgres.py starts a throwaway server with initdb + pg_ctl):
+# Debian's postgresql, installed here when its server programs are missing (with sudo unless root). Without
+# a system cluster: postgresql-common is told first not to create and start the "main" cluster on port 5432
+# (create_main_cluster = false), so the tests' servers are the only ones this installs.
+postgres-server:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q postgresql-common && \
+		echo "create_main_cluster = false" | $$SUDO tee -a /etc/postgresql-common/createcluster.conf >/dev/null && \
+		$$SUDO apt-get install -y -q postgresql; }
+
+test: $(STAMP) ocr emoji-font postgres-server
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n 2 -m "not bundle"
 	$(BIN)/lint-imports
 

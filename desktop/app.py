@@ -35,9 +35,10 @@ from audit import sampling
 from desktop import __version__, first_start, pages, paths, wiring
 from desktop.demo.review_data import is_demo
 from desktop.devclock import clock_from_env
-from review import auth, taxonomy
+from review import auth, settings, taxonomy
 from review.errors import VeilError
 from review.store import Store, User
+from review.store.connection import shown_location
 from review.taxonomy import Taxonomy, TaxonomyError
 from review.taxonomy import stored as stored_taxonomy
 from ui import theme
@@ -56,7 +57,7 @@ def run_gui(args: argparse.Namespace) -> int:
     store_arg = getattr(args, "store", None)
     path = paths.store_path(store_arg)
 
-    if not path.exists():
+    if isinstance(path, Path) and not path.exists():
         if store_arg:
             return _fail(
                 f"There is no Veil store at {path}.\n\n"
@@ -72,7 +73,7 @@ def run_gui(args: argparse.Namespace) -> int:
     try:
         store = wiring.open_store(path, clock=clock_from_env())
     except (VeilError, OSError) as exc:
-        return _fail(f"Veil could not open the store at {path}.\n\n{exc}")
+        return _fail(f"Veil could not open the store at {shown_location(path)}.\n\n{exc}")
     try:  # the organisation's (chosen on Settings, kept in the store), else the team's file, else the bundled one
         policy = stored_taxonomy.organisation(store, paths.taxonomy_path())
     except TaxonomyError as exc:
@@ -93,7 +94,7 @@ def run_gui(args: argparse.Namespace) -> int:
             operations.close()
             window.deleteLater()
             store.close()
-            return _fail(f"There is no user named “{user}” in {path.name}.\n\nPeople in this store: {names}.")
+            return _fail(f"There is no user named “{user}” in {store.name}.\n\nPeople in this store: {names}.")
         except PermissionError as exc:
             operations.close()
             window.deleteLater()
@@ -136,7 +137,7 @@ def ui_settings() -> QSettings:
 
 
 def window_title(store: Store) -> str:
-    title = f"Veil — {store.path.name}"
+    title = f"Veil — {store.name}"
     return title + " — Demo" if is_demo(store) else title
 
 
@@ -216,13 +217,25 @@ def build_window(store: Store, ui_state: QSettings, policy: Taxonomy | None = No
     operations.setParent(window)
     policy = policy or taxonomy.load()
     pages.register_pages(window, store, policy, operations)
-    window.set_help(AboutFacts(__version__, str(store.path), policy.version),
+    window.set_help(AboutFacts(__version__, store.location, policy.version),
                     shortcuts=lambda user: pages.personal_view(store, policy, user)[1], guide=user_guide())
     attach_export_action(window, operations.current, store.clock.now)  # Session ▸ Export… for leads
+    window.user_changed.connect(lambda user: follow_theme(window, operations, user))
     # Connected last: at sign-out and quit the runner closes after the pages and the wellbeing controller.
     window.user_changed.connect(lambda user: operations.close() if user is None else None)
     window.closed.connect(operations.close)
     return window
+
+
+def follow_theme(window: MainWindow, operations: SessionOperations, user: User | None) -> None:
+    """The signed-in person's theme (My settings; "system" follows the computer's), read on a reader; at sign-out
+    the sign-in page goes back to the computer's."""
+    if user is None:
+        theme.use("system")
+        return
+    operations.current().query(lambda reader: settings.read(reader, theme.THEME, user=user), on_done=theme.use,
+                               on_error=lambda exc: log.warning("theme not read; the computer's applies: %s", exc),
+                               owner=window)
 
 
 def user_guide() -> QUrl | None:

@@ -23,8 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
         "With no command, opens the app on the store.",
     )
     parser.add_argument("--version", action="version", version=f"veil {__version__}")
-    parser.add_argument("--store", metavar="PATH",
-                        help="the store file (default: $VEIL_HOME/veil.db, else the user data folder)")
+    parser.add_argument("--store", metavar="PATH|URL",
+                        help="the store file, or a PostgreSQL server's postgresql://host/database URL (default: "
+                        "$VEIL_STORE, else $VEIL_HOME/veil.db, else the user data folder)")
     parser.add_argument("--user", metavar="NAME",
                         help="sign in as NAME directly (kiosks and tests); a command acts as NAME, else as $VEIL_USER")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -22,5 +22,6 @@ def schema_sets() -> list:
     return [review_migrations, *migration_sets()]
 
 
-def open_store(path: Path, clock: Clock | None = None) -> Store:
-    return Store.open(path, clock=clock, migration_sets=migration_sets())
+def open_store(location: Path | str, clock: Clock | None = None) -> Store:
+    """The store at *location*: a file's path, or a ``postgresql://`` URL (a server store)."""
+    return Store.open(location, clock=clock, migration_sets=migration_sets())

@@ -251,7 +251,9 @@ def check_output(store: Store, out: str | os.PathLike[str]) -> None:
     The export is renamed onto *out* when complete: naming the store there
     would replace the database with a CSV and lose every decision.
     """
-    db = Path(store.path).expanduser().resolve()
+    if store.path is None:  # a server store: no file here that an export could replace
+        return
+    db = store.path.expanduser().resolve()
     store_files = {db, *(db.with_name(db.name + suffix) for suffix in ("-wal", "-shm", "-journal"))}
     for target in (out, anchor_file(out)):  # the anchor file is renamed into place as well
         if Path(target).expanduser().resolve() in store_files:

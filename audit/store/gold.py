@@ -55,7 +55,8 @@ def listing(store: Store, item_id: int | None = None) -> list[tuple[Any, ...]]:
     """Gold items a lead defined (not their copies), active first, newest first; or the one *item_id*."""
     where, params = (" AND g.item_id = ?", [item_id]) if item_id is not None else ("", [])
     return [tuple(r) for r in store.db.execute(
-        LISTING + where + " GROUP BY g.item_id ORDER BY g.retired_at IS NOT NULL, g.created_at DESC, g.item_id DESC",
+        LISTING + where + " GROUP BY g.item_id, i.id, q.id"
+        " ORDER BY g.retired_at IS NOT NULL, g.created_at DESC, g.item_id DESC",
         params)]
 
 

@@ -20,7 +20,7 @@ import sqlite_utils
 
 def statement_problems(db: sqlite_utils.Database) -> Iterator[str]:
     """Accepted rows no event accepted, rows an event accepted that say they are not, rows unlike their event."""
-    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dsa_statements'").fetchone():
+    if not db["dsa_statements"].exists():
         return  # before m006: the schema check says a step is missing
     said: dict[int, tuple[int, dict[str, Any] | None]] = {}
     for event_id, payload in db.execute(

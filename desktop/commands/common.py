@@ -16,12 +16,13 @@ from desktop import paths, wiring
 from desktop.commands.signin import add_user_option, signed_in
 from review.errors import StoreError, VeilError
 from review.store import Store, User, probe
-from review.store.connection import missing_log
+from review.store.connection import missing_log, shown_location
 
 
 def add_store_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", metavar="PATH", default=argparse.SUPPRESS,
-                        help="the store file (default: $VEIL_HOME/veil.db, else the user data folder)")
+    parser.add_argument("--store", metavar="PATH|URL", default=argparse.SUPPRESS,
+                        help="the store file, or a postgresql://host/database URL (default: $VEIL_STORE, else "
+                        "$VEIL_HOME/veil.db, else the user data folder)")
 
 
 def open_store(args: argparse.Namespace, *, must_exist: bool = False) -> Store:
@@ -43,15 +44,16 @@ def open_store(args: argparse.Namespace, *, must_exist: bool = False) -> Store:
         raise SystemExit(2) from exc
 
 
-def existing_store_path(args: argparse.Namespace) -> Path:
-    """The path of the existing Veil store named by --store (or the default); exit 2 with a message if it is not one."""
+def existing_store_path(args: argparse.Namespace) -> Path | str:
+    """The path (or server URL) of the existing Veil store named by --store (or the default); exit 2 with a message
+    if it is not one. Said with the shown form of a URL (:func:`review.store.connection.shown_location`)."""
     path = paths.store_path(getattr(args, "store", None))
-    if not path.exists():
-        print(f"veil: there is no Veil store at {path} (create one with: veil demo --store PATH, or veil import)",
-              file=sys.stderr)
+    if isinstance(path, Path) and not path.exists():
+        print(f"veil: there is no Veil store at {shown(path)} (create one with: veil demo --store PATH, or veil "
+              "import)", file=sys.stderr)
         raise SystemExit(2)
     if not probe.is_veil_store(path):  # or its newest pages went with a deleted log: then that is said
-        print(f"veil: {missing_log(path) or f'{path} is not a Veil store'}", file=sys.stderr)
+        print(f"veil: {shown(missing_log(path) or f'{shown_location(path)} is not a Veil store')}", file=sys.stderr)
         raise SystemExit(2)
     return path
 

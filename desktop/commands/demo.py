@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     with open_store(args) as store:
-        media_dir = paths.demo_media_dir(store.path.resolve())
+        media_dir = paths.demo_media_dir(store.path.resolve() if store.path else str(store.url))
         progress = _ProgressLine()
         try:
             summary, qa = create(store, media_dir, items=args.items, seed=args.seed, progress=progress)
@@ -77,6 +77,6 @@ def run(args: argparse.Namespace) -> int:
             return fail(str(exc))
         progress.finish()
         seconds = time.perf_counter() - started
-        print(summary.line(store.path.resolve(), seconds))
+        print(summary.line(store.path.resolve() if store.path else store.location, seconds))
         print(f"demo QA: {qa.sampled} decisions sampled, {qa.audited} audited, {qa.disputed} disputed")
     return 0

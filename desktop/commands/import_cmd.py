@@ -118,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
     rejects: TextIO | None = None
     if args.skip_invalid and not args.dry_run:
         rejects_path = Path(args.skip_invalid)
-        if rejects_path.resolve() in (manifest.resolve(), paths.store_path(getattr(args, "store", None)).resolve()):
+        store_file = Path(paths.store_path(getattr(args, "store", None)))  # a server URL is no file here
+        if rejects_path.resolve() in (manifest.resolve(), store_file.resolve()):
             return fail("--skip-invalid must name a new file, not the manifest or the store")
         try:  # opened before anything is written: an unwritable path must not cost an import
             rejects = _private_text_file(rejects_path)

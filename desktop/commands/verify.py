@@ -13,10 +13,11 @@ import contextlib
 import json
 import sys
 
-from audit.store import reconcile_dsa
+from audit.store import reconcile_dsa, reconcile_training
 from desktop import paths, wiring
 from desktop.commands.common import add_store_option, existing_store_path, fail, shown
-from review.store import applied_migrations, integrity, probe
+from review.store import applied_migrations, integrity, media_check, probe
+from review.store.connection import shown_location
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -62,10 +63,12 @@ def run(args: argparse.Namespace) -> int:
         anchors = [(n, digest, integrity.anchor_problem(db, n, digest, report)) for n, digest in args.expect]
         steps = [f"{s}/{n}" for s, n in applied_migrations(db)]
         statements = integrity.limited(reconcile_dsa.statement_problems(db))  # audit's rows review cannot read
+        statements += integrity.limited(media_check.problems(db, path))  # every file in the media root, unchanged
+        statements += integrity.limited(reconcile_training.attempt_problems(db))  # a pass certifies: audit's rows
     problems = [*report.problems, *statements, *(problem for _, _, problem in anchors if problem)]
     if args.json:
-        json.dump({"store": str(path), "events": report.head.events, "head": report.head.hash, "ok": not problems,
-                   "problems": problems, "schema": steps,
+        json.dump({"store": shown_location(path), "events": report.head.events, "head": report.head.hash,
+                   "ok": not problems, "problems": problems, "schema": steps,
                    "anchors": [{"events": n, "head": digest, "ok": problem is None} for n, digest, problem in anchors]},
                   sys.stdout, indent=2, ensure_ascii=False)
         print()

@@ -184,6 +184,35 @@ def text_problem(key: str, value: str) -> str | None:
     return None
 
 
+def metadata_problems(metadata: dict[str, Any]) -> list[str]:
+    """Why the other fields cannot be kept as item metadata: a NUL (U+0000) in a field's name or text.
+
+    Kept as JSON, where a server store's ``jsonb`` cannot hold ``\\u0000`` (a SQLite store's JSON can): the
+    same manifest must import on both stores alike, and no field of a hostile manifest may leave an item that
+    a server cannot read back. Like a NUL in ``text``, the row is refused.
+    """
+    found = _nul_at(metadata, "")
+    return [] if found is None else [f"{found} contains a NUL character (U+0000)"]
+
+
+def _nul_at(value: Any, where: str) -> str | None:
+    """Where in *value* (a JSON value) a NUL is, as "field a.b[2]" or "the name of field 'a\\x00'"; None if none."""
+    if isinstance(value, str):
+        return f"field {where}" if "\0" in value else None
+    children: list[tuple[str, Any]] = []
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if "\0" in key:
+                return f"the name of field {(where + '.' if where else '') + repr(key)}"
+            children.append((f"{where}.{key}" if where else key, child))
+    elif isinstance(value, list):
+        children = [(f"{where}[{index}]", child) for index, child in enumerate(value)]
+    for name, child in children:
+        if (found := _nul_at(child, name)) is not None:
+            return found
+    return None
+
+
 def _given(row: dict[str, Any], key: str) -> Any:
     """A field's value, or None when absent, null or empty (CSV leaves no other way to say "not given")."""
     value = row.get(key)

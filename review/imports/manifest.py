@@ -255,7 +255,7 @@ def _importer(store: Store, actor: User | str) -> tuple[str, bool]:
 def _not_founded(store: Store, held: str) -> str:
     """The refusal for a store with work in it but nobody (an items-only import of an older Veil, say)."""
     what = held.rsplit(", ", 1)
-    return (f"{store.path} has nobody in it but already holds {' and '.join(what)}: an import makes its importer "
+    return (f"{store.location} has nobody in it but already holds {' and '.join(what)}: an import makes its importer "
             "the first lead only of an empty store, so that writing to a file is not a way to take over its work. "
             "Its first lead must be created by whoever owns this file; then import as that lead")
 

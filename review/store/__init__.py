@@ -1,4 +1,4 @@
-"""The review store: the connection, users, queues, items and settings, over one SQLite file.
+"""The review store: the connection, users, queues, items and settings, in a SQLite file or on a PostgreSQL server.
 
 ``Store`` is the door to the review tables for the rest of Veil. Each of
 its public methods that writes is one transaction and appends its event, so
@@ -20,7 +20,6 @@ import contextlib
 import datetime as _dt
 import json
 import logging
-import stat
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,9 +31,24 @@ import sqlite_utils
 from review.clock import Clock, SystemClock, iso, normalise, parse
 from review.errors import StoreConflict, StoreUnavailable, VeilError
 from review.store import events, names, probe
-from review.store.connection import backup, connect, driver_errors, missing_log, opening, write_transaction
+from review.store.connection import (
+    backup,
+    connect,
+    database_name,
+    driver_errors,
+    executemany,
+    in_transaction,
+    is_url,
+    missing_log,
+    opening,
+    say_if_others_can_read,
+    shown_location,
+    write_transaction,
+)
 from review.store.schema import QUEUE_KINDS
 from review.store.schema import migrations as review_migrations
+from review.store.steps import applied_migrations as applied_migrations  # the package's API (veil verify)
+from review.store.steps import newer_schema, unknown_migrations
 
 SYSTEM_ACTOR = "system"
 #: The actors Veil itself writes into the log, which no account may be named (compared stripped and casefolded):
@@ -120,11 +134,20 @@ class QueueHealth:
 
 
 class Store:
-    """Open with :meth:`open`; close with :meth:`close` (or use ``with``)."""
+    """Open with :meth:`open`; close with :meth:`close` (or use ``with``).
 
-    def __init__(self, db: sqlite_utils.Database, path: Path, clock: Clock):
+    ``location`` names the store for people (a file's path, or a server's
+    URL without its password), ``name`` in short (the file's or the
+    database's name); ``path`` is the file, None for a server store, which
+    has no file on this computer.
+    """
+
+    def __init__(self, db: sqlite_utils.Database, location: Path | str, clock: Clock):
         self.db = db
-        self.path = path
+        self.path: Path | None = None if is_url(location) else Path(location)
+        self.url = str(location) if is_url(location) else None
+        self.location = shown_location(location)
+        self.name = self.path.name if self.path else database_name(self.location)
         self.clock = clock
         self._changed: set[str] = set()
         self._lock = threading.RLock()
@@ -134,34 +157,33 @@ class Store:
     @classmethod
     def open(
         cls,
-        path: str | Path,
+        location: str | Path,
         *,
         clock: Clock | None = None,
         migration_sets: Sequence[sqlite_utils.Migrations] = (),
     ) -> Store:
-        """Open the store, upgrading its schema (after a backup) if needed.
+        """Open the store (a file's path, or a ``postgresql://`` URL), upgrading its schema (after a backup) if needed.
 
         *migration_sets* are the other domains' migrations (``audit``), run
         after the review set because they may reference review tables.
         """
-        path = Path(path)
+        if is_url(location):
+            return cls._open_server(str(location), clock, [review_migrations, *migration_sets])
+        path = Path(location)
         existed = path.exists() and path.stat().st_size > 0
         if existed and not probe.is_veil_store(path):  # never add Veil's tables to another program's file
             raise StoreUnavailable(missing_log(path) or f"{path} is not a Veil store; Veil leaves other files "
                                    "unchanged")
         db = connect(path)
         if existed:
-            _say_if_others_can_read(path)
+            say_if_others_can_read(path)
         sets = [review_migrations, *migration_sets]
         try:
             with opening(path):
                 pending = [m.name for s in sets for m in s.pending(db)]
                 unknown = unknown_migrations(db, sets)
             if unknown:
-                raise StoreUnavailable(
-                    f"{path} was written by a newer Veil (unknown schema steps: {', '.join(unknown)}); "
-                    "upgrade Veil to open it"
-                )
+                raise StoreUnavailable(newer_schema(str(path), unknown))
             with driver_errors(f"{path} could not be upgraded"):
                 if pending and existed and db["_sqlite_migrations"].exists():
                     stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S")
@@ -173,6 +195,24 @@ class Store:
             raise
         return cls(db, path, clock or SystemClock())
 
+    @classmethod
+    def _open_server(cls, url: str, clock: Clock | None, sets: Sequence[sqlite_utils.Migrations]) -> Store:
+        """A server store: the same steps in one transaction (:mod:`.server_schema`); nothing to back up first."""
+        from review.store import server_schema
+
+        db = connect(url)
+        try:
+            with driver_errors(f"{shown_location(url)} is not a Veil store"):
+                server_schema.refuse_foreign(db)
+            with driver_errors(f"{shown_location(url)} could not be upgraded"):
+                server_schema.apply(db, sets)  # refuses a schema a newer Veil made, asked again under the lock
+            with driver_errors(f"cannot read {shown_location(url)}"):
+                server_schema.say_if_not_sorted_as_sqlite(db)
+        except BaseException:
+            db.close()
+            raise
+        return cls(db, url, clock or SystemClock())
+
     def close(self) -> None:
         self.db.close()
 
@@ -183,15 +223,24 @@ class Store:
         self.close()
 
     def second_connection(self) -> Store:
-        """Another connection to the same file, for a background thread.
+        """Another connection to the same store, for a background thread.
 
-        SQLite connections must not be shared across threads at once; a
-        worker gets its own (writes still serialise through the file lock).
+        A connection must not be shared across threads at once; a worker
+        gets its own (writes still serialise through the file lock, or the
+        server's write lock).
         """
-        return Store(connect(self.path), self.path, self.clock)
+        return Store(connect(self.url or self.location), self.url or self.location, self.clock)
 
     def now(self) -> str:
         return iso(self.clock.now())
+
+    @property
+    def media_root(self) -> Path | None:
+        """The folder this store's media files live in, ``<store file>.media/`` (:mod:`.media_root`); a server
+        store (issue 15) has none until team mode's phase 3 keeps media in the server."""
+        from review.store.media_root import beside  # its own module: the layout and the SQL that moves names
+
+        return None if self.path is None else beside(self.path)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite_utils.Database]:
@@ -202,7 +251,7 @@ class Store:
         thread: the lock keeps their statements from interleaving.
         """
         with self._lock:
-            outermost = not self.db.conn.in_transaction
+            outermost = not in_transaction(self.db)
             with write_transaction(self.db) as db:
                 yield db
             if outermost:
@@ -377,7 +426,7 @@ class Store:
             )
         with self.transaction():
             # rowcount sums the rows each execution inserted; a skipped row inserts none.
-            added = self.db.conn.executemany(
+            added = executemany(self.db,
                 "INSERT INTO items (external_id, queue_id, kind, media_path, media_type, text, metadata, severity,"
                 " priority, content_sha256, phash, received_at, due_at, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -448,26 +497,3 @@ def read_queue_ids(text: object) -> tuple[int, ...] | None:
 
 def _queue(row: Sequence[Any]) -> Queue:
     return Queue(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7])
-
-
-def _say_if_others_can_read(path: Path) -> None:
-    """Warn (never chmod: its owner may share it with a group on purpose) when others can read or write the store."""
-    mode = stat.S_IMODE(path.stat().st_mode)
-    open_to = " and ".join(what for what, bits in (("readable", 0o044), ("writable", 0o022)) if mode & bits)
-    if open_to:
-        log.warning("%s is %s by other accounts on this computer (mode %04o): it holds every decision and the "
-                    "passphrase hashes; if it is not shared on purpose, run: chmod 600 %s", path, open_to, mode, path)
-
-
-def unknown_migrations(db: sqlite_utils.Database, sets: Sequence[sqlite_utils.Migrations]) -> list[str]:
-    """Applied migrations this Veil does not know: the store is from a newer version."""
-    known = {(s.name, m.name) for s in sets for m in s._migrations}
-    names = {s.name for s in sets}
-    return [f"{s}/{n}" for s, n in applied_migrations(db) if s in names and (s, n) not in known]
-
-
-def applied_migrations(db: sqlite_utils.Database) -> list[tuple[str, str]]:
-    """(migration set, name) of every schema step applied to the store, oldest first."""
-    if not db["_sqlite_migrations"].exists():
-        return []
-    return [(r[0], r[1]) for r in db.execute("SELECT migration_set, name FROM _sqlite_migrations ORDER BY id")]

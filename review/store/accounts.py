@@ -91,9 +91,9 @@ def add_note(store: Store, author: str, user: User, body: str) -> str:
     """Keep the note and its ``account.note`` event in one transaction; when it was written."""
     with store.transaction():
         at = store.now()
-        cursor = store.db.execute(
-            "INSERT INTO account_notes (author, user_id, body, created_at) VALUES (?, ?, ?, ?)",
+        note_id = store.db.execute(
+            "INSERT INTO account_notes (author, user_id, body, created_at) VALUES (?, ?, ?, ?) RETURNING id",
             [author, user.id, body, at],
-        )
-        store.log(user.name, "account.note", author, {"note": cursor.lastrowid, "body": body})
+        ).fetchall()[0][0]
+        store.log(user.name, "account.note", author, {"note": note_id, "body": body})
     return at

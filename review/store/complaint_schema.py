@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from review.store import dialect
 from review.store.schema import refuse_replace
 
 #: The current decision of item ``o`` (the latest row that neither revokes nor is revoked), as SQL.
@@ -38,6 +39,8 @@ def m014(db: sqlite_utils.Database) -> None:
     it, ``reversal_id`` the new decision on the original (reversed only).
     What it was made against never changes, it ends once, no row goes.
     """
+    # SQLite's text stays as released (``veil verify`` compares it with a fresh store's); a server spells it its way.
+    reversed_ = "outcome IS NOT DISTINCT FROM 'reversed'" if dialect.is_server(db) else "outcome IS 'reversed'"
     db.executescript(
         f"""
         CREATE TABLE complaints (
@@ -52,7 +55,7 @@ def m014(db: sqlite_utils.Database) -> None:
             resolution_id INTEGER REFERENCES decisions(id),
             reversal_id INTEGER REFERENCES decisions(id),
             CHECK ((outcome IS NULL) = (resolved_at IS NULL)),
-            CHECK ((outcome IS 'reversed') = (reversal_id IS NOT NULL))
+            CHECK (({reversed_}) = (reversal_id IS NOT NULL))
         );
         CREATE INDEX complaints_decision ON complaints (decision_id);
         CREATE INDEX complaints_received ON complaints (received_at);

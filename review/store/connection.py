@@ -1,4 +1,4 @@
-"""Opening the SQLite store and running write transactions.
+"""Opening the store (a SQLite file, or a PostgreSQL server by URL) and running write transactions.
 
 The connection is in driver autocommit mode (``isolation_level=None``) so
 that Veil, not the ``sqlite3`` module, decides where transactions begin:
@@ -15,6 +15,10 @@ store that cannot be opened says why — a folder it cannot write, a file it
 may not read, a deleted ``-wal`` log (:func:`why_unopenable`) — instead of
 SQLite's symptom ("unable to open database file", "disk I/O error").
 
+A store named by a ``postgresql://`` URL is a server's
+(:mod:`review.store.server`): the same transactions, errors and answers,
+through :class:`~review.store.server.ServerDatabase`.
+
 A store holds every decision, the passphrase hashes and the pseudonym
 secret, so what Veil creates is its owner's alone, whatever the umask: the
 store file and its backups 0600 (SQLite gives the -wal and -shm files the
@@ -27,14 +31,19 @@ read it.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
-from collections.abc import Iterator
+import stat
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any, cast
+from urllib.parse import unquote
 
 import sqlite_utils
 
 from review.errors import StoreBusy, StoreConflict, StoreFull, StoreUnavailable
+from review.store import dialect
 
 BUSY_TIMEOUT_MS = 10_000
 _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
@@ -43,6 +52,71 @@ READ_ONLY_ADVICE = ("the store or its folder is read-only for your account: noth
                     "permission, or work on a copy of your own")
 PRIVATE_FILE = 0o600
 PRIVATE_FOLDER = 0o700
+log = logging.getLogger("review.store")
+URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_url(location: object) -> bool:
+    """Whether *location* names a PostgreSQL server store (a ``postgresql://`` URL) rather than a file."""
+    return isinstance(location, str) and location.startswith(URL_SCHEMES)
+
+
+def shown_location(location: object) -> str:
+    """*location* (a store's path or URL) as it may be shown, logged or written anywhere: a URL without its password.
+
+    One form for every place a person sees a store (messages, ``veil verify``, About, events). The URL is read
+    as libpq reads it, not by ``urllib`` (which refuses some URLs libpq takes, and some that are simply
+    mistyped, such as ``[::1``): the user information ends at the first ``@`` before any ``/``, and a
+    ``password=`` option may also sit in the query string. Both are dropped; everything else stays as written.
+    """
+    text = str(location)
+    if not is_url(text):
+        return text
+    scheme, _, rest = text.partition("://")
+    user, _, rest = _credentials(rest)
+    address, question, query = rest.partition("?")
+    kept = [option for option in query.split("&") if not _is_password(option)] if question else []
+    return f"{scheme}://{user + '@' if user else ''}{address}{'?' + '&'.join(kept) if kept else ''}"
+
+
+def database_name(url: str) -> str:
+    """The database a store URL names (its path), in its shown form; empty when the URL names none."""
+    rest = _credentials(str(url).partition("://")[2])[2]
+    address = rest.partition("?")[0]
+    return address.partition("/")[2]
+
+
+def passwords(url: str) -> list[str]:
+    """Every password written in *url* (as written and percent-decoded), to scrub from a driver's message."""
+    rest = str(url).partition("://")[2]
+    found = [_credentials(rest)[1]]
+    query = _credentials(rest)[2].partition("?")[2]
+    found += [option.partition("=")[2] for option in query.split("&") if _is_password(option)]
+    return [form for secret in found if secret for form in {secret, unquote(secret)} if form]
+
+
+def scrubbed(text: str, url: str) -> str:
+    """*text* (a driver's message about *url*, which may quote the URL or a token of it) with no password in it."""
+    text = text.replace(url, shown_location(url))
+    for secret in sorted(passwords(url), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def _credentials(rest: str) -> tuple[str, str, str]:
+    """(user, password, the rest) of a URL after its ``scheme://``: libpq's user information runs to an ``@``
+    met before any ``/``."""
+    for index, char in enumerate(rest):
+        if char == "/":
+            break
+        if char == "@":
+            user, _, password = rest[:index].partition(":")
+            return user, password, rest[index + 1:]
+    return "", "", rest
+
+
+def _is_password(option: str) -> bool:
+    return unquote(option.partition("=")[0]).strip().lower() == "password"
 
 
 @contextlib.contextmanager
@@ -55,7 +129,8 @@ def driver_errors(what: str = "") -> Iterator[None]:
     database error (corrupt, not a database, disk I/O, read-only) →
     :class:`StoreUnavailable`. A ``ProgrammingError`` is a bug in Veil's
     SQL, not a state of the store, and passes unchanged. *what* prefixes the
-    message ("… is not a Veil store").
+    message ("… is not a Veil store"). A server's errors are mapped alike
+    (:func:`review.store.server.veil_error`).
     """
     try:
         yield
@@ -75,6 +150,15 @@ def driver_errors(what: str = "") -> Iterator[None]:
         if _is_full(exc):
             raise StoreFull(f"{what}: {FULL_ADVICE}" if what else FULL_ADVICE) from exc
         raise StoreUnavailable(_message(what, exc)) from exc
+    except Exception as exc:
+        if not type(exc).__module__.startswith("psycopg"):
+            raise
+        from review.store.server import veil_error  # a server's driver, imported only for a server store
+
+        mapped = veil_error(exc, what)  # type: ignore[arg-type]
+        if mapped is exc:
+            raise
+        raise mapped from exc
 
 
 def _is_busy(exc: sqlite3.DatabaseError) -> bool:
@@ -126,6 +210,15 @@ def private_file(path: Path) -> bool:
     return True
 
 
+def say_if_others_can_read(path: Path) -> None:
+    """Warn (never chmod: its owner may share it with a group on purpose) when others can read or write the store."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    open_to = " and ".join(what for what, bits in (("readable", 0o044), ("writable", 0o022)) if mode & bits)
+    if open_to:
+        log.warning("%s is %s by other accounts on this computer (mode %04o): it holds every decision and the "
+                    "passphrase hashes; if it is not shared on purpose, run: chmod 600 %s", path, open_to, mode, path)
+
+
 def why_unopenable(path: Path) -> str | None:
     """What is really wrong with the place of the store at *path*, and what to do, when the driver cannot open
     or use it; None when the place looks right (the driver's own words then stand).
@@ -147,12 +240,15 @@ def why_unopenable(path: Path) -> str | None:
     return missing_log(path)
 
 
-def missing_log(path: Path) -> str | None:
+def missing_log(path: Path | str) -> str | None:
     """What to do when the store's ``-wal`` log is gone while its ``-shm`` index remains; None when it is not.
 
     The index outlives the log only if the log was deleted or moved under a connection (a clean close removes
     both): the newest changes went with it, and the file alone looks empty or broken.
     """
+    if is_url(path):  # a server store has no log file of its own
+        return None
+    path = Path(path)
     wal, shm = path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
     if not shm.exists() or (wal.exists() and wal.stat().st_size > 0):
         return None
@@ -177,12 +273,18 @@ def opening(path: Path) -> Iterator[None]:
         raise StoreUnavailable(why) from exc.__cause__
 
 
-def connect(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating if needed, owner-only) the store at *path* with Veil's pragmas.
+def connect(location: str | Path) -> sqlite_utils.Database:
+    """Open (creating if needed, owner-only) the store at *location* with Veil's pragmas: a ``sqlite_utils.Database``,
+    or for a ``postgresql://`` URL a :class:`~review.store.server.ServerDatabase`, which offers the part of its API
+    the store packages use (and is typed as one, so they are checked against that one API).
 
     An empty file there (``touch``) is made a store now, so it is made as private as a new one.
     """
-    path = Path(path)
+    if is_url(location):
+        from review.store.server import ServerDatabase
+
+        return cast(sqlite_utils.Database, ServerDatabase.connect(str(location)))
+    path = Path(location)
     if path.exists() and not path.is_file():
         raise StoreUnavailable(f"{path} is not a file")
     try:
@@ -200,20 +302,27 @@ def connect(path: str | Path) -> sqlite_utils.Database:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = NORMAL")
-    return sqlite_utils.Database(conn)
+    db = sqlite_utils.Database(conn)
+    dialect.add_sqlite_functions(db)
+    return db
 
 
 @contextlib.contextmanager
-def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+def write_transaction(db: Any) -> Iterator[Any]:
     """One atomic write: ``BEGIN IMMEDIATE``, then commit, or roll back on error.
 
     Nested use becomes a savepoint (via sqlite-utils' ``atomic``), so a
     helper that writes can be called both on its own and inside a larger
     action without committing that action half-way. The driver's errors
-    leave as Veil's (:func:`driver_errors`).
+    leave as Veil's (:func:`driver_errors`). On a server, ``BEGIN`` and the
+    write lock (:meth:`~review.store.server.ServerDatabase.transaction`).
     """
+    if dialect.is_server(db):
+        with driver_errors(), db.transaction():
+            yield db
+        return
     with driver_errors():
-        if _in_transaction(db):
+        if in_transaction(db):
             with db.atomic():
                 yield db
             return
@@ -221,7 +330,7 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
         try:
             yield db
         except BaseException:
-            if _in_transaction(db):
+            if in_transaction(db):
                 db.conn.execute("ROLLBACK")
             raise
         else:
@@ -231,14 +340,45 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
                 # A failed COMMIT (deferred constraint, I/O error) can leave the
                 # transaction open; without this, every later "transaction" would
                 # nest as a savepoint of it and never be committed.
-                if _in_transaction(db):
+                if in_transaction(db):
                     db.conn.execute("ROLLBACK")
                 raise
 
 
-def _in_transaction(db: sqlite_utils.Database) -> bool:
+def in_transaction(db: Any) -> bool:
     """Asked afresh each time: a statement that failed may have ended the transaction."""
-    return db.conn.in_transaction
+    return bool(db.in_transaction if dialect.is_server(db) else db.conn.in_transaction)
+
+
+def executemany(db: Any, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
+    """Run *sql* once per row (sqlite-utils offers no ``executemany`` of its own); the cursor, whose ``rowcount``
+    sums the rows each run changed."""
+    return db.executemany(sql, rows) if dialect.is_server(db) else db.conn.executemany(sql, rows)
+
+
+@contextlib.contextmanager
+def read_snapshot(db: Any) -> Iterator[None]:
+    """Reads that all see one moment of the store, however many writers commit meanwhile; writes nothing.
+
+    SQLite: a deferred transaction (its WAL snapshot is fixed by the first
+    read); a server: a read-only repeatable-read transaction. Inside a
+    transaction already open on this connection, that transaction is the
+    snapshot.
+    """
+    with driver_errors():
+        if dialect.is_server(db):
+            with db.snapshot():
+                yield
+            return
+        if in_transaction(db):
+            yield
+            return
+        db.conn.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            if in_transaction(db):
+                db.conn.execute("COMMIT")
 
 
 def backup(db: sqlite_utils.Database, target: Path) -> Path:

@@ -17,6 +17,8 @@ from typing import Any
 
 import sqlite_utils
 
+from review.store.connection import in_transaction
+
 GENESIS = "0" * 64
 
 
@@ -40,7 +42,7 @@ def append(
     payload: dict[str, Any] | None = None,
 ) -> int:
     """Append one event; call inside the write transaction of the change it records."""
-    if not db.conn.in_transaction:
+    if not in_transaction(db):
         raise RuntimeError("events.append must run inside the change's write transaction")
     last = db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
     row_id, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)

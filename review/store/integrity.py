@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from review.store import applied_migrations, events, reconcile
+from review.store import applied_migrations, dialect, events, reconcile
 
 LIMIT = 50
 """Sentences one check gives before it only counts the rest (a flipped column may touch every row)."""
@@ -95,7 +95,15 @@ def limited(sentences: Iterator[str] | Sequence[str], limit: int = LIMIT) -> lis
 
 # ------------------------------------------------------------------ the file
 def file_problems(db: sqlite_utils.Database) -> Iterator[str]:
-    """SQLite's own check of the file's pages and indexes, then rows whose foreign keys point nowhere."""
+    """SQLite's own check of the file's pages and indexes, then rows whose foreign keys point nowhere.
+
+    A server store has no file here to check: the server keeps its pages
+    (and its checksums, if the site turned them on) and enforces every
+    foreign key on every write, with no switch a client can turn off, so
+    neither check applies; its administrator's tools (``pg_amcheck``) do.
+    """
+    if dialect.is_server(db):
+        return
     for (message,) in db.execute(f"PRAGMA integrity_check({LIMIT})"):
         if message != "ok":
             yield f"the SQLite file is damaged: {message}"
@@ -110,24 +118,32 @@ def schema_problems(db: sqlite_utils.Database, migration_sets: Sequence[sqlite_u
     The expected schema is built by running the same migrations on an
     empty in-memory database, so a trigger dropped, re-created with a
     ``WHEN`` that lets some rows through, or added where none belongs is
-    named without a second list of triggers to keep in step.
+    named without a second list of triggers to keep in step. On a server
+    the same steps run in a scratch schema that is rolled back, and the
+    catalogues are compared (:func:`review.store.server_schema.catalogue`).
     """
     problems = []
     expected_steps = {(s.name, m.name) for s in migration_sets for m in s._migrations}
     applied = set(applied_migrations(db))
     problems += [f"schema step {s}/{n} was never applied" for s, n in sorted(expected_steps - applied)]
     problems += [f"schema step {s}/{n} is not one this Veil knows" for s, n in sorted(applied - expected_steps)]
-    expected = expected_schema(migration_sets)
-    present = _schema(db)
+    if dialect.is_server(db):
+        from review.store import server_schema  # the server's driver, for a server store only
+
+        expected, present = server_schema.expected_catalogue(db, migration_sets), server_schema.catalogue(db)
+    else:
+        expected, present = expected_schema(migration_sets), _schema(db)
     for (kind, name), sql in sorted(expected.items()):
         if (kind, name) not in present:
             problems.append(f"the {kind} {name} is missing" + (" (history can be rewritten without it)"
                                                                  if kind == "trigger" else ""))
+        elif kind == "trigger" and present[kind, name] == f"DISABLED {sql}":
+            problems.append(f"the trigger {name} is disabled (history can be rewritten while it is)")
         elif present[kind, name] != sql:
             problems.append(f"the {kind} {name} is not as Veil creates it: {_one_line(present[kind, name])}")
-    problems += [f"the trigger {name} is not one Veil creates: {_one_line(sql)}"
+    problems += [f"the {kind} {name} is not one Veil creates: {_one_line(sql)}"
                  for (kind, name), sql in sorted(present.items())
-                 if kind == "trigger" and (kind, name) not in expected]
+                 if kind in ("trigger", "rule", "policy") and (kind, name) not in expected]
     return problems
 
 

@@ -7,22 +7,36 @@ first. The file is opened read-only and ``immutable`` (no locks, no
 journal, no ``-wal``/``-shm`` files created beside it); only when a
 ``-wal`` file already sits beside it — a store in use, whose newest pages
 may still be in the log — is it opened read-only through that log.
+
+A server store (a ``postgresql://`` URL) is asked the same over a
+connection whose transactions are all read-only.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
+from review.errors import StoreError
+from review.store import dialect
+from review.store.connection import driver_errors, is_url
+from review.store.steps import FIRST_STEP
+
 _HEADER = b"SQLite format 3\x00"
-_FIRST_STEP = ("review", "m001_core")  # every Veil store has applied it
+log = logging.getLogger(__name__)
 
 
-def is_veil_store(path: Path) -> bool:
-    """Whether *path* is an SQLite file with Veil's migration record (its first review step applied)."""
+def is_veil_store(path: Path | str) -> bool:
+    """Whether *path* is an SQLite file (or a server database) with Veil's migration record (its first review step
+    applied)."""
+    if is_url(path):
+        return _server_has_first_step(str(path))
+    path = Path(path)
     try:
         with path.open("rb") as file:
             if file.read(len(_HEADER)) != _HEADER:
@@ -34,15 +48,20 @@ def is_veil_store(path: Path) -> bool:
     return _in_use(path) and _has_first_step(path, "mode=ro")
 
 
-def open_read_only(path: Path) -> sqlite_utils.Database:
+def open_read_only(path: Path | str) -> Any:
     """The store at *path* opened so that nothing can write to it: no migration, no lock file left behind.
 
     For ``veil verify``, which must report on the file as it is (opening
     it as a store would first upgrade it, and could re-create what a
     tamperer removed). A store in use is read through its ``-wal`` log.
     """
+    if is_url(path):
+        return _read_only_server(str(path))
+    path = Path(path)
     mode = "mode=ro" if _in_use(path) else "mode=ro&immutable=1"
-    return sqlite_utils.Database(sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True))
+    db = sqlite_utils.Database(sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True))
+    dialect.add_sqlite_functions(db)
+    return db
 
 
 def _in_use(path: Path) -> bool:
@@ -57,6 +76,31 @@ def _has_first_step(path: Path, mode: str) -> bool:
                             ).fetchone() is None:
                 return False
             return conn.execute("SELECT 1 FROM _sqlite_migrations WHERE migration_set = ? AND name = ?",
-                                _FIRST_STEP).fetchone() is not None
+                                FIRST_STEP).fetchone() is not None
     except sqlite3.DatabaseError:
         return False
+
+
+def _read_only_server(url: str) -> Any:
+    """A server store's connection on which every transaction is read-only: the server refuses any write."""
+    from review.store.server import ServerDatabase  # a server's driver, imported only for a server store
+
+    return ServerDatabase.connect(url, read_only=True)
+
+
+def _server_has_first_step(url: str) -> bool:
+    try:
+        db = _read_only_server(url)
+    except StoreError as exc:  # said, so that "not a Veil store" is not all a person reads when the server is down
+        log.warning("%s", exc)
+        return False
+    try:
+        with driver_errors():
+            if not db["_sqlite_migrations"].exists():
+                return False
+            return db.execute("SELECT 1 FROM _sqlite_migrations WHERE migration_set = ? AND name = ?",
+                              FIRST_STEP).fetchone() is not None
+    except StoreError:
+        return False
+    finally:
+        db.close()

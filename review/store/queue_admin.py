@@ -152,9 +152,10 @@ def selected_items(store: Store, criteria: Criteria, target_id: int) -> list[Sel
     label = criteria.label
     extra = ""
     if label:
-        # Labels are stored by json.dumps with ASCII escapes, metadata without: look for both spellings.
-        spellings = sorted({f"%{json.dumps(label)}%", f"%{json.dumps(label, ensure_ascii=False)}%"})
-        like = " OR ".join(["{col} LIKE ?"] * len(spellings))
+        # Labels are stored by json.dumps with ASCII escapes, metadata without: look for both spellings. The
+        # backslash of an escape is matched as itself on both databases (PostgreSQL's LIKE escapes with it).
+        spellings = sorted({f"%{_literal(json.dumps(label))}%", f"%{_literal(json.dumps(label, ensure_ascii=False))}%"})
+        like = " OR ".join(["{col} LIKE ? ESCAPE '\\'"] * len(spellings))
         clauses.append(f"({like.format(col='i.metadata')} OR EXISTS (SELECT 1 FROM decisions d"
                        f" WHERE d.item_id = i.id AND ({like.format(col='d.labels')})))")
         params.extend([*spellings, *spellings])
@@ -170,6 +171,11 @@ def selected_items(store: Store, criteria: Criteria, target_id: int) -> list[Sel
     )
     return [SelectedItem(r[0], r[1], r[2], r[3] == 1, r[4] == 1) for r in rows
             if not label or _labelled(r[5], r[6], label)]
+
+
+def _literal(text: str) -> str:
+    """*text* as a LIKE pattern matching exactly it (with ``ESCAPE '\\'``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _labelled(metadata: str | None, labels: str | None, label: str) -> bool:

@@ -32,11 +32,13 @@ from typing import Any
 
 import sqlite_utils
 
-from review.store import read_queue_ids
+from review.store import dialect, read_queue_ids
 from review.store.decisions import note_digest
+from review.store.reconcile_corrections import correction_problems
 from review.store.reconcile_dsa import complaint_problems
 from review.store.reconcile_escalations import escalation_problems
 from review.store.reconcile_roster import roster_problems
+from review.store.reconcile_training import training_problems
 
 #: The events that give a user their roles: kind → the roles the user holds after it.
 #: A new ``user.*`` event that changes roles is one line here.
@@ -66,16 +68,18 @@ _DECISION_EVENTS = """
 WITH ev AS MATERIALIZED (
     SELECT id AS event_id, kind, actor, subject, CASE WHEN json_valid(payload) THEN payload ELSE '{}' END AS payload,
            CASE WHEN NOT json_valid(payload) THEN NULL
-                WHEN kind = 'decision.revoked' THEN json_extract(payload, '$.revocation')
-                ELSE json_extract(payload, '$.decision') END AS row_id
+                WHEN kind = 'decision.revoked' THEN veil_int(json_extract(payload, '$.revocation'))
+                ELSE veil_int(json_extract(payload, '$.decision')) END AS row_id
     FROM events WHERE kind IN ('decision.made', 'decision.recorded', 'decision.revoked'))
 """
 
 
 def checks(db: sqlite_utils.Database, *, escalating: Collection[str]) -> list[Iterator[str]]:
     """Every comparison of rows with the log, each a stream of sentences (the caller bounds how many it keeps)."""
+    dialect.add_sqlite_functions(db)  # veil_int, for a connection Veil did not open itself
     return [decision_problems(db), event_problems(db), item_problems(db, escalating), user_problems(db),
-            iter(escalation_problems(db)), complaint_problems(db), empty_log_problems(db), iter(roster_problems(db))]
+            iter(escalation_problems(db)), complaint_problems(db), empty_log_problems(db), iter(roster_problems(db)),
+            iter(correction_problems(db)), iter(training_problems(db))]
 
 
 # ---------------------------------------------------------------- decisions
@@ -92,30 +96,33 @@ def decision_problems(db: sqlite_utils.Database) -> Iterator[str]:
             WHERE d.id NOT IN (SELECT row_id FROM ev WHERE row_id IS NOT NULL) ORDER BY d.id"""):
         yield f"decision {row_id} (item {item_id}, {action} by {user}) has no event: written behind Veil's back"
     renames = _queue_renames(db)
-    db.conn.create_function("veil_note_digest", 1, _note_digest, deterministic=True)
+    if not dialect.is_server(db):  # a server has it from its first schema step (review.store.server_functions)
+        db.conn.create_function("veil_note_digest", 1, _note_digest, deterministic=True)
     rows = db.execute(_DECISION_EVENTS + """
         SELECT d.id, d.item_id, u.name, d.action, d.labels, q.name, d.source, d.revokes_id,
                d.decided_at, d.handle_ms, d.shown_at, d.revealed_ms, d.note,
                ev.event_id, ev.kind, ev.actor, ev.subject, ev.payload
-        FROM ev JOIN (SELECT *, CASE WHEN json_valid(labels) THEN json(labels) END AS labels_json FROM decisions) d
+        FROM ev JOIN (SELECT *, CASE WHEN json_valid(labels) THEN json_extract(labels, '$') END AS labels_json
+                      FROM decisions) d
             ON d.id = ev.row_id
         LEFT JOIN users u ON u.id = d.user_id LEFT JOIN queues q ON q.id = d.queue_id
-        WHERE ev.actor IS NOT u.name OR ev.subject IS NOT 'item:' || d.item_id
+        WHERE ev.actor IS DISTINCT FROM u.name OR ev.subject IS DISTINCT FROM ('item:' || d.item_id)
            OR CASE ev.kind
-                WHEN 'decision.revoked' THEN d.revokes_id IS NOT json_extract(ev.payload, '$.decision')
-                    OR d.action IS NOT 'revoke' OR d.labels_json IS NOT '[]'
-                ELSE d.revokes_id IS NOT NULL OR d.action IS NOT json_extract(ev.payload, '$.action')
-                    OR d.labels_json IS NOT json_extract(ev.payload, '$.labels')
-                    OR q.name IS NOT COALESCE(json_extract(ev.payload, '$.queue'), q.name)
-                    OR d.source IS NOT CASE ev.kind WHEN 'decision.made' THEN 'review'
+                WHEN 'decision.revoked' THEN
+                    d.revokes_id IS DISTINCT FROM veil_int(json_extract(ev.payload, '$.decision'))
+                    OR d.action IS DISTINCT FROM 'revoke' OR d.labels_json IS DISTINCT FROM json_extract('[]', '$')
+                ELSE d.revokes_id IS NOT NULL OR d.action IS DISTINCT FROM json_extract(ev.payload, '$.action')
+                    OR d.labels_json IS DISTINCT FROM json_extract(ev.payload, '$.labels')
+                    OR q.name IS DISTINCT FROM COALESCE(json_extract(ev.payload, '$.queue'), q.name)
+                    OR d.source IS DISTINCT FROM CASE ev.kind WHEN 'decision.made' THEN 'review'
                                                     ELSE json_extract(ev.payload, '$.source') END
               END
            OR (json_type(ev.payload, '$.decided_at') IS NOT NULL  -- events that record the facts (since m009)
-               AND (d.decided_at IS NOT json_extract(ev.payload, '$.decided_at')
-                    OR d.handle_ms IS NOT json_extract(ev.payload, '$.handle_ms')
-                    OR d.shown_at IS NOT json_extract(ev.payload, '$.shown_at')
-                    OR d.revealed_ms IS NOT json_extract(ev.payload, '$.revealed_ms')
-                    OR veil_note_digest(d.note) IS NOT json_extract(ev.payload, '$.note_sha256')))
+               AND (d.decided_at IS DISTINCT FROM json_extract(ev.payload, '$.decided_at')
+                    OR d.handle_ms IS DISTINCT FROM veil_int(json_extract(ev.payload, '$.handle_ms'))
+                    OR d.shown_at IS DISTINCT FROM json_extract(ev.payload, '$.shown_at')
+                    OR d.revealed_ms IS DISTINCT FROM veil_int(json_extract(ev.payload, '$.revealed_ms'))
+                    OR veil_note_digest(d.note) IS DISTINCT FROM json_extract(ev.payload, '$.note_sha256')))
         ORDER BY d.id, ev.event_id""")
     for (row_id, item_id, user, action, labels, queue, source, revokes, decided_at, handle_ms, shown_at,
          revealed_ms, note, event_id, kind, actor, subject, payload) in rows:
@@ -209,7 +216,8 @@ def item_problems(db: sqlite_utils.Database, escalating: Collection[str]) -> Ite
     """
     rows = db.execute("""
         WITH made AS MATERIALIZED (
-            SELECT json_extract(payload, '$.decision') AS row_id, json_extract(payload, '$.escalated') AS escalated
+            SELECT veil_int(json_extract(payload, '$.decision')) AS row_id,
+                   veil_int(json_extract(payload, '$.escalated')) <> 0 AS escalated
             FROM events WHERE kind = 'decision.made' AND json_valid(payload))
         SELECT * FROM (
             SELECT i.id, i.external_id, i.state, d.id, d.action, d.revokes_id, u.name,
@@ -222,8 +230,8 @@ def item_problems(db: sqlite_utils.Database, escalating: Collection[str]) -> Ite
             LEFT JOIN decisions d ON d.id = i.latest_id
             -- joined on latest_id, not d.id: only then does SQLite index the CTE for the join
             LEFT JOIN made ON made.row_id = i.latest_id
-            LEFT JOIN users u ON u.id = d.user_id)
-        WHERE state IS NOT CASE WHEN latest = 'decision' THEN 'decided' ELSE 'pending' END
+            LEFT JOIN users u ON u.id = d.user_id) AS latest_rows
+        WHERE state IS DISTINCT FROM CASE WHEN latest = 'decision' THEN 'decided' ELSE 'pending' END
         ORDER BY 1""", {"escalating": json.dumps(sorted(escalating))})
     for item_id, external_id, state, decision_id, action, revokes, user, latest in rows:
         what = f"item {item_id} ({external_id}) is {state}"
@@ -261,7 +269,7 @@ def user_problems(db: sqlite_utils.Database) -> Iterator[str]:
 
 def _people_problems(db: sqlite_utils.Database) -> Iterator[str]:
     """Users active or not, or limited to queues, unlike their events (stores from schema step m011 on)."""
-    columns = {row[1] for row in db.execute("PRAGMA table_info(users)")}
+    columns = dialect.columns(db, "users")
     if not {"active", "queue_ids"} <= columns:
         return  # an older schema: the schema check says so
     active = {name: (bool(value), event_id) for name, event_id, _, value in _user_events(db, ACTIVE_EVENTS)}

@@ -25,7 +25,7 @@ KINDS = ("complaint.upheld", "complaint.reversed")
 
 def complaint_problems(db: sqlite_utils.Database) -> Iterator[str]:
     """Complaint rows unlike the event that ended them, ended with none, or open though an event ended them."""
-    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'complaints'").fetchone():
+    if not db["complaints"].exists():
         return  # before m014: the schema check says a step is missing
     ended: dict[int, list[tuple[int, str, dict[str, Any]]]] = {}
     for event_id, kind, payload in db.execute(

@@ -132,7 +132,7 @@ def _events(db: sqlite_utils.Database) -> list[tuple[int, str, str, dict[str, An
     found = []
     for event_id, kind, actor, text in db.execute(
             f"SELECT id, kind, actor, payload FROM events WHERE kind IN ({marks}) AND json_valid(payload)"
-            " AND (kind != 'decision.made' OR json_extract(payload, '$.escalated')"
+            " AND (kind != 'decision.made' OR veil_int(json_extract(payload, '$.escalated')) <> 0"
             " OR json_extract(payload, '$.ended_escalation') IS NOT NULL)"
             " AND (kind != 'decision.revoked' OR json_extract(payload, '$.escalation_undone') IS NOT NULL"
             " OR json_extract(payload, '$.escalation_reopened') IS NOT NULL)"

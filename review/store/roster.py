@@ -18,8 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from review.clock import iso
 from review.store import Refused
+from review.store.connection import executemany
 
 if TYPE_CHECKING:
+    import sqlite_utils
+
     from review.store import Store, User
 
 _COLUMNS = "s.id, s.user_id, u.name, s.day, s.starts, s.ends, s.queue_ids"
@@ -197,35 +200,34 @@ def import_shifts(store: Store, actor: User, rows: Iterable[Staged], *, apply: C
             db = store.db
             db.execute("CREATE TEMP TABLE IF NOT EXISTS roster_import (line INTEGER, user_id INTEGER, day TEXT,"
                        " starts TEXT, ends TEXT, queue_ids TEXT)")
-            db.execute("DELETE FROM temp.roster_import")
-            db.conn.executemany("INSERT INTO temp.roster_import VALUES (?, ?, ?, ?, ?, ?)",
-                                ((r.line, r.user_id, r.day, r.starts, r.ends, ",".join(map(str, r.queue_ids)))
-                                 for r in rows))
-            db.execute("CREATE INDEX IF NOT EXISTS temp.roster_import_day ON roster_import (user_id, day, starts)")
+            db.execute("DELETE FROM roster_import")
+            executemany(db, "INSERT INTO roster_import VALUES (?, ?, ?, ?, ?, ?)",
+                        ((r.line, r.user_id, r.day, r.starts, r.ends, ",".join(map(str, r.queue_ids))) for r in rows))
+            db.execute("CREATE INDEX IF NOT EXISTS roster_import_day ON roster_import (user_id, day, starts)")
             overlaps = [(r[0], r[1]) for r in db.execute(
-                "SELECT b.line, MIN(a.line) FROM temp.roster_import a JOIN temp.roster_import b"
+                "SELECT b.line, MIN(a.line) FROM roster_import a JOIN roster_import b"
                 " ON a.user_id = b.user_id AND a.day = b.day AND a.line < b.line"
                 " AND a.starts < b.ends AND b.starts < a.ends GROUP BY b.line ORDER BY b.line LIMIT ?",
                 [max_overlaps])]
-            count = db.execute("SELECT COUNT(*) FROM temp.roster_import").fetchone()[0]
-            days = db.execute("SELECT COUNT(*) FROM (SELECT DISTINCT user_id, day FROM temp.roster_import)"
+            count = db.execute("SELECT COUNT(*) FROM roster_import").fetchone()[0]
+            days = db.execute("SELECT COUNT(*) FROM (SELECT DISTINCT user_id, day FROM roster_import) AS person_days"
                               ).fetchone()[0]
             replaced = db.execute("SELECT COUNT(*) FROM shifts WHERE (user_id, day) IN"
-                                  " (SELECT user_id, day FROM temp.roster_import)").fetchone()[0]
+                                  " (SELECT user_id, day FROM roster_import)").fetchone()[0]
             keep = not overlaps and apply()
             outcome = Imported(count, days, replaced, overlaps, keep)
             if not keep:
                 raise _Undo
-            in_file = "(user_id, day) IN (SELECT user_id, day FROM temp.roster_import)"
+            in_file = "(user_id, day) IN (SELECT user_id, day FROM roster_import)"
             replaced_ids = [r[0] for r in db.execute(f"SELECT id FROM shifts WHERE {in_file} ORDER BY id")]
             db.execute(f"DELETE FROM shifts WHERE {in_file}")
             db.execute("INSERT INTO shifts (user_id, day, starts, ends, queue_ids, created_at)"
-                       " SELECT user_id, day, starts, ends, queue_ids, ? FROM temp.roster_import ORDER BY line",
+                       " SELECT user_id, day, starts, ends, queue_ids, ? FROM roster_import ORDER BY line",
                        [store.now()])
             added = [[r.id, r.person, r.day, r.starts, r.ends, list(r.queue_ids)] for r in map(_row, db.execute(
                 f"SELECT {_COLUMNS} FROM shifts s JOIN users u ON u.id = s.user_id WHERE (s.user_id, s.day) IN"
-                " (SELECT user_id, day FROM temp.roster_import) ORDER BY s.id"))]
-            db.execute("DELETE FROM temp.roster_import")
+                " (SELECT user_id, day FROM roster_import) ORDER BY s.id"))]
+            db.execute("DELETE FROM roster_import")
             store.log(actor.name, "roster.imported", f"file:{source}",  # the shifts, so `veil verify` replays it
                       {"rows": count, "person_days": days, "old": {"shifts": replaced}, "new": {"shifts": count},
                        "replaced_ids": replaced_ids, "shifts": added})
@@ -239,3 +241,29 @@ def day_bounds(day: str) -> tuple[str, str]:
     """[start, end) of a UTC day as Veil's ISO text, for comparisons with stored times."""
     start = _dt.datetime.fromisoformat(day).replace(tzinfo=_dt.UTC)
     return iso(start), iso(start + _dt.timedelta(days=1))
+
+
+def m013(db: sqlite_utils.Database) -> None:
+    """Shifts: who works when on a UTC day, and which queues (by id, so a rename keeps them).
+
+    A shift lies within one day (``starts`` < ``ends``, ``HH:MM``; a night
+    shift is two rows); one person's shifts on a day never overlap (the
+    domain checks it inside the write's transaction). Rotation rules are an
+    organisation setting, not a table (``review.planning.rotation``).
+    """
+    db.executescript(
+        """
+        CREATE TABLE shifts (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            day TEXT NOT NULL CHECK (length(day) = 10),
+            starts TEXT NOT NULL CHECK (length(starts) = 5),
+            ends TEXT NOT NULL CHECK (length(ends) = 5),
+            queue_ids TEXT NOT NULL CHECK (queue_ids != ''),
+            created_at TEXT NOT NULL,
+            CHECK (starts < ends)
+        );
+        CREATE INDEX shifts_day ON shifts (day, user_id, starts);
+        CREATE INDEX shifts_user ON shifts (user_id, day);
+        """
+    )

@@ -10,7 +10,12 @@ even a hand-written ``UPDATE`` is refused: undo is a new revoking row.
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
+
 import sqlite_utils
+
+from review.store import dialect
 
 migrations = sqlite_utils.Migrations("review")
 
@@ -35,10 +40,7 @@ def refuse_replace(db: sqlite_utils.Database, table: str) -> None:
     an UPSERT alike; a plain insert of a new row costs one indexed look-up
     per key. The keys are read from the table itself, so none is forgotten.
     """
-    keys = [[r[1] for r in sorted(db.execute(f"PRAGMA table_info({table})"), key=lambda r: r[5]) if r[5]]]
-    for index in db.execute(f"PRAGMA index_list({table})").fetchall():
-        if index[2]:  # unique
-            keys.append([r[2] for r in db.execute(f"PRAGMA index_info({index[1]})")])
+    keys = dialect.unique_keys(db, table)
     taken = " OR ".join(
         f"EXISTS (SELECT 1 FROM {table} WHERE {' AND '.join(f'{c} = NEW.{c}' for c in key)})" for key in keys if key
     )
@@ -365,125 +367,27 @@ def m011_people(db: sqlite_utils.Database) -> None:
     )
 
 
-@migrations(name="m012_escalations")
-def m012_escalations(db: sqlite_utils.Database) -> None:
-    """Escalation routes (where a queue may escalate) and escalations (what happened to each one).
-
-    ``escalation_routes``: every escalation queue a review queue's moderators
-    may send a hard case to, in the order offered; ``queues.escalation_queue_id``
-    stays the default route (the first offered, taken when nobody chooses).
-    Seeded from that column here, and for each new review queue by a
-    trigger, so a queue created anywhere has its default route in the table
-    too. Only review queues escalate: a chain of escalation queues would
-    hide where the first escalation came from.
-
-    ``escalations``: one row per escalation. Who escalated, why, from which
-    queue and when are the escalating decision's own row (``decision_id``:
-    its user, note, queue and time), never copied; the row adds where it was
-    sent, the item's due time before (restored if a lead sends it back), and
-    how it ended: ``decided`` (``outcome_decision_id``, a lead's decision),
-    ``sent_back`` (with the lead's note for the moderator), ``undone`` (the
-    moderator's undo) or ``moved_out`` (queue admin moved the item to a
-    moderators' queue). What it was sent with never changes (a trigger
-    refuses), no row is deleted or replaced, and an item has at most one
-    open escalation (a unique index). Escalations made before this step
-    (an item pending in an escalation queue whose current decision, by its
-    ``decision.made`` event, escalated) get their row here, with the
-    item's due time as the one before: the older release kept it.
-    """
-    db.executescript(
-        """
-        CREATE TABLE escalation_routes (
-            queue_id INTEGER NOT NULL REFERENCES queues(id),
-            escalation_queue_id INTEGER NOT NULL REFERENCES queues(id) CHECK (escalation_queue_id != queue_id),
-            position INTEGER NOT NULL,
-            PRIMARY KEY (queue_id, escalation_queue_id)
-        );
-        INSERT INTO escalation_routes (queue_id, escalation_queue_id, position)
-            SELECT id, escalation_queue_id, 0 FROM queues WHERE escalation_queue_id IS NOT NULL AND kind = 'review';
-        CREATE TRIGGER queues_first_route AFTER INSERT ON queues
-            WHEN NEW.escalation_queue_id IS NOT NULL AND NEW.kind = 'review'
-        BEGIN
-            INSERT INTO escalation_routes (queue_id, escalation_queue_id, position)
-            VALUES (NEW.id, NEW.escalation_queue_id, 0);
-        END;
-        CREATE TABLE escalations (
-            id INTEGER PRIMARY KEY,
-            item_id INTEGER NOT NULL REFERENCES items(id),
-            decision_id INTEGER NOT NULL UNIQUE REFERENCES decisions(id),
-            sent_to_id INTEGER NOT NULL REFERENCES queues(id),
-            due_before TEXT NOT NULL,
-            closed_at TEXT,
-            closed_by INTEGER REFERENCES users(id),
-            outcome TEXT CHECK (outcome IN ('decided', 'sent_back', 'undone', 'moved_out')),
-            outcome_decision_id INTEGER REFERENCES decisions(id),
-            outcome_note TEXT NOT NULL DEFAULT '',
-            CHECK ((closed_at IS NULL) = (outcome IS NULL))
-        );
-        CREATE INDEX escalations_item ON escalations (item_id, closed_at);
-        CREATE INDEX escalations_outcome ON escalations (outcome_decision_id);
-        INSERT INTO escalations (item_id, decision_id, sent_to_id, due_before)
-            SELECT i.id, d.id, i.queue_id, i.due_at
-            FROM items i JOIN queues q ON q.id = i.queue_id
-            JOIN decisions d ON d.id = (
-                SELECT MAX(c.id) FROM decisions c WHERE c.item_id = i.id AND c.revokes_id IS NULL
-                  AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.revokes_id = c.id))
-            WHERE q.kind = 'escalation' AND i.state = 'pending'
-              AND EXISTS (SELECT 1 FROM events e WHERE e.kind = 'decision.made' AND json_valid(e.payload)
-                          AND json_extract(e.payload, '$.decision') = d.id
-                          AND json_extract(e.payload, '$.escalated'))
-            ORDER BY i.id;
-        CREATE TRIGGER escalations_facts_fixed BEFORE UPDATE OF id, item_id, decision_id, sent_to_id, due_before
-            ON escalations
-        BEGIN SELECT RAISE(ABORT, 'an escalation keeps what it was sent with'); END;
-        CREATE TRIGGER escalations_no_delete BEFORE DELETE ON escalations
-        BEGIN SELECT RAISE(ABORT, 'escalations are kept'); END;
-        """
-    )
-    refuse_replace(db, "escalations")  # before the partial index below, which is unique among open rows only
-    db.execute("CREATE UNIQUE INDEX escalations_one_open ON escalations (item_id) WHERE closed_at IS NULL")
+# Later steps keep their statements beside the code that reads their tables (each module's ``mNNN``
+# function, its docstring saying what the step adds); imported when the step runs, so a store module
+# may use this file's guards (``_append_only``, ``refuse_replace``) without an import cycle.
+LATER_STEPS = (
+    ("m012_escalations", "escalation_schema", "m012"),
+    ("m013_roster", "roster", "m013"),
+    ("m014_complaints", "complaint_schema", "m014"),
+    ("m015_account_notes", "accounts", "m015"),
+    ("m016_relative_media", "media_root", "m016"),
+    ("m017_certification", "certification", "m017"),
+    ("m018_correction_requests", "corrections", "m018"),
+)
 
 
-@migrations(name="m013_roster")
-def m013_roster(db: sqlite_utils.Database) -> None:
-    """Shifts: who works when on a UTC day, and which queues (by id, so a rename keeps them).
+def _later_step(module: str, function: str) -> Callable[[sqlite_utils.Database], None]:
+    def step(db: sqlite_utils.Database) -> None:
+        getattr(importlib.import_module(f"review.store.{module}"), function)(db)
 
-    A shift lies within one day (``starts`` < ``ends``, ``HH:MM``; a night
-    shift is two rows); one person's shifts on a day never overlap (the
-    domain checks it inside the write's transaction). Rotation rules are an
-    organisation setting, not a table (``review.planning.rotation``).
-    """
-    db.executescript(
-        """
-        CREATE TABLE shifts (
-            id INTEGER PRIMARY KEY,
-            user_id INTEGER NOT NULL REFERENCES users(id),
-            day TEXT NOT NULL CHECK (length(day) = 10),
-            starts TEXT NOT NULL CHECK (length(starts) = 5),
-            ends TEXT NOT NULL CHECK (length(ends) = 5),
-            queue_ids TEXT NOT NULL CHECK (queue_ids != ''),
-            created_at TEXT NOT NULL,
-            CHECK (starts < ends)
-        );
-        CREATE INDEX shifts_day ON shifts (day, user_id, starts);
-        CREATE INDEX shifts_user ON shifts (user_id, day);
-        """
-    )
+    step.__doc__ = f"Schema step :func:`review.store.{module}.{function}`."
+    return step
 
 
-@migrations(name="m014_complaints")
-def m014_complaints(db: sqlite_utils.Database) -> None:
-    """``complaints`` (DSA Art. 20) and the trigger that writes one with its item: :mod:`review.store.complaint_schema`
-    holds this step's statements (never changed once released, like every step here)."""
-    from review.store import complaint_schema  # a module of its own keeps this file under 500 lines
-
-    complaint_schema.m014(db)
-
-
-
-@migrations(name="m015_account_notes")
-def m015_account_notes(db: sqlite_utils.Database) -> None:
-    """Team notes about an account and the index on the items' author: :func:`review.store.accounts.m015`."""
-    from review.store import accounts  # its own module keeps this file under 500 lines
-
-    accounts.m015(db)
+for _name, _module, _function in LATER_STEPS:
+    migrations(name=_name)(_later_step(_module, _function))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from review.store import Store, User
+from review.store.connection import executemany
 
 if TYPE_CHECKING:  # the tracker's record; the store never needs it at run time
     from review.wellbeing.exposure import ExposureRecord
@@ -268,8 +269,8 @@ def add_exposure(store: Store, user: User, session_id: str, record: ExposureReco
              record.blurred_ms, record.revealed_ms, record.region_ms, record.video_ms, record.severity,
              record.category],
         )
-        store.db.conn.executemany(
-            "INSERT INTO reveals (user_id, item_id, started_at, duration_ms, kind) VALUES (?, ?, ?, ?, ?)",
+        executemany(
+            store.db, "INSERT INTO reveals (user_id, item_id, started_at, duration_ms, kind) VALUES (?, ?, ?, ?, ?)",
             [[user.id, record.item_id, r.started_at, r.duration_ms, r.kind] for r in record.reveals],
         )
     store.mark_changed("wellbeing")

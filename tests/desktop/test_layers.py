@@ -58,6 +58,28 @@ def test_importing_the_whole_domain_loads_no_qt():
     assert result.returncode == 0, result.stderr
 
 
+DRIVERS = {"sqlite3", "sqlite_utils", "psycopg", "psycopg_pool"}
+
+
+def test_only_the_store_packages_import_a_database_driver():
+    """SQLite's and PostgreSQL's drivers alike (issue 15): the dialect lives in review/store and audit/store."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(_imports(path) & DRIVERS)
+        for package in ("review", "audit", "ui", "desktop") for path in (ROOT / package).rglob("*.py")
+        if not str(path.relative_to(ROOT)).startswith(("review/store/", "audit/store/"))
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_a_file_store_never_loads_the_server_driver():
+    """psycopg is imported only when a server store is opened: a SQLite store starts as fast as before."""
+    code = ("import sys, tempfile, pathlib\nfrom desktop import wiring\n"
+            "wiring.open_store(pathlib.Path(tempfile.mkdtemp()) / 'v.db').close()\n"
+            "assert 'psycopg' not in sys.modules, 'psycopg loaded'\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+
+
 def test_the_checker_sees_a_violation(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("from PySide6.QtCore import QObject\nimport desktop.paths\n")

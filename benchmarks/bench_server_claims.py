@@ -1,0 +1,103 @@
+"""Claim and decide latency on a PostgreSQL server store (team mode, phase 1), one client and several at once.
+
+The same user actions as ``bench_claims.py`` (the review desk's claim, then
+its decision), on a server store: with one client, and with N clients in
+threads, each with its own connection, working flat out. Phase 1 runs
+every write under one advisory lock (SQLite's one-writer semantics), so the
+many-client figures show what phase 2's row locks (``FOR UPDATE SKIP
+LOCKED``) have to beat; the double-claim count must be 0 either way.
+
+    .venv/bin/python benchmarks/bench_server_claims.py [--url postgresql://…] [--size 100000] [--n 200]
+        [--clients 8]
+
+Without ``--url`` it starts a throwaway server (tests/postgres.py) and
+removes it afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+sys.path[:0] = [str(ROOT), str(ROOT.parent)]  # the repository before tests/, whose review/ folder must not hide
+sys.path.append(str(ROOT.parent / "tests"))  # the review package; tests/postgres.py starts the throwaway server
+
+from common import fill_text_items, record, summary_ms  # noqa: E402
+
+from desktop import wiring  # noqa: E402
+from review import taxonomy  # noqa: E402
+from review.desk import ReviewDesk  # noqa: E402
+
+
+def measure(url: str, size: int, n: int, clients: int) -> None:
+    desk = ReviewDesk(taxonomy.load())
+    store = wiring.open_store(url)
+    people = [store.add_user(f"mod{c}", ["moderator"]) for c in range(clients)]
+    queues = [store.add_queue(f"queue-{q}", priority=q) for q in range(4)]
+    for queue in queues:
+        fill_text_items(store, queue.id, size // len(queues))
+    for label, workers in (("1", people[:1]), (str(clients), people)):
+        claims, commits, claimed, seconds = _run(store, desk, workers, n)
+        doubles = sum(1 for count in claimed.values() if count > 1)
+        record(f"server_claim_{size}_{label}_clients", {**summary_ms(claims), "double_claims": doubles})
+        record(f"server_decide_{size}_{label}_clients",
+               {**summary_ms(commits), "decisions_per_s": round(len(commits) / seconds, 1)})
+    store.close()
+
+
+def _run(store, desk, workers, n: int) -> tuple[list[float], list[float], Counter[int], float]:
+    """*n* claims and decisions shared by *workers*, each in a thread with its own connection, flat out."""
+    claims: list[float] = []
+    commits: list[float] = []
+    claimed: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def work(person, count: int) -> None:
+        with store.second_connection() as own:
+            for _ in range(count):
+                start = time.perf_counter()
+                shown = desk.claim(own, person)
+                took = time.perf_counter() - start
+                start = time.perf_counter()
+                desk.decide(own, person, shown.item.id, "no_violation", shown_at=own.now(), claim=shown.claim)
+                with lock:
+                    claims.append(took)
+                    commits.append(time.perf_counter() - start)
+                    claimed[shown.item.id] += 1
+
+    threads = [threading.Thread(target=work, args=(p, n // len(workers))) for p in workers]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return claims, commits, claimed, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", help="a server store to fill (an empty database); default: a throwaway server")
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--n", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+    if args.url:
+        measure(args.url, args.size, args.n, args.clients)
+        return
+    import postgres
+
+    server = postgres.start()
+    try:
+        server.admin("CREATE DATABASE bench")
+        measure(server.url("bench"), args.size, args.n, args.clients)
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
