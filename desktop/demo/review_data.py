@@ -7,7 +7,7 @@
   minor-safety escalation queue at the top of the priority order, a lead
   escalation queue that every review queue escalates to, and a QA audit
   queue;
-* five people: three moderators, a QA auditor and a lead;
+* six people: three moderators, a new hire with no history, a QA auditor and a lead;
 * *items* reported items: about 40 % still images (a few 12-megapixel
   photos: one per hundred items), 10 % short MP4 videos, a few animated
   GIFs, the rest text posts in English, Spanish, French, Arabic, Chinese,
@@ -44,7 +44,9 @@ import datetime as _dt
 import logging
 import os
 import random
+import shutil
 import stat
+import tempfile
 import time
 import tomllib
 from collections.abc import Callable
@@ -63,6 +65,7 @@ from review.clock import iso
 from review.decisions import record_past_decision
 from review.errors import VeilError
 from review.media import intake
+from review.media import root as media_files
 from review.store import SYSTEM_ACTOR, Store, queue_admin
 from review.store import imports as bulk
 from review.store import items as item_ids
@@ -157,8 +160,6 @@ def build_demo(
     rows = item_rows(planned, rng, now, severities)
 
     pool = pool_of(planned)
-    originals = [m for m in pool if m.base is None]
-    variants = [m for m in pool if m.base is not None]
     total = 2 * len(pool) + 1
     done = 0
 
@@ -171,16 +172,16 @@ def build_demo(
     workers = max(2, min(8, (os.cpu_count() or 2) * 2))
     if progress:
         progress(0, total)
-    _run_parallel(lambda m: _private(generate(m, media_dir)), originals, workers, tick)
-    _run_parallel(lambda m: _private(generate(m, media_dir)), variants, workers, tick)
-    infos = _run_parallel(lambda m: intake.inspect(media_dir / m.name), pool, workers, tick)
-    for m, info in zip(pool, infos):
-        m.info = info
+    names = _made(pool, media_dir, workers, tick)
+    # Named relative to the store's media root, like an import's; a server store's demo media (no root yet,
+    # issue 15) are named where they are.
+    relative = store.media_root is not None and store.media_root.resolve() == media_dir
 
     for item, row in zip(planned, rows):
         if item.media is not None:
             info = item.media.info
-            row.update(media_path=str(media_dir / item.media.name), media_type=info.mime,
+            name = names[item.media.name]
+            row.update(media_path=name if relative else str(media_dir / name), media_type=info.mime,
                        content_sha256=info.sha256, phash=info.phash)
             row["metadata"].update(width=info.width, height=info.height)
             if info.duration_s:
@@ -194,9 +195,30 @@ def build_demo(
         kinds[row["kind"]] = kinds.get(row["kind"], 0) + 1
     return DemoSummary(
         queues=len(DEMO_QUEUES), users=len(DEMO_USERS), items=len(rows), decided=decided,
-        media_files=len(pool), media_bytes=sum((media_dir / m.name).stat().st_size for m in pool),
+        media_files=len(set(names.values())),
+        media_bytes=sum((media_dir / name).stat().st_size for name in set(names.values())),
         media_dir=media_dir, kinds=kinds, seconds=time.perf_counter() - started,
     )
+
+
+def _made(pool: list, media_dir: Path, workers: int, tick: Callable[[], None]) -> dict[str, str]:
+    """Generate and inspect every media file; return each one's content name in *media_dir* (the layout of
+    ``review.media.root``: ``<sha[:2]>/<sha>.<ext>``, the same bytes once).
+
+    Files are made in a private folder inside *media_dir* (near-duplicates are drawn from their originals
+    there, by name) and renamed to their content names once hashed; the folder goes whatever happens.
+    """
+    staging = Path(tempfile.mkdtemp(prefix=".demo-", dir=media_dir))
+    try:
+        _run_parallel(lambda m: _private(generate(m, staging)), [m for m in pool if m.base is None], workers, tick)
+        _run_parallel(lambda m: _private(generate(m, staging)), [m for m in pool if m.base is not None], workers,
+                      tick)
+        infos = _run_parallel(lambda m: intake.inspect(staging / m.name), pool, workers, tick)
+        for m, info in zip(pool, infos):
+            m.info = info
+        return {m.name: media_files.adopt(media_dir, staging / m.name, m.info.sha256, m.info.mime) for m in pool}
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _media_folder(folder: Path) -> None:
@@ -227,7 +249,7 @@ def _refuse_if_not_empty(store: Store) -> None:
     users, queues = len(store.users()), len(store.queues())
     if users or queues:
         raise DemoError(
-            f"{store.path} already holds a workspace ({users} users, {queues} queues); "
+            f"{store.location} already holds a workspace ({users} users, {queues} queues); "
             "a demo is built only into an empty store - choose a new --store path"
         )
 

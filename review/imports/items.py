@@ -3,7 +3,14 @@
 An item row becomes a review item in a queue. Its media must lie inside an
 allowed folder and pass :func:`review.media.intake.inspect`; each distinct
 file is checked once, on a thread pool, and a rejected row's media is still
-checked so one run reports every problem. Rows already in the store are
+checked so one run reports every problem. Unless it is a dry run, the same
+worker then copies a file an item will show into the store's media root
+(:func:`review.media.root.place`: content-addressed, so the same bytes are
+one file) and the item names it relative to the root, so the store folder
+can move. A file copied for an import that then writes nothing (a bad row,
+a chunk that fails) stays in the root as an orphan that no item names: a
+later import of it reuses it instead of copying it again, ``veil verify``
+lists it and ``veil media prune`` removes it. Rows already in the store are
 found in bulk per queue and skipped (re-importing is cheap). A row with
 ``complaint_of`` is a complaint against that item's decision
 (:mod:`review.imports.complaints`).
@@ -21,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from review import accounts
+from review import accounts, threads
 from review.clock import iso, normalise, parse
 from review.imports import complaints
 from review.imports.handlers import (
@@ -35,11 +42,13 @@ from review.imports.handlers import (
     _given,
     as_integer,
     json_type,
+    metadata_problems,
     metadata_size,
     name_problem,
     text_problem,
 )
 from review.media import MediaError, intake
+from review.media import root as media_root
 from review.store import Store
 from review.store import imports as import_store
 from review.taxonomy import SEVERITIES
@@ -177,6 +186,13 @@ def check_item(line: int, row: dict[str, Any], ctx: ImportContext) -> tuple[_Ite
         metadata[complaints.FIELD] = complaint_of
     else:
         metadata.pop(complaints.FIELD, None)  # blank: an ordinary item
+    if threads.FIELD in metadata:  # the posts around the item, text only: kept in metadata in one shape
+        thread, why = threads.checked(metadata[threads.FIELD])
+        if why is not None:
+            reasons.append(why)
+        else:
+            metadata[threads.FIELD] = thread
+    reasons.extend(metadata_problems(metadata))  # a NUL: JSON a server store cannot hold
     if metadata and (size := metadata_size(metadata)) > MAX_METADATA_CHARS:
         reasons.append(f"the other fields (item metadata) are {size:,} characters of JSON "
                        f"(at most {MAX_METADATA_CHARS:,})")
@@ -222,15 +238,18 @@ def _latest_received(now: str) -> str:
 class _MediaOk:
     path: Path
     info: Any  # intake.MediaInfo
+    stored: str | None = None  # its name in the store's media root, once copied there
 
 
-def check_media(candidate: Path, roots: tuple[Path, ...], max_pixels: int) -> _MediaOk | str:
-    """Check one referenced file; return its facts or a one-line reason.
+def check_media(candidate: Path, roots: tuple[Path, ...], max_pixels: int,
+                into: Path | None = None) -> _MediaOk | str:
+    """Check one referenced file (and copy it into the media root *into*, if given); return its facts or a reason.
 
-    Runs in a worker thread. Order matters for the user: "not found" before
-    "outside". :func:`review.media.intake.inspect` then refuses folders, FIFOs,
-    devices and empty files before opening anything (reading a FIFO could
-    block the import forever), sniffs and decodes. Any unexpected failure
+    Runs in a worker thread, so copying is off the GUI thread and part of the import's progress.
+    Order matters for the user: "not found" before "outside".
+    :func:`review.media.intake.inspect` then refuses folders, FIFOs, devices
+    and empty files before opening anything (reading a FIFO could block the
+    import forever), sniffs and decodes. Any unexpected failure
     of a decoder is reported as a reason, never raised: one odd file must
     not crash an import of thousands.
     """
@@ -240,7 +259,9 @@ def check_media(candidate: Path, roots: tuple[Path, ...], max_pixels: int) -> _M
         resolved = candidate.resolve(strict=True)
         if not any(resolved.is_relative_to(root) for root in roots):
             return f"resolves to {resolved}, outside the manifest's folder and the --media-root folders"
-        return _MediaOk(resolved, intake.inspect(resolved, max_pixels=max_pixels))
+        info = intake.inspect(resolved, max_pixels=max_pixels)
+        stored = None if into is None else media_root.place(into, resolved, info.sha256, info.mime)
+        return _MediaOk(resolved, info, stored)
     except MediaError as exc:
         return str(exc) or type(exc).__name__
     except OSError as exc:
@@ -250,18 +271,19 @@ def check_media(candidate: Path, roots: tuple[Path, ...], max_pixels: int) -> _M
 
 
 def check_all_media(
-    candidates: Iterable[Path], roots: tuple[Path, ...], *, max_pixels: int, workers: int | None
+    candidates: Iterable[tuple[Path, Path | None]], roots: tuple[Path, ...], *, max_pixels: int, workers: int | None
 ) -> Iterator[tuple[Path, _MediaOk | str]]:
-    """Check each distinct file once, in parallel; yield results as they finish.
+    """Check each distinct file once (copying it into the media root given with it, if any), in parallel;
+    yield results as they finish.
 
-    Decoding and hashing release the GIL (Pillow, OpenCV, hashlib), so
-    threads give real parallelism without pickling anything.
+    Decoding, hashing and copying release the GIL (Pillow, OpenCV, hashlib,
+    file I/O), so threads give real parallelism without pickling anything.
     """
     candidates = list(candidates)
     if not candidates:
         return
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1, thread_name_prefix="veil-import") as pool:
-        futures = {pool.submit(check_media, c, roots, max_pixels): c for c in candidates}
+        futures = {pool.submit(check_media, c, roots, max_pixels, into): c for c, into in candidates}
         for future in as_completed(futures):
             yield futures[future], future.result()
 
@@ -416,13 +438,21 @@ def _run_media_checks(checks: _MediaChecks, run: ImportRun, scratch: import_stor
     """Check each distinct file once per import (in parallel); fill in items, or reject each row naming a bad file.
 
     What a file gave is remembered in the scratch file, so rows of a later chunk naming it are not checked again.
+    A file some item will show is copied into the media root (not in a dry run); one named only by rejected
+    rows is checked, not copied, until an item of a later chunk needs it. A server store has no media root
+    until team mode's phase 3 keeps media in the server (issue 15 §4): a manifest naming media is refused
+    there (StoreUnavailable, dry run too), never stored under this machine's paths; text-only rows import.
     """
     ctx = run.ctx
-    unchecked: list[Path] = []
+    unchecked: list[tuple[Path, Path | None]] = []
+    if checks:
+        media_root.required(run.store)
+    into = None if run.dry_run else run.store.media_root
     for candidate, rows in checks.items():
         known = scratch.media_outcome(str(candidate))
-        if known is None:
-            unchecked.append(candidate)
+        copy = into is not None and any(item is not None for _, _, item in rows)
+        if known is None or (copy and isinstance(known, dict) and known.get("stored") is None):
+            unchecked.append((candidate, into if copy else None))
         else:
             _apply_outcome(run, rows, known)
     for candidate, outcome in check_all_media(unchecked, run.roots, max_pixels=run.max_pixels, workers=run.workers):
@@ -436,7 +466,7 @@ def _run_media_checks(checks: _MediaChecks, run: ImportRun, scratch: import_stor
 def _facts(result: _MediaOk) -> dict[str, Any]:
     info = result.info
     return {"path": str(result.path), "mime": info.mime, "kind": info.kind, "sha256": info.sha256,
-            "phash": None if info.phash is None else str(info.phash)}
+            "phash": None if info.phash is None else str(info.phash), "stored": result.stored}
 
 
 def _apply_outcome(run: ImportRun, rows: list[tuple[int, str, _Item | None]], facts: str | dict[str, Any]) -> None:
@@ -445,7 +475,7 @@ def _apply_outcome(run: ImportRun, rows: list[tuple[int, str, _Item | None]], fa
         if isinstance(facts, str):
             run.reject(line, f"media {ref!r}: {facts}", item.row if item else None)
         elif item is not None:
-            item.media_path = facts["path"]
+            item.media_path = facts.get("stored") or facts["path"]  # the source itself only in a dry run
             item.media_type = facts["mime"]
             item.kind = "mixed" if item.text.strip() else facts["kind"]
             item.content_sha256 = facts["sha256"]

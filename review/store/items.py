@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from review.store import media_root
+
 if TYPE_CHECKING:
     from review.store import Store
 
@@ -17,9 +19,15 @@ FROM items i JOIN queues q ON q.id = i.queue_id
 
 
 def item_row(store: Store, item_id: int) -> Sequence[Any] | None:
-    """The item's columns with its queue's name (``metadata`` still JSON text), or None."""
+    """The item's columns with its queue's name (``metadata`` still JSON text, ``media_path`` the file), or None.
+
+    Every reader of an item comes here, so a relative media name becomes a file in the store's media root
+    in this one place (:func:`review.store.media_root.resolve`).
+    """
     row: Sequence[Any] | None = store.db.execute(_ITEM_SELECT + " WHERE i.id = ?", [item_id]).fetchone()
-    return row
+    if row is None or row[5] is None:
+        return row
+    return (*row[:5], media_root.resolve(store.media_root, row[5]), *row[6:])
 
 
 def queue_and_state(store: Store, item_id: int) -> tuple[int, str] | None:

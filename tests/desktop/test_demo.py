@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import itertools
 import json
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from desktop.main import main
 from review import escalations
 from review.clock import FakeClock, parse
 from review.media import intake
+from review.media.fingerprint import phash_distance
 from review.store import events
 
 START = "2026-01-05T09:00:00.000Z"
@@ -40,8 +42,8 @@ def _item_rows(store, media_dir: Path) -> list[tuple]:
         " FROM items i JOIN queues q ON q.id = i.queue_id ORDER BY i.external_id"
     ):
         row = list(row)
-        if row[3]:
-            row[3] = Path(row[3]).relative_to(media_dir).as_posix()
+        if row[3]:  # named relative to the store's media root (issue 14 §3): the same in every copy
+            assert (media_dir / row[3]).is_file() and not Path(row[3]).is_absolute()
         rows.append(tuple(row))
     return rows
 
@@ -54,7 +56,8 @@ def _decision_rows(store) -> list[tuple]:
 
 
 def _media_hashes(media_dir: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(media_dir.iterdir())}
+    return {p.relative_to(media_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(media_dir.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -68,11 +71,12 @@ def built(tmp_path_factory):
 def test_summary_counts(built):
     store, summary, _ = built
     assert summary.items == ITEMS
-    assert summary.users == len(store.users()) == 5
+    assert summary.users == len(store.users()) == 6  # with eve, the new hire (issue 17)
     assert summary.queues == len(store.queues())
-    assert summary.media_files == len(list(summary.media_dir.iterdir()))
-    assert summary.media_bytes == sum(p.stat().st_size for p in summary.media_dir.iterdir())
-    assert "demo workspace: 7 queues, 5 users, 40 items" in summary.line("/x.db")
+    files = [p for p in summary.media_dir.rglob("*") if p.is_file()]
+    assert summary.media_files == len(files)
+    assert summary.media_bytes == sum(p.stat().st_size for p in files)
+    assert "demo workspace: 7 queues, 6 users, 40 items" in summary.line("/x.db")
 
 
 def test_queues_look_like_a_trust_and_safety_team(built):
@@ -95,7 +99,7 @@ def test_queues_look_like_a_trust_and_safety_team(built):
 def test_users_of_every_role(built):
     store, _, _ = built
     users = store.users()
-    assert sum(u.has("moderator") for u in users) == 3
+    assert sum(u.has("moderator") for u in users) == 4  # three with history and eve, the new hire (issue 17)
     assert sum(u.has("auditor") for u in users) >= 1
     assert sum(u.has("lead") for u in users) >= 1
     assert all(u.display_name != u.name for u in users)
@@ -207,8 +211,8 @@ def test_every_media_file_is_valid_and_matches_its_row(built):
     ).fetchall()
     assert rows
     for path, mime, sha, phash in rows:
-        path = Path(path)
-        assert path.is_absolute() and path.parent == summary.media_dir
+        assert path == f"{sha[:2]}/{sha}.{Path(path).suffix[1:]}"  # the content-addressed layout (issue 14 §3)
+        path = summary.media_dir / path
         info = intake.inspect(path)
         assert (info.mime, info.sha256, info.phash) == (mime, sha, phash)
 
@@ -220,7 +224,8 @@ def test_media_is_reused_like_real_reports(built):
         " GROUP BY content_sha256 HAVING COUNT(*) > 1)"
     ).fetchone()[0]
     assert shared >= 1
-    reposts = [p for p in _media_hashes(built[1].media_dir) if "repost" in p]
+    pictures = store.db.execute("SELECT DISTINCT content_sha256, phash FROM items WHERE phash IS NOT NULL").fetchall()
+    reposts = [(a, b) for a, b in itertools.combinations(pictures, 2) if phash_distance(a[1], b[1]) <= 6]
     assert reposts  # near-duplicates: new bytes, same picture
 
 
@@ -283,7 +288,7 @@ def test_cli_builds_then_refuses(tmp_path, capsys):
     path = tmp_path / "cli.db"
     assert main(["demo", "--store", str(path), "--items", "12", "--seed", "3"]) == 0
     out, err = capsys.readouterr()
-    assert out.startswith("demo workspace: 7 queues, 5 users, 12 items (")
+    assert out.startswith("demo workspace: 7 queues, 6 users, 12 items (")
     assert f"media in {path.resolve()}.media (" in out
     assert "demo:" in err  # the progress line
     assert len(list((tmp_path / "cli.db.media").iterdir())) > 0
@@ -384,3 +389,20 @@ def test_escalation_queues_have_a_handle_time_to_plan_with(composed):
 def test_the_composed_demo_verifies_clean(composed, capsys):
     assert main(["verify", "--store", str(composed.path)]) == 0
     assert "problems: none" in capsys.readouterr().out
+
+
+def test_the_new_hire_has_no_history_and_a_lead_has_gold_to_build_a_course_from(tmp_path):
+    """Issue 17's walk: a lead builds a 10-item course from demo gold items; eve takes it from scratch."""
+    from audit import gold
+    from desktop.demo.training import seed_gold
+    from review import taxonomy
+
+    store, _ = _build(tmp_path, items=80)
+    assert seed_gold(store, taxonomy.load(), items=80) >= 10
+    eve = store.user("eve")
+    assert eve.has("moderator")
+    for table in ("decisions", "exposure", "leases"):
+        assert store.db.execute(f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", [eve.id]).fetchone()[0] == 0
+    assert not store.db.execute("SELECT 1 FROM shifts WHERE user_id = ?", [eve.id]).fetchall()
+    assert len([g for g in gold.gold_items(store, "lee") if g.retired_at is None]) >= 10
+    store.close()

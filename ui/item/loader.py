@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QImage
 
 from review.media import MediaError, preview
+from review.media import root as media_root
 from review.media.viewing import ViewSettings
 from review.serving import Item
 from ui.item.qimage import to_qimage
@@ -44,6 +45,7 @@ def prepare(item: Item, box: Box, view: ViewSettings) -> Prepared:
     if not item.media_path:
         return Prepared(item.id, error="This item has no media file")
     try:
+        media_root.check_present(item.media_path)  # "media file missing from <root>", calmly, before any decoder
         clear = preview.decode_for_display(Path(item.media_path), *box)
     except MediaError as exc:
         return Prepared(item.id, error=f"This image cannot be shown: {exc}")

@@ -185,13 +185,16 @@ def test_relative_and_absolute_media_store_resolved_paths(store, drop):
     result = run(store, manifest)
     assert result.added == 4, result.problems
     got = items(store)
-    assert got["rel"]["media_path"] == str(picture.resolve()) == got["dotted"]["media_path"]
+    sha = hashlib.sha256(picture.read_bytes()).hexdigest()  # a file store copies it in (issue 14 §3); a server keeps it
+    stored = f"{sha[:2]}/{sha}.png" if store.media_root else str(picture.resolve())
+    assert got["rel"]["media_path"] == stored == got["dotted"]["media_path"]
     assert got["rel"]["kind"] == "image" and got["rel"]["media_type"] == "image/png"
     assert got["rel"]["content_sha256"] == hashlib.sha256(picture.read_bytes()).hexdigest()
     assert re.fullmatch(r"[0-9a-f]{16}", got["rel"]["phash"])
     assert got["abs"]["kind"] == "mixed" and got["abs"]["text"] == "caption"
     assert got["vid"]["kind"] == "video" and got["vid"]["media_type"] == "video/mp4"
-    assert got["vid"]["media_path"] == str(clip.resolve())
+    clip_sha = hashlib.sha256(clip.read_bytes()).hexdigest()
+    assert got["vid"]["media_path"] == (f"{clip_sha[:2]}/{clip_sha}.mp4" if store.media_root else str(clip.resolve()))
 
 
 def test_media_root_allows_a_folder_outside_the_manifests(store, drop, tmp_path):

@@ -19,6 +19,7 @@ import numpy as np
 from PySide6.QtGui import QImage
 
 from review.media import frames, preview
+from review.media.root import check_present
 from review.media.video import failure_reason
 from ui.item.qimage import to_qimage
 
@@ -89,6 +90,7 @@ class Board:
 def load_board(token: int, path: str, count: int, view: ViewValues) -> Board:
     """Storyboard, duration and blurred thumbnails, in a worker. Never raises."""
     try:
+        check_present(path)  # a file missing from the store's media root says so (review.media.root)
         keyframes = frames.storyboard(Path(path), count, *THUMB_BOX)
         duration, fps = frames.clip_timing(Path(path), keyframes)
         shots = tuple(render(f.image, f.time_s, f.index, view, revealable=False) for f in keyframes)
