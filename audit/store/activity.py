@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from audit.store.reports import DUE_THEN
-from audit.store.schema import CURRENT, LIVE
+from audit.store.schema import ANSWERED, LIVE
 from review.clock import iso, parse
 from review.store import Store
 
@@ -149,7 +149,7 @@ def sla_by_person(store: Store, start: str | None, end: str | None) -> list[tupl
     """
     params: list[Any] = []
     where = _bounds("d.decided_at", start, end, params)
-    answered = (f"(({CURRENT} AND i.state <> 'pending' AND NOT EXISTS (SELECT 1 FROM escalations x"
+    answered = (f"(({ANSWERED} AND i.state <> 'pending' AND NOT EXISTS (SELECT 1 FROM escalations x"
                 " WHERE x.decision_id = d.id)) OR (" + LIVE + " AND EXISTS (SELECT 1 FROM escalations x"
                 " WHERE x.decision_id = d.id AND COALESCE(x.outcome, '') NOT IN ('sent_back', 'moved_out'))))")
     return [tuple(r) for r in store.db.execute(

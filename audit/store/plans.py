@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from audit.store import chunks, insert_returning_id, marks
-from audit.store.schema import CURRENT
+from audit.store.schema import ANSWERED
 from review.store import Store
 
 PlanRow = tuple[Any, ...]
@@ -160,7 +160,7 @@ def window(store: Store, starts_at: str, now: str, queue_ids: Sequence[int] | No
             JOIN queues q ON q.id = d.queue_id
             JOIN users u ON u.id = d.user_id
             LEFT JOIN audit_samples s ON s.decision_id = d.id
-            WHERE {CURRENT} AND i.state = 'decided'
+            WHERE {ANSWERED} AND i.state = 'decided'
               AND d.decided_at >= ? AND d.decided_at <= ?{queue_filter}
               AND NOT EXISTS (SELECT 1 FROM gold_items g WHERE g.item_id = d.item_id)
             ORDER BY d.id""",

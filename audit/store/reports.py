@@ -17,9 +17,9 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from audit.store.schema import CURRENT, LIVE
+from audit.store.schema import ANSWERED, LIVE
 from review.store import Store
-from review.store.connection import driver_errors
+from review.store.connection import read_snapshot
 from review.store.events import Head, head
 
 Row = tuple[Any, ...]
@@ -41,27 +41,14 @@ def snapshot(store: Store) -> Iterator[Head]:
     """One read snapshot of the store; yields the event log's head as of that snapshot.
 
     A deferred transaction whose first read (the head) fixes what every
-    later read inside sees (SQLite's WAL snapshot), however many writers
+    later read inside sees (SQLite's WAL snapshot; a server's repeatable read), however many writers
     commit meanwhile; it writes nothing and ends with the block. Inside a
     transaction already open on this connection, that transaction is the
     snapshot. Nothing may write inside the block (a pseudonym secret is
     created before it).
     """
-    with driver_errors():
-        if _in_transaction(store):
-            yield head(store.db)
-            return
-        store.db.conn.execute("BEGIN DEFERRED")
-        try:
-            yield head(store.db)
-        finally:
-            if _in_transaction(store):
-                store.db.conn.execute("COMMIT")
-
-
-def _in_transaction(store: Store) -> bool:
-    """Asked afresh each time: a statement that failed may have ended the transaction."""
-    return bool(store.db.conn.in_transaction)
+    with read_snapshot(store.db):
+        yield head(store.db)
 
 
 def _between(column: str, start: str | None, end: str | None, params: list[Any]) -> list[str]:
@@ -124,7 +111,7 @@ def sla_by_queue(store: Store, start: str | None, end: str | None) -> list[Row]:
     """
     params: list[Any] = []
     where = _where(start, end, params)
-    answered = (f"(({CURRENT} AND i.state <> 'pending' AND NOT EXISTS (SELECT 1 FROM escalations x"
+    answered = (f"(({ANSWERED} AND i.state <> 'pending' AND NOT EXISTS (SELECT 1 FROM escalations x"
                 " WHERE x.decision_id = d.id)) OR (" + LIVE + " AND EXISTS (SELECT 1 FROM escalations x"
                 " WHERE x.decision_id = d.id AND COALESCE(x.outcome, '') NOT IN ('sent_back', 'moved_out'))))")
     return [tuple(r) for r in store.db.execute(

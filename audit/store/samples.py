@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from audit.store import chunks, insert_returning_id, marks
-from audit.store.schema import CURRENT
+from audit.store.schema import ANSWERED
 from review.clock import iso, parse
 from review.store import Refused, Store, User
 
@@ -145,8 +145,8 @@ def holder(store: Store, sample_id: int) -> tuple[int | None, str | None, int]:
 
 
 def is_current(store: Store, decision_id: int) -> bool:
-    """Whether the decision is still its item's current one (not undone, not superseded)."""
-    return store.db.execute(f"SELECT 1 FROM decisions d WHERE d.id = ? AND {CURRENT}", [decision_id]).fetchone() \
+    """Whether the decision still answers its item (not undone, not superseded; a lead's correction leaves it)."""
+    return store.db.execute(f"SELECT 1 FROM decisions d WHERE d.id = ? AND {ANSWERED}", [decision_id]).fetchone() \
         is not None
 
 

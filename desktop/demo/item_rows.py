@@ -41,6 +41,8 @@ _SURFACES = {
     "listing": ("listing",),
 }
 
+#: Surfaces whose posts sit in a conversation: their demo items carry some of it (``thread``).
+_THREADED = ("comment", "group chat", "direct message")
 #: How far back the decided items reach: five weeks, so last week's and last month's exports have data.
 HISTORY_SECONDS = 35 * 24 * 3600
 #: Decided items an escalation queue gets at least (a lead's calls give it a handle time to plan with).
@@ -128,6 +130,9 @@ def _row(item: PlannedItem, rng: random.Random, severities: dict[str, str]) -> d
         "prior_strikes": rng.choices((0, 1, 2, 3), weights=(70, 18, 8, 4))[0],
         "demo": True,
     }
+    if item.kind == "text" and surface in _THREADED and (item.language in ("ar", "emoji") or item.index % 3 == 0):
+        # The posts around it (issue 14 §1), from a generator of their own: the demo's other draws stay as they were.
+        metadata["thread"] = posts.thread(item.language, random.Random(item.index))
     if source == "classifier":
         metadata["classifier_score"] = round(rng.uniform(0.55, 0.99), 2)
     if listing:

@@ -233,3 +233,22 @@ def listing(violating: bool, rng: random.Random) -> tuple[str, str]:
     """A marketplace listing ``(title, description)`` in English, clearly simulated."""
     title, description = rng.choice(_LISTINGS[0] if violating else _LISTINGS[1])
     return f"[simulated listing] {title}", f"{MARKER['en']} {description}"
+
+
+#: Names of the people around a reported post in the demo threads (issue 14 §1, thread context).
+_THREAD_AUTHORS = ("rosa_m", "kenji.t", "amira_h", "li_wei", "noor", "sam_k", "olga.v", "diego_r")
+
+
+def thread(language: str, rng: random.Random) -> list[dict[str, str]]:
+    """A clearly simulated parent post and a few benign replies around a reported post, in its *language*
+    (``"emoji"`` decorates English), as a manifest row's ``thread`` carries them: text only."""
+    relations = ["parent", *["before"] * rng.randint(0, 2), *["after"] * rng.randint(1, 2)]
+    texts: list[str] = []
+    for _ in range(4 * len(relations)):  # a few languages have few benign posts: draw until they differ
+        text = post_text("thread", language, False, rng)
+        if text not in texts:
+            texts.append(text)
+        if len(texts) == len(relations):
+            break
+    return [{"author": rng.choice(_THREAD_AUTHORS), "text": text, "at": "", "relation": relation}
+            for relation, text in zip(relations, texts)]

@@ -8,9 +8,9 @@ applied to them, open ones, the team's notes) and Ctrl+I opens
 note about the account can be added. ``policy_text`` is what the decision
 panel says about the chosen labels (``action_rule`` is each action button's
 tooltip), and Ctrl+P shows
-the full policy text of the chosen labels (``PolicyDialog``). The keys are
-fixed here rather than in ``ui.keymap.FIXED`` because every page's key
-table would have to know them.
+the full policy text of the chosen labels (``PolicyDialog``). Both keys are
+keymap commands (``account``, ``policy``: listed, re-bindable, clash-checked);
+each page binds them, and the hints here name the person's own key.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QPainter, QPaintEvent, QShortcut
+from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -42,11 +42,12 @@ from review.errors import VeilError
 from review.serving import Item
 from review.store import User
 from review.taxonomy import Action, Taxonomy
+from ui import keymap
 from ui.operations import Operations
 from ui.pages.queues import human_age
 
-ACCOUNT_KEY = "Ctrl+I"  # "info": the account's list
-POLICY_KEY = "Ctrl+P"  # the chosen labels' full policy text
+ACCOUNT_KEY = keymap.FIXED["account"][0]  # "info": the account's list (the default; a page sets the person's own)
+POLICY_KEY = keymap.FIXED["policy"][0]  # the chosen labels' full policy text
 NOTE_SHOWN = 90  # characters of the latest team note beside the item; the list has them all
 
 
@@ -74,8 +75,8 @@ KNOWN: dict[str, tuple[str, Callable[[Any], str]]] = {
     "seller": ("Seller", str),
     "demo": ("Demo item", _yes_no),
 }
-#: Shown elsewhere (the header, the report line) or only a part of another field.
-SKIPPED = {"category", "description", "report_reason", "reporter_count", "price", "currency"}
+#: Shown elsewhere (the header, the report line, the thread panel) or only a part of another field.
+SKIPPED = {"category", "description", "report_reason", "reporter_count", "price", "currency", "thread"}
 
 
 def words(key: str) -> str:
@@ -127,7 +128,7 @@ def _label_names(taxonomy: Taxonomy, labels: Iterable[str]) -> str:
     return ", ".join(names)
 
 
-def account_summary(account: Account, taxonomy: Taxonomy, now: _dt.datetime) -> str:
+def account_summary(account: Account, taxonomy: Taxonomy, now: _dt.datetime, key: str = ACCOUNT_KEY) -> str:
     """Two lines on the author: other items and what was decided on them, open ones, and the latest team note."""
     others = len(account.items) + account.elsewhere
     if not others:
@@ -142,7 +143,7 @@ def account_summary(account: Account, taxonomy: Taxonomy, now: _dt.datetime) -> 
         if account.elsewhere:
             parts.append(f"{account.elsewhere} in queues you do not work")
         history = f"Author {account.author}: " + " · ".join(parts)
-    history += f" · {ACCOUNT_KEY} lists them"
+    history += f" · {key} lists them"
     if account.notes:
         last = account.notes[-1]
         body = last.body if len(last.body) <= NOTE_SHOWN else last.body[:NOTE_SHOWN - 1] + "…"
@@ -250,15 +251,13 @@ class AccountSection(QLabel):
         self.now = _dt.datetime.now(_dt.UTC)
         self.dialog: AccountDialog | None = None
         self.setVisible(False)
-        key = QShortcut(QKeySequence(ACCOUNT_KEY), self)
-        key.setContext(Qt.ShortcutContext.WindowShortcut)  # a hidden section (no author) takes no key
-        key.activated.connect(self.open_list)
+        self.key = ACCOUNT_KEY  # the page's binding of the ``account`` command calls open_list and names its key here
 
     def show_account(self, account: Account | None, now: _dt.datetime, *, item: Item | None = None,
                      ops: Operations | None = None, user: User | None = None) -> None:
         """The account behind the item on screen (None: it names no author); *ops* and *user* let notes be kept."""
         self.account, self.now, self.item, self.ops, self.user = account, now, item, ops, user
-        self.setText(account_summary(account, self.taxonomy, now) if account is not None else "")
+        self.setText(account_summary(account, self.taxonomy, now, self.key) if account is not None else "")
         self.setAccessibleName(self.text().replace("\n", ". ") or "No account")
         self.setVisible(account is not None)
         if self.dialog is not None and account is not None:
