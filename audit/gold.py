@@ -43,6 +43,7 @@ from typing import Any
 
 from audit import roles
 from audit.store import gold as gold_rows
+from audit.store import training as course_rows
 from review.clock import iso, parse
 from review.errors import VeilError
 from review.store import Refused, Store, User
@@ -166,6 +167,10 @@ def plant_gold(store: Store, lead: User | str, gold_item_id: int, queue: str, co
     target = store.queue(queue)
     if target.kind not in PLANT_KINDS:
         raise GoldError(f"{queue!r} is an {target.kind} queue; gold copies go into a review queue")
+    teaching = course_rows.courses_holding(store, gold_item_id)
+    if teaching:  # a trainee was shown its answer: planted, it would score them on what they were just told
+        raise GoldError(f"gold item {gold_item_id} is in the training course {', '.join(map(repr, teaching))}: "
+                        "trainees have seen its answer, so it cannot score them in a live queue")
 
     def identities() -> list[tuple[str, str]]:
         return copy_identities(gold_rows.recent_arrivals(store, target.id, RECENT_ARRIVALS),

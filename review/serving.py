@@ -44,6 +44,11 @@ queue whose rotation rule the person has met today is skipped; both are
 checked before the claim and again under its write lock. Outside every
 shift, serving is as it was without a roster.
 
+**Certification gates** (``review.certification``): a queue that requires
+a course serves only people who passed it (for the taxonomy version the
+gate asks) or whom a lead waived; leads are not gated. Asked before the
+roster, before the claim and again under its write lock.
+
 **A complaint** (``review.complaints``) is never served to the person who
 made the decision it is against: those items are read under the claim's
 write lock (``review.store.complaints.claiming``) and left out.
@@ -64,6 +69,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from review import certification
 from review.auth import one_of, require
 from review.clock import iso
 from review.errors import NotAllowed, VeilError
@@ -169,7 +175,8 @@ def planned(store: Store, user: User) -> Callable[[list[Queue], datetime, list[Q
     and the rules each time (``rotation.plan``); a queue it drops is one
     :func:`why_not_served` explains.
     """
-    return lambda queues, now, every: rotation.plan(store, user, now).screen(queues, every)
+    return lambda queues, now, every: rotation.plan(store, user, now).screen(  # gates first (review.certification)
+        *certification.screen(store, user, queues, every))
 
 
 def refusal(store: Store, user: User) -> Callable[[Queue, datetime], str | None]:
@@ -186,11 +193,12 @@ def refusal(store: Store, user: User) -> Callable[[Queue, datetime], str | None]
 
 def refuse_unplanned(store: Store, user: User) -> Callable[[Queue, datetime], None]:
     """For writes that lease an item without a claim (an escalation taken, a decision undone): raises
-    NotAllowed, inside their transaction, where the roster or a rotation rule keeps *user* off the queue."""
+    NotAllowed, inside their transaction, where a certification gate, the roster or a rotation rule keeps
+    *user* off the queue."""
     words = refusal(store, user)
 
     def refuse(queue: Queue, now: datetime) -> None:
-        refused = words(queue, now)
+        refused = certification.refusal(store, store.user(user.name), queue) or words(queue, now)
         if refused is not None:
             raise NotAllowed(refused)
     return refuse
@@ -225,7 +233,7 @@ def why_not_served(store: Store, user: User, name: str) -> str | None:
         return f"A lead limited you to {limit}: ask a lead to add “{name}” (People page)"
     if queue.paused:
         return f"“{name}” is paused: it serves nobody until a lead resumes it"
-    return refusal(store, current)(queue, store.clock.now())
+    return certification.refusal(store, current, queue) or refusal(store, current)(queue, store.clock.now())
 
 
 SEVERE_RULES = ("allow", "prefer_mild", "never")

@@ -209,6 +209,14 @@ CURRENT = (
     LIVE + " AND d.id = (SELECT MAX(x.id) FROM decisions x WHERE x.item_id = d.item_id AND x.revokes_id IS NULL"
     " AND x.id NOT IN (SELECT revokes_id FROM decisions WHERE revokes_id IS NOT NULL))"
 )
+# The decision that answered the item in its queue: the current one, not counting a lead's later correction
+# (review.store.corrections, source 'correction'). A correction replaces the item's decision without answering
+# the item again, so the original keeps its QA sample, stays a sampling candidate and keeps its period's SLA.
+ANSWERED = (
+    LIVE + " AND d.source IS DISTINCT FROM 'correction' AND d.id = (SELECT MAX(x.id) FROM decisions x"
+    " WHERE x.item_id = d.item_id AND x.revokes_id IS NULL AND x.source IS DISTINCT FROM 'correction'"
+    " AND x.id NOT IN (SELECT revokes_id FROM decisions WHERE revokes_id IS NOT NULL))"
+)
 
 
 @migrations(name="m003_qa_setup")
@@ -328,3 +336,14 @@ def m006_dsa_statements(db: sqlite_utils.Database) -> None:
         );
         """
     )
+
+
+@migrations(name="m007_training")
+def m007_training(db: sqlite_utils.Database) -> None:
+    """Training (issue 17): courses, attempts and answers, calibration sessions' agreed answers.
+
+    The statements are :func:`audit.store.training.m007`'s (the module that holds their SQL).
+    """
+    from audit.store import training
+
+    training.m007(db)

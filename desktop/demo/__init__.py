@@ -12,6 +12,7 @@ from pathlib import Path
 from desktop.demo.qa_data import DemoQA, seed_qa
 from desktop.demo.review_data import DemoSummary, build_demo
 from desktop.demo.statements import install as install_statements
+from desktop.demo.training import seed_gold
 from review import taxonomy
 from review.store import Store
 
@@ -21,5 +22,6 @@ def create(
 ) -> tuple[DemoSummary, DemoQA]:
     summary = build_demo(store, media_dir, items=items, seed=seed, progress=progress)
     qa = seed_qa(store, taxonomy.load(), seed=seed)
+    seed_gold(store, taxonomy.load(), items=items)  # gold a lead builds a training course from (issue 17)
     install_statements(store)  # a newcomer sees statements of reasons at once (issue 21)
     return summary, qa

@@ -1,4 +1,4 @@
-"""The demo team: five people (three moderators, an auditor, a lead) and seven queues shaped like a T&S team's.
+"""The demo team: six people (three moderators, a new hire, an auditor, a lead) and seven queues like a T&S team's.
 
 Also which queue each report category lands in, and how often each
 moderator decides and errs (so the past decisions have a realistic share of
@@ -24,9 +24,11 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("chidi", ("moderator",), "Chidi Nwosu"),
     DemoUser("dana", ("auditor",), "Dana Kim"),
     DemoUser("lee", ("lead",), "Lee Morgan"),
+    DemoUser("eve", ("moderator",), "Eve Adeyemi"),  # the new hire: no history, to take a course (issue 17)
 )
 
-MODERATORS = tuple(u.name for u in DEMO_USERS if "moderator" in u.roles)
+NEWCOMER = "eve"
+MODERATORS = tuple(u.name for u in DEMO_USERS if "moderator" in u.roles and u.name != NEWCOMER)
 LEAD = "lee"
 
 #: How often each moderator gets a call wrong (a new hire, a steady hand...).

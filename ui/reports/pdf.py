@@ -80,6 +80,7 @@ from ui.reports.pdf_layout import (
     together,
 )
 from ui.reports.pdf_targets import report_targets, targets_section
+from ui.reports.pdf_training import TrainingReport, report_training, training_section
 from ui.reports.pdf_transparency import report_transparency, transparency_section
 from ui.widgets.charts.bars import HBarChart, StackedHBarChart
 from ui.widgets.charts.lines import LineChart
@@ -360,7 +361,7 @@ def _exposure_section(flow: Flow, figures: ReportFigures) -> None:
 def write_report(figures: ReportFigures, out: str | os.PathLike, *, author: str, pseudonymised: bool = False,
                  progress: Callable[[int, int], None] | None = None,
                  cancelled: Callable[[], bool] | None = None, targets: TargetsReport | None = None,
-                 transparency: dict[str, Any] | None = None) -> int:
+                 transparency: dict[str, Any] | None = None, training: TrainingReport | None = None) -> int:
     """Write the report PDF to *out* (a staged temporary file: :func:`export_report`); return the page count.
 
     Needs a ``QGuiApplication`` (fonts); safe on a worker thread. Raises
@@ -382,6 +383,8 @@ def write_report(figures: ReportFigures, out: str | os.PathLike, *, author: str,
         targets_section(flow, targets)
     if transparency is not None:  # ui.reports.pdf_transparency: the DSA counts of the period
         transparency_section(flow, transparency)
+    if training is not None:  # ui.reports.pdf_training: courses' success rates and trainees (issue 17)
+        training_section(flow, training)
     _people_section(flow, figures)  # last: with 50 people it runs over pages, and nothing waits behind it
     painter = QPainter()
     if not painter.begin(writer):
@@ -421,7 +424,8 @@ def export_report(store: Store, who: User | str, out: str | os.PathLike, *, sinc
     with exports.staging(out) as files:  # the report appears only once its event is stored
         pages = write_report(figures, files.path, author=author or lead.name, pseudonymised=pseudonymise,
                              progress=progress, cancelled=cancelled, targets=targets,
-                             transparency=report_transparency(store, lead, since, until))
+                             transparency=report_transparency(store, lead, since, until),
+                             training=report_training(store, lead, since, until, names))
         if not record:
             return ExportResult(Path(out), pages, "pdf", figures.head, files)
         exports.log_export(store, lead, "report", "pdf", out, filters, pseudonymise, head=figures.head, pages=pages)

@@ -1,0 +1,235 @@
+"""The Training page, for everyone who decides items: their courses and sessions; for leads, building too.
+
+"My training" lists every course with the person's standing (attempts,
+best score, passed) and the queues that require it, and the calibration
+sessions they are asked to answer. Enter (or a double-click) on a course
+starts it, or continues the attempt left half-way; on a session, its next
+item. The work happens on :class:`ui.pages.training_work.TrainingWork`:
+the review desk's item view and keys, with feedback after each answer.
+When the attempt or session ends the list comes back with the result.
+
+Leads also get "Build a course", "Gates & waivers" and "Sessions"
+(:mod:`ui.pages.training_lead`, :mod:`ui.pages.training_sessions`).
+Every store call goes through the operations runner; refusals are said
+in words on the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFocusEvent, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtWidgets import QLabel, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
+
+from audit import calibration
+from audit.training import attempts, sessions, status
+from review.clock import Clock
+from review.media.viewing import ViewSettings
+from review.store import Store, User
+from review.taxonomy import Taxonomy
+from ui import keymap
+from ui.operations import Operations
+from ui.pages.qa_common import ReadOnlyTable, text_label
+from ui.pages.training_lead import CourseBuilder, GatesPanel
+from ui.pages.training_sessions import SessionsPanel
+from ui.pages.training_work import TrainingWork
+from ui.refresh import SingleFlight
+from ui.wellbeing.controller import WellbeingController
+from ui.widgets.lists import page_title
+
+COURSE_COLUMNS = ("Course", "Items", "Pass mark", "Time limit", "Required by", "Your attempts", "Best", "Status")
+SESSION_COLUMNS = ("Calibration session", "Items", "You answered")
+SHOWN_KINDS = {"training", "calibration", "gold"}
+
+
+@dataclass
+class TrainingServices:
+    """What the page needs, built by the desktop wiring (the review page's viewing settings, keys and coach)."""
+
+    ops: Operations
+    user: User
+    taxonomy: Taxonomy
+    view: ViewSettings
+    bindings: list[keymap.Binding]
+    clock: Clock
+    wellbeing: WellbeingController
+
+
+@dataclass(frozen=True)
+class Home:
+    courses: list[status.MyCourse]
+    sessions: list[tuple[str, int, int]]
+
+
+def load_home(store: Store, user: User) -> Home:
+    return Home(status.my_courses(store, user), sessions.asked_of(store, user))
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f} %"
+
+
+def _standing(course: status.MyCourse) -> str:
+    if course.passed:
+        return "Passed"
+    if course.in_progress:
+        if course.needs_recertification:
+            return f"Needs re-certification for v{course.taxonomy_version} — Enter continues"
+        return "In progress — Enter continues"
+    if course.needs_recertification:
+        return f"Needs re-certification for v{course.taxonomy_version}"
+    return "Not passed yet" if course.attempts else "Not started"
+
+
+class TrainingPage(QWidget):
+    def __init__(self, services: TrainingServices, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("trainingPage")
+        self.services = services
+        self.ops, self.user = services.ops, services.user
+        self.closed = False
+        self._courses: list[status.MyCourse] = []
+        self._sessions: list[tuple[str, int, int]] = []
+        user = self.user
+        self._loads = SingleFlight(lambda reader: load_home(reader, user), self.ops, parent=self,
+                                   reload_on=SHOWN_KINDS, when=lambda: self.stack.currentIndex() == 0)
+        self._loads.loaded.connect(self._home_ready)
+        self._loads.failed.connect(lambda exc: self.message.setText(f"Could not load your training: {exc}"))
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._build()
+        services.wellbeing.enforce_break.connect(lambda *_: self._pause("On a break. Nothing is shown."))
+        services.wellbeing.idle_pause.connect(lambda: self._pause("Paused after a while without input."))
+
+    def _build(self) -> None:
+        s = self.services
+        self.work = TrainingWork(s.ops, s.user, s.taxonomy, s.view, s.bindings, s.clock, s.wellbeing)
+        self.work.finished.connect(self._back_home)
+        self.courses = ReadOnlyTable(COURSE_COLUMNS, "trainingCourses", stretch=0)
+        self.courses.setAccessibleName("Your courses")
+        self.courses.doubleClicked.connect(lambda _index: self.open_course())
+        self.sessions_table = ReadOnlyTable(SESSION_COLUMNS, "trainingSessions", stretch=0)
+        self.sessions_table.setAccessibleName("Calibration sessions to answer")
+        self.sessions_table.setMaximumHeight(150)
+        self.sessions_table.doubleClicked.connect(lambda _index: self.open_session())
+        for table in (self.courses, self.sessions_table):
+            table.setTabKeyNavigation(False)  # Tab goes from the courses to the sessions, not across cells
+        self.message = text_label("trainingMessage")
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # names and reasons are stored text, never markup
+        mine = QWidget()
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):  # on either list: open what is selected there
+            shortcut = QShortcut(QKeySequence(key), mine)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(lambda: self.open_session() if self.sessions_table.hasFocus()
+                                       else self.open_course())
+        layout = QVBoxLayout(mine)
+        layout.addWidget(text_label("hint", "Courses teach on items with known answers: after each answer you see "
+                                    "whether it matched, the expected answer and why. Some queues are served only "
+                                    "after you pass their course. Items are shown blurred, as in review, and count "
+                                    "as exposure. Enter starts the selected course or session."))
+        layout.addWidget(self.courses, 3)
+        layout.addWidget(QLabel("Calibration sessions you are asked to answer (blind)"))
+        layout.addWidget(self.sessions_table, 1)
+        layout.addWidget(self.message)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("trainingTabs")
+        self.tabs.addTab(mine, "&My training")
+        if s.user.has("lead"):
+            self.tabs.addTab(CourseBuilder(s.ops, s.user, s.taxonomy), "&Build a course")
+            self.tabs.addTab(GatesPanel(s.ops, s.user), "Gat&es && waivers")
+            self.tabs.addTab(SessionsPanel(s.ops, s.user, s.taxonomy), "Ca&libration sessions")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.tabs)
+        self.stack.addWidget(self.work)
+        page = QVBoxLayout(self)
+        page.setContentsMargins(16, 12, 16, 8)
+        page.addWidget(page_title("Training"))
+        page.addWidget(self.stack, 1)
+
+    # ------------------------------------------------------------ the list
+    def refresh(self) -> None:
+        self._loads.request()
+
+    def _home_ready(self, home: Home) -> None:
+        self._courses, self._sessions = home.courses, home.sessions
+        self.courses.set_rows([(
+            (c.name, str(c.items), _percent(c.pass_mark),
+             f"{c.time_limit_seconds // 60} min" if c.time_limit_seconds else "none",
+             ", ".join(c.required_by) or "—", str(c.attempts), _percent(c.best_score), _standing(c)), n)
+            for n, c in enumerate(home.courses)])
+        self.sessions_table.set_rows([((name, str(items), f"{answered} of {items}"), n)
+                                      for n, (name, items, answered) in enumerate(home.sessions)])
+        if not home.courses and not self.message.text():
+            self.message.setText("No courses yet: a lead builds them from gold items.")
+
+    # ------------------------------------------------------------ working
+    def open_course(self) -> None:
+        chosen = self.courses.current_key()
+        if chosen is None or not self._may_open():
+            return
+        name, user, severe = self._courses[chosen].name, self.user, self.services.wellbeing.serving_rule
+        self.message.setText(f"Opening “{name}”…")
+        self.ops.write(lambda store: attempts.open_course(store, user, name, severe=severe),
+                       on_done=self._course_opened,
+                       on_error=lambda exc: self.message.setText(str(exc)), owner=self)
+
+    def _course_opened(self, step: attempts.Step | None) -> None:
+        if self.closed or step is None:
+            return
+        self.stack.setCurrentWidget(self.work)
+        self.work.show_step(step)
+
+    def open_session(self) -> None:
+        chosen = self.sessions_table.current_key()
+        if chosen is None or not self._may_open():
+            return
+        name, user = self._sessions[chosen][0], self.user
+        self.ops.write(lambda store: calibration.next_item(store, user, name),
+                       on_done=lambda item: self._session_opened(name, item),
+                       on_error=lambda exc: self.message.setText(str(exc)), owner=self)
+
+    def _session_opened(self, name: str, item: object) -> None:
+        if self.closed:
+            return
+        if item is None:
+            self.message.setText(f"Nothing left to answer in “{name}”.")
+            return
+        self.stack.setCurrentWidget(self.work)
+        self.work.show_blind(name, item)  # type: ignore[arg-type]
+
+    def _may_open(self) -> bool:
+        if not self.services.wellbeing.may_claim():
+            self.message.setText("A break comes first: nothing opens until it is over.")
+            return False
+        return True
+
+    def _back_home(self, text: str) -> None:
+        self.stack.setCurrentIndex(0)
+        self.tabs.setCurrentIndex(0)
+        self.message.setText(text)
+        self.refresh()
+        self.courses.setFocus()
+
+    def _pause(self, text: str) -> None:
+        if self.stack.currentWidget() is self.work:
+            self.work.pause()
+            self._back_home(text)
+
+    # ------------------------------------------------------------ plumbing
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.stack.currentIndex() == 0:
+            self.refresh()
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        """The page's focus goes where the keys work: the course list, or the item being worked."""
+        super().focusInEvent(event)
+        if self.stack.currentWidget() is self.work:
+            self.work.setFocus()
+        elif self.tabs.currentIndex() == 0:
+            self.courses.setFocus()
+
+    def close_page(self) -> None:
+        self.closed = True
+        self._loads.close()
+        self.work.close_view()
