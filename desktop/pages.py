@@ -21,6 +21,7 @@ from audit import dashboard as lead_dashboard
 from audit import gold
 from audit.compliance.statements import statement_preview
 from audit.desk import AuditDesk
+from desktop.commands.corrections import sample_states
 from review import serving, settings
 from review.desk import ReviewDesk
 from review.media import viewing
@@ -33,19 +34,23 @@ from ui.main_window import MainWindow
 from ui.operations import Operations
 from ui.pages.audit import AuditPage, AuditServices
 from ui.pages.capacity import CapacityPage
+from ui.pages.corrections import CorrectionsPage
 from ui.pages.dashboard import DashboardPage
 from ui.pages.disputes import DisputesPage, DisputesServices
 from ui.pages.escalations import EscalationsPage, EscalationsServices
+from ui.pages.my_decisions import MyDecisionsPage
+from ui.pages.my_decisions_view import DecidedServices
 from ui.pages.people import PeoplePage
 from ui.pages.qa_setup import QaSetupPage
 from ui.pages.queue_admin import QueueAdminPage
-from ui.pages.queues import QA_KINDS, QA_WORK_PLACE, QueueOverview
+from ui.pages.queues import QA_KINDS, QA_WORK_PLACE, QueueOverview, enter_starts
 from ui.pages.results import ResultsPage, ResultsServices
 from ui.pages.review import ReviewPage, ReviewServices
 from ui.pages.roster import RosterPage
 from ui.pages.settings_org import OrganisationSettingsPage
 from ui.pages.settings_personal import PersonalSettingsPage
 from ui.pages.statements import StatementsPage
+from ui.pages.training import TrainingPage, TrainingServices
 from ui.wellbeing.controller import WellbeingController
 from ui.wellbeing.widgets import WellbeingWidgets
 
@@ -88,7 +93,8 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operation
 
     def queues_page(user: User) -> QWidget:
         # Review's queue health with QA's backlog (samples, calibration answers); an audit queue opens Audit.
-        page = QueueOverview(partial(offered_queue_health, user=user), operations.current(), now=store.clock.now)
+        page = QueueOverview(partial(offered_queue_health, user=user), operations.current(), now=store.clock.now,
+                             start=enter_starts(user.roles))  # an auditor's Enter opens Audit
         page.queue_chosen.connect(lambda name: open_queue(window, name))
         page.qa_queue_chosen.connect(open_qa_queue)
         return page
@@ -117,6 +123,9 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operation
     window.register_page("results", "My results",
                          lambda user: ResultsPage(results_services(policy, user, operations.current())),
                          roles={"moderator", "lead", "auditor"})
+    window.register_page("training", "Training", lambda user: TrainingPage(TrainingServices(
+        operations.current(), user, policy, *personal_view(store, policy, user), store.clock,
+        current_wellbeing())), roles={"moderator", "lead", "auditor"})  # issue 17: courses, gates, sessions
     window.register_page("escalations", "Escalations",
                          lambda user: EscalationsPage(escalations_services(store, policy, user, current_wellbeing(),
                                                                            operations.current())),
@@ -146,6 +155,15 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operation
     window.register_page("my-settings", "My settings", lambda user: PersonalSettingsPage(
         user, operations.current(), policy, apply_view=lambda view: apply_personal_view(window, view)),
         roles=None, shortcut=keymap.MY_SETTINGS_KEY)
+
+    def decided_services(user: User) -> DecidedServices:  # issue 14 §1: a decided item, veiled, read-only
+        return DecidedServices(operations.current(), user, policy, *personal_view(store, policy, user), store.clock,
+                               current_wellbeing(), audit_states=sample_states)
+
+    window.register_page("my-decisions", "My decisions", lambda user: MyDecisionsPage(decided_services(user)),
+                         roles={"moderator", "lead"})
+    window.register_page("corrections", "Corrections", lambda user: CorrectionsPage(decided_services(user)),
+                         roles={"lead"})
     window.user_changed.connect(lambda user: user is not None and say_keys_left_out(window, store, policy, user))
 
 
@@ -214,17 +232,21 @@ def personal_view(store: Store, policy: Taxonomy, user: User) -> tuple[viewing.V
 
 
 def say_keys_left_out(window: MainWindow, store: Store, policy: Taxonomy, user: User) -> None:
-    """At sign-in, tell *user* that some of their own keys no longer fit the taxonomy (My settings says which)."""
-    left_out = keymap.usable(policy, settings.read(store, keymap.KEYS, user=user))[1]
+    """At sign-in, tell *user* that some of their own keys no longer fit the taxonomy (My settings says which),
+    or that a desk command has no key because the organisation's policy gives its default key to an action."""
+    overrides = settings.read(store, keymap.KEYS, user=user)
+    left_out, unbound = keymap.usable(policy, overrides)[1], keymap.unbound_defaults(policy, overrides)
     if left_out:
         log.warning("keys of %s left out: %s", user.name, "; ".join(left_out))
         window.statusBar().showMessage(f"{len(left_out)} of your keys no longer fit the taxonomy: see My settings "
                                        f"({keymap.MY_SETTINGS_KEY}).", 20_000)
+    elif unbound:
+        window.statusBar().showMessage(keymap.unbound_said(unbound), 20_000)
 
 
 def apply_personal_view(window: MainWindow, view: viewing.ViewSettings) -> None:
     """A view saved on "My settings" reaches the pages showing items already open: their next item uses it."""
-    for key in ("review", "audit", "escalations"):
+    for key in ("review", "audit", "escalations", "my-decisions", "corrections"):
         item_view = getattr(window.page(key), "item_view", None)
         if item_view is not None:
             item_view.view = view

@@ -1,7 +1,8 @@
 """Keyboard bindings: defaults, a person's overrides, and the cheat sheet.
 
 Commands are strings: ``start``, ``reveal``, ``skip``, ``note``, ``undo``,
-``hide``, ``help``, ``zoom_in``, ``zoom_out``, ``fit``, the video commands
+``hide``, ``help``, ``zoom_in``, ``zoom_out``, ``fit``, ``thread``, ``account`` (the author's
+list) and ``policy`` (the policy text), the video commands
 (``play``, ``open_frame``, ``storyboard``, ``back``, ``forward``, ``slower``, ``faster``),
 the escalation workbench's (``send_back``, ``move``, ``refresh``), the
 complaint keys (``uphold``, ``reverse``; the review page only),
@@ -11,6 +12,10 @@ two keys that keep media safe (Space holds to see, Esc hides everything),
 and a binding that would give one key two meanings — two commands, or a
 command and a key the window keeps (:data:`RESERVED`: Ctrl+1…9, Ctrl+B,
 Ctrl+E, Ctrl+Shift+L, Ctrl+Q, Ctrl+,, F1) — is refused with a message naming both.
+A desk command's default key that the organisation's policy already gives an
+action (a policy older than the key: T for Remove before T was the thread's)
+stays the action's, the command waits for a key of the person's choosing, and
+they are told at sign-in (:func:`unbound_defaults`); nothing refuses to start.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QScrollArea, QV
 from review import settings
 from review.errors import VeilError
 from review.store import Store
-from review.taxonomy import Taxonomy
+from review.taxonomy import DESK_KEYS, Taxonomy
 from ui.wellbeing.widgets import WellbeingWidgets
 
 MY_SETTINGS_KEY = "Ctrl+,"  # the usual Preferences key: "My settings" wherever it falls in the page list
@@ -78,6 +83,7 @@ FIXED = {  # command: (default key, what it does, group)
     "zoom_in": ("Ctrl+=", "Zoom in", "Viewing"),
     "zoom_out": ("Ctrl+-", "Zoom out", "Viewing"),
     "fit": ("Ctrl+0", "Fit to the area", "Viewing"),
+    "thread": ("T", "Show / hide the thread around the item (text only)", "Viewing"),
     "play": ("P", "Video: play / pause (always muted)", "Video"),
     "open_frame": ("O", "Video: open the selected keyframe large", "Video"),
     "storyboard": ("Backspace", "Video: back to the storyboard", "Video"),
@@ -86,6 +92,8 @@ FIXED = {  # command: (default key, what it does, group)
     "slower": ("[", "Video: slower (1×, 1.5×, 2×)", "Video"),
     "faster": ("]", "Video: faster", "Video"),
     "help": ("?", "This cheat sheet", "Flow"),
+    "account": ("Ctrl+I", "The author's account: other items, decisions, team notes", "Decide"),
+    "policy": ("Ctrl+P", "The policy text of the chosen labels (all, when none is chosen)", "Decide"),
     "send_back": ("B", "Escalations: send back to its queue with a note", "Escalations"),
     "move": ("M", "Escalations: move to another escalation queue", "Escalations"),
     "refresh": ("F5", "Escalations: reload the list", "Escalations"),
@@ -109,7 +117,15 @@ class KeymapError(VeilError, ValueError):
 
 
 def default_bindings(taxonomy: Taxonomy) -> list[Binding]:
-    bindings = [Binding(c, k, t, g) for c, (k, t, g) in FIXED.items()]
+    """Every command with its default key; a desk command whose key the taxonomy gives an action has none ("").
+
+    The organisation's action wins: a team policy written before Veil took that key (T became the thread's)
+    keeps working for everyone, and the desk command waits for a key of the person's choosing
+    (:func:`unbound_defaults` says which). Storing a new taxonomy on a desk key is refused
+    (:mod:`review.taxonomy.stored`), so this only meets older policies and team files.
+    """
+    taken = {a.key for a in taxonomy.actions if a.key}
+    bindings = [Binding(c, "" if normalise(k) in taken else k, t, g) for c, (k, t, g) in FIXED.items()]
     bindings += [Binding(f"action:{a.id}", a.key, a.name, "Decide") for a in taxonomy.actions if a.key]
     bindings += [Binding(f"label:{label.key}", label.key, f"Toggle label: {label.name}", "Labels")
                  for label in taxonomy.labels if label.key]
@@ -149,13 +165,32 @@ def build(taxonomy: Taxonomy, overrides: dict[str, str] | None = None) -> list[B
         old = bindings[command]
         bindings[command] = Binding(command, key, old.text, old.group)
     _check_overrides(overrides or {})
+    bound = [binding for binding in bindings.values() if binding.key]  # a command left without a key binds nothing
     seen: dict[str, Binding] = {}
-    for binding in bindings.values():
+    for binding in bound:
         key = normalise(binding.key)
         if key in seen:
             raise KeymapError(f"{key} is bound to both {seen[key].text!r} and {binding.text!r}")
         seen[key] = binding
-    return list(bindings.values())
+    return bound
+
+
+def unbound_defaults(taxonomy: Taxonomy, overrides: dict[str, str] | None) -> dict[str, str]:
+    """``{command: action}`` for each desk command without a key for this person: *taxonomy* gives its default key
+    to that action (named), and they have not bound the command elsewhere."""
+    actions = {a.key: a.name for a in taxonomy.actions if a.key}
+    return {command: actions[normalise(key)] for command, (key, _, _) in FIXED.items()
+            if normalise(key) in actions and command not in (overrides or {})}
+
+
+def unbound_said(unbound: dict[str, str]) -> str:
+    """One status-bar line for :func:`unbound_defaults` (short: the meter shares the bar at 1280 pixels)."""
+    if len(unbound) == 1:
+        ((command, action),) = unbound.items()
+        key = FIXED[command][0]
+        return f"{shown_key(key)} is your policy's {action!r}: bind {DESK_KEYS[normalise(key)]!r} on My settings"
+    keys = ", ".join(shown_key(FIXED[command][0]) for command in unbound)
+    return f"{keys} are your policy's actions: bind {len(unbound)} commands on My settings"
 
 
 def usable(taxonomy: Taxonomy, overrides: dict[str, str] | None) -> tuple[list[Binding], list[str]]:

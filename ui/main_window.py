@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
     GEOMETRY_KEY = "window/geometry"
     STATE_KEY = "window/state"
     DEFAULT_SIZE = (1200, 780)
+    TITLE_BAR_ROOM = 40  # logical px kept free above the window for its title bar (not known before it is shown)
 
     def __init__(
         self,
@@ -465,7 +466,10 @@ class MainWindow(QMainWindow):
             screen = QGuiApplication.primaryScreen()
             if screen is not None:
                 area = screen.availableGeometry()
-                width, height = min(self.width(), area.width()), min(self.height(), area.height())
+                # The size set is the inside of the window: the title bar comes on top of it, and at 1280×720 (or
+                # 2× on 2880×1800) a full-height window would push it off the top of the screen.
+                width = min(self.width(), area.width())
+                height = min(self.height(), area.height() - self.TITLE_BAR_ROOM)
                 self.setGeometry(QStyle.alignedRect(Qt.LayoutDirection.LeftToRight, Qt.AlignmentFlag.AlignCenter,
                                                     QSize(width, height), area))
         state = self._saved_bytes(self.STATE_KEY)

@@ -143,6 +143,7 @@ def declare_all(*, personal: bool) -> None:
     import audit.exports  # noqa: F401
     import audit.exports.pseudonyms  # noqa: F401
     import audit.targets  # noqa: F401
+    import audit.training.status  # noqa: F401
     import desktop.demo.review_data  # noqa: F401
     import review.media.viewing  # noqa: F401
     import review.planning.forecast  # noqa: F401
@@ -152,6 +153,7 @@ def declare_all(*, personal: bool) -> None:
 
     if personal:
         import ui.keymap  # noqa: F401  (Qt's key parser; only for personal settings)
+        import ui.theme  # noqa: F401  (a person's theme)
 
 
 def _declared(setting: Any) -> Entry:

@@ -34,6 +34,14 @@ from review.errors import VeilError
 SEVERITIES = ("low", "medium", "high", "severe")  # ordered, least harmful first
 
 LABEL_KEYS = tuple("123456789")  # labels take these keys in file order
+DESK_KEYS = {  # single keys the desks give their own commands by default (ui/keymap.py FIXED; a test keeps them equal)
+    "S": "Skip", "N": "Note", "P": "Video: play / pause", "O": "Video: open the selected keyframe",
+    "T": "Show / hide the thread", "B": "Escalations: send back", "M": "Escalations: move", "U": "Complaints: uphold",
+    "V": "Complaints: reverse", "?": "The cheat sheet", "[": "Video: slower", "]": "Video: faster",
+}
+"""A taxonomy being stored may not give an action one of these keys (:mod:`review.taxonomy.stored`): the key
+would mean two things on every desk. Reading never refuses them: a policy stored before Veil took a key, or a team
+file, keeps working, its action keeping the key and the desk command waiting for one (``ui.keymap``)."""
 
 MAX_BYTES = 512 * 1024  # a policy of a few hundred labels is a few tens of kB; more is a wrong file
 

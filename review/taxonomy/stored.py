@@ -16,6 +16,7 @@ from typing import Any
 
 from review import settings, taxonomy
 from review.store import Store, User
+from review.taxonomy.layout import Layout
 
 
 def _check(value: dict[str, Any]) -> dict[str, Any]:
@@ -28,8 +29,27 @@ def _check(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
+def _refuse_desk_keys(_store: Store, value: dict[str, Any]) -> None:
+    """An action key that is a desk's own key (Skip's S, Note's N, …) is refused with its line, naming both.
+
+    The setting's store rule, so it runs when a taxonomy is stored and never when one is read: a policy stored
+    before Veil took a key (T became the thread's), or a team file, keeps loading on every desk and in
+    ``veil verify`` (its action wins the key: ``ui.keymap.default_bindings``), while a lead saving a new one
+    learns of it before anyone's keys change."""
+    text, source = value["text"], value["file"]
+    policy = taxonomy.loads(text, source=source)
+    layout = Layout(text)
+    problems = [(layout.line("actions", index, "key"),
+                 f"action key '{action.key}' of '{action.name}' is Veil's key for '{taxonomy.DESK_KEYS[action.key]}' "
+                 "on every desk; choose another key") for index, action in enumerate(policy.actions)
+                if action.key in taxonomy.DESK_KEYS]
+    if problems:
+        (line, reason), *more = problems
+        raise taxonomy.TaxonomyError(source, line, reason, more)
+
+
 TAXONOMY = settings.declare(
-    "taxonomy", settings.ORGANISATION, dict, None, changed_by="lead", check=_check,
+    "taxonomy", settings.ORGANISATION, dict, None, changed_by="lead", check=_check, check_store=_refuse_desk_keys,
     describe="The organisation's policy taxonomy (TOML text and its file name); each desk uses it from its next start.",
 )
 

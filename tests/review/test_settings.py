@@ -109,10 +109,11 @@ def test_the_registry_lists_every_setting_the_product_uses():
 
     keys = {(s.scope, s.key) for s in settings.declared() if not s.key.startswith("test.")}
     assert keys == {
-        ("organisation", "view"), ("person", "view"), ("organisation", "view.severity"),
+        ("organisation", "view"), ("person", "view"), ("person", "theme"), ("organisation", "view.severity"),
         ("organisation", "wellbeing"), ("person", "keys"), ("organisation", "exports.pseudonym_secret"),
         ("organisation", "workspace.demo"), ("organisation", "workspace.demo.info"), ("organisation", "taxonomy"),
         ("organisation", "report.accuracy_target"),
         ("organisation", "rotation"), ("organisation", "shrinkage"), ("organisation", "targets"),
         ("organisation", "cost.per_hour"), ("organisation", "statements.mapping"),
+        ("organisation", "training.success_attempts"),
     }

@@ -48,7 +48,7 @@ def test_each_chart_renders_at_the_asked_size_and_is_not_blank(qapp, light):
         charts.stacked_hbar_chart("SLA", ["q1", "q2"], {"Breached": [1, 0], "On time": [4, 2]},
                                   colors={"Breached": "breached"}, size=(700, 240), light=light),
     ]
-    background = (ink.LIGHT if light else ink.DARK).background
+    background = (ink.LIGHT if light else ink.screen()).background
     for image, size in zip(images, [(640, 300), (500, 260), (420, 200), (700, 240)]):
         assert (image.width(), image.height()) == size
         drawn = ~_ink(image, background, tolerance=0)
@@ -63,7 +63,7 @@ def test_light_charts_are_on_white_paper(qapp):
 
 def test_bars_are_proportional_to_their_values_from_zero(qapp):
     image = charts.bar_chart("Counts", ["a", "b", "c"], [10.0, 20.0, 40.0], size=(800, 400))
-    heights = _bar_heights(image, ink.DARK.series[0])
+    heights = _bar_heights(image, ink.screen().series[0])
     assert len(heights) == 3
     assert heights[1] / heights[0] == pytest.approx(2, rel=0.06)
     assert heights[2] / heights[0] == pytest.approx(4, rel=0.06)
@@ -71,21 +71,21 @@ def test_bars_are_proportional_to_their_values_from_zero(qapp):
 
 def test_a_missing_value_draws_no_bar(qapp):
     image = charts.bar_chart("Accuracy", ["a", "b", "c"], [50.0, None, 80.0], unit="%")
-    assert len(_bar_heights(image, ink.DARK.series[0])) == 2
+    assert len(_bar_heights(image, ink.screen().series[0])) == 2
 
 
 def test_error_bars_add_ink_above_the_bar(qapp):
     plain = charts.bar_chart("x", ["a"], [50.0], unit="%")
     whiskers = charts.bar_chart("x", ["a"], [50.0], intervals=[(30.0, 70.0)], unit="%")
-    text = QColor(ink.DARK.text).name()
+    text = QColor(ink.screen().text).name()
     assert _ink(whiskers, text).sum() > _ink(plain, text).sum()
 
 
 def test_stacked_segments_use_the_named_colours(qapp):
     image = charts.stacked_hbar_chart("SLA", ["q"], {"Breached": [2], "At risk": [3], "On time": [5]},
                                       colors={"Breached": "breached", "At risk": "at_risk", "On time": "faint"})
-    assert _ink(image, ink.DARK.named["breached"]).sum() > 100
-    assert _ink(image, ink.DARK.named["at_risk"]).sum() > 100
+    assert _ink(image, ink.screen().named["breached"]).sum() > 100
+    assert _ink(image, ink.screen().named["at_risk"]).sum() > 100
     light = charts.stacked_hbar_chart("SLA", ["q"], {"Breached": [2]}, colors={"Breached": "breached"}, light=True)
     assert _ink(light, ink.LIGHT.named["breached"]).sum() > 100
 
@@ -94,13 +94,13 @@ def test_empty_data_says_so_instead_of_failing(qapp):
     for image in (charts.bar_chart("x", [], []), charts.line_chart("x", [], {}),
                   charts.hbar_chart("x", ["a"], [None]), charts.bar_chart("x", ["a", "b"], [None, None])):
         assert image.width() == 800 and image.height() == 360
-        assert _bar_heights(image, ink.DARK.series[0]) == []
+        assert _bar_heights(image, ink.screen().series[0]) == []
 
 
 def test_line_series_and_bands_paint_in_their_colours(qapp):
     image = charts.line_chart("Trend", ["W1", "W2", "W3", "W4"], {"acc": [80.0, 85.0, None, 90.0]},
                               bands={"acc": [(70, 88), (78, 90), None, (85, 94)]}, unit="%")
-    assert _ink(image, ink.DARK.series[0]).sum() > 200
+    assert _ink(image, ink.screen().series[0]).sum() > 200
 
 
 @pytest.mark.parametrize("call", [
@@ -144,7 +144,7 @@ def test_type_stays_legible_on_a_small_dashboard_tile(qapp):
     image = QImage(560, 280, QImage.Format.Format_ARGB32)
     painter = QPainter(image)
     try:
-        fonts = ink.Ink(painter, QRectF(0, 0, 560, 280), ink.DARK)
+        fonts = ink.Ink(painter, QRectF(0, 0, 560, 280), ink.screen())
         assert fonts.label_font.pixelSize() >= 11 and fonts.value_font.pixelSize() >= 11
         assert fonts.title_font.pixelSize() >= 13
     finally:

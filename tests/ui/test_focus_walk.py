@@ -41,8 +41,8 @@ def test_the_focus_ring_stands_out_from_the_ground():
     assert theme.palette().color(QPalette.ColorGroup.Active, QPalette.ColorRole.Highlight) == focus
     assert focus.lightness() - theme.color("base").lightness() > 120
     qss = resources.path("theme.qss").read_text(encoding="utf-8")
-    for rule in ("QTableView:focus, QListView:focus", "QPushButton:focus { border: 2px solid #a9cbeb",
-                 "QLineEdit:focus { border: 2px solid #a9cbeb"):
+    for rule in ("QTableView:focus, QListView:focus", "QPushButton:focus { border: 2px solid @focus",
+                 "QLineEdit:focus { border: 2px solid @focus"):
         assert rule in qss
 
 

@@ -318,7 +318,7 @@ def test_overview_loads_on_show_and_explains_itself(qtbot, ops):
     assert "Waiting: reports not yet decided" in page.legend.text()
     assert "SLA" in page.legend.text()
     assert page.summary.text() == "2 waiting in 2 queues"
-    assert page.selected_queue() == "a"  # first queue ready for Enter
+    assert page.selected_queue() is None  # none chosen: Enter starts all the person's queues (issue 14 §2)
     assert page.timer.isActive() and page.timer.interval() == 5 * 60_000  # only for other processes' changes
     page.close_page()
     assert not page.timer.isActive()
@@ -571,8 +571,10 @@ def test_window_without_saved_geometry_gets_a_sensible_size(qtbot, settings):
     qtbot.addWidget(window)
     area = QGuiApplication.primaryScreen().availableGeometry()
     default_w, default_h = MainWindow.DEFAULT_SIZE
-    assert (window.width(), window.height()) == (min(default_w, area.width()), min(default_h, area.height()))
+    assert (window.width(), window.height()) == (min(default_w, area.width()),
+                                                 min(default_h, area.height() - MainWindow.TITLE_BAR_ROOM))
     assert area.contains(window.geometry().center())
+    assert window.height() + MainWindow.TITLE_BAR_ROOM <= area.height()  # the title bar stays on screen (§3)
     assert window.sign_in_page.empty.isVisibleTo(window.sign_in_page)  # no users: says what to do
 
 
@@ -595,7 +597,8 @@ def test_the_window_opens_whatever_ui_ini_holds(qtbot, filled, tmp_path, saved, 
         window = _window(qtbot, filled, QSettings(str(path), QSettings.Format.IniFormat))
     area = QGuiApplication.primaryScreen().availableGeometry()
     default_w, default_h = MainWindow.DEFAULT_SIZE
-    assert (window.width(), window.height()) == (min(default_w, area.width()), min(default_h, area.height()))
+    assert (window.width(), window.height()) == (min(default_w, area.width()),
+                                                 min(default_h, area.height() - MainWindow.TITLE_BAR_ROOM))
     assert window.root.currentWidget() is window.sign_in_page
     assert ("ui.ini" in caplog.text and "ignored" in caplog.text) == warned
     window.sign_in_as("ana")  # the window works, and quitting writes a good layout back

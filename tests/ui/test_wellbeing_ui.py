@@ -8,6 +8,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
+import resources
 from review import serving, taxonomy
 from review.desk import ReviewDesk
 from review.media.viewing import ViewSettings
@@ -15,7 +16,7 @@ from review.wellbeing.checkins import checkins_of
 from review.wellbeing.exposure import ExposureTracker
 from review.wellbeing.meter import MeterState
 from review.wellbeing.policy import WellbeingPolicy
-from ui import keymap, theme
+from ui import keymap
 from ui.operations import Operations
 from ui.pages.review import ReviewPage, ReviewServices
 from ui.wellbeing.break_screen import BreakScreen
@@ -102,8 +103,9 @@ def test_meter_text_and_colour_thresholds(qtbot, severe_min, due, level, colour,
     meter = ExposureMeter()
     qtbot.addWidget(meter)
     meter.set_state(MeterState(3 * MIN, severe_min * MIN, 240 * MIN, 42 * MIN, due))
-    assert meter.level == level and meter.colour() == theme.COLORS[colour]
-    assert theme.COLORS[colour] in meter.label.styleSheet()
+    assert meter.level == level and meter.label.property("level") == level  # the stylesheet's selector
+    selector = "QLabel#exposureMeterText" + ("" if level == "calm" else f'[level="{level}"]')
+    assert f"{selector} {{ color: @{colour}; }}" in resources.path("theme.qss").read_text(encoding="utf-8")
     assert meter.text().startswith("Revealed today 3 min · Severe ")
     assert meter.text().endswith("Since break 42 min" + suffix)
 

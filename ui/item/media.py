@@ -8,6 +8,13 @@ only chooses which pixels of which to paint:
 - Space held (``set_whole_reveal(True)``): the clear picture;
 - a rectangle dragged with the mouse: the clear picture inside it only.
 
+A picture may come without its clear twin (a video's blurred thumbnail
+standing in until the large frame arrives): nothing can be revealed then.
+:meth:`VeiledImage.replace_images` swaps in the next frame of the same
+video and keeps what is revealed, as a held key keeps revealing it; the
+video's large view (``ui.item.video.parts.Canvas``) is this widget, so a
+region is revealed on a keyframe as on a picture.
+
 It never decodes, blurs or scales an image itself beyond the final paint.
 Zoom is a factor on top of "fit to the area"; 1.0 is fit. Zoomed in, the
 picture pans (:meth:`VeiledImage.pan_by`: the page's arrow keys, or a drag
@@ -20,6 +27,8 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from ui import theme
 
 MIN_ZOOM, MAX_ZOOM = 1.0, 6.0
 MIN_REGION_PX = 8  # a click is not a drag
@@ -49,10 +58,23 @@ class VeiledImage(QWidget):
         self._pan_from: QPointF | None = None  # where a pan drag is now
 
     # ------------------------------------------------------------- content
-    def show_images(self, veiled: QImage, clear: QImage) -> None:
-        """A new item: everything re-blurs and the zoom returns to fit."""
+    def show_images(self, veiled: QImage, clear: QImage | None) -> None:
+        """A new item: everything re-blurs and the zoom returns to fit. Without *clear*, nothing can be revealed."""
         self._veiled, self._clear, self._message = veiled, clear, ""
         self._reset_view()
+
+    def replace_images(self, veiled: QImage, clear: QImage | None) -> None:
+        """The next frame of the same video: what is revealed (whole or a region) and the zoom stay."""
+        before = self.reveal_state()
+        self._veiled, self._clear, self._message = veiled, clear, ""
+        if clear is None:
+            self._whole, self._region = False, None
+        self._emit_if_changed(before)
+        self.update()
+
+    def painted_image(self) -> QImage | None:
+        """The whole picture painted now: the clear one while revealed whole, else the veiled one."""
+        return self._clear if self._whole and self._clear is not None else self._veiled
 
     def show_message(self, text: str) -> None:
         """A calm placeholder instead of media (preparing, hidden, cannot be shown)."""
@@ -75,6 +97,11 @@ class VeiledImage(QWidget):
     def has_image(self) -> bool:
         return self._veiled is not None
 
+    @property
+    def can_reveal(self) -> bool:
+        """A picture is shown and its clear twin is here."""
+        return self._veiled is not None and self._clear is not None
+
     def message(self) -> str:
         return self._message
 
@@ -87,7 +114,7 @@ class VeiledImage(QWidget):
         return None
 
     def set_whole_reveal(self, on: bool) -> None:
-        if not self.has_image or on == self._whole:
+        if not self.can_reveal or on == self._whole:
             return
         before = self.reveal_state()
         self._whole = on
@@ -96,7 +123,7 @@ class VeiledImage(QWidget):
 
     def reveal_region(self, region: QRectF | None) -> None:
         """Reveal only *region* (image coordinates, each axis 0..1), or none."""
-        if not self.has_image:
+        if not self.can_reveal:
             return
         before = self.reveal_state()
         self._region = region.intersected(QRectF(0, 0, 1, 1)) if region is not None else None
@@ -182,7 +209,7 @@ class VeiledImage(QWidget):
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() in PAN_BUTTONS and self._zoom > MIN_ZOOM and self.has_image:
             self._pan_from = event.position()
-        elif event.button() == Qt.MouseButton.LeftButton and self.has_image:
+        elif event.button() == Qt.MouseButton.LeftButton and self.can_reveal:
             self._drag_from = self._drag_to = event.position().toPoint()
             self.update()
         super().mousePressEvent(event)
@@ -219,22 +246,29 @@ class VeiledImage(QWidget):
             return
         target = self.image_rect()
         painter.setClipRect(QRectF(self.rect()))
-        if self._whole:
+        if self._whole and self._clear is not None:
             painter.drawImage(target, self._clear)
         else:
             painter.drawImage(target, self._veiled)
-            if self._region is not None:
-                self._paint_region(painter, target)
+            if self._region is not None and self._clear is not None:
+                self._paint_region(painter, target, self._clear)
         if self._drag_from is not None and self._drag_to is not None:
-            painter.setPen(QPen(QColor(200, 200, 200, 180), 1, Qt.PenStyle.DashLine))
+            painter.setPen(QPen(_veil_line(180), 1, Qt.PenStyle.DashLine))
             painter.drawRect(QRect(self._drag_from, self._drag_to).normalized())
 
-    def _paint_region(self, painter: QPainter, target: QRectF) -> None:
+    def _paint_region(self, painter: QPainter, target: QRectF, clear: QImage) -> None:
         r = self._region
-        source = QRectF(r.x() * self._clear.width(), r.y() * self._clear.height(),
-                        r.width() * self._clear.width(), r.height() * self._clear.height())
+        source = QRectF(r.x() * clear.width(), r.y() * clear.height(), r.width() * clear.width(),
+                        r.height() * clear.height())
         dest = QRectF(target.x() + r.x() * target.width(), target.y() + r.y() * target.height(),
                       r.width() * target.width(), r.height() * target.height())
-        painter.drawImage(dest, self._clear, source)
-        painter.setPen(QPen(QColor(200, 200, 200, 140), 1))
+        painter.drawImage(dest, clear, source)
+        painter.setPen(QPen(_veil_line(140), 1))
         painter.drawRect(dest)
+
+
+def _veil_line(alpha: int) -> QColor:
+    """The theme's outline of a revealed region or a drag, see-through by *alpha* (0-255)."""
+    line = QColor(theme.COLORS["veil_line"])
+    line.setAlpha(alpha)
+    return line

@@ -59,9 +59,11 @@ from review.media.viewing import ViewSettings
 from review.serving import Item
 from review.taxonomy import Taxonomy
 from review.wellbeing.exposure import ExposureRecord, ExposureTracker
+from ui import keymap
 from ui.item.hold import RevealHold
 from ui.item.loader import MediaCache, Prepared, RunInBackground
 from ui.item.media import VeiledImage
+from ui.item.thread import ThreadPanel
 from ui.item.video.widget import VideoView
 from ui.operations import Operations
 from ui.pages.review_panels import ContextPanel, ItemHeader
@@ -94,6 +96,7 @@ class ItemView(QWidget):
         reveal_key: Qt.Key = Qt.Key.Key_Space,
         key_scope: QWidget | None = None,
         side: QWidget | None = None,
+        under_media: QWidget | None = None,
         media_error_hint: str = "You can still decide this item.",
         parent: QWidget | None = None,
     ):
@@ -110,11 +113,12 @@ class ItemView(QWidget):
         self.hold = RevealHold(clock)
         self.item: Item | None = None
         self.hidden = False
-        self._build(run, side)
+        self.media_reveal: str | None = None  # the media's own reveal ("whole", "region"), apart from the thread
+        self._build(run, side, under_media)
         self.reblur_timer = QTimer(self, interval=REBLUR_CHECK_MS, timeout=self.check_auto_reblur)
         QGuiApplication.instance().applicationStateChanged.connect(self._app_state_changed)
 
-    def _build(self, run: RunInBackground, side: QWidget | None) -> None:
+    def _build(self, run: RunInBackground, side: QWidget | None, under_media: QWidget | None) -> None:
         self.header = ItemHeader(self.taxonomy)
         self.image = VeiledImage()
         self.image.reveal_changed.connect(self._reveal_changed)
@@ -132,6 +136,7 @@ class ItemView(QWidget):
         # A frame may arrive (still or playing) while the reveal key is held: keep the ledger and
         # the auto re-blur timer in step with what the canvas actually shows.
         self.video_view.frame_shown.connect(self._sync_video_reveal)
+        self.video_view.reveal_changed.connect(self._sync_video_reveal)  # a region dragged open on a keyframe
         self.media = QStackedWidget()
         self.media.setAccessibleName("Media")
         for widget in (self.idle, self.image, self.text_view, self.video_view):
@@ -142,6 +147,11 @@ class ItemView(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.header)
         left_layout.addWidget(self.media, 1)
+        self.thread = ThreadPanel()  # under the item, collapsed: the thread key (or a click) opens it
+        self.thread.asked.connect(self.toggle_thread)
+        left_layout.addWidget(self.thread)
+        if under_media is not None:  # below the wide media, not in the side column: the context keeps its room
+            left_layout.addWidget(under_media)
 
         self.context = ContextPanel(self.taxonomy)
         scroll = QScrollArea()  # the context may be long; the side widget stays in view
@@ -184,6 +194,7 @@ class ItemView(QWidget):
         self.context.seen.setVisible(history is not None)
         self.context.sla.setVisible(due)
         self._show_media(item)
+        self.thread.show_item(item, media_hidden=self.hidden)
 
     def _show_media(self, item: Item) -> None:
         self.image.clear()
@@ -232,14 +243,17 @@ class ItemView(QWidget):
             self._show_media(self.item)
 
     def media_box(self) -> tuple[int, int]:
-        """Decode size: the media area, at least 800×600 so zoom has detail."""
-        size = self.media.size()
-        return max(800, size.width()), max(600, size.height())
+        """Decode size in device pixels: the media area (at least 800×600 so zoom has detail) times the screen's
+        pixel ratio, so a revealed picture is sharp at 2× (it was decoded at half). The blur is a share of the
+        decoded width (``review.media.preview.blur_sigma``), so it grows with it: as blurred at 2× as at 1×."""
+        size, ratio = self.media.size(), max(1.0, self.media.devicePixelRatioF())
+        return round(max(800, size.width()) * ratio), round(max(600, size.height()) * ratio)
 
     def show_idle(self, text: str) -> None:
         """No item on screen: an empty header and context, *text* where the media goes."""
         self.header.show_item(None)
         self.context.show_item(None, now=self.clock.now(), history={})
+        self.thread.show_item(None)
         self.image.clear()
         self.idle.setText(text)
         self.media.setCurrentWidget(self.idle)
@@ -247,6 +261,7 @@ class ItemView(QWidget):
     def leave(self) -> ExposureRecord | None:
         """The item leaves the screen: every reveal ends; returns its exposure to be saved."""
         self.end_reveal()
+        self.thread.show_item(None)
         self.image.clear()
         self.video_view.clear()
         self.reblur_timer.stop()
@@ -272,19 +287,39 @@ class ItemView(QWidget):
         """
         self.hold.spend()
         self.image.reblur()
-        if self.video_view.revealed():
-            self.video_view.set_revealed(False)
+        if self.video_view.revealed() or self.video_view.reveal_state():
+            self.video_view.reblur()
             if self.media.currentWidget() is self.video_view:
                 self._reveal_changed(None)
+        if self.thread.is_open and self.thread.severe:  # a severe item's thread is a reveal like its media
+            self.thread.set_open(False)
+            self._reveal_changed(None)
+
+    def name_keys(self, bindings: list[keymap.Binding]) -> None:
+        """The view's own hints name the person's keys: the thread line says their thread key, or a click
+        when that command has no key."""
+        key = next((b.key for b in bindings if b.command == "thread"), None)
+        self.thread.key = None if key is None else keymap.shown_key(key)
+
+    def toggle_thread(self) -> None:
+        """The thread key: show or hide the posts around the item (text, so its time open is booked as shown)."""
+        if self.item is not None:
+            self.thread.toggle()
+            self._reveal_changed(self.media_reveal)
 
     def _sync_video_reveal(self, *_: object) -> None:
         if self.media.currentWidget() is self.video_view:
-            self._reveal_changed("whole" if self.video_view.is_revealing() else None)
+            self._reveal_changed(self.video_view.reveal_state())
 
     def _reveal_changed(self, kind: str | None) -> None:
-        self.tracker.set_reveal(kind)
+        """The media's reveal changed (or the thread opened or closed): book it, with the open thread as text
+        shown whole; a media reveal starting while the thread is open is timed from its own start."""
+        starting, self.media_reveal = kind is not None and self.media_reveal is None, kind
+        if starting and self.tracker.revealed is not None:
+            self.tracker.set_reveal(None)  # the thread's span ends here; the auto re-blur times the media's
+        self.tracker.set_reveal(kind or ("whole" if self.thread.is_open else None))
         self.describe_media(kind)
-        if kind:
+        if kind or self.severe_thread_open():  # a severe item's open thread is a reveal the timer ends too
             if not self.reblur_timer.isActive():  # a restart per playing frame would never fire
                 self.reblur_timer.start()
         else:
@@ -303,13 +338,23 @@ class ItemView(QWidget):
         for widget in (self.media, self.image, self.video_view):
             widget.setAccessibleDescription(state)
 
+    def severe_thread_open(self) -> bool:
+        """Whether a severe item's thread is open: a reveal like its media's, ended by the same limit."""
+        return self.thread.is_open and self.thread.severe
+
     def check_auto_reblur(self) -> None:
-        """End a reveal that has run continuously for the configured limit (a held key's: since its first press)."""
+        """End a reveal that has run continuously for the configured limit (a held key's: since its first press),
+        the media's or a severe item's open thread (timed from when it opened, or from the media's last reveal)."""
         limit_ms = self.shown_view.auto_reblur_s * 1000
-        if self.tracker.revealed and max(self.tracker.current_reveal_ms(), self.hold.held_ms()) >= limit_ms:
+        thread_only = self.media_reveal is None
+        if (self.media_reveal or self.severe_thread_open()) and max(
+                self.tracker.current_reveal_ms(), self.hold.held_ms()) >= limit_ms:
             self.end_reveal()
             self._reveal_changed(None)
-            self.said.emit(f"Re-blurred after {self.shown_view.auto_reblur_s:g} s. Hold Space again to look.")
+            limit = f"{self.shown_view.auto_reblur_s:g} s"
+            self.said.emit(f"Thread hidden after {limit}. {self.thread.opener.capitalize()} shows it again."
+                           if thread_only else
+                           f"Re-blurred after {limit}. Hold Space again to look.")
 
     def toggle_hidden(self) -> None:
         """Esc: hide all media at once; again: show it (blurred)."""
@@ -320,8 +365,10 @@ class ItemView(QWidget):
             self.image.clear()
             self.idle.setText(HIDDEN_TEXT)
             self.media.setCurrentWidget(self.idle)
-            self.describe_media(None)
+            self.thread.set_media_hidden(True)
+            self._reveal_changed(None)
         elif self.item is not None:
+            self.thread.set_media_hidden(False)
             self._show_media(self.item)
 
     def video(self, method: str, *args) -> None:

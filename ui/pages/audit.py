@@ -195,10 +195,12 @@ class AuditPage(QWidget):
             "play": lambda: view.video("toggle_play"), "open_frame": lambda: view.video("open_frame"),
             "storyboard": lambda: view.video("back_to_grid"), "back": lambda: view.video("skip", -5),
             "forward": lambda: view.video("skip", 5), "slower": lambda: view.video("slower"),
-            "faster": lambda: view.video("faster"),
+            "faster": lambda: view.video("faster"), "policy": self.decision.show_policy_text,
+            "thread": view.toggle_thread,
         }
         self.blind_keys: list[QShortcut] = []
         self.score_keys: list[QShortcut] = []
+        view.name_keys(self.bindings)
         for binding in self.bindings:
             command = binding.command
             if command == "reveal":

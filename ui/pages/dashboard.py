@@ -52,6 +52,7 @@ from ui.pages.dashboard_tables import (
     severe_ms,
 )
 from ui.pages.dashboard_targets import TargetsTab
+from ui.pages.dashboard_training import TrainingTab
 from ui.pages.queues import QA_KINDS, QUEUE_CHANGES
 from ui.refresh import SingleFlight, reason
 from ui.widgets import charts
@@ -133,7 +134,7 @@ def budget_chart(people: Sequence[PersonFigures]) -> StackedHBarChart:
         series["Over"] = [max(0.0, u - b) for u, b in zip(used, budget)]
     return StackedHBarChart(
         "Severe time today vs budget", [p.user.display_name for p in ordered], series,
-        {"Used": "accent", "Left": "#4a4f56", "Over": "breached"}, unit="min",
+        {"Used": "accent", "Left": theme.COLORS["track"], "Over": "breached"}, unit="min",  # read at each render
         axis="minutes on severe items (bar: the day's budget)",
         value_labels=[budget_text(p) for p in ordered])
 
@@ -250,6 +251,7 @@ class DashboardPage(QWidget):
         if lead is not None:  # targets and cost per unit (ui.pages.dashboard_targets), read for this lead
             self.targets_tab = TargetsTab(lead, ops, self)
             self.tabs.addTab(self.targets_tab, "Targets")
+            self.tabs.addTab(TrainingTab(lead, ops, self), "Training")  # ui.pages.dashboard_training (issue 17)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(28, 22, 28, 14)

@@ -171,9 +171,11 @@ class EscalationsPage(QWidget):
             "storyboard": lambda: view.video("back_to_grid"), "back": lambda: view.video("skip", -5),
             "forward": lambda: view.video("skip", 5), "slower": lambda: view.video("slower"),
             "faster": lambda: view.video("faster"), "send_back": self.send_back, "move": self.move,
-            "refresh": self.refresh,
+            "refresh": self.refresh, "thread": view.toggle_thread,
+            "account": view.context.account.open_list, "policy": self.decision.show_policy_text,
         }
         keys: list[tuple[str, Callable[[], Any]]] = []
+        view.name_keys(self.bindings)
         for binding in self.bindings:
             command = binding.command
             if command == "reveal":

@@ -6,12 +6,12 @@ the rows through the operations runner (a read on a reader connection) with
 a ``load(store)`` function the desktop layer provides: on show, on F5, and
 whenever a write in this window changed items, decisions or queues
 (``ops.changed``), so a decision or a new queue shows at once without
-polling.  A slow timer (every 5 minutes while visible) only picks up what
-*other* Veil processes on the same store changed.  Enter or a double-click
-on a queue emits :attr:`QueueOverview.queue_chosen` with the queue's name;
-on an audit or calibration queue (QA's work, not reports: the desktop's
-loader, ``audit.dashboard.queue_health``, counts open samples and answers
-still to give, and the page says "17 samples") :attr:`QueueOverview.qa_queue_chosen`.
+polling.  A slow timer (every 5 minutes while visible) only picks up what *other* Veil processes on the same store
+changed.  Everyone lands here: Enter with no queue chosen starts their work (:func:`enter_starts`: a reviewer's
+``queue_chosen("All my queues")``, an auditor's ``qa_queue_chosen(…, "audit")``); Enter or a double-click on a queue
+emits it with the queue's name; on an audit or calibration queue (QA's work, not reports: the desktop's loader,
+``audit.dashboard.queue_health``, counts open samples and answers still to give, and the page says "17 samples")
+:attr:`QueueOverview.qa_queue_chosen`.
 
 SLA trouble is written in words ("At risk: 4", "Breached: 12"); the amber
 and brick colours only repeat what the words say.
@@ -23,16 +23,7 @@ import datetime as _dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QEvent,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-    QTimer,
-    Signal,
-)
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -49,11 +40,12 @@ from review.clock import UTC, parse
 from review.store import QueueHealth, Store
 from ui import theme
 from ui.operations import Operations
+from ui.pages.review_queues import ALL_QUEUES
 from ui.refresh import SingleFlight, reason
 from ui.widgets.lists import page_title, read_only_rows
 
-__all__ = ["COLUMNS", "QA_KINDS", "QA_WORK_PLACE", "QUEUE_CHANGES", "QueueOverview", "QueueTableModel", "human_age",
-           "sla_text", "waiting_text"]
+__all__ = ["COLUMNS", "QA_KINDS", "QA_WORK_PLACE", "QUEUE_CHANGES", "QueueOverview", "QueueTableModel", "enter_starts",
+           "human_age", "sla_text", "waiting_text"]
 
 #: Change kinds (``ops.changed``) that can move a queue's figures: a write of one of them refreshes the page.
 QUEUE_CHANGES = frozenset({"item", "items", "decision", "decisions", "queue", "audit", "gold", "calibration"})
@@ -70,6 +62,14 @@ LEGEND = (  # one line at the default window size; wraps on narrow windows
 QA_WORK_PLACE = {"audit": "auditors work it on the Audit page", "calibration": "answers are not given from here"}
 QA_KINDS = frozenset(QA_WORK_PLACE)
 _WAITING_WORDS = {"audit": ("sample", "samples"), "calibration": ("answer", "answers")}
+STARTS = {"reviewing": "Enter starts all your queues", "auditing": "Enter opens the Audit page on your samples"}
+
+
+def enter_starts(roles: Sequence[str]) -> str:
+    """What Enter on Queues starts for *roles* with no queue chosen (a :data:`STARTS` key): reviewing for a moderator
+    or lead, auditing for an auditor who reviews nothing (whose Enter said "your role does not include reviewing")."""
+    return "reviewing" if {"moderator", "lead"} & set(roles) else "auditing"
+
 _WAITING_TIPS = {"audit": "Sampled decisions not yet audited, each due the SLA after it was drawn (Audit page)",
                  "calibration": "Answers still to give: each item of the sets in this queue, once per person "
                                 "who may answer; due the SLA after the set was made"}
@@ -162,10 +162,7 @@ class QueueTableModel(QAbstractTableModel):
         return self._rows[row]
 
     def row_of(self, queue_name: str) -> int:
-        for i, health in enumerate(self._rows):
-            if health.queue.name == queue_name:
-                return i
-        return -1
+        return next((i for i, health in enumerate(self._rows) if health.queue.name == queue_name), -1)
 
     # ------------------------------------------------------------ Qt model
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -196,8 +193,7 @@ class QueueTableModel(QAbstractTableModel):
         row, column = index.row(), index.column()
         if not (0 <= row < len(self._rows) and 0 <= column < len(COLUMNS)):
             return None
-        health = self._rows[row]
-        queue = health.queue
+        health, queue = self._rows[row], self._rows[row].queue
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return self._display(health, column)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -246,8 +242,7 @@ class QueueTableModel(QAbstractTableModel):
             what = {"audit": "sample drawn", "calibration": "set made"}.get(queue.kind, "item received")
             return f"Oldest waiting {what} {received:%Y-%m-%d %H:%M}"
         if column == SLA:
-            limit = human_age(queue.sla_seconds)
-            soon = human_age(queue.sla_seconds / 4)
+            limit, soon = human_age(queue.sla_seconds), human_age(queue.sla_seconds / 4)
             parts = [f"Promise: decide within {limit}."]
             if health.breached:
                 parts.append(f"{health.breached} waiting past their due time.")
@@ -310,10 +305,12 @@ class QueueOverview(QWidget):
         *,
         now: Callable[[], _dt.datetime] | None = None,
         refresh_ms: int = REFRESH_MS,
+        start: str = "reviewing",
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
         self.setObjectName("queueOverview")
+        self.start = start  # what Enter starts with no queue chosen (enter_starts)
         self._ops = ops
         self._clock = now or (lambda: _dt.datetime.now(UTC))
         self._closed = False
@@ -322,7 +319,6 @@ class QueueOverview(QWidget):
                                    reload_on=QUEUE_CHANGES, when=self.isVisible)
         self._loads.loaded.connect(self._loaded)
         self._loads.failed.connect(self._failed)
-        self._loaded_once = False
         self._updated_at: _dt.datetime | None = None
 
         self.model = QueueTableModel(parent=self)
@@ -350,8 +346,8 @@ class QueueOverview(QWidget):
 
         self.updated = QLabel("Loading…")
         self.updated.setObjectName("updated")
-        self.keys = QLabel("Enter opens a queue  ·  F5 refreshes")
-        self.keys.setObjectName("hint")
+        self.keys = QLabel(f"Enter — start {start}  ·  F5 refreshes", objectName="hint",
+                           toolTip=f"{STARTS[start]}; ↑ ↓ choose one queue, then Enter opens it")
 
         head = QHBoxLayout()
         head.addWidget(title)
@@ -432,14 +428,13 @@ class QueueOverview(QWidget):
 
     def _loaded(self, result: tuple[list[QueueHealth], _dt.datetime]) -> None:
         rows, now = result
-        keep = self.selected_queue() or (None if self._loaded_once else (rows[0].queue.name if rows else None))
+        keep = self.selected_queue()  # none at first: Enter starts all the person's queues
         had_focus = self.table.hasFocus()
         self.model.set_rows(rows, now)
         if keep and self.selected_queue() != keep:
             self.select_queue(keep)
         if had_focus:
             self.table.setFocus()
-        self._loaded_once = True
         self._updated_at = now
         self.updated.setText(f"Updated {now.astimezone():%H:%M}")
         self.updated.setToolTip("Refreshes when queues or items change; F5 refreshes now")
@@ -484,7 +479,12 @@ class QueueOverview(QWidget):
             and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
             and event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
         ):
-            self._choose(self.table.currentIndex())
+            if self.selected_queue() is not None:
+                self._choose(self.table.currentIndex())
+            elif self.start == "auditing":  # nothing chosen yet: the obvious thing, their own work
+                self.qa_queue_chosen.emit(ALL_QUEUES, "audit")
+            else:
+                self.queue_chosen.emit(ALL_QUEUES)
             return True
         return super().eventFilter(watched, event)
 

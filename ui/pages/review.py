@@ -49,6 +49,7 @@ from ui.item.view import ItemView, moves
 from ui.operations import Operations
 from ui.pages.escalate_chooser import EscalationFlow
 from ui.pages.review_complaint import NO_UNDO, ComplaintFlow
+from ui.pages.review_context import OneLine
 from ui.pages.review_keys import bind_keys
 from ui.pages.review_panels import DecisionPanel
 from ui.pages.review_queues import ALL_QUEUES, QueuePicker
@@ -116,7 +117,7 @@ class ReviewPage(QWidget):
         self.start_button = QPushButton("Start  (Enter)")
         self.start_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.start_button.clicked.connect(self.start)
-        self.status = QLabel(objectName="reviewStatus")
+        self.status = OneLine("reviewStatus")  # a long message ends in "…" (all of it is below the note): never wider
         top.addWidget(QLabel("Queue"))
         top.addWidget(self.queue_choice)
         top.addWidget(self.start_button)
@@ -132,8 +133,8 @@ class ReviewPage(QWidget):
         preview = self.services.statement_preview
         self.statement = (StatementBox(self.decision, self.ops, self.user, preview, on_labels=self._follow_statement)
                           if preview is not None else None)
-        self.item_view = ItemView(self.taxonomy, self.view, self.clock, run=self.ops.run,
-                                  reveal_key=self.reveal_key, key_scope=self, side=self.decision,
+        self.item_view = ItemView(self.taxonomy, self.view, self.clock, run=self.ops.run, reveal_key=self.reveal_key,
+                                  key_scope=self, side=self.decision, under_media=self.statement,
                                   media_error_hint="You can still decide or escalate this item.")
         self.item_view.said.connect(self.say)
         self.complaint = ComplaintFlow(self.decision, self.item_view.header, end=self._end_complaint, say=self.say,

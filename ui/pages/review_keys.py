@@ -35,7 +35,7 @@ def bind_keys(page: ReviewPage, bindings: list[keymap.Binding]) -> list[keymap.B
     handlers: dict[str, Callable[[], Any]] = {
         "start": _on_storyboard(page, None, page.start), "skip": page.skip, "note": page.focus_note, "undo": page.undo,
         "hide": page.escape, "help": page.show_help, "zoom_in": view.image.zoom_in,
-        "zoom_out": view.image.zoom_out, "fit": view.image.fit,
+        "zoom_out": view.image.zoom_out, "fit": view.image.fit, "thread": view.toggle_thread,
         "play": lambda: view.video("toggle_play"), "open_frame": lambda: view.video("open_frame"),
         "storyboard": lambda: view.video("back_to_grid"),
         "back": _on_storyboard(page, -1, lambda: view.video("skip", -5), pan=(1, 0)),
@@ -43,12 +43,18 @@ def bind_keys(page: ReviewPage, bindings: list[keymap.Binding]) -> list[keymap.B
         "slower": lambda: view.video("slower"),
         "faster": lambda: view.video("faster"), "uphold": partial(page.complaint_key, page.complaint.uphold),
         "reverse": partial(page.complaint_key, page.complaint.reverse),
+        "account": view.context.account.open_list, "policy": page.decision.show_policy_text,
     }
     page.complaint.use_keys(used)
+    view.name_keys(used)
     for binding in used:
         command = binding.command
         if command == "reveal":
             continue
+        if command == "account":  # the account line and the policy line name the person's own keys
+            view.context.account.key = keymap.shown_key(binding.key)
+        if command == "policy":
+            page.decision.set_policy_key(keymap.shown_key(binding.key))
         if command.startswith("action:"):
             handler: Callable[[], Any] = partial(page.act, command.split(":", 1)[1])
         elif command.startswith("label:"):

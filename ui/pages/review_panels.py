@@ -18,7 +18,6 @@ import html
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -34,6 +33,7 @@ from review.clock import parse
 from review.escalations import Facts
 from review.serving import Item
 from review.taxonomy import Taxonomy
+from ui import theme
 from ui.operations import Operations
 from ui.pages.escalate_chooser import NOTE_HINT, RouteChooser
 from ui.pages.queues import human_age
@@ -178,12 +178,13 @@ class ContextPanel(QFrame):
         self.report.setText(f"Reported for: {reason}" + (f" · {reporters_text(reporters)}" if reporters else ""))
         self.update_clock(item, now)
         self.seen.setText(seen_before_text(history, self.taxonomy))
+        faint = theme.COLORS["faint"]  # rich text takes no stylesheet: the theme's role, as the item is shown
         rows = "".join(
-            f"<tr><td style='padding-right:10px;color:#8d939c'>{html.escape(name)}</td>"
+            f"<tr><td style='padding-right:10px;color:{faint}'>{html.escape(name)}</td>"
             f"<td>{html.escape(value)}</td></tr>"
             for name, value in metadata_rows(meta)
         )
-        self.metadata.setText(f"<table>{rows}</table><p style='color:#8d939c'>id {html.escape(item.external_id)}</p>")
+        self.metadata.setText(f"<table>{rows}</table><p style='color:{faint}'>id {html.escape(item.external_id)}</p>")
 
     def update_clock(self, item: Item, now: _dt.datetime) -> None:
         self.sla.setText(sla_clock(item, now))
@@ -200,9 +201,13 @@ class DecisionPanel(QFrame):
         self.taxonomy = taxonomy
         self.setObjectName("decisionPanel")
         layout = QVBoxLayout(self)
+        # Tight rows: every pixel this panel does not take goes to the item's context above it (1280×720).
+        layout.setContentsMargins(4, 2, 4, 0)
+        layout.setSpacing(4)
         layout.addWidget(_label("Policy labels", name="sectionTitle"))
         self.labels: dict[str, QCheckBox] = {}
         labels = QGridLayout()
+        labels.setVerticalSpacing(2)
         rows = (len(taxonomy.labels) + 1) // 2
         for n, label in enumerate(taxonomy.labels):
             box = QCheckBox(_plain(f"{label.key or ' '}  {label.name}"))
@@ -213,11 +218,11 @@ class DecisionPanel(QFrame):
             labels.addWidget(box, n % rows, n // rows)
         layout.addLayout(labels)
         self.policy = OneLine("policyLine")  # one line, always: toggling a label never moves the keys below
+        self.policy_key = POLICY_KEY  # the page's binding of the ``policy`` command opens the text and names its key
         layout.addWidget(self.policy)
-        QShortcut(QKeySequence(POLICY_KEY), self, self.show_policy_text).setContext(
-            Qt.ShortcutContext.WindowShortcut)
         layout.addWidget(_label("Decision", name="sectionTitle"))
         grid = QGridLayout()
+        grid.setVerticalSpacing(4)
         self.buttons: dict[str, QPushButton] = {}
         for n, action in enumerate(taxonomy.actions):
             button = QPushButton(_plain(f"{action.key}  {action.name}" if action.key else action.name))
@@ -245,10 +250,15 @@ class DecisionPanel(QFrame):
     def _show_policy(self) -> None:
         """The chosen labels' descriptions, the last chosen first (the full text on hover and Ctrl+P)."""
         chosen = policy_text(self.taxonomy, self.chosen_labels())
-        self.policy.setText(chosen or f"{POLICY_KEY}: the policy text of every label and action")
+        self.policy.setText(chosen or f"{self.policy_key}: the policy text of every label and action")
         self.policy.setToolTip(chosen)
         self.policy.setAccessibleName(chosen or "No policy label chosen")
         self.policy.update()
+
+    def set_policy_key(self, key: str) -> None:
+        """The person's own key for the policy text (the ``policy`` command), named on the policy line."""
+        self.policy_key = key
+        self._show_policy()
 
     def show_policy_text(self) -> PolicyDialog:
         """Ctrl+P: the full policy text of the chosen labels (every label when none is chosen)."""

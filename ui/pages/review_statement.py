@@ -41,9 +41,10 @@ class StatementBox(QFrame):
 
     def __init__(self, panel: DecisionPanel, ops: Operations, user: User, preview: StatementPreview, *,
                  on_labels: Callable[[], None]):
-        """Added at the foot of *panel*; *on_labels* runs when a label is toggled there (the page then calls
-        :meth:`follow` with the item the statement is for)."""
-        super().__init__(panel)
+        """For the actions of *panel*; the page places the box (under the media: in the side column it took the
+        room the item's context needs at 720 px). *on_labels* runs when a label is toggled in *panel* (the page
+        then calls :meth:`follow` with the item the statement is for)."""
+        super().__init__()
         self.setObjectName("statementBox")
         self.ops, self.user, self.preview, self.buttons = ops, user, preview, panel.buttons
         self.actions: list[Action] = [a for a in panel.taxonomy.actions if not a.escalates]
@@ -54,7 +55,6 @@ class StatementBox(QFrame):
         self.refusal = QLabel()
         self.refusal.setObjectName("statementRefused")
         self.refusal.setWordWrap(True)
-        self.refusal.setStyleSheet("color: #e07b53;")
         self.text = QPlainTextEdit()
         self.text.setObjectName("statementText")
         self.text.setAccessibleName("Statement of reasons")
@@ -72,7 +72,6 @@ class StatementBox(QFrame):
         self._asked = 0  # numbers each question: an answer to an older one is dropped
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self._ask)
         self.clear()
-        panel.layout().addWidget(self)
         for box in panel.labels.values():
             box.toggled.connect(on_labels)
 

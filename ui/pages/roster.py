@@ -57,7 +57,6 @@ from ui.widgets.lists import page_title, read_only_rows
 #: Change kinds (``ops.changed``) that alter what the page shows.
 ROSTER_CHANGES = frozenset({"roster", "setting", "user", "queue", "decision"})
 HOURS = [f"{h:02d}" for h in range(24)]
-HEADER_STYLE = "QHeaderView::section { padding: 4px 1px; }"  # an hour column is narrow
 
 
 class HourCell(QStyledItemDelegate):
@@ -157,7 +156,7 @@ class RosterPage(QWidget):
         read_only_rows(self.coverage, "rosterCoverage", row_height=22)
         self.hour_cell = HourCell(self)
         for table in (self.shifts, self.coverage):
-            table.horizontalHeader().setStyleSheet(HEADER_STYLE)
+            table.horizontalHeader().setObjectName("hourHeader")  # narrow sections: resources/theme.qss
         self.coverage.setAccessibleName("Coverage against need")
         self.coverage.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         self.coverage_title = QLabel("Coverage: people rostered / needed per hour")

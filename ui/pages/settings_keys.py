@@ -39,19 +39,27 @@ class KeysForm(SettingForm):
         self.edits: dict[str, QKeySequenceEdit] = {}
         ordered = sorted(self.defaults.values(), key=lambda b: GROUPS.index(b.group) if b.group in GROUPS else 9)
         shown = [b for b in ordered if b.command not in keymap.SAFETY]
+        taken = keymap.unbound_defaults(policy, None)  # desk commands whose default key is a policy action's
         half = (len(shown) + 1) // 2
         for index, binding in enumerate(shown):
             edit = QKeySequenceEdit()
             edit.setMaximumSequenceLength(1)
             edit.setClearButtonEnabled(False)
             edit.setAccessibleName(f"Key for {binding.text}")
+            if binding.command in taken:  # an empty box: say why, and that a key may be chosen
+                edit.setToolTip(f"{keymap.shown_key(keymap.FIXED[binding.command][0])} is "
+                                f"{taken[binding.command]!r} in your organisation's policy: press a key for this")
             edit.keySequenceChanged.connect(self.edited)
             self.add_row(index % half, binding.text, edit, column=index // half)
+            self.fields.itemAtPosition(index % half, index // half * 2).widget().setWordWrap(True)
             self.edits[binding.command] = edit
         self.defaults_button = QPushButton("Default keys")
         self.defaults_button.clicked.connect(self.use_defaults)
         self.fields.addWidget(self.defaults_button, half, 0)
-        self.fields.setColumnStretch(4, 1)
+        # The long names wrap and the name columns share the width: unwrapped, two columns of them were wider than
+        # My settings at 1280 pixels, which then scrolled sideways and cut every form's Save button off.
+        self.fields.setColumnStretch(0, 1)
+        self.fields.setColumnStretch(2, 1)
 
     def show_value(self, value: dict[str, str]) -> None:
         for command, edit in self.edits.items():
@@ -62,12 +70,14 @@ class KeysForm(SettingForm):
         for command, edit in self.edits.items():
             typed = edit.keySequence().toString(QKeySequence.SequenceFormat.PortableText)
             key = keymap.normalise(typed) if typed else ""  # as stored ("Shift+?" is "?"), so a saved form is clean
-            if key and key != keymap.normalise(self.defaults[command].key):
+            default = self.defaults[command].key
+            if key and key != (keymap.normalise(default) if default else ""):
                 chosen[command] = key
         return chosen
 
     def problem(self, value: dict[str, str]) -> str | None:
-        empty = [self.defaults[c].text for c, e in self.edits.items() if e.keySequence().isEmpty()]
+        empty = [self.defaults[c].text for c, e in self.edits.items()
+                 if e.keySequence().isEmpty() and self.defaults[c].key]  # no default: the policy's action took it
         if empty:
             return f"“{empty[0]}” has no key; press one, or choose Default keys."
         try:

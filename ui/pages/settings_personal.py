@@ -1,12 +1,13 @@
-""""My settings", for everyone: how media is veiled for me (stricter than the organisation's only) and my keys.
+""""My settings", for everyone: how media is veiled for me (stricter than the organisation's only), my theme, my keys.
 
 The viewing form offers only what is at least as strict as the
 organisation's floor and says why (the domain refuses a weaker wish too:
 ``review.media.viewing.weaker_parts``). A saved viewing change is handed
 to *apply_view* (the desktop wiring passes it to the Review and Audit
 pages already open), so the next item shown uses it without a restart;
-new keys apply from the next sign-in, and the form says so. Each save is
-one event with the old and new value.
+a saved theme is applied at once (``ui.theme.use``); new keys apply from
+the next sign-in, and the form says so. Each save is one event with the
+old and new value.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from review.media import viewing
 from review.media.viewing import ViewSettings
 from review.store import Store, User
 from review.taxonomy import Taxonomy
-from ui import keymap
+from ui import keymap, theme
 from ui.operations import Operations
 from ui.pages.settings_forms import SettingForm
 from ui.pages.settings_keys import KeysForm
-from ui.pages.settings_viewing import ViewForm
+from ui.pages.settings_viewing import ThemeForm, ViewForm
 from ui.widgets.lists import page_title
 
 
@@ -39,6 +40,7 @@ class PersonalSettings:
 
     floor: ViewSettings
     view: dict[str, Any]
+    theme: str
     keys: dict[str, str]
     changes: dict[str, settings.Change | None]
 
@@ -46,9 +48,10 @@ class PersonalSettings:
 def loader(user: User) -> Callable[[Store], PersonalSettings]:
     def load(reader: Store) -> PersonalSettings:
         subjects = {"view": settings.subject(viewing.PERSONAL_VIEW, user),
-                    "keys": settings.subject(keymap.KEYS, user)}
+                    "theme": settings.subject(theme.THEME, user), "keys": settings.subject(keymap.KEYS, user)}
         changes = settings.last_changes(reader, list(subjects.values()))
         return PersonalSettings(viewing.organisation(reader), settings.read(reader, viewing.PERSONAL_VIEW, user=user),
+                                settings.read(reader, theme.THEME, user=user),
                                 settings.read(reader, keymap.KEYS, user=user),
                                 {key: changes.get(subject) for key, subject in subjects.items()})
     return load
@@ -91,11 +94,15 @@ class PersonalSettingsPage(QWidget):
         self.keys_form = KeysForm(
             ops, lambda writer, value, started: settings.write(writer, user, keymap.KEYS, value, expected=started),
             policy)
-        self.forms: dict[str, SettingForm] = {"view": self.view_form, "keys": self.keys_form}
+        self.theme_form = ThemeForm(
+            ops, lambda writer, value, started: settings.write(writer, user, theme.THEME, value, expected=started))
+        self.theme_form.never_changed = "Not changed yet: Veil follows the computer's light or dark setting."
+        self.forms: dict[str, SettingForm] = {"view": self.view_form, "theme": self.theme_form, "keys": self.keys_form}
         self.view_form.never_changed = "Not changed yet: the organisation's viewing applies."
         self.keys_form.never_changed = "Not changed yet: Veil's default keys apply."
         self.view_form.saved.connect(self._view_saved)
         self.keys_form.saved.connect(self._saved)
+        self.theme_form.saved.connect(self._saved)
         for form in self.forms.values():
             form.reverted.connect(self.refresh)
 
@@ -103,6 +110,7 @@ class PersonalSettingsPage(QWidget):
         column = QVBoxLayout(body)
         column.setContentsMargins(0, 0, 16, 0)
         column.addWidget(self.view_form)
+        column.addWidget(self.theme_form)
         column.addWidget(self.keys_form)
         column.addStretch(1)
         area = QScrollArea()
@@ -136,6 +144,8 @@ class PersonalSettingsPage(QWidget):
             self.view_form.set_floor(current.floor)
             self.floor_text.setText(explain_floor(current.floor))
             self.view_form.loaded(current.view, current.changes["view"])
+        if not self.theme_form.dirty():
+            self.theme_form.loaded(current.theme, current.changes["theme"])
         if not self.keys_form.dirty():
             self.keys_form.loaded(current.keys, current.changes["keys"])
         if self._unread:  # "Loading…" or a failed read is over; a "saved" message stays

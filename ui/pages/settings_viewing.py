@@ -1,4 +1,5 @@
-"""The viewing forms: blur, greyscale, reduced detail and re-blur (organisation floor or a person's own), and presets.
+"""The viewing forms: blur, greyscale, reduced detail and re-blur (organisation floor or a person's own), presets,
+and a person's theme (:class:`ThemeForm`: system, dark, light or high contrast, applied as soon as it is saved).
 
 :class:`ViewForm` serves both pages: for the organisation it offers every
 value; for a person it is given the organisation's floor and offers only
@@ -18,11 +19,12 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QWidget
 
 from review.media import preview
 from review.media.viewing import MAX_REBLUR_S, PRESET_SEVERITIES, ViewSettings
 from review.store import Store
+from ui import theme
 from ui.item.qimage import to_array, to_qimage
 from ui.operations import Operations
 from ui.pages.settings_forms import SettingForm, spin
@@ -197,3 +199,29 @@ class PresetsForm(SettingForm):
             if preset:
                 presets[severity] = preset
         return presets
+
+
+THEME_NAMES = {"system": "As the computer is set (light or dark)", "dark": "Dark", "light": "Light",
+               "high-contrast": "High contrast"}
+
+
+class ThemeForm(SettingForm):
+    """The person's theme (``ui.theme.THEME``); saved, it is applied at once (:func:`ui.theme.use`), no restart."""
+
+    def __init__(self, ops: Operations, write: Callable[[Store, Any, Any], Any], parent: QWidget | None = None):
+        super().__init__("Theme", "Dark, light or high contrast; by default Veil follows the computer's light or "
+                         "dark setting, and changes with it.", ops, write, parent)
+        self.choice = QComboBox()
+        self.choice.setAccessibleName("Theme")
+        for value in theme.CHOICES:
+            self.choice.addItem(THEME_NAMES[value], value)
+        self.choice.currentIndexChanged.connect(self.edited)
+        self.add_row(0, "Theme", self.choice)
+        self.fields.setColumnStretch(2, 1)
+        self.saved.connect(lambda _title: theme.use(self.value()))
+
+    def show_value(self, value: str) -> None:
+        self.choice.setCurrentIndex(max(0, self.choice.findData(value)))
+
+    def value(self) -> str:
+        return str(self.choice.currentData())

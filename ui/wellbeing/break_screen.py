@@ -36,24 +36,22 @@ class BreakScreen(QWidget):
 
         self.title = QLabel("Break")
         self.title.setObjectName("breakTitle")
-        self.title.setStyleSheet(f"font-size: 18pt; color: {theme.COLORS['text']};")
         self.countdown = QLabel("00:00")
         self.countdown.setObjectName("breakCountdown")
-        self.countdown.setStyleSheet(f"font-size: 30pt; font-weight: 300; color: {theme.COLORS['accent_text']};")
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet(f"color: {theme.COLORS['muted']};")
+        self.message.setObjectName("breakNote")  # the quieter lines: resources/theme.qss colours them by name
         for label in (self.title, self.countdown, self.message):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
         self.puzzle_caption = QLabel("If you like: a calm puzzle. ← → move, ↑ turns, ↓ drops.")
-        self.puzzle_caption.setStyleSheet(f"color: {theme.COLORS['muted']};")
+        self.puzzle_caption.setObjectName("breakNote")
         self.puzzle_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.puzzle = CooldownPuzzle()
 
         self.checkin_label = QLabel("How are you right now?  Press or click 1 = rough … 5 = fine"
                                     "  (optional, only you see it)")
-        self.checkin_label.setStyleSheet(f"color: {theme.COLORS['muted']};")
+        self.checkin_label.setObjectName("breakNote")
         self.checkin_buttons: list[QPushButton] = []
         checkin_row = QHBoxLayout()
         checkin_row.addStretch(1)
@@ -65,7 +63,7 @@ class BreakScreen(QWidget):
             checkin_row.addWidget(button)
         checkin_row.addStretch(1)
         self.checkin_thanks = QLabel("")
-        self.checkin_thanks.setStyleSheet(f"color: {theme.COLORS['muted']};")
+        self.checkin_thanks.setObjectName("breakNote")
         self.checkin_thanks.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
         self.back_button = QPushButton("Back to work")

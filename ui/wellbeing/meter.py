@@ -7,9 +7,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from review.wellbeing.meter import MeterState
 from review.wellbeing.policy import WellbeingPolicy
-from ui import theme
-
-LEVEL_COLOURS = {"calm": "muted", "attention": "at_risk", "limit": "breached"}
 
 
 class ExposureMeter(QWidget):
@@ -18,6 +15,9 @@ class ExposureMeter(QWidget):
     Neutral grey until a threshold: desaturated amber at the budget's
     warning share or when a break is due, desaturated brick at 100 %. The
     colour always comes with words ("break due", "budget used"), never alone.
+    The label's ``level`` property names the step; the theme's stylesheet
+    colours it (``QLabel#exposureMeterText[level=…]``), so a theme switched
+    while Veil runs recolours it too.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -49,10 +49,10 @@ class ExposureMeter(QWidget):
             words += " · break due"
         self.label.setText(words)
         self.setAccessibleName(words)
-        self.label.setStyleSheet(f"color: {self.colour()};")
-
-    def colour(self) -> str:
-        return theme.COLORS[LEVEL_COLOURS[self.level]]
+        if self.label.property("level") != state.level:
+            self.label.setProperty("level", state.level)
+            self.label.style().unpolish(self.label)  # a property selector is matched at polish time only
+            self.label.style().polish(self.label)
 
     def text(self) -> str:
         return self.label.text()

@@ -15,8 +15,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui import theme
-
 
 class BreakBanner(QToolBar):
     """A thin, non-modal strip: the first, gentlest prompt (and budget notes).
@@ -37,11 +35,7 @@ class BreakBanner(QToolBar):
         self.setFloatable(False)
         self.toggleViewAction().setVisible(False)  # not one of the window's optional tool bars
         self.frame = QFrame()
-        self.frame.setObjectName("breakBanner")
-        self.frame.setStyleSheet(
-            f"QFrame#breakBanner {{ background: {theme.COLORS['raised']}; border: 1px solid {theme.COLORS['border']};"
-            f" border-radius: 4px; }} QFrame#breakBanner QLabel {{ color: {theme.COLORS['text']}; }}"
-        )
+        self.frame.setObjectName("breakBanner")  # its ground, edge and words: resources/theme.qss, by name
         self.frame.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.message = QLabel()
         self.message.setWordWrap(True)

@@ -19,7 +19,10 @@ blur level and grayscale flag *in a worker* before it becomes a ``QImage``.
 Holding reveal (:meth:`VideoView.set_revealed`, the page's Space key) swaps
 the large or playing frame for the unblurred rendering of that same frame;
 releasing swaps it back at once (both renderings are prepared together, so
-neither direction waits for a worker).  Reveal lifts the blur only:
+neither direction waits for a worker).  A rectangle dragged on the large
+frame reveals only that region, as on a picture (the canvas is a
+:class:`~ui.item.media.VeiledImage`); it stays while frames change and ends
+with the storyboard, Esc, the item or the auto re-blur.  Reveal lifts the blur only:
 grayscale stays as the view says.  Grid thumbnails are never revealed.
 Unblurred pixels live only in memory, only for the frame on screen (and
 the raw storyboard frames, kept so a change of blur level does not need a
@@ -57,7 +60,8 @@ Escape, Backspace  large view: back to the grid (pauses)
 
 One module per job: :mod:`~ui.item.video.frames` (worker-side reading and
 veiling), :mod:`~ui.item.video.playback` (the decoder thread and its request
-bookkeeping), :mod:`~ui.item.video.parts` (the painted thumbnails, canvas and
+bookkeeping), :mod:`~ui.item.video.transport` (play, pause, speed, skip),
+:mod:`~ui.item.video.parts` (the painted thumbnails, canvas and
 control bar), :mod:`~ui.item.video.keys` (what a key does) and
-:mod:`~ui.item.video.widget` (:class:`~ui.item.video.widget.VideoView`).
+:mod:`~ui.item.video.widget` (:class:`~ui.item.video.widget.VideoView`: storyboard, large frame, reveal).
 """

@@ -1,8 +1,8 @@
 """The painted pieces of the video view: the keyframe grid, the large canvas, the control bar.
 
 They only paint what they are given (always already veiled, or unblurred
-only while the page holds reveal) and report clicks; what a click means is
-the view's business.
+only while the page holds reveal or a region is dragged open on the large
+frame) and report clicks; what a click means is the view's business.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
 
+from ui.item.media import VeiledImage
 from ui.item.video.frames import Shot, format_time
 from ui.theme import COLORS
 
@@ -94,7 +95,9 @@ class Thumb(QWidget):
         text_h = metrics.height() + 2
         anchor = picture if not picture.isEmpty() else outer
         chip = QRectF(anchor.right() - text_w - 4, anchor.bottom() - text_h - 4, text_w, text_h)
-        painter.setBrush(QColor(26, 28, 31, 190))
+        chip_colour = QColor(COLORS["chip"])
+        chip_colour.setAlpha(190)
+        painter.setBrush(chip_colour)
         painter.drawRoundedRect(chip, 3, 3)
         painter.setPen(QColor(COLORS["text"]))
         painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, self.time_text)
@@ -114,30 +117,19 @@ class Thumb(QWidget):
             self.activated.emit(self.index)
 
 
-class Canvas(QWidget):
-    """The large frame (still or playing), letterboxed on a dark surface."""
+class Canvas(VeiledImage):
+    """The large frame (still or playing), letterboxed: the picture widget itself, so the page's held key reveals
+    it whole and a dragged rectangle reveals only that region, with the same accounting as a picture's."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("videoCanvas")
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 90)
-        self._image: QImage | None = None
 
     def image(self) -> QImage | None:
-        return self._image
-
-    def set_image(self, image: QImage | None) -> None:
-        self._image = image
-        self.update()
-
-    def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor(COLORS["sunken"]))
-        if self._image is not None:
-            paint_fitted(painter, self._image, QRectF(self.rect()))
-        painter.end()
+        """The whole frame painted now (veiled, or clear while revealed whole); None when there is none."""
+        return self.painted_image()
 
 
 def _tool_button(text: str, tip: str, name: str) -> QToolButton:
@@ -176,7 +168,6 @@ class ControlBar(QWidget):
         self.muted.setObjectName("videoMuted")
         self.muted.setToolTip("Veil never plays sound: video is always muted")
         self.muted.setAccessibleName("Muted: Veil never plays sound")
-        self.muted.setStyleSheet(f"color: {COLORS['muted']};")
         for widget in (self.grid_button, self.play_button, self.back_button, self.forward_button,
                        self.speed_button, self.position_label):
             row.addWidget(widget)

@@ -2,8 +2,10 @@
 
 The package docstring (:mod:`ui.item.video`) tells what a reviewer sees,
 which thread does what, and the keys. This module turns keys, clicks and
-worker answers into what is on screen; reading frames is
-:mod:`ui.item.video.frames`' job and the playback thread
+worker answers into what is on screen — the storyboard, the large frame and
+its reveal (held key: whole; a dragged rectangle: that region, the canvas
+being the picture widget); reading frames is :mod:`ui.item.video.frames`'
+job, playing :mod:`ui.item.video.transport`'s and the playback thread
 :mod:`ui.item.video.playback`'s.
 """
 
@@ -29,7 +31,10 @@ from ui.item.video.frames import (
 )
 from ui.item.video.keys import SKIP_SECONDS, key_action
 from ui.item.video.parts import Canvas, ControlBar, StoryboardGrid, large_box
-from ui.item.video.playback import SPEEDS, PlaybackClock, Player
+from ui.item.video.playback import PlaybackClock, Player
+from ui.item.video.transport import FRAME as _FRAME
+from ui.item.video.transport import GRID as _GRID
+from ui.item.video.transport import Playback
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +42,10 @@ __all__ = ["VideoView"]
 
 STORYBOARD_COUNT = 9
 
-_EMPTY, _LOADING, _ERROR, _GRID, _FRAME = "empty", "loading", "error", "grid", "frame"
+_EMPTY, _LOADING, _ERROR = "empty", "loading", "error"
 
 
-class VideoView(QWidget):
+class VideoView(Playback, QWidget):
     """Storyboard, large frame and on-request muted playback of one video or animation.
 
     ``run`` runs the storyboard and still frames off the GUI thread
@@ -60,6 +65,8 @@ class VideoView(QWidget):
     frame_shown = Signal(float)
     """A new large frame (still or playing) is on screen; its time in seconds."""
     position_changed = Signal(float)
+    reveal_changed = Signal(object)
+    """What of the large frame is revealed changed: "whole", "region" or None."""
 
     def __init__(self, run: RunInBackground, view: ViewSource | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -107,6 +114,7 @@ class VideoView(QWidget):
         self._grid.activated.connect(self._on_thumb_activated)
 
         self._canvas = Canvas()
+        self._canvas.reveal_changed.connect(self.reveal_changed)
 
         self._stack = QStackedWidget()
         self._stack.setObjectName("videoStack")
@@ -183,13 +191,8 @@ class VideoView(QWidget):
         return self._canvas.image() if self._mode == _FRAME else None
 
     def is_revealing(self) -> bool:
-        """True while an unblurred frame is actually on screen (for the exposure ledger)."""
-        return (
-            self._mode == _FRAME
-            and self._revealed
-            and self._large is not None
-            and self._canvas.image() is self._large.revealed
-        )
+        """True while the whole frame is shown unblurred (for the exposure ledger; a region: :meth:`reveal_state`)."""
+        return self.reveal_state() == "whole"
 
     def message(self) -> str:
         return self._message.text()
@@ -242,7 +245,7 @@ class VideoView(QWidget):
         self._view_token += 1
         self._grid.clear()
         self._large = None
-        self._canvas.set_image(None)
+        self._canvas.clear()
         self._path = None
         self._duration = self._fps = self._position = 0.0
         self._clock.speed_index = 0
@@ -273,9 +276,12 @@ class VideoView(QWidget):
 
     def _enter_frame(self, time_s: float, placeholder: QImage | None = None, *, still: bool = True) -> None:
         if self._mode != _FRAME or placeholder is not None:
-            # Until the large frame arrives, the (blurred) thumbnail stands in.
+            # Until the large frame arrives, the (blurred) thumbnail stands in: a new view, nothing revealed.
             self._large = None
-            self._canvas.set_image(placeholder)
+            if placeholder is not None:
+                self._canvas.show_images(placeholder, None)
+            else:
+                self._canvas.clear()
         self._show_mode(_FRAME)
         self._set_position(time_s)
         if still:
@@ -288,7 +294,7 @@ class VideoView(QWidget):
         self.pause()
         self._still_token += 1
         self._large = None
-        self._canvas.set_image(None)
+        self._canvas.clear()  # ends a revealed region too
         if self._grid.shots:
             self.select(self._grid.nearest(self._position))
         self._show_mode(_GRID)
@@ -320,21 +326,31 @@ class VideoView(QWidget):
         self.frame_shown.emit(shot.time_s)
 
     def _paint_large(self) -> None:
+        """The frame on the canvas, keeping a dragged region open; whole while the page holds reveal."""
         shot = self._large
         if shot is None:
             return
-        show_revealed = self._revealed and shot.revealed is not None
-        self._canvas.set_image(shot.revealed if show_revealed else shot.veiled)
+        self._canvas.replace_images(shot.veiled, shot.revealed)
+        self._canvas.set_whole_reveal(self._revealed)
 
     # ---------------------------------------------------------------- reveal
     def set_revealed(self, revealed: bool) -> None:
-        """While True, the large / playing frame is shown unblurred; False re-veils at once."""
+        """While True, the large / playing frame is shown unblurred; False re-veils at once (a region stays)."""
         self._revealed = bool(revealed)
         if self._mode == _FRAME:
-            self._paint_large()
+            self._canvas.set_whole_reveal(self._revealed)
 
     def revealed(self) -> bool:
         return self._revealed
+
+    def reveal_state(self) -> str | None:
+        """What of the large frame is unblurred on screen: "whole", "region" (dragged open) or None."""
+        return self._canvas.reveal_state() if self._mode == _FRAME else None
+
+    def reblur(self) -> None:
+        """End every reveal of the large frame at once: the held key's and a dragged region."""
+        self.set_revealed(False)
+        self._canvas.reblur()
 
     def refresh_view(self) -> None:
         """Re-veil the thumbnails and the large frame with the view's current values (in a worker)."""
@@ -360,113 +376,6 @@ class VideoView(QWidget):
             self._large = large
             self._paint_large()
 
-    # -------------------------------------------------------------- playback
-    def play(self) -> None:
-        """Start muted playback (from the selected keyframe in the grid). Only ever on request."""
-        if self._playing or self._mode not in (_GRID, _FRAME) or self._duration <= 0 or not self._path:
-            return
-        if self._mode == _GRID:
-            shot = self._grid.selected_shot()
-            self._enter_frame(shot.time_s, placeholder=shot.veiled, still=False)
-        start = self._position if self._position < self._duration - 1e-3 else 0.0
-        self._still_token += 1  # a still on its way would only flicker
-        self._player.start(self._path, self._large_box())
-        self._set_position(start)
-        self._clock.start_at(start)
-        self._playing = True
-        self._player.restart_requests()
-        self._controls.note.clear()
-        self._timer.start(self.frame_interval_ms())
-        self._update_controls()
-        self.playing_changed.emit(True)
-        self._tick()
-
-    def pause(self) -> None:
-        """Stop at the frame on screen; the decoder stays open for a quick resume."""
-        if not self._playing:
-            return
-        self._stop_playing()
-        if self._large is not None:
-            self._set_position(self._large.time_s)
-
-    def toggle_play(self) -> None:
-        if self._playing:
-            self.pause()
-        else:
-            self.play()
-
-    def set_speed(self, speed: float) -> None:
-        index = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - speed))
-        self._clock.change_speed(index, self._duration, running=self._playing)
-        if self._playing:
-            self._timer.setInterval(self.frame_interval_ms())
-        self._update_controls()
-
-    def faster(self) -> None:
-        self.set_speed(SPEEDS[min(len(SPEEDS) - 1, self._clock.speed_index + 1)])
-
-    def slower(self) -> None:
-        self.set_speed(SPEEDS[max(0, self._clock.speed_index - 1)])
-
-    def _cycle_speed(self) -> None:
-        self.set_speed(SPEEDS[(self._clock.speed_index + 1) % len(SPEEDS)])
-
-    def skip(self, seconds: float) -> None:
-        """Move by ``seconds``, clamped to [0, duration]; opens the large view if needed."""
-        if self._mode not in (_GRID, _FRAME) or self._duration <= 0:
-            return
-        # In the grid, the selected keyframe is where the reviewer is.
-        base = self._grid.selected_shot().time_s if self._mode == _GRID and self._grid.shots else self.position()
-        target = max(0.0, min(self._duration, base + seconds))
-        if self._playing:
-            self._clock.start_at(target)
-            self._player.restart_requests()
-            self._set_position(target)
-            self._tick()
-        elif self._mode == _GRID:
-            self._enter_frame(target, placeholder=self._grid.shots[self._grid.nearest(target)].veiled)
-        else:
-            self._enter_frame(target)
-
-    def _set_position(self, seconds: float) -> None:
-        self._position = seconds
-        self._update_controls()
-        self.position_changed.emit(seconds)
-
-    def _tick(self) -> None:
-        if not self._playing:
-            return
-        now = self._clock.position(self._duration)
-        if now >= self._duration:
-            self._finish()
-            return
-        self._player.ask(now, view_values(self._view))
-
-    def _on_decoded(self, shot: Shot | None) -> None:
-        if shot is None or self._mode != _FRAME:
-            return
-        self._show_shot(shot)
-        self._position = shot.time_s
-        self._update_controls()
-        self.position_changed.emit(shot.time_s)
-
-    def _on_decoder_failed(self, reason: str) -> None:
-        self.pause()
-        self._player.stop()
-        self._controls.note.setText(f"Playback stopped: {reason}")
-
-    def _finish(self) -> None:
-        """Reached the end: stop, position at the end; P plays again from the start."""
-        self._stop_playing()
-        self._set_position(self._duration)
-
-    def _stop_playing(self) -> None:
-        self._timer.stop()
-        if self._playing:
-            self._playing = False
-            self._update_controls()
-            self.playing_changed.emit(False)
-
     # ------------------------------------------------------------------- keys
     def event(self, event: QEvent) -> bool:
         # Our keys win over page-wide shortcuts while we have focus.
@@ -487,7 +396,7 @@ class VideoView(QWidget):
         # Nobody watches a hidden (or minimised) video: stop it, and the ledger with it. Nobody
         # holds a key over it either: shown again, it is veiled until the reveal key is pressed anew.
         self.pause()
-        self.set_revealed(False)
+        self.reblur()
         super().hideEvent(event)
 
     def sizeHint(self) -> QSize:

@@ -46,18 +46,19 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 
 from ui.widgets.charts.bars import BarChart, HBarChart, StackedHBarChart
-from ui.widgets.charts.ink import BASE_SIZE, DARK, LIGHT, Interval, Painted
+from ui.widgets.charts.ink import BASE_SIZE, LIGHT, Interval, Painted, screen
 from ui.widgets.charts.lines import LineChart
 
 __all__ = ["Painted", "bar_chart", "hbar_chart", "line_chart", "render", "stacked_hbar_chart"]
 
 
 def render(chart: Painted, size: tuple[int, int] = BASE_SIZE, light: bool = False, ratio: float = 1.0) -> QImage:
-    """*chart* painted on a new ``QImage`` of *size* logical pixels × *ratio* (dark palette, or white when *light*)."""
+    """*chart* painted on a new ``QImage`` of *size* logical pixels × *ratio* (the theme's inks, or paper's when
+    *light*)."""
     width, height = size
     if width < 1 or height < 1:
         raise ValueError(f"a chart needs a positive size, got {width}x{height}")
-    palette = LIGHT if light else DARK
+    palette = LIGHT if light else screen()
     image = QImage(max(1, round(width * ratio)), max(1, round(height * ratio)),
                    QImage.Format.Format_ARGB32_Premultiplied)
     image.setDevicePixelRatio(ratio)

@@ -16,7 +16,7 @@ from typing import NamedTuple, Protocol
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 
-from ui.theme import COLORS
+from ui.theme import COLORS, series
 
 Interval = tuple[float, float]
 NO_DATA = "no data"
@@ -36,13 +36,17 @@ class Palette:
         return QColor(self.named.get(name_or_hex, name_or_hex))
 
 
-DARK = Palette(
-    background=COLORS["base"], text=COLORS["text"], muted=COLORS["muted"], grid=COLORS["border"],
-    series=(COLORS["accent"], "#8fa98a", "#a794b8", "#86aeaa", "#b59f86"),
-    named={"accent": COLORS["accent"], "at_risk": COLORS["at_risk"], "breached": COLORS["breached"],
-           "faint": COLORS["faint"], "muted": COLORS["muted"]},
-)
-# Same hues, darkened until they hold contrast on paper.
+def screen() -> Palette:
+    """The inks of the theme in use (``ui.theme``: dark, light or high contrast), read when a chart is painted."""
+    return Palette(
+        background=COLORS["base"], text=COLORS["text"], muted=COLORS["muted"], grid=COLORS["border"],
+        series=series(),
+        named={"accent": COLORS["accent"], "at_risk": COLORS["at_risk"], "breached": COLORS["breached"],
+               "faint": COLORS["faint"], "muted": COLORS["muted"]},
+    )
+
+
+# Paper's: the PDF report's, whatever the theme. Same hues, darkened until they hold contrast on paper.
 LIGHT = Palette(
     background="#ffffff", text="#23272d", muted="#5b626b", grid="#e1e4e8",
     series=("#4f6f8c", "#5f7f5a", "#7c6691", "#4d7e7a", "#8a7258"),
