@@ -17,29 +17,25 @@ booked) with the decision panel beside it:
   Enter sends, Esc cancels.
 
 Backspace returns to the list. Each is one write through the operations
-runner; the list reloads when decisions change, F5 reloads it.
+runner; the list reloads when decisions change, F5 reloads it. The
+page's skeleton is ``ui.pages.decided_page``, shared with "My decisions".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QShortcut
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from review import corrections
 from review.corrections import Row
-from review.errors import VeilError
-from review.serving import Item
 from review.taxonomy import Taxonomy
-from ui.item.view import ItemView
-from ui.pages.my_decisions_view import DecidedItemStack, DecidedServices
-from ui.pages.qa_common import ReadOnlyTable, decision_words, local_time, text_label
+from ui.pages.decided_page import DecidedPage, Listing, ReasonAsk
+from ui.pages.my_decisions_view import DecidedServices, page_key
+from ui.pages.qa_common import decision_words, local_time, text_label
 from ui.pages.review_panels import DecisionPanel
-from ui.refresh import SingleFlight, reason
-from ui.widgets.lists import page_title
 
 COLUMNS = ("Asked", "By", "Item", "Queue", "Decision", "Reason")
 DECLINE_KEY = "D"
@@ -56,161 +52,83 @@ def request_text(row: Row, taxonomy: Taxonomy) -> str:
             + (f"\nTheir note then: “{row.note}”" if row.note else ""))
 
 
-class CorrectionsPage(QWidget):
-    loaded = Signal()
+class CorrectionsPage(DecidedPage[Row]):
+    """The open requests; the lead's answers are correcting (the decision keys, item open) or declining (D)."""
+
     answered = Signal()
 
     def __init__(self, services: DecidedServices, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("correctionsPage")
-        self.services = services
-        self.ops, self.user, self.taxonomy = services.ops, services.user, services.taxonomy
-        self.requests: dict[int, Row] = {}
-        self.shown: Row | None = None  # the request whose item is open
-        self.declining: Row | None = None  # the request D chose: a reload reselecting the list never changes it
-        self.sending = False
-        user = self.user
-        self._loads = SingleFlight(lambda reader: corrections.open_requests(reader, user), self.ops, parent=self,
-                                   reload_on={"decision"}, when=self.isVisible)
-        self._loads.loaded.connect(self._loaded)
-        self._loads.failed.connect(lambda exc: self.summary.setText(f"Could not load the requests: {reason(exc)}"))
-        self._build()
-
-    def _build(self) -> None:
-        self.summary = QLabel("Loading…")
-        self.summary.setObjectName("hint")
-        head = QHBoxLayout()
-        head.addWidget(page_title("Corrections"))
-        head.addSpacing(16)
-        head.addWidget(self.summary, 0, Qt.AlignmentFlag.AlignBottom)
-        head.addStretch(1)
-        self.table = ReadOnlyTable(COLUMNS, "correctionsTable", stretch=COLUMNS.index("Reason"))
-        self.table.setAccessibleName("Requests to correct a decision")
-        self.table.itemSelectionChanged.connect(self._selected)
-        self.table.doubleClicked.connect(lambda _index: self.open_selected())
+        user = services.user
         side = QWidget()
         column = QVBoxLayout(side)
         column.setContentsMargins(0, 0, 0, 0)
-        self.facts = text_label("requestFacts")
-        self.decision = DecisionPanel(self.taxonomy)
-        self.decision.action_clicked.connect(self.correct)
-        self.decision.note_done.connect(lambda: self.stack.refocus())
-        column.addWidget(self.facts)
-        column.addWidget(self.decision)
-        self.stack = DecidedItemStack(self.table, self.services, side=side, key_scope=self)
-        self.stack.returned.connect(self._returned)
-        self.detail = text_label("requestDetail")
-        self.decline_button = QPushButton(f"Decline…  ({DECLINE_KEY})")
-        self.decline_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.decline_button.clicked.connect(self.start_decline)
-        self.reason = QLineEdit()
-        self.reason.setObjectName("declineReason")
-        self.reason.setAccessibleName("Why the decision stands")
-        self.reason.setPlaceholderText("Why does the decision stand? The moderator reads it. Enter sends, Esc cancels")
-        self.reason.setMaxLength(corrections.MAX_REASON_CHARS)
-        self.reason.returnPressed.connect(self.send_decline)
-        self.form = QFrame()
-        row = QHBoxLayout(self.form)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.reason, 1)
-        self.form.hide()
-        actions = QHBoxLayout()
-        actions.addWidget(self.decline_button, 0, Qt.AlignmentFlag.AlignLeft)
-        actions.addWidget(self.form, 1)
-        self.message = text_label("ruleMessage")
-        self.keys = QLabel(KEYS)
-        self.keys.setObjectName("hint")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 12, 16, 8)  # the item face needs the room at 1280×720
-        layout.setSpacing(6)
-        layout.addLayout(head)
-        layout.addWidget(self.stack, 1)
-        layout.addWidget(self.detail)
-        layout.addLayout(actions)
-        layout.addWidget(self.message)
-        layout.addWidget(self.keys)
-        self.setFocusProxy(self.table)
+        facts = text_label("requestFacts")
+        decision = DecisionPanel(services.taxonomy)
+        column.addWidget(facts)
+        column.addWidget(decision)
+        super().__init__(
+            services, lambda reader: corrections.open_requests(reader, user),
+            name="correctionsPage", side=side, detail_name="requestDetail", keys=(KEYS, ITEM_KEYS),
+            listing=Listing("Corrections", COLUMNS, "Reason", "correctionsTable",
+                            "Requests to correct a decision", "the requests"),
+            ask=ReasonAsk(DECLINE_KEY, "Decline…", "declineReason", "Why the decision stands",
+                          "Why does the decision stand? The moderator reads it. Enter sends, Esc cancels"),
+            parent=parent)
+        self.facts, self.decision = facts, decision
+        self.shown: Row | None = None  # the request whose item is open
+        self.declining: Row | None = None  # the request D chose: a reload reselecting the list never changes it
+        decision.action_clicked.connect(self.correct)
+        decision.note_done.connect(lambda: self.stack.refocus())
         self.deciding: list[QShortcut] = []
-        for binding in self.services.bindings:
+        for binding in services.bindings:
             command = binding.command
             if command.startswith("action:"):
-                self.deciding.append(self._key(binding.key, partial(self.correct, command.split(":", 1)[1])))
+                self.deciding.append(page_key(self, binding.key, partial(self.correct, command.split(":", 1)[1])))
             elif command.startswith("label:"):
-                self.deciding.append(self._key(binding.key, partial(self._label, command.split(":", 1)[1])))
+                self.deciding.append(page_key(self, binding.key, partial(self._label, command.split(":", 1)[1])))
             elif command == "note":
-                self.deciding.append(self._key(binding.key, self.decision.note.setFocus))
-        for key, handler in ((DECLINE_KEY, self.start_decline), ("Return", self.open_selected),
-                             ("Esc", self.escape), ("F5", self.refresh)):
-            self._key(key, handler)
+                self.deciding.append(page_key(self, binding.key, decision.note.setFocus))
         self._deciding(False)
-
-    def _key(self, key: str, handler: Callable[[], object]) -> QShortcut:
-        shortcut = QShortcut(QKeySequence(key), self)
-        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        shortcut.activated.connect(handler)
-        return shortcut
 
     def _deciding(self, on: bool) -> None:
         for shortcut in self.deciding:  # the decision keys mean something only with the item open
             shortcut.setEnabled(on)
 
-    @property
-    def item_view(self) -> ItemView:
-        """The item face's view (``desktop.pages.apply_personal_view`` hands a newly saved view to it)."""
-        return self.stack.item_view
-
     # ------------------------------------------------------------- the list
-    def refresh(self) -> None:
-        self._loads.request()
+    def cells(self, row: Row) -> tuple[str, ...]:
+        return (local_time(row.requested_at), row.requested_by, row.external_id, row.queue,
+                decision_words(self.taxonomy, row.action, row.labels), row.reason)
 
-    def _loaded(self, found: list[Row]) -> None:
-        self.requests = {r.id: r for r in found}
-        self.table.set_rows([((local_time(r.requested_at), r.requested_by, r.external_id, r.queue,
-                               decision_words(self.taxonomy, r.action, r.labels), r.reason), r.id) for r in found])
-        self.summary.setText(f"{len(found)} open request{'' if len(found) == 1 else 's'}" if found
-                             else "No open requests.")
-        self._selected()
-        self.loaded.emit()
+    def summary_text(self, found: list[Row]) -> str:
+        return f"{len(found)} open request{'' if len(found) == 1 else 's'}" if found else "No open requests."
+
+    def detail_text(self, row: Row) -> str:
+        return request_text(row, self.taxonomy)
+
+    def decision_id(self, row: Row) -> int:
+        return row.decision_id
 
     def selected(self) -> Row | None:
+        """With the item open, the request it belongs to (the list behind it may have reloaded)."""
         if self.stack.item is not None and self.shown is not None:
             return self.shown
-        key = self.table.current_key()
-        return self.requests.get(key) if key is not None else None
-
-    def _selected(self) -> None:
-        chosen = self.selected()
-        self.detail.setText(request_text(chosen, self.taxonomy) if chosen is not None else "")
-        self.decline_button.setEnabled(chosen is not None)
+        return super().selected()
 
     # ------------------------------------------------------------- the item
-    def open_selected(self) -> None:
-        chosen = self.selected()
-        if chosen is None or self.reason.hasFocus() or self.decision.note.hasFocus() or self.stack.item is not None:
-            return
-        user, decision_id = self.user, chosen.decision_id
-        self.ops.query(lambda reader: corrections.item_for(reader, user, decision_id),
-                       on_done=lambda item: self._show(chosen, item), on_error=self._said, owner=self)
+    def typing(self) -> bool:
+        return super().typing() or self.decision.note.hasFocus()
 
-    def _show(self, chosen: Row, item: Item) -> None:
-        if not self.stack.open(item):
-            self.message.setText("On a break: items are shown again after it.")
-            return
-        self.shown = chosen
-        self.facts.setText(request_text(chosen, self.taxonomy))
-        self.detail.hide()  # said beside the item
+    def showing(self, row: Row) -> None:
+        self.shown = row
+        self.facts.setText(request_text(row, self.taxonomy))
         self.decision.reset()
         self.decision.set_enabled(True)
-        self.keys.setText(ITEM_KEYS)
-        self.stack.refocus()
         self._deciding(True)
 
     def _returned(self) -> None:
         self.shown = None
-        self.detail.show()
         self._deciding(False)
-        self.keys.setText(KEYS)
-        self.table.setFocus()
+        super()._returned()
 
     def _label(self, key: str) -> None:
         if not self.decision.note.hasFocus():
@@ -230,32 +148,28 @@ class CorrectionsPage(QWidget):
                                                            f"{done.requested_by} sees it in their list."),
                        on_error=self._said, owner=self)
 
-    def start_decline(self) -> None:
+    def start_answer(self) -> None:
         """D: the reason field for the selected request, which stays the one declined whatever the list does."""
         chosen = self.selected()
         if chosen is None:
             self.message.setText("Choose a request first.")
             return
         self.declining = chosen
-        self.message.setText(f"Declining {chosen.requested_by}'s request about {chosen.external_id}: "
-                             "Enter sends your reason, Esc cancels.")
-        self.form.show()
-        self.reason.setFocus()
+        self.open_form(f"Declining {chosen.requested_by}'s request about {chosen.external_id}: "
+                       "Enter sends your reason, Esc cancels.")
+
+    def close_form(self) -> None:
+        self.declining = None
+        super().close_form()
 
     def escape(self) -> None:
         """Esc: leave the reason field or the note; otherwise, on the item, hide the media as everywhere."""
-        if self.form.isVisible():
-            self.declining = None
-            self.reason.clear()
-            self.form.hide()
-            self.message.clear()
-            self.stack.refocus()
-        elif self.decision.note.hasFocus():
+        if not self.form.isVisible() and self.decision.note.hasFocus():
             self.stack.refocus()
         else:
-            self.stack.escape()
+            super().escape()
 
-    def send_decline(self) -> None:
+    def send_answer(self) -> None:
         chosen = self.declining
         if chosen is None or self.sending:
             return
@@ -267,25 +181,12 @@ class CorrectionsPage(QWidget):
 
     def _answered(self, text: str) -> None:
         self.sending = False
-        self.declining = None
-        self.reason.clear()
-        self.form.hide()
+        self.close_form()
         self.stack.back()
         self.message.setText(text)
         self.answered.emit()
 
     def _said(self, exc: BaseException) -> None:
-        self.sending = False
-        text = str(exc) if isinstance(exc, VeilError) else f"Not done: {reason(exc)}"
-        self.message.setText(text)
+        super()._said(exc)
         if self.stack.item is not None:
-            self.decision.say(text)
-
-    # ------------------------------------------------------------ plumbing
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        self.refresh()
-
-    def close_page(self) -> None:
-        self._loads.close()
-        self.stack.close_view()
+            self.decision.say(self.message.text())

@@ -11,25 +11,22 @@ selected decision: the reason (required, at most 1,000 characters), Enter
 sends it, Esc cancels; one request may be open per decision, and the
 domain (``review.corrections``) says why when it refuses. Everything is
 one read or one write through the operations runner; the list reloads
-when decisions change, F5 reloads it.
+when decisions change, F5 reloads it. The page's skeleton (list, item
+face, reason form, keys) is ``ui.pages.decided_page``, shared with the
+lead's "Corrections" at the other end of the request.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QWidget
 
 from review import corrections
 from review.corrections import MyDecision
-from review.errors import VeilError
-from review.serving import Item
 from review.taxonomy import Taxonomy
-from ui.item.view import ItemView
-from ui.pages.my_decisions_view import DecidedItemStack, DecidedServices
-from ui.pages.qa_common import ReadOnlyTable, decision_words, local_time, text_label
-from ui.refresh import SingleFlight, reason
-from ui.widgets.lists import page_title
+from ui.pages.decided_page import DecidedPage, Listing, ReasonAsk
+from ui.pages.my_decisions_view import DecidedServices
+from ui.pages.qa_common import decision_words, local_time, text_label
 
 COLUMNS = ("Decided", "Item", "Decision", "Now")  # the queue is in the line under the list: the item needs the room
 EXCERPT_SHOWN = 36  # characters of a text item in the list; the detail line and the item view show more
@@ -73,139 +70,49 @@ def detail_text(decision: MyDecision, taxonomy: Taxonomy) -> str:
     return "\n".join(lines)
 
 
-class MyDecisionsPage(QWidget):
-    loaded = Signal()
+class MyDecisionsPage(DecidedPage[MyDecision]):
+    """The person's own decisions; the page's answer is asking a lead to correct one (C)."""
+
     asked = Signal()
 
     def __init__(self, services: DecidedServices, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("myDecisionsPage")
-        self.services = services
-        self.ops, self.user, self.taxonomy = services.ops, services.user, services.taxonomy
-        self.decisions: dict[int, MyDecision] = {}
-        self.sending = False
-        user, states = self.user, services.audit_states
-        self._loads = SingleFlight(lambda reader: corrections.my_decisions(reader, user, audit_states=states),
-                                   self.ops, parent=self, reload_on={"decision"}, when=self.isVisible)
-        self._loads.loaded.connect(self._loaded)
-        self._loads.failed.connect(lambda exc: self.summary.setText(f"Could not load your decisions: {reason(exc)}"))
-        self._build()
+        user, states = services.user, services.audit_states
+        facts = text_label("decisionFacts")  # beside the item on its view
+        facts.setMinimumWidth(360)
+        super().__init__(
+            services, lambda reader: corrections.my_decisions(reader, user, audit_states=states),
+            name="myDecisionsPage", side=facts, detail_name="decisionDetail", keys=(KEYS, ITEM_KEYS),
+            listing=Listing("My decisions", COLUMNS, "Item", "myDecisionsTable", "My recent decisions",
+                            "your decisions"),
+            ask=ReasonAsk(ASK_KEY, "Ask a lead to correct…", "correctionReason", "Why the decision should be corrected",
+                          "Why should a lead correct it? Enter sends, Esc cancels", send_button="Send to a lead"),
+            parent=parent)
+        self.facts = facts
 
-    def _build(self) -> None:
-        self.summary = QLabel("Loading…")
-        self.summary.setObjectName("hint")
-        head = QHBoxLayout()
-        head.addWidget(page_title("My decisions"))
-        head.addSpacing(16)
-        head.addWidget(self.summary, 0, Qt.AlignmentFlag.AlignBottom)
-        head.addStretch(1)
-        self.table = ReadOnlyTable(COLUMNS, "myDecisionsTable", stretch=COLUMNS.index("Item"))
-        self.table.setAccessibleName("My recent decisions")
-        self.table.itemSelectionChanged.connect(self._selected)
-        self.table.doubleClicked.connect(lambda _index: self.open_selected())
-        self.facts = text_label("decisionFacts")  # beside the item on its view
-        self.facts.setMinimumWidth(360)
-        self.stack = DecidedItemStack(self.table, self.services, side=self.facts, key_scope=self)
-        self.stack.returned.connect(self._returned)
-        self.detail = text_label("decisionDetail")
-        self.ask_button = QPushButton(f"Ask a lead to correct…  ({ASK_KEY})")
-        self.ask_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.ask_button.clicked.connect(self.start_request)
-        self.reason = QLineEdit()
-        self.reason.setObjectName("correctionReason")
-        self.reason.setAccessibleName("Why the decision should be corrected")
-        self.reason.setPlaceholderText("Why should a lead correct it? Enter sends, Esc cancels")
-        self.reason.setMaxLength(corrections.MAX_REASON_CHARS)
-        self.reason.returnPressed.connect(self.send_request)
-        send = QPushButton("Send to a lead")
-        send.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        send.clicked.connect(self.send_request)
-        self.form = QFrame()
-        row = QHBoxLayout(self.form)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.reason, 1)
-        row.addWidget(send)
-        self.form.hide()
-        actions = QHBoxLayout()
-        actions.addWidget(self.ask_button, 0, Qt.AlignmentFlag.AlignLeft)
-        actions.addWidget(self.form, 1)
-        self.message = text_label("ruleMessage")
-        self.keys = QLabel(KEYS)
-        self.keys.setObjectName("hint")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 12, 16, 8)  # the item face needs the room at 1280×720
-        layout.setSpacing(6)
-        layout.addLayout(head)
-        layout.addWidget(self.stack, 1)
-        layout.addWidget(self.detail)
-        layout.addLayout(actions)
-        layout.addWidget(self.message)
-        layout.addWidget(self.keys)
-        self.setFocusProxy(self.table)
-        for key, handler in ((ASK_KEY, self.start_request), ("Return", self.open_selected),
-                             ("Esc", self.cancel_request), ("F5", self.refresh)):
-            shortcut = QShortcut(QKeySequence(key), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(handler)
+    def cells(self, row: MyDecision) -> tuple[str, ...]:
+        return (local_time(row.decided_at), item_words(row), decision_words(self.taxonomy, row.action, row.labels),
+                now_words(row))
 
-    @property
-    def item_view(self) -> ItemView:
-        """The item face's view (``desktop.pages.apply_personal_view`` hands a newly saved view to it)."""
-        return self.stack.item_view
-
-    # ------------------------------------------------------------- the list
-    def refresh(self) -> None:
-        self._loads.request()
-
-    def _loaded(self, found: list[MyDecision]) -> None:
-        self.decisions = {d.id: d for d in found}
-        self.table.set_rows([(self._cells(d), d.id) for d in found])
+    def summary_text(self, found: list[MyDecision]) -> str:
         waiting = sum(1 for d in found if d.open_request is not None)
-        self.summary.setText(f"Your last {len(found)} decisions" + (f" · {waiting} waiting for a lead" if waiting
-                                                                      else "") if found else "No decisions yet.")
-        self._selected()
-        self.loaded.emit()
+        return (f"Your last {len(found)} decisions" + (f" · {waiting} waiting for a lead" if waiting else "")
+                if found else "No decisions yet.")
 
-    def _cells(self, d: MyDecision) -> tuple[str, ...]:
-        return (local_time(d.decided_at), item_words(d), decision_words(self.taxonomy, d.action, d.labels),
-                now_words(d))
+    def detail_text(self, row: MyDecision) -> str:
+        return detail_text(row, self.taxonomy)
 
-    def selected(self) -> MyDecision | None:
-        key = self.table.current_key()
-        return self.decisions.get(key) if key is not None else None
+    def may_ask(self, row: MyDecision) -> bool:
+        return row.may_ask
 
-    def _selected(self) -> None:
-        chosen = self.selected()
-        self.detail.setText(detail_text(chosen, self.taxonomy) if chosen is not None else "")
-        self.ask_button.setEnabled(chosen is not None and chosen.may_ask)
+    def decision_id(self, row: MyDecision) -> int:
+        return row.id
 
-    # ------------------------------------------------------------- the item
-    def open_selected(self) -> None:
-        """Enter: the selected decision's item on the read-only item view (Enter in the reason sends instead)."""
-        chosen = self.selected()
-        if chosen is None or self.reason.hasFocus() or self.stack.item is not None:
-            return
-        user, decision_id = self.user, chosen.id
-        self.ops.query(lambda reader: corrections.item_for(reader, user, decision_id),
-                       on_done=lambda item: self._show(chosen, item), on_error=self._said, owner=self)
-
-    def _show(self, decision: MyDecision, item: Item) -> None:
-        if not self.stack.open(item):
-            self.message.setText("On a break: items are shown again after it.")
-            return
-        self.facts.setText("Your decision\n" + detail_text(decision, self.taxonomy))
-        self.detail.hide()  # said beside the item
-        self.keys.setText(ITEM_KEYS)
-        self.stack.refocus()
-
-    def _returned(self) -> None:
-        self.detail.show()
-        self.keys.setText(KEYS)
-        self.table.setFocus()
+    def showing(self, row: MyDecision) -> None:
+        self.facts.setText("Your decision\n" + detail_text(row, self.taxonomy))
 
     # ------------------------------------------------------------- requests
-    def start_request(self) -> None:
-        """C: the reason field for the selected decision."""
+    def start_answer(self) -> None:
+        """C: the reason field for the selected decision, or why it cannot be asked about."""
         chosen = self.selected()
         if chosen is None:
             self.message.setText("Choose a decision first.")
@@ -214,21 +121,9 @@ class MyDecisionsPage(QWidget):
             self.message.setText("A request is already waiting for a lead." if chosen.open_request is not None
                                  else f"This decision is {chosen.state}: there is nothing to correct.")
             return
-        self.message.clear()
-        self.form.show()
-        self.reason.setFocus()
+        self.open_form()
 
-    def cancel_request(self) -> None:
-        """Esc: leave the reason field; otherwise, on the item view, hide the media as everywhere."""
-        if not self.form.isVisible():
-            self.stack.escape()
-            return
-        self.reason.clear()
-        self.form.hide()
-        self.message.clear()
-        self.stack.refocus()
-
-    def send_request(self) -> None:
+    def send_answer(self) -> None:
         chosen = self.selected()
         if chosen is None or self.sending:
             return
@@ -239,21 +134,7 @@ class MyDecisionsPage(QWidget):
 
     def _sent(self, _row: object) -> None:
         self.sending = False
-        self.reason.clear()
-        self.form.hide()
+        self.close_form()
         self.message.setText("Sent: a lead will correct the decision or say why it stands; the answer shows here.")
         self.asked.emit()
         self.stack.refocus()
-
-    def _said(self, exc: BaseException) -> None:
-        self.sending = False
-        self.message.setText(str(exc) if isinstance(exc, VeilError) else f"Not done: {reason(exc)}")
-
-    # ------------------------------------------------------------ plumbing
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        self.refresh()
-
-    def close_page(self) -> None:
-        self._loads.close()
-        self.stack.close_view()

@@ -7,6 +7,8 @@ dragged rectangle, the thread collapsed — with the page's *side* panel
 beside it. Looking at an old item is exposure like any other: it is booked
 with the wellbeing controller when the item leaves the screen, and a break
 or an idle pause takes it off at once. Nothing here decides anything.
+``page_key`` binds a key for the whole page (list, item and fields alike),
+as the stack and both pages bind theirs.
 """
 
 from __future__ import annotations
@@ -32,6 +34,14 @@ from ui.wellbeing.controller import WellbeingController
 #: The item view's own keys these pages bind (by the person's bindings); Esc is the page's (it also leaves a
 #: reason field, :meth:`DecidedItemStack.escape`), deciding keys are each page's own.
 VIEW_COMMANDS = ("thread", "zoom_in", "zoom_out", "fit", "play", "open_frame")
+
+
+def page_key(scope: QWidget, key: str, handler: Callable[[], Any]) -> QShortcut:
+    """*key* runs *handler* while the focus is anywhere in *scope*: the list, the item or a field of the page."""
+    shortcut = QShortcut(QKeySequence(key), scope)
+    shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    shortcut.activated.connect(handler)
+    return shortcut
 
 
 @dataclass
@@ -79,18 +89,11 @@ class DecidedItemStack(QStackedWidget):
         view.name_keys(services.bindings)
         for binding in services.bindings:
             if binding.command in VIEW_COMMANDS:
-                self.view_keys.append(self._key(key_scope, binding.key, handlers[binding.command]))
+                self.view_keys.append(page_key(key_scope, binding.key, handlers[binding.command]))
         # The storyboard key (Backspace) steps back: from a large keyframe to the storyboard, else to the list.
         back = next((b.key for b in services.bindings if b.command == "storyboard"), "Backspace")
-        self._key(key_scope, back, self._step_back)
+        page_key(key_scope, back, self._step_back)
         self._viewing(False)
-
-    @staticmethod
-    def _key(scope: QWidget, key: str, handler: Callable[[], Any]) -> QShortcut:
-        shortcut = QShortcut(QKeySequence(key), scope)
-        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        shortcut.activated.connect(handler)
-        return shortcut
 
     def _viewing(self, on: bool) -> None:
         for shortcut in self.view_keys:  # Esc and the rest mean nothing on the list
