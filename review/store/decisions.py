@@ -290,7 +290,11 @@ def revocable(store: Store, decision_id: int) -> tuple[int, int, int, str] | Non
 
 
 def current_action_counts(store: Store, item_ids: Iterable[int]) -> dict[str, int]:
-    """How many of these items' current decisions took each action: {"remove": 3, ...}."""
+    """How many of these items' current decisions took each action: {"remove": 3, ...}.
+
+    One per item: a lead's correction or a complaint's reversal stands beside the decision it replaced (both
+    live), and only the newest live one is the item's outcome.
+    """
     ids = sorted(set(item_ids))
     counts: dict[str, int] = {}
     for start in range(0, len(ids), _CHUNK):
@@ -298,7 +302,8 @@ def current_action_counts(store: Store, item_ids: Iterable[int]) -> dict[str, in
         marks = ",".join("?" * len(chunk))
         for action, count in store.db.execute(
             f"""SELECT d.action, COUNT(*) FROM decisions d WHERE d.item_id IN ({marks})
-                AND d.revokes_id IS NULL AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.revokes_id = d.id)
+                AND d.id = (SELECT MAX(x.id) FROM decisions x WHERE x.item_id = d.item_id AND x.revokes_id IS NULL
+                            AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.revokes_id = x.id))
                 GROUP BY d.action""",
             chunk,
         ):

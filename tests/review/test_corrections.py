@@ -142,6 +142,14 @@ def test_a_correction_is_the_items_decision_and_the_original_stays_live(store, f
     assert _verify(store) == ()
 
 
+def test_seen_before_counts_a_corrected_item_once_by_its_correction(store, floor):
+    removed, _ = floor
+    item_id = store.db.execute("SELECT item_id FROM decisions WHERE id = ?", [removed]).fetchone()[0]
+    corrections.correct(store, POLICY, "lee", corrections.request(store, "ana", removed, "not spam").id,
+                        "no_violation")
+    assert decision_rows.current_action_counts(store, [item_id]) == {"no_violation": 1}
+
+
 def test_a_corrected_decision_keeps_its_gold_score(store, floor):
     from audit import gold
     from audit.store import reports
