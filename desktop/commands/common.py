@@ -52,7 +52,11 @@ def existing_store_path(args: argparse.Namespace) -> Path | str:
         print(f"veil: there is no Veil store at {shown(path)} (create one with: veil demo --store PATH, or veil "
               "import)", file=sys.stderr)
         raise SystemExit(2)
-    if not probe.is_veil_store(path):  # or its newest pages went with a deleted log: then that is said
+    try:
+        veil_store = probe.is_veil_store(path)
+    except StoreError as exc:  # a server that cannot be reached says why
+        raise SystemExit(fail(str(exc))) from exc
+    if not veil_store:  # or its newest pages went with a deleted log: then that is said
         print(f"veil: {shown(missing_log(path) or f'{shown_location(path)} is not a Veil store')}", file=sys.stderr)
         raise SystemExit(2)
     return path

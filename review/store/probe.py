@@ -15,7 +15,6 @@ connection whose transactions are all read-only.
 from __future__ import annotations
 
 import contextlib
-import logging
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -28,12 +27,12 @@ from review.store.connection import driver_errors, is_url
 from review.store.steps import FIRST_STEP
 
 _HEADER = b"SQLite format 3\x00"
-log = logging.getLogger(__name__)
 
 
 def is_veil_store(path: Path | str) -> bool:
     """Whether *path* is an SQLite file (or a server database) with Veil's migration record (its first review step
-    applied)."""
+    applied). A server that cannot be reached raises :class:`StoreUnavailable` saying why: "not a Veil store"
+    would be the wrong thing to tell."""
     if is_url(path):
         return _server_has_first_step(str(path))
     path = Path(path)
@@ -89,11 +88,7 @@ def _read_only_server(url: str) -> Any:
 
 
 def _server_has_first_step(url: str) -> bool:
-    try:
-        db = _read_only_server(url)
-    except StoreError as exc:  # said, so that "not a Veil store" is not all a person reads when the server is down
-        log.warning("%s", exc)
-        return False
+    db = _read_only_server(url)
     try:
         with driver_errors():
             if not db["_sqlite_migrations"].exists():

@@ -63,3 +63,14 @@ def test_every_subcommand_has_help():
     sub = next(a for a in parser._actions if a.dest == "command")
     for name, subparser in sub.choices.items():
         assert subparser.format_help().strip(), name
+
+
+@pytest.mark.parametrize("command", [["verify"], ["metrics", "--user", "lee"], ["users", "list", "--user", "lee"]])
+def test_a_server_that_cannot_be_reached_is_said_as_such_not_as_a_foreign_store(command, capsys):
+    """Regression: the reason went to the log and the person read only "… is not a Veil store"."""
+    with pytest.raises(SystemExit) as stopped:
+        main([*command, "--store", "postgresql://veil:s3cret@127.0.0.1:1/site"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "cannot open the store at postgresql://veil@127.0.0.1:1/site" in err
+    assert "not a Veil store" not in err and "s3cret" not in err
