@@ -5,20 +5,25 @@ instead of each carrying its own copy. Every builder goes through the
 public store and domain calls (``add_user``, ``add_items``,
 ``record_past_decision``, the blind audit steps), so what a test builds is
 what the product would have stored; a module keeps a private helper only
-for what is specific to it.
+for what is specific to it. The last few (``store_arg`` … ``statements_run``)
+let a domain test take a step that is spelled differently on SQLite and on a
+PostgreSQL server (issue 15) the same way on both, so it means the same.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 from audit import audits, sampling
 from review import decisions
 from review.clock import iso
-from review.store import Queue, Store, User
+from review.errors import StoreConflict
+from review.store import Queue, Store, User, integrity
 
 RECEIVED_AT = "2026-01-01T00:00:00Z"  # before every test clock, so a built item is never "new"
 
@@ -135,3 +140,94 @@ def has_cjk(text: str) -> bool:
 
 def has_emoji(text: str) -> bool:
     return any("\U0001f300" <= ch <= "\U0001faff" or "\u2600" <= ch <= "\u27bf" for ch in text)
+
+
+def store_arg(store: Store) -> str:
+    """What a command line's ``--store`` names *store* by: its file, or its server's URL (``path`` is None there)."""
+    return str(store.path) if store.path is not None else str(store.url)
+
+
+def sql_as_veil(store: Store, sql: str, params: Sequence[Any] = ()) -> None:
+    """Run one statement in a write transaction of *store*, so a trigger's or a constraint's refusal is
+    ``StoreConflict`` on both stores (raw, SQLite says ``sqlite3.IntegrityError``; a server says it mapped)."""
+    with store.transaction() as db:
+        db.execute(sql, list(params))
+
+
+def trigger_sql(name: str) -> str:
+    """The ``CREATE TRIGGER`` Veil's migrations write for *name*, in SQLite's text (a server store's
+    ``execute`` spells it as its function and trigger), to put a dropped trigger back as it was."""
+    from desktop import wiring
+    from review.store.schema import migrations as review_migrations
+
+    return integrity.expected_schema([review_migrations, *wiring.migration_sets()])[("trigger", name)]
+
+
+@contextlib.contextmanager
+def behind_veils_back(store: Store, *drop: str) -> Iterator[Any]:
+    """A plain connection to *store*, as someone with SQL access has one, with the triggers *drop* dropped.
+
+    On a file: a fresh ``sqlite3`` connection in autocommit (recursive triggers off, as in the sqlite3
+    shell). On a server: the store's own connection outside a transaction (autocommit too); a dropped
+    trigger's function goes with it, so :func:`trigger_sql` executed there puts both back.
+    """
+    if store.path is None:
+        for trigger in drop:
+            table = store.db.execute("SELECT CAST(CAST(tgrelid AS regclass) AS TEXT) FROM pg_trigger WHERE tgname = ?",
+                                     [trigger]).fetchone()[0]
+            store.db.execute(f"DROP TRIGGER {trigger} ON {table}")
+            store.db.execute(f"DROP FUNCTION {trigger}_fn()")
+        yield store.db
+        return
+    with contextlib.closing(sqlite3.connect(store.path, isolation_level=None)) as conn:
+        for trigger in drop:
+            conn.execute(f"DROP TRIGGER {trigger}")
+        yield conn
+
+
+def refusal(store: Store) -> type[Exception]:
+    """What a :func:`behind_veils_back` connection raises when a trigger or a constraint refuses a statement:
+    ``sqlite3.IntegrityError`` from a plain ``sqlite3`` connection; on a server, the store's own connection
+    says it as Veil does, ``StoreConflict``."""
+    return StoreConflict if store.path is None else sqlite3.IntegrityError
+
+
+def dump(store: Store) -> str:
+    """Everything *store* holds, as text, to prove something is kept nowhere: SQLite's ``iterdump()``
+    of the file; on a server, every row of every table of the store's schema."""
+    if store.path is not None:
+        return "\n".join(store.db.conn.iterdump())
+    tables = [row[0] for row in store.db.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        " ORDER BY table_name")]
+    return "\n".join(f"{table}: {row!r}" for table in tables for row in store.db.execute(f'SELECT * FROM "{table}"'))
+
+
+@contextlib.contextmanager
+def statements_run(store: Store) -> Iterator[list[str]]:
+    """The statements *store*'s connection runs meanwhile, to count what a call costs: SQLite's trace
+    callback on a file; on a server, each statement the store's database is given (``execute``/``executemany``)."""
+    seen: list[str] = []
+    if store.path is not None:
+        store.db.conn.set_trace_callback(seen.append)
+        try:
+            yield seen
+        finally:
+            store.db.conn.set_trace_callback(None)
+        return
+    db: Any = store.db
+    execute, executemany = db.execute, db.executemany
+
+    def counted_execute(sql: str, params: Any = None) -> Any:
+        seen.append(sql)
+        return execute(sql, params)
+
+    def counted_executemany(sql: str, rows: Any) -> Any:
+        seen.append(sql)
+        return executemany(sql, rows)
+
+    db.execute, db.executemany = counted_execute, counted_executemany
+    try:
+        yield seen
+    finally:
+        del db.execute, db.executemany

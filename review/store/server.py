@@ -219,6 +219,10 @@ def _bound(params: Params) -> Sequence[Any] | Mapping[str, Any]:
     return params if isinstance(params, Mapping) else list(params)
 
 
+SERVER_READ_ONLY_ADVICE = ("your database account may not write this on the store's server: nothing was saved; ask "
+                           "the server's administrator for write permission")
+
+
 def veil_error(exc: psycopg.Error, what: str = "") -> Exception:
     """The Veil error for a psycopg error (to raise from it), or *exc* itself for a bug in Veil's SQL.
 
@@ -226,7 +230,8 @@ def veil_error(exc: psycopg.Error, what: str = "") -> Exception:
     SQLite's ``RAISE(ABORT)``) → :class:`StoreConflict`. Waiting too long
     for the write lock or a row lock, a serialization failure or a deadlock
     → :class:`StoreBusy`: nothing was written and trying again works. A full
-    disk → :class:`StoreFull`. A connection that failed or was lost, the
+    disk → :class:`StoreFull`. A read-only transaction or a missing grant → :class:`StoreUnavailable` saying
+    nothing was saved and whom to ask. A connection that failed or was lost, the
     server shutting down, or any other server error →
     :class:`StoreUnavailable`: not ``StoreBusy``, because a write whose
     connection broke during ``COMMIT`` may have been saved, so retrying it
@@ -241,6 +246,8 @@ def veil_error(exc: psycopg.Error, what: str = "") -> Exception:
     if isinstance(exc, pg_errors.LockNotAvailable | pg_errors.SerializationFailure | pg_errors.DeadlockDetected
                   | pg_errors.QueryCanceled):
         return StoreBusy(_message(what, text, "another Veil is writing to the store; try again"))
+    if isinstance(exc, pg_errors.ReadOnlySqlTransaction | pg_errors.InsufficientPrivilege):
+        return StoreUnavailable(_message(what, text, SERVER_READ_ONLY_ADVICE))
     if isinstance(exc, psycopg.ProgrammingError):
         return exc
     if isinstance(exc, psycopg.OperationalError):

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 
 import pytest
-from builders import people, text_item, text_items
+from builders import people, sql_as_veil, text_item, text_items
 
 from audit import audits, gold, sampling
 from audit.audits import AuditError, BlindStepError
@@ -82,10 +81,10 @@ def test_blind_without_start_is_refused_and_a_blind_decision_is_final(store, sam
     _blind(store, "cat", sample.id)
     with pytest.raises(AuditError, match="already"):
         audits.submit_blind(store, "cat", sample.id, "no_violation", [])
-    with pytest.raises(sqlite3.IntegrityError, match="blind"):
-        store.db.execute("UPDATE audits SET blind_action = 'no_violation'")
-    with pytest.raises(sqlite3.IntegrityError):
-        store.db.execute("DELETE FROM audits")
+    with pytest.raises(StoreConflict, match="blind"):
+        sql_as_veil(store, "UPDATE audits SET blind_action = 'no_violation'")
+    with pytest.raises(StoreConflict):
+        sql_as_veil(store, "DELETE FROM audits")
 
 
 def test_a_taxonomy_checks_the_blind_decision(store, sample):
@@ -102,8 +101,8 @@ def test_a_scored_audit_is_final(store, sample):
     audits.score(store, "cat", sample.id, "correct")
     with pytest.raises(AuditError, match="already scored"):
         audits.score(store, "cat", sample.id, "incorrect", "wrong_label", "minor")
-    with pytest.raises(sqlite3.IntegrityError, match="final"):
-        store.db.execute("UPDATE audits SET verdict = 'incorrect', error_type = 'procedural', severity = 'minor'")
+    with pytest.raises(StoreConflict, match="final"):
+        sql_as_veil(store, "UPDATE audits SET verdict = 'incorrect', error_type = 'procedural', severity = 'minor'")
     with pytest.raises(AuditError):
         audits.start_audit(store, "dan", sample.id)
 
@@ -301,8 +300,8 @@ def test_gold_decisions_are_scored_automatically(store, team, review):
     assert results[0].expected_action == "remove" and results[0].expected_labels == ("harassment",)
     assert gold.score_gold(store, right.id) == results[0]  # idempotent
     assert store.db.execute("SELECT COUNT(*) FROM gold_results").fetchone()[0] == 3
-    with pytest.raises(sqlite3.IntegrityError):
-        store.db.execute("UPDATE gold_results SET correct = 1")
+    with pytest.raises(StoreConflict):
+        sql_as_veil(store, "UPDATE gold_results SET correct = 1")
 
 
 def test_gold_escalations_are_scored_when_the_item_is_closed(store, team, review):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
-from builders import audited, decided_item, people
+from builders import audited, decided_item, people, sql_as_veil
 
 from audit import disputes
 from audit.disputes import DisputeError
 from audit.metrics import assembly as report
+from review.errors import StoreConflict
 
 
 @pytest.fixture
@@ -128,8 +127,8 @@ def test_dispute_rows_are_append_only(store, team):
     disputes.resolve_dispute(store, "lee", case, "upheld")
     for sql in ("UPDATE disputes SET reason = 'x'", "DELETE FROM disputes",
                 "UPDATE dispute_resolutions SET outcome = 'overturned'", "DELETE FROM dispute_resolutions"):
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            store.db.execute(sql)
+        with pytest.raises(StoreConflict, match="append-only"):
+            sql_as_veil(store, sql)
 
 
 def test_a_moderator_reads_only_their_own_audit_history_and_never_the_auditor(store, team):

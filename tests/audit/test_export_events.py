@@ -8,24 +8,28 @@ command line says so in one line with exit 1, the dialog in its status line.
 
 from __future__ import annotations
 
-import sqlite3
+import contextlib
 
 import pytest
-from builders import events
+from builders import events, store_arg
 
 from audit import exports
 from desktop import wiring
 from desktop.main import main
 from review.errors import StoreError
-from review.store import connection
+from review.store import connection, server
 from tests.audit.test_exports import _audited, data, team  # noqa: F401
 
 OLD = "an older export of the same name\n"
 
 
 def _read_only(store):
-    """The store refuses writes as a read-only one does (SQLite's "attempt to write a readonly database")."""
-    store.db.execute("PRAGMA query_only = ON")
+    """The store's connection refuses writes as a read-only one does (SQLite's "attempt to write a readonly
+    database"; a server's "cannot execute … in a read-only transaction"), and still reads."""
+    if store.path is None:
+        store.db.execute("SET default_transaction_read_only = on")
+    else:
+        store.db.execute("PRAGMA query_only = ON")
 
 
 def _export_events(store):
@@ -75,11 +79,9 @@ def read_only_cli(monkeypatch):
 def locked_cli(data, monkeypatch):  # noqa: F811
     """Another program holds the store's write lock past ``veil export``'s (shortened) busy timeout."""
     monkeypatch.setattr(connection, "BUSY_TIMEOUT_MS", 100)
-    other = sqlite3.connect(str(data.path), isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    yield
-    other.execute("ROLLBACK")
-    other.close()
+    monkeypatch.setattr(server, "BUSY_TIMEOUT", "100ms")
+    with contextlib.closing(data.second_connection()) as other, other.transaction():  # its write lock, held
+        yield
 
 
 @pytest.mark.parametrize("cause", ["read_only_cli", "locked_cli"])
@@ -88,7 +90,7 @@ def test_cli_says_cleanly_that_nothing_was_exported_when_the_event_fails(data, t
                                                                           cause, what, suffix):
     request.getfixturevalue(cause)
     out = tmp_path / f"x.{suffix}"
-    code = main(["export", what, "--out", str(out), "--store", str(data.path), "--user", "lindqvist"])
+    code = main(["export", what, "--out", str(out), "--store", store_arg(data), "--user", "lindqvist"])
     err = capsys.readouterr().err
     assert code == 1
     assert "Traceback" not in err and f"{out} was not written" in err

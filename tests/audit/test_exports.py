@@ -16,7 +16,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from builders import audited, decided_item, events, people
+from builders import audited, decided_item, events, people, store_arg
 
 from audit import disputes, exports
 from audit.exports import pseudonyms, tables
@@ -453,14 +453,14 @@ def team_factory(tmp_path, clock):
 
 
 def _cli(store, *args):
-    return main(["export", *args, "--store", str(store.path)])
+    return main(["export", *args, "--store", store_arg(store)])
 
 
 def test_cli_writes_each_format_and_infers_it_from_the_suffix(data, tmp_path, capsys):
     assert _cli(data, "audits", "--out", str(tmp_path / "a.xlsx"), "--user", "lindqvist") == 0
     assert openpyxl.load_workbook(tmp_path / "a.xlsx")["Audits"].max_row == 6
     assert main(["--user", "lindqvist", "export", "decisions", "--format", "jsonl", "--out", str(tmp_path / "d.txt"),
-                 "--store", str(data.path), "--queue", "hate"]) == 0
+                 "--store", store_arg(data), "--queue", "hate"]) == 0
     assert len(_jsonl(tmp_path / "d.txt")) == 2
     assert "exported decisions (2 rows)" in capsys.readouterr().out
 
@@ -659,7 +659,7 @@ def test_a_csv_or_jsonl_export_carries_its_anchor_in_a_file_beside_it(data, tmp_
     assert _mode(anchor) == 0o600 and _mode(out) == 0o600
     assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
     decided_item(data, "spam", "alvarez", decided_at="2026-01-20T10:00:00Z")
-    assert main(["verify", "--store", str(data.path), "--expect", first]) == 0  # what a lead keeps is what verify takes
+    assert main(["verify", "--store", store_arg(data), "--expect", first]) == 0  # what a lead keeps, verify takes
     capsys.readouterr()
 
 
@@ -746,9 +746,9 @@ def test_the_anchor_an_export_records_is_what_veil_verify_expects(data, tmp_path
     result = exports.export(data, "lindqvist", "decisions", "csv", tmp_path / "d.csv")
     decided_item(data, "spam", "alvarez", decided_at="2026-01-20T10:00:00Z")  # growth after the anchor is fine
     anchor = f"{result.head.events}:{result.head.hash}"
-    assert main(["verify", "--store", str(data.path), "--expect", anchor]) == 0
+    assert main(["verify", "--store", store_arg(data), "--expect", anchor]) == 0
     forged = f"{result.head.events}:{'0' * 64}"
-    assert main(["verify", "--store", str(data.path), "--expect", forged]) == 1
+    assert main(["verify", "--store", store_arg(data), "--expect", forged]) == 1
     capsys.readouterr()
 
 

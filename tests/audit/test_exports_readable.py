@@ -15,7 +15,6 @@ import csv
 import datetime as _dt
 import json
 import zipfile
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -181,9 +180,9 @@ def test_the_verify_command_a_file_prints_names_a_store_but_not_this_one(dispute
         result = exports.export(disputed, "lindqvist", "decisions", fmt, out)
         command = f"veil verify --store YOUR-STORE --expect {result.head.events}:{result.head.hash}"
         text = _everything(out)
-        assert command in text and Path(disputed.path).name not in text
+        assert command in text and disputed.name not in text
     anchor = (tmp_path / "d.csv.anchor").read_text(encoding="utf-8")
-    assert command and command.split(" --expect")[0] in anchor and Path(disputed.path).name not in anchor
+    assert command and command.split(" --expect")[0] in anchor and disputed.name not in anchor
 
 
 @pytest.mark.parametrize(("rows", "sheets"), [(5, ["Decisions", "Decisions (2)", "Decisions (3)"]),

@@ -11,7 +11,7 @@ import csv
 import json
 
 import pytest
-from builders import decided_item, people
+from builders import decided_item, people, store_arg
 from openpyxl import load_workbook
 
 from audit import exports
@@ -144,10 +144,10 @@ def test_veil_export_transparency_on_the_command_line(floor, tmp_path, capsys):
     from desktop.main import main
 
     out = tmp_path / "t.xlsx"
-    code = main(["export", "transparency", "--store", str(floor.path), "--user", "lee", "--out", str(out),
+    code = main(["export", "transparency", "--store", store_arg(floor), "--user", "lee", "--out", str(out),
                  "--since", "2026-02-01", "--until", "2026-02-28"])
     assert code == 0 and out.exists()
     assert "exported transparency" in capsys.readouterr().out
-    assert main(["export", "transparency", "--store", str(floor.path), "--user", "ana",
+    assert main(["export", "transparency", "--store", store_arg(floor), "--user", "ana",
                  "--out", str(tmp_path / "no.csv")]) == 2
     assert not (tmp_path / "no.csv").exists()

@@ -80,8 +80,13 @@ def test_notes_are_refused_when_empty_or_from_an_auditor(store, history):
 
 
 def test_the_authors_items_are_read_through_the_index(store, history):
-    plan = store.db.execute("EXPLAIN QUERY PLAN " + account_rows.AUTHOR_ITEMS, ["mallory"]).fetchall()
-    assert any("items_author" in str(row) for row in plan)
+    if store.path is None:  # a server reads a table this small whole unless told not to; then it takes an index
+        store.db.execute("SET enable_seqscan = off")  # it can use, as SQLite's planner does
+        plan = store.db.execute("EXPLAIN " + account_rows.AUTHOR_ITEMS, ["mallory"]).fetchall()
+        store.db.execute("RESET enable_seqscan")
+    else:
+        plan = store.db.execute("EXPLAIN QUERY PLAN " + account_rows.AUTHOR_ITEMS, ["mallory"]).fetchall()
+    assert any("items_author" in str(row) for row in plan), plan
 
 
 def test_a_malformed_metadata_row_does_not_stop_the_read(store, history):

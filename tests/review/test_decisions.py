@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
-from builders import events
+from builders import events, sql_as_veil
 
 from review import decisions, serving, taxonomy
-from review.errors import NotAllowed
+from review.errors import NotAllowed, StoreConflict
 
 
 @pytest.fixture
@@ -106,10 +105,10 @@ def test_decisions_cannot_be_edited_or_deleted(store, setup, policy):
     ana, _, _ = setup
     item, item_claim = _claim(store, ana)
     decisions.decide(store, policy, ana, item.id, claim=item_claim, action="no_violation")
-    with pytest.raises(sqlite3.IntegrityError):
-        store.db.execute("UPDATE decisions SET action = 'remove'")
-    with pytest.raises(sqlite3.IntegrityError):
-        store.db.execute("DELETE FROM decisions")
+    with pytest.raises(StoreConflict, match="append-only"):
+        sql_as_veil(store, "UPDATE decisions SET action = 'remove'")
+    with pytest.raises(StoreConflict, match="append-only"):
+        sql_as_veil(store, "DELETE FROM decisions")
 
 
 def test_seen_before_counts_current_decisions_on_the_same_content(store, setup, policy):

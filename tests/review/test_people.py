@@ -10,10 +10,11 @@ rails, and the effects on serving, leases and ``veil verify``.
 
 from __future__ import annotations
 
-import sqlite3
+import os
+from pathlib import Path
 
 import pytest
-from builders import events, people, text_items
+from builders import behind_veils_back, events, people, text_items
 
 from audit import calibration, disputes, exports
 from audit.desk import AuditDesk
@@ -245,11 +246,9 @@ def test_verify_names_an_active_flag_or_a_limit_changed_behind_veils_back(floor)
     ppl.set_queues(floor, "lee", "ana", ["spam"])
     ppl.deactivate(floor, "lee", "ben")
     assert verify_problems(floor) == ()
-    raw = sqlite3.connect(floor.path)
-    raw.execute("UPDATE users SET active = 1 WHERE name = 'ben'")
-    raw.execute("UPDATE users SET queue_ids = '' WHERE name = 'ana'")
-    raw.commit()
-    raw.close()
+    with behind_veils_back(floor) as raw:
+        raw.execute("UPDATE users SET active = 1 WHERE name = 'ben'")
+        raw.execute("UPDATE users SET queue_ids = '' WHERE name = 'ana'")
     problems = verify_problems(floor)
     assert any("user 'ben' is active, but the events" in p and "make them deactivated" in p for p in problems)
     assert any("user 'ana' is limited to the queues none, but the events" in p for p in problems)
@@ -290,7 +289,7 @@ def _deactivated(store, *names):
     ("ana", lambda s: lift_budget(s, "lee", "ana", "training day", 30)),  # the person lifted is deactivated
     ("dana", lambda s: AuditDesk(taxonomy.load()).take_next(s, s.user("dana"))),
     ("ana", lambda s: calibration.answer(s, "ana", "any set", 1, "no_violation")),
-    ("ben", lambda s: exports.export(s, "ben", "decisions", "csv", s.path.parent / "out.csv")),
+    ("ben", lambda s: exports.export(s, "ben", "decisions", "csv", Path(os.environ["VEIL_HOME"]).parent / "out.csv")),
     ("ben", lambda s: ppl.people(s, "ben")),
 ], ids=["dispute", "checkins", "checkin", "own-passphrase", "budget-lift", "audit-desk", "calibration", "export",
         "people"])
@@ -302,10 +301,8 @@ def test_a_deactivated_person_cannot_act_anywhere(floor, who, act):
 
 def test_an_unreadable_queue_limit_serves_nothing_and_verify_says_so(floor, caplog):
     ppl.set_queues(floor, "lee", "ana", ["spam"])
-    raw = sqlite3.connect(floor.path)
-    raw.execute("UPDATE users SET queue_ids = ? WHERE name = 'ana'", [f"{floor.queue('spam').id},x"])
-    raw.commit()
-    raw.close()
+    with behind_veils_back(floor) as raw:
+        raw.execute("UPDATE users SET queue_ids = ? WHERE name = 'ana'", [f"{floor.queue('spam').id},x"])
     ana = floor.user("ana")  # reading the row never crashes
     assert "ana" in caplog.text and "cannot read" in caplog.text
     assert [u.name for u in floor.users()] == ["ana", "ben", "dana", "lee"]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from builders import decided_item, events, people, text_item, text_items
+from builders import decided_item, events, people, statements_run, text_item, text_items
 
 from review import admin, decisions, escalations, serving, settings, taxonomy
 from review.clock import iso
 from review.errors import NotAllowed, StoreConflict
 from review.planning import roster, rotation
+from review.store.connection import in_transaction
 
 HOUR_MS = 3_600_000
 
@@ -96,7 +97,7 @@ def test_the_rule_is_rechecked_inside_the_claims_transaction(store, floor, monke
     real = rotation.plan
 
     def spy(store_, user, now):
-        asked_in_transaction.append(store_.db.conn.in_transaction)
+        asked_in_transaction.append(in_transaction(store_.db))
         return real(store_, user, now)
 
     monkeypatch.setattr(rotation, "plan", spy)
@@ -172,12 +173,8 @@ def test_a_claim_without_roster_or_rules_costs_at_most_two_more_statements(store
         text_items(store, store.add_queue(f"q{n}"), 1)
 
     def statements() -> int:
-        seen: list[str] = []
-        store.db.conn.set_trace_callback(seen.append)
-        try:
+        with statements_run(store) as seen:
             serving.claim_next(store, floor["ben"])
-        finally:
-            store.db.conn.set_trace_callback(None)
         return len(seen)
 
     planned = statements()

@@ -14,6 +14,7 @@ from review.errors import NotAllowed, StoreConflict
 from review.media import viewing
 from review.media.viewing import ViewSettings
 from review.settings import SettingError
+from review.store.connection import in_transaction
 from review.taxonomy import stored
 from review.wellbeing import policy as wellbeing
 
@@ -256,7 +257,7 @@ def kind_of(payload):
 def test_a_store_rule_is_checked_inside_the_writes_transaction(store, team, monkeypatch):
     seen: list[bool] = []
     rule = settings.Setting("probe", settings.ORGANISATION, dict, {}, "lead", "a test setting",
-                            check_store=lambda s, _value: seen.append(s.db.conn.in_transaction))
+                            check_store=lambda s, _value: seen.append(in_transaction(s.db)))
     monkeypatch.setitem(settings._DECLARED, (settings.ORGANISATION, "probe"), rule)
     settings.write(store, team["lee"], rule, {"a": 1})
     assert seen == [True]

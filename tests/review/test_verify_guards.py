@@ -5,7 +5,8 @@
 does and the ``sqlite3`` shell does not), so before the m009 guards a
 hand-written ``INSERT OR REPLACE`` rewrote a decision or an event with
 every trigger in place. These tests write as a tamperer would: through a
-plain ``sqlite3`` connection.
+plain ``sqlite3`` connection (the upsert, through builders.behind_veils_back on
+either store).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import contextlib
 import sqlite3
 
 import pytest
-from builders import audited, decided_item, people, text_item
+from builders import audited, behind_veils_back, decided_item, people, refusal, text_item
 
 from audit import calibration, disputes
 from review import decisions
@@ -77,13 +78,12 @@ def test_replace_on_another_unique_key_is_refused(history, raw):
     assert db.execute("SELECT verdict FROM audits").fetchall() == [("incorrect",)]
 
 
-def test_upsert_on_decisions_is_refused(history, raw):
-    db = raw
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+def test_upsert_on_decisions_is_refused(history):
+    with behind_veils_back(history) as db, pytest.raises(refusal(history), match="append-only"):
         db.execute("INSERT INTO decisions (id, item_id, user_id, queue_id, action, decided_at, client_version)"
                    " SELECT id, item_id, user_id, queue_id, 'no_violation', decided_at, client_version FROM decisions"
                    " WHERE true ON CONFLICT (id) DO UPDATE SET action = excluded.action")
-    assert {r[0] for r in db.execute("SELECT action FROM decisions")} == {"remove"}
+    assert {r[0] for r in history.db.execute("SELECT action FROM decisions")} == {"remove"}
 
 
 def test_gold_results_refuse_replace(store, raw):

@@ -1,17 +1,17 @@
 """What ``verify`` proves from the file alone (issue 11, "History"): each tampering the issue lists is named.
 
 Every test builds a store through the product's own calls, tampers with it
-the way the issue's attacker did (through a plain ``sqlite3`` connection,
-triggers dropped where needed), and asks :func:`review.store.integrity.check`.
+the way the issue's attacker did (through a plain connection, ``sqlite3`` on
+a file, autocommit on a server: builders.behind_veils_back; triggers dropped
+where needed), and asks :func:`review.store.integrity.check`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 
 import pytest
-from builders import decided_item, people, text_items
+from builders import behind_veils_back, decided_item, people, text_items, trigger_sql
 
 from desktop import wiring
 from review import admin, taxonomy
@@ -25,19 +25,6 @@ ESCALATING = {"escalate"}
 
 def check(store):
     return integrity.check(store.db, SETS, escalating=ESCALATING)
-
-
-@contextlib.contextmanager
-def tamper(store, *drop):
-    """A plain driver connection (recursive triggers off, as in the sqlite3 shell) with *drop* triggers dropped."""
-    with contextlib.closing(sqlite3.connect(store.path, isolation_level=None)) as conn:
-        for trigger in drop:
-            conn.execute(f"DROP TRIGGER {trigger}")
-        yield conn
-
-
-def _sql(store, trigger):
-    return store.db.execute("SELECT sql FROM sqlite_master WHERE name = ?", [trigger]).fetchone()[0]
 
 
 @pytest.fixture
@@ -102,8 +89,8 @@ def test_queue_work_gold_and_undo_after_a_merge_leave_no_problems(history):
 
 def test_flipped_decisions_behind_a_dropped_and_recreated_trigger_are_named(history):
     """The issue's 738 remove→no_violation flips: the trigger is back, the chain intact, the rows disagree."""
-    trigger = _sql(history, "decisions_no_update")
-    with tamper(history, "decisions_no_update") as conn:
+    trigger = trigger_sql("decisions_no_update")
+    with behind_veils_back(history, "decisions_no_update") as conn:
         conn.execute("UPDATE decisions SET action = 'no_violation', labels = '[]' WHERE action = 'remove'")
         conn.execute(trigger)
     problems = check(history).problems
@@ -119,9 +106,10 @@ def test_flipped_decisions_behind_a_dropped_and_recreated_trigger_are_named(hist
 ])
 def test_back_dated_or_edited_decisions_are_named(history, column, value):
     """When, how long and what note feed handle time and SLA figures: each is checked against its event."""
-    changed = history.db.execute(f"SELECT COUNT(*) FROM decisions WHERE {column} IS NOT {value}").fetchone()[0]
-    trigger = _sql(history, "decisions_no_update")
-    with tamper(history, "decisions_no_update") as conn:
+    changed = history.db.execute(
+        f"SELECT COUNT(*) FROM decisions WHERE {column} IS DISTINCT FROM {value}").fetchone()[0]
+    trigger = trigger_sql("decisions_no_update")
+    with behind_veils_back(history, "decisions_no_update") as conn:
         conn.execute(f"UPDATE decisions SET {column} = {value}")
         conn.execute(trigger)
     problems = check(history).problems
@@ -132,8 +120,8 @@ def test_back_dated_or_edited_decisions_are_named(history, column, value):
 
 def test_decisions_moved_to_another_queue_are_named(history):
     """Per-queue metrics count a decision in its queue: moving rows changes them without a trace in the log."""
-    trigger = _sql(history, "decisions_no_update")
-    with tamper(history, "decisions_no_update") as conn:
+    trigger = trigger_sql("decisions_no_update")
+    with behind_veils_back(history, "decisions_no_update") as conn:
         conn.execute("UPDATE decisions SET queue_id = (SELECT id FROM queues WHERE name = 'escalations')"
                      " WHERE revokes_id IS NULL AND action <> 'escalate' AND queue_id <> 1")
         conn.execute(trigger)
@@ -144,13 +132,13 @@ def test_decisions_moved_to_another_queue_are_named(history):
 
 @pytest.mark.parametrize("table", ["decisions", "events"])
 def test_a_replace_through_a_plain_connection_is_refused(history, table):
-    with tamper(history) as conn, pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with behind_veils_back(history) as conn, pytest.raises(sqlite3.IntegrityError, match="append-only"):
         conn.execute(f"INSERT OR REPLACE INTO {table} SELECT * FROM {table} WHERE id = 1")
     assert check(history).ok
 
 
 def test_dropped_triggers_are_named(history):
-    with tamper(history, "events_no_update", "decisions_no_replace"):
+    with behind_veils_back(history, "events_no_update", "decisions_no_replace"):
         pass
     problems = check(history).problems
     assert any("trigger events_no_update is missing" in p for p in problems), problems
@@ -158,7 +146,7 @@ def test_dropped_triggers_are_named(history):
 
 
 def test_a_weakened_or_foreign_trigger_is_named(history):
-    with tamper(history, "decisions_no_delete") as conn:
+    with behind_veils_back(history, "decisions_no_delete") as conn:
         conn.execute("CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions WHEN OLD.user_id <> 2"
                      " BEGIN SELECT RAISE(ABORT, 'decisions is append-only'); END")
         conn.execute("CREATE TRIGGER helpful AFTER INSERT ON decisions BEGIN SELECT 1; END")
@@ -169,7 +157,7 @@ def test_a_weakened_or_foreign_trigger_is_named(history):
 
 def test_deleting_the_last_events_and_their_decisions_is_named(history):
     last = history.db.execute("SELECT MAX(id) FROM decisions").fetchone()[0]
-    with tamper(history, "decisions_no_delete", "events_no_delete") as conn:
+    with behind_veils_back(history, "decisions_no_delete", "events_no_delete") as conn:
         conn.execute("DELETE FROM events WHERE id >= (SELECT id FROM events WHERE kind = 'decision.recorded')")
         conn.execute("DELETE FROM decisions WHERE id = ?", [last])
     problems = check(history).problems
@@ -178,7 +166,7 @@ def test_deleting_the_last_events_and_their_decisions_is_named(history):
 
 
 def test_deleting_every_event_and_decision_is_named(history):
-    with tamper(history, "decisions_no_delete", "events_no_delete") as conn:
+    with behind_veils_back(history, "decisions_no_delete", "events_no_delete") as conn:
         conn.execute("DELETE FROM audit_samples")
         conn.execute("DELETE FROM decisions")
         conn.execute("DELETE FROM events")
@@ -190,7 +178,7 @@ def test_deleting_every_event_and_decision_is_named(history):
 
 
 def test_an_inserted_decision_without_its_event_is_named(history):
-    with tamper(history) as conn:
+    with behind_veils_back(history) as conn:
         conn.execute("INSERT INTO decisions (item_id, user_id, queue_id, action, labels, decided_at, client_version)"
                      " SELECT item_id, user_id, queue_id, 'remove', '[\"spam\"]', decided_at, client_version"
                      " FROM decisions WHERE id = 1")
@@ -199,14 +187,14 @@ def test_an_inserted_decision_without_its_event_is_named(history):
 
 
 def test_a_decision_event_without_its_row_is_named(history):
-    with tamper(history, "decisions_no_delete") as conn:
+    with behind_veils_back(history, "decisions_no_delete") as conn:
         conn.execute("DELETE FROM decisions WHERE id = (SELECT MAX(id) FROM decisions)")
     problems = check(history).problems
     assert any("which is no longer in the store" in p for p in problems), problems
 
 
 def test_a_changed_role_is_named(history):
-    with tamper(history) as conn:
+    with behind_veils_back(history) as conn:
         conn.execute("UPDATE users SET roles = 'moderator,lead' WHERE name = 'ana'")
     problems = check(history).problems
     assert list(problems) == [
@@ -214,14 +202,14 @@ def test_a_changed_role_is_named(history):
 
 
 def test_a_user_added_behind_veils_back_is_named(history):
-    with tamper(history) as conn:
+    with behind_veils_back(history) as conn:
         conn.execute("INSERT INTO users (name, display_name, roles, created_at) VALUES ('mallory', 'M', 'lead', 'x')")
     assert list(check(history).problems) == [
         "user 'mallory' (lead) has no user.created event: added behind Veil's back"]
 
 
 def test_decided_items_flipped_back_to_pending_are_named(history):
-    with tamper(history) as conn:
+    with behind_veils_back(history) as conn:
         flipped = conn.execute("UPDATE items SET state = 'pending' WHERE state = 'decided'").rowcount
     problems = check(history).problems
     assert flipped == 3 and len(problems) == 3, problems
@@ -231,7 +219,7 @@ def test_decided_items_flipped_back_to_pending_are_named(history):
 def test_an_escalated_or_undone_item_marked_decided_is_named(history):
     escalated = history.db.execute("SELECT id FROM items WHERE external_id = 'p3'").fetchone()[0]
     undone = history.db.execute("SELECT id FROM items WHERE external_id = 'p2'").fetchone()[0]
-    with tamper(history) as conn:
+    with behind_veils_back(history) as conn:
         conn.execute("UPDATE items SET state = 'decided' WHERE id IN (?, ?)", [escalated, undone])
     problems = check(history).problems
     assert len(problems) == 2, problems
@@ -242,8 +230,8 @@ def test_an_escalated_or_undone_item_marked_decided_is_named(history):
 def test_a_recomputed_chain_passes_alone_and_fails_against_an_anchor(history):
     """Back-dating an event and recomputing the chain is consistent in the file: only the anchor catches it."""
     anchor = events.head(history.db)
-    trigger = _sql(history, "events_no_update")
-    with tamper(history, "events_no_update") as conn:
+    trigger = trigger_sql("events_no_update")
+    with behind_veils_back(history, "events_no_update") as conn:
         conn.execute("UPDATE events SET at = '2025-01-01T00:00:00.000Z' WHERE id = 2")
         prev = events.GENESIS
         for row in conn.execute("SELECT id, at, actor, kind, subject, payload FROM events ORDER BY id").fetchall():
@@ -257,7 +245,7 @@ def test_a_recomputed_chain_passes_alone_and_fails_against_an_anchor(history):
 
 
 def test_an_edited_event_without_recomputing_is_named_with_every_break(history):
-    with tamper(history, "events_no_update") as conn:
+    with behind_veils_back(history, "events_no_update") as conn:
         conn.execute("UPDATE events SET actor = 'mallory' WHERE id IN (2, 5)")
     problems = [p for p in check(history).problems if "hash chain" in p]
     assert problems == [f"event {n} breaks the hash chain: its content does not match its hash (the row was edited)"
@@ -270,7 +258,7 @@ def test_anchors_hold_through_growth_and_name_truncation(history):
     history.add_queue("later")  # growth after the anchor is fine
     assert integrity.anchor_problem(history.db, anchor.events, anchor.hash, check(history)) is None
     assert integrity.anchor_problem(history.db, 0, events.GENESIS, check(history)) is None
-    with tamper(history, "events_no_delete") as conn:
+    with behind_veils_back(history, "events_no_delete") as conn:
         conn.execute("DELETE FROM events WHERE id >= ?", [anchor.events])
     problem = integrity.anchor_problem(history.db, anchor.events, anchor.hash, check(history))
     assert "truncated" in problem and f"ends at event {anchor.events - 1}" in problem
@@ -278,7 +266,7 @@ def test_anchors_hold_through_growth_and_name_truncation(history):
 
 def test_an_anchor_on_a_deleted_event_names_it(history):
     third = history.db.execute("SELECT hash FROM events WHERE id = 3").fetchone()[0]
-    with tamper(history, "events_no_delete") as conn:
+    with behind_veils_back(history, "events_no_delete") as conn:
         conn.execute("DELETE FROM events WHERE id = 3")
     problem = integrity.anchor_problem(history.db, 3, third, check(history))
     assert problem == f"anchor 3:{third}: event 3 is missing from the log"
@@ -291,7 +279,7 @@ def test_a_malformed_anchor_is_refused(text):
 
 
 def test_many_problems_are_bounded_and_counted(history):
-    with tamper(history) as conn:
+    with behind_veils_back(history) as conn:
         for n in range(integrity.LIMIT + 5):
             conn.execute("INSERT INTO users (name, display_name, roles, created_at) VALUES (?, 'x', 'lead', 'x')",
                          [f"m{n:03d}"])
@@ -302,7 +290,7 @@ def test_many_problems_are_bounded_and_counted(history):
 
 def test_values_of_the_wrong_type_are_named_not_a_crash(history):
     """A hostile row (a BLOB where Veil writes text) is a problem in the report, never a traceback."""
-    with tamper(history) as conn:
+    with behind_veils_back(history) as conn:
         conn.execute("INSERT INTO events (id, at, actor, kind, subject, payload, prev_hash, hash)"
                      " SELECT id + 1, 'x', 'mallory', 'user.created', x'41', x'7b7d', hash, 'h' FROM events"
                      " ORDER BY id DESC LIMIT 1")
