@@ -32,7 +32,9 @@ from review.errors import VeilError
 from review.store import Store
 from review.taxonomy import DESK_KEYS, Taxonomy
 from ui.wellbeing.widgets import WellbeingWidgets
+from ui.widgets.modal import returning_focus
 
+QUEUE_PICKER_KEY = "Alt+Q"  # the "&Queue" label's mnemonic on the review and escalation pages
 MY_SETTINGS_KEY = "Ctrl+,"  # the usual Preferences key: "My settings" wherever it falls in the page list
 RESERVED = {  # key: what the window does with it, on every page; no command may take it
     **{f"Ctrl+{n}": f"switching to page {n}" for n in range(1, 10)},
@@ -49,6 +51,7 @@ WINDOW_KEYS = (
     ("Ctrl+1…9", "Go to the page at that place in the list"),
     *((key, f"{what[0].upper()}{what[1:]}") for key, what in RESERVED.items() if not key[-1].isdigit()),
     ("F5", "Reload a list (queues, escalations, roster, QA setup, settings …)"),
+    (QUEUE_PICKER_KEY, "Review and Escalations pages: choose the queue (arrows change it; Enter or Esc returns)"),
 )
 MOUSE_KEYS = (("Drag a rectangle", "Reveal only that region (Viewing)"),)
 _README_NAMES = {"Return": "Enter", "Escape": "Esc"}  # Qt's names for the keys the README calls otherwise
@@ -240,7 +243,8 @@ def shown_key(key: str) -> str:
 
 
 class CheatSheet(QDialog):
-    """Every key on one calm page, grouped; closes with Esc or ? (the key that opened it: ? toggles it).
+    """Every key on one calm page, grouped; closes with Esc or ? (the key that opened it: ? toggles it),
+    and gives the keys back to *parent* (:func:`ui.widgets.modal.returning_focus`).
 
     The list scrolls (arrows, Page Up/Down) inside a dialog never taller than the screen: with every label and
     video key it is longer than a 720-pixel screen, whose top and bottom it used to cut off.
@@ -284,6 +288,8 @@ class CheatSheet(QDialog):
                     min(table.sizeHint().height() + buttons.sizeHint().height() + 60, screen.height() - 40))
         self.area.setFocus()
         self.toggle_key = next((normalise(b.key) for b in bindings if b.command == "help"), "?")
+        if parent is not None:
+            returning_focus(self, parent)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """The key that opened the sheet closes it again (as Esc does)."""

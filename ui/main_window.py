@@ -54,6 +54,7 @@ from PySide6.QtWidgets import (
 from review.store import User
 from ui import keymap, theme
 from ui.pages.sign_in import Confirm, SignInPage
+from ui.widgets.modal import open_returning
 
 log = logging.getLogger(__name__)
 
@@ -367,7 +368,7 @@ class MainWindow(QMainWindow):
     def _open_help(dialog: QDialog) -> None:
         """Open *dialog* modal to the window without a nested event loop (timers and work go on); closed, it goes."""
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
+        open_returning(dialog)
 
     def add_session_action(self, action: QAction) -> None:
         """Put *action* in the Session menu (above Sign out) and on the window, so its keys work while the menu

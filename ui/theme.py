@@ -146,9 +146,13 @@ def resolve(choice: str) -> str:
 
 
 def stylesheet(template: str, name: str) -> str:
-    """*template* with each ``@role`` replaced by theme *name*'s colour (an unknown role is a KeyError)."""
-    colours = THEMES[name]
-    return re.sub(r"@([a-z_]+)", lambda m: colours[m.group(1)], template)
+    """*template* with each ``@role`` replaced by theme *name*'s colour (an unknown role is a KeyError), and
+    ``@icons`` by the folder of the bundled icons and ``@theme`` by *name*: a check box's tick is drawn in the theme's
+    own colour (``resources/icons/check-<theme>.svg``), so a ticked box differs from an empty one in more than fill."""
+    import resources  # data shipped with Veil, read when a theme is painted (as apply() reads the template)
+
+    words = {**THEMES[name], "theme": name, "icons": resources.path("icons").as_posix()}
+    return re.sub(r"@([a-z_]+)", lambda m: words[m.group(1)], template)
 
 
 def palette(name: str = "dark") -> QPalette:

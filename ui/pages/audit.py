@@ -51,6 +51,7 @@ from ui.pages.review_panels import DecisionPanel
 from ui.refresh import SingleFlight
 from ui.wellbeing.controller import WellbeingController
 from ui.widgets.lists import page_title
+from ui.widgets.modal import opening
 
 IDLE, BLIND, SCORE = "idle", "blind", "score"
 # Review keys with no meaning in an audit (a blind decision is final), the workbench's and the complaint keys.
@@ -195,7 +196,7 @@ class AuditPage(QWidget):
             "play": lambda: view.video("toggle_play"), "open_frame": lambda: view.video("open_frame"),
             "storyboard": lambda: view.video("back_to_grid"), "back": lambda: view.video("skip", -5),
             "forward": lambda: view.video("skip", 5), "slower": lambda: view.video("slower"),
-            "faster": lambda: view.video("faster"), "policy": self.decision.show_policy_text,
+            "faster": lambda: view.video("faster"), "policy": opening(self.decision.show_policy_text, self),
             "thread": view.toggle_thread,
         }
         self.blind_keys: list[QShortcut] = []

@@ -53,7 +53,7 @@ from ui.pages.qa_common import ReadOnlyTable
 from ui.pages.review_panels import DecisionPanel
 from ui.refresh import SingleFlight, reason
 from ui.wellbeing.controller import WellbeingController
-from ui.widgets.lists import page_title
+from ui.widgets import lists, modal
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ class EscalationsPage(QWidget):
         self.keys.setObjectName("hint")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 14, 20, 10)
-        layout.addWidget(page_title("Escalations"))
+        layout.addWidget(lists.page_title("Escalations"))
         layout.addLayout(top)
         layout.addLayout(overlaid(self.stack, self.bar), 1)  # the bar never grows the window
         layout.addWidget(self.status)
@@ -160,7 +160,7 @@ class EscalationsPage(QWidget):
 
     def _bind_keys(self, bindings: list[keymap.Binding]) -> None:
         self.bindings = [b for b in bindings if b.command not in keymap.COMPLAINT_COMMANDS]  # ended on review only
-        self.key_of = {b.command: b.key for b in self.bindings}  # the hints name each person's own keys
+        self.key_of = {b.command: keymap.shown_key(b.key) for b in self.bindings}  # each person's own keys, named
         self.keys.setText(LIST_KEYS.format_map(self.key_of))
         view = self.item_view
         handlers: dict[str, Callable[[], Any]] = {
@@ -172,8 +172,8 @@ class EscalationsPage(QWidget):
             "forward": lambda: view.video("skip", 5), "slower": lambda: view.video("slower"),
             "faster": lambda: view.video("faster"), "send_back": self.send_back, "move": self.move,
             "refresh": self.refresh, "thread": view.toggle_thread,
-            "account": view.context.account.open_list, "policy": self.decision.show_policy_text,
-        }
+            "policy": modal.opening(self.decision.show_policy_text, self),
+            "account": modal.opening(view.context.account.open_list, self)}
         keys: list[tuple[str, Callable[[], Any]]] = []
         view.name_keys(self.bindings)
         for binding in self.bindings:

@@ -34,6 +34,7 @@ from review.wellbeing.budget import lift_budget as lift
 from review.wellbeing.durations import MINUTE_MS, format_duration
 from review.wellbeing.policy import LIMITS
 from ui.pages.queue_admin_dialogs import ChangeDialog, Work
+from ui.widgets.modal import open_returning
 from ui.widgets.passphrase import SetPassphraseDialog
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ def _rows(dialog: ChangeDialog, *rows: tuple[str, QWidget]) -> None:
 
 def _open(dialog: ChangeDialog, focus: QWidget) -> ChangeDialog:
     dialog.update_summary()
-    dialog.open()
+    open_returning(dialog)
     focus.setFocus()
     return dialog
 
@@ -216,7 +217,7 @@ def set_passphrase(page: PeoplePage, person: Person, needs_current: bool) -> Set
         dialog.intro.setText(f"A new passphrase for {person.user.display_name} replaces the one they have "
                              "(tell them in person). Signing in will ask for it.")
     dialog.saved.connect(lambda: page.changed_to(f"Passphrase set for {name}."))
-    dialog.open()
+    open_returning(dialog)
     return dialog
 
 

@@ -36,6 +36,7 @@ from ui.operations import Operations
 from ui.pages.qa_common import ReadOnlyTable, local_time
 from ui.pages.qa_tab import SetupTab
 from ui.pages.queue_admin_dialogs import ChangeDialog, in_words
+from ui.widgets.modal import open_returning
 
 COLUMNS = ("Plan", "Status", "Rate", "Daily minimum", "Strata", "Boosts", "Queues", "Last run")
 PREVIEW_COLUMNS = ("Decision", "Queue", "Moderator", "Decided", "Why")
@@ -123,7 +124,7 @@ class PlansTab(SetupTab):
         name, lead = chosen.name, self.lead
         self.ops.query(lambda s: sampling.preview_plan(s, lead, name), on_done=window.show_preview,
                        on_error=lambda exc: window.say(in_words(exc)), owner=window)
-        window.open()
+        open_returning(window)
         return window
 
     def _plan_dialog(self, old: Plan | None) -> ChangeDialog:

@@ -23,6 +23,7 @@ from ui.operations import Operations
 from ui.pages.qa_common import ReadOnlyTable
 from ui.pages.queue_admin_dialogs import ChangeDialog, in_words
 from ui.refresh import SingleFlight
+from ui.widgets.modal import open_returning
 
 
 class SetupTab(QWidget):
@@ -120,7 +121,7 @@ class SetupTab(QWidget):
     @staticmethod
     def open(dialog: ChangeDialog, focus: QWidget) -> ChangeDialog:
         dialog.update_summary()
-        dialog.open()
+        open_returning(dialog)
         focus.setFocus()
         return dialog
 

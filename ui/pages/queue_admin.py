@@ -47,6 +47,7 @@ from ui.pages.queue_admin_table import QueueAdminModel
 from ui.pages.queues import QUEUE_CHANGES, human_age
 from ui.refresh import SingleFlight
 from ui.widgets.lists import page_title, read_only_rows
+from ui.widgets.modal import open_returning
 
 ANY_QUEUE = "Every queue"
 NO_ESCALATION = "No escalation queue"
@@ -407,7 +408,7 @@ class QueueAdminPage(QWidget):
     def _open(dialog: ChangeDialog, focus: QWidget) -> Any:
         if not isinstance(dialog, PreviewDialog):
             dialog.update_summary()
-        dialog.open()
+        open_returning(dialog)
         focus.setFocus()
         return dialog
 

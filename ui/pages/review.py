@@ -112,13 +112,13 @@ class ReviewPage(QWidget):
     def _build(self) -> None:
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         top = QHBoxLayout()
-        self.queue_choice = QueuePicker(self.ops, self.desk, self.user, say=self.say, on_selected=self._claim_if_idle)
-        self.queue_choice.activated.connect(lambda _: self.setFocus())
+        self.queue_choice = QueuePicker(self.ops, self.desk, self.user, say=self.say, on_selected=self._claim_if_idle,
+                                        on_done=self.setFocus)
         self.start_button = QPushButton("Start  (Enter)")
         self.start_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.start_button.clicked.connect(self.start)
         self.status = OneLine("reviewStatus")  # a long message ends in "…" (all of it is below the note): never wider
-        top.addWidget(QLabel("Queue"))
+        top.addWidget(self.queue_choice.label())
         top.addWidget(self.queue_choice)
         top.addWidget(self.start_button)
         top.addStretch(1)

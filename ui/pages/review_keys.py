@@ -21,6 +21,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 
 from ui import keymap
 from ui.item.video.keys import GRID_COLUMNS
+from ui.widgets import modal
 
 PAN_STEP = 0.15  # an arrow key moves a zoomed picture by this share of the area
 
@@ -43,7 +44,8 @@ def bind_keys(page: ReviewPage, bindings: list[keymap.Binding]) -> list[keymap.B
         "slower": lambda: view.video("slower"),
         "faster": lambda: view.video("faster"), "uphold": partial(page.complaint_key, page.complaint.uphold),
         "reverse": partial(page.complaint_key, page.complaint.reverse),
-        "account": view.context.account.open_list, "policy": page.decision.show_policy_text,
+        "account": modal.opening(view.context.account.open_list, page),
+        "policy": modal.opening(page.decision.show_policy_text, page),
     }
     page.complaint.use_keys(used)
     view.name_keys(used)

@@ -22,6 +22,7 @@ from review.planning import roster, rotation
 from review.planning.roster import ImportReport, Shift
 from ui.pages.people_dialogs import QueueList
 from ui.pages.queue_admin_dialogs import ChangeDialog, Work
+from ui.widgets.modal import open_returning
 
 if TYPE_CHECKING:
     from ui.pages.roster import RosterPage
@@ -35,7 +36,7 @@ def _rows(dialog: ChangeDialog, *rows: tuple[str, QWidget]) -> None:
 
 def _open(dialog: ChangeDialog, focus: QWidget) -> ChangeDialog:
     dialog.update_summary()
-    dialog.open()
+    open_returning(dialog)
     focus.setFocus()
     return dialog
 

@@ -5,7 +5,9 @@ the window keeps (``ui.keymap.RESERVED``: page switching, break, export,
 sign-out, quit) — is refused at once, with both named
 (``ui.keymap.build``), and Save stays off until it is fixed. Space (hold
 to see) and Esc (hide everything) are the same for everyone and are not
-offered. Only the keys that differ from the defaults are stored.
+offered. Only the keys that differ from the defaults are stored. Each box
+names its key as the README and the cheat sheet do ("Enter", not Qt's
+"Return": ``ui.keymap.shown_key``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QKeySequenceEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QKeySequenceEdit, QLineEdit, QPushButton, QWidget
 
 from review.store import Store
 from review.taxonomy import Taxonomy
@@ -23,6 +25,21 @@ from ui.operations import Operations
 from ui.pages.settings_forms import SettingForm
 
 GROUPS = ("Flow", "Decide", "Labels", "Viewing", "Video", "Escalations", "Complaints")
+
+
+class KeyEdit(QKeySequenceEdit):
+    """One key, pressed into the box and named there as everywhere else in Veil (``keymap.shown_key``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setMaximumSequenceLength(1)
+        self.setClearButtonEnabled(False)
+        self.line = self.findChild(QLineEdit)  # Qt writes its own name for the key here, then says it changed
+        self.keySequenceChanged.connect(self._name)
+
+    def _name(self, sequence: QKeySequence) -> None:
+        if self.line is not None and not sequence.isEmpty():
+            self.line.setText(keymap.shown_key(sequence.toString(QKeySequence.SequenceFormat.PortableText)))
 
 
 class KeysForm(SettingForm):
@@ -36,15 +53,13 @@ class KeysForm(SettingForm):
             "everything) stay the same for everyone. New keys apply from your next sign-in.", ops, write, parent)
         self.policy = policy
         self.defaults = {b.command: b for b in keymap.default_bindings(policy)}
-        self.edits: dict[str, QKeySequenceEdit] = {}
+        self.edits: dict[str, KeyEdit] = {}
         ordered = sorted(self.defaults.values(), key=lambda b: GROUPS.index(b.group) if b.group in GROUPS else 9)
         shown = [b for b in ordered if b.command not in keymap.SAFETY]
         taken = keymap.unbound_defaults(policy, None)  # desk commands whose default key is a policy action's
         half = (len(shown) + 1) // 2
         for index, binding in enumerate(shown):
-            edit = QKeySequenceEdit()
-            edit.setMaximumSequenceLength(1)
-            edit.setClearButtonEnabled(False)
+            edit = KeyEdit()
             edit.setAccessibleName(f"Key for {binding.text}")
             if binding.command in taken:  # an empty box: say why, and that a key may be chosen
                 edit.setToolTip(f"{keymap.shown_key(keymap.FIXED[binding.command][0])} is "

@@ -54,6 +54,7 @@ from review.store import Queue, Store, User
 from ui.operations import Operations
 from ui.reports import pdf as report_pdf
 from ui.reports.export_periods import PERIODS, period_dates
+from ui.widgets.modal import open_returning
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -461,7 +462,7 @@ def attach_export_action(window: MainWindow, ops: Callable[[], Operations], now:
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         dialog.destroyed.connect(lambda: current.pop("dialog", None))
         current["dialog"] = dialog
-        dialog.open()
+        open_returning(dialog)
 
     def user_changed(user: User | None) -> None:
         dialog = current.pop("dialog", None)

@@ -1,1 +1,1 @@
-"""Small widgets several pages share: charts, passphrase dialogs."""
+"""Small widgets several pages share: charts, passphrase dialogs, dialogs that give the keys back."""
