@@ -155,10 +155,11 @@ def submit(store: Store, who: User | str, endpoint: str, token: str, *, batch: i
 
 
 def add_corrections(store: Store, lead: User) -> int:
-    """Add the corrected statement of each complaint reversal whose original statement the database accepted
-    (Art. 20 and 24(5): the database then holds the decision that now applies); how many were added.
+    """Add the corrected statement of each complaint reversal or lead's correction whose original statement the
+    database accepted (Art. 20 and 24(5): the database then holds the decision that now applies); how many were
+    added.
 
-    A reversal that restricts nothing (the content is back up) has no
+    A replacement that restricts nothing (the content is back up) has no
     statement of its own: there is nothing to add for it.
     """
     written = []

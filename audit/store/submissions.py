@@ -65,12 +65,18 @@ def refuse(store: Store, actor: str, errors: Mapping[int, str]) -> None:
 
 
 def reversals_to_state(store: Store) -> list[int]:
-    """Live decisions that reversed a complained-of decision whose statement the database accepted, and have no
-    statement yet: the corrected statements a submission adds before it sends (``review.complaints``). A revoked
-    reversal is no decision of the platform any more: it gets none."""
+    """Live decisions that replaced a decision whose statement the database accepted, and have no statement yet:
+    the corrected statements a submission adds before it sends. A replacement is a complaint's reversal
+    (``review.complaints``) or a lead's correction (``review.corrections``). A revoked one is no decision of the
+    platform any more: it gets none."""
     return [r[0] for r in store.db.execute(
-        f"""SELECT c.reversal_id FROM complaints c JOIN dsa_statements s ON s.decision_id = c.decision_id
-           JOIN decisions d ON d.id = c.reversal_id
+        f"""SELECT d.id FROM decisions d JOIN (
+                SELECT c.decision_id AS replaced, c.reversal_id AS replacement FROM complaints c
+                WHERE c.reversal_id IS NOT NULL
+                UNION SELECT r.decision_id, o.decision_id FROM correction_outcomes o
+                JOIN correction_requests r ON r.id = o.request_id WHERE o.decision_id IS NOT NULL
+            ) x ON x.replacement = d.id
+           JOIN dsa_statements s ON s.decision_id = x.replaced
            WHERE {LIVE} AND s.accepted_at IS NOT NULL
-             AND NOT EXISTS (SELECT 1 FROM dsa_statements t WHERE t.decision_id = c.reversal_id)
-           ORDER BY c.reversal_id""")]
+             AND NOT EXISTS (SELECT 1 FROM dsa_statements t WHERE t.decision_id = d.id)
+           ORDER BY d.id""")]

@@ -15,7 +15,7 @@ from builders import decided_item, events, people
 from dsa_standin import TOKEN, StandIn
 
 from audit.compliance import http
-from audit.compliance.submit import ATTEMPTS, Pacing, SubmitError, submit
+from audit.compliance.submit import ATTEMPTS, Pacing, SubmitError, add_corrections, submit
 from review.errors import NotAllowed
 
 
@@ -252,3 +252,18 @@ def test_accepted_events_name_each_puid_and_uuid_and_verify_reports_a_hand_made_
     assert any("p11" in p and "no statements.accepted event" in p for p in found)
     assert any("p01" in p and "uuid" in p for p in found)
     assert any("p02" in p and "not accepted" in p for p in found)
+
+
+def test_a_leads_correction_of_an_accepted_statements_decision_gets_a_corrected_statement(store, statements):
+    """Art. 24(5): the database must hold the decision that now applies, whoever replaced it (a complaint's
+    reversal or a lead's correction); before, only reversals were stated again."""
+    from audit.store import submissions
+    from review import corrections, taxonomy
+
+    original = store.db.execute("SELECT decision_id FROM dsa_statements WHERE puid = 'p03'").fetchone()[0]
+    store.db.execute("UPDATE dsa_statements SET accepted_at = ? WHERE puid = 'p03'", [store.now()])
+    asked = corrections.request(store, "ana", original, "this was spam after all")
+    done = corrections.correct(store, taxonomy.load(), "lee", asked.id, "remove", ["spam"])
+    assert submissions.reversals_to_state(store) == [done.correction_id]
+    assert add_corrections(store, store.user("lee")) == 1  # stated, with the original's puid kept apart
+    assert submissions.reversals_to_state(store) == []
