@@ -94,7 +94,7 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operation
     def queues_page(user: User) -> QWidget:
         # Review's queue health with QA's backlog (samples, calibration answers); an audit queue opens Audit.
         page = QueueOverview(partial(offered_queue_health, user=user), operations.current(), now=store.clock.now,
-                             start=enter_starts(user.roles))  # an auditor's Enter opens Audit
+                             start=enter_starts(user.roles), user=user)  # an auditor's Enter opens Audit
         page.queue_chosen.connect(lambda name: open_queue(window, name))
         page.qa_queue_chosen.connect(open_qa_queue)
         return page

@@ -71,7 +71,7 @@ class ItemSpread:
     external_id: str
     kind: str
     answers: int
-    spread: tuple[tuple[str, int], ...]  # ("remove · spam", 2), most given first
+    spread: tuple[tuple[tuple[str, tuple[str, ...]], int], ...]  # (("remove", ("spam",)), 2), most given first
     agreed_action: str | None
     agreed_labels: tuple[str, ...]
     agreed_note: str
@@ -92,8 +92,9 @@ class SessionReport:
         return {"name": self.name, "closed": self.closed, "people": list(self.people),
                 **self.agreement.as_json(), "kappa_words": self.kappa_words, "alpha_words": self.alpha_words,
                 "items": [{"item_id": i.item_id, "external_id": i.external_id, "answers": i.answers,
-                           "spread": [list(s) for s in i.spread], "agreed_action": i.agreed_action,
-                           "agreed_labels": list(i.agreed_labels), "gold": i.gold} for i in self.items]}
+                           "spread": [[answer_text(*answer), n] for answer, n in i.spread],
+                           "agreed_action": i.agreed_action, "agreed_labels": list(i.agreed_labels),
+                           "gold": i.gold} for i in self.items]}
 
 
 def answer_text(action: str, labels: Sequence[str]) -> str:
@@ -134,14 +135,14 @@ def report(store: Store, lead: User | str, name: str) -> SessionReport:
     if user.name in people and not closed and mine < len(members):
         raise NotYetAnswered(f"you answer “{name}” too: answer all its items first (Training page, "
                              f"{mine} of {len(members)} done), so nobody's answers sway yours")
-    by_item: dict[int, Counter[str]] = {}
+    by_item: dict[int, Counter[tuple[str, tuple[str, ...]]]] = {}  # ids: the pages and the CLI name them
     for item_id, _person, action, labels in given:
-        by_item.setdefault(item_id, Counter())[answer_text(action, json.loads(labels))] += 1
+        by_item.setdefault(item_id, Counter())[(action, tuple(json.loads(labels)))] += 1
     agreed = session_rows.agreed(store, set_id)
     items = []
     for item_id, external_id, kind in members:
         counts = by_item.get(item_id, Counter())
-        spread = tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        spread = tuple(sorted(counts.items(), key=lambda kv: (-kv[1], answer_text(*kv[0]))))
         chosen = agreed.get(item_id)
         items.append(ItemSpread(item_id, external_id, kind, sum(counts.values()), spread,
                                 chosen[0] if chosen else None, tuple(chosen[1]) if chosen else (),

@@ -250,7 +250,9 @@ def run_session(args: argparse.Namespace) -> int:
             if args.json:
                 print_json(found.as_json())
                 return 0
-            a = found.agreement
+            from ui.pages.qa_common import decision_words  # the taxonomy's names, as the Training page shows
+
+            policy, a = _policy(store), found.agreement
             print(f"{shown(found.name)}: {a.answers} answers from {a.raters} of {len(found.people)} people on "
                   f"{a.items} items")
             kappa = "—" if a.fleiss_kappa is None else f"{a.fleiss_kappa:.3f}"
@@ -259,8 +261,10 @@ def run_session(args: argparse.Namespace) -> int:
             print(f"  Fleiss' kappa {kappa}: {found.kappa_words}")
             print(f"  Krippendorff's alpha {alpha}: {found.alpha_words}")
             for i in found.items:
-                spread = "; ".join(f"{shown(t)} ×{n}" for t, n in i.spread) or "no answers yet"
-                agreed = f"  agreed: {i.agreed_action}" if i.agreed_action else ""
+                spread = "; ".join(f"{shown(decision_words(policy, *answer))} ×{n}" for answer, n in i.spread) \
+                    or "no answers yet"
+                agreed = f"  agreed: {shown(decision_words(policy, i.agreed_action, i.agreed_labels))}" \
+                    if i.agreed_action else ""
                 print(f"  item {i.item_id} ({shown(i.external_id)}): {spread}{agreed}")
         return 0
 

@@ -272,8 +272,9 @@ def test_a_session_with_three_people_shows_spread_kappa_and_alpha_as_the_referen
     assert found.agreement.krippendorff_alpha == pytest.approx(
         krippendorff.alpha(reliability_data=reliability, level_of_measurement="nominal"))
     assert found.kappa_words.endswith("agreement") and found.alpha_words.startswith(("reliable", "tentative", "unreli"))
-    assert found.items[0].spread == (("remove · spam", 3),)
-    assert found.items[1].spread == (("no_violation", 2), ("remove · spam", 1))
+    assert found.items[0].spread == ((("remove", ("spam",)), 3),)
+    assert found.items[1].spread == ((("no_violation", ()), 2), (("remove", ("spam",)), 1))
+    assert found.as_json()["items"][1]["spread"] == [["no_violation", 2], ["remove · spam", 1]]  # ids in JSON
 
     plain = text_item(store, "spam", external_id="session-only", text="borderline")
     sessions.create_session(store, "lee", "Week 3", [plain], ["eve", "ana"])

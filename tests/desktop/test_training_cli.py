@@ -96,13 +96,17 @@ def test_a_session_with_three_people_shows_its_kappa_alpha_and_spread(capsys, te
             for item, action in zip(golds, actions, strict=True):
                 calibration.answer(store, person, "Week 3", item, action, ["spam"] if action == "remove" else [])
     code, out, _ = cli(capsys, "training", "session", "show", "Week 3", *lead)
-    assert "Fleiss' kappa" in out and "Krippendorff's alpha" in out and "remove · spam ×3" in out
+    assert "Fleiss' kappa" in out and "Krippendorff's alpha" in out and "Remove · Spam ×3" in out
     code, out, _ = cli(capsys, "training", "session", "agree", "Week 3", "--item", golds[1], "--action",
                        "no_violation", "--note", "A joke between friends", *lead)
     assert code == 0 and "recorded" in out
     code, out, _ = cli(capsys, "training", "session", "show", "Week 3", "--json", *lead)
     shown = json.loads(out)
     assert shown["raters"] == 3 and shown["items"][1]["agreed_action"] == "no_violation"
+    assert shown["items"][0]["spread"] == [["remove · spam", 3]]  # ids in JSON, names for people (F5)
+    code, out, _ = cli(capsys, "training", "session", "show", "Week 3", *lead)
+    assert "No violation · no label ×2; Remove · Spam ×1  agreed: No violation · no label" in out
+    assert "no_violation" not in out
 
 
 def test_course_edit_keeps_what_is_not_given_and_a_waiver_can_be_lifted(capsys, team):

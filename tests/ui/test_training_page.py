@@ -196,7 +196,8 @@ def test_a_session_is_answered_blind_and_the_lead_reads_its_agreement(qtbot, flo
         panel = lead.tabs.currentWidget()
         qtbot.waitUntil(lambda: panel.spread.rowCount() == 2)
         assert "Fleiss' kappa" in panel.figures.text() and "Krippendorff's alpha" in panel.figures.text()
-        assert panel.spread.texts()[0][2] == "no_violation ×1; remove · spam ×1"
+        assert panel.spread.texts()[0][2] == "No violation · no label ×1; Remove · Spam ×1"  # names (F5)
+        assert panel.action.currentText() == "No violation" and panel.action.currentData() == "no_violation"
     finally:
         _close(lead)
 

@@ -1,30 +1,25 @@
-"""Queue overview: every queue's waiting work and SLA state at a glance.
+"""Queue overview: every queue's waiting work and SLA state at a glance, and what keeps one from the person.
 
-:class:`QueueTableModel` is a plain table model over a list of
-:class:`~review.store.QueueHealth`; :class:`QueueOverview` shows it, loading
-the rows through the operations runner (a read on a reader connection) with
-a ``load(store)`` function the desktop layer provides: on show, on F5, and
-whenever a write in this window changed items, decisions or queues
-(``ops.changed``), so a decision or a new queue shows at once without
-polling.  A slow timer (every 5 minutes while visible) only picks up what *other* Veil processes on the same store
-changed.  Everyone lands here: Enter with no queue chosen starts their work (:func:`enter_starts`: a reviewer's
-``queue_chosen("All my queues")``, an auditor's ``qa_queue_chosen(…, "audit")``); Enter or a double-click on a queue
-emits it with the queue's name; on an audit or calibration queue (QA's work, not reports: the desktop's loader,
-``audit.dashboard.queue_health``, counts open samples and answers still to give, and the page says "17 samples")
-:attr:`QueueOverview.qa_queue_chosen`.
+:class:`QueueTableModel` is a table model over :class:`~review.store.QueueHealth` rows; :class:`QueueOverview`
+shows it, loading the rows through the operations runner (a reader) with a ``load(store)`` the desktop layer
+provides: on show, on F5, and whenever a write in this window changed items, decisions or queues (``ops.changed``);
+a slow timer (every 5 minutes while visible) only picks up what *other* Veil processes changed. Given the person,
+the same read asks why a queue does not serve them (:mod:`ui.pages.queues_status`: a course, their shift), so the
+Status column says it before Enter does. Everyone lands here: Enter with no queue chosen starts their work
+(:func:`enter_starts`), Enter or a double-click on a queue emits its name; an audit or calibration queue (QA's work,
+"17 samples") goes to :attr:`QueueOverview.qa_queue_chosen` (keys: :mod:`ui.pages.queues_keys`).
 
-SLA trouble is written in words ("At risk: 4", "Breached: 12"); the amber
-and brick colours only repeat what the words say.
+SLA trouble is written in words ("At risk: 4", "Breached: 12"); the amber and brick colours only repeat them.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeySequence, QPalette, QShortcut
+from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -37,10 +32,11 @@ from PySide6.QtWidgets import (
 )
 
 from review.clock import UTC, parse
-from review.store import QueueHealth, Store
+from review.store import QueueHealth, Store, User
 from ui import theme
 from ui.operations import Operations
-from ui.pages.review_queues import ALL_QUEUES
+from ui.pages.queues_keys import table_key
+from ui.pages.queues_status import not_served, status_words
 from ui.refresh import SingleFlight, reason
 from ui.widgets.lists import page_title, read_only_rows
 
@@ -82,7 +78,8 @@ _HEADER_TIPS = {
     SLA: "Service level: the time within which we promise to decide. "
     "At risk = due within the last quarter of that time; Breached = already past due",
     PRIORITY: "Higher numbers are served first when working several queues",
-    STATUS: "Paused queues keep their items but serve none to moderators",
+    STATUS: "Paused queues keep their items but serve none to moderators; otherwise what keeps a queue from you "
+    "(a course to pass, your shift, a rotation rule), if anything",
 }
 
 
@@ -136,12 +133,14 @@ class QueueTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[QueueHealth] = list(rows)
         self._now = now or _dt.datetime.now(UTC)
+        self._not_served: Mapping[int, str] = {}  # queue id → why the person signed in is not served it now
 
     # ------------------------------------------------------------------ API
-    def set_rows(self, rows: Sequence[QueueHealth], now: _dt.datetime) -> None:
-        """Replace the rows.  Same queues in the same order: an in-place update
-        (views keep selection and scroll); otherwise a reset."""
-        rows = list(rows)
+    def set_rows(self, rows: Sequence[QueueHealth], now: _dt.datetime, refused: Mapping[int, str] | None = None
+                 ) -> None:
+        """Replace the rows (and why the person is not served some, by queue id).  Same queues in the same order:
+        an in-place update (views keep selection and scroll); otherwise a reset."""
+        rows, self._not_served = list(rows), refused or {}
         same_shape = [h.queue.name for h in rows] == [h.queue.name for h in self._rows]
         if same_shape:
             self._rows, self._now = rows, now
@@ -194,6 +193,8 @@ class QueueTableModel(QAbstractTableModel):
         if not (0 <= row < len(self._rows) and 0 <= column < len(COLUMNS)):
             return None
         health, queue = self._rows[row], self._rows[row].queue
+        if role == Qt.ItemDataRole.AccessibleTextRole and column == STATUS and queue.id in self._not_served:
+            return self._not_served[queue.id]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return self._display(health, column)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -203,7 +204,7 @@ class QueueTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == SLA and health.sla_state != "ok":
                 return theme.color("breached" if health.breached else "at_risk")
-            if column == STATUS and queue.paused:
+            if column == STATUS and (queue.paused or queue.id in self._not_served):
                 return theme.color("muted")
             return None
         if role == self.QueueNameRole:
@@ -229,7 +230,9 @@ class QueueTableModel(QAbstractTableModel):
             return sla_text(health)
         if column == PRIORITY:
             return str(queue.priority)
-        return "Paused" if queue.paused else "Active"
+        if queue.paused:
+            return "Paused"
+        return status_words(queue.name, self._not_served[queue.id]) if queue.id in self._not_served else "Active"
 
     def _tooltip(self, health: QueueHealth, column: int) -> str | None:
         queue = health.queue
@@ -252,7 +255,8 @@ class QueueTableModel(QAbstractTableModel):
                 parts.append(f"Nothing due within the next {soon}.")
             return " ".join(parts)
         if column == STATUS:
-            return "Paused: items wait but are not served" if queue.paused else "Active: items are being served"
+            return "Paused: items wait but are not served" if queue.paused else self._not_served.get(
+                queue.id, "Active: items are being served")
         return None
 
     def _sort_value(self, health: QueueHealth, column: int) -> Any:
@@ -283,6 +287,9 @@ def _alignment(column: int) -> Qt.AlignmentFlag:
     return horizontal | Qt.AlignmentFlag.AlignVCenter
 
 
+_Loaded = tuple[list[QueueHealth], _dt.datetime, dict[int, str]]  # rows, their time, why some do not serve the person
+
+
 class QueueOverview(QWidget):
     """The "Queues" page.
 
@@ -306,6 +313,7 @@ class QueueOverview(QWidget):
         now: Callable[[], _dt.datetime] | None = None,
         refresh_ms: int = REFRESH_MS,
         start: str = "reviewing",
+        user: User | None = None,
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
@@ -315,7 +323,7 @@ class QueueOverview(QWidget):
         self._clock = now or (lambda: _dt.datetime.now(UTC))
         self._closed = False
         # A write in this window that moves the figures refreshes them now (on show if hidden).
-        self._loads = SingleFlight(self._fetch(load, self._clock), ops, parent=self,
+        self._loads = SingleFlight(self._fetch(load, self._clock, user), ops, parent=self,
                                    reload_on=QUEUE_CHANGES, when=self.isVisible)
         self._loads.loaded.connect(self._loaded)
         self._loads.failed.connect(self._failed)
@@ -336,7 +344,7 @@ class QueueOverview(QWidget):
         header = read_only_rows(self.table, "queueTable", row_height=36)
         header.setSectionResizeMode(QUEUE, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(80)
-        self.table.doubleClicked.connect(self._choose)
+        self.table.doubleClicked.connect(self.choose)
         self.table.installEventFilter(self)
         self.table.setAccessibleName("Queues")
 
@@ -400,11 +408,12 @@ class QueueOverview(QWidget):
         return self.model.data(index, QueueTableModel.QueueNameRole)
 
     def select_queue(self, name: str) -> bool:
-        row = self.model.row_of(name)
-        if row < 0:
+        return self.select_row(self.model.row_of(name))
+
+    def select_row(self, row: int) -> bool:
+        if not 0 <= row < self.model.rowCount():
             return False
-        column = max(self.table.currentIndex().column(), 0)
-        self.table.setCurrentIndex(self.model.index(row, column))
+        self.table.setCurrentIndex(self.model.index(row, max(self.table.currentIndex().column(), 0)))
         self.table.selectRow(row)
         return True
 
@@ -418,21 +427,22 @@ class QueueOverview(QWidget):
 
     # ------------------------------------------------------------ internals
     @staticmethod
-    def _fetch(load: Callable[[Store], Sequence[QueueHealth]], clock: Callable[[], _dt.datetime]
-               ) -> Callable[[Store], tuple[list[QueueHealth], _dt.datetime]]:
-        def work(store: Store) -> tuple[list[QueueHealth], _dt.datetime]:  # on the worker
+    def _fetch(load: Callable[[Store], Sequence[QueueHealth]], clock: Callable[[], _dt.datetime], user: User | None
+               ) -> Callable[[Store], _Loaded]:
+        def work(store: Store) -> _Loaded:  # on the worker; with the person, why some queues do not serve them
             rows = list(load(store))
-            return rows, clock()
+            return rows, clock(), not_served(store, user, rows) if user is not None else {}
 
         return work
 
-    def _loaded(self, result: tuple[list[QueueHealth], _dt.datetime]) -> None:
-        rows, now = result
-        keep = self.selected_queue()  # none at first: Enter starts all the person's queues
+    def _loaded(self, result: _Loaded) -> None:
+        rows, now, notes = result
+        chosen = self.selected_queue()  # none at first: Enter starts all the person's queues
+        keep = self.model.health(self.table.currentIndex().row()).queue.id if chosen else None  # by id: renames
         had_focus = self.table.hasFocus()
-        self.model.set_rows(rows, now)
-        if keep and self.selected_queue() != keep:
-            self.select_queue(keep)
+        self.model.set_rows(rows, now, notes)
+        if keep is not None:
+            self.select_row(next((r for r, health in enumerate(rows) if health.queue.id == keep), -1))
         if had_focus:
             self.table.setFocus()
         self._updated_at = now
@@ -463,7 +473,7 @@ class QueueOverview(QWidget):
                 parts.append(f"{count:,} {words}")
         self.summary.setText("  ·  ".join(parts))
 
-    def _choose(self, index: QModelIndex) -> None:
+    def choose(self, index: QModelIndex) -> None:
         if not index.isValid():
             return
         queue = self.model.health(index.row()).queue
@@ -473,19 +483,8 @@ class QueueOverview(QWidget):
             self.queue_chosen.emit(queue.name)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            watched is self.table
-            and event.type() == QEvent.Type.KeyPress
-            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-            and event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
-        ):
-            if self.selected_queue() is not None:
-                self._choose(self.table.currentIndex())
-            elif self.start == "auditing":  # nothing chosen yet: the obvious thing, their own work
-                self.qa_queue_chosen.emit(ALL_QUEUES, "audit")
-            else:
-                self.queue_chosen.emit(ALL_QUEUES)
-            return True
+        if watched is self.table and isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress:
+            return table_key(self, event) or super().eventFilter(watched, event)
         return super().eventFilter(watched, event)
 
     def showEvent(self, event) -> None:

@@ -91,6 +91,7 @@ class TrainingPage(QWidget):
         self.closed = False
         self._courses: list[status.MyCourse] = []
         self._sessions: list[tuple[str, int, int]] = []
+        self._in_session = False  # the work on screen is a session's: coming back, the keys go to the sessions
         user = self.user
         self._loads = SingleFlight(lambda reader: load_home(reader, user), self.ops, parent=self,
                                    reload_on=SHOWN_KINDS, when=lambda: self.stack.currentIndex() == 0)
@@ -176,6 +177,7 @@ class TrainingPage(QWidget):
     def _course_opened(self, step: attempts.Step | None) -> None:
         if self.closed or step is None:
             return
+        self._in_session = False
         self.stack.setCurrentWidget(self.work)
         self.work.show_step(step)
 
@@ -194,6 +196,7 @@ class TrainingPage(QWidget):
         if item is None:
             self.message.setText(f"Nothing left to answer in “{name}”.")
             return
+        self._in_session = True
         self.stack.setCurrentWidget(self.work)
         self.work.show_blind(name, item)  # type: ignore[arg-type]
 
@@ -204,11 +207,14 @@ class TrainingPage(QWidget):
         return True
 
     def _back_home(self, text: str) -> None:
+        """The list comes back with *text*; after a session the keys stay on the sessions (still on the one just
+        answered): a session's last answer brings the list by itself, and an Enter meant for the work must not
+        start a course attempt (which is exposure)."""
         self.stack.setCurrentIndex(0)
         self.tabs.setCurrentIndex(0)
         self.message.setText(text)
         self.refresh()
-        self.courses.setFocus()
+        (self.sessions_table if self._in_session else self.courses).setFocus()
 
     def _pause(self, text: str) -> None:
         if self.stack.currentWidget() is self.work:
@@ -222,12 +228,12 @@ class TrainingPage(QWidget):
             self.refresh()
 
     def focusInEvent(self, event: QFocusEvent) -> None:
-        """The page's focus goes where the keys work: the course list, or the item being worked."""
+        """The page's focus goes where the keys work: the list last worked from, or the item being worked."""
         super().focusInEvent(event)
         if self.stack.currentWidget() is self.work:
             self.work.setFocus()
         elif self.tabs.currentIndex() == 0:
-            self.courses.setFocus()
+            (self.sessions_table if self._in_session else self.courses).setFocus()
 
     def close_page(self) -> None:
         self.closed = True

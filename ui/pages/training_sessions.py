@@ -31,7 +31,7 @@ from audit.training import sessions
 from review.store import Store, User
 from review.taxonomy import Taxonomy
 from ui.operations import Operations
-from ui.pages.qa_common import ReadOnlyTable, text_label
+from ui.pages.qa_common import ReadOnlyTable, decision_words, text_label
 from ui.pages.training_lead import refill
 from ui.refresh import SingleFlight
 
@@ -82,7 +82,8 @@ class SessionsPanel(QWidget):
         self.spread.setAccessibleName("Spread of answers per item")
         self.action = QComboBox()
         self.action.setAccessibleName("Agreed action")
-        self.action.addItems([a.id for a in taxonomy.actions])
+        for action in taxonomy.actions:  # named as every page names them; the id is what is stored
+            self.action.addItem(action.name, action.id)
         self.labels = QLineEdit(placeholderText="labels, e.g. spam")
         self.labels.setAccessibleName("Agreed labels")
         self.note = QLineEdit(placeholderText="why (becomes the gold explanation)")
@@ -160,8 +161,9 @@ class SessionsPanel(QWidget):
             )
         self.spread.set_rows([(
             (f"{i.item_id} ({i.external_id})", str(i.answers),
-             "; ".join(f"{t} ×{n}" for t, n in i.spread) or "no answers yet",
-             (sessions.answer_text(i.agreed_action, i.agreed_labels) + (" · gold" if i.gold else ""))
+             "; ".join(f"{decision_words(self.taxonomy, *answer)} ×{n}" for answer, n in i.spread)
+             or "no answers yet",
+             (decision_words(self.taxonomy, i.agreed_action, i.agreed_labels) + (" · gold" if i.gold else ""))
              if i.agreed_action else "—"), i.item_id) for i in found.items])
 
     def create(self) -> None:
@@ -187,7 +189,7 @@ class SessionsPanel(QWidget):
         if item_id is None or not name:
             self.status.setText("Select an item of a session first.")
             return
-        action, labels, note = self.action.currentText(), self.labels.text().replace(",", " ").split(), \
+        action, labels, note = self.action.currentData(), self.labels.text().replace(",", " ").split(), \
             self.note.text()
         make_gold, lead, policy = self.make_gold.isChecked(), self.lead, self.taxonomy
         self.ops.write(lambda store: sessions.agree(store, lead, name, item_id, action, labels, note,

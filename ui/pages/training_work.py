@@ -36,6 +36,7 @@ from ui.operations import Operations
 from ui.pages.qa_common import decision_words, local_time, text_label
 from ui.pages.review_panels import DecisionPanel
 from ui.wellbeing.controller import WellbeingController
+from ui.widgets.modal import opening
 
 ANSWER, FEEDBACK = "answer", "feedback"
 #: Review keys with no meaning here: nothing is skipped, undone, escalated through the workbench or complained of.
@@ -90,13 +91,15 @@ class TrainingWork(QWidget):
         view = self.item_view
         handlers: dict[str, Callable[[], object]] = {
             "start": self.enter, "note": self.decision.note.setFocus, "hide": self.escape, "help": self.show_help,
-            "policy": self.decision.show_policy_text,
+            "policy": opening(self.decision.show_policy_text, self),
             "zoom_in": view.image.zoom_in, "zoom_out": view.image.zoom_out, "fit": view.image.fit,
-            "play": lambda: view.video("toggle_play"), "open_frame": lambda: view.video("open_frame"),
+            "thread": view.toggle_thread, "play": lambda: view.video("toggle_play"),
+            "open_frame": lambda: view.video("open_frame"),
             "storyboard": lambda: view.video("back_to_grid"), "back": lambda: view.video("skip", -5),
             "forward": lambda: view.video("skip", 5), "slower": lambda: view.video("slower"),
             "faster": lambda: view.video("faster"),
         }
+        view.name_keys(self.bindings)  # the thread line says the person's thread key, as on the review desk
         self.answer_keys: list[QShortcut] = []
         for binding in self.bindings:
             command, argument = binding.command, binding.command.split(":", 1)[-1]
