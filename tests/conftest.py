@@ -106,7 +106,8 @@ def store_kinds() -> list[str]:
 
 
 def pytest_generate_tests(metafunc):
-    """Parametrize ``store`` of the domain suite by kind (ids ``sqlite``, ``postgresql``)."""
+    """Parametrize ``store`` of the domain suite by kind (ids ``sqlite``, ``postgresql``); a test marked
+    ``server_only`` runs on the server alone."""
     if "store" not in metafunc.fixturenames:
         return
     path = metafunc.definition.path.relative_to(metafunc.config.rootpath).as_posix()
@@ -115,6 +116,8 @@ def pytest_generate_tests(metafunc):
     kinds = store_kinds()
     if metafunc.definition.nodeid.split("[")[0] in NOT_YET_ON_POSTGRESQL:
         kinds = [k for k in kinds if k == "sqlite"] or ["sqlite"]
+    if metafunc.definition.get_closest_marker("server_only"):  # what only a server store does
+        kinds = [k for k in kinds if k == "postgresql"]
     metafunc.parametrize("store_kind", kinds)
 
 

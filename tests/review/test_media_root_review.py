@@ -138,9 +138,9 @@ def test_m016_reads_a_windows_path_as_windows_and_proves_the_file(tmp_path, cloc
 
 # Finding 5: a server store refuses media plainly; text imports.
 
+@pytest.mark.server_only
 def test_a_server_store_refuses_media_in_an_import_and_takes_text(store, tmp_path):
-    if store.media_root is not None:
-        pytest.skip("a file store keeps its media in its media root (tests above)")
+    assert store.media_root is None
     store.add_user(IMPORTER, ["lead"])
     picture(tmp_path / "drop" / "a.png")
     media = manifest(tmp_path / "drop" / "m.jsonl", [{"id": "1", "queue": "q", "media": "a.png"},
