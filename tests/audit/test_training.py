@@ -21,8 +21,9 @@ POLICY = taxonomy.load()
 ANSWERS = [("remove", ["spam"]), ("no_violation", []), ("remove", ["scam_fraud"]), ("label_only", ["spam"])]
 
 
-@pytest.fixture
-def floor(store):
+def gold_floor(store):
+    """eve and ana (moderators), lee (lead), dana (auditor); queues spam and hate; one gold item in spam per
+    ANSWERS entry, in that order (their ids returned)."""
     people(store, eve="moderator", ana="moderator", lee="lead", dana="auditor")
     store.add_queue("spam")
     store.add_queue("hate")
@@ -31,6 +32,12 @@ def floor(store):
         item = text_item(store, "spam", external_id=f"gold-{n}", text=f"post {n}")
         gold.add_gold(store, "lee", item, action, labels, explanation=f"why {n}")
         golds.append(item)
+    return golds
+
+
+@pytest.fixture
+def floor(store):
+    golds = gold_floor(store)
     text_item(store, "spam", external_id="live-1", text="a live report")
     return store, golds
 

@@ -9,30 +9,20 @@ import json
 
 import pytest
 from builders import people, text_item
+from test_training import ANSWERS, POLICY, gold_floor
 
 from audit import gold
 from audit.store import reconcile_training as attempt_reconcile
 from audit.training import attempts, certification, courses, sessions, status
 from audit.training.courses import TrainingError
-from review import decisions, serving, taxonomy
+from review import decisions, serving
 from review.errors import NotAllowed
 from review.store import reconcile_roster, reconcile_training
-
-POLICY = taxonomy.load()
-ANSWERS = [("remove", ["spam"]), ("no_violation", []), ("remove", ["scam_fraud"]), ("label_only", ["spam"])]
 
 
 @pytest.fixture
 def floor(store):
-    people(store, eve="moderator", ana="moderator", lee="lead", dana="auditor")
-    store.add_queue("spam")
-    store.add_queue("hate")
-    golds = []
-    for n, (action, labels) in enumerate(ANSWERS):
-        item = text_item(store, "spam", external_id=f"gold-{n}", text=f"post {n}")
-        gold.add_gold(store, "lee", item, action, labels, explanation=f"why {n}")
-        golds.append(item)
-    return store, golds
+    return store, gold_floor(store)
 
 
 def _work(store, who, attempt, answers, count=None):
