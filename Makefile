@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test ocr emoji-font postgres-server bench bundle lint clean
+.PHONY: run test ocr emoji-font postgres-server bench bench-guard bundle lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ test: $(STAMP) ocr emoji-font postgres-server
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run_all.py
+
+# Small runs of the benchmarks that measure a floor; fails when a ratio is over 2x its committed baseline.
+bench-guard: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/guard.py
 
 $(VENV)/.bundle-installed: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,bundle]"

@@ -51,7 +51,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import record  # noqa: E402
+from common import figure, record  # noqa: E402
 from PIL import Image, ImageDraw
 
 from review.imports import manifest as importer
@@ -196,6 +196,22 @@ def history(count: int, audits: int) -> None:
         record("import_history", figures)
 
 
+def bare_insert(store_path: Path, manifest: Path) -> float:
+    """The import's floor: seconds to read *manifest*'s JSON lines and ``executemany`` them into a fresh
+    store's items in one transaction (no checks, no events, no scratch file)."""
+    with Store.open(store_path) as store:
+        queues = {f"queue-{q}": store.add_queue(f"queue-{q}").id for q in range(3)}
+        now = store.now()
+        started = time.perf_counter()
+        with open(manifest, encoding="utf-8") as lines, store.transaction():
+            rows = ((row["id"], queues[row["queue"]], "text", row["text"], row["severity"], row["priority"],
+                     row["received_at"], row["received_at"], now) for row in map(json.loads, lines))
+            store.db.conn.executemany(
+                "INSERT INTO items (external_id, queue_id, kind, text, severity, priority, received_at, due_at,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        return time.perf_counter() - started
+
+
 def code_under_test() -> str:
     """Which Veil the child runs: the first folder on PYTHONPATH, else this checkout."""
     return (os.environ.get("PYTHONPATH") or "").split(os.pathsep)[0] or str(Path(__file__).resolve().parents[1])
@@ -230,12 +246,16 @@ def main() -> None:
         write_csv(folder / "text.csv", text_rows(args.rows))
         started = time.perf_counter()
         run("text-only JSONL, fresh store", folder / "a.db", folder / "text.jsonl")
-        record("import_text_jsonl", {"rows": args.rows, "seconds": round(time.perf_counter() - started, 2),
-                                     "target": "100,000 rows < 10 s"})
+        seconds = time.perf_counter() - started
+        floor = bare_insert(folder / "floor.db", folder / "text.jsonl")
+        figure("import_text_rows", round(args.rows / seconds), "rows/s", floor=round(args.rows / floor),
+               target=">= 50,000 rows/s", scale=f"{args.rows:,} rows")
         run("text-only JSONL again (all already present)", folder / "a.db", folder / "text.jsonl")
         run("text-only CSV, fresh store", folder / "b.db", folder / "text.csv")
         run("text-only JSONL, dry run", folder / "c.db", folder / "text.jsonl", dry_run=True)
 
+        if not args.images:
+            return
         write_jsonl(folder / "images.jsonl", write_images(folder / "images", args.images))
         run(f"{args.images} images 320x240, {os.cpu_count()} workers", folder / "d.db", folder / "images.jsonl")
         run(f"{args.images} images 320x240, 1 worker", folder / "e.db", folder / "images.jsonl", workers=1)

@@ -1,7 +1,17 @@
-"""Helpers the benchmarks share: a big synthetic store, timing, and printing.
+"""Helpers the benchmarks share: a big synthetic store, timing, and recording figures.
 
 Benchmarks print figures; they never assert on time (a slow CI machine is
-not a bug). Each writes its figures to ``bench-results.json`` as well.
+not a bug). Each writes its figures to ``benchmarks/results.json`` as well
+(``VEIL_BENCH_RESULTS`` names another file), in two kinds:
+
+* :func:`figure` — one measured value of Veil beside the *floor* (the same
+  work done the barest way, on the same store in the same run: a bare
+  ``UPDATE … RETURNING`` for a claim, a bare ``SELECT`` written with the
+  ``csv`` module for an export) and their ratio. Ratios compare across
+  machines and noisy shared hosts where absolute times do not: the CI guard
+  (``benchmarks/guard.py``) compares them with a committed baseline.
+* :func:`record` — free-form details of a run (sizes, memory, counts), kept
+  under ``details``.
 """
 
 from __future__ import annotations
@@ -22,7 +32,7 @@ from multiprocessing import forkserver
 from multiprocessing.context import BaseContext
 from pathlib import Path
 
-RESULTS = Path(os.environ.get("VEIL_BENCH_RESULTS", "bench-results.json"))
+RESULTS = Path(os.environ.get("VEIL_BENCH_RESULTS", Path(__file__).resolve().parent / "results.json"))
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -50,13 +60,43 @@ def fill_text_items(store, queue_id: int, count: int, *, batch: int = 100_000) -
 
 
 def record(name: str, figures: dict) -> None:
-    """Print one benchmark's figures and merge them into the results file."""
+    """Print one benchmark's details and merge them into the results file (under ``details``)."""
     print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in figures.items()))
+    _merge(lambda data: data.setdefault("details", {}).__setitem__(name, figures))
+
+
+def figure(name: str, value: float, unit: str, *, floor: float | None = None, target: str = "", n: int = 1,
+           scale: str = "") -> dict:
+    """Print and keep one figure: Veil's *value* beside its *floor* (same unit, same run), their ratio.
+
+    *unit* says what the number is ("ms p95", "rows/s"); for a rate (a unit
+    ending in "/s") the ratio is floor / value, for a time value / floor, so
+    a ratio above 1 always means "Veil is that many times slower than the
+    floor". *target* is the issue's goal in words ("<= 17 ms"), *n* how many
+    samples the value summarises, *scale* the store it ran on ("1m items").
+    """
+    ratio = None
+    if floor:
+        ratio = round(floor / value if unit.endswith("/s") else value / floor, 2)
+    entry = {"value": value, "unit": unit, "floor": floor, "ratio": ratio, "target": target, "n": n,
+             "scale": scale}
+    shown_floor = f"  floor {floor} {unit}  ratio {ratio}" if floor else ""
+    print(f"{name}: {value} {unit}{shown_floor}" + (f"  (target {target})" if target else ""))
+    _merge(lambda data: data.setdefault("figures", {}).__setitem__(name, entry))
+    return entry
+
+
+def _merge(change) -> None:
     data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     data["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     data["date"] = time.strftime("%Y-%m-%d")
-    data[name] = figures
+    change(data)
     RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def median_of(runs: int, measure) -> float:
+    """The median of *runs* calls of *measure()* (each returns one figure): one noisy run moves nothing."""
+    return statistics.median(measure() for _ in range(runs))
 
 
 # A child says its own high-water mark (VmHWM) as it exits. Not ru_maxrss: at exec Linux keeps the

@@ -1,9 +1,11 @@
 """``make bench``: run every benchmark, then print one table of figures.
 
 Each ``bench_*.py`` runs in its own process with its default (full-size)
-settings and merges its figures into ``bench-results.json``; this script
-prints them. Figures are numbers to read, not pass/fail: a slow machine is
-not a failure.
+settings and merges its figures into ``benchmarks/results.json``; this
+script prints them: one table of the figures measured beside a floor (the
+table ``docs/performance.md`` keeps), then each benchmark's details.
+Figures are numbers to read, not pass/fail: a slow machine is not a
+failure (the ratios' guard is ``benchmarks/guard.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,17 @@ sys.path.insert(0, str(HERE))
 from common import RESULTS  # noqa: E402
 
 
+def table(figures: dict[str, dict]) -> str:
+    """The figures as the Markdown table ``docs/performance.md`` keeps: Veil, its floor, the ratio, the target."""
+    lines = ["| figure | scale | Veil | floor | ratio | target | n |", "|---|---|---|---|---|---|---|"]
+    for name, f in figures.items():
+        floor = f"{f['floor']} {f['unit']}" if f["floor"] is not None else "—"
+        ratio = f"{f['ratio']}×" if f["ratio"] is not None else "—"
+        lines.append(f"| {name} | {f['scale']} | {f['value']} {f['unit']} | {floor} | {ratio} | {f['target'] or '—'}"
+                     f" | {f['n']} |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     RESULTS.unlink(missing_ok=True)
     failed = []
@@ -32,9 +45,10 @@ def main() -> int:
         print(f"   ({time.perf_counter() - started:.0f} s)")
         if done.returncode:
             failed.append(script.name)
-    figures = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    print(f"\nMeasured {figures.pop('date', '?')} on {figures.pop('machine', '?')}\n")
-    for name, values in figures.items():
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    print(f"\nMeasured {results.get('date', '?')} on {results.get('machine', '?')}\n")
+    print(table(results.get("figures", {})))
+    for name, values in results.get("details", {}).items():
         print(f"{name:28} " + "  ".join(f"{k}={v}" for k, v in values.items()))
     if failed:
         print(f"\nThese benchmarks did not finish: {', '.join(failed)}")
