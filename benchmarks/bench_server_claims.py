@@ -1,11 +1,12 @@
-"""Claim and decide latency on a PostgreSQL server store (team mode, phase 1), one client and several at once.
+"""Claim and decide latency on a PostgreSQL server store (team mode), one client and several at once.
 
 The same user actions as ``bench_claims.py`` (the review desk's claim, then
 its decision), on a server store: with one client, and with N clients in
-threads, each with its own connection, working flat out. Phase 1 runs
-every write under one advisory lock (SQLite's one-writer semantics), so the
-many-client figures show what phase 2's row locks (``FOR UPDATE SKIP
-LOCKED``) have to beat; the double-claim count must be 0 either way.
+threads, each with its own connection, working flat out. Claims and
+decisions run side by side (row locks, ``FOR UPDATE SKIP LOCKED``; see
+docs/team-mode.md "Claims at a site's scale"); the double-claim count must
+be 0. The site-sized runs are ``bench_server_site.py`` (200 paced clients),
+``bench_server_flat_out.py`` and ``bench_server_faults.py``.
 
     .venv/bin/python benchmarks/bench_server_claims.py [--url postgresql://…] [--size 100000] [--n 200]
         [--clients 8]

@@ -28,11 +28,13 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QApplication,
     QMessageBox,
+    QWidget,
 )
 
 import resources
 from audit import sampling
 from desktop import __version__, first_start, pages, paths, wiring
+from desktop.commands import signin
 from desktop.demo.review_data import is_demo
 from desktop.devclock import clock_from_env
 from review import auth, settings, taxonomy
@@ -47,6 +49,7 @@ from ui.operations import Operations
 from ui.pages.sign_in import Confirm
 from ui.reports.export_dialog import attach_export_action
 from ui.widgets.passphrase import passphrase_confirm
+from ui.widgets.reconnecting import ReconnectingStrip, say_unsaved
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +84,19 @@ def run_gui(args: argparse.Namespace) -> int:
         return _fail(f"Veil could not read its policy taxonomy.\n\n{exc}\n\n"
                      "A lead can choose another with: veil settings set taxonomy --file PATH")
 
+    try:  # a URL naming a person's own database role: the server has let that person in, and no one else
+        person = signin.server_person(store, getattr(args, "user", None))
+    except signin.SignInRefused as exc:
+        store.close()
+        return _fail(str(exc))
     ui_state = ui_settings()
-    window = build_window(store, ui_state, policy)
+    window = build_window(store, ui_state, policy, person=person)
     operations = window.findChild(SessionOperations)
-    user = getattr(args, "user", None)
+    user = person or getattr(args, "user", None)
     ask = False
     if user:
         try:
-            ask = not enter_as(window, store, user)
+            ask = not enter_as(window, store, user, server_person=person)
         except KeyError:
             names = ", ".join(u.name for u in store.users()) or "nobody yet"
             operations.close()
@@ -144,7 +152,7 @@ def window_title(store: Store) -> str:
 PASSPHRASE_ENV = "VEIL_PASSPHRASE"
 
 
-def enter_as(window: MainWindow, store: Store, name: str) -> bool:
+def enter_as(window: MainWindow, store: Store, name: str, *, server_person: str | None = None) -> bool:
     """Sign in as *name* for ``--user``; False when the passphrase is still to be asked.
 
     An account with a passphrase is entered only with it: from
@@ -152,12 +160,14 @@ def enter_as(window: MainWindow, store: Store, name: str) -> bool:
     child process inherits it), else from the sign-in page's dialog once
     the window shows. A wrong one is recorded and refused (PermissionError),
     as is a deactivated person. KeyError for a name the store does not know.
+    *server_person*: the person whose own database role the store's URL
+    names; the server checked their password already, so Veil asks nothing.
     """
     if name not in {u.name for u in store.users()}:
         raise KeyError(name)
     if (refusal := auth.sign_in_refusal(store, name)) is not None:
         raise PermissionError(refusal)
-    if auth.has_passphrase(store, name):
+    if name != server_person and auth.has_passphrase(store, name):
         phrase = os.environ.pop(PASSPHRASE_ENV, None)
         if phrase is None:
             return False
@@ -167,9 +177,18 @@ def enter_as(window: MainWindow, store: Store, name: str) -> bool:
     return True
 
 
+def _offered(store: Store, person: str | None) -> Callable[[], list[User]]:
+    """Who the sign-in page lists: everyone, or only the person whose database role the connection is."""
+    if person is None:
+        return store.users
+    return lambda: [u for u in store.users() if u.name == person]
+
+
 def sign_in_confirm(store: Store, operations: SessionOperations) -> Confirm:
     """The sign-in page's check: a person deactivated since the list was read is refused (before any
-    passphrase); people who have a passphrase are asked for it, hashed as a write through ops."""
+    passphrase); people who have a passphrase are asked for it, hashed as a write through ops. Asked of the
+    person the server let in too (team mode): only their first entry (:func:`enter_as`) skips it, so after a
+    sign-out nobody else at the desk walks back in as them."""
 
     def check(writer: Store, name: str, phrase: str) -> bool:
         return auth.check_passphrase(writer, name, phrase, via="gui")
@@ -187,34 +206,50 @@ class SessionOperations(QObject):
     sampling schedule use the current one too. It is closed at sign-out and
     quit, after the pages' ``close_page()`` and the wellbeing controller,
     so nothing of one person's session is ever delivered into the next.
+    Its :attr:`strip` (in the window's status bar) says "Reconnecting…"
+    while the current runner's writes wait for the store's server.
     """
 
     def __init__(self, store: Store, parent: QObject | None = None):
         super().__init__(parent)
         self._store = store
         self._current: Operations | None = None
+        self.strip = ReconnectingStrip()
 
     def current(self) -> Operations:
         """The open runner, made now if the last one was closed."""
         if self._current is None:
             self._current = Operations(self._store, parent=self)
+            self.strip.follow(self._current)
         return self._current
 
     def close(self) -> None:
-        """Close the runner (waiting for running work); the next :meth:`current` makes a new one."""
+        """Close the runner (waiting a bounded time for running work), saying what closing left unsaved; the
+        next :meth:`current` makes a new one."""
         if self._current is not None:
             ops, self._current = self._current, None
             ops.close()
             ops.deleteLater()
+            self.strip.hide()
+            parent = self.parent()
+            say_unsaved(parent if isinstance(parent, QWidget) else None, ops.unsaved)
 
 
-def build_window(store: Store, ui_state: QSettings, policy: Taxonomy | None = None) -> MainWindow:
-    """The main window over *store*, with every page registered and its :class:`SessionOperations`."""
+def build_window(store: Store, ui_state: QSettings, policy: Taxonomy | None = None, *,
+                 person: str | None = None) -> MainWindow:
+    """The main window over *store*, with every page registered and its :class:`SessionOperations`.
+
+    *person*: the store's connection is that person's own database role (team mode), so the sign-in page
+    offers only them (the server would refuse every write of anyone else signed in over it); their first entry
+    skips Veil's passphrase (:func:`enter_as`), signing back in after a sign-out asks it.
+    """
     operations = SessionOperations(store)
     # users() is one small indexed query: fine on the GUI thread, and it keeps
     # the sign-in list current after each sign-out.
-    window = MainWindow(window_title(store), ui_state, users=store.users, confirm=sign_in_confirm(store, operations))
+    window = MainWindow(window_title(store), ui_state, users=_offered(store, person),
+                        confirm=sign_in_confirm(store, operations))
     operations.setParent(window)
+    window.statusBar().insertPermanentWidget(0, operations.strip, 1)  # every page's writes: the window says it
     policy = policy or taxonomy.load()
     pages.register_pages(window, store, policy, operations)
     window.set_help(AboutFacts(__version__, store.location, policy.version),

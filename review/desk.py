@@ -34,6 +34,7 @@ from review import accounts, complaints, decisions, escalations, serving
 from review.complaints import Against, Ended
 from review.decisions import Decision
 from review.errors import VeilError
+from review.near_copies import SeenBefore
 from review.serving import Item, Lease, LeaseLost, load_item
 from review.store import Queue, Store, User
 from review.taxonomy import Taxonomy
@@ -47,7 +48,8 @@ AfterDecision = Callable[[Store, Decision], object]
 class Shown:
     """An item to put on screen, the claim it is held under, and what the reviewer needs with it.
 
-    ``seen_before`` sums the same content's decisions (``{"remove": 3}``);
+    ``seen_before`` sums the same content's decisions (``{"remove": 3}``, with
+    ``.bits`` the nearest copy's PDQ distance), looked up here, off the GUI thread;
     ``routes`` are the escalation queues "escalate" may send it to (the
     default first; none: escalation is refused there); ``escalation`` is
     its latest escalation — who sent it up, why, from where, and for an
@@ -59,7 +61,7 @@ class Shown:
     """
 
     item: Item
-    seen_before: dict[str, int]
+    seen_before: SeenBefore
     claim: int
     routes: tuple[str, ...] = ()
     escalation: escalations.Facts | None = None
@@ -169,6 +171,7 @@ class ReviewDesk:
         claim: int,
         then_claim: Claim | None = None,
         escalate_to: str | None = None,
+        decided_at: str | None = None,
     ) -> tuple[Decision, Claimed | None]:
         """Store the decision on the item *claim* holds, run the after-decision hooks, then claim the next if asked.
 
@@ -180,12 +183,14 @@ class ReviewDesk:
         back in ``Claimed.error``. *escalate_to* is the escalation queue an
         escalation goes to (one of ``Shown.routes``; None: the default);
         ``RouteGone`` carries the routes now when it is not one any more.
+        *decided_at*: when the key was pressed (a page's write stored after
+        an outage keeps that moment; None: now).
         """
         with self._ends_if_lost(claim):
             try:
                 made = decisions.decide(store, self.taxonomy, user, item_id, claim=claim, action=action,
                                         labels=labels, note=note, shown_at=shown_at, revealed_ms=revealed_ms,
-                                        escalate_to=escalate_to)
+                                        escalate_to=escalate_to, decided_at=decided_at)
             except decisions.RouteGone as gone:  # the routes changed since the item was shown: say the new ones
                 gone.routes = self._routes(store, load_item(store, item_id).queue_id)
                 raise

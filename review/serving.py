@@ -1,11 +1,13 @@
 """Serving items to reviewers: claims, leases, renewal, release — and who may work which queue.
 
-A claim is one ``BEGIN IMMEDIATE`` transaction: find the best unleased
-pending item, log its ``item.claimed`` event, then take it with an upsert
-that only succeeds over a missing or expired lease (``INSERT … ON CONFLICT
-… DO UPDATE … WHERE expired RETURNING``). The immediate write lock means
-two processes can never both see the same item as free; the guarded upsert
-means that even if they could, only one would get it.
+A claim is one transaction: find the best unleased pending item, log its
+``item.claimed`` event, then take it with an upsert that only succeeds over
+a missing or expired lease (``INSERT … ON CONFLICT … DO UPDATE … WHERE
+expired RETURNING``). On a file the immediate write lock means two
+processes can never both see the same item as free; on a server claims run
+side by side and each locks its candidate ``FOR UPDATE SKIP LOCKED``
+(``review.store.leases``); either way the guarded upsert means that even two
+that saw it free could not both get it.
 
 **A claim has an identity**: the id of its ``item.claimed`` event, kept on
 the lease row. Renewing, deciding and giving back name the claim, and act
@@ -50,8 +52,9 @@ gate asks) or whom a lead waived; leads are not gated. Asked before the
 roster, before the claim and again under its write lock.
 
 **A complaint** (``review.complaints``) is never served to the person who
-made the decision it is against: those items are read under the claim's
-write lock (``review.store.complaints.claiming``) and left out.
+made the decision it is against: those items are read inside the claim's
+transaction (``review.store.complaints.own_complaints``, as ``leases.claim``'s
+*also_exclude*) and left out.
 
 Order: queue priority, then item priority, then due time, then arrival.
 Each queue's best candidate comes from the ``items_serving`` index, so a
@@ -103,8 +106,10 @@ class Item:
     metadata: dict[str, Any]
     severity: str | None
     priority: int
-    content_sha256: str | None
-    phash: str | None
+    content_sha256: str | None  # of the file's bytes, or of the text's normal form
+    content_md5: str | None  # of the file's bytes; None for a text, or media not yet rehashed
+    pdq: str | None  # PDQ hex; a video's keyframes separated by spaces (review.near_copies.hashes_of)
+    pdq_quality: int | None  # 0..100, a video's lowest keyframe's
     received_at: str
     due_at: str
     state: str
@@ -280,9 +285,9 @@ def claim_next(
     refuse_during_break(store, user)
     passes = _passes(severe)
     try:
-        found = complaint_rows.claiming(store, user, lambda own: leases.claim(  # never a complaint against oneself
-            store, user, worked_by=WORKED_BY, names=queues, passes=passes, exclude=[*exclude, *own],
-            lease_seconds=lease_seconds, screen=planned(store, user)))
+        found = leases.claim(store, user, worked_by=WORKED_BY, names=queues, passes=passes, exclude=exclude,
+                             lease_seconds=lease_seconds, screen=planned(store, user),
+                             also_exclude=lambda: complaint_rows.own_complaints(store, user.id))  # never one's own
     except Refused as refused:
         if refused.reason in ("inactive", "queue_not_allowed"):  # deactivated, or limited, under the write lock
             raise claim_refused(store, user, refused) from None

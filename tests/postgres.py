@@ -49,6 +49,7 @@ class Server:
     folder: Path
     bin: Path
     user: str | None
+    settings: str = _SETTINGS
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def url(self, database: str) -> str:
@@ -66,8 +67,51 @@ class Server:
         self.admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
         return name
 
+    def person_url(self, database: str, role: str, password: str) -> str:
+        """The URL a person signs in with: their own role and password (:meth:`people_use_passwords` first)."""
+        from urllib.parse import quote
+
+        return f"postgresql://{quote(role)}:{quote(password)}@/{database}?host={self.folder}"
+
+    def role_of(self, database: str, person: str) -> str:
+        """The database role Veil made for *person* in *database*: their name, or numbered when the cluster
+        already had a role of that name (an earlier test's person: roles are the cluster's)."""
+        import psycopg
+
+        with psycopg.connect(self.url(database)) as conn:
+            return str(conn.execute("SELECT r.role FROM people_roles r JOIN users u ON u.id = r.user_id"
+                                    " WHERE u.name = %s", [person]).fetchone()[0])
+
+    def people_use_passwords(self) -> None:
+        """Make every role but the owner (``veil``) sign in with its password (SCRAM) on the socket, as a site's
+        people do: the tests of the server's roles log in for real, never ``SET ROLE``. Idempotent."""
+        hba = self.folder / "data" / "pg_hba.conf"
+        wanted = "local all veil trust\nlocal all all scram-sha-256\n"
+        if hba.read_text() != wanted:
+            hba.write_text(wanted)
+            _run(self.user, [str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "reload"])
+        import time
+
+        import psycopg
+
+        for _ in range(500):  # the reload is asynchronous: wait until the server asks a person for a password
+            try:
+                psycopg.connect(f"postgresql://nobody_at_all@/postgres?host={self.folder}").close()
+            except psycopg.OperationalError as exc:
+                if "password" in str(exc):
+                    return
+            time.sleep(0.01)
+        raise RuntimeError("the test server did not start asking for passwords")
+
     def drop(self, name: str) -> None:
         self.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def restart(self) -> None:
+        """Stop the server as an administrator's restart does (every connection is cut, every open transaction
+        rolled back; ``fast``, not ``immediate``: with the test server's durability off a crash would lose
+        committed rows) and start it again in the same folder; the databases stay."""
+        _run(self.user, [str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop"])
+        _start(self.user, self.bin, self.folder, self.settings)
 
     def stop(self) -> None:
         try:
@@ -77,8 +121,10 @@ class Server:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start() -> Server:
-    """initdb + pg_ctl start in a new temporary folder; RuntimeError (:data:`INSTALL`) when there is no server."""
+def start(settings: str = _SETTINGS) -> Server:
+    """initdb + pg_ctl start in a new temporary folder; RuntimeError (:data:`INSTALL`) when there is no server.
+
+    *settings*: the server's options (``-c name=value …``; a benchmark raises ``max_connections``)."""
     bin_dir = binaries()
     if bin_dir is None:
         raise RuntimeError(INSTALL)
@@ -87,16 +133,20 @@ def start() -> Server:
     if user is not None:
         entry = pwd.getpwnam(user)
         os.chown(folder, entry.pw_uid, entry.pw_gid)
-    server = Server(folder, bin_dir, user)
+    server = Server(folder, bin_dir, user, settings)
     try:
         _run(user, [str(bin_dir / "initdb"), "-D", str(folder / "data"), "-U", "veil", "-A", "trust", "-E", "UTF8",
                     "--locale=C", "--no-sync"])
-        _run(user, [str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-l", str(folder / "log"), "-w", "-o",
-                    f"-k {folder} {_SETTINGS}", "start"])
+        _start(user, bin_dir, folder, settings)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return server
+
+
+def _start(user: str | None, bin_dir: Path, folder: Path, settings: str) -> None:
+    _run(user, [str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-l", str(folder / "log"), "-w", "-o",
+                f"-k {folder} {settings}", "start"])
 
 
 def _unprivileged_user() -> str:
@@ -114,3 +164,26 @@ def _run(user: str | None, command: list[str]) -> None:
     done = subprocess.run(prefix + command, capture_output=True, text=True, check=False, cwd="/")
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+
+
+def silent_url(database: str, port: int) -> str:
+    """The URL of *database* on a "server" at 127.0.0.1:*port* that accepts connections and never answers."""
+    return f"postgresql://veil@127.0.0.1:{port}/{database}"
+
+
+class SilentHost:
+    """A host gone silent (a dead switch, a frozen server): TCP connections to its port are accepted by the
+    kernel's backlog and never answered. Without a connect timeout and keepalives a client waits on it forever.
+    Use as a context manager; ``port`` is where it listens."""
+
+    def __enter__(self) -> SilentHost:
+        import socket
+
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(16)
+        self.port = int(self._socket.getsockname()[1])
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._socket.close()

@@ -27,6 +27,19 @@ one call on a desk and hands it here::
   tried again only when none of it was committed (``Store.commits``), so a
   call is never run twice; past the bound its ``StoreBusy`` says how long
   the store stayed busy, and the page keeps the decision on screen.
+- A write that finds a server store unreachable (a restart, a dropped
+  connection: ``ServerUnreachable``) with none of it committed is tried
+  again, with pauses growing to :data:`RECONNECT_PAUSE_S`, until the server
+  is back or the runner closes; meanwhile :attr:`reconnecting` says True
+  (once), and False when a write gets through. Later writes wait behind it
+  in order, so a decision pressed meanwhile is kept and stored when the
+  server is back, never made twice (every call for an item names its
+  claim) — as long as the window stays open: closing during the outage
+  stores none of them, and :attr:`unsaved` says how many so the window
+  tells the person. A connection lost during ``COMMIT`` (``SaveUncertain``:
+  it may be stored) is never tried again: the page says it. Only the writer
+  thread reopens the writer connection (``reconnect_only_here``): a read
+  the GUI thread makes on it meanwhile fails at once instead of waiting.
 - After every write that changed something, :attr:`changed` carries the
   kinds that changed (``"decision"``, ``"queue"``, ``"audit"`` …, from the
   events the write appended), so pages refresh what they show instead of
@@ -35,7 +48,7 @@ one call on a desk and hands it here::
 
 The delivery rules are :class:`~ui.tasks.TaskRunner`'s: callbacks of a
 deleted owner are skipped, nothing is delivered after :meth:`close`, and
-``close`` waits for running work. Create one per signed-in window, on the
+``close`` waits for running work, within a bound. Create one per signed-in window, on the
 GUI thread; the desktop wiring passes it to every page.
 """
 
@@ -50,7 +63,7 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEvent, QEventLoop, QObject, Qt, Signal, Slot
 
-from review.errors import StoreBusy
+from review.errors import StoreBusy, StoreUnavailable
 from review.store import Store
 from ui.tasks import TaskRunner, alive
 
@@ -62,6 +75,12 @@ T = TypeVar("T")
 #: How long a write is tried again while another program holds the store (each try waits the busy timeout too).
 BUSY_RETRY_S = 60.0
 _FIRST_PAUSE_S, _LONGEST_PAUSE_S = 0.05, 2.0
+#: The longest pause between two tries of a write while the store's server cannot be reached.
+RECONNECT_PAUSE_S = 5.0
+_FIRST_RECONNECT_PAUSE_S = 0.25
+#: Beyond :attr:`Operations.busy_retry_s`, how long closing waits for the writer: a write's own busy timeout and a
+#: server's connect and lost-connection timeouts (``review.store.server.CONNECT_DEFAULTS``) all end within it.
+WRITE_GRACE_S = 30.0
 Callback = Callable[[Any], Any] | None
 
 
@@ -69,12 +88,14 @@ class _WriteRelay(QObject):
     """Carries a write's outcome from the writer thread to the GUI thread, in order."""
 
     finished = Signal(int, bool, object)  # write number, failed, (result, changes) or the exception
+    reconnecting = Signal(bool)  # a write is waiting for the server (True) or got through again (False)
 
 
 class Operations(QObject):
     """Run desk calls and slow work off the GUI thread; tell pages what changed."""
 
     changed = Signal(object)  # frozenset[str]: the kinds of data a write changed
+    reconnecting = Signal(bool)  # True: writes wait for the store's server to be reachable again; False: it is
 
     def __init__(self, store: Store, *, parent: QObject | None = None, max_threads: int | None = None,
                  busy_retry_s: float = BUSY_RETRY_S):
@@ -90,6 +111,11 @@ class Operations(QObject):
         self._closed = False
         self._relay = _WriteRelay(self)
         self._relay.finished.connect(self._write_finished, Qt.ConnectionType.QueuedConnection)
+        self._relay.reconnecting.connect(self.reconnecting, Qt.ConnectionType.QueuedConnection)
+        self._closing = threading.Event()  # wakes a write waiting for the server, so closing never waits for it
+        self._server_away = False  # the last write met an unreachable server (writer thread)
+        self._ended = 0  # writes the writer has ended, stored or refused, not left unsaved for an outage
+        self.unsaved = 0  # after close: writes asked for that were not stored because the server was away
         self._writer = threading.Thread(target=self._write_loop, name="veil-writer", daemon=True)
         self._writer.start()
 
@@ -138,24 +164,40 @@ class Operations(QObject):
         left = max(0, timeout_ms - clock.elapsed())
         return self._tasks.wait_idle(left) and not self._waiting
 
-    def close(self, timeout_ms: int = 5000) -> bool:
-        """Let every write asked for land, deliver nothing more, close the reader connections.
+    def close(self, timeout_ms: int = 5000, *, writes_timeout_ms: int | None = None) -> bool:
+        """Let the writes asked for land while the store answers, deliver nothing more, close the readers.
 
         A write is a person's action (a decision, a score, giving an item
-        back): it is never dropped because a window closed, so this waits
-        for the writer however long it takes — each write is bounded by the
-        store's busy timeout and :attr:`busy_retry_s`. Reads and slow work not started yet are
-        dropped; a read still running after *timeout_ms* keeps its reader
-        connection (closing it under the read would crash), and False says
-        so. The writer store is the caller's: the app closes it afterwards,
-        safely, since the writer thread has ended.
+        back), so the writes already asked for still run, a write held by
+        another program's lock included. But closing never waits for an
+        absent server: a write waiting for it stops, those behind it are not
+        tried, and the GUI thread waits for the writer at most
+        *writes_timeout_ms* (default: :attr:`busy_retry_s` and
+        :data:`WRITE_GRACE_S`, longer than a connect or a lost connection's
+        timeouts take). :attr:`unsaved` then says how many writes were not stored,
+        for the window to tell the person. Reads and slow work not started
+        yet are dropped; a read still running after *timeout_ms* keeps its
+        reader connection (closing it under the read would crash), and
+        False says so — as does a writer still running. The writer store is
+        the caller's: the app closes it afterwards.
         """
         if self._closed:
             return True
         self._closed = True
+        self._closing.set()
         self._writes.put(None)  # after every write already asked for
-        self._writer.join()
+        clock = QElapsedTimer()
+        clock.start()
+        self._writer.join(writes_timeout_ms / 1000 if writes_timeout_ms is not None
+                          else self.busy_retry_s + WRITE_GRACE_S)
+        writer_ended = not self._writer.is_alive()
+        self.unsaved = self._numbers - self._ended
+        if self.unsaved:
+            log.warning("%s write(s) not stored: the store's server could not be reached", self.unsaved)
+        if writer_ended:
+            _reconnect_only_on_writer(self.store, False)  # the next runner's writer (or the sign-in page) may
         self._waiting.clear()
+        timeout_ms = max(0, timeout_ms - clock.elapsed())
         if not self._tasks.close(timeout_ms):
             log.warning("a background read outlived closing; its connection is left to the process's end")
             return False
@@ -163,7 +205,7 @@ class Operations(QObject):
             readers, self._readers = list(self._readers.values()), {}
         for reader in readers:
             reader.close()
-        return True
+        return writer_ended
 
     # ------------------------------------------------------------ workers
     def _read(self, fn: Callable[..., T], **progress: Any) -> T:
@@ -178,36 +220,58 @@ class Operations(QObject):
         return reader
 
     def _write_loop(self) -> None:  # on the writer thread
+        _reconnect_only_on_writer(self.store, True)
         while (job := self._writes.get()) is not None:
             number, fn = job
+            if self._closing.is_set() and self._server_away:
+                continue  # closing while the server is away: not tried (each try could wait a connect timeout)
             try:
                 outcome: Any = (self._attempt(fn), self.store.take_changes())
-                failed = False
+                failed = self._server_away = False
             except BaseException as exc:  # noqa: BLE001 - delivered to on_error, never swallowed
                 self.store.take_changes()  # rolled back: nothing changed
                 outcome, failed = exc, True
+                self._server_away = isinstance(exc, StoreUnavailable) and _unreachable(exc)
+            if not (self._closing.is_set() and self._server_away):
+                self._ended += 1
             try:
                 self._relay.finished.emit(number, failed, outcome)
             except RuntimeError:  # the window is gone: the write stands, nobody is left to tell
                 log.debug("result of write %s not delivered: the runner was deleted", number)
 
     def _attempt(self, fn: Callable[[Store], T]) -> T:  # on the writer thread
-        """``fn(writer)``, run again after a pause while the store is busy and none of it was committed."""
-        started, pause = time.monotonic(), _FIRST_PAUSE_S
-        while True:
-            commits = self.store.commits
-            try:
-                return fn(self.store)
-            except StoreBusy as exc:
-                waited = time.monotonic() - started
-                if self.store.commits != commits:
-                    raise  # part of it is stored: running it again could act twice; said as it is
-                if waited + pause > self.busy_retry_s:
-                    raise StoreBusy(f"the store stayed busy for {waited:.0f} s: another program (an import, "
-                                    "another Veil) is writing to it; try again in a moment") from exc
-                log.info("store busy; trying the write again in %.2f s", pause)
-                time.sleep(pause)
-                pause = min(pause * 2, _LONGEST_PAUSE_S)
+        """``fn(writer)``, run again after a pause while the store is busy or its server unreachable and none of
+        it was committed."""
+        started, pause, reconnect_pause = time.monotonic(), _FIRST_PAUSE_S, _FIRST_RECONNECT_PAUSE_S
+        waited_for_server = False
+        try:
+            while True:
+                commits = self.store.commits
+                try:
+                    return fn(self.store)
+                except StoreBusy as exc:
+                    waited = time.monotonic() - started
+                    if self.store.commits != commits:
+                        raise  # part of it is stored: running it again could act twice; said as it is
+                    if waited + pause > self.busy_retry_s:
+                        raise StoreBusy(f"the store stayed busy for {waited:.0f} s: another program (an import, "
+                                        "another Veil) is writing to it; try again in a moment") from exc
+                    log.info("store busy; trying the write again in %.2f s", pause)
+                    time.sleep(pause)
+                    pause = min(pause * 2, _LONGEST_PAUSE_S)
+                except StoreUnavailable as exc:
+                    if self.store.commits != commits or self._closing.is_set() or not _unreachable(exc):
+                        raise
+                    if not waited_for_server:
+                        waited_for_server = True
+                        self._relay.reconnecting.emit(True)
+                    log.info("the store's server cannot be reached (%s); trying again in %.2f s", exc, reconnect_pause)
+                    if self._closing.wait(reconnect_pause):
+                        raise  # closing: not tried once more (a try may wait for a connect timeout)
+                    reconnect_pause = min(reconnect_pause * 2, RECONNECT_PAUSE_S)
+        finally:
+            if waited_for_server:
+                self._relay.reconnecting.emit(False)
 
     @Slot(int, bool, object)
     def _write_finished(self, number: int, failed: bool, outcome: Any) -> None:  # on the GUI thread
@@ -228,3 +292,19 @@ class Operations(QObject):
         finally:  # a page's failing callback must not hide the change from the others
             if changes:
                 self.changed.emit(changes)
+
+
+def _reconnect_only_on_writer(store: Store, here: bool) -> None:
+    """Only the calling writer thread reopens a server store's lost connection (*here* False: any thread again),
+    so the GUI thread's reads on it never wait for a connect."""
+    claim = getattr(store.db, "reconnect_only_here", None)  # a server store's connection; a file has none
+    if claim is not None:
+        claim(here)
+
+
+def _unreachable(exc: StoreUnavailable) -> bool:
+    """Whether *exc* says the store's server cannot be reached (only a server store raises it; its module, and
+    so the server's driver, is imported only once a store error is met)."""
+    from review.store.server import ServerUnreachable
+
+    return isinstance(exc, ServerUnreachable)

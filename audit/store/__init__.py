@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from review.store import Store
+from review.store.replay import replayed
 
 T = TypeVar("T")
 
@@ -56,9 +57,8 @@ def atomically(store: Store, work: Callable[[], T]) -> T:
     """Run *work* (a desk's chain of domain steps) as one write transaction; its result.
 
     Why one door: the steps' own guarded writes become savepoints of this
-    transaction, so a refusal halfway leaves nothing behind; and it is the
-    one place where team mode (PostgreSQL) will retry a unit of work that
-    failed on a serialization conflict.
+    transaction, so a refusal halfway leaves nothing behind; and on a
+    server store a unit of work a deadlock or serialization failure rolled
+    back is run again here, whole (:func:`review.store.replay.replayed`).
     """
-    with store.transaction():
-        return work()
+    return replayed(store, work)

@@ -234,8 +234,13 @@ def score_once(store: Store, decision_id: int) -> tuple[Any, ...] | None:
     None for a decision not to score: not on a gold item, an undo row, or
     one that did not close its item (an escalation) or is not its latest.
     Idempotent: a scored decision gives its stored result. Correct means
-    the same action and the same set of labels as the answer.
+    the same action and the same set of labels as the answer. A decision
+    on an ordinary item (almost every one) is told apart by a read first, so
+    it takes no write lock: on a server that lock would be exclusive, and
+    every decision on the floor would queue behind the others for it.
     """
+    if to_score(store, decision_id) is None:
+        return None
     with store.transaction():
         row = to_score(store, decision_id)
         if row is None or row[6] is not None:

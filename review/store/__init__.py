@@ -24,7 +24,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlite_utils
 
@@ -243,16 +243,16 @@ class Store:
         return None if self.path is None else beside(self.path)
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite_utils.Database]:
+    def transaction(self, *, row_locked: bool = False) -> Iterator[sqlite_utils.Database]:
         """One write transaction; a second thread using this connection waits its turn.
 
-        The app's one writer connection is used by the operations runner's
-        writer and, for the wellbeing clock's few small writes, by the GUI
-        thread: the lock keeps their statements from interleaving.
+        The writer connection serves the operations runner's writer and the wellbeing clock (GUI thread): the
+        lock keeps them apart. *row_locked*: it locks the rows its guards check (:mod:`.server`; not SQLite).
         """
         with self._lock:
-            outermost = not in_transaction(self.db)
-            with write_transaction(self.db) as db:
+            outermost, server = not in_transaction(self.db), cast(Any, self.db)  # a ServerDatabase with a URL
+            opened = server.transaction(row_locked=True) if row_locked and self.url else write_transaction(self.db)
+            with driver_errors(), opened as db:
                 yield db
             if outermost:
                 self.commits += 1
@@ -420,7 +420,8 @@ class Store:
                 [
                     row["external_id"], row["queue_id"], row["kind"], row.get("media_path"), row.get("media_type"),
                     row.get("text") or "", json.dumps(row.get("metadata") or {}, ensure_ascii=False),
-                    row.get("severity"), int(row.get("priority") or 0), row.get("content_sha256"), row.get("phash"),
+                    row.get("severity"), int(row.get("priority") or 0), row.get("content_sha256"),
+                    row.get("content_md5"), row.get("pdq"), row.get("pdq_quality"),
                     received, due, now,
                 ]
             )
@@ -428,8 +429,8 @@ class Store:
             # rowcount sums the rows each execution inserted; a skipped row inserts none.
             added = executemany(self.db,
                 "INSERT INTO items (external_id, queue_id, kind, media_path, media_type, text, metadata, severity,"
-                " priority, content_sha256, phash, received_at, due_at, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " priority, content_sha256, content_md5, pdq, pdq_quality, received_at, due_at, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (queue_id, external_id) DO NOTHING",
                 prepared,
             ).rowcount if prepared else 0

@@ -2,7 +2,7 @@
 
 A complaint's row is written by the ``items_complaint`` trigger with its
 item (schema m014). This module reads them, keeps their author out of a
-claim (:func:`claiming`, inside the claim's transaction), and ends one
+claim (:func:`own_complaints`, read inside the claim's transaction), and ends one
 (:func:`resolve`): the decision that closes the complaint item, the new
 decision on the original when it is reversed, and the complaint's event,
 in one transaction. Guards that fail raise :class:`~review.store.Refused`;
@@ -12,9 +12,9 @@ in one transaction. Guards that fail raise :class:`~review.store.Refused`;
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from review.store import Refused, items
 from review.store import decisions as decision_rows
@@ -22,7 +22,6 @@ from review.store import decisions as decision_rows
 if TYPE_CHECKING:
     from review.store import Store, User
 
-T = TypeVar("T")
 OUTCOMES = ("upheld", "reversed")
 #: ``decisions.source`` of the new decision a reversal records on the original item.
 REVERSAL_SOURCE = "complaint"
@@ -76,14 +75,6 @@ def own_complaints(store: Store, user_id: int) -> list[int]:
         "SELECT c.item_id FROM complaints c JOIN decisions d ON d.id = c.decision_id"
         " JOIN items i ON i.id = c.item_id WHERE d.user_id = ? AND i.state = 'pending' ORDER BY c.item_id",
         [user_id])]
-
-
-def claiming(store: Store, user: User, claim: Callable[[list[int]], T]) -> T:
-    """Run *claim* (the claim's own transaction) inside one write transaction, handing it the complaint items
-    *user* may not be served, read under the same write lock: a complaint imported a moment ago is kept from the
-    person it is against just the same."""
-    with store.transaction():
-        return claim(own_complaints(store, user.id))
 
 
 def originals(store: Store, external_ids: Collection[str]) -> dict[str, list[tuple[int, str, bool]]]:

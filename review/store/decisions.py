@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,12 +22,12 @@ from review.clock import iso, ms_between, parse
 from review.store import Queue, Refused, items, leases
 from review.store import escalations as escalation_rows
 from review.store import people as people_rows
+from review.store.replay import replayed
 
 if TYPE_CHECKING:
     from review.store import Store, User
 
 CLIENT_VERSION = f"veil {VERSION}"  # written on every row, so a bad release's decisions can be found
-_CHUNK = 500  # bound values per statement, well under every driver's limit
 
 
 def append(
@@ -82,8 +82,10 @@ def record(
     revealed_ms: int,
     escalate: bool,
     escalate_to: str | None = None,
+    decided_at: str | None = None,
 ) -> Made:
-    """Store *user*'s decision on the item *claim* holds, in one transaction.
+    """Store *user*'s decision on the item *claim* holds, in one transaction (run again whole after a server's
+    deadlock: :func:`review.store.replay.replayed`).
 
     Refused as :func:`review.store.leases.hold` says (the claim must still
     hold the item, pending, in a queue the user may work now by *worked_by*
@@ -96,29 +98,53 @@ def record(
     queue's due time, and its escalation row is written
     (:func:`review.store.escalations.escalate`); any other decision closes
     the item and ends the escalation it was waiting in, if any.
+
+    *decided_at* is when the person pressed the key, if it is stored later
+    (the app kept it while the server was away): the decision's time and
+    handle time are then theirs, not the outage's. Only a moment between
+    *shown_at* and now counts; the claim is checked, and the item moved,
+    now.
     """
-    with store.transaction():
-        now = store.now()
-        queue = leases.hold(store, user, item_id, claim=claim, worked_by=worked_by, now=now)
-        target = _route(store, queue, escalate_to) if escalate else None
-        handle_ms = ms_between(shown_at, now) if shown_at else None
-        decision_id = append(
-            store, item_id=item_id, user_id=user.id, queue_id=queue.id, action=action, labels=labels, note=note,
-            shown_at=shown_at, decided_at=now, handle_ms=handle_ms, revealed_ms=revealed_ms, source="review",
-        )
-        ended = escalation_rows.close_open(store, item_id, queue, user, now, decision_id)
-        where: dict[str, object] = {"ended_escalation": ended} if ended is not None else {}
-        if target is not None:
-            escalation, due = escalation_rows.escalate(store, item_id, decision_id, target, now)
-            where = {**where, "escalated_to": target.name, "escalated_to_id": target.id, "escalation": escalation,
-                     "due_at": due}
-        else:
-            items.close(store, item_id)
-        leases.drop(store, item_id)
-        store.log(user.name, "decision.made", f"item:{item_id}",
-                  {"decision": decision_id, "action": action, "labels": list(labels), "queue": queue.name,
-                   "escalated": escalate, **where, **facts(now, handle_ms, shown_at, revealed_ms, note)})
-    return Made(decision_id, queue, now, handle_ms, target)
+    return replayed(store, lambda: _record(store, user, item_id, claim, worked_by, action, labels, note, shown_at,
+                                           revealed_ms, escalate, escalate_to, decided_at), row_locked=True)
+
+
+def _record(store: Store, user: User, item_id: int, claim: int, worked_by: Mapping[str, Collection[str]],
+            action: str, labels: Sequence[str], note: str, shown_at: str | None, revealed_ms: int, escalate: bool,
+            escalate_to: str | None, pressed: str | None) -> Made:
+    """:func:`record`'s unit of work, inside its row-locked transaction (leases.hold locks the item's row first)."""
+    now = store.now()
+    queue = leases.hold(store, user, item_id, claim=claim, worked_by=worked_by, now=now)
+    target = _route(store, queue, escalate_to) if escalate else None
+    at = _decided_at(pressed, shown_at, now)
+    handle_ms = ms_between(shown_at, at) if shown_at else None
+    decision_id = append(
+        store, item_id=item_id, user_id=user.id, queue_id=queue.id, action=action, labels=labels, note=note,
+        shown_at=shown_at, decided_at=at, handle_ms=handle_ms, revealed_ms=revealed_ms, source="review",
+    )
+    ended = escalation_rows.close_open(store, item_id, queue, user, now, decision_id)
+    where: dict[str, object] = {"ended_escalation": ended} if ended is not None else {}
+    if target is not None:
+        escalation, due = escalation_rows.escalate(store, item_id, decision_id, target, now)
+        where = {**where, "escalated_to": target.name, "escalated_to_id": target.id, "escalation": escalation,
+                 "due_at": due}
+    else:
+        items.close(store, item_id)
+    leases.drop(store, item_id)
+    store.log(user.name, "decision.made", f"item:{item_id}",
+              {"decision": decision_id, "action": action, "labels": list(labels), "queue": queue.name,
+               "escalated": escalate, **where, **facts(at, handle_ms, shown_at, revealed_ms, note)})
+    return Made(decision_id, queue, at, handle_ms, target)
+
+
+def _decided_at(pressed: str | None, shown_at: str | None, now: str) -> str:
+    """When the decision was made: *pressed* if it lies between the item's showing and now, else now."""
+    if pressed is None:
+        return now
+    moment = parse(pressed)
+    if moment > parse(now) or (shown_at is not None and moment < parse(shown_at)):
+        return now
+    return iso(moment)
 
 
 def record_past_escalation(store: Store, user: User, item_id: int, *, action: str, escalate_to: str, reason: str,
@@ -287,25 +313,3 @@ def revocable(store: Store, decision_id: int) -> tuple[int, int, int, str] | Non
         [decision_id],
     ).fetchone()
     return (row[0], row[1], row[2], row[3]) if row else None
-
-
-def current_action_counts(store: Store, item_ids: Iterable[int]) -> dict[str, int]:
-    """How many of these items' current decisions took each action: {"remove": 3, ...}.
-
-    One per item: a lead's correction or a complaint's reversal stands beside the decision it replaced (both
-    live), and only the newest live one is the item's outcome.
-    """
-    ids = sorted(set(item_ids))
-    counts: dict[str, int] = {}
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for action, count in store.db.execute(
-            f"""SELECT d.action, COUNT(*) FROM decisions d WHERE d.item_id IN ({marks})
-                AND d.id = (SELECT MAX(x.id) FROM decisions x WHERE x.item_id = d.item_id AND x.revokes_id IS NULL
-                            AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.revokes_id = x.id))
-                GROUP BY d.action""",
-            chunk,
-        ):
-            counts[action] = counts.get(action, 0) + count
-    return counts

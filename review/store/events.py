@@ -5,6 +5,16 @@ Each row stores the SHA-256 of the row before it (``prev_hash``) and its own
 anywhere breaks the chain from that row on, and :func:`verify_chain` names the
 first row that no longer fits. Triggers refuse UPDATE and DELETE as well;
 the chain is what catches a tamperer who drops the triggers first.
+
+It stays ONE ordered chain when writers run side by side (a server store's
+row-locked hot path): on a server each append takes the chain's own
+transaction-level lock (:data:`CHAIN_LOCK`) and, in the same round trip,
+reads the head and inserts the next row (the server hashes it exactly as
+:func:`row_hash` does), so appends happen one writer at a time; the lock is
+held until that writer commits, so the next append reads its row as the
+head. The hot path appends its event as late as it can (a claim's is
+followed by its lease row alone), so the lock is held for a round trip or
+two and the commit. On a file, ``BEGIN IMMEDIATE`` already makes writers take turns.
 """
 
 from __future__ import annotations
@@ -17,9 +27,12 @@ from typing import Any
 
 import sqlite_utils
 
+from review.store import dialect
 from review.store.connection import in_transaction
 
 GENESIS = "0" * 64
+#: The advisory lock a server store's append holds from reading the head until its transaction ends ("Vchn").
+CHAIN_LOCK = 0x5663686E
 
 
 def canonical_json(value: Any) -> str:
@@ -44,9 +57,14 @@ def append(
     """Append one event; call inside the write transaction of the change it records."""
     if not in_transaction(db):
         raise RuntimeError("events.append must run inside the change's write transaction")
+    body = canonical_json(payload or {})
+    if dialect.is_server(db):
+        server: Any = db  # a ServerDatabase
+        rest = canonical_json([at, actor, kind, subject, body])[1:-1]  # the hashed list after [prev_hash, row_id,
+        return int(server.first_after_lock(CHAIN_LOCK, _SERVER_APPEND, [at, actor, kind, subject, body, GENESIS,
+                                                                         GENESIS, rest])[0])
     last = db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
     row_id, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    body = canonical_json(payload or {})
     digest = row_hash(prev, row_id, at, actor, kind, subject, body)
     db.execute(
         "INSERT INTO events (id, at, actor, kind, subject, payload, prev_hash, hash)"
@@ -54,6 +72,19 @@ def append(
         [row_id, at, actor, kind, subject, body, prev, digest],
     )
     return row_id
+
+
+#: A server's append, in one statement sent with the chain lock (one round trip, no pause in between): the head is
+#: read once the lock is held, and the row's hash is :func:`row_hash`'s, computed by the server over the same
+#: canonical JSON (the prev hash is hex and the id a number, so only the rest, escaped by Python, is bound).
+_SERVER_APPEND = """
+INSERT INTO events (id, at, actor, kind, subject, payload, prev_hash, hash)
+SELECT COALESCE(h.id, 0) + 1, ?, ?, ?, ?, ?, COALESCE(h.hash, ?),
+       encode(sha256(convert_to('["' || COALESCE(h.hash, ?) || '",' || CAST(COALESCE(h.id, 0) + 1 AS TEXT) || ','
+                                || ? || ']', 'UTF8')), 'hex')
+FROM (SELECT 1) AS one LEFT JOIN (SELECT id, hash FROM events ORDER BY id DESC LIMIT 1) AS h ON TRUE
+RETURNING id
+"""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,17 @@ row inside its transaction (:func:`kinds_worked_now`), so a role removed,
 a deactivation or a narrower queue limit (``review.people``) made after
 any check before the lock was taken stops the write.
 
+**Row locks on a server.** These writes are the hot path of a site, so
+their transactions are ``row_locked`` (:mod:`review.store.server`): they
+run side by side, and each locks what its guards check. A claim takes its
+candidate with ``FOR UPDATE SKIP LOCKED`` (another claim's candidate is
+passed over, never waited for), appends its event, then writes the lease;
+every claim-holding write (renew, decide) first locks the item's row
+(:func:`lock_item`) and only then reads its lease. The person's row, the
+queues, limits and rosters are changed only by ordinary (exclusive)
+transactions, which never run beside these, so reading them is enough. On
+a file every writer takes its turn and nothing of this changes a thing.
+
 Times are Veil's canonical UTC text (``review.clock.iso``), so "still live"
 is a plain text comparison that the ``leases`` and ``items_serving``
 indexes answer.
@@ -25,8 +36,10 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from review.clock import iso, ms_between
-from review.store import Refused, items
+from review.errors import StoreBusy
+from review.store import Refused, dialect, items
 from review.store import people as people_rows
+from review.store.replay import replayed
 
 if TYPE_CHECKING:
     from review.store import Queue, Store, User
@@ -34,6 +47,8 @@ if TYPE_CHECKING:
 #: What a write that leases an item without a claim (an escalation taken, a decision undone) calls under its
 #: lock: the serving layer's roster and rotation rules, raising where they keep the person off the queue.
 Veto = Callable[["Queue", _dt.datetime], None]
+#: How many candidates a server claim tries when each was leased by a claim that committed while it looked.
+TAKE_TRIES = 10
 
 
 # ------------------------------------------------------------------ writes
@@ -47,6 +62,7 @@ def claim(
     exclude: Sequence[int],
     lease_seconds: int,
     screen: Callable[[list[Queue], _dt.datetime, list[Queue]], list[Queue]] | None = None,
+    also_exclude: Callable[[], Sequence[int]] = tuple,
 ) -> tuple[int, int] | None:
     """Lease the next item to *user*, in one transaction; (item id, claim), or None when nothing waits.
 
@@ -61,33 +77,43 @@ def claim(
     *screen* (the serving layer's roster and rotation rules) narrows the
     queues under the same lock, so a rule met a moment ago holds; it is
     given every queue the person could work too (when *names* narrows them).
+    *also_exclude* is read under the lock too (the complaints against the
+    person's own decisions).
+
+    On a server the candidate is locked ``SKIP LOCKED``; one a claim that
+    committed while this one looked had leased already is found taken, and
+    the claim looks again (:data:`TAKE_TRIES` times, then ``StoreBusy``).
     """
-    try:
-        with store.transaction():
-            now_dt = store.clock.now()
-            now, expires = iso(now_dt), iso(now_dt + _dt.timedelta(seconds=lease_seconds))
-            current = store.user(user.name)
-            if not current.active:
-                raise Refused("inactive", user.name)
-            kinds = worked_kinds(current, worked_by)
-            if not kinds:
-                raise Refused("works_no_queue")
-            allowed = people_rows.allowed_queue_ids(store, current)
-            queues = serving_queues(store, kinds, names, allowed)
-            if screen is not None:
-                queues = screen(queues, now_dt, queues if names is None else serving_queues(store, kinds, None,
-                                                                                            allowed))
-            found = next_free(store, queues, now, exclude, passes)
-            if found is None:
+    def attempt() -> tuple[int, int] | None:
+        now_dt = store.clock.now()
+        now, expires = iso(now_dt), iso(now_dt + _dt.timedelta(seconds=lease_seconds))
+        current = store.user(user.name)
+        if not current.active:
+            raise Refused("inactive", user.name)
+        kinds = worked_kinds(current, worked_by)
+        if not kinds:
+            raise Refused("works_no_queue")
+        allowed = people_rows.allowed_queue_ids(store, current)
+        queues = serving_queues(store, kinds, names, allowed)
+        if screen is not None:
+            queues = screen(queues, now_dt, queues if names is None else serving_queues(store, kinds, None, allowed))
+        found = next_free(store, queues, now, [*exclude, *also_exclude()], passes, lock=True)
+        if found is None:
+            return None
+        claim_id = store.log(user.name, "item.claimed", f"item:{found}", {"expires_at": expires})
+        if not take(store, found, user.id, claim_id, now, expires):
+            raise Refused("taken")  # undoes the event with the transaction
+        return found, claim_id
+
+    for _ in range(TAKE_TRIES):
+        try:
+            return replayed(store, attempt, row_locked=True)
+        except Refused as refused:
+            if refused.reason != "taken":
+                raise
+            if not dialect.is_server(store.db):
                 return None
-            claim_id = store.log(user.name, "item.claimed", f"item:{found}", {"expires_at": expires})
-            if not take(store, found, user.id, claim_id, now, expires):
-                raise Refused("taken")  # undoes the event with the transaction
-    except Refused as refused:
-        if refused.reason != "taken":
-            raise
-        return None
-    return found, claim_id
+    raise StoreBusy("every item this claim found was taken by other claims meanwhile; try again")
 
 
 def renew(
@@ -99,13 +125,15 @@ def renew(
     renewal comes every minute an item is open); a lapsed one is resumed
     with its event.
     """
-    with store.transaction():
+    def attempt() -> str:
         now_dt = store.clock.now()
         now, expires = iso(now_dt), iso(now_dt + _dt.timedelta(seconds=lease_seconds))
         hold(store, user, item_id, claim=claim, worked_by=worked_by, now=now)
         store.db.execute("UPDATE leases SET expires_at = ? WHERE item_id = ? AND claim_id = ?",
                          [expires, item_id, claim])
-    return expires
+        return expires
+
+    return replayed(store, attempt, row_locked=True)
 
 
 def release(store: Store, user: User, item_id: int, *, claim: int, reason: str) -> bool:
@@ -114,11 +142,13 @@ def release(store: Store, user: User, item_id: int, *, claim: int, reason: str) 
     A claim that ended meanwhile (decided, escalated, given back, taken
     again) gives back nothing and logs nothing.
     """
-    with store.transaction():
-        if give_back(store, item_id, user.id, claim):
-            store.log(user.name, "item.released", f"item:{item_id}", {"reason": reason, "claim": claim})
-            return True
-    return False
+    def attempt() -> bool:
+        if not give_back(store, item_id, user.id, claim):  # the DELETE locks the lease row it finds
+            return False
+        store.log(user.name, "item.released", f"item:{item_id}", {"reason": reason, "claim": claim})
+        return True
+
+    return replayed(store, attempt, row_locked=True)
 
 
 def hold(
@@ -137,7 +167,10 @@ def hold(
     queue's name) if it sits outside their queue limit. A lapsed lease that
     still carries the claim — nobody took the item since — is the user's
     again: an ``item.lease_resumed`` event says how long it had lapsed.
+    The item's row is locked first (:func:`lock_item`), so what is read
+    here stays so until the caller's transaction ends.
     """
+    lock_item(store, item_id)
     row = store.db.execute(
         "SELECT l.claim_id, l.user_id, u.name, l.expires_at FROM leases l JOIN users u ON u.id = l.user_id"
         " WHERE l.item_id = ?",
@@ -202,18 +235,20 @@ def serving_queues(store: Store, kinds: Collection[str], names: Sequence[str] | 
 
 
 def next_free(
-    store: Store, queues: Sequence[Queue], now: str, exclude: Sequence[int], passes: Sequence[bool]
+    store: Store, queues: Sequence[Queue], now: str, exclude: Sequence[int], passes: Sequence[bool], *,
+    lock: bool = False,
 ) -> int | None:
     """The id of the item a claim takes next from *queues*, or None.
 
     Order: queue priority, then item priority, then due time, then arrival.
     *passes* are tried in turn until one finds an item: ``True`` serves any
-    item, ``False`` passes over severe ones (the wellbeing rule).
+    item, ``False`` passes over severe ones (the wellbeing rule). *lock*
+    (a claim's transaction): see :func:`best_unleased`.
     """
     for severe in passes:
         best_key: tuple[int, int, str, str, int] | None = None
         for queue in queues:
-            row = best_unleased(store, queue.id, now, exclude, severe=severe)
+            row = best_unleased(store, queue.id, now, exclude, severe=severe, lock=lock)
             if row is not None:
                 key = (-queue.priority, -row[1], row[2], row[3], row[0])
                 best_key = key if best_key is None or key < best_key else best_key
@@ -223,26 +258,41 @@ def next_free(
 
 
 def best_unleased(
-    store: Store, queue_id: int, now: str, exclude: Sequence[int] = (), *, severe: bool = True
+    store: Store, queue_id: int, now: str, exclude: Sequence[int] = (), *, severe: bool = True, lock: bool = False
 ) -> tuple[int, int, str, str] | None:
     """(id, priority, due_at, received_at) of the queue's next unleased pending item, or None.
 
     With ``severe=False`` items whose severity is ``severe`` are passed over.
-    One probe of the ``items_serving`` index.
+    One probe of the ``items_serving`` index. With *lock*, on a server, the
+    row found is locked and rows other claims locked are passed over (``FOR
+    UPDATE SKIP LOCKED``): claims side by side never wait for each other's
+    candidates. (Each queue's candidate stays locked until the claim ends;
+    a few rows, for a few milliseconds.)
     """
     skip = f" AND i.id NOT IN ({','.join('?' * len(exclude))})" if exclude else ""
     if not severe:
         skip += " AND (i.severity IS NULL OR i.severity != 'severe')"
+    locking = _SKIP_LOCKED if lock and dialect.is_server(store.db) else ""
     row = store.db.execute(
         f"""
         SELECT i.id, i.priority, i.due_at, i.received_at FROM items i
         WHERE i.queue_id = ? AND i.state = 'pending'{skip}
           AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.item_id = i.id AND l.expires_at > ?)
-        ORDER BY i.priority DESC, i.due_at, i.received_at, i.id LIMIT 1
+        ORDER BY i.priority DESC, i.due_at, i.received_at, i.id LIMIT 1{locking}
         """,
         [queue_id, *(int(i) for i in exclude), now],
     ).fetchone()
     return (row[0], row[1], row[2], row[3]) if row else None
+
+
+_SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
+
+
+def lock_item(store: Store, item_id: int) -> None:
+    """On a server, lock the item's row until the transaction ends: writes that check the item's lease or state
+    take turns per item (a file store's writers always take turns)."""
+    if dialect.is_server(store.db):
+        store.db.execute("SELECT id FROM items WHERE id = ? FOR UPDATE", [item_id]).fetchall()
 
 
 def take(store: Store, item_id: int, user_id: int, claim: int, now: str, expires: str) -> bool:

@@ -8,13 +8,38 @@ which passes the connection string to libpq unchanged (``PGPASSFILE``,
 ``sslmode``, service files all work). Nothing above the store packages
 learns which database it has.
 
-Phase 1 of team mode keeps SQLite's transaction semantics exactly: reads
-run in autocommit; a write transaction is ``BEGIN`` followed at once by
-``pg_advisory_xact_lock`` on Veil's key (:data:`WRITE_LOCK`), so one write
-runs at a time, as ``BEGIN IMMEDIATE`` makes it on a file, and the domain's
-read-check-write code stays correct unchanged. Waiting for it is bounded
-like SQLite's busy timeout (``lock_timeout``), after which the write is
-:class:`~review.errors.StoreBusy`.
+Transactions keep SQLite's semantics where the domain relies on them:
+reads run in autocommit; an ordinary write transaction is ``BEGIN``
+followed at once by ``pg_advisory_xact_lock`` on Veil's key
+(:data:`WRITE_LOCK`), taken EXCLUSIVELY, so it runs alone, as ``BEGIN
+IMMEDIATE`` makes it on a file, and the read-check-write code of a lead's
+or an import's write stays correct unchanged. The hot path of a site —
+claim, renew, give back, decide — opens its transactions ``row_locked``:
+they take the same key SHARED, so they run beside each other (never beside
+an exclusive writer, which waits for them and which they queue behind),
+and each locks the rows its guards check (``FOR UPDATE``, a claim's ``FOR
+UPDATE SKIP LOCKED``: :mod:`review.store.leases`); the event chain's append
+takes a short lock of its own (:mod:`review.store.events`). Waiting for a
+lock is bounded like SQLite's busy timeout (``lock_timeout``), after which
+the write is :class:`~review.errors.StoreBusy`; a deadlock between row
+locks is ``StoreBusy`` too, and :func:`review.store.replay.replayed` runs
+the unit of work again (:func:`replayable`).
+
+A connection the server dropped (a restart, the network) is opened again,
+once, by the next statement that cannot have changed anything: a ``BEGIN``,
+or a read in autocommit. A connection lost during ``COMMIT`` is
+:class:`SaveUncertain`: the write may have been stored, so nothing retries
+it blindly. Only one thread reopens it at a time, never while a transaction
+is open through it (a transaction keeps the connection it began on), and
+once the app's writer thread has claimed it (:meth:`ServerDatabase.reconnect_only_here`)
+no other thread does: the GUI thread's reads then fail at once as
+:class:`ServerUnreachable` instead of waiting for a connect. Connecting
+gives up after :data:`CONNECT_DEFAULTS`' timeout, and TCP keepalives and a
+user timeout notice a host that went silent, unless the URL (or libpq's
+environment) says otherwise. Only a server that cannot be reached is
+``ServerUnreachable`` (tried again by the app); a refused sign-in, a
+missing database or a rule of ``pg_hba.conf`` is a ``StoreUnavailable``
+said to the person, since trying again cannot help.
 
 Result values are typed as SQLite gives them: PostgreSQL's ``numeric``
 (what ``SUM`` of integers and ``AVG`` answer) comes back as an ``int`` when
@@ -25,8 +50,11 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -36,11 +64,44 @@ from review.errors import StoreBusy, StoreConflict, StoreFull, StoreUnavailable
 from review.store import dialect
 from review.store.connection import scrubbed, shown_location
 
-#: The advisory lock every write transaction takes: one writer at a time (phase 1). "Veil" in ASCII.
+#: The advisory lock every write transaction takes: exclusively (one such writer at a time), or shared by the hot
+#: path's row-locked transactions. "Veil" in ASCII.
 WRITE_LOCK = 0x5665696C
 BUSY_TIMEOUT = "10s"
+#: libpq settings every connection gets unless its URL (or the matching ``PG…`` variable) sets them: give up
+#: connecting after 5 s; notice a silent peer through keepalives (idle 10 s, then 3 probes 5 s apart) and unsent
+#: data left unacknowledged for 20 s. Without them a host that accepts TCP and never answers holds a call forever.
+CONNECT_DEFAULTS = {"connect_timeout": "5", "keepalives": "1", "keepalives_idle": "10", "keepalives_interval": "5",
+                    "keepalives_count": "3", "tcp_user_timeout": "20000"}
+_ENVIRONMENT = {"connect_timeout": "PGCONNECT_TIMEOUT"}
+#: What libpq or the server says when it cannot be reached now (refused, silent, restarting, gone): tried again.
+#: Anything else that stops a connection (a refused sign-in, a missing database, ``pg_hba.conf``) is said.
+_UNREACHABLE = re.compile(
+    r"connection refused|timeout expired|timed out|server closed the connection|the database system is "
+    r"(starting up|shutting down|in recovery mode|not yet accepting)|could not connect to server|no such file or "
+    r"directory|could not translate host name|network is unreachable|no route to host|connection reset|"
+    r"terminating connection|the connection is (closed|lost)|ssl syscall|consuming input failed|"
+    r"server conn crashed|too many connections|could not receive data|could not send data", re.IGNORECASE)
+_CHANGES = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+#: How long a thread that may not reopen the connection waits for another to finish beginning a transaction.
+_BEGIN_WAIT_S = 0.2
+LOST = "the connection to the store's server was lost; Veil is opening it again (try again in a moment)"
+_REFUSED_SIGN_IN = re.compile(r"authentication failed|not permitted to log in|does not exist|pg_hba\.conf|"
+                              r"no password supplied|password|permission denied|certificate", re.IGNORECASE)
 FULL_ADVICE = "the server's disk is full; ask its administrator to free some space, then try again"
 Params = Sequence[Any] | Mapping[str, Any] | None
+T = TypeVar("T")
+
+
+class ServerUnreachable(StoreUnavailable):
+    """The store's server cannot be reached now (refused, restarting, the network or the connection lost) and
+    nothing of the write was committed: the app keeps its item and tries again until the server is back."""
+
+
+class SaveUncertain(StoreUnavailable):
+    """The connection was lost during ``COMMIT``: the server may or may not have stored the write, so it is not
+    run again by itself (the person sees what is stored and decides; a claim-guarded decision pressed again is
+    refused if the first one landed)."""
 
 
 class _NumericLoader(Loader):
@@ -80,17 +141,51 @@ class ServerDatabase:
         self.read_only = read_only
         self._savepoints = itertools.count(1)
         self._depth = 0  # transactions and snapshots open through this object (not the driver's view of them)
+        self._exclusive = False  # the open write transaction holds the write lock exclusively
+        self._reopening = threading.RLock()  # held while the connection is replaced or a transaction begins on it
+        self._reopener: int | None = None  # the one thread that may reopen a lost connection (None: any)
 
     @classmethod
     def connect(cls, url: str, *, read_only: bool = False) -> ServerDatabase:
         """Connect to the store at *url*; *read_only*: the server refuses every write on this connection."""
         return cls(_connected(url, read_only), url, read_only=read_only)
 
+    def reconnect_only_here(self, here: bool = True) -> None:
+        """From now on only the calling thread reopens a lost connection (*here* False: any thread again).
+
+        The app's writer thread claims it: a read on the GUI thread (the wellbeing tick) then fails at once while
+        the server is away, never waiting for a connect, and never replaces the connection under the writer.
+        """
+        self._reopener = threading.get_ident() if here else None
+
     def _live(self) -> psycopg.Connection[Any]:
-        """The connection, opened again first if it was lost while no transaction was open through it."""
-        if self.conn.closed and self._depth == 0:
-            self.conn = _connected(self.url, self.read_only)
-        return self.conn
+        """The connection, opened again first if it was lost while no transaction was open through it.
+
+        Opened again only by the thread allowed to (:meth:`reconnect_only_here`), one at a time; any other thread
+        meets a lost connection as :class:`ServerUnreachable` at once.
+        """
+        if not self.conn.closed:
+            return self.conn
+        if not self._may_reopen():
+            raise ServerUnreachable(LOST)
+        with self._reopening:
+            if self.conn.closed and self._depth == 0:
+                self.conn = _connected(self.url, self.read_only)
+            return self.conn
+
+    def _may_reopen(self) -> bool:
+        return self._reopener is None or self._reopener == threading.get_ident()
+
+    @contextlib.contextmanager
+    def _beginning(self) -> Iterator[None]:
+        """Held while a transaction begins and is counted, so no thread replaces the connection under it. A thread
+        that may not reopen the connection waits for it only a moment (the writer may be connecting)."""
+        if not self._reopening.acquire(timeout=-1 if self._may_reopen() else _BEGIN_WAIT_S):
+            raise ServerUnreachable(LOST)
+        try:
+            yield
+        finally:
+            self._reopening.release()
 
     def __getitem__(self, table: str) -> _Table:
         return _Table(self, table)
@@ -101,9 +196,14 @@ class ServerDatabase:
         return not self.conn.closed and self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
     def execute(self, sql: str, params: Params = None) -> psycopg.Cursor[Any]:
-        """Run one statement of the shared dialect; a cursor with ``fetchone``/``fetchall``/iteration/``rowcount``."""
+        """Run one statement of the shared dialect; a cursor with ``fetchone``/``fetchall``/iteration/``rowcount``.
+
+        A read in autocommit that finds the connection lost runs once more on a new one: it changed nothing.
+        """
         *before, last = dialect.server_statements(sql)
         with _mapped():
+            if not before and self._depth == 0 and _reads_only(last):
+                return self._again_if_lost(lambda conn: conn.execute(last, _bound(params)))
             conn = self._live()
             for statement in before:  # a trigger's function, created before the trigger
                 conn.execute(statement, ())
@@ -116,14 +216,42 @@ class ServerDatabase:
             cursor.executemany(dialect.postgres(sql), [_bound(row) for row in rows])
             return cursor
 
+    def first_after_lock(self, key: int, sql: str, params: Params = None) -> Any:
+        """The first row *sql* gives once the transaction holds the advisory lock *key*, both sent in one round
+        trip (a pipeline: the server takes the statement's snapshot after the lock is granted). For the event
+        chain's append, made while other writers wait for that lock (:mod:`review.store.events`)."""
+        with _mapped(), self.conn.pipeline():
+            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+            cursor = self.conn.execute(dialect.postgres(sql), _bound(params))
+        return cursor.fetchone()
+
     def executescript(self, script: str) -> None:
         for statement in dialect.statements(script):
             self.execute(statement)
 
+    def _again_if_lost(self, run: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """*run* on the live connection; if that connection turns out lost (a server restart, the network), on a
+        new one, once. Only for what changes nothing (a ``BEGIN``, a read in autocommit)."""
+        conn = self._live()
+        try:
+            return run(conn)
+        except psycopg.OperationalError:
+            if not conn.closed or self._depth:
+                raise
+        return run(self._live())
+
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[ServerDatabase]:
-        """One write: ``BEGIN`` + the write lock, commit or roll back; nested, a savepoint."""
+    def transaction(self, *, row_locked: bool = False) -> Iterator[ServerDatabase]:
+        """One write: ``BEGIN`` + the write lock, commit or roll back; nested, a savepoint.
+
+        *row_locked*: the transaction locks every row its guards check, so it takes the write lock shared and
+        runs beside other such transactions (see the module). A plain transaction nested in a row-locked one
+        takes the lock exclusively first: the code inside relies on running alone.
+        """
         if self.in_transaction:
+            if not row_locked and not self._exclusive:
+                self.conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+                self._exclusive = True
             name = f"veil_{next(self._savepoints)}"
             self.conn.execute(f"SAVEPOINT {name}")
             try:
@@ -135,17 +263,26 @@ class ServerDatabase:
                 raise
             self.conn.execute(f"RELEASE SAVEPOINT {name}")
             return
-        with _mapped():
-            self._live().execute("BEGIN")
-        self._depth += 1
+        with _mapped(), self._beginning():  # begun and counted at once: nothing replaces the connection under it
+            self._again_if_lost(lambda conn: conn.execute("BEGIN"))
+            self._depth += 1
+        self._exclusive = not row_locked
         try:
-            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+            lock = "pg_advisory_xact_lock_shared" if row_locked else "pg_advisory_xact_lock"
+            self.conn.execute(f"SELECT {lock}(%s)", [WRITE_LOCK])
             yield self
         except BaseException:
             self._end("ROLLBACK")
             raise
         try:
             self.conn.execute("COMMIT")
+        except psycopg.OperationalError as exc:
+            self._end("ROLLBACK")
+            if not self.conn.closed:
+                raise
+            raise SaveUncertain(_message("", _said(exc), "the connection to the store's server was lost while "
+                                         "saving: this may or may not have been saved; look before doing it "
+                                         "again")) from exc
         except BaseException:
             self._end("ROLLBACK")
             raise
@@ -158,9 +295,9 @@ class ServerDatabase:
         if self.in_transaction:
             yield self
             return
-        with _mapped():
-            self._live().execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        self._depth += 1
+        with _mapped(), self._beginning():
+            self._again_if_lost(lambda conn: conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+            self._depth += 1
         try:
             yield self
         finally:
@@ -182,22 +319,54 @@ def _connected(url: str, read_only: bool) -> psycopg.Connection[Any]:
     shown form and never holding its password (libpq quotes a URL it cannot read, password included)."""
     where = f"cannot open the store at {shown_location(url)}"
     try:
-        conn = psycopg.connect(url, autocommit=True, application_name="veil")
+        conninfo = psycopg.conninfo.make_conninfo(url, **_connect_defaults(url))
+        conn = psycopg.connect(conninfo, autocommit=True, application_name="veil")
         conn.adapters.register_loader("numeric", _NumericLoader)
         conn.execute(f"SET lock_timeout = '{BUSY_TIMEOUT}'")
         if read_only:
             conn.execute("SET default_transaction_read_only = on")
     except psycopg.Error as exc:
         mapped = veil_error(exc, where)
-        if type(exc) is psycopg.OperationalError:  # refused or unreachable: libpq gives no code to tell which
-            mapped = StoreUnavailable(_message(where, _said(exc), "check the URL, the account and its password, "
-                                               "and that the server is running; then try again"))
+        if type(exc) is psycopg.OperationalError:  # libpq gives no code to tell a server away from a refusal
+            mapped = _connect_failure(where, exc)
         if mapped is exc:  # libpq could not read the URL itself
             mapped = StoreUnavailable(f"{where}: the URL is not one PostgreSQL can read ({_said(exc)}); its form is "
                                       "postgresql://user@host:port/database?option=value, with any special "
                                       "character percent-encoded")
         raise type(mapped)(scrubbed(str(mapped), url)) from None  # the driver's own error may quote the password
     return conn
+
+
+def _connect_defaults(url: str) -> dict[str, str]:
+    """:data:`CONNECT_DEFAULTS` the URL (or the environment) does not set itself."""
+    try:
+        given = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return {}  # psycopg.connect says what is wrong with the URL
+    return {key: value for key, value in CONNECT_DEFAULTS.items()
+            if key not in given and _ENVIRONMENT.get(key, "-") not in os.environ}
+
+
+def _connect_failure(where: str, exc: psycopg.OperationalError) -> StoreUnavailable:
+    """A connection that failed: :class:`ServerUnreachable` when the server cannot be reached now (tried again),
+    else a :class:`StoreUnavailable` saying what to do (a sign-in the server refused, a missing database)."""
+    said = _said(exc)
+    if "not permitted to log in" in said:
+        return StoreUnavailable(_message(where, said, "this account may no longer sign in to the store: it may have "
+                                         "been deactivated; ask your lead"))
+    if _UNREACHABLE.search(said) and not _REFUSED_SIGN_IN.search(said):
+        return ServerUnreachable(_message(where, said, "the store's server cannot be reached; check the network "
+                                          "and that the server is running"))
+    return StoreUnavailable(_message(where, said, "check the URL, the account and its password, and that the "
+                                     "database exists; then try again"))
+
+
+def _reads_only(statement: str) -> bool:
+    """Whether *statement* only reads (a ``SELECT``, or a ``WITH`` whose parts change nothing), so running it again
+    on a new connection after the old one was lost cannot act twice."""
+    first = statement.split(None, 1)[0].upper() if statement.strip() else ""
+    return first == "SELECT" or (first == "WITH" and not _CHANGES.search(statement))
+
 
 
 @contextlib.contextmanager
@@ -223,6 +392,10 @@ SERVER_READ_ONLY_ADVICE = ("your database account may not write this on the stor
                            "the server's administrator for write permission")
 
 
+NOT_YOURS_ADVICE = ("your database role may not do this on the store's server (the server keeps Veil's roles); "
+                    "nothing was changed. If you should be able to, ask a lead or the server's administrator")
+
+
 def veil_error(exc: psycopg.Error, what: str = "") -> Exception:
     """The Veil error for a psycopg error (to raise from it), or *exc* itself for a bug in Veil's SQL.
 
@@ -232,10 +405,11 @@ def veil_error(exc: psycopg.Error, what: str = "") -> Exception:
     → :class:`StoreBusy`: nothing was written and trying again works. A full
     disk → :class:`StoreFull`. A read-only transaction or a missing grant → :class:`StoreUnavailable` saying
     nothing was saved and whom to ask. A connection that failed or was lost, the
-    server shutting down, or any other server error →
-    :class:`StoreUnavailable`: not ``StoreBusy``, because a write whose
-    connection broke during ``COMMIT`` may have been saved, so retrying it
-    blindly could do it twice; the person sees the state and decides.
+    server shutting down → :class:`ServerUnreachable` (a ``StoreUnavailable``:
+    not ``StoreBusy``, which is retried blindly; the app's runner tries it
+    again only while nothing of it was committed, and a connection lost
+    during ``COMMIT`` is :class:`SaveUncertain`, never retried); any other
+    server error → :class:`StoreUnavailable`.
     """
     text = _said(exc)
     full = f"{what}: {FULL_ADVICE}" if what else FULL_ADVICE
@@ -246,14 +420,23 @@ def veil_error(exc: psycopg.Error, what: str = "") -> Exception:
     if isinstance(exc, pg_errors.LockNotAvailable | pg_errors.SerializationFailure | pg_errors.DeadlockDetected
                   | pg_errors.QueryCanceled):
         return StoreBusy(_message(what, text, "another Veil is writing to the store; try again"))
-    if isinstance(exc, pg_errors.ReadOnlySqlTransaction | pg_errors.InsufficientPrivilege):
+    if isinstance(exc, pg_errors.ReadOnlySqlTransaction):
         return StoreUnavailable(_message(what, text, SERVER_READ_ONLY_ADVICE))
+    if isinstance(exc, pg_errors.InsufficientPrivilege):  # reads too: the server keeps Veil's roles (team mode)
+        return StoreUnavailable(_message(what, text, NOT_YOURS_ADVICE))
     if isinstance(exc, psycopg.ProgrammingError):
         return exc
     if isinstance(exc, psycopg.OperationalError):
-        return StoreUnavailable(_message(what, text, "the store's server cannot be reached; check the connection "
+        return ServerUnreachable(_message(what, text, "the store's server cannot be reached; check the connection "
                                          "and that the server is running, then try again"))
     return StoreUnavailable(_message(what, text))
+
+
+def replayable(exc: BaseException) -> bool:
+    """Whether *exc* is a row-locking conflict the server resolved by rolling the transaction back (a deadlock,
+    a serialization failure): nothing was written, and the unit of work may be run again at once, whole."""
+    cause = exc.__cause__ if isinstance(exc, StoreBusy) else exc
+    return isinstance(cause, pg_errors.DeadlockDetected | pg_errors.SerializationFailure)
 
 
 def _said(exc: psycopg.Error) -> str:

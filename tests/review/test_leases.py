@@ -310,10 +310,10 @@ def roles_change_at_the_lock(store, monkeypatch):
     begin = store.transaction
 
     def change(name, roles):
-        def transaction():
+        def transaction(**how):
             monkeypatch.setattr(store, "transaction", begin)  # once
             other.db.execute("UPDATE users SET roles = ? WHERE name = ?", [roles, name])
-            return begin()
+            return begin(**how)
 
         monkeypatch.setattr(store, "transaction", transaction)
 

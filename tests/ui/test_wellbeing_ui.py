@@ -395,3 +395,17 @@ def test_an_enforced_break_on_a_decision_claims_nothing_behind_the_screen(qtbot,
     ops.close()
     widgets.close()
     controller.close()
+
+
+def test_a_tick_while_the_server_is_away_waits_for_the_next_one(qtbot, store, clock, ana, monkeypatch):
+    """Team mode: the store unreachable for a while made every one-second tick raise (a traceback a second);
+    the tick now waits, and the next one after the store returns books the time as before."""
+    from review.errors import StoreUnavailable
+
+    controller = WellbeingController(store, ana, clock)
+    booked = controller.session.update
+    monkeypatch.setattr(controller.session, "update", lambda: (_ for _ in ()).throw(StoreUnavailable("away")))
+    controller.tick()  # raised before
+    monkeypatch.setattr(controller.session, "update", booked)
+    with qtbot.waitSignal(controller.meter_changed, timeout=1000):
+        run(controller, clock, 60)

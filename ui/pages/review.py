@@ -1,22 +1,19 @@
 """The moderator's page: claim → veiled preview → decision, keyboard first.
 
-Each key is one call on the review desk (``review.desk.ReviewDesk``) through
-the operations runner: a decision is stored, gold-scored and followed by
-the next claim in one write off the GUI thread, and the page paints what
-comes back. While such a write is in flight the page ignores further
-decision keys, so one item is never decided twice. Every item arrives with
-its claim (``Shown.claim``) and every call for it names that claim, so a
-window acts only on its own item: when the item was escalated, decided or
-given back in another window (or taken after a lapsed hold), the desk says
-``LeaseLost``, and the page says so calmly and shows the next item. Everything slow —
-decoding and blurring — runs on the same pool through the item view's
-``MediaCache``, which also prepares the likely next item in advance. The
-escalate key runs :class:`ui.pages.escalate_chooser.EscalationFlow`: which
-escalation queue (a digit, when the item's queue allows several), then why.
-A complaint (DSA Art. 20) is ended, not decided: upheld (uphold, U) or reversed (reverse, V
-and the new action's key) through :class:`ui.pages.review_complaint.ComplaintFlow`.
-Before a restricting decision, :class:`ui.pages.review_statement.StatementBox`
-shows the statement of reasons the person would receive (DSA Art. 17).
+Each key is one call on the review desk (``review.desk.ReviewDesk``) through the operations runner: a decision is
+stored, gold-scored and followed by the next claim in one write off the GUI thread, and the page paints what comes
+back. While such a write is in flight the page ignores further decision keys, so one item is never decided twice.
+Every item arrives with its claim (``Shown.claim``) and every call for it names that claim, so a window acts only on
+its own item: when the item was escalated, decided or given back in another window (or taken after a lapsed hold),
+the desk says ``LeaseLost``, and the page says so calmly and shows the next item. Everything slow — decoding and
+blurring — runs on the same pool through the item view's ``MediaCache``, which also prepares the likely next item in
+advance. The escalate key runs :class:`ui.pages.escalate_chooser.EscalationFlow`: which escalation queue (a digit,
+when the item's queue allows several), then why. A complaint (DSA Art. 20) is ended, not decided: upheld (uphold, U)
+or reversed (reverse, V and the new action's key) through :class:`ui.pages.review_complaint.ComplaintFlow`. Before a
+restricting decision, :class:`ui.pages.review_statement.StatementBox` shows the statement of reasons the person
+would receive (DSA Art. 17). While the store's server cannot be reached the window's
+:class:`ui.widgets.reconnecting.ReconnectingStrip` says so calmly; the decision pressed waits in the runner and is
+stored with the moment it was pressed (its handle time does not count the outage).
 
 The item itself is shown by :class:`ui.item.view.ItemView`, which keeps the
 media safety rules (the same widget as the audit page's): media appears only
@@ -133,7 +130,7 @@ class ReviewPage(QWidget):
         preview = self.services.statement_preview
         self.statement = (StatementBox(self.decision, self.ops, self.user, preview, on_labels=self._follow_statement)
                           if preview is not None else None)
-        self.item_view = ItemView(self.taxonomy, self.view, self.clock, run=self.ops.run, reveal_key=self.reveal_key,
+        self.item_view = ItemView(self.taxonomy, self.view, self.clock, ops=self.ops, reveal_key=self.reveal_key,
                                   key_scope=self, side=self.decision, under_media=self.statement,
                                   media_error_hint="You can still decide or escalate this item.")
         self.item_view.said.connect(self.say)
@@ -299,9 +296,11 @@ class ReviewPage(QWidget):
         labels, note = self.decision.chosen_labels(), self.decision.note.text().strip()
         then = self._next_claim()
         self.busy = True
+        pressed = iso(self.clock.now())  # stored as decided_at even if the server is away when it is pressed
         self.ops.write(
             lambda store: self.desk.decide(store, user, item.id, action_id, labels, note, shown_at, revealed_ms,
-                                           claim=claim, then_claim=then, escalate_to=escalate_to),
+                                           claim=claim, then_claim=then, escalate_to=escalate_to,
+                                           decided_at=pressed),
             on_done=lambda result: self._decided(item, result), on_error=self._decide_failed, owner=self)
 
     def _decided(self, item: Item, result: tuple[Decision, Claimed | None]) -> None:

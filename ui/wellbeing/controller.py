@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 
 from review.clock import Clock
+from review.errors import StoreUnavailable
 from review.serving import Item
 from review.store import Store, User
 from review.wellbeing.exposure import ExposureRecord
@@ -83,8 +84,16 @@ class WellbeingController(QObject):
 
     # ------------------------------------------------------------- inputs
     def tick(self) -> None:
-        """Call every second (or :meth:`start` the built-in timer)."""
-        self._emit(self.session.update())
+        """Call every second (or :meth:`start` the built-in timer).
+
+        While a server store is away the tick does nothing (the window says it is reconnecting); the next tick
+        after it returns catches up, as the session measures from the clock, not from the ticks.
+        """
+        try:
+            notices = self.session.update()
+        except StoreUnavailable:
+            return
+        self._emit(notices)
 
     def item_shown(self, item: Item | None) -> None:
         """An item is on screen; None (a page's "no item") is ignored. Text is not veiled: its time is shown time."""
