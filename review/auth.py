@@ -179,11 +179,12 @@ def set_passphrase(store: Store, who: User | str, name: str, passphrase: str, *,
         raise PassphraseError(problem)
     if needs_current(store, actor, name) and not check_passphrase(store, name, current or "", via="change"):
         raise PassphraseError("Your current passphrase is not right.")
+    stored = hash_passphrase(passphrase)  # slow on purpose: before the write lock is taken
     try:
-        passphrases.save(store, target, hash_passphrase(passphrase), by=actor)
+        passphrases.save(store, target, stored, by=actor, login=passphrase)  # on a server: their role's too
     except Refused as refused:
         if refused.reason == "other_lead":
-            raise NotAllowed(_other_lead(target)) from None
+            raise NotAllowed(other_lead_refusal(target.name)) from None
         if refused.reason == "inactive":
             active_person(store, actor)  # says it in its words
         raise NotAllowed(f"{actor.name} is not a lead any more: only a lead can set someone else's "
@@ -199,12 +200,13 @@ def passphrase_refusal(store: Store, who: User | str, name: str) -> str | None:
     """
     target = resolve(store, name)
     if resolve(store, who).name != name and target.has("lead"):
-        return _other_lead(target)
+        return other_lead_refusal(target.name)
     return None
 
 
-def _other_lead(target: User) -> str:
-    return (f"{target.name} is a lead: only {target.name} can change their passphrase (with the current one), "
+def other_lead_refusal(name: str) -> str:
+    """Why nobody but *name*, a lead, sets their passphrase."""
+    return (f"{name} is a lead: only {name} can change their passphrase (with the current one), "
             "so no lead can sign in as another")
 
 

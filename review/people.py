@@ -111,11 +111,13 @@ def add_person(store: Store, lead: User | str, name: str, roles: Iterable[str], 
             raise PeopleError(problem)
         stored_hash = auth.hash_passphrase(passphrase)  # slow on purpose: before the write lock is taken
     try:
-        return people_store.add(store, who, name, chosen, display, queue_ids, queue_names, stored_hash)
+        user = people_store.add(store, who, name, chosen, display, queue_ids, queue_names, stored_hash,
+                                login=passphrase)  # on a server store: also their database role's password
     except Refused as refused:
         raise _said(refused, who) from None
     except names.NameRefused as refused:  # a look-alike added meanwhile, found under the write lock
         raise PeopleError(str(refused)) from None
+    return user
 
 
 def set_roles(store: Store, lead: User | str, name: str, roles: Iterable[str]) -> User:
@@ -258,4 +260,6 @@ def _said(refused: Refused, lead: User) -> VeilError:
         return NotAllowed(f"{lead.name} is not a lead any more: only a lead can manage people")
     if refused.reason == "taken":
         return PeopleError(f"“{refused.detail}” was added meanwhile.")
+    if refused.reason == "other_lead":
+        return NotAllowed(auth.other_lead_refusal(refused.detail))
     return PeopleError(f"There is nobody called “{refused.detail}” in this store.")

@@ -17,7 +17,7 @@ from typing import Any
 
 from audit.store import insert_returning_id
 from audit.store import samples as sample_rows
-from review.store import Refused, Store, User
+from review.store import Refused, Store, User, server_roles
 
 RUBRIC_SUBJECT = "rubric"  # the subject of every ``audit.rubric_changed`` event
 
@@ -58,7 +58,14 @@ def reveal(store: Store, audit_id: int, at: str) -> None:
 
 
 def original(store: Store, sample_id: int) -> tuple[Any, ...]:
-    """(decision id, moderator, queue, action, labels JSON, note, decided at, handle ms) of the sampled decision."""
+    """(decision id, moderator, queue, action, labels JSON, note, decided at, handle ms) of the sampled decision.
+
+    On a server an auditor's own database role may not read a decision's action, labels or note at all: the
+    server's ``veil_original`` hands them to a lead, or to the auditor whose blind answer is stored
+    (:mod:`review.store.server_roles`), so the blind rule holds even for someone who connects with ``psql``.
+    """
+    if server_roles.installed(store.db):  # a server whose owner may not create roles has no rules, nor this door
+        return tuple(store.db.execute("SELECT * FROM veil_original(?)", [sample_id]).fetchone())
     return tuple(store.db.execute(
         """SELECT d.id, u.name, q.name, d.action, d.labels, d.note, d.decided_at, d.handle_ms
            FROM audit_samples s JOIN decisions d ON d.id = s.decision_id

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from audit.store import chunks, insert_returning_id, marks
-from review.store import Refused, Store, User
+from review.store import Refused, Store, User, server_roles
 
 Row = tuple[Any, ...]
 
@@ -31,7 +31,14 @@ LEFT JOIN dispute_resolutions r ON r.dispute_id = p.id LEFT JOIN users l ON l.id
 
 
 def results_of(store: Store, moderator_id: int) -> list[Row]:
-    """The moderator's scored audits with final verdicts, newest audit first."""
+    """The moderator's scored audits with final verdicts, newest audit first.
+
+    On a server enforcing roles the person's own decisions come through ``veil_decided`` (their own, a lead's
+    or the owner's door): an auditor's role may not read any decision's action or labels, their own included.
+    """
+    if server_roles.installed(store.db):
+        return store.db.execute(_RESULT_SQL.replace("JOIN decisions d ON", "JOIN veil_decided(?) d ON")
+                                + " ORDER BY v.scored_at DESC, v.audit_id DESC", [moderator_id]).fetchall()
     return store.db.execute(_RESULT_SQL + " WHERE d.user_id = ? ORDER BY v.scored_at DESC, v.audit_id DESC",
                             [moderator_id]).fetchall()
 

@@ -16,6 +16,14 @@ deactivate``) is refused before any passphrase, in the app's words
 (:func:`review.auth.sign_in_refusal`). Then the role:
 :func:`review.auth.require`.
 
+On a server store opened with a person's own database role
+(``postgresql://ana@host/db``, :mod:`review.store.server_roles`) the server
+has already checked who they are (the role's password is their
+passphrase, or the site's certificates): the command acts as that person,
+``--user`` (or ``$VEIL_USER``) may be left out and, when given, must name
+them (a mismatch is refused, never acted on), and Veil asks no passphrase
+again.
+
 A refusal is :class:`SignInRefused` (a ``NotAllowed``); ``desktop.main``
 turns it into exit 2 and its message.
 """
@@ -29,7 +37,7 @@ import sys
 
 from review import auth
 from review.errors import NotAllowed
-from review.store import Store, User, reserved_name
+from review.store import Store, User, reserved_name, server_roles
 
 USER_ENV = "VEIL_USER"
 PASSPHRASE_ENV = "VEIL_PASSPHRASE"
@@ -70,15 +78,16 @@ def signed_in(store: Store, args: argparse.Namespace, *, roles: tuple[str, ...] 
 
     *to* completes the refusal ("ana is not a lead: only a lead can *to*").
     """
-    name = named(args)
     phrase = os.environ.pop(PASSPHRASE_ENV, None)  # read once, whoever signs in: no child process inherits it
+    person = server_person(store, _given(args))
+    name = person or named(args)
     try:
         user = auth.resolve(store, name)
     except NotAllowed as exc:
         raise SignInRefused(str(exc)) from None
     if (refusal := auth.sign_in_refusal(store, user.name)) is not None:  # before any passphrase is asked
         raise SignInRefused(refusal)
-    if auth.has_passphrase(store, user.name):
+    if person is None and auth.has_passphrase(store, user.name):
         _check_passphrase(store, user.name, phrase)
     if roles:
         try:
@@ -86,6 +95,23 @@ def signed_in(store: Store, args: argparse.Namespace, *, roles: tuple[str, ...] 
         except NotAllowed as exc:
             raise SignInRefused(str(exc)) from None
     return user
+
+
+def server_person(store: Store, given: str | None) -> str | None:
+    """The person whose own database role the store's connection is (None on a file, or for the store's owner);
+    SignInRefused when *given* (``--user``) names someone else."""
+    person = server_roles.connected_person(store)
+    if person is not None and given and given != person:
+        raise SignInRefused(f"the store's URL signs in to the server as {person}'s database role, but --user names "
+                            f"{given}: a command acts only as the person the server let in (leave --user out, or "
+                            f"name {person}; to act as {given}, use {given}'s URL and passphrase)")
+    return person
+
+
+def _given(args: argparse.Namespace) -> str | None:
+    """The name given by ``--user`` (global or the command's) or ``$VEIL_USER``, if any (unchecked)."""
+    name = getattr(args, _COMMAND_USER, None) or getattr(args, "user", None) or os.environ.get(USER_ENV)
+    return name.strip() if name else None
 
 
 def _check_passphrase(store: Store, name: str, phrase: str | None) -> None:

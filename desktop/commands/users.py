@@ -5,7 +5,10 @@ Every subcommand signs in (``--user``, a lead) and calls :mod:`review.people`
 domain's, in its words, and each change is one event. A new passphrase is
 never an argument (argv is visible to every process on the machine): it
 comes from ``$VEIL_NEW_PASSPHRASE`` (read once and removed from the
-environment) or is asked for, twice, on a terminal.
+environment) or is asked for, twice, on a terminal. On a server store that
+enforces roles (team mode) each person has a database role of their own,
+kept in step by the store itself; ``add`` says its name (derived from the
+person's, so it may differ), which is what their URL names.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 from desktop.commands.common import add_store_option, fail, open_store, shown
 from desktop.commands.signin import add_user_option, signed_in
 from review.errors import VeilError
-from review.store import Store, User
+from review.store import Store, User, server_roles
 from review.store.schema import ROLES
 
 NEW_PASSPHRASE_ENV = "VEIL_NEW_PASSPHRASE"
@@ -97,9 +100,12 @@ def run_add(args: argparse.Namespace) -> int:
                                      queues=args.queue, passphrase=phrase)
         except VeilError as exc:
             return fail(str(exc))
+        role = server_roles.login_role(store, user.id)  # a server store that enforces roles: their own login
     limit = f", limited to {', '.join(args.queue)}" if args.queue else ""
     print(f"added {shown(user.name)} ({', '.join(user.roles)}{shown(limit)})"
-          + (" with a passphrase" if phrase is not None else ""))
+          + (" with a passphrase" if phrase is not None else "")
+          + (f"; they sign in to the server as the database role {shown(role)}"
+             + ("" if phrase is not None else ", which can log in once a passphrase is set") if role else ""))
     return 0
 
 

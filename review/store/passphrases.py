@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from review.store import Refused
+from review.store import Refused, server_roles
 
 if TYPE_CHECKING:
     from review.store import Store, User
@@ -22,8 +22,12 @@ def stored_hash(store: Store, name: str) -> str | None:
     return row[0] if row else None
 
 
-def save(store: Store, target: User, stored: str, *, by: User) -> None:
+def save(store: Store, target: User, stored: str, *, by: User, login: str | None = None) -> None:
     """Set (or replace) *target*'s hash, noting when and by whom, with its event, in one transaction.
+
+    *login*: the passphrase itself, which on a server store that enforces roles also becomes the password of
+    *target*'s database role in the same transaction (:func:`review.store.server_roles.set_login`): the
+    person's passphrase and their login never disagree.
 
     *by*'s right is re-read under the write lock, as :mod:`review.store.people`
     does (a role removed after the domain's first check still stops the
@@ -48,6 +52,8 @@ def save(store: Store, target: User, stored: str, *, by: User) -> None:
             [target.id, stored, store.now(), by.id],
         )
         store.log(by.name, "auth.passphrase_set", f"user:{target.name}", {"by_self": by.id == target.id})
+        if login is not None:
+            server_roles.set_login(store, target.id, login)
 
 
 def note_failure(store: Store, actor: str, name: str, *, via: str) -> None:

@@ -39,8 +39,9 @@ def _current(store: Store, actor: User, name: str) -> User:
 
 
 def add(store: Store, actor: User, name: str, roles: Sequence[str], display_name: str, queue_ids: Sequence[int],
-        names: Sequence[str], passphrase_hash: str | None) -> User:
-    """Add a person in one transaction: ``user.created``, then their queue limit and passphrase when given.
+        names: Sequence[str], passphrase_hash: str | None, *, login: str | None = None) -> User:
+    """Add a person in one transaction: ``user.created``, then their queue limit and passphrase when given
+    (*login*: the passphrase, for their database role's password on a server store; see :func:`passphrases.save`).
 
     Refused ``"taken"`` when the name was taken meanwhile.
     """
@@ -52,7 +53,7 @@ def add(store: Store, actor: User, name: str, roles: Sequence[str], display_name
         if queue_ids:
             set_queues(store, actor, name, queue_ids, names)
         if passphrase_hash is not None:
-            passphrases.save(store, user, passphrase_hash, by=actor)
+            passphrases.save(store, user, passphrase_hash, by=actor, login=login)
         return store.user(name)
 
 

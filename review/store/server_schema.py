@@ -30,11 +30,13 @@ from typing import Any
 import sqlite_utils
 
 from review.errors import StoreUnavailable
+from review.store import server_roles
 from review.store.connection import shown_location
 from review.store.server_functions import FUNCTION_NAMES, FUNCTIONS
 from review.store.steps import FIRST_STEP, newer_schema, unknown_migrations
 
 TABLE = "_sqlite_migrations"
+MINIMUM_VERSION = 150000  # server_version_num of the oldest PostgreSQL Veil runs on
 #: What marks the functions on a server as this Veil's: a digest of their definitions (a later Veil's differ).
 _MARK = "Veil " + hashlib.sha256(FUNCTIONS.encode()).hexdigest()[:16]
 log = logging.getLogger(__name__)
@@ -60,16 +62,29 @@ def apply(db: Any, sets: Sequence[sqlite_utils.Migrations]) -> None:
     another client may have upgraded the store meanwhile, perhaps with a newer Veil, whose steps this one
     must then refuse rather than run its own after them.
     """
+    version = int(db.execute("SELECT current_setting('server_version_num')").fetchone()[0])
+    if version < MINIMUM_VERSION:  # views read as their caller (security_invoker) from 15 on
+        raise StoreUnavailable(f"{shown_location(db.url)} runs PostgreSQL {version // 10000}; Veil needs "
+                               f"PostgreSQL {MINIMUM_VERSION // 10000} or newer")
     if _current(db, sets):
         return
+    if not server_roles.is_owner(db):  # a person's own role may not change the schema: say who can
+        raise StoreUnavailable(f"{shown_location(db.url)} needs an upgrade to this Veil's schema, which only the "
+                               "store's owner (the account that created it) can make: open it once with the "
+                               "owner's URL (veil verify --store …), then sign in as yourself again")
     with db.transaction():
         if _current(db, sets):
             return
         steps = pending(db, sets)
         if steps:
             _run(db, steps)
-        else:
+            return
+        if not _functions_current(db):
             _create_functions(db)
+        if not server_roles.current(db):
+            server_roles.install(db)  # policies and grants as this Veil defines them (an older Veil's store)
+        elif not server_roles.locked(db):  # a copy of the database (a template's, a restore) lost its privileges
+            server_roles.lock(db)
 
 
 def _current(db: Any, sets: Sequence[sqlite_utils.Migrations]) -> bool:
@@ -77,7 +92,7 @@ def _current(db: Any, sets: Sequence[sqlite_utils.Migrations]) -> bool:
     unknown = unknown_migrations(db, sets)
     if unknown:
         raise StoreUnavailable(newer_schema(shown_location(db.url), unknown))
-    return not pending(db, sets) and _functions_current(db)
+    return not pending(db, sets) and _functions_current(db) and server_roles.current(db) and server_roles.locked(db)
 
 
 def refuse_foreign(db: Any) -> None:
@@ -119,6 +134,7 @@ def _run(db: Any, steps: Sequence[tuple[str, Any]]) -> None:
         db.execute(f"INSERT INTO {TABLE} (migration_set, name, applied_at) VALUES (?, ?, ?)",
                    [set_name, migration.name, str(_dt.datetime.now(_dt.UTC))])
     _resume_identities(db)
+    server_roles.install(db)  # every table, new ones included, gets its policies and grants
 
 
 def _create_functions(db: Any) -> None:
@@ -152,19 +168,24 @@ def expected_catalogue(db: Any, sets: Sequence[sqlite_utils.Migrations]) -> dict
     (the connection may otherwise be read-only: this one transaction is
     read-write, for that reason only).
     """
+    if not server_roles.is_owner(db):  # a person's role may neither build the scratch schema nor read every row
+        raise StoreUnavailable(f"veil verify checks every row and the schema of {shown_location(db.url)}: run it "
+                               "with the store owner's URL (the account that created it), not a person's")
     db.conn.execute("BEGIN READ WRITE")
     try:
         db.conn.execute("CREATE SCHEMA veil_expected")
         db.conn.execute("SET LOCAL search_path = veil_expected")
         _run(db, [(s.name, m) for s in sets for m in s._migrations])
-        return catalogue(db)
+        expected = catalogue(db)
     finally:
         db.conn.execute("ROLLBACK")
+    return expected | server_roles.expected_people(db)
 
 
 def catalogue(db: Any) -> dict[tuple[str, str], str]:
     """(kind, name) → definition of every table (with its row security switches), index, view, trigger (with
-    whether it is enabled, and its function's body), function, rule and row security policy in the current
+    whether it is enabled, and its function's body), function (and whether it runs as its owner), rule, row
+    security policy, grant and person's database role (:func:`review.store.server_roles.people`) in the current
     schema, written without the schema's name so two schemas compare. A trigger switched off
     (``ALTER TABLE … DISABLE TRIGGER``), a rule rewriting a ``DELETE`` into nothing or a policy hiding rows
     changes what the history allows as surely as a dropped trigger."""
@@ -173,10 +194,17 @@ def catalogue(db: Any) -> dict[tuple[str, str], str]:
     for table, definition in db.execute(_TABLES, [schema, schema]).fetchall():
         found["table", table] = definition
     for kind, query in (("index", _INDEXES), ("view", _VIEWS), ("trigger", _TRIGGERS), ("function", _FUNCTIONS),
-                        ("rule", _RULES), ("policy", _POLICIES)):
+                        ("rule", _RULES), ("policy", _POLICIES), ("grant", _GRANTS), ("schema", _SCHEMA)):
         for name, definition in db.execute(query, [schema]).fetchall():
-            found[kind, name] = definition.replace(f"{schema}.", "")
-    return found
+            found[kind, name] = _without_schema(definition, schema)
+    return found | server_roles.people(db)
+
+
+def _without_schema(definition: str, schema: str) -> str:
+    """*definition* with the schema's name left out (qualified names, a definer's search path), so two compare."""
+    for named in (f'"{schema}".', f"{schema}.", f"search_path={schema}, ", f'search_path="{schema}", '):
+        definition = definition.replace(named, "search_path=, " if named.startswith("search_path") else "")
+    return definition
 
 
 _TABLES = """
@@ -200,11 +228,40 @@ SELECT t.tgname, CASE t.tgenabled WHEN 'O' THEN '' WHEN 'D' THEN 'DISABLED ' WHE
                  ELSE 'ALWAYS ' END || pg_get_triggerdef(t.oid) || ' ' || p.prosrc FROM pg_trigger t
 JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid
 WHERE c.relnamespace = CAST(? AS regnamespace) AND NOT t.tgisinternal"""
+#: A function's body, whether it runs as its owner, its settings (a definer's fixed search_path) and who may call
+#: it: a definer made callable by everyone, or reading tables through the caller's search path, is a way past the rules.
 _FUNCTIONS = """
-SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', p.prosrc FROM pg_proc p
-WHERE p.pronamespace = CAST(? AS regnamespace) AND p.prokind IN ('f', 'a') AND p.prorettype <> 'trigger'::regtype"""
+SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+       CASE WHEN p.prosecdef THEN 'SECURITY DEFINER ' ELSE '' END || p.prosrc
+       || COALESCE(' SET ' || array_to_string(p.proconfig, ' SET '), '') || ' EXECUTE '
+       || COALESCE((SELECT string_agg(e.who, ', ' ORDER BY e.who) FROM (
+            SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS who
+            FROM aclexplode(COALESCE(p.proacl, acldefault('f', p.proowner))) a
+            WHERE a.grantee <> p.proowner AND a.privilege_type = 'EXECUTE') e), 'nobody else') FROM pg_proc p
+WHERE p.pronamespace = CAST(? AS regnamespace) AND p.prokind IN ('f', 'a')"""
+#: Who besides the schema's owner may create objects in it (a function or table of a person's own, found first).
+_SCHEMA = """
+SELECT 'creating objects', COALESCE(string_agg(CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee)
+                                               END, ', ' ORDER BY a.grantee), 'nobody else')
+FROM pg_namespace n CROSS JOIN LATERAL aclexplode(COALESCE(n.nspacl, acldefault('n', n.nspowner))) a
+WHERE n.oid = CAST(? AS regnamespace) AND a.privilege_type = 'CREATE' AND a.grantee <> n.nspowner"""
 _RULES = "SELECT tablename || '.' || rulename, definition FROM pg_rules WHERE schemaname = ?"
 _POLICIES = """
 SELECT tablename || '.' || policyname, concat_ws(' ', permissive, 'FOR', cmd, 'TO', array_to_string(roles, ', '),
                                                 'USING', qual, 'WITH CHECK', with_check)
 FROM pg_policies WHERE schemaname = ?"""
+#: Who may read or write each table, view and sequence (grants to the owner itself left out; every one listed, so a
+#: grant on one Veil grants nothing on is named too): a grant added behind Veil's back lets a role past the rules
+#: as surely as a dropped policy.
+_GRANTS = """
+SELECT c.relname, COALESCE(string_agg(g.line, ', ' ORDER BY g.line), 'owner only') FROM pg_class c
+LEFT JOIN LATERAL (
+  SELECT CASE WHEN e.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(e.grantee) END || ' ' || e.privilege_type AS line
+  FROM aclexplode(c.relacl) e WHERE e.grantee <> c.relowner
+  UNION ALL
+  SELECT CASE WHEN e.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(e.grantee) END || ' ' || e.privilege_type
+         || ' (' || a.attname || ')'
+  FROM pg_attribute a CROSS JOIN LATERAL aclexplode(a.attacl) e
+  WHERE a.attrelid = c.oid AND a.attacl IS NOT NULL AND e.grantee <> c.relowner) AS g ON TRUE
+WHERE c.relnamespace = CAST(? AS regnamespace) AND c.relkind IN ('r', 'v', 'S')
+GROUP BY c.relname"""

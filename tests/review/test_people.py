@@ -351,9 +351,9 @@ def test_the_look_alike_check_runs_under_the_write_lock(floor, monkeypatch):
 
     real = people_store.add
 
-    def added_meanwhile(store, actor, name, *args):  # after the first check, before the transaction
+    def added_meanwhile(store, actor, name, *args, **kwargs):  # after the first check, before the transaction
         store.add_user("LEO", ["moderator"])
-        return real(store, actor, name, *args)
+        return real(store, actor, name, *args, **kwargs)
 
     monkeypatch.setattr(people_store, "add", added_meanwhile)
     with pytest.raises(PeopleError, match="too like “LEO”"):
