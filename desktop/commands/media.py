@@ -15,20 +15,39 @@ lists them), except those touched within ``--older-than`` hours (default
 a day: an import running now may be about to name them), with one
 ``media.pruned`` event (:func:`review.media.root.prune`, a lead's). Exit 0,
 1 when some files could not be removed, 2 on a refusal.
+
+``repair FOLDER…`` puts back, from the original files, media the store
+lost or holds damaged (what ``veil verify`` names): each file is hashed, and
+where items show those bytes the store's copy is checked against it and
+what differs is written again, with one ``media.repaired`` event
+(:func:`review.media.root.repair`, a lead's). Exit 0, 2 on a refusal.
+
+On a server store (issue 15 §4) the store keeps its media inside it:
+``collect`` uploads the files its items name on this desk (a phase-1 demo's,
+say), resumable, ``prune`` removes the blobs no item names (a failed or
+killed import's, unfinished uploads among them) and ``repair`` rewrites a
+blob's damaged rows; same exits, same events.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from desktop.commands.common import add_action, as_lead, shown
 from review.store import Store, User
 
 
+def _where(store: Store) -> str:
+    """What the commands name the media's place by: the media folder, or the store itself (a server's blobs)."""
+    return shown(store.media_root) if store.media_root is not None else f"the media kept in {shown(store.location)}"
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("media", help="the store's media folder: collect files outside it, prune orphans (lead)",
-                            description="Work on the store's media folder (<store>.media/ beside the store file).")
+    parser = sub.add_parser("media", help="the store's media: collect files outside it, prune orphans, repair (lead)",
+                            description="Work on the store's media: the folder <store>.media/ beside a store file, "
+                                        "or the media a server store keeps inside it.")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     add_action(actions, "collect", "Copy every media file the store's items name outside its media folder into it "
                "(content-addressed, each file once) and make their paths relative, so the store folder can be "
@@ -41,6 +60,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     prune.add_argument("--older-than", type=_hours, metavar="HOURS",
                        help="leave files touched within this many hours (default 24: an import running now may "
                             "still name them; 0 removes every orphan)")
+    repair = add_action(actions, "repair", "Put back media the store lost or holds damaged (veil verify names them) "
+                        "from the original files: each file under the folders given is hashed, and where items show "
+                        "those bytes, whatever the store holds that differs is written again from it.", run_repair)
+    repair.add_argument("paths", nargs="+", type=Path, metavar="FOLDER",
+                        help="files, or folders searched for files (the originals of the damaged media)")
 
 
 def run_collect(args: argparse.Namespace) -> int:
@@ -49,9 +73,13 @@ def run_collect(args: argparse.Namespace) -> int:
     def work(store: Store, lead: User) -> int:
         done = root.collect(store, lead.name, progress=_progress)
         _progress_end()
-        where = shown(store.media_root)
-        print(f"collected into {where}: {done.copied} files copied, {done.in_place} already inside, "
-              f"{done.items} items now name their media relative to it")
+        where = _where(store)
+        if store.media_root is None:  # a server store: the files went into it
+            print(f"collected into {where}: {done.copied} files uploaded, {done.items} items now name their media "
+                  "by its content")
+        else:
+            print(f"collected into {where}: {done.copied} files copied, {done.in_place} already inside, "
+                  f"{done.items} items now name their media relative to it")
         for path in done.missing:
             print(f"missing (left as it was): {shown(path)}", file=sys.stderr)
         for path in done.changed:
@@ -71,7 +99,7 @@ def run_prune(args: argparse.Namespace) -> int:
     def work(store: Store, lead: User) -> int:
         hours = root.PRUNE_AFTER_SECONDS / 3600 if args.older_than is None else args.older_than
         done = root.prune(store, lead.name, older_than=hours * 3600)
-        print(f"pruned {shown(store.media_root)}: of the files no item names, removed {done.removed} "
+        print(f"pruned {_where(store)}: of the files no item names, removed {done.removed} "
               f"({done.unfinished} unfinished copies, {done.bytes:,} bytes)")
         if done.recent:
             print(f"left {done.recent} touched within {hours:g} hours (an import may still name them); "
@@ -81,6 +109,23 @@ def run_prune(args: argparse.Namespace) -> int:
         return 1 if done.failed else 0
 
     return as_lead(args, "remove media files no item names", work)
+
+
+def run_repair(args: argparse.Namespace) -> int:
+    from review.media import root
+
+    if absent := [path for path in args.paths if not path.exists()]:
+        print(f"no such file or folder: {', '.join(shown(path) for path in absent)}", file=sys.stderr)
+        return 2
+
+    def work(store: Store, lead: User) -> int:
+        done = root.repair(store, lead.name, args.paths, progress=_progress)
+        _progress_end()
+        print(f"repaired {_where(store)}: of {done.files} files read, {done.restored} put back whole, "
+              f"{done.mended} mended where damaged, {done.unnamed} shown by no item (left alone)")
+        return 0
+
+    return as_lead(args, "repair the store's media", work)
 
 
 def _hours(text: str) -> float:
@@ -97,7 +142,7 @@ def _hours(text: str) -> float:
 def _progress(done: int, total: int) -> None:
     """A self-overwriting "files n/N" line on a terminal; nothing in logs or pipes."""
     if total and sys.stderr.isatty():
-        sys.stderr.write(f"\rcollecting media: {done}/{total} files")
+        sys.stderr.write(f"\rmedia: {done}/{total} files")
         sys.stderr.flush()
 
 

@@ -8,6 +8,11 @@ Videos open through :func:`review.media.video.open_video` (the caps);
 animated images through :func:`review.media.images.open_image` plus the
 animation budget. Everything raises :class:`review.media.MediaError` for
 files that cannot be shown.
+
+Each takes a file's path or an item's media opened from its store
+(:class:`review.media.source.Media`, the way a server store's media are
+read: a stream decoded in memory, no file); :func:`still` is the still
+picture of either.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from review.media import MediaError
+from review.media import MediaError, source
 from review.media.identify import VIDEO_MIMES, identify
 from review.media.images import (
     DECODE_ERRORS,
@@ -32,7 +37,11 @@ from review.media.images import (
 )
 from review.media.limits import DEFAULT_MAX_PIXELS, check_animation, require_strict_pillow
 from review.media.preview import decode_for_display, fit_size, fit_to_box, frame_at_index, read_fitted
+from review.media.source import Media
 from review.media.video import open_video
+
+#: What these functions read: a file's path, or an item's media opened from its store (memory only).
+MediaInput = Path | Media
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: comparing arrays has no single truth value
@@ -68,10 +77,20 @@ def _animation_frames(
         elapsed += frame_delay_s(image.info)
 
 
-def _open_frames_image(path: Path, mime: str, max_pixels: int) -> Image.Image:
+def _kind(media: MediaInput) -> str:
+    """The media's decodable type: sniffed from a file, known for media opened from a store."""
+    return media.mime if isinstance(media, Media) else identify(media)
+
+
+def _opened(path: MediaInput | str) -> MediaInput:
+    return path if isinstance(path, Media) else Path(path)
+
+
+def _open_frames_image(path: MediaInput, mime: str, max_pixels: int) -> Image.Image:
     """Open an image for frame work: size, strictness and animation checked."""
     require_strict_pillow()
-    image = open_image(path, mime, max_pixels=max_pixels)
+    image = (source.open_image(path, max_pixels=max_pixels) if isinstance(path, Media)
+             else open_image(path, mime, max_pixels=max_pixels))
     try:
         if is_animated(image):
             check_animation(image, max_pixels)
@@ -81,8 +100,29 @@ def _open_frames_image(path: Path, mime: str, max_pixels: int) -> Image.Image:
     return image
 
 
+def still(path: MediaInput, max_w: int, max_h: int, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """The still picture of a file or of media opened from a store, fitted, unblurred
+    (:func:`review.media.preview.decode_for_display`'s, which reads files only)."""
+    if not isinstance(path, Media):
+        return decode_for_display(path, max_w, max_h, max_pixels=max_pixels)
+    fit_size(1, 1, max_w, max_h)
+    if path.mime in VIDEO_MIMES:
+        with open_video(path, path.mime, max_pixels=max_pixels) as clip:
+            return frame_at_index(clip, clip.frame_count // 2, max_w, max_h)
+    require_strict_pillow()
+    with source.open_image(path, max_pixels=max_pixels) as image:
+        try:
+            rgb = decode_fitted(image, max_w, max_h)  # reduced decode, bounded memory
+        except Image.DecompressionBombError:
+            raise MediaError(f"image is over the pixel cap ({image.size[0]}x{image.size[1]})") from None
+        except DECODE_ERRORS as exc:
+            path.intact()  # a damaged blob is said as such
+            raise MediaError(f"truncated or corrupt image: {describe_error(exc)}") from None
+    return fit_to_box(rgb, max_w, max_h)
+
+
 def storyboard(
-    path: Path,
+    path: MediaInput,
     count: int = 9,
     max_w: int = 320,
     max_h: int = 180,
@@ -97,11 +137,11 @@ def storyboard(
     image gives one frame. Frames whose seek fails near a damaged end are
     skipped; if none can be read the video is reported as having no frames.
     """
-    path = Path(path)
+    path = _opened(path)
     if count < 1:
         raise ValueError("storyboard needs at least one frame")
     fit_size(1, 1, max_w, max_h)
-    mime = identify(path)
+    mime = _kind(path)
     if mime in VIDEO_MIMES:
         frames: list[Frame] = []
         with open_video(path, mime, max_pixels=max_pixels) as clip:
@@ -116,7 +156,7 @@ def storyboard(
     try:
         with _open_frames_image(path, mime, max_pixels) as image:
             if not is_animated(image):
-                return [Frame(0, 0.0, decode_for_display(path, max_w, max_h, max_pixels=max_pixels))]
+                return [Frame(0, 0.0, still(path, max_w, max_h, max_pixels=max_pixels))]
             wanted = set(_spaced(frame_count(image), count))
             return list(_animation_frames(image, wanted, max_w, max_h))
     except MediaError:
@@ -126,7 +166,7 @@ def storyboard(
 
 
 def video_frame_at(
-    path: Path,
+    path: MediaInput,
     time_s: float,
     max_w: int,
     max_h: int,
@@ -137,10 +177,10 @@ def video_frame_at(
 
     Works for videos and animated images; a still image is itself at any time.
     """
-    path = Path(path)
+    path = _opened(path)
     fit_size(1, 1, max_w, max_h)
     time_s = max(0.0, float(time_s))
-    mime = identify(path)
+    mime = _kind(path)
     if mime in VIDEO_MIMES:
         with open_video(path, mime, max_pixels=max_pixels) as clip:
             index = round(time_s * clip.fps) if clip.fps > 0 else 0
@@ -159,11 +199,11 @@ def video_frame_at(
         raise
     except DECODE_ERRORS as exc:
         raise MediaError(f"truncated or corrupt image: {describe_error(exc)}") from None
-    return decode_for_display(path, max_w, max_h, max_pixels=max_pixels)
+    return still(path, max_w, max_h, max_pixels=max_pixels)
 
 
 def iter_frames(
-    path: Path,
+    path: MediaInput,
     max_w: int,
     max_h: int,
     *,
@@ -176,10 +216,10 @@ def iter_frames(
     frame comes back small and unblurred, like the storyboard's. A still
     image yields itself once. Close the generator to stop early.
     """
-    path = Path(path)
+    path = _opened(path)
     fit_size(1, 1, max_w, max_h)
     start_s = max(0.0, float(start_s))
-    mime = identify(path)
+    mime = _kind(path)
     if mime in VIDEO_MIMES:
         with open_video(path, mime, max_pixels=max_pixels) as clip:
             index = round(start_s * clip.fps) if clip.fps > 0 else 0
@@ -194,7 +234,7 @@ def iter_frames(
     try:
         with _open_frames_image(path, mime, max_pixels) as image:
             if not is_animated(image):
-                yield Frame(0, 0.0, decode_for_display(path, max_w, max_h, max_pixels=max_pixels))
+                yield Frame(0, 0.0, still(path, max_w, max_h, max_pixels=max_pixels))
                 return
             yield from _animation_frames(image, None, max_w, max_h, start_s)
     except MediaError:
@@ -203,7 +243,7 @@ def iter_frames(
         raise MediaError(f"truncated or corrupt image: {describe_error(exc)}") from None
 
 
-def clip_timing(path: Path, frames: list[Frame]) -> tuple[float, float]:
+def clip_timing(path: MediaInput, frames: list[Frame]) -> tuple[float, float]:
     """Duration and frame rate, from headers (a video) or frame delays (an animation).
 
     Runs after :func:`storyboard` accepted the file and gave ``frames``, so
@@ -212,13 +252,14 @@ def clip_timing(path: Path, frames: list[Frame]) -> tuple[float, float]:
     0 seconds long, at no rate.
     """
     last = frames[-1].time_s if frames else 0.0
-    mime = identify(path)
+    path = _opened(path)
+    mime = _kind(path)
     if mime in VIDEO_MIMES:
         with open_video(path, mime) as clip:
             if clip.duration_s is not None:
                 return max(clip.duration_s, last), clip.fps
         return last, 0.0
-    with open_image(path, mime) as image:
+    with source.open_image(path) if isinstance(path, Media) else open_image(path, mime) as image:
         count = frame_count(image)
         if count <= 1:
             return 0.0, 0.0

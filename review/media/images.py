@@ -22,7 +22,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import cv2
 import numpy as np
@@ -63,19 +63,26 @@ DECODE_ERRORS = (
 )
 
 
-def open_image(path: Path, mime: str, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageFile.ImageFile:
-    """Open an image lazily with its header size checked against ``max_pixels``.
+def open_image(file: Path | BinaryIO, mime: str, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageFile.ImageFile:
+    """Open an image lazily — a file's path, or a seekable stream of its bytes — with its header size checked
+    against ``max_pixels``.
 
     Uses the format's registered Pillow opener directly (see module notes) so
-    Pillow's global bomb limit does not apply; ours does. The caller owns the
-    returned image and should close it (it is a context manager).
+    Pillow's global bomb limit does not apply; ours does. A stream (media a
+    store keeps inside it, :func:`review.media.source.open_image`) is read
+    from where it stands, never copied to a file. The caller owns the
+    returned image and should close it (it is a context manager); a stream
+    stays the caller's to close.
     """
     format_name = IMAGE_MIMES[mime]
     factory, _accept = Image.OPEN[format_name]
     try:
-        # Pillow types OPEN's factories as taking a file object, but ImageFile
-        # accepts a path too and then owns (and closes) the handle it opens.
-        image = factory(os.fspath(path), os.fspath(path))  # type: ignore[arg-type]
+        if isinstance(file, (str, os.PathLike)):
+            # Pillow types OPEN's factories as taking a file object, but ImageFile
+            # accepts a path too and then owns (and closes) the handle it opens.
+            image = factory(os.fspath(file), os.fspath(file))  # type: ignore[arg-type]
+        else:
+            image = factory(file, "")
     except Image.DecompressionBombError as exc:
         raise MediaError(f"image is over the pixel cap: {describe_error(exc)}") from None
     except DECODE_ERRORS as exc:

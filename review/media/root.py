@@ -23,27 +23,40 @@ this module moves bytes:
 * :func:`prune` (``veil media prune``, a lead's) removes the files no item
   names (orphans of failed imports, unfinished copies of killed ones),
   unless touched recently: one event.
+
+* :func:`repair` (``veil media repair``, a lead's) puts back, from the
+  original files it is given, the media items name that the store lost or
+  holds damaged: one ``media.repaired`` event.
+
+A store with no media folder (a server store, issue 15 §4) keeps its media
+inside it as blobs (:mod:`review.store.server_media`): collecting uploads
+the files items name on this desk, pruning removes the blobs no item names
+(in short batches, its grace time on the store's clock), repairing rewrites
+a blob's damaged rows; the same commands, the same events.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import os
 import stat
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from review.auth import require
-from review.errors import StoreUnavailable
+from review.clock import iso, parse
+from review.errors import VeilError
 from review.media import MediaError
 from review.media.fingerprint import sha256_file
 from review.media.identify import identify
-from review.store import Store
+from review.store import Store, server_media
 from review.store import media_root as layout
 from review.store.connection import PRIVATE_FILE, private_folder
+from review.store.imports import refuse_unstored_media
 
 #: How much of a file one read copies: memory stays this, whatever the file.
 COPY_CHUNK = 1 << 20
@@ -55,23 +68,11 @@ REUSE_HASH_LIMIT = 64 << 20
 #: (a copy, or a reuse, touches the file's time).
 PRUNE_AFTER_SECONDS = 24 * 3600
 
-#: What a server store says until team mode keeps media in the server (issue 15 §4).
-NO_ROOT = ("media on a server store arrive with team mode phase 3: this store has no media folder yet; "
-           "import media into a file store for now")
-
 Progress = Callable[[int, int], None]
 
 
 class MediaMissing(MediaError):
     """An item's media file is not where its store keeps it: moved without its media folder, or deleted."""
-
-
-def required(store: Store) -> Path:
-    """The store's media root, or StoreUnavailable for a store that has none (a server store, for now)."""
-    root = store.media_root
-    if root is None:
-        raise StoreUnavailable(NO_ROOT)
-    return root
 
 
 def place(root: Path, source: Path, sha256: str, mime: str) -> str:
@@ -111,6 +112,30 @@ def place(root: Path, source: Path, sha256: str, mime: str) -> str:
     return name
 
 
+def upload(store: Store, actor: str, source: Path, sha256: str, mime: str, *,
+           read_back: bool = False) -> server_media.Stored:
+    """Store the checked file *source* in a store that keeps its media inside it (a server store): a lead's.
+
+    :func:`review.store.server_media.upload` (resumable, deduplicated, verified; *read_back* for a repair), with
+    *actor* checked inside its first transaction, each file again, and a file that can no longer be read said
+    as a MediaError, like every other reason a file is refused.
+    """
+    try:
+        return server_media.upload(store, source, sha256, mime, guard=lambda: _may_upload(store, actor),
+                                   read_back=read_back)
+    except VeilError:  # a refusal (NotAllowed is a PermissionError too) or the store's own trouble, as it is
+        raise
+    except OSError as exc:
+        raise MediaError(f"cannot read it: {exc.strerror or exc}") from None
+
+
+def _may_upload(store: Store, actor: str) -> None:
+    """A lead may put media into a store; so may the importer founding a store that holds nothing yet (they become
+    its first lead when the items are written, checked again there: ``Store.add_first_lead``)."""
+    if store.holds():
+        require(store, actor, "lead", to="import media into the store")
+
+
 def adopt(root: Path, generated: Path, sha256: str, mime: str) -> str:
     """Move *generated* (a file Veil made, on the root's disk) to its content name; return the name.
 
@@ -131,6 +156,9 @@ def check_present(path: str) -> None:
 
     Said calmly and before any decoder runs: the item is still there to decide, nothing of it is lost.
     """
+    if layout.is_relative(path):  # a store's own name (a server store's blob): never looked up on this desk's disk
+        # Not the name either: 64 hex digits say nothing to a moderator.
+        raise MediaMissing("its media are kept in the server store, not in a file, and this view reads only files")
     if os.path.lexists(path):
         return
     file = layout.absolute(path) or Path(path)  # another machine's path is split as that machine splits it
@@ -157,17 +185,18 @@ def collect(store: Store, actor: str, *, progress: Progress | None = None) -> Co
     A lead's (checked again inside the write). Files are copied first (each safely, :func:`place`), then
     every item is renamed in one transaction with one ``media.collected`` event carrying the counts.
     A missing file, or one whose bytes are no longer the item's, is listed and left as it was: the rest
-    are collected. Running it again finds nothing more to do.
+    are collected. Running it again finds nothing more to do. A store with no media folder uploads the
+    files into itself instead (:func:`review.store.server_media.upload`, resumable).
     """
     lead = require(store, actor, "lead", to="collect media into the store's media root").name
-    root = required(store)
+    root = store.media_root
     found = layout.absolute_paths(store)
     report = progress or (lambda done, total: None)
     result = Collected()
     names: dict[str, str] = {}
     report(0, len(found))
     for done, (path, sha, mime) in enumerate(found, 1):
-        inside = layout.inside(root, path, sha)
+        inside = None if root is None else layout.inside(root, path, sha)
         if inside is not None:
             names[path] = inside
             result.in_place += 1
@@ -182,14 +211,20 @@ def collect(store: Store, actor: str, *, progress: Progress | None = None) -> Co
             if actual is not None and sha is not None and actual != sha:
                 result.changed.append(path)
             elif actual is not None:
-                names[path] = place(root, Path(path), actual, mime or identify(Path(path)))
+                kind = mime or identify(Path(path))
+                names[path] = (upload(store, lead, Path(path), actual, kind).name if root is None
+                               else place(root, Path(path), actual, kind))
                 result.copied += 1
         report(done, len(found))
     if names:
         counts = {"copied": result.copied, "in_place": result.in_place, "missing": len(result.missing),
                   "changed": len(result.changed)}
-        result.items = layout.rename(store, names, actor=lead, payload=counts,
-                                     guard=lambda: require(store, lead, "lead", to="collect media"))
+
+        def guard() -> None:  # still a lead; on a server, every blob still there (not pruned since its upload)
+            require(store, lead, "lead", to="collect media")
+            refuse_unstored_media(store, names.values())
+
+        result.items = layout.rename(store, names, actor=lead, payload=counts, guard=guard)
     return result
 
 
@@ -241,10 +276,13 @@ def prune(store: Store, actor: str, *, older_than: float = PRUNE_AFTER_SECONDS) 
     removed inside one write transaction, so no import commits an item naming a file meanwhile; a file
     touched recently (an import running now copied or reused it) is left, counted as recent. A link is
     removed, never followed. One ``media.pruned`` event with the counts when anything was removed.
+    A store with no media folder removes its blobs no item names the same way (:func:`_prune_blobs`).
     """
     lead = require(store, actor, "lead", to="remove media files no item names").name
-    root = required(store)
-    cutoff = time.time() - older_than
+    root = store.media_root
+    if root is None:
+        return _prune_blobs(store, lead, iso(parse(store.now()) - _dt.timedelta(seconds=older_than)))
+    cutoff = time.time() - older_than  # a file's time is its disk's clock
     result = Pruned()
     with layout.unnamed_while_held(store, root, lambda: require(store, lead, "lead", to="remove media files no "
                                                                 "item names")) as unnamed:
@@ -268,6 +306,93 @@ def prune(store: Store, actor: str, *, older_than: float = PRUNE_AFTER_SECONDS) 
                 "removed": result.removed, "unfinished": result.unfinished, "bytes": result.bytes,
                 "recent": result.recent, "failed": len(result.failed)})
     return result
+
+
+def _prune_blobs(store: Store, lead: str, cutoff: str) -> Pruned:
+    """:func:`prune` for a store that keeps its media inside it: its blobs no item names, untouched since *cutoff*
+    (the store clock's time, as uploads touch them).
+
+    Removed in batches (``server_media.PRUNE_BATCH`` blobs), each one short write transaction holding the write
+    lock exclusively (no upload, claim or item write runs meanwhile) with its own ``media.pruned`` event;
+    unfinished ones are a killed import's. An item written later finds its blob gone and is refused
+    (:func:`review.store.imports.refuse_unstored_media`), so pruning never leaves an item naming nothing.
+    """
+    result = Pruned(recent=server_media.recent_unnamed(store.db, cutoff))
+    while True:
+        with server_media.pruned_while_held(store, cutoff,
+                                            lambda: require(store, lead, "lead", to="remove media no item names")
+                                            ) as gone:
+            if gone:
+                store.log(lead, "media.pruned", store.location, {
+                    "removed": len(gone), "unfinished": sum(not orphan.complete for orphan in gone),
+                    "bytes": sum(orphan.size for orphan in gone), "recent": result.recent, "failed": 0})
+        result.removed += len(gone)
+        result.unfinished += sum(not orphan.complete for orphan in gone)
+        result.bytes += sum(orphan.size for orphan in gone)
+        if len(gone) < server_media.PRUNE_BATCH:
+            return result
+
+
+@dataclass
+class Repaired:
+    """What :func:`repair` did with the files it was given."""
+
+    files: int = 0  # files read and hashed
+    restored: int = 0  # media items name that the store lacked (or held unfinished), now stored whole
+    mended: int = 0  # media the store held damaged, their damaged parts rewritten
+    unnamed: int = 0  # files no item of the store shows (left alone)
+
+
+def repair(store: Store, actor: str, paths: Sequence[Path], *, progress: Progress | None = None) -> Repaired:
+    """Put back, from the original files under *paths* (files or folders), the media the store lost or damaged.
+
+    A lead's (checked again for each file). Each file is hashed; when items show those bytes, the store's copy is
+    checked against it and whatever differs is written again from it: a missing or unfinished blob is uploaded
+    whole, a complete one has each stored row read back and hashed, and only the rows that are not the file's are
+    rewritten (:func:`review.store.server_media.upload`). A file store's missing or changed file is copied in
+    again (:func:`place`). One ``media.repaired`` event with the counts when anything was put back.
+    """
+    lead = require(store, actor, "lead", to="repair the store's media").name
+    root = store.media_root
+    files = sorted(_files_under(paths))
+    report = progress or (lambda done, total: None)
+    result = Repaired()
+    report(0, len(files))
+    for done, file in enumerate(files, 1):
+        sha = sha256_file(file)
+        result.files += 1
+        named = layout.named_by(store.db, sha)
+        result.unnamed += not named
+        for name, mime in named:
+            if root is not None:
+                target = root.joinpath(*name.split("/"))
+                if not _holds(target, file.stat().st_size, sha):
+                    place(root, file, sha, mime)
+                    result.restored += 1
+                continue
+            before = server_media.blob(store.db, name)
+            stored = upload(store, lead, file, sha, mime, read_back=True)
+            if before is None or not before.complete:
+                result.restored += 1
+            elif stored.repaired:
+                result.mended += 1
+        report(done, len(files))
+    if result.restored or result.mended:
+        layout.log_checked(store, lambda: require(store, lead, "lead", to="repair the store's media"), lead,
+                           "media.repaired", {"files": result.files, "restored": result.restored,
+                                              "mended": result.mended})
+    return result
+
+
+def _files_under(paths: Sequence[Path]) -> Iterator[Path]:
+    """Each regular file given, or under a folder given (links never followed)."""
+    for path in paths:
+        if path.is_file() and not path.is_symlink():
+            yield path
+        for folder, _, names in os.walk(path):
+            for name in names:
+                if (here := Path(folder, name)).is_file() and not here.is_symlink():
+                    yield here
 
 
 def _sync_folder(folder: Path) -> None:

@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from review.store import media_root, server_media
+
 if TYPE_CHECKING:
     from review.store import Store
 
@@ -343,12 +345,33 @@ def add_items_creating_queues(
     """
     with store.transaction():
         guard()
+        refuse_unstored_media(store, (row.get("media_path") for _, row in items))
         existing = {q.name for q in store.queues()}
         for name in new_queues:
             if name not in existing:
                 store.add_queue(name, queue_kind, actor=actor)
         ids = {q.name: q.id for q in store.queues()}
         return store.add_items([{**row, "queue_id": ids[queue]} for queue, row in items], actor=actor, source=source)
+
+
+def refuse_unstored_media(store: Store, media_paths: Iterable[str | None]) -> None:
+    """In an item write on a store that keeps its media inside it: refuse unless each name is a complete blob.
+
+    Asked inside the write, which holds the write lock exclusively as pruning does, so a blob pruned after its
+    upload (by a lead with ``--older-than 0``, or a desk whose clock runs ahead) fails the chunk instead of
+    leaving an item naming nothing; importing again uploads it again. A file store's names are files in its root.
+    """
+    if store.media_root is not None:
+        return
+    names = {path for path in media_paths if path is not None and media_root.is_relative(path)}
+    whole = {name for chunk in _chunks(names) for (name,) in store.db.execute(
+        f"SELECT name FROM media_blobs WHERE complete = 1 AND name IN ({_marks(chunk)})", chunk)}
+    gone = sorted(names - whole)
+    if gone:
+        raise server_media.BlobMissing(
+            f"media {gone[0]}{f' and {len(gone) - 1} more' if len(gone) > 1 else ''} left the store after being "
+            "uploaded (removed by `veil media prune` while this import ran): no item of this chunk was written; "
+            "import the manifest again, which uploads them again")
 
 
 def item_ids_in_queue(store: Store, queue_id: int, external_ids: Iterable[str]) -> dict[str, int]:

@@ -15,27 +15,38 @@ It also lists the files in the root that no item names — copies of an
 import that failed (whole pictures nobody reviews) and ``.incoming-*.part``
 files of one that was killed — which ``veil media prune`` removes (a file
 an import running right now has copied shows here until it commits).
-Nothing here writes.
+A store that keeps its media inside it (a server store, issue 15 §4,
+:mod:`review.store.server_media`) is checked the same way: every blob an
+item names is read a chunk at a time and hashed (a row missing, cut short
+or altered is named with its items; ``veil media repair`` with the original
+files puts it back), and the blobs no item names (a failed or killed
+import's, unfinished ones counted) are listed for ``veil media prune``.
+Items are read a page at a time (:func:`media_root.relative_paths`), so
+memory stays flat at a million items. Nothing here writes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import hashlib
+from collections.abc import Callable, Iterator, Sized
 from pathlib import Path
 
 import sqlite_utils
 
 from review.media.fingerprint import sha256_file
-from review.store import media_root
+from review.store import dialect, media_root, server_media
 
 
 def problems(db: sqlite_utils.Database, store_file: Path | None,
              progress: Callable[[int], None] | None = None) -> Iterator[str]:
     """A sentence per relative media name whose file is missing from the root or does not hash as it should.
 
-    *store_file* is the store's file (None for a server store: it has no media folder to check);
-    *progress* is called with the number of files read so far.
+    *store_file* is the store's file (None in memory); a server store's media are its blobs
+    (:func:`_blob_problems`). *progress* is called with the number of files read so far.
     """
+    if dialect.is_server(db):
+        yield from _blob_problems(db, progress)
+        return
     if store_file is None:
         return
     root = media_root.beside(store_file)
@@ -61,6 +72,42 @@ def problems(db: sqlite_utils.Database, store_file: Path | None,
 #: How many orphans' names a problem sentence lists (the count is always whole).
 ORPHANS_NAMED = 5
 
+#: What mends media a server store lost or holds damaged.
+REPAIR = "`veil media repair FOLDER` with the original files puts it back"
+
+
+def _blob_problems(db: sqlite_utils.Database, progress: Callable[[int], None] | None) -> Iterator[str]:
+    """A sentence per media name the store does not hold whole and unchanged, and one for blobs nobody names."""
+    for done, (name, shas, ids) in enumerate(media_root.relative_paths(db), 1):
+        whose = _items(ids)
+        found = server_media.blob(db, name)
+        if found is None or not found.complete:
+            yield (f"{whose} names media {name}, which the store does not hold{'' if found is None else ' whole'} "
+                   f"({REPAIR})")
+        else:
+            digest = hashlib.sha256()
+            try:
+                reader = server_media.BlobReader(db, found)
+                while chunk := reader.read(found.chunk_bytes):
+                    digest.update(chunk)
+            except server_media.BlobDamaged as exc:
+                yield f"{exc.what} ({whose}; {REPAIR})"
+            else:
+                if digest.hexdigest() != found.sha256 or media_root.named_sha256(name) != found.sha256:
+                    yield (f"media {name} in the store no longer hashes to its name (changed after upload; {whose}; "
+                           f"{REPAIR})")
+                elif shas and found.sha256 not in shas:
+                    yield f"media {name} in the store is not the file {whose} imported"
+        if progress is not None:
+            progress(done)
+    orphans = server_media.unnamed(db)
+    if orphans:
+        unfinished = sum(1 for orphan in orphans if not orphan.complete)
+        yield (f"{_count(orphans, 'media blob')} in the store named by no item ({unfinished} unfinished; left by "
+               f"an import that failed, was killed or is still running; `veil media prune` removes them): "
+               + ", ".join(orphan.name for orphan in orphans[:ORPHANS_NAMED])
+               + (f" and {len(orphans) - ORPHANS_NAMED} more" if len(orphans) > ORPHANS_NAMED else ""))
+
 
 def _orphans(db: sqlite_utils.Database, root: Path) -> Iterator[str]:
     """A sentence for the files in *root* no item names, and one for unfinished copies, each with a count."""
@@ -75,7 +122,7 @@ def _orphans(db: sqlite_utils.Database, root: Path) -> Iterator[str]:
                f"was killed; `veil media prune` removes them): {_names(root, unfinished)}")
 
 
-def _count(paths: list[Path], one: str, many: str | None = None) -> str:
+def _count(paths: Sized, one: str, many: str | None = None) -> str:
     return f"1 {one}" if len(paths) == 1 else f"{len(paths)} {many or one + 's'}"
 
 

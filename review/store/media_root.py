@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 
 from review.store import dialect
+from review.store.connection import executemany
 
 if TYPE_CHECKING:
     from review.store import Store
@@ -219,29 +220,52 @@ def rename(store: Store, names: dict[str, str], *, actor: str, payload: dict[str
         guard()
         moves = [(names[path], item_id) for item_id, path in store.db.execute(
             "SELECT id, media_path FROM items WHERE media_path IS NOT NULL ORDER BY id") if path in names]
-        store.db.conn.executemany("UPDATE items SET media_path = ? WHERE id = ?", moves)
+        executemany(store.db, "UPDATE items SET media_path = ? WHERE id = ?", moves)  # on a server too
         store.log(actor, "media.collected", store.location, {**payload, "items": len(moves)})
     return len(moves)
 
 
+#: Items one page of :func:`relative_paths` reads: memory stays one page, whatever the store's size.
+PAGE_ROWS = 10_000
+
+
 def relative_paths(db: sqlite_utils.Database) -> Iterator[tuple[str, list[str], list[int]]]:
-    """(relative name, content SHA-256s its items carry, ids of those items) per distinct relative name."""
-    rows = db.execute(
-        "SELECT media_path, content_sha256, id FROM items WHERE media_path IS NOT NULL ORDER BY media_path, id")
+    """(relative name, content SHA-256s its items carry, ids of those items) per distinct relative name.
+
+    Read a page at a time in (media_path, id) order, each page starting after the last row of the one
+    before (the ``items_media`` index), so a store of a million items is never held at once.
+    """
     current: str | None = None
     shas: list[str] = []
     ids: list[int] = []
-    for path, sha, item_id in rows:
-        if is_relative(path):
-            if path != current:
-                if current is not None:
-                    yield current, shas, ids
-                current, shas, ids = path, [], []
-            if sha and sha not in shas:
-                shas.append(sha)
-            ids.append(item_id)
+    after: tuple[str, int] | None = None
+    while True:
+        rows = db.execute(
+            "SELECT media_path, content_sha256, id FROM items WHERE media_path IS NOT NULL"
+            + ("" if after is None else " AND (media_path, id) > (?, ?)")
+            + " ORDER BY media_path, id LIMIT ?", [*(after or ()), PAGE_ROWS]).fetchall()
+        for path, sha, item_id in rows:
+            if is_relative(path):
+                if path != current:
+                    if current is not None:
+                        yield current, shas, ids
+                    current, shas, ids = path, [], []
+                if sha and sha not in shas:
+                    shas.append(sha)
+                ids.append(item_id)
+        if len(rows) < PAGE_ROWS:
+            break
+        after = (rows[-1][0], rows[-1][2])
     if current is not None:
         yield current, shas, ids
+
+
+def named_by(db: sqlite_utils.Database, sha256: str) -> list[tuple[str, str]]:
+    """(relative name, media type) of each distinct name items showing these bytes give their media."""
+    rows = db.execute("SELECT DISTINCT media_path, media_type FROM items WHERE content_sha256 = ?"
+                      " AND media_path IS NOT NULL AND media_type IS NOT NULL ORDER BY media_path, media_type",
+                      [sha256]).fetchall()
+    return [(name, mime) for name, mime in rows if is_relative(name)]
 
 
 #: The prefix and suffix of the temporary file a copy is written to before its rename (:func:`review.media.root.place`).
@@ -278,6 +302,14 @@ def unnamed_while_held(store: Store, root: Path, check: Callable[[], object]) ->
     with store.transaction():
         check()
         yield unnamed_files(root, named_files(store.db, root))
+
+
+def log_checked(store: Store, check: Callable[[], object], actor: str, kind: str, data: dict[str, Any]) -> None:
+    """Log *kind* about the store's media (subject: the store's shown location) in a write transaction of its
+    own, *check* first under it (the actor's right, re-read where it cannot change before the event)."""
+    with store.transaction():
+        check()
+        store.log(actor, kind, store.location, data)
 
 
 def unnamed_files(root: Path, named: set[str]) -> Iterator[Path]:

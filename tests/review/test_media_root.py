@@ -238,12 +238,14 @@ def test_a_missing_file_is_said_calmly_naming_the_root(tmp_path):
         media_files.check_present(str(tmp_path / "old" / "x.png"))
 
 
-def test_a_store_without_a_media_root_refuses_clearly():
-    class ServerStore:
-        media_root = None
-
-    with pytest.raises(StoreUnavailable, match="team mode phase 3"):
-        media_files.required(ServerStore())  # type: ignore[arg-type]
+def test_a_stores_own_name_is_never_looked_up_on_this_desk(tmp_path, monkeypatch):
+    """A relative name reaching a file reader is a store's own (a server's blob, issue 15 §4), never a desk's file."""
+    monkeypatch.chdir(tmp_path)
+    name = "ab/" + "ab" + "0" * 62 + ".png"
+    (tmp_path / "ab").mkdir()
+    (tmp_path / name).write_bytes(b"a file of that name on this desk")
+    with pytest.raises(media_files.MediaMissing, match="kept in the server store, not in a file"):
+        media_files.check_present(name)
 
 
 def test_copying_reads_in_bounded_chunks(filed, tmp_path, monkeypatch):

@@ -43,7 +43,7 @@ def test_a_moved_store_still_shows_its_pictures(imported, tmp_path, clock, qapp)
     moved = Path(shutil.move(path.parent, tmp_path / "copied to another machine"))
     with wiring.open_store(moved / path.name, clock=clock) as store:
         item = serving.load_item(store, item_id)
-    prepared = loader.prepare(item, (800, 600), ViewSettings())
+        prepared = loader.prepare(store, item, (800, 600), ViewSettings())
     assert prepared.error is None and prepared.veiled is not None
 
 
@@ -53,8 +53,8 @@ def test_a_missing_file_is_said_calmly_on_the_desk_and_the_item_stays(imported, 
     shutil.rmtree(root)
     with wiring.open_store(path, clock=clock) as store:
         item = serving.load_item(store, item_id)
-    prepared = loader.prepare(item, (800, 600), ViewSettings())
+        prepared = loader.prepare(store, item, (800, 600), ViewSettings())
+        board = frames.load_board(store, 1, item.media_path, 9, (4, True))
     assert prepared.error is not None and prepared.error.startswith(f"This image cannot be shown: media file missing "
                                                                     f"from {root}. ")
-    board = frames.load_board(1, item.media_path, 9, (4, True))
     assert board.error is not None and board.error.startswith(f"media file missing from {root}. ")

@@ -1,5 +1,5 @@
 """Review findings on the media root (session 5, rdesk 4, 5, 6 and 9): an item never takes another file's
-bytes, paths of another kind of machine stay paths, server stores refuse media plainly, and orphans are
+bytes, paths of another kind of machine stay paths, server stores keep media in themselves, and orphans are
 listed by ``veil verify`` and removed by ``veil media prune``.
 
 Media here are generated (shapes and a word), never real harmful content.
@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 
 from desktop import wiring
 from desktop.main import main
-from review.errors import NotAllowed, StoreUnavailable
+from review.errors import NotAllowed
 from review.imports import manifest as importer
 from review.media import root as media_files
 from review.store import media_check, media_root
@@ -136,25 +136,22 @@ def test_m016_reads_a_windows_path_as_windows_and_proves_the_file(tmp_path, cloc
         assert list(media_check.problems(store.db, store.path)) == []
 
 
-# Finding 5: a server store refuses media plainly; text imports.
+# Finding 5 (then): a server store refused media plainly. Issue 15 §4 keeps them in it (test_server_media.py).
 
 @pytest.mark.server_only
-def test_a_server_store_refuses_media_in_an_import_and_takes_text(store, tmp_path):
+def test_a_server_store_keeps_imported_media_in_itself_and_takes_text(store, tmp_path):
     assert store.media_root is None
     store.add_user(IMPORTER, ["lead"])
-    picture(tmp_path / "drop" / "a.png")
+    source = picture(tmp_path / "drop" / "a.png")
     media = manifest(tmp_path / "drop" / "m.jsonl", [{"id": "1", "queue": "q", "media": "a.png"},
                                                      {"id": "2", "queue": "q", "text": "words"}])
-    for dry_run in (True, False):
-        with pytest.raises(StoreUnavailable, match="media on a server store arrive with team mode phase 3"):
-            importer.import_manifest(store, media, create_queues=True, actor=IMPORTER, dry_run=dry_run)
-    assert media_of(store) == {}
-    text = manifest(tmp_path / "drop" / "t.jsonl", [{"id": "2", "queue": "q", "text": "words"}])
-    assert importer.import_manifest(store, text, create_queues=True, actor=IMPORTER).added == 1
-    assert media_of(store) == {"2": None}
-    for work in (media_files.collect, media_files.prune):
-        with pytest.raises(StoreUnavailable, match="team mode phase 3"):
-            work(store, IMPORTER)
+    assert importer.import_manifest(store, media, create_queues=True, actor=IMPORTER, dry_run=True).added == 2
+    assert media_of(store) == {} and store.db.execute("SELECT COUNT(*) FROM media_blobs").fetchone() == (0,)
+    assert importer.import_manifest(store, media, create_queues=True, actor=IMPORTER).added == 2
+    assert media_of(store) == {"1": media_root.content_name(sha(source), "image/png"), "2": None}
+    assert media_files.collect(store, IMPORTER).items == 0  # nothing outside the store to bring in
+    assert media_files.prune(store, IMPORTER, older_than=0).removed == 0  # the item's blob is named
+    assert list(media_check.problems(store.db, None)) == []
 
 
 # Finding 9: orphans are listed, pruned by a lead, and never reused unproven.

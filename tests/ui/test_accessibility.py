@@ -133,7 +133,7 @@ def test_the_media_area_says_whether_it_is_blurred_revealed_or_hidden(qtbot, sto
                       "media_path": str(tmp_path / "a.png"), "received_at": "2026-01-05T08:00:00Z"}])
     item = serving.load_item(store, store.db.execute("SELECT id FROM items").fetchone()[0])
     ops = Operations(store)
-    view = ItemView(taxonomy.load(), ViewSettings(), store.clock, run=ops.run)
+    view = ItemView(taxonomy.load(), ViewSettings(), store.clock, ops=ops)
     view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
     qtbot.addWidget(view)
     view.resize(1000, 700)

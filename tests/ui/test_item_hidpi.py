@@ -53,7 +53,7 @@ def test_the_decode_box_is_in_device_pixels(page, monkeypatch):
     assert page.item_view.media_box() == (2 * logical[0], 2 * logical[1])
 
 
-def test_a_picture_veiled_at_the_2x_box_is_as_unreadable(page, monkeypatch, tmp_path, tesseract):  # noqa: F811
+def test_a_picture_veiled_at_the_2x_box_is_as_unreadable(page, store, monkeypatch, tmp_path, tesseract):  # noqa: F811
     monkeypatch.setattr(page.item_view.media, "devicePixelRatioF", lambda: 2.0)
     box = page.item_view.media_box()
     shown = [(caption, _picture(tmp_path, caption, category, shape)) for caption, category in CAPTIONS
@@ -61,7 +61,7 @@ def test_a_picture_veiled_at_the_2x_box_is_as_unreadable(page, monkeypatch, tmp_
 
     def read(job):
         caption, item, level = job
-        prepared = loader.prepare(item, box, ViewSettings(blur_level=level))
+        prepared = loader.prepare(store, item, box, ViewSettings(blur_level=level))
         larger = prepared.clear.width() > box[0] / 2 or prepared.clear.height() > box[1] / 2
         return larger, _read(to_array(prepared.veiled)) & _words(caption)
 

@@ -44,7 +44,7 @@ def item(store, tmp_path):
 @pytest.fixture
 def view(qtbot, store, item):
     ops = Operations(store)
-    widget = ItemView(taxonomy.load(), ViewSettings(), store.clock, run=ops.run)
+    widget = ItemView(taxonomy.load(), ViewSettings(), store.clock, ops=ops)
     widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
     qtbot.addWidget(widget)
     widget.resize(1000, 700)

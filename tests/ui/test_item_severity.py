@@ -186,7 +186,7 @@ def test_the_auditors_blind_view_shows_a_severe_item_stricter(qtbot, store, poli
     qtbot.waitUntil(lambda: page.step == BLIND and view.image.has_image and page.ops.pending() == 0, timeout=WAIT_MS)
     assert view.item.severity == "severe"
     assert view.shown_view == SEVERE
-    routine = loader.prepare(view.item, view.media_box(), ViewSettings())
+    routine = loader.prepare(store, view.item, view.media_box(), ViewSettings())
     assert _sharpness(view.image._veiled) < _sharpness(routine.veiled) * 0.8
     assert _reblurs_after(page, SEVERE.auto_reblur_s + 0.1)
     page.close_page()

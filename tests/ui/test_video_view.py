@@ -24,7 +24,7 @@ from ui.item.qimage import to_array, to_qimage
 from ui.item.video.frames import ViewState, format_time
 from ui.item.video.playback import SPEEDS
 from ui.item.video.widget import VideoView
-from ui.tasks import TaskRunner
+from ui.operations import Operations
 
 FPS = 10
 SECONDS = 6
@@ -76,10 +76,11 @@ def _sharpness(image) -> float:
 
 
 @pytest.fixture
-def runner():
-    tasks = TaskRunner(name="test-video")
-    yield tasks
-    tasks.close()
+def runner(store):
+    """The operations runner the view reads through (each worker with a reader connection to a fresh store)."""
+    ops = Operations(store)
+    yield ops
+    ops.close()
 
 
 @pytest.fixture
@@ -87,7 +88,7 @@ def make_view(qtbot, runner):
     made = []
 
     def make(view: ViewState | None = None) -> VideoView:
-        widget = VideoView(runner.submit, view or ViewState(blur_level=preview.DEFAULT_BLUR_LEVEL, grayscale=False))
+        widget = VideoView(runner, view or ViewState(blur_level=preview.DEFAULT_BLUR_LEVEL, grayscale=False))
         qtbot.addWidget(widget)
         widget.resize(640, 420)
         made.append(widget)
@@ -408,7 +409,7 @@ def test_space_and_unused_keys_reach_the_page(qtbot, runner, video):
     qtbot.addWidget(page)
     seen = []
     page.keyPressEvent = lambda event: seen.append(event.key())
-    view = VideoView(runner.submit, ViewState(), page)
+    view = VideoView(runner, ViewState(), page)
     QVBoxLayout(page).addWidget(view)
     _loaded(qtbot, view, video)
     for key in (Qt.Key.Key_Space, Qt.Key.Key_1, Qt.Key.Key_A, Qt.Key.Key_Escape):
@@ -424,7 +425,7 @@ def test_our_keys_beat_page_shortcuts_only_while_they_apply(qtbot, runner, video
     fired = []
     for key in ("K", "A"):
         QShortcut(QKeySequence(key), page).activated.connect(lambda key=key: fired.append(key))
-    view = VideoView(runner.submit, ViewState(), page)
+    view = VideoView(runner, ViewState(), page)
     QVBoxLayout(page).addWidget(view)
     page.show()
     qtbot.waitExposed(page)
@@ -527,7 +528,7 @@ def test_animated_gif_storyboard_and_playback(qtbot, make_view, gif):
 
 # --------------------------------------------------------------- shutdown
 def test_clear_leaves_no_running_thread_or_timer(qtbot, runner, video):
-    view = _loaded(qtbot, VideoView(runner.submit, ViewState()), video)  # not qtbot's: deleted here
+    view = _loaded(qtbot, VideoView(runner, ViewState()), video)  # not qtbot's: deleted here
     shown = []
     view.frame_shown.connect(shown.append)
     view.play()
@@ -542,7 +543,7 @@ def test_clear_leaves_no_running_thread_or_timer(qtbot, runner, video):
     assert view._player.playback.thread is None and view._player.playback.decoder is None
     assert view.mode() == "empty" and view.thumbnail_count() == 0 and view.displayed_image() is None
     assert runner.wait_idle()
-    assert runner._pool.activeThreadCount() == 0
+    assert runner._tasks._pool.activeThreadCount() == 0
     count = len(shown)
     QCoreApplication.processEvents()
     assert len(shown) == count  # nothing late reaches the screen
@@ -552,7 +553,7 @@ def test_clear_leaves_no_running_thread_or_timer(qtbot, runner, video):
 
 
 def test_deleting_a_playing_view_joins_its_thread(qtbot, runner, video):
-    view = VideoView(runner.submit, ViewState())
+    view = VideoView(runner, ViewState())
     _loaded(qtbot, view, video)
     shown = []
     view.frame_shown.connect(shown.append)

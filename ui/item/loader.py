@@ -1,13 +1,17 @@
 """Prepares an item's pictures off the GUI thread, and keeps the next one ready.
 
-``prepare`` (run on a worker) decodes at display size, then builds the
-veiled picture (stylised if asked, blurred, grayscale) and the clear one,
-both as ``QImage``. ``MediaCache`` remembers the last few results and the
-jobs in flight, so the item the reviewer is most likely to get next is
-already prepared when they press the key, and a request for an item whose
-job is still running waits for that job rather than starting another.
-The jobs run through the app's one pool (``Operations.run``, handed in by
-the page); the cache never makes a pool of its own.
+``prepare`` (run on a worker) opens the item's media from its store
+(:func:`review.media.source.open_media`: the file in a file store's media
+root, or a server store's blob read on demand — one road for both, decoded
+in memory, nothing written to disk), decodes it at display size, then
+builds the veiled picture (stylised if asked, blurred, grayscale) and the
+clear one, both as ``QImage``. ``MediaCache`` remembers the last few
+results and the jobs in flight, so the item the reviewer is most likely to
+get next is already prepared when they press the key, and a request for an
+item whose job is still running waits for that job rather than starting
+another. The jobs are reads through the app's one pool
+(``Operations.query``, handed in by the view: each worker reads with its
+own reader connection); the cache never makes a pool of its own.
 """
 
 from __future__ import annotations
@@ -15,21 +19,21 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QImage
 
-from review.media import MediaError, preview
-from review.media import root as media_root
+from review.media import MediaError, frames, preview
+from review.media.source import open_media
 from review.media.viewing import ViewSettings
 from review.serving import Item
+from review.store import Store
 from ui.item.qimage import to_qimage
 
 Box = tuple[int, int]
-RunInBackground = Callable[..., Any]
-"""``run(fn, *args, on_done=, on_error=, owner=)``: ``Operations.run`` (or ``TaskRunner.submit``)."""
+ReadInBackground = Callable[..., Any]
+"""``query(fn, on_done=, on_error=, owner=)`` calling ``fn(reader)`` on a worker: ``Operations.query``."""
 
 
 @dataclass(frozen=True)
@@ -40,13 +44,17 @@ class Prepared:
     error: str | None = None  # why the media cannot be shown; the item can still be decided
 
 
-def prepare(item: Item, box: Box, view: ViewSettings) -> Prepared:
-    """Decode, veil and convert one still image. Runs on a worker thread."""
+def prepare(store: Store, item: Item, box: Box, view: ViewSettings) -> Prepared:
+    """Read *item*'s media from *store* (a worker's reader), decode, veil and convert it. Runs on a worker thread.
+
+    A file missing from the media root, a blob missing or damaged in a server store: said calmly, before or
+    instead of any picture (the item can still be decided).
+    """
     if not item.media_path:
         return Prepared(item.id, error="This item has no media file")
     try:
-        media_root.check_present(item.media_path)  # "media file missing from <root>", calmly, before any decoder
-        clear = preview.decode_for_display(Path(item.media_path), *box)
+        with open_media(store, item.media_path) as media:
+            clear = frames.still(media, *box)
     except MediaError as exc:
         return Prepared(item.id, error=f"This image cannot be shown: {exc}")
     except OSError as exc:
@@ -66,8 +74,8 @@ def _paintable(pixels) -> QImage:
 class MediaCache:
     """The last few prepared items, and prepare jobs in flight, keyed by item, size and view."""
 
-    def __init__(self, run: RunInBackground, *, owner: QObject | None = None, keep: int = 4):
-        self.run = run
+    def __init__(self, query: ReadInBackground, *, owner: QObject | None = None, keep: int = 4):
+        self.query = query
         self.owner = owner  # once it is deleted, results in flight are dropped
         self.keep = keep
         self._done: OrderedDict[tuple, Prepared] = OrderedDict()
@@ -115,7 +123,8 @@ class MediaCache:
         def failed(exc: BaseException) -> None:
             finished(Prepared(item.id, error=f"This image cannot be shown: {exc}"))
 
-        self.run(prepare, item, box, view, on_done=finished, on_error=failed, owner=self.owner)
+        self.query(lambda reader: prepare(reader, item, box, view), on_done=finished, on_error=failed,
+                   owner=self.owner)
         return callbacks
 
     def forget(self) -> None:

@@ -5,9 +5,11 @@ this widget so the media safety rules live in one place:
 
 - media appears only veiled (blurred, grayscale as the person's
   ``ViewSettings`` say, made stricter for the item's severity by the
-  organisation's presets: :meth:`view_for`), decoded and veiled on workers
-  by ``MediaCache`` (through the *run* function the page hands in: the
-  app's one pool);
+  organisation's presets: :meth:`view_for`), read from the store, decoded
+  and veiled on workers by ``MediaCache`` and the video view (through the
+  page's operations runner, *ops*: the app's one pool, each worker with its
+  own reader connection, so a server store's media are streamed and decoded
+  in memory like a file store's, never written to disk);
 - the reveal key (held) or a dragged rectangle reveals; releasing it, Esc
   (:meth:`toggle_hidden`), the item leaving, the window losing focus or the
   auto re-blur limit ends every reveal. A held key's reveal is measured from
@@ -61,7 +63,7 @@ from review.taxonomy import Taxonomy
 from review.wellbeing.exposure import ExposureRecord, ExposureTracker
 from ui import keymap
 from ui.item.hold import RevealHold
-from ui.item.loader import MediaCache, Prepared, RunInBackground
+from ui.item.loader import MediaCache, Prepared
 from ui.item.media import VeiledImage
 from ui.item.thread import ThreadPanel
 from ui.item.video.widget import VideoView
@@ -92,7 +94,7 @@ class ItemView(QWidget):
         view: ViewSettings,
         clock: Clock,
         *,
-        run: RunInBackground,
+        ops: Operations,
         reveal_key: Qt.Key = Qt.Key.Key_Space,
         key_scope: QWidget | None = None,
         side: QWidget | None = None,
@@ -108,17 +110,17 @@ class ItemView(QWidget):
         self.reveal_key = reveal_key
         self.media_error_hint = media_error_hint  # said under a picture that cannot be shown
         self.key_scope = key_scope or self
-        self.cache = MediaCache(run, owner=self)
+        self.cache = MediaCache(ops.query, owner=self)
         self.tracker = ExposureTracker(clock)
         self.hold = RevealHold(clock)
         self.item: Item | None = None
         self.hidden = False
         self.media_reveal: str | None = None  # the media's own reveal ("whole", "region"), apart from the thread
-        self._build(run, side, under_media)
+        self._build(ops, side, under_media)
         self.reblur_timer = QTimer(self, interval=REBLUR_CHECK_MS, timeout=self.check_auto_reblur)
         QGuiApplication.instance().applicationStateChanged.connect(self._app_state_changed)
 
-    def _build(self, run: RunInBackground, side: QWidget | None, under_media: QWidget | None) -> None:
+    def _build(self, ops: Operations, side: QWidget | None, under_media: QWidget | None) -> None:
         self.header = ItemHeader(self.taxonomy)
         self.image = VeiledImage()
         self.image.reveal_changed.connect(self._reveal_changed)
@@ -130,7 +132,7 @@ class ItemView(QWidget):
         self.idle.setObjectName("idleMessage")
         self.idle.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.idle.setWordWrap(True)
-        self.video_view = VideoView(run, view=lambda: self.shown_view)
+        self.video_view = VideoView(ops, view=lambda: self.shown_view)
         self.video_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # every key stays with the page
         self.video_view.playing_changed.connect(self.tracker.set_playing)
         # A frame may arrive (still or playing) while the reveal key is held: keep the ledger and

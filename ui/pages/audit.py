@@ -151,7 +151,7 @@ class AuditPage(QWidget):
         side_layout.addWidget(self.score_side)
 
         reveal_key = next(QKeySequence(b.key)[0].key() for b in self.services.bindings if b.command == "reveal")
-        self.item_view = ItemView(self.taxonomy, self.services.view, self.services.clock, run=self.ops.run,
+        self.item_view = ItemView(self.taxonomy, self.services.view, self.services.clock, ops=self.ops,
                                   reveal_key=reveal_key, key_scope=self, side=side)
         self.item_view.said.connect(self.say)
         self.item_view.read_severity_presets(self.ops)  # the blind view is as strict as review

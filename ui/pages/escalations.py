@@ -118,7 +118,7 @@ class EscalationsPage(QWidget):
         self.decision = DecisionPanel(self.taxonomy)
         self.decision.action_clicked.connect(self.act)
         self.decision.note_done.connect(self.setFocus)
-        self.item_view = ItemView(self.taxonomy, view, self.clock, run=self.ops.run, reveal_key=reveal,
+        self.item_view = ItemView(self.taxonomy, view, self.clock, ops=self.ops, reveal_key=reveal,
                                   key_scope=self, side=side_panel(self.decision, self.send_back, self.move),
                                   media_error_hint="You can still decide it, send it back or move it.")
         self.item_view.said.connect(self.say)

@@ -69,7 +69,7 @@ class DecidedItemStack(QStackedWidget):
         self.services, self.listing = services, listing
         self.wellbeing = services.wellbeing
         reveal = next(QKeySequence(b.key)[0].key() for b in services.bindings if b.command == "reveal")
-        self.item_view = ItemView(services.taxonomy, services.view, services.clock, run=services.ops.run,
+        self.item_view = ItemView(services.taxonomy, services.view, services.clock, ops=services.ops,
                                   reveal_key=reveal, key_scope=key_scope, side=side,
                                   media_error_hint="The decision is shown beside it.")
         self.item_view.read_severity_presets(services.ops)

@@ -74,7 +74,7 @@ class TrainingWork(QWidget):
         column.addWidget(self.decision)
         column.addWidget(self.feedback)
         reveal_key = next(QKeySequence(b.key)[0].key() for b in bindings if b.command == "reveal")
-        self.item_view = ItemView(taxonomy, view, clock, run=ops.run, reveal_key=reveal_key, key_scope=self,
+        self.item_view = ItemView(taxonomy, view, clock, ops=ops, reveal_key=reveal_key, key_scope=self,
                                   side=side)
         self.item_view.said.connect(self.decision.say)
         self.item_view.read_severity_presets(ops)

@@ -30,10 +30,12 @@ second decode); nothing is written anywhere.
 
 Threads (the GUI thread never decodes):
 
-* The storyboard and single large frames run through the ``run`` function the
-  page hands in (``TaskRunner.submit`` or ``Operations.run``).
+* The storyboard and single large frames are reads through the page's
+  operations runner (``Operations.query``): the worker's reader connection
+  opens the item's media (a file store's file or a server store's blob,
+  :func:`review.media.source.open_media`, decoded in memory).
 * Playback has its own ``QThread`` with one decoder object (one open
-  capture, read sequentially).  A ``QTimer`` on the GUI thread ticks at the
+  capture, read sequentially, through a reader connection of its own).  A ``QTimer`` on the GUI thread ticks at the
   video's frame rate times the speed and asks for *the frame at the current
   wall-clock position*.  At most one request is in flight: a tick that finds
   the decoder still busy is dropped, so a slow machine shows fewer frames

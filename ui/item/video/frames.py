@@ -1,7 +1,11 @@
 """The worker side of the video view: read frames, veil them, turn them into QImages.
 
 Every function here runs on a worker (never the GUI thread) and never
-raises: a failure comes back as a one-line reason
+raises. The storyboard and the still read the item's media from its store
+with the worker's reader connection (:func:`review.media.source.open_media`:
+a file store's file, or a server store's blob streamed on demand and
+decoded in memory, never written to disk); a failure comes back as a
+one-line reason
 (:func:`review.media.video.failure_reason`). Every pixel passes
 :func:`review.media.preview.apply_view` with the page's blur level and
 grayscale flag before it becomes a ``QImage``; unblurred renderings exist
@@ -13,14 +17,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtGui import QImage
 
 from review.media import frames, preview
-from review.media.root import check_present
+from review.media.source import open_media
 from review.media.video import failure_reason
+from review.store import Store
 from ui.item.qimage import to_qimage
 
 THUMB_BOX = (320, 180)
@@ -87,23 +91,24 @@ class Board:
     error: str | None = None
 
 
-def load_board(token: int, path: str, count: int, view: ViewValues) -> Board:
-    """Storyboard, duration and blurred thumbnails, in a worker. Never raises."""
+def load_board(store: Store, token: int, media_path: str, count: int, view: ViewValues) -> Board:
+    """Storyboard, duration and blurred thumbnails of an item's media read from *store*, in a worker. Never raises."""
     try:
-        check_present(path)  # a file missing from the store's media root says so (review.media.root)
-        keyframes = frames.storyboard(Path(path), count, *THUMB_BOX)
-        duration, fps = frames.clip_timing(Path(path), keyframes)
+        with open_media(store, media_path) as media:  # a missing file or blob says so before any decoder
+            keyframes = frames.storyboard(media, count, *THUMB_BOX)
+            duration, fps = frames.clip_timing(media, keyframes)
         shots = tuple(render(f.image, f.time_s, f.index, view, revealable=False) for f in keyframes)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message
         return Board(token, error=failure_reason(exc))
     return Board(token, shots, duration, fps)
 
 
-def load_still(token: int, path: str, time_s: float, box: tuple[int, int],
+def load_still(store: Store, token: int, media_path: str, time_s: float, box: tuple[int, int],
                view: ViewValues) -> tuple[int, Shot | None, str | None]:
-    """The large frame at ``time_s``, blurred and unblurred, in a worker."""
+    """The large frame at ``time_s`` of an item's media read from *store*, blurred and unblurred, in a worker."""
     try:
-        raw = frames.video_frame_at(Path(path), time_s, *box)
+        with open_media(store, media_path) as media:
+            raw = frames.video_frame_at(media, time_s, *box)
     except Exception as exc:  # noqa: BLE001
         return token, None, failure_reason(exc)
     return token, render(raw, time_s, -1, view, revealable=True), None

@@ -6,18 +6,26 @@ frame at a time* and at most one request is in flight: a tick that finds
 the decoder still busy is dropped, so a slow machine shows fewer frames
 instead of falling ever further behind. Answers carry the decoder's
 generation and the request id, so stale ones are recognised and ignored.
+
+The decoder reads the item's media with a reader connection of its own,
+opened on the playback thread when playback starts and closed when it
+stops (a connection serves one thread): the file in a file store's media
+root, or a server store's blob streamed on demand
+(:func:`review.media.source.open_media`), decoded in memory, never written
+to disk.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QElapsedTimer, QMetaObject, QObject, Qt, QThread, Signal, Slot
 
 from review.media import frames
+from review.media.source import Media, open_media
 from review.media.video import failure_reason
+from review.store import Store
 from ui.item.video.frames import ViewValues, render
 
 log = logging.getLogger(__name__)
@@ -67,8 +75,12 @@ class PlaybackClock:
         return max(MIN_INTERVAL_MS, round(1000.0 / (rate * self.speed)))
 
 
+Connect = Callable[[], Store]
+"""Opens a reader connection to the item's store, on the thread that will use it (``Store.second_connection``)."""
+
+
 class Decoder(QObject):
-    """Owns one sequential reader of one file; lives on the playback thread.
+    """Owns one sequential reader of one item's media (and its reader connection); lives on the playback thread.
 
     ``request(rid, time_s, blur, gray)`` answers with exactly one of
     ``frame_ready`` (``shot`` is None when the frame on screen is still the
@@ -80,11 +92,14 @@ class Decoder(QObject):
     ended = Signal(int, int)
     failed = Signal(int, int, str)
 
-    def __init__(self, generation: int, path: str, box: tuple[int, int]):
+    def __init__(self, generation: int, media_path: str, box: tuple[int, int], connect: Connect):
         super().__init__()
         self._generation = generation
-        self._path = Path(path)
+        self._media_path = media_path
         self._box = box
+        self._connect = connect
+        self._reader: Store | None = None  # opened on the playback thread, at the first frame asked for
+        self._media: Media | None = None
         self._frames: Iterator[frames.Frame] | None = None
         self._current: frames.Frame | None = None
         self._next: frames.Frame | None = None
@@ -92,7 +107,10 @@ class Decoder(QObject):
 
     def _open_at(self, time_s: float) -> None:
         self.close_source()
-        self._frames = frames.iter_frames(self._path, *self._box, start_s=time_s)
+        if self._reader is None:
+            self._reader = self._connect()
+        self._media = open_media(self._reader, self._media_path)
+        self._frames = frames.iter_frames(self._media, *self._box, start_s=time_s)
         self._current = next(self._frames, None)
         self._next = next(self._frames, None) if self._current is not None else None
 
@@ -129,20 +147,32 @@ class Decoder(QObject):
         self.frame_ready.emit(self._generation, rid, shot)
 
     def close_source(self) -> None:
-        """Release the capture (the generator's ``with`` block). Idempotent."""
+        """Release the capture (the generator's ``with`` block), then the media it read. Idempotent."""
         reader, self._frames = self._frames, None
+        media, self._media = self._media, None
         self._current = self._next = None
         self._delivered = None
-        if reader is not None:
+        for opened in (reader, media):
+            if opened is not None:
+                try:
+                    opened.close()
+                except Exception:
+                    log.debug("closing the video reader failed", exc_info=True)
+
+    def close(self) -> None:
+        """Release the capture and the media, then the reader connection. Idempotent."""
+        self.close_source()
+        connection, self._reader = self._reader, None
+        if connection is not None:
             try:
-                reader.close()
+                connection.close()
             except Exception:
-                log.debug("closing the video reader failed", exc_info=True)
+                log.debug("closing the playback's reader connection failed", exc_info=True)
 
     @Slot()
     def shutdown(self) -> None:
         """Last call on the playback thread: release, hand self back, end the loop."""
-        self.close_source()
+        self.close()
         app = QCoreApplication.instance()
         if app is not None:
             self.moveToThread(app.thread())
@@ -178,7 +208,7 @@ class Playback:
                 log.warning("video playback thread did not stop in 5 s; asking it to quit")
                 thread.quit()
                 thread.wait(2000)
-        decoder.close_source()  # no-op if the thread did it; safe now the thread has ended
+        decoder.close()  # no-op if the thread did it; safe now the thread has ended
 
 
 class Player(QObject):
@@ -209,13 +239,14 @@ class Player(QObject):
         self.first_valid_rid = 0
         self.dropped_ticks = 0
 
-    def start(self, path: str, box: tuple[int, int]) -> None:
-        """Open ``path`` on the playback thread, unless a decoder is already running."""
+    def start(self, media_path: str, box: tuple[int, int], connect: Connect) -> None:
+        """Open an item's media (``media_path``, read through a connection *connect* opens) on the playback
+        thread, unless a decoder is already running."""
         if self.playback.decoder is not None:
             return
         self.generation += 1
         self.awaiting = None
-        decoder = Decoder(self.generation, path, box)
+        decoder = Decoder(self.generation, media_path, box, connect)
         decoder.frame_ready.connect(self._on_frame)
         decoder.ended.connect(self._on_ended)
         decoder.failed.connect(self._on_failed)

@@ -30,7 +30,7 @@ class Playback:
             self._enter_frame(shot.time_s, placeholder=shot.veiled, still=False)
         start = self._position if self._position < self._duration - 1e-3 else 0.0
         self._still_token += 1  # a still on its way would only flicker
-        self._player.start(self._path, self._large_box())
+        self._player.start(self._path, self._large_box(), self._ops.store.second_connection)
         self._set_position(start)
         self._clock.start_at(start)
         self._playing = True

@@ -18,7 +18,6 @@ from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QKeyEvent
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from ui.item.loader import RunInBackground
 from ui.item.video.frames import (
     Board,
     Shot,
@@ -35,6 +34,7 @@ from ui.item.video.playback import PlaybackClock, Player
 from ui.item.video.transport import FRAME as _FRAME
 from ui.item.video.transport import GRID as _GRID
 from ui.item.video.transport import Playback
+from ui.operations import Operations
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +48,12 @@ _EMPTY, _LOADING, _ERROR = "empty", "loading", "error"
 class VideoView(Playback, QWidget):
     """Storyboard, large frame and on-request muted playback of one video or animation.
 
-    ``run`` runs the storyboard and still frames off the GUI thread
-    (``run(fn, *args, on_done=, on_error=)``: the page's
-    ``TaskRunner.submit`` or ``Operations.run``; the view never makes a pool
-    of its own).  ``view`` is a :class:`ViewState` or a callable returning
+    ``ops`` reads the storyboard and still frames off the GUI thread
+    (``Operations.query``: each worker opens the item's media with its own
+    reader connection, a file or a server store's blob, decoded in memory),
+    re-veils on its pool (``Operations.run``) and gives playback its own
+    reader connection (``ops.store.second_connection``); the view never
+    makes a pool of its own.  ``view`` is a :class:`ViewState` or a callable returning
     the page's current one; it is read on the GUI thread whenever something
     is rendered.  Call :meth:`refresh_view` after the page changes it.
     """
@@ -68,9 +70,9 @@ class VideoView(Playback, QWidget):
     reveal_changed = Signal(object)
     """What of the large frame is revealed changed: "whole", "region" or None."""
 
-    def __init__(self, run: RunInBackground, view: ViewSource | None = None, parent: QWidget | None = None):
+    def __init__(self, ops: Operations, view: ViewSource | None = None, parent: QWidget | None = None):
         super().__init__(parent)
-        self._run = run
+        self._ops = ops
         self._view: ViewSource = view if view is not None else ViewState()
         self.setObjectName("videoView")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -202,13 +204,14 @@ class VideoView(Playback, QWidget):
 
     # --------------------------------------------------------------- loading
     def show_video(self, path: str | os.PathLike, count: int = STORYBOARD_COUNT) -> None:
-        """Start preparing ``path``'s storyboard; never starts playback."""
+        """Start preparing the storyboard of ``path`` (an item's ``media_path``); never starts playback."""
         self.clear()
-        self._path = os.fspath(path)
+        self._path = media_path = os.fspath(path)
         self._message.setText("Preparing storyboard…")
         self._show_mode(_LOADING)
-        self._run(
-            load_board, self._token, self._path, count, view_values(self._view),
+        token, values = self._token, view_values(self._view)
+        self._ops.query(
+            lambda reader: load_board(reader, token, media_path, count, values),
             on_done=self._on_board, on_error=self._on_task_error, owner=self,
         )
 
@@ -305,8 +308,11 @@ class VideoView(Playback, QWidget):
 
     def _request_still(self, time_s: float) -> None:
         self._still_token += 1
-        self._run(
-            load_still, self._still_token, self._path, time_s, self._large_box(), view_values(self._view),
+        token, media_path, box, values = self._still_token, self._path, self._large_box(), view_values(self._view)
+        if media_path is None:
+            return
+        self._ops.query(
+            lambda reader: load_still(reader, token, media_path, time_s, box, values),
             on_done=self._on_still, on_error=self._on_task_error, owner=self,
         )
 
@@ -360,7 +366,7 @@ class VideoView(Playback, QWidget):
         large = self._large if not self._playing else None
         if large is None and self._mode == _FRAME and not self._playing:
             self._request_still(self._position)  # the one on its way has the old view
-        self._run(
+        self._ops.run(
             rerender, self._view_token, self._grid.shots, large, view_values(self._view),
             on_done=self._on_rerendered, on_error=self._on_task_error, owner=self,
         )
