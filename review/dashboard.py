@@ -15,7 +15,10 @@ Definitions (every window ends at the store clock's *now*):
   hours; the last one is the hour in progress.
 * Handle time: median and 90th percentile of ``decisions.handle_ms`` over
   the last :data:`WEEK_DAYS` days, with the linear-interpolation
-  percentile (NumPy's default, Hyndman & Fan type 7) and its *n*.
+  percentile (NumPy's default, Hyndman & Fan type 7) and its *n*, each
+  handle time taken to the precision the page shows it (the nearest 0.1 s
+  below 10 s, the nearest second from 10 s: ``summaries.HANDLE_BUCKET``), so
+  a figure differs from one over milliseconds by at most half that step.
   Decisions without a measured handle time (imported history) are left out.
 * Throughput: decisions (net of undo) today (the UTC day, as exposure
   budgets count) and over the last :data:`WEEK_DAYS` × 24 h.
@@ -23,24 +26,30 @@ Definitions (every window ends at the store clock's *now*):
   severe time today against the severe budget (the policy's, plus any
   lead's lift), so the dashboard and the person's own meter never disagree.
 
-Cost: every query is an indexed range or a per-queue index probe
-(``items_serving``, ``decisions_time``, ``exposure_day``), except the
-hourly ``received`` count, which reads ``received_at`` for the last 24 h;
-see ``benchmarks/bench_dashboard.py`` for the figures on a 1,000,000-decision
-store.
+Cost: nothing here reads a week of decisions. Whole hours and whole days
+come from the summaries the store keeps in each decision's transaction
+(``review.store.summaries``; ``veil verify`` recounts them); only the part
+of the week's first day that is cut (at most 12 hours, see :func:`_week`)
+and today's rows after now are counted from ``decisions``, grouped in SQL;
+arrivals are an index range (``items_received``). ``benchmarks/bench_dashboard.py`` measures it on a
+1,000,000-decision store beside a bare ``GROUP BY`` of the week.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
+import itertools
 import math
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import overload
 
 from review import auth
 from review.clock import iso
 from review.store import Queue, QueueHealth, Store, User, activity
+from review.store.summaries import NO_HANDLE
 from review.wellbeing.lead_view import PersonExposure, team_exposure
 from review.wellbeing.policy import load_policy
 
@@ -106,8 +115,34 @@ def percentile(ordered: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def handle_time(values: Sequence[int]) -> HandleTime:
-    ordered = sorted(values)
+class Counted(Sequence[int]):
+    """Values kept as (value, how many) — a histogram — read as the ascending list they stand for."""
+
+    def __init__(self, counts: Mapping[int, int]) -> None:
+        kept = sorted((value, n) for value, n in counts.items() if n > 0)
+        self._values = [value for value, _ in kept]
+        self._ends = list(itertools.accumulate(n for _, n in kept))  # the position after each value's last copy
+
+    def __len__(self) -> int:
+        return self._ends[-1] if self._ends else 0
+
+    @overload
+    def __getitem__(self, position: int) -> int: ...
+
+    @overload
+    def __getitem__(self, position: slice) -> Sequence[int]: ...
+
+    def __getitem__(self, position: int | slice) -> int | Sequence[int]:
+        if isinstance(position, slice):
+            return [self[k] for k in range(len(self))[position]]
+        if not 0 <= position < len(self):
+            raise IndexError(position)
+        return self._values[bisect.bisect_right(self._ends, position)]
+
+
+def handle_time(counts: Mapping[int, int]) -> HandleTime:
+    """Median and 90th percentile of handle times kept as {handle ms: decisions}."""
+    ordered = Counted(counts)
     return HandleTime(len(ordered), percentile(ordered, 50), percentile(ordered, 90))
 
 
@@ -122,6 +157,57 @@ def hour_starts(now: _dt.datetime, hours: int = HOURS) -> list[_dt.datetime]:
     return [current - _dt.timedelta(hours=hours - 1 - n) for n in range(hours)]
 
 
+@dataclass
+class _Week:
+    """The last WEEK_DAYS × 24 h of decisions, counted: per person (net of undo, rows, today), handle times."""
+
+    net: Counter[int] = field(default_factory=Counter)  # person -> decisions net of undo
+    rows: Counter[int] = field(default_factory=Counter)  # person -> decision and revocation rows
+    today: Counter[int] = field(default_factory=Counter)  # person -> decisions net of undo today (UTC)
+    by_user: defaultdict[int, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+    by_queue: defaultdict[int, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+
+
+def _week(store: Store, now: _dt.datetime) -> _Week:
+    """[now − WEEK_DAYS days, now]: whole UTC days from the summaries, corrected from the decisions themselves.
+
+    Corrected by what today holds after now (normally nothing), and for the first day by whichever part is
+    shorter: the rest of that day added, or the day counted whole less its hours before the week starts. So at
+    most 12 hours of decision rows are read, whatever the store's size.
+    """
+    week_start = iso(now - _dt.timedelta(days=WEEK_DAYS))
+    today = iso(now)[:10]
+    first_day = week_start[:10]
+    next_day, tomorrow = (_next_day(d) for d in (first_day, today))
+    if week_start[11:13] < "12":
+        whole_from, first_part, first_sign = first_day, (first_day, week_start), -1
+    else:
+        whole_from, first_part, first_sign = next_day, (week_start, next_day), 1
+    # canonical text is to the millisecond, and a day's rows sort before the next day's date
+    after_now = (iso(now + _dt.timedelta(milliseconds=1)), tomorrow)
+    late = list(activity.people_between(store, *after_now))
+    week = _Week(today=Counter(dict(activity.totals_on_day(store, today))))
+    for user_id, _, made, revoked in late:
+        week.today[user_id] -= made - revoked
+    for sign, rows in ((1, activity.people_on_days(store, whole_from, today)),
+                       (first_sign, activity.people_between(store, *first_part)), (-1, late)):
+        for user_id, handle_ms, made, revoked in rows:
+            week.net[user_id] += sign * (made - revoked)  # a revocation takes its decision back
+            week.rows[user_id] += sign * (made + revoked)
+            if handle_ms != NO_HANDLE:
+                week.by_user[user_id][handle_ms] += sign * made
+    for sign, rows in ((1, activity.queues_on_days(store, whole_from, today)),
+                       (first_sign, activity.queues_between(store, *first_part)),
+                       (-1, activity.queues_between(store, *after_now))):
+        for queue_id, handle_ms, made, _ in rows:
+            week.by_queue[queue_id][handle_ms] += sign * made
+    return week
+
+
+def _next_day(day: str) -> str:
+    return (_dt.date.fromisoformat(day) + _dt.timedelta(days=1)).isoformat()
+
+
 def compute(store: Store, lead: User | str) -> Dashboard:
     """Every review-side figure of the dashboard, for *lead*, as of the store clock's now."""
     lead = require_lead(store, lead)
@@ -129,7 +215,6 @@ def compute(store: Store, lead: User | str) -> Dashboard:
     now_text = iso(now)
     starts = hour_starts(now)
     keys = {iso(s)[:13]: n for n, s in enumerate(starts)}  # "2026-01-05T09" -> bucket
-    week_start = iso(now - _dt.timedelta(days=WEEK_DAYS))
     today = now_text[:10]
 
     # Times are canonical UTC text (the importer normalises them); a hand-written row that is not
@@ -140,35 +225,23 @@ def compute(store: Store, lead: User | str) -> Dashboard:
             received[queue_id][keys[hour]] += count
 
     decided: dict[int, list[int]] = defaultdict(lambda: [0] * HOURS)
-    for queue_id, hour, net in activity.decided_per_hour(store, iso(starts[0]), now_text):
+    for queue_id, hour, net in activity.decided_per_hour(store, iso(starts[0])[:13], now_text[:13]):
         if hour in keys:
             decided[queue_id][keys[hour]] += net
 
-    # One pass over the week's decisions gives throughput and handle times.
-    today_counts: dict[int, int] = defaultdict(int)
-    week_counts: dict[int, int] = defaultdict(int)
-    by_queue: dict[int, list[int]] = defaultdict(list)
-    by_user: dict[int, list[int]] = defaultdict(list)
-    for queue_id, user_id, is_today, ms, live in activity.decisions_between(store, week_start, now_text, today=today):
-        sign = 1 if live else -1  # a revocation takes its decision back
-        week_counts[user_id] += sign
-        if is_today:
-            today_counts[user_id] += sign
-        if live and ms is not None:
-            by_queue[queue_id].append(ms)
-            by_user[user_id].append(ms)
+    week = _week(store, now)
 
     exposure = {e.name: e for e in team_exposure(store, lead, today)}
     budget_ms = load_policy(store).budget_ms  # the one place the daily budget is defined
 
     queues = tuple(
-        QueueFigures(h, tuple(received[h.queue.id]), tuple(decided[h.queue.id]), handle_time(by_queue[h.queue.id]))
+        QueueFigures(h, tuple(received[h.queue.id]), tuple(decided[h.queue.id]), handle_time(week.by_queue[h.queue.id]))
         for h in store.queue_health()
     )
     people = tuple(
-        PersonFigures(u, today_counts[u.id], week_counts[u.id], handle_time(by_user[u.id]), exposure.get(u.name),
+        PersonFigures(u, week.today[u.id], week.net[u.id], handle_time(week.by_user[u.id]), exposure.get(u.name),
                       exposure[u.name].severe_budget_ms if u.name in exposure else budget_ms)
         for u in sorted(store.users(), key=lambda u: u.display_name.casefold())
-        if u.has("moderator") or u.id in week_counts or u.name in exposure
+        if u.has("moderator") or week.rows[u.id] > 0 or u.name in exposure
     )
     return Dashboard(now_text, tuple(iso(s) for s in starts), queues, people)

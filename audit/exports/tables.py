@@ -10,8 +10,6 @@ everyone's work, whichever front end asks for them.
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -127,14 +125,7 @@ COLUMNS = {"decisions": DECISION_COLUMNS, "audits": AUDIT_COLUMNS, "metrics": ME
 
 
 def _labels(text: str | None) -> list[str]:
-    return list(_parsed_labels(text or "[]"))
-
-
-@functools.lru_cache(maxsize=4096)
-def _parsed_labels(text: str) -> tuple[str, ...]:
-    """A labels column's JSON, parsed once per distinct value: a team uses a few hundred label sets, and a
-    100,000-row export parsed each row's two sets anew."""
-    return tuple(json.loads(text))
+    return list(report.parsed_labels(text))
 
 
 def _lead(store: Store, who: User | str) -> User:

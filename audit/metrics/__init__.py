@@ -19,7 +19,9 @@ Conventions shared by all functions:
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -234,12 +236,28 @@ def krippendorff_alpha_nominal(ratings: Sequence[Sequence[str | None]]) -> float
     return 1 - (n - 1) * (n - diagonal) / expected
 
 
+_UTC_TEXT = re.compile(r"(\d{4}-\d{2}-\d{2})T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?Z", re.ASCII)
+
+
+@functools.lru_cache(maxsize=4096)
+def _week_of_day(day: str) -> str:
+    """The ISO week of a UTC day "YYYY-MM-DD" (ValueError for a day that does not exist)."""
+    year, week, _ = date.fromisoformat(day).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 def iso_week(timestamp: str) -> str:
     """ISO 8601 week 'YYYY-Www' of an ISO timestamp; offsets are converted to UTC first.
 
     Naive timestamps are taken as UTC. Raises ValueError naming the bad value.
+    Veil's own UTC text ("2026-01-05T09:40:00.000Z") is recognised without
+    parsing the time, its day's week computed once per day: a report of
+    30,000 audits asks for the week of each of them twice.
     """
+    own = _UTC_TEXT.fullmatch(timestamp) if isinstance(timestamp, str) else None
     try:
+        if own:
+            return _week_of_day(own.group(1))
         moment = datetime.fromisoformat(timestamp)
     except (TypeError, ValueError):
         raise ValueError(f"not an ISO 8601 timestamp: {timestamp!r}") from None
@@ -263,8 +281,14 @@ def weekly_trend(rows: Iterable[tuple[str, bool]]) -> list[tuple[str, Proportion
     gap, never a made-up value. No rows -> [].
     """
     tally: dict[str, list[int]] = {}
+    week_of_day: dict[str, str] = {}  # Veil's own UTC text: checked row by row, its week looked up once per day
+    own_text = _UTC_TEXT.fullmatch
     for timestamp, correct in rows:
-        k_n = tally.setdefault(iso_week(timestamp), [0, 0])
+        if isinstance(timestamp, str) and own_text(timestamp):
+            found = week_of_day.get(timestamp[:10]) or week_of_day.setdefault(timestamp[:10], iso_week(timestamp))
+        else:
+            found = iso_week(timestamp)
+        k_n = tally.setdefault(found, [0, 0])
         k_n[0] += 1 if correct else 0
         k_n[1] += 1
     if not tally:

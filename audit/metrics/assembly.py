@@ -45,11 +45,12 @@ nothing), so no auditor is ever named to the moderators they audited.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
+import operator
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from audit import calibration, metrics, roles
 from audit.metrics import auditors
@@ -65,8 +66,9 @@ NO_LABEL = "(none)"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-@dataclass(frozen=True)
-class Audited:
+class Audited(NamedTuple):
+    """One audited decision with its final verdict (a tuple: a report builds tens of thousands of them)."""
+
     decision_id: int
     moderator: str
     queue: str
@@ -81,8 +83,7 @@ class Audited:
     dispute: str | None  # None, "open", "upheld", "overturned"
 
 
-@dataclass(frozen=True)
-class GoldScored:
+class GoldScored(NamedTuple):
     decision_id: int
     moderator: str
     queue: str
@@ -140,16 +141,22 @@ def _echo_end(end: str | None) -> str | None:
 
 
 # -------------------------------------------------------------- reading
+@functools.lru_cache(maxsize=4096)
+def parsed_labels(text: str | None) -> tuple[str, ...]:
+    """A labels column's JSON (NULL: none), parsed once per distinct value: a team uses a few hundred label sets,
+    and a report or export of 100,000 decisions parsed each row's two sets anew (``audit.exports`` uses it too)."""
+    return tuple(json.loads(text or "[]"))
+
+
 def _audited(store: Store, start: str | None, end: str | None, moderator: str | None) -> list[Audited]:
-    return [Audited(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5] or "[]")), r[6],
-                    tuple(json.loads(r[7] or "[]")), r[8] == "correct", r[9], r[10], r[11])
-            for r in report_rows.audited(store, start, end, moderator)]
+    return [Audited(r[0], r[1], r[2], r[3], r[4], parsed_labels(r[5]), r[6], parsed_labels(r[7]), r[8] == "correct",
+                    r[9], r[10], r[11]) for r in report_rows.audited(store, start, end, moderator)]
 
 
 def _gold_scored(store: Store, start: str | None, end: str | None, moderator: str | None) -> list[GoldScored]:
     result = []
     for r in report_rows.gold_scored(store, start, end, moderator):
-        labels = set(json.loads(r[4] or "[]")) | set(json.loads(r[5])["labels"])
+        labels = set(parsed_labels(r[4])) | set(json.loads(r[5])["labels"])
         result.append(GoldScored(r[0], r[1], r[2], r[3], tuple(sorted(labels)), bool(r[6])))
     return result
 
@@ -177,30 +184,31 @@ def _prop(p: metrics.Proportion) -> dict[str, Any]:
 
 def summarise(records: list[Audited], gold: list[GoldScored]) -> dict[str, Any]:
     """Every figure for one group of audited decisions and gold results."""
-    acc = metrics.accuracy([r.correct for r in records])
-    moderator = [r.action for r in records]
-    blind = [r.blind_action for r in records]
+    # One column per field, transposed in C (a report runs this over every record twice: its group and overall).
+    empty: tuple[tuple[Any, ...], ...] = ((),) * len(Audited._fields)
+    column = dict(zip(Audited._fields, tuple(zip(*records)) or empty))
+    moderator, blind = column["action"], column["blind_action"]
     labels, matrix = metrics.confusion_matrix(blind, moderator)
-    disputes = Counter(r.dispute for r in records if r.dispute)
-    errors = Counter(r.error_type for r in records if r.error_type)
+    disputes = Counter(d for d in column["dispute"] if d)
+    errors = Counter(e for e in column["error_type"] if e)
     return {
-        **_prop(acc),
-        "mean_score": sum(r.score for r in records) / len(records) if records else None,
+        **_prop(metrics.accuracy(column["correct"])),
+        "mean_score": sum(column["score"]) / len(records) if records else None,
         "cohen_kappa": metrics.cohen_kappa(blind, moderator),
-        "action_agreement": metrics.proportion(sum(a == b for a, b in zip(blind, moderator)), len(records)).value,
+        "action_agreement": metrics.proportion(sum(map(operator.eq, blind, moderator)), len(records)).value,
         "confusion": {"rows": "auditor blind action", "columns": "moderator action", "labels": labels,
                       "matrix": matrix},
         "precision_recall": [
             {"label": p.label, "tp": p.tp, "fp": p.fp, "fn": p.fn, "precision": p.precision, "recall": p.recall,
              "f1": p.f1, "support": p.support}
-            for p in metrics.precision_recall([r.blind_labels for r in records], [r.labels for r in records])
+            for p in metrics.precision_recall(column["blind_labels"], column["labels"])
         ],
         "errors": {e: errors[e] for e in ERROR_TYPES if errors[e]},
         "disputes": {"opened": sum(disputes.values()), "open": disputes["open"], "upheld": disputes["upheld"],
                      "overturned": disputes["overturned"]},
         "gold": _prop(metrics.accuracy([g.correct for g in gold])),
         "trend": [{"week": week, **_prop(p)} for week, p in
-                  metrics.weekly_trend((r.decided_at, r.correct) for r in records)],
+                  metrics.weekly_trend(zip(column["decided_at"], column["correct"]))],
     }
 
 

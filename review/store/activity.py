@@ -1,8 +1,12 @@
 """What arrived and what was decided when: the dashboard's hourly and weekly counts.
 
-Every query is an indexed time range (``decisions_time``) except the hourly
-arrivals, which read ``received_at`` of the window's items. Hours are the
-first 13 characters of Veil's canonical UTC text ("2026-01-05T09").
+Decisions are read from their summaries (:mod:`review.store.summaries`,
+kept by a trigger in each decision's transaction) for whole hours and whole
+days, and from ``decisions`` itself (a ``decisions_time`` range) only for a
+part of a day, to add or take away. Arrivals are counted from
+the ``items_received`` index (items move between queues, and are counted in
+the queue that holds them now). Hours are the first 13 characters of
+Veil's canonical UTC text ("2026-01-05T09"), days the first 10.
 """
 
 from __future__ import annotations
@@ -10,8 +14,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from review.store.summaries import ROW
+
 if TYPE_CHECKING:
     from review.store import Store
+
+#: One row per (person or queue, handle time kept, decision rows, revocation rows); handle time
+#: ``summaries.NO_HANDLE``: none. Ranges of decisions always have both bounds: with one, SQLite without statistics
+#: groups through ``decisions_user`` and reads the whole table.
+Counted = tuple[int, int, int, int]
 
 
 def received_per_hour(store: Store, since: str, until: str) -> Iterator[tuple[int, str, int]]:
@@ -23,22 +34,48 @@ def received_per_hour(store: Store, since: str, until: str) -> Iterator[tuple[in
     )
 
 
-def decided_per_hour(store: Store, since: str, until: str) -> Iterator[tuple[int, str, int]]:
-    """(queue id, hour, decisions net of undo) for decisions made in [since, until]."""
+def decided_per_hour(store: Store, first_hour: str, last_hour: str) -> Iterator[tuple[int, str, int]]:
+    """(queue id, hour, decisions net of undo) for the hours from *first_hour* to *last_hour* ("2026-01-05T09")."""
     yield from store.db.execute(
-        "SELECT queue_id, substr(decided_at, 1, 13), SUM(CASE WHEN revokes_id IS NULL THEN 1 ELSE -1 END)"
-        " FROM decisions WHERE decided_at >= ? AND decided_at <= ? GROUP BY queue_id, substr(decided_at, 1, 13)",
-        [since, until],
+        "SELECT queue_id, hour, decisions - revocations FROM decided_hours WHERE hour >= ? AND hour <= ?",
+        [first_hour, last_hour],
     )
 
 
-def decisions_between(
-    store: Store, since: str, until: str, *, today: str
-) -> Iterator[tuple[int, int, bool, int | None, bool]]:
-    """(queue id, user id, made today?, handle_ms, a decision rather than a revocation?) per row in [since, until]."""
-    for queue_id, user_id, decided_at, handle_ms, revokes_id in store.db.execute(
-        "SELECT queue_id, user_id, decided_at, handle_ms, revokes_id FROM decisions"
-        " WHERE decided_at >= ? AND decided_at <= ?",
-        [since, until],
-    ):
-        yield queue_id, user_id, decided_at >= today, handle_ms, revokes_id is None
+def people_on_days(store: Store, first_day: str, last_day: str) -> Iterator[Counted]:
+    """Per person and handle time kept, their decision and revocation rows on the UTC days first_day..last_day."""
+    yield from store.db.execute(
+        "SELECT user_id, handle_ms, SUM(decisions), SUM(revocations) FROM person_days"
+        " WHERE day >= ? AND day <= ? GROUP BY user_id, handle_ms", [first_day, last_day])
+
+
+def queues_on_days(store: Store, first_day: str, last_day: str) -> Iterator[Counted]:
+    """Per queue and handle time kept, its decision rows with a handle time on the UTC days first_day..last_day."""
+    yield from store.db.execute(
+        "SELECT queue_id, handle_ms, SUM(decisions), 0 FROM queue_days"
+        " WHERE day >= ? AND day <= ? GROUP BY queue_id, handle_ms", [first_day, last_day])
+
+
+_HANDLE, _PERSON_HANDLE = ROW["queue_handle"], ROW["person_handle"]
+
+
+def totals_on_day(store: Store, day: str) -> Iterator[tuple[int, int]]:
+    """(person, decisions net of undo) on the UTC *day*."""
+    yield from store.db.execute(
+        "SELECT user_id, SUM(decisions) - SUM(revocations) FROM person_days WHERE day = ? GROUP BY user_id", [day])
+
+
+def people_between(store: Store, since: str, until: str) -> Iterator[Counted]:
+    """As :func:`people_on_days`, counted from the decision rows made in [since, until) (a part of a day)."""
+    yield from store.db.execute(
+        f"SELECT user_id, {_PERSON_HANDLE}, SUM(CASE WHEN revokes_id IS NULL THEN 1 ELSE 0 END),"
+        f" SUM(CASE WHEN revokes_id IS NULL THEN 0 ELSE 1 END) FROM decisions"
+        f" WHERE decided_at >= ? AND decided_at < ? GROUP BY user_id, {_PERSON_HANDLE}", [since, until])
+
+
+def queues_between(store: Store, since: str, until: str) -> Iterator[Counted]:
+    """As :func:`queues_on_days`, counted from the decision rows made in [since, until) (a part of a day)."""
+    yield from store.db.execute(
+        f"SELECT queue_id, {_HANDLE}, COUNT(*), 0 FROM decisions"
+        f" WHERE decided_at >= ? AND decided_at < ? AND revokes_id IS NULL AND handle_ms IS NOT NULL"
+        f" GROUP BY queue_id, {_HANDLE}", [since, until])

@@ -4,7 +4,8 @@ From the file alone: SQLite's own ``integrity_check`` and foreign keys;
 every schema step applied; every table, index, view and trigger exactly as
 the migrations create them (a dropped or weakened append-only trigger is
 named); the event hash chain; and that decisions, item states, users and
-their roles agree with the events (:mod:`.reconcile`). Each problem is a
+their roles agree with the events (:mod:`.reconcile`); that the decision
+summaries equal a recount (:mod:`.summaries`). Each problem is a
 plain sentence naming the row; all are collected, not only the first.
 
 What the file cannot prove: someone with write access can rewrite the
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from review.store import applied_migrations, dialect, events, reconcile
+from review.store import applied_migrations, dialect, events, reconcile, summaries
 
 LIMIT = 50
 """Sentences one check gives before it only counts the rest (a flipped column may touch every row)."""
@@ -75,6 +76,7 @@ def check(
     problems = [*limited(file_problems(db)), *schema, *limited(chain())]
     for comparison in reconcile.checks(db, escalating=escalating):
         problems += limited(comparison)
+    problems += limited(summaries.problems(db))
     checked = int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
     return Report(events.head(db), tuple(problems), checked, first_break[0] if first_break else None, len(schema))
 

@@ -112,7 +112,9 @@ def test_back_dated_or_edited_decisions_are_named(history, column, value):
     with behind_veils_back(history, "decisions_no_update") as conn:
         conn.execute(f"UPDATE decisions SET {column} = {value}")
         conn.execute(trigger)
-    problems = check(history).problems
+    problems, summaries = _apart(check(history).problems)  # the dashboard's counts of decisions then disagree too
+    assert summaries == {"decided_at": {"decided_hours", "person_days"},  # queue_days: no handle times here
+                         "handle_ms": {"person_days", "queue_days"}}.get(column, set()), summaries
     field = "note_sha256" if column == "note" else column
     assert changed and len(problems) == changed, problems
     assert all("disagrees with its event" in p and f"{field} is" in p for p in problems), problems
@@ -125,9 +127,16 @@ def test_decisions_moved_to_another_queue_are_named(history):
         conn.execute("UPDATE decisions SET queue_id = (SELECT id FROM queues WHERE name = 'escalations')"
                      " WHERE revokes_id IS NULL AND action <> 'escalate' AND queue_id <> 1")
         conn.execute(trigger)
-    problems = check(history).problems
+    problems, summaries = _apart(check(history).problems)
+    assert summaries == {"decided_hours"}, summaries  # the counts per queue (queue_days: no handle times here)
     assert len(problems) == 3, problems
     assert all("queue is 'escalations' but the event says 'junk'" in p for p in problems)
+
+
+def _apart(problems: tuple[str, ...]) -> tuple[list[str], set[str]]:
+    """The problems other than the decision summaries', and the names of the summaries that disagree."""
+    summaries = {p.split()[2] for p in problems if p.startswith("the summary ") and "disagrees with a recount" in p}
+    return [p for p in problems if not p.startswith("the summary ")], summaries
 
 
 @pytest.mark.parametrize("table", ["decisions", "events"])

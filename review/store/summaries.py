@@ -1,0 +1,157 @@
+"""Decision counts kept as they happen, so the dashboard never reads a week of decisions: tables, step, recount.
+
+Three summaries of the append-only ``decisions`` table, each written by one
+``AFTER INSERT`` trigger (:data:`_TRIGGER`) in the transaction that writes
+the decision — a live decision, an undo, a correction, a complaint's answer
+or an imported history row alike, on SQLite and on a server (the dialect
+turns the trigger into PL/pgSQL) — and recounted from ``decisions`` by
+:func:`problems` (``veil verify``):
+
+* ``decided_hours`` (hour, queue): decision rows and revocation rows made
+  in each queue in each UTC hour (the flow chart's "decided, net of undo");
+* ``person_days`` (day, person, handle time): each person's decision rows
+  and revocation rows per UTC day, by handle time (throughput, and the
+  person's handle-time percentiles);
+* ``queue_days`` (day, queue, handle time): decision rows with a measured
+  handle time per queue and UTC day (the queue's percentiles).
+
+Handle times are kept to the precision the dashboard shows them
+(:data:`HANDLE_BUCKET`: to the nearest 0.1 s below 10 s, the nearest second
+from 10 s), so a week of one person's decisions is a few hundred rows, not
+thousands; ``person_days.handle_ms`` is -1 for rows without a measured
+handle time (imported history) and for revocations. A day, or an hour, is
+the first 10 (13) characters of Veil's canonical UTC text.
+
+The step (:func:`m022`) also fixes two plans: ``decisions_revokes`` becomes
+a partial index (``revokes_id IS NOT NULL``: it held a NULL for every
+decision, and SQLite chose it for ``revokes_id IS NULL``, scanning every
+live decision), and ``items_received`` (received_at, queue_id) covers the
+hourly "received" count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from review.store import dialect
+
+#: A handle time (``h``, in ms) as the dashboard keeps it: to the nearest 100 ms below 10 s, to the nearest second
+#: from there. Integer arithmetic on non-negative values (truncation and floor agree), the same on both databases.
+HANDLE_BUCKET = ("CASE WHEN {h} < 9950 THEN CAST(({h} + 50) / 100 AS INTEGER) * 100"
+                 " ELSE CAST(({h} + 500) / 1000 AS INTEGER) * 1000 END")
+
+NO_HANDLE = -1
+"""``person_days.handle_ms`` of decision rows without a measured handle time, and of every revocation."""
+
+_IS_DECISION = "CASE WHEN {d}revokes_id IS NULL THEN 1 ELSE 0 END"
+_IS_REVOCATION = "CASE WHEN {d}revokes_id IS NULL THEN 0 ELSE 1 END"
+_PERSON_HANDLE = (f"CASE WHEN {{d}}revokes_id IS NULL AND {{d}}handle_ms IS NOT NULL THEN {HANDLE_BUCKET}"
+                  f" ELSE {NO_HANDLE} END")
+
+
+def _columns(d: str) -> dict[str, str]:
+    """The SQL of each summary column for the decision row called *d* (``NEW.`` in the trigger, ``""`` in a recount)."""
+    return {"is_decision": _IS_DECISION.format(d=d), "is_revocation": _IS_REVOCATION.format(d=d),
+            "person_handle": _PERSON_HANDLE.format(d=d, h=f"{d}handle_ms"),
+            "queue_handle": HANDLE_BUCKET.format(h=f"{d}handle_ms")}
+
+
+_NEW = _columns("NEW.")
+ROW = _columns("")
+"""The same columns for a ``decisions`` row read in a query (``ROW["person_handle"]``, ``ROW["queue_handle"]``)."""
+
+#: Each summary: its table, its key columns and count columns, and its recount from ``decisions``.
+SUMMARIES: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
+    "decided_hours": (
+        ("hour", "queue_id"), ("decisions", "revocations"),
+        f"SELECT substr(decided_at, 1, 13), queue_id, SUM({ROW['is_decision']}), SUM({ROW['is_revocation']})"
+        " FROM decisions GROUP BY substr(decided_at, 1, 13), queue_id"),
+    "person_days": (
+        ("day", "user_id", "handle_ms"), ("decisions", "revocations"),
+        f"SELECT substr(decided_at, 1, 10), user_id, {ROW['person_handle']}, SUM({ROW['is_decision']}),"
+        f" SUM({ROW['is_revocation']}) FROM decisions GROUP BY substr(decided_at, 1, 10), user_id,"
+        f" {ROW['person_handle']}"),
+    "queue_days": (
+        ("day", "queue_id", "handle_ms"), ("decisions",),
+        f"SELECT substr(decided_at, 1, 10), queue_id, {ROW['queue_handle']}, COUNT(*) FROM decisions"
+        f" WHERE revokes_id IS NULL AND handle_ms IS NOT NULL"
+        f" GROUP BY substr(decided_at, 1, 10), queue_id, {ROW['queue_handle']}"),
+}
+
+
+def _upsert(table: str, values: list[str], where: str = "") -> str:
+    keys, counts, _ = SUMMARIES[table]
+    names = ", ".join(keys + counts)
+    added = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counts)
+    return (f"INSERT INTO {table} ({names}) SELECT {', '.join(values)} WHERE {where or '1 = 1'}"
+            f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {added};")
+
+
+_TRIGGER = f"""CREATE TRIGGER decisions_summaries AFTER INSERT ON decisions BEGIN
+    {_upsert("decided_hours", ["substr(NEW.decided_at, 1, 13)", "NEW.queue_id", _NEW["is_decision"],
+                               _NEW["is_revocation"]])}
+    {_upsert("person_days", ["substr(NEW.decided_at, 1, 10)", "NEW.user_id", _NEW["person_handle"],
+                             _NEW["is_decision"], _NEW["is_revocation"]])}
+    {_upsert("queue_days", ["substr(NEW.decided_at, 1, 10)", "NEW.queue_id", _NEW["queue_handle"], "1"],
+             "NEW.revokes_id IS NULL AND NEW.handle_ms IS NOT NULL")}
+END"""
+
+
+def m022(db: Any) -> None:
+    """The schema step: the three summaries, filled from the decisions already stored, their trigger, two indexes.
+
+    ``decisions_revokes`` is rebuilt partial and ``items_received`` added (the module docstring says why).
+    """
+    db.executescript(
+        """
+        CREATE TABLE decided_hours (
+            hour TEXT NOT NULL,
+            queue_id INTEGER NOT NULL REFERENCES queues(id),
+            decisions INTEGER NOT NULL,
+            revocations INTEGER NOT NULL,
+            PRIMARY KEY (hour, queue_id)
+        );
+        CREATE TABLE person_days (
+            day TEXT NOT NULL,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            handle_ms INTEGER NOT NULL,
+            decisions INTEGER NOT NULL,
+            revocations INTEGER NOT NULL,
+            PRIMARY KEY (day, user_id, handle_ms)
+        );
+        CREATE TABLE queue_days (
+            day TEXT NOT NULL,
+            queue_id INTEGER NOT NULL REFERENCES queues(id),
+            handle_ms INTEGER NOT NULL,
+            decisions INTEGER NOT NULL,
+            PRIMARY KEY (day, queue_id, handle_ms)
+        );
+        DROP INDEX decisions_revokes;
+        CREATE INDEX decisions_revokes ON decisions (revokes_id) WHERE revokes_id IS NOT NULL;
+        CREATE INDEX items_received ON items (received_at, queue_id);
+        """
+    )
+    for table, (keys, counts, recount) in SUMMARIES.items():
+        db.execute(f"INSERT INTO {table} ({', '.join(keys + counts)}) {recount}")
+    db.execute(_TRIGGER)
+
+
+def problems(db: Any) -> Iterator[str]:
+    """One sentence per summary that differs from a recount of ``decisions``: how many of its rows, and the first.
+
+    A decision edited behind Veil's back is named by ``reconcile`` against its event; the summaries then still
+    hold what was decided, and say so here once each, not once per row. A summary table that is not there is
+    the schema check's to name (a step never applied), not this one's.
+    """
+    for table, (keys, counts, recount) in SUMMARIES.items():
+        if not dialect.columns(db, table):
+            continue
+        kept = f"SELECT {', '.join(keys + counts)} FROM {table}"
+        differing = f"SELECT * FROM ({kept} EXCEPT {recount}) held UNION SELECT * FROM ({recount} EXCEPT {kept}) due"
+        ordered = ", ".join(str(n + 1) for n in range(len(keys) + len(counts)))  # whole rows: unique
+        rows = db.execute(f"SELECT * FROM ({differing}) x ORDER BY {ordered}").fetchall()
+        if rows:
+            first = ", ".join(f"{k} {v}" for k, v in zip(keys, rows[0]))
+            yield (f"the summary {table} disagrees with a recount of the decisions in {len(rows)} row(s)"
+                   f" (first: {first}): something changed it, or the decisions, behind Veil's back")

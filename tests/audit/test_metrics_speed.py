@@ -1,0 +1,100 @@
+"""Why ``veil metrics`` and the dashboard were slow at a million decisions, each finding as a check of its cause.
+
+Times are the benchmark's (``benchmarks/bench_dashboard.py``); here the causes: the plans SQLite chose
+(without statistics, as real stores run) and the per-row work in Python.
+
+* ``revokes_id IS NULL`` was planned through ``decisions_revokes``, an index holding a NULL for every
+  decision, so every query on current decisions ("Seen before", history re-import, sampling windows,
+  gold results, DSA statements, planning) scanned every live decision. The index is now partial.
+* gold results were found from ``decisions`` (for the ORDER BY): on a store without gold, 233 ms to
+  return nothing. They are now read from ``gold_results`` outwards.
+* each audited decision's two label sets were parsed anew, and its ISO week parsed from text twice.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import random
+
+import pytest
+from builders import audited, decided_item, people
+
+from audit import metrics
+from audit.exports import tables
+from audit.metrics import assembly
+from audit.store import reports
+from audit.store.schema import ANSWERED, LIVE
+from desktop import wiring
+
+
+@pytest.fixture
+def file_store(tmp_path, clock):
+    """A file store: the plans checked are SQLite's (a server plans with statistics of its own)."""
+    with wiring.open_store(tmp_path / "veil.db", clock=clock) as opened:
+        yield opened
+
+
+def _plan(store, sql: str, params=()) -> list[str]:
+    return [row[-1] for row in store.db.execute(f"EXPLAIN QUERY PLAN {sql}", list(params))]
+
+
+@pytest.mark.parametrize("where", [
+    "d.item_id IN (1, 2, 3) AND d.revokes_id IS NULL",  # "Seen before", history re-import (review/store/imports.py)
+    "d.decided_at >= '2026-01-01' AND d.decided_at < '2026-01-02' AND d.revokes_id IS NULL",  # planning, sampling
+    f"d.decided_at >= '2026-01-01' AND d.decided_at < '2026-01-02' AND {LIVE}",  # DSA statements, transparency
+    f"d.id = 5 AND {ANSWERED}",
+])
+def test_current_decisions_are_never_found_through_the_nulls_of_decisions_revokes(file_store, where):
+    plan = _plan(file_store, f"SELECT d.id FROM decisions d WHERE {where}")
+    outer = [step for step in plan if " d " in f" {step} "]
+    assert outer and not any("decisions_revokes" in step for step in outer), plan
+    # the revocations themselves are still found by the (now partial) index
+    assert any("decisions_revokes" in step for step in _plan(
+        file_store, "SELECT 1 FROM decisions r WHERE r.revokes_id = 7"))
+
+
+def test_gold_results_are_read_from_gold_results_outwards(file_store):
+    plans: list[list[str]] = []
+    execute = file_store.db.execute
+
+    def explained(sql, params=None):
+        if sql.lstrip().startswith("SELECT"):
+            plans.append([row[-1] for row in execute(f"EXPLAIN QUERY PLAN {sql}", params or [])])
+        return execute(sql, params)
+
+    file_store.db.execute = explained
+    try:
+        reports.gold_scored(file_store, "2026-01-01T00:00:00.000Z", None, "ana")
+    finally:
+        del file_store.db.execute
+    (plan,) = plans
+    assert plan[0].startswith("SCAN g"), plan
+
+
+def test_the_week_of_veils_own_times_is_the_week_of_any_iso_time():
+    rng = random.Random(22)
+    start = _dt.datetime(1999, 12, 20, tzinfo=_dt.UTC)
+    for _ in range(3000):
+        moment = start + _dt.timedelta(seconds=rng.randint(0, 40 * 366 * 86_400), microseconds=rng.randint(0, 999_999))
+        year, week, _ = moment.isocalendar()
+        text = moment.strftime("%Y-%m-%dT%H:%M:%S") + rng.choice(["", f".{moment.microsecond // 1000:03d}",
+                                                                  f".{moment.microsecond:06d}"]) + "Z"
+        assert metrics.iso_week(text) == f"{year}-W{week:02d}", text
+    for bad in ("2026-02-30T10:00:00.000Z", "2026-01-05T24:00:00.000Z", "2026-01-05T09:40:00.000Z ", "x", ""):
+        with pytest.raises(ValueError, match="not an ISO 8601 timestamp"):
+            metrics.iso_week(bad)
+
+
+def test_label_sets_are_parsed_once_for_the_report_and_the_exports(store):
+    assert tables._labels is not None and assembly.parsed_labels('["b", "a"]') == ("b", "a")
+    assert assembly.parsed_labels('["b", "a"]') is assembly.parsed_labels('["b", "a"]')
+    assert tables._labels(None) == [] and tables._labels('["spam"]') == ["spam"]
+    people(store, ana="moderator", lee="lead", dana="auditor")
+    store.add_queue("spam")
+    decision = decided_item(store, "spam", "ana", decided_at="2026-01-04T08:00:00.000Z", action="remove",
+                            labels=["spam"])
+    audited(store, decision, lead="lee", auditor="dana", blind_action="remove", blind_labels=["spam"])
+    assembly.parsed_labels.cache_clear()
+    report = assembly.build(store, "lee")
+    assert report["overall"]["n"] == 1 and report["overall"]["trend"][0]["week"] == "2026-W01"
+    assert assembly.parsed_labels.cache_info().misses == 1  # one distinct label set, both sides
