@@ -100,7 +100,7 @@ def build_store(root: Path, items: int, decisions: int):
     now = store.clock.now()
     store.add_items([
         {"external_id": f"photo-{n}", "queue_id": photos.id, "kind": "image", "media_path": str(files[n % 8][0]),
-         "media_type": "image/jpeg", "content_sha256": files[n % 8][1].sha256, "phash": files[n % 8][1].phash,
+         "media_type": "image/jpeg", "content_sha256": files[n % 8][1].sha256, "pdq": files[n % 8][1].pdq,
          "received_at": iso(now), "metadata": {"category": "violent_graphic", "description": "12 MP photo"}}
         for n in range(decisions + 2)
     ])

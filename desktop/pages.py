@@ -22,7 +22,7 @@ from audit import gold
 from audit.compliance.statements import statement_preview
 from audit.desk import AuditDesk
 from desktop.commands.corrections import sample_states
-from review import serving, settings
+from review import content_index, serving, settings
 from review.desk import ReviewDesk
 from review.media import viewing
 from review.store import QueueHealth, Store, User
@@ -213,6 +213,7 @@ def review_services(
         raise RuntimeError("the review page needs the signed-in person's wellbeing controller")
     view, bindings = personal_view(store, policy, user)
     desk = ReviewDesk(policy, after_decision=(gold.after_decision,))
+    ops.query(content_index.warm)  # "Seen before"'s index loads on a reader now, not on the writer at the first claim
     return ReviewServices(ops, desk, user, view, bindings, store.clock, wellbeing_controller, statement_preview)
 
 

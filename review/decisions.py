@@ -15,12 +15,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from review import near_copies
 from review.auth import require
 from review.clock import normalise
 from review.errors import NotAllowed, VeilError
-from review.media.fingerprint import phash_distance
+from review.near_copies import SeenBefore
 from review.serving import LEASE_SECONDS, REVIEWERS, WORKED_BY, Item, Lease, claim_refused, load_item, refuse_unplanned
-from review.store import Refused, Store, User, items
+from review.store import Refused, Store, User
 from review.store import complaints as complaint_rows
 from review.store import decisions as decision_rows
 from review.taxonomy import Taxonomy
@@ -94,8 +95,10 @@ def decide(
     shown_at: str | None = None,
     revealed_ms: int = 0,
     escalate_to: str | None = None,
+    decided_at: str | None = None,
 ) -> Decision:
-    """Record *user*'s decision on the item their *claim* holds, in one transaction.
+    """Record *user*'s decision on the item their *claim* holds, in one transaction (*decided_at*: when it was
+    pressed, if earlier than it is stored; see ``review.store.decisions.record``).
 
     Deciding needs the caller's own claim, still holding the item, pending,
     in a queue they may work now (review queues: moderators and leads;
@@ -133,6 +136,7 @@ def decide(
         made = decision_rows.record(
             store, user, item_id, claim=claim, worked_by=WORKED_BY, action=action, labels=labels, note=note,
             shown_at=shown_at, revealed_ms=int(revealed_ms), escalate=escalates, escalate_to=escalate_to,
+            decided_at=decided_at,
         )
     except Refused as refused:
         if refused.reason == "no_escalation":
@@ -189,24 +193,12 @@ def undo(
     return Lease(load_item(store, item_id), claim)
 
 
-NEAR_DUPLICATE_BITS = 6
+def seen_before(store: Store, item: Item) -> SeenBefore:
+    """Current decisions on the same content elsewhere: {"remove": 3, ...}, with the nearest copy's distance.
 
-
-def seen_before(store: Store, item: Item, *, near_bits: int = NEAR_DUPLICATE_BITS) -> dict[str, int]:
-    """Current decisions on the same content elsewhere: {"remove": 3, ...}.
-
-    "The same content" is the same SHA-256, or a perceptual hash within
-    *near_bits* of this one, so a re-upload or a re-encoded, cropped copy
-    shows its earlier outcome ("seen before: removed ×3"). Candidates come
-    from the indexed hash quarters (see schema m004); the distance is exact.
+    "The same content" is the same SHA-256 (bytes, or the text's normal form) or a PDQ hash within the
+    organisation's threshold (:data:`review.near_copies.THRESHOLD`), so a re-upload or a re-encoded, resized
+    copy shows its earlier outcome ("Seen before: remove ×3, 4 bits"). Every copy within the threshold is
+    found (:mod:`review.media.pdq_index`) and counted in memory (:mod:`review.content_index`).
     """
-    if not item.content_sha256 and not item.phash:
-        return {}
-    same: set[int] = set()
-    if item.content_sha256:
-        same |= items.same_sha256(store, item.id, item.content_sha256)
-    if item.phash and len(item.phash) == 16:
-        same.update(i for i, other in items.phash_neighbours(store, item.id, item.phash)
-                    if phash_distance(item.phash, other) <= near_bits)
-    counts = decision_rows.current_action_counts(store, same)
-    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+    return near_copies.seen_before(store, item.id, item.content_sha256, item.pdq)

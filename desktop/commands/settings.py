@@ -146,6 +146,7 @@ def declare_all(*, personal: bool) -> None:
     import audit.training.status  # noqa: F401
     import desktop.demo.review_data  # noqa: F401
     import review.media.viewing  # noqa: F401
+    import review.near_copies  # noqa: F401
     import review.planning.forecast  # noqa: F401
     import review.planning.rotation  # noqa: F401
     import review.taxonomy.stored  # noqa: F401

@@ -66,7 +66,7 @@ from review.decisions import record_past_decision
 from review.errors import VeilError
 from review.media import intake
 from review.media import root as media_files
-from review.store import SYSTEM_ACTOR, Store, queue_admin
+from review.store import SYSTEM_ACTOR, Store, queue_admin, server_media
 from review.store import imports as bulk
 from review.store import items as item_ids
 from review.store import wellbeing as exposure_rows
@@ -173,16 +173,19 @@ def build_demo(
     if progress:
         progress(0, total)
     names = _made(pool, media_dir, workers, tick)
-    # Named relative to the store's media root, like an import's; a server store's demo media (no root yet,
-    # issue 15) are named where they are.
-    relative = store.media_root is not None and store.media_root.resolve() == media_dir
+    if store.media_root is None:  # a server store keeps its media inside it (issue 15 §4): uploaded, as an import's
+        for m in pool:
+            server_media.upload(store, media_dir / names[m.name], m.info.sha256, m.info.mime, guard=lambda: None)
+    # Named relative to the store's media root (or as the server's blobs), like an import's; a file store's demo
+    # media made outside its root are named where they are.
+    relative = store.media_root is None or store.media_root.resolve() == media_dir
 
     for item, row in zip(planned, rows):
         if item.media is not None:
             info = item.media.info
             name = names[item.media.name]
             row.update(media_path=name if relative else str(media_dir / name), media_type=info.mime,
-                       content_sha256=info.sha256, phash=info.phash)
+                       content_sha256=info.sha256, content_md5=info.md5, pdq=info.pdq, pdq_quality=info.pdq_quality)
             row["metadata"].update(width=info.width, height=info.height)
             if info.duration_s:
                 row["metadata"]["duration_s"] = round(info.duration_s, 1)

@@ -18,11 +18,11 @@ found in bulk per queue and skipped (re-importing is cheap). A row with
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import functools
-import hashlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +47,7 @@ from review.imports.handlers import (
     name_problem,
     text_problem,
 )
-from review.media import MediaError, intake
+from review.media import MediaError, fingerprint, intake
 from review.media import root as media_root
 from review.store import Store
 from review.store import imports as import_store
@@ -78,16 +78,18 @@ class _Item:
     media_path: str | None = None
     media_type: str | None = None
     kind: str = "text"
-    content_sha256: str | None = None
-    phash: str | None = None
+    content_sha256: str | None = None  # of the file's bytes, or of the text's normal form
+    content_md5: str | None = None
+    pdq: str | None = None  # hex; a video's keyframes separated by spaces
+    pdq_quality: int | None = None
 
     def store_row(self) -> dict[str, Any]:
         """The row to write, but for its ``queue_id`` (known once the queue exists)."""
         return {
-            "external_id": self.external_id, "kind": self.kind,
-            "media_path": self.media_path, "media_type": self.media_type, "text": self.text,
-            "metadata": self.metadata, "severity": self.severity, "priority": self.priority,
-            "content_sha256": self.content_sha256, "phash": self.phash, "received_at": self.received_at,
+            "external_id": self.external_id, "kind": self.kind, "media_path": self.media_path,
+            "media_type": self.media_type, "text": self.text, "metadata": self.metadata, "severity": self.severity,
+            "priority": self.priority, "content_sha256": self.content_sha256, "content_md5": self.content_md5,
+            "pdq": self.pdq, "pdq_quality": self.pdq_quality, "received_at": self.received_at,
         }
 
 
@@ -204,7 +206,7 @@ def check_item(line: int, row: dict[str, Any], ctx: ImportContext) -> tuple[_Ite
         received_at=received, priority=priority, metadata=metadata,
     )
     if media_ref is None:
-        item.content_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        item.content_sha256 = fingerprint.text_sha256(text)
     else:
         item.media = media_ref
         item.media_candidate = ctx.folder / media_ref  # an absolute media_ref replaces the folder
@@ -272,20 +274,19 @@ def check_media(candidate: Path, roots: tuple[Path, ...], max_pixels: int,
 
 def check_all_media(
     candidates: Iterable[tuple[Path, Path | None]], roots: tuple[Path, ...], *, max_pixels: int, workers: int | None
-) -> Iterator[tuple[Path, _MediaOk | str]]:
-    """Check each distinct file once (copying it into the media root given with it, if any), in parallel;
-    yield results as they finish.
+) -> Generator[tuple[Path, _MediaOk | str], None, None]:
+    """Check each distinct file once (and copy it into the media root given with it), in parallel; yield as each ends.
 
     Decoding, hashing and copying release the GIL (Pillow, OpenCV, hashlib,
-    file I/O), so threads give real parallelism without pickling anything.
+    file I/O), so threads give real parallelism. A caller that stops early (closes the generator) cancels the rest.
     """
-    candidates = list(candidates)
-    if not candidates:
-        return
-    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1, thread_name_prefix="veil-import") as pool:
+    pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1, thread_name_prefix="veil-import")
+    try:
         futures = {pool.submit(check_media, c, roots, max_pixels, into): c for c, into in candidates}
         for future in as_completed(futures):
             yield futures[future], future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 class ItemRows(RowHandler):
@@ -438,35 +439,41 @@ def _run_media_checks(checks: _MediaChecks, run: ImportRun, scratch: import_stor
     """Check each distinct file once per import (in parallel); fill in items, or reject each row naming a bad file.
 
     What a file gave is remembered in the scratch file, so rows of a later chunk naming it are not checked again.
-    A file some item will show is copied into the media root (not in a dry run); one named only by rejected
-    rows is checked, not copied, until an item of a later chunk needs it. A server store has no media root
-    until team mode's phase 3 keeps media in the server (issue 15 §4): a manifest naming media is refused
-    there (StoreUnavailable, dry run too), never stored under this machine's paths; text-only rows import.
+    A file some item will show is stored (not in a dry run): copied into the media root by its checking worker,
+    or uploaded here by the importer into a store without one (:func:`review.media.root.upload`), before any
+    item names it. One named only by rejected rows is checked, not stored, until an item of a later chunk needs it.
     """
     ctx = run.ctx
     unchecked: list[tuple[Path, Path | None]] = []
-    if checks:
-        media_root.required(run.store)
-    into = None if run.dry_run else run.store.media_root
+    root = run.store.media_root
     for candidate, rows in checks.items():
         known = scratch.media_outcome(str(candidate))
-        copy = into is not None and any(item is not None for _, _, item in rows)
-        if known is None or (copy and isinstance(known, dict) and known.get("stored") is None):
-            unchecked.append((candidate, into if copy else None))
+        keep = not run.dry_run and any(item is not None for _, _, item in rows)
+        if known is None or (keep and isinstance(known, dict) and known.get("stored") is None):
+            unchecked.append((candidate, root if keep else None))
         else:
             _apply_outcome(run, rows, known)
-    for candidate, outcome in check_all_media(unchecked, run.roots, max_pixels=run.max_pixels, workers=run.workers):
-        facts = outcome if isinstance(outcome, str) else _facts(outcome)
-        scratch.remember_media(str(candidate), facts)
-        _apply_outcome(run, checks[candidate], facts)
-        run.report(run.checked - ctx.deferred, run.total)
+    results = check_all_media(unchecked, run.roots, max_pixels=run.max_pixels, workers=run.workers)
+    with contextlib.closing(results):  # an upload that raises (the store gone) cancels the checks not yet begun
+        for candidate, outcome in results:
+            facts = outcome if isinstance(outcome, str) else _facts(outcome)
+            shown = any(item is not None for _, _, item in checks[candidate])  # by an item to add, not rejected rows
+            if root is None and not run.dry_run and shown and isinstance(facts, dict):
+                try:
+                    path, digest, mime = Path(facts["path"]), facts["sha256"], facts["mime"]
+                    facts["stored"] = media_root.upload(run.store, run.actor, path, digest, mime).name
+                except MediaError as exc:
+                    facts = str(exc)
+            scratch.remember_media(str(candidate), facts)
+            _apply_outcome(run, checks[candidate], facts)
+            run.report(run.checked - ctx.deferred, run.total)
     run.report(run.checked - ctx.deferred, run.total)
 
 
 def _facts(result: _MediaOk) -> dict[str, Any]:
     info = result.info
     return {"path": str(result.path), "mime": info.mime, "kind": info.kind, "sha256": info.sha256,
-            "phash": None if info.phash is None else str(info.phash), "stored": result.stored}
+            "md5": info.md5, "pdq": info.pdq, "pdq_quality": info.pdq_quality, "stored": result.stored}
 
 
 def _apply_outcome(run: ImportRun, rows: list[tuple[int, str, _Item | None]], facts: str | dict[str, Any]) -> None:
@@ -479,7 +486,9 @@ def _apply_outcome(run: ImportRun, rows: list[tuple[int, str, _Item | None]], fa
             item.media_type = facts["mime"]
             item.kind = "mixed" if item.text.strip() else facts["kind"]
             item.content_sha256 = facts["sha256"]
-            item.phash = facts["phash"]
+            item.content_md5 = facts["md5"]
+            item.pdq = facts["pdq"]
+            item.pdq_quality = facts["pdq_quality"]
 
 
 def _already_present(store: Store, items: list[_Item], queue_ids: dict[str, int]) -> set[tuple[str, str]]:

@@ -1,16 +1,16 @@
-"""Fingerprints of media: the exact bytes (SHA-256) and the picture (a DCT perceptual hash).
+"""Fingerprints of content as the industry shares them: MD5 and SHA-256 of the bytes, SHA-256 of normal text.
 
-The importer stores both; duplicate detection compares perceptual hashes
-with :func:`phash_distance`, which survives re-encoding and resizing.
+Pictures get PDQ (:mod:`review.media.pdq`). Hash lists from other
+platforms name files by MD5 or SHA-256, so both are taken in one read of
+the file; texts by a SHA-256 of their normal form, so a copy that differs
+only in case, compatibility characters or spacing is the same text.
 """
 
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from pathlib import Path
-
-import cv2
-import numpy as np
 
 _HASH_CHUNK = 1 << 20
 
@@ -24,39 +24,22 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def perceptual_hash(image: np.ndarray) -> str:
-    """64-bit DCT perceptual hash of an RGB (HxWx3) or gray (HxW) image.
-
-    The classic pHash: shrink to 32x32 gray (area averaging, so the result
-    does not depend much on the source size), take the 2-D DCT, keep the 8x8
-    lowest frequencies and set each bit where a coefficient is above their
-    median. Re-encoding or resizing moves a few bits; different pictures
-    differ in about half. Returned as 16 hex characters, row-major, first
-    coefficient in the most significant bit.
-    """
-    array = np.asarray(image)
-    if array.ndim == 3:
-        if array.shape[2] == 4:
-            array = array[:, :, :3]
-        if array.shape[2] == 3:
-            array = cv2.cvtColor(np.ascontiguousarray(array), cv2.COLOR_RGB2GRAY)
-        elif array.shape[2] == 1:
-            array = array[:, :, 0]
-    if array.ndim != 2 or array.size == 0:
-        raise ValueError(f"perceptual_hash needs a gray or RGB image, got shape {array.shape}")
-    small = cv2.resize(
-        array.astype(np.float32, copy=False), (32, 32), interpolation=cv2.INTER_AREA
-    )
-    low = cv2.dct(small)[:8, :8]
-    bits = (low > np.median(low)).flatten()
-    value = 0
-    for bit in bits:
-        value = (value << 1) | int(bit)
-    return f"{value:016x}"
+def file_digests(path: Path) -> tuple[str, str]:
+    """(MD5, SHA-256) of the file in hex, from one read in 1 MiB chunks."""
+    md5 = hashlib.md5(usedforsecurity=False)
+    sha256 = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_HASH_CHUNK):
+            md5.update(chunk)
+            sha256.update(chunk)
+    return md5.hexdigest(), sha256.hexdigest()
 
 
-def phash_distance(a: str, b: str) -> int:
-    """Hamming distance between two perceptual hashes (0 = same picture)."""
-    if len(a) != 16 or len(b) != 16:
-        raise ValueError("perceptual hashes are 16 hex characters")
-    return (int(a, 16) ^ int(b, 16)).bit_count()
+def normal_text(text: str) -> str:
+    """The text as compared: Unicode NFKC, case-folded, every run of whitespace one space, no outer spaces."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def text_sha256(text: str) -> str:
+    """Hex SHA-256 of the text's normal form (UTF-8): what hash lists of texts and "seen before" compare."""
+    return hashlib.sha256(normal_text(text).encode("utf-8")).hexdigest()

@@ -1,4 +1,4 @@
-"""Item rows: reading one, closing, escalating and reopening it, and finding copies of its content."""
+"""Item rows: reading one, closing, escalating and reopening it (copies of its content: :mod:`review.store.hashes`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 #: The columns ``review.serving.Item`` is built from, in its field order.
 _ITEM_SELECT = """
 SELECT i.id, i.external_id, i.queue_id, q.name, i.kind, i.media_path, i.media_type, i.text, i.metadata,
-       i.severity, i.priority, i.content_sha256, i.phash, i.received_at, i.due_at, i.state
+       i.severity, i.priority, i.content_sha256, i.content_md5, i.pdq, i.pdq_quality, i.received_at, i.due_at,
+       i.state
 FROM items i JOIN queues q ON q.id = i.queue_id
 """
 
@@ -53,27 +54,6 @@ def reopen(store: Store, item_id: int, queue_id: int) -> None:
         " queue_id = COALESCE((SELECT merged_into_id FROM queues WHERE id = ?), ?) WHERE id = ?",
         [queue_id, queue_id, item_id],
     )
-
-
-def same_sha256(store: Store, item_id: int, content_sha256: str) -> set[int]:
-    """Other items with exactly this content."""
-    return {r[0] for r in store.db.execute(
-        "SELECT id FROM items WHERE content_sha256 = ? AND id != ?", [content_sha256, item_id])}
-
-
-def phash_neighbours(store: Store, item_id: int, phash: str) -> list[tuple[int, str]]:
-    """(id, phash) of other items sharing at least one 16-bit quarter of the 64-bit *phash*.
-
-    The candidates of a near-duplicate search, from the indexed quarters
-    (schema m004); the caller checks the exact distance.
-    """
-    quarters = [phash[i : i + 4] for i in (0, 4, 8, 12)]
-    rows = store.db.execute(
-        "SELECT id, phash FROM items WHERE id != ? AND (substr(phash, 1, 4) = ? OR substr(phash, 5, 4) = ?"
-        " OR substr(phash, 9, 4) = ? OR substr(phash, 13, 4) = ?)",
-        [item_id, *quarters],
-    )
-    return [(r[0], r[1]) for r in rows]
 
 
 def ids_by_external_id(store: Store) -> dict[str, int]:

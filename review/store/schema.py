@@ -378,6 +378,10 @@ LATER_STEPS = (
     ("m016_relative_media", "media_root", "m016"),
     ("m017_certification", "certification", "m017"),
     ("m018_correction_requests", "corrections", "m018"),
+    ("m019_pdq_hashes", "hashes", "m019"),
+    ("m020_server_media", "server_media", "m020"),
+    # m021 (issue 15: claims at scale)
+    ("m022_decision_summaries", "summaries", "m022"),
 )
 
 

@@ -83,7 +83,7 @@ def test_planted_copies_cannot_be_told_from_the_queues_own_items(team, clock):
     the millisecond, and the original's content hashes, so "Seen before" showed the gold original's decision."""
     sha = "ab" * 32
     original = text_item(team, "spam", external_id="demo-00003", text="buy followers", content_sha256=sha,
-                         phash="0f0f0f0f0f0f0f0f")
+                         pdq="0f" * 32)
     for n in (1, 2, 5, 8, 9):
         decided_item(team, "spam", "ben", decided_at="2026-01-05T08:00:00.000Z", external_id=f"demo-{n:05d}",
                      received_at=f"2026-01-05T0{n - 1}:00:00.000Z", action="remove", labels=["spam"],
@@ -94,7 +94,7 @@ def test_planted_copies_cannot_be_told_from_the_queues_own_items(team, clock):
         gold.plant_gold(team, "lee", original, "escalations")
     copies = gold.plant_gold(team, "lee", original, "spam", copies=2)
 
-    rows = team.db.execute(f"SELECT external_id, received_at, content_sha256, phash FROM items"
+    rows = team.db.execute(f"SELECT external_id, received_at, content_sha256, pdq FROM items"
                            f" WHERE id IN ({copies[0]}, {copies[1]})").fetchall()
     used = {f"demo-{n:05d}" for n in (1, 2, 3, 5, 8, 9)}
     assert all(re.fullmatch(r"demo-\d{5}", r[0]) and r[0] not in used for r in rows), rows

@@ -19,8 +19,7 @@ from desktop.demo.team import LEAD_ESCALATIONS, MINOR_SAFETY
 from desktop.main import main
 from review import escalations
 from review.clock import FakeClock, parse
-from review.media import intake
-from review.media.fingerprint import phash_distance
+from review.media import intake, pdq
 from review.store import events
 
 START = "2026-01-05T09:00:00.000Z"
@@ -38,7 +37,7 @@ def _item_rows(store, media_dir: Path) -> list[tuple]:
     rows = []
     for row in store.db.execute(
         "SELECT i.external_id, q.name, i.kind, i.media_path, i.media_type, i.text, i.metadata, i.severity,"
-        " i.priority, i.content_sha256, i.phash, i.received_at, i.due_at, i.state"
+        " i.priority, i.content_sha256, i.content_md5, i.pdq, i.pdq_quality, i.received_at, i.due_at, i.state"
         " FROM items i JOIN queues q ON q.id = i.queue_id ORDER BY i.external_id"
     ):
         row = list(row)
@@ -207,14 +206,15 @@ def test_past_decisions(built):
 def test_every_media_file_is_valid_and_matches_its_row(built):
     store, summary, _ = built
     rows = store.db.execute(
-        "SELECT media_path, media_type, content_sha256, phash FROM items WHERE media_path IS NOT NULL"
+        "SELECT media_path, media_type, content_sha256, content_md5, pdq, pdq_quality FROM items"
+        " WHERE media_path IS NOT NULL"
     ).fetchall()
     assert rows
-    for path, mime, sha, phash in rows:
+    for path, mime, sha, md5, hashes, quality in rows:
         assert path == f"{sha[:2]}/{sha}.{Path(path).suffix[1:]}"  # the content-addressed layout (issue 14 §3)
         path = summary.media_dir / path
         info = intake.inspect(path)
-        assert (info.mime, info.sha256, info.phash) == (mime, sha, phash)
+        assert (info.mime, info.sha256, info.md5, info.pdq, info.pdq_quality) == (mime, sha, md5, hashes, quality)
 
 
 def test_media_is_reused_like_real_reports(built):
@@ -224,8 +224,10 @@ def test_media_is_reused_like_real_reports(built):
         " GROUP BY content_sha256 HAVING COUNT(*) > 1)"
     ).fetchone()[0]
     assert shared >= 1
-    pictures = store.db.execute("SELECT DISTINCT content_sha256, phash FROM items WHERE phash IS NOT NULL").fetchall()
-    reposts = [(a, b) for a, b in itertools.combinations(pictures, 2) if phash_distance(a[1], b[1]) <= 6]
+    pictures = [(sha, stored[0].hex) for sha, hashes in store.db.execute(
+        "SELECT DISTINCT content_sha256, pdq FROM items WHERE pdq IS NOT NULL").fetchall()
+        if len(stored := pdq.column_hashes(hashes)) == 1]  # stills: one hash (videos hold a keyframe's each)
+    reposts = [(a, b) for a, b in itertools.combinations(pictures, 2) if pdq.distance(a[1], b[1]) <= 31]
     assert reposts  # near-duplicates: new bytes, same picture
 
 

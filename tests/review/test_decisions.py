@@ -139,14 +139,14 @@ def test_past_decisions_close_items_without_a_lease(store, setup):
     assert serving.load_item(store, item.id).state == "decided"
 
 
-def test_seen_before_finds_near_duplicate_images_by_perceptual_hash(store, policy):
+def test_seen_before_finds_near_duplicate_images_by_pdq_within_the_threshold(store, policy):
     store.add_user("ana", ["moderator"])
     queue = store.add_queue("images")
-    base = 0x0123456789ABCDEF
+    base = int("0123456789abcdef" * 4, 16)
     rows = [
-        {"external_id": "original", "phash": f"{base:016x}"},
-        {"external_id": "repost", "phash": f"{base ^ 0b1011:016x}"},  # 3 bits apart
-        {"external_id": "different", "phash": f"{base ^ 0xFFFF0000FFFF0000:016x}"},
+        {"external_id": "original", "pdq": f"{base:064x}"},
+        {"external_id": "repost", "pdq": f"{base ^ ((1 << 31) - 1):064x}"},  # 31 bits apart: the default threshold
+        {"external_id": "different", "pdq": f"{base ^ ((1 << 32) - 1) << 100:064x}"},  # 32 from the original
     ]
     store.add_items([{**r, "queue_id": queue.id, "kind": "image", "received_at": f"2026-01-05T08:0{n}:00Z"}
                      for n, r in enumerate(rows)])
@@ -154,7 +154,9 @@ def test_seen_before_finds_near_duplicate_images_by_perceptual_hash(store, polic
                                    decided_at="2026-01-05T08:30:00Z")
     decisions.record_past_decision(store, item_id=3, user="ana", action="no_violation",
                                    decided_at="2026-01-05T08:31:00Z")
-    assert decisions.seen_before(store, serving.load_item(store, 2)) == {"remove": 1}
+    seen = decisions.seen_before(store, serving.load_item(store, 2))
+    assert seen == {"remove": 1} and seen.bits == 31
+    assert decisions.seen_before(store, serving.load_item(store, 1)) == {}  # the other is 32 bits away
 
 
 def test_a_second_window_cannot_decide_an_item_the_first_escalated(store, setup, policy):

@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFile
 
-from review.media import MediaError, fingerprint, identify, intake, video
+from review.media import MediaError, fingerprint, identify, intake, pdq, video
 
 
 # ---------------------------------------------------------------- fixtures
@@ -304,10 +304,13 @@ def test_good_images_of_each_format(tmp_path, fmt, mime, mode):
         height=200,
         frame_count=1,
         duration_s=None,
+        md5=hashlib.md5(path.read_bytes()).hexdigest(),
         sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
-        phash=info.phash,
+        pdq=info.pdq,
+        pdq_quality=info.pdq_quality,
     )
-    assert len(info.phash) == 16 and int(info.phash, 16) >= 0
+    [stored] = pdq.column_hashes(info.pdq)  # "HEX:QUALITY"
+    assert pdq.is_pdq(stored.hex) and stored.quality == info.pdq_quality and 0 <= info.pdq_quality <= 100
 
 
 def test_exif_rotated_jpeg_reports_displayed_size(tmp_path):
@@ -336,10 +339,12 @@ def test_good_videos(tmp_path, suffix, fourcc, mime):
     assert info.frame_count == 30
     assert info.duration_s == pytest.approx(3.0, abs=0.15)
     assert info.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert info.phash is not None and len(info.phash) == 16
+    assert info.md5 == hashlib.md5(path.read_bytes()).hexdigest()
+    keyframes = [h.hex for h in pdq.column_hashes(info.pdq)]  # the first frame's and the middle one's
+    assert len(keyframes) == 2 and all(pdq.is_pdq(k) for k in keyframes)
 
 
-def test_video_hash_is_of_the_middle_frame(tmp_path):
+def test_video_keyframes_are_the_first_and_the_middle_frame(tmp_path):
     path = write_video(tmp_path / "clip.avi", "MJPG", frames=30)
     capture = cv2.VideoCapture(str(path))
     frames = []
@@ -350,8 +355,10 @@ def test_video_hash_is_of_the_middle_frame(tmp_path):
         frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
     capture.release()
     info = intake.inspect(path)
-    assert fingerprint.phash_distance(info.phash, fingerprint.perceptual_hash(frames[15])) <= 2
-    assert fingerprint.phash_distance(info.phash, fingerprint.perceptual_hash(frames[2])) > 2
+    first, middle = (h.hex for h in pdq.column_hashes(info.pdq))
+    assert pdq.distance(first, pdq.pdq_hash(frames[0]).hex) <= 2
+    assert pdq.distance(middle, pdq.pdq_hash(frames[15]).hex) <= 2
+    assert pdq.distance(middle, pdq.pdq_hash(frames[2]).hex) > 2
 
 
 def test_animated_gif(tmp_path):
@@ -405,58 +412,73 @@ def test_sha256_streams_large_files(tmp_path):
     assert fingerprint.sha256_file(path) == hashlib.sha256(data).hexdigest()
 
 
-def test_phash_identical_images_distance_zero(tmp_path):
+def test_md5_and_sha256_come_from_one_read(tmp_path):
+    data = np.random.default_rng(2).bytes(2 * 1024 * 1024 + 5)
+    path = tmp_path / "blob.bin"
+    path.write_bytes(data)
+    assert fingerprint.file_digests(path) == (hashlib.md5(data).hexdigest(), hashlib.sha256(data).hexdigest())
+
+
+def test_texts_hash_by_their_normal_form():
+    same = ["Buy ＣＨＥＡＰ pills  now", "buy cheap pills now", "  BUY cheap\tpills\nnow "]
+    assert len({fingerprint.text_sha256(t) for t in same}) == 1
+    assert fingerprint.text_sha256("buy cheap pills now") == hashlib.sha256(b"buy cheap pills now").hexdigest()
+    assert fingerprint.text_sha256("buy cheap pills later") != fingerprint.text_sha256(same[0])
+
+
+def test_pdq_identical_images_distance_zero(tmp_path):
     a = np.asarray(scene(seed=3))
-    assert fingerprint.phash_distance(fingerprint.perceptual_hash(a), fingerprint.perceptual_hash(a.copy())) == 0
+    assert pdq.distance(pdq.pdq_hash(a).hex, pdq.pdq_hash(a.copy()).hex) == 0
 
 
-def test_phash_survives_reencoding_and_resizing(tmp_path):
+def test_pdq_survives_reencoding_and_resizing(tmp_path):
     original = scene(640, 480, seed=3)
     reencoded = tmp_path / "small.jpg"
     original.resize((320, 240), Image.LANCZOS).save(reencoded, quality=55)
-    a = fingerprint.perceptual_hash(np.asarray(original))
-    b = intake.inspect(reencoded).phash
-    assert fingerprint.phash_distance(a, b) <= 8
+    a = pdq.pdq_hash(np.asarray(original)).hex
+    b = pdq.column_hashes(intake.inspect(reencoded).pdq)[0].hex
+    assert pdq.distance(a, b) <= 16
 
 
-def test_phash_tells_different_images_apart():
-    hashes = [fingerprint.perceptual_hash(np.asarray(scene(seed=s, word=w)))
-              for s, w in [(1, "ONE"), (2, "TWO"), (5, "SIX")]]
+def test_pdq_tells_different_images_apart():
+    hashes = [pdq.pdq_hash(np.asarray(scene(seed=s, word=w))).hex for s, w in [(1, "ONE"), (2, "TWO"), (5, "SIX")]]
     gradient = np.repeat(np.linspace(0, 255, 320, dtype=np.uint8)[None, :], 240, axis=0)
     checker = (np.indices((240, 320)).sum(axis=0) // 40 % 2 * 255).astype(np.uint8)
-    hashes += [fingerprint.perceptual_hash(gradient), fingerprint.perceptual_hash(checker)]
+    hashes += [pdq.pdq_hash(gradient).hex, pdq.pdq_hash(checker).hex]
     for i in range(len(hashes)):
         for j in range(i + 1, len(hashes)):
-            assert fingerprint.phash_distance(hashes[i], hashes[j]) >= 16, (i, j)
+            assert pdq.distance(hashes[i], hashes[j]) > pdq.DEFAULT_THRESHOLD, (i, j)
 
 
-def test_phash_of_gray_and_rgb_versions_agree():
+def test_pdq_of_gray_and_rgb_versions_agree():
     rgb = np.asarray(scene(seed=4))
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    assert fingerprint.phash_distance(fingerprint.perceptual_hash(rgb), fingerprint.perceptual_hash(gray)) == 0
+    assert pdq.distance(pdq.pdq_hash(rgb).hex, pdq.pdq_hash(gray).hex) <= 4  # OpenCV rounds its luma to whole levels
 
 
-def test_phash_rejects_non_images():
+def test_pdq_rejects_non_images():
     with pytest.raises(ValueError):
-        fingerprint.perceptual_hash(np.zeros((0, 5), np.uint8))
+        pdq.pdq_hash(np.zeros((0, 5), np.uint8))
     with pytest.raises(ValueError):
-        fingerprint.phash_distance("abc", "0" * 16)
+        pdq.pdq_hash(np.zeros((4, 40), np.uint8))  # the reference hashes nothing under 5 pixels a side
+    with pytest.raises(ValueError):
+        pdq.distance("abc", "0" * 64)
 
 
-hex64 = st.integers(min_value=0, max_value=2**64 - 1).map(lambda v: f"{v:016x}")
+hex256 = st.integers(min_value=0, max_value=2**256 - 1).map(lambda v: f"{v:064x}")
 
 
-@given(hex64, hex64, hex64)
-def test_phash_distance_is_a_metric(a, b, c):
-    assert fingerprint.phash_distance(a, a) == 0
-    assert fingerprint.phash_distance(a, b) == fingerprint.phash_distance(b, a)
-    assert 0 <= fingerprint.phash_distance(a, b) <= 64
-    assert fingerprint.phash_distance(a, c) <= fingerprint.phash_distance(a, b) + fingerprint.phash_distance(b, c)
+@given(hex256, hex256, hex256)
+def test_pdq_distance_is_a_metric(a, b, c):
+    assert pdq.distance(a, a) == 0
+    assert pdq.distance(a, b) == pdq.distance(b, a)
+    assert 0 <= pdq.distance(a, b) <= 256
+    assert pdq.distance(a, c) <= pdq.distance(a, b) + pdq.distance(b, c)
 
 
-@given(st.integers(0, 2**64 - 1), st.integers(0, 63))
+@given(st.integers(0, 2**256 - 1), st.integers(0, 255))
 def test_flipping_one_bit_is_distance_one(value, bit):
-    assert fingerprint.phash_distance(f"{value:016x}", f"{value ^ (1 << bit):016x}") == 1
+    assert pdq.distance(f"{value:064x}", f"{value ^ (1 << bit):064x}") == 1
 
 
 # ------------------------------------------------------------- threading
@@ -486,7 +508,8 @@ def test_inspect_is_safe_from_a_thread_pool(tmp_path):
 
 
 def test_large_jpeg_is_validated_without_a_full_size_decode(tmp_path, monkeypatch):
-    """A 12 MP JPEG is decoded at 1/8 scale, yet still reports its true size."""
+    """A 12 MP JPEG, over the 8 MP hashing cap, is decoded at 1/2 scale (not the 1/8 grayscale draft that made
+    the stored PDQ differ from the reference's: review 6 #6), yet still reports its true size."""
     from PIL import JpegImagePlugin
 
     path = tmp_path / "big.jpg"
@@ -501,5 +524,5 @@ def test_large_jpeg_is_validated_without_a_full_size_decode(tmp_path, monkeypatc
     monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", spy, raising=False)
     info = intake.inspect(path)
     assert (info.width, info.height) == (4000, 3000)
-    assert decoded_sizes and max(w * h for w, h in decoded_sizes) <= 500 * 375
+    assert decoded_sizes and max(w * h for w, h in decoded_sizes) <= 2000 * 1500
 

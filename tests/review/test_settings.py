@@ -115,5 +115,5 @@ def test_the_registry_lists_every_setting_the_product_uses():
         ("organisation", "report.accuracy_target"),
         ("organisation", "rotation"), ("organisation", "shrinkage"), ("organisation", "targets"),
         ("organisation", "cost.per_hour"), ("organisation", "statements.mapping"),
-        ("organisation", "training.success_attempts"),
+        ("organisation", "training.success_attempts"), ("organisation", "pdq_threshold"),
     }

@@ -98,7 +98,8 @@ def _media_boxes(qtbot, store) -> list[tuple[int, int]]:
 def _picture(tmp_path, caption, category, shape) -> Item:
     path = synth.make_image(tmp_path / f"{category}-{len(caption)}-{shape[0]}x{shape[1]}.png", seed=7,
                             width=shape[0], height=shape[1], caption=caption, category=category)
-    return Item(0, path.stem, 0, "q", "image", str(path), "image/png", "", {}, None, 0, None, None, "", "", "open")
+    return Item(0, path.stem, 0, "q", "image", str(path), "image/png", "", {}, None, 0, None, None, None, None, "", "",
+                "open")
 
 
 def test_no_caption_word_survives_the_default_blur_with_a_level_to_spare(qtbot, store, tmp_path, tesseract):
@@ -109,7 +110,7 @@ def test_no_caption_word_survives_the_default_blur_with_a_level_to_spare(qtbot, 
 
     def read(job):
         caption, item, box, level = job
-        prepared = loader.prepare(item, box, ViewSettings(blur_level=level))
+        prepared = loader.prepare(store, item, box, ViewSettings(blur_level=level))
         return _read(to_array(prepared.veiled)) & _words(caption)
 
     levels = (0, DEFAULT_BLUR_LEVEL - 1, DEFAULT_BLUR_LEVEL)
@@ -124,10 +125,10 @@ def test_no_caption_word_survives_the_default_blur_with_a_level_to_spare(qtbot, 
         assert not leaks, f"words read at blur level {level}: {leaks}"
 
 
-def test_the_veiled_picture_keeps_its_shapes_and_tones(tmp_path):
+def test_the_veiled_picture_keeps_its_shapes_and_tones(store, tmp_path):
     """The point of the blur is to decide without detail, not to see nothing: big shapes stay where they were."""
     item = _picture(tmp_path, "SIMULATED GRAPHIC CONTENT", "violent_graphic", (1280, 720))
-    prepared = loader.prepare(item, (800, 600), ViewSettings())
+    prepared = loader.prepare(store, item, (800, 600), ViewSettings())
     clear, veiled = to_array(prepared.clear), to_array(prepared.veiled)
     coarse = [cv2.resize(p, (8, 6), interpolation=cv2.INTER_AREA).astype(int) for p in (clear, veiled)]
     assert abs(coarse[0] - coarse[1]).mean() < 20  # the layout of light and dark survives

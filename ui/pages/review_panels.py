@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from review.clock import parse
 from review.escalations import Facts
+from review.near_copies import SeenBefore
 from review.serving import Item
 from review.taxonomy import Taxonomy
 from ui import theme
@@ -73,6 +74,7 @@ def sla_clock(item: Item, now: _dt.datetime) -> str:
 
 
 def seen_before_text(history: dict[str, int], taxonomy: Taxonomy) -> str:
+    """"Seen before: remove ×3, 4 bits": the copies' outcomes and how near the nearest is (never their pixels)."""
     if not history:
         return "Not seen before"
     parts = []
@@ -82,6 +84,9 @@ def seen_before_text(history: dict[str, int], taxonomy: Taxonomy) -> str:
         except KeyError:
             name = action
         parts.append(f"{name} ×{count}")
+    bits = history.bits if isinstance(history, SeenBefore) else None
+    if bits is not None:
+        parts.append("identical" if bits == 0 else f"{bits} bit{'s' if bits != 1 else ''}")
     return "Seen before: " + ", ".join(parts)
 
 

@@ -145,8 +145,8 @@ def test_jsonl_text_rows_keep_every_field(store, drop):
     assert first["received_at"] == "2026-01-02T08:00:00.000Z"  # normalised to UTC
     assert first["due_at"] == "2026-01-03T08:00:00.000Z"  # + the queue's default SLA
     assert json.loads(first["metadata"]) == {"reporter": "u9", "tags": ["a", "b"]}
-    assert first["content_sha256"] == hashlib.sha256(b"buy now").hexdigest()
-    assert first["media_path"] is None and first["phash"] is None
+    assert first["content_sha256"] == hashlib.sha256(b"buy now").hexdigest()  # its normal form: the same here
+    assert first["media_path"] is None and first["pdq"] is None and first["content_md5"] is None
     second = got["b-2"]
     assert second["received_at"] == "2026-01-05T09:00:00.000Z"  # default: now (the fake clock)
     assert second["severity"] is None and second["priority"] == 0 and json.loads(second["metadata"]) == {}
@@ -185,16 +185,17 @@ def test_relative_and_absolute_media_store_resolved_paths(store, drop):
     result = run(store, manifest)
     assert result.added == 4, result.problems
     got = items(store)
-    sha = hashlib.sha256(picture.read_bytes()).hexdigest()  # a file store copies it in (issue 14 §3); a server keeps it
-    stored = f"{sha[:2]}/{sha}.png" if store.media_root else str(picture.resolve())
+    sha = hashlib.sha256(picture.read_bytes()).hexdigest()  # copied into the media root or uploaded (issue 15 §4)
+    stored = f"{sha[:2]}/{sha}.png"  # the content name, on both kinds of store
     assert got["rel"]["media_path"] == stored == got["dotted"]["media_path"]
     assert got["rel"]["kind"] == "image" and got["rel"]["media_type"] == "image/png"
     assert got["rel"]["content_sha256"] == hashlib.sha256(picture.read_bytes()).hexdigest()
-    assert re.fullmatch(r"[0-9a-f]{16}", got["rel"]["phash"])
+    assert got["rel"]["content_md5"] == hashlib.md5(picture.read_bytes()).hexdigest()
+    assert re.fullmatch(r"[0-9a-f]{64}:\d+", got["rel"]["pdq"]) and 0 <= got["rel"]["pdq_quality"] <= 100
     assert got["abs"]["kind"] == "mixed" and got["abs"]["text"] == "caption"
     assert got["vid"]["kind"] == "video" and got["vid"]["media_type"] == "video/mp4"
     clip_sha = hashlib.sha256(clip.read_bytes()).hexdigest()
-    assert got["vid"]["media_path"] == (f"{clip_sha[:2]}/{clip_sha}.mp4" if store.media_root else str(clip.resolve()))
+    assert got["vid"]["media_path"] == f"{clip_sha[:2]}/{clip_sha}.mp4"
 
 
 def test_media_root_allows_a_folder_outside_the_manifests(store, drop, tmp_path):

@@ -1,0 +1,243 @@
+"""What a look-up for copies needs, in memory per store: every item's PDQ hashes, content and outcome.
+
+"Seen before" for an item with 50,000 earlier copies must answer within a
+frame, and any SQL that touches each copy's decision takes longer than that
+(see :mod:`review.store.hashes`). So each process keeps, per store:
+
+* the PDQ multi-index (:class:`review.media.pdq_index.PdqIndex`) of every
+  item's hashes of quality 50 or more (a video's keyframes each), keyed by
+  item id; flatter frames are left out (:func:`review.media.pdq.matchable`);
+* each item's content as a 64-bit key (the first 16 hex digits of its
+  SHA-256: a chance collision among five million items is about 1 in
+  a million), to find exact copies with one vectorised comparison;
+* each item's current decision (the action of its newest live decision),
+  to count the copies' outcomes with one ``bincount``.
+
+It follows the store by the event log, in commit order (ids of items and
+decisions are not: on PostgreSQL a row-locked decision can commit after one
+with a higher id). Before each look-up, inside one snapshot, it reads the
+followed events since the last it read (:data:`review.store.hashes.FOLLOWED`):
+a decision's event makes its item's outcome be read again; an import's, the
+items past the highest id read and any gap below it that an open
+transaction may have filled since; a rehash batch's, its items' hashes; a
+bulk decision import, every outcome. A new token or an older event log
+(another store behind the same address) rebuilds it all. Items without a
+SHA-256 or a PDQ (gold copies, by design) can never be found. One lock per
+process: the desk's threads and an import share one copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from review.media import pdq
+from review.media.pdq_index import PdqIndex
+from review.store import Store, hashes
+
+_BATCH = 100_000  # rows read per query while loading
+_NONE = -1  # no decision
+_FAR = 255  # more bits apart than any threshold: not a copy
+_GAP_SECONDS = 600.0  # a gap in item ids still empty this long after it was seen was never going to be filled
+_GAPS = 32  # gaps remembered at most (the newest: an open import holds recent ids)
+
+
+@dataclass
+class Copies:
+    """Item ids holding the same content, or a picture near it: ids and bits apart (0 for the same bytes)."""
+
+    ids: np.ndarray
+    bits: np.ndarray
+    actions: np.ndarray  # each one's current action's code, _NONE when undecided
+    names: list[str]  # action code -> action id
+
+    def counts(self) -> dict[str, int]:
+        """Current decisions per action among the copies."""
+        decided = self.actions[self.actions != _NONE]
+        return {self.names[code]: int(n) for code, n in enumerate(np.bincount(decided)) if n}
+
+    def nearest_decided(self) -> int | None:
+        """Bits apart of the nearest copy that is decided, or None."""
+        decided = self.bits[self.actions != _NONE]
+        return int(decided.min()) if len(decided) else None
+
+
+@dataclass
+class _Loaded:
+    token: str
+    last_event: int = 0
+    last_item: int = 0
+    gaps: list[tuple[int, int, float]] = field(default_factory=list)  # (first id, last id, seen at) not yet read
+    index: PdqIndex = field(default_factory=PdqIndex)
+    read: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=bool))  # by item id: its row was read
+    content: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.uint64))  # by item id
+    outcome: np.ndarray = field(default_factory=lambda: np.full(1, _NONE, dtype=np.int16))  # by item id
+    names: list[str] = field(default_factory=list)
+    codes: dict[str, int] = field(default_factory=dict)
+
+    def code(self, action: str) -> int:
+        if action not in self.codes:
+            self.codes[action] = len(self.names)
+            self.names.append(action)
+        return self.codes[action]
+
+
+_LOCK = threading.Lock()
+_LOADED: dict[str, _Loaded] = {}
+
+
+def content_key(sha256: str | None) -> int:
+    """The 64-bit key of a SHA-256 (0: none; any other text, such as a test's made-up digest, is hashed)."""
+    if not sha256:
+        return 0
+    try:
+        return int(sha256[:16], 16) or 1
+    except ValueError:
+        return int.from_bytes(hashlib.blake2b(sha256.encode(), digest_size=8).digest(), "big") or 1
+
+
+def copies(store: Store, sha256: str | None, pdq_hashes: list[str], bits: int, *, besides: int = 0) -> Copies:
+    """Every item but *besides* with the content *sha256*, or a PDQ hash within *bits* of one of *pdq_hashes*,
+    with its distance (the fewest bits; 0 for the same content) and its current decision."""
+    with _LOCK:
+        loaded = _up_to_date(store)
+        found = [loaded.index.search_arrays(h, bits) for h in pdq_hashes]
+        key = content_key(sha256)
+        exact = np.flatnonzero(loaded.content == np.uint64(key)) if key else np.zeros(0, dtype=np.int64)
+        ids = np.concatenate([exact, *(k for k, _ in found)]).astype(np.int64)
+        apart = np.concatenate([np.zeros(len(exact), dtype=np.int64), *(d for _, d in found)])
+        nearest = np.full(len(loaded.content), _FAR, dtype=np.uint8)  # by item id: the fewest bits apart
+        for bits_apart in np.unique(apart)[::-1]:  # at most threshold + 1 values: the nearest written last
+            nearest[ids[apart == bits_apart]] = bits_apart
+        if besides < len(nearest):
+            nearest[besides] = _FAR
+        ids = np.flatnonzero(nearest != _FAR)
+        return Copies(ids, nearest[ids].astype(np.int64), loaded.outcome[ids].astype(np.int64), list(loaded.names))
+
+
+def warm(store: Store) -> None:
+    """Load (or bring up to date) the store's index now, so the next look-up does not pay for the load."""
+    with _LOCK:
+        _up_to_date(store)
+
+
+def _up_to_date(store: Store) -> _Loaded:
+    where = store.url or str(store.path.resolve() if store.path else id(store))
+    with hashes.reading(store):
+        token, head = hashes.token(store), hashes.last_event_id(store)
+        loaded = _LOADED.get(where)
+        if loaded is None or loaded.token != token or head < loaded.last_event:
+            loaded = _LOADED[where] = _load(store, token, head)
+        elif head > loaded.last_event:
+            _follow(store, loaded, head)
+    return loaded
+
+
+def _load(store: Store, token: str, head: int) -> _Loaded:
+    """Everything, as of the snapshot the caller holds (*head* its newest event)."""
+    loaded = _Loaded(token, last_event=head)
+    _read_new_items(store, loaded)
+    _read_all_decisions(store, loaded)
+    return loaded
+
+
+def _follow(store: Store, loaded: _Loaded, head: int) -> None:
+    """What the followed events since the last refresh changed, in the caller's snapshot."""
+    new_items = every_decision = False
+    rehashed: list[tuple[int, int]] = []  # id ranges (each batch's ``items:LOW-HIGH``)
+    decided: set[int] = set()
+    for _, kind, subject in hashes.followed_events(store, loaded.last_event):
+        if kind == hashes.NEW_ITEMS:
+            new_items = True
+        elif kind == hashes.BULK_DECISIONS:
+            every_decision = True
+        elif kind == hashes.REHASHED:
+            first, _, last = subject.removeprefix("items:").partition("-")
+            if first.isdigit() and last.isdigit():
+                rehashed.append((int(first), int(last)))
+        elif subject.startswith("item:") and subject[5:].isdigit():
+            decided.add(int(subject[5:]))
+    if new_items:
+        _read_new_items(store, loaded)
+    for low, high in rehashed:
+        _take(loaded, hashes.item_hashes_between(store, low, high), again=True)
+    if rehashed:
+        loaded.index.settle()
+    if every_decision:
+        loaded.outcome[:] = _NONE
+        _read_all_decisions(store, loaded)
+    elif decided:
+        _grow(loaded, max(decided))
+        standing = hashes.current_actions(store, sorted(decided))
+        for item_id in decided:
+            loaded.outcome[item_id] = loaded.code(standing[item_id]) if item_id in standing else _NONE
+    loaded.last_event = head
+
+
+def _read_new_items(store: Store, loaded: _Loaded) -> None:
+    """Items past the highest id read, and those that have appeared in the gaps below it; new gaps noted."""
+    now = time.monotonic()
+    waiting = [gap for gap in loaded.gaps if now - gap[2] < _GAP_SECONDS]
+    loaded.gaps = []
+    for low, high, seen_at in waiting:
+        rows = hashes.item_hashes_between(store, low, high)
+        _take(loaded, rows)
+        if len(rows) < high - low + 1:
+            loaded.gaps.append((low, high, seen_at))  # partly filled: the rest may still come
+    while rows := hashes.item_hashes(store, loaded.last_item, _BATCH):
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        before = np.concatenate([[loaded.last_item], ids[:-1]])
+        loaded.gaps.extend((int(low) + 1, int(high) - 1, now) for low, high in
+                           zip(before[ids - before > 1], ids[ids - before > 1], strict=True))
+        _take(loaded, rows)
+        loaded.last_item = rows[-1][0]
+    del loaded.gaps[:-_GAPS]
+    loaded.index.settle()
+
+
+def _take(loaded: _Loaded, rows: Sequence[tuple[int, str | None, str | None]], *, again: bool = False) -> None:
+    """Note each item row's content and index its matchable hashes (*again*: rows read before, whose hashes a
+    rehash has just given; an item's hashes never change otherwise)."""
+    if not rows:
+        return
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    _grow(loaded, int(ids.max()))
+    fresh = np.ones(len(rows), dtype=bool) if again else ~loaded.read[ids]
+    if not fresh.all():
+        rows = [row for row, new in zip(rows, fresh.tolist(), strict=True) if new]
+        ids = ids[fresh]
+    loaded.read[ids] = True
+    loaded.content[ids] = np.fromiter((content_key(r[1]) for r in rows), dtype=np.uint64, count=len(rows))
+    keys: list[int] = []
+    hexes: list[str] = []
+    for item_id, _, column in rows:
+        if column:
+            for hex_hash in pdq.matchable(column):
+                keys.append(item_id)
+                hexes.append(hex_hash)
+    loaded.index.add(keys, hexes, settle=False)
+
+
+def _read_all_decisions(store: Store, loaded: _Loaded) -> None:
+    """Every item's current decision, from the live decisions read in id order (the newest wins)."""
+    after = 0
+    while rows := hashes.live_decisions(store, after, _BATCH):
+        _grow(loaded, max(r[1] for r in rows))
+        for _, item_id, action in rows:
+            loaded.outcome[item_id] = loaded.code(action)
+        after = rows[-1][0]
+
+
+def _grow(loaded: _Loaded, item_id: int) -> None:
+    size = len(loaded.content)
+    if item_id < size:
+        return
+    bigger = max(item_id + 1, size * 3 // 2)
+    loaded.read = np.concatenate([loaded.read, np.zeros(bigger - size, dtype=bool)])
+    loaded.content = np.concatenate([loaded.content, np.zeros(bigger - size, dtype=np.uint64)])
+    loaded.outcome = np.concatenate([loaded.outcome, np.full(bigger - size, _NONE, dtype=np.int16)])
