@@ -34,6 +34,7 @@ GUARDED = {
     "bench_claims.py": ["--sizes", "20000", "--n", "300"],
     "bench_import.py": ["--rows", "20000", "--images", "0", "--memory-rows", "0"],
     "bench_export.py": ["--audits", "20000"],
+    "bench_dashboard.py": ["--decisions", "50000", "--runs", "3"],
 }
 
 
