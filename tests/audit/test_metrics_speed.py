@@ -24,14 +24,6 @@ from audit.exports import tables
 from audit.metrics import assembly
 from audit.store import reports
 from audit.store.schema import ANSWERED, LIVE
-from desktop import wiring
-
-
-@pytest.fixture
-def file_store(tmp_path, clock):
-    """A file store: the plans checked are SQLite's (a server plans with statistics of its own)."""
-    with wiring.open_store(tmp_path / "veil.db", clock=clock) as opened:
-        yield opened
 
 
 def _plan(store, sql: str, params=()) -> list[str]:

@@ -128,10 +128,9 @@ def test_items_committed_after_ones_with_higher_ids_are_still_found(store):
     assert found.ids.tolist() == [50]
 
 
+@pytest.mark.server_only  # only a server hands out ids before commit
 def test_on_a_server_a_row_locked_decision_that_commits_second_is_counted(store):
     """The reviewer's proof on PostgreSQL: moderator A's decision takes the lower id, B's commits first."""
-    if not store.url:
-        pytest.skip("only a server hands out ids before commit")
     people(store, ana="moderator", bob="moderator")
     queues = {"x": store.add_queue("images").id, "y": store.add_queue("other").id}  # one writer per queue's rows
     store.add_items([{"external_id": n, "queue_id": queues[n[0]], "kind": "image", "content_sha256": sha,
