@@ -38,7 +38,7 @@ sys.path.append(str(ROOT.parent / "tests"))  # the review package; tests/postgre
 from common import decision_report, percentile, record, store_check  # noqa: E402
 
 from desktop import wiring  # noqa: E402
-from review import taxonomy  # noqa: E402
+from review import content_index, taxonomy  # noqa: E402
 from review.desk import ReviewDesk  # noqa: E402
 from review.errors import VeilError  # noqa: E402
 
@@ -131,6 +131,7 @@ def clients(url: str, names: list[str], pace_s: float, seconds: float, seed: int
 
     threads = [threading.Thread(target=moderator, args=(name, random.Random(seed * 1000 + n)))
                for n, name in enumerate(names)]
+    content_index.warm(store)  # as each desk does at sign-in, off its GUI thread: "Seen before" is then current
     for thread in threads:
         thread.start()
     ready.wait()
