@@ -9,32 +9,15 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QSettings
+from test_server_signin import ANA, site  # noqa: F401  (the fixture: lee and ana with passphrases)
 
 from desktop import app, wiring
 from desktop.commands import signin
-from review import auth, people
-from review.clock import FakeClock
-
-LEE, ANA = "lee's passphrase", "ana's passphrase"
+from review import auth
 
 
 @pytest.fixture
-def site(postgres_server):
-    """A server store with lee (lead) and ana (moderator), each with a passphrase: (server, database name)."""
-    postgres_server.people_use_passwords()
-    name = postgres_server.new_database()
-    try:
-        with wiring.open_store(postgres_server.url(name), clock=FakeClock("2026-01-20T09:00:00Z")) as store:
-            store.add_user("lee", ["lead"])
-            auth.set_passphrase(store, "lee", "lee", LEE)
-            people.add_person(store, "lee", "ana", ["moderator"], passphrase=ANA)
-        yield postgres_server, name
-    finally:
-        postgres_server.drop(name)
-
-
-@pytest.fixture
-def ana_window(qtbot, site, tmp_path):
+def ana_window(qtbot, site, tmp_path):  # noqa: F811
     server, name = site
     store = wiring.open_store(server.person_url(name, server.role_of(name, "ana"), ANA))
     person = signin.server_person(store, None)
@@ -59,7 +42,7 @@ def test_the_person_the_server_let_in_is_signed_in_without_veils_passphrase(ana_
     assert window.current_user.name == "ana"
 
 
-def test_another_name_over_that_connection_is_refused_before_the_window_opens(site):
+def test_another_name_over_that_connection_is_refused_before_the_window_opens(site):  # noqa: F811
     server, name = site
     with wiring.open_store(server.person_url(name, server.role_of(name, "ana"), ANA)) as store, \
             pytest.raises(signin.SignInRefused, match="ana's database role"):
