@@ -39,7 +39,7 @@ from ui.pages.dashboard import DashboardPage
 from ui.pages.disputes import DisputesPage, DisputesServices
 from ui.pages.escalations import EscalationsPage, EscalationsServices
 from ui.pages.my_decisions import MyDecisionsPage
-from ui.pages.my_decisions_view import DecidedServices
+from ui.pages.my_decisions_view import DeskServices
 from ui.pages.people import PeoplePage
 from ui.pages.qa_setup import QaSetupPage
 from ui.pages.queue_admin import QueueAdminPage
@@ -50,7 +50,7 @@ from ui.pages.roster import RosterPage
 from ui.pages.settings_org import OrganisationSettingsPage
 from ui.pages.settings_personal import PersonalSettingsPage
 from ui.pages.statements import StatementsPage
-from ui.pages.training import TrainingPage, TrainingServices
+from ui.pages.training import TrainingPage
 from ui.wellbeing.controller import WellbeingController
 from ui.wellbeing.widgets import WellbeingWidgets
 
@@ -123,7 +123,7 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operation
     window.register_page("results", "My results",
                          lambda user: ResultsPage(results_services(policy, user, operations.current())),
                          roles={"moderator", "lead", "auditor"})
-    window.register_page("training", "Training", lambda user: TrainingPage(TrainingServices(
+    window.register_page("training", "Training", lambda user: TrainingPage(DeskServices(
         operations.current(), user, policy, *personal_view(store, policy, user), store.clock,
         current_wellbeing())), roles={"moderator", "lead", "auditor"})  # issue 17: courses, gates, sessions
     window.register_page("escalations", "Escalations",
@@ -156,8 +156,8 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operation
         user, operations.current(), policy, apply_view=lambda view: apply_personal_view(window, view)),
         roles=None, shortcut=keymap.MY_SETTINGS_KEY)
 
-    def decided_services(user: User) -> DecidedServices:  # issue 14 §1: a decided item, veiled, read-only
-        return DecidedServices(operations.current(), user, policy, *personal_view(store, policy, user), store.clock,
+    def decided_services(user: User) -> DeskServices:  # issue 14 §1: a decided item, veiled, read-only
+        return DeskServices(operations.current(), user, policy, *personal_view(store, policy, user), store.clock,
                                current_wellbeing(), audit_states=sample_states)
 
     window.register_page("my-decisions", "My decisions", lambda user: MyDecisionsPage(decided_services(user)),

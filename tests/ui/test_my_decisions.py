@@ -14,7 +14,7 @@ from ui import keymap
 from ui.operations import Operations
 from ui.pages.corrections import CorrectionsPage
 from ui.pages.my_decisions import MyDecisionsPage
-from ui.pages.my_decisions_view import DecidedServices
+from ui.pages.my_decisions_view import DeskServices
 from ui.wellbeing.controller import WellbeingController
 
 POLICY = taxonomy.load()
@@ -32,7 +32,7 @@ def floor(store):
 
 def _page(qtbot, store, kind: type[QWidget], name: str, audit_states=None) -> QWidget:
     user = store.user(name)
-    services = DecidedServices(Operations(store), user, POLICY, ViewSettings(), keymap.build(POLICY), store.clock,
+    services = DeskServices(Operations(store), user, POLICY, ViewSettings(), keymap.build(POLICY), store.clock,
                                WellbeingController(store, user, store.clock, WellbeingPolicy()), audit_states)
     page = kind(services)
     qtbot.addWidget(page)

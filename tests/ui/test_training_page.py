@@ -16,8 +16,9 @@ from review.wellbeing.policy import WellbeingPolicy
 from ui import keymap
 from ui.operations import Operations
 from ui.pages.dashboard_training import TrainingTab
+from ui.pages.my_decisions_view import DeskServices
 from ui.pages.review import ReviewPage, ReviewServices
-from ui.pages.training import TrainingPage, TrainingServices
+from ui.pages.training import TrainingPage
 from ui.wellbeing.controller import WellbeingController
 
 POLICY = taxonomy.load()
@@ -49,7 +50,7 @@ def _show(qtbot, widget):
 
 def _training(qtbot, store, name):
     user = store.user(name)
-    services = TrainingServices(Operations(store), user, POLICY, ViewSettings(), keymap.build(POLICY), store.clock,
+    services = DeskServices(Operations(store), user, POLICY, ViewSettings(), keymap.build(POLICY), store.clock,
                                 WellbeingController(store, user, store.clock, WellbeingPolicy()))
     return _show(qtbot, TrainingPage(services))
 

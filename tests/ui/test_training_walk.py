@@ -15,7 +15,8 @@ from review.media.viewing import ViewSettings
 from review.wellbeing.policy import WellbeingPolicy
 from ui import keymap
 from ui.operations import Operations
-from ui.pages.training import TrainingPage, TrainingServices
+from ui.pages.my_decisions_view import DeskServices
+from ui.pages.training import TrainingPage
 from ui.wellbeing.controller import WellbeingController
 
 POLICY = taxonomy.load()
@@ -38,7 +39,7 @@ def floor(store):
 
 def _page(qtbot, store, name):
     user = store.user(name)
-    services = TrainingServices(Operations(store), user, POLICY, ViewSettings(), keymap.build(POLICY), store.clock,
+    services = DeskServices(Operations(store), user, POLICY, ViewSettings(), keymap.build(POLICY), store.clock,
                                 WellbeingController(store, user, store.clock, WellbeingPolicy()))
     page = TrainingPage(services)
     qtbot.addWidget(page)

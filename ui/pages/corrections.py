@@ -33,7 +33,7 @@ from review import corrections
 from review.corrections import Row
 from review.taxonomy import Taxonomy
 from ui.pages.decided_page import DecidedPage, Listing, ReasonAsk
-from ui.pages.my_decisions_view import DecidedServices, page_key
+from ui.pages.my_decisions_view import DeskServices, page_key
 from ui.pages.qa_common import decision_words, local_time, text_label
 from ui.pages.review_panels import DecisionPanel
 
@@ -57,7 +57,7 @@ class CorrectionsPage(DecidedPage[Row]):
 
     answered = Signal()
 
-    def __init__(self, services: DecidedServices, parent: QWidget | None = None):
+    def __init__(self, services: DeskServices, parent: QWidget | None = None):
         user = services.user
         side = QWidget()
         column = QVBoxLayout(side)

@@ -26,7 +26,7 @@ from review import corrections
 from review.errors import VeilError
 from review.serving import Item
 from ui.item.view import ItemView
-from ui.pages.my_decisions_view import DecidedItemStack, DecidedServices, page_key
+from ui.pages.my_decisions_view import DecidedItemStack, DeskServices, page_key
 from ui.pages.qa_common import ReadOnlyTable, text_label
 from ui.refresh import SingleFlight, reason
 from ui.widgets.lists import page_title
@@ -71,7 +71,7 @@ class DecidedPage(QWidget, Generic[RowT]):
 
     loaded = Signal()
 
-    def __init__(self, services: DecidedServices, load: Callable[[Any], list[RowT]], *, name: str,
+    def __init__(self, services: DeskServices, load: Callable[[Any], list[RowT]], *, name: str,
                  listing: Listing, ask: ReasonAsk, side: QWidget, detail_name: str, keys: tuple[str, str],
                  parent: QWidget | None = None):
         super().__init__(parent)

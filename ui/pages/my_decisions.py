@@ -25,7 +25,7 @@ from review import corrections
 from review.corrections import MyDecision
 from review.taxonomy import Taxonomy
 from ui.pages.decided_page import DecidedPage, Listing, ReasonAsk
-from ui.pages.my_decisions_view import DecidedServices
+from ui.pages.my_decisions_view import DeskServices
 from ui.pages.qa_common import decision_words, local_time, text_label
 
 COLUMNS = ("Decided", "Item", "Decision", "Now")  # the queue is in the line under the list: the item needs the room
@@ -75,7 +75,7 @@ class MyDecisionsPage(DecidedPage[MyDecision]):
 
     asked = Signal()
 
-    def __init__(self, services: DecidedServices, parent: QWidget | None = None):
+    def __init__(self, services: DeskServices, parent: QWidget | None = None):
         user, states = services.user, services.audit_states
         facts = text_label("decisionFacts")  # beside the item on its view
         facts.setMinimumWidth(360)

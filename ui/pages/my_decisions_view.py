@@ -45,8 +45,9 @@ def page_key(scope: QWidget, key: str, handler: Callable[[], Any]) -> QShortcut:
 
 
 @dataclass
-class DecidedServices:
-    """What both pages need, built by the desktop wiring."""
+class DeskServices:
+    """What a page that shows items on the desk needs, built by the desktop wiring: the review page's viewing
+    settings, keys and wellbeing coach (My decisions, Corrections, Training)."""
 
     ops: Operations
     user: User
@@ -63,7 +64,7 @@ class DecidedItemStack(QStackedWidget):
 
     returned = Signal()  # back on the list after an item (Backspace, a break, an idle pause)
 
-    def __init__(self, listing: QWidget, services: DecidedServices, *, side: QWidget, key_scope: QWidget,
+    def __init__(self, listing: QWidget, services: DeskServices, *, side: QWidget, key_scope: QWidget,
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.services, self.listing = services, listing

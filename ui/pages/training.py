@@ -24,36 +24,18 @@ from PySide6.QtWidgets import QLabel, QStackedWidget, QTabWidget, QVBoxLayout, Q
 
 from audit import calibration
 from audit.training import attempts, sessions, status
-from review.clock import Clock
-from review.media.viewing import ViewSettings
 from review.store import Store, User
-from review.taxonomy import Taxonomy
-from ui import keymap
-from ui.operations import Operations
+from ui.pages.my_decisions_view import DeskServices
 from ui.pages.qa_common import ReadOnlyTable, text_label
 from ui.pages.training_lead import CourseBuilder, GatesPanel
 from ui.pages.training_sessions import SessionsPanel
 from ui.pages.training_work import TrainingWork
 from ui.refresh import SingleFlight
-from ui.wellbeing.controller import WellbeingController
 from ui.widgets.lists import page_title
 
 COURSE_COLUMNS = ("Course", "Items", "Pass mark", "Time limit", "Required by", "Your attempts", "Best", "Status")
 SESSION_COLUMNS = ("Calibration session", "Items", "You answered")
 SHOWN_KINDS = {"training", "calibration", "gold"}
-
-
-@dataclass
-class TrainingServices:
-    """What the page needs, built by the desktop wiring (the review page's viewing settings, keys and coach)."""
-
-    ops: Operations
-    user: User
-    taxonomy: Taxonomy
-    view: ViewSettings
-    bindings: list[keymap.Binding]
-    clock: Clock
-    wellbeing: WellbeingController
 
 
 @dataclass(frozen=True)
@@ -83,7 +65,7 @@ def _standing(course: status.MyCourse) -> str:
 
 
 class TrainingPage(QWidget):
-    def __init__(self, services: TrainingServices, parent: QWidget | None = None):
+    def __init__(self, services: DeskServices, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("trainingPage")
         self.services = services
