@@ -34,6 +34,7 @@ from review import accounts, complaints, decisions, escalations, serving
 from review.complaints import Against, Ended
 from review.decisions import Decision
 from review.errors import VeilError
+from review.known import facts as known_facts
 from review.near_copies import SeenBefore
 from review.serving import Item, Lease, LeaseLost, load_item
 from review.store import Queue, Store, User
@@ -57,7 +58,8 @@ class Shown:
     complains of when it is a complaint (ended with :meth:`ReviewDesk.resolve`,
     not decided), None for an ordinary item. ``account`` is what the team
     knows about the content's author (``review.accounts``), None when the
-    row named none.
+    row named none. ``known`` is what hash lists, cases and rules say of the
+    content (``review.known.facts``).
     """
 
     item: Item
@@ -67,6 +69,7 @@ class Shown:
     escalation: escalations.Facts | None = None
     complaint: Against | None = None
     account: accounts.Account | None = None
+    known: known_facts.Known = known_facts.Known()
 
 
 @dataclass(frozen=True)
@@ -258,7 +261,7 @@ class ReviewDesk:
         item = lease.item
         return Shown(item, decisions.seen_before(store, item), lease.claim, self._routes(store, item.queue_id),
                      escalations.latest(store, item.id), complaints.against(store, item.id),
-                     accounts.for_item(store, user, item))
+                     accounts.for_item(store, user, item), known_facts.known(store, user, item))
 
     @staticmethod
     def _routes(store: Store, queue_id: int) -> tuple[str, ...]:

@@ -47,6 +47,7 @@ from review.imports.handlers import (
     name_problem,
     text_problem,
 )
+from review.known import intake as known_intake
 from review.media import MediaError, fingerprint, intake
 from review.media import root as media_root
 from review.store import Store
@@ -348,14 +349,13 @@ class ItemRows(RowHandler):
             added += import_store.add_items_creating_queues(
                 run.store, chunk, run.result.queues_created, queue_kind=CREATED_QUEUE_KIND, actor=lead.name,
                 source=run.source, guard=lambda: run.acting_lead(to="import items or create queues"),
-            )
+                then=functools.partial(known_intake.after_items_added, run.store, actor=lead.name))
             written += len(chunk)
             run.written = written
         return added
 
     def wants_commit(self, run: ImportRun) -> bool:
-        # Item manifests (and empty ones) always log their items.imported event;
-        # a history-only manifest does not log an empty one.
+        # Item manifests (and empty ones) always log their items.imported event; a history-only one does not.
         return run.rows_by_type.get(self.type, 0) > 0 or not any(
             n for t, n in run.rows_by_type.items() if t != self.type)
 

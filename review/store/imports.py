@@ -333,6 +333,7 @@ def excerpt(raw: Any) -> str:
 def add_items_creating_queues(
     store: Store, items: Sequence[tuple[str, dict[str, Any]]], new_queues: Iterable[str], *,
     queue_kind: str, actor: str, source: str, guard: Callable[[], object] = lambda: None,
+    then: Callable[[list[int]], object] = lambda item_ids: None,
 ) -> int:
     """Create the queues not there yet, then insert the items; return rows added.
 
@@ -340,8 +341,11 @@ def add_items_creating_queues(
     creation is inside the same transaction, so a failed chunk leaves no
     empty queue behind; a queue another client (or an earlier chunk)
     created is used, not created twice. *guard* runs first, inside the
-    transaction (the importer is still a lead). Inside a larger transaction
-    (a manifest with history rows) this is a savepoint of it.
+    transaction (the importer is still a lead); *then* last, given the ids
+    of the items this chunk added, so what intake does to new items (list
+    matches, cases, routing, automation: :mod:`review.known.intake`) stands
+    or falls with them. Inside a larger transaction (a manifest with history
+    rows) this is a savepoint of it.
     """
     with store.transaction():
         guard()
@@ -351,7 +355,14 @@ def add_items_creating_queues(
             if name not in existing:
                 store.add_queue(name, queue_kind, actor=actor)
         ids = {q.name: q.id for q in store.queues()}
-        return store.add_items([{**row, "queue_id": ids[queue]} for queue, row in items], actor=actor, source=source)
+        # An item write holds the write lock exclusively on both stores, so every id above the highest one
+        # before it is this chunk's.
+        (highest,) = store.db.execute("SELECT COALESCE(MAX(id), 0) FROM items").fetchone()
+        added = store.add_items([{**row, "queue_id": ids[queue]} for queue, row in items], actor=actor, source=source)
+        if added:
+            then([item_id for (item_id,) in store.db.execute(
+                "SELECT id FROM items WHERE id > ? ORDER BY id", [highest])])
+        return added
 
 
 def refuse_unstored_media(store: Store, media_paths: Iterable[str | None]) -> None:

@@ -382,6 +382,11 @@ LATER_STEPS = (
     ("m020_server_media", "server_media", "m020"),
     # m021 (issue 15: claims at scale)
     ("m022_decision_summaries", "summaries", "m022"),
+    # m023 (issue 20: hash lists)
+    # m024 (issue 20: cases)
+    # m025 (issue 20: routing rules)
+    # m026 (issue 20: automation)
+    # m027 (issue 22: queue counters)
 )
 
 
