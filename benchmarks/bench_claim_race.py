@@ -18,6 +18,7 @@ end. ``--leads 1`` adds a lead working the escalations (their decisions
 there are the legitimate ones).
 
     .venv/bin/python benchmarks/bench_claim_race.py [--workers 4] [--items 2000] [--lease-ms 50]
+    .venv/bin/python benchmarks/bench_claim_race.py --workers 8 --scale 1m --seconds 60   # issue 22's figure
     PYTHONPATH=/path/to/old/worktree .venv/bin/python benchmarks/bench_claim_race.py   # the code before
 
 Exit status 1 when a correctness figure is not 0 (never for a time).
@@ -36,10 +37,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_queues import SCALES, build_items  # noqa: E402
 from common import (  # noqa: E402
     claim_of,
     code_under_test,
     decision_report,
+    figure,
     fill_text_items,
     gather,
     percentile,
@@ -157,13 +160,21 @@ def waiting(store, lead: bool) -> bool:
     return any(h.waiting for h in store.queue_health() if h.queue.kind in kinds)
 
 
-def build(path: Path, moderators: int, leads: int, items: int) -> list[str]:
-    """The store: one review queue escalating to one escalation queue, its items, and the people."""
+def build(path: Path, moderators: int, leads: int, items: int, scale: str | None = None) -> list[str]:
+    """The store: one review queue escalating to one escalation queue, its items, and the people.
+
+    *scale* (``1m``, ``5m``): that many items instead, shaped like ``veil demo``'s (half decided, a few in
+    the escalation queue) and written bare (``bench_queues.build_items``), so the race runs on a site's store.
+    """
     store = wiring.open_store(path)
     names = [store.add_user(f"mod{n}", ["moderator"]).name for n in range(moderators)]
     names += [store.add_user(f"lead{n}", ["lead"]).name for n in range(leads)]
-    store.add_queue(ESCALATIONS, "escalation", priority=1)
-    fill_text_items(store, store.add_queue(REVIEW, escalation_queue=ESCALATIONS).id, items)
+    escalations = store.add_queue(ESCALATIONS, "escalation", priority=1)
+    review = store.add_queue(REVIEW, escalation_queue=ESCALATIONS)
+    if scale:
+        build_items(store, SCALES[scale], [review, escalations])
+    else:
+        fill_text_items(store, review.id, items)
     store.close()
     return names
 
@@ -195,11 +206,13 @@ def main() -> int:
     parser.add_argument("--stall", type=float, default=0.1, help="share of items with a sleep past the lease")
     parser.add_argument("--escalate", type=float, default=0.3, help="share of items a moderator escalates")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--scale", choices=sorted(SCALES), help="a site-shaped store of that many items instead of"
+                        " --items (the race stops after --seconds)")
     args = parser.parse_args()
     print(f"code under test: {code_under_test()}")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "race.db"
-        names = build(path, args.workers, args.leads, args.items)
+        names = build(path, args.workers, args.leads, args.items, args.scale)
         plan = Plan(str(path), args.lease_ms / 1000, args.seconds, args.two_windows, args.stall, args.escalate,
                     args.seed)
         processes = worker_processes(__name__)
@@ -236,6 +249,9 @@ def main() -> int:
         }
         store.close()
     record("claim_race", figures)
+    figure(f"claim_race_p99_{args.scale or args.items}", figures["claim_p99_ms"], "ms p99",
+           target="<= 20 ms with 8 processes, 0 double claims", n=len(waits_ms),
+           scale=f"{len(names)} processes, {SCALES.get(args.scale or '', args.items):,} items")
     problems = [k for k in ("escalations_closed_wrongly", "escalation_served_to_moderator", "decided_twice", "lost",
                             "bad_items", "served_twice_at_once") if figures[k]]
     if not figures["verified"]:

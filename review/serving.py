@@ -80,6 +80,7 @@ from review.planning import rotation
 from review.store import Queue, Refused, Store, User, items, leases
 from review.store import complaints as complaint_rows
 from review.store.people import allowed_queue_ids, queue_name
+from review.store.serving_changes import Kept
 from review.wellbeing.breaks import refuse_during_break
 
 LEASE_SECONDS = 600
@@ -167,21 +168,42 @@ def servable_queues(store: Store, user: User, names: Sequence[str] | None = None
     except Refused as refused:
         raise claim_refused(store, current, refused) from None
     every = queues if names is None else leases.serving_queues(store, kinds, None, allowed)
-    return planned(store, current)(queues, store.clock.now(), every)
+    return planned(store, current)(queues, store.clock.now(), every, None)
 
 
-def planned(store: Store, user: User) -> Callable[[list[Queue], datetime, list[Queue]], list[Queue]]:
-    """The queues of a list that the roster and the rotation rules let *user* work at a time.
+#: What :func:`planned` gives: (queues asked for, a moment, every queue the person could work, what the claim's
+#: connection keeps, None outside its lock) -> the queues they may be served from.
+Screen = Callable[[list[Queue], datetime, list[Queue], Kept | None], list[Queue]]
+
+
+def planned(store: Store, user: User) -> Screen:
+    """The queues of a list that the gates, the roster and the rotation rules let *user* work at a time.
 
     Called with the queues asked for and every queue the person could work
     (a shift whose queues serve nothing of those is set aside). Serving
     asks it before a claim and the claim's transaction asks it again under
-    the write lock (``leases.claim``'s *screen*): one read of the roster
-    and the rules each time (``rotation.plan``); a queue it drops is one
-    :func:`why_not_served` explains.
+    the write lock (``leases.claim``'s *screen*): one read of the gates, the
+    roster and the rules each time (``certification.screen``,
+    ``rotation.plan``); a queue it drops is one :func:`why_not_served`
+    explains. Under the claim's lock it is also given what the connection
+    keeps of the serving rules (:mod:`review.store.serving_changes`): the
+    list it screened is kept there for the minute it holds for (a shift
+    begins and ends on a minute), unless a rotation rule counts the
+    person's decisions (their next decision may meet it).
     """
-    return lambda queues, now, every: rotation.plan(store, user, now).screen(  # gates first (review.certification)
-        *certification.screen(store, user, queues, every))
+    def screen(queues: list[Queue], now: datetime, every: list[Queue], kept: Kept | None = None) -> list[Queue]:
+        key = (user.id, user.roles, tuple(q.id for q in queues), tuple(q.id for q in every))
+        minute = iso(now)[:16]
+        if kept is not None and (found := kept.screens.get(key)) is not None and found[0] == minute:
+            return list(found[1])
+        plan = rotation.plan(store, user, now)
+        allowed = plan.screen(*certification.screen(store, user, queues, every))  # gates first
+        if kept is not None and not plan.rules.severe_queue_ids:
+            kept.screens[key] = (minute, list(allowed))
+        return allowed
+
+    return screen
+
 
 
 def refusal(store: Store, user: User) -> Callable[[Queue, datetime], str | None]:

@@ -32,13 +32,15 @@ indexes answer.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from review.clock import iso, ms_between
 from review.errors import StoreBusy
-from review.store import Refused, dialect, items
+from review.store import Refused, dialect, items, serving_changes
 from review.store import people as people_rows
+from review.store.connection import in_transaction
 from review.store.replay import replayed
 
 if TYPE_CHECKING:
@@ -61,7 +63,7 @@ def claim(
     passes: Sequence[bool],
     exclude: Sequence[int],
     lease_seconds: int,
-    screen: Callable[[list[Queue], _dt.datetime, list[Queue]], list[Queue]] | None = None,
+    screen: Callable[[list[Queue], _dt.datetime, list[Queue], serving_changes.Kept], list[Queue]] | None = None,
     also_exclude: Callable[[], Sequence[int]] = tuple,
 ) -> tuple[int, int] | None:
     """Lease the next item to *user*, in one transaction; (item id, claim), or None when nothing waits.
@@ -76,7 +78,10 @@ def claim(
     and *passes* are as for :func:`serving_queues` and :func:`next_free`.
     *screen* (the serving layer's roster and rotation rules) narrows the
     queues under the same lock, so a rule met a moment ago holds; it is
-    given every queue the person could work too (when *names* narrows them).
+    given every queue the person could work too (when *names* narrows them),
+    and what this connection keeps of the serving rules
+    (:mod:`.serving_changes`: the person's row, the queues and the limit
+    come from there, read again only once a change to them was counted).
     *also_exclude* is read under the lock too (the complaints against the
     person's own decisions).
 
@@ -87,16 +92,21 @@ def claim(
     def attempt() -> tuple[int, int] | None:
         now_dt = store.clock.now()
         now, expires = iso(now_dt), iso(now_dt + _dt.timedelta(seconds=lease_seconds))
-        current = store.user(user.name)
+        kept = serving_changes.kept(store, nested=nested)  # the rows below as read under this lock, or kept since
+        current = kept.user(store, user.name)
         if not current.active:
             raise Refused("inactive", user.name)
         kinds = worked_kinds(current, worked_by)
         if not kinds:
             raise Refused("works_no_queue")
-        allowed = people_rows.allowed_queue_ids(store, current)
-        queues = serving_queues(store, kinds, names, allowed)
+        if user.name not in kept.allowed:
+            kept.allowed[user.name] = people_rows.allowed_queue_ids(store, current)
+        allowed = kept.allowed[user.name]
+        listed = kept.all_queues(store)
+        queues = serving_queues(store, kinds, names, allowed, listed=listed)
         if screen is not None:
-            queues = screen(queues, now_dt, queues if names is None else serving_queues(store, kinds, None, allowed))
+            every = queues if names is None else serving_queues(store, kinds, None, allowed, listed=listed)
+            queues = screen(queues, now_dt, every, kept)
         found = next_free(store, queues, now, [*exclude, *also_exclude()], passes, lock=True)
         if found is None:
             return None
@@ -105,6 +115,7 @@ def claim(
             raise Refused("taken")  # undoes the event with the transaction
         return found, claim_id
 
+    nested = in_transaction(store.db)
     for _ in range(TAKE_TRIES):
         try:
             return replayed(store, attempt, row_locked=True)
@@ -215,14 +226,15 @@ def kinds_worked_now(store: Store, user: User, worked_by: Mapping[str, Collectio
 
 
 def serving_queues(store: Store, kinds: Collection[str], names: Sequence[str] | None = None,
-                   allowed: Collection[int] | None = None) -> list[Queue]:
+                   allowed: Collection[int] | None = None, *, listed: Sequence[Queue] | None = None) -> list[Queue]:
     """Unpaused queues of these *kinds*, within *allowed* (queue ids; None: any), only the *names* given if any.
 
     Refused ``"queue_not_allowed"`` (detail: its name) when *names* holds a
     queue of these kinds outside *allowed*: asking for it by name is not
-    the same as having nothing to do.
+    the same as having nothing to do. *listed*: every queue, as the caller
+    read it already (None: read now).
     """
-    queues = [q for q in store.queues() if not q.paused and q.kind in kinds]
+    queues = [q for q in (store.queues() if listed is None else listed) if not q.paused and q.kind in kinds]
     if names:
         wanted = set(names)
         queues = [q for q in queues if q.name in wanted]
@@ -242,46 +254,53 @@ def next_free(
 
     Order: queue priority, then item priority, then due time, then arrival.
     *passes* are tried in turn until one finds an item: ``True`` serves any
-    item, ``False`` passes over severe ones (the wellbeing rule). *lock*
-    (a claim's transaction): see :func:`best_unleased`.
+    item, ``False`` passes over severe ones (the wellbeing rule). Queue
+    priority comes first, so the queues are asked a priority at a time,
+    highest first, and the first priority with a candidate holds the item:
+    one statement (:func:`best_unleased`) per priority asked, most often one
+    per claim. *lock* (a claim's transaction): see :func:`best_unleased`.
     """
+    by_priority = [[q.id for q in same] for _, same in
+                   itertools.groupby(sorted(queues, key=lambda q: -q.priority), key=lambda q: q.priority)]
     for severe in passes:
-        best_key: tuple[int, int, str, str, int] | None = None
-        for queue in queues:
-            row = best_unleased(store, queue.id, now, exclude, severe=severe, lock=lock)
+        for queue_ids in by_priority:
+            row = best_unleased(store, queue_ids, now, exclude, severe=severe, lock=lock)
             if row is not None:
-                key = (-queue.priority, -row[1], row[2], row[3], row[0])
-                best_key = key if best_key is None or key < best_key else best_key
-        if best_key is not None:
-            return best_key[4]
+                return row[0]
     return None
 
 
 def best_unleased(
-    store: Store, queue_id: int, now: str, exclude: Sequence[int] = (), *, severe: bool = True, lock: bool = False
+    store: Store, queue_ids: Sequence[int], now: str, exclude: Sequence[int] = (), *, severe: bool = True,
+    lock: bool = False,
 ) -> tuple[int, int, str, str] | None:
-    """(id, priority, due_at, received_at) of the queue's next unleased pending item, or None.
+    """(id, priority, due_at, received_at) of the next unleased pending item of these queues, or None.
 
     With ``severe=False`` items whose severity is ``severe`` are passed over.
-    One probe of the ``items_serving`` index. With *lock*, on a server, the
-    row found is locked and rows other claims locked are passed over (``FOR
-    UPDATE SKIP LOCKED``): claims side by side never wait for each other's
-    candidates. (Each queue's candidate stays locked until the claim ends;
-    a few rows, for a few milliseconds.)
+    One statement: each queue's candidate is one probe of the
+    ``items_serving`` index (its own sub-select), and the best of them is
+    taken by item priority, due time, arrival and id. With *lock*, on a
+    server, each row found is locked and rows other claims locked are
+    passed over (``FOR UPDATE SKIP LOCKED``): claims side by side never
+    wait for each other's candidates. (Each queue's candidate stays locked
+    until the claim ends; a few rows, for a few milliseconds.)
     """
     skip = f" AND i.id NOT IN ({','.join('?' * len(exclude))})" if exclude else ""
     if not severe:
         skip += " AND (i.severity IS NULL OR i.severity != 'severe')"
     locking = _SKIP_LOCKED if lock and dialect.is_server(store.db) else ""
-    row = store.db.execute(
-        f"""
+    candidate = f"""
         SELECT i.id, i.priority, i.due_at, i.received_at FROM items i
         WHERE i.queue_id = ? AND i.state = 'pending'{skip}
+          AND i.case_of IS NULL
           AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.item_id = i.id AND l.expires_at > ?)
         ORDER BY i.priority DESC, i.due_at, i.received_at, i.id LIMIT 1{locking}
-        """,
-        [queue_id, *(int(i) for i in exclude), now],
-    ).fetchone()
+        """
+    sql = candidate if len(queue_ids) == 1 else (
+        " UNION ALL ".join(f"SELECT * FROM ({candidate}) q{n}" for n in range(len(queue_ids)))
+        + " ORDER BY 2 DESC, 3, 4, 1 LIMIT 1")
+    row = store.db.execute(sql, [value for queue_id in queue_ids
+                                 for value in (queue_id, *(int(i) for i in exclude), now)]).fetchone()
     return (row[0], row[1], row[2], row[3]) if row else None
 
 

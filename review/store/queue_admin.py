@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from review.store import Refused
+from review.store import Refused, queue_counts
 from review.store import escalations as escalation_rows
 
 if TYPE_CHECKING:
@@ -69,14 +69,10 @@ class Tally:
 
 # ------------------------------------------------------------------ reading
 def item_counts(store: Store) -> dict[int, tuple[int, int]]:
-    """{queue id: (every item, pending items)} for queues holding any item."""
-    return {
-        row[0]: (row[1], row[2])
-        for row in store.db.execute(
-            "SELECT queue_id, COUNT(*), COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0)"
-            " FROM items GROUP BY queue_id"
-        )
-    }
+    """{queue id: (every item, pending items)} for queues holding any item, from the kept counts
+    (:mod:`.queue_counts`: a few rows per queue, not every item)."""
+    return {queue_id: (sum(states.values()), states.get("pending", 0))
+            for queue_id, states in queue_counts.per_state(store).items()}
 
 
 def merged_into(store: Store) -> dict[int, int]:

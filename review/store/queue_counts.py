@@ -1,0 +1,219 @@
+"""Queue counts kept as items change, so the queue overview and queue health never count the items: tables, step, reads.
+
+Two tables, written by three triggers on ``items`` (insert, delete, and an
+update that moves an item between rows: its queue, state, priority, due or
+received time) in the transaction that changes the item — an import, a
+decision, an undo, an escalation, a merge or a move, a rule's routing — on
+SQLite and on a server (the dialect turns the triggers into PL/pgSQL), and
+recounted from ``items`` by :func:`problems` (``veil verify``):
+
+* ``queue_states`` (queue, state, due day, received hour): every item by
+  state; a pending item also by the UTC day it is due and the hour it
+  arrived (other states leave both empty). A queue's rows are its states
+  and the hours its waiting items arrived in: a few hundred for a backlog
+  of days, a few thousand for one that spans a year.
+* ``queue_due_hours`` (queue, due hour, priority): pending items only, by
+  the hour they are due.
+
+How many of a queue's items are due by a moment *T* is then the due days
+before *T*'s day, the due hours of *T*'s day before *T*'s hour, and the
+items due in *T*'s hour up to *T* counted exactly from the
+``items_serving`` index (queue, state, priority, due: one range per
+priority that hour holds): "breached" at now, and "at risk" up to now plus
+a quarter of the SLA, without reading more than one hour of items. The
+oldest waiting item is the first pending item of the queue from the least
+received hour on, along ``items_received`` (at most that hour's items). A
+row that falls to zero is deleted, so the tables hold live days and hours
+only. Days and hours are the first 10 and 13 characters of Veil's
+canonical UTC text.
+
+A pending item is pending whatever holds it: a lease (a claim changes no
+count), or a case it follows (``items.case_of``: it waits, unserved, for the
+case's lead item, in the queue, its due time running, so it counts as
+waiting, at risk and breached like any other). An escalation queue's oldest
+item is the one escalated longest ago, not received: that needs each open
+escalation's decision, so it is read from the queue's pending items (the
+leads' few), as before.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from review.clock import iso
+from review.store import dialect, serving_changes
+
+if TYPE_CHECKING:
+    from review.store import QueueHealth, Store
+
+
+def _pending(row: str, value: str, otherwise: str) -> str:
+    # In parentheses: PL/pgSQL reads a trigger's IF condition up to the first THEN outside them.
+    return f"(CASE WHEN {row}state = 'pending' THEN {value} ELSE {otherwise} END)"
+
+
+def _keys(row: str) -> dict[str, dict[str, str]]:
+    """The SQL of each table's key columns for the item row called *row* (``NEW.``/``OLD.`` in a trigger, ``""``
+    in a recount)."""
+    return {
+        "queue_states": {"queue_id": f"{row}queue_id", "state": f"{row}state",
+                         "due_day": _pending(row, f"substr({row}due_at, 1, 10)", "''"),
+                         "received_hour": _pending(row, f"substr({row}received_at, 1, 13)", "''")},
+        "queue_due_hours": {"queue_id": f"{row}queue_id", "due_hour": f"substr({row}due_at, 1, 13)",
+                            "priority": f"{row}priority"},
+    }
+
+
+#: Which item rows each table counts (the hours: pending ones only).
+_COUNTED = {"queue_states": "1 = 1", "queue_due_hours": "{row}state = 'pending'"}
+
+
+def _add(table: str, row: str, sign: int) -> str:
+    keys = _keys(row)[table]
+    return (f"INSERT INTO {table} ({', '.join(keys)}, items) SELECT {', '.join(keys.values())}, {sign}"
+            f" WHERE {_COUNTED[table].format(row=row)}"
+            f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET items = {table}.items + excluded.items;")
+
+
+def _drop_empty(table: str, row: str) -> str:
+    same = " AND ".join(f"{column} = {value}" for column, value in _keys(row)[table].items())
+    return f"DELETE FROM {table} WHERE {same} AND items = 0;"
+
+
+def _changes(sign: int, row: str) -> str:
+    return " ".join(_add(table, row, sign) + (_drop_empty(table, row) if sign < 0 else "") for table in _COUNTED)
+
+
+_MOVED = " OR ".join(f"OLD.{c} != NEW.{c}" for c in ("queue_id", "state", "priority", "due_at", "received_at"))
+TRIGGERS = (
+    f"CREATE TRIGGER items_counted AFTER INSERT ON items BEGIN {_changes(1, 'NEW.')} END",
+    f"""CREATE TRIGGER items_recounted AFTER UPDATE OF queue_id, state, priority, due_at, received_at ON items
+        WHEN {_MOVED} BEGIN {_changes(-1, 'OLD.')} {_changes(1, 'NEW.')} END""",
+    f"CREATE TRIGGER items_uncounted AFTER DELETE ON items BEGIN {_changes(-1, 'OLD.')} END",
+)
+
+
+def _recount(table: str) -> str:
+    keys = ", ".join(_keys("")[table].values())
+    return f"SELECT {keys}, COUNT(*) FROM items WHERE {_COUNTED[table].format(row='')} GROUP BY {keys}"
+
+
+def m027(db: Any) -> None:
+    """The schema step: both tables, filled from the items already stored, and their three triggers; and the
+    counter of changes to the serving rules that lets claims keep what they read (:mod:`.serving_changes`)."""
+    db.executescript(
+        """
+        CREATE TABLE queue_states (
+            queue_id INTEGER NOT NULL REFERENCES queues(id),
+            state TEXT NOT NULL,
+            due_day TEXT NOT NULL,
+            received_hour TEXT NOT NULL,
+            items INTEGER NOT NULL,
+            PRIMARY KEY (queue_id, state, due_day, received_hour)
+        );
+        CREATE TABLE queue_due_hours (
+            queue_id INTEGER NOT NULL REFERENCES queues(id),
+            due_hour TEXT NOT NULL,
+            priority INTEGER NOT NULL,
+            items INTEGER NOT NULL,
+            PRIMARY KEY (queue_id, due_hour, priority)
+        );
+        """
+    )
+    for table, keys in _keys("").items():
+        db.execute(f"INSERT INTO {table} ({', '.join(keys)}, items) {_recount(table)}")
+    for trigger in TRIGGERS:
+        db.execute(trigger)
+    serving_changes.create(db)
+
+
+def problems(db: Any) -> Iterator[str]:
+    """One sentence per table that differs from a recount of ``items``: how many of its rows, and the first."""
+    for table, keys in _keys("").items():
+        if not dialect.columns(db, table):
+            continue  # a step never applied: the schema check names it
+        kept = f"SELECT {', '.join(keys)}, items FROM {table}"
+        recount = _recount(table)
+        differing = f"SELECT * FROM ({kept} EXCEPT {recount}) held UNION SELECT * FROM ({recount} EXCEPT {kept}) due"
+        ordered = ", ".join(str(n + 1) for n in range(len(keys) + 1))  # whole rows: unique
+        rows = db.execute(f"SELECT * FROM ({differing}) x ORDER BY {ordered}").fetchall()
+        if rows:
+            first = ", ".join(f"{k} {v!r}" for k, v in zip(keys, rows[0]))
+            yield (f"the queue counts {table} disagree with a recount of the items in {len(rows)} row(s)"
+                   f" (first: {first}): something changed them, or the items, behind Veil's back")
+
+
+# ----------------------------------------------------------------- reading
+def per_state(store: Store) -> dict[int, dict[str, int]]:
+    """{queue id: {state: items}} for every queue holding any item (a few rows per queue and waiting day)."""
+    counts: dict[int, dict[str, int]] = {}
+    for queue_id, state, items in store.db.execute(
+            "SELECT queue_id, state, SUM(items) FROM queue_states GROUP BY queue_id, state ORDER BY queue_id, state"):
+        counts.setdefault(queue_id, {})[state] = int(items)
+    return counts
+
+
+def queue_health(store: Store) -> list[QueueHealth]:
+    """Waiting count, oldest item and SLA state of every queue that is not merged away, from the kept counts.
+
+    "At risk" means due within the next quarter of the queue's SLA; "breached", due by now. Per queue: one
+    pass over its waiting rows, two days of due hours, two hours of items and one hour's walk to its oldest
+    waiting item.
+    """
+    from review.store import QueueHealth  # the package imports this module's step lazily: no cycle at import
+
+    now = store.clock.now()
+    merged = {r[0] for r in store.db.execute("SELECT id FROM queues WHERE merged_into_id IS NOT NULL")}
+    result = []
+    for queue in (q for q in store.queues() if q.id not in merged):  # a merged queue holds nothing any more
+        moments = (iso(now), iso(now + _dt.timedelta(seconds=queue.sla_seconds / 4)))
+        waiting, *by_day, first_hour = store.db.execute(
+            "SELECT COALESCE(SUM(items), 0), COALESCE(SUM(CASE WHEN due_day < :now THEN items ELSE 0 END), 0),"
+            " COALESCE(SUM(CASE WHEN due_day < :soon THEN items ELSE 0 END), 0), MIN(received_hour)"
+            " FROM queue_states WHERE queue_id = :queue AND state = 'pending'",
+            {"queue": queue.id, "now": moments[0][:10], "soon": moments[1][:10]}).fetchone()
+        breached, due_soon = (int(days) + _due_within_day(store, queue.id, moment) if waiting else 0
+                              for days, moment in zip(by_day, moments))
+        oldest = (_escalated_oldest(store, queue.id) if queue.kind == "escalation"
+                  else _received_oldest(store, queue.id, first_hour))
+        result.append(QueueHealth(queue, int(waiting), oldest, breached, due_soon - breached))
+    return result
+
+
+def _due_within_day(store: Store, queue_id: int, moment: str) -> int:
+    """How many of the queue's pending items are due on *moment*'s day up to *moment*: its hours before the
+    moment's hour, then the items of that hour counted one by one (see the module's docstring)."""
+    day, hour = moment[:10], moment[:13]
+    found = store.db.execute(
+        """
+        SELECT (SELECT COALESCE(SUM(items), 0) FROM queue_due_hours
+                WHERE queue_id = :queue AND due_hour >= :day AND due_hour < :hour)
+             + (SELECT COUNT(*) FROM items WHERE queue_id = :queue AND state = 'pending'
+                AND priority IN (SELECT priority FROM queue_due_hours WHERE queue_id = :queue AND due_hour = :hour)
+                AND due_at >= :hour AND due_at <= :moment)
+        """,
+        {"queue": queue_id, "day": day, "hour": hour, "moment": moment}).fetchone()[0]
+    return int(found)
+
+
+def _received_oldest(store: Store, queue_id: int, hour: str | None) -> str | None:
+    """The least ``received_at`` of the queue's pending items, none of which arrived before *hour*."""
+    if hour is None:
+        return None
+    # "+queue_id": along items_received from that hour, not every pending item of the queue in items_serving
+    # (which SQLite, without statistics, would choose); the walk stops at the first pending item of the queue.
+    found: str | None = store.db.execute(
+        "SELECT MIN(received_at) FROM items WHERE received_at >= ? AND +queue_id = ? AND state = 'pending'",
+        [hour, queue_id]).fetchone()[0]
+    return found
+
+
+def _escalated_oldest(store: Store, queue_id: int) -> str | None:
+    """When the queue's longest-waiting pending item was escalated (its open escalation's decision), else received."""
+    found: str | None = store.db.execute(
+        "SELECT MIN(COALESCE((SELECT d.decided_at FROM escalations e JOIN decisions d ON d.id = e.decision_id"
+        " WHERE e.item_id = items.id AND e.closed_at IS NULL), received_at))"
+        " FROM items WHERE queue_id = ? AND state = 'pending'", [queue_id]).fetchone()[0]
+    return found

@@ -1,0 +1,87 @@
+"""What a claim and the queue overview read (issue 22 §2): the serving rules once until they change, no item counted.
+
+A claim re-read the person, the queues, the rotation rules, the roster and
+the gates on every claim, and asked each queue for its candidate in its own
+statement; the queue overview counted every waiting item on every look.
+Now a claim reads the rules once and keeps them until a change to them is
+counted (``review.store.serving_changes``) — through Veil or behind its back
+— and the overview reads the kept counts (``review.store.queue_counts``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from builders import behind_veils_back, people, statements_run, text_items
+from test_server_roles import site  # noqa: F401  (the fixture)
+
+from desktop import wiring
+from review import admin, decisions, serving, settings, taxonomy
+from review.media import viewing
+from review.planning import rotation
+from review.store import queue_counts
+
+RULE_TABLES = re.compile(r"\bFROM (queues|settings|shifts|queue_gates)\b")
+
+
+def _floor(store):
+    people(store, ana="moderator", lee="lead")
+    for n in range(4):
+        text_items(store, store.add_queue(f"q{n}"), 3)
+
+
+def _claim_reads(store, who="ana") -> list[str]:
+    with statements_run(store) as seen:
+        serving.claim_next(store, store.user(who))
+    return seen
+
+
+def test_a_claim_reads_the_serving_rules_once_until_they_change(store):
+    _floor(store)
+    _claim_reads(store)
+    again = _claim_reads(store)
+    assert not [s for s in again if RULE_TABLES.search(s)]
+    assert len([s for s in again if "FROM items i" in s and "ORDER BY" in s]) == 1  # four queues, one statement
+    admin.set_paused(store, "lee", "q0", True)  # a change to the rules: read again, and it holds
+    assert [s for s in _claim_reads(store) if RULE_TABLES.search(s)]
+    served = {serving.claim_next(store, store.user("ana")).item.queue_name for _ in range(6)}
+    assert "q0" not in served
+
+
+def test_a_change_behind_veils_back_is_counted_too(store):
+    _floor(store)
+    _claim_reads(store)
+    with behind_veils_back(store) as db:
+        db.execute("UPDATE users SET roles = 'auditor' WHERE name = 'ana'")
+    assert [s for s in _claim_reads(store, "lee") if RULE_TABLES.search(s)]
+    with behind_veils_back(store) as db:
+        db.execute("UPDATE queues SET paused = 1")
+    assert serving.claim_next(store, store.user("lee")) is None
+
+
+def test_a_rotation_rule_that_counts_decisions_is_asked_on_every_claim(store):
+    _floor(store)
+    rotation.set_rules(store, "lee", severe_queues=["q1"], max_minutes=60, max_days=None)
+    _claim_reads(store)
+    assert [s for s in _claim_reads(store) if "FROM settings" in s]
+
+
+def test_the_queue_overview_counts_no_waiting_item(store):
+    _floor(store)
+    with statements_run(store) as seen:
+        store.queue_health()
+    whole = re.compile(r"COUNT\(\*\).*FROM items WHERE queue_id = \S+ AND state = 'pending'\s*$", re.S)
+    assert not [s for s in seen if whole.search(" ".join(s.split()))]
+    assert [s for s in seen if "queue_states" in s]
+
+
+@pytest.mark.server_only
+def test_a_person_on_their_own_role_moves_the_counts_and_the_counter(site, clock):  # noqa: F811
+    """The counts and the counter are written by whoever changes an item or a rule: a moderator too."""
+    with wiring.open_store(site.url("ana"), clock=clock) as ana_store:
+        ana = ana_store.user("ana")
+        settings.write(ana_store, ana, viewing.PERSONAL_VIEW, {"reduced_detail": True}, user=ana)  # the counter moves
+        lease = serving.claim_next(ana_store, ana)
+        decisions.decide(ana_store, taxonomy.load(), ana, lease.item.id, claim=lease.claim, action="no_violation")
+    assert list(queue_counts.problems(site.store.db)) == []
