@@ -1,46 +1,46 @@
-"""How fast ``veil import`` is: prints figures, asserts nothing.
+"""How fast ``veil import`` is, beside a floor: a bare ``executemany`` of the same rows into the same tables.
 
-    .venv/bin/python benchmarks/bench_import.py [--rows 100000] [--images 200] [--memory-rows 1000000]
-        [--bad-rows 0] [--history-rows 0] [--history-audits -1]
+    .venv/bin/python benchmarks/bench_import.py [--scale 100k|1m|N] [--rows N] [--history-rows N]
+        [--history-audits 0] [--images 200] [--memory-rows 0] [--bad-rows 0]
 
-* the whole ``veil import`` process on ``--memory-rows`` text rows
-  (1,000,000 by default; 0 skips it) into a fresh store: its wall time and
-  its peak resident memory (the child's ``ru_maxrss``), the figure that
-  must not grow with the number of rows. ``PYTHONPATH=<a checkout of the
-  old code>`` measures another Veil the same way (the child imports from
-  the first folder on the path);
-* with ``--bad-rows N``, the same for a manifest of N rows that all have a
-  problem (a priority out of range), refused and then with
-  ``--skip-invalid``: the problems must not grow the import's memory either
-  (the first ones are listed, the rest counted, every one streamed to the
-  rejects file);
-* with ``--history-rows N``, the same for a manifest of N text items, a
-  past decision on each (``"type": "decision"``) and ``--history-audits``
-  past QA audits of those decisions (a quarter of N by default): rows/s
-  and peak memory, which must not grow with the history rows either (they
-  wait in the import's scratch file, then are written in chunks inside the
-  one transaction a manifest with history rows is);
+Figures (:func:`common.figure`, in ``benchmarks/results.json``), each beside
+its floor measured in the same run on a fresh store of the same schema:
 
-* 100,000 text-only rows from JSON Lines and from CSV, each into a fresh
-  store (target: under 10 s on a 2-core machine);
-* the same JSONL imported again (the "already present" path);
-* 200 small generated images (harmless shapes), then 50 larger ones, to
-  show media-check throughput with the default worker count and with one
-  worker (small images are too quick for threads to matter; large ones
-  show the parallel speed-up).
+* ``import_text_rows`` — ``--rows`` text items from JSON Lines (default:
+  the scale), imported in this process (``import_manifest``, commit
+  included); the floor reads the same lines and inserts, with one
+  ``executemany``, the same columns Veil writes (metadata as JSON, the text's SHA-256, due
+  time) into ``items`` in one transaction: no checks, no events, no
+  scratch file, no chunks;
+* ``import_history_rows`` — ``--history-rows`` items, a past decision on
+  each and ``--history-audits`` audits (default none), as a whole ``veil
+  import`` in a child process (the time the import itself says, so that the
+  interpreter's start does not weigh on a small run);
+  the floor inserts the same items and decisions (the items, then the
+  decisions with their item's and moderator's ids) in one transaction;
+* ``import_peak_rss`` — that child's peak resident memory (``ru_maxrss``
+  of the child alone: nothing big is built in this process before it), the
+  figure that must not grow with the manifest (target ≤ 300 MB at 1 M items
+  with 1 M decisions).
 
-Each figure is the wall time of :func:`review.imports.manifest.import_manifest`,
-commit included (the CLI adds only argument parsing and printing), and the
-process CPU time beside it: on a busy machine wall time is mostly waiting,
-and the CPU time is the figure to compare.
+Details (:func:`common.record`): ``--memory-rows`` text rows as a whole
+``veil import`` (JSONL and CSV: time and peak memory), ``--bad-rows`` rows
+that all have a problem (refused, then ``--skip-invalid``), the import
+again (all present), CSV, a dry run, and ``--images`` small generated
+pictures (the images/s figure with hashing is ``bench_import_media.py``'s).
+``PYTHONPATH=<a checkout of the old code>`` measures another Veil in the
+child runs. Each in-process figure prints the process CPU time beside the
+wall time: on a busy machine wall time is mostly waiting.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -135,7 +135,9 @@ def whole_import(label: str, store_path: Path, manifest: Path, *options: str) ->
     print(f"{label:<44} {seconds:6.1f} s wall  {cpu:6.1f} s CPU  {peak_mb:7.0f} MB peak RSS"
           f"  exit {os.waitstatus_to_exitcode(status)}")
     print(f"    {last[0]}")
-    return {"seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1), "peak_rss_mb": round(peak_mb)}
+    said = re.search(r" in ([0-9.]+) s \(", last[0])  # the import's own time, as `veil import` says it
+    return {"seconds": round(seconds, 1), "import_seconds": float(said.group(1)) if said else round(seconds, 1),
+            "cpu_seconds": round(cpu, 1), "peak_rss_mb": round(peak_mb)}
 
 
 def memory(rows: int) -> None:
@@ -179,37 +181,82 @@ def history_rows(count: int, audits: int) -> Iterator[dict]:
                "audited_at": f"2025-07-{1 + i % 28:02d}T{i % 24:02d}:00:00Z"}
 
 
-def history(count: int, audits: int) -> None:
-    """Rows/s and peak memory of a whole ``veil import`` of *count* items, a decision on each and *audits* audits."""
-    audits = count // 4 if audits < 0 else audits
+def history(count: int, audits: int, scale: str) -> None:
+    """``import_history_rows`` and ``import_peak_rss``: a whole ``veil import`` of *count* items, a decision on
+    each and *audits* audits, in a child, beside the bare insert of the same items and decisions."""
+    audits = min(max(audits, 0), count)
     with tempfile.TemporaryDirectory(prefix="veil-bench-history-") as tmp:
         folder = Path(tmp)
         write_jsonl(folder / "history.jsonl", history_rows(count, audits))
-        rows = 2 * count + min(audits, count)
-        figures = {"items": count, "decisions": count, "audits": min(audits, count), "code": code_under_test()}
-        figures |= whole_import(f"veil import, {count:,} items + {count:,} decisions + {min(audits, count):,} audits",
+        rows = 2 * count + audits
+        figures = {"items": count, "decisions": count, "audits": audits, "code": code_under_test()}
+        figures |= whole_import(f"veil import, {count:,} items + {count:,} decisions + {audits:,} audits",
                                 folder / "h.db", folder / "history.jsonl")
-        figures["rows_per_second"] = round(rows / figures["seconds"]) if figures["seconds"] else 0
-        figures["rows_per_cpu_second"] = round(rows / figures["cpu_seconds"]) if figures["cpu_seconds"] else 0
-        print(f"    {figures['rows_per_second']:,} rows/s ({figures['rows_per_cpu_second']:,} per CPU second), "
-              f"{figures['peak_rss_mb']} MB peak")
+        floor = bare_history(folder / "floor.db", folder / "history.jsonl")
+        figure("import_history_rows", round(rows / figures["import_seconds"]), "rows/s", floor=round(rows / floor),
+               target=">= 50,000 rows/s", n=rows, scale=scale)
+        figure("import_peak_rss", figures["peak_rss_mb"], "MB", target="<= 300 MB whatever the manifest's size",
+               n=rows, scale=scale)
         record("import_history", figures)
 
 
+#: The item columns both floors write, as Veil writes them.
+_FLOOR_ITEMS = ("INSERT INTO items (external_id, queue_id, kind, text, metadata, severity, priority, content_sha256,"
+                " received_at, due_at, created_at) VALUES (?, ?, 'text', ?, ?, ?, ?, ?, ?, ?, ?)")
+_ITEM_KEYS = frozenset({"id", "queue", "text", "severity", "priority", "received_at"})
+
+
+def _floor_items(lines, queues: dict[str, int], now: str) -> Iterator[tuple]:
+    """Item rows of JSON lines in the columns Veil writes (metadata: the other fields as JSON; the text's hash)."""
+    for line in lines:
+        row = json.loads(line)
+        if row.get("type", "item") != "item":
+            return
+        yield (row["id"], queues[row["queue"]], row["text"],
+               json.dumps({k: v for k, v in row.items() if k not in _ITEM_KEYS}, ensure_ascii=False),
+               row.get("severity"), row.get("priority", 0),
+               hashlib.sha256(row["text"].encode("utf-8")).hexdigest(), row.get("received_at", now),
+               row.get("received_at", now), now)
+
+
 def bare_insert(store_path: Path, manifest: Path) -> float:
-    """The import's floor: seconds to read *manifest*'s JSON lines and ``executemany`` them into a fresh
-    store's items in one transaction (no checks, no events, no scratch file)."""
+    """The item import's floor: seconds to read *manifest*'s JSON lines and ``executemany`` the same columns into
+    a fresh store's items in one transaction (no checks, no events, no scratch file)."""
     with Store.open(store_path) as store:
         queues = {f"queue-{q}": store.add_queue(f"queue-{q}").id for q in range(3)}
-        now = store.now()
         started = time.perf_counter()
         with open(manifest, encoding="utf-8") as lines, store.transaction():
-            rows = ((row["id"], queues[row["queue"]], "text", row["text"], row["severity"], row["priority"],
-                     row["received_at"], row["received_at"], now) for row in map(json.loads, lines))
-            store.db.conn.executemany(
-                "INSERT INTO items (external_id, queue_id, kind, text, severity, priority, received_at, due_at,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            store.db.conn.executemany(_FLOOR_ITEMS, _floor_items(lines, queues, store.now()))
         return time.perf_counter() - started
+
+
+def bare_history(store_path: Path, manifest: Path) -> float:
+    """The history import's floor: seconds to ``executemany`` the manifest's items, then its decisions (their
+    item's and moderator's ids looked up in dicts) into a fresh store, in one transaction. Audit rows, if any,
+    are not written: the floor is the items and decisions alone."""
+    with Store.open(store_path) as store:
+        queues = {f"queue-{q}": store.add_queue(f"queue-{q}").id for q in range(3)}
+        users = {f"mod{m}": store.add_user(f"mod{m}", ["moderator"]).id for m in range(10)}
+        started = time.perf_counter()
+        with open(manifest, encoding="utf-8") as lines, store.transaction():
+            db = store.db.conn
+            db.executemany(_FLOOR_ITEMS, _floor_items(lines, queues, store.now()))
+            ids = {(queue, ext): item for item, queue, ext in db.execute("SELECT id, queue_id, external_id FROM items")}
+            lines.seek(0)
+            decisions = (json.loads(line) for line in lines if line.startswith('{"type": "decision"'))
+            db.executemany(
+                "INSERT INTO decisions (item_id, user_id, queue_id, action, labels, note, decided_at, handle_ms,"
+                " revealed_ms, client_version, source) VALUES (?, ?, ?, ?, ?, '', ?, ?, 0, 'floor', 'import')",
+                ((ids[(queues[d["queue"]], d["item"])], users[d["moderator"]], queues[d["queue"]], d["action"],
+                  json.dumps(d["labels"]), d["decided_at"], d["handle_ms"]) for d in decisions))
+        return time.perf_counter() - started
+
+
+def scale_rows(scale: str) -> int:
+    """Rows for a scale: "100k", "1m" or a number."""
+    text = scale.strip().lower()
+    factor = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
+    return int(float(text.rstrip("km")) * factor)
 
 
 def code_under_test() -> str:
@@ -219,37 +266,40 @@ def code_under_test() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--images", type=int, default=200)
-    parser.add_argument("--memory-rows", type=int, default=1_000_000,
-                        help="text rows for the whole-process memory figure (0: skip it)")
+    parser.add_argument("--scale", default="100k", help="rows of each figure: 100k (default), 1m or a number")
+    parser.add_argument("--rows", type=int, help="text rows of import_text_rows (default: the scale; 0 skips)")
+    parser.add_argument("--history-rows", type=int,
+                        help="items with a past decision each, for import_history_rows (default: --rows; 0 skips)")
+    parser.add_argument("--history-audits", type=int, default=0, help="past audits of those decisions")
+    parser.add_argument("--images", type=int, default=200, help="small images imported (0: none)")
+    parser.add_argument("--memory-rows", type=int, default=0,
+                        help="text rows for the whole-process time and memory of JSONL and CSV (0: skip it)")
     parser.add_argument("--bad-rows", type=int, default=0,
                         help="rows with a problem each, for the memory figure of a refused import (0: skip it)")
-    parser.add_argument("--history-rows", type=int, default=0,
-                        help="items with a past decision each, for the history import figure (0: skip it)")
-    parser.add_argument("--history-audits", type=int, default=-1,
-                        help="past audits of those decisions (default: a quarter of --history-rows)")
     args = parser.parse_args()
+    rows = scale_rows(args.scale) if args.rows is None else args.rows
+    history_count = rows if args.history_rows is None else args.history_rows
+    scale = f"{rows:,} rows" if args.rows is not None else args.scale
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load:.1f}")
     if args.memory_rows:
         memory(args.memory_rows)
     if args.bad_rows:
         bad_rows(args.bad_rows)
-    if args.history_rows:
-        history(args.history_rows, args.history_audits)
-    if not args.rows:
+    if history_count:
+        history(history_count, args.history_audits, f"{history_count:,} items + decisions")
+    if not rows:
         return
     with tempfile.TemporaryDirectory(prefix="veil-bench-") as tmp:
         folder = Path(tmp)
-        write_jsonl(folder / "text.jsonl", text_rows(args.rows))
-        write_csv(folder / "text.csv", text_rows(args.rows))
+        write_jsonl(folder / "text.jsonl", text_rows(rows))
+        write_csv(folder / "text.csv", text_rows(rows))
         started = time.perf_counter()
         run("text-only JSONL, fresh store", folder / "a.db", folder / "text.jsonl")
         seconds = time.perf_counter() - started
         floor = bare_insert(folder / "floor.db", folder / "text.jsonl")
-        figure("import_text_rows", round(args.rows / seconds), "rows/s", floor=round(args.rows / floor),
-               target=">= 50,000 rows/s", scale=f"{args.rows:,} rows")
+        figure("import_text_rows", round(rows / seconds), "rows/s", floor=round(rows / floor),
+               target=">= 50,000 rows/s", n=rows, scale=scale)
         run("text-only JSONL again (all already present)", folder / "a.db", folder / "text.jsonl")
         run("text-only CSV, fresh store", folder / "b.db", folder / "text.csv")
         run("text-only JSONL, dry run", folder / "c.db", folder / "text.jsonl", dry_run=True)
@@ -259,10 +309,6 @@ def main() -> None:
         write_jsonl(folder / "images.jsonl", write_images(folder / "images", args.images))
         run(f"{args.images} images 320x240, {os.cpu_count()} workers", folder / "d.db", folder / "images.jsonl")
         run(f"{args.images} images 320x240, 1 worker", folder / "e.db", folder / "images.jsonl", workers=1)
-        photos = max(1, args.images // 4)
-        write_jsonl(folder / "photos.jsonl", write_images(folder / "photos", photos, size=(1600, 1200)))
-        run(f"{photos} images 1600x1200, {os.cpu_count()} workers", folder / "f.db", folder / "photos.jsonl")
-        run(f"{photos} images 1600x1200, 1 worker", folder / "g.db", folder / "photos.jsonl", workers=1)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,12 @@
-"""Peak memory of ``veil import`` and of review preparation on decompression bombs (issue 12).
+"""Media imports: images per second with their hashes (issue 22), and peak memory on decompression bombs (issue 12).
+
+``import_images`` (:func:`common.figure`): ``--images`` harmless generated
+pictures (shapes and a caption, half PNG and half JPEG, ``--size``) imported
+into a fresh store in this process — each checked, decoded, hashed (SHA-256,
+MD5, PDQ as ``review.media`` computes it) and copied into the media root —
+beside the floor: the same files through :func:`review.media.intake.inspect`
+(decode and hashes) and copied with an ``fsync`` (the media root's copies are
+durable), nothing else, on as many threads as the import uses. Target: at least 100 images/s on 2 cores.
 
 The bombs are 10000x10000 (100 MP, the pixel cap) solid-colour PNGs and
 one-strip deflate TIFFs, a few hundred KB each, made by code
@@ -9,7 +17,7 @@ processes (the child's own high-water mark, ``VmHWM``):
 * preparing one bomb for review (``preview.decode_for_display`` at 1280x960,
   what the review worker does): time and peak.
 
-    .venv/bin/python benchmarks/bench_import_media.py [--count 8] [--workers 8]
+    .venv/bin/python benchmarks/bench_import_media.py [--images 200] [--size 320x240] [--count 8] [--workers 8]
     PYTHONPATH=/path/to/old/checkout .venv/bin/python benchmarks/bench_import_media.py   # the code before
 
 Careful with the code before issue 12: each bomb took 1.7-2.9 GB there, so
@@ -21,16 +29,26 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests" / "review"))
 
-from common import VEIL, record, run_python  # noqa: E402
+sys.path.insert(0, str(HERE.parent))
+from bench_import import write_images, write_jsonl  # noqa: E402
+from common import VEIL, figure, record, run_python  # noqa: E402
 from media_bombs import png_bomb, tiff_bomb  # noqa: E402
+
+from review.imports import manifest as importer  # noqa: E402
+from review.media import intake  # noqa: E402
+from review.media.limits import DEFAULT_MAX_PIXELS  # noqa: E402
+from review.store import Store  # noqa: E402
 
 
 def code_under_test() -> str:
@@ -47,13 +65,51 @@ def child(label: str, code: str, *args: str) -> dict:
     return {"seconds": round(seconds, 2), "peak_rss_mb": round(peak_mb), "exit": code_}
 
 
+def images_per_second(count: int, size: tuple[int, int]) -> None:
+    """``import_images``: *count* pictures imported (checked, hashed, copied) beside their bare decode and hashes."""
+    workers = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory(prefix="veil-bench-images-") as tmp:
+        folder = Path(tmp)
+        write_jsonl(folder / "images.jsonl", write_images(folder / "images", count, size=size))
+        files = sorted((folder / "images").iterdir())
+        with Store.open(folder / "s.db") as store:
+            started = time.perf_counter()
+            result = importer.import_manifest(store, folder / "images.jsonl", create_queues=True, actor="bench")
+            seconds = time.perf_counter() - started
+        assert result.committed and result.added == count, result.problems[:3]
+        copies = folder / "copies"
+        copies.mkdir()
+
+        def bare(path: Path) -> None:  # what the import must do to a file: decode and hash it, keep a durable copy
+            intake.inspect(path, max_pixels=DEFAULT_MAX_PIXELS)
+            with open(path, "rb") as source, open(copies / path.name, "wb") as copy:
+                shutil.copyfileobj(source, copy)
+                copy.flush()
+                os.fsync(copy.fileno())
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(bare, files))
+        floor = time.perf_counter() - started
+        figure("import_images", round(count / seconds, 1), "images/s", floor=round(count / floor, 1),
+               target=">= 100 images/s with hashing (2 cores)", n=count,
+               scale=f"{count} images {size[0]}x{size[1]}, {workers} workers")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=8, help="bombs of each kind (PNG, TIFF)")
+    parser.add_argument("--images", type=int, default=200, help="pictures for import_images (0: skip it)")
+    parser.add_argument("--size", default="320x240", help="their size, WIDTHxHEIGHT")
+    parser.add_argument("--count", type=int, default=8, help="bombs of each kind (PNG, TIFF; 0: skip them)")
     parser.add_argument("--workers", type=int, default=8)
     args = parser.parse_args()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load:.1f}, code {code_under_test()}")
+    if args.images:
+        width, height = (int(side) for side in args.size.lower().split("x"))
+        images_per_second(args.images, (width, height))
+    if not args.count:
+        return
     with tempfile.TemporaryDirectory(prefix="veil-bench-bombs-") as tmp:
         folder = Path(tmp)
         bombs = [png_bomb(folder / f"b{n}.png", value=40 + n) for n in range(args.count)]

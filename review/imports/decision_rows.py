@@ -20,9 +20,10 @@ never silently drops the labels.
 
 Idempotent: a decision with the same item, moderator, action and
 ``decided_at`` as one already stored is counted as present, not added again.
-Decisions are appended in file order through
-:func:`review.decisions.record_past_decision` (source ``import``, one
-``decision.recorded`` event each), plus one ``decisions.imported`` event.
+Decisions are appended in file order, a chunk at a time, as
+:func:`review.decisions.record_past_decision` appends one (source ``import``, one
+``decision.recorded`` event each; :func:`review.store.import_rows.record_past_decisions`
+writes a chunk with a few statements), plus one ``decisions.imported`` event.
 
 Only a lead imports (:meth:`~review.imports.handlers.ImportRun.acting_lead`):
 a decision row closes an item in someone's name. Users named by history
@@ -41,12 +42,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from review.decisions import record_past_decision
 from review.errors import StoreError
 from review.imports import history_fields as checks
 from review.imports import past_decisions as history
 from review.imports.handlers import ImportContext, ImportRun, RowHandler
 from review.imports.past_decisions import ItemRef, Pending
+from review.store import cases as case_rows
+from review.store import import_rows
+from review.store.import_rows import PastDecisionRow
 
 DECISION_FIELDS = ("type", "item", "queue", "moderator", "action", "labels", "decided_at", "note", "handle_ms")
 
@@ -115,6 +118,7 @@ class DecisionRows(RowHandler):
             placed = history.place(run, [PastDecision.of(line, fields) for line, fields in chunk])
             stored = history.know_stored_decisions(run, (item for _, item in placed))
             to_write: list[tuple[int, str, tuple[Any, ...]]] = []
+            known: list[tuple[str, str, str, int, str]] = []
             for record, item in placed:
                 key = (item.queue, item.external_id, record.moderator, record.action, record.decided_at)
                 seen = scratch.first_of(self.type, key, record.line)
@@ -128,8 +132,9 @@ class DecisionRows(RowHandler):
                     scratch.move_known(stored_id, record.line)
                     present += 1
                 else:
-                    scratch.know_row(item.queue, item.external_id, record.moderator, record.line, record.decided_at)
+                    known.append((item.queue, item.external_id, record.moderator, record.line, record.decided_at))
                     to_write.append((record.line, record.moderator, record.fields()))
+            scratch.know_rows(known)
             scratch.to_write(self.type, to_write)
         return history.pending(run, self.type, PastDecision.of), present
 
@@ -147,6 +152,7 @@ class DecisionRows(RowHandler):
             meanwhile = history.stored_identities(  # written meanwhile by another client?
                 store, (r.item.item_id for r in chunk if r.item is not None and r.item.item_id is not None))
             written: list[tuple[int, int]] = []
+            new: list[tuple[int, PastDecisionRow]] = []
             for record in chunk:
                 item_id = record.item.item_id if record.item is not None else None
                 if item_id is None:  # resolve() placed every record it kept; fill_item_ids() wrote their ids
@@ -154,13 +160,13 @@ class DecisionRows(RowHandler):
                 again = meanwhile.get((item_id, record.moderator, record.action, record.decided_at))
                 if again is not None:
                     written.append((record.line, again))
-                    continue
-                written.append((record.line, record_past_decision(
-                    store, item_id=item_id, user=record.moderator, action=record.action,
-                    labels=record.labels, decided_at=record.decided_at, note=record.note, handle_ms=record.handle_ms,
-                    source="import",
-                )))
-                added += 1
+                else:
+                    new.append((record.line, (item_id, record.moderator, record.action, record.labels,
+                                              record.decided_at, record.note, record.handle_ms)))
+            ids = import_rows.record_past_decisions(store, [row for _, row in new], source="import")
+            written.extend((line, decision_id) for (line, _), decision_id in zip(new, ids, strict=True))
+            added += len(ids)
             run.ctx.seen.set_written(written)
+        case_rows.follow_decided_leads(store)  # once the whole history is written: its cases' other open reports
         store.log(lead.name, "decisions.imported", run.source, {"rows": len(records), "added": added})
         return added

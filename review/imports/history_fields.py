@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from review import taxonomy as taxonomy_module
-from review.clock import normalise, parse
+from review.clock import normalise
 from review.imports.handlers import (
     MAX_ID_CHARS,
     MAX_NAME_CHARS,
@@ -22,7 +22,7 @@ from review.imports.handlers import (
     name_problem,
     text_problem,
 )
-from review.taxonomy import Taxonomy
+from review.taxonomy import Action, Label, Taxonomy
 
 TaxonomySource = Taxonomy | Callable[[], Taxonomy] | None
 
@@ -135,7 +135,7 @@ def timestamp(row: dict[str, Any], key: str, ctx: ImportContext, reasons: list[s
     except (ValueError, TypeError, OverflowError):
         reasons.append(f"{key} {value!r} is not an ISO 8601 time")
         return None
-    if ctx.now and parse(moment) > parse(ctx.now):
+    if ctx.now and moment > ctx.now:  # canonical times compare as text: no second parse per row
         reasons.append(f"{key} {value!r} is in the future (the store's clock says {ctx.now})")
         return None
     return moment
@@ -167,12 +167,12 @@ def policy(
         action = None
     else:
         action = action.strip()
-        if action not in {a.id for a in tax.actions}:
+        if action not in _ids(tax.actions):
             reasons.append(f"unknown {action_key} {action!r} (actions: {', '.join(a.id for a in tax.actions)})")
             action = None
     labels = label_ids(row, labels_key, reasons)
     if labels is not None:
-        known = {lb.id for lb in tax.labels}
+        known = _ids(tax.labels)
         unknown = [lb for lb in labels if lb not in known]
         if unknown:
             reasons.append(f"unknown label{'s' if len(unknown) > 1 else ''} {', '.join(repr(u) for u in unknown)} "
@@ -185,6 +185,21 @@ def policy(
         if note is not None and rules.requires_note and not note.strip():
             reasons.append(f"{action_key} {action!r} needs a note saying why")
     return action, labels
+
+
+#: id() of a taxonomy's actions or labels -> (them, their ids): kept by identity, since hashing the tuple would
+#: hash every action's fields again on each row.
+_IDS: dict[int, tuple[object, frozenset[str]]] = {}
+
+
+def _ids(entries: tuple[Action, ...] | tuple[Label, ...]) -> frozenset[str]:
+    """The ids of a taxonomy's actions or labels, made once per taxonomy, not once per row of a million."""
+    found = _IDS.get(id(entries))
+    if found is None or found[0] is not entries:
+        if len(_IDS) > 16:  # a process loads a few taxonomies; never let reloads pile up
+            _IDS.clear()
+        found = _IDS[id(entries)] = (entries, frozenset(entry.id for entry in entries))
+    return found[1]
 
 
 def resolve_taxonomy(source: TaxonomySource) -> Callable[[], Taxonomy]:

@@ -21,9 +21,8 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import functools
-import os
-from collections.abc import Generator, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,10 +46,12 @@ from review.imports.handlers import (
     name_problem,
     text_problem,
 )
+from review.imports.item_media import MediaOk, check_all_media
 from review.known import intake as known_intake
-from review.media import MediaError, fingerprint, intake
+from review.known import routing
+from review.media import MediaError, fingerprint
 from review.media import root as media_root
-from review.store import Store
+from review.store import Store, import_rows
 from review.store import imports as import_store
 from review.taxonomy import SEVERITIES
 
@@ -84,14 +85,11 @@ class _Item:
     pdq: str | None = None  # hex; a video's keyframes separated by spaces
     pdq_quality: int | None = None
 
-    def store_row(self) -> dict[str, Any]:
-        """The row to write, but for its ``queue_id`` (known once the queue exists)."""
-        return {
-            "external_id": self.external_id, "kind": self.kind, "media_path": self.media_path,
-            "media_type": self.media_type, "text": self.text, "metadata": self.metadata, "severity": self.severity,
-            "priority": self.priority, "content_sha256": self.content_sha256, "content_md5": self.content_md5,
-            "pdq": self.pdq, "pdq_quality": self.pdq_quality, "received_at": self.received_at,
-        }
+    def store_row(self) -> import_rows.ItemRow:
+        """The row to write, but for its queue (known once the queue exists), as the store inserts it."""
+        return (self.external_id, self.kind, self.media_path, self.media_type, self.text,
+                json.dumps(self.metadata, ensure_ascii=False), self.severity, self.priority, self.content_sha256,
+                self.content_md5, self.pdq, self.pdq_quality, self.received_at)
 
 
 def check_item(line: int, row: dict[str, Any], ctx: ImportContext) -> tuple[_Item | None, list[str]]:
@@ -237,59 +235,6 @@ def _latest_received(now: str) -> str:
     return iso(parse(now) + RECEIVED_AHEAD)
 
 
-@dataclass(frozen=True)
-class _MediaOk:
-    path: Path
-    info: Any  # intake.MediaInfo
-    stored: str | None = None  # its name in the store's media root, once copied there
-
-
-def check_media(candidate: Path, roots: tuple[Path, ...], max_pixels: int,
-                into: Path | None = None) -> _MediaOk | str:
-    """Check one referenced file (and copy it into the media root *into*, if given); return its facts or a reason.
-
-    Runs in a worker thread, so copying is off the GUI thread and part of the import's progress.
-    Order matters for the user: "not found" before "outside".
-    :func:`review.media.intake.inspect` then refuses folders, FIFOs, devices
-    and empty files before opening anything (reading a FIFO could block the
-    import forever), sniffs and decodes. Any unexpected failure
-    of a decoder is reported as a reason, never raised: one odd file must
-    not crash an import of thousands.
-    """
-    try:
-        if not candidate.exists():
-            return "file not found"
-        resolved = candidate.resolve(strict=True)
-        if not any(resolved.is_relative_to(root) for root in roots):
-            return f"resolves to {resolved}, outside the manifest's folder and the --media-root folders"
-        info = intake.inspect(resolved, max_pixels=max_pixels)
-        stored = None if into is None else media_root.place(into, resolved, info.sha256, info.mime)
-        return _MediaOk(resolved, info, stored)
-    except MediaError as exc:
-        return str(exc) or type(exc).__name__
-    except OSError as exc:
-        return f"cannot read it: {exc.strerror or exc}"
-    except Exception as exc:  # noqa: BLE001 - a decoder bug is still just a bad file to the user
-        return f"could not be checked ({type(exc).__name__}: {exc})"
-
-
-def check_all_media(
-    candidates: Iterable[tuple[Path, Path | None]], roots: tuple[Path, ...], *, max_pixels: int, workers: int | None
-) -> Generator[tuple[Path, _MediaOk | str], None, None]:
-    """Check each distinct file once (and copy it into the media root given with it), in parallel; yield as each ends.
-
-    Decoding, hashing and copying release the GIL (Pillow, OpenCV, hashlib,
-    file I/O), so threads give real parallelism. A caller that stops early (closes the generator) cancels the rest.
-    """
-    pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1, thread_name_prefix="veil-import")
-    try:
-        futures = {pool.submit(check_media, c, roots, max_pixels, into): c for c, into in candidates}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
 class ItemRows(RowHandler):
     """Item rows: the fields of :func:`check_item`, media checked in parallel, written in chunks.
 
@@ -383,9 +328,7 @@ class _Buffer:
 
 
 def _buffer(ctx: ImportContext) -> _Buffer:
-    found = ctx.state.get("item.buffer")
-    if found is None:
-        found = ctx.state["item.buffer"] = _Buffer()
+    found: _Buffer = ctx.state.get("item.buffer") or ctx.state.setdefault("item.buffer", _Buffer())
     return found
 
 
@@ -400,7 +343,7 @@ class _Pending:
     def __len__(self) -> int:
         return self.count
 
-    def chunks(self) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    def chunks(self) -> Iterator[list[tuple[str, import_rows.ItemRow]]]:
         return self.scratch.kept()
 
 
@@ -413,6 +356,9 @@ def _resolve_chunk(run: ImportRun, buffer: _Buffer) -> None:
     for line, why in complaints.problems(run.store, [(i.line, i.external_id, i.metadata[complaints.FIELD])
                                                      for i in complaining.values()]):
         run.reject(line, why, complaining[line].row)
+    for line, why, row in routing.clashes(run.store, [(i.line, ctx.queue_ids.get(i.queue), i.external_id, i.row)
+                                                      for i in fresh]):
+        run.reject(line, why, row)
     ctx.deferred -= sum(1 for item in buffer.items if item.media_candidate is not None) - sum(
         1 for item in fresh if item.media_candidate is not None)  # present: its media is not checked again
     checks: _MediaChecks = {}
@@ -470,7 +416,7 @@ def _run_media_checks(checks: _MediaChecks, run: ImportRun, scratch: import_stor
     run.report(run.checked - ctx.deferred, run.total)
 
 
-def _facts(result: _MediaOk) -> dict[str, Any]:
+def _facts(result: MediaOk) -> dict[str, Any]:
     info = result.info
     return {"path": str(result.path), "mime": info.mime, "kind": info.kind, "sha256": info.sha256,
             "md5": info.md5, "pdq": info.pdq, "pdq_quality": info.pdq_quality, "stored": result.stored}

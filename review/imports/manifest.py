@@ -91,6 +91,7 @@ from review.imports.handlers import (
 from review.imports.items import ITEMS
 from review.imports.reading import BadLine, count_rows, manifest_format, read_rows
 from review.imports.reading import ManifestError as ManifestError  # raised by import_manifest: callers catch it here
+from review.known import intake as known_intake
 from review.media.limits import DEFAULT_MAX_PIXELS
 from review.store import Refused, Store, User, reserved_name
 from review.store import imports as import_store
@@ -183,6 +184,7 @@ def import_manifest(
             workers=workers, report=report, total=count_rows(path),
         )
         report(0, run.total)
+        known_intake.prepare(store)  # before any media check and any transaction (issue 20's in-memory indexes)
         _validate(run, by_type)
         result.rows = run.checked
 

@@ -28,7 +28,7 @@ from typing import Any, cast
 
 import sqlite_utils
 
-from review.clock import Clock, SystemClock, iso, normalise, parse
+from review.clock import Clock, SystemClock, iso, normalise
 from review.errors import StoreConflict, StoreUnavailable, VeilError
 from review.store import events, names, probe
 from review.store.connection import (
@@ -36,7 +36,6 @@ from review.store.connection import (
     connect,
     database_name,
     driver_errors,
-    executemany,
     in_transaction,
     is_url,
     missing_log,
@@ -54,7 +53,7 @@ SYSTEM_ACTOR = "system"
 #: The actors Veil itself writes into the log, which no account may be named (compared stripped and casefolded):
 #: Veil's own changes, a failed sign-in (``review.auth.ANONYMOUS``), and the command line of older Veils.
 #: A person called "system" could write the settings only Veil keeps, and pass their events off as Veil's.
-RESERVED_NAMES = frozenset({SYSTEM_ACTOR, "anonymous", "cli"})
+RESERVED_NAMES = frozenset({SYSTEM_ACTOR, "anonymous", "cli", "automation"})  # automation: review.store.automation
 log = logging.getLogger(__name__)
 
 
@@ -372,85 +371,37 @@ class Store:
         return [_queue(r) for r in self.db.execute(f"SELECT {_QUEUE_COLUMNS} FROM queues ORDER BY priority DESC, name")]
 
     def queue_health(self) -> list[QueueHealth]:
-        """Waiting count, oldest item and SLA state of every queue.
+        """Waiting count, oldest item and SLA state of every queue (at risk: due within the next quarter of the
+        SLA), from the counts the store keeps in each change's transaction (:func:`.queue_counts.queue_health`)."""
+        from review.store import queue_counts  # imports this package's QueueHealth
 
-        "At risk" means due within the next quarter of the queue's SLA.
-        One indexed query per queue: queues are few, items are many. In an
-        escalation queue an item waits since it was escalated (its open
-        escalation's decision), not since it arrived, as on the workbench.
-        """
-        now = self.clock.now()
-        result = []
-        merged = {r[0] for r in self.db.execute("SELECT id FROM queues WHERE merged_into_id IS NOT NULL")}
-        escalated_at = ("COALESCE((SELECT d.decided_at FROM escalations e JOIN decisions d ON d.id = e.decision_id"
-                        " WHERE e.item_id = items.id AND e.closed_at IS NULL), received_at)")
-        for queue in (q for q in self.queues() if q.id not in merged):  # a merged queue holds nothing any more
-            soon = now + _dt.timedelta(seconds=queue.sla_seconds / 4)
-            since = escalated_at if queue.kind == "escalation" else "received_at"
-            waiting, oldest, breached, at_risk = self.db.execute(
-                f"""
-                SELECT COUNT(*), MIN({since}),
-                       COALESCE(SUM(CASE WHEN due_at <= :now THEN 1 ELSE 0 END), 0),
-                       COALESCE(SUM(CASE WHEN due_at > :now AND due_at <= :soon THEN 1 ELSE 0 END), 0)
-                FROM items WHERE queue_id = :queue AND state = 'pending'
-                """,
-                {"now": iso(now), "soon": iso(soon), "queue": queue.id},
-            ).fetchone()
-            result.append(QueueHealth(queue, waiting, oldest, breached, at_risk))
-        return result
+        return queue_counts.queue_health(self)
 
     # ---------------------------------------------------------------- items
-    def add_items(self, rows: Sequence[dict[str, Any]], *, actor: str = SYSTEM_ACTOR, source: str = "") -> int:
+    def add_items(self, rows: Iterable[dict[str, Any]], *, actor: str = SYSTEM_ACTOR, source: str = "") -> int:
         """Insert item rows in one transaction; rows already present are skipped.
 
         Each row has ``external_id``, ``queue_id``, ``kind`` and ``received_at``
         and may have the other item columns; ``due_at`` defaults to received
-        time plus the queue's SLA. Returns how many rows were new.
+        time plus the queue's SLA. Stored times are always canonical: "…08:00:00Z"
+        would sort after "…08:00:00.500Z" as text and break due/breach comparisons.
+        Returns how many rows were new. The insert is the importer's (``import_rows.insert_items``).
         """
-        now = self.now()
-        sla = {q.id: q.sla_seconds for q in self.queues()}
-        prepared = []
-        for row in rows:
-            # Stored times are always canonical: "…08:00:00Z" would sort after
-            # "…08:00:00.500Z" as text and break due/breach comparisons.
-            received = normalise(row["received_at"])
-            due = (normalise(row["due_at"]) if row.get("due_at")
-                   else iso(parse(received) + _dt.timedelta(seconds=sla[row["queue_id"]])))
-            prepared.append(
-                [
-                    row["external_id"], row["queue_id"], row["kind"], row.get("media_path"), row.get("media_type"),
-                    row.get("text") or "", json.dumps(row.get("metadata") or {}, ensure_ascii=False),
-                    row.get("severity"), int(row.get("priority") or 0), row.get("content_sha256"),
-                    row.get("content_md5"), row.get("pdq"), row.get("pdq_quality"),
-                    received, due, now,
-                ]
-            )
-        with self.transaction():
-            # rowcount sums the rows each execution inserted; a skipped row inserts none.
-            added = executemany(self.db,
-                "INSERT INTO items (external_id, queue_id, kind, media_path, media_type, text, metadata, severity,"
-                " priority, content_sha256, content_md5, pdq, pdq_quality, received_at, due_at, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (queue_id, external_id) DO NOTHING",
-                prepared,
-            ).rowcount if prepared else 0
-            self.log(actor, "items.imported", source, {"rows": len(prepared), "added": added})
-        return added
+        from review.store.import_rows import insert_items  # the importer's bulk writes import this package
 
+        return insert_items(self, (((
+            row["external_id"], row["kind"], row.get("media_path"), row.get("media_type"), row.get("text") or "",
+            json.dumps(row.get("metadata") or {}, ensure_ascii=False), row.get("severity"),
+            int(row.get("priority") or 0), row.get("content_sha256"), row.get("content_md5"), row.get("pdq"),
+            row.get("pdq_quality"), normalise(row["received_at"])),
+            row["queue_id"], normalise(row["due_at"]) if row.get("due_at") else None) for row in rows),
+            actor=actor, source=source)
 
     def existing_external_ids(self, queue_id: int, external_ids: Iterable[str]) -> set[str]:
-        """Which of *external_ids* the queue already holds (re-imports add nothing)."""
-        wanted = list(dict.fromkeys(external_ids))
-        found: set[str] = set()
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                r[0] for r in self.db.execute(
-                    f"SELECT external_id FROM items WHERE queue_id = ? AND external_id IN ({marks})", [queue_id, *chunk]
-                )
-            )
-        return found
+        """Which of *external_ids* the queue holds, or held until a routing rule moved them (re-imports add nothing)."""
+        from review.store import rules  # beside the routing columns it reads
+
+        return rules.external_ids_in(self, queue_id, external_ids)
 
     # ------------------------------------------------------------- settings
     def setting(self, key: str, default: Any = None, *, user_id: int = 0) -> Any:

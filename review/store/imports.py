@@ -28,26 +28,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from review.store import media_root, server_media
+from review.store import import_rows, media_root, server_media
+from review.store.import_rows import in_chunks, marks
 
 if TYPE_CHECKING:
     from review.store import Store
 
 T = TypeVar("T")
-
-CHUNK = 500
-"""Values bound in one ``IN (…)`` list: well under every driver's parameter limit."""
-
-
-def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
-    ordered = sorted(set(values))
-    for start in range(0, len(ordered), CHUNK):
-        yield ordered[start : start + CHUNK]
-
-
-def _marks(chunk: Sequence[Any]) -> str:
-    return ",".join("?" * len(chunk))
-
 
 def all_or_nothing(store: Store, write: Callable[[], T]) -> T:
     """Run a bulk load (an import with history rows, the demo workspace) as one write transaction: all rows or none."""
@@ -91,6 +78,8 @@ class Scratch:
     """
 
     CACHE_KIB = 16_384
+    #: History rows written to the file together as they are read (a few hundred KB at most).
+    HISTORY_BATCH = 1_000
 
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="veil-import-"))
@@ -119,6 +108,7 @@ class Scratch:
                         " live INTEGER NOT NULL, decided_at TEXT NOT NULL)")
         self.db.execute("CREATE INDEX known_key ON known (queue, external_id, moderator, position)")
         self.any_problems = False  # no look-up per row while the manifest has no problem (the usual case)
+        self._history_batch: list[tuple[int, str, bytes]] = []
         self.db.execute("BEGIN")  # one transaction for the whole import, never committed: the file is thrown away
 
     def close(self) -> None:
@@ -136,20 +126,21 @@ class Scratch:
 
     def lines_of(self, external_ids: Iterable[str]) -> Iterator[tuple[str, str, int]]:
         """(id, queue, line) of the manifest's item rows with one of *external_ids*."""
-        for chunk in _chunks(external_ids):
+        for chunk in in_chunks(external_ids):
             yield from self.db.execute(
-                f"SELECT external_id, queue, line FROM keys WHERE external_id IN ({_marks(chunk)})", chunk)
+                f"SELECT external_id, queue, line FROM keys WHERE external_id IN ({marks(chunk)})", chunk)
 
-    def keep(self, rows: Iterable[tuple[int, str, dict[str, Any]]]) -> None:
-        """Keep these checked rows (line, queue, item row without its queue id) until they are written.
+    def keep(self, rows: Iterable[tuple[int, str, import_rows.ItemRow]]) -> None:
+        """Keep these checked rows (line, queue, :data:`~review.store.import_rows.ItemRow`) until they are written.
 
         Kept as ``marshal`` bytes (JSON values only; about twice as fast as JSON both ways, a few seconds
-        of a million-row import), and never read from any file but this private one.
+        of a million-row import), and never read from any file but this private one. A row is kept as it will
+        be inserted (metadata already JSON), so writing it costs no second pass over its fields.
         """
         self.db.executemany("INSERT INTO rows (line, queue, body) VALUES (?, ?, ?)",
                             ((line, queue, marshal.dumps(row)) for line, queue, row in rows))
 
-    def kept(self) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    def kept(self) -> Iterator[list[tuple[str, import_rows.ItemRow]]]:
         """The kept rows as (queue, row), in manifest order, in chunks of :data:`WRITE_CHUNK_ROWS` or
         :data:`WRITE_CHUNK_BYTES`, whichever comes first."""
         for chunk in self._paged("rows", "queue", ""):
@@ -224,22 +215,37 @@ class Scratch:
 
     # ------------------------------------------------------------ history rows
     def keep_history(self, kind: str, line: int, record: tuple[Any, ...]) -> None:
-        """A checked history row of type *kind* (its fields, JSON values), until it is resolved."""
-        self.db.execute("INSERT INTO history (line, kind, body) VALUES (?, ?, ?)", [line, kind, marshal.dumps(record)])
+        """A checked history row of type *kind* (its fields, JSON values), until it is resolved.
+
+        Written :data:`HISTORY_BATCH` rows at a time (one statement, not one per row); read back only after
+        :meth:`_flush_history`.
+        """
+        self._history_batch.append((line, kind, marshal.dumps(record)))
+        if len(self._history_batch) >= self.HISTORY_BATCH:
+            self._flush_history()
+
+    def _flush_history(self) -> None:
+        self.db.executemany("INSERT INTO history (line, kind, body) VALUES (?, ?, ?)", self._history_batch)
+        self._history_batch.clear()
 
     def history(self, kind: str) -> Iterator[list[tuple[int, Any]]]:
         """(line, record) of the checked rows of type *kind*, in line order, in chunks as :meth:`kept`."""
+        self._flush_history()
         for chunk in self._paged("history", "kind", "AND kind = ?", kind):
             yield [(line, record) for line, _, record in chunk]
 
     def history_record(self, line: int) -> Any:
         """The checked history row on *line*, or None."""
+        self._flush_history()
         row = self.db.execute("SELECT body FROM history WHERE line = ?", [line]).fetchone()
         return None if row is None else marshal.loads(row[0])
 
     def first_of(self, kind: str, key: Sequence[Any], line: int) -> int:
-        """The first line with this *key* among rows of type *kind*: *line* itself when it is the first."""
-        text = json.dumps(list(key), ensure_ascii=False)
+        """The first line with this *key* among rows of type *kind*: *line* itself when it is the first.
+
+        The key's parts (ids, names, times, numbers: none holds a control character) are joined by U+001F.
+        """
+        text = "\x1f".join(map(str, key))
         if self.db.execute("INSERT INTO firsts (kind, key, line) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                            [kind, text, line]).rowcount:
             return line
@@ -279,10 +285,10 @@ class Scratch:
             "INSERT INTO known (queue, external_id, moderator, position, store_id, live, decided_at)"
             " VALUES (?, ?, ?, 0, ?, ?, ?) ON CONFLICT (store_id) DO NOTHING", decisions)
 
-    def know_row(self, queue: str, external_id: str, moderator: str, line: int, decided_at: str) -> None:
-        """A decision row of this file, on *line*, that will be written."""
-        self.db.execute("INSERT INTO known (queue, external_id, moderator, position, store_id, live, decided_at)"
-                        " VALUES (?, ?, ?, ?, NULL, 1, ?)", [queue, external_id, moderator, line, decided_at])
+    def know_rows(self, rows: Iterable[tuple[str, str, str, int, str]]) -> None:
+        """Decision rows of this file that will be written: (queue, external id, moderator, line, decided_at)."""
+        self.db.executemany("INSERT INTO known (queue, external_id, moderator, position, store_id, live, decided_at)"
+                            " VALUES (?, ?, ?, ?, NULL, 1, ?)", rows)
 
     def move_known(self, store_id: int, line: int) -> None:
         """A stored decision a decision row on *line* names (already present): it counts from that line."""
@@ -331,13 +337,13 @@ def excerpt(raw: Any) -> str:
 
 # ------------------------------------------------------------------ items
 def add_items_creating_queues(
-    store: Store, items: Sequence[tuple[str, dict[str, Any]]], new_queues: Iterable[str], *,
+    store: Store, items: Sequence[tuple[str, import_rows.ItemRow]], new_queues: Iterable[str], *,
     queue_kind: str, actor: str, source: str, guard: Callable[[], object] = lambda: None,
     then: Callable[[list[int]], object] = lambda item_ids: None,
 ) -> int:
     """Create the queues not there yet, then insert the items; return rows added.
 
-    *items* are (queue name, item row without its ``queue_id``). Queue
+    *items* are (queue name, :data:`~review.store.import_rows.ItemRow`). Queue
     creation is inside the same transaction, so a failed chunk leaves no
     empty queue behind; a queue another client (or an earlier chunk)
     created is used, not created twice. *guard* runs first, inside the
@@ -349,7 +355,7 @@ def add_items_creating_queues(
     """
     with store.transaction():
         guard()
-        refuse_unstored_media(store, (row.get("media_path") for _, row in items))
+        refuse_unstored_media(store, (row[2] for _, row in items))
         existing = {q.name for q in store.queues()}
         for name in new_queues:
             if name not in existing:
@@ -358,7 +364,8 @@ def add_items_creating_queues(
         # An item write holds the write lock exclusively on both stores, so every id above the highest one
         # before it is this chunk's.
         (highest,) = store.db.execute("SELECT COALESCE(MAX(id), 0) FROM items").fetchone()
-        added = store.add_items([{**row, "queue_id": ids[queue]} for queue, row in items], actor=actor, source=source)
+        added = import_rows.insert_items(store, ((row, ids[queue], None) for queue, row in items), actor=actor,
+                                         source=source)
         if added:
             then([item_id for (item_id,) in store.db.execute(
                 "SELECT id FROM items WHERE id > ? ORDER BY id", [highest])])
@@ -375,8 +382,8 @@ def refuse_unstored_media(store: Store, media_paths: Iterable[str | None]) -> No
     if store.media_root is not None:
         return
     names = {path for path in media_paths if path is not None and media_root.is_relative(path)}
-    whole = {name for chunk in _chunks(names) for (name,) in store.db.execute(
-        f"SELECT name FROM media_blobs WHERE complete = 1 AND name IN ({_marks(chunk)})", chunk)}
+    whole = {name for chunk in in_chunks(names) for (name,) in store.db.execute(
+        f"SELECT name FROM media_blobs WHERE complete = 1 AND name IN ({marks(chunk)})", chunk)}
     gone = sorted(names - whole)
     if gone:
         raise server_media.BlobMissing(
@@ -388,9 +395,9 @@ def refuse_unstored_media(store: Store, media_paths: Iterable[str | None]) -> No
 def item_ids_in_queue(store: Store, queue_id: int, external_ids: Iterable[str]) -> dict[str, int]:
     """external id -> item id, for those of *external_ids* the queue holds."""
     found: dict[str, int] = {}
-    for chunk in _chunks(external_ids):
+    for chunk in in_chunks(external_ids):
         for item_id, ext in store.db.execute(
-            f"SELECT id, external_id FROM items WHERE queue_id = ? AND external_id IN ({_marks(chunk)})",
+            f"SELECT id, external_id FROM items WHERE queue_id = ? AND external_id IN ({marks(chunk)})",
             [queue_id, *chunk],
         ):
             found[ext] = item_id
@@ -400,10 +407,10 @@ def item_ids_in_queue(store: Store, queue_id: int, external_ids: Iterable[str]) 
 def item_ids_in_queue_named(store: Store, queue: str, external_ids: Iterable[str]) -> dict[str, int]:
     """external id -> item id, in the queue called *queue* (items this import has just written)."""
     found: dict[str, int] = {}
-    for chunk in _chunks(external_ids):
+    for chunk in in_chunks(external_ids):
         for item_id, ext in store.db.execute(
             "SELECT i.id, i.external_id FROM items i JOIN queues q ON q.id = i.queue_id"
-            f" WHERE q.name = ? AND i.external_id IN ({_marks(chunk)})", [queue, *chunk],
+            f" WHERE q.name = ? AND i.external_id IN ({marks(chunk)})", [queue, *chunk],
         ):
             found[ext] = item_id
     return found
@@ -412,10 +419,10 @@ def item_ids_in_queue_named(store: Store, queue: str, external_ids: Iterable[str
 def items_in_any_queue(store: Store, external_ids: Iterable[str]) -> list[tuple[int, str, str]]:
     """(item id, external id, queue name) of every item with one of *external_ids*, whatever its queue."""
     found: list[tuple[int, str, str]] = []
-    for chunk in _chunks(external_ids):
+    for chunk in in_chunks(external_ids):
         found.extend(store.db.execute(
             "SELECT i.id, i.external_id, q.name FROM items i JOIN queues q ON q.id = i.queue_id"
-            f" WHERE i.external_id IN ({_marks(chunk)})", chunk,
+            f" WHERE i.external_id IN ({marks(chunk)})", chunk,
         ))
     return found
 
@@ -427,14 +434,14 @@ def decisions_on(store: Store, item_ids: Iterable[int]) -> list[tuple[int, int, 
     Undo rows are left out; ``live`` is false for a decision an undo revoked.
     """
     found: list[tuple[int, int, str, str, str, bool]] = []
-    for chunk in _chunks(item_ids):
+    for chunk in in_chunks(item_ids):
         rows = store.db.execute(
             # Correlated, so each row is one look-up in the revokes_id index (m007), not a scan of every undo row
             # per query: an import calls this once per chunk of a history of any length.
             f"""SELECT d.id, d.item_id, u.name, d.action, d.decided_at,
                        NOT EXISTS (SELECT 1 FROM decisions r WHERE r.revokes_id = d.id)
                 FROM decisions d JOIN users u ON u.id = d.user_id
-                WHERE d.revokes_id IS NULL AND d.item_id IN ({_marks(chunk)}) ORDER BY d.id""", chunk)
+                WHERE d.revokes_id IS NULL AND d.item_id IN ({marks(chunk)}) ORDER BY d.id""", chunk)
         found.extend((d, i, m, a, at, bool(live)) for d, i, m, a, at, live in rows)
     found.sort(key=lambda row: row[0])
     return found

@@ -16,7 +16,7 @@ import pytest
 
 from review.errors import StoreUnavailable
 from review.imports import manifest as importer
-from review.store import Store
+from review.store import Store, import_rows
 from review.store import imports as import_store
 
 LEAD = "lead1"
@@ -95,20 +95,20 @@ def test_an_import_that_stops_half_way_says_so_and_a_rerun_completes_it(store, t
     monkeypatch.setattr(import_store, "WRITE_CHUNK_ROWS", 100)
     monkeypatch.setattr(import_store, "yield_writer", lambda: None)
     manifest = text_manifest(tmp_path / "m.jsonl", 350)
-    real = Store.add_items
-    calls: list[int] = []
+    real = import_rows.insert_items
+    calls: list[object] = []
 
-    def disk_full_on_the_third_chunk(self, rows, **kw):
-        calls.append(len(rows))
+    def disk_full_on_the_third_chunk(into, rows, **kw):
+        calls.append(rows)
         if len(calls) == 3:
             raise StoreUnavailable("database or disk is full")
-        return real(self, rows, **kw)
+        return real(into, rows, **kw)
 
-    monkeypatch.setattr(Store, "add_items", disk_full_on_the_third_chunk)
+    monkeypatch.setattr(import_rows, "insert_items", disk_full_on_the_third_chunk)
     with pytest.raises(importer.ImportStopped, match="stopped after writing 200 of 350 rows: database or disk is full"):
         run(store, manifest)
     assert item_count(store) == 200
-    monkeypatch.setattr(Store, "add_items", real)
+    monkeypatch.setattr(import_rows, "insert_items", real)
     again = run(store, manifest)
     assert (again.added, again.already_present, item_count(store)) == (150, 200, 350)
 
@@ -278,16 +278,16 @@ def test_the_cli_says_how_far_a_stopped_import_got(capsys, tmp_path, monkeypatch
     monkeypatch.setenv("VEIL_USER", LEAD)
     monkeypatch.setattr(import_store, "WRITE_CHUNK_ROWS", 100)
     monkeypatch.setattr(import_store, "yield_writer", lambda: None)
-    real = Store.add_items
-    calls: list[int] = []
+    real = import_rows.insert_items
+    calls: list[object] = []
 
-    def full_disk_on_the_second_chunk(self, rows, **kw):
-        calls.append(len(rows))
+    def full_disk_on_the_second_chunk(into, rows, **kw):
+        calls.append(rows)
         if len(calls) == 2:
             raise StoreUnavailable("database or disk is full")
-        return real(self, rows, **kw)
+        return real(into, rows, **kw)
 
-    monkeypatch.setattr(Store, "add_items", full_disk_on_the_second_chunk)
+    monkeypatch.setattr(import_rows, "insert_items", full_disk_on_the_second_chunk)
     manifest = text_manifest(tmp_path / "m.jsonl", 250)
     code = main(["import", str(manifest), "--store", str(tmp_path / "s.db"), "--create-queues"])
     err = capsys.readouterr().err

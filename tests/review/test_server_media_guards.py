@@ -22,7 +22,7 @@ from test_server_media import blobs, clip, lead, manifest, media_of, noisy, pict
 
 from desktop.main import main
 from review.errors import NotAllowed, StoreUnavailable
-from review.imports import items as item_rows
+from review.imports import item_media
 from review.media import MediaError, source
 from review.media import root as media_files
 from review.store import imports as import_store
@@ -301,7 +301,7 @@ def test_an_import_whose_store_goes_away_stops_checking_its_files(store, lead, t
     rows = [{"id": str(n), "queue": "q", "media": picture(tmp_path / "drop" / f"{n}.png", str(n)).name}
             for n in range(40)]
     checked: list[int] = []
-    real_check = item_rows.check_media
+    real_check = item_media.check_media
     lock = threading.Lock()
 
     def slow_check(*args, **options):
@@ -313,7 +313,7 @@ def test_an_import_whose_store_goes_away_stops_checking_its_files(store, lead, t
     def gone(*args, **options):
         raise StoreUnavailable("the server is restarting")
 
-    monkeypatch.setattr(item_rows, "check_media", slow_check)
+    monkeypatch.setattr(item_media, "check_media", slow_check)
     monkeypatch.setattr(server_media, "upload", gone)
     with pytest.raises(StoreUnavailable):
         run(store, manifest(tmp_path / "drop" / "m.jsonl", rows), workers=2)

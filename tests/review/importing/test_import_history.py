@@ -40,8 +40,8 @@ def write_jsonl(path: Path, rows) -> Path:
     return path
 
 
-def item(ext, queue="spam", text="some words"):
-    return {"id": ext, "queue": queue, "text": text}
+def item(ext, queue="spam", text=None):
+    return {"id": ext, "queue": queue, "text": text or f"the words of {ext}"}  # one content each: no cases
 
 
 def decision(ext, moderator="ana", action="remove", labels=("harassment",), at="2025-11-02T10:15:00Z", **more):
