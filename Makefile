@@ -45,7 +45,7 @@ test: $(STAMP) ocr emoji-font postgres-server
 	$(BIN)/lint-imports
 
 bench: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run_all.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run_all.py $(if $(SCALE),--scale $(SCALE))
 
 # Small runs of the benchmarks that measure a floor; fails when a ratio is over 2x its committed baseline.
 bench-guard: $(STAMP)

@@ -286,3 +286,64 @@ def store_check(store) -> str:
     escalating = {action.id for action in taxonomy.load().actions if action.escalates}
     report = integrity.check(store.db, wiring.schema_sets(), escalating=escalating)
     return "ok" if report.ok else f"{len(report.problems)} problems, first: {report.problems[0]}"
+
+
+# ------------------------------------------------------------ big stores, built once (issue 22 §1)
+#: What ``--scale`` names: items in the store the fast demo builds.
+SCALES = {"100k": 100_000, "1m": 1_000_000, "5m": 5_000_000}
+
+
+def scale_items(scale: str) -> int:
+    """The item count of a ``--scale`` (``100k``, ``1m``, ``5m``, or a plain number)."""
+    return SCALES[scale] if scale in SCALES else int(scale.replace("_", ""))
+
+
+def schema_digest() -> str:
+    """A short digest of every schema step the code under test applies: a cached store built by other code
+    (another step, or one step fewer) is built again."""
+    import hashlib
+
+    from desktop import wiring
+
+    steps = sorted((s.name, m.name) for s in wiring.schema_sets() for m in s._migrations)
+    return hashlib.sha256(json.dumps(steps).encode()).hexdigest()[:12]
+
+
+def big_store(scale: str, *, folder: Path | str | None = None, seed: int = 7) -> Path:
+    """A demo store of *scale*'s items (``veil demo --items N``), built once and kept in *folder*
+    (``$VEIL_BENCH_CACHE``, else the system's temporary folder) as ``veil-bench-<scale>-<schema>.db``: the
+    benchmarks of one ``make bench SCALE=…`` share it, and a new schema step builds a new one (older
+    ones of that scale are removed). Treat it as read-only; copy it (with :func:`copy_store`) to write."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    folder = Path(folder or os.environ.get("VEIL_BENCH_CACHE") or tempfile.gettempdir())
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"veil-bench-{scale}-{schema_digest()}.db"
+    done = path.with_name(path.name + ".built")  # written last: a build that was stopped is not reused
+    if done.exists():
+        return path
+    for stale in folder.glob(f"veil-bench-{scale}-*"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+    print(f"  (building the {scale} store with veil demo: {path})", flush=True)
+    subprocess.run([sys.executable, "-c", VEIL, "demo", "--store", str(path), "--items", str(scale_items(scale)),
+                    "--seed", str(seed)], check=True, cwd=Path(__file__).resolve().parent.parent)
+    done.write_text(json.dumps({"items": scale_items(scale), "seed": seed, "schema": schema_digest()}))
+    return path
+
+
+def copy_store(source: Path, target: Path) -> Path:
+    """A writable copy of a store file (SQLite's backup: consistent even with its WAL) beside its media name;
+    the media folder is shared through an absolute link, never copied."""
+    import sqlite3
+
+    with sqlite3.connect(source) as old, sqlite3.connect(target) as new:
+        old.backup(new)
+    media = Path(str(source) + ".media")
+    if media.exists() and not Path(str(target) + ".media").exists():
+        Path(str(target) + ".media").symlink_to(media.resolve())
+    return target

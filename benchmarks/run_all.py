@@ -6,10 +6,16 @@ script prints them: one table of the figures measured beside a floor (the
 table ``docs/performance.md`` keeps), then each benchmark's details.
 Figures are numbers to read, not pass/fail: a slow machine is not a
 failure (the ratios' guard is ``benchmarks/guard.py``).
+
+``--scale 1m`` (``make bench SCALE=1m``; ``5m`` too) builds the big demo store
+once (``common.big_store``: cached by scale and schema, reused by the next
+run) and passes ``--scale`` to every benchmark that takes one; the others
+run as they are. Without it each benchmark runs at its own default size.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -20,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from common import RESULTS  # noqa: E402
+from common import RESULTS, big_store  # noqa: E402
 
 
 def table(figures: dict[str, dict]) -> str:
@@ -34,13 +40,24 @@ def table(figures: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def takes_scale(script: Path) -> bool:
+    """Whether a benchmark has a ``--scale`` option (it says so in its own argument parser)."""
+    return '"--scale"' in script.read_text(encoding="utf-8")
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", default="", help="1m, 5m …: the store size for every benchmark that takes one")
+    args = parser.parse_args()
     RESULTS.unlink(missing_ok=True)
+    if args.scale:
+        big_store(args.scale)  # built once here, before any benchmark times anything
     failed = []
     for script in sorted(HERE.glob("bench_*.py")):
         print(f"== {script.name}", flush=True)
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, str(script)], cwd=HERE.parent,
+        scaled = ["--scale", args.scale] if args.scale and takes_scale(script) else []
+        done = subprocess.run([sys.executable, str(script), *scaled], cwd=HERE.parent,
                               env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
         print(f"   ({time.perf_counter() - started:.0f} s)")
         if done.returncode:

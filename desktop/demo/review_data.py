@@ -66,6 +66,7 @@ from review.decisions import record_past_decision
 from review.errors import VeilError
 from review.media import intake
 from review.media import root as media_files
+from review.media.fingerprint import text_sha256
 from review.store import SYSTEM_ACTOR, Store, queue_admin, server_media
 from review.store import imports as bulk
 from review.store import items as item_ids
@@ -132,6 +133,16 @@ def _run_parallel(fn, jobs, workers: int, tick: Callable[[], None]) -> list:
     return results
 
 
+@dataclass(frozen=True)
+class Built:
+    """A workspace just built: its summary, and its planned items with their stored rows (``queue_id`` set), the
+    templates a bigger demo's items are made from (:mod:`desktop.demo.scale`)."""
+
+    summary: DemoSummary
+    planned: list[PlannedItem]
+    rows: list[dict]
+
+
 def build_demo(
     store: Store,
     media_dir: Path,
@@ -146,6 +157,11 @@ def build_demo(
     users or queues: a demo never mixes with real work. *progress* is called
     as ``progress(done, total)`` from the calling thread.
     """
+    return build(store, media_dir, items=items, seed=seed, progress=progress).summary
+
+
+def build(store: Store, media_dir: Path, *, items: int, seed: int, progress: Progress | None = None) -> Built:
+    """:func:`build_demo`, keeping the planned items and their rows."""
     started = time.perf_counter()
     if items < 1:
         raise DemoError("a demo needs at least one item")
@@ -189,6 +205,8 @@ def build_demo(
             row["metadata"].update(width=info.width, height=info.height)
             if info.duration_s:
                 row["metadata"]["duration_s"] = round(info.duration_s, 1)
+        elif row.get("text"):  # as an import hashes a text: its normal form, so lists and cases find it
+            row["content_sha256"] = text_sha256(row["text"])
 
     decided = _write(store, planned, rows, rng, now, seed=seed, media_dir=media_dir)
     tick()
@@ -196,12 +214,12 @@ def build_demo(
     kinds: dict[str, int] = {}
     for row in rows:
         kinds[row["kind"]] = kinds.get(row["kind"], 0) + 1
-    return DemoSummary(
+    return Built(DemoSummary(
         queues=len(DEMO_QUEUES), users=len(DEMO_USERS), items=len(rows), decided=decided,
         media_files=len(set(names.values())),
         media_bytes=sum((media_dir / name).stat().st_size for name in set(names.values())),
         media_dir=media_dir, kinds=kinds, seconds=time.perf_counter() - started,
-    )
+    ), planned, rows)
 
 
 def _made(pool: list, media_dir: Path, workers: int, tick: Callable[[], None]) -> dict[str, str]:

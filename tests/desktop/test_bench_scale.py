@@ -1,0 +1,51 @@
+"""``make bench SCALE=…``: the big store is built once per scale and schema, and handed to the benchmarks
+that take one."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return module
+
+
+@pytest.fixture(scope="module")
+def common():
+    return _load("common")
+
+
+def test_scales_name_item_counts(common):
+    assert [common.scale_items(s) for s in ("100k", "1m", "5m", "2500")] == [100_000, 1_000_000, 5_000_000, 2_500]
+
+
+def test_run_all_passes_the_scale_only_to_benchmarks_that_take_one():
+    run_all = _load("run_all")
+    assert run_all.takes_scale(BENCHMARKS / "bench_demo.py")
+    assert run_all.takes_scale(BENCHMARKS / "bench_gui_watchdog.py")
+    assert not run_all.takes_scale(BENCHMARKS / "bench_startup.py")
+
+
+def test_the_big_store_is_built_once_and_again_for_another_schema(common, tmp_path):
+    stale = tmp_path / "veil-bench-40-000000000000.db"  # the same scale under an older schema
+    stale.write_bytes(b"old")
+    built = common.big_store("40", folder=tmp_path)
+    assert built.exists() and not stale.exists()
+    assert common.schema_digest() in built.name
+    made = built.stat().st_mtime_ns
+    assert common.big_store("40", folder=tmp_path) == built and built.stat().st_mtime_ns == made  # reused
+    copy = common.copy_store(built, tmp_path / "copy.db")
+    assert copy.stat().st_size > 0 and Path(f"{copy}.media").resolve() == Path(f"{built}.media").resolve()
