@@ -5,8 +5,8 @@ quality) and looked up among the store's decided items: the same SHA-256,
 or a PDQ within the organisation's threshold (``--dihedral``: of any of the
 picture's turns and mirrors too). Per input it prints ``path`` (or
 ``text``), ``pdq``, ``quality``, ``md5``, ``sha256`` and ``matches``, each
-``{source, list, tag, item_id, distance, action}`` (``source`` "store";
-hash lists will add "list"). Nothing of a matched item but its id and
+``{source, list, tag, item_id, distance, action}`` (``source`` "store" for
+a decided item, "list" for a hash list's entry, whose item_id is null). Nothing of a matched item but its id and
 decision is printed. Moderators and leads may ask (an auditor is refused);
 a moderator is not told of items whose decision QA is sampling. Exit 0 when every input
 was read (matches or not), 1 when some file could not be read as media, 2
@@ -68,7 +68,11 @@ def run(args: argparse.Namespace) -> int:
             if one.pdq:
                 print(f"  pdq {one.pdq}  quality {one.quality}")
             for match in one.matches:
-                print(f"  seen: item {match.item_id}, {shown(match.action)}, {match.distance} bits")
+                if match.source == "list":
+                    tag = f", tag {match.tag}" if match.tag else ""
+                    print(shown(f"  list {match.list}{tag}, {match.action or 'no action'}, {match.distance} bits"))
+                else:
+                    print(f"  seen: item {match.item_id}, {shown(match.action)}, {match.distance} bits")
             if not one.matches:
                 print("  not seen before")
     return 1 if unread else 0

@@ -2,7 +2,9 @@
 
 ``ItemHeader`` names the item's category and says in one line what it is,
 before any media appears. ``ContextPanel`` shows the post's text, the
-report, metadata, the SLA clock, "seen before" and, for an escalated or
+report, metadata, the SLA clock, "seen before" with what else is known of
+the content (hash-list matches, its case, a rule's suggestion:
+:func:`known_lines`) and, for an escalated or
 sent-back item, who escalated it, why and from where (and the lead's
 note), and the author's account (``ui.pages.review_context``). Metadata is
 said in words and units. ``DecisionPanel`` shows the taxonomy's labels and
@@ -51,11 +53,16 @@ from ui.pages.review_context import (
 
 if TYPE_CHECKING:
     from review.desk import Shown
+    from review.known.facts import Known
     from review.store import User
 
 
 def _label(text: str = "", *, name: str = "", wrap: bool = True) -> QLabel:
+    """A plain-text label: item text, list tags and rule names come from outside, and as rich text an
+    ``<img src=…>`` in one would show a local picture unblurred (the metadata table alone opts into rich text,
+    escaping every value)."""
     label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(wrap)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     if name:
@@ -88,6 +95,45 @@ def seen_before_text(history: dict[str, int], taxonomy: Taxonomy) -> str:
     if bits is not None:
         parts.append("identical" if bits == 0 else f"{bits} bit{'s' if bits != 1 else ''}")
     return "Seen before: " + ", ".join(parts)
+
+
+def _action_words(action: str, labels: tuple[str, ...], taxonomy: Taxonomy) -> str:
+    """"remove (spam)": the action's and labels' names, lower case as "Seen before" says them."""
+    try:
+        said = taxonomy.action(action).name.lower()
+    except KeyError:
+        said = action
+    names = []
+    for label in labels:
+        try:
+            names.append(taxonomy.label(label).name.lower())
+        except KeyError:
+            names.append(label)
+    return said + (f" ({', '.join(names)})" if names else "")
+
+
+def known_lines(known: Known, taxonomy: Taxonomy) -> list[str]:
+    """What hash lists, cases and rules know of the item, one line each: "List known-spam: tag X, 12 bits",
+    "Case: 10 reports, 3 open", "Suggested by rule R v3: remove (spam)". Names, counts and distances only:
+    never anything of a matched item's pixels."""
+    lines = []
+    for match in known.list_matches:
+        tag = f"tag {match.tag}, " if match.tag else ""
+        if match.signal_type == "pdq":
+            near = "identical picture" if match.distance == 0 else f"{match.distance} bit{'s' * (match.distance != 1)}"
+        else:
+            near = "same text" if match.signal_type == "text" else "same file"
+        does = f" · {_action_words(match.action, (), taxonomy)}" if match.action else ""
+        lines.append(f"List {match.list}: {tag}{near}{does}")
+    if known.case is not None:
+        case = known.case
+        decided = f", decided: {_action_words(case.decided_action, (), taxonomy)}" if case.decided_action else ""
+        lines.append(f"Case: {case.reports} report{'s' * (case.reports != 1)}, {case.open_reports} open{decided}")
+    if known.suggestion is not None:
+        hint = known.suggestion
+        source = f"list {hint.rule[5:]}" if hint.rule.startswith("list:") else f"rule {hint.rule}"
+        lines.append(f"Suggested by {source} v{hint.version}: {_action_words(hint.action, hint.labels, taxonomy)}")
+    return lines
 
 
 def escalation_text(facts: Facts | None, now: _dt.datetime) -> str:
@@ -149,12 +195,16 @@ class ContextPanel(QFrame):
         self.report = _label(name="reportLine")
         self.sla = _label(name="slaClock")
         self.seen = _label(name="seenBefore")
+        self.known = _label(name="knownContent")
+        self.known.setAccessibleName("Known content: hash lists, case, suggestion")
+        self.known.setVisible(False)
         self.escalation = _label(name="escalationFacts")
         self.escalation.setVisible(False)
         self.account = AccountSection(taxonomy)
         self.metadata = _label(name="metadata")
         self.metadata.setTextFormat(Qt.TextFormat.RichText)
-        for widget in (self.escalation, self.text, self.report, self.account, self.sla, self.seen, self.metadata):
+        for widget in (self.escalation, self.text, self.report, self.account, self.sla, self.seen, self.known,
+                       self.metadata):
             layout.addWidget(widget)
         layout.addStretch(1)
 
@@ -164,13 +214,22 @@ class ContextPanel(QFrame):
         self.escalation.setVisible(bool(self.escalation.text()))
 
     def show_shown(self, shown: Shown, now: _dt.datetime, ops: Operations, user: User) -> None:
-        """What the desk gave with the item on the review page: its escalation and its author's account."""
+        """What the desk gave with the item on the review page: its escalation, its author's account and what is
+        known of its content (a blind auditor's desk never calls this, and its ``Known`` is empty)."""
         self.show_escalation(shown.escalation, now)
+        self.show_known(shown.known)
         self.account.show_account(shown.account, now, item=shown.item, ops=ops, user=user)
+
+    def show_known(self, known: Known | None) -> None:
+        """Hash-list matches, the case and the suggestion under "Seen before" (hidden when nothing is known)."""
+        lines = known_lines(known, self.taxonomy) if known is not None else []
+        self.known.setText("\n".join(lines))
+        self.known.setVisible(bool(lines))
 
     def show_item(self, item: Item | None, *, now: _dt.datetime, history: dict[str, int]) -> None:
         self.show_escalation(None, now)  # the page adds it and the account for the item it shows
         self.account.show_account(None, now)
+        self.show_known(None)
         if item is None:
             for widget in (self.text, self.report, self.sla, self.seen, self.metadata):
                 widget.setText("")
