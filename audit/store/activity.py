@@ -137,7 +137,8 @@ def decisions_per_day(store: Store, start: str | None, end: str | None) -> list[
     where = _bounds("d.decided_at", start, end, params)
     return [tuple(r) for r in store.db.execute(
         "SELECT d.user_id, q.name, substr(d.decided_at, 1, 10), COUNT(*) FROM decisions d"
-        f" JOIN queues q ON q.id = d.queue_id WHERE {LIVE} AND {where} GROUP BY 1, 2, 3", params).fetchall()]
+        f" JOIN queues q ON q.id = d.queue_id WHERE {LIVE} AND {where}"
+        " AND d.source IS DISTINCT FROM 'case' GROUP BY 1, 2, 3", params).fetchall()]
 
 
 def sla_by_person(store: Store, start: str | None, end: str | None) -> list[tuple[str, int, int]]:
@@ -155,5 +156,6 @@ def sla_by_person(store: Store, start: str | None, end: str | None) -> list[tupl
     return [tuple(r) for r in store.db.execute(
         "SELECT u.name, COUNT(DISTINCT d.item_id), COUNT(DISTINCT CASE WHEN d.decided_at <= due THEN d.item_id END)"
         f" FROM (SELECT d.*, {DUE_THEN} AS due FROM decisions d JOIN items i ON i.id = d.item_id"
-        f" WHERE {answered} AND {where}) d JOIN users u ON u.id = d.user_id GROUP BY u.name ORDER BY u.name",
+        f" WHERE {answered} AND {where} AND d.source IS DISTINCT FROM 'case') d"  # a case's applied rows: the queue's
+        " JOIN users u ON u.id = d.user_id GROUP BY u.name ORDER BY u.name",
         params).fetchall()]

@@ -160,7 +160,7 @@ def window(store: Store, starts_at: str, now: str, queue_ids: Sequence[int] | No
             JOIN queues q ON q.id = d.queue_id
             JOIN users u ON u.id = d.user_id
             LEFT JOIN audit_samples s ON s.decision_id = d.id
-            WHERE {ANSWERED} AND i.state = 'decided'
+            WHERE {ANSWERED} AND i.state = 'decided' AND d.source IS DISTINCT FROM 'case'
               AND d.decided_at >= ? AND d.decided_at <= ?{queue_filter}
               AND NOT EXISTS (SELECT 1 FROM gold_items g WHERE g.item_id = d.item_id)
             ORDER BY d.id""",
@@ -173,6 +173,7 @@ def first_decisions(store: Store, user_ids: Iterable[int], first: int) -> set[in
     ids: set[int] = set()
     for user_id in user_ids:
         ids.update(r[0] for r in store.db.execute(
-            "SELECT id FROM decisions WHERE user_id = ? AND revokes_id IS NULL ORDER BY decided_at, id LIMIT ?",
+            "SELECT id FROM decisions WHERE user_id = ? AND revokes_id IS NULL"
+            " AND source IS DISTINCT FROM 'case' ORDER BY decided_at, id LIMIT ?",  # rows a case applied: no work
             [user_id, first]))
     return ids

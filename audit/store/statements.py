@@ -36,9 +36,11 @@ class DecisionFacts:
     metadata: dict[str, Any]
 
 
-_SELECT = """SELECT d.id, d.item_id, i.external_id, d.action, d.labels, d.decided_at, d.source, i.kind,
-                    i.received_at, i.metadata
-             FROM decisions d JOIN items i ON i.id = d.item_id"""
+#: A row a case's decision applied (source ``case``) was decided by what decided the case: a person or a rule.
+_SELECT = """SELECT d.id, d.item_id, i.external_id, d.action, d.labels, d.decided_at, COALESCE(c.source, d.source),
+                    i.kind, i.received_at, i.metadata
+             FROM decisions d JOIN items i ON i.id = d.item_id
+             LEFT JOIN decisions c ON c.id = d.applies_id AND d.source = 'case' AND d.revokes_id IS NULL"""
 
 
 def _facts(row: Sequence[Any]) -> DecisionFacts:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from review.store.summaries import ROW
+from review.store.summaries import NOT_APPLIED, ROW
 
 if TYPE_CHECKING:
     from review.store import Store
@@ -70,7 +70,8 @@ def people_between(store: Store, since: str, until: str) -> Iterator[Counted]:
     yield from store.db.execute(
         f"SELECT user_id, {_PERSON_HANDLE}, SUM(CASE WHEN revokes_id IS NULL THEN 1 ELSE 0 END),"
         f" SUM(CASE WHEN revokes_id IS NULL THEN 0 ELSE 1 END) FROM decisions"
-        f" WHERE decided_at >= ? AND decided_at < ? GROUP BY user_id, {_PERSON_HANDLE}", [since, until])
+        f" WHERE decided_at >= ? AND decided_at < ? AND {NOT_APPLIED.format(d='')}"  # as person_days counts
+        f" GROUP BY user_id, {_PERSON_HANDLE}", [since, until])
 
 
 def queues_between(store: Store, since: str, until: str) -> Iterator[Counted]:

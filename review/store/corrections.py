@@ -150,7 +150,7 @@ SELECT d.id, d.item_id, i.external_id, i.kind, i.text, i.media_path, i.severity,
        (SELECT n.source FROM decisions n WHERE n.item_id = d.item_id AND n.id > d.id AND n.revokes_id IS NULL
           AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.revokes_id = n.id) ORDER BY n.id DESC LIMIT 1)
 FROM decisions d JOIN items i ON i.id = d.item_id JOIN queues q ON q.id = d.queue_id
-WHERE d.user_id = ? AND d.revokes_id IS NULL
+WHERE d.user_id = ? AND d.revokes_id IS NULL AND d.source IS DISTINCT FROM 'case'
 ORDER BY d.decided_at DESC, d.id DESC LIMIT ?
 """
 

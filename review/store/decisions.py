@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from review import VERSION
 from review.clock import iso, ms_between, parse
 from review.store import Queue, Refused, items, leases
+from review.store import cases as case_rows
 from review.store import escalations as escalation_rows
 from review.store import people as people_rows
 from review.store.replay import replayed
@@ -130,6 +131,7 @@ def _record(store: Store, user: User, item_id: int, claim: int, worked_by: Mappi
                  "due_at": due}
     else:
         items.close(store, item_id)
+        case_rows.follow(store, item_id, decision_id, user, now)  # its case's other reports get it too
     leases.drop(store, item_id)
     store.log(user.name, "decision.made", f"item:{item_id}",
               {"decision": decision_id, "action": action, "labels": list(labels), "queue": queue.name,
@@ -215,6 +217,7 @@ def record_past(
         )
         items.close(store, item_id)
         leases.drop(store, item_id)  # closed: nobody holds it any more
+        case_rows.follow(store, item_id, decision_id, user, store.now())
         store.log(user.name, "decision.recorded", f"item:{item_id}",
                   {"decision": decision_id, "action": action, "labels": list(labels), "source": source,
                    "queue": store.queue_by_id(found[0]).name, **facts(decided_at, handle_ms, shown_at, 0, note)})
@@ -268,6 +271,7 @@ def revoke(
             shown_at=None, decided_at=now, handle_ms=None, revealed_ms=0, source="review", revokes_id=decision_id,
         )
         escalation = escalation_rows.revoked(store, user, decision_id, now)  # which escalation it undid, reopened
+        case_rows.unfollow(store, user, decision_id, revoke_id, now)  # the reports its case's decision closed
         store.log(user.name, "decision.revoked", f"item:{item_id}",
                   {"decision": decision_id, "revocation": revoke_id,
                    **escalation, **facts(now, None, None, 0, "undo")})

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from review.clock import iso
 from review.store import Refused
 from review.store.connection import executemany
+from review.store.summaries import NOT_APPLIED
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -82,7 +83,8 @@ def decisions_between(store: Store, user_id: int, since: str, until: str) -> lis
     """
     return [(r[0], r[1], r[2]) for r in store.db.execute(
         "SELECT decided_at, queue_id, COALESCE(handle_ms, 0) FROM decisions WHERE user_id = ? AND revokes_id IS NULL"
-        " AND decided_at >= ? AND decided_at <= ? ORDER BY decided_at", [user_id, since, until])]
+        f" AND {NOT_APPLIED.format(d='')}"  # rows a case applied for them are no work they did
+        " AND decided_at >= ? AND decided_at <= ? ORDER BY decided_at, id", [user_id, since, until])]
 
 
 # ------------------------------------------------------------------ writes

@@ -1,7 +1,7 @@
 """Decision counts kept as they happen, so the dashboard never reads a week of decisions: tables, step, recount.
 
 Three summaries of the append-only ``decisions`` table, each written by one
-``AFTER INSERT`` trigger (:data:`_TRIGGER`) in the transaction that writes
+``AFTER INSERT`` trigger (:data:`TRIGGER`) in the transaction that writes
 the decision — a live decision, an undo, a correction, a complaint's answer
 or an imported history row alike, on SQLite and on a server (the dialect
 turns the trigger into PL/pgSQL) — and recounted from ``decisions`` by
@@ -44,6 +44,9 @@ HANDLE_BUCKET = ("CASE WHEN {h} < 9950 THEN CAST(({h} + 50) / 100 AS INTEGER) * 
 NO_HANDLE = -1
 """``person_days.handle_ms`` of decision rows without a measured handle time, and of every revocation."""
 
+#: Rows a case's decision applied to its other reports (``review.store.cases``, source ``case``) and their undoing
+#: are no person's work: ``person_days`` leaves them out (the queue's hours count each report's decision).
+NOT_APPLIED = "{d}source IS DISTINCT FROM 'case'"
 _IS_DECISION = "CASE WHEN {d}revokes_id IS NULL THEN 1 ELSE 0 END"
 _IS_REVOCATION = "CASE WHEN {d}revokes_id IS NULL THEN 0 ELSE 1 END"
 _PERSON_HANDLE = (f"CASE WHEN {{d}}revokes_id IS NULL AND {{d}}handle_ms IS NOT NULL THEN {HANDLE_BUCKET}"
@@ -70,7 +73,8 @@ SUMMARIES: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "person_days": (
         ("day", "user_id", "handle_ms"), ("decisions", "revocations"),
         f"SELECT substr(decided_at, 1, 10), user_id, {ROW['person_handle']}, SUM({ROW['is_decision']}),"
-        f" SUM({ROW['is_revocation']}) FROM decisions GROUP BY substr(decided_at, 1, 10), user_id,"
+        f" SUM({ROW['is_revocation']}) FROM decisions WHERE {NOT_APPLIED.format(d='')}"
+        f" GROUP BY substr(decided_at, 1, 10), user_id,"
         f" {ROW['person_handle']}"),
     "queue_days": (
         ("day", "queue_id", "handle_ms"), ("decisions",),
@@ -88,11 +92,11 @@ def _upsert(table: str, values: list[str], where: str = "") -> str:
             f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {added};")
 
 
-_TRIGGER = f"""CREATE TRIGGER decisions_summaries AFTER INSERT ON decisions BEGIN
+TRIGGER = f"""CREATE TRIGGER decisions_summaries AFTER INSERT ON decisions BEGIN
     {_upsert("decided_hours", ["substr(NEW.decided_at, 1, 13)", "NEW.queue_id", _NEW["is_decision"],
                                _NEW["is_revocation"]])}
     {_upsert("person_days", ["substr(NEW.decided_at, 1, 10)", "NEW.user_id", _NEW["person_handle"],
-                             _NEW["is_decision"], _NEW["is_revocation"]])}
+                             _NEW["is_decision"], _NEW["is_revocation"]], NOT_APPLIED.format(d="NEW."))}
     {_upsert("queue_days", ["substr(NEW.decided_at, 1, 10)", "NEW.queue_id", _NEW["queue_handle"], "1"],
              "NEW.revokes_id IS NULL AND NEW.handle_ms IS NOT NULL")}
 END"""
@@ -134,7 +138,7 @@ def m022(db: Any) -> None:
     )
     for table, (keys, counts, recount) in SUMMARIES.items():
         db.execute(f"INSERT INTO {table} ({', '.join(keys + counts)}) {recount}")
-    db.execute(_TRIGGER)
+    db.execute(TRIGGER)
 
 
 def problems(db: Any) -> Iterator[str]:
