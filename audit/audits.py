@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from audit import roles
+from audit import automation, roles
 from audit.sampling import Sample
 from audit.store import audits as audit_rows
 from audit.store import samples as sample_rows
@@ -422,4 +422,5 @@ def score(store: Store, auditor: User | str, sample_id: int, verdict: str, error
             lambda: rubric(store).score(verdict, error_type, severity))
     except Refused as refused:
         raise _said(refused, user, sample_id) from None
+    automation.judge_after_scoring(store, user)  # a rule now below its floor stops before its next decision
     return Scored(audit_id, sample_id, verdict, error_type, severity, value)

@@ -46,6 +46,7 @@ from audit.store import dashboard as dashboard_sql
 from review import dashboard as review_dashboard
 from review.clock import iso, parse
 from review.store import QueueHealth, Store, User
+from review.store.automation import AUTOMATION
 
 __all__ = ["ACCURACY_DAYS", "AuditFigures", "DashboardData", "figures", "load", "queue_health", "with_qa_backlog"]
 
@@ -99,6 +100,8 @@ def figures(store: Store, lead: User | str, *, days: int = ACCURACY_DAYS) -> Aud
                                               "moderator": defaultdict(lambda: [0, 0])}
     for row in dashboard_sql.accuracy_tallies(store, since):
         for group, key in (("queue", queues[row.queue_id]), ("moderator", users[row.user_id])):
+            if group == "moderator" and key == AUTOMATION:
+                continue  # not a person: its accuracy is per rule, on the Automation tab (audit.automation)
             tally[group][key][0] += row.correct
             tally[group][key][1] += row.n
     return AuditFigures(

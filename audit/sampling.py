@@ -24,7 +24,11 @@ not on gold items — those are scored automatically):
    first label): each stratum gets ``round(rate × its decisions in the
    window)`` samples in total (proportional allocation), filled with the
    undrawn decisions of lowest ``u``; a small stratum is never missed by
-   chance, and the quota counts what earlier runs already drew.
+   chance, and the quota counts what earlier runs already drew. Automated
+   decisions are a stratum of their own per rule (``automation:RULE``) in
+   every plan, stratified or not, and such a stratum that holds decisions
+   gets at least one sample (a plan's rate above 0): a rule with three
+   decisions in the window is audited too, never rounded away.
 2. **boosts** — an undrawn decision that is a new moderator's (one of
    their first N decisions), fast (handle time under S seconds), an
    escalation (decided in an escalation queue) or reversed (its item had a
@@ -34,7 +38,7 @@ not on gold items — those are scored automatically):
    with fewer than ``min_per_moderator_per_day`` samples (from any plan),
    their undrawn decisions of that day with the lowest ``u`` are added.
    Only completed days: topping up a day at 09:00 would over-sample the
-   early risers.
+   early risers. Automation counts as one moderator per rule.
 
 A decision is sampled at most once (``audit_samples.decision_id`` is
 unique). Each new sample is assigned to the auditor with the fewest open
@@ -56,6 +60,7 @@ from dataclasses import dataclass, field
 from audit import roles
 from audit.plans import BOOST_FIELDS, Plan, PlanError, period_key, plan, plans
 from audit.store import atomically
+from audit.store import automation as automation_sql
 from audit.store import plans as plan_rows
 from audit.store import samples as sample_rows
 from audit.store.schema import SAMPLE_REASONS
@@ -166,10 +171,15 @@ class _Row:
     sampled_reason: str | None  # None: not sampled yet
     sampled_plan: str | None
     u: float = 0.0
+    rule: str | None = None  # the rule that made an automated decision (audit.automation)
 
     @property
     def day(self) -> str:
         return self.decided_at[:10]
+
+
+AUTOMATED = "automation:"
+"""The prefix of an automated decision's stratum: ``automation:RULE``."""
 
 
 def draw(seed: str, plan_name: str, decision_id: int) -> float:
@@ -183,10 +193,15 @@ def _window(store: Store, p: Plan, now: str) -> list[_Row]:
         row = _Row(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6] or "[]"), r[7], r[8], bool(r[9]), r[10], r[11])
         row.u = draw(p.seed, p.name, row.id)
         result.append(row)
+    rules = automation_sql.rules_of(store, result[0].id, result[-1].id) if result else {}
+    for row in result:
+        row.rule = rules.get(row.id)
     return result
 
 
-def _stratum(row: _Row, by: str) -> str:
+def _stratum(row: _Row, by: str | None) -> str:
+    if row.rule is not None:
+        return f"{AUTOMATED}{row.rule}"
     if by == "queue":
         return row.queue
     if by == "action":
@@ -204,18 +219,20 @@ def _choose(store: Store, p: Plan, now: _dt.datetime) -> tuple[list[_Row], dict[
     rows = _window(store, p, iso(now))
     free = [r for r in rows if r.sampled_reason is None]
     picked: dict[int, str] = {}
-    # 1. the base rate
+    # 1. the base rate (automation stratified per rule in every plan)
     if p.strata is None:
-        picked.update((r.id, "rate") for r in free if r.u < p.rate)
-    else:
-        strata: dict[str, list[_Row]] = defaultdict(list)
-        for r in rows:
+        picked.update((r.id, "rate") for r in free if r.rule is None and r.u < p.rate)
+    strata: dict[str, list[_Row]] = defaultdict(list)
+    for r in rows:
+        if p.strata is not None or r.rule is not None:
             strata[_stratum(r, p.strata)].append(r)
-        for members in strata.values():
-            target = math.floor(p.rate * len(members) + 0.5)
-            have = sum(1 for r in members if r.sampled_plan == p.name and r.sampled_reason == "rate")
-            undrawn = sorted((r for r in members if r.sampled_reason is None), key=lambda r: (r.u, r.id))
-            picked.update((r.id, "rate") for r in undrawn[: max(0, target - have)])
+    for name, members in strata.items():
+        target = math.floor(p.rate * len(members) + 0.5)
+        if name.startswith(AUTOMATED) and p.rate > 0:
+            target = max(1, target)  # a small rule is audited too
+        have = sum(1 for r in members if r.sampled_plan == p.name and r.sampled_reason == "rate")
+        undrawn = sorted((r for r in members if r.sampled_reason is None), key=lambda r: (r.u, r.id))
+        picked.update((r.id, "rate") for r in undrawn[: max(0, target - have)])
     # 2. boosts
     boosts = p.boosts
     new_ids = plan_rows.first_decisions(store, {r.user_id for r in free}, int(boosts["new"]["first"])) \
@@ -236,10 +253,10 @@ def _choose(store: Store, p: Plan, now: _dt.datetime) -> tuple[list[_Row], dict[
     # 3. the daily minimum, for completed days only
     if p.min_per_moderator_per_day:
         today = period_key(now)
-        days: dict[tuple[int, str], list[_Row]] = defaultdict(list)
+        days: dict[tuple[int, str | None, str], list[_Row]] = defaultdict(list)
         for r in rows:
             if r.day < today:
-                days[(r.user_id, r.day)].append(r)
+                days[(r.user_id, r.rule, r.day)].append(r)
         for members in days.values():
             have = sum(1 for r in members if r.sampled_reason is not None or r.id in picked)
             undrawn = sorted((r for r in members if r.sampled_reason is None and r.id not in picked),

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 from review.errors import NotAllowed, VeilError
 from review.store import Refused, Store, User, passphrases
+from review.store import automation as automation_rows
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 SALT_BYTES = 16
@@ -92,6 +93,9 @@ def sign_in_refusal(store: Store, name: str) -> str | None:
         user = store.user(name)
     except KeyError:
         return None  # the caller says what an unknown name means where it is
+    if automation_rows.is_system_person(user):
+        return (f"{name} is a system person: Veil's automated decisions are made in its name by rules, and "
+                "nobody signs in as it.")
     if user.active:
         return None
     return (f"{name} is deactivated and cannot sign in. A lead can reactivate them "
@@ -187,6 +191,8 @@ def set_passphrase(store: Store, who: User | str, name: str, passphrase: str, *,
             raise NotAllowed(other_lead_refusal(target.name)) from None
         if refused.reason == "inactive":
             active_person(store, actor)  # says it in its words
+        if refused.reason == "system_person":
+            raise NotAllowed(sign_in_refusal(store, target.name) or "") from None
         raise NotAllowed(f"{actor.name} is not a lead any more: only a lead can set someone else's "
                          "passphrase") from None
 

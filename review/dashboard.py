@@ -49,6 +49,7 @@ from typing import overload
 from review import auth
 from review.clock import iso
 from review.store import Queue, QueueHealth, Store, User, activity
+from review.store import automation as automation_rows
 from review.store.summaries import NO_HANDLE
 from review.wellbeing.lead_view import PersonExposure, team_exposure
 from review.wellbeing.policy import load_policy
@@ -242,6 +243,7 @@ def compute(store: Store, lead: User | str) -> Dashboard:
         PersonFigures(u, week.today[u.id], week.net[u.id], handle_time(week.by_user[u.id]), exposure.get(u.name),
                       exposure[u.name].severe_budget_ms if u.name in exposure else budget_ms)
         for u in sorted(store.users(), key=lambda u: u.display_name.casefold())
-        if u.has("moderator") or week.rows[u.id] > 0 or u.name in exposure
+        if (u.has("moderator") or week.rows[u.id] > 0 or u.name in exposure)
+        and not automation_rows.is_system_person(u)  # its decisions count per queue: it is nobody's colleague
     )
     return Dashboard(now_text, tuple(iso(s) for s in starts), queues, people)

@@ -38,6 +38,7 @@ from review.errors import NotAllowed, VeilError
 from review.imports.handlers import MAX_NAME_CHARS, name_problem
 from review.serving import REVIEWERS, WORKED_BY
 from review.store import Queue, Refused, Store, User, names, queue_admin, reserved_name
+from review.store import automation as automation_rows
 from review.store import people as people_store
 from review.store import wellbeing as ws
 from review.wellbeing.policy import load_policy
@@ -84,6 +85,8 @@ def people(store: Store, lead: User | str) -> list[Person]:
         lifts.setdefault(lift.user_id, []).append(lift)
     result = []
     for user in store.users():
+        if automation_rows.is_system_person(user):
+            continue  # automation decides by rules: it is nobody a lead manages
         theirs = lifts.get(user.id, [])
         result.append(Person(
             user, tuple(people_store.queue_name(store, q) for q in people_store.limit_now(store, user)),
@@ -217,10 +220,18 @@ def _roles(roles: Iterable[str]) -> tuple[str, ...]:
 
 
 def _person(store: Store, name: str) -> User:
+    """*name*'s row, if a lead may change it: not the system person automation decides as."""
     try:
-        return store.user(name)
+        found = store.user(name)
     except KeyError:
         raise PeopleError(f"There is nobody called “{name}” in this store.") from None
+    if automation_rows.is_system_person(found):
+        raise PeopleError(_SYSTEM_PERSON)
+    return found
+
+
+_SYSTEM_PERSON = ("“automation” is a system person: Veil's automated decisions are made in its name by rules. It "
+                  "holds no role, has no passphrase and never signs in; nobody can change that.")
 
 
 def _queue_ids(store: Store, name: str, roles: Sequence[str], queues: Sequence[str]) -> tuple[list[int], list[str]]:
@@ -262,4 +273,6 @@ def _said(refused: Refused, lead: User) -> VeilError:
         return PeopleError(f"“{refused.detail}” was added meanwhile.")
     if refused.reason == "other_lead":
         return NotAllowed(auth.other_lead_refusal(refused.detail))
+    if refused.reason == "system_person":
+        return PeopleError(_SYSTEM_PERSON)
     return PeopleError(f"There is nobody called “{refused.detail}” in this store.")

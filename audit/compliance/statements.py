@@ -23,10 +23,12 @@ from audit.store import statements as statement_rows
 from audit.store.statements import DecisionFacts
 from review import auth
 from review.store import Store, User
+from review.store import automation as automation_rows
 from review.taxonomy import Taxonomy, stored
 
-#: Decisions with this source were taken by a rule, not a person (``deciders.rule``).
-RULE_SOURCE = "rule"
+#: Decisions with these sources were taken by a rule, not a person (``deciders.rule``): an imported rule's, and
+#: Veil's own automation's (``review.store.automation.SOURCE``: a routing rule's or a hash list's decision).
+RULE_SOURCES = ("rule", automation_rows.SOURCE)
 _CONTENT_WORDS = {"image": "image", "video": "video", "text": "text post", "mixed": "post with media"}
 
 
@@ -122,7 +124,7 @@ def content_date(facts: DecisionFacts) -> str:
 
 
 def decided_by(facts: DecisionFacts) -> str:
-    return "rule" if facts.decided_by == RULE_SOURCE else "person"
+    return "rule" if facts.decided_by in RULE_SOURCES else "person"
 
 
 def report_source(facts: DecisionFacts) -> str:

@@ -36,7 +36,7 @@ from collections import Counter
 from typing import Any
 
 from audit.compliance import mapping, rules
-from audit.compliance.statements import RULE_SOURCE
+from audit.compliance.statements import RULE_SOURCES
 from audit.metrics.assembly import date_range
 from audit.store import transparency as rows
 from audit.store.reports import snapshot
@@ -110,7 +110,7 @@ def _actions(found: list[tuple[str, tuple[str, ...], str, str, str]], the_mappin
     restricting = reversals = automated = 0
     for action, labels, source, decided_at, received_at in found:
         by_type[action] += 1
-        automated += source == RULE_SOURCE
+        automated += source in RULE_SOURCES
         reversals += source == REVERSAL_SOURCE
         entry = the_mapping.get("actions", {}).get(action) or {}
         if not any(entry.get(field) for field in rules.RESTRICTIONS):

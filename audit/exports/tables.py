@@ -19,9 +19,11 @@ from audit.compliance import transparency
 from audit.exports import pseudonyms as _pseudonyms
 from audit.exports import transparency_rows
 from audit.metrics import assembly as report
+from audit.store import automation as automation_rows
 from audit.store import reports as report_rows
 from audit.store.schema import ERROR_TYPES
 from review.store import Store, User
+from review.store import cases as case_rows
 
 if TYPE_CHECKING:
     from audit.exports import Filters
@@ -82,6 +84,8 @@ DECISION_COLUMNS = (
     _c("revealed_ms", "ms", 12, "Revealed"), _c("source", "text", 9, "Source"),
     _c("revokes_decision_id", "int", 11, "Undoes decision"),
     _c("revoked_by_decision_id", "int", 11, "Undone by decision"), _c("current", "bool", 9, "Current"),
+    _c("rule", "text", 18, "Automated by rule"), _c("rule_version", "int", 9, "Rule version"),
+    _c("applies_id", "int", 11, "Applies decision"),
 )
 AUDIT_COLUMNS = (
     _c("audit_id", "int", 9, "Audit"), _c("sample_id", "int", 9, "Sample"),
@@ -136,9 +140,15 @@ def decisions(store: Store, lead: User | str, filters: Filters) -> list[Table]:
     """Every decision row (undo rows too: the table is append-only history), oldest first."""
     _lead(store, lead)
     count, rows = report_rows.decision_rows(store, *filters.window(), filters.queue, filters.moderator)
+    automated = automation_rows.rules_between(store, *filters.window())  # rule, version of automation's rows
+    applied = case_rows.applied_between(store, *filters.window())  # a case's rows: automated if its decision was
+    if earlier := [made for applies, made in applied.values() if applies not in automated]:
+        automated = {**automation_rows.rules_between(store, min(earlier), filters.window()[1]), **automated}
 
     def convert(row: Row) -> Row:
-        return (*row[:12], _labels(row[12]), *row[13:], row[17] is None and row[18] is None)
+        applies = applied.get(row[0], (None, ""))[0]
+        return (*row[:12], _labels(row[12]), *row[13:], row[17] is None and row[18] is None,
+                *automated.get(row[0], automated.get(applies or 0, (None, None))), applies)
 
     return [Table("Decisions", DECISION_COLUMNS, count, (convert(row) for row in rows))]
 

@@ -60,6 +60,7 @@ from audit.store.schema import ERROR_TYPES
 from review.clock import iso, parse
 from review.errors import VeilError
 from review.store import Store, User
+from review.store.automation import AUTOMATION
 
 BY = ("moderator", "queue", "label", "auditor")
 NO_LABEL = "(none)"
@@ -170,8 +171,8 @@ def keys(record: Audited | GoldScored, by: str, auditor_of: dict[int, str] | Non
     if by == "auditor":
         found = (auditor_of or {}).get(record.decision_id) if isinstance(record, Audited) else None
         return [found] if found else []
-    if by == "moderator":
-        return [record.moderator]
+    if by == "moderator":  # automation's audits are its rules' (audit.automation), not a moderator's
+        return [] if record.moderator == AUTOMATION else [record.moderator]
     if by == "queue":
         return [record.queue]
     labels = set(record.labels) | set(getattr(record, "blind_labels", ()))

@@ -44,6 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from audit import automation
     from audit.metrics import assembly as report
 
     try:
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     with open_store(args, must_exist=True) as store:
         viewer = signed_in(store, args)
         data = report.build(store, viewer, by=args.by, since=args.since, until=args.until)
+        data["automation"] = automation.for_metrics(store, viewer, *report.date_range(args.since, args.until))
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
     else:

@@ -138,6 +138,7 @@ def declare_all(*, personal: bool) -> None:
 
     The one list of them: ``tests/review/test_settings.py`` checks it names every setting the product has.
     """
+    import audit.automation  # noqa: F401
     import audit.compliance.mapping  # noqa: F401
     import audit.costs  # noqa: F401
     import audit.exports  # noqa: F401

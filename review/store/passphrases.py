@@ -36,10 +36,14 @@ def save(store: Store, target: User, stored: str, *, by: User, login: str | None
     now and ``"other_lead"`` when *target* is a lead now (a lead's
     passphrase is theirs alone).
     """
+    from review.store.automation import is_system_person  # automation's rows import review.store, this too
+
     with store.transaction():
         actor = store.user(by.name)
         if not actor.active:
             raise Refused("inactive", by.name)
+        if is_system_person(store.user(target.name)):
+            raise Refused("system_person", target.name)
         if actor.id != target.id:
             if not actor.has("lead"):
                 raise Refused("not_lead", by.name)

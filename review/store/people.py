@@ -33,9 +33,14 @@ def _current(store: Store, actor: User, name: str) -> User:
     if not (now.active and now.has("lead")):
         raise Refused("not_lead", actor.name)
     try:
-        return store.user(name)
+        found = store.user(name)
     except KeyError:
         raise Refused("unknown", name) from None
+    from review.store.automation import is_system_person  # automation's rows import this module
+
+    if is_system_person(found):  # no role, no sign-in, whoever asks
+        raise Refused("system_person", name)
+    return found
 
 
 def add(store: Store, actor: User, name: str, roles: Sequence[str], display_name: str, queue_ids: Sequence[int],

@@ -13,7 +13,7 @@ import random
 import pytest
 from builders import audited, decided_item, people, text_item, text_items
 
-from audit import calibration, gold, metrics, plans
+from audit import automation, calibration, gold, metrics, plans
 from audit.metrics import assembly as report
 from desktop import wiring
 from desktop.main import main
@@ -243,8 +243,10 @@ def test_cli_metrics_json_is_the_report(store_file, capsys):
     printed = json.loads(capsys.readouterr().out)
     with wiring.open_store(store_file) as store:
         expected = json.loads(json.dumps(report.build(store, "lee", by="queue", since="2026-01-01")))
+        period = report.date_range("2026-01-01", None)
+        expected["automation"] = automation.for_metrics(store, store.user("lee"), *period)
     printed.pop("generated_at"), expected.pop("generated_at")
-    assert printed == expected
+    assert printed == expected  # the report, and what each automated rule did in the same window
     assert [(g["key"], g["n"]) for g in printed["groups"]] == [("hate", 1), ("spam", 2)]
 
 

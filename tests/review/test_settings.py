@@ -116,4 +116,5 @@ def test_the_registry_lists_every_setting_the_product_uses():
         ("organisation", "rotation"), ("organisation", "shrinkage"), ("organisation", "targets"),
         ("organisation", "cost.per_hour"), ("organisation", "statements.mapping"),
         ("organisation", "training.success_attempts"), ("organisation", "pdq_threshold"),
+        ("organisation", "automation_floor"), ("organisation", "automation_min_audits"),
     }

@@ -39,6 +39,7 @@ from review.dashboard import PersonFigures, QueueFigures
 from review.store import Store, User
 from ui import theme
 from ui.operations import Operations
+from ui.pages.dashboard_automation import AutomationTab
 from ui.pages.dashboard_tables import (
     PERSON_COLUMNS,
     QUEUE_COLUMNS,
@@ -252,6 +253,8 @@ class DashboardPage(QWidget):
             self.targets_tab = TargetsTab(lead, ops, self)
             self.tabs.addTab(self.targets_tab, "Targets")
             self.tabs.addTab(TrainingTab(lead, ops, self), "Training")  # ui.pages.dashboard_training (issue 17)
+            self.automation_tab = AutomationTab(lead, ops, self)  # ui.pages.dashboard_automation (issue 20)
+            self.tabs.addTab(self.automation_tab, "Automation")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(28, 22, 28, 14)
