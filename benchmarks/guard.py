@@ -35,6 +35,8 @@ GUARDED = {
     "bench_import.py": ["--rows", "20000", "--images", "0", "--memory-rows", "0"],
     "bench_export.py": ["--audits", "20000"],
     "bench_dashboard.py": ["--decisions", "50000", "--runs", "3"],
+    "bench_queues.py": ["--scale", "small", "--runs", "10", "--import-rows", "20000"],
+    "bench_hash_lists.py": ["--entries", "20000", "--repeat", "100"],
 }
 
 

@@ -24,6 +24,7 @@ from audit.desk import AuditDesk
 from desktop.commands.corrections import sample_states
 from review import content_index, serving, settings
 from review.desk import ReviewDesk
+from review.known import list_index
 from review.media import viewing
 from review.store import QueueHealth, Store, User
 from review.store.people import allowed_queue_ids
@@ -34,10 +35,13 @@ from ui.main_window import MainWindow
 from ui.operations import Operations
 from ui.pages.audit import AuditPage, AuditServices
 from ui.pages.capacity import CapacityPage
+from ui.pages.cases import CasesPage
 from ui.pages.corrections import CorrectionsPage
 from ui.pages.dashboard import DashboardPage
+from ui.pages.dashboard_automation import say_suspended
 from ui.pages.disputes import DisputesPage, DisputesServices
 from ui.pages.escalations import EscalationsPage, EscalationsServices
+from ui.pages.hash_lists import HashListsPage
 from ui.pages.my_decisions import MyDecisionsPage
 from ui.pages.my_decisions_view import DeskServices
 from ui.pages.people import PeoplePage
@@ -47,6 +51,7 @@ from ui.pages.queues import QA_KINDS, QA_WORK_PLACE, QueueOverview, enter_starts
 from ui.pages.results import ResultsPage, ResultsServices
 from ui.pages.review import ReviewPage, ReviewServices
 from ui.pages.roster import RosterPage
+from ui.pages.rules import RulesPage
 from ui.pages.settings_org import OrganisationSettingsPage
 from ui.pages.settings_personal import PersonalSettingsPage
 from ui.pages.statements import StatementsPage
@@ -144,12 +149,15 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operation
 
     window.register_page("queue-admin", "Queues admin", queue_admin_page, roles={"lead"})
     window.register_page("people", "People", lambda user: PeoplePage(user, operations.current()), roles={"lead"})
+    window.register_page("rules", "Rules", lambda user: RulesPage(user, operations.current(), policy), roles={"lead"})
     window.register_page("qa-setup", "QA setup", lambda user: QaSetupPage(user, operations.current(), policy),
                          roles={"lead"})
     window.register_page("capacity", "Capacity", lambda user: CapacityPage(user, operations.current()), roles={"lead"})
     window.register_page("roster", "Roster", lambda user: RosterPage(user, operations.current()), roles={"lead"})
     window.register_page("statements", "Statements", lambda user: StatementsPage(user, operations.current()),
                          roles={"lead"})
+    window.register_page("hash-lists", "Hash lists",
+                         lambda user: HashListsPage(user, operations.current(), policy), roles={"lead"})
     window.register_page("settings", "Settings",
                          lambda user: OrganisationSettingsPage(user, operations.current(), policy), roles={"lead"})
     window.register_page("my-settings", "My settings", lambda user: PersonalSettingsPage(
@@ -164,7 +172,9 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operation
                          roles={"moderator", "lead"})
     window.register_page("corrections", "Corrections", lambda user: CorrectionsPage(decided_services(user)),
                          roles={"lead"})
+    window.register_page("cases", "Cases", lambda user: CasesPage(user, operations.current()), roles={"lead"})
     window.user_changed.connect(lambda user: user is not None and say_keys_left_out(window, store, policy, user))
+    window.user_changed.connect(lambda user: user is not None and say_suspended(window, operations.current(), user))
 
 
 def attach_wellbeing(window: MainWindow, store: Store) -> Callable[[], WellbeingController | None]:
@@ -214,6 +224,7 @@ def review_services(
     view, bindings = personal_view(store, policy, user)
     desk = ReviewDesk(policy, after_decision=(gold.after_decision,))
     ops.query(content_index.warm)  # "Seen before"'s index loads on a reader now, not on the writer at the first claim
+    ops.query(list_index.warm)  # so do the hash lists' PDQ entries, not under an import's write lock
     return ReviewServices(ops, desk, user, view, bindings, store.clock, wellbeing_controller, statement_preview)
 
 

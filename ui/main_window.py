@@ -156,7 +156,7 @@ class MainWindow(QMainWindow):
 
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
-        self.nav.setFixedWidth(200)
+        self.nav.setFixedWidth(216)  # "Queues admin  Ctrl+8" beside the scroll bar a lead's many pages bring
         self.nav.setItemDelegate(_NavDelegate(self.nav))
         self.nav.setAccessibleName("Pages")
         self.nav.currentItemChanged.connect(self._nav_changed)

@@ -54,4 +54,10 @@ class Known:
 
 def known(store: Store, who: User, item: Item) -> Known:
     """What is known of *item*'s content, as *who* may see it (one short read per part)."""
-    return Known()
+    from review.known import automation, cases, list_matching  # they build these classes: imported here, no cycle
+
+    if not (who.has("moderator") or who.has("lead")):  # a blind auditor would learn from any of it what was decided
+        return Known()
+    return Known(list_matches=list_matching.for_desk(store, who, item.id),
+                 case=cases.facts(store, item.id),
+                 suggestion=automation.suggestion_for(store, item.id, item.state))

@@ -5,7 +5,8 @@ every schema step applied; every table, index, view and trigger exactly as
 the migrations create them (a dropped or weakened append-only trigger is
 named); the event hash chain; and that decisions, item states, users and
 their roles agree with the events (:mod:`.reconcile`); that the decision
-summaries equal a recount (:mod:`.summaries`). Each problem is a
+summaries and the queue counts equal a recount (:mod:`.summaries`,
+:mod:`.queue_counts`). Each problem is a
 plain sentence naming the row; all are collected, not only the first.
 
 What the file cannot prove: someone with write access can rewrite the
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from review.store import applied_migrations, dialect, events, reconcile, summaries
+from review.store import applied_migrations, dialect, events, queue_counts, reconcile, summaries
 
 LIMIT = 50
 """Sentences one check gives before it only counts the rest (a flipped column may touch every row)."""
@@ -77,6 +78,7 @@ def check(
     for comparison in reconcile.checks(db, escalating=escalating):
         problems += limited(comparison)
     problems += limited(summaries.problems(db))
+    problems += limited(queue_counts.problems(db))
     checked = int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
     return Report(events.head(db), tuple(problems), checked, first_break[0] if first_break else None, len(schema))
 

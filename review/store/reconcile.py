@@ -34,11 +34,15 @@ import sqlite_utils
 
 from review.store import dialect, read_queue_ids
 from review.store.decisions import note_digest
+from review.store.reconcile_automation import automation_problems
+from review.store.reconcile_cases import case_problems
 from review.store.reconcile_corrections import correction_problems
 from review.store.reconcile_dsa import complaint_problems
 from review.store.reconcile_escalations import escalation_problems
+from review.store.reconcile_hashlists import hashlist_problems
 from review.store.reconcile_roster import roster_problems
 from review.store.reconcile_training import training_problems
+from review.store.rules import rule_set_problems
 
 #: The events that give a user their roles: kind → the roles the user holds after it.
 #: A new ``user.*`` event that changes roles is one line here.
@@ -79,7 +83,10 @@ def checks(db: sqlite_utils.Database, *, escalating: Collection[str]) -> list[It
     dialect.add_sqlite_functions(db)  # veil_int, for a connection Veil did not open itself
     return [decision_problems(db), event_problems(db), item_problems(db, escalating), user_problems(db),
             iter(escalation_problems(db)), complaint_problems(db), empty_log_problems(db), iter(roster_problems(db)),
-            iter(correction_problems(db)), iter(training_problems(db))]
+            iter(correction_problems(db)), iter(training_problems(db)), iter(case_problems(db)),
+            iter(hashlist_problems(db)),
+            rule_set_problems(db),
+            iter(automation_problems(db))]
 
 
 # ---------------------------------------------------------------- decisions

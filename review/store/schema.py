@@ -382,11 +382,11 @@ LATER_STEPS = (
     ("m020_server_media", "server_media", "m020"),
     # m021 (issue 15: claims at scale)
     ("m022_decision_summaries", "summaries", "m022"),
-    # m023 (issue 20: hash lists)
-    # m024 (issue 20: cases)
-    # m025 (issue 20: routing rules)
-    # m026 (issue 20: automation)
-    # m027 (issue 22: queue counters)
+    ("m023_hash_lists", "hashlists", "m023"),
+    ("m024_cases", "cases", "m024"),
+    ("m025_routing_rules", "rules", "m025"),
+    ("m026_automation", "automation", "m026"),
+    ("m027_queue_counts", "queue_counts", "m027"),
 )
 
 

@@ -65,9 +65,16 @@ _ACTOR = ("actor = {my_name} OR (actor = 'system' AND kind = 'gold.scored'"
           " AND r.user_id = {me}))"
           " OR (actor = 'anonymous' AND kind = 'auth.failed')")
 #: A decision a person adds is on an item their lease holds (the claim they decide under), or the undo of one of
-#: their own decisions (which leases the item back to them after).
+#: their own decisions (which leases the item back to them after), or a row applying their own decision to another
+#: report of its case (review/store/cases.py: the reports wait unleased for their case's lead): ``source`` case, the
+#: same action and labels as the decision it applies, on a pending report of that decision's case (read through
+#: ``veil_decided``: a policy of ``decisions`` reading ``decisions`` would recurse into its own rules).
 _HELD = ("(EXISTS (SELECT 1 FROM leases l WHERE l.item_id = decisions.item_id AND l.user_id = {me})"
-         " OR (revokes_id IS NOT NULL AND veil_my_decision(revokes_id)))")
+         " OR (revokes_id IS NOT NULL AND veil_my_decision(revokes_id))"
+         " OR (source = 'case' AND applies_id IS NOT NULL AND veil_my_decision(applies_id)"
+         " AND EXISTS (SELECT 1 FROM veil_decided({me}) a JOIN items ai ON ai.id = a.item_id"
+         " JOIN items c ON c.case_id = ai.case_id WHERE a.id = decisions.applies_id AND c.id = decisions.item_id"
+         " AND c.state = 'pending' AND a.action = decisions.action AND a.labels = decisions.labels)))")
 #: A gold result the decider's own transaction stores: of their decision on that live gold item, its action scored
 #: as the gold answer says, never correct with a wrong action (the labels' comparison is the domain's: not
 #: re-checked here, a known gap).
@@ -117,13 +124,18 @@ TABLES: dict[str, Rules] = {
     "items": Rules(update=EVERYONE, update_columns=("state", "queue_id", "due_at")),
     "leases": Rules(insert=OWN, update=EVERYONE, update_check=OWN, delete=OWN),  # a lapsed lease taken over, as oneself
     "decisions": Rules(insert=OWN + " AND " + _HELD, append_only=True, hidden_from_auditors=ORIGINAL),
-    "events": Rules(insert=_ACTOR, append_only=True, lead_insert=f"{_ACTOR} OR actor = 'system'",
+    "events": Rules(insert=_ACTOR, append_only=True, lead_insert=f"{_ACTOR} OR actor IN ('system', 'automation')",
                     read_columns=("id", "at", "actor", "kind", "subject", "prev_hash", "hash")),
     # the decision counts the trigger on decisions keeps (review/store/summaries.py), in the decider's
     # transaction: anyone who decides adds to them; ``veil verify`` recounts them from the decisions
     "decided_hours": Rules(insert=EVERYONE, update=EVERYONE),
     "queue_days": Rules(insert=EVERYONE, update=EVERYONE),
     "person_days": Rules(read=OWN, insert=OWN, update=OWN),
+    # the queue counts the triggers on items keep (review/store/queue_counts.py) in any change of an item
+    "queue_states": Rules(insert=EVERYONE, update=EVERYONE, delete=EVERYONE),
+    "queue_due_hours": Rules(insert=EVERYONE, update=EVERYONE, delete=EVERYONE),
+    # the counter a change to the serving rules moves (review/store/serving_changes.py), a person's own settings too
+    "serving_changes": Rules(update=EVERYONE),
     "escalations": Rules(read=_CONSEQUENCE, insert=_HOLDS_DECISION, update=_HOLDS_DECISION),
     "complaints": Rules(read=_CONSEQUENCE, update=EVERYONE),
     "correction_outcomes": Rules(read="NOT {blind}"),
@@ -132,6 +144,12 @@ TABLES: dict[str, Rules] = {
     "certifications": Rules(read=OWN, insert=OWN),
     "gate_waivers": Rules(read=OWN),
     "correction_requests": Rules(read=OWN, insert=OWN),
+    "automated_decisions": Rules(read=_CONSEQUENCE, append_only=True),  # that a rule decided it: not before blind
+    "item_suggestions": Rules(read="NOT {blind}"),  # what a rule thinks of an item would bias a blind answer
+    "hash_lists": Rules(read="NOT {blind}"),  # a list's action tells what the matched items' decisions were
+    "hash_list_entries": Rules(read="NOT {blind}"),  # its tags and notes too
+    "list_matches": Rules(read="NOT {blind}"),  # which items a list matched: with its action, the decision
+    "automation_rules": Rules(),  # each rule's suspension: read by everyone, written by leads (and Veil's judge)
     # audit
     "audit_samples": Rules(read="{auditor} OR " + _HOLDS_DECISION, update=_SAMPLE_TAKEN, update_check=_SAMPLE_LEFT,
                            update_columns=("auditor_id", "claimed_at", "state")),

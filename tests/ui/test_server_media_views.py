@@ -40,11 +40,12 @@ def store_kind(request) -> str:
     return request.param
 
 
-def _picture(path: Path, colour: str) -> Path:
+def _picture(path: Path, colour: str, *, across: bool = False) -> Path:
+    """Stripes (down, or *across*) in *colour*: two pictures differing only in colour are one content to PDQ."""
     picture = Image.new("RGB", (640, 480), colour)
     draw = ImageDraw.Draw(picture)
     for x in range(0, 640, 16):  # sharp stripes: detail for the blur to remove
-        draw.line([(x, 0), (x, 480)], fill=(255, 255, 255), width=3)
+        draw.line([(0, x), (640, x)] if across else [(x, 0), (x, 480)], fill=(255, 255, 255), width=3)
     draw.text((40, 40), "SIMULATED CONTENT", fill=(0, 0, 0))
     picture.save(path)
     return path
@@ -130,7 +131,7 @@ def _watch(monkeypatch, tmp_path, store, names: dict[str, str]) -> Watch:
 def test_the_review_page_shows_a_stores_picture_veiled_reveals_it_and_prepares_the_next(
         qtbot, store, tmp_path, drop, monkeypatch):
     names = _import(store, tmp_path, {"red": _picture(drop / "red.png", "red"),
-                                      "blue": _picture(drop / "blue.png", "blue")})
+                                      "blue": _picture(drop / "blue.png", "blue", across=True)})
     if store.media_root is None:
         assert store.db.execute("SELECT COUNT(*) FROM media_blobs WHERE complete = 1").fetchone()[0] == 2
     page = _open_page(qtbot, store)

@@ -68,9 +68,12 @@ def score_text(score: float | None) -> str:
     return "—" if score is None else f"{score:g} / 100"
 
 
-def text_label(name: str, text: str = "") -> QLabel:
-    """A wrapping, selectable label styled by its object name."""
+def text_label(name: str, text: str = "", *, rich: bool = False) -> QLabel:
+    """A wrapping, selectable label styled by its object name; plain text unless *rich* (whose caller escapes what
+    it puts in): names, tags and reasons come from the store and from partners' files, and Qt would render markup
+    in them, even a local picture (``<img src=…>``), unblurred."""
     label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
     label.setObjectName(name)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -95,10 +95,12 @@ class ChangeDialog(QDialog):
         self.form = QFormLayout()
         self.fields: dict[str, QWidget] = {}  # the inputs by their label
         self.summary = QLabel("")
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)  # queue names are stored text
         self.summary.setObjectName("changeSummary")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error = QLabel("")
+        self.error.setTextFormat(Qt.TextFormat.PlainText)  # queue names are stored text
         self.error.setObjectName("formError")
         self.error.setWordWrap(True)
         self.buttons = QDialogButtonBox()

@@ -76,7 +76,7 @@ class SessionsPanel(QWidget):
         self.chosen.currentTextChanged.connect(self._choose)
         close = QPushButton("C&lose session")
         close.clicked.connect(self.close_session)
-        self.figures = text_label("trainingAgreement")
+        self.figures = text_label("trainingAgreement", rich=True)
         self.spread = ReadOnlyTable(("Item", "Answers", "Spread of answers", "Agreed answer"), "trainingSpread",
                                     stretch=2)
         self.spread.setAccessibleName("Spread of answers per item")
@@ -91,8 +91,7 @@ class SessionsPanel(QWidget):
         self.make_gold = QCheckBox("Make it a &gold item")
         agree = QPushButton("Record &agreed answer")
         agree.clicked.connect(self.agree)
-        self.status = text_label("updated")
-        self.status.setTextFormat(Qt.TextFormat.PlainText)  # names and reasons are stored text, never markup
+        self.status = text_label("updated")  # names and reasons are stored text, never markup
         top, pick, agree_row = QHBoxLayout(), QHBoxLayout(), QHBoxLayout()
         for w in (self.name, self.items, create):
             top.addWidget(w)
