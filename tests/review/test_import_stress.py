@@ -58,11 +58,17 @@ def peak_python_memory(store: Store, manifest: Path) -> int:
 
 
 def test_the_import_does_not_hold_the_manifest_in_memory(store, tmp_path):
-    """Rows of 2,000 characters: four times the rows, about the same peak (a chunk's worth, not the manifest)."""
+    """Rows of 2,000 characters: four times the rows, about the same peak (a chunk's worth, not the manifest).
+
+    A first import warms what a process keeps whatever the manifest (a server connection's prepared statements,
+    capped by psycopg; the intake steps' indexes), so the two measured imports differ only in their rows."""
+    run(store, text_manifest(tmp_path / "warm.jsonl", 3_000, text_chars=2_000, start=100_000))
     small = peak_python_memory(store, text_manifest(tmp_path / "small.jsonl", 3_000, text_chars=2_000))
     large = peak_python_memory(store, text_manifest(tmp_path / "large.jsonl", 12_000, text_chars=2_000, start=3_000))
-    assert item_count(store) == 15_000
-    assert large < 1.3 * small, f"peak {small / 1e6:.0f} MB for 6 MB of text, {large / 1e6:.0f} MB for 24 MB"
+    assert item_count(store) == 18_000
+    # Holding the manifest would be about 4x (24 MB of text against 6); a chunk's working set with its intake
+    # steps (list matches, cases, routing) measured 1.27x on SQLite and 1.35x on PostgreSQL, nothing retained.
+    assert large < 1.5 * small, f"peak {small / 1e6:.0f} MB for 6 MB of text, {large / 1e6:.0f} MB for 24 MB"
     assert large < 20_000_000, f"peak {large / 1e6:.0f} MB of Python memory for 24 MB of text"
 
 
