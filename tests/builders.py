@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import importlib.util
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+import sys
+import tracemalloc
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from audit import audits, sampling
@@ -231,3 +235,31 @@ def statements_run(store: Store) -> Iterator[list[str]]:
         yield seen
     finally:
         del db.execute, db.executemany
+
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def benchmark_module(name: str) -> Any:
+    """``benchmarks/<name>.py`` as a module (benchmarks are scripts, not a package; their siblings import each
+    other by name, so the folder is on the path while it loads)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCHMARKS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return module
+
+
+def peak_python_memory(work: Callable[[], Any]) -> tuple[Any, int]:
+    """What *work* returned and the peak of Python memory it allocated (tracemalloc)."""
+    tracemalloc.start()
+    try:
+        result = work()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, peak

@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
-
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    return module
+from builders import benchmark_module
 
 
 @pytest.fixture
 def guard():
-    return _load("guard")
+    return benchmark_module("guard")
 
 
 @pytest.fixture
 def common(tmp_path, monkeypatch):
-    module = _load("common")
+    module = benchmark_module("common")
     monkeypatch.setattr(module, "RESULTS", tmp_path / "results.json")
     return module
 

@@ -3,29 +3,15 @@ that take one."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
-
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    return module
+from builders import BENCHMARKS, benchmark_module
 
 
 @pytest.fixture(scope="module")
 def common():
-    return _load("common")
+    return benchmark_module("common")
 
 
 def test_scales_name_item_counts(common):
@@ -33,7 +19,7 @@ def test_scales_name_item_counts(common):
 
 
 def test_run_all_passes_the_scale_only_to_benchmarks_that_take_one():
-    run_all = _load("run_all")
+    run_all = benchmark_module("run_all")
     assert run_all.takes_scale(BENCHMARKS / "bench_demo.py")
     assert run_all.takes_scale(BENCHMARKS / "bench_gui_watchdog.py")
     assert not run_all.takes_scale(BENCHMARKS / "bench_startup.py")

@@ -9,10 +9,10 @@ dates, NUL, 50 MB texts) ended in tracebacks or in the store.
 from __future__ import annotations
 
 import json
-import tracemalloc
 from pathlib import Path
 
 import pytest
+from builders import peak_python_memory
 
 from review.errors import StoreUnavailable
 from review.imports import manifest as importer
@@ -46,13 +46,8 @@ def item_count(store: Store) -> int:
 
 
 # ------------------------------------------------------------------ memory
-def peak_python_memory(store: Store, manifest: Path) -> int:
-    tracemalloc.start()
-    try:
-        result = run(store, manifest)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+def peak_memory_of_import(store: Store, manifest: Path) -> int:
+    result, peak = peak_python_memory(lambda: run(store, manifest))
     assert result.committed
     return peak
 
@@ -63,8 +58,8 @@ def test_the_import_does_not_hold_the_manifest_in_memory(store, tmp_path):
     A first import warms what a process keeps whatever the manifest (a server connection's prepared statements,
     capped by psycopg; the intake steps' indexes), so the two measured imports differ only in their rows."""
     run(store, text_manifest(tmp_path / "warm.jsonl", 3_000, text_chars=2_000, start=100_000))
-    small = peak_python_memory(store, text_manifest(tmp_path / "small.jsonl", 3_000, text_chars=2_000))
-    large = peak_python_memory(store, text_manifest(tmp_path / "large.jsonl", 12_000, text_chars=2_000, start=3_000))
+    small = peak_memory_of_import(store, text_manifest(tmp_path / "small.jsonl", 3_000, text_chars=2_000))
+    large = peak_memory_of_import(store, text_manifest(tmp_path / "large.jsonl", 12_000, text_chars=2_000, start=3_000))
     assert item_count(store) == 18_000
     # Holding the manifest would be about 4x (24 MB of text against 6); a chunk's working set with its intake
     # steps (list matches, cases, routing) measured 1.27x on SQLite and 1.35x on PostgreSQL, nothing retained.
@@ -327,12 +322,7 @@ def test_a_file_of_bad_rows_keeps_the_first_problems_and_counts_the_rest(store, 
 
 
 def peak_memory_of_refused_import(store: Store, manifest: Path) -> int:
-    tracemalloc.start()
-    try:
-        result = run(store, manifest)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    result, peak = peak_python_memory(lambda: run(store, manifest))
     assert not result.committed
     return peak
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import tracemalloc
 from pathlib import Path
 
 import pytest
-from builders import IMPORTER, events, people
+from builders import IMPORTER, events, peak_python_memory, people
 
 from desktop import wiring
 from desktop.commands.import_cmd import row_handlers
@@ -165,13 +164,8 @@ def test_an_item_manifest_with_a_bad_last_row_writes_no_chunk(store, tmp_path, m
 
 
 # ------------------------------------------------------------------- memory
-def peak_python_memory(store: Store, manifest: Path) -> int:
-    tracemalloc.start()
-    try:
-        result = run(store, manifest)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+def peak_memory_of_import(store: Store, manifest: Path) -> int:
+    result, peak = peak_python_memory(lambda: run(store, manifest))
     assert result.committed
     return peak
 
@@ -186,7 +180,7 @@ def test_a_history_import_holds_a_chunk_not_the_manifest(file_store, tmp_path, m
     monkeypatch.setattr(import_store, "WRITE_CHUNK_ROWS", 200)
     monkeypatch.setattr(items_import, "CHECK_CHUNK_ROWS", 200)
     file_store.add_user(IMPORTER, ["lead"])
-    small = peak_python_memory(file_store, history_manifest(tmp_path / "small.jsonl", 1_000))
-    large = peak_python_memory(file_store, history_manifest(tmp_path / "large.jsonl", 10_000, start=1_000))
+    small = peak_memory_of_import(file_store, history_manifest(tmp_path / "small.jsonl", 1_000))
+    large = peak_memory_of_import(file_store, history_manifest(tmp_path / "large.jsonl", 10_000, start=1_000))
     assert counts(file_store)[:2] == (11_000, 11_000)
     assert large < 1.5 * small, f"peak {small / 1e6:.1f} MB for 2,000 rows, {large / 1e6:.1f} MB for 20,000"
