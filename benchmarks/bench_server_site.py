@@ -16,6 +16,19 @@ a site runs it (``fsync`` and ``synchronous_commit`` on) unless ``--fast-durabil
     .venv/bin/python benchmarks/bench_server_site.py                          # 200 clients, 10 minutes, 1M items
     .venv/bin/python benchmarks/bench_server_site.py --minutes 0.5 --items 20000 --clients 40   # a short run
 
+Where the time goes: while the clients run, the parent samples the server every 50 ms (``--sample``, on by
+default; it costs one connection) — what each busy backend waits for (``pg_stat_activity.wait_event``), who
+waits for Veil's write lock or the event chain's lock (``pg_locks``, advisory keys) and which statement holds
+the write lock EXCLUSIVELY while others wait — and prints the commonest. Beside the latencies it prints the
+late rounds (a round a client began after its time: the client could not keep its pace; lateness is not
+counted in the latencies, which start when the claim starts), the load average before and after, and the
+server's checkpoints during the run.
+
+By default the clients run on the store owner's connections (as the runs before did): ``--own-roles`` signs
+each in as its moderator's own database role, so the server's row-level security is measured too (each
+simulated desk then keeps its own content index, ``review.content_index`` being per store address: heavier
+on the clients than a site, whose desks are one person per process).
+
 Exit status 1 when double_claims, lost or duplicated is not 0 or verify fails (never for a time).
 """
 
@@ -23,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import random
 import sys
 import threading
@@ -35,12 +49,13 @@ ROOT = Path(__file__).resolve().parent
 sys.path[:0] = [str(ROOT), str(ROOT.parent)]  # the repository before tests/, whose review/ folder must not hide
 sys.path.append(str(ROOT.parent / "tests"))  # the review package; tests/postgres.py starts the throwaway server
 
-from common import decision_report, percentile, record, store_check  # noqa: E402
+from common import decision_report, percentile, person_url, record, store_check  # noqa: E402
 
 from desktop import wiring  # noqa: E402
 from review import content_index, taxonomy  # noqa: E402
 from review.desk import ReviewDesk  # noqa: E402
 from review.errors import VeilError  # noqa: E402
+from review.store import queue_counts  # noqa: E402
 
 QUEUE = "reports"
 PER_PROCESS = 10
@@ -56,25 +71,30 @@ def start_server(fast_durability: bool):
     return postgres.start(SITE_SETTINGS + (FAST if fast_durability else ""))
 
 
-def build(url: str, items: int, clients: int) -> None:
+def build(url: str, items: int, clients: int, own_roles: bool = False) -> dict[str, str]:
     """*clients* moderators and one review queue holding *items* pending text items, written with one SQL
-    statement (and its ``items.imported`` event, as an import has)."""
+    statement (and its ``items.imported`` event, as an import has); the URL each moderator's desk opens (their
+    own role's with *own_roles*, else the owner's)."""
     started = time.perf_counter()
     store = wiring.open_store(url)
     for n in range(clients):
         store.add_user(f"mod{n}", ["moderator"])
     queue = store.add_queue(QUEUE, sla_seconds=86_400)
     with store.transaction():
-        store.db.execute(
-            "INSERT INTO items (external_id, queue_id, kind, text, received_at, due_at, created_at)"
-            " SELECT 'bulk-' || g, ?, 'text', 'post ' || g,"
-            " '2026-01-0' || (1 + g % 4) || 'T' || lpad(CAST(g % 24 AS TEXT), 2, '0') || ':00:00.000Z',"
-            " '2026-01-0' || (2 + g % 4) || 'T' || lpad(CAST(g % 24 AS TEXT), 2, '0') || ':00:00.000Z', ?"
-            " FROM generate_series(1, ?) AS g", [queue.id, store.now(), items])
+        with queue_counts.paused(store):  # counted once below, not by a trigger per row (minutes at 1 M)
+            store.db.execute(
+                "INSERT INTO items (external_id, queue_id, kind, text, received_at, due_at, created_at)"
+                " SELECT 'bulk-' || g, ?, 'text', 'post ' || g,"
+                " '2026-01-0' || (1 + g % 4) || 'T' || lpad(CAST(g % 24 AS TEXT), 2, '0') || ':00:00.000Z',"
+                " '2026-01-0' || (2 + g % 4) || 'T' || lpad(CAST(g % 24 AS TEXT), 2, '0') || ':00:00.000Z', ?"
+                " FROM generate_series(1, ?) AS g", [queue.id, store.now(), items])
+        queue_counts.add_items_after(store, 0)
         store.log("system", "items.imported", "bench_server_site", {"rows": items, "added": items})
     store.db.execute("ANALYZE")
+    urls = {f"mod{n}": person_url(store, url, f"mod{n}") if own_roles else url for n in range(clients)}
     store.close()
     print(f"  (built {items:,} items for {clients} clients in {time.perf_counter() - started:.1f} s)", flush=True)
+    return urls
 
 
 @dataclass
@@ -87,17 +107,18 @@ class Tally:
     reported: dict[int, int] = field(default_factory=dict)  # decision id -> item id, as decide returned them
     errors: Counter[str] = field(default_factory=Counter)
     late: int = 0  # rounds that began after their time (the client could not keep its pace)
+    waits: dict[str, object] = field(default_factory=dict)  # what the server waited for (the parent's Waits)
 
 
-def clients(url: str, names: list[str], pace_s: float, seconds: float, seed: int, results) -> None:
-    """One worker process: a thread per moderator, each with its own connection, for *seconds*; its Tally to
-    *results*. *pace_s* 0: flat out."""
+def clients(urls: dict[str, str], names: list[str], pace_s: float, seconds: float, seed: int, results) -> None:
+    """One worker process: a thread per moderator, each with its own connection (to its URL in *urls*), for
+    *seconds*; its Tally to *results*. *pace_s* 0: flat out."""
     desk, tally, lock = ReviewDesk(taxonomy.load()), Tally(), threading.Lock()
-    store = wiring.open_store(url)
+    store = wiring.open_store(urls[names[0]])
     ready = threading.Barrier(len(names) + 1)
 
     def moderator(name: str, rng: random.Random) -> None:
-        own = store.second_connection()
+        own = store.second_connection() if urls[name] == urls[names[0]] else wiring.open_store(urls[name])
         person = own.user(name)
         ready.wait()
         began = time.monotonic()
@@ -141,15 +162,17 @@ def clients(url: str, names: list[str], pace_s: float, seconds: float, seed: int
     results.put(tally)
 
 
-def run_clients(url: str, names: list[str], pace_s: float, seconds: float, per_process: int = PER_PROCESS) -> Tally:
+def run_clients(urls: dict[str, str], names: list[str], pace_s: float, seconds: float,
+                per_process: int = PER_PROCESS, *, sample: bool = False, owner_url: str | None = None) -> Tally:
     """*names* as simulated moderators in worker processes of *per_process* each; their tallies together."""
     context = multiprocessing.get_context("fork")  # the parent holds no connection and runs no thread here
     results = context.Queue()
     groups = [names[start:start + per_process] for start in range(0, len(names), per_process)]
-    workers = [context.Process(target=clients, args=(url, group, pace_s, seconds, n, results))
+    workers = [context.Process(target=clients, args=(urls, group, pace_s, seconds, n, results))
                for n, group in enumerate(groups)]
     for worker in workers:
         worker.start()
+    waits = Waits(next(iter(urls.values())) if owner_url is None else owner_url).start() if sample else None
     total = Tally()
     for _ in workers:
         part = results.get(timeout=seconds + 600)
@@ -161,7 +184,71 @@ def run_clients(url: str, names: list[str], pace_s: float, seconds: float, per_p
         total.late += part.late
     for worker in workers:
         worker.join()
+    if waits is not None:
+        total.waits = waits.stop()
     return total
+
+
+#: Veil's write lock and the event chain's lock, as ``pg_locks`` shows a transaction-level advisory key (low bits).
+LOCKS = {0x5665696C: "write lock", 0x5663686E: "chain lock"}
+_BUSY = """SELECT COALESCE(wait_event_type || ':' || wait_event, 'on CPU'),
+left(regexp_replace(query, '\\s+', ' ', 'g'), 60) FROM pg_stat_activity
+WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()"""
+_ADVISORY = """SELECT l.objid, l.mode, l.granted, left(regexp_replace(a.query, '\\s+', ' ', 'g'), 60), a.state
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory'"""
+_CHECKPOINTS = "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
+
+
+class Waits:
+    """What the server's busy backends wait for while the clients run: sampled every *every* seconds on one
+    connection of the parent's (started after the worker processes are forked, so none inherits it)."""
+
+    def __init__(self, url: str, every: float = 0.05) -> None:
+        self.url, self.every = url, every
+        self.waits: Counter[str] = Counter()  # wait event (or "on CPU") -> backend-samples
+        self.lock_waits: Counter[str] = Counter()  # what a backend waits for, during which statement -> samples
+        self.exclusive: Counter[str] = Counter()  # statement of the backend holding the write lock exclusively
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> Waits:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            checkpoints = conn.execute(_CHECKPOINTS).fetchone()[0]
+            while not self._stop.wait(self.every):
+                self.samples += 1
+                for wait, statement in conn.execute(_BUSY).fetchall():
+                    self.waits[wait] += 1
+                    if wait.startswith("Lock:"):  # a row another transaction holds (transactionid, tuple) …
+                        self.lock_waits[f"{wait} during: {statement}"] += 1
+                exclusive_held = False
+                for key, mode, granted, statement, state in conn.execute(_ADVISORY).fetchall():
+                    name = LOCKS.get(int(key), f"advisory {key}")
+                    if not granted:
+                        self.lock_waits[f"{name} {mode} waited for, by: {statement}"] += 1
+                    elif name == "write lock" and mode == "ExclusiveLock":
+                        exclusive_held = True
+                        self.exclusive[f"{statement} ({state})"] += 1
+                self.exclusive["(samples with the write lock held exclusively)"] += exclusive_held
+            self.checkpoints = conn.execute(_CHECKPOINTS).fetchone()[0] - checkpoints
+
+    def stop(self) -> dict[str, object]:
+        """Stop sampling; the commonest of each, as shares of the samples taken."""
+        self._stop.set()
+        self._thread.join()
+
+        def top(counter: Counter[str], n: int) -> dict[str, str]:
+            return {what: f"{count / max(1, self.samples):.2f}/sample" for what, count in counter.most_common(n)}
+
+        return {"samples": self.samples, "checkpoints": getattr(self, "checkpoints", None),
+                "waits": top(self.waits, 8), "lock_waits": top(self.lock_waits, 8),
+                "write_lock_exclusive": top(self.exclusive, 6)}
 
 
 def ms(samples: list[float], pct: float) -> float:
@@ -192,18 +279,25 @@ def main() -> int:
     parser.add_argument("--pace", type=float, default=2.0, help="seconds between one client's claims")
     parser.add_argument("--per-process", type=int, default=PER_PROCESS, help="simulated moderators per process")
     parser.add_argument("--fast-durability", action="store_true", help="fsync and synchronous_commit off")
+    parser.add_argument("--own-roles", action="store_true", help="each client signs in as its moderator's role")
+    parser.add_argument("--no-sample", action="store_true", help="do not sample the server's waits")
     args = parser.parse_args()
+    load_before = os.getloadavg()
     server = start_server(args.fast_durability)
     try:
         server.admin("CREATE DATABASE site")
         url = server.url("site")
         names = [f"mod{n}" for n in range(args.clients)]
-        build(url, args.items, args.clients)
+        urls = build(url, args.items, args.clients, args.own_roles)
         started = time.perf_counter()
-        tally = run_clients(url, names, args.pace, args.minutes * 60, args.per_process)
+        tally = run_clients(urls, names, args.pace, args.minutes * 60, args.per_process, sample=not args.no_sample,
+                            owner_url=url)
         seconds = time.perf_counter() - started
         figures = {"clients": args.clients, "items": args.items, "minutes": args.minutes, "pace_s": args.pace,
                    "durability": "off" if args.fast_durability else "on",
+                   "signed_in": "own roles" if args.own_roles else "owner",
+                   "load_before": " ".join(f"{x:.2f}" for x in load_before),
+                   "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
                    "claims": len(tally.claims), "decisions": len(tally.decides),
                    "decisions_per_s": round(len(tally.decides) / seconds, 1),
                    "claim_p50_ms": ms(tally.claims, 50), "claim_p95_ms": ms(tally.claims, 95),
@@ -214,6 +308,8 @@ def main() -> int:
     finally:
         server.stop()
     record(f"server_site_{args.clients}_clients", figures)
+    for what, found in tally.waits.items():
+        print(f"  {what}: {found}")
     problems = [k for k in ("double_claims", "lost", "duplicated") if figures[k]]
     if not figures["verified"]:
         problems.append("verify")

@@ -67,6 +67,16 @@ from review.store.connection import scrubbed, shown_location
 #: The advisory lock every write transaction takes: exclusively (one such writer at a time), or shared by the hot
 #: path's row-locked transactions. "Veil" in ASCII.
 WRITE_LOCK = 0x5665696C
+#: Durable before "saved", but never waiting for the disk while holding a lock: a write transaction commits with
+#: ``synchronous_commit`` off (its locks — the write lock, the event chain's, its rows — go at once, so the next
+#: writer does not queue behind this one's WAL flush), then this one-statement transaction, which writes a few
+#: bytes of WAL (a transactional logical message: no table, no row lock) and so commits synchronously, flushes
+#: the WAL up to and past that commit, sharing the flush with every writer committing meanwhile (PostgreSQL's
+#: group commit). Only then does the caller hear it was stored; a connection
+#: lost before the flush is answered is ``SaveUncertain``, as one lost during ``COMMIT``. (Other sessions may read
+#: the rows for the milliseconds before the flush; a crash in them loses those rows and every later commit alike,
+#: none of which was reported stored.)
+_FLUSHED = "SELECT pg_logical_emit_message(true, 'veil', '')"
 BUSY_TIMEOUT = "10s"
 #: libpq settings every connection gets unless its URL (or the matching ``PG…`` variable) sets them: give up
 #: connecting after 5 s; notice a silent peer through keepalives (idle 10 s, then 3 probes 5 s apart) and unsent
@@ -269,13 +279,14 @@ class ServerDatabase:
         self._exclusive = not row_locked
         try:
             lock = "pg_advisory_xact_lock_shared" if row_locked else "pg_advisory_xact_lock"
-            self.conn.execute(f"SELECT {lock}(%s)", [WRITE_LOCK])
+            self.conn.execute(f"SELECT {lock}(%s), set_config('synchronous_commit', 'off', true)", [WRITE_LOCK])
             yield self
         except BaseException:
             self._end("ROLLBACK")
             raise
         try:
             self.conn.execute("COMMIT")
+            self.conn.execute(_FLUSHED)
         except psycopg.OperationalError as exc:
             self._end("ROLLBACK")
             if not self.conn.closed:

@@ -68,13 +68,18 @@ _ACTOR = ("actor = {my_name} OR (actor = 'system' AND kind = 'gold.scored'"
 #: their own decisions (which leases the item back to them after), or a row applying their own decision to another
 #: report of its case (review/store/cases.py: the reports wait unleased for their case's lead): ``source`` case, the
 #: same action and labels as the decision it applies, on a pending report of that decision's case (read through
-#: ``veil_decided``: a policy of ``decisions`` reading ``decisions`` would recurse into its own rules).
+#: ``veil_decided``: a policy of ``decisions`` reading ``decisions`` would recurse into its own rules), or a
+#: complaint's reversal on the original item (``source`` complaint) by the person who has just decided the open
+#: complaint's own item, not against their own decision (review/store/complaints.py ``resolve``).
 _HELD = ("(EXISTS (SELECT 1 FROM leases l WHERE l.item_id = decisions.item_id AND l.user_id = {me})"
          " OR (revokes_id IS NOT NULL AND veil_my_decision(revokes_id))"
          " OR (source = 'case' AND applies_id IS NOT NULL AND veil_my_decision(applies_id)"
          " AND EXISTS (SELECT 1 FROM veil_decided({me}) a JOIN items ai ON ai.id = a.item_id"
          " JOIN items c ON c.case_id = ai.case_id WHERE a.id = decisions.applies_id AND c.id = decisions.item_id"
-         " AND c.state = 'pending' AND a.action = decisions.action AND a.labels = decisions.labels)))")
+         " AND c.state = 'pending' AND a.action = decisions.action AND a.labels = decisions.labels))"
+         " OR (source = 'complaint' AND EXISTS (SELECT 1 FROM complaints c WHERE c.original_item_id = decisions.item_id"
+         " AND c.outcome IS NULL AND NOT veil_my_decision(c.decision_id)"
+         " AND EXISTS (SELECT 1 FROM veil_decided({me}) a WHERE a.item_id = c.item_id))))")
 #: A gold result the decider's own transaction stores: of their decision on that live gold item, its action scored
 #: as the gold answer says, never correct with a wrong action (the labels' comparison is the domain's: not
 #: re-checked here, a known gap).
@@ -106,6 +111,77 @@ _SAMPLE_LEFT = ("(auditor_id = {me} OR auditor_id IS NULL) AND (state = 'open'"
                 " OR (d.id > audit_samples.decision_id AND d.item_id = (SELECT x.item_id FROM decisions x"
                 " WHERE x.id = audit_samples.decision_id)))))")
 
+#: Who may hold a lease on an item, as the claim path serves it (``review.serving``, ``review.store.leases``): asked
+#: by the leases rules below for every row a person who is not a lead adds or changes (leads are not subject).
+#: A definer function in PL/pgSQL (its plans kept per connection, so a claim pays a few index probes): the caller
+#: is an active moderator (``review.serving.WORKED_BY``: review queues are worked by moderators and leads, every
+#: other kind by leads alone), the item is pending in a review queue and no case report waiting for its case's lead
+#: (``items.case_of``), within the person's queue limit (``users.queue_ids``, followed through merges; a limit Veil
+#: cannot read allows nothing), past the queue's certification gate (certified for the gate's course and version,
+#: or waived and not lifted), and not a complaint against a decision of theirs. What the server cannot check
+#: (roster shifts, rotation rules: Veil's clock and settings) stays the app's.
+#: ``veil_lapsed_by()``: the moment a lease must have ended by for someone else to take it over, by the server's
+#: clock, in Veil's time text, with :data:`CLOCK_SKEW_SECONDS` of grace for a desk clock ahead of the server's.
+CLOCK_SKEW_SECONDS = 60
+FUNCTIONS = """
+CREATE OR REPLACE FUNCTION veil_may_lease(item BIGINT) RETURNS BOOLEAN LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = {schema}, pg_temp AS $$
+DECLARE
+  who users%ROWTYPE := veil_caller();
+  place RECORD;
+BEGIN
+  IF who.id IS NULL OR (',' || who.roles || ',') NOT LIKE '%,moderator,%' THEN
+    RETURN FALSE;
+  END IF;
+  SELECT i.state, i.case_of, i.queue_id, q.kind INTO place FROM items i JOIN queues q ON q.id = i.queue_id
+  WHERE i.id = item;
+  IF place.queue_id IS NULL OR place.state <> 'pending' OR place.case_of IS NOT NULL OR place.kind <> 'review' THEN
+    RETURN FALSE;
+  END IF;
+  IF who.queue_ids <> '' AND (who.queue_ids !~ '^[0-9]{1,18}(,[0-9]{1,18})*$' OR NOT EXISTS (
+      WITH RECURSIVE followed (id) AS (
+        SELECT CAST(x AS BIGINT) FROM unnest(string_to_array(who.queue_ids, ',')) x
+        UNION SELECT q.merged_into_id FROM queues q JOIN followed f ON q.id = f.id WHERE q.merged_into_id IS NOT NULL)
+      SELECT 1 FROM followed WHERE id = place.queue_id)) THEN
+    RETURN FALSE;
+  END IF;
+  IF EXISTS (SELECT 1 FROM queue_gates g WHERE g.queue_id = place.queue_id
+             AND NOT EXISTS (SELECT 1 FROM certifications c WHERE c.user_id = who.id AND c.course_id = g.course_id
+                             AND c.taxonomy_version = g.taxonomy_version)
+             AND NOT EXISTS (SELECT 1 FROM gate_waivers w WHERE w.user_id = who.id AND w.queue_id = g.queue_id
+                             AND w.course_id = g.course_id AND w.taxonomy_version = g.taxonomy_version
+                             AND NOT EXISTS (SELECT 1 FROM gate_waiver_lifts l WHERE l.waiver_id = w.id))) THEN
+    RETURN FALSE;
+  END IF;
+  RETURN NOT EXISTS (SELECT 1 FROM complaints c JOIN decisions d ON d.id = c.decision_id
+                     WHERE c.item_id = item AND d.user_id = who.id);
+END $$;
+CREATE OR REPLACE FUNCTION veil_lapsed_by() RETURNS TEXT LANGUAGE sql STABLE AS $$
+  SELECT to_char((now() + interval '@SKEW@ seconds') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+$$;
+""".replace("@SKEW@", str(CLOCK_SKEW_SECONDS))
+#: A lease a person who is not a lead adds or changes: their own, on an item they may be served (above).
+_MAY_LEASE = OWN + " AND veil_may_lease(item_id)"
+
+#: An item a person who is not a lead changes (its state, queue or due time) is one their decision is changing:
+#: they hold its lease (deciding, escalating it) or its newest decision is theirs (an undo reopening it, a case's
+#: reports closed or reopened with the decision of its lead, a complaint's reversal closing the original). Checked
+#: on the row as changed only (``update_check``): a claim's ``FOR UPDATE`` reads every row through the update rule.
+_ITEM_MINE = ("EXISTS (SELECT 1 FROM leases l WHERE l.item_id = items.id AND l.user_id = {me})"
+              " OR EXISTS (SELECT 1 FROM decisions d WHERE d.item_id = items.id AND d.user_id = {me}"
+              " AND d.id = (SELECT MAX(x.id) FROM decisions x WHERE x.item_id = items.id))")
+#: A complaint a person who is not a lead ends: an open one, not against their own decision, ended by them with
+#: their decision on the complaint's item (and, reversed, their new decision on the original).
+_COMPLAINT_OPEN = "outcome IS NULL AND NOT veil_my_decision(decision_id)"
+_COMPLAINT_ENDED = ("resolved_by = {me} AND EXISTS (SELECT 1 FROM decisions d WHERE d.id = complaints.resolution_id"
+                    " AND d.item_id = complaints.item_id AND d.user_id = {me}) AND (reversal_id IS NULL"
+                    " OR EXISTS (SELECT 1 FROM decisions d WHERE d.id = complaints.reversal_id"
+                    " AND d.item_id = complaints.original_item_id AND d.user_id = {me}))")
+#: A certification a person stores for themselves: from a passed attempt of theirs at that course and version.
+_CERTIFIED = (OWN + " AND EXISTS (SELECT 1 FROM training_attempts t WHERE t.id = certifications.attempt_id"
+              " AND t.user_id = {me} AND t.course_id = certifications.course_id"
+              " AND t.taxonomy_version = certifications.taxonomy_version AND t.passed = 1)")
+
 #: ``_ACTOR``: a person's events are their own; Veil's ``system`` event a person's transaction writes is the
 #: scoring of a gold result of theirs; a failed sign-in is nobody's (``anonymous``).
 #: Every Veil table but the default's. The default (:data:`DEFAULT`) covers reference data a lead keeps.
@@ -121,15 +197,17 @@ TABLES: dict[str, Rules] = {
     "wellbeing_breaks": PRIVATE,
     "wellbeing_lifts": Rules(read=OWN),
     # review: the work
-    "items": Rules(update=EVERYONE, update_columns=("state", "queue_id", "due_at")),
-    "leases": Rules(insert=OWN, update=EVERYONE, update_check=OWN, delete=OWN),  # a lapsed lease taken over, as oneself
+    "items": Rules(update=EVERYONE, update_check=_ITEM_MINE, update_columns=("state", "queue_id", "due_at")),
+    # a lease is taken only where a claim could take it; someone else's only once lapsed by the server's clock
+    "leases": Rules(insert=_MAY_LEASE, update=OWN + " OR expires_at <= (SELECT veil_lapsed_by())",
+                    update_check=_MAY_LEASE, delete=OWN),
     "decisions": Rules(insert=OWN + " AND " + _HELD, append_only=True, hidden_from_auditors=ORIGINAL),
     "events": Rules(insert=_ACTOR, append_only=True, lead_insert=f"{_ACTOR} OR actor IN ('system', 'automation')",
                     read_columns=("id", "at", "actor", "kind", "subject", "prev_hash", "hash")),
     # the decision counts the trigger on decisions keeps (review/store/summaries.py), in the decider's
-    # transaction: anyone who decides adds to them; ``veil verify`` recounts them from the decisions
-    "decided_hours": Rules(insert=EVERYONE, update=EVERYONE),
-    "queue_days": Rules(insert=EVERYONE, update=EVERYONE),
+    # transaction: each row is one decider's, who adds to their own; ``veil verify`` recounts them from the decisions
+    "decided_hours": Rules(insert=OWN, update=OWN),
+    "queue_days": Rules(insert=OWN, update=OWN),
     "person_days": Rules(read=OWN, insert=OWN, update=OWN),
     # the queue counts the triggers on items keep (review/store/queue_counts.py) in any change of an item
     "queue_states": Rules(insert=EVERYONE, update=EVERYONE, delete=EVERYONE),
@@ -137,11 +215,12 @@ TABLES: dict[str, Rules] = {
     # the counter a change to the serving rules moves (review/store/serving_changes.py), a person's own settings too
     "serving_changes": Rules(update=EVERYONE),
     "escalations": Rules(read=_CONSEQUENCE, insert=_HOLDS_DECISION, update=_HOLDS_DECISION),
-    "complaints": Rules(read=_CONSEQUENCE, update=EVERYONE),
+    "complaints": Rules(read=_CONSEQUENCE, update=_COMPLAINT_OPEN, update_check=_COMPLAINT_ENDED,
+                        update_columns=("outcome", "resolved_at", "resolved_by", "resolution_id", "reversal_id")),
     "correction_outcomes": Rules(read="NOT {blind}"),
     "dsa_statements": Rules(read=_CONSEQUENCE),
     "account_notes": Rules(insert=OWN, append_only=True),
-    "certifications": Rules(read=OWN, insert=OWN),
+    "certifications": Rules(read=OWN, insert=_CERTIFIED),
     "gate_waivers": Rules(read=OWN),
     "correction_requests": Rules(read=OWN, insert=OWN),
     "automated_decisions": Rules(read=_CONSEQUENCE, append_only=True),  # that a rule decided it: not before blind
@@ -165,6 +244,10 @@ TABLES: dict[str, Rules] = {
     "calibration_agreed": Rules(read="{auditor}"),
     "disputes": Rules(read="moderator_id = {me} OR {auditor}", insert="moderator_id = {me}"),
     "dispute_resolutions": Rules(append_only=True),
+    # each scored audit beside its decision (audit/store/scored_audits.py), added by the scorer's transaction (an
+    # overturn or a lead's reassignment changes it: leads); leads and auditors read it, a moderator never: it is
+    # colleagues' accuracy. ``veil verify`` recounts it from the audits
+    "scored_audits": Rules(read="{auditor} OR auditor_id = {me}", insert="{auditor} AND auditor_id = {me}"),
     "training_attempts": Rules(read=OWN, insert=OWN, update=OWN),
     "training_answers": Rules(read="EXISTS (SELECT 1 FROM training_attempts t WHERE t.id = attempt_id"
                                    " AND t.user_id = {me})",

@@ -239,7 +239,7 @@ def install(db: Any) -> None:
         if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [group]).fetchone():
             conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(group)))
     schema = str(conn.execute("SELECT current_schema()").fetchone()[0])
-    conn.execute(_FUNCTIONS.replace("{schema}", sql.Identifier(schema).as_string(conn)))
+    conn.execute((_FUNCTIONS + server_policies.FUNCTIONS).replace("{schema}", sql.Identifier(schema).as_string(conn)))
     for name, kind in _tables(db):
         _secure(conn, name, kind)
     _lock_down(conn, schema)
@@ -287,7 +287,8 @@ def _tables(db: Any) -> list[tuple[str, str]]:
 
 def _mark(db: Any) -> str:
     """This Veil's definitions for the tables on this server, as a digest."""
-    text = repr((_FUNCTIONS, sorted(server_policies.TABLES.items()), server_policies.DEFAULT, _tables(db)))
+    text = repr((_FUNCTIONS, server_policies.FUNCTIONS, sorted(server_policies.TABLES.items()), server_policies.DEFAULT,
+                 _tables(db)))
     return "Veil roles " + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
