@@ -37,7 +37,8 @@ def received_per_hour(store: Store, since: str, until: str) -> Iterator[tuple[in
 def decided_per_hour(store: Store, first_hour: str, last_hour: str) -> Iterator[tuple[int, str, int]]:
     """(queue id, hour, decisions net of undo) for the hours from *first_hour* to *last_hour* ("2026-01-05T09")."""
     yield from store.db.execute(
-        "SELECT queue_id, hour, decisions - revocations FROM decided_hours WHERE hour >= ? AND hour <= ?",
+        "SELECT queue_id, hour, SUM(decisions - revocations) FROM decided_hours WHERE hour >= ? AND hour <= ?"
+        " GROUP BY queue_id, hour",
         [first_hour, last_hour],
     )
 

@@ -12,8 +12,8 @@ Schema step m024 (:func:`m024`):
   reports waiting for a lead, so a claim never walks the 30,000 open reports of a viral case;
 * ``decisions.applies_id`` — a report's decision row that a case's decision applied (``source = 'case'``)
   names that decision; revoking it names the revoking row;
-* the decision summaries' trigger again, so that a person's day (``person_days``) leaves out the rows a case
-  applied: the moderator decided once, whatever the case's size (:data:`review.store.summaries.NOT_APPLIED`);
+* a person's day in the decision summaries (``person_days``) leaves out the rows a case applied: the moderator
+  decided once, whatever the case's size (:data:`review.store.summaries.NOT_APPLIED`, in the summaries' trigger);
 * ``item_content_ids`` — each item's ``content_id`` from its metadata, indexed, so a chunk's look-up of earlier
   reports by content id is one indexed query (filled at intake; m024 fills it for earlier items that have a
   SHA-256 — gold copies have none and so never join a case).
@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from review.store import dialect, items, leases, summaries
 from review.store import escalations as escalation_rows
+from review.store import items, leases
 from review.store.connection import executemany
 
 if TYPE_CHECKING:
@@ -80,13 +80,6 @@ def m024(db: sqlite_utils.Database) -> None:
     )
     _append_only(db, "cases")
     refuse_replace(db, "cases")
-    # The summaries' trigger as it is now: a person's day leaves out the rows a case applied (summaries.NOT_APPLIED).
-    if dialect.is_server(db):
-        db.execute("DROP TRIGGER decisions_summaries ON decisions")
-        db.execute("DROP FUNCTION decisions_summaries_fn()")
-    else:
-        db.execute("DROP TRIGGER decisions_summaries")
-    db.execute(summaries.TRIGGER)
 
 
 # ------------------------------------------------------------------ joining

@@ -1,8 +1,10 @@
 """Complaints' rows (DSA Art. 20): which complaints a person may not be served, what one is against, how it ends.
 
-A complaint's row is written by the ``items_complaint`` trigger with its
-item (schema m014). This module reads them, keeps their author out of a
-claim (:func:`own_complaints`, read inside the claim's transaction), and ends one
+A complaint's row is written with its item (by the ``items_complaint``
+trigger of schema m014, since m028 by
+:func:`review.store.complaint_schema.add_complaints`). This module reads
+them (a claim keeps their author out itself, in its candidate statement:
+``review.store.leases.best_unleased``), and ends one
 (:func:`resolve`): the decision that closes the complaint item, the new
 decision on the original when it is reversed, and the complaint's event,
 in one transaction. Guards that fail raise :class:`~review.store.Refused`;
@@ -67,14 +69,6 @@ def ended_by(store: Store, decision_id: int) -> str | None:
         "SELECT CASE WHEN resolution_id = ? THEN 'resolution' ELSE 'reversal' END FROM complaints"
         " WHERE resolution_id = ? OR reversal_id = ? LIMIT 1", [decision_id, decision_id, decision_id]).fetchone()
     return str(row[0]) if row else None
-
-
-def own_complaints(store: Store, user_id: int) -> list[int]:
-    """The pending complaint items against decisions *user_id* made: never served to them."""
-    return [r[0] for r in store.db.execute(
-        "SELECT c.item_id FROM complaints c JOIN decisions d ON d.id = c.decision_id"
-        " JOIN items i ON i.id = c.item_id WHERE d.user_id = ? AND i.state = 'pending' ORDER BY c.item_id",
-        [user_id])]
 
 
 def originals(store: Store, external_ids: Collection[str]) -> dict[str, list[tuple[int, str, bool]]]:

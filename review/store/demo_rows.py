@@ -4,7 +4,8 @@
 (``Store.add_items``' dict rows, ``decisions.record_past``: a transaction, three statements and an
 event each) are ten times too slow for that. Here the caller hands prepared tuples, in the columns'
 order, and each function writes them with one ``executemany`` inside the caller's transaction.
-Nothing is bypassed: the append-only guards, the summaries trigger and every index see each row, and
+Nothing is bypassed: the append-only guards, the summaries trigger and every index see each row, the items'
+queue counts and complaint rows are written per statement (:mod:`review.store.item_inserts`), and
 each decision gets its own ``decision.recorded`` event with exactly the payload ``record_past`` writes
 (:func:`review.store.decisions.facts`), so ``veil verify`` reconciles the rows like any other. On a
 file the events' hash chain is computed here in one pass (:func:`review.store.events.row_hash`); a
@@ -18,7 +19,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from review.store import dialect, events
+from review.store import dialect, events, item_inserts
 from review.store.connection import executemany
 from review.store.decisions import CLIENT_VERSION, facts
 from review.store.hashes import NEW_ITEMS
@@ -72,8 +73,7 @@ def add_items(store: Store, rows: Sequence[Sequence[Any]], *, actor: str, source
     """Insert prepared item rows (:data:`ITEM_COLUMNS`' order) and their ``items.imported`` event, inside the
     caller's transaction; the new items' ids, in row order (ids are handed out in insert order, and nobody else
     writes items while the transaction holds the write lock)."""
-    before = _last_id(store, "items")
-    executemany(store.db, _ADD_ITEMS, rows)
+    before, _ = item_inserts.insert_new(store, _ADD_ITEMS, rows)
     ids = [int(row[0]) for row in store.db.execute("SELECT id FROM items WHERE id > ? ORDER BY id", [before])]
     store.log(actor, NEW_ITEMS, source, {"rows": len(rows), "added": len(ids)})
     return ids

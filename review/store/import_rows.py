@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from review.clock import iso, parse
 from review.errors import StoreError
-from review.store import demo_rows
-from review.store.connection import executemany
+from review.store import demo_rows, item_inserts
 
 if TYPE_CHECKING:
     from review.store import Store
@@ -80,10 +79,9 @@ def insert_items(store: Store, rows: Iterable[tuple[ItemRow, int, str | None]], 
                 given += 1
                 yield (*row, queue_id, due or due_at(row[12], sla[queue_id]), now)
 
-        # rowcount sums the rows each execution inserted; a skipped row inserts none.
-        added = int(executemany(store.db, _INSERT_ITEMS, prepared()).rowcount)
-        store.log(actor, "items.imported", source, {"rows": given, "added": max(added, 0)})
-    return max(added, 0)
+        _, added = item_inserts.insert_new(store, _INSERT_ITEMS, prepared())
+        store.log(actor, "items.imported", source, {"rows": given, "added": added})
+    return added
 
 
 #: A past decision to record: (item id, moderator's name, action, labels, decided_at, note, handle_ms), times canonical.

@@ -27,6 +27,13 @@ row that falls to zero is deleted, so the tables hold live days and hours
 only. Days and hours are the first 10 and 13 characters of Veil's
 canonical UTC text.
 
+Each count is split over :data:`SHARDS` rows by item id (``shard``: the
+id's remainder): a decision moves its item from the pending row of its due
+day and arrival hour to the queue's decided row, and desks deciding in one
+queue at once — oldest due first, so mostly from the same hour — would
+otherwise all update those few rows; on a server each would wait for the
+other's commit (200 desks queued behind one row). Readers add the shards up.
+
 A pending item is pending whatever holds it: a lease (a claim changes no
 count), or a case it follows (``items.case_of``: it waits, unserved, for the
 case's lead item, in the queue, its due time running, so it counts as
@@ -38,15 +45,22 @@ leads' few), as before.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from review.clock import iso
+from review.errors import StoreError
 from review.store import dialect, serving_changes
+from review.store.connection import in_transaction
 
 if TYPE_CHECKING:
     from review.store import QueueHealth, Store
+
+
+#: How many rows each count is split over (the module's docstring says why).
+SHARDS = 16
 
 
 def _pending(row: str, value: str, otherwise: str) -> str:
@@ -60,9 +74,10 @@ def _keys(row: str) -> dict[str, dict[str, str]]:
     return {
         "queue_states": {"queue_id": f"{row}queue_id", "state": f"{row}state",
                          "due_day": _pending(row, f"substr({row}due_at, 1, 10)", "''"),
-                         "received_hour": _pending(row, f"substr({row}received_at, 1, 13)", "''")},
+                         "received_hour": _pending(row, f"substr({row}received_at, 1, 13)", "''"),
+                         "shard": f"{row}id % {SHARDS}"},
         "queue_due_hours": {"queue_id": f"{row}queue_id", "due_hour": f"substr({row}due_at, 1, 13)",
-                            "priority": f"{row}priority"},
+                            "priority": f"{row}priority", "shard": f"{row}id % {SHARDS}"},
     }
 
 
@@ -87,22 +102,26 @@ def _changes(sign: int, row: str) -> str:
 
 
 _MOVED = " OR ".join(f"OLD.{c} != NEW.{c}" for c in ("queue_id", "state", "priority", "due_at", "received_at"))
+#: The insert trigger stands aside while :func:`paused` holds a row (the transaction's own: see there).
 TRIGGERS = (
-    f"CREATE TRIGGER items_counted AFTER INSERT ON items BEGIN {_changes(1, 'NEW.')} END",
+    f"""CREATE TRIGGER items_counted AFTER INSERT ON items
+        WHEN NOT EXISTS (SELECT 1 FROM queue_counts_paused) BEGIN {_changes(1, 'NEW.')} END""",
     f"""CREATE TRIGGER items_recounted AFTER UPDATE OF queue_id, state, priority, due_at, received_at ON items
         WHEN {_MOVED} BEGIN {_changes(-1, 'OLD.')} {_changes(1, 'NEW.')} END""",
     f"CREATE TRIGGER items_uncounted AFTER DELETE ON items BEGIN {_changes(-1, 'OLD.')} END",
 )
 
 
-def _recount(table: str) -> str:
+def _recount(table: str, where: str = "") -> str:
     keys = ", ".join(_keys("")[table].values())
-    return f"SELECT {keys}, COUNT(*) FROM items WHERE {_COUNTED[table].format(row='')} GROUP BY {keys}"
+    return f"SELECT {keys}, COUNT(*) FROM items WHERE {_COUNTED[table].format(row='')}{where} GROUP BY {keys}"
 
 
 def m027(db: Any) -> None:
-    """The schema step: both tables, filled from the items already stored, and their three triggers; and the
-    counter of changes to the serving rules that lets claims keep what they read (:mod:`.serving_changes`)."""
+    """The schema step as first made: both tables (their first shape), and the counter of changes to the serving
+    rules that lets claims keep what they read (:mod:`.serving_changes`). Filling the tables and their triggers
+    are :func:`m031`'s: written here with today's definitions, an older shape's table would get a newer one's
+    rows."""
     db.executescript(
         """
         CREATE TABLE queue_states (
@@ -122,15 +141,82 @@ def m027(db: Any) -> None:
         );
         """
     )
+    serving_changes.create(db)
+
+
+def m028(db: Any) -> None:
+    """Part of schema step m028 (:mod:`review.store.item_inserts`): the table :func:`paused` writes."""
+    db.execute("CREATE TABLE queue_counts_paused (id INTEGER PRIMARY KEY, at TEXT NOT NULL)")
+
+
+def m031(db: Any) -> None:
+    """The schema step: both tables made again split into shards (the module's docstring says why), filled from
+    the items stored, and their three triggers as they are now (a store made before had them unsplit)."""
+    for trigger in ("items_counted", "items_recounted", "items_uncounted"):
+        if dialect.is_server(db):
+            db.execute(f"DROP TRIGGER IF EXISTS {trigger} ON items")
+            db.execute(f"DROP FUNCTION IF EXISTS {trigger}_fn()")
+        else:
+            db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.executescript(
+        """
+        DROP TABLE queue_states;
+        DROP TABLE queue_due_hours;
+        CREATE TABLE queue_states (
+            queue_id INTEGER NOT NULL REFERENCES queues(id),
+            state TEXT NOT NULL,
+            due_day TEXT NOT NULL,
+            received_hour TEXT NOT NULL,
+            shard INTEGER NOT NULL,
+            items INTEGER NOT NULL,
+            PRIMARY KEY (queue_id, state, due_day, received_hour, shard)
+        );
+        CREATE TABLE queue_due_hours (
+            queue_id INTEGER NOT NULL REFERENCES queues(id),
+            due_hour TEXT NOT NULL,
+            priority INTEGER NOT NULL,
+            shard INTEGER NOT NULL,
+            items INTEGER NOT NULL,
+            PRIMARY KEY (queue_id, due_hour, priority, shard)
+        );
+        """
+    )
     for table, keys in _keys("").items():
         db.execute(f"INSERT INTO {table} ({', '.join(keys)}, items) {_recount(table)}")
     for trigger in TRIGGERS:
         db.execute(trigger)
-    serving_changes.create(db)
+
+
+@contextlib.contextmanager
+def paused(store: Store) -> Iterator[None]:
+    """Inside the caller's transaction: the insert trigger counts nothing until the block ends, whose inserts the
+    caller counts with :func:`add_items_after` before anything else changes those items (an update of an item
+    not counted yet would take it from a row it never reached). See the module's docstring for why it is safe.
+
+    Refused outside a transaction: there a failure inside the block would leave the pause behind, committed."""
+    if not in_transaction(store.db):
+        raise StoreError("the queue counts can only be paused inside a write transaction")
+    (pause,) = store.db.execute("INSERT INTO queue_counts_paused (at) VALUES (?) RETURNING id",
+                                [store.now()]).fetchone()
+    yield
+    store.db.execute("DELETE FROM queue_counts_paused WHERE id = ?", [pause])
+
+
+def add_items_after(store: Store, item_id: int) -> None:
+    """Count the items above *item_id* (those a paused insert just added): one grouped upsert per table."""
+    for table, keys in _keys("").items():
+        store.db.execute(
+            f"INSERT INTO {table} ({', '.join(keys)}, items) {_recount(table, ' AND id > ?')}"
+            f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET items = {table}.items + excluded.items", [item_id])
 
 
 def problems(db: Any) -> Iterator[str]:
-    """One sentence per table that differs from a recount of ``items``: how many of its rows, and the first."""
+    """One sentence per table that differs from a recount of ``items``: how many of its rows, and the first; and
+    one for a pause a transaction left behind (the insert trigger would count nothing)."""
+    if dialect.columns(db, "queue_counts_paused") and db.execute(
+            "SELECT COUNT(*) FROM queue_counts_paused").fetchone()[0]:
+        yield ("the queue counts' insert trigger is paused (a row in queue_counts_paused): new items are not being"
+               " counted; something wrote it behind Veil's back")
     for table, keys in _keys("").items():
         if not dialect.columns(db, table):
             continue  # a step never applied: the schema check names it

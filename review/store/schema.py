@@ -387,6 +387,10 @@ LATER_STEPS = (
     ("m025_routing_rules", "rules", "m025"),
     ("m026_automation", "automation", "m026"),
     ("m027_queue_counts", "queue_counts", "m027"),
+    ("m028_bulk_item_inserts", "item_inserts", "m028"),
+    ("m029_summaries_per_decider", "summaries", "m029"),
+    ("m030_break_changes", "serving_changes", "m030"),
+    ("m031_queue_counts_in_shards", "queue_counts", "m031"),
 )
 
 

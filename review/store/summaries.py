@@ -7,13 +7,20 @@ or an imported history row alike, on SQLite and on a server (the dialect
 turns the trigger into PL/pgSQL) — and recounted from ``decisions`` by
 :func:`problems` (``veil verify``):
 
-* ``decided_hours`` (hour, queue): decision rows and revocation rows made
-  in each queue in each UTC hour (the flow chart's "decided, net of undo");
+* ``decided_hours`` (hour, queue, decider): decision rows and revocation
+  rows made in each queue in each UTC hour (the flow chart's "decided, net
+  of undo");
 * ``person_days`` (day, person, handle time): each person's decision rows
   and revocation rows per UTC day, by handle time (throughput, and the
   person's handle-time percentiles);
-* ``queue_days`` (day, queue, handle time): decision rows with a measured
-  handle time per queue and UTC day (the queue's percentiles).
+* ``queue_days`` (day, queue, handle time, decider): decision rows with a
+  measured handle time per queue and UTC day (the queue's percentiles).
+
+Every row is one decider's (``user_id``, the decision row's maker): two
+desks deciding in one queue at once never update the same row, so on a
+server a decision's transaction never waits for another's to commit (with
+one row per queue and hour, 200 desks queued behind each other's counts).
+Readers add the deciders up.
 
 Handle times are kept to the precision the dashboard shows them
 (:data:`HANDLE_BUCKET`: to the nearest 0.1 s below 10 s, the nearest second
@@ -22,11 +29,11 @@ thousands; ``person_days.handle_ms`` is -1 for rows without a measured
 handle time (imported history) and for revocations. A day, or an hour, is
 the first 10 (13) characters of Veil's canonical UTC text.
 
-The step (:func:`m022`) also fixes two plans: ``decisions_revokes`` becomes
-a partial index (``revokes_id IS NOT NULL``: it held a NULL for every
-decision, and SQLite chose it for ``revokes_id IS NULL``, scanning every
-live decision), and ``items_received`` (received_at, queue_id) covers the
-hourly "received" count.
+Step m022 (:func:`m022`) made the tables and fixed two plans: ``decisions_revokes`` became a partial index
+(``revokes_id IS NOT NULL``: it held a NULL for every decision, and SQLite chose it for ``revokes_id IS NULL``,
+scanning every live decision), and ``items_received`` (received_at, queue_id) covers the hourly "received"
+count. Step m029 (:func:`m029`) gave the queue summaries their decider and is the one that fills every summary
+and creates the trigger.
 """
 
 from __future__ import annotations
@@ -67,9 +74,9 @@ ROW = _columns("")
 #: Each summary: its table, its key columns and count columns, and its recount from ``decisions``.
 SUMMARIES: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "decided_hours": (
-        ("hour", "queue_id"), ("decisions", "revocations"),
-        f"SELECT substr(decided_at, 1, 13), queue_id, SUM({ROW['is_decision']}), SUM({ROW['is_revocation']})"
-        " FROM decisions GROUP BY substr(decided_at, 1, 13), queue_id"),
+        ("hour", "queue_id", "user_id"), ("decisions", "revocations"),
+        f"SELECT substr(decided_at, 1, 13), queue_id, user_id, SUM({ROW['is_decision']}), SUM({ROW['is_revocation']})"
+        " FROM decisions GROUP BY substr(decided_at, 1, 13), queue_id, user_id"),
     "person_days": (
         ("day", "user_id", "handle_ms"), ("decisions", "revocations"),
         f"SELECT substr(decided_at, 1, 10), user_id, {ROW['person_handle']}, SUM({ROW['is_decision']}),"
@@ -77,10 +84,10 @@ SUMMARIES: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
         f" GROUP BY substr(decided_at, 1, 10), user_id,"
         f" {ROW['person_handle']}"),
     "queue_days": (
-        ("day", "queue_id", "handle_ms"), ("decisions",),
-        f"SELECT substr(decided_at, 1, 10), queue_id, {ROW['queue_handle']}, COUNT(*) FROM decisions"
+        ("day", "queue_id", "handle_ms", "user_id"), ("decisions",),
+        f"SELECT substr(decided_at, 1, 10), queue_id, {ROW['queue_handle']}, user_id, COUNT(*) FROM decisions"
         f" WHERE revokes_id IS NULL AND handle_ms IS NOT NULL"
-        f" GROUP BY substr(decided_at, 1, 10), queue_id, {ROW['queue_handle']}"),
+        f" GROUP BY substr(decided_at, 1, 10), queue_id, {ROW['queue_handle']}, user_id"),
 }
 
 
@@ -93,19 +100,21 @@ def _upsert(table: str, values: list[str], where: str = "") -> str:
 
 
 TRIGGER = f"""CREATE TRIGGER decisions_summaries AFTER INSERT ON decisions BEGIN
-    {_upsert("decided_hours", ["substr(NEW.decided_at, 1, 13)", "NEW.queue_id", _NEW["is_decision"],
+    {_upsert("decided_hours", ["substr(NEW.decided_at, 1, 13)", "NEW.queue_id", "NEW.user_id", _NEW["is_decision"],
                                _NEW["is_revocation"]])}
     {_upsert("person_days", ["substr(NEW.decided_at, 1, 10)", "NEW.user_id", _NEW["person_handle"],
                              _NEW["is_decision"], _NEW["is_revocation"]], NOT_APPLIED.format(d="NEW."))}
-    {_upsert("queue_days", ["substr(NEW.decided_at, 1, 10)", "NEW.queue_id", _NEW["queue_handle"], "1"],
+    {_upsert("queue_days", ["substr(NEW.decided_at, 1, 10)", "NEW.queue_id", _NEW["queue_handle"], "NEW.user_id",
+                            "1"],
              "NEW.revokes_id IS NULL AND NEW.handle_ms IS NOT NULL")}
 END"""
 
 
 def m022(db: Any) -> None:
-    """The schema step: the three summaries, filled from the decisions already stored, their trigger, two indexes.
+    """The schema step as first made: the three summaries (their first shape), two indexes (the module says why).
 
-    ``decisions_revokes`` is rebuilt partial and ``items_received`` added (the module docstring says why).
+    Filling them and their trigger are :func:`m029`'s: written here with today's definitions, an older shape's
+    table would be filled with a newer shape's rows.
     """
     db.executescript(
         """
@@ -134,6 +143,48 @@ def m022(db: Any) -> None:
         DROP INDEX decisions_revokes;
         CREATE INDEX decisions_revokes ON decisions (revokes_id) WHERE revokes_id IS NOT NULL;
         CREATE INDEX items_received ON items (received_at, queue_id);
+        """
+    )
+
+
+def drop_trigger(db: Any) -> None:
+    """Drop the summaries' trigger where there is one (a store whose m022 or m024 created it)."""
+    if dialect.is_server(db):
+        db.execute("DROP TRIGGER IF EXISTS decisions_summaries ON decisions")
+        db.execute("DROP FUNCTION IF EXISTS decisions_summaries_fn()")
+    else:
+        db.execute("DROP TRIGGER IF EXISTS decisions_summaries")
+
+
+def m029(db: Any) -> None:
+    """The schema step: the queue summaries rebuilt with their decider in the key (the module says why), every
+    summary filled from the decisions stored, and the trigger as it is now.
+
+    A store made before this step has filled tables and a trigger (m022, m024): the trigger goes first, the
+    two queue tables are made again, ``person_days`` is recounted (unchanged where it was right).
+    """
+    drop_trigger(db)
+    db.executescript(
+        """
+        DROP TABLE decided_hours;
+        DROP TABLE queue_days;
+        DELETE FROM person_days;
+        CREATE TABLE decided_hours (
+            hour TEXT NOT NULL,
+            queue_id INTEGER NOT NULL REFERENCES queues(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            decisions INTEGER NOT NULL,
+            revocations INTEGER NOT NULL,
+            PRIMARY KEY (hour, queue_id, user_id)
+        );
+        CREATE TABLE queue_days (
+            day TEXT NOT NULL,
+            queue_id INTEGER NOT NULL REFERENCES queues(id),
+            handle_ms INTEGER NOT NULL,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            decisions INTEGER NOT NULL,
+            PRIMARY KEY (day, queue_id, handle_ms, user_id)
+        );
         """
     )
     for table, (keys, counts, recount) in SUMMARIES.items():

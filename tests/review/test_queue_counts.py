@@ -188,11 +188,11 @@ def test_verify_names_a_count_that_disagrees_with_its_recount(store):
         db.execute("UPDATE queue_states SET items = items + 1 WHERE state = 'pending'")
         db.execute("DELETE FROM queue_due_hours")
     assert _verify(store) == (
-        "the queue counts queue_states disagree with a recount of the items in 2 row(s) (first: queue_id 1,"
-        " state 'pending', due_day '2026-01-02', received_hour '2026-01-01T00'): something changed them, or the"
-        " items, behind Veil's back",
-        "the queue counts queue_due_hours disagree with a recount of the items in 1 row(s) (first: queue_id 1,"
-        " due_hour '2026-01-02T00', priority 0): something changed them, or the items, behind Veil's back",
+        "the queue counts queue_states disagree with a recount of the items in 6 row(s) (first: queue_id 1,"
+        " state 'pending', due_day '2026-01-02', received_hour '2026-01-01T00', shard 1): something changed them,"
+        " or the items, behind Veil's back",  # three items, each in its own shard: three rows held, three due
+        "the queue counts queue_due_hours disagree with a recount of the items in 3 row(s) (first: queue_id 1,"
+        " due_hour '2026-01-02T00', priority 0, shard 1): something changed them, or the items, behind Veil's back",
     )
 
 
@@ -210,10 +210,11 @@ def test_a_store_made_before_the_counts_gets_them_filled(tmp_path, clock):
     db.close()
     with wiring.open_store(path, clock=clock) as upgraded:
         assert list(queue_counts.problems(upgraded.db)) == []
-        assert upgraded.db.execute("SELECT state, due_day, received_hour, items FROM queue_states ORDER BY state"
-                                   ).fetchall() == [("decided", "", "", 1), ("pending", "2026-01-05",
-                                                                             "2026-01-04T08", 2)]
-        assert upgraded.db.execute("SELECT due_hour, priority, items FROM queue_due_hours").fetchall() == [
+        assert upgraded.db.execute("SELECT state, due_day, received_hour, SUM(items) FROM queue_states"
+                                   " GROUP BY state, due_day, received_hour ORDER BY state").fetchall() == [
+            ("decided", "", "", 1), ("pending", "2026-01-05", "2026-01-04T08", 2)]
+        assert upgraded.db.execute("SELECT due_hour, priority, SUM(items) FROM queue_due_hours"
+                                   " GROUP BY due_hour, priority").fetchall() == [
             ("2026-01-05T08", 0, 2)]
         [health] = upgraded.queue_health()
         assert (health.waiting, health.oldest_received_at) == (2, "2026-01-04T08:10:00.000Z")

@@ -146,7 +146,7 @@ def test_verify_names_a_summary_that_disagrees_with_its_recount(store):
         "the summary person_days disagrees with a recount of the decisions in 2 row(s) (first: day 2026-01-04,"
         " user_id 1, handle_ms 12000): something changed it, or the decisions, behind Veil's back",
         "the summary queue_days disagrees with a recount of the decisions in 1 row(s) (first: day 2026-01-04,"
-        " queue_id 1, handle_ms 12000): something changed it, or the decisions, behind Veil's back",
+        " queue_id 1, handle_ms 12000, user_id 1): something changed it, or the decisions, behind Veil's back",
     )
 
 
