@@ -13,8 +13,10 @@ escalated items closed afterwards by someone who is not a lead, or in
 another queue than the escalation queue they were sent to (issue 11: "16
 of 693 escalations were closed this way"); escalated items served to a
 moderator; items decided twice; one person served the same item in two
-windows at once; the claim latency; and ``veil verify``'s checks at the
-end. ``--leads 1`` adds a lead working the escalations (their decisions
+windows at once; the claim latency, and how much of it was waiting for
+the write lock (``BEGIN IMMEDIATE`` while another process writes: SQLite's
+busy handler sleeps 1, 2, 5, 10 … ms between tries) rather than Veil's own
+work; and ``veil verify``'s checks at the end. ``--leads 1`` adds a lead working the escalations (their decisions
 there are the legitimate ones).
 
     .venv/bin/python benchmarks/bench_claim_race.py [--workers 4] [--items 2000] [--lease-ms 50]
@@ -82,6 +84,26 @@ class Window:
     shown_at: str
 
 
+class _LockWaits:
+    """The worker's SQLite connection, timing how long each ``BEGIN IMMEDIATE`` waited for the write lock (SQLite's
+    busy handler sleeping while another process writes): the part of a claim's time that is waiting, not work."""
+
+    def __init__(self, conn) -> None:
+        self._conn, self.waited = conn, 0.0
+
+    def execute(self, sql, *args):
+        if sql != "BEGIN IMMEDIATE":
+            return self._conn.execute(sql, *args)
+        started = time.perf_counter()
+        try:
+            return self._conn.execute(sql, *args)
+        finally:
+            self.waited += time.perf_counter() - started
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
 def work(plan: Plan, name: str, index: int, go, results) -> None:
     """One person at the desk until their queues are empty (or time is up); their tallies go to *results*."""
     short_leases(plan.lease_s)
@@ -90,16 +112,19 @@ def work(plan: Plan, name: str, index: int, go, results) -> None:
     desks = (ReviewDesk(policy), ReviewDesk(policy))  # the person's two windows
     escalate = policy.escalation.id
     store = wiring.open_store(Path(plan.store))
+    store.db.conn = locks = _LockWaits(store.db.conn)
     user = store.user(name)
     queues = [ESCALATIONS] if user.has("lead") else None
     tally: Counter[str] = Counter()
     waits: list[float] = []
+    locked: list[float] = []  # of each claim's time, how long it waited for the write lock
     made: dict[int, int] = {}  # decision id -> item id, as the desk returned them
 
     def claim(desk: ReviewDesk) -> Window | None:
-        started = time.perf_counter()
+        started, locks.waited = time.perf_counter(), 0.0
         shown = desk.claim(store, user, queues)
         waits.append(time.perf_counter() - started)
+        locked.append(locks.waited)
         tally["claims"] += shown is not None
         tally["escalation_served_to_moderator"] += shown is not None and queues is None and (
             shown.item.queue_name != REVIEW)
@@ -151,7 +176,7 @@ def work(plan: Plan, name: str, index: int, go, results) -> None:
         for window in windows:
             act(window)
     store.close()
-    results.put({"tally": tally, "waits": waits, "made": made, "code": code_under_test()})
+    results.put({"tally": tally, "waits": waits, "locked": locked, "made": made, "code": code_under_test()})
 
 
 def waiting(store, lead: bool) -> bool:
@@ -230,6 +255,8 @@ def main() -> int:
             raise SystemExit(f"the workers ran {sorted({o['code'] for o in outcomes})}, not {code_under_test()}")
         tally = sum((o["tally"] for o in outcomes), Counter())
         waits_ms = [w * 1000 for o in outcomes for w in o["waits"]]
+        locked_ms = [w * 1000 for o in outcomes for w in o["locked"]]
+        working_ms = [(w - lock) * 1000 for o in outcomes for w, lock in zip(o["waits"], o["locked"])]
         made = {d: item for o in outcomes for d, item in o["made"].items()}
         escalate = taxonomy.load().escalation.id
         store = wiring.open_store(path)
@@ -243,7 +270,12 @@ def main() -> int:
             "decided_twice": stored["duplicated"], "lost": stored["lost"], "bad_items": stored["bad_items"],
             "served_twice_at_once": tally["served_twice_at_once"],
             "claim_p50_ms": round(percentile(waits_ms, 50), 2), "claim_p95_ms": round(percentile(waits_ms, 95), 2),
-            "claim_p99_ms": round(percentile(waits_ms, 99), 2), "renew_refused": tally["renew_refused"],
+            "claim_p99_ms": round(percentile(waits_ms, 99), 2),
+            "lock_wait_p95_ms": round(percentile(locked_ms, 95), 2),
+            "lock_wait_p99_ms": round(percentile(locked_ms, 99), 2),
+            "lock_wait_share": round(sum(locked_ms) / max(sum(waits_ms), 1e-9), 2),
+            "claim_without_lock_wait_p99_ms": round(percentile(working_ms, 99), 2),
+            "renew_refused": tally["renew_refused"],
             "decide_refused": tally["decide_refused"], "stalls": tally["stalls"], "seconds": round(seconds, 1),
             **verify_report(store),
         }

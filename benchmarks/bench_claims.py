@@ -23,9 +23,18 @@ that floor at 1 M and 5 M items. A decision's floor is its row alone,
 inserted in a transaction of its own.
 
 ``--sizes`` builds four queues of text items through ``add_items`` (the
-guard's small run); ``--scale 1m|5m`` builds the site-shaped store of
-``bench_queues.py`` (seven queues, half the items waiting) with a bare
-``executemany``, so 5 M items take minutes, not hours.
+guard's small run), on a file and, with ``$VEIL_BENCH_DATABASE_URL``, on a
+server too (``common.bench_stores``; figures named ``…_pg``); ``--scale
+1m|5m`` builds the site-shaped store of ``bench_queues.py`` (seven queues,
+half the items waiting) with a bare ``executemany``, so 5 M items take
+minutes, not hours.
+
+Beside the times it counts the **statements** one claim (``claim_next``)
+and one decision (``decisions.decide``) send to the store — every one,
+``BEGIN``/``COMMIT``, locks and triggers' callers included, never a
+trigger's own — and the round trips on a server (statements sent together
+in one pipeline count once): ``claim_statements``, ``decide_statements``.
+Run it on the code before a change (``PYTHONPATH=<old tree>``) to compare.
 
     .venv/bin/python benchmarks/bench_claims.py [--sizes 10000 100000 1000000] [--n 200]
     .venv/bin/python benchmarks/bench_claims.py --scale 5m [--n 300]
@@ -34,19 +43,21 @@ guard's small run); ``--scale 1m|5m`` builds the site-shaped store of
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_queues import SCALES, build_items  # noqa: E402
-from common import figure, fill_text_items, percentile, record  # noqa: E402
+from common import bench_stores, figure, fill_text_items, percentile, record, suffix  # noqa: E402
 
 from desktop import wiring  # noqa: E402
-from review import serving, taxonomy  # noqa: E402
+from review import decisions, serving, taxonomy  # noqa: E402
 from review.desk import ReviewDesk  # noqa: E402
 
 #: The floor's claim: the serving order's first pending item of the busiest queue, taken in one statement.
@@ -68,12 +79,92 @@ def p95_ms(samples: list[float]) -> float:
     return round(percentile([s * 1000 for s in samples], 95), 3)
 
 
-def measure(size: int, n: int, *, scale: str | None = None) -> None:
-    """Claims, next items and decisions on a store of *size* items (*scale*: the site-shaped store)."""
+class _Counted:
+    """A SQLite connection that counts what it is asked to run (the driver's own trace also shows each trigger's
+    statements, which are not round trips of Veil's)."""
+
+    def __init__(self, conn, tally: dict[str, int]) -> None:
+        self._conn, self._tally = conn, tally
+
+    def execute(self, sql, *args):
+        self._tally["statements"] += 1
+        return self._conn.execute(sql, *args)
+
+    def executemany(self, sql, *args):
+        self._tally["statements"] += 1
+        return self._conn.executemany(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
+@contextlib.contextmanager
+def counting(store) -> Iterator[dict[str, int]]:
+    """Count the statements and round trips *store*'s connection sends meanwhile: ``{"statements", "trips"}``."""
+    tally = {"statements": 0, "trips": 0}
+    if store.path is not None:
+        real = store.db.conn
+        store.db.conn = _Counted(real, tally)
+        try:
+            yield tally
+        finally:
+            store.db.conn = real
+            tally["trips"] = tally["statements"]
+        return
+    import psycopg
+
+    execute, executemany, pipeline = psycopg.Cursor.execute, psycopg.Cursor.executemany, psycopg.Connection.pipeline
+    piped = [0]
+
+    def counted(run):
+        def call(cursor, *args, **kwargs):
+            tally["statements"] += 1
+            tally["trips"] += not piped[0]
+            return run(cursor, *args, **kwargs)
+        return call
+
+    @contextlib.contextmanager
+    def one_trip(conn):
+        tally["trips"] += 1
+        piped[0] += 1
+        try:
+            with pipeline(conn) as sent:
+                yield sent
+        finally:
+            piped[0] -= 1
+
+    psycopg.Cursor.execute, psycopg.Cursor.executemany = counted(execute), counted(executemany)
+    psycopg.Connection.pipeline = one_trip
+    try:
+        yield tally
+    finally:
+        psycopg.Cursor.execute, psycopg.Cursor.executemany, psycopg.Connection.pipeline = (
+            execute, executemany, pipeline)
+
+
+def statements_per_cycle(store, user, policy, cycles: int = 20) -> dict[str, float]:
+    """The median statements and round trips of one claim and one decision (the connection's rules kept)."""
+    counts: dict[str, list[int]] = {"claim_statements": [], "claim_trips": [], "decide_statements": [],
+                                    "decide_trips": []}
+    for _ in range(cycles):
+        with counting(store) as claimed:
+            lease = serving.claim_next(store, user)
+        with counting(store) as decided:
+            decisions.decide(store, policy, user, lease.item.id, claim=lease.claim, action="no_violation",
+                             shown_at=store.now())
+        for name, tally in (("claim", claimed), ("decide", decided)):
+            counts[f"{name}_statements"].append(tally["statements"])
+            counts[f"{name}_trips"].append(tally["trips"])
+    return {name: statistics.median(values) for name, values in counts.items()}
+
+
+def measure(size: int, n: int, *, scale: str | None = None, location: str | None = None, kind: str = "sqlite") -> None:
+    """Claims, next items and decisions on a store of *size* items (*scale*: the site-shaped store; *location*:
+    where to build it, a file in a temporary folder by default)."""
     desk = ReviewDesk(taxonomy.load())
-    label = scale or str(size)
+    label = (scale or str(size)) + suffix(kind)
     with tempfile.TemporaryDirectory() as tmp:
-        store = wiring.open_store(Path(tmp) / "claims.db")
+        store = wiring.open_store(location or Path(tmp) / "claims.db")
         ana = store.add_user("ana", ["moderator"])
         if scale:
             busiest = build_items(store, size)[0]
@@ -82,6 +173,11 @@ def measure(size: int, n: int, *, scale: str | None = None) -> None:
             for queue in queues:
                 fill_text_items(store, queue.id, size // len(queues))
             busiest = queues[-1].id
+        cost = statements_per_cycle(store, ana, desk.taxonomy)
+        with counting(store) as bare_claim, store.transaction():
+            (taken,) = store.db.execute(BARE_CLAIM, [busiest]).fetchone()
+        with counting(store) as bare_decide, store.transaction():
+            store.db.execute(BARE_DECIDE, [taken, ana.id, busiest, store.now(), store.now()])
         claims, next_items, commits, claim_floors, decide_floors = [], [], [], [], []
         for _ in range(n):
             start = time.perf_counter()
@@ -103,14 +199,17 @@ def measure(size: int, n: int, *, scale: str | None = None) -> None:
                 store.db.execute(BARE_DECIDE, [taken, ana.id, busiest, store.now(), store.now()])
             decide_floors.append(time.perf_counter() - start)
         store.close()
-    shown_scale = f"{size:,} items"
+    shown_scale = f"{size:,} items" + (" (server)" if kind == "postgresql" else "")
     floor = p95_ms(claim_floors)
     figure(f"claim_p95_{label}", p95_ms(claims), "ms p95", floor=floor, target="<= 2x floor", n=n, scale=shown_scale)
     figure(f"next_item_claim_p95_{label}", p95_ms(next_items), "ms p95", floor=floor, n=n, scale=shown_scale)
     figure(f"decide_p95_{label}", p95_ms(commits), "ms p95", floor=p95_ms(decide_floors), n=n, scale=shown_scale)
-    record(f"claims_{label}", {f"{name}_p50_ms": round(statistics.median(samples) * 1000, 3) for name, samples in (
+    for name, floor_tally in (("claim", bare_claim), ("decide", bare_decide)):  # exact, so the guard's steadiest
+        figure(f"{name}_statements_{label}", cost[f"{name}_statements"], "statements",
+               floor=floor_tally["statements"], n=20, scale=shown_scale)
+    record(f"claims_{label}", {**{f"{name}_p50_ms": round(statistics.median(samples) * 1000, 3) for name, samples in (
         ("claim", claims), ("next_item_claim", next_items), ("claim_floor", claim_floors), ("decide", commits),
-        ("decide_floor", decide_floors))})
+        ("decide_floor", decide_floors))}, **cost})
 
 
 def main() -> None:
@@ -122,8 +221,10 @@ def main() -> None:
     if args.scale:
         measure(SCALES[args.scale], args.n, scale=args.scale)
         return
-    for size in args.sizes:
-        measure(size, args.n)
+    with tempfile.TemporaryDirectory() as folder:
+        for kind, new in bench_stores(folder):
+            for size in args.sizes:
+                measure(size, args.n, location=new(f"claims_{size}"), kind=kind)
 
 
 if __name__ == "__main__":

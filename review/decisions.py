@@ -117,16 +117,10 @@ def decide(
     person complained of take it from the lead queue; it ends with
     :func:`review.complaints.resolve`.
     """
-    user = require(store, user, *REVIEWERS, to="decide items")
-    if complaint_rows.against(store, item_id) is not None:  # an item is a complaint from its insert on, for good
-        raise DecisionError("This item is a complaint: end it with Uphold or Reverse, which record the outcome "
-                            "(a complaint is not decided as an ordinary item, nor escalated)")
     problem = taxonomy.check(action, labels, note)
     escalates = taxonomy.action(action).escalates
     if not problem and escalates and not note.strip():
         problem = "Escalating needs a reason: say in the note why a lead should decide"
-    if problem:
-        raise DecisionError(problem)
     if shown_at is not None:
         try:
             shown_at = normalise(shown_at)
@@ -136,9 +130,16 @@ def decide(
         made = decision_rows.record(
             store, user, item_id, claim=claim, worked_by=WORKED_BY, action=action, labels=labels, note=note,
             shown_at=shown_at, revealed_ms=int(revealed_ms), escalate=escalates, escalate_to=escalate_to,
-            decided_at=decided_at,
+            decided_at=decided_at, ordinary=True, problem=problem or None,
         )
     except Refused as refused:
+        if refused.reason in ("unknown", "inactive", "works_no_queue", "queue_kind"):
+            require(store, user, *REVIEWERS, to="decide items")  # the words for one who may decide nothing at all
+        if refused.reason == "complaint":  # an item is a complaint from its insert on, for good
+            raise DecisionError("This item is a complaint: end it with Uphold or Reverse, which record the "
+                                "outcome (a complaint is not decided as an ordinary item, nor escalated)") from None
+        if refused.reason == "problem":
+            raise DecisionError(refused.detail) from None
         if refused.reason == "no_escalation":
             raise RouteGone(
                 f"The queue {refused.detail!r} has no escalation queue; ask a lead to set one") from None

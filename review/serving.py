@@ -52,9 +52,8 @@ gate asks) or whom a lead waived; leads are not gated. Asked before the
 roster, before the claim and again under its write lock.
 
 **A complaint** (``review.complaints``) is never served to the person who
-made the decision it is against: those items are read inside the claim's
-transaction (``review.store.complaints.own_complaints``, as ``leases.claim``'s
-*also_exclude*) and left out.
+made the decision it is against: the claim's own candidate statement passes
+those items over (``review.store.leases.best_unleased``'s *not_against*).
 
 Order: queue priority, then item priority, then due time, then arrival.
 Each queue's best candidate comes from the ``items_serving`` index, so a
@@ -67,6 +66,7 @@ refusal means; the transactions and their SQL are :mod:`review.store.leases`.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -74,14 +74,13 @@ from typing import Any
 
 from review import certification
 from review.auth import one_of, require
-from review.clock import iso
+from review.clock import iso, ms_between
 from review.errors import NotAllowed, VeilError
 from review.planning import rotation
 from review.store import Queue, Refused, Store, User, items, leases
-from review.store import complaints as complaint_rows
 from review.store.people import allowed_queue_ids, queue_name
 from review.store.serving_changes import Kept
-from review.wellbeing.breaks import refuse_during_break
+from review.wellbeing.breaks import OnBreak
 
 LEASE_SECONDS = 600
 
@@ -277,8 +276,8 @@ def peek_next(
     store: Store, user: User, queues: Sequence[str] | None = None, exclude: Sequence[int] = (), *, severe: str = "allow"
 ) -> Item | None:
     """The item a claim would most likely get next, without taking it (for prefetch)."""
-    found = leases.next_free(store, servable_queues(store, user, queues), iso(store.clock.now()),
-                             [*exclude, *complaint_rows.own_complaints(store, user.id)], _passes(severe))
+    found = leases.next_free(store, servable_queues(store, user, queues), iso(store.clock.now()), exclude,
+                             _passes(severe), not_against=user.id)
     return load_item(store, found) if found is not None else None
 
 
@@ -302,20 +301,36 @@ def claim_next(
     when their last such role went just before the claim; ``OnBreak`` (with
     the time left) while the person's break runs, whichever window, process
     or front end asks (``review.wellbeing.breaks``).
+
+    Every rule is checked once, under the claim's write lock, from what the
+    connection keeps of the serving rules (:mod:`review.store.serving_changes`):
+    nothing is read before the lock, so a claim costs its own rows, and a
+    role, a deactivation or a break that came a moment ago holds all the same.
     """
-    user = require(store, user, *REVIEWERS, to="review items")
-    refuse_during_break(store, user)
     passes = _passes(severe)
+
+    def screen(current: User, listed: list[Queue], now: datetime, every: list[Queue], kept: Kept) -> list[Queue]:
+        _refuse_during_break(current, kept.last_break_ends(store, current.id), now)
+        return planned(store, current)(listed, now, every, kept)
+
     try:
         found = leases.claim(store, user, worked_by=WORKED_BY, names=queues, passes=passes, exclude=exclude,
-                             lease_seconds=lease_seconds, screen=planned(store, user),
-                             also_exclude=lambda: complaint_rows.own_complaints(store, user.id))  # never one's own
+                             lease_seconds=lease_seconds, screen=screen)
     except Refused as refused:
-        if refused.reason in ("inactive", "queue_not_allowed"):  # deactivated, or limited, under the write lock
-            raise claim_refused(store, user, refused) from None
-        wanted = one_of(REVIEWERS)  # "works_no_queue": the roles re-read under the write lock work none
-        raise NotAllowed(f"{user.name} is not {wanted}: only {wanted} can review items") from None
+        if refused.reason != "queue_not_allowed":  # unknown, deactivated, or works no queue: said as ever
+            require(store, user, *REVIEWERS, to="review items")
+        raise claim_refused(store, user, refused) from None
     return Lease(load_item(store, found[0]), found[1]) if found is not None else None
+
+
+def _refuse_during_break(user: User, break_ends: str | None, now: datetime) -> None:
+    """:func:`review.wellbeing.breaks.refuse_during_break`'s rule, from the person's last break as the claim's
+    connection keeps it (breaks never change once written: whether it runs is its end against *now*)."""
+    if break_ends is None:
+        return
+    left = ms_between(iso(now), break_ends)
+    if left > 0:
+        raise OnBreak(user.name, math.ceil(left / 1000))
 
 
 def holder(store: Store, item_id: int) -> tuple[str, str] | None:
@@ -357,6 +372,11 @@ def claim_refused(store: Store, user: User, refused: Refused) -> VeilError:
         return LeaseLost("This item was decided meanwhile")
     if refused.reason == "inactive":
         return NotAllowed(f"{user.name} is deactivated: a lead can reactivate them")
+    if refused.reason == "unknown":
+        return NotAllowed(f"{user.name!r} is not a user of this store")
+    if refused.reason == "works_no_queue":  # the roles read under the write lock work none
+        wanted = one_of(REVIEWERS)
+        return NotAllowed(f"{user.name} is not {wanted}: only {wanted} can review items")
     if refused.reason == "queue_not_allowed":
         limit = ", ".join(f"“{queue_name(store, q)}”" for q in store.user(user.name).queue_ids)
         return NotAllowed(f"{user.name} does not work “{refused.detail}”: a lead limited {user.name} to {limit} "

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING
 
 from review import VERSION
 from review.clock import iso, ms_between, parse
-from review.store import Queue, Refused, items, leases
+from review.store import Queue, Refused, events, items, leases, serving_changes
 from review.store import cases as case_rows
 from review.store import escalations as escalation_rows
 from review.store import people as people_rows
+from review.store.connection import in_transaction
 from review.store.replay import replayed
 
 if TYPE_CHECKING:
@@ -84,6 +85,8 @@ def record(
     escalate: bool,
     escalate_to: str | None = None,
     decided_at: str | None = None,
+    ordinary: bool = False,
+    problem: str | None = None,
 ) -> Made:
     """Store *user*'s decision on the item *claim* holds, in one transaction (run again whole after a server's
     deadlock: :func:`review.store.replay.replayed`).
@@ -100,22 +103,46 @@ def record(
     (:func:`review.store.escalations.escalate`); any other decision closes
     the item and ends the escalation it was waiting in, if any.
 
+    *ordinary*: an ordinary decision (``review.decisions.decide``), Refused
+    ``"complaint"`` on an item that is a complaint, which only its own
+    ending decides (``review.complaints.resolve``); then *problem*, a rule
+    the decision breaks in words (Refused ``"problem"``, detail: the words).
+    Both come after the claim's checks and from the same read of the item,
+    so a decision reads nothing before its lock.
+
     *decided_at* is when the person pressed the key, if it is stored later
     (the app kept it while the server was away): the decision's time and
     handle time are then theirs, not the outage's. Only a moment between
     *shown_at* and now counts; the claim is checked, and the item moved,
     now.
     """
+    nested = in_transaction(store.db)
+    check = _Check(ordinary, problem)
     return replayed(store, lambda: _record(store, user, item_id, claim, worked_by, action, labels, note, shown_at,
-                                           revealed_ms, escalate, escalate_to, decided_at), row_locked=True)
+                                           revealed_ms, escalate, escalate_to, decided_at, nested, check),
+                    row_locked=True)
+
+
+@dataclass(frozen=True)
+class _Check:
+    """What :func:`record` refuses before the claim's own checks: a complaint (if *ordinary*), a rule broken."""
+
+    ordinary: bool
+    problem: str | None
 
 
 def _record(store: Store, user: User, item_id: int, claim: int, worked_by: Mapping[str, Collection[str]],
             action: str, labels: Sequence[str], note: str, shown_at: str | None, revealed_ms: int, escalate: bool,
-            escalate_to: str | None, pressed: str | None) -> Made:
+            escalate_to: str | None, pressed: str | None, nested: bool, check: _Check) -> Made:
     """:func:`record`'s unit of work, inside its row-locked transaction (leases.hold locks the item's row first)."""
     now = store.now()
-    queue = leases.hold(store, user, item_id, claim=claim, worked_by=worked_by, now=now)
+    held = leases.hold(store, user, item_id, claim=claim, worked_by=worked_by, now=now,
+                       kept=serving_changes.kept(store, nested=nested))
+    if check.ordinary and held.complaint:
+        raise Refused("complaint")
+    if check.problem is not None:
+        raise Refused("problem", check.problem)
+    queue = held.queue
     target = _route(store, queue, escalate_to) if escalate else None
     at = _decided_at(pressed, shown_at, now)
     handle_ms = ms_between(shown_at, at) if shown_at else None
@@ -131,11 +158,14 @@ def _record(store: Store, user: User, item_id: int, claim: int, worked_by: Mappi
                  "due_at": due}
     else:
         items.close(store, item_id)
-        case_rows.follow(store, item_id, decision_id, user, now)  # its case's other reports get it too
-    leases.drop(store, item_id)
-    store.log(user.name, "decision.made", f"item:{item_id}",
-              {"decision": decision_id, "action": action, "labels": list(labels), "queue": queue.name,
-               "escalated": escalate, **where, **facts(at, handle_ms, shown_at, revealed_ms, note)})
+        if held.case_id is not None:
+            case_rows.follow(store, item_id, decision_id, user, now)  # its case's other reports get it too
+    store.mark_changed("decision")  # what store.log says of the event appended here
+    events.append_then(  # the lease ends in the event's statement: on a server, one round trip for both
+        store.db, leases.DROPPED, {"item": item_id}, at=store.now(), actor=user.name, kind="decision.made",
+        subject=f"item:{item_id}",
+        payload={"decision": decision_id, "action": action, "labels": list(labels), "queue": queue.name,
+                 "escalated": escalate, **where, **facts(at, handle_ms, shown_at, revealed_ms, note)})
     return Made(decision_id, queue, at, handle_ms, target)
 
 

@@ -12,16 +12,17 @@ transaction-level lock (:data:`CHAIN_LOCK`) and, in the same round trip,
 reads the head and inserts the next row (the server hashes it exactly as
 :func:`row_hash` does), so appends happen one writer at a time; the lock is
 held until that writer commits, so the next append reads its row as the
-head. The hot path appends its event as late as it can (a claim's is
-followed by its lease row alone), so the lock is held for a round trip or
-two and the commit. On a file, ``BEGIN IMMEDIATE`` already makes writers take turns.
+head. The hot path appends its event as late as it can (a claim's lease
+row, which names it, is written in the same statement: :func:`append_then`),
+so the lock is held for one round trip and the commit. On a file, ``BEGIN
+IMMEDIATE`` already makes writers take turns.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,12 +58,10 @@ def append(
     """Append one event; call inside the write transaction of the change it records."""
     if not in_transaction(db):
         raise RuntimeError("events.append must run inside the change's write transaction")
-    body = canonical_json(payload or {})
     if dialect.is_server(db):
-        server: Any = db  # a ServerDatabase
-        rest = canonical_json([at, actor, kind, subject, body])[1:-1]  # the hashed list after [prev_hash, row_id,
-        return int(server.first_after_lock(CHAIN_LOCK, _SERVER_APPEND, [at, actor, kind, subject, body, GENESIS,
-                                                                         GENESIS, rest])[0])
+        return int(_server_append(db, "SELECT :event", {}, at=at, actor=actor, kind=kind, subject=subject,
+                                  payload=payload)[0])
+    body = canonical_json(payload or {})
     last = db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
     row_id, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     digest = row_hash(prev, row_id, at, actor, kind, subject, body)
@@ -74,16 +73,59 @@ def append(
     return row_id
 
 
-#: A server's append, in one statement sent with the chain lock (one round trip, no pause in between): the head is
-#: read once the lock is held, and the row's hash is :func:`row_hash`'s, computed by the server over the same
+def append_then(
+    db: sqlite_utils.Database,
+    then: str,
+    params: Mapping[str, Any],
+    *,
+    at: str,
+    actor: str,
+    kind: str,
+    subject: str = "",
+    payload: dict[str, Any] | None = None,
+) -> Any:
+    """Append one event, then run *then*, a statement that names the new event's id ``:event`` (its other
+    values named in *params*); *then*'s first row, or None. Inside the change's write transaction.
+
+    Why: a claim's lease names its event, and on a server every append
+    holds the chain's lock until its transaction ends. Sent as one
+    statement with the lock (the event inserted in a ``WITH``, *then* its
+    main statement), the chain is held for one round trip fewer, and the
+    write costs one fewer; on a file the two statements run in turn.
+    """
+    if not in_transaction(db):
+        raise RuntimeError("events.append_then must run inside the change's write transaction")
+    if dialect.is_server(db):
+        return _server_append(db, then, params, at=at, actor=actor, kind=kind, subject=subject, payload=payload)
+    event = append(db, at=at, actor=actor, kind=kind, subject=subject, payload=payload)
+    return db.execute(then, {**params, "event": event}).fetchone()
+
+
+def _server_append(db: sqlite_utils.Database, then: str, params: Mapping[str, Any], *, at: str, actor: str,
+                   kind: str, subject: str, payload: dict[str, Any] | None) -> Any:
+    """A server's append and *then* in one statement, sent with the chain lock (one round trip, no pause in
+    between); *then*'s first row."""
+    body = canonical_json(payload or {})
+    server: Any = db  # a ServerDatabase
+    values = {"at": at, "actor": actor, "kind": kind, "subject": subject, "payload": body, "genesis": GENESIS,
+              "rest": canonical_json([at, actor, kind, subject, body])[1:-1]}  # the hashed list after the link
+    if not set(params).isdisjoint(values):
+        raise ValueError(f"append_then: {sorted(set(params) & set(values))} are the event's own names")
+    return server.first_after_lock(CHAIN_LOCK, _SERVER_APPEND + then.replace(":event", "(SELECT id FROM appended)"),
+                                   {**values, **params})
+
+
+#: A server's append, as a ``WITH`` ahead of the statement that follows it (:func:`_server_append`): the head is
+#: read once the chain lock is held, and the row's hash is :func:`row_hash`'s, computed by the server over the same
 #: canonical JSON (the prev hash is hex and the id a number, so only the rest, escaped by Python, is bound).
 _SERVER_APPEND = """
+WITH appended AS (
 INSERT INTO events (id, at, actor, kind, subject, payload, prev_hash, hash)
-SELECT COALESCE(h.id, 0) + 1, ?, ?, ?, ?, ?, COALESCE(h.hash, ?),
-       encode(sha256(convert_to('["' || COALESCE(h.hash, ?) || '",' || CAST(COALESCE(h.id, 0) + 1 AS TEXT) || ','
-                                || ? || ']', 'UTF8')), 'hex')
+SELECT COALESCE(h.id, 0) + 1, :at, :actor, :kind, :subject, :payload, COALESCE(h.hash, :genesis),
+       encode(sha256(convert_to('["' || COALESCE(h.hash, :genesis) || '",' || CAST(COALESCE(h.id, 0) + 1 AS TEXT)
+                                || ',' || :rest || ']', 'UTF8')), 'hex')
 FROM (SELECT 1) AS one LEFT JOIN (SELECT id, hash FROM events ORDER BY id DESC LIMIT 1) AS h ON TRUE
-RETURNING id
+RETURNING id)
 """
 
 

@@ -19,7 +19,7 @@ run side by side, and each locks what its guards check. A claim takes its
 candidate with ``FOR UPDATE SKIP LOCKED`` (another claim's candidate is
 passed over, never waited for), appends its event, then writes the lease;
 every claim-holding write (renew, decide) first locks the item's row
-(:func:`lock_item`) and only then reads its lease. The person's row, the
+(:func:`lock_item`) and only then reads its lease (:func:`hold`). The person's row, the
 queues, limits and rosters are changed only by ordinary (exclusive)
 transactions, which never run beside these, so reading them is enough. On
 a file every writer takes its turn and nothing of this changes a thing.
@@ -34,12 +34,12 @@ from __future__ import annotations
 import datetime as _dt
 import itertools
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from review.clock import iso, ms_between
 from review.errors import StoreBusy
-from review.store import Refused, dialect, items, serving_changes
-from review.store import people as people_rows
+from review.store import Refused, dialect, events, serving_changes
 from review.store.connection import in_transaction
 from review.store.replay import replayed
 
@@ -54,6 +54,12 @@ TAKE_TRIES = 10
 
 
 # ------------------------------------------------------------------ writes
+#: What a claim's transaction asks the serving layer under its lock: (the person as read there, the queues asked
+#: for, a moment, every queue the person could work, what the connection keeps) -> the queues they may be served
+#: from; it may raise (a break that runs).
+ClaimScreen = Callable[["User", list["Queue"], _dt.datetime, list["Queue"], serving_changes.Kept], list["Queue"]]
+
+
 def claim(
     store: Store,
     user: User,
@@ -63,27 +69,26 @@ def claim(
     passes: Sequence[bool],
     exclude: Sequence[int],
     lease_seconds: int,
-    screen: Callable[[list[Queue], _dt.datetime, list[Queue], serving_changes.Kept], list[Queue]] | None = None,
-    also_exclude: Callable[[], Sequence[int]] = tuple,
+    screen: ClaimScreen | None = None,
 ) -> tuple[int, int] | None:
     """Lease the next item to *user*, in one transaction; (item id, claim), or None when nothing waits.
 
     Every claim takes a new item: an item the user holds already (in
-    another window) is not served again. The queues and the user's roles
-    are read under the write lock, so a queue paused a moment ago serves
-    nobody; Refused ``"inactive"`` for a person deactivated meanwhile,
-    ``"works_no_queue"`` if the user's roles now work no kind of queue (see
-    :func:`kinds_worked_now`), ``"queue_not_allowed"`` (detail: the queue)
-    when *names* asks for a queue outside the user's queue limit; *names*
-    and *passes* are as for :func:`serving_queues` and :func:`next_free`.
-    *screen* (the serving layer's roster and rotation rules) narrows the
-    queues under the same lock, so a rule met a moment ago holds; it is
-    given every queue the person could work too (when *names* narrows them),
-    and what this connection keeps of the serving rules
-    (:mod:`.serving_changes`: the person's row, the queues and the limit
-    come from there, read again only once a change to them was counted).
-    *also_exclude* is read under the lock too (the complaints against the
-    person's own decisions).
+    another window) is not served again, nor a complaint against one of
+    their own decisions. Everything it checks is read under the write lock
+    and nothing before it, so a queue paused or a role removed a moment ago
+    holds: Refused ``"unknown"`` for a name the store does not know,
+    ``"inactive"`` for a person deactivated, ``"works_no_queue"`` if the
+    user's roles work no kind of queue (see :func:`kinds_worked_now`),
+    ``"queue_not_allowed"`` (detail: the queue) when *names* asks for a queue
+    outside the user's queue limit; *names* and *passes* are as for
+    :func:`serving_queues` and :func:`next_free`. *screen* (the serving
+    layer's break, roster and rotation rules) narrows the queues under the
+    same lock, given the person's row as read there and every queue they
+    could work too (when *names* narrows them). The person's row, the
+    queues and the limit come from what this connection keeps
+    (:mod:`.serving_changes`), read again only once a change to them was
+    counted.
 
     On a server the candidate is locked ``SKIP LOCKED``; one a claim that
     committed while this one looked had leased already is found taken, and
@@ -93,27 +98,32 @@ def claim(
         now_dt = store.clock.now()
         now, expires = iso(now_dt), iso(now_dt + _dt.timedelta(seconds=lease_seconds))
         kept = serving_changes.kept(store, nested=nested)  # the rows below as read under this lock, or kept since
-        current = kept.user(store, user.name)
+        try:
+            current = kept.user(store, user.name)
+        except KeyError:
+            raise Refused("unknown", user.name) from None
         if not current.active:
             raise Refused("inactive", user.name)
         kinds = worked_kinds(current, worked_by)
         if not kinds:
             raise Refused("works_no_queue")
-        if user.name not in kept.allowed:
-            kept.allowed[user.name] = people_rows.allowed_queue_ids(store, current)
-        allowed = kept.allowed[user.name]
+        allowed = kept.allowed_ids(store, current)
         listed = kept.all_queues(store)
         queues = serving_queues(store, kinds, names, allowed, listed=listed)
         if screen is not None:
             every = queues if names is None else serving_queues(store, kinds, None, allowed, listed=listed)
-            queues = screen(queues, now_dt, every, kept)
-        found = next_free(store, queues, now, [*exclude, *also_exclude()], passes, lock=True)
+            queues = screen(current, queues, now_dt, every, kept)
+        found = next_free(store, queues, now, exclude, passes, lock=True, not_against=current.id)
         if found is None:
             return None
-        claim_id = store.log(user.name, "item.claimed", f"item:{found}", {"expires_at": expires})
-        if not take(store, found, user.id, claim_id, now, expires):
+        store.mark_changed("item")  # what store.log says of the event appended here
+        taken = events.append_then(store.db, _TAKE, {"item": found, "user": current.id, "now": now,
+                                                     "expires": expires},
+                                   at=now, actor=user.name, kind="item.claimed", subject=f"item:{found}",
+                                   payload={"expires_at": expires})
+        if taken is None:
             raise Refused("taken")  # undoes the event with the transaction
-        return found, claim_id
+        return found, int(taken[0])
 
     nested = in_transaction(store.db)
     for _ in range(TAKE_TRIES):
@@ -139,11 +149,13 @@ def renew(
     def attempt() -> str:
         now_dt = store.clock.now()
         now, expires = iso(now_dt), iso(now_dt + _dt.timedelta(seconds=lease_seconds))
-        hold(store, user, item_id, claim=claim, worked_by=worked_by, now=now)
+        hold(store, user, item_id, claim=claim, worked_by=worked_by, now=now,
+             kept=serving_changes.kept(store, nested=nested))
         store.db.execute("UPDATE leases SET expires_at = ? WHERE item_id = ? AND claim_id = ?",
                          [expires, item_id, claim])
         return expires
 
+    nested = in_transaction(store.db)
     return replayed(store, attempt, row_locked=True)
 
 
@@ -162,51 +174,79 @@ def release(store: Store, user: User, item_id: int, *, claim: int, reason: str) 
     return replayed(store, attempt, row_locked=True)
 
 
-def hold(
-    store: Store, user: User, item_id: int, *, claim: int, worked_by: Mapping[str, Collection[str]], now: str
-) -> Queue:
-    """Check, inside the caller's transaction, that *claim* still holds the item for *user*; the item's queue.
+@dataclass(frozen=True)
+class Held:
+    """What :func:`hold` found: the item's queue, its case (None: in none), whether the item is a complaint."""
 
-    Refused ``"held"`` (detail: the holder's name) if someone else holds a
-    live lease on it; ``"other_window"`` if the user holds it under another
-    claim; ``"not_held"`` if no lease carries the claim any more (the item
-    was decided, escalated or given back, or taken again after a lapse);
-    ``"decided"`` if the item is not pending; ``"inactive"`` if the user
-    was deactivated; ``"queue_kind"`` (detail: the queue's name) if it sits
-    in a queue of a kind the user may not work now (their roles re-read
-    here, against *worked_by*); ``"queue_not_allowed"`` (detail: the
-    queue's name) if it sits outside their queue limit. A lapsed lease that
-    still carries the claim — nobody took the item since — is the user's
-    again: an ``item.lease_resumed`` event says how long it had lapsed.
-    The item's row is locked first (:func:`lock_item`), so what is read
-    here stays so until the caller's transaction ends.
+    queue: Queue
+    case_id: int | None
+    complaint: bool
+
+
+#: The item's queue, state and case, its lease, and whether it is a complaint: one read.
+_HELD = ("SELECT i.queue_id, i.state, i.case_id, l.claim_id, l.user_id, l.expires_at,"
+         " CASE WHEN EXISTS (SELECT 1 FROM complaints c WHERE c.item_id = i.id) THEN 1 ELSE 0 END"
+         " FROM items i LEFT JOIN leases l ON l.item_id = i.id WHERE i.id = ?")
+
+
+def hold(
+    store: Store, user: User, item_id: int, *, claim: int, worked_by: Mapping[str, Collection[str]], now: str,
+    kept: serving_changes.Kept,
+) -> Held:
+    """Check, inside the caller's transaction, that *claim* still holds the item for *user*; what it found.
+
+    First the person: Refused ``"unknown"`` for a name the store does not
+    know, ``"inactive"`` if the user was deactivated, ``"works_no_queue"``
+    if their roles work no kind of queue. Then the item: ``"held"``
+    (detail: the holder's name) if someone else holds a live lease on it;
+    ``"other_window"`` if the user holds it under another claim;
+    ``"not_held"`` if no lease carries the claim any more (the item was
+    decided, escalated or given back, or taken again after a lapse);
+    ``"decided"`` if the item is not pending; ``"queue_kind"`` (detail: the queue's name) if it sits in a queue of a
+    kind the user may not work now (their roles re-read here, against
+    *worked_by*); ``"queue_not_allowed"`` (detail: the queue's name) if it
+    sits outside their queue limit. A lapsed lease that still carries the
+    claim — nobody took the item since — is the user's again: an
+    ``item.lease_resumed`` event says how long it had lapsed.
+
+    The item, its lease and whether it is a complaint are one read; the
+    person and the queue come from what the connection keeps (*kept*, read
+    under this lock: :mod:`.serving_changes`). On a server the item's row is
+    locked first, in a statement of its own (:func:`lock_item`): a read
+    that waited for the lock within one statement would see the lease as it
+    was before the wait. So what is read here stays so until the caller's
+    transaction ends.
     """
-    lock_item(store, item_id)
-    row = store.db.execute(
-        "SELECT l.claim_id, l.user_id, u.name, l.expires_at FROM leases l JOIN users u ON u.id = l.user_id"
-        " WHERE l.item_id = ?",
-        [item_id],
-    ).fetchone()
-    if row is None or row[0] != claim or row[1] != user.id:
-        if row is not None and row[3] > now:
-            raise Refused("other_window") if row[1] == user.id else Refused("held", row[2])
-        raise Refused("not_held")
-    found = items.queue_and_state(store, item_id)
-    if found is None or found[1] != "pending":
-        raise Refused("decided")
-    queue = store.queue_by_id(found[0])
-    current = store.user(user.name)
+    try:
+        current = kept.user(store, user.name)
+    except KeyError:
+        raise Refused("unknown", user.name) from None
     if not current.active:
         raise Refused("inactive", user.name)
-    if queue.kind not in worked_kinds(current, worked_by):
+    kinds = worked_kinds(current, worked_by)
+    if not kinds:
+        raise Refused("works_no_queue")
+    lock_item(store, item_id)
+    row = store.db.execute(_HELD, [item_id]).fetchone()
+    if row is None or row[3] != claim or row[4] != user.id:
+        if row is not None and row[3] is not None and row[5] > now:
+            if row[4] == user.id:
+                raise Refused("other_window")
+            holder = live_holder(store, item_id, now)  # the refusal names who holds it
+            raise Refused("held", holder[1] if holder is not None else "someone")
+        raise Refused("not_held")
+    if row[1] != "pending":
+        raise Refused("decided")
+    queue = kept.queue_by_id(store, row[0])
+    if queue.kind not in kinds:
         raise Refused("queue_kind", queue.name)
-    allowed = people_rows.allowed_queue_ids(store, current)
+    allowed = kept.allowed_ids(store, current)
     if allowed is not None and queue.id not in allowed:
         raise Refused("queue_not_allowed", queue.name)
-    if row[3] <= now:
+    if row[5] <= now:
         store.log(user.name, "item.lease_resumed", f"item:{item_id}",
-                  {"claim": claim, "lapsed_ms": ms_between(row[3], now)})
-    return queue
+                  {"claim": claim, "lapsed_ms": ms_between(row[5], now)})
+    return Held(queue, row[2], bool(row[6]))
 
 
 # ----------------------------------------------------------------- reading
@@ -248,7 +288,7 @@ def serving_queues(store: Store, kinds: Collection[str], names: Sequence[str] | 
 
 def next_free(
     store: Store, queues: Sequence[Queue], now: str, exclude: Sequence[int], passes: Sequence[bool], *,
-    lock: bool = False,
+    lock: bool = False, not_against: int | None = None,
 ) -> int | None:
     """The id of the item a claim takes next from *queues*, or None.
 
@@ -258,13 +298,13 @@ def next_free(
     priority comes first, so the queues are asked a priority at a time,
     highest first, and the first priority with a candidate holds the item:
     one statement (:func:`best_unleased`) per priority asked, most often one
-    per claim. *lock* (a claim's transaction): see :func:`best_unleased`.
+    per claim. *lock* (a claim's transaction) and *not_against*: see :func:`best_unleased`.
     """
     by_priority = [[q.id for q in same] for _, same in
                    itertools.groupby(sorted(queues, key=lambda q: -q.priority), key=lambda q: q.priority)]
     for severe in passes:
         for queue_ids in by_priority:
-            row = best_unleased(store, queue_ids, now, exclude, severe=severe, lock=lock)
+            row = best_unleased(store, queue_ids, now, exclude, severe=severe, lock=lock, not_against=not_against)
             if row is not None:
                 return row[0]
     return None
@@ -272,7 +312,7 @@ def next_free(
 
 def best_unleased(
     store: Store, queue_ids: Sequence[int], now: str, exclude: Sequence[int] = (), *, severe: bool = True,
-    lock: bool = False,
+    lock: bool = False, not_against: int | None = None,
 ) -> tuple[int, int, str, str] | None:
     """(id, priority, due_at, received_at) of the next unleased pending item of these queues, or None.
 
@@ -283,11 +323,18 @@ def best_unleased(
     server, each row found is locked and rows other claims locked are
     passed over (``FOR UPDATE SKIP LOCKED``): claims side by side never
     wait for each other's candidates. (Each queue's candidate stays locked
-    until the claim ends; a few rows, for a few milliseconds.)
+    until the claim ends; a few rows, for a few milliseconds.) *not_against*
+    (a person's id): complaints against that person's own decisions are
+    passed over — they are never served to the person complained of — in
+    the same statement, probed per candidate through the complaint's item.
     """
     skip = f" AND i.id NOT IN ({','.join('?' * len(exclude))})" if exclude else ""
     if not severe:
         skip += " AND (i.severity IS NULL OR i.severity != 'severe')"
+    own = [] if not_against is None else [not_against]
+    if own:
+        skip += (" AND NOT EXISTS (SELECT 1 FROM complaints c JOIN decisions d ON d.id = c.decision_id"
+                 " WHERE c.item_id = i.id AND d.user_id = ?)")
     locking = _SKIP_LOCKED if lock and dialect.is_server(store.db) else ""
     candidate = f"""
         SELECT i.id, i.priority, i.due_at, i.received_at FROM items i
@@ -300,7 +347,7 @@ def best_unleased(
         " UNION ALL ".join(f"SELECT * FROM ({candidate}) q{n}" for n in range(len(queue_ids)))
         + " ORDER BY 2 DESC, 3, 4, 1 LIMIT 1")
     row = store.db.execute(sql, [value for queue_id in queue_ids
-                                 for value in (queue_id, *(int(i) for i in exclude), now)]).fetchone()
+                                 for value in (queue_id, *(int(i) for i in exclude), *own, now)]).fetchone()
     return (row[0], row[1], row[2], row[3]) if row else None
 
 
@@ -314,24 +361,16 @@ def lock_item(store: Store, item_id: int) -> None:
         store.db.execute("SELECT id FROM items WHERE id = ? FOR UPDATE", [item_id]).fetchall()
 
 
-def take(store: Store, item_id: int, user_id: int, claim: int, now: str, expires: str) -> bool:
-    """Lease the item to *user_id* under *claim* unless someone holds a live lease on it; True if taken.
-
-    The upsert only overwrites an expired lease, so even two writers that
-    both saw the item free cannot both get it; overwriting also ends the
-    lapsed claim it replaces.
-    """
-    taken = store.db.execute(
-        """
-        INSERT INTO leases (item_id, user_id, claimed_at, expires_at, claim_id) VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (item_id) DO UPDATE SET user_id = excluded.user_id, claimed_at = excluded.claimed_at,
-            expires_at = excluded.expires_at, claim_id = excluded.claim_id
-        WHERE leases.expires_at <= excluded.claimed_at
-        RETURNING item_id
-        """,
-        [item_id, user_id, now, expires, claim],
-    ).fetchone()
-    return taken is not None
+#: A claim's lease, under the claim's event (``:event``: ``events.append_then``), unless someone holds a live lease
+#: on the item; the claim when taken. The upsert only overwrites an expired lease, so even two writers that both
+#: saw the item free cannot both get it; overwriting also ends the lapsed claim it replaces.
+_TAKE = """
+INSERT INTO leases (item_id, user_id, claimed_at, expires_at, claim_id) VALUES (:item, :user, :now, :expires, :event)
+ON CONFLICT (item_id) DO UPDATE SET user_id = excluded.user_id, claimed_at = excluded.claimed_at,
+    expires_at = excluded.expires_at, claim_id = excluded.claim_id
+WHERE leases.expires_at <= excluded.claimed_at
+RETURNING claim_id
+"""
 
 
 def grant(store: Store, item_id: int, user_id: int, claim: int, now: str, expires: str) -> None:
@@ -352,6 +391,10 @@ def live_holder(store: Store, item_id: int, now: str) -> tuple[int, str, str] | 
         [item_id, now],
     ).fetchone()
     return (row[0], row[1], row[2]) if row else None
+
+
+#: :func:`drop` as the statement after a decision's event (``events.append_then``).
+DROPPED = "DELETE FROM leases WHERE item_id = :item RETURNING item_id"
 
 
 def drop(store: Store, item_id: int) -> None:
