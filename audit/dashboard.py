@@ -11,10 +11,12 @@ Accuracy is ``audit.metrics.assembly``'s, figure for figure: final verdicts from
 ``audit_verdicts`` view (after disputes), decisions filtered by their own
 time (``decided_at``, the report's period filter) over the last
 :data:`ACCURACY_DAYS` days, k of n turned into a proportion with its Wilson
-95 % interval by ``audit.metrics``. Only the grouping differs: it is done in
-SQL (:mod:`audit.store.dashboard`) instead of reading every audited
-decision as ``assembly.build`` does; ``tests/review/test_dashboard.py``
-checks both give the same k and n.
+95 % interval by ``audit.metrics``. Only the reading differs: it groups
+``scored_audits`` in SQL (:mod:`audit.store.dashboard`; the table is each
+scored audit beside its decision's time, maker and queue, kept by triggers:
+:mod:`audit.store.scored_audits`) instead of reading every audited decision
+as ``assembly.build`` does; ``tests/review/test_dashboard.py`` and
+``tests/audit/test_dashboard_summary.py`` check both give the same k and n.
 
 Open disputes are all unresolved ones, whenever opened: a lead has to
 settle each of them. The auditors' work (``audit.metrics.auditors``) is

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -100,13 +101,25 @@ def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float | None:
     None when N == 0; 1.0 when p_e == 1 (both raters used one same category).
     """
     _same_length(a, b, "cohen_kappa")
-    n = len(a)
+    return cohen_kappa_of(Counter(zip(a, b)))
+
+
+def cohen_kappa_of(pairs: Mapping[tuple[str, str], int]) -> float | None:
+    """:func:`cohen_kappa` from the count of each (a_i, b_i) pair: the same integers, so the same float.
+
+    A report counts its pairs in C (``Counter(zip(…))``) and needs no per-item loop here.
+    """
+    n = sum(pairs.values())
     if n == 0:
         return None
-    count_a, count_b = Counter(a), Counter(b)
+    count_a: Counter[str] = Counter()
+    count_b: Counter[str] = Counter()
+    for (x, y), times in pairs.items():
+        count_a[x] += times
+        count_b[y] += times
     if len(count_a | count_b) == 1:
         return 1.0
-    p_o = sum(1 for x, y in zip(a, b) if x == y) / n
+    p_o = sum(times for (x, y), times in pairs.items() if x == y) / n
     p_e = sum(count_a[c] * count_b[c] for c in count_a) / (n * n)
     return (p_o - p_e) / (1 - p_e)
 
@@ -121,16 +134,23 @@ def confusion_matrix(
     the order and items with a value outside it are left out (as scikit-learn).
     """
     _same_length(truth, predicted, "confusion_matrix")
+    return confusion_matrix_of(Counter(zip(truth, predicted)), labels)
+
+
+def confusion_matrix_of(
+    pairs: Mapping[tuple[str, str], int], labels: Sequence[str] | None = None
+) -> tuple[list[str], list[list[int]]]:
+    """:func:`confusion_matrix` from the count of each (truth, prediction) pair."""
     if labels is None:
-        labels = sorted(set(truth) | set(predicted))
+        labels = sorted({t for t, _ in pairs} | {p for _, p in pairs})
     labels = list(labels)
     if len(set(labels)) != len(labels):
         raise ValueError(f"confusion_matrix: labels must be unique, got {labels!r}")
     index = {label: i for i, label in enumerate(labels)}
     matrix = [[0] * len(labels) for _ in labels]
-    for t, p in zip(truth, predicted):
-        if t in index and p in index:
-            matrix[index[t]][index[p]] += 1
+    for (t, p), times in pairs.items():
+        if t in index and p in index and times:
+            matrix[index[t]][index[p]] += times
     return labels, matrix
 
 
@@ -153,15 +173,24 @@ def precision_recall(
     labels defaults to the sorted union of every label seen.
     """
     _same_length(truth_sets, predicted_sets, "precision_recall")
-    truth = [set(s) for s in truth_sets]
-    pred = [set(s) for s in predicted_sets]
+    return precision_recall_of(Counter((tuple(t), tuple(p)) for t, p in zip(truth_sets, predicted_sets)), labels)
+
+
+def precision_recall_of(
+    pairs: Mapping[tuple[tuple[str, ...], tuple[str, ...]], int], labels: Sequence[str] | None = None
+) -> list[PrecisionRecall]:
+    """:func:`precision_recall` from the count of each (truth set, predicted set) pair.
+
+    A team uses a few hundred label sets, so a report of tens of thousands of items has a few hundred pairs.
+    """
+    kinds = [(set(t), set(p), times) for (t, p), times in pairs.items() if times]
     if labels is None:
-        labels = sorted(set().union(*truth, *pred))
+        labels = sorted(set().union(*(t | p for t, p, _ in kinds)))
     result = []
     for label in labels:
-        tp = sum(1 for t, p in zip(truth, pred) if label in t and label in p)
-        fp = sum(1 for t, p in zip(truth, pred) if label not in t and label in p)
-        fn = sum(1 for t, p in zip(truth, pred) if label in t and label not in p)
+        tp = sum(times for t, p, times in kinds if label in t and label in p)
+        fp = sum(times for t, p, times in kinds if label not in t and label in p)
+        fn = sum(times for t, p, times in kinds if label in t and label not in p)
         result.append(PrecisionRecall(
             label=label, tp=tp, fp=fp, fn=fn,
             precision=tp / (tp + fp) if tp + fp else None,
@@ -236,6 +265,7 @@ def krippendorff_alpha_nominal(ratings: Sequence[Sequence[str | None]]) -> float
     return 1 - (n - 1) * (n - diagonal) / expected
 
 
+_DAY = operator.itemgetter(slice(0, 10))  # the UTC day of Veil's own text
 _UTC_TEXT = re.compile(r"(\d{4}-\d{2}-\d{2})T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?Z", re.ASCII)
 
 
@@ -272,6 +302,38 @@ def _monday(week: str) -> date:
     return date.fromisocalendar(int(year), int(w), 1)
 
 
+class Weeks:
+    """The ISO week of each timestamp, as :func:`iso_week`, for many timestamps: Veil's own UTC text is checked row
+    by row and its day's week looked up once per day (a report asks for the week of every audited decision)."""
+
+    def __init__(self) -> None:
+        self._of_day: dict[str, str] = {}
+        self._own_text = _UTC_TEXT.fullmatch
+
+    def __call__(self, timestamp: str) -> str:
+        if isinstance(timestamp, str) and self._own_text(timestamp):
+            day = timestamp[:10]
+            found = self._of_day.get(day)
+            if found is None:
+                found = self._of_day[day] = iso_week(timestamp)
+            return found
+        return iso_week(timestamp)
+
+    def of_all(self, timestamps: Sequence[str]) -> list[str]:
+        """The week of each of *timestamps*, in order: when all are Veil's own UTC text (checked in C), by day."""
+        try:
+            own = all(map(self._own_text, timestamps))
+        except TypeError:  # not text: said by iso_week, one at a time
+            own = False
+        if not own:
+            return [self(timestamp) for timestamp in timestamps]
+        days = list(map(_DAY, timestamps))
+        for day, timestamp in dict(zip(days, timestamps)).items():
+            if day not in self._of_day:
+                self._of_day[day] = iso_week(timestamp)  # its ValueError names a day that does not exist
+        return list(map(self._of_day.__getitem__, days))
+
+
 def weekly_trend(rows: Iterable[tuple[str, bool]]) -> list[tuple[str, Proportion]]:
     """Accuracy per ISO week: (timestamp, correct) rows -> [('YYYY-Www', Proportion)].
 
@@ -280,17 +342,18 @@ def weekly_trend(rows: Iterable[tuple[str, bool]]) -> list[tuple[str, Proportion
     a week without audits as Proportion(0, 0, None, None) so a chart shows a
     gap, never a made-up value. No rows -> [].
     """
+    week_of = Weeks()
+    return weekly_trend_of(Counter((week_of(timestamp), bool(correct)) for timestamp, correct in rows))
+
+
+def weekly_trend_of(counts: Mapping[tuple[str, bool], int]) -> list[tuple[str, Proportion]]:
+    """:func:`weekly_trend` from the count of each (ISO week, correct) pair (weeks as :class:`Weeks` gives them)."""
     tally: dict[str, list[int]] = {}
-    week_of_day: dict[str, str] = {}  # Veil's own UTC text: checked row by row, its week looked up once per day
-    own_text = _UTC_TEXT.fullmatch
-    for timestamp, correct in rows:
-        if isinstance(timestamp, str) and own_text(timestamp):
-            found = week_of_day.get(timestamp[:10]) or week_of_day.setdefault(timestamp[:10], iso_week(timestamp))
-        else:
-            found = iso_week(timestamp)
-        k_n = tally.setdefault(found, [0, 0])
-        k_n[0] += 1 if correct else 0
-        k_n[1] += 1
+    for (found, correct), times in counts.items():
+        if times:
+            k_n = tally.setdefault(found, [0, 0])
+            k_n[0] += times if correct else 0
+            k_n[1] += times
     if not tally:
         return []
     day, last = _monday(min(tally)), _monday(max(tally))

@@ -47,13 +47,14 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import json
-import operator
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from audit import calibration, metrics, roles
 from audit.metrics import auditors
+from audit.metrics.counts import Counts, count, select
 from audit.store import dashboard as dashboard_sql
 from audit.store import reports as report_rows
 from audit.store.schema import ERROR_TYPES
@@ -62,23 +63,29 @@ from review.errors import VeilError
 from review.store import Store, User
 from review.store.automation import AUTOMATION
 
+Row = tuple[Any, ...]
+
 BY = ("moderator", "queue", "label", "auditor")
 NO_LABEL = "(none)"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class Audited(NamedTuple):
-    """One audited decision with its final verdict (a tuple: a report builds tens of thousands of them)."""
+    """The fields of one audited decision with its final verdict: a row of ``audit.store.reports.audited``.
+
+    The report keeps the rows as they are read (a report holds tens of thousands of them) and counts them column
+    by column (:func:`_columns`); label sets stay JSON text, parsed once per distinct set (:func:`parsed_labels`).
+    """
 
     decision_id: int
     moderator: str
     queue: str
     decided_at: str
     action: str
-    labels: tuple[str, ...]
+    labels_json: str | None
     blind_action: str
-    blind_labels: tuple[str, ...]
-    correct: bool  # final verdict
+    blind_labels_json: str | None
+    final_verdict: str
     score: float
     error_type: str | None  # final
     dispute: str | None  # None, "open", "upheld", "overturned"
@@ -149,9 +156,9 @@ def parsed_labels(text: str | None) -> tuple[str, ...]:
     return tuple(json.loads(text or "[]"))
 
 
-def _audited(store: Store, start: str | None, end: str | None, moderator: str | None) -> list[Audited]:
-    return [Audited(r[0], r[1], r[2], r[3], r[4], parsed_labels(r[5]), r[6], parsed_labels(r[7]), r[8] == "correct",
-                    r[9], r[10], r[11]) for r in report_rows.audited(store, start, end, moderator)]
+def _audited(store: Store, start: str | None, end: str | None, moderator: str | None) -> list[Row]:
+    """The audited decisions of the period, as rows of :class:`Audited`'s fields."""
+    return report_rows.audited(store, start, end, moderator)
 
 
 def _gold_scored(store: Store, start: str | None, end: str | None, moderator: str | None) -> list[GoldScored]:
@@ -163,53 +170,86 @@ def _gold_scored(store: Store, start: str | None, end: str | None, moderator: st
 
 
 # ------------------------------------------------------------- grouping
-def keys(record: Audited | GoldScored, by: str, auditor_of: dict[int, str] | None = None) -> list[str]:
-    """The groups a record belongs to (several for ``label``; none for a gold result by ``auditor``).
-
-    *auditor_of* (decision id -> auditor) is needed for ``auditor``.
-    """
+def keys(record: GoldScored, by: str) -> list[str]:
+    """The groups a gold result belongs to (several for ``label``; none by ``auditor``: nobody audited it)."""
     if by == "auditor":
-        found = (auditor_of or {}).get(record.decision_id) if isinstance(record, Audited) else None
-        return [found] if found else []
-    if by == "moderator":  # automation's audits are its rules' (audit.automation), not a moderator's
+        return []
+    if by == "moderator":  # automation's results are its rules' (audit.automation), not a moderator's
         return [] if record.moderator == AUTOMATION else [record.moderator]
     if by == "queue":
         return [record.queue]
-    labels = set(record.labels) | set(getattr(record, "blind_labels", ()))
-    return sorted(labels) or [NO_LABEL]
+    return sorted(set(record.labels)) or [NO_LABEL]
+
+
+def _grouped(columns: dict[str, Sequence[Any]], by: str, auditor_of: dict[int, str] | None
+             ) -> tuple[dict[str, Counts], Counts | None]:
+    """The audited decisions counted per group, and all of them: ``moderator`` who decided (automation: nobody),
+    ``queue``, ``auditor`` who scored the audit (*auditor_of*: decision id -> name), or each ``label`` the
+    moderator's or the blind decision carries (several groups, or ``(none)``).
+
+    Where each decision is in one group at most, the whole is the groups' counts added up (with the decisions
+    in none); by label, where groups overlap, it is counted on its own. None: no audited decision at all.
+    """
+    if by != "label":
+        group_of: Sequence[str | None] = (
+            [None if moderator == AUTOMATION else moderator for moderator in columns["moderator"]]
+            if by == "moderator" else columns["queue"] if by == "queue"
+            else list(map((auditor_of or {}).get, columns["decision_id"])))
+        counted = count(group_of, columns)
+        whole = Counts.merged(counted.values(), columns["score"]) if counted else None
+        return {key: counts for key, counts in counted.items() if key is not None}, whole
+    labels_of: dict[tuple[str | None, str | None], list[str]] = {}
+    for pair in set(zip(columns["labels_json"], columns["blind_labels_json"])):
+        labels_of[pair] = sorted(set(parsed_labels(pair[0])) | set(parsed_labels(pair[1]))) or [NO_LABEL]
+    members = [(label, row) for row, pair in enumerate(zip(columns["labels_json"], columns["blind_labels_json"]))
+               for label in labels_of[pair]]
+    rows = [row for _, row in members]  # a decision counts in each of its labels' groups
+    counted = count([label for label, _ in members], {name: select(values, rows) for name, values in columns.items()})
+    return ({key: counts for key, counts in counted.items() if key is not None},
+            count(["all"] * len(columns["score"]), columns).get("all"))
 
 
 def _prop(p: metrics.Proportion) -> dict[str, Any]:
     return {"n": p.n, "correct": p.k, "accuracy": p.value, "accuracy_ci95": list(p.ci95) if p.ci95 else None}
 
 
-def summarise(records: list[Audited], gold: list[GoldScored]) -> dict[str, Any]:
-    """Every figure for one group of audited decisions and gold results."""
-    # One column per field, transposed in C (a report runs this over every record twice: its group and overall).
+def _columns(records: Sequence[Row]) -> dict[str, Sequence[Any]]:
+    """The records' values column by column (transposed in C, named as :class:`Audited`'s fields), with each
+    decision's ISO week and its verdict as a bool."""
     empty: tuple[tuple[Any, ...], ...] = ((),) * len(Audited._fields)
-    column = dict(zip(Audited._fields, tuple(zip(*records)) or empty))
-    moderator, blind = column["action"], column["blind_action"]
-    labels, matrix = metrics.confusion_matrix(blind, moderator)
-    disputes = Counter(d for d in column["dispute"] if d)
-    errors = Counter(e for e in column["error_type"] if e)
+    column: dict[str, Sequence[Any]] = dict(zip(Audited._fields, tuple(zip(*records)) or empty))
+    column["correct"] = [verdict == "correct" for verdict in column["final_verdict"]]
+    column["week"] = metrics.Weeks().of_all(column["decided_at"])
+    return column
+
+
+def summarise(counted: Counts | None, gold: Sequence[GoldScored]) -> dict[str, Any]:
+    """Every figure for one group: its audited decisions as counted (``audit.metrics.counts``; None: none) and
+    its gold results."""
+    counted = counted or Counts()
+    label_sets: Counter[tuple[tuple[str, ...], tuple[str, ...]]] = Counter()
+    for (blind, given), times in counted.label_sets.items():
+        label_sets[parsed_labels(blind), parsed_labels(given)] += times  # '["a","b"]' and '["a", "b"]' alike
+    labels, matrix = metrics.confusion_matrix_of(counted.actions)  # rows: auditor (blind), columns: moderator
+    n, errors, disputes = counted.n, counted.errors, counted.disputes
     return {
-        **_prop(metrics.accuracy(column["correct"])),
-        "mean_score": sum(column["score"]) / len(records) if records else None,
-        "cohen_kappa": metrics.cohen_kappa(blind, moderator),
-        "action_agreement": metrics.proportion(sum(map(operator.eq, blind, moderator)), len(records)).value,
+        **_prop(metrics.proportion(counted.correct, n)),
+        "mean_score": sum(counted.scores) / n if n else None,
+        "cohen_kappa": metrics.cohen_kappa_of(counted.actions),
+        "action_agreement": metrics.proportion(sum(times for (blind, given), times in counted.actions.items()
+                                                   if blind == given), n).value,
         "confusion": {"rows": "auditor blind action", "columns": "moderator action", "labels": labels,
                       "matrix": matrix},
         "precision_recall": [
             {"label": p.label, "tp": p.tp, "fp": p.fp, "fn": p.fn, "precision": p.precision, "recall": p.recall,
              "f1": p.f1, "support": p.support}
-            for p in metrics.precision_recall(column["blind_labels"], column["labels"])
+            for p in metrics.precision_recall_of(label_sets)
         ],
         "errors": {e: errors[e] for e in ERROR_TYPES if errors[e]},
-        "disputes": {"opened": sum(disputes.values()), "open": disputes["open"], "upheld": disputes["upheld"],
-                     "overturned": disputes["overturned"]},
+        "disputes": {"opened": sum(times for state, times in disputes.items() if state), "open": disputes["open"],
+                     "upheld": disputes["upheld"], "overturned": disputes["overturned"]},
         "gold": _prop(metrics.accuracy([g.correct for g in gold])),
-        "trend": [{"week": week, **_prop(p)} for week, p in
-                  metrics.weekly_trend(zip(column["decided_at"], column["correct"]))],
+        "trend": [{"week": week, **_prop(p)} for week, p in metrics.weekly_trend_of(counted.weeks)],
     }
 
 
@@ -231,21 +271,19 @@ def build(store: Store, viewer: User | str, *, by: str = "moderator", since: str
     auditor_of = (dashboard_sql.auditors_of_decisions(store, start, end, None if team else who.id)
                   if by == "auditor" or scorer else None)
     if scorer:  # never the auditors of their own decisions, nor the other auditors' figures by subtraction
-        records = [r for r in _audited(store, start, end, None) if r.decision_id in (auditor_of or {})]
+        records = [r for r in _audited(store, start, end, None) if r[0] in (auditor_of or {})]
         gold: list[GoldScored] = []
     else:
         only = None if team else who.name
         records = _audited(store, start, end, only)
         gold = _gold_scored(store, start, end, only)
-    grouped: dict[str, list[Audited]] = defaultdict(list)
+    columns = _columns(records)
+    grouped, whole = _grouped(columns, by, auditor_of)
     grouped_gold: dict[str, list[GoldScored]] = defaultdict(list)
-    for r in records:
-        for key in keys(r, by, auditor_of):
-            grouped[key].append(r)
     for g in gold:
-        for key in keys(g, by, auditor_of):
+        for key in keys(g, by):
             grouped_gold[key].append(g)
-    groups = [{"key": key, **summarise(grouped.get(key, []), grouped_gold.get(key, []))}
+    groups = [{"key": key, **summarise(grouped.get(key), grouped_gold.get(key, []))}
               for key in sorted(set(grouped) | set(grouped_gold))]
     report = {
         "by": by,
@@ -254,7 +292,7 @@ def build(store: Store, viewer: User | str, *, by: str = "moderator", since: str
         "until": _echo_end(end),
         "generated_at": store.now(),
         "groups": groups,
-        "overall": {"key": "all", **summarise(records, gold)},
+        "overall": {"key": "all", **summarise(whole, gold)},
         "calibration": [calibration.agreement(store, name, start=start, end=end).as_json()
                         for name in calibration.sets(store)] if team or who.has("auditor") else [],
     }

@@ -2,7 +2,10 @@
 
 Grouped reads in the dialect SQLite and PostgreSQL share; :mod:`audit.automation` turns them into the
 dashboard's, ``veil metrics``' and ``veil automation status``' figures. Audits count by their final
-verdict (after disputes, the ``audit_verdicts`` view), as people's accuracy does.
+verdict (after disputes, the ``audit_verdicts`` view), as people's accuracy does. Each read starts from
+``automated_decisions`` (``CROSS JOIN`` fixes SQLite's join order; a server plans it as an inner join): planned
+from ``decisions`` by the time window, it walked every decision of a million-decision store to find a few
+automated ones (200 ms of ``veil metrics`` on a store with no automation at all).
 """
 
 from __future__ import annotations
@@ -42,8 +45,8 @@ def rule_counts(store: Store, since: str | None, until: str | None) -> list[Rule
     where, params = _bounds("d.decided_at", since, until)
     rows = store.db.execute(
         f"""SELECT a.rule, MAX(a.version), COUNT(*), SUM(CASE WHEN {_REVOKED} THEN 1 ELSE 0 END)
-            FROM automated_decisions a JOIN decisions d ON d.id = a.decision_id
-            WHERE {where} GROUP BY a.rule ORDER BY a.rule""", params).fetchall()
+            FROM automated_decisions a CROSS JOIN decisions d
+            WHERE d.id = a.decision_id AND {where} GROUP BY a.rule ORDER BY a.rule""", params).fetchall()
     return [RuleCount(str(rule), int(version), int(n), int(revoked or 0)) for rule, version, n, revoked in rows]
 
 
@@ -61,9 +64,9 @@ def verdicts(store: Store, since: str | None, until: str | None) -> dict[str, tu
     where, params = _bounds("d.decided_at", since, until)
     rows = store.db.execute(
         f"""SELECT a.rule, SUM(CASE WHEN v.final_verdict = 'correct' THEN 1 ELSE 0 END), COUNT(*)
-            FROM audit_verdicts v JOIN automated_decisions a ON a.decision_id = v.decision_id
-            JOIN decisions d ON d.id = v.decision_id
-            WHERE {where} GROUP BY a.rule ORDER BY a.rule""", params).fetchall()
+            FROM automated_decisions a CROSS JOIN audit_verdicts v CROSS JOIN decisions d
+            WHERE v.decision_id = a.decision_id AND d.id = a.decision_id AND {where}
+            GROUP BY a.rule ORDER BY a.rule""", params).fetchall()
     return {str(r): (int(k or 0), int(n)) for r, k, n in rows}
 
 
@@ -92,8 +95,8 @@ def standing_by_queue(store: Store, since: str | None, until: str | None) -> dic
     found: dict[str, dict[int, int]] = defaultdict(dict)
     where, params = _bounds("d.decided_at", since, until)
     for rule, queue_id, n in store.db.execute(
-            f"""SELECT a.rule, d.queue_id, COUNT(*) FROM automated_decisions a JOIN decisions d ON d.id = a.decision_id
-                WHERE {where} AND NOT {_REVOKED}
+            f"""SELECT a.rule, d.queue_id, COUNT(*) FROM automated_decisions a CROSS JOIN decisions d
+                WHERE d.id = a.decision_id AND {where} AND NOT {_REVOKED}
                 GROUP BY a.rule, d.queue_id ORDER BY a.rule, d.queue_id""", params):
         found[str(rule)][int(queue_id)] = int(n)
     return dict(found)

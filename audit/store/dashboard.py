@@ -1,9 +1,11 @@
 """SQL behind the audit side of the lead's dashboard and the Queues page: accuracy, disputes, QA work.
 
-Grouped reads, in the SQL SQLite and PostgreSQL share. Accuracy is grouped
-here rather than in Python because on a 1,000,000-decision store reading
-every audited decision costs ~200 ms and this ~40 ms
-(``benchmarks/bench_dashboard.py``).
+Grouped reads, in the SQL SQLite and PostgreSQL share. Accuracy and the
+auditors' times per audit read ``scored_audits`` (:mod:`audit.store.scored_audits`:
+each scored audit beside its decision's time, maker and queue and its
+opening time, kept by triggers), not each audit's decision and sample: on
+a 1,000,000-decision store with 30,000 audits reading those cost ~60 ms of
+the dashboard and the table ~10 (``benchmarks/bench_dashboard.py``).
 
 QA's own work lives in audit tables, not in items, so review's queue
 health cannot see it: :func:`sample_backlog` and :func:`calibration_backlog`
@@ -35,9 +37,8 @@ class AccuracyTally:
 def accuracy_tallies(store: Store, since: str) -> list[AccuracyTally]:
     """Correct final verdicts (after disputes) and audited decisions made from *since* on, per moderator and queue."""
     rows = store.db.execute(
-        "SELECT d.user_id, d.queue_id, SUM(CASE WHEN v.final_verdict = 'correct' THEN 1 ELSE 0 END), COUNT(*)"
-        " FROM audit_verdicts v JOIN decisions d ON d.id = v.decision_id WHERE d.decided_at >= ?"
-        " GROUP BY d.user_id, d.queue_id", [since]
+        "SELECT user_id, queue_id, SUM(correct), COUNT(*) FROM scored_audits WHERE decided_at >= ?"
+        " GROUP BY user_id, queue_id", [since]
     ).fetchall()
     return [AccuracyTally(int(user_id), int(queue_id), int(correct), int(n)) for user_id, queue_id, correct, n in rows]
 
@@ -157,14 +158,14 @@ def audit_times(store: Store, start: str | None, end: str | None, auditor_id: in
                 ) -> list[tuple[str, str, str]]:
     """(auditor, opened at, scored at) of the audits scored in [start, end) that were opened in Veil.
 
-    Opened is the sample's last claim; imported audits have none and are left out. The minutes are
-    worked out by the caller: time arithmetic is not SQL that SQLite and PostgreSQL share.
+    Opened is the sample's last claim (kept in ``scored_audits``); imported audits have none and are left out. The
+    minutes are worked out by the caller: time arithmetic is not SQL that SQLite and PostgreSQL share.
     """
     where, params = _scored_in(start, end, auditor_id)
-    return [(str(name), str(opened), str(scored)) for name, opened, scored in store.db.execute(
-        f"""SELECT u.name, s.claimed_at, a.scored_at FROM audits a JOIN users u ON u.id = a.auditor_id
-            JOIN audit_samples s ON s.id = a.sample_id
-            WHERE {where} AND s.claimed_at IS NOT NULL AND s.claimed_at <= a.scored_at""", params)]
+    rows: list[tuple[str, str, str]] = store.db.execute(  # every value TEXT NOT NULL or filtered: no conversion
+        f"""SELECT u.name, a.opened_at, a.scored_at FROM scored_audits a JOIN users u ON u.id = a.auditor_id
+            WHERE {where} AND a.opened_at IS NOT NULL AND a.opened_at <= a.scored_at""", params).fetchall()
+    return rows
 
 
 def auditors_of_decisions(store: Store, start: str | None, end: str | None, auditor_id: int | None = None

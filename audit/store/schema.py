@@ -347,3 +347,14 @@ def m007_training(db: sqlite_utils.Database) -> None:
     from audit.store import training
 
     training.m007(db)
+
+
+@migrations(name="m008_scored_audits")
+def m008_scored_audits(db: sqlite_utils.Database) -> None:
+    """``scored_audits``: each scored audit beside its decision's time, maker and queue, kept by triggers (issue 22).
+
+    The statements are :func:`audit.store.scored_audits.m008`'s (the module that holds their SQL).
+    """
+    from audit.store import scored_audits
+
+    scored_audits.m008(db)

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING, Any
 
 from desktop.commands.common import add_store_option, fail, open_store, shown
 from desktop.commands.signin import add_user_option, signed_in
+
+if TYPE_CHECKING:
+    from review.store import Store, User
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,8 +47,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def figures(store: Store, viewer: User, *, by: str = "moderator", since: str | None = None,
+            until: str | None = None) -> dict[str, Any]:
+    """Everything ``veil metrics --json`` prints: the QA report and automation's figures per rule over its period
+    (``benchmarks/bench_dashboard.py`` times this, the command's whole computation)."""
     from audit import automation
+    from audit.metrics import assembly as report
+
+    data = report.build(store, viewer, by=by, since=since, until=until)
+    data["automation"] = automation.for_metrics(store, viewer, *report.date_range(since, until))
+    return data
+
+
+def run(args: argparse.Namespace) -> int:
     from audit.metrics import assembly as report
 
     try:
@@ -60,9 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
         return run_targets(args)
     with open_store(args, must_exist=True) as store:
-        viewer = signed_in(store, args)
-        data = report.build(store, viewer, by=args.by, since=args.since, until=args.until)
-        data["automation"] = automation.for_metrics(store, viewer, *report.date_range(args.since, args.until))
+        data = figures(store, signed_in(store, args), by=args.by, since=args.since, until=args.until)
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
     else:

@@ -13,7 +13,7 @@ import contextlib
 import json
 import sys
 
-from audit.store import reconcile_dsa, reconcile_training
+from audit.store import reconcile_dsa, reconcile_training, scored_audits
 from desktop import paths, wiring
 from desktop.commands.common import add_store_option, existing_store_path, fail, shown
 from review.store import applied_migrations, integrity, media_check, probe
@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         statements = integrity.limited(reconcile_dsa.statement_problems(db))  # audit's rows review cannot read
         statements += integrity.limited(media_check.problems(db, path))  # every file in the media root, unchanged
         statements += integrity.limited(reconcile_training.attempt_problems(db))  # a pass certifies: audit's rows
+        statements += integrity.limited(scored_audits.problems(db))  # the dashboard's audit rows, recounted
     problems = [*report.problems, *statements, *(problem for _, _, problem in anchors if problem)]
     if args.json:
         json.dump({"store": shown_location(path), "events": report.head.events, "head": report.head.hash,

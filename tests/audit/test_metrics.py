@@ -395,6 +395,48 @@ def test_weekly_trend_counts_everything(rows):
         assert (p.k, p.n) == (sum(expected), len(expected))
 
 
+@fuzz
+@given(st.lists(st.tuples(
+    st.datetimes(datetime(1999, 12, 20), datetime(2027, 12, 31), timezones=st.just(UTC)),
+    st.sampled_from(["own", "offset", "naive"]),
+), max_size=40))
+def test_the_weeks_of_many_times_are_the_week_of_each(moments):
+    """``Weeks.of_all`` checks Veil's own text in C and looks weeks up by day; any other text one by one."""
+    texts = [moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z" if shape == "own"
+             else moment.isoformat() if shape == "offset" else moment.replace(tzinfo=None).isoformat()
+             for moment, shape in moments]
+    assert metrics.Weeks().of_all(texts) == [iso_week(text) for text in texts]
+    own = [text for text, (_, shape) in zip(texts, moments) if shape == "own"]
+    assert metrics.Weeks().of_all(own) == [iso_week(text) for text in own]
+
+
+def test_the_weeks_of_many_times_name_a_time_that_is_not_one():
+    for bad in (["2026-01-05T09:40:00.000Z", "2026-02-30T10:00:00.000Z"], ["2026-01-05T09:40:00.000Z", "x"],
+                ["2026-01-05T09:40:00.000Z", None]):
+        with pytest.raises(ValueError, match="not an ISO 8601 timestamp"):
+            metrics.Weeks().of_all(bad)
+
+
+@fuzz
+@given(st.lists(st.tuples(st.sampled_from(LABELS[:3]), st.sampled_from(LABELS[:3]),
+                          st.frozensets(st.sampled_from(LABELS)), st.frozensets(st.sampled_from(LABELS))),
+                max_size=40))
+def test_the_formulas_over_counted_pairs_give_the_per_item_numbers(items):
+    """A report counts each distinct pair once and hands the counts over: the same numbers, floats included."""
+    blind, given = [a for a, *_ in items], [b for _, b, *_ in items]
+    truth, predicted = [sorted(t) for *_, t, _ in items], [sorted(p) for *_, p in items]
+    actions: dict[tuple[str, str], int] = {}
+    for pair in zip(blind, given):
+        actions[pair] = actions.get(pair, 0) + 1
+    label_sets: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = {}
+    for t, p in zip(truth, predicted):
+        label_sets[tuple(t), tuple(p)] = label_sets.get((tuple(t), tuple(p)), 0) + 1
+    assert metrics.cohen_kappa_of(actions) == cohen_kappa(blind, given)
+    assert metrics.confusion_matrix_of(actions) == confusion_matrix(blind, given)
+    assert metrics.precision_recall_of(label_sets) == precision_recall(truth, predicted)
+    assert metrics.cohen_kappa_of({("a", "b"): 0}) is None  # a pair counted zero times is no item
+
+
 # --- Boundaries ---------------------------------------------------------------------
 
 

@@ -9,21 +9,27 @@ Times are the benchmark's (``benchmarks/bench_dashboard.py``); here the causes: 
 * gold results were found from ``decisions`` (for the ORDER BY): on a store without gold, 233 ms to
   return nothing. They are now read from ``gold_results`` outwards.
 * each audited decision's two label sets were parsed anew, and its ISO week parsed from text twice.
+* every figure looped over the audited decisions in Python, twice (the group and overall): now each column is
+  counted once in C and the formulas take the counts (``audit.metrics.counts``).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import random
+import sys
+from pathlib import Path
 
 import pytest
-from builders import audited, decided_item, people
+from builders import audited, decided_item, people, store_arg
 
 from audit import metrics
 from audit.exports import tables
 from audit.metrics import assembly
 from audit.store import reports
 from audit.store.schema import ANSWERED, LIVE
+from desktop.main import main
 
 
 def _plan(store, sql: str, params=()) -> list[str]:
@@ -80,7 +86,7 @@ def test_the_week_of_veils_own_times_is_the_week_of_any_iso_time():
 def test_label_sets_are_parsed_once_for_the_report_and_the_exports(store):
     assert tables._labels is not None and assembly.parsed_labels('["b", "a"]') == ("b", "a")
     assert assembly.parsed_labels('["b", "a"]') is assembly.parsed_labels('["b", "a"]')
-    assert tables._labels(None) == [] and tables._labels('["spam"]') == ["spam"]
+    assert tables._labels(None) == () and tables._labels('["spam"]') == ("spam",)
     people(store, ana="moderator", lee="lead", dana="auditor")
     store.add_queue("spam")
     decision = decided_item(store, "spam", "ana", decided_at="2026-01-04T08:00:00.000Z", action="remove",
@@ -90,3 +96,72 @@ def test_label_sets_are_parsed_once_for_the_report_and_the_exports(store):
     report = assembly.build(store, "lee")
     assert report["overall"]["n"] == 1 and report["overall"]["trend"][0]["week"] == "2026-W01"
     assert assembly.parsed_labels.cache_info().misses == 1  # one distinct label set, both sides
+
+
+def _history(path, items: int) -> None:
+    """*items* decisions, each audited, over the same three moderators, two queues, four weeks and label sets."""
+    pick = random.Random(items)
+    answers = [("no_violation", []), ("remove", ["spam"]), ("label_only", ["spam", "harassment"])]
+    rows = []
+    for n in range(items):
+        action, labels = pick.choice(answers)
+        blind_action, blind_labels = pick.choice(answers)
+        ext, moderator, at = f"h{n}", ("ana", "ben", "chidi")[n % 3], f"2025-11-{1 + n % 28:02d}T10:{n % 60:02d}:00Z"
+        rows += [{"id": ext, "queue": ("spam", "hate")[n % 2], "text": f"post {n}"},
+                 {"type": "decision", "item": ext, "moderator": moderator, "action": action, "labels": labels,
+                  "decided_at": at},
+                 {"type": "audit", "item": ext, "moderator": moderator, "auditor": "dana", "blind_action": blind_action,
+                  "blind_labels": blind_labels, "verdict": "correct", "audited_at": at}]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+
+
+def _python_calls(work) -> int:
+    """How many Python functions of the report's own code (``audit/metrics``) *work* calls: C functions such as
+    ``Counter``'s counting are not counted, nor a driver's own Python (a server store's rows come through psycopg)."""
+    calls = 0
+    own = str(Path(assembly.__file__).parent)
+
+    def count(frame, event, arg):
+        nonlocal calls
+        calls += event == "call" and frame.f_code.co_filename.startswith(own)
+
+    sys.setprofile(count)
+    try:
+        work()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_the_report_does_no_python_work_per_audited_decision(store, tmp_path, capsys):
+    """At 30,000 audits the report spent most of its time in Python calls made once per audited decision (a
+    NamedTuple per row, its groups, the formulas' loops): now the columns are counted in C, and the Python calls
+    grow with the groups, weeks and distinct label sets, not with the decisions."""
+    people(store, lee="lead")
+    calls = {}
+    for items in (150, 450):
+        manifest = tmp_path / f"history{items}.jsonl"
+        _history(manifest, items)
+        assert main(["import", str(manifest), "--store", store_arg(store), "--user", "lee", "--create-queues"]) == 0
+        capsys.readouterr()
+        for by in assembly.BY:
+            assembly.build(store, "lee", by=by)  # warm: caches, lazy imports
+            calls[items, by] = _python_calls(lambda by=by: assembly.build(store, "lee", by=by))
+    for by in assembly.BY:  # the second import adds 450 audited decisions to the first 150
+        assert calls[450, by] - calls[150, by] < 150, (by, calls[150, by], calls[450, by])
+
+
+def test_minutes_per_audit_are_read_in_c_and_equal_the_clock_s_reading():
+    """An auditor's minutes per audit were two ``review.clock.parse`` calls per audit on every dashboard refresh."""
+    from audit.metrics.auditors import _minutes
+    from review.clock import parse
+
+    pairs = [("2026-01-05T09:40:00.000Z", "2026-01-05T10:02:30.125Z"), ("2026-01-05T23:59:59.999Z",
+                                                                         "2026-01-06T00:00:00.001Z")]
+    others = [("2026-01-05T09:40:00+02:00", "2026-01-05T08:00:00Z"), ("2026-01-05T09:40:00", "2026-01-05T10:00:00Z"),
+              (" 2026-01-05T09:40:00z", "2026-01-05T10:00:00.5Z"), ("2026-01-05", "2026-01-05T00:30:00")]
+    for case in (pairs, others, pairs + others[:1], [others[1]], [others[2]], [others[3]]):
+        opened, scored = [o for o, _ in case], [s for _, s in case]
+        assert _minutes(opened, scored) == [(parse(s) - parse(o)).total_seconds() / 60 for o, s in case]
+    with pytest.raises(ValueError):
+        _minutes(["yesterday"], ["2026-01-05T10:00:00Z"])
