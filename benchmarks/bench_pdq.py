@@ -10,8 +10,12 @@
 3. **Look-up**: p50/p95 of one search at the default threshold against ``--hashes`` random hashes in
    :class:`review.media.pdq_index.PdqIndex` (multi-index: exhaustive), beside the floor of a NumPy
    popcount over every hash.
+4. **Speed** (issue 22): the median time to hash one picture of each ``--speed`` size (random pixels, RGB),
+   beside the floor of the reference C++ (``pdqhash.compute``) on the same picture, and Veil's peak memory
+   per pixel (tracemalloc: what ``review.media.intake`` reserves for hashing).
 
     .venv/bin/python benchmarks/bench_pdq.py [--originals 200] [--unrelated 1000] [--hashes 1000000]
+    .venv/bin/python benchmarks/bench_pdq.py --agree 0 --originals 0 --hashes 0 --speed 320x240,2000x2000
 """
 
 from __future__ import annotations
@@ -119,12 +123,45 @@ def lookup(count: int, queries: int = 300) -> None:
                            "full_scan_p95_ms": round(percentile(floor, 95) * 1000, 2)})
 
 
+def speed(sizes: list[tuple[int, int]], runs: int = 15) -> None:
+    """Milliseconds to hash one picture of each size, beside the reference C++ on the same picture."""
+    import statistics
+    import tracemalloc
+
+    try:
+        import pdqhash
+    except ImportError:
+        pdqhash = None
+    rng = np.random.default_rng(22)
+    for width, height in sizes:
+        image = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+        tries = max(3, runs if width * height < 1_000_000 else runs // 3)
+        ours = statistics.median(_seconds(pdq.pdq_hash, image) for _ in range(tries)) * 1000
+        theirs = (statistics.median(_seconds(pdqhash.compute, image) for _ in range(tries)) * 1000
+                  if pdqhash else None)
+        tracemalloc.start()
+        pdq.pdq_hash(image)
+        peak = tracemalloc.get_traced_memory()[1] / (width * height)
+        tracemalloc.stop()
+        figure(f"pdq_hash_{width}x{height}", round(ours, 2), "ms", floor=theirs and round(theirs, 2),
+               target="bit for bit the reference's hash, near its time", n=tries, scale=f"{width}x{height} RGB")
+        record(f"pdq_hash_{width}x{height}", {"median_ms": round(ours, 2), "reference_ms": theirs and round(theirs, 2),
+                                               "peak_bytes_per_pixel": round(peak, 1)})
+
+
+def _seconds(hash_one, image: np.ndarray) -> float:
+    start = time.perf_counter()
+    hash_one(image)
+    return time.perf_counter() - start
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--agree", type=int, default=600)
     parser.add_argument("--originals", type=int, default=200)
     parser.add_argument("--unrelated", type=int, default=1000)
     parser.add_argument("--hashes", type=int, default=1_000_000)
+    parser.add_argument("--speed", default="320x240,1280x960,2000x2000", help="sizes to time, WxH,… ('' skips)")
     args = parser.parse_args()
     if args.agree:
         record("pdq agreement with pdqhash", agreement(args.agree))
@@ -135,6 +172,8 @@ def main() -> int:
         record("pdq robustness", found)
     if args.hashes:
         lookup(args.hashes)
+    if args.speed:
+        speed([(int(w), int(h)) for w, h in (size.lower().split("x") for size in args.speed.split(","))])
     return 0
 
 

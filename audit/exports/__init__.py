@@ -194,22 +194,27 @@ def staging(out: str | os.PathLike[str], *, anchored: bool = False) -> Iterator[
 
 
 class _Ticker:
-    """Counts rows; reports progress and honours cancel every PROGRESS_EVERY rows."""
+    """Counts rows; reports progress and honours cancel every PROGRESS_EVERY rows.
+
+    Rows are written a batch at a time (:mod:`audit.exports.batches`), so :meth:`tick` is told a batch's rows
+    once they are written, and checks once for each multiple of PROGRESS_EVERY the batch passed, saying that
+    multiple: progress never claims more rows than are written, and a cancel is honoured within a batch's time.
+    """
 
     def __init__(self, total: int, progress: Progress | None, cancelled: Cancelled | None):
         self.total, self.done = total, 0
         self.progress, self.cancelled = progress, cancelled
 
-    def tick(self) -> None:
-        self.done += 1
-        if self.done % PROGRESS_EVERY == 0:
-            self.check()
+    def tick(self, rows: int) -> None:
+        before, self.done = self.done, self.done + rows
+        for passed in range(before // PROGRESS_EVERY + 1, self.done // PROGRESS_EVERY + 1):
+            self.check(passed * PROGRESS_EVERY)
 
-    def check(self) -> None:
+    def check(self, done: int | None = None) -> None:
         if self.cancelled is not None and self.cancelled():
             raise ExportCancelled()
         if self.progress is not None:
-            self.progress(self.done, self.total)
+            self.progress(self.done if done is None else done, self.total)
 
 
 def write(tables: Sequence[Table], fmt: str, files: Staged, *, about: About,

@@ -3,9 +3,17 @@
 Why not openpyxl's ``write_only`` mode: it spends 14–20 µs of Python per
 cell (a ``Cell`` object, style lookup, an XML element per value), so the
 100,000-row, 25-column audits export took 50 s (34 s with lxml) against a
-15 s target. Here a row is one formatted string: the same export takes
-about 4 s (``benchmarks/bench_export.py``). The files are read back with
-openpyxl in the tests, which is the check that they are well formed.
+15 s target. Here the rows come in batches of columns
+(:mod:`audit.exports.batches`) and each column becomes its cells' XML at
+once: numbers through one ``str.format`` per column, times through C calls
+only (``fromisoformat``, a subtraction, a division), texts through a table
+of the cells already made (a queue, an action or a name is escaped once per
+export). So a data cell carries no reference (``<c>`` without ``r``: the
+standard's "the next column", which Excel, LibreOffice, Google Sheets and
+openpyxl read; an empty cell is an empty ``<c/>`` holding its place), since
+a reference is the one part of a cell that differs on every row; each row
+keeps its number. The files are read back with openpyxl in the tests, which
+is the check that they are well formed.
 
 What it writes (ECMA-376, the parts every spreadsheet reads): one
 worksheet per :class:`Sheet`, strings inline (``t="inlineStr"``: always
@@ -25,8 +33,8 @@ read as data.
 from __future__ import annotations
 
 import datetime as _dt
-import functools
 import itertools
+import operator
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -34,6 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import escape
+
+from audit.exports.batches import Batch, Memo, length
 
 __all__ = ["KINDS", "Sheet", "write"]
 
@@ -43,9 +53,11 @@ SHARE_FORMAT = "0.0%"
 RATIO_FORMAT = "0.00"
 SECONDS_FORMAT = "0.0"
 MAX_ROWS = 1_048_576  # Excel's rows per sheet, the header row included: a longer sheet makes a book it cannot open
-_EPOCH = _dt.datetime(1899, 12, 30)  # Excel's 1900 date system, day 0
+_EPOCH = _dt.datetime(1899, 12, 30, tzinfo=_dt.UTC)  # Excel's 1900 date system, day 0 (in UTC: Excel has no zones)
+_DAY = _dt.timedelta(days=1)
 _MAX_TEXT = 32_767  # Excel's limit for one cell
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0
+_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # what _inline escapes or removes
 _HEADER, _TIME, _SHARE, _RATIO, _SECONDS = 1, 2, 3, 4, 5  # cellXfs indexes in _STYLES
 _STYLED = {"share": _SHARE, "ratio": _RATIO, "seconds": _SECONDS}
 
@@ -56,8 +68,8 @@ class Sheet:
     headers: Sequence[str]
     kinds: Sequence[str]  # one of KINDS per column
     widths: Sequence[float]  # in characters
-    rows: Iterable[Sequence[Any]]
-    data: bool = True  # rows counted by on_row, under an autofilter; False for a sheet of notes ("About")
+    batches: Iterable[Batch]  # the rows, in batches of columns
+    data: bool = True  # rows counted by on_rows, under an autofilter; False for a sheet of notes ("About")
     print_header: str = ""  # printed at the top right of every page (what and which period)
     empty: str = ""  # a data sheet without rows says this under its header (outside its filter range)
 
@@ -71,61 +83,110 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _text(value: str, ref: str, style: str = "") -> str:
-    inline = _short_inline(value) if len(value) <= _SHORT else _inline(value)
-    return f'<c r="{ref}"{style} t="inlineStr">{inline}</c>'
-
-
 def _inline(value: str) -> str:
-    """A text cell's content: cut to Excel's limit, without XML's forbidden characters, escaped."""
-    return f'<is><t xml:space="preserve">{escape(_ILLEGAL.sub("", value[:_MAX_TEXT]))}</t></is>'
+    """A text cell's content: cut to Excel's limit, without XML's forbidden characters, escaped (one search first:
+    most texts need neither)."""
+    if len(value) > _MAX_TEXT or _SPECIAL.search(value):
+        value = escape(_ILLEGAL.sub("", value[:_MAX_TEXT]))
+    return f'<is><t xml:space="preserve">{value}</t></is>'
 
 
+def _text(value: str) -> str:
+    return f'<c t="inlineStr">{_inline(value)}</c>'
+
+
+_EMPTY = "<c/>"  # an empty cell keeps its column's place in a row of cells without references
 _SHORT = 80
-#: Short texts (queues, actions, verdicts, names) repeat on every row: each distinct one is made once. Long ones
-#: (notes, comments) are seldom repeated and would make the cache's memory grow with them; they are not kept.
-_short_inline = functools.lru_cache(maxsize=4096)(_inline)
+_KEPT = 4096
 
 
-def _cell_writer(kind: str) -> Callable[[Any, str], str]:
-    """value, cell reference -> the cell's XML ("" for an empty cell)."""
+class _TextCells(dict[Any, str]):
+    """Text cells by value. Short texts (queues, actions, verdicts, names) repeat on every row: each is made
+    once; long ones (notes, comments) are seldom repeated and would make the table's memory grow with them, so
+    they are made each time, as are values that are not text (never confused with an equal text's cell)."""
+
+    def __init__(self) -> None:
+        super().__init__({None: _EMPTY, "": _EMPTY})
+
+    def __missing__(self, value: Any) -> str:
+        if type(value) is not str:
+            return _text(str(value))
+        cell = _text(value)
+        if len(value) <= _SHORT:
+            if len(self) >= _KEPT:
+                self.clear()
+                self.update({None: _EMPTY, "": _EMPTY})
+            self[value] = cell
+        return cell
+
+    def column(self, values: Sequence[Any]) -> list[str]:
+        return list(map(self.__getitem__, values))
+
+
+_TIME_CELL = f'<c s="{_TIME}"><v>{{!r}}</v></c>'.format
+
+
+def _time_cell(value: Any) -> str:
+    if value is None:
+        return _EMPTY
+    moment = _dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:  # Excel has no zones: UTC, as the header says
+        moment = moment.replace(tzinfo=_dt.UTC)
+    return _TIME_CELL((moment - _EPOCH) / _DAY)
+
+
+def _times(values: Sequence[Any]) -> list[str]:
+    """Excel serial date-times (days since day 0, UTC): Veil's canonical times (ISO text with its zone) by C
+    calls alone; a column with an empty cell, a datetime or a time without a zone cell by cell."""
+    try:
+        since = map(operator.sub, map(_dt.datetime.fromisoformat, values), itertools.repeat(_EPOCH))
+        return list(map(_TIME_CELL, map(operator.truediv, since, itertools.repeat(_DAY))))
+    except (TypeError, ValueError):
+        return list(map(_time_cell, values))
+
+
+def _numbers(template: str) -> Callable[[Sequence[Any]], list[str]]:
+    cell = template.format
+
+    def cells(values: Sequence[Any]) -> list[str]:
+        if None in values:
+            return [_EMPTY if v is None else cell(v) for v in values]
+        return list(map(cell, values))
+
+    return cells
+
+
+def _column_cells(kind: str) -> Callable[[Sequence[Any]], list[str]]:
+    """A column's values -> their cells' XML (one converter per column and sheet, its memo with it)."""
     if kind in ("int", "float"):
-        return lambda v, ref: "" if v is None else f'<c r="{ref}"><v>{v!r}</v></c>'
+        return _numbers("<c><v>{!r}</v></c>")
     if kind in _STYLED:
-        style = _STYLED[kind]
-        return lambda v, ref: "" if v is None else f'<c r="{ref}" s="{style}"><v>{v!r}</v></c>'
+        return _numbers(f'<c s="{_STYLED[kind]}"><v>{{!r}}</v></c>')
     if kind == "bool":
-        return lambda v, ref: "" if v is None else f'<c r="{ref}" t="b"><v>{int(bool(v))}</v></c>'
+        return Memo(lambda v: _EMPTY if v is None else f'<c t="b"><v>{int(bool(v))}</v></c>').column
     if kind == "time":
-        def time_cell(v: Any, ref: str) -> str:
-            if v is None:
-                return ""
-            moment = _dt.datetime.fromisoformat(v) if isinstance(v, str) else v
-            if moment.tzinfo is not None:  # Excel has no zones: UTC, as the header says
-                moment = moment.astimezone(_dt.UTC).replace(tzinfo=None)
-            delta = moment - _EPOCH
-            serial = delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
-            return f'<c r="{ref}" s="{_TIME}"><v>{serial!r}</v></c>'
-        return time_cell
+        return _times
     if kind == "list":
-        return lambda v, ref: _text("; ".join(v), ref) if v else ""
+        return Memo(lambda v: _text("; ".join(v)) if v else _EMPTY).column
     if kind == "text":
-        return lambda v, ref: "" if v is None or v == "" else _text(str(v), ref)
+        return _TextCells().column
     raise ValueError(f"unknown column kind {kind!r}; one of {', '.join(KINDS)}")
 
 
-def _sheet_xml(sheet: Sheet, rows: Iterator[Sequence[Any]], out: IO[bytes],
-               on_row: Callable[[], None] | None) -> str | None:
-    """Stream a worksheet part of *sheet* with the next *rows*, for a data sheet at most MAX_ROWS - 1 of them (the
-    rest are left in the iterator); return the autofilter range (header and every row written), None for a sheet
-    that is not data (a few lines of notes, never split)."""
+def _sheet_xml(sheet: Sheet, batches: Iterator[Batch], out: IO[bytes],
+               on_rows: Callable[[int], None] | None) -> tuple[str | None, Batch | None]:
+    """Stream a worksheet part of *sheet* with the next *batches*, for a data sheet at most MAX_ROWS - 1 rows (a
+    batch the limit cuts is returned, the rest stay in the iterator); return the autofilter range (header and every
+    row written), None for a sheet that is not data (a few lines of notes, never split), and what is left of a
+    cut batch."""
     width = len(sheet.headers)
     if len(sheet.kinds) != width or len(sheet.widths) != width:
         raise ValueError(f"sheet {sheet.title!r}: headers, kinds and widths need one entry per column")
     letters = [column_letter(i) for i in range(1, width + 1)]
-    writers = [_cell_writer(kind) for kind in sheet.kinds]
+    cells = [_column_cells(kind) for kind in sheet.kinds]
     cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(sheet.widths, 1))
-    header = "".join(_text(h, f"{letter}1", f' s="{_HEADER}"') for h, letter in zip(sheet.headers, letters))
+    header = "".join(f'<c r="{letter}1" s="{_HEADER}" t="inlineStr">{_inline(h)}</c>'
+                     for h, letter in zip(sheet.headers, letters))
     out.write(
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
@@ -134,19 +195,22 @@ def _sheet_xml(sheet: Sheet, rows: Iterator[Sequence[Any]], out: IO[bytes],
         ' state="frozen"/><selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
         f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData><row r="1">{header}</row>'.encode()
     )
-    number, batch = 1, []
-    for row in itertools.islice(rows, MAX_ROWS - 1) if sheet.data else rows:
-        number += 1
-        cells = "".join([w(v, f"{letter}{number}") for w, v, letter in zip(writers, row, letters)])
-        batch.append(f'<row r="{number}">{cells}</row>')
-        if len(batch) == 500:
-            out.write("".join(batch).encode())
-            batch.clear()
-        if on_row is not None and sheet.data:
-            on_row()
+    number, left = 1, None
+    for batch in batches:
+        size = length(batch)
+        room = MAX_ROWS - number
+        if sheet.data and size > room:
+            batch, left, size = [values[:room] for values in batch], [values[room:] for values in batch], room
+        rows = map("".join, zip(*[convert(values) for convert, values in zip(cells, batch, strict=True)]))
+        out.write("".join([f'<row r="{n}">{row}</row>' for n, row in zip(range(number + 1, number + size + 1), rows)])
+                  .encode())
+        number += size
+        if on_rows is not None and sheet.data:
+            on_rows(size)
+        if sheet.data and number == MAX_ROWS:
+            break
     if number == 1 and sheet.empty:
-        batch.append(f'<row r="2">{_text(sheet.empty, "A2")}</row>')
-    out.write("".join(batch).encode())
+        out.write(f'<row r="2"><c r="A2" t="inlineStr">{_inline(sheet.empty)}</c></row>'.encode())
     area = f"A1:{letters[-1]}{number}"
     top = escape(f"&L&A&R{sheet.print_header.replace('&', '&&')}")
     out.write(f'</sheetData>{f"<autoFilter ref={chr(34)}{area}{chr(34)}/>" if sheet.data else ""}'
@@ -154,7 +218,7 @@ def _sheet_xml(sheet: Sheet, rows: Iterator[Sequence[Any]], out: IO[bytes],
               '<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
               f'<headerFooter><oddHeader>{top}</oddHeader><oddFooter>&amp;RPage &amp;P of &amp;N</oddFooter>'
               '</headerFooter></worksheet>'.encode())
-    return area if sheet.data else None
+    return (area if sheet.data else None), left
 
 
 def sheet_title(title: str, taken: set[str]) -> str:
@@ -168,9 +232,10 @@ def sheet_title(title: str, taken: set[str]) -> str:
     return candidate
 
 
-def write(path: str | Path, sheets: Sequence[Sheet], on_row: Callable[[], None] | None = None, *,
+def write(path: str | Path, sheets: Sequence[Sheet], on_rows: Callable[[int], None] | None = None, *,
           properties: Mapping[str, int | str] | None = None, description: str = "") -> None:
-    """Write *sheets* to the workbook at *path*; *on_row* is called after each data row (progress, cancel).
+    """Write *sheets* to the workbook at *path*; *on_rows* is called with each batch's data rows once they are
+    written (progress, cancel).
 
     A sheet with more rows than Excel holds (:data:`MAX_ROWS`, its header included) goes on in further
     sheets, "Decisions (2)", "Decisions (3)", each with the header row, filter and print setup of the first:
@@ -192,15 +257,16 @@ def write(path: str | Path, sheets: Sequence[Sheet], on_row: Callable[[], None] 
         book.writestr("docProps/custom.xml", _custom(properties or {}))
         book.writestr("xl/styles.xml", _STYLES)
         for sheet in sheets:
-            rows, part = iter(sheet.rows), 1
+            batches, part = iter(sheet.batches), 1
             while True:
                 titles.append(sheet_title(sheet.title if part == 1 else f"{sheet.title} ({part})", taken))
                 with book.open(f"xl/worksheets/sheet{len(titles)}.xml", "w", force_zip64=True) as out:
-                    areas.append(_sheet_xml(sheet, rows, out, on_row))
-                following = next(rows, None) if sheet.data else None
+                    area, left = _sheet_xml(sheet, batches, out, on_rows)
+                areas.append(area)
+                following = left if left is not None else next(batches, None) if sheet.data else None
                 if following is None:
                     break
-                rows, part = itertools.chain([following], rows), part + 1
+                batches, part = itertools.chain([following], batches), part + 1
         book.writestr("[Content_Types].xml", _content_types(len(titles)))
         book.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(titles)))
         book.writestr("xl/workbook.xml", _workbook(titles, areas))

@@ -64,7 +64,11 @@ def check_all_media(
     """Check each distinct file once (and copy it into the media root given with it), in parallel; yield as each ends.
 
     Decoding, hashing and copying release the GIL (Pillow, OpenCV, hashlib,
-    file I/O), so threads give real parallelism. A caller that stops early (closes the generator) cancels the rest.
+    file I/O), so threads give real parallelism. PDQ's box filter still holds it for one short NumPy call per
+    running sum (about a millisecond a 320×240 picture, a quarter of a small image's CPU; its fsynced copy waits
+    longer, without the GIL), so threads, not processes: processes would each get their own decode-memory budget
+    (``review.media.limits.DECODE_MEMORY``) and so many times the memory the budget promises. A caller that stops
+    early (closes the generator) cancels the rest.
     """
     pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1, thread_name_prefix="veil-import")
     try:

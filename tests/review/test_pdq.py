@@ -65,3 +65,29 @@ def test_a_flat_picture_has_quality_zero_and_tiny_ones_are_refused():
     assert pdq.pdq_hash(np.asarray(picture(1))).quality > 0
     with pytest.raises(ValueError, match="at least 5x5"):
         pdq.pdq_hash(np.zeros((4, 100), np.uint8))
+
+
+def test_every_picture_hashes_bit_for_bit_as_the_reference_in_rgb_and_rgba():
+    """Issue 22: the box filter's running sums, the DCT's term-by-term sums and the luminance bands were rewritten for
+    speed (one in-place NumPy call per sum, the last pass over the 64 sampled columns only); the arithmetic's order
+    is the reference's, so not a bit may move — on any kind of picture, with or without an alpha channel."""
+    for seed in range(90, 150):
+        image = np.ascontiguousarray(plain(seed))
+        bits, quality = pdqhash.compute(image)
+        with_alpha = np.dstack([image, np.full(image.shape[:2], 255, np.uint8)])
+        assert {(pdq.pdq_hash(image).hex, pdq.pdq_hash(image).quality), (pdq.pdq_hash(with_alpha).hex, quality)} == {
+            (_reference_hex(bits), quality)}, seed
+
+
+def test_hashing_holds_less_than_what_intake_reserves_for_it():
+    """``review.media.intake`` reserves 16 bytes a pixel in the decode budget for PDQ's planes: hashing must fit."""
+    import tracemalloc
+
+    from review.media import intake
+
+    image = np.random.default_rng(4).integers(0, 256, (1200, 1600, 3), dtype=np.uint8)
+    tracemalloc.start()
+    pdq.pdq_hash(image)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak / (1200 * 1600) <= intake._HASH_BYTES_PER_PIXEL * 0.8  # 12 bytes a pixel (before: all 16)
