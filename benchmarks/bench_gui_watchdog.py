@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 import traceback
+import types
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -91,13 +92,17 @@ class Watchdog:
         man's profiler: the stacks seen most often are where the block's time went)."""
         while not self._stop.wait(0.02):
             if time.perf_counter() - self.last > self.budget_s:
-                for thread, frame in sys._current_frames().items():
-                    if thread == self.gui_thread:
-                        self.action.stacks.append(_veil_frames(traceback.extract_stack(frame)))
-                    elif thread != threading.get_ident():  # what the GUI thread may be waiting for
-                        stack = traceback.extract_stack(frame)
-                        if any(f.filename.startswith(VEIL_CODE) for f in stack):
-                            self.action.meanwhile.append(_veil_frames(stack))
+                self.take_sample()
+
+    def take_sample(self) -> None:
+        """One sample of every thread's stack, as text. No frame outlives this call: a frame kept alive keeps
+        its locals alive, and a Qt wrapper kept alive that way can be handed out again for another object at
+        the same address (see :func:`summaries`)."""
+        for thread, stack in summaries(sys._current_frames()).items():
+            if thread == self.gui_thread:
+                self.action.stacks.append(_veil_frames(stack))
+            elif thread != threading.get_ident() and any(f.filename.startswith(VEIL_CODE) for f in stack):
+                self.action.meanwhile.append(_veil_frames(stack))  # what the GUI thread may be waiting for
 
     @contextlib.contextmanager
     def watching(self, name: str, settle_ms: int = SETTLE_MS) -> Iterator[Action]:
@@ -114,6 +119,25 @@ class Watchdog:
         self._stop.set()
         self.timer.stop()
         self.sampler.join()
+
+
+def summaries(frames: dict[int, types.FrameType]) -> dict[int, traceback.StackSummary]:
+    """Each thread's stack as text, emptying *frames* (``sys._current_frames()``) as it goes.
+
+    Why no frame may be kept: the GUI thread is often sampled inside an app-wide event filter written
+    in Python (the item view's, the wellbeing controller's), whose ``watched`` argument can be a widget
+    still being built — PySide then wraps it as the base class its constructor has reached (a
+    ``QWidget``, a ``QAbstractScrollArea``). While that wrapper lives, PySide hands it out for the
+    object's address: a kept frame kept the wrapper, and the Settings page's
+    ``overrides.horizontalHeader()`` came back as a ``QAbstractScrollArea`` (issue 22, seen on the 1 M
+    store) — and, once the object was gone, as a crash.
+    """
+    stacks = {}
+    while frames:
+        thread, frame = frames.popitem()
+        stacks[thread] = traceback.extract_stack(frame)
+        del frame
+    return stacks
 
 
 def _veil_frames(frames: traceback.StackSummary) -> str:

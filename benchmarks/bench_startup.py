@@ -26,6 +26,7 @@ from common import record  # noqa: E402
 CHILD = r"""
 import os, sys, time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+import desktop.main  # first, as `veil` starts (its entry point sets up what every start imports)
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from desktop import app as desktop_app, wiring

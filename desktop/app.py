@@ -123,8 +123,15 @@ def run_gui(args: argparse.Namespace) -> int:
         store.close()
 
 
+#: How long a background thread may keep the interpreter before the GUI thread, asking for it, gets it (Python's
+#: default is 5 ms). Every event Qt hands to Python (a slot, a paint, a filter) asks for it again, so while a read
+#: loops in Python each one could wait that long: opening a page beside a busy read took seconds (issue 22).
+GUI_SWITCH_INTERVAL_S = 0.001
+
+
 def make_app() -> QApplication:
     """The QApplication, named and themed (reused if one exists, as in tests)."""
+    sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     app = QApplication.instance() or QApplication(sys.argv[:1] or ["veil"])
     app.setOrganizationName(paths.APP_NAME)
     app.setApplicationName(paths.APP_NAME)

@@ -48,8 +48,10 @@ one call on a desk and hands it here::
 
 The delivery rules are :class:`~ui.tasks.TaskRunner`'s: callbacks of a
 deleted owner are skipped, nothing is delivered after :meth:`close`, and
-``close`` waits for running work, within a bound. Create one per signed-in window, on the
-GUI thread; the desktop wiring passes it to every page.
+``close`` lets the writes asked for land but never waits for a read: a running read's statement is
+interrupted, and one still busy after :data:`READ_GRACE_MS` is abandoned (sign-out at 1 M items waited 93 s
+for one; issue 22). Create one per signed-in window, on the GUI thread; the desktop wiring passes it to every
+page.
 """
 
 from __future__ import annotations
@@ -81,6 +83,9 @@ _FIRST_RECONNECT_PAUSE_S = 0.25
 #: Beyond :attr:`Operations.busy_retry_s`, how long closing waits for the writer: a write's own busy timeout and a
 #: server's connect and lost-connection timeouts (``review.store.server.CONNECT_DEFAULTS``) all end within it.
 WRITE_GRACE_S = 30.0
+#: How long closing waits for reads still running once their statements were interrupted: a read busy in Python
+#: past it is abandoned (its result dropped, its connection closed by its own thread when it ends), never waited for.
+READ_GRACE_MS = 250
 Callback = Callable[[Any], Any] | None
 
 
@@ -105,6 +110,7 @@ class Operations(QObject):
         self._tasks = TaskRunner(self, max_threads=max_threads, name="veil-operations", keep_threads=True)
         self._readers: dict[int, Store] = {}
         self._readers_lock = threading.Lock()
+        self._reading: set[int] = set()  # the worker threads running a read now (under _readers_lock)
         self._writes: queue.SimpleQueue[tuple[int, Callable[[Store], Any]] | None] = queue.SimpleQueue()
         self._waiting: dict[int, tuple[Callback, Callback, QObject | None]] = {}  # GUI thread only
         self._numbers = 0
@@ -175,19 +181,23 @@ class Operations(QObject):
         *writes_timeout_ms* (default: :attr:`busy_retry_s` and
         :data:`WRITE_GRACE_S`, longer than a connect or a lost connection's
         timeouts take). :attr:`unsaved` then says how many writes were not stored,
-        for the window to tell the person. Reads and slow work not started
-        yet are dropped; a read still running after *timeout_ms* keeps its
-        reader connection (closing it under the read would crash), and
-        False says so — as does a writer still running. The writer store is
-        the caller's: the app closes it afterwards.
+        for the window to tell the person. Reads are never waited for:
+        reads and slow work not started yet are dropped, the statements of
+        running reads are interrupted (they fail; nobody wants their result
+        now), and a read still running after *timeout_ms* (at most
+        :data:`READ_GRACE_MS`: one busy in Python) is abandoned — it keeps its
+        reader connection (closing it under the read would crash) until it
+        ends, on its own thread, and False says so, as does a writer still
+        running. At 1 M items a lead's sign-out waited 93 s here for a
+        statements check (issue 22). The writer store is the caller's: the
+        app closes it afterwards.
         """
         if self._closed:
             return True
         self._closed = True
         self._closing.set()
+        self._interrupt_reads()  # first: a write in flight may be waiting for what a read holds
         self._writes.put(None)  # after every write already asked for
-        clock = QElapsedTimer()
-        clock.start()
         self._writer.join(writes_timeout_ms / 1000 if writes_timeout_ms is not None
                           else self.busy_retry_s + WRITE_GRACE_S)
         writer_ended = not self._writer.is_alive()
@@ -197,27 +207,41 @@ class Operations(QObject):
         if writer_ended:
             _reconnect_only_on_writer(self.store, False)  # the next runner's writer (or the sign-in page) may
         self._waiting.clear()
-        timeout_ms = max(0, timeout_ms - clock.elapsed())
-        if not self._tasks.close(timeout_ms):
-            log.warning("a background read outlived closing; its connection is left to the process's end")
-            return False
-        with self._readers_lock:
-            readers, self._readers = list(self._readers.values()), {}
+        if not self._tasks.close(min(timeout_ms, READ_GRACE_MS), while_waiting=self._interrupt_reads):
+            log.info("a background read outlived closing: abandoned, its connection closes when it ends")
+        with self._readers_lock:  # the readers of reads still running are closed by their own threads
+            idle = [key for key in self._readers if key not in self._reading]
+            readers = [self._readers.pop(key) for key in idle]
+            reads_ended = not self._reading
         for reader in readers:
             reader.close()
-        return writer_ended
+        return writer_ended and reads_ended
 
     # ------------------------------------------------------------ workers
     def _read(self, fn: Callable[..., T], **progress: Any) -> T:
-        return fn(self._reader(), **progress)
-
-    def _reader(self) -> Store:
         key = threading.get_ident()
         with self._readers_lock:
+            if self._closed:
+                raise StoreUnavailable("the window closed before this read started")
             reader = self._readers.get(key)
             if reader is None:
                 reader = self._readers[key] = self.store.second_connection()
-        return reader
+            self._reading.add(key)
+        try:
+            return fn(reader, **progress)
+        finally:
+            with self._readers_lock:
+                self._reading.discard(key)
+                abandoned = self._closed and self._readers.pop(key, None) is not None
+            if abandoned:  # close() left this read running: its connection is closed here, by its own thread
+                reader.close()
+
+    def _interrupt_reads(self) -> None:
+        """Stop the statement each running read is waiting on (it fails at once; its result is not wanted)."""
+        with self._readers_lock:
+            running = [self._readers[key] for key in self._reading if key in self._readers]
+        for reader in running:
+            _interrupt(reader)
 
     def _write_loop(self) -> None:  # on the writer thread
         _reconnect_only_on_writer(self.store, True)
@@ -300,6 +324,19 @@ def _reconnect_only_on_writer(store: Store, here: bool) -> None:
     claim = getattr(store.db, "reconnect_only_here", None)  # a server store's connection; a file has none
     if claim is not None:
         claim(here)
+
+
+def _interrupt(reader: Store) -> None:
+    """Make the statement *reader* runs now fail at once: SQLite's ``interrupt()``, psycopg's ``cancel()`` (both
+    safe from another thread). A reader between statements is not touched."""
+    connection = getattr(reader.db, "conn", None)
+    stop = getattr(connection, "interrupt", None) or getattr(connection, "cancel", None)
+    if stop is None:
+        return
+    try:
+        stop()
+    except Exception as exc:  # noqa: BLE001 - closing goes on: the read is abandoned, not waited for
+        log.debug("could not interrupt a read: %s", exc)
 
 
 def _unreachable(exc: StoreUnavailable) -> bool:

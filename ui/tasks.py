@@ -16,7 +16,8 @@ Rules the runner keeps, so callers do not have to:
   ``QObject`` whose C++ object is gone, or anything submitted with an
   ``owner=`` that has been destroyed;
 - after :meth:`TaskRunner.close` no callback runs at all (a late result is
-  dropped), and ``close`` waits for running work so no thread is left busy;
+  dropped), and ``close`` waits a bounded time for running work, then
+  abandons it (its pool lives on apart from the runner until it ends);
 - an exception in the worker goes to ``on_error``; without one it is logged,
   never silently lost.
 
@@ -55,6 +56,7 @@ log = logging.getLogger(__name__)
 __all__ = ["TaskRunner", "alive"]
 
 _DONE, _ERROR, _PROGRESS = 0, 1, 2
+_WAIT_STEP_MS = 20
 
 
 class _Relay(QObject):
@@ -79,9 +81,13 @@ class _Job(QRunnable):
         try:
             result = self.fn(*self.args, **self.kwargs)
         except BaseException as exc:  # noqa: BLE001 - delivered, never swallowed
-            self.relay.message.emit(self.task_id, _ERROR, exc)
+            kind, payload = _ERROR, exc
         else:
-            self.relay.message.emit(self.task_id, _DONE, result)
+            kind, payload = _DONE, result
+        try:
+            self.relay.message.emit(self.task_id, kind, payload)
+        except RuntimeError:  # its runner was closed and deleted while this ran (abandoned): nobody is left to tell
+            log.debug("task %s ended after its runner was gone", self.task_id)
 
 
 class _Pending:
@@ -182,25 +188,37 @@ class TaskRunner(QObject):
             QCoreApplication.processEvents()
         return True
 
-    def close(self, timeout_ms: int = 5000) -> bool:
+    def close(self, timeout_ms: int = 5000, *, while_waiting: Callable[[], None] | None = None) -> bool:
         """Stop: drop queued work, wait for running work, deliver nothing more.
 
-        Safe to call twice.  Returns False if running work did not finish
-        within *timeout_ms* (its result will be dropped when it does).  A job
-        still running keeps its Python object until it ends: freeing the
-        ``QRunnable`` under a running thread would crash the process later.
+        *while_waiting* is called every few milliseconds of the wait (the
+        operations runner interrupts its readers' statements with it: one may
+        only just have begun). Safe to call twice.  Returns False if running work did not finish
+        within *timeout_ms*: it is abandoned (its result will be dropped when
+        it ends), and its pool lives on apart from this runner until then, so
+        deleting the runner never waits for it.  A job still running keeps its
+        Python object until it ends: freeing the ``QRunnable`` under a running
+        thread would crash the process later.
         """
         with self._lock:
             if self._closed:
                 return True
             self._closed = True
         self._pool.clear()  # tasks not started yet never start
-        finished = self._pool.waitForDone(QDeadlineTimer(max(0, timeout_ms)))
+        deadline = QDeadlineTimer(max(0, timeout_ms))
+        while True:
+            if while_waiting is not None:
+                while_waiting()
+            step = deadline if while_waiting is None else min(QDeadlineTimer(_WAIT_STEP_MS), deadline)
+            if (finished := self._pool.waitForDone(step)) or deadline.hasExpired():
+                break
         if finished:
             self._pending.clear()
             # Let idle worker threads end now rather than at their expiry.
             self._pool.setExpiryTimeout(0)
             self._pool.waitForDone(QDeadlineTimer(100))
+        else:
+            _abandon(self._pool, [entry.job for entry in self._pending.values()])
         return finished
 
     # ------------------------------------------------------------- internals
@@ -236,6 +254,20 @@ class TaskRunner(QObject):
         if callback is None or not alive(entry.owner, callback):
             return
         callback(payload)
+
+
+#: Pools whose runner closed while they still ran a task: kept here, not with the runner, because deleting a
+#: ``QThreadPool`` waits for its running tasks — a closed window must not wait on a read it no longer wants.
+_ABANDONED: list[tuple[QThreadPool, list[_Job | None]]] = []
+
+
+def _abandon(pool: QThreadPool, jobs: list[_Job | None]) -> None:
+    """Keep *pool* and its *jobs* alive, apart from their runner, until the running ones end; forget those that
+    have ended."""
+    _ABANDONED[:] = [(p, j) for p, j in _ABANDONED if p.activeThreadCount()]
+    pool.setExpiryTimeout(0)  # each thread ends with its task
+    pool.setParent(None)
+    _ABANDONED.append((pool, jobs))
 
 
 def alive(owner: QObject | None, callback: Callable[..., Any]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -154,3 +155,56 @@ def test_a_read_outliving_close_keeps_its_connection(ops, qtbot):
     go.set()
     assert finished.wait(10)
     assert seen == [[]]
+
+
+def test_closing_never_waits_for_a_read_busy_in_python(ops, qtbot):
+    """Issue 22: at 1 M items a lead's sign-out waited 93 s for a statements check still running. A read busy in
+    Python is abandoned: close returns at once, nothing is delivered, and the read's connection is closed by its
+    own thread when it ends."""
+    stop, used, delivered, closed_on = threading.Event(), [], [], []
+
+    def statements_check(reader):
+        close = reader.close
+        reader.close = lambda: (closed_on.append(threading.get_ident()), close())
+        used.append(threading.get_ident())
+        while not stop.wait(0.005):  # a pure-Python loop over many rows: no statement to interrupt
+            pass
+        return "checked"
+
+    ops.query(statements_check, on_done=delivered.append)
+    qtbot.waitUntil(lambda: bool(used))
+    started = time.monotonic()
+    assert ops.close() is False  # said: a read was left running
+    assert time.monotonic() - started < 1.0
+    assert closed_on == []  # never closed under the running read
+    stop.set()
+    qtbot.waitUntil(lambda: bool(closed_on))
+    assert closed_on == used  # closed by the read's own thread, once it had ended
+    assert ops._readers == {}
+    qtbot.wait(50)
+    assert delivered == []
+
+
+def test_closing_interrupts_a_read_waiting_on_a_long_statement(ops, qtbot):
+    """A read inside one long statement is stopped at once (SQLite's interrupt, PostgreSQL's cancel) and its
+    connection closed; a write asked for before closing still lands."""
+    running, failed = threading.Event(), []
+
+    def endless(reader):
+        running.set()
+        try:
+            return reader.db.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)"
+                                     " SELECT COUNT(*) FROM c").fetchone()
+        except Exception as exc:
+            failed.append(exc)
+            raise
+
+    ops.query(endless)
+    assert running.wait(5)
+    ops.write(lambda s: s.add_queue("kept"))
+    started = time.monotonic()
+    assert ops.close() is True  # the interrupted read ended within the grace: nothing was left running
+    assert time.monotonic() - started < 1.0
+    assert failed and "interrupt" in str(failed[0]).lower()
+    assert [q.name for q in ops.store.queues()] == ["kept"]
+    assert ops._readers == {}

@@ -43,6 +43,7 @@ import logging
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -110,6 +111,7 @@ class ItemView(QWidget):
         self.reveal_key = reveal_key
         self.media_error_hint = media_error_hint  # said under a picture that cannot be shown
         self.key_scope = key_scope or self
+        self._following_focus = False  # the reveal key is watched on the focused widget while shown (_watch_keys)
         self.cache = MediaCache(ops.query, owner=self)
         self.tracker = ExposureTracker(clock)
         self.hold = RevealHold(clock)
@@ -392,14 +394,34 @@ class ItemView(QWidget):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        QGuiApplication.instance().installEventFilter(self)
+        self._watch_keys(True)
         self._set_active(QGuiApplication.applicationState() == Qt.ApplicationState.ApplicationActive)
 
     def hideEvent(self, event) -> None:
-        QGuiApplication.instance().removeEventFilter(self)
+        self._watch_keys(False)
         self.end_reveal()
         self.tracker.set_active(False)
         super().hideEvent(event)
+
+    def _watch_keys(self, on: bool) -> None:
+        """Watch where key events go — the focused object — and the window (its state, its deactivation), following
+        the focus; never the whole application: a filter in Python on it runs for every event of every object (ten
+        thousand to open a page), each waiting for the interpreter while a background read holds it (issue 22)."""
+        app = QApplication.instance()
+        for target in (self.window(), QApplication.focusWidget()):  # no reference kept: see _focus_moved
+            if target is not None:
+                (target.installEventFilter if on else target.removeEventFilter)(self)
+        if on != self._following_focus:
+            self._following_focus = on
+            (app.focusChanged.connect if on else app.focusChanged.disconnect)(self._focus_moved)
+
+    def _focus_moved(self, old: QWidget | None, new: QWidget | None) -> None:
+        """The filter moves with the focus. Qt names both widgets, so none is held here: a widget's Python
+        wrapper kept past its life (or made while it is built) can be handed out again for another object."""
+        if old is not None and old is not self.window():
+            old.removeEventFilter(self)
+        if new is not None:
+            new.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """The reveal key is held (press reveals, release re-blurs); shortcuts cannot see releases."""
@@ -444,5 +466,5 @@ class ItemView(QWidget):
         """The page closes: end the item (its exposure is returned) and forget pictures."""
         record = self.leave()
         self.cache.forget()
-        QGuiApplication.instance().removeEventFilter(self)
+        self._watch_keys(False)
         return record

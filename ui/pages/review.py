@@ -6,9 +6,10 @@ back. While such a write is in flight the page ignores further decision keys, so
 Every item arrives with its claim (``Shown.claim``) and every call for it names that claim, so a window acts only on
 its own item: when the item was escalated, decided or given back in another window (or taken after a lapsed hold),
 the desk says ``LeaseLost``, and the page says so calmly and shows the next item. Everything slow — decoding and
-blurring — runs on the same pool through the item view's ``MediaCache``, which also prepares the likely next item in
-advance. The escalate key runs :class:`ui.pages.escalate_chooser.EscalationFlow`: which escalation queue (a digit,
-when the item's queue allows several), then why. A complaint (DSA Art. 20) is ended, not decided: upheld (uphold, U)
+blurring — runs on the same pool through the item view's ``MediaCache``; the likely next item's pictures and what its
+screen shows beside it are prepared in advance (:mod:`ui.pages.review_ahead`). The escalate key runs
+:class:`ui.pages.escalate_chooser.EscalationFlow`: which escalation queue (a digit, when the item's queue allows
+several), then why. A complaint (DSA Art. 20) is ended, not decided: upheld (uphold, U)
 or reversed (reverse, V and the new action's key) through :class:`ui.pages.review_complaint.ComplaintFlow`. Before a
 restricting decision, :class:`ui.pages.review_statement.StatementBox` shows the statement of reasons the person
 would receive (DSA Art. 17). While the store's server cannot be reached the window's
@@ -42,9 +43,10 @@ from review.media.viewing import ViewSettings
 from review.serving import Item, LeaseLost
 from review.store import User
 from ui import keymap
-from ui.item.view import ItemView, moves
+from ui.item.view import ItemView
 from ui.operations import Operations
 from ui.pages.escalate_chooser import EscalationFlow
+from ui.pages.review_ahead import LookAhead
 from ui.pages.review_complaint import NO_UNDO, ComplaintFlow
 from ui.pages.review_context import OneLine
 from ui.pages.review_keys import bind_keys
@@ -134,6 +136,7 @@ class ReviewPage(QWidget):
                                   key_scope=self, side=self.decision, under_media=self.statement,
                                   media_error_hint="You can still decide or escalate this item.")
         self.item_view.said.connect(self.say)
+        self.ahead = LookAhead(self.ops, self.desk, self.user, self.item_view, owner=self)  # the next item, prepared
         self.complaint = ComplaintFlow(self.decision, self.item_view.header, end=self._end_complaint, say=self.say,
                                        refocus=self.setFocus)
         self.item_view.read_severity_presets(self.ops)  # escalations too: a lead works them on this page
@@ -178,7 +181,8 @@ class ReviewPage(QWidget):
         """What the next claim asks for; None while the break coach serves nothing (on a break)."""
         if not self.wellbeing.may_claim():
             return None
-        return Claim(self.queue_choice.chosen(), [*self.skipped, *also_exclude], self.wellbeing.serving_rule)
+        return Claim(self.queue_choice.chosen(), [*self.skipped, *also_exclude], self.wellbeing.serving_rule,
+                     self.ahead.latest)
 
     def _claim_next(self) -> None:
         then = self._next_claim()
@@ -233,17 +237,8 @@ class ReviewPage(QWidget):
         QTimer.singleShot(0, self, self._prefetch_next)  # after this item is painted
 
     def _prefetch_next(self) -> None:
-        then = self._next_claim(*([self.item.id] if self.item else []))
-        if then is None:
-            return
-        user = self.user
-        self.ops.query(lambda store: self.desk.peek(store, user, then.queues, then.exclude, then.severe),
-                       on_done=self._prefetch, owner=self,  # a courtesy: a busy store must not disturb the reviewer
-                       on_error=lambda exc: log.debug("prefetch skipped: %s", exc))
-
-    def _prefetch(self, upcoming: Item | None) -> None:
-        if upcoming is not None and upcoming.media_path and not moves(upcoming) and not self.closed:
-            self.item_view.cache.prefetch(upcoming, self.item_view.media_box(), self.item_view.view_for(upcoming))
+        if not self.closed:
+            self.ahead.refresh(self._next_claim(*([self.item.id] if self.item else [])))
 
     def _leave_item(self) -> None:
         """The current item leaves the screen: its exposure goes to the wellbeing controller, its timers stop."""
@@ -467,6 +462,7 @@ class ReviewPage(QWidget):
         shown, user = self.shown, self.user
         self.ops.write(lambda store: self.desk.renew(store, user, shown.item.id, claim=shown.claim),
                        on_error=lambda exc: self._renew_failed(shown, exc), owner=self)
+        self._prefetch_next()  # what was looked up ahead stays fresh (review.desk.AHEAD_FRESH_S) however long one looks
 
     def _renew_failed(self, shown: Shown, exc: BaseException) -> None:
         if not isinstance(exc, LeaseLost | NotAllowed):

@@ -15,14 +15,37 @@ from review.wellbeing.session import Notice, WellbeingSession
 
 
 class _ActivityFilter(QObject):
+    """Sees the application's events until the first input, then rests until the controller's next tick.
+
+    A filter on the application, written in Python, runs for every event of
+    every object — ten thousand to open a page — and each call waits for the
+    interpreter while a background read holds it: on a big store that made
+    opening a page take seconds (issue 22). Idleness is judged in minutes,
+    so the first input of each second is all it needs: the filter takes
+    itself off at once and is put back by :meth:`WellbeingController.tick`.
+    """
+
     KINDS = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel}
 
-    def __init__(self, controller: WellbeingController) -> None:
+    def __init__(self, controller: WellbeingController, target: QObject) -> None:
         super().__init__(controller)
-        self.controller = controller
+        self.controller, self.target = controller, target
+        self.resting = True
+        self.wake()
+
+    def wake(self) -> None:
+        if self.resting:
+            self.resting = False
+            self.target.installEventFilter(self)
+
+    def rest(self) -> None:
+        if not self.resting:
+            self.resting = True
+            self.target.removeEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in self.KINDS:
+            self.rest()
             self.controller.activity()
         return False
 
@@ -57,7 +80,6 @@ class WellbeingController(QObject):
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self.tick)
         self._filter: _ActivityFilter | None = None
-        self._watched: QObject | None = None
         self._meter: MeterState | None = None
         self._rule: str | None = None
         self._remaining: int | None = None
@@ -89,6 +111,8 @@ class WellbeingController(QObject):
         While a server store is away the tick does nothing (the window says it is reconnecting); the next tick
         after it returns catches up, as the session measures from the clock, not from the ticks.
         """
+        if self._filter is not None:
+            self._filter.wake()
         try:
             notices = self.session.update()
         except StoreUnavailable:
@@ -143,17 +167,16 @@ class WellbeingController(QObject):
         self._timer.stop()
 
     def watch_input(self, target: QObject) -> None:
-        """Treat every key press, click, mouse move and wheel on *target* (the application) as activity."""
+        """Treat a key press, click, mouse move or wheel on *target* (the application) as activity: the first one
+        after each :meth:`tick` (see ``_ActivityFilter``)."""
         self.unwatch_input()
-        self._filter = _ActivityFilter(self)
-        self._watched = target
-        target.installEventFilter(self._filter)
+        self._filter = _ActivityFilter(self, target)
 
     def unwatch_input(self) -> None:
-        if self._filter is not None and self._watched is not None:
-            self._watched.removeEventFilter(self._filter)
+        if self._filter is not None:
+            self._filter.rest()
             self._filter.deleteLater()
-        self._filter = self._watched = None
+        self._filter = None
 
     def close(self) -> None:
         """Sign-out or quit: stop the timer and the input filter (the ledger is already written)."""
