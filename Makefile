@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test ocr emoji-font postgres-server bench bench-guard bundle lint clean
+.PHONY: run test ocr emoji-font postgres-server bench bench-pg bench-guard bundle lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ test: $(STAMP) ocr emoji-font postgres-server
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run_all.py $(if $(SCALE),--scale $(SCALE))
+
+# The benchmarks that take a store, on SQLite and on a throwaway PostgreSQL server beside it (figures named _pg).
+bench-pg: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run_all.py --pg $(if $(SCALE),--scale $(SCALE))
 
 # Small runs of the benchmarks that measure a floor; fails when a ratio is over 2x its committed baseline.
 bench-guard: $(STAMP)

@@ -10,6 +10,9 @@ Floor: a bare SQL ``SELECT action, COUNT(*)`` over the same content's decisions 
 rule, no near copies): what any per-copy SQL costs. Also prints the plan of the one read per look-up.
 
     .venv/bin/python benchmarks/bench_seen_before.py [--items 1000000] [--copies 50000] [--near 1000]
+
+With ``VEIL_BENCH_DATABASE_URL`` (``make bench-pg``) the same runs on a fresh database of that server too,
+its figure named with ``_pg`` (``common.bench_stores``).
 """
 
 from __future__ import annotations
@@ -28,10 +31,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from common import figure, percentile, record  # noqa: E402
+from common import bench_stores, figure, percentile, record, suffix  # noqa: E402
 
 from desktop import wiring  # noqa: E402
 from review import decisions, serving  # noqa: E402
+from review.store.connection import executemany  # noqa: E402
+from review.store.dialect import is_server  # noqa: E402
 
 ACTIONS = ("remove", "no_violation", "restrict")
 
@@ -68,7 +73,7 @@ def build(store, items: int, copies: int, near: int) -> int:
     store.add_items(rows)
     last = store.db.execute("SELECT MAX(id) FROM items").fetchone()[0]
     with store.transaction():
-        store.db.conn.executemany(
+        executemany(store.db,
             "INSERT INTO decisions (item_id, user_id, queue_id, action, decided_at, client_version, source)"
             " VALUES (?, ?, ?, ?, '2026-01-05T09:00:00.000Z', 'bench', 'history')",
             ((item_id, user, queue.id, ACTIONS[item_id % 3]) for item_id in range(1, last)))
@@ -92,41 +97,53 @@ def main() -> int:
     parser.add_argument("--near", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder, wiring.open_store(Path(folder) / "bench.db") as store:
-        item_id = build(store, args.items, args.copies, args.near)
-        item = serving.load_item(store, item_id)
-        resident = _resident_mb()
+    with tempfile.TemporaryDirectory() as folder:
+        for kind, new in bench_stores(folder):
+            with wiring.open_store(new("seen_before")) as store:
+                measure(store, args, suffix(kind))
+    return 0
+
+
+def measure(store, args: argparse.Namespace, named: str) -> None:
+    """Build the store, time the look-ups, print and keep the figure (its name ending in *named*)."""
+    item_id = build(store, args.items, args.copies, args.near)
+    if is_server(store.db):  # a server plans by its statistics: the bulk rows counted, as autovacuum would
+        store.db.execute("ANALYZE")
+    item = serving.load_item(store, item_id)
+    resident = _resident_mb()
+    start = time.perf_counter()
+    seen = decisions.seen_before(store, item)
+    first = time.perf_counter() - start
+    index_mb, peak_mb = _resident_mb() - resident, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    assert sum(seen.values()) == args.copies + args.near, seen
+    samples = []
+    for _ in range(args.repeat):
         start = time.perf_counter()
-        seen = decisions.seen_before(store, item)
-        first = time.perf_counter() - start
-        index_mb, peak_mb = _resident_mb() - resident, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        assert sum(seen.values()) == args.copies + args.near, seen
-        samples = []
-        for _ in range(args.repeat):
-            start = time.perf_counter()
-            decisions.seen_before(store, item)
-            samples.append(time.perf_counter() - start)
-        decided = store.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0]
-        floor = []
-        for _ in range(args.repeat):
-            start = time.perf_counter()
-            store.db.execute("SELECT d.action, COUNT(*) FROM items i JOIN decisions d ON d.item_id = i.id"
-                             " WHERE i.content_sha256 = ? GROUP BY d.action", [item.content_sha256]).fetchall()
-            floor.append(time.perf_counter() - start)
-        plan = store.db.execute(  # what each look-up asks SQL once the index is loaded: what came since
-            "EXPLAIN QUERY PLAN SELECT id, kind, subject, payload FROM events WHERE id > ? AND kind IN (?, ?)"
-            " ORDER BY id", [0, "decision.made", "items.imported"]).fetchall()
+        decisions.seen_before(store, item)
+        samples.append(time.perf_counter() - start)
+    decided = store.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0]
+    floor = []
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        store.db.execute("SELECT d.action, COUNT(*) FROM items i JOIN decisions d ON d.item_id = i.id"
+                         " WHERE i.content_sha256 = ? GROUP BY d.action", [item.content_sha256]).fetchall()
+        floor.append(time.perf_counter() - start)
+    explain = "EXPLAIN " if is_server(store.db) else "EXPLAIN QUERY PLAN "
+    plan = store.db.execute(  # what each look-up asks SQL once the index is loaded: what came since
+        explain + "SELECT id, kind, subject, payload FROM events WHERE id > ? AND kind IN (?, ?) ORDER BY id",
+        [0, "decision.made", "items.imported"]).fetchall()
     p95 = round(percentile(samples, 95) * 1000, 2)
-    figure(f"seen before, {args.copies:,} copies", p95, "ms p95", floor=round(percentile(floor, 95) * 1000, 2),
-           target="<= 20 ms", n=args.repeat, scale=f"{decided:,} decisions")
-    record("seen before", {"decisions": decided, "copies": args.copies, "near": args.near, "seen": dict(seen),
-                           "bits": seen.bits, "p50_ms": round(percentile(samples, 50) * 1000, 2), "p95_ms": p95,
-                           "first_call_with_index_load_ms": round(first * 1000, 1),
-                           "index_resident_mb": round(index_mb), "process_peak_mb": round(peak_mb)})
+    figure(f"seen before, {args.copies:,} copies{named}", p95, "ms p95",
+           floor=round(percentile(floor, 95) * 1000, 2), target="<= 20 ms", n=args.repeat,
+           scale=f"{decided:,} decisions")
+    record(f"seen before{named}", {
+        "decisions": decided, "copies": args.copies, "near": args.near, "seen": dict(seen), "bits": seen.bits,
+        "p50_ms": round(percentile(samples, 50) * 1000, 2), "p95_ms": p95,
+        "first_call_with_index_load_ms": round(first * 1000, 1), "index_resident_mb": round(index_mb),
+        "process_peak_mb": round(peak_mb)})
     print(f"  first call (loads the index): {first:.1f} s; the index holds {index_mb:.0f} MB resident"
           f" (process peak {peak_mb:.0f} MB)")
     print("  query plan: " + "; ".join(str(row[-1]) for row in plan))
-    return 0
 
 
 if __name__ == "__main__":

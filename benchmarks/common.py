@@ -288,6 +288,65 @@ def store_check(store) -> str:
     return "ok" if report.ok else f"{len(report.problems)} problems, first: {report.problems[0]}"
 
 
+# ------------------------------------------------------------ both stores (issue 22 §5)
+#: A PostgreSQL server the caller runs (its maintenance database, as its owner, e.g.
+#: ``postgresql://veil@/postgres?host=/tmp/veil-pg-x``): the benchmarks that take a store run on a fresh
+#: database there too, and print that figure beside SQLite's under the same name with :data:`PG_SUFFIX`.
+DATABASE_URL = "VEIL_BENCH_DATABASE_URL"
+PG_SUFFIX = "_pg"
+
+
+def bench_stores(folder: Path | str) -> list[tuple[str, object]]:
+    """Where a benchmark builds its store: ``("sqlite", new)`` always, and ``("postgresql", new)`` when
+    ``$VEIL_BENCH_DATABASE_URL`` names a server. ``new(name)`` gives the location of a fresh, empty store
+    (a file in *folder*; a new database on the server, dropped when the benchmark exits) to pass to
+    ``wiring.open_store``. Name a figure measured on the server ``name + suffix(kind)``."""
+    stores: list[tuple[str, object]] = [("sqlite", lambda name: str(Path(folder) / f"{name}.db"))]
+    if os.environ.get(DATABASE_URL):
+        stores.append(("postgresql", fresh_database))
+    return stores
+
+
+def suffix(kind: str) -> str:
+    """What a figure's name gets for the store it ran on: nothing for SQLite, :data:`PG_SUFFIX` for a server."""
+    return PG_SUFFIX if kind == "postgresql" else ""
+
+
+def fresh_database(name: str) -> str:
+    """The URL of a new empty database ``bench_<name>_<pid>`` on ``$VEIL_BENCH_DATABASE_URL``'s server, dropped
+    when this process exits."""
+    import atexit
+    import re
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    server = os.environ[DATABASE_URL]
+    database = re.sub(r"[^a-z0-9_]", "_", f"bench_{name}_{os.getpid()}".lower())[:60]
+
+    def admin(statement: str) -> None:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(statement)
+
+    admin(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    admin(f"CREATE DATABASE {database}")
+    atexit.register(admin, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    return urlunsplit(urlsplit(server)._replace(path=f"/{database}"))
+
+
+def person_url(store, url: str, name: str) -> str:
+    """*url* signed in as *name*'s own database role, so the server's row-level security is what a desk meets
+    (the store's owner meets none of it). The role gets LOGIN here; the throwaway servers trust local
+    connections, so no password is needed."""
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    role = str(store.db.execute("SELECT r.role FROM people_roles r JOIN users u ON u.id = r.user_id"
+                                " WHERE u.name = ?", [name]).fetchone()[0])
+    store.db.execute(f'ALTER ROLE "{role}" LOGIN')
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{quote(role)}@{parts.netloc.rsplit('@', 1)[-1]}"))
+
+
 # ------------------------------------------------------------ big stores, built once (issue 22 §1)
 #: What ``--scale`` names: items in the store the fast demo builds.
 SCALES = {"100k": 100_000, "1m": 1_000_000, "5m": 5_000_000}
