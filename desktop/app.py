@@ -32,10 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 import resources
-from audit import sampling
-from desktop import __version__, first_start, pages, paths, wiring
+from desktop import __version__, pages, paths, wiring
 from desktop.commands import signin
-from desktop.demo.review_data import is_demo
 from desktop.devclock import clock_from_env
 from review import auth, settings, taxonomy
 from review.errors import VeilError
@@ -67,6 +65,8 @@ def run_gui(args: argparse.Namespace) -> int:
                 f"Create a demo one with:  veil demo --store {path}\n"
                 "or start Veil without --store to use your own workspace."
             )
+        from desktop import first_start  # only on a first start: it imports the demo's builders
+
         try:
             if not first_start.build_demo_workspace(path):
                 return 0  # cancelled: nothing was made, Veil stops quietly
@@ -111,6 +111,9 @@ def run_gui(args: argparse.Namespace) -> int:
     window.show()
     window.raise_()
     window.activateWindow()
+    QTimer.singleShot(0, pages.warm_page_imports)  # once the first paint is done: the pages' heavy imports
+    operations.current().query(window_title, on_done=window.setWindowTitle, owner=window,  # " — Demo" if it is
+                               on_error=lambda exc: log.warning("the demo flag was not read: %s", exc))
     if ask:  # the sign-in page asks for the passphrase; cancelled, it stays open
         window.sign_in_page.select(user)
         window.sign_in_page.sign_in_current()
@@ -152,6 +155,11 @@ def ui_settings() -> QSettings:
 
 
 def window_title(store: Store) -> str:
+    """The window's title, saying when the store is the demo workspace. Its flag's declaration comes with the demo
+    package, whose builders (OpenCV, Pillow, the media intake) were a third of a cold start (issue 22): the window
+    asks this on a reader once it is shown (:func:`run_gui`), so the import never holds the start or the GUI thread."""
+    from desktop.demo.review_data import is_demo
+
     title = f"Veil — {store.name}"
     return title + " — Demo" if is_demo(store) else title
 
@@ -253,7 +261,7 @@ def build_window(store: Store, ui_state: QSettings, policy: Taxonomy | None = No
     operations = SessionOperations(store)
     # users() is one small indexed query: fine on the GUI thread, and it keeps
     # the sign-in list current after each sign-out.
-    window = MainWindow(window_title(store), ui_state, users=_offered(store, person),
+    window = MainWindow(f"Veil — {store.name}", ui_state, users=_offered(store, person),
                         confirm=sign_in_confirm(store, operations))
     operations.setParent(window)
     window.statusBar().insertPermanentWidget(0, operations.strip, 1)  # every page's writes: the window says it
@@ -319,6 +327,8 @@ def start_sampling_schedule(window: MainWindow, operations: SessionOperations) -
         if ops in running_on:
             return
         running_on[:] = [ops]
+        from audit import sampling  # a lead's first sign-in: not part of the start
+
         ops.write(lambda writer: sampling.run_due_plans(writer, lead), on_done=finished, on_error=failed, owner=timer)
 
     timer = QTimer(window, interval=SAMPLING_EVERY_MS, timeout=run)

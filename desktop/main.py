@@ -15,6 +15,23 @@ import sys
 # (issue 22: cold start ≤ 1.5 s). None in sys.modules makes that optional import fail, as if pandas were absent.
 sys.modules.setdefault("pandas", None)  # type: ignore[assignment]
 
+
+def _import_store_without_numpy() -> None:
+    """sqlite-utils (under ``review.store``) imports NumPy when it can, for the same reason (NumPy's column types;
+    Veil writes its own SQL): NumPy is hidden while the store's modules are imported, then loads as usual for the
+    media code that needs it when a page first shows an item, not at every start (a tenth of a second of CPU).
+    The store's own modules never import NumPy (one that did would fail here, loudly, at every start)."""
+    if "numpy" in sys.modules or "sqlite_utils" in sys.modules:
+        return
+    sys.modules["numpy"] = None  # type: ignore[assignment]
+    try:
+        import review.store  # noqa: F401
+    finally:
+        del sys.modules["numpy"]
+
+
+_import_store_without_numpy()
+
 from desktop import __version__  # noqa: E402
 from desktop.commands import discover  # noqa: E402
 from desktop.commands.common import fail  # noqa: E402

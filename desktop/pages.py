@@ -9,7 +9,9 @@ settings, keys and wellbeing controller each page receives. Pages in
 
 from __future__ import annotations
 
+import importlib
 import logging
+import threading
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
@@ -17,52 +19,57 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
-from audit import dashboard as lead_dashboard
-from audit import gold
-from audit.compliance.statements import statement_preview
-from audit.desk import AuditDesk
-from desktop.commands.corrections import sample_states
-from review import content_index, serving, settings
-from review.desk import ReviewDesk
-from review.known import list_index
-from review.media import viewing
+from review import settings
 from review.store import QueueHealth, Store, User
-from review.store.people import allowed_queue_ids
 from review.taxonomy import Taxonomy
 from review.wellbeing.policy import load_policy
 from ui import keymap
 from ui.main_window import MainWindow
-from ui.operations import Operations
-from ui.pages.audit import AuditPage, AuditServices
-from ui.pages.capacity import CapacityPage
-from ui.pages.cases import CasesPage
-from ui.pages.corrections import CorrectionsPage
-from ui.pages.dashboard import DashboardPage
-from ui.pages.dashboard_automation import say_suspended
-from ui.pages.disputes import DisputesPage, DisputesServices
-from ui.pages.escalations import EscalationsPage, EscalationsServices
-from ui.pages.hash_lists import HashListsPage
-from ui.pages.my_decisions import MyDecisionsPage
-from ui.pages.my_decisions_view import DeskServices
-from ui.pages.people import PeoplePage
-from ui.pages.qa_setup import QaSetupPage
-from ui.pages.queue_admin import QueueAdminPage
-from ui.pages.queues import QA_KINDS, QA_WORK_PLACE, QueueOverview, enter_starts
-from ui.pages.results import ResultsPage, ResultsServices
-from ui.pages.review import ReviewPage, ReviewServices
-from ui.pages.roster import RosterPage
-from ui.pages.rules import RulesPage
-from ui.pages.settings_org import OrganisationSettingsPage
-from ui.pages.settings_personal import PersonalSettingsPage
-from ui.pages.statements import StatementsPage
-from ui.pages.training import TrainingPage
 from ui.wellbeing.controller import WellbeingController
 from ui.wellbeing.widgets import WellbeingWidgets
 
+# Each page's module (and the audit, media and desk modules behind it) is imported when the page is first built,
+# in its factory or service function below, not at start: importing all of them, with NumPy and OpenCV behind the
+# media ones, was most of a cold start that shows only the sign-in page (issue 22: cold start <= 1.5 s).
 if TYPE_CHECKING:
     from desktop.app import SessionOperations
+    from review.media import viewing
+    from ui.operations import Operations
+    from ui.pages.audit import AuditServices
+    from ui.pages.disputes import DisputesServices
+    from ui.pages.escalations import EscalationsServices
+    from ui.pages.my_decisions_view import DeskServices
+    from ui.pages.results import ResultsServices
+    from ui.pages.review import ReviewServices
 
 log = logging.getLogger(__name__)
+
+#: The modules behind the pages whose first opening would otherwise wait for their imports (the item view's media
+#: pipeline, the dashboards' metrics): imported by :func:`warm_page_imports` once the window is on screen.
+WARMED_AFTER_START = ("ui.pages.queues", "audit.dashboard", "ui.pages.review", "review.desk", "review.content_index",
+                      "review.known.list_index", "audit.gold", "audit.compliance.statements",
+                      "ui.pages.my_decisions_view", "ui.pages.audit", "audit.desk", "ui.pages.dashboard",
+                      "ui.pages.capacity")
+
+
+def warm_page_imports(modules: tuple[str, ...] = WARMED_AFTER_START) -> threading.Thread:
+    """Import *modules* on a background thread, so a page opened a moment after the start does not wait for them.
+
+    Imports are thread-safe: a page built while its module is still being imported waits only for the rest of
+    that import. The GUI thread keeps painting meanwhile (``desktop.app.GUI_SWITCH_INTERVAL_S``). A module that
+    fails to import is logged here and fails again, said by its page, when that page is built.
+    """
+
+    def import_all() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - said when the page that needs it is built
+                log.warning("warming the import of %s failed", name, exc_info=True)
+
+    thread = threading.Thread(target=import_all, name="veil-warm-imports", daemon=True)
+    thread.start()
+    return thread
 
 
 def offered_queue_health(store: Store, *, user: User) -> list[QueueHealth]:
@@ -73,6 +80,11 @@ def offered_queue_health(store: Store, *, user: User) -> list[QueueHealth]:
     queues), within a lead's limit on their queues, and an auditor the QA
     queues. Opening any other would only say it is not theirs.
     """
+    from audit import dashboard as lead_dashboard
+    from review import serving
+    from review.store.people import allowed_queue_ids
+    from ui.pages.queues import QA_KINDS
+
     rows = lead_dashboard.queue_health(store)
     current = store.user(user.name)
     if current.has("lead"):
@@ -97,6 +109,8 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operation
     """
 
     def queues_page(user: User) -> QWidget:
+        from ui.pages.queues import QueueOverview, enter_starts
+
         # Review's queue health with QA's backlog (samples, calibration answers); an audit queue opens Audit.
         page = QueueOverview(partial(offered_queue_health, user=user), operations.current(), now=store.clock.now,
                              start=enter_starts(user.roles), user=user)  # an auditor's Enter opens Audit
@@ -106,6 +120,8 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operation
 
     def open_qa_queue(name: str, kind: str) -> None:
         """An auditor's audit queue opens the Audit page; anything else says where that work is done."""
+        from ui.pages.queues import QA_WORK_PLACE
+
         if kind == "audit" and window.show_page("audit") is not None:
             return
         window.statusBar().showMessage(f"“{name}” was not opened: {QA_WORK_PLACE[kind]}.", 6000)
@@ -113,6 +129,8 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operation
     current_wellbeing = attach_wellbeing(window, store)
 
     def review_page(user: User) -> QWidget:
+        from ui.pages.review import ReviewPage
+
         return ReviewPage(review_services(store, policy, user, current_wellbeing(), operations.current()))
 
     # Audit is for auditors only: audit.audits refuses anyone without the
@@ -120,61 +138,144 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operation
     # judge audits on Disputes (give a lead the auditor role to let them audit).
     window.register_page("queues", "Queues", queues_page, roles=None)
     window.register_page("review", "Review", review_page, roles={"moderator", "lead"})
-    window.register_page("audit", "Audit",
-                         lambda user: AuditPage(audit_services(store, policy, user, current_wellbeing(),
-                                                               operations.current())),
-                         roles={"auditor"})
+    def audit_page(user: User) -> QWidget:
+        from ui.pages.audit import AuditPage
+
+        return AuditPage(audit_services(store, policy, user, current_wellbeing(), operations.current()))
+
+    def results_page(user: User) -> QWidget:
+        from ui.pages.results import ResultsPage
+
+        return ResultsPage(results_services(policy, user, operations.current()))
+
+    def training_page(user: User) -> QWidget:  # issue 17: courses, gates, sessions
+        from ui.pages.my_decisions_view import DeskServices
+        from ui.pages.training import TrainingPage
+
+        return TrainingPage(DeskServices(operations.current(), user, policy, *personal_view(store, policy, user),
+                                         store.clock, current_wellbeing()))
+
+    def escalations_page(user: User) -> QWidget:
+        from ui.pages.escalations import EscalationsPage
+
+        return EscalationsPage(escalations_services(store, policy, user, current_wellbeing(), operations.current()))
+
+    def disputes_page(user: User) -> QWidget:
+        from ui.pages.disputes import DisputesPage
+
+        return DisputesPage(disputes_services(policy, user, operations.current()))
+
+    window.register_page("audit", "Audit", audit_page, roles={"auditor"})
     # Everyone QA touches: moderators, leads (their escalation decisions are audited), auditors (their own work).
-    window.register_page("results", "My results",
-                         lambda user: ResultsPage(results_services(policy, user, operations.current())),
-                         roles={"moderator", "lead", "auditor"})
-    window.register_page("training", "Training", lambda user: TrainingPage(DeskServices(
-        operations.current(), user, policy, *personal_view(store, policy, user), store.clock,
-        current_wellbeing())), roles={"moderator", "lead", "auditor"})  # issue 17: courses, gates, sessions
-    window.register_page("escalations", "Escalations",
-                         lambda user: EscalationsPage(escalations_services(store, policy, user, current_wellbeing(),
-                                                                           operations.current())),
-                         roles={"lead"})
-    window.register_page("disputes", "Disputes",
-                         lambda user: DisputesPage(disputes_services(policy, user, operations.current())),
-                         roles={"lead"})
+    window.register_page("results", "My results", results_page, roles={"moderator", "lead", "auditor"})
+    window.register_page("training", "Training", training_page, roles={"moderator", "lead", "auditor"})
+    window.register_page("escalations", "Escalations", escalations_page, roles={"lead"})
+    window.register_page("disputes", "Disputes", disputes_page, roles={"lead"})
 
     def dashboard_page(user: User) -> QWidget:
+        from audit import dashboard as lead_dashboard
+        from ui.pages.dashboard import DashboardPage
+
         return DashboardPage(lambda reader: lead_dashboard.load(reader, user), operations.current(), lead=user)
 
     window.register_page("dashboard", "Dashboard", dashboard_page, roles={"lead"})
 
     def queue_admin_page(user: User) -> QWidget:
+        from ui.pages.queue_admin import QueueAdminPage
+
         return QueueAdminPage(user, operations.current(), labels=[label.id for label in policy.labels])
 
+    def people_page(user: User) -> QWidget:
+        from ui.pages.people import PeoplePage
+
+        return PeoplePage(user, operations.current())
+
+    def rules_page(user: User) -> QWidget:
+        from ui.pages.rules import RulesPage
+
+        return RulesPage(user, operations.current(), policy)
+
+    def qa_setup_page(user: User) -> QWidget:
+        from ui.pages.qa_setup import QaSetupPage
+
+        return QaSetupPage(user, operations.current(), policy)
+
+    def capacity_page(user: User) -> QWidget:
+        from ui.pages.capacity import CapacityPage
+
+        return CapacityPage(user, operations.current())
+
+    def roster_page(user: User) -> QWidget:
+        from ui.pages.roster import RosterPage
+
+        return RosterPage(user, operations.current())
+
+    def statements_page(user: User) -> QWidget:
+        from ui.pages.statements import StatementsPage
+
+        return StatementsPage(user, operations.current())
+
+    def hash_lists_page(user: User) -> QWidget:
+        from ui.pages.hash_lists import HashListsPage
+
+        return HashListsPage(user, operations.current(), policy)
+
+    def settings_page(user: User) -> QWidget:
+        from ui.pages.settings_org import OrganisationSettingsPage
+
+        return OrganisationSettingsPage(user, operations.current(), policy)
+
+    def my_settings_page(user: User) -> QWidget:
+        from ui.pages.settings_personal import PersonalSettingsPage
+
+        return PersonalSettingsPage(user, operations.current(), policy,
+                                    apply_view=lambda view: apply_personal_view(window, view))
+
     window.register_page("queue-admin", "Queues admin", queue_admin_page, roles={"lead"})
-    window.register_page("people", "People", lambda user: PeoplePage(user, operations.current()), roles={"lead"})
-    window.register_page("rules", "Rules", lambda user: RulesPage(user, operations.current(), policy), roles={"lead"})
-    window.register_page("qa-setup", "QA setup", lambda user: QaSetupPage(user, operations.current(), policy),
-                         roles={"lead"})
-    window.register_page("capacity", "Capacity", lambda user: CapacityPage(user, operations.current()), roles={"lead"})
-    window.register_page("roster", "Roster", lambda user: RosterPage(user, operations.current()), roles={"lead"})
-    window.register_page("statements", "Statements", lambda user: StatementsPage(user, operations.current()),
-                         roles={"lead"})
-    window.register_page("hash-lists", "Hash lists",
-                         lambda user: HashListsPage(user, operations.current(), policy), roles={"lead"})
-    window.register_page("settings", "Settings",
-                         lambda user: OrganisationSettingsPage(user, operations.current(), policy), roles={"lead"})
-    window.register_page("my-settings", "My settings", lambda user: PersonalSettingsPage(
-        user, operations.current(), policy, apply_view=lambda view: apply_personal_view(window, view)),
-        roles=None, shortcut=keymap.MY_SETTINGS_KEY)
+    window.register_page("people", "People", people_page, roles={"lead"})
+    window.register_page("rules", "Rules", rules_page, roles={"lead"})
+    window.register_page("qa-setup", "QA setup", qa_setup_page, roles={"lead"})
+    window.register_page("capacity", "Capacity", capacity_page, roles={"lead"})
+    window.register_page("roster", "Roster", roster_page, roles={"lead"})
+    window.register_page("statements", "Statements", statements_page, roles={"lead"})
+    window.register_page("hash-lists", "Hash lists", hash_lists_page, roles={"lead"})
+    window.register_page("settings", "Settings", settings_page, roles={"lead"})
+    window.register_page("my-settings", "My settings", my_settings_page, roles=None, shortcut=keymap.MY_SETTINGS_KEY)
 
     def decided_services(user: User) -> DeskServices:  # issue 14 §1: a decided item, veiled, read-only
+        from desktop.commands.corrections import sample_states
+        from ui.pages.my_decisions_view import DeskServices
+
         return DeskServices(operations.current(), user, policy, *personal_view(store, policy, user), store.clock,
                                current_wellbeing(), audit_states=sample_states)
 
-    window.register_page("my-decisions", "My decisions", lambda user: MyDecisionsPage(decided_services(user)),
-                         roles={"moderator", "lead"})
-    window.register_page("corrections", "Corrections", lambda user: CorrectionsPage(decided_services(user)),
-                         roles={"lead"})
-    window.register_page("cases", "Cases", lambda user: CasesPage(user, operations.current()), roles={"lead"})
+    def my_decisions_page(user: User) -> QWidget:
+        from ui.pages.my_decisions import MyDecisionsPage
+
+        return MyDecisionsPage(decided_services(user))
+
+    def corrections_page(user: User) -> QWidget:
+        from ui.pages.corrections import CorrectionsPage
+
+        return CorrectionsPage(decided_services(user))
+
+    def cases_page(user: User) -> QWidget:
+        from ui.pages.cases import CasesPage
+
+        return CasesPage(user, operations.current())
+
+    window.register_page("my-decisions", "My decisions", my_decisions_page, roles={"moderator", "lead"})
+    window.register_page("corrections", "Corrections", corrections_page, roles={"lead"})
+    window.register_page("cases", "Cases", cases_page, roles={"lead"})
     window.user_changed.connect(lambda user: user is not None and say_keys_left_out(window, store, policy, user))
-    window.user_changed.connect(lambda user: user is not None and say_suspended(window, operations.current(), user))
+
+    def say_suspended_rules(user: User | None) -> None:
+        from ui.pages.dashboard_automation import say_suspended
+
+        if user is not None:
+            say_suspended(window, operations.current(), user)
+
+    window.user_changed.connect(say_suspended_rules)
 
 
 def attach_wellbeing(window: MainWindow, store: Store) -> Callable[[], WellbeingController | None]:
@@ -219,6 +320,13 @@ def review_services(
     reasons a restricting decision sends (``audit.compliance``) is shown
     before it is committed.
     """
+    from audit import gold
+    from audit.compliance.statements import statement_preview
+    from review import content_index
+    from review.desk import ReviewDesk
+    from review.known import list_index
+    from ui.pages.review import ReviewServices
+
     if wellbeing_controller is None:
         raise RuntimeError("the review page needs the signed-in person's wellbeing controller")
     view, bindings = personal_view(store, policy, user)
@@ -235,6 +343,8 @@ def personal_view(store: Store, policy: Taxonomy, user: User) -> tuple[viewing.V
     safe default (the organisation's floor) applies; a key that no longer
     fits the taxonomy is left out alone (:func:`say_keys_left_out` tells them).
     """
+    from review.media import viewing  # its blur levels import the media pipeline (NumPy, OpenCV)
+
     try:
         view = viewing.effective(store, user)
     except (ValueError, TypeError) as exc:
@@ -269,6 +379,9 @@ def audit_services(
 ) -> AuditServices:
     """The audit page's services: the session's runner, the audit desk, the review page's viewing settings,
     keys and break coach (what an auditor sees counts as what a moderator sees)."""
+    from audit.desk import AuditDesk
+    from ui.pages.audit import AuditServices
+
     if wellbeing_controller is None:
         raise RuntimeError("the audit page needs the signed-in person's wellbeing controller")
     view, bindings = personal_view(store, policy, user)
@@ -279,17 +392,25 @@ def escalations_services(
     store: Store, policy: Taxonomy, user: User, wellbeing_controller: WellbeingController | None, ops: Operations
 ) -> EscalationsServices:
     """The lead's Escalations page: the review page's services (its desk decides the escalations)."""
+    from ui.pages.escalations import EscalationsServices
+
     review = review_services(store, policy, user, wellbeing_controller, ops)
     return EscalationsServices(ops, review.desk, user, review.view, review.bindings, store.clock, review.wellbeing)
 
 
 def results_services(policy: Taxonomy, user: User, ops: Operations) -> ResultsServices:
     """"My results": the session's runner and the audit desk."""
+    from audit.desk import AuditDesk
+    from ui.pages.results import ResultsServices
+
     return ResultsServices(ops, AuditDesk(policy), user)
 
 
 def disputes_services(policy: Taxonomy, user: User, ops: Operations) -> DisputesServices:
     """The lead's Disputes page: the session's runner and the audit desk."""
+    from audit.desk import AuditDesk
+    from ui.pages.disputes import DisputesServices
+
     return DisputesServices(ops, AuditDesk(policy), user)
 
 
