@@ -24,20 +24,28 @@ bulk decision import, every outcome. A new token or an older event log
 (another store behind the same address) rebuilds it all. Items without a
 SHA-256 or a PDQ (gold copies, by design) can never be found. One lock per
 process: the desk's threads and an import share one copy.
+
+A load reads 100,000 rows a query and turns each batch into arrays with no
+Python call per row or hash (:func:`content_keys`, :func:`matchable_words`):
+every second of Python holds the interpreter, and the GUI thread and the
+first claim wait for it. Text not as Veil writes it sends its batch through
+the per-row parsers, so the index is the same either way.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import numpy as np
 
 from review.media import pdq
-from review.media.pdq_index import PdqIndex
+from review.media.pdq_index import PdqIndex, words
 from review.store import Store, hashes
 
 _BATCH = 100_000  # rows read per query while loading
@@ -45,6 +53,7 @@ _NONE = -1  # no decision
 _FAR = 255  # more bits apart than any threshold: not a copy
 _GAP_SECONDS = 600.0  # a gap in item ids still empty this long after it was seen was never going to be filled
 _GAPS = 32  # gaps remembered at most (the newest: an open import holds recent ids)
+_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)  # a row's columns, without a Python loop
 
 
 @dataclass
@@ -205,31 +214,98 @@ def _take(loaded: _Loaded, rows: Sequence[tuple[int, str | None, str | None]], *
     rehash has just given; an item's hashes never change otherwise)."""
     if not rows:
         return
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    ids = np.fromiter(map(_FIRST, rows), dtype=np.int64, count=len(rows))
+    sha_column, pdq_column = list(map(_SECOND, rows)), list(map(_THIRD, rows))
     _grow(loaded, int(ids.max()))
     fresh = np.ones(len(rows), dtype=bool) if again else ~loaded.read[ids]
     if not fresh.all():
-        rows = [row for row, new in zip(rows, fresh.tolist(), strict=True) if new]
+        sha_column = list(itertools.compress(sha_column, fresh.tolist()))
+        pdq_column = list(itertools.compress(pdq_column, fresh.tolist()))
         ids = ids[fresh]
     loaded.read[ids] = True
-    loaded.content[ids] = np.fromiter((content_key(r[1]) for r in rows), dtype=np.uint64, count=len(rows))
+    loaded.content[ids] = content_keys(sha_column)
+    keys, found_words = matchable_words(ids, pdq_column)
+    loaded.index.add_words(keys, found_words, settle=False)
+
+
+def content_keys(shas: Sequence[str | None]) -> np.ndarray:
+    """:func:`content_key` of each of *shas*, for a million-item load: when every one is a digest of hex digits
+    (as Veil writes them), their first 16 digits are read by one ``bytes.fromhex``; else one by one."""
+    given = list(map(bool, shas))
+    heads = "".join(sha[:16] for sha in itertools.compress(shas, given))  # type: ignore[index]
+    try:
+        values = np.frombuffer(bytes.fromhex(heads), dtype=">u8").astype(np.uint64)
+    except ValueError:
+        values = np.zeros(0, dtype=np.uint64)
+    if len(values) * 16 != len(heads) or len(values) != sum(given):  # a short digest, a space: not as written
+        return np.fromiter(map(content_key, shas), dtype=np.uint64, count=len(shas))
+    values[values == 0] = 1
+    keys = np.zeros(len(shas), dtype=np.uint64)
+    keys[np.flatnonzero(given)] = values
+    return keys
+
+
+def matchable_words(ids: np.ndarray, columns: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
+    """(item id, hash as 4 words) of every :func:`review.media.pdq.matchable` hash of each ``pdq`` column, in
+    the same order. When the batch's columns are as Veil writes them (``HEX`` or ``HEX:QUALITY`` entries, one
+    space apart) the entries are cut and judged by NumPy and every hex read by one ``bytes.fromhex``; any
+    other text sends the batch through ``matchable`` itself, so the answer is the same either way."""
+    given = list(map(bool, columns))
+    written: list[str] = list(itertools.compress(columns, given))  # type: ignore[arg-type]
+    text = " ".join(written)
+    if not text.isascii():
+        return _matchable_words_slowly(ids, columns)
+    raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    spaces = np.flatnonzero(raw == ord(" "))
+    starts = np.concatenate([[0], spaces + 1])
+    lengths = np.concatenate([spaces, [len(raw)]]) - starts
+    digits = lengths - pdq.HEX_CHARS - 1  # of the quality, after the colon
+    if not written or ((lengths != pdq.HEX_CHARS) & ((digits < 1) | (digits > 3))).any():
+        return _matchable_words_slowly(ids, columns)
+    padded = np.concatenate([raw, np.zeros(4, dtype=np.uint8)])
+    as_written = (lengths == pdq.HEX_CHARS) | (padded[starts + pdq.HEX_CHARS] == ord(":"))
+    quality = np.zeros(len(starts), dtype=np.int64)
+    for place in range(3):
+        has = digits > place
+        digit = padded[starts + pdq.HEX_CHARS + 1 + place].astype(np.int64) - ord("0")
+        as_written &= ~has | ((digit >= 0) & (digit <= 9))
+        quality = np.where(has, quality * 10 + digit, quality)
+    hex_text = "".join(text[start : start + pdq.HEX_CHARS] for start in starts.tolist())
+    try:
+        hash_bytes = bytes.fromhex(hex_text)
+    except ValueError:
+        return _matchable_words_slowly(ids, columns)
+    if not as_written.all() or len(hash_bytes) * 2 != len(hex_text) or hex_text != hex_text.lower():
+        return _matchable_words_slowly(ids, columns)  # a space or a capital inside a hash: not as written
+    per_column = np.fromiter(map(str.count, written, itertools.repeat(" ")), dtype=np.int64, count=len(written))
+    owners = np.repeat(ids[np.flatnonzero(given)], per_column + 1)
+    good = (lengths == pdq.HEX_CHARS) | (quality >= pdq.GOOD_QUALITY)
+    return owners[good], np.frombuffer(hash_bytes, dtype=">u8").astype(np.uint64).reshape(-1, 4)[good]
+
+
+def _matchable_words_slowly(ids: np.ndarray, columns: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
     keys: list[int] = []
     hexes: list[str] = []
-    for item_id, _, column in rows:
-        if column:
-            for hex_hash in pdq.matchable(column):
-                keys.append(item_id)
-                hexes.append(hex_hash)
-    loaded.index.add(keys, hexes, settle=False)
+    for item_id, column in zip(ids.tolist(), columns, strict=True):
+        for hex_hash in pdq.matchable(column):
+            keys.append(item_id)
+            hexes.append(hex_hash)
+    return np.array(keys, dtype=np.int64), words(hexes)
 
 
 def _read_all_decisions(store: Store, loaded: _Loaded) -> None:
     """Every item's current decision, from the live decisions read in id order (the newest wins)."""
     after = 0
     while rows := hashes.live_decisions(store, after, _BATCH):
-        _grow(loaded, max(r[1] for r in rows))
-        for _, item_id, action in rows:
-            loaded.outcome[item_id] = loaded.code(action)
+        item_ids = np.fromiter(map(_SECOND, rows), dtype=np.int64, count=len(rows))
+        action_column = list(map(_THIRD, rows))
+        _grow(loaded, int(item_ids.max()))
+        for action in dict.fromkeys(action_column):  # codes in order of first appearance, as one by one
+            loaded.code(action)
+        codes = np.fromiter(map(loaded.codes.__getitem__, action_column), dtype=np.int16, count=len(rows))
+        newest_first = item_ids[::-1]
+        decided, at = np.unique(newest_first, return_index=True)  # each item's newest decision of the batch
+        loaded.outcome[decided] = codes[::-1][at]
         after = rows[-1][0]
 
 

@@ -120,12 +120,14 @@ class PdqIndex:
     def add(self, keys: Iterable[int], hexes: Iterable[str], *, settle: bool = True) -> None:
         """Index each hash of *hexes* under the key at the same place in *keys*; *settle* False leaves them in
         the tail until :meth:`settle` (a load in batches sorts once, at its end)."""
-        new_keys = np.fromiter(keys, dtype=np.int64)
-        new_words = words(hexes)
-        if len(new_keys) != len(new_words):
+        self.add_words(np.fromiter(keys, dtype=np.int64), words(hexes), settle=settle)
+
+    def add_words(self, keys: np.ndarray, hash_words: np.ndarray, *, settle: bool = True) -> None:
+        """:meth:`add` for hashes already as :func:`words` (a million-item load makes no string per hash)."""
+        if len(keys) != len(hash_words):
             raise ValueError("one key for each hash")
-        self._keys = np.concatenate([self._keys, new_keys])
-        self._words = np.concatenate([self._words, new_words])
+        self._keys = np.concatenate([self._keys, keys.astype(np.int64, copy=False)])
+        self._words = np.concatenate([self._words, hash_words.astype(np.uint64, copy=False).reshape(-1, 4)])
         if settle:
             self.settle()
 
