@@ -16,19 +16,21 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from audit import roles
-from audit.compliance import mapping, rules
-from audit.compliance.statements import compose, entry_for
+from audit.compliance import mapping, puid, rules
+from audit.compliance.statements import compose, content_date, decided_by, entry_for, report_source
 from audit.exports import Staged
 from audit.store import statements as statement_rows
+from audit.store.statements import DecisionFacts
 from review.errors import VeilError
 from review.store import Store, User
-from review.taxonomy import stored
+from review.taxonomy import Taxonomy, stored
 
 
 class StatementsError(VeilError, ValueError):
@@ -58,6 +60,7 @@ class Checked:
     refused: list[Refusal] = field(default_factory=list)
     restricting: int = 0  # decisions of the period that restrict something
     decisions: int = 0
+    accepted_count: int = 0  # len(accepted), also when the check kept none (``keep_accepted=False``)
 
 
 @dataclass(frozen=True)
@@ -91,24 +94,89 @@ def period(start: str, end: str) -> tuple[str, str]:
     return f"{first.isoformat()}T00:00:00", f"{(last + _dt.timedelta(days=1)).isoformat()}T00:00:00"
 
 
-def check_period(store: Store, who: User | str, start: str, end: str) -> Checked:
-    """Build and check every statement of the days *start* to *end* (a lead's)."""
+#: Decisions a check reads, composes and checks between two looks at *cancelled* (and reports of progress).
+CHECK_CHUNK = 2000
+
+
+class CheckCancelled(VeilError):
+    """The period check was cancelled (the page was left, or the period changed) before it finished."""
+
+
+class _Composed:
+    """:func:`compose` and :func:`rules.problems` once per distinct set of facts a statement is built from.
+
+    A period's decisions share a handful of actions, labels, kinds, days and
+    sources, and composing and checking is most of a check's time. A
+    statement differs from another with the same facts only in its puid,
+    which :func:`puid.make` always makes valid (letters, digits and dashes),
+    so the cached problems hold for every decision with those facts.
+    """
+
+    def __init__(self, the_mapping: dict[str, Any], workspace: str, policy: Taxonomy) -> None:
+        self.the_mapping, self.workspace, self.policy = the_mapping, workspace, policy
+        self.seen: dict[tuple[Any, ...], tuple[dict[str, Any] | None, list[rules.Problem]]] = {}
+
+    def of(self, facts: DecisionFacts) -> tuple[dict[str, Any] | None, list[rules.Problem]]:
+        """*facts*' statement (its own dict, with its puid) and what the database would refuse in it."""
+        key = (facts.action, facts.labels, facts.decided_at[:10], facts.kind,
+               str(facts.metadata.get("language", "")).upper(), content_date(facts), report_source(facts),
+               decided_by(facts))
+        known = self.seen.get(key)
+        if known is None:
+            statement = compose(self.the_mapping, facts, self.workspace, self.policy)
+            known = self.seen[key] = (statement, rules.problems(statement) if statement is not None else [])
+        template, found = known
+        if template is None:
+            return None, []
+        return {**template, "puid": puid.make(self.workspace, facts.id)}, found
+
+
+def check_period(store: Store, who: User | str, start: str, end: str, *, keep_accepted: bool = True,
+                 progress: Callable[[int, int], None] | None = None,
+                 cancelled: Callable[[], bool] | None = None) -> Checked:
+    """Build and check every statement of the days *start* to *end* (a lead's).
+
+    Read CHECK_CHUNK decisions at a time, so a check of a million decisions
+    reports *progress* (decisions done, of how many), stops with
+    CheckCancelled within a chunk of *cancelled* turning true, and gives the
+    interpreter up between chunks (the GUI thread waits on it). Decisions
+    whose mapped action restricts nothing are counted in SQL and never read:
+    :func:`compose` gives them no statement. Without *keep_accepted* (the
+    page, which shows counts and refusals) accepted statements are counted,
+    not kept.
+    """
     roles.require(store, who, "lead", to="see statements of reasons")
     the_mapping, policy = mapping.current(store), stored.organisation(store)
     workspace = statement_rows.workspace_token(store)
-    checked = Checked()
-    for facts in statement_rows.decisions_between(store, *period(start, end)):
-        checked.decisions += 1
-        statement = compose(the_mapping, facts, workspace, policy)
-        if statement is None:
-            continue
-        checked.restricting += 1
-        found = rules.problems(statement)
-        if found:
-            checked.refused += [Refusal(facts.id, facts.external_id, p.field, p.reason,
-                                        entry_for(p.field, facts, the_mapping)) for p in found]
-        else:
-            checked.accepted.append((facts.id, statement))
+    first, last = period(start, end)
+    restricting_nothing = [name for name, entry in the_mapping.get("actions", {}).items()
+                           if not any(entry.get(k) for k in rules.RESTRICTIONS)]
+    checked = Checked(decisions=statement_rows.count_between(store, first, last))
+    to_read = statement_rows.count_between(store, first, last, leaving_out=restricting_nothing)
+    composed = _Composed(the_mapping, workspace, policy)
+    done = 0
+    if cancelled is not None and cancelled():
+        raise CheckCancelled("the period check was cancelled")
+    for chunk in statement_rows.decision_chunks(store, first, last, leaving_out=restricting_nothing,
+                                                size=CHECK_CHUNK):
+        for facts in chunk:
+            statement, found = composed.of(facts)
+            if statement is None:
+                continue
+            checked.restricting += 1
+            if found:
+                checked.refused += [Refusal(facts.id, facts.external_id, p.field, p.reason,
+                                            entry_for(p.field, facts, the_mapping)) for p in found]
+            else:
+                checked.accepted_count += 1
+                if keep_accepted:
+                    checked.accepted.append((facts.id, statement))
+        done += len(chunk)
+        if progress is not None:
+            progress(done, max(done, to_read))
+        if cancelled is not None and cancelled():
+            raise CheckCancelled("the period check was cancelled")
+        time.sleep(0)  # let a waiting thread (the GUI's) take the interpreter between chunks
     return checked
 
 

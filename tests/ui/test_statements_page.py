@@ -1,15 +1,17 @@
-"""Issue 21 §1, §2, §5: the lead's Statements page offscreen — edit the mapping, preview, see a period's refusals."""
+"""Issue 21 §1, §2, §5, issue 22: the lead's Statements page offscreen — edit the mapping, preview, see a period's
+refusals (a check that stops when the page is left or the period changes, and says how far it is)."""
 
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from builders import decided_item, events, people
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QComboBox, QLineEdit
 
-from audit.compliance import mapping
+from audit.compliance import export, mapping
 from desktop.demo.statements import DEMO_MAPPING
 from ui.operations import Operations
 from ui.pages.statements import StatementsPage
@@ -114,3 +116,59 @@ def test_the_page_is_a_leads(qtbot, team, ops):
     assert opened.entries.count() == 0
     opened.close_page()
     assert ops.wait_idle(WAIT_MS)
+
+
+def _held_check(monkeypatch, real=export.check_period):
+    """check_period held until cancelled (the first run), then the real one: what each run saw."""
+    runs: list[str] = []
+
+    def held(reader, lead, start, end, *, keep_accepted=True, progress=None, cancelled=None):
+        if not runs:
+            runs.append("running")
+            deadline = time.monotonic() + WAIT_MS / 1000
+            while not cancelled() and time.monotonic() < deadline:
+                time.sleep(0.005)  # a worker thread standing in for a long check; the test itself waits on Qt
+            runs[0] = "cancelled" if cancelled() else "not cancelled"
+            raise export.CheckCancelled("the period check was cancelled")
+        runs.append(f"{start}..{end}")
+        return real(reader, lead, start, end, keep_accepted=keep_accepted, progress=progress, cancelled=cancelled)
+
+    monkeypatch.setattr(export, "check_period", held)
+    return runs
+
+
+def test_leaving_the_page_stops_its_check_and_coming_back_checks_again(qtbot, page, monkeypatch):
+    runs = _held_check(monkeypatch)
+    page.start.setDate(QDate(2026, 1, 1))
+    page.end.setDate(QDate(2026, 1, 5))
+    page.check_period()
+    qtbot.waitUntil(lambda: runs == ["running"], timeout=WAIT_MS)
+    page.hide()
+    qtbot.waitUntil(lambda: runs[0] == "cancelled", timeout=WAIT_MS)
+    assert "Stopped when the page was left" in page.period_summary.text()
+    page.show()
+    qtbot.waitUntil(lambda: page.refused.rowCount() > 0, timeout=WAIT_MS)
+    assert runs == ["cancelled", "2026-01-01..2026-01-05"]
+    assert "2 decisions, 2 restricting: 1 statements the database would accept, 1 it would refuse" in \
+        page.period_summary.text()
+
+
+def test_changing_the_period_stops_the_check_and_says_so(qtbot, page, monkeypatch):
+    runs = _held_check(monkeypatch)
+    page.check_period()
+    qtbot.waitUntil(lambda: runs == ["running"], timeout=WAIT_MS)
+    page.start.setDate(QDate(2026, 1, 1))
+    qtbot.waitUntil(lambda: runs[0] == "cancelled", timeout=WAIT_MS)
+    assert page.period_summary.text() == "The period changed: check it again (Return)."
+    assert page.refused.rowCount() == 0
+
+
+def test_the_check_says_how_far_it_is(qtbot, page, monkeypatch):
+    monkeypatch.setattr(export, "CHECK_CHUNK", 1)
+    said: list[str] = []
+    page.period_summary.setText = lambda text, real=page.period_summary.setText: said.append(text) or real(text)
+    page.start.setDate(QDate(2026, 1, 1))
+    page.end.setDate(QDate(2026, 1, 5))
+    page.check_period()
+    qtbot.waitUntil(lambda: page.refused.rowCount() > 0, timeout=WAIT_MS)
+    assert said[0] == "Checking…" and "Checking… 1 of 2 decisions that may restrict" in said

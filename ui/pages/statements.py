@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QHideEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -67,6 +68,8 @@ class StatementsPage(QWidget):
         self.loaded: dict[str, Any] | None = None  # the stored mapping, as read (a save's expected value)
         self.draft: dict[str, Any] = mapping.empty()
         self.refusals: list[export.Refusal] = []
+        self._check_stop: threading.Event | None = None  # set: the running period check stops at its next chunk
+        self._recheck_on_show = False
         self.status = text_label("statementsStatus", "Loading…")
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -155,6 +158,7 @@ class StatementsPage(QWidget):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
             edit.setAccessibleName(words)
+            edit.dateChanged.connect(self._period_changed)
         check = QPushButton("Check period")
         check.clicked.connect(self.check_period)
         row = QHBoxLayout()
@@ -346,17 +350,60 @@ class StatementsPage(QWidget):
             "; ".join(f"Refused: {f}: {r} (fix {e})" for f, r, e in seen.refused))
 
     def check_period(self) -> None:
+        """Check the period on the pool, a chunk at a time: a new check, a changed period or leaving the page
+        stops the one running (see :func:`export.check_period`), so an abandoned check costs nobody anything."""
         start, end = self.start.date().toString("yyyy-MM-dd"), self.end.date().toString("yyyy-MM-dd")
         lead = self.lead
+        self._stop_check()
+        stop = self._check_stop = threading.Event()
         self.period_summary.setText("Checking…")
-        self.ops.query(lambda reader: export.check_period(reader, lead, start, end), on_done=self._checked,
-                       on_error=lambda exc: self.period_summary.setText(_words(exc)), owner=self)
+        self.ops.query(lambda reader, progress: export.check_period(reader, lead, start, end, keep_accepted=False,
+                                                                    progress=progress, cancelled=stop.is_set),
+                       on_done=lambda checked: self._check_ended(stop, checked),
+                       on_error=lambda exc: self._check_ended(stop, exc),
+                       on_progress=lambda done, total: stop.is_set() or self.period_summary.setText(
+                           f"Checking… {done:,} of {total:,} decisions that may restrict"), owner=self)
+
+    def _check_ended(self, stop: threading.Event, outcome: export.Checked | BaseException) -> None:
+        """Show a check's outcome unless it was stopped (its words are already there)."""
+        if stop.is_set():
+            return
+        self._check_stop = None
+        if isinstance(outcome, BaseException):
+            self.period_summary.setText(_words(outcome))
+        else:
+            self._checked(outcome)
+
+    def _stop_check(self, why: str = "") -> bool:
+        """Cancel the running check, if any, saying *why* in its place; whether one was running."""
+        running = self._check_stop is not None
+        if self._check_stop is not None:
+            self._check_stop.set()
+            self._check_stop = None
+        if running and why:
+            self.period_summary.setText(why)
+        return running
+
+    def _period_changed(self) -> None:
+        self._stop_check("The period changed: check it again (Return).")
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt's name)
+        """Leaving the page stops its check (minimising the window does not); coming back runs it again."""
+        super().hideEvent(event)
+        if not event.spontaneous() and self._stop_check("Stopped when the page was left: checking again on return."):
+            self._recheck_on_show = True
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if self._recheck_on_show and not event.spontaneous():
+            self._recheck_on_show = False
+            self.check_period()
 
     def _checked(self, checked: export.Checked) -> None:
         self.refusals = checked.refused
         refused = len({r.decision_id for r in checked.refused})
         self.period_summary.setText(
-            f"{checked.decisions} decisions, {checked.restricting} restricting: {len(checked.accepted)} statements "
+            f"{checked.decisions} decisions, {checked.restricting} restricting: {checked.accepted_count} statements "
             f"the database would accept, {refused} it would refuse (saved mapping).")
         self.refused.set_rows([((f"#{r.decision_id}", r.external_id, r.field, r.reason, r.entry), n)
                                for n, r in enumerate(checked.refused)])
@@ -376,5 +423,6 @@ class StatementsPage(QWidget):
                 return
 
     def close_page(self) -> None:
-        """Nothing to give back: every read and write is the runner's."""
+        """Stop a running period check; every other read and write is the runner's."""
+        self._stop_check()
 
