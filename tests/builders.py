@@ -242,10 +242,11 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 def benchmark_module(name: str) -> Any:
     """``benchmarks/<name>.py`` as a module (benchmarks are scripts, not a package; their siblings import each
-    other by name, so the folder is on the path while it loads)."""
+    other by name, so the folder is on the path while it loads; registered, as dataclasses look their module up)."""
     spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCHMARKS / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
     sys.path.insert(0, str(BENCHMARKS))
     try:
         spec.loader.exec_module(module)

@@ -98,15 +98,7 @@ def claim(
         now_dt = store.clock.now()
         now, expires = iso(now_dt), iso(now_dt + _dt.timedelta(seconds=lease_seconds))
         kept = serving_changes.kept(store, nested=nested)  # the rows below as read under this lock, or kept since
-        try:
-            current = kept.user(store, user.name)
-        except KeyError:
-            raise Refused("unknown", user.name) from None
-        if not current.active:
-            raise Refused("inactive", user.name)
-        kinds = worked_kinds(current, worked_by)
-        if not kinds:
-            raise Refused("works_no_queue")
+        current, kinds = _worker(store, user, worked_by, kept)
         allowed = kept.allowed_ids(store, current)
         listed = kept.all_queues(store)
         queues = serving_queues(store, kinds, names, allowed, listed=listed)
@@ -217,15 +209,7 @@ def hold(
     was before the wait. So what is read here stays so until the caller's
     transaction ends.
     """
-    try:
-        current = kept.user(store, user.name)
-    except KeyError:
-        raise Refused("unknown", user.name) from None
-    if not current.active:
-        raise Refused("inactive", user.name)
-    kinds = worked_kinds(current, worked_by)
-    if not kinds:
-        raise Refused("works_no_queue")
+    current, kinds = _worker(store, user, worked_by, kept)
     lock_item(store, item_id)
     row = store.db.execute(_HELD, [item_id]).fetchone()
     if row is None or row[3] != claim or row[4] != user.id:
@@ -250,6 +234,23 @@ def hold(
 
 
 # ----------------------------------------------------------------- reading
+def _worker(store: Store, user: User, worked_by: Mapping[str, Collection[str]],
+            kept: serving_changes.Kept) -> tuple[User, set[str]]:
+    """The person as read under this lock (*kept*) and the kinds of queue they work; Refused ``"unknown"`` for a
+    name the store does not know, ``"inactive"`` for a person deactivated, ``"works_no_queue"`` when their roles
+    work no kind of queue."""
+    try:
+        current = kept.user(store, user.name)
+    except KeyError:
+        raise Refused("unknown", user.name) from None
+    if not current.active:
+        raise Refused("inactive", user.name)
+    kinds = worked_kinds(current, worked_by)
+    if not kinds:
+        raise Refused("works_no_queue")
+    return current, kinds
+
+
 def worked_kinds(user: User, worked_by: Mapping[str, Collection[str]]) -> set[str]:
     """The kinds of queue *user* works by the roles on this row: those *worked_by* gives to one of them."""
     return {kind for kind, roles in worked_by.items() if any(user.has(role) for role in roles)}

@@ -8,13 +8,11 @@ so PySide kept that half-built widget's wrapper, typed as its base class, and ha
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import threading
 import weakref
-from pathlib import Path
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+from builders import benchmark_module
 
 
 class _Local:
@@ -22,17 +20,8 @@ class _Local:
 
 
 def _watchdog():
-    """The harness as a module (its dataclasses look their module up, so it is registered, as tests/desktop/
-    test_watchdog.py does)."""
-    spec = importlib.util.spec_from_file_location("bench_gui_watchdog", BENCHMARKS / "bench_gui_watchdog.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    return module
+    """The harness as a module."""
+    return benchmark_module("bench_gui_watchdog")
 
 
 def test_a_sample_keeps_no_frame_and_so_no_local_alive():

@@ -6,29 +6,17 @@ the watchdog; and the watchdog sees a block it is shown, with the stack of what 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
-from pathlib import Path
 
 import pytest
+from builders import benchmark_module
 
 from desktop import demo, wiring
-
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 @pytest.fixture(scope="module")
 def harness():
-    spec = importlib.util.spec_from_file_location("bench_gui_watchdog", BENCHMARKS / "bench_gui_watchdog.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    return module
+    return benchmark_module("bench_gui_watchdog")
 
 
 @pytest.fixture(scope="module")
