@@ -191,7 +191,12 @@ def m031(db: Any) -> None:
 def paused(store: Store) -> Iterator[None]:
     """Inside the caller's transaction: the insert trigger counts nothing until the block ends, whose inserts the
     caller counts with :func:`add_items_after` before anything else changes those items (an update of an item
-    not counted yet would take it from a row it never reached). See the module's docstring for why it is safe.
+    not counted yet would take it from a row it never reached).
+
+    Why it is safe: the pause is a row of this transaction's own. A rollback takes it away with everything
+    else, and no other connection sees a row not yet committed (on a file no other writer runs meanwhile;
+    on a server another writer's inserts still fire the trigger, which finds no pause), so only this
+    transaction's inserts go uncounted, and it counts them itself.
 
     Refused outside a transaction: there a failure inside the block would leave the pause behind, committed."""
     if not in_transaction(store.db):

@@ -29,11 +29,13 @@ thousands; ``person_days.handle_ms`` is -1 for rows without a measured
 handle time (imported history) and for revocations. A day, or an hour, is
 the first 10 (13) characters of Veil's canonical UTC text.
 
-Step m022 (:func:`m022`) made the tables and fixed two plans: ``decisions_revokes`` became a partial index
-(``revokes_id IS NOT NULL``: it held a NULL for every decision, and SQLite chose it for ``revokes_id IS NULL``,
-scanning every live decision), and ``items_received`` (received_at, queue_id) covers the hourly "received"
-count. Step m029 (:func:`m029`) gave the queue summaries their decider and is the one that fills every summary
-and creates the trigger.
+Step m022 (:func:`m022`) made the tables and fixed two plans:
+``decisions_revokes`` became a partial index (``revokes_id IS NOT NULL``:
+it held a NULL for every decision, and SQLite chose it for ``revokes_id IS
+NULL``, scanning every live decision), and ``items_received``
+(received_at, queue_id) covers the hourly "received" count. Step m029
+(:func:`m029`) gave the queue summaries their decider, and it is the step
+that fills every summary and creates the trigger.
 """
 
 from __future__ import annotations
