@@ -22,13 +22,6 @@ NOW = "2026-01-20T09:00:00Z"
 
 
 @pytest.fixture(autouse=True)
-def _nobody_in_the_environment(monkeypatch):
-    monkeypatch.delenv("VEIL_USER", raising=False)
-    monkeypatch.delenv("VEIL_PASSPHRASE", raising=False)
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
-
-
-@pytest.fixture(autouse=True)
 def _store_clock(monkeypatch):
     opened = wiring.open_store
     monkeypatch.setattr(wiring, "open_store", lambda path, clock=None: opened(path, clock=FakeClock(NOW)))

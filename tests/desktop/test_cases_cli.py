@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
@@ -12,13 +11,6 @@ from builders import people
 from desktop import wiring
 from desktop.main import main
 from review.clock import FakeClock
-
-
-@pytest.fixture(autouse=True)
-def _nobody_in_the_environment(monkeypatch):
-    monkeypatch.delenv("VEIL_USER", raising=False)
-    monkeypatch.delenv("VEIL_PASSPHRASE", raising=False)
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
 
 
 def cli(capsys, *argv) -> tuple[int, str, str]:

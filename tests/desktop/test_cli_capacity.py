@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
@@ -13,14 +12,6 @@ from desktop import wiring
 from desktop.commands.capacity import COLUMNS
 from desktop.main import main
 from review.clock import FakeClock
-
-
-@pytest.fixture(autouse=True)
-def _nobody_in_the_environment(monkeypatch):
-    monkeypatch.delenv("VEIL_USER", raising=False)
-    monkeypatch.delenv("VEIL_PASSPHRASE", raising=False)
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
-
 
 NOW = "2026-01-05T09:00:00Z"
 

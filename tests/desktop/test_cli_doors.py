@@ -24,14 +24,6 @@ from review.clock import FakeClock
 PHRASE = "lee's long passphrase"
 
 
-@pytest.fixture(autouse=True)
-def _nobody_in_the_environment(monkeypatch):
-    """Whoever runs the tests may have VEIL_USER or VEIL_PASSPHRASE set; these tests name people themselves."""
-    monkeypatch.delenv("VEIL_USER", raising=False)
-    monkeypatch.delenv("VEIL_PASSPHRASE", raising=False)
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # not a terminal: nothing may be prompted for
-
-
 @pytest.fixture
 def team(tmp_path) -> Path:
     """ana and ben moderate, cat audits, lee leads (with a passphrase), lou leads (without one)."""

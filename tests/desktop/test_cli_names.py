@@ -6,7 +6,6 @@ when ``veil metrics --by queue`` printed it; ``"\\x1b[2J"`` clears the screen.
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
@@ -20,13 +19,6 @@ from review.clock import FakeClock
 
 HOSTILE_QUEUE = "\x1b]0;pwned\x07spam\x9b2J"
 HOSTILE_PERSON = "mallory\x1b[2J\u202egnp.exe"
-
-
-@pytest.fixture(autouse=True)
-def _nobody_in_the_environment(monkeypatch):
-    monkeypatch.delenv("VEIL_USER", raising=False)
-    monkeypatch.delenv("VEIL_PASSPHRASE", raising=False)
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
 
 
 @pytest.fixture

@@ -22,13 +22,6 @@ HEADER = "person,date,start,end,queues\n"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def _nobody_in_the_environment(monkeypatch):
-    monkeypatch.delenv("VEIL_USER", raising=False)
-    monkeypatch.delenv("VEIL_PASSPHRASE", raising=False)
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
-
-
 @pytest.fixture
 def floor(tmp_path) -> Path:
     path = tmp_path / "floor.db"

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
-
-import pytest
 
 from audit import targets
 from desktop.main import main
 from review import settings
 from tests.audit.test_costs import floor  # noqa: F401  (ana 0.75 h, ben 1 h of work on 2026-01-05)
-
-
-@pytest.fixture(autouse=True)
-def _nobody_in_the_environment(monkeypatch):
-    monkeypatch.delenv("VEIL_USER", raising=False)
-    monkeypatch.delenv("VEIL_PASSPHRASE", raising=False)
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
 
 
 def _veil(capsys, store, user, *args):

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
@@ -21,14 +20,6 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "audit"))
 from dsa_standin import TOKEN, StandIn  # noqa: E402
 
 NOW = "2026-01-05T09:00:00.000Z"
-
-
-@pytest.fixture(autouse=True)
-def _nobody_in_the_environment(monkeypatch):
-    monkeypatch.delenv("VEIL_USER", raising=False)
-    monkeypatch.delenv("VEIL_PASSPHRASE", raising=False)
-    monkeypatch.delenv("VEIL_DSA_TOKEN", raising=False)
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
 
 
 @pytest.fixture(autouse=True)

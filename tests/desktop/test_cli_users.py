@@ -7,7 +7,6 @@ deactivated person can no longer sign in to any command.
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
@@ -20,14 +19,6 @@ from review import auth, serving
 from review.clock import FakeClock
 
 NEW = "a new and long passphrase"
-
-
-@pytest.fixture(autouse=True)
-def _nobody_in_the_environment(monkeypatch):
-    monkeypatch.delenv("VEIL_USER", raising=False)
-    monkeypatch.delenv("VEIL_PASSPHRASE", raising=False)
-    monkeypatch.delenv("VEIL_NEW_PASSPHRASE", raising=False)
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # not a terminal: nothing may be prompted for
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ remove, export and its round trip, a moderator refused (exit 2), and ``veil matc
 
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
@@ -15,13 +14,6 @@ from review.clock import FakeClock
 from review.media.fingerprint import text_sha256
 
 MD5 = "0123456789abcdef" * 2
-
-
-@pytest.fixture(autouse=True)
-def _nobody_in_the_environment(monkeypatch):
-    monkeypatch.delenv("VEIL_USER", raising=False)
-    monkeypatch.delenv("VEIL_PASSPHRASE", raising=False)
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
 
 
 @pytest.fixture

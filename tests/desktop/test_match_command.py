@@ -3,7 +3,6 @@ screen words "Seen before" (counts and a distance, never the copy's pixels)."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
@@ -19,13 +18,6 @@ from review.clock import FakeClock
 from review.media import fingerprint, intake
 from review.near_copies import SeenBefore
 from ui.pages.review_panels import seen_before_text
-
-
-@pytest.fixture(autouse=True)
-def _nobody_in_the_environment(monkeypatch):
-    monkeypatch.delenv("VEIL_USER", raising=False)
-    monkeypatch.delenv("VEIL_PASSPHRASE", raising=False)
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
 
 
 def _picture(seed: int) -> Image.Image:

@@ -7,8 +7,6 @@ server let in: no passphrase asked again, ``--user`` may be left out, and a
 
 from __future__ import annotations
 
-import io
-
 import psycopg
 import pytest
 
@@ -18,14 +16,6 @@ from review import auth, people
 from review.clock import FakeClock
 
 LEE, ANA, EVE = "lee's passphrase", "ana's passphrase", "eve's passphrase"
-
-
-@pytest.fixture(autouse=True)
-def _nobody_in_the_environment(monkeypatch):
-    monkeypatch.delenv("VEIL_USER", raising=False)
-    monkeypatch.delenv("VEIL_PASSPHRASE", raising=False)
-    monkeypatch.delenv("VEIL_NEW_PASSPHRASE", raising=False)
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # not a terminal: nothing may be prompted for
 
 
 @pytest.fixture
