@@ -124,6 +124,24 @@ def test_a_confirmation_that_no_longer_holds_revokes_nothing(qtbot, store, ops):
     assert ops.wait_idle(WAIT_MS)
 
 
+def test_a_reload_while_confirming_keeps_the_confirmation(qtbot, store, ops):
+    """A refresh landing between the two presses (another desk decided) must not silently cancel the first:
+    rebuilding the rows used to clear the selection on the way, which started the confirmation over."""
+    page, tab = _page(qtbot, store, ops)
+    qtbot.waitUntil(lambda: tab.table.rowCount() == 1, timeout=WAIT_MS)
+    tab.table.selectRow(0)
+    tab.since.setText("2026-01-01")
+    tab.until.setText("2026-12-31")
+    tab.revoke_button.click()
+    qtbot.waitUntil(lambda: tab.confirming is not None, timeout=WAIT_MS)
+    with qtbot.waitSignal(tab._loads.loaded, timeout=WAIT_MS):
+        ops.changed.emit(frozenset({"decision"}))
+    assert tab.confirming is not None and tab.table.current_key() == 0
+    assert tab.revoke_button.text() == "Confirm: &revoke 3 decisions"
+    page.close_page()
+    assert ops.wait_idle(WAIT_MS)
+
+
 def test_the_app_tells_a_lead_at_sign_in(qtbot, store, ops, tmp_path):
     from PySide6.QtCore import QSettings
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QWidget
 
 from review.clock import parse
@@ -92,19 +92,26 @@ class ReadOnlyTable(QTableWidget):
         header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
 
     def set_rows(self, rows: Sequence[tuple[Sequence[str], int]]) -> None:
-        """Replace the rows, each (cell texts, key); the selected key stays selected if it is still there."""
+        """Replace the rows, each (cell texts, key); the selected key stays selected if it is still there.
+
+        Selection signals wait for the rebuild and fire once, only when the selected key changed: a refresh
+        that keeps the selection must look like nothing to a page (clearing the rows on the way used to cancel
+        a confirmation asked for the selected row)."""
         keep = self.current_key()
-        self.setRowCount(0)
-        self.setRowCount(len(rows))
-        for r, (cells, key) in enumerate(rows):
-            for c, text in enumerate(cells):
-                cell = QTableWidgetItem(text)
-                cell.setToolTip(text)
-                cell.setData(_KEY, key)
-                self.setItem(r, c, cell)
-        again = next((r for r, (_, key) in enumerate(rows) if key == keep), 0 if rows else -1)
-        if again >= 0:
-            self.selectRow(again)
+        with QSignalBlocker(self):
+            self.setRowCount(0)
+            self.setRowCount(len(rows))
+            for r, (cells, key) in enumerate(rows):
+                for c, text in enumerate(cells):
+                    cell = QTableWidgetItem(text)
+                    cell.setToolTip(text)
+                    cell.setData(_KEY, key)
+                    self.setItem(r, c, cell)
+            again = next((r for r, (_, key) in enumerate(rows) if key == keep), 0 if rows else -1)
+            if again >= 0:
+                self.selectRow(again)
+        if self.current_key() != keep:
+            self.itemSelectionChanged.emit()
 
     def current_key(self) -> int | None:
         """The key of the selected row (None when nothing is selected)."""
