@@ -122,7 +122,11 @@ _SAMPLE_LEFT = ("(auditor_id = {me} OR auditor_id IS NULL) AND (state = 'open'"
 #: (roster shifts, rotation rules: Veil's clock and settings) stays the app's.
 #: ``veil_lapsed_by()``: the moment a lease must have ended by for someone else to take it over, by the server's
 #: clock, in Veil's time text, with :data:`CLOCK_SKEW_SECONDS` of grace for a desk clock ahead of the server's.
+#: ``veil_lease_limit()``: the latest end a lease a person adds or changes may have — the longest lease Veil gives
+#: (:data:`LONGEST_LEASE_SECONDS`, ``review.serving.LEASE_SECONDS``) from the server's now, with the same grace —
+#: so nobody keeps an item from everyone else by writing a far-future expiry on their own lease.
 CLOCK_SKEW_SECONDS = 60
+LONGEST_LEASE_SECONDS = 600
 FUNCTIONS = """
 CREATE OR REPLACE FUNCTION veil_may_lease(item BIGINT) RETURNS BOOLEAN LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = {schema}, pg_temp AS $$
@@ -159,9 +163,13 @@ END $$;
 CREATE OR REPLACE FUNCTION veil_lapsed_by() RETURNS TEXT LANGUAGE sql STABLE AS $$
   SELECT to_char((now() + interval '@SKEW@ seconds') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
 $$;
-""".replace("@SKEW@", str(CLOCK_SKEW_SECONDS))
-#: A lease a person who is not a lead adds or changes: their own, on an item they may be served (above).
-_MAY_LEASE = OWN + " AND veil_may_lease(item_id)"
+CREATE OR REPLACE FUNCTION veil_lease_limit() RETURNS TEXT LANGUAGE sql STABLE AS $$
+  SELECT to_char((now() + interval '@LIMIT@ seconds') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+$$;
+""".replace("@SKEW@", str(CLOCK_SKEW_SECONDS)).replace("@LIMIT@", str(LONGEST_LEASE_SECONDS + CLOCK_SKEW_SECONDS))
+#: A lease a person who is not a lead adds or changes: their own, on an item they may be served (above), ending no
+#: later than a lease Veil would give.
+_MAY_LEASE = OWN + " AND veil_may_lease(item_id) AND expires_at <= (SELECT veil_lease_limit())"
 
 #: An item a person who is not a lead changes (its state, queue or due time) is one their decision is changing:
 #: they hold its lease (deciding, escalating it) or its newest decision is theirs (an undo reopening it, a case's

@@ -153,6 +153,19 @@ def test_a_moderator_cannot_decide_an_item_they_could_not_lease(site):  # noqa: 
                  (item_id, site.id("ana"), site.store.queue("esc").id, _moment(0)))
 
 
+def test_a_moderator_cannot_keep_an_item_from_everyone_with_a_far_future_expiry(site):  # noqa: F811
+    item_id = _pending(site)
+    with site.sql("ana") as conn:
+        _refused(conn, LEASE, (item_id, site.id("ana"), _moment(0), _moment(60 * 24 * 365)))
+        _lease(conn, item_id, site.id("ana"))  # as long as a claim's lease: hers
+        _refused(conn, "UPDATE leases SET expires_at = %s WHERE item_id = %s", (_moment(60 * 24), item_id))
+        conn.execute("UPDATE leases SET expires_at = %s WHERE item_id = %s", (_moment(10), item_id))  # a renewal
+
+
+def test_the_servers_longest_lease_is_the_apps():
+    assert server_policies.LONGEST_LEASE_SECONDS == serving.LEASE_SECONDS
+
+
 # --------------------------------------------------------------- allowed
 def test_a_moderator_takes_over_a_lease_that_lapsed_by_the_servers_clock(site):  # noqa: F811
     item_id = _pending(site)

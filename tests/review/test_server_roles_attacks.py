@@ -175,7 +175,8 @@ def test_a_moderator_takes_over_a_lease_only_as_themself_and_never_changes_their
                           " VALUES (3, ?, '2026', '2026', 1)", [site.id("ben")])
     with site.sql("ana") as conn:
         _refused(conn, "UPDATE leases SET expires_at = '2099' WHERE item_id = 3")  # still ben's: refused
-        conn.execute("UPDATE leases SET user_id = %s, expires_at = '2099' WHERE item_id = 3", [site.id("ana")])
+        conn.execute("UPDATE leases SET user_id = %s, expires_at = '2026-01-05T09:10:00.000Z' WHERE item_id = 3",
+                     [site.id("ana")])  # a claim's lease (a far-future one is refused: test_server_leases_policy)
         _refused(conn, "UPDATE exposure SET severity = NULL")  # their own rows too: added, never changed
 
 
