@@ -21,8 +21,9 @@ default; it costs one connection) — what each busy backend waits for (``pg_sta
 waits for Veil's write lock or the event chain's lock (``pg_locks``, advisory keys) and which statement holds
 the write lock EXCLUSIVELY while others wait — and prints the commonest. Beside the latencies it prints the
 late rounds (a round a client began after its time: the client could not keep its pace; lateness is not
-counted in the latencies, which start when the claim starts), the load average before and after, and the
-server's checkpoints during the run.
+counted in the latencies, which start when the claim starts), the load average before and after, the
+server's checkpoints during the run, and what a claim + decision cost in CPU, the server's and the clients'
+apart (``server_cpu_ms_per_cycle``, ``clients_cpu_ms_per_cycle``): on loopback both share the machine's cores.
 
 By default the clients run on the store owner's connections (as the runs before did): ``--own-roles`` signs
 each in as its moderator's own database role, so the server's row-level security is measured too (each
@@ -64,11 +65,34 @@ SITE_SETTINGS = "-c listen_addresses='' -c max_connections=400 -c shared_buffers
 FAST = " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 
 
-def start_server(fast_durability: bool):
+#: With ``--statements``: the server counts each statement's time (``pg_stat_statements``, in Debian's package).
+STATEMENTS = " -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+_TOP_STATEMENTS = """SELECT round(total_exec_time::numeric / :cycles, 3), calls, round(mean_exec_time::numeric, 3),
+left(regexp_replace(query, '\\s+', ' ', 'g'), 90) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15"""
+
+
+def start_server(fast_durability: bool, statements: bool = False):
     """A throwaway server (tests/postgres.py) with this benchmark's settings."""
     import postgres
 
-    return postgres.start(SITE_SETTINGS + (FAST if fast_durability else ""))
+    return postgres.start(SITE_SETTINGS + (FAST if fast_durability else "") + (STATEMENTS if statements else ""))
+
+
+def top_statements(url: str, cycles: int) -> list[str]:
+    """The statements the server spent most time in during the run (reset just before it), ms per cycle each."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(_TOP_STATEMENTS.replace(":cycles", str(cycles))).fetchall()
+    return [f"{per_cycle} ms/cycle, {calls} calls, {mean} ms each: {query}" for per_cycle, calls, mean, query in rows]
+
+
+def reset_statements(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        conn.execute("SELECT pg_stat_statements_reset()")
 
 
 def build(url: str, items: int, clients: int, own_roles: bool = False) -> dict[str, str]:
@@ -251,6 +275,38 @@ class Waits:
                 "write_lock_exclusive": top(self.exclusive, 6)}
 
 
+def server_cpu_s(folder: Path) -> float:
+    """CPU-seconds the server has used so far: the postmaster's own and its reaped children's, plus each live
+    backend's (Linux ``/proc``). Read before and after the run, the difference is what serving the clients cost
+    the server alone — the figure a site whose desks are other machines cares about."""
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def fields(pid: str) -> list[str]:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat[stat.rindex(")") + 2:].split()  # after "(name)": state, ppid, … (stat(5) fields 3 on)
+
+    postmaster = (folder / "data" / "postmaster.pid").read_text().split()[0]
+    own = fields(postmaster)
+    total = sum(int(x) for x in own[11:15])  # utime, stime, cutime, cstime
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and entry.name != postmaster:
+            try:
+                child = fields(entry.name)
+            except (FileNotFoundError, ProcessLookupError):
+                continue  # ended meanwhile: reaped into the postmaster's children's time
+            if child[1] == postmaster:
+                total += int(child[11]) + int(child[12])
+    return total / ticks
+
+
+def clients_cpu_s() -> float:
+    """CPU-seconds of this process's reaped children (the client workers, once joined)."""
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def ms(samples: list[float], pct: float) -> float:
     return round(percentile(samples, pct) * 1000, 2) if samples else float("nan")
 
@@ -281,18 +337,25 @@ def main() -> int:
     parser.add_argument("--fast-durability", action="store_true", help="fsync and synchronous_commit off")
     parser.add_argument("--own-roles", action="store_true", help="each client signs in as its moderator's role")
     parser.add_argument("--no-sample", action="store_true", help="do not sample the server's waits")
+    parser.add_argument("--statements", action="store_true",
+                        help="print the statements the server spent most time in (pg_stat_statements)")
     args = parser.parse_args()
     load_before = os.getloadavg()
-    server = start_server(args.fast_durability)
+    server = start_server(args.fast_durability, args.statements)
     try:
         server.admin("CREATE DATABASE site")
         url = server.url("site")
         names = [f"mod{n}" for n in range(args.clients)]
         urls = build(url, args.items, args.clients, args.own_roles)
-        started = time.perf_counter()
+        if args.statements:
+            reset_statements(url)
+        started, server_before, clients_before = time.perf_counter(), server_cpu_s(server.folder), clients_cpu_s()
         tally = run_clients(urls, names, args.pace, args.minutes * 60, args.per_process, sample=not args.no_sample,
                             owner_url=url)
         seconds = time.perf_counter() - started
+        cycles = max(1, len(tally.decides))
+        cpu = {"server_cpu_ms_per_cycle": round((server_cpu_s(server.folder) - server_before) * 1000 / cycles, 2),
+               "clients_cpu_ms_per_cycle": round((clients_cpu_s() - clients_before) * 1000 / cycles, 2)}
         figures = {"clients": args.clients, "items": args.items, "minutes": args.minutes, "pace_s": args.pace,
                    "durability": "off" if args.fast_durability else "on",
                    "signed_in": "own roles" if args.own_roles else "owner",
@@ -303,13 +366,16 @@ def main() -> int:
                    "claim_p50_ms": ms(tally.claims, 50), "claim_p95_ms": ms(tally.claims, 95),
                    "claim_p99_ms": ms(tally.claims, 99), "decide_p50_ms": ms(tally.decides, 50),
                    "decide_p95_ms": ms(tally.decides, 95), "decide_p99_ms": ms(tally.decides, 99),
-                   "late_rounds": tally.late, **{f"errors_{k}": v for k, v in tally.errors.items()},
+                   "late_rounds": tally.late, **cpu, **{f"errors_{k}": v for k, v in tally.errors.items()},
                    **checked(url, tally)}
+        spent = top_statements(url, len(tally.decides)) if args.statements else []
     finally:
         server.stop()
     record(f"server_site_{args.clients}_clients", figures)
     for what, found in tally.waits.items():
         print(f"  {what}: {found}")
+    for line in spent:
+        print(f"  {line}")
     problems = [k for k in ("double_claims", "lost", "duplicated") if figures[k]]
     if not figures["verified"]:
         problems.append("verify")
