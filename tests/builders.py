@@ -210,7 +210,8 @@ def dump(store: Store) -> str:
 @contextlib.contextmanager
 def statements_run(store: Store) -> Iterator[list[str]]:
     """The statements *store*'s connection runs meanwhile, to count what a call costs: SQLite's trace
-    callback on a file; on a server, each statement the store's database is given (``execute``/``executemany``)."""
+    callback on a file; on a server, each statement the store's database is given (``execute``/``executemany``,
+    and each of ``rows_together``'s)."""
     seen: list[str] = []
     if store.path is not None:
         store.db.conn.set_trace_callback(seen.append)
@@ -220,7 +221,7 @@ def statements_run(store: Store) -> Iterator[list[str]]:
             store.db.conn.set_trace_callback(None)
         return
     db: Any = store.db
-    execute, executemany = db.execute, db.executemany
+    execute, executemany, together = db.execute, db.executemany, db.rows_together
 
     def counted_execute(sql: str, params: Any = None) -> Any:
         seen.append(sql)
@@ -230,11 +231,15 @@ def statements_run(store: Store) -> Iterator[list[str]]:
         seen.append(sql)
         return executemany(sql, rows)
 
-    db.execute, db.executemany = counted_execute, counted_executemany
+    def counted_together(statements: Any) -> Any:
+        seen.extend(sql for sql, _ in statements)
+        return together(statements)
+
+    db.execute, db.executemany, db.rows_together = counted_execute, counted_executemany, counted_together
     try:
         yield seen
     finally:
-        del db.execute, db.executemany
+        del db.execute, db.executemany, db.rows_together
 
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"

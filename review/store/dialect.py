@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 # A token the rewriting must step over whole: a string literal, a quoted identifier, a comment, a dollar-quoted body.
 _OPAQUE = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/|\$\$.*?\$\$", re.S)
@@ -55,6 +56,14 @@ def is_server(db: Any) -> bool:
     """Whether *db* is a server store's connection (:class:`review.store.server.ServerDatabase`), for the schema
     steps whose DDL differs (a catalogue read instead of a ``PRAGMA``)."""
     return bool(getattr(db, "is_server", False))
+
+
+def rows_together(db: Any, statements: Sequence[tuple[str, Any]]) -> list[list[Any]]:
+    """The rows of each of several independent reads (SQL, parameters): on a server sent in one round trip
+    (:meth:`~review.store.server.ServerDatabase.rows_together`), on a file one after another (no trip to save)."""
+    if is_server(db):
+        return cast(list[list[Any]], db.rows_together(statements))
+    return [db.execute(sql, [] if params is None else params).fetchall() for sql, params in statements]
 
 
 def add_sqlite_functions(db: Any) -> None:
