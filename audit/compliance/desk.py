@@ -17,7 +17,7 @@ from typing import Any
 
 from audit import roles
 from audit.compliance import mapping, rules
-from audit.compliance.statements import compose, entry_for, report_source, text_for_user
+from audit.compliance.statements import compose, entry_for, text_for_user
 from audit.store import statements as statement_rows
 from review.store import Store, User
 from review.store.schema import ITEM_KINDS
@@ -49,11 +49,14 @@ def load(reader: Store, lead: User | str) -> MappingView:
     policy = stored.organisation(reader)
     current = mapping.current(reader)
     since = _dt.datetime.fromisoformat(reader.now().replace("Z", "+00:00")) - _dt.timedelta(days=PREVIEW_DAYS)
-    recent = statement_rows.decisions_between(reader, since.strftime("%Y-%m-%dT%H:%M:%S"), "9999")
-    sources = list(dict.fromkeys([*current.get("sources", {}), *(report_source(f) for f in recent)]))
+    start = since.strftime("%Y-%m-%dT%H:%M:%S")
+    carried = (source.strip() or mapping.DEFAULT_SOURCE for source in statement_rows.sources_between(reader, start,
+                                                                                                    "9999"))
+    sources = list(dict.fromkeys([*current.get("sources", {}), *carried]))
     sources = [s for s in sources if s != mapping.DEFAULT_SOURCE] + [mapping.DEFAULT_SOURCE]
     workspace = statement_rows.workspace_token(reader)
-    latest = sorted(recent[-PREVIEW_MAX:], key=lambda f: (compose(current, f, workspace, policy) is None, -f.id))
+    latest = sorted(statement_rows.latest_between(reader, start, "9999", PREVIEW_MAX),
+                    key=lambda f: (compose(current, f, workspace, policy) is None, -f.id))
     shown = [(f.id, f"#{f.id} {f.action}" + (f" ({', '.join(f.labels)})" if f.labels else "")
               + f" on {f.decided_at[:10]}, item {f.external_id}") for f in latest]
     return MappingView(current, [(lb.id, lb.name) for lb in policy.labels], [(a.id, a.name) for a in policy.actions],

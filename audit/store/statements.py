@@ -72,6 +72,26 @@ def decision_chunks(store: Store, start: str, end: str, *, leaving_out: Sequence
         yield [_facts(r) for r in rows]
 
 
+def latest_between(store: Store, start: str, end: str, limit: int) -> list[DecisionFacts]:
+    """The *limit* latest of :func:`decisions_between`'s decisions, oldest first: read back from the newest, not
+    every decision of the period (a month of a site's is hundreds of thousands)."""
+    rows = store.db.execute(f"{_SELECT} WHERE {LIVE} AND d.decided_at >= ? AND d.decided_at < ?"
+                            " AND NOT EXISTS (SELECT 1 FROM complaints k WHERE k.item_id = d.item_id)"
+                            " ORDER BY d.id DESC LIMIT ?", [start, end, limit]).fetchall()
+    return [_facts(r) for r in reversed(rows)]
+
+
+def sources_between(store: Store, start: str, end: str) -> list[str]:
+    """The report sources (the items' metadata ``source``, as text; blank or none as ``""``) of
+    :func:`decisions_between`'s decisions, each once, in order: gathered in SQL, no decision's facts built."""
+    rows = store.db.execute(
+        "SELECT DISTINCT COALESCE(CASE WHEN json_valid(i.metadata) THEN CAST(json_extract(i.metadata, '$.source')"
+        " AS TEXT) END, '') FROM decisions d JOIN items i ON i.id = d.item_id"
+        f" WHERE {LIVE} AND d.decided_at >= ? AND d.decided_at < ?"
+        " AND NOT EXISTS (SELECT 1 FROM complaints k WHERE k.item_id = d.item_id) ORDER BY 1", [start, end])
+    return [str(source) for (source,) in rows]
+
+
 def count_between(store: Store, start: str, end: str, *, leaving_out: Sequence[str] = ()) -> int:
     """How many decisions :func:`decisions_between` would give for [start, end), counted in SQL."""
     skip = list(leaving_out)
