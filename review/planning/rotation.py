@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from review import settings
-from review.clock import iso, parse
+from review.clock import iso, parse_stored
 from review.planning import roster
 from review.store import Queue, Store, User, queue_admin
 from review.store import roster as rows
@@ -245,8 +245,8 @@ def _severe_work(found: Plan) -> tuple[int, int, bool]:
     """
     severe, now = found.severe(), found.now
     look_back = now - _dt.timedelta(days=(found.rules.max_days or 0) + 2)
-    decided = [(parse(at), q, ms) for at, q, ms in rows.decisions_between(found.store, found.user.id, iso(look_back),
-                                                                          iso(now))]
+    decided = [(parse_stored(at), q, ms) for at, q, ms in rows.decisions_between(found.store, found.user.id,
+                                                                                 iso(look_back), iso(now))]
     idle = _dt.timedelta(hours=IDLE_HOURS)
     stretches: list[tuple[_dt.datetime, bool]] = []  # (began, held a severe decision)
     last: _dt.datetime | None = None

@@ -81,10 +81,11 @@ def decisions_between(store: Store, user_id: int, since: str, until: str) -> lis
     The rotation rules' one read of a person's recent work: stretches of
     work, severe minutes and severe days all come from it.
     """
-    return [(r[0], r[1], r[2]) for r in store.db.execute(
+    rows: list[tuple[str, int, int]] = store.db.execute(
         "SELECT decided_at, queue_id, COALESCE(handle_ms, 0) FROM decisions WHERE user_id = ? AND revokes_id IS NULL"
         f" AND {NOT_APPLIED.format(d='')}"  # rows a case applied for them are no work they did
-        " AND decided_at >= ? AND decided_at <= ? ORDER BY decided_at, id", [user_id, since, until])]
+        " AND decided_at >= ? AND decided_at <= ? ORDER BY decided_at, id", [user_id, since, until]).fetchall()
+    return rows
 
 
 # ------------------------------------------------------------------ writes
