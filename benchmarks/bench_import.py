@@ -71,6 +71,7 @@ def text_rows(count: int) -> Iterator[dict]:
             "received_at": f"2026-01-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
             "priority": i % 5,
             "reporter": f"user{i % 977}",
+            "author": f"account{i % 5003}",  # most reports name the account behind the content (its own index)
             "reason": "spam" if i % 2 else "harassment",
         }
 
@@ -168,7 +169,8 @@ def bad_rows(rows: int) -> None:
 
 def history_rows(count: int, audits: int) -> Iterator[dict]:
     """*count* items, then a past decision on each (ten moderators), then *audits* audits of the first decisions."""
-    yield from ({"id": row["id"], "queue": row["queue"], "text": row["text"]} for row in text_rows(count))
+    yield from ({"id": row["id"], "queue": row["queue"], "text": row["text"], "author": row["author"]}
+                for row in text_rows(count))
     for i in range(count):
         yield {"type": "decision", "item": f"post-{i}", "queue": f"queue-{i % 3}", "moderator": f"mod{i % 10}",
                "action": "remove" if i % 2 else "no_violation", "labels": ["spam"] if i % 2 else [],
@@ -201,8 +203,8 @@ def history(count: int, audits: int, scale: str) -> None:
 
 
 #: The item columns both floors write, as Veil writes them.
-_FLOOR_ITEMS = ("INSERT INTO items (external_id, queue_id, kind, text, metadata, severity, priority, content_sha256,"
-                " received_at, due_at, created_at) VALUES (?, ?, 'text', ?, ?, ?, ?, ?, ?, ?, ?)")
+_FLOOR_ITEMS = ("INSERT INTO items (external_id, queue_id, kind, text, metadata, author, severity, priority,"
+                " content_sha256, received_at, due_at, created_at) VALUES (?, ?, 'text', ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _ITEM_KEYS = frozenset({"id", "queue", "text", "severity", "priority", "received_at"})
 
 
@@ -213,7 +215,7 @@ def _floor_items(lines, queues: dict[str, int], now: str) -> Iterator[tuple]:
         if row.get("type", "item") != "item":
             return
         yield (row["id"], queues[row["queue"]], row["text"],
-               json.dumps({k: v for k, v in row.items() if k not in _ITEM_KEYS}, ensure_ascii=False),
+               json.dumps({k: v for k, v in row.items() if k not in _ITEM_KEYS}, ensure_ascii=False), row.get("author"),
                row.get("severity"), row.get("priority", 0),
                hashlib.sha256(row["text"].encode("utf-8")).hexdigest(), row.get("received_at", now),
                row.get("received_at", now), now)

@@ -23,9 +23,9 @@ from review.errors import VeilError
 from review.serving import Item
 from review.store import Store, User
 from review.store import accounts as rows
+from review.store.item_indexes import AUTHOR, author_of
 
-AUTHOR = "author"  # manifest fields (kept as item metadata) naming the account behind the content
-REPORTER = "reporter"
+REPORTER = "reporter"  # the manifest field (kept as item metadata) naming who reported the content
 MAX_NOTE_CHARS = 2000
 
 
@@ -73,13 +73,6 @@ class Account:
             if i.action is not None:
                 counts[i.action] = counts.get(i.action, 0) + 1
         return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
-
-
-def author_of(metadata: dict[str, Any]) -> str | None:
-    """The account a row named as the content's author, as text; None when it named none."""
-    value = metadata.get(AUTHOR)
-    text = str(value).strip() if value is not None else ""
-    return text or None
 
 
 def named(metadata: dict[str, Any]) -> dict[str, Any]:

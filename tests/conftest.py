@@ -85,7 +85,7 @@ def store_kinds() -> list[str]:
 
 def pytest_generate_tests(metafunc):
     """Parametrize ``store`` of the domain suite by kind (ids ``sqlite``, ``postgresql``); a test marked
-    ``server_only`` runs on the server alone."""
+    ``server_only`` runs on the server alone, one marked ``file_only`` on SQLite alone."""
     if "store" not in metafunc.fixturenames:
         return
     path = metafunc.definition.path.relative_to(metafunc.config.rootpath).as_posix()
@@ -96,6 +96,8 @@ def pytest_generate_tests(metafunc):
         kinds = [k for k in kinds if k == "sqlite"] or ["sqlite"]
     if metafunc.definition.get_closest_marker("server_only"):  # what only a server store does
         kinds = [k for k in kinds if k == "postgresql"]
+    if metafunc.definition.get_closest_marker("file_only"):  # what only a file store does (SQLite's plans)
+        kinds = ["sqlite"]
     metafunc.parametrize("store_kind", kinds)
 
 

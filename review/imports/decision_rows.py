@@ -119,10 +119,11 @@ class DecisionRows(RowHandler):
             stored = history.know_stored_decisions(run, (item for _, item in placed))
             to_write: list[tuple[int, str, tuple[Any, ...]]] = []
             known: list[tuple[str, str, str, int, str]] = []
+            earlier = scratch.earlier_lines(self.type, [
+                ((item.queue, item.external_id, record.moderator, record.action, record.decided_at), record.line)
+                for record, item in placed])
             for record, item in placed:
-                key = (item.queue, item.external_id, record.moderator, record.action, record.decided_at)
-                seen = scratch.first_of(self.type, key, record.line)
-                if seen != record.line:
+                if (seen := earlier.get(record.line)) is not None:
                     run.reject(record.line, f"duplicate decision: line {seen} has the same item, moderator, action "
                                             "and decided_at", record.row)
                     continue

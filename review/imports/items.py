@@ -51,7 +51,7 @@ from review.known import intake as known_intake
 from review.known import routing
 from review.media import MediaError, fingerprint
 from review.media import root as media_root
-from review.store import Store, import_rows
+from review.store import Store, import_rows, item_indexes
 from review.store import imports as import_store
 from review.taxonomy import SEVERITIES
 
@@ -89,7 +89,7 @@ class _Item:
         """The row to write, but for its queue (known once the queue exists), as the store inserts it."""
         return (self.external_id, self.kind, self.media_path, self.media_type, self.text,
                 json.dumps(self.metadata, ensure_ascii=False), self.severity, self.priority, self.content_sha256,
-                self.content_md5, self.pdq, self.pdq_quality, self.received_at)
+                self.content_md5, self.pdq, self.pdq_quality, self.received_at, item_indexes.author_of(self.metadata))
 
 
 def check_item(line: int, row: dict[str, Any], ctx: ImportContext) -> tuple[_Item | None, list[str]]:
@@ -127,10 +127,8 @@ def check_item(line: int, row: dict[str, Any], ctx: ImportContext) -> tuple[_Ite
     if queue is not None and queue not in ctx.queue_ids and not ctx.create_queues:
         reasons.append(f"queue {queue!r} does not exist (create it first, or pass --create-queues)")
 
-    if external_id is not None and queue is not None:
-        first = ctx.seen.first_line(external_id, queue, line)
-        if first != line:
-            reasons.append(f"duplicate id {external_id!r} in queue {queue!r} (first on line {first})")
+    if external_id is not None and queue is not None:  # a duplicate of an earlier line: found in bulk when resolved
+        ctx.seen.note_key(external_id, queue, line)
 
     text = _given(row, "text")
     if text is None:
@@ -358,6 +356,8 @@ class _Pending:
 def _resolve_chunk(run: ImportRun, buffer: _Buffer) -> None:
     """Resolve the buffered rows: skip those already stored, check media (each file once per import), keep the rest."""
     ctx = run.ctx
+    if duplicates := ctx.seen.duplicates():
+        _reject_duplicates(run, buffer, duplicates)
     present = _already_present(run.store, buffer.items, ctx.queue_ids)
     fresh = [item for item in buffer.items if (item.queue, item.external_id) not in present]
     complaining = {i.line: i for i in fresh if complaints.FIELD in i.metadata}
@@ -383,6 +383,19 @@ def _resolve_chunk(run: ImportRun, buffer: _Buffer) -> None:
     buffer.queues.update(item.queue for item in buffer.items if not run.rejected(item.line))
     buffer.queues_added.update(item.queue for item in kept)
     buffer.items, buffer.rejected_media, buffer.size = [], [], 0
+
+
+def _reject_duplicates(run: ImportRun, buffer: _Buffer, duplicates: list[tuple[int, int, str, str]]) -> None:
+    """Reject the rows whose (id, queue) an earlier line has, as :func:`check_item` would have; a buffered one
+    leaves the buffer (its media is still checked, as a rejected row's)."""
+    lines = {line for line, *_ in duplicates}
+    rows = {item.line: item for item in buffer.items if item.line in lines}
+    for line, first, external_id, queue in duplicates:  # a line rejected already keeps the row it was given
+        item = rows.get(line)
+        run.reject(line, f"duplicate id {external_id!r} in queue {queue!r} (first on line {first})",
+                   item.row if item else None)
+    buffer.items = [item for item in buffer.items if item.line not in lines]
+    buffer.rejected_media.extend((item.line, item.media) for item in rows.values() if item.media is not None)
 
 
 #: media file -> rows naming it: (line, media as written, the item, or None for an already rejected row)

@@ -93,7 +93,7 @@ from review.imports.reading import BadLine, count_rows, manifest_format, read_ro
 from review.imports.reading import ManifestError as ManifestError  # raised by import_manifest: callers catch it here
 from review.known import intake as known_intake
 from review.media.limits import DEFAULT_MAX_PIXELS
-from review.store import Refused, Store, User, reserved_name
+from review.store import Refused, Store, User, item_inserts, reserved_name
 from review.store import imports as import_store
 
 #: How often (in rows) the cheap validation loop reports progress.
@@ -321,7 +321,8 @@ def _commit_in_chunks(run: ImportRun, handlers: Sequence[RowHandler], to_add: di
     import again adds the rest.
     """
     try:
-        _commit(run, handlers, to_add)
+        with item_inserts.write_cache(run.store):  # not a history import's: its one transaction would hold it dirty
+            _commit(run, handlers, to_add)
     except VeilError as exc:
         if not run.written:
             raise

@@ -388,12 +388,13 @@ class Store:
         Returns how many rows were new. The insert is the importer's (``import_rows.insert_items``).
         """
         from review.store.import_rows import insert_items  # the importer's bulk writes import this package
+        from review.store.item_indexes import author_of
 
         return insert_items(self, (((
             row["external_id"], row["kind"], row.get("media_path"), row.get("media_type"), row.get("text") or "",
             json.dumps(row.get("metadata") or {}, ensure_ascii=False), row.get("severity"),
             int(row.get("priority") or 0), row.get("content_sha256"), row.get("content_md5"), row.get("pdq"),
-            row.get("pdq_quality"), normalise(row["received_at"])),
+            row.get("pdq_quality"), normalise(row["received_at"]), author_of(row.get("metadata") or {})),
             row["queue_id"], normalise(row["due_at"]) if row.get("due_at") else None) for row in rows),
             actor=actor, source=source)
 

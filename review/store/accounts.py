@@ -1,8 +1,9 @@
 """Account rows: an author's items with their current decisions, and the team's notes about the account.
 
 An account is the ``author`` a manifest row names (kept in the item's
-metadata); the index m015 adds on ``$.author`` keeps these reads cheap on
-a large store. Notes are append-only: a note is corrected by a new one.
+metadata and, from step m032, in the plain ``items.author`` column with a
+partial index: :mod:`review.store.item_indexes`), so these reads stay
+cheap on a large store. Notes are append-only: a note is corrected by a new one.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import sqlite_utils
 if TYPE_CHECKING:
     from review.store import Store, User
 
-# json_valid first: one malformed row (written by an old version, by hand) must not stop the migration or a read.
+# Step m015's expression index (replaced by m032's plain column); json_valid first: one malformed row (written by
+# an old version, by hand) must not stop the migration.
 _AUTHOR = "(CASE WHEN json_valid(metadata) THEN json_extract(metadata, '$.author') END)"
 
-#: An author's items; the condition is the index's expression, so SQLite reads them through ``items_author``.
-AUTHOR_ITEMS = f"""SELECT i.id, i.external_id, q.name, q.kind, i.state, i.received_at
+#: An author's items, through the partial index ``items_author`` (``author = ?`` implies its ``IS NOT NULL``).
+AUTHOR_ITEMS = """SELECT i.id, i.external_id, q.name, q.kind, i.state, i.received_at
 FROM items i JOIN queues q ON q.id = i.queue_id
-WHERE {_AUTHOR.replace('metadata', 'i.metadata')} = ? ORDER BY i.received_at, i.id"""
+WHERE i.author = ? ORDER BY i.received_at, i.id"""
 
 
 def m015(db: sqlite_utils.Database) -> None:

@@ -41,14 +41,15 @@ def marks(chunk: Sequence[Any]) -> str:
 
 
 #: An item row as an import keeps and writes it, but for its queue: (external id, kind, media path, media type,
-#: text, metadata as JSON, severity, priority, SHA-256, MD5, PDQ, PDQ quality, received_at); times canonical.
+#: text, metadata as JSON, severity, priority, SHA-256, MD5, PDQ, PDQ quality, received_at, author); times
+#: canonical, the author as :func:`review.store.item_indexes.author_of` reads it from the metadata.
 ItemRow = tuple[str, str, str | None, str | None, str, str, str | None, int, str | None, str | None, str | None,
-                int | None, str]
+                int | None, str, str | None]
 
 _INSERT_ITEMS = (
     "INSERT INTO items (external_id, kind, media_path, media_type, text, metadata, severity, priority,"
-    " content_sha256, content_md5, pdq, pdq_quality, received_at, queue_id, due_at, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (queue_id, external_id) DO NOTHING")
+    " content_sha256, content_md5, pdq, pdq_quality, received_at, author, queue_id, due_at, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (queue_id, external_id) DO NOTHING")
 
 
 @functools.lru_cache(maxsize=4_096)

@@ -391,6 +391,7 @@ LATER_STEPS = (
     ("m029_summaries_per_decider", "summaries", "m029"),
     ("m030_break_changes", "serving_changes", "m030"),
     ("m031_queue_counts_in_shards", "queue_counts", "m031"),
+    ("m032_cheap_item_indexes", "item_indexes", "m032"),
 )
 
 

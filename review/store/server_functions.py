@@ -13,8 +13,8 @@ Values come back as SQLite gives them where PostgreSQL's types allow it:
 ``null`` or a missing key as NULL); a comparison with a number casts it
 (``CAST(json_extract(…) AS INTEGER)``, the shared dialect's rule).
 ``json_valid`` answers a boolean (it is only ever used as a condition).
-All are IMMUTABLE, so an index may be built on an expression using them
-(``items_author``), and none writes anything.
+All are IMMUTABLE, so an index may be built on an expression using them,
+and none writes anything.
 """
 
 from __future__ import annotations

@@ -153,11 +153,30 @@ def test_the_scratch_file_is_private_and_gone_after_the_import(store, tmp_path, 
 def test_the_scratch_file_finds_the_first_line_of_an_id():
     scratch = import_store.Scratch()
     try:
-        assert scratch.first_line("a", "q", 3) == 3 and scratch.first_line("a", "q", 9) == 3
-        assert scratch.first_line("a", "r", 10) == 10
+        for line, (external_id, queue) in ((3, ("a", "q")), (9, ("a", "q")), (10, ("a", "r")), (11, ("a", "q"))):
+            scratch.note_key(external_id, queue, line)
+        assert scratch.duplicates() == [(9, 3, "a", "q"), (11, 3, "a", "q")]
+        assert scratch.duplicates() == []
+        scratch.note_key("a", "r", 12)
         assert sorted(scratch.lines_of(["a", "b"])) == [("a", "q", 3), ("a", "r", 10)]
+        assert scratch.duplicates() == [(12, 10, "a", "r")]
     finally:
         scratch.close()
+
+
+def test_duplicates_are_found_across_key_batches(store, tmp_path, monkeypatch):
+    """The keys are checked a batch at a time: a duplicate in a later batch names the first line, once."""
+    monkeypatch.setattr(import_store.Scratch, "KEY_BATCH", 3)
+    manifest = tmp_path / "m.jsonl"
+    rows = [{"id": str(i % 5), "queue": "q", "text": "t"} for i in range(8)] + [{"id": "1", "queue": "q"}]
+    manifest.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    result = run(store, manifest)
+    assert [(p.line, p.reason) for p in result.problems] == [
+        (6, "duplicate id '0' in queue 'q' (first on line 1)"),
+        (7, "duplicate id '1' in queue 'q' (first on line 2)"),
+        (8, "duplicate id '2' in queue 'q' (first on line 3)"),
+        (9, "nothing to review: the row has neither media nor text; duplicate id '1' in queue 'q' (first on line 2)"),
+    ]
 
 
 # ------------------------------------------------------- hostile values, said as FILE:LINE

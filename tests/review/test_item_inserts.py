@@ -12,7 +12,7 @@ from builders import behind_veils_back, decided_item, people
 
 from desktop import wiring
 from review.errors import StoreConflict, StoreError
-from review.store import Store, integrity, queue_counts
+from review.store import Store, integrity, item_inserts, queue_counts
 from review.store.connection import connect
 from review.store.schema import migrations as review_migrations
 
@@ -98,6 +98,17 @@ def test_complaint_rows_are_written_with_their_items_in_a_chunk_of_others(store,
     assert [tuple(r) for r in rows] == [("c-1", original, decision, "2026-01-05T08:00:00.000Z")]
     assert integrity.check(store.db, [review_migrations, *wiring.migration_sets()], escalating={"escalate"}
                            ).problems == ()
+
+
+def test_an_insert_that_does_not_fill_the_author_is_refused_before_it_runs(store):
+    """Step m032 keeps the author in a column every insert fills: one that forgot it is a programming error, said
+    before a row is written (its items would silently be missing from their author's account)."""
+    queue = store.add_queue("spam")
+    with store.transaction(), pytest.raises(ValueError, match="author"):
+        item_inserts.insert_new(store, "INSERT INTO items (external_id, queue_id, kind, metadata, received_at, due_at,"
+                                " created_at) VALUES (?, ?, 'text', ?, ?, ?, ?)",
+                                [("x", queue.id, '{"author": "a"}', "2026-01-01", "2026-01-02", "2026-01-01")])
+    assert store.db.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 0
 
 
 def test_a_pause_left_behind_is_named_by_verify(store):
