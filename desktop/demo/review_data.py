@@ -101,6 +101,7 @@ class DemoSummary:
     media_dir: Path
     kinds: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    grown: tuple[int, float] = (0, 0.0)  # items grown past the base workspace in bulk, and the seconds it took
 
     def line(self, store_path: Path | str, seconds: float | None = None) -> str:
         """The one-line summary ``veil demo`` prints."""

@@ -1,4 +1,4 @@
-"""Growing the demo workspace to any size (issue 22 §1): millions of items at 50,000 a second.
+"""Growing the demo workspace to any size (issue 22 §1): millions of items, about 20,000 a CPU-second.
 
 A demo of up to :data:`SMALL_LIMIT` items is built item by item (:mod:`desktop.demo.review_data`: the
 look and content every walk-through knows). A bigger one starts as that workspace with
@@ -10,11 +10,13 @@ decided by a bigger team (one more moderator per :data:`ITEMS_PER_MODERATOR` ite
 with its event and its exposure row; the rest wait, arrived over the last three days. The decided
 ones reach back one day per :data:`ITEMS_PER_HISTORY_DAY` items (five weeks at least, a year at most).
 
-Speed: the random draws are ``getrandbits`` and look-ups in tables drawn once, a base item's JSON is
-serialised once, and rows are written in arrival order (indexes grow at their ends) with
-``executemany`` (:mod:`review.store.demo_rows`) in chunks of :data:`CHUNK` items, one transaction
-each, so memory holds one chunk whatever the size. A build stopped half-way leaves a smaller
-workspace whose every chunk is whole (``veil verify`` stays clean). Deterministic per seed.
+Speed: what varies from item to item (arrival, base report, decider, mistakes, handle and reveal
+times, and the times as Veil's text) is drawn and computed with NumPy a chunk of :data:`CHUNK` items
+at a time, so the Python per item is one tuple per row; what a base report contributes (its columns,
+queue, verdicts) is made once. Rows are written in arrival order with ``executemany``
+(:mod:`review.store.demo_rows`), the whole growth one bulk load (on a file: one transaction, the
+indexes sorted once at the end; a stopped build leaves the base workspace), and memory holds one
+chunk whatever the size. Deterministic per seed.
 
 Like the base workspace's items, grown items skip the import's intake steps (``review.known.intake``:
 list matches, cases, routing): a new demo has no hash lists or rules, and its copies of one report are
@@ -24,24 +26,24 @@ what a lead would group into a case, not what the demo decides for them.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
-import math
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
+
+import numpy as np
 
 from desktop.demo.review_data import DEMO_INFO, Built, DemoSummary
 from desktop.demo.team import ERROR_RATE, MODERATORS
 from review import settings
 from review.store import SYSTEM_ACTOR, Store, demo_rows
-from review.store import imports as bulk
+from review.store.item_indexes import author_of
 
 SMALL_LIMIT = 2_000
 """Up to this many items a demo is built item by item; above it, grown from a base workspace."""
 BASE_ITEMS = 300  # the workspace a big demo starts from: its media pool is about half this many files
-CHUNK = 50_000  # items a transaction (with their decisions and exposure): the memory a build holds
+CHUNK = 50_000  # items drawn and written at a time (with their decisions and exposure): the memory a build holds
 ITEMS_PER_MODERATOR = 25_000  # a site of 5 M items a year has about 200 moderators
 MAX_EXTRA_MODERATORS = 200
 ITEMS_PER_HISTORY_DAY = 15_000
@@ -50,14 +52,16 @@ PENDING_MS = 72 * 3600_000  # the waiting items arrived over the last three days
 SOURCE = "veil demo"  # the items.imported events' subject, as the base workspace's
 _HOUR_MS = 3600_000
 _HANDLE_S = {"text": 14, "image": 20, "video": 45, "mixed": 20}
+_CLEAR = ("no_violation", ())  # a decision that finds nothing: its action and labels
 
 
 @dataclass(frozen=True)
 class _Template:
-    """A base report grown items copy: its item columns from ``kind`` to ``pdq_quality`` and what deciding needs."""
+    """A base report grown items copy: its item columns from ``queue_id`` to ``pdq_quality``
+    (:data:`review.store.demo_rows.ITEM_COLUMNS`) and what deciding needs."""
 
-    columns: tuple  # kind, media_path, media_type, text, metadata JSON, severity, priority, sha256, md5, pdq, quality
-    queue_id: int
+    columns: tuple  # queue id, kind, media_path, media_type, text, metadata JSON, author, severity, priority,
+    #                 sha256, md5, pdq, quality
     queue: str
     kind: str
     category: str
@@ -75,47 +79,53 @@ def _templates(store: Store, built: Built) -> list[_Template]:
             continue
         metadata = json.dumps(row["metadata"], ensure_ascii=False)
         found.append(_Template(
-            (row["kind"], row.get("media_path"), row.get("media_type"), row.get("text") or "", metadata,
-             row.get("severity"), int(row.get("priority") or 0), row.get("content_sha256"), row.get("content_md5"),
-             row.get("pdq"), row.get("pdq_quality")),
-            queue.id, queue.name, row["kind"], item.category, item.violating, queue.sla_seconds * 1000,
-            row.get("severity")))
+            (queue.id, row["kind"], row.get("media_path"), row.get("media_type"), row.get("text") or "", metadata,
+             author_of(row["metadata"]), row.get("severity"), int(row.get("priority") or 0),
+             row.get("content_sha256"), row.get("content_md5"), row.get("pdq"), row.get("pdq_quality")),
+            queue.name, row["kind"], item.category, item.violating, queue.sla_seconds * 1000, row.get("severity")))
     return found
 
 
-def _iso(ms: int) -> str:
-    """Veil's canonical UTC text (``review.clock.iso``) of epoch milliseconds, without building a datetime
-    (four of them an item: a third of the Python time a grown item took)."""
-    day, ms = divmod(ms, 86_400_000)
-    seconds, milli = divmod(ms, 1000)
-    hours, seconds = divmod(seconds, 3600)
-    minutes, seconds = divmod(seconds, 60)
-    return f"{_day(day)}{hours:02d}:{minutes:02d}:{seconds:02d}.{milli:03d}Z"
+def _iso(ms: np.ndarray) -> list[str]:
+    """Veil's canonical UTC text (``review.clock.iso``) of each epoch millisecond, made by NumPy for the whole
+    array (four of them an item: built one by one, they took a third of an item's Python time)."""
+    return [text + "Z" for text in np.datetime_as_string(ms.astype("datetime64[ms]"), unit="ms").tolist()]
 
 
-@functools.lru_cache(maxsize=1024)
-def _day(day: int) -> str:
-    return time.strftime("%Y-%m-%dT", time.gmtime(day * 86_400))
+class _Spread:
+    """*total* times spread evenly from *start*, *step* apart, each a random part of its step late (the k-th at
+    ``start + (k + u) * step``): drawn a block at a time, in order."""
+
+    def __init__(self, draw: np.random.Generator, start: int, step: float, total: int) -> None:
+        self.draw, self.start, self.step, self.total, self.made = draw, start, step, total, 0
+
+    def next(self, count: int) -> np.ndarray:
+        """The next (up to) *count* times."""
+        count = min(count, self.total - self.made)
+        ks = np.arange(self.made, self.made + count, dtype=np.float64) + self.draw.random(count)
+        self.made += count
+        return self.start + (ks * self.step).astype(np.int64)
 
 
-def _arrivals(rng: random.Random, decided: int, pending: int, now_ms: int,
-              history_ms: int) -> Iterator[tuple[int, bool]]:
-    """(received ms, decided?) in arrival order: the decided evenly over the history (up to two hours ago),
-    the waiting over the last three days, each with a little jitter."""
-    d_start, d_step = now_ms - history_ms, (history_ms - 2 * _HOUR_MS) / max(1, decided)
-    p_start, p_step = now_ms - PENDING_MS, (PENDING_MS - 60_000) / max(1, pending)
-    i = j = 0
-    next_d = d_start + int(rng.random() * d_step) if decided else math.inf
-    next_p = p_start + int(rng.random() * p_step) if pending else math.inf
-    while i < decided or j < pending:
-        if next_d <= next_p:
-            yield int(next_d), True
-            i += 1
-            next_d = d_start + int((i + rng.random()) * d_step) if i < decided else math.inf
-        else:
-            yield int(next_p), False
-            j += 1
-            next_p = p_start + int((j + rng.random()) * p_step) if j < pending else math.inf
+class _Arrivals:
+    """The grown items' arrivals in order: the decided ones evenly over the history (up to two hours ago), the
+    waiting ones over the last three days, merged a chunk at a time (with what each stream has drawn ahead)."""
+
+    def __init__(self, draw: np.random.Generator, decided: int, pending: int, now_ms: int, history_ms: int) -> None:
+        self.decided = _Spread(draw, now_ms - history_ms, (history_ms - 2 * _HOUR_MS) / max(1, decided), decided)
+        self.pending = _Spread(draw, now_ms - PENDING_MS, (PENDING_MS - 60_000) / max(1, pending), pending)
+        self.ahead = (np.empty(0, np.int64), np.empty(0, np.int64))  # drawn, not yet taken: decided, pending
+
+    def take(self, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """The next *count* arrivals: their times (ms) and whether each was decided (a tie: the decided first)."""
+        decided, pending = (np.concatenate([ahead, spread.next(count - len(ahead))])
+                            for ahead, spread in zip(self.ahead, (self.decided, self.pending), strict=True))
+        both = np.concatenate([decided, pending])
+        order = np.argsort(both, kind="stable")[:count]  # of two sorted runs: a prefix of each
+        is_decided = order < len(decided)
+        taken = int(is_decided.sum())
+        self.ahead = (decided[taken:], pending[count - taken:])
+        return both[order], is_decided
 
 
 def _team(store: Store, items: int) -> list[tuple[int, str, float]]:
@@ -134,71 +144,91 @@ def grow(store: Store, built: Built, *, items: int, seed: int,
     started = time.perf_counter()
     base = built.summary
     wanted = items - base.items
-    growth = _Growth(store, _templates(store, built), _team(store, items), random.Random(f"{seed}:grow"), base)
     history_ms = min(365, max(35, items // ITEMS_PER_HISTORY_DAY)) * 24 * _HOUR_MS
     decided = round(wanted * DECIDED_SHARE)
-    arrivals = _arrivals(growth.rng, decided, wanted - decided, growth.now_ms, history_ms)
     made = 0
-    with demo_rows.bulk_cache(store):
+    with demo_rows.bulk_load(store) as load:  # the bigger team too: a stopped build leaves the base workspace
+        growth = _Growth(store, _templates(store, built), _team(store, items), seed, base)
+        arrivals = _Arrivals(growth.draw, decided, wanted - decided, growth.now_ms, history_ms)
         while made < wanted:
-            made += growth.chunk(arrivals, min(CHUNK, wanted - made))
+            count = min(CHUNK, wanted - made)
+            load.chunk(growth.chunk(*arrivals.take(count)))
+            made += count
             if progress:
                 progress(made, wanted)
     info = {**settings.read(store, DEMO_INFO), "items": items, "base_items": base.items}
     settings.write(store, SYSTEM_ACTOR, DEMO_INFO, info)
+    seconds = time.perf_counter() - started
     return dataclasses.replace(base, users=base.users + len(growth.team) - len(MODERATORS), items=items,
-                               decided=base.decided + decided, kinds=growth.kinds,
-                               seconds=base.seconds + time.perf_counter() - started)
+                               decided=base.decided + decided, kinds=growth.kinds, seconds=base.seconds + seconds,
+                               grown=(wanted, seconds))
 
 
 class _Growth:
-    """What every chunk draws from: the base reports, the team, one seeded generator, the clock; and the
-    running item number and counts per kind."""
+    """What every chunk draws from: the base reports (as arrays by report), the team, one seeded generator, the
+    clock; and the running item number and counts per kind."""
 
-    def __init__(self, store: Store, templates: list[_Template], team: list[tuple[int, str, float]],
-                 rng: random.Random, base: DemoSummary) -> None:
-        self.store, self.templates, self.team, self.rng = store, templates, team, rng
-        self.handle_factor = [rng.lognormvariate(0, 0.5) for _ in range(1024)]  # handle times' spread, drawn once
+    def __init__(self, store: Store, templates: list[_Template], team: list[tuple[int, str, float]], seed: int,
+                 base: DemoSummary) -> None:
+        self.store, self.templates, self.team = store, templates, team
+        self.draw = np.random.default_rng([seed, 0x67726F77])  # "grow"
         self.now_ms = int(store.clock.now().timestamp() * 1000)
         self.number = base.items
         self.kinds = dict(base.kinds)
+        self.sla_ms = np.array([t.sla_ms for t in templates], np.int64)
+        self.violating = np.array([t.violating for t in templates])
+        self.handle_ms = np.array([_HANDLE_S[t.kind] * 1000 for t in templates], np.float64)
+        self.is_text = np.array([t.kind == "text" for t in templates])
+        self.is_video = np.array([t.kind == "video" for t in templates])
+        self.error_rate = np.array([rate for _, _, rate in team])
+        self.removal = [("remove", (t.category,)) for t in templates]  # each report's decision when it violates
 
-    def chunk(self, arrivals: Iterator[tuple[int, bool]], count: int) -> int:
-        """The next *count* arrivals as items, and the decided ones' decisions, in one transaction; how many."""
-        created, rng, templates = _iso(self.now_ms), self.rng, self.templates
-        rows: list[tuple] = []
-        chosen: list[tuple[int, _Template, int]] = []
-        for _ in range(count):
-            received_ms, is_decided = next(arrivals)
-            template = templates[rng.getrandbits(30) % len(templates)]
-            self.number += 1
-            rows.append((f"demo-{self.number:07d}", template.queue_id, *template.columns, _iso(received_ms),
-                         _iso(received_ms + template.sla_ms), "decided" if is_decided else "pending", created))
-            self.kinds[template.kind] = self.kinds.get(template.kind, 0) + 1
-            if is_decided:
-                chosen.append((len(rows) - 1, template, received_ms))
-        bulk.all_or_nothing(self.store, lambda: self._write(rows, chosen))
-        return count
+    def chunk(self, received: np.ndarray, decided: np.ndarray) -> Callable[[], None]:
+        """The items that arrived at *received* (decided or not), and the decided ones' decisions and exposure:
+        drawn now, written by the function returned (inside the chunk's transaction)."""
+        count, templates, draw = len(received), self.templates, self.draw
+        chosen = draw.integers(0, len(templates), count)
+        first, self.number = self.number + 1, self.number + count
+        created = _iso(np.array([self.now_ms]))[0]
+        states = np.where(decided, "decided", "pending").tolist()
+        rows = [(f"demo-{number:07d}", *templates[t].columns, arrived, due, state, created)
+                for number, t, arrived, due, state in zip(
+                    range(first, first + count), chosen.tolist(), _iso(received),
+                    _iso(received + self.sla_ms[chosen]), states, strict=True)]
+        for t, n in enumerate(np.bincount(chosen, minlength=len(templates)).tolist()):
+            self.kinds[templates[t].kind] = self.kinds.get(templates[t].kind, 0) + n
+        where = np.flatnonzero(decided)
+        made = self._decisions(chosen[where], received[where])
 
-    def _write(self, rows: list[tuple], chosen: list[tuple[int, _Template, int]]) -> None:
-        """Inside the chunk's transaction: its items, then the decisions on the decided ones and what each
-        decider saw."""
-        rng, team, now_ms = self.rng, self.team, self.now_ms
-        ids = demo_rows.add_items(self.store, rows, actor=SYSTEM_ACTOR, source=SOURCE)
-        decisions: list[demo_rows.PastDecision] = []
-        exposure: list[demo_rows.ExposureRow] = []
-        for index, template, received_ms in chosen:
-            user_id, user, error_rate = team[rng.getrandbits(30) % len(team)]
-            violates = template.violating != (rng.random() < error_rate)  # a miss, or over-enforcement
-            action, labels = ("remove", (template.category,)) if violates else ("no_violation", ())
-            handle_ms = int(min(90_000, max(5_000, _HANDLE_S[template.kind] * 1000
-                                            * self.handle_factor[rng.getrandbits(10)])))
-            decided_ms = min(now_ms - 60_000, received_ms + 60_000 + rng.getrandbits(25) % (6 * _HOUR_MS) + handle_ms)
-            shown, decided_at = _iso(decided_ms - handle_ms), _iso(decided_ms)
-            decisions.append((ids[index], user_id, user, template.queue_id, template.queue, action, labels, "",
-                              decided_at, shown, handle_ms, "demo"))
-            revealed = 0 if template.kind == "text" else handle_ms * (10 + rng.getrandbits(6) % 50) // 100
-            exposure.append((user_id, ids[index], "demo", shown, decided_at, handle_ms - revealed, revealed,
-                             handle_ms // 2 if template.kind == "video" else 0, template.severity, template.category))
-        demo_rows.add_past_decisions(self.store, decisions)
-        demo_rows.add_exposure(self.store, exposure)
+        def write() -> None:
+            ids = demo_rows.add_items(self.store, rows, actor=SYSTEM_ACTOR, source=SOURCE)
+            at = [ids[i] for i in where.tolist()]
+            demo_rows.add_past_decisions(self.store, [(item, *rest) for item, rest in zip(at, made[0], strict=True)])
+            demo_rows.add_exposure(self.store, [(user, item, *rest)
+                                                for item, (user, rest) in zip(at, made[1], strict=True)])
+        return write
+
+    def _decisions(self, chosen: np.ndarray, received: np.ndarray) -> tuple[list[tuple], list[tuple]]:
+        """For decided items of base reports *chosen*, received at *received*: each decision without its item id,
+        and each exposure row as (user id, the row after its item id)."""
+        draw, count, team = self.draw, len(chosen), self.team
+        who = draw.integers(0, len(team), count)
+        violates = self.violating[chosen] != (draw.random(count) < self.error_rate[who])  # a miss, or over-enforcing
+        handle = np.clip(self.handle_ms[chosen] * draw.lognormal(0, 0.5, count), 5_000, 90_000).astype(np.int64)
+        decided_ms = np.minimum(self.now_ms - 60_000,
+                                received + 60_000 + draw.integers(0, 6 * _HOUR_MS, count) + handle)
+        revealed = np.where(self.is_text[chosen], 0, handle * draw.integers(10, 60, count) // 100)
+        video = np.where(self.is_video[chosen], handle // 2, 0)
+        shown_at, decided_at = _iso(decided_ms - handle), _iso(decided_ms)
+        decisions, exposure = [], []
+        templates, removal = self.templates, self.removal
+        for t, w, bad, shown, at, handled, seen, watched in zip(
+                chosen.tolist(), who.tolist(), violates.tolist(), shown_at, decided_at, handle.tolist(),
+                revealed.tolist(), video.tolist(), strict=True):
+            template, (user_id, user, _) = templates[t], team[w]
+            queue_id = template.columns[0]
+            decisions.append((user_id, user, queue_id, template.queue, *(removal[t] if bad else _CLEAR), "", at,
+                              shown, handled, "demo"))
+            exposure.append((user_id, ("demo", shown[:10], shown, at, handled - seen, seen, 0, watched,
+                                       template.severity, template.category)))
+        return decisions, exposure
