@@ -12,8 +12,8 @@ Two stores:
   read-only (the exports run with ``record=False`` and are discarded).
 
 Each round (``--runs``, the figures are medians) writes the floor — a bare
-``SELECT`` of the same rows (the export's own query, as SQLite ran it,
-without its count) written with the ``csv`` module — then the export in each
+``SELECT`` of the same rows (every column's value, ``audit.store.export_rows``,
+without the count before it) written with the ``csv`` module — then the export in each
 format: the row source, conversion, writing and the atomic rename. Peak
 memory (tracemalloc) of a CSV and an XLSX export of a tenth of the rows and
 of all of them (at a scale, a twentieth and a fifth) shows that it does not
@@ -22,7 +22,7 @@ figures (a busy machine inflates them least). Targets: CSV >=
 200,000 rows/s, XLSX >= 50,000 rows/s.
 
     .venv/bin/python benchmarks/bench_export.py [--audits 200000] [--runs 3]
-    VEIL_BENCH_CACHE=/tmp/mine .venv/bin/python benchmarks/bench_export.py --scale 1m
+    VEIL_BENCH_CACHE=/tmp/mine .venv/bin/python benchmarks/bench_export.py --scale 1m [--store /tmp/mine/1m.db]
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import big_store, figure, record  # noqa: E402
 
 from audit import exports  # noqa: E402
-from audit.store import reports as report_rows  # noqa: E402
+from audit.store import export_rows  # noqa: E402
 from audit.store.schema import ERROR_TYPES, SEVERITIES  # noqa: E402
 from desktop import wiring  # noqa: E402
 from review.clock import FakeClock, iso, parse  # noqa: E402
@@ -102,12 +102,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--audits", type=int, default=200_000, help="rows of the synthetic audits store")
     parser.add_argument("--scale", help="export the decisions of a demo store of this many items instead (1m, 100k)")
+    parser.add_argument("--store", type=Path, help="with --scale: a copy of a demo store of that size to use instead "
+                        "of building one (benchmarks/common.py copy_store; only read)")
     parser.add_argument("--runs", type=int, default=3, help="rounds; the figures are medians")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         if args.scale:
-            store, kind = wiring.open_store(big_store(args.scale)), "decisions"
+            store, kind = wiring.open_store(args.store or big_store(args.scale)), "decisions"
             where = f"{args.scale} demo store"
         else:
             store, kind = build_store(root / "bench.db", args.audits), "audits"
@@ -154,24 +156,19 @@ def measure(store, kind: str, root: Path, runs: int, where: str) -> None:
            n=runs, scale=scale)
 
 
-def bare_select(store, kind: str) -> str:
-    """The SQL of the export's rows as SQLite runs it (parameters in place), without the count before it."""
-    said: list[str] = []
-    store.db.conn.set_trace_callback(said.append)
-    try:
-        source = report_rows.decision_rows if kind == "decisions" else report_rows.audit_rows
-        source(store, None, None, None, None)
-    finally:
-        store.db.conn.set_trace_callback(None)
-    return next(sql for sql in said if sql.startswith("SELECT") and "COUNT(*)" not in sql)
+def bare_select(store, kind: str) -> tuple[str, list]:
+    """The SQL of the export's rows (every column's value, ``audit.store.export_rows``) and its parameters, without
+    the count before it."""
+    rows = (export_rows.decisions if kind == "decisions" else export_rows.audits)(store, None, None, None, None)
+    return rows.select(rows.columns), list(rows.params)
 
 
-def bare_csv(store, sql: str, out: Path) -> tuple[int, float, float]:
+def bare_csv(store, sql: tuple[str, list], out: Path) -> tuple[int, float, float]:
     """The floor: rows, seconds and CPU seconds to write *sql*'s rows with a bare ``SELECT`` and the ``csv``
     module."""
     began, began_cpu = time.perf_counter(), time.process_time()
     with open(out, "w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows(store.db.execute(sql))
+        csv.writer(handle).writerows(store.db.execute(*sql))
     seconds, cpu = time.perf_counter() - began, time.process_time() - began_cpu
     with open(out, encoding="utf-8", newline="") as handle:
         rows = sum(1 for _ in csv.reader(handle))

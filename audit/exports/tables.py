@@ -25,11 +25,9 @@ from audit.exports import pseudonyms as _pseudonyms
 from audit.exports import transparency_rows
 from audit.exports.batches import Batch, columnar, rows_of
 from audit.metrics import assembly as report
-from audit.store import automation as automation_rows
-from audit.store import reports as report_rows
+from audit.store import export_rows
 from audit.store.schema import ERROR_TYPES
 from review.store import Store, User
-from review.store import cases as case_rows
 
 if TYPE_CHECKING:
     from audit.exports import Filters
@@ -73,6 +71,13 @@ class Table:
     columns: tuple[Column, ...]
     count: int
     batches: Iterable[Batch]
+    #: The same rows for a CSV, read instead of :attr:`batches` (None: a table built in Python, read as values):
+    #: ``lines(values)`` gives batches in the places of ``audit.store.export_rows.layout``, the columns in
+    #: *values* as :attr:`batches` holds them, each run of the others as one text of their cells as a CSV writes
+    #: them (booleans as ``true``/``false``) joined by ``export_rows.SEPARATOR``, not yet quoted or guarded.
+    lines: Callable[[frozenset[int]], Iterator[Batch]] | None = None
+    #: Columns :attr:`lines` must give as values, because Python makes them (label sets, pseudonyms).
+    values: frozenset[int] = frozenset()
 
     @property
     def rows(self) -> Iterator[Row]:
@@ -150,37 +155,44 @@ def _lead(store: Store, who: User | str) -> User:
 def decisions(store: Store, lead: User | str, filters: Filters) -> list[Table]:
     """Every decision row (undo rows too: the table is append-only history), oldest first."""
     _lead(store, lead)
-    count, rows = report_rows.decision_rows(store, *filters.window(), filters.queue, filters.moderator)
-    automated = automation_rows.rules_between(store, *filters.window())  # rule, version of automation's rows
-    applied = case_rows.applied_between(store, *filters.window())  # a case's rows: automated if its decision was
-    if earlier := [made for applies, made in applied.values() if applies not in automated]:
-        automated = {**automation_rows.rules_between(store, min(earlier), filters.window()[1]), **automated}
-
-    applies_of = {decision: applies for decision, (applies, _made) in applied.items()}
-    rule_of: Callable[[Any, Any], Any] = automated.get
-
-    def convert(batch: Batch) -> Batch:
-        ids = batch[0]
-        applies = list(map(applies_of.get, ids)) if applies_of else [None] * len(ids)
-        rules = (list(map(rule_of, ids, map(rule_of, applies, repeat((None, None)))))
-                 if automated else [(None, None)] * len(ids))  # a case's row: its applied decision's rule
-        current = [undoes is None and undone is None for undoes, undone in zip(batch[17], batch[18], strict=True)]
-        return [*batch[:12], list(map(_labels, batch[12])), *batch[13:19], current,
-                *(list(column) for column in zip(*rules, strict=True)), applies]
-
-    return [Table("Decisions", DECISION_COLUMNS, count, map(convert, columnar(rows)))]
+    return [_stored("Decisions", DECISION_COLUMNS, export_rows.decisions(store, *filters.window(), filters.queue,
+                                                                       filters.moderator))]
 
 
 def audits(store: Store, lead: User | str, filters: Filters) -> list[Table]:
     """Every scored audit with its final (after-dispute) verdict, by decision time."""
     _lead(store, lead)
-    count, rows = report_rows.audit_rows(store, *filters.window(), filters.queue, filters.moderator)
+    return [_stored("Audits", AUDIT_COLUMNS, export_rows.audits(store, *filters.window(), filters.queue,
+                                                                filters.moderator))]
+
+
+def _stored(title: str, columns: tuple[Column, ...], source: export_rows.Rows) -> Table:
+    """A table read from *source*: label sets parsed and booleans made of the words the store wrote (once per
+    column of a batch); for a CSV, the same rows with runs of columns formatted by the store (:attr:`Table.lines`),
+    read instead of the values."""
+    labels = [i for i, c in enumerate(columns) if c.type == "list"]
+    flags = [i for i, c in enumerate(columns) if c.type == "bool"]
 
     def convert(batch: Batch) -> Batch:
-        return [*batch[:9], list(map(_labels, batch[9])), batch[10], batch[11], list(map(_labels, batch[12])),
-                *batch[13:], list(map(operator.eq, batch[24], repeat("correct")))]
+        converted = list(batch)
+        for i in labels:
+            converted[i] = list(map(_labels, batch[i]))
+        for i in flags:
+            converted[i] = list(map(operator.eq, batch[i], repeat("true")))
+        return converted
 
-    return [Table("Audits", AUDIT_COLUMNS, count, map(convert, columnar(rows)))]
+    def batches() -> Iterator[Batch]:  # a generator: nothing is read before a writer asks
+        yield from map(convert, columnar(source.rows()))
+
+    def lines(values: frozenset[int]) -> Iterator[Batch]:
+        places = [i for i, (is_value, (column, *_)) in enumerate(export_rows.layout(len(columns), values))
+                  if is_value and column in labels]
+        for batch in columnar(source.segments(values)):
+            for place in places:
+                batch[place] = list(map(_labels, batch[place]))
+            yield batch
+
+    return Table(title, columns, source.count(), batches(), lines, frozenset(labels))
 
 
 def metrics(store: Store, lead: User | str, filters: Filters) -> list[Table]:
@@ -229,24 +241,31 @@ PERSON_BREAKDOWNS = {"moderator": "mod", "auditor": "aud"}
 
 
 def pseudonymised(tables: list[Table], names: _pseudonyms.Pseudonyms) -> list[Table]:
-    """The same tables with person columns and names in free text replaced."""
+    """The same tables with person columns and names in free text replaced (in their CSV lines too, where those
+    columns become values: Python replaces them)."""
     result = []
     for table in tables:
         batches: Iterable[Batch]
+        lines = None
         if table.columns is METRIC_COLUMNS:  # small; re-sorted so the order does not follow the real names
             rows = sorted(((r[0], names.name(r[1], PERSON_BREAKDOWNS[r[0]]) if r[0] in PERSON_BREAKDOWNS else r[1],
                             *r[2:]) for r in table.rows), key=lambda r: r[1] if r[0] in PERSON_BREAKDOWNS else "")
             batches = columnar(rows)
         else:
             batches = map(_replacing(table.columns, names), table.batches)
-        result.append(Table(table.title, table.columns, table.count, batches))
+            if table.lines is not None:
+                lines = _replacing_lines(table.columns, table.lines, names)
+        named = frozenset(i for i, c in enumerate(table.columns) if c.person or c.free_text)
+        result.append(Table(table.title, table.columns, table.count, batches, lines, table.values | named))
     return result
 
 
-def _replacing(columns: tuple[Column, ...], names: _pseudonyms.Pseudonyms) -> Callable[[Batch], Batch]:
-    """A batch's person columns by their pseudonyms (each person's made once) and names scrubbed from free text."""
-    person = {i: names.namer(c.person) for i, c in enumerate(columns) if c.person}
-    free = [i for i, c in enumerate(columns) if c.free_text]
+def _replacing(columns: tuple[Column, ...], names: _pseudonyms.Pseudonyms,
+               place: Callable[[int], int] = int) -> Callable[[Batch], Batch]:
+    """A batch's person columns by their pseudonyms (each person's made once) and names scrubbed from free text;
+    ``place(column)`` is where a column is in the batch (a CSV's lines hold runs of columns in one place)."""
+    person = {place(i): names.namer(c.person) for i, c in enumerate(columns) if c.person}
+    free = [place(i) for i, c in enumerate(columns) if c.free_text]
 
     def replace(batch: Batch) -> Batch:
         replaced = list(batch)
@@ -257,3 +276,14 @@ def _replacing(columns: tuple[Column, ...], names: _pseudonyms.Pseudonyms) -> Ca
         return replaced
 
     return replace
+
+
+def _replacing_lines(columns: tuple[Column, ...], lines: Callable[[frozenset[int]], Iterator[Batch]],
+                     names: _pseudonyms.Pseudonyms) -> Callable[[frozenset[int]], Iterator[Batch]]:
+    """*lines* with person and free-text columns replaced, where :func:`export_rows.layout` puts them."""
+    def replaced(values: frozenset[int]) -> Iterator[Batch]:
+        places = {held[0]: n for n, (is_value, held) in enumerate(export_rows.layout(len(columns), values))
+                  if is_value}
+        return map(_replacing(columns, names, places.__getitem__), lines(values))
+
+    return replaced

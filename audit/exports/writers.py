@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from audit.exports import xlsx
+from audit.exports import csv_lines, xlsx
 from audit.exports.about import About, verify_command
 from audit.exports.batches import Batch, Memo, columnar, length
 from audit.exports.tables import Column, Table
@@ -135,9 +135,14 @@ _MAYBE_FORMULA = re.compile("\x00[" + re.escape("".join(FORMULA_STARTS)) + "]")
 _NUMBER_TYPES = frozenset({"int", "float", "ms", "hours", "share"})
 
 
-def _csv_batches(table: Table) -> Iterator[Batch]:
-    """*table*'s batches as CSV cells (:func:`_csv_cell`), each text column :func:`neutralised` where it needs it."""
-    texts = [i for i, c in enumerate(table.columns) if c.type not in _NUMBER_TYPES or c.words is not None]
+def _texts(table: Table) -> frozenset[int]:
+    """The columns of *table* whose CSV cells are text, so :func:`neutralised` where they need it."""
+    return frozenset(i for i, c in enumerate(table.columns) if c.type not in _NUMBER_TYPES or c.words is not None)
+
+
+def _csv_batches(table: Table, texts: frozenset[int]) -> Iterator[Batch]:
+    """*table*'s batches as CSV cells (:func:`_csv_cell`), each column in *texts* :func:`neutralised` where it
+    needs it."""
     for batch in shown(table, _csv_cell):
         for i in texts:
             if _MAYBE_FORMULA.search("\x00" + "\x00".join(map(str, batch[i]))):
@@ -148,6 +153,11 @@ def _csv_batches(table: Table) -> Iterator[Batch]:
 def write_csv(tables: Sequence[Table], path: Path, tick: Tick, about: About) -> None:
     """The About block, an empty row, the headings in words, then the rows; None is an empty cell (the csv
     module's own rule); text that would run as a formula is :func:`neutralised`.
+
+    A table the store can format (``Table.lines``: decisions, audits) is written from its lines
+    (:mod:`audit.exports.csv_lines`), byte for byte what its values would make; should a run of its cells not
+    split (a free text holding the separator), the table is written again from its values, progress going on
+    from where it was.
 
     No rows: the About block says so in a last "Rows" line, and the heading row stays, alone: a spreadsheet or a
     program reading the table below the blank row finds its columns and no data, never a stray sentence."""
@@ -161,9 +171,35 @@ def write_csv(tables: Sequence[Table], path: Path, tick: Tick, about: About) -> 
         writer.writerow([])
         writer.writerow([neutralised(c.heading) for c in tables[0].columns])
         for table in tables:
-            for batch in _csv_batches(table):
+            texts = _texts(table)
+            if table.lines is not None:
+                start, written = handle.tell(), _Counted(tick)
+                try:
+                    csv_lines.write(handle, table, written, _csv_cell, neutralised, texts)
+                    continue
+                except csv_lines.SeparatorInData:
+                    handle.seek(start)
+                    handle.truncate()
+                    tick = written.catching_up
+            for batch in _csv_batches(table, texts):
                 writer.writerows(zip(*batch, strict=True))
                 tick(length(batch))
+
+
+class _Counted:
+    """A tick that counts the rows it passed on, so a table written again reports only rows past them."""
+
+    def __init__(self, tick: Tick):
+        self._tick, self._passed, self._again = tick, 0, 0
+
+    def __call__(self, rows: int) -> None:
+        self._passed += rows
+        self._tick(rows)
+
+    def catching_up(self, rows: int) -> None:
+        before, self._again = self._again, self._again + rows
+        if self._again > self._passed:
+            self._tick(self._again - max(before, self._passed))
 
 
 def write_jsonl(tables: Sequence[Table], path: Path, tick: Tick, _about: About) -> None:

@@ -126,11 +126,3 @@ def rules_of(store: Store, first_id: int, last_id: int) -> dict[int, str]:
         "SELECT decision_id, rule FROM automated_decisions WHERE decision_id >= ? AND decision_id <= ?"
         " ORDER BY decision_id", [first_id, last_id])}
 
-
-def rules_between(store: Store, start: str | None, end: str | None) -> dict[int, tuple[str, int]]:
-    """Decision id → (rule, version) of the automated decisions made in [*start*, *end*) (None: unbounded):
-    one query for an export's whole window, however many rows it streams."""
-    where, params = _bounds("d.decided_at", start, end)
-    return {int(d): (str(r), int(v)) for d, r, v in store.db.execute(
-        "SELECT a.decision_id, a.rule, a.version FROM automated_decisions a JOIN decisions d ON d.id = a.decision_id"
-        f" WHERE {where} ORDER BY a.decision_id", params)}

@@ -437,16 +437,6 @@ def members(store: Store, case_ids: Sequence[int]) -> dict[int, list[Member]]:
     return found
 
 
-def applied_between(store: Store, start: str | None, end: str | None) -> dict[int, tuple[int, str]]:
-    """Row id → (the decision it applies, when that was made) of the rows a case's decision applied (and their
-    undoing) made in [*start*, *end*) (None: unbounded), for an export: one query for its whole window."""
-    where = " AND ".join(["d.applies_id IS NOT NULL", *(["d.decided_at >= ?"] if start else []),
-                          *(["d.decided_at < ?"] if end else [])])
-    return {int(d): (int(a), str(t)) for d, a, t in store.db.execute(
-        f"SELECT d.id, d.applies_id, c.decided_at FROM decisions d JOIN decisions c ON c.id = d.applies_id"
-        f" WHERE {where} ORDER BY d.id", [v for v in (start, end) if v])}
-
-
 def case_of_item(store: Store, item_id: int) -> int | None:
     """The case an item belongs to, or None."""
     row = store.db.execute("SELECT case_id FROM items WHERE id = ?", [item_id]).fetchone()
