@@ -21,19 +21,22 @@ run is kept too):
 * ``metrics`` — the QA report alone (``audit.metrics.assembly.build``), beside the same floor; automation's part
   is a detail (``automation_p50_ms``).
 
-and, as details, each part of the dashboard and the four chart images (``ui.pages.dashboard.render_charts``,
-as the page's worker draws them). The figures use the code on the path, so the same script measures the
-code before a change (``PYTHONPATH=<worktree of the old code>``: the repository root is appended, not
-prepended). ``--received-index`` first adds ``CREATE INDEX items_received ON items (received_at)``, for
-code without it, to show what that index changes for the hourly "received" count. ``--store PATH`` keeps the
-built store there and reuses it on the next run (a million decisions take minutes to build): measure the code
-before and after a change on the same store, in the same session.
+and, as details, the median CPU time of each (``*_cpu_p50_ms``), the full garbage collections that ran inside
+its runs (``*_full_gc``, when any), each part of the dashboard and the four chart images
+(``ui.pages.dashboard.render_charts``, as the page's worker draws them). The figures use the code on the path,
+so the same script measures the code before a change (``PYTHONPATH=<worktree of the old code>``: the repository
+root is appended, not prepended). ``--received-index`` first adds
+``CREATE INDEX items_received ON items (received_at)``, for code without it, to show what that index changes
+for the hourly "received" count. ``--store PATH`` keeps the built store there and reuses it on the next run (a
+million decisions take minutes to build): measure the code before and after a change on the same store, in the
+same session.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import gc
 import math
 import os
 import random
@@ -130,23 +133,33 @@ def build(path: Path, decisions: int, seed: int = 1) -> None:
 
 
 CPU_MS: dict[str, float] = {}  # the median CPU time of each timed function, by name: a loaded host stretches wall time
+FULL_COLLECTIONS: dict[str, int] = {}  # full garbage collections during each timed function's runs, by name
 
 
 def timed_runs(path: Path, fn, runs: int, name: str = "") -> list[float]:
     """Wall time of *fn(store)* on a fresh connection each run (the page's worker does the same).
 
-    The median process CPU time of the runs goes to ``CPU_MS[name]`` when named.
+    The median process CPU time of the runs goes to ``CPU_MS[name]`` when named, and how many full garbage
+    collections ran inside them to ``FULL_COLLECTIONS[name]`` (each ~50 ms in this process: code that keeps
+    tens of thousands of objects alive at once pays for them on most loads).
     """
-    samples, cpu = [], []
+    samples, cpu, full = [], [], []
+
+    def collected(phase: str, info: dict) -> None:
+        full.append(phase == "start" and info["generation"] == 2)
+
     for _ in range(runs):
         store = wiring.open_store(path)
+        gc.callbacks.append(collected)
         start, start_cpu = time.perf_counter(), time.process_time()
         fn(store)
         samples.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
+        gc.callbacks.remove(collected)
         store.close()
     if name:
         CPU_MS[name] = round(statistics.median(cpu) * 1000, 1)
+        FULL_COLLECTIONS[name] = sum(full)
     return samples
 
 
@@ -211,6 +224,7 @@ def main() -> None:
         "report_p50_ms": summary_ms(report_runs)["p50_ms"],
         "automation_p50_ms": summary_ms(automation_runs)["p50_ms"],
         **{f"{name}_cpu_p50_ms": ms for name, ms in CPU_MS.items()},
+        **{f"{name}_full_gc": count for name, count in FULL_COLLECTIONS.items() if count},
     })
 
 

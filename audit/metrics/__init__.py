@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import functools
 import math
-import operator
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -265,7 +264,6 @@ def krippendorff_alpha_nominal(ratings: Sequence[Sequence[str | None]]) -> float
     return 1 - (n - 1) * (n - diagonal) / expected
 
 
-_DAY = operator.itemgetter(slice(0, 10))  # the UTC day of Veil's own text
 _UTC_TEXT = re.compile(r"(\d{4}-\d{2}-\d{2})T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?Z", re.ASCII)
 
 
@@ -302,36 +300,13 @@ def _monday(week: str) -> date:
     return date.fromisocalendar(int(year), int(w), 1)
 
 
-class Weeks:
-    """The ISO week of each timestamp, as :func:`iso_week`, for many timestamps: Veil's own UTC text is checked row
-    by row and its day's week looked up once per day (a report asks for the week of every audited decision)."""
+def week_of_day_or_time(value: str) -> str:
+    """The ISO week of a UTC day "YYYY-MM-DD" or, as :func:`iso_week`, of any ISO time.
 
-    def __init__(self) -> None:
-        self._of_day: dict[str, str] = {}
-        self._own_text = _UTC_TEXT.fullmatch
-
-    def __call__(self, timestamp: str) -> str:
-        if isinstance(timestamp, str) and self._own_text(timestamp):
-            day = timestamp[:10]
-            found = self._of_day.get(day)
-            if found is None:
-                found = self._of_day[day] = iso_week(timestamp)
-            return found
-        return iso_week(timestamp)
-
-    def of_all(self, timestamps: Sequence[str]) -> list[str]:
-        """The week of each of *timestamps*, in order: when all are Veil's own UTC text (checked in C), by day."""
-        try:
-            own = all(map(self._own_text, timestamps))
-        except TypeError:  # not text: said by iso_week, one at a time
-            own = False
-        if not own:
-            return [self(timestamp) for timestamp in timestamps]
-        days = list(map(_DAY, timestamps))
-        for day, timestamp in dict(zip(days, timestamps)).items():
-            if day not in self._of_day:
-                self._of_day[day] = iso_week(timestamp)  # its ValueError names a day that does not exist
-        return list(map(self._of_day.__getitem__, days))
+    A report counts Veil's own times by their UTC day in SQL (``audit.store.reports.audited_counts``) and asks
+    for the week of each day once; a time in any other form comes whole. ValueError names a bad value.
+    """
+    return iso_week(value + "T00:00:00Z" if isinstance(value, str) and len(value) == 10 else value)
 
 
 def weekly_trend(rows: Iterable[tuple[str, bool]]) -> list[tuple[str, Proportion]]:
@@ -342,12 +317,11 @@ def weekly_trend(rows: Iterable[tuple[str, bool]]) -> list[tuple[str, Proportion
     a week without audits as Proportion(0, 0, None, None) so a chart shows a
     gap, never a made-up value. No rows -> [].
     """
-    week_of = Weeks()
-    return weekly_trend_of(Counter((week_of(timestamp), bool(correct)) for timestamp, correct in rows))
+    return weekly_trend_of(Counter((iso_week(timestamp), bool(correct)) for timestamp, correct in rows))
 
 
 def weekly_trend_of(counts: Mapping[tuple[str, bool], int]) -> list[tuple[str, Proportion]]:
-    """:func:`weekly_trend` from the count of each (ISO week, correct) pair (weeks as :class:`Weeks` gives them)."""
+    """:func:`weekly_trend` from the count of each (ISO week, correct) pair (weeks as :func:`iso_week` gives them)."""
     tally: dict[str, list[int]] = {}
     for (found, correct), times in counts.items():
         if times:

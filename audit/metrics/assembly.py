@@ -1,7 +1,8 @@
 """Metrics assembly: read audits, gold results and calibration answers, call ``audit.metrics``.
 
-This module only gathers inputs and arranges the output of the pure
-functions in ``audit.metrics``; every formula lives there (and in
+This module only gathers inputs (the audited decisions counted per group
+in SQL: ``audit.store.reports.audited_counts``, ``audit.metrics.counts``)
+and arranges the output of the pure functions in ``audit.metrics``; every formula lives there (and in
 ``docs/metrics.md``). :func:`build` returns the JSON-able structure that
 ``veil metrics --json`` prints and the GUI's dashboards read.
 
@@ -12,7 +13,9 @@ Definitions (per group and overall):
 * The period filter and the weekly trend use the **decision's** time
   (``decided_at``): "accuracy in week 3" is about work done in week 3,
   whenever it was audited. Calibration answers use their answer time.
-* ``accuracy`` = correct / n with the Wilson 95 % interval.
+* ``accuracy`` = correct / n with the Wilson 95 % interval; ``mean_score``
+  the final scores' correctly rounded sum (``math.fsum``) over n, so the
+  same whatever order the store hands the scores over in.
 * ``cohen_kappa``, ``confusion`` and ``action_agreement`` compare the
   moderator's action with the auditor's *blind* action over the same
   audited decisions (confusion rows: auditor, columns: moderator).
@@ -54,8 +57,7 @@ from typing import Any, NamedTuple
 
 from audit import calibration, metrics, roles
 from audit.metrics import auditors
-from audit.metrics.counts import Counts, count, select
-from audit.store import dashboard as dashboard_sql
+from audit.metrics.counts import Counts, count
 from audit.store import reports as report_rows
 from audit.store.schema import ERROR_TYPES
 from review.clock import iso, parse
@@ -68,27 +70,6 @@ Row = tuple[Any, ...]
 BY = ("moderator", "queue", "label", "auditor")
 NO_LABEL = "(none)"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-class Audited(NamedTuple):
-    """The fields of one audited decision with its final verdict: a row of ``audit.store.reports.audited``.
-
-    The report keeps the rows as they are read (a report holds tens of thousands of them) and counts them column
-    by column (:func:`_columns`); label sets stay JSON text, parsed once per distinct set (:func:`parsed_labels`).
-    """
-
-    decision_id: int
-    moderator: str
-    queue: str
-    decided_at: str
-    action: str
-    labels_json: str | None
-    blind_action: str
-    blind_labels_json: str | None
-    final_verdict: str
-    score: float
-    error_type: str | None  # final
-    dispute: str | None  # None, "open", "upheld", "overturned"
 
 
 class GoldScored(NamedTuple):
@@ -156,11 +137,6 @@ def parsed_labels(text: str | None) -> tuple[str, ...]:
     return tuple(json.loads(text or "[]"))
 
 
-def _audited(store: Store, start: str | None, end: str | None, moderator: str | None) -> list[Row]:
-    """The audited decisions of the period, as rows of :class:`Audited`'s fields."""
-    return report_rows.audited(store, start, end, moderator)
-
-
 def _gold_scored(store: Store, start: str | None, end: str | None, moderator: str | None) -> list[GoldScored]:
     result = []
     for r in report_rows.gold_scored(store, start, end, moderator):
@@ -181,46 +157,33 @@ def keys(record: GoldScored, by: str) -> list[str]:
     return sorted(set(record.labels)) or [NO_LABEL]
 
 
-def _grouped(columns: dict[str, Sequence[Any]], by: str, auditor_of: dict[int, str] | None
-             ) -> tuple[dict[str, Counts], Counts | None]:
-    """The audited decisions counted per group, and all of them: ``moderator`` who decided (automation: nobody),
-    ``queue``, ``auditor`` who scored the audit (*auditor_of*: decision id -> name), or each ``label`` the
-    moderator's or the blind decision carries (several groups, or ``(none)``).
-
-    Where each decision is in one group at most, the whole is the groups' counts added up (with the decisions
-    in none); by label, where groups overlap, it is counted on its own. None: no audited decision at all.
+def _grouped(rows: Sequence[Row], by: str, names: dict[int, str]) -> tuple[dict[str, Counts], Counts | None]:
+    """The audited decisions counted per group, and all of them, from ``reports.audited_counts``' rows: by
+    ``moderator`` who decided (automation: nobody), ``queue``, ``auditor`` who scored the audit (*names*: id ->
+    name of a person or queue), or each ``label`` the moderator's or the blind decision carries (several groups,
+    or ``(none)``; the rows come per pair of label sets). The whole is the rows counted once each. None: no
+    audited decision at all.
     """
-    if by != "label":
-        group_of: Sequence[str | None] = (
-            [None if moderator == AUTOMATION else moderator for moderator in columns["moderator"]]
-            if by == "moderator" else columns["queue"] if by == "queue"
-            else list(map((auditor_of or {}).get, columns["decision_id"])))
-        counted = count(group_of, columns)
-        whole = Counts.merged(counted.values(), columns["score"]) if counted else None
-        return {key: counts for key, counts in counted.items() if key is not None}, whole
-    labels_of: dict[tuple[str | None, str | None], list[str]] = {}
-    for pair in set(zip(columns["labels_json"], columns["blind_labels_json"])):
-        labels_of[pair] = sorted(set(parsed_labels(pair[0])) | set(parsed_labels(pair[1]))) or [NO_LABEL]
-    members = [(label, row) for row, pair in enumerate(zip(columns["labels_json"], columns["blind_labels_json"]))
-               for label in labels_of[pair]]
-    rows = [row for _, row in members]  # a decision counts in each of its labels' groups
-    counted = count([label for label, _ in members], {name: select(values, rows) for name, values in columns.items()})
-    return ({key: counts for key, counts in counted.items() if key is not None},
-            count(["all"] * len(columns["score"]), columns).get("all"))
+    decided = [(row[1:3], *row[3:7], row[8]) for row in rows if row[0] == report_rows.DECIDED]
+    judged = [(row[1:3], *row[3:9]) for row in rows if row[0] == report_rows.JUDGED]
+    counted = count(decided, judged, metrics.week_of_day_or_time)
+    grouped: defaultdict[str, Counts] = defaultdict(Counts)
+    for (key, key2), counts in counted.items():
+        for group in _groups(by, key, key2, names):
+            grouped[group].add(counts)
+    return dict(grouped), Counts.merged(counted.values()) if counted else None
+
+
+def _groups(by: str, key: Any, key2: Any, names: dict[int, str]) -> list[str]:
+    """The groups of a row keyed (*key*, *key2*) by ``reports.GROUP_KEYS``."""
+    if by == "label":
+        return sorted(set(parsed_labels(key)) | set(parsed_labels(key2))) or [NO_LABEL]
+    name = names[key]
+    return [] if by == "moderator" and name == AUTOMATION else [name]
 
 
 def _prop(p: metrics.Proportion) -> dict[str, Any]:
     return {"n": p.n, "correct": p.k, "accuracy": p.value, "accuracy_ci95": list(p.ci95) if p.ci95 else None}
-
-
-def _columns(records: Sequence[Row]) -> dict[str, Sequence[Any]]:
-    """The records' values column by column (transposed in C, named as :class:`Audited`'s fields), with each
-    decision's ISO week and its verdict as a bool."""
-    empty: tuple[tuple[Any, ...], ...] = ((),) * len(Audited._fields)
-    column: dict[str, Sequence[Any]] = dict(zip(Audited._fields, tuple(zip(*records)) or empty))
-    column["correct"] = [verdict == "correct" for verdict in column["final_verdict"]]
-    column["week"] = metrics.Weeks().of_all(column["decided_at"])
-    return column
 
 
 def summarise(counted: Counts | None, gold: Sequence[GoldScored]) -> dict[str, Any]:
@@ -234,7 +197,7 @@ def summarise(counted: Counts | None, gold: Sequence[GoldScored]) -> dict[str, A
     n, errors, disputes = counted.n, counted.errors, counted.disputes
     return {
         **_prop(metrics.proportion(counted.correct, n)),
-        "mean_score": sum(counted.scores) / n if n else None,
+        "mean_score": counted.score_sum / n if n else None,
         "cohen_kappa": metrics.cohen_kappa_of(counted.actions),
         "action_agreement": metrics.proportion(sum(times for (blind, given), times in counted.actions.items()
                                                    if blind == given), n).value,
@@ -268,17 +231,14 @@ def build(store: Store, viewer: User | str, *, by: str = "moderator", since: str
     start, end = date_range(since, until)
     team = who.has("lead")
     scorer = not team and (by == "auditor" or who.has("auditor"))  # sees the audits they scored, nothing more
-    auditor_of = (dashboard_sql.auditors_of_decisions(store, start, end, None if team else who.id)
-                  if by == "auditor" or scorer else None)
     if scorer:  # never the auditors of their own decisions, nor the other auditors' figures by subtraction
-        records = [r for r in _audited(store, start, end, None) if r[0] in (auditor_of or {})]
+        rows = report_rows.audited_counts(store, start, end, by, auditor_id=who.id)
         gold: list[GoldScored] = []
     else:
-        only = None if team else who.name
-        records = _audited(store, start, end, only)
-        gold = _gold_scored(store, start, end, only)
-    columns = _columns(records)
-    grouped, whole = _grouped(columns, by, auditor_of)
+        rows = report_rows.audited_counts(store, start, end, by, moderator_id=None if team else who.id)
+        gold = _gold_scored(store, start, end, None if team else who.name)
+    names = {q.id: q.name for q in store.queues()} if by == "queue" else {u.id: u.name for u in store.users()}
+    grouped, whole = _grouped(rows, by, names)
     grouped_gold: dict[str, list[GoldScored]] = defaultdict(list)
     for g in gold:
         for key in keys(g, by):

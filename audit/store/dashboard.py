@@ -12,7 +12,8 @@ health cannot see it: :func:`sample_backlog` and :func:`calibration_backlog`
 count what waits in the audit and calibration queues, and
 :func:`auditor_tallies` and :func:`audit_times` are each auditor's work
 (``audit.metrics.auditors``), counted in SQL with the period and the
-auditor in the WHERE.
+auditor in the WHERE, from ``scored_audits``' score-time index alone
+(audit step m009 put the final verdict in it) and the few disputes.
 """
 
 from __future__ import annotations
@@ -127,10 +128,12 @@ class AuditorTally:
     disputes_overturned: int
 
 
-def _scored_in(start: str | None, end: str | None, auditor_id: int | None) -> tuple[str, list[Any]]:
-    """The WHERE of audits (alias a) scored in [start, end), only *auditor_id*'s when given."""
-    clauses, params = ["a.scored_at IS NOT NULL"], []
-    for sql, value in (("a.scored_at >= ?", start), ("a.scored_at < ?", end), ("a.auditor_id = ?", auditor_id)):
+def _scored_in(start: str | None, end: str | None, auditor_id: int | None, alias: str = "") -> tuple[str, list[Any]]:
+    """The WHERE of scored audits (``audits`` or ``scored_audits``, called *alias*) scored in [start, end), only
+    *auditor_id*'s when given."""
+    clauses, params = [f"{alias}scored_at IS NOT NULL"], []
+    for sql, value in ((f"{alias}scored_at >= ?", start), (f"{alias}scored_at < ?", end),
+                       (f"{alias}auditor_id = ?", auditor_id)):
         if value is not None:
             clauses.append(sql)
             params.append(value)
@@ -139,49 +142,49 @@ def _scored_in(start: str | None, end: str | None, auditor_id: int | None) -> tu
 
 def auditor_tallies(store: Store, start: str | None, end: str | None, auditor_id: int | None = None
                     ) -> list[AuditorTally]:
-    """Per auditor, their audits scored in [start, end) (either bound may be missing), counted in SQL."""
+    """Per auditor, their audits scored in [start, end) (either bound may be missing), counted in SQL.
+
+    The audits are counted from ``scored_audits``' score-time index alone (its final verdict: m009), the
+    disputes from the disputes outwards (a few hundred, where the audits are tens of thousands). An audit they
+    judged incorrect is incorrect still, or was overturned on dispute.
+    """
     where, params = _scored_in(start, end, auditor_id)
     rows = store.db.execute(
-        f"""SELECT u.name, COUNT(*), SUM(CASE WHEN a.verdict = 'incorrect' THEN 1 ELSE 0 END), MIN(a.scored_at),
-                   COUNT(p.id), SUM(CASE WHEN p.id IS NOT NULL AND r.outcome IS NULL THEN 1 ELSE 0 END),
+        f"""SELECT u.name, t.audits, t.wrong, t.first FROM (
+                SELECT auditor_id, COUNT(*) AS audits, SUM(CASE WHEN correct = 0 THEN 1 ELSE 0 END) AS wrong,
+                       MIN(scored_at) AS first
+                FROM scored_audits WHERE {where} GROUP BY auditor_id) t JOIN users u ON u.id = t.auditor_id""",
+        params).fetchall()
+    where, params = _scored_in(start, end, auditor_id, "a.")
+    disputes = {str(name): counts for name, *counts in store.db.execute(
+        f"""SELECT u.name, COUNT(*), SUM(CASE WHEN r.outcome IS NULL THEN 1 ELSE 0 END),
                    SUM(CASE WHEN r.outcome = 'upheld' THEN 1 ELSE 0 END),
-                   SUM(CASE WHEN r.outcome = 'overturned' THEN 1 ELSE 0 END)
-            FROM audits a JOIN users u ON u.id = a.auditor_id
-            LEFT JOIN disputes p ON p.audit_id = a.id LEFT JOIN dispute_resolutions r ON r.dispute_id = p.id
-            WHERE {where} GROUP BY u.name""", params).fetchall()
-    return [AuditorTally(str(name), int(audits), int(wrong), str(first), int(opened), int(still_open), int(upheld),
-                         int(overturned))
-            for name, audits, wrong, first, opened, still_open, upheld, overturned in rows]
+                   SUM(CASE WHEN r.outcome = 'overturned' THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN r.outcome = 'overturned' AND a.verdict = 'incorrect' THEN 1 ELSE 0 END)
+            FROM disputes p CROSS JOIN audits a CROSS JOIN users u
+            LEFT JOIN dispute_resolutions r ON r.dispute_id = p.id
+            WHERE a.id = p.audit_id AND u.id = a.auditor_id AND {where} GROUP BY u.name""", params)}
+    tallies = []
+    for name, audits, wrong, first in rows:
+        opened, still_open, upheld, overturned, judged_wrong_then = disputes.get(str(name), (0, 0, 0, 0, 0))
+        tallies.append(AuditorTally(str(name), int(audits), int(wrong) + int(judged_wrong_then), str(first),
+                                    int(opened), int(still_open), int(upheld), int(overturned)))
+    return tallies
 
 
 def audit_times(store: Store, start: str | None, end: str | None, auditor_id: int | None = None
-                ) -> list[tuple[str, str, str]]:
-    """(auditor, opened at, scored at) of the audits scored in [start, end) that were opened in Veil.
+                ) -> list[tuple[int, str, str]]:
+    """(auditor id, opened at, scored at) of the audits scored in [start, end) that were opened in Veil.
 
-    Opened is the sample's last claim (kept in ``scored_audits``); imported audits have none and are left out. The
-    minutes are worked out by the caller: time arithmetic is not SQL that SQLite and PostgreSQL share.
+    Opened is the sample's last claim (kept in ``scored_audits``, read from its score-time index alone);
+    imported audits have none and are left out. The minutes are worked out by the caller: time arithmetic is not
+    SQL that SQLite and PostgreSQL share.
     """
     where, params = _scored_in(start, end, auditor_id)
-    rows: list[tuple[str, str, str]] = store.db.execute(  # every value TEXT NOT NULL or filtered: no conversion
-        f"""SELECT u.name, a.opened_at, a.scored_at FROM scored_audits a JOIN users u ON u.id = a.auditor_id
-            WHERE {where} AND a.opened_at IS NOT NULL AND a.opened_at <= a.scored_at""", params).fetchall()
+    rows: list[tuple[int, str, str]] = store.db.execute(  # every value NOT NULL or filtered: no conversion
+        f"""SELECT auditor_id, opened_at, scored_at FROM scored_audits
+            WHERE {where} AND opened_at IS NOT NULL AND opened_at <= scored_at""", params).fetchall()
     return rows
-
-
-def auditors_of_decisions(store: Store, start: str | None, end: str | None, auditor_id: int | None = None
-                          ) -> dict[int, str]:
-    """Decision id -> the name of the auditor who scored its audit, for decisions made in [start, end).
-
-    Only *auditor_id*'s audits when given. The decision's time, as the metrics report groups by it.
-    """
-    clauses, params = ["a.scored_at IS NOT NULL"], []
-    for sql, value in (("d.decided_at >= ?", start), ("d.decided_at < ?", end), ("a.auditor_id = ?", auditor_id)):
-        if value is not None:
-            clauses.append(sql)
-            params.append(value)
-    return {int(decision_id): str(name) for decision_id, name in store.db.execute(
-        "SELECT a.decision_id, u.name FROM audits a JOIN users u ON u.id = a.auditor_id"
-        f" JOIN decisions d ON d.id = a.decision_id WHERE {' AND '.join(clauses)}", params)}
 
 
 def open_samples_held(store: Store) -> dict[str, int]:

@@ -358,3 +358,11 @@ def m008_scored_audits(db: sqlite_utils.Database) -> None:
     from audit.store import scored_audits
 
     scored_audits.m008(db)
+
+
+@migrations(name="m009_auditor_work_index")
+def m009_auditor_work_index(db: sqlite_utils.Database) -> None:
+    """:func:`audit.store.scored_audits.m009`: the auditors' work read from one index (issue 22)."""
+    from audit.store import scored_audits
+
+    scored_audits.m009(db)

@@ -392,6 +392,7 @@ LATER_STEPS = (
     ("m030_break_changes", "serving_changes", "m030"),
     ("m031_queue_counts_in_shards", "queue_counts", "m031"),
     ("m032_cheap_item_indexes", "item_indexes", "m032"),
+    ("m033_summaries_clustered", "summaries", "m033"),
 )
 
 

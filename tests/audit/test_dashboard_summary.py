@@ -12,6 +12,7 @@ row changed behind Veil's back; a store made before the step gets it filled.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import random
 from collections import defaultdict
@@ -69,12 +70,24 @@ def _plain_accuracy(store, since: str) -> tuple[dict[str, tuple[int, int]], dict
     return ({k: (c, n) for k, (c, n) in by_queue.items()}, {k: (c, n) for k, (c, n) in by_moderator.items()})
 
 
-def _plain_times(store, start: str | None) -> list[tuple[str, str, str]]:
+def _plain_times(store, start: str | None) -> list[tuple[int, str, str]]:
     """(auditor, opened, scored) from each audit's sample, as ``audit_times`` read them before the table."""
     return sorted(tuple(row) for row in store.db.execute(
-        "SELECT u.name, s.claimed_at, a.scored_at FROM audits a JOIN users u ON u.id = a.auditor_id"
+        "SELECT a.auditor_id, s.claimed_at, a.scored_at FROM audits a"
         " JOIN audit_samples s ON s.id = a.sample_id WHERE a.scored_at IS NOT NULL AND a.scored_at >= ?"
         " AND s.claimed_at IS NOT NULL AND s.claimed_at <= a.scored_at", [start or ""]))
+
+
+def _plain_tallies(store, start: str | None) -> list[tuple]:
+    """Each auditor's audits, judged wrong, first, and disputes, read audit by audit as before ``scored_audits``."""
+    return sorted(tuple(row) for row in store.db.execute(
+        """SELECT u.name, COUNT(*), SUM(CASE WHEN a.verdict = 'incorrect' THEN 1 ELSE 0 END), MIN(a.scored_at),
+                  COUNT(p.id), SUM(CASE WHEN p.id IS NOT NULL AND r.outcome IS NULL THEN 1 ELSE 0 END),
+                  SUM(CASE WHEN r.outcome = 'upheld' THEN 1 ELSE 0 END),
+                  SUM(CASE WHEN r.outcome = 'overturned' THEN 1 ELSE 0 END)
+           FROM audits a JOIN users u ON u.id = a.auditor_id
+           LEFT JOIN disputes p ON p.audit_id = a.id LEFT JOIN dispute_resolutions r ON r.dispute_id = p.id
+           WHERE a.scored_at IS NOT NULL AND a.scored_at >= ? GROUP BY u.name""", [start or ""]))
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -96,6 +109,8 @@ def test_the_dashboard_from_scored_audits_equals_the_plain_computation(store, se
         assert {k: (p.k, p.n) for k, p in figures.by_queue.items()} == queues, days
         assert {k: (p.k, p.n) for k, p in figures.by_moderator.items()} == moderators, days
         assert sorted(dashboard_sql.audit_times(store, since, None)) == _plain_times(store, since), days
+        assert sorted(dataclasses.astuple(t) for t in dashboard_sql.auditor_tallies(store, since, None)) \
+            == _plain_tallies(store, since), days
     assert sorted(dashboard_sql.audit_times(store, None, None)) == _plain_times(store, None)
 
 

@@ -400,21 +400,20 @@ def test_weekly_trend_counts_everything(rows):
     st.datetimes(datetime(1999, 12, 20), datetime(2027, 12, 31), timezones=st.just(UTC)),
     st.sampled_from(["own", "offset", "naive"]),
 ), max_size=40))
-def test_the_weeks_of_many_times_are_the_week_of_each(moments):
-    """``Weeks.of_all`` checks Veil's own text in C and looks weeks up by day; any other text one by one."""
-    texts = [moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z" if shape == "own"
-             else moment.isoformat() if shape == "offset" else moment.replace(tzinfo=None).isoformat()
-             for moment, shape in moments]
-    assert metrics.Weeks().of_all(texts) == [iso_week(text) for text in texts]
-    own = [text for text, (_, shape) in zip(texts, moments) if shape == "own"]
-    assert metrics.Weeks().of_all(own) == [iso_week(text) for text in own]
+def test_the_week_of_a_day_is_the_week_of_each_time_of_that_day(moments):
+    """A report counts Veil's own times by their UTC day in SQL and asks ``week_of_day_or_time`` for the day's week;
+    a time in another form comes whole: either way the week ``iso_week`` gives the time itself."""
+    for moment, shape in moments:
+        own = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        text = own[:10] if shape == "own" else moment.isoformat() if shape == "offset" \
+            else moment.replace(tzinfo=None).isoformat()
+        assert metrics.week_of_day_or_time(text) == iso_week(own)
 
 
-def test_the_weeks_of_many_times_name_a_time_that_is_not_one():
-    for bad in (["2026-01-05T09:40:00.000Z", "2026-02-30T10:00:00.000Z"], ["2026-01-05T09:40:00.000Z", "x"],
-                ["2026-01-05T09:40:00.000Z", None]):
+def test_the_week_of_a_day_or_time_names_one_that_is_not():
+    for bad in ("2026-02-30", "2026-02-30T10:00:00.000Z", "x", "yesterday!", None):
         with pytest.raises(ValueError, match="not an ISO 8601 timestamp"):
-            metrics.Weeks().of_all(bad)
+            metrics.week_of_day_or_time(bad)  # type: ignore[arg-type]
 
 
 @fuzz

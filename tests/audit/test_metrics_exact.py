@@ -2,20 +2,23 @@
 
 ``audit.metrics.assembly.summarise`` hands the formulas the count of each
 distinct (blind action, moderator action), (blind labels, labels) and
-(week, verdict) pair, counted in C, instead of looping over every audited
-decision in Python (most of the report's time at 30,000 audits). The check
+(week, verdict) pair, counted per group in SQL
+(``audit.store.reports.audited_counts``), instead of reading every audited
+decision into Python (most of the report's time at 30,000 audits). The check
 here is the plain computation: every audited decision read as it is stored,
 its label sets parsed, each figure computed by the per-item formula
 (``cohen_kappa``, ``confusion_matrix``, ``precision_recall``,
 ``weekly_trend``, each checked against scikit-learn and statsmodels in
 ``test_metrics.py``), and compared for equality, floats included, for every
 grouping, after a random history of label sets in either order, disputes
-upheld and overturned, and a rubric whose scores are not whole numbers.
+upheld and overturned, and a rubric whose scores are not whole numbers
+(the mean score is the exact sum, correctly rounded, over n).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections import defaultdict
 
@@ -81,7 +84,7 @@ def _plain(store, by: str, auditor_of: dict[int, str]) -> dict:
         return {
             "n": accuracy.n, "correct": accuracy.k, "accuracy": accuracy.value,
             "accuracy_ci95": list(accuracy.ci95) if accuracy.ci95 else None,
-            "mean_score": sum(r["score"] for r in group) / len(group),
+            "mean_score": math.fsum(r["score"] for r in group) / len(group),  # the exact sum, correctly rounded
             "cohen_kappa": metrics.cohen_kappa(blind, given),
             "action_agreement": sum(b == g for b, g in zip(blind, given)) / len(group),
             "labels": labels, "matrix": matrix,
