@@ -27,20 +27,35 @@ process: the desk's threads and an import share one copy.
 
 A load reads 100,000 rows a query and turns each batch into arrays with no
 Python call per row or hash (:func:`content_keys`, :func:`matchable_words`):
-every second of Python holds the interpreter, and the GUI thread and the
-first claim wait for it. Text not as Veil writes it sends its batch through
-the per-row parsers, so the index is the same either way.
+every second of Python holds the interpreter, and the GUI thread waits for
+it. Text not as Veil writes it sends its batch through the per-row parsers,
+so the index is the same either way.
+
+**Nobody at a desk waits for a load** (issue 22: 4.5 s at a million decided
+items, of which the driver handing over the rows is 2 s). A look-up that may
+not wait (``wait=False``: the desk's "Seen before", asked inside a claim)
+answers None when the index is being loaded, or re-read whole after a bulk
+decision import, by another thread, and when it would have to do that work
+itself on a store past :data:`INLINE_ITEMS` it starts it on a thread of its
+own (a second connection) and answers None at once: the screen says "still
+being looked up" (a page may ask again, waiting, on a reader). Small stores
+load inline (a few milliseconds), so tests and small teams never see a
+"not yet". A look-up that waits (``veil match``, a page's second asking,
+:func:`warm` on a reader right after sign-in) gets the exact answer.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
+import re
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
+from typing import Literal, overload
 
 import numpy as np
 
@@ -54,6 +69,13 @@ _FAR = 255  # more bits apart than any threshold: not a copy
 _GAP_SECONDS = 600.0  # a gap in item ids still empty this long after it was seen was never going to be filled
 _GAPS = 32  # gaps remembered at most (the newest: an open import holds recent ids)
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)  # a row's columns, without a Python loop
+_POLL_S = 0.005  # how often a look-up that may not wait checks whether the lock's holder is loading
+
+#: A store whose item ids stop here loads inline even for a look-up that may not wait (about 0.1 s on the
+#: development machine, whose 1 M-item load takes 4.5 s); past it a load goes to the background.
+INLINE_ITEMS = 20_000
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -98,23 +120,47 @@ class _Loaded:
 
 _LOCK = threading.Lock()
 _LOADED: dict[str, _Loaded] = {}
+#: Stores whose index is being loaded, or re-read whole, now (or is about to be, by a background thread): a
+#: look-up that may not wait gives up as soon as it sees its store here. Changed under the GIL, read without
+#: the lock.
+_SLOW: set[str] = set()
 
 
 def content_key(sha256: str | None) -> int:
     """The 64-bit key of a SHA-256 (0: none; any other text, such as a test's made-up digest, is hashed)."""
     if not sha256:
         return 0
-    try:
-        return int(sha256[:16], 16) or 1
-    except ValueError:
-        return int.from_bytes(hashlib.blake2b(sha256.encode(), digest_size=8).digest(), "big") or 1
+    head = sha256[:16]
+    if _HEX16.fullmatch(head):
+        return int(head, 16) or 1
+    # Anything else, hashed: int() would also read "-1f…", "0x1f…" or "1_f…" (a hostile row's text), and a
+    # negative key stops the whole index load.
+    return int.from_bytes(hashlib.blake2b(sha256.encode(), digest_size=8).digest(), "big") or 1
 
 
-def copies(store: Store, sha256: str | None, pdq_hashes: list[str], bits: int, *, besides: int = 0) -> Copies:
+_HEX16 = re.compile(r"[0-9a-fA-F]{16}")
+
+
+@overload
+def copies(store: Store, sha256: str | None, pdq_hashes: list[str], bits: int, *, besides: int = 0,
+           wait: Literal[True] = True) -> Copies: ...
+@overload
+def copies(store: Store, sha256: str | None, pdq_hashes: list[str], bits: int, *, besides: int = 0,
+           wait: bool) -> Copies | None: ...
+def copies(store: Store, sha256: str | None, pdq_hashes: list[str], bits: int, *, besides: int = 0,
+           wait: bool = True) -> Copies | None:
     """Every item but *besides* with the content *sha256*, or a PDQ hash within *bits* of one of *pdq_hashes*,
-    with its distance (the fewest bits; 0 for the same content) and its current decision."""
-    with _LOCK:
-        loaded = _up_to_date(store)
+    with its distance (the fewest bits; 0 for the same content) and its current decision.
+
+    Without *wait*: None instead of waiting for a load or a whole re-read of the index (one is then under way
+    in the background); a refresh that only follows the latest events is still waited for (milliseconds)."""
+    where = _where(store)
+    if not _acquired(where, wait):
+        return None
+    try:
+        loaded = _up_to_date(store, where, wait=wait)
+        if loaded is None:
+            return None
         found = [loaded.index.search_arrays(h, bits) for h in pdq_hashes]
         key = content_key(sha256)
         exact = np.flatnonzero(loaded.content == np.uint64(key)) if key else np.zeros(0, dtype=np.int64)
@@ -127,24 +173,78 @@ def copies(store: Store, sha256: str | None, pdq_hashes: list[str], bits: int, *
             nearest[besides] = _FAR
         ids = np.flatnonzero(nearest != _FAR)
         return Copies(ids, nearest[ids].astype(np.int64), loaded.outcome[ids].astype(np.int64), list(loaded.names))
+    finally:
+        _LOCK.release()
 
 
 def warm(store: Store) -> None:
     """Load (or bring up to date) the store's index now, so the next look-up does not pay for the load."""
+    where = _where(store)
     with _LOCK:
-        _up_to_date(store)
+        _up_to_date(store, where, wait=True)
 
 
-def _up_to_date(store: Store) -> _Loaded:
-    where = store.url or str(store.path.resolve() if store.path else id(store))
+def is_loaded(store: Store) -> bool:
+    """Whether this process holds the store's index (perhaps a few events behind: the next look-up follows them)."""
+    return _where(store) in _LOADED and _where(store) not in _SLOW
+
+
+def _where(store: Store) -> str:
+    return store.url or str(store.path.resolve() if store.path else id(store))
+
+
+def _acquired(where: str, wait: bool) -> bool:
+    """Take the lock; without *wait*, give up (False) once the holder is known to be loading *where*'s index (a
+    holder that is only following events lets go within milliseconds)."""
+    if wait:
+        _LOCK.acquire()
+        return True
+    while not _LOCK.acquire(timeout=_POLL_S):
+        if where in _SLOW:
+            return False
+    return True
+
+
+def _up_to_date(store: Store, where: str, *, wait: bool) -> _Loaded | None:
+    """The store's index brought up to date in one snapshot (the caller holds the lock); None, without *wait*,
+    when that means loading or re-reading it whole on a big store: then a background thread does it."""
     with hashes.reading(store):
         token, head = hashes.token(store), hashes.last_event_id(store)
         loaded = _LOADED.get(where)
-        if loaded is None or loaded.token != token or head < loaded.last_event:
-            loaded = _LOADED[where] = _load(store, token, head)
-        elif head > loaded.last_event:
-            _follow(store, loaded, head)
-    return loaded
+        kept = loaded if loaded is not None and loaded.token == token and head >= loaded.last_event else None
+        events = hashes.followed_events(store, kept.last_event) if kept and head > kept.last_event else []
+        slow = kept is None or any(kind == hashes.BULK_DECISIONS for _, kind, _ in events)
+        if slow and not wait and hashes.item_hashes(store, INLINE_ITEMS, 1):
+            _in_background(store, where)
+            return None
+        if slow:
+            _SLOW.add(where)
+        try:
+            if kept is None:
+                kept = _LOADED[where] = _load(store, token, head)
+            elif head > kept.last_event:
+                _follow(store, kept, head, events)
+        finally:
+            _SLOW.discard(where)
+    return kept
+
+
+def _in_background(store: Store, where: str) -> None:
+    """Load (or re-read) *where*'s index on a thread of its own, on a second connection it closes after."""
+    if where in _SLOW:
+        return
+    _SLOW.add(where)  # at once: look-ups from now on answer "not yet" without waiting for the lock
+
+    def load() -> None:
+        try:
+            with store.second_connection() as reader:
+                warm(reader)
+        except Exception:  # noqa: BLE001 - the next look-up tries again; "Seen before" says "not yet" meanwhile
+            log.warning("loading the content index of %s failed", where, exc_info=True)
+        finally:
+            _SLOW.discard(where)
+
+    threading.Thread(target=load, name="veil-content-index", daemon=True).start()
 
 
 def _load(store: Store, token: str, head: int) -> _Loaded:
@@ -155,12 +255,12 @@ def _load(store: Store, token: str, head: int) -> _Loaded:
     return loaded
 
 
-def _follow(store: Store, loaded: _Loaded, head: int) -> None:
-    """What the followed events since the last refresh changed, in the caller's snapshot."""
+def _follow(store: Store, loaded: _Loaded, head: int, events: list[tuple[int, str, str]]) -> None:
+    """What the followed *events* since the last refresh changed, in the caller's snapshot."""
     new_items = every_decision = False
     rehashed: list[tuple[int, int]] = []  # id ranges (each batch's ``items:LOW-HIGH``)
     decided: set[int] = set()
-    for _, kind, subject in hashes.followed_events(store, loaded.last_event):
+    for _, kind, subject in events:
         if kind == hashes.NEW_ITEMS:
             new_items = True
         elif kind == hashes.BULK_DECISIONS:

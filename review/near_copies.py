@@ -11,6 +11,10 @@ picture, a black first frame) match nothing: every flat frame hashes alike.
 The setting stops at 47 bits: up to 31 a look-up probes one bit per 16-bit
 chunk (about 1 ms at a million hashes), from 32 two bits (14-25 ms), from 48
 three (about 60 ms, and unrelated pictures start to match near 70).
+
+The desk's look-up never waits for the index to load (4.5 s at a million
+decided items): while it loads, "Seen before" is *pending* and the screen
+says it is still being looked up (a page may ask again on a reader with *wait*).
 """
 
 from __future__ import annotations
@@ -44,15 +48,26 @@ def threshold(store: Store) -> int:
 class SeenBefore(dict[str, int]):
     """The current decisions per action on the same content elsewhere (``{"remove": 3}``) and ``bits``: how
     many PDQ bits the nearest decided copy is from this picture (0 for the same bytes or text; None when no
-    copy is decided). Only counts and a distance: never anything of the copies' pixels."""
+    copy is decided). Only counts and a distance: never anything of the copies' pixels.
 
-    def __init__(self, counts: dict[str, int] | None = None, bits: int | None = None) -> None:
+    ``pending``: not known yet (the index is still loading; no counts): never to be read as "not seen"."""
+
+    def __init__(self, counts: dict[str, int] | None = None, bits: int | None = None, *,
+                 pending: bool = False) -> None:
         super().__init__(sorted((counts or {}).items(), key=lambda kv: (-kv[1], kv[0])))
         self.bits = bits
+        self.pending = pending
 
 
-def seen_before(store: Store, item_id: int, sha256: str | None, pdq_column: str | None) -> SeenBefore:
-    """What the team decided on the copies of item *item_id* (its SHA-256 and ``pdq`` column given)."""
+def seen_before(store: Store, item_id: int, sha256: str | None, pdq_column: str | None, *,
+                wait: bool = False) -> SeenBefore:
+    """What the team decided on the copies of item *item_id* (its SHA-256 and ``pdq`` column given).
+
+    Without *wait* (the desk, inside a claim) a look-up never waits for the index to load: it is then
+    ``pending`` (and a load is under way in the background); with *wait* (a second asking on a reader) it
+    waits and is exact."""
     found = content_index.copies(store, sha256, pdq.matchable(pdq_column), threshold(store),
-                                 besides=item_id)
+                                 besides=item_id, wait=wait)
+    if found is None:
+        return SeenBefore(pending=True)
     return SeenBefore(found.counts(), found.nearest_decided())

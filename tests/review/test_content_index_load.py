@@ -44,7 +44,7 @@ ODD_COLUMNS = ["", "  ", f"{'ab' * 32}:0050", f"{'AB' * 32}:90", f"{'ab' * 32}\t
                f"{'ab' * 32}:", f"{'ab' * 32}:x9", "ab" * 31, f" {'ef' * 32}:70", f"{'ab' * 32}:٩٩",
                f"{'ab' * 32}  {'cd' * 32}", f"{'a b' * 21}a:80", f"{'0' * 64}:100", f"{'ab' * 32}:5"]
 ODD_SHAS = [None, "", "made-up", "short", "A" * 64, "0" * 64, "0x" + "1" * 62, " " + "a" * 63, "é" * 64,
-            "1_2" * 20]
+            "1_2" * 20, "-" + "f" * 63, "+" + "1" * 63]  # a negative key stopped the whole load
 
 
 @pytest.mark.parametrize("odd", [False, True], ids=["as-written", "odd-text"])
