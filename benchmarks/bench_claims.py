@@ -38,6 +38,7 @@ Run it on the code before a change (``PYTHONPATH=<old tree>``) to compare.
 
     .venv/bin/python benchmarks/bench_claims.py [--sizes 10000 100000 1000000] [--n 200]
     .venv/bin/python benchmarks/bench_claims.py --scale 5m [--n 300]
+    .venv/bin/python benchmarks/bench_claims.py --scale 1m --store <a 1 M veil demo store> [--n 300]
 """
 
 from __future__ import annotations
@@ -54,10 +55,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_queues import SCALES, build_items  # noqa: E402
-from common import bench_stores, figure, fill_text_items, percentile, record, suffix  # noqa: E402
+from common import bench_stores, copy_store, figure, fill_text_items, percentile, record, suffix  # noqa: E402
 
 from desktop import wiring  # noqa: E402
-from review import decisions, serving, taxonomy  # noqa: E402
+from review import content_index, decisions, serving, taxonomy  # noqa: E402
 from review.desk import ReviewDesk  # noqa: E402
 
 #: The floor's claim: the serving order's first pending item of the busiest queue, taken in one statement.
@@ -158,17 +159,25 @@ def statements_per_cycle(store, user, policy, cycles: int = 20) -> dict[str, flo
     return {name: statistics.median(values) for name, values in counts.items()}
 
 
-def measure(size: int, n: int, *, scale: str | None = None, location: str | None = None, kind: str = "sqlite") -> None:
+def measure(size: int, n: int, *, scale: str | None = None, location: str | None = None, kind: str = "sqlite",
+            demo: Path | None = None) -> None:
     """Claims, next items and decisions on a store of *size* items (*scale*: the site-shaped store; *location*:
-    where to build it, a file in a temporary folder by default)."""
+    where to build it, a file in a temporary folder by default; *demo*: a copy of this ``veil demo`` store, as
+    ana, its rotation rule and roster included)."""
     desk = ReviewDesk(taxonomy.load())
-    label = (scale or str(size)) + suffix(kind)
+    label = (scale or str(size)) + ("-demo" if demo else "") + suffix(kind)
     with tempfile.TemporaryDirectory() as tmp:
-        store = wiring.open_store(location or Path(tmp) / "claims.db")
-        ana = store.add_user("ana", ["moderator"])
-        if scale:
+        store = wiring.open_store(copy_store(demo, Path(tmp) / "claims.db") if demo
+                                  else location or Path(tmp) / "claims.db")
+        if demo:
+            ana = store.user("ana")
+            content_index.warm(store)  # as the review page does when it opens: not part of a claim
+            busiest = serving.peek_next(store, ana).queue_id
+        elif scale:
+            ana = store.add_user("ana", ["moderator"])
             busiest = build_items(store, size)[0]
         else:
+            ana = store.add_user("ana", ["moderator"])
             queues = [store.add_queue(f"queue-{q}", priority=q) for q in range(4)]
             for queue in queues:
                 fill_text_items(store, queue.id, size // len(queues))
@@ -217,9 +226,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--scale", choices=sorted(SCALES), help="the site-shaped store instead of --sizes")
     parser.add_argument("--n", type=int, default=200)
+    parser.add_argument("--store", type=Path, help="with --scale: a copy of this veil demo store of that size, as ana "
+                                                   "(its rotation rule, roster and gates), instead of the built one")
     args = parser.parse_args()
     if args.scale:
-        measure(SCALES[args.scale], args.n, scale=args.scale)
+        measure(SCALES[args.scale], args.n, scale=args.scale, demo=args.store)
         return
     with tempfile.TemporaryDirectory() as folder:
         for kind, new in bench_stores(folder):

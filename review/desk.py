@@ -22,12 +22,17 @@ what came before it: the stored decision is returned together with why no
 next item came (``Claimed.error``), so the screen can say both.
 
 What an item's screen shows beside it and costs a look-up — "Seen before",
-the author's account, what lists and cases know — is looked up ahead for the
-item a claim will most likely give (:meth:`ReviewDesk.look_ahead`, on a
-reader while the person looks at the current item), and the claim after a
-decision uses it when it gives that item (``Claim.ahead``): on a store of a
-million items those look-ups took 75–300 ms, inside the decision's write,
-between the key and the next item on screen (issue 22).
+the author's account, what lists and cases know, where it may be escalated
+to, what it complains of — is looked up ahead for the item a claim will
+most likely give (:meth:`ReviewDesk.look_ahead`, on a reader while the
+person looks at the current item), and the claim after a decision uses it
+when it gives that item, still in the queue it was looked up in
+(``Claim.ahead``): on a store of a million items those look-ups took
+75–300 ms, inside the decision's write, between the key and the next item
+on screen, and each is a round trip to a server store (issue 22). What the
+write itself reads after the claim is the item's row and its latest
+escalation: what changes while an item waits (a lead's note on an item
+sent back to the same queue) is never taken from ahead.
 """
 
 from __future__ import annotations
@@ -54,6 +59,10 @@ log = logging.getLogger(__name__)
 AfterDecision = Callable[[Store, Decision], object]
 
 
+#: An author's listed items counted: ({action: how many it stands on}, most frequent first; how many are open).
+AccountCounts = tuple[dict[str, int], int]
+
+
 @dataclass(frozen=True)
 class Shown:
     """An item to put on screen, the claim it is held under, and what the reviewer needs with it.
@@ -68,7 +77,9 @@ class Shown:
     not decided), None for an ordinary item. ``account`` is what the team
     knows about the content's author (``review.accounts``), None when the
     row named none. ``known`` is what hash lists, cases and rules say of the
-    content (``review.known.facts``).
+    content (``review.known.facts``). ``account_counts`` is the account's
+    listed items counted (:data:`AccountCounts`), here rather than on the
+    GUI thread: an author of thousands of items took milliseconds of every key.
     """
 
     item: Item
@@ -79,6 +90,7 @@ class Shown:
     complaint: Against | None = None
     account: accounts.Account | None = None
     known: known_facts.Known = known_facts.Known()
+    account_counts: AccountCounts | None = None
 
 
 @dataclass(frozen=True)
@@ -87,7 +99,11 @@ class Ahead:
 
     ``at`` is when (the store's clock): a claim uses it only while it is
     younger than :data:`AHEAD_FRESH_S`, so what is shown is never older than
-    what a person looking at an item for a minute already sees.
+    what a person looking at an item for a minute already sees. ``routes``
+    are its queue's escalation queues then (a lead changing them meanwhile
+    is what ``RouteGone`` says at the escalate key, as for an item on screen);
+    ``complaint`` never changes for an item that waits (an item is a
+    complaint from its insert on, and its ending decides it).
     """
 
     item: Item
@@ -95,6 +111,9 @@ class Ahead:
     seen_before: SeenBefore
     account: accounts.Account | None
     known: known_facts.Known
+    routes: tuple[str, ...] = ()
+    complaint: Against | None = None
+    account_counts: AccountCounts | None = None
 
 
 #: How long looked-up-ahead facts stay good enough to show (the review page looks ahead again every minute).
@@ -167,10 +186,7 @@ class ReviewDesk:
         """The item a claim would most likely give next (:meth:`peek`) and what its screen will show beside it,
         looked up now (on a reader, while the person looks at the current item); None when nothing waits."""
         item = self.peek(store, user, queues, exclude, severe)
-        if item is None:
-            return None
-        return Ahead(item, store.now(), decisions.seen_before(store, item), accounts.for_item(store, user, item),
-                     known_facts.known(store, user, item))
+        return self._looked_up(store, user, item) if item is not None else None
 
     def renew(self, store: Store, user: User, item_id: int, *, claim: int) -> str:
         """Extend *claim*'s lease on the open item; the new expiry.
@@ -301,20 +317,25 @@ class ReviewDesk:
             log.warning("claim after a stored change failed: %s", exc, exc_info=not isinstance(exc, VeilError))
             return Claimed(None, exc)
 
+    def _looked_up(self, store: Store, user: User, item: Item) -> Ahead:
+        account = accounts.for_item(store, user, item)
+        return Ahead(item, store.now(), decisions.seen_before(store, item), account,
+                     known_facts.known(store, user, item), self._routes(store, item.queue_id),
+                     complaints.against(store, item.id),
+                     (account.actions(), account.open) if account is not None else None)
+
     def _shown(self, store: Store, user: User, lease: Lease, ahead: Ahead | None = None) -> Shown:
-        """What the screen paints for *lease*'s item: the look-ups done *ahead* when they are that item's and fresh,
-        else now. Where it may be escalated, how it was, whether it is a complaint: always read now (cheap, and
-        what the next key may do depends on them)."""
+        """What the screen paints for *lease*'s item: the look-ups done *ahead* when they are that item's, in the
+        same queue, and fresh, else now. How it was escalated: always read now (a lead's note on an item sent
+        back comes while it waits in the queue it was looked up in)."""
         with self._held_lock:
             self._held[lease.claim] = (user.id, lease.item.id)
         item = lease.item
-        if ahead is None or ahead.item.id != item.id or (
+        if ahead is None or ahead.item.id != item.id or ahead.item.queue_id != item.queue_id or (
                 (parse(store.now()) - parse(ahead.at)).total_seconds() > AHEAD_FRESH_S):
-            ahead = Ahead(item, store.now(), decisions.seen_before(store, item), accounts.for_item(store, user, item),
-                          known_facts.known(store, user, item))
-        return Shown(item, ahead.seen_before, lease.claim, self._routes(store, item.queue_id),
-                     escalations.latest(store, item.id), complaints.against(store, item.id), ahead.account,
-                     ahead.known)
+            ahead = self._looked_up(store, user, item)
+        return Shown(item, ahead.seen_before, lease.claim, ahead.routes, escalations.latest(store, item.id),
+                     ahead.complaint, ahead.account, ahead.known, ahead.account_counts)
 
     @staticmethod
     def _routes(store: Store, queue_id: int) -> tuple[str, ...]:

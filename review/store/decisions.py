@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from review import VERSION
 from review.clock import iso, ms_between, parse
@@ -30,6 +30,21 @@ if TYPE_CHECKING:
     from review.store import Store, User
 
 CLIENT_VERSION = f"veil {VERSION}"  # written on every row, so a bad release's decisions can be found
+
+
+def m034(db: Any) -> None:
+    """The schema step: ``decisions_user`` carries the columns a person's recent work is read with.
+
+    Every claim under a rotation rule reads the person's decisions of the
+    last days (``review.store.roster.decisions_between``: queue, handle
+    time, whether revoked or a case's) inside its write lock; through the
+    bare ``(user_id, decided_at)`` index each of those rows was a look-up
+    in the table, about 850 at a million decisions (issue 22). Same name and
+    leading columns, so every other reader keeps its plan.
+    """
+    db.execute("DROP INDEX decisions_user")
+    db.execute("CREATE INDEX decisions_user ON decisions (user_id, decided_at, queue_id, handle_ms, revokes_id,"
+               " source)")
 
 
 def append(

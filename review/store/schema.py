@@ -393,6 +393,7 @@ LATER_STEPS = (
     ("m031_queue_counts_in_shards", "queue_counts", "m031"),
     ("m032_cheap_item_indexes", "item_indexes", "m032"),
     ("m033_summaries_clustered", "summaries", "m033"),
+    ("m034_decisions_user_covering", "decisions", "m034"),
 )
 
 

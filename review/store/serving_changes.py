@@ -21,9 +21,9 @@ its lock without reading anything before it (issue 22: a claim costs what
 its own rows cost, not the rules' reads).
 
 What depends on the clock or on the person's own work is not kept here:
-the caller keeps a screened list only with the minute it was made for, and
-only when no rotation rule counts the person's decisions
-(``review.serving.planned``). Created by schema step m027
+the caller keeps what it screened with only for the minute it was made
+for, and reads the person's decisions that a rotation rule counts on every
+claim (``review.serving.planned``). Created by schema step m027
 (:func:`review.store.queue_counts.m027`); the breaks' triggers by :func:`m030`.
 """
 
@@ -74,8 +74,8 @@ class Kept:
     users: dict[str, User] = field(default_factory=dict)
     queues: list[Queue] | None = None
     allowed: dict[str, set[int] | None] = field(default_factory=dict)
-    #: The caller's screened queue lists, each with the minute it holds for (``review.serving.planned``).
-    screens: dict[tuple[Any, ...], tuple[str, list[Queue]]] = field(default_factory=dict)
+    #: What the caller screened queue lists with, each with the minute it holds for (``review.serving.planned``).
+    screens: dict[tuple[Any, ...], tuple[str, Any]] = field(default_factory=dict)
     #: When each person's last break ends (None: they never took one), by user id.
     break_ends: dict[int, str | None] = field(default_factory=dict)
     by_id: dict[int, Queue] | None = None

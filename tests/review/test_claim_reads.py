@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from builders import behind_veils_back, people, statements_run, text_items
+from builders import behind_veils_back, decided_item, people, statements_run, text_items
 from test_server_roles import site  # noqa: F401  (the fixture)
 
 from desktop import wiring
@@ -60,11 +60,20 @@ def test_a_change_behind_veils_back_is_counted_too(store):
     assert serving.claim_next(store, store.user("lee")) is None
 
 
-def test_a_rotation_rule_that_counts_decisions_is_asked_on_every_claim(store):
+def test_a_rotation_rule_reads_the_persons_work_on_every_claim_and_the_rules_once(store):
+    """Issue 22: under a rotation rule every claim re-read the rules, the roster, the gates and the merges as well
+    as the person's decisions (five reads inside the claim's lock); only the decisions change with their work."""
     _floor(store)
-    rotation.set_rules(store, "lee", severe_queues=["q1"], max_minutes=60, max_days=None)
-    _claim_reads(store)
-    assert [s for s in _claim_reads(store) if "FROM settings" in s]
+    severe = store.add_queue("gore", priority=5)  # served first while the rule allows it
+    text_items(store, severe, 3)
+    rotation.set_rules(store, "lee", severe_queues=["gore"], max_minutes=60, max_days=None)
+    assert serving.claim_next(store, store.user("ana")).item.queue_name == "gore"
+    again = _claim_reads(store)
+    assert not [s for s in again if RULE_TABLES.search(s)]
+    assert [s for s in again if re.search(r"\bFROM decisions WHERE user_id", s)]
+    # An hour of severe work recorded within the same minute (no rule changed): the next claim counts it.
+    decided_item(store, "gore", "ana", decided_at=store.now(), handle_ms=3_600_000)
+    assert serving.claim_next(store, store.user("ana")).item.queue_name != "gore"
 
 
 def test_the_queue_overview_counts_no_waiting_item(store):

@@ -3,12 +3,16 @@ reader, and the decision's write uses it instead of looking it up between the ke
 
 from __future__ import annotations
 
-import pytest
+import dataclasses
 
-from review import accounts, decisions, taxonomy
+import pytest
+from builders import statements_run
+
+from review import accounts, complaints, decisions, escalations, taxonomy
 from review import desk as review_desk
 from review.desk import Claim, ReviewDesk
 from review.known import facts as known_facts
+from review.store import roster
 
 
 @pytest.fixture
@@ -65,3 +69,58 @@ def test_what_was_looked_up_for_another_item_or_too_long_ago_is_looked_up_again(
     assert last.shown.item.id == stale.item.id
     assert sorted(look_ups) == ["for_item", "known", "seen_before"]
     assert last.shown.seen_before == {"no_violation": 2}
+
+
+@pytest.fixture
+def queue_reads(monkeypatch):
+    """Each read of where an item may escalate and what it complains of, by name, as it is made."""
+    made: list[str] = []
+    for module, name in ((escalations, "routes"), (complaints, "against")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, real=real, name=name, **k: (made.append(name), real(*a, **k))[1])
+    return made
+
+
+def test_where_the_next_item_escalates_and_what_it_complains_of_come_from_ahead(store, setup, policy, queue_reads):
+    """Issue 22 (and 15: each read is a round trip to a server): the routes (a queue and each route's name and
+    merge, six reads in the demo) and the complaint were read after every claim, inside the decision's write."""
+    ana, _, _ = setup
+    desk = ReviewDesk(policy)
+    first = desk.claim(store, ana)
+    ahead = desk.look_ahead(store.second_connection(), ana, exclude=[first.item.id])
+    assert ahead is not None
+    assert ahead.routes == tuple(q.name for q in escalations.routes(store, store.queue_by_id(ahead.item.queue_id)))
+    queue_reads.clear()
+    _, claimed = desk.decide(store, ana, first.item.id, "no_violation", claim=first.claim,
+                             then_claim=Claim(ahead=ahead))
+    assert claimed.shown.item.id == ahead.item.id
+    assert queue_reads == []
+    assert claimed.shown.routes == ahead.routes and claimed.shown.complaint is None
+
+
+def test_an_item_that_moved_to_another_queue_since_it_was_looked_up_is_looked_up_again(store, setup, policy,
+                                                                                          queue_reads):
+    ana, _, _ = setup
+    desk = ReviewDesk(policy)
+    first = desk.claim(store, ana)
+    ahead = desk.look_ahead(store, ana, exclude=[first.item.id])
+    elsewhere = dataclasses.replace(ahead, item=dataclasses.replace(ahead.item, queue_id=ahead.item.queue_id + 1000),
+                                    routes=("nowhere",))
+    queue_reads.clear()
+    _, claimed = desk.decide(store, ana, first.item.id, "no_violation", claim=first.claim,
+                             then_claim=Claim(ahead=elsewhere))
+    assert claimed.shown.item.id == ahead.item.id
+    assert sorted(queue_reads) == ["against", "routes"]
+    assert claimed.shown.routes == ahead.routes  # its queue's, read now
+
+
+@pytest.mark.file_only  # SQLite's plan; a server plans its own
+def test_a_persons_recent_work_is_read_from_the_index_alone(store, setup, policy):
+    """Issue 22: a claim under a rotation rule reads the person's last days of decisions under its write lock;
+    through the bare (user_id, decided_at) index each row was a look-up in the table (about 850 at 1 M)."""
+    ana, _, _ = setup
+    with statements_run(store) as seen:
+        roster.decisions_between(store, ana.id, "2026-01-01T00:00:00.000Z", "2026-01-09T00:00:00.000Z")
+    (sql,) = [s for s in seen if "FROM decisions" in s]
+    plan = " ".join(str(row[-1]) for row in store.db.execute("EXPLAIN QUERY PLAN " + sql).fetchall())
+    assert "COVERING INDEX decisions_user" in plan, plan

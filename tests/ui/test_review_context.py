@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 
 from review import taxonomy
+from review.accounts import Account
 from review.desk import ReviewDesk
 from review.media.viewing import ViewSettings
 from review.wellbeing.policy import WellbeingPolicy
@@ -125,3 +128,54 @@ def test_a_note_kept_on_one_item_appears_on_the_authors_next_with_who_and_when(q
     qtbot.waitUntil(lambda: page.item is not None and page.item.external_id == "next")
     _settled(qtbot, page)
     assert "1 team note · latest by ana" in summary.text() and "Sells followers" in summary.text()
+
+
+class _Hides(QObject):
+    """Counts the times the widget it watches is hidden."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        self.count += event.type() == QEvent.Type.Hide
+        return False
+
+
+def test_the_next_item_by_an_author_replaces_the_account_without_hiding_it(qtbot, page):
+    """Issue 22: each key hid the account's lines and showed them again, and showing a widget lays the whole window
+    out at once (about 4 ms of the key's frame at 1280x720 on the development machine)."""
+    qtbot.keyClick(page, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.item is not None)
+    summary = page.item_view.context.account
+    hides = _Hides()
+    summary.installEventFilter(hides)
+    qtbot.keyClick(page, Qt.Key.Key_A)
+    qtbot.waitUntil(lambda: page.item is not None and page.item.external_id == "next")
+    summary.removeEventFilter(hides)
+    assert hides.count == 0
+    assert summary.isVisible() and "Author mallory" in summary.text() and "remove ×1" in summary.text()
+    _settled(qtbot, page)
+
+
+def test_the_authors_items_are_counted_off_the_gui_thread(qtbot, page, monkeypatch):
+    """Issue 22: the account's line counted every listed item of the author on the GUI thread at each key (3,600
+    items for an author of the 1 M demo store: milliseconds of the key's frame); the desk counts them with the
+    look-up, on the writer or a reader."""
+    on_gui: list[str] = []
+    real = Account.actions
+
+    def counted(account):
+        if threading.current_thread() is threading.main_thread():
+            on_gui.append(account.author)
+        return real(account)
+
+    monkeypatch.setattr(Account, "actions", counted)
+    qtbot.keyClick(page, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.item is not None)
+    qtbot.keyClick(page, Qt.Key.Key_A)
+    qtbot.waitUntil(lambda: page.item is not None and page.item.external_id == "next")
+    summary = page.item_view.context.account
+    assert "remove ×1, no violation ×1" in summary.text()  # the first item's decision counted with the rest
+    assert on_gui == []
+    _settled(qtbot, page)

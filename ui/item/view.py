@@ -194,7 +194,7 @@ class ItemView(QWidget):
         self.tracker.start(item.id, severity=item.severity, category=item.category)
         self.header.show_item(item)
         now = self.clock.now()
-        self.context.show_item(item, now=now, history=history or {})
+        self.context.show_item(item, now=now, history={} if history is None else history)  # a pending one is empty
         self.context.seen.setVisible(history is not None)
         self.context.sla.setVisible(due)
         self._show_media(item)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from review import near_copies
 from review.clock import parse
 from review.escalations import Facts
 from review.near_copies import SeenBefore
@@ -83,7 +84,7 @@ def sla_clock(item: Item, now: _dt.datetime) -> str:
 def seen_before_text(history: dict[str, int], taxonomy: Taxonomy) -> str:
     """"Seen before: remove ×3, 4 bits": the copies' outcomes and how near the nearest is (never their pixels)."""
     if not history:
-        return "Not seen before"
+        return "Seen before: still being looked up…" if getattr(history, "pending", False) else "Not seen before"
     parts = []
     for action, count in history.items():
         try:
@@ -201,6 +202,7 @@ class ContextPanel(QFrame):
         self.escalation = _label(name="escalationFacts")
         self.escalation.setVisible(False)
         self.account = AccountSection(taxonomy)
+        self._showing: int | None = None  # the item whose desk facts are shown (a late "Seen before" is for it)
         self.metadata = _label(name="metadata")
         self.metadata.setTextFormat(Qt.TextFormat.RichText)
         for widget in (self.escalation, self.text, self.report, self.account, self.sla, self.seen, self.known,
@@ -218,7 +220,19 @@ class ContextPanel(QFrame):
         known of its content (a blind auditor's desk never calls this, and its ``Known`` is empty)."""
         self.show_escalation(shown.escalation, now)
         self.show_known(shown.known)
-        self.account.show_account(shown.account, now, item=shown.item, ops=ops, user=user)
+        self.account.show_account(shown.account, now, item=shown.item, ops=ops, user=user,
+                                  counts=shown.account_counts)
+        self._showing = shown.item.id
+        if shown.seen_before.pending:  # the index was still loading: asked again on a reader, which waits for it
+            self._ask_seen_before(shown.item, ops)
+
+    def _ask_seen_before(self, item: Item, ops: Operations) -> None:
+        def answered(seen: SeenBefore) -> None:
+            if self._showing == item.id:  # the person is still on that item
+                self.seen.setText(seen_before_text(seen, self.taxonomy))
+
+        ops.query(lambda reader: near_copies.seen_before(reader, item.id, item.content_sha256, item.pdq, wait=True),
+                  on_done=answered, owner=self)
 
     def show_known(self, known: Known | None) -> None:
         """Hash-list matches, the case and the suggestion under "Seen before" (hidden when nothing is known)."""
@@ -227,10 +241,15 @@ class ContextPanel(QFrame):
         self.known.setVisible(bool(lines))
 
     def show_item(self, item: Item | None, *, now: _dt.datetime, history: dict[str, int]) -> None:
-        self.show_escalation(None, now)  # the page adds it and the account for the item it shows
-        self.account.show_account(None, now)
-        self.show_known(None)
+        """The item's own context. Its escalation, account and what is known of it stay as they are until
+        :meth:`show_shown` replaces them, which the review page does in the same turn of the event loop (the audit
+        page never shows them): hiding a label and showing it again lays the whole window out at once, a few
+        milliseconds of every key at 1280×720 (issue 22). With no item, they go."""
+        self._showing = None  # until the desk says what it gave with the item (show_shown)
         if item is None:
+            self.show_escalation(None, now)
+            self.account.show_account(None, now)
+            self.show_known(None)
             for widget in (self.text, self.report, self.sla, self.seen, self.metadata):
                 widget.setText("")
             return
