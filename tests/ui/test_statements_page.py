@@ -57,15 +57,21 @@ def _entry(page, words):
     return next(i for i, text in enumerate(rows) if text.startswith(words)), rows
 
 
+def _refused_texts(page):
+    """Every refusal's cells as the lead reads them."""
+    model = page.refused.model()
+    return [[model.index(r, c).data() for c in range(model.columnCount())] for r in range(model.rowCount())]
+
+
 def test_the_period_check_names_the_entry_and_opens_it(qtbot, page):
     row, rows = _entry(page, "Label · Spam")
     assert rows[row].endswith("not mapped")
     page.start.setDate(QDate(2026, 1, 1))
     page.end.setDate(QDate(2026, 1, 5))
     page.tabs.setCurrentIndex(2)  # opening the tab checks the period
-    qtbot.waitUntil(lambda: page.refused.rowCount() > 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: page.refused_rows.rowCount() > 0, timeout=WAIT_MS)
     assert "1 it would refuse" in page.period_summary.text()
-    assert {r[4] for r in page.refused.texts()} == {"labels.spam"}
+    assert {r[4] for r in _refused_texts(page)} == {"labels.spam"}
     page.refused.selectRow(0)
     page.open_refused_entry()
     assert page.tabs.currentIndex() == 0 and page.entries.currentItem().text().startswith("Label · Spam")
@@ -147,7 +153,7 @@ def test_leaving_the_page_stops_its_check_and_coming_back_checks_again(qtbot, pa
     qtbot.waitUntil(lambda: runs[0] == "cancelled", timeout=WAIT_MS)
     assert "Stopped when the page was left" in page.period_summary.text()
     page.show()
-    qtbot.waitUntil(lambda: page.refused.rowCount() > 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: page.refused_rows.rowCount() > 0, timeout=WAIT_MS)
     assert runs == ["cancelled", "2026-01-01..2026-01-05"]
     assert "2 decisions, 2 restricting: 1 statements the database would accept, 1 it would refuse" in \
         page.period_summary.text()
@@ -160,7 +166,7 @@ def test_changing_the_period_stops_the_check_and_says_so(qtbot, page, monkeypatc
     page.start.setDate(QDate(2026, 1, 1))
     qtbot.waitUntil(lambda: runs[0] == "cancelled", timeout=WAIT_MS)
     assert page.period_summary.text() == "The period changed: check it again (Return)."
-    assert page.refused.rowCount() == 0
+    assert page.refused_rows.rowCount() == 0
 
 
 def test_the_check_says_how_far_it_is(qtbot, page, monkeypatch):
@@ -170,5 +176,45 @@ def test_the_check_says_how_far_it_is(qtbot, page, monkeypatch):
     page.start.setDate(QDate(2026, 1, 1))
     page.end.setDate(QDate(2026, 1, 5))
     page.check_period()
-    qtbot.waitUntil(lambda: page.refused.rowCount() > 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: page.refused_rows.rowCount() > 0, timeout=WAIT_MS)
     assert said[0] == "Checking…" and "Checking… 1 of 2 decisions that may restrict" in said
+
+
+def test_a_period_of_20_000_refusals_is_listed_without_a_widget_per_cell(qtbot, page, monkeypatch):
+    """Issue 22: a mapping with a gap refuses every restricting decision of the period (hundreds of thousands at
+    site scale); the list was a table widget filled cell by cell on the GUI thread, five objects a refusal."""
+    from ui.pages import qa_common
+
+    def per_cell(*_args):
+        raise AssertionError("a widget item per cell")
+    monkeypatch.setattr(qa_common, "QTableWidgetItem", per_cell)
+    refused = [export.Refusal(n, f"post-{n}", "category", "not mapped", "labels.spam") for n in range(20_000)]
+    page.tabs.setCurrentIndex(2)
+    page._stop_check()
+    page._checked(export.Checked(refused=refused, restricting=20_000, decisions=20_000))
+    assert page.refused.model().rowCount() == 20_000
+    assert _refused_texts(page)[-1] == ["#19999", "post-19999", "category", "not mapped", "labels.spam"]
+    page.refused.selectRow(19_999)
+    page.open_refused_entry()
+    assert page.tabs.currentIndex() == 0 and page.entries.currentItem().text().startswith("Label · Spam")
+
+
+def test_decisions_elsewhere_reload_the_page_once_and_only_while_it_is_shown(qtbot, page, ops, monkeypatch):
+    """Issue 22: the view reads the last 30 days' decisions (seconds at a million); every decision anywhere
+    started another such read, page shown or not, and on a busy floor they never stopped."""
+    from audit.compliance import desk
+
+    loads: list[str] = []
+    real = desk.load
+    monkeypatch.setattr(desk, "load", lambda reader, lead: loads.append("load") or real(reader, lead))
+    page.hide()
+    for _ in range(3):
+        ops.changed.emit(frozenset({"decision"}))
+    qtbot.wait(50)
+    assert loads == []
+    page.show()
+    qtbot.waitUntil(lambda: loads == ["load"] and not page._loads.busy, timeout=WAIT_MS)
+    for _ in range(5):  # while one load runs, the rest make one more, not five
+        ops.changed.emit(frozenset({"decision"}))
+    qtbot.waitUntil(lambda: not page._loads.busy, timeout=WAIT_MS)
+    assert loads == ["load"] * 3

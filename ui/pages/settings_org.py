@@ -105,9 +105,16 @@ class OrganisationSettingsPage(QWidget):
         }
         self.tabs = QTabWidget()
         self.tabs.setObjectName("dashboardTabs")
+        self._unplaced: dict[int, list[SettingForm]] = {}  # tab index: its forms, not laid out until first shown
+        waiting = QWidget(self)  # their parent meanwhile (hidden: nothing in it is styled or laid out)
+        waiting.hide()
         for title, keys in (("Viewing", ("view", "presets")), ("Wellbeing", ("wellbeing",)),
                             ("Audit rubric", ("rubric",)), ("Taxonomy", ("taxonomy",))):
-            self.tabs.addTab(self._scrolled([self.forms[k] for k in keys]), title)
+            self._unplaced[self.tabs.addTab(self._scrolled(), title)] = [self.forms[k] for k in keys]
+            for key in keys:
+                self.forms[key].setParent(waiting)
+        self.tabs.currentChanged.connect(self._place)
+        self._place(0)
         self.targets_tab = TargetsTab(lead, ops)  # reads its own two settings (ui.pages.settings_targets)
         self.tabs.addTab(self.targets_tab, "Targets")
         for form in self.forms.values():
@@ -138,18 +145,28 @@ class OrganisationSettingsPage(QWidget):
         self.refresh()
 
     @staticmethod
-    def _scrolled(forms: list[SettingForm]) -> QScrollArea:
+    def _scrolled() -> QScrollArea:
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QScrollArea.Shape.NoFrame)
+        return area
+
+    def _place(self, index: int) -> None:
+        """Lay out tab *index*'s forms the first time it is shown: styling and laying out every tab's fields at
+        once cost each opening of the page about 15 % of its CPU (85 → 73 ms, issue 22). The forms themselves
+        exist from the start, loaded and saved as ever, only not laid out."""
+        forms = self._unplaced.pop(index, None)
+        if forms is None:
+            return
         body = QWidget()
         column = QVBoxLayout(body)
         column.setContentsMargins(4, 8, 16, 8)
         for form in forms:
             column.addWidget(form)
         column.addStretch(1)
-        area = QScrollArea()
-        area.setWidgetResizable(True)
-        area.setFrameShape(QScrollArea.Shape.NoFrame)
+        area = self.tabs.widget(index)
+        assert isinstance(area, QScrollArea)
         area.setWidget(body)
-        return area
 
     def refresh(self) -> None:
         if not self._closed:

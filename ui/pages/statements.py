@@ -11,7 +11,10 @@ under the mapping as edited (saved or not), and the text its person
 receives, with what the database would refuse. **Refused**: a period's
 statements the database would refuse (checked when the tab opens, and on
 Enter in a date), with the field, the reason and the entry to fix; Enter or
-a double click on a refusal opens that entry. All reads and
+a double click on a refusal opens that entry. The refusals are a model's
+rows (:class:`ui.pages.dashboard_tables.FigureTableModel`), never a widget
+per cell: a mapping with a gap refuses every restricting decision of the
+period, a hundred thousand at site scale (issue 22). All reads and
 writes go through the operations runner; F5 reloads.
 """
 
@@ -20,6 +23,8 @@ from __future__ import annotations
 import copy
 import json
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +35,7 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -46,11 +52,38 @@ from audit.compliance import desk, export, mapping
 from review.errors import VeilError
 from review.store import User
 from ui.operations import Operations
-from ui.pages.qa_common import ReadOnlyTable, text_label
+from ui.pages.dashboard_tables import Column, FigureTableModel, figure_table
+from ui.pages.qa_common import text_label
 from ui.pages.statements_entry import EntryForm
+from ui.refresh import SingleFlight
 from ui.widgets.lists import page_title
 
 _KEY = Qt.ItemDataRole.UserRole
+_SIZED_BY_ROWS = 200  # rows a column's width is measured over (Qt's default, 1,000, costs 5,000 cell reads a layout)
+
+
+@dataclass(frozen=True)
+class RefusedRow:
+    """One refusal and its place in the check's list (its key)."""
+
+    refusal: export.Refusal
+    key: int
+
+
+def _left(title: str, tip: str, text: Callable[[RefusedRow], str],
+          sort: Callable[[RefusedRow], Any] | None = None) -> Column:
+    """A left-aligned column whose cell says its whole text on hover too (a long reason is elided)."""
+    return Column(title, tip, text, sort or text, tooltip=text, left=True)
+
+
+REFUSED_COLUMNS = (
+    _left("Decision", "The decision whose statement the database would refuse",
+          lambda r: f"#{r.refusal.decision_id}", lambda r: r.refusal.decision_id),
+    _left("Item", "The item's own id", lambda r: r.refusal.external_id),
+    _left("Field", "The statement's field the database checks", lambda r: r.refusal.field),
+    _left("Reason", "Why the database would refuse it", lambda r: r.refusal.reason),
+    _left("Fix entry", "The mapping entry to fix (Enter or a double click opens it)", lambda r: r.refusal.entry),
+)
 
 
 def _words(exc: BaseException) -> str:
@@ -70,6 +103,13 @@ class StatementsPage(QWidget):
         self.refusals: list[export.Refusal] = []
         self._check_stop: threading.Event | None = None  # set: the running period check stops at its next chunk
         self._recheck_on_show = False
+        self._reload_on_show = False  # a decision or a setting changed while the page was hidden
+        # The view reads the last 30 days' decisions (seconds of a reader at a million): one load at a time, the
+        # changes meanwhile one more, and none while the page is hidden (issue 22: at 60,000 decisions a day
+        # every decision started another load, page shown or not, and they kept the interpreter busy).
+        self._loads = SingleFlight(lambda reader: desk.load(reader, lead), ops, parent=self)
+        self._loads.loaded.connect(self._loaded)
+        self._loads.failed.connect(self._failed)
         self.status = text_label("statementsStatus", "Loading…")
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -166,10 +206,13 @@ class StatementsPage(QWidget):
             row.addWidget(widget)
         row.addStretch(1)
         self.period_summary = text_label("periodSummary", "Choose a period and check it.")
-        self.refused = ReadOnlyTable(("Decision", "Item", "Field", "Reason", "Fix entry"), "refusedStatements",
-                                     stretch=3)
-        self.refused.setAccessibleName("Refused statements")
-        self.refused.cellDoubleClicked.connect(lambda *_: self.open_refused_entry())
+        self.refused_rows = FigureTableModel(REFUSED_COLUMNS, self)
+        self.refused = figure_table(self.refused_rows, "refusedStatements", "Refused statements")
+        header = self.refused.horizontalHeader()
+        header.setResizeContentsPrecision(_SIZED_BY_ROWS)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)  # the reason takes the spare width
+        self.refused.doubleClicked.connect(lambda *_: self.open_refused_entry())
         QShortcut(QKeySequence(Qt.Key.Key_Return), self.refused, self.open_refused_entry,
                   context=Qt.ShortcutContext.WidgetShortcut)
         tab = QWidget()
@@ -185,9 +228,7 @@ class StatementsPage(QWidget):
 
     # ------------------------------------------------------------ loading
     def refresh(self) -> None:
-        lead = self.lead
-        self.ops.query(lambda reader: desk.load(reader, lead), on_done=self._loaded, on_error=self._failed,
-                       owner=self)
+        self._loads.request()
 
     def _loaded(self, view: desk.MappingView) -> None:
         keep = self._current_key()
@@ -208,8 +249,12 @@ class StatementsPage(QWidget):
         self.status.setText(_words(exc))
 
     def _data_changed(self, kinds: frozenset[str]) -> None:
-        if {"setting", "decision"} & kinds and not self.dirty():
+        if not {"setting", "decision"} & kinds or self.dirty():
+            return
+        if self.isVisible():
             self.refresh()
+        else:
+            self._reload_on_show = True
 
     def _fill_entries(self, keep: tuple[str, str | None] | None) -> None:
         assert self.view is not None
@@ -395,6 +440,9 @@ class StatementsPage(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
+        if self._reload_on_show and not event.spontaneous():
+            self._reload_on_show = False
+            self.refresh()
         if self._recheck_on_show and not event.spontaneous():
             self._recheck_on_show = False
             self.check_period()
@@ -403,17 +451,16 @@ class StatementsPage(QWidget):
         self.refusals = checked.refused
         refused = len({r.decision_id for r in checked.refused})
         self.period_summary.setText(
-            f"{checked.decisions} decisions, {checked.restricting} restricting: {checked.accepted_count} statements "
-            f"the database would accept, {refused} it would refuse (saved mapping).")
-        self.refused.set_rows([((f"#{r.decision_id}", r.external_id, r.field, r.reason, r.entry), n)
-                               for n, r in enumerate(checked.refused)])
+            f"{checked.decisions:,} decisions, {checked.restricting:,} restricting: {checked.accepted_count:,} "
+            f"statements the database would accept, {refused:,} it would refuse (saved mapping).")
+        self.refused_rows.set_rows([RefusedRow(r, n) for n, r in enumerate(checked.refused)])
 
     def open_refused_entry(self) -> None:
         """Open the mapping entry the selected refusal names."""
-        row = self.refused.current_key()
-        if row is None:
+        picked = self.refused.selectionModel().selectedRows()
+        if not picked:
             return
-        parts = self.refusals[row].entry.split(".", 1)
+        parts = self.refusals[picked[0].data(FigureTableModel.KeyRole)].entry.split(".", 1)
         want = (parts[0], parts[1] if len(parts) > 1 and parts[0] not in ("platform", "deciders") else None)
         for i in range(self.entries.count()):
             if tuple(self.entries.item(i).data(_KEY)) == want:
@@ -423,6 +470,7 @@ class StatementsPage(QWidget):
                 return
 
     def close_page(self) -> None:
-        """Stop a running period check; every other read and write is the runner's."""
+        """Stop a running period check and start no more loads; every other read and write is the runner's."""
         self._stop_check()
+        self._loads.close()
 
