@@ -394,6 +394,7 @@ LATER_STEPS = (
     ("m032_cheap_item_indexes", "item_indexes", "m032"),
     ("m033_summaries_clustered", "summaries", "m033"),
     ("m034_decisions_user_covering", "decisions", "m034"),
+    ("m035_setting_changes_indexed", "setting_changes", "m035"),
 )
 
 
