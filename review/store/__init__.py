@@ -36,6 +36,7 @@ from review.store.connection import (
     connect,
     database_name,
     driver_errors,
+    finish_stopped_write,
     in_transaction,
     is_url,
     missing_log,
@@ -170,6 +171,8 @@ class Store:
             return cls._open_server(str(location), clock, [review_migrations, *migration_sets])
         path = Path(location)
         existed = path.exists() and path.stat().st_size > 0
+        if existed and probe.left_mid_write(path):
+            finish_stopped_write(path)
         if existed and not probe.is_veil_store(path):  # never add Veil's tables to another program's file
             raise StoreUnavailable(missing_log(path) or f"{path} is not a Veil store; Veil leaves other files "
                                    "unchanged")

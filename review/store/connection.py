@@ -307,6 +307,14 @@ def connect(location: str | Path) -> sqlite_utils.Database:
     return db
 
 
+def finish_stopped_write(path: Path) -> None:
+    """Roll back the write a stopped program left in the file (:func:`review.store.probe.left_mid_write`), as any
+    SQLite connection that may write does on its first read: the file is then as its last commit left it, which
+    Veil can tell its own or not."""
+    with contextlib.closing(sqlite3.connect(str(path), isolation_level=None)) as conn:
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+
+
 @contextlib.contextmanager
 def write_transaction(db: Any) -> Iterator[Any]:
     """One atomic write: ``BEGIN IMMEDIATE``, then commit, or roll back on error.

@@ -6,7 +6,9 @@ and report on them. Commands that only read an existing store ask here
 first. The file is opened read-only and ``immutable`` (no locks, no
 journal, no ``-wal``/``-shm`` files created beside it); only when a
 ``-wal`` file already sits beside it — a store in use, whose newest pages
-may still be in the log — is it opened read-only through that log.
+may still be in the log — is it opened read-only through that log. A file
+a stopped program left in the middle of a write is not read at all: that
+is said (:func:`left_mid_write`).
 
 A server store (a ``postgresql://`` URL) is asked the same over a
 connection whose transactions are all read-only.
@@ -21,7 +23,7 @@ from typing import Any
 
 import sqlite_utils
 
-from review.errors import StoreError
+from review.errors import StoreError, StoreUnavailable
 from review.store import dialect
 from review.store.connection import driver_errors, is_url
 from review.store.steps import FIRST_STEP
@@ -42,9 +44,22 @@ def is_veil_store(path: Path | str) -> bool:
                 return False  # empty, text, or anything else that is not SQLite
     except OSError:
         return False
+    if left_mid_write(path):
+        raise StoreUnavailable(f"{path} was left in the middle of a write by a program that stopped (the write's "
+                               "undo is in the -journal file beside it): open it once with Veil, which rolls that "
+                               "write back, then run this again")
     if _has_first_step(path, "mode=ro&immutable=1"):
         return True
     return _in_use(path) and _has_first_step(path, "mode=ro")
+
+
+def left_mid_write(path: Path) -> bool:
+    """A non-empty ``-journal`` file beside the store: a program stopped in the middle of a write in rollback-journal
+    mode (``veil demo``'s bulk load), so the file holds half-written pages until a connection that may write opens
+    it (SQLite rolls the write back then: :func:`review.store.connection.finish_stopped_write`). Read-only and
+    immutable, the half-written pages would be read as they are."""
+    journal = path.with_name(path.name + "-journal")
+    return journal.exists() and journal.stat().st_size > 0
 
 
 def open_read_only(path: Path | str) -> Any:
