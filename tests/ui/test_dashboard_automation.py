@@ -48,6 +48,16 @@ def _page(qtbot, store, ops):
     return page, page.automation_tab
 
 
+def _asked_to_revoke(qtbot, tab, since: str, until: str) -> None:
+    """The first press: the rule selected, the window typed, the count asked for and shown on the button."""
+    qtbot.waitUntil(lambda: tab.table.rowCount() == 1, timeout=WAIT_MS)
+    tab.table.selectRow(0)
+    tab.since.setText(since)
+    tab.until.setText(until)
+    tab.revoke_button.click()
+    qtbot.waitUntil(lambda: tab.confirming is not None, timeout=WAIT_MS)
+
+
 def test_the_tab_judges_and_shows_each_rule(qtbot, store, ops):
     page, tab = _page(qtbot, store, ops)
     qtbot.waitUntil(lambda: tab.table.rowCount() == 1 and tab.suspended.isVisible(), timeout=WAIT_MS)
@@ -62,12 +72,7 @@ def test_the_tab_judges_and_shows_each_rule(qtbot, store, ops):
 
 def test_revoke_counts_first_and_revokes_on_the_second_press(qtbot, store, ops):
     page, tab = _page(qtbot, store, ops)
-    qtbot.waitUntil(lambda: tab.table.rowCount() == 1, timeout=WAIT_MS)
-    tab.table.selectRow(0)
-    tab.since.setText("2026-01-01T00:00Z")
-    tab.until.setText("2026-12-31T00:00Z")
-    tab.revoke_button.click()
-    qtbot.waitUntil(lambda: tab.confirming is not None, timeout=WAIT_MS)
+    _asked_to_revoke(qtbot, tab, "2026-01-01T00:00Z", "2026-12-31T00:00Z")
     assert tab.revoke_button.text() == "Confirm: &revoke 3 decisions"  # Alt+R again confirms
     assert {s for (s,) in store.db.execute("SELECT state FROM items")} == {"decided"}  # nothing yet
     tab.revoke_button.click()
@@ -108,12 +113,7 @@ def test_a_lead_is_told_at_sign_in_which_rules_are_suspended(qtbot, store, ops):
 
 def test_a_confirmation_that_no_longer_holds_revokes_nothing(qtbot, store, ops):
     page, tab = _page(qtbot, store, ops)
-    qtbot.waitUntil(lambda: tab.table.rowCount() == 1, timeout=WAIT_MS)
-    tab.table.selectRow(0)
-    tab.since.setText("2026-01-01")
-    tab.until.setText("2026-12-31")
-    tab.revoke_button.click()
-    qtbot.waitUntil(lambda: tab.confirming is not None, timeout=WAIT_MS)
+    _asked_to_revoke(qtbot, tab, "2026-01-01", "2026-12-31")
     assert tab.revoke_button.text() == "Confirm: &revoke 3 decisions"
     automation.revoke(store, "lee", "list:known-spam", "2026-01-01T00:00Z", None)  # another lead, meanwhile
     tab.revoke_button.click()
@@ -128,12 +128,7 @@ def test_a_reload_while_confirming_keeps_the_confirmation(qtbot, store, ops):
     """A refresh landing between the two presses (another desk decided) must not silently cancel the first:
     rebuilding the rows used to clear the selection on the way, which started the confirmation over."""
     page, tab = _page(qtbot, store, ops)
-    qtbot.waitUntil(lambda: tab.table.rowCount() == 1, timeout=WAIT_MS)
-    tab.table.selectRow(0)
-    tab.since.setText("2026-01-01")
-    tab.until.setText("2026-12-31")
-    tab.revoke_button.click()
-    qtbot.waitUntil(lambda: tab.confirming is not None, timeout=WAIT_MS)
+    _asked_to_revoke(qtbot, tab, "2026-01-01", "2026-12-31")
     with qtbot.waitSignal(tab._loads.loaded, timeout=WAIT_MS):
         ops.changed.emit(frozenset({"decision"}))
     assert tab.confirming is not None and tab.table.current_key() == 0
