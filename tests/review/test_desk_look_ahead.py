@@ -124,3 +124,22 @@ def test_a_persons_recent_work_is_read_from_the_index_alone(store, setup, policy
     (sql,) = [s for s in seen if "FROM decisions" in s]
     plan = " ".join(str(row[-1]) for row in store.db.execute("EXPLAIN QUERY PLAN " + sql).fetchall())
     assert "COVERING INDEX decisions_user" in plan, plan
+
+
+def test_the_next_item_of_the_same_author_counts_the_decision_just_made(store, policy):
+    """The look-ahead is read while the person looks at the current item; when that item and the next share an
+    author, the account's counts it carried missed the decision just made (a race the review page lost at
+    random): it is read again."""
+    store.add_user("ana", ["moderator"])
+    queue = store.add_queue("posts")
+    store.add_items([{"external_id": name, "queue_id": queue.id, "kind": "text", "text": name,
+                      "metadata": {"author": "mallory"}, "received_at": f"2026-01-05T08:0{n}:00.000Z"}
+                     for n, name in enumerate(("first", "next"))])
+    desk, ana = ReviewDesk(policy), store.user("ana")
+    shown = desk.claim(store, ana)
+    ahead = desk.look_ahead(store, ana, exclude=[shown.item.id])
+    assert ahead is not None and ahead.item.external_id == "next" and ahead.account_counts == ({}, 1)
+    _, claimed = desk.decide(store, ana, shown.item.id, "no_violation", claim=shown.claim,
+                             then_claim=Claim(ahead=ahead))
+    assert claimed.shown.item.external_id == "next"
+    assert claimed.shown.account_counts == ({"no_violation": 1}, 0)
