@@ -36,7 +36,7 @@ GUARDED = {
     "bench_export.py": ["--audits", "20000"],
     "bench_dashboard.py": ["--decisions", "50000", "--runs", "3"],
     "bench_queues.py": ["--scale", "small", "--runs", "10", "--import-rows", "20000"],
-    "bench_hash_lists.py": ["--entries", "20000", "--repeat", "100"],
+    "bench_hash_lists.py": ["--entries", "20000", "--repeat", "300"],
 }
 
 
