@@ -67,6 +67,20 @@ def test_counts_added_per_statement_equal_a_recount_whatever_the_insert_skipped(
     assert store.db.execute("SELECT COUNT(*) FROM queue_counts_paused").fetchone()[0] == 0
 
 
+def test_items_written_in_runs_of_rows_keep_their_order_and_skip_only_those_present(store, monkeypatch):
+    """A file store writes a run of rows per statement (the trigger's frame once a run, not once a row); runs that
+    end mid-way through the rows, and rows present in an earlier run or the same one, change nothing."""
+    monkeypatch.setattr(item_inserts, "ROWS_PER_STATEMENT", 4)
+    queue = store.add_queue("spam")
+    assert store.add_items(_rows(queue.id, 3)) == 3
+    again = _rows(queue.id, 3) + _rows(queue.id, 8, start=3)
+    again.insert(6, dict(again[5]))  # a copy inside the same run
+    assert store.add_items(again) == 8
+    stored = [name for (name,) in store.db.execute("SELECT external_id FROM items ORDER BY id")]
+    assert stored == [f"x{n}" for n in range(11)]
+    assert list(queue_counts.problems(store.db)) == []
+
+
 def test_a_failed_bulk_insert_leaves_neither_items_nor_counts_nor_a_pause(store):
     people(store, lee="lead", ana="moderator")
     queue = store.add_queue("reports")
