@@ -43,7 +43,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from review import accounts, complaints, decisions, escalations, serving
+from review import accounts, complaints, decisions, escalations, near_copies, serving
 from review.clock import parse
 from review.complaints import Against, Ended
 from review.decisions import Decision
@@ -104,12 +104,13 @@ class Ahead:
     are its queue's escalation queues then (a lead changing them meanwhile
     is what ``RouteGone`` says at the escalate key, as for an item on screen);
     ``complaint`` never changes for an item that waits (an item is a
-    complaint from its insert on, and its ending decides it).
+    complaint from its insert on, and its ending decides it). ``seen_before``
+    None: to be looked up when shown (a decision on a copy came after it).
     """
 
     item: Item
     at: str
-    seen_before: SeenBefore
+    seen_before: SeenBefore | None
     account: accounts.Account | None
     known: known_facts.Known
     routes: tuple[str, ...] = ()
@@ -117,13 +118,20 @@ class Ahead:
     account_counts: AccountCounts | None = None
 
 
-def _saw_before(ahead: Ahead, decided: Item) -> bool:
-    """Whether *ahead* was looked up before the decision just made on *decided* and counts what it changed: the
-    same author's account (its items' outcomes). Then it is looked up again: a person must see their own last
-    decision counted on the next item of that author. (The same content's "Seen before" misses it too, for up
-    to a minute: a known gap, the next to close without losing the look-ahead for a run of copies.)"""
+def _after_decision(store: Store, ahead: Ahead, decided: Item) -> Ahead | None:
+    """*ahead*, looked up before the decision just made on *decided*, made to count it; None: look it all up again.
+
+    A person must see their own last decision counted on the next item: on the same author's account (the
+    account's outcomes: everything is looked up again) and on the same content's "Seen before" (only that is
+    looked up again, from the content index, if the claim gives that item: a few milliseconds even for 50,000
+    copies, so a run of copies keeps the rest of its look-ahead)."""
     author = author_of(decided.metadata)
-    return author is not None and author == author_of(ahead.item.metadata)
+    if author is not None and author == author_of(ahead.item.metadata):
+        return None
+    if near_copies.are_copies(store, (decided.content_sha256, decided.pdq), (ahead.item.content_sha256,
+                                                                           ahead.item.pdq)):
+        return replace(ahead, seen_before=None)
+    return ahead
 
 
 #: How long looked-up-ahead facts stay good enough to show (the review page looks ahead again every minute).
@@ -275,9 +283,8 @@ class ReviewDesk:
                 hook(store, made)
             except Exception:  # the decision is stored; a follow-up failing must not stop the reviewer
                 log.exception("after-decision hook %r failed for decision %s", hook, made.id)
-        if then_claim is not None and then_claim.ahead is not None and _saw_before(then_claim.ahead,
-                                                                                  load_item(store, item_id)):
-            then_claim = replace(then_claim, ahead=None)
+        if then_claim is not None and then_claim.ahead is not None:
+            then_claim = replace(then_claim, ahead=_after_decision(store, then_claim.ahead, load_item(store, item_id)))
         return made, (self._follow_up(store, user, then_claim) if then_claim is not None else None)
 
     def undo(self, store: Store, user: User, decision_id: int, *, give_back: Shown | None = None) -> Shown:
@@ -347,7 +354,8 @@ class ReviewDesk:
         if ahead is None or ahead.item.id != item.id or ahead.item.queue_id != item.queue_id or (
                 (parse(store.now()) - parse(ahead.at)).total_seconds() > AHEAD_FRESH_S):
             ahead = self._looked_up(store, user, item)
-        return Shown(item, ahead.seen_before, lease.claim, ahead.routes, escalations.latest(store, item.id),
+        seen_before = ahead.seen_before if ahead.seen_before is not None else decisions.seen_before(store, item)
+        return Shown(item, seen_before, lease.claim, ahead.routes, escalations.latest(store, item.id),
                      ahead.complaint, ahead.account, ahead.known, ahead.account_counts)
 
     @staticmethod

@@ -59,6 +59,19 @@ class SeenBefore(dict[str, int]):
         self.pending = pending
 
 
+def are_copies(store: Store, first: tuple[str | None, str | None], second: tuple[str | None, str | None]) -> bool:
+    """Whether two items, each given as (SHA-256, ``pdq`` column), are the same content as "Seen before" counts
+    it: the same SHA-256, or a matchable PDQ hash of one within the organisation's threshold of one of the
+    other's (a video's keyframes each)."""
+    if first[0] is not None and first[0] == second[0]:
+        return True
+    theirs = pdq.matchable(second[1])
+    if not theirs:
+        return False
+    bits = threshold(store)
+    return any(pdq.distance(mine, other) <= bits for mine in pdq.matchable(first[1]) for other in theirs)
+
+
 def seen_before(store: Store, item_id: int, sha256: str | None, pdq_column: str | None, *,
                 wait: bool = False) -> SeenBefore:
     """What the team decided on the copies of item *item_id* (its SHA-256 and ``pdq`` column given).

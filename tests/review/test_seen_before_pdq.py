@@ -11,7 +11,7 @@ import pytest
 from pdq_pictures import half_size, picture
 from PIL import Image
 
-from review import decisions, rehash, serving, taxonomy
+from review import decisions, near_copies, rehash, serving, taxonomy
 from review.errors import NotAllowed
 from review.media import fingerprint, intake
 from review.store import hashes
@@ -60,6 +60,25 @@ def test_exact_and_near_copies_are_counted_with_the_nearest_distance(store):
     assert seen.bits == 0  # the same bytes (its own PDQ is 16 bits off: the SHA-256 decides)
     nearest = decisions.seen_before(store, serving.load_item(store, ids["undecided"]))
     assert nearest == {"remove": 2, "no_violation": 1} and nearest.bits == 3  # the 4-bit copy is 3 bits from it
+
+
+def test_two_items_are_copies_when_either_would_count_the_other_in_seen_before(store):
+    """The desk asks this after a decision (does it change what was looked up ahead?): the same SHA-256, or a PDQ
+    hash of either within the threshold (31 bits by default) of one of the other's."""
+    other = BASE ^ ((1 << 128) - 1)
+    ids = _items(store, [
+        {"external_id": "new", "content_sha256": "aa" * 32, "pdq": _hex(BASE)},
+        {"external_id": "same-bytes", "content_sha256": "aa" * 32, "pdq": _hex(BASE ^ 0xFFFF << 60)},
+        {"external_id": "31-bits", "content_sha256": "bb" * 32, "pdq": _hex(BASE ^ (1 << 31) - 1)},
+        {"external_id": "32-bits", "content_sha256": "cc" * 32, "pdq": _hex(BASE ^ (1 << 32) - 1)},
+        {"external_id": "a clip with it", "content_sha256": "dd" * 32, "pdq": f"{_hex(other)} {_hex(BASE ^ 1)}"},
+        {"external_id": "no hash", "content_sha256": None, "pdq": None},
+    ])
+    items = {name: serving.load_item(store, item_id) for name, item_id in ids.items()}
+    new = (items["new"].content_sha256, items["new"].pdq)
+    assert {name: near_copies.are_copies(store, new, (item.content_sha256, item.pdq))
+            for name, item in items.items() if name != "new"} == {
+        "same-bytes": True, "31-bits": True, "32-bits": False, "a clip with it": True, "no hash": False}
 
 
 def test_a_videos_keyframes_each_find_their_copies(store):
