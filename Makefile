@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test ocr emoji-font postgres-server bench bench-pg bench-guard bundle lint clean
+.PHONY: run test ocr emoji-font pdf-text postgres-server bench bench-pg bench-guard bundle lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ ocr:
 	@command -v tesseract >/dev/null || { SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
 		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q tesseract-ocr; }
 
+# The PDF reports' tests read their text back (tests/ui/test_report_pdf*.py, test_training_report.py) with Debian's
+# poppler-utils (pdftotext), installed here when it is missing: without it those tests would only be skipped.
+pdf-text:
+	@command -v pdftotext >/dev/null || { SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q poppler-utils; }
+
 # Emoji in posts need a colour emoji font (tests/ui/test_accessibility.py draws one): Debian's
 # fonts-noto-color-emoji, a system dependency like tesseract, installed here when it is missing.
 emoji-font:
@@ -40,7 +46,7 @@ postgres-server:
 		echo "create_main_cluster = false" | $$SUDO tee -a /etc/postgresql-common/createcluster.conf >/dev/null && \
 		$$SUDO apt-get install -y -q postgresql; }
 
-test: $(STAMP) ocr emoji-font postgres-server
+test: $(STAMP) ocr emoji-font pdf-text postgres-server
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n 2 -m "not bundle"
 	$(BIN)/lint-imports
 
