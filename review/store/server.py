@@ -188,9 +188,11 @@ class ServerDatabase:
 
     @contextlib.contextmanager
     def _beginning(self) -> Iterator[None]:
-        """Held while a transaction begins and is counted, so no thread replaces the connection under it. A thread
-        that may not reopen the connection waits for it only a moment (the writer may be connecting)."""
-        if not self._reopening.acquire(timeout=-1 if self._may_reopen() else _BEGIN_WAIT_S):
+        """Held while a transaction begins (and waits for the write lock) and is counted, so no thread replaces the
+        connection under it. A thread that may not reopen a lost connection waits for it only a moment (the
+        writer may be connecting); on a live one it waits as it would for the connection itself."""
+        bounded = not self._may_reopen() and self.conn.closed
+        if not self._reopening.acquire(timeout=_BEGIN_WAIT_S if bounded else -1):
             raise ServerUnreachable(LOST)
         try:
             yield
@@ -285,20 +287,20 @@ class ServerDatabase:
                 raise
             self.conn.execute(f"RELEASE SAVEPOINT {name}")
             return
-        with _mapped(), self._beginning():  # begun and counted at once: nothing replaces the connection under it
-            self._again_if_lost(lambda conn: conn.execute("BEGIN"))
+        lock = "pg_advisory_xact_lock_shared" if row_locked else "pg_advisory_xact_lock"
+        with _mapped(), self._beginning():  # begun, locked and counted at once: nothing replaces the connection
+            self._again_if_lost(lambda conn: _begun(conn, lock))
             self._depth += 1
         self._exclusive = not row_locked
         try:
-            lock = "pg_advisory_xact_lock_shared" if row_locked else "pg_advisory_xact_lock"
-            self.conn.execute(f"SELECT {lock}(%s), set_config('synchronous_commit', 'off', true)", [WRITE_LOCK])
             yield self
         except BaseException:
             self._end("ROLLBACK")
             raise
         try:
-            self.conn.execute("COMMIT")
-            self.conn.execute(_FLUSHED)
+            with self.conn.pipeline():  # one round trip: the commit, then the flush it waits for
+                self.conn.execute("COMMIT")
+                self.conn.execute(_FLUSHED)
         except psycopg.OperationalError as exc:
             self._end("ROLLBACK")
             if not self.conn.closed:
@@ -335,6 +337,22 @@ class ServerDatabase:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _begun(conn: psycopg.Connection[Any], lock: str) -> None:
+    """``BEGIN`` and Veil's write lock (:data:`WRITE_LOCK`, by the function *lock*), sent in one round trip: a
+    site's claim and decision are each one short transaction, and every round trip costs the server and the
+    client CPU (a claim + decision made 32 of them). If the lock is refused (its timeout), the transaction it
+    began is rolled back before the error goes up: nothing is left open on the connection."""
+    try:
+        with conn.pipeline():
+            conn.execute("BEGIN")
+            conn.execute(f"SELECT {lock}(%s), set_config('synchronous_commit', 'off', true)", [WRITE_LOCK])
+    except psycopg.Error:
+        if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            with contextlib.suppress(psycopg.OperationalError):
+                conn.execute("ROLLBACK")
+        raise
 
 
 def _connected(url: str, read_only: bool) -> psycopg.Connection[Any]:

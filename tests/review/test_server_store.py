@@ -102,6 +102,7 @@ def test_one_writer_at_a_time_and_a_writer_kept_waiting_is_told_busy(server_url)
                                          [WRITE_LOCK]).fetchone()[0] == 1
             with pytest.raises(StoreBusy, match="try again"):
                 other.add_user("ben", ["moderator"])
+            assert not other.db.in_transaction  # what BEGIN opened in the lock's round trip was rolled back
         finally:
             release.set()
             thread.join()
