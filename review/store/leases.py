@@ -206,12 +206,16 @@ def hold(
     under this lock: :mod:`.serving_changes`). On a server the item's row is
     locked first, in a statement of its own (:func:`lock_item`): a read
     that waited for the lock within one statement would see the lease as it
-    was before the wait. So what is read here stays so until the caller's
-    transaction ends.
+    was before the wait. Both go in one round trip (a pipeline runs them in
+    turn, and the read takes its snapshot once the lock is granted). So what
+    is read here stays so until the caller's transaction ends.
     """
     current, kinds = _worker(store, user, worked_by, kept)
-    lock_item(store, item_id)
-    row = store.db.execute(_HELD, [item_id]).fetchone()
+    if dialect.is_server(store.db):
+        _, held = dialect.rows_together(store.db, [(_LOCK_ITEM, [item_id]), (_HELD, [item_id])])
+        row = held[0] if held else None
+    else:
+        row = store.db.execute(_HELD, [item_id]).fetchone()
     if row is None or row[3] != claim or row[4] != user.id:
         if row is not None and row[3] is not None and row[5] > now:
             if row[4] == user.id:
@@ -355,11 +359,14 @@ def best_unleased(
 _SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
 
 
+_LOCK_ITEM = "SELECT id FROM items WHERE id = ? FOR UPDATE"
+
+
 def lock_item(store: Store, item_id: int) -> None:
     """On a server, lock the item's row until the transaction ends: writes that check the item's lease or state
     take turns per item (a file store's writers always take turns)."""
     if dialect.is_server(store.db):
-        store.db.execute("SELECT id FROM items WHERE id = ? FOR UPDATE", [item_id]).fetchall()
+        store.db.execute(_LOCK_ITEM, [item_id]).fetchall()
 
 
 #: A claim's lease, under the claim's event (``:event``: ``events.append_then``), unless someone holds a live lease
