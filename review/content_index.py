@@ -16,7 +16,8 @@ frame, and any SQL that touches each copy's decision takes longer than that
 It follows the store by the event log, in commit order (ids of items and
 decisions are not: on PostgreSQL a row-locked decision can commit after one
 with a higher id). Before each look-up, inside one snapshot, it reads the
-followed events since the last it read (:data:`review.store.hashes.FOLLOWED`):
+followed events since the last it read (:data:`review.store.hashes.FOLLOWED`,
+with the hash token and the newest event id: one round trip on a server):
 a decision's event makes its item's outcome be read again; an import's, the
 items past the highest id read and any gap below it that an open
 transaction may have filled since; a rehash batch's, its items' hashes; a
@@ -209,10 +210,11 @@ def _up_to_date(store: Store, where: str, *, wait: bool) -> _Loaded | None:
     """The store's index brought up to date in one snapshot (the caller holds the lock); None, without *wait*,
     when that means loading or re-reading it whole on a big store: then a background thread does it."""
     with hashes.reading(store):
-        token, head = hashes.token(store), hashes.last_event_id(store)
         loaded = _LOADED.get(where)
+        now = hashes.followed_since(store, loaded.last_event if loaded is not None else None)
+        token, head = now.token, now.head
         kept = loaded if loaded is not None and loaded.token == token and head >= loaded.last_event else None
-        events = hashes.followed_events(store, kept.last_event) if kept and head > kept.last_event else []
+        events = now.events if kept is not None else []
         slow = kept is None or any(kind == hashes.BULK_DECISIONS for _, kind, _ in events)
         if slow and not wait and hashes.item_hashes(store, INLINE_ITEMS, 1):
             _in_background(store, where)

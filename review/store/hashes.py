@@ -37,13 +37,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from review.media.fingerprint import text_sha256
-from review.store import media_root
+from review.store import dialect, media_root
 from review.store.connection import executemany, read_snapshot
 
 if TYPE_CHECKING:
@@ -100,27 +101,40 @@ def reading(store: Store) -> Iterator[None]:
         yield
 
 
+_TOKEN = "SELECT token FROM hash_state WHERE id = 1"
+
+
 def token(store: Store) -> str:
     """The store's hash token: an index built under another token must be rebuilt."""
-    row = store.db.execute("SELECT token FROM hash_state WHERE id = 1").fetchone()
+    row = store.db.execute(_TOKEN).fetchone()
     return str(row[0]) if row else ""
 
 
-def last_event_id(store: Store) -> int:
-    """The newest event's id (0 in an empty log): where an index that has read everything stands."""
-    row = store.db.execute("SELECT MAX(id) FROM events").fetchone()
-    return int(row[0] or 0)
+@dataclass(frozen=True)
+class Followed:
+    """Where the store stands for an index that has read its events up to some id: its hash ``token`` (an
+    index built under another must be rebuilt), its newest event id ``head`` (0 in an empty log) and the
+    :data:`FOLLOWED` ``events`` past that id, as (id, kind, subject) in commit order.
 
-
-def followed_events(store: Store, after_id: int) -> list[tuple[int, str, str]]:
-    """(id, kind, subject) of the :data:`FOLLOWED` events past *after_id*, in commit order.
-
-    Never the payload: on a server only leads may read it (a decision's event names its action, which a
+    Never an event's payload: on a server only leads may read it (a decision's event names its action, which a
     blind auditor must not see), and every desk follows these events."""
+
+    token: str
+    head: int
+    events: list[tuple[int, str, str]]
+
+
+def followed_since(store: Store, after_id: int | None) -> Followed:
+    """The store's :class:`Followed` past *after_id* (None: no events wanted, a whole load follows), read
+    together: on a server one round trip, which every desk's "Seen before" makes before each look-up."""
     marks = ",".join("?" * len(FOLLOWED))
-    return [(int(r[0]), str(r[1]), str(r[2])) for r in store.db.execute(
-        f"SELECT id, kind, subject FROM events WHERE id > ? AND kind IN ({marks}) ORDER BY id",
-        [after_id, *FOLLOWED])]
+    reads: list[tuple[str, list[Any] | None]] = [(_TOKEN, None), ("SELECT MAX(id) FROM events", None)]
+    if after_id is not None:
+        reads.append((f"SELECT id, kind, subject FROM events WHERE id > ? AND kind IN ({marks}) ORDER BY id",
+                      [after_id, *FOLLOWED]))
+    token_rows, head_rows, *event_rows = dialect.rows_together(store.db, reads)
+    events = [(int(r[0]), str(r[1]), str(r[2])) for r in event_rows[0]] if event_rows else []
+    return Followed(str(token_rows[0][0]) if token_rows else "", int(head_rows[0][0] or 0), events)
 
 
 def item_hashes(store: Store, after_id: int, limit: int) -> list[tuple[int, str | None, str | None]]:

@@ -116,7 +116,7 @@ def test_a_loaded_store_finds_what_the_per_row_reading_finds(store):
     rows = store.db.execute("SELECT id, content_sha256, pdq FROM items ORDER BY id").fetchall()
     contents, keys, hash_words = _per_row([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
     with hashes.reading(store):
-        loaded = content_index._load(store, hashes.token(store), hashes.last_event_id(store))
+        loaded = content_index._load(store, hashes.token(store), hashes.followed_since(store, None).head)
         standing = hashes.current_actions(store, [r[0] for r in rows])
     assert np.array_equal(loaded.content[[r[0] for r in rows]], contents)
     assert np.array_equal(loaded.index._keys, keys) and np.array_equal(loaded.index._words, hash_words)
