@@ -113,6 +113,7 @@ class Item:
     received_at: str
     due_at: str
     state: str
+    case_id: int | None = None  # the case it is a report of (review.known.cases), if any
 
     @property
     def category(self) -> str | None:

@@ -203,9 +203,9 @@ def _anchor(item_id: int, case_id: int | None, queue_id: int,
 
 
 # ------------------------------------------------------------------ reading
-def facts(store: Store, item_id: int) -> known_facts.CaseFacts | None:
-    """The case *item_id* is in, for the desk: reports, open reports, the decided action; None in no case."""
-    case_id = case_rows.case_of_item(store, item_id)
+def facts(store: Store, case_id: int | None) -> known_facts.CaseFacts | None:
+    """The case an item is in (its ``case_id``), for the desk: reports, open reports, the decided action; None
+    in no case."""
     if case_id is None:
         return None
     row = case_rows.case_rows(store, open_only=False, case_ids=[case_id])[0]

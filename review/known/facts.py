@@ -59,5 +59,5 @@ def known(store: Store, who: User, item: Item) -> Known:
     if not (who.has("moderator") or who.has("lead")):  # a blind auditor would learn from any of it what was decided
         return Known()
     return Known(list_matches=list_matching.for_desk(store, who, item.id),
-                 case=cases.facts(store, item.id),
+                 case=cases.facts(store, item.case_id),
                  suggestion=automation.suggestion_for(store, item.id, item.state))

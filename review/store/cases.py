@@ -437,7 +437,3 @@ def members(store: Store, case_ids: Sequence[int]) -> dict[int, list[Member]]:
     return found
 
 
-def case_of_item(store: Store, item_id: int) -> int | None:
-    """The case an item belongs to, or None."""
-    row = store.db.execute("SELECT case_id FROM items WHERE id = ?", [item_id]).fetchone()
-    return int(row[0]) if row and row[0] is not None else None

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 _ITEM_SELECT = """
 SELECT i.id, i.external_id, i.queue_id, q.name, i.kind, i.media_path, i.media_type, i.text, i.metadata,
        i.severity, i.priority, i.content_sha256, i.content_md5, i.pdq, i.pdq_quality, i.received_at, i.due_at,
-       i.state
+       i.state, i.case_id
 FROM items i JOIN queues q ON q.id = i.queue_id
 """
 

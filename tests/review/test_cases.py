@@ -14,7 +14,7 @@ import pytest
 from builders import people
 
 from desktop import wiring
-from review import decisions, escalations, taxonomy
+from review import decisions, escalations, serving, taxonomy
 from review.desk import ReviewDesk
 from review.imports import manifest as importer
 from review.known import cases
@@ -109,7 +109,7 @@ def test_only_the_lead_is_served_and_its_decision_applies_to_every_open_report(s
     assert rows.fetchall() == [(None, None, 0, '["spam"]')] * 2  # no exposure, no handle time
     assert store.db.execute("SELECT state FROM items WHERE id IN (?, ?)", [ids["b"], ids["c"]]).fetchall() == [
         ("decided",), ("decided",)]
-    assert cases.facts(store, ids["b"]).decided_action == "remove"
+    assert cases.facts(store, serving.load_item(store, ids["b"]).case_id).decided_action == "remove"
     assert case_rows.case_rows(store, open_only=True) == []
     assert verified(store) == ()
 
