@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 _AUTHOR = "(CASE WHEN json_valid(metadata) THEN json_extract(metadata, '$.author') END)"
 
 #: An author's items, through the partial index ``items_author`` (``author = ?`` implies its ``IS NOT NULL``).
-AUTHOR_ITEMS = """SELECT i.id, i.external_id, q.name, q.kind, i.state, i.received_at
-FROM items i JOIN queues q ON q.id = i.queue_id
-WHERE i.author = ? ORDER BY i.received_at, i.id"""
+_AUTHOR_ITEM = """SELECT i.id, i.external_id, q.name, q.kind, i.state, i.received_at
+FROM items i JOIN queues q ON q.id = i.queue_id"""
+AUTHOR_ITEMS = _AUTHOR_ITEM + " WHERE i.author = ? ORDER BY i.received_at, i.id"
 
 
 def m015(db: sqlite_utils.Database) -> None:
@@ -51,6 +51,12 @@ def author_items(store: Store, author: str) -> list[tuple[int, str, str, str, st
     """(item id, external id, queue name, queue kind, state, received at) of every item by *author*, oldest first."""
     rows = store.db.execute(AUTHOR_ITEMS, [author]).fetchall()
     return [tuple(row) for row in rows]
+
+
+def author_item(store: Store, item_id: int) -> tuple[int, str, str, str, str, str] | None:
+    """:func:`author_items`' row of one item, or None."""
+    row = store.db.execute(_AUTHOR_ITEM + " WHERE i.id = ?", [item_id]).fetchone()
+    return tuple(row) if row else None
 
 
 def current_decisions(store: Store, item_ids: Sequence[int]) -> dict[int, tuple[str, list[str], str]]:

@@ -165,3 +165,29 @@ def test_the_next_item_of_the_same_author_counts_the_decision_just_made(store, p
                              then_claim=Claim(ahead=ahead))
     assert claimed.shown.item.external_id == "next"
     assert claimed.shown.account_counts == ({"no_violation": 1}, 0)
+
+
+@pytest.mark.parametrize(("action", "labels"), [("remove", ["spam"]), ("escalate", [])],
+                         ids=["decided", "escalated out of the queues she works"])
+def test_the_authors_account_after_a_decision_is_what_a_full_read_gives(store, policy, look_ups, action, labels):
+    """Found: the whole account was read again between the key and the next item when both share an author (on
+    a 1 M store, 1.6 s for an author of 61,000 items; a third of the demo's next items waited ~35 ms). Now only
+    the decided item's line is read again, and the account equals a full read, elsewhere-count and order too."""
+    store.add_user("ana", ["moderator"])
+    store.add_queue("escalations", "escalation")
+    queue = store.add_queue("posts", escalation_queue="escalations")
+    store.add_items([{"external_id": f"p{n}", "queue_id": queue.id, "kind": "text", "text": f"post {n}",
+                      "metadata": {"author": "mallory"}, "received_at": f"2026-01-05T08:0{n}:00.000Z"}
+                     for n in range(5)])
+    desk, ana = ReviewDesk(policy), store.user("ana")
+    earlier = desk.claim(store, ana)
+    desk.decide(store, ana, earlier.item.id, "no_violation", claim=earlier.claim)
+    shown = desk.claim(store, ana)
+    ahead = desk.look_ahead(store, ana, exclude=[shown.item.id])
+    look_ups.clear()
+    _, claimed = desk.decide(store, ana, shown.item.id, action, labels, note="why", claim=shown.claim,
+                             then_claim=Claim(ahead=ahead))
+    assert claimed.shown.item.id == ahead.item.id and "for_item" not in look_ups
+    assert claimed.shown.account == accounts.for_item(store, ana, claimed.shown.item)
+    account = claimed.shown.account
+    assert claimed.shown.account_counts == (account.actions(), account.open)
