@@ -11,7 +11,10 @@ When the attempt or session ends the list comes back with the result.
 Leads also get "Build a course", "Gates & waivers" and "Sessions"
 (:mod:`ui.pages.training_lead`, :mod:`ui.pages.training_sessions`).
 Every store call goes through the operations runner; refusals are said
-in words on the page.
+in words on the page. The lead's tabs are built (and their modules
+imported) when first shown, the work view when a course or session first
+opens: most visits only read the lists, and building everything made the
+page's first opening the slowest of the app (issue 22: ≤ 100 ms).
 """
 
 from __future__ import annotations
@@ -27,11 +30,10 @@ from audit.training import attempts, sessions, status
 from review.store import Store, User
 from ui.pages.my_decisions_view import DeskServices
 from ui.pages.qa_common import ReadOnlyTable, text_label
-from ui.pages.training_lead import CourseBuilder, GatesPanel
-from ui.pages.training_sessions import SessionsPanel
 from ui.pages.training_work import TrainingWork
 from ui.refresh import SingleFlight
 from ui.widgets.lists import page_title
+from ui.widgets.tabs import add_when_shown
 
 COURSE_COLUMNS = ("Course", "Items", "Pass mark", "Time limit", "Required by", "Your attempts", "Best", "Status")
 SESSION_COLUMNS = ("Calibration session", "Items", "You answered")
@@ -74,6 +76,7 @@ class TrainingPage(QWidget):
         self._courses: list[status.MyCourse] = []
         self._sessions: list[tuple[str, int, int]] = []
         self._in_session = False  # the work on screen is a session's: coming back, the keys go to the sessions
+        self._work: TrainingWork | None = None  # built when a course or session first opens (:attr:`work`)
         user = self.user
         self._loads = SingleFlight(lambda reader: load_home(reader, user), self.ops, parent=self,
                                    reload_on=SHOWN_KINDS, when=lambda: self.stack.currentIndex() == 0)
@@ -86,8 +89,6 @@ class TrainingPage(QWidget):
 
     def _build(self) -> None:
         s = self.services
-        self.work = TrainingWork(s.ops, s.user, s.taxonomy, s.view, s.bindings, s.clock, s.wellbeing)
-        self.work.finished.connect(self._back_home)
         self.courses = ReadOnlyTable(COURSE_COLUMNS, "trainingCourses", stretch=0)
         self.courses.setAccessibleName("Your courses")
         self.courses.doubleClicked.connect(lambda _index: self.open_course())
@@ -118,16 +119,44 @@ class TrainingPage(QWidget):
         self.tabs.setObjectName("trainingTabs")
         self.tabs.addTab(mine, "&My training")
         if s.user.has("lead"):
-            self.tabs.addTab(CourseBuilder(s.ops, s.user, s.taxonomy), "&Build a course")
-            self.tabs.addTab(GatesPanel(s.ops, s.user), "Gat&es && waivers")
-            self.tabs.addTab(SessionsPanel(s.ops, s.user, s.taxonomy), "Ca&libration sessions")
+            add_when_shown(self.tabs, "&Build a course", self._course_builder)
+            add_when_shown(self.tabs, "Gat&es && waivers", self._gates)
+            add_when_shown(self.tabs, "Ca&libration sessions", self._sessions_panel)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.tabs)
-        self.stack.addWidget(self.work)
         page = QVBoxLayout(self)
         page.setContentsMargins(16, 12, 16, 8)
         page.addWidget(page_title("Training"))
         page.addWidget(self.stack, 1)
+
+    def _course_builder(self) -> QWidget:
+        from ui.pages.training_lead import CourseBuilder
+
+        return CourseBuilder(self.ops, self.user, self.services.taxonomy)
+
+    def _gates(self) -> QWidget:
+        from ui.pages.training_lead import GatesPanel
+
+        return GatesPanel(self.ops, self.user)
+
+    def _sessions_panel(self) -> QWidget:
+        from ui.pages.training_sessions import SessionsPanel
+
+        return SessionsPanel(self.ops, self.user, self.services.taxonomy)
+
+    @property
+    def work(self) -> TrainingWork:
+        """Where a course or session is worked: the review desk's item view and keys, built the first time one
+        opens."""
+        if self._work is None:
+            s = self.services
+            self._work = TrainingWork(s.ops, s.user, s.taxonomy, s.view, s.bindings, s.clock, s.wellbeing)
+            self._work.finished.connect(self._back_home)
+            self.stack.addWidget(self._work)
+        return self._work
+
+    def _working(self) -> bool:
+        return self._work is not None and self.stack.currentWidget() is self._work
 
     # ------------------------------------------------------------ the list
     def refresh(self) -> None:
@@ -199,7 +228,7 @@ class TrainingPage(QWidget):
         (self.sessions_table if self._in_session else self.courses).setFocus()
 
     def _pause(self, text: str) -> None:
-        if self.stack.currentWidget() is self.work:
+        if self._working():
             self.work.pause()
             self._back_home(text)
 
@@ -212,7 +241,7 @@ class TrainingPage(QWidget):
     def focusInEvent(self, event: QFocusEvent) -> None:
         """The page's focus goes where the keys work: the list last worked from, or the item being worked."""
         super().focusInEvent(event)
-        if self.stack.currentWidget() is self.work:
+        if self._working():
             self.work.setFocus()
         elif self.tabs.currentIndex() == 0:
             (self.sessions_table if self._in_session else self.courses).setFocus()
@@ -220,4 +249,5 @@ class TrainingPage(QWidget):
     def close_page(self) -> None:
         self.closed = True
         self._loads.close()
-        self.work.close_view()
+        if self._work is not None:
+            self._work.close_view()
