@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
+from review.store.import_rows import in_chunks, marks
+
 if TYPE_CHECKING:
     from review.store import Store, User
 
@@ -61,19 +63,17 @@ def author_item(store: Store, item_id: int) -> tuple[int, str, str, str, str, st
 
 def current_decisions(store: Store, item_ids: Sequence[int]) -> dict[int, tuple[str, list[str], str]]:
     """{item id: (action, labels, decided at)} of each item's standing decision (neither revoked nor a revocation)."""
-    if not item_ids:
-        return {}
-    marks = ",".join("?" * len(item_ids))
-    rows = store.db.execute(
-        f"""SELECT d.item_id, d.action, d.labels, d.decided_at FROM decisions d
-        WHERE d.item_id IN ({marks}) AND d.revokes_id IS NULL
-          AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.revokes_id = d.id)
-        ORDER BY d.id""",
-        list(item_ids),
-    ).fetchall()
     found: dict[int, tuple[str, list[str], str]] = {}
-    for item_id, action, labels, decided_at in rows:  # the latest wins
-        found[item_id] = (action, _labels(labels), decided_at)
+    for chunk in in_chunks(item_ids):  # a prolific author's tens of thousands: past a driver's parameter limit
+        rows = store.db.execute(
+            f"""SELECT d.item_id, d.action, d.labels, d.decided_at FROM decisions d
+            WHERE d.item_id IN ({marks(chunk)}) AND d.revokes_id IS NULL
+              AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.revokes_id = d.id)
+            ORDER BY d.id""",
+            chunk,
+        ).fetchall()
+        for item_id, action, labels, decided_at in rows:  # the latest wins
+            found[item_id] = (action, _labels(labels), decided_at)
     return found
 
 

@@ -117,3 +117,11 @@ def test_an_imported_author_is_text_so_a_number_and_its_digits_are_one_account(s
     assert account is not None and account.author == "12345"
     assert [i.external_id for i in account.items] == ["a"]
     assert "reporter" not in load_item(store, ids["a"]).metadata  # blank: dropped
+
+
+def test_a_prolific_authors_decisions_are_read_past_a_drivers_parameter_limit(store, history):
+    """Found: the standing decisions of an account's items were one ``IN (…)`` list of every id, which a server
+    refuses past 65,535 parameters: an author of 70,000 items would have had no account at all."""
+    decided = {row[0] for row in store.db.execute("SELECT item_id FROM decisions")}
+    asked = [*decided, *range(1_000_000, 1_070_000)]  # ids no item has, beside the decided ones
+    assert set(account_rows.current_decisions(store, asked)) == decided
