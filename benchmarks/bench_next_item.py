@@ -34,6 +34,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import shiboken6  # noqa: E402
 from common import big_store, copy_store, figure, fill_text_items, record, summary_ms  # noqa: E402
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
@@ -160,6 +161,9 @@ def on_big_store(app: QApplication, scale: str, decisions: int, source: Path | N
         page.close_page()
         ops.close()
         wellbeing.close()
+        page.hide()
+        app.processEvents()
+        shiboken6.delete(page)  # its readers stopped: now, not at the interpreter's exit, where Qt met Python gone
         store.close()
     shown = summary_ms(timed)
     figure(f"next item painted {scale}", shown["p95_ms"], "ms p95", target="<= 17 ms", n=shown["n"],
