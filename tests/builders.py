@@ -16,6 +16,7 @@ import contextlib
 import datetime as _dt
 import importlib.util
 import json
+import random
 import sqlite3
 import sys
 import tracemalloc
@@ -144,6 +145,24 @@ def has_cjk(text: str) -> bool:
 
 def has_emoji(text: str) -> bool:
     return any("\U0001f300" <= ch <= "\U0001faff" or "\u2600" <= ch <= "\u27bf" for ch in text)
+
+
+def audited_history(path: Path, items: int, *, item_id: Callable[[int], str], at: Callable[[int], str]) -> None:
+    """A history manifest at *path*: *items* decisions, each audited by dana, over three moderators (ana, ben,
+    chidi) and two queues (spam, hate), the decided and blind answers drawn from three (seeded by *items*);
+    *item_id(n)* names the n-th and *at(n)* dates its decision and audit."""
+    pick = random.Random(items)
+    answers = [("no_violation", []), ("remove", ["spam"]), ("label_only", ["spam", "harassment"])]
+    rows: list[dict[str, Any]] = []
+    for n in range(items):
+        (action, labels), (blind_action, blind_labels) = pick.choice(answers), pick.choice(answers)
+        ext, moderator, when = item_id(n), ("ana", "ben", "chidi")[n % 3], at(n)
+        rows += [{"id": ext, "queue": ("spam", "hate")[n % 2], "text": f"post {n}"},
+                 {"type": "decision", "item": ext, "moderator": moderator, "action": action, "labels": labels,
+                  "decided_at": when},
+                 {"type": "audit", "item": ext, "moderator": moderator, "auditor": "dana", "blind_action": blind_action,
+                  "blind_labels": blind_labels, "verdict": "correct", "audited_at": when}]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
 
 
 def store_arg(store: Store) -> str:

@@ -11,11 +11,9 @@ ones is ``test_metrics_exact.py``'s and ``test_dashboard_summary.py``'s.
 from __future__ import annotations
 
 import gc
-import json
-import random
 
 import pytest
-from builders import audited, decided_item, people, statements_run, store_arg
+from builders import audited, audited_history, decided_item, people, statements_run, store_arg
 
 from audit.metrics import assembly, auditors
 from audit.store import reports
@@ -24,18 +22,8 @@ from desktop.main import main
 
 def _history(path, items: int) -> None:
     """*items* audited decisions: three moderators, two queues, three answers, the same four days."""
-    pick = random.Random(items)
-    answers = [("no_violation", []), ("remove", ["spam"]), ("label_only", ["spam", "harassment"])]
-    rows = []
-    for n in range(items):
-        (action, labels), (blind_action, blind_labels) = pick.choice(answers), pick.choice(answers)
-        ext, moderator, at = f"g{items}-{n}", ("ana", "ben", "chidi")[n % 3], f"2025-11-0{1 + n % 4}T1{n % 10}:00:00Z"
-        rows += [{"id": ext, "queue": ("spam", "hate")[n % 2], "text": f"post {n}"},
-                 {"type": "decision", "item": ext, "moderator": moderator, "action": action, "labels": labels,
-                  "decided_at": at},
-                 {"type": "audit", "item": ext, "moderator": moderator, "auditor": "dana", "blind_action": blind_action,
-                  "blind_labels": blind_labels, "verdict": "correct", "audited_at": at}]
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    audited_history(path, items, item_id=lambda n: f"g{items}-{n}",
+                    at=lambda n: f"2025-11-0{1 + n % 4}T1{n % 10}:00:00Z")
 
 
 def test_the_report_reads_counts_that_grow_with_the_groups_not_the_decisions(store, tmp_path, capsys):

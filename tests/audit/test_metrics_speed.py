@@ -16,13 +16,12 @@ Times are the benchmark's (``benchmarks/bench_dashboard.py``); here the causes: 
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import random
 import sys
 from pathlib import Path
 
 import pytest
-from builders import audited, decided_item, people, store_arg
+from builders import audited, audited_history, decided_item, people, store_arg
 
 from audit import metrics
 from audit.exports import tables
@@ -100,19 +99,8 @@ def test_label_sets_are_parsed_once_for_the_report_and_the_exports(store):
 
 def _history(path, items: int) -> None:
     """*items* decisions, each audited, over the same three moderators, two queues, four weeks and label sets."""
-    pick = random.Random(items)
-    answers = [("no_violation", []), ("remove", ["spam"]), ("label_only", ["spam", "harassment"])]
-    rows = []
-    for n in range(items):
-        action, labels = pick.choice(answers)
-        blind_action, blind_labels = pick.choice(answers)
-        ext, moderator, at = f"h{n}", ("ana", "ben", "chidi")[n % 3], f"2025-11-{1 + n % 28:02d}T10:{n % 60:02d}:00Z"
-        rows += [{"id": ext, "queue": ("spam", "hate")[n % 2], "text": f"post {n}"},
-                 {"type": "decision", "item": ext, "moderator": moderator, "action": action, "labels": labels,
-                  "decided_at": at},
-                 {"type": "audit", "item": ext, "moderator": moderator, "auditor": "dana", "blind_action": blind_action,
-                  "blind_labels": blind_labels, "verdict": "correct", "audited_at": at}]
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    audited_history(path, items, item_id=lambda n: f"h{n}",
+                    at=lambda n: f"2025-11-{1 + n % 28:02d}T10:{n % 60:02d}:00Z")
 
 
 def _python_calls(work) -> int:
