@@ -176,7 +176,7 @@ def _record(store: Store, user: User, item_id: int, claim: int, worked_by: Mappi
         if held.case_id is not None:
             case_rows.follow(store, item_id, decision_id, user, now)  # its case's other reports get it too
     store.mark_changed("decision")  # what store.log says of the event appended here
-    events.append_then(  # the lease ends in the event's statement: on a server, one round trip for both
+    events.append_deferred(  # the lease ends in the event's statement, sent with the commit on a server
         store.db, leases.DROPPED, {"item": item_id}, at=store.now(), actor=user.name, kind="decision.made",
         subject=f"item:{item_id}",
         payload={"decision": decision_id, "action": action, "labels": list(labels), "queue": queue.name,

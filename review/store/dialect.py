@@ -66,6 +66,49 @@ def rows_together(db: Any, statements: Sequence[tuple[str, Any]]) -> list[list[A
     return [db.execute(sql, [] if params is None else params).fetchall() for sql, params in statements]
 
 
+class Deferred:
+    """The first row of a deferred statement (:func:`execute_deferred`), there once the statement was sent: on a
+    server after the transaction's next round trip (most often its commit), on a file at once."""
+
+    def __init__(self) -> None:
+        self._cursor: Any = None
+        self._row: Any = None
+        self._read = False
+
+    @classmethod
+    def holding(cls, row: Any) -> Deferred:
+        """One whose statement ran already (a file's) and gave *row*."""
+        deferred = cls()
+        deferred.got(row)
+        return deferred
+
+    def sent(self, cursor: Any) -> None:
+        """The statement went out through *cursor*, whose first row is read when asked (after the trip)."""
+        self._cursor = cursor
+
+    def got(self, row: Any) -> None:
+        """The statement ran and gave *row* (None: no row)."""
+        self._row, self._read = row, True
+
+    def first(self) -> Any:
+        """The statement's first row, or None; a RuntimeError if it was never sent (its transaction rolled back)."""
+        if not self._read:
+            if self._cursor is None:
+                raise RuntimeError("a deferred statement's row was asked for before it was sent")
+            self._row, self._read, self._cursor = self._cursor.fetchone(), True, None
+        return self._row
+
+
+def execute_deferred(db: Any, sql: str, params: Any = None) -> Deferred:
+    """Run *sql*, a write inside the open transaction, deferred: on a server sent with the transaction's next
+    round trip, the ``COMMIT``'s if nothing follows it (:meth:`~review.store.server.ServerDatabase.execute_deferred`
+    says why); on a file run now. Its first row is the :class:`Deferred`'s once sent."""
+    if is_server(db):
+        return cast(Deferred, db.execute_deferred(sql, params))
+    return Deferred.holding(db.execute(sql, [] if params is None else params).fetchone())  # read now: a file's
+    # statement stays open until its rows are read
+
+
 def add_sqlite_functions(db: Any) -> None:
     """Define on a SQLite connection the functions Veil's SQL adds to SQLite's own (a server has them from its
     first schema step, :mod:`review.store.server_functions`); nothing to do for a server."""

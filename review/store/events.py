@@ -12,10 +12,12 @@ transaction-level lock (:data:`CHAIN_LOCK`) and, in the same round trip,
 reads the head and inserts the next row (the server hashes it exactly as
 :func:`row_hash` does), so appends happen one writer at a time; the lock is
 held until that writer commits, so the next append reads its row as the
-head. The hot path appends its event as late as it can (a claim's lease
-row, which names it, is written in the same statement: :func:`append_then`),
-so the lock is held for one round trip and the commit. On a file, ``BEGIN
-IMMEDIATE`` already makes writers take turns.
+head. The hot path (a claim, a decision) appends its event last and
+deferred (:func:`append_deferred`): the lock, the append and the write
+that names the event (the lease's claim, the lease's end) are sent with
+the ``COMMIT``, so the lock is held while the server runs them, never
+across a trip to the client. On a file, ``BEGIN IMMEDIATE`` already makes
+writers take turns.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlite_utils
 
@@ -101,18 +103,52 @@ def append_then(
     return db.execute(then, {**params, "event": event}).fetchone()
 
 
+def append_deferred(
+    db: sqlite_utils.Database,
+    then: str,
+    params: Mapping[str, Any],
+    *,
+    at: str,
+    actor: str,
+    kind: str,
+    subject: str = "",
+    payload: dict[str, Any] | None = None,
+) -> dialect.Deferred:
+    """:func:`append_then`, deferred to the transaction's next round trip (on a server: the ``COMMIT``'s if
+    nothing follows; :func:`review.store.dialect.execute_deferred`) with the chain's lock just before it; *then*'s
+    first row is the result's, once sent. So the lock every desk's append takes is held while the server runs the
+    append, what follows it and the commit, never across a trip to a client and back; the writes deferred
+    before it (a decision's move of its queue's counts) run ahead of the lock, outside the one section every
+    desk of a site goes through in turn. On a file both run now, in turn."""
+    if not in_transaction(db):
+        raise RuntimeError("events.append_deferred must run inside the change's write transaction")
+    if not dialect.is_server(db):
+        return dialect.Deferred.holding(append_then(db, then, params, at=at, actor=actor, kind=kind,
+                                                    subject=subject, payload=payload))
+    server: Any = db  # a ServerDatabase
+    server.execute_deferred("SELECT pg_advisory_xact_lock(?)", [CHAIN_LOCK])
+    return cast(dialect.Deferred, server.execute_deferred(*_server_statement(
+        then, params, at=at, actor=actor, kind=kind, subject=subject, payload=payload)))
+
+
 def _server_append(db: sqlite_utils.Database, then: str, params: Mapping[str, Any], *, at: str, actor: str,
                    kind: str, subject: str, payload: dict[str, Any] | None) -> Any:
     """A server's append and *then* in one statement, sent with the chain lock (one round trip, no pause in
     between); *then*'s first row."""
-    body = canonical_json(payload or {})
     server: Any = db  # a ServerDatabase
+    return server.first_after_lock(CHAIN_LOCK, *_server_statement(then, params, at=at, actor=actor, kind=kind,
+                                                                  subject=subject, payload=payload))
+
+
+def _server_statement(then: str, params: Mapping[str, Any], *, at: str, actor: str, kind: str, subject: str,
+                      payload: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """A server's append and *then* as one statement (the event inserted in a ``WITH``) and its parameters."""
+    body = canonical_json(payload or {})
     values = {"at": at, "actor": actor, "kind": kind, "subject": subject, "payload": body, "genesis": GENESIS,
               "rest": canonical_json([at, actor, kind, subject, body])[1:-1]}  # the hashed list after the link
     if not set(params).isdisjoint(values):
         raise ValueError(f"append_then: {sorted(set(params) & set(values))} are the event's own names")
-    return server.first_after_lock(CHAIN_LOCK, _SERVER_APPEND + then.replace(":event", "(SELECT id FROM appended)"),
-                                   {**values, **params})
+    return _SERVER_APPEND + then.replace(":event", "(SELECT id FROM appended)"), {**values, **params}
 
 
 #: A server's append, as a ``WITH`` ahead of the statement that follows it (:func:`_server_append`): the head is

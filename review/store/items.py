@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from review.store import media_root
+from review.store import dialect, media_root
 
 if TYPE_CHECKING:
     from review.store import Store
@@ -38,8 +38,9 @@ def queue_and_state(store: Store, item_id: int) -> tuple[int, str] | None:
 
 
 def close(store: Store, item_id: int) -> None:
-    """Mark the item decided: it leaves its queue."""
-    store.db.execute("UPDATE items SET state = 'decided' WHERE id = ?", [item_id])
+    """Mark the item decided: it leaves its queue. Deferred (:func:`~review.store.dialect.execute_deferred`):
+    the queue's counts it moves are rows every desk deciding in the queue writes, locked until the commit."""
+    dialect.execute_deferred(store.db, "UPDATE items SET state = 'decided' WHERE id = ?", [item_id])
 
 
 def move_to(store: Store, item_id: int, queue_id: int, *, due_at: str) -> None:

@@ -17,7 +17,8 @@ any check before the lock was taken stops the write.
 their transactions are ``row_locked`` (:mod:`review.store.server`): they
 run side by side, and each locks what its guards check. A claim takes its
 candidate with ``FOR UPDATE SKIP LOCKED`` (another claim's candidate is
-passed over, never waited for), appends its event, then writes the lease;
+passed over, never waited for), writes the lease, then appends its event,
+which names the lease's claim, with the commit (``events.append_deferred``);
 every claim-holding write (renew, decide) first locks the item's row
 (:func:`lock_item`) and only then reads its lease (:func:`hold`). The person's row, the
 queues, limits and rosters are changed only by ordinary (exclusive)
@@ -94,7 +95,7 @@ def claim(
     committed while this one looked had leased already is found taken, and
     the claim looks again (:data:`TAKE_TRIES` times, then ``StoreBusy``).
     """
-    def attempt() -> tuple[int, int] | None:
+    def attempt() -> tuple[int, dialect.Deferred] | None:
         now_dt = store.clock.now()
         now, expires = iso(now_dt), iso(now_dt + _dt.timedelta(seconds=lease_seconds))
         kept = serving_changes.kept(store, nested=nested)  # the rows below as read under this lock, or kept since
@@ -108,19 +109,19 @@ def claim(
         found = next_free(store, queues, now, exclude, passes, lock=True, not_against=current.id)
         if found is None:
             return None
+        if store.db.execute(_TAKE, {"item": found, "user": current.id, "now": now, "expires": expires}
+                            ).fetchone() is None:
+            raise Refused("taken")
         store.mark_changed("item")  # what store.log says of the event appended here
-        taken = events.append_then(store.db, _TAKE, {"item": found, "user": current.id, "now": now,
-                                                     "expires": expires},
-                                   at=now, actor=user.name, kind="item.claimed", subject=f"item:{found}",
-                                   payload={"expires_at": expires})
-        if taken is None:
-            raise Refused("taken")  # undoes the event with the transaction
-        return found, int(taken[0])
+        return found, events.append_deferred(store.db, _NAMED, {"item": found}, at=now, actor=user.name,
+                                             kind="item.claimed", subject=f"item:{found}",
+                                             payload={"expires_at": expires})
 
     nested = in_transaction(store.db)
     for _ in range(TAKE_TRIES):
         try:
-            return replayed(store, attempt, row_locked=True)
+            taken = replayed(store, attempt, row_locked=True)
+            return None if taken is None else (taken[0], int(taken[1].first()[0]))  # the claim: sent by now
         except Refused as refused:
             if refused.reason != "taken":
                 raise
@@ -369,16 +370,19 @@ def lock_item(store: Store, item_id: int) -> None:
         store.db.execute(_LOCK_ITEM, [item_id]).fetchall()
 
 
-#: A claim's lease, under the claim's event (``:event``: ``events.append_then``), unless someone holds a live lease
-#: on the item; the claim when taken. The upsert only overwrites an expired lease, so even two writers that both
-#: saw the item free cannot both get it; overwriting also ends the lapsed claim it replaces.
+#: A claim's lease, unless someone holds a live lease on the item; the item when taken. The upsert only overwrites an
+#: expired lease, so even two writers that both saw the item free cannot both get it; overwriting also ends the
+#: lapsed claim it replaces. Its claim is the claim's event, named by :data:`_NAMED` in the same transaction.
 _TAKE = """
-INSERT INTO leases (item_id, user_id, claimed_at, expires_at, claim_id) VALUES (:item, :user, :now, :expires, :event)
+INSERT INTO leases (item_id, user_id, claimed_at, expires_at, claim_id) VALUES (:item, :user, :now, :expires, NULL)
 ON CONFLICT (item_id) DO UPDATE SET user_id = excluded.user_id, claimed_at = excluded.claimed_at,
     expires_at = excluded.expires_at, claim_id = excluded.claim_id
 WHERE leases.expires_at <= excluded.claimed_at
-RETURNING claim_id
+RETURNING item_id
 """
+#: The lease :data:`_TAKE` wrote gets its claim: the claim's event (``:event``: ``events.append_deferred``). Sent
+#: with the commit on a server, the event chain's lock held only while the server runs them.
+_NAMED = "UPDATE leases SET claim_id = :event WHERE item_id = :item RETURNING claim_id"
 
 
 def grant(store: Store, item_id: int, user_id: int, claim: int, now: str, expires: str) -> None:
@@ -401,7 +405,7 @@ def live_holder(store: Store, item_id: int, now: str) -> tuple[int, str, str] | 
     return (row[0], row[1], row[2]) if row else None
 
 
-#: :func:`drop` as the statement after a decision's event (``events.append_then``).
+#: :func:`drop` as the statement after a decision's event (``events.append_deferred``).
 DROPPED = "DELETE FROM leases WHERE item_id = :item RETURNING item_id"
 
 

@@ -152,6 +152,7 @@ class ServerDatabase:
         self._savepoints = itertools.count(1)
         self._depth = 0  # transactions and snapshots open through this object (not the driver's view of them)
         self._exclusive = False  # the open write transaction holds the write lock exclusively
+        self._deferred: list[tuple[str, Sequence[Any] | Mapping[str, Any], dialect.Deferred]] = []  # see below
         self._reopening = threading.RLock()  # held while the connection is replaced or a transaction begins on it
         self._reopener: int | None = None  # the one thread that may reopen a lost connection (None: any)
 
@@ -216,15 +217,48 @@ class ServerDatabase:
         with _mapped():
             if not before and self._depth == 0 and _reads_only(last):
                 return self._again_if_lost(lambda conn: conn.execute(last, _bound(params)))
-            conn = self._live()
-            for statement in before:  # a trigger's function, created before the trigger
-                conn.execute(statement, ())
-            return conn.execute(last, _bound(params))
+            with self._after_deferred() as conn:
+                for statement in before:  # a trigger's function, created before the trigger
+                    conn.execute(statement, ())
+                return conn.execute(last, _bound(params))
+
+    def execute_deferred(self, sql: str, params: Params = None) -> dialect.Deferred:
+        """Run *sql*, a write inside the open transaction, with the transaction's next round trip: the next
+        statement's, or the ``COMMIT``'s; its first row is the :class:`~review.store.dialect.Deferred`'s once
+        sent.
+
+        Why: a decision's last writes lock rows every desk writes (a queue's counts, the event chain). Sent
+        one trip at a time, each lock would be held while the reply travels to the client and the next
+        statement back, on a loaded site a scheduler's slice or more; sent with the ``COMMIT``, they are taken
+        and let go while the server runs them. Order is kept: whatever runs next on this connection sends the
+        deferred statements first, in the same trip, so a later read sees them. Their errors are that trip's.
+        """
+        if not self.in_transaction:
+            raise RuntimeError("execute_deferred runs inside a write transaction")
+        deferred = dialect.Deferred()
+        self._deferred.append((dialect.postgres(sql), _bound(params), deferred))
+        return deferred
+
+    @contextlib.contextmanager
+    def _after_deferred(self, *, pipelined: bool = False) -> Iterator[psycopg.Connection[Any]]:
+        """The live connection, for statements sent after the deferred ones (:meth:`execute_deferred`): with
+        some waiting, or *pipelined*, all go in one pipeline, in order, whose results arrive when the block
+        ends. (The one pipeline: a pipeline opened inside another sends what the outer one holds first, a trip
+        of its own.)"""
+        conn = self._live()
+        if not (self._deferred or pipelined):
+            yield conn
+            return
+        waiting, self._deferred = self._deferred, []
+        with conn.pipeline():
+            for statement, bound, deferred in waiting:
+                deferred.sent(conn.execute(statement, bound))
+            yield conn
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> psycopg.Cursor[Any]:
         """Run *sql* once per row; ``rowcount`` is the sum of the rows each changed."""
-        with _mapped():
-            cursor = self._live().cursor()
+        with _mapped(), self._after_deferred() as conn:
+            cursor = conn.cursor()
             cursor.executemany(dialect.postgres(sql), [_bound(row) for row in rows])
             return cursor
 
@@ -232,22 +266,29 @@ class ServerDatabase:
         """The first row *sql* gives once the transaction holds the advisory lock *key*, both sent in one round
         trip (a pipeline: the server takes the statement's snapshot after the lock is granted). For the event
         chain's append, made while other writers wait for that lock (:mod:`review.store.events`)."""
-        with _mapped(), self.conn.pipeline():
-            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", [key])
-            cursor = self.conn.execute(dialect.postgres(sql), _bound(params))
+        with _mapped(), self._after_deferred(pipelined=True) as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+            cursor = conn.execute(dialect.postgres(sql), _bound(params))
         return cursor.fetchone()
 
     def rows_together(self, statements: Sequence[tuple[str, Params]]) -> list[list[tuple[Any, ...]]]:
         """Each read's rows, all sent in one round trip (a pipeline): a page's many small independent reads cost
         one trip to the server rather than one each. Outside a transaction, read again on a new connection if
         the old one turns out lost (reads change nothing)."""
-        def run(conn: psycopg.Connection[Any]) -> list[list[tuple[Any, ...]]]:
+        def sent(conn: psycopg.Connection[Any]) -> list[psycopg.Cursor[Any]]:
+            return [conn.cursor().execute(dialect.postgres(sql), _bound(params)) for sql, params in statements]
+
+        def run(conn: psycopg.Connection[Any]) -> list[psycopg.Cursor[Any]]:
             with conn.pipeline():
-                cursors = [conn.cursor().execute(dialect.postgres(sql), _bound(params)) for sql, params in statements]
-            return [cursor.fetchall() for cursor in cursors]
+                return sent(conn)
 
         with _mapped():
-            return self._again_if_lost(run) if self._depth == 0 else run(self._live())
+            if self._depth == 0:
+                cursors = self._again_if_lost(run)
+            else:
+                with self._after_deferred(pipelined=True) as conn:
+                    cursors = sent(conn)
+            return [cursor.fetchall() for cursor in cursors]
 
     def executescript(self, script: str) -> None:
         for statement in dialect.statements(script):
@@ -274,18 +315,19 @@ class ServerDatabase:
         """
         if self.in_transaction:
             if not row_locked and not self._exclusive:
-                self.conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+                self._send("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
                 self._exclusive = True
             name = f"veil_{next(self._savepoints)}"
-            self.conn.execute(f"SAVEPOINT {name}")
+            self._send(f"SAVEPOINT {name}")  # what is deferred goes first: it belongs before the savepoint
             try:
                 yield self
             except BaseException:
                 if self.in_transaction:
+                    self._deferred.clear()  # deferred inside the savepoint, undone with it
                     self.conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
                     self.conn.execute(f"RELEASE SAVEPOINT {name}")
                 raise
-            self.conn.execute(f"RELEASE SAVEPOINT {name}")
+            self._send(f"RELEASE SAVEPOINT {name}")
             return
         lock = "pg_advisory_xact_lock_shared" if row_locked else "pg_advisory_xact_lock"
         with _mapped(), self._beginning():  # begun, locked and counted at once: nothing replaces the connection
@@ -298,9 +340,7 @@ class ServerDatabase:
             self._end("ROLLBACK")
             raise
         try:
-            with self.conn.pipeline():  # one round trip: the commit, then the flush it waits for
-                self.conn.execute("COMMIT")
-                self.conn.execute(_FLUSHED)
+            self._commit()
         except psycopg.OperationalError as exc:
             self._end("ROLLBACK")
             if not self.conn.closed:
@@ -328,9 +368,36 @@ class ServerDatabase:
         finally:
             self._end("COMMIT")
 
+    def _commit(self) -> None:
+        """``COMMIT``, then the flush it waits for, after the statements deferred (:meth:`execute_deferred`): one
+        round trip, and one message. Why one message: a pipeline sends each statement as it is made, and the
+        server runs each as it arrives; a deferred lock would then be held while the client makes the next
+        statement (on a loaded desk, a slice of the scheduler's). Sent whole, the server runs them all at once.
+        Their parameters are bound by the driver (its client-side binding), since one message of several
+        statements cannot carry parameters; each gives its :class:`~review.store.dialect.Deferred` its row."""
+        waiting, self._deferred = self._deferred, []
+        if not waiting:
+            with self.conn.pipeline():
+                self.conn.execute("COMMIT")
+                self.conn.execute(_FLUSHED)
+            return
+        bind = psycopg.ClientCursor(self.conn)
+        cursor = self.conn.execute("; ".join([*(bind.mogrify(statement, bound) for statement, bound, _ in waiting),
+                                              "COMMIT", _FLUSHED]))
+        for _, _, deferred in waiting:
+            deferred.got(cursor.fetchone() if cursor.description is not None else None)
+            cursor.nextset()
+
+    def _send(self, statement: str, params: Sequence[Any] | None = None) -> None:
+        """One statement of the connection's own (a lock, a savepoint), after what is deferred."""
+        with self._after_deferred() as conn:
+            conn.execute(statement, params)
+
     def _end(self, verb: str) -> None:
-        """End the transaction if one is still open (a lost connection or failed COMMIT may have ended it)."""
+        """End the transaction if one is still open (a lost connection or failed COMMIT may have ended it); what
+        is deferred is never sent."""
         self._depth = 0
+        self._deferred.clear()
         if self.in_transaction:
             with contextlib.suppress(psycopg.OperationalError):
                 self.conn.execute(verb)
