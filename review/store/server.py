@@ -534,10 +534,24 @@ def veil_error(exc: psycopg.Error, what: str = "") -> Exception:
         return StoreUnavailable(_message(what, text, NOT_YOURS_ADVICE))
     if isinstance(exc, psycopg.ProgrammingError):
         return exc
-    if isinstance(exc, psycopg.OperationalError):
+    if isinstance(exc, psycopg.OperationalError) and _unreachable(exc):
         return ServerUnreachable(_message(what, text, "the store's server cannot be reached; check the connection "
                                          "and that the server is running, then try again"))
     return StoreUnavailable(_message(what, text))
+
+
+#: The server's codes for a connection it ended or will not take now (class 08, shutting down, starting up).
+_GONE_CODES = ("08", "57P01", "57P02", "57P03")
+
+
+def _unreachable(exc: psycopg.OperationalError) -> bool:
+    """Whether *exc* says the server cannot be reached now: its code says so, or, code-less (libpq's own), its
+    words do. Not every operational error: libpq also refuses a statement itself ("number of parameters must
+    be between 0 and 65535"), which trying again on a new connection cannot mend."""
+    code = exc.sqlstate
+    if code is not None:
+        return code.startswith(_GONE_CODES)
+    return bool(_UNREACHABLE.search(_said(exc)))
 
 
 def replayable(exc: BaseException) -> bool:

@@ -166,3 +166,38 @@ def test_the_servers_errors_become_veils_like_sqlites(raised, said):
     assert isinstance(caught.value.__cause__, raised)
     assert str(caught.value).startswith("saving: ")
 
+
+@pytest.mark.parametrize(("raised", "unreachable"), [
+    (psycopg.errors.AdminShutdown("terminating connection due to administrator command"), True),
+    (psycopg.errors.CannotConnectNow("the database system is starting up"), True),
+    (psycopg.errors.ConnectionFailure("connection to server was lost"), True),
+    (psycopg.OperationalError("server closed the connection unexpectedly"), True),
+    (psycopg.OperationalError("consuming input failed: EOF detected"), True),
+    (psycopg.OperationalError("number of parameters must be between 0 and 65535"), False),
+    (psycopg.errors.QueryCanceled("canceling statement due to user request"), False),
+])
+def test_only_a_server_that_cannot_be_reached_is_said_unreachable(raised, unreachable):
+    """The app tries an unreachable server again and says "reconnecting"; libpq refusing a statement itself is
+    no outage, and trying it again cannot help: it is said as it is."""
+    from review.store.server import ServerUnreachable, veil_error
+
+    got = veil_error(raised, "saving")
+    assert isinstance(got, ServerUnreachable) is unreachable
+    assert isinstance(got, StoreUnavailable | StoreBusy)
+
+
+def test_a_statement_past_the_drivers_parameter_limit_is_no_outage(server_url):
+    """Found in issue 22's work: an author's account once sent every item id as one list, and libpq's refusal
+    came out as "the store's server cannot be reached" (and the app retried it)."""
+    from review.store.server import ServerUnreachable
+
+    store = wiring.open_store(server_url)
+    try:
+        with pytest.raises(StoreUnavailable) as caught:
+            store.db.execute(f"SELECT 1 WHERE 1 IN ({', '.join('?' * 70_000)})", list(range(70_000))).fetchall()
+        assert not isinstance(caught.value, ServerUnreachable)
+        assert "65535" in str(caught.value)
+        assert store.db.execute("SELECT 1").fetchone() == (1,)  # the connection is fine
+    finally:
+        store.close()
+
