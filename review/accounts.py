@@ -16,6 +16,7 @@ Notes are the team's shared memory and say who wrote them and when.
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -55,26 +56,33 @@ class Note:
     at: str
 
 
+#: How many of an author's other items an account lists (the newest the viewer may see); the rest are counted.
+#: A spammer's account holds tens of thousands: listing each cost the desk seconds and the screen a long table.
+LISTED = 200
+
+
 @dataclass(frozen=True)
 class Account:
-    """The author of an item, their other items the viewer may see, and the team's notes."""
+    """The author of an item: the newest of their other items the viewer may see, all of them counted, the items
+    in queues the viewer does not work counted apart, and the team's notes."""
 
     author: str
-    items: tuple[PastItem, ...]
+    items: tuple[PastItem, ...]  # the newest :data:`LISTED` the viewer may see, oldest first
     elsewhere: int  # other items in queues the viewer does not work: counted, not shown
     notes: tuple[Note, ...]
-
-    @property
-    def open(self) -> int:
-        return sum(1 for i in self.items if i.action is None)
+    besides: int = 0  # the item the account is shown beside (never among its items)
+    visible: int = 0  # every other item the viewer may see, listed or not
+    decided: tuple[tuple[str, int], ...] = ()  # (action, how many of those items it stands on), most first
+    open: int = 0  # how many of those items are still open
 
     def actions(self) -> dict[str, int]:
-        """{action: how many of the listed items it stands on}, most frequent first."""
-        counts: dict[str, int] = {}
-        for i in self.items:
-            if i.action is not None:
-                counts[i.action] = counts.get(i.action, 0) + 1
-        return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+        """{action: how many of the viewer's visible items it stands on}, most frequent first."""
+        return dict(self.decided)
+
+    @property
+    def unlisted(self) -> int:
+        """Visible items older than the listed ones: counted, not listed."""
+        return self.visible - len(self.items)
 
 
 def named(metadata: dict[str, Any]) -> dict[str, Any]:
@@ -98,36 +106,61 @@ def for_item(store: Store, user: User, item: Item) -> Account | None:
     if author is None:
         return None
     kinds = serving.worked_kinds(store.user(user.name))
-    others = [r for r in rows.author_items(store, author) if r[0] != item.id]
-    shown = [r for r in others if r[3] in kinds]
-    standing = rows.current_decisions(store, [r[0] for r in shown])
-    items = [_past_item(row, standing) for row in shown]
+    counted = rows.author_counts(store, author, besides=item.id)
     notes = tuple(Note(*n) for n in rows.notes(store, author))
-    return Account(author, tuple(items), len(others) - len(shown), notes)
+    decided: Counter[str] = Counter()
+    for kind, state, action, n in counted:
+        if kind in kinds and state != "pending" and action is not None:
+            decided[action] += n
+    visible = sum(n for kind, _, _, n in counted if kind in kinds)
+    return Account(author, _listed(store, author, item.id, kinds),
+                   sum(n for kind, _, _, n in counted if kind not in kinds), notes, item.id, visible,
+                   _most_first(decided), visible - sum(decided.values()))
+
+
+def _listed(store: Store, author: str, besides: int, kinds: set[str]) -> tuple[PastItem, ...]:
+    """The newest :data:`LISTED` items of *author* but *besides* in queues of *kinds*, oldest first."""
+    rows_listed = rows.newest_author_items(store, author, besides=besides, kinds=sorted(kinds), limit=LISTED)
+    standing = rows.current_decisions(store, [row[0] for row in rows_listed])
+    return tuple(_past_item(row, standing) for row in rows_listed)
 
 
 def after_decision(store: Store, user: User, account: Account, item_id: int) -> Account:
-    """*account*, read before a decision on the author's item *item_id*, as it stands after it: that item's line
-    read again (its state, its queue, the decision standing on it), the rest kept.
+    """*account*, read while *item_id* — an item of its author that *user* held, open, in a queue they work — was
+    on screen, as it stands after *user*'s decision on it: that item's line read again (its state, its queue,
+    the decision standing on it) and the counts moved by it, the rest kept.
 
-    What :func:`for_item` would give now, for the cost of one item: a prolific author's account lists tens of
-    thousands, which took the desk seconds to read again between the key and the next item."""
+    What :func:`for_item` would give now, for the cost of one item (a prolific author's account counts tens
+    of thousands, which took the desk seconds to read again between the key and the next item)."""
     row = rows.author_item(store, item_id)
     kept = [past for past in account.items if past.item_id != item_id]
-    listed = len(kept) < len(account.items)
-    elsewhere = account.elsewhere - (0 if listed else 1)  # not listed: it was counted in a queue not worked
-    if row is None:
-        return replace(account, items=tuple(kept), elsewhere=elsewhere)
-    if row[3] not in serving.worked_kinds(store.user(user.name)):
-        return replace(account, items=tuple(kept), elsewhere=elsewhere + 1)
+    counts = replace(account, items=tuple(kept), visible=account.visible - 1, open=account.open - 1)  # it was open
+    kinds = serving.worked_kinds(store.user(user.name))
+    if row is None or row[3] not in kinds:  # gone, or out of the queues the viewer works (escalated)
+        counts = replace(counts, elsewhere=counts.elsewhere + (row is not None))
+        if len(kept) < len(account.items) and account.unlisted:  # it leaves the list: the next older one comes in
+            return replace(counts, items=_listed(store, account.author, account.besides, kinds))
+        return counts
     fresh = _past_item(row, rows.current_decisions(store, [item_id]))
+    decided = Counter(dict(counts.decided))
+    if fresh.action is not None:
+        decided[fresh.action] += 1
+    moved = replace(counts, visible=counts.visible + 1, decided=_most_first(decided),
+                    open=counts.open + (fresh.action is None))
+    if len(kept) == len(account.items):  # not listed: older than every listed item, it stays counted only
+        return moved
     place = bisect.bisect(kept, (fresh.received_at, item_id), key=lambda past: (past.received_at, past.item_id))
-    return replace(account, items=(*kept[:place], fresh, *kept[place:]), elsewhere=elsewhere)
+    return replace(moved, items=(*kept[:place], fresh, *kept[place:]))
+
+
+def _most_first(counts: Counter[str]) -> tuple[tuple[str, int], ...]:
+    """(action, how many), most first; ties by name, so the line reads the same whichever was decided first."""
+    return tuple(sorted(((a, n) for a, n in counts.items() if n > 0), key=lambda an: (-an[1], an[0])))
 
 
 def _past_item(row: tuple[int, str, str, str, str, str],
                standing: dict[int, tuple[str, list[str], str]]) -> PastItem:
-    """An author's item (:func:`review.store.accounts.author_items`' row) with the decision standing on it."""
+    """An author's item (:func:`review.store.accounts.newest_author_items`' row) with the decision standing on it."""
     item_id, external_id, queue, _kind, state, received_at = row
     action, labels, decided_at = standing.get(item_id, (None, [], None))
     if state == "pending":  # reopened (an undo, an escalation): what stood before does not stand now

@@ -60,10 +60,6 @@ log = logging.getLogger(__name__)
 AfterDecision = Callable[[Store, Decision], object]
 
 
-#: An author's listed items counted: ({action: how many it stands on}, most frequent first; how many are open).
-AccountCounts = tuple[dict[str, int], int]
-
-
 @dataclass(frozen=True)
 class Shown:
     """An item to put on screen, the claim it is held under, and what the reviewer needs with it.
@@ -78,9 +74,7 @@ class Shown:
     not decided), None for an ordinary item. ``account`` is what the team
     knows about the content's author (``review.accounts``), None when the
     row named none. ``known`` is what hash lists, cases and rules say of the
-    content (``review.known.facts``). ``account_counts`` is the account's
-    listed items counted (:data:`AccountCounts`), here rather than on the
-    GUI thread: an author of thousands of items took milliseconds of every key.
+    content (``review.known.facts``).
     """
 
     item: Item
@@ -91,7 +85,6 @@ class Shown:
     complaint: Against | None = None
     account: accounts.Account | None = None
     known: known_facts.Known = known_facts.Known()
-    account_counts: AccountCounts | None = None
 
 
 @dataclass(frozen=True)
@@ -115,7 +108,6 @@ class Ahead:
     known: known_facts.Known
     routes: tuple[str, ...] = ()
     complaint: Against | None = None
-    account_counts: AccountCounts | None = None
 
 
 def _after_decision(store: Store, user: User, ahead: Ahead, decided: Item) -> Ahead:
@@ -129,7 +121,7 @@ def _after_decision(store: Store, user: User, ahead: Ahead, decided: Item) -> Ah
     author = author_of(decided.metadata)
     if ahead.account is not None and author is not None and author == ahead.account.author:
         account = accounts.after_decision(store, user, ahead.account, decided.id)
-        ahead = replace(ahead, account=account, account_counts=(account.actions(), account.open))
+        ahead = replace(ahead, account=account)
     if near_copies.are_copies(store, (decided.content_sha256, decided.pdq), (ahead.item.content_sha256,
                                                                            ahead.item.pdq)):
         ahead = replace(ahead, seen_before=None)
@@ -344,8 +336,7 @@ class ReviewDesk:
         account = accounts.for_item(store, user, item)
         return Ahead(item, store.now(), decisions.seen_before(store, item), account,
                      known_facts.known(store, user, item), self._routes(store, item.queue_id),
-                     complaints.against(store, item.id),
-                     (account.actions(), account.open) if account is not None else None)
+                     complaints.against(store, item.id))
 
     def _shown(self, store: Store, user: User, lease: Lease, ahead: Ahead | None = None) -> Shown:
         """What the screen paints for *lease*'s item: the look-ups done *ahead* when they are that item's, in the
@@ -359,7 +350,7 @@ class ReviewDesk:
             ahead = self._looked_up(store, user, item)
         seen_before = ahead.seen_before if ahead.seen_before is not None else decisions.seen_before(store, item)
         return Shown(item, seen_before, lease.claim, ahead.routes, escalations.latest(store, item.id),
-                     ahead.complaint, ahead.account, ahead.known, ahead.account_counts)
+                     ahead.complaint, ahead.account, ahead.known)
 
     @staticmethod
     def _routes(store: Store, queue_id: int) -> tuple[str, ...]:

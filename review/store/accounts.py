@@ -23,10 +23,13 @@ if TYPE_CHECKING:
 # an old version, by hand) must not stop the migration.
 _AUTHOR = "(CASE WHEN json_valid(metadata) THEN json_extract(metadata, '$.author') END)"
 
-#: An author's items, through the partial index ``items_author`` (``author = ?`` implies its ``IS NOT NULL``).
+#: An item's line in its author's account.
 _AUTHOR_ITEM = """SELECT i.id, i.external_id, q.name, q.kind, i.state, i.received_at
 FROM items i JOIN queues q ON q.id = i.queue_id"""
-AUTHOR_ITEMS = _AUTHOR_ITEM + " WHERE i.author = ? ORDER BY i.received_at, i.id"
+#: An author's newest items in queues of some kinds (``{kinds}``: their marks), through the partial index
+#: ``items_author`` (``author = ?`` implies its ``IS NOT NULL``).
+NEWEST_AUTHOR_ITEMS = (_AUTHOR_ITEM + " WHERE i.author = ? AND i.id <> ? AND q.kind IN ({kinds})"
+                       " ORDER BY i.received_at DESC, i.id DESC LIMIT ?")
 
 
 def m015(db: sqlite_utils.Database) -> None:
@@ -49,14 +52,45 @@ def m015(db: sqlite_utils.Database) -> None:
             BEGIN SELECT RAISE(ABORT, 'account notes are append-only'); END""")
 
 
-def author_items(store: Store, author: str) -> list[tuple[int, str, str, str, str, str]]:
-    """(item id, external id, queue name, queue kind, state, received at) of every item by *author*, oldest first."""
-    rows = store.db.execute(AUTHOR_ITEMS, [author]).fetchall()
-    return [tuple(row) for row in rows]
+def m036(db: sqlite_utils.Database) -> None:
+    """The schema step: ``items_author`` (step m032's, on the author alone) ordered by arrival and carrying the
+    queue and state, so an account lists its author's newest items without sorting them all and counts them
+    without reading their rows (issue 22: an author of 65,000 items on the 1 M demo, 355 → 60 ms)."""
+    db.execute("DROP INDEX items_author")
+    db.execute("CREATE INDEX items_author ON items (author, received_at, id, queue_id, state) WHERE author IS NOT NULL")
+
+
+def newest_author_items(store: Store, author: str, *, besides: int, kinds: Sequence[str],
+                        limit: int) -> list[tuple[int, str, str, str, str, str]]:
+    """(item id, external id, queue name, queue kind, state, received at) of the newest *limit* items by *author*
+    but *besides*, in queues of *kinds*, oldest first."""
+    rows = store.db.execute(NEWEST_AUTHOR_ITEMS.format(kinds=marks(kinds)),
+                            [author, besides, *kinds, limit]).fetchall()
+    return [tuple(row) for row in reversed(rows)]
+
+
+#: The action of the decision standing on the item ``i`` (the newest that neither revokes nor was revoked), from
+#: the covering index ``decisions_item_live``; none for a pending item (what stood before it was reopened does not
+#: stand now).
+_STANDING_ACTION = """CASE WHEN i.state <> 'pending' THEN (SELECT c.action FROM decisions c
+    WHERE c.item_id = i.id AND c.revokes_id IS NULL AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.revokes_id = c.id)
+    ORDER BY c.id DESC LIMIT 1) END"""
+
+
+#: (queue kind, state, standing action, how many) of an author's items but one.
+AUTHOR_COUNTS = f"""SELECT q.kind, i.state, {_STANDING_ACTION}, COUNT(*) FROM items i JOIN queues q ON q.id = i.queue_id
+WHERE i.author = ? AND i.id <> ? GROUP BY 1, 2, 3"""
+
+
+def author_counts(store: Store, author: str, *, besides: int) -> list[tuple[str, str, str | None, int]]:
+    """(queue kind, state, standing action or None, how many) of *author*'s items but *besides*: the items from
+    the index ``items_author`` alone (:func:`m036`), their decisions from ``decisions_item_live``."""
+    rows = store.db.execute(AUTHOR_COUNTS, [author, besides]).fetchall()
+    return [(str(kind), str(state), action, int(n)) for kind, state, action, n in rows]
 
 
 def author_item(store: Store, item_id: int) -> tuple[int, str, str, str, str, str] | None:
-    """:func:`author_items`' row of one item, or None."""
+    """:func:`newest_author_items`' row of one item, or None."""
     row = store.db.execute(_AUTHOR_ITEM + " WHERE i.id = ?", [item_id]).fetchone()
     return tuple(row) if row else None
 

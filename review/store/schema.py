@@ -395,6 +395,7 @@ LATER_STEPS = (
     ("m033_summaries_clustered", "summaries", "m033"),
     ("m034_decisions_user_covering", "decisions", "m034"),
     ("m035_setting_changes_indexed", "setting_changes", "m035"),
+    ("m036_accounts_covered", "accounts", "m036"),
 )
 
 

@@ -31,16 +31,21 @@ def _index_sql(store, name: str) -> str:
 def test_the_indexes_a_text_item_has_nothing_for_are_partial_and_the_author_is_a_plain_column(store):
     """A text item has no media path and no MD5 and was routed from nowhere: it pays for none of those indexes; the
     author index reads a column, not the metadata's JSON (it parsed every row's metadata on every insert)."""
-    assert _index_sql(store, "items_author").endswith("author WHERE author IS NOT NULL")
+    assert _index_sql(store, "items_author").endswith("author, received_at, id, queue_id, state WHERE author IS NOT NULL")
     assert "json" not in _index_sql(store, "items_author")
     assert _index_sql(store, "items_media").endswith("WHERE media_path IS NOT NULL")
     assert _index_sql(store, "items_content_md5").endswith("WHERE content_md5 IS NOT NULL")
     assert _index_sql(store, "items_routed_from").endswith("WHERE routed_from_id IS NOT NULL")
 
 
+def _authored(store, author: str) -> list[str]:
+    """The external ids of *author*'s items in review queues, oldest first."""
+    return [row[1] for row in account_rows.newest_author_items(store, author, besides=0, kinds=["review"], limit=9)]
+
+
 @pytest.mark.file_only
 @pytest.mark.parametrize(("index", "statement"), [
-    ("items_author", account_rows.AUTHOR_ITEMS),
+    ("items_author", account_rows.NEWEST_AUTHOR_ITEMS.format(kinds="?")),
     ("items_media", "SELECT id FROM items WHERE media_path = ? ORDER BY id"),
     ("items_content_md5", "SELECT id FROM items WHERE content_md5 = ?"),
     ("items_routed_from", "SELECT id FROM items WHERE routed_from_id = ? AND external_id IN (?, ?)"),
@@ -70,7 +75,7 @@ def test_imported_and_added_items_keep_their_author_as_text(store, tmp_path):
                       "received_at": "2026-01-01T00:00:00Z", "metadata": {"author": " trent "}}])
     rows = dict(store.db.execute("SELECT external_id, author FROM items ORDER BY external_id").fetchall())
     assert rows == {"a": "12345", "b": "mallory", "c": None, "d": None, "e": "trent"}
-    assert [r[1] for r in account_rows.author_items(store, "12345")] == ["a"]
+    assert _authored(store, "12345") == ["a"]
 
 
 def test_a_store_made_before_m032_fills_the_author_and_verifies_clean(tmp_path, clock):
@@ -90,9 +95,9 @@ def test_a_store_made_before_m032_fills_the_author_and_verifies_clean(tmp_path, 
     with wiring.open_store(path, clock=clock) as upgraded:
         authors = [a for (a,) in upgraded.db.execute("SELECT author FROM items ORDER BY id")]
         assert authors == ["mallory", "12345", "trent", None, None, None, None]
-        assert [r[1] for r in account_rows.author_items(upgraded, "mallory")] == ["i0"]
+        assert _authored(upgraded, "mallory") == ["i0"]
         assert _index_sql(upgraded, "items_media").endswith("WHERE media_path IS NOT NULL")
         upgraded.add_items([{"external_id": "new", "queue_id": 1, "kind": "text", "text": "t",
                              "received_at": "2026-01-01T00:00:00Z", "metadata": {"author": "mallory"}}])
-        assert [r[1] for r in account_rows.author_items(upgraded, "mallory")] == ["i0", "new"]
+        assert _authored(upgraded, "mallory") == ["i0", "new"]
         assert integrity.check(upgraded.db, SETS, escalating={"escalate"}).problems == ()

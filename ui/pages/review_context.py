@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as _dt
 import html
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter, QPaintEvent
@@ -45,9 +45,6 @@ from review.taxonomy import Action, Taxonomy
 from ui import keymap
 from ui.operations import Operations
 from ui.pages.queues import human_age
-
-if TYPE_CHECKING:
-    from review.desk import AccountCounts
 
 ACCOUNT_KEY = keymap.FIXED["account"][0]  # "info": the account's list (the default; a page sets the person's own)
 POLICY_KEY = keymap.FIXED["policy"][0]  # the chosen labels' full policy text
@@ -131,23 +128,19 @@ def _label_names(taxonomy: Taxonomy, labels: Iterable[str]) -> str:
     return ", ".join(names)
 
 
-def account_summary(account: Account, taxonomy: Taxonomy, now: _dt.datetime, key: str = ACCOUNT_KEY,
-                    counts: AccountCounts | None = None) -> str:
-    """Two lines on the author: other items and what was decided on them, open ones, and the latest team note.
-
-    *counts*: the items counted already, off the GUI thread (``review.desk.Shown.account_counts``); None: here.
-    """
-    others = len(account.items) + account.elsewhere
+def account_summary(account: Account, taxonomy: Taxonomy, now: _dt.datetime, key: str = ACCOUNT_KEY) -> str:
+    """Two lines on the author: other items and what was decided on them, open ones, and the latest team note
+    (counted by the store with the look-up, off the GUI thread)."""
+    others = account.visible + account.elsewhere
     if not others:
         history = f"Author {account.author}: no other items in Veil"
     else:
-        actions, still_open = counts if counts is not None else (account.actions(), account.open)
-        decided = ", ".join(f"{_action_name(taxonomy, a).lower()} ×{n}" for a, n in actions.items())
+        decided = ", ".join(f"{_action_name(taxonomy, a).lower()} ×{n}" for a, n in account.decided)
         parts = [_count(others, "other item")]
         if decided:
             parts.append(decided)
-        if still_open:
-            parts.append(f"{still_open} open")
+        if account.open:
+            parts.append(f"{account.open} open")
         if account.elsewhere:
             parts.append(f"{account.elsewhere} in queues you do not work")
         history = f"Author {account.author}: " + " · ".join(parts)
@@ -174,6 +167,8 @@ def account_html(account: Account, taxonomy: Taxonomy, now: _dt.datetime) -> str
                     f"<td style='padding-right:12px'>{html.escape(item.queue)}</td>"
                     f"<td>{html.escape(decision)}</td></tr>")
     items = (f"<table>{''.join(rows)}</table>" if rows else "<p>No other items you may see.</p>")
+    if account.unlisted:
+        items += f"<p>{_count(account.unlisted, 'older item')} not listed: the newest {len(account.items)} are.</p>"
     if account.elsewhere:
         items += f"<p>{_count(account.elsewhere, 'more item')} in queues you do not work.</p>"
     notes = "".join(f"<p><b>{html.escape(n.by)}</b>, {html.escape(_when(n.at, now))}: {html.escape(n.body)}</p>"
@@ -262,12 +257,10 @@ class AccountSection(QLabel):
         self.key = ACCOUNT_KEY  # the page's binding of the ``account`` command calls open_list and names its key here
 
     def show_account(self, account: Account | None, now: _dt.datetime, *, item: Item | None = None,
-                     ops: Operations | None = None, user: User | None = None,
-                     counts: AccountCounts | None = None) -> None:
-        """The account behind the item on screen (None: it names no author); *ops* and *user* let notes be kept;
-        *counts*: its items counted off the GUI thread, if they were."""
+                     ops: Operations | None = None, user: User | None = None) -> None:
+        """The account behind the item on screen (None: it names no author); *ops* and *user* let notes be kept."""
         self.account, self.now, self.item, self.ops, self.user = account, now, item, ops, user
-        self.setText(account_summary(account, self.taxonomy, now, self.key, counts) if account is not None else "")
+        self.setText(account_summary(account, self.taxonomy, now, self.key) if account is not None else "")
         self.setAccessibleName(self.text().replace("\n", ". ") or "No account")
         self.setVisible(account is not None)
         if self.dialog is not None and account is not None:

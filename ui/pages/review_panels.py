@@ -220,8 +220,7 @@ class ContextPanel(QFrame):
         known of its content (a blind auditor's desk never calls this, and its ``Known`` is empty)."""
         self.show_escalation(shown.escalation, now)
         self.show_known(shown.known)
-        self.account.show_account(shown.account, now, item=shown.item, ops=ops, user=user,
-                                  counts=shown.account_counts)
+        self.account.show_account(shown.account, now, item=shown.item, ops=ops, user=user)
         self._showing = shown.item.id
         if shown.seen_before.pending:  # the index was still loading: asked again on a reader, which waits for it
             self._ask_seen_before(shown.item, ops)
