@@ -4,10 +4,11 @@ decision every 2 s, against 1,000,000 waiting items.
 Each simulated moderator is a thread with a connection of its own (``Store.second_connection``), in worker
 processes (``--per-process``, 10 each, so Python's lock is not what is measured); every 2 s (a random phase
 each) it claims the next item through the review desk and decides it. The client measures what a moderator waits
-for: the desk's claim (the item and what the desk shows beside it) and the desk's decision. At the end, from the
-store: ``double_claims`` (an item claimed by two moderators: with a million items and 10-minute leases, any),
-``lost`` (a decision a client was told is stored that is not), ``duplicated`` (an item decided twice, a decision
-without its event or an event without its row) and ``veil verify``'s checks (chain, reconciliation, schema).
+for: the desk's claim (the item and what the desk shows beside it; ``lease_*``: its transaction alone) and the
+desk's decision. At the end, from the store: ``double_claims`` (an item claimed by two moderators: with a
+million items and 10-minute leases, any), ``lost`` (a decision a client was told is stored that is not),
+``duplicated`` (an item decided twice, a decision without its event or an event without its row) and ``veil
+verify``'s checks (chain, reconciliation, schema).
 
 The store is built with SQL (``generate_series``), not the importer: a million rows in under a minute. It
 starts its own throwaway server (tests/postgres.py) with ``max_connections`` above the clients, durability as
@@ -53,7 +54,7 @@ sys.path.append(str(ROOT.parent / "tests"))  # the review package; tests/postgre
 from common import decision_report, percentile, person_url, record, store_check  # noqa: E402
 
 from desktop import wiring  # noqa: E402
-from review import content_index, taxonomy  # noqa: E402
+from review import content_index, serving, taxonomy  # noqa: E402
 from review.desk import ReviewDesk  # noqa: E402
 from review.errors import VeilError  # noqa: E402
 from review.store import queue_counts  # noqa: E402
@@ -126,6 +127,7 @@ class Tally:
     """What one worker process's clients saw."""
 
     claims: list[float] = field(default_factory=list)
+    leases: list[float] = field(default_factory=list)  # the part of each claim that is its transaction
     decides: list[float] = field(default_factory=list)
     claimed: Counter[int] = field(default_factory=Counter)  # item id -> how many claims got it
     reported: dict[int, int] = field(default_factory=dict)  # decision id -> item id, as decide returned them
@@ -138,6 +140,7 @@ def clients(urls: dict[str, str], names: list[str], pace_s: float, seconds: floa
     """One worker process: a thread per moderator, each with its own connection (to its URL in *urls*), for
     *seconds*; its Tally to *results*. *pace_s* 0: flat out."""
     desk, tally, lock = ReviewDesk(taxonomy.load()), Tally(), threading.Lock()
+    leasing = _timed_leases()
     store = wiring.open_store(urls[names[0]])
     ready = threading.Barrier(len(names) + 1)
 
@@ -169,6 +172,7 @@ def clients(urls: dict[str, str], names: list[str], pace_s: float, seconds: floa
                 continue
             with lock:
                 tally.claims.append(t1 - t0)
+                tally.leases.append(leasing.seconds)
                 tally.decides.append(t2 - t1)
                 tally.claimed[shown.item.id] += 1
                 tally.reported[made.id] = shown.item.id
@@ -186,6 +190,22 @@ def clients(urls: dict[str, str], names: list[str], pace_s: float, seconds: floa
     results.put(tally)
 
 
+def _timed_leases() -> threading.local:
+    """Time each claim's transaction (``serving.claim_next``, which the desk's claim calls before reading what it
+    shows beside the item) in this worker process: the returned thread-local's ``seconds`` is the thread's last."""
+    timed, leasing = serving.claim_next, threading.local()
+
+    def claim_next(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return timed(*args, **kwargs)
+        finally:
+            leasing.seconds = time.perf_counter() - started
+
+    serving.claim_next = claim_next
+    return leasing
+
+
 def run_clients(urls: dict[str, str], names: list[str], pace_s: float, seconds: float,
                 per_process: int = PER_PROCESS, *, sample: bool = False, owner_url: str | None = None) -> Tally:
     """*names* as simulated moderators in worker processes of *per_process* each; their tallies together."""
@@ -201,6 +221,7 @@ def run_clients(urls: dict[str, str], names: list[str], pace_s: float, seconds: 
     for _ in workers:
         part = results.get(timeout=seconds + 600)
         total.claims += part.claims
+        total.leases += part.leases
         total.decides += part.decides
         total.claimed.update(part.claimed)
         total.reported.update(part.reported)
@@ -364,8 +385,10 @@ def main() -> int:
                    "claims": len(tally.claims), "decisions": len(tally.decides),
                    "decisions_per_s": round(len(tally.decides) / seconds, 1),
                    "claim_p50_ms": ms(tally.claims, 50), "claim_p95_ms": ms(tally.claims, 95),
-                   "claim_p99_ms": ms(tally.claims, 99), "decide_p50_ms": ms(tally.decides, 50),
-                   "decide_p95_ms": ms(tally.decides, 95), "decide_p99_ms": ms(tally.decides, 99),
+                   "claim_p99_ms": ms(tally.claims, 99), "lease_p50_ms": ms(tally.leases, 50),
+                   "lease_p95_ms": ms(tally.leases, 95), "lease_p99_ms": ms(tally.leases, 99),
+                   "decide_p50_ms": ms(tally.decides, 50), "decide_p95_ms": ms(tally.decides, 95),
+                   "decide_p99_ms": ms(tally.decides, 99),
                    "late_rounds": tally.late, **cpu, **{f"errors_{k}": v for k, v in tally.errors.items()},
                    **checked(url, tally)}
         spent = top_statements(url, len(tally.decides)) if args.statements else []
