@@ -70,10 +70,10 @@ class Account:
     items: tuple[PastItem, ...]  # the newest :data:`LISTED` the viewer may see, oldest first
     elsewhere: int  # other items in queues the viewer does not work: counted, not shown
     notes: tuple[Note, ...]
-    besides: int = 0  # the item the account is shown beside (never among its items)
-    visible: int = 0  # every other item the viewer may see, listed or not
-    decided: tuple[tuple[str, int], ...] = ()  # (action, how many of those items it stands on), most first
-    open: int = 0  # how many of those items are still open
+    besides: int  # the item the account is shown beside (never among its items)
+    visible: int  # every other item the viewer may see, listed or not
+    decided: tuple[tuple[str, int], ...]  # (action, how many of those items it stands on), most first
+    open: int  # how many of those items are still open
 
     def actions(self) -> dict[str, int]:
         """{action: how many of the viewer's visible items it stands on}, most frequent first."""
@@ -113,13 +113,15 @@ def for_item(store: Store, user: User, item: Item) -> Account | None:
         if kind in kinds and state != "pending" and action is not None:
             decided[action] += n
     visible = sum(n for kind, _, _, n in counted if kind in kinds)
-    return Account(author, _listed(store, author, item.id, kinds),
-                   sum(n for kind, _, _, n in counted if kind not in kinds), notes, item.id, visible,
-                   _most_first(decided), visible - sum(decided.values()))
+    elsewhere = sum(n for kind, _, _, n in counted if kind not in kinds)
+    return Account(author, _listed(store, author, item.id, kinds), elsewhere, notes, besides=item.id,
+                   visible=visible, decided=_most_first(decided), open=visible - sum(decided.values()))
 
 
 def _listed(store: Store, author: str, besides: int, kinds: set[str]) -> tuple[PastItem, ...]:
     """The newest :data:`LISTED` items of *author* but *besides* in queues of *kinds*, oldest first."""
+    if not kinds:  # someone who works no queue sees none listed (and a server refuses an empty ``IN ()``)
+        return ()
     rows_listed = rows.newest_author_items(store, author, besides=besides, kinds=sorted(kinds), limit=LISTED)
     standing = rows.current_decisions(store, [row[0] for row in rows_listed])
     return tuple(_past_item(row, standing) for row in rows_listed)

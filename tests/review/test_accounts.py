@@ -160,3 +160,10 @@ def test_a_prolific_authors_account_lists_the_newest_and_counts_them_all(store, 
     assert len(everything.items) == everything.visible == 6 and full
     assert (everything.actions(), everything.open) == (account.actions(), account.open)
     assert sum(1 for i in everything.items if i.action is None) == account.open
+
+
+def test_someone_who_works_no_queue_sees_every_item_counted_and_none_listed(store, history):
+    store.add_user("dana", ["auditor"])
+    account = accounts.for_item(store, store.user("dana"), history)
+    assert account is not None and account.items == () and account.visible == 0
+    assert account.elsewhere == 3  # old1, old2 and up1: all in queues an auditor does not work
