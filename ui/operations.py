@@ -342,6 +342,6 @@ def _interrupt(reader: Store) -> None:
 def _unreachable(exc: StoreUnavailable) -> bool:
     """Whether *exc* says the store's server cannot be reached (only a server store raises it; its module, and
     so the server's driver, is imported only once a store error is met)."""
-    from review.store.server import ServerUnreachable
+    from review.store.server_errors import ServerUnreachable
 
     return isinstance(exc, ServerUnreachable)

@@ -130,7 +130,7 @@ def driver_errors(what: str = "") -> Iterator[None]:
     :class:`StoreUnavailable`. A ``ProgrammingError`` is a bug in Veil's
     SQL, not a state of the store, and passes unchanged. *what* prefixes the
     message ("… is not a Veil store"). A server's errors are mapped alike
-    (:func:`review.store.server.veil_error`).
+    (:func:`review.store.server_errors.veil_error`).
     """
     try:
         yield
@@ -153,7 +153,7 @@ def driver_errors(what: str = "") -> Iterator[None]:
     except Exception as exc:
         if not type(exc).__module__.startswith("psycopg"):
             raise
-        from review.store.server import veil_error  # a server's driver, imported only for a server store
+        from review.store.server_errors import veil_error  # a server's driver, imported only for a server store
 
         mapped = veil_error(exc, what)  # type: ignore[arg-type]
         if mapped is exc:

@@ -50,6 +50,6 @@ def replayed(store: Store, work: Callable[[], T], *, row_locked: bool = False) -
 
 
 def _replayable(busy: StoreBusy) -> bool:
-    from review.store.server import replayable  # a server's driver, imported only for a server store
+    from review.store.server_errors import replayable  # a server's driver, imported only for a server store
 
     return replayable(busy)

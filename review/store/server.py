@@ -57,12 +57,21 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg import errors as pg_errors
 from psycopg.adapt import Loader
 
-from review.errors import StoreBusy, StoreConflict, StoreFull, StoreUnavailable
+from review.errors import StoreUnavailable
 from review.store import dialect
 from review.store.connection import scrubbed, shown_location
+from review.store.server_errors import (
+    LOST,
+    SaveUncertain,
+    ServerUnreachable,
+    connect_failure,
+    mapped,
+    message,
+    said,
+    veil_error,
+)
 
 #: The advisory lock every write transaction takes: exclusively (one such writer at a time), or shared by the hot
 #: path's row-locked transactions. "Veil" in ASCII.
@@ -84,34 +93,11 @@ BUSY_TIMEOUT = "10s"
 CONNECT_DEFAULTS = {"connect_timeout": "5", "keepalives": "1", "keepalives_idle": "10", "keepalives_interval": "5",
                     "keepalives_count": "3", "tcp_user_timeout": "20000"}
 _ENVIRONMENT = {"connect_timeout": "PGCONNECT_TIMEOUT"}
-#: What libpq or the server says when it cannot be reached now (refused, silent, restarting, gone): tried again.
-#: Anything else that stops a connection (a refused sign-in, a missing database, ``pg_hba.conf``) is said.
-_UNREACHABLE = re.compile(
-    r"connection refused|timeout expired|timed out|server closed the connection|the database system is "
-    r"(starting up|shutting down|in recovery mode|not yet accepting)|could not connect to server|no such file or "
-    r"directory|could not translate host name|network is unreachable|no route to host|connection reset|"
-    r"terminating connection|the connection is (closed|lost)|ssl syscall|consuming input failed|"
-    r"server conn crashed|too many connections|could not receive data|could not send data", re.IGNORECASE)
 _CHANGES = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 #: How long a thread that may not reopen the connection waits for another to finish beginning a transaction.
 _BEGIN_WAIT_S = 0.2
-LOST = "the connection to the store's server was lost; Veil is opening it again (try again in a moment)"
-_REFUSED_SIGN_IN = re.compile(r"authentication failed|not permitted to log in|does not exist|pg_hba\.conf|"
-                              r"no password supplied|password|permission denied|certificate", re.IGNORECASE)
-FULL_ADVICE = "the server's disk is full; ask its administrator to free some space, then try again"
 Params = Sequence[Any] | Mapping[str, Any] | None
 T = TypeVar("T")
-
-
-class ServerUnreachable(StoreUnavailable):
-    """The store's server cannot be reached now (refused, restarting, the network or the connection lost) and
-    nothing of the write was committed: the app keeps its item and tries again until the server is back."""
-
-
-class SaveUncertain(StoreUnavailable):
-    """The connection was lost during ``COMMIT``: the server may or may not have stored the write, so it is not
-    run again by itself (the person sees what is stored and decides; a claim-guarded decision pressed again is
-    refused if the first one landed)."""
 
 
 class _NumericLoader(Loader):
@@ -214,7 +200,7 @@ class ServerDatabase:
         A read in autocommit that finds the connection lost runs once more on a new one: it changed nothing.
         """
         *before, last = dialect.server_statements(sql)
-        with _mapped():
+        with mapped():
             if not before and self._depth == 0 and _reads_only(last):
                 return self._again_if_lost(lambda conn: conn.execute(last, _bound(params)))
             with self._after_deferred() as conn:
@@ -257,7 +243,7 @@ class ServerDatabase:
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> psycopg.Cursor[Any]:
         """Run *sql* once per row; ``rowcount`` is the sum of the rows each changed."""
-        with _mapped(), self._after_deferred() as conn:
+        with mapped(), self._after_deferred() as conn:
             cursor = conn.cursor()
             cursor.executemany(dialect.postgres(sql), [_bound(row) for row in rows])
             return cursor
@@ -266,7 +252,7 @@ class ServerDatabase:
         """The first row *sql* gives once the transaction holds the advisory lock *key*, both sent in one round
         trip (a pipeline: the server takes the statement's snapshot after the lock is granted). For the event
         chain's append, made while other writers wait for that lock (:mod:`review.store.events`)."""
-        with _mapped(), self._after_deferred(pipelined=True) as conn:
+        with mapped(), self._after_deferred(pipelined=True) as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", [key])
             cursor = conn.execute(dialect.postgres(sql), _bound(params))
         return cursor.fetchone()
@@ -282,7 +268,7 @@ class ServerDatabase:
             with conn.pipeline():
                 return sent(conn)
 
-        with _mapped():
+        with mapped():
             if self._depth == 0:
                 cursors = self._again_if_lost(run)
             else:
@@ -330,7 +316,7 @@ class ServerDatabase:
             self._send(f"RELEASE SAVEPOINT {name}")
             return
         lock = "pg_advisory_xact_lock_shared" if row_locked else "pg_advisory_xact_lock"
-        with _mapped(), self._beginning():  # begun, locked and counted at once: nothing replaces the connection
+        with mapped(), self._beginning():  # begun, locked and counted at once: nothing replaces the connection
             self._again_if_lost(lambda conn: _begun(conn, lock))
             self._depth += 1
         self._exclusive = not row_locked
@@ -345,7 +331,7 @@ class ServerDatabase:
             self._end("ROLLBACK")
             if not self.conn.closed:
                 raise
-            raise SaveUncertain(_message("", _said(exc), "the connection to the store's server was lost while "
+            raise SaveUncertain(message("", said(exc), "the connection to the store's server was lost while "
                                          "saving: this may or may not have been saved; look before doing it "
                                          "again")) from exc
         except BaseException:
@@ -360,7 +346,7 @@ class ServerDatabase:
         if self.in_transaction:
             yield self
             return
-        with _mapped(), self._beginning():
+        with mapped(), self._beginning():
             self._again_if_lost(lambda conn: conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
             self._depth += 1
         try:
@@ -434,14 +420,14 @@ def _connected(url: str, read_only: bool) -> psycopg.Connection[Any]:
         if read_only:
             conn.execute("SET default_transaction_read_only = on")
     except psycopg.Error as exc:
-        mapped = veil_error(exc, where)
+        veil = veil_error(exc, where)
         if type(exc) is psycopg.OperationalError:  # libpq gives no code to tell a server away from a refusal
-            mapped = _connect_failure(where, exc)
-        if mapped is exc:  # libpq could not read the URL itself
-            mapped = StoreUnavailable(f"{where}: the URL is not one PostgreSQL can read ({_said(exc)}); its form is "
-                                      "postgresql://user@host:port/database?option=value, with any special "
-                                      "character percent-encoded")
-        raise type(mapped)(scrubbed(str(mapped), url)) from None  # the driver's own error may quote the password
+            veil = connect_failure(where, exc)
+        if veil is exc:  # libpq could not read the URL itself
+            veil = StoreUnavailable(f"{where}: the URL is not one PostgreSQL can read ({said(exc)}); its form is "
+                                    "postgresql://user@host:port/database?option=value, with any special "
+                                    "character percent-encoded")
+        raise type(veil)(scrubbed(str(veil), url)) from None  # the driver's own error may quote the password
     return conn
 
 
@@ -455,38 +441,12 @@ def _connect_defaults(url: str) -> dict[str, str]:
             if key not in given and _ENVIRONMENT.get(key, "-") not in os.environ}
 
 
-def _connect_failure(where: str, exc: psycopg.OperationalError) -> StoreUnavailable:
-    """A connection that failed: :class:`ServerUnreachable` when the server cannot be reached now (tried again),
-    else a :class:`StoreUnavailable` saying what to do (a sign-in the server refused, a missing database)."""
-    said = _said(exc)
-    if "not permitted to log in" in said:
-        return StoreUnavailable(_message(where, said, "this account may no longer sign in to the store: it may have "
-                                         "been deactivated; ask your lead"))
-    if _UNREACHABLE.search(said) and not _REFUSED_SIGN_IN.search(said):
-        return ServerUnreachable(_message(where, said, "the store's server cannot be reached; check the network "
-                                          "and that the server is running"))
-    return StoreUnavailable(_message(where, said, "check the URL, the account and its password, and that the "
-                                     "database exists; then try again"))
-
-
 def _reads_only(statement: str) -> bool:
     """Whether *statement* only reads (a ``SELECT``, or a ``WITH`` whose parts change nothing), so running it again
     on a new connection after the old one was lost cannot act twice."""
     first = statement.split(None, 1)[0].upper() if statement.strip() else ""
     return first == "SELECT" or (first == "WITH" and not _CHANGES.search(statement))
 
-
-
-@contextlib.contextmanager
-def _mapped() -> Iterator[None]:
-    """The driver's errors as Veil's (:func:`veil_error`) for every statement, reads in autocommit included."""
-    try:
-        yield
-    except psycopg.Error as exc:
-        mapped = veil_error(exc)
-        if mapped is exc:
-            raise
-        raise mapped from exc
 
 
 def _bound(params: Params) -> Sequence[Any] | Mapping[str, Any]:
@@ -496,78 +456,3 @@ def _bound(params: Params) -> Sequence[Any] | Mapping[str, Any]:
     return params if isinstance(params, Mapping) else list(params)
 
 
-SERVER_READ_ONLY_ADVICE = ("your database account may not write this on the store's server: nothing was saved; ask "
-                           "the server's administrator for write permission")
-
-
-NOT_YOURS_ADVICE = ("your database role may not do this on the store's server (the server keeps Veil's roles); "
-                    "nothing was changed. If you should be able to, ask a lead or the server's administrator")
-
-
-def veil_error(exc: psycopg.Error, what: str = "") -> Exception:
-    """The Veil error for a psycopg error (to raise from it), or *exc* itself for a bug in Veil's SQL.
-
-    A broken constraint, or a trigger's refusal (``RAISE EXCEPTION``, as
-    SQLite's ``RAISE(ABORT)``) → :class:`StoreConflict`. Waiting too long
-    for the write lock or a row lock, a serialization failure or a deadlock
-    → :class:`StoreBusy`: nothing was written and trying again works. A full
-    disk → :class:`StoreFull`. A read-only transaction or a missing grant → :class:`StoreUnavailable` saying
-    nothing was saved and whom to ask. A connection that failed or was lost, the
-    server shutting down → :class:`ServerUnreachable` (a ``StoreUnavailable``:
-    not ``StoreBusy``, which is retried blindly; the app's runner tries it
-    again only while nothing of it was committed, and a connection lost
-    during ``COMMIT`` is :class:`SaveUncertain`, never retried); any other
-    server error → :class:`StoreUnavailable`.
-    """
-    text = _said(exc)
-    full = f"{what}: {FULL_ADVICE}" if what else FULL_ADVICE
-    if isinstance(exc, pg_errors.DiskFull):
-        return StoreFull(full)
-    if isinstance(exc, pg_errors.IntegrityError | pg_errors.RaiseException):
-        return StoreConflict(_message(what, text))
-    if isinstance(exc, pg_errors.LockNotAvailable | pg_errors.SerializationFailure | pg_errors.DeadlockDetected
-                  | pg_errors.QueryCanceled):
-        return StoreBusy(_message(what, text, "another Veil is writing to the store; try again"))
-    if isinstance(exc, pg_errors.ReadOnlySqlTransaction):
-        return StoreUnavailable(_message(what, text, SERVER_READ_ONLY_ADVICE))
-    if isinstance(exc, pg_errors.InsufficientPrivilege):  # reads too: the server keeps Veil's roles (team mode)
-        return StoreUnavailable(_message(what, text, NOT_YOURS_ADVICE))
-    if isinstance(exc, psycopg.ProgrammingError):
-        return exc
-    if isinstance(exc, psycopg.OperationalError) and _unreachable(exc):
-        return ServerUnreachable(_message(what, text, "the store's server cannot be reached; check the connection "
-                                         "and that the server is running, then try again"))
-    return StoreUnavailable(_message(what, text))
-
-
-#: The server's codes for a connection it ended or will not take now (class 08, shutting down, starting up).
-_GONE_CODES = ("08", "57P01", "57P02", "57P03")
-
-
-def _unreachable(exc: psycopg.OperationalError) -> bool:
-    """Whether *exc* says the server cannot be reached now: its code says so, or, code-less (libpq's own), its
-    words do. Not every operational error: libpq also refuses a statement itself ("number of parameters must
-    be between 0 and 65535"), which trying again on a new connection cannot mend."""
-    code = exc.sqlstate
-    if code is not None:
-        return code.startswith(_GONE_CODES)
-    return bool(_UNREACHABLE.search(_said(exc)))
-
-
-def replayable(exc: BaseException) -> bool:
-    """Whether *exc* is a row-locking conflict the server resolved by rolling the transaction back (a deadlock,
-    a serialization failure): nothing was written, and the unit of work may be run again at once, whole."""
-    cause = exc.__cause__ if isinstance(exc, StoreBusy) else exc
-    return isinstance(cause, pg_errors.DeadlockDetected | pg_errors.SerializationFailure)
-
-
-def _said(exc: psycopg.Error) -> str:
-    """The server's own words (its primary message), else the driver's."""
-    diag = getattr(exc, "diag", None)
-    primary = getattr(diag, "message_primary", None)
-    return str(primary) if primary else str(exc).strip()
-
-
-def _message(what: str, text: str, advice: str = "") -> str:
-    text = f"{what}: {text}" if what else text
-    return f"{text} ({advice})" if advice else text

@@ -129,7 +129,8 @@ def test_a_host_that_accepts_but_never_answers_is_unreachable_after_the_connect_
         store, postgres_server, quick_connect_timeout):
     from postgres import SilentHost, silent_url
 
-    from review.store.server import ServerDatabase, ServerUnreachable
+    from review.store.server import ServerDatabase
+    from review.store.server_errors import ServerUnreachable
 
     with SilentHost() as host:
         ended, got = _in_thread(lambda: ServerDatabase.connect(silent_url("veil", host.port)), 10)
@@ -149,7 +150,8 @@ def test_a_url_keeps_its_own_connection_settings(store):
 @pytest.mark.server_only
 def test_a_sign_in_the_server_refuses_is_said_never_taken_for_an_outage(store, postgres_server):
     from review.errors import StoreUnavailable
-    from review.store.server import ServerDatabase, ServerUnreachable
+    from review.store.server import ServerDatabase
+    from review.store.server_errors import ServerUnreachable
 
     name = store.db.execute("SELECT current_database()").fetchone()[0]
     postgres_server.admin("DROP ROLE IF EXISTS veil_gone")
@@ -173,7 +175,7 @@ def test_a_sign_in_the_server_refuses_is_said_never_taken_for_an_outage(store, p
 def test_a_reader_on_another_thread_never_reopens_the_writers_connection(store, postgres_server):
     import time
 
-    from review.store.server import ServerUnreachable
+    from review.store.server_errors import ServerUnreachable
 
     ended, _ = _in_thread(store.db.reconnect_only_here, 5)  # the app's writer thread claims it
     assert ended

@@ -179,7 +179,7 @@ def test_the_servers_errors_become_veils_like_sqlites(raised, said):
 def test_only_a_server_that_cannot_be_reached_is_said_unreachable(raised, unreachable):
     """The app tries an unreachable server again and says "reconnecting"; libpq refusing a statement itself is
     no outage, and trying it again cannot help: it is said as it is."""
-    from review.store.server import ServerUnreachable, veil_error
+    from review.store.server_errors import ServerUnreachable, veil_error
 
     got = veil_error(raised, "saving")
     assert isinstance(got, ServerUnreachable) is unreachable
@@ -189,7 +189,7 @@ def test_only_a_server_that_cannot_be_reached_is_said_unreachable(raised, unreac
 def test_a_statement_past_the_drivers_parameter_limit_is_no_outage(server_url):
     """Found in issue 22's work: an author's account once sent every item id as one list, and libpq's refusal
     came out as "the store's server cannot be reached" (and the app retried it)."""
-    from review.store.server import ServerUnreachable
+    from review.store.server_errors import ServerUnreachable
 
     store = wiring.open_store(server_url)
     try:

@@ -15,7 +15,7 @@ import time
 import pytest
 from PySide6.QtCore import Qt
 
-from review.store.server import SaveUncertain, ServerUnreachable
+from review.store.server_errors import SaveUncertain, ServerUnreachable
 from tests.ui.test_review_page import _close, _decided, _open_page, _start, workspace  # noqa: F401
 from ui import operations
 from ui.operations import Operations

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from desktop import app
-from review.store.server import ServerUnreachable
+from review.store.server_errors import ServerUnreachable
 from ui import operations
 from ui.widgets.reconnecting import ReconnectingStrip, unsaved_text
 
