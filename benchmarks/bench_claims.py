@@ -114,15 +114,27 @@ def counting(store) -> Iterator[dict[str, int]]:
         return
     import psycopg
 
+    from review.store import server
+
     execute, executemany, pipeline = psycopg.Cursor.execute, psycopg.Cursor.executemany, psycopg.Connection.pipeline
+    mogrify = psycopg.ClientCursor.mogrify
     piped = [0]
 
     def counted(run):
-        def call(cursor, *args, **kwargs):
-            tally["statements"] += 1
+        def call(cursor, query, *args, **kwargs):
+            tally["statements"] += 1 + _flush_after_commit(query)
             tally["trips"] += not piped[0]
-            return run(cursor, *args, **kwargs)
+            return run(cursor, query, *args, **kwargs)
         return call
+
+    def bound(cursor, *args, **kwargs):  # a deferred statement, bound into the commit's one message
+        tally["statements"] += 1
+        return mogrify(cursor, *args, **kwargs)
+
+    def _flush_after_commit(query) -> int:
+        """The commit's one message with deferred statements (``server._commit``): its COMMIT is the execute's
+        statement, each deferred one was counted as bound, and the flush after the COMMIT is one more."""
+        return int(isinstance(query, str) and query.endswith("; COMMIT; " + server._FLUSHED))
 
     @contextlib.contextmanager
     def one_trip(conn):
@@ -135,12 +147,13 @@ def counting(store) -> Iterator[dict[str, int]]:
             piped[0] -= 1
 
     psycopg.Cursor.execute, psycopg.Cursor.executemany = counted(execute), counted(executemany)
-    psycopg.Connection.pipeline = one_trip
+    psycopg.Connection.pipeline, psycopg.ClientCursor.mogrify = one_trip, bound
     try:
         yield tally
     finally:
         psycopg.Cursor.execute, psycopg.Cursor.executemany, psycopg.Connection.pipeline = (
             execute, executemany, pipeline)
+        psycopg.ClientCursor.mogrify = mogrify
 
 
 def statements_per_cycle(store, user, policy, cycles: int = 20) -> dict[str, float]:

@@ -31,7 +31,8 @@ def _index_sql(store, name: str) -> str:
 def test_the_indexes_a_text_item_has_nothing_for_are_partial_and_the_author_is_a_plain_column(store):
     """A text item has no media path and no MD5 and was routed from nowhere: it pays for none of those indexes; the
     author index reads a column, not the metadata's JSON (it parsed every row's metadata on every insert)."""
-    assert _index_sql(store, "items_author").endswith("author, received_at, id, queue_id, state WHERE author IS NOT NULL")
+    author_index = _index_sql(store, "items_author")
+    assert author_index.endswith("author, received_at, id, queue_id, state WHERE author IS NOT NULL")
     assert "json" not in _index_sql(store, "items_author")
     assert _index_sql(store, "items_media").endswith("WHERE media_path IS NOT NULL")
     assert _index_sql(store, "items_content_md5").endswith("WHERE content_md5 IS NOT NULL")
