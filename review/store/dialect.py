@@ -105,8 +105,8 @@ def execute_deferred(db: Any, sql: str, params: Any = None) -> Deferred:
     says why); on a file run now. Its first row is the :class:`Deferred`'s once sent."""
     if is_server(db):
         return cast(Deferred, db.execute_deferred(sql, params))
-    return Deferred.holding(db.execute(sql, [] if params is None else params).fetchone())  # read now: a file's
-    # statement stays open until its rows are read
+    # Its row read now: a file's statement stays open until its rows are read.
+    return Deferred.holding(db.execute(sql, [] if params is None else params).fetchone())
 
 
 def add_sqlite_functions(db: Any) -> None:

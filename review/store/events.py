@@ -75,34 +75,6 @@ def append(
     return row_id
 
 
-def append_then(
-    db: sqlite_utils.Database,
-    then: str,
-    params: Mapping[str, Any],
-    *,
-    at: str,
-    actor: str,
-    kind: str,
-    subject: str = "",
-    payload: dict[str, Any] | None = None,
-) -> Any:
-    """Append one event, then run *then*, a statement that names the new event's id ``:event`` (its other
-    values named in *params*); *then*'s first row, or None. Inside the change's write transaction.
-
-    Why: a claim's lease names its event, and on a server every append
-    holds the chain's lock until its transaction ends. Sent as one
-    statement with the lock (the event inserted in a ``WITH``, *then* its
-    main statement), the chain is held for one round trip fewer, and the
-    write costs one fewer; on a file the two statements run in turn.
-    """
-    if not in_transaction(db):
-        raise RuntimeError("events.append_then must run inside the change's write transaction")
-    if dialect.is_server(db):
-        return _server_append(db, then, params, at=at, actor=actor, kind=kind, subject=subject, payload=payload)
-    event = append(db, at=at, actor=actor, kind=kind, subject=subject, payload=payload)
-    return db.execute(then, {**params, "event": event}).fetchone()
-
-
 def append_deferred(
     db: sqlite_utils.Database,
     then: str,
@@ -114,17 +86,21 @@ def append_deferred(
     subject: str = "",
     payload: dict[str, Any] | None = None,
 ) -> dialect.Deferred:
-    """:func:`append_then`, deferred to the transaction's next round trip (on a server: the ``COMMIT``'s if
-    nothing follows; :func:`review.store.dialect.execute_deferred`) with the chain's lock just before it; *then*'s
-    first row is the result's, once sent. So the lock every desk's append takes is held while the server runs the
-    append, what follows it and the commit, never across a trip to a client and back; the writes deferred
-    before it (a decision's move of its queue's counts) run ahead of the lock, outside the one section every
-    desk of a site goes through in turn. On a file both run now, in turn."""
+    """Append one event, then run *then*, a write that names the new event's id ``:event`` (its other values
+    named in *params*: a lease's claim, a lease's end), both deferred to the transaction's next round trip (on a
+    server: the ``COMMIT``'s if nothing follows; :func:`review.store.dialect.execute_deferred`) with the chain's
+    lock just before them; *then*'s first row is the result's, once sent.
+
+    Why: on a server every append holds the chain's lock until its transaction ends, and every desk of a site
+    appends. Deferred, the lock is held while the server runs the append, what follows it and the commit, never
+    across a trip to a client and back; the writes deferred before it (a decision's move of its queue's counts)
+    run ahead of the lock, outside the one section every desk goes through in turn. On a file both run now.
+    """
     if not in_transaction(db):
         raise RuntimeError("events.append_deferred must run inside the change's write transaction")
     if not dialect.is_server(db):
-        return dialect.Deferred.holding(append_then(db, then, params, at=at, actor=actor, kind=kind,
-                                                    subject=subject, payload=payload))
+        event = append(db, at=at, actor=actor, kind=kind, subject=subject, payload=payload)
+        return dialect.Deferred.holding(db.execute(then, {**params, "event": event}).fetchone())
     server: Any = db  # a ServerDatabase
     server.execute_deferred("SELECT pg_advisory_xact_lock(?)", [CHAIN_LOCK])
     return cast(dialect.Deferred, server.execute_deferred(*_server_statement(
@@ -134,7 +110,7 @@ def append_deferred(
 def _server_append(db: sqlite_utils.Database, then: str, params: Mapping[str, Any], *, at: str, actor: str,
                    kind: str, subject: str, payload: dict[str, Any] | None) -> Any:
     """A server's append and *then* in one statement, sent with the chain lock (one round trip, no pause in
-    between); *then*'s first row."""
+    between); *then*'s first row (:func:`append` asks for the event's id)."""
     server: Any = db  # a ServerDatabase
     return server.first_after_lock(CHAIN_LOCK, *_server_statement(then, params, at=at, actor=actor, kind=kind,
                                                                   subject=subject, payload=payload))
@@ -147,7 +123,7 @@ def _server_statement(then: str, params: Mapping[str, Any], *, at: str, actor: s
     values = {"at": at, "actor": actor, "kind": kind, "subject": subject, "payload": body, "genesis": GENESIS,
               "rest": canonical_json([at, actor, kind, subject, body])[1:-1]}  # the hashed list after the link
     if not set(params).isdisjoint(values):
-        raise ValueError(f"append_then: {sorted(set(params) & set(values))} are the event's own names")
+        raise ValueError(f"append_deferred: {sorted(set(params) & set(values))} are the event's own names")
     return _SERVER_APPEND + then.replace(":event", "(SELECT id FROM appended)"), {**values, **params}
 
 
