@@ -39,7 +39,12 @@ user timeout notice a host that went silent, unless the URL (or libpq's
 environment) says otherwise. Only a server that cannot be reached is
 ``ServerUnreachable`` (tried again by the app); a refused sign-in, a
 missing database or a rule of ``pg_hba.conf`` is a ``StoreUnavailable``
-said to the person, since trying again cannot help.
+said to the person, since trying again cannot help
+(:mod:`review.store.server_errors` says which is which).
+
+A write whose result nobody reads before the commit may be deferred
+(:meth:`ServerDatabase.execute_deferred`): sent with the ``COMMIT`` in one
+message, so the locks it takes are held only while the server runs it.
 
 Result values are typed as SQLite gives them: PostgreSQL's ``numeric``
 (what ``SUM`` of integers and ``AVG`` answer) comes back as an ``int`` when
@@ -446,7 +451,6 @@ def _reads_only(statement: str) -> bool:
     on a new connection after the old one was lost cannot act twice."""
     first = statement.split(None, 1)[0].upper() if statement.strip() else ""
     return first == "SELECT" or (first == "WITH" and not _CHANGES.search(statement))
-
 
 
 def _bound(params: Params) -> Sequence[Any] | Mapping[str, Any]:
