@@ -18,14 +18,13 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from common import big_store, copy_store, figure, percentile, record  # noqa: E402
+from common import big_store, copy_store, figure, percentile, record, timed  # noqa: E402
 
 from desktop import wiring  # noqa: E402
 from review import accounts  # noqa: E402
@@ -35,15 +34,10 @@ _MOST_ITEMS = "SELECT author, COUNT(*) FROM items WHERE author IS NOT NULL GROUP
 _FLOOR = "SELECT queue_id, state, COUNT(*) FROM items WHERE author = ? GROUP BY queue_id, state"
 
 
-def timed(call, repeat: int) -> list[float]:
-    """Milliseconds of each of *repeat* calls, after one that warms the caches."""
+def warm_ms(call, repeat: int) -> list[float]:
+    """Milliseconds of each of *repeat* calls (:func:`common.timed`), after one that warms the caches."""
     call()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
+    return [seconds * 1000 for seconds in timed(call, repeat)]
 
 
 def main() -> int:
@@ -66,8 +60,8 @@ def measure(path: Path, repeat: int, user_name: str) -> int:
                                    [author]).fetchone()
         item, user = load_item(store, pending[0]), store.user(user_name)
         account = accounts.for_item(store, user, item)
-        veil = timed(lambda: accounts.for_item(store, user, item), repeat)
-        floor = timed(lambda: store.db.execute(_FLOOR, [author]).fetchall(), repeat)
+        veil = warm_ms(lambda: accounts.for_item(store, user, item), repeat)
+        floor = warm_ms(lambda: store.db.execute(_FLOOR, [author]).fetchall(), repeat)
     finally:
         store.close()
     record("account_prolific_author", {"author_items": count, "listed": len(account.items),
