@@ -23,7 +23,7 @@ from typing import Any
 from review import auth, serving
 from review.errors import VeilError
 from review.serving import Item
-from review.store import Store, User
+from review.store import Store, User, reads, user_read
 from review.store import accounts as rows
 from review.store.item_indexes import AUTHOR, author_of
 
@@ -102,29 +102,44 @@ def named(metadata: dict[str, Any]) -> dict[str, Any]:
 
 def for_item(store: Store, user: User, item: Item) -> Account | None:
     """The account behind *item* as *user* may see it; None when the item names no author."""
+    return reads.run(store.db, for_item_read(user, item))
+
+
+def for_item_read(user: User, item: Item) -> reads.Read[Account | None]:
+    """:func:`for_item` as a look-up that may share round trips: the viewer's roles (read again: what they may
+    see now), the counts and the notes first, then the listed items, then the decisions standing on them."""
     author = author_of(item.metadata)
     if author is None:
-        return None
-    kinds = serving.worked_kinds(store.user(user.name))
-    counted = rows.author_counts(store, author, besides=item.id)
-    notes = tuple(Note(*n) for n in rows.notes(store, author))
-    decided: Counter[str] = Counter()
-    for kind, state, action, n in counted:
-        if kind in kinds and state != "pending" and action is not None:
-            decided[action] += n
-    visible = sum(n for kind, _, _, n in counted if kind in kinds)
-    elsewhere = sum(n for kind, _, _, n in counted if kind not in kinds)
-    return Account(author, _listed(store, author, item.id, kinds), elsewhere, notes, besides=item.id,
-                   visible=visible, decided=_most_first(decided), open=visible - sum(decided.values()))
+        return reads.known(None)
+
+    def counted(parts: list[Any]) -> reads.Read[Account | None]:
+        viewer, counts, notes = parts
+        kinds = serving.worked_kinds(viewer)
+        decided: Counter[str] = Counter()
+        for kind, state, action, n in counts:
+            if kind in kinds and state != "pending" and action is not None:
+                decided[action] += n
+        visible = sum(n for kind, _, _, n in counts if kind in kinds)
+        elsewhere = sum(n for kind, _, _, n in counts if kind not in kinds)
+        return reads.then(_listed(author, item.id, kinds), lambda listed: Account(
+            author, listed, elsewhere, tuple(Note(*n) for n in notes), besides=item.id, visible=visible,
+            decided=_most_first(decided), open=visible - sum(decided.values())))
+
+    return reads.gathered([user_read(user.name), rows.author_counts_read(author, besides=item.id),
+                           rows.notes_read(author)], counted)
 
 
-def _listed(store: Store, author: str, besides: int, kinds: set[str]) -> tuple[PastItem, ...]:
+def _listed(author: str, besides: int, kinds: set[str]) -> reads.Read[tuple[PastItem, ...]]:
     """The newest :data:`LISTED` items of *author* but *besides* in queues of *kinds*, oldest first."""
     if not kinds:  # someone who works no queue sees none listed (and a server refuses an empty ``IN ()``)
-        return ()
-    rows_listed = rows.newest_author_items(store, author, besides=besides, kinds=sorted(kinds), limit=LISTED)
-    standing = rows.current_decisions(store, [row[0] for row in rows_listed])
-    return tuple(_past_item(row, standing) for row in rows_listed)
+        return reads.known(())
+
+    def with_decisions(listed: list[tuple[int, str, str, str, str, str]]) -> reads.Read[tuple[PastItem, ...]]:
+        return reads.then(rows.current_decisions_read([row[0] for row in listed]),
+                          lambda standing: tuple(_past_item(row, standing) for row in listed))
+
+    return reads.then(rows.newest_author_items_read(author, besides=besides, kinds=sorted(kinds), limit=LISTED),
+                      with_decisions)
 
 
 def after_decision(store: Store, user: User, account: Account, item_id: int) -> Account:
@@ -141,7 +156,7 @@ def after_decision(store: Store, user: User, account: Account, item_id: int) -> 
     if row is None or row[3] not in kinds:  # gone, or out of the queues the viewer works (escalated)
         counts = replace(counts, elsewhere=counts.elsewhere + (row is not None))
         if len(kept) < len(account.items) and account.unlisted:  # it leaves the list: the next older one comes in
-            return replace(counts, items=_listed(store, account.author, account.besides, kinds))
+            return replace(counts, items=reads.run(store.db, _listed(account.author, account.besides, kinds)))
         return counts
     fresh = _past_item(row, rows.current_decisions(store, [item_id]))
     decided = Counter(dict(counts.decided))

@@ -42,6 +42,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from review import accounts, complaints, decisions, escalations, near_copies, serving
 from review.clock import parse
@@ -51,7 +52,9 @@ from review.errors import VeilError
 from review.known import facts as known_facts
 from review.near_copies import SeenBefore
 from review.serving import Item, Lease, LeaseLost, load_item
-from review.store import Queue, Store, User
+from review.store import Queue, Store, User, reads
+from review.store import complaints as complaint_rows
+from review.store import escalations as escalation_rows
 from review.store.item_indexes import author_of
 from review.taxonomy import Taxonomy
 
@@ -333,28 +336,41 @@ class ReviewDesk:
             return Claimed(None, exc)
 
     def _looked_up(self, store: Store, user: User, item: Item) -> Ahead:
-        account = accounts.for_item(store, user, item)
-        return Ahead(item, store.now(), decisions.seen_before(store, item), account,
-                     known_facts.known(store, user, item), self._routes(store, item.queue_id),
-                     complaints.against(store, item.id))
+        return self._ahead(store, item, reads.together(store.db, self._look_ups(user, item)))
+
+    @staticmethod
+    def _look_ups(user: User, item: Item) -> list[reads.Read[Any]]:
+        """What an item's screen shows beside it but "Seen before" (the content index's), to read in one round trip:
+        the author's account, what is known of the content, the routes, what it complains of."""
+        return [accounts.for_item_read(user, item), known_facts.known_read(user, item),
+                escalation_rows.route_names_read(item.queue_id), complaint_rows.against_read(item.id)]
+
+    @staticmethod
+    def _ahead(store: Store, item: Item, looked_up: list[Any]) -> Ahead:
+        account, known, routes, complaint = looked_up
+        return Ahead(item, store.now(), decisions.seen_before(store, item), account, known, routes, complaint)
 
     def _shown(self, store: Store, user: User, lease: Lease, ahead: Ahead | None = None) -> Shown:
         """What the screen paints for *lease*'s item: the look-ups done *ahead* when they are that item's, in the
-        same queue, and fresh, else now. How it was escalated: always read now (a lead's note on an item sent
-        back comes while it waits in the queue it was looked up in)."""
+        same queue, and fresh, else now (with the escalation, in one round trip). How it was escalated: always
+        read now (a lead's note on an item sent back comes while it waits in the queue it was looked up in)."""
         with self._held_lock:
             self._held[lease.claim] = (user.id, lease.item.id)
         item = lease.item
         if ahead is None or ahead.item.id != item.id or ahead.item.queue_id != item.queue_id or (
                 (parse(store.now()) - parse(ahead.at)).total_seconds() > AHEAD_FRESH_S):
-            ahead = self._looked_up(store, user, item)
+            *looked_up, escalation = reads.together(
+                store.db, [*self._look_ups(user, item), escalation_rows.latest_read(item.id)])
+            ahead = self._ahead(store, item, looked_up)
+        else:
+            escalation = escalations.latest(store, item.id)
         seen_before = ahead.seen_before if ahead.seen_before is not None else decisions.seen_before(store, item)
-        return Shown(item, seen_before, lease.claim, ahead.routes, escalations.latest(store, item.id),
-                     ahead.complaint, ahead.account, ahead.known)
+        return Shown(item, seen_before, lease.claim, ahead.routes, escalation, ahead.complaint, ahead.account,
+                     ahead.known)
 
     @staticmethod
     def _routes(store: Store, queue_id: int) -> tuple[str, ...]:
-        return tuple(q.name for q in escalations.routes(store, store.queue_by_id(queue_id)))
+        return reads.run(store.db, escalation_rows.route_names_read(queue_id))
 
     def _forget(self, claim: int) -> None:
         with self._held_lock:

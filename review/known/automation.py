@@ -20,7 +20,7 @@ from review import auth
 from review.clock import iso, parse
 from review.errors import VeilError
 from review.known import facts as known_facts  # facts calls back here: its classes are read at call time
-from review.store import SYSTEM_ACTOR, Refused, Store, User
+from review.store import SYSTEM_ACTOR, Refused, Store, User, reads
 from review.store import automation as rows
 
 
@@ -77,10 +77,14 @@ def apply(store: Store, outcomes: Sequence[Outcome], *, rule: str, version: int,
 def suggestion_for(store: Store, item_id: int, state: str) -> known_facts.Suggestion | None:
     """What a rule or list suggests for the item, for the desk; None once it is no longer pending (an auditor
     answering blind must not learn what a rule thought of it)."""
+    return reads.run(store.db, suggestion_for_read(item_id, state))
+
+
+def suggestion_for_read(item_id: int, state: str) -> reads.Read[known_facts.Suggestion | None]:
+    """:func:`suggestion_for` as a look-up that may share a round trip."""
     if state != "pending":
-        return None
-    found = rows.suggestion(store, item_id)
-    return known_facts.Suggestion(*found) if found else None
+        return reads.known(None)
+    return reads.then(rows.suggestion_read(item_id), lambda found: known_facts.Suggestion(*found) if found else None)
 
 
 def _first_per_item(outcomes: Sequence[Outcome]) -> list[Outcome]:

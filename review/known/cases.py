@@ -33,7 +33,7 @@ from review.auth import require
 from review.known import facts as known_facts  # facts calls back here: its class is read at call time
 from review.media import pdq
 from review.media.pdq_index import PdqIndex
-from review.store import Store, User, hashes
+from review.store import Store, User, hashes, reads
 from review.store import cases as case_rows
 from review.store import people as people_rows
 
@@ -206,10 +206,15 @@ def _anchor(item_id: int, case_id: int | None, queue_id: int,
 def facts(store: Store, case_id: int | None) -> known_facts.CaseFacts | None:
     """The case an item is in (its ``case_id``), for the desk: reports, open reports, the decided action; None
     in no case."""
+    return reads.run(store.db, facts_read(case_id))
+
+
+def facts_read(case_id: int | None) -> reads.Read[known_facts.CaseFacts | None]:
+    """:func:`facts` as a look-up that may share a round trip."""
     if case_id is None:
-        return None
-    row = case_rows.case_rows(store, open_only=False, case_ids=[case_id])[0]
-    return known_facts.CaseFacts(row.id, row.reports, row.open_reports, row.decided_action)
+        return reads.known(None)
+    return reads.then(case_rows.case_read(case_id), lambda row: None if row is None else known_facts.CaseFacts(
+        row.id, row.reports, row.open_reports, row.decided_action))
 
 
 @dataclass(frozen=True)

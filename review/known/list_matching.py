@@ -34,7 +34,7 @@ from review.known import automation, list_index
 from review.known.facts import ListMatch
 from review.media import MediaError, intake, pdq, source
 from review.media.identify import IMAGE_MIMES
-from review.store import Store, User, hashlists
+from review.store import Store, User, hashlists, reads
 
 #: Pictures whose turned hashes are kept between their inspection and their intake (a few MB).
 TURNED_KEPT = 20_000
@@ -196,13 +196,17 @@ def matches_of(store: Store, item_ids: Sequence[int]) -> dict[int, list[ListMatc
     return found
 
 
-def for_desk(store: Store, who: User, item_id: int) -> tuple[ListMatch, ...]:
+def for_desk(who: User, item_id: int) -> reads.Read[tuple[ListMatch, ...]]:
     """The item's list matches as the desk shows them, the nearest per list (a file on a list by its MD5, SHA-256
     and PDQ is one line): none for a person who is neither moderator nor lead (a blind auditor would learn from a
-    list's action what the decision probably was)."""
+    list's action what the decision probably was). A look-up that may share a round trip."""
     if not any(who.has(role) for role in SEEING_ROLES):  # facts.known() refuses a pure auditor first; kept here too
-        return ()
-    nearest: dict[str, ListMatch] = {}
-    for match in matches_of(store, [item_id]).get(item_id, []):
-        nearest.setdefault(match.list, match)
-    return tuple(nearest.values())
+        return reads.known(())
+
+    def nearest(rows: list[tuple[str, str, int, str | None, str | None]]) -> tuple[ListMatch, ...]:
+        per_list: dict[str, ListMatch] = {}
+        for row in rows:
+            per_list.setdefault(row[0], ListMatch(*row))
+        return tuple(per_list.values())
+
+    return reads.then(hashlists.matches_read(item_id), nearest)

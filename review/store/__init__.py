@@ -30,7 +30,7 @@ import sqlite_utils
 
 from review.clock import Clock, SystemClock, iso, normalise
 from review.errors import StoreConflict, StoreUnavailable, VeilError
-from review.store import events, names, probe
+from review.store import events, names, probe, reads
 from review.store.connection import (
     backup,
     connect,
@@ -318,10 +318,7 @@ class Store:
                      if self.db.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0])
 
     def user(self, name: str) -> User:
-        row = self.db.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE name = ?", [name]).fetchone()
-        if row is None:
-            raise KeyError(f"no user named {name!r}")
-        return _user(row)
+        return reads.run(self.db, user_read(name))
 
     def users(self) -> list[User]:
         """Everyone, deactivated people included (their history names them); ``User.active`` tells them apart."""
@@ -426,6 +423,16 @@ class Store:
             )
             payload = {"secret": True} if secret else {"old": old, "value": value}
             self.log(actor, "setting.changed", f"setting:{user_id}:{key}", payload)
+
+
+def user_read(name: str) -> reads.Read[User]:
+    """:meth:`Store.user` as a look-up that may share a round trip (KeyError when nobody has that name)."""
+    def found(rows: list[Any]) -> User:
+        if not rows:
+            raise KeyError(f"no user named {name!r}")
+        return _user(rows[0])
+
+    return reads.one(f"SELECT {_USER_COLUMNS} FROM users WHERE name = ?", [name], found)
 
 
 _QUEUE_COLUMNS = "id, name, kind, description, priority, sla_seconds, paused, escalation_queue_id"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
+from review.store import reads
 from review.store.import_rows import in_chunks, marks
 
 if TYPE_CHECKING:
@@ -64,9 +65,14 @@ def newest_author_items(store: Store, author: str, *, besides: int, kinds: Seque
                         limit: int) -> list[tuple[int, str, str, str, str, str]]:
     """(item id, external id, queue name, queue kind, state, received at) of the newest *limit* items by *author*
     but *besides*, in queues of *kinds*, oldest first."""
-    rows = store.db.execute(NEWEST_AUTHOR_ITEMS.format(kinds=marks(kinds)),
-                            [author, besides, *kinds, limit]).fetchall()
-    return [tuple(row) for row in reversed(rows)]
+    return reads.run(store.db, newest_author_items_read(author, besides=besides, kinds=kinds, limit=limit))
+
+
+def newest_author_items_read(author: str, *, besides: int, kinds: Sequence[str],
+                             limit: int) -> reads.Read[list[tuple[int, str, str, str, str, str]]]:
+    """:func:`newest_author_items` as a look-up that may share a round trip."""
+    return reads.one(NEWEST_AUTHOR_ITEMS.format(kinds=marks(kinds)), [author, besides, *kinds, limit],
+                     lambda rows: [tuple(row) for row in reversed(rows)])
 
 
 #: The action of the decision standing on the item ``i`` (the newest that neither revokes nor was revoked), from
@@ -82,11 +88,12 @@ AUTHOR_COUNTS = f"""SELECT q.kind, i.state, {_STANDING_ACTION}, COUNT(*) FROM it
 WHERE i.author = ? AND i.id <> ? GROUP BY 1, 2, 3"""
 
 
-def author_counts(store: Store, author: str, *, besides: int) -> list[tuple[str, str, str | None, int]]:
+def author_counts_read(author: str, *, besides: int) -> reads.Read[list[tuple[str, str, str | None, int]]]:
     """(queue kind, state, standing action or None, how many) of *author*'s items but *besides*: the items from
-    the index ``items_author`` alone (:func:`m036`), their decisions from ``decisions_item_live``."""
-    rows = store.db.execute(AUTHOR_COUNTS, [author, besides]).fetchall()
-    return [(str(kind), str(state), action, int(n)) for kind, state, action, n in rows]
+    the index ``items_author`` alone (:func:`m036`), their decisions from ``decisions_item_live``. A look-up that
+    may share a round trip."""
+    return reads.one(AUTHOR_COUNTS, [author, besides],
+                     lambda rows: [(str(kind), str(state), action, int(n)) for kind, state, action, n in rows])
 
 
 def author_item(store: Store, item_id: int) -> tuple[int, str, str, str, str, str] | None:
@@ -97,18 +104,23 @@ def author_item(store: Store, item_id: int) -> tuple[int, str, str, str, str, st
 
 def current_decisions(store: Store, item_ids: Sequence[int]) -> dict[int, tuple[str, list[str], str]]:
     """{item id: (action, labels, decided at)} of each item's standing decision (neither revoked nor a revocation)."""
-    found: dict[int, tuple[str, list[str], str]] = {}
-    for chunk in in_chunks(item_ids):  # a prolific author's tens of thousands: past a driver's parameter limit
-        rows = store.db.execute(
-            f"""SELECT d.item_id, d.action, d.labels, d.decided_at FROM decisions d
+    return reads.run(store.db, current_decisions_read(item_ids))
+
+
+def current_decisions_read(item_ids: Sequence[int]) -> reads.Read[dict[int, tuple[str, list[str], str]]]:
+    """:func:`current_decisions` as a look-up that may share a round trip (a statement per chunk of ids)."""
+    def standing(chunks: list[list[Any]]) -> dict[int, tuple[str, list[str], str]]:
+        found: dict[int, tuple[str, list[str], str]] = {}
+        for rows in chunks:
+            for item_id, action, labels, decided_at in rows:  # the latest wins
+                found[item_id] = (action, _labels(labels), decided_at)
+        return found
+
+    return reads.Read(tuple((f"""SELECT d.item_id, d.action, d.labels, d.decided_at FROM decisions d
             WHERE d.item_id IN ({marks(chunk)}) AND d.revokes_id IS NULL
               AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.revokes_id = d.id)
-            ORDER BY d.id""",
-            chunk,
-        ).fetchall()
-        for item_id, action, labels, decided_at in rows:  # the latest wins
-            found[item_id] = (action, _labels(labels), decided_at)
-    return found
+            ORDER BY d.id""", chunk)
+        for chunk in in_chunks(item_ids)), standing)  # a prolific author's many: past a driver's parameter limit
 
 
 def _labels(text: str) -> list[str]:
@@ -119,14 +131,11 @@ def _labels(text: str) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-def notes(store: Store, author: str) -> list[tuple[str, str, str]]:
-    """(body, who wrote it, when) of the team's notes about *author*, oldest first."""
-    rows = store.db.execute(
-        """SELECT n.body, u.name, n.created_at FROM account_notes n JOIN users u ON u.id = n.user_id
-        WHERE n.author = ? ORDER BY n.id""",
-        [author],
-    ).fetchall()
-    return [tuple(row) for row in rows]
+def notes_read(author: str) -> reads.Read[list[tuple[str, str, str]]]:
+    """(body, who wrote it, when) of the team's notes about *author*, oldest first: a look-up that may share a
+    round trip."""
+    return reads.one("""SELECT n.body, u.name, n.created_at FROM account_notes n JOIN users u ON u.id = n.user_id
+        WHERE n.author = ? ORDER BY n.id""", [author], lambda rows: [tuple(row) for row in rows])
 
 
 def add_note(store: Store, author: str, user: User, body: str) -> str:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from review.store import Refused, User, items
+from review.store import Refused, User, items, reads
 from review.store import cases as case_rows
 from review.store import decisions as decision_rows
 from review.store.connection import executemany
@@ -188,9 +188,14 @@ def suggest(store: Store, suggested: Sequence[tuple[int, str, Sequence[str]]], *
 
 def suggestion(store: Store, item_id: int) -> tuple[str, tuple[str, ...], str, int] | None:
     """(action, labels, rule, version) suggested for the item, or None."""
-    row = store.db.execute("SELECT action, labels, rule, version FROM item_suggestions WHERE item_id = ?",
-                           [item_id]).fetchone()
-    return (row[0], tuple(json.loads(row[1])), row[2], int(row[3])) if row else None
+    return reads.run(store.db, suggestion_read(item_id))
+
+
+def suggestion_read(item_id: int) -> reads.Read[tuple[str, tuple[str, ...], str, int] | None]:
+    """:func:`suggestion` as a look-up that may share a round trip."""
+    return reads.one("SELECT action, labels, rule, version FROM item_suggestions WHERE item_id = ?", [item_id],
+                     lambda rows: (rows[0][0], tuple(json.loads(rows[0][1])), rows[0][2], int(rows[0][3]))
+                     if rows else None)
 
 
 def suspended(store: Store, rule: str) -> bool:

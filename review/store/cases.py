@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 
 from review.store import escalations as escalation_rows
-from review.store import items, leases
+from review.store import items, leases, reads
 from review.store.connection import executemany
 
 if TYPE_CHECKING:
@@ -392,6 +392,17 @@ def case_rows(store: Store, *, open_only: bool, queue_ids: Sequence[int] | None 
     """Cases, oldest first: open ones only (the lead waits), those in *queue_ids* (None: any), or *case_ids*.
 
     A case is in its lead item's queue now (a routing rule may have moved it from the queue the reports came in)."""
+    sql, params = _cases_query(open_only=open_only, queue_ids=queue_ids, case_ids=case_ids)
+    return [CaseRow(*row) for row in store.db.execute(sql, params).fetchall()]
+
+
+def case_read(case_id: int) -> reads.Read[CaseRow | None]:
+    """:func:`case_rows`' row of one case (None: no such case), as a look-up that may share a round trip."""
+    sql, params = _cases_query(open_only=False, queue_ids=None, case_ids=[case_id])
+    return reads.one(sql, params, lambda rows: CaseRow(*rows[0]) if rows else None)
+
+
+def _cases_query(*, open_only: bool, queue_ids: Sequence[int] | None, case_ids: Sequence[int]) -> tuple[str, list[Any]]:
     where: list[str] = []
     params: list[Any] = []
     if open_only:
@@ -402,8 +413,7 @@ def case_rows(store: Store, *, open_only: bool, queue_ids: Sequence[int] | None 
     if case_ids:
         where.append(f"c.id IN ({_marks(case_ids)})")
         params.extend(case_ids)
-    sql = _CASES + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY c.opened_at, c.id"
-    return [CaseRow(*row) for row in store.db.execute(sql, params).fetchall()]
+    return _CASES + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY c.opened_at, c.id", params
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from review.store import Refused, items
+from review.store import Refused, items, reads
 from review.store import decisions as decision_rows
 
 if TYPE_CHECKING:
@@ -54,9 +54,15 @@ _AGAINST = """SELECT c.id, c.item_id, c.original_item_id, o.external_id, c.decis
 
 def against(store: Store, item_id: int) -> Against | None:
     """The complaint the item *item_id* is, or None when it is an ordinary item."""
-    row = store.db.execute(_AGAINST + " WHERE c.item_id = ?", [item_id]).fetchone()
-    if row is None:
-        return None
+    return reads.run(store.db, against_read(item_id))
+
+
+def against_read(item_id: int) -> reads.Read[Against | None]:
+    """:func:`against` as a look-up that may share a round trip."""
+    return reads.one(_AGAINST + " WHERE c.item_id = ?", [item_id], lambda rows: _against(rows[0]) if rows else None)
+
+
+def _against(row: Sequence[Any]) -> Against:
     return Against(id=row[0], item_id=row[1], original_item_id=row[2], original_external_id=row[3],
                    decision_id=row[4], action=row[5], labels=tuple(json.loads(row[6] or "[]")), decided_by=row[7],
                    decided_at=row[8], received_at=row[9], outcome=row[10])

@@ -21,10 +21,10 @@ import datetime as _dt
 import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from review.clock import iso, parse
-from review.store import Refused, items, leases, queue_admin
+from review.store import Refused, items, leases, queue_admin, reads
 from review.store import decisions as decision_rows  # its note digest; it calls this module, at run time only
 from review.store.people import allowed_queue_ids
 
@@ -62,14 +62,30 @@ def routes(store: Store, queue: Queue) -> list[Queue]:
 
     Queues merged away are left out (a merge reroutes to the queue they went into).
     """
-    rows = store.db.execute(
-        "SELECT r.escalation_queue_id FROM escalation_routes r JOIN queues e ON e.id = r.escalation_queue_id"
-        " WHERE r.queue_id = ? AND e.merged_into_id IS NULL ORDER BY r.position, e.name",
-        [queue.id],
-    ).fetchall()
-    ids = list(dict.fromkeys([*([queue.escalation_queue_id] if queue.escalation_queue_id else []),
-                              *(r[0] for r in rows)]))
-    return [store.queue_by_id(i) for i in ids if not queue_admin.merged_into_name(store, i)]
+    return [store.queue_by_id(queue_id) for queue_id in reads.run(store.db, _routes_read(queue.id))]
+
+
+def route_names_read(queue_id: int) -> reads.Read[tuple[str, ...]]:
+    """The names of :func:`routes` of the queue *queue_id*, as a look-up that may share a round trip."""
+    return reads.then(_routes_read(queue_id), lambda routed: tuple(routed.values()))
+
+
+#: A queue's default escalation queue (part 0), then its other routes in their order (part 1), merged ones left out.
+_ROUTES = """SELECT e.id, e.name, 0, 0 FROM queues q JOIN queues e ON e.id = q.escalation_queue_id
+WHERE q.id = ? AND e.merged_into_id IS NULL
+UNION ALL SELECT e.id, e.name, 1, r.position FROM escalation_routes r JOIN queues e ON e.id = r.escalation_queue_id
+WHERE r.queue_id = ? AND e.merged_into_id IS NULL ORDER BY 3, 4, 2"""
+
+
+def _routes_read(queue_id: int) -> reads.Read[dict[int, str]]:
+    """{escalation queue id: name} of the queue's routes, the default first (a default also listed counts once)."""
+    def first_each(rows: list[Any]) -> dict[int, str]:
+        routed: dict[int, str] = {}
+        for queue, name, _part, _position in rows:
+            routed.setdefault(int(queue), str(name))
+        return routed
+
+    return reads.one(_ROUTES, [queue_id, queue_id], first_each)
 
 
 def route_names(store: Store) -> dict[int, list[str]]:
@@ -296,9 +312,13 @@ def latest(store: Store, item_id: int) -> Facts | None:
 
     Open first: undoing a lead's onward escalation reopens an older row while the newer one ends.
     """
-    row = store.db.execute(_FACTS + " WHERE e.item_id = ? ORDER BY e.closed_at IS NULL DESC, e.id DESC LIMIT 1",
-                           [item_id]).fetchone()
-    return Facts(*row) if row else None
+    return reads.run(store.db, latest_read(item_id))
+
+
+def latest_read(item_id: int) -> reads.Read[Facts | None]:
+    """:func:`latest` as a look-up that may share a round trip."""
+    return reads.one(_FACTS + " WHERE e.item_id = ? ORDER BY e.closed_at IS NULL DESC, e.id DESC LIMIT 1", [item_id],
+                     lambda rows: Facts(*rows[0]) if rows else None)
 
 
 @dataclass(frozen=True)

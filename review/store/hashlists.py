@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
+from review.store import reads
 from review.store.connection import executemany
 
 if TYPE_CHECKING:
@@ -381,12 +382,24 @@ def matches_of(store: Store, item_ids: Sequence[int]) -> list[tuple[int, str, st
     ids = sorted(set(item_ids))
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        found.extend((int(r[0]), str(r[1]), str(r[2]), int(r[3]), r[4], r[5]) for r in store.db.execute(
-            "SELECT m.item_id, l.name, e.signal_type, m.distance, e.tag, l.action FROM list_matches m"
-            " JOIN hash_list_entries e ON e.id = m.entry_id JOIN hash_lists l ON l.id = m.list_id"
-            f" WHERE m.item_id IN ({','.join('?' * len(chunk))}) ORDER BY m.item_id, m.distance, l.name, m.id",
-            chunk))
+        found.extend(_match(r) for r in store.db.execute(
+            _MATCHES.format(ids=",".join("?" * len(chunk))) + " ORDER BY m.item_id, m.distance, l.name, m.id", chunk))
     return found
+
+
+def matches_read(item_id: int) -> reads.Read[list[tuple[str, str, int, str | None, str | None]]]:
+    """(list name, signal type, distance, tag, list action) of every match of one item, nearest first: a look-up
+    that may share a round trip."""
+    return reads.one(_MATCHES.format(ids="?") + " ORDER BY m.distance, l.name, m.id", [item_id],
+                     lambda rows: [_match(r)[1:] for r in rows])
+
+
+_MATCHES = """SELECT m.item_id, l.name, e.signal_type, m.distance, e.tag, l.action FROM list_matches m
+JOIN hash_list_entries e ON e.id = m.entry_id JOIN hash_lists l ON l.id = m.list_id WHERE m.item_id IN ({ids})"""
+
+
+def _match(row: Sequence[Any]) -> tuple[int, str, str, int, str | None, str | None]:
+    return int(row[0]), str(row[1]), str(row[2]), int(row[3]), row[4], row[5]
 
 
 def exact_lookup(store: Store, signal_type: str, signal: str) -> list[tuple[str, str | None, str | None]]:

@@ -8,10 +8,12 @@ import dataclasses
 import pytest
 from builders import statements_run
 
-from review import accounts, complaints, decisions, escalations, taxonomy
+from review import accounts, decisions, escalations, taxonomy
 from review import desk as review_desk
 from review.desk import Claim, ReviewDesk
 from review.known import facts as known_facts
+from review.store import complaints as complaint_rows
+from review.store import escalations as escalation_rows
 from review.store import roster
 
 
@@ -24,7 +26,7 @@ def policy():
 def look_ups(monkeypatch):
     """Each look-up the desk makes for an item's screen, by name, as it is made."""
     made: list[str] = []
-    for module, name in ((decisions, "seen_before"), (accounts, "for_item"), (known_facts, "known")):
+    for module, name in ((decisions, "seen_before"), (accounts, "for_item_read"), (known_facts, "known_read")):
         real = getattr(module, name)
         monkeypatch.setattr(module, name, lambda *a, real=real, name=name, **k: (made.append(name), real(*a, **k))[1])
     return made
@@ -80,7 +82,7 @@ def test_what_was_looked_up_for_another_item_or_too_long_ago_is_looked_up_again(
     _, claimed = desk.decide(store, ana, first.item.id, "no_violation", claim=first.claim,
                              then_claim=Claim(ahead=wrong))
     assert claimed.shown.item.id != wrong.item.id
-    assert sorted(look_ups) == ["for_item", "known", "seen_before"]
+    assert sorted(look_ups) == ["for_item_read", "known_read", "seen_before"]
     assert claimed.shown.seen_before == {"no_violation": 1}  # today's, not the other item's
 
     stale = desk.look_ahead(store, ana, exclude=[claimed.shown.item.id])
@@ -89,7 +91,7 @@ def test_what_was_looked_up_for_another_item_or_too_long_ago_is_looked_up_again(
     _, last = desk.decide(store, ana, claimed.shown.item.id, "no_violation", claim=claimed.shown.claim,
                           then_claim=Claim(ahead=stale))
     assert last.shown.item.id == stale.item.id
-    assert sorted(look_ups) == ["for_item", "known", "seen_before"]
+    assert sorted(look_ups) == ["for_item_read", "known_read", "seen_before"]
     assert last.shown.seen_before == {"no_violation": 2}
 
 
@@ -97,7 +99,7 @@ def test_what_was_looked_up_for_another_item_or_too_long_ago_is_looked_up_again(
 def queue_reads(monkeypatch):
     """Each read of where an item may escalate and what it complains of, by name, as it is made."""
     made: list[str] = []
-    for module, name in ((escalations, "routes"), (complaints, "against")):
+    for module, name in ((escalation_rows, "route_names_read"), (complaint_rows, "against_read")):
         real = getattr(module, name)
         monkeypatch.setattr(module, name, lambda *a, real=real, name=name, **k: (made.append(name), real(*a, **k))[1])
     return made
@@ -132,7 +134,7 @@ def test_an_item_that_moved_to_another_queue_since_it_was_looked_up_is_looked_up
     _, claimed = desk.decide(store, ana, first.item.id, "no_violation", claim=first.claim,
                              then_claim=Claim(ahead=elsewhere))
     assert claimed.shown.item.id == ahead.item.id
-    assert sorted(queue_reads) == ["against", "routes"]
+    assert sorted(queue_reads) == ["against_read", "route_names_read"]
     assert claimed.shown.routes == ahead.routes  # its queue's, read now
 
 
@@ -193,5 +195,5 @@ def test_the_authors_account_after_a_decision_is_what_a_full_read_gives(store, p
     look_ups.clear()
     _, claimed = desk.decide(store, ana, shown.item.id, action, labels, note="why", claim=shown.claim,
                              then_claim=Claim(ahead=ahead))
-    assert claimed.shown.item.id == ahead.item.id and "for_item" not in look_ups
+    assert claimed.shown.item.id == ahead.item.id and "for_item_read" not in look_ups
     assert claimed.shown.account == accounts.for_item(store, ana, claimed.shown.item)
