@@ -15,13 +15,14 @@ frame, and any SQL that touches each copy's decision takes longer than that
 
 It follows the store by the event log, in commit order (ids of items and
 decisions are not: on PostgreSQL a row-locked decision can commit after one
-with a higher id). Before each look-up, inside one snapshot, it reads the
+with a higher id). Before each look-up, at one moment, it reads the
 followed events since the last it read (:data:`review.store.hashes.FOLLOWED`,
-with the hash token and the newest event id: one round trip on a server):
-a decision's event makes its item's outcome be read again; an import's, the
-items past the highest id read and any gap below it that an open
-transaction may have filled since; a rehash batch's, its items' hashes; a
-bulk decision import, every outcome. A new token or an older event log
+with the hash token, the newest event id and the current action of each
+item a decision's event names: one round trip on a server, its snapshot's
+``BEGIN`` and ``COMMIT`` in it). An import's event makes it read the items
+past the highest id read and any gap below it that an open transaction may
+have filled since; a rehash batch's, its items' hashes; a bulk decision
+import, every outcome (each in a snapshot after). A new token or an older event log
 (another store behind the same address) rebuilds it all. Items without a
 SHA-256 or a PDQ (gold copies, by design) can never be found. One lock per
 process: the desk's threads and an import share one copy.
@@ -207,27 +208,30 @@ def _acquired(where: str, wait: bool) -> bool:
 
 
 def _up_to_date(store: Store, where: str, *, wait: bool) -> _Loaded | None:
-    """The store's index brought up to date in one snapshot (the caller holds the lock); None, without *wait*,
-    when that means loading or re-reading it whole on a big store: then a background thread does it."""
-    with hashes.reading(store):
-        loaded = _LOADED.get(where)
-        now = hashes.followed_since(store, loaded.last_event if loaded is not None else None)
-        token, head = now.token, now.head
-        kept = loaded if loaded is not None and loaded.token == token and head >= loaded.last_event else None
-        events = now.events if kept is not None else []
-        slow = kept is None or any(kind == hashes.BULK_DECISIONS for _, kind, _ in events)
-        if slow and not wait and hashes.item_hashes(store, INLINE_ITEMS, 1):
-            _in_background(store, where)
-            return None
-        if slow:
-            _SLOW.add(where)
-        try:
-            if kept is None:
-                kept = _LOADED[where] = _load(store, token, head)
-            elif head > kept.last_event:
-                _follow(store, kept, head, events)
-        finally:
-            _SLOW.discard(where)
+    """The store's index brought up to date (the caller holds the lock); None, without *wait*, when that means
+    loading or re-reading it whole on a big store: then a background thread does it.
+
+    Where the store stands and the decided items' actions are read at one moment, in one round trip on a
+    server (:func:`review.store.hashes.followed_since`): most look-ups need nothing else. Whatever else the
+    events ask for (new items, a rehash's hashes, a whole load) is read after, in a snapshot of its own, no
+    older than the events: an event read again later reads again what it names, so nothing is missed."""
+    loaded = _LOADED.get(where)
+    now = hashes.followed_since(store, loaded.last_event if loaded is not None else None)
+    kept = loaded if loaded is not None and loaded.token == now.token and now.head >= loaded.last_event else None
+    slow = kept is None or any(kind == hashes.BULK_DECISIONS for _, kind, _ in now.events)
+    if slow and not wait and hashes.item_hashes(store, INLINE_ITEMS, 1):
+        _in_background(store, where)
+        return None
+    if slow:
+        _SLOW.add(where)
+    try:
+        if kept is None:
+            with hashes.reading(store):
+                kept = _LOADED[where] = _load(store, now.token, now.head)
+        elif now.head > kept.last_event:
+            _follow(store, kept, now)
+    finally:
+        _SLOW.discard(where)
     return kept
 
 
@@ -257,12 +261,13 @@ def _load(store: Store, token: str, head: int) -> _Loaded:
     return loaded
 
 
-def _follow(store: Store, loaded: _Loaded, head: int, events: list[tuple[int, str, str]]) -> None:
-    """What the followed *events* since the last refresh changed, in the caller's snapshot."""
+def _follow(store: Store, loaded: _Loaded, now: hashes.Followed) -> None:
+    """What the followed events since the last refresh changed: the decided items' actions as *now* read them,
+    what else they name read in a snapshot of its own (when any)."""
     new_items = every_decision = False
     rehashed: list[tuple[int, int]] = []  # id ranges (each batch's ``items:LOW-HIGH``)
     decided: set[int] = set()
-    for _, kind, subject in events:
+    for _, kind, subject in now.events:
         if kind == hashes.NEW_ITEMS:
             new_items = True
         elif kind == hashes.BULK_DECISIONS:
@@ -271,23 +276,26 @@ def _follow(store: Store, loaded: _Loaded, head: int, events: list[tuple[int, st
             first, _, last = subject.removeprefix("items:").partition("-")
             if first.isdigit() and last.isdigit():
                 rehashed.append((int(first), int(last)))
-        elif subject.startswith("item:") and subject[5:].isdigit():
-            decided.add(int(subject[5:]))
-    if new_items:
-        _read_new_items(store, loaded)
-    for low, high in rehashed:
-        _take(loaded, hashes.item_hashes_between(store, low, high), again=True)
-    if rehashed:
-        loaded.index.settle()
-    if every_decision:
-        loaded.outcome[:] = _NONE
-        _read_all_decisions(store, loaded)
-    elif decided:
-        _grow(loaded, max(decided))
-        standing = hashes.current_actions(store, sorted(decided))
+        elif (item_id := hashes.subject_item(subject)) is not None:
+            decided.add(item_id)
+    if new_items or rehashed or every_decision:
+        with hashes.reading(store):
+            if new_items:
+                _read_new_items(store, loaded)
+            for low, high in rehashed:
+                _take(loaded, hashes.item_hashes_between(store, low, high), again=True)
+            if rehashed:
+                loaded.index.settle()
+            if every_decision:
+                loaded.outcome[:] = _NONE
+                _read_all_decisions(store, loaded)
+    if decided and not every_decision:
+        if now.standing:  # only items that exist are decided: an event may name any id
+            _grow(loaded, max(now.standing))
         for item_id in decided:
-            loaded.outcome[item_id] = loaded.code(standing[item_id]) if item_id in standing else _NONE
-    loaded.last_event = head
+            if item_id < len(loaded.outcome):  # one past the arrays is undecided as they grow
+                loaded.outcome[item_id] = loaded.code(now.standing[item_id]) if item_id in now.standing else _NONE
+    loaded.last_event = now.head
 
 
 def _read_new_items(store: Store, loaded: _Loaded) -> None:

@@ -389,6 +389,15 @@ def read_snapshot(db: Any) -> Iterator[None]:
                 db.conn.execute("COMMIT")
 
 
+def rows_at_one_moment(db: Any, statements: Sequence[tuple[str, Any]]) -> list[list[Any]]:
+    """:func:`~review.store.dialect.rows_together`, every read seeing one moment of the store (as in
+    :func:`read_snapshot`): on a server the snapshot's ``BEGIN`` and ``COMMIT`` go in the reads' one round trip."""
+    if dialect.is_server(db):
+        return cast(list[list[Any]], db.rows_together(statements, one_moment=True))
+    with read_snapshot(db):
+        return dialect.rows_together(db, statements)
+
+
 def backup(db: sqlite_utils.Database, target: Path) -> Path:
     """Copy the live store to a new file *target* (owner-only, like a new store) with SQLite's online backup API.
 

@@ -23,13 +23,14 @@ PostgreSQL row-locked writers commit out of id order, but every change that
 matters logs its event under the chain lock at the end of its transaction, so
 event ids are in commit order (:mod:`review.store.events`). "Events since N"
 of :data:`FOLLOWED` kinds name the items whose outcome or hashes to read
-again; each refresh reads inside one snapshot (:func:`reading`).
+again: the decided items' actions are read with the events, at one moment
+(:func:`followed_since`), anything else in a snapshot after (:func:`reading`).
 
 Near-duplicate search is not SQL: the distance is a popcount in NumPy (the
 same on SQLite and PostgreSQL). Counting 50,000 copies' decisions in SQL,
 one index probe per copy, takes 60-300 ms on the development machine whatever
 the plan; ``decisions_item_live`` makes the per-item reads that remain
-(``current_actions``) index-only.
+(:data:`_CURRENT`) index-only.
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 
 from review.media.fingerprint import text_sha256
-from review.store import dialect, media_root
-from review.store.connection import executemany, read_snapshot
+from review.store import media_root
+from review.store.connection import executemany, read_snapshot, rows_at_one_moment
 
 if TYPE_CHECKING:
     from review.store import Store
@@ -113,8 +114,9 @@ def token(store: Store) -> str:
 @dataclass(frozen=True)
 class Followed:
     """Where the store stands for an index that has read its events up to some id: its hash ``token`` (an
-    index built under another must be rebuilt), its newest event id ``head`` (0 in an empty log) and the
-    :data:`FOLLOWED` ``events`` past that id, as (id, kind, subject) in commit order.
+    index built under another must be rebuilt), its newest event id ``head`` (0 in an empty log), the
+    :data:`FOLLOWED` ``events`` past that id, as (id, kind, subject) in commit order, and ``standing``: the
+    current action of each item those of :data:`DECISION_KINDS` name (:func:`subject_item`) that is decided.
 
     Never an event's payload: on a server only leads may read it (a decision's event names its action, which a
     blind auditor must not see), and every desk follows these events."""
@@ -122,19 +124,39 @@ class Followed:
     token: str
     head: int
     events: list[tuple[int, str, str]]
+    standing: dict[int, str]
+
+
+#: The item id an event's subject names, as :func:`subject_item` reads it; NULL for any other subject (never an
+#: error: anyone may log an event as themselves, and every desk reads it).
+_SUBJECT_ITEM = """CAST(CASE WHEN substr(e.subject, 1, 5) = 'item:' AND length(e.subject) BETWEEN 6 AND 23
+    AND ltrim(substr(e.subject, 6), '0123456789') = '' THEN substr(e.subject, 6) END AS BIGINT)"""
+
+
+def subject_item(subject: str) -> int | None:
+    """The item an event's subject names (``item:ID``, ID 1 to 18 ASCII digits: what a BIGINT holds), else None."""
+    digits = subject[5:]
+    if subject.startswith("item:") and 0 < len(digits) <= 18 and digits.isascii() and digits.isdigit():
+        return int(digits)
+    return None
 
 
 def followed_since(store: Store, after_id: int | None) -> Followed:
-    """The store's :class:`Followed` past *after_id* (None: no events wanted, a whole load follows), read
-    together: on a server one round trip, which every desk's "Seen before" makes before each look-up."""
+    """The store's :class:`Followed` past *after_id* (None: no events wanted, a whole load follows), read at one
+    moment: on a server one round trip (its snapshot's ``BEGIN`` and ``COMMIT`` in it), which every desk's "Seen
+    before" makes before each look-up; what most look-ups then need, the decided items' actions, comes with it."""
     marks = ",".join("?" * len(FOLLOWED))
+    decided = ",".join("?" * len(DECISION_KINDS))
     reads: list[tuple[str, list[Any] | None]] = [(_TOKEN, None), ("SELECT MAX(id) FROM events", None)]
     if after_id is not None:
         reads.append((f"SELECT id, kind, subject FROM events WHERE id > ? AND kind IN ({marks}) ORDER BY id",
                       [after_id, *FOLLOWED]))
-    token_rows, head_rows, *event_rows = dialect.rows_together(store.db, reads)
-    events = [(int(r[0]), str(r[1]), str(r[2])) for r in event_rows[0]] if event_rows else []
-    return Followed(str(token_rows[0][0]) if token_rows else "", int(head_rows[0][0] or 0), events)
+        reads.append((f"""SELECT d.item_id, d.action FROM decisions d WHERE d.item_id IN (SELECT {_SUBJECT_ITEM}
+            FROM events e WHERE e.id > ? AND e.kind IN ({decided})) AND {_CURRENT}""", [after_id, *DECISION_KINDS]))
+    token_rows, head_rows, *since = rows_at_one_moment(store.db, reads)
+    events = [(int(r[0]), str(r[1]), str(r[2])) for r in since[0]] if since else []
+    standing = {int(item_id): str(action) for item_id, action in since[1]} if since else {}
+    return Followed(str(token_rows[0][0]) if token_rows else "", int(head_rows[0][0] or 0), events, standing)
 
 
 def item_hashes(store: Store, after_id: int, limit: int) -> list[tuple[int, str | None, str | None]]:

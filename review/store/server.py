@@ -101,6 +101,8 @@ _ENVIRONMENT = {"connect_timeout": "PGCONNECT_TIMEOUT"}
 _CHANGES = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 #: How long a thread that may not reopen the connection waits for another to finish beginning a transaction.
 _BEGIN_WAIT_S = 0.2
+#: A read-only transaction whose reads all see one moment (:meth:`ServerDatabase.snapshot`).
+_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 Params = Sequence[Any] | Mapping[str, Any] | None
 T = TypeVar("T")
 
@@ -262,16 +264,28 @@ class ServerDatabase:
             cursor = conn.execute(dialect.postgres(sql), _bound(params))
         return cursor.fetchone()
 
-    def rows_together(self, statements: Sequence[tuple[str, Params]]) -> list[list[tuple[Any, ...]]]:
+    def rows_together(self, statements: Sequence[tuple[str, Params]], *,
+                      one_moment: bool = False) -> list[list[tuple[Any, ...]]]:
         """Each read's rows, all sent in one round trip (a pipeline): a page's many small independent reads cost
         one trip to the server rather than one each. Outside a transaction, read again on a new connection if
-        the old one turns out lost (reads change nothing)."""
+        the old one turns out lost (reads change nothing); *one_moment*: in a read-only snapshot of their own,
+        begun and ended in the same trip (inside a transaction, that transaction is their snapshot)."""
         def sent(conn: psycopg.Connection[Any]) -> list[psycopg.Cursor[Any]]:
             return [conn.cursor().execute(dialect.postgres(sql), _bound(params)) for sql, params in statements]
 
         def run(conn: psycopg.Connection[Any]) -> list[psycopg.Cursor[Any]]:
-            with conn.pipeline():
-                return sent(conn)
+            try:
+                with conn.pipeline():
+                    if one_moment:
+                        conn.execute(_SNAPSHOT)
+                    cursors = sent(conn)
+                    if one_moment:
+                        conn.execute("COMMIT")
+                return cursors
+            except psycopg.Error:
+                if one_moment and not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    conn.execute("ROLLBACK")  # a read failed: its snapshot ends here, not at the next statement
+                raise
 
         with mapped():
             if self._depth == 0:
@@ -352,7 +366,7 @@ class ServerDatabase:
             yield self
             return
         with mapped(), self._beginning():
-            self._again_if_lost(lambda conn: conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+            self._again_if_lost(lambda conn: conn.execute(_SNAPSHOT))
             self._depth += 1
         try:
             yield self

@@ -6,11 +6,14 @@ at a site of 200 desks. The trips are counted as calls of ``dialect.rows_togethe
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 from review import taxonomy
 from review.desk import ReviewDesk
+from review.errors import VeilError
 from review.store import dialect, reads, user_read
+from review.store.connection import in_transaction, rows_at_one_moment
 
 
 @pytest.fixture
@@ -68,3 +71,13 @@ def test_a_claim_reads_what_its_item_shows_in_one_round_trip(store, trips):
                     "FROM escalations")
     (trip,) = [trip for trip in trips if any(table in sql for sql in trip for table in shown_beside)]
     assert all(any(table in sql for sql in trip) for table in shown_beside)
+
+
+def test_reads_at_one_moment_that_fail_leave_no_snapshot_open(store):
+    """A server's snapshot is begun and ended in the reads' own round trip; a read that fails must end it there
+    too, or the connection's next statement would meet an aborted transaction."""
+    store.add_user("ana", ["moderator"])
+    with pytest.raises((VeilError, psycopg.Error)):  # a mistake in SQL is the driver's error on a server
+        rows_at_one_moment(store.db, [("SELECT COUNT(*) FROM users", None), ("SELECT * FROM no_such_table", None)])
+    assert not in_transaction(store.db)
+    assert rows_at_one_moment(store.db, [("SELECT COUNT(*) FROM users", None)]) == [[(1,)]]

@@ -169,3 +169,20 @@ def test_a_rehash_batch_is_followed_item_by_item_and_logged(store, tmp_path):
     column = store.db.execute("SELECT pdq FROM items WHERE id = ?", [ids["p2"]]).fetchone()[0]
     found = content_index.copies(store, None, pdq.matchable(column), 31)
     assert found.ids.tolist() == [ids["p2"]]
+
+
+@pytest.mark.parametrize("subject", ["item:99999999999999", "item:\u00b2", "item:-4", "item:", "item:1e9"])
+def test_an_event_naming_no_real_item_leaves_every_desks_seen_before_working(store, subject):
+    """Found in session 12: anyone may log events as themselves (on a server, straight into ``events``), and a
+    decision's event naming item 99,999,999,999,999 made every desk's index grow its arrays to that id (a
+    MemoryError on each look-up, for good: the event stayed unread); ``item:²`` stopped it with a ValueError."""
+    people(store, ana="moderator")
+    queue = store.add_queue("texts")
+    store.add_items([{"external_id": n, "queue_id": queue.id, "kind": "text", "content_sha256": "ee" * 32,
+                      "received_at": "2026-01-05T08:00:00Z"} for n in ("x", "x2")])
+    ids = {e: i for e, i in store.db.execute("SELECT external_id, id FROM items")}
+    assert content_index.copies(store, "ee" * 32, [], 31, besides=ids["x2"]).counts() == {}  # loaded
+    with store.transaction():
+        store.log("ana", "decision.made", subject, {})
+    _decision(store, ids["x"], queue.id, store.user("ana").id, decision_id=7)
+    assert content_index.copies(store, "ee" * 32, [], 31, besides=ids["x2"]).counts() == {"remove": 1}
