@@ -328,7 +328,7 @@ def claim_next(
         if refused.reason != "queue_not_allowed":  # unknown, deactivated, or works no queue: said as ever
             require(store, user, *REVIEWERS, to="review items")
         raise claim_refused(store, user, refused) from None
-    return Lease(load_item(store, found[0]), found[1]) if found is not None else None
+    return Lease(_item(found[1]), found[2]) if found is not None else None
 
 
 def _refuse_during_break(user: User, break_ends: str | None, now: datetime) -> None:

@@ -36,11 +36,11 @@ import datetime as _dt
 import itertools
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from review.clock import iso, ms_between
 from review.errors import StoreBusy
-from review.store import Refused, dialect, events, serving_changes
+from review.store import Refused, dialect, events, items, serving_changes
 from review.store.connection import in_transaction
 from review.store.replay import replayed
 
@@ -71,8 +71,9 @@ def claim(
     exclude: Sequence[int],
     lease_seconds: int,
     screen: ClaimScreen | None = None,
-) -> tuple[int, int] | None:
-    """Lease the next item to *user*, in one transaction; (item id, claim), or None when nothing waits.
+) -> tuple[int, Sequence[Any], int] | None:
+    """Lease the next item to *user*, in one transaction; (item id, its row as ``items.item_row`` gives it, claim),
+    or None when nothing waits.
 
     Every claim takes a new item: an item the user holds already (in
     another window) is not served again, nor a complaint against one of
@@ -95,7 +96,7 @@ def claim(
     committed while this one looked had leased already is found taken, and
     the claim looks again (:data:`TAKE_TRIES` times, then ``StoreBusy``).
     """
-    def attempt() -> tuple[int, dialect.Deferred] | None:
+    def attempt() -> tuple[int, Callable[[], Sequence[Any] | None], dialect.Deferred] | None:
         now_dt = store.clock.now()
         now, expires = iso(now_dt), iso(now_dt + _dt.timedelta(seconds=lease_seconds))
         kept = serving_changes.kept(store, nested=nested)  # the rows below as read under this lock, or kept since
@@ -113,7 +114,8 @@ def claim(
                             ).fetchone() is None:
             raise Refused("taken")
         store.mark_changed("item")  # what store.log says of the event appended here
-        return found, events.append_deferred(store.db, _NAMED, {"item": found}, at=now, actor=user.name,
+        row = items.item_row_deferred(store, found)  # before the chain's lock: read outside what every desk waits for
+        return found, row, events.append_deferred(store.db, _NAMED, {"item": found}, at=now, actor=user.name,
                                              kind="item.claimed", subject=f"item:{found}",
                                              payload={"expires_at": expires})
 
@@ -121,7 +123,10 @@ def claim(
     for _ in range(TAKE_TRIES):
         try:
             taken = replayed(store, attempt, row_locked=True)
-            return None if taken is None else (taken[0], int(taken[1].first()[0]))  # the claim: sent by now
+            if taken is None:
+                return None
+            item_id, row, named = taken
+            return item_id, cast(Sequence[Any], row()), int(named.first()[0])  # both sent by now
         except Refused as refused:
             if refused.reason != "taken":
                 raise
