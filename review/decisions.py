@@ -194,12 +194,13 @@ def undo(
     return Lease(load_item(store, item_id), claim)
 
 
-def seen_before(store: Store, item: Item) -> SeenBefore:
+def seen_before(store: Store, item: Item, *, bits: int | None = None) -> SeenBefore:
     """Current decisions on the same content elsewhere: {"remove": 3, ...}, with the nearest copy's distance.
 
     "The same content" is the same SHA-256 (bytes, or the text's normal form) or a PDQ hash within the
     organisation's threshold (:data:`review.near_copies.THRESHOLD`), so a re-upload or a re-encoded, resized
     copy shows its earlier outcome ("Seen before: remove ×3, 4 bits"). Every copy within the threshold is
-    found (:mod:`review.media.pdq_index`) and counted in memory (:mod:`review.content_index`).
+    found (:mod:`review.media.pdq_index`) and counted in memory (:mod:`review.content_index`). *bits*: that
+    threshold, when the caller read it with its other look-ups (None: read now).
     """
-    return near_copies.seen_before(store, item.id, item.content_sha256, item.pdq)
+    return near_copies.seen_before(store, item.id, item.content_sha256, item.pdq, bits=bits)

@@ -340,15 +340,18 @@ class ReviewDesk:
 
     @staticmethod
     def _look_ups(user: User, item: Item) -> list[reads.Read[Any]]:
-        """What an item's screen shows beside it but "Seen before" (the content index's), to read in one round trip:
-        the author's account, what is known of the content, the routes, what it complains of."""
+        """What an item's screen shows beside it, to read in one round trip: the author's account, what is known of
+        the content, the routes, what it complains of, and the threshold "Seen before" counts copies within (the
+        content index's own reads follow)."""
         return [accounts.for_item_read(user, item), known_facts.known_read(user, item),
-                escalation_rows.route_names_read(item.queue_id), complaint_rows.against_read(item.id)]
+                escalation_rows.route_names_read(item.queue_id), complaint_rows.against_read(item.id),
+                near_copies.threshold_read()]
 
     @staticmethod
     def _ahead(store: Store, item: Item, looked_up: list[Any]) -> Ahead:
-        account, known, routes, complaint = looked_up
-        return Ahead(item, store.now(), decisions.seen_before(store, item), account, known, routes, complaint)
+        account, known, routes, complaint, bits = looked_up
+        return Ahead(item, store.now(), decisions.seen_before(store, item, bits=bits), account, known, routes,
+                     complaint)
 
     def _shown(self, store: Store, user: User, lease: Lease, ahead: Ahead | None = None) -> Shown:
         """What the screen paints for *lease*'s item: the look-ups done *ahead* when they are that item's, in the

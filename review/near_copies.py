@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from review import content_index, settings
 from review.media import pdq
-from review.store import Store
+from review.store import Store, reads
 
 #: The highest threshold a lead may set: beyond it each look-up probes three bits per chunk (about 60 ms).
 MAX_SETTING = 47
@@ -42,7 +42,12 @@ THRESHOLD = settings.declare(
 
 def threshold(store: Store) -> int:
     """The organisation's PDQ threshold in bits."""
-    return int(settings.read(store, THRESHOLD))
+    return reads.run(store.db, threshold_read())
+
+
+def threshold_read() -> reads.Read[int]:
+    """:func:`threshold` as a look-up that may share a round trip."""
+    return reads.then(settings.value_read(THRESHOLD), int)
 
 
 class SeenBefore(dict[str, int]):
@@ -73,13 +78,14 @@ def are_copies(store: Store, first: tuple[str | None, str | None], second: tuple
 
 
 def seen_before(store: Store, item_id: int, sha256: str | None, pdq_column: str | None, *,
-                wait: bool = False) -> SeenBefore:
-    """What the team decided on the copies of item *item_id* (its SHA-256 and ``pdq`` column given).
+                wait: bool = False, bits: int | None = None) -> SeenBefore:
+    """What the team decided on the copies of item *item_id* (its SHA-256 and ``pdq`` column given), within
+    *bits* (None: the organisation's :func:`threshold`, read now).
 
     Without *wait* (the desk, inside a claim) a look-up never waits for the index to load: it is then
     ``pending`` (and a load is under way in the background); with *wait* (a second asking on a reader) it
     waits and is exact."""
-    found = content_index.copies(store, sha256, pdq.matchable(pdq_column), threshold(store),
+    found = content_index.copies(store, sha256, pdq.matchable(pdq_column), threshold(store) if bits is None else bits,
                                  besides=item_id, wait=wait)
     if found is None:
         return SeenBefore(pending=True)

@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 from review import auth
 from review.errors import NotAllowed, StoreConflict, VeilError
-from review.store import SYSTEM_ACTOR, Store, User, setting_changes
+from review.store import SYSTEM_ACTOR, Store, User, reads, setting_changes, setting_read
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,16 @@ def read(store: Store, setting: Setting, *, user: User | None = None) -> Any:
     defaults are the protective values, and one bad row must not stop
     every desk from showing items.
     """
-    value = store.setting(setting.key, setting.default, user_id=_owner_id(setting, user))
+    return reads.run(store.db, value_read(setting, user=user))
+
+
+def value_read(setting: Setting, *, user: User | None = None) -> reads.Read[Any]:
+    """:func:`read` as a look-up that may share a round trip."""
+    return reads.then(setting_read(setting.key, setting.default, user_id=_owner_id(setting, user)),
+                      lambda value: _valid(setting, value))
+
+
+def _valid(setting: Setting, value: Any) -> Any:
     if setting.check is None or value is setting.default:
         return value
     try:

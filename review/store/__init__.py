@@ -407,8 +407,7 @@ class Store:
     # ------------------------------------------------------------- settings
     def setting(self, key: str, default: Any = None, *, user_id: int = 0) -> Any:
         """A JSON setting: organisation-wide (user_id 0) or one user's."""
-        row = self.db.execute("SELECT value FROM settings WHERE user_id = ? AND key = ?", [user_id, key]).fetchone()
-        return json.loads(row[0]) if row else default
+        return reads.run(self.db, setting_read(key, default, user_id=user_id))
 
     def set_setting(
         self, key: str, value: Any, *, user_id: int = 0, actor: str = SYSTEM_ACTOR, secret: bool = False
@@ -423,6 +422,12 @@ class Store:
             )
             payload = {"secret": True} if secret else {"old": old, "value": value}
             self.log(actor, "setting.changed", f"setting:{user_id}:{key}", payload)
+
+
+def setting_read(key: str, default: Any = None, *, user_id: int = 0) -> reads.Read[Any]:
+    """:meth:`Store.setting` as a look-up that may share a round trip."""
+    return reads.one("SELECT value FROM settings WHERE user_id = ? AND key = ?", [user_id, key],
+                     lambda rows: json.loads(rows[0][0]) if rows else default)
 
 
 def user_read(name: str) -> reads.Read[User]:
