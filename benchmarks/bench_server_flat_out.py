@@ -37,7 +37,8 @@ def build_file(path: Path, items: int, clients: int) -> None:
 
 def measure(label: str, location: str, clients: int, per_process: int, seconds: float) -> dict[str, object]:
     started = time.perf_counter()
-    tally = run_clients(location, [f"mod{n}" for n in range(clients)], 0.0, seconds, per_process)
+    names = [f"mod{n}" for n in range(clients)]
+    tally = run_clients(dict.fromkeys(names, location), names, 0.0, seconds, per_process)
     took = time.perf_counter() - started
     figures = {"clients": clients, "processes": -(-clients // per_process), "seconds": round(took, 1),
                "decisions": len(tally.decides), "decisions_per_s": round(len(tally.decides) / took, 1),
