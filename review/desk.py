@@ -29,10 +29,13 @@ person looks at the current item), and the claim after a decision uses it
 when it gives that item, still in the queue it was looked up in
 (``Claim.ahead``): on a store of a million items those look-ups took
 75–300 ms, inside the decision's write, between the key and the next item
-on screen, and each is a round trip to a server store (issue 22). What the
-write itself reads after the claim is the item's row and its latest
-escalation: what changes while an item waits (a lead's note on an item
-sent back to the same queue) is never taken from ahead.
+on screen (issue 22). What the write itself reads after the claim is the
+item's latest escalation: what changes while an item waits (a lead's note
+on an item sent back to the same queue) is never taken from ahead.
+Without a usable look-ahead (another desk took that item, as often at a
+busy site), the look-ups are written as :class:`review.store.reads.Read` and sent
+together, one round trip a round to a server store rather than one each
+(issue 15: twelve trips after a claim's transaction became two).
 """
 
 from __future__ import annotations

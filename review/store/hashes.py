@@ -144,18 +144,22 @@ def subject_item(subject: str) -> int | None:
 def followed_since(store: Store, after_id: int | None) -> Followed:
     """The store's :class:`Followed` past *after_id* (None: no events wanted, a whole load follows), read at one
     moment: on a server one round trip (its snapshot's ``BEGIN`` and ``COMMIT`` in it), which every desk's "Seen
-    before" makes before each look-up; what most look-ups then need, the decided items' actions, comes with it."""
+    before" makes before each look-up; what most look-ups then need, the decided items' actions, comes with it.
+
+    Each action is read beside its event, one index probe per decision's event since (never a plan that
+    starts from the decisions: a join let a planner without statistics read every live decision)."""
     marks = ",".join("?" * len(FOLLOWED))
     decided = ",".join("?" * len(DECISION_KINDS))
     reads: list[tuple[str, list[Any] | None]] = [(_TOKEN, None), ("SELECT MAX(id) FROM events", None)]
     if after_id is not None:
-        reads.append((f"SELECT id, kind, subject FROM events WHERE id > ? AND kind IN ({marks}) ORDER BY id",
-                      [after_id, *FOLLOWED]))
-        reads.append((f"""SELECT d.item_id, d.action FROM decisions d WHERE d.item_id IN (SELECT {_SUBJECT_ITEM}
-            FROM events e WHERE e.id > ? AND e.kind IN ({decided})) AND {_CURRENT}""", [after_id, *DECISION_KINDS]))
+        reads.append((f"""SELECT e.id, e.kind, e.subject, CASE WHEN e.kind IN ({decided}) THEN (SELECT d.action
+            FROM decisions d WHERE d.item_id = {_SUBJECT_ITEM} AND {_CURRENT} LIMIT 1) END
+            FROM events e WHERE e.id > ? AND e.kind IN ({marks}) ORDER BY e.id""",
+                      [*DECISION_KINDS, after_id, *FOLLOWED]))
     token_rows, head_rows, *since = rows_at_one_moment(store.db, reads)
-    events = [(int(r[0]), str(r[1]), str(r[2])) for r in since[0]] if since else []
-    standing = {int(item_id): str(action) for item_id, action in since[1]} if since else {}
+    rows = since[0] if since else []
+    events = [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+    standing = {item_id: str(r[3]) for r in rows if r[3] is not None and (item_id := subject_item(str(r[2])))}
     return Followed(str(token_rows[0][0]) if token_rows else "", int(head_rows[0][0] or 0), events, standing)
 
 
