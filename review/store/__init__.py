@@ -152,6 +152,10 @@ class Store:
         self._changed: set[str] = set()
         self._lock = threading.RLock()
         self.commits = 0  # transactions committed here (any thread): a busy write is retried only if none of it was
+        if self.url is not None:  # a store open at its current schema: its claims and decisions read the counter first
+            from review.store import serving_changes  # it reads through this package's classes
+
+            cast(Any, db).read_at_begin = serving_changes.COUNTER
 
     # ----------------------------------------------------------------- life
     @classmethod

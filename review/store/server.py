@@ -148,6 +148,11 @@ class ServerDatabase:
         self._deferred: list[tuple[str, Sequence[Any] | Mapping[str, Any], dialect.Deferred]] = []  # see below
         self._reopening = threading.RLock()  # held while the connection is replaced or a transaction begins on it
         self._reopener: int | None = None  # the one thread that may reopen a lost connection (None: any)
+        #: A read sent with every row-locked transaction's ``BEGIN`` (the store sets it: the serving rules'
+        #: counter, which every claim and decision reads first), so it costs no round trip of its own: the
+        #: transaction's first statement, if it is exactly this read, is answered from it (``_at_begin``).
+        self.read_at_begin: str | None = None
+        self._at_begin: tuple[str, psycopg.Cursor[Any]] | None = None
 
     @classmethod
     def connect(cls, url: str, *, read_only: bool = False) -> ServerDatabase:
@@ -206,6 +211,10 @@ class ServerDatabase:
 
         A read in autocommit that finds the connection lost runs once more on a new one: it changed nothing.
         """
+        if self._at_begin is not None:
+            (first, rows), self._at_begin = self._at_begin, None
+            if sql == first and params is None:
+                return rows
         *before, last = dialect.server_statements(sql)
         with mapped():
             if not before and self._depth == 0 and _reads_only(last):
@@ -228,6 +237,7 @@ class ServerDatabase:
         """
         if not self.in_transaction:
             raise RuntimeError("execute_deferred runs inside a write transaction")
+        self._at_begin = None
         deferred = dialect.Deferred()
         self._deferred.append((dialect.postgres(sql), _bound(params), deferred))
         return deferred
@@ -239,6 +249,7 @@ class ServerDatabase:
         ends. (The one pipeline: a pipeline opened inside another sends what the outer one holds first, a trip
         of its own.)"""
         conn = self._live()
+        self._at_begin = None  # another statement came first: the read at BEGIN may be out of date by now
         if not (self._deferred or pipelined):
             yield conn
             return
@@ -335,9 +346,11 @@ class ServerDatabase:
             self._send(f"RELEASE SAVEPOINT {name}")
             return
         lock = "pg_advisory_xact_lock_shared" if row_locked else "pg_advisory_xact_lock"
+        first = self.read_at_begin if row_locked else None
         with mapped(), self._beginning():  # begun, locked and counted at once: nothing replaces the connection
-            self._again_if_lost(lambda conn: _begun(conn, lock))
+            rows = self._again_if_lost(lambda conn: _begun(conn, lock, first))
             self._depth += 1
+        self._at_begin = (first, rows) if first is not None and rows is not None else None
         self._exclusive = not row_locked
         try:
             yield self
@@ -358,6 +371,7 @@ class ServerDatabase:
             raise
         finally:
             self._depth = 0
+            self._at_begin = None
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[ServerDatabase]:
@@ -403,6 +417,7 @@ class ServerDatabase:
         is deferred is never sent."""
         self._depth = 0
         self._deferred.clear()
+        self._at_begin = None
         if self.in_transaction:
             with contextlib.suppress(psycopg.OperationalError):
                 self.conn.execute(verb)
@@ -411,15 +426,17 @@ class ServerDatabase:
         self.conn.close()
 
 
-def _begun(conn: psycopg.Connection[Any], lock: str) -> None:
-    """``BEGIN`` and Veil's write lock (:data:`WRITE_LOCK`, by the function *lock*), sent in one round trip: a
-    site's claim and decision are each one short transaction, and every round trip costs the server and the
-    client CPU (a claim + decision made 32 of them). If the lock is refused (its timeout), the transaction it
-    began is rolled back before the error goes up: nothing is left open on the connection."""
+def _begun(conn: psycopg.Connection[Any], lock: str, first: str | None = None) -> psycopg.Cursor[Any] | None:
+    """``BEGIN`` and Veil's write lock (:data:`WRITE_LOCK`, by the function *lock*), and the read *first* once the
+    lock is held (its cursor; None without one), sent in one round trip: a site's claim and decision are each one
+    short transaction, and every round trip costs the server and the client CPU (a claim + decision made 32 of
+    them). If the lock is refused (its timeout), the transaction it began is rolled back before the error goes
+    up: nothing is left open on the connection."""
     try:
         with conn.pipeline():
             conn.execute("BEGIN")
             conn.execute(f"SELECT {lock}(%s), set_config('synchronous_commit', 'off', true)", [WRITE_LOCK])
+            return conn.execute(dialect.postgres(first)) if first is not None else None
     except psycopg.Error:
         if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             with contextlib.suppress(psycopg.OperationalError):
