@@ -32,7 +32,6 @@ import itertools
 import math
 import operator
 import statistics
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,34 +104,18 @@ def work(store: Store, viewer: User | str, start: str | None, end: str | None, *
     return sorted(rows, key=lambda row: row.display_name.casefold())
 
 
-def _minutes_by_auditor(times: list[tuple[int, str, str]], names: dict[int, str]) -> dict[str, list[float]]:
-    """Each auditor's minutes per audit from (auditor id, opened, scored) rows, split per auditor in C (a team has
+def _minutes_by_auditor(times: list[tuple[int, int]], names: dict[int, str]) -> dict[str, list[float]]:
+    """Each auditor's minutes per audit from (auditor id, milliseconds) rows, split per auditor in C (a team has
     a few auditors and a month tens of thousands of audits).
 
     The columns are taken with ``itemgetter``, not ``zip(*times)``: that makes an iterator per row, tens of
     thousands of tracked objects alive at once, and each dashboard load paid for a full garbage collection
     (50 ms in the app's process).
     """
-    ids, opened, scored = (list(map(operator.itemgetter(column), times)) for column in range(3))
-    spent = _minutes(opened, scored)
-    return {names[auditor]: list(itertools.compress(spent, map(operator.eq, ids, itertools.repeat(auditor))))
+    ids, spent = (list(map(operator.itemgetter(column), times)) for column in range(2))
+    minutes = list(map(operator.truediv, spent, itertools.repeat(60_000)))
+    return {names[auditor]: list(itertools.compress(minutes, map(operator.eq, ids, itertools.repeat(auditor))))
             for auditor in set(ids)}
-
-
-def _minutes(opened: Sequence[str], scored: Sequence[str]) -> list[float]:
-    """Minutes from each opening to its score, as ``review.clock.parse`` reads the times.
-
-    Veil's own times (and any others ``datetime.fromisoformat`` reads alike: all with an offset or ``Z``, or
-    all without) are read, subtracted and turned into minutes in C, a month of a team's audits without a Python
-    call per audit; anything else (a naive time beside an aware one, spaces, a lower-case ``z``) one pair at a
-    time.
-    """
-    try:
-        spans = list(map(operator.sub, map(_dt.datetime.fromisoformat, scored),
-                         map(_dt.datetime.fromisoformat, opened)))
-    except (TypeError, ValueError):
-        spans = [parse(end) - parse(begin) for begin, end in zip(opened, scored)]
-    return list(map(operator.truediv, map(_dt.timedelta.total_seconds, spans), itertools.repeat(60)))
 
 
 def work_json(rows: list[AuditorWork]) -> list[dict[str, Any]]:

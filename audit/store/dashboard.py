@@ -2,8 +2,8 @@
 
 Grouped reads, in the SQL SQLite and PostgreSQL share. Accuracy and the
 auditors' times per audit read ``scored_audits`` (:mod:`audit.store.scored_audits`:
-each scored audit beside its decision's time, maker and queue and its
-opening time, kept by triggers), not each audit's decision and sample: on
+each scored audit beside its decision's time, maker and queue and the
+milliseconds from its opening to its score, kept by triggers), not each audit's decision and sample: on
 a 1,000,000-decision store with 30,000 audits reading those cost ~60 ms of
 the dashboard and the table ~10 (``benchmarks/bench_dashboard.py``).
 
@@ -13,7 +13,8 @@ count what waits in the audit and calibration queues, and
 :func:`auditor_tallies` and :func:`audit_times` are each auditor's work
 (``audit.metrics.auditors``), counted in SQL with the period and the
 auditor in the WHERE, from ``scored_audits``' score-time index alone
-(audit step m009 put the final verdict in it) and the few disputes.
+(audit step m009 put the final verdict in it, m010 the milliseconds) and
+the few disputes.
 """
 
 from __future__ import annotations
@@ -173,17 +174,15 @@ def auditor_tallies(store: Store, start: str | None, end: str | None, auditor_id
 
 
 def audit_times(store: Store, start: str | None, end: str | None, auditor_id: int | None = None
-                ) -> list[tuple[int, str, str]]:
-    """(auditor id, opened at, scored at) of the audits scored in [start, end) that were opened in Veil.
+                ) -> list[tuple[int, int]]:
+    """(auditor id, milliseconds from opening to score) of the audits scored in [start, end) that were opened in Veil.
 
-    Opened is the sample's last claim (kept in ``scored_audits``, read from its score-time index alone);
-    imported audits have none and are left out. The minutes are worked out by the caller: time arithmetic is not
-    SQL that SQLite and PostgreSQL share.
+    Opened is the sample's last claim; the milliseconds are kept in ``scored_audits`` (audit step m010) and read
+    from its score-time index alone. Imported audits have none and are left out, as is an opening after the score.
     """
     where, params = _scored_in(start, end, auditor_id)
-    rows: list[tuple[int, str, str]] = store.db.execute(  # every value NOT NULL or filtered: no conversion
-        f"""SELECT auditor_id, opened_at, scored_at FROM scored_audits
-            WHERE {where} AND opened_at IS NOT NULL AND opened_at <= scored_at""", params).fetchall()
+    rows: list[tuple[int, int]] = store.db.execute(  # every value NOT NULL or filtered: no conversion
+        f"SELECT auditor_id, audit_ms FROM scored_audits WHERE {where} AND audit_ms >= 0", params).fetchall()
     return rows
 
 

@@ -366,3 +366,11 @@ def m009_auditor_work_index(db: sqlite_utils.Database) -> None:
     from audit.store import scored_audits
 
     scored_audits.m009(db)
+
+
+@migrations(name="m010_audit_milliseconds")
+def m010_audit_milliseconds(db: sqlite_utils.Database) -> None:
+    """:func:`audit.store.scored_audits.m010`: each audit's time from opening to score kept as a number (issue 22)."""
+    from audit.store import scored_audits
+
+    scored_audits.m010(db)

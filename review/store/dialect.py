@@ -58,6 +58,16 @@ def is_server(db: Any) -> bool:
     return bool(getattr(db, "is_server", False))
 
 
+def drop_trigger(db: Any, name: str, table: str) -> None:
+    """Drop the trigger *name* on *table* where there is one: on a server also the function a trigger made by
+    :func:`server_statements` runs."""
+    if is_server(db):
+        db.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        db.execute(f"DROP FUNCTION IF EXISTS {name}_fn()")
+    else:
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
 def rows_together(db: Any, statements: Sequence[tuple[str, Any]]) -> list[list[Any]]:
     """The rows of each of several independent reads (SQL, parameters): on a server sent in one round trip
     (:meth:`~review.store.server.ServerDatabase.rows_together`), on a file one after another (no trip to save)."""

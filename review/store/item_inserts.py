@@ -137,9 +137,5 @@ def write_cache(store: Store) -> Iterator[None]:
 def m028(db: Any) -> None:
     """The schema step: no complaint trigger (:func:`insert_new` writes the rows), and the counting trigger paused
     while :func:`review.store.queue_counts.paused` holds its row."""
-    if dialect.is_server(db):
-        db.execute("DROP TRIGGER items_complaint ON items")
-        db.execute("DROP FUNCTION items_complaint_fn()")
-    else:
-        db.execute("DROP TRIGGER items_complaint")
+    dialect.drop_trigger(db, "items_complaint", "items")
     queue_counts.m028(db)

@@ -153,11 +153,7 @@ def m031(db: Any) -> None:
     """The schema step: both tables made again split into shards (the module's docstring says why), filled from
     the items stored, and their three triggers as they are now (a store made before had them unsplit)."""
     for trigger in ("items_counted", "items_recounted", "items_uncounted"):
-        if dialect.is_server(db):
-            db.execute(f"DROP TRIGGER IF EXISTS {trigger} ON items")
-            db.execute(f"DROP FUNCTION IF EXISTS {trigger}_fn()")
-        else:
-            db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        dialect.drop_trigger(db, trigger, "items")
     db.executescript(
         """
         DROP TABLE queue_states;

@@ -13,8 +13,11 @@ Values come back as SQLite gives them where PostgreSQL's types allow it:
 ``null`` or a missing key as NULL); a comparison with a number casts it
 (``CAST(json_extract(…) AS INTEGER)``, the shared dialect's rule).
 ``json_valid`` answers a boolean (it is only ever used as a condition).
-All are IMMUTABLE, so an index may be built on an expression using them,
-and none writes anything.
+All but ``julianday`` are IMMUTABLE, so an index may be built on an
+expression using them, and none writes anything. ``julianday`` (a time as a
+Julian day number, for the milliseconds between two times) is STABLE, as
+``'now'`` is a time to both; a date that does not exist (30 February) is
+NULL here, where SQLite rolls it over into the next month.
 """
 
 from __future__ import annotations
@@ -76,6 +79,14 @@ $$;
 CREATE OR REPLACE FUNCTION veil_int(value text) RETURNS bigint LANGUAGE sql IMMUTABLE STRICT AS $$
     SELECT CASE WHEN value ~ '^-?[0-9]{1,18}$' THEN CAST(value AS bigint) END
 $$;
+
+CREATE OR REPLACE FUNCTION julianday(value text) RETURNS double precision LANGUAGE plpgsql STABLE STRICT
+SET TimeZone = 'UTC' AS $$
+BEGIN
+    RETURN extract(epoch FROM value::timestamptz) / 86400 + 2440587.5;  -- a time without an offset is UTC
+EXCEPTION WHEN others THEN
+    RETURN NULL;  -- not a time
+END $$;
 
 CREATE OR REPLACE FUNCTION veil_note_digest(note text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$
     SELECT encode(sha256(convert_to(note, 'UTF8')), 'hex')

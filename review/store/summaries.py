@@ -152,11 +152,7 @@ def m022(db: Any) -> None:
 
 def drop_trigger(db: Any) -> None:
     """Drop the summaries' trigger where there is one (a store whose m022 or m024 created it)."""
-    if dialect.is_server(db):
-        db.execute("DROP TRIGGER IF EXISTS decisions_summaries ON decisions")
-        db.execute("DROP FUNCTION IF EXISTS decisions_summaries_fn()")
-    else:
-        db.execute("DROP TRIGGER IF EXISTS decisions_summaries")
+    dialect.drop_trigger(db, "decisions_summaries", "decisions")
 
 
 def m029(db: Any) -> None:

@@ -26,7 +26,7 @@ from audit.store import dashboard as dashboard_sql
 from audit.store import scored_audits
 from desktop import wiring
 from desktop.main import main
-from review.clock import iso
+from review.clock import iso, parse
 from review.store.connection import connect
 
 MODERATORS = ("ana", "ben", "chidi")
@@ -70,12 +70,13 @@ def _plain_accuracy(store, since: str) -> tuple[dict[str, tuple[int, int]], dict
     return ({k: (c, n) for k, (c, n) in by_queue.items()}, {k: (c, n) for k, (c, n) in by_moderator.items()})
 
 
-def _plain_times(store, start: str | None) -> list[tuple[int, str, str]]:
-    """(auditor, opened, scored) from each audit's sample, as ``audit_times`` read them before the table."""
-    return sorted(tuple(row) for row in store.db.execute(
-        "SELECT a.auditor_id, s.claimed_at, a.scored_at FROM audits a"
-        " JOIN audit_samples s ON s.id = a.sample_id WHERE a.scored_at IS NOT NULL AND a.scored_at >= ?"
-        " AND s.claimed_at IS NOT NULL AND s.claimed_at <= a.scored_at", [start or ""]))
+def _plain_times(store, start: str | None) -> list[tuple[int, int]]:
+    """(auditor, milliseconds from opening to score) from each audit's sample, worked out in Python."""
+    return sorted((auditor, round((parse(scored) - parse(opened)) / _dt.timedelta(milliseconds=1)))
+                  for auditor, opened, scored in store.db.execute(
+                      "SELECT a.auditor_id, s.claimed_at, a.scored_at FROM audits a"
+                      " JOIN audit_samples s ON s.id = a.sample_id WHERE a.scored_at IS NOT NULL AND a.scored_at >= ?"
+                      " AND s.claimed_at IS NOT NULL AND s.claimed_at <= a.scored_at", [start or ""]))
 
 
 def _plain_tallies(store, start: str | None) -> list[tuple]:
@@ -152,7 +153,8 @@ def test_a_store_made_before_the_step_gets_its_scored_audits(tmp_path, clock):
     db = connect(path)
     db.executescript("DROP TRIGGER scored_audits_scored; DROP TRIGGER scored_audits_imported;"
                      " DROP TRIGGER scored_audits_overturned; DROP TRIGGER scored_audits_opened;"
-                     " DROP TABLE scored_audits; DELETE FROM _sqlite_migrations WHERE name = 'm008_scored_audits';")
+                     " DROP TABLE scored_audits; DELETE FROM _sqlite_migrations WHERE name IN"
+                     " ('m008_scored_audits', 'm009_auditor_work_index', 'm010_audit_milliseconds');")
     db.conn.commit()
     db.close()
     with wiring.open_store(path, clock=clock) as upgraded:
@@ -160,4 +162,30 @@ def test_a_store_made_before_the_step_gets_its_scored_audits(tmp_path, clock):
         assert upgraded.db.execute("SELECT audit_id, correct FROM scored_audits").fetchall() == [(audit_id, 1)]
         assert {k: (p.k, p.n) for k, p in audit_dashboard.figures(upgraded, "lee").by_moderator.items()} \
             == {"ana": (1, 1)}
+
+
+def test_a_store_made_before_the_milliseconds_gets_them_and_triggers_that_keep_them(tmp_path, clock):
+    """A store of step m009 has the table without ``audit_ms`` and triggers that do not write it (stand-ins
+    here): step m010 fills every audit's time and replaces the triggers, and the next audit keeps its own."""
+    path = tmp_path / "old.db"
+    with wiring.open_store(path, clock=clock) as store:
+        people(store, ana="moderator", dana="auditor", lee="lead")
+        store.add_queue("spam")
+        first = audited(store, decided_item(store, "spam", "ana", decided_at=ago(store, 5)), lead="lee",
+                        auditor="dana", blind_action="no_violation")
+    db = connect(path)
+    stand_ins = "; ".join(f"DROP TRIGGER {name}; CREATE TRIGGER {name} AFTER INSERT ON {table} BEGIN SELECT 1; END"
+                          for name, (table, _) in scored_audits.TRIGGERS.items())
+    db.executescript(f"""{stand_ins}; DROP INDEX scored_audits_scored; ALTER TABLE scored_audits DROP COLUMN audit_ms;
+        CREATE INDEX scored_audits_scored ON scored_audits (scored_at, auditor_id, opened_at, correct);
+        DELETE FROM _sqlite_migrations WHERE name = 'm010_audit_milliseconds';""")
+    db.conn.commit()
+    db.close()
+    with wiring.open_store(path, clock=clock) as upgraded:
+        assert upgraded.db.execute("SELECT audit_id, audit_ms >= 0 FROM scored_audits").fetchall() == [(first, 1)]
+        second = audited(upgraded, decided_item(upgraded, "spam", "ana", decided_at=ago(upgraded, 1)), lead="lee",
+                         auditor="dana", blind_action="no_violation")
+        assert list(scored_audits.problems(upgraded.db)) == []
+        assert [audit for audit, _ in upgraded.db.execute("SELECT audit_id, audit_ms FROM scored_audits"
+                                                          " WHERE audit_ms IS NOT NULL ORDER BY 1")] == [first, second]
 

@@ -148,6 +148,26 @@ def test_json_each_group_concat_round_and_the_note_digest_answer_as_sqlite(serve
         assert [tuple(r) for r in got] == [tuple(r) for r in expected], sql
 
 
+@pytest.mark.parametrize("start, end", [
+    ("2026-01-05T09:00:00.000Z", "2026-01-05T09:04:00.000Z"),
+    ("2026-01-05T09:00:00.000Z", "2026-01-07T23:59:59.999Z"),
+    ("2026-03-29T00:59:59.999Z", "2026-03-29T01:00:00.001Z"),  # across a summer-time change, in UTC
+    ("2026-01-05T09:00:00.000Z", "2026-01-05T08:00:00.000Z"),  # backwards: negative
+    ("2026-01-05T09:00:00+02:00", "2026-01-05T09:00:00.000Z"),  # an offset
+    ("2026-01-05 09:00:00", "2026-01-05T09:00:00.250Z"),  # no offset: UTC on both
+    ("2026-01-05T09:00:00.000z", "2026-01-05T09:00:01.000Z"),
+    ("not a time", "2026-01-05T09:00:00.000Z"), ("", "2026-01-05T09:00:00.000Z"),
+])
+def test_the_milliseconds_between_two_times_are_sqlite_s(server_db, start, end):
+    """``julianday`` on a server gives what SQLite's gives, to the millisecond (``scored_audits.audit_ms``)."""
+    from audit.store.scored_audits import milliseconds
+
+    sql = f"SELECT {milliseconds('CAST(? AS TEXT)', 'CAST(? AS TEXT)')}"
+    expected = sqlite3.connect(":memory:").execute(sql, [start, end]).fetchone()[0]
+    assert server_db.execute(sql, [start, end]).fetchone()[0] == expected
+    assert expected is None or isinstance(expected, int)
+
+
 def test_sums_and_averages_come_back_as_sqlite_gives_them(server_db):
     total, mean = server_db.execute(
         "SELECT SUM(v), AVG(v) FROM (SELECT CAST(1 AS INTEGER) AS v UNION ALL SELECT 2) AS t").fetchone()
