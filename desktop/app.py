@@ -244,7 +244,7 @@ class SessionOperations(QObject):
         if self._current is not None:
             ops, self._current = self._current, None
             ops.close()
-            ops.deleteLater()
+            ops.discard()
             self.strip.hide()
             parent = self.parent()
             say_unsaved(parent if isinstance(parent, QWidget) else None, ops.unsaved)

@@ -101,7 +101,7 @@ def build_demo_workspace(path: Path, parent: QWidget | None = None) -> bool:
         loop.exec()
     if ops is not None:
         ops.close()
-        ops.deleteLater()
+        ops.discard()
     if store is not None:
         store.close()
     cancelled = cancel.is_set()

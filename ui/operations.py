@@ -215,7 +215,15 @@ class Operations(QObject):
             reads_ended = not self._reading
         for reader in readers:
             reader.close()
+        if not writer_ended:
+            _outlived(self)
         return writer_ended and reads_ended
+
+    def discard(self) -> None:
+        """Delete the runner after :meth:`close` — later, on this thread — unless its writer outlived closing:
+        such a runner is kept (:data:`_OUTLIVED`) until its writer has ended, which then sends nothing anywhere."""
+        if not self._writer.is_alive():
+            self.deleteLater()
 
     # ------------------------------------------------------------ workers
     def _read(self, fn: Callable[..., T], **progress: Any) -> T:
@@ -316,6 +324,21 @@ class Operations(QObject):
         finally:  # a page's failing callback must not hide the change from the others
             if changes:
                 self.changed.emit(changes)
+
+
+#: Runners whose writer outlived :meth:`Operations.close`, apart from any parent, until the writer has ended. The
+#: writer thread holds its runner (its loop is a method); were that the last reference, the thread would free the
+#: runner's QObjects when it ends, on itself, while the GUI thread delivers their queued events: a crash (seen in
+#: ``test_closing_waits_for_a_writer_that_cannot_end_only_so_long``, one run in two).
+_OUTLIVED: list[Operations] = []
+
+
+def _outlived(runner: Operations) -> None:
+    """Keep *runner* (its writer still runs) until its writer ends; let go of those whose writer has (on the GUI
+    thread, so their QObjects are freed here)."""
+    _OUTLIVED[:] = [kept for kept in _OUTLIVED if kept._writer.is_alive()]
+    runner.setParent(None)  # a parent's deletion would free it under the writer too
+    _OUTLIVED.append(runner)
 
 
 def _reconnect_only_on_writer(store: Store, here: bool) -> None:

@@ -130,6 +130,8 @@ def test_closing_while_a_connect_hangs_is_bounded_and_says_what_was_not_saved(qa
 
 
 def test_closing_waits_for_a_writer_that_cannot_end_only_so_long(qapp, store):
+    """And the writer ending afterwards frees nothing on its own thread: its runner was its last reference, and the
+    process crashed one run in two as the GUI thread delivered the runner's events (``ui.operations._OUTLIVED``)."""
     stuck, release = Operations(store, max_threads=2), threading.Event()
     stuck.write(lambda s: release.wait(10))
     started = time.monotonic()
