@@ -6,9 +6,8 @@ runs offscreen, wired as the app wires it (the operations runner, the
 review desk, a wellbeing controller). For each decision we let the page
 prepare the next item in the background (as it does while a person looks
 at the current one), then time: ``act("no_violation")`` → the desk's one
-write (decision, gold hook, next claim) on the writer thread → next item
-painted (``repaint()`` is synchronous, so the paint is inside the
-measurement).
+write (decision, gold hook, next claim) on the writer thread → the next
+item's first paint in the page's own event loop (:func:`until_shown`).
 
 Baseline, same run, same files: decode at full resolution, blur and
 grayscale at full size, convert and paint — all on the GUI thread.
@@ -36,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import shiboken6  # noqa: E402
 from common import big_store, copy_store, figure, fill_text_items, record, summary_ms  # noqa: E402
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from audit import gold  # noqa: E402
 from desktop import wiring  # noqa: E402
@@ -67,34 +66,61 @@ def wait(app: QApplication, condition, timeout_s: float = 30.0) -> None:
         time.sleep(0.002)
 
 
-def until_shown(page: ReviewPage, act, condition, timeout_s: float = 30.0) -> None:
-    """Call *act*, then idle in an event loop (as the app's GUI thread does) until *condition* holds.
+class Painted(QObject):
+    """Counts the paint events the page's widgets receive: the frame a person sees, in the page's own event loop."""
 
-    The page paints the next item when the desk's write comes back from
-    the writer thread; polling with sleeps would add their granularity to
-    the figure, so the loop wakes on the page's ``item_shown`` instead.
+    def __init__(self, page: ReviewPage) -> None:
+        super().__init__()
+        self.count = 0
+        self.page = page
+        self.follow()
+
+    def follow(self) -> None:
+        """Watch the page's widgets as they are now (a page builds some when first needed): between two timings."""
+        for widget in (self.page, *self.page.findChildren(QWidget)):
+            widget.removeEventFilter(self)
+            widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def until_shown(page: ReviewPage, painted: Painted, act, condition, timeout_s: float = 30.0) -> None:
+    """Call *act*, then idle in an event loop (as the app's GUI thread does) until *condition* holds and the page
+    has painted since: the next item on screen.
+
+    The page paints the next item when the desk's write comes back from the writer thread, after what the event
+    loop runs first (layouts, the look-ahead's start); ``repaint()`` right after the item arrived painted before
+    all that and measured less than a person sees. Polling with sleeps would add their granularity to the figure,
+    so the loop wakes on the page's ``item_shown`` and a 1 ms timer (a picture that was not ready with the item
+    lands later, without a signal).
     """
     loop = QEventLoop()
+    shown_at: list[int] = []  # the paint count when the condition first held
 
-    def check(_item: object) -> None:
-        if condition():
+    def check(_item: object = None) -> None:
+        if not shown_at and condition():
+            shown_at.append(painted.count)
+        if shown_at and painted.count > shown_at[0]:
             loop.quit()
 
     give_up = QTimer(singleShot=True, interval=int(timeout_s * 1000), timeout=loop.quit)
-    # A picture that was not ready with the item lands later, without a signal: look every millisecond too.
-    late_picture = QTimer(interval=1, timeout=lambda: check(None))
+    poll = QTimer(interval=1, timeout=check)
     page.item_shown.connect(check)
     give_up.start()
-    late_picture.start()
+    poll.start()
     try:
         act()
-        if not condition():
+        check()
+        if not (shown_at and painted.count > shown_at[0]):
             loop.exec()
     finally:
         give_up.stop()
-        late_picture.stop()
+        poll.stop()
         page.item_shown.disconnect(check)
-    if not condition():
+    if not shown_at:
         raise TimeoutError("the next item was not shown")
 
 
@@ -147,7 +173,7 @@ def on_big_store(app: QApplication, scale: str, decisions: int, source: Path | N
             def ready(item) -> bool:  # painted: the picture too, for an image prepared in advance
                 return not item.media_path or moves(item) or page.item_view.image.has_image
 
-            timed, cpu = [], []
+            timed, cpu, painted = [], [], Painted(page)
             for _ in range(decisions):
                 previous = page.item.id
                 # The page's look-ahead (a read, asked for once the item is painted) and its pictures are ready, as
@@ -157,11 +183,11 @@ def on_big_store(app: QApplication, scale: str, decisions: int, source: Path | N
                 ahead = page.ahead.latest
                 wait(app, lambda a=ahead: not a.item.media_path or moves(a.item) or page.item_view.cache.cached(
                     a.item, page.item_view.media_box(), page.item_view.view_for(a.item)) is not None)
+                painted.follow()
                 start, start_cpu = time.perf_counter(), time.process_time()
-                until_shown(page, lambda: page.act("no_violation"),
+                until_shown(page, painted, lambda: page.act("no_violation"),
                             lambda previous=previous: page.item is not None and page.item.id != previous
                             and ready(page.item))
-                page.repaint()
                 timed.append(time.perf_counter() - start)
                 cpu.append(time.process_time() - start_cpu)  # every thread's: the figure a busy machine moves least
         finally:  # on an error too: a page left shown is destroyed at exit, after Python, and crashes
@@ -210,18 +236,18 @@ def main() -> None:
         page.start()
         wait(app, lambda: page.item is not None and page.item_view.image.has_image)
 
-        fast = []
+        fast, painted = [], Painted(page)
         for _ in range(args.decisions):
             previous = page.item.id
             ops.wait_idle()  # the page's own reads are done: the store is free to peek here
             upcoming = desk.peek(store, ana, exclude=[previous])
             wait(app, lambda upcoming=upcoming: page.item_view.cache.cached(upcoming, page.item_view.media_box(), view)
                  is not None)
+            painted.follow()
             start = time.perf_counter()
-            until_shown(page, lambda: page.act("no_violation"),
+            until_shown(page, painted, lambda: page.act("no_violation"),
                         lambda previous=previous: page.item is not None and page.item.id != previous
                         and page.item_view.image.has_image)
-            page.item_view.image.repaint()
             fast.append(time.perf_counter() - start)
 
         naive = []
