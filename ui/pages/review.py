@@ -43,6 +43,7 @@ from review.media.viewing import ViewSettings
 from review.serving import Item, LeaseLost
 from review.store import User
 from ui import keymap
+from ui.after_paint import after_paint
 from ui.item.view import ItemView
 from ui.operations import Operations
 from ui.pages.escalate_chooser import EscalationFlow
@@ -234,7 +235,7 @@ class ReviewPage(QWidget):
         self._follow_statement()
         self.renew_timer.start()
         self.item_shown.emit(item)
-        QTimer.singleShot(0, self, self._prefetch_next)  # after this item is painted
+        after_paint(self, self._prefetch_next)  # the look-ahead's reader must not take the interpreter from the paint
 
     def _prefetch_next(self) -> None:
         if not self.closed:
