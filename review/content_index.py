@@ -273,9 +273,8 @@ def _follow(store: Store, loaded: _Loaded, now: hashes.Followed) -> None:
         elif kind == hashes.BULK_DECISIONS:
             every_decision = True
         elif kind == hashes.REHASHED:
-            first, _, last = subject.removeprefix("items:").partition("-")
-            if first.isdigit() and last.isdigit():
-                rehashed.append((int(first), int(last)))
+            if (named := hashes.subject_items(subject)) is not None:
+                rehashed.append(named)
         elif (item_id := hashes.subject_item(subject)) is not None:
             decided.add(item_id)
     if new_items or rehashed or every_decision:

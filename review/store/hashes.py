@@ -135,10 +135,22 @@ _SUBJECT_ITEM = """CAST(CASE WHEN substr(e.subject, 1, 5) = 'item:' AND length(e
 
 def subject_item(subject: str) -> int | None:
     """The item an event's subject names (``item:ID``, ID 1 to 18 ASCII digits: what a BIGINT holds), else None."""
-    digits = subject[5:]
-    if subject.startswith("item:") and 0 < len(digits) <= 18 and digits.isascii() and digits.isdigit():
-        return int(digits)
-    return None
+    return _whole(subject[5:]) if subject.startswith("item:") else None
+
+
+def subject_items(subject: str) -> tuple[int, int] | None:
+    """The range of item ids a rehash event's subject names (``items:LOW-HIGH``, each as in :func:`subject_item`,
+    LOW ≤ HIGH), else None (never an error: anyone may log an event as themselves, and every desk reads it)."""
+    if not subject.startswith("items:"):
+        return None
+    first, _, last = subject[6:].partition("-")
+    low, high = _whole(first), _whole(last)
+    return (low, high) if low is not None and high is not None and low <= high else None
+
+
+def _whole(digits: str) -> int | None:
+    """1 to 18 ASCII digits as a number (what a BIGINT holds; ``str.isdigit`` alone accepts ``²``), else None."""
+    return int(digits) if 0 < len(digits) <= 18 and digits.isascii() and digits.isdigit() else None
 
 
 def followed_since(store: Store, after_id: int | None) -> Followed:

@@ -186,3 +186,20 @@ def test_an_event_naming_no_real_item_leaves_every_desks_seen_before_working(sto
         store.log("ana", "decision.made", subject, {})
     _decision(store, ids["x"], queue.id, store.user("ana").id, decision_id=7)
     assert content_index.copies(store, "ee" * 32, [], 31, besides=ids["x2"]).counts() == {"remove": 1}
+
+
+@pytest.mark.parametrize("subject", ["items:\u00b2-\u00b3", "items:1-99999999999999999999", "items:-4-7", "items:9-2",
+                                     "items:", "items:1-"])
+def test_a_rehash_event_naming_no_real_range_leaves_every_desks_seen_before_working(store, subject):
+    """Found in session 13, auditing the readers of events' subjects: ``items:²-³`` passed ``str.isdigit`` and
+    stopped every desk's refresh with a ValueError; a range past a BIGINT, with an OverflowError."""
+    people(store, ana="moderator")
+    queue = store.add_queue("texts")
+    store.add_items([{"external_id": n, "queue_id": queue.id, "kind": "text", "content_sha256": "ee" * 32,
+                      "received_at": "2026-01-05T08:00:00Z"} for n in ("x", "x2")])
+    ids = {e: i for e, i in store.db.execute("SELECT external_id, id FROM items")}
+    assert content_index.copies(store, "ee" * 32, [], 31, besides=ids["x2"]).counts() == {}  # loaded
+    with store.transaction():
+        store.log("ana", "media.rehashed", subject, {})
+    _decision(store, ids["x"], queue.id, store.user("ana").id, decision_id=7)
+    assert content_index.copies(store, "ee" * 32, [], 31, besides=ids["x2"]).counts() == {"remove": 1}
