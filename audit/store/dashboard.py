@@ -1,10 +1,11 @@
 """SQL behind the audit side of the lead's dashboard and the Queues page: accuracy, disputes, QA work.
 
 Grouped reads, in the SQL SQLite and PostgreSQL share. Accuracy and the
-auditors' times per audit read ``scored_audits`` (:mod:`audit.store.scored_audits`:
-each scored audit beside its decision's time, maker and queue and the
-milliseconds from its opening to its score, kept by triggers), not each audit's decision and sample: on
-a 1,000,000-decision store with 30,000 audits reading those cost ~60 ms of
+auditors' times per audit read ``scored_audits``
+(:mod:`audit.store.scored_audits`: each scored audit beside its decision's
+time, maker and queue and the milliseconds from its opening to its score,
+kept by triggers), not each audit's decision and sample: on a
+1,000,000-decision store with 30,000 audits reading those cost ~60 ms of
 the dashboard and the table ~10 (``benchmarks/bench_dashboard.py``).
 
 QA's own work lives in audit tables, not in items, so review's queue
