@@ -221,7 +221,7 @@ class Operations(QObject):
 
     def discard(self) -> None:
         """Delete the runner after :meth:`close` — later, on this thread — unless its writer outlived closing:
-        such a runner is kept (:data:`_OUTLIVED`) until its writer has ended, which then sends nothing anywhere."""
+        such a runner is kept (:data:`_OUTLIVED`) past its writer's end, which then sends nothing anywhere."""
         if not self._writer.is_alive():
             self.deleteLater()
 
@@ -326,7 +326,8 @@ class Operations(QObject):
                 self.changed.emit(changes)
 
 
-#: Runners whose writer outlived :meth:`Operations.close`, apart from any parent, until the writer has ended. The
+#: Runners whose writer outlived :meth:`Operations.close`, apart from any parent; each is let go, on the GUI thread,
+#: the next time one is kept after its writer has ended (a stuck writer is rare: one runner at a time, at most). The
 #: writer thread holds its runner (its loop is a method); were that the last reference, the thread would free the
 #: runner's QObjects when it ends, on itself, while the GUI thread delivers their queued events: a crash (seen in
 #: ``test_closing_waits_for_a_writer_that_cannot_end_only_so_long``, one run in two).
