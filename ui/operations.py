@@ -327,7 +327,7 @@ class Operations(QObject):
 
 
 #: Runners whose writer outlived :meth:`Operations.close`, apart from any parent; each is let go, on the GUI thread,
-#: the next time one is kept after its writer has ended (a stuck writer is rare: one runner at a time, at most). The
+#: the next time one is kept after its writer has ended (a writer stuck past closing is rare). The
 #: writer thread holds its runner (its loop is a method); were that the last reference, the thread would free the
 #: runner's QObjects when it ends, on itself, while the GUI thread delivers their queued events: a crash (seen in
 #: ``test_closing_waits_for_a_writer_that_cannot_end_only_so_long``, one run in two).
