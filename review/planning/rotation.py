@@ -199,11 +199,15 @@ class Plan:
         return refused
 
     def screen(self, queues: list[Queue], every: list[Queue]) -> list[Queue]:
-        """The queues of *queues* the person may be served from now; *every* as :meth:`refusal` says."""
+        """The queues of *queues* the person may be served from now; *every* as :meth:`refusal` says.
+
+        The same answer as asking :meth:`refusal` of each, without writing the refusals: one names the shift's
+        queues, a read each, and a claim screens every queue (inside its transaction).
+        """
         if self.shift is None and not self.rules.severe_queue_ids:
             return queues
-        serves = self.shift_serves(every)
-        return [q for q in queues if (self.refusal(q) if serves else self.rotation_refusal(q)) is None]
+        in_shift = self.shift is not None and self.shift_serves(every)
+        return [q for q in queues if (not in_shift or self.shift_allows(q)) and self.rotation_refusal(q) is None]
 
 
 IDLE_HOURS = 8  # hours without a decision that end a stretch of work (outside a shift)

@@ -183,6 +183,20 @@ def test_a_claim_without_roster_or_rules_costs_at_most_two_more_statements(store
     assert planned <= statements() + 3  # the roster, the rules and (issue 17) the certification gates: one read each
 
 
+def test_a_claim_during_a_shift_reads_no_queue_name(store, floor):
+    """Found in session 13: each queue the shift left out had its refusal written, naming the shift's queues with
+    a read each, on every claim (three reads inside the demo's claim transaction; on a server, round trips with
+    the claim's lock held). Only :func:`serving.why_not_served` says why."""
+    for n in range(4):
+        text_items(store, store.add_queue(f"q{n}"), 1)
+    roster.add_shift(store, "lee", "ana", "2026-01-05", "08:00", "10:00", ["spam", "q0"])
+    serving.claim_next(store, floor["ana"])  # the first claim reads what later ones keep
+    with statements_run(store) as seen:
+        claimed = serving.claim_next(store, floor["ana"])
+    assert claimed.item.queue_name in ("spam", "q0")
+    assert not [sql for sql in seen if "FROM queues WHERE id" in " ".join(sql.split())], seen
+
+
 def test_taking_a_severe_escalation_honours_the_rotation_rule(store, floor):
     """Finding 5: the escalation workbench leased items without asking the roster or the rules."""
     store.add_queue("threats", "escalation")
