@@ -188,8 +188,9 @@ def waiting(store, lead: bool) -> bool:
 def build(path: Path, moderators: int, leads: int, items: int, scale: str | None = None) -> list[str]:
     """The store: one review queue escalating to one escalation queue, its items, and the people.
 
-    *scale* (``1m``, ``5m``): that many items instead, shaped like ``veil demo``'s (half decided, a few in
-    the escalation queue) and written bare (``bench_queues.build_items``), so the race runs on a site's store.
+    *scale* (``1m``, ``5m``): that many items instead, aged like ``veil demo``'s (a few in the escalation queue),
+    written bare (``bench_queues.build_items``), so the race runs on a site's store; all of them waiting, as a
+    bare decided item has no decision and the race's checks (and verify) would name it.
     """
     store = wiring.open_store(path)
     names = [store.add_user(f"mod{n}", ["moderator"]).name for n in range(moderators)]
@@ -197,7 +198,7 @@ def build(path: Path, moderators: int, leads: int, items: int, scale: str | None
     escalations = store.add_queue(ESCALATIONS, "escalation", priority=1)
     review = store.add_queue(REVIEW, escalation_queue=ESCALATIONS)
     if scale:
-        build_items(store, SCALES[scale], [review, escalations])
+        build_items(store, SCALES[scale], [review, escalations], closed=False)
     else:
         fill_text_items(store, review.id, items)
     store.close()

@@ -64,12 +64,16 @@ FULL_COUNT = """
 BARE_COUNTS = "SELECT queue_id, state, SUM(items) FROM queue_states GROUP BY queue_id, state ORDER BY queue_id, state"
 
 
-def build_items(store, count: int, queues=None, *, seed: int = 22, batch: int = 100_000) -> list[int]:
+def build_items(store, count: int, queues=None, *, seed: int = 22, batch: int = 100_000, closed: bool = True
+                ) -> list[int]:
     """*count* text items over *queues* (default: :data:`QUEUES`, made here), shaped like ``veil demo``'s: half
     of them decided over the last five weeks, half waiting from the last three days, and one in five hundred of
     the older ones still waiting (a stale backlog); escalation queues get one item in two hundred (the leads'
     few), review queues the rest, in turn. Written with bare ``executemany`` in one transaction per *batch*
-    (the triggers see every row). The queues' ids."""
+    (the triggers see every row). The queues' ids.
+
+    The decided items have no decision rows, which ``veil verify`` names: with *closed* False the older items
+    wait too (the same ages), for a benchmark whose store must pass its checks afterwards."""
     rng = random.Random(seed)
     now = store.clock.now()
     if queues is None:
@@ -84,7 +88,7 @@ def build_items(store, count: int, queues=None, *, seed: int = 22, batch: int = 
             recent = rng.random() < 0.5
             age_s = rng.uniform(60, 3 * 86_400) if recent else rng.uniform(3 * 86_400, 35 * 86_400)
             received = now - _dt.timedelta(seconds=age_s)
-            pending = recent or rng.random() < 0.002
+            pending = recent or rng.random() < 0.002 or not closed
             rows.append((f"q-{n}", queue.id, "text", f"post {n}", n % 3, iso(received),
                          iso(received + _dt.timedelta(seconds=queue.sla_seconds)), "pending" if pending else "decided",
                          iso(now)))
