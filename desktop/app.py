@@ -42,6 +42,7 @@ from review.store.connection import shown_location
 from review.taxonomy import Taxonomy, TaxonomyError
 from review.taxonomy import stored as stored_taxonomy
 from ui import theme
+from ui.after_paint import after_paint
 from ui.main_window import AboutFacts, MainWindow
 from ui.operations import Operations
 from ui.pages.sign_in import Confirm
@@ -111,7 +112,7 @@ def run_gui(args: argparse.Namespace) -> int:
     window.show()
     window.raise_()
     window.activateWindow()
-    QTimer.singleShot(0, pages.warm_page_imports)  # once the first paint is done: the pages' heavy imports
+    after_paint(window, pages.warm_page_imports)  # once the first paint is done (a 0 ms timer ran before it)
     operations.current().query(window_title, on_done=window.setWindowTitle, owner=window,  # " — Demo" if it is
                                on_error=lambda exc: log.warning("the demo flag was not read: %s", exc))
     if ask:  # the sign-in page asks for the passphrase; cancelled, it stays open

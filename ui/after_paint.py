@@ -8,7 +8,8 @@ thread's paint waited for it (the next item painted 8 ms after it arrived
 when alone, 13–17 ms with the read's start in between; measured with
 ``benchmarks/bench_next_item.py``). :func:`after_paint` posts its call with
 the same low priority, after the paint request already posted, so it runs
-once the frame is painted.
+once the frame is painted. The start-up's page imports (a background thread,
+``desktop.pages.warm_page_imports``) wait for the first window's paint the same way.
 """
 
 from __future__ import annotations
