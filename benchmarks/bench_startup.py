@@ -7,8 +7,11 @@ time at that point. The floor is Python and Qt alone showing an empty window
 the same way, in the same run. After signing in, the first opening of the
 review page (the heaviest: its modules are imported when it is first built)
 is timed on the GUI thread. Idle memory is the child's resident set (VmRSS)
-after that and 2 s idle, and again once the content index ("Seen before", loaded in
-the background after the review page opens) has loaded.
+after that and 2 s idle, again once the content index ("Seen before", loaded in
+the background after the review page opens, or mapped from the file an earlier
+start saved) has loaded, and after 20 items' "Seen before": then also the part
+that is the process's own (RssAnon), not pages of the saved index's files,
+which the system may drop and read again.
 
 The review page is opened ``--first-open-after`` seconds after the first
 paint (1 s: a person signing in; 0: at once, the worst case, when it still
@@ -75,6 +78,12 @@ while time.monotonic() < loaded_at + 1:
     time.sleep(0.02)
 rss = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmRSS"))
 print(f"rss_index_kb {rss if content_index.is_loaded(store) else 0}", flush=True)
+from review import decisions, serving  # a moderator's next 20 items' "Seen before": the index's pages they touch
+for (item_id,) in store.db.execute("SELECT id FROM items WHERE pdq IS NOT NULL ORDER BY random() LIMIT 20").fetchall():
+    decisions.seen_before(store, serving.load_item(store, item_id))
+status = {line.split(":")[0]: int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("Rss")}
+print(f"rss_lookups_kb {sum(status.values())}", flush=True)
+print(f"anon_lookups_kb {status['RssAnon']}", flush=True)
 for page in window.findChildren(object):
     if hasattr(page, "close_page"):
         page.close_page()
@@ -110,7 +119,7 @@ def main() -> None:
             subprocess.run([sys.executable, "-m", "desktop", "demo", "--store", str(store), "--items",
                             str(args.items)], check=True, capture_output=True, cwd=root, env=env)
         runs: dict[str, list[float]] = {"wall": [], "cpu": [], "floor_wall": [], "floor_cpu": [], "first_open": [],
-                                        "rss": [], "rss_index": []}
+                                        "rss": [], "rss_index": [], "rss_lookups": [], "anon_lookups": []}
         for _ in range(args.runs):  # Veil and its floor alternate, so both see the same load
             _start(FLOOR, [], root, env, runs, prefix="floor_")
             _start(CHILD, [str(store), str(args.first_open_after)], root, env, runs)
@@ -125,7 +134,9 @@ def main() -> None:
                           "first_open_after_s": args.first_open_after, "runs": args.runs,
                           "load": round(load, 2)})
     record("idle_memory", {"rss_mb": round(p50["rss"], 1),
-                           "with_content_index_mb": round(p50["rss_index"], 1) if "rss_index" in p50 else None})
+                           "with_content_index_mb": round(p50["rss_index"], 1) if "rss_index" in p50 else None,
+                           "after_20_lookups_mb": round(p50["rss_lookups"], 1),
+                           "of_which_own_mb": round(p50["anon_lookups"], 1)})
 
 
 def _start(code: str, args: list[str], root: Path, env: dict[str, str], runs: dict[str, list[float]],
@@ -147,6 +158,8 @@ def _start(code: str, args: list[str], root: Path, env: dict[str, str], runs: di
             runs["rss"].append(int(value) / 1024)
         elif word == "rss_index_kb" and int(value):
             runs["rss_index"].append(int(value) / 1024)
+        elif word in ("rss_lookups_kb", "anon_lookups_kb"):
+            runs[word.removesuffix("_kb")].append(int(value) / 1024)
     child.wait()
 
 

@@ -16,6 +16,7 @@ not a bug). Each writes its figures to ``benchmarks/results.json`` as well
 
 from __future__ import annotations
 
+import atexit
 import functools
 import inspect
 import json
@@ -23,8 +24,10 @@ import multiprocessing
 import os
 import platform
 import queue
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -33,6 +36,10 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 
 RESULTS = Path(os.environ.get("VEIL_BENCH_RESULTS", Path(__file__).resolve().parent / "results.json"))
+
+if "VEIL_HOME" not in os.environ:  # the stores' saved indexes (and any other file Veil keeps) go with the run
+    os.environ["VEIL_HOME"] = tempfile.mkdtemp(prefix="veil-bench-home-")
+    atexit.register(shutil.rmtree, os.environ["VEIL_HOME"], ignore_errors=True)
 
 
 def percentile(values: list[float], pct: float) -> float:

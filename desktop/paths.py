@@ -35,6 +35,15 @@ def home() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def cache_dir() -> Path:
+    """What Veil may rebuild from the store (a big store's "Seen before" index): ``$VEIL_HOME/cache`` when a
+    home is given, else the platform's user cache folder."""
+    override = os.environ.get("VEIL_HOME")
+    if override:
+        return Path(override).expanduser() / "cache"
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
 def store_path(explicit: str | os.PathLike | None = None) -> Path | str:
     """The store to open: a file's path, or a server's URL (a ``str``) when one is named."""
     chosen = explicit or os.environ.get("VEIL_STORE")

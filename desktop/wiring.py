@@ -23,5 +23,10 @@ def schema_sets() -> list:
 
 
 def open_store(location: Path | str, clock: Clock | None = None) -> Store:
-    """The store at *location*: a file's path, or a ``postgresql://`` URL (a server store)."""
-    return Store.open(location, clock=clock, migration_sets=migration_sets())
+    """The store at *location*: a file's path, or a ``postgresql://`` URL (a server store). A big store's
+    "Seen before" index is kept in this computer's cache folder from now on (:mod:`review.index_files`)."""
+    from desktop import paths
+
+    store = Store.open(location, clock=clock, migration_sets=migration_sets())
+    store.index_folder = paths.cache_dir() / "content-index"
+    return store

@@ -9,7 +9,8 @@ frame, and any SQL that touches each copy's decision takes longer than that
   item id; flatter frames are left out (:func:`review.media.pdq.matchable`);
 * each item's content as a 64-bit key (the first 16 hex digits of its
   SHA-256: a chance collision among five million items is about 1 in
-  a million), to find exact copies with one vectorised comparison;
+  a million), and the keys sorted, to find exact copies by a binary search
+  (and the few items read since the sort, one by one);
 * each item's current decision (the action of its newest live decision),
   to count the copies' outcomes with one ``bincount``.
 
@@ -28,10 +29,7 @@ SHA-256 or a PDQ (gold copies, by design) can never be found. One lock per
 process: the desk's threads and an import share one copy.
 
 A load reads 100,000 rows a query and turns each batch into arrays with no
-Python call per row or hash (:func:`content_keys`, :func:`matchable_words`):
-every second of Python holds the interpreter, and the GUI thread waits for
-it. Text not as Veil writes it sends its batch through the per-row parsers,
-so the index is the same either way.
+Python call per row or hash (:mod:`review.content_columns`).
 
 **Nobody at a desk waits for a load** (issue 22: 4.5 s at a million decided
 items, of which the driver handing over the rows is 2 s). A look-up that may
@@ -44,6 +42,18 @@ being looked up" (a page may ask again, waiting, on a reader). Small stores
 load inline (a few milliseconds), so tests and small teams never see a
 "not yet". A look-up that waits (``veil match``, a page's second asking,
 :func:`warm` on a reader right after sign-in) gets the exact answer.
+
+**A big store's index is loaded once a computer**, not at every start: past
+:data:`SAVED_FROM_ITEMS` items, when the store names an ``index_folder``
+(``desktop.wiring`` gives every store the computer's cache folder), a whole
+load is saved there (:mod:`review.index_files`, its hashes sorted into one
+segment) and mapped back copy-on-write; the next process maps it, checks it
+is this store's (the token, and the chain hash of the event it stopped at:
+a store restored from an older copy is not the one it was saved of) and
+follows the events since (0.26 s at 5 M items, where reading it is 13–16
+s). What a look-up touches is read from the file; the desk's own memory
+holds only what changed since (at 5 M items: 95 MB of its own after twenty
+look-ups, 300 MB when the index was held in memory).
 """
 
 from __future__ import annotations
@@ -51,23 +61,23 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-import re
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Literal, overload
+from pathlib import Path
+from typing import Any, Literal, overload
 
 import numpy as np
 
-from review.media import pdq
-from review.media.pdq_index import PdqIndex, words
+from review import index_files
+from review.content_columns import content_key, content_keys, matchable_words
+from review.media.pdq_index import PdqIndex
 from review.store import Store, hashes
 
 _BATCH = 100_000  # rows read per query while loading
 _NONE = -1  # no decision
-_FAR = 255  # more bits apart than any threshold: not a copy
 _GAP_SECONDS = 600.0  # a gap in item ids still empty this long after it was seen was never going to be filled
 _GAPS = 32  # gaps remembered at most (the newest: an open import holds recent ids)
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)  # a row's columns, without a Python loop
@@ -76,6 +86,14 @@ _POLL_S = 0.005  # how often a look-up that may not wait checks whether the lock
 #: A store whose item ids stop here loads inline even for a look-up that may not wait (about 0.1 s on the
 #: development machine, whose 1 M-item load takes 4.5 s); past it a load goes to the background.
 INLINE_ITEMS = 20_000
+
+#: A store's index is saved (when kept on disk) once its item ids reach this: a smaller one loads in 0.1 s.
+SAVED_FROM_ITEMS = INLINE_ITEMS
+#: A saved index brought up to date through this many events or more is saved again, so the next start
+#: follows fewer.
+RESAVE_EVENTS = 20_000
+#: Saved indexes of other stores that no start has used for this long are removed at the next save.
+UNUSED_DAYS = 30.0
 
 log = logging.getLogger(__name__)
 
@@ -112,12 +130,37 @@ class _Loaded:
     outcome: np.ndarray = field(default_factory=lambda: np.full(1, _NONE, dtype=np.int16))  # by item id
     names: list[str] = field(default_factory=list)
     codes: dict[str, int] = field(default_factory=dict)
+    #: The items read when :meth:`sort_exact` last ran with a content key, by key: an exact copy is found by a
+    #: binary search (a few pages of a saved index), not by comparing every item's key (41 MB at 5 M items) ...
+    exact_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    exact_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: ... and the ids of those read since, compared one by one (an item's content never changes).
+    taken: list[np.ndarray] = field(default_factory=list)
 
     def code(self, action: str) -> int:
         if action not in self.codes:
             self.codes[action] = len(self.names)
             self.names.append(action)
         return self.codes[action]
+
+    def sort_exact(self) -> None:
+        """Every item read so far into the sorted keys; none left to compare one by one."""
+        order = np.argsort(self.content)  # an item not read, or without content, has key 0: they sort first
+        keys = np.asarray(self.content[order])
+        first = int(np.searchsorted(keys, np.uint64(1)))
+        self.exact_keys, self.exact_ids, self.taken = keys[first:], order[first:].astype(np.int64, copy=False), []
+
+    def exact(self, key: int) -> np.ndarray:
+        """Ids of the items read whose content key is *key* (none for 0: no content)."""
+        if not key:
+            return np.zeros(0, dtype=np.int64)
+        value = np.uint64(key)
+        sorted_ids = self.exact_ids[np.searchsorted(self.exact_keys, value, side="left"):
+                                    np.searchsorted(self.exact_keys, value, side="right")]
+        if len(self.taken) > 1:
+            self.taken = [np.concatenate(self.taken)]
+        since = self.taken[0] if self.taken else np.zeros(0, dtype=np.int64)
+        return np.concatenate([sorted_ids, since[self.content[since] == value]]).astype(np.int64)
 
 
 _LOCK = threading.Lock()
@@ -126,21 +169,6 @@ _LOADED: dict[str, _Loaded] = {}
 #: look-up that may not wait gives up as soon as it sees its store here. Changed under the GIL, read without
 #: the lock.
 _SLOW: set[str] = set()
-
-
-def content_key(sha256: str | None) -> int:
-    """The 64-bit key of a SHA-256 (0: none; any other text, such as a test's made-up digest, is hashed)."""
-    if not sha256:
-        return 0
-    head = sha256[:16]
-    if _HEX16.fullmatch(head):
-        return int(head, 16) or 1
-    # Anything else, hashed: int() would also read "-1f…", "0x1f…" or "1_f…" (a hostile row's text), and a
-    # negative key stops the whole index load.
-    return int.from_bytes(hashlib.blake2b(sha256.encode(), digest_size=8).digest(), "big") or 1
-
-
-_HEX16 = re.compile(r"[0-9a-fA-F]{16}")
 
 
 @overload
@@ -164,17 +192,16 @@ def copies(store: Store, sha256: str | None, pdq_hashes: list[str], bits: int, *
         if loaded is None:
             return None
         found = [loaded.index.search_arrays(h, bits) for h in pdq_hashes]
-        key = content_key(sha256)
-        exact = np.flatnonzero(loaded.content == np.uint64(key)) if key else np.zeros(0, dtype=np.int64)
+        exact = loaded.exact(content_key(sha256))
         ids = np.concatenate([exact, *(k for k, _ in found)]).astype(np.int64)
         apart = np.concatenate([np.zeros(len(exact), dtype=np.int64), *(d for _, d in found)])
-        nearest = np.full(len(loaded.content), _FAR, dtype=np.uint8)  # by item id: the fewest bits apart
-        for bits_apart in np.unique(apart)[::-1]:  # at most threshold + 1 values: the nearest written last
-            nearest[ids[apart == bits_apart]] = bits_apart
-        if besides < len(nearest):
-            nearest[besides] = _FAR
-        ids = np.flatnonzero(nearest != _FAR)
-        return Copies(ids, nearest[ids].astype(np.int64), loaded.outcome[ids].astype(np.int64), list(loaded.names))
+        ids, apart = ids[ids != besides], apart[ids != besides]
+        order = np.lexsort((apart, ids))  # by item, the fewest bits apart first: each item's first row is its own
+        ids, apart = ids[order], apart[order]
+        first = np.ones(len(ids), dtype=bool)
+        first[1:] = ids[1:] != ids[:-1]
+        ids, apart = ids[first], apart[first]
+        return Copies(ids, apart, loaded.outcome[ids].astype(np.int64), list(loaded.names))
     finally:
         _LOCK.release()
 
@@ -226,8 +253,7 @@ def _up_to_date(store: Store, where: str, *, wait: bool) -> _Loaded | None:
         _SLOW.add(where)
     try:
         if kept is None:
-            with hashes.reading(store):
-                kept = _LOADED[where] = _load(store, now.token, now.head)
+            kept = _LOADED[where] = _from_disk(store, where, now) or _load_whole(store, where, now)
         elif now.head > kept.last_event:
             _follow(store, kept, now)
     finally:
@@ -253,11 +279,104 @@ def _in_background(store: Store, where: str) -> None:
     threading.Thread(target=load, name="veil-content-index", daemon=True).start()
 
 
+def _load_whole(store: Store, where: str, now: hashes.Followed) -> _Loaded:
+    """Everything read from the store in one snapshot, then saved to be mapped back (when kept on disk)."""
+    with hashes.reading(store):
+        loaded = _load(store, now.token, now.head)
+    mapped = _saved(store, where, loaded)  # its hashes sorted into one segment when saved
+    if mapped is loaded:
+        loaded.index.settle()
+        return loaded
+    del loaded  # the arrays built in memory: now the file's
+    index_files.give_back_freed_memory()
+    return mapped
+
+
 def _load(store: Store, token: str, head: int) -> _Loaded:
     """Everything, as of the snapshot the caller holds (*head* its newest event)."""
     loaded = _Loaded(token, last_event=head)
-    _read_new_items(store, loaded)
+    _read_new_items(store, loaded, settle=False)
     _read_all_decisions(store, loaded)
+    loaded.sort_exact()
+    return loaded
+
+
+def _folder(store: Store, where: str) -> Path | None:
+    """Where *store*'s index is saved (None: it is not): a sub-folder of the store's ``index_folder`` named by a
+    digest of *where*, so a server's address (its password, perhaps) is not written."""
+    if store.index_folder is None:
+        return None
+    return store.index_folder / hashlib.sha256(where.encode()).hexdigest()[:32]
+
+
+def _from_disk(store: Store, where: str, now: hashes.Followed) -> _Loaded | None:
+    """The saved index of this store, mapped, then brought up to date by the events since it was saved; None when
+    there is none, or it is of another store (another token, a different event where it stopped)."""
+    folder = _folder(store, where)
+    saved = index_files.load(folder) if folder is not None else None
+    if saved is None:
+        return None
+    head, arrays = saved
+    try:
+        loaded = _from_arrays(head, arrays)
+        event_hash = str(head["event_hash"])
+    except (KeyError, TypeError, ValueError) as broken:
+        log.warning("the saved index of %s does not fit together (%s): reading it again", where, broken)
+        return None
+    if (loaded.token != now.token or loaded.last_event > now.head
+            or hashes.event_hash(store, loaded.last_event) != event_hash):
+        return None
+    later = hashes.followed_since(store, loaded.last_event)
+    if later.token != loaded.token or later.head < loaded.last_event:
+        return None
+    if later.head > loaded.last_event:
+        _follow(store, loaded, later)
+    return _saved(store, where, loaded) if len(later.events) >= RESAVE_EVENTS else loaded
+
+
+def _saved(store: Store, where: str, loaded: _Loaded) -> _Loaded:
+    """*loaded* saved (a big store's, when kept on disk) and mapped back from the file; as it was when it is not
+    saved (a small store; a disk that refuses: the index stays in memory, and says why in the log)."""
+    folder = _folder(store, where)
+    if folder is None or loaded.last_item < SAVED_FROM_ITEMS:
+        return loaded
+    _grow(loaded, loaded.last_item + loaded.last_item // 4 + 1024)  # room for new items, so they stay in the file
+    if loaded.taken:
+        loaded.sort_exact()
+    loaded.index.compact()
+    head = {"token": loaded.token, "last_event": loaded.last_event, "last_item": loaded.last_item,
+            "event_hash": hashes.event_hash(store, loaded.last_event), "names": loaded.names,
+            "gaps": [[low, high] for low, high, _ in loaded.gaps]}
+    arrays = {"read": loaded.read, "content": loaded.content, "outcome": loaded.outcome,
+              "exact_keys": loaded.exact_keys, "exact_ids": loaded.exact_ids,
+              **{f"index.{name}": array for name, array in loaded.index.arrays().items()}}
+    try:
+        generation = index_files.save(folder, loaded.last_event, head, arrays)
+        index_files.forget_unused(folder.parent, folder, UNUSED_DAYS)
+        mapped = _from_arrays(*index_files.load_generation(generation, verify=False))
+    except (OSError, ValueError) as failed:
+        log.warning("the index of %s stays in memory: saving it failed (%s)", where, failed)
+        return loaded
+    mapped.gaps = loaded.gaps
+    return mapped
+
+
+def _from_arrays(head: dict[str, Any], arrays: dict[str, np.ndarray]) -> _Loaded:
+    """The index :func:`_saved` wrote; ValueError (or KeyError, TypeError) when its parts do not fit together."""
+    names = [str(name) for name in head["names"]]
+    read, content, outcome = arrays["read"], arrays["content"], arrays["outcome"]
+    exact_keys, exact_ids = arrays["exact_keys"], arrays["exact_ids"]
+    if (read.dtype != bool or content.dtype != np.uint64 or outcome.dtype != np.int16 or read.ndim != 1
+            or not len(read) == len(content) == len(outcome) or int(outcome.max()) >= len(names)
+            or exact_keys.dtype != np.uint64 or exact_ids.dtype != np.int64 or exact_ids.shape != exact_keys.shape):
+        raise ValueError("its item arrays do not fit together")
+    loaded = _Loaded(str(head["token"]), last_event=int(head["last_event"]), last_item=int(head["last_item"]),
+                     gaps=[(int(low), int(high), time.monotonic()) for low, high in head["gaps"]][-_GAPS:],
+                     index=PdqIndex.from_arrays({name.removeprefix("index."): array for name, array in arrays.items()
+                                                 if name.startswith("index.")}),
+                     read=read, content=content, outcome=outcome, names=names, exact_keys=exact_keys,
+                     exact_ids=exact_ids)
+    loaded.codes = {name: code for code, name in enumerate(names)}
     return loaded
 
 
@@ -294,11 +413,14 @@ def _follow(store: Store, loaded: _Loaded, now: hashes.Followed) -> None:
         for item_id in decided:
             if item_id < len(loaded.outcome):  # one past the arrays is undecided as they grow
                 loaded.outcome[item_id] = loaded.code(now.standing[item_id]) if item_id in now.standing else _NONE
+    if sum(map(len, loaded.taken)) > max(_BATCH, len(loaded.exact_ids) // 4):
+        loaded.sort_exact()
     loaded.last_event = now.head
 
 
-def _read_new_items(store: Store, loaded: _Loaded) -> None:
-    """Items past the highest id read, and those that have appeared in the gaps below it; new gaps noted."""
+def _read_new_items(store: Store, loaded: _Loaded, *, settle: bool = True) -> None:
+    """Items past the highest id read, and those that have appeared in the gaps below it; new gaps noted (their
+    hashes left unsorted without *settle*: a whole load sorts them once, at its end)."""
     now = time.monotonic()
     waiting = [gap for gap in loaded.gaps if now - gap[2] < _GAP_SECONDS]
     loaded.gaps = []
@@ -315,7 +437,8 @@ def _read_new_items(store: Store, loaded: _Loaded) -> None:
         _take(loaded, rows)
         loaded.last_item = rows[-1][0]
     del loaded.gaps[:-_GAPS]
-    loaded.index.settle()
+    if settle:
+        loaded.index.settle()
 
 
 def _take(loaded: _Loaded, rows: Sequence[tuple[int, str | None, str | None]], *, again: bool = False) -> None:
@@ -333,73 +456,9 @@ def _take(loaded: _Loaded, rows: Sequence[tuple[int, str | None, str | None]], *
         ids = ids[fresh]
     loaded.read[ids] = True
     loaded.content[ids] = content_keys(sha_column)
+    loaded.taken.append(ids)
     keys, found_words = matchable_words(ids, pdq_column)
     loaded.index.add_words(keys, found_words, settle=False)
-
-
-def content_keys(shas: Sequence[str | None]) -> np.ndarray:
-    """:func:`content_key` of each of *shas*, for a million-item load: when every one is a digest of hex digits
-    (as Veil writes them), their first 16 digits are read by one ``bytes.fromhex``; else one by one."""
-    given = list(map(bool, shas))
-    heads = "".join(sha[:16] for sha in itertools.compress(shas, given))  # type: ignore[index]
-    try:
-        values = np.frombuffer(bytes.fromhex(heads), dtype=">u8").astype(np.uint64)
-    except ValueError:
-        values = np.zeros(0, dtype=np.uint64)
-    if len(values) * 16 != len(heads) or len(values) != sum(given):  # a short digest, a space: not as written
-        return np.fromiter(map(content_key, shas), dtype=np.uint64, count=len(shas))
-    values[values == 0] = 1
-    keys = np.zeros(len(shas), dtype=np.uint64)
-    keys[np.flatnonzero(given)] = values
-    return keys
-
-
-def matchable_words(ids: np.ndarray, columns: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
-    """(item id, hash as 4 words) of every :func:`review.media.pdq.matchable` hash of each ``pdq`` column, in
-    the same order. When the batch's columns are as Veil writes them (``HEX`` or ``HEX:QUALITY`` entries, one
-    space apart) the entries are cut and judged by NumPy and every hex read by one ``bytes.fromhex``; any
-    other text sends the batch through ``matchable`` itself, so the answer is the same either way."""
-    given = list(map(bool, columns))
-    written: list[str] = list(itertools.compress(columns, given))  # type: ignore[arg-type]
-    text = " ".join(written)
-    if not text.isascii():
-        return _matchable_words_slowly(ids, columns)
-    raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
-    spaces = np.flatnonzero(raw == ord(" "))
-    starts = np.concatenate([[0], spaces + 1])
-    lengths = np.concatenate([spaces, [len(raw)]]) - starts
-    digits = lengths - pdq.HEX_CHARS - 1  # of the quality, after the colon
-    if not written or ((lengths != pdq.HEX_CHARS) & ((digits < 1) | (digits > 3))).any():
-        return _matchable_words_slowly(ids, columns)
-    padded = np.concatenate([raw, np.zeros(4, dtype=np.uint8)])
-    as_written = (lengths == pdq.HEX_CHARS) | (padded[starts + pdq.HEX_CHARS] == ord(":"))
-    quality = np.zeros(len(starts), dtype=np.int64)
-    for place in range(3):
-        has = digits > place
-        digit = padded[starts + pdq.HEX_CHARS + 1 + place].astype(np.int64) - ord("0")
-        as_written &= ~has | ((digit >= 0) & (digit <= 9))
-        quality = np.where(has, quality * 10 + digit, quality)
-    hex_text = "".join(text[start : start + pdq.HEX_CHARS] for start in starts.tolist())
-    try:
-        hash_bytes = bytes.fromhex(hex_text)
-    except ValueError:
-        return _matchable_words_slowly(ids, columns)
-    if not as_written.all() or len(hash_bytes) * 2 != len(hex_text) or hex_text != hex_text.lower():
-        return _matchable_words_slowly(ids, columns)  # a space or a capital inside a hash: not as written
-    per_column = np.fromiter(map(str.count, written, itertools.repeat(" ")), dtype=np.int64, count=len(written))
-    owners = np.repeat(ids[np.flatnonzero(given)], per_column + 1)
-    good = (lengths == pdq.HEX_CHARS) | (quality >= pdq.GOOD_QUALITY)
-    return owners[good], np.frombuffer(hash_bytes, dtype=">u8").astype(np.uint64).reshape(-1, 4)[good]
-
-
-def _matchable_words_slowly(ids: np.ndarray, columns: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
-    keys: list[int] = []
-    hexes: list[str] = []
-    for item_id, column in zip(ids.tolist(), columns, strict=True):
-        for hex_hash in pdq.matchable(column):
-            keys.append(item_id)
-            hexes.append(hex_hash)
-    return np.array(keys, dtype=np.int64), words(hexes)
 
 
 def _read_all_decisions(store: Store, loaded: _Loaded) -> None:

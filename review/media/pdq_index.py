@@ -51,29 +51,52 @@ def words(hexes: Iterable[str]) -> np.ndarray:
 
 
 class _Segment:
-    """A sorted run of rows: its distinct hashes, the rows of each, and per chunk position the distinct hashes
-    in that chunk's order with where each 16-bit value starts (built once, never changed)."""
+    """A sorted run of rows: its distinct hashes, the keys of each, and per chunk position the distinct hashes
+    in that chunk's order with where each 16-bit value starts (built once, never changed; its arrays may be a
+    file's, memory-mapped: :meth:`PdqIndex.arrays`)."""
 
-    def __init__(self, rows: np.ndarray, all_words: np.ndarray) -> None:
-        ordered_rows = rows[np.lexsort(all_words[rows].T[::-1])]  # equal hashes next to each other
-        ordered = all_words[ordered_rows]
-        new = np.ones(len(ordered_rows), dtype=bool)
-        new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
-        self.rows = len(rows)
-        self.distinct = ordered[new]
-        self.members = ordered_rows.astype(np.int64)  # rows grouped by distinct hash ...
-        self.member_starts = np.append(np.flatnonzero(new), len(ordered_rows)).astype(np.int64)  # ... d's range
-        chunks = self.distinct.astype(">u8").view(">u2").reshape(-1, CHUNKS)
+    NAMES = ("distinct", "members", "member_starts", "orders", "starts")
+
+    def __init__(self, distinct: np.ndarray, members: np.ndarray, member_starts: np.ndarray, orders: np.ndarray,
+                 starts: np.ndarray) -> None:
+        count = len(distinct)
+        if (distinct.dtype != np.uint64 or distinct.shape != (count, 4) or members.dtype != np.int64
+                or members.ndim != 1 or member_starts.dtype != np.int64 or member_starts.shape != (count + 1,)
+                or orders.dtype != np.int32 or orders.shape != (CHUNKS * count,) or starts.dtype != np.int32
+                or starts.shape != (CHUNKS, (1 << 16) + 1)):
+            raise ValueError("a PDQ index segment whose arrays do not fit together")
+        self.distinct = distinct
+        self.members = members  # keys grouped by distinct hash ...
+        self.member_starts = member_starts  # ... d's from member_starts[d] to member_starts[d + 1]
+        self.orders = orders  # position p's order at [p * distinct, (p + 1) * distinct)
+        self.starts = starts  # (16, 65,537): where each chunk value starts
+        self.rows = len(members)
+
+    @classmethod
+    def build(cls, keys: np.ndarray, hash_words: np.ndarray) -> _Segment:
+        """The segment of these rows (each key's hash at the same place)."""
+        order = np.lexsort(hash_words.T[::-1])  # equal hashes next to each other
+        new = np.zeros(len(order), dtype=bool)  # where a hash differs from the one before it
+        new[:1] = True
+        for word in range(4):  # a word at a time: a whole load's rows are not copied in order at once
+            column = hash_words[order, word]
+            new[1:] |= column[1:] != column[:-1]
+        distinct = hash_words[order[new]]
+        chunks = distinct.astype(">u8").view(">u2").reshape(-1, CHUNKS)
         orders, starts = [], []
         for position in range(CHUNKS):
             column = chunks[:, position].astype(np.uint16)
             orders.append(np.argsort(column, kind="stable").astype(np.int32))
             starts.append(np.concatenate([[0], np.cumsum(np.bincount(column, minlength=1 << 16))]))
-        self.orders = np.concatenate(orders)  # position p's order at [p * distinct, (p + 1) * distinct)
-        self.starts = np.stack(starts).astype(np.int32)  # (16, 65,537): where each chunk value starts
+        return cls(distinct, keys[order].astype(np.int64), np.append(np.flatnonzero(new), len(order)).astype(np.int64),
+                   np.concatenate(orders).astype(np.int32), np.stack(starts).astype(np.int32))
+
+    def key_words(self) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, hashes as words) of every row, grouped by hash: what a merge with a neighbour sorts again."""
+        return self.members, np.repeat(self.distinct, np.diff(self.member_starts), axis=0)
 
     def search(self, query: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, distances) of the segment's rows within *threshold* of *query*: by distinct hash, so 50,000
+        """(keys, distances) of the segment's rows within *threshold* of *query*: by distinct hash, so 50,000
         items showing one picture cost one comparison, not 50,000."""
         distinct = self._candidates(query, threshold // CHUNKS)
         apart = np.bitwise_count(self.distinct[distinct] ^ query).sum(axis=1, dtype=np.int64)
@@ -106,16 +129,18 @@ class _Segment:
 
 
 class PdqIndex:
-    """An in-memory multi-index of PDQ hashes, each with an integer key (several hashes may share one key)."""
+    """An in-memory multi-index of PDQ hashes, each with an integer key (several hashes may share one key).
+
+    Only the tail keeps each row's key and hash as given; a sorted segment keeps its keys beside its distinct
+    hashes, so a million rows are not held twice."""
 
     def __init__(self) -> None:
-        self._keys = np.zeros(0, dtype=np.int64)
-        self._words = np.zeros((0, 4), dtype=np.uint64)
         self._segments: list[_Segment] = []
-        self._sorted_rows = 0  # rows [0, _sorted_rows) are in segments; the rest are the tail
+        self._tail: list[tuple[np.ndarray, np.ndarray]] = []  # (keys, words) batches added since the last settle
+        self._sorted_rows = 0  # rows in segments
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return self._sorted_rows + sum(len(keys) for keys, _ in self._tail)
 
     def add(self, keys: Iterable[int], hexes: Iterable[str], *, settle: bool = True) -> None:
         """Index each hash of *hexes* under the key at the same place in *keys*; *settle* False leaves them in
@@ -126,8 +151,9 @@ class PdqIndex:
         """:meth:`add` for hashes already as :func:`words` (a million-item load makes no string per hash)."""
         if len(keys) != len(hash_words):
             raise ValueError("one key for each hash")
-        self._keys = np.concatenate([self._keys, keys.astype(np.int64, copy=False)])
-        self._words = np.concatenate([self._words, hash_words.astype(np.uint64, copy=False).reshape(-1, 4)])
+        if len(keys):
+            self._tail.append((keys.astype(np.int64, copy=False),
+                               hash_words.astype(np.uint64, copy=False).reshape(-1, 4)))
         if settle:
             self.settle()
 
@@ -138,19 +164,68 @@ class PdqIndex:
         while the newer is at least half the older and together they fit one, so a look-up searches a few
         segments and no settle ever re-sorts more than one segment's rows.
         """
-        tail = len(self._keys) - self._sorted_rows
-        if tail <= max(_MIN_TAIL, self._sorted_rows // _TAIL_SHARE):
+        keys, hash_words = self._tail_rows()
+        if len(keys) <= max(_MIN_TAIL, self._sorted_rows // _TAIL_SHARE):
             return
-        for start in range(self._sorted_rows, len(self._keys), SEGMENT_ROWS):
-            rows = np.arange(start, min(start + SEGMENT_ROWS, len(self._keys)))
-            self._segments.append(_Segment(rows, self._words))
+        for start in range(0, len(keys), SEGMENT_ROWS):
+            self._segments.append(_Segment.build(keys[start : start + SEGMENT_ROWS],
+                                                 hash_words[start : start + SEGMENT_ROWS]))
             while len(self._segments) > 1:
                 older, newer = self._segments[-2], self._segments[-1]
                 if newer.rows * 2 < older.rows or older.rows + newer.rows > SEGMENT_ROWS:
                     break
-                rows = np.concatenate([older.members, newer.members])
-                self._segments[-2:] = [_Segment(rows, self._words)]
-        self._sorted_rows = len(self._keys)
+                (older_keys, older_words), (newer_keys, newer_words) = older.key_words(), newer.key_words()
+                self._segments[-2:] = [_Segment.build(np.concatenate([older_keys, newer_keys]),
+                                                      np.concatenate([older_words, newer_words]))]
+        self._tail = []
+        self._sorted_rows += len(keys)
+
+    def _tail_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """The tail as one pair of arrays (its batches joined once, when next needed: a load adds hundreds)."""
+        if len(self._tail) > 1:
+            self._tail = [(np.concatenate([k for k, _ in self._tail]), np.concatenate([w for _, w in self._tail]))]
+        return self._tail[0] if self._tail else (np.zeros(0, dtype=np.int64), np.zeros((0, 4), dtype=np.uint64))
+
+    def rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, hashes as words) of every indexed row, in no order."""
+        pairs = [segment.key_words() for segment in self._segments] + [self._tail_rows()]
+        if not self._segments:
+            return pairs[0]  # the tail alone: no copy of a whole load's rows
+        return np.concatenate([k for k, _ in pairs]), np.concatenate([w for _, w in pairs])
+
+    def compact(self) -> None:
+        """Every row into one sorted segment: what a saved index keeps, so a look-up touches one set of chunk
+        tables (4 MB each) and not one a segment (a sort of every row: for a background save, not a look-up)."""
+        keys, hash_words = self.rows()
+        self._segments, self._tail = [], []  # let go of the old segments before the sort's own arrays
+        if len(keys):
+            self._segments = [_Segment.build(keys, hash_words)]
+        self._sorted_rows = len(keys)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Everything the index holds as named arrays, for a file (:meth:`from_arrays` makes it again)."""
+        named = {f"segment{n}.{name}": getattr(segment, name)
+                 for n, segment in enumerate(self._segments) for name in _Segment.NAMES}
+        named["tail.keys"], named["tail.words"] = self._tail_rows()
+        return named
+
+    @classmethod
+    def from_arrays(cls, named: dict[str, np.ndarray]) -> PdqIndex:
+        """The index :meth:`arrays` gave (perhaps memory-mapped from a file); ValueError when they do not fit."""
+        index = cls()
+        count = sum(1 for name in named if name.endswith(".starts"))
+        try:
+            index._segments = [_Segment(*(named[f"segment{n}.{name}"] for name in _Segment.NAMES))
+                               for n in range(count)]
+            tail_keys, tail_words = named["tail.keys"], named["tail.words"]
+        except KeyError as missing:
+            raise ValueError(f"a PDQ index without {missing}") from None
+        if (tail_keys.dtype != np.int64 or tail_words.dtype != np.uint64 or tail_keys.ndim != 1
+                or tail_words.shape != (len(tail_keys), 4)):
+            raise ValueError("a PDQ index whose tail does not fit together")
+        index._sorted_rows = sum(segment.rows for segment in index._segments)
+        index._tail = [(tail_keys, tail_words)] if len(tail_keys) else []
+        return index
 
     def search(self, hex_hash: str, threshold: int) -> list[Found]:
         """Every indexed hash at most *threshold* bits from *hex_hash*, nearest first (then by key)."""
@@ -163,10 +238,11 @@ class PdqIndex:
             raise ValueError(f"the PDQ threshold is from 0 to {MAX_THRESHOLD} bits")
         query = words([hex_hash])[0]
         found = [segment.search(query, threshold) for segment in self._segments]
-        tail = np.arange(self._sorted_rows, len(self._keys))
-        tail_apart = np.bitwise_count(self._words[tail] ^ query).sum(axis=1, dtype=np.int64)
-        rows = np.concatenate([*(r for r, _ in found), tail[tail_apart <= threshold]]).astype(np.int64)
-        return self._keys[rows], np.concatenate([*(d for _, d in found), tail_apart[tail_apart <= threshold]])
+        tail_keys, tail_words = self._tail_rows()
+        tail_apart = np.bitwise_count(tail_words ^ query).sum(axis=1, dtype=np.int64)
+        near = tail_apart <= threshold
+        return (np.concatenate([*(k for k, _ in found), tail_keys[near]]).astype(np.int64),
+                np.concatenate([*(d for _, d in found), tail_apart[near]]).astype(np.int64))
 
 
 @cache

@@ -152,6 +152,9 @@ class Store:
         self._changed: set[str] = set()
         self._lock = threading.RLock()
         self.commits = 0  # transactions committed here (any thread): a busy write is retried only if none of it was
+        #: Where this store's big derived indexes are saved to be mapped back (review.content_index), set by
+        #: desktop.wiring, which knows the computer's folders; None: they are kept in memory only.
+        self.index_folder: Path | None = None
         if self.url is not None:  # a store open at its current schema: its claims and decisions read the counter first
             from review.store import serving_changes  # it reads through this package's classes
 
@@ -235,7 +238,9 @@ class Store:
         gets its own (writes still serialise through the file lock, or the
         server's write lock).
         """
-        return Store(connect(self.url or self.location), self.url or self.location, self.clock)
+        other = Store(connect(self.url or self.location), self.url or self.location, self.clock)
+        other.index_folder = self.index_folder
+        return other
 
     def now(self) -> str:
         return iso(self.clock.now())

@@ -111,6 +111,13 @@ def token(store: Store) -> str:
     return str(row[0]) if row else ""
 
 
+def event_hash(store: Store, event_id: int) -> str:
+    """The chain hash of event *event_id* ("" for none): a saved index names the event it stopped at by it, so
+    a store restored from a copy, or another behind the same address, is not taken for the one it was saved of."""
+    row = store.db.execute("SELECT hash FROM events WHERE id = ?", [event_id]).fetchone()
+    return str(row[0]) if row else ""
+
+
 @dataclass(frozen=True)
 class Followed:
     """Where the store stands for an index that has read its events up to some id: its hash ``token`` (an

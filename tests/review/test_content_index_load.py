@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from builders import people
 
-from review import content_index
+from review import content_columns, content_index
 from review.media import pdq
 from review.media.pdq_index import words
 from review.store import hashes
@@ -22,7 +22,7 @@ def _per_row(ids: list[int], shas: list[str | None], columns: list[str | None]) 
         for hex_hash in pdq.matchable(column):
             keys.append(item_id)
             hexes.append(hex_hash)
-    contents = np.array([content_key for content_key in map(content_index.content_key, shas)], dtype=np.uint64)
+    contents = np.array([content_key for content_key in map(content_columns.content_key, shas)], dtype=np.uint64)
     return contents, np.array(keys, dtype=np.int64), words(hexes)
 
 
@@ -58,8 +58,8 @@ def test_the_batched_reading_equals_the_per_row_reading_on_random_columns(seed, 
         shas[int(rng.integers(0, 3000))] = ODD_SHAS[seed * 3 % len(ODD_SHAS)]
     ids = np.arange(1, 3001, dtype=np.int64) * 3
     contents, keys, hash_words = _per_row(ids.tolist(), shas, columns)
-    found_keys, found_words = content_index.matchable_words(ids, columns)
-    assert np.array_equal(content_index.content_keys(shas), contents)
+    found_keys, found_words = content_columns.matchable_words(ids, columns)
+    assert np.array_equal(content_columns.content_keys(shas), contents)
     assert np.array_equal(found_keys, keys)
     assert np.array_equal(found_words, hash_words)
 
@@ -69,14 +69,14 @@ def test_each_odd_column_is_read_as_matchable_reads_it(column):
     ids = np.array([7, 8, 9], dtype=np.int64)
     columns = [f"{'12' * 32}:99", column, f"{'34' * 32}:51"]
     _, keys, hash_words = _per_row(ids.tolist(), [None] * 3, columns)
-    found_keys, found_words = content_index.matchable_words(ids, columns)
+    found_keys, found_words = content_columns.matchable_words(ids, columns)
     assert np.array_equal(found_keys, keys) and np.array_equal(found_words, hash_words)
 
 
 @pytest.mark.parametrize("sha", ODD_SHAS)
 def test_each_odd_digest_keys_as_content_key_does(sha):
     shas = ["ab" * 32, sha, "00" * 32]
-    assert content_index.content_keys(shas).tolist() == [content_index.content_key(s) for s in shas]
+    assert content_columns.content_keys(shas).tolist() == [content_columns.content_key(s) for s in shas]
 
 
 def test_a_load_of_columns_as_written_makes_no_python_call_per_hash(store, monkeypatch):
@@ -119,7 +119,9 @@ def test_a_loaded_store_finds_what_the_per_row_reading_finds(store):
         loaded = content_index._load(store, hashes.token(store), hashes.followed_since(store, None).head)
         standing = hashes.current_actions(store, [r[0] for r in rows])
     assert np.array_equal(loaded.content[[r[0] for r in rows]], contents)
-    assert np.array_equal(loaded.index._keys, keys) and np.array_equal(loaded.index._words, hash_words)
+    indexed_keys, indexed_words = loaded.index.rows()
+    assert (sorted(zip(indexed_keys.tolist(), map(tuple, indexed_words.tolist()), strict=True))
+            == sorted(zip(keys.tolist(), map(tuple, hash_words.tolist()), strict=True)))
     outcomes = {item_id: loaded.names[code] for item_id, code in enumerate(loaded.outcome.tolist()) if code >= 0}
     assert outcomes == standing
     found = content_index.copies(store, "cd" * 32, [picture], 31)
