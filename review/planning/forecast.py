@@ -34,8 +34,11 @@ queue, another SLA or a scaled inflow. docs/operations.md has the method.
 from __future__ import annotations
 
 import datetime as _dt
+import heapq
+import itertools
 import math
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from review import auth, settings
@@ -153,8 +156,8 @@ def _queue_forecast(store: Store, queue: Queue, waiting: int, now: _dt.datetime,
     median = statistics.median(handles) if handles else None
     if what_if.extra_people and mean is not None:
         outflow = max(0.0, outflow + what_if.extra_people * (1 - shrinkage) * 3600 / mean)
-    dues = [_due(received_at, due_at, sla, queue.sla_seconds) for received_at, due_at in
-            planning.pending_times(store, queue.id)]
+    dues = (_due(received_at, due_at, sla, queue.sla_seconds) for received_at, due_at in  # earliest first
+            planning.pending_times(store, queue.id, by_received=sla != queue.sla_seconds))
     model = "erlang_c" if sla <= REALTIME_SLA_SECONDS else "backlog"
     plan: Staffing | None = None
     needed: int | None = None
@@ -195,26 +198,29 @@ def hours_to_clear(waiting: int, inflow: float, outflow: float) -> float | None:
     return waiting / (outflow - inflow)
 
 
-def first_breach(now: _dt.datetime, dues: list[_dt.datetime], inflow: float, outflow: float,
+def first_breach(now: _dt.datetime, dues: Iterable[_dt.datetime], inflow: float, outflow: float,
                  sla_seconds: int) -> str | None:
     """When the first item misses its due time, serving earliest-due first at *outflow* per hour.
 
-    *dues*: the pending items' due times. Arrivals over the next
+    *dues*: the pending items' due times, earliest first, read only as far as
+    the first breach (at 5 M items a queue may hold a million, and a list of
+    them parsed and sorted held a reader 6 s and the interpreter for hundreds
+    of milliseconds at a time). Arrivals over the next
     :data:`HORIZON_HOURS` come evenly at *inflow* per hour, each due
     *sla_seconds* after it arrives. Each takes 1 / *outflow* hours once
     its turn comes and it is there.
     """
+    waiting = ((due, now) for due in dues)
     if outflow <= 0:  # nothing is being decided: the earliest due is the first breach
         arrivals_due = now + _dt.timedelta(hours=1 / inflow, seconds=sla_seconds) if inflow > 0 else None
-        earliest = min([*dues, *([arrivals_due] if arrivals_due else [])], default=None)
+        earliest = min([*itertools.islice((due for due, _ in waiting), 1), *([arrivals_due] if arrivals_due else [])],
+                       default=None)
         return iso(earliest) if earliest else None
     step = _dt.timedelta(hours=1 / outflow)
-    arrivals = math.floor(inflow * HORIZON_HOURS)
-    waiting = [(due, now) for due in dues]
-    expected = [(arrived + _dt.timedelta(seconds=sla_seconds), arrived) for arrived in
-                (now + _dt.timedelta(hours=(j + 1) / inflow) for j in range(arrivals))]
+    expected = ((arrived + _dt.timedelta(seconds=sla_seconds), arrived) for arrived in
+                (now + _dt.timedelta(hours=(j + 1) / inflow) for j in range(math.floor(inflow * HORIZON_HOURS))))
     done = now
-    for due, arrived in sorted(waiting + expected):
+    for due, arrived in heapq.merge(waiting, expected):  # both earliest due first: so is their merge
         done = max(done, arrived) + step  # nobody decides an item before it arrives
         if done > due:
             return iso(due)

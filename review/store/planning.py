@@ -9,6 +9,7 @@ UTC text, so text order is time order.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -53,8 +54,11 @@ def handle_ms_between(store: Store, since: str, until: str) -> dict[int, list[in
     return dict(by_queue)
 
 
-def pending_times(store: Store, queue_id: int) -> list[tuple[str, str]]:
-    """(received_at, due_at) of every pending item of the queue, earliest due first."""
-    return [(r, d) for r, d in store.db.execute(
-        "SELECT received_at, due_at FROM items WHERE queue_id = ? AND state = 'pending' ORDER BY due_at, id",
-        [queue_id])]
+def pending_times(store: Store, queue_id: int, *, by_received: bool = False) -> Iterator[tuple[str, str]]:
+    """(received_at, due_at) of every pending item of the queue, earliest due first (*by_received*: earliest
+    received first), as the store hands them over: a forecast reads on only until its first breach, so a
+    queue of a million waiting items that breaches today is not read whole."""
+    order = "received_at, id" if by_received else "due_at, id"
+    yield from store.db.execute(
+        f"SELECT received_at, due_at FROM items WHERE queue_id = ? AND state = 'pending' ORDER BY {order}",
+        [queue_id])

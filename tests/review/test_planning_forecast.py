@@ -15,10 +15,15 @@ By hand:
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import random
+
 import pytest
 from builders import ago, decided_item, people, text_items
 
 from review import settings
+from review.clock import iso
 from review.errors import NotAllowed
 from review.planning import forecast as planning
 from review.planning.forecast import SHRINKAGE, PlanningError, WhatIf, forecast, need_by_hour
@@ -167,3 +172,44 @@ def test_escalations_are_the_inflow_of_an_escalation_queue(store, posts, clock):
     by_queue = {f.queue: f for f in forecast(store, "lee")}
     assert by_queue["leads"].inflow_per_hour == pytest.approx(2 / 24)  # two escalations opened in the window
     assert by_queue["posts"].inflow_per_hour == 3.0  # the one received at 08:00 and escalated still counts here
+
+
+def _first_breach_sorting_everything(now, dues, inflow, outflow, sla_seconds):
+    """The walk as it was: every due parsed into a list and sorted with every expected arrival."""
+    if outflow <= 0:
+        arrivals_due = now + dt.timedelta(hours=1 / inflow, seconds=sla_seconds) if inflow > 0 else None
+        earliest = min([*dues, *([arrivals_due] if arrivals_due else [])], default=None)
+        return iso(earliest) if earliest else None
+    step, done = dt.timedelta(hours=1 / outflow), now
+    expected = [(now + dt.timedelta(hours=(j + 1) / inflow, seconds=sla_seconds), now + dt.timedelta(
+        hours=(j + 1) / inflow)) for j in range(math.floor(inflow * planning.HORIZON_HOURS))]
+    for due, arrived in sorted([(due, now) for due in dues] + expected):
+        done = max(done, arrived) + step
+        if done > due:
+            return iso(due)
+    return None
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_first_breach_read_lazily_is_the_one_the_whole_sorted_walk_finds(seed):
+    rng = random.Random(seed)
+    now = dt.datetime(2026, 1, 5, 12, tzinfo=dt.UTC)
+    dues = sorted(now + dt.timedelta(minutes=rng.randint(-600, 3000)) for _ in range(rng.randint(0, 300)))
+    inflow, outflow = rng.choice([0, 0.5, 3, 20]), rng.choice([0, 1, 10, 40, 400])
+    sla = rng.choice([600, 3600, 86400])
+    assert planning.first_breach(now, iter(dues), inflow, outflow, sla) == _first_breach_sorting_everything(
+        now, dues, inflow, outflow, sla)
+
+
+def test_a_queue_that_breaches_now_is_read_no_further_than_its_first_items(store, monkeypatch):
+    """5 M items: a queue of a million waiting items was read, parsed and sorted whole (6 s of a reader)."""
+    people(store, lee="lead")
+    queue = store.add_queue("backlog", sla_seconds=3600)
+    text_items(store, queue, 500, received_at="2026-01-01T00:00:00Z")  # long overdue
+    read = []
+    reading = planning.planning.pending_times
+    monkeypatch.setattr(planning.planning, "pending_times",
+                        lambda *a, **k: (read.append(row) or row for row in reading(*a, **k)))
+    [f] = [f for f in forecast(store, "lee") if f.queue == "backlog"]
+    assert f.first_breach_at == "2026-01-01T01:00:00.000Z" and f.waiting == 500
+    assert len(read) <= 2
