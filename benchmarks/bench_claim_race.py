@@ -20,7 +20,8 @@ work; and ``veil verify``'s checks at the end. ``--leads 1`` adds a lead working
 there are the legitimate ones).
 
     .venv/bin/python benchmarks/bench_claim_race.py [--workers 4] [--items 2000] [--lease-ms 50]
-    .venv/bin/python benchmarks/bench_claim_race.py --workers 8 --scale 1m --seconds 60   # issue 22's figure
+    .venv/bin/python benchmarks/bench_claim_race.py --workers 8 --scale 1m --seconds 60 --floor  # issue 22
+
     PYTHONPATH=/path/to/old/worktree .venv/bin/python benchmarks/bench_claim_race.py   # the code before
 
 Exit status 1 when a correctness figure is not 0 (never for a time).
@@ -55,7 +56,7 @@ from common import (  # noqa: E402
 )
 
 from desktop import wiring  # noqa: E402
-from review import taxonomy  # noqa: E402
+from review import content_index, taxonomy  # noqa: E402
 from review.desk import ReviewDesk  # noqa: E402
 from review.errors import VeilError  # noqa: E402
 
@@ -119,6 +120,7 @@ def work(plan: Plan, name: str, index: int, go, results) -> None:
     waits: list[float] = []
     locked: list[float] = []  # of each claim's time, how long it waited for the write lock
     made: dict[int, int] = {}  # decision id -> item id, as the desk returned them
+    content_index.warm(store)  # as the review page does at sign-in: the claims' "Seen before" is ready
 
     def claim(desk: ReviewDesk) -> Window | None:
         started, locks.waited = time.perf_counter(), 0.0
@@ -179,6 +181,54 @@ def work(plan: Plan, name: str, index: int, go, results) -> None:
     results.put({"tally": tally, "waits": waits, "locked": locked, "made": made, "code": code_under_test()})
 
 
+def floor_work(plan: Plan, name: str, index: int, go, results) -> None:
+    """The floor: the same pace on the same store the barest way (``bench_claims``' statements): each claim one
+    indexed ``UPDATE … RETURNING`` in a write transaction of its own, each decision its row alone, the same
+    handle times between; no desk, no lease, no renewals."""
+    from bench_claims import BARE_CLAIM, BARE_DECIDE
+
+    rng = random.Random(plan.seed * 1000 + index)
+    store = wiring.open_store(Path(plan.store))
+    conn, user_id, queue_id = store.db.conn, store.user(name).id, store.queue(REVIEW).id
+    waits: list[float] = []
+    go.wait()
+    stop = time.monotonic() + plan.seconds
+    while time.monotonic() < stop:
+        started = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        taken = conn.execute(BARE_CLAIM, [queue_id]).fetchone()
+        conn.execute("COMMIT")
+        waits.append(time.perf_counter() - started)
+        if taken is None:
+            break
+        time.sleep(rng.uniform(0, 1.5 * plan.lease_s))
+        now = store.now()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(BARE_DECIDE, [taken[0], user_id, queue_id, now, now])
+        conn.execute("COMMIT")
+    store.close()
+    results.put({"waits": waits, "code": code_under_test()})
+
+
+def race(target, plan: Plan, names: list[str]) -> tuple[list[dict], float]:
+    """Each of *names* in a process of its own running *target*, started together: their results and the
+    seconds until the last one ended."""
+    processes = worker_processes(__name__)
+    go, results = processes.Barrier(len(names) + 1), processes.Queue()
+    workers = [processes.Process(target=target, args=(plan, name, n, go, results)) for n, name in enumerate(names)]
+    for worker in workers:
+        worker.start()
+    go.wait()  # every worker has its store open: start together
+    started = time.perf_counter()
+    outcomes = gather(results, workers)
+    seconds = time.perf_counter() - started
+    for worker in workers:
+        worker.join()
+    if {o["code"] for o in outcomes} != {code_under_test()}:
+        raise SystemExit(f"the workers ran {sorted({o['code'] for o in outcomes})}, not {code_under_test()}")
+    return outcomes, seconds
+
+
 def waiting(store, lead: bool) -> bool:
     """Whether items this person could be served are still pending (leased to others, perhaps)."""
     kinds = ("review", "escalation") if lead else ("review",)
@@ -232,6 +282,7 @@ def main() -> int:
     parser.add_argument("--stall", type=float, default=0.1, help="share of items with a sleep past the lease")
     parser.add_argument("--escalate", type=float, default=0.3, help="share of items a moderator escalates")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--floor", action="store_true", help="then the same pace the barest way, for the floor")
     parser.add_argument("--scale", choices=sorted(SCALES), help="a site-shaped store of that many items instead of"
                         " --items (the race stops after --seconds)")
     args = parser.parse_args()
@@ -241,19 +292,7 @@ def main() -> int:
         names = build(path, args.workers, args.leads, args.items, args.scale)
         plan = Plan(str(path), args.lease_ms / 1000, args.seconds, args.two_windows, args.stall, args.escalate,
                     args.seed)
-        processes = worker_processes(__name__)
-        go, results = processes.Barrier(len(names) + 1), processes.Queue()
-        workers = [processes.Process(target=work, args=(plan, name, n, go, results)) for n, name in enumerate(names)]
-        for worker in workers:
-            worker.start()
-        go.wait()  # every worker has its store open: start together
-        started = time.perf_counter()
-        outcomes = gather(results, workers)
-        seconds = time.perf_counter() - started
-        for worker in workers:
-            worker.join()
-        if {o["code"] for o in outcomes} != {code_under_test()}:
-            raise SystemExit(f"the workers ran {sorted({o['code'] for o in outcomes})}, not {code_under_test()}")
+        outcomes, seconds = race(work, plan, names)
         tally = sum((o["tally"] for o in outcomes), Counter())
         waits_ms = [w * 1000 for o in outcomes for w in o["waits"]]
         locked_ms = [w * 1000 for o in outcomes for w in o["locked"]]
@@ -281,8 +320,13 @@ def main() -> int:
             **verify_report(store),
         }
         store.close()
+        if args.floor:  # after the checks: the floor's bare rows would fail them
+            floor_ms = [w * 1000 for o in race(floor_work, plan, names)[0] for w in o["waits"]]
+            figures.update(floor_claims=len(floor_ms), floor_claim_p50_ms=round(percentile(floor_ms, 50), 2),
+                           floor_claim_p99_ms=round(percentile(floor_ms, 99), 2))
     record("claim_race", figures)
     figure(f"claim_race_p99_{args.scale or args.items}", figures["claim_p99_ms"], "ms p99",
+           floor=figures.get("floor_claim_p99_ms"),
            target="<= 20 ms with 8 processes, 0 double claims", n=len(waits_ms),
            scale=f"{len(names)} processes, {SCALES.get(args.scale or '', args.items):,} items")
     problems = [k for k in ("escalations_closed_wrongly", "escalation_served_to_moderator", "decided_twice", "lost",
