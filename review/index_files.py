@@ -23,6 +23,7 @@ removes other stores' folders unused for a month (:func:`forget_unused`).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import json
@@ -94,26 +95,28 @@ def forget_unused(parent: Path, keep: Path, days: float) -> None:
             continue
 
 
-def load(folder: Path, *, verify: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
+def load(folder: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
     """The newest whole generation in *folder*: its head and its arrays, memory-mapped copy-on-write; None when
-    there is none. Each file is first read through against its digest (*verify* False: a generation this process
-    has just written), so a broken one is found here, not by a wrong answer later."""
+    there is none. Each file is first read through against its digest, so a broken one is found here, not by a
+    wrong answer later."""
     if not folder.is_dir():
         return None
     for generation in sorted((p for p in folder.iterdir() if _GENERATION.fullmatch(p.name)), reverse=True):
         try:
-            found = load_generation(generation, verify=verify)
-            os.utime(folder)  # used now: forget_unused keeps it
-            return found
+            found = load_generation(generation)
         except (OSError, ValueError, EOFError) as broken:
             log.warning("skipping the saved index %s: %s", generation, broken)
             shutil.rmtree(generation, ignore_errors=True)
+            continue
+        with contextlib.suppress(OSError):
+            os.utime(folder)  # used now: forget_unused keeps it
+        return found
     return None
 
 
 def load_generation(generation: Path, *, verify: bool = True) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """One generation's head and arrays (as :func:`load` reads them); OSError, ValueError or EOFError when it is
-    broken."""
+    """One generation's head and arrays (as :func:`load` reads them; *verify* False: one this process has just
+    written, not read through again); OSError, ValueError or EOFError when it is broken."""
     with (generation / HEAD).open("rb") as file:
         text = file.read(_HEAD_BYTES + 1)
     if len(text) > _HEAD_BYTES:
