@@ -12,7 +12,7 @@ import threading
 import numpy as np
 import pytest
 from builders import decided_item, people, text_item
-from PySide6.QtCore import QSettings, Qt, QThread, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 
 from audit import dashboard as lead_dashboard
 from desktop import app as desktop_app
@@ -47,13 +47,13 @@ class Loader:
 
     def __init__(self, store, lead="lee"):
         self.store, self.lead = store, lead
-        self.threads: list[QThread] = []
+        self.threads: list[int] = []  # thread idents: a QThread wrapper of a pool thread outlives its thread
         self.readers: list = []
         self.gate: threading.Event | None = None
         self.fail: Exception | None = None
 
     def __call__(self, reader):
-        self.threads.append(QThread.currentThread())
+        self.threads.append(threading.get_ident())
         self.readers.append(reader)
         if self.gate is not None:
             self.gate.wait(WAIT_MS / 1000)
@@ -104,7 +104,7 @@ def _varied(image) -> bool:
 def test_loads_in_the_background_and_renders_charts(team, open_page):
     load = Loader(team)
     page = open_page(load)
-    assert load.threads and all(t is not QThread.currentThread() for t in load.threads)
+    assert load.threads and all(t != threading.get_ident() for t in load.threads)
     assert all(reader is not team for reader in load.readers)  # a reader connection, never the writer
     assert page.updated.text() == f"Updated {page.data().at.astimezone():%H:%M}"
     assert page.summary.text() == "3 waiting  ·  1 breached  ·  0 open escalations  ·  0 open disputes"

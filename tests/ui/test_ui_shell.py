@@ -94,7 +94,7 @@ def test_task_result_arrives_on_the_gui_thread(qtbot):
     seen = {}
 
     def work(a, b):
-        seen["worker"] = QThread.currentThread()
+        seen["worker"] = threading.get_ident()  # not a QThread wrapper: it would outlive the pool's thread
         return a + b
 
     def done(result):
@@ -105,7 +105,7 @@ def test_task_result_arrives_on_the_gui_thread(qtbot):
     qtbot.waitUntil(lambda: "result" in seen, timeout=WAIT_MS)
     assert seen["result"] == 5
     assert seen["callback"] is QApplication.instance().thread()
-    assert seen["worker"] is not QApplication.instance().thread()
+    assert seen["worker"] != threading.main_thread().ident
     assert runner.pending() == 0
     assert runner.close()
 
@@ -700,7 +700,7 @@ def test_first_start_builds_the_demo_in_the_background(qtbot, monkeypatch, error
     threads = []
 
     def build_demo(store, media_dir, *, items, seed, progress):
-        threads.append(QThread.currentThread())
+        threads.append(threading.get_ident())
         media_dir.mkdir(parents=True, exist_ok=True)
         store.add_user("demo", ["moderator"], "Demo Person")
         for i in range(1, 4):
@@ -710,7 +710,7 @@ def test_first_start_builds_the_demo_in_the_background(qtbot, monkeypatch, error
     _fake_demo(monkeypatch, build_demo)
     path = desktop_app.paths.store_path(None)
     assert first_start.build_demo_workspace(path) is True
-    assert threads and threads[0] is not QApplication.instance().thread()
+    assert threads and threads[0] != threading.main_thread().ident
     store = desktop_app.wiring.open_store(path)
     try:
         assert [u.name for u in store.users()] == ["demo"]
@@ -783,10 +783,10 @@ def test_due_sampling_plans_run_in_the_background(qtbot, filled, settings, monke
     ran = []
     original = sampling.run_due_plans
     monkeypatch.setattr(sampling, "run_due_plans",
-                        lambda store, *a, **k: ran.append(QThread.currentThread()) or original(store, *a, **k))
+                        lambda store, *a, **k: ran.append(threading.get_ident()) or original(store, *a, **k))
     operations = window.findChild(desktop_app.SessionOperations)
     stop = desktop_app.start_sampling_schedule(window, operations)
     qtbot.waitUntil(lambda: len(ran) == 1, timeout=WAIT_MS)
     stop()
-    assert ran[0] is not QThread.currentThread()
+    assert ran[0] != threading.get_ident()
     assert operations.current().wait_idle(WAIT_MS)
