@@ -87,7 +87,8 @@ _POLL_S = 0.005  # how often a look-up that may not wait checks whether the lock
 #: development machine, whose 1 M-item load takes 4.5 s); past it a load goes to the background.
 INLINE_ITEMS = 20_000
 
-#: A store's index is saved (when kept on disk) once its item ids reach this: a smaller one loads in 0.1 s.
+#: A store's index is saved (when kept on disk) once its item ids pass this: a smaller one loads in 0.1 s, inline
+#: (perhaps inside a claim, which must not write files), where a bigger one loads in the background.
 SAVED_FROM_ITEMS = INLINE_ITEMS
 #: A saved index brought up to date through this many events or more is saved again, so the next start
 #: follows fewer.
@@ -338,7 +339,7 @@ def _saved(store: Store, where: str, loaded: _Loaded) -> _Loaded:
     """*loaded* saved (a big store's, when kept on disk) and mapped back from the file; as it was when it is not
     saved (a small store; a disk that refuses: the index stays in memory, and says why in the log)."""
     folder = _folder(store, where)
-    if folder is None or loaded.last_item < SAVED_FROM_ITEMS:
+    if folder is None or loaded.last_item <= SAVED_FROM_ITEMS:
         return loaded
     _grow(loaded, loaded.last_item + loaded.last_item // 4 + 1024)  # room for new items, so they stay in the file
     if loaded.taken:

@@ -185,3 +185,14 @@ def test_exact_copies_are_every_item_with_that_key_whether_sorted_or_read_since(
     for key in (1, 5, 6, 7, 9, 10, 2**63, 2**64 - 1):
         assert sorted(loaded.exact(key).tolist()) == np.flatnonzero(content == np.uint64(key)).tolist()
     assert loaded.exact(0).tolist() == []
+
+
+def test_a_store_small_enough_to_load_inline_is_never_saved(saved, monkeypatch):
+    """Up to INLINE_ITEMS a look-up inside a claim loads the index itself: it must not write files there."""
+    monkeypatch.setattr(content_index, "SAVED_FROM_ITEMS", 40)  # the fixture's store holds items 1 to 40
+    _answer(saved)
+    assert not saved.index_folder.exists()
+    _new_process(saved)
+    _add(saved, [("one more", _near(1), "e" * 64)])
+    _answer(saved)
+    assert len(_generations(saved)) == 1
