@@ -126,7 +126,7 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operation
             return
         window.statusBar().showMessage(f"“{name}” was not opened: {QA_WORK_PLACE[kind]}.", 6000)
 
-    current_wellbeing = attach_wellbeing(window, store)
+    current_wellbeing = attach_wellbeing(window, store, operations.current)
 
     def review_page(user: User) -> QWidget:
         from ui.pages.review import ReviewPage
@@ -278,12 +278,14 @@ def register_pages(window: MainWindow, store: Store, policy: Taxonomy, operation
     window.user_changed.connect(say_suspended_rules)
 
 
-def attach_wellbeing(window: MainWindow, store: Store) -> Callable[[], WellbeingController | None]:
+def attach_wellbeing(window: MainWindow, store: Store,
+                     operations: Callable[[], Operations]) -> Callable[[], WellbeingController | None]:
     """One wellbeing controller per signed-in person, from sign-in to sign-out.
 
     The meter lives in the status bar (always in view), the break banner in
     a row of its own just above it; the break screen covers the whole
-    window, pages and navigation alike.
+    window, pages and navigation alike. Its tick reads the store on the
+    session's runner (*operations*), never on the GUI thread.
     Returns a function giving the current person's controller.
     """
     current: dict[str, tuple[WellbeingController, WellbeingWidgets]] = {}
@@ -297,7 +299,8 @@ def attach_wellbeing(window: MainWindow, store: Store) -> Callable[[], Wellbeing
             controller.deleteLater()
         if user is None:
             return
-        controller = WellbeingController(store, user, store.clock, load_policy(store), parent=window)
+        controller = WellbeingController(store, user, store.clock, load_policy(store), parent=window,
+                                         reads=operations())
         widgets = WellbeingWidgets(controller, host=window.centralWidget(), dialog_parent=window)
         window.addToolBar(Qt.ToolBarArea.BottomToolBarArea, widgets.banner)  # a row of its own, full width
         window.add_session_action(widgets.take_break_action)  # Ctrl+B on any page; gone with the controller

@@ -83,10 +83,21 @@ def break_words(reason: str, cooldown: bool, severe_ms: int | None = None, sever
     return "Step away from the screen if you can: stand up, look at something far away, breathe out slowly."
 
 
+@dataclass(frozen=True)
+class Polled:
+    """What :meth:`WellbeingSession.poll` read on *day*: this person's break running (None: none, or the session
+    is on one), and today's budget lifts (None: not due for a re-read)."""
+
+    day: str
+    running: ws.StoredBreak | None
+    lifted_ms: int | None
+
+
 class WellbeingSession:
     """One person's wellbeing state over a working session (see the module docstring).
 
-    Call :meth:`update` often (every second); call :meth:`item_shown` /
+    Call :meth:`update` often (every second), or :meth:`poll` on a reader and :meth:`advance` with what it read;
+    call :meth:`item_shown` /
     :meth:`item_left` around each item and :meth:`activity` on input.
     Each returns the notices to show, in order.
     """
@@ -170,14 +181,33 @@ class WellbeingSession:
 
     # ------------------------------------------------------------- inputs
     def update(self) -> list[Notice]:
-        """Book the time since the last call and apply whatever is due."""
+        """Book the time since the last call, read what the store says changed, and apply whatever is due."""
+        return self.advance(self.poll(self.store))
+
+    def poll(self, store: Store) -> Polled:
+        """Read what another window of this person or a lead may have changed, for :meth:`advance`.
+
+        Safe on a worker thread with a reader connection of its own (*store*): it reads this session's state and
+        changes none of it. The app polls that way, so that the GUI thread's tick never waits for the writer
+        connection (a commit on a busy disk held it 246 ms at 5 M items, issue 22).
+        """
+        now = self.clock.now()
+        day = self.day
+        running = None if self.coach.on_break else ws.running_break(store, self.user.id, iso(now))
+        lifts_due = (now - self._lifts_checked).total_seconds() >= self.LIFT_REFRESH_S
+        return Polled(day, running, ws.lifted_ms(store, self.user.id, day) if lifts_due else None)
+
+    def advance(self, polled: Polled | None = None) -> list[Notice]:
+        """Book the time since the last call and apply whatever is due, with what :meth:`poll` read (None: nothing
+        read this time). Reads the store only when the day turns; writes only what it records (prompts, breaks)."""
         now = self.clock.now()
         notices, self._opening = self._opening, []
         notices += self._book(now)
-        notices += self._join_running_break(now)
+        if polled is not None and polled.running is not None:
+            notices += self._join_running_break(polled.running, now)
         self._roll_day(now)
-        if (now - self._lifts_checked).total_seconds() >= self.LIFT_REFRESH_S:
-            self.refresh_lifts()
+        if polled is not None and polled.lifted_ms is not None and polled.day == self.day:
+            self._lifts_read(polled.lifted_ms, now)
         if self._committed() and not self.item_open:  # no item in hand: this is the boundary
             notices += self._apply(self.coach.item_boundary())
         notices += self._check_idle(now)
@@ -268,8 +298,10 @@ class WellbeingSession:
         A new lift restarts the warnings: against the larger budget the
         person may be at the warning share again, and is told so.
         """
-        self._lifts_checked = self.clock.now()
-        lifted = ws.lifted_ms(self.store, self.user.id, self.day)
+        self._lifts_read(ws.lifted_ms(self.store, self.user.id, self.day), self.clock.now())
+
+    def _lifts_read(self, lifted: int, now: _dt.datetime) -> None:
+        self._lifts_checked = now
         if lifted != self._lifted:
             self._lifted = lifted
             self._noted = "ok"
@@ -289,12 +321,12 @@ class WellbeingSession:
         notice = self._notice(Change(prompt.kind, {**prompt.details, "snoozes_left": self.coach.snoozes_left}))
         return [notice] if notice is not None else []
 
-    def _join_running_break(self, now: _dt.datetime) -> list[Notice]:
-        """A break another window (or process) of this person started: be on it too, with the time it has left."""
-        if self.coach.on_break:
-            return []
-        running = ws.running_break(self.store, self.user.id, iso(now))
-        if running is None or running.id == self._ended_break:
+    def _join_running_break(self, running: ws.StoredBreak, now: _dt.datetime) -> list[Notice]:
+        """A break another window (or process) of this person started: be on it too, with the time it has left.
+
+        *running* may have been read a moment ago on another thread: a break this session has ended since, or
+        one that is over by *now*, is not joined."""
+        if self.coach.on_break or running.id == self._ended_break or running.ends_at <= iso(now):
             return []
         return self._join(running, now)
 

@@ -409,3 +409,44 @@ def test_a_tick_while_the_server_is_away_waits_for_the_next_one(qtbot, store, cl
     monkeypatch.setattr(controller.session, "update", booked)
     with qtbot.waitSignal(controller.meter_changed, timeout=1000):
         run(controller, clock, 60)
+
+
+def test_the_tick_reads_on_a_reader_and_never_waits_for_the_writer_connection(qtbot, store, clock, ana):
+    """Issue 22: at 5 M items a decision's commit on a busy disk held the writer connection for 246 ms while the
+    one-second tick waited, on the GUI thread, to read through it. With the session's runner the tick runs no
+    statement on the GUI thread: a break another window of the person starts is joined, and a lead's lift
+    seen, once a reader has read them."""
+    import datetime
+    import threading
+
+    from review.clock import iso
+    from review.store import wellbeing as ws
+    from review.wellbeing.budget import lift_budget
+
+    ops = Operations(store, max_threads=2)
+    controller = WellbeingController(store, ana, clock, reads=ops)
+    seen = Recorder(controller)
+    on_gui_thread = []
+    gui = threading.get_ident()
+    store.db.conn.set_trace_callback(lambda sql: on_gui_thread.append(sql) if threading.get_ident() == gui else None)
+
+    ends = iso(clock.now() + datetime.timedelta(minutes=2))
+    ws.start_break(store, ana, "break_started", {}, started_at=store.now(), ends_at=ends, reason="micro",
+                   cooldown=False)  # as another window of ana's would
+    on_gui_thread.clear()
+    clock.advance(1)
+    controller.tick()
+    assert on_gui_thread == []  # the tick itself read nothing, so it waited for nothing
+    qtbot.waitUntil(lambda: controller.on_break, timeout=5000)
+    assert seen.last("enforce_break")[0] == 119
+
+    budget = controller.session.budget_ms()
+    lift_budget(store, store.user("lee"), ana, "a long shift of severe queues", minutes=30)
+    on_gui_thread.clear()
+    clock.advance(controller.session.LIFT_REFRESH_S)
+    controller.tick()
+    qtbot.waitUntil(lambda: controller.session.budget_ms() == budget + 30 * MIN, timeout=5000)
+    assert on_gui_thread == []
+    store.db.conn.set_trace_callback(None)
+    controller.close()
+    ops.close()

@@ -9,9 +9,10 @@ One job per module:
 ``cooldown``      the optional falling-block puzzle on the break screen
 ``widgets``       ``WellbeingWidgets``: builds the widgets above and connects them to a controller
 
-Desktop wiring (``desktop.app.attach_wellbeing``), once per sign-in::
+Desktop wiring (``desktop.pages.attach_wellbeing``), once per sign-in::
 
-    controller = WellbeingController(store, user, store.clock, load_policy(store), parent=window)
+    controller = WellbeingController(store, user, store.clock, load_policy(store), parent=window,
+                                     reads=operations.current())  # its reads off the GUI thread
     widgets = WellbeingWidgets(controller, host=window.centralWidget(), dialog_parent=window)
     window.statusBar().addPermanentWidget(widgets.meter)   # always visible, small
     window.addToolBar(Qt.ToolBarArea.BottomToolBarArea, widgets.banner)  # a row of its own

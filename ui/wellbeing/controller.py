@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 
 from review.clock import Clock
@@ -11,7 +13,10 @@ from review.store import Store, User
 from review.wellbeing.exposure import ExposureRecord
 from review.wellbeing.meter import MeterState
 from review.wellbeing.policy import WellbeingPolicy, load_policy
-from review.wellbeing.session import Notice, WellbeingSession
+from review.wellbeing.session import Notice, Polled, WellbeingSession
+from ui.operations import Operations
+
+log = logging.getLogger(__name__)
 
 
 class _ActivityFilter(QObject):
@@ -51,7 +56,14 @@ class _ActivityFilter(QObject):
 
 
 class WellbeingController(QObject):
-    """The Qt face of :class:`review.wellbeing.session.WellbeingSession` for one person (see ``ui.wellbeing``)."""
+    """The Qt face of :class:`review.wellbeing.session.WellbeingSession` for one person (see ``ui.wellbeing``).
+
+    Given *reads* (the session's runner), each tick's reads of the store — a break another window started, a
+    lead's lift — run on one of its readers, one poll at a time, and what they found is applied when it
+    arrives: the tick itself, on the GUI thread, reads nothing, so it never waits for the writer connection
+    (a decision's commit on a busy disk, a server statement waiting for a row lock). Without it (tests, tools)
+    each tick reads where it runs.
+    """
 
     banner = Signal(str)
     dialog = Signal(str, int)
@@ -70,9 +82,13 @@ class WellbeingController(QObject):
         clock: Clock | None = None,
         policy: WellbeingPolicy | None = None,
         parent: QObject | None = None,
+        *,
+        reads: Operations | None = None,
     ) -> None:
         super().__init__(parent)
         self.store, self.user = store, user
+        self._reads = reads
+        self._polling = False
         self.clock = clock or store.clock
         self.policy = policy or load_policy(store)
         self.session = WellbeingSession(store, user, self.policy, clock=self.clock)
@@ -113,11 +129,35 @@ class WellbeingController(QObject):
         """
         if self._filter is not None:
             self._filter.wake()
+        if self._reads is not None:
+            self._poll(self._reads)
         try:
-            notices = self.session.update()
+            notices = self.session.advance() if self._reads is not None else self.session.update()
         except StoreUnavailable:
             return
         self._emit(notices)
+
+    def _poll(self, reads: Operations) -> None:
+        """Start reading what the store says changed, unless the last poll is still running (a busy reader)."""
+        if self._polling or reads.closed:
+            return
+        self._polling = True
+        reads.query(self.session.poll, on_done=self._polled, on_error=self._poll_failed, owner=self)
+
+    def _polled(self, polled: Polled) -> None:
+        self._polling = False
+        if self._reads is None:  # closed meanwhile
+            return
+        try:
+            notices = self.session.advance(polled)
+        except StoreUnavailable:
+            return
+        self._emit(notices)
+
+    def _poll_failed(self, exc: BaseException) -> None:
+        """A poll that failed (the server away, the reader interrupted at sign-out) is simply tried next tick."""
+        self._polling = False
+        log.debug("wellbeing poll failed: %s", exc)
 
     def item_shown(self, item: Item | None) -> None:
         """An item is on screen; None (a page's "no item") is ignored. Text is not veiled: its time is shown time."""
@@ -179,9 +219,10 @@ class WellbeingController(QObject):
         self._filter = None
 
     def close(self) -> None:
-        """Sign-out or quit: stop the timer and the input filter (the ledger is already written)."""
+        """Sign-out or quit: stop the timer, the input filter and the polls (the ledger is already written)."""
         self.stop()
         self.unwatch_input()
+        self._reads = None
 
     # ----------------------------------------------------------- signals
     def _emit(self, notices: list[Notice]) -> None:
