@@ -15,27 +15,13 @@ module needs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from review.store import Store
 from review.store.replay import replayed
 
 T = TypeVar("T")
-
-#: Bound values per statement when a list of ids is sent: far below every driver's limit.
-CHUNK = 500
-
-
-def chunks(values: Sequence[Any]) -> Iterator[list[Any]]:
-    """*values* in slices of :data:`CHUNK`, for ``IN (…)`` lists of bound values."""
-    for start in range(0, len(values), CHUNK):
-        yield list(values[start : start + CHUNK])
-
-
-def marks(values: Sequence[Any]) -> str:
-    """``?, ?, ?`` for a bound list of ``len(values)`` values."""
-    return ", ".join("?" * len(values))
 
 
 def insert_returning_id(store: Store, sql: str, params: Sequence[Any]) -> int:

@@ -11,8 +11,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from audit.store import chunks, insert_returning_id, item_exists, marks
+from audit.store import insert_returning_id, item_exists
 from review.store import Refused, Store, User
+from review.store.bound import marks, slices
 
 
 def add_set(store: Store, name: str, description: str, by: str, at: str) -> int:
@@ -46,7 +47,7 @@ def summaries(store: Store) -> list[tuple[Any, ...]]:
 def invited(store: Store, set_ids: Sequence[int]) -> dict[int, list[str]]:
     """The people each set names (a set naming nobody is open to everyone who reviews), by name."""
     found: dict[int, list[str]] = {}
-    for chunk in chunks(set_ids):
+    for chunk in slices(set_ids):
         for set_id, name in store.db.execute(
             f"""SELECT p.set_id, u.name FROM calibration_people p JOIN users u ON u.id = p.user_id
                 WHERE p.set_id IN ({marks(chunk)}) ORDER BY u.name""", chunk):

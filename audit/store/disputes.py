@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.store import chunks, insert_returning_id, marks
+from audit.store import insert_returning_id
 from review.store import Refused, Store, User, server_roles
+from review.store.bound import marks, slices
 
 Row = tuple[Any, ...]
 
@@ -46,7 +47,7 @@ def results_of(store: Store, moderator_id: int) -> list[Row]:
 def results_of_audits(store: Store, audit_ids: list[int]) -> list[Row]:
     """The results of these audits (any moderator's), for a lead judging their disputes."""
     found: list[Row] = []
-    for chunk in chunks(audit_ids):
+    for chunk in slices(audit_ids):
         found += store.db.execute(_RESULT_SQL + f" WHERE v.audit_id IN ({marks(chunk)})", chunk).fetchall()
     return found
 

@@ -15,9 +15,10 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from audit.store import chunks, insert_returning_id, marks
+from audit.store import insert_returning_id
 from audit.store.schema import ANSWERED
 from review.store import Store
+from review.store.bound import marks, slices
 
 PlanRow = tuple[Any, ...]
 
@@ -46,7 +47,7 @@ def plan_queues(store: Store, plan_ids: Sequence[int]) -> dict[int, list[tuple[A
     """
     found: dict[int, list[tuple[Any, ...]]] = {}
     steps: dict[int, int] | None = None
-    for chunk in chunks(plan_ids):
+    for chunk in slices(plan_ids):
         for row in store.db.execute(
             f"""SELECT pq.plan_id, pq.queue_id, q.name, m.id, m.name, pq.gone_name
                 FROM audit_plan_queues pq

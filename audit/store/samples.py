@@ -16,10 +16,11 @@ import datetime as _dt
 from collections.abc import Sequence
 from typing import Any
 
-from audit.store import chunks, insert_returning_id, marks
+from audit.store import insert_returning_id
 from audit.store.schema import ANSWERED
 from review.clock import iso, parse
 from review.store import Refused, Store, User
+from review.store.bound import marks, slices
 
 SampleRow = tuple[Any, ...]
 
@@ -176,7 +177,7 @@ def add(store: Store, decision_id: int, plan: str, reason: str, auditor_id: int 
 def for_decisions(store: Store, decision_ids: Sequence[int]) -> list[SampleRow]:
     """The samples of these decisions, by sample id."""
     found: list[SampleRow] = []
-    for chunk in chunks(decision_ids):
+    for chunk in slices(decision_ids):
         found += store.db.execute(SAMPLE_COLUMNS + f" WHERE s.decision_id IN ({marks(chunk)}) ORDER BY s.id",
                                   chunk).fetchall()
     return found
@@ -214,7 +215,7 @@ def decision_maker(store: Store, decision_id: int) -> int | None:
 def decision_makers(store: Store, decision_ids: Sequence[int]) -> dict[int, int]:
     """Decision id -> the user id who made it."""
     found: dict[int, int] = {}
-    for chunk in chunks(decision_ids):
+    for chunk in slices(decision_ids):
         found.update(store.db.execute(f"SELECT id, user_id FROM decisions WHERE id IN ({marks(chunk)})",
                                       chunk).fetchall())
     return found
@@ -231,7 +232,7 @@ def decided(store: Store, decision_id: int) -> tuple[str, str]:
 def for_import(store: Store, decision_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
     """Decision id -> (sample id, state, auditor, verdict, error type, severity, scored_at) of its sample."""
     found: dict[int, tuple[Any, ...]] = {}
-    for chunk in chunks(sorted(set(decision_ids))):
+    for chunk in slices(sorted(set(decision_ids))):
         for row in store.db.execute(
             f"""SELECT s.decision_id, s.id, s.state, u.name, a.verdict, a.error_type, a.severity, a.scored_at
                 FROM audit_samples s LEFT JOIN audits a ON a.sample_id = s.id LEFT JOIN users u ON u.id = a.auditor_id

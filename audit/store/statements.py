@@ -15,9 +15,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from audit.store import chunks, marks
 from audit.store.schema import LIVE
 from review.store import Store
+from review.store.bound import marks, slices
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def workspace_token(store: Store) -> str:
 def exported(store: Store, decision_ids: Sequence[int]) -> dict[int, str]:
     """decision id → the file it was last exported to, for those of *decision_ids* already exported."""
     found: dict[int, str] = {}
-    for chunk in chunks(list(decision_ids)):
+    for chunk in slices(list(decision_ids)):
         found.update(store.db.execute(
             f"SELECT decision_id, export_file FROM dsa_statements WHERE decision_id IN ({marks(chunk)})",
             chunk).fetchall())

@@ -13,9 +13,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from audit.store import chunks, marks
 from audit.store.schema import LIVE
 from review.store import Store
+from review.store.bound import marks, slices
 
 
 def waiting(store: Store) -> list[tuple[int, str]]:
@@ -27,7 +27,7 @@ def waiting(store: Store) -> list[tuple[int, str]]:
 def bodies(store: Store, row_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """The statements (the database's JSON shape) of these rows, by row id."""
     found: dict[int, dict[str, Any]] = {}
-    for chunk in chunks(list(row_ids)):
+    for chunk in slices(list(row_ids)):
         for row_id, text in store.db.execute(
                 f"SELECT id, statement FROM dsa_statements WHERE id IN ({marks(chunk)})", chunk):
             found[row_id] = json.loads(text)

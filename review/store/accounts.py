@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 
 from review.store import reads
-from review.store.import_rows import in_chunks, marks
+from review.store.bound import distinct_slices, marks
 
 if TYPE_CHECKING:
     from review.store import Store, User
@@ -120,7 +120,7 @@ def current_decisions_read(item_ids: Sequence[int]) -> reads.Read[dict[int, tupl
             WHERE d.item_id IN ({marks(chunk)}) AND d.revokes_id IS NULL
               AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.revokes_id = d.id)
             ORDER BY d.id""", chunk)
-        for chunk in in_chunks(item_ids)), standing)  # a prolific author's many: past a driver's parameter limit
+        for chunk in distinct_slices(item_ids)), standing)  # a prolific author's many: past a driver's parameter limit
 
 
 def _labels(text: str) -> list[str]:

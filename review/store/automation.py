@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from review.store import Refused, User, items, reads
 from review.store import cases as case_rows
 from review.store import decisions as decision_rows
+from review.store.bound import marks, slices
 from review.store.connection import executemany
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ AUTOMATION = "automation"
 """The name of the reserved system person automated decisions are made by (it holds no role, is never active)."""
 SOURCE = "automation"
 """``decisions.source`` of an automated decision."""
-_CHUNK = 500  # ids per ``IN (…)`` list
 
 
 def m026(db: Any) -> None:
@@ -107,9 +107,6 @@ def is_system_person(user: User) -> bool:
     return user.name == AUTOMATION and not user.roles
 
 
-def _marks(chunk: Sequence[object]) -> str:
-    return ",".join("?" * len(chunk))
-
 
 def open_items(store: Store, item_ids: Sequence[int], now: str) -> dict[int, tuple[int, bool]]:
     """Of *item_ids*, those automation may decide: item id → (queue id, whether it is in a case), one query per
@@ -123,11 +120,10 @@ def open_items(store: Store, item_ids: Sequence[int], now: str) -> dict[int, tup
     """
     found: dict[int, tuple[int, bool]] = {}
     ordered = sorted(set(item_ids))
-    for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start:start + _CHUNK]
+    for chunk in slices(ordered):
         found.update((item_id, (queue_id, case_id is not None)) for item_id, queue_id, case_id in store.db.execute(
             f"""SELECT i.id, i.queue_id, i.case_id FROM items i JOIN queues q ON q.id = i.queue_id
-                WHERE i.id IN ({_marks(chunk)}) AND i.state = 'pending' AND q.kind = 'review'
+                WHERE i.id IN ({marks(chunk)}) AND i.state = 'pending' AND q.kind = 'review'
                   AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.item_id = i.id AND l.expires_at > ?)
                   AND NOT EXISTS (SELECT 1 FROM complaints c WHERE c.item_id = i.id)
                   AND NOT EXISTS (SELECT 1 FROM escalations e WHERE e.item_id = i.id AND e.closed_at IS NULL)
@@ -168,10 +164,9 @@ def decide(store: Store, who: User, chosen: Sequence[Decidable], *, rule: str, v
         decided.append(outcome.item_id)
     _bulk(store, "INSERT INTO automated_decisions (decision_id, rule, version) VALUES (?, ?, ?)",
           [(d, rule, version) for d in made])
-    for start in range(0, len(decided), _CHUNK):
-        chunk = decided[start:start + _CHUNK]
-        store.db.execute(f"DELETE FROM leases WHERE item_id IN ({_marks(chunk)})", chunk)
-        store.db.execute(f"DELETE FROM item_suggestions WHERE item_id IN ({_marks(chunk)})", chunk)
+    for chunk in slices(decided):
+        store.db.execute(f"DELETE FROM leases WHERE item_id IN ({marks(chunk)})", chunk)
+        store.db.execute(f"DELETE FROM item_suggestions WHERE item_id IN ({marks(chunk)})", chunk)
     return made
 
 

@@ -36,6 +36,7 @@ import sqlite_utils
 
 from review.store import escalations as escalation_rows
 from review.store import items, leases, reads
+from review.store.bound import distinct_slices, marks, slices
 from review.store.connection import executemany
 
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 SOURCE = "case"  # decisions.source of a report's decision applied from its case's
 JOINED = "cases.joined"  # the event of one chunk's joins
 KEYS = ("sha256", "pdq", "content_id")
-_CHUNK = 500  # ids per IN list
 
 
 def m024(db: sqlite_utils.Database) -> None:
@@ -103,13 +103,6 @@ class Anchor:
     case_id: int | None
 
 
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start:start + _CHUNK]
-
-
-def _marks(values: Sequence[Any]) -> str:
-    return ",".join("?" * len(values))
 
 
 def reports(store: Store, item_ids: Sequence[int]) -> list[Report]:
@@ -118,11 +111,11 @@ def reports(store: Store, item_ids: Sequence[int]) -> list[Report]:
     none) and a way to be one content with another — a PDQ, a content id, or another item of their queue with
     their SHA-256 (an index probe each, in SQL: an import of new texts reads back almost nothing)."""
     found: list[Report] = []
-    for part in _chunks(item_ids):
+    for part in slices(item_ids):
         for item_id, queue_id, sha, pdq_column, metadata in store.db.execute(
                 f"""SELECT n.id, n.queue_id, n.content_sha256, n.pdq,
                            CASE WHEN n.metadata LIKE '%"content_id"%' THEN n.metadata END
-                    FROM items n WHERE n.id IN ({_marks(part)}) AND n.content_sha256 IS NOT NULL
+                    FROM items n WHERE n.id IN ({marks(part)}) AND n.content_sha256 IS NOT NULL
                       AND n.queue_id IN (SELECT q.id FROM queues q WHERE q.kind = 'review')
                       AND NOT EXISTS (SELECT 1 FROM complaints c WHERE c.item_id = n.id)
                       AND (n.pdq IS NOT NULL OR n.metadata LIKE '%"content_id"%'
@@ -177,9 +170,9 @@ def anchors_by_sha(store: Store, shas: Sequence[str], before: int) -> dict[str, 
     """Earlier reports (ids below *before*) with one of *shas*, by SHA-256 (indexed; complaints and removed items
     left out): per arrival queue, the oldest case and the oldest report alone."""
     found: dict[str, list[Anchor]] = {}
-    for part in _chunks(sorted(set(shas))):
+    for part in distinct_slices(shas):
         found.update(_best(store.db.execute(
-            f"SELECT i.content_sha256, {_BEST} AND i.content_sha256 IN ({_marks(part)})"
+            f"SELECT i.content_sha256, {_BEST} AND i.content_sha256 IN ({marks(part)})"
             f" GROUP BY i.content_sha256, {_ARRIVED}", [before, *part])))
     return found
 
@@ -188,9 +181,9 @@ def anchors_by_content_id(store: Store, content_ids: Sequence[str], before: int)
     """Earlier reports with one of *content_ids* in their metadata, by content id (as :func:`anchors_by_sha`)."""
     found: dict[str, list[Anchor]] = {}
     by_content = _BEST.replace("FROM items i", "FROM items i JOIN item_content_ids k ON k.item_id = i.id")
-    for part in _chunks(sorted(set(content_ids))):
+    for part in distinct_slices(content_ids):
         found.update(_best(store.db.execute(
-            f"SELECT k.content_id, {by_content} AND k.content_id IN ({_marks(part)})"
+            f"SELECT k.content_id, {by_content} AND k.content_id IN ({marks(part)})"
             f" GROUP BY k.content_id, {_ARRIVED}", [before, *part])))
     return found
 
@@ -198,9 +191,9 @@ def anchors_by_content_id(store: Store, content_ids: Sequence[str], before: int)
 def anchors_by_id(store: Store, item_ids: Sequence[int], before: int) -> dict[int, Anchor]:
     """Earlier reports among *item_ids* (PDQ candidates the index found), by id."""
     found: dict[int, Anchor] = {}
-    for part in _chunks(sorted(set(item_ids))):
+    for part in distinct_slices(item_ids):
         for item_id, queue_id, case_id in store.db.execute(
-                f"SELECT {_ANCHOR} AND i.id IN ({_marks(part)})", [before, *part]):
+                f"SELECT {_ANCHOR} AND i.id IN ({marks(part)})", [before, *part]):
             found[item_id] = Anchor(item_id, queue_id, case_id)
     return found
 
@@ -228,9 +221,9 @@ def join(store: Store, *, opened: Sequence[tuple[int, int, str]], joined: dict[i
     executemany(store.db, "UPDATE items SET case_id = ?, case_of = ? WHERE id = ?",
                 [(case, case, item) for case, members in joined.items() for item in members])
     arrived: dict[str, int] = {}  # the queue each joining report is in: the one it arrived in (rules run after)
-    for part in _chunks(sorted(item for members in joined.values() for item in members)):
+    for part in slices(sorted(item for members in joined.values() for item in members)):
         arrived.update((str(i), int(q)) for i, q in store.db.execute(
-            f"SELECT id, queue_id FROM items WHERE id IN ({_marks(part)})", list(part)))
+            f"SELECT id, queue_id FROM items WHERE id IN ({marks(part)})", list(part)))
     store.log(actor, JOINED, "cases", {"opened": [[lead, key] for lead, _, key in opened],
                                        "joined": {str(case): members for case, members in sorted(joined.items())},
                                        "queues": arrived})
@@ -239,12 +232,12 @@ def join(store: Store, *, opened: Sequence[tuple[int, int, str]], joined: dict[i
 def standing_of_leads(store: Store, case_ids: Sequence[int]) -> dict[int, int]:
     """Case id → its standing decision's id, for the cases among *case_ids* whose lead is decided."""
     found: dict[int, int] = {}
-    for part in _chunks(sorted(set(case_ids))):
+    for part in distinct_slices(case_ids):
         for case_id, decision_id in store.db.execute(
                 f"""SELECT i.id, (SELECT d.id FROM decisions d WHERE d.item_id = i.id AND d.revokes_id IS NULL
                                     AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.revokes_id = d.id)
                                   ORDER BY d.id DESC LIMIT 1)
-                    FROM items i WHERE i.id IN ({_marks(part)}) AND i.state = 'decided'""", list(part)):
+                    FROM items i WHERE i.id IN ({marks(part)}) AND i.state = 'decided'""", list(part)):
             if decision_id is not None:
                 found[case_id] = int(decision_id)
     return found
@@ -408,10 +401,10 @@ def _cases_query(*, open_only: bool, queue_ids: Sequence[int] | None, case_ids: 
     if open_only:
         where.append("l.state = 'pending'")
     if queue_ids is not None:
-        where.append(f"l.queue_id IN ({_marks(queue_ids)})" if queue_ids else "1 = 0")
+        where.append(f"l.queue_id IN ({marks(queue_ids)})" if queue_ids else "1 = 0")
         params.extend(queue_ids)
     if case_ids:
-        where.append(f"c.id IN ({_marks(case_ids)})")
+        where.append(f"c.id IN ({marks(case_ids)})")
         params.extend(case_ids)
     return _CASES + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY c.opened_at, c.id", params
 
@@ -433,7 +426,7 @@ class Member:
 def members(store: Store, case_ids: Sequence[int]) -> dict[int, list[Member]]:
     """Each case's reports, by arrival (the lead first)."""
     found: dict[int, list[Member]] = {c: [] for c in case_ids}
-    for part in _chunks(sorted(set(case_ids))):
+    for part in distinct_slices(case_ids):
         for case_id, *values in store.db.execute(
                 f"""SELECT i.case_id, i.id, i.external_id, q.name, i.state, i.received_at, i.due_at,
                            i.case_of IS NULL,
@@ -441,7 +434,7 @@ def members(store: Store, case_ids: Sequence[int]) -> dict[int, list[Member]]:
                                    AND d.revokes_id IS NULL
                                    AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.revokes_id = d.id))
                     FROM items i JOIN queues q ON q.id = i.queue_id
-                    WHERE i.case_id IN ({_marks(part)}) ORDER BY i.case_id, i.id""", list(part)):
+                    WHERE i.case_id IN ({marks(part)}) ORDER BY i.case_id, i.id""", list(part)):
             found[case_id].append(Member(values[0], values[1], values[2], values[3], values[4], values[5],
                                          bool(values[6]), bool(values[7])))
     return found

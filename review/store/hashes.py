@@ -46,12 +46,12 @@ import sqlite_utils
 
 from review.media.fingerprint import text_sha256
 from review.store import media_root
+from review.store.bound import distinct_slices, marks
 from review.store.connection import executemany, read_snapshot, rows_at_one_moment
 
 if TYPE_CHECKING:
     from review.store import Store
 
-_CHUNK = 500  # item ids per IN list (SQLite allows 32,766 parameters; PostgreSQL more)
 _PAGE = 5_000  # texts rehashed per read in m019
 
 #: Event kinds after which an index reads items again: new items, a changed decision (subject ``item:N``),
@@ -260,10 +260,7 @@ def current_decision_ids(store: Store, item_ids: Sequence[int]) -> dict[int, int
 
 def _current(store: Store, item_ids: Sequence[int], column: str) -> dict[int, Any]:
     found: dict[int, Any] = {}
-    ids = sorted(set(item_ids))
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
+    for chunk in distinct_slices(item_ids):
         found.update((int(item_id), value) for item_id, value in store.db.execute(
-            f"SELECT d.item_id, {column} FROM decisions d WHERE d.item_id IN ({marks}) AND {_CURRENT}", chunk))
+            f"SELECT d.item_id, {column} FROM decisions d WHERE d.item_id IN ({marks(chunk)}) AND {_CURRENT}", chunk))
     return found

@@ -46,13 +46,13 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 
 from review.store import reads
+from review.store.bound import marks, slices
 from review.store.connection import executemany
 
 if TYPE_CHECKING:
     from review.store import Store
 
 SIGNAL_TYPES = ("pdq", "md5", "sha256", "text")
-_CHUNK = 500  # ids per IN list
 
 
 def m023(db: sqlite_utils.Database) -> None:
@@ -380,10 +380,9 @@ def matches_of(store: Store, item_ids: Sequence[int]) -> list[tuple[int, str, st
     """(item id, list name, signal type, distance, tag, list action) of every match of *item_ids*, nearest first."""
     found: list[tuple[int, str, str, int, str | None, str | None]] = []
     ids = sorted(set(item_ids))
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
+    for chunk in slices(ids):
         found.extend(_match(r) for r in store.db.execute(
-            _MATCHES.format(ids=",".join("?" * len(chunk))) + " ORDER BY m.item_id, m.distance, l.name, m.id", chunk))
+            _MATCHES.format(ids=marks(chunk)) + " ORDER BY m.item_id, m.distance, l.name, m.id", chunk))
     return found
 
 
@@ -413,11 +412,10 @@ def pdq_entry_facts(store: Store, entry_ids: Sequence[int]) -> dict[int, tuple[s
     """{entry id: (list name, tag, list action)} of those of *entry_ids* that exist (``veil match``)."""
     found: dict[int, tuple[str, str | None, str | None]] = {}
     ids = sorted(set(entry_ids))
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
+    for chunk in slices(ids):
         found.update((int(r[0]), (str(r[1]), r[2], r[3])) for r in store.db.execute(
             "SELECT e.id, l.name, e.tag, l.action FROM hash_list_entries e JOIN hash_lists l ON l.id = e.list_id"
-            f" WHERE e.id IN ({','.join('?' * len(chunk))}) AND {_PUBLISHED}", chunk))
+            f" WHERE e.id IN ({marks(chunk)}) AND {_PUBLISHED}", chunk))
     return found
 
 

@@ -20,25 +20,10 @@ from typing import TYPE_CHECKING, Any
 from review.clock import iso, parse
 from review.errors import StoreError
 from review.store import demo_rows, item_inserts
+from review.store.bound import distinct_slices, marks
 
 if TYPE_CHECKING:
     from review.store import Store
-
-CHUNK = 500
-"""Values bound in one ``IN (…)`` list: well under every driver's parameter limit."""
-
-
-def in_chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
-    """The distinct *values*, sorted, in lists of at most :data:`CHUNK` (one ``IN (…)`` list each)."""
-    ordered = sorted(set(values))
-    for start in range(0, len(ordered), CHUNK):
-        yield ordered[start : start + CHUNK]
-
-
-def marks(chunk: Sequence[Any]) -> str:
-    """As many ``?`` as *chunk* has values, for its ``IN (…)`` list."""
-    return ",".join("?" * len(chunk))
-
 
 #: An item row as an import keeps and writes it, but for its queue: (external id, kind, media path, media type,
 #: text, metadata as JSON, severity, priority, SHA-256, MD5, PDQ, PDQ quality, received_at, author); times
@@ -102,10 +87,10 @@ def record_past_decisions(store: Store, rows: Sequence[PastDecisionRow], *, sour
         return []
     with store.transaction():
         queue_of: dict[int, int] = {}
-        for chunk in in_chunks(row[0] for row in rows):
+        for chunk in distinct_slices(row[0] for row in rows):
             queue_of.update(store.db.execute(f"SELECT id, queue_id FROM items WHERE id IN ({marks(chunk)})", chunk))
         user_of: dict[str, int] = {}
-        for chunk in in_chunks(row[1] for row in rows):
+        for chunk in distinct_slices(row[1] for row in rows):
             user_of.update((name, user_id) for user_id, name in store.db.execute(
                 f"SELECT id, name FROM users WHERE name IN ({marks(chunk)})", chunk))
         if gone := sorted({row[0] for row in rows} - queue_of.keys()):
@@ -117,7 +102,7 @@ def record_past_decisions(store: Store, rows: Sequence[PastDecisionRow], *, sour
         demo_rows.add_past_decisions(store, [_past(row, user_of[row[1]], queue_of[row[0]], queue_names, source)
                                              for row in rows])
         ids = [int(i) for (i,) in store.db.execute("SELECT id FROM decisions WHERE id > ? ORDER BY id", [before])]
-        for chunk in in_chunks(queue_of):  # closed: decided, and nobody holds them any more
+        for chunk in distinct_slices(queue_of):  # closed: decided, and nobody holds them any more
             store.db.execute(f"UPDATE items SET state = 'decided' WHERE id IN ({marks(chunk)})", chunk)
             store.db.execute(f"DELETE FROM leases WHERE item_id IN ({marks(chunk)})", chunk)
     return ids

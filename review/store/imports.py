@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from review.store import import_rows, media_root, server_media
-from review.store.import_rows import in_chunks, marks
+from review.store.bound import distinct_slices, marks
 
 if TYPE_CHECKING:
     from review.store import Store
@@ -150,7 +150,7 @@ class Scratch:
     def lines_of(self, external_ids: Iterable[str]) -> Iterator[tuple[str, str, int]]:
         """(id, queue, line) of the manifest's item rows with one of *external_ids* (the first line of each key)."""
         self._flush_keys()
-        for chunk in in_chunks(external_ids):
+        for chunk in distinct_slices(external_ids):
             yield from self.db.execute(
                 f"SELECT external_id, queue, line FROM keys WHERE external_id IN ({marks(chunk)})", chunk)
 
@@ -418,7 +418,7 @@ def refuse_unstored_media(store: Store, media_paths: Iterable[str | None]) -> No
     if store.media_root is not None:
         return
     names = {path for path in media_paths if path is not None and media_root.is_relative(path)}
-    whole = {name for chunk in in_chunks(names) for (name,) in store.db.execute(
+    whole = {name for chunk in distinct_slices(names) for (name,) in store.db.execute(
         f"SELECT name FROM media_blobs WHERE complete = 1 AND name IN ({marks(chunk)})", chunk)}
     gone = sorted(names - whole)
     if gone:
@@ -431,7 +431,7 @@ def refuse_unstored_media(store: Store, media_paths: Iterable[str | None]) -> No
 def item_ids_in_queue(store: Store, queue_id: int, external_ids: Iterable[str]) -> dict[str, int]:
     """external id -> item id, for those of *external_ids* the queue holds."""
     found: dict[str, int] = {}
-    for chunk in in_chunks(external_ids):
+    for chunk in distinct_slices(external_ids):
         for item_id, ext in store.db.execute(
             f"SELECT id, external_id FROM items WHERE queue_id = ? AND external_id IN ({marks(chunk)})",
             [queue_id, *chunk],
@@ -443,7 +443,7 @@ def item_ids_in_queue(store: Store, queue_id: int, external_ids: Iterable[str]) 
 def item_ids_in_queue_named(store: Store, queue: str, external_ids: Iterable[str]) -> dict[str, int]:
     """external id -> item id, in the queue called *queue* (items this import has just written)."""
     found: dict[str, int] = {}
-    for chunk in in_chunks(external_ids):
+    for chunk in distinct_slices(external_ids):
         for item_id, ext in store.db.execute(
             "SELECT i.id, i.external_id FROM items i JOIN queues q ON q.id = i.queue_id"
             f" WHERE q.name = ? AND i.external_id IN ({marks(chunk)})", [queue, *chunk],
@@ -455,7 +455,7 @@ def item_ids_in_queue_named(store: Store, queue: str, external_ids: Iterable[str
 def items_in_any_queue(store: Store, external_ids: Iterable[str]) -> list[tuple[int, str, str]]:
     """(item id, external id, queue name) of every item with one of *external_ids*, whatever its queue."""
     found: list[tuple[int, str, str]] = []
-    for chunk in in_chunks(external_ids):
+    for chunk in distinct_slices(external_ids):
         found.extend(store.db.execute(
             "SELECT i.id, i.external_id, q.name FROM items i JOIN queues q ON q.id = i.queue_id"
             f" WHERE i.external_id IN ({marks(chunk)})", chunk,
@@ -470,7 +470,7 @@ def decisions_on(store: Store, item_ids: Iterable[int]) -> list[tuple[int, int, 
     Undo rows are left out; ``live`` is false for a decision an undo revoked.
     """
     found: list[tuple[int, int, str, str, str, bool]] = []
-    for chunk in in_chunks(item_ids):
+    for chunk in distinct_slices(item_ids):
         rows = store.db.execute(
             # Correlated, so each row is one look-up in the revokes_id index (m007), not a scan of every undo row
             # per query: an import calls this once per chunk of a history of any length.

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from review.store import Refused, queue_counts
 from review.store import escalations as escalation_rows
+from review.store.bound import marks, slices
 
 if TYPE_CHECKING:
     from review.store import Queue, Store
 
-_CHUNK = 500  # bound values per statement, well under every driver's limit
 NUMBER_COLUMNS = ("priority", "sla_seconds")
 
 _CURRENT_LABELS = """(SELECT d.labels FROM decisions d WHERE d.id = (
@@ -258,10 +258,9 @@ def move(store: Store, actor: str, criteria: Criteria, target: Queue, *, confirm
         left = set(counted.collisions)
         ids = [i.id for i in selected if i.external_id not in left]
         moved: list[int] = []
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
+        for chunk in slices(ids):
             moved.extend(r[0] for r in store.db.execute(
-                f"UPDATE items SET queue_id = ? WHERE id IN ({','.join('?' * len(chunk))}) RETURNING id",
+                f"UPDATE items SET queue_id = ? WHERE id IN ({marks(chunk)}) RETURNING id",
                 [target.id, *chunk]))
         ended = escalation_rows.close_moved_out(store, moved, target, store.user(actor), store.now())
         event = store.log(actor, "items.moved", f"queue:{target.name}",

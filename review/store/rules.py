@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import sqlite_utils
 
+from review.store.bound import marks, slices
 from review.store.connection import executemany
 from review.store.queue_admin import _ranges  # the compact id spans its move events use
 
 if TYPE_CHECKING:
     from review.store import Store
 
-_CHUNK = 500  # bound values per statement
 
 APPLIED = "rules.applied"
 ROUTED = "items.routed"
@@ -165,10 +165,9 @@ def leads(store: Store, lead_ids: Iterable[int]) -> dict[int, Lead]:
     """The current queue and route of each of *lead_ids* (cases' lead items that arrived in earlier chunks)."""
     wanted = sorted(set(lead_ids))
     found: dict[int, Lead] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
+    for chunk in slices(wanted):
         found.update((r[0], Lead(*r[1:])) for r in store.db.execute(
-            f"SELECT id, queue_id, routed_rule, routed_version FROM items WHERE id IN ({','.join('?' * len(chunk))})",
+            f"SELECT id, queue_id, routed_rule, routed_version FROM items WHERE id IN ({marks(chunk)})",
             chunk))
     return found
 
@@ -207,10 +206,9 @@ def items_as_received(store: Store, item_ids: Iterable[int]) -> dict[int, ItemFa
     """*item_ids* as they arrived (see :func:`items_received`), by id: the case leads a test page's reports follow."""
     wanted = sorted(set(item_ids))
     found: dict[int, ItemFacts] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
+    for chunk in slices(wanted):
         found.update((r[0], ItemFacts._make(r)) for r in store.db.execute(
-            f"SELECT {_AS_RECEIVED} FROM items i WHERE i.id IN ({','.join('?' * len(chunk))})", chunk))
+            f"SELECT {_AS_RECEIVED} FROM items i WHERE i.id IN ({marks(chunk)})", chunk))
     return found
 
 
@@ -243,10 +241,9 @@ def taken_ids(store: Store, queue_id: int, external_ids: Iterable[str]) -> set[s
     """Which of *external_ids* queue *queue_id* already holds (a routed item must not meet its twin there)."""
     wanted = list(dict.fromkeys(external_ids))
     found: set[str] = set()
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
+    for chunk in slices(wanted):
         found.update(r[0] for r in store.db.execute(
-            f"SELECT external_id FROM items WHERE queue_id = ? AND external_id IN ({','.join('?' * len(chunk))})",
+            f"SELECT external_id FROM items WHERE queue_id = ? AND external_id IN ({marks(chunk)})",
             [queue_id, *chunk]))
     return found
 
@@ -294,12 +291,11 @@ def external_ids_in(store: Store, queue_id: int, external_ids: Iterable[str]) ->
     (:func:`routed_here`)."""
     wanted = list(dict.fromkeys(external_ids))
     found: set[str] = set()
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
+    for chunk in slices(wanted):
+        listed = marks(chunk)
         found.update(r[0] for r in store.db.execute(
-            f"SELECT external_id FROM items WHERE queue_id = ? AND routed_from_id IS NULL AND external_id IN ({marks})"
-            f" UNION SELECT external_id FROM items WHERE routed_from_id = ? AND external_id IN ({marks})",
+            f"SELECT external_id FROM items WHERE queue_id = ? AND routed_from_id IS NULL AND external_id IN ({listed})"
+            f" UNION SELECT external_id FROM items WHERE routed_from_id = ? AND external_id IN ({listed})",
             [queue_id, *chunk, queue_id, *chunk]))
     return found
 
@@ -319,12 +315,11 @@ def routed_here(store: Store, queue_id: int, external_ids: Iterable[str]) -> dic
     queue, by external id (the queue cannot take its own report of that id: one id per queue)."""
     wanted = list(dict.fromkeys(external_ids))
     found: dict[str, RoutedHere] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
+    for chunk in slices(wanted):
         found.update((r[0], RoutedHere(*r)) for r in store.db.execute(
             "SELECT i.external_id, i.id, q.name, i.routed_rule, i.routed_version FROM items i"
             " JOIN queues q ON q.id = i.routed_from_id WHERE i.queue_id = ? AND i.routed_from_id IS NOT NULL"
-            f" AND i.routed_from_id <> i.queue_id AND i.external_id IN ({','.join('?' * len(chunk))})",
+            f" AND i.routed_from_id <> i.queue_id AND i.external_id IN ({marks(chunk)})",
             [queue_id, *chunk]))
     return found
 
