@@ -194,14 +194,21 @@ def last_rubric_change(store: Store) -> settings.Change | None:
 
 
 # ------------------------------------------------------------- work list
-def work_list(store: Store, auditor: User | str) -> list[Sample]:
+def work_list(store: Store, auditor: User | str, *, limit: int | None = None) -> list[Sample]:
     """Open samples this auditor may work: theirs first, then the shared pool; never their own decisions.
+    *limit*: the first that many (a list on screen; :func:`work_counts` counts them all).
 
     Rows are blind (:func:`_blind`); leads use ``sampling.samples``.
     """
     user = roles.require(store, auditor, "auditor", to="audit")
     return [_blind(r) for r in sample_rows.workable(
-        store, user.id, sample_rows.stale_before(store.now(), CLAIM_SECONDS))]
+        store, user.id, sample_rows.stale_before(store.now(), CLAIM_SECONDS), limit)]
+
+
+def work_counts(store: Store, auditor: User | str) -> tuple[int, int]:
+    """(assigned to this auditor, in the shared pool) of the samples :func:`work_list` lists."""
+    user = roles.require(store, auditor, "auditor", to="audit")
+    return sample_rows.workable_counts(store, user.id, sample_rows.stale_before(store.now(), CLAIM_SECONDS))
 
 
 def next_sample(store: Store, auditor: User | str) -> Sample | None:

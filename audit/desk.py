@@ -100,9 +100,13 @@ class AuditDesk:
         self.taxonomy = taxonomy
 
     # ------------------------------------------------------------ the auditor
-    def work_list(self, store: Store, auditor: User) -> list[Sample]:
-        """The auditor's open samples, blinded (a read)."""
-        return audits.work_list(store, auditor)
+    def work_list(self, store: Store, auditor: User, *, limit: int | None = None) -> list[Sample]:
+        """The auditor's open samples, blinded (a read); the first *limit* of them."""
+        return audits.work_list(store, auditor, limit=limit)
+
+    def work_counts(self, store: Store, auditor: User) -> tuple[int, int]:
+        """(assigned to the auditor, in the shared pool) of their open samples (a read)."""
+        return audits.work_counts(store, auditor)
 
     def take_next(self, store: Store, auditor: User) -> Opened | None:
         """Claim the auditor's next sample and open it; None when there is nothing to audit."""

@@ -62,16 +62,29 @@ _FREE = ("(s.auditor_id IS NULL OR (s.claimed_at IS NOT NULL AND s.claimed_at < 
          " AND NOT EXISTS (SELECT 1 FROM audits a WHERE a.sample_id = s.id)))")
 
 
-def workable(store: Store, auditor_id: int, stale: str) -> list[SampleRow]:
-    """Open samples the auditor may work, theirs first, never on their own decisions, as :data:`BLIND_COLUMNS`.
+#: The open samples an auditor may work: theirs, and free ones, never on their own decisions.
+_WORKABLE = f"s.state = 'open' AND d.user_id <> :me AND (s.auditor_id = :me OR {_FREE})"
+
+
+def workable(store: Store, auditor_id: int, stale: str, limit: int | None = None) -> list[SampleRow]:
+    """Open samples the auditor may work, theirs first, as :data:`BLIND_COLUMNS`; the first *limit* of them.
 
     An auditor's list must not say "Lead escalations", nor name the plan or the moderator.
     """
     return store.db.execute(
-        BLIND_COLUMNS
-        + f""" WHERE s.state = 'open' AND d.user_id <> :me AND (s.auditor_id = :me OR {_FREE})
-            ORDER BY CASE WHEN s.auditor_id = :me THEN 0 ELSE 1 END, s.created_at, s.id""",
-        {"me": auditor_id, "stale": stale}).fetchall()
+        BLIND_COLUMNS + f""" WHERE {_WORKABLE}
+            ORDER BY CASE WHEN s.auditor_id = :me THEN 0 ELSE 1 END, s.created_at, s.id"""
+        + (" LIMIT :limit" if limit is not None else ""),
+        {"me": auditor_id, "stale": stale, "limit": limit}).fetchall()
+
+
+def workable_counts(store: Store, auditor_id: int, stale: str) -> tuple[int, int]:
+    """(assigned to the auditor, free to take) of the samples :func:`workable` lists, counted in the store."""
+    row = store.db.execute(
+        f"""SELECT COALESCE(SUM(CASE WHEN s.auditor_id = :me THEN 1 ELSE 0 END), 0), COUNT(*)
+            FROM audit_samples s JOIN decisions d ON d.id = s.decision_id WHERE {_WORKABLE}""",
+        {"me": auditor_id, "stale": stale}).fetchone()
+    return int(row[0]), int(row[1]) - int(row[0])
 
 
 def next_workable(store: Store, auditor_id: int, stale: str) -> tuple[int, int] | None:

@@ -202,6 +202,8 @@ def test_work_list_order_and_claims_that_lapse(store, team, queue, clock):
     audits.assign_sample(store, "lee", c.id, "cat")
     assert [s.id for s in audits.work_list(store, "cat")] == [c.id, a.id, b.id]
     assert [s.id for s in audits.work_list(store, "dan")] == [a.id, b.id]
+    assert [s.id for s in audits.work_list(store, "cat", limit=2)] == [c.id, a.id]  # a list on screen: the first
+    assert audits.work_counts(store, "cat") == (1, 2) and audits.work_counts(store, "dan") == (0, 2)
     assert audits.next_sample(store, "cat").id == c.id
     assert audits.next_sample(store, "cat").id == c.id  # a started sample comes back until it is done
     assert audits.next_sample(store, "dan").id == a.id

@@ -59,7 +59,8 @@ NOT_HERE = {"skip", "undo", *keymap.ESCALATION_COMMANDS, *keymap.COMPLAINT_COMMA
 # No plan and no reason: a plan's name ("manual", "escalation check") may hint at the decision's path.
 WORK_COLUMNS = ("Sample", "Queue", "Drawn", "For")
 #: Samples the work list shows at most: a site's shared pool may hold 58,000 open samples (the 5 M demo), and a
-#: row of widgets each took the GUI thread 1.8 s to build and 0.7 s to tear down at sign-out (issue 22).
+#: row of widgets each took the GUI thread 1.8 s to build and 0.7 s to tear down at sign-out (issue 22). The
+#: reader reads only these, and the store counts the rest.
 WORK_ROWS_SHOWN = 500
 SHOWN_KINDS = {"audit", "decision"}  # changes that may change the work list
 
@@ -95,7 +96,8 @@ class AuditPage(QWidget):
         self.closed = False
         user, desk = self.user, self.desk
         # A write that changed audits or decisions may change the work list (reloaded between items only).
-        self._loads = SingleFlight(lambda reader: desk.work_list(reader, user), self.ops, parent=self,
+        self._loads = SingleFlight(lambda reader: (desk.work_list(reader, user, limit=WORK_ROWS_SHOWN),
+                                                   desk.work_counts(reader, user)), self.ops, parent=self,
                                    reload_on=SHOWN_KINDS, when=lambda: self.step == IDLE and self.isVisible())
         self._loads.loaded.connect(self._work_ready)
         self._loads.failed.connect(self._work_failed)
@@ -249,10 +251,10 @@ class AuditPage(QWidget):
         """Reload the work list in the background (one load at a time)."""
         self._loads.request()
 
-    def _work_ready(self, samples: list[Sample]) -> None:
-        mine = sum(1 for s in samples if s.auditor == self.user.name)
+    def _work_ready(self, loaded: tuple[list[Sample], tuple[int, int]]) -> None:
+        samples, (mine, pool) = loaded
         rows = []
-        for s in samples[:WORK_ROWS_SHOWN]:
+        for s in samples:
             if s.auditor != self.user.name:
                 who = "shared pool" if s.auditor is None else "lapsed claim"
             else:
@@ -261,9 +263,9 @@ class AuditPage(QWidget):
         self.work.set_rows(rows)
         self.work.setVisible(bool(samples))
         if samples:
-            more = (f" The first {WORK_ROWS_SHOWN:,} are listed, in the order Enter takes them."
-                    if len(samples) > WORK_ROWS_SHOWN else "")
-            self.summary.setText(f"{mine:,} assigned to you · {len(samples) - mine:,} in the shared pool.{more} "
+            more = (f" The first {len(samples):,} are listed, in the order Enter takes them."
+                    if mine + pool > len(samples) else "")
+            self.summary.setText(f"{mine:,} assigned to you · {pool:,} in the shared pool.{more} "
                                  "Enter takes the next one; the moderator stays hidden until your blind decision.")
             self.message.setText("")
         else:
