@@ -58,6 +58,7 @@ look-ups, 300 MB when the index was held in memory).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import logging
@@ -254,7 +255,7 @@ def _up_to_date(store: Store, where: str, *, wait: bool) -> _Loaded | None:
         _SLOW.add(where)
     try:
         if kept is None:
-            kept = _LOADED[where] = _from_disk(store, where, now) or _load_whole(store, where, now)
+            kept = _LOADED[where] = _from_disk(store, where, now) or _built_once(store, where, now)
         elif now.head > kept.last_event:
             _follow(store, kept, now)
     finally:
@@ -278,6 +279,17 @@ def _in_background(store: Store, where: str) -> None:
             _SLOW.discard(where)
 
     threading.Thread(target=load, name="veil-content-index", daemon=True).start()
+
+
+def _built_once(store: Store, where: str, now: hashes.Followed) -> _Loaded:
+    """Read whole; or, when another process of this computer was reading it to save it, its save mapped
+    (:func:`index_files.building`; a store too small to be saved is read at once)."""
+    folder = _folder(store, where)
+    with (index_files.building(folder) if folder is not None and hashes.item_hashes(store, SAVED_FROM_ITEMS, 1)
+          else contextlib.nullcontext(False)) as waited:
+        if waited and (mapped := _from_disk(store, where, hashes.followed_since(store, None))) is not None:
+            return mapped
+        return _load_whole(store, where, now)
 
 
 def _load_whole(store: Store, where: str, now: hashes.Followed) -> _Loaded:

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import logging
 import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -195,4 +199,48 @@ def test_a_store_small_enough_to_load_inline_is_never_saved(saved, monkeypatch):
     _new_process(saved)
     _add(saved, [("one more", _near(1), "e" * 64)])
     _answer(saved)
+    assert len(_generations(saved)) == 1
+
+
+_CHILD = """
+import sys
+from pathlib import Path
+
+from desktop import wiring
+from review import content_index
+
+content_index.SAVED_FROM_ITEMS = 1
+whole = []
+reading = content_index._load_whole
+content_index._load_whole = lambda *args: whole.append(args) or reading(*args)
+with wiring.open_store(sys.argv[1]) as store:
+    store.index_folder = Path(sys.argv[2])
+    content_index.warm(store)
+    print("read whole" if whole else "mapped", content_index.is_loaded(store))
+"""
+
+
+def _waits_for_a_lock(pid: int) -> bool:
+    """Whether process *pid* is blocked on a file lock (Linux lists each waiter with ``->`` in /proc/locks)."""
+    return any("->" in line and f" {pid} " in line for line in Path("/proc/locks").read_text().splitlines())
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux's /proc/locks to see a process wait")
+def test_a_second_process_waits_for_the_first_ones_save_and_maps_it(saved):
+    """Eight desks of one computer starting on a 5 M-item store would each have read the whole store and held
+    678 MB while sorting it: the second waits for the first's save and maps it."""
+    where = content_index._where(saved)
+    folder = content_index._folder(saved, where)
+    with index_files.building(folder) as waited:  # this process is building the index
+        assert not waited
+        child = subprocess.Popen([sys.executable, "-c", _CHILD, saved.url or str(saved.path), str(saved.index_folder)],
+                                 cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not _waits_for_a_lock(child.pid) and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)  # a child process: no event loop to wait on
+        assert _waits_for_a_lock(child.pid)
+        _new_process(saved)  # and saves it, as content_index._built_once does under the lock
+        content_index._load_whole(saved, where, hashes.followed_since(saved, None))
+    said, _ = child.communicate(timeout=60)
+    assert said.split() == ["mapped", "True"]
     assert len(_generations(saved)) == 1
