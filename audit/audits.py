@@ -196,9 +196,9 @@ def last_rubric_change(store: Store) -> settings.Change | None:
 # ------------------------------------------------------------- work list
 def work_list(store: Store, auditor: User | str, *, limit: int | None = None) -> list[Sample]:
     """Open samples this auditor may work: theirs first, then the shared pool; never their own decisions.
-    *limit*: the first that many (a list on screen; :func:`work_counts` counts them all).
 
-    Rows are blind (:func:`_blind`); leads use ``sampling.samples``.
+    *limit*: the first that many (a list on screen; :func:`work_counts` counts them all). Rows are blind
+    (:func:`_blind`); leads use ``sampling.samples``.
     """
     user = roles.require(store, auditor, "auditor", to="audit")
     return [_blind(r) for r in sample_rows.workable(

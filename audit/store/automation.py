@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from review.store import Store
 from review.store.automation import SOURCE
-from review.store.bound import marks, slices
+from review.store.bound import distinct_slices, marks
 
 #: On-screen time of one exposure row, as the wellbeing ledger counts it (blurred, revealed and region time).
 _ON_SCREEN = "e.blurred_ms + e.revealed_ms + e.region_ms"
@@ -109,7 +109,7 @@ def human_exposure_per_item(store: Store, queue_ids: Sequence[int], since_day: s
     person's decision stands on it (any source but automation's): what deciding it cost people.
     """
     found: dict[int, list[int]] = defaultdict(list)
-    for chunk in slices(sorted(set(queue_ids))):
+    for chunk in distinct_slices(queue_ids):
         for queue_id, on_screen in store.db.execute(
                 f"""SELECT i.queue_id, SUM({_ON_SCREEN}) FROM exposure e JOIN items i ON i.id = e.item_id
                     WHERE i.queue_id IN ({marks(chunk)}) AND e.day >= COALESCE(?, e.day)

@@ -20,7 +20,7 @@ from audit.store import insert_returning_id
 from audit.store.schema import ANSWERED
 from review.clock import iso, parse
 from review.store import Refused, Store, User
-from review.store.bound import marks, slices
+from review.store.bound import distinct_slices, marks, slices
 
 SampleRow = tuple[Any, ...]
 
@@ -245,7 +245,7 @@ def decided(store: Store, decision_id: int) -> tuple[str, str]:
 def for_import(store: Store, decision_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
     """Decision id -> (sample id, state, auditor, verdict, error type, severity, scored_at) of its sample."""
     found: dict[int, tuple[Any, ...]] = {}
-    for chunk in slices(sorted(set(decision_ids))):
+    for chunk in distinct_slices(decision_ids):
         for row in store.db.execute(
             f"""SELECT s.decision_id, s.id, s.state, u.name, a.verdict, a.error_type, a.severity, a.scored_at
                 FROM audit_samples s LEFT JOIN audits a ON a.sample_id = s.id LEFT JOIN users u ON u.id = a.auditor_id

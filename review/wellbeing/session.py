@@ -96,9 +96,8 @@ class Polled:
 class WellbeingSession:
     """One person's wellbeing state over a working session (see the module docstring).
 
-    Call :meth:`update` often (every second), or :meth:`poll` on a reader and :meth:`advance` with what it read;
-    call :meth:`item_shown` /
-    :meth:`item_left` around each item and :meth:`activity` on input.
+    Call :meth:`update` often (every second), or :meth:`poll` on a reader and :meth:`advance` with what it
+    read; call :meth:`item_shown` / :meth:`item_left` around each item and :meth:`activity` on input.
     Each returns the notices to show, in order.
     """
 
