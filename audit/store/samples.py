@@ -94,7 +94,7 @@ def next_workable(store: Store, auditor_id: int, stale: str) -> tuple[int, int] 
     """
     row = store.db.execute(
         f"""SELECT s.id, s.decision_id FROM audit_samples s JOIN decisions d ON d.id = s.decision_id
-            WHERE s.state = 'open' AND d.user_id <> :me AND (s.auditor_id = :me OR {_FREE})
+            WHERE {_WORKABLE}
             ORDER BY CASE WHEN s.auditor_id = :me AND s.claimed_at IS NOT NULL THEN 0
                           WHEN s.auditor_id = :me THEN 1 WHEN s.auditor_id IS NULL THEN 2 ELSE 3 END,
                      s.created_at, s.id LIMIT 1""",

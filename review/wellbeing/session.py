@@ -291,15 +291,12 @@ class WellbeingSession:
     def check_in(self, score: int) -> None:
         record_checkin(self.store, self.user, score)
 
-    def refresh_lifts(self) -> None:
-        """Re-read a lead's lifts (another process may have written one).
+    def _lifts_read(self, lifted: int, now: _dt.datetime) -> None:
+        """A lead's lifts of today as :meth:`poll` read them (another process may have written one).
 
         A new lift restarts the warnings: against the larger budget the
         person may be at the warning share again, and is told so.
         """
-        self._lifts_read(ws.lifted_ms(self.store, self.user.id, self.day), self.clock.now())
-
-    def _lifts_read(self, lifted: int, now: _dt.datetime) -> None:
         self._lifts_checked = now
         if lifted != self._lifted:
             self._lifted = lifted
