@@ -111,4 +111,7 @@ def test_an_exports_memory_does_not_grow_with_its_rows(tmp_path, monkeypatch, fm
 
     peak(400)  # the first run's one-off allocations (imports, caches)
     small, large = peak(6_000), peak(30_000)  # both past the 4,096 distinct short texts an XLSX column keeps made
-    assert large < small + 300_000, (small, large)  # 24,000 more rows held would be several MB
+    # An XLSX part is compressed on a second thread with up to two batches waiting for it: how many wait at the
+    # peak is the threads' timing (one CI run: 1.12 MB for the small export, 1.45 for the large; quiet, both
+    # 1.44). Rows held would grow with them: 24,000 more would be several MB.
+    assert large < small + 1_000_000, (small, large)
