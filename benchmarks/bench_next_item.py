@@ -162,7 +162,7 @@ def on_big_store(app: QApplication, scale: str, decisions: int, source: Path | N
         content_index.warm(store)  # the app warms it on a reader when the review page opens
         ops = Operations(store)
         desk = ReviewDesk(policy, after_decision=(gold.after_decision,))
-        wellbeing = WellbeingController(store, ana, store.clock, WellbeingPolicy())
+        wellbeing = WellbeingController(store, ana, store.clock, WellbeingPolicy(), ops=ops)
         page = ReviewPage(ReviewServices(ops, desk, ana, view, keymap.build(policy), store.clock, wellbeing))
         page.resize(1280, 720)
         page.show()
@@ -192,8 +192,8 @@ def on_big_store(app: QApplication, scale: str, decisions: int, source: Path | N
                 cpu.append(time.process_time() - start_cpu)  # every thread's: the figure a busy machine moves least
         finally:  # on an error too: a page left shown is destroyed at exit, after Python, and crashes
             page.close_page()
+            wellbeing.close()  # as at sign-out: the controller, then the runner (its writes land)
             ops.close()
-            wellbeing.close()
             page.hide()
             app.processEvents()
             shiboken6.delete(page)  # its readers stopped: now, not at the interpreter's exit, where Qt met Python gone
@@ -228,7 +228,7 @@ def main() -> None:
         ana = store.user("ana")
         ops = Operations(store)
         desk = ReviewDesk(policy, after_decision=(gold.after_decision,))
-        wellbeing = WellbeingController(store, ana, store.clock, WellbeingPolicy())
+        wellbeing = WellbeingController(store, ana, store.clock, WellbeingPolicy(), ops=ops)
         page = ReviewPage(ReviewServices(ops, desk, ana, view, keymap.build(policy), store.clock, wellbeing))
         page.resize(1400, 900)
         page.show()
@@ -259,8 +259,8 @@ def main() -> None:
             naive.append(time.perf_counter() - start)
 
         page.close_page()
-        ops.close()
         wellbeing.close()
+        ops.close()
         store.close()
     fast_summary, naive_summary = summary_ms(fast), summary_ms(naive)
     record("next_item_12mp", {

@@ -284,8 +284,8 @@ def attach_wellbeing(window: MainWindow, store: Store,
 
     The meter lives in the status bar (always in view), the break banner in
     a row of its own just above it; the break screen covers the whole
-    window, pages and navigation alike. Its tick reads the store on the
-    session's runner (*operations*), never on the GUI thread.
+    window, pages and navigation alike. It reads and writes the store on
+    the session's runner (*operations*), never on the GUI thread.
     Returns a function giving the current person's controller.
     """
     current: dict[str, tuple[WellbeingController, WellbeingWidgets]] = {}
@@ -300,7 +300,7 @@ def attach_wellbeing(window: MainWindow, store: Store,
         if user is None:
             return
         controller = WellbeingController(store, user, store.clock, load_policy(store), parent=window,
-                                         reads=operations())
+                                         ops=operations())
         widgets = WellbeingWidgets(controller, host=window.centralWidget(), dialog_parent=window)
         window.addToolBar(Qt.ToolBarArea.BottomToolBarArea, widgets.banner)  # a row of its own, full width
         window.add_session_action(widgets.take_break_action)  # Ctrl+B on any page; gone with the controller

@@ -9,6 +9,12 @@ item's exposure row when the item leaves (:meth:`WellbeingSession.item_left`),
 and writes every prompt, snooze, break, enforcement, warning and pause to
 ``wellbeing_events`` and the hash-chained ``events`` log.
 
+Its writes go where it is told (``write``): by default here and now; in the
+app, to the session's writer thread, in the order they were made, so that no
+key press waits on the GUI thread for a commit, a busy disk or a server away
+(issue 22). A write that fails costs nobody a break: the coach counts on, the
+failure is logged, and an exposure row not saved is said in a banner.
+
 A break is a fact in the store (``wellbeing_breaks``), not a state of this
 object: a session that starts while the person's break runs (after a
 sign-out, a restart, or in a second window) takes it up with the time left,
@@ -23,13 +29,14 @@ import logging
 import math
 import uuid
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from review.clock import Clock, iso, parse
 from review.errors import StoreError
 from review.store import Store, User
 from review.store import wellbeing as ws
+from review.store.wellbeing import StoredBreak
 from review.wellbeing.budget import (
     LEVEL_RANK,
     SEVERE,
@@ -44,43 +51,16 @@ from review.wellbeing.coach import BreakCoach, Change, Stage
 from review.wellbeing.durations import MINUTE_MS, day_of, elapsed_ms, format_duration
 from review.wellbeing.exposure import ExposureRecord
 from review.wellbeing.meter import MeterState
+from review.wellbeing.notices import Notice, break_words, notice_for
 from review.wellbeing.policy import WellbeingPolicy, load_policy
 from review.wellbeing.resume import OpenPrompt, resume
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Notice:
-    """Something the person should be shown; ``ui.wellbeing`` maps each kind to a signal.
-
-    kinds: ``banner`` (text), ``dialog`` (text, snoozes_left), ``enforce_break``
-    (seconds, cooldown, text: what the break screen says; every break start,
-    chosen or enforced, and a break taken up again), ``break_over``,
-    ``clear_prompt`` (a natural break made a shown prompt moot), ``idle_pause``.
-    """
-
-    kind: str
-    text: str = ""
-    snoozes_left: int = 0
-    seconds: int = 0
-    cooldown: bool = False
-
-
-def break_words(reason: str, cooldown: bool, severe_ms: int | None = None, severe_items: int | None = None) -> str:
-    """What the break screen says: why this break, in true words, and the puzzle only when it is offered.
-
-    A routine break says nothing of severe content; a break taken up again
-    after a sign-in (*severe_ms* and *severe_items* unknown) says no number.
-    """
-    puzzle = " — or, if you like, play a few calm blocks below." if cooldown else "."
-    if reason == SEVERE:
-        spent = f"{format_duration(severe_ms)} of severe content" if severe_ms else "Time on severe content"
-        return f"{spent} since your last long break. Look away from the screen and breathe out slowly{puzzle}"
-    if cooldown:
-        seen = f"{severe_items} severe item{'s' if severe_items != 1 else ''}" if severe_items else "Severe items"
-        return f"{seen} since your last break. Look away from the screen and breathe out slowly{puzzle}"
-    return "Step away from the screen if you can: stand up, look at something far away, breathe out slowly."
+#: ``write(fn, failed)``: run ``fn(store)`` now or later, after every write asked before it; ``failed(exc)`` if it
+#: raised. :meth:`WellbeingSession.write_here` is the one that runs it now.
+Write = Callable[[Callable[[Store], object], Callable[[Exception], None]], None]
 
 
 @dataclass(frozen=True)
@@ -89,7 +69,7 @@ class Polled:
     is on one), and today's budget lifts (None: not due for a re-read)."""
 
     day: str
-    running: ws.StoredBreak | None
+    running: StoredBreak | None
     lifted_ms: int | None
 
 
@@ -103,16 +83,20 @@ class WellbeingSession:
 
     LIFT_REFRESH_S = 30
 
-    def __init__(self, store: Store, user: User, policy: WellbeingPolicy | None = None, *, clock: Clock | None = None):
+    def __init__(self, store: Store, user: User, policy: WellbeingPolicy | None = None, *, clock: Clock | None = None,
+                 write: Write | None = None):
         self.store, self.user = store, user
+        self._write = write or self.write_here
         self.session_id = uuid.uuid4().hex  # ties this sign-in's exposure rows together
         self.clock = clock or store.clock
         self.policy = policy or load_policy(store)
         now = self.clock.now()
         self._mark = now
         self.day = day_of(now)
-        self._break: ws.StoredBreak | None = None  # the stored break the coach is counting down
-        self._ended_break: int | None = None  # the last stored break this session saw end
+        # The break the coach counts down, and the start of the last one this session saw end: a break is known by
+        # its times, for one this session began may not be stored yet (its write on its way, its id unknown).
+        self._break: StoredBreak | None = None
+        self._ended_break: str | None = None
         self._record_break_served_away(now)  # before resuming: the counters start after it
         resumed = resume(store, user, self.policy, now)
         self.coach = BreakCoach(self.policy, since_break_ms=resumed.since_break_ms, severe_ms=resumed.severe_ms,
@@ -131,7 +115,7 @@ class WellbeingSession:
         self.window_active = True
         self.paused = False
         self.last_activity = now
-        self._opening = self._take_up(resumed.prompt, now)  # given out by the first update()
+        self._owed = self._take_up(resumed.prompt, now)  # given out by the next advance() or item_left()
 
     # ------------------------------------------------------------ queries
     @property
@@ -200,7 +184,7 @@ class WellbeingSession:
         """Book the time since the last call and apply whatever is due, with what :meth:`poll` read (None: nothing
         read this time). Reads the store only when the day turns; writes only what it records (prompts, breaks)."""
         now = self.clock.now()
-        notices, self._opening = self._opening, []
+        notices, self._owed = self._owed, []
         notices += self._book(now)
         if polled is not None and polled.running is not None:
             notices += self._join_running_break(polled.running, now)
@@ -232,17 +216,13 @@ class WellbeingSession:
         (busy, gone) never costs the person their break: the coach still
         counts the item, and a banner says the row was not saved.
         """
-        unsaved: list[Notice] = []
         if record is not None and not self.item_veiled:
             record = record.unveiled()
         if record is not None:
-            try:
-                ws.add_exposure(self.store, self.user, self.session_id, record)
-            except StoreError as exc:
-                log.warning("exposure of item %s not saved: %s", record.item_id, exc)
-                unsaved = [Notice("banner", f"This item's exposure could not be saved ({exc}); "
-                                            "your breaks still count it.")]
-        notices = unsaved + self._book(self.clock.now())
+            user, session_id, kept = self.user, self.session_id, record
+            self._write(lambda store: ws.add_exposure(store, user, session_id, kept), self._exposure_unsaved(kept))
+        notices, self._owed = self._owed, []
+        notices += self._book(self.clock.now())
         severity = record.severity if record is not None else self.item_severity
         severe = severity == SEVERE
         live = self._item_live_ms if self.item_open else 0
@@ -289,7 +269,26 @@ class WellbeingSession:
         self.coach.acknowledge()
 
     def check_in(self, score: int) -> None:
-        record_checkin(self.store, self.user, score)
+        user = self.user
+        self._write(lambda store: record_checkin(store, user, score), self._unsaved("check-in"))
+
+    def write_here(self, fn: Callable[[Store], object], failed: Callable[[Exception], None]) -> None:
+        """The :data:`Write` that runs *fn* on this session's store, now."""
+        try:
+            fn(self.store)
+        except StoreError as exc:
+            failed(exc)
+
+    def _unsaved(self, what: str) -> Callable[[Exception], None]:
+        return lambda exc: log.warning("wellbeing %s of %s not saved: %s", what, self.user.name, exc)
+
+    def _exposure_unsaved(self, record: ExposureRecord) -> Callable[[Exception], None]:
+        """A banner for the next notices: the row is lost, the breaks still count the item (see :meth:`item_left`)."""
+        def failed(exc: Exception) -> None:
+            log.warning("exposure of item %s not saved: %s", record.item_id, exc)
+            self._owed.append(Notice("banner", f"This item's exposure could not be saved ({exc}); "
+                                               "your breaks still count it."))
+        return failed
 
     def _lifts_read(self, lifted: int, now: _dt.datetime) -> None:
         """A lead's lifts of today as :meth:`poll` read them (another process may have written one).
@@ -314,19 +313,20 @@ class WellbeingSession:
         self.coach.restore_prompt(reason=prompt.reason, stage=stage, snoozes_left=prompt.snoozes_left)
         if stage == "snoozed" or self._committed():  # nothing to show; a committed break starts at the first update
             return []
-        notice = self._notice(Change(prompt.kind, {**prompt.details, "snoozes_left": self.coach.snoozes_left}))
+        notice = notice_for(Change(prompt.kind, {**prompt.details, "snoozes_left": self.coach.snoozes_left}),
+                            self.policy, self.coach.break_ms)
         return [notice] if notice is not None else []
 
-    def _join_running_break(self, running: ws.StoredBreak, now: _dt.datetime) -> list[Notice]:
+    def _join_running_break(self, running: StoredBreak, now: _dt.datetime) -> list[Notice]:
         """A break another window (or process) of this person started: be on it too, with the time it has left.
 
         *running* may have been read a moment ago on another thread: a break this session has ended since, or
         one that is over by *now*, is not joined."""
-        if self.coach.on_break or running.id == self._ended_break or running.ends_at <= iso(now):
+        if self.coach.on_break or running.started_at == self._ended_break or running.ends_at <= iso(now):
             return []
         return self._join(running, now)
 
-    def _join(self, stored: ws.StoredBreak, now: _dt.datetime) -> list[Notice]:
+    def _join(self, stored: StoredBreak, now: _dt.datetime) -> list[Notice]:
         length = elapsed_ms(parse(stored.started_at), parse(stored.ends_at))
         left = elapsed_ms(now, parse(stored.ends_at))
         self.coach.resume_break(reason=stored.reason, enforced=stored.enforced, length_ms=length, left_ms=left,
@@ -345,7 +345,7 @@ class WellbeingSession:
             "reason": last.reason, "minutes": length / MINUTE_MS, "enforced": last.enforced, "natural": False,
             "long": length >= self.policy.severe_break_ms, "away": True,
         })
-        self._ended_break = last.id
+        self._ended_break = last.started_at
 
     def _begin_break(self, change: Change) -> None:
         """The coach started a break: store it as the coach counts it, ending when its countdown will.
@@ -357,16 +357,20 @@ class WellbeingSession:
         left = self.coach.break_left_ms if self.coach.on_break else 0
         ends = self.clock.now() + _dt.timedelta(milliseconds=left)
         began = ends - _dt.timedelta(milliseconds=length)
-        self._break = ws.start_break(self.store, self.user, change.kind, change.details, started_at=iso(began),
-                                     ends_at=iso(ends), reason=str(change.details["reason"]),
-                                     cooldown=bool(change.details["cooldown"]))
+        user, kind, details = self.user, change.kind, change.details
+        reason, cooldown = str(details["reason"]), bool(details["cooldown"])
+        began_at, ends_at = iso(began), iso(ends)
+        self._break = StoredBreak(0, user.id, began_at, ends_at, reason, kind == "break_enforced", cooldown)
+        self._write(lambda store: ws.start_break(store, user, kind, details, started_at=began_at, ends_at=ends_at,
+                                                 reason=reason, cooldown=cooldown), self._unsaved(kind))
 
     def _end_break(self, change: Change) -> None:
         """The countdown is over: ``break_taken``, written once however many windows counted it down."""
         ended, self._break = self._break, None
         if ended is not None:  # always, through the coach: every countdown was begun or joined here
-            self._ended_break = ended.id
-            ws.add_break_taken(self.store, self.user, ended, change.details)
+            self._ended_break = ended.started_at
+            user, details = self.user, change.details
+            self._write(lambda store: ws.add_break_taken(store, user, ended, details), self._unsaved("break_taken"))
 
     # ----------------------------------------------------------- internals
     def _book(self, now: _dt.datetime) -> list[Notice]:
@@ -396,7 +400,7 @@ class WellbeingSession:
         if elapsed_ms(self.last_activity, now) < self.policy.idle_ms:
             return []
         self.paused = True
-        ws.add_event(self.store, self.user, "idle_paused", {"idle_ms": elapsed_ms(self.last_activity, now)})
+        self._add_event("idle_paused", {"idle_ms": elapsed_ms(self.last_activity, now)})
         return [Notice("idle_pause", f"Paused after {format_duration(self.policy.idle_ms)} without input. "
                                      "The item went back to its queue; press Enter to continue.")]
 
@@ -407,7 +411,7 @@ class WellbeingSession:
         steps: tuple[BudgetLevel, ...] = ("warning", "reached")
         for step in steps:
             if LEVEL_RANK[level] >= LEVEL_RANK[step] > LEVEL_RANK[self._noted]:
-                ws.add_event(self.store, self.user, f"budget_{step}", {"used_ms": used, "budget_ms": budget})
+                self._add_event(f"budget_{step}", {"used_ms": used, "budget_ms": budget})
                 notices.append(Notice("banner", budget_notice(step, used, budget, self.policy)))
         if LEVEL_RANK[level] > LEVEL_RANK[self._noted]:
             self._noted = level
@@ -431,37 +435,14 @@ class WellbeingSession:
             elif change.kind == "break_taken" and not change.details.get("natural"):
                 self._end_break(change)
             else:
-                ws.add_event(self.store, self.user, change.kind, change.details)
-            notice = self._notice(change)
+                self._add_event(change.kind, change.details)
+            notice = notice_for(change, self.policy, self.coach.break_ms)
             if change.kind == "break_taken":
                 self.recent.clear()  # after a break, a run of severe items starts again
             if notice is not None:
                 notices.append(notice)
         return notices
 
-    def _notice(self, change: Change) -> Notice | None:
-        p, d = self.policy, change.details
-        if change.kind == "prompted_banner":
-            return Notice("banner", f"{format_duration(d['review_ms'])} of review since your last break. "
-                                    f"Take a {p.micro_break_min:g}-minute break when you reach a good point.")
-        if change.kind == "prompted_dialog":
-            left = int(d["snoozes_left"])
-            if d["reason"] == SEVERE:
-                text = (f"You have had {format_duration(d['severe_ms'])} of severe content since your last long break. "
-                        f"A {p.severe_break_min:g}-minute break is due.")
-            else:
-                text = (f"Time for a {p.micro_break_min:g}-minute break: {format_duration(d['review_ms'])} of review "
-                        "since the last one. Stand up, look at something far away, stretch.")
-            if left == 0:
-                grace = f" (in {format_duration(p.grace_ms)} at the latest)" if p.grace_ms >= MINUTE_MS else ""
-                text += f" It starts when you finish this item{grace}."
-            return Notice("dialog", text, snoozes_left=left)
-        if change.kind in ("break_started", "break_enforced"):
-            cooldown = bool(d["cooldown"])
-            return Notice("enforce_break", break_words(d["reason"], cooldown, d["severe_ms"], d["severe_items"]),
-                          seconds=round(self.coach.break_ms / 1000), cooldown=cooldown)
-        if change.kind == "break_taken":
-            if d.get("natural"):
-                return Notice("clear_prompt") if d.get("prompted") else None
-            return Notice("break_over", "Break over. Welcome back.")
-        return None
+    def _add_event(self, kind: str, details: dict[str, object]) -> None:
+        user = self.user
+        self._write(lambda store: ws.add_event(store, user, kind, details), self._unsaved(kind))

@@ -26,8 +26,9 @@ from review.wellbeing.coach import BreakCoach
 from review.wellbeing.durations import format_duration
 from review.wellbeing.lead_view import person_exposure, team_exposure
 from review.wellbeing.meter import MeterState
+from review.wellbeing.notices import Notice
 from review.wellbeing.policy import WellbeingPolicy, load_policy, save_policy
-from review.wellbeing.session import Notice, WellbeingSession
+from review.wellbeing.session import WellbeingSession
 
 MIN = 60_000
 

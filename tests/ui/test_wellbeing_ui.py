@@ -424,7 +424,7 @@ def test_the_tick_reads_on_a_reader_and_never_waits_for_the_writer_connection(qt
     from review.wellbeing.budget import lift_budget
 
     ops = Operations(store, max_threads=2)
-    controller = WellbeingController(store, ana, clock, reads=ops)
+    controller = WellbeingController(store, ana, clock, ops=ops)
     seen = Recorder(controller)
     on_gui_thread = []
     gui = threading.get_ident()
@@ -447,6 +447,55 @@ def test_the_tick_reads_on_a_reader_and_never_waits_for_the_writer_connection(qt
     controller.tick()
     qtbot.waitUntil(lambda: controller.session.budget_ms() == budget + 30 * MIN, timeout=5000)
     assert on_gui_thread == []
+    store.db.conn.set_trace_callback(None)
+    controller.close()
+    ops.close()
+
+
+def test_the_sessions_writes_run_on_the_writer_thread_in_the_order_the_session_made_them(
+        qtbot, store, clock, ana, queue_items, monkeypatch):
+    """Issue 22: an item's exposure row, a prompt and a break were written on the GUI thread through the writer
+    connection, so the key that decided an item waited for whatever the writer thread was committing (on a server,
+    for a row lock; with the server away, for the server). With the session's runner they run on its writer
+    thread, after the writes asked before them and in the order the session made them; a row that fails says so."""
+    import threading
+
+    from review.errors import StoreError
+    from review.store import wellbeing as ws
+
+    ops = Operations(store, max_threads=2)
+    controller = WellbeingController(store, ana, clock, WellbeingPolicy(micro_break_min=2), ops=ops)
+    seen = Recorder(controller)
+    on_gui_thread = []
+    gui = threading.get_ident()
+    store.db.conn.set_trace_callback(lambda sql: on_gui_thread.append(sql) if threading.get_ident() == gui else None)
+
+    first, second = queue_items["low"][:2]
+    tracker = ExposureTracker(clock)
+    tracker.start(first, severity="low")
+    controller.item_shown(Item(first, "low"))
+    run(controller, clock, 60)
+    controller.item_left(tracker.finish())
+    controller.take_break()
+    run(controller, clock, 2 * 60, active=False)
+    assert seen.names() == ["enforce_break", "break_over"]
+    assert on_gui_thread == []  # the row, the break and its end were all asked of the writer thread
+    assert ops.wait_idle()
+    rows = store.db.execute("SELECT item_id, blurred_ms FROM exposure WHERE user_id = ?", [ana.id]).fetchall()
+    assert rows == [(first, 60_000)]
+    kinds = [e.kind for e in ws.events(store, day=clock.now().date().isoformat(), user_id=ana.id)]
+    assert kinds == ["break_started", "break_taken"]
+
+    def full(*_args, **_kwargs):
+        raise StoreError("the disk is full")
+
+    monkeypatch.setattr(ws, "add_exposure", full)
+    tracker.start(second, severity="low")
+    controller.item_shown(Item(second, "low"))
+    clock.advance(30)
+    controller.item_left(tracker.finish())
+    qtbot.waitUntil(lambda: seen.names()[-1:] == ["banner"], timeout=5000)
+    assert "exposure could not be saved (the disk is full)" in seen.last("banner")[0]
     store.db.conn.set_trace_callback(None)
     controller.close()
     ops.close()

@@ -12,7 +12,7 @@ One job per module:
 Desktop wiring (``desktop.pages.attach_wellbeing``), once per sign-in::
 
     controller = WellbeingController(store, user, store.clock, load_policy(store), parent=window,
-                                     reads=operations.current())  # its reads off the GUI thread
+                                     ops=operations.current())  # its reads and writes off the GUI thread
     widgets = WellbeingWidgets(controller, host=window.centralWidget(), dialog_parent=window)
     window.statusBar().addPermanentWidget(widgets.meter)   # always visible, small
     window.addToolBar(Qt.ToolBarArea.BottomToolBarArea, widgets.banner)  # a row of its own

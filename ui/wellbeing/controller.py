@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 
@@ -12,8 +13,9 @@ from review.serving import Item
 from review.store import Store, User
 from review.wellbeing.exposure import ExposureRecord
 from review.wellbeing.meter import MeterState
+from review.wellbeing.notices import Notice
 from review.wellbeing.policy import WellbeingPolicy, load_policy
-from review.wellbeing.session import Notice, Polled, WellbeingSession
+from review.wellbeing.session import Polled, WellbeingSession
 from ui.operations import Operations
 
 log = logging.getLogger(__name__)
@@ -58,11 +60,13 @@ class _ActivityFilter(QObject):
 class WellbeingController(QObject):
     """The Qt face of :class:`review.wellbeing.session.WellbeingSession` for one person (see ``ui.wellbeing``).
 
-    Given *reads* (the session's runner), each tick's reads of the store — a break another window started, a
+    Given *ops* (the session's runner), each tick's reads of the store — a break another window started, a
     lead's lift — run on one of its readers, one poll at a time, and what they found is applied when it
-    arrives: the tick itself, on the GUI thread, reads nothing, so it never waits for the writer connection
-    (a decision's commit on a busy disk, a server statement waiting for a row lock). Without it (tests, tools)
-    each tick reads where it runs.
+    arrives; and the session's writes — an item's exposure row, a prompt, a break — run on its writer thread,
+    after the writes asked before them (a decision's), in the order the session made them. So nothing here
+    waits on the GUI thread for the writer connection (a decision's commit on a busy disk, a server statement
+    waiting for a row lock, a server away: its writes wait for it, as a decision's do). Without *ops* (tests,
+    tools), and after :meth:`close`, the session reads and writes where it runs.
     """
 
     banner = Signal(str)
@@ -83,15 +87,16 @@ class WellbeingController(QObject):
         policy: WellbeingPolicy | None = None,
         parent: QObject | None = None,
         *,
-        reads: Operations | None = None,
+        ops: Operations | None = None,
     ) -> None:
         super().__init__(parent)
         self.store, self.user = store, user
-        self._reads = reads
+        self._ops = ops
         self._polling = False
         self.clock = clock or store.clock
         self.policy = policy or load_policy(store)
-        self.session = WellbeingSession(store, user, self.policy, clock=self.clock)
+        self.session = WellbeingSession(store, user, self.policy, clock=self.clock,
+                                        write=self._write if ops is not None else None)
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self.tick)
@@ -129,10 +134,10 @@ class WellbeingController(QObject):
         """
         if self._filter is not None:
             self._filter.wake()
-        if self._reads is not None:
-            self._poll(self._reads)
+        if self._ops is not None:
+            self._poll(self._ops)
         try:
-            notices = self.session.advance() if self._reads is not None else self.session.update()
+            notices = self.session.advance() if self._ops is not None else self.session.update()
         except StoreUnavailable:
             return
         self._emit(notices)
@@ -146,13 +151,25 @@ class WellbeingController(QObject):
 
     def _polled(self, polled: Polled) -> None:
         self._polling = False
-        if self._reads is None:  # closed meanwhile
+        if self._ops is None:  # closed meanwhile
             return
         try:
             notices = self.session.advance(polled)
         except StoreUnavailable:
             return
         self._emit(notices)
+
+    def _write(self, fn: Callable[[Store], object], failed: Callable[[Exception], None]) -> None:
+        """The session's writes: on the runner's writer thread; here, as the session would, once it is closed."""
+        ops = self._ops
+        if ops is None or ops.closed:
+            self.session.write_here(fn, failed)
+            return
+        ops.write(fn, on_error=lambda exc: self._write_failed(exc, failed), owner=self)
+
+    def _write_failed(self, exc: Exception, failed: Callable[[Exception], None]) -> None:
+        failed(exc)
+        self.tick()  # what the failure owes the person (an exposure row's banner), now rather than in a second
 
     def _poll_failed(self, exc: BaseException) -> None:
         """A poll that failed (the server away, the reader interrupted at sign-out) is simply tried next tick."""
@@ -222,7 +239,7 @@ class WellbeingController(QObject):
         """Sign-out or quit: stop the timer, the input filter and the polls (the ledger is already written)."""
         self.stop()
         self.unwatch_input()
-        self._reads = None
+        self._ops = None
 
     # ----------------------------------------------------------- signals
     def _emit(self, notices: list[Notice]) -> None:
