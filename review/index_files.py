@@ -39,13 +39,16 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 FORMAT = 1
 HEAD = "head.json"
 BUILDING = ".building"  # the lock file of :func:`building`, in the index's folder
+#: How long :func:`building` waits for another process's build (5 M items: 14 s) before building its own: a
+#: process stopped (not killed) mid-build keeps its lock, and must not keep every other desk waiting with it.
+BUILD_PATIENCE_S = 300.0
 _HEAD_BYTES = 1 << 20  # a head past a megabyte is not one this module wrote
 _READ_CHUNK = 1 << 22
 _ABANDONED_S = 3600.0  # a save takes seconds: a temporary folder this old is a crashed one
@@ -144,14 +147,15 @@ def load_generation(generation: Path, *, verify: bool = True) -> tuple[dict[str,
 
 
 @contextlib.contextmanager
-def building(folder: Path) -> Iterator[bool]:
+def building(folder: Path, patience_s: float = BUILD_PATIENCE_S) -> Iterator[bool]:
     """Held while this process builds *folder*'s index to save it; gives whether another process held it first.
 
     A second desk of the computer opening the same store meanwhile (a person's second window, a shared
     terminal server) waits here, then maps what the first saved, instead of reading the whole store and
     holding its own copy while it sorts (678 MB at 5 M items, each). The system's advisory lock on a file in
-    the folder: a process that dies lets go of it. Where the system has none (Windows), nothing is held and
-    each process builds its own, as before.
+    the folder: a process that dies lets go of it; one still holding it after *patience_s* is given up on,
+    and this process builds its own without the lock. Where the system has none (Windows), nothing is held
+    and each process builds its own, as before.
     """
     try:
         import fcntl
@@ -166,16 +170,40 @@ def building(folder: Path) -> Iterator[bool]:
         yield False
         return
     with handle as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            waited = False
-        except BlockingIOError:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the other process has saved, or has died
-            waited = True
+        held = _try_lock(lock)
+        waited = not held
+        if waited:
+            log.info("waiting for another process building the index in %s", folder)
+            held = _lock_within(lock, patience_s)  # released when the other has saved, or has died
+            if not held:
+                log.warning("gave up waiting %.0f s for another process building the index in %s; building it "
+                            "here too", patience_s, folder)
         try:
             yield waited
         finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            if held:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _try_lock(lock: BinaryIO) -> bool:
+    import fcntl
+
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _lock_within(lock: BinaryIO, patience_s: float) -> bool:
+    """Try for the lock with growing pauses (a blocking wait has no bound) until *patience_s* has passed."""
+    deadline, pause = time.monotonic() + patience_s, 0.05
+    while time.monotonic() < deadline:
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        if _try_lock(lock):
+            return True
+        pause = min(pause * 2, 1.0)
+    return False
 
 
 def give_back_freed_memory() -> None:
