@@ -171,16 +171,16 @@ def _record(store: Store, user: User, item_id: int, claim: int, worked_by: Mappi
         escalation, due = escalation_rows.escalate(store, item_id, decision_id, target, now)
         where = {**where, "escalated_to": target.name, "escalated_to_id": target.id, "escalation": escalation,
                  "due_at": due}
-    else:
-        items.close(store, item_id)
-        if held.case_id is not None:
-            case_rows.follow(store, item_id, decision_id, user, now)  # its case's other reports get it too
+    elif held.case_id is not None:
+        case_rows.follow(store, item_id, decision_id, user, now)  # its case's other reports get it too
     store.mark_changed("decision")  # what store.log says of the event appended here
     events.append_deferred(  # the lease ends in the event's statement, sent with the commit on a server
         store.db, leases.DROPPED, {"item": item_id}, at=store.now(), actor=user.name, kind="decision.made",
         subject=f"item:{item_id}",
         payload={"decision": decision_id, "action": action, "labels": list(labels), "queue": queue.name,
                  "escalated": escalate, **where, **facts(at, handle_ms, shown_at, revealed_ms, note)})
+    if target is None:
+        items.close(store, item_id)  # after the chain's lock, never waiting for it (items.close says why)
     return Made(decision_id, queue, at, handle_ms, target)
 
 

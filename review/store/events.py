@@ -93,8 +93,9 @@ def append_deferred(
 
     Why: on a server every append holds the chain's lock until its transaction ends, and every desk of a site
     appends. Deferred, the lock is held while the server runs the append, what follows it and the commit, never
-    across a trip to a client and back; the writes deferred before it (a decision's move of its queue's counts)
-    run ahead of the lock, outside the one section every desk goes through in turn. On a file both run now.
+    across a trip to a client and back. A write deferred before it runs ahead of the lock and keeps its rows
+    locked while the transaction waits for the chain; one that other desks write too (a decision's move of its
+    queue's counts, :func:`review.store.items.close`) goes after it. On a file both run now.
     """
     if not in_transaction(db):
         raise RuntimeError("events.append_deferred must run inside the change's write transaction")

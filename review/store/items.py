@@ -49,7 +49,12 @@ def queue_and_state(store: Store, item_id: int) -> tuple[int, str] | None:
 
 def close(store: Store, item_id: int) -> None:
     """Mark the item decided: it leaves its queue. Deferred (:func:`~review.store.dialect.execute_deferred`):
-    the queue's counts it moves are rows every desk deciding in the queue writes, locked until the commit."""
+    the queue's counts it moves are rows every desk deciding in the queue writes, locked until the commit.
+
+    A decision closes its item after its event's append (deferred too, behind the event chain's lock): closed
+    before it, the transaction held its count rows while it queued for the chain, and every desk deciding in the
+    same shard queued behind it. 200 desks on a 1 M-item server store, 10 minutes: backends waiting for another's
+    row 0.43 per sample, decide p95 37.6 ms; closed after the append, 0.00 and 10.8 ms (issue 15)."""
     dialect.execute_deferred(store.db, "UPDATE items SET state = 'decided' WHERE id = ?", [item_id])
 
 
