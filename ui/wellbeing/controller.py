@@ -169,7 +169,8 @@ class WellbeingController(QObject):
 
     def _write_failed(self, exc: Exception, failed: Callable[[Exception], None]) -> None:
         failed(exc)
-        self.tick()  # what the failure owes the person (an exposure row's banner), now rather than in a second
+        if self._ops is not None:  # still signed in: what the failure owes the person (an exposure row's banner), now
+            self.tick()
 
     def _poll_failed(self, exc: BaseException) -> None:
         """A poll that failed (the server away, the reader interrupted at sign-out) is simply tried next tick."""
