@@ -59,7 +59,7 @@ def test_a_second_desks_decision_in_the_same_queue_and_hour_does_not_wait_for_th
 def test_a_decision_waiting_for_the_event_chain_holds_none_of_its_queues_count_rows(store):
     """Issue 15, 200 desks: a decision moved its item's counts before its event's append, so while it queued for
     the event chain's lock its count rows stayed locked, and every desk deciding in the same shard queued behind
-    it (0.43 backends waiting on a row per sample, decide p95 37.6 ms). Its counts now move after the append."""
+    it (200 desks, 1 M items: 0.12 backends waiting on a row per sample). Its counts now move after the append."""
     import time
 
     from review import taxonomy
