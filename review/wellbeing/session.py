@@ -66,11 +66,13 @@ Write = Callable[[Callable[[Store], object], Callable[[Exception], None]], None]
 @dataclass(frozen=True)
 class Polled:
     """What :meth:`WellbeingSession.poll` read on *day*: this person's break running (None: none, or the session
-    is on one), and today's budget lifts (None: not due for a re-read)."""
+    is on one), *day*'s budget lifts (None: not due for a re-read), and when *day* is a new one for the session,
+    its severe and revealed time so far (None: the same day)."""
 
     day: str
     running: StoredBreak | None
     lifted_ms: int | None
+    day_so_far: tuple[int, int] | None = None
 
 
 class WellbeingSession:
@@ -175,22 +177,29 @@ class WellbeingSession:
         connection (a commit on a busy disk held it 246 ms at 5 M items, issue 22).
         """
         now = self.clock.now()
-        day = self.day
+        day = day_of(now)
         running = None if self.coach.on_break else ws.running_break(store, self.user.id, iso(now))
+        if day != self.day:  # the day has turned: what the new one holds already (another window's items)
+            sums = ws.exposure_sums(store, day, self.user.id).get(self.user.id)
+            so_far = (sums.severe_ms, sums.revealed_ms + sums.region_ms) if sums else (0, 0)
+            return Polled(day, running, ws.lifted_ms(store, self.user.id, day), so_far)
         lifts_due = (now - self._lifts_checked).total_seconds() >= self.LIFT_REFRESH_S
         return Polled(day, running, ws.lifted_ms(store, self.user.id, day) if lifts_due else None)
 
     def advance(self, polled: Polled | None = None) -> list[Notice]:
         """Book the time since the last call and apply whatever is due, with what :meth:`poll` read (None: nothing
-        read this time). Reads the store only when the day turns; writes only what it records (prompts, breaks)."""
+        read this time). Reads nothing; writes only what it records (prompts, breaks). The session's day turns
+        when a poll of the new day arrives."""
         now = self.clock.now()
         notices, self._owed = self._owed, []
         notices += self._book(now)
         if polled is not None and polled.running is not None:
             notices += self._join_running_break(polled.running, now)
-        self._roll_day(now)
-        if polled is not None and polled.lifted_ms is not None and polled.day == self.day:
-            self._lifts_read(polled.lifted_ms, now)
+        if polled is not None and polled.day == day_of(now):
+            if polled.day_so_far is not None and polled.day != self.day:
+                self._begin_day(polled.day, *polled.day_so_far)
+            if polled.lifted_ms is not None and polled.day == self.day:
+                self._lifts_read(polled.lifted_ms, now)
         if self._committed() and not self.item_open:  # no item in hand: this is the boundary
             notices += self._apply(self.coach.item_boundary())
         notices += self._check_idle(now)
@@ -383,15 +392,10 @@ class WellbeingSession:
             self._item_live_ms += elapsed
         return self._apply(self.coach.elapse(elapsed, reviewing=reviewing, severe=self.item_severity == SEVERE))
 
-    def _roll_day(self, now: _dt.datetime) -> None:
-        day = day_of(now)
-        if day == self.day:
-            return
-        self.day = day
-        sums = ws.exposure_sums(self.store, day, self.user.id).get(self.user.id)
-        self._severe_today = sums.severe_ms if sums else 0
-        self._revealed_today = (sums.revealed_ms + sums.region_ms) if sums else 0
-        self._lifted = ws.lifted_ms(self.store, self.user.id, day)
+    def _begin_day(self, day: str, severe_ms: int, revealed_ms: int) -> None:
+        """A new day, with what it holds already (:meth:`poll` read it); its lifts follow in the same poll."""
+        self.day, self._severe_today, self._revealed_today = day, severe_ms, revealed_ms
+        self._lifted = 0
         self._noted = "ok"
 
     def _check_idle(self, now: _dt.datetime) -> list[Notice]:

@@ -19,6 +19,7 @@ from desktop import app as desktop_app
 from review import serving
 from review.store import wellbeing as ws
 from review.wellbeing.checkins import checkins_of
+from ui.operations import Operations
 from ui.wellbeing.break_screen import BreakScreen
 from ui.wellbeing.controller import WellbeingController
 from ui.wellbeing.meter import ExposureMeter
@@ -95,6 +96,7 @@ def test_the_checkin_takes_the_digit_keys_once(qtbot, window, team, clock):
         qtbot.keyClick(screen, Qt.Key.Key_4)
     assert answered.args == [4] and not any(b.isEnabled() for b in screen.checkin_buttons)
     qtbot.keyClick(screen, Qt.Key.Key_2)  # answered already: nothing more
+    assert window.findChild(Operations).wait_idle()  # the answer is written on the writer thread
     assert [c.score for c in checkins_of(team, "ana", "ana")] == [4]
     assert "Press or click 1" in screen.checkin_label.text()
 

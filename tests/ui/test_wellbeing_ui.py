@@ -499,3 +499,38 @@ def test_the_sessions_writes_run_on_the_writer_thread_in_the_order_the_session_m
     store.db.conn.set_trace_callback(None)
     controller.close()
     ops.close()
+
+
+def test_the_day_turns_on_what_a_reader_read(qtbot, store, clock, ana, queue_items):
+    """At midnight the session read the new day's severe time and lifts through the writer connection, on the GUI
+    thread, while the writer thread may be writing on it. With the session's runner the day turns when a reader's
+    poll of it arrives: another window's severe item of the new day counts, nothing runs on the GUI thread."""
+    import datetime
+    import threading
+
+    from review.clock import iso
+    from review.store import wellbeing as ws
+    from review.wellbeing.exposure import ExposureRecord
+
+    ops = Operations(store, max_threads=2)
+    controller = WellbeingController(store, ana, clock, ops=ops)
+    tracker = ExposureTracker(clock)
+    tracker.start(queue_items["severe"][0], severity="severe")
+    controller.item_shown(Item(queue_items["severe"][0], "severe"))
+    run(controller, clock, 10 * 60)
+    controller.item_left(tracker.finish())
+    assert ops.wait_idle() and controller.session.severe_today_ms() == 10 * MIN
+    clock.advance(15 * 3600)  # 09:10 → 00:10 the next day
+    midnight = iso(clock.now())
+    ws.add_exposure(store, ana, "another window", ExposureRecord(
+        queue_items["severe"][1], "severe", None, midnight, midnight, blurred_ms=3 * MIN))
+    on_gui_thread = []
+    gui = threading.get_ident()
+    store.db.conn.set_trace_callback(lambda sql: on_gui_thread.append(sql) if threading.get_ident() == gui else None)
+    controller.tick()
+    qtbot.waitUntil(lambda: controller.session.day == midnight[:10], timeout=5000)
+    store.db.conn.set_trace_callback(None)
+    assert on_gui_thread == [] and controller.session.severe_today_ms() == 3 * MIN
+    assert controller.session.day == (datetime.date(2026, 1, 6)).isoformat()
+    controller.close()
+    ops.close()
