@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from review.known import cases
@@ -22,6 +21,7 @@ from ui.operations import Operations
 from ui.pages.queue_admin_dialogs import in_words
 from ui.refresh import SingleFlight
 from ui.widgets.lists import page_title, read_only_rows
+from ui.widgets.page_parts import add_keys, status_line
 
 #: Change kinds (``ops.changed``) that alter what the page shows: a chunk's joins, decisions, imports.
 CASE_CHANGES = frozenset({"cases", "decision", "decisions", "items", "item"})
@@ -58,7 +58,6 @@ class CasesPage(QWidget):
         self.setObjectName("casesPage")
         self.lead, self.ops = lead, ops
         self.found: list[cases.Case] = []
-        self._closed = False
         self._loads = SingleFlight(self._load, ops, parent=self, reload_on=CASE_CHANGES, when=self.isVisible)
         self._loads.loaded.connect(self._loaded)
         self._loads.failed.connect(lambda exc: self.status.setText(f"Could not load the cases: {in_words(exc)}"))
@@ -83,10 +82,7 @@ class CasesPage(QWidget):
         self.reports.setColumnCount(len(REPORT_COLUMNS))
         self.reports.setHorizontalHeaderLabels(list(REPORT_COLUMNS))
         reports_header.setStretchLastSection(True)
-        self.status = QLabel("Loading…")
-        self.status.setTextFormat(Qt.TextFormat.PlainText)  # rule, list and queue names are stored text
-        self.status.setObjectName("updated")
-        self.status.setWordWrap(True)
+        self.status = status_line()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(28, 22, 28, 14)
@@ -98,20 +94,14 @@ class CasesPage(QWidget):
         layout.addWidget(self.reports, 2)
         layout.addWidget(self.status)
         self.setFocusProxy(self.table)
-        for key, slot, target in ((Qt.Key.Key_F5, self.refresh, self), (Qt.Key.Key_Return, self.open_case, self.table),
-                                  (Qt.Key.Key_Enter, self.open_case, self.table),
-                                  (Qt.Key.Key_Escape, self.table.setFocus, self.reports)):
-            shortcut = QShortcut(QKeySequence(key), target)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut if target is self
-                                else Qt.ShortcutContext.WidgetShortcut)
-            shortcut.activated.connect(slot)
+        add_keys(self, ((Qt.Key.Key_F5, self.refresh, self), (Qt.Key.Key_Return, self.open_case, self.table),
+                        (Qt.Key.Key_Enter, self.open_case, self.table),
+                        (Qt.Key.Key_Escape, self.table.setFocus, self.reports)))
         self.table.itemSelectionChanged.connect(self._show_reports)
         self.table.doubleClicked.connect(lambda _index: self.open_case())
 
     # ------------------------------------------------------------------ API
     def refresh(self) -> bool:
-        if self._closed:
-            return False
         return self._loads.request()
 
     def selected(self) -> cases.Case | None:
@@ -131,9 +121,7 @@ class CasesPage(QWidget):
             self.reports.selectRow(0)
 
     def close_page(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._loads.close()
+        self._loads.close()
 
     # ------------------------------------------------------------ internals
     def _load(self, reader: Store) -> list[cases.Case]:

@@ -18,12 +18,9 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QProgressBar,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -39,6 +36,7 @@ from ui.pages import hash_list_dialogs
 from ui.pages.queue_admin_dialogs import in_words
 from ui.refresh import SingleFlight
 from ui.widgets.lists import page_title, read_only_rows
+from ui.widgets.page_parts import add_keys, button_row, status_line
 
 #: Change kinds (``ops.changed``) that alter what the page shows.
 LIST_CHANGES = frozenset({"hashlist"})
@@ -84,7 +82,6 @@ class HashListsPage(QWidget):
         self.rows: list[ListRow] = []
         self.working = False
         self.said = ""  # what the last change did, in words
-        self._closed = False
         self._loads = SingleFlight(self._load, ops, parent=self, reload_on=LIST_CHANGES, when=self.isVisible)
         self._loads.loaded.connect(self._loaded)
         self._loads.failed.connect(lambda exc: self.status.setText(f"Could not load the lists: {in_words(exc)}"))
@@ -102,25 +99,17 @@ class HashListsPage(QWidget):
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         header.setStretchLastSection(True)
 
-        self.buttons: dict[str, QPushButton] = {}
-        bar = QHBoxLayout()
-        for key, text, slot in (("import", "&Import…", self.import_list), ("rename", "Re&name…", self.rename),
-                                ("remove", "&Remove…", self.remove), ("export", "E&xport…", self.export)):
-            button = QPushButton(text)
-            button.setObjectName(f"hashlist_{key}")
-            button.setAccessibleName(text.replace("&", "").removesuffix("…") + " hash list")
-            button.clicked.connect(lambda _c=False, s=slot: s())
-            bar.addWidget(button)
-            self.buttons[key] = button
-        bar.addStretch(1)
+        bar, self.buttons = button_row((
+            ("import", "&Import…", self.import_list), ("rename", "Re&name…", self.rename),
+            ("remove", "&Remove…", self.remove), ("export", "E&xport…", self.export),
+        ), name_prefix="hashlist")
+        for button in self.buttons.values():
+            button.setAccessibleName(button.text().replace("&", "").removesuffix("…") + " hash list")
         self.progress = QProgressBar()
         self.progress.setObjectName("hashListProgress")
         self.progress.setAccessibleName("Import progress")
         self.progress.setVisible(False)
-        self.status = QLabel("Loading…")
-        self.status.setTextFormat(Qt.TextFormat.PlainText)  # it names lists, whose names come from leads' files
-        self.status.setObjectName("updated")
-        self.status.setWordWrap(True)
+        self.status = status_line()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(28, 22, 28, 14)
@@ -132,20 +121,13 @@ class HashListsPage(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         self.setFocusProxy(self.table)
-        for key, slot, target in ((Qt.Key.Key_F5, self.refresh, self), (Qt.Key.Key_Insert, self.import_list, self),
-                                  (Qt.Key.Key_F2, self.rename, self.table),
-                                  (Qt.Key.Key_Delete, self.remove, self.table)):
-            shortcut = QShortcut(QKeySequence(key), target)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut if target is self
-                                else Qt.ShortcutContext.WidgetShortcut)
-            shortcut.activated.connect(slot)
+        add_keys(self, ((Qt.Key.Key_F5, self.refresh, self), (Qt.Key.Key_Insert, self.import_list, self),
+                        (Qt.Key.Key_F2, self.rename, self.table), (Qt.Key.Key_Delete, self.remove, self.table)))
         self.table.itemSelectionChanged.connect(self._enable)
         self._enable()
 
     # ------------------------------------------------------------------ API
     def refresh(self) -> bool:
-        if self._closed:
-            return False
         return self._loads.request()
 
     def selected(self) -> ListRow | None:
@@ -161,9 +143,7 @@ class HashListsPage(QWidget):
         self.refresh()
 
     def close_page(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._loads.close()
+        self._loads.close()
 
     def import_list(self) -> hash_list_dialogs.ImportDialog | None:
         if self.working:

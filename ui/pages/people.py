@@ -20,8 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from review import auth, people
 from review.people import Person
@@ -37,6 +36,7 @@ from ui.pages.qa_common import local_time
 from ui.pages.queue_admin_dialogs import in_words
 from ui.refresh import SingleFlight
 from ui.widgets.lists import page_title, read_only_rows
+from ui.widgets.page_parts import add_keys, button_row, foot, status_line
 
 #: Change kinds (``ops.changed``) that alter what the table shows.
 PEOPLE_CHANGES = frozenset({"user", "auth", "queue", "wellbeing"})
@@ -128,7 +128,6 @@ class PeoplePage(QWidget):
         super().__init__(parent)
         self.setObjectName("peoplePage")
         self.lead, self.ops = lead, ops
-        self._closed = False
         lead_name = lead.name
         self._loads = SingleFlight(lambda reader: people.people(reader, lead_name), ops, parent=self,
                                    reload_on=PEOPLE_CHANGES, when=self.isVisible)
@@ -147,19 +146,11 @@ class PeoplePage(QWidget):
         header.setSectionResizeMode(QUEUES, QHeaderView.ResizeMode.Stretch)  # the one long column gives way
         self.table.setAccessibleName("People")
 
-        self.buttons: dict[str, QPushButton] = {}
-        bar = QHBoxLayout()
-        for key, text, slot in (
+        bar, self.buttons = button_row((
             ("add", "&Add person…", self.add_person), ("roles", "&Roles…", self.edit_roles),
             ("queues", "&Queues…", self.edit_queues), ("active", "&Deactivate…", self.toggle_active),
             ("passphrase", "Set &passphrase…", self.set_passphrase), ("lift", "&Lift budget…", self.lift_budget),
-        ):
-            button = QPushButton(text)
-            button.setObjectName(f"people_{key}")
-            button.clicked.connect(slot)
-            bar.addWidget(button)
-            self.buttons[key] = button
-        bar.addStretch(1)
+        ), name_prefix="people")
 
         # Today's lifts of the selected person, with their reasons: readable from the keyboard, no tooltip.
         self.details = QLabel("")
@@ -167,14 +158,7 @@ class PeoplePage(QWidget):
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._details_asked = 0  # only the answer about the latest selection is shown
-        self.status = QLabel("Loading…")
-        self.status.setObjectName("updated")
-        self.status.setWordWrap(True)
-        keys = QLabel("Alt + underlined letter  ·  Enter edits roles  ·  F5 reloads")
-        keys.setObjectName("hint")
-        foot = QHBoxLayout()
-        foot.addWidget(self.status, 1)
-        foot.addWidget(keys, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.status = status_line()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(28, 22, 28, 14)
@@ -184,16 +168,10 @@ class PeoplePage(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.details)
         layout.addLayout(bar)
-        layout.addLayout(foot)
+        layout.addLayout(foot(self.status, "Alt + underlined letter  ·  Enter edits roles  ·  F5 reloads"))
         self.setFocusProxy(self.table)
-
-        reload = QShortcut(QKeySequence(Qt.Key.Key_F5), self)
-        reload.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        reload.activated.connect(self.refresh)
-        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):  # on the table only: Enter in a dialog is its own
-            edit = QShortcut(QKeySequence(key), self.table)
-            edit.setContext(Qt.ShortcutContext.WidgetShortcut)
-            edit.activated.connect(self.edit_roles)
+        add_keys(self, ((Qt.Key.Key_F5, self.refresh, self), (Qt.Key.Key_Return, self.edit_roles, self.table),
+                        (Qt.Key.Key_Enter, self.edit_roles, self.table)))
         self.table.selectionModel().selectionChanged.connect(self._enable)
         self.table.doubleClicked.connect(lambda _index: self.edit_roles())
         self._enable()
@@ -201,8 +179,6 @@ class PeoplePage(QWidget):
     # ------------------------------------------------------------------ API
     def refresh(self) -> bool:
         """Reload the table in the background; one more follows if one is running. True if started now."""
-        if self._closed:
-            return False
         return self._loads.request()
 
     def selected(self) -> Person | None:
@@ -222,9 +198,7 @@ class PeoplePage(QWidget):
 
     def close_page(self) -> None:
         """Load nothing more and drop results still on their way (sign-out, quit)."""
-        if not self._closed:
-            self._closed = True
-            self._loads.close()
+        self._loads.close()
 
     # -------------------------------------------------------------- changes
     def add_person(self) -> None:

@@ -24,6 +24,7 @@ from ui.pages.qa_common import ReadOnlyTable
 from ui.pages.queue_admin_dialogs import ChangeDialog, in_words
 from ui.refresh import SingleFlight
 from ui.widgets.modal import open_returning
+from ui.widgets.page_parts import status_line
 
 
 class SetupTab(QWidget):
@@ -37,7 +38,6 @@ class SetupTab(QWidget):
         super().__init__()
         self.setObjectName(name)
         self.lead, self.ops = lead, ops
-        self._closed = False
         self._watched: QTabBar | None = None  # the page's tab bar: its focus passes to the shown tab's table
         self.rows: dict[int, Any] = {}  # by key (the table's row keys)
         self._loads = SingleFlight(load, ops, parent=self, reload_on=reload_on, when=self.isVisible)
@@ -50,9 +50,7 @@ class SetupTab(QWidget):
         self.table.itemSelectionChanged.connect(self.selection_changed)
         self.buttons: dict[str, QPushButton] = {}
         self.bar = QHBoxLayout()
-        self.status = QLabel("Loading…")
-        self.status.setObjectName("updated")
-        self.status.setWordWrap(True)
+        self.status = status_line()
         self.body = QVBoxLayout(self)
         self.body.setContentsMargins(0, 10, 0, 0)
         self.body.addWidget(explain)
@@ -73,7 +71,7 @@ class SetupTab(QWidget):
         return button
 
     def refresh(self) -> bool:
-        return False if self._closed else self._loads.request()
+        return self._loads.request()
 
     def selected(self) -> Any:
         """The row (domain record) selected in the table, or None."""
@@ -87,9 +85,7 @@ class SetupTab(QWidget):
         self.changed.emit(words)
 
     def close_page(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._loads.close()
+        self._loads.close()
 
     # ------------------------------------------------------------ for tabs
     def cells(self, row: Any) -> Sequence[str]:

@@ -21,7 +21,6 @@ from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,7 +28,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSpinBox,
     QTableView,
     QVBoxLayout,
@@ -48,6 +46,7 @@ from ui.pages.queues import QUEUE_CHANGES, human_age
 from ui.refresh import SingleFlight
 from ui.widgets.lists import page_title, read_only_rows
 from ui.widgets.modal import open_returning
+from ui.widgets.page_parts import add_keys, button_row, foot, status_line
 
 ANY_QUEUE = "Every queue"
 NO_ESCALATION = "No escalation queue"
@@ -68,7 +67,6 @@ class QueueAdminPage(QWidget):
         super().__init__(parent)
         self.setObjectName("queueAdmin")
         self.lead, self.ops, self._labels = lead, ops, list(labels)
-        self._closed = False
         self._loads = SingleFlight(admin.queue_rows, ops, parent=self, reload_on=QUEUE_CHANGES, when=self.isVisible)
         self._loads.loaded.connect(self._loaded)
         self._loads.failed.connect(self._load_failed)
@@ -83,28 +81,13 @@ class QueueAdminPage(QWidget):
         header.setStretchLastSection(True)
         self.table.setAccessibleName("Queues")
 
-        self.buttons: dict[str, QPushButton] = {}
-        bar = QHBoxLayout()
-        for key, text, slot in (
+        bar, self.buttons = button_row((
             ("new", "&New…", self.new_queue), ("rename", "&Rename…", self.rename),
             ("pause", "&Pause…", self.toggle_pause), ("priority", "Pr&iority…", self.priority),
             ("sla", "S&LA…", self.sla), ("escalation", "&Escalation…", self.escalation),
             ("merge", "&Merge…", self.merge), ("move", "Mo&ve items…", self.move_items),
-        ):
-            button = QPushButton(text)
-            button.clicked.connect(slot)
-            bar.addWidget(button)
-            self.buttons[key] = button
-        bar.addStretch(1)
-
-        self.status = QLabel("Loading…")
-        self.status.setObjectName("updated")
-        self.status.setWordWrap(True)
-        keys = QLabel("Alt + underlined letter  ·  F2 renames  ·  F5 reloads")
-        keys.setObjectName("hint")
-        foot = QHBoxLayout()
-        foot.addWidget(self.status, 1)
-        foot.addWidget(keys, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        ))
+        self.status = status_line()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(28, 22, 28, 14)
@@ -113,13 +96,9 @@ class QueueAdminPage(QWidget):
         layout.addWidget(self.explain)
         layout.addWidget(self.table, 1)
         layout.addLayout(bar)
-        layout.addLayout(foot)
+        layout.addLayout(foot(self.status, "Alt + underlined letter  ·  F2 renames  ·  F5 reloads"))
         self.setFocusProxy(self.table)
-
-        for key, slot in ((Qt.Key.Key_F5, self.refresh), (Qt.Key.Key_F2, self.rename)):
-            shortcut = QShortcut(QKeySequence(key), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(slot)
+        add_keys(self, ((Qt.Key.Key_F5, self.refresh, self), (Qt.Key.Key_F2, self.rename, self)))
         self.table.selectionModel().selectionChanged.connect(self._enable)
         self.table.doubleClicked.connect(lambda _index: self.rename())
         self._enable()
@@ -127,8 +106,6 @@ class QueueAdminPage(QWidget):
     # ------------------------------------------------------------------ API
     def refresh(self) -> bool:
         """Reload the table in the background; one more follows if one is running. True if started now."""
-        if self._closed:
-            return False
         return self._loads.request()
 
     def selected(self) -> AdminQueue | None:
@@ -148,9 +125,6 @@ class QueueAdminPage(QWidget):
 
     def close_page(self) -> None:
         """Load nothing more and drop results still on their way (sign-out, quit)."""
-        if self._closed:
-            return
-        self._closed = True
         self._loads.close()
 
     # -------------------------------------------------------------- changes

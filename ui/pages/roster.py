@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QKeySequence, QPainter, QShortcut
+from PySide6.QtGui import QBrush, QPainter
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -53,6 +53,7 @@ from ui.pages import roster_dialogs
 from ui.pages.queue_admin_dialogs import in_words
 from ui.refresh import SingleFlight
 from ui.widgets.lists import page_title, read_only_rows
+from ui.widgets.page_parts import add_keys, button_row, status_line
 
 #: Change kinds (``ops.changed``) that alter what the page shows.
 ROSTER_CHANGES = frozenset({"roster", "setting", "user", "queue", "decision"})
@@ -127,7 +128,6 @@ class RosterPage(QWidget):
         self.days = 1  # 7 in the week view; read by the load, off the GUI thread, so not a widget
         self.away: set[str] = set()
         self.view: RosterView | None = None
-        self._closed = False
         self._loads = SingleFlight(self._load, ops, parent=self, reload_on=ROSTER_CHANGES, when=self.isVisible)
         self._loads.loaded.connect(self._loaded)
         self._loads.failed.connect(lambda exc: self.status.setText(f"Could not load the roster: {in_words(exc)}"))
@@ -164,22 +164,12 @@ class RosterPage(QWidget):
         self.warnings.setObjectName("rosterWarnings")
         self.warnings.setWordWrap(True)
 
-        self.buttons: dict[str, QPushButton] = {}
-        bar = QHBoxLayout()
-        for key, text, slot in (
+        bar, self.buttons = button_row((
             ("add", "&Add shift…", self.add_shift), ("edit", "&Edit…", self.edit_shift),
             ("delete", "&Delete…", self.delete_shift), ("away", "Mark awa&y", self.toggle_away),
             ("import", "&Import CSV…", self.import_file), ("rules", "R&otation rules…", self.edit_rules),
-        ):
-            button = QPushButton(text)
-            button.setObjectName(f"roster_{key}")
-            button.clicked.connect(lambda _c=False, s=slot: s())
-            bar.addWidget(button)
-            self.buttons[key] = button
-        bar.addStretch(1)
-        self.status = QLabel("Loading…")
-        self.status.setObjectName("updated")
-        self.status.setWordWrap(True)
+        ), name_prefix="roster")
+        self.status = status_line()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(28, 22, 28, 14)
@@ -194,24 +184,17 @@ class RosterPage(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.status)
         self.setFocusProxy(self.shifts)
-        for key, slot, target in ((Qt.Key.Key_F5, self.refresh, self), (Qt.Key.Key_PageUp, lambda: self.go(-1), self),
-                                  (Qt.Key.Key_PageDown, lambda: self.go(1), self),
-                                  (Qt.Key.Key_Insert, self.add_shift, self), (Qt.Key.Key_Return, self.edit_shift,
-                                                                             self.shifts),
-                                  (Qt.Key.Key_Enter, self.edit_shift, self.shifts),
-                                  (Qt.Key.Key_Delete, self.delete_shift, self.shifts)):
-            shortcut = QShortcut(QKeySequence(key), target)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut if target is self
-                                else Qt.ShortcutContext.WidgetShortcut)
-            shortcut.activated.connect(slot)
+        add_keys(self, ((Qt.Key.Key_F5, self.refresh, self), (Qt.Key.Key_PageUp, lambda: self.go(-1), self),
+                        (Qt.Key.Key_PageDown, lambda: self.go(1), self), (Qt.Key.Key_Insert, self.add_shift, self),
+                        (Qt.Key.Key_Return, self.edit_shift, self.shifts),
+                        (Qt.Key.Key_Enter, self.edit_shift, self.shifts),
+                        (Qt.Key.Key_Delete, self.delete_shift, self.shifts)))
         self.shifts.doubleClicked.connect(lambda _i: self.edit_shift())
         self.shifts.itemSelectionChanged.connect(self._enable)
         self._enable()
 
     # ------------------------------------------------------------------ API
     def refresh(self) -> bool:
-        if self._closed:
-            return False
         return self._loads.request()
 
     def go(self, step: int) -> None:
@@ -234,9 +217,7 @@ class RosterPage(QWidget):
         self.changed.emit(words)
 
     def close_page(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._loads.close()
+        self._loads.close()
 
     # -------------------------------------------------------------- changes
     def add_shift(self) -> roster_dialogs.ChangeDialog | None:

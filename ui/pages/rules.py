@@ -46,6 +46,7 @@ from ui.pages.rules_panels import ProblemsPanel, TrialPanel, VersionsPanel
 from ui.refresh import SingleFlight, reason
 from ui.widgets.lists import page_title
 from ui.widgets.modal import open_returning
+from ui.widgets.page_parts import status_line
 
 UNTITLED = "rules.toml"
 
@@ -67,7 +68,6 @@ class RulesPage(QWidget):
         self.loaded_version = 0  # the newest version when the editor's text was loaded (0: none); Apply names it
         self.confirm: QMessageBox | None = None
         self.reload_offer: QMessageBox | None = None
-        self._closed = False
         self._loads = SingleFlight(self._read_versions, ops, parent=self, reload_on={"rules"}, when=self.isVisible)
         self._loads.loaded.connect(self._versions_loaded)
         self._loads.failed.connect(lambda exc: self.say(f"Could not read the versions: {reason(exc)}"))
@@ -119,10 +119,7 @@ class RulesPage(QWidget):
         self.position = QLabel()
         self.position.setObjectName("hint")
         bar.addWidget(self.position)
-        self.status = QLabel("Loading…")
-        self.status.setTextFormat(Qt.TextFormat.PlainText)  # rule, list and queue names are stored text
-        self.status.setObjectName("updated")
-        self.status.setWordWrap(True)
+        self.status = status_line()
         keys = QLabel("Ctrl+Enter checks  ·  Ctrl+T tests  ·  Ctrl+O opens  ·  Ctrl+Shift+S saves as  ·  F5 reloads")
         keys.setObjectName("hint")
         keys.setWordWrap(True)
@@ -156,7 +153,7 @@ class RulesPage(QWidget):
 
     def refresh(self) -> bool:
         """Read the versions again in the background (the editor keeps what is being written)."""
-        return False if self._closed else self._loads.request()
+        return self._loads.request()
 
     def text(self) -> str:
         return self.editor.toPlainText()
@@ -166,9 +163,7 @@ class RulesPage(QWidget):
 
     def close_page(self) -> None:
         """Load nothing more and drop results still on their way (sign-out, quit)."""
-        if not self._closed:
-            self._closed = True
-            self._loads.close()
+        self._loads.close()
 
     def show_tab(self, tab: QWidget) -> None:
         """Show *tab* and give it the keys (Alt+P, Alt+H, Alt+V)."""
