@@ -66,7 +66,8 @@ class WellbeingController(QObject):
     after the writes asked before them (a decision's), in the order the session made them. So nothing here
     waits on the GUI thread for the writer connection (a decision's commit on a busy disk, a server statement
     waiting for a row lock, a server away: its writes wait for it, as a decision's do). Without *ops* (tests,
-    tools), and after :meth:`close`, the session reads and writes where it runs.
+    tools) the session reads and writes where it runs; after :meth:`close` it polls no more, and its writes
+    (the last item's row, as a page closes) still follow the earlier ones on the runner until that closes too.
     """
 
     banner = Signal(str)
@@ -92,6 +93,7 @@ class WellbeingController(QObject):
         super().__init__(parent)
         self.store, self.user = store, user
         self._ops = ops
+        self._writer = ops  # kept after close(): the writes asked for after it still follow the earlier ones
         self._polling = False
         self.clock = clock or store.clock
         self.policy = policy or load_policy(store)
@@ -161,7 +163,7 @@ class WellbeingController(QObject):
 
     def _write(self, fn: Callable[[Store], object], failed: Callable[[Exception], None]) -> None:
         """The session's writes: on the runner's writer thread; here, as the session would, once it is closed."""
-        ops = self._ops
+        ops = self._writer
         if ops is None or ops.closed:
             self.session.write_here(fn, failed)
             return
