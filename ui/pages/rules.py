@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPlainTextEdit,
-    QPushButton,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -46,7 +45,7 @@ from ui.pages.rules_panels import ProblemsPanel, TrialPanel, VersionsPanel
 from ui.refresh import SingleFlight, reason
 from ui.widgets.lists import page_title
 from ui.widgets.modal import open_returning
-from ui.widgets.page_parts import status_line
+from ui.widgets.page_parts import button_row, status_line
 
 UNTITLED = "rules.toml"
 
@@ -101,21 +100,15 @@ class RulesPage(QWidget):
         split.setSizes([1_000, 1_000])  # half each, whatever the window's width
         split.setChildrenCollapsible(False)
 
-        self.buttons: dict[str, QPushButton] = {}
-        bar = QHBoxLayout()
-        for key, text, slot, name in (
-            ("check", "&Check", self.check, "Check the rules"),
-            ("apply", "&Apply…", self.ask_apply, "Apply the rules as a new version"),
-            ("open", "&Open file…", self.open_file, "Open a rule file"),
-            ("save", "&Save as…", self.save_as, "Save the rules to a file"),
-            ("current", "&Revert to current", self.revert, "Put the current version back in the editor"),
-        ):
-            button = QPushButton(text)
-            button.setAccessibleName(name)
-            button.clicked.connect(slot)
-            bar.addWidget(button)
-            self.buttons[key] = button
-        bar.addStretch(1)
+        bar, self.buttons = button_row((
+            ("check", "&Check", self.check), ("apply", "&Apply…", self.ask_apply),
+            ("open", "&Open file…", self.open_file), ("save", "&Save as…", self.save_as),
+            ("current", "&Revert to current", self.revert),
+        ))
+        for key, name in (("check", "Check the rules"), ("apply", "Apply the rules as a new version"),
+                          ("open", "Open a rule file"), ("save", "Save the rules to a file"),
+                          ("current", "Put the current version back in the editor")):
+            self.buttons[key].setAccessibleName(name)
         self.position = QLabel()
         self.position.setObjectName("hint")
         bar.addWidget(self.position)
