@@ -60,7 +60,7 @@ _WAIT_STEP_MS = 20
 
 
 class _Relay(QObject):
-    """Lives on the runner's thread; workers emit, the runner's thread receives."""
+    """Lives on the runner's thread as its pool's child; workers emit, the runner's thread receives."""
 
     message = Signal(int, int, object)  # task id, kind, payload
 
@@ -84,10 +84,7 @@ class _Job(QRunnable):
             kind, payload = _ERROR, exc
         else:
             kind, payload = _DONE, result
-        try:
-            self.relay.message.emit(self.task_id, kind, payload)
-        except RuntimeError:  # its runner was closed and deleted while this ran (abandoned): nobody is left to tell
-            log.debug("task %s ended after its runner was gone", self.task_id)
+        self.relay.message.emit(self.task_id, kind, payload)  # its runner may be gone: the relay is not
 
 
 class _Pending:
@@ -127,7 +124,10 @@ class TaskRunner(QObject):
             self._pool.setMaxThreadCount(max(1, max_threads))
         if keep_threads:  # threads that hold per-thread resources (connections) live until close()
             self._pool.setExpiryTimeout(-1)
-        self._relay = _Relay(self)
+        # The relay is the pool's child, not the runner's: a task that close() abandoned may still emit on it
+        # when it ends, and freeing it under that emit crashed the process (a segfault in CI); the pool, so the
+        # relay, outlives the runner until its last task has ended (see _abandon).
+        self._relay = _Relay(self._pool)
         self._relay.message.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._pending: dict[int, _Pending] = {}
         self._ids = itertools.count(1)
@@ -257,7 +257,8 @@ class TaskRunner(QObject):
 
 
 #: Pools whose runner closed while they still ran a task: kept here, not with the runner, because deleting a
-#: ``QThreadPool`` waits for its running tasks — a closed window must not wait on a read it no longer wants.
+#: ``QThreadPool`` waits for its running tasks — a closed window must not wait on a read it no longer wants. Each
+#: pool keeps its relay (its child), which its tasks emit on when they end.
 _ABANDONED: list[tuple[QThreadPool, list[_Job | None]]] = []
 
 

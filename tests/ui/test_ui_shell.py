@@ -31,7 +31,7 @@ from desktop import app as desktop_app
 from desktop import first_start
 from desktop import pages as desktop_pages
 from review.store import Queue, QueueHealth
-from ui import theme
+from ui import tasks, theme
 from ui.main_window import MainWindow
 from ui.operations import Operations
 from ui.pages.queues import (
@@ -203,6 +203,33 @@ def test_runner_deleted_with_its_parent_while_busy(qtbot):
     shiboken6.delete(parent)  # waits for the worker; the pending result goes nowhere
     QCoreApplication.sendPostedEvents(None, 0)
     QApplication.processEvents()
+    assert called == []
+
+
+def test_a_task_abandoned_by_close_emits_on_a_relay_that_outlives_its_runner(qtbot):
+    """CI crashed (a segfault at the task's emit) when a task abandoned by ``close`` ended while the GUI thread
+    deleted its runner, and with it the relay the task was emitting on. The relay now lives until the task has
+    ended, whatever happens to the runner."""
+    runner = TaskRunner(max_threads=1)
+    relay = runner._relay
+    started, release, ended = threading.Event(), threading.Event(), threading.Event()
+    called = []
+
+    def work():
+        started.set()
+        release.wait(5)
+        return "late"
+
+    runner.submit(work, on_done=called.append)
+    assert started.wait(5)
+    assert runner.close(timeout_ms=1) is False  # abandoned
+    shiboken6.delete(runner)
+    assert shiboken6.isValid(relay)  # still there for the task's emit
+    relay.message.connect(lambda *_: ended.set(), Qt.ConnectionType.DirectConnection)
+    release.set()
+    assert ended.wait(5)  # emitted, on the pool's thread, after its runner was gone
+    qtbot.waitUntil(lambda: not tasks._ABANDONED[-1][0].activeThreadCount())
+    QCoreApplication.sendPostedEvents(None, 0)
     assert called == []
 
 
