@@ -189,17 +189,18 @@ def planned(store: Store, user: User) -> Screen:
     keeps of the serving rules (:mod:`review.store.serving_changes`): the
     gates' verdict and the roster's plan are kept there for the minute they
     hold for (a shift begins and ends on a minute), so a claim reads them
-    once a minute, not once a claim. Only what a rotation rule counts —
-    the person's own recent decisions, which their last decision changed —
-    is read again on every claim (issue 22: four reads fewer inside each
-    claim's lock).
+    once a minute, not once a claim (issue 22: four reads fewer inside each
+    claim's lock). What a rotation rule counts — the person's own recent
+    decisions, which their last decision changed — is followed on the same
+    connection: each claim reads only the decisions since the last
+    (``roster.RecentDecisions``).
     """
     def screen(queues: list[Queue], now: datetime, every: list[Queue], kept: Kept | None = None) -> list[Queue]:
         key = (user.id, user.roles, tuple(q.id for q in queues), tuple(q.id for q in every))
         minute = iso(now)[:16]
         if kept is not None and (found := kept.screens.get(key)) is not None and found[0] == minute:
             gated, (rules, shift, shift_start, merged) = found[1]
-            # The same minute's roster at this moment; the work a rule counts is read again (the person decided).
+            # The same minute's roster at this moment; the work a rule counts is followed (the person decided).
             plan = rotation.Plan(store, user, now, rules, shift, shift_start, _merged=merged)
         else:
             plan = rotation.plan(store, user, now)
@@ -207,6 +208,8 @@ def planned(store: Store, user: User) -> Screen:
             if kept is not None:  # the plan's rows, not the plan: what a connection keeps holds no store
                 merged = plan.merged() if plan.shift is not None or plan.rules.severe_queue_ids else None
                 kept.screens[key] = (minute, (gated, (plan.rules, plan.shift, plan.shift_start, merged)))
+        if kept is not None:
+            plan.recent = kept.recent_decisions(user.id)
         return plan.screen(*gated)
 
     return screen

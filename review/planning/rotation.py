@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from review import settings
-from review.clock import iso, parse_stored
+from review.clock import iso
 from review.planning import roster
 from review.store import Queue, Store, User, queue_admin
 from review.store import roster as rows
@@ -138,6 +138,8 @@ class Plan:
     _merged: dict[int, int] | None = None
     _severe: set[int] | None = None
     _work: tuple[int, int, bool] | None = None  # (severe minutes, severe days in a row, counted in a shift)
+    #: The person's recent decisions as a claim's connection follows them (``serving.planned``); None: read afresh.
+    recent: rows.RecentDecisions | None = None
 
     def merged(self) -> dict[int, int]:
         if self._merged is None:
@@ -249,8 +251,8 @@ def _severe_work(found: Plan) -> tuple[int, int, bool]:
     """
     severe, now = found.severe(), found.now
     look_back = now - _dt.timedelta(days=(found.rules.max_days or 0) + 2)
-    decided = [(parse_stored(at), q, ms) for at, q, ms in rows.decisions_between(found.store, found.user.id,
-                                                                                 iso(look_back), iso(now))]
+    recent = found.recent or rows.RecentDecisions(found.user.id)
+    decided = recent.between(found.store, iso(look_back), iso(now))
     idle = _dt.timedelta(hours=IDLE_HOURS)
     stretches: list[tuple[_dt.datetime, bool]] = []  # (began, held a severe decision)
     last: _dt.datetime | None = None

@@ -36,7 +36,7 @@ def m034(db: Any) -> None:
     """The schema step: ``decisions_user`` carries the columns a person's recent work is read with.
 
     Every claim under a rotation rule reads the person's decisions of the
-    last days (``review.store.roster.decisions_between``: queue, handle
+    last days (``review.store.roster.RecentDecisions``: queue, handle
     time, whether revoked or a case's) inside its write lock; through the
     bare ``(user_id, decided_at)`` index each of those rows was a look-up
     in the table, about 850 at a million decisions (issue 22). Same name and

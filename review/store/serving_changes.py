@@ -20,10 +20,11 @@ tells every later claim whether it still runs, and a claim checks it under
 its lock without reading anything before it (issue 22: a claim costs what
 its own rows cost, not the rules' reads).
 
-What depends on the clock or on the person's own work is not kept here:
-the caller keeps what it screened with only for the minute it was made
-for, and reads the person's decisions that a rotation rule counts on every
-claim (``review.serving.planned``). Created by schema step m027
+What depends on the clock or on the person's own work is not kept by the
+counter: the caller keeps what it screened with only for the minute it was
+made for (``review.serving.planned``), and the person's decisions that a
+rotation rule counts are followed by their ids, each claim reading only
+the new ones (:class:`review.store.roster.RecentDecisions`). Created by schema step m027
 (:func:`review.store.queue_counts.m027`); the breaks' triggers by :func:`m030`.
 """
 
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from review.store import people as people_rows
+from review.store import roster as roster_rows
 from review.store import wellbeing as wellbeing_rows
 
 if TYPE_CHECKING:
@@ -79,6 +81,8 @@ class Kept:
     #: When each person's last break ends (None: they never took one), by user id.
     break_ends: dict[int, str | None] = field(default_factory=dict)
     by_id: dict[int, Queue] | None = None
+    #: Each person's recent decisions as the rotation rules count them, followed by id (not by the counter).
+    recent: dict[int, roster_rows.RecentDecisions] = field(default_factory=dict)
 
     def user(self, store: Store, name: str) -> User:
         """The person's row (KeyError for a name the store does not know)."""
@@ -102,6 +106,10 @@ class Kept:
         if user.name not in self.allowed:
             self.allowed[user.name] = people_rows.allowed_queue_ids(store, user)
         return self.allowed[user.name]
+
+    def recent_decisions(self, user_id: int) -> roster_rows.RecentDecisions:
+        """The person's recent decisions, followed on this connection from one claim to the next."""
+        return self.recent.setdefault(user_id, roster_rows.RecentDecisions(user_id))
 
     def last_break_ends(self, store: Store, user_id: int) -> str | None:
         """When the person's last break ends (the latest end of any they took; None: none), as stored.

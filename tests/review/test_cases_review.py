@@ -152,7 +152,7 @@ def decided(store, floor, tmp_path):
 
 def test_rotation_counts_the_moderators_own_decision_once(store, decided):
     ana, made = decided
-    work = roster.decisions_between(store, ana.id, "2000-01-01T00:00:00.000Z", "2100-01-01T00:00:00.000Z")
+    work = roster.RecentDecisions(ana.id).between(store, "2000-01-01T00:00:00.000Z", "2100-01-01T00:00:00.000Z")
     assert len(work) == 1
 
 

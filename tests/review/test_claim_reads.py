@@ -18,9 +18,11 @@ from test_server_roles import site  # noqa: F401  (the fixture)
 
 from desktop import wiring
 from review import admin, decisions, serving, settings, taxonomy
+from review.clock import parse_stored
 from review.media import viewing
 from review.planning import rotation
 from review.store import queue_counts
+from review.store import roster as roster_rows
 
 RULE_TABLES = re.compile(r"\bFROM (queues|settings|shifts|queue_gates)\b")
 
@@ -74,6 +76,55 @@ def test_a_rotation_rule_reads_the_persons_work_on_every_claim_and_the_rules_onc
     # An hour of severe work recorded within the same minute (no rule changed): the next claim counts it.
     decided_item(store, "gore", "ana", decided_at=store.now(), handle_ms=3_600_000)
     assert serving.claim_next(store, store.user("ana")).item.queue_name != "gore"
+
+
+def test_a_rotation_rule_reads_only_the_decisions_since_the_persons_last_claim(store, monkeypatch):
+    """Issue 22: every claim under a rotation rule fetched and parsed the person's last days of decisions (about a
+    thousand at a busy desk: half of a claim's CPU). The claim's connection follows them: the next claim reads
+    only what was decided since, and still counts it."""
+    _floor(store)
+    severe = store.add_queue("gore", priority=5)
+    text_items(store, severe, 3)
+    rotation.set_rules(store, "lee", severe_queues=["gore"], max_minutes=60, max_days=None)
+    for minute in range(5):
+        decided_item(store, "gore", "ana", decided_at=f"2026-01-05T07:{minute:02d}:00.000Z", handle_ms=60_000)
+    assert serving.claim_next(store, store.user("ana")).item.queue_name == "gore"
+    parsed = []
+    monkeypatch.setattr(roster_rows, "parse_stored", lambda text: parsed.append(text) or parse_stored(text))
+    assert serving.claim_next(store, store.user("ana")).item.queue_name == "gore"
+    assert parsed == []  # nothing new: nothing read again
+    decided_item(store, "gore", "ana", decided_at=store.now(), handle_ms=55 * 60_000)
+    assert serving.claim_next(store, store.user("ana")).item.queue_name != "gore"  # 60 minutes: counted
+    assert parsed == [store.now()]
+
+
+def _decision(store, row_id, item_id, user_id, queue_id, decided_at, handle_ms):
+    """A decision row with the id given: on a server, ids are taken in one order and committed in another."""
+    with store.transaction():
+        store.db.execute("INSERT INTO decisions (id, item_id, user_id, queue_id, action, decided_at, handle_ms,"
+                         " client_version) VALUES (?, ?, ?, ?, 'no_violation', ?, ?, 'test')",
+                         [row_id, item_id, user_id, queue_id, decided_at, handle_ms])
+
+
+def test_recent_decisions_catch_one_committed_behind_the_newest_they_hold(store):
+    """A decision whose id is below the newest one already read (its transaction took the id first and committed
+    later) is not found by id; the window's count, read in the same statement, says one is missing, and the
+    window is read whole again: the rows given are always a fresh read's."""
+    ana = people(store, ana="moderator")["ana"]
+    queue = store.add_queue("gore")
+    items = text_items(store, queue, 4)
+    since, until = "2026-01-05T00:00:00.000Z", "2026-01-05T12:00:00.000Z"
+    _decision(store, 10, items[0], ana.id, queue.id, "2026-01-05T08:00:00.000Z", 1000)
+    _decision(store, 30, items[1], ana.id, queue.id, "2026-01-05T08:10:00.000Z", 3000)
+    followed = roster_rows.RecentDecisions(ana.id)
+    assert [ms for _, _, ms in followed.between(store, since, until)] == [1000, 3000]
+    _decision(store, 20, items[2], ana.id, queue.id, "2026-01-05T08:05:00.000Z", 2000)
+    _decision(store, 40, items[3], ana.id, queue.id, "2026-01-05T13:00:00.000Z", 4000)  # after *until*: not given
+    fresh = roster_rows.RecentDecisions(ana.id).between(store, since, until)
+    assert followed.between(store, since, until) == fresh
+    assert [ms for _, _, ms in fresh] == [1000, 2000, 3000]
+    later = "2026-01-05T08:06:00.000Z"  # the window's start moves on past the first two
+    assert [ms for _, _, ms in followed.between(store, later, "2026-01-05T14:00:00.000Z")] == [3000, 4000]
 
 
 def test_the_queue_overview_counts_no_waiting_item(store):
