@@ -71,10 +71,13 @@ WARM_UP_S = 30.0
 FAST = " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 
 
-#: With ``--statements``: the server counts each statement's time (``pg_stat_statements``, in Debian's package).
-STATEMENTS = " -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+#: With ``--statements``: the server counts each statement's time, planning apart (``pg_stat_statements``, in
+#: Debian's package): a statement sent in a message of several (the commit's) is planned on every run.
+STATEMENTS = (" -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+              " -c pg_stat_statements.track_planning=on")
 _TOP_STATEMENTS = """SELECT round(total_exec_time::numeric / :cycles, 3), calls, round(mean_exec_time::numeric, 3),
-left(regexp_replace(query, '\\s+', ' ', 'g'), 90) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15"""
+round(mean_plan_time::numeric, 3), left(regexp_replace(query, '\\s+', ' ', 'g'), 90) FROM pg_stat_statements
+ORDER BY total_exec_time + total_plan_time DESC LIMIT 15"""
 
 
 def start_server(fast_durability: bool, statements: bool = False):
@@ -90,7 +93,8 @@ def top_statements(url: str, cycles: int) -> list[str]:
 
     with psycopg.connect(url, autocommit=True) as conn:
         rows = conn.execute(_TOP_STATEMENTS.replace(":cycles", str(cycles))).fetchall()
-    return [f"{per_cycle} ms/cycle, {calls} calls, {mean} ms each: {query}" for per_cycle, calls, mean, query in rows]
+    return [f"{per_cycle} ms/cycle, {calls} calls, {mean} ms each (+ {plan} ms planning): {query}"
+            for per_cycle, calls, mean, plan, query in rows]
 
 
 def reset_statements(url: str) -> None:
