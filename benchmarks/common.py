@@ -35,6 +35,8 @@ from multiprocessing import forkserver
 from multiprocessing.context import BaseContext
 from pathlib import Path
 
+import machine_speed
+
 RESULTS = Path(os.environ.get("VEIL_BENCH_RESULTS", Path(__file__).resolve().parent / "results.json"))
 
 if "VEIL_HOME" not in os.environ:  # the stores' saved indexes (and any other file Veil keeps) go with the run
@@ -91,6 +93,14 @@ def figure(name: str, value: float, unit: str, *, floor: float | None = None, ta
     print(f"{name}: {value} {unit}{shown_floor}" + (f"  (target {target})" if target else ""))
     _merge(lambda data: data.setdefault("figures", {}).__setitem__(name, entry))
     return entry
+
+
+def record_machine_speed() -> dict:
+    """Time the machine's three fixed pieces of work (``machine_speed.py``) and keep them beside the figures."""
+    speed = machine_speed.measure()
+    print("machine_speed: " + ", ".join(f"{k}={v}" for k, v in speed.items()))
+    _merge(lambda data: data.__setitem__("machine_speed", speed))
+    return speed
 
 
 def _merge(change) -> None:

@@ -32,7 +32,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from common import DATABASE_URL, RESULTS, big_store  # noqa: E402
+from common import DATABASE_URL, RESULTS, big_store, record_machine_speed  # noqa: E402
 
 
 def table(figures: dict[str, dict]) -> str:
@@ -84,6 +84,7 @@ def run(scale: str, scripts: list[Path]) -> int:
     RESULTS.unlink(missing_ok=True)
     if scale:
         big_store(scale)  # built once here, before any benchmark times anything
+    record_machine_speed()  # how fast the machine is today, so these figures compare with another day's
     failed = []
     for script in scripts:
         print(f"== {script.name}", flush=True)
@@ -95,7 +96,9 @@ def run(scale: str, scripts: list[Path]) -> int:
         if done.returncode:
             failed.append(script.name)
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    print(f"\nMeasured {results.get('date', '?')} on {results.get('machine', '?')}\n")
+    speed = results.get("machine_speed", {})
+    print(f"\nMeasured {results.get('date', '?')} on {results.get('machine', '?')}; machine speed: "
+          + ", ".join(f"{k} {v}" for k, v in speed.items() if k.endswith("_ms")) + "\n")
     print(table(results.get("figures", {})))
     for name, values in results.get("details", {}).items():
         print(f"{name:28} " + "  ".join(f"{k}={v}" for k, v in values.items()))

@@ -3,6 +3,7 @@ that take one."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,12 @@ def test_the_big_store_is_built_once_and_again_for_another_schema(common, tmp_pa
     assert common.big_store("40", folder=tmp_path) == built and built.stat().st_mtime_ns == made  # reused
     copy = common.copy_store(built, tmp_path / "copy.db")
     assert copy.stat().st_size > 0 and Path(f"{copy}.media").resolve() == Path(f"{built}.media").resolve()
+
+
+def test_the_results_say_how_fast_the_machine_was_when_they_were_taken(common, monkeypatch, tmp_path):
+    """Figures from different days compare only beside the machine's speed on each (its cores are shared)."""
+    monkeypatch.setattr(common, "RESULTS", tmp_path / "results.json")
+    speed = common.record_machine_speed()
+    kept = json.loads((tmp_path / "results.json").read_text())["machine_speed"]
+    assert kept == speed
+    assert all(kept[name] > 0 for name in ("python_ms", "sqlite_ms", "sha256_ms"))
