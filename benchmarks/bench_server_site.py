@@ -27,7 +27,10 @@ server's checkpoints during the run, and what a claim + decision cost in CPU, th
 apart (``server_cpu_ms_per_cycle``, ``clients_cpu_ms_per_cycle``): on loopback both share the machine's cores.
 Each desk peeks at its next item before the start, as the review page does on opening; the p95 and p99 are
 printed again over the rounds begun after the first ``--warm-up`` seconds (``*_steady``, 30 by default): in the
-first seconds 200 desks sign in at once on backends whose caches are cold.
+first seconds 200 desks sign in at once on backends whose caches are cold. ``--look-ahead`` has each desk look up
+the item it will most likely get next after each decision, as the review page does while the person looks at an
+item (untimed), and counts how often the next claim gave that item (``ahead_hits``): only then are its look-ups
+not made again after the claim.
 
 By default the clients run on the store owner's connections (as the runs before did): ``--own-roles`` signs
 each in as its moderator's own database role, so the server's row-level security is measured too (each
@@ -143,15 +146,18 @@ class Tally:
     reported: dict[int, int] = field(default_factory=dict)  # decision id -> item id, as decide returned them
     errors: Counter[str] = field(default_factory=Counter)
     late: int = 0  # rounds that began after their time (the client could not keep its pace)
+    ahead_hits: int = 0  # with --look-ahead: claims that gave the item looked up ahead
     waits: dict[str, object] = field(default_factory=dict)  # what the server waited for (the parent's Waits)
 
 
 def clients(urls: dict[str, str], names: list[str], pace_s: float, seconds: float, seed: int, results,
-            everyone) -> None:
+            everyone, look_ahead: bool = False) -> None:
     """One worker process: a thread per moderator, each with its own connection (to its URL in *urls*), for
     *seconds*; its Tally to *results*. *pace_s* 0: flat out. *everyone*: the worker processes' barrier, passed
     once each has loaded its content index (20 loads at once, a minute of both cores at 1 M items, would
-    otherwise fall in the first processes' rounds; a site's desks each load their own, on their own machine)."""
+    otherwise fall in the first processes' rounds; a site's desks each load their own, on their own machine).
+    *look_ahead*: after each decision the desk looks up the item it will most likely get next, as the review page
+    does while the person looks at an item (not timed), and the next claim uses it if it gives that item."""
     desk, tally, lock = ReviewDesk(taxonomy.load()), Tally(), threading.Lock()
     leasing = _timed_leases()
     store = wiring.open_store(urls[names[0]])
@@ -161,6 +167,7 @@ def clients(urls: dict[str, str], names: list[str], pace_s: float, seconds: floa
         own = store.second_connection() if urls[name] == urls[names[0]] else wiring.open_store(urls[name])
         person = own.user(name)
         desk.peek(own, person)  # as a desk's review page does on opening (to prepare the next item's pictures)
+        ahead = desk.look_ahead(own, person) if look_ahead else None
         ready.wait()
         began = time.monotonic()
         next_at, ends = began + rng.uniform(0, pace_s), began + seconds
@@ -173,13 +180,15 @@ def clients(urls: dict[str, str], names: list[str], pace_s: float, seconds: floa
             next_at = max(next_at + pace_s, time.monotonic()) if pace_s else time.monotonic()
             try:
                 t0 = time.perf_counter()
-                shown = desk.claim(own, person)
+                shown = desk.claim(own, person, ahead=ahead if look_ahead else None)
                 t1 = time.perf_counter()
                 if shown is None:
                     continue
                 made, _ = desk.decide(own, person, shown.item.id, "no_violation", shown_at=own.now(),
                                       claim=shown.claim)
                 t2 = time.perf_counter()
+                hit = look_ahead and ahead is not None and ahead.item.id == shown.item.id
+                ahead = desk.look_ahead(own, person) if look_ahead else None  # while the person looks, untimed
             except VeilError as exc:
                 with lock:
                     tally.errors[type(exc).__name__] += 1
@@ -190,6 +199,7 @@ def clients(urls: dict[str, str], names: list[str], pace_s: float, seconds: floa
                 tally.decides.append(t2 - t1)
                 tally.began.append(t0 - began)
                 tally.claimed[shown.item.id] += 1
+                tally.ahead_hits += hit
                 tally.reported[made.id] = shown.item.id
         own.close()
 
@@ -223,13 +233,14 @@ def _timed_leases() -> threading.local:
 
 
 def run_clients(urls: dict[str, str], names: list[str], pace_s: float, seconds: float,
-                per_process: int = PER_PROCESS, *, sample: bool = False, owner_url: str | None = None) -> Tally:
+                per_process: int = PER_PROCESS, *, sample: bool = False, owner_url: str | None = None,
+                look_ahead: bool = False) -> Tally:
     """*names* as simulated moderators in worker processes of *per_process* each; their tallies together."""
     context = multiprocessing.get_context("fork")  # the parent holds no connection and runs no thread here
     results = context.Queue()
     groups = [names[start:start + per_process] for start in range(0, len(names), per_process)]
     everyone = context.Barrier(len(groups))
-    workers = [context.Process(target=clients, args=(urls, group, pace_s, seconds, n, results, everyone))
+    workers = [context.Process(target=clients, args=(urls, group, pace_s, seconds, n, results, everyone, look_ahead))
                for n, group in enumerate(groups)]
     for worker in workers:
         worker.start()
@@ -245,6 +256,7 @@ def run_clients(urls: dict[str, str], names: list[str], pace_s: float, seconds: 
         total.reported.update(part.reported)
         total.errors.update(part.errors)
         total.late += part.late
+        total.ahead_hits += part.ahead_hits
     for worker in workers:
         worker.join()
     if waits is not None:
@@ -391,6 +403,8 @@ def main() -> int:
     parser.add_argument("--warm-up", type=float, default=WARM_UP_S,
                         help="seconds after the start that the *_steady percentiles leave out")
     parser.add_argument("--no-sample", action="store_true", help="do not sample the server's waits")
+    parser.add_argument("--look-ahead", action="store_true",
+                        help="each desk looks its next item up ahead, as the review page does, and counts the hits")
     parser.add_argument("--statements", action="store_true",
                         help="print the statements the server spent most time in (pg_stat_statements)")
     args = parser.parse_args()
@@ -405,7 +419,7 @@ def main() -> int:
             reset_statements(url)
         started, server_before, clients_before = time.perf_counter(), server_cpu_s(server.folder), clients_cpu_s()
         tally = run_clients(urls, names, args.pace, args.minutes * 60, args.per_process, sample=not args.no_sample,
-                            owner_url=url)
+                            owner_url=url, look_ahead=args.look_ahead)
         seconds = time.perf_counter() - started
         cycles = max(1, len(tally.decides))
         cpu = {"server_cpu_ms_per_cycle": round((server_cpu_s(server.folder) - server_before) * 1000 / cycles, 2),
@@ -422,7 +436,8 @@ def main() -> int:
                    "lease_p95_ms": ms(tally.leases, 95), "lease_p99_ms": ms(tally.leases, 99),
                    "decide_p50_ms": ms(tally.decides, 50), "decide_p95_ms": ms(tally.decides, 95),
                    "decide_p99_ms": ms(tally.decides, 99), **steady(tally, args.warm_up),
-                   "late_rounds": tally.late, **cpu, **{f"errors_{k}": v for k, v in tally.errors.items()},
+                   "late_rounds": tally.late, **({"ahead_hits": tally.ahead_hits} if args.look_ahead else {}),
+                   **cpu, **{f"errors_{k}": v for k, v in tally.errors.items()},
                    **checked(url, tally)}
         spent = top_statements(url, len(tally.decides)) if args.statements else []
     finally:

@@ -177,14 +177,15 @@ class ReviewDesk:
 
     def claim(
         self, store: Store, user: User, queues: Sequence[str] | None = None, exclude: Sequence[int] = (),
-        severe: str = "allow",
+        severe: str = "allow", ahead: Ahead | None = None,
     ) -> Shown | None:
         """Lease a new item for *user* and say what it was seen as before; None when nothing waits.
 
         Every call takes another item (a second window of the same person
         gets a different one). NotAllowed for someone who works no queue.
+        *ahead*: what :meth:`look_ahead` prepared, used if the claim gives that item.
         """
-        return self._claim(store, user, Claim(queues, exclude, severe))
+        return self._claim(store, user, Claim(queues, exclude, severe, ahead))
 
     def _claim(self, store: Store, user: User, then: Claim) -> Shown | None:
         lease = serving.claim_next(store, user, then.queues, exclude=then.exclude, severe=then.severe)

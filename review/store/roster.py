@@ -77,8 +77,8 @@ def iter_all(store: Store) -> Iterable[ShiftRow]:
 
 
 #: A person's decisions a rotation rule counts (undos and a case's rows left out) from a moment on, after the newest
-#: one already held; then one more row: how many there are from that moment on (id 0, the count where the queue
-#: is). One statement, so both see the same decisions.
+#: one already held; then one more row, id 0, whose third column counts them all from that moment on. One
+#: statement, so both see the same decisions.
 _RECENT_AFTER = (
     "SELECT id, decided_at, queue_id, COALESCE(handle_ms, 0) FROM decisions WHERE user_id = ? AND decided_at >= ?"
     f" AND revokes_id IS NULL AND {NOT_APPLIED.format(d='')} AND id > ?"

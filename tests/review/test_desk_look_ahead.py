@@ -122,6 +122,17 @@ def test_where_the_next_item_escalates_and_what_it_complains_of_come_from_ahead(
     assert claimed.shown.routes == ahead.routes and claimed.shown.complaint is None
 
 
+def test_a_claim_on_its_own_uses_what_was_looked_up_ahead_too(store, setup, policy, queue_reads):
+    """A claim not made with a decision (the first of a session, or after a skip's give-back) is handed the look-up
+    as well: the site benchmark's desks claim this way."""
+    ana, _, _ = setup
+    desk = ReviewDesk(policy)
+    ahead = desk.look_ahead(store, ana)
+    queue_reads.clear()
+    shown = desk.claim(store, ana, ahead=ahead)
+    assert shown.item.id == ahead.item.id and queue_reads == []
+
+
 def test_an_item_that_moved_to_another_queue_since_it_was_looked_up_is_looked_up_again(store, setup, policy,
                                                                                           queue_reads):
     ana, _, _ = setup
