@@ -426,14 +426,21 @@ def test_the_tick_reads_on_a_reader_and_never_waits_for_the_writer_connection(qt
     ops = Operations(store, max_threads=2)
     controller = WellbeingController(store, ana, clock, ops=ops)
     seen = Recorder(controller)
+    elsewhere = store.second_connection()  # another window of ana's, and a lead's desk: connections of their own
     on_gui_thread = []
     gui = threading.get_ident()
-    store.db.conn.set_trace_callback(lambda sql: on_gui_thread.append(sql) if threading.get_ident() == gui else None)
 
+    def traced(sql):
+        if threading.get_ident() == gui:
+            on_gui_thread.append(sql)
+
+    # The writer connection is the writer thread's: the trace callback is set and removed while it is idle (set
+    # from here while the writer ran a statement, it crashed the test process now and then).
+    assert ops.wait_idle()
+    store.db.conn.set_trace_callback(traced)
     ends = iso(clock.now() + datetime.timedelta(minutes=2))
-    ws.start_break(store, ana, "break_started", {}, started_at=store.now(), ends_at=ends, reason="micro",
-                   cooldown=False)  # as another window of ana's would
-    on_gui_thread.clear()
+    ws.start_break(elsewhere, ana, "break_started", {}, started_at=elsewhere.now(), ends_at=ends, reason="micro",
+                   cooldown=False)
     clock.advance(1)
     controller.tick()
     assert on_gui_thread == []  # the tick itself read nothing, so it waited for nothing
@@ -441,15 +448,16 @@ def test_the_tick_reads_on_a_reader_and_never_waits_for_the_writer_connection(qt
     assert seen.last("enforce_break")[0] == 119
 
     budget = controller.session.budget_ms()
-    lift_budget(store, store.user("lee"), ana, "a long shift of severe queues", minutes=30)
-    on_gui_thread.clear()
+    lift_budget(elsewhere, elsewhere.user("lee"), ana, "a long shift of severe queues", minutes=30)
     clock.advance(controller.session.LIFT_REFRESH_S)
     controller.tick()
     qtbot.waitUntil(lambda: controller.session.budget_ms() == budget + 30 * MIN, timeout=5000)
     assert on_gui_thread == []
+    assert ops.wait_idle()
     store.db.conn.set_trace_callback(None)
     controller.close()
     ops.close()
+    elsewhere.close()
 
 
 def test_the_sessions_writes_run_on_the_writer_thread_in_the_order_the_session_made_them(
