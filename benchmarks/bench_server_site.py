@@ -30,7 +30,8 @@ printed again over the rounds begun after the first ``--warm-up`` seconds (``*_s
 first seconds 200 desks sign in at once on backends whose caches are cold. ``--look-ahead`` has each desk look up
 the item it will most likely get next after each decision, as the review page does while the person looks at an
 item (untimed), and counts how often the next claim gave that item (``ahead_hits``): only then are its look-ups
-not made again after the claim.
+not made again after the claim. Like the page, a desk whose look-ups keep missing pauses them
+(``review.desk.AheadOdds``); ``ahead_looked`` counts those it made.
 
 By default the clients run on the store owner's connections (as the runs before did): ``--own-roles`` signs
 each in as its moderator's own database role, so the server's row-level security is measured too (each
@@ -61,7 +62,7 @@ from common import decision_report, percentile, person_url, record, store_check 
 
 from desktop import wiring  # noqa: E402
 from review import content_index, serving, taxonomy  # noqa: E402
-from review.desk import ReviewDesk  # noqa: E402
+from review.desk import AheadOdds, ReviewDesk  # noqa: E402
 from review.errors import VeilError  # noqa: E402
 from review.store import queue_counts  # noqa: E402
 
@@ -147,6 +148,7 @@ class Tally:
     errors: Counter[str] = field(default_factory=Counter)
     late: int = 0  # rounds that began after their time (the client could not keep its pace)
     ahead_hits: int = 0  # with --look-ahead: claims that gave the item looked up ahead
+    ahead_looked: int = 0  # with --look-ahead: look-aheads made (they pause while they miss)
     waits: dict[str, object] = field(default_factory=dict)  # what the server waited for (the parent's Waits)
 
 
@@ -167,6 +169,7 @@ def clients(urls: dict[str, str], names: list[str], pace_s: float, seconds: floa
         own = store.second_connection() if urls[name] == urls[names[0]] else wiring.open_store(urls[name])
         person = own.user(name)
         desk.peek(own, person)  # as a desk's review page does on opening (to prepare the next item's pictures)
+        odds = AheadOdds()  # as the review page's: looking ahead pauses while other desks take its item first
         ahead = desk.look_ahead(own, person) if look_ahead else None
         ready.wait()
         began = time.monotonic()
@@ -188,7 +191,8 @@ def clients(urls: dict[str, str], names: list[str], pace_s: float, seconds: floa
                                       claim=shown.claim)
                 t2 = time.perf_counter()
                 hit = look_ahead and ahead is not None and ahead.item.id == shown.item.id
-                ahead = desk.look_ahead(own, person) if look_ahead else None  # while the person looks, untimed
+                odds.claimed(ahead, shown.item.id)
+                ahead = desk.look_ahead(own, person) if look_ahead and odds.wanted() else None  # untimed
             except VeilError as exc:
                 with lock:
                     tally.errors[type(exc).__name__] += 1
@@ -200,6 +204,7 @@ def clients(urls: dict[str, str], names: list[str], pace_s: float, seconds: floa
                 tally.began.append(t0 - began)
                 tally.claimed[shown.item.id] += 1
                 tally.ahead_hits += hit
+                tally.ahead_looked += ahead is not None
                 tally.reported[made.id] = shown.item.id
         own.close()
 
@@ -257,6 +262,7 @@ def run_clients(urls: dict[str, str], names: list[str], pace_s: float, seconds: 
         total.errors.update(part.errors)
         total.late += part.late
         total.ahead_hits += part.ahead_hits
+        total.ahead_looked += part.ahead_looked
     for worker in workers:
         worker.join()
     if waits is not None:
@@ -436,7 +442,8 @@ def main() -> int:
                    "lease_p95_ms": ms(tally.leases, 95), "lease_p99_ms": ms(tally.leases, 99),
                    "decide_p50_ms": ms(tally.decides, 50), "decide_p95_ms": ms(tally.decides, 95),
                    "decide_p99_ms": ms(tally.decides, 99), **steady(tally, args.warm_up),
-                   "late_rounds": tally.late, **({"ahead_hits": tally.ahead_hits} if args.look_ahead else {}),
+                   "late_rounds": tally.late,
+                   **({"ahead_hits": tally.ahead_hits, "ahead_looked": tally.ahead_looked} if args.look_ahead else {}),
                    **cpu, **{f"errors_{k}": v for k, v in tally.errors.items()},
                    **checked(url, tally)}
         spent = top_statements(url, len(tally.decides)) if args.statements else []

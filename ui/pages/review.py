@@ -191,8 +191,8 @@ class ReviewPage(QWidget):
             return  # on a break: nothing is served behind the break screen
         user = self.user
         self.busy = True
-        self.ops.write(lambda store: self.desk.claim(store, user, then.queues, then.exclude, then.severe),
-                       on_done=self._arrived, on_error=self._claim_failed, owner=self)
+        self.ops.write(lambda store: self.desk.claim(store, user, then.queues, then.exclude, then.severe, then.ahead),
+                       on_done=self._claimed, on_error=self._claim_failed, owner=self)
 
     def _claim_failed(self, exc: BaseException) -> None:
         self.busy = False  # the store is busy or gone: say so, keep the page usable
@@ -205,7 +205,13 @@ class ReviewPage(QWidget):
         if claimed.error is not None:
             self.say(f"Could not get the next item: {claimed.error}")
             return
-        self._arrived(claimed.shown)
+        self._claimed(claimed.shown)
+
+    def _claimed(self, shown: Shown | None) -> None:
+        """A claim's item is here: the look-ahead learns whether it had found it, then the item is shown."""
+        if shown is not None:
+            self.ahead.claimed(shown.item.id)
+        self._arrived(shown)
 
     def _arrived(self, shown: Shown | None) -> None:
         """A claimed (or undone) item is here: show it, unless the page closed or a break began meanwhile."""

@@ -9,7 +9,11 @@ looked up (``Claim.ahead``) and the desk uses it when it gives that item, so
 the decision's write does no look-up and the key paints the next item at
 once: on a store of a million items those look-ups took 75–300 ms inside the
 write (issue 22). A busy store must never disturb the person: a failed
-look-ahead is only logged, and the claim then looks up for itself.
+look-ahead is only logged, and the claim then looks up for itself. Where the
+item looked up is claimed by another desk first, time after time (a site,
+every desk peeking at the head of one queue), the page stops looking ahead
+and tries again now and then (:class:`review.desk.AheadOdds`): a look-up
+made for nothing is a second round of reads for the server.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import logging
 
 from PySide6.QtWidgets import QWidget
 
-from review.desk import Ahead, Claim, ReviewDesk
+from review.desk import Ahead, AheadOdds, Claim, ReviewDesk
 from review.store import User
 from ui.item.view import ItemView, moves
 from ui.operations import Operations
@@ -28,7 +32,6 @@ log = logging.getLogger(__name__)
 #: What a decision, a skip or a renewal changes: the page looks ahead again after each of them anyway.
 OWN_KINDS = frozenset({"decision", "item"})
 
-
 class LookAhead:
     """What was prepared for the next claim (:attr:`latest`), asked for again with :meth:`refresh`."""
 
@@ -37,11 +40,20 @@ class LookAhead:
         self.latest: Ahead | None = None
         self._then: Claim | None = None  # what the last look-ahead asked for
         self._asked = 0  # look-aheads asked for: an answer to an older one is dropped
+        self.odds = AheadOdds()  # whether looking ahead still finds the item claimed
         ops.changed.connect(self._changed)
 
+    def claimed(self, shown_item_id: int) -> None:
+        """A claim gave *shown_item_id*: learn whether what was looked up (:attr:`latest`) was that item."""
+        self.odds.claimed(self.latest, shown_item_id)
+
     def refresh(self, then: Claim | None) -> None:
-        """Look ahead for a claim asking *then* (None: nothing will be claimed, as on a break)."""
+        """Look ahead for a claim asking *then* (None: nothing will be claimed, as on a break); while other desks
+        keep taking the item looked up, only now and then (:class:`~review.desk.AheadOdds`)."""
         if then is None or self.ops.closed:
+            return
+        if not self.odds.wanted():
+            self.latest, self._asked = None, self._asked + 1  # an older answer still on its way is dropped
             return
         desk, user = self.desk, self.user
         self._then, self._asked = then, self._asked + 1
