@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 #: What a decision, a skip or a renewal changes: the page looks ahead again after each of them anyway.
 OWN_KINDS = frozenset({"decision", "item"})
 
+
 class LookAhead:
     """What was prepared for the next claim (:attr:`latest`), asked for again with :meth:`refresh`."""
 
@@ -52,8 +53,8 @@ class LookAhead:
         keep taking the item looked up, only now and then (:class:`~review.desk.AheadOdds`)."""
         if then is None or self.ops.closed:
             return
-        if not self.odds.wanted():
-            self.latest, self._asked = None, self._asked + 1  # an older answer still on its way is dropped
+        if not self.odds.wanted():  # an older answer still on its way is dropped
+            self._then, self._asked, self.latest = then, self._asked + 1, None
             return
         desk, user = self.desk, self.user
         self._then, self._asked = then, self._asked + 1
