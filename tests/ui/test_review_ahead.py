@@ -27,6 +27,11 @@ class _Desk:
         return Ahead(SimpleNamespace(id=self.asked, media_path=None), store.now(), None, None, None, (), None)
 
 
+def _shown(item_id: int) -> SimpleNamespace:
+    """What a claim gave, as far as the look-ahead asks: the item's id."""
+    return SimpleNamespace(item=SimpleNamespace(id=item_id))
+
+
 def _looked_up(look: LookAhead, desk: _Desk) -> bool:
     """Refresh; whether the desk was asked (and its answer has arrived)."""
     before = desk.asked
@@ -47,12 +52,12 @@ def test_the_look_ahead_pauses_while_other_desks_take_its_item_and_resumes_when_
     look = LookAhead(ops, desk, ana, item_view=None, owner=owner)
     for _ in range(AheadOdds.MISSES_BEFORE_PAUSE):
         assert _looked_up(look, desk)
-        look.claimed(-1)  # another desk took the item looked up: this claim gave another
+        look.claimed(_shown(-1))  # another desk took the item looked up: this claim gave another
     assert look.odds.paused
     asked = [_looked_up(look, desk) for _ in range(AheadOdds.RETRY_EVERY)]
     assert asked == [False] * (AheadOdds.RETRY_EVERY - 1) + [True]  # a try now and then
     assert look.latest is not None
-    look.claimed(look.latest.item.id)  # the try found it: looking ahead is worth it again
+    look.claimed(_shown(look.latest.item.id))  # the try found it: looking ahead is worth it again
     assert not look.odds.paused
     assert _looked_up(look, desk)
     ops.close()

@@ -200,17 +200,14 @@ class ReviewPage(QWidget):
 
     def _follow(self, claimed: Claimed | None) -> None:
         """Paint the claim that followed a decision or a skip (None: none was asked for)."""
-        if claimed is None:
-            return
-        if claimed.error is not None:
+        if claimed is not None and claimed.error is not None:
             self.say(f"Could not get the next item: {claimed.error}")
-            return
-        self._claimed(claimed.shown)
+        elif claimed is not None:
+            self._claimed(claimed.shown)
 
     def _claimed(self, shown: Shown | None) -> None:
         """A claim's item is here: the look-ahead learns whether it had found it, then the item is shown."""
-        if shown is not None:
-            self.ahead.claimed(shown.item.id)
+        self.ahead.claimed(shown)
         self._arrived(shown)
 
     def _arrived(self, shown: Shown | None) -> None:

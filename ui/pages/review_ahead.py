@@ -22,7 +22,7 @@ import logging
 
 from PySide6.QtWidgets import QWidget
 
-from review.desk import Ahead, AheadOdds, Claim, ReviewDesk
+from review.desk import Ahead, AheadOdds, Claim, ReviewDesk, Shown
 from review.store import User
 from ui.item.view import ItemView, moves
 from ui.operations import Operations
@@ -44,9 +44,10 @@ class LookAhead:
         self.odds = AheadOdds()  # whether looking ahead still finds the item claimed
         ops.changed.connect(self._changed)
 
-    def claimed(self, shown_item_id: int) -> None:
-        """A claim gave *shown_item_id*: learn whether what was looked up (:attr:`latest`) was that item."""
-        self.odds.claimed(self.latest, shown_item_id)
+    def claimed(self, shown: Shown | None) -> None:
+        """A claim gave *shown* (None: nothing waited): learn whether what was looked up (:attr:`latest`) was it."""
+        if shown is not None:
+            self.odds.claimed(self.latest, shown.item.id)
 
     def refresh(self, then: Claim | None) -> None:
         """Look ahead for a claim asking *then* (None: nothing will be claimed, as on a break); while other desks
