@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import pytest
 from builders import people
 from PySide6.QtCore import QPoint, Qt
@@ -77,6 +80,46 @@ def run(controller, clock, seconds, step=30, *, active=True):
         if active:
             controller.activity()
         controller.tick()
+
+
+class _Watched:
+    """A store's connection that notes each statement run through it on one thread (the GUI thread)."""
+
+    def __init__(self, conn, thread: int, seen: list[str]):
+        self._conn, self._thread, self._seen = conn, thread, seen
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+    def _noted(self, sql):
+        if threading.get_ident() == self._thread:
+            self._seen.append(sql)
+
+    def execute(self, sql, *args):
+        self._noted(sql)
+        return self._conn.execute(sql, *args)
+
+    def executemany(self, sql, *args):
+        self._noted(sql)
+        return self._conn.executemany(sql, *args)
+
+
+@contextlib.contextmanager
+def statements_on_the_gui_thread(store, ops):
+    """The statements run through *store*'s writer connection on this (the GUI) thread meanwhile.
+
+    A Python wrapper, swapped in and out while the runner's writer is idle: SQLite's trace callback on the writer
+    connection, called on the writer thread, crashed the test process in CI (a segfault, a bus error) in this file.
+    """
+    seen: list[str] = []
+    assert ops.wait_idle()
+    real = store.db.conn
+    store.db.conn = _Watched(real, threading.get_ident(), seen)
+    try:
+        yield seen
+    finally:
+        assert ops.wait_idle()
+        store.db.conn = real
 
 
 @pytest.fixture
@@ -417,7 +460,6 @@ def test_the_tick_reads_on_a_reader_and_never_waits_for_the_writer_connection(qt
     statement on the GUI thread: a break another window of the person starts is joined, and a lead's lift
     seen, once a reader has read them."""
     import datetime
-    import threading
 
     from review.clock import iso
     from review.store import wellbeing as ws
@@ -427,34 +469,22 @@ def test_the_tick_reads_on_a_reader_and_never_waits_for_the_writer_connection(qt
     controller = WellbeingController(store, ana, clock, ops=ops)
     seen = Recorder(controller)
     elsewhere = store.second_connection()  # another window of ana's, and a lead's desk: connections of their own
-    on_gui_thread = []
-    gui = threading.get_ident()
+    with statements_on_the_gui_thread(store, ops) as on_gui_thread:
+        ends = iso(clock.now() + datetime.timedelta(minutes=2))
+        ws.start_break(elsewhere, ana, "break_started", {}, started_at=elsewhere.now(), ends_at=ends,
+                       reason="micro", cooldown=False)
+        clock.advance(1)
+        controller.tick()
+        assert on_gui_thread == []  # the tick itself read nothing, so it waited for nothing
+        qtbot.waitUntil(lambda: controller.on_break, timeout=5000)
+        assert seen.last("enforce_break")[0] == 119
 
-    def traced(sql):
-        if threading.get_ident() == gui:
-            on_gui_thread.append(sql)
-
-    # The writer connection is the writer thread's: the trace callback is set and removed while it is idle (set
-    # from here while the writer ran a statement, it crashed the test process now and then).
-    assert ops.wait_idle()
-    store.db.conn.set_trace_callback(traced)
-    ends = iso(clock.now() + datetime.timedelta(minutes=2))
-    ws.start_break(elsewhere, ana, "break_started", {}, started_at=elsewhere.now(), ends_at=ends, reason="micro",
-                   cooldown=False)
-    clock.advance(1)
-    controller.tick()
-    assert on_gui_thread == []  # the tick itself read nothing, so it waited for nothing
-    qtbot.waitUntil(lambda: controller.on_break, timeout=5000)
-    assert seen.last("enforce_break")[0] == 119
-
-    budget = controller.session.budget_ms()
-    lift_budget(elsewhere, elsewhere.user("lee"), ana, "a long shift of severe queues", minutes=30)
-    clock.advance(controller.session.LIFT_REFRESH_S)
-    controller.tick()
-    qtbot.waitUntil(lambda: controller.session.budget_ms() == budget + 30 * MIN, timeout=5000)
+        budget = controller.session.budget_ms()
+        lift_budget(elsewhere, elsewhere.user("lee"), ana, "a long shift of severe queues", minutes=30)
+        clock.advance(controller.session.LIFT_REFRESH_S)
+        controller.tick()
+        qtbot.waitUntil(lambda: controller.session.budget_ms() == budget + 30 * MIN, timeout=5000)
     assert on_gui_thread == []
-    assert ops.wait_idle()
-    store.db.conn.set_trace_callback(None)
     controller.close()
     ops.close()
     elsewhere.close()
@@ -466,7 +496,6 @@ def test_the_sessions_writes_run_on_the_writer_thread_in_the_order_the_session_m
     connection, so the key that decided an item waited for whatever the writer thread was committing (on a server,
     for a row lock; with the server away, for the server). With the session's runner they run on its writer
     thread, after the writes asked before them and in the order the session made them; a row that fails says so."""
-    import threading
 
     from review.errors import StoreError
     from review.store import wellbeing as ws
@@ -474,21 +503,18 @@ def test_the_sessions_writes_run_on_the_writer_thread_in_the_order_the_session_m
     ops = Operations(store, max_threads=2)
     controller = WellbeingController(store, ana, clock, WellbeingPolicy(micro_break_min=2), ops=ops)
     seen = Recorder(controller)
-    on_gui_thread = []
-    gui = threading.get_ident()
-    store.db.conn.set_trace_callback(lambda sql: on_gui_thread.append(sql) if threading.get_ident() == gui else None)
 
     first, second = queue_items["low"][:2]
     tracker = ExposureTracker(clock)
-    tracker.start(first, severity="low")
-    controller.item_shown(Item(first, "low"))
-    run(controller, clock, 60)
-    controller.item_left(tracker.finish())
-    controller.take_break()
-    run(controller, clock, 2 * 60, active=False)
-    assert seen.names() == ["enforce_break", "break_over"]
+    with statements_on_the_gui_thread(store, ops) as on_gui_thread:
+        tracker.start(first, severity="low")
+        controller.item_shown(Item(first, "low"))
+        run(controller, clock, 60)
+        controller.item_left(tracker.finish())
+        controller.take_break()
+        run(controller, clock, 2 * 60, active=False)
+        assert seen.names() == ["enforce_break", "break_over"]
     assert on_gui_thread == []  # the row, the break and its end were all asked of the writer thread
-    assert ops.wait_idle()
     rows = store.db.execute("SELECT item_id, blurred_ms FROM exposure WHERE user_id = ?", [ana.id]).fetchall()
     assert rows == [(first, 60_000)]
     kinds = [e.kind for e in ws.events(store, day=clock.now().date().isoformat(), user_id=ana.id)]
@@ -504,7 +530,6 @@ def test_the_sessions_writes_run_on_the_writer_thread_in_the_order_the_session_m
     controller.item_left(tracker.finish())
     qtbot.waitUntil(lambda: seen.names()[-1:] == ["banner"], timeout=5000)
     assert "exposure could not be saved (the disk is full)" in seen.last("banner")[0]
-    store.db.conn.set_trace_callback(None)
     controller.close()
     ops.close()
 
@@ -514,7 +539,6 @@ def test_the_day_turns_on_what_a_reader_read(qtbot, store, clock, ana, queue_ite
     thread, while the writer thread may be writing on it. With the session's runner the day turns when a reader's
     poll of it arrives: another window's severe item of the new day counts, nothing runs on the GUI thread."""
     import datetime
-    import threading
 
     from review.clock import iso
     from review.store import wellbeing as ws
@@ -532,12 +556,9 @@ def test_the_day_turns_on_what_a_reader_read(qtbot, store, clock, ana, queue_ite
     midnight = iso(clock.now())
     ws.add_exposure(store, ana, "another window", ExposureRecord(
         queue_items["severe"][1], "severe", None, midnight, midnight, blurred_ms=3 * MIN))
-    on_gui_thread = []
-    gui = threading.get_ident()
-    store.db.conn.set_trace_callback(lambda sql: on_gui_thread.append(sql) if threading.get_ident() == gui else None)
-    controller.tick()
-    qtbot.waitUntil(lambda: controller.session.day == midnight[:10], timeout=5000)
-    store.db.conn.set_trace_callback(None)
+    with statements_on_the_gui_thread(store, ops) as on_gui_thread:
+        controller.tick()
+        qtbot.waitUntil(lambda: controller.session.day == midnight[:10], timeout=5000)
     assert on_gui_thread == [] and controller.session.severe_today_ms() == 3 * MIN
     assert controller.session.day == (datetime.date(2026, 1, 6)).isoformat()
     controller.close()
