@@ -50,6 +50,7 @@ def test_the_tab_flags_each_person_against_their_target(qtbot, store, ops):
 
 def test_a_lead_sets_targets_and_costs_on_the_settings_page(qtbot, store, ops):
     page = OrganisationSettingsPage(store.user("lee"), ops, taxonomy.load())
+    seen = store.second_connection()  # the test reads on a connection of its own: the page's writer uses store's
     qtbot.addWidget(page)
     page.resize(1280, 720)
     page.show()
@@ -61,16 +62,17 @@ def test_a_lead_sets_targets_and_costs_on_the_settings_page(qtbot, store, ops):
     form._add_row("person: ana", {"accuracy": 0.95})
     assert form.save_button.isEnabled(), form.problem_label.text()
     form.save_button.click()
-    qtbot.waitUntil(lambda: settings.read(store, targets.TARGETS) != {}, timeout=WAIT_MS)
-    assert settings.read(store, targets.TARGETS) == {"everyone": {"throughput_per_hour": 8.0},
-                                                     "people": {"ana": {"accuracy": 0.95}}, "queues": {}}
+    qtbot.waitUntil(lambda: settings.read(seen, targets.TARGETS) != {}, timeout=WAIT_MS)
+    assert settings.read(seen, targets.TARGETS) == {"everyone": {"throughput_per_hour": 8.0},
+                                                    "people": {"ana": {"accuracy": 0.95}}, "queues": {}}
     cost_form.rates["moderator"].setValue(28)
     cost_form.save_button.click()
-    qtbot.waitUntil(lambda: settings.read(store, costs.COST_PER_HOUR) != {}, timeout=WAIT_MS)
-    assert settings.read(store, costs.COST_PER_HOUR) == {"currency": "EUR", "roles": {"moderator": 28.0}}
-    assert [e.subject for e in events(store, "setting.changed")][-2:] == ["setting:0:targets",
-                                                                          "setting:0:cost.per_hour"]
+    qtbot.waitUntil(lambda: settings.read(seen, costs.COST_PER_HOUR) != {}, timeout=WAIT_MS)
+    assert settings.read(seen, costs.COST_PER_HOUR) == {"currency": "EUR", "roles": {"moderator": 28.0}}
+    assert [e.subject for e in events(seen, "setting.changed")][-2:] == ["setting:0:targets",
+                                                                         "setting:0:cost.per_hour"]
     form.overrides.item(0, 2).setText("150")  # 150 % accuracy: refused as it is typed
     assert not form.save_button.isEnabled() and "between 0 and 1" in form.problem_label.text()
     page.close_page()
     assert ops.wait_idle(WAIT_MS)
+    seen.close()

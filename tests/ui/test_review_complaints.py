@@ -49,6 +49,15 @@ def ben(qtbot, floor):
     close(page)
 
 
+@pytest.fixture
+def seen(floor):
+    """The store as the tests read it: a connection of their own. The page's writer thread writes through
+    ``floor``'s while a test polls, and one connection used by two threads at once can crash the process."""
+    reader = floor.second_connection()
+    yield reader
+    reader.close()
+
+
 def _decisions(store):
     return store.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0]
 
@@ -69,42 +78,42 @@ def test_a_complaint_shows_what_it_is_against_without_who_decided_it(ben):
     assert "ana" not in said.lower() and ORIGINAL_NOTE not in said
 
 
-def test_u_with_a_reason_upholds_and_cannot_be_undone(qtbot, ben, floor):
-    before = _decisions(floor)
+def test_u_with_a_reason_upholds_and_cannot_be_undone(qtbot, ben, seen):
+    before = _decisions(seen)
     qtbot.keyClick(ben, Qt.Key.Key_U)  # no reason yet: the note asks for it
     _reason(qtbot, ben, "Targeted insults; the removal stands")
-    qtbot.waitUntil(lambda: len(events(floor, "complaint.upheld")) == 1)
+    qtbot.waitUntil(lambda: len(events(seen, "complaint.upheld")) == 1)
     qtbot.waitUntil(lambda: not ben.busy)
-    (event,) = events(floor, "complaint.upheld")
+    (event,) = events(seen, "complaint.upheld")
     assert event.actor == "ben" and event.payload["action"] == "remove"
     assert "upheld" in ben.footer.text() and NO_UNDO in ben.footer.text()
-    assert _decisions(floor) == before + 1  # the complaint item closed; the original stands
+    assert _decisions(seen) == before + 1  # the complaint item closed; the original stands
     qtbot.keyClick(ben, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert NO_UNDO in ben.decision.message.text()
 
 
-def test_v_then_an_action_reverses_with_a_new_decision_on_the_original(qtbot, ben, floor):
+def test_v_then_an_action_reverses_with_a_new_decision_on_the_original(qtbot, ben, seen):
     qtbot.keyClick(ben, Qt.Key.Key_V)
     assert "press the key of the action" in ben.decision.message.text()
     qtbot.keyClick(ben, Qt.Key.Key_A)  # no violation replaces the removal
     _reason(qtbot, ben, "Banter between friends, not harassment")
-    qtbot.waitUntil(lambda: len(events(floor, "complaint.reversed")) == 1)
-    (event,) = events(floor, "complaint.reversed")
-    original = floor.db.execute("SELECT id FROM items WHERE external_id = 'post-1'").fetchone()[0]
-    latest = floor.db.execute("SELECT id, action, source FROM decisions WHERE item_id = ? ORDER BY id DESC LIMIT 1",
+    qtbot.waitUntil(lambda: len(events(seen, "complaint.reversed")) == 1)
+    (event,) = events(seen, "complaint.reversed")
+    original = seen.db.execute("SELECT id FROM items WHERE external_id = 'post-1'").fetchone()[0]
+    latest = seen.db.execute("SELECT id, action, source FROM decisions WHERE item_id = ? ORDER BY id DESC LIMIT 1",
                               [original]).fetchone()
     assert latest == (event.payload["reversal"], "no_violation", "complaint")
     qtbot.waitUntil(lambda: "reversed" in ben.footer.text())
 
 
-def test_a_decision_key_on_a_complaint_records_nothing_and_says_what_to_press(qtbot, ben, floor):
-    before = _decisions(floor)
+def test_a_decision_key_on_a_complaint_records_nothing_and_says_what_to_press(qtbot, ben, seen):
+    before = _decisions(seen)
     qtbot.keyClick(ben, Qt.Key.Key_1)  # harassment
     qtbot.keyClick(ben, Qt.Key.Key_R)
     said = ben.decision.message.text()
     assert "nothing was recorded" in said and "U upholds" in said and "V" in said
     assert not ben.busy and ben.item.external_id == "c-1"
-    assert _decisions(floor) == before and not events(floor, "complaint.upheld")
+    assert _decisions(seen) == before and not events(seen, "complaint.upheld")
 
 
 def test_the_person_who_decided_is_never_shown_the_complaint(qtbot, floor):
@@ -117,7 +126,7 @@ def test_the_person_who_decided_is_never_shown_the_complaint(qtbot, floor):
         close(ana)
 
 
-def test_the_statement_a_reversal_would_send_is_shown_after_v_and_only_then(qtbot, ben, floor):
+def test_the_statement_a_reversal_would_send_is_shown_after_v_and_only_then(qtbot, ben, seen):
     box = ben.statement
     assert box.item_id is None and not box.isVisible()  # nothing is asked for: upholding sends nothing new
     qtbot.keyClick(ben, Qt.Key.Key_V)
@@ -127,8 +136,8 @@ def test_the_statement_a_reversal_would_send_is_shown_after_v_and_only_then(qtbo
     qtbot.waitUntil(lambda: box.heading.text() == "The person receives, reversed to L Label only:")
     assert "Remove" not in box.heading.text()
     _reason(qtbot, ben, "A label is enough here")
-    qtbot.waitUntil(lambda: len(events(floor, "complaint.reversed")) == 1)
-    assert floor.db.execute("SELECT action FROM decisions ORDER BY id DESC LIMIT 1").fetchone()[0] == "label_only"
+    qtbot.waitUntil(lambda: len(events(seen, "complaint.reversed")) == 1)
+    assert seen.db.execute("SELECT action FROM decisions ORDER BY id DESC LIMIT 1").fetchone()[0] == "label_only"
 
 
 def _page_with_keys(qtbot, store, name, overrides):
@@ -160,7 +169,7 @@ def test_the_cheat_sheet_lists_the_complaint_keys_after_the_escalation_ones(qtbo
     assert "<b>Escalations</b>" not in on_the_page.area.widget().text()  # nor an empty heading for them
 
 
-def test_a_person_s_own_uphold_key_ends_the_complaint_and_the_hints_name_it(qtbot, floor):
+def test_a_person_s_own_uphold_key_ends_the_complaint_and_the_hints_name_it(qtbot, floor, seen):
     """U and V could not be re-bound, and the hints named the fixed letters whatever a person's keys were."""
     page = _page_with_keys(qtbot, floor, "ben", {"uphold": "Ctrl+U", "reverse": "Ctrl+Shift+V", "note": "Ctrl+N"})
     try:
@@ -175,7 +184,7 @@ def test_a_person_s_own_uphold_key_ends_the_complaint_and_the_hints_name_it(qtbo
         assert page.complaint.pending is None and not page.decision.note.hasFocus()
         qtbot.keyClick(page, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier)
         _reason(qtbot, page, "The removal stands")
-        qtbot.waitUntil(lambda: len(events(floor, "complaint.upheld")) == 1)
+        qtbot.waitUntil(lambda: len(events(seen, "complaint.upheld")) == 1)
         qtbot.waitUntil(lambda: not page.busy)
     finally:
         close(page)
