@@ -43,6 +43,7 @@ from review.taxonomy import Taxonomy, TaxonomyError
 from review.taxonomy import stored as stored_taxonomy
 from ui import theme
 from ui.after_paint import after_paint
+from ui.garbage import GuiThreadCollector
 from ui.main_window import AboutFacts, MainWindow
 from ui.operations import Operations
 from ui.pages.sign_in import Confirm
@@ -119,9 +120,12 @@ def run_gui(args: argparse.Namespace) -> int:
         window.sign_in_page.select(user)
         window.sign_in_page.sign_in_current()
     stop_sampling = start_sampling_schedule(window, operations)
+    collector = GuiThreadCollector(app)  # reference cycles freed on the GUI thread only (ui/garbage.py says why)
     try:
         return app.exec()
     finally:
+        collector.stop()
+        collector.deleteLater()
         stop_sampling()
         operations.close()  # after the window's pages (closed on quit); nothing runs on the store any more
         store.close()

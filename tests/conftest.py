@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -188,6 +189,7 @@ def _no_leftover_qt_work(request, monkeypatch):
     yield
     QCoreApplication.sendPostedEvents(None, 0)
     QCoreApplication.processEvents()
+    gc.collect()  # this test's cycles freed here, on the GUI thread, not by a later worker thread (ui/garbage.py)
     leftovers = [f"a running {t.interval()} ms timer of {type(t.parent()).__name__}"
                  for t in timers if shiboken6.isValid(t) and t.isActive()]
     leftovers += [f"task runner {r.objectName()!r} left open ({r.pending()} pending)"

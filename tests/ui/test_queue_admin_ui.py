@@ -314,7 +314,7 @@ def test_changing_your_own_passphrase_asks_for_the_current_one(qtbot, team, ops)
 
 # ------------------------------------------------------------ --user NAME
 @pytest.fixture
-def errors(monkeypatch):
+def errors(monkeypatch, qapp):
     """Error boxes recorded instead of shown; the app's look restored afterwards."""
     app = QApplication.instance()
     look = (app.styleSheet(), app.palette(), app.font(), app.style().name())

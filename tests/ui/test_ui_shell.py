@@ -640,7 +640,7 @@ def test_the_window_opens_whatever_ui_ini_holds(qtbot, filled, tmp_path, saved, 
 
 # -------------------------------------------------------- desktop wiring
 @pytest.fixture
-def errors(monkeypatch):
+def errors(monkeypatch, qapp):
     """Error boxes recorded instead of shown; the app's look restored for other test files."""
     app = QApplication.instance()
     look = (app.styleSheet(), app.palette(), app.font(), app.style().name())

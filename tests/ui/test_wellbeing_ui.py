@@ -452,6 +452,7 @@ def test_a_tick_while_the_server_is_away_waits_for_the_next_one(qtbot, store, cl
     monkeypatch.setattr(controller.session, "update", booked)
     with qtbot.waitSignal(controller.meter_changed, timeout=1000):
         run(controller, clock, 60)
+    controller.close()
 
 
 def test_the_tick_reads_on_a_reader_and_never_waits_for_the_writer_connection(qtbot, store, clock, ana):
