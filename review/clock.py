@@ -63,6 +63,16 @@ def parse_stored(text: str) -> _dt.datetime:
     return _dt.datetime.fromisoformat(text) if text.endswith("Z") else parse(text)
 
 
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+_MS = _dt.timedelta(milliseconds=1)
+
+
+def epoch_ms(moment: _dt.datetime) -> int:
+    """An aware datetime as whole milliseconds since 1970 UTC, exactly (no float in between): for loops that
+    compare and add many times, where integers are several times cheaper than datetimes."""
+    return (moment - _EPOCH) // _MS
+
+
 def normalise(text: str) -> str:
     """Any accepted ISO 8601 text to Veil's canonical form."""
     return iso(parse(text))

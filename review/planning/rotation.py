@@ -35,13 +35,15 @@ shifts would break a rule.
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from review import settings
-from review.clock import iso
+from review.clock import epoch_ms, iso
 from review.planning import roster
 from review.store import Queue, Store, User, queue_admin
 from review.store import roster as rows
@@ -213,6 +215,8 @@ class Plan:
 
 
 IDLE_HOURS = 8  # hours without a decision that end a stretch of work (outside a shift)
+_HOUR_MS = 3_600_000
+_DAY_MS = 24 * _HOUR_MS
 OUTSIDE_SHIFT = "you are served outside your shift, away from severe queues"
 
 
@@ -249,27 +253,81 @@ def _severe_work(found: Plan) -> tuple[int, int, bool]:
     last decision is IDLE_HOURS old); the days in a row are the days before
     it whose stretches held a severe decision.
     """
-    severe, now = found.severe(), found.now
-    look_back = now - _dt.timedelta(days=(found.rules.max_days or 0) + 2)
+    severe, now = found.severe(), epoch_ms(found.now)
+    look_back = found.now - _dt.timedelta(days=(found.rules.max_days or 0) + 2)
     recent = found.recent or rows.RecentDecisions(found.user.id)
-    decided = recent.between(found.store, iso(look_back), iso(now))
-    idle = _dt.timedelta(hours=IDLE_HOURS)
-    stretches: list[tuple[_dt.datetime, bool]] = []  # (began, held a severe decision)
-    last: _dt.datetime | None = None
-    for at, queue_id, ms in decided:
-        if last is None or at - last >= idle:
-            stretches.append((at - _dt.timedelta(milliseconds=ms), False))
-        if queue_id in severe:
-            stretches[-1] = (stretches[-1][0], True)
-        last = at
-    current = stretches[-1][0] if stretches and last is not None and now - last < idle else None
-    began = found.shift_start or current or now
-    minutes = sum(ms for at, q, ms in decided if at >= began and q in severe) // 60_000
-    severe_days = {b.date() for b, held in stretches if held and b.date() < began.date()}
+    decided = recent.between(found.store, iso(look_back), iso(found.now))
+    tally = _Tally.brought_up_to_date(recent, decided, frozenset(severe))
+    current = None
+    if decided and now - decided[-1][0] < IDLE_HOURS * _HOUR_MS:
+        at, _, ms = decided[tally.starts[-1] - tally.first]
+        current = at - ms
+    began = epoch_ms(found.shift_start) if found.shift_start is not None else current if current is not None else now
+    minutes = tally.severe_ms_since(decided, began) // 60_000
+    severe_days = {day for day, held in tally.stretches(decided) if held and day < began // _DAY_MS}
     streak = 0
-    while began.date() - _dt.timedelta(days=streak + 1) in severe_days:
+    while began // _DAY_MS - (streak + 1) in severe_days:
         streak += 1
     return minutes, streak, found.shift_start is not None
+
+
+@dataclass
+class _Tally:
+    """Running sums over a person's recent decisions (``roster.RecentDecisions``), kept with them from one claim
+    to the next so that a claim adds the decisions since the last and drops those the window left behind,
+    instead of going over the last days' thousand decisions again (issue 22: a claim within twice its floor).
+
+    Rows are known by their number in ``RecentDecisions``; ``severe_ms[k]`` and ``severe_count[k]`` sum the
+    first *k* rows tallied from ``first`` on (so any run of rows is a difference of two), and ``starts`` numbers
+    the rows that begin a stretch of work.
+    """
+
+    generation: int
+    severe: frozenset[int]
+    first: int
+    severe_ms: list[int]
+    severe_count: list[int]
+    starts: list[int]
+
+    @classmethod
+    def brought_up_to_date(cls, recent: rows.RecentDecisions, decided: list[tuple[int, int, int]],
+                           severe: frozenset[int]) -> _Tally:
+        """The tally of *decided* (``recent``'s rows from its first on): the one kept, brought up to date, or a
+        new one when the rows were renumbered, the severe queues changed or *decided* stops short of it."""
+        tally = recent.tally
+        if (not isinstance(tally, cls) or (tally.generation, tally.severe) != (recent.generation, severe)
+                or not tally.first <= recent.first <= tally.first + tally.count() <= recent.first + len(decided)):
+            tally = cls(recent.generation, severe, recent.first, [0], [0], [])
+        gone = recent.first - tally.first
+        del tally.severe_ms[:gone], tally.severe_count[:gone]
+        tally.first = recent.first
+        tally.starts = [n for n in tally.starts if n > tally.first]
+        if decided:
+            tally.starts.insert(0, tally.first)  # the oldest row begins a stretch: nothing before it is held
+        idle = IDLE_HOURS * _HOUR_MS
+        for k in range(tally.count(), len(decided)):
+            at, queue_id, ms = decided[k]
+            if k and at - decided[k - 1][0] >= idle:
+                tally.starts.append(tally.first + k)
+            held = queue_id in severe
+            tally.severe_ms.append(tally.severe_ms[-1] + (ms if held else 0))
+            tally.severe_count.append(tally.severe_count[-1] + held)
+        recent.tally = tally
+        return tally
+
+    def count(self) -> int:
+        """How many rows are tallied."""
+        return len(self.severe_ms) - 1
+
+    def severe_ms_since(self, decided: list[tuple[int, int, int]], began: int) -> int:
+        """The handle time of the severe decisions at or after *began*."""
+        return self.severe_ms[-1] - self.severe_ms[bisect.bisect_left(decided, (began,))]
+
+    def stretches(self, decided: list[tuple[int, int, int]]) -> list[tuple[int, bool]]:
+        """(the UTC day it began on, held a severe decision) of each stretch of work."""
+        bounds = [n - self.first for n in self.starts] + [len(decided)]
+        return [((decided[a][0] - decided[a][2]) // _DAY_MS, self.severe_count[b] > self.severe_count[a])
+                for a, b in itertools.pairwise(bounds)]
 
 
 def serving_refusal(store: Store, user: User, queue: Queue, now: _dt.datetime,

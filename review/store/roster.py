@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import bisect
 import datetime as _dt
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from review.clock import iso, parse_stored
-from review.store import Refused
+from review.clock import epoch_ms, iso, parse_stored
+from review.store import Refused, dialect
 from review.store.connection import executemany
 from review.store.summaries import NOT_APPLIED
 
@@ -77,12 +78,19 @@ def iter_all(store: Store) -> Iterable[ShiftRow]:
 
 
 #: A person's decisions a rotation rule counts (undos and a case's rows left out) from a moment on, after the newest
-#: one already held; then one more row, id 0, whose third column counts them all from that moment on. One
-#: statement, so both see the same decisions.
+#: one already held.
 _RECENT_AFTER = (
     "SELECT id, decided_at, queue_id, COALESCE(handle_ms, 0) FROM decisions WHERE user_id = ? AND decided_at >= ?"
-    f" AND revokes_id IS NULL AND {NOT_APPLIED.format(d='')} AND id > ?"
-    " UNION ALL SELECT 0, NULL, COUNT(*), 0 FROM decisions WHERE user_id = ? AND decided_at >= ?"
+    f" AND revokes_id IS NULL AND {NOT_APPLIED.format(d='')} AND id > ?")
+#: The same, found from the decisions after the newest held (by id, every person's) rather than from the person's
+#: window (their index): the shorter walk when few were made since (``+`` keeps SQLite off the person's index).
+_RECENT_BY_ID = (
+    "SELECT id, decided_at, queue_id, COALESCE(handle_ms, 0) FROM decisions WHERE id > ? AND +user_id = ?"
+    f" AND +decided_at >= ? AND revokes_id IS NULL AND {NOT_APPLIED.format(d='')}")
+#: :data:`_RECENT_AFTER`, then one more row, id 0, whose third column counts them all from that moment on. One
+#: statement, so both see the same decisions.
+_RECENT_AFTER_COUNTED = (
+    f"{_RECENT_AFTER} UNION ALL SELECT 0, NULL, COUNT(*), 0 FROM decisions WHERE user_id = ? AND decided_at >= ?"
     f" AND revokes_id IS NULL AND {NOT_APPLIED.format(d='')}")
 
 
@@ -93,32 +101,73 @@ class RecentDecisions:
     A rotation rule reads the person's last days of decisions on every claim: about a thousand rows at a busy
     desk, fetched and parsed, were half of a claim's CPU (issue 22). Decisions are never changed or deleted, so
     a claim's connection keeps those it has read (``serving_changes.Kept``) and each later claim reads only the
-    rows after the newest it holds, with how many there are since the window's start in the same statement. A
-    decision it could not find by id — on a server a transaction that took a lower id may commit later — leaves
-    the two counts unequal, and the window is read whole again: what it gives is always what a fresh read gives.
+    rows after the newest it holds. On a file one writer at a time takes the next id, so a decision committed
+    later always has a higher id than those held. On a server a transaction that took a lower id may commit
+    later, so the statement also counts the decisions since the window's start: one it could not find by id
+    leaves the two counts unequal, and the window is read whole again. A window whose start moved back is read
+    whole too. What it gives is always what a fresh read gives.
+    Each row is parsed once, into epoch milliseconds, which the rules' arithmetic uses.
+
+    Rows are numbered as they come: ``first`` is the number of the oldest held, a new newest one takes the next
+    number. Whatever a rule works out from them can be kept in ``tally`` and brought up to date from the numbers
+    alone, as long as ``generation`` is the same: it moves on when the rows are read whole again or one goes in
+    anywhere but at the end, the only changes that are not rows leaving the front or arriving at the back.
     """
 
     user_id: int
-    #: (decided_at as stored, id, decided_at parsed, queue id, handle ms), in the order decided, from ``since`` on.
-    rows: list[tuple[str, int, _dt.datetime, int, int]] = field(default_factory=list)
+    #: (decided_at as stored, id) of each decision held, in the order decided, from the window's start on.
+    keys: list[tuple[str, int]] = field(default_factory=list)
+    #: (decided_at in epoch ms, queue id, handle ms) of the same decisions, in the same order.
+    values: list[tuple[int, int, int]] = field(default_factory=list)
     through: int = 0  # the highest decision id read
+    since: str = ""  # the window's start: every decision from it on is held
+    first: int = 0  # the number of values[0]
+    generation: int = 0
+    tally: Any = None  # what a rule worked out from the rows (:func:`review.planning.rotation`'s running sums)
 
-    def between(self, store: Store, since: str, until: str) -> list[tuple[_dt.datetime, int, int]]:
-        """(decided_at, queue id, handle ms) of the person's decisions in [*since*, *until*], oldest first."""
-        del self.rows[:bisect.bisect_left(self.rows, (since,))]  # the window's start moved on
-        if not self._followed(store, since):  # one committed behind the newest held, or the window reached back
-            self.rows, self.through = [], 0
-            self._followed(store, since)  # the whole window and its count: one statement, so they agree
-        return [(at, queue_id, ms) for text, _, at, queue_id, ms in self.rows if text <= until]
+    def between(self, store: Store, since: str, until: str) -> list[tuple[int, int, int]]:
+        """(decided_at in epoch ms, queue id, handle ms) of the person's decisions in [*since*, *until*], oldest
+        first."""
+        gone = bisect.bisect_left(self.keys, (since,))  # the window's start moved on
+        del self.keys[:gone], self.values[:gone]
+        self.first += gone
+        if since < self.since or not self._followed(store, since):  # reached back, or one committed behind
+            self.keys, self.values, self.through, self.generation = [], [], 0, self.generation + 1
+            self._followed(store, since)  # the whole window (on a server with its count: one statement)
+        self.since = since
+        return self.values[:bisect.bisect_right(self.keys, (until, math.inf))]
 
     def _followed(self, store: Store, since: str) -> bool:
-        """Add the decisions after the newest held; whether the rows held are then all there are since *since*."""
-        found = store.db.execute(_RECENT_AFTER, [self.user_id, since, self.through, self.user_id, since]).fetchall()
+        """Add the decisions after the newest held; whether the rows held are then all there are since *since*
+        (on a file, always: see the class). On a file they are looked for among the decisions made since the
+        newest held when those are fewer than the rows held (a desk claiming one item after another), else
+        through the person's index; a server keeps to the person's index, where the count is read too."""
+        if not dialect.is_server(store.db):
+            if self.through and self._few_since(store):
+                found = store.db.execute(_RECENT_BY_ID, [self.through, self.user_id, since]).fetchall()
+            else:
+                found = store.db.execute(_RECENT_AFTER, [self.user_id, since, self.through]).fetchall()
+            self._added(found)
+            return True
+        found = store.db.execute(_RECENT_AFTER_COUNTED, [self.user_id, since, self.through, self.user_id, since]
+                                 ).fetchall()
+        self._added(found)
+        return len(self.keys) == int(next(count for row_id, _, count, _ in found if row_id == 0))
+
+    def _few_since(self, store: Store) -> bool:
+        """Whether fewer decisions were made (by anyone) since the newest held than the rows held."""
+        (newest,) = store.db.execute("SELECT COALESCE(MAX(id), 0) FROM decisions").fetchone()
+        return int(newest) - self.through <= len(self.keys)
+
+    def _added(self, found: list[tuple[int, str, int, int]]) -> None:
+        """Hold the decisions *found* (a count's row, id 0, aside) in their places."""
         for row_id, at, queue_id, ms in found:
             if row_id:
-                bisect.insort(self.rows, (at, row_id, parse_stored(at), queue_id, ms))
+                place = bisect.bisect_right(self.keys, (at, row_id))
+                self.generation += place < len(self.keys)  # not at the end: the rows after it are numbered anew
+                self.keys.insert(place, (at, row_id))
+                self.values.insert(place, (epoch_ms(parse_stored(at)), queue_id, ms))
                 self.through = max(self.through, row_id)
-        return len(self.rows) == int(next(count for row_id, _, count, _ in found if row_id == 0))
 
 
 # ------------------------------------------------------------------ writes

@@ -106,6 +106,7 @@ def _decision(store, row_id, item_id, user_id, queue_id, decided_at, handle_ms):
                          [row_id, item_id, user_id, queue_id, decided_at, handle_ms])
 
 
+@pytest.mark.server_only  # on a file one writer at a time takes the next id: none commits behind the newest
 def test_recent_decisions_catch_one_committed_behind_the_newest_they_hold(store):
     """A decision whose id is below the newest one already read (its transaction took the id first and committed
     later) is not found by id; the window's count, read in the same statement, says one is missing, and the
@@ -125,6 +126,19 @@ def test_recent_decisions_catch_one_committed_behind_the_newest_they_hold(store)
     assert [ms for _, _, ms in fresh] == [1000, 2000, 3000]
     later = "2026-01-05T08:06:00.000Z"  # the window's start moves on past the first two
     assert [ms for _, _, ms in followed.between(store, later, "2026-01-05T14:00:00.000Z")] == [3000, 4000]
+
+
+def test_recent_decisions_read_a_window_whose_start_moved_back_whole(store):
+    """The rows held are those from the window's start on; a later start drops the first, and an earlier one
+    again (a lead lengthening the days rule) must find them, not only the decisions after the newest held."""
+    ana = people(store, ana="moderator")["ana"]
+    store.add_queue("gore")
+    decided_item(store, "gore", "ana", decided_at="2026-01-05T08:00:00.000Z", handle_ms=1000)
+    decided_item(store, "gore", "ana", decided_at="2026-01-05T10:00:00.000Z", handle_ms=2000)
+    followed = roster_rows.RecentDecisions(ana.id)
+    until = "2026-01-05T12:00:00.000Z"
+    assert [ms for _, _, ms in followed.between(store, "2026-01-05T09:00:00.000Z", until)] == [2000]
+    assert [ms for _, _, ms in followed.between(store, "2026-01-05T07:00:00.000Z", until)] == [1000, 2000]
 
 
 def test_the_queue_overview_counts_no_waiting_item(store):

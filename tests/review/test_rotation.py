@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+import random
+
 import pytest
 from builders import decided_item, events, people, statements_run, text_item, text_items
 
 from review import admin, decisions, escalations, serving, settings, taxonomy
-from review.clock import iso
+from review.clock import iso, parse
 from review.errors import NotAllowed, StoreConflict
 from review.planning import roster, rotation
+from review.store import roster as roster_rows
 from review.store.connection import in_transaction
 
 HOUR_MS = 3_600_000
@@ -220,3 +224,64 @@ def test_undo_does_not_reopen_a_severe_item_past_the_rule(store, floor, clock):
                             action="no_violation", shown_at=shown_at)
     with pytest.raises(NotAllowed, match="spent 120 min on severe queues"):
         decisions.undo(store, floor["ana"], made.id)
+
+
+def _work_counted_again(store, user, now, shift_start, severe, days):
+    """What the rules count, worked out the plain way from every decision in the window (the oracle for
+    :func:`test_the_running_tally_gives_what_counting_every_decision_again_gives`)."""
+    found = store.db.execute(
+        "SELECT decided_at, queue_id, COALESCE(handle_ms, 0) FROM decisions WHERE user_id = ? AND decided_at"
+        " BETWEEN ? AND ? AND revokes_id IS NULL ORDER BY decided_at, id",
+        [user.id, iso(now - _dt.timedelta(days=days + 2)), iso(now)]).fetchall()
+    decided = [(parse(at), queue_id, ms) for at, queue_id, ms in found]
+    idle = _dt.timedelta(hours=rotation.IDLE_HOURS)
+    stretches, last = [], None
+    for at, queue_id, ms in decided:
+        if last is None or at - last >= idle:
+            stretches.append([at - _dt.timedelta(milliseconds=ms), False])
+        stretches[-1][1] |= queue_id in severe
+        last = at
+    current = stretches[-1][0] if stretches and now - last < idle else None
+    began = shift_start or current or now
+    minutes = sum(ms for at, queue_id, ms in decided if at >= began and queue_id in severe) // 60_000
+    held_days = {start.date() for start, held in stretches if held and start.date() < began.date()}
+    streak = 0
+    while began.date() - _dt.timedelta(days=streak + 1) in held_days:
+        streak += 1
+    return minutes, streak, shift_start is not None
+
+
+def test_the_running_tally_gives_what_counting_every_decision_again_gives(store, floor, clock):
+    """Issue 22: a claim's connection keeps running sums of the person's last days of decisions and brings them
+    up to date at the next claim. Whatever happens in between — decisions after the newest, one decided earlier
+    than the newest, another person's, the window's start moving on, a long gap, a shift, the severe queues
+    changing — its answer
+    is the one counting every decision again gives."""
+    rng = random.Random(22)
+    ana, queues = floor["ana"], ["gore", "spam"]
+    kept = roster_rows.RecentDecisions(ana.id)
+    severe_sets = [["gore"], ["gore", "spam"], ["spam"]]
+    for step in range(160):
+        if step % 40 == 0:
+            _severe(store, *severe_sets[step // 40 % 3], days=2)
+        now = clock.now()
+        roll = rng.random()
+        if roll < 0.6:  # ana's, or someone else's the follower must leave out
+            decided_item(store, rng.choice(queues), "ana" if roll < 0.5 else "ben", decided_at=iso(now),
+                         handle_ms=rng.randint(0, 20 * 60_000))
+        elif roll < 0.7:  # decided earlier than the newest held (an import, a server's late commit)
+            decided_item(store, rng.choice(queues), "ana", handle_ms=rng.randint(0, 600_000),
+                         decided_at=iso(now - _dt.timedelta(minutes=rng.randint(1, 600))))
+        else:
+            clock.advance(rng.choice([60, 600, 3600, 8 * 3600, 9 * 3600]))  # 8 h: a stretch ends just so
+        now = clock.now()
+        shift_start = now - _dt.timedelta(hours=rng.randint(0, 9)) if rng.random() < 0.3 else None
+        plans = [rotation.plan(store, ana, now) for _ in range(2)]
+        plans[0].recent = kept  # the other reads afresh
+        for found in plans:
+            found.shift_start = shift_start
+        rules = rotation.rules(store)
+        expected = _work_counted_again(store, ana, now, shift_start, rotation.severe_ids(store, rules),
+                                       rules.max_days)
+        assert [found.work() for found in plans] == [expected, expected], step
+    assert kept.first > 0  # the window's start moved on: rows left the front of the tally
