@@ -213,7 +213,6 @@ def sign_in_confirm(store: Store, operations: SessionOperations) -> Confirm:
     def check(writer: Store, name: str, phrase: str) -> bool:
         return auth.check_passphrase(writer, name, phrase, via="gui")
 
-    # sign_in_refusal and has_passphrase are one small indexed query each, like users(): fine on the GUI thread.
     return passphrase_confirm(lambda name: auth.has_passphrase(store, name), check, operations.current,
                               refusal=lambda name: auth.sign_in_refusal(store, name))
 
@@ -264,10 +263,14 @@ def build_window(store: Store, ui_state: QSettings, policy: Taxonomy | None = No
     skips Veil's passphrase (:func:`enter_as`), signing back in after a sign-out asks it.
     """
     operations = SessionOperations(store)
-    # users() is one small indexed query: fine on the GUI thread, and it keeps
-    # the sign-in list current after each sign-out.
-    window = MainWindow(f"Veil — {store.name}", ui_state, users=_offered(store, person),
-                        confirm=sign_in_confirm(store, operations))
+    # The sign-in page's reads (who is listed, who has a passphrase: one small indexed query each) run on the GUI
+    # thread, through a connection of their own: the writer thread writes through *store*'s meanwhile (a
+    # sign-out gives back the person's item while the list is read again), and one connection used by two
+    # threads at once can crash Python's sqlite3 (review.store.thread_check).
+    sign_in_reads = store.second_connection()
+    window = MainWindow(f"Veil — {store.name}", ui_state, users=_offered(sign_in_reads, person),
+                        confirm=sign_in_confirm(sign_in_reads, operations))
+    window.closed.connect(sign_in_reads.close)
     operations.setParent(window)
     window.statusBar().insertPermanentWidget(0, operations.strip, 1)  # every page's writes: the window says it
     policy = policy or taxonomy.load()

@@ -6,12 +6,14 @@ import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("VEIL_CHECK_THREADS", "1")  # review.store.thread_check: every file store's connection checked
 
 import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402
 
 from desktop import wiring  # noqa: E402
 from review.clock import FakeClock  # noqa: E402
+from review.store import thread_check  # noqa: E402
 
 # No per-example deadline (a busy CI machine is not a bug); in CI, fixed
 # examples so a run is reproducible (HYPOTHESIS_PROFILE=ci, set by .ci/run).
@@ -24,6 +26,17 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "veil"))
 def _isolated_home(tmp_path, monkeypatch):
     """No test ever touches the real user data folder."""
     monkeypatch.setenv("VEIL_HOME", str(tmp_path / "veil-home"))
+
+
+@pytest.fixture(autouse=True)
+def _one_thread_at_a_time_per_connection():
+    """A test fails if a statement began on a file store's connection while another thread's ran on it: CPython's
+    sqlite3 can crash then (``review.store.thread_check``), rarely, in whichever test runs at that moment."""
+    thread_check.OVERLAPS.clear()
+    yield
+    found = list(thread_check.OVERLAPS)
+    thread_check.OVERLAPS.clear()
+    assert not found, f"{len(found)} statements overlapped another thread's; the first:\n{found[0]}"
 
 
 @pytest.fixture

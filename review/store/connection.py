@@ -43,7 +43,7 @@ from urllib.parse import unquote
 import sqlite_utils
 
 from review.errors import StoreBusy, StoreConflict, StoreFull, StoreUnavailable
-from review.store import dialect
+from review.store import dialect, thread_check
 
 BUSY_TIMEOUT_MS = 10_000
 _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
@@ -296,7 +296,8 @@ def connect(location: str | Path) -> sqlite_utils.Database:
         raise StoreUnavailable(f"cannot create the store at {path}: {exc.strerror or exc}") from exc
     with opening(path):
         conn = sqlite3.connect(
-            str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+            str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
+            factory=thread_check.connection_class(),
         )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA journal_mode = WAL")

@@ -34,9 +34,13 @@ def floor(store):
 
 @pytest.fixture
 def ops(floor):
-    runner = Operations(floor)
+    """The page's runner, writing through a connection of its own as the app's does: the tests read and write
+    through ``floor``'s meanwhile (another lead), and one connection used by two threads at once can crash."""
+    writer = floor.second_connection()
+    runner = Operations(writer)
     yield runner
     runner.close()
+    writer.close()
 
 
 def _page(qtbot, store, ops):
