@@ -15,16 +15,18 @@ nothing costs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import sys
 import threading
 import traceback
+from collections.abc import Iterator
 from typing import Any
 
 ENV = "VEIL_CHECK_THREADS"
 
-#: What each overlap found was: the two threads and where the second one began its statement.
+#: Each overlap found: the two threads and where each began its statement.
 OVERLAPS: list[str] = []
 
 
@@ -41,45 +43,41 @@ class CheckedConnection(sqlite3.Connection):
         self._guard = threading.Lock()
         self._inside: dict[int, int] = {}  # thread id -> statements of that thread running now (nested: > 1)
 
-    def _begin(self) -> None:
+    @contextlib.contextmanager
+    def _running(self) -> Iterator[None]:
+        """One statement of this thread's running on the connection: noted if another thread's runs too."""
         me = threading.get_ident()
         with self._guard:
             others = [ident for ident in self._inside if ident != me]
             self._inside[me] = self._inside.get(me, 0) + 1
         if others:
-            names = {t.ident: t.name for t in threading.enumerate()}
-            running = sys._current_frames().get(others[0])
-            OVERLAPS.append(f"thread {names.get(me, me)!r} began a statement on a connection while thread "
-                            f"{names.get(others[0], others[0])!r} ran one; the first began it here:\n"
-                            + "".join(traceback.format_stack(running) if running else ["(gone)\n"])
-                            + "and the second here:\n" + "".join(traceback.format_stack()[:-2]))
-
-    def _end(self) -> None:
-        me = threading.get_ident()
-        with self._guard:
-            left = self._inside[me] - 1
-            if left:
-                self._inside[me] = left
-            else:
-                del self._inside[me]
+            OVERLAPS.append(_overlap(me, others[0]))
+        try:
+            yield
+        finally:
+            with self._guard:
+                self._inside[me] -= 1
+                if not self._inside[me]:
+                    del self._inside[me]
 
     def execute(self, *args: Any, **kwargs: Any) -> sqlite3.Cursor:
-        self._begin()
-        try:
+        with self._running():
             return super().execute(*args, **kwargs)
-        finally:
-            self._end()
 
     def executemany(self, *args: Any, **kwargs: Any) -> sqlite3.Cursor:
-        self._begin()
-        try:
+        with self._running():
             return super().executemany(*args, **kwargs)
-        finally:
-            self._end()
 
     def executescript(self, *args: Any, **kwargs: Any) -> sqlite3.Cursor:
-        self._begin()
-        try:
+        with self._running():
             return super().executescript(*args, **kwargs)
-        finally:
-            self._end()
+
+
+def _overlap(second: int, first: int) -> str:
+    """Which two threads overlapped, and where each began its statement (the second: here, up the stack)."""
+    names = {thread.ident: thread.name for thread in threading.enumerate()}
+    running = sys._current_frames().get(first)
+    return (f"thread {names.get(second, second)!r} began a statement on a connection while thread "
+            f"{names.get(first, first)!r} ran one; the first began it here:\n"
+            + "".join(traceback.format_stack(running) if running else ["(gone)\n"])
+            + "and the second here:\n" + "".join(traceback.format_stack()[:-4]))
