@@ -53,8 +53,9 @@ def _show(qtbot, widget):
 def _services(store, name, kind):
     policy = taxonomy.load()
     user = store.user(name)
-    return kind(Operations(store), ReviewDesk(policy), user, ViewSettings(), keymap.build(policy), store.clock,
-                WellbeingController(store, user, store.clock, WellbeingPolicy()))
+    ops = Operations(store)
+    return kind(ops, ReviewDesk(policy), user, ViewSettings(), keymap.build(policy), store.clock,
+                WellbeingController(store, user, store.clock, WellbeingPolicy(), ops=ops))
 
 
 def _close(page):

@@ -34,7 +34,7 @@ SHAPES_2X = ((2560, 1440), (960, 1280))  # large enough that the 2× box, not th
 def page(qtbot, store):
     store.add_user("ana", ["moderator"])
     ops = Operations(store)
-    coach = WellbeingController(store, store.user("ana"), store.clock)
+    coach = WellbeingController(store, store.user("ana"), store.clock, ops=ops)
     shown = ReviewPage(desktop_pages.review_services(store, taxonomy.load(), store.user("ana"), coach, ops))
     qtbot.addWidget(shown)
     shown.resize(1440, 900)  # 2880×1800 at 2×

@@ -79,7 +79,7 @@ def _media_boxes(qtbot, store) -> list[tuple[int, int]]:
     """The decode box of the review page's item view, in each window size."""
     store.add_user("ana", ["moderator"])
     ops = Operations(store)
-    coach = WellbeingController(store, store.user("ana"), store.clock)
+    coach = WellbeingController(store, store.user("ana"), store.clock, ops=ops)
     page = ReviewPage(desktop_pages.review_services(store, taxonomy.load(), store.user("ana"), coach, ops))
     qtbot.addWidget(page)
     page.show()

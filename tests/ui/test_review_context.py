@@ -70,8 +70,9 @@ def page(qtbot, store):
     text_item(store, "spam", external_id="next", text="more", metadata=MALLORY,
               received_at="2026-01-02T00:00:00.000Z")
     policy = taxonomy.load()
-    services = ReviewServices(Operations(store), ReviewDesk(policy), ana, ViewSettings(), keymap.build(policy),
-                              store.clock, WellbeingController(store, ana, store.clock, WellbeingPolicy()))
+    ops = Operations(store)
+    services = ReviewServices(ops, ReviewDesk(policy), ana, ViewSettings(), keymap.build(policy),
+                              store.clock, WellbeingController(store, ana, store.clock, WellbeingPolicy(), ops=ops))
     widget = ReviewPage(services)
     qtbot.addWidget(widget)
     widget.resize(1280, 720)

@@ -48,12 +48,14 @@ def workspace(store, tmp_path):
 
 
 def _services(store, *, after_decision=()):
-    """What the desktop wiring gives the page: the runner, the desk, Ana's settings and break coach."""
+    """What the desktop wiring gives the page: the runner, the desk, Ana's settings and break coach (whose writes
+    go through the runner, as the app's do: on the GUI thread they would share the writer thread's connection)."""
     policy = taxonomy.load()
     ana = store.user("ana")
-    return ReviewServices(Operations(store), ReviewDesk(policy, after_decision=after_decision), ana, ViewSettings(),
-                          keymap.build(policy), store.clock, WellbeingController(store, ana, store.clock,
-                                                                                  WellbeingPolicy()))
+    ops = Operations(store)
+    return ReviewServices(ops, ReviewDesk(policy, after_decision=after_decision), ana, ViewSettings(),
+                          keymap.build(policy), store.clock,
+                          WellbeingController(store, ana, store.clock, WellbeingPolicy(), ops=ops))
 
 
 def _close(page):

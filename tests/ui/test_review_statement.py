@@ -31,8 +31,9 @@ def services(store, name):
     """What the desktop wiring gives the page, with the statement preview service."""
     policy = taxonomy.load()
     user = store.user(name)
-    return ReviewServices(Operations(store), ReviewDesk(policy), user, ViewSettings(), keymap.build(policy),
-                          store.clock, WellbeingController(store, user, store.clock, WellbeingPolicy()),
+    ops = Operations(store)
+    return ReviewServices(ops, ReviewDesk(policy), user, ViewSettings(), keymap.build(policy),
+                          store.clock, WellbeingController(store, user, store.clock, WellbeingPolicy(), ops=ops),
                           statements.statement_preview)
 
 
@@ -126,8 +127,10 @@ def test_a_statement_the_database_would_refuse_names_the_mapping_entry_and_does_
 def test_without_the_service_there_is_no_box(qtbot, floor):
     policy = taxonomy.load()
     ana = floor.user("ana")
-    page = ReviewPage(ReviewServices(Operations(floor), ReviewDesk(policy), ana, ViewSettings(), keymap.build(policy),
-                                     floor.clock, WellbeingController(floor, ana, floor.clock, WellbeingPolicy())))
+    ops = Operations(floor)
+    coach = WellbeingController(floor, ana, floor.clock, WellbeingPolicy(), ops=ops)
+    page = ReviewPage(ReviewServices(ops, ReviewDesk(policy), ana, ViewSettings(), keymap.build(policy), floor.clock,
+                                     coach))
     qtbot.addWidget(page)
     assert page.statement is None
     close(page)

@@ -39,8 +39,9 @@ def workspace(store):
 def _page(qtbot, store):
     policy = taxonomy.load()
     ana = store.user("ana")
-    services = ReviewServices(Operations(store), ReviewDesk(policy), ana, ViewSettings(), keymap.build(policy),
-                              store.clock, WellbeingController(store, ana, store.clock, WellbeingPolicy()))
+    ops = Operations(store)
+    services = ReviewServices(ops, ReviewDesk(policy), ana, ViewSettings(), keymap.build(policy),
+                              store.clock, WellbeingController(store, ana, store.clock, WellbeingPolicy(), ops=ops))
     page = ReviewPage(services)
     qtbot.addWidget(page)
     page.resize(1000, 700)

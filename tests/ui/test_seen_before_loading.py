@@ -36,7 +36,7 @@ def test_enter_shows_the_item_while_the_index_is_still_loading(qtbot, store, mon
     policy, ana = taxonomy.load(), store.user("ana")
     ops = Operations(store)
     page = ReviewPage(ReviewServices(ops, ReviewDesk(policy), ana, ViewSettings(), keymap.build(policy), store.clock,
-                                     WellbeingController(store, ana, store.clock, WellbeingPolicy())))
+                                     WellbeingController(store, ana, store.clock, WellbeingPolicy(), ops=ops)))
     qtbot.addWidget(page)
     page.show()
     qtbot.waitExposed(page)

@@ -39,8 +39,9 @@ def floor(store):
 
 def _page(qtbot, store, name):
     user = store.user(name)
-    services = DeskServices(Operations(store), user, POLICY, ViewSettings(), keymap.build(POLICY), store.clock,
-                                WellbeingController(store, user, store.clock, WellbeingPolicy()))
+    ops = Operations(store)
+    services = DeskServices(ops, user, POLICY, ViewSettings(), keymap.build(POLICY), store.clock,
+                            WellbeingController(store, user, store.clock, WellbeingPolicy(), ops=ops))
     page = TrainingPage(services)
     qtbot.addWidget(page)
     page.resize(1280, 720)

@@ -397,8 +397,9 @@ def test_the_break_screen_lets_quit_and_sign_out_through(qtbot, host):
 # -------------------------------------------- wired into the review page
 def test_an_enforced_break_on_a_decision_claims_nothing_behind_the_screen(qtbot, store, clock, ana, queue_items):
     policy = taxonomy.load()
-    controller = WellbeingController(store, ana, clock, WellbeingPolicy(micro_break_after_min=120, severe_in_a_row=50))
     ops = Operations(store)
+    controller = WellbeingController(store, ana, clock, WellbeingPolicy(micro_break_after_min=120, severe_in_a_row=50),
+                                     ops=ops)
     page = ReviewPage(ReviewServices(ops, ReviewDesk(policy), ana, ViewSettings(), keymap.build(policy), clock,
                                      controller))
     widgets = WellbeingWidgets(controller, page)
