@@ -197,6 +197,19 @@ def enter_as(window: MainWindow, store: Store, name: str, *, server_person: str 
     return True
 
 
+def gui_connection(store: Store) -> Store:
+    """The store the GUI thread's own small reads go through (the sign-in list, a page's settings as it is
+    built, one indexed query each), while the session's writer thread writes through *store*.
+
+    A file store's second connection: one SQLite connection used by two threads at once can crash Python's
+    ``sqlite3`` (``review.store.thread_check``), and a sign-out gives back the person's item, or a lead's page
+    opens while a write runs. A server store's own: its driver lets one thread at a time use a connection, and
+    while the server is away only the writer thread reconnects it, so a read on the GUI thread fails at once
+    instead of waiting for a connect (``ServerDatabase.reconnect_only_here``).
+    """
+    return store if store.url else store.second_connection()
+
+
 def _offered(store: Store, person: str | None) -> Callable[[], list[User]]:
     """Who the sign-in page lists: everyone, or only the person whose database role the connection is."""
     if person is None:
@@ -262,21 +275,18 @@ def build_window(store: Store, ui_state: QSettings, policy: Taxonomy | None = No
     offers only them (the server would refuse every write of anyone else signed in over it); their first entry
     skips Veil's passphrase (:func:`enter_as`), signing back in after a sign-out asks it.
     """
-    operations = SessionOperations(store)
-    # The sign-in page's reads (who is listed, who has a passphrase: one small indexed query each) run on the GUI
-    # thread, through a connection of their own: the writer thread writes through *store*'s meanwhile (a
-    # sign-out gives back the person's item while the list is read again), and one connection used by two
-    # threads at once can crash Python's sqlite3 (review.store.thread_check).
-    sign_in_reads = store.second_connection()
-    window = MainWindow(f"Veil — {store.name}", ui_state, users=_offered(sign_in_reads, person),
-                        confirm=sign_in_confirm(sign_in_reads, operations))
-    window.closed.connect(sign_in_reads.close)
+    operations = SessionOperations(store)  # its writer thread writes through *store*
+    here = gui_connection(store)
+    window = MainWindow(f"Veil — {store.name}", ui_state, users=_offered(here, person),
+                        confirm=sign_in_confirm(here, operations))
+    if here is not store:
+        window.closed.connect(here.close)
     operations.setParent(window)
     window.statusBar().insertPermanentWidget(0, operations.strip, 1)  # every page's writes: the window says it
     policy = policy or taxonomy.load()
-    pages.register_pages(window, store, policy, operations)
+    pages.register_pages(window, here, policy, operations)
     window.set_help(AboutFacts(__version__, store.location, policy.version),
-                    shortcuts=lambda user: pages.personal_view(store, policy, user)[1], guide=user_guide())
+                    shortcuts=lambda user: pages.personal_view(here, policy, user)[1], guide=user_guide())
     attach_export_action(window, operations.current, store.clock.now)  # Session ▸ Export… for leads
     window.user_changed.connect(lambda user: follow_theme(window, operations, user))
     # Connected last: at sign-out and quit the runner closes after the pages and the wellbeing controller.
