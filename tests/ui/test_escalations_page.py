@@ -7,6 +7,8 @@ key leads to before it looks.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from builders import events, people, text_item
 from PySide6.QtCore import QSettings, Qt
@@ -83,9 +85,13 @@ def _settled(qtbot, page):
 
 
 def _escalate_as_ana(store, *, to=None, note="under 13?"):
+    """Ana escalates her next item, at a desk of her own: a connection of its own, since a page's writer thread
+    may be writing through *store*'s meanwhile (one connection used by two threads at once can crash)."""
     desk = ReviewDesk(taxonomy.load())
-    shown = desk.claim(store, store.user("ana"))
-    desk.decide(store, store.user("ana"), shown.item.id, "escalate", note=note, claim=shown.claim, escalate_to=to)
+    with contextlib.closing(store.second_connection()) as hers:
+        ana = hers.user("ana")
+        shown = desk.claim(hers, ana)
+        desk.decide(hers, ana, shown.item.id, "escalate", note=note, claim=shown.claim, escalate_to=to)
     return shown.item
 
 
