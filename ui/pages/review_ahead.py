@@ -54,12 +54,11 @@ class LookAhead:
         keep taking the item looked up, only now and then (:class:`~review.desk.AheadOdds`)."""
         if then is None or self.ops.closed:
             return
-        if not self.odds.wanted():  # an older answer still on its way is dropped
-            self._then, self._asked, self.latest = then, self._asked + 1, None
+        self._then, self._asked = then, self._asked + 1  # an older answer still on its way is dropped
+        if not self.odds.wanted():
+            self.latest = None
             return
-        desk, user = self.desk, self.user
-        self._then, self._asked = then, self._asked + 1
-        asked = self._asked
+        desk, user, asked = self.desk, self.user, self._asked
         self.ops.query(lambda store: desk.look_ahead(store, user, then.queues, then.exclude, then.severe),
                        on_done=lambda ahead: self._arrived(asked, ahead),
                        on_error=lambda exc: log.debug("look-ahead skipped: %s", exc), owner=self.owner)
